@@ -1,0 +1,122 @@
+# toolgate - see README.md. The two commands: `make run` and `make check`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+PKGS := fcgi jansson libpq libcrypto libjwt libcurl libargon2
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes
+CFLAGS := -std=c17 -D_GNU_SOURCE -O2 -g $(WARN) -D_FORTIFY_SOURCE=2 \
+	-fstack-protector-strong -fPIE -I. -I/usr/include/postgresql \
+	-DTG_VERSION='"$(VERSION)"'
+LDFLAGS := -pie -Wl,-z,relro,-z,now
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+B := build
+BA := build-asan
+
+APP_SRC := $(sort $(wildcard fcgi/*.c lib/*.c handlers/*.c))
+APP_SRC_NOMAIN := $(filter-out fcgi/main.c,$(APP_SRC))
+SQL := $(sort $(wildcard sql/*.sql))
+GEN := $(B)/gen/migrations.c
+
+APP_OBJ := $(APP_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
+APP_OBJ_NOMAIN := $(APP_SRC_NOMAIN:%.c=$(B)/%.o) $(B)/gen/migrations.o
+ASAN_OBJ_NOMAIN := $(APP_SRC_NOMAIN:%.c=$(BA)/%.o) $(BA)/gen/migrations.o
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+UNIT_ASAN := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/unit/%)
+IT_SRC := $(sort $(wildcard tests/integration/test_*.c))
+IT_LIB := $(filter-out $(IT_SRC),$(wildcard tests/integration/*.c))
+IT_BIN := $(IT_SRC:tests/integration/%.c=$(B)/tests/integration/%)
+
+.PHONY: all deps run start stop check unit unit-build asan-build \
+	integration-build integration valgrind fuzz bench fmt clean
+
+all: deps $(B)/toolgate sandbox
+
+deps:
+	@bash scripts/deps.sh
+
+$(B)/toolgate: $(APP_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(GEN): $(SQL) scripts/embed_sql.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_sql.sh $(SQL) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/migrations.o: $(GEN)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(BA)/gen/migrations.o: $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+$(BA)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Unit tests: one cmocka binary per module, linked with the app (no main).
+$(B)/tests/unit/%: tests/unit/%.c $(APP_OBJ_NOMAIN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+$(BA)/tests/unit/%: tests/unit/%.c $(ASAN_OBJ_NOMAIN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+# Integration tests: cmocka + libcurl against the running stack.
+$(B)/tests/integration/%: tests/integration/%.c $(IT_LIB) tests/integration/it.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(IT_LIB) $(PKG_LIBS) -lcmocka
+
+unit-build: $(UNIT_BIN)
+asan-build: $(UNIT_ASAN)
+integration-build: $(IT_BIN)
+
+unit: deps unit-build
+	@for t in $(UNIT_BIN); do $$t || exit 1; done
+
+run: all
+	@bash scripts/stack.sh run
+
+start: all
+	@bash scripts/stack.sh start
+
+stop:
+	@bash scripts/stack.sh stop
+
+check: all unit-build asan-build integration-build
+	@bash tests/run.sh
+
+valgrind: unit-build
+	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=99 --leak-check=full $$t || exit 1; done
+
+# libFuzzer target for the request/JSON front door (clang; not in check).
+fuzz: deps
+	@mkdir -p $(B)/fuzz
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -I. -I/usr/include/postgresql \
+		-fsanitize=fuzzer,address,undefined \
+		-o $(B)/fuzz/fuzz_request tests/fuzz/fuzz_request.c $(APP_SRC_NOMAIN) $(GEN) $(PKG_LIBS)
+	$(B)/fuzz/fuzz_request -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus
+
+fmt:
+	clang-format -i $(APP_SRC) $(wildcard fcgi/*.h lib/*.h handlers/*.h)
+
+clean:
+	rm -rf $(B) $(BA)
+
+-include sandbox/sandbox.mk
+ifeq ($(wildcard sandbox/sandbox.mk),)
+.PHONY: sandbox
+sandbox:
+endif
+
+-include $(APP_OBJ:.o=.d) $(ASAN_OBJ_NOMAIN:.o=.d)

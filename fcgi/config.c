@@ -1,0 +1,248 @@
+/*
+ * config.c - environment -> struct tg_config, validated once in the master
+ * (documented in docs/configuration.md). Every rejection is one line that
+ * names the variable and what is wrong with it, never its value.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "fcgi/config.h"
+#include "fcgi/log.h"
+#include "lib/parse.h"
+#include "lib/status.h"
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -TG_E_BADREQ;
+}
+
+static int
+copy_str(char *dst, size_t cap, const char *src)
+{
+	int n = snprintf(dst, cap, "%s", src);
+	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
+}
+
+static int
+get_int(tg_getenv_fn get, const char *name, int64_t lo, int64_t hi,
+    int64_t def, int64_t *out, char *err, size_t errlen)
+{
+	const char *v = get(name);
+
+	if (v == NULL || *v == '\0') {
+		*out = def;
+		return 0;
+	}
+	if (tg_parse_i64(v, lo, hi, out) != 0)
+		return fail(err, errlen, "%s must be an integer between %lld and %lld",
+		    name, (long long)lo, (long long)hi);
+	return 0;
+}
+
+static int
+get_bool(tg_getenv_fn get, const char *name, int def, int *out, char *err,
+    size_t errlen)
+{
+	const char *v = get(name);
+
+	if (v == NULL || *v == '\0')
+		*out = def;
+	else if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
+		*out = 1;
+	else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
+		*out = 0;
+	else
+		return fail(err, errlen, "%s must be 1 or 0", name);
+	return 0;
+}
+
+static int
+parse_origins(struct tg_config *c, const char *v, char *err, size_t errlen)
+{
+	char *p, *tok, *save = NULL;
+
+	c->n_origins = 0;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (copy_str(c->origins_buf, sizeof(c->origins_buf), v) != 0)
+		return fail(err, errlen, "TOOLGATE_ALLOWED_ORIGINS is too long");
+	for (p = c->origins_buf; (tok = strtok_r(p, ", ", &save)) != NULL; p = NULL) {
+		if (strncmp(tok, "http://", 7) != 0 && strncmp(tok, "https://", 8) != 0)
+			return fail(err, errlen,
+			    "TOOLGATE_ALLOWED_ORIGINS: each origin must start with http:// or https:// (got %s)",
+			    tg_log_q(tok));
+		if (tok[strlen(tok) - 1] == '/')
+			return fail(err, errlen,
+			    "TOOLGATE_ALLOWED_ORIGINS: origins have no trailing slash (got %s)",
+			    tg_log_q(tok));
+		if (c->n_origins >= TG_MAX_ORIGINS)
+			return fail(err, errlen, "TOOLGATE_ALLOWED_ORIGINS: at most %d origins",
+			    TG_MAX_ORIGINS);
+		c->origins[c->n_origins++] = tok;
+	}
+	return 0;
+}
+
+int
+tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
+    size_t errlen)
+{
+	const char *v;
+	int64_t n;
+	long ncpu;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+
+	v = get("TOOLGATE_LOG_LEVEL");
+	c->log_level = TG_LOG_INFO;
+	if (v && *v && tg_log_level_parse(v, &c->log_level) != 0)
+		return fail(err, errlen, "TOOLGATE_LOG_LEVEL must be err, warn, info or debug");
+
+	v = get("TOOLGATE_SOCKET");
+	if (v && *v) {
+		if (v[0] != '/')
+			return fail(err, errlen, "TOOLGATE_SOCKET must be an absolute path");
+		if (copy_str(c->socket_path, sizeof(c->socket_path), v) != 0)
+			return fail(err, errlen,
+			    "TOOLGATE_SOCKET is too long (a unix socket path must be under 108 bytes)");
+	}
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		ncpu = 1;
+	if ((rc = get_int(get, "TOOLGATE_WORKERS", 1, TG_MAX_WORKERS,
+	    ncpu * 2 > TG_MAX_WORKERS ? TG_MAX_WORKERS : ncpu * 2, &n, err, errlen)) != 0)
+		return rc;
+	c->workers = (int)n;
+
+	v = get("TOOLGATE_USER");
+	if (copy_str(c->user, sizeof(c->user), v && *v ? v : "nobody") != 0)
+		return fail(err, errlen, "TOOLGATE_USER is too long");
+	v = get("TOOLGATE_PIDFILE");
+	if (v && *v && copy_str(c->pidfile, sizeof(c->pidfile), v) != 0)
+		return fail(err, errlen, "TOOLGATE_PIDFILE is too long");
+
+	v = get("TOOLGATE_ENCRYPTION_KEY");
+	if (v && *v) {
+		if (tg_parse_hex(v, c->enc_key, sizeof(c->enc_key)) != 0)
+			return fail(err, errlen,
+			    "TOOLGATE_ENCRYPTION_KEY must be exactly 64 hex characters (32 bytes); generate one with: openssl rand -hex 32");
+		c->have_enc_key = 1;
+	} else if (need & (TG_CFG_SERVE | TG_CFG_SECRETS)) {
+		return fail(err, errlen,
+		    "TOOLGATE_ENCRYPTION_KEY is required (64 hex characters; generate one with: openssl rand -hex 32)");
+	}
+	v = get("TOOLGATE_ENCRYPTION_KEY_OLD");
+	if (v && *v) {
+		if (tg_parse_hex(v, c->enc_key_old, sizeof(c->enc_key_old)) != 0)
+			return fail(err, errlen,
+			    "TOOLGATE_ENCRYPTION_KEY_OLD must be exactly 64 hex characters (32 bytes)");
+		c->have_enc_key_old = 1;
+	}
+
+	v = get("TOOLGATE_JWT_SECRET");
+	if (v && *v) {
+		size_t len = strlen(v);
+		if (len < 32)
+			return fail(err, errlen, "TOOLGATE_JWT_SECRET must be at least 32 bytes");
+		if (len > sizeof(c->jwt_secret))
+			return fail(err, errlen, "TOOLGATE_JWT_SECRET must be at most %zu bytes",
+			    sizeof(c->jwt_secret));
+		memcpy(c->jwt_secret, v, len);
+		c->jwt_secret_len = len;
+	} else if (c->have_enc_key) {
+		/* HMAC-SHA256(enc_key, label): independent of the AES use. */
+		unsigned int mdlen = 0;
+		static const char label[] = "toolgate-jwt-secret-v1";
+		if (HMAC(EVP_sha256(), c->enc_key, sizeof(c->enc_key),
+		    (const unsigned char *)label, sizeof(label) - 1, c->jwt_secret,
+		    &mdlen) == NULL || mdlen != 32)
+			return fail(err, errlen, "cannot derive the JWT secret");
+		c->jwt_secret_len = mdlen;
+		c->jwt_derived = 1;
+	}
+	v = get("TOOLGATE_JWT_ISSUER");
+	if (copy_str(c->jwt_issuer, sizeof(c->jwt_issuer), v && *v ? v : "toolgate") != 0)
+		return fail(err, errlen, "TOOLGATE_JWT_ISSUER is too long");
+
+	v = get("TOOLGATE_MCP_AUTH");
+	if (v == NULL || *v == '\0' || !strcmp(v, "required"))
+		c->mcp_auth_required = 1;
+	else if (!strcmp(v, "none"))
+		c->mcp_auth_required = 0;
+	else
+		return fail(err, errlen, "TOOLGATE_MCP_AUTH must be required or none");
+
+	if ((rc = parse_origins(c, get("TOOLGATE_ALLOWED_ORIGINS"), err, errlen)) != 0)
+		return rc;
+
+	if ((rc = get_int(get, "TOOLGATE_MAX_BODY", 1024, TG_MAX_BODY_CEILING,
+	    TG_MAX_BODY_DEFAULT, &c->max_body, err, errlen)) != 0)
+		return rc;
+	if ((rc = get_bool(get, "TOOLGATE_TEST_ROUTES", 0, &c->test_routes, err, errlen)) != 0)
+		return rc;
+
+	v = get("TOOLGATE_SANDBOX_HELPER");
+	if (copy_str(c->sandbox_helper, sizeof(c->sandbox_helper),
+	    v && *v ? v : "/usr/local/lib/toolgate/toolgate-sandbox") != 0)
+		return fail(err, errlen, "TOOLGATE_SANDBOX_HELPER is too long");
+	if (c->sandbox_helper[0] != '/')
+		return fail(err, errlen, "TOOLGATE_SANDBOX_HELPER must be an absolute path");
+	v = get("TOOLGATE_SANDBOX_PYTHON");
+	if (copy_str(c->sandbox_python, sizeof(c->sandbox_python),
+	    v && *v ? v : "/usr/bin/python3.11") != 0)
+		return fail(err, errlen, "TOOLGATE_SANDBOX_PYTHON is too long");
+	if (c->sandbox_python[0] != '/')
+		return fail(err, errlen, "TOOLGATE_SANDBOX_PYTHON must be an absolute path");
+	if ((rc = get_bool(get, "TOOLGATE_SANDBOX_ALLOW_DEGRADED", 0,
+	    &c->sandbox_allow_degraded, err, errlen)) != 0)
+		return rc;
+	if ((rc = get_int(get, "TOOLGATE_SANDBOX_TIMEOUT_MS", 100, 600000, 30000,
+	    &c->sandbox_timeout_ms, err, errlen)) != 0)
+		return rc;
+	if ((rc = get_int(get, "TOOLGATE_SANDBOX_MEMORY_MB", 16, 65536, 256,
+	    &c->sandbox_memory_mb, err, errlen)) != 0)
+		return rc;
+	if ((rc = get_int(get, "TOOLGATE_SANDBOX_OUTPUT_BYTES", 1024, 16 * 1024 * 1024,
+	    100 * 1024, &c->sandbox_output_bytes, err, errlen)) != 0)
+		return rc;
+
+	if ((need & TG_CFG_SERVE) && c->socket_path[0] == '\0')
+		return fail(err, errlen,
+		    "TOOLGATE_SOCKET is required to serve FastCGI (absolute path, under 108 bytes)");
+	return TG_OK;
+}
+
+int
+tg_config_origin_allowed(const struct tg_config *c, const char *origin)
+{
+	int i;
+
+	if (origin == NULL)
+		return 0;
+	for (i = 0; i < c->n_origins; i++)
+		if (strcmp(c->origins[i], origin) == 0)
+			return 1;
+	return 0;
+}
+
+void
+tg_config_wipe(struct tg_config *c)
+{
+	OPENSSL_cleanse(c->enc_key, sizeof(c->enc_key));
+	OPENSSL_cleanse(c->enc_key_old, sizeof(c->enc_key_old));
+	OPENSSL_cleanse(c->jwt_secret, sizeof(c->jwt_secret));
+}

@@ -1,0 +1,63 @@
+/*
+ * config.h - configuration from the environment, read and validated once.
+ *
+ * tg_config_load() takes a getenv-like function so tests can feed it a
+ * table. On failure it writes a one-line reason into err and returns
+ * -TG_E_BADREQ; the caller prints it and exits. Secrets in the struct are
+ * wiped by tg_config_wipe().
+ */
+#ifndef TG_CONFIG_H
+#define TG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fcgi/limits.h"
+
+enum tg_config_need {
+	TG_CFG_SERVE = 1,	/* socket, secrets, workers */
+	TG_CFG_SECRETS = 2,	/* secrets only (CLI commands that sign/encrypt) */
+	TG_CFG_NONE = 0,	/* database-only commands */
+};
+
+struct tg_config {
+	char socket_path[108];
+	int workers;
+	char user[64];		/* drop to this user when started as root */
+	char pidfile[512];
+
+	unsigned char enc_key[32];
+	int have_enc_key;
+	unsigned char enc_key_old[32];
+	int have_enc_key_old;
+	unsigned char jwt_secret[128];
+	size_t jwt_secret_len;
+	int jwt_derived;	/* derived from the encryption key */
+	char jwt_issuer[128];
+
+	int mcp_auth_required;
+	char *origins[TG_MAX_ORIGINS];	/* points into origins_buf */
+	int n_origins;
+	char origins_buf[2048];
+
+	int log_level;
+	int64_t max_body;
+	int test_routes;	/* TOOLGATE_TEST_ROUTES=1: diagnostic endpoints */
+
+	char sandbox_helper[512];
+	char sandbox_python[256];
+	int sandbox_allow_degraded;
+	int64_t sandbox_timeout_ms;
+	int64_t sandbox_memory_mb;
+	int64_t sandbox_output_bytes;
+};
+
+typedef const char *(*tg_getenv_fn)(const char *name);
+
+int tg_config_load(struct tg_config *c, int need, tg_getenv_fn get,
+    char *err, size_t errlen);
+/* 1 when origin (exact string, e.g. "https://a.example") is allowed. */
+int tg_config_origin_allowed(const struct tg_config *c, const char *origin);
+void tg_config_wipe(struct tg_config *c);
+
+#endif

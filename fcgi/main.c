@@ -1,0 +1,461 @@
+/*
+ * main.c - the toolgate binary: the FastCGI master (socket, privilege
+ * drop, pre-forked workers, respawn with backoff, graceful SIGTERM, rolling
+ * restart on SIGHUP), plain CGI mode, and the admin subcommands.
+ *
+ * Only this file exits the process. Subcommands are one table (commands[]);
+ * each returns the process exit code.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "fcgi/cli.h"
+#include "fcgi/config.h"
+#include "fcgi/log.h"
+#include "fcgi/worker.h"
+#include "lib/db.h"
+#include "lib/metrics.h"
+#include "lib/status.h"
+
+#ifndef TG_VERSION
+#define TG_VERSION "0.0.0-dev"
+#endif
+
+#define SHUTDOWN_GRACE_S 40
+
+struct slot {
+	pid_t pid;
+	int64_t started_ms;
+	int64_t respawn_at_ms;	/* 0: not waiting */
+	int64_t backoff_ms;
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+env_get(const char *name)
+{
+	return getenv(name);
+}
+
+int
+tg_cli_load_config(struct tg_config *cfg, int need)
+{
+	char err[512];
+
+	if (tg_config_load(cfg, need, env_get, err, sizeof(err)) != TG_OK) {
+		fprintf(stderr, "toolgate: configuration error: %s\n", err);
+		return -1;
+	}
+	tg_log_set_level(cfg->log_level);
+	return 0;
+}
+
+/* Refuse to steal a socket another live process is serving. */
+static int
+socket_in_use(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, rc;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return rc == 0;
+}
+
+static int
+lock_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "toolgate: cannot open pid file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = (int)read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fprintf(stderr, "toolgate: another master is running (pid %s, pid file %s)\n",
+		    buf, path);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || write(fd, buf, (size_t)n) != n) {
+		fprintf(stderr, "toolgate: cannot write pid file %s\n", path);
+		close(fd);
+		return -1;
+	}
+	return fd; /* kept open: the lock lives as long as the master */
+}
+
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		fprintf(stderr, "toolgate: TOOLGATE_USER %s does not exist\n", user);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		fprintf(stderr, "toolgate: TOOLGATE_USER must not be root\n");
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		fprintf(stderr, "toolgate: cannot drop privileges to %s: %s\n", user,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0 || geteuid() == 0) {
+		fprintf(stderr, "toolgate: privilege drop did not stick\n");
+		return -1;
+	}
+	tg_log(TG_LOG_INFO, "master.privdrop", "user=%s uid=%ld", tg_log_q(user),
+	    (long)pw->pw_uid);
+	return 0;
+}
+
+static pid_t
+spawn_worker(const struct tg_config *cfg, int fd, struct tg_metrics *m)
+{
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0)
+		_exit(tg_worker_run(cfg, fd, m));
+	if (pid < 0)
+		tg_log(TG_LOG_ERR, "master.fork", "errno=%d", errno);
+	return pid;
+}
+
+static int
+serve_master(struct tg_config *cfg)
+{
+	struct slot slots[TG_MAX_WORKERS];
+	struct tg_metrics *metrics = NULL;
+	sigset_t set;
+	siginfo_t si;
+	struct timespec tick = {1, 0};
+	int fd = -1, pidfd = -1, i, sig, stopping = 0, alive, code = 1;
+	int64_t now, deadline;
+	mode_t old;
+
+	memset(slots, 0, sizeof(slots));
+	if (cfg->jwt_derived)
+		tg_log(TG_LOG_WARN, "config.jwt_secret",
+		    "msg=\"TOOLGATE_JWT_SECRET is not set; deriving it from TOOLGATE_ENCRYPTION_KEY (rotating that key will log everyone out)\"");
+	if (cfg->pidfile[0] && (pidfd = lock_pidfile(cfg->pidfile)) < 0)
+		return 1;
+
+	/* Signals are handled synchronously with sigtimedwait. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		goto out;
+	signal(SIGPIPE, SIG_IGN);
+
+	if (FCGX_Init() != 0) {
+		fprintf(stderr, "toolgate: FCGX_Init failed\n");
+		goto out;
+	}
+	if (socket_in_use(cfg->socket_path)) {
+		fprintf(stderr, "toolgate: %s is already being served by another process\n",
+		    cfg->socket_path);
+		goto out;
+	}
+	old = umask(0);
+	fd = FCGX_OpenSocket(cfg->socket_path, 256);
+	umask(old);
+	if (fd < 0) {
+		fprintf(stderr, "toolgate: cannot listen on %s: %s\n", cfg->socket_path,
+		    strerror(errno));
+		goto out;
+	}
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		goto out;
+	if (chmod(cfg->socket_path, 0666) != 0)
+		tg_log(TG_LOG_WARN, "master.socket_mode", "errno=%d", errno);
+	metrics = tg_metrics_create();
+	if (metrics == NULL)
+		tg_log(TG_LOG_WARN, "master.metrics", "msg=\"no shared memory; /metrics disabled\"");
+	if (drop_privileges(cfg->user) != 0)
+		goto out;
+
+	tg_log(TG_LOG_INFO, "master.start", "version=%s socket=%s workers=%d",
+	    TG_VERSION, tg_log_q(cfg->socket_path), cfg->workers);
+	for (i = 0; i < cfg->workers; i++) {
+		slots[i].pid = spawn_worker(cfg, fd, metrics);
+		slots[i].started_ms = mono_ms();
+	}
+
+	while (!stopping) {
+		sig = sigtimedwait(&set, &si, &tick);
+		now = mono_ms();
+		if (sig == SIGTERM || sig == SIGINT) {
+			tg_log(TG_LOG_INFO, "master.stop", "signal=%d", sig);
+			stopping = 1;
+			break;
+		}
+		if (sig == SIGHUP) {
+			tg_log(TG_LOG_INFO, "master.reload", "msg=\"rolling restart of workers\"");
+			for (i = 0; i < cfg->workers; i++) {
+				if (slots[i].pid > 0) {
+					kill(slots[i].pid, SIGTERM);
+					slots[i].backoff_ms = -1; /* planned: no backoff */
+				}
+			}
+		}
+		/* Reap whatever died, whatever the signal was. */
+		for (;;) {
+			int wst;
+			pid_t p = waitpid(-1, &wst, WNOHANG);
+			if (p <= 0)
+				break;
+			for (i = 0; i < cfg->workers; i++) {
+				if (slots[i].pid != p)
+					continue;
+				slots[i].pid = 0;
+				if (slots[i].backoff_ms == -1) {
+					slots[i].backoff_ms = 0;
+				} else {
+					tg_log(TG_LOG_WARN, "master.worker_died",
+					    "worker_pid=%ld status=%d signal=%d", (long)p,
+					    WIFEXITED(wst) ? WEXITSTATUS(wst) : -1,
+					    WIFSIGNALED(wst) ? WTERMSIG(wst) : 0);
+					tg_metrics_worker_restart(metrics);
+					if (now - slots[i].started_ms < 2000)
+						slots[i].backoff_ms = slots[i].backoff_ms ?
+						    (slots[i].backoff_ms * 2 > 30000 ? 30000 :
+						    slots[i].backoff_ms * 2) : 100;
+					else
+						slots[i].backoff_ms = 0;
+				}
+				slots[i].respawn_at_ms = now + slots[i].backoff_ms;
+			}
+		}
+		for (i = 0; i < cfg->workers; i++) {
+			if (slots[i].pid == 0 && slots[i].respawn_at_ms <= now) {
+				slots[i].pid = spawn_worker(cfg, fd, metrics);
+				slots[i].started_ms = now;
+				slots[i].respawn_at_ms = 0;
+				if (slots[i].pid < 0) {
+					slots[i].pid = 0;
+					slots[i].respawn_at_ms = now + 1000;
+				}
+			}
+		}
+		if (sig < 0 && errno != EAGAIN && errno != EINTR)
+			tg_log(TG_LOG_WARN, "master.sigwait", "errno=%d", errno);
+	}
+
+	/* Graceful stop: workers finish the request in flight. */
+	for (i = 0; i < cfg->workers; i++)
+		if (slots[i].pid > 0)
+			kill(slots[i].pid, SIGTERM);
+	deadline = mono_ms() + SHUTDOWN_GRACE_S * 1000;
+	for (;;) {
+		alive = 0;
+		for (i = 0; i < cfg->workers; i++) {
+			if (slots[i].pid > 0 && waitpid(slots[i].pid, NULL, WNOHANG) == slots[i].pid)
+				slots[i].pid = 0;
+			if (slots[i].pid > 0)
+				alive++;
+		}
+		if (alive == 0)
+			break;
+		if (mono_ms() > deadline) {
+			for (i = 0; i < cfg->workers; i++)
+				if (slots[i].pid > 0)
+					kill(slots[i].pid, SIGKILL);
+			while (waitpid(-1, NULL, 0) > 0)
+				;
+			break;
+		}
+		(void)sigtimedwait(&set, &si, &(struct timespec){0, 100000000});
+	}
+	if (unlink(cfg->socket_path) != 0)
+		tg_log(TG_LOG_DEBUG, "master.unlink", "errno=%d", errno);
+	tg_log(TG_LOG_INFO, "master.exit", "msg=\"all workers stopped\"");
+	code = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (pidfd >= 0) {
+		if (code == 0 && cfg->pidfile[0])
+			(void)unlink(cfg->pidfile);
+		close(pidfd);
+	}
+	tg_metrics_destroy(metrics);
+	return code;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	struct tg_config cfg;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	if (getenv("GATEWAY_INTERFACE") != NULL) {
+		/* Plain CGI: one request, then exit. */
+		if (tg_cli_load_config(&cfg, TG_CFG_SECRETS) != 0) {
+			fputs("Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\ntoolgate is misconfigured; see the server log\n", stdout);
+			return 1;
+		}
+		rc = tg_cgi_serve(&cfg);
+		tg_config_wipe(&cfg);
+		return rc;
+	}
+	if (getenv("TOOLGATE_SOCKET") == NULL && !FCGX_IsCGI()) {
+		/* Started by a FastCGI process manager with the socket on fd 0. */
+		if (tg_cli_load_config(&cfg, TG_CFG_SECRETS) != 0)
+			return 1;
+		if (FCGX_Init() != 0)
+			return 1;
+		rc = tg_worker_run(&cfg, 0, NULL);
+		tg_config_wipe(&cfg);
+		return rc;
+	}
+	if (tg_cli_load_config(&cfg, TG_CFG_SERVE) != 0)
+		return 1;
+	rc = serve_master(&cfg);
+	tg_config_wipe(&cfg);
+	return rc;
+}
+
+static int
+cmd_migrate(int argc, char **argv)
+{
+	struct tg_config cfg;
+	struct tg_db *db;
+	int applied = 0, rc;
+
+	(void)argc;
+	(void)argv;
+	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
+		return 1;
+	db = tg_db_open("toolgate-migrate");
+	if (db == NULL || !tg_db_ok(db)) {
+		fprintf(stderr, "toolgate: cannot connect to PostgreSQL (check PGHOST, PGPORT, PGUSER, PGDATABASE)\n");
+		tg_db_close(db);
+		return 1;
+	}
+	rc = tg_db_migrate(db, &applied);
+	tg_db_close(db);
+	if (rc != TG_OK) {
+		fprintf(stderr, "toolgate: migration failed (see the log line above)\n");
+		return 1;
+	}
+	printf("migrations: %d applied, schema up to date\n", applied);
+	return 0;
+}
+
+static int
+cmd_check_config(int argc, char **argv)
+{
+	struct tg_config cfg;
+
+	(void)argc;
+	(void)argv;
+	if (tg_cli_load_config(&cfg, getenv("TOOLGATE_SOCKET") ? TG_CFG_SERVE : TG_CFG_SECRETS) != 0)
+		return 1;
+	printf("configuration ok: workers=%d socket=%s mcp_auth=%s jwt_secret=%s\n",
+	    cfg.workers, cfg.socket_path[0] ? cfg.socket_path : "(cgi)",
+	    cfg.mcp_auth_required ? "required" : "none",
+	    cfg.jwt_derived ? "derived" : "set");
+	tg_config_wipe(&cfg);
+	return 0;
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("toolgate %s\n", TG_VERSION);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct tg_cli_cmd base_commands[] = {
+	{"serve", cmd_serve, "run the FastCGI master (default), or one CGI request"},
+	{"migrate", cmd_migrate, "apply database migrations (idempotent)"},
+	{"check-config", cmd_check_config, "validate the environment configuration"},
+	{"version", cmd_version, "print the version"},
+	{"help", cmd_help, "this list"},
+	{NULL, NULL, NULL},
+};
+
+static const struct tg_cli_cmd *const tables[] = {base_commands, tg_cli_extra_commands};
+
+static int
+cmd_help(int argc, char **argv)
+{
+	const struct tg_cli_cmd *c;
+	size_t t;
+
+	(void)argc;
+	(void)argv;
+	printf("usage: toolgate [command] [args]\n\ncommands:\n");
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (c = tables[t]; c->name; c++)
+			printf("  %-14s %s\n", c->name, c->help);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct tg_cli_cmd *c;
+	size_t t;
+
+	if (argc < 2 || getenv("GATEWAY_INTERFACE") != NULL)
+		return cmd_serve(argc, argv);
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (c = tables[t]; c->name; c++)
+			if (strcmp(c->name, argv[1]) == 0)
+				return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "toolgate: unknown command %s (try: toolgate help)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,214 @@
+/*
+ * worker.c - a pre-forked worker: own PostgreSQL connection (opened after
+ * fork), FCGX_Accept_r loop, per-request arena, graceful stop on SIGTERM
+ * (the request in flight finishes first). Also the plain-CGI path, which
+ * serves one request through the same router with stdio as transport.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <jansson.h>
+
+#include "fcgi/config.h"
+#include "fcgi/log.h"
+#include "fcgi/request.h"
+#include "fcgi/router.h"
+#include "fcgi/worker.h"
+#include "lib/arena.h"
+#include "lib/db.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+	FCGX_ShutdownPending();
+}
+
+/* FastCGI transport. */
+static const char *
+fcgx_param(void *ctx, const char *name)
+{
+	FCGX_Request *r = ctx;
+	return FCGX_GetParam(name, r->envp);
+}
+
+static int
+fcgx_read(void *ctx, char *buf, int n)
+{
+	FCGX_Request *r = ctx;
+	return FCGX_GetStr(buf, n, r->in);
+}
+
+static int
+fcgx_write(void *ctx, const char *buf, size_t n)
+{
+	FCGX_Request *r = ctx;
+	size_t off = 0;
+
+	while (off < n) {
+		int chunk = n - off > 65536 ? 65536 : (int)(n - off);
+		if (FCGX_PutStr(buf + off, chunk, r->out) != chunk)
+			return -1;
+		off += (size_t)chunk;
+	}
+	return 0;
+}
+
+static int
+fcgx_flush(void *ctx)
+{
+	FCGX_Request *r = ctx;
+	return FCGX_FFlush(r->out) < 0 ? -1 : 0;
+}
+
+/* CGI transport. */
+static const char *
+cgi_param(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+static int
+cgi_read(void *ctx, char *buf, int n)
+{
+	(void)ctx;
+	return (int)fread(buf, 1, (size_t)n, stdin);
+}
+
+static int
+cgi_write(void *ctx, const char *buf, size_t n)
+{
+	(void)ctx;
+	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
+}
+
+static int
+cgi_flush(void *ctx)
+{
+	(void)ctx;
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+static int
+install_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;	/* no SA_RESTART: accept() returns */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) != 0 || sigaction(SIGHUP, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = SIG_DFL;
+	if (sigaction(SIGCHLD, &sa, NULL) != 0)
+		return -1;
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int
+tg_worker_run(const struct tg_config *cfg, int listen_fd,
+    struct tg_metrics *metrics)
+{
+	FCGX_Request r;
+	struct tg_arena *a = NULL;
+	struct tg_ctx ctx;
+	struct tg_io io;
+	struct tg_req req;
+	int code = 1;
+
+	if (install_signals() != 0) {
+		tg_log(TG_LOG_ERR, "worker.signals", "msg=\"cannot install handlers\"");
+		return 1;
+	}
+	/* Die with the master even if it is SIGKILLed. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1 && listen_fd != 0)
+		return 1;
+	json_object_seed(0);
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.metrics = metrics;
+	ctx.db = tg_db_open("toolgate-worker");
+	a = tg_arena_new();
+	if (ctx.db == NULL || a == NULL) {
+		tg_log(TG_LOG_ERR, "worker.init", "msg=\"out of memory\"");
+		goto out;
+	}
+	if (FCGX_InitRequest(&r, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		tg_log(TG_LOG_ERR, "worker.init", "msg=\"FCGX_InitRequest failed\"");
+		goto out;
+	}
+	io.ctx = &r;
+	io.param = fcgx_param;
+	io.read = fcgx_read;
+	io.write = fcgx_write;
+	io.flush = fcgx_flush;
+	(void)tg_db_ok(ctx.db); /* connect now, after fork; retried per request */
+	tg_log(TG_LOG_DEBUG, "worker.start", "fd=%d", listen_fd);
+
+	while (!stop_flag && FCGX_Accept_r(&r) >= 0) {
+		memset(&req, 0, sizeof(req));
+		req.a = a;
+		req.io = &io;
+		req.ctx = &ctx;
+		tg_router_serve(&req);
+		FCGX_Finish_r(&r);
+		tg_arena_reset(a);
+	}
+	FCGX_Free(&r, 1);
+	tg_log(TG_LOG_DEBUG, "worker.stop", "msg=\"clean exit\"");
+	code = 0;
+out:
+	tg_arena_free(a);
+	tg_db_close(ctx.db);
+	return code;
+}
+
+int
+tg_cgi_serve(const struct tg_config *cfg)
+{
+	struct tg_arena *a;
+	struct tg_ctx ctx;
+	struct tg_io io;
+	struct tg_req req;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.db = tg_db_open("toolgate-cgi");
+	a = tg_arena_new();
+	if (ctx.db == NULL || a == NULL) {
+		tg_db_close(ctx.db);
+		tg_arena_free(a);
+		fputs("Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nout of memory\n", stdout);
+		return 1;
+	}
+	io.ctx = NULL;
+	io.param = cgi_param;
+	io.read = cgi_read;
+	io.write = cgi_write;
+	io.flush = cgi_flush;
+	memset(&req, 0, sizeof(req));
+	req.a = a;
+	req.io = &io;
+	req.ctx = &ctx;
+	tg_router_serve(&req);
+	fflush(stdout);
+	tg_arena_free(a);
+	tg_db_close(ctx.db);
+	return 0;
+}

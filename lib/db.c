@@ -1,0 +1,340 @@
+/*
+ * db.c - libpq wrapper: connection with throttled reconnects, parameterised
+ * execution with SQLSTATE mapping, transactions and embedded migrations.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fcgi/log.h"
+#include "lib/db.h"
+#include "lib/status.h"
+
+struct tg_migration {
+	const char *version;
+	const char *sql;
+};
+/* Generated from the sql directory by scripts/embed_sql.sh (build/gen/migrations.c). */
+extern const struct tg_migration tg_migrations[];
+extern const int tg_n_migrations;
+
+struct tg_db {
+	PGconn *conn;
+	char appname[64];
+	int64_t last_attempt_ms;
+	int req_statements;
+	char sqlstate[6];
+	char constraint[64];
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+chomp_log(int level, const char *ev, const char *msg)
+{
+	char buf[512];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", msg ? msg : "");
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	tg_log(level, ev, "msg=%s", tg_log_q(buf));
+}
+
+static int
+connect_now(struct tg_db *db)
+{
+	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+	const char *vals[] = {"", db->appname, "3", NULL};
+	const char *ct = getenv("PGCONNECT_TIMEOUT");
+
+	db->last_attempt_ms = now_ms();
+	if (db->conn) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	if (ct && *ct)
+		vals[2] = ct;
+	vals[0] = getenv("PGDATABASE");
+	if (vals[0] == NULL || *vals[0] == '\0') {
+		keys[0] = "application_name";
+		vals[0] = db->appname;
+		keys[1] = "connect_timeout";
+		vals[1] = vals[2];
+		keys[2] = NULL;
+	}
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL)
+		return -TG_E_NOMEM;
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		chomp_log(TG_LOG_WARN, "db.connect_failed", PQerrorMessage(db->conn));
+		return -TG_E_DB;
+	}
+	return TG_OK;
+}
+
+struct tg_db *
+tg_db_open(const char *appname)
+{
+	struct tg_db *db;
+
+	db = calloc(1, sizeof(*db));
+	if (db == NULL)
+		return NULL;
+	snprintf(db->appname, sizeof(db->appname), "%s", appname ? appname : "toolgate");
+	return db; /* connects on first use */
+}
+
+void
+tg_db_close(struct tg_db *db)
+{
+	if (db == NULL)
+		return;
+	PQfinish(db->conn);
+	free(db);
+}
+
+PGconn *
+tg_db_conn(struct tg_db *db)
+{
+	return db->conn;
+}
+
+static int
+ensure(struct tg_db *db)
+{
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return TG_OK;
+	if (now_ms() - db->last_attempt_ms < 1000)
+		return -TG_E_DB;
+	if (connect_now(db) != TG_OK)
+		return -TG_E_DB;
+	tg_log(TG_LOG_INFO, "db.reconnected", "backend_pid=%d", PQbackendPID(db->conn));
+	return TG_OK;
+}
+
+int
+tg_db_ok(struct tg_db *db)
+{
+	return ensure(db) == TG_OK;
+}
+
+static int
+map_sqlstate(const char *s)
+{
+	if (strcmp(s, "23505") == 0 || strcmp(s, "23503") == 0 ||
+	    strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+		return -TG_E_CONFLICT;
+	if (strncmp(s, "22", 2) == 0 || strcmp(s, "23502") == 0 ||
+	    strcmp(s, "23514") == 0)
+		return -TG_E_UNPROCESSABLE;
+	if (strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0)
+		return -TG_E_UNAVAIL;
+	if (strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 ||
+	    strcmp(s, "57P02") == 0 || strcmp(s, "57P03") == 0)
+		return -TG_E_DB;
+	return -TG_E_INTERNAL;
+}
+
+static int
+check_result(struct tg_db *db, PGresult *res)
+{
+	const char *s, *c;
+	ExecStatusType st;
+
+	if (res == NULL)
+		return PQstatus(db->conn) == CONNECTION_OK ? -TG_E_NOMEM : -TG_E_DB;
+	st = PQresultStatus(res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return TG_OK;
+	s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", s ? s : "");
+	snprintf(db->constraint, sizeof(db->constraint), "%s", c ? c : "");
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return -TG_E_DB;
+	return s ? map_sqlstate(s) : -TG_E_INTERNAL;
+}
+
+int
+tg_db_exec(struct tg_db *db, const char *sql, int n, const char *const *params,
+    PGresult **out)
+{
+	PGresult *res = NULL;
+	int rc, first, attempt;
+
+	db->sqlstate[0] = db->constraint[0] = '\0';
+	first = db->req_statements == 0;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((rc = ensure(db)) != TG_OK)
+			break;
+		db->req_statements++;
+		res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+		rc = check_result(db, res);
+		if (rc == TG_OK)
+			break;
+		if (rc == -TG_E_DB && first && attempt == 0 &&
+		    PQstatus(db->conn) != CONNECTION_OK) {
+			/* Dead before this request did anything: reset, retry. */
+			PQclear(res);
+			res = NULL;
+			db->last_attempt_ms = 0;
+			continue;
+		}
+		break;
+	}
+	if (rc != TG_OK) {
+		if (rc == -TG_E_DB)
+			chomp_log(TG_LOG_ERR, "db.unavailable",
+			    db->conn ? PQerrorMessage(db->conn) : "no connection");
+		else if (rc == -TG_E_INTERNAL || rc == -TG_E_NOMEM)
+			tg_log(TG_LOG_ERR, "db.exec", "sqlstate=%s msg=%s", db->sqlstate,
+			    tg_log_q(res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "no result"));
+		else
+			tg_log(TG_LOG_DEBUG, "db.exec", "sqlstate=%s constraint=%s",
+			    db->sqlstate, db->constraint);
+		PQclear(res);
+		return rc;
+	}
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
+	return TG_OK;
+}
+
+int
+tg_db_script(struct tg_db *db, const char *sql)
+{
+	PGresult *res;
+	int rc;
+
+	if ((rc = ensure(db)) != TG_OK)
+		return rc;
+	res = PQexec(db->conn, sql);
+	rc = check_result(db, res);
+	if (rc != TG_OK)
+		tg_log(TG_LOG_ERR, "db.script", "sqlstate=%s msg=%s", db->sqlstate,
+		    tg_log_q(res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn)));
+	PQclear(res);
+	return rc;
+}
+
+int
+tg_db_begin(struct tg_db *db)
+{
+	return tg_db_exec(db, "BEGIN", 0, NULL, NULL);
+}
+
+int
+tg_db_commit(struct tg_db *db)
+{
+	return tg_db_exec(db, "COMMIT", 0, NULL, NULL);
+}
+
+void
+tg_db_rollback(struct tg_db *db)
+{
+	PGresult *res;
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return;
+	res = PQexec(db->conn, "ROLLBACK");
+	PQclear(res);
+}
+
+const char *
+tg_db_sqlstate(const struct tg_db *db)
+{
+	return db->sqlstate;
+}
+
+const char *
+tg_db_constraint(const struct tg_db *db)
+{
+	return db->constraint;
+}
+
+void
+tg_db_request_begin(struct tg_db *db)
+{
+	db->req_statements = 0;
+}
+
+void
+tg_db_request_end(struct tg_db *db)
+{
+	tg_db_rollback(db);
+}
+
+int
+tg_db_round_trips(const struct tg_db *db)
+{
+	return db->req_statements;
+}
+
+int
+tg_db_migrate(struct tg_db *db, int *applied)
+{
+	PGresult *res = NULL;
+	const char *p[1];
+	int i, rc, n = 0;
+
+	rc = tg_db_script(db,
+	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    " version text PRIMARY KEY,"
+	    " applied_at timestamptz NOT NULL DEFAULT now())");
+	if (rc != TG_OK)
+		return rc;
+	for (i = 0; i < tg_n_migrations; i++) {
+		if ((rc = tg_db_begin(db)) != TG_OK)
+			return rc;
+		/* One migrator at a time across hosts. */
+		if ((rc = tg_db_exec(db, "SELECT pg_advisory_xact_lock(7415001)", 0,
+		    NULL, NULL)) != TG_OK)
+			goto fail;
+		p[0] = tg_migrations[i].version;
+		if ((rc = tg_db_exec(db,
+		    "SELECT 1 FROM schema_migrations WHERE version = $1", 1, p,
+		    &res)) != TG_OK)
+			goto fail;
+		if (PQntuples(res) > 0) {
+			PQclear(res);
+			res = NULL;
+			tg_db_rollback(db);
+			continue;
+		}
+		PQclear(res);
+		res = NULL;
+		if ((rc = tg_db_script(db, tg_migrations[i].sql)) != TG_OK) {
+			tg_log(TG_LOG_ERR, "db.migrate_failed", "version=%s",
+			    tg_migrations[i].version);
+			goto fail;
+		}
+		if ((rc = tg_db_exec(db,
+		    "INSERT INTO schema_migrations (version) VALUES ($1)", 1, p,
+		    NULL)) != TG_OK)
+			goto fail;
+		if ((rc = tg_db_commit(db)) != TG_OK)
+			goto fail;
+		tg_log(TG_LOG_INFO, "db.migrated", "version=%s", tg_migrations[i].version);
+		n++;
+	}
+	if (applied)
+		*applied = n;
+	return TG_OK;
+fail:
+	PQclear(res);
+	tg_db_rollback(db);
+	return rc;
+}

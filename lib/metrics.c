@@ -1,0 +1,180 @@
+/*
+ * metrics.c - counters in one shared anonymous mapping (see metrics.h).
+ * Routes are counted by pattern (a small fixed table of slots filled on
+ * first use under an atomic compare-and-swap), so the label set is bounded
+ * by the route table, never by client input.
+ */
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "lib/buf.h"
+#include "lib/metrics.h"
+#include "lib/status.h"
+
+#define ROUTE_SLOTS 128
+#define NBUCKETS 12
+
+static const double bucket_s[NBUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+
+static const char *const counter_names[] = {
+	"tool_calls_ok", "tool_calls_error", "tool_calls_timeout",
+	"tool_calls_truncated", "rate_limited", "auth_failures", "db_errors",
+	"db_reconnects",
+};
+#define NCOUNTERS (sizeof(counter_names) / sizeof(counter_names[0]))
+
+struct route_slot {
+	_Atomic(const char *) route;	/* pointer into the route table */
+	atomic_ullong by_class[6];	/* 1xx..5xx by status / 100, [0] other */
+	atomic_ullong buckets[NBUCKETS + 1];
+	atomic_ullong sum_us;
+	atomic_ullong count;
+};
+
+struct tg_metrics {
+	struct route_slot routes[ROUTE_SLOTS];
+	atomic_ullong counters[NCOUNTERS];
+	atomic_ullong worker_restarts;
+};
+
+struct tg_metrics *
+tg_metrics_create(void)
+{
+	void *p;
+
+	p = mmap(NULL, sizeof(struct tg_metrics), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, sizeof(struct tg_metrics));
+	return p;
+}
+
+void
+tg_metrics_destroy(struct tg_metrics *m)
+{
+	if (m)
+		munmap(m, sizeof(*m));
+}
+
+static struct route_slot *
+slot_for(struct tg_metrics *m, const char *route)
+{
+	int i;
+
+	for (i = 0; i < ROUTE_SLOTS; i++) {
+		const char *cur = atomic_load(&m->routes[i].route);
+		if (cur == route || (cur && strcmp(cur, route) == 0))
+			return &m->routes[i];
+		if (cur == NULL) {
+			const char *expect = NULL;
+			if (atomic_compare_exchange_strong(&m->routes[i].route,
+			    &expect, route))
+				return &m->routes[i];
+			if (expect && strcmp(expect, route) == 0)
+				return &m->routes[i];
+		}
+	}
+	return NULL;
+}
+
+void
+tg_metrics_request(struct tg_metrics *m, const char *route, int status,
+    int64_t dur_us)
+{
+	struct route_slot *s;
+	int cls, b;
+
+	if (m == NULL || route == NULL)
+		return;
+	s = slot_for(m, route);
+	if (s == NULL)
+		return;
+	cls = status / 100;
+	if (cls < 1 || cls > 5)
+		cls = 0;
+	atomic_fetch_add(&s->by_class[cls], 1);
+	for (b = 0; b < NBUCKETS; b++)
+		if ((double)dur_us / 1e6 <= bucket_s[b])
+			break;
+	atomic_fetch_add(&s->buckets[b], 1);
+	atomic_fetch_add(&s->sum_us, (unsigned long long)(dur_us > 0 ? dur_us : 0));
+	atomic_fetch_add(&s->count, 1);
+}
+
+void
+tg_metrics_worker_restart(struct tg_metrics *m)
+{
+	if (m)
+		atomic_fetch_add(&m->worker_restarts, 1);
+}
+
+void
+tg_metrics_inc(struct tg_metrics *m, const char *name)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < NCOUNTERS; i++)
+		if (strcmp(counter_names[i], name) == 0)
+			atomic_fetch_add(&m->counters[i], 1);
+}
+
+int
+tg_metrics_render(struct tg_metrics *m, struct tg_buf *b)
+{
+	static const char *const cls_label[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+	int i, c, k, rc = 0;
+	size_t n;
+	unsigned long long cum;
+
+	if (m == NULL)
+		return -TG_E_UNAVAIL;
+	rc |= tg_buf_puts(b, "# HELP toolgate_http_requests_total HTTP requests by route and status class.\n"
+	    "# TYPE toolgate_http_requests_total counter\n");
+	for (i = 0; i < ROUTE_SLOTS; i++) {
+		const char *r = atomic_load(&m->routes[i].route);
+		if (r == NULL)
+			break;
+		for (c = 0; c < 6; c++) {
+			unsigned long long v = atomic_load(&m->routes[i].by_class[c]);
+			if (v)
+				rc |= tg_buf_printf(b,
+				    "toolgate_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
+				    r, cls_label[c], v);
+		}
+	}
+	rc |= tg_buf_puts(b, "# HELP toolgate_http_request_duration_seconds Request latency by route.\n"
+	    "# TYPE toolgate_http_request_duration_seconds histogram\n");
+	for (i = 0; i < ROUTE_SLOTS; i++) {
+		const char *r = atomic_load(&m->routes[i].route);
+		if (r == NULL)
+			break;
+		cum = 0;
+		for (k = 0; k < NBUCKETS; k++) {
+			cum += atomic_load(&m->routes[i].buckets[k]);
+			rc |= tg_buf_printf(b,
+			    "toolgate_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+			    r, bucket_s[k], cum);
+		}
+		cum += atomic_load(&m->routes[i].buckets[NBUCKETS]);
+		rc |= tg_buf_printf(b,
+		    "toolgate_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
+		    "toolgate_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+		    "toolgate_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+		    r, cum, r, (double)atomic_load(&m->routes[i].sum_us) / 1e6, r,
+		    (unsigned long long)atomic_load(&m->routes[i].count));
+	}
+	for (n = 0; n < NCOUNTERS; n++)
+		rc |= tg_buf_printf(b, "# HELP toolgate_%s_total Count of %s events.\n"
+		    "# TYPE toolgate_%s_total counter\ntoolgate_%s_total %llu\n",
+		    counter_names[n], counter_names[n], counter_names[n],
+		    counter_names[n], (unsigned long long)atomic_load(&m->counters[n]));
+	rc |= tg_buf_printf(b, "# HELP toolgate_worker_restarts_total Workers respawned by the master.\n"
+	    "# TYPE toolgate_worker_restarts_total counter\ntoolgate_worker_restarts_total %llu\n",
+	    (unsigned long long)atomic_load(&m->worker_restarts));
+	return rc ? -TG_E_NOMEM : TG_OK;
+}

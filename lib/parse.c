@@ -1,0 +1,98 @@
+/*
+ * parse.c - strict number, hex and percent-decoding parsers (see parse.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/parse.h"
+#include "lib/status.h"
+
+int
+tg_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+	const char *p;
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return -TG_E_BADREQ;
+	p = s;
+	if (*p == '-')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -TG_E_BADREQ;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -TG_E_BADREQ;
+	if (v < lo || v > hi)
+		return -TG_E_BADREQ;
+	*out = (int64_t)v;
+	return TG_OK;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+tg_parse_hex(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (s == NULL || strlen(s) != 2 * n)
+		return -TG_E_BADREQ;
+	for (i = 0; i < n; i++) {
+		hi = hexval((unsigned char)s[2 * i]);
+		lo = hexval((unsigned char)s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -TG_E_BADREQ;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return TG_OK;
+}
+
+int
+tg_parse_pct(const char *src, size_t n, char *dst, size_t cap, int plus_space)
+{
+	size_t i, o = 0;
+	int hi, lo;
+	char c;
+
+	for (i = 0; i < n; i++) {
+		c = src[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return -TG_E_BADREQ;
+			hi = hexval((unsigned char)src[i + 1]);
+			lo = hexval((unsigned char)src[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -TG_E_BADREQ;
+			c = (char)(hi << 4 | lo);
+			if (c == '\0')
+				return -TG_E_BADREQ;
+			i += 2;
+		} else if (c == '+' && plus_space) {
+			c = ' ';
+		} else if (c == '\0') {
+			return -TG_E_BADREQ;
+		}
+		if (o + 1 >= cap)
+			return -TG_E_TOOLARGE;
+		dst[o++] = c;
+	}
+	if (o >= cap)
+		return -TG_E_TOOLARGE;
+	dst[o] = '\0';
+	return (int)o;
+}

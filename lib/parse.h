@@ -1,0 +1,21 @@
+/*
+ * parse.h - strict number and token parsing. Never atoi.
+ */
+#ifndef TG_PARSE_H
+#define TG_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decimal integer in [lo, hi]; the whole string must be digits (optional
+ * leading '-'); no spaces, no '+'. Returns 0 or -TG_E_BADREQ. */
+int tg_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out);
+/* Hex string of exactly 2*n chars into out[n]. Returns 0 or -TG_E_BADREQ. */
+int tg_parse_hex(const char *s, unsigned char *out, size_t n);
+/* Percent-decode src[0..n) into a fresh arena-free buffer dst of capacity
+ * cap (including NUL). plus_space turns '+' into ' ' (query strings).
+ * Rejects malformed escapes and decoded NUL bytes. Returns the length or
+ * -TG_E_BADREQ / -TG_E_TOOLARGE. */
+int tg_parse_pct(const char *src, size_t n, char *dst, size_t cap, int plus_space);
+
+#endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages toolgate needs to build, run and test.
+# Idempotent: only missing packages are installed. Needs root or sudo when
+# something is missing; does nothing otherwise.
+set -euo pipefail
+
+PKGS=(
+  build-essential pkg-config clang
+  libfcgi-dev libjansson-dev libpq-dev libssl-dev libjwt-dev libcmocka-dev
+  libseccomp-dev libcurl4-openssl-dev libargon2-dev
+  nginx postgresql postgresql-client curl valgrind python3 util-linux procps
+  nodejs
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+# npm comes with nodejs from some repositories and as its own package in Debian.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "deps: missing packages (${missing[*]}) and no sudo; install them as root" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+# apt-get update once per run; retry the install once after a fresh update.
+$SUDO apt-get update -qq >/dev/null || true
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+  $SUDO apt-get update -qq >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
