@@ -1,0 +1,205 @@
+/*
+ * it.c - integration test helpers (see it.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "tests/integration/it.h"
+
+struct sink {
+	char *p;
+	size_t len;
+};
+
+static size_t
+on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	size_t n = size * nmemb;
+	char *np = realloc(s->p, s->len + n + 1);
+
+	if (np == NULL)
+		return 0;
+	memcpy(np + s->len, ptr, n);
+	s->len += n;
+	np[s->len] = '\0';
+	s->p = np;
+	return n;
+}
+
+const char *
+it_base(void)
+{
+	const char *b = getenv("TG_BASE_URL");
+	return b ? b : "http://127.0.0.1:18080";
+}
+
+const char *
+it_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0')
+		fail_msg("environment variable %s is not set (run through tests/run.sh)", name);
+	return v;
+}
+
+int
+it_request(const char *method, const char *path, const char *const *headers,
+    const char *body, size_t len, struct it_resp *out)
+{
+	CURL *c;
+	struct curl_slist *hl = NULL;
+	struct sink b = {0}, h = {0};
+	char url[4096];
+	CURLcode cc;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	c = curl_easy_init();
+	if (c == NULL)
+		return -1;
+	snprintf(url, sizeof(url), "%s%s", it_base(), path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	for (i = 0; headers && headers[i]; i++)
+		hl = curl_slist_append(hl, headers[i]);
+	hl = curl_slist_append(hl, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+		out->body = b.p ? b.p : strdup("");
+		out->len = b.len;
+		out->headers = h.p ? h.p : strdup("");
+		if (out->len > 0)
+			out->json = json_loadb(out->body, out->len, 0, NULL);
+	} else {
+		free(b.p);
+		free(h.p);
+	}
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	return cc == CURLE_OK ? 0 : -1;
+}
+
+int
+it_json(const char *method, const char *path, const char *token,
+    const char *body, struct it_resp *out)
+{
+	char auth[4200];
+	const char *hdrs[3] = {"Content-Type: application/json", NULL, NULL};
+
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		hdrs[1] = auth;
+	}
+	return it_request(method, path, hdrs, body, body ? strlen(body) : 0, out);
+}
+
+int
+it_get(const char *method, const char *path, const char *token, struct it_resp *out)
+{
+	char auth[4200];
+	const char *hdrs[2] = {NULL, NULL};
+
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		hdrs[0] = auth;
+	}
+	return it_request(method, path, hdrs, NULL, 0, out);
+}
+
+const char *
+it_header(const struct it_resp *r, const char *name)
+{
+	static char val[4][1024];
+	static int slot;
+	const char *p, *eol;
+	size_t nl = strlen(name);
+	char *out;
+
+	if (r->headers == NULL)
+		return NULL;
+	/* Only the last header block (after redirects / 100s). */
+	for (p = r->headers; p && *p; p = eol ? eol + 1 : NULL) {
+		eol = strchr(p, '\n');
+		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			size_t n;
+			while (*v == ' ')
+				v++;
+			n = eol ? (size_t)(eol - v) : strlen(v);
+			while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == ' '))
+				n--;
+			out = val[slot];
+			slot = (slot + 1) % 4;
+			if (n >= sizeof(val[0]))
+				n = sizeof(val[0]) - 1;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return out;
+		}
+	}
+	return NULL;
+}
+
+void
+it_resp_free(struct it_resp *r)
+{
+	free(r->body);
+	free(r->headers);
+	json_decref(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+it_sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	return rc == -1 ? -1 : (rc >> 8) & 0xff;
+}
+
+int
+it_wait_status(const char *path, long want, int timeout_ms)
+{
+	struct it_resp r;
+	int waited = 0;
+
+	while (waited <= timeout_ms) {
+		if (it_get("GET", path, NULL, &r) == 0) {
+			long st = r.status;
+			it_resp_free(&r);
+			if (st == want)
+				return 0;
+		}
+		usleep(100 * 1000);
+		waited += 100;
+	}
+	return -1;
+}

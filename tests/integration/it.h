@@ -1,0 +1,51 @@
+/*
+ * it.h - integration test helpers: real HTTP through the private nginx
+ * (TG_BASE_URL, set by tests/run.sh) with libcurl, JSON bodies via jansson.
+ */
+#ifndef TG_IT_H
+#define TG_IT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+struct it_resp {
+	long status;
+	char *body;
+	size_t len;
+	char *headers;		/* raw header block of the last response */
+	json_t *json;		/* parsed body when it is JSON, else NULL */
+};
+
+/* Base URL, e.g. http://127.0.0.1:18080 (TG_BASE_URL). */
+const char *it_base(void);
+/* Environment value or fail the test. */
+const char *it_env(const char *name);
+
+/* Performs method path with optional extra headers (NULL-terminated array
+ * of "Name: value") and body (len bytes; NULL for none). Returns 0 on a
+ * completed HTTP exchange, -1 on transport failure. */
+int it_request(const char *method, const char *path, const char *const *headers,
+    const char *body, size_t len, struct it_resp *out);
+/* JSON POST/PATCH/PUT shortcut with Content-Type: application/json and an
+ * optional bearer token. */
+int it_json(const char *method, const char *path, const char *token,
+    const char *body, struct it_resp *out);
+/* GET/DELETE with an optional bearer token. */
+int it_get(const char *method, const char *path, const char *token,
+    struct it_resp *out);
+/* Header value (case-insensitive name), copied into a static buffer; NULL
+ * when absent. */
+const char *it_header(const struct it_resp *r, const char *name);
+void it_resp_free(struct it_resp *r);
+
+/* Runs a shell command (stack control); returns its exit status. */
+int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Polls GET path until it returns want_status or timeout_ms passes. */
+int it_wait_status(const char *path, long want_status, int timeout_ms);
+
+#endif
