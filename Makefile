@@ -113,6 +113,8 @@ fmt:
 clean:
 	rm -rf $(B) $(BA)
 
+.SECONDARY:
+
 -include sandbox/sandbox.mk
 ifeq ($(wildcard sandbox/sandbox.mk),)
 .PHONY: sandbox

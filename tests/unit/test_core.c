@@ -1,0 +1,302 @@
+/*
+ * test_core.c - config validation, strict parsers, query strings, the JSON
+ * front door (depth, duplicates), content types, buf and arena limits, and
+ * the status -> HTTP table.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcgi/config.h"
+#include "fcgi/log.h"
+#include "fcgi/request.h"
+#include "fcgi/response.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/parse.h"
+#include "lib/status.h"
+#include "tests/unit/fake_io.h"
+
+static const char *const *env_table;
+
+static const char *
+tget(const char *name)
+{
+	int i;
+
+	for (i = 0; env_table && env_table[i]; i += 2)
+		if (strcmp(env_table[i], name) == 0)
+			return env_table[i + 1];
+	return NULL;
+}
+
+#define KEY64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+static int
+load(const char *const *env, int need, char *err)
+{
+	struct tg_config c;
+	int rc;
+
+	env_table = env;
+	err[0] = '\0';
+	rc = tg_config_load(&c, need, tget, err, 256);
+	tg_config_wipe(&c);
+	return rc;
+}
+
+static void
+t_config(void **state)
+{
+	char err[256];
+	struct tg_config c;
+	const char *ok[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64, NULL};
+	const char *nokey[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", NULL};
+	const char *shortkey[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", "abcd", NULL};
+	const char *badhex[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY",
+	    "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", NULL};
+	const char *badold[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
+	    "TOOLGATE_ENCRYPTION_KEY_OLD", "1234", NULL};
+	const char *shortjwt[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
+	    "TOOLGATE_JWT_SECRET", "too-short", NULL};
+	const char *relsock[] = {"TOOLGATE_SOCKET", "x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64, NULL};
+	const char *workers[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
+	    "TOOLGATE_WORKERS", "0", NULL};
+	const char *workers2[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
+	    "TOOLGATE_WORKERS", "4x", NULL};
+	const char *auth[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
+	    "TOOLGATE_MCP_AUTH", "maybe", NULL};
+	const char *origins[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
+	    "TOOLGATE_ALLOWED_ORIGINS", "https://a.example, http://localhost:3000", NULL};
+	const char *badorigin[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
+	    "TOOLGATE_ALLOWED_ORIGINS", "a.example", NULL};
+	char longsock[200];
+	const char *longs[] = {"TOOLGATE_SOCKET", longsock, "TOOLGATE_ENCRYPTION_KEY", KEY64, NULL};
+
+	(void)state;
+	assert_int_equal(load(ok, TG_CFG_SERVE, err), 0);
+	assert_int_equal(load(nokey, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_non_null(strstr(err, "TOOLGATE_ENCRYPTION_KEY is required"));
+	assert_int_equal(load(nokey, TG_CFG_NONE, err), 0);
+	assert_int_equal(load(shortkey, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_non_null(strstr(err, "64 hex"));
+	assert_int_equal(load(badhex, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_int_equal(load(badold, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_non_null(strstr(err, "TOOLGATE_ENCRYPTION_KEY_OLD"));
+	assert_int_equal(load(shortjwt, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_non_null(strstr(err, "at least 32 bytes"));
+	assert_null(strstr(err, "too-short")); /* never echo a secret */
+	assert_int_equal(load(relsock, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_int_equal(load(workers, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_int_equal(load(workers2, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_int_equal(load(auth, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_int_equal(load(badorigin, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	memset(longsock, 'a', sizeof(longsock) - 1);
+	longsock[0] = '/';
+	longsock[sizeof(longsock) - 1] = '\0';
+	assert_int_equal(load(longs, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_non_null(strstr(err, "108"));
+
+	/* Derived JWT secret: 32 bytes, flagged, deterministic. */
+	env_table = ok;
+	assert_int_equal(tg_config_load(&c, TG_CFG_SERVE, tget, err, sizeof(err)), 0);
+	assert_true(c.jwt_derived);
+	assert_int_equal(c.jwt_secret_len, 32);
+	assert_true(c.mcp_auth_required);
+	tg_config_wipe(&c);
+	env_table = origins;
+	assert_int_equal(tg_config_load(&c, TG_CFG_SERVE, tget, err, sizeof(err)), 0);
+	assert_int_equal(c.n_origins, 2);
+	assert_true(tg_config_origin_allowed(&c, "http://localhost:3000"));
+	assert_false(tg_config_origin_allowed(&c, "http://localhost:3001"));
+	assert_false(tg_config_origin_allowed(&c, NULL));
+	tg_config_wipe(&c);
+}
+
+static void
+t_parse(void **state)
+{
+	int64_t v;
+	unsigned char h[2];
+	char out[16];
+
+	(void)state;
+	assert_int_equal(tg_parse_i64("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(tg_parse_i64("-5", -10, 10, &v), 0);
+	assert_int_equal(v, -5);
+	assert_int_equal(tg_parse_i64("101", 0, 100, &v), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_i64("", 0, 100, &v), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_i64(" 1", 0, 100, &v), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_i64("+1", 0, 100, &v), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_i64("1e3", 0, 10000, &v), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_i64("99999999999999999999", 0, INT64_MAX, &v), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_i64(NULL, 0, 1, &v), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_hex("0aFf", h, 2), 0);
+	assert_int_equal(h[0], 0x0a);
+	assert_int_equal(h[1], 0xff);
+	assert_int_equal(tg_parse_hex("0aF", h, 2), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_pct("a%20b+c", 7, out, sizeof(out), 1), 5);
+	assert_string_equal(out, "a b c");
+	assert_int_equal(tg_parse_pct("a+b", 3, out, sizeof(out), 0), 3);
+	assert_string_equal(out, "a+b");
+	assert_int_equal(tg_parse_pct("%2", 2, out, sizeof(out), 0), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_pct("%zz", 3, out, sizeof(out), 0), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_pct("%00", 3, out, sizeof(out), 0), -TG_E_BADREQ);
+	assert_int_equal(tg_parse_pct("0123456789abcdefg", 17, out, sizeof(out), 0), -TG_E_TOOLARGE);
+}
+
+static void
+t_query(void **state)
+{
+	const char *params[] = {"REQUEST_METHOD", "GET", "REQUEST_URI",
+	    "/x?limit=10&cursor=a%2Bb&flag&empty=&q=hello+world", NULL};
+	const char *bad[] = {"REQUEST_METHOD", "GET", "REQUEST_URI", "/x?limit=%zz", NULL};
+	struct fake f = {params, NULL, 0, {0}};
+	struct tg_arena *a = tg_arena_new();
+	struct tg_io io;
+	struct tg_req req;
+	int64_t v;
+
+	(void)state;
+	fake_io(&io, &f);
+	assert_int_equal(tg_req_init(&req, a, &io, NULL), 0);
+	assert_string_equal(req.path, "/x");
+	assert_string_equal(tg_req_query(&req, "cursor"), "a+b");
+	assert_string_equal(tg_req_query(&req, "flag"), "");
+	assert_string_equal(tg_req_query(&req, "empty"), "");
+	assert_string_equal(tg_req_query(&req, "q"), "hello world");
+	assert_null(tg_req_query(&req, "none"));
+	assert_int_equal(tg_req_query_i64(&req, "limit", 1, 100, 20, &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(tg_req_query_i64(&req, "none", 1, 100, 20, &v), 0);
+	assert_int_equal(v, 20);
+	assert_int_equal(tg_req_query_i64(&req, "q", 1, 100, 20, &v), -TG_E_BADREQ);
+	tg_arena_reset(a);
+	f.params = bad;
+	assert_int_equal(tg_req_init(&req, a, &io, NULL), 0);
+	assert_int_equal(tg_req_parse_query(&req), -TG_E_BADREQ);
+	tg_arena_free(a);
+}
+
+static void
+t_json_front_door(void **state)
+{
+	char err[256], deep[300];
+	json_t *j = NULL;
+	int i;
+
+	(void)state;
+	assert_int_equal(tg_json_depth("{\"a\":[1,{\"b\":\"[[[[\"}]}", 22), 3);
+	assert_int_equal(tg_json_depth("\"\\\"[\"", 5), 0);
+	assert_int_equal(tg_json_parse("{\"a\":1}", 7, 64, &j, err, sizeof(err)), 0);
+	json_decref(j);
+	j = NULL;
+	assert_int_equal(tg_json_parse("{\"a\":1,\"a\":2}", 13, 64, &j, err, sizeof(err)), -TG_E_BADREQ);
+	assert_non_null(strstr(err, "duplicate"));
+	assert_int_equal(tg_json_parse("{\"a\":", 5, 64, &j, err, sizeof(err)), -TG_E_BADREQ);
+	assert_non_null(strstr(err, "malformed JSON"));
+	assert_int_equal(tg_json_parse("", 0, 64, &j, err, sizeof(err)), -TG_E_BADREQ);
+	assert_int_equal(tg_json_parse("42", 2, 64, &j, err, sizeof(err)), -TG_E_BADREQ);
+	assert_int_equal(tg_json_parse("[\"\xff\"]", 5, 64, &j, err, sizeof(err)), -TG_E_BADREQ);
+	for (i = 0; i < 65; i++)
+		deep[i] = '[';
+	for (i = 0; i < 65; i++)
+		deep[65 + i] = ']';
+	assert_int_equal(tg_json_parse(deep, 130, 64, &j, err, sizeof(err)), -TG_E_BADREQ);
+	assert_non_null(strstr(err, "deeper than 64"));
+	assert_int_equal(tg_json_parse(deep + 1, 128, 64, &j, err, sizeof(err)), 0);
+	json_decref(j);
+}
+
+static void
+t_content_type(void **state)
+{
+	(void)state;
+	assert_true(tg_content_type_is_json("application/json"));
+	assert_true(tg_content_type_is_json("Application/JSON; charset=UTF-8"));
+	assert_true(tg_content_type_is_json("application/json;charset=\"utf-8\""));
+	assert_false(tg_content_type_is_json("application/json; charset=latin1"));
+	assert_false(tg_content_type_is_json("application/jsonx"));
+	assert_false(tg_content_type_is_json("text/plain"));
+	assert_false(tg_content_type_is_json(NULL));
+}
+
+static void
+t_buf_arena(void **state)
+{
+	struct tg_buf b = {0};
+	struct tg_arena *a;
+	char *p, *big;
+	int i;
+
+	(void)state;
+	b.max = 10;
+	assert_int_equal(tg_buf_puts(&b, "hello"), 0);
+	assert_int_equal(tg_buf_printf(&b, "%d", 12345), 0);
+	assert_string_equal(b.p, "hello12345");
+	assert_int_equal(tg_buf_puts(&b, "!"), -TG_E_TOOLARGE);
+	assert_string_equal(b.p, "hello12345");
+	tg_buf_wipe(&b);
+	a = tg_arena_new();
+	for (i = 0; i < 1000; i++) {
+		p = tg_arena_printf(a, "item-%d", i);
+		assert_non_null(p);
+	}
+	assert_string_equal(p, "item-999");
+	big = tg_arena_alloc(a, 100000);
+	assert_non_null(big);
+	memset(big, 1, 100000);
+	tg_arena_reset(a);
+	p = tg_arena_strndup(a, "abcdef", 3);
+	assert_string_equal(p, "abc");
+	tg_arena_free(a);
+	tg_arena_free(NULL);
+}
+
+static void
+t_status_problem(void **state)
+{
+	json_t *p;
+
+	(void)state;
+	assert_int_equal(tg_status_http(-TG_E_NOTFOUND), 404);
+	assert_int_equal(tg_status_http(TG_E_TOOLARGE), 413);
+	assert_int_equal(tg_status_http(-TG_E_MEDIATYPE), 415);
+	assert_int_equal(tg_status_http(-TG_E_RATE), 429);
+	assert_int_equal(tg_status_http(-TG_E_DB), 503);
+	assert_int_equal(tg_status_http(-9999), 500);
+	p = tg_problem_new(404, "Not Found", "not_found", "no such tool", "/api/v1/tools/9", "rid1");
+	assert_non_null(p);
+	assert_string_equal(json_string_value(json_object_get(p, "type")), "urn:toolgate:problem:not_found");
+	assert_int_equal(json_integer_value(json_object_get(p, "status")), 404);
+	assert_string_equal(json_string_value(json_object_get(p, "detail")), "no such tool");
+	assert_string_equal(json_string_value(json_object_get(p, "request_id")), "rid1");
+	json_decref(p);
+	p = tg_problem_new(500, "x", "internal", NULL, NULL, "");
+	assert_null(json_object_get(p, "detail"));
+	assert_null(json_object_get(p, "request_id"));
+	json_decref(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_config),
+		cmocka_unit_test(t_parse),
+		cmocka_unit_test(t_query),
+		cmocka_unit_test(t_json_front_door),
+		cmocka_unit_test(t_content_type),
+		cmocka_unit_test(t_buf_arena),
+		cmocka_unit_test(t_status_problem),
+	};
+	tg_log_set_level(TG_LOG_ERR);
+	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}
