@@ -357,6 +357,7 @@ do_start() {
 
 	# Roll back whatever this start got going if a later step fails.
 	trap 'rc=$?; if [ $rc -ne 0 ]; then say "start failed; stopping what was started"; do_stop >/dev/null 2>&1 || true; fi' EXIT
+	trap 'exit 130' INT TERM HUP
 
 	if [ ! -f "$PGDATA/PG_VERSION" ]; then
 		say "initialising PostgreSQL cluster in $PGDATA"
@@ -385,7 +386,7 @@ do_start() {
 	start_toolgate
 	start_nginx
 	wait_healthy
-	trap - EXIT
+	trap - EXIT INT TERM HUP
 
 	cat >&2 <<EOF
 
