@@ -50,6 +50,51 @@ chomp_log(int level, const char *ev, const char *msg)
 	tg_log(level, ev, "msg=%s", tg_log_q(buf));
 }
 
+/*
+ * Application role (docs/security.md "Database roles"). Every connection
+ * except the migrator's switches to a non-superuser role right after it is
+ * established, so the application can never UPDATE/DELETE audit_log even
+ * when PGUSER is the owner: TOOLGATE_DB_ROLE (default toolgate_app; "none"
+ * keeps the session user). The migrator (application name
+ * "toolgate-migrate") keeps the owner. A role that cannot be set (migration
+ * 002 not applied yet, no membership) fails the connection: fail closed.
+ */
+static int
+set_role(struct tg_db *db)
+{
+	const char *role = getenv("TOOLGATE_DB_ROLE");
+	char sql[160];
+	char *id = NULL;
+	PGresult *res = NULL;
+	int n, rc = -TG_E_DB;
+
+	if (strcmp(db->appname, "toolgate-migrate") == 0)
+		return TG_OK;
+	if (role == NULL || *role == '\0')
+		role = "toolgate_app";
+	if (strcmp(role, "none") == 0)
+		return TG_OK;
+	id = PQescapeIdentifier(db->conn, role, strlen(role));
+	if (id == NULL)
+		goto out;
+	n = snprintf(sql, sizeof(sql), "SET ROLE %s", id);
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		goto out;
+	res = PQexec(db->conn, sql);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		chomp_log(TG_LOG_ERR, "db.set_role_failed",
+		    res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+		PQfinish(db->conn);
+		db->conn = NULL;
+		goto out;
+	}
+	rc = TG_OK;
+out:
+	PQclear(res);
+	PQfreemem(id);
+	return rc;
+}
+
 static int
 connect_now(struct tg_db *db)
 {
@@ -79,7 +124,7 @@ connect_now(struct tg_db *db)
 		chomp_log(TG_LOG_WARN, "db.connect_failed", PQerrorMessage(db->conn));
 		return -TG_E_DB;
 	}
-	return TG_OK;
+	return set_role(db);
 }
 
 struct tg_db *
@@ -112,6 +157,8 @@ tg_db_conn(struct tg_db *db)
 static int
 ensure(struct tg_db *db)
 {
+	if (db == NULL)
+		return -TG_E_DB;
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return TG_OK;
 	if (now_ms() - db->last_attempt_ms < 1000)
@@ -172,6 +219,8 @@ tg_db_exec(struct tg_db *db, const char *sql, int n, const char *const *params,
 	PGresult *res = NULL;
 	int rc, first, attempt;
 
+	if (db == NULL)
+		return -TG_E_DB;
 	db->sqlstate[0] = db->constraint[0] = '\0';
 	first = db->req_statements == 0;
 	for (attempt = 0; attempt < 2; attempt++) {
