@@ -28,10 +28,18 @@ unset VAR PORT PG_PORT TG_VAR TG_STACK
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT" || exit 1
 STACK="$ROOT/scripts/stack.sh"
-TEST_VAR="$ROOT/var/test"
-TEST_PORT=18080
-TEST_PG_PORT=55433
-LOGDIR="$ROOT/var/test-logs"
+# TG_TEST_VAR/TG_TEST_PORT/TG_TEST_PG_PORT let several checkouts or engineers run
+# the suite side by side; runs on the same VAR wait for each other (flock).
+TEST_VAR=${TG_TEST_VAR:-$ROOT/var/test}
+TEST_PORT=${TG_TEST_PORT:-18080}
+TEST_PG_PORT=${TG_TEST_PG_PORT:-55433}
+LOGDIR="$TEST_VAR-logs"
+mkdir -p "$(dirname "$TEST_VAR")"
+exec 9>"$TEST_VAR.lock"
+if ! flock -n 9; then
+	echo "run.sh: another test run is using $TEST_VAR; waiting for it" >&2
+	flock 9
+fi
 TIMEOUT=${TG_TEST_TIMEOUT:-300}
 SUITE_TIMEOUT=${TG_SUITE_TIMEOUT:-1800}
 SUITES=" ${TG_SUITES:-unit asan valgrind stack integration sandbox interop} "
