@@ -1,0 +1,454 @@
+/*
+ * sandbox_client.c - the worker side of toolgate-sandbox.
+ *
+ * One call = one helper process:
+ *   - the request goes over an AF_UNIX socketpair on the helper's stdin
+ *     (send with MSG_NOSIGNAL: a dead helper can never SIGPIPE the worker);
+ *   - the helper's stderr is a pipe (a bounded diagnostic line);
+ *   - the status document comes on fd 3 (a pipe), never mixed with output;
+ *   - posix_spawn with SETSID (no controlling tty), SETSIGMASK (empty),
+ *     SETSIGDEF (all), an explicit envp, and addclosefrom_np(4): the helper
+ *     inherits nothing else from the worker;
+ *   - all our pipe ends are lifted to fds >= 10 first, so adddup2 never
+ *     meets a source equal to its target (where CLOEXEC would survive);
+ *   - hard deadline = limits.timeout_ms + grace: past it the helper is
+ *     SIGKILLed through its pidfd (its sandbox dies with it by PDEATHSIG);
+ *   - the helper is always reaped with waitpid, on every path.
+ */
+#include "lib/sandbox_client.h"
+#include "lib/status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DIAG_MAX	2048
+#define MAX_ARGS	32
+
+struct rbuf {
+	char *p;
+	size_t len, cap, max;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+set_diag(const struct tg_sandbox_opts *o, const char *msg, const char *detail)
+{
+	int n;
+
+	if (o == NULL || o->diag == NULL || o->diag_len == 0)
+		return;
+	n = snprintf(o->diag, o->diag_len, "%s%s%s", msg, detail ? ": " : "",
+	    detail ? detail : "");
+	if (n < 0)
+		o->diag[0] = '\0';
+	/* truncation of a diagnostic is acceptable: snprintf terminated it */
+}
+
+static int
+rbuf_read(int fd, struct rbuf *b)
+{
+	char chunk[16384];
+	ssize_t n = read(fd, chunk, sizeof chunk);
+	size_t take;
+
+	if (n < 0)
+		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	if (n == 0)
+		return -1;
+	take = (size_t)n;
+	if (b->len + take > b->max)
+		take = b->max - b->len;
+	if (take > 0) {
+		if (b->len + take + 1 > b->cap) {
+			size_t nc = b->cap ? b->cap : 8192;
+			char *np;
+
+			while (nc < b->len + take + 1)
+				nc *= 2;
+			np = realloc(b->p, nc);
+			if (np == NULL)
+				return -2;
+			b->p = np;
+			b->cap = nc;
+		}
+		memcpy(b->p + b->len, chunk, take);
+		b->len += take;
+		b->p[b->len] = '\0';
+	}
+	return 0;
+}
+
+static int
+lift(int *fd)
+{
+	int nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 10);
+
+	if (nfd < 0)
+		return -1;
+	close(*fd);
+	*fd = nfd;
+	return 0;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/*
+ * Spawn the helper with args, send req (may be NULL), wait at most
+ * deadline_ms of wall time. On return status and diag hold what was read and
+ * *wstatus the helper's wait status. Returns 0, or -TG_E_* for spawn
+ * failure (-TG_E_UNAVAIL), deadline (-TG_E_TIMEOUT), memory.
+ */
+static int
+exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
+    const char *req, size_t req_len, long long deadline_ms,
+    struct rbuf *status, struct rbuf *diag, int *wstatus)
+{
+	static char *const envp[] = {(char *)"PATH=/usr/bin:/bin",
+		(char *)"LANG=C.UTF-8", NULL};
+	const char *helper = o->helper_path ? o->helper_path :
+	    TG_SANDBOX_HELPER_DEFAULT;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	int sv[2] = {-1, -1}, st[2] = {-1, -1}, er[2] = {-1, -1};
+	int pidfd = -1, rc = 0, fa_init = 0, at_init = 0, killed = 0;
+	pid_t pid = -1;
+	size_t off = 0;
+	long long deadline = now_ms() + deadline_ms;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+	    pipe2(st, O_CLOEXEC) != 0 || pipe2(er, O_CLOEXEC) != 0 ||
+	    lift(&sv[0]) || lift(&sv[1]) || lift(&st[0]) || lift(&st[1]) ||
+	    lift(&er[0]) || lift(&er[1])) {
+		set_diag(o, "sandbox: cannot create pipes", strerror(errno));
+		rc = -TG_E_INTERNAL;
+		goto out;
+	}
+	/* only the helper's ends become 0, 2, 3; 1 is /dev/null */
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	fa_init = 1;
+	if (posix_spawn_file_actions_adddup2(&fa, sv[1], 0) != 0 ||
+	    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY,
+	    0) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, er[1], 2) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, st[1], 3) != 0 ||
+	    posix_spawn_file_actions_addclosefrom_np(&fa, 4) != 0 ||
+	    posix_spawnattr_init(&at) != 0) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	at_init = 1;
+	sigemptyset(&none);
+	sigfillset(&all);
+	if (posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) != 0 ||
+	    posix_spawnattr_setsigmask(&at, &none) != 0 ||
+	    posix_spawnattr_setsigdefault(&at, &all) != 0) {
+		rc = -TG_E_INTERNAL;
+		goto out;
+	}
+	rc = posix_spawn(&pid, helper, &fa, &at, (char *const *)args, envp);
+	if (rc != 0) {
+		set_diag(o, "sandbox: cannot start the helper", strerror(rc));
+		pid = -1;
+		rc = -TG_E_UNAVAIL;
+		goto out;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0U);
+	close_fd(&sv[1]);
+	close_fd(&st[1]);
+	close_fd(&er[1]);
+	if (req == NULL)
+		shutdown(sv[0], SHUT_WR);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(st[0], F_SETFL, O_NONBLOCK);
+	fcntl(er[0], F_SETFL, O_NONBLOCK);
+
+	for (;;) {
+		struct pollfd p[4];
+		int n = 0, pr, tmo, i_sv = -1, i_st = -1, i_er = -1, i_pid = -1;
+		long long left = deadline - now_ms();
+
+		if (left <= 0 && !killed) {
+			if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd,
+			    SIGKILL, NULL, 0U) != 0)
+				kill(pid, SIGKILL);
+			killed = 1;
+			set_diag(o, "sandbox: the helper overran its deadline "
+			    "and was killed", NULL);
+		}
+		if (req != NULL && off < req_len && sv[0] >= 0) {
+			p[n].fd = sv[0];
+			p[n].events = POLLOUT;
+			i_sv = n++;
+		}
+		if (st[0] >= 0) {
+			p[n].fd = st[0];
+			p[n].events = POLLIN;
+			i_st = n++;
+		}
+		if (er[0] >= 0) {
+			p[n].fd = er[0];
+			p[n].events = POLLIN;
+			i_er = n++;
+		}
+		if (pidfd >= 0 && st[0] < 0 && er[0] < 0) {
+			/* pipes are done; wait for the exit itself */
+			p[n].fd = pidfd;
+			p[n].events = POLLIN;
+			i_pid = n++;
+		}
+		if (n == 0)
+			break;
+		tmo = killed ? 2000 : (int)(left > 0 ? left : 0);
+		pr = poll(p, (nfds_t)n, tmo);
+		if (pr < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pr == 0 && killed)
+			break;	/* killed and quiet: stop waiting */
+		if (i_sv >= 0 && p[i_sv].revents) {
+			ssize_t w = send(sv[0], req + off, req_len - off,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (w > 0)
+				off += (size_t)w;
+			if (w < 0 && errno != EAGAIN && errno != EINTR)
+				off = req_len;	/* helper stopped reading */
+			if (off == req_len)
+				shutdown(sv[0], SHUT_WR);
+		}
+		if (i_st >= 0 && p[i_st].revents) {
+			int r = rbuf_read(st[0], status);
+
+			if (r == -2) {
+				rc = -TG_E_NOMEM;
+				close_fd(&st[0]);
+			} else if (r < 0)
+				close_fd(&st[0]);
+		}
+		if (i_er >= 0 && p[i_er].revents && rbuf_read(er[0], diag) != 0)
+			close_fd(&er[0]);
+		if (i_pid >= 0 && p[i_pid].revents)
+			break;
+	}
+	if (killed && rc == 0)
+		rc = -TG_E_TIMEOUT;
+out:
+	if (pid > 0) {
+		if (pidfd >= 0 && killed == 0 && (st[0] >= 0 || er[0] >= 0))
+			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL,
+			    NULL, 0U);
+		while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (fa_init)
+		posix_spawn_file_actions_destroy(&fa);
+	if (at_init)
+		posix_spawnattr_destroy(&at);
+	close_fd(&sv[0]);
+	close_fd(&sv[1]);
+	close_fd(&st[0]);
+	close_fd(&st[1]);
+	close_fd(&er[0]);
+	close_fd(&er[1]);
+	close_fd(&pidfd);
+	return rc;
+}
+
+static int
+build_args(const struct tg_sandbox_opts *o, const char **argv, int probe)
+{
+	int n = 0, i;
+
+	argv[n++] = "toolgate-sandbox";
+	if (probe)
+		argv[n++] = "--probe";
+	argv[n++] = "--status-fd";
+	argv[n++] = "3";
+	if (o->allow_degraded)
+		argv[n++] = "--allow-degraded";
+	if (o->python_path != NULL) {
+		argv[n++] = "--python";
+		argv[n++] = o->python_path;
+	}
+	for (i = 0; o->extra_args != NULL && o->extra_args[i] != NULL; i++) {
+		if (n >= MAX_ARGS - 1)
+			return -TG_E_BADREQ;
+		argv[n++] = o->extra_args[i];
+	}
+	argv[n] = NULL;
+	return 0;
+}
+
+static long long
+request_timeout(const json_t *request)
+{
+	json_t *lim = json_object_get(request, "limits");
+	json_t *t = lim ? json_object_get(lim, "timeout_ms") : NULL;
+
+	if (json_is_integer(t) && json_integer_value(t) > 0 &&
+	    json_integer_value(t) <= 600000)
+		return json_integer_value(t);
+	return 30000;
+}
+
+int
+tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
+    json_t **result_out)
+{
+	const char *argv[MAX_ARGS];
+	struct rbuf status = {NULL, 0, 0, TG_SANDBOX_MAX_STATUS};
+	struct rbuf diag = {NULL, 0, 0, DIAG_MAX};
+	char *req = NULL;
+	json_t *res = NULL;
+	json_error_t je;
+	int rc, ws = 0, code;
+	long long grace;
+
+	if (o == NULL || request == NULL || result_out == NULL ||
+	    !json_is_object(request))
+		return -TG_E_BADREQ;
+	if ((rc = build_args(o, argv, 0)) != 0)
+		return rc;
+	req = json_dumps(request, JSON_COMPACT);
+	if (req == NULL)
+		return -TG_E_NOMEM;
+	grace = o->grace_ms > 0 ? o->grace_ms : TG_SANDBOX_GRACE_MS_DEFAULT;
+	rc = exec_helper(o, argv, req, strlen(req), request_timeout(request) +
+	    grace, &status, &diag, &ws);
+	if (rc != 0)
+		goto out;
+	if (status.len > 0)
+		res = json_loadb(status.p, status.len, JSON_ALLOW_NUL, &je);
+	code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	if (code == 0 && json_is_object(res)) {
+		*result_out = res;
+		res = NULL;
+		rc = 0;
+		goto out;
+	}
+	{
+		json_t *e = res ? json_object_get(res, "error") : NULL;
+		const char *m = e ? json_string_value(json_object_get(e,
+		    "message")) : NULL;
+		const char *t = e ? json_string_value(json_object_get(e,
+		    "type")) : NULL;
+
+		if (m == NULL)
+			m = diag.len ? diag.p : "the helper gave no status";
+		switch (code) {
+		case 2:
+			rc = t && strcmp(t, "TooLarge") == 0 ? -TG_E_TOOLARGE :
+			    -TG_E_BADREQ;
+			break;
+		case 3:
+		case 4:
+			rc = -TG_E_UNAVAIL;
+			break;
+		default:
+			rc = -TG_E_INTERNAL;
+			break;
+		}
+		if (code < 0 && WIFSIGNALED(ws)) {
+			char sig[64];
+
+			snprintf(sig, sizeof sig, "helper killed by signal %d",
+			    WTERMSIG(ws));
+			set_diag(o, "sandbox", sig);
+		} else
+			set_diag(o, "sandbox", m);
+	}
+out:
+	json_decref(res);
+	free(req);
+	free(status.p);
+	free(diag.p);
+	return rc;
+}
+
+int
+tg_sandbox_probe(const struct tg_sandbox_opts *o,
+    enum tg_sandbox_isolation *level, json_t **details_out)
+{
+	const char *argv[MAX_ARGS];
+	struct rbuf status = {NULL, 0, 0, 65536};
+	struct rbuf diag = {NULL, 0, 0, DIAG_MAX};
+	json_t *res = NULL;
+	const char *iso;
+	int rc, ws = 0;
+
+	if (o == NULL || level == NULL)
+		return -TG_E_BADREQ;
+	if ((rc = build_args(o, argv, 1)) != 0)
+		return rc;
+	rc = exec_helper(o, argv, NULL, 0, 10000, &status, &diag, &ws);
+	if (rc != 0)
+		goto out;
+	res = status.len ? json_loadb(status.p, status.len, 0, NULL) : NULL;
+	iso = res ? json_string_value(json_object_get(res, "isolation")) : NULL;
+	if (iso == NULL) {
+		set_diag(o, "sandbox probe failed", diag.len ? diag.p : NULL);
+		rc = -TG_E_UNAVAIL;
+		goto out;
+	}
+	if (strcmp(iso, "full") == 0)
+		*level = TG_SANDBOX_FULL;
+	else if (strcmp(iso, "degraded") == 0)
+		*level = TG_SANDBOX_DEGRADED;
+	else
+		*level = TG_SANDBOX_UNAVAILABLE;
+	if (details_out != NULL) {
+		*details_out = res;
+		res = NULL;
+	}
+	rc = 0;
+out:
+	json_decref(res);
+	free(status.p);
+	free(diag.p);
+	return rc;
+}
+
+const char *
+tg_sandbox_isolation_name(enum tg_sandbox_isolation level)
+{
+	switch (level) {
+	case TG_SANDBOX_FULL:
+		return "full";
+	case TG_SANDBOX_DEGRADED:
+		return "degraded";
+	default:
+		return "unavailable";
+	}
+}

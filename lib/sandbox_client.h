@@ -1,0 +1,89 @@
+/*
+ * sandbox_client.h - run a tool call through toolgate-sandbox (worker side).
+ *
+ * tg_sandbox_run() posix_spawns the helper with an explicit minimal
+ * environment, its own session, default signals and only three pipes open
+ * (request on stdin, diagnostics on stderr, the status document on fd 3),
+ * writes the request, collects the status, enforces a hard deadline of
+ * limits.timeout_ms + grace even if the helper misbehaves (SIGKILL through a
+ * pidfd), and always reaps the helper. The request and result documents are
+ * described in docs/sandbox.md.
+ *
+ * Dependencies: jansson, libc, lib/status.h. Thread-compatible (no global
+ * state); SIGPIPE is never raised (the request goes over a socket with
+ * MSG_NOSIGNAL). Do not set SIGCHLD to SIG_IGN in the calling process.
+ */
+#ifndef TG_SANDBOX_CLIENT_H
+#define TG_SANDBOX_CLIENT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#define TG_SANDBOX_HELPER_DEFAULT	"/usr/local/libexec/toolgate-sandbox"
+#define TG_SANDBOX_GRACE_MS_DEFAULT	5000
+#define TG_SANDBOX_MAX_STATUS		(80 * 1024 * 1024)
+
+enum tg_sandbox_isolation {
+	TG_SANDBOX_UNAVAILABLE = 0,
+	TG_SANDBOX_DEGRADED = 1,
+	TG_SANDBOX_FULL = 2,
+};
+
+struct tg_sandbox_opts {
+	/* Helper binary; NULL = TG_SANDBOX_HELPER_DEFAULT. */
+	const char *helper_path;
+	/* Python inside the sandbox (must be under /usr); NULL = helper's
+	 * default /usr/bin/python3.11. */
+	const char *python_path;
+	/* Non-zero: pass --allow-degraded (admin enabled degraded mode). */
+	int allow_degraded;
+	/* Extra wall time beyond limits.timeout_ms before the client kills
+	 * the helper itself; 0 = TG_SANDBOX_GRACE_MS_DEFAULT. */
+	int grace_ms;
+	/* Optional NULL-terminated extra helper arguments (tests only, e.g.
+	 * "--egress-test-allow", "127.0.0.1:8080"). */
+	const char *const *extra_args;
+	/* Optional buffer for a one-line reason when a call fails; may be
+	 * NULL. Written on failure only. */
+	char *diag;
+	size_t diag_len;
+};
+
+/*
+ * Run one request (mode "run" or "validate"; see docs/sandbox.md).
+ *
+ * Returns 0 and sets *result_out to a new reference (caller json_decrefs it)
+ * whenever the tool ran, whatever its outcome: exceptions, timeouts, output
+ * and memory limits are reported inside the result ("ok": false, "error",
+ * "timed_out", "truncated" ...). The result is parsed with JSON_ALLOW_NUL,
+ * so strings may contain NUL bytes.
+ *
+ * Fails (nothing stored in *result_out) with:
+ *   -TG_E_BADREQ    the helper rejected the request (diag says why)
+ *   -TG_E_TOOLARGE  code or request over the limits
+ *   -TG_E_UNAVAIL   helper missing/not executable, refused to run (root,
+ *                   no namespaces and degraded mode not allowed), or the
+ *                   sandbox could not be set up
+ *   -TG_E_TIMEOUT   the helper itself overran timeout + grace and was killed
+ *   -TG_E_NOMEM, -TG_E_INTERNAL
+ */
+int tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
+    json_t **result_out);
+
+/*
+ * Ask the helper which isolation this host gives (for /ready): full
+ * (namespaces + landlock + seccomp), degraded (landlock + seccomp + rlimits,
+ * and only if o->allow_degraded), or unavailable. Returns 0 and sets
+ * *level; on failure to run the helper at all, returns -TG_E_UNAVAIL with
+ * *level untouched. details_out, if not NULL, receives a new reference to
+ * the helper's probe document ({"isolation","userns","landlock_abi",
+ * "seccomp","reason"}).
+ */
+int tg_sandbox_probe(const struct tg_sandbox_opts *o,
+    enum tg_sandbox_isolation *level, json_t **details_out);
+
+/* "full", "degraded" or "unavailable"; never NULL. */
+const char *tg_sandbox_isolation_name(enum tg_sandbox_isolation level);
+
+#endif

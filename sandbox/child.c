@@ -1,0 +1,545 @@
+/*
+ * child.c - the sandboxed side of toolgate-sandbox, from clone to execve.
+ *
+ * Full mode (we are pid 1 of new user, pid, mount, net, ipc, uts and cgroup
+ * namespaces, with every capability of the new user namespace):
+ *   1. PR_SET_PDEATHSIG(SIGKILL); wait for the parent's "id maps written" byte
+ *      (EOF means the parent died: exit);
+ *   2. make every mount private; build a new root on a small tmpfs:
+ *      /usr (read-only bind), the lib/bin symlinks, /dev with null, zero,
+ *      full, random and urandom bind-mounted, a fresh /proc, a size- and
+ *      inode-capped /tmp, /etc/{passwd,group}, /run/toolgate/{runner,validate}.py
+ *      and, with egress, the proxy's listening socket /run/toolgate/egress.sock
+ *      (its fd is handed to the proxy process over a socketpair);
+ *   3. pivot_root, detach the old root, remount / read-only, set the hostname;
+ *   4. rlimits (inside the user namespace, so RLIMIT_NPROC counts this run only);
+ *   5. stdio := job pipe, stdout pipe, stderr pipe; fd 3 := result pipe;
+ *      every other fd closed;
+ *   6. drop the bounding set, ambient and all capabilities; no_new_privs;
+ *      landlock; seccomp last; execve Python with a fresh environment.
+ *
+ * Degraded mode (no user namespaces): own session, rlimits (NPROC counted
+ * over the whole uid), landlock (mandatory here), the degraded seccomp filter
+ * (no sockets but socketpair), in a per-run scratch directory.
+ *
+ * Any failure before execve is written as "stage: reason" on the error pipe,
+ * which the parent turns into an error of type "SandboxSetup".
+ */
+#include "sandbox/sbx.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define NEWROOT "/tmp"	/* mount point of the new root, in our own mount ns */
+
+static const char *const devices[] = {"null", "zero", "full", "random",
+	"urandom"};
+
+void
+sbx_child_fail(int errp, const char *stage, int err)
+{
+	char buf[512];
+	int n;
+
+	n = snprintf(buf, sizeof buf, "%s: %s", stage, strerror(err));
+	if (n > 0) {
+		size_t len = (size_t)n >= sizeof buf ? sizeof buf - 1 : (size_t)n;
+		(void)!write(errp, buf, len);
+	}
+	_exit(127);
+}
+
+/* out = prefix + name + suffix, with the truncation check */
+static int
+mkpath3(const char *prefix, const char *name, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s%s", prefix, name);
+
+	if (n < 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static unsigned long
+locked_flags(const char *src)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (statvfs(src, &sv) != 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* Bind src on dst and make the bind read-only, keeping the source's locked
+ * flags (a remount that drops them fails with EPERM in a user namespace). */
+static int
+bind_ro(const char *src, const char *dst, unsigned long extra, int rec)
+{
+	unsigned long f;
+
+	if (mount(src, dst, NULL, MS_BIND | (rec ? MS_REC : 0UL), NULL) != 0)
+		return -errno;
+	f = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | extra |
+	    locked_flags(src);
+	if (mount(NULL, dst, NULL, f, NULL) != 0)
+		return -errno;
+	return 0;
+}
+
+static int
+write_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+	int fd, rc = 0;
+	size_t off = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    mode);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		off += (size_t)w;
+	}
+	close(fd);
+	return rc;
+}
+
+/* Replicate /lib, /lib64, /bin, /sbin ...: a symlink stays a symlink, a real
+ * directory is bound read-only. */
+static int
+link_topdir(const char *name)
+{
+	char host[64], dst[64], target[256];
+	struct stat st;
+	ssize_t n;
+	int rc;
+
+	if ((rc = mkpath3("/", name, host, sizeof host)) != 0 ||
+	    (rc = mkpath3(NEWROOT "/", name, dst, sizeof dst)) != 0)
+		return rc;
+	if (lstat(host, &st) != 0)
+		return 0;	/* absent on this system */
+	if (S_ISLNK(st.st_mode)) {
+		n = readlink(host, target, sizeof target - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		if (symlink(target, dst) != 0)
+			return -errno;
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	if (mkdir(dst, 0755) != 0)
+		return -errno;
+	return bind_ro(host, dst, MS_NODEV, 1);
+}
+
+static int
+send_fd(int sock, int fd)
+{
+	struct msghdr mh;
+	struct iovec iov;
+	char byte = 'L';
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct cmsghdr *cm;
+
+	memset(&mh, 0, sizeof mh);
+	memset(&u, 0, sizeof u);
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof u.buf;
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != 1)
+		return -errno;
+	return 0;
+}
+
+static int
+make_egress(int sp)
+{
+	struct sockaddr_un sa;
+	int s, rc = 0;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (mkpath3(NEWROOT, SBX_EGRESS_SOCK, sa.sun_path,
+	    sizeof sa.sun_path) != 0)
+		return -ENAMETOOLONG;
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    listen(s, 16) != 0 || chmod(sa.sun_path, 0600) != 0)
+		rc = -errno;
+	else
+		rc = send_fd(sp, s);
+	close(s);
+	return rc;
+}
+
+static void
+build_root(const struct sbx_child *c)
+{
+	char path[128], opts[128];
+	const char *stage;
+	size_t i;
+	int rc, n;
+	static const char passwd[] =
+	    "sandbox:x:1000:1000:sandbox:/tmp:/usr/sbin/nologin\n";
+	static const char group[] = "sandbox:x:1000:\n";
+
+#define TRY(st, expr) do { stage = (st); if ((rc = (expr)) != 0) goto fail; } while (0)
+#define SYS(st, expr) do { stage = (st); if ((expr) != 0) { rc = -errno; goto fail; } } while (0)
+
+	SYS("make mounts private", mount(NULL, "/", NULL, MS_REC | MS_PRIVATE,
+	    NULL));
+	SYS("root tmpfs", mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
+	    "size=1m,nr_inodes=128,mode=0755"));
+	SYS("mkdir usr", mkdir(NEWROOT "/usr", 0755));
+	TRY("bind /usr", bind_ro("/usr", NEWROOT "/usr", MS_NODEV, 1));
+	TRY("link /lib", link_topdir("lib"));
+	TRY("link /lib64", link_topdir("lib64"));
+	TRY("link /lib32", link_topdir("lib32"));
+	TRY("link /libx32", link_topdir("libx32"));
+	TRY("link /bin", link_topdir("bin"));
+	TRY("link /sbin", link_topdir("sbin"));
+
+	SYS("mkdir dev", mkdir(NEWROOT "/dev", 0755));
+	for (i = 0; i < sizeof devices / sizeof devices[0]; i++) {
+		char host[64];
+
+		TRY("dev path", mkpath3(NEWROOT "/dev/", devices[i], path,
+		    sizeof path));
+		TRY("dev path", mkpath3("/dev/", devices[i], host, sizeof host));
+		TRY("dev node", write_file(path, "", 0, 0644));
+		SYS("bind dev node", mount(host, path, NULL, MS_BIND, NULL));
+		SYS("remount dev node", mount(NULL, path, NULL, MS_REMOUNT |
+		    MS_BIND | MS_NOSUID | MS_NOEXEC | locked_flags(host), NULL));
+	}
+	SYS("dev/fd", symlink("/proc/self/fd", NEWROOT "/dev/fd"));
+	SYS("dev/stdin", symlink("/proc/self/fd/0", NEWROOT "/dev/stdin"));
+	SYS("dev/stdout", symlink("/proc/self/fd/1", NEWROOT "/dev/stdout"));
+	SYS("dev/stderr", symlink("/proc/self/fd/2", NEWROOT "/dev/stderr"));
+	SYS("dev/shm", symlink("/tmp", NEWROOT "/dev/shm"));
+
+	SYS("mkdir proc", mkdir(NEWROOT "/proc", 0555));
+	if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, "subset=pid") != 0)
+		SYS("mount proc", mount("proc", NEWROOT "/proc", "proc",
+		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+
+	SYS("mkdir tmp", mkdir(NEWROOT "/tmp", 01777));
+	n = snprintf(opts, sizeof opts, "size=%lldm,nr_inodes=%lld,mode=1777",
+	    c->lim->tmp_mb, c->lim->tmp_mb * 256 < 64 ? 64 : c->lim->tmp_mb * 256);
+	stage = "tmp options";
+	if (n < 0 || (size_t)n >= sizeof opts) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	SYS("mount tmp", mount("tmpfs", NEWROOT "/tmp", "tmpfs", MS_NOSUID |
+	    MS_NODEV | MS_NOEXEC, opts));
+
+	SYS("mkdir etc", mkdir(NEWROOT "/etc", 0755));
+	TRY("etc/passwd", write_file(NEWROOT "/etc/passwd", passwd,
+	    sizeof passwd - 1, 0644));
+	TRY("etc/group", write_file(NEWROOT "/etc/group", group,
+	    sizeof group - 1, 0644));
+	SYS("mkdir run", mkdir(NEWROOT "/run", 0755));
+	SYS("mkdir run/toolgate", mkdir(NEWROOT SBX_RUN_DIR, 0755));
+	TRY("runner.py", write_file(NEWROOT SBX_RUN_DIR "/runner.py",
+	    tg_sbx_runner_py, (size_t)(tg_sbx_runner_py_end - tg_sbx_runner_py),
+	    0644));
+	TRY("validate.py", write_file(NEWROOT SBX_RUN_DIR "/validate.py",
+	    tg_sbx_validate_py,
+	    (size_t)(tg_sbx_validate_py_end - tg_sbx_validate_py), 0644));
+	if (c->egress_sp >= 0)
+		TRY("egress socket", make_egress(c->egress_sp));
+
+	SYS("chdir new root", chdir(NEWROOT));
+	SYS("pivot_root", (int)syscall(SYS_pivot_root, ".", "."));
+	SYS("detach old root", umount2(".", MNT_DETACH));
+	SYS("chdir /", chdir("/"));
+	SYS("remount / read-only", mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND |
+	    MS_RDONLY | MS_NOSUID | MS_NODEV, NULL));
+	SYS("sethostname", sethostname("sandbox", 7));
+	return;
+fail:
+	sbx_child_fail(c->errp_w, stage, -rc);
+#undef TRY
+#undef SYS
+}
+
+/* Number of processes the real uid owns (degraded mode: RLIMIT_NPROC counts
+ * the whole uid). */
+static long long
+count_uid_procs(void)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	long long n = 0;
+	uid_t uid = getuid();
+
+	d = opendir("/proc");
+	if (d == NULL)
+		return 256;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    st.st_uid == uid)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int
+set_limits(const struct sbx_limits *l, long long nproc)
+{
+	rlim_t mem = (rlim_t)l->memory_mb * 1024 * 1024;
+	rlim_t cpu = (rlim_t)((l->timeout_ms + 999) / 1000 + 1);
+	struct {
+		int res;
+		rlim_t v;
+	} t[] = {
+		{RLIMIT_NPROC, (rlim_t)nproc},
+		{RLIMIT_AS, mem},
+		{RLIMIT_DATA, mem},
+		{RLIMIT_FSIZE, (rlim_t)l->tmp_mb * 1024 * 1024},
+		{RLIMIT_NOFILE, 64},
+		{RLIMIT_CPU, cpu},
+		{RLIMIT_CORE, 0},
+		{RLIMIT_MEMLOCK, 64 * 1024},
+		{RLIMIT_MSGQUEUE, 0},
+		{RLIMIT_STACK, 8 * 1024 * 1024},
+		{RLIMIT_NICE, 0},
+		{RLIMIT_RTPRIO, 0},
+		{RLIMIT_LOCKS, 64},
+		{RLIMIT_SIGPENDING, 256},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct rlimit rl, cur;
+
+		if (getrlimit(t[i].res, &cur) != 0)
+			return -errno;
+		rl.rlim_cur = rl.rlim_max = t[i].v;
+		if (cur.rlim_max != RLIM_INFINITY && cur.rlim_max < t[i].v)
+			rl.rlim_cur = rl.rlim_max = cur.rlim_max;
+		if (setrlimit(t[i].res, &rl) != 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Move fd to >= 10 so that the dup2 onto 0..4 below cannot clobber it. */
+static int
+lift(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 10);
+}
+
+static void
+setup_fds(const struct sbx_child *c)
+{
+	int fds[4], errp, i;
+
+	fds[0] = lift(c->job_r);
+	fds[1] = lift(c->out_w);
+	fds[2] = lift(c->err_w);
+	fds[3] = lift(c->res_w);
+	errp = lift(c->errp_w);
+	if (errp < 0)
+		_exit(127);
+	for (i = 0; i < 4; i++) {
+		if (fds[i] < 0)
+			sbx_child_fail(errp, "dup fds", errno);
+		if (dup2(fds[i], i) != i)
+			sbx_child_fail(errp, "dup2", errno);
+	}
+	if (dup2(errp, 4) != 4 || fcntl(4, F_SETFD, FD_CLOEXEC) != 0)
+		sbx_child_fail(errp, "dup2 errpipe", errno);
+	if (syscall(SYS_close_range, 5U, ~0U, 0U) != 0)
+		sbx_child_fail(4, "close_range", errno);
+}
+
+static void
+drop_caps(void)
+{
+	struct __user_cap_header_struct h;
+	struct __user_cap_data_struct d[2];
+	int cap;
+
+	for (cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+			sbx_child_fail(4, "drop bounding set", errno);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
+		sbx_child_fail(4, "clear ambient caps", errno);
+	memset(&h, 0, sizeof h);
+	memset(d, 0, sizeof d);
+	h.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capset, &h, d) != 0)
+		sbx_child_fail(4, "capset", errno);
+}
+
+void
+sbx_child_main(const struct sbx_child *c)
+{
+	char script[256], ebuf[3][300];
+	char *envp[6];
+	char *argv[8];
+	sigset_t none;
+	char go;
+	ssize_t r;
+	long long nproc;
+	int rc;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+		sbx_child_fail(c->errp_w, "pdeathsig", errno);
+	do {
+		r = read(c->sync_r, &go, 1);
+	} while (r < 0 && errno == EINTR);
+	if (r != 1)
+		_exit(127);	/* parent gone */
+
+	if (c->degraded) {
+		if (setsid() < 0)
+			sbx_child_fail(c->errp_w, "setsid", errno);
+		nproc = count_uid_procs() + c->lim->max_procs;
+		if (chdir(c->scratch) != 0)
+			sbx_child_fail(c->errp_w, "chdir scratch", errno);
+	} else {
+		if (!c->no_mount)
+			build_root(c);
+		else if (c->egress_sp >= 0)
+			sbx_child_fail(c->errp_w, "egress", ENOTSUP);
+		nproc = c->lim->max_procs;
+		if (chdir("/tmp") != 0)
+			sbx_child_fail(c->errp_w, "chdir /tmp", errno);
+	}
+	if ((rc = set_limits(c->lim, nproc)) != 0)
+		sbx_child_fail(c->errp_w, "rlimits", -rc);
+
+	setup_fds(c);		/* from here the error pipe is fd 4 */
+	if (!c->degraded)
+		drop_caps();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		sbx_child_fail(4, "no_new_privs", errno);
+	if (c->degraded) {
+		struct sbx_ll_rule rules[] = {
+			{"/usr", SBX_LL_RX},
+			{c->scratch, SBX_LL_RW},
+			{"/dev/null", SBX_LL_DEV},
+			{"/dev/zero", SBX_LL_DEV},
+			{"/dev/full", SBX_LL_DEV},
+			{"/dev/random", SBX_LL_DEV},
+			{"/dev/urandom", SBX_LL_DEV},
+		};
+		rc = sbx_landlock_apply(rules, sizeof rules / sizeof rules[0], 1);
+		if (rc < 0)	/* the only filesystem layer left: mandatory */
+			sbx_child_fail(4, "landlock (required in degraded mode)",
+			    -rc);
+	} else {
+		struct sbx_ll_rule rules[] = {
+			{"/", SBX_LL_DIR},
+			{"/usr", SBX_LL_RX},
+			{"/etc", SBX_LL_RO},
+			{"/proc", SBX_LL_RO},
+			{"/dev", SBX_LL_DEV},
+			{"/tmp", SBX_LL_RW},
+			{SBX_RUN_DIR, SBX_LL_RO},
+		};
+		rc = sbx_landlock_apply(rules, sizeof rules / sizeof rules[0], 1);
+		if (rc < 0 && rc != -ENOSYS && rc != -EOPNOTSUPP)
+			sbx_child_fail(4, "landlock", -rc);
+	}
+	if ((rc = sbx_seccomp_load(c->degraded)) != 0)
+		sbx_child_fail(4, "seccomp", -rc);
+
+	rc = snprintf(script, sizeof script, "%s/%s",
+	    c->degraded ? c->scratch : SBX_RUN_DIR,
+	    c->mode == SBX_MODE_VALIDATE ? "validate.py" : "runner.py");
+	if (rc < 0 || (size_t)rc >= sizeof script)
+		sbx_child_fail(4, "script path", ENAMETOOLONG);
+	argv[0] = (char *)"python3";
+	argv[1] = (char *)"-I";
+	argv[2] = (char *)"-S";
+	argv[3] = (char *)"-B";
+	argv[4] = (char *)"-u";
+	argv[5] = script;
+	argv[6] = NULL;
+	if (c->degraded) {
+		int n0 = snprintf(ebuf[0], sizeof ebuf[0], "HOME=%s", c->scratch);
+		int n1 = snprintf(ebuf[1], sizeof ebuf[1], "TMPDIR=%s",
+		    c->scratch);
+
+		if (n0 < 0 || (size_t)n0 >= sizeof ebuf[0] || n1 < 0 ||
+		    (size_t)n1 >= sizeof ebuf[1])
+			sbx_child_fail(4, "env", ENAMETOOLONG);
+		envp[1] = ebuf[0];
+		envp[3] = ebuf[1];
+	} else {
+		envp[1] = (char *)"HOME=/tmp";
+		envp[3] = (char *)"TMPDIR=/tmp";
+	}
+	envp[0] = (char *)"PATH=/usr/bin";
+	envp[2] = (char *)"LANG=C.UTF-8";
+	envp[4] = c->degraded ? (char *)"TOOLGATE_ISOLATION=degraded" :
+	    (char *)"TOOLGATE_ISOLATION=full";
+	envp[5] = NULL;
+	(void)ebuf[2];
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(c->python, argv, envp);
+	sbx_child_fail(4, "execve python", errno);
+}

@@ -1,0 +1,1392 @@
+/*
+ * helper.c - toolgate-sandbox: run one tool call in fresh OS isolation.
+ *
+ *   toolgate-sandbox --status-fd N [--allow-degraded] [--python PATH]
+ *                    [--egress-test-allow HOST:PORT] < request.json
+ *   toolgate-sandbox --probe [--status-fd N] [--allow-degraded]
+ *   toolgate-sandbox --dump-seccomp [--degraded]
+ *
+ * Started by a worker with posix_spawn, an explicit minimal environment and
+ * only its pipes open (lib/sandbox_client.c). Reads one JSON request on
+ * stdin, writes one JSON status document on the status fd; the tool's own
+ * stdout and stderr come back as bounded heads inside that document, so
+ * tool output never mixes with the status. The contract is in
+ * docs/sandbox.md.
+ *
+ * Parent side (this file): refuse uid 0; close stray fds; read and validate
+ * the request; with allowed hosts, fork the egress proxy (proxy.c); clone3
+ * into new user/pid/mount/net/ipc/uts/cgroup namespaces with a pidfd; write
+ * the single-id uid/gid maps; then monitor: feed the runner its job, keep
+ * the heads of stdout/stderr (discarding beyond the cap; a flood far beyond
+ * it kills the run), sample the sandbox's aggregate RSS through its own
+ * /proc, and SIGKILL pid 1 through the pidfd on deadline, flood or memory
+ * overrun - which tears down the whole pid namespace. The child side is in
+ * child.c.
+ *
+ * Without user namespaces the helper refuses, unless degraded mode is
+ * enabled (--allow-degraded or "allow_degraded": true in the request).
+ *
+ * Exit status: 0 the tool ran (its outcome is in the status document),
+ * 1 usage/internal error, 2 bad request, 3 sandbox unavailable (root,
+ * no namespaces and degraded mode not enabled), 4 sandbox setup failed.
+ */
+#include "sandbox/sbx.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EX_RAN		0
+#define EX_USAGE	1
+#define EX_BADREQ	2
+#define EX_UNAVAIL	3
+#define EX_SETUP	4
+
+#define SAMPLE_MS	20
+
+struct sbx_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+	    stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+struct cfg {
+	int status_fd;
+	int allow_degraded;
+	int force_degraded;	/* tests: behave as if userns were missing */
+	int no_mount;		/* tests: namespaces but no mount layer */
+	int probe;
+	int dump_seccomp;
+	int dump_degraded;
+	const char *python;
+	const char *egress_test_allow;
+};
+
+struct sbuf {
+	char *p;
+	size_t len, cap, max;
+	unsigned long long dropped;
+	int eof;
+};
+
+struct run {
+	struct sbx_limits lim;
+	enum sbx_mode mode;
+	json_t *req;
+	json_t *hosts;		/* borrowed from req */
+	char *job;
+	size_t job_len, job_off;
+	int allow_degraded;
+	int degraded;
+	struct sbuf out, err, res, errp;
+	int timed_out, flood, mem_over, res_over;
+	int wstatus, reaped;
+	struct rusage ru;
+	long long start_ms, wall_ms, peak_kb;
+	char scratch[PATH_MAX];
+};
+
+long long
+sbx_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+warnx_(const char *msg, const char *detail)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof buf, "toolgate-sandbox: %s%s%s\n", msg,
+	    detail ? ": " : "", detail ? detail : "");
+
+	if (n > 0)
+		(void)!write(2, buf, (size_t)n >= sizeof buf ? sizeof buf - 1 :
+		    (size_t)n);
+}
+
+/* ---- bounded buffers ---------------------------------------------------- */
+
+static int
+sbuf_add(struct sbuf *b, const char *d, size_t n)
+{
+	size_t room, take;
+
+	room = b->max > b->len ? b->max - b->len : 0;
+	take = n < room ? n : room;
+	if (take > 0) {
+		if (b->len + take > b->cap) {
+			size_t nc = b->cap ? b->cap : 4096;
+			char *np;
+
+			while (nc < b->len + take)
+				nc *= 2;
+			if (nc > b->max)
+				nc = b->max;
+			np = realloc(b->p, nc);
+			if (np == NULL)
+				return -ENOMEM;
+			b->p = np;
+			b->cap = nc;
+		}
+		memcpy(b->p + b->len, d, take);
+		b->len += take;
+	}
+	b->dropped += n - take;
+	return 0;
+}
+
+/* Valid UTF-8 JSON string from arbitrary bytes: invalid sequences and NUL
+ * become U+FFFD. */
+static json_t *
+text_json(const char *s, size_t n)
+{
+	char *o;
+	size_t i = 0, j = 0;
+	json_t *v;
+
+	o = malloc(n * 3 + 1);
+	if (o == NULL)
+		return NULL;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		size_t len = 0, k;
+		unsigned int cp = 0;
+
+		if (c >= 0x01 && c < 0x80) {
+			o[j++] = (char)c;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		}
+		if (len == 0 || i + len > n)
+			goto bad;
+		for (k = 1; k < len; k++) {
+			unsigned char cc = (unsigned char)s[i + k];
+
+			if ((cc & 0xc0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (cc & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			goto bad;
+		memcpy(o + j, s + i, len);
+		j += len;
+		i += len;
+		continue;
+bad:
+		o[j++] = (char)0xef;
+		o[j++] = (char)0xbf;
+		o[j++] = (char)0xbd;
+		i++;
+	}
+	v = json_stringn(o, j);
+	free(o);
+	return v;
+}
+
+/* ---- status document ---------------------------------------------------- */
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void
+emit(const struct cfg *c, json_t *st)
+{
+	char *s;
+
+	if (st == NULL)
+		return;
+	s = json_dumps(st, JSON_COMPACT);
+	if (s != NULL) {
+		if (c->status_fd < 0 || write_all(c->status_fd, s, strlen(s)) != 0)
+			warnx_("cannot write the status document", NULL);
+		free(s);
+	}
+	json_decref(st);
+}
+
+static int
+fail_doc(const struct cfg *c, int ex, const char *type, const char *msg,
+    const char *isolation)
+{
+	if (ex != EX_RAN)
+		warnx_(type, msg);
+	emit(c, json_pack("{s:b, s:{s:s, s:s, s:n}, s:s}", "ok", 0, "error",
+	    "type", type, "message", msg, "traceback", "isolation", isolation));
+	return ex;
+}
+
+/* ---- request ------------------------------------------------------------ */
+
+static int
+read_request(char **out, size_t *outlen)
+{
+	size_t len = 0, cap = 65536;
+	char *p = malloc(cap), *np;
+
+	if (p == NULL)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (len == cap) {
+			if (cap > SBX_MAX_REQUEST) {
+				free(p);
+				return -E2BIG;
+			}
+			cap *= 2;
+			np = realloc(p, cap);
+			if (np == NULL) {
+				free(p);
+				return -ENOMEM;
+			}
+			p = np;
+		}
+		r = read(0, p + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(p);
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > SBX_MAX_REQUEST) {
+		free(p);
+		return -E2BIG;
+	}
+	*out = p;
+	*outlen = len;
+	return 0;
+}
+
+static int
+range(json_t *lim, const char *key, long long lo, long long hi, long long def,
+    long long *out, char *msg, size_t msglen)
+{
+	json_t *v = lim ? json_object_get(lim, key) : NULL;
+	long long x;
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_integer(v)) {
+		snprintf(msg, msglen, "limits.%s must be an integer", key);
+		return -1;
+	}
+	x = json_integer_value(v);
+	if (x < lo || x > hi) {
+		snprintf(msg, msglen, "limits.%s must be within %lld..%lld", key,
+		    lo, hi);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static int
+valid_ident(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || strlen(s) > 64 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+static int
+strings_only(json_t *v, int object)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (object) {
+		json_object_foreach(v, k, x)
+			if (!json_is_string(x))
+				return 0;
+	} else {
+		json_array_foreach(v, i, x)
+			if (!json_is_string(x) || json_string_length(x) == 0 ||
+			    json_string_length(x) > 253)
+				return 0;
+	}
+	return 1;
+}
+
+/* Parse and check the request; on failure msg says why. */
+static int
+parse_request(struct run *r, const char *buf, size_t len, char *msg,
+    size_t msglen)
+{
+	json_error_t je;
+	const char *mode = NULL, *code = NULL, *entry = "main";
+	size_t code_len = 0;
+	json_t *args = NULL, *secrets = NULL, *mods = NULL, *hosts = NULL;
+	json_t *lim = NULL, *job = NULL;
+	int ad = 0;
+
+	r->req = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (r->req == NULL) {
+		snprintf(msg, msglen, "request is not valid JSON: %s (at %d)",
+		    je.text, je.position);
+		return -1;
+	}
+	if (json_unpack_ex(r->req, &je, JSON_STRICT,
+	    "{s:s, s:s%, s?s, s?o, s?o, s?o, s?o, s?o, s?b}", "mode", &mode,
+	    "code", &code, &code_len, "entry", &entry, "arguments", &args,
+	    "secrets", &secrets, "allowed_modules", &mods, "allowed_hosts",
+	    &hosts, "limits", &lim, "allow_degraded", &ad) != 0) {
+		snprintf(msg, msglen, "bad request: %s", je.text);
+		return -1;
+	}
+	if (strcmp(mode, "run") == 0)
+		r->mode = SBX_MODE_RUN;
+	else if (strcmp(mode, "validate") == 0)
+		r->mode = SBX_MODE_VALIDATE;
+	else {
+		snprintf(msg, msglen, "mode must be \"run\" or \"validate\"");
+		return -1;
+	}
+	if (code_len > SBX_MAX_CODE) {
+		snprintf(msg, msglen, "code is %zu bytes; the limit is %d",
+		    code_len, SBX_MAX_CODE);
+		return -2;
+	}
+	if (!valid_ident(entry)) {
+		snprintf(msg, msglen, "entry must be a Python identifier");
+		return -1;
+	}
+	if ((args && !json_is_object(args)) ||
+	    (secrets && (!json_is_object(secrets) || !strings_only(secrets, 1))) ||
+	    (mods && (!json_is_array(mods) || !strings_only(mods, 0))) ||
+	    (hosts && (!json_is_array(hosts) || !strings_only(hosts, 0))) ||
+	    (lim && !json_is_object(lim))) {
+		snprintf(msg, msglen, "arguments must be an object, secrets an "
+		    "object of strings, allowed_modules and allowed_hosts "
+		    "arrays of non-empty strings, limits an object");
+		return -1;
+	}
+	if (lim != NULL) {
+		const char *k;
+		json_t *x;
+		static const char *const keys[] = {"timeout_ms", "memory_mb",
+			"max_procs", "output_bytes", "tmp_mb", "result_bytes"};
+
+		json_object_foreach(lim, k, x) {
+			size_t i;
+			int ok = 0;
+
+			for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+				ok |= strcmp(k, keys[i]) == 0;
+			if (!ok) {
+				snprintf(msg, msglen, "unknown limit \"%.64s\"", k);
+				return -1;
+			}
+		}
+	}
+	if (range(lim, "timeout_ms", 100, 600000, SBX_DEF_TIMEOUT_MS,
+	    &r->lim.timeout_ms, msg, msglen) ||
+	    range(lim, "memory_mb", 32, 65536, SBX_DEF_MEMORY_MB,
+	    &r->lim.memory_mb, msg, msglen) ||
+	    range(lim, "max_procs", 1, 4096, SBX_DEF_MAX_PROCS,
+	    &r->lim.max_procs, msg, msglen) ||
+	    range(lim, "output_bytes", 0, 64LL << 20, SBX_DEF_OUTPUT_BYTES,
+	    &r->lim.output_bytes, msg, msglen) ||
+	    range(lim, "tmp_mb", 1, 4096, SBX_DEF_TMP_MB, &r->lim.tmp_mb, msg,
+	    msglen) ||
+	    range(lim, "result_bytes", 1024, 64LL << 20, SBX_DEF_RESULT_BYTES,
+	    &r->lim.result_bytes, msg, msglen))
+		return -1;
+	r->hosts = hosts;
+	r->allow_degraded = ad;
+	job = json_pack("{s:s, s:s%, s:s, s:O?, s:O?, s:O?, s:b}", "mode", mode,
+	    "code", code, code_len, "entry", entry, "arguments", args,
+	    "secrets", secrets, "allowed_modules", mods, "egress",
+	    hosts != NULL && json_array_size(hosts) > 0);
+	if (job == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -3;
+	}
+	r->job = json_dumps(job, JSON_COMPACT);
+	json_decref(job);
+	if (r->job == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -3;
+	}
+	r->job_len = strlen(r->job);
+	return 0;
+}
+
+/* ---- clone, maps -------------------------------------------------------- */
+
+static int
+write_proc(pid_t pid, const char *file, const char *data)
+{
+	char path[64];
+	int fd, rc, n;
+
+	n = snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	if (n < 0 || (size_t)n >= sizeof path)
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, data, strlen(data));
+	close(fd);
+	return rc;
+}
+
+static int
+write_maps(pid_t pid)
+{
+	char m[64];
+	int rc, n;
+
+	if ((rc = write_proc(pid, "setgroups", "deny")) != 0)
+		return rc;
+	n = snprintf(m, sizeof m, "%d %u 1\n", SBX_INNER_ID, (unsigned)getuid());
+	if (n < 0 || (size_t)n >= sizeof m)
+		return -EINVAL;
+	if ((rc = write_proc(pid, "uid_map", m)) != 0)
+		return rc;
+	n = snprintf(m, sizeof m, "%d %u 1\n", SBX_INNER_ID, (unsigned)getgid());
+	if (n < 0 || (size_t)n >= sizeof m)
+		return -EINVAL;
+	return write_proc(pid, "gid_map", m);
+}
+
+#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | \
+	CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+
+/* fork into new namespaces; returns pid (0 in the child) or -errno */
+static pid_t
+ns_clone(int *pidfd)
+{
+	struct sbx_clone_args ca;
+	long r;
+
+	memset(&ca, 0, sizeof ca);
+	ca.flags = NS_FLAGS | CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)pidfd;
+	ca.exit_signal = SIGCHLD;
+	r = syscall(SYS_clone3, &ca, sizeof ca);
+	if (r < 0 && errno == ENOSYS)
+		r = syscall(SYS_clone, (unsigned long)(NS_FLAGS | CLONE_PIDFD |
+		    SIGCHLD), NULL, pidfd, NULL, 0UL);
+	if (r < 0)
+		return -errno;
+	return (pid_t)r;
+}
+
+static int
+userns_errno(int e)
+{
+	return e == EPERM || e == EINVAL || e == ENOSPC || e == EUSERS ||
+	    e == EACCES || e == ENOSYS;
+}
+
+/* ---- degraded-mode scratch directory ------------------------------------ */
+
+static int
+rm_tree_at(int dfd, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd;
+
+	if (depth > 64)
+		return -ELOOP;
+	fd = dup(dfd);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == 0)
+			continue;
+		if (errno == EISDIR || errno == EPERM) {
+			int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				(void)rm_tree_at(sub, depth + 1);
+				close(sub);
+			}
+			(void)unlinkat(dfd, de->d_name, AT_REMOVEDIR);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static void
+rm_scratch(const char *path)
+{
+	int fd;
+
+	if (path[0] == '\0')
+		return;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fchmod(fd, 0700);
+		(void)rm_tree_at(fd, 0);
+		close(fd);
+	}
+	(void)rmdir(path);
+}
+
+static int
+make_scratch(struct run *r)
+{
+	int n, dfd = -1, rc = 0;
+
+	n = snprintf(r->scratch, sizeof r->scratch, "/tmp/toolgate-sbx-XXXXXX");
+	if (n < 0 || (size_t)n >= sizeof r->scratch)
+		return -ENAMETOOLONG;
+	if (mkdtemp(r->scratch) == NULL) {
+		r->scratch[0] = '\0';
+		return -errno;
+	}
+	dfd = open(r->scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	{
+		struct {
+			const char *name, *start, *end;
+		} f[] = {
+			{"runner.py", tg_sbx_runner_py, tg_sbx_runner_py_end},
+			{"validate.py", tg_sbx_validate_py, tg_sbx_validate_py_end},
+		};
+		size_t i;
+
+		for (i = 0; i < 2 && rc == 0; i++) {
+			int fd = openat(dfd, f[i].name, O_WRONLY | O_CREAT |
+			    O_EXCL | O_CLOEXEC, 0400);
+
+			if (fd < 0) {
+				rc = -errno;
+				break;
+			}
+			rc = write_all(fd, f[i].start, (size_t)(f[i].end -
+			    f[i].start));
+			close(fd);
+		}
+	}
+	close(dfd);
+	return rc;
+}
+
+/* Kill and reap every descendant (we are a child subreaper in degraded mode,
+ * so orphans, even ones that called setsid, come back to us). */
+static void
+sweep_children(void)
+{
+	int iter;
+
+	for (iter = 0; iter < 200; iter++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		int found = 0;
+
+		if (d == NULL)
+			return;
+		while ((de = readdir(d)) != NULL) {
+			char path[64], buf[512], *p;
+			int fd, n;
+			ssize_t len;
+			long ppid;
+
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			n = snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+			if (n < 0 || (size_t)n >= sizeof path)
+				continue;
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			len = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			if (len <= 0)
+				continue;
+			buf[len] = '\0';
+			p = strrchr(buf, ')');
+			if (p == NULL || sscanf(p, ") %*c %ld", &ppid) != 1)
+				continue;
+			if (ppid == (long)getpid()) {
+				kill((pid_t)strtol(de->d_name, NULL, 10), SIGKILL);
+				found = 1;
+			}
+		}
+		closedir(d);
+		while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+			found = 1;
+		if (!found)
+			return;
+		usleep(2000);
+	}
+}
+
+/* ---- monitor ------------------------------------------------------------ */
+
+/* Sum of resident memory of every process of the sandbox, in KiB, read from
+ * the sandbox's own /proc (which lists exactly its pid namespace). */
+static long long
+sample_rss(int procfd)
+{
+	DIR *d;
+	struct dirent *de;
+	long long sum = 0;
+	int fd;
+	long page_kb = sysconf(_SC_PAGESIZE) / 1024;
+
+	fd = dup(procfd);
+	if (fd < 0)
+		return -1;
+	if (lseek(fd, 0, SEEK_SET) < 0 || (d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char path[64], buf[128];
+		long long size, rss;
+		ssize_t n;
+		int sfd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (snprintf(path, sizeof path, "%s/statm", de->d_name) >=
+		    (int)sizeof path)
+			continue;
+		sfd = openat(procfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (sfd < 0)
+			continue;
+		n = read(sfd, buf, sizeof buf - 1);
+		close(sfd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if (sscanf(buf, "%lld %lld", &size, &rss) == 2)
+			sum += rss * page_kb;
+	}
+	closedir(d);
+	return sum;
+}
+
+static void
+kill_run(struct run *r, pid_t pid, int pidfd)
+{
+	if (r->degraded)
+		kill(-pid, SIGKILL);
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0U) != 0)
+		kill(pid, SIGKILL);
+}
+
+static int
+drain(int fd, struct sbuf *b)
+{
+	char chunk[65536];
+	ssize_t n;
+
+	n = read(fd, chunk, sizeof chunk);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	if (n == 0) {
+		b->eof = 1;
+		return -1;
+	}
+	if (sbuf_add(b, chunk, (size_t)n) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
+    int res_r, int errp_r)
+{
+	long long deadline = r->start_ms + r->lim.timeout_ms;
+	long long flood_cap, next_sample = 0;
+	int fds[5] = {out_r, err_r, res_r, errp_r, job_w};
+	struct sbuf *bufs[4] = {&r->out, &r->err, &r->res, &r->errp};
+	int exited = 0, killed = 0, procfd = -1, i;
+	long long exit_ms = 0;
+	char pbuf[64];
+
+	flood_cap = r->lim.output_bytes * 16;
+	if (flood_cap < (1LL << 20))
+		flood_cap = 1LL << 20;
+	for (i = 0; i < 5; i++)
+		if (fds[i] >= 0)
+			fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		struct pollfd p[6];
+		int np = 0, idx[6], timeout;
+		long long now = sbx_now_ms();
+
+		if (!killed && now >= deadline) {
+			r->timed_out = 1;
+			kill_run(r, pid, pidfd);
+			killed = 1;
+		}
+		if (!killed && !r->degraded && !exited && r->errp.eof &&
+		    now >= next_sample) {
+			long long kb;
+
+			if (procfd < 0 && snprintf(pbuf, sizeof pbuf,
+			    "/proc/%d/root/proc", (int)pid) < (int)sizeof pbuf)
+				procfd = open(pbuf, O_RDONLY | O_DIRECTORY |
+				    O_CLOEXEC);
+			kb = procfd >= 0 ? sample_rss(procfd) : -1;
+			if (kb > r->peak_kb)
+				r->peak_kb = kb;
+			if (kb > r->lim.memory_mb * 1024) {
+				r->mem_over = 1;
+				kill_run(r, pid, pidfd);
+				killed = 1;
+			}
+			next_sample = now + SAMPLE_MS;
+		}
+		for (i = 0; i < 4; i++)
+			if (fds[i] >= 0) {
+				p[np].fd = fds[i];
+				p[np].events = POLLIN;
+				idx[np++] = i;
+			}
+		if (fds[4] >= 0) {
+			p[np].fd = fds[4];
+			p[np].events = POLLOUT;
+			idx[np++] = 4;
+		}
+		if (!exited) {
+			p[np].fd = pidfd;
+			p[np].events = POLLIN;
+			idx[np++] = 5;
+		}
+		if (np == 0)
+			break;
+		if (exited) {
+			/* every writer is gone once pid 1 is; a straggler
+			 * holding a pipe (degraded mode) gets 1 s */
+			if (now - exit_ms > 1000)
+				break;
+			timeout = (int)(exit_ms + 1000 - now);
+		} else {
+			timeout = (int)(deadline - now);
+			if (!killed && !r->degraded && r->errp.eof &&
+			    timeout > SAMPLE_MS)
+				timeout = SAMPLE_MS;
+			if (killed)
+				timeout = 1000;
+			if (timeout < 0)
+				timeout = 0;
+		}
+		if (poll(p, (nfds_t)np, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < np; i++) {
+			int k = idx[i];
+
+			if (p[i].revents == 0)
+				continue;
+			if (k == 5) {
+				exited = 1;
+				exit_ms = sbx_now_ms();
+				r->wall_ms = exit_ms - r->start_ms;
+				continue;
+			}
+			if (k == 4) {
+				ssize_t w = write(job_w, r->job + r->job_off,
+				    r->job_len - r->job_off);
+
+				if (w > 0)
+					r->job_off += (size_t)w;
+				if ((w < 0 && errno != EAGAIN && errno != EINTR) ||
+				    r->job_off == r->job_len) {
+					close(job_w);
+					fds[4] = -1;
+				}
+				continue;
+			}
+			if (drain(fds[k], bufs[k]) != 0) {
+				close(fds[k]);
+				fds[k] = -1;
+			}
+			if (killed)
+				continue;
+			if ((k == 0 || k == 1) &&
+			    bufs[k]->dropped > (unsigned long long)flood_cap) {
+				r->flood = 1;
+				kill_run(r, pid, pidfd);
+				killed = 1;
+			} else if (k == 2 && bufs[k]->dropped > 0) {
+				r->res_over = 1;
+				kill_run(r, pid, pidfd);
+				killed = 1;
+			}
+		}
+	}
+	for (i = 0; i < 5; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (procfd >= 0)
+		close(procfd);
+	if (!exited)
+		kill_run(r, pid, pidfd);
+	if (wait4(pid, &r->wstatus, __WALL, &r->ru) == pid)
+		r->reaped = 1;
+	if (!exited)
+		r->wall_ms = sbx_now_ms() - r->start_ms;
+}
+
+/* ---- result ------------------------------------------------------------- */
+
+static json_t *
+compose(struct run *r)
+{
+	json_t *st = NULL, *doc = NULL, *err = NULL;
+	const char *copy_run[] = {"ok", "result", "content", "error"};
+	const char *copy_val[] = {"ok", "errors", "input_schema", "description",
+		"error"};
+	const char **keys;
+	size_t nkeys, i;
+	int exit_code = -1, sig = 0;
+	long long cpu_ms;
+	char msg[256];
+
+	st = json_object();
+	if (st == NULL)
+		return NULL;
+	if (r->reaped && WIFEXITED(r->wstatus))
+		exit_code = WEXITSTATUS(r->wstatus);
+	if (r->reaped && WIFSIGNALED(r->wstatus))
+		sig = WTERMSIG(r->wstatus);
+	if (r->res.len > 0 && !r->res_over)
+		doc = json_loadb(r->res.p, r->res.len, JSON_ALLOW_NUL, NULL);
+	if (doc != NULL && (!json_is_object(doc) ||
+	    !json_is_boolean(json_object_get(doc, "ok")) || r->timed_out ||
+	    r->mem_over)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	if (r->mode == SBX_MODE_VALIDATE) {
+		keys = copy_val;
+		nkeys = sizeof copy_val / sizeof copy_val[0];
+	} else {
+		keys = copy_run;
+		nkeys = sizeof copy_run / sizeof copy_run[0];
+	}
+	if (doc != NULL) {
+		for (i = 0; i < nkeys; i++) {
+			json_t *v = json_object_get(doc, keys[i]);
+
+			if (v != NULL)
+				json_object_set(st, keys[i], v);
+		}
+	} else {
+		const char *type;
+
+		msg[0] = '\0';
+		if (r->timed_out) {
+			type = "Timeout";
+			snprintf(msg, sizeof msg, "the tool exceeded its time limit "
+			    "of %lld ms and was killed", r->lim.timeout_ms);
+		} else if (r->mem_over) {
+			type = "MemoryLimit";
+			snprintf(msg, sizeof msg, "the tool exceeded its memory "
+			    "limit of %lld MiB and was killed", r->lim.memory_mb);
+		} else if (r->flood) {
+			type = "OutputLimit";
+			snprintf(msg, sizeof msg, "the tool kept writing far beyond "
+			    "its output limit of %lld bytes and was killed",
+			    r->lim.output_bytes);
+		} else if (r->res_over) {
+			type = "ResultTooLarge";
+			snprintf(msg, sizeof msg, "the result is larger than %lld "
+			    "bytes", r->lim.result_bytes);
+		} else if (sig == SIGXCPU) {
+			type = "CpuLimit";
+			snprintf(msg, sizeof msg, "the tool used up its CPU time");
+		} else if (sig != 0) {
+			type = "Killed";
+			snprintf(msg, sizeof msg, "the tool was killed by signal "
+			    "%d (%s)", sig, strsignal(sig));
+		} else {
+			type = "Crash";
+			snprintf(msg, sizeof msg, "the tool exited with status %d "
+			    "without a result", exit_code);
+		}
+		json_object_set_new(st, "ok", json_false());
+		if (r->mode == SBX_MODE_VALIDATE)
+			json_object_set_new(st, "errors", json_array());
+		err = json_pack("{s:s, s:s, s:n}", "type", type, "message", msg,
+		    "traceback");
+		if (err != NULL)
+			json_object_set_new(st, "error", err);
+	}
+	json_decref(doc);
+	if (r->mode == SBX_MODE_RUN && json_object_get(st, "result") == NULL)
+		json_object_set_new(st, "result", json_null());
+	json_object_set_new(st, "stdout", text_json(r->out.p ? r->out.p : "",
+	    r->out.len));
+	json_object_set_new(st, "stderr", text_json(r->err.p ? r->err.p : "",
+	    r->err.len));
+	cpu_ms = (long long)(r->ru.ru_utime.tv_sec + r->ru.ru_stime.tv_sec) *
+	    1000 + (r->ru.ru_utime.tv_usec + r->ru.ru_stime.tv_usec) / 1000;
+	if (r->ru.ru_maxrss > r->peak_kb)
+		r->peak_kb = r->ru.ru_maxrss;
+	json_object_set_new(st, "exit_code", json_integer(exit_code));
+	json_object_set_new(st, "signal", json_integer(sig));
+	json_object_set_new(st, "timed_out", json_boolean(r->timed_out));
+	json_object_set_new(st, "truncated", json_boolean(r->out.dropped > 0 ||
+	    r->err.dropped > 0));
+	json_object_set_new(st, "wall_ms", json_integer(r->wall_ms));
+	json_object_set_new(st, "cpu_ms", json_integer(cpu_ms));
+	json_object_set_new(st, "peak_rss_kb", json_integer(r->peak_kb));
+	json_object_set_new(st, "isolation", json_string(r->degraded ?
+	    "degraded" : "full"));
+	return st;
+}
+
+/* ---- main flow ---------------------------------------------------------- */
+
+static int
+recv_fd(int sock)
+{
+	struct msghdr mh;
+	struct iovec iov;
+	char byte;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof u.buf;
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	return fd;
+}
+
+static pid_t
+start_proxy(struct run *r, const struct cfg *c, int sp)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	/* proxy process: outside the sandbox, same uid as the worker */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+		_exit(1);
+	if (dup2(sp, 3) != 3)
+		_exit(1);
+	syscall(SYS_close_range, 4U, ~0U, 0U);
+	{
+		int lfd = recv_fd(3);
+
+		close(3);
+		if (lfd < 0)
+			_exit(0);	/* the sandbox never came up */
+		sbx_proxy_main(lfd, r->hosts, r->start_ms + r->lim.timeout_ms,
+		    c->egress_test_allow);
+	}
+}
+
+static int
+run_tool(struct run *r, const struct cfg *c)
+{
+	int job[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	int res[2] = {-1, -1}, sync[2] = {-1, -1}, errp[2] = {-1, -1};
+	int sp[2] = {-1, -1}, pidfd = -1, ex = EX_RAN, rc;
+	pid_t pid = -1, proxy = -1;
+	struct sbx_child ch;
+	json_t *st;
+	int egress = r->hosts != NULL && json_array_size(r->hosts) > 0;
+	char msg[300];
+
+	r->out.max = r->err.max = (size_t)r->lim.output_bytes;
+	r->res.max = (size_t)r->lim.result_bytes;
+	r->errp.max = 400;
+	if (pipe2(job, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
+	    pipe2(err, O_CLOEXEC) || pipe2(res, O_CLOEXEC) ||
+	    pipe2(sync, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
+		ex = fail_doc(c, EX_SETUP, "SandboxSetup", strerror(errno),
+		    "unavailable");
+		goto out;
+	}
+	r->degraded = c->force_degraded;
+	memset(&ch, 0, sizeof ch);
+	ch.mode = r->mode;
+	ch.lim = &r->lim;
+	ch.python = c->python;
+	ch.no_mount = c->no_mount;
+	ch.job_r = job[0];
+	ch.out_w = out[1];
+	ch.err_w = err[1];
+	ch.res_w = res[0] >= 0 ? res[1] : -1;
+	ch.sync_r = sync[0];
+	ch.errp_w = errp[1];
+	ch.egress_sp = -1;
+	r->start_ms = sbx_now_ms();
+
+	if (!r->degraded) {
+		if (egress) {
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+			    sp) != 0) {
+				ex = fail_doc(c, EX_SETUP, "SandboxSetup",
+				    strerror(errno), "unavailable");
+				goto out;
+			}
+			proxy = start_proxy(r, c, sp[0]);
+			close(sp[0]);
+			sp[0] = -1;
+			ch.egress_sp = sp[1];
+		}
+		pid = ns_clone(&pidfd);
+		if (pid == 0)
+			sbx_child_main(&ch);
+		if (pid < 0 && !userns_errno(-pid)) {
+			ex = fail_doc(c, EX_SETUP, "SandboxSetup", strerror(-pid),
+			    "unavailable");
+			goto out;
+		}
+		if (pid < 0) {
+			snprintf(msg, sizeof msg, "cannot create user namespaces "
+			    "(%s)", strerror(-pid));
+			if (!(c->allow_degraded || r->allow_degraded)) {
+				ex = fail_doc(c, EX_UNAVAIL, "SandboxUnavailable",
+				    msg, "unavailable");
+				goto out;
+			}
+			warnx_("running in degraded mode", msg);
+			r->degraded = 1;
+		}
+	}
+	if (r->degraded) {
+		if (!(c->allow_degraded || r->allow_degraded)) {
+			ex = fail_doc(c, EX_UNAVAIL, "SandboxUnavailable",
+			    "degraded mode is not enabled", "unavailable");
+			goto out;
+		}
+		if (sbx_landlock_abi() < 1) {
+			ex = fail_doc(c, EX_UNAVAIL, "SandboxUnavailable",
+			    "no user namespaces and no landlock: refusing to run "
+			    "without filesystem isolation", "unavailable");
+			goto out;
+		}
+		if ((rc = make_scratch(r)) != 0) {
+			ex = fail_doc(c, EX_SETUP, "SandboxSetup", strerror(-rc),
+			    "degraded");
+			goto out;
+		}
+		ch.degraded = 1;
+		ch.scratch = r->scratch;
+		ch.egress_sp = -1;
+		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+		pid = fork();
+		if (pid == 0)
+			sbx_child_main(&ch);
+		if (pid < 0) {
+			ex = fail_doc(c, EX_SETUP, "SandboxSetup", strerror(errno),
+			    "degraded");
+			goto out;
+		}
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0U);
+		if (pidfd < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			ex = fail_doc(c, EX_SETUP, "SandboxSetup", strerror(errno),
+			    "degraded");
+			goto out;
+		}
+	}
+	/* parent */
+	close(job[0]);
+	close(out[1]);
+	close(err[1]);
+	close(res[1]);
+	close(sync[0]);
+	close(errp[1]);
+	job[0] = out[1] = err[1] = res[1] = sync[0] = errp[1] = -1;
+	if (sp[1] >= 0) {
+		close(sp[1]);
+		sp[1] = -1;
+	}
+	if (!r->degraded && (rc = write_maps(pid)) != 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, __WALL);
+		ex = fail_doc(c, EX_SETUP, "SandboxSetup", "cannot write the "
+		    "uid/gid maps", "full");
+		goto out;
+	}
+	if (write(sync[1], "g", 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, __WALL);
+		ex = fail_doc(c, EX_SETUP, "SandboxSetup", strerror(errno),
+		    r->degraded ? "degraded" : "full");
+		goto out;
+	}
+	close(sync[1]);
+	sync[1] = -1;
+	monitor(r, pid, pidfd, job[1], out[0], err[0], res[0], errp[0]);
+	job[1] = out[0] = err[0] = res[0] = errp[0] = -1;
+	if (r->degraded)
+		sweep_children();
+	if (r->errp.len > 0) {
+		char *m = strndup(r->errp.p, r->errp.len);
+
+		ex = fail_doc(c, EX_SETUP, "SandboxSetup", m ? m : "setup failed",
+		    r->degraded ? "degraded" : "full");
+		free(m);
+		goto out;
+	}
+	st = compose(r);
+	if (st == NULL) {
+		ex = fail_doc(c, EX_USAGE, "Internal", "out of memory",
+		    r->degraded ? "degraded" : "full");
+		goto out;
+	}
+	emit(c, st);
+out:
+	if (proxy > 0) {
+		kill(proxy, SIGKILL);
+		waitpid(proxy, NULL, 0);
+	}
+	{
+		int *all[] = {&job[0], &job[1], &out[0], &out[1], &err[0],
+			&err[1], &res[0], &res[1], &sync[0], &sync[1], &errp[0],
+			&errp[1], &sp[0], &sp[1], &pidfd};
+		size_t i;
+
+		for (i = 0; i < sizeof all / sizeof all[0]; i++)
+			if (*all[i] >= 0)
+				close(*all[i]);
+	}
+	if (r->degraded)
+		rm_scratch(r->scratch);
+	return ex;
+}
+
+/* --probe: which isolation can this host give? */
+static int
+probe(const struct cfg *c)
+{
+	int pidfd = -1, userns = 0, ll = sbx_landlock_abi(), sc;
+	const char *iso, *reason = NULL;
+	char why[128];
+	pid_t pid;
+
+	sc = seccomp_api_get() >= 1 && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+	if (getuid() == 0 || geteuid() == 0) {
+		emit(c, json_pack("{s:s, s:b, s:i, s:b, s:s}", "isolation",
+		    "unavailable", "userns", 0, "landlock_abi", ll, "seccomp", sc,
+		    "reason", "the helper refuses to run as root"));
+		return EX_UNAVAIL;
+	}
+	if (!c->force_degraded) {
+		pid = ns_clone(&pidfd);
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0) {
+			int ws;
+
+			userns = waitpid(pid, &ws, __WALL) == pid &&
+			    WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+			close(pidfd);
+		} else {
+			snprintf(why, sizeof why, "user namespaces: %s",
+			    strerror(-pid));
+			reason = why;
+		}
+	} else
+		reason = "degraded mode forced";
+	if (userns && sc)
+		iso = "full";
+	else if (ll >= 1 && sc && c->allow_degraded)
+		iso = "degraded";
+	else {
+		iso = "unavailable";
+		if (reason == NULL)
+			reason = "seccomp unavailable";
+		else if (ll >= 1 && sc)
+			reason = "no user namespaces and degraded mode is not "
+			    "enabled";
+	}
+	emit(c, json_pack("{s:s, s:b, s:i, s:b, s:s?}", "isolation", iso,
+	    "userns", userns, "landlock_abi", ll, "seccomp", sc, "reason",
+	    reason));
+	return iso[0] == 'u' ? EX_UNAVAIL : EX_RAN;
+}
+
+static int
+parse_args(int argc, char **argv, struct cfg *c)
+{
+	int i;
+
+	c->status_fd = -1;
+	c->python = "/usr/bin/python3.11";
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--status-fd") == 0 && i + 1 < argc) {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(argv[++i], &end, 10);
+			if (errno || *end || v < 3 || v > 1024)
+				return -1;
+			c->status_fd = (int)v;
+		} else if (strcmp(a, "--allow-degraded") == 0)
+			c->allow_degraded = 1;
+		else if (strcmp(a, "--force-degraded") == 0)
+			c->force_degraded = 1;
+		else if (strcmp(a, "--no-mount") == 0)
+			c->no_mount = 1;
+		else if (strcmp(a, "--probe") == 0)
+			c->probe = 1;
+		else if (strcmp(a, "--dump-seccomp") == 0)
+			c->dump_seccomp = 1;
+		else if (strcmp(a, "--degraded") == 0)
+			c->dump_degraded = 1;
+		else if (strcmp(a, "--python") == 0 && i + 1 < argc)
+			c->python = argv[++i];
+		else if (strcmp(a, "--egress-test-allow") == 0 && i + 1 < argc)
+			c->egress_test_allow = argv[++i];
+		else
+			return -1;
+	}
+	if (strncmp(c->python, "/usr/", 5) != 0 || strstr(c->python, "/../"))
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cfg c;
+	struct run r;
+	char *buf = NULL, msg[300];
+	size_t len = 0;
+	int rc, ex;
+
+	memset(&c, 0, sizeof c);
+	memset(&r, 0, sizeof r);
+	if (parse_args(argc, argv, &c) != 0) {
+		warnx_("usage: toolgate-sandbox --status-fd N [--allow-degraded] "
+		    "[--python /usr/bin/python3.11] < request.json | --probe | "
+		    "--dump-seccomp [--degraded]", NULL);
+		return EX_USAGE;
+	}
+	if (c.dump_seccomp)
+		return sbx_seccomp_dump(c.dump_degraded, 1) == 0 ? 0 : EX_USAGE;
+	if (c.status_fd >= 0 && fcntl(c.status_fd, F_SETFD, FD_CLOEXEC) != 0) {
+		warnx_("the status fd is not open", NULL);
+		return EX_USAGE;
+	}
+	/* the parent dying kills us, and through PDEATHSIG the sandbox */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		return EX_USAGE;
+	signal(SIGPIPE, SIG_IGN);
+	/* nothing but stdio and the status fd survives */
+	if (c.status_fd > 3)
+		syscall(SYS_close_range, 3U, (unsigned)c.status_fd - 1, 0U);
+	syscall(SYS_close_range, (unsigned)(c.status_fd > 2 ? c.status_fd + 1 :
+	    3), ~0U, 0U);
+	if (c.probe)
+		return probe(&c);
+	if (getuid() == 0 || geteuid() == 0 || getgid() == 0 || getegid() == 0)
+		return fail_doc(&c, EX_UNAVAIL, "SandboxUnavailable",
+		    "refusing to run as root (uid 0): run toolgate-sandbox as "
+		    "the unprivileged worker user", "unavailable");
+	if (c.status_fd < 0) {
+		warnx_("--status-fd is required", NULL);
+		return EX_USAGE;
+	}
+	rc = read_request(&buf, &len);
+	if (rc != 0)
+		return fail_doc(&c, EX_BADREQ, rc == -E2BIG ? "TooLarge" :
+		    "BadRequest", rc == -E2BIG ? "request is too large" :
+		    "cannot read the request", "unavailable");
+	rc = parse_request(&r, buf, len, msg, sizeof msg);
+	free(buf);
+	if (rc != 0)
+		ex = fail_doc(&c, rc == -3 ? EX_USAGE : EX_BADREQ, rc == -2 ?
+		    "TooLarge" : "BadRequest", msg, "unavailable");
+	else
+		ex = run_tool(&r, &c);
+	free(r.job);
+	free(r.out.p);
+	free(r.err.p);
+	free(r.res.p);
+	free(r.errp.p);
+	json_decref(r.req);
+	return ex;
+}

@@ -1,0 +1,677 @@
+/*
+ * proxy.c - the egress proxy: the only way out of the sandbox's network.
+ *
+ * Runs as a separate process outside the sandbox (forked by the helper, same
+ * uid as the worker, dies with the helper) and serves the listening unix
+ * socket that the child created at /run/toolgate/egress.sock inside the
+ * sandbox. The runner's `toolgate.http` helper speaks one JSON object per
+ * line:
+ *
+ *   -> {"method":"GET","url":"https://api.example.com/x","headers":{..},
+ *       "body_b64":"..","timeout_ms":10000}
+ *   <- {"ok":true,"status":200,"headers":{..},"body_b64":"..","url":".."}
+ *   <- {"ok":false,"error":"host \"evil.com\" is not in the allowed hosts"}
+ *
+ * Rules: http and https only; no userinfo; the host must be in the run's
+ * allowed_hosts ("api.example.com" = default ports, "api.example.com:8443",
+ * "*.example.com" = any subdomain); the address libcurl actually connects to
+ * is checked in the open-socket callback, after DNS resolution, so DNS
+ * rebinding cannot reach loopback, private, link-local (cloud metadata),
+ * CGNAT, multicast or reserved ranges; no proxy from the environment; a
+ * redirect is followed (up to 5) only to the same scheme, host and port;
+ * responses are capped at 5 MiB and every request at min(its timeout, 30 s,
+ * the run's deadline). --egress-test-allow HOST:PORT (tests only) admits one
+ * loopback endpoint so the allow/deny/redirect logic can be tested offline.
+ */
+#include "sandbox/sbx.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PX_MAX_LINE	(8 * 1024 * 1024)
+#define PX_MAX_BODY	(5 * 1024 * 1024)
+#define PX_MAX_REQS	256
+#define PX_MAX_REDIR	5
+
+struct px {
+	const json_t *hosts;
+	long long deadline;
+	const char *test_allow;
+	char refused[160];
+	char *body;
+	size_t body_len;
+	int body_over;
+	json_t *headers;
+};
+
+/* ---- base64 ------------------------------------------------------------- */
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *
+b64_encode(const char *in, size_t n)
+{
+	char *o = malloc((n + 2) / 3 * 4 + 1), *p;
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	p = o;
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned v = ((unsigned char)in[i] << 16) |
+		    ((unsigned char)in[i + 1] << 8) | (unsigned char)in[i + 2];
+
+		*p++ = b64[v >> 18];
+		*p++ = b64[(v >> 12) & 63];
+		*p++ = b64[(v >> 6) & 63];
+		*p++ = b64[v & 63];
+	}
+	if (i < n) {
+		unsigned v = (unsigned char)in[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned char)in[i + 1] << 8;
+		*p++ = b64[v >> 18];
+		*p++ = b64[(v >> 12) & 63];
+		*p++ = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		*p++ = '=';
+	}
+	*p = '\0';
+	return o;
+}
+
+static int
+b64_val(char c)
+{
+	const char *q = c ? strchr(b64, c) : NULL;
+
+	return q ? (int)(q - b64) : -1;
+}
+
+static int
+b64_decode(const char *in, char **out, size_t *outlen)
+{
+	size_t n = strlen(in), i, j = 0;
+	unsigned v = 0;
+	int bits = 0;
+	char *o = malloc(n / 4 * 3 + 3);
+
+	if (o == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int d;
+
+		if (in[i] == '=')
+			break;
+		d = b64_val(in[i]);
+		if (d < 0) {
+			free(o);
+			return -1;
+		}
+		v = (v << 6) | (unsigned)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			o[j++] = (char)((v >> bits) & 0xff);
+		}
+	}
+	*out = o;
+	*outlen = j;
+	return 0;
+}
+
+/* ---- address policy ----------------------------------------------------- */
+
+static int
+v4_public(uint32_t a)
+{
+	static const struct {
+		uint32_t net;
+		int len;
+	} bad[] = {
+		{0x00000000, 8}, {0x0a000000, 8}, {0x64400000, 10},
+		{0x7f000000, 8}, {0xa9fe0000, 16}, {0xac100000, 12},
+		{0xc0000000, 24}, {0xc0000200, 24}, {0xc0a80000, 16},
+		{0xc6120000, 15}, {0xc6336400, 24}, {0xcb007100, 24},
+		{0xe0000000, 4}, {0xf0000000, 4},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		uint32_t mask = bad[i].len ? ~0U << (32 - bad[i].len) : 0;
+
+		if ((a & mask) == bad[i].net)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+v6_public(const unsigned char *b)
+{
+	static const unsigned char zero[12];
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff};
+	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
+	uint32_t v4;
+
+	if (memcmp(b, zero, 12) == 0 || memcmp(b, mapped, 12) == 0 ||
+	    memcmp(b, nat64, 12) == 0) {
+		memcpy(&v4, b + 12, 4);
+		if (memcmp(b, zero, 12) == 0)
+			return 0;	/* ::, ::1 and deprecated compat */
+		return v4_public(ntohl(v4));
+	}
+	if (b[0] == 0x20 && b[1] == 0x02) {	/* 6to4 embeds a v4 */
+		memcpy(&v4, b + 2, 4);
+		return v4_public(ntohl(v4));
+	}
+	if ((b[0] & 0xfe) == 0xfc || b[0] == 0xff ||
+	    (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||
+	    (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) ||
+	    (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) ||
+	    (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) ||
+	    (b[0] == 0x01 && b[1] == 0 && b[2] == 0 && b[3] == 0))
+		return 0;
+	return 1;
+}
+
+static int
+test_allowed(const struct px *px, const char *ip, unsigned port)
+{
+	char want[80];
+	int n;
+
+	if (px->test_allow == NULL)
+		return 0;
+	n = snprintf(want, sizeof want, "%s:%u", ip, port);
+	if (n < 0 || (size_t)n >= sizeof want)
+		return 0;
+	return strcmp(want, px->test_allow) == 0;
+}
+
+static curl_socket_t
+open_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct px *px = ud;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	int ok = 0;
+
+	(void)purpose;
+	if (a->family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&a->addr;
+
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof ip);
+		port = ntohs(s->sin_port);
+		ok = v4_public(ntohl(s->sin_addr.s_addr));
+	} else if (a->family == AF_INET6) {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->addr;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof ip);
+		port = ntohs(s->sin6_port);
+		ok = v6_public(s->sin6_addr.s6_addr);
+	}
+	if (!ok && !test_allowed(px, ip, port)) {
+		snprintf(px->refused, sizeof px->refused, "address %s is private, "
+		    "loopback, link-local or reserved: refused", ip);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+/* ---- host policy -------------------------------------------------------- */
+
+static int
+host_allowed(const json_t *hosts, const char *host, const char *scheme,
+    long port)
+{
+	size_t i, hl = strlen(host);
+	json_t *h;
+	long defport = strcmp(scheme, "https") == 0 ? 443 : 80;
+
+	json_array_foreach(hosts, i, h) {
+		const char *e = json_string_value(h), *colon;
+		char name[256];
+		long eport = defport;
+		size_t nl;
+
+		colon = strrchr(e, ':');
+		if (colon != NULL && strchr(e, ']') == NULL) {
+			char *end;
+
+			eport = strtol(colon + 1, &end, 10);
+			if (*end != '\0' || eport <= 0 || eport > 65535)
+				continue;
+			nl = (size_t)(colon - e);
+		} else
+			nl = strlen(e);
+		if (nl >= sizeof name)
+			continue;
+		memcpy(name, e, nl);
+		name[nl] = '\0';
+		if (port != eport)
+			continue;
+		if (strncmp(name, "*.", 2) == 0) {
+			size_t sl = nl - 1;	/* ".example.com" */
+
+			if (hl > sl && strcasecmp(host + hl - sl, name + 1) == 0)
+				return 1;
+		} else if (strcasecmp(host, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Split url; checks scheme and userinfo. Caller frees *host, *scheme. */
+static int
+url_parts(const char *url, char **scheme, char **host, long *port,
+    char *err, size_t errlen)
+{
+	CURLU *u = curl_url();
+	char *user = NULL, *p = NULL;
+	int rc = -1;
+
+	*scheme = *host = NULL;
+	if (u == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		snprintf(err, errlen, "invalid URL");
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_SCHEME, scheme, 0) != CURLUE_OK ||
+	    (strcmp(*scheme, "http") != 0 && strcmp(*scheme, "https") != 0)) {
+		snprintf(err, errlen, "only http and https URLs are allowed");
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+		snprintf(err, errlen, "credentials in URLs are not allowed");
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK) {
+		snprintf(err, errlen, "URL has no host");
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK) {
+		snprintf(err, errlen, "URL has no port");
+		goto out;
+	}
+	*port = strtol(p, NULL, 10);
+	rc = 0;
+out:
+	curl_free(user);
+	curl_free(p);
+	curl_url_cleanup(u);
+	if (rc != 0) {
+		curl_free(*scheme);
+		curl_free(*host);
+		*scheme = *host = NULL;
+	}
+	return rc;
+}
+
+/* ---- one request -------------------------------------------------------- */
+
+static size_t
+write_cb(char *d, size_t sz, size_t nm, void *ud)
+{
+	struct px *px = ud;
+	size_t n = sz * nm;
+	char *np;
+
+	if (px->body_len + n > PX_MAX_BODY) {
+		px->body_over = 1;
+		return 0;
+	}
+	np = realloc(px->body, px->body_len + n + 1);
+	if (np == NULL)
+		return 0;
+	px->body = np;
+	memcpy(px->body + px->body_len, d, n);
+	px->body_len += n;
+	return n;
+}
+
+static size_t
+header_cb(char *d, size_t sz, size_t nm, void *ud)
+{
+	struct px *px = ud;
+	size_t n = sz * nm, i, k;
+	char name[128];
+	const char *colon;
+
+	if (n >= 5 && strncmp(d, "HTTP/", 5) == 0) {
+		json_object_clear(px->headers);	/* a new response */
+		return n;
+	}
+	colon = memchr(d, ':', n);
+	if (colon == NULL || (size_t)(colon - d) >= sizeof name)
+		return n;
+	for (i = 0; d + i < colon; i++)
+		name[i] = (char)((d[i] >= 'A' && d[i] <= 'Z') ? d[i] + 32 : d[i]);
+	name[i] = '\0';
+	k = (size_t)(colon - d) + 1;
+	while (k < n && (d[k] == ' ' || d[k] == '\t'))
+		k++;
+	while (n > k && (d[n - 1] == '\r' || d[n - 1] == '\n'))
+		n--;
+	json_object_set_new(px->headers, name, json_stringn(d + k, n - k));
+	return sz * nm;
+}
+
+static json_t *
+errdoc(const char *msg)
+{
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static json_t *
+handle(struct px *px, json_t *req)
+{
+	const char *method = "GET", *url = NULL, *body64 = NULL;
+	json_t *hdrs = NULL, *resp = NULL, *h;
+	json_int_t tmo = 10000;
+	char err[256], *body = NULL, *scheme = NULL, *host = NULL;
+	char *cur_url = NULL, *b64o = NULL;
+	size_t body_len = 0;
+	struct curl_slist *sl = NULL;
+	CURL *c = NULL;
+	long port = 0, status = 0;
+	const char *k;
+	int redirects;
+	json_error_t je;
+
+	if (json_unpack_ex(req, &je, JSON_STRICT, "{s?s, s:s, s?o, s?s, s?I}",
+	    "method", &method, "url", &url, "headers", &hdrs, "body_b64",
+	    &body64, "timeout_ms", &tmo) != 0) {
+		snprintf(err, sizeof err, "bad egress request: %s", je.text);
+		return errdoc(err);
+	}
+	if (strcmp(method, "GET") && strcmp(method, "POST") &&
+	    strcmp(method, "PUT") && strcmp(method, "PATCH") &&
+	    strcmp(method, "DELETE") && strcmp(method, "HEAD"))
+		return errdoc("method not allowed");
+	if (hdrs != NULL && !json_is_object(hdrs))
+		return errdoc("headers must be an object of strings");
+	if (body64 != NULL && b64_decode(body64, &body, &body_len) != 0)
+		return errdoc("body_b64 is not valid base64");
+	if (tmo < 1 || tmo > 30000)
+		tmo = 30000;
+	if (px->deadline - sbx_now_ms() < tmo)
+		tmo = px->deadline - sbx_now_ms();
+	if (tmo < 1) {
+		resp = errdoc("the run's deadline has passed");
+		goto out;
+	}
+	if (hdrs != NULL)
+		json_object_foreach(hdrs, k, h) {
+			char line[8192];
+			int n;
+
+			if (!json_is_string(h) || strpbrk(k, "\r\n:") ||
+			    strpbrk(json_string_value(h), "\r\n") ||
+			    strcasecmp(k, "host") == 0 ||
+			    strncasecmp(k, "proxy-", 6) == 0) {
+				resp = errdoc("header not allowed");
+				goto out;
+			}
+			n = snprintf(line, sizeof line, "%s: %s", k,
+			    json_string_value(h));
+			if (n < 0 || (size_t)n >= sizeof line) {
+				resp = errdoc("header too long");
+				goto out;
+			}
+			sl = curl_slist_append(sl, line);
+		}
+	cur_url = strdup(url);
+	px->headers = json_object();
+	if (cur_url == NULL || px->headers == NULL) {
+		resp = errdoc("out of memory");
+		goto out;
+	}
+	for (redirects = 0;; redirects++) {
+		char *nscheme = NULL, *nhost = NULL, *loc = NULL;
+		long nport = 0;
+		CURLcode cc;
+
+		if (url_parts(cur_url, &nscheme, &nhost, &nport, err,
+		    sizeof err) != 0) {
+			resp = errdoc(err);
+			goto out;
+		}
+		if (scheme != NULL && (strcmp(scheme, nscheme) != 0 ||
+		    strcasecmp(host, nhost) != 0 || port != nport)) {
+			snprintf(err, sizeof err, "redirect to another host "
+			    "refused: %.180s", cur_url);
+			curl_free(nscheme);
+			curl_free(nhost);
+			resp = errdoc(err);
+			goto out;
+		}
+		if (scheme == NULL) {
+			scheme = nscheme;
+			host = nhost;
+			port = nport;
+		} else {
+			curl_free(nscheme);
+			curl_free(nhost);
+		}
+		if (!host_allowed(px->hosts, host, scheme, port)) {
+			snprintf(err, sizeof err, "host \"%.120s\" (port %ld) is "
+			    "not in the allowed hosts", host, port);
+			resp = errdoc(err);
+			goto out;
+		}
+		curl_easy_cleanup(c);
+		c = curl_easy_init();
+		if (c == NULL) {
+			resp = errdoc("out of memory");
+			goto out;
+		}
+		free(px->body);
+		px->body = NULL;
+		px->body_len = 0;
+		px->body_over = 0;
+		px->refused[0] = '\0';
+		json_object_clear(px->headers);
+		curl_easy_setopt(c, CURLOPT_URL, cur_url);
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+		curl_easy_setopt(c, CURLOPT_PROXY, "");
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)tmo);
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)tmo);
+		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+		    (curl_off_t)PX_MAX_BODY);
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, px);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, px);
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, px);
+		curl_easy_setopt(c, CURLOPT_USERAGENT, "toolgate-egress/1");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+		if (strcmp(method, "HEAD") == 0)
+			curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		else if (strcmp(method, "GET") != 0)
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		if (body != NULL) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)body_len);
+		}
+		cc = curl_easy_perform(c);
+		if (cc != CURLE_OK) {
+			if (px->refused[0])
+				resp = errdoc(px->refused);
+			else if (px->body_over || cc == CURLE_FILESIZE_EXCEEDED)
+				resp = errdoc("response larger than 5 MiB: refused");
+			else {
+				snprintf(err, sizeof err, "request failed: %s",
+				    curl_easy_strerror(cc));
+				resp = errdoc(err);
+			}
+			goto out;
+		}
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		if (status < 300 || status > 399 || status == 304 ||
+		    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) !=
+		    CURLE_OK || loc == NULL)
+			break;
+		if (redirects >= PX_MAX_REDIR) {
+			resp = errdoc("too many redirects");
+			goto out;
+		}
+		free(cur_url);
+		cur_url = strdup(loc);
+		if (cur_url == NULL) {
+			resp = errdoc("out of memory");
+			goto out;
+		}
+		if (status != 307 && status != 308) {
+			method = "GET";
+			free(body);
+			body = NULL;
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+		}
+	}
+	b64o = b64_encode(px->body ? px->body : "", px->body_len);
+	if (b64o == NULL) {
+		resp = errdoc("out of memory");
+		goto out;
+	}
+	resp = json_pack("{s:b, s:i, s:O, s:s, s:s}", "ok", 1, "status",
+	    (int)status, "headers", px->headers, "body_b64", b64o, "url",
+	    cur_url);
+out:
+	curl_easy_cleanup(c);
+	curl_slist_free_all(sl);
+	curl_free(scheme);
+	curl_free(host);
+	free(cur_url);
+	free(body);
+	free(b64o);
+	free(px->body);
+	px->body = NULL;
+	json_decref(px->headers);
+	px->headers = NULL;
+	return resp;
+}
+
+static int
+send_line(int fd, json_t *doc)
+{
+	char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	size_t n, off = 0;
+	int rc = 0;
+
+	if (s == NULL)
+		s = strdup("{\"ok\":false,\"error\":\"internal error\"}");
+	if (s == NULL)
+		return -1;
+	n = strlen(s);
+	s[n] = '\n';	/* replaces the NUL; we track the length */
+	n++;
+	while (off < n) {
+		ssize_t w = send(fd, s + off, n - off, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -1;
+			break;
+		}
+		off += (size_t)w;
+	}
+	free(s);
+	return rc;
+}
+
+void
+sbx_proxy_main(int lfd, const json_t *hosts, long long deadline_ms,
+    const char *test_allow)
+{
+	struct px px;
+	char *line = NULL;
+	size_t cap = 65536;
+	int served = 0;
+
+	memset(&px, 0, sizeof px);
+	px.hosts = hosts;
+	px.deadline = deadline_ms;
+	px.test_allow = test_allow;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		_exit(1);
+	line = malloc(cap);
+	if (line == NULL)
+		_exit(1);
+	while (served < PX_MAX_REQS && sbx_now_ms() < deadline_ms) {
+		struct pollfd p = {.fd = lfd, .events = POLLIN};
+		size_t len = 0;
+		int cfd;
+
+		if (poll(&p, 1, (int)(deadline_ms - sbx_now_ms())) <= 0)
+			continue;
+		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		/* one connection: requests, one per line */
+		for (;;) {
+			char *nl;
+			ssize_t r;
+
+			nl = len ? memchr(line, '\n', len) : NULL;
+			if (nl != NULL) {
+				size_t ll = (size_t)(nl - line);
+				json_t *req, *resp;
+
+				req = json_loadb(line, ll, JSON_REJECT_DUPLICATES,
+				    NULL);
+				resp = req && json_is_object(req) ?
+				    handle(&px, req) : errdoc("bad egress request");
+				json_decref(req);
+				served++;
+				r = send_line(cfd, resp);
+				json_decref(resp);
+				memmove(line, nl + 1, len - ll - 1);
+				len -= ll + 1;
+				if (r != 0 || served >= PX_MAX_REQS)
+					break;
+				continue;
+			}
+			if (len == cap) {
+				char *np;
+
+				if (cap >= PX_MAX_LINE)
+					break;
+				np = realloc(line, cap * 2);
+				if (np == NULL)
+					break;
+				line = np;
+				cap *= 2;
+			}
+			r = recv(cfd, line + len, cap - len, 0);
+			if (r <= 0)
+				break;
+			len += (size_t)r;
+		}
+		close(cfd);
+	}
+	_exit(0);
+}

@@ -1,0 +1,339 @@
+"""runner.py - runs one tool call inside toolgate-sandbox (pid 1 of the run).
+
+Started by the helper as `/usr/bin/python3.11 -I -S -B -u runner.py` with:
+  fd 0  the job JSON (then replaced by /dev/null)
+  fd 1  the tool's stdout, fd 2 its stderr (heads go back in the status)
+  fd 3  the result channel: one JSON document, written once at the end
+
+Job: {"mode": "run", "code", "entry", "arguments", "secrets",
+"allowed_modules", "egress"}. Result: {"ok": true, "result": <json>} or
+{"ok": true, "result": null, "content": [MCP content blocks]} or
+{"ok": false, "error": {"type", "message", "traceback"}}.
+
+The OS layers are the security boundary; what this file checks (the module
+allow-list at import time) exists to give tools clear error messages.
+
+What the tool sees:
+  * its module runs as `__tool__` from "tool.py"; main(**arguments) is
+    called, awaited if it is a coroutine function;
+  * SECRETS (global) and toolgate.secrets: a read-only mapping;
+  * `toolgate.http`: get/post/put/patch/delete/request through the egress
+    proxy (only when the server has approved hosts), raising
+    toolgate.http.HttpError with the proxy's reason on any refusal.
+"""
+import builtins
+import json
+import os
+import sys
+import types
+
+TOOL_FILE = "tool.py"
+TOOL_NAME = "__tool__"
+EGRESS_SOCK = "/run/toolgate/egress.sock"
+
+
+def _read_job():
+    chunks = []
+    while True:
+        b = os.read(0, 1 << 20)
+        if not b:
+            break
+        chunks.append(b)
+    fd = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(fd, 0)
+    os.close(fd)
+    return json.loads(b"".join(chunks))
+
+
+def _write_result(doc):
+    try:
+        data = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as e:
+        doc = {"ok": False, "error": {
+            "type": "SerializationError",
+            "message": "the return value of main() is not JSON-serialisable:"
+                       " %s" % e,
+            "traceback": None}}
+        data = json.dumps(doc, ensure_ascii=False)
+    view = memoryview(data.encode("utf-8", "replace"))
+    while view:
+        view = view[os.write(3, view):]
+    os.close(3)
+
+
+def _trimmed_traceback(exc):
+    import traceback
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename == TOOL_FILE]
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def _error(exc, type_name=None):
+    return {"ok": False, "error": {
+        "type": type_name or type(exc).__name__,
+        "message": str(exc),
+        "traceback": _trimmed_traceback(exc)}}
+
+
+_CONTENT_TYPES = {"text", "image", "audio", "resource", "resource_link"}
+
+
+def _content_blocks(value):
+    """The list itself when it is a list of MCP content blocks, else None."""
+    if not isinstance(value, list) or not value:
+        return None
+    for b in value:
+        if not isinstance(b, dict) or b.get("type") not in _CONTENT_TYPES:
+            return None
+        t = b["type"]
+        if t == "text" and not isinstance(b.get("text"), str):
+            return None
+        if t in ("image", "audio") and not (
+                isinstance(b.get("data"), str) and
+                isinstance(b.get("mimeType"), str)):
+            return None
+        if t == "resource" and not isinstance(b.get("resource"), dict):
+            return None
+        if t == "resource_link" and not isinstance(b.get("uri"), str):
+            return None
+    return value
+
+
+# ---- toolgate.http -------------------------------------------------------
+
+class HttpError(Exception):
+    """Raised when the egress proxy refuses or fails a request."""
+
+
+class Response:
+    def __init__(self, doc):
+        import base64
+        self.status = doc["status"]
+        self.status_code = self.status
+        self.headers = doc.get("headers") or {}
+        self.url = doc.get("url")
+        self.content = base64.b64decode(doc.get("body_b64") or "")
+
+    @property
+    def ok(self):
+        return 200 <= self.status < 400
+
+    @property
+    def text(self):
+        return self.content.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.content)
+
+    def raise_for_status(self):
+        if self.status >= 400:
+            raise HttpError("HTTP %d from %s" % (self.status, self.url))
+
+    def __repr__(self):
+        return "<Response [%d]>" % self.status
+
+
+class _Http:
+    HttpError = HttpError
+    Response = Response
+
+    def __init__(self, enabled):
+        self._enabled = enabled
+        self._sock = None
+        self._buf = b""
+        self._lock = None
+
+    def _roundtrip(self, req):
+        import socket
+        import threading
+        if self._lock is None:
+            self._lock = threading.Lock()
+        with self._lock:
+            if self._sock is None:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    s.connect(EGRESS_SOCK)
+                except OSError as e:
+                    s.close()
+                    raise HttpError("egress proxy unavailable: %s" % e)
+                self._sock = s
+            self._sock.sendall(json.dumps(req).encode() + b"\n")
+            while b"\n" not in self._buf:
+                chunk = self._sock.recv(1 << 16)
+                if not chunk:
+                    self._sock.close()
+                    self._sock = None
+                    raise HttpError("egress proxy closed the connection")
+                self._buf += chunk
+            line, _, self._buf = self._buf.partition(b"\n")
+        return json.loads(line)
+
+    def request(self, method, url, headers=None, params=None, data=None,
+                json_body=None, timeout=10, **kw):
+        import base64
+        if "json" in kw:
+            json_body = kw.pop("json")
+        if kw:
+            raise TypeError("unexpected arguments: %s" % ", ".join(kw))
+        if not self._enabled:
+            raise HttpError("network access is not enabled: this server has "
+                            "no approved hosts")
+        headers = dict(headers or {})
+        if params:
+            from urllib.parse import urlencode
+            url += ("&" if "?" in url else "?") + urlencode(params)
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        elif isinstance(data, str):
+            body = data.encode()
+        elif isinstance(data, (bytes, bytearray)):
+            body = bytes(data)
+        elif isinstance(data, dict):
+            from urllib.parse import urlencode
+            body = urlencode(data).encode()
+            headers.setdefault("Content-Type",
+                               "application/x-www-form-urlencoded")
+        req = {"method": method.upper(), "url": url,
+               "headers": {str(k): str(v) for k, v in headers.items()},
+               "timeout_ms": int(timeout * 1000)}
+        if body is not None:
+            req["body_b64"] = base64.b64encode(body).decode()
+        doc = self._roundtrip(req)
+        if not doc.get("ok"):
+            raise HttpError(doc.get("error") or "egress request refused")
+        return Response(doc)
+
+    def get(self, url, **kw):
+        return self.request("GET", url, **kw)
+
+    def post(self, url, **kw):
+        return self.request("POST", url, **kw)
+
+    def put(self, url, **kw):
+        return self.request("PUT", url, **kw)
+
+    def patch(self, url, **kw):
+        return self.request("PATCH", url, **kw)
+
+    def delete(self, url, **kw):
+        return self.request("DELETE", url, **kw)
+
+    def get_json(self, url, **kw):
+        r = self.get(url, **kw)
+        r.raise_for_status()
+        return r.json()
+
+    def post_json(self, url, payload, **kw):
+        r = self.post(url, json=payload, **kw)
+        r.raise_for_status()
+        return r.json()
+
+
+# ---- import guard --------------------------------------------------------
+
+def _install_import_guard(allowed, module_allowed):
+    real_import = builtins.__import__
+
+    def guarded(name, globals=None, locals=None, fromlist=(), level=0):
+        if globals is not None and globals.get("__name__") == TOOL_NAME:
+            if level:
+                raise ImportError("relative imports are not supported in "
+                                  "tools")
+            if not module_allowed(name, allowed):
+                subs = [name + "." + f for f in (fromlist or ())]
+                if not subs or not all(module_allowed(s, allowed)
+                                       for s in subs):
+                    raise ImportError(
+                        "import of '%s' is not allowed: the module must be "
+                        "approved for this server" % name, name=name)
+        return real_import(name, globals, locals, fromlist, level)
+
+    builtins.__import__ = guarded
+
+
+# ---- main ----------------------------------------------------------------
+
+def _run(job):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import validate as _v
+    sys.path.pop(0)
+    sys.modules.pop("validate", None)
+
+    code = job["code"]
+    entry = job.get("entry") or "main"
+    allowed = frozenset(job.get("allowed_modules") or ())
+    secrets = types.MappingProxyType(dict(job.get("secrets") or {}))
+
+    tg = types.ModuleType("toolgate")
+    tg.secrets = secrets
+    tg.http = _Http(bool(job.get("egress")))
+    tg.HttpError = HttpError
+    sys.modules["toolgate"] = tg
+
+    import linecache
+    linecache.cache[TOOL_FILE] = (len(code), None, code.splitlines(True),
+                                  TOOL_FILE)
+    mod = types.ModuleType(TOOL_NAME)
+    mod.__file__ = TOOL_FILE
+    mod.SECRETS = secrets
+    sys.modules[TOOL_NAME] = mod
+    try:
+        compiled = compile(code, TOOL_FILE, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        return _error(e)
+    _install_import_guard(allowed, _v.module_allowed)
+    try:
+        exec(compiled, mod.__dict__)
+        fn = mod.__dict__.get(entry)
+        if not callable(fn):
+            return {"ok": False, "error": {
+                "type": "EntryPointError",
+                "message": "the tool defines no callable '%s'" % entry,
+                "traceback": None}}
+        result = fn(**(job.get("arguments") or {}))
+        if hasattr(result, "__await__"):
+            import asyncio
+
+            async def _await(x):
+                return await x
+            result = asyncio.run(_await(result))
+    except SystemExit as e:
+        return {"ok": False, "error": {
+            "type": "SystemExit",
+            "message": "the tool called exit(%r)" % (e.code,),
+            "traceback": _trimmed_traceback(e)}}
+    except BaseException as e:  # noqa: everything is reported to the caller
+        return _error(e)
+    content = _content_blocks(result)
+    if content is not None:
+        return {"ok": True, "result": None, "content": content}
+    return {"ok": True, "result": result}
+
+
+def main():
+    try:
+        job = _read_job()
+        doc = _run(job)
+    except BaseException as e:  # the runner itself failed
+        doc = {"ok": False, "error": {"type": "RunnerError",
+                                      "message": "%s: %s" % (
+                                          type(e).__name__, e),
+                                      "traceback": None}}
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    try:
+        _write_result(doc)
+    finally:
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
