@@ -194,6 +194,9 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 		return rc;
 	if ((rc = get_bool(get, "TOOLGATE_TEST_ROUTES", 0, &c->test_routes, err, errlen)) != 0)
 		return rc;
+	if ((rc = get_int(get, "TOOLGATE_MAINTENANCE_INTERVAL", 0, 86400, 60,
+	    &c->maintenance_interval_s, err, errlen)) != 0)
+		return rc;
 
 	v = get("TOOLGATE_SANDBOX_HELPER");
 	if (copy_str(c->sandbox_helper, sizeof(c->sandbox_helper),

@@ -43,6 +43,7 @@ struct tg_config {
 	int log_level;
 	int64_t max_body;
 	int test_routes;	/* TOOLGATE_TEST_ROUTES=1: diagnostic endpoints */
+	int64_t maintenance_interval_s;	/* 0: the master runs none */
 
 	char sandbox_helper[512];
 	char sandbox_python[256];

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -29,6 +30,7 @@
 #include "fcgi/log.h"
 #include "fcgi/worker.h"
 #include "lib/db.h"
+#include "lib/maintenance.h"
 #include "lib/metrics.h"
 #include "lib/status.h"
 
@@ -164,6 +166,29 @@ spawn_worker(const struct tg_config *cfg, int fd, struct tg_metrics *m)
 	return pid;
 }
 
+/* Runs maintenance in a short-lived child: the master itself never holds a
+ * database connection (libpq connections must not cross fork). */
+static pid_t
+spawn_maintenance(void)
+{
+	struct tg_maint_report rep;
+	struct tg_db *db;
+	pid_t pid;
+	sigset_t none;
+	int rc;
+
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	db = tg_db_open("toolgate-maintenance");
+	rc = db ? tg_maintenance_run(db, &rep) : -TG_E_NOMEM;
+	tg_db_close(db);
+	_exit(rc == TG_OK ? 0 : 1);
+}
+
 static int
 serve_master(struct tg_config *cfg)
 {
@@ -173,7 +198,8 @@ serve_master(struct tg_config *cfg)
 	siginfo_t si;
 	struct timespec tick = {1, 0};
 	int fd = -1, pidfd = -1, i, sig, stopping = 0, alive, code = 1;
-	int64_t now, deadline;
+	int64_t now, deadline, next_maint;
+	pid_t maint_pid = 0;
 	mode_t old;
 
 	memset(slots, 0, sizeof(slots));
@@ -227,9 +253,16 @@ serve_master(struct tg_config *cfg)
 		slots[i].started_ms = mono_ms();
 	}
 
+	next_maint = mono_ms() + 5000;
 	while (!stopping) {
 		sig = sigtimedwait(&set, &si, &tick);
 		now = mono_ms();
+		if (cfg->maintenance_interval_s > 0 && maint_pid == 0 && now >= next_maint) {
+			maint_pid = spawn_maintenance();
+			if (maint_pid < 0)
+				maint_pid = 0;
+			next_maint = now + cfg->maintenance_interval_s * 1000;
+		}
 		if (sig == SIGTERM || sig == SIGINT) {
 			tg_log(TG_LOG_INFO, "master.stop", "signal=%d", sig);
 			stopping = 1;
@@ -250,6 +283,10 @@ serve_master(struct tg_config *cfg)
 			pid_t p = waitpid(-1, &wst, WNOHANG);
 			if (p <= 0)
 				break;
+			if (p == maint_pid) {
+				maint_pid = 0;
+				continue;
+			}
 			for (i = 0; i < cfg->workers; i++) {
 				if (slots[i].pid != p)
 					continue;
@@ -291,6 +328,8 @@ serve_master(struct tg_config *cfg)
 	for (i = 0; i < cfg->workers; i++)
 		if (slots[i].pid > 0)
 			kill(slots[i].pid, SIGTERM);
+	if (maint_pid > 0)
+		kill(maint_pid, SIGTERM);
 	deadline = mono_ms() + SHUTDOWN_GRACE_S * 1000;
 	for (;;) {
 		alive = 0;

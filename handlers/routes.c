@@ -14,6 +14,7 @@ const struct tg_route tg_routes[] = {
 	{"GET", "/health", 0, 0, 0, tg_h_health},
 	{"GET", "/ready", 0, 0, 0, tg_h_ready},
 	{"GET", "/api/v1/version", 0, 0, 0, tg_h_version},
+	{"GET", "/metrics", 0, 0, 0, tg_h_metrics},
 	{"POST", "/api/v1/_test/echo", TG_R_JSON | TG_R_TEST, 64 * KiB, 0, tg_h_test_echo},
 	{NULL, NULL, 0, 0, 0, NULL},
 };

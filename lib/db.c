@@ -165,7 +165,7 @@ ensure(struct tg_db *db)
 		return -TG_E_DB;
 	if (connect_now(db) != TG_OK)
 		return -TG_E_DB;
-	tg_log(TG_LOG_INFO, "db.reconnected", "backend_pid=%d", PQbackendPID(db->conn));
+	tg_log(TG_LOG_INFO, "db.connected", "backend_pid=%d", PQbackendPID(db->conn));
 	return TG_OK;
 }
 

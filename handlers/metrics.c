@@ -1,0 +1,36 @@
+/*
+ * metrics.c - GET /metrics: Prometheus text exposition of the shared
+ * counters (lib/metrics.c). Served to loopback clients (a Prometheus on the
+ * same host, or a scrape through an SSH tunnel); anyone else gets 403.
+ *
+ *   GET /metrics   200 text/plain; version=0.0.4   |  403 problem  |  503 (no shm)
+ */
+#include <string.h>
+
+#include "fcgi/request.h"
+#include "fcgi/response.h"
+#include "handlers/handlers.h"
+#include "lib/metrics.h"
+#include "lib/status.h"
+
+static int
+is_loopback(const char *addr)
+{
+	return addr != NULL && (strncmp(addr, "127.", 4) == 0 ||
+	    strcmp(addr, "::1") == 0 || strncmp(addr, "::ffff:127.", 11) == 0);
+}
+
+int
+tg_h_metrics(struct tg_req *req, struct tg_resp *resp)
+{
+	if (!is_loopback(req->remote_addr))
+		return tg_resp_fail(req, resp, TG_E_FORBIDDEN,
+		    "metrics are served to loopback clients only");
+	if (req->ctx->metrics == NULL)
+		return tg_resp_fail(req, resp, TG_E_UNAVAIL,
+		    "metrics are not available in this process mode");
+	if (tg_metrics_render(req->ctx->metrics, &resp->body) != TG_OK)
+		return -TG_E_NOMEM;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	return TG_OK;
+}

@@ -1,0 +1,233 @@
+/*
+ * test_ops.c - operations end to end: maintenance deletes exactly what has
+ * expired (rows either side of the boundary) and never runs twice at once;
+ * /metrics counters add up across workers; backup -> drop the database ->
+ * restore -> the service answers with the same data.
+ */
+#include "tests/integration/it.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+static PGconn *
+db_connect(const char *dbname)
+{
+	const char *k[] = {"dbname", NULL};
+	const char *v[] = {dbname, NULL};
+	PGconn *c = PQconnectdbParams(k, v, 1);
+
+	assert_non_null(c);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("cannot connect to %s: %s", dbname, PQerrorMessage(c));
+	return c;
+}
+
+static void
+exec_ok(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+}
+
+static long long
+count(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	long long n;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	n = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return n;
+}
+
+static int
+has_table(PGconn *c, const char *t)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_tables WHERE schemaname='public' AND tablename='%s'", t);
+	return count(c, sql) == 1;
+}
+
+static void
+t_maintenance_boundary(void **state)
+{
+	PGconn *c = db_connect(it_env("PGDATABASE"));
+
+	(void)state;
+	if (!has_table(c, "jwt_blacklist") || !has_table(c, "rate_limits")) {
+		PQfinish(c);
+		skip();
+	}
+	exec_ok(c, "DELETE FROM jwt_blacklist WHERE reason = 'ops-test'");
+	exec_ok(c, "INSERT INTO jwt_blacklist (jti, expires_at, reason) VALUES"
+	    " ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1', now() - interval '1 minute', 'ops-test'),"
+	    " ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2', now() + interval '1 minute', 'ops-test'),"
+	    " ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa3', now() + interval '1 day', 'ops-test')");
+	exec_ok(c, "INSERT INTO rate_limits (bucket, window_start, hits) VALUES"
+	    " ('ops-test', extract(epoch FROM now())::bigint - 7300, 1),"
+	    " ('ops-test', extract(epoch FROM now())::bigint - 60, 1)");
+	assert_int_equal(it_sh("build/toolgate maintenance >/dev/null 2>&1"), 0);
+	assert_int_equal(count(c, "SELECT count(*) FROM jwt_blacklist WHERE reason = 'ops-test'"), 2);
+	assert_int_equal(count(c, "SELECT count(*) FROM jwt_blacklist WHERE jti = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1'"), 0);
+	assert_int_equal(count(c, "SELECT count(*) FROM rate_limits WHERE bucket = 'ops-test'"), 1);
+	exec_ok(c, "DELETE FROM jwt_blacklist WHERE reason = 'ops-test'");
+	exec_ok(c, "DELETE FROM rate_limits WHERE bucket = 'ops-test'");
+	PQfinish(c);
+}
+
+static void
+t_maintenance_single_runner(void **state)
+{
+	PGconn *c = db_connect(it_env("PGDATABASE"));
+	char out[512] = "";
+	FILE *p;
+
+	(void)state;
+	/* Another "host" holds the maintenance lock: this run must skip. */
+	exec_ok(c, "SELECT pg_advisory_lock(7415002)");
+	p = popen("build/toolgate maintenance 2>/dev/null", "r");
+	assert_non_null(p);
+	if (fgets(out, sizeof(out), p) == NULL)
+		out[0] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "skipped"));
+	exec_ok(c, "SELECT pg_advisory_unlock(7415002)");
+	p = popen("build/toolgate maintenance 2>/dev/null", "r");
+	assert_non_null(p);
+	if (fgets(out, sizeof(out), p) == NULL)
+		out[0] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_null(strstr(out, "skipped"));
+	PQfinish(c);
+}
+
+static long long
+metric(const char *text, const char *name)
+{
+	const char *p = strstr(text, name);
+
+	if (p == NULL)
+		return -1;
+	p += strlen(name);
+	while (*p == ' ')
+		p++;
+	return atoll(p);
+}
+
+static void
+t_metrics_add_up(void **state)
+{
+	struct it_resp r;
+	long long before, after;
+	const char *key = "toolgate_http_requests_total{route=\"/api/v1/version\",status=\"2xx\"}";
+	int i;
+
+	(void)state;
+	assert_int_equal(it_get("GET", "/api/v1/version", NULL, &r), 0);
+	it_resp_free(&r);
+	assert_int_equal(it_get("GET", "/metrics", NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(it_header(&r, "Content-Type"), "text/plain"));
+	before = metric(r.body, key);
+	assert_true(before >= 1);
+	it_resp_free(&r);
+	/* 40 requests spread over every worker by the kernel's accept. */
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(it_get("GET", "/api/v1/version", NULL, &r), 0);
+		assert_int_equal(r.status, 200);
+		it_resp_free(&r);
+	}
+	assert_int_equal(it_get("GET", "/metrics", NULL, &r), 0);
+	after = metric(r.body, key);
+	assert_int_equal(after - before, 40);
+	assert_non_null(strstr(r.body, "# TYPE toolgate_http_request_duration_seconds histogram"));
+	assert_non_null(strstr(r.body, "toolgate_worker_restarts_total"));
+	it_resp_free(&r);
+}
+
+/* A fingerprint of the data: row counts of every public table. */
+static char *
+fingerprint(PGconn *c)
+{
+	PGresult *r = PQexec(c,
+	    "SELECT string_agg(format('%s=%s', table_name, (xpath('/row/n/text()',"
+	    " query_to_xml(format('SELECT count(*) AS n FROM %I', table_name), false, true, '')))[1]::text),"
+	    " ',' ORDER BY table_name) FROM information_schema.tables"
+	    " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'");
+	char *s;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("fingerprint: %s", PQerrorMessage(c));
+	s = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return s;
+}
+
+static void
+t_backup_drop_restore(void **state)
+{
+	const char *dbname = it_env("PGDATABASE");
+	char dir[512], cmd[1024], file[1024] = "", *fp_before, *fp_after, sql[256];
+	PGconn *c, *admin;
+	FILE *p;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/backups-test", it_env("TG_VAR"));
+	assert_int_equal(it_sh("rm -rf %s", dir), 0);
+	c = db_connect(dbname);
+	fp_before = fingerprint(c);
+	PQfinish(c);
+	assert_int_equal(it_sh("build/toolgate backup --dir %s --keep 3 >/dev/null", dir), 0);
+	snprintf(cmd, sizeof(cmd), "ls %s/toolgate-*.dump", dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(file, sizeof(file), p));
+	pclose(p);
+	file[strcspn(file, "\n")] = '\0';
+	/* A tampered copy is refused. */
+	assert_int_equal(it_sh("cp %s %s/tampered.dump && cp %s.sha256 %s/tampered.dump.sha256 && printf x >> %s/tampered.dump",
+	    file, dir, file, dir, dir), 0);
+
+	admin = db_connect("postgres");
+	snprintf(sql, sizeof(sql), "DROP DATABASE \"%s\" WITH (FORCE)", dbname);
+	exec_ok(admin, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\"", dbname);
+	exec_ok(admin, sql);
+	assert_int_not_equal(it_sh("build/toolgate restore %s/tampered.dump >/dev/null 2>&1", dir), 0);
+	assert_int_equal(it_sh("build/toolgate restore %s >/dev/null 2>&1", file), 0);
+	/* Into a database that is not empty: refused. */
+	assert_int_not_equal(it_sh("build/toolgate restore %s >/dev/null 2>&1", file), 0);
+	PQfinish(admin);
+
+	c = db_connect(dbname);
+	fp_after = fingerprint(c);
+	PQfinish(c);
+	assert_string_equal(fp_before, fp_after);
+	free(fp_before);
+	free(fp_after);
+	/* The running service reconnects to the restored database. */
+	assert_int_equal(it_wait_status("/ready", 200, 20000), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_maintenance_boundary),
+		cmocka_unit_test(t_maintenance_single_runner),
+		cmocka_unit_test(t_metrics_add_up),
+		cmocka_unit_test(t_backup_drop_restore),
+	};
+	return cmocka_run_group_tests_name("ops", tests, NULL, NULL);
+}
