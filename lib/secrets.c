@@ -1,0 +1,487 @@
+/*
+ * secrets.c - server secrets (see secrets.h). Values are sealed with
+ * lib/secretbox (AES-256-GCM, AAD server_secret:<server_id>:<key>) and
+ * stored as hex-decoded bytea; plaintext lives only in stack buffers that
+ * are wiped, or in the JSON handed to the sandbox.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "fcgi/config.h"
+#include "fcgi/log.h"
+#include "fcgi/request.h"
+#include "lib/db.h"
+#include "lib/parse.h"
+#include "lib/secretbox.h"
+#include "lib/secrets.h"
+#include "lib/servers.h"
+#include "lib/status.h"
+
+#define SECRET_JSON \
+	"json_build_object('key', key, 'description', description," \
+	" 'has_value', ciphertext IS NOT NULL, 'key_version', key_version," \
+	" 'created_at', created_at, 'updated_at', updated_at," \
+	" 'value_set_at', value_set_at)::text"
+
+int
+tg_secrets_valid_key(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 1 || n > 64 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static void
+hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+server_exists(struct tg_req *req, int64_t server_id, struct tg_err *err)
+{
+	json_t *s = NULL;
+	int rc = tg_servers_get(req, server_id, &s, err);
+
+	json_decref(s);
+	return rc;
+}
+
+int
+tg_secrets_list(struct tg_req *req, int64_t server_id, const struct tg_page *pg,
+    json_t **out, struct tg_err *err)
+{
+	char sid[24], lim[24], aft[24];
+	const char *p[3];
+	int64_t limit, after;
+	json_t *rows = NULL;
+	int rc;
+
+	if ((rc = server_exists(req, server_id, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+		return rc;
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
+	snprintf(aft, sizeof(aft), "%lld", (long long)after);
+	p[0] = sid;
+	p[1] = aft;
+	p[2] = lim;
+	rc = tg_svc_query_array(req->ctx->db,
+	    "SELECT json_build_object('id', id, 'key', key, 'description', description,"
+	    " 'has_value', ciphertext IS NOT NULL, 'key_version', key_version,"
+	    " 'created_at', created_at, 'updated_at', updated_at,"
+	    " 'value_set_at', value_set_at)::text FROM server_secrets"
+	    " WHERE server_id = $1::bigint AND id > $2::bigint ORDER BY id"
+	    " LIMIT $3::bigint", 3, p, &rows);
+	if (rc != TG_OK)
+		return tg_err_from(err, rc);
+	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+}
+
+/* Seals value for (server_id, key) into hex nonce/ciphertext strings. */
+static int
+seal_hex(const struct tg_config *cfg, int64_t server_id, const char *key,
+    const char *value, char *nonce_hex, char **ct_hex)
+{
+	unsigned char nonce[TG_SECRETBOX_NONCE], *ct = NULL;
+	char aad[128];
+	size_t n = strlen(value);
+	int rc;
+
+	*ct_hex = NULL;
+	if (cfg == NULL || !cfg->have_enc_key)
+		return -TG_E_INTERNAL;
+	if ((rc = tg_secretbox_aad(aad, sizeof(aad), server_id, key)) != TG_OK)
+		return rc;
+	if ((ct = malloc(n + TG_SECRETBOX_TAG)) == NULL ||
+	    (*ct_hex = malloc(2 * (n + TG_SECRETBOX_TAG) + 1)) == NULL) {
+		free(ct);
+		return -TG_E_NOMEM;
+	}
+	rc = tg_secretbox_seal(cfg->enc_key, aad, (const unsigned char *)value, n,
+	    nonce, ct);
+	if (rc == TG_OK) {
+		hex(nonce, sizeof(nonce), nonce_hex);
+		hex(ct, n + TG_SECRETBOX_TAG, *ct_hex);
+	} else {
+		free(*ct_hex);
+		*ct_hex = NULL;
+	}
+	free(ct);
+	return rc;
+}
+
+static int
+store(struct tg_req *req, int64_t server_id, const char *key, const char *desc,
+    const char *value, int create_only, struct tg_err *err)
+{
+	char sid[24], actor[24], nonce_hex[2 * TG_SECRETBOX_NONCE + 1], *ct_hex = NULL;
+	const char *p[6];
+	json_t *detail = NULL;
+	int rc;
+
+	if (value && strlen(value) > TG_SECRETBOX_MAX_PLAIN)
+		return tg_err_field(err, "value", "at most %d bytes", TG_SECRETBOX_MAX_PLAIN);
+	if (value && (rc = seal_hex(req->ctx->cfg, server_id, key, value, nonce_hex,
+	    &ct_hex)) != TG_OK)
+		return tg_err_from(err, rc);
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	p[0] = sid;
+	p[1] = key;
+	p[2] = desc;
+	p[3] = value ? nonce_hex : NULL;
+	p[4] = ct_hex;
+	p[5] = tg_svc_actor(req, actor, sizeof(actor));
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		goto out;
+	if (create_only)
+		rc = tg_db_exec(req->ctx->db,
+		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
+		    " ciphertext, key_version, created_by, value_set_at)"
+		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
+		    " decode($5, 'hex'), CASE WHEN $4 IS NULL THEN NULL ELSE 1 END,"
+		    " $6::bigint, CASE WHEN $4 IS NULL THEN NULL ELSE now() END)", 6, p, NULL);
+	else
+		rc = tg_db_exec(req->ctx->db,
+		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
+		    " ciphertext, key_version, created_by, value_set_at)"
+		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
+		    " decode($5, 'hex'), 1, $6::bigint, now())"
+		    " ON CONFLICT (server_id, key) DO UPDATE SET"
+		    " description = coalesce($3, server_secrets.description),"
+		    " nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext,"
+		    " key_version = coalesce(server_secrets.key_version, 1),"
+		    " value_set_at = now(), updated_at = now()", 6, p, NULL);
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(req->ctx->db), "23505") == 0) {
+		rc = tg_err_set(err, rc, "server %lld already has a secret '%s'",
+		    (long long)server_id, key);
+		goto out;
+	}
+	if (rc == -TG_E_CONFLICT) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld",
+		    (long long)server_id);
+		goto out;
+	}
+	if (rc != TG_OK)
+		goto out;
+	detail = json_pack("{s:I, s:s, s:b}", "server_id", (json_int_t)server_id,
+	    "key", key, "value_set", value != NULL);
+	if ((rc = tg_svc_audit(req, create_only ? "secret.create" : "secret.set",
+	    key, "success", detail)) != TG_OK)
+		goto out;
+	rc = tg_db_commit(req->ctx->db);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	if (ct_hex)
+		OPENSSL_cleanse(ct_hex, strlen(ct_hex));
+	free(ct_hex);
+	json_decref(detail);
+	return tg_err_from(err, rc);
+}
+
+static int
+get_one(struct tg_req *req, int64_t server_id, const char *key, json_t **out,
+    struct tg_err *err)
+{
+	char sid[24];
+	const char *p[2];
+	int rc;
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	p[0] = sid;
+	p[1] = key;
+	rc = tg_svc_query_object(req->ctx->db, "SELECT " SECRET_JSON
+	    " FROM server_secrets WHERE server_id = $1::bigint AND key = $2", 2, p, out);
+	if (rc == -TG_E_NOTFOUND)
+		return tg_err_set(err, rc, "server %lld has no secret '%s'",
+		    (long long)server_id, key);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_secrets_create(struct tg_req *req, int64_t server_id, json_t *in,
+    json_t **out, struct tg_err *err)
+{
+	const char *key = NULL, *desc = NULL, *value = NULL;
+	json_error_t je;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_check_object(in, "key:s!,description:s,value:s", err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, 0, "{s:s, s?s, s?s !}", "key", &key,
+	    "description", &desc, "value", &value) != 0)
+		return tg_err_field(err, "body", "%s", je.text);
+	if (!tg_secrets_valid_key(key))
+		return tg_err_field(err, "key",
+		    "1 to 64 characters of A-Z, a-z, 0-9 and '_', not starting with a digit");
+	if (desc && strlen(desc) > 1024)
+		return tg_err_field(err, "description", "at most 1024 bytes");
+	if (value && (rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+		return tg_err_set(err, rc,
+		    "only an admin can set a secret value; create the secret without \"value\" (a placeholder)");
+	if ((rc = server_exists(req, server_id, err)) != TG_OK)
+		return rc;
+	if ((rc = store(req, server_id, key, desc, value, 1, err)) != TG_OK)
+		return rc;
+	return get_one(req, server_id, key, out, err);
+}
+
+int
+tg_secrets_set(struct tg_req *req, int64_t server_id, const char *key,
+    json_t *in, json_t **out, struct tg_err *err)
+{
+	const char *desc = NULL, *value = NULL;
+	json_error_t je;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+		return rc;
+	if (key == NULL || !tg_secrets_valid_key(key))
+		return tg_err_set(err, TG_E_NOTFOUND, "no secret '%s'", key ? key : "");
+	if ((rc = tg_svc_check_object(in, "value:s!,description:s", err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, 0, "{s:s, s?s !}", "value", &value,
+	    "description", &desc) != 0)
+		return tg_err_field(err, "body", "%s", je.text);
+	if (desc && strlen(desc) > 1024)
+		return tg_err_field(err, "description", "at most 1024 bytes");
+	if ((rc = server_exists(req, server_id, err)) != TG_OK)
+		return rc;
+	if ((rc = store(req, server_id, key, desc, value, 0, err)) != TG_OK)
+		return rc;
+	return get_one(req, server_id, key, out, err);
+}
+
+int
+tg_secrets_delete(struct tg_req *req, int64_t server_id, const char *key,
+    struct tg_err *err)
+{
+	PGresult *res = NULL;
+	char sid[24];
+	const char *p[2];
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+		return rc;
+	if ((rc = server_exists(req, server_id, err)) != TG_OK)
+		return rc;
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	p[0] = sid;
+	p[1] = key;
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = tg_db_exec(req->ctx->db, "DELETE FROM server_secrets WHERE"
+	    " server_id = $1::bigint AND key = $2 RETURNING id", 2, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "server %lld has no secret '%s'",
+		    (long long)server_id, key);
+		goto out;
+	}
+	if ((rc = tg_svc_audit(req, "secret.delete", key, "success", NULL)) != TG_OK)
+		goto out;
+	rc = tg_db_commit(req->ctx->db);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+/* Opens row i of res (columns: server_id, key, nonce hex, ct hex) with
+ * key k into a malloc'd NUL-terminated plaintext (*pt, wipe + free). */
+static int
+open_row(const PGresult *res, int i, const unsigned char *k, char **pt)
+{
+	unsigned char nonce[TG_SECRETBOX_NONCE], *ct = NULL;
+	const char *ch = PQgetvalue(res, i, 3);
+	size_t ctlen = strlen(ch) / 2, ptlen = 0;
+	int64_t sid;
+	char aad[128];
+	int rc;
+
+	*pt = NULL;
+	if (tg_parse_i64(PQgetvalue(res, i, 0), 1, INT64_MAX, &sid) != TG_OK ||
+	    tg_secretbox_aad(aad, sizeof(aad), sid, PQgetvalue(res, i, 1)) != TG_OK ||
+	    tg_parse_hex(PQgetvalue(res, i, 2), nonce, sizeof(nonce)) != TG_OK ||
+	    ctlen < TG_SECRETBOX_TAG)
+		return -TG_E_UNAUTH;
+	if ((ct = malloc(ctlen)) == NULL || (*pt = malloc(ctlen + 1)) == NULL) {
+		free(ct);
+		return -TG_E_NOMEM;
+	}
+	if (tg_parse_hex(ch, ct, ctlen) != TG_OK)
+		rc = -TG_E_UNAUTH;
+	else
+		rc = tg_secretbox_open(k, aad, nonce, ct, ctlen,
+		    (unsigned char *)*pt, &ptlen);
+	free(ct);
+	if (rc != TG_OK) {
+		free(*pt);
+		*pt = NULL;
+		return rc;
+	}
+	(*pt)[ptlen] = '\0';
+	return TG_OK;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}
+
+#define SEALED_ROWS \
+	"SELECT server_id, key, encode(nonce, 'hex'), encode(ciphertext, 'hex'), id" \
+	" FROM server_secrets WHERE ciphertext IS NOT NULL"
+
+int
+tg_secrets_decrypt_all(struct tg_db *dbh, const struct tg_config *cfg,
+    int64_t server_id, json_t **out)
+{
+	PGresult *res = NULL;
+	json_t *o = NULL;
+	char sid[24], *pt = NULL;
+	const char *p[1];
+	int i, rc;
+
+	if (cfg == NULL || !cfg->have_enc_key)
+		return -TG_E_INTERNAL;
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	p[0] = sid;
+	if ((rc = tg_db_exec(dbh, SEALED_ROWS " AND server_id = $1::bigint ORDER BY key",
+	    1, p, &res)) != TG_OK)
+		goto out;
+	if ((o = json_object()) == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		rc = open_row(res, i, cfg->enc_key, &pt);
+		if (rc == -TG_E_UNAUTH && cfg->have_enc_key_old)
+			rc = open_row(res, i, cfg->enc_key_old, &pt);
+		if (rc != TG_OK) {
+			tg_log(TG_LOG_ERR, "secrets.open_failed", "server_id=%s key=%s",
+			    sid, tg_log_q(PQgetvalue(res, i, 1)));
+			rc = rc == -TG_E_NOMEM ? rc : -TG_E_INTERNAL;
+			goto out;
+		}
+		if (json_object_set_new(o, PQgetvalue(res, i, 1), json_string(pt)) != 0) {
+			rc = -TG_E_NOMEM;
+			goto out;
+		}
+		wipe_free(pt);
+		pt = NULL;
+	}
+	*out = o;
+	o = NULL;
+out:
+	wipe_free(pt);
+	json_decref(o);
+	PQclear(res);
+	return rc;
+}
+
+int
+tg_secrets_rotate(struct tg_db *dbh, const unsigned char *old_key,
+    const unsigned char *new_key, long *count)
+{
+	struct tg_config tmp;
+	PGresult *res = NULL;
+	char *pt = NULL, nonce_hex[2 * TG_SECRETBOX_NONCE + 1], *ct_hex = NULL;
+	const char *p[3];
+	int64_t sid;
+	long n = 0;
+	int i, rc;
+
+	memset(&tmp, 0, sizeof(tmp));
+	memcpy(tmp.enc_key, new_key, sizeof(tmp.enc_key));
+	tmp.have_enc_key = 1;
+	if ((rc = tg_db_begin(dbh)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_exec(dbh, SEALED_ROWS " ORDER BY id FOR UPDATE", 0, NULL,
+	    &res)) != TG_OK)
+		goto out;
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((rc = open_row(res, i, old_key, &pt)) != TG_OK) {
+			fprintf(stderr, "toolgate: secret %s of server %s does not open with the old key\n",
+			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
+			goto out;
+		}
+		if ((rc = tg_parse_i64(PQgetvalue(res, i, 0), 1, INT64_MAX, &sid)) != TG_OK ||
+		    (rc = seal_hex(&tmp, sid, PQgetvalue(res, i, 1), pt, nonce_hex,
+		    &ct_hex)) != TG_OK)
+			goto out;
+		p[0] = PQgetvalue(res, i, 4);
+		p[1] = nonce_hex;
+		p[2] = ct_hex;
+		if ((rc = tg_db_exec(dbh, "UPDATE server_secrets SET nonce = decode($2, 'hex'),"
+		    " ciphertext = decode($3, 'hex'), key_version = coalesce(key_version, 1) + 1,"
+		    " updated_at = now() WHERE id = $1::bigint", 3, p, NULL)) != TG_OK)
+			goto out;
+		wipe_free(pt);
+		wipe_free(ct_hex);
+		pt = ct_hex = NULL;
+		n++;
+	}
+	rc = tg_db_commit(dbh);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(dbh);
+	wipe_free(pt);
+	wipe_free(ct_hex);
+	OPENSSL_cleanse(&tmp, sizeof(tmp));
+	PQclear(res);
+	if (rc == TG_OK)
+		*count = n;
+	return rc;
+}
+
+int
+tg_secrets_verify(struct tg_db *dbh, const unsigned char *key, long *ok,
+    long *bad)
+{
+	PGresult *res = NULL;
+	char *pt = NULL;
+	int i, rc;
+
+	*ok = *bad = 0;
+	if ((rc = tg_db_exec(dbh, SEALED_ROWS " ORDER BY id", 0, NULL, &res)) != TG_OK)
+		return rc;
+	for (i = 0; i < PQntuples(res); i++) {
+		if (open_row(res, i, key, &pt) == TG_OK) {
+			(*ok)++;
+		} else {
+			(*bad)++;
+			fprintf(stderr, "toolgate: secret %s of server %s does not open with this key\n",
+			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
+		}
+		wipe_free(pt);
+		pt = NULL;
+	}
+	PQclear(res);
+	return TG_OK;
+}

@@ -1,0 +1,406 @@
+/*
+ * servers.c - servers service (see servers.h): CRUD, start/stop with the
+ * exposed-name clash check, name resolution.
+ *
+ * Concurrency: everything that can change the set of exposed names of
+ * running servers (start, rename, prefix change, tool create/rename in a
+ * running server) takes one transaction-scoped advisory lock first, so two
+ * concurrent starts cannot both pass the clash check.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fcgi/request.h"
+#include "lib/db.h"
+#include "lib/parse.h"
+#include "lib/servers.h"
+#include "lib/status.h"
+
+#define LIFECYCLE_LOCK "SELECT pg_advisory_xact_lock(7415004)"
+
+#define SERVER_JSON \
+	"json_build_object('id', s.id, 'name', s.name, 'description', s.description," \
+	" 'tool_prefix', coalesce(s.tool_prefix, s.name || '__')," \
+	" 'default_prefix', s.tool_prefix IS NULL, 'status', s.status," \
+	" 'allowed_hosts', to_json(s.allowed_hosts)," \
+	" 'tool_count', (SELECT count(*) FROM tools t WHERE t.server_id = s.id)," \
+	" 'created_by', s.created_by, 'created_at', s.created_at," \
+	" 'updated_at', s.updated_at)::text"
+
+static int
+db(struct tg_req *req, const char *sql, int n, const char *const *p,
+    PGresult **out)
+{
+	return tg_db_exec(req->ctx->db, sql, n, p, out);
+}
+
+int
+tg_servers_list(struct tg_req *req, const struct tg_page *pg, json_t **out,
+    struct tg_err *err)
+{
+	char lim[24], aft[24];
+	const char *p[2];
+	int64_t limit, after;
+	json_t *rows = NULL;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+		return rc;
+	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
+	snprintf(aft, sizeof(aft), "%lld", (long long)after);
+	p[0] = aft;
+	p[1] = lim;
+	rc = tg_svc_query_array(req->ctx->db,
+	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id > $1::bigint"
+	    " ORDER BY s.id LIMIT $2::bigint", 2, p, &rows);
+	if (rc != TG_OK)
+		return tg_err_from(err, rc);
+	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+}
+
+int
+tg_servers_get(struct tg_req *req, int64_t id, json_t **out,
+    struct tg_err *err)
+{
+	char ids[24];
+	const char *p[1];
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+		return rc;
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	p[0] = ids;
+	rc = tg_svc_query_object(req->ctx->db,
+	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id = $1::bigint", 1,
+	    p, out);
+	if (rc == -TG_E_NOTFOUND)
+		return tg_err_set(err, rc, "no server with id %lld", (long long)id);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_servers_resolve(struct tg_req *req, const char *ref, int64_t *id,
+    struct tg_err *err)
+{
+	PGresult *res = NULL;
+	const char *p[1];
+	int64_t v;
+	int rc;
+
+	if (ref == NULL || *ref == '\0')
+		return tg_err_set(err, TG_E_NOTFOUND, "no such server");
+	if (tg_parse_i64(ref, 1, INT64_MAX, &v) == TG_OK) {
+		*id = v;
+		return TG_OK;
+	}
+	if (!tg_svc_valid_server_name(ref))
+		return tg_err_set(err, TG_E_NOTFOUND, "no server '%s'", ref);
+	p[0] = ref;
+	if ((rc = db(req, "SELECT id FROM servers WHERE name = $1", 1, p,
+	    &res)) != TG_OK)
+		return tg_err_from(err, rc);
+	if (PQntuples(res) == 0)
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no server '%s'", ref);
+	else
+		rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, id);
+	PQclear(res);
+	return rc;
+}
+
+int
+tg_servers_check_clash(struct tg_req *req, int64_t id, const char *prefix,
+    const char *only, struct tg_err *err)
+{
+	PGresult *res = NULL;
+	char ids[24];
+	const char *p[3];
+	int rc;
+
+	if ((rc = db(req, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
+		return tg_err_from(err, rc);
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	p[0] = ids;
+	p[1] = prefix;
+	p[2] = only;
+	rc = db(req,
+	    "WITH pre AS (SELECT coalesce($2::text, coalesce(tool_prefix, name || '__')) AS p"
+	    "  FROM servers WHERE id = $1::bigint),"
+	    " mine AS (SELECT pre.p || t.name AS ex FROM tools t, pre"
+	    "  WHERE t.server_id = $1::bigint AND ($3::text IS NULL OR t.name = $3::text)"
+	    "  UNION SELECT pre.p || $3::text FROM pre WHERE $3::text IS NOT NULL)"
+	    " SELECT m.ex, '' FROM mine m WHERE m.ex LIKE 'toolgate\\_%'"
+	    " UNION ALL"
+	    " SELECT m.ex, s2.name FROM mine m JOIN tools t2 ON true"
+	    "  JOIN servers s2 ON s2.id = t2.server_id"
+	    "  WHERE s2.status = 'running' AND s2.id <> $1::bigint"
+	    "  AND coalesce(s2.tool_prefix, s2.name || '__') || t2.name = m.ex"
+	    " LIMIT 1", 3, p, &res);
+	if (rc != TG_OK)
+		return tg_err_from(err, rc);
+	if (PQntuples(res) > 0) {
+		if (*PQgetvalue(res, 0, 1) == '\0')
+			rc = tg_err_set(err, TG_E_CONFLICT,
+			    "exposed tool name '%s' uses the reserved prefix toolgate_",
+			    PQgetvalue(res, 0, 0));
+		else
+			rc = tg_err_set(err, TG_E_CONFLICT,
+			    "exposed tool name '%s' is already served by running server '%s'",
+			    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Validates the optional members of create/update. */
+static int
+check_fields(struct tg_err *err, const char *name, const char *desc,
+    json_t *prefix)
+{
+	if (name && !tg_svc_valid_server_name(name))
+		tg_err_field(err, "name",
+		    "1 to 48 characters of a-z, 0-9, '_' and '-', starting with a letter or digit");
+	if (desc && strlen(desc) > 4096)
+		tg_err_field(err, "description", "at most 4096 bytes");
+	if (prefix && !json_is_null(prefix) && (!json_is_string(prefix) ||
+	    !tg_svc_valid_prefix(json_string_value(prefix))))
+		tg_err_field(err, "tool_prefix",
+		    "a string of at most 64 characters of A-Z, a-z, 0-9, '_', '.', '-' (may be empty), or null for the default '<name>__'");
+	return err->status ? -err->status : TG_OK;
+}
+
+static int
+unpack_err(struct tg_err *err, const json_error_t *je)
+{
+	return tg_err_field(err, je->source[0] && strcmp(je->source, "<root>") != 0 ?
+	    je->source : "body", "%s", je->text);
+}
+
+static int
+dup_name(struct tg_req *req, struct tg_err *err, int rc, const char *name)
+{
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(req->ctx->db), "23505") == 0)
+		return tg_err_set(err, rc, "a server named '%s' already exists", name);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_servers_create(struct tg_req *req, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	const char *name = NULL, *desc = "", *p[4];
+	json_t *prefix = NULL, *detail = NULL;
+	PGresult *res = NULL;
+	char actor[24];
+	json_error_t je;
+	int64_t id;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_check_object(in, "name:s!,description:s,tool_prefix:S",
+	    err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, JSON_STRICT, "{s:s, s?s, s?o !}", "name",
+	    &name, "description", &desc, "tool_prefix", &prefix) != 0)
+		return unpack_err(err, &je);
+	if ((rc = check_fields(err, name, desc, prefix)) != TG_OK)
+		return rc;
+	p[0] = name;
+	p[1] = desc;
+	p[2] = prefix && json_is_string(prefix) ? json_string_value(prefix) : NULL;
+	p[3] = tg_svc_actor(req, actor, sizeof(actor));
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	rc = db(req, "INSERT INTO servers (name, description, tool_prefix, created_by)"
+	    " VALUES ($1, $2, $3, $4::bigint) RETURNING id", 4, p, &res);
+	if (rc != TG_OK) {
+		rc = dup_name(req, err, rc, name);
+		goto out;
+	}
+	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK)
+		goto out;
+	detail = json_pack("{s:s}", "name", name);
+	if ((rc = tg_svc_audit(req, "server.create", PQgetvalue(res, 0, 0),
+	    "success", detail)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	rc = tg_servers_get(req, id, out, err);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	json_decref(detail);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_servers_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	const char *name = NULL, *desc = NULL, *p[5];
+	json_t *prefix = NULL, *detail = NULL;
+	PGresult *res = NULL;
+	char ids[24], newprefix[128];
+	json_error_t je;
+	int rc, running, prefix_given;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_check_object(in, "name:s,description:s,tool_prefix:S",
+	    err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, JSON_STRICT, "{s?s, s?s, s?o !}", "name",
+	    &name, "description", &desc, "tool_prefix", &prefix) != 0)
+		return unpack_err(err, &je);
+	if ((rc = check_fields(err, name, desc, prefix)) != TG_OK)
+		return rc;
+	prefix_given = prefix != NULL;
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	p[0] = ids;
+	if ((rc = db(req, "SELECT status, name, tool_prefix IS NULL, coalesce(tool_prefix, '')"
+	    " FROM servers WHERE id = $1::bigint FOR UPDATE", 1, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
+		goto out;
+	}
+	running = strcmp(PQgetvalue(res, 0, 0), "running") == 0;
+	/* The prefix after this change. */
+	if (prefix_given && json_is_string(prefix))
+		snprintf(newprefix, sizeof(newprefix), "%s", json_string_value(prefix));
+	else if ((prefix_given && json_is_null(prefix)) || *PQgetvalue(res, 0, 2) == 't')
+		snprintf(newprefix, sizeof(newprefix), "%s__",
+		    name ? name : PQgetvalue(res, 0, 1));
+	else
+		snprintf(newprefix, sizeof(newprefix), "%s", PQgetvalue(res, 0, 3));
+	PQclear(res);
+	res = NULL;
+	if (running && (rc = tg_servers_check_clash(req, id, newprefix, NULL,
+	    err)) != TG_OK)
+		goto out;
+	p[1] = name;
+	p[2] = desc;
+	p[3] = prefix_given ? "1" : "0";
+	p[4] = prefix && json_is_string(prefix) ? json_string_value(prefix) : NULL;
+	rc = db(req, "UPDATE servers SET name = coalesce($2, name),"
+	    " description = coalesce($3, description),"
+	    " tool_prefix = CASE WHEN $4 = '1' THEN $5 ELSE tool_prefix END,"
+	    " updated_at = now() WHERE id = $1::bigint", 5, p, NULL);
+	if (rc != TG_OK) {
+		rc = dup_name(req, err, rc, name ? name : "");
+		goto out;
+	}
+	detail = json_deep_copy(in);
+	if ((rc = tg_svc_audit(req, "server.update", ids, "success", detail)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	rc = tg_servers_get(req, id, out, err);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	json_decref(detail);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_servers_delete(struct tg_req *req, int64_t id, struct tg_err *err)
+{
+	PGresult *res = NULL;
+	char ids[24];
+	const char *p[1];
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	p[0] = ids;
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = db(req, "SELECT status FROM servers WHERE id = $1::bigint FOR UPDATE",
+	    1, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
+		goto out;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "running") == 0) {
+		rc = tg_err_set(err, TG_E_CONFLICT,
+		    "server %lld is running; stop it before deleting it", (long long)id);
+		goto out;
+	}
+	if ((rc = db(req, "DELETE FROM servers WHERE id = $1::bigint", 1, p,
+	    NULL)) != TG_OK)
+		goto out;
+	if ((rc = tg_svc_audit(req, "server.delete", ids, "success", NULL)) != TG_OK)
+		goto out;
+	rc = tg_db_commit(req->ctx->db);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+static int
+set_status(struct tg_req *req, int64_t id, int start, json_t **out,
+    struct tg_err *err)
+{
+	PGresult *res = NULL;
+	char ids[24];
+	const char *p[2];
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	p[0] = ids;
+	p[1] = start ? "running" : "stopped";
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	if (start && (rc = db(req, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
+		goto out;
+	if ((rc = db(req, "SELECT status FROM servers WHERE id = $1::bigint FOR UPDATE",
+	    1, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
+		goto out;
+	}
+	if (start && (rc = tg_servers_check_clash(req, id, NULL, NULL, err)) != TG_OK)
+		goto out;
+	if ((rc = db(req, "UPDATE servers SET status = $2, updated_at = now()"
+	    " WHERE id = $1::bigint AND status <> $2", 2, p, NULL)) != TG_OK)
+		goto out;
+	if ((rc = tg_svc_audit(req, start ? "server.start" : "server.stop", ids,
+	    "success", NULL)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	rc = tg_servers_get(req, id, out, err);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_servers_start(struct tg_req *req, int64_t id, json_t **out,
+    struct tg_err *err)
+{
+	return set_status(req, id, 1, out, err);
+}
+
+int
+tg_servers_stop(struct tg_req *req, int64_t id, json_t **out,
+    struct tg_err *err)
+{
+	return set_status(req, id, 0, out, err);
+}

@@ -1,0 +1,56 @@
+/*
+ * servers.h - servers: named groups of tools (service layer, see svc.h).
+ *
+ * Server object:
+ *   {"id":1, "name":"weather", "description":"", "tool_prefix":"weather__",
+ *    "default_prefix":true, "status":"stopped"|"running",
+ *    "allowed_hosts":["api.example.com"], "tool_count":0,
+ *    "created_by":1|null, "created_at":"...", "updated_at":"..."}
+ *
+ * Inputs (strict: unknown members are 422):
+ *   create {"name" (req, [a-z0-9][a-z0-9_-]{0,47}), "description"?,
+ *           "tool_prefix"? (string [A-Za-z0-9_.-]{0,64}, "" allowed; null or
+ *           absent = "<name>__")}
+ *   update {"name"?, "description"?, "tool_prefix"? (null = default)}
+ * Errors: 404 unknown id, 409 duplicate name / exposed-name clash with
+ * another running server / delete while running, 422 invalid fields.
+ * Roles: list/get viewer; create/update/delete/start/stop developer.
+ */
+#ifndef TG_SERVERS_H
+#define TG_SERVERS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "lib/svc.h"
+
+int tg_servers_list(struct tg_req *req, const struct tg_page *pg,
+    json_t **out, struct tg_err *err);
+int tg_servers_get(struct tg_req *req, int64_t id, json_t **out,
+    struct tg_err *err);
+int tg_servers_create(struct tg_req *req, json_t *in, json_t **out,
+    struct tg_err *err);
+int tg_servers_update(struct tg_req *req, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_servers_delete(struct tg_req *req, int64_t id, struct tg_err *err);
+/* start refuses (409) when an exposed name (prefix + tool name) of this
+ * server equals one of another running server, or starts with the
+ * reserved "toolgate_" of the management tools. */
+int tg_servers_start(struct tg_req *req, int64_t id, json_t **out,
+    struct tg_err *err);
+int tg_servers_stop(struct tg_req *req, int64_t id, json_t **out,
+    struct tg_err *err);
+
+/* Resolves "12" (id) or "weather" (name) to an id; 404 in err. */
+int tg_servers_resolve(struct tg_req *req, const char *ref, int64_t *id,
+    struct tg_err *err);
+
+/* Inside a transaction: 409 in err when exposed names of server id (all
+ * its tools, or only the one named `only` when non-NULL, under prefix
+ * `prefix`, NULL = the stored one) would clash with those of other running
+ * servers. Takes the lifecycle advisory lock. */
+int tg_servers_check_clash(struct tg_req *req, int64_t id, const char *prefix,
+    const char *only, struct tg_err *err);
+
+#endif

@@ -1,0 +1,458 @@
+/*
+ * svc.c - shared pieces of the lifecycle service layer (see svc.h): the
+ * error record, role checks, pagination, JSON-from-SQL helpers and the
+ * audit hook.
+ *
+ * Most queries build their JSON in PostgreSQL (json_build_object) and
+ * return one text column per row, which is parsed here: the row shapes are
+ * then defined once, next to the SQL, and the C code stays small.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcgi/log.h"
+#include "fcgi/request.h"
+#include "fcgi/response.h"
+#include "lib/db.h"
+#include "lib/parse.h"
+#include "lib/status.h"
+#include "lib/svc.h"
+
+#if defined(__has_include)
+#if __has_include("lib/audit.h")
+#include "lib/audit.h"
+#define TG_HAVE_AUDIT 1
+#endif
+#endif
+
+void
+tg_err_init(struct tg_err *e)
+{
+	memset(e, 0, sizeof(*e));
+}
+
+void
+tg_err_clear(struct tg_err *e)
+{
+	json_decref(e->fields);
+	memset(e, 0, sizeof(*e));
+}
+
+int
+tg_err_set(struct tg_err *e, int st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st < 0)
+		st = -st;
+	e->status = st;
+	va_start(ap, fmt);
+	if (vsnprintf(e->detail, sizeof(e->detail), fmt, ap) < 0)
+		e->detail[0] = '\0';
+	va_end(ap);
+	return -st;
+}
+
+int
+tg_err_field(struct tg_err *e, const char *field, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	json_t *o;
+
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
+	va_end(ap);
+	if (e->status == 0) {
+		e->status = TG_E_UNPROCESSABLE;
+		snprintf(e->detail, sizeof(e->detail), "%s: %s", field, msg);
+	}
+	if (e->fields == NULL)
+		e->fields = json_array();
+	o = json_pack("{s:s, s:s}", "field", field, "message", msg);
+	if (e->fields == NULL || o == NULL ||
+	    json_array_append_new(e->fields, o) != 0)
+		return -TG_E_NOMEM;
+	return -e->status;
+}
+
+int
+tg_err_from(struct tg_err *e, int rc)
+{
+	if (rc == TG_OK || e->status != 0)
+		return rc;
+	switch (-rc) {
+	case TG_E_NOMEM:
+		tg_err_set(e, rc, "out of memory");
+		break;
+	case TG_E_DB:
+	case TG_E_UNAVAIL:
+		tg_err_set(e, rc, "the database is unavailable; retry shortly");
+		break;
+	case TG_E_CONFLICT:
+		tg_err_set(e, rc, "conflicting change; it was not applied");
+		break;
+	case TG_E_UNPROCESSABLE:
+		tg_err_set(e, rc, "a value is out of range");
+		break;
+	default:
+		tg_err_set(e, rc, "internal error; see the server log for this request id");
+		break;
+	}
+	return rc;
+}
+
+int
+tg_err_respond(struct tg_req *req, struct tg_resp *resp, struct tg_err *err,
+    int rc)
+{
+	int st;
+
+	tg_err_from(err, rc);
+	st = err->status ? err->status : TG_E_INTERNAL;
+	if (err->fields != NULL) {
+		rc = tg_resp_fail_fields(req, resp, st, err->fields, "%s", err->detail);
+		err->fields = NULL; /* stolen */
+	} else {
+		rc = tg_resp_fail(req, resp, st, "%s", err->detail);
+	}
+	tg_err_clear(err);
+	return rc;
+}
+
+int
+tg_svc_page_from_query(struct tg_req *req, struct tg_page *pg,
+    struct tg_err *err)
+{
+	int64_t limit;
+
+	if (tg_req_query_i64(req, "limit", 1, TG_PAGE_MAX, TG_PAGE_DEFAULT,
+	    &limit) != TG_OK)
+		return tg_err_set(err, TG_E_BADREQ,
+		    "limit must be an integer from 1 to %d", TG_PAGE_MAX);
+	pg->limit = limit;
+	pg->cursor = tg_req_query(req, "cursor");
+	return TG_OK;
+}
+
+int
+tg_svc_page_args(const struct tg_page *pg, int64_t *limit, int64_t *after,
+    struct tg_err *err)
+{
+	int64_t l = pg ? pg->limit : 0;
+
+	if (l <= 0)
+		l = TG_PAGE_DEFAULT;
+	if (l > TG_PAGE_MAX)
+		l = TG_PAGE_MAX;
+	*limit = l;
+	*after = 0;
+	if (pg && pg->cursor && *pg->cursor &&
+	    tg_parse_i64(pg->cursor, 0, INT64_MAX, after) != TG_OK)
+		return tg_err_set(err, TG_E_BADREQ, "malformed cursor");
+	return TG_OK;
+}
+
+int
+tg_svc_page_wrap(json_t *rows, int64_t limit, const char *cursor_key,
+    json_t **out)
+{
+	json_t *res, *next = json_null(), *last;
+	char buf[32];
+
+	if (rows == NULL)
+		return -TG_E_NOMEM;
+	if ((int64_t)json_array_size(rows) > limit) {
+		while ((int64_t)json_array_size(rows) > limit)
+			json_array_remove(rows, json_array_size(rows) - 1);
+		last = json_array_get(rows, json_array_size(rows) - 1);
+		last = json_object_get(last, cursor_key);
+		if (json_is_integer(last)) {
+			snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(last));
+			next = json_string(buf);
+		} else if (json_is_string(last)) {
+			next = json_string(json_string_value(last));
+		}
+	}
+	res = json_pack("{s:o, s:o}", "items", rows, "next_cursor",
+	    next ? next : json_null());
+	if (res == NULL)
+		return -TG_E_NOMEM;
+	*out = res;
+	return TG_OK;
+}
+
+static int
+role_rank(enum tg_role r)
+{
+	switch (r) {
+	case TG_ROLE_ADMIN:
+		return 3;
+	case TG_ROLE_DEVELOPER:
+		return 2;
+	case TG_ROLE_VIEWER:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+tg_svc_need_role(const struct tg_req *req, enum tg_role min,
+    struct tg_err *err)
+{
+	if (!req->who.authenticated)
+		return tg_err_set(err, TG_E_UNAUTH, "authentication is required");
+	if (role_rank(req->who.role) < role_rank(min))
+		return tg_err_set(err, TG_E_FORBIDDEN,
+		    "this needs the %s role",
+		    min == TG_ROLE_ADMIN ? "admin" :
+		    min == TG_ROLE_DEVELOPER ? "developer (or admin)" : "viewer");
+	return TG_OK;
+}
+
+int
+tg_svc_parse_id(const char *s, const char *what, int64_t *out,
+    struct tg_err *err)
+{
+	if (s == NULL || tg_parse_i64(s, 1, INT64_MAX, out) != TG_OK)
+		return tg_err_set(err, TG_E_NOTFOUND, "no %s with id '%s'", what,
+		    s ? s : "");
+	return TG_OK;
+}
+
+const char *
+tg_svc_actor(const struct tg_req *req, char *buf, size_t cap)
+{
+	int n;
+
+	if (req == NULL || !req->who.authenticated || req->who.user_id <= 0)
+		return NULL;
+	n = snprintf(buf, cap, "%lld", (long long)req->who.user_id);
+	if (n < 0 || (size_t)n >= cap)
+		return NULL;
+	return buf;
+}
+
+static json_t *
+parse_cell(const PGresult *res, int row, int col)
+{
+	json_error_t je;
+
+	if (PQgetisnull(res, row, col))
+		return json_null();
+	return json_loadb(PQgetvalue(res, row, col),
+	    (size_t)PQgetlength(res, row, col), JSON_DECODE_ANY, &je);
+}
+
+int
+tg_svc_query_array(struct tg_db *db, const char *sql, int n,
+    const char *const *params, json_t **out)
+{
+	PGresult *res = NULL;
+	json_t *arr = NULL, *v;
+	int i, rc;
+
+	if ((rc = tg_db_exec(db, sql, n, params, &res)) != TG_OK)
+		goto out;
+	arr = json_array();
+	if (arr == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		v = parse_cell(res, i, 0);
+		if (v == NULL || json_array_append_new(arr, v) != 0) {
+			tg_log(TG_LOG_ERR, "svc.json", "msg=%s",
+			    tg_log_q("database returned JSON jansson cannot read"));
+			rc = -TG_E_INTERNAL;
+			goto out;
+		}
+	}
+	*out = arr;
+	arr = NULL;
+out:
+	json_decref(arr);
+	PQclear(res);
+	return rc;
+}
+
+int
+tg_svc_query_object(struct tg_db *db, const char *sql, int n,
+    const char *const *params, json_t **out)
+{
+	PGresult *res = NULL;
+	json_t *v;
+	int rc;
+
+	if ((rc = tg_db_exec(db, sql, n, params, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = -TG_E_NOTFOUND;
+		goto out;
+	}
+	v = parse_cell(res, 0, 0);
+	if (v == NULL) {
+		rc = -TG_E_INTERNAL;
+		goto out;
+	}
+	*out = v;
+out:
+	PQclear(res);
+	return rc;
+}
+
+int
+tg_svc_audit(struct tg_req *req, const char *action, const char *target,
+    const char *outcome, json_t *detail)
+{
+#ifdef TG_HAVE_AUDIT
+	if (req == NULL)
+		return TG_OK;
+	return tg_audit(req, action, target, outcome, detail);
+#else
+	(void)detail;
+	tg_log(TG_LOG_INFO, "audit", "action=%s target=%s outcome=%s user=%lld",
+	    tg_log_q(action), tg_log_q(target), tg_log_q(outcome),
+	    (long long)(req ? req->who.user_id : 0));
+	return TG_OK;
+#endif
+}
+
+char *
+tg_svc_strdup_val(const PGresult *res, int row, int col)
+{
+	return strdup(PQgetvalue(res, row, col));
+}
+
+static int
+chars_ok(const char *s, const char *extra)
+{
+	for (; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9'))
+			continue;
+		if (strchr(extra, *s) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+int
+tg_svc_valid_server_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 48 || s[0] == '_' || s[0] == '-')
+		return 0;
+	return chars_ok(s, "_-");
+}
+
+int
+tg_svc_valid_tool_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 64 || s[0] == '.' || s[0] == '-')
+		return 0;
+	return chars_ok(s, "_-.ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+}
+
+int
+tg_svc_valid_prefix(const char *s)
+{
+	if (strlen(s) > 64)
+		return 0;
+	return chars_ok(s, "_-.ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+}
+
+static int
+type_ok(json_t *v, char t)
+{
+	switch (t) {
+	case 's': return json_is_string(v);
+	case 'S': return json_is_string(v) || json_is_null(v);
+	case 'o': return json_is_object(v);
+	case 'O': return json_is_object(v) || json_is_null(v);
+	case 'I': return json_is_integer(v);
+	case 'b': return json_is_boolean(v);
+	case 'a': return json_is_array(v);
+	default: return 1;
+	}
+}
+
+static const char *
+type_name(char t)
+{
+	switch (t) {
+	case 's': return "a string";
+	case 'S': return "a string or null";
+	case 'o': return "an object";
+	case 'O': return "an object or null";
+	case 'I': return "an integer";
+	case 'b': return "a boolean";
+	case 'a': return "an array";
+	default: return "a value";
+	}
+}
+
+/* Finds name in spec; returns its type char (0 when absent). */
+static char
+spec_type(const char *spec, const char *name, size_t nlen)
+{
+	const char *p = spec;
+
+	while (*p) {
+		const char *colon = strchr(p, ':');
+		const char *end = strchr(p, ',');
+
+		if (colon == NULL)
+			return 0;
+		if ((size_t)(colon - p) == nlen && memcmp(p, name, nlen) == 0)
+			return colon[1];
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
+int
+tg_svc_check_object(json_t *in, const char *spec, struct tg_err *err)
+{
+	const char *key, *p = spec;
+	json_t *v;
+	char t, name[64];
+
+	if (!json_is_object(in))
+		return tg_err_field(err, "body", "must be a JSON object");
+	json_object_foreach(in, key, v) {
+		t = spec_type(spec, key, strlen(key));
+		if (t == 0)
+			tg_err_field(err, key, "unknown member");
+		else if (!type_ok(v, t))
+			tg_err_field(err, key, "must be %s", type_name(t));
+	}
+	while (*p) {
+		const char *colon = strchr(p, ':');
+		const char *end = strchr(p, ',');
+		size_t n;
+
+		if (colon == NULL)
+			break;
+		n = (size_t)(colon - p);
+		if (n < sizeof(name) && colon[2] == '!') {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			if (json_object_get(in, name) == NULL)
+				tg_err_field(err, name, "is required");
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return err->status ? -err->status : TG_OK;
+}

@@ -1,0 +1,122 @@
+/*
+ * svc.h - what the lifecycle service layer (servers, tools, approvals,
+ * secrets, settings, export) shares, and how REST and MCP call it.
+ *
+ * Every service function has the shape
+ *
+ *     int tg_<module>_<verb>(struct tg_req *req, ..., json_t **out,
+ *         struct tg_err *err);
+ *
+ * req supplies the database (req->ctx->db), the configuration
+ * (req->ctx->cfg), the caller (req->who) and the request id for the audit
+ * trail. Input is a JSON object (the REST body, or an MCP tool's
+ * arguments), validated strictly. On success the function returns 0 and
+ * *out (when given) receives a new reference the caller owns. On failure
+ * it returns -TG_E_* and err holds the status, a one-line detail and, for
+ * TG_E_UNPROCESSABLE (and import conflicts), field errors
+ * [{"field":..., "message":...}]. The service checks the caller's role
+ * itself (the REST route's permission bit is a second, earlier check), so
+ * the MCP management tools behave exactly like REST.
+ *
+ * Lists take a struct tg_page and return {"items":[...],
+ * "next_cursor": "<opaque>"|null}.
+ */
+#ifndef TG_SVC_H
+#define TG_SVC_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "fcgi/request.h"
+
+struct tg_resp;
+
+struct tg_err {
+	int status;		/* positive enum tg_status, 0 when none */
+	char detail[256];
+	json_t *fields;		/* owned; array of {"field","message"} or NULL */
+};
+
+struct tg_page {
+	int64_t limit;		/* 1..200; 0 means the default (50) */
+	const char *cursor;	/* NULL: from the start */
+};
+
+#define TG_PAGE_DEFAULT 50
+#define TG_PAGE_MAX 200
+
+void tg_err_init(struct tg_err *e);
+/* Releases e->fields; safe on an initialised or cleared error. */
+void tg_err_clear(struct tg_err *e);
+/* Records st (positive or negative) with a detail; returns -st. */
+int tg_err_set(struct tg_err *e, int st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends a field error and makes the status TG_E_UNPROCESSABLE (unless a
+ * status is already set); returns -that status. */
+int tg_err_field(struct tg_err *e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Fills err with a generic detail for rc when the callee set none (DB
+ * failures, OOM); returns rc. */
+int tg_err_from(struct tg_err *e, int rc);
+
+/* Handler side: renders err (or rc) into resp; returns the negative
+ * status for the handler to return. Clears err. */
+int tg_err_respond(struct tg_req *req, struct tg_resp *resp,
+    struct tg_err *err, int rc);
+/* Handler side: reads ?limit=&cursor= into pg. */
+int tg_svc_page_from_query(struct tg_req *req, struct tg_page *pg,
+    struct tg_err *err);
+
+/* 0 when the caller's role is at least min (viewer < developer < admin),
+ * else -TG_E_FORBIDDEN (or -TG_E_UNAUTH when unauthenticated) in err. */
+int tg_svc_need_role(const struct tg_req *req, enum tg_role min,
+    struct tg_err *err);
+/* Parses a positive decimal id; -TG_E_NOTFOUND (with detail naming what)
+ * when it is not one. */
+int tg_svc_parse_id(const char *s, const char *what, int64_t *out,
+    struct tg_err *err);
+
+/* The caller's user id as a decimal string in buf (cap >= 24), or NULL
+ * when there is none (CLI, imports): a SQL NULL parameter. */
+const char *tg_svc_actor(const struct tg_req *req, char *buf, size_t cap);
+
+/* Runs sql; each row's column col is JSON text appended (parsed) to a new
+ * array *out. */
+int tg_svc_query_array(struct tg_db *db, const char *sql, int n,
+    const char *const *params, json_t **out);
+/* Runs sql expecting at most one row whose first column is JSON text:
+ * *out gets the parsed value, or -TG_E_NOTFOUND when there is no row. */
+int tg_svc_query_object(struct tg_db *db, const char *sql, int n,
+    const char *const *params, json_t **out);
+/* Wraps a page: takes rows (fetched with limit+1), cuts it to limit and
+ * sets next_cursor from key(item) of the last item kept. */
+int tg_svc_page_wrap(json_t *rows, int64_t limit, const char *cursor_key,
+    json_t **out);
+/* Effective limit (default/max applied) and the integer cursor (0 when
+ * none; -TG_E_BADREQ for a malformed one). */
+int tg_svc_page_args(const struct tg_page *pg, int64_t *limit,
+    int64_t *after, struct tg_err *err);
+
+/* Audit a mutation (inside the caller's transaction). No-op until the
+ * identity module provides lib/audit.h. detail is borrowed. */
+int tg_svc_audit(struct tg_req *req, const char *action, const char *target,
+    const char *outcome, json_t *detail);
+
+/* Duplicates a PGresult value into a malloc'd string (NULL on OOM). */
+char *tg_svc_strdup_val(const PGresult *res, int row, int col);
+
+/* Field-level validation of an input object before json_unpack_ex, so
+ * that 422 answers name the field: spec is "name:T[!]" items separated by
+ * commas, T one of s (string), S (string or null), o (object), O (object
+ * or null), I (integer), b (boolean), a (array), * (any); '!' marks a
+ * required member. Unknown members are field errors too. */
+int tg_svc_check_object(json_t *in, const char *spec, struct tg_err *err);
+
+/* Name rules (also enforced by CHECK constraints in sql/003). */
+int tg_svc_valid_server_name(const char *s);
+int tg_svc_valid_tool_name(const char *s);
+int tg_svc_valid_prefix(const char *s);
+
+#endif

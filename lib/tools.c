@@ -1,0 +1,1207 @@
+/*
+ * tools.c - tools, versions, the approval workflow, validation and test
+ * runs through the sandbox, and the MCP serving queries (see tools.h).
+ *
+ * Every content change (code, description, input schema, annotations)
+ * bumps tools.current_version and appends the new content as an immutable
+ * tool_versions row inside the same transaction; tools always holds the
+ * current version's content. Approval state lives on tools; which version
+ * was approved is tools.approved_version.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcgi/config.h"
+#include "fcgi/log.h"
+#include "fcgi/request.h"
+#include "lib/buf.h"
+#include "lib/db.h"
+#include "lib/parse.h"
+#include "lib/sandbox_client.h"
+#include "lib/secrets.h"
+#include "lib/servers.h"
+#include "lib/settings.h"
+#include "lib/status.h"
+#include "lib/tools.h"
+
+#define TOOL_FIELDS \
+	"'id', t.id, 'server_id', t.server_id, 'server_name', s.name," \
+	" 'name', t.name, 'exposed_name', coalesce(s.tool_prefix, s.name || '__') || t.name," \
+	" 'description', t.description, 'input_schema', t.input_schema," \
+	" 'schema_source', t.schema_source, 'annotations', t.annotations," \
+	" 'status', t.status, 'current_version', t.current_version," \
+	" 'approved_version', t.approved_version, 'review_reason', t.review_reason," \
+	" 'reviewed_by', t.reviewed_by, 'reviewed_at', t.reviewed_at," \
+	" 'served', (t.status = 'approved' AND s.status = 'running')," \
+	" 'created_by', t.created_by, 'updated_by', t.updated_by," \
+	" 'created_at', t.created_at, 'updated_at', t.updated_at"
+#define TOOL_FROM " FROM tools t JOIN servers s ON s.id = t.server_id"
+
+#define VERSION_FIELDS \
+	"'tool_id', v.tool_id, 'version', v.version, 'description', v.description," \
+	" 'input_schema', v.input_schema, 'schema_source', v.schema_source," \
+	" 'annotations', v.annotations, 'change_summary', v.change_summary," \
+	" 'author_id', v.author_id, 'created_at', v.created_at"
+
+#define APPEND_VERSION \
+	"INSERT INTO tool_versions (tool_id, version, code, description, input_schema," \
+	" schema_source, annotations, change_summary, author_id)" \
+	" SELECT id, current_version, code, description, input_schema, schema_source," \
+	" annotations, $2, $3::bigint FROM tools WHERE id = $1::bigint"
+
+static int
+db(struct tg_req *req, const char *sql, int n, const char *const *p,
+    PGresult **out)
+{
+	return tg_db_exec(req->ctx->db, sql, n, p, out);
+}
+
+static void
+i64s(char *buf, size_t cap, int64_t v)
+{
+	snprintf(buf, cap, "%lld", (long long)v);
+}
+
+static int
+no_tool(struct tg_err *err, int64_t id)
+{
+	return tg_err_set(err, TG_E_NOTFOUND, "no tool with id %lld", (long long)id);
+}
+
+/* ---------------------------------------------------------------- reads */
+
+int
+tg_tools_list(struct tg_req *req, int64_t server_id, const char *status,
+    const struct tg_page *pg, json_t **out, struct tg_err *err)
+{
+	char sid[24], lim[24], aft[24];
+	const char *p[4];
+	int64_t limit, after;
+	json_t *rows = NULL, *one = NULL;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+		return rc;
+	if (status && strcmp(status, "draft") != 0 && strcmp(status, "pending_review") != 0 &&
+	    strcmp(status, "approved") != 0 && strcmp(status, "rejected") != 0)
+		return tg_err_set(err, TG_E_BADREQ,
+		    "status must be draft, pending_review, approved or rejected");
+	if ((rc = tg_servers_get(req, server_id, &one, err)) != TG_OK)
+		return rc;
+	json_decref(one);
+	i64s(sid, sizeof(sid), server_id);
+	i64s(lim, sizeof(lim), limit + 1);
+	i64s(aft, sizeof(aft), after);
+	p[0] = sid;
+	p[1] = aft;
+	p[2] = lim;
+	p[3] = status;
+	rc = tg_svc_query_array(req->ctx->db,
+	    "SELECT json_build_object(" TOOL_FIELDS ")::text" TOOL_FROM
+	    " WHERE t.server_id = $1::bigint AND t.id > $2::bigint"
+	    " AND ($4::text IS NULL OR t.status = $4::text)"
+	    " ORDER BY t.id LIMIT $3::bigint", 4, p, &rows);
+	if (rc != TG_OK)
+		return tg_err_from(err, rc);
+	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+}
+
+int
+tg_tools_get(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
+{
+	char ids[24];
+	const char *p[1];
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+		return rc;
+	i64s(ids, sizeof(ids), id);
+	p[0] = ids;
+	rc = tg_svc_query_object(req->ctx->db,
+	    "SELECT json_build_object(" TOOL_FIELDS ", 'code', t.code)::text"
+	    TOOL_FROM " WHERE t.id = $1::bigint", 1, p, out);
+	if (rc == -TG_E_NOTFOUND)
+		return no_tool(err, id);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_tools_versions(struct tg_req *req, int64_t id, const struct tg_page *pg,
+    json_t **out, struct tg_err *err)
+{
+	char ids[24], lim[24], aft[24];
+	const char *p[3];
+	int64_t limit, after;
+	json_t *rows = NULL, *one = NULL;
+	int rc;
+
+	if ((rc = tg_tools_get(req, id, &one, err)) != TG_OK)
+		return rc;
+	json_decref(one);
+	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+		return rc;
+	i64s(ids, sizeof(ids), id);
+	i64s(lim, sizeof(lim), limit + 1);
+	i64s(aft, sizeof(aft), after);
+	p[0] = ids;
+	p[1] = aft;
+	p[2] = lim;
+	rc = tg_svc_query_array(req->ctx->db,
+	    "SELECT json_build_object(" VERSION_FIELDS ")::text FROM tool_versions v"
+	    " WHERE v.tool_id = $1::bigint AND v.version > $2::bigint"
+	    " ORDER BY v.version LIMIT $3::bigint", 3, p, &rows);
+	if (rc != TG_OK)
+		return tg_err_from(err, rc);
+	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "version", out));
+}
+
+int
+tg_tools_version_get(struct tg_req *req, int64_t id, int64_t version,
+    json_t **out, struct tg_err *err)
+{
+	char ids[24], vs[24];
+	const char *p[2];
+	json_t *one = NULL;
+	int rc;
+
+	if ((rc = tg_tools_get(req, id, &one, err)) != TG_OK)
+		return rc;
+	json_decref(one);
+	i64s(ids, sizeof(ids), id);
+	i64s(vs, sizeof(vs), version);
+	p[0] = ids;
+	p[1] = vs;
+	rc = tg_svc_query_object(req->ctx->db,
+	    "SELECT json_build_object(" VERSION_FIELDS ", 'code', v.code)::text"
+	    " FROM tool_versions v WHERE v.tool_id = $1::bigint AND v.version = $2::int",
+	    2, p, out);
+	if (rc == -TG_E_NOTFOUND)
+		return tg_err_set(err, rc, "tool %lld has no version %lld",
+		    (long long)id, (long long)version);
+	return tg_err_from(err, rc);
+}
+
+/* ------------------------------------------------------- validation */
+
+static void
+sandbox_opts(const struct tg_req *req, struct tg_sandbox_opts *o, char *diag,
+    size_t cap)
+{
+	const struct tg_config *cfg = req->ctx->cfg;
+
+	memset(o, 0, sizeof(*o));
+	if (cfg) {
+		o->helper_path = cfg->sandbox_helper[0] ? cfg->sandbox_helper : NULL;
+		o->python_path = cfg->sandbox_python[0] ? cfg->sandbox_python : NULL;
+		o->allow_degraded = cfg->sandbox_allow_degraded;
+	}
+	o->diag = diag;
+	o->diag_len = cap;
+	diag[0] = '\0';
+}
+
+/* Sandbox limits from the settings (code_bytes is ours, not the helper's). */
+static json_t *
+run_limits(struct tg_db *dbh)
+{
+	json_t *lim = NULL;
+
+	if (tg_settings_value(dbh, "limits", &lim) != TG_OK)
+		return json_object();
+	json_object_del(lim, "code_bytes");
+	return lim;
+}
+
+/*
+ * Validates code in the sandbox. On success *result is the validator's
+ * document ({"ok", "errors", "input_schema", ...}); -TG_E_UNAVAIL when the
+ * sandbox cannot run (err says why).
+ */
+static int
+run_validator(struct tg_req *req, const char *code, json_t **result,
+    struct tg_err *err)
+{
+	struct tg_sandbox_opts o;
+	json_t *rq = NULL, *mods = NULL, *lim;
+	char diag[256];
+	int rc;
+
+	if ((rc = tg_settings_value(req->ctx->db, "allowed_modules", &mods)) != TG_OK)
+		return tg_err_from(err, rc);
+	lim = run_limits(req->ctx->db);
+	rq = json_pack("{s:s, s:s, s:o, s:o, s:{}}", "mode", "validate", "code",
+	    code, "allowed_modules", mods, "limits", lim ? lim : json_object(),
+	    "arguments");
+	if (rq == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	sandbox_opts(req, &o, diag, sizeof(diag));
+	rc = tg_sandbox_run(&o, rq, result);
+	json_decref(rq);
+	if (rc == -TG_E_UNAVAIL || rc == -TG_E_TIMEOUT || rc == -TG_E_INTERNAL) {
+		tg_log(TG_LOG_WARN, "tools.validator_unavailable", "rc=%d msg=%s", rc,
+		    tg_log_q(diag));
+		return tg_err_set(err, TG_E_UNAVAIL,
+		    "the sandbox is not available to validate code%s%s",
+		    diag[0] ? ": " : "", diag);
+	}
+	if (rc == -TG_E_TOOLARGE)
+		return tg_err_field(err, "code", "the code is too large for the sandbox");
+	if (rc == -TG_E_BADREQ)
+		return tg_err_field(err, "code", "%s", diag[0] ? diag : "rejected by the sandbox");
+	return tg_err_from(err, rc);
+}
+
+/* Validator errors -> 422 field errors on "code". */
+static int
+code_errors(json_t *res, struct tg_err *err)
+{
+	json_t *errs = json_object_get(res, "errors"), *e;
+	size_t i;
+
+	json_array_foreach(errs, i, e) {
+		json_t *l = json_object_get(e, "line"), *c = json_object_get(e, "column");
+		const char *m = json_string_value(json_object_get(e, "message"));
+
+		tg_err_field(err, "code", "line %lld, column %lld: %s",
+		    (long long)(json_is_integer(l) ? json_integer_value(l) : 0),
+		    (long long)(json_is_integer(c) ? json_integer_value(c) : 0),
+		    m ? m : "invalid");
+	}
+	if (err->status == 0)
+		tg_err_field(err, "code", "%s", json_string_value(json_object_get(res, "error")) ?
+		    json_string_value(json_object_get(res, "error")) : "the code is not valid");
+	return -err->status;
+}
+
+/*
+ * Validates code and works out the schema to store: explicit (given, kept
+ * verbatim), derived (from the validator) or default ({"type":"object"},
+ * when the sandbox is unavailable: saving still works, derivation happens
+ * on the next save). *schema is a new reference.
+ */
+static int
+check_code(struct tg_req *req, const char *code, json_t *explicit_schema,
+    json_t **schema, const char **source, struct tg_err *err)
+{
+	json_t *res = NULL, *lim = NULL, *cb;
+	struct tg_err verr;
+	int64_t max = 256 * 1024;
+	int rc;
+
+	tg_err_init(&verr);
+	if (tg_settings_value(req->ctx->db, "limits", &lim) == TG_OK &&
+	    json_is_integer(cb = json_object_get(lim, "code_bytes")))
+		max = json_integer_value(cb);
+	json_decref(lim);
+	if (strlen(code) == 0)
+		return tg_err_field(err, "code", "must not be empty");
+	if ((int64_t)strlen(code) > max)
+		return tg_err_field(err, "code", "is %zu bytes; the limit is %lld",
+		    strlen(code), (long long)max);
+	rc = run_validator(req, code, &res, &verr);
+	if (rc == -TG_E_UNAVAIL) {
+		tg_err_clear(&verr);
+		*schema = explicit_schema ? json_incref(explicit_schema) :
+		    json_pack("{s:s}", "type", "object");
+		*source = explicit_schema ? "explicit" : "default";
+		return *schema ? TG_OK : tg_err_from(err, -TG_E_NOMEM);
+	}
+	if (rc != TG_OK) {
+		/* hand the validator's error over */
+		*err = verr;
+		return rc;
+	}
+	if (!json_is_true(json_object_get(res, "ok"))) {
+		rc = code_errors(res, err);
+		json_decref(res);
+		return rc;
+	}
+	if (explicit_schema) {
+		*schema = json_incref(explicit_schema);
+		*source = "explicit";
+	} else if (json_is_object(json_object_get(res, "input_schema"))) {
+		*schema = json_incref(json_object_get(res, "input_schema"));
+		*source = "derived";
+	} else {
+		*schema = json_pack("{s:s}", "type", "object");
+		*source = "default";
+	}
+	json_decref(res);
+	return *schema ? TG_OK : tg_err_from(err, -TG_E_NOMEM);
+}
+
+static int
+check_schema(json_t *s, struct tg_err *err)
+{
+	json_t *t;
+
+	if (s == NULL || json_is_null(s))
+		return TG_OK;
+	t = json_object_get(s, "type");
+	if (t && !(json_is_string(t) && strcmp(json_string_value(t), "object") == 0))
+		return tg_err_field(err, "input_schema",
+		    "must describe an object (\"type\": \"object\")");
+	return TG_OK;
+}
+
+int
+tg_tools_validate(struct tg_req *req, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	const char *code = NULL;
+	json_t *schema = NULL, *res = NULL, *errs, *o;
+	json_error_t je;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_check_object(in, "code:s!,input_schema:O", err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, 0, "{s:s, s?o !}", "code", &code,
+	    "input_schema", &schema) != 0)
+		return tg_err_field(err, "body", "%s", je.text);
+	if (json_is_null(schema))
+		schema = NULL;
+	if ((rc = check_schema(schema, err)) != TG_OK)
+		return rc;
+	if ((rc = run_validator(req, code, &res, err)) != TG_OK)
+		return rc;
+	errs = json_object_get(res, "errors");
+	o = json_pack("{s:b, s:O, s:O, s:s}", "ok",
+	    json_is_true(json_object_get(res, "ok")), "errors",
+	    json_is_array(errs) ? errs : json_array(), "input_schema",
+	    schema ? schema : (json_object_get(res, "input_schema") ?
+	    json_object_get(res, "input_schema") : json_null()),
+	    "schema_source", schema ? "explicit" : "derived");
+	json_decref(res);
+	if (o == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	*out = o;
+	return TG_OK;
+}
+
+/* ------------------------------------------------------------- writes */
+
+static const char *
+dumps(json_t *v, char **hold)
+{
+	*hold = NULL;
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	*hold = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return *hold;
+}
+
+static int
+check_common(json_t *in, struct tg_err *err)
+{
+	const char *s;
+	json_t *v;
+
+	if ((v = json_object_get(in, "name")) && json_is_string(v) &&
+	    !tg_svc_valid_tool_name(json_string_value(v)))
+		tg_err_field(err, "name",
+		    "1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '-', not starting with '.' or '-'");
+	if ((v = json_object_get(in, "description")) && json_is_string(v) &&
+	    strlen(json_string_value(v)) > TG_TOOL_DESC_MAX)
+		tg_err_field(err, "description", "at most %d bytes", TG_TOOL_DESC_MAX);
+	if ((v = json_object_get(in, "change_summary")) && json_is_string(v) &&
+	    strlen(json_string_value(v)) > 1024)
+		tg_err_field(err, "change_summary", "at most 1024 bytes");
+	if ((v = json_object_get(in, "code")) && json_is_string(v) &&
+	    (s = json_string_value(v)) && strlen(s) > TG_TOOL_CODE_MAX)
+		tg_err_field(err, "code", "at most %d bytes", TG_TOOL_CODE_MAX);
+	check_schema(json_object_get(in, "input_schema"), err);
+	return err->status ? -err->status : TG_OK;
+}
+
+static int
+name_taken(struct tg_req *req, struct tg_err *err, int rc, const char *name)
+{
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(req->ctx->db), "23505") == 0)
+		return tg_err_set(err, rc, "this server already has a tool named '%s'", name);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_tools_create(struct tg_req *req, int64_t server_id, json_t *in,
+    json_t **out, struct tg_err *err)
+{
+	const char *name = NULL, *code = NULL, *desc = "", *summary = "created";
+	const char *source = NULL, *p[9];
+	json_t *schema_in = NULL, *annot = NULL, *schema = NULL, *one = NULL;
+	json_t *detail = NULL;
+	char sid[24], actor[24], *schema_txt = NULL, *annot_txt = NULL;
+	PGresult *res = NULL, *srv = NULL;
+	json_error_t je;
+	int64_t id = 0;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_check_object(in, "name:s!,code:s!,description:s,"
+	    "input_schema:O,annotations:O,change_summary:s", err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, 0, "{s:s, s:s, s?s, s?o, s?o, s?s !}", "name",
+	    &name, "code", &code, "description", &desc, "input_schema", &schema_in,
+	    "annotations", &annot, "change_summary", &summary) != 0)
+		return tg_err_field(err, "body", "%s", je.text);
+	if ((rc = check_common(in, err)) != TG_OK)
+		return rc;
+	if (json_is_null(schema_in))
+		schema_in = NULL;
+	if ((rc = tg_servers_get(req, server_id, &one, err)) != TG_OK)
+		return rc;
+	json_decref(one);
+	one = NULL;
+	if ((rc = check_code(req, code, schema_in, &schema, &source, err)) != TG_OK)
+		return rc;
+
+	i64s(sid, sizeof(sid), server_id);
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		goto out;
+	p[0] = sid;
+	if ((rc = db(req, "SELECT status FROM servers WHERE id = $1::bigint FOR SHARE",
+	    1, p, &srv)) != TG_OK)
+		goto out;
+	if (PQntuples(srv) == 0) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)server_id);
+		goto out;
+	}
+	if (strcmp(PQgetvalue(srv, 0, 0), "running") == 0 &&
+	    (rc = tg_servers_check_clash(req, server_id, NULL, name, err)) != TG_OK)
+		goto out;
+	p[1] = name;
+	p[2] = desc;
+	p[3] = code;
+	p[4] = dumps(schema, &schema_txt);
+	p[5] = source;
+	p[6] = dumps(annot, &annot_txt);
+	p[7] = tg_svc_actor(req, actor, sizeof(actor));
+	rc = db(req, "INSERT INTO tools (server_id, name, description, code, input_schema,"
+	    " schema_source, annotations, created_by, updated_by)"
+	    " VALUES ($1::bigint, $2, $3, $4, $5::json, $6, $7::json, $8::bigint, $8::bigint)"
+	    " RETURNING id", 8, p, &res);
+	if (rc != TG_OK) {
+		rc = name_taken(req, err, rc, name);
+		goto out;
+	}
+	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK)
+		goto out;
+	p[0] = PQgetvalue(res, 0, 0);
+	p[1] = summary;
+	p[2] = p[7];
+	if ((rc = db(req, APPEND_VERSION, 3, p, NULL)) != TG_OK)
+		goto out;
+	detail = json_pack("{s:s, s:I, s:i}", "name", name, "server_id",
+	    (json_int_t)server_id, "version", 1);
+	if ((rc = tg_svc_audit(req, "tool.create", PQgetvalue(res, 0, 0),
+	    "success", detail)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	rc = tg_tools_get(req, id, out, err);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	free(schema_txt);
+	free(annot_txt);
+	json_decref(schema);
+	json_decref(detail);
+	PQclear(res);
+	PQclear(srv);
+	return tg_err_from(err, rc);
+}
+
+static json_t *
+load_json_cell(PGresult *res, int col)
+{
+	json_error_t je;
+
+	if (PQgetisnull(res, 0, col))
+		return json_null();
+	return json_loads(PQgetvalue(res, 0, col), JSON_DECODE_ANY, &je);
+}
+
+/* Loads the tool row for update: columns 0 server_id, 1 name, 2
+ * description, 3 code, 4 input_schema, 5 schema_source, 6 annotations,
+ * 7 status, 8 server status, 9 current_version. */
+static int
+lock_tool(struct tg_req *req, int64_t id, PGresult **res, struct tg_err *err)
+{
+	char ids[24];
+	const char *p[1];
+	int rc;
+
+	i64s(ids, sizeof(ids), id);
+	p[0] = ids;
+	rc = db(req, "SELECT t.server_id, t.name, t.description, t.code,"
+	    " t.input_schema::text, t.schema_source, t.annotations::text, t.status,"
+	    " s.status, t.current_version FROM tools t JOIN servers s ON s.id = t.server_id"
+	    " WHERE t.id = $1::bigint FOR UPDATE OF t", 1, p, res);
+	if (rc != TG_OK)
+		return tg_err_from(err, rc);
+	if (PQntuples(*res) == 0) {
+		PQclear(*res);
+		*res = NULL;
+		return no_tool(err, id);
+	}
+	return TG_OK;
+}
+
+static int
+jeq(json_t *a, json_t *b)
+{
+	if (a == NULL)
+		a = json_null();
+	if (b == NULL)
+		b = json_null();
+	return json_equal(a, b);
+}
+
+int
+tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	const char *name, *desc, *code, *summary = "updated", *source, *status;
+	const char *p[11];
+	json_t *schema_in = NULL, *annot_in = NULL, *old_schema = NULL;
+	json_t *old_annot = NULL, *schema = NULL, *annot, *detail = NULL;
+	char ids[24], actor[24], *schema_txt = NULL, *annot_txt = NULL;
+	PGresult *row = NULL;
+	json_error_t je;
+	int rc, code_changed, desc_changed, schema_changed, annot_changed;
+	int content_changed, code_only = 0, has_schema, has_annot;
+	int64_t server_id = 0;
+
+	name = desc = code = NULL;
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_check_object(in, "name:s,code:s,description:s,"
+	    "input_schema:O,annotations:O,change_summary:s", err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, 0, "{s?s, s?s, s?s, s?o, s?o, s?s !}", "name",
+	    &name, "code", &code, "description", &desc, "input_schema", &schema_in,
+	    "annotations", &annot_in, "change_summary", &summary) != 0)
+		return tg_err_field(err, "body", "%s", je.text);
+	if ((rc = check_common(in, err)) != TG_OK)
+		return rc;
+	has_schema = schema_in != NULL;
+	has_annot = annot_in != NULL;
+	if ((rc = tg_settings_reset_code_only(req->ctx->db, &code_only)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = lock_tool(req, id, &row, err)) != TG_OK)
+		goto out;
+	tg_parse_i64(PQgetvalue(row, 0, 0), 1, INT64_MAX, &server_id);
+	if (name == NULL)
+		name = PQgetvalue(row, 0, 1);
+	if (desc == NULL)
+		desc = PQgetvalue(row, 0, 2);
+	if (code == NULL)
+		code = PQgetvalue(row, 0, 3);
+	old_schema = load_json_cell(row, 4);
+	old_annot = load_json_cell(row, 6);
+	source = PQgetvalue(row, 0, 5);
+	code_changed = strcmp(code, PQgetvalue(row, 0, 3)) != 0;
+	desc_changed = strcmp(desc, PQgetvalue(row, 0, 2)) != 0;
+
+	/* The schema after this change. */
+	if (has_schema && !json_is_null(schema_in)) {
+		if (code_changed) {
+			if ((rc = check_code(req, code, schema_in, &schema, &source, err)) != TG_OK)
+				goto out;
+		} else {
+			schema = json_incref(schema_in);
+			source = "explicit";
+		}
+	} else if (code_changed || (has_schema && strcmp(source, "explicit") == 0)) {
+		json_t *keep = (!has_schema && strcmp(source, "explicit") == 0) ?
+		    old_schema : NULL;
+
+		if ((rc = check_code(req, code, keep, &schema, &source, err)) != TG_OK)
+			goto out;
+	} else {
+		schema = json_incref(old_schema);
+	}
+	annot = has_annot ? annot_in : old_annot;
+	schema_changed = !jeq(schema, old_schema);
+	annot_changed = !jeq(annot, old_annot);
+	content_changed = code_changed || desc_changed || schema_changed || annot_changed;
+
+	status = PQgetvalue(row, 0, 7);
+	if (content_changed) {
+		if (strcmp(status, "approved") == 0 &&
+		    (code_changed || !code_only))
+			status = "pending_review";
+		else if (strcmp(status, "rejected") == 0)
+			status = "draft";
+	}
+	if (strcmp(name, PQgetvalue(row, 0, 1)) != 0 &&
+	    strcmp(PQgetvalue(row, 0, 8), "running") == 0 &&
+	    (rc = tg_servers_check_clash(req, server_id, NULL, name, err)) != TG_OK)
+		goto out;
+
+	i64s(ids, sizeof(ids), id);
+	p[0] = ids;
+	p[1] = name;
+	p[2] = desc;
+	p[3] = code;
+	p[4] = dumps(schema, &schema_txt);
+	p[5] = source;
+	p[6] = dumps(annot, &annot_txt);
+	p[7] = status;
+	p[8] = content_changed ? "1" : "0";
+	p[9] = tg_svc_actor(req, actor, sizeof(actor));
+	rc = db(req, "UPDATE tools SET name = $2, description = $3, code = $4,"
+	    " input_schema = $5::json, schema_source = $6, annotations = $7::json,"
+	    " review_reason = CASE WHEN status = $8 THEN review_reason ELSE NULL END,"
+	    " status = $8, current_version = current_version + $9::int,"
+	    " updated_by = $10::bigint, updated_at = now() WHERE id = $1::bigint",
+	    10, p, NULL);
+	if (rc != TG_OK) {
+		rc = name_taken(req, err, rc, name);
+		goto out;
+	}
+	if (content_changed) {
+		p[1] = summary;
+		p[2] = p[9];
+		if ((rc = db(req, APPEND_VERSION, 3, p, NULL)) != TG_OK)
+			goto out;
+	}
+	detail = json_pack("{s:b, s:b, s:b, s:b, s:s, s:s}", "code_changed",
+	    code_changed, "description_changed", desc_changed, "schema_changed",
+	    schema_changed, "annotations_changed", annot_changed, "status", status,
+	    "name", name);
+	if ((rc = tg_svc_audit(req, "tool.update", ids, "success", detail)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	rc = tg_tools_get(req, id, out, err);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	free(schema_txt);
+	free(annot_txt);
+	json_decref(schema);
+	json_decref(old_schema);
+	json_decref(old_annot);
+	json_decref(detail);
+	PQclear(row);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_tools_delete(struct tg_req *req, int64_t id, struct tg_err *err)
+{
+	PGresult *res = NULL;
+	char ids[24];
+	const char *p[1];
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	i64s(ids, sizeof(ids), id);
+	p[0] = ids;
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = db(req, "DELETE FROM tools WHERE id = $1::bigint RETURNING name", 1,
+	    p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = no_tool(err, id);
+		goto out;
+	}
+	if ((rc = tg_svc_audit(req, "tool.delete", ids, "success", NULL)) != TG_OK)
+		goto out;
+	rc = tg_db_commit(req->ctx->db);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_tools_rollback(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	json_int_t version = 0;
+	PGresult *row = NULL, *res = NULL;
+	char ids[24], vs[24], actor[24], summary[64];
+	const char *p[3];
+	json_t *detail = NULL;
+	json_error_t je;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_check_object(in, "version:I!", err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, 0, "{s:I !}", "version", &version) != 0)
+		return tg_err_field(err, "version", "%s", je.text);
+	if (version < 1 || version > 2147483647)
+		return tg_err_field(err, "version", "must be a version number (1 or more)");
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = lock_tool(req, id, &row, err)) != TG_OK)
+		goto out;
+	i64s(ids, sizeof(ids), id);
+	i64s(vs, sizeof(vs), version);
+	p[0] = ids;
+	p[1] = vs;
+	p[2] = tg_svc_actor(req, actor, sizeof(actor));
+	rc = db(req, "UPDATE tools t SET code = v.code, description = v.description,"
+	    " input_schema = v.input_schema, schema_source = v.schema_source,"
+	    " annotations = v.annotations, status = 'pending_review', review_reason = NULL,"
+	    " current_version = t.current_version + 1, updated_by = $3::bigint,"
+	    " updated_at = now() FROM tool_versions v WHERE t.id = $1::bigint"
+	    " AND v.tool_id = t.id AND v.version = $2::int RETURNING t.current_version",
+	    3, p, &res);
+	if (rc != TG_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "tool %lld has no version %lld",
+		    (long long)id, (long long)version);
+		goto out;
+	}
+	snprintf(summary, sizeof(summary), "rollback to version %lld", (long long)version);
+	p[1] = summary;
+	if ((rc = db(req, APPEND_VERSION, 3, p, NULL)) != TG_OK)
+		goto out;
+	detail = json_pack("{s:I}", "to_version", version);
+	if ((rc = tg_svc_audit(req, "tool.rollback", ids, "success", detail)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	rc = tg_tools_get(req, id, out, err);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	json_decref(detail);
+	PQclear(row);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+/* ---------------------------------------------------------- workflow */
+
+enum tx { TX_SUBMIT, TX_APPROVE, TX_REJECT, TX_REVOKE };
+
+static int
+transition(struct tg_req *req, int64_t id, enum tx tx, json_t *in,
+    json_t **out, struct tg_err *err)
+{
+	static const char *const actions[] = {"tool.submit", "tool.approve",
+		"tool.reject", "tool.revoke"};
+	const char *reason = NULL, *from, *to = NULL, *p[4];
+	PGresult *row = NULL;
+	json_t *detail = NULL;
+	char ids[24], actor[24];
+	json_error_t je;
+	int rc;
+
+	rc = tg_svc_need_role(req, tx == TX_SUBMIT ? TG_ROLE_DEVELOPER : TG_ROLE_ADMIN, err);
+	if (rc != TG_OK)
+		return rc;
+	if (in == NULL || json_is_null(in)) {
+		in = NULL;
+	} else {
+		if ((rc = tg_svc_check_object(in, tx == TX_SUBMIT ? "note:s" :
+		    "reason:s", err)) != TG_OK)
+			return rc;
+		if (json_unpack_ex(in, &je, 0, "{s?s !}", tx == TX_SUBMIT ? "note" :
+		    "reason", &reason) != 0)
+			return tg_err_field(err, "body", "%s", je.text);
+	}
+	if ((tx == TX_REJECT || tx == TX_REVOKE) && (reason == NULL || *reason == '\0'))
+		return tg_err_field(err, "reason", "a reason is required");
+	if (reason && strlen(reason) > 2048)
+		return tg_err_field(err, tx == TX_SUBMIT ? "note" : "reason", "at most 2048 bytes");
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = lock_tool(req, id, &row, err)) != TG_OK)
+		goto out;
+	from = PQgetvalue(row, 0, 7);
+	switch (tx) {
+	case TX_SUBMIT:
+		if (strcmp(from, "draft") == 0 || strcmp(from, "rejected") == 0)
+			to = "pending_review";
+		else
+			to = from; /* already submitted or approved: unchanged */
+		break;
+	case TX_APPROVE:
+		if (strcmp(from, "pending_review") == 0)
+			to = "approved";
+		break;
+	case TX_REJECT:
+		if (strcmp(from, "pending_review") == 0)
+			to = "rejected";
+		break;
+	case TX_REVOKE:
+		if (strcmp(from, "approved") == 0)
+			to = "rejected";
+		break;
+	}
+	if (to == NULL) {
+		rc = tg_err_set(err, TG_E_CONFLICT, "tool %lld is %s; cannot %s it",
+		    (long long)id, from, actions[tx] + 5);
+		goto out;
+	}
+	i64s(ids, sizeof(ids), id);
+	p[0] = ids;
+	p[1] = to;
+	p[2] = tx == TX_SUBMIT ? NULL : reason;
+	p[3] = tg_svc_actor(req, actor, sizeof(actor));
+	if (strcmp(to, from) != 0) {
+		if (tx == TX_SUBMIT)
+			rc = db(req, "UPDATE tools SET status = $2, review_reason = NULL,"
+			    " updated_at = now() WHERE id = $1::bigint", 2, p, NULL);
+		else
+			rc = db(req, "UPDATE tools SET status = $2, review_reason = $3,"
+			    " reviewed_by = $4::bigint, reviewed_at = now(),"
+			    " approved_version = CASE WHEN $2 = 'approved' THEN current_version"
+			    " ELSE approved_version END, updated_at = now()"
+			    " WHERE id = $1::bigint", 4, p, NULL);
+		if (rc != TG_OK)
+			goto out;
+	}
+	detail = json_pack("{s:s, s:s, s:s?}", "from", from, "to", to, "reason", reason);
+	if ((rc = tg_svc_audit(req, actions[tx], ids, "success", detail)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	rc = tg_tools_get(req, id, out, err);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	json_decref(detail);
+	PQclear(row);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_tools_submit(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	return transition(req, id, TX_SUBMIT, in, out, err);
+}
+
+int
+tg_tools_approve(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	return transition(req, id, TX_APPROVE, in, out, err);
+}
+
+int
+tg_tools_reject(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	return transition(req, id, TX_REJECT, in, out, err);
+}
+
+int
+tg_tools_revoke(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	return transition(req, id, TX_REVOKE, in, out, err);
+}
+
+/* -------------------------------------------------------------- diff */
+
+struct lines {
+	const char **p;
+	size_t *len;
+	size_t n;
+};
+
+static int
+split(const char *s, struct lines *l)
+{
+	const char *q;
+	size_t n = 1, i = 0;
+
+	for (q = s; *q; q++)
+		if (*q == '\n')
+			n++;
+	l->p = calloc(n, sizeof(*l->p));
+	l->len = calloc(n, sizeof(*l->len));
+	if (l->p == NULL || l->len == NULL)
+		return -TG_E_NOMEM;
+	while (*s) {
+		q = strchr(s, '\n');
+		l->p[i] = s;
+		l->len[i] = q ? (size_t)(q - s) : strlen(s);
+		i++;
+		if (q == NULL)
+			break;
+		s = q + 1;
+	}
+	l->n = i;
+	return TG_OK;
+}
+
+static int
+line_eq(const struct lines *a, size_t i, const struct lines *b, size_t j)
+{
+	return a->len[i] == b->len[j] && memcmp(a->p[i], b->p[j], a->len[i]) == 0;
+}
+
+static int
+emit(struct tg_buf *o, char mark, const char *p, size_t n)
+{
+	if (tg_buf_append(o, &mark, 1) || tg_buf_append(o, p, n) ||
+	    tg_buf_append(o, "\n", 1))
+		return -TG_E_NOMEM;
+	return TG_OK;
+}
+
+char *
+tg_tools_unified_diff(const char *a, const char *b)
+{
+	struct lines la = {0}, lb = {0};
+	struct tg_buf o = {0};
+	unsigned *t = NULL;
+	size_t i, j, w;
+	char *res = NULL;
+	int rc = TG_OK;
+
+	if (split(a, &la) != TG_OK || split(b, &lb) != TG_OK)
+		goto out;
+	if (tg_buf_printf(&o, "--- approved\n+++ current\n@@ -1,%zu +1,%zu @@\n",
+	    la.n, lb.n) != 0)
+		goto out;
+	w = lb.n + 1;
+	if ((la.n + 1) * w <= 4u * 1024 * 1024)
+		t = calloc((la.n + 1) * w, sizeof(*t));
+	if (t == NULL) {
+		/* Too large (or no memory for the table): replace everything. */
+		for (i = 0; rc == TG_OK && i < la.n; i++)
+			rc = emit(&o, '-', la.p[i], la.len[i]);
+		for (j = 0; rc == TG_OK && j < lb.n; j++)
+			rc = emit(&o, '+', lb.p[j], lb.len[j]);
+	} else {
+		/* LCS table from the end. */
+		for (i = la.n; i-- > 0;)
+			for (j = lb.n; j-- > 0;)
+				t[i * w + j] = line_eq(&la, i, &lb, j) ?
+				    t[(i + 1) * w + j + 1] + 1 :
+				    (t[(i + 1) * w + j] > t[i * w + j + 1] ?
+				    t[(i + 1) * w + j] : t[i * w + j + 1]);
+		i = j = 0;
+		while (rc == TG_OK && (i < la.n || j < lb.n)) {
+			if (i < la.n && j < lb.n && line_eq(&la, i, &lb, j)) {
+				rc = emit(&o, ' ', la.p[i], la.len[i]);
+				i++;
+				j++;
+			} else if (j < lb.n && (i == la.n ||
+			    t[i * w + j + 1] >= t[(i + 1) * w + j])) {
+				rc = emit(&o, '+', lb.p[j], lb.len[j]);
+				j++;
+			} else {
+				rc = emit(&o, '-', la.p[i], la.len[i]);
+				i++;
+			}
+		}
+	}
+	if (rc == TG_OK && o.p) {
+		res = o.p;
+		o.p = NULL;
+	}
+out:
+	tg_buf_free(&o);
+	free(t);
+	free(la.p);
+	free(la.len);
+	free(lb.p);
+	free(lb.len);
+	return res;
+}
+
+int
+tg_tools_diff(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
+{
+	json_t *cur = NULL, *old = NULL, *o = NULL, *ov, *nv;
+	char *d = NULL;
+	static const char *const keys[] = {"description", "input_schema", "annotations", NULL};
+	json_int_t av;
+	int rc, k;
+
+	if ((rc = tg_tools_get(req, id, &cur, err)) != TG_OK)
+		return rc;
+	ov = json_object_get(cur, "approved_version");
+	av = json_is_integer(ov) ? json_integer_value(ov) : 0;
+	if (av > 0 && (rc = tg_tools_version_get(req, id, av, &old, err)) != TG_OK)
+		goto out;
+	d = tg_tools_unified_diff(old ? json_string_value(json_object_get(old, "code")) : "",
+	    json_string_value(json_object_get(cur, "code")));
+	o = json_pack("{s:I, s:o, s:O, s:s}", "tool_id", (json_int_t)id,
+	    "from_version", av > 0 ? json_integer(av) : json_null(), "to_version",
+	    json_object_get(cur, "current_version"), "code_diff", d ? d : "");
+	if (o == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	for (k = 0; keys[k]; k++) {
+		ov = old ? json_object_get(old, keys[k]) : json_null();
+		nv = json_object_get(cur, keys[k]);
+		if (!jeq(ov, nv))
+			json_object_set_new(o, keys[k], json_pack("{s:O, s:O}", "old",
+			    ov ? ov : json_null(), "new", nv ? nv : json_null()));
+	}
+	*out = o;
+	o = NULL;
+out:
+	free(d);
+	json_decref(o);
+	json_decref(cur);
+	json_decref(old);
+	return tg_err_from(err, rc);
+}
+
+/* ------------------------------------------------------------- runs */
+
+int
+tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	struct tg_sandbox_opts o;
+	json_t *tool = NULL, *secrets = NULL, *mods = NULL, *srv = NULL;
+	json_t *args = NULL, *rq = NULL, *res = NULL;
+	char diag[256];
+	json_error_t je;
+	int64_t sid;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if (in && !json_is_null(in)) {
+		if ((rc = tg_svc_check_object(in, "arguments:o", err)) != TG_OK)
+			return rc;
+		if (json_unpack_ex(in, &je, 0, "{s?o !}", "arguments", &args) != 0)
+			return tg_err_field(err, "arguments", "%s", je.text);
+	}
+	if ((rc = tg_tools_get(req, id, &tool, err)) != TG_OK)
+		return rc;
+	sid = json_integer_value(json_object_get(tool, "server_id"));
+	if ((rc = tg_servers_get(req, sid, &srv, err)) != TG_OK)
+		goto out;
+	if ((rc = tg_secrets_decrypt_all(req->ctx->db, req->ctx->cfg, sid, &secrets)) != TG_OK)
+		goto out;
+	if ((rc = tg_settings_value(req->ctx->db, "allowed_modules", &mods)) != TG_OK)
+		goto out;
+	rq = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:o}", "mode", "run", "code",
+	    json_object_get(tool, "code"), "arguments", args ? args : json_object(),
+	    "secrets", secrets, "allowed_modules", mods, "allowed_hosts",
+	    json_object_get(srv, "allowed_hosts"), "limits", run_limits(req->ctx->db));
+	if (rq == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	sandbox_opts(req, &o, diag, sizeof(diag));
+	rc = tg_sandbox_run(&o, rq, &res);
+	if (rc == -TG_E_UNAVAIL || rc == -TG_E_TIMEOUT) {
+		tg_log(TG_LOG_WARN, "tools.sandbox_unavailable", "rc=%d msg=%s", rc,
+		    tg_log_q(diag));
+		rc = tg_err_set(err, TG_E_UNAVAIL, "the sandbox is not available%s%s",
+		    diag[0] ? ": " : "", diag);
+		goto out;
+	}
+	if (rc == -TG_E_BADREQ || rc == -TG_E_TOOLARGE) {
+		rc = tg_err_field(err, "arguments", "%s", diag[0] ? diag : "rejected by the sandbox");
+		goto out;
+	}
+	if (rc != TG_OK)
+		goto out;
+	tg_svc_audit(req, "tool.test", json_string_value(json_object_get(tool, "name")),
+	    json_is_true(json_object_get(res, "ok")) ? "success" : "failure", NULL);
+	*out = res;
+	res = NULL;
+out:
+	json_decref(tool);
+	json_decref(srv);
+	json_decref(secrets);
+	json_decref(mods);
+	json_decref(rq);
+	json_decref(res);
+	return tg_err_from(err, rc);
+}
+
+/* --------------------------------------------------------------- MCP */
+
+int
+tg_tools_served_list(struct tg_db *dbh, json_t **out)
+{
+	json_t *rows = NULL, *r;
+	size_t i;
+	int rc;
+
+	rc = tg_svc_query_array(dbh,
+	    "SELECT json_build_object('name', coalesce(s.tool_prefix, s.name || '__') || t.name,"
+	    " 'description', t.description,"
+	    " 'inputSchema', coalesce(t.input_schema, '{\"type\":\"object\"}'::json),"
+	    " 'annotations', t.annotations, 'tool_id', t.id, 'server_id', s.id)::text"
+	    TOOL_FROM " WHERE t.status = 'approved' AND s.status = 'running'"
+	    " ORDER BY coalesce(s.tool_prefix, s.name || '__') || t.name, t.id", 0,
+	    NULL, &rows);
+	if (rc != TG_OK)
+		return rc;
+	json_array_foreach(rows, i, r) {
+		if (json_is_null(json_object_get(r, "annotations")))
+			json_object_del(r, "annotations");
+	}
+	*out = rows;
+	return TG_OK;
+}
+
+int
+tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
+    const char *exposed, json_t **out)
+{
+	json_t *t = NULL, *secrets = NULL, *mods = NULL, *lim = NULL;
+	const char *p[1];
+	int rc;
+
+	p[0] = exposed;
+	rc = tg_svc_query_object(dbh,
+	    "SELECT json_build_object('tool_id', t.id, 'server_id', s.id,"
+	    " 'server_name', s.name, 'name', t.name, 'version', t.current_version,"
+	    " 'code', t.code,"
+	    " 'input_schema', coalesce(t.input_schema, '{\"type\":\"object\"}'::json),"
+	    " 'allowed_hosts', to_json(s.allowed_hosts))::text" TOOL_FROM
+	    " WHERE coalesce(s.tool_prefix, s.name || '__') || t.name = $1"
+	    " AND t.status = 'approved' AND s.status = 'running'"
+	    " ORDER BY t.id LIMIT 1", 1, p, &t);
+	if (rc != TG_OK)
+		goto out;
+	if ((rc = tg_secrets_decrypt_all(dbh, cfg,
+	    json_integer_value(json_object_get(t, "server_id")), &secrets)) != TG_OK)
+		goto out;
+	if ((rc = tg_settings_value(dbh, "allowed_modules", &mods)) != TG_OK)
+		goto out;
+	if ((lim = run_limits(dbh)) == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	if (json_object_set_new(t, "secrets", secrets) ||
+	    json_object_set_new(t, "allowed_modules", mods) ||
+	    json_object_set_new(t, "limits", lim)) {
+		secrets = mods = lim = NULL;
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	secrets = mods = lim = NULL;
+	*out = t;
+	t = NULL;
+out:
+	json_decref(t);
+	json_decref(secrets);
+	json_decref(mods);
+	json_decref(lim);
+	return rc;
+}

@@ -1,0 +1,119 @@
+/*
+ * tools.h - tools, immutable versions and the approval workflow (service
+ * layer, see svc.h), plus what the MCP gateway needs to serve tools.
+ *
+ * Tool object (get; lists omit "code"):
+ *   {"id", "server_id", "server_name", "name", "exposed_name",
+ *    "description", "code", "input_schema" (verbatim), "schema_source":
+ *    "explicit"|"derived"|"default", "annotations"|null, "status":
+ *    "draft"|"pending_review"|"approved"|"rejected", "current_version",
+ *    "approved_version"|null, "review_reason"|null, "reviewed_by",
+ *    "reviewed_at", "served" (approved and server running), "created_by",
+ *    "updated_by", "created_at", "updated_at"}
+ * Version object: {"tool_id", "version", "code", "description",
+ *    "input_schema", "schema_source", "annotations", "change_summary",
+ *    "author_id", "created_at"} (lists omit "code").
+ *
+ * Inputs (strict; 422 names the field):
+ *   create {"name"!, "code"!, "description"?, "input_schema"? (object, kept
+ *           verbatim; absent/null = derived from main()'s signature by the
+ *           validator), "annotations"? (object|null), "change_summary"?}
+ *   update  the same members, all optional; "input_schema": null goes back
+ *           to the derived schema.
+ *   rollback {"version"!: n}; submit {"note"?}; approve {"reason"?};
+ *   reject / revoke {"reason"!} (422 without).
+ *
+ * Workflow: draft -> pending_review (submit) -> approved | rejected
+ * (admin). A change of code resets an approved tool to pending_review; a
+ * change of description, schema or annotations does too unless the
+ * setting approval_reset_on is "code". Identical content keeps the state
+ * and adds no version. Rejected tools go back to draft on edit. Rollback
+ * appends the old content as a new version and always resets to
+ * pending_review. Revoke: approved -> rejected (admin, reason).
+ *
+ * Roles: reads viewer; writes/submit developer; approve/reject/revoke admin.
+ */
+#ifndef TG_TOOLS_H
+#define TG_TOOLS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "lib/svc.h"
+
+#define TG_TOOL_CODE_MAX (1024 * 1024)	/* hard ceiling; setting limits.code_bytes */
+#define TG_TOOL_DESC_MAX 8192
+
+/* status: NULL or one of the states (filter). */
+int tg_tools_list(struct tg_req *req, int64_t server_id, const char *status,
+    const struct tg_page *pg, json_t **out, struct tg_err *err);
+int tg_tools_get(struct tg_req *req, int64_t id, json_t **out,
+    struct tg_err *err);
+int tg_tools_create(struct tg_req *req, int64_t server_id, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err);
+int tg_tools_delete(struct tg_req *req, int64_t id, struct tg_err *err);
+
+int tg_tools_versions(struct tg_req *req, int64_t id, const struct tg_page *pg,
+    json_t **out, struct tg_err *err);
+int tg_tools_version_get(struct tg_req *req, int64_t id, int64_t version,
+    json_t **out, struct tg_err *err);
+int tg_tools_rollback(struct tg_req *req, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
+
+int tg_tools_submit(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err);
+int tg_tools_approve(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err);
+int tg_tools_reject(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err);
+int tg_tools_revoke(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err);
+/* What a reviewer sees: {"tool_id", "from_version" (last approved, or
+ * null), "to_version" (current), "code_diff" (unified diff text),
+ * "description": {"old","new"} | absent, "input_schema": {"old","new"} |
+ * absent, "annotations": {"old","new"} | absent}. */
+int tg_tools_diff(struct tg_req *req, int64_t id, json_t **out,
+    struct tg_err *err);
+
+/* POST /validate: in {"code"!, "input_schema"?}; out {"ok", "errors":
+ * [{"line","column","message"}], "input_schema", "schema_source"}.
+ * 503 when the sandbox is unavailable. Role developer. */
+int tg_tools_validate(struct tg_req *req, json_t *in, json_t **out,
+    struct tg_err *err);
+/* POST /tools/{id}/test: in {"arguments"?: {}}; runs the current code
+ * (any status) with the server's secrets, allowed modules and hosts and
+ * the limits; out is the sandbox result document. Role developer. */
+int tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err);
+
+/*
+ * MCP gateway.
+ *
+ * tg_tools_served_list: every approved tool of every running server, in
+ * exposed-name order: *out = [{"name": exposed name, "description",
+ * "inputSchema" (verbatim; {"type":"object"} when none), "annotations"
+ * (object, only when set), "tool_id", "server_id"}]. One query.
+ *
+ * tg_tools_served_lookup: the tool served under `exposed` right now
+ * (approval and server state checked in the same query): *out =
+ * {"tool_id", "server_id", "server_name", "name", "version", "code",
+ * "input_schema", "secrets": {"KEY": "value"} (decrypted; only keys with a
+ * value), "allowed_modules": [...], "allowed_hosts": [...], "limits":
+ * {"timeout_ms", "memory_mb", "max_procs", "output_bytes"}} ready to become
+ * a sandbox "run" request. -TG_E_NOTFOUND when no such tool is served;
+ * -TG_E_INTERNAL when a secret fails to decrypt (logged by key name).
+ * The result holds secret values: json_decref it as soon as the run is
+ * over (install a zeroing jansson allocator in workers).
+ */
+int tg_tools_served_list(struct tg_db *db, json_t **out);
+int tg_tools_served_lookup(struct tg_db *db, const struct tg_config *cfg,
+    const char *exposed, json_t **out);
+
+/* Line-based unified diff of a and b (new string, malloc'd; caller
+ * frees). Very large inputs get a whole-file replacement hunk. */
+char *tg_tools_unified_diff(const char *a, const char *b);
+
+#endif
