@@ -1,21 +1,380 @@
 /*
- * access.c - the access step of the pipeline. Until identity lands, every
- * route that requires authentication is refused (fail closed): no route can
- * be reached without the checks the identity module adds here.
+ * access.c - the access step of the pipeline: authentication (JWT or API
+ * key), the role -> permission table, and the per-principal rate limit.
+ *
+ * Order for a TG_R_AUTH route:
+ *   1. Authorization header: "Bearer <credential>", at most TG_MAX_TOKEN
+ *      bytes, one token of printable non-space ASCII. Anything else: 401.
+ *   2. "tgk_..." -> API key: format check, lookup by its 12-char handle,
+ *      SHA-256 compared in constant time, not revoked/expired, created after
+ *      the owner's tokens_valid_after, owner not disabled; effective role =
+ *      the lower of the key's and the owner's current role.
+ *      Otherwise -> JWT: tg_auth_jwt_verify (STACK_NOTES §5), then one query:
+ *      user exists, not disabled, jti not blacklisted, iat not before
+ *      tokens_valid_after, token role == the user's current role.
+ *   3. Rate limit: one INSERT ... ON CONFLICT DO UPDATE ... RETURNING on the
+ *      fixed window of the caller's bucket ("u:<id>" / "k:<id>"); limits by
+ *      role from settings "rate_limits" (defaults in access.h). 429 beyond.
+ *   4. route->perm against the role: 403.
+ * Every authentication failure is a 401 problem with WWW-Authenticate,
+ * counted in metrics ("auth_failures") and audited (auth.reject). A database
+ * failure is a 503, never an anonymous or weaker principal.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "fcgi/config.h"
+#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
 #include "lib/access.h"
+#include "lib/arena.h"
+#include "lib/audit.h"
+#include "lib/auth.h"
+#include "lib/crypto.h"
+#include "lib/db.h"
+#include "lib/metrics.h"
+#include "lib/parse.h"
 #include "lib/status.h"
+
+/* TG_R_AUTH_OPTIONAL in fcgi/router.h (spelled out until that lands). */
+#define ROUTE_AUTH_OPTIONAL (1u << 6)
+
+#define P_VIEWER (TG_P_SELF | TG_P_READ | TG_P_MCP)
+#define P_DEVELOPER (P_VIEWER | TG_P_WRITE | TG_P_RUN)
+#define P_ADMIN (P_DEVELOPER | TG_P_APPROVE | TG_P_SECRETS | TG_P_USERS | \
+	TG_P_AUDIT | TG_P_SETTINGS)
+
+unsigned
+tg_access_role_perms(int role)
+{
+	switch (role) {
+	case TG_ROLE_ADMIN:
+		return P_ADMIN;
+	case TG_ROLE_DEVELOPER:
+		return P_DEVELOPER;
+	case TG_ROLE_VIEWER:
+		return P_VIEWER;
+	default:
+		return 0;
+	}
+}
+
+int
+tg_access_role_can(int role, unsigned perm)
+{
+	unsigned have = tg_access_role_perms(role);
+
+	if (have == 0)
+		return 0;
+	return (have & perm) == perm;
+}
+
+int
+tg_access_can(const struct tg_req *req, unsigned perm)
+{
+	return req->who.authenticated && tg_access_role_can(req->who.role, perm);
+}
+
+/* 401: problem + WWW-Authenticate; metrics; audit (best effort). */
+static int
+deny(struct tg_req *req, struct tg_resp *resp, int presented, const char *why)
+{
+	json_t *detail;
+
+	tg_metrics_inc(req->ctx->metrics, "auth_failures");
+	tg_log(TG_LOG_INFO, "auth.reject", "reason=%s remote=%s", tg_log_q(why),
+	    tg_log_q(req->remote_addr));
+	(void)tg_resp_header(req, resp, "WWW-Authenticate", presented ?
+	    "Bearer realm=\"toolgate\", error=\"invalid_token\"" :
+	    "Bearer realm=\"toolgate\"");
+	memset(&req->who, 0, sizeof(req->who));
+	if (req->ctx->db != NULL) {
+		detail = json_pack("{s:s, s:s, s:s}", "reason", why, "method",
+		    req->method ? req->method : "", "path", req->path ? req->path : "");
+		(void)tg_audit(req, "auth.reject", "", "denied", detail);
+		json_decref(detail);
+	}
+	return tg_resp_fail(req, resp, TG_E_UNAUTH, "authentication failed: %s", why);
+}
+
+/* "Bearer <tok>": scheme case-insensitive, one SP run, no trailing junk. */
+static int
+bearer(const char *h, const char **tok, size_t *len)
+{
+	const char *p;
+	size_t n;
+
+	if (h == NULL)
+		return -1;
+	if (strncasecmp(h, "Bearer ", 7) != 0)
+		return -2;
+	p = h + 7;
+	while (*p == ' ')
+		p++;
+	n = strlen(p);
+	if (n == 0 || n > TG_MAX_TOKEN)
+		return -2;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] <= 0x20 || p[i] >= 0x7f)
+			return -2;
+	*tok = p;
+	*len = n;
+	return 0;
+}
+
+static enum tg_role
+lower_role(enum tg_role a, enum tg_role b)
+{
+	return a < b ? a : b;
+}
+
+static int
+auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
+{
+	char handle[TG_APIKEY_HANDLE_LEN + 1], hash[TG_SHA256_HEX_LEN + 1];
+	const char *p[1];
+	PGresult *res = NULL;
+	enum tg_role krole, urole;
+	int rc;
+
+	if (tg_auth_apikey_parse(tok, len, handle, sizeof(handle), hash,
+	    sizeof(hash)) != TG_OK)
+		return deny(req, resp, 1, "malformed API key");
+	p[0] = handle;
+	rc = tg_db_exec(req->ctx->db,
+	    "SELECT k.id, k.key_hash, k.role, u.id, u.username, u.role, u.disabled,"
+	    " k.revoked_at IS NOT NULL,"
+	    " k.expires_at IS NOT NULL AND k.expires_at <= now(),"
+	    " k.created_at < u.tokens_valid_after,"
+	    " k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds'"
+	    " FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1",
+	    1, p, &res);
+	if (rc != TG_OK)
+		return rc;
+	if (PQntuples(res) != 1 ||
+	    strlen(PQgetvalue(res, 0, 1)) != TG_SHA256_HEX_LEN ||
+	    !tg_crypto_equal(PQgetvalue(res, 0, 1), hash, TG_SHA256_HEX_LEN)) {
+		PQclear(res);
+		return deny(req, resp, 1, "unknown API key");
+	}
+	krole = tg_role_parse(PQgetvalue(res, 0, 2));
+	urole = tg_role_parse(PQgetvalue(res, 0, 5));
+	if (PQgetvalue(res, 0, 7)[0] == 't' || PQgetvalue(res, 0, 9)[0] == 't') {
+		PQclear(res);
+		return deny(req, resp, 1, "API key revoked");
+	}
+	if (PQgetvalue(res, 0, 8)[0] == 't') {
+		PQclear(res);
+		return deny(req, resp, 1, "API key expired");
+	}
+	if (PQgetvalue(res, 0, 6)[0] == 't') {
+		PQclear(res);
+		return deny(req, resp, 1, "user disabled");
+	}
+	if (krole == TG_ROLE_NONE || urole == TG_ROLE_NONE) {
+		PQclear(res);
+		return deny(req, resp, 1, "no valid role");
+	}
+	memset(&req->who, 0, sizeof(req->who));
+	if (tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &req->who.api_key_id) != TG_OK ||
+	    tg_parse_i64(PQgetvalue(res, 0, 3), 1, INT64_MAX, &req->who.user_id) != TG_OK) {
+		PQclear(res);
+		return -TG_E_INTERNAL;
+	}
+	req->who.username = tg_arena_strdup(req->a, PQgetvalue(res, 0, 4));
+	req->who.role = lower_role(krole, urole);
+	if (PQgetvalue(res, 0, 10)[0] == 't') {
+		PQclear(res);
+		p[0] = tg_arena_printf(req->a, "%lld", (long long)req->who.api_key_id);
+		if (p[0] == NULL)
+			return -TG_E_NOMEM;
+		(void)tg_db_exec(req->ctx->db,
+		    "UPDATE api_keys SET last_used_at = now() WHERE id = $1::bigint",
+		    1, p, NULL);
+	} else {
+		PQclear(res);
+	}
+	if (req->who.username == NULL)
+		return -TG_E_NOMEM;
+	req->who.authenticated = 1;
+	return TG_OK;
+}
+
+static int
+auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
+{
+	const struct tg_config *cfg = req->ctx->cfg;
+	struct tg_claims c;
+	const char *why = NULL, *p[3];
+	char uid[24], iat[24];
+	PGresult *res = NULL;
+	int rc;
+
+	rc = tg_auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len,
+	    cfg->jwt_issuer, tok, len, (int64_t)time(NULL), &c, &why);
+	if (rc == -TG_E_NOMEM)
+		return rc;
+	if (rc != TG_OK)
+		return deny(req, resp, 1, why ? why : "invalid token");
+	snprintf(uid, sizeof(uid), "%lld", (long long)c.user_id);
+	snprintf(iat, sizeof(iat), "%lld", (long long)c.iat);
+	p[0] = uid;
+	p[1] = c.jti;
+	p[2] = iat;
+	rc = tg_db_exec(req->ctx->db,
+	    "SELECT u.username, u.role, u.disabled,"
+	    " EXISTS (SELECT 1 FROM jwt_blacklist b WHERE b.jti = $2),"
+	    " $3::bigint < extract(epoch FROM u.tokens_valid_after)"
+	    " FROM users u WHERE u.id = $1::bigint",
+	    3, p, &res);
+	if (rc != TG_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return deny(req, resp, 1, "unknown user");
+	}
+	if (PQgetvalue(res, 0, 2)[0] == 't') {
+		PQclear(res);
+		return deny(req, resp, 1, "user disabled");
+	}
+	if (PQgetvalue(res, 0, 3)[0] == 't' || PQgetvalue(res, 0, 4)[0] == 't') {
+		PQclear(res);
+		return deny(req, resp, 1, "token revoked");
+	}
+	if (tg_role_parse(PQgetvalue(res, 0, 1)) != c.role) {
+		PQclear(res);
+		return deny(req, resp, 1, "role changed; sign in again");
+	}
+	memset(&req->who, 0, sizeof(req->who));
+	req->who.user_id = c.user_id;
+	req->who.role = c.role;
+	req->who.username = tg_arena_strdup(req->a, PQgetvalue(res, 0, 0));
+	req->who.jti = tg_arena_strdup(req->a, c.jti);
+	req->who.token_exp = c.exp;
+	PQclear(res);
+	if (req->who.username == NULL || req->who.jti == NULL)
+		return -TG_E_NOMEM;
+	req->who.authenticated = 1;
+	return TG_OK;
+}
+
+static int
+rate_limit(struct tg_req *req, struct tg_resp *resp)
+{
+	char bucket[40], win[16], lim[16], val[32];
+	const char *p[4], *role = tg_role_name(req->who.role);
+	PGresult *res = NULL;
+	int64_t hits, limit, reset, window;
+	int rc, dflt;
+
+	if (req->who.api_key_id > 0)
+		snprintf(bucket, sizeof(bucket), "k:%lld", (long long)req->who.api_key_id);
+	else
+		snprintf(bucket, sizeof(bucket), "u:%lld", (long long)req->who.user_id);
+	dflt = req->who.role == TG_ROLE_ADMIN ? TG_RL_ADMIN_DEFAULT :
+	    req->who.role == TG_ROLE_DEVELOPER ? TG_RL_DEVELOPER_DEFAULT :
+	    TG_RL_VIEWER_DEFAULT;
+	snprintf(win, sizeof(win), "%d", TG_RL_WINDOW_DEFAULT);
+	snprintf(lim, sizeof(lim), "%d", dflt);
+	p[0] = bucket;
+	p[1] = role;
+	p[2] = win;
+	p[3] = lim;
+	/* One statement: read the limits, count, report. Malformed settings
+	 * fall back to the defaults instead of failing requests. */
+	rc = tg_db_exec(req->ctx->db,
+	    "WITH s AS (SELECT value FROM settings WHERE key = 'rate_limits'),"
+	    " cfg AS (SELECT"
+	    "  COALESCE((SELECT CASE WHEN jsonb_typeof(value->'window_seconds') = 'number'"
+	    "   THEN least(greatest((value->>'window_seconds')::numeric, 1), 3600)::int END FROM s),"
+	    "   $3::int) AS win,"
+	    "  COALESCE((SELECT CASE WHEN jsonb_typeof(value->$2) = 'number'"
+	    "   THEN least(greatest((value->>$2)::numeric, 1), 1000000000)::int END FROM s),"
+	    "   $4::int) AS lim),"
+	    " w AS (SELECT win, lim, extract(epoch FROM clock_timestamp())::numeric AS now_s FROM cfg),"
+	    " ins AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)"
+	    "  SELECT $1, floor(now_s / win)::bigint * win, 1 FROM w"
+	    "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1"
+	    "  RETURNING r.hits, r.window_start)"
+	    "SELECT ins.hits, w.lim, w.win, ceil(ins.window_start + w.win - w.now_s)::bigint"
+	    " FROM ins, w",
+	    4, p, &res);
+	if (rc != TG_OK)
+		return rc;
+	if (PQntuples(res) != 1 ||
+	    tg_parse_i64(PQgetvalue(res, 0, 0), 0, INT64_MAX, &hits) != TG_OK ||
+	    tg_parse_i64(PQgetvalue(res, 0, 1), 1, INT64_MAX, &limit) != TG_OK ||
+	    tg_parse_i64(PQgetvalue(res, 0, 2), 1, INT64_MAX, &window) != TG_OK ||
+	    tg_parse_i64(PQgetvalue(res, 0, 3), INT64_MIN, INT64_MAX, &reset) != TG_OK) {
+		PQclear(res);
+		tg_log(TG_LOG_ERR, "auth.rate_limit", "msg=\"unexpected result\"");
+		return -TG_E_INTERNAL;
+	}
+	PQclear(res);
+	if (reset < 1)
+		reset = 1;
+	if (reset > window)
+		reset = window;
+	snprintf(val, sizeof(val), "%lld", (long long)limit);
+	rc = tg_resp_header(req, resp, "RateLimit-Limit", val);
+	snprintf(val, sizeof(val), "%lld", (long long)(hits >= limit ? 0 : limit - hits));
+	rc = rc ? rc : tg_resp_header(req, resp, "RateLimit-Remaining", val);
+	snprintf(val, sizeof(val), "%lld", (long long)reset);
+	rc = rc ? rc : tg_resp_header(req, resp, "RateLimit-Reset", val);
+	if (rc != TG_OK)
+		return rc;
+	if (hits > limit) {
+		tg_metrics_inc(req->ctx->metrics, "rate_limited");
+		if ((rc = tg_resp_header(req, resp, "Retry-After", val)) != TG_OK)
+			return rc;
+		return tg_resp_fail(req, resp, TG_E_RATE,
+		    "rate limit of %lld requests per %lld s exceeded for this %s; retry in %lld s",
+		    (long long)limit, (long long)window,
+		    req->who.api_key_id > 0 ? "API key" : "user", (long long)reset);
+	}
+	return TG_OK;
+}
 
 int
 tg_access_check(struct tg_req *req, struct tg_resp *resp)
 {
-	if (req->route && (req->route->flags & TG_R_AUTH)) {
-		tg_resp_header(req, resp, "WWW-Authenticate", "Bearer realm=\"toolgate\"");
-		return tg_resp_fail(req, resp, TG_E_UNAUTH,
-		    "authentication is required");
+	const struct tg_route *r = req->route;
+	const char *h, *tok = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(&req->who, 0, sizeof(req->who));
+	if (r == NULL || !(r->flags & (TG_R_AUTH | ROUTE_AUTH_OPTIONAL)))
+		return TG_OK;
+	h = tg_req_param(req, "HTTP_AUTHORIZATION");
+	/* Optional authentication: anonymous without credentials; presented
+	 * credentials are verified exactly like on TG_R_AUTH routes. */
+	if (!(r->flags & TG_R_AUTH) && h == NULL)
+		return TG_OK;
+	if (req->ctx->db == NULL || req->ctx->cfg == NULL)
+		return -TG_E_UNAVAIL;
+	rc = bearer(h, &tok, &len);
+	if (rc == -1)
+		return deny(req, resp, 0, "no credentials (Authorization: Bearer <token>)");
+	if (rc != 0)
+		return deny(req, resp, 1, "malformed Authorization header");
+	if (len > 4 && strncmp(tok, TG_APIKEY_PREFIX, 4) == 0)
+		rc = auth_apikey(req, resp, tok, len);
+	else
+		rc = auth_jwt(req, resp, tok, len);
+	if (rc != TG_OK) {
+		memset(&req->who, 0, sizeof(req->who));
+		return rc;
 	}
+	if ((rc = rate_limit(req, resp)) != TG_OK)
+		return rc;
+	if (!tg_access_role_can(req->who.role, r->perm))
+		return tg_resp_fail(req, resp, TG_E_FORBIDDEN,
+		    "the %s role may not do this", tg_role_name(req->who.role));
 	return TG_OK;
 }

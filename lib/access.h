@@ -26,9 +26,42 @@ enum tg_perm {
 	TG_P_MCP = 1u << 9,	 /* use /mcp */
 };
 
+/* Rate-limit defaults (requests per minute per user or API key, by role;
+ * the same defaults lib/settings.c shows). The settings row "rate_limits"
+ * overrides them: {"admin": 600, "developer": 300, "viewer": 120}, plus an
+ * optional "window_seconds" (1..3600, default 60). */
+#define TG_RL_WINDOW_DEFAULT 60
+#define TG_RL_WINDOW_MAX 3600
+#define TG_RL_ADMIN_DEFAULT 600
+#define TG_RL_DEVELOPER_DEFAULT 300
+#define TG_RL_VIEWER_DEFAULT 120
+
 struct tg_req;
 struct tg_resp;
+struct tg_db;
 
+/*
+ * The router's access step for req->route:
+ *   no TG_R_AUTH -> TG_OK, req->who untouched (unauthenticated);
+ *   otherwise Authorization: Bearer <JWT | API key> is verified (lib/auth.h
+ *   routine + blacklist, disabled user, tokens_valid_after, role), req->who
+ *   is filled, the request is counted against the caller's rate limit (one
+ *   SQL statement), and route->perm is checked against the role.
+ * Failures: 401 problem + WWW-Authenticate (audited as auth.reject), 403,
+ * 429 with Retry-After and RateLimit-*, 503 when the database is down.
+ * Never a fallback to a weaker identity.
+ */
 int tg_access_check(struct tg_req *req, struct tg_resp *resp);
+
+/* The role -> permission table (docs/security.md has it as a matrix). */
+unsigned tg_access_role_perms(int role);
+/* 1 when role holds every bit of perm (perm 0: any valid role). */
+int tg_access_role_can(int role, unsigned perm);
+/* 1 when the authenticated caller of req holds perm (handlers use this for
+ * finer checks, e.g. "own or TG_P_USERS"). */
+int tg_access_can(const struct tg_req *req, unsigned perm);
+
+/* Expired blacklist rows, refresh tokens and rate windows are deleted by
+ * lib/maintenance.c (`toolgate maintenance`, and the master's timer). */
 
 #endif

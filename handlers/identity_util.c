@@ -1,0 +1,97 @@
+/*
+ * identity_util.c - helpers for the identity handlers (identity_util.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fcgi/request.h"
+#include "fcgi/response.h"
+#include "handlers/identity_util.h"
+#include "lib/parse.h"
+#include "lib/status.h"
+
+int
+tg_idu_bad_field(struct tg_req *req, struct tg_resp *resp, const char *field,
+    const char *msg)
+{
+	json_t *errs = json_pack("[{s:s, s:s}]", "field", field, "message", msg);
+
+	if (errs == NULL)
+		return -TG_E_NOMEM;
+	return tg_resp_fail_fields(req, resp, TG_E_UNPROCESSABLE, errs,
+	    "%s: %s", field, msg);
+}
+
+int
+tg_idu_bad_body(struct tg_req *req, struct tg_resp *resp, const json_error_t *err)
+{
+	return tg_idu_bad_field(req, resp, "body", err->text);
+}
+
+int
+tg_idu_page(struct tg_req *req, struct tg_resp *resp, int64_t *limit,
+    int64_t *cursor)
+{
+	if (tg_req_parse_query(req) != TG_OK)
+		return tg_resp_fail(req, resp, TG_E_BADREQ, "malformed query string");
+	if (tg_req_query_i64(req, "limit", 1, 200, 50, limit) != TG_OK)
+		return tg_resp_fail(req, resp, TG_E_BADREQ, "limit must be an integer in 1..200");
+	if (tg_req_query_i64(req, "cursor", 1, INT64_MAX, 0, cursor) != TG_OK)
+		return tg_resp_fail(req, resp, TG_E_BADREQ, "malformed cursor");
+	return TG_OK;
+}
+
+json_t *
+tg_idu_json(const char *text)
+{
+	json_error_t err;
+
+	return json_loads(text, JSON_DECODE_ANY, &err);
+}
+
+int
+tg_idu_page_json(PGresult *res, int col, int idcol, int64_t limit, json_t **out)
+{
+	json_t *root = NULL, *items = NULL;
+	int i, n = PQntuples(res);
+
+	root = json_object();
+	items = json_array();
+	if (root == NULL || items == NULL)
+		goto fail;
+	for (i = 0; i < n && i < limit; i++)
+		if (json_array_append_new(items, tg_idu_json(PQgetvalue(res, i, col))) != 0)
+			goto fail;
+	if (json_object_set_new(root, "items", items) != 0) {
+		items = NULL;
+		goto fail;
+	}
+	items = NULL;
+	if (json_object_set_new(root, "next_cursor", n > limit && limit > 0 ?
+	    json_string(PQgetvalue(res, (int)limit - 1, idcol)) : json_null()) != 0)
+		goto fail;
+	*out = root;
+	return TG_OK;
+fail:
+	json_decref(items);
+	json_decref(root);
+	return -TG_E_NOMEM;
+}
+
+int
+tg_idu_username_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '@' && c != '-')))
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,39 @@
+/*
+ * identity_util.h - small helpers shared by handlers/auth.c, users.c,
+ * apikeys.c and audit.c (input validation replies, pagination, SQL JSON).
+ */
+#ifndef TG_IDENTITY_UTIL_H
+#define TG_IDENTITY_UTIL_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+struct tg_req;
+struct tg_resp;
+
+/* ISO 8601 UTC rendering of a timestamptz column, for SQL text. */
+#define TG_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* 422 with one field error from a failed json_unpack_ex. */
+int tg_idu_bad_body(struct tg_req *req, struct tg_resp *resp,
+    const json_error_t *err);
+/* 422 naming one field. */
+int tg_idu_bad_field(struct tg_req *req, struct tg_resp *resp,
+    const char *field, const char *msg);
+/* ?limit= (1..200, default 50) and ?cursor= (a positive id, 0 when absent);
+ * 400 rendered on malformed values. */
+int tg_idu_page(struct tg_req *req, struct tg_resp *resp, int64_t *limit,
+    int64_t *cursor);
+/* Builds {"items":[row JSON texts in column col of res, first limit rows],
+ * "next_cursor": id column idcol of the last item when res has more rows
+ * than limit, else null}. */
+int tg_idu_page_json(PGresult *res, int col, int idcol, int64_t limit,
+    json_t **out);
+/* One JSON text value from SQL into a new reference (NULL on failure). */
+json_t *tg_idu_json(const char *text);
+/* Username rule: [A-Za-z0-9][A-Za-z0-9_.@-]{0,63}. */
+int tg_idu_username_ok(const char *s);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * audit.c - appends to and verifies the hash-chained audit_log (audit.h).
+ * The chain arithmetic lives in SQL (audit_append / audit_row_hash in
+ * sql/002_identity.sql) so that there is exactly one canonical form, used by
+ * both the writer and the verifier.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcgi/log.h"
+#include "fcgi/request.h"
+#include "lib/audit.h"
+#include "lib/auth.h"
+#include "lib/db.h"
+#include "lib/status.h"
+
+#define VERIFY_MAX_PROBLEMS 100
+
+int
+tg_audit_write(struct tg_db *db, const struct tg_audit_rec *rec)
+{
+	char idbuf[24];
+	char *detail = NULL;
+	const char *p[9];
+	int rc;
+
+	if (db == NULL || rec->action == NULL || rec->outcome == NULL)
+		return -TG_E_INTERNAL;
+	if (rec->detail != NULL) {
+		detail = json_dumps(rec->detail, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (detail == NULL)
+			return -TG_E_NOMEM;
+	}
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)rec->actor_id);
+	p[0] = rec->actor_id > 0 ? idbuf : NULL;
+	p[1] = rec->actor ? rec->actor : "-";
+	p[2] = rec->role ? rec->role : "-";
+	p[3] = rec->action;
+	p[4] = rec->target ? rec->target : "";
+	p[5] = rec->request_id ? rec->request_id : "";
+	p[6] = rec->client_addr ? rec->client_addr : "";
+	p[7] = rec->outcome;
+	p[8] = detail;
+	rc = tg_db_exec(db,
+	    "SELECT audit_append($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+	    9, p, NULL);
+	if (rc != TG_OK)
+		tg_log(TG_LOG_ERR, "audit.append_failed", "action=%s outcome=%s",
+		    tg_log_q(rec->action), tg_log_q(rec->outcome));
+	free(detail);
+	return rc;
+}
+
+int
+tg_audit(struct tg_req *req, const char *action, const char *target,
+    const char *outcome, json_t *detail)
+{
+	struct tg_audit_rec rec;
+	char actor[160];
+
+	memset(&rec, 0, sizeof(rec));
+	if (req->who.authenticated) {
+		rec.actor_id = req->who.user_id;
+		if (req->who.api_key_id > 0)
+			snprintf(actor, sizeof(actor), "key:%lld/%s",
+			    (long long)req->who.api_key_id,
+			    req->who.username ? req->who.username : "?");
+		else
+			snprintf(actor, sizeof(actor), "%s",
+			    req->who.username ? req->who.username : "?");
+		rec.actor = actor;
+		rec.role = tg_role_name(req->who.role);
+	}
+	rec.action = action;
+	rec.target = target;
+	rec.request_id = req->request_id;
+	rec.client_addr = req->remote_addr;
+	rec.outcome = outcome;
+	rec.detail = detail;
+	return tg_audit_write(req->ctx->db, &rec);
+}
+
+int
+tg_audit_verify(struct tg_db *db, json_t **out)
+{
+	PGresult *res = NULL;
+	json_t *root = NULL, *probs = NULL;
+	int rc, i, n;
+	long long rows = 0;
+
+	rc = tg_db_exec(db,
+	    "WITH c AS ("
+	    " SELECT id, hash = audit_row_hash(prev_hash, id, at, actor_id, actor,"
+	    "   role, action, target, request_id, client_addr, outcome, detail) AS row_ok,"
+	    "  prev_hash = COALESCE(lag(hash) OVER (ORDER BY id), repeat('0', 64)) AS link_ok"
+	    " FROM audit_log)"
+	    "SELECT (SELECT count(*) FROM c), (SELECT max(id) FROM c), id, row_ok, link_ok"
+	    " FROM (SELECT 0 AS k) one LEFT JOIN LATERAL"
+	    " (SELECT id, row_ok, link_ok FROM c WHERE NOT row_ok OR NOT link_ok"
+	    "  ORDER BY id LIMIT 100) bad ON true",
+	    0, NULL, &res);
+	if (rc != TG_OK)
+		goto out;
+	root = json_object();
+	probs = json_array();
+	if (root == NULL || probs == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	n = PQntuples(res);
+	if (n > 0)
+		rows = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	for (i = 0; i < n && i < VERIFY_MAX_PROBLEMS; i++) {
+		if (PQgetisnull(res, i, 2))
+			continue;
+		if (json_array_append_new(probs, json_pack("{s:I, s:s}", "id",
+		    (json_int_t)strtoll(PQgetvalue(res, i, 2), NULL, 10), "problem",
+		    PQgetvalue(res, i, 3)[0] != 't' ? "hash mismatch" : "chain broken")) != 0) {
+			rc = -TG_E_NOMEM;
+			goto out;
+		}
+	}
+	if (json_object_set_new(root, "ok", json_boolean(json_array_size(probs) == 0)) ||
+	    json_object_set_new(root, "rows", json_integer(rows)) ||
+	    json_object_set_new(root, "checked_through",
+	    n > 0 && !PQgetisnull(res, 0, 1) ?
+	    json_integer(strtoll(PQgetvalue(res, 0, 1), NULL, 10)) : json_null())) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	if (json_object_set_new(root, "problems", probs) != 0) {
+		probs = NULL;
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	probs = NULL;
+	*out = root;
+	root = NULL;
+	rc = TG_OK;
+out:
+	PQclear(res);
+	json_decref(probs);
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,60 @@
+/*
+ * audit.h - the append-only, hash-chained audit trail (docs/security.md).
+ *
+ * Each row: time, actor (user id + name, or "key:<id>/<name>" for an API
+ * key, "-" when unauthenticated), role, action ("user.create", "auth.login",
+ * "tool.approve"...), target ("user:12", "tool:7", a username...), request
+ * id, client address, outcome ("ok", "denied", "failed", "revoked"...) and
+ * an optional JSON detail. The database computes
+ * hash = SHA-256(prev_hash || canonical row) under an advisory transaction
+ * lock (function audit_append in sql/002_identity.sql); the application role
+ * can only INSERT and SELECT the table.
+ *
+ * Transactions: tg_audit() joins the caller's open transaction (the row
+ * commits or rolls back with the change it describes) and then holds the
+ * chain lock until that transaction ends, so audit last, just before
+ * COMMIT. Outside a transaction the row commits at once.
+ */
+#ifndef TG_AUDIT_H
+#define TG_AUDIT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct tg_req;
+struct tg_db;
+
+struct tg_audit_rec {
+	int64_t actor_id;		/* 0: none */
+	const char *actor;		/* NULL: "-" */
+	const char *role;		/* NULL: "-" */
+	const char *action;		/* required */
+	const char *target;		/* NULL: "" */
+	const char *request_id;		/* NULL: "" */
+	const char *client_addr;	/* NULL: "" */
+	const char *outcome;		/* required */
+	const json_t *detail;		/* borrowed; NULL: SQL NULL. No secrets. */
+};
+
+/*
+ * Appends one row for the current request: actor and role from req->who
+ * (when authenticated), request id and client address from req. detail is
+ * borrowed (the caller keeps and frees it) and may be NULL. Returns 0 or
+ * -TG_E_* (logged here); a mutating handler should treat a failure as the
+ * failure of the whole operation (roll back).
+ */
+int tg_audit(struct tg_req *req, const char *action, const char *target,
+    const char *outcome, json_t *detail);
+
+/* The same for callers without a request (CLI, maintenance). */
+int tg_audit_write(struct tg_db *db, const struct tg_audit_rec *rec);
+
+/*
+ * Recomputes the chain. *out receives a new object
+ * {"ok":bool, "rows":n, "checked_through":id|null, "problems":[{"id":..,
+ *  "problem":"hash mismatch"|"chain broken"}] (first 100)}.
+ */
+int tg_audit_verify(struct tg_db *db, json_t **out);
+
+#endif
