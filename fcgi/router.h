@@ -26,6 +26,10 @@ enum tg_route_flags {
 	TG_R_TEST = 1 << 3,	/* only with TOOLGATE_TEST_ROUTES=1 */
 	TG_R_RAW = 1 << 4,	/* body read raw, not parsed (handler parses) */
 	TG_R_STREAM = 1 << 5,	/* handler may stream (SSE) */
+	/* Authenticate when credentials are presented (invalid ones: 401);
+	 * without any, pass on anonymously and let the handler decide
+	 * (/mcp under TOOLGATE_MCP_AUTH=none). */
+	TG_R_AUTH_OPTIONAL = 1 << 6,
 };
 
 struct tg_route {

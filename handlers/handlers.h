@@ -17,4 +17,7 @@ int tg_h_test_echo(struct tg_req *req, struct tg_resp *resp);
 /* metrics.c */
 int tg_h_metrics(struct tg_req *req, struct tg_resp *resp);
 
+/* mcp.c: POST/GET/DELETE /mcp (Streamable HTTP, JSON-RPC) */
+int tg_h_mcp(struct tg_req *req, struct tg_resp *resp);
+
 #endif

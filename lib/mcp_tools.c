@@ -1,0 +1,1071 @@
+/*
+ * mcp_tools.c - tools/list, tools/call, the toolgate_* management tools,
+ * argument validation, redaction and execution logs (see mcp_tools.h).
+ *
+ * Sources of tools, in one name-sorted list:
+ *   - management tools (static table below), filtered by the caller's
+ *     role; each one calls the lifecycle service layer (lib/svc.h) with
+ *     the request, so permission rules, validation and audit are exactly
+ *     those of REST. Service failures come back as isError results whose
+ *     text is "<status>: <detail>" (and the field errors), so a model can
+ *     correct itself.
+ *   - approved tools of running servers, by exposed name
+ *     (COALESCE(prefix, name || '__') || tool name), with the approved
+ *     version's description, input schema (verbatim) and annotations.
+ * Approval and server state are re-read at every call.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fcgi/config.h"
+#include "fcgi/log.h"
+#include "lib/crypto.h"
+#include "lib/db.h"
+#include "lib/mcp_session.h"
+#include "lib/mcp_tools.h"
+#include "lib/parse.h"
+#include "lib/sandbox_client.h"
+#include "lib/servers.h"
+#include "lib/settings.h"
+#include "lib/status.h"
+#include "lib/svc.h"
+#include "lib/tools.h"
+
+#define REDACTED "[REDACTED]"
+#define MAX_SCHEMA_DEPTH 32
+
+void
+tg_rpc_err_clear(struct tg_rpc_err *e)
+{
+	json_decref(e->data);
+	memset(e, 0, sizeof(*e));
+}
+
+int
+tg_rpc_err_set(struct tg_rpc_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	e->code = code;
+	va_start(ap, fmt);
+	n = vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		e->message[0] = '\0';
+	return -1;
+}
+
+/* --- redaction and truncation --------------------------------------- */
+
+int
+tg_mcp_key_sensitive(const char *key)
+{
+	static const char *const words[] = {"password", "secret", "token", "key",
+		"auth", "credential", "cookie", "passwd", NULL};
+	int i;
+
+	for (i = 0; words[i]; i++)
+		if (strcasestr(key, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+static json_t *
+redact(const json_t *v, int depth)
+{
+	json_t *out, *c;
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (depth > 128)
+		return json_string(REDACTED);
+	if (json_is_object(v)) {
+		if ((out = json_object()) == NULL)
+			return NULL;
+		json_object_foreach((json_t *)v, k, x) {
+			c = tg_mcp_key_sensitive(k) ? json_string(REDACTED) : redact(x, depth + 1);
+			if (c == NULL || json_object_set_new(out, k, c) != 0) {
+				json_decref(out);
+				return NULL;
+			}
+		}
+		return out;
+	}
+	if (json_is_array(v)) {
+		if ((out = json_array()) == NULL)
+			return NULL;
+		json_array_foreach(v, i, x) {
+			c = redact(x, depth + 1);
+			if (c == NULL || json_array_append_new(out, c) != 0) {
+				json_decref(out);
+				return NULL;
+			}
+		}
+		return out;
+	}
+	return json_deep_copy(v);
+}
+
+json_t *
+tg_mcp_redact(const json_t *v)
+{
+	if (v == NULL)
+		return json_null();
+	return redact(v, 0);
+}
+
+char *
+tg_mcp_truncate(const char *s, size_t n, size_t max)
+{
+	char marker[64], *out;
+	size_t cut = n, mlen = 0;
+	int k;
+
+	if (n > max) {
+		cut = max;
+		/* Back up to a UTF-8 boundary (never split a sequence). */
+		while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+			cut--;
+		k = snprintf(marker, sizeof(marker), "\xE2\x80\xA6[truncated %zu bytes]",
+		    n - cut);
+		if (k < 0 || (size_t)k >= sizeof(marker))
+			return NULL;
+		mlen = (size_t)k;
+	}
+	if ((out = malloc(cut + mlen + 1)) == NULL)
+		return NULL;
+	memcpy(out, s, cut);
+	if (mlen)
+		memcpy(out + cut, marker, mlen);
+	out[cut + mlen] = '\0';
+	return out;
+}
+
+/* --- JSON Schema subset --------------------------------------------- */
+
+struct sv {
+	const json_t *root;
+	char *why;
+	size_t cap;
+};
+
+static int
+sv_fail(struct sv *v, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+sv_fail(struct sv *v, const char *path, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		msg[0] = '\0';
+	if (v->cap)
+		snprintf(v->why, v->cap, "%s: %s", path, msg);
+	return -TG_E_UNPROCESSABLE;
+}
+
+static int
+type_is(const char *t, const json_t *x)
+{
+	if (strcmp(t, "object") == 0) return json_is_object(x);
+	if (strcmp(t, "array") == 0) return json_is_array(x);
+	if (strcmp(t, "string") == 0) return json_is_string(x);
+	if (strcmp(t, "boolean") == 0) return json_is_boolean(x);
+	if (strcmp(t, "null") == 0) return json_is_null(x);
+	if (strcmp(t, "number") == 0) return json_is_number(x);
+	if (strcmp(t, "integer") == 0) {
+		double d;
+
+		if (json_is_integer(x))
+			return 1;
+		if (!json_is_real(x))
+			return 0;
+		d = json_real_value(x);
+		return d == (double)(long long)d;
+	}
+	return 1;	/* unknown type names do not constrain */
+}
+
+static const char *
+type_name(const json_t *x)
+{
+	switch (json_typeof(x)) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "integer";
+	case JSON_REAL: return "number";
+	case JSON_TRUE: case JSON_FALSE: return "boolean";
+	default: return "null";
+	}
+}
+
+static size_t
+utf8_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static int validate(struct sv *v, const json_t *schema, const json_t *x,
+    const char *path, int depth);
+
+static const json_t *
+resolve_ref(struct sv *v, const char *ref)
+{
+	const json_t *cur = v->root;
+	char seg[128];
+	const char *p;
+
+	if (strcmp(ref, "#") == 0)
+		return v->root;
+	if (strncmp(ref, "#/", 2) != 0)
+		return NULL;
+	p = ref + 2;
+	while (*p && cur) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n >= sizeof(seg))
+			return NULL;
+		memcpy(seg, p, n);
+		seg[n] = '\0';
+		cur = json_object_get(cur, seg);
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return cur;
+}
+
+static int
+num_check(struct sv *v, const json_t *schema, const json_t *x, const char *path)
+{
+	const json_t *b;
+	double d = json_number_value(x);
+
+	if ((b = json_object_get(schema, "minimum")) && json_is_number(b) &&
+	    d < json_number_value(b))
+		return sv_fail(v, path, "must be >= %g", json_number_value(b));
+	if ((b = json_object_get(schema, "maximum")) && json_is_number(b) &&
+	    d > json_number_value(b))
+		return sv_fail(v, path, "must be <= %g", json_number_value(b));
+	if ((b = json_object_get(schema, "exclusiveMinimum")) && json_is_number(b) &&
+	    d <= json_number_value(b))
+		return sv_fail(v, path, "must be > %g", json_number_value(b));
+	if ((b = json_object_get(schema, "exclusiveMaximum")) && json_is_number(b) &&
+	    d >= json_number_value(b))
+		return sv_fail(v, path, "must be < %g", json_number_value(b));
+	return TG_OK;
+}
+
+static int
+object_check(struct sv *v, const json_t *schema, const json_t *x,
+    const char *path, int depth)
+{
+	const json_t *props = json_object_get(schema, "properties");
+	const json_t *req = json_object_get(schema, "required");
+	const json_t *addl = json_object_get(schema, "additionalProperties");
+	const char *k;
+	json_t *val, *r;
+	char sub[512];
+	size_t i;
+	int rc;
+
+	if (json_is_array(req)) {
+		json_array_foreach(req, i, r) {
+			if (json_is_string(r) && json_object_get(x, json_string_value(r)) == NULL)
+				return sv_fail(v, path, "missing required property \"%s\"",
+				    json_string_value(r));
+		}
+	}
+	json_object_foreach((json_t *)x, k, val) {
+		const json_t *ps = json_is_object(props) ? json_object_get(props, k) : NULL;
+
+		snprintf(sub, sizeof(sub), "%s.%s", path, k);
+		if (ps != NULL) {
+			if ((rc = validate(v, ps, val, sub, depth + 1)) != TG_OK)
+				return rc;
+		} else if (json_is_false(addl)) {
+			return sv_fail(v, path, "unexpected property \"%s\"", k);
+		} else if (json_is_object(addl)) {
+			if ((rc = validate(v, addl, val, sub, depth + 1)) != TG_OK)
+				return rc;
+		}
+	}
+	return TG_OK;
+}
+
+static int
+validate(struct sv *v, const json_t *schema, const json_t *x, const char *path,
+    int depth)
+{
+	const json_t *t, *b, *e;
+	char sub[512];
+	size_t i;
+	int rc, ok;
+
+	if (depth > MAX_SCHEMA_DEPTH)
+		return sv_fail(v, path, "schema nesting too deep");
+	if (json_is_false(schema))
+		return sv_fail(v, path, "no value is allowed here");
+	if (!json_is_object(schema))
+		return TG_OK;
+	if ((b = json_object_get(schema, "$ref")) && json_is_string(b)) {
+		const json_t *target = resolve_ref(v, json_string_value(b));
+
+		if (target == NULL)
+			return sv_fail(v, path, "unresolvable $ref %s", json_string_value(b));
+		if ((rc = validate(v, target, x, path, depth + 1)) != TG_OK)
+			return rc;
+	}
+	if ((t = json_object_get(schema, "type")) != NULL) {
+		ok = 0;
+		if (json_is_string(t)) {
+			ok = type_is(json_string_value(t), x);
+		} else if (json_is_array(t)) {
+			json_array_foreach(t, i, e) {
+				if (json_is_string(e) && type_is(json_string_value(e), x))
+					ok = 1;
+			}
+		} else {
+			ok = 1;
+		}
+		if (!ok)
+			return sv_fail(v, path, "expected %s, got %s",
+			    json_is_string(t) ? json_string_value(t) : "one of the listed types",
+			    type_name(x));
+	}
+	if ((b = json_object_get(schema, "const")) && !json_equal(b, x))
+		return sv_fail(v, path, "must equal the schema's const value");
+	if ((b = json_object_get(schema, "enum")) && json_is_array(b)) {
+		ok = 0;
+		json_array_foreach(b, i, e)
+			if (json_equal(e, x))
+				ok = 1;
+		if (!ok)
+			return sv_fail(v, path, "must be one of the enum values");
+	}
+	if (json_is_number(x) && (rc = num_check(v, schema, x, path)) != TG_OK)
+		return rc;
+	if (json_is_string(x)) {
+		size_t n = utf8_len(json_string_value(x));
+
+		if ((b = json_object_get(schema, "minLength")) && json_is_integer(b) &&
+		    (json_int_t)n < json_integer_value(b))
+			return sv_fail(v, path, "shorter than %lld characters",
+			    (long long)json_integer_value(b));
+		if ((b = json_object_get(schema, "maxLength")) && json_is_integer(b) &&
+		    (json_int_t)n > json_integer_value(b))
+			return sv_fail(v, path, "longer than %lld characters",
+			    (long long)json_integer_value(b));
+	}
+	if (json_is_array(x)) {
+		if ((b = json_object_get(schema, "minItems")) && json_is_integer(b) &&
+		    (json_int_t)json_array_size(x) < json_integer_value(b))
+			return sv_fail(v, path, "fewer than %lld items",
+			    (long long)json_integer_value(b));
+		if ((b = json_object_get(schema, "maxItems")) && json_is_integer(b) &&
+		    (json_int_t)json_array_size(x) > json_integer_value(b))
+			return sv_fail(v, path, "more than %lld items",
+			    (long long)json_integer_value(b));
+		if ((b = json_object_get(schema, "items")) && json_is_object(b))
+			json_array_foreach(x, i, e) {
+				snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+				if ((rc = validate(v, b, e, sub, depth + 1)) != TG_OK)
+					return rc;
+			}
+	}
+	if (json_is_object(x) && (rc = object_check(v, schema, x, path, depth)) != TG_OK)
+		return rc;
+	if ((b = json_object_get(schema, "allOf")) && json_is_array(b))
+		json_array_foreach(b, i, e)
+			if ((rc = validate(v, e, x, path, depth + 1)) != TG_OK)
+				return rc;
+	if ((b = json_object_get(schema, "anyOf")) && json_is_array(b)) {
+		ok = 0;
+		json_array_foreach(b, i, e)
+			if (validate(v, e, x, path, depth + 1) == TG_OK) {
+				ok = 1;
+				break;
+			}
+		if (!ok)
+			return sv_fail(v, path, "matches none of anyOf");
+	}
+	if ((b = json_object_get(schema, "oneOf")) && json_is_array(b)) {
+		ok = 0;
+		json_array_foreach(b, i, e)
+			if (validate(v, e, x, path, depth + 1) == TG_OK)
+				ok++;
+		if (ok != 1)
+			return sv_fail(v, path, "must match exactly one of oneOf (matches %d)", ok);
+	}
+	return TG_OK;
+}
+
+int
+tg_mcp_schema_validate(const json_t *schema, const json_t *instance, char *why,
+    size_t cap)
+{
+	struct sv v = {schema, why, cap};
+
+	if (cap)
+		why[0] = '\0';
+	return validate(&v, schema, instance, "$", 0);
+}
+
+/* --- results --------------------------------------------------------- */
+
+static json_t *
+text_result(const char *text, int is_error)
+{
+	return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text",
+	    "text", text, "isError", is_error);
+}
+
+json_t *
+tg_mcp_result_from_sandbox(const json_t *sbx, const char **status)
+{
+	const json_t *content = json_object_get(sbx, "content");
+	const json_t *result = json_object_get(sbx, "result");
+	const json_t *err = json_object_get(sbx, "error");
+	json_t *out = NULL;
+	char *text = NULL, msg[1024];
+	const char *etype, *emsg;
+
+	if (json_is_true(json_object_get(sbx, "ok"))) {
+		*status = "ok";
+		if (json_is_array(content))
+			return json_pack("{s:O, s:b}", "content", content, "isError", 0);
+		if (json_is_string(result))
+			return text_result(json_string_value(result), 0);
+		if (result == NULL || json_is_null(result))
+			return json_pack("{s:[], s:b}", "content", "isError", 0);
+		text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text == NULL)
+			return NULL;
+		out = text_result(text, 0);
+		free(text);
+		if (out && json_is_object(result) &&
+		    json_object_set(out, "structuredContent", (json_t *)result) != 0) {
+			json_decref(out);
+			return NULL;
+		}
+		return out;
+	}
+	etype = json_string_value(json_object_get(err, "type"));
+	emsg = json_string_value(json_object_get(err, "message"));
+	if (json_is_true(json_object_get(sbx, "timed_out")))
+		*status = "timeout";
+	else if (json_is_true(json_object_get(sbx, "truncated")) ||
+	    (etype && strcmp(etype, "OutputLimit") == 0))
+		*status = "truncated";
+	else
+		*status = "error";
+	if (snprintf(msg, sizeof(msg), "%s: %s", etype ? etype : "Error",
+	    emsg ? emsg : "the tool failed without a message") < 0)
+		return NULL;
+	return text_result(msg, 1);
+}
+
+/* --- management tools ------------------------------------------------ */
+
+typedef int (*mfn)(struct tg_req *req, json_t *args, json_t **out,
+    struct tg_err *err);
+
+struct mtool {
+	const char *name;
+	enum tg_role min_role;
+	int read_only;
+	const char *description;
+	const char *schema;
+	mfn fn;
+};
+
+#define S_SERVER_REF "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"}},\"required\":[\"server\"],\"additionalProperties\":false}"
+#define S_PAGE "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"additionalProperties\":false}"
+
+static int
+page_of(json_t *args, struct tg_page *pg)
+{
+	json_t *l = json_object_get(args, "limit"), *c = json_object_get(args, "cursor");
+
+	pg->limit = json_is_integer(l) ? json_integer_value(l) : 0;
+	pg->cursor = json_is_string(c) ? json_string_value(c) : NULL;
+	return TG_OK;
+}
+
+static int
+server_ref(struct tg_req *req, json_t *args, int64_t *id, struct tg_err *err)
+{
+	return tg_servers_resolve(req, json_string_value(json_object_get(args,
+	    "server")), id, err);
+}
+
+static int
+m_list_servers(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	struct tg_page pg;
+
+	page_of(args, &pg);
+	return tg_servers_list(req, &pg, out, err);
+}
+
+static int
+m_get_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	return tg_servers_get(req, id, out, err);
+}
+
+static int
+m_create_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return tg_servers_create(req, args, out, err);
+}
+
+static int
+m_delete_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_servers_delete(req, id, err)) != TG_OK)
+		return rc;
+	*out = json_pack("{s:b, s:I}", "deleted", 1, "id", (json_int_t)id);
+	return *out ? TG_OK : -TG_E_NOMEM;
+}
+
+static int
+m_start_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	return tg_servers_start(req, id, out, err);
+}
+
+static int
+m_stop_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	return tg_servers_stop(req, id, out, err);
+}
+
+static const struct mtool mtools[] = {
+	{"toolgate_create_server", TG_ROLE_DEVELOPER, 0,
+	 "Create a server (a named group of tools). Its tools are exposed as <tool_prefix><tool> (default prefix \"<name>__\") once approved and the server is running.",
+	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9_-]{0,47}$\"},\"description\":{\"type\":\"string\"},\"tool_prefix\":{\"type\":[\"string\",\"null\"],\"description\":\"exposed-name prefix; \\\"\\\" for none; null or absent for <name>__\"}},\"required\":[\"name\"],\"additionalProperties\":false}",
+	 m_create_server},
+	{"toolgate_delete_server", TG_ROLE_DEVELOPER, 0,
+	 "Delete a stopped server and all its tools.", S_SERVER_REF, m_delete_server},
+	{"toolgate_get_server", TG_ROLE_VIEWER, 1,
+	 "Get one server by name or id.", S_SERVER_REF, m_get_server},
+	{"toolgate_list_servers", TG_ROLE_VIEWER, 1,
+	 "List servers (paginated: pass next_cursor back as cursor).", S_PAGE, m_list_servers},
+	{"toolgate_start_server", TG_ROLE_DEVELOPER, 0,
+	 "Start a server: its approved tools become visible to MCP clients. Refused when an exposed name clashes with another running server's.",
+	 S_SERVER_REF, m_start_server},
+	{"toolgate_stop_server", TG_ROLE_DEVELOPER, 0,
+	 "Stop a server: its tools disappear from MCP clients.", S_SERVER_REF, m_stop_server},
+};
+#define N_MTOOLS (sizeof(mtools) / sizeof(mtools[0]))
+
+static const struct mtool *
+mtool_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_MTOOLS; i++)
+		if (strcmp(mtools[i].name, name) == 0)
+			return &mtools[i];
+	return NULL;
+}
+
+static int
+role_allows(const struct tg_req *req, enum tg_role min)
+{
+	return req->who.authenticated && req->who.role >= min;
+}
+
+static json_t *
+mtool_json(const struct mtool *m)
+{
+	json_error_t je;
+	json_t *schema = json_loads(m->schema, JSON_REJECT_DUPLICATES, &je);
+
+	if (schema == NULL) {
+		tg_log(TG_LOG_ERR, "mcp.bad_builtin_schema", "tool=%s msg=%s", m->name,
+		    tg_log_q(je.text));
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:o, s:{s:b, s:b, s:b}}", "name", m->name,
+	    "description", m->description, "inputSchema", schema,
+	    "annotations", "readOnlyHint", m->read_only, "destructiveHint",
+	    !m->read_only && strstr(m->name, "delete") != NULL, "openWorldHint", 0);
+}
+
+static json_t *
+svc_error_result(struct tg_err *err, int rc)
+{
+	char msg[1024];
+	json_t *out;
+	int st = err->status ? err->status : (rc < 0 ? -rc : rc);
+
+	snprintf(msg, sizeof(msg), "%s: %s", tg_status_name(st),
+	    err->detail[0] ? err->detail : tg_status_title(st));
+	out = text_result(msg, 1);
+	if (out && err->fields) {
+		char *f = json_dumps(err->fields, JSON_COMPACT);
+
+		if (f) {
+			json_array_append_new(json_object_get(out, "content"),
+			    json_pack("{s:s, s:s}", "type", "text", "text", f));
+			free(f);
+		}
+		json_object_set(out, "structuredContent",
+		    json_pack("{s:s, s:s, s:O}", "error", tg_status_name(st), "detail",
+		    err->detail, "errors", err->fields));
+	}
+	return out;
+}
+
+static int
+mtool_call(const struct tg_mcp_call *c, const struct mtool *m, json_t *args,
+    json_t **result, struct tg_rpc_err *rerr)
+{
+	struct tg_err err;
+	json_error_t je;
+	json_t *schema = NULL, *out = NULL, *empty = NULL;
+	char why[256], *text = NULL;
+	int rc;
+
+	tg_err_init(&err);
+	if (args == NULL)
+		args = empty = json_object();
+	schema = json_loads(m->schema, 0, &je);
+	if (schema == NULL || args == NULL) {
+		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "internal error");
+		goto out;
+	}
+	if (tg_mcp_schema_validate(schema, args, why, sizeof(why)) != TG_OK) {
+		rc = tg_rpc_err_set(rerr, TG_RPC_INVALID_PARAMS,
+		    "Invalid arguments for %s: %s", m->name, why);
+		goto out;
+	}
+	rc = m->fn(c->req, args, &out, &err);
+	if (rc != TG_OK) {
+		*result = svc_error_result(&err, rc);
+	} else {
+		text = json_dumps(out, JSON_COMPACT | JSON_ENCODE_ANY);
+		*result = text ? text_result(text, 0) : NULL;
+		if (*result && json_is_object(out))
+			json_object_set(*result, "structuredContent", out);
+	}
+	rc = *result ? 0 : tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
+out:
+	free(text);
+	json_decref(out);
+	json_decref(schema);
+	json_decref(empty);
+	tg_err_clear(&err);
+	return rc;
+}
+
+/* --- tools/list ------------------------------------------------------ */
+
+static int
+by_name(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+
+	return strcmp(json_string_value(json_object_get(x, "name")),
+	    json_string_value(json_object_get(y, "name")));
+}
+
+/* Approved tools of running servers (lifecycle's served list), with the
+ * bookkeeping members removed. */
+static int
+approved_tools(struct tg_req *req, json_t *list)
+{
+	json_t *served = NULL, *item, *copy;
+	size_t i;
+	int rc;
+
+	if ((rc = tg_tools_served_list(req->ctx->db, &served)) != TG_OK)
+		return rc;
+	json_array_foreach(served, i, item) {
+		if ((copy = json_copy(item)) == NULL) {
+			rc = -TG_E_NOMEM;
+			break;
+		}
+		json_object_del(copy, "tool_id");
+		json_object_del(copy, "server_id");
+		if (json_array_append_new(list, copy) != 0) {
+			rc = -TG_E_NOMEM;
+			break;
+		}
+	}
+	json_decref(served);
+	return rc;
+}
+
+int
+tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
+    json_t **result, struct tg_rpc_err *err)
+{
+	json_t *all = NULL, *page = NULL, *t, **v = NULL;
+	unsigned char raw[256];
+	char after[256], next[400];
+	size_t i, n, start = 0, count = 0;
+	int rc = -1, k;
+
+	after[0] = '\0';
+	if (cursor != NULL) {
+		size_t len = strlen(cursor), got = 0;
+
+		k = tg_crypto_b64url_decode(cursor, len, raw, sizeof(raw) - 1, &got);
+		if (k != TG_OK || len == 0 || got == 0 || memchr(raw, '\0', got)) {
+			tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS, "Invalid cursor");
+			goto out;
+		}
+		memcpy(after, raw, got);
+		after[got] = '\0';
+	}
+	if ((all = json_array()) == NULL)
+		goto oom;
+	for (i = 0; i < N_MTOOLS; i++) {
+		if (!role_allows(c->req, mtools[i].min_role))
+			continue;
+		if ((t = mtool_json(&mtools[i])) == NULL || json_array_append_new(all, t) != 0)
+			goto oom;
+	}
+	if (approved_tools(c->req, all) != TG_OK) {
+		tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR,
+		    "the tool catalogue is unavailable; retry shortly");
+		goto out;
+	}
+	n = json_array_size(all);
+	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL)
+		goto oom;
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(all, i);
+	qsort(v, n, sizeof(*v), by_name);
+	if (after[0])
+		while (start < n && strcmp(json_string_value(json_object_get(v[start],
+		    "name")), after) <= 0)
+			start++;
+	if ((page = json_array()) == NULL)
+		goto oom;
+	for (i = start; i < n && count < TG_MCP_PAGE; i++, count++)
+		if (json_array_append(page, v[i]) != 0)
+			goto oom;
+	*result = json_pack("{s:O}", "tools", page);
+	if (*result == NULL)
+		goto oom;
+	if (i < n) {
+		const char *last = json_string_value(json_object_get(v[i - 1], "name"));
+
+		if (tg_crypto_b64url_encode((const unsigned char *)last, strlen(last),
+		    next, sizeof(next), NULL) != TG_OK ||
+		    json_object_set_new(*result, "nextCursor", json_string(next)) != 0) {
+			json_decref(*result);
+			*result = NULL;
+			goto oom;
+		}
+	}
+	rc = 0;
+	goto out;
+oom:
+	tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR, "out of memory");
+out:
+	free(v);
+	json_decref(all);
+	json_decref(page);
+	return rc;
+}
+
+/* --- tools/call ------------------------------------------------------ */
+
+static int64_t
+log_max_bytes(struct tg_req *req)
+{
+	PGresult *res = NULL;
+	int64_t v = TG_MCP_LOG_MAX_DEFAULT;
+
+	if (tg_db_exec(req->ctx->db,
+	    "SELECT (value #>> '{}') FROM settings WHERE key = 'log_max_bytes'"
+	    " AND jsonb_typeof(value) = 'number'", 0, NULL, &res) == TG_OK &&
+	    PQntuples(res) == 1 &&
+	    tg_parse_i64(PQgetvalue(res, 0, 0), 256, 16 * 1024 * 1024, &v) != TG_OK)
+		v = TG_MCP_LOG_MAX_DEFAULT;
+	PQclear(res);
+	return v;
+}
+
+static char *
+trunc_json_str(const json_t *s, size_t max)
+{
+	if (!json_is_string(s))
+		return NULL;
+	return tg_mcp_truncate(json_string_value(s), json_string_length(s), max);
+}
+
+struct logrec {
+	const char *tool_id, *server_id, *tool_name, *version, *kind, *status;
+	const json_t *arguments;	/* unredacted; redacted here */
+	const json_t *result;		/* CallToolResult or NULL */
+	const json_t *sbx;		/* sandbox document or NULL */
+	const char *error;
+	int64_t duration_ms;
+};
+
+static int
+write_log(const struct tg_mcp_call *c, const struct logrec *l)
+{
+	struct tg_req *req = c->req;
+	json_t *red = NULL;
+	char *args = NULL, *res_full = NULL, *res = NULL, *out = NULL, *errt = NULL,
+	    *err_full = NULL;
+	char uid[24], kid[24], dur[24];
+	const char *params[17];
+	size_t max = (size_t)log_max_bytes(req);
+	int rc = -TG_E_NOMEM;
+
+	red = tg_mcp_redact(l->arguments ? l->arguments : json_null());
+	if (red == NULL || (args = json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		goto out;
+	if (l->result) {
+		const json_t *sc = json_object_get(l->result, "structuredContent");
+
+		res_full = json_dumps(sc ? sc : json_object_get(l->result, "content"),
+		    JSON_COMPACT | JSON_ENCODE_ANY);
+		if (res_full == NULL || (res = tg_mcp_truncate(res_full,
+		    strlen(res_full), max)) == NULL)
+			goto out;
+	}
+	if (l->sbx) {
+		out = trunc_json_str(json_object_get(l->sbx, "stdout"), max);
+		errt = trunc_json_str(json_object_get(l->sbx, "stderr"), max);
+	}
+	if (l->error && (err_full = tg_mcp_truncate(l->error, strlen(l->error), max)) == NULL)
+		goto out;
+	snprintf(uid, sizeof(uid), "%lld", (long long)req->who.user_id);
+	snprintf(kid, sizeof(kid), "%lld", (long long)req->who.api_key_id);
+	snprintf(dur, sizeof(dur), "%lld", (long long)l->duration_ms);
+	params[0] = l->tool_id;
+	params[1] = l->server_id;
+	params[2] = l->tool_name;
+	params[3] = l->version;
+	params[4] = l->kind;
+	params[5] = req->who.authenticated && req->who.user_id > 0 ? uid : NULL;
+	params[6] = req->who.authenticated && req->who.api_key_id > 0 ? kid : NULL;
+	params[7] = c->session ? c->session->id_hash : NULL;
+	params[8] = req->request_id;
+	params[9] = c->traceparent;
+	params[10] = args;
+	params[11] = l->status;
+	params[12] = res;
+	params[13] = out;
+	params[14] = errt;
+	params[15] = err_full;
+	params[16] = dur;
+	rc = tg_db_exec(req->ctx->db,
+	    "INSERT INTO execution_logs (tool_id, server_id, tool_name, tool_version,"
+	    " kind, caller_id, api_key_id, session_hash, request_id, traceparent,"
+	    " arguments, status, result, stdout, stderr, error, duration_ms)"
+	    " VALUES ($1::bigint, $2::bigint, $3, $4::integer, $5, $6::bigint,"
+	    " $7::bigint, $8, $9, left($10, 512), $11::jsonb, $12, $13, $14, $15, $16,"
+	    " LEAST($17::bigint, 2147483647))", 17, params, NULL);
+out:
+	json_decref(red);
+	free(args);
+	free(res_full);
+	free(res);
+	free(out);
+	free(errt);
+	free(err_full);
+	return rc;
+}
+
+static const char *
+str_member(const json_t *o, const char *k, char *buf, size_t cap)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v) && snprintf(buf, cap, "%lld",
+	    (long long)json_integer_value(v)) > 0)
+		return buf;
+	return NULL;
+}
+
+static int
+run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
+    json_t **result, struct tg_rpc_err *rerr)
+{
+	struct tg_req *req = c->req;
+	const struct tg_config *cfg = req->ctx->cfg;
+	struct tg_sandbox_opts o;
+	struct logrec l;
+	json_t *t = NULL, *empty = NULL, *sreq = NULL, *sbx = NULL, *schema;
+	char why[256], diag[256], tid[24], sid[24], ver[24];
+	const char *status = "error";
+	int64_t t0;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	memset(&o, 0, sizeof(o));
+	diag[0] = '\0';
+	/* Approval and server state are checked here, at call time. */
+	rc = tg_tools_served_lookup(req->ctx->db, cfg, name, &t);
+	if (rc == -TG_E_NOTFOUND) {
+		rc = tg_rpc_err_set(rerr, TG_RPC_INVALID_PARAMS, "Unknown tool: %s", name);
+		goto out;
+	}
+	if (rc != TG_OK) {
+		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR,
+		    "the tool is unavailable right now (%s); retry shortly",
+		    tg_status_name(rc));
+		goto out;
+	}
+	if (args == NULL)
+		args = empty = json_object();
+	schema = json_object_get(t, "input_schema");
+	if (json_is_object(schema) &&
+	    tg_mcp_schema_validate(schema, args, why, sizeof(why)) != TG_OK) {
+		rc = tg_rpc_err_set(rerr, TG_RPC_INVALID_PARAMS,
+		    "Invalid arguments for tool %s: %s", name, why);
+		goto out;
+	}
+	sreq = json_pack("{s:s, s:O, s:s, s:O, s:O?, s:O?, s:O?, s:O?}", "mode", "run",
+	    "code", json_object_get(t, "code"), "entry", "main", "arguments", args,
+	    "secrets", json_object_get(t, "secrets"),
+	    "allowed_modules", json_object_get(t, "allowed_modules"),
+	    "allowed_hosts", json_object_get(t, "allowed_hosts"),
+	    "limits", json_object_get(t, "limits"));
+	if (sreq == NULL) {
+		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
+		goto out;
+	}
+	o.helper_path = cfg->sandbox_helper[0] ? cfg->sandbox_helper : NULL;
+	o.python_path = cfg->sandbox_python[0] ? cfg->sandbox_python : NULL;
+	o.allow_degraded = cfg->sandbox_allow_degraded;
+	o.diag = diag;
+	o.diag_len = sizeof(diag);
+	t0 = tg_now_us();
+	/* Exactly once: a tool call is never retried. */
+	rc = tg_sandbox_run(&o, sreq, &sbx);
+	l.duration_ms = (tg_now_us() - t0) / 1000;
+	/* The request held secret values: drop it now. */
+	json_decref(sreq);
+	sreq = NULL;
+	if (rc != TG_OK) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "The sandbox could not run the tool (%s)%s%s",
+		    tg_status_name(rc), diag[0] ? ": " : "", diag);
+		tg_log(TG_LOG_ERR, "mcp.sandbox_failed", "tool=%s rc=%s diag=%s",
+		    tg_log_q(name), tg_status_name(rc), tg_log_q(diag));
+		*result = text_result(msg, 1);
+		status = rc == -TG_E_TIMEOUT ? "timeout" : "unavailable";
+		l.status = status;
+		if (*result)
+			l.error = json_string_value(json_object_get(json_array_get(
+			    json_object_get(*result, "content"), 0), "text"));
+	} else {
+		*result = tg_mcp_result_from_sandbox(sbx, &status);
+		l.status = status;
+		if (*result && json_is_true(json_object_get(*result, "isError")))
+			l.error = json_string_value(json_object_get(json_array_get(
+			    json_object_get(*result, "content"), 0), "text"));
+	}
+	if (*result == NULL) {
+		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
+		goto out;
+	}
+	l.tool_id = str_member(t, "tool_id", tid, sizeof(tid));
+	l.server_id = str_member(t, "server_id", sid, sizeof(sid));
+	l.version = str_member(t, "version", ver, sizeof(ver));
+	l.tool_name = name;
+	l.kind = "call";
+	l.arguments = args;
+	l.result = *result;
+	l.sbx = sbx;
+	if (write_log(c, &l) != TG_OK)
+		tg_log(TG_LOG_WARN, "mcp.log_failed", "tool=%s", tg_log_q(name));
+	rc = 0;
+out:
+	json_decref(t);
+	json_decref(empty);
+	json_decref(sreq);
+	json_decref(sbx);
+	return rc;
+}
+
+int
+tg_mcp_tools_call(const struct tg_mcp_call *c, const char *name,
+    json_t *arguments, json_t **result, struct tg_rpc_err *err)
+{
+	const struct mtool *m = mtool_find(name);
+
+	if (m != NULL) {
+		if (!role_allows(c->req, m->min_role))
+			return tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS,
+			    "Unknown tool: %s", name);
+		return mtool_call(c, m, arguments, result, err);
+	}
+	return run_tool(c, name, arguments, result, err);
+}
+
+int
+tg_mcp_logs_expire(struct tg_db *db, int64_t *n)
+{
+	PGresult *res = NULL;
+	json_t *days = NULL;
+	char d[24];
+	const char *params[1] = {d};
+	int64_t count = 0;
+	int rc;
+
+	if (tg_settings_value(db, "log_retention_days", &days) != TG_OK ||
+	    !json_is_integer(days))
+		snprintf(d, sizeof(d), "30");
+	else
+		snprintf(d, sizeof(d), "%lld", (long long)json_integer_value(days));
+	json_decref(days);
+	rc = tg_db_exec(db, "DELETE FROM execution_logs WHERE created_at <"
+	    " now() - make_interval(days => $1::integer)", 1, params, &res);
+	if (rc == TG_OK && tg_parse_i64(PQcmdTuples(res), 0, INT64_MAX, &count) == TG_OK && n)
+		*n = count;
+	PQclear(res);
+	return rc;
+}
