@@ -463,7 +463,7 @@ sbx_child_main(const struct sbx_child *c)
 		else if (c->egress_sp >= 0)
 			sbx_child_fail(c->errp_w, "egress", ENOTSUP);
 		nproc = c->lim->max_procs;
-		if (chdir("/tmp") != 0)
+		if (chdir(c->no_mount ? c->scratch : "/tmp") != 0)
 			sbx_child_fail(c->errp_w, "chdir /tmp", errno);
 	}
 	if ((rc = set_limits(c->lim, nproc)) != 0)
@@ -489,14 +489,19 @@ sbx_child_main(const struct sbx_child *c)
 			sbx_child_fail(4, "landlock (required in degraded mode)",
 			    -rc);
 	} else {
+		/* the same rights whether or not the mount layer is there
+		 * (--no-mount tests landlock alone against the host tree) */
 		struct sbx_ll_rule rules[] = {
-			{"/", SBX_LL_DIR},
 			{"/usr", SBX_LL_RX},
-			{"/etc", SBX_LL_RO},
 			{"/proc", SBX_LL_RO},
-			{"/dev", SBX_LL_DEV},
-			{"/tmp", SBX_LL_RW},
-			{SBX_RUN_DIR, SBX_LL_RO},
+			{"/dev/null", SBX_LL_DEV},
+			{"/dev/zero", SBX_LL_DEV},
+			{"/dev/full", SBX_LL_DEV},
+			{"/dev/random", SBX_LL_DEV},
+			{"/dev/urandom", SBX_LL_DEV},
+			{c->no_mount ? c->scratch : "/tmp", SBX_LL_RW},
+			{c->no_mount ? c->scratch : "/etc", SBX_LL_RO},
+			{c->no_mount ? c->scratch : SBX_RUN_DIR, SBX_LL_RO},
 		};
 		rc = sbx_landlock_apply(rules, sizeof rules / sizeof rules[0], 1);
 		if (rc < 0 && rc != -ENOSYS && rc != -EOPNOTSUPP)
@@ -506,7 +511,7 @@ sbx_child_main(const struct sbx_child *c)
 		sbx_child_fail(4, "seccomp", -rc);
 
 	rc = snprintf(script, sizeof script, "%s/%s",
-	    c->degraded ? c->scratch : SBX_RUN_DIR,
+	    c->scratch ? c->scratch : SBX_RUN_DIR,
 	    c->mode == SBX_MODE_VALIDATE ? "validate.py" : "runner.py");
 	if (rc < 0 || (size_t)rc >= sizeof script)
 		sbx_child_fail(4, "script path", ENAMETOOLONG);

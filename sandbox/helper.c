@@ -93,6 +93,7 @@ struct run {
 	size_t job_len, job_off;
 	int allow_degraded;
 	int degraded;
+	int sample;		/* aggregate-RSS watchdog on (needs own /proc) */
 	struct sbuf out, err, res, errp;
 	int timed_out, flood, mem_over, res_over;
 	int wstatus, reaped;
@@ -782,7 +783,7 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 			kill_run(r, pid, pidfd);
 			killed = 1;
 		}
-		if (!killed && !r->degraded && !exited && r->errp.eof &&
+		if (!killed && r->sample && !exited && r->errp.eof &&
 		    now >= next_sample) {
 			long long kb;
 
@@ -826,7 +827,7 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 			timeout = (int)(exit_ms + 1000 - now);
 		} else {
 			timeout = (int)(deadline - now);
-			if (!killed && !r->degraded && r->errp.eof &&
+			if (!killed && r->sample && r->errp.eof &&
 			    timeout > SAMPLE_MS)
 				timeout = SAMPLE_MS;
 			if (killed)
@@ -1095,6 +1096,15 @@ run_tool(struct run *r, const struct cfg *c)
 	ch.egress_sp = -1;
 	r->start_ms = sbx_now_ms();
 
+	if (c->no_mount && !r->degraded) {
+		/* debug mode: no new root, so the runner lives in a scratch dir */
+		if ((rc = make_scratch(r)) != 0) {
+			ex = fail_doc(c, EX_SETUP, "SandboxSetup", strerror(-rc),
+			    "full");
+			goto out;
+		}
+		ch.scratch = r->scratch;
+	}
 	if (!r->degraded) {
 		if (egress) {
 			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
@@ -1194,6 +1204,7 @@ run_tool(struct run *r, const struct cfg *c)
 	}
 	close(sync[1]);
 	sync[1] = -1;
+	r->sample = !r->degraded && !c->no_mount;
 	monitor(r, pid, pidfd, job[1], out[0], err[0], res[0], errp[0]);
 	job[1] = out[0] = err[0] = res[0] = errp[0] = -1;
 	if (r->degraded)
@@ -1228,7 +1239,7 @@ out:
 			if (*all[i] >= 0)
 				close(*all[i]);
 	}
-	if (r->degraded)
+	if (r->scratch[0] != '\0')
 		rm_scratch(r->scratch);
 	return ex;
 }
@@ -1346,6 +1357,14 @@ main(int argc, char **argv)
 	}
 	if (c.dump_seccomp)
 		return sbx_seccomp_dump(c.dump_degraded, 1) == 0 ? 0 : EX_USAGE;
+	if (!c.probe && (getuid() == 0 || geteuid() == 0 || getgid() == 0 ||
+	    getegid() == 0)) {
+		if (c.status_fd >= 0 && fcntl(c.status_fd, F_GETFD) < 0)
+			c.status_fd = -1;
+		return fail_doc(&c, EX_UNAVAIL, "SandboxUnavailable",
+		    "refusing to run as root (uid 0): run toolgate-sandbox as "
+		    "the unprivileged worker user", "unavailable");
+	}
 	if (c.status_fd >= 0 && fcntl(c.status_fd, F_SETFD, FD_CLOEXEC) != 0) {
 		warnx_("the status fd is not open", NULL);
 		return EX_USAGE;
@@ -1362,10 +1381,6 @@ main(int argc, char **argv)
 	    3), ~0U, 0U);
 	if (c.probe)
 		return probe(&c);
-	if (getuid() == 0 || geteuid() == 0 || getgid() == 0 || getegid() == 0)
-		return fail_doc(&c, EX_UNAVAIL, "SandboxUnavailable",
-		    "refusing to run as root (uid 0): run toolgate-sandbox as "
-		    "the unprivileged worker user", "unavailable");
 	if (c.status_fd < 0) {
 		warnx_("--status-fd is required", NULL);
 		return EX_USAGE;

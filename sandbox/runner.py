@@ -61,8 +61,14 @@ def _write_result(doc):
     os.close(3)
 
 
+_CODE = ""
+
+
 def _trimmed_traceback(exc):
+    import linecache
     import traceback
+    linecache.cache[TOOL_FILE] = (len(_CODE), None, _CODE.splitlines(True),
+                                  TOOL_FILE)
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if f.filename == TOOL_FILE]
     lines = ["Traceback (most recent call last):\n"] if frames else []
@@ -76,6 +82,29 @@ def _error(exc, type_name=None):
         "type": type_name or type(exc).__name__,
         "message": str(exc),
         "traceback": _trimmed_traceback(exc)}}
+
+
+# Always importable: pure computation, no I/O beyond what the sandbox gives
+# anyway. Everything else needs the server's allowed_modules ("*" = any).
+BASE_MODULES = frozenset("""
+__future__ abc array asyncio base64 binascii bisect calendar cmath collections
+contextlib copy csv dataclasses datetime decimal difflib enum fractions
+functools hashlib heapq hmac html io ipaddress itertools json math numbers
+operator pprint random re secrets statistics string struct textwrap time
+toolgate types typing unicodedata urllib.parse uuid warnings zlib zoneinfo
+""".split())
+
+
+def module_allowed(name, allowed):
+    """True if dotted module name (or a parent package) is allowed."""
+    if "*" in allowed:
+        return True
+    parts = name.split(".")
+    for i in range(1, len(parts) + 1):
+        prefix = ".".join(parts[:i])
+        if prefix in BASE_MODULES or prefix in allowed:
+            return True
+    return False
 
 
 _CONTENT_TYPES = {"text", "image", "audio", "resource", "resource_link"}
@@ -259,11 +288,6 @@ def _install_import_guard(allowed, module_allowed):
 # ---- main ----------------------------------------------------------------
 
 def _run(job):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import validate as _v
-    sys.path.pop(0)
-    sys.modules.pop("validate", None)
-
     code = job["code"]
     entry = job.get("entry") or "main"
     allowed = frozenset(job.get("allowed_modules") or ())
@@ -275,9 +299,8 @@ def _run(job):
     tg.HttpError = HttpError
     sys.modules["toolgate"] = tg
 
-    import linecache
-    linecache.cache[TOOL_FILE] = (len(code), None, code.splitlines(True),
-                                  TOOL_FILE)
+    global _CODE
+    _CODE = code
     mod = types.ModuleType(TOOL_NAME)
     mod.__file__ = TOOL_FILE
     mod.SECRETS = secrets
@@ -286,7 +309,7 @@ def _run(job):
         compiled = compile(code, TOOL_FILE, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as e:
         return _error(e)
-    _install_import_guard(allowed, _v.module_allowed)
+    _install_import_guard(allowed, module_allowed)
     try:
         exec(compiled, mod.__dict__)
         fn = mod.__dict__.get(entry)

@@ -5,8 +5,8 @@ Run as a script (mode "validate"): reads the job JSON on fd 0 and writes
 "description"} on fd 3. Never executes the tool's code: it only parses it
 with Python's own ast module and compiles it.
 
-Also imported by runner.py for the module allow-list (BASE_MODULES and
-module_allowed), so both give the same answer.
+The module allow-list (BASE_MODULES, module_allowed) lives in runner.py
+and is imported from there, so both give the same answer.
 
 Checks: syntax errors (line and column), a missing or non-function entry
 point, imports outside the allow-list (import, from-import, __import__("x"),
@@ -16,27 +16,12 @@ types, parameters with defaults are optional, the docstring becomes the
 description (a Google-style "Args:" section describes the parameters).
 """
 
-# Always importable: pure computation, no I/O beyond what the sandbox gives
-# anyway. Everything else needs the server's allowed_modules ("*" = any).
-BASE_MODULES = frozenset("""
-__future__ abc array asyncio base64 binascii bisect calendar cmath collections
-contextlib copy csv dataclasses datetime decimal difflib enum fractions
-functools hashlib heapq hmac html io ipaddress itertools json math numbers
-operator pprint random re secrets statistics string struct textwrap time
-toolgate types typing unicodedata urllib.parse uuid warnings zlib zoneinfo
-""".split())
+import os as _os
+import sys as _sys
 
-
-def module_allowed(name, allowed):
-    """True if dotted module name (or a parent package) is allowed."""
-    if "*" in allowed:
-        return True
-    parts = name.split(".")
-    for i in range(1, len(parts) + 1):
-        prefix = ".".join(parts[:i])
-        if prefix in BASE_MODULES or prefix in allowed:
-            return True
-    return False
+_sys.path.insert(0, _os.path.dirname(_os.path.abspath(__file__)))
+from runner import BASE_MODULES, module_allowed  # noqa: E402  one list
+_sys.path.pop(0)
 
 
 _SIMPLE = {

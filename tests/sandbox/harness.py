@@ -1,0 +1,574 @@
+"""Sandbox test harness: attack cases and functional tests through the real
+helper (build/toolgate-sandbox) and the real client (build/sandbox-drive,
+which is lib/sandbox_client.c). Run by tests/sandbox/run.sh; builds nothing.
+
+Attack cases (tests/sandbox/attacks/*.py) are tool bodies that print
+ESCAPED only when the attack worked. Header comments tune a case:
+  # limits: {...}        request limits
+  # expect: {...}        fields the result must have ("error.type" = nested)
+  # expect-any: A | B    one of several expectation sets
+  # flags: ...           extra helper flags
+  # setup: leak-fds      leak fds 9-11 (a canary file, a dir fd, a socket)
+  # repeat: N            run N times (persistence between runs)
+  # secrets: {...}       the run's secrets
+A case passes when the client returned a result, no ESCAPED appears in it,
+the expectations hold, and no process of the run's pid namespace is left.
+
+As root, every helper runs as nobody (setpriv); the helper refusing root is
+itself a test. No network: the egress tests use a local server and the
+helper's test-only --egress-test-allow flag.
+"""
+import glob
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+HELPER = os.path.join(ROOT, "build", "toolgate-sandbox")
+DRIVE = os.path.join(ROOT, "build", "sandbox-drive")
+AS_USER = (["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+           if os.geteuid() == 0 else [])
+WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+              "TOOLGATE_SECRET_CANARY": "CANARY-OTHER-SERVER-SECRET",
+              "PGPASSWORD": "OTHER-SERVER-SECRET"}
+PIDNS_PREFIX = ('import os as _tg_os\n_tg_os.write(2, ("PIDNS=" + '
+                '_tg_os.readlink("/proc/self/ns/pid") + "\\n").encode())\n'
+                'del _tg_os\n')
+
+passed = failed = 0
+
+
+def report(name, ok, why=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print("PASS %s" % name, flush=True)
+    else:
+        failed += 1
+        print("FAIL %s: %s" % (name, why), flush=True)
+
+
+def drive(req, flags=(), leak=False, helper=HELPER, grace=None, timeout=120):
+    """Run one request through sandbox-drive; returns the parsed output."""
+    cmd = AS_USER + [DRIVE, "--helper", helper]
+    if grace is not None:
+        cmd += ["--grace", str(grace)]
+    if flags:
+        cmd += ["--"] + list(flags)
+    pass_fds = ()
+    if leak:
+        import fcntl
+        f = tempfile.TemporaryFile()
+        f.write(b"CANARY leaked file")
+        f.flush()
+        d = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+        s1, s2 = socket.socketpair()
+        high = [fcntl.fcntl(x, fcntl.F_DUPFD, 50)
+                for x in (f.fileno(), d, s1.fileno())]
+        f.close()
+        os.close(d)
+        s1.close()
+        s2.close()
+        for src, dst in zip(high, (9, 10, 11)):
+            os.dup2(src, dst, inheritable=True)
+            os.close(src)
+        pass_fds = (9, 10, 11)
+    try:
+        p = subprocess.run(cmd, input=json.dumps(req).encode(),
+                           capture_output=True, env=WORKER_ENV,
+                           pass_fds=pass_fds, timeout=timeout)
+    finally:
+        if leak:
+            for fd in pass_fds:
+                os.close(fd)
+    try:
+        return json.loads(p.stdout.decode() or "null")
+    except ValueError:
+        return {"client_error": "unparseable", "diag": p.stdout[:300]}
+
+
+def get(doc, dotted):
+    cur = doc
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return "<missing>"
+        cur = cur[part]
+    return cur
+
+
+def expect_ok(doc, exp):
+    bad = ["%s=%r (want %r)" % (k, get(doc, k), v) for k, v in exp.items()
+           if get(doc, k) != v]
+    return "; ".join(bad)
+
+
+def leftovers(pidns):
+    """PIDs still alive in the given pid namespace."""
+    left = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            if os.readlink("/proc/%s/ns/pid" % d) == pidns:
+                left.append(int(d))
+        except OSError:
+            pass
+    return left
+
+
+def parse_header(code):
+    meta = {}
+    for line in code.splitlines():
+        m = re.match(r"#\s*(limits|expect|expect-any|flags|setup|repeat|"
+                     r"secrets):\s*(.*)$", line)
+        if m:
+            meta[m.group(1)] = m.group(2).strip()
+    return meta
+
+
+# ---- attack cases -------------------------------------------------------
+
+def run_attacks(ctx):
+    for path in sorted(glob.glob(os.path.join(HERE, "attacks", "*.py"))):
+        name = os.path.basename(path)[:-3]
+        code = open(path).read()
+        meta = parse_header(code)
+        degraded = "--force-degraded" in meta.get("flags", "")
+        req = {"mode": "run", "code": code if degraded else
+               PIDNS_PREFIX + code, "allowed_modules": ["*"],
+               "arguments": ctx["args"].get(name, {})}
+        if "limits" in meta:
+            req["limits"] = json.loads(meta["limits"])
+        if "secrets" in meta:
+            req["secrets"] = json.loads(meta["secrets"])
+        flags = meta.get("flags", "").split()
+        why = ""
+        for _ in range(int(meta.get("repeat", "1"))):
+            t0 = time.time()
+            doc = drive(req, flags, leak=meta.get("setup") == "leak-fds")
+            if not isinstance(doc, dict) or "client_error" in doc:
+                why = "client error: %r" % (doc,)
+                break
+            blob = json.dumps(doc)
+            if "ESCAPED" in blob:
+                why = "escaped: " + (doc.get("stdout") or "")[:300]
+                break
+            if "expect" in meta:
+                why = expect_ok(doc, json.loads(meta["expect"]))
+            if "expect-any" in meta:
+                alts = [json.loads(a) for a in meta["expect-any"].split("|")]
+                if all(expect_ok(doc, a) for a in alts):
+                    why = "none of %s matched (got ok=%r signal=%r error=%r)" % (
+                        meta["expect-any"], doc.get("ok"), doc.get("signal"),
+                        doc.get("error"))
+            if why:
+                break
+            m = re.search(r"PIDNS=(pid:\[\d+\])", doc.get("stderr") or "")
+            if not degraded:
+                if not m:
+                    why = "no PIDNS marker (stderr %r, error %r)" % (
+                        (doc.get("stderr") or "")[:200], doc.get("error"))
+                    break
+                left = leftovers(m.group(1))
+                if left:
+                    why = "processes left behind: %r" % left
+                    for pid in left:
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except OSError:
+                            pass
+                    break
+            if time.time() - t0 > 30:
+                why = "took %.1fs" % (time.time() - t0)
+                break
+        report("attack " + name, not why, why)
+
+
+# ---- functional tests ---------------------------------------------------
+
+def run_req(code, **kw):
+    req = {"mode": kw.pop("mode", "run"), "code": code}
+    req.update(kw)
+    return req
+
+
+def functional(ctx):
+    port = ctx["port"]
+    tests = []
+
+    def t(name, req, check, flags=()):
+        tests.append((name, req, check, flags))
+
+    t("result and stdout", run_req(
+        "def main(x: int = 1):\n    print('hello')\n    return {'x': x * 2}\n",
+        arguments={"x": 21}),
+        lambda d: d["ok"] and d["result"] == {"x": 42} and
+        d["stdout"] == "hello\n" and d["isolation"] == "full" and
+        d["exit_code"] == 0 and d["wall_ms"] >= 0 and "cpu_ms" in d and
+        d["peak_rss_kb"] > 0)
+    t("exception with trimmed traceback", run_req(
+        "def helper():\n    raise ValueError('bad input')\n\n"
+        "def main():\n    helper()\n"),
+        lambda d: not d["ok"] and d["error"]["type"] == "ValueError" and
+        d["error"]["message"] == "bad input" and
+        'File "tool.py", line 2' in d["error"]["traceback"] and
+        "runner.py" not in d["error"]["traceback"])
+    t("async main", run_req(
+        "import asyncio\nasync def main(n: int):\n    await asyncio.sleep(0.01)"
+        "\n    return n + 1\n", arguments={"n": 1}),
+        lambda d: d["ok"] and d["result"] == 2)
+    t("allow-list refuses an import", run_req(
+        "def main():\n    import subprocess\n"),
+        lambda d: not d["ok"] and d["error"]["type"] == "ImportError" and
+        "not allowed" in d["error"]["message"])
+    t("allow-list refuses from-import", run_req(
+        "from os import path\ndef main():\n    return 1\n"),
+        lambda d: not d["ok"] and "not allowed" in d["error"]["message"])
+    t("allow-list admits an approved module", run_req(
+        "import os.path\ndef main():\n    return os.path.join('a', 'b')\n",
+        allowed_modules=["os"]),
+        lambda d: d["ok"] and d["result"] == "a/b")
+    t("base modules need no approval", run_req(
+        "import json, re, math, datetime\nfrom urllib.parse import quote\n"
+        "def main():\n    return quote('a b')\n"),
+        lambda d: d["ok"] and d["result"] == "a%20b")
+    t("non-serialisable result", run_req(
+        "def main():\n    return object()\n"),
+        lambda d: not d["ok"] and d["error"]["type"] == "SerializationError")
+    t("NaN is not JSON", run_req(
+        "def main():\n    return float('nan')\n"),
+        lambda d: not d["ok"] and d["error"]["type"] == "SerializationError")
+    t("MCP content blocks pass through", run_req(
+        "def main():\n    return [{'type': 'text', 'text': 'hi'}, "
+        "{'type': 'image', 'data': 'aGk=', 'mimeType': 'image/png'}]\n"),
+        lambda d: d["ok"] and d["content"][0] == {"type": "text", "text": "hi"}
+        and d["result"] is None)
+    t("secrets are a read-only mapping", run_req(
+        "import toolgate\ndef main():\n    try:\n        SECRETS['k'] = 'x'\n"
+        "        return 'writable'\n    except TypeError:\n"
+        "        return [SECRETS['k'], toolgate.secrets['k']]\n",
+        secrets={"k": "v"}),
+        lambda d: d["ok"] and d["result"] == ["v", "v"])
+    t("syntax error", run_req("def main(:\n    pass\n"),
+      lambda d: not d["ok"] and d["error"]["type"] == "SyntaxError")
+    t("missing entry point", run_req("def other():\n    return 1\n"),
+      lambda d: not d["ok"] and d["error"]["type"] == "EntryPointError")
+    t("custom entry point", run_req("def go():\n    return 7\n", entry="go"),
+      lambda d: d["ok"] and d["result"] == 7)
+    t("wrong arguments", run_req("def main(a):\n    return a\n",
+                                 arguments={"b": 1}),
+      lambda d: not d["ok"] and d["error"]["type"] == "TypeError")
+    t("sys.exit is reported", run_req(
+        "import sys\ndef main():\n    sys.exit(3)\n", allowed_modules=["sys"]),
+        lambda d: not d["ok"] and d["error"]["type"] == "SystemExit")
+    t("unicode and NUL in output", run_req(
+        "import sys\ndef main():\n    sys.stdout.buffer.write(b'\\xff\\x00ok')"
+        "\n    return 'h\\u00e9\\x00'\n", allowed_modules=["sys"]),
+        lambda d: d["ok"] and d["result"] == "h\u00e9\x00" and
+        d["stdout"].endswith("ok"))
+    t("output cap keeps the head", run_req(
+        "def main():\n    print('x' * 5000)\n    return 1\n",
+        limits={"output_bytes": 1024}),
+        lambda d: d["ok"] and d["truncated"] and len(d["stdout"]) == 1024)
+    t("stdin is empty", run_req(
+        "import sys\ndef main():\n    return sys.stdin.read()\n",
+        allowed_modules=["sys"]),
+        lambda d: d["ok"] and d["result"] == "")
+    t("validate: schema from signature and docstring", run_req(
+        "from typing import Literal, Optional\n"
+        "def main(city: str, days: int = 3, units: Literal['c', 'f'] = 'c',"
+        " tags: list[str] | None = None, x: Optional[float] = None) -> dict:\n"
+        "    \"\"\"Weather forecast.\n\n    Args:\n        city: The city name.\n"
+        "        days (int): How many days.\n    \"\"\"\n    return {}\n",
+        mode="validate"),
+        lambda d: d["ok"] and d["errors"] == [] and
+        d["description"] == "Weather forecast." and
+        d["input_schema"]["required"] == ["city"] and
+        d["input_schema"]["properties"]["city"] == {
+            "type": "string", "description": "The city name."} and
+        d["input_schema"]["properties"]["days"]["default"] == 3 and
+        d["input_schema"]["properties"]["units"]["enum"] == ["c", "f"] and
+        d["input_schema"]["properties"]["tags"] == {
+            "anyOf": [{"type": "array", "items": {"type": "string"}},
+                      {"type": "null"}], "default": None} and
+        d["input_schema"]["properties"]["x"]["type"] == ["number", "null"] and
+        d["input_schema"]["additionalProperties"] is False)
+    t("validate: syntax error with line and column", run_req(
+        "def main():\n    x = (1,\n    return x\n", mode="validate"),
+        lambda d: not d["ok"] and d["errors"][0]["line"] in (2, 3) and
+        d["errors"][0]["column"] and "syntax" in d["errors"][0]["message"])
+    t("validate: missing main", run_req("x = 1\n", mode="validate"),
+      lambda d: not d["ok"] and "no function 'main'" in
+      d["errors"][0]["message"])
+    t("validate: main is not a function", run_req("main = 3\n",
+                                                  mode="validate"),
+      lambda d: not d["ok"] and d["errors"][0]["line"] == 1)
+    t("validate: imports outside the allow-list", run_req(
+        "import json\nimport subprocess\n\ndef main():\n"
+        "    from socket import socket\n    __import__('ctypes')\n",
+        mode="validate"),
+        lambda d: not d["ok"] and [e["line"] for e in d["errors"]] ==
+        [2, 5, 6])
+    t("validate: approved module is fine", run_req(
+        "import requests\ndef main(**kw):\n    return 1\n", mode="validate",
+        allowed_modules=["requests"]),
+        lambda d: d["ok"] and "additionalProperties" not in
+        d["input_schema"])
+    t("validate: does not execute code", run_req(
+        "print('ran')\nraise SystemExit(1)\ndef main():\n    pass\n",
+        mode="validate"),
+        lambda d: d["ok"] and d["stdout"] == "")
+    t("bad request is refused", {"mode": "run"},
+      lambda d: d.get("client_error") == "bad_request")
+    t("unknown field is refused", run_req("def main(): pass\n", bogus=1),
+      lambda d: d.get("client_error") == "bad_request")
+    t("limit out of range is refused", run_req(
+        "def main(): pass\n", limits={"timeout_ms": 10 ** 9}),
+        lambda d: d.get("client_error") == "bad_request")
+    t("code over 256 KiB is refused", run_req(
+        "x = 1\n" * 50000 + "def main(): pass\n"),
+        lambda d: d.get("client_error") == "too_large")
+    t("degraded mode refused unless enabled", run_req(
+        "def main():\n    return 1\n"),
+        lambda d: d.get("client_error") == "unavailable" and
+        "degraded" in d.get("diag", ""), flags=["--force-degraded"])
+    t("degraded mode runs when enabled", run_req(
+        "def main():\n    return 1\n"),
+        lambda d: d["ok"] and d["isolation"] == "degraded" and
+        not glob.glob("/tmp/toolgate-sbx-*"),
+        flags=["--force-degraded", "--allow-degraded"])
+    t("degraded mode enabled by the request", run_req(
+        "def main():\n    return 2\n", allow_degraded=True),
+        lambda d: d["ok"] and d["isolation"] == "degraded",
+        flags=["--force-degraded"])
+    t("degraded mode timeout kills the group", run_req(
+        "import os, time\ndef main():\n    if os.fork() == 0:\n"
+        "        os.setsid()\n        time.sleep(60)\n    while True: pass\n",
+        allowed_modules=["*"], limits={"timeout_ms": 800}),
+        lambda d: d["timed_out"] and not subprocess.run(
+            ["pgrep", "-u", "65534", "-f", "python3.11"],
+            capture_output=True).stdout if AS_USER else d["timed_out"],
+        flags=["--force-degraded", "--allow-degraded"])
+
+    # egress through the proxy (local server + the test-only flag)
+    allow = ["--egress-test-allow", "127.0.0.1:%d" % port]
+    base = "http://127.0.0.1:%d" % port
+    hosts = ["127.0.0.1:%d" % port]
+    t("egress: allowed host", run_req(
+        "from toolgate import http\ndef main(u):\n    r = http.get(u + '/ok')\n"
+        "    return [r.status, r.text, http.get_json(u + '/json')]\n",
+        arguments={"u": base}, allowed_hosts=hosts),
+        lambda d: d["ok"] and d["result"] == [200, "hello", {"answer": 42}],
+        flags=allow)
+    t("egress: POST with headers and JSON", run_req(
+        "from toolgate import http\ndef main(u):\n    return http.post_json("
+        "u + '/echo', {'a': 1}, headers={'X-Test': 'yes'})\n",
+        arguments={"u": base}, allowed_hosts=hosts),
+        lambda d: d["ok"] and d["result"] == {"method": "POST", "x_test": "yes",
+                                             "body": '{"a": 1}'}, flags=allow)
+    t("egress: host not in the list", run_req(
+        "from toolgate import http\ndef main():\n    http.get("
+        "'http://example.com/')\n", allowed_hosts=hosts),
+        lambda d: not d["ok"] and d["error"]["type"] == "HttpError" and
+        "not in the allowed hosts" in d["error"]["message"], flags=allow)
+    t("egress: same-host redirect followed", run_req(
+        "from toolgate import http\ndef main(u):\n    r = http.get(u + "
+        "'/redirect-same')\n    return [r.status, r.text]\n",
+        arguments={"u": base}, allowed_hosts=hosts),
+        lambda d: d["ok"] and d["result"] == [200, "hello"], flags=allow)
+    t("egress: redirect to another host refused", run_req(
+        "from toolgate import http\ndef main(u):\n    http.get(u + "
+        "'/redirect-other')\n", arguments={"u": base},
+        allowed_hosts=hosts + ["localhost:%d" % port]),
+        lambda d: not d["ok"] and "redirect to another host" in
+        d["error"]["message"], flags=allow)
+    t("egress: loopback refused without the test flag", run_req(
+        "from toolgate import http\ndef main(u):\n    http.get(u + '/ok')\n",
+        arguments={"u": base}, allowed_hosts=hosts),
+        lambda d: not d["ok"] and "refused" in d["error"]["message"] and
+        "127.0.0.1" in d["error"]["message"])
+    t("egress: DNS name resolving to loopback refused", run_req(
+        "from toolgate import http\ndef main(p):\n    http.get("
+        "'http://localhost:%d/ok' % p)\n", arguments={"p": port},
+        allowed_hosts=["localhost:%d" % port]),
+        lambda d: not d["ok"] and "refused" in d["error"]["message"],
+        flags=["--egress-test-allow", "127.0.0.2:%d" % port])
+    t("egress: private and metadata addresses refused", run_req(
+        "from toolgate import http\ndef main():\n    out = []\n"
+        "    for u in ['http://10.1.2.3/', 'http://169.254.169.254/latest/',"
+        " 'http://[::1]/', 'http://192.168.1.1:8080/']:\n        try:\n"
+        "            http.get(u, timeout=2)\n            out.append('reached')\n"
+        "        except http.HttpError as e:\n            out.append(str(e))\n"
+        "    return out\n", allowed_hosts=["10.1.2.3", "169.254.169.254",
+                                           "[::1]", "192.168.1.1:8080"]),
+        lambda d: d["ok"] and len(d["result"]) == 4 and
+        all("refused" in r for r in d["result"]), flags=allow)
+    t("egress: response size cap", run_req(
+        "from toolgate import http\ndef main(u):\n    http.get(u + '/big')\n",
+        arguments={"u": base}, allowed_hosts=hosts),
+        lambda d: not d["ok"] and "larger than" in d["error"]["message"],
+        flags=allow)
+    t("egress: disabled without approved hosts", run_req(
+        "from toolgate import http\ndef main():\n    http.get("
+        "'http://example.com/')\n"),
+        lambda d: not d["ok"] and "not enabled" in d["error"]["message"])
+    t("egress: direct connection bypassing the proxy fails", run_req(
+        "import socket\ndef main(p):\n    s = socket.socket()\n    s.settimeout(1)"
+        "\n    try:\n        s.connect(('127.0.0.1', p))\n        return 'ESCAPED'"
+        "\n    except OSError as e:\n        return str(e)\n",
+        arguments={"p": port}, allowed_hosts=hosts, allowed_modules=["socket"]),
+        lambda d: d["ok"] and "ESCAPED" not in d["result"], flags=allow)
+
+    for name, req, check, flags in tests:
+        try:
+            doc = drive(req, flags)
+            ok = bool(check(doc))
+            why = "" if ok else json.dumps(doc)[:600]
+        except Exception as e:  # a failing check must not stop the run
+            ok, why = False, "%s: %s (%s)" % (type(e).__name__, e,
+                                              json.dumps(doc)[:400])
+        report(name, ok, why)
+
+
+def lifecycle(ctx):
+    # root refusal
+    if os.geteuid() == 0:
+        r, w = os.pipe()
+        p = subprocess.run([HELPER, "--status-fd", str(w)], input=b"{}",
+                           capture_output=True, pass_fds=(w,),
+                           env=WORKER_ENV)
+        os.close(w)
+        doc = os.read(r, 65536)
+        os.close(r)
+        report("helper refuses root", p.returncode == 3 and
+               b"refusing to run as root" in p.stderr and
+               b'"SandboxUnavailable"' in doc, p.stderr[:200])
+    # probe
+    p = subprocess.run(AS_USER + [DRIVE, "--helper", HELPER, "--probe"],
+                       capture_output=True, env=WORKER_ENV)
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError:
+        doc = {}
+    report("probe reports full isolation", doc.get("isolation") == "full" and
+           doc.get("userns") is True and doc.get("landlock_abi", 0) >= 1,
+           p.stdout[:300])
+    p = subprocess.run(AS_USER + [DRIVE, "--helper", HELPER, "--probe", "--",
+                                  "--force-degraded"],
+                       capture_output=True, env=WORKER_ENV)
+    report("probe without userns and degraded disabled: unavailable",
+           b'"unavailable"' in p.stdout, p.stdout[:300])
+    p = subprocess.run(AS_USER + [DRIVE, "--helper", HELPER, "--probe",
+                                  "--allow-degraded", "--", "--force-degraded"],
+                       capture_output=True, env=WORKER_ENV)
+    report("probe degraded when enabled", b'"degraded"' in p.stdout,
+           p.stdout[:300])
+
+    # the client's hard deadline against a helper that hangs
+    t0 = time.time()
+    doc = drive(run_req("def main(): pass\n", limits={"timeout_ms": 300}),
+                helper=os.path.join(HERE, "fake_helper.sh"), grace=300)
+    el = time.time() - t0
+    report("client deadline kills a hung helper", isinstance(doc, dict) and
+           doc.get("client_error") == "timeout" and el < 5,
+           "%r after %.1fs" % (doc, el))
+    # missing helper
+    doc = drive(run_req("def main(): pass\n"), helper="/nonexistent/helper")
+    report("client reports a missing helper", doc.get("client_error") ==
+           "unavailable", repr(doc))
+
+    # killing the helper kills the sandbox (PDEATHSIG)
+    req = json.dumps(run_req("import time\ndef main():\n    time.sleep(30)\n"))
+    r, w = os.pipe()
+    p = subprocess.Popen(AS_USER + [HELPER, "--status-fd", str(w)],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, pass_fds=(w,),
+                         env=WORKER_ENV)
+    p.stdin.write(req.encode())
+    p.stdin.close()
+    os.close(w)
+    time.sleep(0.5)
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                st = open("/proc/%s/stat" % d).read()
+                if int(st.rsplit(")", 1)[1].split()[1]) == p.pid:
+                    kids.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    p.kill()
+    p.wait()
+    os.close(r)
+    time.sleep(0.3)
+    def running(pid):
+        try:  # a zombie waiting for init to reap it is dead
+            return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1] \
+                .split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+    alive = [k for k in kids if running(k)]
+    report("sandbox dies with the helper", kids and not alive,
+           "kids %r alive %r" % (kids, alive))
+
+
+def main():
+    for path in (HELPER, DRIVE):
+        if not os.access(path, os.X_OK):
+            print("missing %s: run `make sandbox` first" % path)
+            print("0 passed, 1 failed")
+            return 1
+    srv = subprocess.Popen(["/usr/bin/python3.11", "-I",
+                            os.path.join(HERE, "egress_server.py")],
+                           stdout=subprocess.PIPE)
+    port = int(srv.stdout.readline())
+    # canaries: an abstract and a path unix socket on the host
+    abstract = "toolgate-canary-%d" % os.getpid()
+    ca = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ca.bind("\0" + abstract)
+    ca.listen(1)
+    cdir = tempfile.mkdtemp(prefix="tg-canary-")
+    os.chmod(cdir, 0o755)
+    cpath = os.path.join(cdir, "canary.sock")
+    cp = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    cp.bind(cpath)
+    os.chmod(cpath, 0o777)
+    cp.listen(1)
+    victim = subprocess.Popen(AS_USER + ["sleep", "60"])
+    ctx = {"port": port, "args": {
+        "29_loopback_tcp": {"port": port},
+        "30_unix_sockets": {"canary_path": cpath,
+                            "canary_abstract": abstract},
+        "41_degraded_mode": {"victim": victim.pid},
+    }}
+    try:
+        # plant another server's secret in a previous run first
+        drive(run_req("def main():\n    open('/tmp/s', 'w').write("
+                      "SECRETS['k'])\n", secrets={"k": "OTHER-SERVER-SECRET"}))
+        run_attacks(ctx)
+        report("degraded victim survived", victim.poll() is None,
+               "the degraded tool signalled a process outside the sandbox")
+        functional(ctx)
+        lifecycle(ctx)
+    finally:
+        victim.kill()
+        victim.wait()
+        srv.kill()
+        srv.wait()
+        ca.close()
+        cp.close()
+        os.unlink(cpath)
+        os.rmdir(cdir)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
