@@ -7,6 +7,7 @@
 
 #include "fcgi/router.h"
 #include "handlers/handlers.h"
+#include "lib/access.h"
 
 #define KiB 1024
 
@@ -16,8 +17,26 @@ const struct tg_route tg_routes[] = {
 	{"GET", "/api/v1/version", 0, 0, 0, tg_h_version},
 	{"GET", "/metrics", 0, 0, 0, tg_h_metrics},
 	{"POST", "/api/v1/_test/echo", TG_R_JSON | TG_R_TEST, 64 * KiB, 0, tg_h_test_echo},
-	{"POST", "/mcp", TG_R_RAW | TG_R_AUTH_OPTIONAL | TG_R_STREAM, 1024 * KiB, 0, tg_h_mcp},
-	{"GET", "/mcp", TG_R_AUTH_OPTIONAL, 0, 0, tg_h_mcp},
-	{"DELETE", "/mcp", TG_R_AUTH_OPTIONAL, 0, 0, tg_h_mcp},
+	/* identity: handlers/auth.c, users.c, apikeys.c, audit.c */
+	{"POST", "/api/v1/auth/login", TG_R_JSON, 8 * KiB, 0, tg_h_auth_login},
+	{"POST", "/api/v1/auth/refresh", TG_R_JSON, 4 * KiB, 0, tg_h_auth_refresh},
+	{"POST", "/api/v1/auth/logout", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_SELF, tg_h_auth_logout},
+	{"POST", "/api/v1/auth/revoke", TG_R_AUTH | TG_R_JSON, 8 * KiB, TG_P_SELF, tg_h_auth_revoke},
+	{"POST", "/api/v1/auth/revoke-all", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_SELF, tg_h_auth_revoke_all},
+	{"GET", "/api/v1/auth/me", TG_R_AUTH, 0, TG_P_SELF, tg_h_auth_me},
+	{"GET", "/api/v1/auth/blacklist/stats", TG_R_AUTH, 0, TG_P_USERS, tg_h_auth_blacklist_stats},
+	{"GET", "/api/v1/users", TG_R_AUTH, 0, TG_P_USERS, tg_h_users_list},
+	{"POST", "/api/v1/users", TG_R_AUTH | TG_R_JSON, 8 * KiB, TG_P_USERS, tg_h_users_create},
+	{"GET", "/api/v1/users/:id", TG_R_AUTH, 0, TG_P_USERS, tg_h_users_get},
+	{"PATCH", "/api/v1/users/:id", TG_R_AUTH | TG_R_JSON, 8 * KiB, TG_P_USERS, tg_h_users_update},
+	{"DELETE", "/api/v1/users/:id", TG_R_AUTH, 0, TG_P_USERS, tg_h_users_delete},
+	{"GET", "/api/v1/api-keys", TG_R_AUTH, 0, TG_P_SELF, tg_h_apikeys_list},
+	{"POST", "/api/v1/api-keys", TG_R_AUTH | TG_R_JSON, 4 * KiB, TG_P_SELF, tg_h_apikeys_create},
+	{"DELETE", "/api/v1/api-keys/:id", TG_R_AUTH, 0, TG_P_SELF, tg_h_apikeys_delete},
+	{"GET", "/api/v1/audit", TG_R_AUTH, 0, TG_P_AUDIT, tg_h_audit_list},
+	{"GET", "/api/v1/audit/verify", TG_R_AUTH, 0, TG_P_AUDIT, tg_h_audit_verify},
+	{"POST", "/api/v1/_test/perm/write", TG_R_AUTH | TG_R_TEST | TG_R_JSON_OPT, 1 * KiB, TG_P_WRITE, tg_h_auth_test_perm},
+	{"POST", "/api/v1/_test/perm/approve", TG_R_AUTH | TG_R_TEST | TG_R_JSON_OPT, 1 * KiB, TG_P_APPROVE, tg_h_auth_test_perm},
+	{"POST", "/api/v1/_test/perm/secrets", TG_R_AUTH | TG_R_TEST | TG_R_JSON_OPT, 1 * KiB, TG_P_SECRETS, tg_h_auth_test_perm},
 	{NULL, NULL, 0, 0, 0, NULL},
 };
