@@ -456,3 +456,20 @@ tg_svc_check_object(json_t *in, const char *spec, struct tg_err *err)
 	}
 	return err->status ? -err->status : TG_OK;
 }
+
+int
+tg_svc_reply(struct tg_req *req, struct tg_resp *resp, int rc,
+    struct tg_err *err, json_t *out, int http_status)
+{
+	if (rc != TG_OK) {
+		json_decref(out);
+		return tg_err_respond(req, resp, err, rc);
+	}
+	tg_err_clear(err);
+	if (http_status == 204) {
+		json_decref(out);
+		resp->status = 204;
+		return TG_OK;
+	}
+	return tg_resp_json(resp, http_status, out);
+}

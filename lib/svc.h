@@ -65,6 +65,11 @@ int tg_err_from(struct tg_err *e, int rc);
  * status for the handler to return. Clears err. */
 int tg_err_respond(struct tg_req *req, struct tg_resp *resp,
     struct tg_err *err, int rc);
+/* Handler side: rc == 0 -> resp gets out (stolen) with http_status (204:
+ * no body, out must be NULL); else tg_err_respond(). Returns 0 or the
+ * negative status. */
+int tg_svc_reply(struct tg_req *req, struct tg_resp *resp, int rc,
+    struct tg_err *err, json_t *out, int http_status);
 /* Handler side: reads ?limit=&cursor= into pg. */
 int tg_svc_page_from_query(struct tg_req *req, struct tg_page *pg,
     struct tg_err *err);

@@ -1,0 +1,89 @@
+/*
+ * cli_lifecycle.c - `toolgate rotate-key` and `toolgate secrets-verify`.
+ *
+ * Rotation procedure (docs/operations.md): set TOOLGATE_ENCRYPTION_KEY to
+ * the new key and TOOLGATE_ENCRYPTION_KEY_OLD to the current one, run
+ * `toolgate rotate-key` (one transaction: every secret or none), restart
+ * the workers, then drop the _OLD variable. While _OLD is set, workers
+ * fall back to it for secrets not yet rotated.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fcgi/cli.h"
+#include "fcgi/cli_lifecycle.h"
+#include "fcgi/config.h"
+#include "lib/db.h"
+#include "lib/secrets.h"
+#include "lib/status.h"
+
+static struct tg_db *
+open_db(void)
+{
+	struct tg_db *db = tg_db_open("toolgate-cli");
+
+	if (db == NULL || !tg_db_ok(db)) {
+		fprintf(stderr, "toolgate: cannot connect to PostgreSQL (check PGHOST, PGPORT, PGUSER, PGDATABASE)\n");
+		tg_db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+int
+tg_cmd_rotate_key(int argc, char **argv)
+{
+	struct tg_config cfg;
+	struct tg_db *db = NULL;
+	long n = 0;
+	int rc = 1;
+
+	(void)argc;
+	(void)argv;
+	if (tg_cli_load_config(&cfg, TG_CFG_SECRETS) != 0)
+		return 1;
+	if (!cfg.have_enc_key_old) {
+		fprintf(stderr, "toolgate: rotate-key needs TOOLGATE_ENCRYPTION_KEY_OLD (the current key) and TOOLGATE_ENCRYPTION_KEY (the new one)\n");
+		goto out;
+	}
+	if (memcmp(cfg.enc_key, cfg.enc_key_old, sizeof(cfg.enc_key)) == 0) {
+		fprintf(stderr, "toolgate: the old and the new key are the same\n");
+		goto out;
+	}
+	if ((db = open_db()) == NULL)
+		goto out;
+	if (tg_secrets_rotate(db, cfg.enc_key_old, cfg.enc_key, &n) != TG_OK) {
+		fprintf(stderr, "toolgate: rotation failed; nothing was changed\n");
+		goto out;
+	}
+	printf("rotate-key: %ld secrets re-encrypted with the new key\n", n);
+	rc = 0;
+out:
+	tg_db_close(db);
+	tg_config_wipe(&cfg);
+	return rc;
+}
+
+int
+tg_cmd_secrets_verify(int argc, char **argv)
+{
+	struct tg_config cfg;
+	struct tg_db *db = NULL;
+	long ok = 0, bad = 0;
+	int rc = 1;
+
+	(void)argc;
+	(void)argv;
+	if (tg_cli_load_config(&cfg, TG_CFG_SECRETS) != 0)
+		return 1;
+	if ((db = open_db()) == NULL)
+		goto out;
+	if (tg_secrets_verify(db, cfg.enc_key, &ok, &bad) != TG_OK)
+		goto out;
+	printf("secrets-verify: %ld open with TOOLGATE_ENCRYPTION_KEY, %ld do not\n", ok, bad);
+	rc = bad == 0 ? 0 : 1;
+out:
+	tg_db_close(db);
+	tg_config_wipe(&cfg);
+	return rc;
+}

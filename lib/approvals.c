@@ -1,0 +1,382 @@
+/*
+ * approvals.c - module and network request queues and the combined
+ * pending list (see approvals.h). Approving a module request adds the
+ * module to settings.allowed_modules; approving a network request adds
+ * the host to servers.allowed_hosts; both in the decision's transaction.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fcgi/request.h"
+#include "lib/approvals.h"
+#include "lib/db.h"
+#include "lib/servers.h"
+#include "lib/settings.h"
+#include "lib/status.h"
+
+#define DECISION_FIELDS \
+	" 'reason', r.reason, 'status', r.status, 'requested_by', r.requested_by," \
+	" 'decided_by', r.decided_by, 'decision_reason', r.decision_reason," \
+	" 'created_at', r.created_at, 'decided_at', r.decided_at"
+#define MODULE_JSON \
+	"json_build_object('id', r.id, 'kind', 'module_request', 'module', r.module," \
+	" 'tool_id', r.tool_id," DECISION_FIELDS ")::text FROM module_requests r"
+#define NETWORK_JSON \
+	"json_build_object('id', r.id, 'kind', 'network_request', 'server_id', r.server_id," \
+	" 'server_name', s.name, 'host', r.host," DECISION_FIELDS ")::text" \
+	" FROM network_requests r JOIN servers s ON s.id = r.server_id"
+
+int
+tg_approvals_valid_host(const char *s)
+{
+	size_t n = strlen(s), i;
+	const char *colon;
+
+	if (n < 1 || n > 260)
+		return 0;
+	if (strncmp(s, "*.", 2) == 0)
+		s += 2;
+	colon = strchr(s, ':');
+	for (i = 0; s[i] && s + i != colon; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '.' || s[i] == '-'))
+			return 0;
+	if (i == 0 || s[0] == '.' || s[0] == '-')
+		return 0;
+	if (colon) {
+		size_t d = strlen(colon + 1);
+
+		if (d < 1 || d > 5 || strspn(colon + 1, "0123456789") != d)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+list(struct tg_req *req, const char *sql, const char *status,
+    const struct tg_page *pg, json_t **out, struct tg_err *err)
+{
+	char lim[24], aft[24];
+	const char *p[3];
+	int64_t limit, after;
+	json_t *rows = NULL;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+		return rc;
+	if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
+	    strcmp(status, "rejected") != 0)
+		return tg_err_set(err, TG_E_BADREQ, "status must be pending, approved or rejected");
+	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
+	snprintf(aft, sizeof(aft), "%lld", (long long)after);
+	p[0] = aft;
+	p[1] = lim;
+	p[2] = status;
+	if ((rc = tg_svc_query_array(req->ctx->db, sql, 3, p, &rows)) != TG_OK)
+		return tg_err_from(err, rc);
+	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+}
+
+int
+tg_module_requests_list(struct tg_req *req, const char *status,
+    const struct tg_page *pg, json_t **out, struct tg_err *err)
+{
+	return list(req, "SELECT " MODULE_JSON " WHERE r.id > $1::bigint"
+	    " AND ($3::text IS NULL OR r.status = $3::text) ORDER BY r.id"
+	    " LIMIT $2::bigint", status, pg, out, err);
+}
+
+int
+tg_network_requests_list(struct tg_req *req, const char *status,
+    const struct tg_page *pg, json_t **out, struct tg_err *err)
+{
+	return list(req, "SELECT " NETWORK_JSON " WHERE r.id > $1::bigint"
+	    " AND ($3::text IS NULL OR r.status = $3::text) ORDER BY r.id"
+	    " LIMIT $2::bigint", status, pg, out, err);
+}
+
+int
+tg_approvals_pending(struct tg_req *req, const struct tg_page *pg,
+    json_t **out, struct tg_err *err)
+{
+	char lim[24], aft[24];
+	const char *p[2];
+	int64_t limit, after;
+	json_t *rows = NULL, *res = NULL, *it;
+	size_t i;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+		return rc;
+	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
+	snprintf(aft, sizeof(aft), "%lld", (long long)after);
+	p[0] = aft;
+	p[1] = lim;
+	/* One keyset over the three queues: seq = rank * 10^15 + id. */
+	rc = tg_svc_query_array(req->ctx->db,
+	    "SELECT j FROM ("
+	    " SELECT 1000000000000000 + t.id AS seq, json_build_object('seq',"
+	    "  1000000000000000 + t.id, 'kind', 'tool', 'id', t.id, 'server_id', t.server_id,"
+	    "  'server_name', s.name, 'name', t.name,"
+	    "  'exposed_name', coalesce(s.tool_prefix, s.name || '__') || t.name,"
+	    "  'current_version', t.current_version, 'approved_version', t.approved_version,"
+	    "  'updated_at', t.updated_at)::text AS j"
+	    "  FROM tools t JOIN servers s ON s.id = t.server_id WHERE t.status = 'pending_review'"
+	    " UNION ALL"
+	    " SELECT 2000000000000000 + m.id, (json_build_object('seq', 2000000000000000 + m.id)::jsonb"
+	    "  || (SELECT " MODULE_JSON " WHERE r.id = m.id)::jsonb)::text"
+	    "  FROM module_requests m WHERE m.status = 'pending'"
+	    " UNION ALL"
+	    " SELECT 3000000000000000 + m.id, (json_build_object('seq', 3000000000000000 + m.id)::jsonb"
+	    "  || (SELECT " NETWORK_JSON " WHERE r.id = m.id)::jsonb)::text"
+	    "  FROM network_requests m WHERE m.status = 'pending'"
+	    ") q WHERE seq > $1::bigint ORDER BY seq LIMIT $2::bigint", 2, p, &rows);
+	if (rc != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = tg_svc_page_wrap(rows, limit, "seq", &res)) != TG_OK)
+		return tg_err_from(err, rc);
+	json_array_foreach(json_object_get(res, "items"), i, it)
+		json_object_del(it, "seq");
+	*out = res;
+	return TG_OK;
+}
+
+static int
+dup_pending(struct tg_req *req, int rc, struct tg_err *err, const char *what)
+{
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(req->ctx->db), "23505") == 0)
+		return tg_err_set(err, rc, "a request for %s is already pending", what);
+	if (rc == -TG_E_CONFLICT)
+		return tg_err_set(err, TG_E_NOTFOUND, "the referenced tool or server does not exist");
+	return tg_err_from(err, rc);
+}
+
+int
+tg_module_requests_create(struct tg_req *req, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	const char *module = NULL, *reason = "", *p[4];
+	json_int_t tool = 0;
+	json_t *mods = NULL, *m, *detail = NULL;
+	PGresult *res = NULL;
+	char tid[24], actor[24];
+	json_error_t je;
+	size_t i;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_check_object(in, "module:s!,reason:s,tool_id:I", err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, 0, "{s:s, s?s, s?I !}", "module", &module,
+	    "reason", &reason, "tool_id", &tool) != 0)
+		return tg_err_field(err, "body", "%s", je.text);
+	if (!tg_settings_valid_module(module))
+		return tg_err_field(err, "module", "must be a Python module name such as 'requests' or 'xml.etree'");
+	if (strlen(reason) > 2048)
+		return tg_err_field(err, "reason", "at most 2048 bytes");
+	if (tool < 0)
+		return tg_err_field(err, "tool_id", "must be a tool id");
+	if ((rc = tg_settings_value(req->ctx->db, "allowed_modules", &mods)) != TG_OK)
+		return tg_err_from(err, rc);
+	json_array_foreach(mods, i, m) {
+		if (strcmp(json_string_value(m), module) == 0) {
+			json_decref(mods);
+			return tg_err_set(err, TG_E_CONFLICT, "module '%s' is already allowed", module);
+		}
+	}
+	json_decref(mods);
+	snprintf(tid, sizeof(tid), "%lld", (long long)tool);
+	p[0] = module;
+	p[1] = reason;
+	p[2] = tool > 0 ? tid : NULL;
+	p[3] = tg_svc_actor(req, actor, sizeof(actor));
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	rc = tg_db_exec(req->ctx->db, "INSERT INTO module_requests (module, reason, tool_id,"
+	    " requested_by) VALUES ($1, $2, $3::bigint, $4::bigint) RETURNING id", 4, p, &res);
+	if (rc != TG_OK) {
+		rc = dup_pending(req, rc, err, module);
+		goto out;
+	}
+	detail = json_pack("{s:s}", "module", module);
+	if ((rc = tg_svc_audit(req, "module_request.create", PQgetvalue(res, 0, 0),
+	    "success", detail)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	p[0] = PQgetvalue(res, 0, 0);
+	rc = tg_svc_query_object(req->ctx->db, "SELECT " MODULE_JSON " WHERE r.id = $1::bigint",
+	    1, p, out);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	json_decref(detail);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_network_requests_create(struct tg_req *req, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	const char *host = NULL, *reason = "", *p[4];
+	json_t *server = NULL, *detail = NULL;
+	PGresult *res = NULL;
+	char sid[24], actor[24];
+	json_error_t je;
+	int64_t id = 0;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_check_object(in, "server_id:*!,host:s!,reason:s", err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, 0, "{s:o, s:s, s?s !}", "server_id", &server,
+	    "host", &host, "reason", &reason) != 0)
+		return tg_err_field(err, "body", "%s", je.text);
+	if (json_is_integer(server) && json_integer_value(server) > 0)
+		id = json_integer_value(server);
+	else if (json_is_string(server))
+		rc = tg_servers_resolve(req, json_string_value(server), &id, err);
+	else
+		return tg_err_field(err, "server_id", "must be a server id or name");
+	if (rc != TG_OK)
+		return rc;
+	if (!tg_approvals_valid_host(host))
+		return tg_err_field(err, "host",
+		    "a lower-case host name or IP address, optionally with :port or a '*.' prefix");
+	if (strlen(reason) > 2048)
+		return tg_err_field(err, "reason", "at most 2048 bytes");
+	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	p[0] = sid;
+	p[1] = host;
+	p[2] = reason;
+	p[3] = tg_svc_actor(req, actor, sizeof(actor));
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = tg_db_exec(req->ctx->db, "SELECT 1 FROM servers WHERE id = $1::bigint"
+	    " AND $2 = ANY (allowed_hosts)", 2, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) > 0) {
+		rc = tg_err_set(err, TG_E_CONFLICT, "host '%s' is already allowed for server %s",
+		    host, sid);
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
+	rc = tg_db_exec(req->ctx->db, "INSERT INTO network_requests (server_id, host, reason,"
+	    " requested_by) VALUES ($1::bigint, $2, $3, $4::bigint) RETURNING id", 4, p, &res);
+	if (rc != TG_OK) {
+		rc = dup_pending(req, rc, err, host);
+		goto out;
+	}
+	detail = json_pack("{s:s, s:I}", "host", host, "server_id", (json_int_t)id);
+	if ((rc = tg_svc_audit(req, "network_request.create", PQgetvalue(res, 0, 0),
+	    "success", detail)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	p[0] = PQgetvalue(res, 0, 0);
+	rc = tg_svc_query_object(req->ctx->db, "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint",
+	    1, p, out);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	json_decref(detail);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+static int
+decide(struct tg_req *req, int network, int64_t id, int approve, json_t *in,
+    json_t **out, struct tg_err *err)
+{
+	const char *table = network ? "network_requests" : "module_requests";
+	const char *reason = NULL, *p[4];
+	PGresult *res = NULL;
+	char ids[24], actor[24], sql[512];
+	json_t *detail = NULL;
+	json_error_t je;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+		return rc;
+	if (in && !json_is_null(in)) {
+		if ((rc = tg_svc_check_object(in, "reason:s", err)) != TG_OK)
+			return rc;
+		if (json_unpack_ex(in, &je, 0, "{s?s !}", "reason", &reason) != 0)
+			return tg_err_field(err, "reason", "%s", je.text);
+	}
+	if (!approve && (reason == NULL || *reason == '\0'))
+		return tg_err_field(err, "reason", "a reason is required");
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	snprintf(sql, sizeof(sql), "SELECT status, %s FROM %s WHERE id = $1::bigint FOR UPDATE",
+	    network ? "server_id::text, host" : "module, ''", table);
+	p[0] = ids;
+	if ((rc = tg_db_exec(req->ctx->db, sql, 1, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no %s request with id %s",
+		    network ? "network" : "module", ids);
+		goto out;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "pending") != 0) {
+		rc = tg_err_set(err, TG_E_CONFLICT, "request %s is already %s", ids,
+		    PQgetvalue(res, 0, 0));
+		goto out;
+	}
+	if (approve && !network)
+		rc = tg_settings_allow_module(req, PQgetvalue(res, 0, 1));
+	else if (approve)
+		rc = tg_db_exec(req->ctx->db, "UPDATE servers SET allowed_hosts ="
+		    " array_append(allowed_hosts, $2), updated_at = now()"
+		    " WHERE id = $1::bigint AND NOT ($2 = ANY (allowed_hosts))", 2,
+		    (const char *const[]){PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2)}, NULL);
+	if (rc != TG_OK)
+		goto out;
+	snprintf(sql, sizeof(sql), "UPDATE %s SET status = $2, decision_reason = $3,"
+	    " decided_by = $4::bigint, decided_at = now() WHERE id = $1::bigint", table);
+	p[1] = approve ? "approved" : "rejected";
+	p[2] = reason;
+	p[3] = tg_svc_actor(req, actor, sizeof(actor));
+	if ((rc = tg_db_exec(req->ctx->db, sql, 4, p, NULL)) != TG_OK)
+		goto out;
+	detail = json_pack("{s:s, s:s?}", "subject", PQgetvalue(res, 0, network ? 2 : 1),
+	    "reason", reason);
+	if ((rc = tg_svc_audit(req, network ? (approve ? "network_request.approve" :
+	    "network_request.reject") : (approve ? "module_request.approve" :
+	    "module_request.reject"), ids, "success", detail)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	rc = tg_svc_query_object(req->ctx->db, network ?
+	    "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint" :
+	    "SELECT " MODULE_JSON " WHERE r.id = $1::bigint", 1, p, out);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	json_decref(detail);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_module_requests_decide(struct tg_req *req, int64_t id, int approve,
+    json_t *in, json_t **out, struct tg_err *err)
+{
+	return decide(req, 0, id, approve, in, out, err);
+}
+
+int
+tg_network_requests_decide(struct tg_req *req, int64_t id, int approve,
+    json_t *in, json_t **out, struct tg_err *err)
+{
+	return decide(req, 1, id, approve, in, out, err);
+}
