@@ -43,4 +43,43 @@ int tg_h_apikeys_delete(struct tg_req *req, struct tg_resp *resp);
 int tg_h_audit_list(struct tg_req *req, struct tg_resp *resp);
 int tg_h_audit_verify(struct tg_req *req, struct tg_resp *resp);
 
+/* servers.c, tools.c, secrets.c, settings.c, approvals.c: tool lifecycle */
+int tg_h_servers_list(struct tg_req *req, struct tg_resp *resp);
+int tg_h_servers_create(struct tg_req *req, struct tg_resp *resp);
+int tg_h_servers_get(struct tg_req *req, struct tg_resp *resp);
+int tg_h_servers_update(struct tg_req *req, struct tg_resp *resp);
+int tg_h_servers_delete(struct tg_req *req, struct tg_resp *resp);
+int tg_h_servers_start(struct tg_req *req, struct tg_resp *resp);
+int tg_h_servers_stop(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_list(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_create(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_get(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_update(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_delete(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_versions(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_version_get(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_rollback(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_submit(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_approve(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_reject(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_revoke(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_diff(struct tg_req *req, struct tg_resp *resp);
+int tg_h_tools_test(struct tg_req *req, struct tg_resp *resp);
+int tg_h_validate(struct tg_req *req, struct tg_resp *resp);
+int tg_h_secrets_list(struct tg_req *req, struct tg_resp *resp);
+int tg_h_secrets_create(struct tg_req *req, struct tg_resp *resp);
+int tg_h_secrets_set(struct tg_req *req, struct tg_resp *resp);
+int tg_h_secrets_delete(struct tg_req *req, struct tg_resp *resp);
+int tg_h_settings_get(struct tg_req *req, struct tg_resp *resp);
+int tg_h_settings_patch(struct tg_req *req, struct tg_resp *resp);
+int tg_h_approvals_list(struct tg_req *req, struct tg_resp *resp);
+int tg_h_module_requests_list(struct tg_req *req, struct tg_resp *resp);
+int tg_h_module_requests_create(struct tg_req *req, struct tg_resp *resp);
+int tg_h_module_requests_approve(struct tg_req *req, struct tg_resp *resp);
+int tg_h_module_requests_reject(struct tg_req *req, struct tg_resp *resp);
+int tg_h_network_requests_list(struct tg_req *req, struct tg_resp *resp);
+int tg_h_network_requests_create(struct tg_req *req, struct tg_resp *resp);
+int tg_h_network_requests_approve(struct tg_req *req, struct tg_resp *resp);
+int tg_h_network_requests_reject(struct tg_req *req, struct tg_resp *resp);
+
 #endif
