@@ -8,6 +8,7 @@
  * fall back to it for secrets not yet rotated.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fcgi/cli.h"
@@ -16,6 +17,26 @@
 #include "lib/db.h"
 #include "lib/secrets.h"
 #include "lib/status.h"
+
+static const char *
+env_get(const char *name)
+{
+	return getenv(name);
+}
+
+/* Like tg_cli_load_config (main.c), kept local so unit-test binaries, which
+ * link every object but main.o, resolve. */
+static int
+load_config(struct tg_config *cfg)
+{
+	char err[512];
+
+	if (tg_config_load(cfg, TG_CFG_SECRETS, env_get, err, sizeof(err)) != TG_OK) {
+		fprintf(stderr, "toolgate: configuration error: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
 
 static struct tg_db *
 open_db(void)
@@ -40,7 +61,7 @@ tg_cmd_rotate_key(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (tg_cli_load_config(&cfg, TG_CFG_SECRETS) != 0)
+	if (load_config(&cfg) != 0)
 		return 1;
 	if (!cfg.have_enc_key_old) {
 		fprintf(stderr, "toolgate: rotate-key needs TOOLGATE_ENCRYPTION_KEY_OLD (the current key) and TOOLGATE_ENCRYPTION_KEY (the new one)\n");
@@ -74,7 +95,7 @@ tg_cmd_secrets_verify(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (tg_cli_load_config(&cfg, TG_CFG_SECRETS) != 0)
+	if (load_config(&cfg) != 0)
 		return 1;
 	if ((db = open_db()) == NULL)
 		goto out;
