@@ -370,9 +370,9 @@ tg_tools_validate(struct tg_req *req, json_t *in, json_t **out,
 	if ((rc = run_validator(req, code, &res, err)) != TG_OK)
 		return rc;
 	errs = json_object_get(res, "errors");
-	o = json_pack("{s:b, s:O, s:O, s:s}", "ok",
+	o = json_pack("{s:b, s:o, s:O, s:s}", "ok",
 	    json_is_true(json_object_get(res, "ok")), "errors",
-	    json_is_array(errs) ? errs : json_array(), "input_schema",
+	    json_is_array(errs) ? json_incref(errs) : json_array(), "input_schema",
 	    schema ? schema : (json_object_get(res, "input_schema") ?
 	    json_object_get(res, "input_schema") : json_null()),
 	    "schema_source", schema ? "explicit" : "derived");
