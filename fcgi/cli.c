@@ -2,8 +2,13 @@
  * cli.c - the table of subcommands beyond the base ones in main.c.
  */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "fcgi/cli.h"
+#include "fcgi/config.h"
+#include "fcgi/log.h"
+#include "lib/status.h"
 #include "fcgi/cli_user.h"
 #include "fcgi/cli_ops.h"
 #include "fcgi/cli_lifecycle.h"
@@ -17,3 +22,28 @@ const struct tg_cli_cmd tg_cli_extra_commands[] = {
 	{"secrets-verify", tg_cmd_secrets_verify, "check every server secret opens with TOOLGATE_ENCRYPTION_KEY"},
 	{NULL, NULL, NULL},
 };
+
+static const char *
+env_get(const char *name)
+{
+	return getenv(name);
+}
+
+/*
+ * Weak twin of tg_cli_load_config() in main.c: the unit-test binaries link
+ * every object except main.o, and the CLI modules (cli_ops.c, cli_user.c,
+ * cli_lifecycle.c) reference it. In the toolgate binary main.c's strong
+ * definition wins.
+ */
+__attribute__((weak)) int
+tg_cli_load_config(struct tg_config *cfg, int need)
+{
+	char err[512];
+
+	if (tg_config_load(cfg, need, env_get, err, sizeof(err)) != TG_OK) {
+		fprintf(stderr, "toolgate: configuration error: %s\n", err);
+		return -1;
+	}
+	tg_log_set_level(cfg->log_level);
+	return 0;
+}
