@@ -261,8 +261,9 @@ tg_router_serve(struct tg_req *req)
 	dur = tg_now_us() - req->start_us;
 	tg_metrics_request(req->ctx->metrics, route_name, http, dur);
 	tg_log(TG_LOG_INFO, "http.access",
-	    "method=%s route=%s status=%d dur_us=%lld remote=%s",
+	    "method=%s route=%s status=%d dur_us=%lld db_rt=%d remote=%s",
 	    tg_log_q(req->method), tg_log_q(route_name), http, (long long)dur,
+	    req->ctx->db ? tg_db_round_trips(req->ctx->db) : 0,
 	    tg_log_q(req->remote_addr));
 	tg_log_set_request(NULL);
 	tg_resp_clear(&resp);
