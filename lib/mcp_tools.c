@@ -579,6 +579,159 @@ m_stop_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err
 	return tg_servers_stop(req, id, out, err);
 }
 
+/* The tool named by args.tool (decimal id). */
+static int
+tool_ref(struct tg_req *req, json_t *args, int64_t *id, struct tg_err *err)
+{
+	json_t *t = json_object_get(args, "tool");
+	char buf[24];
+
+	(void)req;
+	if (json_is_integer(t)) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(t));
+		return tg_svc_parse_id(buf, "tool", id, err);
+	}
+	return tg_svc_parse_id(json_string_value(t), "tool", id, err);
+}
+
+/* Copy of args without the members naming the target (new reference). */
+static json_t *
+body_of(json_t *args, const char *drop)
+{
+	json_t *c = json_copy(args);
+
+	if (c != NULL)
+		json_object_del(c, drop);
+	return c;
+}
+
+static int
+m_list_tools(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	struct tg_page pg;
+	int64_t id;
+	int rc;
+
+	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	page_of(args, &pg);
+	return tg_tools_list(req, id, json_string_value(json_object_get(args, "status")),
+	    &pg, out, err);
+}
+
+static int
+m_get_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	return tg_tools_get(req, id, out, err);
+}
+
+static int
+m_create_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	json_t *in;
+	int64_t id;
+	int rc;
+
+	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	if ((in = body_of(args, "server")) == NULL)
+		return -TG_E_NOMEM;
+	rc = tg_tools_create(req, id, in, out, err);
+	json_decref(in);
+	return rc;
+}
+
+static int
+m_update_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	json_t *in;
+	int64_t id;
+	int rc;
+
+	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	if ((in = body_of(args, "tool")) == NULL)
+		return -TG_E_NOMEM;
+	rc = tg_tools_update(req, id, in, out, err);
+	json_decref(in);
+	return rc;
+}
+
+static int
+m_delete_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_tools_delete(req, id, err)) != TG_OK)
+		return rc;
+	*out = json_pack("{s:b, s:I}", "deleted", 1, "id", (json_int_t)id);
+	return *out ? TG_OK : -TG_E_NOMEM;
+}
+
+static int
+m_list_versions(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	struct tg_page pg;
+	int64_t id;
+	int rc;
+
+	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	page_of(args, &pg);
+	return tg_tools_versions(req, id, &pg, out, err);
+}
+
+static int
+m_with_body(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err,
+    int (*fn)(struct tg_req *, int64_t, json_t *, json_t **, struct tg_err *))
+{
+	json_t *in;
+	int64_t id;
+	int rc;
+
+	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	if ((in = body_of(args, "tool")) == NULL)
+		return -TG_E_NOMEM;
+	rc = fn(req, id, in, out, err);
+	json_decref(in);
+	return rc;
+}
+
+static int
+m_rollback(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return m_with_body(req, args, out, err, tg_tools_rollback);
+}
+
+static int
+m_request_publish(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return m_with_body(req, args, out, err, tg_tools_submit);
+}
+
+static int
+m_test_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return m_with_body(req, args, out, err, tg_tools_test);
+}
+
+static int
+m_validate_code(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return tg_tools_validate(req, args, out, err);
+}
+
+#define S_TOOL_REF "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"],\"description\":\"tool id\"}},\"required\":[\"tool\"],\"additionalProperties\":false}"
+
 static const struct mtool mtools[] = {
 	{"toolgate_create_server", TG_ROLE_DEVELOPER, 0,
 	 "Create a server (a named group of tools). Its tools are exposed as <tool_prefix><tool> (default prefix \"<name>__\") once approved and the server is running.",
@@ -595,6 +748,40 @@ static const struct mtool mtools[] = {
 	 S_SERVER_REF, m_start_server},
 	{"toolgate_stop_server", TG_ROLE_DEVELOPER, 0,
 	 "Stop a server: its tools disappear from MCP clients.", S_SERVER_REF, m_stop_server},
+	{"toolgate_create_tool", TG_ROLE_DEVELOPER, 0,
+	 "Create a Python tool on a server, as a draft. code must define main(...); keyword arguments come from the MCP call; return a JSON value or a list of MCP content blocks. input_schema (JSON Schema) is kept verbatim; without it the schema is derived from main()'s signature.",
+	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"type\":[\"object\",\"null\"]},\"annotations\":{\"type\":[\"object\",\"null\"]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"server\",\"name\",\"code\"],\"additionalProperties\":false}",
+	 m_create_tool},
+	{"toolgate_delete_tool", TG_ROLE_DEVELOPER, 0, "Delete a tool.", S_TOOL_REF, m_delete_tool},
+	{"toolgate_get_tool", TG_ROLE_VIEWER, 1,
+	 "Get a tool (code, schema, status: draft, pending_review, approved or rejected, and whether it is served).",
+	 S_TOOL_REF, m_get_tool},
+	{"toolgate_list_tools", TG_ROLE_VIEWER, 1, "List the tools of a server.",
+	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\"},\"status\":{\"type\":\"string\",\"enum\":[\"draft\",\"pending_review\",\"approved\",\"rejected\"]},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"required\":[\"server\"],\"additionalProperties\":false}",
+	 m_list_tools},
+	{"toolgate_list_versions", TG_ROLE_VIEWER, 1, "List a tool's versions.",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
+	 m_list_versions},
+	{"toolgate_request_publish", TG_ROLE_DEVELOPER, 0,
+	 "Submit a draft tool for review (draft -> pending_review). An admin approves it; then it is served while its server runs.",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"note\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
+	 m_request_publish},
+	{"toolgate_rollback_tool", TG_ROLE_DEVELOPER, 0,
+	 "Make an old version current again (as a new version, pending review).",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"version\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"tool\",\"version\"],\"additionalProperties\":false}",
+	 m_rollback},
+	{"toolgate_test_tool", TG_ROLE_DEVELOPER, 0,
+	 "Run a tool's current code (any status) in the sandbox with arguments; returns the sandbox result (result, stdout, stderr, error, timed_out).",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"arguments\":{\"type\":\"object\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
+	 m_test_tool},
+	{"toolgate_update_tool", TG_ROLE_DEVELOPER, 0,
+	 "Change a tool's code, description, input_schema or annotations (a new version; an approved tool goes back to review).",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"type\":[\"object\",\"null\"]},\"annotations\":{\"type\":[\"object\",\"null\"]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
+	 m_update_tool},
+	{"toolgate_validate_code", TG_ROLE_DEVELOPER, 1,
+	 "Validate Python tool code without saving it: syntax, main(), allowed imports (with line numbers), and the derived input schema.",
+	 "{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\"},\"input_schema\":{\"type\":\"object\"}},\"required\":[\"code\"],\"additionalProperties\":false}",
+	 m_validate_code},
 };
 #define N_MTOOLS (sizeof(mtools) / sizeof(mtools[0]))
 

