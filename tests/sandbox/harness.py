@@ -348,13 +348,17 @@ def functional(ctx):
         "def main():\n    return 2\n", allow_degraded=True),
         lambda d: d["ok"] and d["isolation"] == "degraded",
         flags=["--force-degraded"])
-    t("degraded mode timeout kills the group", run_req(
-        "import os, time\ndef main():\n    if os.fork() == 0:\n"
-        "        os.setsid()\n        time.sleep(60)\n    while True: pass\n",
-        allowed_modules=["*"], limits={"timeout_ms": 800}),
+    token = "tg-orphan-%d" % os.getpid()
+    t("degraded mode timeout kills the group and orphans", run_req(
+        "import os, time\ndef main(tok):\n    if os.fork() == 0:\n"
+        "        os.setsid()\n        if os.fork() == 0:\n"
+        "            os.execv('/usr/bin/python3.11', ['python3.11', '-c',"
+        " 'import time; time.sleep(60)', tok])\n        os._exit(0)\n"
+        "    while True: pass\n",
+        arguments={"tok": token}, allowed_modules=["*"],
+        limits={"timeout_ms": 800}),
         lambda d: d["timed_out"] and not subprocess.run(
-            ["pgrep", "-u", "65534", "-f", "python3.11"],
-            capture_output=True).stdout if AS_USER else d["timed_out"],
+            ["pgrep", "-f", token], capture_output=True).stdout,
         flags=["--force-degraded", "--allow-degraded"])
 
     # egress through the proxy (local server + the test-only flag)
