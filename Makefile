@@ -96,6 +96,11 @@ stop:
 check: all unit-build asan-build integration-build
 	@bash tests/run.sh
 
+# Benchmarks (not in check): bench/run.sh prints one table, also written to
+# bench/results/latest.md (docs/performance.md).
+bench: all
+	@bash bench/run.sh
+
 valgrind: unit-build
 	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=99 --leak-check=full $$t || exit 1; done
 

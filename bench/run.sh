@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# bench/run.sh - `make bench`: one run, one machine, one table.
+#
+# Starts a private stack with `make start` (var/bench, port 18780), seeds one
+# running server with 50 approved tools, and measures through nginx with wrk
+# (Debian package; the Lua script bench/mcp.lua prints percentiles):
+#   1. MCP tools/list at concurrency 1, 8, 32 (2025-11-25 session)
+#   2. the same against the official TypeScript SDK server (bench/ts-server,
+#      stateless, 50 trivial tools) on loopback
+#   3. nginx answering `return 200` (the ceiling) for the same request
+#   4. tools/call of a trivial Python tool at concurrency 1 and 2, beside the
+#      bare interpreter start (hyperfine: /usr/bin/python3.11 -I -S -c pass)
+#   5. tools/list first-page latency with 10 / 100 / 1,000 / 10,000 approved
+#      tools, and the database round trips per request (access log db_rt)
+#   6. resident memory of each worker after the run
+# Results: stdout and bench/results/latest.md. Knobs: BENCH_SECONDS (10),
+# BENCH_WORKERS (4), BENCH_KEEP=1 leaves the stack running.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$ROOT"
+SECS=${BENCH_SECONDS:-10}
+export VAR="$ROOT/var/bench" PORT=18780 PG_PORT=55780 PG_FSYNC=off
+export NGINX_RATE=1000000r/s NGINX_BURST=1000000
+export TOOLGATE_WORKERS=${BENCH_WORKERS:-4} TOOLGATE_LOG_LEVEL=info
+BASE="http://127.0.0.1:$PORT"
+TS_PORT=18790
+PY=/usr/bin/python3
+OUT="$ROOT/bench/results/latest.md"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v hyperfine >/dev/null || need+=(hyperfine)
+if [ ${#need[@]} -gt 0 ]; then
+	say "installing ${need[*]}"
+	SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+	$SUDO apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
+		{ $SUDO apt-get update -qq >/dev/null; $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; }
+fi
+
+TS_PID=
+cleanup() {
+	[ -n "$TS_PID" ] && kill "$TS_PID" 2>/dev/null || true
+	[ "${BENCH_KEEP:-0}" = 1 ] || bash scripts/stack.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+bash scripts/stack.sh stop >/dev/null 2>&1 || true
+rm -rf "$VAR"
+say "starting the stack (make start)"
+make -s start >/dev/null
+eval "$(bash scripts/stack.sh env)"
+
+jget() { $PY -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
+api() { # method path [json]
+	local m=$1 p=$2 body=${3:-}
+	if [ -n "$body" ]; then
+		curl -sS -f -X "$m" "$BASE$p" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$body"
+	else
+		curl -sS -f -X "$m" "$BASE$p" -H "Authorization: Bearer $TOKEN"
+	fi
+}
+
+TOKEN=$(curl -sS -f -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
+	-d "{\"username\":\"$TG_ADMIN_USER\",\"password\":\"$TG_ADMIN_PASSWORD\"}" | jget '["access_token"]')
+api PATCH /api/v1/settings '{"rate_limits":{"admin":1000000000,"developer":1000000000,"viewer":1000000000}}' >/dev/null
+KEY=$(api POST /api/v1/api-keys '{"name":"bench"}' | jget '["key"]')
+
+say "seeding: server bench with 50 approved tools"
+SID=$(api POST /api/v1/servers '{"name":"bench","description":"benchmark tools"}' | jget '["id"]')
+for i in $(seq -w 0 49); do
+	body=$($PY -c 'import json,sys; print(json.dumps({"name":"tool_"+sys.argv[1],
+		"description":"Trivial benchmark tool number "+sys.argv[1]+": echoes its text argument.",
+		"code":"def main(text: str) -> str:\n    return text\n",
+		"input_schema":{"type":"object","properties":{"text":{"type":"string","description":"text to echo"}},"required":["text"]}}))' "$i")
+	TID=$(api POST "/api/v1/servers/$SID/tools" "$body" | jget '["id"]')
+	api POST "/api/v1/tools/$TID/submit" >/dev/null
+	api POST "/api/v1/tools/$TID/approve" '{"reason":"bench"}' >/dev/null
+done
+api POST "/api/v1/servers/$SID/start" >/dev/null
+
+# A 2025-11-25 session for the MCP measurements.
+HDRS=$(mktemp)
+curl -sS -f -D "$HDRS" -o /dev/null -X POST "$BASE/mcp" -H "Authorization: Bearer $KEY" \
+	-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+	-d '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}'
+SESSION=$(sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *\([^\r]*\).*/\1/p' "$HDRS")
+rm -f "$HDRS"
+[ -n "$SESSION" ] || die "no Mcp-Session-Id from initialize"
+MCP_HEADERS="Authorization: Bearer $KEY|Mcp-Session-Id: $SESSION|MCP-Protocol-Version: 2025-11-25"
+curl -sS -o /dev/null -X POST "$BASE/mcp" -H "Authorization: Bearer $KEY" -H "Mcp-Session-Id: $SESSION" \
+	-H 'MCP-Protocol-Version: 2025-11-25' -H 'Content-Type: application/json' \
+	-H 'Accept: application/json, text/event-stream' -d '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+n=$(curl -sS -X POST "$BASE/mcp" -H "Authorization: Bearer $KEY" -H "Mcp-Session-Id: $SESSION" \
+	-H 'MCP-Protocol-Version: 2025-11-25' -H 'Content-Type: application/json' \
+	-H 'Accept: application/json, text/event-stream' -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' |
+	$PY -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin)["result"]["tools"] if t["name"].startswith("bench__")))')
+[ "$n" = 50 ] || die "tools/list shows $n bench tools, expected 50"
+
+LIST='{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+CALL='{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"bench__tool_00","arguments":{"text":"hi"}}}'
+
+# wrk_run URL BODY HEADERS CONC SECONDS -> "rps p50 p90 p99 errors"
+wrk_run() {
+	local url=$1 body=$2 headers=$3 c=$4 secs=$5 t line
+	t=$((c < 2 ? 1 : 2))
+	line=$(BENCH_BODY="$body" BENCH_HEADERS="$headers" wrk -t"$t" -c"$c" -d"${secs}s" \
+		-s bench/mcp.lua "$url" 2>&1 | grep '^BENCH ' || true)
+	[ -n "$line" ] || die "wrk produced no result for $url"
+	$PY - "$line" <<'PYEOF'
+import sys
+kv = dict(p.split("=") for p in sys.argv[1].split()[1:])
+print(kv["rps"], kv["p50_ms"], kv["p90_ms"], kv["p99_ms"], kv["errors"])
+PYEOF
+}
+
+declare -A R
+say "tools/list through nginx (toolgate)"
+for c in 1 8 32; do R[tg_$c]=$(wrk_run "$BASE/mcp" "$LIST" "$MCP_HEADERS" "$c" "$SECS"); done
+
+say "tools/list against the TypeScript SDK server"
+(cd bench/ts-server && { [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null 2>&1; })
+PORT=$TS_PORT node bench/ts-server/server.mjs >/dev/null 2>&1 &
+TS_PID=$!
+for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$TS_PORT/" && break; sleep 0.1; done
+for c in 1 8 32; do
+	R[ts_$c]=$(wrk_run "http://127.0.0.1:$TS_PORT/mcp" "$LIST" "MCP-Protocol-Version: 2025-11-25" "$c" "$SECS")
+done
+kill "$TS_PID" 2>/dev/null || true
+TS_PID=
+
+say "static nginx ceiling"
+for c in 1 8 32; do R[ng_$c]=$(wrk_run "$BASE/__static_bench" "$LIST" "" "$c" "$SECS"); done
+
+say "tools/call of a trivial Python tool"
+for c in 1 2; do R[call_$c]=$(wrk_run "$BASE/mcp" "$CALL" "$MCP_HEADERS" "$c" "$SECS"); done
+HF=$(mktemp)
+hyperfine -N --warmup 5 --runs 100 --export-json "$HF" '/usr/bin/python3.11 -I -S -c pass' >/dev/null 2>&1
+BARE=$($PY -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f" % (r["median"]*1000))' "$HF")
+rm -f "$HF"
+
+say "memory"
+MASTER=$(cat "$VAR/run/toolgate.pid")
+RSS=$(for p in $(pgrep -P "$MASTER"); do awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null; done | sort -n | tr '\n' ' ')
+RSS_MAX=$(echo "$RSS" | tr ' ' '\n' | sed '/^$/d' | tail -n1)
+PEAK=$(psql -X -q -A -t -c "SELECT COALESCE(max(peak_rss_kb), 0) FROM execution_logs" 2>/dev/null || echo "?")
+
+say "scale: tools/list with 10 .. 10,000 approved tools"
+api POST "/api/v1/servers/$SID/stop" >/dev/null
+declare -A S
+for N in 10 100 1000 10000; do
+	psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+DELETE FROM servers WHERE name = 'scale';
+INSERT INTO servers (name, status, description) VALUES ('scale', 'running', 'scale test');
+INSERT INTO tools (server_id, name, description, code, input_schema, schema_source, status, approved_version)
+SELECT (SELECT id FROM servers WHERE name = 'scale'), format('t%s', lpad(g::text, 5, '0')),
+       'scale tool', E'def main(text: str) -> str:\n    return text\n',
+       '{"type":"object","properties":{"text":{"type":"string"}}}', 'explicit', 'approved', 1
+FROM generate_series(1, $N) g;
+INSERT INTO tool_versions (tool_id, version, code, description, input_schema, schema_source)
+SELECT id, 1, code, description, input_schema, schema_source FROM tools
+WHERE server_id = (SELECT id FROM servers WHERE name = 'scale');
+SQL
+	S[$N]=$(wrk_run "$BASE/mcp" "$LIST" "$MCP_HEADERS" 1 3)
+done
+RT=$(grep 'route="/mcp"' "$VAR/log/toolgate.log" | tail -n 200 | sed -n 's/.* db_rt=\([0-9]*\).*/\1/p' | sort -n | uniq -c | sort -rn | head -n1 | awk '{print $2}')
+
+MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n1)"
+f() { echo "$1" | awk -v i="$2" '{print $i}'; }
+ratio() { $PY -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print("%.2f" % (a/b if b else 0))' "$1" "$2"; }
+{
+	echo "# toolgate benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo
+	echo "Machine: $MACHINE. Workers: $TOOLGATE_WORKERS. wrk ${SECS}s per row (bench/mcp.lua). One run, same machine."
+	echo
+	echo "## tools/list (50 approved tools), through nginx"
+	echo
+	echo "| target | conc | req/s | p50 ms | p90 ms | p99 ms | errors |"
+	echo "|---|---|---|---|---|---|---|"
+	for c in 1 8 32; do
+		for k in tg ts ng; do
+			v=${R[${k}_$c]}
+			case $k in tg) name="toolgate /mcp" ;; ts) name="TypeScript SDK server (stateless)" ;; ng) name="nginx return 200 (ceiling)" ;; esac
+			echo "| $name | $c | $(f "$v" 1) | $(f "$v" 2) | $(f "$v" 3) | $(f "$v" 4) | $(f "$v" 5) |"
+		done
+	done
+	echo
+	echo "## tools/call of a trivial Python tool (sandboxed), through nginx"
+	echo
+	echo "| conc | calls/s | p50 ms | p90 ms | p99 ms | errors |"
+	echo "|---|---|---|---|---|---|"
+	for c in 1 2; do v=${R[call_$c]}; echo "| $c | $(f "$v" 1) | $(f "$v" 2) | $(f "$v" 3) | $(f "$v" 4) | $(f "$v" 5) |"; done
+	echo
+	echo "Bare interpreter start (\`/usr/bin/python3.11 -I -S -c pass\`, hyperfine, 100 runs): median $BARE ms."
+	echo
+	echo "## tools/list with N approved tools (first page, concurrency 1)"
+	echo
+	echo "| tools | req/s | p50 ms | p99 ms |"
+	echo "|---|---|---|---|"
+	for N in 10 100 1000 10000; do v=${S[$N]}; echo "| $N | $(f "$v" 1) | $(f "$v" 2) | $(f "$v" 4) |"; done
+	echo
+	echo "Database round trips per /mcp request (access log \`db_rt\`, most common): $RT."
+	echo
+	echo "## Memory"
+	echo
+	echo "Worker resident set after the run (KiB): $RSS. Peak memory of a sandboxed call (KiB, execution logs): $PEAK."
+	echo
+	echo "## Targets"
+	echo
+	echo "| target | measured | goal |"
+	echo "|---|---|---|"
+	echo "| tools/list req/s vs TypeScript SDK at c=8 | $(ratio "$(f "${R[tg_8]}" 1)" "$(f "${R[ts_8]}" 1)")× | ≥ 3× |"
+	echo "| tools/list req/s vs nginx ceiling at c=8 | $(ratio "$(f "${R[tg_8]}" 1)" "$(f "${R[ng_8]}" 1)") | ≥ 0.40 |"
+	echo "| tools/call p50 − bare interpreter | $($PY -c 'import sys; print("%.1f ms" % (float(sys.argv[1])-float(sys.argv[2])))' "$(f "${R[call_1]}" 2)" "$BARE") | ≤ 15 ms |"
+	echo "| worker RSS (max) | ${RSS_MAX:-?} KiB | ≤ 16384 KiB |"
+	echo "| DB round trips per tools/list | $RT (constant across N: see the scale table's route) | constant |"
+} >"$OUT"
+cat "$OUT"
