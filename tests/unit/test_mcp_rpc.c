@@ -1,0 +1,362 @@
+/*
+ * test_mcp_rpc.c - the /mcp transport with an in-memory backend (no
+ * database): JSON-RPC classification and error codes with their HTTP
+ * statuses, initialize/negotiation, sessions, batches per version, Origin
+ * and Accept checks; plus redaction, truncation and the schema subset.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fcgi/config.h"
+#include "fcgi/request.h"
+#include "fcgi/response.h"
+#include "handlers/mcp.h"
+#include "lib/arena.h"
+#include "lib/status.h"
+#include "tests/unit/fake_io.h"
+
+static struct tg_config cfg;
+static struct tg_ctx ctx = {&cfg, NULL, NULL};
+static const char SID[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+static char sess_version[33] = "2025-11-25";
+
+static int
+f_create(struct tg_req *req, const char *version, const json_t *ci,
+    const json_t *caps, struct tg_mcp_session *out)
+{
+	(void)req; (void)ci; (void)caps;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->id, sizeof(out->id), "%s", SID);
+	snprintf(out->version, sizeof(out->version), "%s", version);
+	return 0;
+}
+
+static int
+f_get(struct tg_req *req, const char *id, struct tg_mcp_session *out)
+{
+	(void)req;
+	if (strcmp(id, SID) != 0)
+		return -TG_E_NOTFOUND;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->id, sizeof(out->id), "%s", SID);
+	snprintf(out->version, sizeof(out->version), "%s", sess_version);
+	return 0;
+}
+
+static int
+f_del(struct tg_req *req, const char *id)
+{
+	(void)req;
+	return strcmp(id, SID) == 0 ? 0 : -TG_E_NOTFOUND;
+}
+
+static int
+f_init(struct tg_req *req, const struct tg_mcp_session *s)
+{
+	(void)req; (void)s;
+	return 0;
+}
+
+static int
+f_level(struct tg_req *req, const struct tg_mcp_session *s, const char *l)
+{
+	(void)req; (void)s; (void)l;
+	return 0;
+}
+
+static int
+f_list(const struct tg_mcp_call *c, const char *cursor, json_t **result,
+    struct tg_rpc_err *err)
+{
+	(void)c; (void)cursor; (void)err;
+	*result = json_pack("{s:[{s:s}]}", "tools", "name", "t1");
+	return 0;
+}
+
+static int
+f_call(const struct tg_mcp_call *c, const char *name, json_t *args,
+    json_t **result, struct tg_rpc_err *err)
+{
+	(void)c; (void)args;
+	if (strcmp(name, "t1") != 0)
+		return tg_rpc_err_set(err, -32602, "Unknown tool: %s", name);
+	*result = json_pack("{s:[{s:s, s:s}]}", "content", "type", "text", "text", "hi");
+	return 0;
+}
+
+static const struct tg_mcp_backend be = {
+	f_create, f_get, f_del, f_init, f_level, f_list, f_call,
+};
+
+struct out {
+	int status;
+	json_t *json;
+	char hdr_sid[80];
+};
+
+static void
+run(const char *method, const char *body, const char *sid, const char *ver,
+    const char *origin, const char *accept, struct out *o)
+{
+	const char *params[40];
+	char clen[24];
+	struct fake f;
+	struct tg_io io;
+	struct tg_req req;
+	struct tg_resp resp;
+	struct tg_arena *a = tg_arena_new();
+	int n = 0, i;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(clen, sizeof(clen), "%zu", body ? strlen(body) : 0);
+	params[n++] = "REQUEST_METHOD"; params[n++] = method;
+	params[n++] = "REQUEST_URI"; params[n++] = "/mcp";
+	params[n++] = "REMOTE_ADDR"; params[n++] = "127.0.0.1";
+	params[n++] = "CONTENT_TYPE"; params[n++] = "application/json";
+	params[n++] = "CONTENT_LENGTH"; params[n++] = clen;
+	if (sid) { params[n++] = "HTTP_MCP_SESSION_ID"; params[n++] = sid; }
+	if (ver) { params[n++] = "HTTP_MCP_PROTOCOL_VERSION"; params[n++] = ver; }
+	if (origin) { params[n++] = "HTTP_ORIGIN"; params[n++] = origin; }
+	if (accept) { params[n++] = "HTTP_ACCEPT"; params[n++] = accept; }
+	params[n] = NULL;
+	f.params = params;
+	f.body = body;
+	fake_io(&io, &f);
+	assert_non_null(a);
+	memset(&req, 0, sizeof(req));
+	req.a = a;
+	assert_int_equal(tg_req_init(&req, a, &io, &ctx), 0);
+	if (body && *body)
+		assert_int_equal(tg_req_read_body(&req), 0);
+	tg_resp_init(&resp);
+	tg_mcp_serve(&req, &resp, &be);
+	o->status = resp.err ? tg_status_http(resp.err) : resp.status;
+	o->json = resp.json ? json_incref(resp.json) : NULL;
+	o->hdr_sid[0] = '\0';
+	for (i = 0; i < resp.nheaders; i++)
+		if (strcmp(resp.headers[i].name, "Mcp-Session-Id") == 0)
+			snprintf(o->hdr_sid, sizeof(o->hdr_sid), "%s", resp.headers[i].value);
+	tg_resp_clear(&resp);
+	tg_req_clear(&req);
+	tg_arena_free(a);
+	tg_buf_free(&f.out);
+}
+
+static long
+code_of(const struct out *o)
+{
+	return (long)json_integer_value(json_object_get(json_object_get(o->json,
+	    "error"), "code"));
+}
+
+#define INIT "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"%s\",\"capabilities\":{},\"clientInfo\":{\"name\":\"u\",\"version\":\"1\"}}}"
+
+static void
+t_initialize(void **state)
+{
+	struct out o;
+	char body[512];
+
+	(void)state;
+	snprintf(body, sizeof(body), INIT, "2025-06-18");
+	run("POST", body, NULL, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 200);
+	assert_string_equal(o.hdr_sid, SID);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o.json,
+	    "result"), "protocolVersion")), "2025-06-18");
+	json_decref(o.json);
+	snprintf(body, sizeof(body), INIT, "2099-01-01");
+	run("POST", body, NULL, NULL, NULL, NULL, &o);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o.json,
+	    "result"), "protocolVersion")), "2025-11-25");
+	json_decref(o.json);
+	/* Bad initialize params: -32602. */
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}",
+	    NULL, NULL, NULL, NULL, &o);
+	assert_int_equal(code_of(&o), -32602);
+	json_decref(o.json);
+}
+
+static void
+t_errors(void **state)
+{
+	struct out o;
+
+	(void)state;
+	run("POST", "{nope", SID, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 400);
+	assert_int_equal(code_of(&o), -32700);
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}", SID, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 400);
+	assert_int_equal(code_of(&o), -32600);
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"x/y\"}", SID, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 200);
+	assert_int_equal(code_of(&o), -32601);
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"zz\"}}",
+	    SID, NULL, NULL, NULL, &o);
+	assert_int_equal(code_of(&o), -32602);
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"t1\",\"arguments\":[1]}}",
+	    SID, NULL, NULL, NULL, &o);
+	assert_int_equal(code_of(&o), -32602);
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"t1\"}}",
+	    SID, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 200);
+	assert_non_null(json_object_get(o.json, "result"));
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", SID, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 202);
+	assert_null(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", NULL, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 400);
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}",
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 404);
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", SID, "2025-03-26", NULL, NULL, &o);
+	assert_int_equal(o.status, 400);
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", SID, NULL,
+	    "http://evil.example", NULL, &o);
+	assert_int_equal(o.status, 403);
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", SID, NULL, NULL,
+	    "text/html", &o);
+	assert_int_equal(o.status, 406);
+	json_decref(o.json);
+	run("GET", NULL, SID, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 405);
+	json_decref(o.json);
+	run("DELETE", NULL, SID, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 204);
+	json_decref(o.json);
+}
+
+static void
+t_batches(void **state)
+{
+	struct out o;
+	const char *b = "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},{\"jsonrpc\":\"2.0\",\"method\":\"n\"},5]";
+
+	(void)state;
+	snprintf(sess_version, sizeof(sess_version), "2025-11-25");
+	run("POST", b, SID, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 400);
+	assert_int_equal(code_of(&o), -32600);
+	json_decref(o.json);
+	snprintf(sess_version, sizeof(sess_version), "2025-03-26");
+	run("POST", b, SID, NULL, NULL, NULL, &o);
+	assert_int_equal(o.status, 200);
+	assert_int_equal(json_array_size(o.json), 2);	/* ping + the invalid 5 */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    json_array_get(o.json, 1), "error"), "code")), -32600);
+	json_decref(o.json);
+	snprintf(sess_version, sizeof(sess_version), "2025-11-25");
+}
+
+static void
+t_redact_truncate(void **state)
+{
+	json_error_t je;
+	json_t *in = json_loads("{\"city\":\"x\",\"API_Key\":\"k\",\"nested\":[{\"password\":1,"
+	    "\"ok\":2,\"deep\":{\"refresh_token\":\"t\",\"Cookie\":\"c\"}}],\"authorization\":\"b\"}", 0, &je);
+	json_t *r;
+	char *t;
+
+	(void)state;
+	r = tg_mcp_redact(in);
+	t = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(t, "{\"API_Key\":\"[REDACTED]\",\"authorization\":\"[REDACTED]\","
+	    "\"city\":\"x\",\"nested\":[{\"deep\":{\"Cookie\":\"[REDACTED]\",\"refresh_token\":"
+	    "\"[REDACTED]\"},\"ok\":2,\"password\":\"[REDACTED]\"}]}");
+	free(t);
+	json_decref(r);
+	json_decref(in);
+	t = tg_mcp_truncate("h\xC3\xA9llo", 6, 2);	/* never split é */
+	assert_string_equal(t, "h\xE2\x80\xA6[truncated 5 bytes]");
+	free(t);
+	t = tg_mcp_truncate("abc", 3, 10);
+	assert_string_equal(t, "abc");
+	free(t);
+}
+
+static void
+t_schema(void **state)
+{
+	json_error_t je;
+	char why[256];
+	json_t *s = json_loads("{\"type\":\"object\",\"$defs\":{\"a\":{\"type\":\"object\","
+	    "\"properties\":{\"city\":{\"type\":\"string\",\"minLength\":2}},\"required\":[\"city\"]}},"
+	    "\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":1},\"addr\":{\"$ref\":\"#/$defs/a\"},"
+	    "\"tags\":{\"type\":\"array\",\"items\":{\"enum\":[\"x\",\"y\"]}}},"
+	    "\"required\":[\"n\"],\"additionalProperties\":false}", 0, &je);
+	json_t *ok = json_loads("{\"n\":2,\"addr\":{\"city\":\"Oslo\"},\"tags\":[\"x\"]}", 0, &je);
+	json_t *b1 = json_loads("{\"addr\":{\"city\":\"Oslo\"}}", 0, &je);
+	json_t *b2 = json_loads("{\"n\":2,\"addr\":{\"city\":\"O\"}}", 0, &je);
+	json_t *b3 = json_loads("{\"n\":2,\"zzz\":1}", 0, &je);
+	json_t *b4 = json_loads("{\"n\":2.5}", 0, &je);
+	json_t *b5 = json_loads("{\"n\":1,\"tags\":[\"q\"]}", 0, &je);
+
+	(void)state;
+	assert_int_equal(tg_mcp_schema_validate(s, ok, why, sizeof(why)), 0);
+	assert_int_not_equal(tg_mcp_schema_validate(s, b1, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "\"n\""));
+	assert_int_not_equal(tg_mcp_schema_validate(s, b2, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "$.addr.city"));
+	assert_int_not_equal(tg_mcp_schema_validate(s, b3, why, sizeof(why)), 0);
+	assert_int_not_equal(tg_mcp_schema_validate(s, b4, why, sizeof(why)), 0);
+	assert_int_not_equal(tg_mcp_schema_validate(s, b5, why, sizeof(why)), 0);
+	json_decref(s); json_decref(ok); json_decref(b1); json_decref(b2);
+	json_decref(b3); json_decref(b4); json_decref(b5);
+}
+
+static void
+t_result_mapping(void **state)
+{
+	json_error_t je;
+	const char *st = NULL;
+	json_t *sbx, *r;
+
+	(void)state;
+	sbx = json_loads("{\"ok\":true,\"result\":{\"a\":1}}", 0, &je);
+	r = tg_mcp_result_from_sandbox(sbx, &st);
+	assert_string_equal(st, "ok");
+	assert_false(json_is_true(json_object_get(r, "isError")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "structuredContent"), "a")), 1);
+	json_decref(r); json_decref(sbx);
+	sbx = json_loads("{\"ok\":false,\"timed_out\":true,\"error\":{\"type\":\"Timeout\",\"message\":\"too slow\"}}", 0, &je);
+	r = tg_mcp_result_from_sandbox(sbx, &st);
+	assert_string_equal(st, "timeout");
+	assert_true(json_is_true(json_object_get(r, "isError")));
+	json_decref(r); json_decref(sbx);
+	sbx = json_loads("{\"ok\":true,\"result\":null,\"content\":[{\"type\":\"image\",\"data\":\"AA==\",\"mimeType\":\"image/png\"}]}", 0, &je);
+	r = tg_mcp_result_from_sandbox(sbx, &st);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "content"), 0), "type")), "image");
+	json_decref(r); json_decref(sbx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_initialize),
+		cmocka_unit_test(t_errors),
+		cmocka_unit_test(t_batches),
+		cmocka_unit_test(t_redact_truncate),
+		cmocka_unit_test(t_schema),
+		cmocka_unit_test(t_result_mapping),
+	};
+
+	cfg.mcp_auth_required = 0;
+	cfg.max_body = 1 << 20;
+	return cmocka_run_group_tests_name("mcp_rpc", tests, NULL, NULL);
+}
