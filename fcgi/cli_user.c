@@ -212,7 +212,7 @@ tg_cli_user(int argc, char **argv)
 		p[0] = username;
 		p[1] = hash;
 		if (tg_db_exec(db, "UPDATE users SET password_hash = $2, updated_at = now(),"
-		    " tokens_valid_after = date_trunc('second', now()) + interval '1 second'"
+		    " tokens_valid_after = greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'"
 		    " WHERE lower(username) = lower($1) RETURNING id", 2, p, &res) != TG_OK)
 			goto out;
 		if (PQntuples(res) != 1) {
@@ -229,7 +229,7 @@ tg_cli_user(int argc, char **argv)
 		p[1] = strcmp(sub, "disable") == 0 ? "true" : "false";
 		if (tg_db_exec(db, "UPDATE users SET disabled = $2::boolean, updated_at = now(),"
 		    " tokens_valid_after = CASE WHEN $2::boolean THEN"
-		    "  date_trunc('second', now()) + interval '1 second' ELSE tokens_valid_after END"
+		    "  greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second' ELSE tokens_valid_after END"
 		    " WHERE lower(username) = lower($1) RETURNING id", 2, p, &res) != TG_OK)
 			goto out;
 		if (PQntuples(res) != 1) {

@@ -43,7 +43,7 @@
 #define LOGIN_FAIL_PER_IP 50
 #define LOGIN_FAIL_PER_USER 10
 
-#define TVA_BUMP "date_trunc('second', now()) + interval '1 second'"
+#define TVA_BUMP "greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'"
 
 /*
  * Issues an access token and a refresh token of family (a new family when

@@ -220,7 +220,7 @@ tg_h_users_update(struct tg_req *req, struct tg_resp *resp)
 	    " password_hash = COALESCE($4, password_hash), updated_at = now(),"
 	    " tokens_valid_after = CASE WHEN ($2 IS NOT NULL AND $2 <> role)"
 	    "  OR ($3::boolean IS TRUE AND NOT disabled) OR $4 IS NOT NULL"
-	    "  THEN date_trunc('second', now()) + interval '1 second' ELSE tokens_valid_after END"
+	    "  THEN greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second' ELSE tokens_valid_after END"
 	    " WHERE id = $1::bigint RETURNING " USER_JSON, 4, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) != 1) {

@@ -203,3 +203,108 @@ it_wait_status(const char *path, long want, int timeout_ms)
 	}
 	return -1;
 }
+
+int
+it_login_full(const char *user, const char *pass, char *token_out, size_t cap,
+    char *refresh_out, size_t rcap)
+{
+	struct it_resp r;
+	json_t *body;
+	char *txt;
+	const char *a = NULL, *rt = NULL;
+	int rc = -1;
+
+	body = json_pack("{s:s, s:s}", "username", user, "password", pass);
+	txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (txt == NULL)
+		return -1;
+	if (it_json("POST", "/api/v1/auth/login", NULL, txt, &r) == 0) {
+		if (r.status == 200 && r.json &&
+		    json_unpack(r.json, "{s:s, s:s}", "access_token", &a,
+		    "refresh_token", &rt) == 0 && strlen(a) < cap &&
+		    (refresh_out == NULL || strlen(rt) < rcap)) {
+			snprintf(token_out, cap, "%s", a);
+			if (refresh_out)
+				snprintf(refresh_out, rcap, "%s", rt);
+			rc = 0;
+		} else {
+			fprintf(stderr, "it_login(%s): HTTP %ld %s\n", user, r.status,
+			    r.body ? r.body : "");
+		}
+		it_resp_free(&r);
+	}
+	free(txt);
+	return rc;
+}
+
+int
+it_login(const char *user, const char *pass, char *token_out, size_t cap)
+{
+	return it_login_full(user, pass, token_out, cap, NULL, 0);
+}
+
+int
+it_login_admin(char *token_out, size_t cap)
+{
+	return it_login(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"),
+	    token_out, cap);
+}
+
+long long
+it_user_create(const char *admin_token, const char *username,
+    const char *password, const char *role)
+{
+	struct it_resp r;
+	json_t *body;
+	char *txt;
+	json_int_t id = -1;
+
+	body = json_pack("{s:s, s:s, s:s}", "username", username, "password",
+	    password, "role", role);
+	txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (txt == NULL)
+		return -1;
+	if (it_json("POST", "/api/v1/users", admin_token, txt, &r) == 0) {
+		if (r.status != 201 || r.json == NULL ||
+		    json_unpack(r.json, "{s:I}", "id", &id) != 0) {
+			fprintf(stderr, "it_user_create(%s): HTTP %ld %s\n", username,
+			    r.status, r.body ? r.body : "");
+			id = -1;
+		}
+		it_resp_free(&r);
+	}
+	free(txt);
+	return (long long)id;
+}
+
+int
+it_capture(char *out, size_t cap, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	FILE *f;
+	size_t n = 0;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (cap)
+		out[0] = '\0';
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return -1;
+	if (cap > 1)
+		n = fread(out, 1, cap - 1, f);
+	while (fgetc(f) != EOF)
+		;
+	rc = pclose(f);
+	if (cap) {
+		out[n] = '\0';
+		while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\r'))
+			out[--n] = '\0';
+	}
+	return rc == -1 ? -1 : (rc >> 8) & 0xff;
+}

@@ -48,4 +48,21 @@ int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Polls GET path until it returns want_status or timeout_ms passes. */
 int it_wait_status(const char *path, long want_status, int timeout_ms);
 
+/* Signs in through POST /api/v1/auth/login and copies the access token into
+ * token_out (cap bytes; 4096 is plenty). Returns 0, or -1 (the HTTP status
+ * is printed). it_login_full also returns the refresh token (may be NULL). */
+int it_login(const char *user, const char *pass, char *token_out, size_t cap);
+int it_login_full(const char *user, const char *pass, char *token_out,
+    size_t cap, char *refresh_out, size_t rcap);
+/* The admin of the test stack (TG_ADMIN_USER / TG_ADMIN_PASSWORD). */
+int it_login_admin(char *token_out, size_t cap);
+/* Creates a user through the API with an admin token (role admin,
+ * developer or viewer); returns its id or -1. */
+long long it_user_create(const char *admin_token, const char *username,
+    const char *password, const char *role);
+/* Runs a shell command and captures its stdout (trimmed) into out. Returns
+ * the exit status. */
+int it_capture(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif
