@@ -65,7 +65,7 @@ api() { # method path [json]
 
 TOKEN=$(curl -sS -f -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
 	-d "{\"username\":\"$TG_ADMIN_USER\",\"password\":\"$TG_ADMIN_PASSWORD\"}" | jget '["access_token"]')
-api PATCH /api/v1/settings '{"rate_limits":{"admin":1000000000,"developer":1000000000,"viewer":1000000000}}' >/dev/null
+api PATCH /api/v1/settings '{"rate_limits":{"admin":1000000,"developer":1000000,"viewer":1000000}}' >/dev/null
 KEY=$(api POST /api/v1/api-keys '{"name":"bench"}' | jget '["key"]')
 
 say "seeding: server bench with 50 approved tools"
