@@ -41,9 +41,6 @@
 #include "lib/parse.h"
 #include "lib/status.h"
 
-/* TG_R_AUTH_OPTIONAL in fcgi/router.h (spelled out until that lands). */
-#define ROUTE_AUTH_OPTIONAL (1u << 6)
-
 #define P_VIEWER (TG_P_SELF | TG_P_READ | TG_P_MCP)
 #define P_DEVELOPER (P_VIEWER | TG_P_WRITE | TG_P_RUN)
 #define P_ADMIN (P_DEVELOPER | TG_P_APPROVE | TG_P_SECRETS | TG_P_USERS | \
@@ -349,7 +346,7 @@ tg_access_check(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	memset(&req->who, 0, sizeof(req->who));
-	if (r == NULL || !(r->flags & (TG_R_AUTH | ROUTE_AUTH_OPTIONAL)))
+	if (r == NULL || !(r->flags & (TG_R_AUTH | TG_R_AUTH_OPTIONAL)))
 		return TG_OK;
 	h = tg_req_param(req, "HTTP_AUTHORIZATION");
 	/* Optional authentication: anonymous without credentials; presented
