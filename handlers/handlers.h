@@ -82,4 +82,14 @@ int tg_h_network_requests_create(struct tg_req *req, struct tg_resp *resp);
 int tg_h_network_requests_approve(struct tg_req *req, struct tg_resp *resp);
 int tg_h_network_requests_reject(struct tg_req *req, struct tg_resp *resp);
 
+/* sources.c: external MCP sources */
+int tg_h_sources_list(struct tg_req *req, struct tg_resp *resp);
+int tg_h_sources_create(struct tg_req *req, struct tg_resp *resp);
+int tg_h_sources_get(struct tg_req *req, struct tg_resp *resp);
+int tg_h_sources_update(struct tg_req *req, struct tg_resp *resp);
+int tg_h_sources_delete(struct tg_req *req, struct tg_resp *resp);
+int tg_h_sources_discover(struct tg_req *req, struct tg_resp *resp);
+int tg_h_sources_import(struct tg_req *req, struct tg_resp *resp);
+int tg_h_sources_health(struct tg_req *req, struct tg_resp *resp);
+
 #endif

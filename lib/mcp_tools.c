@@ -28,6 +28,7 @@
 #include "lib/mcp_tools.h"
 #include "lib/parse.h"
 #include "lib/sandbox_client.h"
+#include "lib/sources.h"	/* sources: passthrough */
 #include "lib/servers.h"
 #include "lib/settings.h"
 #include "lib/status.h"
@@ -1125,6 +1126,7 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	struct logrec l;
 	json_t *t = NULL, *empty = NULL, *sreq = NULL, *sbx = NULL, *schema;
 	char why[256], diag[256], tid[24], sid[24], ver[24];
+	char xerr[512];	/* sources: passthrough failure reason */
 	const char *status = "error";
 	int64_t t0;
 	int rc;
@@ -1152,6 +1154,23 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 		rc = tg_rpc_err_set(rerr, TG_RPC_INVALID_PARAMS,
 		    "Invalid arguments for tool %s: %s", name, why);
 		goto out;
+	}
+	/* sources: an imported external tool is passed through to its source
+	 * (lib/sources.h) instead of running in the sandbox; logged below. */
+	if (tg_sources_is_external(t)) {
+		t0 = tg_now_us();
+		rc = tg_sources_call(req, json_integer_value(json_object_get(t, "tool_id")),
+		    args, result, &status, xerr, sizeof(xerr));
+		l.duration_ms = (tg_now_us() - t0) / 1000;
+		if (rc != TG_OK) {
+			rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR,
+			    "the tool is unavailable right now (%s); retry shortly",
+			    tg_status_name(rc));
+			goto out;
+		}
+		l.status = status;
+		l.error = xerr[0] ? xerr : NULL;
+		goto passthrough_done;
 	}
 	sreq = json_pack("{s:s, s:O, s:s, s:O, s:O?, s:O?, s:O?, s:O?}", "mode", "run",
 	    "code", json_object_get(t, "code"), "entry", "main", "arguments", args,
@@ -1195,6 +1214,7 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 			l.error = json_string_value(json_object_get(json_array_get(
 			    json_object_get(*result, "content"), 0), "text"));
 	}
+passthrough_done:	/* sources */
 	if (*result == NULL) {
 		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
 		goto out;

@@ -1,0 +1,139 @@
+/*
+ * sources.c - REST wrappers over lib/sources (logic, JSON shapes, roles and
+ * the circuit breaker are documented in lib/sources.h; docs/api.md
+ * "External sources"). Credentials are write-only: no response carries one.
+ *
+ *   GET    /api/v1/servers/:id/sources      200 list (?limit=&cursor=) | 404
+ *   POST   /api/v1/servers/:id/sources      201 source | 403 | 404 | 409 | 422
+ *   GET    /api/v1/sources/:id              200 source | 404
+ *   PATCH  /api/v1/sources/:id              200 source | 403 | 404 | 409 | 422
+ *   DELETE /api/v1/sources/:id              204 | 404 (its imported tools go too)
+ *   POST   /api/v1/sources/:id/discover     200 remote tools | 404 | 503/504 source failed
+ *   POST   /api/v1/sources/:id/import       200 imported tools | 409 | 422 | 503/504
+ *   GET    /api/v1/sources/:id/health       200 {"ok", "latency_ms", ...} | 404
+ */
+#include "fcgi/request.h"
+#include "fcgi/response.h"
+#include "handlers/handlers.h"
+#include "lib/servers.h"
+#include "lib/sources.h"
+#include "lib/status.h"
+
+static int
+source_id(struct tg_req *req, int64_t *id, struct tg_err *err)
+{
+	return tg_svc_parse_id(tg_req_capture(req, "id"), "source", id, err);
+}
+
+int
+tg_h_sources_list(struct tg_req *req, struct tg_resp *resp)
+{
+	struct tg_err err;
+	struct tg_page pg = {0, NULL};
+	json_t *out = NULL;
+	int64_t sid = 0;
+	int rc;
+
+	tg_err_init(&err);
+	if ((rc = tg_servers_resolve(req, tg_req_capture(req, "id"), &sid, &err)) == TG_OK &&
+	    (rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK)
+		rc = tg_sources_list(req, sid, &pg, &out, &err);
+	return tg_svc_reply(req, resp, rc, &err, out, 200);
+}
+
+int
+tg_h_sources_create(struct tg_req *req, struct tg_resp *resp)
+{
+	struct tg_err err;
+	json_t *out = NULL;
+	int64_t sid = 0;
+	int rc;
+
+	tg_err_init(&err);
+	if ((rc = tg_servers_resolve(req, tg_req_capture(req, "id"), &sid, &err)) == TG_OK)
+		rc = tg_sources_create(req, sid, req->json, &out, &err);
+	return tg_svc_reply(req, resp, rc, &err, out, 201);
+}
+
+int
+tg_h_sources_get(struct tg_req *req, struct tg_resp *resp)
+{
+	struct tg_err err;
+	json_t *out = NULL;
+	int64_t id = 0;
+	int rc;
+
+	tg_err_init(&err);
+	if ((rc = source_id(req, &id, &err)) == TG_OK)
+		rc = tg_sources_get(req, id, &out, &err);
+	return tg_svc_reply(req, resp, rc, &err, out, 200);
+}
+
+int
+tg_h_sources_update(struct tg_req *req, struct tg_resp *resp)
+{
+	struct tg_err err;
+	json_t *out = NULL;
+	int64_t id = 0;
+	int rc;
+
+	tg_err_init(&err);
+	if ((rc = source_id(req, &id, &err)) == TG_OK)
+		rc = tg_sources_update(req, id, req->json, &out, &err);
+	return tg_svc_reply(req, resp, rc, &err, out, 200);
+}
+
+int
+tg_h_sources_delete(struct tg_req *req, struct tg_resp *resp)
+{
+	struct tg_err err;
+	int64_t id = 0;
+	int rc;
+
+	tg_err_init(&err);
+	if ((rc = source_id(req, &id, &err)) == TG_OK)
+		rc = tg_sources_delete(req, id, &err);
+	return tg_svc_reply(req, resp, rc, &err, NULL, 204);
+}
+
+int
+tg_h_sources_discover(struct tg_req *req, struct tg_resp *resp)
+{
+	struct tg_err err;
+	json_t *out = NULL;
+	int64_t id = 0;
+	int rc;
+
+	tg_err_init(&err);
+	if ((rc = source_id(req, &id, &err)) == TG_OK)
+		rc = tg_sources_discover(req, id, &out, &err);
+	return tg_svc_reply(req, resp, rc, &err, out, 200);
+}
+
+int
+tg_h_sources_import(struct tg_req *req, struct tg_resp *resp)
+{
+	struct tg_err err;
+	json_t *out = NULL;
+	int64_t id = 0;
+	int rc;
+
+	tg_err_init(&err);
+	if ((rc = source_id(req, &id, &err)) == TG_OK)
+		rc = tg_sources_import(req, id, req->json, &out, &err);
+	return tg_svc_reply(req, resp, rc, &err, out, 200);
+}
+
+int
+tg_h_sources_health(struct tg_req *req, struct tg_resp *resp)
+{
+	struct tg_err err;
+	json_t *out = NULL;
+	int64_t id = 0;
+	int rc;
+
+	tg_err_init(&err);
+	if ((rc = source_id(req, &id, &err)) == TG_OK)
+		rc = tg_sources_health(req, id, &out, &err);
+	return tg_svc_reply(req, resp, rc, &err, out, 200);
+}
