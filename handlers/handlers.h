@@ -17,6 +17,9 @@ int tg_h_test_echo(struct tg_req *req, struct tg_resp *resp);
 /* metrics.c */
 int tg_h_metrics(struct tg_req *req, struct tg_resp *resp);
 
+/* mcp.c: POST/GET/DELETE /mcp (Streamable HTTP, JSON-RPC) */
+int tg_h_mcp(struct tg_req *req, struct tg_resp *resp);
+
 /* auth.c */
 int tg_h_auth_login(struct tg_req *req, struct tg_resp *resp);
 int tg_h_auth_refresh(struct tg_req *req, struct tg_resp *resp);

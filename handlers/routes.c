@@ -17,6 +17,9 @@ const struct tg_route tg_routes[] = {
 	{"GET", "/api/v1/version", 0, 0, 0, tg_h_version},
 	{"GET", "/metrics", 0, 0, 0, tg_h_metrics},
 	{"POST", "/api/v1/_test/echo", TG_R_JSON | TG_R_TEST, 64 * KiB, 0, tg_h_test_echo},
+	{"POST", "/mcp", TG_R_RAW | TG_R_AUTH_OPTIONAL | TG_R_STREAM, 1024 * KiB, 0, tg_h_mcp},
+	{"GET", "/mcp", TG_R_AUTH_OPTIONAL, 0, 0, tg_h_mcp},
+	{"DELETE", "/mcp", TG_R_AUTH_OPTIONAL, 0, 0, tg_h_mcp},
 	/* identity: handlers/auth.c, users.c, apikeys.c, audit.c */
 	{"POST", "/api/v1/auth/login", TG_R_JSON, 8 * KiB, 0, tg_h_auth_login},
 	{"POST", "/api/v1/auth/refresh", TG_R_JSON, 4 * KiB, 0, tg_h_auth_refresh},
