@@ -1171,7 +1171,7 @@ tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
 	rc = tg_svc_query_object(dbh,
 	    "SELECT json_build_object('tool_id', t.id, 'server_id', s.id,"
 	    " 'server_name', s.name, 'name', t.name, 'version', t.current_version,"
-	    " 'code', t.code, 'kind', t.kind," /* sources: kind (sql/005) */
+	    " 'code', t.code,"
 	    " 'input_schema', coalesce(t.input_schema, '{\"type\":\"object\"}'::json),"
 	    " 'allowed_hosts', to_json(s.allowed_hosts))::text" TOOL_FROM
 	    " WHERE coalesce(s.tool_prefix, s.name || '__') || t.name = $1"
@@ -1188,14 +1188,19 @@ tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if (json_object_set_new(t, "secrets", secrets) ||
-	    json_object_set_new(t, "allowed_modules", mods) ||
-	    json_object_set_new(t, "limits", lim)) {
-		secrets = mods = lim = NULL;
+	/* json_object_set_new steals the value even when it fails, so each
+	 * pointer is cleared right after its own call: a failure in the middle
+	 * must not leave the later ones unreleased. */
+	rc = json_object_set_new(t, "secrets", secrets) != 0 ? -TG_E_NOMEM : TG_OK;
+	secrets = NULL;
+	if (json_object_set_new(t, "allowed_modules", mods) != 0)
 		rc = -TG_E_NOMEM;
+	mods = NULL;
+	if (json_object_set_new(t, "limits", lim) != 0)
+		rc = -TG_E_NOMEM;
+	lim = NULL;
+	if (rc != TG_OK)
 		goto out;
-	}
-	secrets = mods = lim = NULL;
 	*out = t;
 	t = NULL;
 out:

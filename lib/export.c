@@ -1,0 +1,733 @@
+/*
+ * export.c - export and import of servers, tools, versions, settings and
+ * secret names (see export.h for the document and the rules).
+ *
+ * Export is one query per document part: PostgreSQL builds each server
+ * with its secrets, tools and versions as JSON (json_agg), so the shape is
+ * defined once, next to the SQL. Secret values and ciphertexts are never
+ * selected.
+ *
+ * Import works in two phases. First the whole document is validated in C
+ * without touching the database (every problem becomes a field error with
+ * its path, up to TG_EXPORT_MAX_FIELD_ERRORS). Then, in one transaction:
+ * name conflicts with existing servers (409, all of them reported), the
+ * settings, and per server one INSERT for the server, one for its secret
+ * placeholders and one per tool (the tool row and all its versions in a
+ * single statement through json_to_recordset). Any failure rolls the whole
+ * import back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fcgi/log.h"
+#include "fcgi/request.h"
+#include "lib/approvals.h"
+#include "lib/db.h"
+#include "lib/export.h"
+#include "lib/parse.h"
+#include "lib/secrets.h"
+#include "lib/servers.h"
+#include "lib/settings.h"
+#include "lib/status.h"
+#include "lib/tools.h"
+
+#define SERVER_EXPORT \
+	"SELECT json_build_object('name', s.name, 'description', s.description," \
+	" 'tool_prefix', s.tool_prefix, 'status', s.status," \
+	" 'allowed_hosts', to_json(s.allowed_hosts), 'created_at', s.created_at," \
+	" 'secrets', coalesce((SELECT json_agg(json_build_object('key', k.key," \
+	"   'description', k.description, 'has_value', k.ciphertext IS NOT NULL)" \
+	"   ORDER BY k.key) FROM server_secrets k WHERE k.server_id = s.id), '[]'::json)," \
+	" 'tools', coalesce((SELECT json_agg(json_build_object('name', t.name," \
+	"   'description', t.description, 'code', t.code," \
+	"   'input_schema', t.input_schema, 'schema_source', t.schema_source," \
+	"   'annotations', t.annotations, 'status', t.status," \
+	"   'current_version', t.current_version," \
+	"   'approved_version', t.approved_version," \
+	"   'review_reason', t.review_reason, 'created_at', t.created_at," \
+	"   'versions', coalesce((SELECT json_agg(json_build_object(" \
+	"     'version', v.version, 'code', v.code, 'description', v.description," \
+	"     'input_schema', v.input_schema, 'schema_source', v.schema_source," \
+	"     'annotations', v.annotations, 'change_summary', v.change_summary," \
+	"     'author', u.username, 'created_at', v.created_at) ORDER BY v.version)" \
+	"     FROM tool_versions v LEFT JOIN users u ON u.id = v.author_id" \
+	"     WHERE v.tool_id = t.id), '[]'::json))" \
+	"   ORDER BY t.name) FROM tools t WHERE t.server_id = s.id), '[]'::json)" \
+	")::text FROM servers s ORDER BY s.name"
+
+/* The tool row and all its versions in one statement. */
+#define TOOL_IMPORT \
+	"WITH t AS (INSERT INTO tools (server_id, name, description, code," \
+	" input_schema, schema_source, annotations, status, current_version," \
+	" approved_version, review_reason, reviewed_by, reviewed_at, created_by," \
+	" updated_by, created_at)" \
+	" VALUES ($1::bigint, $2, $3, $4, $5::json, $6, $7::json, $8, $9::int," \
+	" $10::int, $11, CASE WHEN $8 IN ('approved', 'rejected') THEN $12::bigint END," \
+	" CASE WHEN $8 IN ('approved', 'rejected') THEN now() END, $12::bigint," \
+	" $12::bigint, coalesce($13::timestamptz, now())) RETURNING id)" \
+	" INSERT INTO tool_versions (tool_id, version, code, description," \
+	" input_schema, schema_source, annotations, change_summary, author_id," \
+	" created_at)" \
+	" SELECT t.id, v.version, v.code, coalesce(v.description, '')," \
+	" v.input_schema, coalesce(v.schema_source, CASE WHEN v.input_schema IS NULL" \
+	" THEN 'default' ELSE 'explicit' END), v.annotations," \
+	" coalesce(v.change_summary, ''), NULL, coalesce(v.created_at, now())" \
+	" FROM t, json_to_recordset($14::json) AS v(version int, code text," \
+	" description text, input_schema json, schema_source text, annotations json," \
+	" change_summary text, created_at timestamptz)" \
+	" RETURNING tool_id"
+
+static const char *const tool_states[] = {"draft", "pending_review", "approved",
+	"rejected", NULL};
+static const char *const sources[] = {"explicit", "derived", "default", NULL};
+
+static int
+one_of(const char *s, const char *const *set)
+{
+	for (; *set; set++)
+		if (strcmp(s, *set) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+i64s(char *buf, size_t cap, int64_t v)
+{
+	snprintf(buf, cap, "%lld", (long long)v);
+}
+
+static int
+too_many(const struct tg_err *err)
+{
+	return json_array_size(err->fields) >= TG_EXPORT_MAX_FIELD_ERRORS;
+}
+
+/* A field error at path (+ "." + member when member is not NULL). */
+static void
+field(struct tg_err *err, const char *path, const char *member,
+    const char *msg)
+{
+	char f[256];
+
+	if (too_many(err))
+		return;
+	if (member && *path)
+		snprintf(f, sizeof(f), "%s.%s", path, member);
+	else
+		snprintf(f, sizeof(f), "%s", member ? member : path);
+	tg_err_field(err, f, "%s", msg);
+}
+
+/* tg_svc_check_object with every field error prefixed by path. Returns 0
+ * when the object is fine. */
+static int
+check_obj(json_t *in, const char *spec, const char *path, struct tg_err *err)
+{
+	struct tg_err e;
+	json_t *f;
+	size_t i;
+	int bad;
+
+	tg_err_init(&e);
+	bad = tg_svc_check_object(in, spec, &e) != TG_OK;
+	json_array_foreach(e.fields, i, f) {
+		const char *name = json_string_value(json_object_get(f, "field"));
+		const char *msg = json_string_value(json_object_get(f, "message"));
+
+		if (name && strcmp(name, "body") == 0)
+			field(err, path[0] ? path : "body", NULL, msg ? msg : "invalid");
+		else
+			field(err, path, name ? name : "?", msg ? msg : "invalid");
+	}
+	tg_err_clear(&e);
+	return bad ? -1 : 0;
+}
+
+static const char *
+str(json_t *o, const char *k, const char *def)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : def;
+}
+
+/* A null-or-absent member is NULL. */
+static json_t *
+opt(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return v == NULL || json_is_null(v) ? NULL : v;
+}
+
+static int
+jeq(json_t *a, json_t *b)
+{
+	return json_equal(a ? a : json_null(), b ? b : json_null());
+}
+
+static const char *
+source_of(json_t *o)
+{
+	return str(o, "schema_source", opt(o, "input_schema") ? "explicit" : "default");
+}
+
+/* Timestamps are checked for shape here and parsed by PostgreSQL. */
+static void
+check_time(json_t *o, const char *path, struct tg_err *err)
+{
+	const char *s = json_string_value(json_object_get(o, "created_at"));
+
+	if (s && (strlen(s) < 10 || strlen(s) > 64 || s[0] < '0' || s[0] > '9'))
+		field(err, path, "created_at", "must be an ISO 8601 timestamp");
+}
+
+static void
+check_schema_val(json_t *o, const char *path, struct tg_err *err)
+{
+	json_t *s = opt(o, "input_schema"), *t;
+
+	if (s && (t = json_object_get(s, "type")) &&
+	    !(json_is_string(t) && strcmp(json_string_value(t), "object") == 0))
+		field(err, path, "input_schema", "must describe an object (\"type\": \"object\")");
+	if (json_object_get(o, "schema_source") &&
+	    !one_of(str(o, "schema_source", ""), sources))
+		field(err, path, "schema_source", "must be explicit, derived or default");
+}
+
+static void
+check_version(json_t *v, const char *path, int64_t code_max, struct tg_err *err)
+{
+	const char *code;
+
+	if (check_obj(v, "version:I!,code:s!,description:s,input_schema:O,"
+	    "schema_source:s,annotations:O,change_summary:s,author:S,created_at:s",
+	    path, err) != 0)
+		return;
+	if (json_integer_value(json_object_get(v, "version")) < 1 ||
+	    json_integer_value(json_object_get(v, "version")) > 2147483647)
+		field(err, path, "version", "must be a version number (1 or more)");
+	code = str(v, "code", "");
+	if (*code == '\0')
+		field(err, path, "code", "must not be empty");
+	else if ((int64_t)strlen(code) > code_max)
+		field(err, path, "code", "is larger than limits.code_bytes");
+	if (strlen(str(v, "description", "")) > TG_TOOL_DESC_MAX)
+		field(err, path, "description", "is too long");
+	if (strlen(str(v, "change_summary", "")) > 1024)
+		field(err, path, "change_summary", "at most 1024 bytes");
+	check_schema_val(v, path, err);
+	check_time(v, path, err);
+}
+
+static void
+check_tool(json_t *t, const char *path, int64_t code_max, int keep_status,
+    struct tg_err *err)
+{
+	json_t *vs, *v, *last = NULL, *av;
+	const char *name, *code;
+	int64_t prev = 0, cur;
+	char vp[224];
+	size_t i;
+	int found_av = 0;
+
+	if (check_obj(t, "name:s!,description:s,code:s!,input_schema:O,"
+	    "schema_source:s,annotations:O,status:s,current_version:I!,"
+	    "approved_version:*,review_reason:S,created_at:s,versions:a!",
+	    path, err) != 0)
+		return;
+	name = str(t, "name", "");
+	if (!tg_svc_valid_tool_name(name))
+		field(err, path, "name",
+		    "1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '-', not starting with '.' or '-'");
+	code = str(t, "code", "");
+	if (*code == '\0')
+		field(err, path, "code", "must not be empty");
+	else if ((int64_t)strlen(code) > code_max)
+		field(err, path, "code", "is larger than limits.code_bytes");
+	if (strlen(str(t, "description", "")) > TG_TOOL_DESC_MAX)
+		field(err, path, "description", "is too long");
+	if (json_object_get(t, "status") && !one_of(str(t, "status", ""), tool_states))
+		field(err, path, "status", "must be draft, pending_review, approved or rejected");
+	if (strlen(str(t, "review_reason", "")) > 2048)
+		field(err, path, "review_reason", "at most 2048 bytes");
+	av = opt(t, "approved_version");
+	if (av && !json_is_integer(av))
+		field(err, path, "approved_version", "must be an integer or null");
+	if (keep_status && strcmp(str(t, "status", "draft"), "approved") == 0 && av == NULL)
+		field(err, path, "approved_version", "an approved tool needs its approved version");
+	check_schema_val(t, path, err);
+	check_time(t, path, err);
+
+	vs = json_object_get(t, "versions");
+	if (json_array_size(vs) == 0) {
+		field(err, path, "versions", "must hold at least the current version");
+		return;
+	}
+	json_array_foreach(vs, i, v) {
+		snprintf(vp, sizeof(vp), "%s.versions[%zu]", path, i);
+		check_version(v, vp, code_max, err);
+		if (!json_is_object(v) || !json_is_integer(json_object_get(v, "version")))
+			return;
+		cur = json_integer_value(json_object_get(v, "version"));
+		if (cur <= prev)
+			field(err, vp, "version", "versions must be strictly increasing");
+		if (av && json_is_integer(av) && json_integer_value(av) == cur)
+			found_av = 1;
+		prev = cur;
+		last = v;
+	}
+	if (json_integer_value(json_object_get(t, "current_version")) != prev) {
+		field(err, path, "current_version", "must be the number of the last version");
+		return;
+	}
+	/* tools always holds the content of its current version */
+	if (strcmp(str(last, "code", ""), code) != 0 ||
+	    strcmp(str(last, "description", ""), str(t, "description", "")) != 0 ||
+	    !jeq(opt(last, "input_schema"), opt(t, "input_schema")) ||
+	    strcmp(source_of(last), source_of(t)) != 0 ||
+	    !jeq(opt(last, "annotations"), opt(t, "annotations")))
+		field(err, path, "versions",
+		    "the last version's content must equal the tool's (code, description, input_schema, schema_source, annotations)");
+	if (av && json_is_integer(av) && !found_av)
+		field(err, path, "approved_version", "must be one of the versions");
+}
+
+static void
+check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
+    struct tg_err *err)
+{
+	json_t *a, *v, *w;
+	char p[160];
+	size_t i, j;
+
+	if (check_obj(s, "name:s!,description:s,tool_prefix:S,status:s,"
+	    "allowed_hosts:a,created_at:s,secrets:a,tools:a", path, err) != 0)
+		return;
+	if (!tg_svc_valid_server_name(str(s, "name", "")))
+		field(err, path, "name", "1 to 48 characters of a-z, 0-9, '_', '-', not starting with '_' or '-'");
+	if (strlen(str(s, "description", "")) > 4096)
+		field(err, path, "description", "at most 4096 bytes");
+	if (opt(s, "tool_prefix") && !tg_svc_valid_prefix(str(s, "tool_prefix", "")))
+		field(err, path, "tool_prefix", "at most 64 characters of A-Z, a-z, 0-9, '_', '.', '-'");
+	if (json_object_get(s, "status") && strcmp(str(s, "status", ""), "running") != 0 &&
+	    strcmp(str(s, "status", ""), "stopped") != 0)
+		field(err, path, "status", "must be running or stopped");
+	check_time(s, path, err);
+	a = json_object_get(s, "allowed_hosts");
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v) || !tg_approvals_valid_host(json_string_value(v))) {
+			snprintf(p, sizeof(p), "allowed_hosts[%zu]", i);
+			field(err, path, p, "must be a host name such as api.example.com[:port]");
+		}
+	}
+	a = json_object_get(s, "secrets");
+	json_array_foreach(a, i, v) {
+		snprintf(p, sizeof(p), "%s.secrets[%zu]", path, i);
+		if (check_obj(v, "key:s!,description:s,has_value:b", p, err) != 0)
+			continue;
+		if (!tg_secrets_valid_key(str(v, "key", "")))
+			field(err, p, "key", "must match [A-Za-z_][A-Za-z0-9_]{0,63}");
+		if (strlen(str(v, "description", "")) > 1024)
+			field(err, p, "description", "at most 1024 bytes");
+		for (j = 0; j < i; j++)
+			if (strcmp(str(json_array_get(a, j), "key", ""), str(v, "key", "")) == 0)
+				field(err, p, "key", "duplicate secret key in this server");
+	}
+	a = json_object_get(s, "tools");
+	json_array_foreach(a, i, v) {
+		snprintf(p, sizeof(p), "%s.tools[%zu]", path, i);
+		check_tool(v, p, code_max, keep_status, err);
+		if (!json_is_object(v))
+			continue;
+		for (j = 0; j < i; j++) {
+			w = json_array_get(a, j);
+			if (json_is_object(w) && strcmp(str(w, "name", "\x01"), str(v, "name", "")) == 0)
+				field(err, p, "name", "duplicate tool name in this server");
+		}
+	}
+}
+
+static int
+check_doc(struct tg_req *req, json_t *doc, int keep_status, struct tg_err *err)
+{
+	json_t *lim = NULL, *cb, *servers, *s, *w;
+	int64_t code_max = 256 * 1024;
+	char p[64];
+	size_t i, j;
+	int rc;
+
+	if (check_obj(doc, "format:s!,format_version:I!,exported_at:s,settings:o,"
+	    "servers:a!", "", err) != 0)
+		return -err->status;
+	if (strcmp(str(doc, "format", ""), TG_EXPORT_FORMAT) != 0)
+		field(err, "", "format", "must be \"" TG_EXPORT_FORMAT "\"");
+	if (json_integer_value(json_object_get(doc, "format_version")) !=
+	    TG_EXPORT_FORMAT_VERSION)
+		field(err, "", "format_version", "unsupported; this server reads version 1");
+	if (err->status)
+		return -err->status;
+	if ((rc = tg_settings_value(req->ctx->db, "limits", &lim)) != TG_OK)
+		return tg_err_from(err, rc);
+	if (json_is_integer(cb = json_object_get(lim, "code_bytes")))
+		code_max = json_integer_value(cb);
+	json_decref(lim);
+	if (code_max > TG_TOOL_CODE_MAX)
+		code_max = TG_TOOL_CODE_MAX;
+	servers = json_object_get(doc, "servers");
+	json_array_foreach(servers, i, s) {
+		if (too_many(err))
+			break;
+		snprintf(p, sizeof(p), "servers[%zu]", i);
+		check_server(s, p, code_max, keep_status, err);
+		if (!json_is_object(s))
+			continue;
+		for (j = 0; j < i; j++) {
+			w = json_array_get(servers, j);
+			if (json_is_object(w) && strcmp(str(w, "name", "\x01"), str(s, "name", "")) == 0)
+				field(err, p, "name", "duplicate server name in this document");
+		}
+	}
+	if (too_many(err))
+		snprintf(err->detail, sizeof(err->detail),
+		    "the document has many problems; the first %d are listed",
+		    TG_EXPORT_MAX_FIELD_ERRORS);
+	return err->status ? -err->status : TG_OK;
+}
+
+/* ------------------------------------------------------------- export */
+
+int
+tg_export_build(struct tg_req *req, json_t **out, struct tg_err *err)
+{
+	json_t *doc = NULL, *settings = NULL, *servers = NULL, *detail = NULL;
+	char when[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+		return rc;
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
+	/* One snapshot for settings and servers. */
+	if ((rc = tg_db_exec(req->ctx->db,
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL)) != TG_OK)
+		goto out;
+	if ((rc = tg_settings_effective(req->ctx->db, &settings)) != TG_OK)
+		goto out;
+	if ((rc = tg_svc_query_array(req->ctx->db, SERVER_EXPORT, 0, NULL,
+	    &servers)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	doc = json_pack("{s:s, s:i, s:s, s:O, s:O}", "format", TG_EXPORT_FORMAT,
+	    "format_version", TG_EXPORT_FORMAT_VERSION, "exported_at", when,
+	    "settings", settings, "servers", servers);
+	detail = json_pack("{s:I}", "servers", (json_int_t)json_array_size(servers));
+	if (doc == NULL || detail == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	if ((rc = tg_svc_audit(req, "export", "all", "success", detail)) != TG_OK)
+		goto out;
+	*out = doc;
+	doc = NULL;
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	json_decref(doc);
+	json_decref(settings);
+	json_decref(servers);
+	json_decref(detail);
+	return tg_err_from(err, rc);
+}
+
+/* ------------------------------------------------------------- import */
+
+/* 409 with one field error per server name that exists already. */
+static int
+conflicts(struct tg_req *req, json_t *servers, struct tg_err *err)
+{
+	json_t *names = json_array(), *s, *taken = NULL, *n;
+	char *txt = NULL, p[64];
+	const char *prm[1];
+	size_t i, j;
+	int rc;
+
+	json_array_foreach(servers, i, s)
+		json_array_append_new(names, json_string(str(s, "name", "")));
+	if (names == NULL || (txt = json_dumps(names, JSON_COMPACT)) == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	prm[0] = txt;
+	rc = tg_svc_query_array(req->ctx->db,
+	    "SELECT to_json(s.name)::text FROM servers s WHERE s.name IN"
+	    " (SELECT json_array_elements_text($1::json)) ORDER BY s.name", 1, prm,
+	    &taken);
+	if (rc != TG_OK || json_array_size(taken) == 0)
+		goto out;
+	tg_err_set(err, TG_E_CONFLICT, "%zu server name(s) of the import exist already;"
+	    " nothing was imported (rename or delete them first)", json_array_size(taken));
+	json_array_foreach(servers, i, s) {
+		json_array_foreach(taken, j, n) {
+			if (strcmp(json_string_value(n), str(s, "name", "")) == 0) {
+				snprintf(p, sizeof(p), "servers[%zu]", i);
+				field(err, p, "name", "a server with this name exists already");
+			}
+		}
+	}
+	rc = -TG_E_CONFLICT;
+out:
+	free(txt);
+	json_decref(names);
+	json_decref(taken);
+	return rc;
+}
+
+/* Settings with field errors prefixed "settings.". */
+static int
+import_settings(struct tg_req *req, json_t *settings, struct tg_err *err)
+{
+	struct tg_err e;
+	json_t *f;
+	size_t i;
+	int rc;
+
+	tg_err_init(&e);
+	rc = tg_settings_store(req, settings, &e);
+	if (rc != TG_OK && e.fields) {
+		json_array_foreach(e.fields, i, f)
+			field(err, "settings", str(f, "field", "?"), str(f, "message", "invalid"));
+		rc = -err->status;
+	} else if (rc != TG_OK) {
+		*err = e;
+		return rc;
+	}
+	tg_err_clear(&e);
+	return rc;
+}
+
+/* Maps a failed INSERT: unique violations are 409, bad values 422, both
+ * on the object at path. */
+static int
+insert_failed(struct tg_req *req, int rc, const char *path, struct tg_err *err)
+{
+	const char *st = tg_db_sqlstate(req->ctx->db);
+
+	if (rc == -TG_E_CONFLICT && strcmp(st, "23505") == 0) {
+		tg_err_set(err, TG_E_CONFLICT, "%s: the name is taken (a concurrent change)", path);
+		field(err, path, "name", "exists already");
+		return -TG_E_CONFLICT;
+	}
+	if (rc == -TG_E_UNPROCESSABLE) {
+		field(err, path, NULL, "a value was refused by the database (a timestamp or a constraint)");
+		return -TG_E_UNPROCESSABLE;
+	}
+	return tg_err_from(err, rc);
+}
+
+static int
+import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
+    int keep_status, const char *actor, json_t *items, long *nversions,
+    struct tg_err *err)
+{
+	char sid[24], cv[24], av[24], *schema = NULL, *annot = NULL, *vers = NULL;
+	const char *p[14], *status;
+	json_t *avj, *item;
+	PGresult *res = NULL;
+	int64_t id = 0;
+	int rc;
+
+	status = keep_status ? str(t, "status", "draft") : "draft";
+	avj = keep_status ? opt(t, "approved_version") : NULL;
+	i64s(sid, sizeof(sid), server_id);
+	i64s(cv, sizeof(cv), json_integer_value(json_object_get(t, "current_version")));
+	if (avj)
+		i64s(av, sizeof(av), json_integer_value(avj));
+	if ((opt(t, "input_schema") &&
+	    (schema = json_dumps(opt(t, "input_schema"), JSON_COMPACT)) == NULL) ||
+	    (opt(t, "annotations") &&
+	    (annot = json_dumps(opt(t, "annotations"), JSON_COMPACT)) == NULL) ||
+	    (vers = json_dumps(json_object_get(t, "versions"), JSON_COMPACT)) == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	p[0] = sid;
+	p[1] = str(t, "name", "");
+	p[2] = str(t, "description", "");
+	p[3] = str(t, "code", "");
+	p[4] = schema;
+	p[5] = source_of(t);
+	p[6] = annot;
+	p[7] = status;
+	p[8] = cv;
+	p[9] = avj ? av : NULL;
+	p[10] = keep_status ? json_string_value(json_object_get(t, "review_reason")) : NULL;
+	p[11] = actor;
+	p[12] = json_string_value(json_object_get(t, "created_at"));
+	p[13] = vers;
+	if ((rc = tg_db_exec(req->ctx->db, TOOL_IMPORT, 14, p, &res)) != TG_OK) {
+		rc = insert_failed(req, rc, path, err);
+		goto out;
+	}
+	if (PQntuples(res) < 1 ||
+	    (rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK) {
+		rc = -TG_E_INTERNAL;
+		goto out;
+	}
+	*nversions += PQntuples(res);
+	item = json_pack("{s:s, s:I, s:s, s:i}", "name", p[1], "id", (json_int_t)id,
+	    "status", status, "versions", PQntuples(res));
+	if (item == NULL || json_array_append_new(items, item) != 0)
+		rc = -TG_E_NOMEM;
+out:
+	free(schema);
+	free(annot);
+	free(vers);
+	PQclear(res);
+	return rc;
+}
+
+static int
+import_server(struct tg_req *req, json_t *s, const char *path, int keep_status,
+    const char *actor, json_t *result, long *counts, struct tg_err *err)
+{
+	char *hosts = NULL, *secrets = NULL, ids[24], tp[224];
+	const char *p[7], *status;
+	json_t *tools, *t, *items = NULL, *item = NULL;
+	PGresult *res = NULL;
+	int64_t id = 0;
+	size_t i;
+	int rc;
+
+	status = keep_status ? str(s, "status", "stopped") : "stopped";
+	hosts = json_dumps(json_object_get(s, "allowed_hosts") ?
+	    json_object_get(s, "allowed_hosts") : json_array(), JSON_COMPACT);
+	secrets = json_dumps(json_object_get(s, "secrets") ?
+	    json_object_get(s, "secrets") : json_array(), JSON_COMPACT);
+	items = json_array();
+	if (hosts == NULL || secrets == NULL || items == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	p[0] = str(s, "name", "");
+	p[1] = str(s, "description", "");
+	p[2] = json_string_value(json_object_get(s, "tool_prefix"));
+	p[3] = status;
+	p[4] = hosts;
+	p[5] = actor;
+	p[6] = json_string_value(json_object_get(s, "created_at"));
+	rc = tg_db_exec(req->ctx->db,
+	    "INSERT INTO servers (name, description, tool_prefix, status, allowed_hosts,"
+	    " created_by, created_at) VALUES ($1, $2, $3, $4,"
+	    " ARRAY(SELECT json_array_elements_text($5::json)), $6::bigint,"
+	    " coalesce($7::timestamptz, now())) RETURNING id", 7, p, &res);
+	if (rc != TG_OK) {
+		rc = insert_failed(req, rc, path, err);
+		goto out;
+	}
+	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK)
+		goto out;
+	counts[0]++;
+	i64s(ids, sizeof(ids), id);
+	p[0] = ids;
+	p[1] = actor;
+	p[2] = secrets;
+	PQclear(res);
+	res = NULL;
+	/* placeholders: names and descriptions only, never a value */
+	rc = tg_db_exec(req->ctx->db,
+	    "INSERT INTO server_secrets (server_id, key, description, created_by)"
+	    " SELECT $1::bigint, x.key, coalesce(x.description, ''), $2::bigint"
+	    " FROM json_to_recordset($3::json) AS x(key text, description text)",
+	    3, p, NULL);
+	if (rc != TG_OK) {
+		rc = insert_failed(req, rc, path, err);
+		goto out;
+	}
+	counts[3] += (long)json_array_size(json_object_get(s, "secrets"));
+	tools = json_object_get(s, "tools");
+	json_array_foreach(tools, i, t) {
+		snprintf(tp, sizeof(tp), "%s.tools[%zu]", path, i);
+		if ((rc = import_tool(req, id, t, tp, keep_status, actor, items,
+		    &counts[2], err)) != TG_OK)
+			goto out;
+		counts[1]++;
+	}
+	if (strcmp(status, "running") == 0 &&
+	    (rc = tg_servers_check_clash(req, id, NULL, NULL, err)) != TG_OK)
+		goto out;
+	item = json_pack("{s:s, s:I, s:s, s:O}", "name", str(s, "name", ""), "id",
+	    (json_int_t)id, "status", status, "tools", items);
+	if (item == NULL || json_array_append_new(result, item) != 0)
+		rc = -TG_E_NOMEM;
+out:
+	free(hosts);
+	free(secrets);
+	json_decref(items);
+	PQclear(res);
+	return rc;
+}
+
+int
+tg_export_import(struct tg_req *req, json_t *doc,
+    const struct tg_import_opts *opts, json_t **out, struct tg_err *err)
+{
+	json_t *servers, *s, *settings, *result = NULL, *o = NULL, *detail = NULL;
+	int keep = opts && opts->keep_status, do_settings;
+	long counts[4] = {0, 0, 0, 0};	/* servers, tools, versions, secrets */
+	char actor[24], p[64];
+	const char *act;
+	size_t i;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+		return rc;
+	if ((rc = check_doc(req, doc, keep, err)) != TG_OK)
+		return rc;
+	servers = json_object_get(doc, "servers");
+	settings = json_object_get(doc, "settings");
+	do_settings = settings != NULL && !(opts && opts->skip_settings);
+	act = tg_svc_actor(req, actor, sizeof(actor));
+	if ((result = json_array()) == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		goto out;
+	if ((rc = conflicts(req, servers, err)) != TG_OK)
+		goto out;
+	if (do_settings && (rc = import_settings(req, settings, err)) != TG_OK)
+		goto out;
+	json_array_foreach(servers, i, s) {
+		snprintf(p, sizeof(p), "servers[%zu]", i);
+		if ((rc = import_server(req, s, p, keep, act, result, counts, err)) != TG_OK)
+			goto out;
+	}
+	o = json_pack("{s:O, s:{s:I, s:I, s:I, s:I}, s:b, s:b}", "servers", result,
+	    "counts", "servers", (json_int_t)counts[0], "tools", (json_int_t)counts[1],
+	    "versions", (json_int_t)counts[2], "secrets", (json_int_t)counts[3],
+	    "settings_applied", do_settings, "keep_status", keep);
+	detail = o ? json_pack("{s:O, s:b, s:b}", "counts", json_object_get(o, "counts"),
+	    "settings_applied", do_settings, "keep_status", keep) : NULL;
+	if (o == NULL || detail == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	if ((rc = tg_svc_audit(req, "import", "all", "success", detail)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		goto out;
+	*out = o;
+	o = NULL;
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	json_decref(result);
+	json_decref(o);
+	json_decref(detail);
+	return tg_err_from(err, rc);
+}
