@@ -84,6 +84,8 @@ int tg_h_network_requests_list(struct tg_req *req, struct tg_resp *resp);
 int tg_h_network_requests_create(struct tg_req *req, struct tg_resp *resp);
 int tg_h_network_requests_approve(struct tg_req *req, struct tg_resp *resp);
 int tg_h_network_requests_reject(struct tg_req *req, struct tg_resp *resp);
+int tg_h_export(struct tg_req *req, struct tg_resp *resp);
+int tg_h_import(struct tg_req *req, struct tg_resp *resp);
 
 /* sources.c: external MCP sources */
 int tg_h_sources_list(struct tg_req *req, struct tg_resp *resp);

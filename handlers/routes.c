@@ -79,6 +79,8 @@ const struct tg_route tg_routes[] = {
 	{"POST", "/api/v1/network-requests/:id/reject", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_APPROVE, tg_h_network_requests_reject},
 	{"GET", "/api/v1/settings", TG_R_AUTH, 0, TG_P_READ, tg_h_settings_get},
 	{"PATCH", "/api/v1/settings", TG_R_AUTH | TG_R_JSON, 64 * KiB, TG_P_SETTINGS, tg_h_settings_patch},
+	{"GET", "/api/v1/export", TG_R_AUTH, 0, TG_P_SETTINGS, tg_h_export},
+	{"POST", "/api/v1/import", TG_R_AUTH | TG_R_JSON, 8192 * KiB, TG_P_SETTINGS, tg_h_import},
 	/* external MCP sources: handlers/sources.c */
 	{"GET", "/api/v1/servers/:id/sources", TG_R_AUTH, 0, TG_P_READ, tg_h_sources_list},
 	{"POST", "/api/v1/servers/:id/sources", TG_R_AUTH | TG_R_JSON, 32 * KiB, TG_P_WRITE, tg_h_sources_create},
