@@ -999,13 +999,14 @@ tg_tools_unified_diff(const char *a, const char *b)
 				rc = emit(&o, ' ', la.p[i], la.len[i]);
 				i++;
 				j++;
-			} else if (j < lb.n && (i == la.n ||
-			    t[i * w + j + 1] >= t[(i + 1) * w + j])) {
-				rc = emit(&o, '+', lb.p[j], lb.len[j]);
-				j++;
-			} else {
+			} else if (i < la.n && (j == lb.n ||
+			    t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+				/* Deletions before insertions, as diff -u does. */
 				rc = emit(&o, '-', la.p[i], la.len[i]);
 				i++;
+			} else {
+				rc = emit(&o, '+', lb.p[j], lb.len[j]);
+				j++;
 			}
 		}
 	}
