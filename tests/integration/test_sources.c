@@ -1,0 +1,594 @@
+/*
+ * test_sources.c - external MCP sources end to end (issue 7), against
+ * servers started on 127.0.0.1 by tests/sources/servers.sh:
+ *   - the official @modelcontextprotocol/server-everything (Streamable
+ *     HTTP): create (credential write-only), health, discover, import,
+ *     approval gate, start, tools/list and tools/call through /mcp, session
+ *     loss on the remote (restart) -> re-initialise;
+ *   - tests/sources/fake_server.py: redirect (never followed), hang,
+ *     oversize, garbage and malformed JSON-RPC, each a clear error within
+ *     the timeout, for discover and for passthrough calls; the circuit
+ *     breaker then answers at once; the worker stays free;
+ *   - loopback destinations: refused unless an admin marks the source
+ *     internal, both at save time (literal / localhost) and after DNS
+ *     resolution (a host name that resolves to 127.0.0.1).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "tests/integration/it.h"
+
+#define CRED "tg-test-credential-7f3a9c"
+
+static char tok[4096];
+static char dir[512];
+static int ev_port, fake_port;
+static char sname[64];		/* server name (unique per run) */
+static int sess_n;
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+read_port(const char *name)
+{
+	char out[32];
+
+	if (it_capture(out, sizeof(out), "cat '%s/%s.port'", dir, name) != 0)
+		return -1;
+	return atoi(out);
+}
+
+static int
+group_setup(void **st)
+{
+	(void)st;
+	snprintf(dir, sizeof(dir), "%s/sources-test", it_env("TG_VAR"));
+	if (it_sh("bash tests/sources/servers.sh start '%s'", dir) != 0)
+		return -1;
+	ev_port = read_port("everything");
+	fake_port = read_port("fake");
+	if (ev_port <= 0 || fake_port <= 0)
+		return -1;
+	if (it_login_admin(tok, sizeof(tok)) != 0)
+		return -1;
+	snprintf(sname, sizeof(sname), "src%ld", (long)getpid() % 100000);
+	return 0;
+}
+
+static int
+group_teardown(void **st)
+{
+	(void)st;
+	it_sh("bash tests/sources/servers.sh stop '%s'", dir);
+	return 0;
+}
+
+static json_t *
+call(const char *method, const char *path, const char *body, long want)
+{
+	struct it_resp r;
+	json_t *j;
+
+	memset(&r, 0, sizeof(r));
+	if (body)
+		assert_int_equal(it_json(method, path, tok, body, &r), 0);
+	else
+		assert_int_equal(it_get(method, path, tok, &r), 0);
+	if (r.status != want)
+		fail_msg("%s %s: HTTP %ld, want %ld: %.600s", method, path, r.status, want,
+		    r.body ? r.body : "");
+	/* the credential never appears in any response */
+	assert_null(r.body ? strstr(r.body, CRED) : NULL);
+	j = r.json ? json_incref(r.json) : json_object();
+	it_resp_free(&r);
+	return j;
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static long long
+create_source(const char *name, const char *url, int internal, const char *extra)
+{
+	char path[128], body[1024];
+	json_t *j;
+	long long id;
+
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", sname);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"url\":\"%s\",\"internal\":%s%s}",
+	    name, url, internal ? "true" : "false", extra ? extra : "");
+	j = call("POST", path, body, 201);
+	id = json_integer_value(json_object_get(j, "id"));
+	assert_true(id > 0);
+	assert_int_equal(json_is_true(json_object_get(j, "internal")), internal);
+	json_decref(j);
+	return id;
+}
+
+/* --- MCP client side of /mcp ----------------------------------------- */
+
+static char mcp_sid[256];
+
+static json_t *
+mcp(const char *body)
+{
+	const char *hdr[6];
+	char auth[4200], sid[300];
+	struct it_resp r;
+	json_t *j;
+	int n = 0;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	hdr[n++] = auth;
+	hdr[n++] = "Content-Type: application/json";
+	hdr[n++] = "Accept: application/json, text/event-stream";
+	if (mcp_sid[0]) {
+		snprintf(sid, sizeof(sid), "Mcp-Session-Id: %s", mcp_sid);
+		hdr[n++] = sid;
+		hdr[n++] = "MCP-Protocol-Version: 2025-06-18";
+	}
+	hdr[n] = NULL;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(it_request("POST", "/mcp", hdr, body, strlen(body), &r), 0);
+	if (r.status != 200 && r.status != 202)
+		fail_msg("/mcp: HTTP %ld: %.400s", r.status, r.body ? r.body : "");
+	if (!mcp_sid[0] && it_header(&r, "Mcp-Session-Id"))
+		snprintf(mcp_sid, sizeof(mcp_sid), "%s", it_header(&r, "Mcp-Session-Id"));
+	j = r.json ? json_incref(r.json) : NULL;
+	it_resp_free(&r);
+	return j;
+}
+
+static void
+mcp_open(void)
+{
+	json_t *j;
+
+	if (mcp_sid[0])
+		return;
+	j = mcp("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+	    "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+	    "\"clientInfo\":{\"name\":\"test_sources\",\"version\":\"1\"}}}");
+	assert_non_null(json_object_get(j, "result"));
+	json_decref(j);
+	assert_true(mcp_sid[0] != '\0');
+	json_decref(mcp("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"));
+}
+
+static int
+listed(const char *exposed)
+{
+	char body[256];
+	json_t *j, *t;
+	size_t i;
+	int found = 0;
+
+	mcp_open();
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/list\"}",
+	    ++sess_n + 10);
+	j = mcp(body);
+	json_array_foreach(json_object_get(json_object_get(j, "result"), "tools"), i, t)
+		if (strcmp(jstr(t, "name"), exposed) == 0)
+			found = 1;
+	json_decref(j);
+	return found;
+}
+
+/* tools/call; returns the result object (new reference). */
+static json_t *
+tool_call(const char *exposed, const char *args)
+{
+	char body[1024];
+	json_t *j, *res;
+
+	mcp_open();
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", ++sess_n + 100, exposed, args);
+	j = mcp(body);
+	res = json_object_get(j, "result");
+	if (res == NULL)
+		fail_msg("tools/call %s: no result: %s", exposed,
+		    json_dumps(j, JSON_COMPACT));
+	json_incref(res);
+	json_decref(j);
+	return res;
+}
+
+static const char *
+first_text(json_t *res)
+{
+	return jstr(json_array_get(json_object_get(res, "content"), 0), "text");
+}
+
+/* --- tests ----------------------------------------------------------- */
+
+static void
+t_server(void **st)
+{
+	char body[128];
+	json_t *j;
+
+	(void)st;
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", sname);
+	j = call("POST", "/api/v1/servers", body, 201);
+	json_decref(j);
+}
+
+static void
+t_loopback_policy(void **st)
+{
+	char url[512], path[128], host[256];
+	struct addrinfo hints, *ai = NULL;
+	json_t *j;
+	long long id;
+
+	(void)st;
+	/* save time: literals and localhost */
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", sname);
+	snprintf(url, sizeof(url), "{\"name\":\"lo1\",\"url\":\"http://127.0.0.1:%d/mcp\"}",
+	    fake_port);
+	j = call("POST", path, url, 422);
+	assert_non_null(strstr(jstr(j, "detail"), "loopback"));
+	json_decref(j);
+	snprintf(url, sizeof(url), "{\"name\":\"lo2\",\"url\":\"http://[::ffff:127.0.0.1]:%d/mcp\"}",
+	    fake_port);
+	json_decref(call("POST", path, url, 422));
+	snprintf(url, sizeof(url), "{\"name\":\"lo3\",\"url\":\"http://localhost:%d/mcp\"}",
+	    fake_port);
+	json_decref(call("POST", path, url, 422));
+	json_decref(call("POST", path, "{\"name\":\"md\",\"url\":\"http://169.254.169.254/\","
+	    "\"internal\":true}", 422));
+	json_decref(call("POST", path, "{\"name\":\"ftp\",\"url\":\"ftp://example.com/\"}", 422));
+	json_decref(call("POST", path, "{\"name\":\"up\",\"url\":\"http://u:p@example.com/\"}", 422));
+
+	/* connect time: a host name that resolves to loopback */
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0 || ai == NULL ||
+	    (ntohl(((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr.s_addr) >> 24) != 127) {
+		if (ai)
+			freeaddrinfo(ai);
+		snprintf(host, sizeof(host), "localhost.");	/* fallback */
+	} else {
+		freeaddrinfo(ai);
+	}
+	snprintf(url, sizeof(url), "http://%s:%d/mcp", host, fake_port);
+	id = create_source("byname", url, 0, NULL);
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", id);
+	j = call("POST", path, NULL, 503);
+	if (strstr(jstr(j, "detail"), "loopback") == NULL ||
+	    strstr(jstr(j, "detail"), "internal") == NULL)
+		fail_msg("discover of %s: %s", url, jstr(j, "detail"));
+	json_decref(j);
+	/* the admin marks it internal: now it works */
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
+	json_decref(call("PATCH", path, "{\"internal\":true}", 200));
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", id);
+	j = call("POST", path, NULL, 200);
+	assert_string_equal(jstr(json_array_get(json_object_get(j, "tools"), 0), "name"), "t1");
+	json_decref(j);
+}
+
+static long long ev_src;
+
+static void
+t_everything_import_and_call(void **st)
+{
+	char url[256], path[128];
+	json_t *j, *t, *res;
+	long long ids[2];
+	size_t i;
+	int echo = 0;
+
+	(void)st;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", ev_port);
+	ev_src = create_source("everything", url, 1,
+	    ",\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"");
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", ev_src);
+	j = call("GET", path, NULL, 200);
+	assert_true(json_is_true(json_object_get(j, "has_credential")));
+	assert_null(json_object_get(j, "credential"));
+	json_decref(j);
+
+	/* health: initialize + ping */
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/health", ev_src);
+	j = call("GET", path, NULL, 200);
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_string_equal(jstr(j, "status"), "healthy");
+	assert_true(strncmp(jstr(j, "protocol_version"), "2025-", 5) == 0);
+	json_decref(j);
+
+	/* discover */
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", ev_src);
+	j = call("POST", path, NULL, 200);
+	json_array_foreach(json_object_get(j, "tools"), i, t)
+		if (strcmp(jstr(t, "name"), "echo") == 0) {
+			echo = 1;
+			assert_true(json_is_object(json_object_get(t, "input_schema")));
+			assert_false(json_is_true(json_object_get(t, "imported")));
+		}
+	assert_true(echo);
+	json_decref(j);
+
+	/* import two tools (one renamed) and a missing one (422) */
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", ev_src);
+	json_decref(call("POST", path, "{\"tools\":[\"no-such-tool\"]}", 422));
+	j = call("POST", path, "{\"tools\":[\"echo\",{\"name\":\"get-sum\",\"local_name\":\"sum\"}]}",
+	    200);
+	assert_int_equal(json_array_size(json_object_get(j, "imported")), 2);
+	for (i = 0; i < 2; i++) {
+		t = json_array_get(json_object_get(j, "imported"), i);
+		ids[i] = json_integer_value(json_object_get(t, "id"));
+		assert_string_equal(jstr(t, "status"), "pending_review");
+	}
+	json_decref(j);
+	/* importing again is idempotent */
+	j = call("POST", path, "{\"tools\":[\"echo\"]}", 200);
+	assert_int_equal(json_array_size(json_object_get(j, "already_imported")), 1);
+	json_decref(j);
+
+	/* start the server: not served before approval */
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/start", sname);
+	json_decref(call("POST", path, NULL, 200));
+	snprintf(url, sizeof(url), "%s__echo", sname);
+	assert_false(listed(url));
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", ids[i]);
+		json_decref(call("POST", path, NULL, 200));
+	}
+	assert_true(listed(url));
+
+	res = tool_call(url, "{\"message\":\"hello through toolgate\"}");
+	assert_false(json_is_true(json_object_get(res, "isError")));
+	assert_string_equal(first_text(res), "Echo: hello through toolgate");
+	json_decref(res);
+	snprintf(url, sizeof(url), "%s__sum", sname);
+	res = tool_call(url, "{\"a\":2,\"b\":40}");
+	assert_non_null(strstr(first_text(res), "42"));
+	json_decref(res);
+
+	/* the remote loses every session (restart): re-initialised */
+	assert_int_equal(it_sh("bash tests/sources/servers.sh restart-everything '%s'", dir), 0);
+	snprintf(url, sizeof(url), "%s__echo", sname);
+	res = tool_call(url, "{\"message\":\"after restart\"}");
+	assert_string_equal(first_text(res), "Echo: after restart");
+	json_decref(res);
+}
+
+static void
+t_credential_never_leaks(void **st)
+{
+	char path[128];
+
+	(void)st;
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", sname);
+	json_decref(call("GET", path, NULL, 200));
+	json_decref(call("GET", "/api/v1/audit?limit=200", NULL, 200));
+	/* nor in any log of the stack (app, nginx, PostgreSQL) */
+	assert_int_equal(it_sh("! grep -rq '%s' '%s/log'", CRED, it_env("TG_VAR")), 0);
+}
+
+struct bad {
+	const char *path;	/* fake server path (discover) / mode (call) */
+	const char *want;	/* substring of the error */
+};
+
+static const struct bad bads[] = {
+	{"redirect", "redirect"},
+	{"hang", "did not answer"},
+	{"huge", "exceeds"},
+	{"garbage", "invalid JSON"},
+	{"badrpc", "malformed"},
+	{"sse-garbage", "not valid JSON"},
+	{"sse-noreply", "without a response"},
+};
+
+static void
+t_fake_discover_failures(void **st)
+{
+	char url[256], path[128], name[32];
+	json_t *j;
+	int64_t t0, ms;
+	size_t i;
+	long long id;
+
+	(void)st;
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", fake_port, bads[i].path);
+		snprintf(name, sizeof(name), "bad%zu", i);
+		id = create_source(name, url, 1, ",\"timeout_ms\":1500,\"connect_timeout_ms\":1000,"
+		    "\"max_response_bytes\":65536");
+		snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", id);
+		t0 = now_ms();
+		j = call("POST", path, NULL, strcmp(bads[i].path, "hang") == 0 ? 504 : 503);
+		ms = now_ms() - t0;
+		if (strstr(jstr(j, "detail"), bads[i].want) == NULL)
+			fail_msg("%s: detail \"%s\" lacks \"%s\"", bads[i].path, jstr(j, "detail"),
+			    bads[i].want);
+		json_decref(j);
+		if (ms > 4000)
+			fail_msg("%s took %lld ms", bads[i].path, (long long)ms);
+		/* the health check reports the same, recorded */
+		snprintf(path, sizeof(path), "/api/v1/sources/%lld/health", id);
+		j = call("GET", path, NULL, 200);
+		assert_false(json_is_true(json_object_get(j, "ok")));
+		assert_non_null(strstr(jstr(j, "error"), bads[i].want));
+		json_decref(j);
+	}
+	/* the redirect was never followed */
+	{
+		char out[128];
+
+		assert_int_equal(it_capture(out, sizeof(out), "curl -s http://127.0.0.1:%d/hits",
+		    fake_port), 0);
+		assert_non_null(strstr(out, "\"target\": 0"));
+	}
+	/* the worker is free */
+	assert_int_equal(it_wait_status("/health", 200, 2000), 0);
+}
+
+static void
+set_mode(const char *mode)
+{
+	assert_int_equal(it_sh("curl -s -o /dev/null -X POST -d '{\"mode\":\"%s\"}'"
+	    " http://127.0.0.1:%d/control", mode, fake_port), 0);
+}
+
+static void
+t_fake_call_failures_and_breaker(void **st)
+{
+	char url[256], path[128], exposed[128];
+	json_t *j, *res;
+	long long id, tid;
+	int64_t t0, ms;
+	size_t i;
+
+	(void)st;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", fake_port);
+	id = create_source("fake", url, 1, ",\"timeout_ms\":1500,\"connect_timeout_ms\":1000,"
+	    "\"max_response_bytes\":65536,\"failure_threshold\":100,\"cooldown_s\":60");
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", id);
+	j = call("POST", path, "{\"tools\":[{\"name\":\"t1\",\"local_name\":\"fake_t1\"}]}", 200);
+	tid = json_integer_value(json_object_get(json_array_get(json_object_get(j, "imported"),
+	    0), "id"));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
+	json_decref(call("POST", path, NULL, 200));
+	snprintf(exposed, sizeof(exposed), "%s__fake_t1", sname);
+	set_mode("ok");
+	res = tool_call(exposed, "{\"x\":\"1\"}");
+	assert_string_equal(first_text(res), "fake says 1");
+	json_decref(res);
+
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		set_mode(bads[i].path);
+		t0 = now_ms();
+		res = tool_call(exposed, "{\"x\":\"2\"}");
+		ms = now_ms() - t0;
+		assert_true(json_is_true(json_object_get(res, "isError")));
+		if (strstr(first_text(res), bads[i].want) == NULL)
+			fail_msg("call in mode %s: \"%s\" lacks \"%s\"", bads[i].path,
+			    first_text(res), bads[i].want);
+		json_decref(res);
+		if (ms > 4000)
+			fail_msg("call in mode %s took %lld ms", bads[i].path, (long long)ms);
+	}
+
+	/* circuit breaker: threshold 2, the next failure opens it */
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
+	json_decref(call("PATCH", path, "{\"failure_threshold\":2}", 200));
+	set_mode("hang");
+	res = tool_call(exposed, "{\"x\":\"3\"}");
+	assert_true(json_is_true(json_object_get(res, "isError")));
+	json_decref(res);
+	t0 = now_ms();
+	res = tool_call(exposed, "{\"x\":\"4\"}");
+	ms = now_ms() - t0;
+	assert_true(json_is_true(json_object_get(res, "isError")));
+	if (strstr(first_text(res), "unhealthy") == NULL)
+		fail_msg("breaker: %s", first_text(res));
+	json_decref(res);
+	assert_true(ms < 1000);		/* answered at once, no remote call */
+	j = call("GET", path, NULL, 200);
+	assert_string_equal(jstr(j, "status"), "unhealthy");
+	assert_true(json_is_string(json_object_get(j, "circuit_open_until")));
+	json_decref(j);
+	/* re-enabling (enabled: true) closes the circuit; healthy again */
+	set_mode("ok");
+	json_decref(call("PATCH", path, "{\"enabled\":true}", 200));
+	res = tool_call(exposed, "{\"x\":\"5\"}");
+	assert_string_equal(first_text(res), "fake says 5");
+	json_decref(res);
+	j = call("GET", path, NULL, 200);
+	assert_string_equal(jstr(j, "status"), "healthy");
+	json_decref(j);
+	assert_int_equal(it_wait_status("/health", 200, 2000), 0);
+}
+
+static void
+t_remote_change_back_to_review(void **st)
+{
+	char path[128];
+	json_t *j, *t;
+	size_t i;
+	long long tid = 0;
+
+	(void)st;
+	/* the fake's t1 was imported from /mcp; the same source discovered
+	 * again with an unchanged tool keeps the approval */
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", sname);
+	j = call("GET", path, NULL, 200);
+	json_array_foreach(json_object_get(j, "items"), i, t)
+		if (strcmp(jstr(t, "name"), "fake") == 0)
+			tid = json_integer_value(json_object_get(t, "id"));
+	json_decref(j);
+	assert_true(tid > 0);
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", tid);
+	j = call("POST", path, NULL, 200);
+	t = json_array_get(json_object_get(j, "tools"), 0);
+	assert_true(json_is_true(json_object_get(t, "imported")));
+	assert_false(json_is_true(json_object_get(t, "changed")));
+	assert_string_equal(jstr(t, "status"), "approved");
+	json_decref(j);
+	/* the remote changes the tool's description: back to review */
+	assert_int_equal(it_sh("curl -s -o /dev/null -X POST -d '{\"description\":\"changed\"}'"
+	    " http://127.0.0.1:%d/control", fake_port), 0);
+	j = call("POST", path, NULL, 200);
+	t = json_array_get(json_object_get(j, "tools"), 0);
+	assert_true(json_is_true(json_object_get(t, "changed")));
+	assert_string_equal(jstr(t, "status"), "pending_review");
+	json_decref(j);
+	{
+		char exposed[128];
+
+		snprintf(exposed, sizeof(exposed), "%s__fake_t1", sname);
+		assert_false(listed(exposed));
+	}
+	/* delete the source: its imported tool goes too */
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", tid);
+	json_decref(call("DELETE", path, NULL, 204));
+	json_decref(call("GET", path, NULL, 404));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_server),
+		cmocka_unit_test(t_loopback_policy),
+		cmocka_unit_test(t_everything_import_and_call),
+		cmocka_unit_test(t_credential_never_leaks),
+		cmocka_unit_test(t_fake_discover_failures),
+		cmocka_unit_test(t_fake_call_failures_and_breaker),
+		cmocka_unit_test(t_remote_change_back_to_review),
+	};
+
+	return cmocka_run_group_tests_name("sources", tests, group_setup, group_teardown);
+}
