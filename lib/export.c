@@ -54,7 +54,8 @@
 	"     'author', u.username, 'created_at', v.created_at) ORDER BY v.version)" \
 	"     FROM tool_versions v LEFT JOIN users u ON u.id = v.author_id" \
 	"     WHERE v.tool_id = t.id), '[]'::json))" \
-	"   ORDER BY t.name) FROM tools t WHERE t.server_id = s.id), '[]'::json)" \
+	"   ORDER BY t.name) FROM tools t WHERE t.server_id = s.id AND t.kind = 'python')," \
+"   '[]'::json)" \
 	")::text FROM servers s ORDER BY s.name"
 
 /* The tool row and all its versions in one statement. */

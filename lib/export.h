@@ -21,6 +21,9 @@
  *                "change_summary", "author": username|null,
  *                "created_at"}]}]}]}
  * Servers are ordered by name, tools by name, versions by number.
+ * Tools imported from external MCP sources (kind "external") and the
+ * sources themselves are not part of format 1: re-add the source and run
+ * its discover/import on the target.
  *
  * Import takes that document (strict: unknown members, wrong types,
  * invalid names, duplicate names inside the document, versions that are
