@@ -31,7 +31,14 @@ STACK="$ROOT/scripts/stack.sh"
 # TG_TEST_VAR/TG_TEST_PORT/TG_TEST_PG_PORT let several checkouts or engineers run
 # the suite side by side; runs on the same VAR wait for each other (flock).
 TEST_VAR=${TG_TEST_VAR:-$ROOT/var/test}
-TEST_PORT=${TG_TEST_PORT:-18080}
+# HTTP port: TG_TEST_PORT, else 18080, or the next free one when another
+# checkout's test stack holds it (the PostgreSQL port is a unix socket name in
+# our own directory and never collides).
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+TEST_PORT=${TG_TEST_PORT:-}
+if [ -z "$TEST_PORT" ]; then
+	for TEST_PORT in $(seq 18080 18179); do port_free "$TEST_PORT" && break; done
+fi
 TEST_PG_PORT=${TG_TEST_PG_PORT:-55433}
 LOGDIR="$TEST_VAR-logs"
 mkdir -p "$(dirname "$TEST_VAR")"
@@ -200,7 +207,8 @@ need_stack=0
 for s in stack integration sandbox interop; do want "$s" && need_stack=1; done
 STACK_UP=0
 
-tstack() { VAR="$TEST_VAR" PORT="$TEST_PORT" PG_PORT="$TEST_PG_PORT" "$STACK" "$@"; }
+# 9>&-: the daemons must not inherit (and hold) the run lock.
+tstack() { VAR="$TEST_VAR" PORT="$TEST_PORT" PG_PORT="$TEST_PG_PORT" "$STACK" "$@" 9>&-; }
 
 if [ "$need_stack" = 1 ]; then
 	suite_begin stack
@@ -273,6 +281,12 @@ if [ "$need_stack" = 1 ]; then
 			fail_check integration "not run: the test stack did not start"
 		fi
 		suite_end integration
+	fi
+	# The sandbox and interop suites get a clean environment: the test stack's
+	# TOOLGATE_*/PG* values must not leak into stacks of their own (they would
+	# win over those stacks' defaults, e.g. TOOLGATE_ALLOWED_ORIGINS).
+	if [ "$STACK_UP" = 1 ]; then
+		for v in $(tstack env | sed -n 's/^export \([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 	fi
 
 	if want sandbox; then
