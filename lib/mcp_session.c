@@ -158,11 +158,20 @@ tg_mcp_session_get(struct tg_req *req, const char *id,
 	params[0] = s.id_hash;
 	params[1] = owner_param(s.user_id, uid, sizeof(uid));
 	params[2] = owner_param(s.api_key_id, kid, sizeof(kid));
+	/* One round trip: the session, its idle-expiry refresh (written at
+	 * most every 30 s, so a busy session is not a write per request), and
+	 * the tool catalogue version for the tools/list cache. */
 	rc = tg_db_exec(req->ctx->db,
-	    "UPDATE mcp_sessions SET last_seen = now(),"
-	    " expires_at = now() + make_interval(secs => " IDLE_SQL ")"
-	    " WHERE id_hash = $1 AND " OWNER_SQL " AND expires_at > now()"
-	    " RETURNING protocol_version, COALESCE(log_level, ''), initialized",
+	    "WITH s AS (SELECT id_hash, protocol_version, COALESCE(log_level, '') AS ll,"
+	    "  initialized, last_seen FROM mcp_sessions"
+	    "  WHERE id_hash = $1 AND " OWNER_SQL " AND expires_at > now()),"
+	    " t AS (UPDATE mcp_sessions m SET last_seen = now(),"
+	    "  expires_at = now() + make_interval(secs => " IDLE_SQL ")"
+	    "  FROM s WHERE m.id_hash = s.id_hash"
+	    "  AND s.last_seen < now() - interval '30 seconds' RETURNING 1)"
+	    " SELECT s.protocol_version, s.ll, s.initialized,"
+	    "  (SELECT version FROM tool_catalog WHERE id = 1),"
+	    "  (SELECT count(*) FROM t) FROM s",
 	    3, params, &res);
 	if (rc != TG_OK)
 		goto out;
@@ -173,6 +182,9 @@ tg_mcp_session_get(struct tg_req *req, const char *id,
 	copy_str(s.version, sizeof(s.version), PQgetvalue(res, 0, 0));
 	copy_str(s.log_level, sizeof(s.log_level), PQgetvalue(res, 0, 1));
 	s.initialized = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	if (PQgetisnull(res, 0, 3) || tg_parse_i64(PQgetvalue(res, 0, 3), 1,
+	    INT64_MAX, &s.catalog_version) != TG_OK)
+		s.catalog_version = 0;
 	*out = s;
 out:
 	PQclear(res);

@@ -41,6 +41,8 @@ struct tg_mcp_session {
 	int64_t user_id;			/* 0: anonymous */
 	int64_t api_key_id;			/* 0: JWT or anonymous */
 	int initialized;			/* notifications/initialized seen */
+	int64_t catalog_version;		/* tool_catalog.version read with
+						 * the session (0: not read) */
 };
 
 /* 1 when s looks like a token we issue (64 lowercase hex digits). */

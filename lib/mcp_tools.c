@@ -898,31 +898,68 @@ by_name(const void *a, const void *b)
 	    json_string_value(json_object_get(y, "name")));
 }
 
-/* Approved tools of running servers (lifecycle's served list), with the
- * bookkeeping members removed. */
+/*
+ * The worker's tools/list cache. The management tools' JSON is built once
+ * per process; the approved tools of running servers are kept with the
+ * tool_catalog version they were read at, and reloaded when the version
+ * moves (any change to servers or tools bumps it: sql/006_catalog.sql).
+ * The version comes with the session row (no extra round trip) or, for
+ * stateless requests, from one indexed read.
+ */
+static struct {
+	json_t *mtool[64];	/* by index into mtools[] */
+	json_t *served;		/* bookkeeping members removed */
+	int64_t version;
+} cache;
+
 static int
-approved_tools(struct tg_req *req, json_t *list)
+catalog_version(const struct tg_mcp_call *c, int64_t *v)
 {
-	json_t *served = NULL, *item, *copy;
+	PGresult *res = NULL;
+	int rc;
+
+	if (c->session != NULL && c->session->catalog_version > 0) {
+		*v = c->session->catalog_version;
+		return TG_OK;
+	}
+	rc = tg_db_exec(c->req->ctx->db,
+	    "SELECT version FROM tool_catalog WHERE id = 1", 0, NULL, &res);
+	if (rc != TG_OK)
+		return rc;
+	if (PQntuples(res) != 1 ||
+	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, v) != TG_OK)
+		rc = -TG_E_INTERNAL;
+	PQclear(res);
+	return rc;
+}
+
+/* Approved tools of running servers (lifecycle's served list), with the
+ * bookkeeping members removed; from the cache when it is current. */
+static int
+approved_tools(const struct tg_mcp_call *c, json_t *list)
+{
+	json_t *served = NULL, *item;
+	int64_t v = 0;
 	size_t i;
 	int rc;
 
-	if ((rc = tg_tools_served_list(req->ctx->db, &served)) != TG_OK)
+	if ((rc = catalog_version(c, &v)) != TG_OK)
 		return rc;
-	json_array_foreach(served, i, item) {
-		if ((copy = json_copy(item)) == NULL) {
-			rc = -TG_E_NOMEM;
-			break;
+	if (cache.served == NULL || cache.version != v) {
+		if ((rc = tg_tools_served_list(c->req->ctx->db, &served)) != TG_OK)
+			return rc;
+		json_array_foreach(served, i, item) {
+			json_object_del(item, "tool_id");
+			json_object_del(item, "server_id");
 		}
-		json_object_del(copy, "tool_id");
-		json_object_del(copy, "server_id");
-		if (json_array_append_new(list, copy) != 0) {
-			rc = -TG_E_NOMEM;
-			break;
-		}
+		json_decref(cache.served);
+		cache.served = served;
+		cache.version = v;
 	}
-	json_decref(served);
-	return rc;
+	json_array_foreach(cache.served, i, item)
+		if (json_array_append(list, item) != 0)
+			return -TG_E_NOMEM;
+	return TG_OK;
 }
 
 int
@@ -952,10 +989,17 @@ tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
 	for (i = 0; i < N_MTOOLS; i++) {
 		if (!role_allows(c->req, mtools[i].min_role))
 			continue;
-		if ((t = mtool_json(&mtools[i])) == NULL || json_array_append_new(all, t) != 0)
+		if (i < sizeof(cache.mtool) / sizeof(cache.mtool[0])) {
+			if (cache.mtool[i] == NULL && (cache.mtool[i] = mtool_json(&mtools[i])) == NULL)
+				goto oom;
+			t = json_incref(cache.mtool[i]);
+		} else if ((t = mtool_json(&mtools[i])) == NULL) {
+			goto oom;
+		}
+		if (json_array_append_new(all, t) != 0)
 			goto oom;
 	}
-	if (approved_tools(c->req, all) != TG_OK) {
+	if (approved_tools(c, all) != TG_OK) {
 		tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR,
 		    "the tool catalogue is unavailable; retry shortly");
 		goto out;

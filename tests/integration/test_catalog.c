@@ -1,0 +1,148 @@
+/*
+ * test_catalog.c - the workers' tools/list cache never serves a stale
+ * catalogue: approving a tool, stopping or starting its server and
+ * revoking it show up in the very next tools/list, on every worker.
+ */
+#include "tests/integration/it.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char admin[4096];
+
+static long long
+create_json_id(const char *path, const char *body)
+{
+	struct it_resp r;
+	long long id;
+
+	assert_int_equal(it_json("POST", path, admin, body, &r), 0);
+	if (r.status != 201 && r.status != 200)
+		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
+	id = json_integer_value(json_object_get(r.json, "id"));
+	it_resp_free(&r);
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+post_ok(const char *path, const char *body)
+{
+	struct it_resp r;
+
+	assert_int_equal(it_json("POST", path, admin, body ? body : "{}", &r), 0);
+	if (r.status >= 300)
+		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
+	it_resp_free(&r);
+}
+
+/* MCP POST with the admin token; session may be NULL. */
+static void
+mcp(const char *session, const char *body, struct it_resp *r)
+{
+	char auth[4200], sess[200];
+	const char *h[6] = {"Content-Type: application/json",
+	    "Accept: application/json, text/event-stream",
+	    "MCP-Protocol-Version: 2025-11-25", auth, NULL, NULL};
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
+	if (session) {
+		snprintf(sess, sizeof(sess), "Mcp-Session-Id: %s", session);
+		h[4] = sess;
+	}
+	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), r), 0);
+}
+
+static char session_id[200];
+
+static int
+listed(const char *name)
+{
+	struct it_resp r;
+	json_t *tools, *t;
+	size_t i;
+	int found = 0;
+
+	mcp(session_id, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}", &r);
+	assert_int_equal(r.status, 200);
+	tools = json_object_get(json_object_get(r.json, "result"), "tools");
+	assert_true(json_is_array(tools));
+	json_array_foreach(tools, i, t)
+		if (strcmp(json_string_value(json_object_get(t, "name")), name) == 0)
+			found = 1;
+	it_resp_free(&r);
+	return found;
+}
+
+/* Every worker must agree: ask more often than there are workers. */
+static void
+expect_listed(const char *name, int want)
+{
+	int i;
+
+	for (i = 0; i < 12; i++)
+		assert_int_equal(listed(name), want);
+}
+
+static void
+t_cache_follows_changes(void **state)
+{
+	struct it_resp r;
+	long long sid, tid;
+	char path[256];
+	const char *h;
+
+	(void)state;
+	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
+	mcp(NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+	    "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+	    "\"clientInfo\":{\"name\":\"catalog-test\",\"version\":\"1\"}}}", &r);
+	assert_int_equal(r.status, 200);
+	h = it_header(&r, "Mcp-Session-Id");
+	assert_non_null(h);
+	snprintf(session_id, sizeof(session_id), "%s", h);
+	it_resp_free(&r);
+
+	sid = create_json_id("/api/v1/servers", "{\"name\":\"catalogtest\"}");
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
+	tid = create_json_id(path, "{\"name\":\"echo\",\"code\":\"def main(text: str) -> str:\\n    return text\\n\"}");
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
+	post_ok(path, NULL);
+	expect_listed("catalogtest__echo", 0); /* a draft is never served */
+
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
+	post_ok(path, NULL);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
+	post_ok(path, "{\"reason\":\"ok\"}");
+	expect_listed("catalogtest__echo", 1);
+
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sid);
+	post_ok(path, NULL);
+	expect_listed("catalogtest__echo", 0);
+
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
+	post_ok(path, NULL);
+	expect_listed("catalogtest__echo", 1);
+
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/revoke", tid);
+	post_ok(path, "{\"reason\":\"gone\"}");
+	expect_listed("catalogtest__echo", 0);
+
+	/* Clean up. */
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sid);
+	post_ok(path, NULL);
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sid);
+	assert_int_equal(it_get("DELETE", path, admin, &r), 0);
+	assert_true(r.status == 204 || r.status == 200);
+	it_resp_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_cache_follows_changes),
+	};
+	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
+}
