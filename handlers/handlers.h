@@ -69,6 +69,10 @@ int tg_h_tools_revoke(struct tg_req *req, struct tg_resp *resp);
 int tg_h_tools_diff(struct tg_req *req, struct tg_resp *resp);
 int tg_h_tools_test(struct tg_req *req, struct tg_resp *resp);
 int tg_h_validate(struct tg_req *req, struct tg_resp *resp);
+/* logs.c: execution logs */
+int tg_h_logs_tool(struct tg_req *req, struct tg_resp *resp);
+int tg_h_logs_server(struct tg_req *req, struct tg_resp *resp);
+int tg_h_logs_get(struct tg_req *req, struct tg_resp *resp);
 int tg_h_secrets_list(struct tg_req *req, struct tg_resp *resp);
 int tg_h_secrets_create(struct tg_req *req, struct tg_resp *resp);
 int tg_h_secrets_set(struct tg_req *req, struct tg_resp *resp);

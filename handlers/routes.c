@@ -61,6 +61,10 @@ const struct tg_route tg_routes[] = {
 	{"GET", "/api/v1/tools/:id/versions", TG_R_AUTH, 0, TG_P_READ, tg_h_tools_versions},
 	{"GET", "/api/v1/tools/:id/versions/:n", TG_R_AUTH, 0, TG_P_READ, tg_h_tools_version_get},
 	{"GET", "/api/v1/tools/:id/diff", TG_R_AUTH, 0, TG_P_READ, tg_h_tools_diff},
+	/* execution logs: handlers/logs.c */
+	{"GET", "/api/v1/tools/:id/logs", TG_R_AUTH, 0, TG_P_READ, tg_h_logs_tool},
+	{"GET", "/api/v1/servers/:id/logs", TG_R_AUTH, 0, TG_P_READ, tg_h_logs_server},
+	{"GET", "/api/v1/logs/:id", TG_R_AUTH, 0, TG_P_READ, tg_h_logs_get},
 	{"POST", "/api/v1/tools/:id/rollback", TG_R_AUTH | TG_R_JSON, 1 * KiB, TG_P_WRITE, tg_h_tools_rollback},
 	{"POST", "/api/v1/tools/:id/submit", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_WRITE, tg_h_tools_submit},
 	{"POST", "/api/v1/tools/:id/approve", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_APPROVE, tg_h_tools_approve},

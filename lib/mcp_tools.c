@@ -22,12 +22,15 @@
 
 #include "fcgi/config.h"
 #include "fcgi/log.h"
+#include "lib/approvals.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/logs.h"
 #include "lib/mcp_session.h"
 #include "lib/mcp_tools.h"
 #include "lib/parse.h"
 #include "lib/sandbox_client.h"
+#include "lib/secrets.h"
 #include "lib/sources.h"	/* sources: passthrough */
 #include "lib/servers.h"
 #include "lib/settings.h"
@@ -489,10 +492,17 @@ tg_mcp_result_from_sandbox(const json_t *sbx, const char **status)
 typedef int (*mfn)(struct tg_req *req, json_t *args, json_t **out,
     struct tg_err *err);
 
+/* Tool annotations (MCP ToolAnnotations): readOnlyHint; for the others,
+ * destructiveHint and idempotentHint; openWorldHint. */
+#define MH_RO 0x1
+#define MH_DESTRUCTIVE 0x2
+#define MH_IDEMPOTENT 0x4
+#define MH_OPEN 0x8
+
 struct mtool {
 	const char *name;
 	enum tg_role min_role;
-	int read_only;
+	unsigned hints;		/* MH_* */
 	const char *description;
 	const char *schema;
 	mfn fn;
@@ -731,55 +741,346 @@ m_validate_code(struct tg_req *req, json_t *args, json_t **out, struct tg_err *e
 	return tg_tools_validate(req, args, out, err);
 }
 
+/* The positive id in args[member] (string or integer); 404 naming what. */
+static int
+id_arg(json_t *args, const char *member, const char *what, int64_t *id,
+    struct tg_err *err)
+{
+	json_t *v = json_object_get(args, member);
+	char buf[24];
+
+	if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		return tg_svc_parse_id(buf, what, id, err);
+	}
+	return tg_svc_parse_id(json_string_value(v), what, id, err);
+}
+
+/* Secrets: names only. The schema has no "value": values never pass
+ * through MCP, whatever the caller's role. */
+static int
+m_create_secret(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	json_t *in;
+	int64_t id;
+	int rc;
+
+	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	if ((in = body_of(args, "server")) == NULL)
+		return -TG_E_NOMEM;
+	rc = tg_secrets_create(req, id, in, out, err);
+	json_decref(in);
+	return rc;
+}
+
+static int
+m_list_secrets(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	struct tg_page pg;
+	int64_t id;
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK ||
+	    (rc = server_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	page_of(args, &pg);
+	return tg_secrets_list(req, id, &pg, out, err);
+}
+
+static int
+m_request_module(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	json_t *in, *reason = json_object_get(args, "reason");
+	int64_t tid;
+	int rc;
+
+	in = json_pack("{s:O}", "module", json_object_get(args, "module"));
+	if (in == NULL)
+		return -TG_E_NOMEM;
+	rc = TG_OK;
+	if (reason != NULL && json_object_set(in, "reason", reason) != 0)
+		rc = -TG_E_NOMEM;
+	if (rc == TG_OK && json_object_get(args, "tool") != NULL &&
+	    (rc = id_arg(args, "tool", "tool", &tid, err)) == TG_OK &&
+	    json_object_set_new(in, "tool_id", json_integer((json_int_t)tid)) != 0)
+		rc = -TG_E_NOMEM;
+	if (rc == TG_OK)
+		rc = tg_module_requests_create(req, in, out, err);
+	json_decref(in);
+	return rc;
+}
+
+static int
+m_request_network(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	json_t *in;
+	int rc;
+
+	/* The service resolves server_id as an id or a name. */
+	in = json_pack("{s:O, s:O, s:O*}", "server_id", json_object_get(args, "server"),
+	    "host", json_object_get(args, "host"), "reason", json_object_get(args, "reason"));
+	if (in == NULL)
+		return -TG_E_NOMEM;
+	rc = tg_network_requests_create(req, in, out, err);
+	json_decref(in);
+	return rc;
+}
+
+/* What to do next, for a model reading toolgate_tool_status. */
+static const char *
+next_step(const char *status, int served, const char *server_status)
+{
+	if (strcmp(status, "draft") == 0)
+		return "Draft: test it with toolgate_test_tool, then submit it with toolgate_request_publish.";
+	if (strcmp(status, "pending_review") == 0)
+		return "Pending review: wait for an admin to approve or reject it (toolgate_list_pending_requests shows the queue).";
+	if (strcmp(status, "rejected") == 0)
+		return "Rejected (see review_reason): change it with toolgate_update_tool (it goes back to draft), then toolgate_request_publish.";
+	if (served)
+		return "Approved and served: MCP clients can call it under exposed_name.";
+	if (server_status && strcmp(server_status, "running") != 0)
+		return "Approved but not served: start its server with toolgate_start_server.";
+	return "Approved but not served right now.";
+}
+
+static int
+m_tool_status(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	static const char *const keep[] = {"id", "name", "exposed_name", "server_id",
+		"server_name", "status", "current_version", "approved_version",
+		"review_reason", "reviewed_at", "served", "updated_at", NULL};
+	json_t *t = NULL, *s = NULL, *o = NULL, *v;
+	const char *st, *sst;
+	int64_t id;
+	int rc, i;
+
+	if ((rc = tool_ref(req, args, &id, err)) != TG_OK ||
+	    (rc = tg_tools_get(req, id, &t, err)) != TG_OK)
+		goto out;
+	v = json_object_get(t, "server_id");
+	if ((rc = tg_servers_get(req, json_is_integer(v) ? json_integer_value(v) : 0,
+	    &s, err)) != TG_OK)
+		goto out;
+	if ((o = json_object()) == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	for (i = 0; keep[i]; i++)
+		if ((v = json_object_get(t, keep[i])) != NULL &&
+		    json_object_set(o, keep[i], v) != 0) {
+			rc = -TG_E_NOMEM;
+			goto out;
+		}
+	st = json_string_value(json_object_get(t, "status"));
+	sst = json_string_value(json_object_get(s, "status"));
+	if (json_object_set_new(o, "server_status", sst ? json_string(sst) : json_null()) != 0 ||
+	    json_object_set_new(o, "next_step", json_string(next_step(st ? st : "",
+	    json_is_true(json_object_get(t, "served")), sst))) != 0) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+out:
+	json_decref(t);
+	json_decref(s);
+	json_decref(o);
+	return rc;
+}
+
+static int
+m_pending(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	struct tg_page pg;
+
+	page_of(args, &pg);
+	return tg_approvals_pending(req, &pg, out, err);
+}
+
+static int
+m_tool_logs(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	struct tg_logs_filter f;
+	struct tg_page pg;
+	int64_t id;
+	int rc;
+
+	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	page_of(args, &pg);
+	f.status = json_string_value(json_object_get(args, "status"));
+	f.since = json_string_value(json_object_get(args, "since"));
+	return tg_logs_list_tool(req, id, &f, &pg, out, err);
+}
+
+/* External sources. Credentials and "internal" are not in the schemas:
+ * they are admin settings made over REST, never through a model. */
+static int
+m_add_source(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	json_t *in;
+	int64_t id;
+	int rc;
+
+	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	if ((in = body_of(args, "server")) == NULL)
+		return -TG_E_NOMEM;
+	rc = tg_sources_create(req, id, in, out, err);
+	json_decref(in);
+	return rc;
+}
+
+static int
+m_list_sources(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	struct tg_page pg;
+	int64_t id;
+	int rc;
+
+	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
+		return rc;
+	page_of(args, &pg);
+	return tg_sources_list(req, id, &pg, out, err);
+}
+
+static int
+m_discover_source(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = id_arg(args, "source", "source", &id, err)) != TG_OK)
+		return rc;
+	return tg_sources_discover(req, id, out, err);
+}
+
+static int
+m_import_source_tools(struct tg_req *req, json_t *args, json_t **out,
+    struct tg_err *err)
+{
+	json_t *in;
+	int64_t id;
+	int rc;
+
+	if ((rc = id_arg(args, "source", "source", &id, err)) != TG_OK)
+		return rc;
+	if ((in = body_of(args, "source")) == NULL)
+		return -TG_E_NOMEM;
+	rc = tg_sources_import(req, id, in, out, err);
+	json_decref(in);
+	return rc;
+}
+
 #define S_TOOL_REF "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"],\"description\":\"tool id\"}},\"required\":[\"tool\"],\"additionalProperties\":false}"
 
 static const struct mtool mtools[] = {
+	{"toolgate_add_source", TG_ROLE_DEVELOPER, 0,
+	 "Add an external MCP server (Streamable HTTP URL) to a server as a source of tools. Then toolgate_discover_source_tools and toolgate_import_source_tools. Credentials and internal (private-network) sources are set by an admin over REST.",
+	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9_-]{0,47}$\"},\"url\":{\"type\":\"string\",\"description\":\"http(s) URL of the remote MCP endpoint\"},\"description\":{\"type\":\"string\"},\"enabled\":{\"type\":\"boolean\"},\"auth_type\":{\"type\":\"string\",\"enum\":[\"none\",\"bearer\",\"header\"]},\"auth_header\":{\"type\":[\"string\",\"null\"]},\"connect_timeout_ms\":{\"type\":\"integer\",\"minimum\":100,\"maximum\":60000},\"timeout_ms\":{\"type\":\"integer\",\"minimum\":100,\"maximum\":120000},\"max_response_bytes\":{\"type\":\"integer\",\"minimum\":1024,\"maximum\":67108864},\"failure_threshold\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100},\"cooldown_s\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":86400}},\"required\":[\"server\",\"name\",\"url\"],\"additionalProperties\":false}",
+	 m_add_source},
+	{"toolgate_create_secret", TG_ROLE_DEVELOPER, 0,
+	 "Create a secret placeholder on a server: a NAME (and description) without a value. An admin sets the value outside MCP (REST PUT /api/v1/servers/{id}/secrets/{key}); tools then read it from the secrets mapping. Values are never readable by anyone and cannot be passed here.",
+	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"key\":{\"type\":\"string\",\"pattern\":\"^[A-Za-z_][A-Za-z0-9_]{0,63}$\",\"description\":\"secret name\"},\"description\":{\"type\":\"string\",\"maxLength\":1024}},\"required\":[\"server\",\"key\"],\"additionalProperties\":false}",
+	 m_create_secret},
 	{"toolgate_create_server", TG_ROLE_DEVELOPER, 0,
-	 "Create a server (a named group of tools). Its tools are exposed as <tool_prefix><tool> (default prefix \"<name>__\") once approved and the server is running.",
+	 "Create a server (a named group of tools), stopped. Its tools are exposed to MCP clients as <tool_prefix><tool> (default prefix \"<name>__\") once approved and the server is running.",
 	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9_-]{0,47}$\"},\"description\":{\"type\":\"string\"},\"tool_prefix\":{\"type\":[\"string\",\"null\"],\"description\":\"exposed-name prefix; \\\"\\\" for none; null or absent for <name>__\"}},\"required\":[\"name\"],\"additionalProperties\":false}",
 	 m_create_server},
-	{"toolgate_delete_server", TG_ROLE_DEVELOPER, 0,
-	 "Delete a stopped server and all its tools.", S_SERVER_REF, m_delete_server},
-	{"toolgate_get_server", TG_ROLE_VIEWER, 1,
-	 "Get one server by name or id.", S_SERVER_REF, m_get_server},
-	{"toolgate_list_servers", TG_ROLE_VIEWER, 1,
-	 "List servers (paginated: pass next_cursor back as cursor).", S_PAGE, m_list_servers},
-	{"toolgate_start_server", TG_ROLE_DEVELOPER, 0,
-	 "Start a server: its approved tools become visible to MCP clients. Refused when an exposed name clashes with another running server's.",
-	 S_SERVER_REF, m_start_server},
-	{"toolgate_stop_server", TG_ROLE_DEVELOPER, 0,
-	 "Stop a server: its tools disappear from MCP clients.", S_SERVER_REF, m_stop_server},
 	{"toolgate_create_tool", TG_ROLE_DEVELOPER, 0,
-	 "Create a Python tool on a server, as a draft. code must define main(...); keyword arguments come from the MCP call; return a JSON value or a list of MCP content blocks. input_schema (JSON Schema) is kept verbatim; without it the schema is derived from main()'s signature.",
+	 "Create a Python tool on a server, as a draft. code must define main(...); keyword arguments come from the MCP call; return a JSON value or a list of MCP content blocks. input_schema (JSON Schema) is kept verbatim; without it the schema is derived from main()'s signature. Next: toolgate_test_tool, then toolgate_request_publish.",
 	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"type\":[\"object\",\"null\"]},\"annotations\":{\"type\":[\"object\",\"null\"]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"server\",\"name\",\"code\"],\"additionalProperties\":false}",
 	 m_create_tool},
-	{"toolgate_delete_tool", TG_ROLE_DEVELOPER, 0, "Delete a tool.", S_TOOL_REF, m_delete_tool},
-	{"toolgate_get_tool", TG_ROLE_VIEWER, 1,
+	{"toolgate_delete_server", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
+	 "Delete a stopped server with all its tools, versions and secrets. Cannot be undone; refused while the server is running.",
+	 S_SERVER_REF,
+	 m_delete_server},
+	{"toolgate_delete_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
+	 "Delete a tool with all its versions; it disappears from MCP clients at once. Cannot be undone.",
+	 S_TOOL_REF,
+	 m_delete_tool},
+	{"toolgate_discover_source_tools", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT | MH_OPEN,
+	 "Connect to an external source and list its tools, marking which are imported. An imported tool whose remote description, schema or annotations changed is updated, and goes back to review if it was approved.",
+	 "{\"type\":\"object\",\"properties\":{\"source\":{\"type\":[\"string\",\"integer\"],\"description\":\"external source id\"}},\"required\":[\"source\"],\"additionalProperties\":false}",
+	 m_discover_source},
+	{"toolgate_get_server", TG_ROLE_VIEWER, MH_RO,
+	 "Get one server by name or id (status, tool_prefix, allowed_hosts, tool_count).",
+	 S_SERVER_REF,
+	 m_get_server},
+	{"toolgate_get_tool", TG_ROLE_VIEWER, MH_RO,
 	 "Get a tool (code, schema, status: draft, pending_review, approved or rejected, and whether it is served).",
-	 S_TOOL_REF, m_get_tool},
-	{"toolgate_list_tools", TG_ROLE_VIEWER, 1, "List the tools of a server.",
+	 S_TOOL_REF,
+	 m_get_tool},
+	{"toolgate_import_source_tools", TG_ROLE_DEVELOPER, MH_IDEMPOTENT | MH_OPEN,
+	 "Import tools of an external source into its server, as tools pending review (served once an admin approves them and the server runs). tools: remote names, or {name, local_name} to rename.",
+	 "{\"type\":\"object\",\"properties\":{\"source\":{\"type\":[\"string\",\"integer\"],\"description\":\"external source id\"},\"tools\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"local_name\":{\"type\":\"string\"}},\"required\":[\"name\"],\"additionalProperties\":false}]}}},\"required\":[\"source\",\"tools\"],\"additionalProperties\":false}",
+	 m_import_source_tools},
+	{"toolgate_list_pending_requests", TG_ROLE_VIEWER, MH_RO,
+	 "List everything waiting for an admin: tools pending review, module requests and network requests (kind: tool, module_request, network_request); paginated.",
+	 S_PAGE,
+	 m_pending},
+	{"toolgate_list_secrets", TG_ROLE_VIEWER, MH_RO,
+	 "List a server's secret names with has_value (whether an admin has set the value) and timestamps. Values are never returned.",
+	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,\"description\":\"page size (default 50)\"},\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},\"required\":[\"server\"],\"additionalProperties\":false}",
+	 m_list_secrets},
+	{"toolgate_list_servers", TG_ROLE_VIEWER, MH_RO,
+	 "List servers (paginated: pass next_cursor back as cursor).",
+	 S_PAGE,
+	 m_list_servers},
+	{"toolgate_list_sources", TG_ROLE_VIEWER, MH_RO,
+	 "List a server's external MCP sources (URL, health status, circuit breaker state, tool count). Credentials are never returned.",
+	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,\"description\":\"page size (default 50)\"},\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},\"required\":[\"server\"],\"additionalProperties\":false}",
+	 m_list_sources},
+	{"toolgate_list_tools", TG_ROLE_VIEWER, MH_RO,
+	 "List the tools of a server (without code), optionally by status; paginated.",
 	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\"},\"status\":{\"type\":\"string\",\"enum\":[\"draft\",\"pending_review\",\"approved\",\"rejected\"]},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"required\":[\"server\"],\"additionalProperties\":false}",
 	 m_list_tools},
-	{"toolgate_list_versions", TG_ROLE_VIEWER, 1, "List a tool's versions.",
+	{"toolgate_list_versions", TG_ROLE_VIEWER, MH_RO,
+	 "List a tool's immutable versions, oldest first (without code); paginated.",
 	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_list_versions},
-	{"toolgate_request_publish", TG_ROLE_DEVELOPER, 0,
+	{"toolgate_request_module", TG_ROLE_DEVELOPER, 0,
+	 "Ask an admin to add a Python module to the global import allow-list (a pending module request). Use it when toolgate_validate_code reports a disallowed import.",
+	 "{\"type\":\"object\",\"properties\":{\"module\":{\"type\":\"string\",\"description\":\"dotted module name, e.g. \\\"requests\\\" or \\\"xml.etree\\\"\"},\"reason\":{\"type\":\"string\",\"maxLength\":2048},\"tool\":{\"type\":[\"string\",\"integer\"],\"description\":\"id of the tool that needs it (optional)\"}},\"required\":[\"module\"],\"additionalProperties\":false}",
+	 m_request_module},
+	{"toolgate_request_network_access", TG_ROLE_DEVELOPER, 0,
+	 "Ask an admin to allow a server's tools to reach a host (a pending network request). host: lower-case host name or IP, optional :port, optional \"*.\" wildcard prefix.",
+	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"host\":{\"type\":\"string\"},\"reason\":{\"type\":\"string\",\"maxLength\":2048}},\"required\":[\"server\",\"host\"],\"additionalProperties\":false}",
+	 m_request_network},
+	{"toolgate_request_publish", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
 	 "Submit a draft tool for review (draft -> pending_review). An admin approves it; then it is served while its server runs.",
 	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"note\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_request_publish},
-	{"toolgate_rollback_tool", TG_ROLE_DEVELOPER, 0,
-	 "Make an old version current again (as a new version, pending review).",
+	{"toolgate_rollback_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE,
+	 "Make an old version current again (as a new version, pending review: an approved tool stops being served until re-approved).",
 	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"version\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"tool\",\"version\"],\"additionalProperties\":false}",
 	 m_rollback},
-	{"toolgate_test_tool", TG_ROLE_DEVELOPER, 0,
-	 "Run a tool's current code (any status) in the sandbox with arguments; returns the sandbox result (result, stdout, stderr, error, timed_out).",
+	{"toolgate_start_server", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
+	 "Start a server: its approved tools become visible to MCP clients. Refused when an exposed name clashes with another running server's.",
+	 S_SERVER_REF,
+	 m_start_server},
+	{"toolgate_stop_server", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
+	 "Stop a server: its tools disappear from MCP clients until it is started again.",
+	 S_SERVER_REF,
+	 m_stop_server},
+	{"toolgate_test_tool", TG_ROLE_DEVELOPER, MH_OPEN,
+	 "Run a tool's current code (any status) in the sandbox with arguments, the server's secrets, allowed modules and hosts; returns the sandbox result (result, stdout, stderr, error, timed_out).",
 	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"arguments\":{\"type\":\"object\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_test_tool},
-	{"toolgate_update_tool", TG_ROLE_DEVELOPER, 0,
-	 "Change a tool's code, description, input_schema or annotations (a new version; an approved tool goes back to review).",
+	{"toolgate_tool_logs", TG_ROLE_VIEWER, MH_RO,
+	 "Recent executions of a tool (its MCP tools/call runs), newest first: status (ok, error, timeout, truncated, unavailable), error, duration_ms, caller, version, redacted arguments. Secrets are never shown. Paginated; filter by status or since (ISO 8601 timestamp).",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"],\"description\":\"tool id\"},\"status\":{\"type\":\"string\",\"enum\":[\"ok\",\"error\",\"timeout\",\"truncated\",\"unavailable\"],\"description\":\"only runs with this status\"},\"since\":{\"type\":\"string\",\"description\":\"ISO 8601 timestamp, e.g. 2026-01-31T00:00:00Z\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,\"description\":\"page size (default 50)\"},\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
+	 m_tool_logs},
+	{"toolgate_tool_status", TG_ROLE_VIEWER, MH_RO,
+	 "Where a tool stands: status (draft, pending_review, approved, rejected), current and approved versions, review reason, server status, whether it is served and under which name, and the next step to take.",
+	 S_TOOL_REF,
+	 m_tool_status},
+	{"toolgate_update_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
+	 "Change a tool's code, description, input_schema or annotations (a new version; an approved tool goes back to review and is not served until re-approved; identical content changes nothing).",
 	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"type\":[\"object\",\"null\"]},\"annotations\":{\"type\":[\"object\",\"null\"]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_update_tool},
-	{"toolgate_validate_code", TG_ROLE_DEVELOPER, 1,
+	{"toolgate_validate_code", TG_ROLE_DEVELOPER, MH_RO,
 	 "Validate Python tool code without saving it: syntax, main(), allowed imports (with line numbers), and the derived input schema.",
 	 "{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\"},\"input_schema\":{\"type\":\"object\"}},\"required\":[\"code\"],\"additionalProperties\":false}",
 	 m_validate_code},
@@ -814,10 +1115,16 @@ mtool_json(const struct mtool *m)
 		    tg_log_q(je.text));
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:o, s:{s:b, s:b, s:b}}", "name", m->name,
-	    "description", m->description, "inputSchema", schema,
-	    "annotations", "readOnlyHint", m->read_only, "destructiveHint",
-	    !m->read_only && strstr(m->name, "delete") != NULL, "openWorldHint", 0);
+	if (m->hints & MH_RO)
+		return json_pack("{s:s, s:s, s:o, s:{s:b, s:b}}", "name", m->name,
+		    "description", m->description, "inputSchema", schema,
+		    "annotations", "readOnlyHint", 1, "openWorldHint",
+		    (m->hints & MH_OPEN) != 0);
+	return json_pack("{s:s, s:s, s:o, s:{s:b, s:b, s:b, s:b}}", "name", m->name,
+	    "description", m->description, "inputSchema", schema, "annotations",
+	    "readOnlyHint", 0, "destructiveHint", (m->hints & MH_DESTRUCTIVE) != 0,
+	    "idempotentHint", (m->hints & MH_IDEMPOTENT) != 0, "openWorldHint",
+	    (m->hints & MH_OPEN) != 0);
 }
 
 static json_t *
@@ -1231,6 +1538,11 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	o.allow_degraded = cfg->sandbox_allow_degraded;
 	o.diag = diag;
 	o.diag_len = sizeof(diag);
+	/* Streaming: the tool's progress/log events go to the transport,
+	 * and the client going away cancels the run. */
+	o.on_event = c->on_event;
+	o.event_ctx = c->on_event_ctx;
+	o.cancel_fd = c->cancel_fd;
 	t0 = tg_now_us();
 	/* Exactly once: a tool call is never retried. */
 	rc = tg_sandbox_run(&o, sreq, &sbx);

@@ -39,6 +39,24 @@ static const struct range rate_ranges[] = {
 	{NULL, 0, 0, 0},
 };
 
+/* Top-level integer settings (read directly by the MCP gateway). */
+static const struct range scalar_ranges[] = {
+	{"mcp_session_idle_seconds", 60, 2592000, 3600},
+	{"log_max_bytes", 256, 16777216, 16384},
+	{NULL, 0, 0, 0},
+};
+
+static const struct range *
+scalar_range(const char *k)
+{
+	const struct range *r;
+
+	for (r = scalar_ranges; r->name; r++)
+		if (strcmp(r->name, k) == 0)
+			return r;
+	return NULL;
+}
+
 static json_t *
 ranges_default(const struct range *r)
 {
@@ -62,6 +80,15 @@ defaults(void)
 	    "log_retention_days", (json_int_t)30, "limits", ranges_default(limit_ranges),
 	    "rate_limits", ranges_default(rate_ranges), "approval_reset_on",
 	    "code+description+schema");
+	if (d != NULL) {
+		json_t *sc = ranges_default(scalar_ranges);
+
+		if (sc == NULL || json_object_update(d, sc) != 0) {
+			json_decref(d);
+			d = NULL;
+		}
+		json_decref(sc);
+	}
 	return d;
 }
 
@@ -186,6 +213,7 @@ check_ranges(json_t *v, const char *prefix, const struct range *ranges,
 static int
 validate(json_t *in, struct tg_err *err)
 {
+	const struct range *r;
 	const char *k;
 	json_t *v, *m;
 	size_t i;
@@ -210,6 +238,11 @@ validate(json_t *in, struct tg_err *err)
 			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 			    json_integer_value(v) > 3650)
 				tg_err_field(err, k, "must be an integer from 1 to 3650");
+		} else if ((r = scalar_range(k)) != NULL) {
+			if (!json_is_integer(v) || json_integer_value(v) < r->lo ||
+			    json_integer_value(v) > r->hi)
+				tg_err_field(err, k, "must be an integer from %lld to %lld",
+				    (long long)r->lo, (long long)r->hi);
 		} else if (strcmp(k, "limits") == 0) {
 			check_ranges(v, k, limit_ranges, err);
 		} else if (strcmp(k, "rate_limits") == 0) {

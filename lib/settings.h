@@ -12,7 +12,9 @@
  *               "code_bytes": 262144},              1024..1048576
  *    "rate_limits": {"admin": 600, "developer": 300, "viewer": 120},
  *                                                   requests per minute, 1..1000000
- *    "approval_reset_on": "code+description+schema" | "code"}
+ *    "approval_reset_on": "code+description+schema" | "code",
+ *    "mcp_session_idle_seconds": 3600,              60..2592000 (MCP session idle expiry)
+ *    "log_max_bytes": 16384}                        256..16777216 (per logged text)
  *
  * PATCH takes any subset (limits and rate_limits merge member-wise);
  * unknown keys and out-of-range values are 422 with the field

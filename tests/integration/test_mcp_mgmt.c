@@ -1,0 +1,684 @@
+/*
+ * test_mcp_mgmt.c - the toolgate_* management tools added for secrets,
+ * requests, status, pending queue, execution logs and external sources,
+ * called through /mcp (nginx, real sessions) with each role: viewers see
+ * and call only the read tools, developers cannot approve, secret values
+ * never appear in any MCP or REST answer. Then the REST execution-log
+ * endpoints (pagination, filters, 404s, redaction of arguments and of the
+ * server's secret values in logged output) and the settings keys the
+ * gateway reads (mcp_session_idle_seconds, log_max_bytes).
+ */
+#include "tests/integration/it.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define CT "Content-Type: application/json"
+#define ACC "Accept: application/json, text/event-stream"
+#define SECRET_VALUE "sk-live-7f3a9c1e5b2d4e6f8a0b"
+#define ARG_SECRET "pw-hunter2-argument"
+
+enum { ADMIN, DEV, VIEWER, NROLES };
+
+struct who {
+	char token[4096];
+	char auth[4200];
+	char sid[128];
+};
+
+static struct who who[NROLES];
+static char sname[64];		/* server of this run */
+static long long server_id, tool_id;
+
+static void
+post(struct who *w, const char *body, struct it_resp *r)
+{
+	const char *h[6];
+	char sh[256];
+	int n = 0;
+
+	h[n++] = w->auth;
+	h[n++] = CT;
+	h[n++] = ACC;
+	if (w->sid[0]) {
+		snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", w->sid);
+		h[n++] = sh;
+		h[n++] = "MCP-Protocol-Version: 2025-11-25";
+	}
+	h[n] = NULL;
+	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), r), 0);
+}
+
+static void
+init_session(struct who *w)
+{
+	struct it_resp r;
+	const char *s;
+
+	w->sid[0] = '\0';
+	post(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+	    "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":"
+	    "{\"name\":\"it-mgmt\",\"version\":\"1\"}}}", &r);
+	assert_int_equal(r.status, 200);
+	s = it_header(&r, "Mcp-Session-Id");
+	assert_non_null(s);
+	snprintf(w->sid, sizeof(w->sid), "%s", s);
+	it_resp_free(&r);
+	post(w, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &r);
+	assert_int_equal(r.status, 202);
+	it_resp_free(&r);
+}
+
+static void
+set_token(struct who *w)
+{
+	snprintf(w->auth, sizeof(w->auth), "Authorization: Bearer %s", w->token);
+	init_session(w);
+}
+
+static int
+setup(void **state)
+{
+	char user[64], pass[] = "it-mgmt-Passw0rd!";
+
+	(void)state;
+	if (it_login_admin(who[ADMIN].token, sizeof(who[ADMIN].token)) != 0)
+		return -1;
+	set_token(&who[ADMIN]);
+	snprintf(user, sizeof(user), "itmgmtdev%ld", (long)getpid());
+	if (it_user_create(who[ADMIN].token, user, pass, "developer") < 0 ||
+	    it_login(user, pass, who[DEV].token, sizeof(who[DEV].token)) != 0)
+		return -1;
+	set_token(&who[DEV]);
+	snprintf(user, sizeof(user), "itmgmtview%ld", (long)getpid());
+	if (it_user_create(who[ADMIN].token, user, pass, "viewer") < 0 ||
+	    it_login(user, pass, who[VIEWER].token, sizeof(who[VIEWER].token)) != 0)
+		return -1;
+	set_token(&who[VIEWER]);
+	snprintf(sname, sizeof(sname), "itmgmt%ld", (long)getpid());
+	return 0;
+}
+
+/* tools/call; *raw (optional) gets the whole response body. Returns the
+ * result, or the JSON-RPC error object (new reference). */
+static json_t *
+call_raw(struct who *w, const char *name, const char *args, char **raw)
+{
+	struct it_resp r;
+	json_t *res;
+	char *body;
+	size_t n = strlen(name) + strlen(args) + 128;
+
+	body = malloc(n);
+	assert_non_null(body);
+	snprintf(body, n, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", name, args);
+	post(w, body, &r);
+	free(body);
+	assert_int_equal(r.status, 200);
+	res = json_object_get(r.json, "result");
+	if (res == NULL)
+		res = json_object_get(r.json, "error");
+	assert_non_null(res);
+	json_incref(res);
+	if (raw)
+		*raw = strdup(r.body ? r.body : "");
+	it_resp_free(&r);
+	return res;
+}
+
+static json_t *
+call(struct who *w, const char *name, const char *args)
+{
+	return call_raw(w, name, args, NULL);
+}
+
+/* A successful management call: its structuredContent (new reference). */
+static json_t *
+call_ok(struct who *w, const char *name, const char *args)
+{
+	json_t *res = call(w, name, args), *sc;
+
+	if (json_is_true(json_object_get(res, "isError")) || json_object_get(res, "code")) {
+		char *d = json_dumps(res, JSON_COMPACT);
+
+		fprintf(stderr, "%s %s -> %s\n", name, args, d);
+		free(d);
+	}
+	assert_false(json_is_true(json_object_get(res, "isError")));
+	sc = json_object_get(res, "structuredContent");
+	assert_non_null(sc);
+	json_incref(sc);
+	json_decref(res);
+	return sc;
+}
+
+static void
+assert_unknown_tool(struct who *w, const char *name, const char *args)
+{
+	json_t *res = call(w, name, args);
+
+	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
+	json_decref(res);
+}
+
+static void
+assert_is_error(struct who *w, const char *name, const char *args)
+{
+	json_t *res = call(w, name, args);
+
+	assert_true(json_is_true(json_object_get(res, "isError")));
+	json_decref(res);
+}
+
+static void
+rest(struct who *w, const char *method, const char *path, const char *body,
+    long want, json_t **out)
+{
+	struct it_resp r;
+
+	if (body)
+		assert_int_equal(it_json(method, path, w->token, body, &r), 0);
+	else
+		assert_int_equal(it_get(method, path, w->token, &r), 0);
+	if (r.status != want)
+		fprintf(stderr, "%s %s -> %ld %s\n", method, path, r.status, r.body);
+	assert_int_equal(r.status, want);
+	if (r.body)
+		assert_null(strstr(r.body, SECRET_VALUE));
+	if (out) {
+		*out = r.json;
+		json_incref(*out);
+	}
+	it_resp_free(&r);
+}
+
+static json_t *
+tools_list(struct who *w)
+{
+	struct it_resp r;
+	json_t *tools;
+
+	post(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", &r);
+	assert_int_equal(r.status, 200);
+	tools = json_object_get(json_object_get(r.json, "result"), "tools");
+	assert_true(json_is_array(tools));
+	json_incref(tools);
+	it_resp_free(&r);
+	return tools;
+}
+
+static json_t *
+find_tool(json_t *tools, const char *name)
+{
+	json_t *t;
+	size_t i;
+
+	json_array_foreach(tools, i, t)
+		if (strcmp(json_string_value(json_object_get(t, "name")), name) == 0)
+			return t;
+	return NULL;
+}
+
+static const char *const read_tools[] = {"toolgate_list_secrets",
+	"toolgate_tool_status", "toolgate_list_pending_requests",
+	"toolgate_tool_logs", "toolgate_list_sources", NULL};
+static const char *const write_tools[] = {"toolgate_create_secret",
+	"toolgate_request_module", "toolgate_request_network_access",
+	"toolgate_add_source", "toolgate_discover_source_tools",
+	"toolgate_import_source_tools", "toolgate_request_publish", NULL};
+
+static void
+t_list_by_role(void **state)
+{
+	json_t *tools, *t, *a;
+	size_t i;
+
+	(void)state;
+	tools = tools_list(&who[VIEWER]);
+	for (i = 0; read_tools[i]; i++) {
+		t = find_tool(tools, read_tools[i]);
+		assert_non_null(t);
+		a = json_object_get(t, "annotations");
+		assert_true(json_is_true(json_object_get(a, "readOnlyHint")));
+	}
+	for (i = 0; write_tools[i]; i++)
+		assert_null(find_tool(tools, write_tools[i]));
+	json_decref(tools);
+
+	tools = tools_list(&who[DEV]);
+	for (i = 0; write_tools[i]; i++) {
+		t = find_tool(tools, write_tools[i]);
+		assert_non_null(t);
+		a = json_object_get(t, "annotations");
+		assert_true(json_is_false(json_object_get(a, "readOnlyHint")));
+		assert_true(json_is_boolean(json_object_get(a, "destructiveHint")));
+		assert_true(json_is_boolean(json_object_get(a, "idempotentHint")));
+	}
+	/* Every management tool: a description, a schema and annotations. */
+	json_array_foreach(tools, i, t) {
+		const char *n = json_string_value(json_object_get(t, "name"));
+
+		if (strncmp(n, "toolgate_", 9) != 0)
+			continue;
+		assert_true(strlen(json_string_value(json_object_get(t, "description"))) > 20);
+		assert_true(json_is_object(json_object_get(t, "inputSchema")));
+		assert_true(json_is_object(json_object_get(t, "annotations")));
+		/* Nobody approves through MCP. */
+		assert_null(strstr(n, "approve"));
+	}
+	a = json_object_get(find_tool(tools, "toolgate_delete_tool"), "annotations");
+	assert_true(json_is_true(json_object_get(a, "destructiveHint")));
+	a = json_object_get(find_tool(tools, "toolgate_create_secret"), "annotations");
+	assert_true(json_is_false(json_object_get(a, "destructiveHint")));
+	a = json_object_get(find_tool(tools, "toolgate_discover_source_tools"), "annotations");
+	assert_true(json_is_true(json_object_get(a, "openWorldHint")));
+	json_decref(tools);
+
+	/* A viewer calling a write tool by its exact name: unknown tool. */
+	assert_unknown_tool(&who[VIEWER], "toolgate_create_secret",
+	    "{\"server\":\"x\",\"key\":\"K\"}");
+	assert_unknown_tool(&who[VIEWER], "toolgate_request_module", "{\"module\":\"xml\"}");
+	assert_unknown_tool(&who[VIEWER], "toolgate_add_source",
+	    "{\"server\":\"x\",\"name\":\"y\",\"url\":\"https://example.com/mcp\"}");
+}
+
+static void
+t_secrets(void **state)
+{
+	json_t *o, *items, *it;
+	char args[512], path[256], *raw = NULL;
+	size_t i;
+	int found = 0;
+
+	(void)state;
+	snprintf(args, sizeof(args), "{\"name\":\"%s\"}", sname);
+	o = call_ok(&who[DEV], "toolgate_create_server", args);
+	server_id = json_integer_value(json_object_get(o, "id"));
+	assert_true(server_id > 0);
+	json_decref(o);
+
+	/* A placeholder: a name without a value. */
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"key\":\"API_TOKEN\","
+	    "\"description\":\"upstream API key\"}", sname);
+	o = call_ok(&who[DEV], "toolgate_create_secret", args);
+	assert_string_equal(json_string_value(json_object_get(o, "key")), "API_TOKEN");
+	assert_true(json_is_false(json_object_get(o, "has_value")));
+	assert_null(json_object_get(o, "value"));
+	json_decref(o);
+	/* Duplicate: a service error (409) as an isError result. */
+	assert_is_error(&who[DEV], "toolgate_create_secret", args);
+	/* A value cannot be passed through MCP, not even by an admin. */
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"key\":\"OTHER\","
+	    "\"value\":\"x\"}", sname);
+	assert_unknown_tool(&who[DEV], "toolgate_create_secret", args);
+	o = call(&who[ADMIN], "toolgate_create_secret", args);
+	assert_int_equal(json_integer_value(json_object_get(o, "code")), -32602);
+	json_decref(o);
+	/* Bad name: a field error. */
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"key\":\"1bad\"}", sname);
+	assert_is_error(&who[DEV], "toolgate_create_secret", args);
+
+	/* The admin sets the value over REST. */
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/API_TOKEN", server_id);
+	rest(&who[ADMIN], "PUT", path, "{\"value\":\"" SECRET_VALUE "\"}", 200, NULL);
+
+	/* Names only, to every role; the value is nowhere in the answer. */
+	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", sname);
+	o = call_raw(&who[VIEWER], "toolgate_list_secrets", args, &raw);
+	assert_null(strstr(raw, SECRET_VALUE));
+	free(raw);
+	items = json_object_get(json_object_get(o, "structuredContent"), "items");
+	json_array_foreach(items, i, it) {
+		if (strcmp(json_string_value(json_object_get(it, "key")), "API_TOKEN") == 0) {
+			found = 1;
+			assert_true(json_is_true(json_object_get(it, "has_value")));
+			assert_null(json_object_get(it, "value"));
+		}
+	}
+	assert_true(found);
+	json_decref(o);
+	o = call_raw(&who[ADMIN], "toolgate_list_secrets", args, &raw);
+	assert_null(strstr(raw, SECRET_VALUE));
+	free(raw);
+	json_decref(o);
+	assert_is_error(&who[VIEWER], "toolgate_list_secrets", "{\"server\":\"no-such-server-x\"}");
+}
+
+static void
+t_requests_and_status(void **state)
+{
+	json_t *o, *items, *it;
+	char args[1024], path[256], mod[64];
+	const char *kind;
+	size_t i;
+	int seen_tool = 0, seen_mod = 0, seen_net = 0;
+
+	(void)state;
+	/* A tool created through MCP is a draft. */
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"name\":\"echo\",\"code\":"
+	    "\"def main(q: str, password: str = '') -> dict:\\n"
+	    "    print('token', SECRETS.get('API_TOKEN'))\\n"
+	    "    if q == 'fail':\\n        raise ValueError('failed on purpose')\\n"
+	    "    return {'q': q, 'seen': SECRETS.get('API_TOKEN')}\\n\"}", sname);
+	o = call_ok(&who[DEV], "toolgate_create_tool", args);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "draft");
+	tool_id = json_integer_value(json_object_get(o, "id"));
+	json_decref(o);
+
+	snprintf(args, sizeof(args), "{\"tool\":%lld}", tool_id);
+	o = call_ok(&who[VIEWER], "toolgate_tool_status", args);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "draft");
+	assert_true(json_is_false(json_object_get(o, "served")));
+	assert_string_equal(json_string_value(json_object_get(o, "server_status")), "stopped");
+	assert_non_null(strstr(json_string_value(json_object_get(o, "next_step")),
+	    "toolgate_request_publish"));
+	assert_null(json_object_get(o, "code"));
+	json_decref(o);
+	assert_is_error(&who[VIEWER], "toolgate_tool_status", "{\"tool\":999999999}");
+	assert_is_error(&who[VIEWER], "toolgate_tool_status", "{\"tool\":\"abc\"}");
+
+	/* Publish, module and network requests (developer; not viewer). */
+	snprintf(args, sizeof(args), "{\"tool\":\"%lld\",\"note\":\"ready\"}", tool_id);
+	assert_unknown_tool(&who[VIEWER], "toolgate_request_publish", args);
+	o = call_ok(&who[DEV], "toolgate_request_publish", args);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "pending_review");
+	json_decref(o);
+	snprintf(mod, sizeof(mod), "itmgmt_mod_%ld", (long)getpid());
+	snprintf(args, sizeof(args), "{\"module\":\"%s\",\"reason\":\"parse\","
+	    "\"tool\":%lld}", mod, tool_id);
+	o = call_ok(&who[DEV], "toolgate_request_module", args);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "pending");
+	json_decref(o);
+	assert_is_error(&who[DEV], "toolgate_request_module", "{\"module\":\"not a module\"}");
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"host\":\"api.example.com\","
+	    "\"reason\":\"weather\"}", sname);
+	o = call_ok(&who[DEV], "toolgate_request_network_access", args);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "pending");
+	assert_string_equal(json_string_value(json_object_get(o, "host")), "api.example.com");
+	json_decref(o);
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"host\":\"Bad Host\"}", sname);
+	assert_is_error(&who[DEV], "toolgate_request_network_access", args);
+
+	/* The pending queue (viewer). */
+	o = call_ok(&who[VIEWER], "toolgate_list_pending_requests", "{\"limit\":200}");
+	items = json_object_get(o, "items");
+	json_array_foreach(items, i, it) {
+		kind = json_string_value(json_object_get(it, "kind"));
+		if (strcmp(kind, "tool") == 0 &&
+		    json_integer_value(json_object_get(it, "id")) == tool_id)
+			seen_tool = 1;
+		if (strcmp(kind, "module_request") == 0 &&
+		    strcmp(json_string_value(json_object_get(it, "module")), mod) == 0)
+			seen_mod = 1;
+		if (strcmp(kind, "network_request") == 0 &&
+		    json_integer_value(json_object_get(it, "server_id")) == server_id)
+			seen_net = 1;
+	}
+	assert_true(seen_tool && seen_mod && seen_net);
+	json_decref(o);
+
+	/* A developer cannot approve (REST 403; no MCP tool for it). */
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_id);
+	rest(&who[DEV], "POST", path, "{}", 403, NULL);
+	assert_unknown_tool(&who[DEV], "toolgate_approve_tool", "{}");
+	rest(&who[ADMIN], "POST", path, "{}", 200, NULL);
+
+	snprintf(args, sizeof(args), "{\"tool\":%lld}", tool_id);
+	o = call_ok(&who[DEV], "toolgate_tool_status", args);
+	assert_string_equal(json_string_value(json_object_get(o, "status")), "approved");
+	assert_true(json_is_false(json_object_get(o, "served")));
+	assert_non_null(strstr(json_string_value(json_object_get(o, "next_step")),
+	    "toolgate_start_server"));
+	json_decref(o);
+	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", sname);
+	json_decref(call_ok(&who[DEV], "toolgate_start_server", args));
+	snprintf(args, sizeof(args), "{\"tool\":%lld}", tool_id);
+	o = call_ok(&who[VIEWER], "toolgate_tool_status", args);
+	assert_true(json_is_true(json_object_get(o, "served")));
+	json_decref(o);
+}
+
+static long long
+log_ids(json_t *page, long long *ids, size_t cap)
+{
+	json_t *items = json_object_get(page, "items"), *it;
+	size_t i;
+
+	assert_true(json_is_array(items));
+	json_array_foreach(items, i, it)
+		if (i < cap)
+			ids[i] = json_integer_value(json_object_get(it, "id"));
+	return (long long)json_array_size(items);
+}
+
+static void
+t_logs(void **state)
+{
+	json_t *o, *page, *it;
+	char name[128], args[512], path[512], *raw = NULL;
+	long long ids[8], more[8], one;
+	const char *cur;
+	int i;
+
+	(void)state;
+	assert_true(tool_id > 0);
+	snprintf(name, sizeof(name), "%s__echo", sname);
+	/* Three calls: two ok (one carries a sensitive argument), one error. */
+	o = call(&who[DEV], name, "{\"q\":\"one\"}");
+	assert_false(json_is_true(json_object_get(o, "isError")));
+	json_decref(o);
+	o = call(&who[DEV], name, "{\"q\":\"two\",\"password\":\"" ARG_SECRET "\"}");
+	assert_false(json_is_true(json_object_get(o, "isError")));
+	json_decref(o);
+	o = call(&who[DEV], name, "{\"q\":\"fail\"}");
+	assert_true(json_is_true(json_object_get(o, "isError")));
+	json_decref(o);
+
+	/* Pagination: 2 + 1, newest first, cursor round trip. */
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?limit=2", tool_id);
+	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	assert_int_equal(log_ids(page, ids, 8), 2);
+	assert_true(ids[0] > ids[1]);
+	cur = json_string_value(json_object_get(page, "next_cursor"));
+	assert_non_null(cur);
+	it = json_array_get(json_object_get(page, "items"), 0);
+	assert_string_equal(json_string_value(json_object_get(it, "status")), "error");
+	assert_non_null(strstr(json_string_value(json_object_get(it, "error")), "failed on purpose"));
+	assert_string_equal(json_string_value(json_object_get(it, "tool_name")), name);
+	assert_int_equal(json_integer_value(json_object_get(it, "tool_id")), tool_id);
+	assert_null(json_object_get(it, "session_hash"));
+	it = json_array_get(json_object_get(page, "items"), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(it,
+	    "arguments"), "password")), "[REDACTED]");
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?limit=2&cursor=%s", tool_id, cur);
+	json_decref(page);
+	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	assert_int_equal(log_ids(page, more, 8), 1);
+	assert_true(more[0] < ids[1]);
+	assert_true(json_is_null(json_object_get(page, "next_cursor")));
+	json_decref(page);
+
+	/* Filters. */
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?status=error", tool_id);
+	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	assert_int_equal(log_ids(page, more, 8), 1);
+	json_decref(page);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?since=2000-01-01T00:00:00Z", tool_id);
+	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	assert_int_equal(log_ids(page, more, 8), 3);
+	json_decref(page);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?since=2999-01-01T00:00:00Z", tool_id);
+	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	assert_int_equal(log_ids(page, more, 8), 0);
+	json_decref(page);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?status=bogus", tool_id);
+	rest(&who[VIEWER], "GET", path, NULL, 422, NULL);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?since=yesterday-ish", tool_id);
+	rest(&who[VIEWER], "GET", path, NULL, 422, NULL);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?limit=0", tool_id);
+	rest(&who[VIEWER], "GET", path, NULL, 400, NULL);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?cursor=abc", tool_id);
+	rest(&who[VIEWER], "GET", path, NULL, 400, NULL);
+
+	/* By server (id or name). */
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/logs", sname);
+	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	assert_int_equal(log_ids(page, more, 8), 3);
+	json_decref(page);
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/logs?status=ok&limit=1", server_id);
+	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	assert_int_equal(log_ids(page, more, 8), 1);
+	assert_non_null(json_string_value(json_object_get(page, "next_cursor")));
+	json_decref(page);
+
+	/* One log: output fields, and the secret the tool printed and
+	 * returned is redacted (rest() asserts it appears nowhere). */
+	for (i = 0; i < 2; i++) {
+		one = i == 0 ? ids[1] : more[0];
+		snprintf(path, sizeof(path), "/api/v1/logs/%lld", one);
+		rest(&who[VIEWER], "GET", path, NULL, 200, &o);
+		assert_int_equal(json_integer_value(json_object_get(o, "id")), one);
+		assert_true(json_is_string(json_object_get(o, "stdout")));
+		assert_non_null(strstr(json_string_value(json_object_get(o, "stdout")), "[REDACTED]"));
+		assert_non_null(strstr(json_string_value(json_object_get(o, "result")), "[REDACTED]"));
+		json_decref(o);
+	}
+	snprintf(path, sizeof(path), "/api/v1/logs/%lld", ids[1]);
+	rest(&who[VIEWER], "GET", path, NULL, 200, &o);
+	raw = json_dumps(o, 0);
+	assert_non_null(raw);
+	assert_null(strstr(raw, ARG_SECRET));
+	free(raw);
+	raw = NULL;
+	json_decref(o);
+
+	/* 404s and auth. */
+	rest(&who[VIEWER], "GET", "/api/v1/tools/999999999/logs", NULL, 404, NULL);
+	rest(&who[VIEWER], "GET", "/api/v1/servers/999999999/logs", NULL, 404, NULL);
+	rest(&who[VIEWER], "GET", "/api/v1/servers/no-such-server-x/logs", NULL, 404, NULL);
+	rest(&who[VIEWER], "GET", "/api/v1/logs/999999999", NULL, 404, NULL);
+	rest(&who[VIEWER], "GET", "/api/v1/logs/abc", NULL, 404, NULL);
+	{
+		struct it_resp r;
+
+		assert_int_equal(it_get("GET", "/api/v1/logs/1", NULL, &r), 0);
+		assert_int_equal(r.status, 401);
+		it_resp_free(&r);
+	}
+
+	/* The same rows through MCP (viewer). */
+	snprintf(args, sizeof(args), "{\"tool\":%lld,\"limit\":2}", tool_id);
+	o = call_raw(&who[VIEWER], "toolgate_tool_logs", args, &raw);
+	assert_null(strstr(raw, SECRET_VALUE));
+	assert_null(strstr(raw, ARG_SECRET));
+	free(raw);
+	page = json_object_get(o, "structuredContent");
+	assert_int_equal(log_ids(page, more, 8), 2);
+	assert_int_equal(more[0], ids[0]);
+	cur = json_string_value(json_object_get(page, "next_cursor"));
+	assert_non_null(cur);
+	snprintf(args, sizeof(args), "{\"tool\":\"%lld\",\"cursor\":\"%s\"}", tool_id, cur);
+	json_decref(o);
+	page = call_ok(&who[VIEWER], "toolgate_tool_logs", args);
+	assert_int_equal(log_ids(page, more, 8), 1);
+	json_decref(page);
+	snprintf(args, sizeof(args), "{\"tool\":%lld,\"status\":\"error\"}", tool_id);
+	page = call_ok(&who[VIEWER], "toolgate_tool_logs", args);
+	assert_int_equal(log_ids(page, more, 8), 1);
+	json_decref(page);
+	snprintf(args, sizeof(args), "{\"tool\":%lld,\"status\":\"weird\"}", tool_id);
+	assert_unknown_tool(&who[VIEWER], "toolgate_tool_logs", args);	/* -32602: enum */
+	snprintf(args, sizeof(args), "{\"tool\":%lld,\"since\":\"not a time\"}", tool_id);
+	assert_is_error(&who[VIEWER], "toolgate_tool_logs", args);
+	assert_is_error(&who[VIEWER], "toolgate_tool_logs", "{\"tool\":999999999}");
+}
+
+static void
+t_sources(void **state)
+{
+	json_t *o, *items;
+	char args[512];
+	long long src;
+
+	(void)state;
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"name\":\"ext\",\"url\":"
+	    "\"https://mcp.example.invalid/mcp\",\"credential\":\"x\"}", sname);
+	assert_unknown_tool(&who[DEV], "toolgate_add_source", args);	/* not in the schema */
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"name\":\"ext\",\"url\":"
+	    "\"https://mcp.example.invalid/mcp\",\"timeout_ms\":2000,"
+	    "\"connect_timeout_ms\":1000,\"description\":\"remote\"}", sname);
+	o = call_ok(&who[DEV], "toolgate_add_source", args);
+	src = json_integer_value(json_object_get(o, "id"));
+	assert_true(src > 0);
+	assert_string_equal(json_string_value(json_object_get(o, "name")), "ext");
+	json_decref(o);
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"name\":\"bad\",\"url\":\"ftp://x\"}", sname);
+	assert_is_error(&who[DEV], "toolgate_add_source", args);
+
+	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", sname);
+	o = call_ok(&who[VIEWER], "toolgate_list_sources", args);
+	items = json_object_get(o, "items");
+	assert_int_equal(json_array_size(items), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "id")), src);
+	json_decref(o);
+
+	/* Unreachable source: tool errors, not protocol errors. */
+	snprintf(args, sizeof(args), "{\"source\":%lld}", src);
+	assert_unknown_tool(&who[VIEWER], "toolgate_discover_source_tools", args);
+	assert_is_error(&who[DEV], "toolgate_discover_source_tools", args);
+	snprintf(args, sizeof(args), "{\"source\":%lld,\"tools\":[\"nope\"]}", src);
+	assert_is_error(&who[DEV], "toolgate_import_source_tools", args);
+	snprintf(args, sizeof(args), "{\"source\":%lld,\"tools\":[]}", src);
+	assert_unknown_tool(&who[DEV], "toolgate_import_source_tools", args);	/* minItems */
+	assert_is_error(&who[DEV], "toolgate_discover_source_tools", "{\"source\":999999999}");
+}
+
+static void
+t_settings_keys(void **state)
+{
+	json_t *o;
+
+	(void)state;
+	rest(&who[VIEWER], "GET", "/api/v1/settings", NULL, 200, &o);
+	assert_true(json_is_integer(json_object_get(o, "mcp_session_idle_seconds")));
+	assert_true(json_is_integer(json_object_get(o, "log_max_bytes")));
+	json_decref(o);
+	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"mcp_session_idle_seconds\":59}", 422, NULL);
+	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"mcp_session_idle_seconds\":2592001}", 422, NULL);
+	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"mcp_session_idle_seconds\":\"60\"}", 422, NULL);
+	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"log_max_bytes\":255}", 422, NULL);
+	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"log_max_bytes\":16777217}", 422, NULL);
+	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"log_max_bytes\":1.5}", 422, NULL);
+	rest(&who[DEV], "PATCH", "/api/v1/settings", "{\"log_max_bytes\":4096}", 403, NULL);
+	rest(&who[ADMIN], "PATCH", "/api/v1/settings",
+	    "{\"mcp_session_idle_seconds\":60,\"log_max_bytes\":256}", 200, &o);
+	assert_int_equal(json_integer_value(json_object_get(o, "mcp_session_idle_seconds")), 60);
+	assert_int_equal(json_integer_value(json_object_get(o, "log_max_bytes")), 256);
+	json_decref(o);
+	rest(&who[ADMIN], "PATCH", "/api/v1/settings",
+	    "{\"mcp_session_idle_seconds\":2592000,\"log_max_bytes\":16777216}", 200, NULL);
+	rest(&who[ADMIN], "PATCH", "/api/v1/settings",
+	    "{\"mcp_session_idle_seconds\":3600,\"log_max_bytes\":16384}", 200, &o);
+	assert_int_equal(json_integer_value(json_object_get(o, "mcp_session_idle_seconds")), 3600);
+	assert_int_equal(json_integer_value(json_object_get(o, "log_max_bytes")), 16384);
+	json_decref(o);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_list_by_role),
+		cmocka_unit_test(t_secrets),
+		cmocka_unit_test(t_requests_and_status),
+		cmocka_unit_test(t_logs),
+		cmocka_unit_test(t_sources),
+		cmocka_unit_test(t_settings_keys),
+	};
+
+	return cmocka_run_group_tests_name("mcp_mgmt", tests, setup, NULL);
+}
