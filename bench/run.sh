@@ -26,6 +26,7 @@ BASE="http://127.0.0.1:$PORT"
 TS_PORT=18790
 PY=/usr/bin/python3
 OUT="$ROOT/bench/results/latest.md"
+mkdir -p "$ROOT/bench/results"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
