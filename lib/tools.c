@@ -1172,7 +1172,7 @@ tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
 	rc = tg_svc_query_object(dbh,
 	    "SELECT json_build_object('tool_id', t.id, 'server_id', s.id,"
 	    " 'server_name', s.name, 'name', t.name, 'version', t.current_version,"
-	    " 'code', t.code,"
+	    " 'code', t.code, 'kind', t.kind," /* sources: kind (sql/005) */
 	    " 'input_schema', coalesce(t.input_schema, '{\"type\":\"object\"}'::json),"
 	    " 'allowed_hosts', to_json(s.allowed_hosts))::text" TOOL_FROM
 	    " WHERE coalesce(s.tool_prefix, s.name || '__') || t.name = $1"
