@@ -20,6 +20,9 @@
 #define ACC "Accept: application/json, text/event-stream"
 #define SECRET_VALUE "sk-live-7f3a9c1e5b2d4e6f8a0b"
 #define ARG_SECRET "pw-hunter2-argument"
+/* A value that JSON escapes: the logged result holds it as q\"uo\\te-77. */
+#define QUOTED_JSON "\"q\\\"uo\\\\te-77\""
+#define QUOTED_ESCAPED "q\\\"uo\\\\te-77"
 
 enum { ADMIN, DEV, VIEWER, NROLES };
 
@@ -325,6 +328,8 @@ t_secrets(void **state)
 	/* The admin sets the value over REST. */
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/API_TOKEN", server_id);
 	rest(&who[ADMIN], "PUT", path, "{\"value\":\"" SECRET_VALUE "\"}", 200, NULL);
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/QUOTED", server_id);
+	rest(&who[ADMIN], "PUT", path, "{\"value\":" QUOTED_JSON "}", 200, NULL);
 
 	/* Names only, to every role; the value is nowhere in the answer. */
 	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", sname);
@@ -363,7 +368,7 @@ t_requests_and_status(void **state)
 	    "\"def main(q: str, password: str = '') -> dict:\\n"
 	    "    print('token', SECRETS.get('API_TOKEN'))\\n"
 	    "    if q == 'fail':\\n        raise ValueError('failed on purpose')\\n"
-	    "    return {'q': q, 'seen': SECRETS.get('API_TOKEN')}\\n\"}", sname);
+	    "    return {'q': q, 'seen': SECRETS.get('API_TOKEN'), 'quoted': SECRETS.get('QUOTED')}\\n\"}", sname);
 	o = call_ok(&who[DEV], "toolgate_create_tool", args);
 	assert_string_equal(json_string_value(json_object_get(o, "status")), "draft");
 	tool_id = json_integer_value(json_object_get(o, "id"));
@@ -552,6 +557,9 @@ t_logs(void **state)
 	raw = json_dumps(o, 0);
 	assert_non_null(raw);
 	assert_null(strstr(raw, ARG_SECRET));
+	assert_null(strstr(json_string_value(json_object_get(o, "result")), QUOTED_ESCAPED));
+	assert_non_null(strstr(json_string_value(json_object_get(o, "result")),
+	    "\"quoted\":\"[REDACTED]\""));
 	free(raw);
 	raw = NULL;
 	json_decref(o);
