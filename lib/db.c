@@ -2,6 +2,7 @@
  * db.c - libpq wrapper: connection with throttled reconnects, parameterised
  * execution with SQLSTATE mapping, transactions and embedded migrations.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,27 @@ struct tg_migration {
 extern const struct tg_migration tg_migrations[];
 extern const int tg_n_migrations;
 
+/*
+ * Prepared statements, transparently: tg_db_exec() prepares each distinct
+ * SQL text once per connection (PQprepare, then PQexecPrepared), so the
+ * hot paths skip parse and plan on every request. The cache is emptied on
+ * every (re)connect, since prepared statements die with their session; it
+ * stops growing at STMT_MAX entries (ad-hoc SQL then runs unprepared).
+ */
+#define STMT_MAX 256
+#define STMT_SLOTS 512 /* open addressing, power of two */
+
+struct stmt {
+	char *sql;	/* owned copy; NULL = empty slot */
+	uint64_t hash;
+	int id;
+};
+
 struct tg_db {
 	PGconn *conn;
+	struct stmt stmts[STMT_SLOTS];
+	int nstmts;
+	int next_stmt_id;
 	char appname[64];
 	int64_t last_attempt_ms;
 	int req_statements;
@@ -95,6 +115,93 @@ out:
 	return rc;
 }
 
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+stmts_clear(struct tg_db *db)
+{
+	int i;
+
+	for (i = 0; i < STMT_SLOTS; i++) {
+		free(db->stmts[i].sql);
+		db->stmts[i].sql = NULL;
+	}
+	db->nstmts = 0;
+}
+
+/* The slot holding sql, or the empty slot where it would go. */
+static struct stmt *
+stmt_slot(struct tg_db *db, const char *sql, uint64_t h)
+{
+	size_t i = (size_t)h & (STMT_SLOTS - 1);
+
+	while (db->stmts[i].sql != NULL &&
+	    (db->stmts[i].hash != h || strcmp(db->stmts[i].sql, sql) != 0))
+		i = (i + 1) & (STMT_SLOTS - 1);
+	return &db->stmts[i];
+}
+
+/*
+ * Runs sql through a prepared statement when it can: returns the result
+ * of PQexecPrepared, or NULL with *fallback set when the caller should use
+ * PQexecParams instead (cache full, out of memory, or PQprepare failed -
+ * then the unprepared run reports the error in the usual way).
+ */
+static PGresult *
+exec_prepared(struct tg_db *db, const char *sql, int n, const char *const *params,
+    int *fallback)
+{
+	struct stmt *st;
+	PGresult *res;
+	uint64_t h = fnv1a(sql);
+	char name[24];
+
+	*fallback = 0;
+	st = stmt_slot(db, sql, h);
+	if (st->sql == NULL) {
+		if (db->nstmts >= STMT_MAX) {
+			*fallback = 1;
+			return NULL;
+		}
+		snprintf(name, sizeof(name), "tg%d", db->next_stmt_id);
+		res = PQprepare(db->conn, name, sql, n, NULL);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			PQclear(res);
+			*fallback = 1;
+			return NULL;
+		}
+		PQclear(res);
+		if ((st->sql = strdup(sql)) == NULL) {
+			/* Prepared but not remembered: harmless, run it anyway. */
+			return PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+		}
+		st->hash = h;
+		st->id = db->next_stmt_id++;
+		db->nstmts++;
+	}
+	snprintf(name, sizeof(name), "tg%d", st->id);
+	return PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+}
+
+/* 26000: no such prepared statement; 0A000: cached plan must not change
+ * result type (a migration altered a table under a prepared SELECT *). */
+static int
+stale_statement(const char *sqlstate)
+{
+	return sqlstate != NULL && (strcmp(sqlstate, "26000") == 0 ||
+	    strcmp(sqlstate, "0A000") == 0);
+}
+
 static int
 connect_now(struct tg_db *db)
 {
@@ -103,6 +210,7 @@ connect_now(struct tg_db *db)
 	const char *ct = getenv("PGCONNECT_TIMEOUT");
 
 	db->last_attempt_ms = now_ms();
+	stmts_clear(db);
 	if (db->conn) {
 		PQfinish(db->conn);
 		db->conn = NULL;
@@ -144,6 +252,7 @@ tg_db_close(struct tg_db *db)
 {
 	if (db == NULL)
 		return;
+	stmts_clear(db);
 	PQfinish(db->conn);
 	free(db);
 }
@@ -217,7 +326,7 @@ tg_db_exec(struct tg_db *db, const char *sql, int n, const char *const *params,
     PGresult **out)
 {
 	PGresult *res = NULL;
-	int rc, first, attempt;
+	int rc, first, attempt, fallback;
 
 	if (db == NULL)
 		return -TG_E_DB;
@@ -227,7 +336,22 @@ tg_db_exec(struct tg_db *db, const char *sql, int n, const char *const *params,
 		if ((rc = ensure(db)) != TG_OK)
 			break;
 		db->req_statements++;
-		res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+		res = NULL;
+		fallback = 1;
+		if (PQtransactionStatus(db->conn) != PQTRANS_INERROR)
+			res = exec_prepared(db, sql, n, params, &fallback);
+		if (res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR &&
+		    stale_statement(PQresultErrorField(res, PG_DIAG_SQLSTATE))) {
+			/* The statement vanished (DISCARD ALL, a pooler) or a
+			 * migration changed a result type under it: forget them
+			 * all and run this one unprepared. */
+			PQclear(res);
+			res = NULL;
+			stmts_clear(db);
+			fallback = 1;
+		}
+		if (fallback)
+			res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
 		rc = check_result(db, res);
 		if (rc == TG_OK)
 			break;
