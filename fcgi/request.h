@@ -33,6 +33,10 @@ struct tg_io {
 	int (*write)(void *ctx, const char *buf, size_t n);
 	/* Flush buffered output; 0 or -1. */
 	int (*flush)(void *ctx);
+	/* Optional (may be NULL): an fd that reports hang-up (POLLHUP/
+	 * POLLRDHUP) when the client goes away, or -1. Long-running handlers
+	 * poll it to stop work nobody will read (MCP: kill the sandbox). */
+	int (*cancel_fd)(void *ctx);
 };
 
 /* Per-worker context shared by every request the worker serves. */

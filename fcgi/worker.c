@@ -69,6 +69,15 @@ fcgx_flush(void *ctx)
 	return FCGX_FFlush(r->out) < 0 ? -1 : 0;
 }
 
+/* The connection to nginx: it is closed when the client goes away
+ * (fastcgi_ignore_client_abort off), so hang-up on it means "client gone". */
+static int
+fcgx_cancel_fd(void *ctx)
+{
+	FCGX_Request *r = ctx;
+	return r->ipcFd > 0 ? r->ipcFd : -1;
+}
+
 /* CGI transport. */
 static const char *
 cgi_param(void *ctx, const char *name)
@@ -158,6 +167,7 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 	io.read = fcgx_read;
 	io.write = fcgx_write;
 	io.flush = fcgx_flush;
+	io.cancel_fd = fcgx_cancel_fd;
 	(void)tg_db_ok(ctx.db); /* connect now, after fork; retried per request */
 	tg_log(TG_LOG_DEBUG, "worker.start", "fd=%d", listen_fd);
 
@@ -202,6 +212,7 @@ tg_cgi_serve(const struct tg_config *cfg)
 	io.read = cgi_read;
 	io.write = cgi_write;
 	io.flush = cgi_flush;
+	io.cancel_fd = NULL;
 	memset(&req, 0, sizeof(req));
 	req.a = a;
 	req.io = &io;

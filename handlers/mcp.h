@@ -38,8 +38,15 @@ extern const struct tg_mcp_backend tg_mcp_backend_db;
 
 /* Protocol versions of the 2025 era, newest first; NULL-terminated. */
 extern const char *const tg_mcp_versions_2025[];
+/* Protocol versions of the stateless era (2026-07-28). */
+extern const char *const tg_mcp_versions_2026[];
 
-/* Serves POST/DELETE (and refuses GET) on /mcp. */
+/* MCP error codes of 2026-07-28 (basic/index "Error Codes"). */
+#define TG_MCP_HEADER_MISMATCH -32020
+#define TG_MCP_MISSING_CLIENT_CAPABILITY -32021	/* never needed here */
+#define TG_MCP_UNSUPPORTED_VERSION -32022
+
+/* Serves POST/DELETE (and refuses GET) on /mcp, either era. */
 int tg_mcp_serve(struct tg_req *req, struct tg_resp *resp,
     const struct tg_mcp_backend *be);
 

@@ -1538,6 +1538,11 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	o.allow_degraded = cfg->sandbox_allow_degraded;
 	o.diag = diag;
 	o.diag_len = sizeof(diag);
+	/* Streaming: the tool's progress/log events go to the transport,
+	 * and the client going away cancels the run. */
+	o.on_event = c->on_event;
+	o.event_ctx = c->on_event_ctx;
+	o.cancel_fd = c->cancel_fd;
 	t0 = tg_now_us();
 	/* Exactly once: a tool call is never retried. */
 	rc = tg_sandbox_run(&o, sreq, &sbx);

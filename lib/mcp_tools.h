@@ -62,6 +62,14 @@ struct tg_mcp_call {
 	const struct tg_mcp_session *session;	/* NULL without a session */
 	const json_t *meta;			/* params._meta (borrowed) or NULL */
 	const char *traceparent;		/* W3C trace context or NULL */
+	/* Streaming, for tools that run in the sandbox (both may be unset):
+	 * on_event gets each progress/log event of the running tool (see
+	 * lib/sandbox_client.h) and returns -1 when the client is gone, which
+	 * kills the run; cancel_fd (> 0) is watched for hang-up while the
+	 * tool runs. */
+	int (*on_event)(void *ctx, const json_t *ev);
+	void *on_event_ctx;
+	int cancel_fd;
 };
 
 void tg_rpc_err_clear(struct tg_rpc_err *e);

@@ -13,7 +13,12 @@
  *     meets a source equal to its target (where CLOEXEC would survive);
  *   - hard deadline = limits.timeout_ms + grace: past it the helper is
  *     SIGKILLed through its pidfd (its sandbox dies with it by PDEATHSIG);
- *   - the helper is always reaped with waitpid, on every path.
+ *   - the helper is always reaped with waitpid, on every path;
+ *   - with an event callback, a fourth pipe becomes the helper's fd 4
+ *     (--events-fd 4): one JSON object per line, handed to the callback
+ *     as it arrives; with a cancel fd, hang-up on it (the client went
+ *     away) kills the helper like the deadline does, and the run ends as
+ *     "cancelled".
  */
 #include "lib/sandbox_client.h"
 #include "lib/status.h"
@@ -34,6 +39,7 @@
 
 #define DIAG_MAX	2048
 #define MAX_ARGS	32
+#define EVENT_LINE_MAX	8192	/* the helper passes lines <= PIPE_BUF */
 
 struct rbuf {
 	char *p;
@@ -117,16 +123,49 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Hands every complete line of b to the event callback; keeps the rest.
+ * Returns -1 when the callback asks to cancel. */
+static int
+events_pass(const struct tg_sandbox_opts *o, struct rbuf *b)
+{
+	size_t off = 0;
+	int rc = 0;
+
+	while (off < b->len) {
+		char *nl = memchr(b->p + off, '\n', b->len - off);
+		json_t *ev;
+
+		if (nl == NULL)
+			break;
+		ev = json_loadb(b->p + off, (size_t)(nl - (b->p + off)), 0, NULL);
+		if (json_is_object(ev) && rc == 0 &&
+		    o->on_event(o->event_ctx, ev) != 0)
+			rc = -1;
+		json_decref(ev);
+		off = (size_t)(nl - b->p) + 1;
+	}
+	if (off > 0) {
+		memmove(b->p, b->p + off, b->len - off);
+		b->len -= off;
+	}
+	if (b->len >= EVENT_LINE_MAX)	/* an overlong line: drop it */
+		b->len = 0;
+	return rc;
+}
+
 /*
  * Spawn the helper with args, send req (may be NULL), wait at most
- * deadline_ms of wall time. On return status and diag hold what was read and
- * *wstatus the helper's wait status. Returns 0, or -TG_E_* for spawn
- * failure (-TG_E_UNAVAIL), deadline (-TG_E_TIMEOUT), memory.
+ * deadline_ms of wall time. With stream, events go to o->on_event and
+ * o->cancel_fd is watched (*cancelled = 1 when the run was cancelled). On
+ * return status and diag hold what was read and *wstatus the helper's wait
+ * status. Returns 0, or -TG_E_* for spawn failure (-TG_E_UNAVAIL),
+ * deadline (-TG_E_TIMEOUT), memory.
  */
 static int
 exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
     const char *req, size_t req_len, long long deadline_ms,
-    struct rbuf *status, struct rbuf *diag, int *wstatus)
+    struct rbuf *status, struct rbuf *diag, int *wstatus, int stream,
+    int *cancelled)
 {
 	static char *const envp[] = {(char *)"PATH=/usr/bin:/bin",
 		(char *)"LANG=C.UTF-8", NULL};
@@ -136,15 +175,20 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 	posix_spawnattr_t at;
 	sigset_t none, all;
 	int sv[2] = {-1, -1}, st[2] = {-1, -1}, er[2] = {-1, -1};
+	int ev[2] = {-1, -1};
 	int pidfd = -1, rc = 0, fa_init = 0, at_init = 0, killed = 0;
+	int want_ev = stream && o->on_event != NULL, cx = 0;
+	int cfd = stream && o->cancel_fd > 0 ? o->cancel_fd : -1;
 	pid_t pid = -1;
 	size_t off = 0;
 	long long deadline = now_ms() + deadline_ms;
+	struct rbuf evb = {NULL, 0, 0, EVENT_LINE_MAX + 16384};
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
 	    pipe2(st, O_CLOEXEC) != 0 || pipe2(er, O_CLOEXEC) != 0 ||
 	    lift(&sv[0]) || lift(&sv[1]) || lift(&st[0]) || lift(&st[1]) ||
-	    lift(&er[0]) || lift(&er[1])) {
+	    lift(&er[0]) || lift(&er[1]) || (want_ev &&
+	    (pipe2(ev, O_CLOEXEC) != 0 || lift(&ev[0]) || lift(&ev[1])))) {
 		set_diag(o, "sandbox: cannot create pipes", strerror(errno));
 		rc = -TG_E_INTERNAL;
 		goto out;
@@ -160,7 +204,8 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 	    0) != 0 ||
 	    posix_spawn_file_actions_adddup2(&fa, er[1], 2) != 0 ||
 	    posix_spawn_file_actions_adddup2(&fa, st[1], 3) != 0 ||
-	    posix_spawn_file_actions_addclosefrom_np(&fa, 4) != 0 ||
+	    (want_ev && posix_spawn_file_actions_adddup2(&fa, ev[1], 4) != 0) ||
+	    posix_spawn_file_actions_addclosefrom_np(&fa, want_ev ? 5 : 4) != 0 ||
 	    posix_spawnattr_init(&at) != 0) {
 		rc = -TG_E_NOMEM;
 		goto out;
@@ -186,6 +231,9 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 	close_fd(&sv[1]);
 	close_fd(&st[1]);
 	close_fd(&er[1]);
+	close_fd(&ev[1]);
+	if (ev[0] >= 0)
+		fcntl(ev[0], F_SETFL, O_NONBLOCK);
 	if (req == NULL)
 		shutdown(sv[0], SHUT_WR);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
@@ -193,8 +241,9 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 	fcntl(er[0], F_SETFL, O_NONBLOCK);
 
 	for (;;) {
-		struct pollfd p[4];
+		struct pollfd p[6];
 		int n = 0, pr, tmo, i_sv = -1, i_st = -1, i_er = -1, i_pid = -1;
+		int i_ev = -1, i_cx = -1;
 		long long left = deadline - now_ms();
 
 		if (left <= 0 && !killed) {
@@ -220,7 +269,18 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 			p[n].events = POLLIN;
 			i_er = n++;
 		}
-		if (pidfd >= 0 && st[0] < 0 && er[0] < 0) {
+		if (ev[0] >= 0) {
+			p[n].fd = ev[0];
+			p[n].events = POLLIN;
+			i_ev = n++;
+		}
+		if (cfd >= 0 && !killed) {
+			/* hang-up only: data nginx might send is not ours */
+			p[n].fd = cfd;
+			p[n].events = POLLRDHUP;
+			i_cx = n++;
+		}
+		if (pidfd >= 0 && st[0] < 0 && er[0] < 0 && ev[0] < 0) {
 			/* pipes are done; wait for the exit itself */
 			p[n].fd = pidfd;
 			p[n].events = POLLIN;
@@ -259,14 +319,36 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 		}
 		if (i_er >= 0 && p[i_er].revents && rbuf_read(er[0], diag) != 0)
 			close_fd(&er[0]);
+		if (i_ev >= 0 && p[i_ev].revents) {
+			int r = rbuf_read(ev[0], &evb);
+
+			if (!killed && events_pass(o, &evb) != 0)
+				cx = 1;
+			if (r != 0)
+				close_fd(&ev[0]);
+		}
+		if (i_cx >= 0 && (p[i_cx].revents & POLLNVAL))
+			cfd = -1;	/* not open: nothing to watch */
+		else if (i_cx >= 0 && p[i_cx].revents)
+			cx = 1;
+		if (cx && !killed) {
+			/* the client is gone: stop the run like the deadline */
+			if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd,
+			    SIGKILL, NULL, 0U) != 0)
+				kill(pid, SIGKILL);
+			killed = 1;
+		}
 		if (i_pid >= 0 && p[i_pid].revents)
 			break;
 	}
-	if (killed && rc == 0)
+	if (killed && rc == 0 && !cx)
 		rc = -TG_E_TIMEOUT;
+	if (cancelled != NULL)
+		*cancelled = cx;
 out:
 	if (pid > 0) {
-		if (pidfd >= 0 && killed == 0 && (st[0] >= 0 || er[0] >= 0))
+		if (pidfd >= 0 && killed == 0 && (st[0] >= 0 || er[0] >= 0 ||
+		    ev[0] >= 0))
 			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL,
 			    NULL, 0U);
 		while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
@@ -282,7 +364,10 @@ out:
 	close_fd(&st[1]);
 	close_fd(&er[0]);
 	close_fd(&er[1]);
+	close_fd(&ev[0]);
+	close_fd(&ev[1]);
 	close_fd(&pidfd);
+	free(evb.p);
 	return rc;
 }
 
@@ -296,6 +381,10 @@ build_args(const struct tg_sandbox_opts *o, const char **argv, int probe)
 		argv[n++] = "--probe";
 	argv[n++] = "--status-fd";
 	argv[n++] = "3";
+	if (!probe && o->on_event != NULL) {
+		argv[n++] = "--events-fd";
+		argv[n++] = "4";
+	}
 	if (o->allow_degraded)
 		argv[n++] = "--allow-degraded";
 	if (o->python_path != NULL) {
@@ -333,7 +422,7 @@ tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
 	char *req = NULL;
 	json_t *res = NULL;
 	json_error_t je;
-	int rc, ws = 0, code;
+	int rc, ws = 0, code, cancelled = 0;
 	long long grace;
 
 	if (o == NULL || request == NULL || result_out == NULL ||
@@ -346,9 +435,17 @@ tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
 		return -TG_E_NOMEM;
 	grace = o->grace_ms > 0 ? o->grace_ms : TG_SANDBOX_GRACE_MS_DEFAULT;
 	rc = exec_helper(o, argv, req, strlen(req), request_timeout(request) +
-	    grace, &status, &diag, &ws);
+	    grace, &status, &diag, &ws, 1, &cancelled);
 	if (rc != 0)
 		goto out;
+	if (cancelled) {
+		*result_out = json_pack("{s:b, s:b, s:{s:s, s:s, s:n}, s:n, s:s, s:s}",
+		    "ok", 0, "cancelled", 1, "error", "type", "Cancelled",
+		    "message", "the client went away; the run was stopped",
+		    "traceback", "result", "stdout", "", "stderr", "");
+		rc = *result_out ? 0 : -TG_E_NOMEM;
+		goto out;
+	}
 	if (status.len > 0)
 		res = json_loadb(status.p, status.len, JSON_ALLOW_NUL, &je);
 	code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
@@ -412,7 +509,7 @@ tg_sandbox_probe(const struct tg_sandbox_opts *o,
 		return -TG_E_BADREQ;
 	if ((rc = build_args(o, argv, 1)) != 0)
 		return rc;
-	rc = exec_helper(o, argv, NULL, 0, 10000, &status, &diag, &ws);
+	rc = exec_helper(o, argv, NULL, 0, 10000, &status, &diag, &ws, 0, NULL);
 	if (rc != 0)
 		goto out;
 	res = status.len ? json_loadb(status.p, status.len, 0, NULL) : NULL;

@@ -48,6 +48,21 @@ struct tg_sandbox_opts {
 	 * NULL. Written on failure only. */
 	char *diag;
 	size_t diag_len;
+	/* Optional: called for each event the tool emits while it runs
+	 * (toolgate.log / toolgate.progress, docs/sandbox.md), a JSON object
+	 * (borrowed for the call):
+	 *   {"type":"log", "level":"info", "data":<json>, "logger"?:"..."}
+	 *   {"type":"progress", "progress":n, "total"?:n, "message"?:"..."}
+	 * Returning -1 cancels the run (as cancel_fd does). NULL: the helper
+	 * gets no events fd and the runner's events are dropped. */
+	int (*on_event)(void *ctx, const json_t *ev);
+	void *event_ctx;
+	/* Optional: while the tool runs this fd is polled for hang-up
+	 * (POLLHUP / POLLRDHUP / POLLERR; e.g. the FastCGI connection, which
+	 * nginx closes when the client goes away); then the helper and its
+	 * sandbox are killed and the run ends as cancelled. Used when > 0
+	 * (fd 0 is never a request connection), so a zeroed struct has none. */
+	int cancel_fd;
 };
 
 /*
@@ -56,7 +71,10 @@ struct tg_sandbox_opts {
  * Returns 0 and sets *result_out to a new reference (caller json_decrefs it)
  * whenever the tool ran, whatever its outcome: exceptions, timeouts, output
  * and memory limits are reported inside the result ("ok": false, "error",
- * "timed_out", "truncated" ...). The result is parsed with JSON_ALLOW_NUL,
+ * "timed_out", "truncated" ...). A run cancelled through cancel_fd or
+ * on_event is such an outcome too: {"ok": false, "cancelled": true,
+ * "error": {"type": "Cancelled", ...}, "result": null, "stdout": "",
+ * "stderr": ""}. The result is parsed with JSON_ALLOW_NUL,
  * so strings may contain NUL bytes.
  *
  * Fails (nothing stored in *result_out) with:

@@ -1,8 +1,9 @@
 /*
  * helper.c - toolgate-sandbox: run one tool call in fresh OS isolation.
  *
- *   toolgate-sandbox --status-fd N [--allow-degraded] [--python PATH]
- *                    [--egress-test-allow HOST:PORT] < request.json
+ *   toolgate-sandbox --status-fd N [--events-fd M] [--allow-degraded]
+ *                    [--python PATH] [--egress-test-allow HOST:PORT]
+ *                    < request.json
  *   toolgate-sandbox --probe [--status-fd N] [--allow-degraded]
  *   toolgate-sandbox --dump-seccomp [--degraded]
  *
@@ -10,7 +11,9 @@
  * only its pipes open (lib/sandbox_client.c). Reads one JSON request on
  * stdin, writes one JSON status document on the status fd; the tool's own
  * stdout and stderr come back as bounded heads inside that document, so
- * tool output never mixes with the status. The contract is in
+ * tool output never mixes with the status. With --events-fd, the tool's
+ * progress and log events (toolgate.progress / toolgate.log) are passed
+ * on as they happen, one JSON object per line (see pass_events()). The contract is in
  * docs/sandbox.md.
  *
  * Parent side (this file): refuse uid 0; close stray fds; read and validate
@@ -67,6 +70,7 @@ struct sbx_clone_args {
 
 struct cfg {
 	int status_fd;
+	int events_fd;		/* --events-fd: tool events as JSON lines, or -1 */
 	int allow_degraded;
 	int force_degraded;	/* tests: behave as if userns were missing */
 	int no_mount;		/* tests: namespaces but no mount layer */
@@ -95,6 +99,8 @@ struct run {
 	int degraded;
 	int sample;		/* aggregate-RSS watchdog on (needs own /proc) */
 	struct sbuf out, err, res, errp;
+	int ev_fd;		/* where tool events go (-1: dropped) */
+	unsigned long events, events_dropped;
 	int timed_out, flood, mem_over, res_over;
 	int wstatus, reaped;
 	struct rusage ru;
@@ -755,6 +761,46 @@ drain(int fd, struct sbuf *b)
 	return 0;
 }
 
+/*
+ * Tool events (toolgate.log / toolgate.progress in runner.py) arrive on
+ * the result channel ahead of the result, each as RS (0x1e) + one JSON
+ * line; the result itself never starts with RS. Complete event lines
+ * leave the result buffer here: forwarded to the events fd (non-blocking;
+ * lines up to PIPE_BUF, so a write is all or nothing; dropped when the
+ * reader lags or past SBX_MAX_EVENTS), or dropped without one.
+ */
+#define SBX_MAX_EVENTS	10000
+
+static void
+pass_events(struct run *r)
+{
+	struct sbuf *b = &r->res;
+	size_t off = 0;
+
+	while (off < b->len && b->p[off] == '\x1e') {
+		char *nl = memchr(b->p + off, '\n', b->len - off);
+		size_t n;
+
+		if (nl == NULL)
+			break;
+		n = (size_t)(nl - (b->p + off)) + 1;	/* RS .. NL */
+		if (r->ev_fd >= 0 && n > 2 && n - 1 <= PIPE_BUF &&
+		    r->events < SBX_MAX_EVENTS) {
+			ssize_t w = write(r->ev_fd, b->p + off + 1, n - 1);
+
+			if (w != (ssize_t)(n - 1))
+				r->events_dropped++;
+		} else
+			r->events_dropped++;
+		r->events++;
+		off += n;
+	}
+	if (off > 0) {
+		memmove(b->p, b->p + off, b->len - off);
+		b->len -= off;
+	}
+}
+
 static void
 monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
     int res_r, int errp_r)
@@ -868,6 +914,8 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 				close(fds[k]);
 				fds[k] = -1;
 			}
+			if (k == 2)
+				pass_events(r);
 			if (killed)
 				continue;
 			if ((k == 0 || k == 1) &&
@@ -1301,6 +1349,7 @@ parse_args(int argc, char **argv, struct cfg *c)
 	int i;
 
 	c->status_fd = -1;
+	c->events_fd = -1;
 	c->python = "/usr/bin/python3.11";
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -1314,6 +1363,15 @@ parse_args(int argc, char **argv, struct cfg *c)
 			if (errno || *end || v < 3 || v > 1024)
 				return -1;
 			c->status_fd = (int)v;
+		} else if (strcmp(a, "--events-fd") == 0 && i + 1 < argc) {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(argv[++i], &end, 10);
+			if (errno || *end || v < 3 || v > 1024)
+				return -1;
+			c->events_fd = (int)v;
 		} else if (strcmp(a, "--allow-degraded") == 0)
 			c->allow_degraded = 1;
 		else if (strcmp(a, "--force-degraded") == 0)
@@ -1335,6 +1393,8 @@ parse_args(int argc, char **argv, struct cfg *c)
 	}
 	if (strncmp(c->python, "/usr/", 5) != 0 || strstr(c->python, "/../"))
 		return -1;
+	if (c->events_fd >= 0 && c->events_fd == c->status_fd)
+		return -1;
 	return 0;
 }
 
@@ -1349,6 +1409,7 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	memset(&r, 0, sizeof r);
+	r.ev_fd = -1;
 	if (parse_args(argc, argv, &c) != 0) {
 		warnx_("usage: toolgate-sandbox --status-fd N [--allow-degraded] "
 		    "[--python /usr/bin/python3.11] < request.json | --probe | "
@@ -1374,11 +1435,32 @@ main(int argc, char **argv)
 	if (getppid() == 1)
 		return EX_USAGE;
 	signal(SIGPIPE, SIG_IGN);
-	/* nothing but stdio and the status fd survives */
-	if (c.status_fd > 3)
-		syscall(SYS_close_range, 3U, (unsigned)c.status_fd - 1, 0U);
-	syscall(SYS_close_range, (unsigned)(c.status_fd > 2 ? c.status_fd + 1 :
-	    3), ~0U, 0U);
+	if (c.events_fd >= 0 && (fcntl(c.events_fd, F_SETFD, FD_CLOEXEC) != 0 ||
+	    fcntl(c.events_fd, F_SETFL, O_NONBLOCK) != 0))
+		c.events_fd = -1;	/* not open: events are dropped */
+	/* nothing but stdio, the status fd and the events fd survives */
+	{
+		int keep[2], nk = 0, i;
+		unsigned int from = 3;
+
+		if (c.status_fd > 2)
+			keep[nk++] = c.status_fd;
+		if (c.events_fd > 2)
+			keep[nk++] = c.events_fd;
+		if (nk == 2 && keep[0] > keep[1]) {
+			int t = keep[0];
+
+			keep[0] = keep[1];
+			keep[1] = t;
+		}
+		for (i = 0; i < nk; i++) {
+			if ((unsigned int)keep[i] > from)
+				syscall(SYS_close_range, from,
+				    (unsigned int)keep[i] - 1, 0U);
+			from = (unsigned int)keep[i] + 1;
+		}
+		syscall(SYS_close_range, from, ~0U, 0U);
+	}
 	if (c.probe)
 		return probe(&c);
 	if (c.status_fd < 0) {
@@ -1395,8 +1477,10 @@ main(int argc, char **argv)
 	if (rc != 0)
 		ex = fail_doc(&c, rc == -3 ? EX_USAGE : EX_BADREQ, rc == -2 ?
 		    "TooLarge" : "BadRequest", msg, "unavailable");
-	else
+	else {
+		r.ev_fd = c.events_fd;
 		ex = run_tool(&r, &c);
+	}
 	free(r.job);
 	free(r.out.p);
 	free(r.err.p);

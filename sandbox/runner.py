@@ -3,7 +3,8 @@
 Started by the helper as `/usr/bin/python3.11 -I -S -B -u runner.py` with:
   fd 0  the job JSON (then replaced by /dev/null)
   fd 1  the tool's stdout, fd 2 its stderr (heads go back in the status)
-  fd 3  the result channel: one JSON document, written once at the end
+  fd 3  the result channel: events while the tool runs (each RS 0x1e +
+        one JSON line), then one JSON document, written once at the end
 
 Job: {"mode": "run", "code", "entry", "arguments", "secrets",
 "allowed_modules", "egress"}. Result: {"ok": true, "result": <json>} or
@@ -20,6 +21,13 @@ What the tool sees:
   * `toolgate.http`: get/post/put/patch/delete/request through the egress
     proxy (only when the server has approved hosts), raising
     toolgate.http.HttpError with the proxy's reason on any refusal.
+  * `toolgate.log(level, data, logger=None)` and
+    `toolgate.progress(progress, total=None, message=None)`: events the
+    MCP client sees while the tool runs (notifications/message when it
+    asked for that level, notifications/progress when it sent a
+    progressToken); otherwise they are dropped. Each returns True when the
+    event was written. Levels: debug info notice warning error critical
+    alert emergency.
 """
 import builtins
 import json
@@ -45,6 +53,49 @@ def _read_job():
     return json.loads(b"".join(chunks))
 
 
+_EVENT_LOCK = None
+_EVENT_MAX = 3800  # bytes of one event line (the helper passes <= 4 KiB)
+_LEVELS = ("debug", "info", "notice", "warning", "error", "critical",
+           "alert", "emergency")
+
+
+def _emit(doc):
+    try:
+        data = json.dumps(doc, ensure_ascii=False, allow_nan=False,
+                          default=str).encode("utf-8", "replace")
+    except (TypeError, ValueError, RecursionError):
+        return False
+    if len(data) > _EVENT_MAX:
+        return False
+    view = memoryview(b"\x1e" + data + b"\n")
+    with _EVENT_LOCK:
+        while view:
+            view = view[os.write(3, view):]
+    return True
+
+
+def log(level, data, logger=None):
+    """Sends a log message to the MCP client (if it asked for the level)."""
+    if level not in _LEVELS:
+        raise ValueError("level must be one of " + ", ".join(_LEVELS))
+    if isinstance(data, str) and len(data) > 1000:
+        data = data[:1000] + "\u2026"
+    doc = {"type": "log", "level": level, "data": data}
+    if logger is not None:
+        doc["logger"] = str(logger)[:100]
+    return _emit(doc)
+
+
+def progress(progress, total=None, message=None):
+    """Reports progress to the MCP client (if it sent a progressToken)."""
+    doc = {"type": "progress", "progress": float(progress)}
+    if total is not None:
+        doc["total"] = float(total)
+    if message is not None:
+        doc["message"] = str(message)[:1000]
+    return _emit(doc)
+
+
 def _write_result(doc):
     try:
         data = json.dumps(doc, ensure_ascii=False, allow_nan=False)
@@ -56,9 +107,13 @@ def _write_result(doc):
             "traceback": None}}
         data = json.dumps(doc, ensure_ascii=False)
     view = memoryview(data.encode("utf-8", "replace"))
+    # after any event a tool thread is still writing (never interleaved)
+    locked = _EVENT_LOCK is not None and _EVENT_LOCK.acquire(timeout=1)
     while view:
         view = view[os.write(3, view):]
     os.close(3)
+    if locked:
+        _EVENT_LOCK.release()
 
 
 _CODE = ""
@@ -293,8 +348,13 @@ def _run(job):
     allowed = frozenset(job.get("allowed_modules") or ())
     secrets = types.MappingProxyType(dict(job.get("secrets") or {}))
 
+    global _EVENT_LOCK
+    import threading
+    _EVENT_LOCK = threading.Lock()
     tg = types.ModuleType("toolgate")
     tg.secrets = secrets
+    tg.log = log
+    tg.progress = progress
     tg.http = _Http(bool(job.get("egress")))
     tg.HttpError = HttpError
     sys.modules["toolgate"] = tg

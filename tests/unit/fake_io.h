@@ -65,6 +65,7 @@ fake_io(struct tg_io *io, struct fake *f)
 	io->read = fake_read;
 	io->write = fake_write;
 	io->flush = fake_flush;
+	io->cancel_fd = NULL;
 }
 
 #endif

@@ -1,0 +1,652 @@
+/*
+ * test_mcp2026.c - /mcp speaking MCP 2026-07-28 (the stateless revision)
+ * with raw HTTP through the private nginx, beside a 2025-11-25 session on
+ * the same endpoint.
+ *
+ * One test per MUST of the revision as toolgate serves it (the spec
+ * section is named at each check): server/discover; Mcp-Method on every
+ * request and Mcp-Name on tools/call, checked against the body (-32020,
+ * also for the =?base64?...?= form and malformed values); the version
+ * header required, matching _meta (-32020) and supported (-32022 with
+ * data.supported/requested); required _meta fields (-32602, 400); unknown
+ * and removed methods (404 -32601); resultType on every result; ttlMs and
+ * cacheScope on list results, deterministic order; Mcp-Session-Id ignored
+ * and never minted; GET and DELETE 405; logging only with _meta logLevel;
+ * progress with a progressToken over an SSE response; traceparent recorded
+ * in the execution log; closing the response stream kills the tool run.
+ * The same streaming (SSE, logging per session level, progress) is checked
+ * for a 2025 session, and both eras are used side by side.
+ */
+#include "tests/integration/it.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define V26 "2026-07-28"
+#define CT "Content-Type: application/json"
+#define ACC "Accept: application/json, text/event-stream"
+#define META "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"" V26 \
+    "\",\"io.modelcontextprotocol/clientCapabilities\":{}," \
+    "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"it26\",\"version\":\"1\"}"
+
+static char token[4096];
+static char auth_hdr[4200];
+static char prefix[64];		/* the fixture server's tool prefix */
+
+static void
+login(void)
+{
+	if (token[0])
+		return;
+	assert_int_equal(it_login_admin(token, sizeof(token)), 0);
+	snprintf(auth_hdr, sizeof(auth_hdr), "Authorization: Bearer %s", token);
+}
+
+/*
+ * POST /mcp. version: MCP-Protocol-Version (NULL: none); method/name:
+ * Mcp-Method / Mcp-Name (NULL: none); extra: more headers (NULL-terminated
+ * list or NULL); accept: NULL for the usual one.
+ */
+static void
+post(const char *version, const char *method, const char *name,
+    const char *body, const char *accept, const char *const *extra,
+    struct it_resp *r)
+{
+	const char *h[16];
+	char vh[128], mh[256], nh[1200], ah[256];
+	int n = 0, i;
+
+	login();
+	h[n++] = auth_hdr;
+	h[n++] = CT;
+	snprintf(ah, sizeof(ah), "Accept: %s", accept ? accept :
+	    "application/json, text/event-stream");
+	h[n++] = ah;
+	if (version) {
+		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", version);
+		h[n++] = vh;
+	}
+	if (method) {
+		snprintf(mh, sizeof(mh), "Mcp-Method: %s", method);
+		h[n++] = mh;
+	}
+	if (name) {
+		snprintf(nh, sizeof(nh), "Mcp-Name: %s", name);
+		h[n++] = nh;
+	}
+	for (i = 0; extra && extra[i] && n < 15; i++)
+		h[n++] = extra[i];
+	h[n] = NULL;
+	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), r), 0);
+}
+
+static long
+rpc_code(const struct it_resp *r)
+{
+	return (long)json_integer_value(json_object_get(json_object_get(r->json,
+	    "error"), "code"));
+}
+
+/* Expects an HTTP status and a JSON-RPC error code. */
+static void
+expect_error(struct it_resp *r, long http, long code)
+{
+	if (r->status != http || rpc_code(r) != code)
+		fprintf(stderr, "got %ld %s\n", r->status, r->body ? r->body : "");
+	assert_int_equal(r->status, http);
+	assert_int_equal(rpc_code(r), code);
+	it_resp_free(r);
+}
+
+static json_t *
+result_of(const struct it_resp *r)
+{
+	return json_object_get(r->json, "result");
+}
+
+/* SSE body -> array of the JSON messages of its data: lines (new ref). */
+static json_t *
+sse_messages(const struct it_resp *r)
+{
+	json_t *a = json_array();
+	const char *p = r->body;
+
+	while (p && *p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n > 6 && strncmp(p, "data: ", 6) == 0) {
+			json_t *m = json_loadb(p + 6, n - 6, 0, NULL);
+
+			assert_non_null(m);
+			json_array_append_new(a, m);
+		}
+		p = e ? e + 1 : NULL;
+	}
+	return a;
+}
+
+static size_t
+count_method(const json_t *msgs, const char *method)
+{
+	size_t i, n = 0;
+	json_t *m;
+
+	json_array_foreach(msgs, i, m) {
+		const char *s = json_string_value(json_object_get(m, "method"));
+
+		if (s && strcmp(s, method) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void
+rest(const char *method, const char *path, const char *body, long want,
+    json_t **out)
+{
+	struct it_resp r;
+
+	login();
+	assert_int_equal(it_json(method, path, token, body, &r), 0);
+	if (r.status != want)
+		fprintf(stderr, "%s %s -> %ld %s\n", method, path, r.status, r.body);
+	assert_int_equal(r.status, want);
+	if (out) {
+		*out = r.json;
+		json_incref(*out);
+	}
+	it_resp_free(&r);
+}
+
+/* A running server with two approved tools: stepper (logs + progress)
+ * and slow (the same, long). */
+static void
+fixtures(void)
+{
+	static const char *const names[2] = {"stepper", "slow"};
+	static const char code[] =
+	    "import time\nimport toolgate\n"
+	    "def main(n: int = 3, pause: float = 0.05) -> str:\n"
+	    "    for i in range(n):\n"
+	    "        toolgate.log('info', 'step %d' % i)\n"
+	    "        toolgate.log('debug', {'i': i})\n"
+	    "        toolgate.progress(i + 1, n, 'step %d' % i)\n"
+	    "        time.sleep(pause)\n"
+	    "    return 'done %d' % n\n";
+	json_t *srv, *tool;
+	char path[256], body[128];
+	long long sid, tid;
+	int i;
+
+	if (prefix[0])
+		return;
+	snprintf(body, sizeof(body), "{\"name\":\"it26s%ld\"}", (long)getpid());
+	rest("POST", "/api/v1/servers", body, 201, &srv);
+	sid = json_integer_value(json_object_get(srv, "id"));
+	snprintf(prefix, sizeof(prefix), "%s__",
+	    json_string_value(json_object_get(srv, "name")));
+	json_decref(srv);
+	for (i = 0; i < 2; i++) {
+		json_t *b = json_pack("{s:s, s:s}", "name", names[i], "code", code);
+		char *txt = json_dumps(b, JSON_COMPACT);
+
+		snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
+		rest("POST", path, txt, 201, &tool);
+		tid = json_integer_value(json_object_get(tool, "id"));
+		json_decref(tool);
+		free(txt);
+		json_decref(b);
+		snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
+		rest("POST", path, "{}", 200, NULL);
+		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
+		rest("POST", path, "{}", 200, NULL);
+	}
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
+	rest("POST", path, "{}", 200, NULL);
+}
+
+/* server/discover (server/discover; versioning "Protocol Version
+ * Negotiation": servers MUST implement it). */
+static void
+t_discover(void **state)
+{
+	struct it_resp r;
+	json_t *res, *v;
+	const char *extra[] = {"Mcp-Session-Id: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", NULL};
+	size_t i;
+	int has26 = 0, has25 = 0;
+
+	(void)state;
+	post(V26, "server/discover", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":\"d1\",\"method\":\"server/discover\",\"params\":{" META "}}}",
+	    NULL, extra, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(r.json, "id")), "d1");
+	res = result_of(&r);
+	assert_string_equal(json_string_value(json_object_get(res, "resultType")), "complete");
+	json_array_foreach(json_object_get(res, "supportedVersions"), i, v) {
+		has26 |= strcmp(json_string_value(v), V26) == 0;
+		has25 |= strcmp(json_string_value(v), "2025-11-25") == 0;
+	}
+	assert_true(has26 && has25);
+	assert_non_null(json_object_get(json_object_get(res, "capabilities"), "tools"));
+	assert_true(json_is_string(json_object_get(res, "instructions")));
+	assert_true(json_is_integer(json_object_get(res, "ttlMs")));
+	assert_true(json_is_string(json_object_get(res, "cacheScope")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_object_get(res, "_meta"), "io.modelcontextprotocol/serverInfo"),
+	    "name")), "toolgate");
+	/* Mcp-Session-Id is ignored and never minted or echoed
+	 * (streamable-http "Earlier Streamable HTTP Revisions"). */
+	assert_null(it_header(&r, "Mcp-Session-Id"));
+	it_resp_free(&r);
+}
+
+/* Every header/body mismatch and version error (streamable-http "Request
+ * Metadata", "Server Validation"; basic/index "Per-request protocol
+ * fields", "Error Codes"). */
+static void
+t_errors(void **state)
+{
+	struct it_resp r;
+	const char *list = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{" META "}}}";
+
+	(void)state;
+	/* Mcp-Method missing / not the body's method -> 400 -32020. */
+	post(V26, NULL, NULL, list, NULL, NULL, &r);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "id")), 5);
+	expect_error(&r, 400, -32020);
+	post(V26, "tools/call", NULL, list, NULL, NULL, &r);
+	expect_error(&r, 400, -32020);
+	/* Values are case-sensitive. */
+	post(V26, "TOOLS/LIST", NULL, list, NULL, NULL, &r);
+	expect_error(&r, 400, -32020);
+	/* MCP-Protocol-Version missing while _meta names a version -> -32020. */
+	post(NULL, "tools/list", NULL, list, NULL, NULL, &r);
+	expect_error(&r, 400, -32020);
+	/* Header and _meta disagree -> -32020. */
+	post(V26, "tools/list", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{\"_meta\":"
+	    "{\"io.modelcontextprotocol/protocolVersion\":\"2025-11-25\","
+	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}", NULL, NULL, &r);
+	expect_error(&r, 400, -32020);
+	/* Unsupported version -> 400 -32022 listing what is supported. */
+	post("2099-01-01", "tools/list", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{\"_meta\":"
+	    "{\"io.modelcontextprotocol/protocolVersion\":\"2099-01-01\","
+	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}", NULL, NULL, &r);
+	assert_int_equal(r.status, 400);
+	assert_int_equal(rpc_code(&r), -32022);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_object_get(r.json, "error"), "data"), "requested")), "2099-01-01");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    json_object_get(json_object_get(r.json, "error"), "data"), "supported"), 0)), V26);
+	it_resp_free(&r);
+	/* Required _meta fields missing -> 400 -32602. */
+	post(V26, "tools/list", NULL, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}",
+	    NULL, NULL, &r);
+	expect_error(&r, 400, -32602);
+	post(V26, "tools/list", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{\"_meta\":"
+	    "{\"io.modelcontextprotocol/protocolVersion\":\"" V26 "\"}}}", NULL, NULL, &r);
+	expect_error(&r, 400, -32602);
+	post(V26, "tools/list", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{\"_meta\":"
+	    "{\"io.modelcontextprotocol/clientCapabilities\":{}}}}", NULL, NULL, &r);
+	expect_error(&r, 400, -32602);
+	/* A logLevel that is not a LoggingLevel -> 400 -32602. */
+	post(V26, "tools/list", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{" META
+	    ",\"io.modelcontextprotocol/logLevel\":\"loud\"}}}", NULL, NULL, &r);
+	expect_error(&r, 400, -32602);
+	/* Unknown method -> HTTP 404 with -32601; so are the methods removed
+	 * in 2026-07-28 (changelog: ping, logging/setLevel) and initialize. */
+	post(V26, "no/such", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"no/such\",\"params\":{" META "}}}",
+	    NULL, NULL, &r);
+	expect_error(&r, 404, -32601);
+	post(V26, "ping", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"params\":{" META "}}}",
+	    NULL, NULL, &r);
+	expect_error(&r, 404, -32601);
+	post(V26, "logging/setLevel", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"debug\"," META "}}}",
+	    NULL, NULL, &r);
+	expect_error(&r, 404, -32601);
+	post(V26, "initialize", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"" V26
+	    "\",\"capabilities\":{},\"clientInfo\":{\"name\":\"x\",\"version\":\"1\"}," META "}}}",
+	    NULL, NULL, &r);
+	expect_error(&r, 404, -32601);
+	/* Body rules: parse error, batch, client response -> 400. */
+	post(V26, "tools/list", NULL, "{\"jsonrpc\":", NULL, NULL, &r);
+	expect_error(&r, 400, -32700);
+	post(V26, "tools/list", NULL, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}]",
+	    NULL, NULL, &r);
+	expect_error(&r, 400, -32600);
+	post(V26, NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{}}", NULL, NULL, &r);
+	expect_error(&r, 400, -32600);
+	/* A notification -> 202 without a body. */
+	post(V26, "notifications/cancelled", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":1}}",
+	    NULL, NULL, &r);
+	assert_int_equal(r.status, 202);
+	assert_int_equal(r.len, 0);
+	it_resp_free(&r);
+}
+
+/* Mcp-Name on tools/call: required, compared after Base64 decoding,
+ * malformed values refused (streamable-http "Value Encoding"). */
+static void
+t_mcp_name(void **state)
+{
+	struct it_resp r;
+	char body[1024], name[128], hdr[512], b64[256];
+	const char *nonascii = "w\xc3\xa9" "ather";	/* "wéather" */
+
+	(void)state;
+	fixtures();
+	snprintf(name, sizeof(name), "%sstepper", prefix);
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"%s\",\"arguments\":{\"n\":1}," META "}}}", name);
+	post(V26, "tools/call", NULL, body, NULL, NULL, &r);
+	expect_error(&r, 400, -32020);
+	post(V26, "tools/call", "someone_else", body, NULL, NULL, &r);
+	expect_error(&r, 400, -32020);
+	/* The Base64 form of the right name passes. */
+	assert_int_equal(it_capture(b64, sizeof(b64), "printf %%s '%s' | base64 -w0", name), 0);
+	snprintf(hdr, sizeof(hdr), "=?base64?%s?=", b64);
+	post(V26, "tools/call", hdr, body, "application/json", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(result_of(&r), "resultType")),
+	    "complete");
+	it_resp_free(&r);
+	/* Malformed Base64 and raw non-ASCII bytes -> -32020. */
+	post(V26, "tools/call", "=?base64?***?=", body, NULL, NULL, &r);
+	expect_error(&r, 400, -32020);
+	post(V26, "tools/call", nonascii, body, NULL, NULL, &r);
+	expect_error(&r, 400, -32020);
+	/* A non-ASCII name in its Base64 form is decoded and compared: it
+	 * matches the body, so the request reaches tools/call (unknown tool,
+	 * a JSON-RPC error in a 200). */
+	assert_int_equal(it_capture(b64, sizeof(b64), "printf '%s' | base64 -w0", nonascii), 0);
+	snprintf(hdr, sizeof(hdr), "=?base64?%s?=", b64);
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"%s\"," META "}}}", nonascii);
+	post(V26, "tools/call", hdr, body, NULL, NULL, &r);
+	expect_error(&r, 200, -32602);
+}
+
+/* tools/list: resultType, ttlMs, cacheScope private (per caller role),
+ * deterministic order; no session anywhere. */
+static void
+t_list(void **state)
+{
+	struct it_resp r;
+	char *first = NULL;
+	json_t *tools, *t;
+	const char *prev = "";
+	size_t i;
+	int k;
+
+	(void)state;
+	fixtures();
+	for (k = 0; k < 2; k++) {
+		post(V26, "tools/list", NULL,
+		    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{" META "}}}",
+		    NULL, NULL, &r);
+		assert_int_equal(r.status, 200);
+		assert_null(it_header(&r, "Mcp-Session-Id"));
+		assert_string_equal(json_string_value(json_object_get(result_of(&r),
+		    "resultType")), "complete");
+		assert_string_equal(json_string_value(json_object_get(result_of(&r),
+		    "cacheScope")), "private");
+		assert_true(json_integer_value(json_object_get(result_of(&r), "ttlMs")) >= 0);
+		tools = json_object_get(result_of(&r), "tools");
+		assert_true(json_array_size(tools) > 0);
+		json_array_foreach(tools, i, t) {
+			const char *n = json_string_value(json_object_get(t, "name"));
+
+			assert_true(strcmp(prev, n) < 0);	/* sorted, unique */
+			prev = n;
+		}
+		prev = "";
+		if (k == 0)
+			first = json_dumps(tools, JSON_COMPACT);
+		else {
+			char *second = json_dumps(tools, JSON_COMPACT);
+
+			assert_string_equal(first, second);
+			free(second);
+		}
+		it_resp_free(&r);
+	}
+	free(first);
+}
+
+/* tools/call: result with resultType, logging only when _meta asks,
+ * progress over SSE with a progressToken, traceparent in the log. */
+static void
+t_call_stream(void **state)
+{
+	struct it_resp r;
+	char body[1024], name[128];
+	json_t *msgs, *last;
+	const char *ct;
+
+	(void)state;
+	fixtures();
+	snprintf(name, sizeof(name), "%sstepper", prefix);
+	/* No logLevel, no progressToken: plain JSON, no notifications. */
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"%s\",\"arguments\":{\"n\":3}," META
+	    ",\"traceparent\":\"00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01\"}}}", name);
+	post(V26, "tools/call", name, body, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	ct = it_header(&r, "Content-Type");
+	assert_non_null(ct);
+	assert_non_null(strstr(ct, "application/json"));
+	assert_string_equal(json_string_value(json_object_get(result_of(&r), "resultType")),
+	    "complete");
+	assert_false(json_is_true(json_object_get(result_of(&r), "isError")));
+	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(
+	    json_object_get(result_of(&r), "content"), 0), "text")), "done 3"));
+	it_resp_free(&r);
+	/* traceparent from _meta is in the execution log; no session. */
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " WHERE tool_name = '%s' AND session_hash IS NULL AND traceparent ="
+	    " '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01'\" | grep -qx 1",
+	    name), 0);
+
+	/* logLevel info + progressToken: an SSE stream with 3 info messages
+	 * (debug filtered), 3 increasing progress notifications, then the
+	 * response. */
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"%s\",\"arguments\":{\"n\":3}," META
+	    ",\"io.modelcontextprotocol/logLevel\":\"info\",\"progressToken\":\"pt-1\"}}}", name);
+	post(V26, "tools/call", name, body, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	ct = it_header(&r, "Content-Type");
+	assert_non_null(ct);
+	assert_non_null(strstr(ct, "text/event-stream"));
+	msgs = sse_messages(&r);
+	assert_int_equal(count_method(msgs, "notifications/message"), 3);
+	assert_int_equal(count_method(msgs, "notifications/progress"), 3);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(msgs, 0), "params"), "level")), "info");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(msgs, 1), "params"), "progressToken")), "pt-1");
+	last = json_array_get(msgs, json_array_size(msgs) - 1);
+	assert_int_equal(json_integer_value(json_object_get(last, "id")), 11);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(last,
+	    "result"), "resultType")), "complete");
+	json_decref(msgs);
+	it_resp_free(&r);
+
+	/* logLevel debug: both levels. */
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"%s\",\"arguments\":{\"n\":2}," META
+	    ",\"io.modelcontextprotocol/logLevel\":\"debug\"}}}", name);
+	post(V26, "tools/call", name, body, NULL, NULL, &r);
+	msgs = sse_messages(&r);
+	assert_int_equal(count_method(msgs, "notifications/message"), 4);
+	assert_int_equal(count_method(msgs, "notifications/progress"), 0);
+	json_decref(msgs);
+	it_resp_free(&r);
+
+	/* A client that accepts only JSON gets JSON, events dropped. */
+	post(V26, "tools/call", name, body, "application/json", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(it_header(&r, "Content-Type"), "application/json"));
+	assert_non_null(result_of(&r));
+	it_resp_free(&r);
+}
+
+/* Closing the response stream cancels the request (streamable-http
+ * "Cancellation"): the sandbox is killed, the log says so at once. */
+static void
+t_cancel(void **state)
+{
+	char name[128];
+	long long t0;
+	int i, found = 0;
+
+	(void)state;
+	fixtures();
+	login();
+	snprintf(name, sizeof(name), "%sslow", prefix);
+	t0 = (long long)time(NULL);
+	/* 400 steps of 50 ms = 20 s; the client hangs up after ~1.5 s. */
+	it_sh("curl -s -o /dev/null -m 1.5 -X POST '%s/mcp' -H 'Authorization: Bearer %s'"
+	    " -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream'"
+	    " -H 'MCP-Protocol-Version: " V26 "' -H 'Mcp-Method: tools/call' -H 'Mcp-Name: %s'"
+	    " --data-binary '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"%s\",\"arguments\":{\"n\":400}," META
+	    ",\"progressToken\":1}}}'", it_base(), token, name, name);
+	for (i = 0; i < 40 && !found; i++) {
+		found = it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+		    " WHERE tool_name = '%s' AND error LIKE '%%went away%%'\" | grep -qx 1",
+		    name) == 0;
+		if (!found)
+			usleep(250 * 1000);
+	}
+	assert_true(found);
+	/* Well before the tool would have finished on its own (the log row
+	 * is written once the helper is reaped; its sandbox dies with it). */
+	assert_true((long long)time(NULL) - t0 < 12);
+}
+
+/* GET and DELETE with the 2026 header -> 405 (streamable-http "Earlier
+ * Streamable HTTP Revisions"). */
+static void
+t_methods(void **state)
+{
+	struct it_resp r;
+	const char *h[4];
+
+	(void)state;
+	login();
+	h[0] = auth_hdr;
+	h[1] = "MCP-Protocol-Version: " V26;
+	h[2] = "Mcp-Session-Id: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	h[3] = NULL;
+	assert_int_equal(it_request("GET", "/mcp", h, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 405);
+	it_resp_free(&r);
+	assert_int_equal(it_request("DELETE", "/mcp", h, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 405);
+	it_resp_free(&r);
+}
+
+/* Both eras at once: a 2025-11-25 session streams logs at its
+ * logging/setLevel level and progress; a 2026 request carrying that
+ * session's id ignores it; the session still works afterwards. */
+static void
+t_both_eras(void **state)
+{
+	struct it_resp r;
+	char sid[128], sh[200], body[1024], name[128];
+	const char *extra[3];
+	json_t *msgs;
+
+	(void)state;
+	fixtures();
+	snprintf(name, sizeof(name), "%sstepper", prefix);
+	post(NULL, NULL, NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+	    "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":"
+	    "{\"name\":\"it\",\"version\":\"1\"}}}", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(json_object_get(result_of(&r), "resultType"));
+	snprintf(sid, sizeof(sid), "%s", it_header(&r, "Mcp-Session-Id"));
+	it_resp_free(&r);
+	snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
+	extra[0] = sh;
+	extra[1] = NULL;
+	post("2025-11-25", NULL, NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"debug\"}}",
+	    NULL, extra, &r);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"%s\",\"arguments\":{\"n\":3},\"_meta\":{\"progressToken\":7}}}", name);
+	post("2025-11-25", NULL, NULL, body, NULL, extra, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(it_header(&r, "Content-Type"), "text/event-stream"));
+	msgs = sse_messages(&r);
+	assert_int_equal(count_method(msgs, "notifications/message"), 6);
+	assert_int_equal(count_method(msgs, "notifications/progress"), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(msgs,
+	    json_array_size(msgs) - 1), "id")), 3);
+	/* 2025 results carry no 2026 fields. */
+	assert_null(json_object_get(json_object_get(json_array_get(msgs,
+	    json_array_size(msgs) - 1), "result"), "resultType"));
+	json_decref(msgs);
+	it_resp_free(&r);
+	/* A 2026 request with the session's id: served statelessly. */
+	post(V26, "tools/list", NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\",\"params\":{" META "}}}",
+	    NULL, extra, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(it_header(&r, "Mcp-Session-Id"));
+	assert_string_equal(json_string_value(json_object_get(result_of(&r), "resultType")),
+	    "complete");
+	it_resp_free(&r);
+	/* 2026 methods are not part of the 2025 era. */
+	post("2025-11-25", NULL, NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"server/discover\"}", NULL, extra, &r);
+	expect_error(&r, 200, -32601);
+	/* The session is untouched. */
+	post("2025-11-25", NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}",
+	    NULL, extra, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(json_is_object(result_of(&r)));
+	it_resp_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_discover),
+		cmocka_unit_test(t_errors),
+		cmocka_unit_test(t_mcp_name),
+		cmocka_unit_test(t_list),
+		cmocka_unit_test(t_call_stream),
+		cmocka_unit_test(t_cancel),
+		cmocka_unit_test(t_methods),
+		cmocka_unit_test(t_both_eras),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
