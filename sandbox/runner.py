@@ -86,11 +86,17 @@ def log(level, data, logger=None):
     return _emit(doc)
 
 
+def _number(x):
+    if isinstance(x, int) and not isinstance(x, bool):
+        return x
+    return float(x)
+
+
 def progress(progress, total=None, message=None):
     """Reports progress to the MCP client (if it sent a progressToken)."""
-    doc = {"type": "progress", "progress": float(progress)}
+    doc = {"type": "progress", "progress": _number(progress)}
     if total is not None:
-        doc["total"] = float(total)
+        doc["total"] = _number(total)
     if message is not None:
         doc["message"] = str(message)[:1000]
     return _emit(doc)

@@ -53,7 +53,7 @@ fi
 sed 's/^/  | /' "$HERE/client.log"
 
 echo "== conformance (@modelcontextprotocol/conformance) =="
-REQUIRED="server-initialize ping tools-list tools-call-simple-text tools-call-error tools-call-image tools-call-audio tools-call-embedded-resource tools-call-mixed-content json-schema-2020-12 dns-rebinding-protection"
+REQUIRED="server-initialize ping tools-list tools-call-simple-text tools-call-error tools-call-image tools-call-audio tools-call-embedded-resource tools-call-mixed-content json-schema-2020-12 dns-rebinding-protection tools-call-with-logging tools-call-with-progress"
 for s in $REQUIRED; do
 	if timeout 120 "$NODE22" node_modules/@modelcontextprotocol/conformance/dist/index.js server \
 	    --url "$TG_BASE_URL/mcp" --scenario "$s" >"$HERE/conformance-$s.log" 2>&1 &&
