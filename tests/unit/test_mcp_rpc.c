@@ -98,6 +98,9 @@ struct out {
 	char hdr_sid[80];
 };
 
+/* Extra CGI parameters for the next run() (name, value, ..., NULL). */
+static const char *xparams[9];
+
 static void
 run(const char *method, const char *body, const char *sid, const char *ver,
     const char *origin, const char *accept, struct out *o)
@@ -122,6 +125,10 @@ run(const char *method, const char *body, const char *sid, const char *ver,
 	if (ver) { params[n++] = "HTTP_MCP_PROTOCOL_VERSION"; params[n++] = ver; }
 	if (origin) { params[n++] = "HTTP_ORIGIN"; params[n++] = origin; }
 	if (accept) { params[n++] = "HTTP_ACCEPT"; params[n++] = accept; }
+	for (i = 0; xparams[i] && xparams[i + 1] && n < 38; i += 2) {
+		params[n++] = xparams[i];
+		params[n++] = xparams[i + 1];
+	}
 	params[n] = NULL;
 	f.params = params;
 	f.body = body;
@@ -344,6 +351,87 @@ t_result_mapping(void **state)
 	json_decref(r); json_decref(sbx);
 }
 
+#define M26 "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"," \
+    "\"io.modelcontextprotocol/clientCapabilities\":{}}"
+
+/* 2026-07-28 through the in-memory backend: no session is ever asked for,
+ * header checks with their codes, Base64 Mcp-Name, result decoration. */
+static void
+t_era_2026(void **state)
+{
+	struct out o;
+	const char *call = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"t1\"," M26 "}}";
+
+	(void)state;
+	xparams[0] = "HTTP_MCP_METHOD";
+	xparams[1] = "server/discover";
+	xparams[2] = NULL;
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\",\"params\":{" M26 "}}",
+	    NULL, "2026-07-28", NULL, NULL, &o);
+	assert_int_equal(o.status, 200);
+	assert_string_equal(o.hdr_sid, "");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o.json,
+	    "result"), "resultType")), "complete");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o.json,
+	    "result"), "cacheScope")), "public");
+	json_decref(o.json);
+	/* tools/list: private cache scope, ttlMs. */
+	xparams[1] = "tools/list";
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\",\"params\":{" M26 "}}",
+	    NULL, "2026-07-28", NULL, NULL, &o);
+	assert_int_equal(o.status, 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o.json,
+	    "result"), "cacheScope")), "private");
+	assert_true(json_is_integer(json_object_get(json_object_get(o.json, "result"), "ttlMs")));
+	json_decref(o.json);
+	/* tools/call: Mcp-Name plain, Base64 ("t1" = dDE=), wrong, malformed. */
+	xparams[1] = "tools/call";
+	xparams[2] = "HTTP_MCP_NAME";
+	xparams[3] = "t1";
+	xparams[4] = NULL;
+	run("POST", call, NULL, "2026-07-28", NULL, NULL, &o);
+	assert_int_equal(o.status, 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o.json,
+	    "result"), "resultType")), "complete");
+	json_decref(o.json);
+	xparams[3] = "=?base64?dDE=?=";
+	run("POST", call, NULL, "2026-07-28", NULL, NULL, &o);
+	assert_int_equal(o.status, 200);
+	json_decref(o.json);
+	xparams[3] = "=?base64?dDI=?=";
+	run("POST", call, NULL, "2026-07-28", NULL, NULL, &o);
+	assert_int_equal(o.status, 400);
+	assert_int_equal(code_of(&o), -32020);
+	json_decref(o.json);
+	xparams[3] = "=?base64?d!E=?=";
+	run("POST", call, NULL, "2026-07-28", NULL, NULL, &o);
+	assert_int_equal(code_of(&o), -32020);
+	json_decref(o.json);
+	xparams[2] = NULL;
+	run("POST", call, NULL, "2026-07-28", NULL, NULL, &o);
+	assert_int_equal(o.status, 400);
+	assert_int_equal(code_of(&o), -32020);
+	json_decref(o.json);
+	/* Unsupported version: -32022 with the supported list. */
+	run("POST", call, NULL, "2030-01-01", NULL, NULL, &o);
+	assert_int_equal(o.status, 400);
+	assert_int_equal(code_of(&o), -32022);
+	json_decref(o.json);
+	/* Unknown method: 404. */
+	xparams[1] = "ping";
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\",\"params\":{" M26 "}}",
+	    NULL, "2026-07-28", NULL, NULL, &o);
+	assert_int_equal(o.status, 404);
+	assert_int_equal(code_of(&o), -32601);
+	json_decref(o.json);
+	/* DELETE -> 405 in this era. */
+	xparams[0] = NULL;
+	run("DELETE", "", SID, "2026-07-28", NULL, NULL, &o);
+	assert_int_equal(o.status, 405);
+	json_decref(o.json);
+}
+
 int
 main(void)
 {
@@ -354,6 +442,7 @@ main(void)
 		cmocka_unit_test(t_redact_truncate),
 		cmocka_unit_test(t_schema),
 		cmocka_unit_test(t_result_mapping),
+		cmocka_unit_test(t_era_2026),
 	};
 
 	cfg.mcp_auth_required = 0;
