@@ -46,7 +46,7 @@ int tg_h_apikeys_delete(struct tg_req *req, struct tg_resp *resp);
 int tg_h_audit_list(struct tg_req *req, struct tg_resp *resp);
 int tg_h_audit_verify(struct tg_req *req, struct tg_resp *resp);
 
-/* servers.c, tools.c, secrets.c, settings.c, approvals.c: tool lifecycle */
+/* servers.c, tools.c, secrets.c, settings.c, approvals.c, export.c: tool lifecycle */
 int tg_h_servers_list(struct tg_req *req, struct tg_resp *resp);
 int tg_h_servers_create(struct tg_req *req, struct tg_resp *resp);
 int tg_h_servers_get(struct tg_req *req, struct tg_resp *resp);
