@@ -296,6 +296,9 @@ build_root(const struct sbx_child *c)
 	TRY("runner.py", write_file(NEWROOT SBX_RUN_DIR "/runner.py",
 	    tg_sbx_runner_py, (size_t)(tg_sbx_runner_py_end - tg_sbx_runner_py),
 	    0644));
+	TRY("runner.pyc", write_file(NEWROOT SBX_RUN_DIR "/runner.pyc",
+	    tg_sbx_runner_pyc,
+	    (size_t)(tg_sbx_runner_pyc_end - tg_sbx_runner_pyc), 0644));
 	TRY("validate.py", write_file(NEWROOT SBX_RUN_DIR "/validate.py",
 	    tg_sbx_validate_py,
 	    (size_t)(tg_sbx_validate_py_end - tg_sbx_validate_py), 0644));
@@ -510,9 +513,12 @@ sbx_child_main(const struct sbx_child *c)
 	if ((rc = sbx_seccomp_load(c->degraded)) != 0)
 		sbx_child_fail(4, "seccomp", -rc);
 
+	/* The precompiled runner only for the interpreter it was built for
+	 * (a .pyc carries that Python's magic number). */
 	rc = snprintf(script, sizeof script, "%s/%s",
 	    c->scratch ? c->scratch : SBX_RUN_DIR,
-	    c->mode == SBX_MODE_VALIDATE ? "validate.py" : "runner.py");
+	    c->mode == SBX_MODE_VALIDATE ? "validate.py" :
+	    strcmp(c->python, SBX_PYC_PYTHON) == 0 ? "runner.pyc" : "runner.py");
 	if (rc < 0 || (size_t)rc >= sizeof script)
 		sbx_child_fail(4, "script path", ENAMETOOLONG);
 	argv[0] = (char *)"python3";

@@ -617,11 +617,12 @@ make_scratch(struct run *r)
 			const char *name, *start, *end;
 		} f[] = {
 			{"runner.py", tg_sbx_runner_py, tg_sbx_runner_py_end},
+			{"runner.pyc", tg_sbx_runner_pyc, tg_sbx_runner_pyc_end},
 			{"validate.py", tg_sbx_validate_py, tg_sbx_validate_py_end},
 		};
 		size_t i;
 
-		for (i = 0; i < 2 && rc == 0; i++) {
+		for (i = 0; i < sizeof f / sizeof f[0] && rc == 0; i++) {
 			int fd = openat(dfd, f[i].name, O_WRONLY | O_CREAT |
 			    O_EXCL | O_CLOEXEC, 0400);
 

@@ -100,6 +100,8 @@ void sbx_proxy_main(int lfd, const json_t *hosts, long long deadline_ms,
 /* embed.S */
 extern const char tg_sbx_runner_py[];
 extern const char tg_sbx_runner_py_end[];
+extern const char tg_sbx_runner_pyc[];
+extern const char tg_sbx_runner_pyc_end[];
 extern const char tg_sbx_validate_py[];
 extern const char tg_sbx_validate_py_end[];
 
