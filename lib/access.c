@@ -130,27 +130,95 @@ lower_role(enum tg_role a, enum tg_role b)
 	return a < b ? a : b;
 }
 
+/* A rate-limit window count, as the upsert returned it. */
+struct rl {
+	int have;
+	int64_t hits, limit, window, reset;
+};
+
 static int
-auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
+parse_rl(PGresult *res, int col, struct rl *rl)
+{
+	rl->have = 0;
+	if (PQgetisnull(res, 0, col) ||
+	    tg_parse_i64(PQgetvalue(res, 0, col), 0, INT64_MAX, &rl->hits) != TG_OK ||
+	    tg_parse_i64(PQgetvalue(res, 0, col + 1), 1, INT64_MAX, &rl->limit) != TG_OK ||
+	    tg_parse_i64(PQgetvalue(res, 0, col + 2), 1, INT64_MAX, &rl->window) != TG_OK ||
+	    tg_parse_i64(PQgetvalue(res, 0, col + 3), INT64_MIN, INT64_MAX, &rl->reset) != TG_OK)
+		return -TG_E_INTERNAL;
+	rl->have = 1;
+	return TG_OK;
+}
+
+static int rl_apply(struct tg_req *req, struct tg_resp *resp, const struct rl *rl);
+
+/*
+ * One round trip for the API-key path (the MCP hot path): the key and its
+ * owner, and - only when the key is valid by every rule below - the
+ * rate-limit upsert of its bucket, with the same limits as rate_limit().
+ * The C side still checks everything itself (constant-time hash compare
+ * included) and uses the count only when it agrees; if the SQL did not
+ * count, rate_limit() runs as usual.
+ */
+#define APIKEY_SQL \
+	"WITH k AS (SELECT k.id, k.key_hash, k.role AS krole, u.id AS uid," \
+	"  u.username, u.role AS urole, u.disabled," \
+	"  k.revoked_at IS NOT NULL AS revoked," \
+	"  k.expires_at IS NOT NULL AND k.expires_at <= now() AS expired," \
+	"  k.created_at < u.tokens_valid_after AS stale," \
+	"  k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds' AS touch" \
+	"  FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1)," \
+	" ok AS (SELECT k.id, CASE WHEN 'viewer' IN (k.krole, k.urole) THEN 'viewer'" \
+	"  WHEN 'developer' IN (k.krole, k.urole) THEN 'developer' ELSE 'admin' END AS role" \
+	"  FROM k WHERE k.key_hash = $2 AND NOT k.revoked AND NOT k.expired" \
+	"  AND NOT k.stale AND NOT k.disabled" \
+	"  AND k.krole IN ('admin', 'developer', 'viewer')" \
+	"  AND k.urole IN ('admin', 'developer', 'viewer'))," \
+	" s AS (SELECT value FROM settings WHERE key = 'rate_limits')," \
+	" w AS (SELECT ok.id," \
+	"  COALESCE((SELECT CASE WHEN jsonb_typeof(value->'window_seconds') = 'number'" \
+	"   THEN least(greatest((value->>'window_seconds')::numeric, 1), 3600)::int END FROM s)," \
+	"   $3::int) AS win," \
+	"  COALESCE((SELECT CASE WHEN jsonb_typeof(value->ok.role) = 'number'" \
+	"   THEN least(greatest((value->>ok.role)::numeric, 1), 1000000000)::int END FROM s)," \
+	"   CASE ok.role WHEN 'admin' THEN $4::int WHEN 'developer' THEN $5::int" \
+	"   ELSE $6::int END) AS lim," \
+	"  extract(epoch FROM clock_timestamp())::numeric AS now_s FROM ok)," \
+	" ins AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)" \
+	"  SELECT 'k:' || w.id, floor(now_s / win)::bigint * win, 1 FROM w" \
+	"  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1" \
+	"  RETURNING r.hits, r.window_start)" \
+	"SELECT k.id, k.key_hash, k.krole, k.uid, k.username, k.urole, k.disabled," \
+	" k.revoked, k.expired, k.stale, k.touch, ins.hits, w.lim, w.win," \
+	" ceil(ins.window_start + w.win - w.now_s)::bigint" \
+	" FROM k LEFT JOIN w ON true LEFT JOIN ins ON true"
+
+static int
+auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len,
+    struct rl *rl)
 {
 	char handle[TG_APIKEY_HANDLE_LEN + 1], hash[TG_SHA256_HEX_LEN + 1];
-	const char *p[1];
+	char win[16], la[16], ld[16], lv[16];
+	const char *p[6];
 	PGresult *res = NULL;
 	enum tg_role krole, urole;
 	int rc;
 
+	rl->have = 0;
 	if (tg_auth_apikey_parse(tok, len, handle, sizeof(handle), hash,
 	    sizeof(hash)) != TG_OK)
 		return deny(req, resp, 1, "malformed API key");
+	snprintf(win, sizeof(win), "%d", TG_RL_WINDOW_DEFAULT);
+	snprintf(la, sizeof(la), "%d", TG_RL_ADMIN_DEFAULT);
+	snprintf(ld, sizeof(ld), "%d", TG_RL_DEVELOPER_DEFAULT);
+	snprintf(lv, sizeof(lv), "%d", TG_RL_VIEWER_DEFAULT);
 	p[0] = handle;
-	rc = tg_db_exec(req->ctx->db,
-	    "SELECT k.id, k.key_hash, k.role, u.id, u.username, u.role, u.disabled,"
-	    " k.revoked_at IS NOT NULL,"
-	    " k.expires_at IS NOT NULL AND k.expires_at <= now(),"
-	    " k.created_at < u.tokens_valid_after,"
-	    " k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds'"
-	    " FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1",
-	    1, p, &res);
+	p[1] = hash;
+	p[2] = win;
+	p[3] = la;
+	p[4] = ld;
+	p[5] = lv;
+	rc = tg_db_exec(req->ctx->db, APIKEY_SQL, 6, p, &res);
 	if (rc != TG_OK)
 		return rc;
 	if (PQntuples(res) != 1 ||
@@ -185,6 +253,10 @@ auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t le
 	}
 	req->who.username = tg_arena_strdup(req->a, PQgetvalue(res, 0, 4));
 	req->who.role = lower_role(krole, urole);
+	if (!PQgetisnull(res, 0, 11) && parse_rl(res, 11, rl) != TG_OK) {
+		PQclear(res);
+		return -TG_E_INTERNAL;
+	}
 	if (PQgetvalue(res, 0, 10)[0] == 't') {
 		PQclear(res);
 		p[0] = tg_arena_printf(req->a, "%lld", (long long)req->who.api_key_id);
@@ -260,13 +332,14 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 	return TG_OK;
 }
 
+
 static int
 rate_limit(struct tg_req *req, struct tg_resp *resp)
 {
-	char bucket[40], win[16], lim[16], val[32];
+	char bucket[40], win[16], lim[16];
 	const char *p[4], *role = tg_role_name(req->who.role);
 	PGresult *res = NULL;
-	int64_t hits, limit, reset, window;
+	struct rl rl;
 	int rc, dflt;
 
 	if (req->who.api_key_id > 0)
@@ -303,16 +376,24 @@ rate_limit(struct tg_req *req, struct tg_resp *resp)
 	    4, p, &res);
 	if (rc != TG_OK)
 		return rc;
-	if (PQntuples(res) != 1 ||
-	    tg_parse_i64(PQgetvalue(res, 0, 0), 0, INT64_MAX, &hits) != TG_OK ||
-	    tg_parse_i64(PQgetvalue(res, 0, 1), 1, INT64_MAX, &limit) != TG_OK ||
-	    tg_parse_i64(PQgetvalue(res, 0, 2), 1, INT64_MAX, &window) != TG_OK ||
-	    tg_parse_i64(PQgetvalue(res, 0, 3), INT64_MIN, INT64_MAX, &reset) != TG_OK) {
+	if (PQntuples(res) != 1 || parse_rl(res, 0, &rl) != TG_OK) {
 		PQclear(res);
 		tg_log(TG_LOG_ERR, "auth.rate_limit", "msg=\"unexpected result\"");
 		return -TG_E_INTERNAL;
 	}
 	PQclear(res);
+	return rl_apply(req, resp, &rl);
+}
+
+/* RateLimit-* headers, and 429 with Retry-After beyond the limit. */
+static int
+rl_apply(struct tg_req *req, struct tg_resp *resp, const struct rl *rl)
+{
+	char val[32];
+	int64_t hits = rl->hits, limit = rl->limit, window = rl->window,
+	    reset = rl->reset;
+	int rc;
+
 	if (reset < 1)
 		reset = 1;
 	if (reset > window)
@@ -342,6 +423,7 @@ tg_access_check(struct tg_req *req, struct tg_resp *resp)
 {
 	const struct tg_route *r = req->route;
 	const char *h, *tok = NULL;
+	struct rl rl;
 	size_t len = 0;
 	int rc;
 
@@ -360,15 +442,16 @@ tg_access_check(struct tg_req *req, struct tg_resp *resp)
 		return deny(req, resp, 0, "no credentials (Authorization: Bearer <token>)");
 	if (rc != 0)
 		return deny(req, resp, 1, "malformed Authorization header");
+	rl.have = 0;
 	if (len > 4 && strncmp(tok, TG_APIKEY_PREFIX, 4) == 0)
-		rc = auth_apikey(req, resp, tok, len);
+		rc = auth_apikey(req, resp, tok, len, &rl);
 	else
 		rc = auth_jwt(req, resp, tok, len);
 	if (rc != TG_OK) {
 		memset(&req->who, 0, sizeof(req->who));
 		return rc;
 	}
-	if ((rc = rate_limit(req, resp)) != TG_OK)
+	if ((rc = rl.have ? rl_apply(req, resp, &rl) : rate_limit(req, resp)) != TG_OK)
 		return rc;
 	if (!tg_access_role_can(req->who.role, r->perm))
 		return tg_resp_fail(req, resp, TG_E_FORBIDDEN,
