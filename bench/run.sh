@@ -117,9 +117,13 @@ print(kv["rps"], kv["p50_ms"], kv["p90_ms"], kv["p99_ms"], kv["errors"])
 PYEOF
 }
 
+LIST26='{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}}}'
+MCP26_HEADERS="Authorization: Bearer $KEY|MCP-Protocol-Version: 2026-07-28|Mcp-Method: tools/list"
+
 declare -A R
-say "tools/list through nginx (toolgate)"
+say "tools/list through nginx (toolgate, 2025-11-25 session and 2026-07-28 stateless)"
 for c in 1 8 32; do R[tg_$c]=$(wrk_run "$BASE/mcp" "$LIST" "$MCP_HEADERS" "$c" "$SECS"); done
+for c in 1 8 32; do R[t6_$c]=$(wrk_run "$BASE/mcp" "$LIST26" "$MCP26_HEADERS" "$c" "$SECS"); done
 
 say "tools/list against the TypeScript SDK server"
 (cd bench/ts-server && { [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null 2>&1; })
@@ -181,9 +185,9 @@ ratio() { $PY -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print("
 	echo "| target | conc | req/s | p50 ms | p90 ms | p99 ms | errors |"
 	echo "|---|---|---|---|---|---|---|"
 	for c in 1 8 32; do
-		for k in tg ts ng; do
+		for k in tg t6 ts ng; do
 			v=${R[${k}_$c]}
-			case $k in tg) name="toolgate /mcp" ;; ts) name="TypeScript SDK server (stateless)" ;; ng) name="nginx return 200 (ceiling)" ;; esac
+			case $k in tg) name="toolgate /mcp (2025-11-25 session)" ;; t6) name="toolgate /mcp (2026-07-28 stateless)" ;; ts) name="TypeScript SDK server (stateless)" ;; ng) name="nginx return 200 (ceiling)" ;; esac
 			echo "| $name | $c | $(f "$v" 1) | $(f "$v" 2) | $(f "$v" 3) | $(f "$v" 4) | $(f "$v" 5) |"
 		done
 	done
@@ -212,7 +216,7 @@ ratio() { $PY -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print("
 	echo
 	echo "| target | measured | goal |"
 	echo "|---|---|---|"
-	echo "| tools/list req/s vs TypeScript SDK at c=8 | $(ratio "$(f "${R[tg_8]}" 1)" "$(f "${R[ts_8]}" 1)")× | ≥ 3× |"
+	echo "| tools/list req/s vs TypeScript SDK at c=8 (2025 session / 2026 stateless) | $(ratio "$(f "${R[tg_8]}" 1)" "$(f "${R[ts_8]}" 1)")× / $(ratio "$(f "${R[t6_8]}" 1)" "$(f "${R[ts_8]}" 1)")× | ≥ 3× |"
 	echo "| tools/list req/s vs nginx ceiling at c=8 | $(ratio "$(f "${R[tg_8]}" 1)" "$(f "${R[ng_8]}" 1)") | ≥ 0.40 |"
 	echo "| tools/call p50 − bare interpreter | $($PY -c 'import sys; print("%.1f ms" % (float(sys.argv[1])-float(sys.argv[2])))' "$(f "${R[call_1]}" 2)" "$BARE") | ≤ 15 ms |"
 	echo "| worker RSS (max) | ${RSS_MAX:-?} KiB | ≤ 16384 KiB |"
