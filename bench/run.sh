@@ -150,7 +150,11 @@ say "memory"
 MASTER=$(cat "$VAR/run/toolgate.pid")
 RSS=$(for p in $(pgrep -P "$MASTER"); do awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null; done | sort -n | tr '\n' ' ')
 RSS_MAX=$(echo "$RSS" | tr ' ' '\n' | sed '/^$/d' | tail -n1)
-PEAK=$(psql -X -q -A -t -c "SELECT COALESCE(max(peak_rss_kb), 0) FROM execution_logs" 2>/dev/null || echo "?")
+# Peak memory of one sandboxed call, as the helper reports it (peak_rss_kb).
+SUDO_NOBODY=(); [ "$(id -u)" = 0 ] && SUDO_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+PEAK=$(printf '%s' '{"mode":"run","code":"def main(text):\n    return text\n","arguments":{"text":"hi"}}' |
+	"${SUDO_NOBODY[@]}" "$ROOT/build/sandbox-drive" --helper "$ROOT/build/toolgate-sandbox" 2>/dev/null |
+	$PY -c 'import json,sys; print(json.load(sys.stdin).get("peak_rss_kb","?"))' 2>/dev/null || echo "?")
 
 say "scale: tools/list with 10 .. 10,000 approved tools"
 api POST "/api/v1/servers/$SID/stop" >/dev/null
