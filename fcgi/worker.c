@@ -21,6 +21,7 @@
 #include "fcgi/worker.h"
 #include "lib/arena.h"
 #include "lib/db.h"
+#include "lib/metrics.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -152,6 +153,7 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
 	ctx.metrics = metrics;
+	tg_metrics_set_self(metrics);
 	ctx.db = tg_db_open("toolgate-worker");
 	a = tg_arena_new();
 	if (ctx.db == NULL || a == NULL) {

@@ -10,6 +10,7 @@
 
 #include "fcgi/log.h"
 #include "lib/db.h"
+#include "lib/metrics.h"
 #include "lib/status.h"
 
 struct tg_migration {
@@ -41,6 +42,7 @@ struct tg_db {
 	struct stmt stmts[STMT_SLOTS];
 	int nstmts;
 	int next_stmt_id;
+	int ever_connected;	/* a later connect is a reconnect (metrics) */
 	char appname[64];
 	int64_t last_attempt_ms;
 	int req_statements;
@@ -272,8 +274,13 @@ ensure(struct tg_db *db)
 		return TG_OK;
 	if (now_ms() - db->last_attempt_ms < 1000)
 		return -TG_E_DB;
-	if (connect_now(db) != TG_OK)
+	if (connect_now(db) != TG_OK) {
+		tg_metrics_inc(tg_metrics_self(), "db_errors");
 		return -TG_E_DB;
+	}
+	if (db->ever_connected)
+		tg_metrics_inc(tg_metrics_self(), "db_reconnects");
+	db->ever_connected = 1;
 	tg_log(TG_LOG_INFO, "db.connected", "backend_pid=%d", PQbackendPID(db->conn));
 	return TG_OK;
 }
@@ -366,6 +373,8 @@ tg_db_exec(struct tg_db *db, const char *sql, int n, const char *const *params,
 		break;
 	}
 	if (rc != TG_OK) {
+		if (rc == -TG_E_DB || rc == -TG_E_INTERNAL)
+			tg_metrics_inc(tg_metrics_self(), "db_errors");
 		if (rc == -TG_E_DB)
 			chomp_log(TG_LOG_ERR, "db.unavailable",
 			    db->conn ? PQerrorMessage(db->conn) : "no connection");

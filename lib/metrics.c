@@ -5,6 +5,7 @@
  * by the route table, never by client input.
  */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -37,7 +38,26 @@ struct tg_metrics {
 	struct route_slot routes[ROUTE_SLOTS];
 	atomic_ullong counters[NCOUNTERS];
 	atomic_ullong worker_restarts;
+	/* sandbox run durations (tool calls) */
+	atomic_ullong sbx_buckets[NBUCKETS + 1];
+	atomic_ullong sbx_sum_ms;
+	atomic_ullong sbx_count;
 };
+
+/* The one process-wide handle (the mapping is shared by every worker). */
+static struct tg_metrics *self;
+
+void
+tg_metrics_set_self(struct tg_metrics *m)
+{
+	self = m;
+}
+
+struct tg_metrics *
+tg_metrics_self(void)
+{
+	return self;
+}
 
 struct tg_metrics *
 tg_metrics_create(void)
@@ -102,6 +122,26 @@ tg_metrics_request(struct tg_metrics *m, const char *route, int status,
 	atomic_fetch_add(&s->buckets[b], 1);
 	atomic_fetch_add(&s->sum_us, (unsigned long long)(dur_us > 0 ? dur_us : 0));
 	atomic_fetch_add(&s->count, 1);
+}
+
+void
+tg_metrics_tool_call(struct tg_metrics *m, const char *outcome, int64_t wall_ms)
+{
+	char name[48];
+	int b;
+
+	if (m == NULL || outcome == NULL)
+		return;
+	snprintf(name, sizeof(name), "tool_calls_%s", outcome);
+	tg_metrics_inc(m, name);
+	if (wall_ms < 0)
+		wall_ms = 0;
+	for (b = 0; b < NBUCKETS; b++)
+		if ((double)wall_ms / 1e3 <= bucket_s[b])
+			break;
+	atomic_fetch_add(&m->sbx_buckets[b], 1);
+	atomic_fetch_add(&m->sbx_sum_ms, (unsigned long long)wall_ms);
+	atomic_fetch_add(&m->sbx_count, 1);
 }
 
 void
@@ -173,6 +213,20 @@ tg_metrics_render(struct tg_metrics *m, struct tg_buf *b)
 		    "# TYPE toolgate_%s_total counter\ntoolgate_%s_total %llu\n",
 		    counter_names[n], counter_names[n], counter_names[n],
 		    counter_names[n], (unsigned long long)atomic_load(&m->counters[n]));
+	rc |= tg_buf_puts(b, "# HELP toolgate_sandbox_duration_seconds Wall time of tool runs in the sandbox.\n"
+	    "# TYPE toolgate_sandbox_duration_seconds histogram\n");
+	cum = 0;
+	for (k = 0; k < NBUCKETS; k++) {
+		cum += atomic_load(&m->sbx_buckets[k]);
+		rc |= tg_buf_printf(b, "toolgate_sandbox_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		    bucket_s[k], cum);
+	}
+	cum += atomic_load(&m->sbx_buckets[NBUCKETS]);
+	rc |= tg_buf_printf(b, "toolgate_sandbox_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	    "toolgate_sandbox_duration_seconds_sum %.3f\n"
+	    "toolgate_sandbox_duration_seconds_count %llu\n", cum,
+	    (double)atomic_load(&m->sbx_sum_ms) / 1e3,
+	    (unsigned long long)atomic_load(&m->sbx_count));
 	rc |= tg_buf_printf(b, "# HELP toolgate_worker_restarts_total Workers respawned by the master.\n"
 	    "# TYPE toolgate_worker_restarts_total counter\ntoolgate_worker_restarts_total %llu\n",
 	    (unsigned long long)atomic_load(&m->worker_restarts));

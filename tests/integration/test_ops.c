@@ -152,7 +152,32 @@ t_metrics_add_up(void **state)
 	after = metric(r.body, key);
 	assert_int_equal(after - before, 40);
 	assert_non_null(strstr(r.body, "# TYPE toolgate_http_request_duration_seconds histogram"));
+	assert_non_null(strstr(r.body, "# TYPE toolgate_sandbox_duration_seconds histogram"));
+	assert_non_null(strstr(r.body, "toolgate_db_reconnects_total"));
 	assert_non_null(strstr(r.body, "toolgate_worker_restarts_total"));
+	it_resp_free(&r);
+}
+
+/* Credentials presented to /metrics are verified: admin yes, others 403,
+ * garbage 401 (the test client is on loopback, where no token is needed). */
+static void
+t_metrics_access(void **state)
+{
+	char admin[4096], viewer[4096];
+	struct it_resp r;
+
+	(void)state;
+	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
+	assert_true(it_user_create(admin, "metricsviewer", "metrics-viewer-pw-1", "viewer") > 0);
+	assert_int_equal(it_login("metricsviewer", "metrics-viewer-pw-1", viewer, sizeof(viewer)), 0);
+	assert_int_equal(it_get("GET", "/metrics", admin, &r), 0);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+	assert_int_equal(it_get("GET", "/metrics", viewer, &r), 0);
+	assert_int_equal(r.status, 403);
+	it_resp_free(&r);
+	assert_int_equal(it_get("GET", "/metrics", "not-a-token", &r), 0);
+	assert_int_equal(r.status, 401);
 	it_resp_free(&r);
 }
 
@@ -227,6 +252,7 @@ main(void)
 		cmocka_unit_test(t_maintenance_boundary),
 		cmocka_unit_test(t_maintenance_single_runner),
 		cmocka_unit_test(t_metrics_add_up),
+		cmocka_unit_test(t_metrics_access),
 		cmocka_unit_test(t_backup_drop_restore),
 	};
 	return cmocka_run_group_tests_name("ops", tests, NULL, NULL);
