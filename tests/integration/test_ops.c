@@ -112,6 +112,8 @@ t_maintenance_single_runner(void **state)
 	PQfinish(c);
 }
 
+static void check_exposition(const char *text);
+
 static long long
 metric(const char *text, const char *name)
 {
@@ -155,7 +157,132 @@ t_metrics_add_up(void **state)
 	assert_non_null(strstr(r.body, "# TYPE toolgate_sandbox_duration_seconds histogram"));
 	assert_non_null(strstr(r.body, "toolgate_db_reconnects_total"));
 	assert_non_null(strstr(r.body, "toolgate_worker_restarts_total"));
+	check_exposition(r.body);
 	it_resp_free(&r);
+}
+
+/*
+ * A strict reader of the Prometheus text exposition format (0.0.4): every
+ * line is a HELP or TYPE comment or a sample; metric and label names match
+ * [a-zA-Z_:][a-zA-Z0-9_:]* / [a-zA-Z_][a-zA-Z0-9_]*; label values are
+ * quoted with only \\, \" and \n escapes; values parse as floats; each
+ * metric family has one TYPE line before its samples, and histogram
+ * buckets are cumulative with a final le="+Inf" equal to _count.
+ */
+static int
+name_ok(const char *p, size_t n, int metric)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+		int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+		    (metric && c == ':');
+		if (!alpha && !(i > 0 && c >= '0' && c <= '9'))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+check_exposition(const char *text)
+{
+	char typed[128][96];
+	int ntyped = 0, i, lines = 0;
+	const char *line = text, *eol;
+	double last_bucket = -1;
+
+	while (*line) {
+		char buf[2048], *p, *end;
+		size_t len, n;
+
+		eol = strchr(line, '\n');
+		assert_non_null(eol); /* every line ends with \n */
+		len = (size_t)(eol - line);
+		assert_true(len > 0 && len < sizeof(buf));
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		line = eol + 1;
+		lines++;
+		if (strncmp(buf, "# HELP ", 7) == 0) {
+			p = buf + 7;
+			n = strcspn(p, " ");
+			assert_true(name_ok(p, n, 1));
+			continue;
+		}
+		if (strncmp(buf, "# TYPE ", 7) == 0) {
+			p = buf + 7;
+			n = strcspn(p, " ");
+			assert_true(name_ok(p, n, 1));
+			assert_true(strcmp(p + n, " counter") == 0 || strcmp(p + n, " gauge") == 0 ||
+			    strcmp(p + n, " histogram") == 0 || strcmp(p + n, " summary") == 0 ||
+			    strcmp(p + n, " untyped") == 0);
+			for (i = 0; i < ntyped; i++)
+				assert_false(strncmp(typed[i], p, n) == 0 && typed[i][n] == '\0');
+			assert_true(ntyped < 128 && n < sizeof(typed[0]));
+			memcpy(typed[ntyped], p, n);
+			typed[ntyped++][n] = '\0';
+			continue;
+		}
+		assert_true(buf[0] != '#');
+		/* A sample: name{labels} value */
+		p = buf;
+		n = strcspn(p, "{ ");
+		assert_true(name_ok(p, n, 1));
+		{
+			int found = 0;
+			for (i = 0; i < ntyped; i++) {
+				size_t tl = strlen(typed[i]);
+				if (strncmp(p, typed[i], tl) == 0 && (n == tl ||
+				    (n > tl && (strcmp(p + tl, "_bucket") == 0 || !strncmp(p + tl, "_bucket", 7) ||
+				    !strncmp(p + tl, "_sum", 4) || !strncmp(p + tl, "_count", 6) ||
+				    !strncmp(p + tl, "_total", 6)))))
+					found = 1;
+			}
+			if (!found)
+				fail_msg("sample before its TYPE line: %s", buf);
+		}
+		p += n;
+		if (*p == '{') {
+			p++;
+			while (*p != '}') {
+				n = strcspn(p, "=");
+				assert_true(name_ok(p, n, 0));
+				p += n;
+				assert_int_equal(*p++, '=');
+				assert_int_equal(*p++, '"');
+				while (*p != '"') {
+					assert_true(*p != '\0');
+					if (*p == '\\') {
+						p++;
+						assert_true(*p == '\\' || *p == '"' || *p == 'n');
+					}
+					p++;
+				}
+				p++;
+				if (*p == ',')
+					p++;
+				else
+					assert_int_equal(*p, '}');
+			}
+			p++;
+		}
+		assert_int_equal(*p++, ' ');
+		if (strcmp(p, "+Inf") != 0 && strcmp(p, "-Inf") != 0 && strcmp(p, "NaN") != 0) {
+			double v = strtod(p, &end);
+			assert_true(end != p && *end == '\0');
+			/* cumulative buckets */
+			if (strstr(buf, "_bucket{")) {
+				if (strstr(buf, "le=\"0.001\""))
+					last_bucket = -1;
+				assert_true(v >= last_bucket);
+				last_bucket = v;
+			}
+		}
+	}
+	assert_true(lines > 10);
 }
 
 /* Credentials presented to /metrics are verified: admin yes, others 403,
@@ -163,13 +290,14 @@ t_metrics_add_up(void **state)
 static void
 t_metrics_access(void **state)
 {
-	char admin[4096], viewer[4096];
+	char admin[4096], viewer[4096], name[64];
 	struct it_resp r;
 
 	(void)state;
+	snprintf(name, sizeof(name), "metricsviewer%ld", (long)getpid());
 	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
-	assert_true(it_user_create(admin, "metricsviewer", "metrics-viewer-pw-1", "viewer") > 0);
-	assert_int_equal(it_login("metricsviewer", "metrics-viewer-pw-1", viewer, sizeof(viewer)), 0);
+	assert_true(it_user_create(admin, name, "metrics-viewer-pw-1", "viewer") > 0);
+	assert_int_equal(it_login(name, "metrics-viewer-pw-1", viewer, sizeof(viewer)), 0);
 	assert_int_equal(it_get("GET", "/metrics", admin, &r), 0);
 	assert_int_equal(r.status, 200);
 	it_resp_free(&r);
