@@ -27,6 +27,7 @@
 #include "lib/db.h"
 #include "lib/logs.h"
 #include "lib/mcp_session.h"
+#include "lib/metrics.h"
 #include "lib/mcp_tools.h"
 #include "lib/parse.h"
 #include "lib/sandbox_client.h"
@@ -1583,6 +1584,11 @@ passthrough_done:	/* sources */
 	l.arguments = args;
 	l.result = *result;
 	l.sbx = sbx;
+	/* metrics: outcome counters and the sandbox duration histogram */
+	tg_metrics_tool_call(req->ctx->metrics,
+	    l.status && (!strcmp(l.status, "ok") || !strcmp(l.status, "timeout") ||
+	    !strcmp(l.status, "truncated")) ? l.status : "error",
+	    sbx ? (int64_t)json_integer_value(json_object_get(sbx, "wall_ms")) : 0);
 	if (write_log(c, &l) != TG_OK)
 		tg_log(TG_LOG_WARN, "mcp.log_failed", "tool=%s", tg_log_q(name));
 	rc = 0;
