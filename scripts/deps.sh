@@ -8,7 +8,7 @@ PKGS=(
   build-essential pkg-config clang
   libfcgi-dev libjansson-dev libpq-dev libssl-dev libjwt-dev libcmocka-dev
   libseccomp-dev libcurl4-openssl-dev libargon2-dev
-  nginx postgresql postgresql-client curl valgrind python3 util-linux procps
+  nginx postgresql postgresql-client curl jq valgrind python3 util-linux procps
   nodejs
 )
 
