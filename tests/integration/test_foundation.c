@@ -54,7 +54,47 @@ t_health_and_headers(void **state)
 
 	assert_int_equal(it_get("GET", "/ready", NULL, &r), 0);
 	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json,
+	    "checks"), "sandbox")), "full");
 	it_resp_free(&r);
+}
+
+/* Plain CGI mode (shared hosting): the same binary serves one request from
+ * the environment; /ready there also probes the sandbox, and a missing
+ * helper makes it 503 with the reason. Runs as nobody when we are root (the
+ * helper refuses uid 0). */
+static void
+t_cgi_mode(void **state)
+{
+	char cmd[1024], out[8192];
+	const char *asuser = geteuid() == 0 ?
+	    "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+	FILE *p;
+	size_t n;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET"
+	    " REQUEST_URI=/ready %sbuild/toolgate 2>/dev/null", asuser);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	assert_non_null(strstr(out, "Status: 200 OK\r\n"));
+	assert_non_null(strstr(out, "\"sandbox\":\"full\""));
+	assert_non_null(strstr(out, "X-Content-Type-Options: nosniff\r\n"));
+
+	snprintf(cmd, sizeof(cmd), "env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET"
+	    " REQUEST_URI=/ready TOOLGATE_SANDBOX_HELPER=/nonexistent/toolgate-sandbox"
+	    " %sbuild/toolgate 2>/dev/null", asuser);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	assert_non_null(strstr(out, "Status: 503 "));
+	assert_non_null(strstr(out, "application/problem+json"));
+	assert_non_null(strstr(out, "sandbox helper"));
 }
 
 static void
@@ -306,6 +346,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_health_and_headers),
+		cmocka_unit_test(t_cgi_mode),
 		cmocka_unit_test(t_not_found_method),
 		cmocka_unit_test(t_body_limits),
 		cmocka_unit_test(t_cors),
