@@ -6,13 +6,15 @@
 #   make bench-sandbox  median/p90 of a trivial tool vs the bare interpreter
 
 SBX_PKGS     := libseccomp libcurl jansson
+# Recursive (=): pkg-config runs when a recipe needs it, after `make deps`
+# has installed the -dev packages on a fresh machine.
 # The runner ships precompiled for the interpreter the sandbox uses by
 # default (compiling its source costs ~8 ms per tool run); another
 # TOOLGATE_SANDBOX_PYTHON falls back to the embedded source.
 SBX_PYC_PYTHON ?= /usr/bin/python3.11
-SBX_CFLAGS   := $(shell pkg-config --cflags $(SBX_PKGS)) -DSBX_PYC_PYTHON='"$(SBX_PYC_PYTHON)"'
-SBX_LIBS     := $(shell pkg-config --libs $(SBX_PKGS))
-SBX_JANSSON  := $(shell pkg-config --libs jansson)
+SBX_CFLAGS   = $(shell pkg-config --cflags $(SBX_PKGS)) -DSBX_PYC_PYTHON='"$(SBX_PYC_PYTHON)"'
+SBX_LIBS     = $(shell pkg-config --libs $(SBX_PKGS))
+SBX_JANSSON  = $(shell pkg-config --libs jansson)
 SBX_OBJDIR   := build/sandbox
 SBX_HELPER   := build/toolgate-sandbox
 SBX_DRIVE    := build/sandbox-drive
