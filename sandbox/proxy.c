@@ -27,6 +27,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -52,6 +53,62 @@ struct px {
 	int body_over;
 	json_t *headers;
 };
+
+/*
+ * libcurl is loaded with dlopen() by the proxy process only, never linked
+ * into the helper: libcurl's dependency tree (gnutls, krb5, ldap, ssh2,
+ * nghttp2 ... 30 shared objects) cost ~12 ms of loading and relocation at
+ * every helper start, tool calls without egress included.
+ */
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*easy_cleanup)(CURL *);
+	void (*free)(void *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	CURLU *(*url)(void);
+	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
+	void (*url_cleanup)(CURLU *);
+} cu;
+
+/* 0, or -1 when libcurl or one of its symbols is missing. Function and
+ * object pointers share one representation on every POSIX platform, which
+ * dlsym() relies on anyway. */
+static int
+load_curl(void)
+{
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL), *p;
+
+	if (h == NULL)
+		return -1;
+#define SYM(f) do { \
+		if ((p = dlsym(h, "curl_" #f)) == NULL) \
+			return -1; \
+		memcpy(&cu.f, &p, sizeof p); \
+	} while (0)
+	SYM(global_init);
+	SYM(easy_init);
+	SYM(easy_setopt);
+	SYM(easy_perform);
+	SYM(easy_getinfo);
+	SYM(easy_strerror);
+	SYM(easy_cleanup);
+	SYM(free);
+	SYM(slist_append);
+	SYM(slist_free_all);
+	SYM(url);
+	SYM(url_set);
+	SYM(url_get);
+	SYM(url_cleanup);
+#undef SYM
+	return 0;
+}
 
 /* ---- base64 ------------------------------------------------------------- */
 
@@ -278,7 +335,7 @@ static int
 url_parts(const char *url, char **scheme, char **host, long *port,
     char *err, size_t errlen)
 {
-	CURLU *u = curl_url();
+	CURLU *u = cu.url();
 	char *user = NULL, *p = NULL;
 	int rc = -1;
 
@@ -287,24 +344,24 @@ url_parts(const char *url, char **scheme, char **host, long *port,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+	if (cu.url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
 		snprintf(err, errlen, "invalid URL");
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_SCHEME, scheme, 0) != CURLUE_OK ||
+	if (cu.url_get(u, CURLUPART_SCHEME, scheme, 0) != CURLUE_OK ||
 	    (strcmp(*scheme, "http") != 0 && strcmp(*scheme, "https") != 0)) {
 		snprintf(err, errlen, "only http and https URLs are allowed");
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+	if (cu.url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
 		snprintf(err, errlen, "credentials in URLs are not allowed");
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK) {
+	if (cu.url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK) {
 		snprintf(err, errlen, "URL has no host");
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
+	if (cu.url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
 	    CURLUE_OK) {
 		snprintf(err, errlen, "URL has no port");
 		goto out;
@@ -312,12 +369,12 @@ url_parts(const char *url, char **scheme, char **host, long *port,
 	*port = strtol(p, NULL, 10);
 	rc = 0;
 out:
-	curl_free(user);
-	curl_free(p);
-	curl_url_cleanup(u);
+	cu.free(user);
+	cu.free(p);
+	cu.url_cleanup(u);
 	if (rc != 0) {
-		curl_free(*scheme);
-		curl_free(*host);
+		cu.free(*scheme);
+		cu.free(*host);
 		*scheme = *host = NULL;
 	}
 	return rc;
@@ -434,7 +491,7 @@ handle(struct px *px, json_t *req)
 				resp = errdoc("header too long");
 				goto out;
 			}
-			sl = curl_slist_append(sl, line);
+			sl = cu.slist_append(sl, line);
 		}
 	cur_url = strdup(url);
 	px->headers = json_object();
@@ -456,8 +513,8 @@ handle(struct px *px, json_t *req)
 		    strcasecmp(host, nhost) != 0 || port != nport)) {
 			snprintf(err, sizeof err, "redirect to another host "
 			    "refused: %.180s", cur_url);
-			curl_free(nscheme);
-			curl_free(nhost);
+			cu.free(nscheme);
+			cu.free(nhost);
 			resp = errdoc(err);
 			goto out;
 		}
@@ -466,8 +523,8 @@ handle(struct px *px, json_t *req)
 			host = nhost;
 			port = nport;
 		} else {
-			curl_free(nscheme);
-			curl_free(nhost);
+			cu.free(nscheme);
+			cu.free(nhost);
 		}
 		if (!host_allowed(px->hosts, host, scheme, port)) {
 			snprintf(err, sizeof err, "host \"%.120s\" (port %ld) is "
@@ -475,8 +532,8 @@ handle(struct px *px, json_t *req)
 			resp = errdoc(err);
 			goto out;
 		}
-		curl_easy_cleanup(c);
-		c = curl_easy_init();
+		cu.easy_cleanup(c);
+		c = cu.easy_init();
 		if (c == NULL) {
 			resp = errdoc("out of memory");
 			goto out;
@@ -487,36 +544,36 @@ handle(struct px *px, json_t *req)
 		px->body_over = 0;
 		px->refused[0] = '\0';
 		json_object_clear(px->headers);
-		curl_easy_setopt(c, CURLOPT_URL, cur_url);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(c, CURLOPT_PROXY, "");
-		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)tmo);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)tmo);
-		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+		cu.easy_setopt(c, CURLOPT_URL, cur_url);
+		cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+		cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		cu.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+		cu.easy_setopt(c, CURLOPT_PROXY, "");
+		cu.easy_setopt(c, CURLOPT_NOPROXY, "*");
+		cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)tmo);
+		cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)tmo);
+		cu.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
 		    (curl_off_t)PX_MAX_BODY);
-		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cb);
-		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, px);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, px);
-		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, px);
-		curl_easy_setopt(c, CURLOPT_USERAGENT, "toolgate-egress/1");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
-		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+		cu.easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+		cu.easy_setopt(c, CURLOPT_OPENSOCKETDATA, px);
+		cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+		cu.easy_setopt(c, CURLOPT_WRITEDATA, px);
+		cu.easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+		cu.easy_setopt(c, CURLOPT_HEADERDATA, px);
+		cu.easy_setopt(c, CURLOPT_USERAGENT, "toolgate-egress/1");
+		cu.easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+		cu.easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 		if (strcmp(method, "HEAD") == 0)
-			curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+			cu.easy_setopt(c, CURLOPT_NOBODY, 1L);
 		else if (strcmp(method, "GET") != 0)
-			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+			cu.easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 		if (body != NULL) {
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			cu.easy_setopt(c, CURLOPT_POSTFIELDS, body);
+			cu.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 			    (curl_off_t)body_len);
 		}
-		cc = curl_easy_perform(c);
+		cc = cu.easy_perform(c);
 		if (cc != CURLE_OK) {
 			if (px->refused[0])
 				resp = errdoc(px->refused);
@@ -524,14 +581,14 @@ handle(struct px *px, json_t *req)
 				resp = errdoc("response larger than 5 MiB: refused");
 			else {
 				snprintf(err, sizeof err, "request failed: %s",
-				    curl_easy_strerror(cc));
+				    cu.easy_strerror(cc));
 				resp = errdoc(err);
 			}
 			goto out;
 		}
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		if (status < 300 || status > 399 || status == 304 ||
-		    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) !=
+		    cu.easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) !=
 		    CURLE_OK || loc == NULL)
 			break;
 		if (redirects >= PX_MAX_REDIR) {
@@ -548,7 +605,7 @@ handle(struct px *px, json_t *req)
 			method = "GET";
 			free(body);
 			body = NULL;
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+			cu.easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
 		}
 	}
 	b64o = b64_encode(px->body ? px->body : "", px->body_len);
@@ -560,10 +617,10 @@ handle(struct px *px, json_t *req)
 	    (int)status, "headers", px->headers, "body_b64", b64o, "url",
 	    cur_url);
 out:
-	curl_easy_cleanup(c);
-	curl_slist_free_all(sl);
-	curl_free(scheme);
-	curl_free(host);
+	cu.easy_cleanup(c);
+	cu.slist_free_all(sl);
+	cu.free(scheme);
+	cu.free(host);
 	free(cur_url);
 	free(body);
 	free(b64o);
@@ -616,7 +673,7 @@ sbx_proxy_main(int lfd, const json_t *hosts, long long deadline_ms,
 	px.hosts = hosts;
 	px.deadline = deadline_ms;
 	px.test_allow = test_allow;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+	if (load_curl() != 0 || cu.global_init(CURL_GLOBAL_DEFAULT) != 0)
 		_exit(1);
 	line = malloc(cap);
 	if (line == NULL)
