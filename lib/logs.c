@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/db.h"
@@ -54,6 +56,16 @@ tg_logs_valid_status(const char *s)
 	return 0;
 }
 
+/* free() after wiping: the text may still hold a secret value. */
+static void
+wipe_free(char *p)
+{
+	if (p) {
+		OPENSSL_cleanse(p, strlen(p));
+		free(p);
+	}
+}
+
 /* Copy of s with every occurrence of needle replaced by REDACTED
  * (malloc'd; NULL on OOM). */
 static char *
@@ -79,20 +91,18 @@ replace_all(const char *s, const char *needle)
 	return out;
 }
 
-/* Replaces, in the string member k of item, each secret value (raw and
- * JSON-escaped). */
-static int
-scrub_member(json_t *item, const char *k, const json_t *secrets)
+char *
+tg_logs_scrub(const char *s, const json_t *secrets)
 {
-	const json_t *sv = json_object_get(item, k), *v;
+	const json_t *v;
 	const char *name;
 	char *cur = NULL, *next, *esc = NULL;
-	int rc = TG_OK, pass;
+	int pass;
 
-	if (!json_is_string(sv))
-		return TG_OK;
-	if ((cur = strdup(json_string_value(sv))) == NULL)
-		return -TG_E_NOMEM;
+	if ((cur = strdup(s)) == NULL)
+		return NULL;
+	if (!json_is_object(secrets))
+		return cur;
 	json_object_foreach((json_t *)secrets, name, v) {
 		const char *val = json_string_value(v);
 
@@ -105,10 +115,8 @@ scrub_member(json_t *item, const char *k, const json_t *secrets)
 			if (pass == 1) {
 				/* The JSON-escaped form, without its quotes. */
 				free(esc);
-				if ((esc = json_dumps(v, JSON_ENCODE_ANY)) == NULL) {
-					rc = -TG_E_NOMEM;
-					goto out;
-				}
+				if ((esc = json_dumps(v, JSON_ENCODE_ANY)) == NULL)
+					goto oom;
 				el = strlen(esc);
 				if (el < 2 || el - 2 < TG_LOGS_SCRUB_MIN)
 					continue;
@@ -119,18 +127,35 @@ scrub_member(json_t *item, const char *k, const json_t *secrets)
 			}
 			if (strstr(cur, needle) == NULL)
 				continue;
-			if ((next = replace_all(cur, needle)) == NULL) {
-				rc = -TG_E_NOMEM;
-				goto out;
-			}
-			free(cur);
+			if ((next = replace_all(cur, needle)) == NULL)
+				goto oom;
+			wipe_free(cur);
 			cur = next;
 		}
 	}
+	free(esc);
+	return cur;
+oom:
+	free(esc);
+	wipe_free(cur);
+	return NULL;
+}
+
+/* Replaces, in the string member k of item, each secret value (raw and
+ * JSON-escaped). */
+static int
+scrub_member(json_t *item, const char *k, const json_t *secrets)
+{
+	const json_t *sv = json_object_get(item, k);
+	char *cur;
+	int rc = TG_OK;
+
+	if (!json_is_string(sv))
+		return TG_OK;
+	if ((cur = tg_logs_scrub(json_string_value(sv), secrets)) == NULL)
+		return -TG_E_NOMEM;
 	if (json_object_set_new(item, k, json_string(cur)) != 0)
 		rc = -TG_E_NOMEM;
-out:
-	free(esc);
 	free(cur);
 	return rc;
 }

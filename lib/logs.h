@@ -49,6 +49,15 @@ int tg_logs_list_server(struct tg_req *req, int64_t server_id,
 int tg_logs_get(struct tg_req *req, int64_t id, json_t **out,
     struct tg_err *err);
 
+/*
+ * Copy of s (malloc'd, free(); NULL on OOM) in which every value of
+ * secrets (an object of name -> string, as tg_secrets_decrypt_all gives;
+ * NULL or {} for none) of at least TG_LOGS_SCRUB_MIN bytes is replaced by
+ * "[REDACTED]", both raw and in its JSON-escaped form. Used on the way out
+ * (here) and at write time (lib/mcp_tools.c, execution logs).
+ */
+char *tg_logs_scrub(const char *s, const json_t *secrets);
+
 /* 1 when s is an execution-log status. */
 int tg_logs_valid_status(const char *s);
 

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>	/* security: OPENSSL_cleanse of unscrubbed log text */
+
 #include "fcgi/config.h"
 #include "fcgi/log.h"
 #include "lib/approvals.h"
@@ -1370,12 +1372,39 @@ log_max_bytes(struct tg_req *req)
 	return v;
 }
 
+/* security: scrub_trunc() replaces every value of the tool's server's
+ * secrets (raw and JSON-escaped, lib/logs.c tg_logs_scrub) BEFORE the text
+ * is cut, so a cut cannot leave half a secret behind; *oom set on OOM. */
 static char *
-trunc_json_str(const json_t *s, size_t max)
+scrub_trunc(const char *s, size_t n, const json_t *secrets, size_t max, int *oom)
+{
+	char *sc, *r;
+
+	if (s == NULL)
+		return NULL;
+	if (json_object_size(secrets) == 0) {
+		r = tg_mcp_truncate(s, n, max);
+	} else {
+		if ((sc = tg_logs_scrub(s, secrets)) == NULL) {
+			*oom = 1;
+			return NULL;
+		}
+		r = tg_mcp_truncate(sc, strlen(sc), max);
+		OPENSSL_cleanse(sc, strlen(sc));
+		free(sc);
+	}
+	if (r == NULL)
+		*oom = 1;
+	return r;
+}
+
+static char *
+trunc_json_str(const json_t *s, const json_t *secrets, size_t max, int *oom)
 {
 	if (!json_is_string(s))
 		return NULL;
-	return tg_mcp_truncate(json_string_value(s), json_string_length(s), max);
+	return scrub_trunc(json_string_value(s), json_string_length(s), secrets,
+	    max, oom);
 }
 
 struct logrec {
@@ -1385,19 +1414,20 @@ struct logrec {
 	const json_t *sbx;		/* sandbox document or NULL */
 	const char *error;
 	int64_t duration_ms;
+	const json_t *secrets;		/* security: the server's decrypted secrets, scrubbed out */
+	const char *session_hash, *traceparent;	/* tg_mcp_log_test: both NULL */
 };
 
 static int
-write_log(const struct tg_mcp_call *c, const struct logrec *l)
+write_log(struct tg_req *req, const struct tg_mcp_call *c, const struct logrec *l)
 {
-	struct tg_req *req = c->req;
 	json_t *red = NULL;
 	char *args = NULL, *res_full = NULL, *res = NULL, *out = NULL, *errt = NULL,
 	    *err_full = NULL;
 	char uid[24], kid[24], dur[24];
 	const char *params[17];
 	size_t max = (size_t)log_max_bytes(req);
-	int rc = -TG_E_NOMEM;
+	int rc = -TG_E_NOMEM, oom = 0;
 
 	red = tg_mcp_redact(l->arguments ? l->arguments : json_null());
 	if (red == NULL || (args = json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
@@ -1407,15 +1437,18 @@ write_log(const struct tg_mcp_call *c, const struct logrec *l)
 
 		res_full = json_dumps(sc ? sc : json_object_get(l->result, "content"),
 		    JSON_COMPACT | JSON_ENCODE_ANY);
-		if (res_full == NULL || (res = tg_mcp_truncate(res_full,
-		    strlen(res_full), max)) == NULL)
+		if (res_full == NULL || (res = scrub_trunc(res_full,
+		    strlen(res_full), l->secrets, max, &oom)) == NULL)
 			goto out;
 	}
 	if (l->sbx) {
-		out = trunc_json_str(json_object_get(l->sbx, "stdout"), max);
-		errt = trunc_json_str(json_object_get(l->sbx, "stderr"), max);
+		out = trunc_json_str(json_object_get(l->sbx, "stdout"), l->secrets, max, &oom);
+		errt = trunc_json_str(json_object_get(l->sbx, "stderr"), l->secrets, max, &oom);
 	}
-	if (l->error && (err_full = tg_mcp_truncate(l->error, strlen(l->error), max)) == NULL)
+	if (l->error && (err_full = scrub_trunc(l->error, strlen(l->error),
+	    l->secrets, max, &oom)) == NULL)
+		goto out;
+	if (oom)
 		goto out;
 	snprintf(uid, sizeof(uid), "%lld", (long long)req->who.user_id);
 	snprintf(kid, sizeof(kid), "%lld", (long long)req->who.api_key_id);
@@ -1427,9 +1460,9 @@ write_log(const struct tg_mcp_call *c, const struct logrec *l)
 	params[4] = l->kind;
 	params[5] = req->who.authenticated && req->who.user_id > 0 ? uid : NULL;
 	params[6] = req->who.authenticated && req->who.api_key_id > 0 ? kid : NULL;
-	params[7] = c->session ? c->session->id_hash : NULL;
+	params[7] = c ? (c->session ? c->session->id_hash : NULL) : l->session_hash;
 	params[8] = req->request_id;
-	params[9] = c->traceparent;
+	params[9] = c ? c->traceparent : l->traceparent;
 	params[10] = args;
 	params[11] = l->status;
 	params[12] = res;
@@ -1447,6 +1480,8 @@ write_log(const struct tg_mcp_call *c, const struct logrec *l)
 out:
 	json_decref(red);
 	free(args);
+	if (res_full)	/* unscrubbed tool output */
+		OPENSSL_cleanse(res_full, strlen(res_full));
 	free(res_full);
 	free(res);
 	free(out);
@@ -1466,6 +1501,49 @@ str_member(const json_t *o, const char *k, char *buf, size_t cap)
 	    (long long)json_integer_value(v)) > 0)
 		return buf;
 	return NULL;
+}
+
+/* security: execution log of a REST test run (see mcp_tools.h). */
+int
+tg_mcp_log_test(struct tg_req *req, const json_t *tool, const json_t *args,
+    const json_t *sbx, int run_rc, const char *diag, const json_t *secrets,
+    int64_t duration_ms)
+{
+	struct logrec l;
+	json_t *result = NULL;
+	char tid[24], sid[24], ver[24], msg[512];
+	const char *status = "error";
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	if (run_rc == TG_OK) {
+		if ((result = tg_mcp_result_from_sandbox(sbx, &status)) == NULL)
+			return -TG_E_NOMEM;
+		if (json_is_true(json_object_get(result, "isError")))
+			l.error = json_string_value(json_object_get(json_array_get(
+			    json_object_get(result, "content"), 0), "text"));
+		l.result = result;
+		l.sbx = sbx;
+	} else {
+		snprintf(msg, sizeof(msg), "The sandbox could not run the tool (%s)%s%s",
+		    tg_status_name(run_rc), diag && diag[0] ? ": " : "", diag ? diag : "");
+		status = run_rc == -TG_E_TIMEOUT ? "timeout" : "unavailable";
+		l.error = msg;
+	}
+	l.tool_id = str_member(tool, "id", tid, sizeof(tid));
+	l.server_id = str_member(tool, "server_id", sid, sizeof(sid));
+	l.version = str_member(tool, "current_version", ver, sizeof(ver));
+	l.tool_name = json_string_value(json_object_get(tool, "name"));
+	if (l.tool_name == NULL)
+		l.tool_name = "";
+	l.kind = "test";
+	l.status = status;
+	l.arguments = args;
+	l.secrets = secrets;
+	l.duration_ms = duration_ms;
+	rc = write_log(req, NULL, &l);
+	json_decref(result);
+	return rc;
 }
 
 static int
@@ -1589,7 +1667,8 @@ passthrough_done:	/* sources */
 	    l.status && (!strcmp(l.status, "ok") || !strcmp(l.status, "timeout") ||
 	    !strcmp(l.status, "truncated")) ? l.status : "error",
 	    sbx ? (int64_t)json_integer_value(json_object_get(sbx, "wall_ms")) : 0);
-	if (write_log(c, &l) != TG_OK)
+	l.secrets = json_object_get(t, "secrets");	/* security: scrubbed at write */
+	if (write_log(req, c, &l) != TG_OK)
 		tg_log(TG_LOG_WARN, "mcp.log_failed", "tool=%s", tg_log_q(name));
 	rc = 0;
 out:

@@ -126,6 +126,20 @@ char *tg_mcp_truncate(const char *s, size_t n, size_t max);
  */
 json_t *tg_mcp_result_from_sandbox(const json_t *sbx, const char **status);
 
+/*
+ * security: writes the execution_logs row (kind "test") of a REST test run
+ * (POST /tools/{id}/test, lib/tools.c). tool is the tool document
+ * (tg_tools_get: id, server_id, name, current_version); sbx the sandbox
+ * document when run_rc is 0, else run_rc (-TG_E_TIMEOUT -> "timeout",
+ * others "unavailable") and diag describe the failure. Arguments are
+ * redacted and every value of secrets (the server's decrypted secrets)
+ * is scrubbed from result, stdout, stderr and error before the write,
+ * as for tools/call.
+ */
+int tg_mcp_log_test(struct tg_req *req, const json_t *tool, const json_t *args,
+    const json_t *sbx, int run_rc, const char *diag, const json_t *secrets,
+    int64_t duration_ms);
+
 /* Maintenance: deletes execution logs older than the retention setting. */
 int tg_mcp_logs_expire(struct tg_db *db, int64_t *n);
 

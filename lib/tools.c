@@ -17,6 +17,7 @@
 #include "fcgi/request.h"
 #include "lib/buf.h"
 #include "lib/db.h"
+#include "lib/mcp_tools.h"	/* security: tg_mcp_log_test */
 #include "lib/parse.h"
 #include "lib/sandbox_client.h"
 #include "lib/secrets.h"
@@ -1076,7 +1077,7 @@ tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	json_t *args = NULL, *rq = NULL, *res = NULL;
 	char diag[256];
 	json_error_t je;
-	int64_t sid;
+	int64_t sid, t0;
 	int rc;
 
 	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
@@ -1105,7 +1106,14 @@ tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		goto out;
 	}
 	sandbox_opts(req, &o, diag, sizeof(diag));
+	t0 = tg_now_us();
 	rc = tg_sandbox_run(&o, rq, &res);
+	/* security: test runs are logged like tools/call (kind "test"), with
+	 * redacted arguments and the server's secret values scrubbed out. */
+	if ((rc == TG_OK || rc == -TG_E_UNAVAIL || rc == -TG_E_TIMEOUT) &&
+	    tg_mcp_log_test(req, tool, json_object_get(rq, "arguments"), res, rc,
+	    diag, secrets, (tg_now_us() - t0) / 1000) != TG_OK)
+		tg_log(TG_LOG_WARN, "tools.test_log_failed", "tool=%lld", (long long)id);
 	if (rc == -TG_E_UNAVAIL || rc == -TG_E_TIMEOUT) {
 		tg_log(TG_LOG_WARN, "tools.sandbox_unavailable", "rc=%d msg=%s", rc,
 		    tg_log_q(diag));

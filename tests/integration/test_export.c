@@ -542,6 +542,53 @@ test_tool_test_runs(void **state)
 	callv("POST", "/api/v1/tools/999999999/test", dev_tok, "{}", 404);
 }
 
+/* security (review finding 1): a test run writes an execution log row
+ * (kind "test") and a tool that prints, returns or raises a secret value
+ * of its server leaves only "[REDACTED]" in that row (raw and
+ * JSON-escaped forms: the value holds a quote). */
+static void
+test_tool_test_logged_scrubbed(void **state)
+{
+	json_t *j, *body;
+	char path[160], srv[64], sbody[256];
+	long long tid;
+
+	(void)state;
+	snprintf(srv, sizeof(srv), "exs_%s", sfx);
+	snprintf(sbody, sizeof(sbody), "{\"name\":\"%s\"}", srv);
+	callv("POST", "/api/v1/servers", dev_tok, sbody, 201);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", srv);
+	callv("POST", path, admin_tok,
+	    "{\"key\":\"LEAK\",\"value\":\"tgleak-9f2\\\"q-value\"}", 201);
+	tid = mk_tool(srv, "leak",
+	    "def main(mode: str = 'ret'):\n"
+	    "    print('out:' + SECRETS['LEAK'])\n"
+	    "    if mode == 'raise':\n"
+	    "        raise ValueError('err:' + SECRETS['LEAK'])\n"
+	    "    return {'v': SECRETS['LEAK']}\n", "leaks");
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
+	j = call("POST", path, dev_tok, NULL, 200);
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	json_decref(j);
+	body = json_pack("{s:{s:s}}", "arguments", "mode", "raise");
+	j = post_json(path, dev_tok, body, 200);
+	json_decref(body);
+	assert_true(json_is_false(json_object_get(j, "ok")));
+	json_decref(j);
+	/* Two rows of kind test, both scrubbed. */
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " WHERE tool_id = %lld AND kind = 'test'\" | grep -qx 2", tid), 0);
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " WHERE tool_id = %lld AND concat(result, stdout, stderr, error)"
+	    " LIKE '%%tgleak%%'\" | grep -qx 0", tid), 0);
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " WHERE tool_id = %lld AND status = 'ok' AND result LIKE '%%[REDACTED]%%'"
+	    " AND stdout LIKE 'out:[REDACTED]%%'\" | grep -qx 1", tid), 0);
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " WHERE tool_id = %lld AND status = 'error' AND error LIKE '%%err:[REDACTED]%%'\""
+	    " | grep -qx 1", tid), 0);
+}
+
 int
 main(void)
 {
@@ -554,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_empty_database_cli),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_tool_test_runs),
+		cmocka_unit_test(test_tool_test_logged_scrubbed),
 	};
 
 	return cmocka_run_group_tests_name("export", tests, setup, NULL);

@@ -468,6 +468,54 @@ t_tools(void **state)
 	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
 	    " WHERE tool_name = '%s__raiser' AND status = 'error'"
 	    " AND error LIKE '%%boom%%'\" | grep -qx 1", name), 0);
+
+	/* security (review finding 1): a tool that prints, returns or raises
+	 * a secret value of its server: the row holds "[REDACTED]" instead,
+	 * raw and JSON-escaped (the value holds a quote). */
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets", sid_n);
+	rest("POST", path, "{\"key\":\"LEAK\",\"value\":\"mcpleak-4e1\\\"q-value\"}",
+	    201, NULL);
+	{
+		json_t *body = json_pack("{s:s, s:s}", "name", "leaker", "code",
+		    "def main(mode: str = 'ret'):\n"
+		    "    print('out:' + SECRETS['LEAK'])\n"
+		    "    if mode == 'raise':\n"
+		    "        raise ValueError('err:' + SECRETS['LEAK'])\n"
+		    "    return {'v': SECRETS['LEAK']}\n");
+		char *txt = json_dumps(body, JSON_COMPACT);
+		long long lid;
+
+		snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid_n);
+		rest("POST", path, txt, 201, &tool);
+		lid = json_integer_value(json_object_get(tool, "id"));
+		json_decref(tool);
+		free(txt);
+		json_decref(body);
+		snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", lid);
+		rest("POST", path, "{}", 200, NULL);
+		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", lid);
+		rest("POST", path, "{}", 200, NULL);
+	}
+	snprintf(path, sizeof(path), "%s__leaker", name);
+	res = call(sid, v, path, "{}");
+	assert_false(json_is_true(json_object_get(res, "isError")));
+	json_decref(res);
+	res = call(sid, v, path, "{\"mode\":\"raise\"}");
+	assert_true(json_is_true(json_object_get(res, "isError")));
+	json_decref(res);
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " WHERE tool_name = '%s__leaker' AND kind = 'call'\" | grep -qx 2", name), 0);
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " WHERE tool_name = '%s__leaker'"
+	    " AND concat(result, stdout, stderr, error) LIKE '%%mcpleak%%'\""
+	    " | grep -qx 0", name), 0);
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " WHERE tool_name = '%s__leaker' AND status = 'ok'"
+	    " AND result LIKE '%%[REDACTED]%%' AND stdout LIKE 'out:[REDACTED]%%'\""
+	    " | grep -qx 1", name), 0);
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " WHERE tool_name = '%s__leaker' AND status = 'error'"
+	    " AND error LIKE '%%err:[REDACTED]%%'\" | grep -qx 1", name), 0);
 	rest("PATCH", "/api/v1/settings", "{\"limits\":{\"timeout_ms\":30000}}", 200, NULL);
 }
 
