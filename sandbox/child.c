@@ -453,6 +453,7 @@ sbx_child_main(const struct sbx_child *c)
 	} while (r < 0 && errno == EINTR);
 	if (r != 1)
 		_exit(127);	/* parent gone */
+	SBX_MARK("child.go");
 
 	if (c->degraded) {
 		if (setsid() < 0)
@@ -465,18 +466,21 @@ sbx_child_main(const struct sbx_child *c)
 			build_root(c);
 		else if (c->egress_sp >= 0)
 			sbx_child_fail(c->errp_w, "egress", ENOTSUP);
+		SBX_MARK("child.root");
 		nproc = c->lim->max_procs;
 		if (chdir(c->no_mount ? c->scratch : "/tmp") != 0)
 			sbx_child_fail(c->errp_w, "chdir /tmp", errno);
 	}
 	if ((rc = set_limits(c->lim, nproc)) != 0)
 		sbx_child_fail(c->errp_w, "rlimits", -rc);
+	SBX_MARK("child.rlimits");
 
 	setup_fds(c);		/* from here the error pipe is fd 4 */
 	if (!c->degraded)
 		drop_caps();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		sbx_child_fail(4, "no_new_privs", errno);
+	SBX_MARK("child.caps");
 	if (c->degraded) {
 		struct sbx_ll_rule rules[] = {
 			{"/usr", SBX_LL_RX},
@@ -510,8 +514,10 @@ sbx_child_main(const struct sbx_child *c)
 		if (rc < 0 && rc != -ENOSYS && rc != -EOPNOTSUPP)
 			sbx_child_fail(4, "landlock", -rc);
 	}
+	SBX_MARK("child.landlock");
 	if ((rc = sbx_seccomp_load(c->degraded)) != 0)
 		sbx_child_fail(4, "seccomp", -rc);
+	SBX_MARK("child.seccomp");
 
 	/* The precompiled runner only for the interpreter it was built for
 	 * (a .pyc carries that Python's magic number). */
@@ -551,6 +557,7 @@ sbx_child_main(const struct sbx_child *c)
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	SBX_MARK("child.exec");
 	execve(c->python, argv, envp);
 	sbx_child_fail(4, "execve python", errno);
 }

@@ -16,7 +16,14 @@
  *
  * The degraded filter (no network namespace) additionally refuses socket()
  * for every family; socketpair(AF_UNIX) stays for multiprocessing.
- * `toolgate-sandbox --dump-seccomp [--degraded]` prints the filter as PFC.
+ *
+ * This file is not part of the helper: it is linked into the build-time
+ * generator seccomp_gen.c, which exports both filters with libseccomp as raw
+ * BPF (and PFC for review) into build/sandbox/seccomp_bpf.c. The helper
+ * loads that static program with seccomp(2) (seccomp.c): building it with
+ * libseccomp at every run cost ~1.9 ms, and the helper no longer links
+ * libseccomp at all.
+ * `toolgate-sandbox --dump-seccomp [--degraded]` prints the PFC text.
  */
 #include "sandbox/sbx.h"
 
@@ -150,28 +157,21 @@ make(scmp_filter_ctx *out, int degraded)
 	return 0;
 }
 
+/* Write the filter as raw BPF on bpf_fd and as PFC on pfc_fd (either may be
+ * -1); 0 or negative errno. */
 int
-sbx_seccomp_load(int degraded)
+sbx_seccomp_export(int degraded, int bpf_fd, int pfc_fd)
 {
 	scmp_filter_ctx ctx = NULL;
 	int rc;
 
 	if ((rc = make(&ctx, degraded)) != 0)
 		return rc;
-	rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return rc;
-}
-
-int
-sbx_seccomp_dump(int degraded, int fd)
-{
-	scmp_filter_ctx ctx = NULL;
-	int rc;
-
-	if ((rc = make(&ctx, degraded)) != 0)
-		return rc;
-	rc = seccomp_export_pfc(ctx, fd);
+	rc = 0;
+	if (bpf_fd >= 0)
+		rc = seccomp_export_bpf(ctx, bpf_fd);
+	if (rc == 0 && pfc_fd >= 0)
+		rc = seccomp_export_pfc(ctx, pfc_fd);
 	seccomp_release(ctx);
 	return rc;
 }

@@ -41,7 +41,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +115,22 @@ sbx_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+#ifdef SBX_TIMING
+void
+sbx_mark(const char *name)
+{
+	struct timespec ts;
+	char buf[128];
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n = snprintf(buf, sizeof buf, "sbx-mark %lld %s\n",
+	    (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, name);
+	if (n > 0 && (size_t)n < sizeof buf)
+		(void)!write(2, buf, (size_t)n);
+}
+#endif
 
 static void
 warnx_(const char *msg, const char *detail)
@@ -893,6 +908,7 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 			if (p[i].revents == 0)
 				continue;
 			if (k == 5) {
+				SBX_MARK("helper.exited");
 				exited = 1;
 				exit_ms = sbx_now_ms();
 				r->wall_ms = exit_ms - r->start_ms;
@@ -912,6 +928,13 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 				continue;
 			}
 			if (drain(fds[k], bufs[k]) != 0) {
+#ifdef SBX_TIMING
+				static const char *const eofs[] = {"helper.eof.out",
+					"helper.eof.err", "helper.eof.result",
+					"helper.eof.setup"};
+
+				SBX_MARK(eofs[k]);
+#endif
 				close(fds[k]);
 				fds[k] = -1;
 			}
@@ -940,6 +963,7 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 		kill_run(r, pid, pidfd);
 	if (wait4(pid, &r->wstatus, __WALL, &r->ru) == pid)
 		r->reaped = 1;
+	SBX_MARK("helper.reaped");
 	if (!exited)
 		r->wall_ms = sbx_now_ms() - r->start_ms;
 }
@@ -1167,9 +1191,11 @@ run_tool(struct run *r, const struct cfg *c)
 			sp[0] = -1;
 			ch.egress_sp = sp[1];
 		}
+		SBX_MARK("helper.clone");
 		pid = ns_clone(&pidfd);
 		if (pid == 0)
 			sbx_child_main(&ch);
+		SBX_MARK("helper.cloned");
 		if (pid < 0 && !userns_errno(-pid)) {
 			ex = fail_doc(c, EX_SETUP, "SandboxSetup", strerror(-pid),
 			    "unavailable");
@@ -1253,6 +1279,7 @@ run_tool(struct run *r, const struct cfg *c)
 	}
 	close(sync[1]);
 	sync[1] = -1;
+	SBX_MARK("helper.maps");
 	r->sample = !r->degraded && !c->no_mount;
 	monitor(r, pid, pidfd, job[1], out[0], err[0], res[0], errp[0]);
 	job[1] = out[0] = err[0] = res[0] = errp[0] = -1;
@@ -1273,6 +1300,7 @@ run_tool(struct run *r, const struct cfg *c)
 		goto out;
 	}
 	emit(c, st);
+	SBX_MARK("helper.status");
 out:
 	if (proxy > 0) {
 		kill(proxy, SIGKILL);
@@ -1302,7 +1330,7 @@ probe(const struct cfg *c)
 	char why[128];
 	pid_t pid;
 
-	sc = seccomp_api_get() >= 1 && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+	sc = sbx_seccomp_available();
 	if (getuid() == 0 || geteuid() == 0) {
 		emit(c, json_pack("{s:s, s:b, s:i, s:b, s:s}", "isolation",
 		    "unavailable", "userns", 0, "landlock_abi", ll, "seccomp", sc,
@@ -1408,6 +1436,7 @@ main(int argc, char **argv)
 	size_t len = 0;
 	int rc, ex;
 
+	SBX_MARK("helper.main");
 	memset(&c, 0, sizeof c);
 	memset(&r, 0, sizeof r);
 	r.ev_fd = -1;
@@ -1475,6 +1504,7 @@ main(int argc, char **argv)
 		    "cannot read the request", "unavailable");
 	rc = parse_request(&r, buf, len, msg, sizeof msg);
 	free(buf);
+	SBX_MARK("helper.request");
 	if (rc != 0)
 		ex = fail_doc(&c, rc == -3 ? EX_USAGE : EX_BADREQ, rc == -2 ?
 		    "TooLarge" : "BadRequest", msg, "unavailable");

@@ -16,15 +16,19 @@ SBX_CFLAGS   = $(shell pkg-config --cflags $(SBX_PKGS)) -DSBX_PYC_PYTHON='"$(SBX
 # libcurl is headers only: the egress proxy dlopen()s it (proxy.c,
 # load_curl()), so tool calls without egress do not pay ~12 ms of loading
 # and relocating its 30 dependencies at every helper start.
-SBX_LIBS     = $(shell pkg-config --libs libseccomp jansson)
+SBX_LIBS     = $(shell pkg-config --libs jansson)
+# libseccomp runs at build time only: seccomp-gen exports filter.c's
+# programs as BPF into seccomp_bpf.c, which the helper loads with seccomp(2).
+SBX_SECCOMP_LIBS = $(shell pkg-config --libs libseccomp)
 SBX_JANSSON  = $(shell pkg-config --libs jansson)
 SBX_OBJDIR   := build/sandbox
 SBX_HELPER   := build/toolgate-sandbox
 SBX_DRIVE    := build/sandbox-drive
-SBX_SRCS     := sandbox/helper.c sandbox/child.c sandbox/filter.c \
+SBX_SRCS     := sandbox/helper.c sandbox/child.c sandbox/seccomp.c \
                 sandbox/landlock.c sandbox/proxy.c
 SBX_OBJS     := $(patsubst sandbox/%.c,$(SBX_OBJDIR)/%.o,$(SBX_SRCS)) \
-                $(SBX_OBJDIR)/embed.o
+                $(SBX_OBJDIR)/embed.o $(SBX_OBJDIR)/seccomp_bpf.o
+SBX_GEN      := $(SBX_OBJDIR)/seccomp-gen
 SBX_DRIVE_OBJS := $(SBX_OBJDIR)/drive.o $(SBX_OBJDIR)/sandbox_client.o \
                 $(SBX_OBJDIR)/status.o
 
@@ -36,6 +40,15 @@ $(SBX_OBJDIR):
 	mkdir -p $@
 
 $(SBX_OBJDIR)/%.o: sandbox/%.c sandbox/sbx.h | $(SBX_OBJDIR)
+	$(CC) $(CFLAGS) $(SBX_CFLAGS) -c -o $@ $<
+
+$(SBX_GEN): $(SBX_OBJDIR)/seccomp_gen.o $(SBX_OBJDIR)/filter.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(SBX_SECCOMP_LIBS)
+
+$(SBX_OBJDIR)/seccomp_bpf.c: $(SBX_GEN)
+	$(SBX_GEN) $@
+
+$(SBX_OBJDIR)/seccomp_bpf.o: $(SBX_OBJDIR)/seccomp_bpf.c sandbox/sbx.h
 	$(CC) $(CFLAGS) $(SBX_CFLAGS) -c -o $@ $<
 
 $(SBX_OBJDIR)/runner.pyc: sandbox/runner.py | $(SBX_OBJDIR)
@@ -65,3 +78,22 @@ check-sandbox:
 
 bench-sandbox: sandbox
 	/usr/bin/python3.11 -I -S tests/sandbox/bench.py
+
+# Phase checkpoints (SBX_MARK in sbx.h): a separate binary, never installed.
+SBX_TIMING_HELPER := build/toolgate-sandbox-timing
+SBX_TIMING_OBJS := $(patsubst sandbox/%.c,$(SBX_OBJDIR)/timing-%.o,$(SBX_SRCS)) \
+                $(SBX_OBJDIR)/embed.o $(SBX_OBJDIR)/seccomp_bpf.o
+
+.PHONY: sandbox-timing phases-sandbox
+
+sandbox-timing: $(SBX_TIMING_HELPER)
+
+$(SBX_OBJDIR)/timing-%.o: sandbox/%.c sandbox/sbx.h | $(SBX_OBJDIR)
+	$(CC) $(CFLAGS) $(SBX_CFLAGS) -DSBX_TIMING -c -o $@ $<
+
+$(SBX_TIMING_HELPER): $(SBX_TIMING_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(SBX_TIMING_OBJS) $(SBX_LIBS)
+	chmod 0755 $@
+
+phases-sandbox: sandbox-timing
+	/usr/bin/python3.11 -I -S tests/sandbox/phases.py
