@@ -26,6 +26,7 @@
 #include <fcgiapp.h>
 
 #include "fcgi/cli.h"
+#include "lib/jsonalloc.h"	/* security */
 #include "fcgi/config.h"
 #include "fcgi/log.h"
 #include "fcgi/worker.h"
@@ -489,6 +490,9 @@ main(int argc, char **argv)
 	const struct tg_cli_cmd *c;
 	size_t t;
 
+	/* security: jansson's wiping allocator, before any jansson use, for
+	 * every mode (serve, CGI, CLI); workers inherit it across fork(). */
+	tg_jsonalloc_install();
 	if (argc < 2 || getenv("GATEWAY_INTERFACE") != NULL)
 		return cmd_serve(argc, argv);
 	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)

@@ -21,6 +21,7 @@
 #include "fcgi/worker.h"
 #include "lib/arena.h"
 #include "lib/db.h"
+#include "lib/jsonalloc.h"	/* security */
 #include "lib/metrics.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -148,6 +149,12 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1 && listen_fd != 0)
 		return 1;
+	/* security: the wiping allocator must already be in place (set by
+	 * main() before fork): refuse to serve secrets without it. */
+	if (!tg_jsonalloc_installed()) {
+		tg_log(TG_LOG_ERR, "worker.jsonalloc", "msg=\"zeroing jansson allocator not installed\"");
+		return 1;
+	}
 	json_object_seed(0);
 
 	memset(&ctx, 0, sizeof(ctx));

@@ -24,6 +24,7 @@
 #include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/db.h"
+#include "lib/jsonalloc.h"
 #include "lib/logs.h"
 #include "lib/mcp_tools.h"
 #include "lib/secrets.h"
@@ -114,7 +115,7 @@ tg_logs_scrub(const char *s, const json_t *secrets)
 
 			if (pass == 1) {
 				/* The JSON-escaped form, without its quotes. */
-				free(esc);
+				tg_jsonalloc_free(esc);
 				if ((esc = json_dumps(v, JSON_ENCODE_ANY)) == NULL)
 					goto oom;
 				el = strlen(esc);
@@ -133,10 +134,10 @@ tg_logs_scrub(const char *s, const json_t *secrets)
 			cur = next;
 		}
 	}
-	free(esc);
+	tg_jsonalloc_free(esc);
 	return cur;
 oom:
-	free(esc);
+	tg_jsonalloc_free(esc);
 	wipe_free(cur);
 	return NULL;
 }

@@ -488,6 +488,8 @@ tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
 	}
 out:
 	json_decref(res);
+	if (req)	/* security: the request text held the secrets */
+		explicit_bzero(req, strlen(req));
 	free(req);
 	free(status.p);
 	free(diag.p);
