@@ -4,7 +4,8 @@
  * Rotation procedure (docs/operations.md): set TOOLGATE_ENCRYPTION_KEY to
  * the new key and TOOLGATE_ENCRYPTION_KEY_OLD to the current one, run
  * `toolgate rotate-key` (one transaction: every secret or none), restart
- * the workers, then drop the _OLD variable. While _OLD is set, workers
+ * the workers, then drop the _OLD variable. External source credentials
+ * (lib/sources.c) rotate in the same transaction. While _OLD is set, workers
  * fall back to it for secrets not yet rotated.
  */
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "fcgi/config.h"
 #include "lib/db.h"
 #include "lib/secrets.h"
+#include "lib/sources.h"
 #include "lib/status.h"
 
 static const char *
@@ -56,7 +58,7 @@ tg_cmd_rotate_key(int argc, char **argv)
 {
 	struct tg_config cfg;
 	struct tg_db *db = NULL;
-	long n = 0;
+	long n = 0, ns = 0;
 	int rc = 1;
 
 	(void)argc;
@@ -73,11 +75,12 @@ tg_cmd_rotate_key(int argc, char **argv)
 	}
 	if ((db = open_db()) == NULL)
 		goto out;
-	if (tg_secrets_rotate(db, cfg.enc_key_old, cfg.enc_key, &n) != TG_OK) {
+	if (tg_secrets_rotate(db, cfg.enc_key_old, cfg.enc_key, &n, &ns) != TG_OK) {
 		fprintf(stderr, "toolgate: rotation failed; nothing was changed\n");
 		goto out;
 	}
-	printf("rotate-key: %ld secrets re-encrypted with the new key\n", n);
+	printf("rotate-key: %ld secrets and %ld source credentials re-encrypted with the new key\n",
+	    n, ns);
 	rc = 0;
 out:
 	tg_db_close(db);
@@ -90,7 +93,7 @@ tg_cmd_secrets_verify(int argc, char **argv)
 {
 	struct tg_config cfg;
 	struct tg_db *db = NULL;
-	long ok = 0, bad = 0;
+	long ok = 0, bad = 0, sok = 0, sbad = 0;
 	int rc = 1;
 
 	(void)argc;
@@ -99,10 +102,12 @@ tg_cmd_secrets_verify(int argc, char **argv)
 		return 1;
 	if ((db = open_db()) == NULL)
 		goto out;
-	if (tg_secrets_verify(db, cfg.enc_key, &ok, &bad) != TG_OK)
+	if (tg_secrets_verify(db, cfg.enc_key, &ok, &bad) != TG_OK ||
+	    tg_sources_cred_verify(db, cfg.enc_key, &sok, &sbad) != TG_OK)
 		goto out;
-	printf("secrets-verify: %ld open with TOOLGATE_ENCRYPTION_KEY, %ld do not\n", ok, bad);
-	rc = bad == 0 ? 0 : 1;
+	printf("secrets-verify: %ld open with TOOLGATE_ENCRYPTION_KEY, %ld do not;"
+	    " source credentials: %ld open, %ld do not\n", ok, bad, sok, sbad);
+	rc = bad == 0 && sbad == 0 ? 0 : 1;
 out:
 	tg_db_close(db);
 	tg_config_wipe(&cfg);

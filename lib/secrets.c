@@ -18,6 +18,7 @@
 #include "lib/secretbox.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
+#include "lib/sources.h"
 #include "lib/status.h"
 
 #define SECRET_JSON \
@@ -407,14 +408,14 @@ out:
 
 int
 tg_secrets_rotate(struct tg_db *dbh, const unsigned char *old_key,
-    const unsigned char *new_key, long *count)
+    const unsigned char *new_key, long *count, long *src_count)
 {
 	struct tg_config tmp;
 	PGresult *res = NULL;
 	char *pt = NULL, nonce_hex[2 * TG_SECRETBOX_NONCE + 1], *ct_hex = NULL;
 	const char *p[3];
 	int64_t sid;
-	long n = 0;
+	long n = 0, ns = 0;
 	int i, rc;
 
 	memset(&tmp, 0, sizeof(tmp));
@@ -447,6 +448,9 @@ tg_secrets_rotate(struct tg_db *dbh, const unsigned char *old_key,
 		pt = ct_hex = NULL;
 		n++;
 	}
+	/* security: external source credentials, in the same transaction. */
+	if ((rc = tg_sources_cred_rotate(dbh, old_key, new_key, &ns)) != TG_OK)
+		goto out;
 	rc = tg_db_commit(dbh);
 out:
 	if (rc != TG_OK)
@@ -455,8 +459,10 @@ out:
 	wipe_free(ct_hex);
 	OPENSSL_cleanse(&tmp, sizeof(tmp));
 	PQclear(res);
-	if (rc == TG_OK)
+	if (rc == TG_OK) {
 		*count = n;
+		*src_count = ns;
+	}
 	return rc;
 }
 

@@ -45,7 +45,7 @@ int tg_secrets_decrypt_all(struct tg_db *db, const struct tg_config *cfg,
 /* CLI: re-encrypts every secret from old_key to new_key in one
  * transaction (key_version + 1); all or nothing. *count = secrets done. */
 int tg_secrets_rotate(struct tg_db *db, const unsigned char *old_key,
-    const unsigned char *new_key, long *count);
+    const unsigned char *new_key, long *count, long *src_count);
 /* CLI: tries to open every secret with key; counts successes/failures and
  * prints one line per failure (server id and key name) to stderr. */
 int tg_secrets_verify(struct tg_db *db, const unsigned char *key, long *ok,

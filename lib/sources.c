@@ -1357,3 +1357,109 @@ out:
 	json_decref(res);
 	return rc;
 }
+
+/* ------------------------------------------------- key rotation (CLI) */
+
+#define CRED_ROWS \
+	"SELECT id, encode(cred_nonce, 'hex'), encode(cred_ciphertext, 'hex')" \
+	" FROM external_sources WHERE cred_ciphertext IS NOT NULL"
+
+/* Opens the credential of row i of CRED_ROWS with key into pt (at least
+ * TG_SOURCE_CRED_MAX bytes); *id gets the source id. */
+static int
+cred_open_row(const PGresult *res, int i, const unsigned char *key,
+    unsigned char *pt, size_t *ptlen, int64_t *id)
+{
+	unsigned char nonce[TG_SECRETBOX_NONCE], ct[TG_SOURCE_CRED_MAX + TG_SECRETBOX_TAG];
+	const char *ch = PQgetvalue(res, i, 2);
+	size_t ctlen = strlen(ch) / 2;
+	char aad[64];
+	int rc;
+
+	if (tg_parse_i64(PQgetvalue(res, i, 0), 1, INT64_MAX, id) != TG_OK ||
+	    cred_aad(aad, sizeof(aad), *id) != TG_OK ||
+	    tg_parse_hex(PQgetvalue(res, i, 1), nonce, sizeof(nonce)) != TG_OK ||
+	    ctlen < TG_SECRETBOX_TAG || ctlen > sizeof(ct) ||
+	    tg_parse_hex(ch, ct, ctlen) != TG_OK)
+		return -TG_E_INTERNAL;
+	rc = tg_secretbox_open(key, aad, nonce, ct, ctlen, pt, ptlen);
+	tg_crypto_wipe(ct, sizeof(ct));
+	return rc;
+}
+
+int
+tg_sources_cred_rotate(struct tg_db *db, const unsigned char *old_key,
+    const unsigned char *new_key, long *count)
+{
+	PGresult *res = NULL;
+	unsigned char pt[TG_SOURCE_CRED_MAX], nonce[TG_SECRETBOX_NONCE],
+	    ct[TG_SOURCE_CRED_MAX + TG_SECRETBOX_TAG];
+	char nonce_hex[2 * TG_SECRETBOX_NONCE + 3],
+	    ct_hex[2 * (TG_SOURCE_CRED_MAX + TG_SECRETBOX_TAG) + 3], aad[64];
+	const char *p[3];
+	size_t ptlen = 0;
+	int64_t id;
+	long n = 0;
+	int i, rc;
+
+	if ((rc = tg_db_exec(db, CRED_ROWS " ORDER BY id FOR UPDATE", 0, NULL, &res)) != TG_OK)
+		goto out;
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((rc = cred_open_row(res, i, old_key, pt, &ptlen, &id)) != TG_OK) {
+			fprintf(stderr, "toolgate: the credential of source %s does not open"
+			    " with the old key\n", PQgetvalue(res, i, 0));
+			goto out;
+		}
+		memcpy(nonce_hex, "\\x", 2);
+		memcpy(ct_hex, "\\x", 2);
+		if ((rc = cred_aad(aad, sizeof(aad), id)) != TG_OK ||
+		    (rc = tg_secretbox_seal(new_key, aad, pt, ptlen, nonce, ct)) != TG_OK ||
+		    (rc = tg_crypto_hex(nonce, sizeof(nonce), nonce_hex + 2,
+		    sizeof(nonce_hex) - 2)) != TG_OK ||
+		    (rc = tg_crypto_hex(ct, ptlen + TG_SECRETBOX_TAG, ct_hex + 2,
+		    sizeof(ct_hex) - 2)) != TG_OK)
+			goto out;
+		p[0] = PQgetvalue(res, i, 0);
+		p[1] = nonce_hex;
+		p[2] = ct_hex;
+		if ((rc = tg_db_exec(db, "UPDATE external_sources SET cred_nonce = $2::bytea,"
+		    " cred_ciphertext = $3::bytea,"
+		    " cred_key_version = coalesce(cred_key_version, 1) + 1"
+		    " WHERE id = $1::bigint", 3, p, NULL)) != TG_OK)
+			goto out;
+		tg_crypto_wipe(pt, sizeof(pt));
+		n++;
+	}
+	*count = n;
+out:
+	tg_crypto_wipe(pt, sizeof(pt));
+	PQclear(res);
+	return rc;
+}
+
+int
+tg_sources_cred_verify(struct tg_db *db, const unsigned char *key, long *ok,
+    long *bad)
+{
+	PGresult *res = NULL;
+	unsigned char pt[TG_SOURCE_CRED_MAX];
+	size_t ptlen = 0;
+	int64_t id;
+	int i, rc;
+
+	*ok = *bad = 0;
+	if ((rc = tg_db_exec(db, CRED_ROWS " ORDER BY id", 0, NULL, &res)) != TG_OK)
+		return rc;
+	for (i = 0; i < PQntuples(res); i++) {
+		if (cred_open_row(res, i, key, pt, &ptlen, &id) == TG_OK) {
+			(*ok)++;
+		} else {
+			(*bad)++;
+			fprintf(stderr, "toolgate: the credential of source %s does not open"
+			    " with this key\n", PQgetvalue(res, i, 0));
+		}
+		tg_crypto_wipe(pt, sizeof(pt));
+	}
+	PQclear(res);
+	return TG_OK;
+}

@@ -103,6 +103,21 @@ int tg_sources_health(struct tg_req *req, int64_t id, json_t **out,
 int tg_sources_call(struct tg_req *req, int64_t tool_id, json_t *arguments,
     json_t **result, const char **status, char *error, size_t cap);
 
+/*
+ * CLI `toolgate rotate-key` (security): re-encrypts every stored source
+ * credential (AAD "source_cred:<id>") from old_key to new_key, rows locked,
+ * inside the CALLER's transaction (tg_secrets_rotate runs it before its
+ * commit, so secrets and credentials rotate together or not at all);
+ * *count = credentials re-encrypted. Fails (naming the source on stderr)
+ * when one does not open with old_key.
+ */
+int tg_sources_cred_rotate(struct tg_db *db, const unsigned char *old_key,
+    const unsigned char *new_key, long *count);
+/* CLI `toolgate secrets-verify`: tries every stored source credential
+ * with key; counts, and names each failure on stderr. */
+int tg_sources_cred_verify(struct tg_db *db, const unsigned char *key, long *ok,
+    long *bad);
+
 /* 1 when a served-tool document (tg_tools_served_lookup) is an imported
  * external tool that tg_sources_call must handle. */
 int tg_sources_is_external(const json_t *served_tool);

@@ -395,6 +395,38 @@ t_credential_never_leaks(void **st)
 	assert_int_equal(it_sh("! grep -rq '%s' '%s/log'", CRED, it_env("TG_VAR")), 0);
 }
 
+/* security (review finding 3): `toolgate rotate-key` re-encrypts source
+ * credentials too (cred_key_version + 1 each time) and secrets-verify
+ * checks them: after rotating to NEW they open with NEW only. Rotates
+ * back at the end. */
+static void
+t_rotate_key_covers_credentials(void **st)
+{
+	char before[64], after[64], out[512];
+	long long n = 0, v0 = 0, v1 = 0;
+
+	(void)st;
+	assert_int_equal(it_capture(before, sizeof(before), "psql -qAtX -c \"SELECT"
+	    " count(*) || ' ' || coalesce(sum(cred_key_version), 0) FROM external_sources"
+	    " WHERE cred_ciphertext IS NOT NULL\""), 0);
+	assert_int_equal(sscanf(before, "%lld %lld", &n, &v0), 2);
+	assert_true(n >= 1);
+	assert_int_equal(it_capture(out, sizeof(out), "NEW=$(od -An -vtx1 -N32 /dev/urandom | tr -d ' \\n'); "
+	    "TOOLGATE_ENCRYPTION_KEY_OLD=$TOOLGATE_ENCRYPTION_KEY TOOLGATE_ENCRYPTION_KEY=$NEW "
+	    "build/toolgate rotate-key 2>/dev/null && "
+	    "TOOLGATE_ENCRYPTION_KEY=$NEW build/toolgate secrets-verify 2>/dev/null && "
+	    "{ build/toolgate secrets-verify 2>/dev/null; test $? -ne 0; } && "
+	    "TOOLGATE_ENCRYPTION_KEY_OLD=$NEW build/toolgate rotate-key >/dev/null 2>&1 && "
+	    "build/toolgate secrets-verify 2>/dev/null | tail -1"), 0);
+	assert_non_null(strstr(out, "source credentials re-encrypted"));
+	assert_non_null(strstr(out, " 0 do not"));
+	assert_int_equal(it_capture(after, sizeof(after), "psql -qAtX -c \"SELECT"
+	    " coalesce(sum(cred_key_version), 0) FROM external_sources"
+	    " WHERE cred_ciphertext IS NOT NULL\""), 0);
+	assert_int_equal(sscanf(after, "%lld", &v1), 1);
+	assert_int_equal(v1, v0 + 2 * n);
+}
+
 struct bad {
 	const char *path;	/* fake server path (discover) / mode (call) */
 	const char *want;	/* substring of the error */
@@ -585,6 +617,7 @@ main(void)
 		cmocka_unit_test(t_loopback_policy),
 		cmocka_unit_test(t_everything_import_and_call),
 		cmocka_unit_test(t_credential_never_leaks),
+		cmocka_unit_test(t_rotate_key_covers_credentials),
 		cmocka_unit_test(t_fake_discover_failures),
 		cmocka_unit_test(t_fake_call_failures_and_breaker),
 		cmocka_unit_test(t_remote_change_back_to_review),
