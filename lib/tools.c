@@ -541,7 +541,9 @@ lock_tool(struct tg_req *req, int64_t id, PGresult **res, struct tg_err *err)
 	p[0] = ids;
 	rc = db(req, "SELECT t.server_id, t.name, t.description, t.code,"
 	    " t.input_schema::text, t.schema_source, t.annotations::text, t.status,"
-	    " s.status, t.current_version FROM tools t JOIN servers s ON s.id = t.server_id"
+	    " s.status, t.current_version,"
+	    " t.kind" /* security: column 10, imported tools (sql/005) */
+	    " FROM tools t JOIN servers s ON s.id = t.server_id"
 	    " WHERE t.id = $1::bigint FOR UPDATE OF t", 1, p, res);
 	if (rc != TG_OK)
 		return tg_err_from(err, rc);
@@ -599,6 +601,19 @@ tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	if ((rc = lock_tool(req, id, &row, err)) != TG_OK)
 		goto out;
 	tg_parse_i64(PQgetvalue(row, 0, 0), 1, INT64_MAX, &server_id);
+	/* security: an imported (external) tool's code and input schema come
+	 * from its source; other edits reset approval whatever the setting. */
+	if (strcmp(PQgetvalue(row, 0, 10), "external") == 0) {
+		if (code != NULL)
+			rc = tg_err_field(err, "code", "imported tools follow their source;"
+			    " edit the source instead");
+		if (has_schema)
+			rc = tg_err_field(err, "input_schema", "imported tools follow their"
+			    " source; edit the source instead");
+		if (rc != TG_OK)
+			goto out;
+		code_only = 0;
+	}
 	if (name == NULL)
 		name = PQgetvalue(row, 0, 1);
 	if (desc == NULL)

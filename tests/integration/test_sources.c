@@ -301,7 +301,7 @@ static long long ev_src;
 static void
 t_everything_import_and_call(void **st)
 {
-	char url[256], path[128];
+	char url[256], path[128], *dump;
 	json_t *j, *t, *res;
 	long long ids[2];
 	size_t i;
@@ -380,6 +380,30 @@ t_everything_import_and_call(void **st)
 	res = tool_call(url, "{\"message\":\"after restart\"}");
 	assert_string_equal(first_text(res), "Echo: after restart");
 	json_decref(res);
+
+	/* security (review finding 4): an imported tool's code and input
+	 * schema follow its source (422 naming the field); a description
+	 * edit is allowed and sends it back to review. */
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", ids[0]);
+	j = call("PATCH", path, "{\"code\":\"def main():\\n    return 1\\n\"}", 422);
+	dump = json_dumps(j, JSON_COMPACT);
+	assert_non_null(strstr(dump, "\"code\""));
+	assert_non_null(strstr(dump, "edit the source instead"));
+	free(dump);
+	json_decref(j);
+	j = call("PATCH", path, "{\"input_schema\":{\"type\":\"object\"}}", 422);
+	dump = json_dumps(j, JSON_COMPACT);
+	assert_non_null(strstr(dump, "\"input_schema\""));
+	free(dump);
+	json_decref(j);
+	j = call("GET", path, NULL, 200);
+	assert_string_equal(jstr(j, "status"), "approved");
+	json_decref(j);
+	j = call("PATCH", path, "{\"description\":\"local words\"}", 200);
+	assert_string_equal(jstr(j, "status"), "pending_review");
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", ids[0]);
+	json_decref(call("POST", path, NULL, 200));
 }
 
 static void
