@@ -9,7 +9,10 @@ the bare interpreter, measured in the same run, as the same (non-root) user.
                  itself needs; for reference)
 
 Prints median and p90 in ms for each, and the helper's median overhead over
-the bare interpreter. As root, re-executes itself as nobody.
+the bare interpreter. The rows run round-robin (one run of each per round),
+so a busy host inflates them alike. "via client" includes exec'ing
+build/sandbox-drive, which a worker (the client in-process) does not pay.
+As root, re-executes itself as nobody.
 """
 import os
 import subprocess
@@ -26,16 +29,23 @@ REQ = b'{"mode":"run","code":"def main():\\n    return 1\\n"}'
 ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
-def measure(fn):
+def measure(fns):
+    """Median and p90 of each function, run round-robin (one of each per
+    round) so that load on the host affects every row alike."""
     for _ in range(WARM):
-        fn()
-    xs = []
+        for fn in fns:
+            fn()
+    xs = [[] for _ in fns]
     for _ in range(RUNS):
-        t0 = time.perf_counter()
-        fn()
-        xs.append((time.perf_counter() - t0) * 1000)
-    xs.sort()
-    return xs[len(xs) // 2], xs[min(len(xs) - 1, int(len(xs) * 0.9))]
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            xs[i].append((time.perf_counter() - t0) * 1000)
+    out = []
+    for x in xs:
+        x.sort()
+        out.append((x[len(x) // 2], x[min(len(x) - 1, int(len(x) * 0.9))]))
+    return out
 
 
 def helper():
@@ -71,10 +81,10 @@ def main():
         os.execv("/usr/bin/setpriv", ["setpriv", "--reuid=65534",
                  "--regid=65534", "--clear-groups", "/usr/bin/python3.11",
                  "-I", "-S", os.path.abspath(__file__)])
-    rows = [("trivial tool via helper", measure(helper)),
-            ("trivial tool via client", measure(client)),
-            ("bare python3.11 -I -S -c pass", measure(bare)),
-            ("bare python3.11 -I -S import json", measure(bare_json))]
+    names = ["trivial tool via helper", "trivial tool via client",
+             "bare python3.11 -I -S -c pass",
+             "bare python3.11 -I -S import json"]
+    rows = list(zip(names, measure([helper, client, bare, bare_json])))
     print("%-36s %9s %9s   (%d runs, %d warm-up, uid %d)" % (
         "", "median", "p90", RUNS, WARM, os.getuid()))
     for name, (med, p90) in rows:
