@@ -18,7 +18,8 @@
  * and lib/mcp_tools.c); what differs is the envelope: validation before
  * dispatch and decoration of the result after it.
  *
- * Common checks (each failure answers with a JSON-RPC error without id):
+ * Common checks (each failure answers with a JSON-RPC error with id null,
+ * except -32022, which answers the body's id when the body parses):
  *   Origin not in TOOLGATE_ALLOWED_ORIGINS          403  -32000
  *   caller not authenticated (MCP auth required)    401  (problem+json,
  *                                                        WWW-Authenticate)
@@ -1093,6 +1094,30 @@ out:
 
 /* --- entry ---------------------------------------------------------------- */
 
+/*
+ * The id of the request in the body (new reference), or NULL when the body
+ * does not parse or its id is not a string or an integer. For refusals
+ * decided before the body is parsed: JSON-RPC 2.0 answers null only when
+ * the id cannot be detected (conformance server-stateless,
+ * sep-2575-http-server-error-jsonrpc-id).
+ */
+static json_t *
+body_id(const struct tg_req *req)
+{
+	json_error_t je;
+	json_t *body, *id = NULL;
+
+	if (req->body == NULL || req->body_len == 0 ||
+	    tg_json_depth(req->body, req->body_len) > TG_MAX_JSON_DEPTH ||
+	    (body = json_loadb(req->body, req->body_len,
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je)) == NULL)
+		return NULL;
+	(void)classify(body, &id);
+	json_incref(id);
+	json_decref(body);
+	return id;
+}
+
 static int
 origin_ok(struct tg_req *req)
 {
@@ -1109,7 +1134,7 @@ serve_post(struct conn *cn)
 	const char *hv = tg_req_param(req, "HTTP_MCP_PROTOCOL_VERSION");
 	const char *accept = tg_req_param(req, "HTTP_ACCEPT");
 	json_error_t je;
-	json_t *body = NULL;
+	json_t *body = NULL, *id;
 	int rc;
 
 	if (!accepts(accept, "application/json") && !accepts(accept, "text/event-stream"))
@@ -1126,11 +1151,15 @@ serve_post(struct conn *cn)
 	 * served, so dual-era clients can pick one (versioning "Protocol
 	 * Version Negotiation"). */
 	if (hv != NULL && !in_list(tg_mcp_versions_2025, hv) &&
-	    !in_list(tg_mcp_versions_2026, hv))
-		return refuse(resp, 400, TG_MCP_UNSUPPORTED_VERSION,
+	    !in_list(tg_mcp_versions_2026, hv)) {
+		id = body_id(req);
+		rc = refuse_id(resp, 400, id, TG_MCP_UNSUPPORTED_VERSION,
 		    "Unsupported protocol version",
 		    json_pack("{s:o, s:s}", "supported", supported_versions_new(),
 		    "requested", hv));
+		json_decref(id);
+		return rc;
+	}
 	if (req->body == NULL || req->body_len == 0 ||
 	    tg_json_depth(req->body, req->body_len) > TG_MAX_JSON_DEPTH ||
 	    (body = json_loadb(req->body, req->body_len,

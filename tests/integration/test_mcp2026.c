@@ -281,6 +281,9 @@ t_errors(void **state)
 	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}", NULL, NULL, &r);
 	assert_int_equal(r.status, 400);
 	assert_int_equal(rpc_code(&r), -32022);
+	/* Refused before the body is parsed, yet it answers the request's id
+	 * (conformance 0.2 sep-2575-http-server-error-jsonrpc-id). */
+	assert_int_equal(json_integer_value(json_object_get(r.json, "id")), 5);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    json_object_get(r.json, "error"), "data"), "requested")), "2099-01-01");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(

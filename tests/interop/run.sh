@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# tests/interop/run.sh - /mcp against the official MCP TypeScript SDK client
+# tests/interop/run.sh - /mcp against the official MCP TypeScript SDK clients
 # and the MCP conformance suite, through nginx, on a private stack of its own
 # (var/interop, TOOLGATE_MCP_AUTH=none on loopback: the conformance suite
-# sends no credentials; the SDK client uses an API key).
+# sends no credentials; the SDK clients use an API key). Both protocol eras
+# in one run: the v1 SDK (@modelcontextprotocol/sdk, 2025-11-25 sessions) and
+# conformance 0.1.16, then the v2 SDK (@modelcontextprotocol/client,
+# stateless 2026-07-28) and conformance 0.2.0-alpha.12 (npm alias
+# conformance-2026) at --spec-version 2026-07-28, with the checks toolgate
+# fails by design in conformance-2026-baseline.yml.
 #
 # Installs with `npm ci` (skipped when node_modules matches the lockfile);
 # the conformance suite runs on the Node 22 of the npm package
@@ -62,6 +67,31 @@ for s in $REQUIRED; do
 	else
 		bad "conformance $s"
 		tail -25 "$HERE/conformance-$s.log" | sed 's/^/  | /'
+	fi
+done
+
+echo "== SDK v2 client, 2026-07-28 (@modelcontextprotocol/client) =="
+if TG_API_KEY=$KEY timeout 120 node client2026.mjs >"$HERE/client2026.log" 2>&1; then
+	ok "SDK v2 client flow (2026-07-28, stateless)"
+else
+	bad "SDK v2 client flow (2026-07-28, stateless)"
+fi
+sed 's/^/  | /' "$HERE/client2026.log"
+
+echo "== conformance 2026-07-28 (conformance-2026) =="
+# The server scenarios of the 2026-07-28 requirement set that apply to a
+# tools-only gateway (docs/mcp.md "Interop" lists the others and why).
+REQUIRED_2026="server-stateless tools-list tools-call-simple-text tools-call-image tools-call-audio tools-call-embedded-resource tools-call-mixed-content tools-call-error tools-call-with-progress server-sse-multiple-streams dns-rebinding-protection caching json-schema-2020-12 http-header-validation input-required-result-unsupported-methods input-required-result-validate-input"
+for s in $REQUIRED_2026; do
+	log="$HERE/conformance-2026-$s.log"
+	if timeout 120 "$NODE22" node_modules/conformance-2026/dist/index.js server \
+	    --url "$TG_BASE_URL/mcp" --scenario "$s" --spec-version 2026-07-28 \
+	    --expected-failures "$HERE/conformance-2026-baseline.yml" >"$log" 2>&1 &&
+	    grep -q 'Passed: [1-9]' "$log"; then
+		ok "conformance 2026-07-28 $s"
+	else
+		bad "conformance 2026-07-28 $s"
+		tail -25 "$log" | sed 's/^/  | /'
 	fi
 done
 finish

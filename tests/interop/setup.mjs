@@ -17,6 +17,10 @@ async function api(method, path, token, body) {
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 const WAV = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA=';
 const tools = [
+  // Listed first (tools/list is ordered by name): conformance 0.2
+  // http-header-validation calls the first tool with empty arguments, which
+  // json_schema_2020_12_tool's schema rejects.
+  ['aa_no_arguments', 'Takes no arguments', "def main():\n    return 'ok'\n"],
   ['test_simple_text', 'Returns simple text', "def main():\n    return 'This is a simple text response for testing.'\n"],
   ['test_error_handling', 'Always raises', "def main():\n    raise Exception('This tool intentionally returns an error for testing')\n"],
   ['test_image_content', 'Returns an image', `def main():\n    return [{'type': 'image', 'data': '${PNG}', 'mimeType': 'image/png'}]\n`],
@@ -25,13 +29,23 @@ const tools = [
   ['test_multiple_content_types', 'Returns mixed content', `def main():\n    return [{'type': 'text', 'text': 'Multiple content types test:'}, {'type': 'image', 'data': '${PNG}', 'mimeType': 'image/png'}, {'type': 'resource', 'resource': {'uri': 'test://mixed-content-resource', 'mimeType': 'application/json', 'text': '{"test": "data", "value": 123}'}}]\n`],
   ['test_tool_with_logging', 'Sends three log messages while it runs', "import time\nimport toolgate\ndef main():\n    toolgate.log('info', 'Tool execution started')\n    time.sleep(0.05)\n    toolgate.log('info', 'Tool processing data')\n    time.sleep(0.05)\n    toolgate.log('info', 'Tool execution completed')\n    return 'Tool with logging executed successfully'\n"],
   ['test_tool_with_progress', 'Reports progress 0, 50, 100 of 100', "import time\nimport toolgate\ndef main():\n    toolgate.progress(0, 100)\n    time.sleep(0.05)\n    toolgate.progress(50, 100)\n    time.sleep(0.05)\n    toolgate.progress(100, 100)\n    return 'Tool with progress executed successfully'\n"],
-  ['json_schema_2020_12_tool', 'Tool with JSON Schema 2020-12 features', "def main(name: str = '', address: dict = None):\n    return {'name': name, 'address': address}\n", {
+  // 2026-07-28 server-stateless: a call without _meta logLevel must not log.
+  ['test_logging_tool', 'Logs while it runs (only sent when the request asks for a level)', "import toolgate\ndef main():\n    toolgate.log('info', 'logging tool ran')\n    return 'logged'\n"],
+  // The schema of conformance 0.2 (SEP-1613 and SEP-2106: $anchor, allOf/anyOf,
+  // if/then/else), a superset of what 0.1.16 checks.
+  ['json_schema_2020_12_tool', 'Tool with JSON Schema 2020-12 features', "def main(name: str = '', address: dict = None, contactMethod: str = '', phone: str = '', email: str = ''):\n    return {'name': name, 'address': address}\n", {
     $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object',
-    $defs: { address: { type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
-    properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' } },
+    $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
+    properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' }, contactMethod: { type: 'string', enum: ['phone', 'email'] }, phone: { type: 'string' }, email: { type: 'string' } },
+    allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+    if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+    then: { required: ['phone'] },
+    else: { required: ['email'] },
     additionalProperties: false,
   }],
 ];
+// JSON with sorted keys, to compare a stored schema with the wanted one.
+const canon = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
 const login = await api('POST', '/api/v1/auth/login', null, { username: process.env.TG_ADMIN_USER, password: process.env.TG_ADMIN_PASSWORD });
 const tok = login.access_token;
 let srv = (await api('GET', '/api/v1/servers?limit=200', tok)).items.find((s) => s.name === 'conformance');
@@ -40,6 +54,8 @@ const have = (await api('GET', `/api/v1/servers/${srv.id}/tools?limit=200`, tok)
 for (const [name, description, code, input_schema] of tools) {
   let t = have.find((x) => x.name === name);
   if (!t) t = await api('POST', `/api/v1/servers/${srv.id}/tools`, tok, { name, description, code, ...(input_schema ? { input_schema } : {}) });
+  else if (input_schema && canon(t.input_schema) !== canon(input_schema)) // fixtures of an older run
+    t = await api('PATCH', `/api/v1/tools/${t.id}`, tok, { code, input_schema, change_summary: 'conformance fixture update' });
   if (t.status === 'draft' || t.status === 'rejected') t = await api('POST', `/api/v1/tools/${t.id}/submit`, tok, {});
   if (t.status === 'pending_review') await api('POST', `/api/v1/tools/${t.id}/approve`, tok, {});
 }

@@ -417,6 +417,17 @@ t_era_2026(void **state)
 	run("POST", call, NULL, "2030-01-01", NULL, NULL, &o);
 	assert_int_equal(o.status, 400);
 	assert_int_equal(code_of(&o), -32022);
+	assert_int_equal(json_integer_value(json_object_get(o.json, "id")), 3);
+	json_decref(o.json);
+	/* ... and null when the body has no usable id. */
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"x\"}", NULL,
+	    "2030-01-01", NULL, NULL, &o);
+	assert_int_equal(code_of(&o), -32022);
+	assert_true(json_is_null(json_object_get(o.json, "id")));
+	json_decref(o.json);
+	run("POST", "{", NULL, "2030-01-01", NULL, NULL, &o);
+	assert_int_equal(code_of(&o), -32022);
+	assert_true(json_is_null(json_object_get(o.json, "id")));
 	json_decref(o.json);
 	/* Unknown method: 404. */
 	xparams[1] = "ping";
