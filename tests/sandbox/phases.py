@@ -76,16 +76,18 @@ def main():
                 spans[key] = []
                 order.append(key)
             spans[key].append((tb - ta) / 1e6)
-    print("%-44s %8s %8s %5s   (%d runs, uid %d)" % (
-        "interval", "median", "p90", "seen", RUNS, os.getuid()))
+    def q(xs, f):
+        return xs[min(len(xs) - 1, int(len(xs) * f))]
+
+    print("%-44s %8s %8s %8s %5s   (%d runs, uid %d)" % (
+        "interval", "p10", "median", "p90", "seen", RUNS, os.getuid()))
     for key in order:
         xs = sorted(spans[key])
-        print("%-44s %6.2fms %6.2fms %5d" % (
-            key, xs[len(xs) // 2], xs[min(len(xs) - 1, int(len(xs) * 0.9))],
-            len(xs)))
+        print("%-44s %6.2fms %6.2fms %6.2fms %5d" % (
+            key, q(xs, 0.1), q(xs, 0.5), q(xs, 0.9), len(xs)))
     totals.sort()
-    print("%-44s %6.2fms %6.2fms" % ("total (spawn -> end)",
-          totals[len(totals) // 2], totals[int(len(totals) * 0.9)]))
+    print("%-44s %6.2fms %6.2fms %6.2fms" % ("total (spawn -> end)",
+          q(totals, 0.1), q(totals, 0.5), q(totals, 0.9)))
 
 
 if __name__ == "__main__":
