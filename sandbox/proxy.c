@@ -61,21 +61,27 @@ struct px {
  * every helper start, tool calls without egress included.
  */
 static struct {
-	CURLcode (*global_init)(long);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	const char *(*easy_strerror)(CURLcode);
-	void (*easy_cleanup)(CURL *);
-	void (*free)(void *);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-	CURLU *(*url)(void);
-	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
-	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
-	void (*url_cleanup)(CURLU *);
+	/* the prototypes of curl.h, whatever they are in this version */
+#define CU(f) __typeof__(&curl_##f) f
+	CU(global_init);
+	CU(easy_init);
+	CU(easy_setopt);
+	CU(easy_perform);
+	CU(easy_getinfo);
+	CU(easy_strerror);
+	CU(easy_cleanup);
+	CU(free);
+	CU(slist_append);
+	CU(slist_free_all);
+	CU(url);
+	CU(url_set);
+	CU(url_get);
+	CU(url_cleanup);
+#undef CU
 } cu;
+
+_Static_assert(sizeof(void (*)(void)) == sizeof(void *),
+    "dlsym() results are copied into function pointers");
 
 /* 0, or -1 when libcurl or one of its symbols is missing. Function and
  * object pointers share one representation on every POSIX platform, which
