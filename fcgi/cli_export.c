@@ -157,11 +157,11 @@ tg_cmd_import(int argc, char **argv)
 	struct tg_req req;
 	struct tg_err err;
 	struct tg_db *db = NULL;
-	json_t *doc = NULL, *out = NULL;
+	json_t *doc = NULL, *out = NULL, *w;
 	json_error_t je;
 	const char *path = NULL;
 	char *text = NULL;
-	size_t len = 0;
+	size_t len = 0, wi;
 	FILE *f = NULL;
 	int i, bad = 0, rc = 1;
 
@@ -205,12 +205,20 @@ tg_cmd_import(int argc, char **argv)
 		print_err("import", &err);
 		goto out;
 	}
-	printf("import: %lld servers, %lld tools, %lld versions, %lld secret names%s\n",
+	printf("import: %lld servers, %lld tools, %lld versions, %lld secret names,"
+	    " %lld sources%s\n",
 	    (long long)json_integer_value(json_object_get(json_object_get(out, "counts"), "servers")),
 	    (long long)json_integer_value(json_object_get(json_object_get(out, "counts"), "tools")),
 	    (long long)json_integer_value(json_object_get(json_object_get(out, "counts"), "versions")),
 	    (long long)json_integer_value(json_object_get(json_object_get(out, "counts"), "secrets")),
+	    (long long)json_integer_value(json_object_get(json_object_get(out, "counts"), "sources")),
 	    opts.keep_status ? " (statuses kept)" : " (tools as drafts, servers stopped)");
+	json_array_foreach(json_object_get(out, "warnings"), wi, w)
+		fprintf(stderr, "toolgate: import: warning: %s/%s (source id %lld): %s\n",
+		    json_string_value(json_object_get(w, "server")),
+		    json_string_value(json_object_get(w, "source")),
+		    (long long)json_integer_value(json_object_get(w, "source_id")),
+		    json_string_value(json_object_get(w, "message")));
 	rc = 0;
 out:
 	if (f && f != stdin)

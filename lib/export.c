@@ -3,18 +3,21 @@
  * secret names (see export.h for the document and the rules).
  *
  * Export is one query per document part: PostgreSQL builds each server
- * with its secrets, tools and versions as JSON (json_agg), so the shape is
- * defined once, next to the SQL. Secret values and ciphertexts are never
- * selected.
+ * with its secrets, tools and versions, external sources and imported
+ * tools as JSON (json_agg), so the shape is defined once, next to the SQL.
+ * Secret values, source credentials and their ciphertexts and nonces are
+ * never selected (only "ciphertext IS NOT NULL").
  *
  * Import works in two phases. First the whole document is validated in C
  * without touching the database (every problem becomes a field error with
  * its path, up to TG_EXPORT_MAX_FIELD_ERRORS). Then, in one transaction:
  * name conflicts with existing servers (409, all of them reported), the
  * settings, and per server one INSERT for the server, one for its secret
- * placeholders and one per tool (the tool row and all its versions in a
- * single statement through json_to_recordset). Any failure rolls the whole
- * import back.
+ * placeholders, one per tool (the tool row and all its versions in a
+ * single statement through json_to_recordset), one for all its sources
+ * (without credentials; each one that needs its credential again becomes
+ * a warning of the answer) and one per imported tool, linked to the new id
+ * of its source. Any failure rolls the whole import back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,7 @@
 #include "lib/secrets.h"
 #include "lib/servers.h"
 #include "lib/settings.h"
+#include "lib/sources.h"
 #include "lib/status.h"
 #include "lib/tools.h"
 
@@ -55,23 +59,53 @@
 	"     FROM tool_versions v LEFT JOIN users u ON u.id = v.author_id" \
 	"     WHERE v.tool_id = t.id), '[]'::json))" \
 	"   ORDER BY t.name) FROM tools t WHERE t.server_id = s.id AND t.kind = 'python')," \
-"   '[]'::json)" \
+	"   '[]'::json)," \
+	" 'sources', coalesce((SELECT json_agg(json_build_object('name', e.name," \
+	"   'description', e.description, 'url', e.url, 'transport', e.transport," \
+	"   'internal', e.internal, 'enabled', e.enabled, 'auth_type', e.auth_type," \
+	"   'auth_header', e.auth_header," \
+	"   'credential_set', e.cred_ciphertext IS NOT NULL," \
+	"   'connect_timeout_ms', e.connect_timeout_ms, 'timeout_ms', e.timeout_ms," \
+	"   'max_response_bytes', e.max_response_bytes," \
+	"   'failure_threshold', e.failure_threshold, 'cooldown_s', e.cooldown_s," \
+	"   'created_at', e.created_at) ORDER BY e.name)" \
+	"   FROM external_sources e WHERE e.server_id = s.id), '[]'::json)," \
+	" 'external_tools', coalesce((SELECT json_agg(json_build_object('name', t.name," \
+	"   'source', e.name, 'remote_name', t.remote_name," \
+	"   'remote_hash', t.remote_hash, 'description', t.description," \
+	"   'input_schema', t.input_schema, 'schema_source', t.schema_source," \
+	"   'annotations', t.annotations, 'status', t.status," \
+	"   'current_version', t.current_version," \
+	"   'approved_version', t.approved_version," \
+	"   'review_reason', t.review_reason, 'created_at', t.created_at," \
+	"   'versions', coalesce((SELECT json_agg(json_build_object(" \
+	"     'version', v.version, 'description', v.description," \
+	"     'input_schema', v.input_schema, 'schema_source', v.schema_source," \
+	"     'annotations', v.annotations, 'change_summary', v.change_summary," \
+	"     'author', u.username, 'created_at', v.created_at) ORDER BY v.version)" \
+	"     FROM tool_versions v LEFT JOIN users u ON u.id = v.author_id" \
+	"     WHERE v.tool_id = t.id), '[]'::json))" \
+	"   ORDER BY t.name) FROM tools t JOIN external_sources e ON e.id = t.source_id" \
+	"   WHERE t.server_id = s.id AND t.kind = 'external'), '[]'::json)" \
 	")::text FROM servers s ORDER BY s.name"
 
-/* The tool row and all its versions in one statement. */
+/* The tool row and all its versions in one statement; $15..$17 (source
+ * id, remote name, remote hash) are NULL for a Python tool. */
 #define TOOL_IMPORT \
 	"WITH t AS (INSERT INTO tools (server_id, name, description, code," \
 	" input_schema, schema_source, annotations, status, current_version," \
 	" approved_version, review_reason, reviewed_by, reviewed_at, created_by," \
-	" updated_by, created_at)" \
+	" updated_by, created_at, kind, source_id, remote_name, remote_hash)" \
 	" VALUES ($1::bigint, $2, $3, $4, $5::json, $6, $7::json, $8, $9::int," \
 	" $10::int, $11, CASE WHEN $8 IN ('approved', 'rejected') THEN $12::bigint END," \
 	" CASE WHEN $8 IN ('approved', 'rejected') THEN now() END, $12::bigint," \
-	" $12::bigint, coalesce($13::timestamptz, now())) RETURNING id)" \
+	" $12::bigint, coalesce($13::timestamptz, now())," \
+	" CASE WHEN $15::bigint IS NULL THEN 'python' ELSE 'external' END," \
+	" $15::bigint, $16, $17) RETURNING id)" \
 	" INSERT INTO tool_versions (tool_id, version, code, description," \
 	" input_schema, schema_source, annotations, change_summary, author_id," \
 	" created_at)" \
-	" SELECT t.id, v.version, v.code, coalesce(v.description, '')," \
+	" SELECT t.id, v.version, coalesce(v.code, ''), coalesce(v.description, '')," \
 	" v.input_schema, coalesce(v.schema_source, CASE WHEN v.input_schema IS NULL" \
 	" THEN 'default' ELSE 'explicit' END), v.annotations," \
 	" coalesce(v.change_summary, ''), NULL, coalesce(v.created_at, now())" \
@@ -79,6 +113,26 @@
 	" description text, input_schema json, schema_source text, annotations json," \
 	" change_summary text, created_at timestamptz)" \
 	" RETURNING tool_id"
+
+/* All sources of one server; never a credential (there is none in the
+ * document). */
+#define SOURCE_IMPORT \
+	"INSERT INTO external_sources (server_id, name, description, url," \
+	" transport, internal, enabled, auth_type, auth_header," \
+	" connect_timeout_ms, timeout_ms, max_response_bytes, failure_threshold," \
+	" cooldown_s, created_by, created_at)" \
+	" SELECT $1::bigint, x.name, coalesce(x.description, ''), x.url," \
+	" coalesce(x.transport, 'streamable_http'), coalesce(x.internal, false)," \
+	" coalesce(x.enabled, true), coalesce(x.auth_type, 'none'), x.auth_header," \
+	" coalesce(x.connect_timeout_ms, 5000), coalesce(x.timeout_ms, 30000)," \
+	" coalesce(x.max_response_bytes, 4194304), coalesce(x.failure_threshold, 3)," \
+	" coalesce(x.cooldown_s, 30), $2::bigint, coalesce(x.created_at, now())" \
+	" FROM json_to_recordset($3::json) AS x(name text, description text," \
+	" url text, transport text, internal boolean, enabled boolean," \
+	" auth_type text, auth_header text, connect_timeout_ms integer," \
+	" timeout_ms integer, max_response_bytes integer, failure_threshold integer," \
+	" cooldown_s integer, created_at timestamptz)" \
+	" RETURNING id, name"
 
 static const char *const tool_states[] = {"draft", "pending_review", "approved",
 	"rejected", NULL};
@@ -198,22 +252,26 @@ check_schema_val(json_t *o, const char *path, struct tg_err *err)
 		field(err, path, "schema_source", "must be explicit, derived or default");
 }
 
+/* ext: a version of an imported (external) tool, which has no code. */
 static void
-check_version(json_t *v, const char *path, int64_t code_max, struct tg_err *err)
+check_version(json_t *v, const char *path, int64_t code_max, int ext,
+    struct tg_err *err)
 {
 	const char *code;
 
-	if (check_obj(v, "version:I!,code:s!,description:s,input_schema:O,"
+	if (check_obj(v, ext ? "version:I!,description:s,input_schema:O,"
+	    "schema_source:s,annotations:O,change_summary:s,author:S,created_at:s" :
+	    "version:I!,code:s!,description:s,input_schema:O,"
 	    "schema_source:s,annotations:O,change_summary:s,author:S,created_at:s",
 	    path, err) != 0)
 		return;
 	if (json_integer_value(json_object_get(v, "version")) < 1 ||
 	    json_integer_value(json_object_get(v, "version")) > 2147483647)
 		field(err, path, "version", "must be a version number (1 or more)");
-	code = str(v, "code", "");
-	if (*code == '\0')
+	code = str(v, "code", "");	/* "" for ext: nothing runs in the sandbox */
+	if (!ext && *code == '\0')
 		field(err, path, "code", "must not be empty");
-	else if ((int64_t)strlen(code) > code_max)
+	else if (!ext && (int64_t)strlen(code) > code_max)
 		field(err, path, "code", "is larger than limits.code_bytes");
 	if (strlen(str(v, "description", "")) > TG_TOOL_DESC_MAX)
 		field(err, path, "description", "is too long");
@@ -223,9 +281,23 @@ check_version(json_t *v, const char *path, int64_t code_max, struct tg_err *err)
 	check_time(v, path, err);
 }
 
+/* 1 when s is a lower-case hex SHA-256. */
+static int
+is_sha256_hex(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
+}
+
+/* ext: an entry of "external_tools" (format 2): "source" and "remote_name"
+ * instead of "code"; the source is resolved by check_server. */
 static void
 check_tool(json_t *t, const char *path, int64_t code_max, int keep_status,
-    struct tg_err *err)
+    int ext, struct tg_err *err)
 {
 	json_t *vs, *v, *last = NULL, *av;
 	const char *name, *code;
@@ -234,7 +306,11 @@ check_tool(json_t *t, const char *path, int64_t code_max, int keep_status,
 	size_t i;
 	int found_av = 0;
 
-	if (check_obj(t, "name:s!,description:s,code:s!,input_schema:O,"
+	if (check_obj(t, ext ? "name:s!,source:s!,remote_name:s!,remote_hash:S,"
+	    "description:s,input_schema:O,schema_source:s,annotations:O,status:s,"
+	    "current_version:I!,approved_version:*,review_reason:S,created_at:s,"
+	    "versions:a!" :
+	    "name:s!,description:s,code:s!,input_schema:O,"
 	    "schema_source:s,annotations:O,status:s,current_version:I!,"
 	    "approved_version:*,review_reason:S,created_at:s,versions:a!",
 	    path, err) != 0)
@@ -244,10 +320,16 @@ check_tool(json_t *t, const char *path, int64_t code_max, int keep_status,
 		field(err, path, "name",
 		    "1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '-', not starting with '.' or '-'");
 	code = str(t, "code", "");
-	if (*code == '\0')
+	if (ext) {
+		if (*str(t, "remote_name", "") == '\0' || strlen(str(t, "remote_name", "")) > 256)
+			field(err, path, "remote_name", "1 to 256 bytes");
+		if (opt(t, "remote_hash") && !is_sha256_hex(str(t, "remote_hash", "")))
+			field(err, path, "remote_hash", "must be 64 lower-case hex digits or null");
+	} else if (*code == '\0') {
 		field(err, path, "code", "must not be empty");
-	else if ((int64_t)strlen(code) > code_max)
+	} else if ((int64_t)strlen(code) > code_max) {
 		field(err, path, "code", "is larger than limits.code_bytes");
+	}
 	if (strlen(str(t, "description", "")) > TG_TOOL_DESC_MAX)
 		field(err, path, "description", "is too long");
 	if (json_object_get(t, "status") && !one_of(str(t, "status", ""), tool_states))
@@ -269,7 +351,7 @@ check_tool(json_t *t, const char *path, int64_t code_max, int keep_status,
 	}
 	json_array_foreach(vs, i, v) {
 		snprintf(vp, sizeof(vp), "%s.versions[%zu]", path, i);
-		check_version(v, vp, code_max, err);
+		check_version(v, vp, code_max, ext, err);
 		if (!json_is_object(v) || !json_is_integer(json_object_get(v, "version")))
 			return;
 		cur = json_integer_value(json_object_get(v, "version"));
@@ -297,14 +379,87 @@ check_tool(json_t *t, const char *path, int64_t code_max, int keep_status,
 }
 
 static void
-check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
+range(json_t *o, const char *path, const char *k, json_int_t lo, json_int_t hi,
     struct tg_err *err)
 {
-	json_t *a, *v, *w;
+	json_t *v = json_object_get(o, k);
+	char msg[96];
+
+	if (json_is_integer(v) && (json_integer_value(v) < lo || json_integer_value(v) > hi)) {
+		snprintf(msg, sizeof(msg), "must be between %lld and %lld", (long long)lo,
+		    (long long)hi);
+		field(err, path, k, msg);
+	}
+}
+
+/* One entry of "sources" (format 2): the settings a source is created
+ * with; credentials are not part of the document. */
+static void
+check_source(json_t *o, const char *path, struct tg_err *err)
+{
+	const char *auth;
+	json_t *h;
+	char why[320];
+
+	if (check_obj(o, "name:s!,description:s,url:s!,transport:s,internal:b,"
+	    "enabled:b,auth_type:s,auth_header:S,credential_set:b,"
+	    "connect_timeout_ms:I,timeout_ms:I,max_response_bytes:I,"
+	    "failure_threshold:I,cooldown_s:I,created_at:s", path, err) != 0)
+		return;
+	if (!tg_svc_valid_server_name(str(o, "name", "")))
+		field(err, path, "name", "1 to 48 characters of a-z, 0-9, '_', '-', not starting with '_' or '-'");
+	if (strlen(str(o, "description", "")) > 4096)
+		field(err, path, "description", "at most 4096 bytes");
+	if (tg_sources_url_ok(str(o, "url", ""), json_is_true(json_object_get(o, "internal")),
+	    why, sizeof(why)) != 0)
+		field(err, path, "url", why);
+	if (strcmp(str(o, "transport", "streamable_http"), "streamable_http") != 0)
+		field(err, path, "transport", "only \"streamable_http\" is supported");
+	auth = str(o, "auth_type", "none");
+	if (strcmp(auth, "none") != 0 && strcmp(auth, "bearer") != 0 &&
+	    strcmp(auth, "header") != 0)
+		field(err, path, "auth_type", "one of none, bearer, header");
+	h = opt(o, "auth_header");
+	if (h && !tg_sources_valid_header(json_string_value(h)))
+		field(err, path, "auth_header", "a header name of A-Z, a-z, 0-9 and '-' (at most"
+		    " 64) that is not a transport or MCP header");
+	else if (h == NULL && strcmp(auth, "header") == 0)
+		field(err, path, "auth_header", "required for auth_type \"header\"");
+	range(o, path, "connect_timeout_ms", 100, 60000, err);
+	range(o, path, "timeout_ms", 100, 120000, err);
+	range(o, path, "max_response_bytes", 1024, 67108864, err);
+	range(o, path, "failure_threshold", 1, 100, err);
+	range(o, path, "cooldown_s", 1, 86400, err);
+	check_time(o, path, err);
+}
+
+/* 1 when the array a holds an object whose member k equals v before
+ * index end (a borrowed, may be NULL). */
+static int
+seen(json_t *a, size_t end, const char *k, const char *v)
+{
+	json_t *w;
+	size_t j;
+
+	for (j = 0; j < end && j < json_array_size(a); j++) {
+		w = json_array_get(a, j);
+		if (json_is_object(w) && strcmp(str(w, k, "\x01"), v) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
+    json_int_t version, struct tg_err *err)
+{
+	json_t *a, *v, *w, *srcs, *tools;
 	char p[160];
 	size_t i, j;
 
-	if (check_obj(s, "name:s!,description:s,tool_prefix:S,status:s,"
+	if (check_obj(s, version >= 2 ? "name:s!,description:s,tool_prefix:S,status:s,"
+	    "allowed_hosts:a,created_at:s,secrets:a,tools:a,sources:a,external_tools:a" :
+	    "name:s!,description:s,tool_prefix:S,status:s,"
 	    "allowed_hosts:a,created_at:s,secrets:a,tools:a", path, err) != 0)
 		return;
 	if (!tg_svc_valid_server_name(str(s, "name", "")))
@@ -337,16 +492,43 @@ check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
 			if (strcmp(str(json_array_get(a, j), "key", ""), str(v, "key", "")) == 0)
 				field(err, p, "key", "duplicate secret key in this server");
 	}
-	a = json_object_get(s, "tools");
+	a = tools = json_object_get(s, "tools");
 	json_array_foreach(a, i, v) {
 		snprintf(p, sizeof(p), "%s.tools[%zu]", path, i);
-		check_tool(v, p, code_max, keep_status, err);
+		check_tool(v, p, code_max, keep_status, 0, err);
 		if (!json_is_object(v))
 			continue;
 		for (j = 0; j < i; j++) {
 			w = json_array_get(a, j);
 			if (json_is_object(w) && strcmp(str(w, "name", "\x01"), str(v, "name", "")) == 0)
 				field(err, p, "name", "duplicate tool name in this server");
+		}
+	}
+	a = srcs = json_object_get(s, "sources");
+	json_array_foreach(a, i, v) {
+		snprintf(p, sizeof(p), "%s.sources[%zu]", path, i);
+		check_source(v, p, err);
+		if (json_is_object(v) && seen(a, i, "name", str(v, "name", "")))
+			field(err, p, "name", "duplicate source name in this server");
+	}
+	a = json_object_get(s, "external_tools");
+	json_array_foreach(a, i, v) {
+		snprintf(p, sizeof(p), "%s.external_tools[%zu]", path, i);
+		check_tool(v, p, code_max, keep_status, 1, err);
+		if (!json_is_object(v))
+			continue;
+		/* one namespace with the Python tools; a remote tool once per source */
+		if (seen(tools, json_array_size(tools), "name", str(v, "name", "")) ||
+		    seen(a, i, "name", str(v, "name", "")))
+			field(err, p, "name", "duplicate tool name in this server");
+		if (json_is_string(json_object_get(v, "source")) &&
+		    !seen(srcs, json_array_size(srcs), "name", str(v, "source", "")))
+			field(err, p, "source", "names no entry of this server's sources");
+		for (j = 0; j < i; j++) {
+			w = json_array_get(a, j);
+			if (json_is_object(w) && strcmp(str(w, "source", "\x01"), str(v, "source", "")) == 0 &&
+			    strcmp(str(w, "remote_name", "\x01"), str(v, "remote_name", "")) == 0)
+				field(err, p, "remote_name", "this remote tool is imported twice from its source");
 		}
 	}
 }
@@ -356,6 +538,7 @@ check_doc(struct tg_req *req, json_t *doc, int keep_status, struct tg_err *err)
 {
 	json_t *lim = NULL, *cb, *servers, *s, *w;
 	int64_t code_max = 256 * 1024;
+	json_int_t version;
 	char p[64];
 	size_t i, j;
 	int rc;
@@ -365,9 +548,9 @@ check_doc(struct tg_req *req, json_t *doc, int keep_status, struct tg_err *err)
 		return -err->status;
 	if (strcmp(str(doc, "format", ""), TG_EXPORT_FORMAT) != 0)
 		field(err, "", "format", "must be \"" TG_EXPORT_FORMAT "\"");
-	if (json_integer_value(json_object_get(doc, "format_version")) !=
-	    TG_EXPORT_FORMAT_VERSION)
-		field(err, "", "format_version", "unsupported; this server reads version 1");
+	version = json_integer_value(json_object_get(doc, "format_version"));
+	if (version < 1 || version > TG_EXPORT_FORMAT_VERSION)
+		field(err, "", "format_version", "unsupported; this server reads versions 1 and 2");
 	if (err->status)
 		return -err->status;
 	if ((rc = tg_settings_value(req->ctx->db, "limits", &lim)) != TG_OK)
@@ -382,7 +565,7 @@ check_doc(struct tg_req *req, json_t *doc, int keep_status, struct tg_err *err)
 		if (too_many(err))
 			break;
 		snprintf(p, sizeof(p), "servers[%zu]", i);
-		check_server(s, p, code_max, keep_status, err);
+		check_server(s, p, code_max, keep_status, version, err);
 		if (!json_is_object(s))
 			continue;
 		for (j = 0; j < i; j++) {
@@ -532,13 +715,15 @@ insert_failed(struct tg_req *req, int rc, const char *path, struct tg_err *err)
 	return tg_err_from(err, rc);
 }
 
+/* source_id: the new id of the tool's source for an external tool (as
+ * text), NULL for a Python tool. */
 static int
 import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
-    int keep_status, const char *actor, json_t *items, long *nversions,
-    struct tg_err *err)
+    int keep_status, const char *actor, const char *source_id, json_t *items,
+    long *nversions, struct tg_err *err)
 {
 	char sid[24], cv[24], av[24], *schema = NULL, *annot = NULL, *vers = NULL;
-	const char *p[14], *status;
+	const char *p[17], *status;
 	json_t *avj, *item;
 	PGresult *res = NULL;
 	int64_t id = 0;
@@ -572,7 +757,10 @@ import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
 	p[11] = actor;
 	p[12] = json_string_value(json_object_get(t, "created_at"));
 	p[13] = vers;
-	if ((rc = tg_db_exec(req->ctx->db, TOOL_IMPORT, 14, p, &res)) != TG_OK) {
+	p[14] = source_id;
+	p[15] = source_id ? str(t, "remote_name", "") : NULL;
+	p[16] = source_id ? json_string_value(json_object_get(t, "remote_hash")) : NULL;
+	if ((rc = tg_db_exec(req->ctx->db, TOOL_IMPORT, 17, p, &res)) != TG_OK) {
 		rc = insert_failed(req, rc, path, err);
 		goto out;
 	}
@@ -584,6 +772,11 @@ import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
 	*nversions += PQntuples(res);
 	item = json_pack("{s:s, s:I, s:s, s:i}", "name", p[1], "id", (json_int_t)id,
 	    "status", status, "versions", PQntuples(res));
+	if (item && source_id &&
+	    json_object_set_new(item, "source", json_string(str(t, "source", ""))) != 0) {
+		json_decref(item);
+		item = NULL;
+	}
 	if (item == NULL || json_array_append_new(items, item) != 0)
 		rc = -TG_E_NOMEM;
 out:
@@ -594,13 +787,82 @@ out:
 	return rc;
 }
 
+/* The sources of server id (one INSERT, no credentials). *ids gets
+ * {source name: new id as text}; items [{"name", "id",
+ * "credential_required"}]; warnings one entry per source whose credential
+ * must be entered again (it had one, or its auth_type needs one). */
+static int
+import_sources(struct tg_req *req, const char *server_id, json_t *s,
+    const char *path, const char *actor, json_t *ids, json_t *items,
+    json_t *warnings, long *count, struct tg_err *err)
+{
+	json_t *srcs = json_object_get(s, "sources"), *v, *item;
+	char *txt = NULL, sp[224];
+	const char *p[3], *id;
+	PGresult *res = NULL;
+	int64_t nid;
+	size_t i;
+	int rc, r, need;
+
+	if (json_array_size(srcs) == 0)
+		return TG_OK;
+	if ((txt = json_dumps(srcs, JSON_COMPACT)) == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	p[0] = server_id;
+	p[1] = actor;
+	p[2] = txt;
+	if ((rc = tg_db_exec(req->ctx->db, SOURCE_IMPORT, 3, p, &res)) != TG_OK) {
+		rc = insert_failed(req, rc, path, err);
+		goto out;
+	}
+	for (r = 0; r < PQntuples(res); r++)
+		if (json_object_set_new(ids, PQgetvalue(res, r, 1),
+		    json_string(PQgetvalue(res, r, 0))) != 0) {
+			rc = -TG_E_NOMEM;
+			goto out;
+		}
+	json_array_foreach(srcs, i, v) {
+		id = json_string_value(json_object_get(ids, str(v, "name", "")));
+		if (id == NULL || tg_parse_i64(id, 1, INT64_MAX, &nid) != TG_OK) {
+			rc = -TG_E_INTERNAL;
+			goto out;
+		}
+		need = json_is_true(json_object_get(v, "credential_set")) ||
+		    strcmp(str(v, "auth_type", "none"), "none") != 0;
+		item = json_pack("{s:s, s:I, s:b}", "name", str(v, "name", ""), "id",
+		    (json_int_t)nid, "credential_required", need);
+		if (item == NULL || json_array_append_new(items, item) != 0) {
+			rc = -TG_E_NOMEM;
+			goto out;
+		}
+		if (!need)
+			continue;
+		snprintf(sp, sizeof(sp), "%s.sources[%zu]", path, i);
+		item = json_pack("{s:s, s:s, s:s, s:I, s:s}", "field", sp, "server",
+		    str(s, "name", ""), "source", str(v, "name", ""), "source_id",
+		    (json_int_t)nid,
+		    "message", "the source credential is never exported: set it again"
+		    " (PATCH /api/v1/sources/{id} with \"credential\")");
+		if (item == NULL || json_array_append_new(warnings, item) != 0) {
+			rc = -TG_E_NOMEM;
+			goto out;
+		}
+	}
+	*count += PQntuples(res);
+out:
+	free(txt);
+	PQclear(res);
+	return rc;
+}
+
 static int
 import_server(struct tg_req *req, json_t *s, const char *path, int keep_status,
-    const char *actor, json_t *result, long *counts, struct tg_err *err)
+    const char *actor, json_t *result, json_t *warnings, long *counts,
+    struct tg_err *err)
 {
 	char *hosts = NULL, *secrets = NULL, ids[24], tp[224];
-	const char *p[7], *status;
-	json_t *tools, *t, *items = NULL, *item = NULL;
+	const char *p[7], *status, *sid;
+	json_t *tools, *t, *items = NULL, *item = NULL, *srcids = NULL, *srcitems = NULL;
 	PGresult *res = NULL;
 	int64_t id = 0;
 	size_t i;
@@ -612,7 +874,10 @@ import_server(struct tg_req *req, json_t *s, const char *path, int keep_status,
 	secrets = json_dumps(json_object_get(s, "secrets") ?
 	    json_object_get(s, "secrets") : json_array(), JSON_COMPACT);
 	items = json_array();
-	if (hosts == NULL || secrets == NULL || items == NULL) {
+	srcids = json_object();
+	srcitems = json_array();
+	if (hosts == NULL || secrets == NULL || items == NULL || srcids == NULL ||
+	    srcitems == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
@@ -655,7 +920,23 @@ import_server(struct tg_req *req, json_t *s, const char *path, int keep_status,
 	tools = json_object_get(s, "tools");
 	json_array_foreach(tools, i, t) {
 		snprintf(tp, sizeof(tp), "%s.tools[%zu]", path, i);
-		if ((rc = import_tool(req, id, t, tp, keep_status, actor, items,
+		if ((rc = import_tool(req, id, t, tp, keep_status, actor, NULL, items,
+		    &counts[2], err)) != TG_OK)
+			goto out;
+		counts[1]++;
+	}
+	if ((rc = import_sources(req, ids, s, path, actor, srcids, srcitems, warnings,
+	    &counts[4], err)) != TG_OK)
+		goto out;
+	tools = json_object_get(s, "external_tools");
+	json_array_foreach(tools, i, t) {
+		snprintf(tp, sizeof(tp), "%s.external_tools[%zu]", path, i);
+		/* check_doc made sure that the source is in this server */
+		if ((sid = json_string_value(json_object_get(srcids, str(t, "source", "")))) == NULL) {
+			rc = -TG_E_INTERNAL;
+			goto out;
+		}
+		if ((rc = import_tool(req, id, t, tp, keep_status, actor, sid, items,
 		    &counts[2], err)) != TG_OK)
 			goto out;
 		counts[1]++;
@@ -663,14 +944,16 @@ import_server(struct tg_req *req, json_t *s, const char *path, int keep_status,
 	if (strcmp(status, "running") == 0 &&
 	    (rc = tg_servers_check_clash(req, id, NULL, NULL, err)) != TG_OK)
 		goto out;
-	item = json_pack("{s:s, s:I, s:s, s:O}", "name", str(s, "name", ""), "id",
-	    (json_int_t)id, "status", status, "tools", items);
+	item = json_pack("{s:s, s:I, s:s, s:O, s:O}", "name", str(s, "name", ""), "id",
+	    (json_int_t)id, "status", status, "tools", items, "sources", srcitems);
 	if (item == NULL || json_array_append_new(result, item) != 0)
 		rc = -TG_E_NOMEM;
 out:
 	free(hosts);
 	free(secrets);
 	json_decref(items);
+	json_decref(srcids);
+	json_decref(srcitems);
 	PQclear(res);
 	return rc;
 }
@@ -680,8 +963,10 @@ tg_export_import(struct tg_req *req, json_t *doc,
     const struct tg_import_opts *opts, json_t **out, struct tg_err *err)
 {
 	json_t *servers, *s, *settings, *result = NULL, *o = NULL, *detail = NULL;
+	json_t *warnings = NULL;
 	int keep = opts && opts->keep_status, do_settings;
-	long counts[4] = {0, 0, 0, 0};	/* servers, tools, versions, secrets */
+	/* servers, tools (both kinds), versions, secrets, sources */
+	long counts[5] = {0, 0, 0, 0, 0};
 	char actor[24], p[64];
 	const char *act;
 	size_t i;
@@ -695,8 +980,12 @@ tg_export_import(struct tg_req *req, json_t *doc,
 	settings = json_object_get(doc, "settings");
 	do_settings = settings != NULL && !(opts && opts->skip_settings);
 	act = tg_svc_actor(req, actor, sizeof(actor));
-	if ((result = json_array()) == NULL)
-		return tg_err_from(err, -TG_E_NOMEM);
+	result = json_array();
+	warnings = json_array();
+	if (result == NULL || warnings == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
 	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
 		goto out;
 	if ((rc = conflicts(req, servers, err)) != TG_OK)
@@ -705,13 +994,15 @@ tg_export_import(struct tg_req *req, json_t *doc,
 		goto out;
 	json_array_foreach(servers, i, s) {
 		snprintf(p, sizeof(p), "servers[%zu]", i);
-		if ((rc = import_server(req, s, p, keep, act, result, counts, err)) != TG_OK)
+		if ((rc = import_server(req, s, p, keep, act, result, warnings, counts,
+		    err)) != TG_OK)
 			goto out;
 	}
-	o = json_pack("{s:O, s:{s:I, s:I, s:I, s:I}, s:b, s:b}", "servers", result,
-	    "counts", "servers", (json_int_t)counts[0], "tools", (json_int_t)counts[1],
-	    "versions", (json_int_t)counts[2], "secrets", (json_int_t)counts[3],
-	    "settings_applied", do_settings, "keep_status", keep);
+	o = json_pack("{s:O, s:{s:I, s:I, s:I, s:I, s:I}, s:b, s:b, s:O}", "servers",
+	    result, "counts", "servers", (json_int_t)counts[0], "tools",
+	    (json_int_t)counts[1], "versions", (json_int_t)counts[2], "secrets",
+	    (json_int_t)counts[3], "sources", (json_int_t)counts[4],
+	    "settings_applied", do_settings, "keep_status", keep, "warnings", warnings);
 	detail = o ? json_pack("{s:O, s:b, s:b}", "counts", json_object_get(o, "counts"),
 	    "settings_applied", do_settings, "keep_status", keep) : NULL;
 	if (o == NULL || detail == NULL) {
@@ -728,6 +1019,7 @@ out:
 	if (rc != TG_OK)
 		tg_db_rollback(req->ctx->db);
 	json_decref(result);
+	json_decref(warnings);
 	json_decref(o);
 	json_decref(detail);
 	return tg_err_from(err, rc);

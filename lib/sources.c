@@ -164,8 +164,8 @@ struct src_in {
 	json_int_t connect_ms, timeout_ms, max_bytes, threshold, cooldown;	/* -1 absent */
 };
 
-static int
-valid_header_name(const char *h)
+int
+tg_sources_valid_header(const char *h)
 {
 	static const char *const banned[] = {"host", "content-length", "content-type",
 		"accept", "transfer-encoding", "connection", "expect", "upgrade",
@@ -209,25 +209,36 @@ range(struct tg_err *err, const char *field, json_int_t v, json_int_t lo, json_i
 
 /* The URL's host when it is a literal (or localhost) that the policy
  * refuses for a non-internal source. */
-static int
-check_url(const char *url, int internal, struct tg_err *err)
+int
+tg_sources_url_ok(const char *url, int internal, char *why, size_t cap)
 {
 	struct tg_mcp_url u;
-	char why[160];
 	int k;
 
-	if (tg_mcp_url_check(url, &u, why, sizeof(why)) != TG_OK)
-		return tg_err_field(err, "url", "%s", why);
+	if (tg_mcp_url_check(url, &u, why, cap) != TG_OK)
+		return -1;
 	k = tg_mcp_addr_classify_str(u.host);
 	if (k < 0 && (strcasecmp(u.host, "localhost") == 0 ||
 	    (strlen(u.host) > 10 && strcasecmp(u.host + strlen(u.host) - 10, ".localhost") == 0)))
 		k = TG_ADDR_LOOPBACK;
-	if (k >= 0 && !tg_mcp_addr_allowed((enum tg_addr_class)k, internal))
-		return tg_err_field(err, "url", "%s is a %s address%s", u.host,
+	if (k >= 0 && !tg_mcp_addr_allowed((enum tg_addr_class)k, internal)) {
+		snprintf(why, cap, "%s is a %s address%s", u.host,
 		    tg_mcp_addr_class_name((enum tg_addr_class)k),
 		    tg_mcp_addr_allowed((enum tg_addr_class)k, 1) ?
 		    "; only an admin can allow it by marking the source internal" :
 		    " and is never allowed");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_url(const char *url, int internal, struct tg_err *err)
+{
+	char why[320];
+
+	if (tg_sources_url_ok(url, internal, why, sizeof(why)) != 0)
+		return tg_err_field(err, "url", "%s", why);
 	return TG_OK;
 }
 
@@ -268,7 +279,7 @@ parse_in(struct tg_req *req, json_t *in, int create, struct src_in *si,
 	    strcmp(si->auth_type, "bearer") != 0 && strcmp(si->auth_type, "header") != 0)
 		tg_err_field(err, "auth_type", "one of none, bearer, header");
 	if (json_is_string(si->auth_header) &&
-	    !valid_header_name(json_string_value(si->auth_header)))
+	    !tg_sources_valid_header(json_string_value(si->auth_header)))
 		tg_err_field(err, "auth_header", "a header name of A-Z, a-z, 0-9 and '-' (at most"
 		    " 64) that is not a transport or MCP header");
 	if (json_is_string(si->credential) &&

@@ -118,6 +118,14 @@ int tg_sources_cred_rotate(struct tg_db *db, const unsigned char *old_key,
 int tg_sources_cred_verify(struct tg_db *db, const unsigned char *key, long *ok,
     long *bad);
 
+/* Validation shared with the import (lib/export.c). tg_sources_url_ok:
+ * 0 when url is acceptable for a source with that internal flag (the
+ * save-time policy above), else -1 with the reason in why (cap bytes; 256
+ * is plenty). tg_sources_valid_header: 1 when h may carry the credential
+ * of auth_type "header". */
+int tg_sources_url_ok(const char *url, int internal, char *why, size_t cap);
+int tg_sources_valid_header(const char *h);
+
 /* 1 when a served-tool document (tg_tools_served_lookup) is an imported
  * external tool that tg_sources_call must handle. */
 int tg_sources_is_external(const json_t *served_tool);

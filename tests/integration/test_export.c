@@ -12,6 +12,12 @@
  *     403 for a developer on both routes, 400 for a bad flag
  *   - POST /validate and POST /tools/{id}/test: a value, an exception, a
  *     syntax error (422 with line and column on save)
+ *   - format 2: an external source (internal, unreachable, with a
+ *     credential, created through the API) and an imported tool (inserted
+ *     with psql: importing one through the API needs a live remote) are
+ *     exported without the credential, round-trip through REST and the CLI
+ *     (credential warning on import), and validated strictly (422 paths);
+ *     format 1 documents still import
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +33,8 @@ static char srv_a[64], srv_b[64];
 static long long tool_val = 0, tool_raise = 0;
 
 #define SECRET_VALUE "s3cr3t-value-never-exported-7f1c"
+#define SOURCE_CRED "src-cred-never-exported-9d3e"
+#define REMOTE_HASH "abababababababababababababababababababababababababababababababab"
 
 static json_t *
 call(const char *method, const char *path, const char *tok, const char *body,
@@ -138,6 +146,33 @@ setup(void **state)
 	callv("POST", path, admin_tok, "{\"key\":\"API_KEY\",\"description\":\"k\",\"value\":\""
 	    SECRET_VALUE "\"}", 201);
 	callv("POST", path, dev_tok, "{\"key\":\"PLACEHOLDER\"}", 201);
+
+	/* An external source of server A (internal: only an admin may point it
+	 * at loopback) with a credential, and one imported tool with two
+	 * versions, approved at 2, inserted as the stack's superuser. */
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", srv_a);
+	callv("POST", path, admin_tok, "{\"name\":\"remote\",\"description\":\"remote mcp\","
+	    "\"url\":\"http://127.0.0.1:9/mcp\",\"internal\":true,\"auth_type\":\"bearer\","
+	    "\"credential\":\"" SOURCE_CRED "\",\"timeout_ms\":7000,\"failure_threshold\":4}",
+	    201);
+	assert_int_equal(it_sh("psql -qAtX -v ON_ERROR_STOP=1 >/dev/null <<'EOF'\n"
+	    "WITH t AS (INSERT INTO tools (server_id, name, description, code, input_schema,"
+	    " schema_source, annotations, status, current_version, approved_version,"
+	    " review_reason, kind, source_id, remote_name, remote_hash)"
+	    " SELECT e.server_id, 'rfetch', 'fetches v2', '',"
+	    " '{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"}}}',"
+	    " 'explicit', '{\"readOnlyHint\":true}', 'approved', 2, 2, 'remote ok', 'external',"
+	    " e.id, 'fetch', '" REMOTE_HASH "'"
+	    " FROM external_sources e JOIN servers s ON s.id = e.server_id"
+	    " WHERE s.name = '%s' AND e.name = 'remote' RETURNING id)"
+	    " INSERT INTO tool_versions (tool_id, version, code, description, input_schema,"
+	    " schema_source, annotations, change_summary)"
+	    " SELECT t.id, x.v, '', x.d,"
+	    " '{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"}}}',"
+	    " 'explicit', '{\"readOnlyHint\":true}', x.c FROM t, (VALUES"
+	    " (1, 'fetches', 'imported from an external source'),"
+	    " (2, 'fetches v2', 'remote description changed')) AS x(v, d, c);\n"
+	    "EOF", srv_a), 0);
 	return 0;
 }
 
@@ -175,15 +210,22 @@ normalise(json_t *srv, int drafts)
 	json_t *x, *t, *v;
 	size_t i, j;
 
+	const char *const lists[] = {"tools", "external_tools", NULL};
+	const char *const *l;
+
 	json_array_foreach(json_object_get(srv, "secrets"), i, x)
 		json_object_set_new(x, "has_value", json_false());
-	json_array_foreach(json_object_get(srv, "tools"), i, t) {
-		json_array_foreach(json_object_get(t, "versions"), j, v)
-			json_object_set_new(v, "author", json_null());
-		if (drafts) {
-			json_object_set_new(t, "status", json_string("draft"));
-			json_object_set_new(t, "approved_version", json_null());
-			json_object_set_new(t, "review_reason", json_null());
+	json_array_foreach(json_object_get(srv, "sources"), i, x)
+		json_object_set_new(x, "credential_set", json_false());
+	for (l = lists; *l; l++) {
+		json_array_foreach(json_object_get(srv, *l), i, t) {
+			json_array_foreach(json_object_get(t, "versions"), j, v)
+				json_object_set_new(v, "author", json_null());
+			if (drafts) {
+				json_object_set_new(t, "status", json_string("draft"));
+				json_object_set_new(t, "approved_version", json_null());
+				json_object_set_new(t, "review_reason", json_null());
+			}
 		}
 	}
 	if (drafts)
@@ -228,19 +270,22 @@ static void
 test_export_contents(void **state)
 {
 	struct it_resp r = {0};
-	json_t *doc, *a, *t, *vs;
+	json_t *doc, *a, *t, *vs, *src;
 
 	(void)state;
 	assert_int_equal(it_get("GET", "/api/v1/export", admin_tok, &r), 0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(r.json);
-	/* no secret value anywhere in the raw body, no crypto material */
+	/* no secret value or source credential anywhere in the raw body, no
+	 * crypto material */
 	assert_null(strstr(r.body, SECRET_VALUE));
+	assert_null(strstr(r.body, SOURCE_CRED));
 	assert_null(strstr(r.body, "ciphertext"));
 	assert_null(strstr(r.body, "nonce"));
+	assert_null(strstr(r.body, "cred_"));
 	doc = r.json;
 	assert_string_equal(json_string_value(json_object_get(doc, "format")), "toolgate-export");
-	assert_int_equal(json_integer_value(json_object_get(doc, "format_version")), 1);
+	assert_int_equal(json_integer_value(json_object_get(doc, "format_version")), 2);
 	assert_true(json_is_array(json_object_get(json_object_get(doc, "settings"),
 	    "allowed_modules")));
 	a = find_server(doc, srv_a);
@@ -266,7 +311,48 @@ test_export_contents(void **state)
 	    "change_summary")), "default b=2");
 	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(vs, 2),
 	    "code")), "b: int = 2"));
+	assert_int_equal(json_array_size(json_object_get(a, "tools")), 2);
+
+	/* the source: settings and whether a credential is stored, never the
+	 * credential */
+	assert_int_equal(json_array_size(json_object_get(a, "sources")), 1);
+	src = json_array_get(json_object_get(a, "sources"), 0);
+	assert_string_equal(json_string_value(json_object_get(src, "name")), "remote");
+	assert_string_equal(json_string_value(json_object_get(src, "description")), "remote mcp");
+	assert_string_equal(json_string_value(json_object_get(src, "url")), "http://127.0.0.1:9/mcp");
+	assert_string_equal(json_string_value(json_object_get(src, "transport")), "streamable_http");
+	assert_true(json_is_true(json_object_get(src, "internal")));
+	assert_string_equal(json_string_value(json_object_get(src, "auth_type")), "bearer");
+	assert_true(json_is_null(json_object_get(src, "auth_header")));
+	assert_true(json_is_true(json_object_get(src, "credential_set")));
+	assert_null(json_object_get(src, "credential"));
+	assert_int_equal(json_integer_value(json_object_get(src, "connect_timeout_ms")), 5000);
+	assert_int_equal(json_integer_value(json_object_get(src, "timeout_ms")), 7000);
+	assert_int_equal(json_integer_value(json_object_get(src, "max_response_bytes")), 4194304);
+	assert_int_equal(json_integer_value(json_object_get(src, "failure_threshold")), 4);
+	assert_int_equal(json_integer_value(json_object_get(src, "cooldown_s")), 30);
+	/* the imported tool, linked by source name, with its history */
+	assert_int_equal(json_array_size(json_object_get(a, "external_tools")), 1);
+	t = json_array_get(json_object_get(a, "external_tools"), 0);
+	assert_string_equal(json_string_value(json_object_get(t, "name")), "rfetch");
+	assert_string_equal(json_string_value(json_object_get(t, "source")), "remote");
+	assert_string_equal(json_string_value(json_object_get(t, "remote_name")), "fetch");
+	assert_string_equal(json_string_value(json_object_get(t, "remote_hash")), REMOTE_HASH);
+	assert_string_equal(json_string_value(json_object_get(t, "description")), "fetches v2");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(t,
+	    "input_schema"), "type")), "object");
+	assert_true(json_is_true(json_object_get(json_object_get(t, "annotations"),
+	    "readOnlyHint")));
+	assert_string_equal(json_string_value(json_object_get(t, "status")), "approved");
+	assert_int_equal(json_integer_value(json_object_get(t, "approved_version")), 2);
+	assert_null(json_object_get(t, "code"));
+	vs = json_object_get(t, "versions");
+	assert_int_equal(json_array_size(vs), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(vs, 0),
+	    "description")), "fetches");
+	assert_null(json_object_get(json_array_get(vs, 0), "code"));
 	assert_non_null(find_server(doc, srv_b));
+	assert_int_equal(json_array_size(json_object_get(find_server(doc, srv_b), "sources")), 0);
 	it_resp_free(&r);
 }
 
@@ -302,7 +388,7 @@ test_validation_422(void **state)
 
 	(void)state;
 	j = call("POST", "/api/v1/import", admin_tok,
-	    "{\"format\":\"toolgate-export\",\"format_version\":2,\"servers\":[]}", 422);
+	    "{\"format\":\"toolgate-export\",\"format_version\":3,\"servers\":[]}", 422);
 	assert_true(has_field(j, "format_version"));
 	json_decref(j);
 	j = call("POST", "/api/v1/import", admin_tok,
@@ -367,7 +453,8 @@ static void
 test_roundtrip_rest(void **state)
 {
 	struct it_resp r = {0};
-	json_t *doc, *res, *again, *a1, *a2, *t;
+	json_t *doc, *res, *again, *a1, *a2, *t, *w;
+	long long src_id, ext_id = 0;
 	char path[160];
 	size_t i;
 
@@ -386,20 +473,52 @@ test_roundtrip_rest(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
 	    "servers")), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
-	    "tools")), 3);
+	    "tools")), 4);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
-	    "versions")), 5);
+	    "versions")), 7);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
 	    "secrets")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
+	    "sources")), 1);
 	assert_true(json_is_false(json_object_get(res, "settings_applied")));
+	/* the credential must be entered again: one warning naming the source */
+	w = json_object_get(res, "warnings");
+	assert_int_equal(json_array_size(w), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(w, 0), "field")),
+	    "servers[0].sources[0]");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(w, 0), "source")),
+	    "remote");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(w, 0), "server")),
+	    srv_a);
+	assert_null(strstr(json_string_value(json_object_get(json_array_get(w, 0), "message")),
+	    SOURCE_CRED));
+	src_id = json_integer_value(json_object_get(json_array_get(w, 0), "source_id"));
+	assert_true(src_id > 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(
+	    json_array_get(json_object_get(res, "servers"), 0), "sources"), 0), "id")), src_id);
 	/* remember the new ids of the tools for the sandbox tests */
 	json_array_foreach(json_object_get(json_array_get(json_object_get(res, "servers"), 0),
 	    "tools"), i, t) {
 		if (strcmp(json_string_value(json_object_get(t, "name")), "add") == 0)
 			tool_val = json_integer_value(json_object_get(t, "id"));
-		else
+		else if (strcmp(json_string_value(json_object_get(t, "name")), "boom") == 0)
 			tool_raise = json_integer_value(json_object_get(t, "id"));
+		else if (strcmp(json_string_value(json_object_get(t, "name")), "rfetch") == 0)
+			ext_id = json_integer_value(json_object_get(t, "id"));
 	}
+	assert_true(ext_id > 0);
+	json_decref(res);
+	/* the imported tool is an external tool of the new source; the source
+	 * has no credential */
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM tools t JOIN"
+	    " external_sources e ON e.id = t.source_id WHERE t.id = %lld AND e.id = %lld"
+	    " AND t.kind = 'external' AND t.code = '' AND t.remote_name = 'fetch'"
+	    " AND e.cred_ciphertext IS NULL AND e.cred_nonce IS NULL AND e.internal\""
+	    " | grep -qx 1", ext_id, src_id), 0);
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", src_id);
+	res = call("GET", path, admin_tok, NULL, 200);
+	assert_true(json_is_false(json_object_get(res, "has_credential")));
+	assert_string_equal(json_string_value(json_object_get(res, "auth_type")), "bearer");
 	json_decref(res);
 
 	assert_int_equal(it_get("GET", "/api/v1/export", admin_tok, &r), 0);
@@ -416,6 +535,10 @@ test_roundtrip_rest(void **state)
 	 * placeholder now */
 	t = json_array_get(json_object_get(a2, "tools"), 0);
 	assert_string_equal(json_string_value(json_object_get(t, "status")), "approved");
+	t = json_array_get(json_object_get(a2, "external_tools"), 0);
+	assert_string_equal(json_string_value(json_object_get(t, "status")), "approved");
+	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(a2,
+	    "sources"), 0), "credential_set")));
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", srv_a);
 	res = call("GET", path, admin_tok, NULL, 200);
 	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(res, "items"), 0),
@@ -458,7 +581,11 @@ test_empty_database_cli(void **state)
 	    " -d postgres -c 'DROP DATABASE IF EXISTS %s' -c 'CREATE DATABASE %s' >/dev/null",
 	    db, db), 0);
 	assert_int_equal(it_sh("PGDATABASE=%s build/toolgate migrate >/dev/null 2>&1", db), 0);
-	assert_int_equal(it_sh("PGDATABASE=%s build/toolgate import '%s' >/dev/null 2>&1", db, in), 0);
+	assert_int_equal(it_sh("PGDATABASE=%s build/toolgate import '%s' >/dev/null 2>'%s.err'",
+	    db, in, in), 0);
+	/* the CLI names the source whose credential must be entered again */
+	assert_int_equal(it_sh("grep -q 'warning: %s/remote ' '%s.err' && ! grep -q '%s' '%s.err'",
+	    srv_a, in, SOURCE_CRED, in), 0);
 	/* a second import conflicts and changes nothing */
 	assert_int_not_equal(it_sh("PGDATABASE=%s build/toolgate import '%s' >/dev/null 2>&1",
 	    db, in), 0);
@@ -475,8 +602,99 @@ test_empty_database_cli(void **state)
 	json_decref(back);
 	json_decref(doc);
 	it_sh("psql -q -d postgres -c 'DROP DATABASE IF EXISTS %s' >/dev/null 2>&1", db);
+	it_sh("rm -f '%s.err'", in);
 	unlink(in);
 	unlink(out);
+}
+
+/* format 1 (no sources, no imported tools) still imports; a format 1
+ * document with format 2 members does not. */
+static void
+test_format_v1(void **state)
+{
+	struct it_resp r = {0};
+	json_t *b, *doc, *res, *j;
+	char name[64], path[160];
+
+	(void)state;
+	assert_int_equal(it_get("GET", "/api/v1/export", admin_tok, &r), 0);
+	assert_int_equal(r.status, 200);
+	b = json_deep_copy(find_server(r.json, srv_b));
+	it_resp_free(&r);
+	assert_non_null(b);
+	snprintf(name, sizeof(name), "exv1_%s", sfx);
+	json_object_set_new(b, "name", json_string(name));
+	json_object_del(b, "sources");
+	json_object_del(b, "external_tools");
+	doc = json_pack("{s:s, s:i, s:[O]}", "format", "toolgate-export",
+	    "format_version", 1, "servers", b);
+	assert_non_null(doc);
+	res = post_json("/api/v1/import?settings=false", admin_tok, doc, 201);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
+	    "tools")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
+	    "sources")), 0);
+	assert_int_equal(json_array_size(json_object_get(res, "warnings")), 0);
+	json_decref(res);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", name);
+	res = call("GET", path, admin_tok, NULL, 200);
+	assert_int_equal(json_array_size(json_object_get(res, "items")), 1);
+	json_decref(res);
+	/* format 1 has no sources */
+	json_object_set_new(b, "name", json_string("exv1b"));
+	json_object_set_new(b, "sources", json_array());
+	j = post_json("/api/v1/import", admin_tok, doc, 422);
+	assert_true(has_field(j, "servers[0].sources"));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s", name);
+	callv("DELETE", path, admin_tok, NULL, 204);
+	json_decref(b);
+	json_decref(doc);
+}
+
+/* Sources and imported tools are validated like the rest: 422 with field
+ * paths, nothing created; a credential cannot be smuggled in. */
+static void
+test_validation_sources_422(void **state)
+{
+	json_t *j;
+	char body[4096], path[160];
+
+	(void)state;
+	snprintf(body, sizeof(body),
+	    "{\"format\":\"toolgate-export\",\"format_version\":2,\"servers\":["
+	    "{\"name\":\"vs_%s\",\"tools\":["
+	    "{\"name\":\"py\",\"code\":\"x\",\"current_version\":1,"
+	    " \"versions\":[{\"version\":1,\"code\":\"x\"}]}],"
+	    "\"sources\":["
+	    "{\"name\":\"lo\",\"url\":\"http://127.0.0.1:9/mcp\"},"
+	    "{\"name\":\"cr\",\"url\":\"https://mcp.example.com/mcp\",\"credential\":\"x\"},"
+	    "{\"name\":\"hd\",\"url\":\"https://mcp.example.com/mcp\",\"auth_type\":\"header\","
+	    " \"timeout_ms\":5},"
+	    "{\"name\":\"lo\",\"url\":\"ftp://x\",\"transport\":\"stdio\"}],"
+	    "\"external_tools\":["
+	    "{\"name\":\"e1\",\"source\":\"nope\",\"remote_name\":\"a\",\"current_version\":1,"
+	    " \"versions\":[{\"version\":1}]},"
+	    "{\"name\":\"py\",\"source\":\"hd\",\"remote_name\":\"b\",\"remote_hash\":\"XY\","
+	    " \"current_version\":1,\"versions\":[{\"version\":1,\"code\":\"x\"}]},"
+	    "{\"name\":\"e3\",\"source\":\"hd\",\"remote_name\":\"b\",\"code\":\"x\","
+	    " \"current_version\":1,\"versions\":[{\"version\":1}]}]}]}", sfx);
+	j = call("POST", "/api/v1/import", admin_tok, body, 422);
+	assert_true(has_field(j, "servers[0].sources[0].url"));	/* loopback, not internal */
+	assert_true(has_field(j, "servers[0].sources[1].credential"));
+	assert_true(has_field(j, "servers[0].sources[2].auth_header"));
+	assert_true(has_field(j, "servers[0].sources[2].timeout_ms"));
+	assert_true(has_field(j, "servers[0].sources[3].name"));
+	assert_true(has_field(j, "servers[0].sources[3].url"));
+	assert_true(has_field(j, "servers[0].sources[3].transport"));
+	assert_true(has_field(j, "servers[0].external_tools[0].source"));
+	assert_true(has_field(j, "servers[0].external_tools[1].name"));
+	assert_true(has_field(j, "servers[0].external_tools[1].remote_hash"));
+	assert_true(has_field(j, "servers[0].external_tools[1].versions[0].code"));
+	assert_true(has_field(j, "servers[0].external_tools[2].code"));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/servers/vs_%s", sfx);
+	callv("GET", path, admin_tok, NULL, 404);
 }
 
 static void
@@ -599,6 +817,8 @@ main(void)
 		cmocka_unit_test(test_conflict_409),
 		cmocka_unit_test(test_roundtrip_rest),
 		cmocka_unit_test(test_empty_database_cli),
+		cmocka_unit_test(test_format_v1),
+		cmocka_unit_test(test_validation_sources_422),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_tool_test_runs),
 		cmocka_unit_test(test_tool_test_logged_scrubbed),
