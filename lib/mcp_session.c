@@ -240,23 +240,3 @@ tg_mcp_session_delete(struct tg_req *req, const char *id)
 	PQclear(res);
 	return rc;
 }
-
-int
-tg_mcp_session_expire(struct tg_db *db, int64_t *n)
-{
-	PGresult *res = NULL;
-	int64_t count = 0;
-	int rc;
-
-	rc = tg_db_exec(db,
-	    "DELETE FROM mcp_sessions WHERE expires_at <= now()", 0, NULL, &res);
-	if (rc == TG_OK) {
-		if (tg_parse_i64(PQcmdTuples(res), 0, INT64_MAX, &count) != TG_OK)
-			count = 0;
-		if (n)
-			*n = count;
-		tg_log(TG_LOG_INFO, "mcp.sessions_expired", "n=%lld", (long long)count);
-	}
-	PQclear(res);
-	return rc;
-}

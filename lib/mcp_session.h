@@ -12,8 +12,8 @@
  * presenting the token gets "not found", exactly like an unknown or
  * expired token. Sessions expire after an idle time (setting
  * "mcp_session_idle_seconds", default TG_MCP_SESSION_IDLE_DEFAULT);
- * every successful lookup refreshes last_seen; tg_mcp_session_expire()
- * deletes expired rows (maintenance).
+ * a lookup refreshes last_seen at most every 30 s; expired rows are
+ * deleted by lib/maintenance.c.
  *
  * The 2026-07-28 (stateless) era never calls this module.
  */
@@ -74,9 +74,5 @@ int tg_mcp_session_set_log_level(struct tg_req *req,
 
 /* Ends a session (DELETE /mcp). -TG_E_NOTFOUND as for get. */
 int tg_mcp_session_delete(struct tg_req *req, const char *id);
-
-/* Maintenance: deletes sessions idle longer than the setting; *n (may be
- * NULL) receives the count. */
-int tg_mcp_session_expire(struct tg_db *db, int64_t *n);
 
 #endif

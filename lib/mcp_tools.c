@@ -1693,27 +1693,3 @@ tg_mcp_tools_call(const struct tg_mcp_call *c, const char *name,
 	}
 	return run_tool(c, name, arguments, result, err);
 }
-
-int
-tg_mcp_logs_expire(struct tg_db *db, int64_t *n)
-{
-	PGresult *res = NULL;
-	json_t *days = NULL;
-	char d[24];
-	const char *params[1] = {d};
-	int64_t count = 0;
-	int rc;
-
-	if (tg_settings_value(db, "log_retention_days", &days) != TG_OK ||
-	    !json_is_integer(days))
-		snprintf(d, sizeof(d), "30");
-	else
-		snprintf(d, sizeof(d), "%lld", (long long)json_integer_value(days));
-	json_decref(days);
-	rc = tg_db_exec(db, "DELETE FROM execution_logs WHERE created_at <"
-	    " now() - make_interval(days => $1::integer)", 1, params, &res);
-	if (rc == TG_OK && tg_parse_i64(PQcmdTuples(res), 0, INT64_MAX, &count) == TG_OK && n)
-		*n = count;
-	PQclear(res);
-	return rc;
-}

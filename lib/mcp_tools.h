@@ -140,7 +140,5 @@ int tg_mcp_log_test(struct tg_req *req, const json_t *tool, const json_t *args,
     const json_t *sbx, int run_rc, const char *diag, const json_t *secrets,
     int64_t duration_ms);
 
-/* Maintenance: deletes execution logs older than the retention setting. */
-int tg_mcp_logs_expire(struct tg_db *db, int64_t *n);
 
 #endif
