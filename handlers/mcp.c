@@ -331,6 +331,9 @@ struct conn {
 	json_t *progress_token;	/* borrowed from the request; NULL: none */
 	double last_progress;
 	int have_progress;
+	/* The stamp of a cached result (tools/list) the backend returned for
+	 * the last dispatched request; 0: none. See result_text(). */
+	uint64_t stamp;
 };
 
 /* Base64 (RFC 4648 §4, padding optional) into out; 0, or -1 when
@@ -547,6 +550,8 @@ respond(struct conn *cn, int http, json_t *msg)
 	return tg_resp_json(cn->resp, http, msg);
 }
 
+static int respond_stamped(struct conn *cn, json_t *id, const json_t *result);
+
 /* --- methods (shared by both eras) ---------------------------------------- */
 
 #define ERA_2025 (1 << TG_MCP_ERA_2025)
@@ -586,7 +591,7 @@ m_tools_list(struct conn *cn, const struct tg_mcp_call *c, json_t *params,
 	if (params && json_unpack_ex(params, &je, 0, "{s?s}", "cursor", &s) != 0)
 		return tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS,
 		    "cursor must be a string");
-	return cn->be->tools_list(c, s, result, err);
+	return cn->be->tools_list(c, s, result, &cn->stamp, err);
 }
 
 static int
@@ -692,6 +697,7 @@ dispatch(struct conn *cn, const char *method, json_t *params,
 	if (m == NULL)
 		return tg_rpc_err_set(err, TG_RPC_METHOD_NOT_FOUND,
 		    "Method not found: %s", method);
+	cn->stamp = 0;
 	memset(&c, 0, sizeof(c));
 	c.req = cn->req;
 	c.era = cn->era;
@@ -933,6 +939,11 @@ serve_legacy(struct conn *cn, json_t *body, const char *hv)
 		resp->status = 202;
 		goto out;
 	}
+	if (cn->stamp != 0 && !cn->streaming && json_object_get(r, "result") != NULL) {
+		rc = respond_stamped(cn, json_object_get(r, "id"),
+		    json_object_get(r, "result"));
+		goto out;
+	}
 	rc = respond(cn, 200, r);
 	r = NULL;
 out:
@@ -964,6 +975,87 @@ decorate_2026(json_t *result, const struct method *m)
 	    (json_object_set_new(result, "ttlMs", json_integer(m->ttl_ms)) != 0 ||
 	    json_object_set_new(result, "cacheScope", json_string(m->cache_scope)) != 0))
 		return -TG_E_NOMEM;
+	return TG_OK;
+}
+
+/*
+ * Cached results (tools/list) come from the backend with a stamp naming
+ * their content; their serialisation, decorated for the era, is kept here
+ * by (stamp, era), so a repeated tools/list is a memcpy of the text into
+ * the envelope instead of building and dumping ~25 KiB of JSON.
+ */
+#define RESULT_TEXTS 8
+
+static struct {
+	uint64_t stamp;
+	enum tg_mcp_era era;
+	char *text;
+	size_t len;
+} rtext[RESULT_TEXTS];
+static unsigned rtext_next;
+
+static int
+result_text(const struct conn *cn, const json_t *result, const char **text,
+    size_t *len)
+{
+	const struct method *m = find_method("tools/list", cn->era);
+	json_t *own;
+	char *t;
+	unsigned i;
+
+	for (i = 0; i < RESULT_TEXTS; i++)
+		if (rtext[i].text != NULL && rtext[i].stamp == cn->stamp &&
+		    rtext[i].era == cn->era)
+			goto hit;
+	if (m == NULL || (own = json_copy((json_t *)result)) == NULL)
+		return -TG_E_NOMEM;
+	if (cn->era == TG_MCP_ERA_2026 && decorate_2026(own, m) != TG_OK) {
+		json_decref(own);
+		return -TG_E_NOMEM;
+	}
+	t = json_dumps(own, JSON_COMPACT);
+	json_decref(own);
+	if (t == NULL)
+		return -TG_E_NOMEM;
+	i = rtext_next++ % RESULT_TEXTS;
+	free(rtext[i].text);
+	rtext[i].text = t;
+	rtext[i].len = strlen(t);
+	rtext[i].stamp = cn->stamp;
+	rtext[i].era = cn->era;
+hit:
+	*text = rtext[i].text;
+	*len = rtext[i].len;
+	return TG_OK;
+}
+
+/* {"jsonrpc":"2.0","id":id,"result":<cached text>} as the body. */
+static int
+respond_stamped(struct conn *cn, json_t *id, const json_t *result)
+{
+	struct tg_resp *resp = cn->resp;
+	const char *text = NULL;
+	char *idt;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = result_text(cn, result, &text, &len)) != TG_OK)
+		return rc;
+	if ((idt = json_dumps(id ? id : json_null(), JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		return -TG_E_NOMEM;
+	tg_buf_reset(&resp->body);
+	rc = tg_buf_puts(&resp->body, "{\"jsonrpc\":\"2.0\",\"id\":") != 0 ||
+	    tg_buf_puts(&resp->body, idt) != 0 ||
+	    tg_buf_puts(&resp->body, ",\"result\":") != 0 ||
+	    tg_buf_append(&resp->body, text, len) != 0 ||
+	    tg_buf_puts(&resp->body, "}") != 0 ? -TG_E_NOMEM : TG_OK;
+	free(idt);
+	if (rc != TG_OK)
+		return rc;
+	json_decref(resp->json);
+	resp->json = NULL;
+	resp->content_type = "application/json";
+	resp->status = 200;
 	return TG_OK;
 }
 
@@ -1076,6 +1168,19 @@ serve_modern(struct conn *cn, json_t *body, const char *hv)
 	 * requests that did not include this field"). */
 	cn->log_min = lvl ? level_index(json_string_value(lvl)) : -1;
 	if (dispatch(cn, method, params, &result, &err) == 0 && result != NULL) {
+		if (cn->stamp != 0 && !cn->streaming) {
+			rc = respond_stamped(cn, id, result);
+			goto out;
+		}
+		if (cn->stamp != 0) {	/* shared: decorate a copy */
+			json_t *own = json_copy(result);
+
+			json_decref(result);
+			if ((result = own) == NULL) {
+				rc = -TG_E_NOMEM;
+				goto out;
+			}
+		}
 		if ((rc = decorate_2026(result, m)) != TG_OK)
 			goto out;
 		r = rpc_result_new(id, result);	/* steals result */

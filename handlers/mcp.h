@@ -28,8 +28,9 @@ struct tg_mcp_backend {
 	    const struct tg_mcp_session *s);
 	int (*session_log_level)(struct tg_req *req,
 	    const struct tg_mcp_session *s, const char *level);
+	/* *stamp: see tg_mcp_tools_list (0: the result is not cached). */
 	int (*tools_list)(const struct tg_mcp_call *c, const char *cursor,
-	    json_t **result, struct tg_rpc_err *err);
+	    json_t **result, uint64_t *stamp, struct tg_rpc_err *err);
 	int (*tools_call)(const struct tg_mcp_call *c, const char *name,
 	    json_t *arguments, json_t **result, struct tg_rpc_err *err);
 };

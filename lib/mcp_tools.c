@@ -1209,17 +1209,42 @@ by_name(const void *a, const void *b)
 }
 
 /*
- * The worker's tools/list cache. The management tools' JSON is built once
- * per process; the approved tools of running servers are kept with the
- * tool_catalog version they were read at, and reloaded when the version
- * moves (any change to servers or tools bumps it: sql/006_catalog.sql).
+ * The worker's tools/list cache, in three layers, all keyed by the
+ * tool_catalog version (any change to servers or tools bumps it:
+ * sql/006_catalog.sql):
+ *   - the approved tools of running servers, bookkeeping members removed;
+ *   - per role, the merged list (management tools the role may call plus
+ *     the approved tools), sorted by name once;
+ *   - the last TG_MCP_PAGE_CACHE pages served, each a result object with a
+ *     process-unique stamp, so the transport can keep its serialised text
+ *     (handlers/mcp.c) and a repeated tools/list costs no JSON work.
  * The version comes with the session row (no extra round trip) or, for
- * stateless requests, from one indexed read.
+ * stateless requests, from one indexed read. Results handed out are shared:
+ * callers must not modify them.
  */
+#define TG_MCP_PAGE_CACHE 16
+
+struct view {
+	int64_t version;	/* 0: empty */
+	json_t *all;		/* the sorted list (holds the references) */
+};
+
+struct page {
+	int64_t version;	/* 0: empty */
+	enum tg_role role;
+	char after[256];
+	json_t *result;
+	uint64_t stamp;
+};
+
 static struct {
 	json_t *mtool[64];	/* by index into mtools[] */
 	json_t *served;		/* bookkeeping members removed */
 	int64_t version;
+	struct view view[TG_ROLE_ADMIN + 1];
+	struct page page[TG_MCP_PAGE_CACHE];
+	unsigned next_page;
+	uint64_t stamp;
 } cache;
 
 static int
@@ -1243,115 +1268,172 @@ catalog_version(const struct tg_mcp_call *c, int64_t *v)
 	return rc;
 }
 
-/* Approved tools of running servers (lifecycle's served list), with the
- * bookkeeping members removed; from the cache when it is current. */
+/* Approved tools of running servers (lifecycle's served list) at version
+ * v, with the bookkeeping members removed; reloaded when v moves. */
 static int
-approved_tools(const struct tg_mcp_call *c, json_t *list)
+approved_tools(const struct tg_mcp_call *c, int64_t v)
 {
 	json_t *served = NULL, *item;
-	int64_t v = 0;
 	size_t i;
 	int rc;
 
-	if ((rc = catalog_version(c, &v)) != TG_OK)
+	if (cache.served != NULL && cache.version == v)
+		return TG_OK;
+	if ((rc = tg_tools_served_list(c->req->ctx->db, &served)) != TG_OK)
 		return rc;
-	if (cache.served == NULL || cache.version != v) {
-		if ((rc = tg_tools_served_list(c->req->ctx->db, &served)) != TG_OK)
-			return rc;
-		json_array_foreach(served, i, item) {
-			json_object_del(item, "tool_id");
-			json_object_del(item, "server_id");
-		}
-		json_decref(cache.served);
-		cache.served = served;
-		cache.version = v;
+	json_array_foreach(served, i, item) {
+		json_object_del(item, "tool_id");
+		json_object_del(item, "server_id");
 	}
-	json_array_foreach(cache.served, i, item)
-		if (json_array_append(list, item) != 0)
-			return -TG_E_NOMEM;
+	json_decref(cache.served);
+	cache.served = served;
+	cache.version = v;
 	return TG_OK;
 }
 
-int
-tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
-    json_t **result, struct tg_rpc_err *err)
+/* The sorted list a role sees at version v (borrowed from the cache). */
+static int
+role_view(const struct tg_mcp_call *c, int64_t v, json_t **out)
 {
-	json_t *all = NULL, *page = NULL, *t, **v = NULL;
-	unsigned char raw[256];
-	char after[256], next[400];
-	size_t i, n, start = 0, count = 0;
-	int rc = -1, k;
+	struct view *vw = &cache.view[c->req->who.role];
+	json_t *all = NULL, *t, **arr = NULL, *sorted = NULL;
+	size_t i, n;
+	int rc;
 
-	after[0] = '\0';
-	if (cursor != NULL) {
-		size_t len = strlen(cursor), got = 0;
-
-		k = tg_crypto_b64url_decode(cursor, len, raw, sizeof(raw) - 1, &got);
-		if (k != TG_OK || len == 0 || got == 0 || memchr(raw, '\0', got)) {
-			tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS, "Invalid cursor");
-			goto out;
-		}
-		memcpy(after, raw, got);
-		after[got] = '\0';
+	if (vw->all != NULL && vw->version == v) {
+		*out = vw->all;
+		return TG_OK;
 	}
+	if ((rc = approved_tools(c, v)) != TG_OK)
+		return rc;
+	rc = -TG_E_NOMEM;
 	if ((all = json_array()) == NULL)
-		goto oom;
+		goto out;
 	for (i = 0; i < N_MTOOLS; i++) {
 		if (!role_allows(c->req, mtools[i].min_role))
 			continue;
 		if (i < sizeof(cache.mtool) / sizeof(cache.mtool[0])) {
 			if (cache.mtool[i] == NULL && (cache.mtool[i] = mtool_json(&mtools[i])) == NULL)
-				goto oom;
+				goto out;
 			t = json_incref(cache.mtool[i]);
 		} else if ((t = mtool_json(&mtools[i])) == NULL) {
-			goto oom;
+			goto out;
 		}
 		if (json_array_append_new(all, t) != 0)
-			goto oom;
+			goto out;
 	}
-	if (approved_tools(c, all) != TG_OK) {
-		tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR,
-		    "the tool catalogue is unavailable; retry shortly");
+	if (json_array_extend(all, cache.served) != 0)
 		goto out;
-	}
 	n = json_array_size(all);
-	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL)
-		goto oom;
+	if ((arr = calloc(n ? n : 1, sizeof(*arr))) == NULL)
+		goto out;
 	for (i = 0; i < n; i++)
-		v[i] = json_array_get(all, i);
-	qsort(v, n, sizeof(*v), by_name);
+		arr[i] = json_array_get(all, i);
+	qsort(arr, n, sizeof(*arr), by_name);
+	if ((sorted = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (json_array_append(sorted, arr[i]) != 0)
+			goto out;
+	json_decref(vw->all);
+	vw->all = sorted;
+	vw->version = v;
+	sorted = NULL;
+	*out = vw->all;
+	rc = TG_OK;
+out:
+	free(arr);
+	json_decref(all);
+	json_decref(sorted);
+	return rc;
+}
+
+/* One page of a sorted view: {"tools":[...], "nextCursor"?}. */
+static json_t *
+page_new(json_t *all, const char *after)
+{
+	json_t *page, *result;
+	size_t i, n = json_array_size(all), start = 0, count = 0;
+	char next[400];
+
 	if (after[0])
-		while (start < n && strcmp(json_string_value(json_object_get(v[start],
-		    "name")), after) <= 0)
+		while (start < n && strcmp(json_string_value(json_object_get(
+		    json_array_get(all, start), "name")), after) <= 0)
 			start++;
 	if ((page = json_array()) == NULL)
-		goto oom;
+		return NULL;
 	for (i = start; i < n && count < TG_MCP_PAGE; i++, count++)
-		if (json_array_append(page, v[i]) != 0)
-			goto oom;
-	*result = json_pack("{s:O}", "tools", page);
-	if (*result == NULL)
-		goto oom;
+		if (json_array_append(page, json_array_get(all, i)) != 0) {
+			json_decref(page);
+			return NULL;
+		}
+	if ((result = json_pack("{s:o}", "tools", page)) == NULL)
+		return NULL;
 	if (i < n) {
-		const char *last = json_string_value(json_object_get(v[i - 1], "name"));
+		const char *last = json_string_value(json_object_get(
+		    json_array_get(all, i - 1), "name"));
 
 		if (tg_crypto_b64url_encode((const unsigned char *)last, strlen(last),
 		    next, sizeof(next), NULL) != TG_OK ||
-		    json_object_set_new(*result, "nextCursor", json_string(next)) != 0) {
-			json_decref(*result);
-			*result = NULL;
-			goto oom;
+		    json_object_set_new(result, "nextCursor", json_string(next)) != 0) {
+			json_decref(result);
+			return NULL;
 		}
 	}
-	rc = 0;
-	goto out;
-oom:
-	tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR, "out of memory");
-out:
-	free(v);
-	json_decref(all);
-	json_decref(page);
-	return rc;
+	return result;
+}
+
+int
+tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
+    json_t **result, uint64_t *stamp, struct tg_rpc_err *err)
+{
+	unsigned char raw[256];
+	char after[256];
+	json_t *all = NULL, *r;
+	struct page *pg;
+	int64_t v = 0;
+	unsigned i;
+	int k;
+
+	*result = NULL;
+	if (stamp != NULL)
+		*stamp = 0;
+	after[0] = '\0';
+	if (cursor != NULL) {
+		size_t len = strlen(cursor), got = 0;
+
+		k = tg_crypto_b64url_decode(cursor, len, raw, sizeof(raw) - 1, &got);
+		if (k != TG_OK || len == 0 || got == 0 || memchr(raw, '\0', got))
+			return tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS, "Invalid cursor");
+		memcpy(after, raw, got);
+		after[got] = '\0';
+	}
+	if (!c->req->who.authenticated || c->req->who.role <= TG_ROLE_NONE ||
+	    c->req->who.role > TG_ROLE_ADMIN)
+		return tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR, "no principal");
+	if (catalog_version(c, &v) != TG_OK || role_view(c, v, &all) != TG_OK)
+		return tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR,
+		    "the tool catalogue is unavailable; retry shortly");
+	for (i = 0; i < TG_MCP_PAGE_CACHE; i++) {
+		pg = &cache.page[i];
+		if (pg->result != NULL && pg->version == v &&
+		    pg->role == c->req->who.role && strcmp(pg->after, after) == 0)
+			goto hit;
+	}
+	if ((r = page_new(all, after)) == NULL)
+		return tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR, "out of memory");
+	pg = &cache.page[cache.next_page++ % TG_MCP_PAGE_CACHE];
+	json_decref(pg->result);
+	pg->result = r;
+	pg->version = v;
+	pg->role = c->req->who.role;
+	memcpy(pg->after, after, sizeof(pg->after));
+	pg->stamp = ++cache.stamp;
+hit:
+	*result = json_incref(pg->result);
+	if (stamp != NULL)
+		*stamp = pg->stamp;
+	return 0;
 }
 
 /* --- tools/call ------------------------------------------------------ */

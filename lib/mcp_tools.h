@@ -78,12 +78,16 @@ int tg_rpc_err_set(struct tg_rpc_err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
- * tools/list: *result = {"tools":[...], "nextCursor"?} (new reference).
- * cursor is the previous page's nextCursor or NULL. Returns 0, or -1 with
- * err set (-32602 for a bad cursor, -32603 for internal failures).
+ * tools/list: *result = {"tools":[...], "nextCursor"?} (new reference to a
+ * cached, shared object: do not modify it; json_copy() first). cursor is
+ * the previous page's nextCursor or NULL. *stamp (when not NULL) names
+ * this exact result within the process: the same stamp is the same
+ * content, so a serialisation of it may be reused; 0 means "not cached".
+ * Returns 0, or -1 with err set (-32602 for a bad cursor, -32603 for
+ * internal failures).
  */
 int tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
-    json_t **result, struct tg_rpc_err *err);
+    json_t **result, uint64_t *stamp, struct tg_rpc_err *err);
 
 /*
  * tools/call: *result = a CallToolResult (new reference) on 0, including

@@ -70,10 +70,23 @@ f_level(struct tg_req *req, const struct tg_mcp_session *s, const char *l)
 
 static int
 f_list(const struct tg_mcp_call *c, const char *cursor, json_t **result,
-    struct tg_rpc_err *err)
+    uint64_t *stamp, struct tg_rpc_err *err)
 {
-	(void)c; (void)cursor; (void)err;
-	*result = json_pack("{s:[{s:s}]}", "tools", "name", "t1");
+	static json_t *shared;
+
+	(void)c; (void)err;
+	/* Like the real backend: one shared, stamped result for the first
+	 * page (the transport serialises it once per era and must not modify
+	 * it); a fresh, unstamped one for any cursor. */
+	if (cursor != NULL) {
+		*stamp = 0;
+		*result = json_pack("{s:[{s:s}]}", "tools", "name", "t2");
+		return 0;
+	}
+	if (shared == NULL)
+		shared = json_pack("{s:[{s:s}]}", "tools", "name", "t1");
+	*stamp = 1;
+	*result = json_incref(shared);
 	return 0;
 }
 
@@ -143,6 +156,14 @@ run(const char *method, const char *body, const char *sid, const char *ver,
 	tg_mcp_serve(&req, &resp, &be);
 	o->status = resp.err ? tg_status_http(resp.err) : resp.status;
 	o->json = resp.json ? json_incref(resp.json) : NULL;
+	/* Cached results are rendered as text (handlers/mcp.c result_text). */
+	if (o->json == NULL && resp.body.len > 0 && resp.content_type != NULL &&
+	    strcmp(resp.content_type, "application/json") == 0) {
+		json_error_t je;
+
+		o->json = json_loadb(resp.body.p, resp.body.len, 0, &je);
+		assert_non_null(o->json);
+	}
 	o->hdr_sid[0] = '\0';
 	for (i = 0; i < resp.nheaders; i++)
 		if (strcmp(resp.headers[i].name, "Mcp-Session-Id") == 0)
@@ -443,6 +464,63 @@ t_era_2026(void **state)
 	json_decref(o.json);
 }
 
+/* tools/list results the backend caches (stamped) are served from their
+ * serialised text: right id each time, decorated per era, and the shared
+ * result is never modified; unstamped results take the ordinary path. */
+static void
+t_tools_list_cached(void **state)
+{
+	static const char *ids[] = {"7", "\"abc\"", "9007199254740991"};
+	struct out o;
+	char body[512];
+	size_t i;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 3; i++) {
+			snprintf(body, sizeof(body),
+			    "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"tools/list\"}", ids[i]);
+			run("POST", body, SID, "2025-11-25", NULL, NULL, &o);
+			assert_int_equal(o.status, 200);
+			{
+				json_t *want = json_loads(ids[i], JSON_DECODE_ANY, NULL);
+
+				assert_true(json_equal(json_object_get(o.json, "id"), want));
+				json_decref(want);
+			}
+			assert_string_equal(json_string_value(json_object_get(o.json, "jsonrpc")), "2.0");
+			assert_string_equal(json_string_value(json_object_get(json_array_get(
+			    json_object_get(json_object_get(o.json, "result"), "tools"), 0), "name")), "t1");
+			/* 2025-11-25 results carry no 2026 decoration. */
+			assert_null(json_object_get(json_object_get(o.json, "result"), "resultType"));
+			json_decref(o.json);
+		}
+		xparams[0] = "HTTP_MCP_METHOD";
+		xparams[1] = "tools/list";
+		xparams[2] = NULL;
+		run("POST", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{" M26 "}}",
+		    NULL, "2026-07-28", NULL, NULL, &o);
+		xparams[0] = NULL;
+		assert_int_equal(o.status, 200);
+		assert_int_equal(json_integer_value(json_object_get(o.json, "id")), 5);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(o.json,
+		    "result"), "resultType")), "complete");
+		assert_string_equal(json_string_value(json_object_get(json_object_get(o.json,
+		    "result"), "cacheScope")), "private");
+		assert_non_null(json_object_get(json_object_get(json_object_get(o.json,
+		    "result"), "_meta"), "io.modelcontextprotocol/serverInfo"));
+		json_decref(o.json);
+	}
+	/* An unstamped result (a cursor, in the fake) goes the ordinary way. */
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/list\",\"params\":{\"cursor\":\"x\"}}",
+	    SID, "2025-11-25", NULL, NULL, &o);
+	assert_int_equal(o.status, 200);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(json_object_get(o.json, "result"), "tools"), 0), "name")), "t2");
+	json_decref(o.json);
+}
+
 int
 main(void)
 {
@@ -454,6 +532,7 @@ main(void)
 		cmocka_unit_test(t_schema),
 		cmocka_unit_test(t_result_mapping),
 		cmocka_unit_test(t_era_2026),
+		cmocka_unit_test(t_tools_list_cached),
 	};
 
 	cfg.mcp_auth_required = 0;
