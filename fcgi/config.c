@@ -197,6 +197,9 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 	if ((rc = get_int(get, "TOOLGATE_MAINTENANCE_INTERVAL", 0, 86400, 60,
 	    &c->maintenance_interval_s, err, errlen)) != 0)
 		return rc;
+	if ((rc = get_int(get, "TOOLGATE_CACHE_TTL_MS", 0, 60000, 2000,
+	    &c->cache_ttl_ms, err, errlen)) != 0)
+		return rc;
 
 	v = get("TOOLGATE_SANDBOX_HELPER");
 	if (copy_str(c->sandbox_helper, sizeof(c->sandbox_helper),

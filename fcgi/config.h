@@ -44,6 +44,7 @@ struct tg_config {
 	int64_t max_body;
 	int test_routes;	/* TOOLGATE_TEST_ROUTES=1: diagnostic endpoints */
 	int64_t maintenance_interval_s;	/* 0: the master runs none */
+	int64_t cache_ttl_ms;		/* worker caches (lib/inval.h); 0: off */
 
 	char sandbox_helper[512];
 	char sandbox_python[256];

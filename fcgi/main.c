@@ -31,6 +31,7 @@
 #include "fcgi/log.h"
 #include "fcgi/worker.h"
 #include "lib/db.h"
+#include "lib/inval.h"
 #include "lib/maintenance.h"
 #include "lib/metrics.h"
 #include "lib/status.h"
@@ -242,6 +243,8 @@ serve_master(struct tg_config *cfg)
 	if (chmod(cfg->socket_path, 0666) != 0)
 		tg_log(TG_LOG_WARN, "master.socket_mode", "errno=%d", errno);
 	metrics = tg_metrics_create();
+	if (tg_inval_shared_init() != TG_OK)
+		tg_log(TG_LOG_WARN, "master.inval", "msg=\"no shared cache epochs; workers rely on NOTIFY alone\"");
 	if (metrics == NULL)
 		tg_log(TG_LOG_WARN, "master.metrics", "msg=\"no shared memory; /metrics disabled\"");
 	if (drop_privileges(cfg->user) != 0)

@@ -21,6 +21,7 @@
 #include "fcgi/worker.h"
 #include "lib/arena.h"
 #include "lib/db.h"
+#include "lib/inval.h"
 #include "lib/jsonalloc.h"	/* security */
 #include "lib/metrics.h"
 
@@ -177,6 +178,10 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 	io.write = fcgx_write;
 	io.flush = fcgx_flush;
 	io.cancel_fd = fcgx_cancel_fd;
+	/* Caches (lib/inval.h): invalidated by NOTIFY and by the epochs the
+	 * master shares between its workers. */
+	tg_inval_set_ttl_ms((int)cfg->cache_ttl_ms);
+	tg_db_listen(ctx.db);
 	(void)tg_db_ok(ctx.db); /* connect now, after fork; retried per request */
 	tg_log(TG_LOG_DEBUG, "worker.start", "fd=%d", listen_fd);
 
@@ -209,6 +214,7 @@ tg_cgi_serve(const struct tg_config *cfg)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
 	ctx.db = tg_db_open("toolgate-cgi");
+	tg_inval_set_ttl_ms(0);	/* one request per process: nothing to cache */
 	a = tg_arena_new();
 	if (ctx.db == NULL || a == NULL) {
 		tg_db_close(ctx.db);

@@ -37,6 +37,7 @@
 #include "lib/auth.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/inval.h"
 #include "lib/metrics.h"
 #include "lib/parse.h"
 #include "lib/status.h"
@@ -134,6 +135,7 @@ lower_role(enum tg_role a, enum tg_role b)
 struct rl {
 	int have;
 	int64_t hits, limit, window, reset;
+	int64_t reset_ms;	/* until the window ends, from the database */
 };
 
 static int
@@ -144,13 +146,201 @@ parse_rl(PGresult *res, int col, struct rl *rl)
 	    tg_parse_i64(PQgetvalue(res, 0, col), 0, INT64_MAX, &rl->hits) != TG_OK ||
 	    tg_parse_i64(PQgetvalue(res, 0, col + 1), 1, INT64_MAX, &rl->limit) != TG_OK ||
 	    tg_parse_i64(PQgetvalue(res, 0, col + 2), 1, INT64_MAX, &rl->window) != TG_OK ||
-	    tg_parse_i64(PQgetvalue(res, 0, col + 3), INT64_MIN, INT64_MAX, &rl->reset) != TG_OK)
+	    tg_parse_i64(PQgetvalue(res, 0, col + 3), INT64_MIN, INT64_MAX, &rl->reset) != TG_OK ||
+	    tg_parse_i64(PQgetvalue(res, 0, col + 4), INT64_MIN, INT64_MAX, &rl->reset_ms) != TG_OK)
 		return -TG_E_INTERNAL;
 	rl->have = 1;
 	return TG_OK;
 }
 
 static int rl_apply(struct tg_req *req, struct tg_resp *resp, const struct rl *rl);
+
+/*
+ * Worker caches (lib/inval.h), so that a steady stream of MCP requests
+ * costs no database round trip:
+ *
+ * Credentials: a successful authentication is remembered per credential
+ * (API key handle + hash, or JWT jti + user + iat + role) with the epoch of
+ * the "auth" domain. Any change to users, API keys, the JWT blacklist or the
+ * settings moves that epoch (NOTIFY from sql/007_inval.sql, shared between
+ * the workers of a master), and the TTL bounds everything else. Failures
+ * are never cached: each one is checked against the database and audited.
+ * API key expiry is checked on every hit.
+ *
+ * Rate limits: the count stays in PostgreSQL, but a worker takes a lease of
+ * n requests at a time from its principal's window (one upsert adds n and
+ * returns the total; the worker may use what fits under the limit). n
+ * starts at 1 in each window and grows to (limit - count) / LEASE_DIV, at
+ * most LEASE_MAX, so the limit is never exceeded and, near it, counting is
+ * per request again. Requests leased but not used before the window ends
+ * (or before an "auth" change) are lost: a principal served by several
+ * workers may see 429 up to about (workers - 1) * 1.6% of its limit early.
+ */
+#define AUTH_CACHE 64
+#define LEASES 64
+#define LEASE_DIV 64
+#define LEASE_MAX 64
+
+enum { AC_EMPTY, AC_APIKEY, AC_JWT };
+
+static struct authent {
+	int kind;
+	char handle[TG_APIKEY_HANDLE_LEN + 1];
+	char hash[TG_SHA256_HEX_LEN + 1];
+	char jti[TG_JTI_LEN + 1];
+	int64_t iat, user_id, api_key_id, expires_s;
+	enum tg_role role;
+	char username[72];
+	struct tg_inval_stamp at;
+} acache[AUTH_CACHE];
+static unsigned acache_next;
+
+static struct lease {
+	char bucket[40];
+	int64_t limit, window, base, granted, used, last_hits, ends_ms;
+	uint64_t epoch;
+} leases[LEASES];
+static unsigned lease_next;
+
+/* The cached principal for an API key, or NULL. */
+static const struct authent *
+acache_apikey(const char *handle, const char *hash)
+{
+	for (int i = 0; i < AUTH_CACHE; i++) {
+		const struct authent *e = &acache[i];
+
+		if (e->kind == AC_APIKEY && strcmp(e->handle, handle) == 0 &&
+		    tg_crypto_equal(e->hash, hash, TG_SHA256_HEX_LEN) &&
+		    tg_inval_fresh(&e->at, TG_INV_AUTH) &&
+		    (e->expires_s == 0 || (int64_t)time(NULL) < e->expires_s))
+			return e;
+	}
+	return NULL;
+}
+
+static const struct authent *
+acache_jwt(const struct tg_claims *c)
+{
+	for (int i = 0; i < AUTH_CACHE; i++) {
+		const struct authent *e = &acache[i];
+
+		if (e->kind == AC_JWT && e->user_id == c->user_id &&
+		    e->iat == c->iat && e->role == c->role &&
+		    tg_crypto_equal(e->jti, c->jti, TG_JTI_LEN) &&
+		    tg_inval_fresh(&e->at, TG_INV_AUTH))
+			return e;
+	}
+	return NULL;
+}
+
+static struct authent *
+acache_slot(void)
+{
+	struct authent *e;
+
+	if (tg_inval_ttl_ms() <= 0)
+		return NULL;
+	e = &acache[acache_next++ % AUTH_CACHE];
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+/* Fills req->who from a cache entry. */
+static int
+who_from(struct tg_req *req, const struct authent *e)
+{
+	memset(&req->who, 0, sizeof(req->who));
+	req->who.user_id = e->user_id;
+	req->who.api_key_id = e->api_key_id;
+	req->who.role = e->role;
+	req->who.username = tg_arena_strdup(req->a, e->username);
+	if (req->who.username == NULL)
+		return -TG_E_NOMEM;
+	req->who.authenticated = 1;
+	return TG_OK;
+}
+
+static struct lease *
+lease_find(const char *bucket)
+{
+	for (int i = 0; i < LEASES; i++)
+		if (strcmp(leases[i].bucket, bucket) == 0)
+			return &leases[i];
+	return NULL;
+}
+
+static int
+lease_current(const struct lease *l)
+{
+	return l != NULL && tg_inval_ttl_ms() > 0 &&
+	    tg_inval_now_ms() < l->ends_ms && l->epoch == tg_inval_epoch(TG_INV_AUTH);
+}
+
+/* How many requests the next upsert should take for bucket. */
+static int64_t
+lease_size(const char *bucket)
+{
+	const struct lease *l = lease_find(bucket);
+	int64_t n;
+
+	if (!lease_current(l))
+		return 1;
+	n = (l->limit - l->last_hits) / LEASE_DIV;
+	return n < 1 ? 1 : n > LEASE_MAX ? LEASE_MAX : n;
+}
+
+/* Serves this request from the bucket's lease: 1 (rl filled) or 0. */
+static int
+lease_take(const char *bucket, struct rl *rl)
+{
+	struct lease *l = lease_find(bucket);
+	int64_t left;
+
+	if (!lease_current(l) || l->used >= l->granted)
+		return 0;
+	l->used++;
+	left = l->ends_ms - tg_inval_now_ms();
+	rl->have = 1;
+	rl->hits = l->base + l->used;
+	rl->limit = l->limit;
+	rl->window = l->window;
+	rl->reset = (left + 999) / 1000;
+	rl->reset_ms = left;
+	return 1;
+}
+
+/*
+ * An upsert added n to bucket and reported rl->hits in total: this request
+ * takes the first of the n that fit under the limit, the lease keeps the
+ * rest. rl->hits becomes this request's own count (over the limit when
+ * none fit).
+ */
+static void
+lease_store(const char *bucket, struct rl *rl, int64_t n, uint64_t epoch)
+{
+	struct lease *l;
+	int64_t base = rl->hits - n, granted = rl->limit - base;
+
+	if (granted > n)
+		granted = n;
+	if (granted < 0)
+		granted = 0;
+	if (granted > 0)
+		rl->hits = base + 1;
+	if (tg_inval_ttl_ms() <= 0 || rl->reset_ms <= 0 || strlen(bucket) >= sizeof(l->bucket))
+		return;
+	if ((l = lease_find(bucket)) == NULL)
+		l = &leases[lease_next++ % LEASES];
+	snprintf(l->bucket, sizeof(l->bucket), "%s", bucket);
+	l->limit = rl->limit;
+	l->window = rl->window;
+	l->base = base;
+	l->granted = granted;
+	l->used = granted > 0 ? 1 : 0;
+	l->last_hits = base + n;
+	l->ends_ms = tg_inval_now_ms() + rl->reset_ms;
+	l->epoch = epoch;
+}
 
 /*
  * One round trip for the API-key path (the MCP hot path): the key and its
@@ -165,6 +355,7 @@ static int rl_apply(struct tg_req *req, struct tg_resp *resp, const struct rl *r
 	"  u.username, u.role AS urole, u.disabled," \
 	"  k.revoked_at IS NOT NULL AS revoked," \
 	"  k.expires_at IS NOT NULL AND k.expires_at <= now() AS expired," \
+	"  floor(extract(epoch FROM k.expires_at))::bigint AS exp_s," \
 	"  k.created_at < u.tokens_valid_after AS stale," \
 	"  k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds' AS touch" \
 	"  FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1)," \
@@ -190,7 +381,8 @@ static int rl_apply(struct tg_req *req, struct tg_resp *resp, const struct rl *r
 	"  RETURNING r.hits, r.window_start)" \
 	"SELECT k.id, k.key_hash, k.krole, k.uid, k.username, k.urole, k.disabled," \
 	" k.revoked, k.expired, k.stale, k.touch, ins.hits, w.lim, w.win," \
-	" ceil(ins.window_start + w.win - w.now_s)::bigint" \
+	" ceil(ins.window_start + w.win - w.now_s)::bigint," \
+	" floor((ins.window_start + w.win - w.now_s) * 1000)::bigint, k.exp_s" \
 	" FROM k LEFT JOIN w ON true LEFT JOIN ins ON true"
 
 static int
@@ -198,16 +390,23 @@ auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t le
     struct rl *rl)
 {
 	char handle[TG_APIKEY_HANDLE_LEN + 1], hash[TG_SHA256_HEX_LEN + 1];
-	char win[16], la[16], ld[16], lv[16];
+	char win[16], la[16], ld[16], lv[16], bucket[40];
 	const char *p[6];
 	PGresult *res = NULL;
 	enum tg_role krole, urole;
+	const struct authent *hit;
+	struct authent *e;
+	struct tg_inval_stamp st;
+	int64_t exp_s = 0;
 	int rc;
 
 	rl->have = 0;
 	if (tg_auth_apikey_parse(tok, len, handle, sizeof(handle), hash,
 	    sizeof(hash)) != TG_OK)
 		return deny(req, resp, 1, "malformed API key");
+	if ((hit = acache_apikey(handle, hash)) != NULL)
+		return who_from(req, hit);
+	tg_inval_stamp(&st, TG_INV_AUTH);
 	snprintf(win, sizeof(win), "%d", TG_RL_WINDOW_DEFAULT);
 	snprintf(la, sizeof(la), "%d", TG_RL_ADMIN_DEFAULT);
 	snprintf(ld, sizeof(ld), "%d", TG_RL_DEVELOPER_DEFAULT);
@@ -257,6 +456,26 @@ auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t le
 		PQclear(res);
 		return -TG_E_INTERNAL;
 	}
+	if (!PQgetisnull(res, 0, 16) &&
+	    tg_parse_i64(PQgetvalue(res, 0, 16), INT64_MIN, INT64_MAX, &exp_s) != TG_OK) {
+		PQclear(res);
+		return -TG_E_INTERNAL;
+	}
+	if (rl->have) {
+		snprintf(bucket, sizeof(bucket), "k:%lld", (long long)req->who.api_key_id);
+		lease_store(bucket, rl, 1, st.epoch);
+	}
+	if (req->who.username != NULL && (e = acache_slot()) != NULL) {
+		e->kind = AC_APIKEY;
+		memcpy(e->handle, handle, sizeof(e->handle));
+		memcpy(e->hash, hash, sizeof(e->hash));
+		e->user_id = req->who.user_id;
+		e->api_key_id = req->who.api_key_id;
+		e->role = req->who.role;
+		e->expires_s = exp_s;
+		snprintf(e->username, sizeof(e->username), "%s", req->who.username);
+		e->at = st;
+	}
 	if (PQgetvalue(res, 0, 10)[0] == 't') {
 		PQclear(res);
 		p[0] = tg_arena_printf(req->a, "%lld", (long long)req->who.api_key_id);
@@ -282,6 +501,9 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 	const char *why = NULL, *p[3];
 	char uid[24], iat[24];
 	PGresult *res = NULL;
+	const struct authent *hit;
+	struct authent *e;
+	struct tg_inval_stamp st;
 	int rc;
 
 	rc = tg_auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len,
@@ -290,6 +512,14 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 		return rc;
 	if (rc != TG_OK)
 		return deny(req, resp, 1, why ? why : "invalid token");
+	if ((hit = acache_jwt(&c)) != NULL) {
+		if ((rc = who_from(req, hit)) != TG_OK)
+			return rc;
+		req->who.jti = tg_arena_strdup(req->a, c.jti);
+		req->who.token_exp = c.exp;
+		return req->who.jti ? TG_OK : -TG_E_NOMEM;
+	}
+	tg_inval_stamp(&st, TG_INV_AUTH);
 	snprintf(uid, sizeof(uid), "%lld", (long long)c.user_id);
 	snprintf(iat, sizeof(iat), "%lld", (long long)c.iat);
 	p[0] = uid;
@@ -329,6 +559,15 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 	if (req->who.username == NULL || req->who.jti == NULL)
 		return -TG_E_NOMEM;
 	req->who.authenticated = 1;
+	if (strlen(c.jti) == TG_JTI_LEN && (e = acache_slot()) != NULL) {
+		e->kind = AC_JWT;
+		memcpy(e->jti, c.jti, sizeof(e->jti));
+		e->iat = c.iat;
+		e->user_id = c.user_id;
+		e->role = c.role;
+		snprintf(e->username, sizeof(e->username), "%s", req->who.username);
+		e->at = st;
+	}
 	return TG_OK;
 }
 
@@ -336,10 +575,12 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 static int
 rate_limit(struct tg_req *req, struct tg_resp *resp)
 {
-	char bucket[40], win[16], lim[16];
-	const char *p[4], *role = tg_role_name(req->who.role);
+	char bucket[40], win[16], lim[16], take[24];
+	const char *p[5], *role = tg_role_name(req->who.role);
 	PGresult *res = NULL;
 	struct rl rl;
+	uint64_t epoch;
+	int64_t n;
 	int rc, dflt;
 
 	if (req->who.api_key_id > 0)
@@ -349,12 +590,18 @@ rate_limit(struct tg_req *req, struct tg_resp *resp)
 	dflt = req->who.role == TG_ROLE_ADMIN ? TG_RL_ADMIN_DEFAULT :
 	    req->who.role == TG_ROLE_DEVELOPER ? TG_RL_DEVELOPER_DEFAULT :
 	    TG_RL_VIEWER_DEFAULT;
+	if (lease_take(bucket, &rl))
+		return rl_apply(req, resp, &rl);
+	epoch = tg_inval_epoch(TG_INV_AUTH);
+	n = lease_size(bucket);
 	snprintf(win, sizeof(win), "%d", TG_RL_WINDOW_DEFAULT);
 	snprintf(lim, sizeof(lim), "%d", dflt);
+	snprintf(take, sizeof(take), "%lld", (long long)n);
 	p[0] = bucket;
 	p[1] = role;
 	p[2] = win;
 	p[3] = lim;
+	p[4] = take;
 	/* One statement: read the limits, count, report. Malformed settings
 	 * fall back to the defaults instead of failing requests. */
 	rc = tg_db_exec(req->ctx->db,
@@ -368,12 +615,13 @@ rate_limit(struct tg_req *req, struct tg_resp *resp)
 	    "   $4::int) AS lim),"
 	    " w AS (SELECT win, lim, extract(epoch FROM clock_timestamp())::numeric AS now_s FROM cfg),"
 	    " ins AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)"
-	    "  SELECT $1, floor(now_s / win)::bigint * win, 1 FROM w"
-	    "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1"
+	    "  SELECT $1, floor(now_s / win)::bigint * win, $5::int FROM w"
+	    "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + EXCLUDED.hits"
 	    "  RETURNING r.hits, r.window_start)"
-	    "SELECT ins.hits, w.lim, w.win, ceil(ins.window_start + w.win - w.now_s)::bigint"
+	    "SELECT ins.hits, w.lim, w.win, ceil(ins.window_start + w.win - w.now_s)::bigint,"
+	    " floor((ins.window_start + w.win - w.now_s) * 1000)::bigint"
 	    " FROM ins, w",
-	    4, p, &res);
+	    5, p, &res);
 	if (rc != TG_OK)
 		return rc;
 	if (PQntuples(res) != 1 || parse_rl(res, 0, &rl) != TG_OK) {
@@ -382,6 +630,7 @@ rate_limit(struct tg_req *req, struct tg_resp *resp)
 		return -TG_E_INTERNAL;
 	}
 	PQclear(res);
+	lease_store(bucket, &rl, n, epoch);
 	return rl_apply(req, resp, &rl);
 }
 

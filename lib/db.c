@@ -10,6 +10,7 @@
 
 #include "fcgi/log.h"
 #include "lib/db.h"
+#include "lib/inval.h"
 #include "lib/metrics.h"
 #include "lib/status.h"
 
@@ -43,6 +44,7 @@ struct tg_db {
 	int nstmts;
 	int next_stmt_id;
 	int ever_connected;	/* a later connect is a reconnect (metrics) */
+	int listen;		/* LISTEN toolgate_inval on every connect */
 	char appname[64];
 	int64_t last_attempt_ms;
 	int req_statements;
@@ -282,7 +284,62 @@ ensure(struct tg_db *db)
 		tg_metrics_inc(tg_metrics_self(), "db_reconnects");
 	db->ever_connected = 1;
 	tg_log(TG_LOG_INFO, "db.connected", "backend_pid=%d", PQbackendPID(db->conn));
+	if (db->listen) {
+		PGresult *res = PQexec(db->conn, "LISTEN " TG_INVAL_CHANNEL);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			/* Without notifications no cache may be trusted. */
+			chomp_log(TG_LOG_WARN, "db.listen_failed", PQerrorMessage(db->conn));
+			PQclear(res);
+			PQfinish(db->conn);
+			db->conn = NULL;
+			return -TG_E_DB;
+		}
+		PQclear(res);
+		/* Whatever was cached under the previous connection may
+		 * have missed its notifications. (Only listeners: other
+		 * processes sharing the epochs, like the master's maintenance
+		 * child, must not flush the workers' caches by connecting.) */
+		tg_inval_bump(TG_INV_ALL);
+	}
 	return TG_OK;
+}
+
+/* Applies the notifications libpq has read (lib/inval.h). */
+static void
+drain(struct tg_db *db)
+{
+	PGnotify *n;
+	unsigned mask = 0;
+
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		if (strcmp(n->relname, TG_INVAL_CHANNEL) == 0)
+			mask |= tg_inval_payload_mask(n->extra);
+		PQfreemem(n);
+	}
+	if (mask)
+		tg_inval_bump(mask);
+}
+
+void
+tg_db_listen(struct tg_db *db)
+{
+	db->listen = 1;
+}
+
+void
+tg_db_poll(struct tg_db *db)
+{
+	if (db == NULL || !db->listen)
+		return;
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ||
+	    PQconsumeInput(db->conn) == 0) {
+		/* Broken (or never opened): nothing cached can be trusted
+		 * until a reconnect has LISTENed again. */
+		tg_inval_bump(TG_INV_ALL);
+		return;
+	}
+	drain(db);
 }
 
 int
@@ -387,6 +444,8 @@ tg_db_exec(struct tg_db *db, const char *sql, int n, const char *const *params,
 		PQclear(res);
 		return rc;
 	}
+	if (db->listen)
+		drain(db);
 	if (out)
 		*out = res;
 	else
@@ -451,6 +510,7 @@ void
 tg_db_request_begin(struct tg_db *db)
 {
 	db->req_statements = 0;
+	tg_db_poll(db);
 }
 
 void

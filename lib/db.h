@@ -53,6 +53,13 @@ void tg_db_request_end(struct tg_db *db);
 /* Number of statements sent since tg_db_request_begin (benchmarks). */
 int tg_db_round_trips(const struct tg_db *db);
 
+/* Workers: LISTEN on the invalidation channel on every (re)connect, apply
+ * notifications after every statement (lib/inval.h). */
+void tg_db_listen(struct tg_db *db);
+/* Reads pending notifications without blocking (tg_db_request_begin does
+ * it); a broken connection invalidates every cache. */
+void tg_db_poll(struct tg_db *db);
+
 PGconn *tg_db_conn(struct tg_db *db);
 
 /* Applies the embedded migrations in order; idempotent; serialised by an

@@ -137,15 +137,65 @@ out:
 	return rc;
 }
 
+/*
+ * Sessions this worker served recently (lib/inval.h): any change to a
+ * session row that matters (end, expiry, log level, initialized) sends
+ * "session" and empties it; the TTL (seconds at most, the idle timeout is
+ * a minute at least) bounds the rest. A hit skips the idle-expiry refresh;
+ * the next read after the TTL does it (every 30 s at most anyway).
+ */
+#define SESSION_CACHE 32
+
+static struct {
+	struct tg_mcp_session s;	/* id_hash, owner: the key */
+	struct tg_inval_stamp at;
+} scache[SESSION_CACHE];
+static unsigned scache_next;
+
+static int
+scache_find(const struct tg_mcp_session *key)
+{
+	for (int i = 0; i < SESSION_CACHE; i++)
+		if (scache[i].s.id_hash[0] != '\0' &&
+		    strcmp(scache[i].s.id_hash, key->id_hash) == 0 &&
+		    scache[i].s.user_id == key->user_id &&
+		    scache[i].s.api_key_id == key->api_key_id)
+			return i;
+	return -1;
+}
+
+static void
+scache_put(const struct tg_mcp_session *s, const struct tg_inval_stamp *at)
+{
+	int i = scache_find(s);
+
+	if (tg_inval_ttl_ms() <= 0)
+		return;
+	if (i < 0)
+		i = (int)(scache_next++ % SESSION_CACHE);
+	scache[i].s = *s;
+	scache[i].s.id[0] = '\0';	/* the token itself is not kept */
+	scache[i].at = *at;
+}
+
+static void
+scache_drop(const char *id_hash)
+{
+	for (int i = 0; i < SESSION_CACHE; i++)
+		if (strcmp(scache[i].s.id_hash, id_hash) == 0)
+			memset(&scache[i], 0, sizeof(scache[i]));
+}
+
 int
 tg_mcp_session_get(struct tg_req *req, const char *id,
     struct tg_mcp_session *out)
 {
 	struct tg_mcp_session s;
+	struct tg_inval_stamp at;
 	PGresult *res = NULL;
 	char uid[24], kid[24];
 	const char *params[3];
-	int rc;
+	int rc, hit;
 
 	memset(&s, 0, sizeof(s));
 	if (!tg_mcp_session_id_valid(id))
@@ -155,6 +205,16 @@ tg_mcp_session_get(struct tg_req *req, const char *id,
 		return rc;
 	s.user_id = req->who.authenticated ? req->who.user_id : 0;
 	s.api_key_id = req->who.authenticated ? req->who.api_key_id : 0;
+	if ((hit = scache_find(&s)) >= 0 &&
+	    tg_inval_fresh(&scache[hit].at, TG_INV_SESSION)) {
+		*out = scache[hit].s;
+		copy_str(out->id, sizeof(out->id), id);
+		out->catalog_version = 0;
+		return TG_OK;
+	}
+	tg_inval_stamp(&at, TG_INV_SESSION);
+	s.catalog_at = at;	/* the same instant, for the catalogue's domain */
+	s.catalog_at.epoch = tg_inval_epoch(TG_INV_CATALOG);
 	params[0] = s.id_hash;
 	params[1] = owner_param(s.user_id, uid, sizeof(uid));
 	params[2] = owner_param(s.api_key_id, kid, sizeof(kid));
@@ -176,6 +236,7 @@ tg_mcp_session_get(struct tg_req *req, const char *id,
 	if (rc != TG_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
+		scache_drop(s.id_hash);
 		rc = -TG_E_NOTFOUND;
 		goto out;
 	}
@@ -185,6 +246,7 @@ tg_mcp_session_get(struct tg_req *req, const char *id,
 	if (PQgetisnull(res, 0, 3) || tg_parse_i64(PQgetvalue(res, 0, 3), 1,
 	    INT64_MAX, &s.catalog_version) != TG_OK)
 		s.catalog_version = 0;
+	scache_put(&s, &at);
 	*out = s;
 out:
 	PQclear(res);
@@ -199,6 +261,7 @@ tg_mcp_session_mark_initialized(struct tg_req *req,
 
 	if (s->initialized)
 		return TG_OK;
+	scache_drop(s->id_hash);
 	return tg_db_exec(req->ctx->db,
 	    "UPDATE mcp_sessions SET initialized = true WHERE id_hash = $1",
 	    1, params, NULL);
@@ -210,6 +273,7 @@ tg_mcp_session_set_log_level(struct tg_req *req,
 {
 	const char *params[2] = {s->id_hash, level};
 
+	scache_drop(s->id_hash);
 	return tg_db_exec(req->ctx->db,
 	    "UPDATE mcp_sessions SET log_level = $2 WHERE id_hash = $1",
 	    2, params, NULL);
@@ -227,6 +291,7 @@ tg_mcp_session_delete(struct tg_req *req, const char *id)
 		return -TG_E_NOTFOUND;
 	if ((rc = tg_crypto_sha256_hex(id, TG_MCP_SESSION_ID_LEN, hash)) != TG_OK)
 		return rc;
+	scache_drop(hash);
 	params[0] = hash;
 	params[1] = owner_param(req->who.authenticated ? req->who.user_id : 0,
 	    uid, sizeof(uid));

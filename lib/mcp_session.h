@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "fcgi/request.h"
+#include "lib/inval.h"
 
 #define TG_MCP_SESSION_ID_LEN 64
 #define TG_MCP_SESSION_IDLE_DEFAULT 3600	/* seconds */
@@ -43,6 +44,7 @@ struct tg_mcp_session {
 	int initialized;			/* notifications/initialized seen */
 	int64_t catalog_version;		/* tool_catalog.version read with
 						 * the session (0: not read) */
+	struct tg_inval_stamp catalog_at;	/* lib/inval.h stamp of that read */
 };
 
 /* 1 when s looks like a token we issue (64 lowercase hex digits). */

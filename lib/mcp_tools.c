@@ -27,6 +27,7 @@
 #include "lib/approvals.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/inval.h"
 #include "lib/logs.h"
 #include "lib/mcp_session.h"
 #include "lib/metrics.h"
@@ -1247,16 +1248,31 @@ static struct {
 	uint64_t stamp;
 } cache;
 
+/* The catalogue version: cached (lib/inval.h), else the one read with the
+ * session row, else one indexed read. */
+static struct {
+	int64_t version;
+	struct tg_inval_stamp at;
+} catver;
+
 static int
 catalog_version(const struct tg_mcp_call *c, int64_t *v)
 {
+	struct tg_inval_stamp st;
 	PGresult *res = NULL;
 	int rc;
 
-	if (c->session != NULL && c->session->catalog_version > 0) {
-		*v = c->session->catalog_version;
+	if (tg_inval_fresh(&catver.at, TG_INV_CATALOG)) {
+		*v = catver.version;
 		return TG_OK;
 	}
+	if (c->session != NULL && c->session->catalog_version > 0) {
+		*v = c->session->catalog_version;
+		catver.version = *v;
+		catver.at = c->session->catalog_at;
+		return TG_OK;
+	}
+	tg_inval_stamp(&st, TG_INV_CATALOG);
 	rc = tg_db_exec(c->req->ctx->db,
 	    "SELECT version FROM tool_catalog WHERE id = 1", 0, NULL, &res);
 	if (rc != TG_OK)
@@ -1265,6 +1281,10 @@ catalog_version(const struct tg_mcp_call *c, int64_t *v)
 	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, v) != TG_OK)
 		rc = -TG_E_INTERNAL;
 	PQclear(res);
+	if (rc == TG_OK) {
+		catver.version = *v;
+		catver.at = st;
+	}
 	return rc;
 }
 
@@ -1291,11 +1311,22 @@ approved_tools(const struct tg_mcp_call *c, int64_t v)
 	return TG_OK;
 }
 
+/* What selects the list a caller sees: its role, or TG_ROLE_NONE when
+ * anonymous (TOOLGATE_MCP_AUTH=none: served tools only). */
+static enum tg_role
+view_role(const struct tg_req *req)
+{
+	if (!req->who.authenticated || req->who.role < TG_ROLE_NONE ||
+	    req->who.role > TG_ROLE_ADMIN)
+		return TG_ROLE_NONE;
+	return req->who.role;
+}
+
 /* The sorted list a role sees at version v (borrowed from the cache). */
 static int
 role_view(const struct tg_mcp_call *c, int64_t v, json_t **out)
 {
-	struct view *vw = &cache.view[c->req->who.role];
+	struct view *vw = &cache.view[view_role(c->req)];
 	json_t *all = NULL, *t, **arr = NULL, *sorted = NULL;
 	size_t i, n;
 	int rc;
@@ -1408,16 +1439,13 @@ tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
 		memcpy(after, raw, got);
 		after[got] = '\0';
 	}
-	if (!c->req->who.authenticated || c->req->who.role <= TG_ROLE_NONE ||
-	    c->req->who.role > TG_ROLE_ADMIN)
-		return tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR, "no principal");
 	if (catalog_version(c, &v) != TG_OK || role_view(c, v, &all) != TG_OK)
 		return tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR,
 		    "the tool catalogue is unavailable; retry shortly");
 	for (i = 0; i < TG_MCP_PAGE_CACHE; i++) {
 		pg = &cache.page[i];
 		if (pg->result != NULL && pg->version == v &&
-		    pg->role == c->req->who.role && strcmp(pg->after, after) == 0)
+		    pg->role == view_role(c->req) && strcmp(pg->after, after) == 0)
 			goto hit;
 	}
 	if ((r = page_new(all, after)) == NULL)
@@ -1426,7 +1454,7 @@ tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
 	json_decref(pg->result);
 	pg->result = r;
 	pg->version = v;
-	pg->role = c->req->who.role;
+	pg->role = view_role(c->req);
 	memcpy(pg->after, after, sizeof(pg->after));
 	pg->stamp = ++cache.stamp;
 hit:

@@ -219,7 +219,11 @@ if [ "$need_stack" = 1 ]; then
 	rm -rf "$TEST_VAR"
 	# nginx's per-IP limit is raised for the suites: they run from one address
 	# faster than a real client does; the app's own per-principal limits stay.
+	# The workers' caches live a minute here (2 s by default): every change a
+	# test makes, through the API or psql, must reach them by NOTIFY or the
+	# shared epochs (lib/inval.h), never by waiting for the TTL.
 	if PG_FSYNC=off TOOLGATE_TEST_ROUTES=${TOOLGATE_TEST_ROUTES:-1} \
+		TOOLGATE_CACHE_TTL_MS=${TOOLGATE_CACHE_TTL_MS:-60000} \
 		NGINX_RATE=${NGINX_RATE:-5000r/s} NGINX_BURST=${NGINX_BURST:-10000} \
 		tstack start >"$LOGDIR/stack-start.log" 2>&1; then
 		STACK_UP=1
