@@ -1,0 +1,164 @@
+/*
+ * test_stream.c - an SSE response to tools/call is streamed through nginx,
+ * not buffered: the first progress event reaches the client while the
+ * tool is still running. /mcp has fastcgi_buffering on (plain JSON replies
+ * leave the worker in one piece); the app turns it off per response with
+ * X-Accel-Buffering: no when it starts a stream (handlers/mcp.c).
+ */
+#include "tests/integration/it.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+static char admin[4096];
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long long
+create_json_id(const char *path, const char *body)
+{
+	struct it_resp r;
+	long long id;
+
+	assert_int_equal(it_json("POST", path, admin, body, &r), 0);
+	if (r.status != 201 && r.status != 200)
+		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
+	id = json_integer_value(json_object_get(r.json, "id"));
+	it_resp_free(&r);
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+post_ok(const char *path, const char *body)
+{
+	struct it_resp r;
+
+	assert_int_equal(it_json("POST", path, admin, body ? body : "{}", &r), 0);
+	if (r.status >= 300)
+		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
+	it_resp_free(&r);
+}
+
+struct seen {
+	double start, first_progress, end;
+	char buf[16384];
+	size_t len;
+};
+
+static size_t
+on_data(char *p, size_t sz, size_t n, void *u)
+{
+	struct seen *s = u;
+	size_t k = sz * n, room = sizeof(s->buf) - 1 - s->len;
+
+	memcpy(s->buf + s->len, p, k < room ? k : room);
+	s->len += k < room ? k : room;
+	s->buf[s->len] = '\0';
+	if (s->first_progress == 0 && strstr(s->buf, "notifications/progress") != NULL)
+		s->first_progress = now_s();
+	return k;
+}
+
+static void
+t_progress_streams(void **state)
+{
+	char path[256], auth[4200], hs[200], url[512];
+	struct curl_slist *h = NULL;
+	struct it_resp r;
+	struct seen s;
+	long long sid, tid;
+	const char *v;
+	CURL *c;
+	long st = 0;
+	const char *init = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+	    "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+	    "\"clientInfo\":{\"name\":\"stream\",\"version\":\"1\"}}}";
+	const char *call = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"streamtest__slow\",\"arguments\":{},"
+	    "\"_meta\":{\"progressToken\":\"p1\"}}}";
+
+	(void)state;
+	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
+	sid = create_json_id("/api/v1/servers", "{\"name\":\"streamtest\"}");
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
+	tid = create_json_id(path, "{\"name\":\"slow\",\"code\":"
+	    "\"import time\\nimport toolgate\\n\\ndef main() -> str:\\n"
+	    "    toolgate.progress(1, 2, \\\"started\\\")\\n"
+	    "    time.sleep(2)\\n"
+	    "    toolgate.progress(2, 2, \\\"done\\\")\\n"
+	    "    return \\\"ok\\\"\\n\"}");
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
+	post_ok(path, NULL);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
+	post_ok(path, "{\"reason\":\"stream test\"}");
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
+	post_ok(path, NULL);
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
+	{
+		const char *hh[] = {auth, "Content-Type: application/json",
+		    "Accept: application/json, text/event-stream", NULL};
+
+		assert_int_equal(it_request("POST", "/mcp", hh, init, strlen(init), &r), 0);
+		assert_int_equal(r.status, 200);
+		v = it_header(&r, "Mcp-Session-Id");
+		assert_non_null(v);
+		snprintf(hs, sizeof(hs), "Mcp-Session-Id: %s", v);
+		it_resp_free(&r);
+	}
+	h = curl_slist_append(h, auth);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Accept: application/json, text/event-stream");
+	h = curl_slist_append(h, "MCP-Protocol-Version: 2025-11-25");
+	h = curl_slist_append(h, hs);
+	snprintf(url, sizeof(url), "%s/mcp", it_base());
+	memset(&s, 0, sizeof(s));
+	c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, call);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	s.start = now_s();
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	s.end = now_s();
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	assert_int_equal(st, 200);
+	assert_non_null(strstr(s.buf, "event: message"));
+	assert_non_null(strstr(s.buf, "\"result\""));
+	assert_true(s.first_progress > 0);
+	/* The tool sleeps 2 s after its first progress event: a buffered
+	 * stream would deliver everything at the end. */
+	if (s.end - s.first_progress < 1.0)
+		fail_msg("first progress event %.3f s before the end of the stream; "
+		    "the SSE response was buffered", s.end - s.first_progress);
+
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sid);
+	post_ok(path, NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_progress_streams),
+	};
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
