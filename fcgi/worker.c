@@ -191,6 +191,14 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 		req.io = &io;
 		req.ctx = &ctx;
 		tg_router_serve(&req);
+		/* libfcgi closes with a lingering close (shutdown, then wait
+		 * up to 2 s for nginx to close its end) so that a peer still
+		 * sending the request is not cut off. When the input has been
+		 * read to its end there is nothing to cut off: close at once
+		 * ("detached" makes FCGX_Free skip the shutdown). A request
+		 * refused before its body was read keeps the lingering close. */
+		if (r.in != NULL && FCGX_GetChar(r.in) == EOF)
+			r.detached = 1;
 		FCGX_Finish_r(&r);
 		tg_arena_reset(a);
 	}
