@@ -3,8 +3,10 @@
 --   BENCH_BODY='{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
 --   BENCH_HEADERS='Authorization: Bearer tgk_...|Mcp-Session-Id: ...|MCP-Protocol-Version: 2025-11-25'
 -- Non-2xx responses are counted by wrk as errors ("Non-2xx or 3xx responses").
-wrk.method = "POST"
-wrk.body = os.getenv("BENCH_BODY") or '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+wrk.method = os.getenv("BENCH_METHOD") or "POST"
+if wrk.method == "POST" then
+  wrk.body = os.getenv("BENCH_BODY") or '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+end
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 local extra = os.getenv("BENCH_HEADERS") or ""
