@@ -167,15 +167,17 @@ put(struct tg_req *req, const char *s, size_t n)
 	return req->io->write(req->io->ctx, s, n);
 }
 
+/* Writes the header block and, when body is not NULL, the body with it in
+ * one write (one FastCGI exchange for a whole JSON reply). */
 static int
 write_headers(struct tg_req *req, struct tg_resp *resp, const char *ctype,
-    size_t body_len, int with_len)
+    size_t body_len, int with_len, const char *body)
 {
 	struct tg_buf h = {0};
 	const char *origin;
 	int i, rc = -1;
 
-	h.max = 64 * 1024;
+	h.max = 64 * 1024 + (body != NULL ? body_len : 0);
 	if (tg_buf_printf(&h, "Status: %d %s\r\n", resp->status,
 	    tg_http_reason(resp->status)) != 0)
 		goto out;
@@ -214,9 +216,14 @@ write_headers(struct tg_req *req, struct tg_resp *resp, const char *ctype,
 			goto out;
 	if (tg_buf_puts(&h, "\r\n") != 0)
 		goto out;
+	if (body != NULL && body_len > 0 && tg_buf_append(&h, body, body_len) != 0)
+		goto out;
 	rc = put(req, h.p, h.len);
 out:
-	tg_buf_free(&h);
+	if (body != NULL)
+		tg_buf_wipe(&h);	/* a reply may carry a new API key */
+	else
+		tg_buf_free(&h);
 	return rc;
 }
 
@@ -266,11 +273,10 @@ tg_resp_send(struct tg_req *req, struct tg_resp *resp)
 		len = resp->body.len;
 		ctype = resp->content_type ? resp->content_type : "text/plain; charset=utf-8";
 	}
-	if (write_headers(req, resp, ctype, len, 1) != 0)
+	if (write_headers(req, resp, ctype, len, 1,
+	    strcmp(req->method, "HEAD") != 0 ? body : NULL) != 0)
 		goto out;
 	resp->started = 1;
-	if (len > 0 && strcmp(req->method, "HEAD") != 0 && put(req, body, len) != 0)
-		goto out;
 	rc = 0;
 out:
 	free(dumped);
@@ -283,7 +289,7 @@ tg_resp_begin(struct tg_req *req, struct tg_resp *resp)
 {
 	int rc;
 
-	rc = write_headers(req, resp, resp->content_type, 0, 0);
+	rc = write_headers(req, resp, resp->content_type, 0, 0, NULL);
 	resp->started = 1;
 	if (rc == 0 && req->io->flush)
 		rc = req->io->flush(req->io->ctx);

@@ -1,9 +1,11 @@
 /*
- * test_stream.c - an SSE response to tools/call is streamed through nginx,
- * not buffered: the first progress event reaches the client while the
- * tool is still running. /mcp has fastcgi_buffering on (plain JSON replies
- * leave the worker in one piece); the app turns it off per response with
- * X-Accel-Buffering: no when it starts a stream (handlers/mcp.c).
+ * test_stream.c - the output path (docs/architecture.md "FastCGI output").
+ * An SSE response to tools/call is streamed through nginx, not buffered:
+ * the first progress event reaches the client while the tool is still
+ * running. /mcp has fastcgi_buffering on (plain JSON replies leave the
+ * worker in one piece); the app turns it off per response with
+ * X-Accel-Buffering: no when it starts a stream (handlers/mcp.c). And a
+ * reply larger than one FastCGI record (65,528 bytes) arrives intact.
  */
 #include "tests/integration/it.h"
 
@@ -152,11 +154,50 @@ t_progress_streams(void **state)
 	post_ok(path, NULL);
 }
 
+/* A ~200 KB reply (a tool's code) spans four FastCGI records written
+ * directly by the worker; it must arrive byte for byte. */
+static void
+t_large_reply(void **state)
+{
+	struct it_resp r;
+	char path[128], *code, *body;
+	size_t cap = 210 * 1024, len = 0;
+	long long sid, tid;
+	json_t *req;
+	int i;
+
+	(void)state;
+	if (admin[0] == '\0')
+		assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
+	code = malloc(cap);
+	assert_non_null(code);
+	for (i = 0; len + 100 < 200 * 1024; i++)
+		len += (size_t)snprintf(code + len, cap - len,
+		    "# line %06d: the quick brown fox jumps over the lazy dog %d\n", i, i * 7919);
+	len += (size_t)snprintf(code + len, cap - len, "def main() -> str:\n    return 'ok'\n");
+	sid = create_json_id("/api/v1/servers", "{\"name\":\"bigreply\"}");
+	req = json_pack("{s:s, s:s}", "name", "big", "code", code);
+	body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
+	tid = create_json_id(path, body);
+	free(body);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
+	assert_int_equal(it_get("GET", path, admin, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_true(r.len > 3 * 65528);
+	assert_non_null(r.json);
+	assert_string_equal(json_string_value(json_object_get(r.json, "code")), code);
+	it_resp_free(&r);
+	free(code);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_progress_streams),
+		cmocka_unit_test(t_large_reply),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
