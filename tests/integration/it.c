@@ -308,3 +308,84 @@ it_capture(char *out, size_t cap, const char *fmt, ...)
 	}
 	return rc == -1 ? -1 : (rc >> 8) & 0xff;
 }
+
+long long
+it_create_id(const char *token, const char *path, const char *body)
+{
+	struct it_resp r;
+	long long id;
+
+	assert_int_equal(it_json("POST", path, token, body, &r), 0);
+	if (r.status != 201 && r.status != 200)
+		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
+	id = json_integer_value(json_object_get(r.json, "id"));
+	it_resp_free(&r);
+	assert_true(id > 0);
+	return id;
+}
+
+void
+it_post_ok(const char *token, const char *path, const char *body)
+{
+	struct it_resp r;
+
+	assert_int_equal(it_json("POST", path, token, body ? body : "{}", &r), 0);
+	if (r.status >= 300)
+		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
+	it_resp_free(&r);
+}
+
+static size_t
+discard(char *p, size_t sz, size_t n, void *u)
+{
+	(void)p;
+	(void)u;
+	return sz * n;
+}
+
+void
+it_burst(const char *method, const char *path, const char *token,
+    const char *const *extra, const char *body, int n, long *status)
+{
+	char auth[4200], url[512];
+	struct curl_slist *h = NULL;
+	CURL *e[IT_BURST_MAX];
+	CURLM *m;
+	int i, running, msgs;
+
+	assert_true(n > 0 && n <= IT_BURST_MAX);
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		h = curl_slist_append(h, auth);
+	}
+	for (i = 0; extra && extra[i]; i++)
+		h = curl_slist_append(h, extra[i]);
+	snprintf(url, sizeof(url), "%s%s", it_base(), path);
+	m = curl_multi_init();
+	for (i = 0; i < n; i++) {
+		e[i] = curl_easy_init();
+		curl_easy_setopt(e[i], CURLOPT_URL, url);
+		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(e[i], CURLOPT_CUSTOMREQUEST, method);
+		if (body != NULL)
+			curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
+		/* One connection each, so the requests spread over workers. */
+		curl_easy_setopt(e[i], CURLOPT_FORBID_REUSE, 1L);
+		curl_multi_add_handle(m, e[i]);
+	}
+	do {
+		curl_multi_perform(m, &running);
+		curl_multi_poll(m, NULL, 0, 200, NULL);
+	} while (running);
+	while (curl_multi_info_read(m, &msgs))
+		;
+	for (i = 0; i < n; i++) {
+		status[i] = 0;
+		curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &status[i]);
+		curl_multi_remove_handle(m, e[i]);
+		curl_easy_cleanup(e[i]);
+	}
+	curl_multi_cleanup(m);
+	curl_slist_free_all(h);
+}

@@ -65,4 +65,17 @@ long long it_user_create(const char *admin_token, const char *username,
 int it_capture(char *out, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* POST body (JSON) to path with token; fails the test unless 200/201 with an
+ * "id", which it returns. */
+long long it_create_id(const char *token, const char *path, const char *body);
+/* POST body (NULL: {}) to path with token; fails the test on >= 300. */
+void it_post_ok(const char *token, const char *path, const char *body);
+/* n concurrent requests (one connection each, so several workers serve
+ * them): method path, "Authorization: Bearer token" (NULL: none), extra
+ * headers (NULL-terminated, may be NULL), body (NULL: none). status[i] gets
+ * each HTTP status (0: no response). */
+#define IT_BURST_MAX 64
+void it_burst(const char *method, const char *path, const char *token,
+    const char *const *extra, const char *body, int n, long *status);
+
 #endif

@@ -27,56 +27,17 @@ struct counts {
 	int ok, unauth, forbidden, limited, notfound, other;
 };
 
-static size_t
-discard(char *p, size_t sz, size_t n, void *u)
-{
-	(void)p;
-	(void)u;
-	return sz * n;
-}
-
-/* n concurrent requests: GET path (body NULL) or POST body to path, with
- * "Authorization: Bearer token" and extra headers (NULL-terminated). */
+/* n concurrent requests (it_burst), counted by status. */
 static void
 burst(const char *method, const char *path, const char *token,
     const char *const *extra, const char *body, int n, struct counts *c)
 {
-	char auth[4200], url[512];
-	struct curl_slist *h = NULL;
-	CURL *e[64];
-	CURLM *m;
-	long st;
-	int i, running, msgs;
+	long st[IT_BURST_MAX];
 
-	assert_true(n <= 64);
 	memset(c, 0, sizeof(*c));
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-	h = curl_slist_append(h, auth);
-	for (i = 0; extra && extra[i]; i++)
-		h = curl_slist_append(h, extra[i]);
-	snprintf(url, sizeof(url), "%s%s", it_base(), path);
-	m = curl_multi_init();
-	for (i = 0; i < n; i++) {
-		e[i] = curl_easy_init();
-		curl_easy_setopt(e[i], CURLOPT_URL, url);
-		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(e[i], CURLOPT_CUSTOMREQUEST, method);
-		if (body != NULL)
-			curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
-		curl_easy_setopt(e[i], CURLOPT_FORBID_REUSE, 1L);
-		curl_multi_add_handle(m, e[i]);
-	}
-	do {
-		curl_multi_perform(m, &running);
-		curl_multi_poll(m, NULL, 0, 200, NULL);
-	} while (running);
-	while (curl_multi_info_read(m, &msgs))
-		;
-	for (i = 0; i < n; i++) {
-		st = 0;
-		curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &st);
-		switch (st) {
+	it_burst(method, path, token, extra, body, n, st);
+	for (int i = 0; i < n; i++) {
+		switch (st[i]) {
 		case 200: case 202: c->ok++; break;
 		case 401: c->unauth++; break;
 		case 403: c->forbidden++; break;
@@ -84,11 +45,7 @@ burst(const char *method, const char *path, const char *token,
 		case 429: c->limited++; break;
 		default: c->other++; break;
 		}
-		curl_multi_remove_handle(m, e[i]);
-		curl_easy_cleanup(e[i]);
 	}
-	curl_multi_cleanup(m);
-	curl_slist_free_all(h);
 }
 
 static void

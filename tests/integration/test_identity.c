@@ -453,26 +453,15 @@ t_api_keys(void **state)
 	expect_401(key, "revoked API key");
 }
 
-static size_t
-discard(char *p, size_t sz, size_t n, void *ud)
-{
-	(void)p;
-	(void)ud;
-	return sz * n;
-}
-
 /* Limit lowered through the settings row; N+1 concurrent requests from one
  * user: exactly N pass, whichever worker serves them. */
 static void
 t_rate_limit_shared(void **state)
 {
 	enum { LIMIT = 6, N = 12 };
-	char vn[96], vt[4096], auth[4200], url[512], out[256], saved[512];
-	struct curl_slist *h = NULL;
-	CURLM *m;
-	CURL *e[N];
-	long st;
-	int i, running, ok = 0, limited = 0, msgs;
+	char vn[96], vt[4096], out[256], saved[512];
+	long st[N];
+	int i, ok = 0, limited = 0;
 	long long vid;
 	struct it_resp r;
 	const char *v;
@@ -489,36 +478,13 @@ t_rate_limit_shared(void **state)
 	    " key = 'rate_limits'), '{}'), '{viewer}', '%d'))"
 	    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value\" >/dev/null", LIMIT), 0);
 	/* N concurrent requests */
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", vt);
-	h = curl_slist_append(h, auth);
-	snprintf(url, sizeof(url), "%s/api/v1/auth/me", it_base());
-	m = curl_multi_init();
+	it_burst("GET", "/api/v1/auth/me", vt, NULL, NULL, N, st);
 	for (i = 0; i < N; i++) {
-		e[i] = curl_easy_init();
-		curl_easy_setopt(e[i], CURLOPT_URL, url);
-		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(e[i], CURLOPT_NOBODY, 0L);
-		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
-		curl_easy_setopt(e[i], CURLOPT_FORBID_REUSE, 1L);
-		curl_multi_add_handle(m, e[i]);
-	}
-	do {
-		curl_multi_perform(m, &running);
-		curl_multi_poll(m, NULL, 0, 200, NULL);
-	} while (running);
-	while (curl_multi_info_read(m, &msgs))
-		;
-	for (i = 0; i < N; i++) {
-		curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &st);
-		if (st == 200)
+		if (st[i] == 200)
 			ok++;
-		else if (st == 429)
+		else if (st[i] == 429)
 			limited++;
-		curl_multi_remove_handle(m, e[i]);
-		curl_easy_cleanup(e[i]);
 	}
-	curl_multi_cleanup(m);
-	curl_slist_free_all(h);
 	/* N+1-th (and later) request: 429 with the headers */
 	assert_int_equal(it_get("GET", "/api/v1/auth/me", vt, &r), 0);
 	assert_int_equal(r.status, 429);

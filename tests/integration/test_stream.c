@@ -30,27 +30,13 @@ now_s(void)
 static long long
 create_json_id(const char *path, const char *body)
 {
-	struct it_resp r;
-	long long id;
-
-	assert_int_equal(it_json("POST", path, admin, body, &r), 0);
-	if (r.status != 201 && r.status != 200)
-		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
-	id = json_integer_value(json_object_get(r.json, "id"));
-	it_resp_free(&r);
-	assert_true(id > 0);
-	return id;
+	return it_create_id(admin, path, body);
 }
 
 static void
 post_ok(const char *path, const char *body)
 {
-	struct it_resp r;
-
-	assert_int_equal(it_json("POST", path, admin, body ? body : "{}", &r), 0);
-	if (r.status >= 300)
-		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
-	it_resp_free(&r);
+	it_post_ok(admin, path, body);
 }
 
 struct seen {
