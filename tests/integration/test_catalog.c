@@ -11,18 +11,6 @@
 
 static char admin[4096];
 
-static long long
-create_json_id(const char *path, const char *body)
-{
-	return it_create_id(admin, path, body);
-}
-
-static void
-post_ok(const char *path, const char *body)
-{
-	it_post_ok(admin, path, body);
-}
-
 /* MCP POST with the admin token; session may be NULL. */
 static void
 mcp(const char *session, const char *body, struct it_resp *r)
@@ -90,34 +78,34 @@ t_cache_follows_changes(void **state)
 	snprintf(session_id, sizeof(session_id), "%s", h);
 	it_resp_free(&r);
 
-	sid = create_json_id("/api/v1/servers", "{\"name\":\"catalogtest\"}");
+	sid = it_create_id(admin, "/api/v1/servers", "{\"name\":\"catalogtest\"}");
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
-	tid = create_json_id(path, "{\"name\":\"echo\",\"code\":\"def main(text: str) -> str:\\n    return text\\n\"}");
+	tid = it_create_id(admin, path, "{\"name\":\"echo\",\"code\":\"def main(text: str) -> str:\\n    return text\\n\"}");
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
-	post_ok(path, NULL);
+	it_post_ok(admin, path, NULL);
 	expect_listed("catalogtest__echo", 0); /* a draft is never served */
 
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	post_ok(path, NULL);
+	it_post_ok(admin, path, NULL);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	post_ok(path, "{\"reason\":\"ok\"}");
+	it_post_ok(admin, path, "{\"reason\":\"ok\"}");
 	expect_listed("catalogtest__echo", 1);
 
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sid);
-	post_ok(path, NULL);
+	it_post_ok(admin, path, NULL);
 	expect_listed("catalogtest__echo", 0);
 
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
-	post_ok(path, NULL);
+	it_post_ok(admin, path, NULL);
 	expect_listed("catalogtest__echo", 1);
 
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/revoke", tid);
-	post_ok(path, "{\"reason\":\"gone\"}");
+	it_post_ok(admin, path, "{\"reason\":\"gone\"}");
 	expect_listed("catalogtest__echo", 0);
 
 	/* Clean up. */
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sid);
-	post_ok(path, NULL);
+	it_post_ok(admin, path, NULL);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sid);
 	assert_int_equal(it_get("DELETE", path, admin, &r), 0);
 	assert_true(r.status == 204 || r.status == 200);

@@ -27,18 +27,6 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static long long
-create_json_id(const char *path, const char *body)
-{
-	return it_create_id(admin, path, body);
-}
-
-static void
-post_ok(const char *path, const char *body)
-{
-	it_post_ok(admin, path, body);
-}
-
 struct seen {
 	double start, first_progress, end;
 	char buf[16384];
@@ -79,20 +67,20 @@ t_progress_streams(void **state)
 
 	(void)state;
 	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
-	sid = create_json_id("/api/v1/servers", "{\"name\":\"streamtest\"}");
+	sid = it_create_id(admin, "/api/v1/servers", "{\"name\":\"streamtest\"}");
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
-	tid = create_json_id(path, "{\"name\":\"slow\",\"code\":"
+	tid = it_create_id(admin, path, "{\"name\":\"slow\",\"code\":"
 	    "\"import time\\nimport toolgate\\n\\ndef main() -> str:\\n"
 	    "    toolgate.progress(1, 2, \\\"started\\\")\\n"
 	    "    time.sleep(2)\\n"
 	    "    toolgate.progress(2, 2, \\\"done\\\")\\n"
 	    "    return \\\"ok\\\"\\n\"}");
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	post_ok(path, NULL);
+	it_post_ok(admin, path, NULL);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	post_ok(path, "{\"reason\":\"stream test\"}");
+	it_post_ok(admin, path, "{\"reason\":\"stream test\"}");
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
-	post_ok(path, NULL);
+	it_post_ok(admin, path, NULL);
 
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
 	{
@@ -137,7 +125,7 @@ t_progress_streams(void **state)
 		    "the SSE response was buffered", s.end - s.first_progress);
 
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sid);
-	post_ok(path, NULL);
+	it_post_ok(admin, path, NULL);
 }
 
 /* A ~200 KB reply (a tool's code) spans four FastCGI records written
@@ -161,12 +149,12 @@ t_large_reply(void **state)
 		len += (size_t)snprintf(code + len, cap - len,
 		    "# line %06d: the quick brown fox jumps over the lazy dog %d\n", i, i * 7919);
 	len += (size_t)snprintf(code + len, cap - len, "def main() -> str:\n    return 'ok'\n");
-	sid = create_json_id("/api/v1/servers", "{\"name\":\"bigreply\"}");
+	sid = it_create_id(admin, "/api/v1/servers", "{\"name\":\"bigreply\"}");
 	req = json_pack("{s:s, s:s}", "name", "big", "code", code);
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
-	tid = create_json_id(path, body);
+	tid = it_create_id(admin, path, body);
 	free(body);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
 	assert_int_equal(it_get("GET", path, admin, &r), 0);
