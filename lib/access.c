@@ -12,9 +12,12 @@
  *      Otherwise -> JWT: tg_auth_jwt_verify (STACK_NOTES §5), then one query:
  *      user exists, not disabled, jti not blacklisted, iat not before
  *      tokens_valid_after, token role == the user's current role.
- *   3. Rate limit: one INSERT ... ON CONFLICT DO UPDATE ... RETURNING on the
- *      fixed window of the caller's bucket ("u:<id>" / "k:<id>"); limits by
- *      role from settings "rate_limits" (defaults in access.h). 429 beyond.
+ *      A success may come from the worker's credential cache instead of the
+ *      query (see "Worker caches" below); a failure never does.
+ *   3. Rate limit: INSERT ... ON CONFLICT DO UPDATE ... RETURNING on the
+ *      fixed window of the caller's bucket ("u:<id>" / "k:<id>"), taking a
+ *      lease of n requests at a time; limits by role from settings
+ *      "rate_limits" (defaults in access.h). 429 beyond.
  *   4. route->perm against the role: 403.
  * Every authentication failure is a 401 problem with WWW-Authenticate,
  * counted in metrics ("auth_failures") and audited (auth.reject). A database
