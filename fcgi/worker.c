@@ -75,7 +75,6 @@ direct_write(FCGX_Request *r, const char *buf, size_t n)
 		return -1;
 	while (off < n) {
 		int k = 0;
-		ssize_t w;
 
 		for (int i = 0; i < 16 && off < n; i++) {
 			size_t len = n - off > RECORD_MAX ? RECORD_MAX : n - off;
@@ -94,29 +93,22 @@ direct_write(FCGX_Request *r, const char *buf, size_t n)
 			iov[k++].iov_len = len;
 			off += len;
 		}
-		/* All or nothing per batch: finish a short write by hand. */
-		w = writev(r->ipcFd, iov, k);
-		if (w < 0 && errno == EINTR)
-			w = 0;
-		if (w < 0)
-			return -1;
-		for (int i = 0; i < k && w > 0; i++) {
-			size_t take = (size_t)w < iov[i].iov_len ? (size_t)w : iov[i].iov_len;
+		/* A short write continues where it stopped. */
+		for (struct iovec *v = iov; k > 0;) {
+			ssize_t w = writev(r->ipcFd, v, k);
 
-			iov[i].iov_base = (char *)iov[i].iov_base + take;
-			iov[i].iov_len -= take;
-			w -= (ssize_t)take;
-		}
-		for (int i = 0; i < k; i++) {
-			while (iov[i].iov_len > 0) {
-				ssize_t m = write(r->ipcFd, iov[i].iov_base, iov[i].iov_len);
-
-				if (m < 0 && errno == EINTR)
-					continue;
-				if (m <= 0)
-					return -1;
-				iov[i].iov_base = (char *)iov[i].iov_base + m;
-				iov[i].iov_len -= (size_t)m;
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return -1;
+			while (k > 0 && (size_t)w >= v->iov_len) {
+				w -= (ssize_t)v->iov_len;
+				v++;
+				k--;
+			}
+			if (k > 0) {
+				v->iov_base = (char *)v->iov_base + w;
+				v->iov_len -= (size_t)w;
 			}
 		}
 	}

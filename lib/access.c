@@ -236,16 +236,33 @@ acache_jwt(const struct tg_claims *c)
 	return NULL;
 }
 
-static struct authent *
-acache_slot(void)
+/* Remembers a principal just read from the database under stamp at: in
+ * the slot of the same credential, else the next one. key is a filled-in
+ * entry without principal (kind, handle+hash or jti+user+iat+role). */
+static void
+acache_put(const struct authent *key, const struct tg_req *req,
+    int64_t expires_s, const struct tg_inval_stamp *at)
 {
-	struct authent *e;
+	struct authent *e = NULL;
 
-	if (tg_inval_ttl_ms() <= 0)
-		return NULL;
-	e = &acache[acache_next++ % AUTH_CACHE];
-	memset(e, 0, sizeof(*e));
-	return e;
+	if (tg_inval_ttl_ms() <= 0 || req->who.username == NULL)
+		return;
+	for (int i = 0; i < AUTH_CACHE && e == NULL; i++)
+		if (acache[i].kind == key->kind && (key->kind == AC_APIKEY ?
+		    strcmp(acache[i].handle, key->handle) == 0 &&
+		    strcmp(acache[i].hash, key->hash) == 0 :
+		    strcmp(acache[i].jti, key->jti) == 0 &&
+		    acache[i].user_id == key->user_id && acache[i].iat == key->iat))
+			e = &acache[i];
+	if (e == NULL)
+		e = &acache[acache_next++ % AUTH_CACHE];
+	*e = *key;
+	e->user_id = req->who.user_id;
+	e->api_key_id = req->who.api_key_id;
+	e->role = req->who.role;
+	e->expires_s = expires_s;
+	snprintf(e->username, sizeof(e->username), "%s", req->who.username);
+	e->at = *at;
 }
 
 /* Fills req->who from a cache entry. */
@@ -261,6 +278,16 @@ who_from(struct tg_req *req, const struct authent *e)
 		return -TG_E_NOMEM;
 	req->who.authenticated = 1;
 	return TG_OK;
+}
+
+/* The rate-limit bucket of the caller: "k:<key id>" or "u:<user id>". */
+static void
+bucket_of(const struct tg_req *req, char *buf, size_t cap)
+{
+	if (req->who.api_key_id > 0)
+		snprintf(buf, cap, "k:%lld", (long long)req->who.api_key_id);
+	else
+		snprintf(buf, cap, "u:%lld", (long long)req->who.user_id);
 }
 
 static struct lease *
@@ -398,7 +425,7 @@ auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t le
 	PGresult *res = NULL;
 	enum tg_role krole, urole;
 	const struct authent *hit;
-	struct authent *e;
+	struct authent key;
 	struct tg_inval_stamp st;
 	int64_t exp_s = 0;
 	int rc;
@@ -465,20 +492,14 @@ auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t le
 		return -TG_E_INTERNAL;
 	}
 	if (rl->have) {
-		snprintf(bucket, sizeof(bucket), "k:%lld", (long long)req->who.api_key_id);
+		bucket_of(req, bucket, sizeof(bucket));
 		lease_store(bucket, rl, 1, st.epoch);
 	}
-	if (req->who.username != NULL && (e = acache_slot()) != NULL) {
-		e->kind = AC_APIKEY;
-		memcpy(e->handle, handle, sizeof(e->handle));
-		memcpy(e->hash, hash, sizeof(e->hash));
-		e->user_id = req->who.user_id;
-		e->api_key_id = req->who.api_key_id;
-		e->role = req->who.role;
-		e->expires_s = exp_s;
-		snprintf(e->username, sizeof(e->username), "%s", req->who.username);
-		e->at = st;
-	}
+	memset(&key, 0, sizeof(key));
+	key.kind = AC_APIKEY;
+	memcpy(key.handle, handle, sizeof(key.handle));
+	memcpy(key.hash, hash, sizeof(key.hash));
+	acache_put(&key, req, exp_s, &st);
 	if (PQgetvalue(res, 0, 10)[0] == 't') {
 		PQclear(res);
 		p[0] = tg_arena_printf(req->a, "%lld", (long long)req->who.api_key_id);
@@ -505,7 +526,7 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 	char uid[24], iat[24];
 	PGresult *res = NULL;
 	const struct authent *hit;
-	struct authent *e;
+	struct authent key;
 	struct tg_inval_stamp st;
 	int rc;
 
@@ -562,14 +583,13 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 	if (req->who.username == NULL || req->who.jti == NULL)
 		return -TG_E_NOMEM;
 	req->who.authenticated = 1;
-	if (strlen(c.jti) == TG_JTI_LEN && (e = acache_slot()) != NULL) {
-		e->kind = AC_JWT;
-		memcpy(e->jti, c.jti, sizeof(e->jti));
-		e->iat = c.iat;
-		e->user_id = c.user_id;
-		e->role = c.role;
-		snprintf(e->username, sizeof(e->username), "%s", req->who.username);
-		e->at = st;
+	if (strlen(c.jti) == TG_JTI_LEN) {
+		memset(&key, 0, sizeof(key));
+		key.kind = AC_JWT;
+		memcpy(key.jti, c.jti, sizeof(key.jti));
+		key.iat = c.iat;
+		key.user_id = c.user_id;
+		acache_put(&key, req, 0, &st);
 	}
 	return TG_OK;
 }
@@ -586,15 +606,12 @@ rate_limit(struct tg_req *req, struct tg_resp *resp)
 	int64_t n;
 	int rc, dflt;
 
-	if (req->who.api_key_id > 0)
-		snprintf(bucket, sizeof(bucket), "k:%lld", (long long)req->who.api_key_id);
-	else
-		snprintf(bucket, sizeof(bucket), "u:%lld", (long long)req->who.user_id);
+	bucket_of(req, bucket, sizeof(bucket));
+	if (lease_take(bucket, &rl))
+		return rl_apply(req, resp, &rl);
 	dflt = req->who.role == TG_ROLE_ADMIN ? TG_RL_ADMIN_DEFAULT :
 	    req->who.role == TG_ROLE_DEVELOPER ? TG_RL_DEVELOPER_DEFAULT :
 	    TG_RL_VIEWER_DEFAULT;
-	if (lease_take(bucket, &rl))
-		return rl_apply(req, resp, &rl);
 	epoch = tg_inval_epoch(TG_INV_AUTH);
 	n = lease_size(bucket);
 	snprintf(win, sizeof(win), "%d", TG_RL_WINDOW_DEFAULT);

@@ -140,8 +140,9 @@ out:
 /*
  * Sessions this worker served recently (lib/inval.h): any change to a
  * session row that matters (end, expiry, log level, initialized) sends
- * "session" and empties it; the TTL (seconds at most, the idle timeout is
- * a minute at least) bounds the rest. A hit skips the idle-expiry refresh;
+ * "session" and empties it (this worker's own changes included: it gets
+ * its own NOTIFY with the commit); the TTL (seconds at most, the idle
+ * timeout is a minute at least) bounds the rest. A hit skips the idle-expiry refresh;
  * the next read after the TTL does it (every 30 s at most anyway).
  */
 #define SESSION_CACHE 32
@@ -178,14 +179,6 @@ scache_put(const struct tg_mcp_session *s, const struct tg_inval_stamp *at)
 	scache[i].at = *at;
 }
 
-static void
-scache_drop(const char *id_hash)
-{
-	for (int i = 0; i < SESSION_CACHE; i++)
-		if (strcmp(scache[i].s.id_hash, id_hash) == 0)
-			memset(&scache[i], 0, sizeof(scache[i]));
-}
-
 int
 tg_mcp_session_get(struct tg_req *req, const char *id,
     struct tg_mcp_session *out)
@@ -213,8 +206,7 @@ tg_mcp_session_get(struct tg_req *req, const char *id,
 		return TG_OK;
 	}
 	tg_inval_stamp(&at, TG_INV_SESSION);
-	s.catalog_at = at;	/* the same instant, for the catalogue's domain */
-	s.catalog_at.epoch = tg_inval_epoch(TG_INV_CATALOG);
+	tg_inval_stamp(&s.catalog_at, TG_INV_CATALOG);
 	params[0] = s.id_hash;
 	params[1] = owner_param(s.user_id, uid, sizeof(uid));
 	params[2] = owner_param(s.api_key_id, kid, sizeof(kid));
@@ -236,7 +228,6 @@ tg_mcp_session_get(struct tg_req *req, const char *id,
 	if (rc != TG_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
-		scache_drop(s.id_hash);
 		rc = -TG_E_NOTFOUND;
 		goto out;
 	}
@@ -261,7 +252,6 @@ tg_mcp_session_mark_initialized(struct tg_req *req,
 
 	if (s->initialized)
 		return TG_OK;
-	scache_drop(s->id_hash);
 	return tg_db_exec(req->ctx->db,
 	    "UPDATE mcp_sessions SET initialized = true WHERE id_hash = $1",
 	    1, params, NULL);
@@ -273,7 +263,6 @@ tg_mcp_session_set_log_level(struct tg_req *req,
 {
 	const char *params[2] = {s->id_hash, level};
 
-	scache_drop(s->id_hash);
 	return tg_db_exec(req->ctx->db,
 	    "UPDATE mcp_sessions SET log_level = $2 WHERE id_hash = $1",
 	    2, params, NULL);
@@ -291,7 +280,6 @@ tg_mcp_session_delete(struct tg_req *req, const char *id)
 		return -TG_E_NOTFOUND;
 	if ((rc = tg_crypto_sha256_hex(id, TG_MCP_SESSION_ID_LEN, hash)) != TG_OK)
 		return rc;
-	scache_drop(hash);
 	params[0] = hash;
 	params[1] = owner_param(req->who.authenticated ? req->who.user_id : 0,
 	    uid, sizeof(uid));
