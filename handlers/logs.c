@@ -16,6 +16,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
+#include "handlers/resource.h"
 #include "lib/logs.h"
 #include "lib/servers.h"
 #include "lib/status.h"
@@ -46,7 +47,7 @@ tg_h_logs_tool(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = tg_svc_parse_id(tg_req_capture(req, "id"), "tool", &id, &err)) == TG_OK &&
+	if ((rc = tg_h_tool_capture(req, &id, &err)) == TG_OK &&
 	    (rc = query(req, &pg, &f, &err)) == TG_OK)
 		rc = tg_logs_list_tool(req, id, &f, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
@@ -63,7 +64,7 @@ tg_h_logs_server(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = tg_servers_resolve(req, tg_req_capture(req, "id"), &id, &err)) == TG_OK &&
+	if ((rc = tg_h_server_capture(req, &id, &err)) == TG_OK &&
 	    (rc = query(req, &pg, &f, &err)) == TG_OK)
 		rc = tg_logs_list_server(req, id, &f, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);

@@ -10,15 +10,10 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
+#include "handlers/resource.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
 #include "lib/status.h"
-
-static int
-sid(struct tg_req *req, int64_t *id, struct tg_err *err)
-{
-	return tg_servers_resolve(req, tg_req_capture(req, "id"), id, err);
-}
 
 int
 tg_h_secrets_list(struct tg_req *req, struct tg_resp *resp)
@@ -30,7 +25,7 @@ tg_h_secrets_list(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = sid(req, &id, &err)) == TG_OK &&
+	if ((rc = tg_h_server_capture(req, &id, &err)) == TG_OK &&
 	    (rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK &&
 	    (rc = tg_svc_need_role(req, TG_ROLE_VIEWER, &err)) == TG_OK)
 		rc = tg_secrets_list(req, id, &pg, &out, &err);
@@ -46,7 +41,7 @@ tg_h_secrets_create(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = sid(req, &id, &err)) == TG_OK)
+	if ((rc = tg_h_server_capture(req, &id, &err)) == TG_OK)
 		rc = tg_secrets_create(req, id, req->json, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 201);
 }
@@ -60,7 +55,7 @@ tg_h_secrets_set(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = sid(req, &id, &err)) == TG_OK)
+	if ((rc = tg_h_server_capture(req, &id, &err)) == TG_OK)
 		rc = tg_secrets_set(req, id, tg_req_capture(req, "key"), req->json,
 		    &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
@@ -74,7 +69,7 @@ tg_h_secrets_delete(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = sid(req, &id, &err)) == TG_OK)
+	if ((rc = tg_h_server_capture(req, &id, &err)) == TG_OK)
 		rc = tg_secrets_delete(req, id, tg_req_capture(req, "key"), &err);
 	return tg_svc_reply(req, resp, rc, &err, NULL, 204);
 }

@@ -13,14 +13,9 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
+#include "handlers/resource.h"
 #include "lib/servers.h"
 #include "lib/status.h"
-
-static int
-server_id(struct tg_req *req, int64_t *id, struct tg_err *err)
-{
-	return tg_servers_resolve(req, tg_req_capture(req, "id"), id, err);
-}
 
 int
 tg_h_servers_list(struct tg_req *req, struct tg_resp *resp)
@@ -51,68 +46,29 @@ tg_h_servers_create(struct tg_req *req, struct tg_resp *resp)
 int
 tg_h_servers_get(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = server_id(req, &id, &err)) == TG_OK)
-		rc = tg_servers_get(req, id, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
+	return tg_h_on_id(req, resp, tg_h_server_capture, tg_servers_get, 200);
 }
 
 int
 tg_h_servers_update(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = server_id(req, &id, &err)) == TG_OK)
-		rc = tg_servers_update(req, id, req->json, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
+	return tg_h_on_body(req, resp, tg_h_server_capture, tg_servers_update, 200);
 }
 
 int
 tg_h_servers_delete(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = server_id(req, &id, &err)) == TG_OK)
-		rc = tg_servers_delete(req, id, &err);
-	return tg_svc_reply(req, resp, rc, &err, NULL, 204);
+	return tg_h_on_delete(req, resp, tg_h_server_capture, tg_servers_delete);
 }
 
 int
 tg_h_servers_start(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = server_id(req, &id, &err)) == TG_OK)
-		rc = tg_servers_start(req, id, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
+	return tg_h_on_id(req, resp, tg_h_server_capture, tg_servers_start, 200);
 }
 
 int
 tg_h_servers_stop(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = server_id(req, &id, &err)) == TG_OK)
-		rc = tg_servers_stop(req, id, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
+	return tg_h_on_id(req, resp, tg_h_server_capture, tg_servers_stop, 200);
 }

@@ -15,15 +15,10 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
+#include "handlers/resource.h"
 #include "lib/servers.h"
 #include "lib/sources.h"
 #include "lib/status.h"
-
-static int
-source_id(struct tg_req *req, int64_t *id, struct tg_err *err)
-{
-	return tg_svc_parse_id(tg_req_capture(req, "id"), "source", id, err);
-}
 
 int
 tg_h_sources_list(struct tg_req *req, struct tg_resp *resp)
@@ -35,7 +30,7 @@ tg_h_sources_list(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = tg_servers_resolve(req, tg_req_capture(req, "id"), &sid, &err)) == TG_OK &&
+	if ((rc = tg_h_server_capture(req, &sid, &err)) == TG_OK &&
 	    (rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK)
 		rc = tg_sources_list(req, sid, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
@@ -44,96 +39,41 @@ tg_h_sources_list(struct tg_req *req, struct tg_resp *resp)
 int
 tg_h_sources_create(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t sid = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = tg_servers_resolve(req, tg_req_capture(req, "id"), &sid, &err)) == TG_OK)
-		rc = tg_sources_create(req, sid, req->json, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 201);
+	return tg_h_on_body(req, resp, tg_h_server_capture, tg_sources_create, 201);
 }
 
 int
 tg_h_sources_get(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = source_id(req, &id, &err)) == TG_OK)
-		rc = tg_sources_get(req, id, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
+	return tg_h_on_id(req, resp, tg_h_source_capture, tg_sources_get, 200);
 }
 
 int
 tg_h_sources_update(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = source_id(req, &id, &err)) == TG_OK)
-		rc = tg_sources_update(req, id, req->json, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
+	return tg_h_on_body(req, resp, tg_h_source_capture, tg_sources_update, 200);
 }
 
 int
 tg_h_sources_delete(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = source_id(req, &id, &err)) == TG_OK)
-		rc = tg_sources_delete(req, id, &err);
-	return tg_svc_reply(req, resp, rc, &err, NULL, 204);
+	return tg_h_on_delete(req, resp, tg_h_source_capture, tg_sources_delete);
 }
 
 int
 tg_h_sources_discover(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = source_id(req, &id, &err)) == TG_OK)
-		rc = tg_sources_discover(req, id, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
+	return tg_h_on_id(req, resp, tg_h_source_capture, tg_sources_discover, 200);
 }
 
 int
 tg_h_sources_import(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = source_id(req, &id, &err)) == TG_OK)
-		rc = tg_sources_import(req, id, req->json, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
+	return tg_h_on_body(req, resp, tg_h_source_capture, tg_sources_import, 200);
 }
 
 int
 tg_h_sources_health(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = source_id(req, &id, &err)) == TG_OK)
-		rc = tg_sources_health(req, id, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
+	return tg_h_on_id(req, resp, tg_h_source_capture, tg_sources_health, 200);
 }

@@ -21,16 +21,11 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
+#include "handlers/resource.h"
 #include "lib/parse.h"
 #include "lib/servers.h"
 #include "lib/status.h"
 #include "lib/tools.h"
-
-static int
-tool_id(struct tg_req *req, int64_t *id, struct tg_err *err)
-{
-	return tg_svc_parse_id(tg_req_capture(req, "id"), "tool", id, err);
-}
 
 int
 tg_h_tools_list(struct tg_req *req, struct tg_resp *resp)
@@ -42,7 +37,7 @@ tg_h_tools_list(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = tg_servers_resolve(req, tg_req_capture(req, "id"), &sid, &err)) == TG_OK &&
+	if ((rc = tg_h_server_capture(req, &sid, &err)) == TG_OK &&
 	    (rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK)
 		rc = tg_tools_list(req, sid, tg_req_query(req, "status"), &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
@@ -51,28 +46,13 @@ tg_h_tools_list(struct tg_req *req, struct tg_resp *resp)
 int
 tg_h_tools_create(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	json_t *out = NULL;
-	int64_t sid = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = tg_servers_resolve(req, tg_req_capture(req, "id"), &sid, &err)) == TG_OK)
-		rc = tg_tools_create(req, sid, req->json, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 201);
+	return tg_h_on_body(req, resp, tg_h_server_capture, tg_tools_create, 201);
 }
 
 int
 tg_h_tools_delete(struct tg_req *req, struct tg_resp *resp)
 {
-	struct tg_err err;
-	int64_t id = 0;
-	int rc;
-
-	tg_err_init(&err);
-	if ((rc = tool_id(req, &id, &err)) == TG_OK)
-		rc = tg_tools_delete(req, id, &err);
-	return tg_svc_reply(req, resp, rc, &err, NULL, 204);
+	return tg_h_on_delete(req, resp, tg_h_tool_capture, tg_tools_delete);
 }
 
 int
@@ -84,7 +64,7 @@ tg_h_tools_version_get(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = tool_id(req, &id, &err)) == TG_OK) {
+	if ((rc = tg_h_tool_capture(req, &id, &err)) == TG_OK) {
 		if (tg_parse_i64(tg_req_capture(req, "n"), 1, 2147483647, &n) != TG_OK)
 			rc = tg_err_set(&err, TG_E_NOTFOUND, "no such version");
 		else
@@ -103,7 +83,7 @@ tg_h_tools_versions(struct tg_req *req, struct tg_resp *resp)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = tool_id(req, &id, &err)) == TG_OK &&
+	if ((rc = tg_h_tool_capture(req, &id, &err)) == TG_OK &&
 	    (rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK)
 		rc = tg_tools_versions(req, id, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
@@ -120,7 +100,7 @@ hname(struct tg_req *req, struct tg_resp *resp) \
 	int rc; \
  \
 	tg_err_init(&err); \
-	if ((rc = tool_id(req, &id, &err)) == TG_OK) \
+	if ((rc = tg_h_tool_capture(req, &id, &err)) == TG_OK) \
 		rc = fn(req, id, &out, &err); \
 	return tg_svc_reply(req, resp, rc, &err, out, 200); \
 }
@@ -135,7 +115,7 @@ hname(struct tg_req *req, struct tg_resp *resp) \
 	int rc; \
  \
 	tg_err_init(&err); \
-	if ((rc = tool_id(req, &id, &err)) == TG_OK) \
+	if ((rc = tg_h_tool_capture(req, &id, &err)) == TG_OK) \
 		rc = fn(req, id, req->json, &out, &err); \
 	return tg_svc_reply(req, resp, rc, &err, out, 200); \
 }

@@ -525,226 +525,6 @@ page_of(json_t *args, struct tg_page *pg)
 	return TG_OK;
 }
 
-static int
-server_ref(struct tg_req *req, json_t *args, int64_t *id, struct tg_err *err)
-{
-	return tg_servers_resolve(req, json_string_value(json_object_get(args,
-	    "server")), id, err);
-}
-
-static int
-m_list_servers(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	struct tg_page pg;
-
-	page_of(args, &pg);
-	return tg_servers_list(req, &pg, out, err);
-}
-
-static int
-m_get_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	int64_t id;
-	int rc;
-
-	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	return tg_servers_get(req, id, out, err);
-}
-
-static int
-m_create_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return tg_servers_create(req, args, out, err);
-}
-
-static int
-m_delete_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	int64_t id;
-	int rc;
-
-	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_servers_delete(req, id, err)) != TG_OK)
-		return rc;
-	*out = json_pack("{s:b, s:I}", "deleted", 1, "id", (json_int_t)id);
-	return *out ? TG_OK : -TG_E_NOMEM;
-}
-
-static int
-m_start_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	int64_t id;
-	int rc;
-
-	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	return tg_servers_start(req, id, out, err);
-}
-
-static int
-m_stop_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	int64_t id;
-	int rc;
-
-	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	return tg_servers_stop(req, id, out, err);
-}
-
-/* The tool named by args.tool (decimal id). */
-static int
-tool_ref(struct tg_req *req, json_t *args, int64_t *id, struct tg_err *err)
-{
-	json_t *t = json_object_get(args, "tool");
-	char buf[24];
-
-	(void)req;
-	if (json_is_integer(t)) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(t));
-		return tg_svc_parse_id(buf, "tool", id, err);
-	}
-	return tg_svc_parse_id(json_string_value(t), "tool", id, err);
-}
-
-/* Copy of args without the members naming the target (new reference). */
-static json_t *
-body_of(json_t *args, const char *drop)
-{
-	json_t *c = json_copy(args);
-
-	if (c != NULL)
-		json_object_del(c, drop);
-	return c;
-}
-
-static int
-m_list_tools(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	struct tg_page pg;
-	int64_t id;
-	int rc;
-
-	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	page_of(args, &pg);
-	return tg_tools_list(req, id, json_string_value(json_object_get(args, "status")),
-	    &pg, out, err);
-}
-
-static int
-m_get_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	int64_t id;
-	int rc;
-
-	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	return tg_tools_get(req, id, out, err);
-}
-
-static int
-m_create_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	json_t *in;
-	int64_t id;
-	int rc;
-
-	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	if ((in = body_of(args, "server")) == NULL)
-		return -TG_E_NOMEM;
-	rc = tg_tools_create(req, id, in, out, err);
-	json_decref(in);
-	return rc;
-}
-
-static int
-m_update_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	json_t *in;
-	int64_t id;
-	int rc;
-
-	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	if ((in = body_of(args, "tool")) == NULL)
-		return -TG_E_NOMEM;
-	rc = tg_tools_update(req, id, in, out, err);
-	json_decref(in);
-	return rc;
-}
-
-static int
-m_delete_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	int64_t id;
-	int rc;
-
-	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_tools_delete(req, id, err)) != TG_OK)
-		return rc;
-	*out = json_pack("{s:b, s:I}", "deleted", 1, "id", (json_int_t)id);
-	return *out ? TG_OK : -TG_E_NOMEM;
-}
-
-static int
-m_list_versions(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	struct tg_page pg;
-	int64_t id;
-	int rc;
-
-	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	page_of(args, &pg);
-	return tg_tools_versions(req, id, &pg, out, err);
-}
-
-static int
-m_with_body(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err,
-    int (*fn)(struct tg_req *, int64_t, json_t *, json_t **, struct tg_err *))
-{
-	json_t *in;
-	int64_t id;
-	int rc;
-
-	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	if ((in = body_of(args, "tool")) == NULL)
-		return -TG_E_NOMEM;
-	rc = fn(req, id, in, out, err);
-	json_decref(in);
-	return rc;
-}
-
-static int
-m_rollback(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return m_with_body(req, args, out, err, tg_tools_rollback);
-}
-
-static int
-m_request_publish(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return m_with_body(req, args, out, err, tg_tools_submit);
-}
-
-static int
-m_test_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return m_with_body(req, args, out, err, tg_tools_test);
-}
-
-static int
-m_validate_code(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return tg_tools_validate(req, args, out, err);
-}
-
 /* The positive id in args[member] (string or integer); 404 naming what. */
 static int
 id_arg(json_t *args, const char *member, const char *what, int64_t *id,
@@ -760,36 +540,222 @@ id_arg(json_t *args, const char *member, const char *what, int64_t *id,
 	return tg_svc_parse_id(json_string_value(v), what, id, err);
 }
 
-/* Secrets: names only. The schema has no "value": values never pass
- * through MCP, whatever the caller's role. */
+/* What a management tool acts on, and the member of its arguments that
+ * names it: a server (name or id), a tool or a source (ids). */
+enum target { T_SERVER, T_TOOL, T_SOURCE };
+static const char *const target_member[] = {"server", "tool", "source"};
+
 static int
-m_create_secret(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+target_id(struct tg_req *req, json_t *args, enum target t, int64_t *id,
+    struct tg_err *err)
+{
+	if (t == T_SERVER)
+		return tg_servers_resolve(req, json_string_value(json_object_get(args,
+		    "server")), id, err);
+	return id_arg(args, target_member[t], target_member[t], id, err);
+}
+
+/* Copy of args without the member naming the target (new reference). */
+static json_t *
+body_of(json_t *args, const char *drop)
+{
+	json_t *c = json_copy(args);
+
+	if (c != NULL)
+		json_object_del(c, drop);
+	return c;
+}
+
+/* Adapters from a tool's arguments to the service functions' shapes. */
+typedef int (*id_fn)(struct tg_req *, int64_t, json_t **, struct tg_err *);
+typedef int (*body_fn)(struct tg_req *, int64_t, json_t *, json_t **,
+    struct tg_err *);
+typedef int (*page_fn)(struct tg_req *, int64_t, const struct tg_page *,
+    json_t **, struct tg_err *);
+typedef int (*delete_fn)(struct tg_req *, int64_t, struct tg_err *);
+
+static int
+on_id(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err,
+    enum target t, id_fn fn)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = target_id(req, args, t, &id, err)) != TG_OK)
+		return rc;
+	return fn(req, id, out, err);
+}
+
+/* fn gets the arguments without the target's member. */
+static int
+on_body(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err,
+    enum target t, body_fn fn)
 {
 	json_t *in;
 	int64_t id;
 	int rc;
 
-	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
+	if ((rc = target_id(req, args, t, &id, err)) != TG_OK)
 		return rc;
-	if ((in = body_of(args, "server")) == NULL)
+	if ((in = body_of(args, target_member[t])) == NULL)
 		return -TG_E_NOMEM;
-	rc = tg_secrets_create(req, id, in, out, err);
+	rc = fn(req, id, in, out, err);
 	json_decref(in);
 	return rc;
 }
 
 static int
-m_list_secrets(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+on_page(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err,
+    enum target t, page_fn fn)
 {
 	struct tg_page pg;
 	int64_t id;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK ||
-	    (rc = server_ref(req, args, &id, err)) != TG_OK)
+	if ((rc = target_id(req, args, t, &id, err)) != TG_OK)
 		return rc;
 	page_of(args, &pg);
-	return tg_secrets_list(req, id, &pg, out, err);
+	return fn(req, id, &pg, out, err);
+}
+
+/* {"deleted": true, "id": id} */
+static int
+on_delete(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err,
+    enum target t, delete_fn fn)
+{
+	int64_t id;
+	int rc;
+
+	if ((rc = target_id(req, args, t, &id, err)) != TG_OK ||
+	    (rc = fn(req, id, err)) != TG_OK)
+		return rc;
+	*out = json_pack("{s:b, s:I}", "deleted", 1, "id", (json_int_t)id);
+	return *out ? TG_OK : -TG_E_NOMEM;
+}
+
+static int
+m_list_servers(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	struct tg_page pg;
+
+	page_of(args, &pg);
+	return tg_servers_list(req, &pg, out, err);
+}
+
+static int
+m_get_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_id(req, args, out, err, T_SERVER, tg_servers_get);
+}
+
+static int
+m_create_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return tg_servers_create(req, args, out, err);
+}
+
+static int
+m_delete_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_delete(req, args, out, err, T_SERVER, tg_servers_delete);
+}
+
+static int
+m_start_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_id(req, args, out, err, T_SERVER, tg_servers_start);
+}
+
+static int
+m_stop_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_id(req, args, out, err, T_SERVER, tg_servers_stop);
+}
+
+static int
+m_list_tools(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	struct tg_page pg;
+	int64_t id;
+	int rc;
+
+	if ((rc = target_id(req, args, T_SERVER, &id, err)) != TG_OK)
+		return rc;
+	page_of(args, &pg);
+	return tg_tools_list(req, id, json_string_value(json_object_get(args, "status")),
+	    &pg, out, err);
+}
+
+static int
+m_get_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_id(req, args, out, err, T_TOOL, tg_tools_get);
+}
+
+static int
+m_create_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_body(req, args, out, err, T_SERVER, tg_tools_create);
+}
+
+static int
+m_update_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_body(req, args, out, err, T_TOOL, tg_tools_update);
+}
+
+static int
+m_delete_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_delete(req, args, out, err, T_TOOL, tg_tools_delete);
+}
+
+static int
+m_list_versions(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_page(req, args, out, err, T_TOOL, tg_tools_versions);
+}
+
+static int
+m_rollback(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_body(req, args, out, err, T_TOOL, tg_tools_rollback);
+}
+
+static int
+m_request_publish(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_body(req, args, out, err, T_TOOL, tg_tools_submit);
+}
+
+static int
+m_test_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_body(req, args, out, err, T_TOOL, tg_tools_test);
+}
+
+static int
+m_validate_code(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return tg_tools_validate(req, args, out, err);
+}
+
+/* Secrets: names only. The schema has no "value": values never pass
+ * through MCP, whatever the caller's role. */
+static int
+m_create_secret(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	return on_body(req, args, out, err, T_SERVER, tg_secrets_create);
+}
+
+static int
+m_list_secrets(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+{
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+		return rc;
+	return on_page(req, args, out, err, T_SERVER, tg_secrets_list);
 }
 
 static int
@@ -859,7 +825,7 @@ m_tool_status(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err
 	int64_t id;
 	int rc, i;
 
-	if ((rc = tool_ref(req, args, &id, err)) != TG_OK ||
+	if ((rc = target_id(req, args, T_TOOL, &id, err)) != TG_OK ||
 	    (rc = tg_tools_get(req, id, &t, err)) != TG_OK)
 		goto out;
 	v = json_object_get(t, "server_id");
@@ -910,7 +876,7 @@ m_tool_logs(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
 	int64_t id;
 	int rc;
 
-	if ((rc = tool_ref(req, args, &id, err)) != TG_OK)
+	if ((rc = target_id(req, args, T_TOOL, &id, err)) != TG_OK)
 		return rc;
 	page_of(args, &pg);
 	f.status = json_string_value(json_object_get(args, "status"));
@@ -923,58 +889,26 @@ m_tool_logs(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
 static int
 m_add_source(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
 {
-	json_t *in;
-	int64_t id;
-	int rc;
-
-	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	if ((in = body_of(args, "server")) == NULL)
-		return -TG_E_NOMEM;
-	rc = tg_sources_create(req, id, in, out, err);
-	json_decref(in);
-	return rc;
+	return on_body(req, args, out, err, T_SERVER, tg_sources_create);
 }
 
 static int
 m_list_sources(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
 {
-	struct tg_page pg;
-	int64_t id;
-	int rc;
-
-	if ((rc = server_ref(req, args, &id, err)) != TG_OK)
-		return rc;
-	page_of(args, &pg);
-	return tg_sources_list(req, id, &pg, out, err);
+	return on_page(req, args, out, err, T_SERVER, tg_sources_list);
 }
 
 static int
 m_discover_source(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
 {
-	int64_t id;
-	int rc;
-
-	if ((rc = id_arg(args, "source", "source", &id, err)) != TG_OK)
-		return rc;
-	return tg_sources_discover(req, id, out, err);
+	return on_id(req, args, out, err, T_SOURCE, tg_sources_discover);
 }
 
 static int
 m_import_source_tools(struct tg_req *req, json_t *args, json_t **out,
     struct tg_err *err)
 {
-	json_t *in;
-	int64_t id;
-	int rc;
-
-	if ((rc = id_arg(args, "source", "source", &id, err)) != TG_OK)
-		return rc;
-	if ((in = body_of(args, "source")) == NULL)
-		return -TG_E_NOMEM;
-	rc = tg_sources_import(req, id, in, out, err);
-	json_decref(in);
-	return rc;
+	return on_body(req, args, out, err, T_SOURCE, tg_sources_import);
 }
 
 #define S_TOOL_REF "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"],\"description\":\"tool id\"}},\"required\":[\"tool\"],\"additionalProperties\":false}"

@@ -277,8 +277,7 @@ int
 tg_secrets_delete(struct tg_req *req, int64_t server_id, const char *key,
     struct tg_err *err)
 {
-	PGresult *res = NULL;
-	char sid[24];
+	char sid[24], missing[160];
 	const char *p[2];
 	int rc;
 
@@ -289,24 +288,11 @@ tg_secrets_delete(struct tg_req *req, int64_t server_id, const char *key,
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
 	p[0] = sid;
 	p[1] = key;
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	if ((rc = tg_db_exec(req->ctx->db, "DELETE FROM server_secrets WHERE"
-	    " server_id = $1::bigint AND key = $2 RETURNING id", 2, p, &res)) != TG_OK)
-		goto out;
-	if (PQntuples(res) == 0) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "server %lld has no secret '%s'",
-		    (long long)server_id, key);
-		goto out;
-	}
-	if ((rc = tg_svc_audit(req, "secret.delete", key, "success", NULL)) != TG_OK)
-		goto out;
-	rc = tg_db_commit(req->ctx->db);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	snprintf(missing, sizeof(missing), "server %lld has no secret '%s'",
+	    (long long)server_id, key);
+	return tg_svc_exec_audited(req, "DELETE FROM server_secrets WHERE"
+	    " server_id = $1::bigint AND key = $2 RETURNING id", 2, p,
+	    "secret.delete", key, missing, err);
 }
 
 /* Opens row i of res (columns: server_id, key, nonce hex, ct hex) with

@@ -589,32 +589,17 @@ out:
 int
 tg_sources_delete(struct tg_req *req, int64_t id, struct tg_err *err)
 {
-	char ids[24];
+	char ids[24], missing[64];
 	const char *p[1];
-	PGresult *res = NULL;
 	int rc;
 
 	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
 		return rc;
 	i64s(ids, sizeof(ids), id);
 	p[0] = ids;
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	if ((rc = tg_db_exec(req->ctx->db, "DELETE FROM external_sources WHERE id = $1::bigint"
-	    " RETURNING name", 1, p, &res)) != TG_OK)
-		goto out;
-	if (PQntuples(res) == 0) {
-		rc = no_source(err, id);
-		goto out;
-	}
-	if ((rc = tg_svc_audit(req, "source.delete", ids, "success", NULL)) != TG_OK)
-		goto out;
-	rc = tg_db_commit(req->ctx->db);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	snprintf(missing, sizeof(missing), "no source with id %lld", (long long)id);
+	return tg_svc_exec_audited(req, "DELETE FROM external_sources WHERE id = $1::bigint"
+	    " RETURNING name", 1, p, "source.delete", ids, missing, err);
 }
 
 /* ------------------------------------------------------ remote exchanges */

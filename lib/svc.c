@@ -473,3 +473,29 @@ tg_svc_reply(struct tg_req *req, struct tg_resp *resp, int rc,
 	}
 	return tg_resp_json(resp, http_status, out);
 }
+
+int
+tg_svc_exec_audited(struct tg_req *req, const char *sql, int n,
+    const char *const *p, const char *action, const char *target,
+    const char *missing, struct tg_err *err)
+{
+	PGresult *res = NULL;
+	int rc;
+
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = tg_db_exec(req->ctx->db, sql, n, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "%s", missing);
+		goto out;
+	}
+	if ((rc = tg_svc_audit(req, action, target, "success", NULL)) != TG_OK)
+		goto out;
+	rc = tg_db_commit(req->ctx->db);
+out:
+	if (rc != TG_OK)
+		tg_db_rollback(req->ctx->db);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}

@@ -109,6 +109,17 @@ int tg_svc_page_args(const struct tg_page *pg, int64_t *limit,
 int tg_svc_audit(struct tg_req *req, const char *action, const char *target,
     const char *outcome, json_t *detail);
 
+/*
+ * One audited change of one row in its own transaction: sql (with a
+ * RETURNING clause) with params p[0..n-1]; 404 with the message missing
+ * when it touches no row; then the audit record (action on target,
+ * "success") and the commit. Any failure rolls back. 0 or -TG_E_* with
+ * err set.
+ */
+int tg_svc_exec_audited(struct tg_req *req, const char *sql, int n,
+    const char *const *p, const char *action, const char *target,
+    const char *missing, struct tg_err *err);
+
 /* Duplicates a PGresult value into a malloc'd string (NULL on OOM). */
 char *tg_svc_strdup_val(const PGresult *res, int row, int col);
 

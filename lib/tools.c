@@ -714,8 +714,7 @@ out:
 int
 tg_tools_delete(struct tg_req *req, int64_t id, struct tg_err *err)
 {
-	PGresult *res = NULL;
-	char ids[24];
+	char ids[24], missing[64];
 	const char *p[1];
 	int rc;
 
@@ -723,23 +722,9 @@ tg_tools_delete(struct tg_req *req, int64_t id, struct tg_err *err)
 		return rc;
 	i64s(ids, sizeof(ids), id);
 	p[0] = ids;
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	if ((rc = db(req, "DELETE FROM tools WHERE id = $1::bigint RETURNING name", 1,
-	    p, &res)) != TG_OK)
-		goto out;
-	if (PQntuples(res) == 0) {
-		rc = no_tool(err, id);
-		goto out;
-	}
-	if ((rc = tg_svc_audit(req, "tool.delete", ids, "success", NULL)) != TG_OK)
-		goto out;
-	rc = tg_db_commit(req->ctx->db);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	snprintf(missing, sizeof(missing), "no tool with id %lld", (long long)id);
+	return tg_svc_exec_audited(req, "DELETE FROM tools WHERE id = $1::bigint"
+	    " RETURNING name", 1, p, "tool.delete", ids, missing, err);
 }
 
 int
