@@ -14,17 +14,19 @@
  * application role (lib/db.c); every change is audited with actor "cli".
  * Exit status: 0 ok, 1 failure, 2 usage.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fcgi/cli.h"
 #include "fcgi/config.h"
-#include "lib/audit.h"
 #include "lib/auth.h"
+#include "lib/call.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/status.h"
+#include "lib/users.h"
 
 #include "fcgi/cli_user.h"
 
@@ -101,38 +103,48 @@ open_db(void)
 	return db;
 }
 
-static int
-audit_cli(struct tg_db *db, const char *action, const char *target)
-{
-	struct tg_audit_rec rec;
+/* The local operator: acts with the admin role, audited as "cli". */
+static const struct tg_principal cli_who = {
+	.authenticated = 1, .username = "cli", .role = TG_ROLE_ADMIN,
+};
 
-	memset(&rec, 0, sizeof(rec));
-	rec.actor = "cli";
-	rec.role = "-";
-	rec.action = action;
-	rec.target = target;
-	rec.request_id = "";
-	rec.client_addr = "local";
-	rec.outcome = "ok";
-	return tg_audit_write(db, &rec);
+static int
+fail(struct tg_err *err)
+{
+	fprintf(stderr, "toolgate: %s\n", err->detail[0] ? err->detail : "failed");
+	tg_err_clear(err);
+	return 1;
 }
 
 static int
-cmd_list(struct tg_db *db)
+cmd_list(const struct tg_call *c)
 {
-	PGresult *res = NULL;
-	int i;
+	struct tg_err err;
+	json_t *page = NULL, *u;
+	const char *cursor = NULL;
+	int64_t after = 0;
+	size_t i;
 
-	if (tg_db_exec(db, "SELECT id, username, role, disabled,"
-	    " COALESCE(to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-')"
-	    " FROM users ORDER BY id", 0, NULL, &res) != TG_OK)
-		return 1;
+	tg_err_init(&err);
 	printf("%-6s %-32s %-10s %-9s %s\n", "id", "username", "role", "disabled", "last_login");
-	for (i = 0; i < PQntuples(res); i++)
-		printf("%-6s %-32s %-10s %-9s %s\n", PQgetvalue(res, i, 0),
-		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-		    PQgetvalue(res, i, 3)[0] == 't' ? "yes" : "no", PQgetvalue(res, i, 4));
-	PQclear(res);
+	do {
+		if (cursor != NULL && sscanf(cursor, "%" SCNd64, &after) != 1)
+			break;
+		json_decref(page);
+		page = NULL;
+		if (tg_users_list(c, 200, after, &page, &err) != TG_OK)
+			return fail(&err);
+		json_array_foreach(json_object_get(page, "items"), i, u)
+			printf("%-6lld %-32s %-10s %-9s %s\n",
+			    (long long)json_integer_value(json_object_get(u, "id")),
+			    json_string_value(json_object_get(u, "username")),
+			    json_string_value(json_object_get(u, "role")),
+			    json_is_true(json_object_get(u, "disabled")) ? "yes" : "no",
+			    json_is_string(json_object_get(u, "last_login_at")) ?
+			    json_string_value(json_object_get(u, "last_login_at")) : "-");
+		cursor = json_string_value(json_object_get(page, "next_cursor"));
+	} while (cursor != NULL);
+	json_decref(page);
 	return 0;
 }
 
@@ -140,14 +152,22 @@ int
 tg_cli_user(int argc, char **argv)
 {
 	const char *sub, *username = NULL, *role = NULL, *pwfile = NULL;
-	char pw[TG_PASSWORD_MAX + 2], hash[TG_PWHASH_MAX];
+	char pw[TG_PASSWORD_MAX + 2];
 	struct tg_db *db = NULL;
-	PGresult *res = NULL;
-	const char *p[3];
-	int i, pwstdin = 0, code = 1, rc;
+	struct tg_call c;
+	struct tg_err err;
+	struct tg_user_new nu;
+	struct tg_user_patch pa;
+	json_t *out = NULL;
+	int64_t id;
+	int i, pwstdin = 0, code = 1;
 	long pwlen = -1;
 
 	pw[0] = '\0';
+	tg_err_init(&err);
+	memset(&c, 0, sizeof(c));
+	memset(&pa, 0, sizeof(pa));
+	pa.disabled = -1;
 	if (argc < 2)
 		return usage();
 	sub = argv[1];
@@ -163,89 +183,68 @@ tg_cli_user(int argc, char **argv)
 		else
 			return usage();
 	}
+	if (strcmp(sub, "list") != 0 && strcmp(sub, "add") != 0 &&
+	    strcmp(sub, "passwd") != 0 && strcmp(sub, "disable") != 0 &&
+	    strcmp(sub, "enable") != 0)
+		return usage();
+	if (strcmp(sub, "list") != 0 && username == NULL)
+		return usage();
+	if (strcmp(sub, "add") == 0 && tg_role_parse(role) == TG_ROLE_NONE) {
+		fprintf(stderr, "toolgate: --role must be admin, developer or viewer\n");
+		return 2;
+	}
+	if ((strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0) &&
+	    (pwlen = read_password(pwfile, pwstdin, pw, sizeof(pw))) < 0)
+		goto out;
+	if ((db = open_db()) == NULL)
+		goto out;
+	c.db = db;
+	c.who = &cli_who;
+	c.actor = "cli";
+	c.request_id = "";
+	c.client_addr = "local";
 	if (strcmp(sub, "list") == 0) {
-		if ((db = open_db()) == NULL)
-			return 1;
-		code = cmd_list(db);
+		code = cmd_list(&c);
 		goto out;
 	}
-	if (username == NULL)
-		return usage();
 	if (strcmp(sub, "add") == 0) {
-		if (tg_role_parse(role) == TG_ROLE_NONE) {
-			fprintf(stderr, "toolgate: --role must be admin, developer or viewer\n");
-			return 2;
-		}
-		if ((pwlen = read_password(pwfile, pwstdin, pw, sizeof(pw))) < 0)
-			goto out;
-		if (tg_auth_pw_hash(pw, (size_t)pwlen, hash, sizeof(hash)) != TG_OK) {
-			fprintf(stderr, "toolgate: cannot hash the password\n");
-			goto out;
-		}
-		if ((db = open_db()) == NULL)
-			goto out;
-		p[0] = username;
-		p[1] = hash;
-		p[2] = role;
-		rc = tg_db_exec(db, "INSERT INTO users (username, password_hash, role)"
-		    " VALUES ($1, $2, $3) RETURNING id", 3, p, &res);
-		if (rc == -TG_E_CONFLICT) {
-			fprintf(stderr, "toolgate: user %s already exists\n", username);
+		memset(&nu, 0, sizeof(nu));
+		nu.username = username;
+		nu.password = pw;
+		nu.password_len = (size_t)pwlen;
+		nu.role = role;
+		if (tg_users_create(&c, &nu, &out, &err) != TG_OK) {
+			code = fail(&err);
 			goto out;
 		}
-		if (rc == -TG_E_UNPROCESSABLE) {
-			fprintf(stderr, "toolgate: invalid username (letters, digits, _ . @ -; at most 64)\n");
-			goto out;
-		}
-		if (rc != TG_OK)
-			goto out;
-		(void)audit_cli(db, "user.create", username);
-		printf("user %s created (id %s, role %s)\n", username, PQgetvalue(res, 0, 0), role);
+		printf("user %s created (id %lld, role %s)\n", username,
+		    (long long)json_integer_value(json_object_get(out, "id")), role);
 		code = 0;
-	} else if (strcmp(sub, "passwd") == 0) {
-		if ((pwlen = read_password(pwfile, pwstdin, pw, sizeof(pw))) < 0)
-			goto out;
-		if (tg_auth_pw_hash(pw, (size_t)pwlen, hash, sizeof(hash)) != TG_OK)
-			goto out;
-		if ((db = open_db()) == NULL)
-			goto out;
-		p[0] = username;
-		p[1] = hash;
-		if (tg_db_exec(db, "UPDATE users SET password_hash = $2, updated_at = now(),"
-		    " tokens_valid_after = greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'"
-		    " WHERE lower(username) = lower($1) RETURNING id", 2, p, &res) != TG_OK)
-			goto out;
-		if (PQntuples(res) != 1) {
-			fprintf(stderr, "toolgate: no user %s\n", username);
-			goto out;
-		}
-		(void)audit_cli(db, "user.password", username);
-		printf("password of %s changed; existing tokens revoked\n", username);
-		code = 0;
-	} else if (strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0) {
-		if ((db = open_db()) == NULL)
-			goto out;
-		p[0] = username;
-		p[1] = strcmp(sub, "disable") == 0 ? "true" : "false";
-		if (tg_db_exec(db, "UPDATE users SET disabled = $2::boolean, updated_at = now(),"
-		    " tokens_valid_after = CASE WHEN $2::boolean THEN"
-		    "  greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second' ELSE tokens_valid_after END"
-		    " WHERE lower(username) = lower($1) RETURNING id", 2, p, &res) != TG_OK)
-			goto out;
-		if (PQntuples(res) != 1) {
-			fprintf(stderr, "toolgate: no user %s\n", username);
-			goto out;
-		}
-		(void)audit_cli(db, p[1][0] == 't' ? "user.disable" : "user.enable", username);
-		printf("user %s %sd\n", username, sub);
-		code = 0;
-	} else {
-		return usage();
+		goto out;
 	}
+	if (tg_users_find(&c, username, &id, &err) != TG_OK) {
+		code = fail(&err);
+		goto out;
+	}
+	if (strcmp(sub, "passwd") == 0) {
+		pa.password = pw;
+		pa.password_len = (size_t)pwlen;
+	} else {
+		pa.disabled = strcmp(sub, "disable") == 0;
+	}
+	if (tg_users_update(&c, id, &pa, &out, &err) != TG_OK) {
+		code = fail(&err);
+		goto out;
+	}
+	if (pa.password != NULL)
+		printf("password of %s changed; existing tokens revoked\n", username);
+	else
+		printf("user %s %sd\n", username, sub);
+	code = 0;
 out:
-	PQclear(res);
+	json_decref(out);
+	tg_err_clear(&err);
 	tg_db_close(db);
 	tg_crypto_wipe(pw, sizeof(pw));
-	tg_crypto_wipe(hash, sizeof(hash));
 	return code;
 }

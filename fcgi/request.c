@@ -27,6 +27,21 @@ tg_req_param(const struct tg_req *req, const char *name)
 	return req->io->param(req->io->ctx, name);
 }
 
+struct tg_call
+tg_req_call(const struct tg_req *req)
+{
+	struct tg_call c;
+
+	memset(&c, 0, sizeof(c));
+	c.db = req->ctx ? req->ctx->db : NULL;
+	c.cfg = req->ctx ? req->ctx->cfg : NULL;
+	c.metrics = req->ctx ? req->ctx->metrics : NULL;
+	c.who = &req->who;
+	c.request_id = req->request_id;
+	c.client_addr = req->remote_addr;
+	return c;
+}
+
 int
 tg_req_init(struct tg_req *req, struct tg_arena *a, const struct tg_io *io,
     struct tg_ctx *ctx)

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "fcgi/limits.h"
+#include "lib/call.h"	/* enum tg_role, struct tg_principal */
 
 struct tg_arena;
 struct tg_config;
@@ -48,19 +49,6 @@ struct tg_ctx {
 
 struct tg_kv {
 	const char *k, *v;
-};
-
-enum tg_role { TG_ROLE_NONE = 0, TG_ROLE_VIEWER, TG_ROLE_DEVELOPER, TG_ROLE_ADMIN };
-
-/* Who is calling, filled by authentication. */
-struct tg_principal {
-	int authenticated;
-	int64_t user_id;
-	const char *username;
-	enum tg_role role;
-	int64_t api_key_id;	/* 0 when a JWT was used */
-	const char *jti;	/* JWT id, NULL for API keys */
-	int64_t token_exp;
 };
 
 struct tg_req {
@@ -96,6 +84,9 @@ struct tg_req {
 /* Initialise from the transport's parameters. Returns 0 or -TG_E_*. */
 int tg_req_init(struct tg_req *req, struct tg_arena *a, const struct tg_io *io,
     struct tg_ctx *ctx);
+/* The service context of this request (lib/call.h): borrowed pointers,
+ * valid while req is. */
+struct tg_call tg_req_call(const struct tg_req *req);
 /* Releases what the request owns (json). Safe to call twice. */
 void tg_req_clear(struct tg_req *req);
 

@@ -77,21 +77,3 @@ fail:
 	json_decref(root);
 	return -TG_E_NOMEM;
 }
-
-int
-tg_idu_username_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9');
-
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '@' && c != '-')))
-			return 0;
-	}
-	return 1;
-}

@@ -33,7 +33,5 @@ int tg_idu_page_json(PGresult *res, int col, int idcol, int64_t limit,
     json_t **out);
 /* One JSON text value from SQL into a new reference (NULL on failure). */
 json_t *tg_idu_json(const char *text);
-/* Username rule: [A-Za-z0-9][A-Za-z0-9_.@-]{0,63}. */
-int tg_idu_username_ok(const char *s);
 
 #endif

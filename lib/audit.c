@@ -53,32 +53,44 @@ tg_audit_write(struct tg_db *db, const struct tg_audit_rec *rec)
 }
 
 int
-tg_audit(struct tg_req *req, const char *action, const char *target,
+tg_audit_call(const struct tg_call *c, const char *action, const char *target,
     const char *outcome, json_t *detail)
 {
 	struct tg_audit_rec rec;
+	const struct tg_principal *who = c->who;
 	char actor[160];
 
 	memset(&rec, 0, sizeof(rec));
-	if (req->who.authenticated) {
-		rec.actor_id = req->who.user_id;
-		if (req->who.api_key_id > 0)
+	if (c->actor != NULL) {
+		rec.actor = c->actor;
+	} else if (who != NULL && who->authenticated) {
+		rec.actor_id = who->user_id;
+		if (who->api_key_id > 0)
 			snprintf(actor, sizeof(actor), "key:%lld/%s",
-			    (long long)req->who.api_key_id,
-			    req->who.username ? req->who.username : "?");
+			    (long long)who->api_key_id,
+			    who->username ? who->username : "?");
 		else
 			snprintf(actor, sizeof(actor), "%s",
-			    req->who.username ? req->who.username : "?");
+			    who->username ? who->username : "?");
 		rec.actor = actor;
-		rec.role = tg_role_name(req->who.role);
+		rec.role = tg_role_name(who->role);
 	}
 	rec.action = action;
 	rec.target = target;
-	rec.request_id = req->request_id;
-	rec.client_addr = req->remote_addr;
+	rec.request_id = c->request_id;
+	rec.client_addr = c->client_addr;
 	rec.outcome = outcome;
 	rec.detail = detail;
-	return tg_audit_write(req->ctx->db, &rec);
+	return tg_audit_write(c->db, &rec);
+}
+
+int
+tg_audit(struct tg_req *req, const char *action, const char *target,
+    const char *outcome, json_t *detail)
+{
+	struct tg_call c = tg_req_call(req);
+
+	return tg_audit_call(&c, action, target, outcome, detail);
 }
 
 int

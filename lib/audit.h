@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 struct tg_req;
+struct tg_call;
 struct tg_db;
 
 struct tg_audit_rec {
@@ -46,6 +47,11 @@ struct tg_audit_rec {
  */
 int tg_audit(struct tg_req *req, const char *action, const char *target,
     const char *outcome, json_t *detail);
+
+/* The same for any service caller (lib/call.h): actor and role from
+ * c->who, or c->actor when set (the CLI's "cli"). */
+int tg_audit_call(const struct tg_call *c, const char *action,
+    const char *target, const char *outcome, json_t *detail);
 
 /* The same for callers without a request (CLI, maintenance). */
 int tg_audit_write(struct tg_db *db, const struct tg_audit_rec *rec);

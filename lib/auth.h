@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fcgi/request.h"	/* enum tg_role */
+#include "lib/call.h"	/* enum tg_role */
 
 #define TG_JWT_ACCESS_TTL 900		/* 15 min */
 #define TG_REFRESH_TTL (7 * 86400)	/* 7 days */

@@ -1,0 +1,365 @@
+/*
+ * users.c - the user-account service (users.h). The row JSON is built by
+ * PostgreSQL next to the SQL; this file holds the rules: who may manage
+ * accounts, field validation, the last-enabled-admin guard, token
+ * revocation and the audit row, each once for REST and the CLI.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/audit.h"
+#include "lib/auth.h"
+#include "lib/call.h"
+#include "lib/crypto.h"
+#include "lib/db.h"
+#include "lib/status.h"
+#include "lib/users.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define USER_JSON \
+	"json_build_object('id', id, 'username', username, 'role', role," \
+	" 'disabled', disabled, 'created_at', " TS("created_at") "," \
+	" 'updated_at', " TS("updated_at") "," \
+	" 'last_login_at', " TS("last_login_at") ")::text"
+
+#define MSG_USERNAME \
+	"1-64 characters: letters, digits, _ . @ - (starting with a letter or digit)"
+#define MSG_ROLE "must be admin, developer or viewer"
+#define MSG_PASSWORD "must be 12 to 1024 bytes"
+
+int
+tg_users_name_ok(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '@' && c != '-')))
+			return 0;
+	}
+	return 1;
+}
+
+/* Account management is for admins (and the local operator, the CLI). */
+static int
+need_admin(const struct tg_call *c, struct tg_err *err)
+{
+	if (c->who == NULL || !c->who->authenticated)
+		return tg_err_set(err, TG_E_UNAUTH, "authentication required");
+	if (c->who->role != TG_ROLE_ADMIN)
+		return tg_err_set(err, TG_E_FORBIDDEN, "only an admin manages accounts");
+	return TG_OK;
+}
+
+static json_t *
+parse_json(const char *text)
+{
+	json_error_t e;
+
+	return json_loads(text, JSON_DECODE_ANY, &e);
+}
+
+/* The JSON text in column 0 of the single row of res into *out. */
+static int
+row_json(PGresult *res, json_t **out, struct tg_err *err)
+{
+	json_t *o;
+
+	if (PQntuples(res) != 1)
+		return tg_err_set(err, TG_E_NOTFOUND, "no such user");
+	if ((o = parse_json(PQgetvalue(res, 0, 0))) == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	if (out != NULL)
+		*out = o;
+	else
+		json_decref(o);
+	return TG_OK;
+}
+
+int
+tg_users_list(const struct tg_call *c, int64_t limit, int64_t after,
+    json_t **out, struct tg_err *err)
+{
+	char lim[24], aft[24];
+	const char *p[2];
+	PGresult *res = NULL;
+	json_t *root = NULL, *items = NULL;
+	int rc, i, n;
+
+	if ((rc = need_admin(c, err)) != TG_OK)
+		return rc;
+	if (limit < 1 || limit > 200)
+		return tg_err_set(err, TG_E_BADREQ, "limit must be an integer in 1..200");
+	snprintf(lim, sizeof(lim), "%lld", (long long)limit + 1);
+	snprintf(aft, sizeof(aft), "%lld", (long long)after);
+	p[0] = aft;
+	p[1] = lim;
+	if ((rc = tg_db_exec(c->db, "SELECT " USER_JSON ", id FROM users"
+	    " WHERE id > $1::bigint ORDER BY id LIMIT $2::int", 2, p, &res)) != TG_OK)
+		return tg_err_from(err, rc);
+	n = PQntuples(res);
+	rc = -TG_E_NOMEM;
+	if ((root = json_object()) == NULL || (items = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < n && i < limit; i++)
+		if (json_array_append_new(items, parse_json(PQgetvalue(res, i, 0))) != 0)
+			goto out;
+	if (json_object_set(root, "items", items) != 0 ||
+	    json_object_set_new(root, "next_cursor", n > limit ?
+	    json_string(PQgetvalue(res, (int)limit - 1, 1)) : json_null()) != 0)
+		goto out;
+	*out = root;
+	root = NULL;
+	rc = TG_OK;
+out:
+	json_decref(items);
+	json_decref(root);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_users_get(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
+{
+	char idb[24];
+	const char *p[1] = {idb};
+	PGresult *res = NULL;
+	int rc;
+
+	if ((rc = need_admin(c, err)) != TG_OK)
+		return rc;
+	snprintf(idb, sizeof(idb), "%lld", (long long)id);
+	if ((rc = tg_db_exec(c->db, "SELECT " USER_JSON " FROM users WHERE id = $1::bigint",
+	    1, p, &res)) != TG_OK)
+		return tg_err_from(err, rc);
+	rc = row_json(res, out, err);
+	PQclear(res);
+	return rc;
+}
+
+int
+tg_users_find(const struct tg_call *c, const char *username, int64_t *id,
+    struct tg_err *err)
+{
+	const char *p[1] = {username};
+	PGresult *res = NULL;
+	long long v;
+	int rc;
+
+	if ((rc = need_admin(c, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_db_exec(c->db, "SELECT id FROM users WHERE lower(username) = lower($1)",
+	    1, p, &res)) != TG_OK)
+		return tg_err_from(err, rc);
+	if (PQntuples(res) != 1 || sscanf(PQgetvalue(res, 0, 0), "%lld", &v) != 1)
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no user %s", username);
+	else
+		*id = v;
+	PQclear(res);
+	return rc;
+}
+
+/* Hashes a password, mapping a bad length to a field error. */
+static int
+hash_password(const char *pw, size_t len, char *hash, size_t cap,
+    struct tg_err *err)
+{
+	int rc = tg_auth_pw_hash(pw, len, hash, cap);
+
+	if (rc == -TG_E_UNPROCESSABLE)
+		return tg_err_field(err, "password", MSG_PASSWORD);
+	return tg_err_from(err, rc);
+}
+
+/*
+ * Locks the enabled admins (FOR UPDATE) and fails with 409 (detail why)
+ * when removing admin rights from user id would leave none. Call inside a
+ * transaction.
+ */
+static int
+keep_an_admin(const struct tg_call *c, const char *id, const char *why,
+    struct tg_err *err)
+{
+	PGresult *res = NULL;
+	const char *p[1] = {id};
+	int rc;
+
+	if ((rc = tg_db_exec(c->db, "SELECT bool_or(id = $1::bigint), count(*) FROM"
+	    " (SELECT id FROM users WHERE role = 'admin' AND NOT disabled FOR UPDATE) a",
+	    1, p, &res)) != TG_OK)
+		return tg_err_from(err, rc);
+	if (PQgetvalue(res, 0, 0)[0] == 't' && strcmp(PQgetvalue(res, 0, 1), "1") == 0)
+		rc = tg_err_set(err, TG_E_CONFLICT, "this is the last enabled admin; %s", why);
+	PQclear(res);
+	return rc;
+}
+
+/* Audit last (it joins the transaction), then commit. */
+static int
+audit_commit(const struct tg_call *c, const char *action, const char *id,
+    json_t *detail, struct tg_err *err)
+{
+	char target[40];
+	int rc;
+
+	snprintf(target, sizeof(target), "user:%s", id);
+	if ((rc = tg_audit_call(c, action, target, "ok", detail)) != TG_OK)
+		return tg_err_from(err, rc);
+	return tg_err_from(err, tg_db_commit(c->db));
+}
+
+int
+tg_users_create(const struct tg_call *c, const struct tg_user_new *u,
+    json_t **out, struct tg_err *err)
+{
+	char hash[TG_PWHASH_MAX];
+	const char *p[4];
+	PGresult *res = NULL;
+	json_t *d = NULL;
+	int rc, began = 0;
+
+	hash[0] = '\0';
+	if ((rc = need_admin(c, err)) != TG_OK)
+		return rc;
+	if (!tg_users_name_ok(u->username))
+		return tg_err_field(err, "username", MSG_USERNAME);
+	if (tg_role_parse(u->role) == TG_ROLE_NONE)
+		return tg_err_field(err, "role", MSG_ROLE);
+	if ((rc = hash_password(u->password, u->password_len, hash, sizeof(hash), err)) != TG_OK)
+		goto out;
+	p[0] = u->username;
+	p[1] = hash;
+	p[2] = u->role;
+	p[3] = u->disabled ? "true" : "false";
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
+		goto out;
+	began = 1;
+	rc = tg_db_exec(c->db, "INSERT INTO users (username, password_hash, role,"
+	    " disabled) VALUES ($1, $2, $3, $4::boolean) RETURNING " USER_JSON ", id",
+	    4, p, &res);
+	if (rc == -TG_E_CONFLICT) {
+		rc = tg_err_set(err, TG_E_CONFLICT, "user %s already exists", u->username);
+		goto out;
+	}
+	if (rc != TG_OK)
+		goto out;
+	if ((d = json_pack("{s:s, s:s}", "username", u->username, "role", u->role)) == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	if ((rc = audit_commit(c, "user.create", PQgetvalue(res, 0, 1), d, err)) != TG_OK)
+		goto out;
+	began = 0;
+	rc = row_json(res, out, err);
+out:
+	if (began)
+		tg_db_rollback(c->db);
+	tg_crypto_wipe(hash, sizeof(hash));
+	json_decref(d);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_users_update(const struct tg_call *c, int64_t id,
+    const struct tg_user_patch *pa, json_t **out, struct tg_err *err)
+{
+	char hash[TG_PWHASH_MAX], idb[24];
+	const char *p[4];
+	PGresult *res = NULL;
+	json_t *d = NULL;
+	int rc, began = 0;
+
+	hash[0] = '\0';
+	if ((rc = need_admin(c, err)) != TG_OK)
+		return rc;
+	if (pa->role == NULL && pa->disabled < 0 && pa->password == NULL)
+		return tg_err_field(err, "body", "give at least one of role, disabled, password");
+	if (pa->role != NULL && tg_role_parse(pa->role) == TG_ROLE_NONE)
+		return tg_err_field(err, "role", MSG_ROLE);
+	if (pa->password != NULL &&
+	    (rc = hash_password(pa->password, pa->password_len, hash, sizeof(hash), err)) != TG_OK)
+		goto out;
+	snprintf(idb, sizeof(idb), "%lld", (long long)id);
+	p[0] = idb;
+	p[1] = pa->role;
+	p[2] = pa->disabled < 0 ? NULL : (pa->disabled ? "true" : "false");
+	p[3] = hash[0] ? hash : NULL;
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
+		goto out;
+	began = 1;
+	if (((pa->role != NULL && strcmp(pa->role, "admin") != 0) || pa->disabled == 1) &&
+	    (rc = keep_an_admin(c, idb, "promote another user first", err)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_exec(c->db,
+	    "UPDATE users SET role = COALESCE($2, role),"
+	    " disabled = COALESCE($3::boolean, disabled),"
+	    " password_hash = COALESCE($4, password_hash), updated_at = now(),"
+	    " tokens_valid_after = CASE WHEN ($2 IS NOT NULL AND $2 <> role)"
+	    "  OR ($3::boolean IS TRUE AND NOT disabled) OR $4 IS NOT NULL"
+	    "  THEN greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'"
+	    "  ELSE tokens_valid_after END"
+	    " WHERE id = $1::bigint RETURNING " USER_JSON, 4, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no such user");
+		goto out;
+	}
+	d = json_pack("{s:s?, s:o?, s:b}", "role", pa->role, "disabled",
+	    pa->disabled < 0 ? NULL : json_boolean(pa->disabled),
+	    "password_changed", pa->password != NULL);
+	if (d == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	if ((rc = audit_commit(c, "user.update", idb, d, err)) != TG_OK)
+		goto out;
+	began = 0;
+	rc = row_json(res, out, err);
+out:
+	if (began)
+		tg_db_rollback(c->db);
+	tg_crypto_wipe(hash, sizeof(hash));
+	json_decref(d);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_users_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
+{
+	char idb[24];
+	const char *p[1] = {idb};
+	PGresult *res = NULL;
+	int rc, began = 0;
+
+	if ((rc = need_admin(c, err)) != TG_OK)
+		return rc;
+	snprintf(idb, sizeof(idb), "%lld", (long long)id);
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
+		goto out;
+	began = 1;
+	if ((rc = keep_an_admin(c, idb, "it cannot be deleted", err)) != TG_OK)
+		goto out;
+	if ((rc = tg_db_exec(c->db, "DELETE FROM users WHERE id = $1::bigint RETURNING id",
+	    1, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no such user");
+		goto out;
+	}
+	if ((rc = audit_commit(c, "user.delete", idb, NULL, err)) != TG_OK)
+		goto out;
+	began = 0;
+out:
+	if (began)
+		tg_db_rollback(c->db);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
