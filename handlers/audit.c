@@ -18,6 +18,7 @@
 #include "handlers/identity_util.h"
 #include "lib/audit.h"
 #include "lib/db.h"
+#include "lib/rows.h"
 #include "lib/status.h"
 
 int
@@ -56,7 +57,7 @@ tg_h_audit_list(struct tg_req *req, struct tg_resp *resp)
 		return tg_idu_bad_field(req, resp, "since/until", "not an ISO 8601 timestamp");
 	if (rc != TG_OK)
 		return rc;
-	rc = tg_idu_page_json(res, 0, 1, limit, &out);
+	rc = tg_rows_page(res, 0, 1, limit, &out);
 	PQclear(res);
 	if (rc != TG_OK)
 		return rc;

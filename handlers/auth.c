@@ -36,6 +36,7 @@
 #include "lib/db.h"
 #include "lib/metrics.h"
 #include "lib/parse.h"
+#include "lib/rows.h"
 #include "lib/status.h"
 
 /* Login throttling: failed attempts per 5-minute window. */
@@ -616,10 +617,10 @@ tg_h_auth_blacklist_stats(struct tg_req *req, struct tg_resp *resp)
 	    0, NULL, &res)) != TG_OK)
 		return rc;
 	root = json_pack("{s:o, s:o, s:o, s:o}",
-	    "active", tg_idu_json(PQgetvalue(res, 0, 0)),
-	    "expired_awaiting_cleanup", tg_idu_json(PQgetvalue(res, 0, 1)),
-	    "by_reason", tg_idu_json(PQgetvalue(res, 0, 2)),
-	    "refresh_revocations_by_reason", tg_idu_json(PQgetvalue(res, 0, 3)));
+	    "active", tg_rows_json(PQgetvalue(res, 0, 0)),
+	    "expired_awaiting_cleanup", tg_rows_json(PQgetvalue(res, 0, 1)),
+	    "by_reason", tg_rows_json(PQgetvalue(res, 0, 2)),
+	    "refresh_revocations_by_reason", tg_rows_json(PQgetvalue(res, 0, 3)));
 	PQclear(res);
 	return tg_resp_json(resp, 200, root);
 }

@@ -26,12 +26,4 @@ int tg_idu_bad_field(struct tg_req *req, struct tg_resp *resp,
  * 400 rendered on malformed values. */
 int tg_idu_page(struct tg_req *req, struct tg_resp *resp, int64_t *limit,
     int64_t *cursor);
-/* Builds {"items":[row JSON texts in column col of res, first limit rows],
- * "next_cursor": id column idcol of the last item when res has more rows
- * than limit, else null}. */
-int tg_idu_page_json(PGresult *res, int col, int idcol, int64_t limit,
-    json_t **out);
-/* One JSON text value from SQL into a new reference (NULL on failure). */
-json_t *tg_idu_json(const char *text);
-
 #endif

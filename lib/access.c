@@ -76,6 +76,13 @@ tg_access_role_can(int role, unsigned perm)
 }
 
 int
+tg_call_can(const struct tg_call *c, unsigned perm)
+{
+	return c->who != NULL && c->who->authenticated &&
+	    tg_access_role_can(c->who->role, perm);
+}
+
+int
 tg_access_can(const struct tg_req *req, unsigned perm)
 {
 	return req->who.authenticated && tg_access_role_can(req->who.role, perm);

@@ -13,18 +13,8 @@
 #ifndef TG_ACCESS_H
 #define TG_ACCESS_H
 
-enum tg_perm {
-	TG_P_SELF = 1u << 0,	 /* any authenticated caller: own profile, tokens, keys */
-	TG_P_READ = 1u << 1,	 /* read servers, tools, versions, logs, approvals */
-	TG_P_WRITE = 1u << 2,	 /* create/edit servers, tools (drafts), requests */
-	TG_P_RUN = 1u << 3,	 /* test and validate code in the sandbox */
-	TG_P_APPROVE = 1u << 4,	 /* approve/reject/revoke tools and requests */
-	TG_P_SECRETS = 1u << 5,	 /* set and delete secret values */
-	TG_P_USERS = 1u << 6,	 /* manage users, all API keys, revoke anyone */
-	TG_P_AUDIT = 1u << 7,	 /* read and verify the audit trail */
-	TG_P_SETTINGS = 1u << 8, /* change settings, import */
-	TG_P_MCP = 1u << 9,	 /* use /mcp */
-};
+#include "lib/call.h"	/* enum tg_perm, tg_call_can() */
+
 
 /* Rate-limit defaults (requests per minute per user or API key, by role;
  * the same defaults lib/settings.c shows). The settings row "rate_limits"

@@ -16,6 +16,22 @@ struct tg_config;
 struct tg_db;
 struct tg_metrics;
 
+/* Permission bits: the one authorization vocabulary. A route names the bit
+ * it needs, a service checks tg_call_can(); the role -> bits table is in
+ * lib/access.c (docs/security.md has it as a matrix). */
+enum tg_perm {
+	TG_P_SELF = 1u << 0,	 /* any authenticated caller: own profile, tokens, keys */
+	TG_P_READ = 1u << 1,	 /* read servers, tools, versions, logs, approvals */
+	TG_P_WRITE = 1u << 2,	 /* create/edit servers, tools (drafts), requests */
+	TG_P_RUN = 1u << 3,	 /* test and validate code in the sandbox */
+	TG_P_APPROVE = 1u << 4,	 /* approve/reject/revoke tools and requests */
+	TG_P_SECRETS = 1u << 5,	 /* set and delete secret values */
+	TG_P_USERS = 1u << 6,	 /* manage users, all API keys, revoke anyone */
+	TG_P_AUDIT = 1u << 7,	 /* read and verify the audit trail */
+	TG_P_SETTINGS = 1u << 8, /* change settings, import */
+	TG_P_MCP = 1u << 9,	 /* use /mcp */
+};
+
 enum tg_role { TG_ROLE_NONE = 0, TG_ROLE_VIEWER, TG_ROLE_DEVELOPER, TG_ROLE_ADMIN };
 
 /* Who is calling, filled by authentication. */
@@ -38,5 +54,9 @@ struct tg_call {
 	const char *request_id;		/* "" when none */
 	const char *client_addr;	/* "local" for the CLI */
 };
+
+/* 1 when the caller of c is authenticated and its role holds every bit of
+ * perm (lib/access.c). */
+int tg_call_can(const struct tg_call *c, unsigned perm);
 
 #endif

@@ -12,6 +12,7 @@
 #include "lib/call.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/rows.h"
 #include "lib/status.h"
 #include "lib/users.h"
 
@@ -51,17 +52,9 @@ need_admin(const struct tg_call *c, struct tg_err *err)
 {
 	if (c->who == NULL || !c->who->authenticated)
 		return tg_err_set(err, TG_E_UNAUTH, "authentication required");
-	if (c->who->role != TG_ROLE_ADMIN)
+	if (!tg_call_can(c, TG_P_USERS))
 		return tg_err_set(err, TG_E_FORBIDDEN, "only an admin manages accounts");
 	return TG_OK;
-}
-
-static json_t *
-parse_json(const char *text)
-{
-	json_error_t e;
-
-	return json_loads(text, JSON_DECODE_ANY, &e);
 }
 
 /* The JSON text in column 0 of the single row of res into *out. */
@@ -72,7 +65,7 @@ row_json(PGresult *res, json_t **out, struct tg_err *err)
 
 	if (PQntuples(res) != 1)
 		return tg_err_set(err, TG_E_NOTFOUND, "no such user");
-	if ((o = parse_json(PQgetvalue(res, 0, 0))) == NULL)
+	if ((o = tg_rows_json(PQgetvalue(res, 0, 0))) == NULL)
 		return tg_err_from(err, -TG_E_NOMEM);
 	if (out != NULL)
 		*out = o;
@@ -88,8 +81,7 @@ tg_users_list(const struct tg_call *c, int64_t limit, int64_t after,
 	char lim[24], aft[24];
 	const char *p[2];
 	PGresult *res = NULL;
-	json_t *root = NULL, *items = NULL;
-	int rc, i, n;
+	int rc;
 
 	if ((rc = need_admin(c, err)) != TG_OK)
 		return rc;
@@ -102,23 +94,7 @@ tg_users_list(const struct tg_call *c, int64_t limit, int64_t after,
 	if ((rc = tg_db_exec(c->db, "SELECT " USER_JSON ", id FROM users"
 	    " WHERE id > $1::bigint ORDER BY id LIMIT $2::int", 2, p, &res)) != TG_OK)
 		return tg_err_from(err, rc);
-	n = PQntuples(res);
-	rc = -TG_E_NOMEM;
-	if ((root = json_object()) == NULL || (items = json_array()) == NULL)
-		goto out;
-	for (i = 0; i < n && i < limit; i++)
-		if (json_array_append_new(items, parse_json(PQgetvalue(res, i, 0))) != 0)
-			goto out;
-	if (json_object_set(root, "items", items) != 0 ||
-	    json_object_set_new(root, "next_cursor", n > limit ?
-	    json_string(PQgetvalue(res, (int)limit - 1, 1)) : json_null()) != 0)
-		goto out;
-	*out = root;
-	root = NULL;
-	rc = TG_OK;
-out:
-	json_decref(items);
-	json_decref(root);
+	rc = tg_rows_page(res, 0, 1, limit, out);
 	PQclear(res);
 	return tg_err_from(err, rc);
 }
