@@ -64,14 +64,15 @@ tg_apikeys_create(const struct tg_call *c, const char *name, const char *role,
     int64_t exp_days, json_t **out, struct tg_err *err)
 {
 	char key[TG_APIKEY_LEN + 1], handle[TG_APIKEY_HANDLE_LEN + 1];
-	char hash[TG_SHA256_HEX_LEN + 1], uid[24], days[24], target[40];
+	char hash[TG_SHA256_HEX_LEN + 1], uid[24], days[24];
+	struct tg_row_op j;
 	const char *p[6];
+	json_t *d = NULL;
 	enum tg_role r;
-	PGresult *res = NULL;
-	json_t *o = NULL, *d = NULL;
-	int rc, began = 0;
+	int rc;
 
 	key[0] = '\0';
+	memset(&j, 0, sizeof(j));
 	if ((rc = need_self(c, err)) != TG_OK)
 		return rc;
 	if (strlen(name) < 1 || strlen(name) > 128)
@@ -86,85 +87,69 @@ tg_apikeys_create(const struct tg_call *c, const char *name, const char *role,
 		return tg_err_field(err, "expires_in_days", "must be 1..3650");
 	if ((rc = tg_auth_apikey_new(key, sizeof(key), handle, sizeof(handle), hash,
 	    sizeof(hash))) != TG_OK)
-		goto out;
+		return tg_err_from(err, rc);
 	snprintf(uid, sizeof(uid), "%lld", (long long)c->who->user_id);
 	snprintf(days, sizeof(days), "%lld", (long long)exp_days);
+	j.sql = "WITH k AS (INSERT INTO api_keys (user_id, name, prefix, key_hash, role,"
+	    " expires_at) VALUES ($1::bigint, $2, $3, $4, $5,"
+	    " now() + make_interval(days => $6::int)) RETURNING *)"
+	    " SELECT " KEY_JSON ", k.id FROM k JOIN users u ON u.id = k.user_id";
+	j.p = p;
+	j.np = 6;
 	p[0] = uid;
 	p[1] = name;
 	p[2] = handle;
 	p[3] = hash;
 	p[4] = tg_role_name(r);
 	p[5] = exp_days > 0 ? days : NULL;
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		goto out;
-	began = 1;
-	if ((rc = tg_db_exec(c->db,
-	    "WITH k AS (INSERT INTO api_keys (user_id, name, prefix, key_hash, role, expires_at)"
-	    " VALUES ($1::bigint, $2, $3, $4, $5, now() + make_interval(days => $6::int))"
-	    " RETURNING *) SELECT " KEY_JSON ", k.id FROM k JOIN users u ON u.id = k.user_id",
-	    6, p, &res)) != TG_OK)
-		goto out;
+	j.action = "apikey.create";
 	if ((d = json_pack("{s:s, s:s}", "name", name, "role", tg_role_name(r))) == NULL) {
-		rc = -TG_E_NOMEM;
+		rc = tg_err_from(err, -TG_E_NOMEM);
 		goto out;
 	}
-	snprintf(target, sizeof(target), "api_key:%s", PQgetvalue(res, 0, 1));
-	if ((rc = tg_audit_call(c, "apikey.create", target, "ok", d)) != TG_OK)
+	j.detail = d;
+	j.kind = "api_key";
+	j.missing = "no such API key";
+	if ((rc = tg_call_row_op(c, &j, err)) != TG_OK)
 		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	began = 0;
-	o = tg_rows_json(PQgetvalue(res, 0, 0));
-	if (o == NULL || json_object_set_new(o, "key", json_string(key)) != 0) {
-		rc = -TG_E_NOMEM;
+	if (json_object_set_new(j.row, "key", json_string(key)) != 0) {
+		rc = tg_err_from(err, -TG_E_NOMEM);
 		goto out;
 	}
-	*out = o;
-	o = NULL;
+	*out = j.row;
+	j.row = NULL;
 out:
-	if (began)
-		tg_db_rollback(c->db);
 	tg_crypto_wipe(key, sizeof(key));
-	json_decref(o);
+	json_decref(j.row);
 	json_decref(d);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	return rc;
 }
 
 int
 tg_apikeys_revoke(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
-	char idb[24], uid[24], target[40];
+	char idb[24], uid[24];
+	struct tg_row_op j;
 	const char *p[3];
-	PGresult *res = NULL;
-	int rc, began = 0;
+	int rc;
 
+	memset(&j, 0, sizeof(j));
 	if ((rc = need_self(c, err)) != TG_OK)
 		return rc;
 	snprintf(idb, sizeof(idb), "%lld", (long long)id);
 	snprintf(uid, sizeof(uid), "%lld", (long long)c->who->user_id);
+	j.sql = "WITH k AS (UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())"
+	    " WHERE id = $1::bigint AND (user_id = $2::bigint OR $3::boolean) RETURNING *)"
+	    " SELECT " KEY_JSON ", k.id FROM k JOIN users u ON u.id = k.user_id";
+	j.p = p;
+	j.np = 3;
 	p[0] = idb;
 	p[1] = uid;
 	p[2] = tg_call_can(c, TG_P_USERS) ? "true" : "false";
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		goto out;
-	began = 1;
-	if ((rc = tg_db_exec(c->db, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())"
-	    " WHERE id = $1::bigint AND (user_id = $2::bigint OR $3::boolean) RETURNING id",
-	    3, p, &res)) != TG_OK)
-		goto out;
-	if (PQntuples(res) != 1) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no such API key");
-		goto out;
-	}
-	snprintf(target, sizeof(target), "api_key:%s", idb);
-	if ((rc = tg_audit_call(c, "apikey.revoke", target, "ok", NULL)) != TG_OK)
-		goto out;
-	rc = tg_db_commit(c->db);
-	began = rc != TG_OK;
-out:
-	if (began)
-		tg_db_rollback(c->db);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	j.action = "apikey.revoke";
+	j.kind = "api_key";
+	j.missing = "no such API key";
+	rc = tg_call_row_op(c, &j, err);
+	json_decref(j.row);
+	return rc;
 }

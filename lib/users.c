@@ -176,31 +176,48 @@ keep_an_admin(const struct tg_call *c, const char *id, const char *why,
 	return rc;
 }
 
-/* Audit last (it joins the transaction), then commit. */
+/* pre hook: the last enabled admin stays (pre_arg: the user id). */
 static int
-audit_commit(const struct tg_call *c, const char *action, const char *id,
-    json_t *detail, struct tg_err *err)
+demote_check(const struct tg_call *c, void *arg, struct tg_err *err)
 {
-	char target[40];
+	return keep_an_admin(c, arg, "promote another user first", err);
+}
+
+static int
+delete_check(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	return keep_an_admin(c, arg, "it cannot be deleted", err);
+}
+
+/* One audited change of user row; the row into *out (or dropped). */
+static int
+apply(const struct tg_call *c, struct tg_row_op *op, json_t **out,
+    struct tg_err *err)
+{
 	int rc;
 
-	snprintf(target, sizeof(target), "user:%s", id);
-	if ((rc = tg_audit_call(c, action, target, "ok", detail)) != TG_OK)
-		return tg_err_from(err, rc);
-	return tg_err_from(err, tg_db_commit(c->db));
+	op->kind = "user";
+	op->missing = "no such user";
+	if ((rc = tg_call_row_op(c, op, err)) == TG_OK && out != NULL)
+		*out = op->row;
+	else
+		json_decref(op->row);
+	op->row = NULL;
+	return rc;
 }
 
 int
 tg_users_create(const struct tg_call *c, const struct tg_user_new *u,
     json_t **out, struct tg_err *err)
 {
-	char hash[TG_PWHASH_MAX];
+	char hash[TG_PWHASH_MAX], conflict[128];
+	struct tg_row_op j;
 	const char *p[4];
-	PGresult *res = NULL;
 	json_t *d = NULL;
-	int rc, began = 0;
+	int rc;
 
 	hash[0] = '\0';
+	memset(&j, 0, sizeof(j));
 	if ((rc = need_admin(c, err)) != TG_OK)
 		return rc;
 	if (!tg_users_name_ok(u->username))
@@ -209,37 +226,27 @@ tg_users_create(const struct tg_call *c, const struct tg_user_new *u,
 		return tg_err_field(err, "role", MSG_ROLE);
 	if ((rc = hash_password(u->password, u->password_len, hash, sizeof(hash), err)) != TG_OK)
 		goto out;
+	j.sql = "INSERT INTO users (username, password_hash, role, disabled)"
+	    " VALUES ($1, $2, $3, $4::boolean) RETURNING " USER_JSON ", id";
+	j.p = p;
+	j.np = 4;
 	p[0] = u->username;
 	p[1] = hash;
 	p[2] = u->role;
 	p[3] = u->disabled ? "true" : "false";
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		goto out;
-	began = 1;
-	rc = tg_db_exec(c->db, "INSERT INTO users (username, password_hash, role,"
-	    " disabled) VALUES ($1, $2, $3, $4::boolean) RETURNING " USER_JSON ", id",
-	    4, p, &res);
-	if (rc == -TG_E_CONFLICT) {
-		rc = tg_err_set(err, TG_E_CONFLICT, "user %s already exists", u->username);
-		goto out;
-	}
-	if (rc != TG_OK)
-		goto out;
+	j.action = "user.create";
+	snprintf(conflict, sizeof(conflict), "user %s already exists", u->username);
+	j.conflict = conflict;
 	if ((d = json_pack("{s:s, s:s}", "username", u->username, "role", u->role)) == NULL) {
-		rc = -TG_E_NOMEM;
+		rc = tg_err_from(err, -TG_E_NOMEM);
 		goto out;
 	}
-	if ((rc = audit_commit(c, "user.create", PQgetvalue(res, 0, 1), d, err)) != TG_OK)
-		goto out;
-	began = 0;
-	rc = row_json(res, out, err);
+	j.detail = d;
+	rc = apply(c, &j, out, err);
 out:
-	if (began)
-		tg_db_rollback(c->db);
 	tg_crypto_wipe(hash, sizeof(hash));
 	json_decref(d);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	return rc;
 }
 
 int
@@ -247,12 +254,13 @@ tg_users_update(const struct tg_call *c, int64_t id,
     const struct tg_user_patch *pa, json_t **out, struct tg_err *err)
 {
 	char hash[TG_PWHASH_MAX], idb[24];
+	struct tg_row_op j;
 	const char *p[4];
-	PGresult *res = NULL;
 	json_t *d = NULL;
-	int rc, began = 0;
+	int rc;
 
 	hash[0] = '\0';
+	memset(&j, 0, sizeof(j));
 	if ((rc = need_admin(c, err)) != TG_OK)
 		return rc;
 	if (pa->role == NULL && pa->disabled < 0 && pa->password == NULL)
@@ -263,79 +271,60 @@ tg_users_update(const struct tg_call *c, int64_t id,
 	    (rc = hash_password(pa->password, pa->password_len, hash, sizeof(hash), err)) != TG_OK)
 		goto out;
 	snprintf(idb, sizeof(idb), "%lld", (long long)id);
-	p[0] = idb;
-	p[1] = pa->role;
-	p[2] = pa->disabled < 0 ? NULL : (pa->disabled ? "true" : "false");
-	p[3] = hash[0] ? hash : NULL;
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		goto out;
-	began = 1;
-	if (((pa->role != NULL && strcmp(pa->role, "admin") != 0) || pa->disabled == 1) &&
-	    (rc = keep_an_admin(c, idb, "promote another user first", err)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_exec(c->db,
-	    "UPDATE users SET role = COALESCE($2, role),"
+	j.sql = "UPDATE users SET role = COALESCE($2, role),"
 	    " disabled = COALESCE($3::boolean, disabled),"
 	    " password_hash = COALESCE($4, password_hash), updated_at = now(),"
 	    " tokens_valid_after = CASE WHEN ($2 IS NOT NULL AND $2 <> role)"
 	    "  OR ($3::boolean IS TRUE AND NOT disabled) OR $4 IS NOT NULL"
 	    "  THEN greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'"
 	    "  ELSE tokens_valid_after END"
-	    " WHERE id = $1::bigint RETURNING " USER_JSON, 4, p, &res)) != TG_OK)
-		goto out;
-	if (PQntuples(res) != 1) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no such user");
-		goto out;
+	    " WHERE id = $1::bigint RETURNING " USER_JSON;
+	j.p = p;
+	j.np = 4;
+	p[0] = idb;
+	p[1] = pa->role;
+	p[2] = pa->disabled < 0 ? NULL : (pa->disabled ? "true" : "false");
+	p[3] = hash[0] ? hash : NULL;
+	j.action = "user.update";
+	j.id = idb;
+	if ((pa->role != NULL && strcmp(pa->role, "admin") != 0) || pa->disabled == 1) {
+		j.pre = demote_check;
+		j.pre_arg = idb;
 	}
 	d = json_pack("{s:s?, s:o?, s:b}", "role", pa->role, "disabled",
 	    pa->disabled < 0 ? NULL : json_boolean(pa->disabled),
 	    "password_changed", pa->password != NULL);
 	if (d == NULL) {
-		rc = -TG_E_NOMEM;
+		rc = tg_err_from(err, -TG_E_NOMEM);
 		goto out;
 	}
-	if ((rc = audit_commit(c, "user.update", idb, d, err)) != TG_OK)
-		goto out;
-	began = 0;
-	rc = row_json(res, out, err);
+	j.detail = d;
+	rc = apply(c, &j, out, err);
 out:
-	if (began)
-		tg_db_rollback(c->db);
 	tg_crypto_wipe(hash, sizeof(hash));
 	json_decref(d);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	return rc;
 }
 
 int
 tg_users_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
 	char idb[24];
-	const char *p[1] = {idb};
-	PGresult *res = NULL;
-	int rc, began = 0;
+	struct tg_row_op j;
+	const char *p[1];
+	int rc;
 
+	memset(&j, 0, sizeof(j));
 	if ((rc = need_admin(c, err)) != TG_OK)
 		return rc;
 	snprintf(idb, sizeof(idb), "%lld", (long long)id);
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		goto out;
-	began = 1;
-	if ((rc = keep_an_admin(c, idb, "it cannot be deleted", err)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_exec(c->db, "DELETE FROM users WHERE id = $1::bigint RETURNING id",
-	    1, p, &res)) != TG_OK)
-		goto out;
-	if (PQntuples(res) != 1) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no such user");
-		goto out;
-	}
-	if ((rc = audit_commit(c, "user.delete", idb, NULL, err)) != TG_OK)
-		goto out;
-	began = 0;
-out:
-	if (began)
-		tg_db_rollback(c->db);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	j.sql = "DELETE FROM users WHERE id = $1::bigint RETURNING " USER_JSON;
+	j.p = p;
+	j.np = 1;
+	p[0] = idb;
+	j.action = "user.delete";
+	j.id = idb;
+	j.pre = delete_check;
+	j.pre_arg = idb;
+	return apply(c, &j, NULL, err);
 }
