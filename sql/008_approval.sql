@@ -29,3 +29,11 @@ ALTER TABLE tool_versions ALTER COLUMN name SET NOT NULL,
 
 -- A served tool is looked up by (tool, approved version): the primary key
 -- (tool_id, version) covers it.
+
+-- Until now only status 'approved' was served and a revoke kept
+-- approved_version. From now on a Python tool with an approved_version is
+-- served (its approved version) while a newer version waits for review,
+-- and a revoke clears approved_version. A 'rejected' or 'draft' tool cannot
+-- tell a revoke from a rejected newer version, so it serves nothing.
+UPDATE tools SET approved_version = NULL
+    WHERE status IN ('rejected', 'draft') AND approved_version IS NOT NULL;
