@@ -137,7 +137,7 @@ setup(void **state)
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tool_val);
 	callv("POST", path, dev_tok, NULL, 200);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_val);
-	callv("POST", path, admin_tok, "{\"reason\":\"fine\"}", 200);
+	callv("POST", path, admin_tok, "{\"reason\":\"fine\",\"version\":3}", 200);
 	tool_raise = mk_tool(srv_a, "boom", "def main():\n    raise ValueError('nope')\n", "raises");
 	t = mk_tool(srv_b, "echo", "def main(text: str):\n    return text\n", "echo");
 	(void)t;

@@ -361,7 +361,7 @@ t_everything_import_and_call(void **st)
 	assert_false(listed(url));
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", ids[i]);
-		json_decref(call("POST", path, NULL, 200));
+		json_decref(call("POST", path, "{\"version\":1}", 200));
 	}
 	assert_true(listed(url));
 
@@ -403,7 +403,7 @@ t_everything_import_and_call(void **st)
 	assert_string_equal(jstr(j, "status"), "pending_review");
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", ids[0]);
-	json_decref(call("POST", path, NULL, 200));
+	json_decref(call("POST", path, "{\"version\":2}", 200));
 }
 
 static void
@@ -536,7 +536,7 @@ t_fake_call_failures_and_breaker(void **st)
 	    0), "id"));
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	json_decref(call("POST", path, NULL, 200));
+	json_decref(call("POST", path, "{\"version\":1}", 200));
 	snprintf(exposed, sizeof(exposed), "%s__fake_t1", sname);
 	set_mode("ok");
 	res = tool_call(exposed, "{\"x\":\"1\"}");
