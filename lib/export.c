@@ -106,7 +106,8 @@
 	" INSERT INTO tool_versions (tool_id, version, name, code, description," \
 	" input_schema, schema_source, annotations, change_summary, author_id," \
 	" created_at)" \
-	" SELECT t.id, v.version, v.name, coalesce(v.code, ''), coalesce(v.description, '')," \
+	" SELECT t.id, v.version, coalesce(v.name, $2), coalesce(v.code, '')," \
+	" coalesce(v.description, '')," \
 	" v.input_schema, coalesce(v.schema_source, CASE WHEN v.input_schema IS NULL" \
 	" THEN 'default' ELSE 'explicit' END), v.annotations," \
 	" coalesce(v.change_summary, ''), NULL, coalesce(v.created_at, now())" \
