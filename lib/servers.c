@@ -283,6 +283,35 @@ tg_servers_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		    name ? name : PQgetvalue(res, 0, 1));
 	else
 		snprintf(newprefix, sizeof(newprefix), "%s", PQgetvalue(res, 0, 3));
+	/*
+	 * security (issue #14, the class of finding 6): the exposed name
+	 * <prefix><tool> is what models see. A developer may not change the
+	 * prefix (a server rename without its own tool_prefix, or a new
+	 * tool_prefix) of a server whose tools are approved and served: that
+	 * renames reviewed tools without review. An admin may.
+	 */
+	if (req->who.role != TG_ROLE_ADMIN) {
+		char oldprefix[128];
+
+		if (*PQgetvalue(res, 0, 2) == 't')
+			snprintf(oldprefix, sizeof(oldprefix), "%s__", PQgetvalue(res, 0, 1));
+		else
+			snprintf(oldprefix, sizeof(oldprefix), "%s", PQgetvalue(res, 0, 3));
+		PQclear(res);
+		res = NULL;
+		if (strcmp(oldprefix, newprefix) != 0) {
+			if ((rc = db(req, "SELECT 1 FROM tools WHERE server_id = $1::bigint"
+			    " AND approved_version IS NOT NULL AND (kind = 'python'"
+			    " OR status = 'approved') LIMIT 1", 1, p, &res)) != TG_OK)
+				goto out;
+			if (PQntuples(res) > 0) {
+				rc = tg_err_set(err, TG_E_FORBIDDEN, "only an admin can change the"
+				    " exposed names (server name or tool_prefix) of a server with"
+				    " approved tools");
+				goto out;
+			}
+		}
+	}
 	PQclear(res);
 	res = NULL;
 	if (running && (rc = tg_servers_check_clash(req, id, newprefix, NULL,

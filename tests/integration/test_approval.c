@@ -387,6 +387,40 @@ t_rename_needs_review(void **state)
 	json_decref(t);
 }
 
+/* The class of finding 6: a server rename or a new tool_prefix renames
+ * every tool it serves; a developer may not do that to approved tools. */
+static void
+t_prefix_change_needs_admin(void **state)
+{
+	char name[64], path[96], body[128], exposed[160];
+	long long sid, tid;
+	json_t *t;
+
+	(void)state;
+	sid = mk_server("pfx", name, sizeof(name));
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sid);
+	/* nothing approved yet: the developer's to change */
+	json_decref(call("PATCH", path, dev, "{\"tool_prefix\":\"pf_\"}", 200));
+	json_decref(call("PATCH", path, dev, "{\"tool_prefix\":null}", 200));
+	tid = mk_tool(sid, "quote", "a quote", "quotes");
+	json_decref(approve(tid, "{\"version\":1}", 200));
+	json_decref(call("PATCH", path, dev, "{\"tool_prefix\":\"bank_\"}", 403));
+	snprintf(body, sizeof(body), "{\"name\":\"%sx\"}", name);
+	json_decref(call("PATCH", path, dev, body, 403));
+	json_decref(call("PATCH", path, dev, "{\"description\":\"still mine\"}", 200));
+	snprintf(exposed, sizeof(exposed), "%s__quote", name);
+	t = listed(exposed);
+	assert_non_null(t);
+	json_decref(t);
+	/* an admin may */
+	snprintf(body, sizeof(body), "{\"tool_prefix\":\"%s_p_\"}", name);
+	json_decref(call("PATCH", path, admin, body, 200));
+	snprintf(exposed, sizeof(exposed), "%s_p_quote", name);
+	t = listed(exposed);
+	assert_non_null(t);
+	json_decref(t);
+}
+
 /* #16: a rollback to the approved content is approved again at once and
  * the diff says so; GET /approvals carries versions and a summary. */
 static void
@@ -522,6 +556,7 @@ main(void)
 		cmocka_unit_test(t_approve_names_the_version),
 		cmocka_unit_test(t_serves_the_approved_version),
 		cmocka_unit_test(t_rename_needs_review),
+		cmocka_unit_test(t_prefix_change_needs_admin),
 		cmocka_unit_test(t_rollback_to_approved_and_pending_list),
 		cmocka_unit_test(t_keep_status_import_keeps_the_rule),
 	};
