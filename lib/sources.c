@@ -1150,6 +1150,23 @@ tg_sources_import(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		if (strcmp(PQgetvalue(srv, 0, 0), "running") == 0 &&
 		    (rc = tg_servers_check_clash(req, s.server_id, NULL, ln, err)) != TG_OK)
 			goto out;
+		/* security (issue #14): nor the name another tool of the server
+		 * is served under (its approved version's, during a rename) */
+		p[0] = sid;
+		p[1] = ln;
+		PQclear(res);
+		res = NULL;
+		if ((rc = tg_db_exec(req->ctx->db, "SELECT 1 FROM tools t JOIN tool_versions v"
+		    " ON v.tool_id = t.id AND v.version = t.approved_version"
+		    " WHERE t.server_id = $1::bigint AND v.name = $2 AND (t.kind = 'python'"
+		    " OR t.status = 'approved') LIMIT 1", 2, p, &res)) != TG_OK)
+			goto out;
+		if (PQntuples(res) > 0) {
+			rc = tg_err_set(err, TG_E_CONFLICT, "a tool of the server is served as"
+			    " '%s' until its rename is approved; import it under another"
+			    " local_name", ln);
+			goto out;
+		}
 		if ((rc = remote_hash(rt, hash)) != TG_OK)
 			goto out;
 		free(schema);

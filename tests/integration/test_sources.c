@@ -758,6 +758,38 @@ t_endpoint_change_sends_imports_to_review(void **st)
 	json_decref(call("DELETE", path, NULL, 204));
 }
 
+/* security (issue #14, finding 6): while a renamed tool waits for review
+ * it is served under its approved name; an import may not take it. */
+static void
+t_import_cannot_take_a_served_name(void **st)
+{
+	char url[256], path[128];
+	json_t *j;
+	long long id, tid;
+
+	(void)st;
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", sname);
+	j = call("POST", path, "{\"name\":\"keepname\",\"code\":\"def main():\\n"
+	    "    return 1\\n\"}", 201);
+	tid = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
+	json_decref(call("POST", path, "{}", 200));
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
+	json_decref(call("POST", path, "{\"version\":1}", 200));
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
+	json_decref(call("PATCH", path, "{\"name\":\"newname\"}", 200));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", fake_port);
+	id = create_source("namegrab", url, 1, NULL);
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", id);
+	json_decref(call("POST", path, "{\"tools\":[{\"name\":\"t1\",\"local_name\":"
+	    "\"keepname\"}]}", 409));
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
+	json_decref(call("DELETE", path, NULL, 204));
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
+	json_decref(call("DELETE", path, NULL, 204));
+}
+
 int
 main(void)
 {
@@ -772,6 +804,7 @@ main(void)
 		cmocka_unit_test(t_remote_change_back_to_review),
 		cmocka_unit_test(t_dev_url_change_keeps_credential_home),
 		cmocka_unit_test(t_endpoint_change_sends_imports_to_review),
+		cmocka_unit_test(t_import_cannot_take_a_served_name),
 	};
 
 	return cmocka_run_group_tests_name("sources", tests, group_setup, group_teardown);
