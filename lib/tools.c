@@ -739,7 +739,7 @@ tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	    " input_schema = $5::json, schema_source = $6, annotations = $7::json,"
 	    " review_reason = CASE WHEN status = $8 THEN review_reason ELSE NULL END,"
 	    " approved_version = CASE WHEN status = 'approved' AND $8 = 'approved'"
-	    " THEN current_version + $9::int ELSE approved_version END,"
+	    " AND $9::int = 1 THEN current_version + 1 ELSE approved_version END,"
 	    " status = $8, current_version = current_version + $9::int,"
 	    " updated_by = $10::bigint, updated_at = now() WHERE id = $1::bigint",
 	    10, p, NULL);

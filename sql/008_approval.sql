@@ -37,3 +37,10 @@ ALTER TABLE tool_versions ALTER COLUMN name SET NOT NULL,
 -- tell a revoke from a rejected newer version, so it serves nothing.
 UPDATE tools SET approved_version = NULL
     WHERE status IN ('rejected', 'draft') AND approved_version IS NOT NULL;
+
+-- 'approved' now means "the approved version IS the current one". A tool
+-- left 'approved' with an older approved version (a description change
+-- under approval_reset_on = 'code' before this migration), or none, has
+-- its current version wait for review; the approved one stays served.
+UPDATE tools SET status = 'pending_review'
+    WHERE status = 'approved' AND approved_version IS DISTINCT FROM current_version;
