@@ -79,7 +79,7 @@ for i in $(seq -w 0 49); do
 		"input_schema":{"type":"object","properties":{"text":{"type":"string","description":"text to echo"}},"required":["text"]}}))' "$i")
 	TID=$(api POST "/api/v1/servers/$SID/tools" "$body" | jget '["id"]')
 	api POST "/api/v1/tools/$TID/submit" >/dev/null
-	api POST "/api/v1/tools/$TID/approve" '{"reason":"bench"}' >/dev/null
+	api POST "/api/v1/tools/$TID/approve" '{"reason":"bench","version":1}' >/dev/null
 done
 api POST "/api/v1/servers/$SID/start" >/dev/null
 

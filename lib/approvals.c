@@ -5,6 +5,7 @@
  * the host to servers.allowed_hosts; both in the decision's transaction.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fcgi/request.h"
@@ -13,6 +14,7 @@
 #include "lib/servers.h"
 #include "lib/settings.h"
 #include "lib/status.h"
+#include "lib/tools.h"
 
 #define DECISION_FIELDS \
 	" 'reason', r.reason, 'status', r.status, 'requested_by', r.requested_by," \
@@ -97,6 +99,53 @@ tg_network_requests_list(struct tg_req *req, const char *status,
 	    " LIMIT $2::bigint", status, pg, out, err);
 }
 
+/*
+ * A pending tool's "diff" (built by the query): from_version (the approved
+ * version, null when none), to_version (current: what an approval must
+ * name), changed (members that differ), plus here identical (nothing
+ * differs from the approved version) and lines_added / lines_removed of
+ * the code diff. The codes the query carried for it are removed.
+ */
+static int
+diff_summary(json_t *it)
+{
+	json_t *d = json_object_get(it, "diff");
+	const char *a = json_string_value(json_object_get(it, "_old"));
+	const char *b = json_string_value(json_object_get(it, "_new"));
+	json_int_t plus = 0, minus = 0;
+	char *u = NULL, *line;
+	int rc = TG_OK, n;
+
+	if (!json_is_object(d) || a == NULL || b == NULL)
+		goto out;
+	if (strcmp(a, b) != 0) {
+		if ((u = tg_tools_unified_diff(a, b)) == NULL) {
+			rc = -TG_E_NOMEM;
+			goto out;
+		}
+		/* after the three header lines ("---", "+++", "@@") */
+		for (n = 0, line = u; line && *line; n++) {
+			if (n >= 3 && *line == '+')
+				plus++;
+			else if (n >= 3 && *line == '-')
+				minus++;
+			if ((line = strchr(line, '\n')) != NULL)
+				line++;
+		}
+	}
+	if (json_object_set_new(d, "identical", json_boolean(
+	    !json_is_null(json_object_get(d, "from_version")) &&
+	    json_array_size(json_object_get(d, "changed")) == 0)) != 0 ||
+	    json_object_set_new(d, "lines_added", json_integer(plus)) != 0 ||
+	    json_object_set_new(d, "lines_removed", json_integer(minus)) != 0)
+		rc = -TG_E_NOMEM;
+out:
+	free(u);
+	json_object_del(it, "_old");
+	json_object_del(it, "_new");
+	return rc;
+}
+
 int
 tg_approvals_pending(struct tg_req *req, const struct tg_page *pg,
     json_t **out, struct tg_err *err)
@@ -124,8 +173,21 @@ tg_approvals_pending(struct tg_req *req, const struct tg_page *pg,
 	    "  'server_name', s.name, 'name', t.name,"
 	    "  'exposed_name', coalesce(s.tool_prefix, s.name || '__') || t.name,"
 	    "  'current_version', t.current_version, 'approved_version', t.approved_version,"
-	    "  'updated_at', t.updated_at)::text AS j"
-	    "  FROM tools t JOIN servers s ON s.id = t.server_id WHERE t.status = 'pending_review'"
+	    "  'updated_at', t.updated_at,"
+	    /* issue #16: enough to review from the list (see diff_summary) */
+	    "  'diff', json_build_object('from_version', a.version,"
+	    "   'to_version', t.current_version, 'changed', to_json(array_remove(ARRAY["
+	    "    CASE WHEN a.name IS DISTINCT FROM t.name THEN 'name' END,"
+	    "    CASE WHEN a.code IS DISTINCT FROM t.code THEN 'code' END,"
+	    "    CASE WHEN a.description IS DISTINCT FROM t.description THEN 'description' END,"
+	    "    CASE WHEN a.input_schema::text IS DISTINCT FROM t.input_schema::text"
+	    "     THEN 'input_schema' END,"
+	    "    CASE WHEN a.annotations::text IS DISTINCT FROM t.annotations::text"
+	    "     THEN 'annotations' END], NULL))),"
+	    "  '_old', coalesce(a.code, ''), '_new', t.code)::text AS j"
+	    "  FROM tools t JOIN servers s ON s.id = t.server_id"
+	    "  LEFT JOIN tool_versions a ON a.tool_id = t.id AND a.version = t.approved_version"
+	    "  WHERE t.status = 'pending_review'"
 	    " UNION ALL"
 	    " SELECT 2000000000000000 + m.id, (json_build_object('seq', 2000000000000000 + m.id)::jsonb"
 	    "  || (SELECT " MODULE_JSON " WHERE r.id = m.id)::jsonb)::text"
@@ -139,8 +201,13 @@ tg_approvals_pending(struct tg_req *req, const struct tg_page *pg,
 		return tg_err_from(err, rc);
 	if ((rc = tg_svc_page_wrap(rows, limit, "seq", &res)) != TG_OK)
 		return tg_err_from(err, rc);
-	json_array_foreach(json_object_get(res, "items"), i, it)
+	json_array_foreach(json_object_get(res, "items"), i, it) {
 		json_object_del(it, "seq");
+		if ((rc = diff_summary(it)) != TG_OK) {
+			json_decref(res);
+			return tg_err_from(err, rc);
+		}
+	}
 	*out = res;
 	return TG_OK;
 }

@@ -10,8 +10,10 @@
  * Network request: {"id", "kind":"network_request", "server_id",
  *   "server_name", "host", "reason", "status", ...same decision fields}
  * Pending tool: {"id", "kind":"tool", "server_id", "server_name", "name",
- *   "exposed_name", "current_version", "approved_version", "updated_at"}
- *   (GET /tools/{id}/diff shows the change against approved_version).
+ *   "exposed_name", "current_version", "approved_version", "updated_at",
+ *   "diff": {"from_version", "to_version", "changed": [member names],
+ *   "identical", "lines_added", "lines_removed"}} (GET /tools/{id}/diff
+ *   shows the whole change against approved_version).
  *
  * Inputs: module {"module"!, "reason"?, "tool_id"?}; network {"server_id"!
  * (id or server name), "host"! (lower-case host name or IP, optional

@@ -52,7 +52,8 @@
 	"   'approved_version', t.approved_version," \
 	"   'review_reason', t.review_reason, 'created_at', t.created_at," \
 	"   'versions', coalesce((SELECT json_agg(json_build_object(" \
-	"     'version', v.version, 'code', v.code, 'description', v.description," \
+	"     'version', v.version, 'name', v.name, 'code', v.code," \
+	"     'description', v.description," \
 	"     'input_schema', v.input_schema, 'schema_source', v.schema_source," \
 	"     'annotations', v.annotations, 'change_summary', v.change_summary," \
 	"     'author', u.username, 'created_at', v.created_at) ORDER BY v.version)" \
@@ -79,7 +80,7 @@
 	"   'approved_version', t.approved_version," \
 	"   'review_reason', t.review_reason, 'created_at', t.created_at," \
 	"   'versions', coalesce((SELECT json_agg(json_build_object(" \
-	"     'version', v.version, 'description', v.description," \
+	"     'version', v.version, 'name', v.name, 'description', v.description," \
 	"     'input_schema', v.input_schema, 'schema_source', v.schema_source," \
 	"     'annotations', v.annotations, 'change_summary', v.change_summary," \
 	"     'author', u.username, 'created_at', v.created_at) ORDER BY v.version)" \
@@ -102,14 +103,15 @@
 	" $12::bigint, coalesce($13::timestamptz, now())," \
 	" CASE WHEN $15::bigint IS NULL THEN 'python' ELSE 'external' END," \
 	" $15::bigint, $16, $17) RETURNING id)" \
-	" INSERT INTO tool_versions (tool_id, version, code, description," \
+	" INSERT INTO tool_versions (tool_id, version, name, code, description," \
 	" input_schema, schema_source, annotations, change_summary, author_id," \
 	" created_at)" \
-	" SELECT t.id, v.version, coalesce(v.code, ''), coalesce(v.description, '')," \
+	" SELECT t.id, v.version, coalesce(v.name, $2), coalesce(v.code, '')," \
+	" coalesce(v.description, '')," \
 	" v.input_schema, coalesce(v.schema_source, CASE WHEN v.input_schema IS NULL" \
 	" THEN 'default' ELSE 'explicit' END), v.annotations," \
 	" coalesce(v.change_summary, ''), NULL, coalesce(v.created_at, now())" \
-	" FROM t, json_to_recordset($14::json) AS v(version int, code text," \
+	" FROM t, json_to_recordset($14::json) AS v(version int, name text, code text," \
 	" description text, input_schema json, schema_source text, annotations json," \
 	" change_summary text, created_at timestamptz)" \
 	" RETURNING tool_id"
@@ -259,12 +261,17 @@ check_version(json_t *v, const char *path, int64_t code_max, int ext,
 {
 	const char *code;
 
-	if (check_obj(v, ext ? "version:I!,description:s,input_schema:O,"
+	/* "name": since sql/008 (the name is versioned); absent in older
+	 * documents: the tool's name. */
+	if (check_obj(v, ext ? "version:I!,name:s,description:s,input_schema:O,"
 	    "schema_source:s,annotations:O,change_summary:s,author:S,created_at:s" :
-	    "version:I!,code:s!,description:s,input_schema:O,"
+	    "version:I!,name:s,code:s!,description:s,input_schema:O,"
 	    "schema_source:s,annotations:O,change_summary:s,author:S,created_at:s",
 	    path, err) != 0)
 		return;
+	if (json_object_get(v, "name") && !tg_svc_valid_tool_name(str(v, "name", "")))
+		field(err, path, "name",
+		    "1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '-', not starting with '.' or '-'");
 	if (json_integer_value(json_object_get(v, "version")) < 1 ||
 	    json_integer_value(json_object_get(v, "version")) > 2147483647)
 		field(err, path, "version", "must be a version number (1 or more)");
@@ -368,12 +375,13 @@ check_tool(json_t *t, const char *path, int64_t code_max, int keep_status,
 	}
 	/* tools always holds the content of its current version */
 	if (strcmp(str(last, "code", ""), code) != 0 ||
+	    strcmp(str(last, "name", name), name) != 0 ||
 	    strcmp(str(last, "description", ""), str(t, "description", "")) != 0 ||
 	    !jeq(opt(last, "input_schema"), opt(t, "input_schema")) ||
 	    strcmp(source_of(last), source_of(t)) != 0 ||
 	    !jeq(opt(last, "annotations"), opt(t, "annotations")))
 		field(err, path, "versions",
-		    "the last version's content must equal the tool's (code, description, input_schema, schema_source, annotations)");
+		    "the last version's content must equal the tool's (name, code, description, input_schema, schema_source, annotations)");
 	if (av && json_is_integer(av) && !found_av)
 		field(err, path, "approved_version", "must be one of the versions");
 }
@@ -731,6 +739,20 @@ import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
 
 	status = keep_status ? str(t, "status", "draft") : "draft";
 	avj = keep_status ? opt(t, "approved_version") : NULL;
+	/*
+	 * security (issue #14): what is served is the approved version, so
+	 * keep_status keeps the rule of the workflow. "approved" only when the
+	 * approved version IS the current one (otherwise the current version
+	 * waits for review: pending_review, the approved one served). An
+	 * approved version behind a draft or rejected tool is dropped (older
+	 * documents cannot tell a revoked tool from a rejected newer version;
+	 * nothing is served that the document does not clearly approve).
+	 */
+	if (avj && strcmp(status, "approved") == 0 && json_integer_value(avj) !=
+	    json_integer_value(json_object_get(t, "current_version")))
+		status = "pending_review";
+	if (strcmp(status, "approved") != 0 && strcmp(status, "pending_review") != 0)
+		avj = NULL;
 	i64s(sid, sizeof(sid), server_id);
 	i64s(cv, sizeof(cv), json_integer_value(json_object_get(t, "current_version")));
 	if (avj)

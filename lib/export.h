@@ -16,7 +16,7 @@
  *            "schema_source", "annotations"|null, "status",
  *            "current_version", "approved_version"|null,
  *            "review_reason"|null, "created_at",
- *            "versions": [{"version", "code", "description",
+ *            "versions": [{"version", "name", "code", "description",
  *                "input_schema"|null, "schema_source", "annotations"|null,
  *                "change_summary", "author": username|null,
  *                "created_at"}]}],
@@ -52,7 +52,10 @@
  * changed (no overwrite, no merge). Imported tools arrive as drafts
  * (approved_version and review reason cleared) and servers stopped,
  * unless opts->keep_status (admin only) keeps each tool's status and
- * approved version and each server's running state (a running server is
+ * approved version (under the workflow's rule: "approved" only when the
+ * approved version is the current one, else pending_review with the
+ * approved version served; no approved version behind a draft or a
+ * rejected tool) and each server's running state (a running server is
  * checked for exposed-name clashes: 409). Secrets arrive as placeholders
  * without a value. Sources arrive without a credential (as given
  * otherwise, enabled state included; health state starts afresh) and

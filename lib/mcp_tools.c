@@ -803,6 +803,8 @@ next_step(const char *status, int served, const char *server_status)
 {
 	if (strcmp(status, "draft") == 0)
 		return "Draft: test it with toolgate_test_tool, then submit it with toolgate_request_publish.";
+	if (strcmp(status, "pending_review") == 0 && served)
+		return "Pending review: MCP clients still get the approved version (served_version) until an admin approves or rejects the current one.";
 	if (strcmp(status, "pending_review") == 0)
 		return "Pending review: wait for an admin to approve or reject it (toolgate_list_pending_requests shows the queue).";
 	if (strcmp(status, "rejected") == 0)
@@ -819,7 +821,8 @@ m_tool_status(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err
 {
 	static const char *const keep[] = {"id", "name", "exposed_name", "server_id",
 		"server_name", "status", "current_version", "approved_version",
-		"review_reason", "reviewed_at", "served", "updated_at", NULL};
+		"review_reason", "reviewed_at", "served", "served_version", "updated_at",
+		NULL};
 	json_t *t = NULL, *s = NULL, *o = NULL, *v;
 	const char *st, *sst;
 	int64_t id;
@@ -991,7 +994,7 @@ static const struct mtool mtools[] = {
 	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"note\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_request_publish},
 	{"toolgate_rollback_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE,
-	 "Make an old version current again (as a new version, pending review: an approved tool stops being served until re-approved).",
+	 "Make an old version current again (as a new version, pending review; the approved version stays served meanwhile. Back to exactly the approved content: approved again at once).",
 	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"version\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"tool\",\"version\"],\"additionalProperties\":false}",
 	 m_rollback},
 	{"toolgate_start_server", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
@@ -1015,7 +1018,7 @@ static const struct mtool mtools[] = {
 	 S_TOOL_REF,
 	 m_tool_status},
 	{"toolgate_update_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
-	 "Change a tool's code, description, input_schema or annotations (a new version; an approved tool goes back to review and is not served until re-approved; identical content changes nothing).",
+	 "Change a tool's name, code, description, input_schema or annotations (a new version; an approved tool goes back to review and MCP clients keep getting its approved version until the new one is approved; identical content changes nothing).",
 	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"type\":[\"object\",\"null\"]},\"annotations\":{\"type\":[\"object\",\"null\"]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_update_tool},
 	{"toolgate_validate_code", TG_ROLE_DEVELOPER, MH_RO,

@@ -127,12 +127,17 @@ tg_servers_check_clash(struct tg_req *req, int64_t id, const char *prefix,
 	rc = db(req,
 	    "WITH pre AS (SELECT coalesce($2::text, coalesce(tool_prefix, name || '__')) AS p"
 	    "  FROM servers WHERE id = $1::bigint),"
-	    " mine AS (SELECT pre.p || t.name AS ex FROM tools t, pre"
+	    /* security (issue #14): a tool is exposed under its current name
+	     * and, while a rename waits for review, its approved version's */
+	    " names AS (SELECT server_id, name FROM tools UNION SELECT t.server_id, v.name"
+	    "  FROM tools t JOIN tool_versions v ON v.tool_id = t.id"
+	    "  AND v.version = t.approved_version),"
+	    " mine AS (SELECT pre.p || t.name AS ex FROM names t, pre"
 	    "  WHERE t.server_id = $1::bigint AND ($3::text IS NULL OR t.name = $3::text)"
 	    "  UNION SELECT pre.p || $3::text FROM pre WHERE $3::text IS NOT NULL)"
 	    " SELECT m.ex, '' FROM mine m WHERE m.ex LIKE 'toolgate\\_%'"
 	    " UNION ALL"
-	    " SELECT m.ex, s2.name FROM mine m JOIN tools t2 ON true"
+	    " SELECT m.ex, s2.name FROM mine m JOIN names t2 ON true"
 	    "  JOIN servers s2 ON s2.id = t2.server_id"
 	    "  WHERE s2.status = 'running' AND s2.id <> $1::bigint"
 	    "  AND coalesce(s2.tool_prefix, s2.name || '__') || t2.name = m.ex"
@@ -278,6 +283,35 @@ tg_servers_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		    name ? name : PQgetvalue(res, 0, 1));
 	else
 		snprintf(newprefix, sizeof(newprefix), "%s", PQgetvalue(res, 0, 3));
+	/*
+	 * security (issue #14, the class of finding 6): the exposed name
+	 * <prefix><tool> is what models see. A developer may not change the
+	 * prefix (a server rename without its own tool_prefix, or a new
+	 * tool_prefix) of a server whose tools are approved and served: that
+	 * renames reviewed tools without review. An admin may.
+	 */
+	if (req->who.role != TG_ROLE_ADMIN) {
+		char oldprefix[128];
+
+		if (*PQgetvalue(res, 0, 2) == 't')
+			snprintf(oldprefix, sizeof(oldprefix), "%s__", PQgetvalue(res, 0, 1));
+		else
+			snprintf(oldprefix, sizeof(oldprefix), "%s", PQgetvalue(res, 0, 3));
+		PQclear(res);
+		res = NULL;
+		if (strcmp(oldprefix, newprefix) != 0) {
+			if ((rc = db(req, "SELECT 1 FROM tools WHERE server_id = $1::bigint"
+			    " AND approved_version IS NOT NULL AND (kind = 'python'"
+			    " OR status = 'approved') LIMIT 1", 1, p, &res)) != TG_OK)
+				goto out;
+			if (PQntuples(res) > 0) {
+				rc = tg_err_set(err, TG_E_FORBIDDEN, "only an admin can change the"
+				    " exposed names (server name or tool_prefix) of a server with"
+				    " approved tools");
+				goto out;
+			}
+		}
+	}
 	PQclear(res);
 	res = NULL;
 	if (running && (rc = tg_servers_check_clash(req, id, newprefix, NULL,

@@ -477,7 +477,7 @@ tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	PGresult *row = NULL;
 	json_t *detail = NULL;
 	const char *auth_type, *url;
-	int internal, rc, had_cred;
+	int internal, rc, had_cred, keeps_cred, url_changed, endpoint_changed;
 
 	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
 		return rc;
@@ -488,8 +488,8 @@ tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
 		return tg_err_from(err, rc);
 	rc = tg_db_exec(req->ctx->db, "SELECT url, internal, auth_type, auth_header,"
-	    " cred_ciphertext IS NOT NULL FROM external_sources WHERE id = $1::bigint"
-	    " FOR UPDATE", 1, p, &row);
+	    " cred_ciphertext IS NOT NULL, transport FROM external_sources"
+	    " WHERE id = $1::bigint FOR UPDATE", 1, p, &row);
 	if (rc != TG_OK)
 		goto out;
 	if (PQntuples(row) == 0) {
@@ -504,6 +504,20 @@ tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	    req->who.role != TG_ROLE_ADMIN) {
 		rc = tg_err_set(err, TG_E_FORBIDDEN, "only an admin can change the URL of an"
 		    " internal source");
+		goto out;
+	}
+	/*
+	 * security (issue #14): the credential an admin stored goes to the
+	 * host the admin chose. A developer may move a source elsewhere only
+	 * when the credential goes away with the same change (auth_type
+	 * "none"); otherwise a new URL needs an admin (403).
+	 */
+	url_changed = si.url != NULL && strcmp(si.url, PQgetvalue(row, 0, 0)) != 0;
+	keeps_cred = had_cred && strcmp(auth_type, "none") != 0 && !json_is_null(si.credential);
+	if (url_changed && keeps_cred && req->who.role != TG_ROLE_ADMIN) {
+		rc = tg_err_set(err, TG_E_FORBIDDEN, "only an admin can change the URL of a"
+		    " source that has a credential (or set auth_type \"none\" in the same"
+		    " change, which deletes the credential)");
 		goto out;
 	}
 	if ((rc = check_url(url, internal, err)) != TG_OK)
@@ -571,8 +585,26 @@ tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		    " WHERE id = $1::bigint", 1, p, NULL)) != TG_OK)
 			goto out;
 	}
-	detail = json_pack("{s:b, s:b, s:b}", "url_changed", si.url != NULL,
-	    "credential_changed", si.credential != NULL, "internal", internal);
+	/*
+	 * security (issue #14): an imported tool was approved for what this
+	 * endpoint served with this credential. A new URL, transport, auth
+	 * type, auth header or credential sends every approved tool of the
+	 * source back to review (an imported tool is served only while
+	 * approved, so it stops being called until an admin approves it).
+	 */
+	endpoint_changed = url_changed || si.credential != NULL ||
+	    (si.transport && strcmp(si.transport, PQgetvalue(row, 0, 5)) != 0) ||
+	    (si.auth_type && strcmp(si.auth_type, PQgetvalue(row, 0, 2)) != 0) ||
+	    (json_is_string(si.auth_header) && (PQgetisnull(row, 0, 3) ||
+	    strcmp(json_string_value(si.auth_header), PQgetvalue(row, 0, 3)) != 0));
+	if (endpoint_changed && (rc = tg_db_exec(req->ctx->db, "UPDATE tools SET"
+	    " status = 'pending_review', review_reason = 'the source''s URL, transport or"
+	    " credential changed', updated_at = now() WHERE source_id = $1::bigint"
+	    " AND status = 'approved'", 1, p, NULL)) != TG_OK)
+		goto out;
+	detail = json_pack("{s:b, s:b, s:b, s:b}", "url_changed", si.url != NULL,
+	    "credential_changed", si.credential != NULL, "internal", internal,
+	    "tools_to_review", endpoint_changed);
 	if ((rc = tg_svc_audit(req, "source.update", ids, "success", detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
@@ -893,9 +925,10 @@ apply_change(struct tg_req *req, const char *tool_id, const json_t *rt,
 	p[1] = "remote description/schema changed (discover)";
 	p[2] = p[5];
 	if ((rc = tg_db_exec(req->ctx->db, "INSERT INTO tool_versions (tool_id, version,"
-	    " code, description, input_schema, schema_source, annotations, change_summary,"
-	    " author_id) SELECT id, current_version, code, description, input_schema,"
-	    " schema_source, annotations, $2, $3::bigint FROM tools WHERE id = $1::bigint",
+	    " name, code, description, input_schema, schema_source, annotations,"
+	    " change_summary, author_id) SELECT id, current_version, name, code, description,"
+	    " input_schema, schema_source, annotations, $2, $3::bigint FROM tools"
+	    " WHERE id = $1::bigint",
 	    3, p, NULL)) != TG_OK)
 		goto out;
 	detail = json_pack("{s:s}", "reason", "remote tool changed");
@@ -1117,6 +1150,23 @@ tg_sources_import(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		if (strcmp(PQgetvalue(srv, 0, 0), "running") == 0 &&
 		    (rc = tg_servers_check_clash(req, s.server_id, NULL, ln, err)) != TG_OK)
 			goto out;
+		/* security (issue #14): nor the name another tool of the server
+		 * is served under (its approved version's, during a rename) */
+		p[0] = sid;
+		p[1] = ln;
+		PQclear(res);
+		res = NULL;
+		if ((rc = tg_db_exec(req->ctx->db, "SELECT 1 FROM tools t JOIN tool_versions v"
+		    " ON v.tool_id = t.id AND v.version = t.approved_version"
+		    " WHERE t.server_id = $1::bigint AND v.name = $2 AND (t.kind = 'python'"
+		    " OR t.status = 'approved') LIMIT 1", 2, p, &res)) != TG_OK)
+			goto out;
+		if (PQntuples(res) > 0) {
+			rc = tg_err_set(err, TG_E_CONFLICT, "a tool of the server is served as"
+			    " '%s' until its rename is approved; import it under another"
+			    " local_name", ln);
+			goto out;
+		}
 		if ((rc = remote_hash(rt, hash)) != TG_OK)
 			goto out;
 		free(schema);
@@ -1155,8 +1205,8 @@ tg_sources_import(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		p[1] = "imported from an external source";
 		p[2] = p[5];
 		if ((rc = tg_db_exec(req->ctx->db, "INSERT INTO tool_versions (tool_id, version,"
-		    " code, description, input_schema, schema_source, annotations,"
-		    " change_summary, author_id) SELECT id, current_version, code, description,"
+		    " name, code, description, input_schema, schema_source, annotations,"
+		    " change_summary, author_id) SELECT id, current_version, name, code, description,"
 		    " input_schema, schema_source, annotations, $2, $3::bigint FROM tools"
 		    " WHERE id = $1::bigint", 3, p, NULL)) != TG_OK)
 			goto out;

@@ -2,11 +2,20 @@
  * tools.c - tools, versions, the approval workflow, validation and test
  * runs through the sandbox, and the MCP serving queries (see tools.h).
  *
- * Every content change (code, description, input schema, annotations)
- * bumps tools.current_version and appends the new content as an immutable
- * tool_versions row inside the same transaction; tools always holds the
- * current version's content. Approval state lives on tools; which version
- * was approved is tools.approved_version.
+ * Every content change (name, code, description, input schema,
+ * annotations) bumps tools.current_version and appends the new content as
+ * an immutable tool_versions row inside the same transaction; tools always
+ * holds the current version's content. Approval state lives on tools;
+ * which version was approved is tools.approved_version.
+ *
+ * security (issue #14): an approval names the version the admin reviewed
+ * ({"version": n}, 409 when it is no longer current), and what MCP clients
+ * see and what the sandbox runs is always the APPROVED version's content
+ * (tool_versions row approved_version), never tools' current columns. So a
+ * Python tool stays served with its approved version while a newer one
+ * waits for review; revoke withdraws it (approved_version NULL). An
+ * imported (external) tool is served only while its status is 'approved'
+ * (its behaviour lives on the remote; any change stops it until review).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +35,10 @@
 #include "lib/status.h"
 #include "lib/tools.h"
 
+/* security: a tool has something to serve (see the head comment). */
+#define SERVABLE \
+	"(t.approved_version IS NOT NULL AND (t.kind = 'python' OR t.status = 'approved'))"
+
 #define TOOL_FIELDS \
 	"'id', t.id, 'server_id', t.server_id, 'server_name', s.name," \
 	" 'name', t.name, 'exposed_name', coalesce(s.tool_prefix, s.name || '__') || t.name," \
@@ -34,21 +47,26 @@
 	" 'status', t.status, 'current_version', t.current_version," \
 	" 'approved_version', t.approved_version, 'review_reason', t.review_reason," \
 	" 'reviewed_by', t.reviewed_by, 'reviewed_at', t.reviewed_at," \
-	" 'served', (t.status = 'approved' AND s.status = 'running')," \
+	" 'served', (" SERVABLE " AND s.status = 'running')," \
+	" 'served_version', CASE WHEN " SERVABLE " THEN t.approved_version END," \
 	" 'created_by', t.created_by, 'updated_by', t.updated_by," \
 	" 'created_at', t.created_at, 'updated_at', t.updated_at"
 #define TOOL_FROM " FROM tools t JOIN servers s ON s.id = t.server_id"
+/* security: what is served is the approved version's content */
+#define SERVED_JOIN \
+	" JOIN tool_versions v ON v.tool_id = t.id AND v.version = t.approved_version"
 
 #define VERSION_FIELDS \
-	"'tool_id', v.tool_id, 'version', v.version, 'description', v.description," \
+	"'tool_id', v.tool_id, 'version', v.version, 'name', v.name," \
+	" 'description', v.description," \
 	" 'input_schema', v.input_schema, 'schema_source', v.schema_source," \
 	" 'annotations', v.annotations, 'change_summary', v.change_summary," \
 	" 'author_id', v.author_id, 'created_at', v.created_at"
 
 #define APPEND_VERSION \
-	"INSERT INTO tool_versions (tool_id, version, code, description, input_schema," \
-	" schema_source, annotations, change_summary, author_id)" \
-	" SELECT id, current_version, code, description, input_schema, schema_source," \
+	"INSERT INTO tool_versions (tool_id, version, name, code, description," \
+	" input_schema, schema_source, annotations, change_summary, author_id)" \
+	" SELECT id, current_version, name, code, description, input_schema, schema_source," \
 	" annotations, $2, $3::bigint FROM tools WHERE id = $1::bigint"
 
 static int
@@ -427,6 +445,37 @@ name_taken(struct tg_req *req, struct tg_err *err, int rc, const char *name)
 	return tg_err_from(err, rc);
 }
 
+/*
+ * security: the name a tool of this server SERVES (its approved version's
+ * name) stays its own while a rename waits for review, so no other tool of
+ * the server may take it (tools' unique index only covers current names).
+ * tool_id 0: a new tool.
+ */
+static int
+served_name_taken(struct tg_req *req, int64_t server_id, int64_t tool_id,
+    const char *name, struct tg_err *err)
+{
+	char sid[24], tid[24];
+	const char *p[3];
+	PGresult *res = NULL;
+	int rc;
+
+	i64s(sid, sizeof(sid), server_id);
+	i64s(tid, sizeof(tid), tool_id);
+	p[0] = sid;
+	p[1] = tid;
+	p[2] = name;
+	rc = db(req, "SELECT t.id FROM tools t JOIN tool_versions v ON v.tool_id = t.id"
+	    " AND v.version = t.approved_version WHERE t.server_id = $1::bigint"
+	    " AND t.id <> $2::bigint AND v.name = $3 AND " SERVABLE " LIMIT 1", 3, p, &res);
+	if (rc == TG_OK && PQntuples(res) > 0)
+		rc = tg_err_set(err, TG_E_CONFLICT, "tool %s of this server is served as '%s'"
+		    " (its approved version) until its rename is approved", PQgetvalue(res, 0, 0),
+		    name);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
 int
 tg_tools_create(struct tg_req *req, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err)
@@ -474,6 +523,8 @@ tg_tools_create(struct tg_req *req, int64_t server_id, json_t *in,
 	}
 	if (strcmp(PQgetvalue(srv, 0, 0), "running") == 0 &&
 	    (rc = tg_servers_check_clash(req, server_id, NULL, name, err)) != TG_OK)
+		goto out;
+	if ((rc = served_name_taken(req, server_id, 0, name, err)) != TG_OK)
 		goto out;
 	p[1] = name;
 	p[2] = desc;
@@ -529,7 +580,8 @@ load_json_cell(PGresult *res, int col)
 
 /* Loads the tool row for update: columns 0 server_id, 1 name, 2
  * description, 3 code, 4 input_schema, 5 schema_source, 6 annotations,
- * 7 status, 8 server status, 9 current_version. */
+ * 7 status, 8 server status, 9 current_version, 10 kind, 11
+ * approved_version (NULL: none), 12 whether it has something to serve. */
 static int
 lock_tool(struct tg_req *req, int64_t id, PGresult **res, struct tg_err *err)
 {
@@ -542,7 +594,8 @@ lock_tool(struct tg_req *req, int64_t id, PGresult **res, struct tg_err *err)
 	rc = db(req, "SELECT t.server_id, t.name, t.description, t.code,"
 	    " t.input_schema::text, t.schema_source, t.annotations::text, t.status,"
 	    " s.status, t.current_version,"
-	    " t.kind" /* security: column 10, imported tools (sql/005) */
+	    " t.kind," /* security: column 10, imported tools (sql/005) */
+	    " t.approved_version, " SERVABLE
 	    " FROM tools t JOIN servers s ON s.id = t.server_id"
 	    " WHERE t.id = $1::bigint FOR UPDATE OF t", 1, p, res);
 	if (rc != TG_OK)
@@ -577,7 +630,7 @@ tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	PGresult *row = NULL;
 	json_error_t je;
 	int rc, code_changed, desc_changed, schema_changed, annot_changed;
-	int content_changed, code_only = 0, has_schema, has_annot;
+	int content_changed, code_only = 0, has_schema, has_annot, name_changed;
 	int64_t server_id = 0;
 
 	name = desc = code = NULL;
@@ -647,8 +700,16 @@ tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	annot = has_annot ? annot_in : old_annot;
 	schema_changed = !jeq(schema, old_schema);
 	annot_changed = !jeq(annot, old_annot);
-	content_changed = code_changed || desc_changed || schema_changed || annot_changed;
+	/* security (issue #14): the name is what models see, so a rename is a
+	 * content change like a description change (a new version; review
+	 * again unless approval_reset_on is "code"). */
+	name_changed = strcmp(name, PQgetvalue(row, 0, 1)) != 0;
+	content_changed = code_changed || desc_changed || schema_changed ||
+	    annot_changed || name_changed;
 
+	/* An approved tool that stays approved (approval_reset_on "code" and
+	 * no code change) has its approval moved to the new version below,
+	 * so what is served is always what approved_version names. */
 	status = PQgetvalue(row, 0, 7);
 	if (content_changed) {
 		if (strcmp(status, "approved") == 0 &&
@@ -657,9 +718,10 @@ tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		else if (strcmp(status, "rejected") == 0)
 			status = "draft";
 	}
-	if (strcmp(name, PQgetvalue(row, 0, 1)) != 0 &&
-	    strcmp(PQgetvalue(row, 0, 8), "running") == 0 &&
+	if (name_changed && strcmp(PQgetvalue(row, 0, 8), "running") == 0 &&
 	    (rc = tg_servers_check_clash(req, server_id, NULL, name, err)) != TG_OK)
+		goto out;
+	if (name_changed && (rc = served_name_taken(req, server_id, id, name, err)) != TG_OK)
 		goto out;
 
 	i64s(ids, sizeof(ids), id);
@@ -676,6 +738,8 @@ tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	rc = db(req, "UPDATE tools SET name = $2, description = $3, code = $4,"
 	    " input_schema = $5::json, schema_source = $6, annotations = $7::json,"
 	    " review_reason = CASE WHEN status = $8 THEN review_reason ELSE NULL END,"
+	    " approved_version = CASE WHEN status = 'approved' AND $8 = 'approved'"
+	    " AND $9::int = 1 THEN current_version + 1 ELSE approved_version END,"
 	    " status = $8, current_version = current_version + $9::int,"
 	    " updated_by = $10::bigint, updated_at = now() WHERE id = $1::bigint",
 	    10, p, NULL);
@@ -689,10 +753,10 @@ tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		if ((rc = db(req, APPEND_VERSION, 3, p, NULL)) != TG_OK)
 			goto out;
 	}
-	detail = json_pack("{s:b, s:b, s:b, s:b, s:s, s:s}", "code_changed",
+	detail = json_pack("{s:b, s:b, s:b, s:b, s:b, s:s, s:s}", "code_changed",
 	    code_changed, "description_changed", desc_changed, "schema_changed",
-	    schema_changed, "annotations_changed", annot_changed, "status", status,
-	    "name", name);
+	    schema_changed, "annotations_changed", annot_changed, "name_changed",
+	    name_changed, "status", status, "name", name);
 	if ((rc = tg_svc_audit(req, "tool.update", ids, "success", detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
@@ -733,11 +797,11 @@ tg_tools_rollback(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 {
 	json_int_t version = 0;
 	PGresult *row = NULL, *res = NULL;
-	char ids[24], vs[24], actor[24], summary[64];
+	char ids[24], vs[24], actor[24], summary[64], vname[80];
 	const char *p[3];
 	json_t *detail = NULL;
 	json_error_t je;
-	int rc;
+	int rc, same;
 
 	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
 		return rc;
@@ -756,25 +820,69 @@ tg_tools_rollback(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	p[0] = ids;
 	p[1] = vs;
 	p[2] = tg_svc_actor(req, actor, sizeof(actor));
-	rc = db(req, "UPDATE tools t SET code = v.code, description = v.description,"
-	    " input_schema = v.input_schema, schema_source = v.schema_source,"
-	    " annotations = v.annotations, status = 'pending_review', review_reason = NULL,"
-	    " current_version = t.current_version + 1, updated_by = $3::bigint,"
-	    " updated_at = now() FROM tool_versions v WHERE t.id = $1::bigint"
-	    " AND v.tool_id = t.id AND v.version = $2::int RETURNING t.current_version",
-	    3, p, &res);
-	if (rc != TG_OK)
+	if ((rc = db(req, "SELECT name FROM tool_versions WHERE tool_id = $1::bigint"
+	    " AND version = $2::int", 2, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) == 0) {
 		rc = tg_err_set(err, TG_E_NOTFOUND, "tool %lld has no version %lld",
 		    (long long)id, (long long)version);
 		goto out;
 	}
+	/* the version's name comes back too: the same checks as a rename */
+	if (strcmp(PQgetvalue(res, 0, 0), PQgetvalue(row, 0, 1)) != 0) {
+		int64_t sid = 0;
+
+		tg_parse_i64(PQgetvalue(row, 0, 0), 1, INT64_MAX, &sid);
+		if (strcmp(PQgetvalue(row, 0, 8), "running") == 0 &&
+		    (rc = tg_servers_check_clash(req, sid, NULL, PQgetvalue(res, 0, 0),
+		    err)) != TG_OK)
+			goto out;
+		if ((rc = served_name_taken(req, sid, id, PQgetvalue(res, 0, 0), err)) != TG_OK)
+			goto out;
+	}
+	snprintf(vname, sizeof(vname), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	res = NULL;
+	/*
+	 * issue #16: a rollback to content byte-identical (name, code,
+	 * description, schema, annotations) to the approved version of a
+	 * Python tool is that reviewed content again: approved at once, no new
+	 * review. Anything else goes to review. Imported tools always go to
+	 * review (a source change may be what sent them there).
+	 */
+	rc = db(req, "WITH x AS (SELECT v.*, (t.kind = 'python' AND a.version IS NOT NULL"
+	    "  AND a.name = v.name AND a.code = v.code AND a.description = v.description"
+	    "  AND a.input_schema::text IS NOT DISTINCT FROM v.input_schema::text"
+	    "  AND a.schema_source = v.schema_source"
+	    "  AND a.annotations::text IS NOT DISTINCT FROM v.annotations::text) AS same"
+	    "  FROM tools t JOIN tool_versions v ON v.tool_id = t.id AND v.version = $2::int"
+	    "  LEFT JOIN tool_versions a ON a.tool_id = t.id AND a.version = t.approved_version"
+	    "  WHERE t.id = $1::bigint)"
+	    " UPDATE tools t SET name = x.name, code = x.code, description = x.description,"
+	    " input_schema = x.input_schema, schema_source = x.schema_source,"
+	    " annotations = x.annotations,"
+	    " status = CASE WHEN x.same THEN 'approved' ELSE 'pending_review' END,"
+	    " approved_version = CASE WHEN x.same THEN t.current_version + 1"
+	    " ELSE t.approved_version END, review_reason = NULL,"
+	    " current_version = t.current_version + 1, updated_by = $3::bigint,"
+	    " updated_at = now() FROM x WHERE t.id = $1::bigint"
+	    " RETURNING t.current_version, x.same", 3, p, &res);
+	if (rc != TG_OK) {
+		rc = name_taken(req, err, rc, vname);
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "tool %lld has no version %lld",
+		    (long long)id, (long long)version);
+		goto out;
+	}
+	same = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	snprintf(summary, sizeof(summary), "rollback to version %lld", (long long)version);
 	p[1] = summary;
 	if ((rc = db(req, APPEND_VERSION, 3, p, NULL)) != TG_OK)
 		goto out;
-	detail = json_pack("{s:I}", "to_version", version);
+	detail = json_pack("{s:I, s:b}", "to_version", version,
+	    "identical_to_approved", same);
 	if ((rc = tg_svc_audit(req, "tool.rollback", ids, "success", detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
@@ -802,8 +910,10 @@ transition(struct tg_req *req, int64_t id, enum tx tx, json_t *in,
 	const char *reason = NULL, *from, *to = NULL, *p[4];
 	PGresult *row = NULL;
 	json_t *detail = NULL;
-	char ids[24], actor[24];
+	char ids[24], actor[24], vs[24];
+	json_int_t version = 0;
 	json_error_t je;
+	int64_t cur = 0;
 	int rc;
 
 	rc = tg_svc_need_role(req, tx == TX_SUBMIT ? TG_ROLE_DEVELOPER : TG_ROLE_ADMIN, err);
@@ -811,6 +921,12 @@ transition(struct tg_req *req, int64_t id, enum tx tx, json_t *in,
 		return rc;
 	if (in == NULL || json_is_null(in)) {
 		in = NULL;
+	} else if (tx == TX_APPROVE) {
+		if ((rc = tg_svc_check_object(in, "reason:s,version:I", err)) != TG_OK)
+			return rc;
+		if (json_unpack_ex(in, &je, 0, "{s?s, s?I !}", "reason", &reason,
+		    "version", &version) != 0)
+			return tg_err_field(err, "body", "%s", je.text);
 	} else {
 		if ((rc = tg_svc_check_object(in, tx == TX_SUBMIT ? "note:s" :
 		    "reason:s", err)) != TG_OK)
@@ -819,6 +935,17 @@ transition(struct tg_req *req, int64_t id, enum tx tx, json_t *in,
 		    "reason", &reason) != 0)
 			return tg_err_field(err, "body", "%s", je.text);
 	}
+	/*
+	 * security (issue #14): an approval names the version the admin
+	 * reviewed. Without it the admin could approve content saved after
+	 * the review, so it is required (422), and a version that is no
+	 * longer the current one is a conflict (409, below).
+	 */
+	if (tx == TX_APPROVE && (in == NULL || json_object_get(in, "version") == NULL))
+		return tg_err_field(err, "version", "required: the version you reviewed"
+		    " (the tool's current_version, \"to_version\" of GET /tools/{id}/diff)");
+	if (tx == TX_APPROVE && (version < 1 || version > 2147483647))
+		return tg_err_field(err, "version", "must be a version number (1 or more)");
 	if ((tx == TX_REJECT || tx == TX_REVOKE) && (reason == NULL || *reason == '\0'))
 		return tg_err_field(err, "reason", "a reason is required");
 	if (reason && strlen(reason) > 2048)
@@ -844,7 +971,9 @@ transition(struct tg_req *req, int64_t id, enum tx tx, json_t *in,
 			to = "rejected";
 		break;
 	case TX_REVOKE:
-		if (strcmp(from, "approved") == 0)
+		/* whatever is served (an approved version behind a pending,
+		 * draft or rejected newer one too) can be withdrawn */
+		if (strcmp(from, "approved") == 0 || strcmp(PQgetvalue(row, 0, 12), "t") == 0)
 			to = "rejected";
 		break;
 	}
@@ -853,25 +982,40 @@ transition(struct tg_req *req, int64_t id, enum tx tx, json_t *in,
 		    (long long)id, from, actions[tx] + 5);
 		goto out;
 	}
+	tg_parse_i64(PQgetvalue(row, 0, 9), 1, INT64_MAX, &cur);
+	if (tx == TX_APPROVE && version != cur) {
+		rc = tg_err_set(err, TG_E_CONFLICT, "version %lld of tool %lld is not its"
+		    " current version (%lld): review version %lld (GET /tools/%lld/diff) and"
+		    " approve that", (long long)version, (long long)id, (long long)cur,
+		    (long long)cur, (long long)id);
+		goto out;
+	}
 	i64s(ids, sizeof(ids), id);
+	i64s(vs, sizeof(vs), version);
 	p[0] = ids;
 	p[1] = to;
 	p[2] = tx == TX_SUBMIT ? NULL : reason;
 	p[3] = tg_svc_actor(req, actor, sizeof(actor));
-	if (strcmp(to, from) != 0) {
-		if (tx == TX_SUBMIT)
-			rc = db(req, "UPDATE tools SET status = $2, review_reason = NULL,"
-			    " updated_at = now() WHERE id = $1::bigint", 2, p, NULL);
-		else
-			rc = db(req, "UPDATE tools SET status = $2, review_reason = $3,"
-			    " reviewed_by = $4::bigint, reviewed_at = now(),"
-			    " approved_version = CASE WHEN $2 = 'approved' THEN current_version"
-			    " ELSE approved_version END, updated_at = now()"
-			    " WHERE id = $1::bigint", 4, p, NULL);
-		if (rc != TG_OK)
-			goto out;
-	}
+	if (tx == TX_SUBMIT && strcmp(to, from) != 0)
+		rc = db(req, "UPDATE tools SET status = $2, review_reason = NULL,"
+		    " updated_at = now() WHERE id = $1::bigint", 2, p, NULL);
+	else if (tx != TX_SUBMIT)
+		/* approve: exactly the reviewed version (still current: the row
+		 * is locked); revoke: nothing is served any more; reject: the
+		 * rejected newer version is not served, an approved older one
+		 * stays served (revoke withdraws it). */
+		rc = db(req, "UPDATE tools SET status = $2, review_reason = $3,"
+		    " reviewed_by = $4::bigint, reviewed_at = now(),"
+		    " approved_version = CASE WHEN $2 = 'approved' THEN $5::int"
+		    " WHEN $6 = 'revoke' THEN NULL ELSE approved_version END,"
+		    " updated_at = now() WHERE id = $1::bigint AND current_version >= $5::int",
+		    6, (const char *const[]){p[0], p[1], p[2], p[3], tx == TX_APPROVE ? vs : "0",
+		    tx == TX_REVOKE ? "revoke" : ""}, NULL);
+	if (rc != TG_OK)
+		goto out;
 	detail = json_pack("{s:s, s:s, s:s?}", "from", from, "to", to, "reason", reason);
+	if (detail && tx == TX_APPROVE)
+		json_object_set_new(detail, "version", json_integer(version));
 	if ((rc = tg_svc_audit(req, actions[tx], ids, "success", detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
@@ -1030,9 +1174,10 @@ tg_tools_diff(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
 {
 	json_t *cur = NULL, *old = NULL, *o = NULL, *ov, *nv;
 	char *d = NULL;
-	static const char *const keys[] = {"description", "input_schema", "annotations", NULL};
+	static const char *const keys[] = {"name", "description", "input_schema",
+		"annotations", NULL};
 	json_int_t av;
-	int rc, k;
+	int rc, k, same;
 
 	if ((rc = tg_tools_get(req, id, &cur, err)) != TG_OK)
 		return rc;
@@ -1040,12 +1185,25 @@ tg_tools_diff(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
 	av = json_is_integer(ov) ? json_integer_value(ov) : 0;
 	if (av > 0 && (rc = tg_tools_version_get(req, id, av, &old, err)) != TG_OK)
 		goto out;
-	d = tg_tools_unified_diff(old ? json_string_value(json_object_get(old, "code")) : "",
-	    json_string_value(json_object_get(cur, "code")));
-	o = json_pack("{s:I, s:o, s:O, s:s}", "tool_id", (json_int_t)id,
+	/* issue #16: content identical to the approved version (a rollback
+	 * to it) is said so, instead of a hunk of unchanged lines. */
+	same = old != NULL && jeq(json_object_get(old, "code"), json_object_get(cur, "code")) &&
+	    jeq(json_object_get(old, "schema_source"), json_object_get(cur, "schema_source"));
+	for (k = 0; same && keys[k]; k++)
+		same = jeq(json_object_get(old, keys[k]), json_object_get(cur, keys[k]));
+	if (!same)
+		d = tg_tools_unified_diff(old ? json_string_value(json_object_get(old, "code")) : "",
+		    json_string_value(json_object_get(cur, "code")));
+	o = json_pack("{s:I, s:o, s:O, s:s, s:b}", "tool_id", (json_int_t)id,
 	    "from_version", av > 0 ? json_integer(av) : json_null(), "to_version",
-	    json_object_get(cur, "current_version"), "code_diff", d ? d : "");
+	    json_object_get(cur, "current_version"), "code_diff", d ? d : "",
+	    "identical", same);
 	if (o == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	if (same && json_object_set_new(o, "summary",
+	    json_string("identical to the approved version")) != 0) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
@@ -1151,12 +1309,12 @@ tg_tools_served_list(struct tg_db *dbh, json_t **out)
 	int rc;
 
 	rc = tg_svc_query_array(dbh,
-	    "SELECT json_build_object('name', coalesce(s.tool_prefix, s.name || '__') || t.name,"
-	    " 'description', t.description,"
-	    " 'inputSchema', coalesce(t.input_schema, '{\"type\":\"object\"}'::json),"
-	    " 'annotations', t.annotations, 'tool_id', t.id, 'server_id', s.id)::text"
-	    TOOL_FROM " WHERE t.status = 'approved' AND s.status = 'running'"
-	    " ORDER BY coalesce(s.tool_prefix, s.name || '__') || t.name, t.id", 0,
+	    "SELECT json_build_object('name', coalesce(s.tool_prefix, s.name || '__') || v.name,"
+	    " 'description', v.description,"
+	    " 'inputSchema', coalesce(v.input_schema, '{\"type\":\"object\"}'::json),"
+	    " 'annotations', v.annotations, 'tool_id', t.id, 'server_id', s.id)::text"
+	    TOOL_FROM SERVED_JOIN " WHERE " SERVABLE " AND s.status = 'running'"
+	    " ORDER BY coalesce(s.tool_prefix, s.name || '__') || v.name, t.id", 0,
 	    NULL, &rows);
 	if (rc != TG_OK)
 		return rc;
@@ -1179,12 +1337,12 @@ tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
 	p[0] = exposed;
 	rc = tg_svc_query_object(dbh,
 	    "SELECT json_build_object('tool_id', t.id, 'server_id', s.id,"
-	    " 'server_name', s.name, 'name', t.name, 'version', t.current_version,"
-	    " 'code', t.code, 'kind', t.kind," /* sources: kind (sql/005) */
-	    " 'input_schema', coalesce(t.input_schema, '{\"type\":\"object\"}'::json),"
-	    " 'allowed_hosts', to_json(s.allowed_hosts))::text" TOOL_FROM
-	    " WHERE coalesce(s.tool_prefix, s.name || '__') || t.name = $1"
-	    " AND t.status = 'approved' AND s.status = 'running'"
+	    " 'server_name', s.name, 'name', v.name, 'version', v.version,"
+	    " 'code', v.code, 'kind', t.kind," /* sources: kind (sql/005) */
+	    " 'input_schema', coalesce(v.input_schema, '{\"type\":\"object\"}'::json),"
+	    " 'allowed_hosts', to_json(s.allowed_hosts))::text" TOOL_FROM SERVED_JOIN
+	    " WHERE coalesce(s.tool_prefix, s.name || '__') || v.name = $1"
+	    " AND " SERVABLE " AND s.status = 'running'"
 	    " ORDER BY t.id LIMIT 1", 1, p, &t);
 	if (rc != TG_OK)
 		goto out;

@@ -8,9 +8,11 @@
  *    "explicit"|"derived"|"default", "annotations"|null, "status":
  *    "draft"|"pending_review"|"approved"|"rejected", "current_version",
  *    "approved_version"|null, "review_reason"|null, "reviewed_by",
- *    "reviewed_at", "served" (approved and server running), "created_by",
- *    "updated_by", "created_at", "updated_at"}
- * Version object: {"tool_id", "version", "code", "description",
+ *    "reviewed_at", "served" (an approved version to serve and the server
+ *    running), "served_version" (the version MCP clients get, or null),
+ *    "created_by", "updated_by", "created_at", "updated_at"}; the content
+ *    members are the CURRENT version's.
+ * Version object: {"tool_id", "version", "name", "code", "description",
  *    "input_schema", "schema_source", "annotations", "change_summary",
  *    "author_id", "created_at"} (lists omit "code").
  *
@@ -20,16 +22,22 @@
  *           validator), "annotations"? (object|null), "change_summary"?}
  *   update  the same members, all optional; "input_schema": null goes back
  *           to the derived schema.
- *   rollback {"version"!: n}; submit {"note"?}; approve {"reason"?};
- *   reject / revoke {"reason"!} (422 without).
+ *   rollback {"version"!: n}; submit {"note"?}; approve {"version"!: the
+ *   version reviewed, "reason"?} (422 without a version, 409 when it is not
+ *   the current version); reject / revoke {"reason"!} (422 without).
  *
  * Workflow: draft -> pending_review (submit) -> approved | rejected
  * (admin). A change of code resets an approved tool to pending_review; a
- * change of description, schema or annotations does too unless the
- * setting approval_reset_on is "code". Identical content keeps the state
- * and adds no version. Rejected tools go back to draft on edit. Rollback
- * appends the old content as a new version and always resets to
- * pending_review. Revoke: approved -> rejected (admin, reason).
+ * change of name, description, schema or annotations does too unless the
+ * setting approval_reset_on is "code" (then the approval moves to the new
+ * version). Identical content keeps the state and adds no version.
+ * Rejected tools go back to draft on edit. Rollback appends the old
+ * content as a new version and resets to pending_review, except that
+ * content byte-identical to the approved version's is approved again at
+ * once (Python tools). Revoke: whatever is served -> rejected, nothing
+ * served (admin, reason). Served (MCP): always the approved version's
+ * content, also while a newer version waits for review (Python tools);
+ * an imported tool only while approved.
  *
  * Roles: reads viewer; writes/submit developer; approve/reject/revoke admin.
  */
@@ -92,12 +100,14 @@ int tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 /*
  * MCP gateway.
  *
- * tg_tools_served_list: every approved tool of every running server, in
+ * tg_tools_served_list: every served tool of every running server (the
+ * approved version's name, description, schema, annotations), in
  * exposed-name order: *out = [{"name": exposed name, "description",
  * "inputSchema" (verbatim; {"type":"object"} when none), "annotations"
  * (object, only when set), "tool_id", "server_id"}]. One query.
  *
- * tg_tools_served_lookup: the tool served under `exposed` right now
+ * tg_tools_served_lookup: the tool served under `exposed` right now (its
+ * approved version's code and schema; "version" is that version)
  * (approval and server state checked in the same query): *out =
  * {"tool_id", "server_id", "server_name", "name", "version", "code",
  * "input_schema", "secrets": {"KEY": "value"} (decrypted; only keys with a

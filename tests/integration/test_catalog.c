@@ -88,7 +88,7 @@ t_cache_follows_changes(void **state)
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
 	it_post_ok(admin, path, NULL);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	it_post_ok(admin, path, "{\"reason\":\"ok\"}");
+	it_post_ok(admin, path, "{\"reason\":\"ok\",\"version\":1}");
 	expect_listed("catalogtest__echo", 1);
 
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sid);

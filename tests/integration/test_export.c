@@ -137,7 +137,7 @@ setup(void **state)
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tool_val);
 	callv("POST", path, dev_tok, NULL, 200);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_val);
-	callv("POST", path, admin_tok, "{\"reason\":\"fine\"}", 200);
+	callv("POST", path, admin_tok, "{\"reason\":\"fine\",\"version\":3}", 200);
 	tool_raise = mk_tool(srv_a, "boom", "def main():\n    raise ValueError('nope')\n", "raises");
 	t = mk_tool(srv_b, "echo", "def main(text: str):\n    return text\n", "echo");
 	(void)t;
@@ -165,9 +165,9 @@ setup(void **state)
 	    " e.id, 'fetch', '" REMOTE_HASH "'"
 	    " FROM external_sources e JOIN servers s ON s.id = e.server_id"
 	    " WHERE s.name = '%s' AND e.name = 'remote' RETURNING id)"
-	    " INSERT INTO tool_versions (tool_id, version, code, description, input_schema,"
-	    " schema_source, annotations, change_summary)"
-	    " SELECT t.id, x.v, '', x.d,"
+	    " INSERT INTO tool_versions (tool_id, version, name, code, description,"
+	    " input_schema, schema_source, annotations, change_summary)"
+	    " SELECT t.id, x.v, 'rfetch', '', x.d,"
 	    " '{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"}}}',"
 	    " 'explicit', '{\"readOnlyHint\":true}', x.c FROM t, (VALUES"
 	    " (1, 'fetches', 'imported from an external source'),"

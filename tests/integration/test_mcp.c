@@ -410,7 +410,7 @@ t_tools(void **state)
 		snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid[i]);
 		rest("POST", path, "{}", 200, NULL);
 		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid[i]);
-		rest("POST", path, "{}", 200, NULL);
+		rest("POST", path, "{\"version\":1}", 200, NULL);
 	}
 	/* Not served while the server is stopped. */
 	snprintf(path, sizeof(path), "%s__weather", name);
@@ -494,7 +494,7 @@ t_tools(void **state)
 		snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", lid);
 		rest("POST", path, "{}", 200, NULL);
 		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", lid);
-		rest("POST", path, "{}", 200, NULL);
+		rest("POST", path, "{\"version\":1}", 200, NULL);
 	}
 	snprintf(path, sizeof(path), "%s__leaker", name);
 	res = call(sid, v, path, "{}");

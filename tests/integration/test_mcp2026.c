@@ -203,7 +203,7 @@ fixtures(void)
 		snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
 		rest("POST", path, "{}", 200, NULL);
 		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-		rest("POST", path, "{}", 200, NULL);
+		rest("POST", path, "{\"version\":1}", 200, NULL);
 	}
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
 	rest("POST", path, "{}", 200, NULL);

@@ -428,9 +428,9 @@ t_requests_and_status(void **state)
 
 	/* A developer cannot approve (REST 403; no MCP tool for it). */
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_id);
-	rest(&who[DEV], "POST", path, "{}", 403, NULL);
+	rest(&who[DEV], "POST", path, "{\"version\":1}", 403, NULL);
 	assert_unknown_tool(&who[DEV], "toolgate_approve_tool", "{}");
-	rest(&who[ADMIN], "POST", path, "{}", 200, NULL);
+	rest(&who[ADMIN], "POST", path, "{\"version\":1}", 200, NULL);
 
 	snprintf(args, sizeof(args), "{\"tool\":%lld}", tool_id);
 	o = call_ok(&who[DEV], "toolgate_tool_status", args);

@@ -361,7 +361,7 @@ t_everything_import_and_call(void **st)
 	assert_false(listed(url));
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", ids[i]);
-		json_decref(call("POST", path, NULL, 200));
+		json_decref(call("POST", path, "{\"version\":1}", 200));
 	}
 	assert_true(listed(url));
 
@@ -403,7 +403,7 @@ t_everything_import_and_call(void **st)
 	assert_string_equal(jstr(j, "status"), "pending_review");
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", ids[0]);
-	json_decref(call("POST", path, NULL, 200));
+	json_decref(call("POST", path, "{\"version\":2}", 200));
 }
 
 static void
@@ -536,7 +536,7 @@ t_fake_call_failures_and_breaker(void **st)
 	    0), "id"));
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	json_decref(call("POST", path, NULL, 200));
+	json_decref(call("POST", path, "{\"version\":1}", 200));
 	snprintf(exposed, sizeof(exposed), "%s__fake_t1", sname);
 	set_mode("ok");
 	res = tool_call(exposed, "{\"x\":\"1\"}");
@@ -633,6 +633,163 @@ t_remote_change_back_to_review(void **st)
 	json_decref(call("GET", path, NULL, 404));
 }
 
+/* HTTP status of method path with body as token t (no credential check). */
+static long
+status_as(const char *t, const char *method, const char *path, const char *body)
+{
+	struct it_resp r;
+	long st;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(it_json(method, path, t, body, &r), 0);
+	st = r.status;
+	it_resp_free(&r);
+	return st;
+}
+
+/*
+ * security (issue #14, finding 2): a developer could point a source that
+ * is not internal somewhere else and the admin's credential went along.
+ * Now a URL change of a source with a credential needs an admin (403), or
+ * the credential goes away in the same change (auth_type "none").
+ */
+static void
+t_dev_url_change_keeps_credential_home(void **st)
+{
+	char dev[4096], user[64], path[128];
+	json_t *j;
+	long long id;
+
+	(void)st;
+	snprintf(user, sizeof(user), "srcdev%ld", (long)getpid() % 100000);
+	assert_true(it_user_create(tok, user, "developer-pass-123", "developer") > 0);
+	assert_int_equal(it_login(user, "developer-pass-123", dev, sizeof(dev)), 0);
+	id = create_source("credhome", "https://mcp.example.com/mcp", 0,
+	    ",\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"");
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
+	assert_int_equal(status_as(dev, "PATCH", path,
+	    "{\"url\":\"https://attacker.example.net/mcp\"}"), 403);
+	/* nor by switching the header the credential goes in */
+	assert_int_equal(status_as(dev, "PATCH", path,
+	    "{\"url\":\"https://attacker.example.net/mcp\",\"auth_type\":\"header\","
+	    "\"auth_header\":\"X-Api-Key\"}"), 403);
+	j = call("GET", path, NULL, 200);
+	assert_string_equal(jstr(j, "url"), "https://mcp.example.com/mcp");
+	assert_true(json_is_true(json_object_get(j, "has_credential")));
+	json_decref(j);
+	/* other edits stay the developer's */
+	assert_int_equal(status_as(dev, "PATCH", path, "{\"description\":\"dev words\"}"), 200);
+	/* moving it while dropping the credential is fine */
+	assert_int_equal(status_as(dev, "PATCH", path,
+	    "{\"url\":\"https://elsewhere.example.net/mcp\",\"auth_type\":\"none\"}"), 200);
+	j = call("GET", path, NULL, 200);
+	assert_string_equal(jstr(j, "url"), "https://elsewhere.example.net/mcp");
+	assert_false(json_is_true(json_object_get(j, "has_credential")));
+	json_decref(j);
+	/* an admin may move a source with its credential */
+	json_decref(call("PATCH", path, "{\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"}",
+	    200));
+	json_decref(call("PATCH", path, "{\"url\":\"https://mcp.example.com/v2/mcp\"}", 200));
+	j = call("GET", path, NULL, 200);
+	assert_true(json_is_true(json_object_get(j, "has_credential")));
+	json_decref(j);
+	json_decref(call("DELETE", path, NULL, 204));
+}
+
+/*
+ * security (issue #14, finding 3): an approved imported tool whose source
+ * gets a new URL (or credential) was still served and the next call went
+ * to the new server. Now it goes back to review and is not served.
+ */
+static void
+t_endpoint_change_sends_imports_to_review(void **st)
+{
+	char url[256], path[128], tpath[128], exposed[128];
+	json_t *j, *res;
+	long long id, tid;
+
+	(void)st;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", fake_port);
+	id = create_source("moved", url, 1, NULL);
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", id);
+	j = call("POST", path, "{\"tools\":[{\"name\":\"t1\",\"local_name\":\"moved_t1\"}]}", 200);
+	tid = json_integer_value(json_object_get(json_array_get(json_object_get(j, "imported"),
+	    0), "id"));
+	json_decref(j);
+	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/approve", tid);
+	json_decref(call("POST", tpath, "{\"version\":1}", 200));
+	snprintf(exposed, sizeof(exposed), "%s__moved_t1", sname);
+	set_mode("ok");
+	assert_true(listed(exposed));
+	res = tool_call(exposed, "{\"x\":\"1\"}");
+	assert_string_equal(first_text(res), "fake says 1");
+	json_decref(res);
+
+	/* a new URL: back to review, not listed, not callable */
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
+	snprintf(url, sizeof(url), "{\"url\":\"http://127.0.0.1:%d/mcp?moved=1\"}", fake_port);
+	json_decref(call("PATCH", path, url, 200));
+	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld", tid);
+	j = call("GET", tpath, NULL, 200);
+	assert_string_equal(jstr(j, "status"), "pending_review");
+	assert_false(json_is_true(json_object_get(j, "served")));
+	json_decref(j);
+	assert_false(listed(exposed));
+	{
+		char body[256];
+
+		snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":9001,\"method\":"
+		    "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{}}}", exposed);
+		j = mcp(body);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "error"),
+		    "code")), -32602);
+		json_decref(j);
+	}
+	/* approved again (same version: the content did not change) */
+	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/approve", tid);
+	json_decref(call("POST", tpath, "{\"version\":1}", 200));
+	assert_true(listed(exposed));
+	/* a new credential: back to review as well; other edits are not */
+	json_decref(call("PATCH", path, "{\"timeout_ms\":9000}", 200));
+	assert_true(listed(exposed));
+	json_decref(call("PATCH", path, "{\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"}",
+	    200));
+	assert_false(listed(exposed));
+	json_decref(call("DELETE", path, NULL, 204));
+}
+
+/* security (issue #14, finding 6): while a renamed tool waits for review
+ * it is served under its approved name; an import may not take it. */
+static void
+t_import_cannot_take_a_served_name(void **st)
+{
+	char url[256], path[128];
+	json_t *j;
+	long long id, tid;
+
+	(void)st;
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", sname);
+	j = call("POST", path, "{\"name\":\"keepname\",\"code\":\"def main():\\n"
+	    "    return 1\\n\"}", 201);
+	tid = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
+	json_decref(call("POST", path, "{}", 200));
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
+	json_decref(call("POST", path, "{\"version\":1}", 200));
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
+	json_decref(call("PATCH", path, "{\"name\":\"newname\"}", 200));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", fake_port);
+	id = create_source("namegrab", url, 1, NULL);
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", id);
+	json_decref(call("POST", path, "{\"tools\":[{\"name\":\"t1\",\"local_name\":"
+	    "\"keepname\"}]}", 409));
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
+	json_decref(call("DELETE", path, NULL, 204));
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
+	json_decref(call("DELETE", path, NULL, 204));
+}
+
 int
 main(void)
 {
@@ -645,6 +802,9 @@ main(void)
 		cmocka_unit_test(t_fake_discover_failures),
 		cmocka_unit_test(t_fake_call_failures_and_breaker),
 		cmocka_unit_test(t_remote_change_back_to_review),
+		cmocka_unit_test(t_dev_url_change_keeps_credential_home),
+		cmocka_unit_test(t_endpoint_change_sends_imports_to_review),
+		cmocka_unit_test(t_import_cannot_take_a_served_name),
 	};
 
 	return cmocka_run_group_tests_name("sources", tests, group_setup, group_teardown);

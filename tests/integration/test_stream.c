@@ -78,7 +78,7 @@ t_progress_streams(void **state)
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
 	it_post_ok(admin, path, NULL);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	it_post_ok(admin, path, "{\"reason\":\"stream test\"}");
+	it_post_ok(admin, path, "{\"reason\":\"stream test\",\"version\":1}");
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
 	it_post_ok(admin, path, NULL);
 

@@ -51,7 +51,8 @@ await step('create tool via MCP', async () => {
   check(!s.isError, JSON.stringify(s.content));
 });
 await step('approve over REST and start', async () => {
-  await rest('POST', `/api/v1/tools/${tool.id}/approve`, {});
+  const cur = await rest('GET', `/api/v1/tools/${tool.id}`);
+  await rest('POST', `/api/v1/tools/${tool.id}/approve`, { version: cur.current_version });
   await rest('POST', `/api/v1/servers/${server.id}/start`, {});
 });
 await step('call the approved tool', async () => {

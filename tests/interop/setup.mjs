@@ -57,7 +57,7 @@ for (const [name, description, code, input_schema] of tools) {
   else if (input_schema && canon(t.input_schema) !== canon(input_schema)) // fixtures of an older run
     t = await api('PATCH', `/api/v1/tools/${t.id}`, tok, { code, input_schema, change_summary: 'conformance fixture update' });
   if (t.status === 'draft' || t.status === 'rejected') t = await api('POST', `/api/v1/tools/${t.id}/submit`, tok, {});
-  if (t.status === 'pending_review') await api('POST', `/api/v1/tools/${t.id}/approve`, tok, {});
+  if (t.status === 'pending_review') await api('POST', `/api/v1/tools/${t.id}/approve`, tok, { version: t.current_version });
 }
 if (srv.status !== 'running') await api('POST', `/api/v1/servers/${srv.id}/start`, tok, {});
 const key = await api('POST', '/api/v1/api-keys', tok, { name: `interop-${Date.now()}`, role: 'admin' });
