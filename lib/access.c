@@ -85,8 +85,6 @@ tg_access_can(const struct tg_req *req, unsigned perm)
 static int
 deny(struct tg_req *req, struct tg_resp *resp, int presented, const char *why)
 {
-	json_t *detail;
-
 	tg_metrics_inc(req->ctx->metrics, "auth_failures");
 	tg_log(TG_LOG_INFO, "auth.reject", "reason=%s remote=%s", tg_log_q(why),
 	    tg_log_q(req->remote_addr));
@@ -94,12 +92,8 @@ deny(struct tg_req *req, struct tg_resp *resp, int presented, const char *why)
 	    "Bearer realm=\"toolgate\", error=\"invalid_token\"" :
 	    "Bearer realm=\"toolgate\"");
 	memset(&req->who, 0, sizeof(req->who));
-	if (req->ctx->db != NULL) {
-		detail = json_pack("{s:s, s:s, s:s}", "reason", why, "method",
-		    req->method ? req->method : "", "path", req->path ? req->path : "");
-		(void)tg_audit(req, "auth.reject", "", "denied", detail);
-		json_decref(detail);
-	}
+	/* security: aggregated per address, reason and interval */
+	(void)tg_audit_reject(req, "auth.reject", "denied", why);
 	return tg_resp_fail(req, resp, TG_E_UNAUTH, "authentication failed: %s", why);
 }
 
