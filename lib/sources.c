@@ -506,6 +506,15 @@ tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		    " internal source");
 		goto out;
 	}
+	/* security: the credential only an admin can set must not follow a
+	 * URL someone else chose: it would be sent there on the next call. */
+	if (si.url && had_cred && strcmp(auth_type, "none") != 0 &&
+	    strcmp(si.url, PQgetvalue(row, 0, 0)) != 0 && req->who.role != TG_ROLE_ADMIN) {
+		rc = tg_err_set(err, TG_E_FORBIDDEN, "only an admin can change the URL of a"
+		    " source with a credential (it would be sent to the new URL); or set"
+		    " auth_type \"none\" with it");
+		goto out;
+	}
 	if ((rc = check_url(url, internal, err)) != TG_OK)
 		goto out;
 	if (strcmp(auth_type, "header") == 0 && !json_is_string(si.auth_header) &&

@@ -8,6 +8,8 @@
  *   t_test_tool_mcp            the same through toolgate_test_tool
  *   t_served_drift             a served tool whose code is not its approved
  *                              version's gets placeholders on tools/call
+ *   t_source_credential_url    a developer cannot point an admin-set source
+ *                              credential at another URL
  *   t_batch_rate               a 2025-03-26 batch costs one unit per message
  *                              and is bounded
  *   t_login_no_lockout         failures from other addresses neither lock
@@ -18,7 +20,7 @@
  *                              refused; module errors name the fix
  *
  * Other client addresses come from binding the client socket to
- * 127.0.0.x (CURLOPT_INTERFACE): nginx sees them as REMOTE_ADDR.
+ * 127.a.b.x (CURLOPT_INTERFACE): nginx sees them as REMOTE_ADDR.
  */
 #include "tests/integration/it.h"
 
@@ -37,6 +39,9 @@
 
 static char admin_tok[4096], dev_tok[4096], view_tok[4096];
 static char dev_name[64], view_name[64], sfx[32];
+/* Client addresses of this run (127.a.b.1..6, fresh per run, so that
+ * reruns on the same stack start from empty per-address counters). */
+static char addr[7][24];
 
 /* ------------------------------------------------------------ helpers */
 
@@ -233,6 +238,9 @@ setup(void **state)
 {
 	(void)state;
 	snprintf(sfx, sizeof(sfx), "%ld%d", (long)time(NULL) % 100000, (int)getpid() % 1000);
+	for (int i = 1; i < 7; i++)
+		snprintf(addr[i], sizeof(addr[i]), "127.%d.%d.%d",
+		    1 + (int)(getpid() % 250), 1 + (int)(time(NULL) % 250), i);
 	if (it_login_admin(admin_tok, sizeof(admin_tok)) != 0)
 		return -1;
 	snprintf(dev_name, sizeof(dev_name), "sec_dev_%s", sfx);
@@ -252,7 +260,7 @@ setup(void **state)
 static void
 t_test_run_placeholders(void **state)
 {
-	char srv[64], path[160], *txt;
+	char srv[64], path[160], mark[32], *txt;
 	json_t *j, *res;
 	long long tid;
 
@@ -280,6 +288,8 @@ t_test_run_placeholders(void **state)
 	    "KEY")), "[placeholder:KEY]");
 	json_decref(j);
 	/* ... and one who asks gets them (audited), scrubbed from the log. */
+	assert_int_equal(it_capture(mark, sizeof(mark), "psql -qAtX -c \"SELECT"
+	    " coalesce(max(id), 0) FROM audit_log\""), 0);
 	j = call("POST", path, admin_tok, "{\"real_secrets\":true}", 200);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"),
 	    "KEY")), SECRET);
@@ -288,7 +298,7 @@ t_test_run_placeholders(void **state)
 	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM audit_log WHERE"
 	    " action = 'tool.test' AND detail->>'secret_values' = 'real'"
 	    " AND detail->>'real_secrets_requested' = 'true' AND target = 'dump'"
-	    " AND at > now() - interval '5 minutes'\" | grep -qx 1"), 0);
+	    " AND id > %s\" | grep -qx 1", mark), 0);
 	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
 	    " WHERE tool_id = %lld AND concat(result, stdout, stderr, error) LIKE"
 	    " '%%" SECRET "%%'\" | grep -qx 0", tid), 0);
@@ -398,6 +408,42 @@ t_served_drift(void **state)
 	free(raw);
 }
 
+/* A developer cannot redirect an admin-set source credential to a URL of
+ * their choosing (found reviewing the secret flows of #14). */
+static void
+t_source_credential_url(void **state)
+{
+	char srv[64], path[160], body[256];
+	long long id;
+	json_t *j;
+
+	(void)state;
+	snprintf(srv, sizeof(srv), "sec_src_%s", sfx);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", srv);
+	callv("POST", "/api/v1/servers", dev_tok, body, 201);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", srv);
+	j = call("POST", path, admin_tok, "{\"name\":\"up\",\"url\":"
+	    "\"https://mcp.example.com/mcp\",\"auth_type\":\"bearer\","
+	    "\"credential\":\"tok-sec14\"}", 201);
+	id = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
+	j = call("PATCH", path, dev_tok, "{\"url\":\"https://attacker.example.net/mcp\"}", 403);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "detail")), "credential"));
+	json_decref(j);
+	/* the same URL, other fields, or dropping the credential: fine */
+	callv("PATCH", path, dev_tok, "{\"url\":\"https://mcp.example.com/mcp\","
+	    "\"description\":\"d\"}", 200);
+	j = call("PATCH", path, dev_tok, "{\"url\":\"https://attacker.example.net/mcp\","
+	    "\"auth_type\":\"none\"}", 200);
+	assert_true(json_is_false(json_object_get(j, "has_credential")));
+	json_decref(j);
+	/* an admin may move a credentialed source */
+	callv("PATCH", path, admin_tok, "{\"url\":\"https://mcp2.example.com/mcp\","
+	    "\"auth_type\":\"bearer\",\"credential\":\"tok-2\"}", 200);
+	callv("PATCH", path, admin_tok, "{\"url\":\"https://mcp3.example.com/mcp\"}", 200);
+}
+
 /* ------------------------------------------------- #14.5 batches */
 
 static void
@@ -462,7 +508,6 @@ static void
 t_login_no_lockout(void **state)
 {
 	char name[64], body[256], ghost[256], tok[4096], *d1 = NULL, *d2 = NULL;
-	const char *addr[3] = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
 	long ms = 0, st;
 	int i, a;
 
@@ -474,11 +519,11 @@ t_login_no_lockout(void **state)
 	/* 10 failures from one other address: that address is throttled for
 	 * this account (and an unknown name answers exactly the same) ... */
 	for (i = 0; i < 10; i++) {
-		assert_int_equal(post_from(addr[0], "/api/v1/auth/login", NULL, body, NULL, NULL), 401);
-		assert_int_equal(post_from(addr[0], "/api/v1/auth/login", NULL, ghost, NULL, NULL), 401);
+		assert_int_equal(post_from(addr[1], "/api/v1/auth/login", NULL, body, NULL, NULL), 401);
+		assert_int_equal(post_from(addr[1], "/api/v1/auth/login", NULL, ghost, NULL, NULL), 401);
 	}
-	assert_int_equal(post_from(addr[0], "/api/v1/auth/login", NULL, body, NULL, &d1), 429);
-	assert_int_equal(post_from(addr[0], "/api/v1/auth/login", NULL, ghost, NULL, &d2), 429);
+	assert_int_equal(post_from(addr[1], "/api/v1/auth/login", NULL, body, NULL, &d1), 429);
+	assert_int_equal(post_from(addr[1], "/api/v1/auth/login", NULL, ghost, NULL, &d2), 429);
 	assert_string_equal(d1, d2);
 	free(d1);
 	free(d2);
@@ -486,7 +531,7 @@ t_login_no_lockout(void **state)
 	assert_int_equal(it_login(name, PW, tok, sizeof(tok)), 0);
 	/* 30 failures from three addresses: the account is slowed down
 	 * (at least a second per attempt), never locked. */
-	for (a = 1; a < 3; a++)
+	for (a = 2; a < 4; a++)
 		for (i = 0; i < 10; i++)
 			assert_int_equal(post_from(addr[a], "/api/v1/auth/login", NULL, body,
 			    NULL, NULL), 401);
@@ -495,11 +540,11 @@ t_login_no_lockout(void **state)
 	assert_int_equal(st, 200);
 	assert_true(ms >= 900);
 	/* The same for an unknown name: slowed, 401, no lockout signal. */
-	for (a = 1; a < 3; a++)
+	for (a = 2; a < 4; a++)
 		for (i = 0; i < 10; i++)
 			assert_int_equal(post_from(addr[a], "/api/v1/auth/login", NULL, ghost,
 			    NULL, NULL), 401);
-	st = post_from("127.0.0.5", "/api/v1/auth/login", NULL, ghost, &ms, NULL);
+	st = post_from(addr[5], "/api/v1/auth/login", NULL, ghost, &ms, NULL);
 	assert_int_equal(st, 401);
 	assert_true(ms >= 900);
 }
@@ -514,20 +559,20 @@ t_reject_aggregated(void **state)
 
 	(void)state;
 	for (i = 0; i < 25; i++)
-		assert_int_equal(post_from("127.0.0.6", "/api/v1/auth/revoke-all",
+		assert_int_equal(post_from(addr[6], "/api/v1/auth/revoke-all",
 		    "not-a-token", "{}", NULL, NULL), 401);
 	/* 1st and 10th of the minute (twice that if a minute boundary fell in
 	 * between), with the running count; never 25 rows. */
 	assert_int_equal(it_capture(out, sizeof(out), "psql -qAtX -c \"SELECT count(*)"
-	    " FROM audit_log WHERE action = 'auth.reject' AND client_addr = '127.0.0.6'"
-	    " AND at > now() - interval '10 minutes'\""), 0);
+	    " FROM audit_log WHERE action = 'auth.reject' AND client_addr = '%s'"
+	    " AND at > now() - interval '10 minutes'\"", addr[6]), 0);
 	assert_true(atoi(out) >= 2 && atoi(out) <= 4);
 	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM audit_log WHERE"
-	    " action = 'auth.reject' AND client_addr = '127.0.0.6' AND"
-	    " (detail->>'count')::int = 10\" | grep -qx '[12]'"), 0);
+	    " action = 'auth.reject' AND client_addr = '%s' AND"
+	    " (detail->>'count')::int = 10\" | grep -qx '[12]'", addr[6]), 0);
 	/* the counter holds every one of them */
 	assert_int_equal(it_capture(out, sizeof(out), "psql -qAtX -c \"SELECT sum(hits) FROM"
-	    " rate_limits WHERE bucket LIKE 'rej:auth.reject|%%|127.0.0.6'\""), 0);
+	    " rate_limits WHERE bucket LIKE 'rej:auth.reject|%%|%s'\"", addr[6]), 0);
 	assert_int_equal(atoi(out), 25);
 }
 
@@ -573,6 +618,7 @@ main(void)
 		cmocka_unit_test(t_test_run_placeholders),
 		cmocka_unit_test(t_test_tool_mcp),
 		cmocka_unit_test(t_served_drift),
+		cmocka_unit_test(t_source_credential_url),
 		cmocka_unit_test(t_batch_rate),
 		cmocka_unit_test(t_login_no_lockout),
 		cmocka_unit_test(t_reject_aggregated),
