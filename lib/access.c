@@ -676,7 +676,7 @@ tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n)
 	int64_t left;
 	int rc;
 
-	if (n <= 0 || !req->who.authenticated || req->ctx->db == NULL)
+	if (n <= 0 || !req->who.authenticated || req->ctx == NULL || req->ctx->db == NULL)
 		return TG_OK;
 	bucket_of(req, bucket, sizeof(bucket));
 	l = lease_find(bucket);
