@@ -12,12 +12,14 @@
  * A session is {"access_token","token_type":"Bearer","expires_in",
  * "refresh_token","refresh_expires_in","user":{id,username,role}}.
  * Errors: 401 for bad credentials or tokens (login does not tell whether
- * the user exists), 422 malformed bodies, 429 login throttling (per IP
- * and per account, failures only), 403 revoking someone else's token.
+ * the user exists), 422 malformed bodies, 429 login throttling (per
+ * address and per account and address, failures only; an account is only
+ * slowed down, never locked, see LOGIN_*), 403 revoking someone else's token.
  * Refresh rotation: the presented refresh token is marked used and a new
  * one of the same family issued; presenting a used or revoked one revokes
  * the whole family and blacklists the access tokens issued with it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -39,10 +41,19 @@
 #include "lib/rows.h"
 #include "lib/status.h"
 
-/* Login throttling: failed attempts per 5-minute window. */
+/*
+ * security: login throttling, failed attempts per 5-minute window. Hard
+ * limits (429) only per client address and per (account, address), so an
+ * attacker elsewhere cannot lock the real user out; per account, beyond a
+ * far higher count, every attempt on it waits LOGIN_SLOW_MS first (a
+ * delay, never a block). Counted by the name given, whether or not such a
+ * user exists, so the answers stay the same for unknown users.
+ */
 #define LOGIN_WINDOW 300
 #define LOGIN_FAIL_PER_IP 50
-#define LOGIN_FAIL_PER_USER 10
+#define LOGIN_FAIL_PER_USER_IP 10
+#define LOGIN_SLOW_PER_USER 30
+#define LOGIN_SLOW_MS 1000
 
 #define TVA_BUMP "greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'"
 
@@ -106,70 +117,79 @@ unauthorized(struct tg_req *req, struct tg_resp *resp, const char *detail)
 	return tg_resp_fail(req, resp, TG_E_UNAUTH, "%s", detail);
 }
 
-/* 1 when either failure counter of this window is at its limit. */
+/* 1 when the address's or the (account, address) failure count of this
+ * window is at its limit; *slow = 1 when the account's is at
+ * LOGIN_SLOW_PER_USER. b[0..2]: the address, (account, address) and account
+ * buckets. */
 static int
-login_throttled(struct tg_req *req, const char *ipb, const char *userb,
-    int64_t *retry)
+login_throttled(struct tg_req *req, const char *const *b, int64_t *retry,
+    int *slow)
 {
 	PGresult *res = NULL;
-	const char *p[3];
+	const char *p[4];
 	char win[16];
-	int64_t ip = 0, user = 0, left = LOGIN_WINDOW;
+	int64_t ip = 0, ua = 0, user = 0, left = LOGIN_WINDOW;
 	int rc;
 
 	snprintf(win, sizeof(win), "%d", LOGIN_WINDOW);
-	p[0] = ipb;
-	p[1] = userb;
-	p[2] = win;
+	p[0] = b[0];
+	p[1] = b[1];
+	p[2] = b[2];
+	p[3] = win;
 	rc = tg_db_exec(req->ctx->db,
 	    "SELECT COALESCE(sum(hits) FILTER (WHERE bucket = $1), 0),"
 	    " COALESCE(sum(hits) FILTER (WHERE bucket = $2), 0),"
-	    " $3::int - (extract(epoch FROM now())::bigint % $3::int)"
-	    " FROM rate_limits WHERE bucket IN ($1, $2) AND window_start ="
-	    " extract(epoch FROM now())::bigint / $3::int * $3::int",
-	    3, p, &res);
+	    " COALESCE(sum(hits) FILTER (WHERE bucket = $3), 0),"
+	    " $4::int - (extract(epoch FROM now())::bigint % $4::int)"
+	    " FROM rate_limits WHERE bucket IN ($1, $2, $3) AND window_start ="
+	    " extract(epoch FROM now())::bigint / $4::int * $4::int",
+	    4, p, &res);
 	if (rc != TG_OK)
 		return rc;
 	if (PQntuples(res) == 1) {
 		(void)tg_parse_i64(PQgetvalue(res, 0, 0), 0, INT64_MAX, &ip);
-		(void)tg_parse_i64(PQgetvalue(res, 0, 1), 0, INT64_MAX, &user);
-		(void)tg_parse_i64(PQgetvalue(res, 0, 2), 0, INT64_MAX, &left);
+		(void)tg_parse_i64(PQgetvalue(res, 0, 1), 0, INT64_MAX, &ua);
+		(void)tg_parse_i64(PQgetvalue(res, 0, 2), 0, INT64_MAX, &user);
+		(void)tg_parse_i64(PQgetvalue(res, 0, 3), 0, INT64_MAX, &left);
 	}
 	PQclear(res);
 	*retry = left > 0 ? left : 1;
-	return ip >= LOGIN_FAIL_PER_IP || user >= LOGIN_FAIL_PER_USER;
+	*slow = user >= LOGIN_SLOW_PER_USER;
+	return ip >= LOGIN_FAIL_PER_IP || ua >= LOGIN_FAIL_PER_USER_IP;
 }
 
 static void
-login_failed(struct tg_req *req, const char *ipb, const char *userb)
+login_failed(struct tg_req *req, const char *const *b)
 {
-	const char *p[3];
+	const char *p[4];
 	char win[16];
 
 	snprintf(win, sizeof(win), "%d", LOGIN_WINDOW);
-	p[0] = ipb;
-	p[1] = userb;
-	p[2] = win;
+	p[0] = b[0];
+	p[1] = b[1];
+	p[2] = b[2];
+	p[3] = win;
 	(void)tg_db_exec(req->ctx->db,
 	    "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
-	    " SELECT b, extract(epoch FROM now())::bigint / $3::int * $3::int, 1"
-	    " FROM unnest(ARRAY[$1, $2]) AS b"
+	    " SELECT b, extract(epoch FROM now())::bigint / $4::int * $4::int, 1"
+	    " FROM unnest(ARRAY[$1, $2, $3]) AS b"
 	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1",
-	    3, p, NULL);
+	    4, p, NULL);
 }
 
 int
 tg_h_auth_login(struct tg_req *req, struct tg_resp *resp)
 {
-	const char *username = NULL, *password = NULL, *p[1];
-	char *ipb = NULL, *userb = NULL, retry_s[24];
+	const char *username = NULL, *password = NULL, *p[1], *b[3];
+	char *ipb = NULL, *userb = NULL, *uab = NULL, retry_s[24];
 	json_t *session = NULL, *detail = NULL;
 	json_error_t err;
 	PGresult *res = NULL;
 	int64_t uid = 0, tva = 0, retry = 0;
+	struct timespec ts;
 	enum tg_role role;
 	size_t pwlen;
-	int rc, ok;
+	int rc, ok, slow = 0;
 
 	if (json_unpack_ex(req->json, &err, JSON_STRICT, "{s:s, s:s}",
 	    "username", &username, "password", &password) != 0)
@@ -179,23 +199,39 @@ tg_h_auth_login(struct tg_req *req, struct tg_resp *resp)
 		return unauthorized(req, resp, "invalid username or password");
 	ipb = tg_arena_printf(req->a, "login-ip:%s", req->remote_addr);
 	userb = tg_arena_printf(req->a, "login-user:%s", username);
-	if (ipb == NULL || userb == NULL)
+	uab = tg_arena_printf(req->a, "login-ua:%s|%s", req->remote_addr, username);
+	if (ipb == NULL || userb == NULL || uab == NULL)
 		return -TG_E_NOMEM;
 	for (char *c = userb; *c; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
+	for (char *c = uab; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	b[0] = ipb;
+	b[1] = uab;
+	b[2] = userb;
 	detail = json_pack("{s:s}", "username", username);
-	rc = login_throttled(req, ipb, userb, &retry);
+	rc = login_throttled(req, b, &retry, &slow);
 	if (rc < 0)
 		goto out;
 	if (rc == 1) {
-		(void)tg_audit(req, "auth.login", username, "throttled", detail);
+		/* security: aggregated per address and interval (lib/audit.h) */
+		(void)tg_audit_reject(req, "auth.login", "throttled", "login throttled");
 		snprintf(retry_s, sizeof(retry_s), "%lld", (long long)retry);
 		(void)tg_resp_header(req, resp, "Retry-After", retry_s);
 		rc = tg_resp_fail(req, resp, TG_E_RATE,
-		    "too many failed sign-ins from this address or for this account; retry in %lld s",
+		    "too many failed sign-ins from this address; retry in %lld s",
 		    (long long)retry);
 		goto out;
+	}
+	if (slow) {
+		/* security: an account under attack from many addresses is
+		 * slowed down for everyone, never locked. */
+		ts.tv_sec = LOGIN_SLOW_MS / 1000;
+		ts.tv_nsec = (long)(LOGIN_SLOW_MS % 1000) * 1000000L;
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
 	}
 	p[0] = username;
 	if ((rc = tg_db_exec(req->ctx->db,
@@ -214,7 +250,7 @@ tg_h_auth_login(struct tg_req *req, struct tg_resp *resp)
 	if (!ok || role == TG_ROLE_NONE ||
 	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &uid) != TG_OK ||
 	    tg_parse_i64(PQgetvalue(res, 0, 4), INT64_MIN, INT64_MAX, &tva) != TG_OK) {
-		login_failed(req, ipb, userb);
+		login_failed(req, b);
 		(void)tg_audit(req, "auth.login", username, "failed", detail);
 		tg_metrics_inc(req->ctx->metrics, "auth_failures");
 		rc = unauthorized(req, resp, "invalid username or password");
@@ -260,7 +296,7 @@ tg_h_auth_refresh(struct tg_req *req, struct tg_resp *resp)
 	if (json_unpack_ex(req->json, &err, JSON_STRICT, "{s:s}", "refresh_token", &tok) != 0)
 		return tg_idu_bad_body(req, resp, &err);
 	if (tg_auth_refresh_hash(tok, strlen(tok), hash, sizeof(hash)) != TG_OK) {
-		(void)tg_audit(req, "auth.refresh", "", "failed", NULL);
+		(void)tg_audit_reject(req, "auth.refresh", "failed", "malformed refresh token");
 		return unauthorized(req, resp, "invalid refresh token");
 	}
 	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
@@ -349,7 +385,10 @@ tg_h_auth_refresh(struct tg_req *req, struct tg_resp *resp)
 reject:
 	PQclear(res);
 	tg_db_rollback(req->ctx->db);
-	{
+	if (!req->who.authenticated) {
+		/* security: nobody's token: aggregated like auth.reject */
+		(void)tg_audit_reject(req, "auth.refresh", "failed", why);
+	} else {
 		json_t *d = json_pack("{s:s}", "reason", why);
 		(void)tg_audit(req, "auth.refresh", req->who.username ? req->who.username : "",
 		    "failed", d);

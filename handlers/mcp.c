@@ -78,6 +78,7 @@
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
 #include "handlers/mcp.h"
+#include "lib/access.h"	/* security: tg_access_charge */
 #include "lib/status.h"
 
 #ifndef TG_VERSION
@@ -92,6 +93,8 @@
 #define TTL_TOOLS_MS 30000		/* tools/list freshness hint */
 #define TTL_DISCOVER_MS 300000		/* server/discover freshness hint */
 #define MAX_NAME_HDR 1024		/* Mcp-Name header, bytes */
+#define BATCH_MAX 64			/* security: messages per JSON-RPC batch */
+#define BATCH_MAX_S "64"
 
 const char *const tg_mcp_versions_2025[] = {
 	"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", "2024-10-07", NULL,
@@ -880,6 +883,18 @@ serve_legacy(struct conn *cn, json_t *body, const char *hv)
 			    json_pack("{s:s}", "protocolVersion", cn->version));
 			goto out;
 		}
+		/* security: every message of a batch costs one rate-limit unit
+		 * (the HTTP request paid for the first), and a batch is bounded,
+		 * so N tools/call cannot run N sandboxes for one unit. */
+		if (json_array_size(body) > BATCH_MAX) {
+			rc = refuse(resp, 400, TG_RPC_INVALID_REQUEST,
+			    "Invalid Request: a JSON-RPC batch holds at most " BATCH_MAX_S " messages",
+			    json_pack("{s:i}", "max_batch", BATCH_MAX));
+			goto out;
+		}
+		if ((rc = tg_access_charge(cn->req, resp,
+		    (int64_t)json_array_size(body) - 1)) != TG_OK)
+			goto out;
 		if ((out = json_array()) == NULL) {
 			rc = -TG_E_NOMEM;
 			goto out;

@@ -92,8 +92,6 @@ tg_access_can(const struct tg_req *req, unsigned perm)
 static int
 deny(struct tg_req *req, struct tg_resp *resp, int presented, const char *why)
 {
-	json_t *detail;
-
 	tg_metrics_inc(req->ctx->metrics, "auth_failures");
 	tg_log(TG_LOG_INFO, "auth.reject", "reason=%s remote=%s", tg_log_q(why),
 	    tg_log_q(req->remote_addr));
@@ -101,12 +99,8 @@ deny(struct tg_req *req, struct tg_resp *resp, int presented, const char *why)
 	    "Bearer realm=\"toolgate\", error=\"invalid_token\"" :
 	    "Bearer realm=\"toolgate\"");
 	memset(&req->who, 0, sizeof(req->who));
-	if (req->ctx->db != NULL) {
-		detail = json_pack("{s:s, s:s, s:s}", "reason", why, "method",
-		    req->method ? req->method : "", "path", req->path ? req->path : "");
-		(void)tg_audit(req, "auth.reject", "", "denied", detail);
-		json_decref(detail);
-	}
+	/* security: aggregated per address, reason and interval */
+	(void)tg_audit_reject(req, "auth.reject", "denied", why);
 	return tg_resp_fail(req, resp, TG_E_UNAUTH, "authentication failed: %s", why);
 }
 
@@ -602,25 +596,19 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 }
 
 
+/* Adds n to bucket's current window and reads the limits: rl->hits is
+ * the window's total after the addition. One statement. */
 static int
-rate_limit(struct tg_req *req, struct tg_resp *resp)
+rl_upsert(struct tg_req *req, const char *bucket, int64_t n, struct rl *rl)
 {
-	char bucket[40], win[16], lim[16], take[24];
+	char win[16], lim[16], take[24];
 	const char *p[5], *role = tg_role_name(req->who.role);
 	PGresult *res = NULL;
-	struct rl rl;
-	uint64_t epoch;
-	int64_t n;
 	int rc, dflt;
 
-	bucket_of(req, bucket, sizeof(bucket));
-	if (lease_take(bucket, &rl))
-		return rl_apply(req, resp, &rl);
 	dflt = req->who.role == TG_ROLE_ADMIN ? TG_RL_ADMIN_DEFAULT :
 	    req->who.role == TG_ROLE_DEVELOPER ? TG_RL_DEVELOPER_DEFAULT :
 	    TG_RL_VIEWER_DEFAULT;
-	epoch = tg_inval_epoch(TG_INV_AUTH);
-	n = lease_size(bucket);
 	snprintf(win, sizeof(win), "%d", TG_RL_WINDOW_DEFAULT);
 	snprintf(lim, sizeof(lim), "%d", dflt);
 	snprintf(take, sizeof(take), "%lld", (long long)n);
@@ -651,14 +639,86 @@ rate_limit(struct tg_req *req, struct tg_resp *resp)
 	    5, p, &res);
 	if (rc != TG_OK)
 		return rc;
-	if (PQntuples(res) != 1 || parse_rl(res, 0, &rl) != TG_OK) {
+	if (PQntuples(res) != 1 || parse_rl(res, 0, rl) != TG_OK) {
 		PQclear(res);
 		tg_log(TG_LOG_ERR, "auth.rate_limit", "msg=\"unexpected result\"");
 		return -TG_E_INTERNAL;
 	}
 	PQclear(res);
+	return TG_OK;
+}
+
+static int
+rate_limit(struct tg_req *req, struct tg_resp *resp)
+{
+	char bucket[40];
+	struct rl rl;
+	uint64_t epoch;
+	int64_t n;
+	int rc;
+
+	bucket_of(req, bucket, sizeof(bucket));
+	if (lease_take(bucket, &rl))
+		return rl_apply(req, resp, &rl);
+	epoch = tg_inval_epoch(TG_INV_AUTH);
+	n = lease_size(bucket);
+	if ((rc = rl_upsert(req, bucket, n, &rl)) != TG_OK)
+		return rc;
 	lease_store(bucket, &rl, n, epoch);
 	return rl_apply(req, resp, &rl);
+}
+
+/*
+ * security: n more units for the caller of an admitted request (a JSON-RPC
+ * batch of n + 1 messages), from the worker's lease when it holds n, else
+ * straight from the shared count. Beyond the limit the whole request is
+ * refused (429); the units stay counted, like any refused request's.
+ */
+int
+tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n)
+{
+	char bucket[40];
+	struct lease *l;
+	struct rl rl;
+	int64_t left;
+	int rc;
+
+	if (n <= 0 || !req->who.authenticated || req->ctx == NULL || req->ctx->db == NULL)
+		return TG_OK;
+	bucket_of(req, bucket, sizeof(bucket));
+	l = lease_find(bucket);
+	if (lease_current(l) && l->granted - l->used >= n) {
+		l->used += n;
+		left = l->ends_ms - tg_inval_now_ms();
+		rl.have = 1;
+		rl.hits = l->base + l->used;
+		rl.limit = l->limit;
+		rl.window = l->window;
+		rl.reset = (left + 999) / 1000;
+		rl.reset_ms = left;
+		return rl_apply(req, resp, &rl);
+	}
+	if ((rc = rl_upsert(req, bucket, n, &rl)) != TG_OK)
+		return rc;
+	return rl_apply(req, resp, &rl);
+}
+
+/* Sets (or replaces: a batch's charge after the request's own) a header. */
+static int
+rl_header(struct tg_req *req, struct tg_resp *resp, const char *name,
+    const char *val)
+{
+	const char *v;
+
+	for (int i = 0; i < resp->nheaders; i++) {
+		if (strcasecmp(resp->headers[i].name, name) == 0) {
+			if ((v = tg_arena_strdup(req->a, val)) == NULL)
+				return -TG_E_NOMEM;
+			resp->headers[i].value = v;
+			return TG_OK;
+		}
+	}
+	return tg_resp_header(req, resp, name, val);
 }
 
 /* RateLimit-* headers, and 429 with Retry-After beyond the limit. */
@@ -675,16 +735,16 @@ rl_apply(struct tg_req *req, struct tg_resp *resp, const struct rl *rl)
 	if (reset > window)
 		reset = window;
 	snprintf(val, sizeof(val), "%lld", (long long)limit);
-	rc = tg_resp_header(req, resp, "RateLimit-Limit", val);
+	rc = rl_header(req, resp, "RateLimit-Limit", val);
 	snprintf(val, sizeof(val), "%lld", (long long)(hits >= limit ? 0 : limit - hits));
-	rc = rc ? rc : tg_resp_header(req, resp, "RateLimit-Remaining", val);
+	rc = rc ? rc : rl_header(req, resp, "RateLimit-Remaining", val);
 	snprintf(val, sizeof(val), "%lld", (long long)reset);
-	rc = rc ? rc : tg_resp_header(req, resp, "RateLimit-Reset", val);
+	rc = rc ? rc : rl_header(req, resp, "RateLimit-Reset", val);
 	if (rc != TG_OK)
 		return rc;
 	if (hits > limit) {
 		tg_metrics_inc(req->ctx->metrics, "rate_limited");
-		if ((rc = tg_resp_header(req, resp, "Retry-After", val)) != TG_OK)
+		if ((rc = rl_header(req, resp, "Retry-After", val)) != TG_OK)
 			return rc;
 		return tg_resp_fail(req, resp, TG_E_RATE,
 		    "rate limit of %lld requests per %lld s exceeded for this %s; retry in %lld s",

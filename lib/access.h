@@ -13,6 +13,8 @@
 #ifndef TG_ACCESS_H
 #define TG_ACCESS_H
 
+#include <stdint.h>
+
 #include "lib/call.h"	/* enum tg_perm, tg_call_can() */
 
 
@@ -42,6 +44,14 @@ struct tg_db;
  * Never a fallback to a weaker identity.
  */
 int tg_access_check(struct tg_req *req, struct tg_resp *resp);
+
+/*
+ * security: charges n more requests to the authenticated caller's rate
+ * limit (a JSON-RPC batch of n + 1 messages costs n + 1). TG_OK, or the
+ * 429 recorded in resp (the RateLimit-* headers are updated either way).
+ * Anonymous callers: TG_OK.
+ */
+int tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n);
 
 /* The role -> permission table (docs/security.md has it as a matrix). */
 unsigned tg_access_role_perms(int role);

@@ -13,6 +13,7 @@
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/db.h"
+#include "lib/parse.h"
 #include "lib/status.h"
 
 #define VERIFY_MAX_PROBLEMS 100
@@ -91,6 +92,49 @@ tg_audit(struct tg_req *req, const char *action, const char *target,
 	struct tg_call c = tg_req_call(req);
 
 	return tg_audit_call(&c, action, target, outcome, detail);
+}
+
+int
+tg_audit_reject(struct tg_req *req, const char *action, const char *outcome,
+    const char *reason)
+{
+	PGresult *res = NULL;
+	json_t *detail = NULL;
+	const char *p[2];
+	char *bucket = NULL, win[16];
+	int64_t hits = 0, h;
+	int rc;
+
+	if (req->ctx->db == NULL)
+		return TG_OK;
+	if (asprintf(&bucket, "rej:%s|%s|%s", action, reason,
+	    req->remote_addr ? req->remote_addr : "") < 0)
+		return -TG_E_NOMEM;
+	snprintf(win, sizeof(win), "%d", TG_AUDIT_REJECT_INTERVAL);
+	p[0] = bucket;
+	p[1] = win;
+	rc = tg_db_exec(req->ctx->db,
+	    "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
+	    " VALUES ($1, extract(epoch FROM now())::bigint / $2::int * $2::int, 1)"
+	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1"
+	    " RETURNING r.hits", 2, p, &res);
+	free(bucket);
+	if (rc != TG_OK || PQntuples(res) != 1 ||
+	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &hits) != TG_OK)
+		hits = 1;	/* the counter failed: audit this one */
+	PQclear(res);
+	for (h = hits; h % 10 == 0; h /= 10)
+		;
+	if (h != 1)
+		return TG_OK;
+	detail = json_pack("{s:s, s:I, s:i, s:s, s:s}", "reason", reason, "count",
+	    (json_int_t)hits, "interval_seconds", TG_AUDIT_REJECT_INTERVAL, "method",
+	    req->method ? req->method : "", "path", req->path ? req->path : "");
+	if (detail == NULL)
+		return -TG_E_NOMEM;
+	(void)tg_audit(req, action, "", outcome, detail);
+	json_decref(detail);
+	return TG_OK;
 }
 
 int

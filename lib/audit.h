@@ -53,6 +53,20 @@ int tg_audit(struct tg_req *req, const char *action, const char *target,
 int tg_audit_call(const struct tg_call *c, const char *action,
     const char *target, const char *outcome, json_t *detail);
 
+/*
+ * security: the audit of a rejected credential, aggregated: per (client
+ * address, action, reason) and TG_AUDIT_REJECT_INTERVAL-second interval
+ * only the 1st, 10th, 100th, ... rejection writes a row (outcome, target
+ * "", detail {"reason", "count" (the running count of the interval),
+ * "interval_seconds", "method", "path"}); the rest only add to a counter
+ * (rate_limits, bucket "rej:..."; removed by maintenance). So a flood of
+ * bad credentials costs one counter upsert each, not one row under the
+ * audit chain's global lock. Best effort: always 0 unless out of memory.
+ */
+#define TG_AUDIT_REJECT_INTERVAL 60
+int tg_audit_reject(struct tg_req *req, const char *action, const char *outcome,
+    const char *reason);
+
 /* The same for callers without a request (CLI, maintenance). */
 int tg_audit_write(struct tg_db *db, const struct tg_audit_rec *rec);
 

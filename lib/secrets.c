@@ -392,6 +392,43 @@ out:
 	return rc;
 }
 
+/* security: the names only, each with a placeholder value; never opens a
+ * ciphertext, so it works without the encryption key too. */
+int
+tg_secrets_placeholders(struct tg_db *dbh, int64_t server_id, json_t **out)
+{
+	PGresult *res = NULL;
+	json_t *o = NULL;
+	char sid[24], val[160];
+	const char *p[1];
+	int i, rc;
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	p[0] = sid;
+	if ((rc = tg_db_exec(dbh, "SELECT key FROM server_secrets"
+	    " WHERE ciphertext IS NOT NULL AND server_id = $1::bigint ORDER BY key",
+	    1, p, &res)) != TG_OK)
+		goto out;
+	if ((o = json_object()) == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((size_t)snprintf(val, sizeof(val), "[placeholder:%s]",
+		    PQgetvalue(res, i, 0)) >= sizeof(val) ||
+		    json_object_set_new(o, PQgetvalue(res, i, 0), json_string(val)) != 0) {
+			rc = -TG_E_NOMEM;
+			goto out;
+		}
+	}
+	*out = o;
+	o = NULL;
+out:
+	json_decref(o);
+	PQclear(res);
+	return rc;
+}
+
 int
 tg_secrets_rotate(struct tg_db *dbh, const unsigned char *old_key,
     const unsigned char *new_key, long *count, long *src_count)

@@ -41,6 +41,10 @@ int tg_secrets_delete(struct tg_req *req, int64_t server_id, const char *key,
  * rotation). -TG_E_INTERNAL when any fails to open (logged by key name). */
 int tg_secrets_decrypt_all(struct tg_db *db, const struct tg_config *cfg,
     int64_t server_id, json_t **out);
+/* security: {"KEY": "[placeholder:KEY]", ...} for the same keys as
+ * tg_secrets_decrypt_all, without decrypting anything: what code that no
+ * admin approved receives instead of the values (docs/security.md). */
+int tg_secrets_placeholders(struct tg_db *db, int64_t server_id, json_t **out);
 
 /* CLI: re-encrypts every secret from old_key to new_key in one
  * transaction (key_version + 1); all or nothing. *count = secrets done. */

@@ -1226,32 +1226,93 @@ out:
 
 /* ------------------------------------------------------------- runs */
 
+/*
+ * security: the rule "code that no admin approved never receives a real
+ * secret value" (docs/security.md). *yes = 1 when code is, byte for byte,
+ * the code of the version an admin approved (tools.approved_version, which
+ * stays set while a newer version waits for review or was rejected, and is
+ * cleared by a revoke); anything else - a draft, an edit, a rollback to an
+ * unapproved version - is unapproved code.
+ */
+static int
+code_approved(struct tg_db *dbh, int64_t tool_id, const char *code, int *yes)
+{
+	PGresult *res = NULL;
+	char ids[24];
+	const char *p[2];
+	int rc;
+
+	*yes = 0;
+	if (code == NULL)
+		return TG_OK;
+	i64s(ids, sizeof(ids), tool_id);
+	p[0] = ids;
+	p[1] = code;
+	if ((rc = tg_db_exec(dbh, "SELECT 1 FROM tools t JOIN tool_versions v"
+	    " ON v.tool_id = t.id AND v.version = t.approved_version"
+	    " WHERE t.id = $1::bigint AND v.code = $2",
+	    2, p, &res)) != TG_OK)
+		return rc;
+	*yes = PQntuples(res) == 1;
+	PQclear(res);
+	return TG_OK;
+}
+
+/*
+ * security: the secrets a run of code of tool_id gets: the real values
+ * when the code is approved or when want_real (an admin's explicit
+ * request, checked by the caller); placeholders otherwise. *real tells
+ * which.
+ */
+static int
+run_secrets(struct tg_db *dbh, const struct tg_config *cfg, int64_t tool_id,
+    int64_t server_id, const char *code, int want_real, json_t **out, int *real)
+{
+	int rc, ok = 0;
+
+	if (!want_real && (rc = code_approved(dbh, tool_id, code, &ok)) != TG_OK)
+		return rc;
+	*real = want_real || ok;
+	if (*real)
+		return tg_secrets_decrypt_all(dbh, cfg, server_id, out);
+	return tg_secrets_placeholders(dbh, server_id, out);
+}
+
 int
 tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	struct tg_sandbox_opts o;
 	json_t *tool = NULL, *secrets = NULL, *mods = NULL, *srv = NULL;
-	json_t *args = NULL, *rq = NULL, *res = NULL;
+	json_t *args = NULL, *rq = NULL, *res = NULL, *detail = NULL;
 	char diag[256];
 	json_error_t je;
 	int64_t sid, t0;
-	int rc;
+	int rc, want_real = 0, real = 0;
 
 	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
 		return rc;
 	if (in && !json_is_null(in)) {
-		if ((rc = tg_svc_check_object(in, "arguments:o", err)) != TG_OK)
+		if ((rc = tg_svc_check_object(in, "arguments:o,real_secrets:b", err)) != TG_OK)
 			return rc;
-		if (json_unpack_ex(in, &je, 0, "{s?o !}", "arguments", &args) != 0)
+		if (json_unpack_ex(in, &je, 0, "{s?o s?b !}", "arguments", &args,
+		    "real_secrets", &want_real) != 0)
 			return tg_err_field(err, "arguments", "%s", je.text);
 	}
+	/* security: only an admin may hand real values to code no admin
+	 * approved, and only when asking for it explicitly. */
+	if (want_real && req->who.role != TG_ROLE_ADMIN)
+		return tg_err_set(err, TG_E_FORBIDDEN,
+		    "real_secrets: only an admin may run unapproved code with the real"
+		    " secret values; without it the run gets placeholders");
 	if ((rc = tg_tools_get(req, id, &tool, err)) != TG_OK)
 		return rc;
 	sid = json_integer_value(json_object_get(tool, "server_id"));
 	if ((rc = tg_servers_get(req, sid, &srv, err)) != TG_OK)
 		goto out;
-	if ((rc = tg_secrets_decrypt_all(req->ctx->db, req->ctx->cfg, sid, &secrets)) != TG_OK)
+	if ((rc = run_secrets(req->ctx->db, req->ctx->cfg, id, sid,
+	    json_string_value(json_object_get(tool, "code")), want_real, &secrets,
+	    &real)) != TG_OK)
 		goto out;
 	if ((rc = tg_settings_value(req->ctx->db, "allowed_modules", &mods)) != TG_OK)
 		goto out;
@@ -1267,10 +1328,11 @@ tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	t0 = tg_now_us();
 	rc = tg_sandbox_run(&o, rq, &res);
 	/* security: test runs are logged like tools/call (kind "test"), with
-	 * redacted arguments and the server's secret values scrubbed out. */
+	 * redacted arguments and the server's secret values scrubbed out
+	 * (there are none to scrub when the run had placeholders). */
 	if ((rc == TG_OK || rc == -TG_E_UNAVAIL || rc == -TG_E_TIMEOUT) &&
 	    tg_mcp_log_test(req, tool, json_object_get(rq, "arguments"), res, rc,
-	    diag, secrets, (tg_now_us() - t0) / 1000) != TG_OK)
+	    diag, real ? secrets : NULL, (tg_now_us() - t0) / 1000) != TG_OK)
 		tg_log(TG_LOG_WARN, "tools.test_log_failed", "tool=%lld", (long long)id);
 	if (rc == -TG_E_UNAVAIL || rc == -TG_E_TIMEOUT) {
 		tg_log(TG_LOG_WARN, "tools.sandbox_unavailable", "rc=%d msg=%s", rc,
@@ -1285,8 +1347,15 @@ tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	}
 	if (rc != TG_OK)
 		goto out;
+	if (json_object_set_new(res, "secret_values",
+	    json_string(real ? "real" : "placeholder")) != 0) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	detail = json_pack("{s:s, s:b}", "secret_values", real ? "real" : "placeholder",
+	    "real_secrets_requested", want_real);
 	tg_svc_audit(req, "tool.test", json_string_value(json_object_get(tool, "name")),
-	    json_is_true(json_object_get(res, "ok")) ? "success" : "failure", NULL);
+	    json_is_true(json_object_get(res, "ok")) ? "success" : "failure", detail);
 	*out = res;
 	res = NULL;
 out:
@@ -1296,6 +1365,7 @@ out:
 	json_decref(mods);
 	json_decref(rq);
 	json_decref(res);
+	json_decref(detail);
 	return tg_err_from(err, rc);
 }
 
@@ -1346,6 +1416,8 @@ tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
 	    " ORDER BY t.id LIMIT 1", 1, p, &t);
 	if (rc != TG_OK)
 		goto out;
+	/* security: what is served is the approved version's code (the
+	 * SERVED_JOIN above), so it gets the real values. */
 	if ((rc = tg_secrets_decrypt_all(dbh, cfg,
 	    json_integer_value(json_object_get(t, "server_id")), &secrets)) != TG_OK)
 		goto out;

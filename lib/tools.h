@@ -91,9 +91,13 @@ int tg_tools_diff(struct tg_req *req, int64_t id, json_t **out,
  * 503 when the sandbox is unavailable. Role developer. */
 int tg_tools_validate(struct tg_req *req, json_t *in, json_t **out,
     struct tg_err *err);
-/* POST /tools/{id}/test: in {"arguments"?: {}}; runs the current code
- * (any status) with the server's secrets, allowed modules and hosts and
- * the limits; out is the sandbox result document. Role developer. */
+/* POST /tools/{id}/test: in {"arguments"?: {}, "real_secrets"?: bool};
+ * runs the current code (any status) with the allowed modules, the
+ * server's hosts and the limits; out is the sandbox result document plus
+ * "secret_values": "real" | "placeholder". security: the real secret
+ * values only when the code is exactly the approved version's, or for an
+ * admin who passes real_secrets (403 for anyone else); otherwise
+ * {"KEY": "[placeholder:KEY]"}. Role developer. */
 int tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
     struct tg_err *err);
 
@@ -111,7 +115,7 @@ int tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
  * (approval and server state checked in the same query): *out =
  * {"tool_id", "server_id", "server_name", "name", "version", "code",
  * "input_schema", "secrets": {"KEY": "value"} (decrypted; only keys with a
- * value), "allowed_modules": [...], "allowed_hosts": [...], "limits":
+ * value; placeholders when the code is not the approved version's), "allowed_modules": [...], "allowed_hosts": [...], "limits":
  * {"timeout_ms", "memory_mb", "max_procs", "output_bytes"}} ready to become
  * a sandbox "run" request. -TG_E_NOTFOUND when no such tool is served;
  * -TG_E_INTERNAL when a secret fails to decrypt (logged by key name).

@@ -12,7 +12,8 @@ Job: {"mode": "run", "code", "entry", "arguments", "secrets",
 {"ok": false, "error": {"type", "message", "traceback"}}.
 
 The OS layers are the security boundary; what this file checks (the module
-allow-list at import time) exists to give tools clear error messages.
+allow-list at import time) is a review aid that gives tools clear error
+messages, not a boundary (see _install_import_guard).
 
 What the tool sees:
   * its module runs as `__tool__` from "tool.py"; main(**arguments) is
@@ -385,11 +386,38 @@ class _Http:
 
 # ---- import guard --------------------------------------------------------
 
+def _not_allowed(name):
+    """The refusal text: what to do about it, and what the list is."""
+    return ("import of '%s' is not allowed: it is neither a base module nor "
+            "in the allowed_modules setting. Ask an admin to add it "
+            "(MCP toolgate_request_module, REST POST "
+            "/api/v1/module-requests). The allow-list is a review aid, not a "
+            "security boundary: the sandbox is." % name)
+
+
 def _install_import_guard(allowed, module_allowed):
+    """A review aid, not a boundary (docs/sandbox.md "Module allow-list").
+
+    Refuses imports the tool's own code makes (the importing frame's module
+    is the tool's) of modules outside the allow-list, whether through the
+    import statement or a direct __import__() call, with or without
+    globals. Not guaranteed: code that reaches a module another way (an
+    attribute of an allowed module, object introspection) is not stopped
+    here; the OS layers are what bound what any code can do.
+    """
     real_import = builtins.__import__
+    getframe = sys._getframe
 
     def guarded(name, globals=None, locals=None, fromlist=(), level=0):
-        if globals is not None and globals.get("__name__") == TOOL_NAME:
+        g = globals
+        if g is None:
+            # __import__('x') called without globals (e.g. through
+            # __builtins__['__import__']): judge by the calling frame.
+            try:
+                g = getframe(1).f_globals
+            except ValueError:
+                g = None
+        if g is not None and g.get("__name__") == TOOL_NAME:
             if level:
                 raise ImportError("relative imports are not supported in "
                                   "tools")
@@ -397,9 +425,7 @@ def _install_import_guard(allowed, module_allowed):
                 subs = [name + "." + f for f in (fromlist or ())]
                 if not subs or not all(module_allowed(s, allowed)
                                        for s in subs):
-                    raise ImportError(
-                        "import of '%s' is not allowed: the module must be "
-                        "approved for this server" % name, name=name)
+                    raise ImportError(_not_allowed(name), name=name)
         return real_import(name, globals, locals, fromlist, level)
 
     builtins.__import__ = guarded

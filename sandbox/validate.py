@@ -5,8 +5,10 @@ Run as a script (mode "validate"): reads the job JSON on fd 0 and writes
 "description"} on fd 3. Never executes the tool's code: it only parses it
 with Python's own ast module and compiles it.
 
-The module allow-list (BASE_MODULES, module_allowed) lives in runner.py
-and is imported from there, so both give the same answer.
+The module allow-list (BASE_MODULES, module_allowed) and its refusal text
+live in runner.py and are imported from there, so both give the same
+answer. BASE_MODULES (e.g. zlib, struct) are always allowed, on top of the
+allowed_modules setting. The list is a review aid, not a security boundary.
 
 Checks: syntax errors (line and column), a missing or non-function entry
 point, imports outside the allow-list (import, from-import, __import__("x"),
@@ -20,7 +22,7 @@ import os as _os
 import sys as _sys
 
 _sys.path.insert(0, _os.path.dirname(_os.path.abspath(__file__)))
-from runner import BASE_MODULES, module_allowed  # noqa: E402  one list
+from runner import BASE_MODULES, module_allowed, _not_allowed  # noqa: E402,E501
 _sys.path.pop(0)
 
 
@@ -197,9 +199,7 @@ def validate(code, entry="main", allowed=()):
 
     def check(node, name):
         if not module_allowed(name, allowed):
-            errors.append(_err(node, "import of '%s' is not allowed; "
-                               "allowed modules must be approved for this "
-                               "server" % name))
+            errors.append(_err(node, _not_allowed(name)))
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -228,6 +228,13 @@ def functional(ctx):
         "def main():\n    import subprocess\n"),
         lambda d: not d["ok"] and d["error"]["type"] == "ImportError" and
         "not allowed" in d["error"]["message"])
+    # security (#14.9): __import__ without globals judged by its caller
+    t("allow-list refuses __builtins__['__import__'] without globals",
+      run_req("def main():\n"
+              "    return __builtins__['__import__']('o' + 's').getcwd()\n"),
+      lambda d: not d["ok"] and d["error"]["type"] == "ImportError" and
+      "toolgate_request_module" in d["error"]["message"] and
+      "review aid" in d["error"]["message"])
     t("allow-list refuses from-import", run_req(
         "from os import path\ndef main():\n    return 1\n"),
         lambda d: not d["ok"] and "not allowed" in d["error"]["message"])

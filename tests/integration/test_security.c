@@ -1,0 +1,646 @@
+/*
+ * test_security.c - regression tests of security issue #14 (findings 1,
+ * 5, 7, 8, 9) and the module-error hint of #16, against the real stack:
+ *
+ *   t_test_run_placeholders    REST test runs of unapproved code get
+ *                              placeholders; real values only for the
+ *                              approved code or an admin's explicit ask
+ *   t_test_tool_mcp            the same through toolgate_test_tool
+ *   t_served_drift             a served tool runs its approved version's
+ *                              code, whatever the current code is
+ *   t_source_credential_url    a developer cannot point an admin-set source
+ *                              credential at another URL
+ *   t_batch_rate               a 2025-03-26 batch costs one unit per message
+ *                              and is bounded
+ *   t_login_no_lockout         failures from other addresses neither lock
+ *                              the account nor tell unknown users apart
+ *   t_reject_aggregated        a flood of bad credentials writes a few audit
+ *                              rows, not one each
+ *   t_import_guard             __builtins__['__import__']('o'+'s') is
+ *                              refused; module errors name the fix
+ *
+ * Other client addresses come from binding the client socket to
+ * 127.a.b.x (CURLOPT_INTERFACE): nginx sees them as REMOTE_ADDR.
+ */
+#include "tests/integration/it.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#define PW "security-Passw0rd!"
+#define SECRET "tg-sec14-s3cr3t-value"
+#define CT "Content-Type: application/json"
+#define ACC "Accept: application/json, text/event-stream"
+
+static char admin_tok[4096], dev_tok[4096], view_tok[4096];
+static char dev_name[64], view_name[64], sfx[32];
+/* Client addresses of this run (127.a.b.1..6, fresh per run, so that
+ * reruns on the same stack start from empty per-address counters). */
+static char addr[7][24];
+
+/* ------------------------------------------------------------ helpers */
+
+struct sink {
+	char *p;
+	size_t len;
+};
+
+static size_t
+on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	size_t n = size * nmemb;
+	char *np = realloc(s->p, s->len + n + 1);
+
+	if (np == NULL)
+		return 0;
+	memcpy(np + s->len, ptr, n);
+	s->len += n;
+	np[s->len] = '\0';
+	s->p = np;
+	return n;
+}
+
+/* POST body to path from source address src; returns the HTTP status,
+ * *ms the duration, *detail (optional, malloc'd) the problem detail. */
+static long
+post_from(const char *src, const char *path, const char *token,
+    const char *body, long *ms, char **detail)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *hl = NULL;
+	struct sink b = {0};
+	char url[512], iface[64], auth[4200];
+	struct timespec t0, t1;
+	long st = 0;
+	json_t *j;
+
+	assert_non_null(c);
+	snprintf(url, sizeof(url), "%s%s", it_base(), path);
+	snprintf(iface, sizeof(iface), "host!%s", src);
+	hl = curl_slist_append(hl, CT);
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		hl = curl_slist_append(hl, auth);
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+	if (ms)
+		*ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (detail) {
+		j = b.p ? json_loads(b.p, 0, NULL) : NULL;
+		*detail = strdup(j && json_is_string(json_object_get(j, "detail")) ?
+		    json_string_value(json_object_get(j, "detail")) : "");
+		json_decref(j);
+	}
+	free(b.p);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	return st;
+}
+
+/* JSON request; fails unless the status is want; returns the body. */
+static json_t *
+call(const char *method, const char *path, const char *tok, const char *body,
+    long want)
+{
+	struct it_resp r;
+	json_t *j;
+
+	assert_int_equal(body ? it_json(method, path, tok, body, &r) :
+	    it_get(method, path, tok, &r), 0);
+	if (r.status != want)
+		fail_msg("%s %s: want %ld, got %ld: %s", method, path, want, r.status,
+		    r.body ? r.body : "");
+	j = r.json ? json_incref(r.json) : json_object();
+	it_resp_free(&r);
+	return j;
+}
+
+static void
+callv(const char *method, const char *path, const char *tok, const char *body,
+    long want)
+{
+	json_decref(call(method, path, tok, body, want));
+}
+
+static long long
+mk_tool(const char *server, const char *name, const char *code)
+{
+	char path[160];
+	json_t *body, *j;
+	char *txt;
+	long long id;
+
+	body = json_pack("{s:s, s:s, s:s}", "name", name, "code", code,
+	    "description", "security test");
+	txt = json_dumps(body, 0);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", server);
+	j = call("POST", path, dev_tok, txt, 201);
+	id = json_integer_value(json_object_get(j, "id"));
+	free(txt);
+	json_decref(body);
+	json_decref(j);
+	return id;
+}
+
+/* A server with the secret KEY = SECRET (set by the admin). */
+static void
+mk_server(const char *name)
+{
+	char body[256], path[160];
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+	callv("POST", "/api/v1/servers", dev_tok, body, 201);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", name);
+	callv("POST", path, admin_tok, "{\"key\":\"KEY\",\"value\":\"" SECRET "\"}", 201);
+}
+
+/* An MCP session of version ver for token; sid gets its id. */
+static void
+mcp_post(const char *tok, const char *sid, const char *ver, const char *body,
+    struct it_resp *r)
+{
+	char auth[4200], sh[256], vh[64];
+	const char *h[6];
+	int n = 0;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	h[n++] = auth;
+	h[n++] = CT;
+	h[n++] = ACC;
+	if (sid && sid[0]) {
+		snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
+		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", ver);
+		h[n++] = sh;
+		h[n++] = vh;
+	}
+	h[n] = NULL;
+	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), r), 0);
+}
+
+static void
+mcp_init(const char *tok, const char *ver, char *sid, size_t cap)
+{
+	struct it_resp r;
+	char body[512];
+	const char *s;
+
+	sid[0] = '\0';
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+	    "\"params\":{\"protocolVersion\":\"%s\",\"capabilities\":{},\"clientInfo\":"
+	    "{\"name\":\"it-security\",\"version\":\"1\"}}}", ver);
+	mcp_post(tok, NULL, ver, body, &r);
+	assert_int_equal(r.status, 200);
+	s = it_header(&r, "Mcp-Session-Id");
+	assert_non_null(s);
+	snprintf(sid, cap, "%s", s);
+	it_resp_free(&r);
+	mcp_post(tok, sid, ver, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &r);
+	assert_int_equal(r.status, 202);
+	it_resp_free(&r);
+}
+
+/* tools/call name(args) in session sid; returns the whole body (malloc'd). */
+static char *
+mcp_call(const char *tok, const char *sid, const char *name, const char *args)
+{
+	struct it_resp r;
+	char body[4096];
+	char *out;
+
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", name, args);
+	mcp_post(tok, sid, "2025-11-25", body, &r);
+	assert_int_equal(r.status, 200);
+	out = strdup(r.body ? r.body : "");
+	it_resp_free(&r);
+	return out;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(sfx, sizeof(sfx), "%ld%d", (long)time(NULL) % 100000, (int)getpid() % 1000);
+	for (int i = 1; i < 7; i++)
+		snprintf(addr[i], sizeof(addr[i]), "127.%d.%d.%d",
+		    1 + (int)(getpid() % 250), 1 + (int)(time(NULL) % 250), i);
+	if (it_login_admin(admin_tok, sizeof(admin_tok)) != 0)
+		return -1;
+	snprintf(dev_name, sizeof(dev_name), "sec_dev_%s", sfx);
+	snprintf(view_name, sizeof(view_name), "sec_view_%s", sfx);
+	if (it_user_create(admin_tok, dev_name, PW, "developer") < 0 ||
+	    it_login(dev_name, PW, dev_tok, sizeof(dev_tok)) != 0 ||
+	    it_user_create(admin_tok, view_name, PW, "viewer") < 0 ||
+	    it_login(view_name, PW, view_tok, sizeof(view_tok)) != 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------ #14.1 secrets and test runs */
+
+#define DUMP_CODE "def main():\n    return dict(SECRETS)\n"
+
+/* Approves the tool's current version (approval names the version). */
+static void
+approve_current(long long tid)
+{
+	char path[96], body[64];
+	json_t *t;
+
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
+	t = call("GET", path, admin_tok, NULL, 200);
+	snprintf(body, sizeof(body), "{\"version\":%lld}",
+	    (long long)json_integer_value(json_object_get(t, "current_version")));
+	json_decref(t);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
+	callv("POST", path, admin_tok, body, 200);
+}
+
+static void
+t_test_run_placeholders(void **state)
+{
+	char srv[64], path[160], mark[32], *txt;
+	json_t *j, *res;
+	long long tid;
+
+	(void)state;
+	snprintf(srv, sizeof(srv), "sec_srv_%s", sfx);
+	mk_server(srv);
+	tid = mk_tool(srv, "dump", DUMP_CODE);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
+
+	/* A developer's draft: placeholders, never the value. */
+	j = call("POST", path, dev_tok, "{}", 200);
+	txt = json_dumps(j, 0);
+	assert_null(strstr(txt, SECRET));
+	free(txt);
+	res = json_object_get(j, "result");
+	assert_string_equal(json_string_value(json_object_get(res, "KEY")), "[placeholder:KEY]");
+	assert_string_equal(json_string_value(json_object_get(j, "secret_values")), "placeholder");
+	json_decref(j);
+	/* Only an admin may ask for the real values ... */
+	callv("POST", path, dev_tok, "{\"real_secrets\":true}", 403);
+	callv("POST", path, dev_tok, "{\"real_secrets\":\"yes\"}", 422);
+	/* ... an admin who does not ask gets placeholders too ... */
+	j = call("POST", path, admin_tok, "{}", 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"),
+	    "KEY")), "[placeholder:KEY]");
+	json_decref(j);
+	/* ... and one who asks gets them (audited), scrubbed from the log. */
+	assert_int_equal(it_capture(mark, sizeof(mark), "psql -qAtX -c \"SELECT"
+	    " coalesce(max(id), 0) FROM audit_log\""), 0);
+	j = call("POST", path, admin_tok, "{\"real_secrets\":true}", 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"),
+	    "KEY")), SECRET);
+	assert_string_equal(json_string_value(json_object_get(j, "secret_values")), "real");
+	json_decref(j);
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM audit_log WHERE"
+	    " action = 'tool.test' AND detail->>'secret_values' = 'real'"
+	    " AND detail->>'real_secrets_requested' = 'true' AND target = 'dump'"
+	    " AND id > %s\" | grep -qx 1", mark), 0);
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " WHERE tool_id = %lld AND concat(result, stdout, stderr, error) LIKE"
+	    " '%%" SECRET "%%'\" | grep -qx 0", tid), 0);
+
+	/* Approved code: the real values, like tools/call. */
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
+	callv("POST", path, dev_tok, "{}", 200);
+	approve_current(tid);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
+	j = call("POST", path, dev_tok, "{}", 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"),
+	    "KEY")), SECRET);
+	json_decref(j);
+	/* An edit (pending review again), or a rollback to it: placeholders. */
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
+	callv("PATCH", path, dev_tok, "{\"code\":\"def main():\\n    return {'k': SECRETS['KEY'][::-1]}\\n\"}", 200);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
+	j = call("POST", path, dev_tok, "{}", 200);
+	txt = json_dumps(j, 0);
+	assert_null(strstr(txt, "eulav-t3rc3s"));	/* reversed SECRET */
+	assert_non_null(strstr(txt, "]YEK:redlohecalp["));
+	free(txt);
+	json_decref(j);
+	/* A rollback to an unapproved version: placeholders as well. */
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
+	callv("PATCH", path, dev_tok, "{\"code\":\"def main():\\n    return dict(SECRETS)\\n\\n\"}", 200);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/rollback", tid);
+	callv("POST", path, dev_tok, "{\"version\":2}", 200);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
+	j = call("POST", path, dev_tok, "{}", 200);
+	txt = json_dumps(j, 0);
+	assert_null(strstr(txt, "eulav-t3rc3s"));
+	assert_non_null(strstr(txt, "]YEK:redlohecalp["));
+	free(txt);
+	json_decref(j);
+}
+
+static void
+t_test_tool_mcp(void **state)
+{
+	char srv[64], sid[128], args[128], *raw;
+	long long tid;
+
+	(void)state;
+	snprintf(srv, sizeof(srv), "sec_mcp_%s", sfx);
+	mk_server(srv);
+	tid = mk_tool(srv, "dump", DUMP_CODE);
+	mcp_init(dev_tok, "2025-11-25", sid, sizeof(sid));
+	snprintf(args, sizeof(args), "{\"tool\":%lld}", tid);
+	raw = mcp_call(dev_tok, sid, "toolgate_test_tool", args);
+	assert_null(strstr(raw, SECRET));
+	assert_non_null(strstr(raw, "[placeholder:KEY]"));
+	free(raw);
+	snprintf(args, sizeof(args), "{\"tool\":%lld,\"real_secrets\":true}", tid);
+	raw = mcp_call(dev_tok, sid, "toolgate_test_tool", args);
+	assert_null(strstr(raw, SECRET));
+	assert_non_null(strstr(raw, "only an admin"));
+	free(raw);
+	/* The description states the rule. */
+	{
+		struct it_resp r;
+
+		mcp_post(dev_tok, sid, "2025-11-25",
+		    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}", &r);
+		assert_int_equal(r.status, 200);
+		assert_non_null(strstr(r.body, "never receives a real secret value"));
+		it_resp_free(&r);
+	}
+	mcp_init(admin_tok, "2025-11-25", sid, sizeof(sid));
+	raw = mcp_call(admin_tok, sid, "toolgate_test_tool", args);
+	assert_non_null(strstr(raw, SECRET));
+	free(raw);
+}
+
+/* An approved, served tool whose current code is not the approved
+ * version's (drift made with SQL, whatever path could cause it): tools/call
+ * runs it with placeholders. */
+static void
+t_served_drift(void **state)
+{
+	char srv[64], path[160], sid[128], name[128], *raw;
+	long long tid;
+
+	(void)state;
+	snprintf(srv, sizeof(srv), "sec_drift_%s", sfx);
+	mk_server(srv);
+	tid = mk_tool(srv, "dump", DUMP_CODE);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
+	callv("POST", path, dev_tok, "{}", 200);
+	approve_current(tid);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/start", srv);
+	callv("POST", path, dev_tok, "{}", 200);
+	snprintf(name, sizeof(name), "%s__dump", srv);
+	mcp_init(view_tok, "2025-11-25", sid, sizeof(sid));
+	raw = mcp_call(view_tok, sid, name, "{}");
+	assert_non_null(strstr(raw, SECRET));	/* the approved code: real */
+	free(raw);
+	assert_int_equal(it_sh("psql -qX -v ON_ERROR_STOP=1 -c \"UPDATE tools SET code ="
+	    " E'def main():\\n    return dict(drift=dict(SECRETS))\\n' WHERE id = %lld\""
+	    " >/dev/null", tid), 0);
+	/* what is served is the approved version's row of tool_versions, so
+	 * a change of the current code by any path (here: psql) reaches
+	 * neither the sandbox nor the secrets: the approved code still runs */
+	raw = mcp_call(view_tok, sid, name, "{}");
+	assert_null(strstr(raw, "drift"));
+	assert_non_null(strstr(raw, SECRET));
+	free(raw);
+}
+
+/* A developer cannot redirect an admin-set source credential to a URL of
+ * their choosing (found reviewing the secret flows of #14). */
+static void
+t_source_credential_url(void **state)
+{
+	char srv[64], path[160], body[256];
+	long long id;
+	json_t *j;
+
+	(void)state;
+	snprintf(srv, sizeof(srv), "sec_src_%s", sfx);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", srv);
+	callv("POST", "/api/v1/servers", dev_tok, body, 201);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", srv);
+	j = call("POST", path, admin_tok, "{\"name\":\"up\",\"url\":"
+	    "\"https://mcp.example.com/mcp\",\"auth_type\":\"bearer\","
+	    "\"credential\":\"tok-sec14\"}", 201);
+	id = json_integer_value(json_object_get(j, "id"));
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
+	j = call("PATCH", path, dev_tok, "{\"url\":\"https://attacker.example.net/mcp\"}", 403);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "detail")), "credential"));
+	json_decref(j);
+	/* the same URL, other fields, or dropping the credential: fine */
+	callv("PATCH", path, dev_tok, "{\"url\":\"https://mcp.example.com/mcp\","
+	    "\"description\":\"d\"}", 200);
+	j = call("PATCH", path, dev_tok, "{\"url\":\"https://attacker.example.net/mcp\","
+	    "\"auth_type\":\"none\"}", 200);
+	assert_true(json_is_false(json_object_get(j, "has_credential")));
+	json_decref(j);
+	/* an admin may move a credentialed source */
+	callv("PATCH", path, admin_tok, "{\"url\":\"https://mcp2.example.com/mcp\","
+	    "\"auth_type\":\"bearer\",\"credential\":\"tok-2\"}", 200);
+	callv("PATCH", path, admin_tok, "{\"url\":\"https://mcp3.example.com/mcp\"}", 200);
+}
+
+/* ------------------------------------------------- #14.5 batches */
+
+static void
+t_batch_rate(void **state)
+{
+	enum { LIMIT = 6 };
+	char sid[128], saved[512], *big;
+	struct it_resp r;
+	size_t i, off;
+
+	(void)state;
+	mcp_init(view_tok, "2025-03-26", sid, sizeof(sid));
+	/* Bounded: 65 messages are refused before anything runs. */
+	big = malloc(65 * 64 + 16);
+	assert_non_null(big);
+	off = 0;
+	big[off++] = '[';
+	for (i = 0; i < 65; i++)
+		off += (size_t)sprintf(big + off, "%s{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"ping\"}",
+		    i ? "," : "", i + 1);
+	big[off++] = ']';
+	big[off] = '\0';
+	mcp_post(view_tok, sid, "2025-03-26", big, &r);
+	free(big);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, "at most 64"));
+	it_resp_free(&r);
+
+	saved[0] = '\0';
+	(void)it_capture(saved, sizeof(saved), "psql -X -A -t -c \"SELECT value::text FROM"
+	    " settings WHERE key = 'rate_limits'\"");
+	assert_int_equal(it_sh("psql -X -q -v ON_ERROR_STOP=1 -c \"INSERT INTO settings (key, value)"
+	    " VALUES ('rate_limits', jsonb_set(COALESCE((SELECT value FROM settings WHERE"
+	    " key = 'rate_limits'), '{}'), '{viewer}', '%d'))"
+	    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value\" >/dev/null", LIMIT), 0);
+	/* Eight messages cost eight units: more than the limit, in any window. */
+	mcp_post(view_tok, sid, "2025-03-26",
+	    "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}]", &r);
+	saved[strcspn(saved, "\n")] = '\0';
+	if (saved[0] != '\0' && strchr(saved, '\'') == NULL)
+		it_sh("echo \"UPDATE settings SET value = :'v'::jsonb WHERE key = 'rate_limits';\""
+		    " | psql -X -q -v v='%s' >/dev/null", saved);
+	else
+		it_sh("psql -X -q -c \"DELETE FROM settings WHERE key = 'rate_limits'\" >/dev/null");
+	if (r.status != 429)
+		fail_msg("batch of 8 with a limit of %d: HTTP %ld %s", LIMIT, r.status, r.body);
+	assert_non_null(it_header(&r, "Retry-After"));
+	assert_string_equal(it_header(&r, "RateLimit-Remaining"), "0");
+	it_resp_free(&r);
+}
+
+/* --------------------------------------------- #14.7 login throttling */
+
+static void
+t_login_no_lockout(void **state)
+{
+	char name[64], body[256], ghost[256], tok[4096], *d1 = NULL, *d2 = NULL;
+	long ms = 0, st;
+	int i, a;
+
+	(void)state;
+	snprintf(name, sizeof(name), "sec_lock_%s", sfx);
+	assert_true(it_user_create(admin_tok, name, PW, "developer") > 0);
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"wrong-password-1\"}", name);
+	snprintf(ghost, sizeof(ghost), "{\"username\":\"ghost_%s\",\"password\":\"wrong-password-1\"}", sfx);
+	/* 10 failures from one other address: that address is throttled for
+	 * this account (and an unknown name answers exactly the same) ... */
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(post_from(addr[1], "/api/v1/auth/login", NULL, body, NULL, NULL), 401);
+		assert_int_equal(post_from(addr[1], "/api/v1/auth/login", NULL, ghost, NULL, NULL), 401);
+	}
+	assert_int_equal(post_from(addr[1], "/api/v1/auth/login", NULL, body, NULL, &d1), 429);
+	assert_int_equal(post_from(addr[1], "/api/v1/auth/login", NULL, ghost, NULL, &d2), 429);
+	assert_string_equal(d1, d2);
+	free(d1);
+	free(d2);
+	/* ... the real user elsewhere is not. */
+	assert_int_equal(it_login(name, PW, tok, sizeof(tok)), 0);
+	/* 30 failures from three addresses: the account is slowed down
+	 * (at least a second per attempt), never locked. */
+	for (a = 2; a < 4; a++)
+		for (i = 0; i < 10; i++)
+			assert_int_equal(post_from(addr[a], "/api/v1/auth/login", NULL, body,
+			    NULL, NULL), 401);
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}", name, PW);
+	st = post_from("127.0.0.1", "/api/v1/auth/login", NULL, body, &ms, NULL);
+	assert_int_equal(st, 200);
+	assert_true(ms >= 900);
+	/* The same for an unknown name: slowed, 401, no lockout signal. */
+	for (a = 2; a < 4; a++)
+		for (i = 0; i < 10; i++)
+			assert_int_equal(post_from(addr[a], "/api/v1/auth/login", NULL, ghost,
+			    NULL, NULL), 401);
+	st = post_from(addr[5], "/api/v1/auth/login", NULL, ghost, &ms, NULL);
+	assert_int_equal(st, 401);
+	assert_true(ms >= 900);
+}
+
+/* --------------------------------- #14.8 aggregated credential rejections */
+
+static void
+t_reject_aggregated(void **state)
+{
+	char out[64];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 25; i++)
+		assert_int_equal(post_from(addr[6], "/api/v1/auth/revoke-all",
+		    "not-a-token", "{}", NULL, NULL), 401);
+	/* 1st and 10th of the minute (twice that if a minute boundary fell in
+	 * between), with the running count; never 25 rows. */
+	assert_int_equal(it_capture(out, sizeof(out), "psql -qAtX -c \"SELECT count(*)"
+	    " FROM audit_log WHERE action = 'auth.reject' AND client_addr = '%s'"
+	    " AND at > now() - interval '10 minutes'\"", addr[6]), 0);
+	assert_true(atoi(out) >= 2 && atoi(out) <= 4);
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM audit_log WHERE"
+	    " action = 'auth.reject' AND client_addr = '%s' AND"
+	    " (detail->>'count')::int = 10\" | grep -qx '[12]'", addr[6]), 0);
+	/* the counter holds every one of them */
+	assert_int_equal(it_capture(out, sizeof(out), "psql -qAtX -c \"SELECT sum(hits) FROM"
+	    " rate_limits WHERE bucket LIKE 'rej:auth.reject|%%|%s'\"", addr[6]), 0);
+	assert_int_equal(atoi(out), 25);
+}
+
+/* ------------------------------------------------ #14.9 module allow-list */
+
+static void
+t_import_guard(void **state)
+{
+	char srv[64], path[160];
+	const char *msg;
+	json_t *j, *e;
+	long long tid;
+
+	(void)state;
+	snprintf(srv, sizeof(srv), "sec_imp_%s", sfx);
+	snprintf(path, sizeof(path), "{\"name\":\"%s\"}", srv);
+	callv("POST", "/api/v1/servers", dev_tok, path, 201);
+	tid = mk_tool(srv, "bypass",
+	    "def main():\n    return __builtins__['__import__']('o' + 's').getcwd()\n");
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
+	j = call("POST", path, dev_tok, "{}", 200);
+	assert_true(json_is_false(json_object_get(j, "ok")));
+	e = json_object_get(j, "error");
+	assert_string_equal(json_string_value(json_object_get(e, "type")), "ImportError");
+	msg = json_string_value(json_object_get(e, "message"));
+	assert_non_null(strstr(msg, "toolgate_request_module"));
+	assert_non_null(strstr(msg, "POST /api/v1/module-requests"));
+	assert_non_null(strstr(msg, "not a security boundary"));
+	json_decref(j);
+	/* The validator names the fix too. */
+	j = call("POST", "/api/v1/validate", dev_tok,
+	    "{\"code\":\"import os\\ndef main():\\n    return 1\\n\"}", 200);
+	e = json_array_get(json_object_get(j, "errors"), 0);
+	assert_non_null(strstr(json_string_value(json_object_get(e, "message")),
+	    "toolgate_request_module"));
+	json_decref(j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_test_run_placeholders),
+		cmocka_unit_test(t_test_tool_mcp),
+		cmocka_unit_test(t_served_drift),
+		cmocka_unit_test(t_source_credential_url),
+		cmocka_unit_test(t_batch_rate),
+		cmocka_unit_test(t_login_no_lockout),
+		cmocka_unit_test(t_reject_aggregated),
+		cmocka_unit_test(t_import_guard),
+	};
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return cmocka_run_group_tests_name("security", tests, setup, NULL);
+}
