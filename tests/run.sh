@@ -8,6 +8,8 @@
 #   valgrind     build/tests/unit/test_* under valgrind (when installed)
 #   stack        a private test stack (var/test, port 18080, PG 55433) + smoke checks
 #   integration  build/tests/integration/test_* against that stack (cmocka)
+#   apache       tests/apache/run.sh: deploy/apache recipes under a real Apache
+#                (mod_cgi, mod_fcgid) against that stack's database
 #   sandbox      tests/sandbox/run.sh  (if present; last line "N passed, N failed")
 #   interop      tests/interop/run.sh  (if present; same convention)
 # Output: one line per binary/suite, the output of anything that failed, a table
@@ -50,7 +52,7 @@ if ! flock -n 9; then
 fi
 TIMEOUT=${TG_TEST_TIMEOUT:-300}
 SUITE_TIMEOUT=${TG_SUITE_TIMEOUT:-1800}
-SUITES=" ${TG_SUITES:-unit asan valgrind stack integration sandbox interop} "
+SUITES=" ${TG_SUITES:-unit asan valgrind stack integration apache sandbox interop} "
 
 rm -rf "$LOGDIR"
 mkdir -p "$LOGDIR"
@@ -205,7 +207,7 @@ fi
 
 # ------------------------------------------------- the test stack and its users
 need_stack=0
-for s in stack integration sandbox interop; do want "$s" && need_stack=1; done
+for s in stack integration apache sandbox interop; do want "$s" && need_stack=1; done
 STACK_UP=0
 
 # 9>&-: the daemons must not inherit (and hold) the run lock.
@@ -297,6 +299,17 @@ if [ "$need_stack" = 1 ]; then
 			fail_check integration "not run: the test stack did not start"
 		fi
 		suite_end integration
+	fi
+	# The Apache recipes (deploy/apache/*.in) under a real Apache, against
+	# this stack's PostgreSQL, secrets and sandbox helper (its environment).
+	if want apache; then
+		suite_begin apache
+		if [ "$STACK_UP" = 1 ]; then
+			run_script apache "$ROOT/tests/apache/run.sh"
+		else
+			fail_check apache "not run: the test stack did not start"
+		fi
+		suite_end apache
 	fi
 	# The sandbox and interop suites get a clean environment: the test stack's
 	# TOOLGATE_*/PG* values must not leak into stacks of their own (they would
