@@ -3,7 +3,8 @@
  * conventional --help/-h/--version/-V flags, "CMD --help" never running
  * the command, unknown options, bare toolgate started by hand without its
  * settings pointing at where to look, and plain CGI mode (as Apache runs
- * it) logging warnings only unless TOOLGATE_LOG_LEVEL says otherwise. Runs
+ * it) logging warnings only unless TOOLGATE_LOG_LEVEL says otherwise, and
+ * make help. Runs
  * build/toolgate from the checkout (tests/run.sh starts in its root); the
  * CGI cases use the test stack's database and secrets.
  */
@@ -121,6 +122,23 @@ t_cgi_log_level(void **state)
 	assert_non_null(strstr(out, "status=200"));
 }
 
+/* make help lists the targets a person uses. */
+static void
+t_make_help(void **state)
+{
+	static const char *const targets[] = {"make run", "make start", "make stop",
+		"make check", "make all", "make bench", "make help", NULL};
+	int i;
+
+	(void)state;
+	assert_int_equal(it_capture(out, sizeof(out), "make -s help 2>&1"), 0);
+	for (i = 0; targets[i]; i++) {
+		if (strstr(out, targets[i]) == NULL)
+			fprintf(stderr, "make help does not list %s\n", targets[i]);
+		assert_non_null(strstr(out, targets[i]));
+	}
+}
+
 int
 main(void)
 {
@@ -131,6 +149,7 @@ main(void)
 		cmocka_unit_test(t_command_help),
 		cmocka_unit_test(t_bare_without_settings),
 		cmocka_unit_test(t_cgi_log_level),
+		cmocka_unit_test(t_make_help),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
