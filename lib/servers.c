@@ -110,6 +110,20 @@ tg_servers_resolve(struct tg_req *req, const char *ref, int64_t *id,
 	return rc;
 }
 
+/* Names of servers, tools and sources are printable ASCII without spaces:
+ * anything else (control bytes, invalid UTF-8 from a URL) names nothing and
+ * never reaches the database or an error message. */
+static int
+plain_ref(const char *ref)
+{
+	size_t i;
+
+	for (i = 0; ref[i]; i++)
+		if ((unsigned char)ref[i] <= 0x20 || (unsigned char)ref[i] >= 0x7f)
+			return 0;
+	return i <= 160;
+}
+
 /* The server part of "<server>/<name>": name or id, at most 48 bytes. */
 static int
 split_ref(struct tg_req *req, const char *ref, const char *slash,
@@ -156,7 +170,7 @@ tg_tools_resolve(struct tg_req *req, const char *ref, int64_t *id,
 		*id = v;
 		return TG_OK;
 	}
-	if (strlen(ref) > 160)
+	if (!plain_ref(ref))
 		return tg_err_set(err, TG_E_NOTFOUND, "no such tool (%s)", TOOL_FORMS);
 	if ((slash = strchr(ref, '/')) != NULL) {
 		rc = split_ref(req, ref, slash, sid, sizeof(sid), err);
@@ -210,10 +224,12 @@ tg_sources_resolve(struct tg_req *req, const char *ref, int64_t *id,
 		*id = v;
 		return TG_OK;
 	}
-	if (ref == NULL || strlen(ref) > 160 || (slash = strchr(ref, '/')) == NULL)
+	if (ref == NULL || !plain_ref(ref))
 		return tg_err_set(err, TG_E_NOTFOUND,
-		    "no source '%s' (a source is named by its id or <server>/<source>)",
-		    ref ? (strlen(ref) > 160 ? "..." : ref) : "");
+		    "no such source (a source is named by its id or <server>/<source>)");
+	if ((slash = strchr(ref, '/')) == NULL)
+		return tg_err_set(err, TG_E_NOTFOUND,
+		    "no source '%s' (a source is named by its id or <server>/<source>)", ref);
 	rc = split_ref(req, ref, slash, sid, sizeof(sid), err);
 	if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
 		return tg_err_set(err, TG_E_NOTFOUND, "no source '%s'", ref);
