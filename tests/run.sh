@@ -224,10 +224,30 @@ if [ "$need_stack" = 1 ]; then
 	# The workers' caches live a minute here (2 s by default): every change a
 	# test makes, through the API or psql, must reach them by NOTIFY or the
 	# shared epochs (lib/inval.h), never by waiting for the TTL.
-	if PG_FSYNC=off TOOLGATE_TEST_ROUTES=${TOOLGATE_TEST_ROUTES:-1} \
-		TOOLGATE_CACHE_TTL_MS=${TOOLGATE_CACHE_TTL_MS:-60000} \
-		NGINX_RATE=${NGINX_RATE:-5000r/s} NGINX_BURST=${NGINX_BURST:-10000} \
-		tstack start >"$LOGDIR/stack-start.log" 2>&1; then
+	# The port is chosen again now (the unit suites took minutes, another
+	# checkout's stack may have taken it meanwhile), and once more if nginx
+	# still loses the race for it.
+	start_test_stack() {
+		PG_FSYNC=off TOOLGATE_TEST_ROUTES=${TOOLGATE_TEST_ROUTES:-1} \
+			TOOLGATE_CACHE_TTL_MS=${TOOLGATE_CACHE_TTL_MS:-60000} \
+			NGINX_RATE=${NGINX_RATE:-5000r/s} NGINX_BURST=${NGINX_BURST:-10000} \
+			tstack start >"$LOGDIR/stack-start.log" 2>&1
+	}
+	pick_port() { # first free port above $1
+		local p
+		for p in $(seq "$1" 18179); do port_free "$p" && { TEST_PORT=$p; return 0; }; done
+		return 1
+	}
+	[ -n "${TG_TEST_PORT:-}" ] || pick_port 18080
+	stack_ok=0
+	for attempt in 1 2 3; do
+		if start_test_stack; then stack_ok=1; break; fi
+		[ -z "${TG_TEST_PORT:-}" ] && grep -q 'Address already in use' "$LOGDIR/stack-start.log" || break
+		tstack stop >/dev/null 2>&1
+		pick_port $((TEST_PORT + 1)) || break
+		echo "run.sh: port taken meanwhile; test stack on $TEST_PORT (attempt $((attempt + 1)))" >&2
+	done
+	if [ "$stack_ok" = 1 ]; then
 		STACK_UP=1
 		pass_check "stack start (var/test, http://127.0.0.1:$TEST_PORT)"
 		eval "$(tstack env)"
