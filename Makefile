@@ -37,12 +37,28 @@ IT_LIB := $(filter-out $(IT_SRC),$(wildcard tests/integration/*.c))
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(B)/tests/integration/%)
 
 .PHONY: all deps run start stop check unit unit-build asan-build \
-	integration-build integration valgrind fuzz bench fmt clean
+	integration-build integration valgrind fuzz bench fmt clean help
 
 all: deps $(B)/toolgate sandbox
 
 deps:
 	@bash scripts/deps.sh
+
+help:
+	@echo 'toolgate make targets (README.md "Commands"):'
+	@echo '  make run          build, start the private stack under var/ (PostgreSQL, nginx, toolgate), follow the log; Ctrl-C stops it'
+	@echo '  make start        the same stack in the background;  make stop  stops it'
+	@echo '  make all          (default) install missing Debian packages, build build/toolgate and the sandbox helper'
+	@echo '  make check        every test suite (tests/run.sh; TG_SUITES="stack integration" for a subset)'
+	@echo '  make unit         build and run the unit tests only'
+	@echo '  make valgrind     the unit tests under valgrind'
+	@echo '  make bench        throughput and latency through nginx (docs/performance.md)'
+	@echo '  make fuzz         libFuzzer on the request parser (FUZZ_SECONDS=60)'
+	@echo '  make deps         install the missing Debian packages (scripts/deps.sh)'
+	@echo '  make fmt          clang-format the sources'
+	@echo '  make clean        remove build/ and build-asan/'
+	@echo '  make help         this list'
+	@echo 'The binary: build/toolgate --help'
 
 $(B)/toolgate: $(APP_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -70,7 +70,9 @@ tg_cli_load_config(struct tg_config *cfg, int need)
 	char err[512];
 
 	if (tg_config_load(cfg, need, env_get, err, sizeof(err)) != TG_OK) {
-		fprintf(stderr, "toolgate: configuration error: %s\n", err);
+		fprintf(stderr, "toolgate: configuration error: %s\n"
+		    "toolgate: the settings come from the environment (TOOLGATE_*, PG*): "
+		    "see 'toolgate help' and docs/configuration.md\n", err);
 		return -1;
 	}
 	tg_log_set_level(cfg->log_level);
@@ -385,6 +387,10 @@ cmd_serve(int argc, char **argv)
 			fputs("Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\ntoolgate is misconfigured; see the server log\n", stdout);
 			return 1;
 		}
+		/* The web server logs each stderr line as an error and keeps an
+		 * access log of its own: warnings only, unless configured. */
+		if (getenv("TOOLGATE_LOG_LEVEL") == NULL || *getenv("TOOLGATE_LOG_LEVEL") == '\0')
+			tg_log_set_level(TG_LOG_WARN);
 		rc = tg_cgi_serve(&cfg);
 		tg_config_wipe(&cfg);
 		return rc;
@@ -465,8 +471,8 @@ static const struct tg_cli_cmd base_commands[] = {
 	{"serve", cmd_serve, "run the FastCGI master (default), or one CGI request"},
 	{"migrate", cmd_migrate, "apply database migrations (idempotent)"},
 	{"check-config", cmd_check_config, "validate the environment configuration"},
-	{"version", cmd_version, "print the version"},
-	{"help", cmd_help, "this list"},
+	{"version", cmd_version, "print the version (also --version)"},
+	{"help", cmd_help, "the commands and the settings (also --help)"},
 	{NULL, NULL, NULL},
 };
 
@@ -480,28 +486,73 @@ cmd_help(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	printf("usage: toolgate [command] [args]\n\ncommands:\n");
+	printf("usage: toolgate [command] [args]\n"
+	    "       toolgate --help | --version\n\n"
+	    "With no command, toolgate serves (the same as 'toolgate serve'): as the\n"
+	    "FastCGI master on TOOLGATE_SOCKET, as a worker on the socket a process\n"
+	    "manager (mod_fcgid, spawn-fcgi) passes on fd 0, or one CGI request when\n"
+	    "GATEWAY_INTERFACE is set.\n\ncommands:\n");
 	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (c = tables[t]; c->name; c++)
 			printf("  %-14s %s\n", c->name, c->help);
+	printf("\nSettings come from the environment, never from arguments:\n"
+	    "  TOOLGATE_ENCRYPTION_KEY  required to serve: 64 hex characters (openssl rand -hex 32)\n"
+	    "  TOOLGATE_JWT_SECRET      32..128 bytes (derived from the key when unset)\n"
+	    "  TOOLGATE_SOCKET          FastCGI unix socket of the master (absolute path)\n"
+	    "  PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD  the PostgreSQL database (libpq)\n"
+	    "Every variable: docs/configuration.md. 'make run' in a checkout sets them all up.\n");
 	return 0;
+}
+
+static const struct tg_cli_cmd *
+find_cmd(const char *name)
+{
+	const struct tg_cli_cmd *c;
+	size_t t;
+
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (c = tables[t]; c->name; c++)
+			if (strcmp(c->name, name) == 0)
+				return c;
+	return NULL;
+}
+
+static int
+is_help_flag(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 ||
+	    strcmp(a, "-?") == 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	const struct tg_cli_cmd *c;
-	size_t t;
 
 	/* security: jansson's wiping allocator, before any jansson use, for
 	 * every mode (serve, CGI, CLI); workers inherit it across fork(). */
 	tg_jsonalloc_install();
+	/* Bare toolgate serves: web servers and service managers start it so. */
 	if (argc < 2 || getenv("GATEWAY_INTERFACE") != NULL)
 		return cmd_serve(argc, argv);
-	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-		for (c = tables[t]; c->name; c++)
-			if (strcmp(c->name, argv[1]) == 0)
-				return c->fn(argc - 1, argv + 1);
-	fprintf(stderr, "toolgate: unknown command %s (try: toolgate help)\n", argv[1]);
-	return 2;
+	if (is_help_flag(argv[1]))
+		return cmd_help(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "toolgate: unknown option %s (try: toolgate --help)\n", argv[1]);
+		return 2;
+	}
+	if ((c = find_cmd(argv[1])) == NULL) {
+		fprintf(stderr, "toolgate: unknown command %s (try: toolgate --help)\n", argv[1]);
+		return 2;
+	}
+	/* toolgate CMD --help: that command's line, never the command itself
+	 * (export would write a file named --help, serve would start). */
+	if (argc == 3 && is_help_flag(argv[2])) {
+		printf("usage: toolgate %s [args]\n  %s\n(all commands: toolgate --help)\n",
+		    c->name, c->help);
+		return 0;
+	}
+	return c->fn(argc - 1, argv + 1);
 }

@@ -1,5 +1,5 @@
 /*
- * auth.c - sessions and revocation (DESIGN.md §4 "auth"; docs/api.md).
+ * auth.c - sessions and revocation (docs/api.md, docs/security.md).
  *
  *   POST /api/v1/auth/login        {"username","password"} -> 200 session
  *   POST /api/v1/auth/refresh      {"refresh_token"} -> 200 session (rotated)

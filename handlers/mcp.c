@@ -1,5 +1,5 @@
 /*
- * mcp.c - /mcp, the MCP Streamable HTTP endpoint (DESIGN.md §6), serving
+ * mcp.c - /mcp, the MCP Streamable HTTP endpoint (docs/mcp.md), serving
  * two protocol eras side by side, chosen per request.
  *
  * Era selection (nothing is remembered between requests; a worker serves

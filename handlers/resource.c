@@ -16,13 +16,13 @@ tg_h_server_capture(struct tg_req *req, int64_t *id, struct tg_err *err)
 int
 tg_h_tool_capture(struct tg_req *req, int64_t *id, struct tg_err *err)
 {
-	return tg_svc_parse_id(tg_req_capture(req, "id"), "tool", id, err);
+	return tg_tools_resolve(req, tg_req_capture(req, "id"), id, err);
 }
 
 int
 tg_h_source_capture(struct tg_req *req, int64_t *id, struct tg_err *err)
 {
-	return tg_svc_parse_id(tg_req_capture(req, "id"), "source", id, err);
+	return tg_sources_resolve(req, tg_req_capture(req, "id"), id, err);
 }
 
 int

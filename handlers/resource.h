@@ -16,7 +16,8 @@
 struct tg_req;
 struct tg_resp;
 
-/* ":id" resolvers: a server (name or id), a tool or a source (ids). */
+/* ":id" resolvers (lib/servers.h): a server (name or id), a tool (id or
+ * exposed name), a source (id). */
 typedef int (*tg_h_resolve_fn)(struct tg_req *req, int64_t *id,
     struct tg_err *err);
 int tg_h_server_capture(struct tg_req *req, int64_t *id, struct tg_err *err);

@@ -9,7 +9,7 @@
  *      SHA-256 compared in constant time, not revoked/expired, created after
  *      the owner's tokens_valid_after, owner not disabled; effective role =
  *      the lower of the key's and the owner's current role.
- *      Otherwise -> JWT: tg_auth_jwt_verify (STACK_NOTES §5), then one query:
+ *      Otherwise -> JWT: tg_auth_jwt_verify (docs/security.md "Access tokens"), then one query:
  *      user exists, not disabled, jti not blacklisted, iat not before
  *      tokens_valid_after, token role == the user's current role.
  *      A success may come from the worker's credential cache instead of the

@@ -2,7 +2,7 @@
  * auth.c - JWT issue/verify, Argon2id passwords, API keys, refresh tokens.
  *
  * libjwt 1.10.2 is used only for what it does right (HMAC signing and the
- * constant-time signature check); everything it does wrong (STACK_NOTES §5:
+ * constant-time signature check); everything it does wrong (docs/security.md "Access tokens":
  * NULL/empty keys, any HS* algorithm, case-insensitive alg names, duplicate
  * claims, no claim validation, -1/0 for missing or odd-typed claims) is
  * closed here: we parse the header and the payload ourselves, strictly, and

@@ -1,6 +1,6 @@
 /*
  * auth.h - credentials: JWT access tokens (HS256 via libjwt 1.10.2, closed
- * per STACK_NOTES §5), Argon2id password hashes (libargon2), API keys and
+ * per docs/security.md "Access tokens"), Argon2id password hashes (libargon2), API keys and
  * opaque refresh tokens. Pure functions: no database, no request; lib/access.c
  * and handlers/auth.c add the stateful checks (blacklist, disabled users,
  * tokens_valid_after).
@@ -65,7 +65,7 @@ int tg_auth_jwt_issue(const unsigned char *key, size_t key_len,
     int64_t ttl, char *out, size_t cap, struct tg_claims *claims);
 
 /*
- * The verification routine (STACK_NOTES §5, every step): refuses keys
+ * The verification routine (docs/security.md "Access tokens", every step): refuses keys
  * shorter than TG_SECRET_MIN; caps the length; requires three base64url
  * segments; parses the header ourselves and requires exactly
  * {"alg":"HS256"[,"typ":"JWT"]} (so "none", "hs256", HS384/HS512 fail);

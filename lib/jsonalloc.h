@@ -1,6 +1,6 @@
 /*
  * jsonalloc.h - jansson's allocator for processes that handle secrets
- * (STACK_NOTES §6): every block jansson frees is wiped first.
+ * (docs/security.md): every block jansson frees is wiped first.
  *
  * Decrypted secret values pass through jansson objects (the sandbox
  * request, tg_secrets_decrypt_all, the execution-log scrubber), so the

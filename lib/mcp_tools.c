@@ -512,6 +512,9 @@ struct mtool {
 	mfn fn;
 };
 
+/* Portable schemas (no "type" arrays: clients that map schemas onto a
+ * single-type dialect reject them): a tool is named by id or name. */
+#define S_TOOL_ID "{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"description\":\"the tool: its id, its exposed name (<server>__<tool>, as in tools/list) or <server>/<tool>\"}"
 #define S_SERVER_REF "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"}},\"required\":[\"server\"],\"additionalProperties\":false}"
 #define S_PAGE "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"additionalProperties\":false}"
 
@@ -525,23 +528,9 @@ page_of(json_t *args, struct tg_page *pg)
 	return TG_OK;
 }
 
-/* The positive id in args[member] (string or integer); 404 naming what. */
-static int
-id_arg(json_t *args, const char *member, const char *what, int64_t *id,
-    struct tg_err *err)
-{
-	json_t *v = json_object_get(args, member);
-	char buf[24];
-
-	if (json_is_integer(v)) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-		return tg_svc_parse_id(buf, what, id, err);
-	}
-	return tg_svc_parse_id(json_string_value(v), what, id, err);
-}
-
 /* What a management tool acts on, and the member of its arguments that
- * names it: a server (name or id), a tool or a source (ids). */
+ * names it: a server (name or id), a tool (id, exposed name or
+ * server/tool) or a source (id or server/source), resolved as REST does. */
 enum target { T_SERVER, T_TOOL, T_SOURCE };
 static const char *const target_member[] = {"server", "tool", "source"};
 
@@ -549,10 +538,19 @@ static int
 target_id(struct tg_req *req, json_t *args, enum target t, int64_t *id,
     struct tg_err *err)
 {
+	json_t *v = json_object_get(args, target_member[t]);
+	const char *ref = json_string_value(v);
+	char buf[24];
+
+	if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		ref = buf;
+	}
 	if (t == T_SERVER)
-		return tg_servers_resolve(req, json_string_value(json_object_get(args,
-		    "server")), id, err);
-	return id_arg(args, target_member[t], target_member[t], id, err);
+		return tg_servers_resolve(req, ref, id, err);
+	if (t == T_TOOL)
+		return tg_tools_resolve(req, ref, id, err);
+	return tg_sources_resolve(req, ref, id, err);
 }
 
 /* Copy of args without the member naming the target (new reference). */
@@ -772,7 +770,7 @@ m_request_module(struct tg_req *req, json_t *args, json_t **out, struct tg_err *
 	if (reason != NULL && json_object_set(in, "reason", reason) != 0)
 		rc = -TG_E_NOMEM;
 	if (rc == TG_OK && json_object_get(args, "tool") != NULL &&
-	    (rc = id_arg(args, "tool", "tool", &tid, err)) == TG_OK &&
+	    (rc = target_id(req, args, T_TOOL, &tid, err)) == TG_OK &&
 	    json_object_set_new(in, "tool_id", json_integer((json_int_t)tid)) != 0)
 		rc = -TG_E_NOMEM;
 	if (rc == TG_OK)
@@ -914,12 +912,12 @@ m_import_source_tools(struct tg_req *req, json_t *args, json_t **out,
 	return on_body(req, args, out, err, T_SOURCE, tg_sources_import);
 }
 
-#define S_TOOL_REF "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"],\"description\":\"tool id\"}},\"required\":[\"tool\"],\"additionalProperties\":false}"
+#define S_TOOL_REF "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID "},\"required\":[\"tool\"],\"additionalProperties\":false}"
 
 static const struct mtool mtools[] = {
 	{"toolgate_add_source", TG_ROLE_DEVELOPER, 0,
 	 "Add an external MCP server (Streamable HTTP URL) to a server as a source of tools. Then toolgate_discover_source_tools and toolgate_import_source_tools. Credentials and internal (private-network) sources are set by an admin over REST.",
-	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9_-]{0,47}$\"},\"url\":{\"type\":\"string\",\"description\":\"http(s) URL of the remote MCP endpoint\"},\"description\":{\"type\":\"string\"},\"enabled\":{\"type\":\"boolean\"},\"auth_type\":{\"type\":\"string\",\"enum\":[\"none\",\"bearer\",\"header\"]},\"auth_header\":{\"type\":[\"string\",\"null\"]},\"connect_timeout_ms\":{\"type\":\"integer\",\"minimum\":100,\"maximum\":60000},\"timeout_ms\":{\"type\":\"integer\",\"minimum\":100,\"maximum\":120000},\"max_response_bytes\":{\"type\":\"integer\",\"minimum\":1024,\"maximum\":67108864},\"failure_threshold\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100},\"cooldown_s\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":86400}},\"required\":[\"server\",\"name\",\"url\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9_-]{0,47}$\"},\"url\":{\"type\":\"string\",\"description\":\"http(s) URL of the remote MCP endpoint\"},\"description\":{\"type\":\"string\"},\"enabled\":{\"type\":\"boolean\"},\"auth_type\":{\"type\":\"string\",\"enum\":[\"none\",\"bearer\",\"header\"]},\"auth_header\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"connect_timeout_ms\":{\"type\":\"integer\",\"minimum\":100,\"maximum\":60000},\"timeout_ms\":{\"type\":\"integer\",\"minimum\":100,\"maximum\":120000},\"max_response_bytes\":{\"type\":\"integer\",\"minimum\":1024,\"maximum\":67108864},\"failure_threshold\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100},\"cooldown_s\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":86400}},\"required\":[\"server\",\"name\",\"url\"],\"additionalProperties\":false}",
 	 m_add_source},
 	{"toolgate_create_secret", TG_ROLE_DEVELOPER, 0,
 	 "Create a secret placeholder on a server: a NAME (and description) without a value. An admin sets the value outside MCP (REST PUT /api/v1/servers/{id}/secrets/{key}); tools then read it from the secrets mapping. Values are never readable by anyone and cannot be passed here.",
@@ -927,11 +925,11 @@ static const struct mtool mtools[] = {
 	 m_create_secret},
 	{"toolgate_create_server", TG_ROLE_DEVELOPER, 0,
 	 "Create a server (a named group of tools), stopped. Its tools are exposed to MCP clients as <tool_prefix><tool> (default prefix \"<name>__\") once approved and the server is running.",
-	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9_-]{0,47}$\"},\"description\":{\"type\":\"string\"},\"tool_prefix\":{\"type\":[\"string\",\"null\"],\"description\":\"exposed-name prefix; \\\"\\\" for none; null or absent for <name>__\"}},\"required\":[\"name\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9_-]{0,47}$\"},\"description\":{\"type\":\"string\"},\"tool_prefix\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}],\"description\":\"exposed-name prefix; \\\"\\\" for none; null or absent for <name>__\"}},\"required\":[\"name\"],\"additionalProperties\":false}",
 	 m_create_server},
 	{"toolgate_create_tool", TG_ROLE_DEVELOPER, 0,
 	 "Create a Python tool on a server, as a draft. code must define main(...); keyword arguments come from the MCP call; return a JSON value or a list of MCP content blocks. input_schema (JSON Schema) is kept verbatim; without it the schema is derived from main()'s signature. Next: toolgate_test_tool, then toolgate_request_publish.",
-	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"type\":[\"object\",\"null\"]},\"annotations\":{\"type\":[\"object\",\"null\"]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"server\",\"name\",\"code\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":\"null\"}]},\"annotations\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":\"null\"}]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"server\",\"name\",\"code\"],\"additionalProperties\":false}",
 	 m_create_tool},
 	{"toolgate_delete_server", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
 	 "Delete a stopped server with all its tools, versions and secrets. Cannot be undone; refused while the server is running.",
@@ -943,7 +941,7 @@ static const struct mtool mtools[] = {
 	 m_delete_tool},
 	{"toolgate_discover_source_tools", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT | MH_OPEN,
 	 "Connect to an external source and list its tools, marking which are imported. An imported tool whose remote description, schema or annotations changed is updated, and goes back to review if it was approved.",
-	 "{\"type\":\"object\",\"properties\":{\"source\":{\"type\":[\"string\",\"integer\"],\"description\":\"external source id\"}},\"required\":[\"source\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"source\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"description\":\"the external source: its id or <server>/<source>\"}},\"required\":[\"source\"],\"additionalProperties\":false}",
 	 m_discover_source},
 	{"toolgate_get_server", TG_ROLE_VIEWER, MH_RO,
 	 "Get one server by name or id (status, tool_prefix, allowed_hosts, tool_count).",
@@ -955,7 +953,7 @@ static const struct mtool mtools[] = {
 	 m_get_tool},
 	{"toolgate_import_source_tools", TG_ROLE_DEVELOPER, MH_IDEMPOTENT | MH_OPEN,
 	 "Import tools of an external source into its server, as tools pending review (served once an admin approves them and the server runs). tools: remote names, or {name, local_name} to rename.",
-	 "{\"type\":\"object\",\"properties\":{\"source\":{\"type\":[\"string\",\"integer\"],\"description\":\"external source id\"},\"tools\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"local_name\":{\"type\":\"string\"}},\"required\":[\"name\"],\"additionalProperties\":false}]}}},\"required\":[\"source\",\"tools\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"source\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"description\":\"the external source: its id or <server>/<source>\"},\"tools\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"local_name\":{\"type\":\"string\"}},\"required\":[\"name\"],\"additionalProperties\":false}]}}},\"required\":[\"source\",\"tools\"],\"additionalProperties\":false}",
 	 m_import_source_tools},
 	{"toolgate_list_pending_requests", TG_ROLE_VIEWER, MH_RO,
 	 "List everything waiting for an admin: tools pending review, module requests and network requests (kind: tool, module_request, network_request); paginated.",
@@ -979,11 +977,11 @@ static const struct mtool mtools[] = {
 	 m_list_tools},
 	{"toolgate_list_versions", TG_ROLE_VIEWER, MH_RO,
 	 "List a tool's immutable versions, oldest first (without code); paginated.",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_list_versions},
 	{"toolgate_request_module", TG_ROLE_DEVELOPER, 0,
 	 "Ask an admin to add a Python module to the global import allow-list (a pending module request). Use it when toolgate_validate_code reports a disallowed import.",
-	 "{\"type\":\"object\",\"properties\":{\"module\":{\"type\":\"string\",\"description\":\"dotted module name, e.g. \\\"requests\\\" or \\\"xml.etree\\\"\"},\"reason\":{\"type\":\"string\",\"maxLength\":2048},\"tool\":{\"type\":[\"string\",\"integer\"],\"description\":\"id of the tool that needs it (optional)\"}},\"required\":[\"module\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"module\":{\"type\":\"string\",\"description\":\"dotted module name, e.g. \\\"requests\\\" or \\\"xml.etree\\\"\"},\"reason\":{\"type\":\"string\",\"maxLength\":2048},\"tool\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"description\":\"the tool that needs it (optional): its id, exposed name or <server>/<tool>\"}},\"required\":[\"module\"],\"additionalProperties\":false}",
 	 m_request_module},
 	{"toolgate_request_network_access", TG_ROLE_DEVELOPER, 0,
 	 "Ask an admin to allow a server's tools to reach a host (a pending network request). host: lower-case host name or IP, optional :port, optional \"*.\" wildcard prefix.",
@@ -991,11 +989,11 @@ static const struct mtool mtools[] = {
 	 m_request_network},
 	{"toolgate_request_publish", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
 	 "Submit a draft tool for review (draft -> pending_review). An admin approves it; then it is served while its server runs.",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"note\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"note\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_request_publish},
 	{"toolgate_rollback_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE,
 	 "Make an old version current again (as a new version, pending review; the approved version stays served meanwhile. Back to exactly the approved content: approved again at once).",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"version\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"tool\",\"version\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"version\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"tool\",\"version\"],\"additionalProperties\":false}",
 	 m_rollback},
 	{"toolgate_start_server", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
 	 "Start a server: its approved tools become visible to MCP clients. Refused when an exposed name clashes with another running server's.",
@@ -1007,11 +1005,11 @@ static const struct mtool mtools[] = {
 	 m_stop_server},
 	{"toolgate_test_tool", TG_ROLE_DEVELOPER, MH_OPEN,
 	 "Run a tool's current code (any status) in the sandbox with arguments, the allowed modules and the server's allowed hosts; returns the sandbox result (result, stdout, stderr, error, timed_out) and secret_values. Secrets: code that no admin approved never receives a real secret value - unless the code is exactly the tool's approved version, SECRETS maps each key to a placeholder \"[placeholder:KEY]\" (secret_values \"placeholder\"). Only an admin may pass real_secrets: true to run unapproved code with the real values (audited).",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"arguments\":{\"type\":\"object\"},\"real_secrets\":{\"type\":\"boolean\",\"description\":\"admin only: give unapproved code the real secret values\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"arguments\":{\"type\":\"object\"},\"real_secrets\":{\"type\":\"boolean\",\"description\":\"admin only: give unapproved code the real secret values\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_test_tool},
 	{"toolgate_tool_logs", TG_ROLE_VIEWER, MH_RO,
 	 "Recent executions of a tool (its MCP tools/call runs), newest first: status (ok, error, timeout, truncated, unavailable), error, duration_ms, caller, version, redacted arguments. Secrets are never shown. Paginated; filter by status or since (ISO 8601 timestamp).",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"],\"description\":\"tool id\"},\"status\":{\"type\":\"string\",\"enum\":[\"ok\",\"error\",\"timeout\",\"truncated\",\"unavailable\"],\"description\":\"only runs with this status\"},\"since\":{\"type\":\"string\",\"description\":\"ISO 8601 timestamp, e.g. 2026-01-31T00:00:00Z\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,\"description\":\"page size (default 50)\"},\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"status\":{\"type\":\"string\",\"enum\":[\"ok\",\"error\",\"timeout\",\"truncated\",\"unavailable\"],\"description\":\"only runs with this status\"},\"since\":{\"type\":\"string\",\"description\":\"ISO 8601 timestamp, e.g. 2026-01-31T00:00:00Z\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,\"description\":\"page size (default 50)\"},\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_tool_logs},
 	{"toolgate_tool_status", TG_ROLE_VIEWER, MH_RO,
 	 "Where a tool stands: status (draft, pending_review, approved, rejected), current and approved versions, review reason, server status, whether it is served and under which name, and the next step to take.",
@@ -1019,7 +1017,7 @@ static const struct mtool mtools[] = {
 	 m_tool_status},
 	{"toolgate_update_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
 	 "Change a tool's name, code, description, input_schema or annotations (a new version; an approved tool goes back to review and MCP clients keep getting its approved version until the new one is approved; identical content changes nothing).",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":{\"type\":[\"string\",\"integer\"]},\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"type\":[\"object\",\"null\"]},\"annotations\":{\"type\":[\"object\",\"null\"]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
+	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":\"null\"}]},\"annotations\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":\"null\"}]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
 	 m_update_tool},
 	{"toolgate_validate_code", TG_ROLE_DEVELOPER, MH_RO,
 	 "Validate Python tool code without saving it: syntax, main(), allowed imports (with line numbers), and the derived input schema.",

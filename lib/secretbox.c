@@ -1,6 +1,6 @@
 /*
  * secretbox.c - AES-256-GCM seal/open with AAD (see secretbox.h). The EVP
- * sequence is the one verified in STACK_NOTES §7; every EVP call is
+ * sequence is the one verified in docs/security.md; every EVP call is
  * checked and the context is freed on every path.
  */
 #include <limits.h>

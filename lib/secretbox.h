@@ -1,5 +1,5 @@
 /*
- * secretbox.h - AES-256-GCM for server secrets (STACK_NOTES §7).
+ * secretbox.h - AES-256-GCM for server secrets (docs/security.md).
  *
  * A fresh 12-byte nonce from RAND_bytes per seal; the 16-byte tag is
  * appended to the ciphertext (ct = enc || tag). The AAD binds a value to

@@ -1,6 +1,7 @@
 /*
  * servers.c - servers service (see servers.h): CRUD, start/stop with the
- * exposed-name clash check, name resolution.
+ * exposed-name clash check, name resolution (servers, and the tools and
+ * sources named through them, for REST and the MCP management tools).
  *
  * Concurrency: everything that can change the set of exposed names of
  * running servers (start, rename, prefix change, tool create/rename in a
@@ -105,6 +106,142 @@ tg_servers_resolve(struct tg_req *req, const char *ref, int64_t *id,
 		rc = tg_err_set(err, TG_E_NOTFOUND, "no server '%s'", ref);
 	else
 		rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, id);
+	PQclear(res);
+	return rc;
+}
+
+/* Names of servers, tools and sources are printable ASCII without spaces:
+ * anything else (control bytes, invalid UTF-8 from a URL) names nothing and
+ * never reaches the database or an error message. */
+static int
+plain_ref(const char *ref)
+{
+	size_t i;
+
+	for (i = 0; ref[i]; i++)
+		if ((unsigned char)ref[i] <= 0x20 || (unsigned char)ref[i] >= 0x7f)
+			return 0;
+	return i <= 160;
+}
+
+/* The server part of "<server>/<name>": name or id, at most 48 bytes. */
+static int
+split_ref(struct tg_req *req, const char *ref, const char *slash,
+    char *sid, size_t cap, struct tg_err *err)
+{
+	char server[64];
+	int64_t id;
+	int rc;
+
+	if ((size_t)(slash - ref) >= sizeof(server))
+		return -TG_E_NOTFOUND;
+	memcpy(server, ref, (size_t)(slash - ref));
+	server[slash - ref] = '\0';
+	if ((rc = tg_servers_resolve(req, server, &id, err)) != TG_OK)
+		return rc;
+	snprintf(sid, cap, "%lld", (long long)id);
+	return TG_OK;
+}
+
+/* One id from res (column 0) when it has exactly one row. */
+static int
+one_id(PGresult *res, int64_t *id)
+{
+	if (PQntuples(res) != 1)
+		return -TG_E_NOTFOUND;
+	return tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, id);
+}
+
+#define TOOL_FORMS "a tool is named by its id, its exposed name (<server>__<tool>) or <server>/<tool>"
+
+int
+tg_tools_resolve(struct tg_req *req, const char *ref, int64_t *id,
+    struct tg_err *err)
+{
+	PGresult *res = NULL;
+	const char *p[2], *slash;
+	char sid[24];
+	int64_t v;
+	int rc, n, running;
+
+	if (ref == NULL || *ref == '\0')
+		return tg_err_set(err, TG_E_NOTFOUND, "no such tool (%s)", TOOL_FORMS);
+	if (tg_parse_i64(ref, 1, INT64_MAX, &v) == TG_OK) {
+		*id = v;
+		return TG_OK;
+	}
+	if (!plain_ref(ref))
+		return tg_err_set(err, TG_E_NOTFOUND, "no such tool (%s)", TOOL_FORMS);
+	if ((slash = strchr(ref, '/')) != NULL) {
+		rc = split_ref(req, ref, slash, sid, sizeof(sid), err);
+		if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
+			return tg_err_set(err, TG_E_NOTFOUND, "no tool '%s' (%s)", ref, TOOL_FORMS);
+		if (rc != TG_OK)
+			return rc;
+		p[0] = sid;
+		p[1] = slash + 1;
+		if ((rc = db(req, "SELECT id FROM tools WHERE server_id = $1::bigint"
+		    " AND name = $2", 2, p, &res)) != TG_OK)
+			return tg_err_from(err, rc);
+		if ((rc = one_id(res, id)) == -TG_E_NOTFOUND)
+			rc = tg_err_set(err, TG_E_NOTFOUND, "no tool '%s' (%s)", ref, TOOL_FORMS);
+		PQclear(res);
+		return rc;
+	}
+	/* The exposed name: unique among running servers (start refuses a
+	 * clash), so the served tool wins; among stopped ones it may not be. */
+	p[0] = ref;
+	if ((rc = db(req, "SELECT t.id, s.status = 'running' FROM tools t"
+	    " JOIN servers s ON s.id = t.server_id"
+	    " WHERE coalesce(s.tool_prefix, s.name || '__') || t.name = $1"
+	    " ORDER BY s.status = 'running' DESC, t.id LIMIT 3", 1, p, &res)) != TG_OK)
+		return tg_err_from(err, rc);
+	n = PQntuples(res);
+	running = n > 0 && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	if (n == 0)
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no tool '%s' (%s)", ref, TOOL_FORMS);
+	else if (n > 1 && !running)
+		rc = tg_err_set(err, TG_E_CONFLICT,
+		    "'%s' is the exposed name of several tools of stopped servers;"
+		    " name it as <server>/<tool> or by id", ref);
+	else
+		rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, id);
+	PQclear(res);
+	return rc;
+}
+
+int
+tg_sources_resolve(struct tg_req *req, const char *ref, int64_t *id,
+    struct tg_err *err)
+{
+	PGresult *res = NULL;
+	const char *p[2], *slash;
+	char sid[24];
+	int64_t v;
+	int rc;
+
+	if (ref != NULL && tg_parse_i64(ref, 1, INT64_MAX, &v) == TG_OK) {
+		*id = v;
+		return TG_OK;
+	}
+	if (ref == NULL || !plain_ref(ref))
+		return tg_err_set(err, TG_E_NOTFOUND,
+		    "no such source (a source is named by its id or <server>/<source>)");
+	if ((slash = strchr(ref, '/')) == NULL)
+		return tg_err_set(err, TG_E_NOTFOUND,
+		    "no source '%s' (a source is named by its id or <server>/<source>)", ref);
+	rc = split_ref(req, ref, slash, sid, sizeof(sid), err);
+	if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
+		return tg_err_set(err, TG_E_NOTFOUND, "no source '%s'", ref);
+	if (rc != TG_OK)
+		return rc;
+	p[0] = sid;
+	p[1] = slash + 1;
+	if ((rc = db(req, "SELECT id FROM external_sources WHERE server_id = $1::bigint"
+	    " AND name = $2", 2, p, &res)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = one_id(res, id)) == -TG_E_NOTFOUND)
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no source '%s'", ref);
 	PQclear(res);
 	return rc;
 }

@@ -45,6 +45,15 @@ int tg_servers_stop(struct tg_req *req, int64_t id, json_t **out,
 /* Resolves "12" (id) or "weather" (name) to an id; 404 in err. */
 int tg_servers_resolve(struct tg_req *req, const char *ref, int64_t *id,
     struct tg_err *err);
+/* Resolves a tool: "12" (id), "weather__forecast" (its exposed name: the
+ * served one when a running server has it; 409 when only several stopped
+ * servers' tools have it) or "weather/forecast" (server name or id, tool
+ * name); 404 in err naming the accepted forms. */
+int tg_tools_resolve(struct tg_req *req, const char *ref, int64_t *id,
+    struct tg_err *err);
+/* Resolves a source: "12" (id) or "weather/upstream" (server, source name). */
+int tg_sources_resolve(struct tg_req *req, const char *ref, int64_t *id,
+    struct tg_err *err);
 
 /* Inside a transaction: 409 in err when exposed names of server id (all
  * its tools, or only the one named `only` when non-NULL, under prefix

@@ -275,7 +275,7 @@ start_toolgate() {
 	stop_service toolgate "$TG_PIDFILE" TERM 20
 	rm -f "$SOCKET"
 	if ! msg=$("$TOOLGATE" check-config 2>&1); then
-		die "toolgate check-config: $(printf '%s\n' "$msg" | tail -n 1) (settings: $ENV_FILE)"
+		die "toolgate check-config: $(printf '%s\n' "$msg" | grep -m 1 'configuration error' || printf '%s\n' "$msg" | tail -n 1) (settings: $ENV_FILE)"
 	fi
 	TG_LOG_OFFSET=$(stat -c %s "$LOG/toolgate.log" 2>/dev/null || echo 0)
 	setsid "$TOOLGATE" serve </dev/null >>"$LOG/toolgate.log" 2>&1 &

@@ -8,6 +8,8 @@
 #   valgrind     build/tests/unit/test_* under valgrind (when installed)
 #   stack        a private test stack (var/test, port 18080, PG 55433) + smoke checks
 #   integration  build/tests/integration/test_* against that stack (cmocka)
+#   apache       tests/apache/run.sh: deploy/apache recipes under a real Apache
+#                (mod_cgi, mod_fcgid) against that stack's database
 #   sandbox      tests/sandbox/run.sh  (if present; last line "N passed, N failed")
 #   interop      tests/interop/run.sh  (if present; same convention)
 # Output: one line per binary/suite, the output of anything that failed, a table
@@ -50,7 +52,7 @@ if ! flock -n 9; then
 fi
 TIMEOUT=${TG_TEST_TIMEOUT:-300}
 SUITE_TIMEOUT=${TG_SUITE_TIMEOUT:-1800}
-SUITES=" ${TG_SUITES:-unit asan valgrind stack integration sandbox interop} "
+SUITES=" ${TG_SUITES:-unit asan valgrind stack integration apache sandbox interop} "
 
 rm -rf "$LOGDIR"
 mkdir -p "$LOGDIR"
@@ -205,7 +207,7 @@ fi
 
 # ------------------------------------------------- the test stack and its users
 need_stack=0
-for s in stack integration sandbox interop; do want "$s" && need_stack=1; done
+for s in stack integration apache sandbox interop; do want "$s" && need_stack=1; done
 STACK_UP=0
 
 # 9>&-: the daemons must not inherit (and hold) the run lock.
@@ -222,10 +224,30 @@ if [ "$need_stack" = 1 ]; then
 	# The workers' caches live a minute here (2 s by default): every change a
 	# test makes, through the API or psql, must reach them by NOTIFY or the
 	# shared epochs (lib/inval.h), never by waiting for the TTL.
-	if PG_FSYNC=off TOOLGATE_TEST_ROUTES=${TOOLGATE_TEST_ROUTES:-1} \
-		TOOLGATE_CACHE_TTL_MS=${TOOLGATE_CACHE_TTL_MS:-60000} \
-		NGINX_RATE=${NGINX_RATE:-5000r/s} NGINX_BURST=${NGINX_BURST:-10000} \
-		tstack start >"$LOGDIR/stack-start.log" 2>&1; then
+	# The port is chosen again now (the unit suites took minutes, another
+	# checkout's stack may have taken it meanwhile), and once more if nginx
+	# still loses the race for it.
+	start_test_stack() {
+		PG_FSYNC=off TOOLGATE_TEST_ROUTES=${TOOLGATE_TEST_ROUTES:-1} \
+			TOOLGATE_CACHE_TTL_MS=${TOOLGATE_CACHE_TTL_MS:-60000} \
+			NGINX_RATE=${NGINX_RATE:-5000r/s} NGINX_BURST=${NGINX_BURST:-10000} \
+			tstack start >"$LOGDIR/stack-start.log" 2>&1
+	}
+	pick_port() { # first free port above $1
+		local p
+		for p in $(seq "$1" 18179); do port_free "$p" && { TEST_PORT=$p; return 0; }; done
+		return 1
+	}
+	[ -n "${TG_TEST_PORT:-}" ] || pick_port 18080
+	stack_ok=0
+	for attempt in 1 2 3; do
+		if start_test_stack; then stack_ok=1; break; fi
+		[ -z "${TG_TEST_PORT:-}" ] && grep -q 'Address already in use' "$LOGDIR/stack-start.log" || break
+		tstack stop >/dev/null 2>&1
+		pick_port $((TEST_PORT + 1)) || break
+		echo "run.sh: port taken meanwhile; test stack on $TEST_PORT (attempt $((attempt + 1)))" >&2
+	done
+	if [ "$stack_ok" = 1 ]; then
 		STACK_UP=1
 		pass_check "stack start (var/test, http://127.0.0.1:$TEST_PORT)"
 		eval "$(tstack env)"
@@ -297,6 +319,17 @@ if [ "$need_stack" = 1 ]; then
 			fail_check integration "not run: the test stack did not start"
 		fi
 		suite_end integration
+	fi
+	# The Apache recipes (deploy/apache/*.in) under a real Apache, against
+	# this stack's PostgreSQL, secrets and sandbox helper (its environment).
+	if want apache; then
+		suite_begin apache
+		if [ "$STACK_UP" = 1 ]; then
+			run_script apache "$ROOT/tests/apache/run.sh"
+		else
+			fail_check apache "not run: the test stack did not start"
+		fi
+		suite_end apache
 	fi
 	# The sandbox and interop suites get a clean environment: the test stack's
 	# TOOLGATE_*/PG* values must not leak into stacks of their own (they would

@@ -6,7 +6,9 @@
  * never appear in any MCP or REST answer. Then the REST execution-log
  * endpoints (pagination, filters, 404s, redaction of arguments and of the
  * server's secret values in logged output) and the settings keys the
- * gateway reads (mcp_session_idle_seconds, log_max_bytes).
+ * gateway reads (mcp_session_idle_seconds, log_max_bytes). Tools and
+ * sources named by name (exposed name, server/tool, server/source), and
+ * portable input schemas (no "type" arrays).
  */
 #include "tests/integration/it.h"
 
@@ -645,6 +647,206 @@ t_sources(void **state)
 	assert_is_error(&who[DEV], "toolgate_discover_source_tools", "{\"source\":999999999}");
 }
 
+/* The text of an isError result (fails the test unless it is one);
+ * caller frees. */
+static char *
+error_text(struct who *w, const char *name, const char *args)
+{
+	json_t *res = call(w, name, args);
+	const char *t;
+	char *out;
+
+	if (!json_is_true(json_object_get(res, "isError")))
+		fprintf(stderr, "%s %s: expected an isError result\n", name, args);
+	assert_true(json_is_true(json_object_get(res, "isError")));
+	t = json_string_value(json_object_get(json_array_get(json_object_get(res,
+	    "content"), 0), "text"));
+	assert_non_null(t);
+	out = strdup(t);
+	json_decref(res);
+	return out;
+}
+
+static long long
+tool_id_of(struct who *w, const char *name, const char *args)
+{
+	json_t *o = call_ok(w, name, args);
+	long long id = json_integer_value(json_object_get(o, "id"));
+
+	json_decref(o);
+	return id;
+}
+
+/* Issue #16: management tools named tools by numeric id only ("no tool
+ * with id 'fib'"). A tool is also named by its exposed name or
+ * <server>/<tool>, a source by <server>/<source>, as REST does. */
+static void
+t_names(void **state)
+{
+	char srv[48], srv2[64], pre[64], args[1024], path[256];
+	long long sid, id, dup1, dup2;
+	json_t *o;
+	char *txt;
+
+	(void)state;
+	snprintf(srv, sizeof(srv), "itnames%ld", (long)getpid());
+	snprintf(args, sizeof(args), "{\"name\":\"%s\"}", srv);
+	o = call_ok(&who[DEV], "toolgate_create_server", args);
+	sid = json_integer_value(json_object_get(o, "id"));
+	json_decref(o);
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"name\":\"fib\",\"code\":"
+	    "\"def main(n: int = 1):\\n    return n\\n\"}", srv);
+	id = tool_id_of(&who[DEV], "toolgate_create_tool", args);
+	assert_true(id > 0);
+
+	/* Every accepted form names the same tool, for reads and writes. */
+	snprintf(args, sizeof(args), "{\"tool\":\"%s__fib\"}", srv);
+	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), id);
+	snprintf(args, sizeof(args), "{\"tool\":\"%s/fib\"}", srv);
+	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), id);
+	snprintf(args, sizeof(args), "{\"tool\":\"%lld/fib\"}", sid);
+	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_tool_status", args), id);
+	snprintf(args, sizeof(args), "{\"tool\":\"%lld\"}", id);
+	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), id);
+	snprintf(args, sizeof(args), "{\"tool\":%lld}", id);
+	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), id);
+	snprintf(args, sizeof(args), "{\"tool\":\"%s__fib\",\"description\":\"renamed by name\"}", srv);
+	o = call_ok(&who[DEV], "toolgate_update_tool", args);
+	assert_string_equal(json_string_value(json_object_get(o, "description")), "renamed by name");
+	json_decref(o);
+	snprintf(args, sizeof(args), "{\"tool\":\"%s/fib\",\"limit\":5}", srv);
+	o = call_ok(&who[VIEWER], "toolgate_list_versions", args);
+	assert_int_equal(json_array_size(json_object_get(o, "items")), 2);
+	json_decref(o);
+
+	/* Unknown names: a tool error that says which forms are accepted. */
+	txt = error_text(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"fib\"}");
+	assert_non_null(strstr(txt, "no tool 'fib'"));
+	assert_non_null(strstr(txt, "exposed name"));
+	free(txt);
+	snprintf(args, sizeof(args), "{\"tool\":\"%s/nope\"}", srv);
+	txt = error_text(&who[VIEWER], "toolgate_get_tool", args);
+	assert_non_null(strstr(txt, "no tool"));
+	free(txt);
+	txt = error_text(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"no-such-server-q/fib\"}");
+	assert_non_null(strstr(txt, "no server 'no-such-server-q'"));
+	free(txt);
+	assert_is_error(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"/\"}");
+	assert_is_error(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"\"}");
+	memset(path, 'a', 200);
+	path[200] = '\0';
+	snprintf(args, sizeof(args), "{\"tool\":\"%s/%s\"}", path, path);
+	assert_is_error(&who[VIEWER], "toolgate_get_tool", args);
+
+	/* REST takes the exposed name too, through the same resolver. */
+	snprintf(path, sizeof(path), "/api/v1/tools/%s__fib", srv);
+	rest(&who[VIEWER], "GET", path, NULL, 200, &o);
+	assert_int_equal(json_integer_value(json_object_get(o, "id")), id);
+	json_decref(o);
+	rest(&who[VIEWER], "GET", "/api/v1/tools/fib", NULL, 404, NULL);
+	/* Bytes no name has: a clear 404, never a database error. */
+	rest(&who[VIEWER], "GET", "/api/v1/tools/%ff%fe", NULL, 404, NULL);
+	rest(&who[VIEWER], "GET", "/api/v1/tools/a%20b", NULL, 404, NULL);
+	rest(&who[VIEWER], "GET", "/api/v1/sources/%ff", NULL, 404, NULL);
+	txt = error_text(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"caf\u00e9__x\"}");
+	assert_non_null(strstr(txt, "no such tool"));
+	free(txt);
+
+	/* One exposed name on two stopped servers: ambiguous until one runs
+	 * (then it is the tool MCP clients see under that name). */
+	snprintf(pre, sizeof(pre), "itn%ldx_", (long)getpid());
+	snprintf(srv2, sizeof(srv2), "%sb", srv);
+	snprintf(args, sizeof(args), "{\"name\":\"%sa\",\"tool_prefix\":\"%s\"}", srv, pre);
+	json_decref(call_ok(&who[DEV], "toolgate_create_server", args));
+	snprintf(args, sizeof(args), "{\"name\":\"%s\",\"tool_prefix\":\"%s\"}", srv2, pre);
+	json_decref(call_ok(&who[DEV], "toolgate_create_server", args));
+	snprintf(args, sizeof(args), "{\"server\":\"%sa\",\"name\":\"dup\",\"code\":"
+	    "\"def main():\\n    return 1\\n\"}", srv);
+	dup1 = tool_id_of(&who[DEV], "toolgate_create_tool", args);
+	snprintf(args, sizeof(args), "{\"server\":\"%s\",\"name\":\"dup\",\"code\":"
+	    "\"def main():\\n    return 2\\n\"}", srv2);
+	dup2 = tool_id_of(&who[DEV], "toolgate_create_tool", args);
+	assert_true(dup1 > 0 && dup2 > 0 && dup1 != dup2);
+	snprintf(args, sizeof(args), "{\"tool\":\"%sdup\"}", pre);
+	txt = error_text(&who[VIEWER], "toolgate_get_tool", args);
+	assert_non_null(strstr(txt, "<server>/<tool>"));
+	free(txt);
+	snprintf(args, sizeof(args), "{\"tool\":\"%s/dup\"}", srv2);
+	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), dup2);
+	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", srv2);
+	json_decref(call_ok(&who[DEV], "toolgate_start_server", args));
+	snprintf(args, sizeof(args), "{\"tool\":\"%sdup\"}", pre);
+	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), dup2);
+	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", srv2);
+	json_decref(call_ok(&who[DEV], "toolgate_stop_server", args));
+
+	/* Sources by <server>/<source> (t_sources added "ext" to sname): the
+	 * name resolves, so the error is the unreachable remote's. */
+	snprintf(args, sizeof(args), "{\"source\":\"%s/ext\"}", sname);
+	txt = error_text(&who[DEV], "toolgate_discover_source_tools", args);
+	assert_null(strstr(txt, "no source"));
+	free(txt);
+	snprintf(args, sizeof(args), "{\"source\":\"%s/nope\"}", sname);
+	txt = error_text(&who[DEV], "toolgate_discover_source_tools", args);
+	assert_non_null(strstr(txt, "no source"));
+	free(txt);
+	txt = error_text(&who[DEV], "toolgate_discover_source_tools", "{\"source\":\"ext\"}");
+	assert_non_null(strstr(txt, "<server>/<source>"));
+	free(txt);
+}
+
+/* No "type" arrays anywhere in a schema (the MCP Inspector's portability
+ * lint; clients mapping schemas onto single-type dialects reject them). */
+static int
+has_type_array(json_t *v, int depth)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (depth > 64)
+		return 0;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (has_type_array(x, depth + 1))
+				return 1;
+		return 0;
+	}
+	if (!json_is_object(v))
+		return 0;
+	if (json_is_array(json_object_get(v, "type")))
+		return 1;
+	json_object_foreach(v, k, x)
+		if (has_type_array(x, depth + 1))
+			return 1;
+	return 0;
+}
+
+static void
+t_portable_schemas(void **state)
+{
+	json_t *tools, *t;
+	size_t i, n = 0;
+
+	(void)state;
+	tools = tools_list(&who[ADMIN]);
+	json_array_foreach(tools, i, t) {
+		const char *name = json_string_value(json_object_get(t, "name"));
+
+		if (strncmp(name, "toolgate_", 9) != 0)
+			continue;
+		n++;
+		if (has_type_array(json_object_get(t, "inputSchema"), 0))
+			fprintf(stderr, "%s: inputSchema has a type array\n", name);
+		assert_false(has_type_array(json_object_get(t, "inputSchema"), 0));
+	}
+	assert_true(n >= 20);
+	json_decref(tools);
+	/* Integers and null still validate through the anyOf branches. */
+	json_decref(call_ok(&who[VIEWER], "toolgate_list_pending_requests", "{\"limit\":1}"));
+	assert_unknown_tool(&who[VIEWER], "toolgate_get_tool", "{\"tool\":true}");
+}
+
 static void
 t_settings_keys(void **state)
 {
@@ -685,6 +887,8 @@ main(void)
 		cmocka_unit_test(t_requests_and_status),
 		cmocka_unit_test(t_logs),
 		cmocka_unit_test(t_sources),
+		cmocka_unit_test(t_names),
+		cmocka_unit_test(t_portable_schemas),
 		cmocka_unit_test(t_settings_keys),
 	};
 

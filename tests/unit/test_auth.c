@@ -1,6 +1,6 @@
 /*
  * test_auth.c - lib/auth.c and lib/crypto.c: the JWT verification routine
- * against every forgery STACK_NOTES §5 lists, Argon2id hashing, API key and
+ * against every forgery docs/security.md "Access tokens" lists, Argon2id hashing, API key and
  * refresh token formats, base64url.
  */
 #include <stdarg.h>
