@@ -235,7 +235,7 @@ run_mode() {
 	[ "$CODE" = 201 ] && [ -n "$tid" ] || { bad "$MODE: create tool: HTTP $CODE" "$BODY"; stop_apache; return; }
 	jreq POST "/api/v1/tools/$tid/submit" "$tok" '{}'
 	[ "$CODE" = 200 ] || bad "$MODE: submit: HTTP $CODE" "$BODY"
-	jreq POST "/api/v1/tools/$tid/approve" "$tok" '{}'
+	jreq POST "/api/v1/tools/$tid/approve" "$tok" '{"version":1}'
 	[ "$CODE" = 200 ] || bad "$MODE: approve: HTTP $CODE" "$BODY"
 	jreq POST "/api/v1/servers/$sid_id/start" "$tok" '{}'
 	[ "$CODE" = 200 ] || bad "$MODE: start server: HTTP $CODE" "$BODY"
