@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -40,11 +41,15 @@
  * socket stays open for the new workers): finish the request in flight
  * and exit at once. accept() wakes every ACCEPT_TICK_MS (SO_RCVTIMEO on the
  * listening socket), so a signal that lands just before the worker enters
- * accept() cannot leave it blocked there.
+ * accept() cannot leave it blocked there. Where the master cannot remove
+ * the socket's name (no write access to its directory) new connections
+ * keep arriving: the drain then stops accepting after DRAIN_MAX_MS, well
+ * inside the master's grace period, so what was accepted still finishes.
  */
 #define STOP_DRAIN 1
 #define STOP_NOW 2
 #define ACCEPT_TICK_MS 250
+#define DRAIN_MAX_MS 10000	/* a drain under ongoing traffic ends here */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -245,6 +250,7 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 	struct tg_io io;
 	struct tg_req req;
 	int code = 1, rc, tcp = 0;
+	int64_t drain_start = 0;
 	static const struct timeval no_timeout = {0, 0};
 	struct timeval write_timeout;
 
@@ -295,6 +301,17 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 	write_timeout.tv_usec = (suseconds_t)(cfg->client_write_timeout_ms % 1000) * 1000;
 
 	while (stop_flag != STOP_NOW) {
+		if (stop_flag == STOP_DRAIN) {
+			struct timespec now;
+			int64_t ms;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+			if (drain_start == 0)
+				drain_start = ms;
+			else if (ms - drain_start > DRAIN_MAX_MS)
+				break;
+		}
 		rc = FCGX_Accept_r(&r);
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR) {
 			/* Draining and nothing queued for a whole tick: done. */

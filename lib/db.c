@@ -161,6 +161,17 @@ stmt_slot(struct tg_db *db, const char *sql, uint64_t h)
  * PQexecParams instead (cache full, out of memory, or PQprepare failed -
  * then the unprepared run reports the error in the usual way).
  */
+/* reliability: a statement or lock timeout (or a cancel, or a lost
+ * connection) during PQprepare is the statement's answer: running it again
+ * unprepared would wait as long again. */
+static int
+gave_up(const char *sqlstate)
+{
+	return sqlstate != NULL && (strcmp(sqlstate, "57014") == 0 ||
+	    strcmp(sqlstate, "55P03") == 0 || strncmp(sqlstate, "08", 2) == 0 ||
+	    strncmp(sqlstate, "57P", 3) == 0);
+}
+
 static PGresult *
 exec_prepared(struct tg_db *db, const char *sql, int n, const char *const *params,
     int *fallback)
@@ -179,6 +190,9 @@ exec_prepared(struct tg_db *db, const char *sql, int n, const char *const *param
 		}
 		snprintf(name, sizeof(name), "tg%d", db->next_stmt_id);
 		res = PQprepare(db->conn, name, sql, n, NULL);
+		if (res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR &&
+		    gave_up(PQresultErrorField(res, PG_DIAG_SQLSTATE)))
+			return res;	/* reliability: never wait a second time */
 		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 			PQclear(res);
 			*fallback = 1;
