@@ -37,6 +37,7 @@ struct shm {
 static struct shm *shm;
 static int held = -1;	/* slot index, or -1 (none / no mapping) */
 static int depth;	/* nesting of tg_slots_acquire in this process */
+static pid_t depth_pid;	/* whose depth it is (a forked child holds none) */
 
 static int64_t
 now_us(void)
@@ -120,13 +121,19 @@ tg_slots_acquire(void)
 	int place = -1, got = 0;
 	int64_t t0, deadline, left;
 
+	me = getpid();
+	if (depth > 0 && depth_pid != me) {
+		depth = 0;	/* inherited across fork: not ours */
+		held = -1;
+	}
 	if (depth > 0 || shm == NULL) {
 		depth++;
+		depth_pid = me;
 		return TG_OK;
 	}
-	me = getpid();
 	if (try_take(me)) {
 		depth = 1;
+		depth_pid = me;
 		return TG_OK;
 	}
 	if (atomic_fetch_add(&shm->waiting, 1) >= shm->nqueue) {
@@ -177,6 +184,7 @@ tg_slots_acquire(void)
 		return -TG_E_BUSY;
 	}
 	depth = 1;
+	depth_pid = me;
 	return TG_OK;
 }
 
@@ -185,7 +193,7 @@ tg_slots_release(void)
 {
 	pid_t expect;
 
-	if (depth == 0)
+	if (depth == 0 || depth_pid != getpid())
 		return;
 	if (--depth > 0)
 		return;
@@ -200,7 +208,7 @@ tg_slots_release(void)
 int
 tg_slots_held(void)
 {
-	return depth > 0;
+	return depth > 0 && depth_pid == getpid();
 }
 
 void
