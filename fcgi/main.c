@@ -388,12 +388,20 @@ serve_master(struct tg_config *cfg)
 			if (slots[i].pid > 0)
 				alive++;
 		}
+		/* reliability: the maintenance child too, or it would outlive
+		 * the master as a zombie of pid 1 (issue #15). */
+		if (maint_pid > 0 && waitpid(maint_pid, NULL, WNOHANG) == maint_pid)
+			maint_pid = 0;
+		if (maint_pid > 0)
+			alive++;
 		if (alive == 0)
 			break;
 		if (mono_ms() > deadline) {
 			for (i = 0; i < cfg->workers; i++)
 				if (slots[i].pid > 0)
 					kill(slots[i].pid, SIGKILL);
+			if (maint_pid > 0)
+				kill(maint_pid, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0)
 				;
 			break;

@@ -1770,6 +1770,9 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	    "allowed_hosts", json_object_get(t, "allowed_hosts"),
 	    "limits", json_object_get(t, "limits"));
 	if (sreq == NULL) {
+		l.status = "error";	/* reliability: complete the row */
+		l.error = "out of memory";
+		(void)write_log(req, c, &l);
 		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
 		goto out;
 	}
