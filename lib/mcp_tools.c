@@ -67,6 +67,8 @@ tg_rpc_err_set(struct tg_rpc_err *e, int code, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		e->message[0] = '\0';
+	/* reliability: a cut (or a raw value) must not make the JSON fail */
+	tg_utf8_scrub(e->message);
 	return -1;
 }
 
