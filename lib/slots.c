@@ -2,9 +2,11 @@
  * slots.c - the tool slots shared by the workers of a master (see slots.h).
  *
  * Lock-free: every field of the mapping is an atomic. A slot is owned by
- * the pid stored in it; a queue place is a pid in waiter[] plus one count
- * in `waiting` (the count is what bounds the queue; the pids let the master
- * give back the place of a worker that died while waiting). Waiters sleep
+ * the pid stored in it; a queue place is a pid in waiter[] (a caller claims
+ * an entry, then counts the entries and backs off if there are more than
+ * TOOLGATE_TOOL_QUEUE: concurrent callers may both back off, never both
+ * stay). With no separate counter, nothing can leak: the master gives back
+ * a dead worker's entry by clearing its pid. Waiters sleep
  * on the futex word `gen`, which every release bumps before it wakes them
  * all (at most TOOLGATE_TOOL_QUEUE processes); each sleep is also capped at
  * 200 ms, so a lost wake-up costs at most that. The queue is not strictly
@@ -27,7 +29,6 @@
 struct shm {
 	int nslots, nqueue, wait_ms;
 	_Atomic uint32_t gen;			/* futex word */
-	atomic_int waiting;
 	_Atomic pid_t owner[TG_SLOTS_MAX];	/* 0: free */
 	_Atomic pid_t waiter[TG_SLOTS_MAX];	/* 0: free */
 	atomic_ullong acquired, queued, busy_full, busy_timeout, reclaimed;
@@ -98,6 +99,18 @@ wake_all(void)
 	    NULL, NULL, 0);
 }
 
+/* Callers in the queue now. */
+static int
+waiters(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < TG_SLOTS_MAX; i++)
+		if (atomic_load_explicit(&shm->waiter[i], memory_order_acquire) != 0)
+			n++;
+	return n;
+}
+
 static int
 try_take(pid_t me)
 {
@@ -136,16 +149,17 @@ tg_slots_acquire(void)
 		depth_pid = me;
 		return TG_OK;
 	}
-	if (atomic_fetch_add(&shm->waiting, 1) >= shm->nqueue) {
-		atomic_fetch_sub(&shm->waiting, 1);
-		atomic_fetch_add(&shm->busy_full, 1);
-		return -TG_E_BUSY;
-	}
-	for (int i = 0; i < TG_SLOTS_MAX && place < 0; i++) {
+	for (int i = 0; i < TG_SLOTS_MAX && place < 0 && shm->nqueue > 0; i++) {
 		pid_t expect = 0;
 
 		if (atomic_compare_exchange_strong(&shm->waiter[i], &expect, me))
 			place = i;
+	}
+	if (place < 0 || waiters() > shm->nqueue) {
+		if (place >= 0)
+			atomic_store(&shm->waiter[place], 0);
+		atomic_fetch_add(&shm->busy_full, 1);
+		return -TG_E_BUSY;
 	}
 	atomic_fetch_add(&shm->queued, 1);
 	t0 = now_us();
@@ -169,16 +183,7 @@ tg_slots_acquire(void)
 		    NULL, 0);
 	}
 	atomic_fetch_add(&shm->wait_us, (unsigned long long)(now_us() - t0));
-	/* Leave the queue; the count goes with the pid, so a place the master
-	 * already gave back (it cannot: we are alive) is not given twice. */
-	if (place >= 0) {
-		pid_t expect = me;
-
-		if (atomic_compare_exchange_strong(&shm->waiter[place], &expect, 0))
-			atomic_fetch_sub(&shm->waiting, 1);
-	} else {
-		atomic_fetch_sub(&shm->waiting, 1);
-	}
+	atomic_store(&shm->waiter[place], 0);	/* leave the queue */
 	if (!got) {
 		atomic_fetch_add(&shm->busy_timeout, 1);
 		return -TG_E_BUSY;
@@ -226,8 +231,7 @@ tg_slots_reclaim(pid_t pid)
 			freed = 1;
 		}
 		expect = pid;
-		if (atomic_compare_exchange_strong(&shm->waiter[i], &expect, 0))
-			atomic_fetch_sub(&shm->waiting, 1);
+		(void)atomic_compare_exchange_strong(&shm->waiter[i], &expect, 0);
 	}
 	if (freed)
 		wake_all();
@@ -255,7 +259,7 @@ tg_slots_stats(struct tg_slots_stats *st)
 			st->busy++;
 	st->slots = shm->nslots;
 	st->queue = shm->nqueue;
-	st->waiting = atomic_load(&shm->waiting);
+	st->waiting = waiters();
 	st->acquired = atomic_load(&shm->acquired);
 	st->queued = atomic_load(&shm->queued);
 	st->busy_full = atomic_load(&shm->busy_full);
