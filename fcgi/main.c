@@ -365,13 +365,17 @@ serve_master(struct tg_config *cfg)
 	}
 
 	/*
-	 * Graceful stop (reliability): the socket's name goes first, so no
-	 * new connection can arrive (nginx gets an immediate error, and a new
-	 * master may already bind the path); the listening socket itself stays
-	 * open. Workers finish the request in flight and then drain what is
-	 * already queued on the socket (fcgi/worker.c) before they exit, so a
-	 * stop loses nothing that arrived before it.
+	 * Graceful stop (reliability): shutdown(SHUT_RD) on the listening
+	 * socket first: from then on a new connection is refused at once
+	 * (nginx answers 502 without waiting) while the connections already
+	 * queued stay acceptable, and once they are taken accept() fails with
+	 * EINVAL in every worker, even one already blocked in it. The name goes
+	 * too where the directory lets us, so a new master can bind the path
+	 * meanwhile. Workers finish the request in flight, drain the queue
+	 * (fcgi/worker.c) and exit: a stop loses nothing that arrived before it.
 	 */
+	if (shutdown(fd, SHUT_RD) != 0)
+		tg_log(TG_LOG_WARN, "master.shutdown", "errno=%d", errno);
 	if (unlink(cfg->socket_path) != 0)
 		tg_log(TG_LOG_DEBUG, "master.unlink", "errno=%d", errno);
 	for (i = 0; i < cfg->workers; i++)

@@ -35,16 +35,17 @@
 /*
  * Stopping (reliability). SIGTERM/SIGINT (the master's stop): finish the
  * request in flight, then keep accepting until nothing is queued on the
- * socket (the master has unlinked its name, so nothing new can arrive),
- * then exit: a stop serves every connection that reached the socket
- * before it. SIGUSR1 (the master's rolling restart on SIGHUP, where the
- * socket stays open for the new workers): finish the request in flight
- * and exit at once. accept() wakes every ACCEPT_TICK_MS (SO_RCVTIMEO on the
- * listening socket), so a signal that lands just before the worker enters
- * accept() cannot leave it blocked there. Where the master cannot remove
- * the socket's name (no write access to its directory) new connections
- * keep arriving: the drain then stops accepting after DRAIN_MAX_MS, well
- * inside the master's grace period, so what was accepted still finishes.
+ * socket, then exit: a stop serves every connection that reached the
+ * socket before it. The master has shut the listening socket down for
+ * reading first (fcgi/main.c), so nothing new arrives and accept() fails
+ * with EINVAL as soon as the queue is empty. SIGUSR1 (the master's rolling
+ * restart on SIGHUP, where the socket stays open for the new workers):
+ * finish the request in flight and exit at once. accept() also wakes every
+ * ACCEPT_TICK_MS (SO_RCVTIMEO on the listening socket), so a signal that
+ * lands just before the worker enters accept() cannot leave it blocked
+ * there, and a worker on fd 0 under a process manager (whose socket no
+ * master shuts down) stops after a tick without connections, or after
+ * DRAIN_MAX_MS under ongoing traffic, well inside any grace period.
  */
 #define STOP_DRAIN 1
 #define STOP_NOW 2

@@ -710,6 +710,18 @@ t_stop_serves_queued_connections(void **state)
 	}
 	sleep_ms(100);
 	assert_int_equal(kill(m, SIGTERM), 0);
+	/* From the stop on, a new connection is refused at once (the master
+	 * shuts the listening socket down), not queued to be reset later. */
+	end = now_s() + 3;
+	for (;;) {
+		int late = fcgi_connect(sock);
+
+		if (late < 0)
+			break;
+		close(late);
+		assert_true(now_s() < end);
+		sleep_ms(20);
+	}
 	/* Every connection that reached the socket before the stop is served. */
 	for (i = 0; i < 6; i++) {
 		assert_int_equal(fcgi_status(fd[i], 15000), 200);
