@@ -14,7 +14,9 @@
 
 #include "fcgi/config.h"
 #include "fcgi/log.h"
+#include "lib/db.h"
 #include "lib/parse.h"
+#include "lib/slots.h"
 #include "lib/status.h"
 
 static int
@@ -92,6 +94,54 @@ parse_origins(struct tg_config *c, const char *v, char *err, size_t errlen)
 			    TG_MAX_ORIGINS);
 		c->origins[c->n_origins++] = tok;
 	}
+	return 0;
+}
+
+/*
+ * reliability: tool slots and queue (lib/slots.h) and the per-connection
+ * database timeouts. Slots + queue must leave at least one worker free for
+ * the control plane (health, REST, tools/list) when there are two or more.
+ */
+static int
+tools_and_db(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
+{
+	int64_t n;
+	int rc, defs, defq;
+
+	tg_slots_defaults(c->workers, &defs, &defq);
+	if ((rc = get_int(get, "TOOLGATE_TOOL_SLOTS", 1, TG_SLOTS_MAX, defs, &n,
+	    err, errlen)) != 0)
+		return rc;
+	c->tool_slots = (int)n;
+	if (defq > c->workers - 1 - c->tool_slots)
+		defq = c->workers - 1 - c->tool_slots;
+	if (defq < 0)
+		defq = 0;
+	if ((rc = get_int(get, "TOOLGATE_TOOL_QUEUE", 0, TG_SLOTS_MAX, defq, &n,
+	    err, errlen)) != 0)
+		return rc;
+	c->tool_queue = (int)n;
+	if (c->workers > 1 && c->tool_slots + c->tool_queue >= c->workers)
+		return fail(err, errlen,
+		    "TOOLGATE_TOOL_SLOTS + TOOLGATE_TOOL_QUEUE (%d + %d) must be below TOOLGATE_WORKERS (%d): at least one worker must stay free for /health, REST and tools/list",
+		    c->tool_slots, c->tool_queue, c->workers);
+	if ((rc = get_int(get, "TOOLGATE_TOOL_QUEUE_WAIT_MS", 0, 600000,
+	    TG_SLOTS_QUEUE_WAIT_DEFAULT_MS, &c->tool_queue_wait_ms, err, errlen)) != 0)
+		return rc;
+	if ((rc = get_int(get, "TOOLGATE_DB_STATEMENT_TIMEOUT_MS", 0, 3600000,
+	    TG_DB_STATEMENT_TIMEOUT_DEFAULT_MS, &c->db_statement_timeout_ms, err,
+	    errlen)) != 0)
+		return rc;
+	if ((rc = get_int(get, "TOOLGATE_DB_LOCK_TIMEOUT_MS", 0, 3600000,
+	    TG_DB_LOCK_TIMEOUT_DEFAULT_MS, &c->db_lock_timeout_ms, err, errlen)) != 0)
+		return rc;
+	if ((rc = get_int(get, "TOOLGATE_DB_IDLE_TX_TIMEOUT_MS", 0, 3600000,
+	    TG_DB_IDLE_TX_TIMEOUT_DEFAULT_MS, &c->db_idle_tx_timeout_ms, err,
+	    errlen)) != 0)
+		return rc;
+	if ((rc = get_int(get, "TOOLGATE_CLIENT_WRITE_TIMEOUT_MS", 100, 600000,
+	    10000, &c->client_write_timeout_ms, err, errlen)) != 0)
+		return rc;
 	return 0;
 }
 
@@ -224,6 +274,9 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 		return rc;
 	if ((rc = get_int(get, "TOOLGATE_SANDBOX_OUTPUT_BYTES", 1024, 16 * 1024 * 1024,
 	    100 * 1024, &c->sandbox_output_bytes, err, errlen)) != 0)
+		return rc;
+
+	if ((rc = tools_and_db(c, get, err, errlen)) != 0)
 		return rc;
 
 	if ((need & TG_CFG_SERVE) && c->socket_path[0] == '\0')

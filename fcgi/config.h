@@ -52,6 +52,15 @@ struct tg_config {
 	int64_t sandbox_timeout_ms;
 	int64_t sandbox_memory_mb;
 	int64_t sandbox_output_bytes;
+
+	/* reliability: tool slots (lib/slots.h) and database timeouts */
+	int tool_slots;			/* tool runs at once, per master */
+	int tool_queue;			/* calls that may wait for a slot */
+	int64_t tool_queue_wait_ms;	/* longest wait in the queue */
+	int64_t db_statement_timeout_ms;	/* 0: none */
+	int64_t db_lock_timeout_ms;		/* 0: none */
+	int64_t db_idle_tx_timeout_ms;		/* 0: none */
+	int64_t client_write_timeout_ms;	/* one write to nginx, at most */
 };
 
 typedef const char *(*tg_getenv_fn)(const char *name);

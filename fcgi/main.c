@@ -34,6 +34,7 @@
 #include "lib/inval.h"
 #include "lib/maintenance.h"
 #include "lib/metrics.h"
+#include "lib/slots.h"
 #include "lib/status.h"
 
 #ifndef TG_VERSION
@@ -245,6 +246,13 @@ serve_master(struct tg_config *cfg)
 	if (chmod(cfg->socket_path, 0666) != 0)
 		tg_log(TG_LOG_WARN, "master.socket_mode", "errno=%d", errno);
 	metrics = tg_metrics_create();
+	/* reliability: tool slots shared by the workers (lib/slots.h), and
+	 * the database timeouts every connection of this master gets. */
+	if (tg_slots_init(cfg->tool_slots, cfg->tool_queue,
+	    (int)cfg->tool_queue_wait_ms) != TG_OK)
+		tg_log(TG_LOG_WARN, "master.slots", "msg=\"no shared memory; tool runs are not capped\"");
+	tg_db_set_timeouts(cfg->db_statement_timeout_ms, cfg->db_lock_timeout_ms,
+	    cfg->db_idle_tx_timeout_ms);
 	if (tg_inval_shared_init() != TG_OK)
 		tg_log(TG_LOG_WARN, "master.inval", "msg=\"no shared cache epochs; workers rely on NOTIFY alone\"");
 	if (metrics == NULL)
@@ -252,8 +260,10 @@ serve_master(struct tg_config *cfg)
 	if (drop_privileges(cfg->user) != 0)
 		goto out;
 
-	tg_log(TG_LOG_INFO, "master.start", "version=%s socket=%s workers=%d",
-	    TG_VERSION, tg_log_q(cfg->socket_path), cfg->workers);
+	tg_log(TG_LOG_INFO, "master.start",
+	    "version=%s socket=%s workers=%d tool_slots=%d tool_queue=%d",
+	    TG_VERSION, tg_log_q(cfg->socket_path), cfg->workers, cfg->tool_slots,
+	    cfg->tool_queue);
 	for (i = 0; i < cfg->workers; i++) {
 		slots[i].pid = spawn_worker(cfg, fd, metrics);
 		slots[i].started_ms = mono_ms();
@@ -261,6 +271,25 @@ serve_master(struct tg_config *cfg)
 
 	next_maint = mono_ms() + 5000;
 	while (!stopping) {
+		/* reliability: sleep until the next respawn is due, not a whole
+		 * tick, so backoffs of 100..800 ms are kept to the ms. */
+		now = mono_ms();
+		tick.tv_sec = 1;
+		tick.tv_nsec = 0;
+		for (i = 0; i < cfg->workers; i++) {
+			int64_t d;
+
+			if (slots[i].pid != 0)
+				continue;
+			/* + 1 ms: never wake just before it is due */
+			d = slots[i].respawn_at_ms - now + 1;
+			if (d < 1)
+				d = 1;
+			if (d < (int64_t)tick.tv_sec * 1000 + tick.tv_nsec / 1000000) {
+				tick.tv_sec = (time_t)(d / 1000);
+				tick.tv_nsec = (long)(d % 1000) * 1000000;
+			}
+		}
 		sig = sigtimedwait(&set, &si, &tick);
 		now = mono_ms();
 		if (cfg->maintenance_interval_s > 0 && maint_pid == 0 && now >= next_maint) {
@@ -276,9 +305,11 @@ serve_master(struct tg_config *cfg)
 		}
 		if (sig == SIGHUP) {
 			tg_log(TG_LOG_INFO, "master.reload", "msg=\"rolling restart of workers\"");
+			/* SIGUSR1: finish the request in flight and exit; the
+			 * socket stays open, the new workers serve the rest. */
 			for (i = 0; i < cfg->workers; i++) {
 				if (slots[i].pid > 0) {
-					kill(slots[i].pid, SIGTERM);
+					kill(slots[i].pid, SIGUSR1);
 					slots[i].backoff_ms = -1; /* planned: no backoff */
 				}
 			}
@@ -293,6 +324,8 @@ serve_master(struct tg_config *cfg)
 				maint_pid = 0;
 				continue;
 			}
+			/* reliability: whatever tool slot or queue place it held */
+			tg_slots_reclaim(p);
 			for (i = 0; i < cfg->workers; i++) {
 				if (slots[i].pid != p)
 					continue;
@@ -305,6 +338,9 @@ serve_master(struct tg_config *cfg)
 					    WIFEXITED(wst) ? WEXITSTATUS(wst) : -1,
 					    WIFSIGNALED(wst) ? WTERMSIG(wst) : 0);
 					tg_metrics_worker_restart(metrics);
+					/* reliability: mark its call "lost" soon */
+					if (next_maint > now + 1000)
+						next_maint = now + 1000;
 					if (now - slots[i].started_ms < 2000)
 						slots[i].backoff_ms = slots[i].backoff_ms ?
 						    (slots[i].backoff_ms * 2 > 30000 ? 30000 :
@@ -330,7 +366,20 @@ serve_master(struct tg_config *cfg)
 			tg_log(TG_LOG_WARN, "master.sigwait", "errno=%d", errno);
 	}
 
-	/* Graceful stop: workers finish the request in flight. */
+	/*
+	 * Graceful stop (reliability): shutdown(SHUT_RD) on the listening
+	 * socket first: from then on a new connection is refused at once
+	 * (nginx answers 502 without waiting) while the connections already
+	 * queued stay acceptable, and once they are taken accept() fails with
+	 * EINVAL in every worker, even one already blocked in it. The name goes
+	 * too where the directory lets us, so a new master can bind the path
+	 * meanwhile. Workers finish the request in flight, drain the queue
+	 * (fcgi/worker.c) and exit: a stop loses nothing that arrived before it.
+	 */
+	if (shutdown(fd, SHUT_RD) != 0)
+		tg_log(TG_LOG_WARN, "master.shutdown", "errno=%d", errno);
+	if (unlink(cfg->socket_path) != 0)
+		tg_log(TG_LOG_DEBUG, "master.unlink", "errno=%d", errno);
 	for (i = 0; i < cfg->workers; i++)
 		if (slots[i].pid > 0)
 			kill(slots[i].pid, SIGTERM);
@@ -345,20 +394,26 @@ serve_master(struct tg_config *cfg)
 			if (slots[i].pid > 0)
 				alive++;
 		}
+		/* reliability: the maintenance child too, or it would outlive
+		 * the master as a zombie of pid 1 (issue #15). */
+		if (maint_pid > 0 && waitpid(maint_pid, NULL, WNOHANG) == maint_pid)
+			maint_pid = 0;
+		if (maint_pid > 0)
+			alive++;
 		if (alive == 0)
 			break;
 		if (mono_ms() > deadline) {
 			for (i = 0; i < cfg->workers; i++)
 				if (slots[i].pid > 0)
 					kill(slots[i].pid, SIGKILL);
+			if (maint_pid > 0)
+				kill(maint_pid, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0)
 				;
 			break;
 		}
 		(void)sigtimedwait(&set, &si, &(struct timespec){0, 100000000});
 	}
-	if (unlink(cfg->socket_path) != 0)
-		tg_log(TG_LOG_DEBUG, "master.unlink", "errno=%d", errno);
 	tg_log(TG_LOG_INFO, "master.exit", "msg=\"all workers stopped\"");
 	code = 0;
 out:
@@ -370,6 +425,7 @@ out:
 		close(pidfd);
 	}
 	tg_metrics_destroy(metrics);
+	tg_slots_destroy();
 	return code;
 }
 
@@ -391,6 +447,8 @@ cmd_serve(int argc, char **argv)
 		 * access log of its own: warnings only, unless configured. */
 		if (getenv("TOOLGATE_LOG_LEVEL") == NULL || *getenv("TOOLGATE_LOG_LEVEL") == '\0')
 			tg_log_set_level(TG_LOG_WARN);
+		tg_db_set_timeouts(cfg.db_statement_timeout_ms,
+		    cfg.db_lock_timeout_ms, cfg.db_idle_tx_timeout_ms);
 		rc = tg_cgi_serve(&cfg);
 		tg_config_wipe(&cfg);
 		return rc;
@@ -401,6 +459,8 @@ cmd_serve(int argc, char **argv)
 			return 1;
 		if (FCGX_Init() != 0)
 			return 1;
+		tg_db_set_timeouts(cfg.db_statement_timeout_ms,
+		    cfg.db_lock_timeout_ms, cfg.db_idle_tx_timeout_ms);
 		rc = tg_worker_run(&cfg, 0, NULL);
 		tg_config_wipe(&cfg);
 		return rc;

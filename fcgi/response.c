@@ -11,6 +11,7 @@
 #include "fcgi/config.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
+#include "lib/parse.h"
 #include "lib/arena.h"
 #include "lib/status.h"
 
@@ -121,14 +122,24 @@ json_t *
 tg_problem_new(int http_status, const char *title, const char *name,
     const char *detail, const char *instance_path, const char *request_id)
 {
-	char type[128];
+	char type[128], *d = NULL, *ip = NULL;
 	json_t *p;
 
+	/* reliability: never unvalidated bytes in a problem document (jansson
+	 * refuses invalid UTF-8 and the reply would become a bare 503). */
+	if (detail && !tg_utf8_valid(detail, strlen(detail)) &&
+	    (detail = d = strdup(detail)) != NULL)
+		tg_utf8_scrub(d);
+	if (instance_path && !tg_utf8_valid(instance_path, strlen(instance_path)) &&
+	    (instance_path = ip = strdup(instance_path)) != NULL)
+		tg_utf8_scrub(ip);
 	snprintf(type, sizeof(type), "urn:toolgate:problem:%s", name);
 	p = json_pack("{s:s, s:s, s:i, s:s*, s:s*, s:s*}", "type", type, "title",
 	    title, "status", http_status, "detail", detail, "instance",
 	    instance_path, "request_id",
 	    request_id && *request_id ? request_id : NULL);
+	free(d);
+	free(ip);
 	return p;
 }
 

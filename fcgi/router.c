@@ -16,6 +16,7 @@
 #include "lib/db.h"
 #include "lib/metrics.h"
 #include "lib/parse.h"
+#include "lib/slots.h"
 #include "lib/status.h"
 
 #define CORS_ALLOW_HEADERS \
@@ -181,7 +182,7 @@ pipeline(struct tg_req *req, struct tg_resp *resp, const char **route_name)
 		}
 		if (st == 400)
 			return tg_resp_fail(req, resp, TG_E_BADREQ,
-			    "malformed percent-encoding in the path");
+			    "malformed percent-encoding in the path (or not UTF-8 once decoded)");
 		return tg_resp_fail(req, resp, TG_E_NOTFOUND, "no such endpoint");
 	}
 	req->route = r;
@@ -250,11 +251,19 @@ tg_router_serve(struct tg_req *req)
 		resp.err = rc < 0 ? -rc : rc;
 		if (resp.err == TG_E_DB || resp.err == TG_E_UNAVAIL)
 			resp.detail = "the database is unavailable; retry shortly";
+		else if (resp.err == TG_E_BUSY)
+			resp.detail = "every tool slot is busy; retry after the Retry-After delay";
 		else if (resp.err == TG_E_INTERNAL)
 			resp.detail = "internal error; see the server log for this request id";
 	}
 	if (resp.err == TG_E_DB || resp.err == TG_E_UNAVAIL || resp.err == TG_E_NOMEM)
 		tg_resp_header(req, &resp, "Retry-After", "2");
+	else if (resp.err == TG_E_BUSY) {
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%d", tg_slots_retry_after_s());
+		tg_resp_header(req, &resp, "Retry-After", ra);
+	}
 	if (tg_resp_send(req, &resp) != 0)
 		tg_log(TG_LOG_INFO, "http.client_gone", "route=%s", tg_log_q(route_name));
 	http = resp.status;

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -29,14 +32,37 @@
 #include "lib/jsonalloc.h"	/* security */
 #include "lib/metrics.h"
 
+/*
+ * Stopping (reliability). SIGTERM/SIGINT (the master's stop): finish the
+ * request in flight, then keep accepting until nothing is queued on the
+ * socket, then exit: a stop serves every connection that reached the
+ * socket before it. The master has shut the listening socket down for
+ * reading first (fcgi/main.c), so nothing new arrives and accept() fails
+ * with EINVAL as soon as the queue is empty. SIGUSR1 (the master's rolling
+ * restart on SIGHUP, where the socket stays open for the new workers):
+ * finish the request in flight and exit at once. accept() also wakes every
+ * ACCEPT_TICK_MS (SO_RCVTIMEO on the listening socket), so a signal that
+ * lands just before the worker enters accept() cannot leave it blocked
+ * there, and a worker on fd 0 under a process manager (whose socket no
+ * master shuts down) stops after a tick without connections, or after
+ * DRAIN_MAX_MS under ongoing traffic, well inside any grace period.
+ */
+#define STOP_DRAIN 1
+#define STOP_NOW 2
+#define ACCEPT_TICK_MS 250
+#define DRAIN_MAX_MS 10000	/* a drain under ongoing traffic ends here */
+
 static volatile sig_atomic_t stop_flag;
 
 static void
 on_term(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
-	FCGX_ShutdownPending();
+	if (sig == SIGUSR1) {
+		stop_flag = STOP_NOW;
+		FCGX_ShutdownPending();
+	} else if (stop_flag == 0) {
+		stop_flag = STOP_DRAIN;
+	}
 }
 
 /* FastCGI transport. */
@@ -186,7 +212,8 @@ install_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;	/* no SA_RESTART: accept() returns */
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGUSR1, &sa, NULL) != 0)
 		return -1;
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) != 0 || sigaction(SIGHUP, &sa, NULL) != 0)
@@ -198,6 +225,22 @@ install_signals(void)
 	return sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* accept() returns EAGAIN after ACCEPT_TICK_MS without a connection. A
+ * TCP listener passes its options on to accepted connections: those get
+ * theirs cleared (*tcp = 1). */
+static void
+accept_tick(int fd, int *tcp)
+{
+	struct timeval tv = {0, ACCEPT_TICK_MS * 1000};
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	*tcp = getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family != AF_UNIX;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+		tg_log(TG_LOG_WARN, "worker.accept_tick", "errno=%d", errno);
+}
+
 int
 tg_worker_run(const struct tg_config *cfg, int listen_fd,
     struct tg_metrics *metrics)
@@ -207,7 +250,10 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 	struct tg_ctx ctx;
 	struct tg_io io;
 	struct tg_req req;
-	int code = 1;
+	int code = 1, rc, tcp = 0;
+	int64_t drain_start = 0;
+	static const struct timeval no_timeout = {0, 0};
+	struct timeval write_timeout;
 
 	if (install_signals() != 0) {
 		tg_log(TG_LOG_ERR, "worker.signals", "msg=\"cannot install handlers\"");
@@ -251,8 +297,39 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 	tg_db_listen(ctx.db);
 	(void)tg_db_ok(ctx.db); /* connect now, after fork; retried per request */
 	tg_log(TG_LOG_DEBUG, "worker.start", "fd=%d", listen_fd);
+	accept_tick(listen_fd, &tcp);
+	write_timeout.tv_sec = (time_t)(cfg->client_write_timeout_ms / 1000);
+	write_timeout.tv_usec = (suseconds_t)(cfg->client_write_timeout_ms % 1000) * 1000;
 
-	while (!stop_flag && FCGX_Accept_r(&r) >= 0) {
+	while (stop_flag != STOP_NOW) {
+		if (stop_flag == STOP_DRAIN) {
+			struct timespec now;
+			int64_t ms;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+			if (drain_start == 0)
+				drain_start = ms;
+			else if (ms - drain_start > DRAIN_MAX_MS)
+				break;
+		}
+		rc = FCGX_Accept_r(&r);
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR) {
+			/* Draining and nothing queued for a whole tick: done. */
+			if (stop_flag == STOP_DRAIN && rc != -EINTR)
+				break;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		if (tcp)
+			(void)setsockopt(r.ipcFd, SOL_SOCKET, SO_RCVTIMEO,
+			    &no_timeout, sizeof(no_timeout));
+		/* A write to nginx (an SSE event to a client that stopped
+		 * reading) gives up after TOOLGATE_CLIENT_WRITE_TIMEOUT_MS:
+		 * the request then ends as "client gone". */
+		(void)setsockopt(r.ipcFd, SOL_SOCKET, SO_SNDTIMEO, &write_timeout,
+		    sizeof(write_timeout));
 		memset(&req, 0, sizeof(req));
 		req.a = a;
 		req.io = &io;

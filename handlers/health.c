@@ -16,6 +16,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -111,4 +112,23 @@ int
 tg_h_test_echo(struct tg_req *req, struct tg_resp *resp)
 {
 	return tg_resp_json(resp, 200, json_pack("{s:O}", "echo", req->json));
+}
+
+/* reliability: GET /api/v1/_test/sleep?ms=N (TOOLGATE_TEST_ROUTES=1 only)
+ * holds its worker N ms (0..10000): the drain-on-stop test needs requests
+ * queued behind a busy worker. */
+int
+tg_h_test_sleep(struct tg_req *req, struct tg_resp *resp)
+{
+	struct timespec ts;
+	int64_t ms;
+	int rc;
+
+	if ((rc = tg_req_query_i64(req, "ms", 0, 10000, 100, &ms)) != TG_OK)
+		return tg_resp_fail(req, resp, TG_E_BADREQ, "ms must be 0..10000");
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+	return tg_resp_json(resp, 200, json_pack("{s:I}", "slept_ms", (json_int_t)ms));
 }

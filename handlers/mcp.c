@@ -67,6 +67,7 @@
  * reports hang-up, or a write fails) the sandbox run is killed - in
  * 2026-07-28 closing the response stream is the cancellation signal.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,6 +330,7 @@ struct conn {
 	/* streaming (see the comment at the top) */
 	int sse_ok;		/* Accept admits text/event-stream */
 	int streaming;		/* SSE headers are out: respond() writes events */
+	int dropping;		/* reliability: events dropped (client not reading) */
 	int gone;		/* a write failed: the client is gone */
 	int log_min;		/* lowest log level index forwarded; -1: none */
 	json_t *progress_token;	/* borrowed from the request; NULL: none */
@@ -478,6 +480,28 @@ out:
 	return rc;
 }
 
+/* reliability: 1 when the connection to nginx can take more output now
+ * (or there is no way to tell: CGI). */
+static int
+client_writable(struct conn *cn)
+{
+	const struct tg_io *io = cn->req->io;
+	struct pollfd p;
+	int fd = io->cancel_fd ? io->cancel_fd(io->ctx) : -1;
+
+	if (fd <= 0)
+		return 1;
+	p.fd = fd;
+	p.events = POLLOUT;
+	p.revents = 0;
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+		return 1;
+	if (!cn->dropping)
+		tg_log(TG_LOG_INFO, "mcp.events_dropped", "msg=\"the client is not reading; progress/log notifications are dropped\"");
+	cn->dropping = 1;
+	return 0;
+}
+
 /*
  * Sandbox event -> MCP notification on the response stream (see
  * lib/sandbox_client.h for the event documents). Returns 0 (sent or
@@ -537,6 +561,15 @@ on_tool_event(void *ctx, const json_t *ev)
 	if (!cn->streaming && sse_begin(cn) != 0) {
 		json_decref(msg);
 		return -1;
+	}
+	/* reliability: progress and log notifications are dropped, never
+	 * waited for, while the client is not reading (the connection to
+	 * nginx is not writable): the sandbox loop that calls us must keep
+	 * its deadline. A write that starts and then stalls is bounded by
+	 * TOOLGATE_CLIENT_WRITE_TIMEOUT_MS (fcgi/worker.c). */
+	if (!client_writable(cn)) {
+		json_decref(msg);
+		return 0;
 	}
 	return sse_send(cn, msg);
 }

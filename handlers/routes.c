@@ -17,6 +17,7 @@ const struct tg_route tg_routes[] = {
 	{"GET", "/api/v1/version", 0, 0, 0, tg_h_version},
 	{"GET", "/metrics", TG_R_AUTH_OPTIONAL, 0, 0, tg_h_metrics},
 	{"POST", "/api/v1/_test/echo", TG_R_JSON | TG_R_TEST, 64 * KiB, 0, tg_h_test_echo},
+	{"GET", "/api/v1/_test/sleep", TG_R_TEST, 0, 0, tg_h_test_sleep},
 	{"POST", "/mcp", TG_R_RAW | TG_R_AUTH_OPTIONAL | TG_R_STREAM, 1024 * KiB, 0, tg_h_mcp},
 	{"GET", "/mcp", TG_R_AUTH_OPTIONAL, 0, 0, tg_h_mcp},
 	{"DELETE", "/mcp", TG_R_AUTH_OPTIONAL, 0, 0, tg_h_mcp},

@@ -161,6 +161,17 @@ stmt_slot(struct tg_db *db, const char *sql, uint64_t h)
  * PQexecParams instead (cache full, out of memory, or PQprepare failed -
  * then the unprepared run reports the error in the usual way).
  */
+/* reliability: a statement or lock timeout (or a cancel, or a lost
+ * connection) during PQprepare is the statement's answer: running it again
+ * unprepared would wait as long again. */
+static int
+gave_up(const char *sqlstate)
+{
+	return sqlstate != NULL && (strcmp(sqlstate, "57014") == 0 ||
+	    strcmp(sqlstate, "55P03") == 0 || strncmp(sqlstate, "08", 2) == 0 ||
+	    strncmp(sqlstate, "57P", 3) == 0);
+}
+
 static PGresult *
 exec_prepared(struct tg_db *db, const char *sql, int n, const char *const *params,
     int *fallback)
@@ -179,6 +190,9 @@ exec_prepared(struct tg_db *db, const char *sql, int n, const char *const *param
 		}
 		snprintf(name, sizeof(name), "tg%d", db->next_stmt_id);
 		res = PQprepare(db->conn, name, sql, n, NULL);
+		if (res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR &&
+		    gave_up(PQresultErrorField(res, PG_DIAG_SQLSTATE)))
+			return res;	/* reliability: never wait a second time */
 		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 			PQclear(res);
 			*fallback = 1;
@@ -206,12 +220,45 @@ stale_statement(const char *sqlstate)
 	    strcmp(sqlstate, "0A000") == 0);
 }
 
+static int64_t timeouts_ms[3];	/* statement, lock, idle in transaction */
+
+void
+tg_db_set_timeouts(int64_t statement_ms, int64_t lock_ms, int64_t idle_tx_ms)
+{
+	timeouts_ms[0] = statement_ms < 0 ? 0 : statement_ms;
+	timeouts_ms[1] = lock_ms < 0 ? 0 : lock_ms;
+	timeouts_ms[2] = idle_tx_ms < 0 ? 0 : idle_tx_ms;
+}
+
+/* The libpq "options" value: PGOPTIONS (which the key would replace) and
+ * our timeouts. Returns NULL when there is nothing to send. */
+static const char *
+startup_options(const struct tg_db *db, char *buf, size_t cap)
+{
+	const char *env = getenv("PGOPTIONS");
+	int n;
+
+	if (strcmp(db->appname, "toolgate-migrate") == 0 ||
+	    (timeouts_ms[0] == 0 && timeouts_ms[1] == 0 && timeouts_ms[2] == 0))
+		return NULL;
+	n = snprintf(buf, cap, "%s%s-c statement_timeout=%lld -c lock_timeout=%lld"
+	    " -c idle_in_transaction_session_timeout=%lld", env ? env : "",
+	    env && *env ? " " : "", (long long)timeouts_ms[0],
+	    (long long)timeouts_ms[1], (long long)timeouts_ms[2]);
+	if (n < 0 || (size_t)n >= cap)
+		return NULL;	/* an absurd PGOPTIONS: keep it as it is */
+	return buf;
+}
+
 static int
 connect_now(struct tg_db *db)
 {
-	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
-	const char *vals[] = {"", db->appname, "3", NULL};
+	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL, NULL};
+	const char *vals[] = {"", db->appname, "3", NULL, NULL};
 	const char *ct = getenv("PGCONNECT_TIMEOUT");
+	const char *opts;
+	char optbuf[1024];
+	int k;
 
 	db->last_attempt_ms = now_ms();
 	stmts_clear(db);
@@ -228,6 +275,12 @@ connect_now(struct tg_db *db)
 		keys[1] = "connect_timeout";
 		vals[1] = vals[2];
 		keys[2] = NULL;
+	}
+	if ((opts = startup_options(db, optbuf, sizeof(optbuf))) != NULL) {
+		for (k = 0; keys[k] != NULL; k++)
+			;
+		keys[k] = "options";
+		vals[k] = opts;
 	}
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL)

@@ -18,6 +18,8 @@
 #ifndef TG_DB_H
 #define TG_DB_H
 
+#include <stdint.h>
+
 #include <libpq-fe.h>
 
 struct tg_db;
@@ -61,6 +63,16 @@ void tg_db_listen(struct tg_db *db);
 void tg_db_poll(struct tg_db *db);
 
 PGconn *tg_db_conn(struct tg_db *db);
+
+/* reliability: per-connection limits, sent as startup options on every
+ * (re)connect of this process (0 = none): statement_timeout, lock_timeout
+ * and idle_in_transaction_session_timeout, in ms. The migrator
+ * ("toolgate-migrate") never gets them. A statement cut by one fails with
+ * -TG_E_UNAVAIL (503 + Retry-After). */
+#define TG_DB_STATEMENT_TIMEOUT_DEFAULT_MS 30000
+#define TG_DB_LOCK_TIMEOUT_DEFAULT_MS 5000
+#define TG_DB_IDLE_TX_TIMEOUT_DEFAULT_MS 120000
+void tg_db_set_timeouts(int64_t statement_ms, int64_t lock_ms, int64_t idle_tx_ms);
 
 /* Applies the embedded migrations in order; idempotent; serialised by an
  * advisory lock. Writes progress lines to log. Returns 0 or -TG_E_*. */

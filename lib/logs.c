@@ -48,7 +48,7 @@ int
 tg_logs_valid_status(const char *s)
 {
 	static const char *const st[] = {"ok", "error", "timeout", "truncated",
-		"unavailable", NULL};
+		"unavailable", "cancelled", "running", "lost", NULL};
 	int i;
 
 	for (i = 0; st[i]; i++)

@@ -45,6 +45,19 @@ static const struct step steps[] = {
 	{"rate_limits", "rate_limits", "window_start",
 	    "DELETE FROM rate_limits WHERE ctid IN (SELECT ctid FROM rate_limits"
 	    " WHERE window_start < extract(epoch FROM now())::bigint - 7200 LIMIT 5000)"},
+	/* reliability: a call left "running" by a worker that died (its
+	 * database session is gone) is "lost"; the final UPDATE of a live worker
+	 * still wins (lib/mcp_tools.c). Anything running for over an hour (ten
+	 * times the longest tool timeout) is lost whatever its session. */
+	{"execution_logs_lost", "execution_logs", "backend_pid",
+	    "UPDATE execution_logs SET status = 'lost', finished_at = now(),"
+	    " error = 'the worker running this call stopped before the call ended"
+	    " (killed or crashed); its outcome is unknown'"
+	    " WHERE ctid IN (SELECT l.ctid FROM execution_logs l WHERE l.status = 'running'"
+	    " AND (l.created_at < now() - interval '1 hour' OR NOT EXISTS (SELECT 1"
+	    " FROM pg_stat_activity a WHERE a.pid = l.backend_pid AND (a.backend_start"
+	    " IS NULL OR l.backend_start IS NULL OR a.backend_start = l.backend_start)))"
+	    " LIMIT 5000)"},
 	/* Retention in days from settings (log_retention_days, default 30). */
 	{"execution_logs", "execution_logs", "created_at",
 	    "DELETE FROM execution_logs WHERE ctid IN (SELECT ctid FROM execution_logs"

@@ -15,10 +15,12 @@
  * Approval and server state are re-read at every call.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>	/* security: OPENSSL_cleanse of unscrubbed log text */
 
@@ -38,6 +40,7 @@
 #include "lib/sources.h"	/* sources: passthrough */
 #include "lib/servers.h"
 #include "lib/settings.h"
+#include "lib/slots.h"	/* reliability */
 #include "lib/status.h"
 #include "lib/svc.h"
 #include "lib/tools.h"
@@ -64,6 +67,8 @@ tg_rpc_err_set(struct tg_rpc_err *e, int code, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		e->message[0] = '\0';
+	/* reliability: a cut (or a raw value) must not make the JSON fail */
+	tg_utf8_scrub(e->message);
 	return -1;
 }
 
@@ -480,6 +485,8 @@ tg_mcp_result_from_sandbox(const json_t *sbx, const char **status)
 	emsg = json_string_value(json_object_get(err, "message"));
 	if (json_is_true(json_object_get(sbx, "timed_out")))
 		*status = "timeout";
+	else if (json_is_true(json_object_get(sbx, "cancelled")))
+		*status = "cancelled";	/* reliability: the client went away */
 	else if (json_is_true(json_object_get(sbx, "truncated")) ||
 	    (etype && strcmp(etype, "OutputLimit") == 0))
 		*status = "truncated";
@@ -1461,7 +1468,60 @@ struct logrec {
 	int64_t duration_ms;
 	const json_t *secrets;		/* security: the server's decrypted secrets, scrubbed out */
 	const char *session_hash, *traceparent;	/* tg_mcp_log_test: both NULL */
+	int64_t id;	/* reliability: the row log_start() wrote, or 0 */
 };
+
+/*
+ * reliability: the row of a tools/call is written before the tool starts
+ * (status "running", with this worker's pid and its database backend, so
+ * that maintenance can tell a call whose worker died: "lost"), and
+ * write_log() completes it. A call whose row cannot be written is not run.
+ */
+static int
+log_start(struct tg_req *req, const struct tg_mcp_call *c, struct logrec *l)
+{
+	PGresult *res = NULL;
+	json_t *red;
+	char *args = NULL;
+	char uid[24], kid[24], wpid[24];
+	const char *params[12];
+	int rc = -TG_E_NOMEM;
+
+	red = tg_mcp_redact(l->arguments ? l->arguments : json_null());
+	if (red == NULL || (args = json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		goto out;
+	snprintf(uid, sizeof(uid), "%lld", (long long)req->who.user_id);
+	snprintf(kid, sizeof(kid), "%lld", (long long)req->who.api_key_id);
+	snprintf(wpid, sizeof(wpid), "%ld", (long)getpid());
+	params[0] = l->tool_id;
+	params[1] = l->server_id;
+	params[2] = l->tool_name;
+	params[3] = l->version;
+	params[4] = l->kind;
+	params[5] = req->who.authenticated && req->who.user_id > 0 ? uid : NULL;
+	params[6] = req->who.authenticated && req->who.api_key_id > 0 ? kid : NULL;
+	params[7] = c->session ? c->session->id_hash : NULL;
+	params[8] = req->request_id;
+	params[9] = c->traceparent;
+	params[10] = args;
+	params[11] = wpid;
+	rc = tg_db_exec(req->ctx->db,
+	    "INSERT INTO execution_logs (tool_id, server_id, tool_name, tool_version,"
+	    " kind, caller_id, api_key_id, session_hash, request_id, traceparent,"
+	    " arguments, status, worker_pid, backend_pid, backend_start)"
+	    " VALUES ($1::bigint, $2::bigint, $3, $4::integer, $5, $6::bigint,"
+	    " $7::bigint, $8, $9, left($10, 512), $11::jsonb, 'running', $12::integer,"
+	    " pg_backend_pid(), (SELECT backend_start FROM pg_stat_activity"
+	    " WHERE pid = pg_backend_pid())) RETURNING id", 12, params, &res);
+	if (rc == TG_OK && (PQntuples(res) != 1 ||
+	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &l->id) != TG_OK))
+		rc = -TG_E_INTERNAL;
+out:
+	PQclear(res);
+	json_decref(red);
+	free(args);
+	return rc;
+}
 
 static int
 write_log(struct tg_req *req, const struct tg_mcp_call *c, const struct logrec *l)
@@ -1515,6 +1575,28 @@ write_log(struct tg_req *req, const struct tg_mcp_call *c, const struct logrec *
 	params[14] = errt;
 	params[15] = err_full;
 	params[16] = dur;
+	if (l->id > 0) {
+		/* reliability: complete the row log_start() wrote; a row that
+		 * maintenance marked "lost" meanwhile (the database restarted
+		 * under a live worker) gets its real outcome. */
+		char rid[24];
+		const char *up[7];
+
+		snprintf(rid, sizeof(rid), "%lld", (long long)l->id);
+		up[0] = rid;
+		up[1] = l->status;
+		up[2] = res;
+		up[3] = out;
+		up[4] = errt;
+		up[5] = err_full;
+		up[6] = dur;
+		rc = tg_db_exec(req->ctx->db,
+		    "UPDATE execution_logs SET status = $2, result = $3, stdout = $4,"
+		    " stderr = $5, error = $6, duration_ms = LEAST($7::bigint, 2147483647),"
+		    " finished_at = now() WHERE id = $1::bigint"
+		    " AND status IN ('running', 'lost')", 7, up, NULL);
+		goto out;
+	}
 	rc = tg_db_exec(req->ctx->db,
 	    "INSERT INTO execution_logs (tool_id, server_id, tool_name, tool_version,"
 	    " kind, caller_id, api_key_id, session_hash, request_id, traceparent,"
@@ -1604,7 +1686,7 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	char xerr[512];	/* sources: passthrough failure reason */
 	const char *status = "error";
 	int64_t t0;
-	int rc;
+	int rc, slot = 0;
 
 	memset(&l, 0, sizeof(l));
 	memset(&o, 0, sizeof(o));
@@ -1630,6 +1712,39 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 		    "Invalid arguments for tool %s: %s", name, why);
 		goto out;
 	}
+	/* reliability: a tool slot (lib/slots.h), then the log row, then the
+	 * run; a call that gets no slot or cannot be recorded is not run. */
+	if (tg_slots_acquire() != TG_OK) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "The server is busy: every tool slot is in use"
+		    " and the wait queue is full or its wait ran out. The tool was not"
+		    " run; retry after %d s.", tg_slots_retry_after_s());
+		tg_log(TG_LOG_WARN, "mcp.tool_busy", "tool=%s", tg_log_q(name));
+		if ((*result = text_result(msg, 1)) == NULL)
+			rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
+		else
+			rc = 0;
+		goto out;
+	}
+	slot = 1;
+	l.tool_id = str_member(t, "tool_id", tid, sizeof(tid));
+	l.server_id = str_member(t, "server_id", sid, sizeof(sid));
+	l.version = str_member(t, "version", ver, sizeof(ver));
+	l.tool_name = name;
+	l.kind = "call";
+	l.arguments = args;
+	if ((rc = log_start(req, c, &l)) != TG_OK) {
+		tg_log(TG_LOG_WARN, "mcp.log_start_failed", "tool=%s rc=%s",
+		    tg_log_q(name), tg_status_name(rc));
+		if ((*result = text_result("The call cannot be recorded right now (the"
+		    " execution log is unavailable), so the tool was not run; retry"
+		    " shortly.", 1)) == NULL)
+			rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
+		else
+			rc = 0;
+		goto out;
+	}
 	/* sources: an imported external tool is passed through to its source
 	 * (lib/sources.h) instead of running in the sandbox; logged below. */
 	if (tg_sources_is_external(t)) {
@@ -1638,6 +1753,10 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 		    args, result, &status, xerr, sizeof(xerr));
 		l.duration_ms = (tg_now_us() - t0) / 1000;
 		if (rc != TG_OK) {
+			/* reliability: the row says what happened */
+			l.status = "unavailable";
+			l.error = "the source could not be reached";
+			(void)write_log(req, c, &l);
 			rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR,
 			    "the tool is unavailable right now (%s); retry shortly",
 			    tg_status_name(rc));
@@ -1654,6 +1773,9 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	    "allowed_hosts", json_object_get(t, "allowed_hosts"),
 	    "limits", json_object_get(t, "limits"));
 	if (sreq == NULL) {
+		l.status = "error";	/* reliability: complete the row */
+		l.error = "out of memory";
+		(void)write_log(req, c, &l);
 		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
 		goto out;
 	}
@@ -1671,6 +1793,8 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	/* Exactly once: a tool call is never retried. */
 	rc = tg_sandbox_run(&o, sreq, &sbx);
 	l.duration_ms = (tg_now_us() - t0) / 1000;
+	tg_slots_release();	/* reliability: the run is over */
+	slot = 0;
 	/* The request held secret values: drop it now. */
 	json_decref(sreq);
 	sreq = NULL;
@@ -1695,28 +1819,33 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 			    json_object_get(*result, "content"), 0), "text"));
 	}
 passthrough_done:	/* sources */
+	if (slot) {
+		tg_slots_release();
+		slot = 0;
+	}
 	if (*result == NULL) {
+		l.status = "error";
+		l.error = "out of memory";
+		(void)write_log(req, c, &l);
 		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
 		goto out;
 	}
-	l.tool_id = str_member(t, "tool_id", tid, sizeof(tid));
-	l.server_id = str_member(t, "server_id", sid, sizeof(sid));
-	l.version = str_member(t, "version", ver, sizeof(ver));
-	l.tool_name = name;
-	l.kind = "call";
-	l.arguments = args;
 	l.result = *result;
 	l.sbx = sbx;
 	/* metrics: outcome counters and the sandbox duration histogram */
 	tg_metrics_tool_call(req->ctx->metrics,
 	    l.status && (!strcmp(l.status, "ok") || !strcmp(l.status, "timeout") ||
-	    !strcmp(l.status, "truncated")) ? l.status : "error",
+	    !strcmp(l.status, "truncated") || !strcmp(l.status, "cancelled")) ?
+	    l.status : "error",
 	    sbx ? (int64_t)json_integer_value(json_object_get(sbx, "wall_ms")) : 0);
 	l.secrets = json_object_get(t, "secrets");	/* security: scrubbed at write */
 	if (write_log(req, c, &l) != TG_OK)
-		tg_log(TG_LOG_WARN, "mcp.log_failed", "tool=%s", tg_log_q(name));
+		tg_log(TG_LOG_WARN, "mcp.log_failed", "tool=%s log_id=%lld", tg_log_q(name),
+		    (long long)l.id);
 	rc = 0;
 out:
+	if (slot)
+		tg_slots_release();
 	json_decref(t);
 	json_decref(empty);
 	json_decref(sreq);

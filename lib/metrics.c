@@ -11,6 +11,7 @@
 
 #include "lib/buf.h"
 #include "lib/metrics.h"
+#include "lib/slots.h"
 #include "lib/status.h"
 
 #define ROUTE_SLOTS 128
@@ -21,7 +22,7 @@ static const double bucket_s[NBUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
 
 static const char *const counter_names[] = {
 	"tool_calls_ok", "tool_calls_error", "tool_calls_timeout",
-	"tool_calls_truncated", "rate_limited", "auth_failures", "db_errors",
+	"tool_calls_truncated", "tool_calls_cancelled", "rate_limited", "auth_failures", "db_errors",
 	"db_reconnects",
 };
 #define NCOUNTERS (sizeof(counter_names) / sizeof(counter_names[0]))
@@ -163,6 +164,43 @@ tg_metrics_inc(struct tg_metrics *m, const char *name)
 			atomic_fetch_add(&m->counters[i], 1);
 }
 
+/* reliability: the tool slots and their queue (lib/slots.h). */
+static int
+render_slots(struct tg_buf *b)
+{
+	struct tg_slots_stats st;
+	int rc = 0;
+
+	if (!tg_slots_stats(&st))
+		return 0;
+	rc |= tg_buf_printf(b,
+	    "# HELP toolgate_tool_slots Tool runs allowed at once (TOOLGATE_TOOL_SLOTS).\n"
+	    "# TYPE toolgate_tool_slots gauge\ntoolgate_tool_slots %d\n"
+	    "# HELP toolgate_tool_slots_busy Tool runs in progress.\n"
+	    "# TYPE toolgate_tool_slots_busy gauge\ntoolgate_tool_slots_busy %d\n"
+	    "# HELP toolgate_tool_queue_capacity Tool calls allowed to wait for a slot (TOOLGATE_TOOL_QUEUE).\n"
+	    "# TYPE toolgate_tool_queue_capacity gauge\ntoolgate_tool_queue_capacity %d\n"
+	    "# HELP toolgate_tool_queue_waiting Tool calls waiting for a slot.\n"
+	    "# TYPE toolgate_tool_queue_waiting gauge\ntoolgate_tool_queue_waiting %d\n",
+	    st.slots, st.busy, st.queue, st.waiting);
+	rc |= tg_buf_printf(b,
+	    "# HELP toolgate_tool_slot_acquired_total Tool runs that got a slot.\n"
+	    "# TYPE toolgate_tool_slot_acquired_total counter\ntoolgate_tool_slot_acquired_total %llu\n"
+	    "# HELP toolgate_tool_queued_total Tool calls that had to wait for a slot.\n"
+	    "# TYPE toolgate_tool_queued_total counter\ntoolgate_tool_queued_total %llu\n"
+	    "# HELP toolgate_tool_queue_wait_seconds_total Time tool calls spent waiting for a slot.\n"
+	    "# TYPE toolgate_tool_queue_wait_seconds_total counter\ntoolgate_tool_queue_wait_seconds_total %.3f\n"
+	    "# HELP toolgate_tool_busy_total Tool calls refused as busy, by reason.\n"
+	    "# TYPE toolgate_tool_busy_total counter\n"
+	    "toolgate_tool_busy_total{reason=\"queue_full\"} %llu\n"
+	    "toolgate_tool_busy_total{reason=\"queue_timeout\"} %llu\n"
+	    "# HELP toolgate_tool_slots_reclaimed_total Slots freed by the master after a worker died holding them.\n"
+	    "# TYPE toolgate_tool_slots_reclaimed_total counter\ntoolgate_tool_slots_reclaimed_total %llu\n",
+	    st.acquired, st.queued, st.wait_s, st.busy_full, st.busy_timeout,
+	    st.reclaimed);
+	return rc;
+}
+
 int
 tg_metrics_render(struct tg_metrics *m, struct tg_buf *b)
 {
@@ -230,5 +268,6 @@ tg_metrics_render(struct tg_metrics *m, struct tg_buf *b)
 	rc |= tg_buf_printf(b, "# HELP toolgate_worker_restarts_total Workers respawned by the master.\n"
 	    "# TYPE toolgate_worker_restarts_total counter\ntoolgate_worker_restarts_total %llu\n",
 	    (unsigned long long)atomic_load(&m->worker_restarts));
+	rc |= render_slots(b);	/* reliability: tool slots and queue */
 	return rc ? -TG_E_NOMEM : TG_OK;
 }

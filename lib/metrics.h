@@ -23,7 +23,8 @@ struct tg_metrics *tg_metrics_self(void);
 
 void tg_metrics_request(struct tg_metrics *m, const char *route, int status,
     int64_t dur_us);
-/* One tool run: outcome "ok", "error", "timeout" or "truncated", and its
+/* One tool run: outcome "ok", "error", "timeout", "truncated" or
+ * "cancelled", and its
  * wall time in the sandbox (histogram toolgate_sandbox_duration_seconds). */
 void tg_metrics_tool_call(struct tg_metrics *m, const char *outcome,
     int64_t wall_ms);

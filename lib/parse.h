@@ -17,5 +17,10 @@ int tg_parse_hex(const char *s, unsigned char *out, size_t n);
  * Rejects malformed escapes and decoded NUL bytes. Returns the length or
  * -TG_E_BADREQ / -TG_E_TOOLARGE. */
 int tg_parse_pct(const char *src, size_t n, char *dst, size_t cap, int plus_space);
+/* 1 when s[0..n) is valid UTF-8 (RFC 3629). tg_parse_pct() refuses decoded
+ * text that is not (-TG_E_BADREQ). */
+int tg_utf8_valid(const char *s, size_t n);
+/* Replaces every byte that does not start a valid UTF-8 sequence by '?'. */
+void tg_utf8_scrub(char *s);
 
 #endif

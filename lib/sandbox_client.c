@@ -21,6 +21,7 @@
  *     "cancelled".
  */
 #include "lib/sandbox_client.h"
+#include "lib/slots.h"
 #include "lib/status.h"
 
 #include <errno.h>
@@ -434,8 +435,16 @@ tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
 	if (req == NULL)
 		return -TG_E_NOMEM;
 	grace = o->grace_ms > 0 ? o->grace_ms : TG_SANDBOX_GRACE_MS_DEFAULT;
+	/* reliability: every run holds a tool slot (lib/slots.h); a caller
+	 * that already holds one (tools/call) does not take a second. */
+	if (tg_slots_acquire() != TG_OK) {
+		set_diag(o, "every tool slot is busy", NULL);
+		free(req);
+		return -TG_E_BUSY;
+	}
 	rc = exec_helper(o, argv, req, strlen(req), request_timeout(request) +
 	    grace, &status, &diag, &ws, 1, &cancelled);
+	tg_slots_release();
 	if (rc != 0)
 		goto out;
 	if (cancelled) {

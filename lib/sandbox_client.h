@@ -84,6 +84,8 @@ struct tg_sandbox_opts {
  *                   no namespaces and degraded mode not allowed), or the
  *                   sandbox could not be set up
  *   -TG_E_TIMEOUT   the helper itself overran timeout + grace and was killed
+ *   -TG_E_BUSY      no tool slot was free within the queue wait (lib/slots.h;
+ *                   a caller holding one already is not gated again)
  *   -TG_E_NOMEM, -TG_E_INTERNAL
  */
 int tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,

@@ -25,6 +25,7 @@ static const struct {
 	[TG_E_UNAVAIL] = {503, "Service Unavailable", "unavailable"},
 	[TG_E_INTERNAL] = {500, "Internal Server Error", "internal"},
 	[TG_E_TIMEOUT] = {504, "Gateway Timeout", "timeout"},
+	[TG_E_BUSY] = {503, "Service Unavailable", "busy"},
 };
 
 static int

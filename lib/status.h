@@ -25,6 +25,7 @@ enum tg_status {
 	TG_E_UNAVAIL,
 	TG_E_INTERNAL,
 	TG_E_TIMEOUT,
+	TG_E_BUSY,	/* every tool slot busy (lib/slots.h): 503 + Retry-After */
 	TG_E__COUNT
 };
 

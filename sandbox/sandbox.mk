@@ -30,7 +30,7 @@ SBX_OBJS     := $(patsubst sandbox/%.c,$(SBX_OBJDIR)/%.o,$(SBX_SRCS)) \
                 $(SBX_OBJDIR)/embed.o $(SBX_OBJDIR)/seccomp_bpf.o
 SBX_GEN      := $(SBX_OBJDIR)/seccomp-gen
 SBX_DRIVE_OBJS := $(SBX_OBJDIR)/drive.o $(SBX_OBJDIR)/sandbox_client.o \
-                $(SBX_OBJDIR)/status.o
+                $(SBX_OBJDIR)/status.o $(SBX_OBJDIR)/slots.o
 
 .PHONY: sandbox check-sandbox bench-sandbox
 
@@ -63,6 +63,9 @@ $(SBX_OBJDIR)/sandbox_client.o: lib/sandbox_client.c lib/sandbox_client.h lib/st
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(SBX_OBJDIR)/status.o: lib/status.c lib/status.h | $(SBX_OBJDIR)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(SBX_OBJDIR)/slots.o: lib/slots.c lib/slots.h lib/status.h | $(SBX_OBJDIR)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(SBX_HELPER): $(SBX_OBJS)

@@ -1,0 +1,816 @@
+/*
+ * test_reliability.c - slow or hostile tool calls never take the service
+ * down (issue #15; docs/architecture.md "Tool slots", docs/operations.md).
+ *
+ * Against the test stack:
+ *   - with every tool slot busy and the queue full, /health, /ready, REST
+ *     and tools/list still answer at once; extra calls get "busy" (a tool
+ *     error over MCP, 503 + Retry-After over REST);
+ *   - a call's log row exists while it runs ("running"); a SIGKILLed worker
+ *     leaves it "lost", and the master frees the worker's slot;
+ *   - a call whose row cannot be written is not run;
+ *   - a client that stops reading an SSE stream does not hold the call past
+ *     its end;
+ *   - invalid UTF-8 after percent-decoding is a 400 problem document;
+ *   - a table lock held in psql costs a 503 after lock_timeout, not a hang,
+ *     and /health stays free of database work.
+ * Against a private master (own socket, spoken to in FastCGI directly):
+ *   - SIGTERM serves the connections already queued on the socket;
+ *   - the crash-loop back-off is kept to the millisecond (100, 200, 400 ms).
+ * Timing checks use bounds several times what they measure.
+ */
+#include "tests/integration/it.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+static char admin[4096];
+static long long nap_id, chatty_id;
+static char tmpdir[128];
+static char srv[32], nap[64], chatty[64];	/* server and exposed tool names */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* An MCP session id (initialize with the admin token). */
+static void
+mcp_session(char *sid, size_t cap)
+{
+	char auth[4200];
+	const char *hh[] = {auth, "Content-Type: application/json",
+	    "Accept: application/json, text/event-stream", NULL};
+	const char *init = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+	    "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+	    "\"clientInfo\":{\"name\":\"reliability\",\"version\":\"1\"}}}";
+	struct it_resp r;
+	const char *v;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
+	assert_int_equal(it_request("POST", "/mcp", hh, init, strlen(init), &r), 0);
+	assert_int_equal(r.status, 200);
+	v = it_header(&r, "Mcp-Session-Id");
+	assert_non_null(v);
+	snprintf(sid, cap, "%s", v);
+	it_resp_free(&r);
+}
+
+/* POST /mcp with a JSON-RPC body; returns the response (caller frees). */
+static void
+mcp_post(const char *sid, const char *body, struct it_resp *r)
+{
+	char auth[4200], hs[256];
+	const char *hh[] = {auth, hs, "Content-Type: application/json",
+	    "Accept: application/json, text/event-stream",
+	    "MCP-Protocol-Version: 2025-11-25", NULL};
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
+	snprintf(hs, sizeof(hs), "Mcp-Session-Id: %s", sid);
+	assert_int_equal(it_request("POST", "/mcp", hh, body, strlen(body), r), 0);
+}
+
+/* A metric's value from /metrics (first line that starts with name). */
+static double
+metric(const char *name)
+{
+	struct it_resp r;
+	const char *p;
+	double v = -1;
+	size_t n = strlen(name);
+
+	assert_int_equal(it_get("GET", "/metrics", admin, &r), 0);
+	assert_int_equal(r.status, 200);
+	for (p = r.body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+			v = strtod(p + n + 1, NULL);
+			break;
+		}
+	}
+	it_resp_free(&r);
+	return v;
+}
+
+/* Starts n tools/call of tool (arguments args) in the background with curl;
+ * answers go to tmpdir/tag.N, tmpdir/tag.done appears when all are back. */
+static void
+calls_in_background(const char *sid, const char *tool, const char *args,
+    int n, const char *tag)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.sh", tmpdir, tag);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "for i in $(seq 1 %d); do\n"
+	    " curl -s -m 60 -o '%s/%s.'$i -X POST '%s/mcp'"
+	    " -H 'Authorization: Bearer %s' -H 'Mcp-Session-Id: %s'"
+	    " -H 'Content-Type: application/json'"
+	    " -H 'Accept: application/json, text/event-stream'"
+	    " -H 'MCP-Protocol-Version: 2025-11-25'"
+	    " -d '{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}' &\n"
+	    "done\nwait\ntouch '%s/%s.done'\n", n, tmpdir, tag, it_base(), admin,
+	    sid, tool, args, tmpdir, tag);
+	fclose(f);
+	assert_int_equal(it_sh("sh '%s' >/dev/null 2>&1 &", path), 0);
+}
+
+static void
+wait_done(const char *tag, int timeout_s)
+{
+	char path[256];
+	struct stat st;
+	double end = now_s() + timeout_s;
+
+	snprintf(path, sizeof(path), "%s/%s.done", tmpdir, tag);
+	while (stat(path, &st) != 0) {
+		assert_true(now_s() < end);
+		sleep_ms(100);
+	}
+}
+
+static int
+file_has(const char *tag, int i, const char *needle)
+{
+	char path[256], buf[8192];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s.%d", tmpdir, tag, i);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return strstr(buf, needle) != NULL;
+}
+
+static long long
+make_tool(long long sid, const char *name, const char *code_json)
+{
+	char path[128], body[2048];
+	long long tid;
+
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"code\":%s}", name, code_json);
+	tid = it_create_id(admin, path, body);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
+	it_post_ok(admin, path, NULL);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
+	it_post_ok(admin, path, "{\"reason\":\"reliability test\"}");
+	return tid;
+}
+
+static int
+setup(void **state)
+{
+	char path[128];
+	long long sid;
+
+	(void)state;
+	if (it_login_admin(admin, sizeof(admin)) != 0)
+		return -1;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tg-relia-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	/* A name of its own: the suite may run again on the same database. */
+	snprintf(srv, sizeof(srv), "relia%ld", (long)getpid());
+	snprintf(nap, sizeof(nap), "%s__nap", srv);
+	snprintf(chatty, sizeof(chatty), "%s__chatty", srv);
+	snprintf(path, sizeof(path), "{\"name\":\"%s\"}", srv);
+	sid = it_create_id(admin, "/api/v1/servers", path);
+	nap_id = make_tool(sid, "nap",
+	    "\"import time\\n\\ndef main(s: float = 1) -> str:\\n"
+	    "    time.sleep(s)\\n    return \\\"rested\\\"\\n\"");
+	chatty_id = make_tool(sid, "chatty",
+	    "\"import toolgate\\n\\ndef main(n: int = 8000) -> str:\\n"
+	    "    for i in range(n):\\n"
+	    "        toolgate.progress(i + 1, n, \\\"x\\\" * 900)\\n"
+	    "    return \\\"said\\\"\\n\"");
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
+	it_post_ok(admin, path, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (tmpdir[0])
+		(void)it_sh("rm -rf '%s'", tmpdir);
+	return 0;
+}
+
+/* GET path (admin token unless no_auth) and its wall time. */
+static double
+timed_get(const char *path, int auth, long *status)
+{
+	struct it_resp r;
+	double t0 = now_s();
+
+	assert_int_equal(it_get("GET", path, auth ? admin : NULL, &r), 0);
+	*status = r.status;
+	it_resp_free(&r);
+	return now_s() - t0;
+}
+
+static void
+t_control_plane_while_tools_busy(void **state)
+{
+	char sid[256], path[128];
+	struct it_resp r;
+	double slots, queue, busy0, t, t0;
+	long st;
+	int n, i, ok = 0, busy = 0;
+
+	(void)state;
+	slots = metric("toolgate_tool_slots");
+	queue = metric("toolgate_tool_queue_capacity");
+	busy0 = metric("toolgate_tool_busy_total{reason=\"queue_full\"}");
+	assert_true(slots >= 1);
+	assert_true(queue >= 0);
+	n = (int)(slots + queue) + 3;
+	mcp_session(sid, sizeof(sid));
+	calls_in_background(sid, nap, "{\"s\":4}", n, "cp");
+	sleep_ms(1000);
+
+	/* Every slot runs a 4 s nap and the queue is full: the control plane
+	 * answers at once (milliseconds; 2 s is a generous bound, the naps
+	 * end after 4 s). */
+	t = timed_get("/health", 0, &st);
+	assert_int_equal(st, 200);
+	assert_true(t < 2.0);
+	t = timed_get("/ready", 0, &st);
+	assert_int_equal(st, 200);
+	assert_true(t < 2.0);
+	t = timed_get("/api/v1/servers", 1, &st);
+	assert_int_equal(st, 200);
+	assert_true(t < 2.0);
+	t0 = now_s();
+	mcp_post(sid, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, nap));
+	it_resp_free(&r);
+	assert_true(now_s() - t0 < 2.0);
+	/* REST test run: 503 + Retry-After, at once. */
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", nap_id);
+	t0 = now_s();
+	assert_int_equal(it_json("POST", path, admin, "{\"arguments\":{\"s\":0}}", &r), 0);
+	assert_int_equal(r.status, 503);
+	assert_non_null(it_header(&r, "Retry-After"));
+	assert_true(atoi(it_header(&r, "Retry-After")) >= 1);
+	assert_non_null(strstr(r.body, "urn:toolgate:problem:busy"));
+	it_resp_free(&r);
+	assert_true(now_s() - t0 < 2.0);
+
+	wait_done("cp", 60);
+	for (i = 1; i <= n; i++) {
+		if (file_has("cp", i, "rested"))
+			ok++;
+		else if (file_has("cp", i, "busy") && file_has("cp", i, "\"isError\":true") &&
+		    file_has("cp", i, "retry after"))
+			busy++;
+	}
+	/* Every call got an answer: ran, or busy with a retry hint. */
+	assert_int_equal(ok + busy, n);
+	assert_true(ok >= (int)slots);
+	assert_true(busy >= 1);
+	assert_true(metric("toolgate_tool_busy_total{reason=\"queue_full\"}") > busy0);
+	assert_true(metric("toolgate_tool_slots_busy") == 0);
+}
+
+/* psql -At helper: the first field of the first row, or "". */
+static void
+sql1(char *out, size_t cap, const char *q)
+{
+	(void)it_capture(out, cap, "psql -X -At -c \"%s\"", q);
+}
+
+static void
+t_log_row_before_run_and_lost_on_kill(void **state)
+{
+	char sid[256], q[512], v[128], wpid[32], id[32];
+	double end, reclaimed0;
+	int running = 0;
+
+	(void)state;
+	reclaimed0 = metric("toolgate_tool_slots_reclaimed_total");
+	mcp_session(sid, sizeof(sid));
+	calls_in_background(sid, nap, "{\"s\":8}", 1, "kill");
+	/* The row is there while the tool runs. */
+	end = now_s() + 10;
+	snprintf(q, sizeof(q), "SELECT id || ' ' || worker_pid FROM execution_logs"
+	    " WHERE tool_id = %lld AND status = 'running' ORDER BY id DESC LIMIT 1",
+	    nap_id);
+	while (now_s() < end) {
+		sql1(v, sizeof(v), q);
+		if (sscanf(v, "%31s %31s", id, wpid) == 2) {
+			running = 1;
+			break;
+		}
+		sleep_ms(100);
+	}
+	assert_true(running);
+	sleep_ms(300);
+	assert_int_equal(it_sh("kill -KILL %s", wpid), 0);
+	/* The master reaps the worker, frees its slot and runs maintenance,
+	 * which marks the row lost. */
+	end = now_s() + 30;
+	snprintf(q, sizeof(q), "SELECT status FROM execution_logs WHERE id = %s", id);
+	for (;;) {
+		sql1(v, sizeof(v), q);
+		if (strcmp(v, "lost") == 0)
+			break;
+		assert_string_equal(v, "running");
+		assert_true(now_s() < end);
+		sleep_ms(250);
+	}
+	wait_done("kill", 30);
+	assert_true(metric("toolgate_tool_slots_reclaimed_total") >= reclaimed0 + 1);
+	assert_true(metric("toolgate_tool_slots_busy") == 0);
+}
+
+static void
+t_unrecordable_call_is_not_run(void **state)
+{
+	char sid[256], body[256];
+	struct it_resp r;
+	double t0, t;
+
+	(void)state;
+	mcp_session(sid, sizeof(sid));
+	assert_int_equal(it_sh("psql -X -q -c 'REVOKE INSERT ON execution_logs FROM toolgate_app'"), 0);
+	t0 = now_s();
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":"
+	    "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{\"s\":3}}}", nap);
+	mcp_post(sid, body, &r);
+	t = now_s() - t0;
+	(void)it_sh("psql -X -q -c 'GRANT INSERT ON execution_logs TO toolgate_app'");
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "cannot be recorded"));
+	assert_non_null(strstr(r.body, "\"isError\":true"));
+	assert_null(strstr(r.body, "rested"));
+	it_resp_free(&r);
+	/* Not run: the nap takes 3 s. */
+	assert_true(t < 2.5);
+	/* And with the grant back, calls run and are recorded again. */
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":"
+	    "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{\"s\":0}}}", nap);
+	mcp_post(sid, body, &r);
+	assert_non_null(strstr(r.body, "rested"));
+	it_resp_free(&r);
+}
+
+/* A raw HTTP client that sends one request and never reads. */
+static int
+stalled_client(const char *sid)
+{
+	struct sockaddr_in sa;
+	char req[8192], body[512];
+	const char *base = it_base(), *p;
+	int fd, rcv = 4096, port, n;
+
+	p = strrchr(base, ':');
+	assert_non_null(p);
+	port = atoi(p + 1);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"%s\",\"arguments\":{\"n\":8000},"
+	    "\"_meta\":{\"progressToken\":\"slow\"}}}", chatty);
+	n = snprintf(req, sizeof(req), "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Authorization: Bearer %s\r\nMcp-Session-Id: %s\r\n"
+	    "MCP-Protocol-Version: 2025-11-25\r\nContent-Type: application/json\r\n"
+	    "Accept: application/json, text/event-stream\r\nContent-Length: %zu\r\n\r\n%s",
+	    admin, sid, strlen(body), body);
+	assert_true(n > 0 && (size_t)n < sizeof(req));
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	return fd;
+}
+
+static void
+t_sse_client_not_reading(void **state)
+{
+	char sid[256], q[512], v[64], before[32];
+	double end;
+	int fd;
+
+	(void)state;
+	mcp_session(sid, sizeof(sid));
+	snprintf(q, sizeof(q), "SELECT coalesce(max(id), 0) FROM execution_logs WHERE tool_id = %lld",
+	    chatty_id);
+	sql1(before, sizeof(before), q);
+	fd = stalled_client(sid);
+	/* The call ends (its row is completed) while the client still holds
+	 * the connection and reads nothing; nginx would only give up on the
+	 * client after send_timeout (60 s). */
+	snprintf(q, sizeof(q), "SELECT status FROM execution_logs WHERE tool_id = %lld"
+	    " AND id > %s ORDER BY id DESC LIMIT 1", chatty_id, before);
+	end = now_s() + 30;
+	for (;;) {
+		sql1(v, sizeof(v), q);
+		if (v[0] && strcmp(v, "running") != 0)
+			break;
+		assert_true(now_s() < end);
+		sleep_ms(250);
+	}
+	assert_true(strcmp(v, "ok") == 0 || strcmp(v, "cancelled") == 0);
+	close(fd);
+	/* And the worker is back (the control plane answers). */
+	assert_int_equal(it_wait_status("/health", 200, 5000), 0);
+}
+
+static void
+t_invalid_utf8_is_400(void **state)
+{
+	struct it_resp r;
+
+	(void)state;
+	assert_int_equal(it_get("GET", "/api/v1/tools/%FF", admin, &r), 0);
+	assert_int_equal(r.status, 400);
+	assert_non_null(r.json);
+	assert_non_null(strstr(r.body, "urn:toolgate:problem:bad_request"));
+	it_resp_free(&r);
+	assert_int_equal(it_get("GET", "/api/v1/servers/%C3%28", admin, &r), 0);
+	assert_int_equal(r.status, 400);
+	it_resp_free(&r);
+	assert_int_equal(it_get("GET", "/api/v1/audit?actor=%FF", admin, &r), 0);
+	assert_int_equal(r.status, 400);
+	assert_non_null(r.json);
+	assert_null(strstr(r.body, "since/until"));
+	it_resp_free(&r);
+	/* Valid UTF-8 still passes (a 404 for a name that is not an id). */
+	assert_int_equal(it_get("GET", "/api/v1/audit?actor=%C3%A9", admin, &r), 0);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+}
+
+static void
+t_lock_timeout_and_db_free_health(void **state)
+{
+	double t;
+	long st;
+	struct it_resp r;
+	double t0;
+
+	(void)state;
+	/* Someone holds servers in psql for 10 s. */
+	assert_int_equal(it_sh("psql -X -q -c 'BEGIN; LOCK TABLE servers IN ACCESS"
+	    " EXCLUSIVE MODE; SELECT pg_sleep(10); COMMIT' >/dev/null 2>&1 &"), 0);
+	sleep_ms(700);
+	t = timed_get("/health", 0, &st);
+	assert_int_equal(st, 200);
+	assert_true(t < 1.0);
+	/* A read of servers gives up at lock_timeout (5 s): a 503 with
+	 * Retry-After well before the lock goes. */
+	t0 = now_s();
+	assert_int_equal(it_get("GET", "/api/v1/servers", admin, &r), 0);
+	t = now_s() - t0;
+	assert_int_equal(r.status, 503);
+	assert_non_null(it_header(&r, "Retry-After"));
+	it_resp_free(&r);
+	assert_true(t < 9.0);
+	/* The lock goes; reads work again. */
+	assert_int_equal(it_wait_status("/health", 200, 5000), 0);
+	t0 = now_s();
+	for (;;) {
+		assert_int_equal(it_get("GET", "/api/v1/servers", admin, &r), 0);
+		st = r.status;
+		it_resp_free(&r);
+		if (st == 200)
+			break;
+		assert_true(now_s() - t0 < 20);
+		sleep_ms(500);
+	}
+}
+
+/* ---- a private master, spoken to in FastCGI ------------------------ */
+
+static pid_t
+master_start(const char *sock, const char *log, int workers)
+{
+	char w[16];
+	pid_t pid;
+	int fd;
+
+	snprintf(w, sizeof(w), "%d", workers);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setenv("TOOLGATE_SOCKET", sock, 1);
+		setenv("TOOLGATE_WORKERS", w, 1);
+		setenv("TOOLGATE_TEST_ROUTES", "1", 1);
+		setenv("TOOLGATE_MAINTENANCE_INTERVAL", "0", 1);
+		unsetenv("TOOLGATE_PIDFILE");
+		unsetenv("GATEWAY_INTERFACE");
+		unsetenv("TOOLGATE_TOOL_SLOTS");
+		unsetenv("TOOLGATE_TOOL_QUEUE");
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("build/toolgate", "toolgate", "serve", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int
+fcgi_connect(const char *sock)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+wait_socket(const char *sock)
+{
+	double end = now_s() + 15;
+	int fd;
+
+	while ((fd = fcgi_connect(sock)) < 0) {
+		assert_true(now_s() < end);
+		sleep_ms(50);
+	}
+	close(fd);
+}
+
+static size_t
+rec(unsigned char *out, int type, const void *content, size_t len)
+{
+	out[0] = 1;
+	out[1] = (unsigned char)type;
+	out[2] = 0;
+	out[3] = 1;
+	out[4] = (unsigned char)(len >> 8);
+	out[5] = (unsigned char)(len & 0xff);
+	out[6] = 0;
+	out[7] = 0;
+	if (len)
+		memcpy(out + 8, content, len);
+	return 8 + len;
+}
+
+static size_t
+nv(unsigned char *out, const char *k, const char *v)
+{
+	size_t kl = strlen(k), vl = strlen(v);
+
+	out[0] = (unsigned char)kl;
+	out[1] = (unsigned char)vl;
+	memcpy(out + 2, k, kl);
+	memcpy(out + 2 + kl, v, vl);
+	return 2 + kl + vl;
+}
+
+/* Sends GET path?query as one FastCGI request (id 1). */
+static void
+fcgi_send(int fd, const char *path, const char *query)
+{
+	unsigned char buf[4096], params[2048];
+	static const unsigned char begin[8] = {0, 1, 0, 0, 0, 0, 0, 0};
+	char uri[512];
+	size_t n = 0, p = 0;
+
+	snprintf(uri, sizeof(uri), "%s%s%s", path, query[0] ? "?" : "", query);
+	p += nv(params + p, "REQUEST_METHOD", "GET");
+	p += nv(params + p, "REQUEST_URI", uri);
+	p += nv(params + p, "DOCUMENT_URI", path);
+	p += nv(params + p, "SCRIPT_NAME", path);
+	p += nv(params + p, "QUERY_STRING", query);
+	p += nv(params + p, "SERVER_PROTOCOL", "HTTP/1.1");
+	p += nv(params + p, "REMOTE_ADDR", "127.0.0.1");
+	p += nv(params + p, "GATEWAY_INTERFACE", "CGI/1.1");
+	n += rec(buf + n, 1, begin, sizeof(begin));
+	n += rec(buf + n, 4, params, p);
+	n += rec(buf + n, 4, NULL, 0);
+	n += rec(buf + n, 5, NULL, 0);
+	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+}
+
+/* Reads records until FCGI_END_REQUEST; returns the Status of the reply
+ * (200 without a Status header), or -1 when the connection ended first. */
+static int
+fcgi_status(int fd, int timeout_ms)
+{
+	unsigned char hdr[8], content[65536 + 256];
+	char out[4096];
+	size_t have = 0, len = 0, pad = 0;
+	struct pollfd pf = {fd, POLLIN, 0};
+	double end = now_s() + timeout_ms / 1000.0;
+	const char *s;
+
+	out[0] = '\0';
+	for (;;) {
+		size_t got = 0, want;
+
+		/* header, then content + padding */
+		for (int part = 0; part < 2; part++) {
+			want = part == 0 ? 8 : len + pad;
+			got = 0;
+			while (got < want) {
+				ssize_t r;
+
+				if (poll(&pf, 1, (int)((end - now_s()) * 1000)) <= 0)
+					return -1;
+				r = read(fd, part == 0 ? hdr + got : content + got, want - got);
+				if (r <= 0)
+					return -1;
+				got += (size_t)r;
+			}
+			if (part == 0) {
+				len = (size_t)hdr[4] << 8 | hdr[5];
+				pad = hdr[6];
+			}
+		}
+		if (hdr[1] == 6 && len > 0 && have < sizeof(out) - 1) {
+			size_t k = len < sizeof(out) - 1 - have ? len : sizeof(out) - 1 - have;
+
+			memcpy(out + have, content, k);
+			have += k;
+			out[have] = '\0';
+		}
+		if (hdr[1] == 3)
+			break;
+	}
+	if ((s = strstr(out, "Status: ")) != NULL)
+		return atoi(s + 8);
+	return have > 0 ? 200 : -1;
+}
+
+static void
+t_stop_serves_queued_connections(void **state)
+{
+	char sock[200], log[200];
+	int fd[6], i, ws = 0;
+	pid_t m;
+	double end;
+
+	(void)state;
+	snprintf(sock, sizeof(sock), "%s/drain.sock", tmpdir);
+	snprintf(log, sizeof(log), "%s/drain.log", tmpdir);
+	m = master_start(sock, log, 1);
+	wait_socket(sock);
+	/* One worker: the first request holds it 1.5 s, five more queue on
+	 * the socket behind it. */
+	fd[0] = fcgi_connect(sock);
+	assert_true(fd[0] >= 0);
+	fcgi_send(fd[0], "/api/v1/_test/sleep", "ms=1500");
+	sleep_ms(300);
+	for (i = 1; i < 6; i++) {
+		fd[i] = fcgi_connect(sock);
+		assert_true(fd[i] >= 0);
+		fcgi_send(fd[i], "/health", "");
+	}
+	sleep_ms(100);
+	assert_int_equal(kill(m, SIGTERM), 0);
+	/* From the stop on, a new connection is refused at once (the master
+	 * shuts the listening socket down), not queued to be reset later. */
+	end = now_s() + 3;
+	for (;;) {
+		int late = fcgi_connect(sock);
+
+		if (late < 0)
+			break;
+		close(late);
+		assert_true(now_s() < end);
+		sleep_ms(20);
+	}
+	/* Every connection that reached the socket before the stop is served. */
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(fcgi_status(fd[i], 15000), 200);
+		close(fd[i]);
+	}
+	end = now_s() + 20;
+	while (waitpid(m, &ws, WNOHANG) == 0) {
+		assert_true(now_s() < end);
+		sleep_ms(50);
+	}
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+}
+
+/* The pid of the master's one worker (0 while there is none). */
+static pid_t
+worker_of(pid_t m)
+{
+	char path[64], buf[256];
+	FILE *f;
+	long p = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)m, (long)m);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) == NULL || sscanf(buf, "%ld", &p) != 1)
+		p = 0;
+	fclose(f);
+	return (pid_t)p;
+}
+
+static void
+t_respawn_backoff_is_precise(void **state)
+{
+	char sock[200], log[200];
+	pid_t m, w, w2;
+	double t_kill, end, total = 0, d[3];
+	int i, ws;
+
+	(void)state;
+	snprintf(sock, sizeof(sock), "%s/backoff.sock", tmpdir);
+	snprintf(log, sizeof(log), "%s/backoff.log", tmpdir);
+	m = master_start(sock, log, 1);
+	wait_socket(sock);
+	end = now_s() + 10;
+	while ((w = worker_of(m)) == 0) {
+		assert_true(now_s() < end);
+		sleep_ms(5);
+	}
+	/* Three deaths, each within 2 s of the worker's start: back-offs of
+	 * 100, 200 and 400 ms (a master that ticks once a second makes each
+	 * about 1000 ms). */
+	for (i = 0; i < 3; i++) {
+		t_kill = now_s();
+		assert_int_equal(kill(w, SIGKILL), 0);
+		end = t_kill + 10;
+		while ((w2 = worker_of(m)) == 0 || w2 == w) {
+			assert_true(now_s() < end);
+			sleep_ms(2);
+		}
+		d[i] = now_s() - t_kill;
+		total += d[i];
+		w = w2;
+	}
+	print_message("respawn delays: %.0f %.0f %.0f ms\n", d[0] * 1000,
+	    d[1] * 1000, d[2] * 1000);
+	assert_true(d[0] >= 0.09);
+	assert_true(d[2] > d[0]);
+	assert_true(total < 1.8);
+	assert_int_equal(kill(m, SIGTERM), 0);
+	end = now_s() + 20;
+	while (waitpid(m, &ws, WNOHANG) == 0) {
+		assert_true(now_s() < end);
+		sleep_ms(50);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_invalid_utf8_is_400),
+		cmocka_unit_test(t_control_plane_while_tools_busy),
+		cmocka_unit_test(t_log_row_before_run_and_lost_on_kill),
+		cmocka_unit_test(t_unrecordable_call_is_not_run),
+		cmocka_unit_test(t_sse_client_not_reading),
+		cmocka_unit_test(t_lock_timeout_and_db_free_health),
+		cmocka_unit_test(t_stop_serves_queued_connections),
+		cmocka_unit_test(t_respawn_backoff_is_precise),
+	};
+
+	return cmocka_run_group_tests_name("reliability", tests, setup, teardown);
+}
