@@ -185,7 +185,7 @@ make_tool(long long sid, const char *name, const char *code_json)
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
 	it_post_ok(admin, path, NULL);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	it_post_ok(admin, path, "{\"reason\":\"reliability test\"}");
+	it_post_ok(admin, path, "{\"version\":1,\"reason\":\"reliability test\"}");
 	return tid;
 }
 
