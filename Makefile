@@ -28,8 +28,17 @@ GEN := $(B)/gen/migrations.c
 APP_OBJ := $(APP_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
 APP_OBJ_NOMAIN := $(APP_SRC_NOMAIN:%.c=$(B)/%.o) $(B)/gen/migrations.o
 ASAN_OBJ_NOMAIN := $(APP_SRC_NOMAIN:%.c=$(BA)/%.o) $(BA)/gen/migrations.o
+# Every application object but fcgi/main.o, in one static library: the
+# toolgate binary and the unit tests link against it, and the linker pulls
+# only the members a program needs (one definition of every symbol, no
+# weak-symbol copies).
+LIB := $(B)/libtoolgate.a
+LIB_ASAN := $(BA)/libtoolgate.a
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# tests/unit/failalloc.c: the allocation-failure hook every unit test links
+# (malloc/calloc/realloc wrapped; tests/unit/failalloc.h).
+UNIT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 UNIT_ASAN := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/unit/%)
 IT_SRC := $(sort $(wildcard tests/integration/test_*.c))
@@ -44,7 +53,14 @@ all: deps $(B)/toolgate sandbox
 deps:
 	@bash scripts/deps.sh
 
-$(B)/toolgate: $(APP_OBJ)
+$(LIB): $(APP_OBJ_NOMAIN)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(LIB_ASAN): $(ASAN_OBJ_NOMAIN)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/toolgate: $(B)/fcgi/main.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(GEN): $(SQL) scripts/embed_sql.sh
@@ -64,13 +80,13 @@ $(BA)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
-# Unit tests: one cmocka binary per module, linked with the app (no main).
-$(B)/tests/unit/%: tests/unit/%.c $(APP_OBJ_NOMAIN)
+# Unit tests: one cmocka binary per module, linked against the library.
+$(B)/tests/unit/test_%: tests/unit/test_%.c $(B)/tests/unit/failalloc.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
-$(BA)/tests/unit/%: tests/unit/%.c $(ASAN_OBJ_NOMAIN)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $(UNIT_WRAP) -o $@ $^ $(PKG_LIBS) -lcmocka
+$(BA)/tests/unit/test_%: tests/unit/test_%.c $(BA)/tests/unit/failalloc.o $(LIB_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) $(LDFLAGS) $(UNIT_WRAP) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 # Integration tests: cmocka + libcurl against the running stack.
 $(B)/tests/integration/%: tests/integration/%.c $(IT_LIB) tests/integration/it.h
@@ -126,4 +142,5 @@ ifeq ($(wildcard sandbox/sandbox.mk),)
 sandbox:
 endif
 
--include $(APP_OBJ:.o=.d) $(ASAN_OBJ_NOMAIN:.o=.d)
+-include $(APP_OBJ:.o=.d) $(ASAN_OBJ_NOMAIN:.o=.d) \
+	$(B)/tests/unit/failalloc.d $(BA)/tests/unit/failalloc.d

@@ -32,13 +32,8 @@ env_get(const char *name)
 	return getenv(name);
 }
 
-/*
- * Weak twin of tg_cli_load_config() in main.c: the unit-test binaries link
- * every object except main.o, and the CLI modules (cli_ops.c, cli_user.c,
- * cli_lifecycle.c) reference it. In the toolgate binary main.c's strong
- * definition wins.
- */
-__attribute__((weak)) int
+/* The one definition, used by main.c and the CLI modules. */
+int
 tg_cli_load_config(struct tg_config *cfg, int need)
 {
 	char err[512];
