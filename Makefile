@@ -46,7 +46,7 @@ IT_LIB := $(filter-out $(IT_SRC),$(wildcard tests/integration/*.c))
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(B)/tests/integration/%)
 
 .PHONY: all deps run start stop check unit unit-build asan-build \
-	integration-build integration valgrind fuzz bench fmt clean
+	integration-build integration valgrind fuzz bench fmt fmt-check fmt-new clean
 
 all: deps $(B)/toolgate sandbox
 
@@ -109,7 +109,7 @@ start: all
 stop:
 	@bash scripts/stack.sh stop
 
-check: all unit-build asan-build integration-build
+check: fmt-check all unit-build asan-build integration-build
 	@bash tests/run.sh
 
 # Benchmarks (not in check): bench/run.sh prints one table, also written to
@@ -128,8 +128,28 @@ fuzz: deps
 		-o $(B)/fuzz/fuzz_request tests/fuzz/fuzz_request.c $(APP_SRC_NOMAIN) $(GEN) $(PKG_LIBS)
 	$(B)/fuzz/fuzz_request -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus
 
+# Formatting (.clang-format, the house KNF style as far as clang-format 14
+# goes): every C source and header of the app, the sandbox and the tests,
+# less the files listed in .clang-format-ignore. `fmt` rewrites them in
+# place (idempotent), `fmt-check` fails if it would change anything; `check`
+# runs fmt-check first. `fmt-new BASE=<commit>` formats only the lines changed
+# since BASE in every file, ignored ones included (git clang-format).
+CLANG_FORMAT ?= $(shell command -v clang-format-14 2>/dev/null || echo clang-format)
+FMT_ALL = $(sort $(wildcard fcgi/*.[ch] lib/*.[ch] handlers/*.[ch] sandbox/*.[ch]) \
+	$(shell find tests -name node_modules -prune -o -name '*.[ch]' -type f -print))
+FMT_IGNORE = $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' .clang-format-ignore 2>/dev/null)
+FMT_SRC = $(filter-out $(FMT_IGNORE),$(FMT_ALL))
+
 fmt:
-	clang-format -i $(APP_SRC) $(wildcard fcgi/*.h lib/*.h handlers/*.h)
+	@$(CLANG_FORMAT) -i --style=file $(FMT_SRC)
+
+fmt-check:
+	@$(CLANG_FORMAT) --dry-run -Werror --style=file $(FMT_SRC) || \
+		{ echo "fmt-check: the files above are not formatted; run 'make fmt'" >&2; exit 1; }
+
+fmt-new:
+	@test -n "$(BASE)" || { echo "usage: make fmt-new BASE=<commit>" >&2; exit 1; }
+	git clang-format --binary $(CLANG_FORMAT) --style=file $(BASE) -- $(FMT_ALL)
 
 clean:
 	rm -rf $(B) $(BA)

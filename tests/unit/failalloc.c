@@ -16,7 +16,7 @@ void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t n);
 
-static long fail_at;	/* 0: disarmed */
+static long fail_at; /* 0: disarmed */
 static long seen;
 static int fired;
 
