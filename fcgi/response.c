@@ -12,6 +12,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "lib/arena.h"
+#include "lib/jsonalloc.h"
 #include "lib/status.h"
 
 void
@@ -247,7 +248,7 @@ tg_resp_send(struct tg_req *req, struct tg_resp *resp)
 		if (prob && resp->problem_ext)
 			json_object_update(prob, resp->problem_ext);
 		if (prob)
-			dumped = json_dumps(prob, JSON_COMPACT);
+			dumped = tg_jsonalloc_dumps(prob, JSON_COMPACT);
 		if (dumped == NULL) {
 			/* Out of memory: a fixed problem document. */
 			body = "{\"type\":\"urn:toolgate:problem:internal\",\"title\":\"Service Unavailable\",\"status\":503}";
@@ -258,7 +259,7 @@ tg_resp_send(struct tg_req *req, struct tg_resp *resp)
 		len = strlen(body);
 		ctype = "application/problem+json";
 	} else if (resp->json != NULL) {
-		dumped = json_dumps(resp->json, JSON_COMPACT | JSON_ENCODE_ANY);
+		dumped = tg_jsonalloc_dumps(resp->json, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (dumped == NULL) {
 			resp->status = 503;
 			body = "{\"type\":\"urn:toolgate:problem:internal\",\"title\":\"Service Unavailable\",\"status\":503}";

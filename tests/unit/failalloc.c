@@ -5,8 +5,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#include <jansson.h>
-
 #include "tests/unit/failalloc.h"
 
 void *__real_malloc(size_t n);
@@ -72,16 +70,4 @@ long
 tg_fa_count(void)
 {
 	return seen;
-}
-
-static void *
-json_alloc(size_t n)
-{
-	return take() ? NULL : __real_malloc(n);
-}
-
-void
-tg_fa_jansson(void)
-{
-	json_set_alloc_funcs(json_alloc, free);
 }

@@ -7,8 +7,10 @@
  * (Makefile, UNIT_WRAP), so each malloc/calloc/realloc call made by the
  * application objects (build/libtoolgate.a) and the test itself goes
  * through tests/unit/failalloc.c. jansson allocates inside its shared
- * library, out of reach of --wrap; tg_fa_jansson() gives it an allocator
- * that draws on the same counter. Disarmed, the hook only counts.
+ * library, out of reach of --wrap, but through lib/jsonalloc.c once
+ * tg_jsonalloc_install() ran (as in every toolgate process), and that
+ * malloc is wrapped: install it to fail jansson's allocations too.
+ * Disarmed, the hook only counts.
  *
  * Use:
  *
@@ -38,9 +40,5 @@ int tg_fa_disarm(void);
 
 /* Allocations seen since the last tg_fa_arm(). */
 long tg_fa_count(void);
-
-/* jansson's malloc goes through the hook (free stays free()). Call before
- * any jansson object exists. */
-void tg_fa_jansson(void);
 
 #endif
