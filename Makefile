@@ -140,10 +140,10 @@ FMT_ALL = $(sort $(wildcard fcgi/*.[ch] lib/*.[ch] handlers/*.[ch] sandbox/*.[ch
 FMT_IGNORE = $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' .clang-format-ignore 2>/dev/null)
 FMT_SRC = $(filter-out $(FMT_IGNORE),$(FMT_ALL))
 
-fmt:
+fmt: deps
 	@$(CLANG_FORMAT) -i --style=file $(FMT_SRC)
 
-fmt-check:
+fmt-check: deps
 	@$(CLANG_FORMAT) --dry-run -Werror --style=file $(FMT_SRC) || \
 		{ echo "fmt-check: the files above are not formatted; run 'make fmt'" >&2; exit 1; }
 
