@@ -456,7 +456,7 @@ sse_send(struct conn *cn, json_t *msg)
 		goto out;
 	/* Compact JSON has no raw newlines (they are escaped in strings), so
 	 * one data: line carries the whole message. */
-	if ((d = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	if ((d = tg_jsonalloc_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		goto out;
 	n = strlen(d) + sizeof("event: message\ndata: \n\n");
 	if ((ev = malloc(n)) == NULL)
@@ -1028,7 +1028,7 @@ result_text(const struct conn *cn, const json_t *result, const char **text,
 		json_decref(own);
 		return -TG_E_NOMEM;
 	}
-	t = json_dumps(own, JSON_COMPACT);
+	t = tg_jsonalloc_dumps(own, JSON_COMPACT);	/* never keep a corrupt text */
 	json_decref(own);
 	if (t == NULL)
 		return -TG_E_NOMEM;
@@ -1056,7 +1056,7 @@ respond_stamped(struct conn *cn, json_t *id, const json_t *result)
 
 	if ((rc = result_text(cn, result, &text, &len)) != TG_OK)
 		return rc;
-	if ((idt = json_dumps(id ? id : json_null(), JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	if ((idt = tg_jsonalloc_dumps(id ? id : json_null(), JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		return -TG_E_NOMEM;
 	tg_buf_reset(&resp->body);
 	rc = tg_buf_puts(&resp->body, "{\"jsonrpc\":\"2.0\",\"id\":") != 0 ||

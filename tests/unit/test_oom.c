@@ -330,6 +330,12 @@ f_level(struct tg_req *req, const struct tg_mcp_session *s, const char *l)
 	return 0;
 }
 
+/* When set, tools/list answers like the real backend's first page: one
+ * shared, stamped result the transport serialises once and reuses. */
+static int list_stamped;
+static json_t *list_shared;
+static uint64_t list_stamp;
+
 /* Like the real backend, an allocation failure is a -32603. */
 static int
 f_list(const struct tg_mcp_call *c, const char *cursor, json_t **result,
@@ -338,6 +344,18 @@ f_list(const struct tg_mcp_call *c, const char *cursor, json_t **result,
 	(void)c;
 	(void)cursor;
 	*stamp = 0;
+	if (list_stamped) {
+		if (list_shared == NULL)
+			list_shared = json_pack("{s:[{s:s, s:{s:s}}]}", "tools",
+			    "name", "t1", "inputSchema", "type", "object");
+		if (list_shared == NULL)
+			return tg_rpc_err_set(err, -32603, "out of memory");
+		/* A new stamp each time: the transport serialises anew
+		 * instead of reusing the text of an earlier iteration. */
+		*stamp = ++list_stamp;
+		*result = json_incref(list_shared);
+		return 0;
+	}
 	*result = json_pack("{s:[{s:s, s:{s:s}}]}", "tools", "name", "t1",
 	    "inputSchema", "type", "object");
 	return *result ? 0 : tg_rpc_err_set(err, -32603, "out of memory");
@@ -506,6 +524,16 @@ t_mcp(void **state)
 	    SID, 200,
 	    "\"id\":5");
 	snprintf(sess_version, sizeof(sess_version), "2025-06-18");
+	/* A stamped result is serialised once and the text reused: a text
+	 * made while an allocation failed must never be kept (jansson can
+	 * leave a key out of it), or every later answer would carry it. */
+	list_stamped = 1;
+	mcp_case("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\"}", SID,
+	    200, "\"result\":{\"tools\":[{\"name\":\"t1\",\"inputSchema\":"
+		 "{\"type\":\"object\"}}]}");
+	list_stamped = 0;
+	json_decref(list_shared);
+	list_shared = NULL;
 	mcp_case("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\","
 		 "\"params\":{\"name\":\"nope\"}}",
 	    SID, 200, "-32602");
