@@ -25,6 +25,7 @@
 #include "fcgi/config.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
+#include "fcgi/router.h"
 #include "handlers/mcp.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -274,6 +275,77 @@ t_front_door(void **state)
 	assert_int_equal(rc, TG_OK);
 	assert_string_equal(got, "/api/v1/things a b 42 n 2000");
 	assert_true(failures > 2000); /* the body's strings were failed too */
+}
+
+/* -------------------------------------------------- the whole pipeline */
+
+/* One request through tg_router_serve (the real route table) into out,
+ * with allocation `fail` failing. The output buffer is reserved before the
+ * hook is armed: the fake transport's own writes are not under test. */
+static void
+router_once(const char *const *params, const char *body, struct tg_buf *out,
+    long fail)
+{
+	struct fake f;
+	struct tg_arena *a;
+	struct tg_io io;
+	struct tg_req req;
+
+	memset(&f, 0, sizeof(f));
+	f.params = params;
+	f.body = body;
+	assert_int_equal(tg_buf_printf(&f.out, "%65536s", ""), TG_OK);
+	tg_buf_reset(&f.out);
+	fake_io(&io, &f);
+	a = tg_arena_new(); /* the worker's, made once before any request */
+	assert_non_null(a);
+	memset(&req, 0, sizeof(req));
+	req.a = a;
+	req.io = &io;
+	req.ctx = &ctx;
+	tg_fa_arm(fail);
+	tg_router_serve(&req);
+	tg_arena_free(a);
+	*out = f.out;
+}
+
+/* POST /api/v1/_test/echo: the body is read, parsed (JSON front door),
+ * handled and rendered; any allocation failing makes it a 503 problem
+ * document (TG_E_NOMEM), never a 400, and never a broken 200. */
+static void
+t_router(void **state)
+{
+	const char *body = "{\"name\":\"n\",\"list\":[1,2,{\"k\":\"v\"}],\"o\":{\"a\":null}}";
+	char clen[24];
+	const char *params[] = {"REQUEST_METHOD", "POST", "REQUEST_URI",
+	    "/api/v1/_test/echo", "CONTENT_TYPE", "application/json",
+	    "CONTENT_LENGTH", clen, NULL};
+	struct tg_buf out;
+	long n, failures = 0;
+	int fired;
+
+	(void)state;
+	tg_jsonalloc_install();
+	cfg.test_routes = 1;
+	snprintf(clen, sizeof(clen), "%zu", strlen(body));
+	for (n = 1; n < MAX_ALLOCS; n++) {
+		router_once(params, body, &out, n);
+		fired = tg_fa_disarm();
+		if (!fired)
+			break;
+		failures++;
+		if (out.p == NULL || strstr(out.p, "Status: 503 ") == NULL ||
+		    strstr(out.p, "Content-Type: application/problem+json\r\n") == NULL)
+			fail_msg("allocation %ld failed: %s", n, out.p ? out.p : "(nothing)");
+		tg_buf_free(&out);
+	}
+	assert_non_null(out.p);
+	assert_non_null(strstr(out.p, "Status: 200 "));
+	assert_non_null(strstr(out.p, "{\"echo\":{\"name\":\"n\",\"list\":[1,2,"
+				      "{\"k\":\"v\"}],\"o\":{\"a\":null}}}"));
+	tg_buf_free(&out);
+	assert_true(failures >= 10);
+	cfg.test_routes = 0;
 }
 
 /* ------------------------------------------------------- /mcp transport */
@@ -547,6 +619,7 @@ main(void)
 	    cmocka_unit_test(t_arena),
 	    cmocka_unit_test(t_jsonalloc),
 	    cmocka_unit_test(t_front_door),
+	    cmocka_unit_test(t_router),
 	    cmocka_unit_test(t_mcp),
 	};
 
