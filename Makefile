@@ -28,8 +28,17 @@ GEN := $(B)/gen/migrations.c
 APP_OBJ := $(APP_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
 APP_OBJ_NOMAIN := $(APP_SRC_NOMAIN:%.c=$(B)/%.o) $(B)/gen/migrations.o
 ASAN_OBJ_NOMAIN := $(APP_SRC_NOMAIN:%.c=$(BA)/%.o) $(BA)/gen/migrations.o
+# Every application object but fcgi/main.o, in one static library: the
+# toolgate binary and the unit tests link against it, and the linker pulls
+# only the members a program needs (one definition of every symbol, no
+# weak-symbol copies).
+LIB := $(B)/libtoolgate.a
+LIB_ASAN := $(BA)/libtoolgate.a
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# tests/unit/failalloc.c: the allocation-failure hook every unit test links
+# (malloc/calloc/realloc wrapped; tests/unit/failalloc.h).
+UNIT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 UNIT_ASAN := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/unit/%)
 IT_SRC := $(sort $(wildcard tests/integration/test_*.c))
@@ -37,7 +46,7 @@ IT_LIB := $(filter-out $(IT_SRC),$(wildcard tests/integration/*.c))
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(B)/tests/integration/%)
 
 .PHONY: all deps run start stop check unit unit-build asan-build \
-	integration-build integration valgrind fuzz bench fmt clean help
+	integration-build integration valgrind fuzz bench fmt fmt-check fmt-new clean help
 
 all: deps $(B)/toolgate sandbox
 
@@ -55,12 +64,20 @@ help:
 	@echo '  make bench        throughput and latency through nginx (docs/performance.md)'
 	@echo '  make fuzz         libFuzzer on the request parser (FUZZ_SECONDS=60)'
 	@echo '  make deps         install the missing Debian packages (scripts/deps.sh)'
-	@echo '  make fmt          clang-format the sources'
+	@echo '  make fmt          clang-format the C sources (.clang-format; .clang-format-ignore lists the files it leaves alone)'
+	@echo '  make fmt-check    fail when make fmt would change something (make check runs it first)'
 	@echo '  make clean        remove build/ and build-asan/'
 	@echo '  make help         this list'
 	@echo 'The binary: build/toolgate --help'
 
-$(B)/toolgate: $(APP_OBJ)
+$(LIB): $(APP_OBJ_NOMAIN)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(LIB_ASAN): $(ASAN_OBJ_NOMAIN)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/toolgate: $(B)/fcgi/main.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(GEN): $(SQL) scripts/embed_sql.sh
@@ -80,13 +97,13 @@ $(BA)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
-# Unit tests: one cmocka binary per module, linked with the app (no main).
-$(B)/tests/unit/%: tests/unit/%.c $(APP_OBJ_NOMAIN)
+# Unit tests: one cmocka binary per module, linked against the library.
+$(B)/tests/unit/test_%: tests/unit/test_%.c $(B)/tests/unit/failalloc.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
-$(BA)/tests/unit/%: tests/unit/%.c $(ASAN_OBJ_NOMAIN)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $(UNIT_WRAP) -o $@ $^ $(PKG_LIBS) -lcmocka
+$(BA)/tests/unit/test_%: tests/unit/test_%.c $(BA)/tests/unit/failalloc.o $(LIB_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) $(LDFLAGS) $(UNIT_WRAP) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 # Integration tests: cmocka + libcurl against the running stack.
 $(B)/tests/integration/%: tests/integration/%.c $(IT_LIB) tests/integration/it.h
@@ -109,7 +126,7 @@ start: all
 stop:
 	@bash scripts/stack.sh stop
 
-check: all unit-build asan-build integration-build
+check: fmt-check all unit-build asan-build integration-build
 	@bash tests/run.sh
 
 # Benchmarks (not in check): bench/run.sh prints one table, also written to
@@ -128,8 +145,28 @@ fuzz: deps
 		-o $(B)/fuzz/fuzz_request tests/fuzz/fuzz_request.c $(APP_SRC_NOMAIN) $(GEN) $(PKG_LIBS)
 	$(B)/fuzz/fuzz_request -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus
 
-fmt:
-	clang-format -i $(APP_SRC) $(wildcard fcgi/*.h lib/*.h handlers/*.h)
+# Formatting (.clang-format, the house KNF style as far as clang-format 14
+# goes): every C source and header of the app, the sandbox and the tests,
+# less the files listed in .clang-format-ignore. `fmt` rewrites them in
+# place (idempotent), `fmt-check` fails if it would change anything; `check`
+# runs fmt-check first. `fmt-new BASE=<commit>` formats only the lines changed
+# since BASE in every file, ignored ones included (git clang-format).
+CLANG_FORMAT ?= $(shell command -v clang-format-14 2>/dev/null || echo clang-format)
+FMT_ALL = $(sort $(wildcard fcgi/*.[ch] lib/*.[ch] handlers/*.[ch] sandbox/*.[ch]) \
+	$(shell find tests -name node_modules -prune -o -name '*.[ch]' -type f -print))
+FMT_IGNORE = $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' .clang-format-ignore 2>/dev/null)
+FMT_SRC = $(filter-out $(FMT_IGNORE),$(FMT_ALL))
+
+fmt: deps
+	@$(CLANG_FORMAT) -i --style=file $(FMT_SRC)
+
+fmt-check: deps
+	@$(CLANG_FORMAT) --dry-run -Werror --style=file $(FMT_SRC) || \
+		{ echo "fmt-check: the files above are not formatted; run 'make fmt'" >&2; exit 1; }
+
+fmt-new:
+	@test -n "$(BASE)" || { echo "usage: make fmt-new BASE=<commit>" >&2; exit 1; }
+	git clang-format --binary $(CLANG_FORMAT) --style=file $(BASE) -- $(FMT_ALL)
 
 clean:
 	rm -rf $(B) $(BA)
@@ -142,4 +179,5 @@ ifeq ($(wildcard sandbox/sandbox.mk),)
 sandbox:
 endif
 
--include $(APP_OBJ:.o=.d) $(ASAN_OBJ_NOMAIN:.o=.d)
+-include $(APP_OBJ:.o=.d) $(ASAN_OBJ_NOMAIN:.o=.d) \
+	$(B)/tests/unit/failalloc.d $(BA)/tests/unit/failalloc.d

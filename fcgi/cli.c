@@ -32,19 +32,16 @@ env_get(const char *name)
 	return getenv(name);
 }
 
-/*
- * Weak twin of tg_cli_load_config() in main.c: the unit-test binaries link
- * every object except main.o, and the CLI modules (cli_ops.c, cli_user.c,
- * cli_lifecycle.c) reference it. In the toolgate binary main.c's strong
- * definition wins.
- */
-__attribute__((weak)) int
+/* The one definition, used by main.c and the CLI modules. */
+int
 tg_cli_load_config(struct tg_config *cfg, int need)
 {
 	char err[512];
 
 	if (tg_config_load(cfg, need, env_get, err, sizeof(err)) != TG_OK) {
-		fprintf(stderr, "toolgate: configuration error: %s\n", err);
+		fprintf(stderr, "toolgate: configuration error: %s\n"
+		    "toolgate: the settings come from the environment (TOOLGATE_*, PG*): "
+		    "see 'toolgate help' and docs/configuration.md\n", err);
 		return -1;
 	}
 	tg_log_set_level(cfg->log_level);

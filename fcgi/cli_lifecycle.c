@@ -20,26 +20,6 @@
 #include "lib/sources.h"
 #include "lib/status.h"
 
-static const char *
-env_get(const char *name)
-{
-	return getenv(name);
-}
-
-/* Like tg_cli_load_config (main.c), kept local so unit-test binaries, which
- * link every object but main.o, resolve. */
-static int
-load_config(struct tg_config *cfg)
-{
-	char err[512];
-
-	if (tg_config_load(cfg, TG_CFG_SECRETS, env_get, err, sizeof(err)) != TG_OK) {
-		fprintf(stderr, "toolgate: configuration error: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
 static struct tg_db *
 open_db(void)
 {
@@ -63,7 +43,7 @@ tg_cmd_rotate_key(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (load_config(&cfg) != 0)
+	if (tg_cli_load_config(&cfg, TG_CFG_SECRETS) != 0)
 		return 1;
 	if (!cfg.have_enc_key_old) {
 		fprintf(stderr, "toolgate: rotate-key needs TOOLGATE_ENCRYPTION_KEY_OLD (the current key) and TOOLGATE_ENCRYPTION_KEY (the new one)\n");
@@ -98,7 +78,7 @@ tg_cmd_secrets_verify(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (load_config(&cfg) != 0)
+	if (tg_cli_load_config(&cfg, TG_CFG_SECRETS) != 0)
 		return 1;
 	if ((db = open_db()) == NULL)
 		goto out;

@@ -59,27 +59,6 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *
-env_get(const char *name)
-{
-	return getenv(name);
-}
-
-int
-tg_cli_load_config(struct tg_config *cfg, int need)
-{
-	char err[512];
-
-	if (tg_config_load(cfg, need, env_get, err, sizeof(err)) != TG_OK) {
-		fprintf(stderr, "toolgate: configuration error: %s\n"
-		    "toolgate: the settings come from the environment (TOOLGATE_*, PG*): "
-		    "see 'toolgate help' and docs/configuration.md\n", err);
-		return -1;
-	}
-	tg_log_set_level(cfg->log_level);
-	return 0;
-}
-
 /* Refuse to steal a socket another live process is serving. */
 static int
 socket_in_use(const char *path)

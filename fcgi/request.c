@@ -9,6 +9,7 @@
 
 #include "fcgi/request.h"
 #include "lib/arena.h"
+#include "lib/jsonalloc.h"
 #include "lib/parse.h"
 #include "lib/status.h"
 
@@ -248,6 +249,7 @@ tg_json_parse(const char *buf, size_t n, int max_depth, json_t **out,
 {
 	json_error_t je;
 	json_t *j;
+	unsigned long oom;
 
 	if (n == 0) {
 		snprintf(err, errlen, "the request body is empty; a JSON object is required");
@@ -257,7 +259,15 @@ tg_json_parse(const char *buf, size_t n, int max_depth, json_t **out,
 		snprintf(err, errlen, "JSON nesting is deeper than %d levels", max_depth);
 		return -TG_E_BADREQ;
 	}
+	oom = tg_jsonalloc_failures();
 	j = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
+	/* Out of memory is a 500, not the client's fault; jansson may even
+	 * return an incomplete document after a failed allocation. */
+	if (tg_jsonalloc_failures() != oom) {
+		json_decref(j);
+		snprintf(err, errlen, "out of memory while parsing the request body");
+		return -TG_E_NOMEM;
+	}
 	if (j == NULL) {
 		snprintf(err, errlen, "malformed JSON at line %d, column %d: %s",
 		    je.line, je.column, je.text);

@@ -13,6 +13,7 @@
 #include "fcgi/response.h"
 #include "lib/parse.h"
 #include "lib/arena.h"
+#include "lib/jsonalloc.h"
 #include "lib/status.h"
 
 void
@@ -180,13 +181,26 @@ put(struct tg_req *req, const char *s, size_t n)
 
 /* Writes the header block and, when body is not NULL, the body with it in
  * one write (one FastCGI exchange for a whole JSON reply). */
+/* What a complete response becomes when its head cannot be built (out of
+ * memory): static text, so that the client gets a 503 rather than nothing
+ * (which nginx would turn into a 502). */
+#define OOM_BODY "{\"type\":\"urn:toolgate:problem:internal\",\"title\":\"Service Unavailable\",\"status\":503}"
+static const char oom_reply[] = "Status: 503 Service Unavailable\r\n"
+    "Content-Type: application/problem+json\r\n"
+    "Content-Length: 83\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Cache-Control: no-store\r\n"
+    "Retry-After: 2\r\n"
+    "\r\n" OOM_BODY;
+_Static_assert(sizeof(OOM_BODY) - 1 == 83, "Content-Length of OOM_BODY");
+
 static int
 write_headers(struct tg_req *req, struct tg_resp *resp, const char *ctype,
     size_t body_len, int with_len, const char *body)
 {
 	struct tg_buf h = {0};
 	const char *origin;
-	int i, rc = -1;
+	int i, rc = -1, built = 0;
 
 	h.max = 64 * 1024 + (body != NULL ? body_len : 0);
 	if (tg_buf_printf(&h, "Status: %d %s\r\n", resp->status,
@@ -229,8 +243,13 @@ write_headers(struct tg_req *req, struct tg_resp *resp, const char *ctype,
 		goto out;
 	if (body != NULL && body_len > 0 && tg_buf_append(&h, body, body_len) != 0)
 		goto out;
+	built = 1;
 	rc = put(req, h.p, h.len);
 out:
+	if (!built && with_len) {
+		resp->status = 503;
+		rc = put(req, oom_reply, sizeof(oom_reply) - 1);
+	}
 	if (body != NULL)
 		tg_buf_wipe(&h);	/* a reply may carry a new API key */
 	else
@@ -258,7 +277,7 @@ tg_resp_send(struct tg_req *req, struct tg_resp *resp)
 		if (prob && resp->problem_ext)
 			json_object_update(prob, resp->problem_ext);
 		if (prob)
-			dumped = json_dumps(prob, JSON_COMPACT);
+			dumped = tg_jsonalloc_dumps(prob, JSON_COMPACT);
 		if (dumped == NULL) {
 			/* Out of memory: a fixed problem document. */
 			body = "{\"type\":\"urn:toolgate:problem:internal\",\"title\":\"Service Unavailable\",\"status\":503}";
@@ -269,7 +288,7 @@ tg_resp_send(struct tg_req *req, struct tg_resp *resp)
 		len = strlen(body);
 		ctype = "application/problem+json";
 	} else if (resp->json != NULL) {
-		dumped = json_dumps(resp->json, JSON_COMPACT | JSON_ENCODE_ANY);
+		dumped = tg_jsonalloc_dumps(resp->json, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (dumped == NULL) {
 			resp->status = 503;
 			body = "{\"type\":\"urn:toolgate:problem:internal\",\"title\":\"Service Unavailable\",\"status\":503}";

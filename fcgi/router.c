@@ -225,6 +225,8 @@ pipeline(struct tg_req *req, struct tg_resp *resp, const char **route_name)
 		    (req->body_len > 0 || (r->flags & TG_R_JSON))) {
 			rc = tg_json_parse(req->body, req->body_len,
 			    TG_MAX_JSON_DEPTH, &req->json, err, sizeof(err));
+			if (rc == -TG_E_NOMEM)
+				return rc;
 			if (rc != TG_OK)
 				return tg_resp_fail(req, resp, TG_E_BADREQ, "%s", err);
 		}

@@ -80,6 +80,7 @@
 #include "handlers/handlers.h"
 #include "handlers/mcp.h"
 #include "lib/access.h"	/* security: tg_access_charge */
+#include "lib/jsonalloc.h"
 #include "lib/status.h"
 
 #ifndef TG_VERSION
@@ -460,7 +461,7 @@ sse_send(struct conn *cn, json_t *msg)
 		goto out;
 	/* Compact JSON has no raw newlines (they are escaped in strings), so
 	 * one data: line carries the whole message. */
-	if ((d = json_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	if ((d = tg_jsonalloc_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		goto out;
 	n = strlen(d) + sizeof("event: message\ndata: \n\n");
 	if ((ev = malloc(n)) == NULL)
@@ -725,6 +726,8 @@ dispatch(struct conn *cn, const char *method, json_t *params,
 	struct tg_mcp_call c;
 	json_t *meta = meta_of(params), *tok;
 	const struct tg_io *io = cn->req->io;
+	unsigned long oom = tg_jsonalloc_failures();
+	int rc;
 
 	if (m == NULL && cn->era == TG_MCP_ERA_2025 &&
 	    strcmp(method, "initialize") == 0)
@@ -750,7 +753,16 @@ dispatch(struct conn *cn, const char *method, json_t *params,
 	c.on_event = on_tool_event;
 	c.on_event_ctx = cn;
 	c.cancel_fd = io->cancel_fd ? io->cancel_fd(io->ctx) : -1;
-	return m->fn(cn, &c, params, result, err);
+	rc = m->fn(cn, &c, params, result, err);
+	/* jansson reports an allocation failure inside json_unpack as bad
+	 * input: out of memory is -32603, never the client's mistake. */
+	if (rc != 0 && err->code != TG_RPC_INTERNAL_ERROR &&
+	    tg_jsonalloc_failures() != oom) {
+		json_decref(err->data);
+		err->data = NULL;
+		rc = tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR, "out of memory");
+	}
+	return rc;
 }
 
 /* --- 2025 era: sessions ----------------------------------------------------- */
@@ -762,13 +774,16 @@ do_initialize(struct conn *cn, json_t *params, json_t **result,
 	json_error_t je;
 	json_t *caps = NULL, *info = NULL, *ccaps = NULL;
 	const char *want = NULL, *cname = NULL, *cver = NULL, *ver;
+	unsigned long oom = tg_jsonalloc_failures();
 	int rc;
 
 	if (params == NULL || json_unpack_ex(params, &je, 0,
 	    "{s:s, s:o, s:{s:s, s:s}}", "protocolVersion", &want,
 	    "capabilities", &ccaps, "clientInfo", "name", &cname,
 	    "version", &cver) != 0 || !json_is_object(ccaps))
-		return tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS,
+		return tg_jsonalloc_failures() != oom ?
+		    tg_rpc_err_set(err, TG_RPC_INTERNAL_ERROR, "out of memory") :
+		    tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS,
 		    "initialize needs protocolVersion (string), capabilities (object) and clientInfo {name, version}");
 	info = json_object_get(params, "clientInfo");
 	/* Negotiation: the client's version when we speak it, else ours.
@@ -1061,7 +1076,7 @@ result_text(const struct conn *cn, const json_t *result, const char **text,
 		json_decref(own);
 		return -TG_E_NOMEM;
 	}
-	t = json_dumps(own, JSON_COMPACT);
+	t = tg_jsonalloc_dumps(own, JSON_COMPACT);	/* never keep a corrupt text */
 	json_decref(own);
 	if (t == NULL)
 		return -TG_E_NOMEM;
@@ -1089,7 +1104,7 @@ respond_stamped(struct conn *cn, json_t *id, const json_t *result)
 
 	if ((rc = result_text(cn, result, &text, &len)) != TG_OK)
 		return rc;
-	if ((idt = json_dumps(id ? id : json_null(), JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	if ((idt = tg_jsonalloc_dumps(id ? id : json_null(), JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		return -TG_E_NOMEM;
 	tg_buf_reset(&resp->body);
 	rc = tg_buf_puts(&resp->body, "{\"jsonrpc\":\"2.0\",\"id\":") != 0 ||
@@ -1288,6 +1303,7 @@ serve_post(struct conn *cn)
 	const char *accept = tg_req_param(req, "HTTP_ACCEPT");
 	json_error_t je;
 	json_t *body = NULL, *id;
+	unsigned long oom;
 	int rc;
 
 	if (!accepts(accept, "application/json") && !accepts(accept, "text/event-stream"))
@@ -1313,10 +1329,18 @@ serve_post(struct conn *cn)
 		json_decref(id);
 		return rc;
 	}
-	if (req->body == NULL || req->body_len == 0 ||
-	    tg_json_depth(req->body, req->body_len) > TG_MAX_JSON_DEPTH ||
-	    (body = json_loadb(req->body, req->body_len,
-	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je)) == NULL)
+	oom = tg_jsonalloc_failures();
+	if (req->body != NULL && req->body_len > 0 &&
+	    tg_json_depth(req->body, req->body_len) <= TG_MAX_JSON_DEPTH)
+		body = json_loadb(req->body, req->body_len,
+		    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	/* An allocation failure is not a parse error, and jansson may even
+	 * return an incomplete document after one. */
+	if (tg_jsonalloc_failures() != oom) {
+		json_decref(body);
+		return -TG_E_NOMEM;
+	}
+	if (body == NULL)
 		return refuse(resp, 400, TG_RPC_PARSE_ERROR,
 		    "Parse error: the body is not valid JSON (UTF-8, no duplicate keys, depth <= 64)", NULL);
 	if (hv != NULL && in_list(tg_mcp_versions_2026, hv))

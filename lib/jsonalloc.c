@@ -12,11 +12,35 @@
 #include "lib/jsonalloc.h"
 
 static void (*release_fn)(void *) = free;
+static unsigned long failures;
 
 static void *
 jmalloc(size_t n)
 {
-	return malloc(n);
+	void *p = malloc(n);
+
+	if (p == NULL)
+		failures++;
+	return p;
+}
+
+unsigned long
+tg_jsonalloc_failures(void)
+{
+	return failures;
+}
+
+char *
+tg_jsonalloc_dumps(const json_t *j, size_t flags)
+{
+	unsigned long before = failures;
+	char *s = json_dumps(j, flags);
+
+	if (failures != before) {
+		tg_jsonalloc_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 void

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 /* Installs the wiping allocator (json_set_alloc_funcs). Call before any
  * other jansson function; idempotent. */
 void tg_jsonalloc_install(void);
@@ -28,6 +30,16 @@ int tg_jsonalloc_installed(void);
 /* jansson's free: OPENSSL_cleanse of the whole block, then free(); NULL
  * is allowed. Also right for json_dumps() results that held secrets. */
 void tg_jsonalloc_free(void *p);
+
+/* Allocations jansson asked the wiping allocator for and did not get. A
+ * parse (json_loadb) that fails while this count moves ran out of memory:
+ * jansson's error codes do not say so reliably. */
+unsigned long tg_jsonalloc_failures(void);
+
+/* json_dumps(), but NULL when any allocation failed on the way: jansson
+ * 2.14 can return a corrupt text (an object key left out) after a failed
+ * allocation instead of NULL. Free with free() or tg_jsonalloc_free(). */
+char *tg_jsonalloc_dumps(const json_t *j, size_t flags);
 
 /* Tests only: the function that releases a block after the wipe (free()
  * when NULL). */

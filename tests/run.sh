@@ -10,8 +10,10 @@
 #   integration  build/tests/integration/test_* against that stack (cmocka)
 #   apache       tests/apache/run.sh: deploy/apache recipes under a real Apache
 #                (mod_cgi, mod_fcgid) against that stack's database
-#   sandbox      tests/sandbox/run.sh  (if present; last line "N passed, N failed")
-#   interop      tests/interop/run.sh  (if present; same convention)
+#   sandbox      tests/sandbox/run.sh  (last line "N passed, N failed")
+#   interop      tests/interop/run.sh  (same convention)
+# A suite whose script or binary directory is missing is a failure, never a
+# skip (only TG_SUITES and TG_VALGRIND=0 leave a suite out, on request).
 # Output: one line per binary/suite, the output of anything that failed, a table
 # of suites, and as the very last line "N passed, N failed". Exit status 1 when
 # anything failed, crashed, hung (timeout) or printed no summary.
@@ -143,14 +145,18 @@ run_dir() { # label-prefix dir [wrapper...]
 		n=$((n + 1))
 		run_cmocka "$prefix/$(basename "$bin")" "$@" "$bin"
 	done < <(binaries "$dir")
-	[ "$n" -gt 0 ] || fail_check "$prefix" "no test binaries in $dir (did the build run?)"
+	if [ ! -d "$dir" ]; then
+		fail_check "$prefix" "${dir#"$ROOT"/} does not exist (a missing suite is a failure; did the build run?)"
+	elif [ "$n" = 0 ]; then
+		fail_check "$prefix" "no test binaries in ${dir#"$ROOT"/} (did the build run?)"
+	fi
 }
 
 # run_script label path: a suite script whose last line is "N passed, N failed".
 run_script() {
 	local label=$1 script=$2 log="$LOGDIR/$1.log" rc last p f
 	if [ ! -e "$script" ]; then
-		printf '  (skipped: %s does not exist)\n' "${script#"$ROOT"/}"
+		fail_check "$label" "${script#"$ROOT"/} does not exist (a missing suite is a failure)"
 		return 0
 	fi
 	if [ -x "$script" ]; then
@@ -197,7 +203,7 @@ if want valgrind; then
 	if [ "${TG_VALGRIND:-1}" = 0 ]; then
 		echo "  (skipped: TG_VALGRIND=0)"
 	elif ! command -v valgrind >/dev/null 2>&1; then
-		echo "  (skipped: valgrind not installed)"
+		fail_check valgrind "valgrind is not installed (scripts/deps.sh installs it; TG_VALGRIND=0 skips on purpose)"
 	else
 		run_dir valgrind "$ROOT/build/tests/unit" valgrind -q --error-exitcode=99 \
 			--leak-check=full --errors-for-leak-kinds=definite,possible --track-origins=yes
@@ -346,7 +352,7 @@ if [ "$need_stack" = 1 ]; then
 
 	if want interop; then
 		suite_begin interop
-		if [ -e "$ROOT/tests/interop/run.sh" ] && [ "$STACK_UP" != 1 ]; then
+		if [ "$STACK_UP" != 1 ]; then
 			fail_check interop "not run: the test stack did not start"
 		else
 			run_script interop "$ROOT/tests/interop/run.sh"

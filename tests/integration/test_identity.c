@@ -185,7 +185,7 @@ t_missing_and_garbage_headers(void **state)
 	big[sizeof(big) - 1] = '\0';
 	hdrs[0] = big;
 	assert_int_equal(it_request("GET", "/api/v1/auth/me", hdrs, NULL, 0, &r), 0);
-	assert_true(r.status == 401 || r.status == 400 || r.status == 431);
+	assert_int_equal(r.status, 401);	/* over TG_MAX_TOKEN, under nginx's header limit */
 	it_resp_free(&r);
 }
 

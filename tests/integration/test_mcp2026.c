@@ -236,7 +236,8 @@ t_discover(void **state)
 	assert_non_null(json_object_get(json_object_get(res, "capabilities"), "tools"));
 	assert_true(json_is_string(json_object_get(res, "instructions")));
 	assert_true(json_is_integer(json_object_get(res, "ttlMs")));
-	assert_true(json_is_string(json_object_get(res, "cacheScope")));
+	assert_int_equal(json_integer_value(json_object_get(res, "ttlMs")), 300000);
+	assert_string_equal(json_string_value(json_object_get(res, "cacheScope")), "public");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    json_object_get(res, "_meta"), "io.modelcontextprotocol/serverInfo"),
 	    "name")), "toolgate");
@@ -410,7 +411,9 @@ t_list(void **state)
 		    "resultType")), "complete");
 		assert_string_equal(json_string_value(json_object_get(result_of(&r),
 		    "cacheScope")), "private");
-		assert_true(json_integer_value(json_object_get(result_of(&r), "ttlMs")) >= 0);
+		/* Present, an integer, the documented hint (docs/mcp.md). */
+		assert_true(json_is_integer(json_object_get(result_of(&r), "ttlMs")));
+		assert_int_equal(json_integer_value(json_object_get(result_of(&r), "ttlMs")), 30000);
 		tools = json_object_get(result_of(&r), "tools");
 		assert_true(json_array_size(tools) > 0);
 		json_array_foreach(tools, i, t) {

@@ -12,7 +12,16 @@ ESCAPED only when the attack worked. Header comments tune a case:
   # repeat: N            run N times (persistence between runs)
   # secrets: {...}       the run's secrets
 A case passes when the client returned a result, no ESCAPED appears in it,
-the expectations hold, and no process of the run's pid namespace is left.
+the expectations hold, no process of the run's pid namespace is left, and
+the case proves it ran to its end: the harness calls the case's main()
+through a wrapper (CASE_END, appended to the code) whose result carries an
+end marker, so a main() that raises (an unrelated ImportError, OSError or
+NameError before or while trying its attack) fails the case. A case that
+the sandbox is meant to stop (a timeout, the memory limit, a seccomp kill)
+does not return; it must say so with an expect/expect-any header, and its
+run must then end in one of SANDBOX_ENDINGS, never a Python exception.
+A case that ends itself through the result channel (12_output_injection)
+writes the marker into the result it forges.
 
 As root, every helper runs as nobody (setpriv); the helper refusing root is
 itself a test. No network: the egress tests use a local server and the
@@ -41,6 +50,15 @@ WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
 PIDNS_PREFIX = ('import os as _tg_os\n_tg_os.write(2, ("PIDNS=" + '
                 '_tg_os.readlink("/proc/self/ns/pid") + "\\n").encode())\n'
                 'del _tg_os\n')
+
+# Appended to every attack case: the entry point the harness calls.
+CASE_END = (
+    "\n\ndef _tg_case_end(**kw):\n"
+    "    return {'tg_case_end': True, 'value': main(**kw)}\n")
+# error.type values of runs the sandbox ended (sandbox/helper.c), as opposed
+# to an exception raised by the case's own code.
+SANDBOX_ENDINGS = ("Timeout", "MemoryLimit", "OutputLimit", "CpuLimit",
+                   "Killed", "ResultTooLarge")
 
 passed = failed = 0
 
@@ -135,14 +153,34 @@ def parse_header(code):
 
 # ---- attack cases -------------------------------------------------------
 
+def case_end(doc, meta):
+    """'' when the case ran to its end (see the module comment)."""
+    err = doc.get("error") if isinstance(doc.get("error"), dict) else {}
+    if doc.get("ok") is True:
+        res = doc.get("result")
+        if isinstance(res, dict) and res.get("tg_case_end") is True:
+            return ""
+        return "main() returned but the end marker is missing (result %r)" % (
+            json.dumps(res)[:200],)
+    if "expect" not in meta and "expect-any" not in meta:
+        return ("did not run to its end: %s: %s" % (
+            err.get("type"), (err.get("message") or "")[:200]))
+    if err.get("type") not in SANDBOX_ENDINGS:
+        return ("ended by %s (%s), not by the sandbox (%s)" % (
+            err.get("type"), (err.get("message") or "")[:200],
+            ", ".join(SANDBOX_ENDINGS)))
+    return ""
+
+
 def run_attacks(ctx):
     for path in sorted(glob.glob(os.path.join(HERE, "attacks", "*.py"))):
         name = os.path.basename(path)[:-3]
         code = open(path).read()
         meta = parse_header(code)
         degraded = "--force-degraded" in meta.get("flags", "")
-        req = {"mode": "run", "code": code if degraded else
-               PIDNS_PREFIX + code, "allowed_modules": ["*"],
+        req = {"mode": "run", "code": (code if degraded else
+               PIDNS_PREFIX + code) + CASE_END, "entry": "_tg_case_end",
+               "allowed_modules": ["*"],
                "arguments": ctx["args"].get(name, {})}
         if "limits" in meta:
             req["limits"] = json.loads(meta["limits"])
@@ -170,6 +208,9 @@ def run_attacks(ctx):
                         doc.get("error"))
             if why:
                 break
+            why = case_end(doc, meta)
+            if why:
+                break
             m = re.search(r"PIDNS=(pid:\[\d+\])", doc.get("stderr") or "")
             if not degraded:
                 if not m:
@@ -189,6 +230,27 @@ def run_attacks(ctx):
                 why = "took %.1fs" % (time.time() - t0)
                 break
         report("attack " + name, not why, why)
+
+
+def case_end_selftest():
+    """The end check itself: a case that raises before its attack, and one
+    whose main() returns, through the real helper."""
+    def one(code, meta=None):
+        req = {"mode": "run", "code": code + CASE_END, "entry": "_tg_case_end",
+               "allowed_modules": ["*"], "arguments": {}}
+        return case_end(drive(req), meta or {})
+    why = one("import no_such_module_tg\ndef main():\n    return 1\n")
+    report("harness: a case that raises before its attack fails",
+           "ModuleNotFoundError" in why or "ImportError" in why, why)
+    why = one("def main():\n    import ctypes\n    ctypes.nope()\n    return 1\n")
+    report("harness: a case that raises midway fails", "AttributeError" in why,
+           why)
+    why = one("def main():\n    raise OSError(1, 'x')\n",
+              {"expect": "{}"})
+    report("harness: an expected kill is not an exception",
+           "not by the sandbox" in why, why)
+    why = one("def main():\n    return [1]\n")
+    report("harness: a case that returns reaches its end", why == "", why)
 
 
 # ---- functional tests ---------------------------------------------------
@@ -563,6 +625,7 @@ def main():
         # plant another server's secret in a previous run first
         drive(run_req("def main():\n    open('/tmp/s', 'w').write("
                       "SECRETS['k'])\n", secrets={"k": "OTHER-SERVER-SECRET"}))
+        case_end_selftest()
         run_attacks(ctx)
         report("degraded victim survived", victim.poll() is None,
                "the degraded tool signalled a process outside the sandbox")

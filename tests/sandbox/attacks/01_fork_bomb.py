@@ -1,4 +1,6 @@
 # attack: fork bomb; RLIMIT_NPROC inside the user namespace must stop it
+# (or the memory limit, whichever the children reach first)
+# expect-any: {"error.type": "MemoryLimit"} | {"ok": true}
 import os, time
 def main():
     n = 0

@@ -2,7 +2,10 @@
 import os
 def main():
     hits = []
-    devs = sorted(os.listdir("/dev"))
+    try:
+        devs = sorted(os.listdir("/dev"))
+    except OSError:  # listing /dev is refused (landlock): nothing to see
+        devs = []
     allowed = {"null", "zero", "full", "random", "urandom", "fd", "stdin",
                "stdout", "stderr", "shm"}
     if set(devs) - allowed:
