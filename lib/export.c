@@ -36,6 +36,7 @@
 #include "lib/sources.h"
 #include "lib/status.h"
 #include "lib/tools.h"
+#include "lib/versions.h"
 
 #define SERVER_EXPORT \
 	"SELECT json_build_object('name', s.name, 'description', s.description," \
@@ -734,29 +735,24 @@ import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
 	const char *p[17], *status;
 	json_t *avj, *item;
 	PGresult *res = NULL;
-	int64_t id = 0;
+	int64_t id = 0, approved = 0, current;
 	int rc;
 
 	status = keep_status ? str(t, "status", "draft") : "draft";
 	avj = keep_status ? opt(t, "approved_version") : NULL;
+	current = json_integer_value(json_object_get(t, "current_version"));
+	if (avj)
+		approved = json_integer_value(avj);
 	/*
 	 * security (issue #14): what is served is the approved version, so
-	 * keep_status keeps the rule of the workflow. "approved" only when the
-	 * approved version IS the current one (otherwise the current version
-	 * waits for review: pending_review, the approved one served). An
-	 * approved version behind a draft or rejected tool is dropped (older
-	 * documents cannot tell a revoked tool from a rejected newer version;
-	 * nothing is served that the document does not clearly approve).
+	 * keep_status keeps the rule of the workflow (lib/versions.c): nothing
+	 * is served that the document does not clearly approve.
 	 */
-	if (avj && strcmp(status, "approved") == 0 && json_integer_value(avj) !=
-	    json_integer_value(json_object_get(t, "current_version")))
-		status = "pending_review";
-	if (strcmp(status, "approved") != 0 && strcmp(status, "pending_review") != 0)
-		avj = NULL;
+	tg_versions_import_state(&status, current, &approved);
 	i64s(sid, sizeof(sid), server_id);
-	i64s(cv, sizeof(cv), json_integer_value(json_object_get(t, "current_version")));
-	if (avj)
-		i64s(av, sizeof(av), json_integer_value(avj));
+	i64s(cv, sizeof(cv), current);
+	if (approved)
+		i64s(av, sizeof(av), approved);
 	if ((opt(t, "input_schema") &&
 	    (schema = json_dumps(opt(t, "input_schema"), JSON_COMPACT)) == NULL) ||
 	    (opt(t, "annotations") &&
@@ -774,7 +770,7 @@ import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
 	p[6] = annot;
 	p[7] = status;
 	p[8] = cv;
-	p[9] = avj ? av : NULL;
+	p[9] = approved ? av : NULL;
 	p[10] = keep_status ? json_string_value(json_object_get(t, "review_reason")) : NULL;
 	p[11] = actor;
 	p[12] = json_string_value(json_object_get(t, "created_at"));

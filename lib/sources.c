@@ -12,15 +12,15 @@
  * lib/secretbox (AAD "source_cred:<id>") and never leave this file except
  * as an HTTP header on the wire.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "fcgi/config.h"
-#include "fcgi/log.h"
 #include "fcgi/request.h"
+#include "lib/audit.h"
+#include "lib/call.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/mcp_client.h"
@@ -30,7 +30,7 @@
 #include "lib/sources.h"
 #include "lib/sources_int.h"
 #include "lib/status.h"
-#include "lib/tools.h"
+#include "lib/versions.h"
 
 #define SOURCE_FIELDS \
 	"'id', e.id, 'server_id', e.server_id, 'server_name', s.name, 'name', e.name," \
@@ -357,17 +357,76 @@ conflict(struct tg_req *req, struct tg_err *err, int rc, const char *name)
 
 /* --------------------------------------------------------------- writes */
 
+/*
+ * Runs body in one transaction (tg_call_tx: the body's statements and, last,
+ * its audit row), then answers the source id as GET /sources/{id} does.
+ */
+static int
+tx_then_get(struct tg_req *req, int (*body)(const struct tg_call *, void *,
+    struct tg_err *), void *arg, const int64_t *id, json_t **out,
+    struct tg_err *err)
+{
+	struct tg_call c = tg_req_call(req);
+	int rc;
+
+	if ((rc = tg_call_tx(&c, body, arg, err)) != TG_OK)
+		return rc;
+	return tg_sources_get_row(req, *id, out, err);
+}
+
+struct create {
+	struct tg_req *req;
+	int64_t server_id;
+	const struct src_in *si;
+	const char *auth_type;
+	const char *p[14];
+	int64_t id;		/* out */
+};
+
+static int
+create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct create *a = arg;
+	const struct src_in *si = a->si;
+	PGresult *res = NULL;
+	json_t *detail = NULL;
+	int rc;
+
+	rc = tg_db_exec(c->db, "INSERT INTO external_sources (server_id, name,"
+	    " description, url, internal, enabled, auth_type, auth_header,"
+	    " connect_timeout_ms, timeout_ms, max_response_bytes, failure_threshold,"
+	    " cooldown_s, created_by) VALUES ($1::bigint, $2, $3, $4, $5::boolean,"
+	    " $6::boolean, $7, $8, $9::integer, $10::integer, $11::integer, $12::integer,"
+	    " $13::integer, $14::bigint) RETURNING id", 14, a->p, &res);
+	if (rc != TG_OK) {
+		rc = conflict(a->req, err, rc, si->name);
+		goto out;
+	}
+	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &a->id)) != TG_OK)
+		goto out;
+	if (json_is_string(si->credential) &&
+	    (rc = store_cred(a->req, a->id, si->credential, err)) != TG_OK)
+		goto out;
+	/* the audit detail names the auth type, never the credential */
+	detail = json_pack("{s:s, s:I, s:s, s:b, s:s}", "name", si->name, "server_id",
+	    (json_int_t)a->server_id, "url", si->url, "internal", si->internal == 1,
+	    "auth_type", a->auth_type);
+	rc = tg_audit_call(c, "source.create", PQgetvalue(res, 0, 0), "success", detail);
+out:
+	json_decref(detail);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
 int
 tg_sources_create(struct tg_req *req, int64_t server_id, json_t *in, json_t **out,
     struct tg_err *err)
 {
+	struct create a = {.req = req, .server_id = server_id};
 	struct src_in si;
 	char sid[24], actor[24], ints[6][24];
-	const char *p[14];
-	PGresult *res = NULL;
-	json_t *one = NULL, *detail = NULL;
+	json_t *one = NULL;
 	const char *auth_type;
-	int64_t id = 0;
 	int rc;
 
 	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
@@ -392,60 +451,38 @@ tg_sources_create(struct tg_req *req, int64_t server_id, json_t *in, json_t **ou
 	i64s(ints[2], 24, si.max_bytes == -1 ? 4194304 : si.max_bytes);
 	i64s(ints[3], 24, si.threshold == -1 ? 3 : si.threshold);
 	i64s(ints[4], 24, si.cooldown == -1 ? 30 : si.cooldown);
-	p[0] = sid;
-	p[1] = si.name;
-	p[2] = si.description ? si.description : "";
-	p[3] = si.url;
-	p[4] = si.internal == 1 ? "true" : "false";
-	p[5] = si.enabled == 0 ? "false" : "true";
-	p[6] = auth_type;
-	p[7] = strcmp(auth_type, "header") == 0 ? json_string_value(si.auth_header) : NULL;
-	p[8] = ints[0];
-	p[9] = ints[1];
-	p[10] = ints[2];
-	p[11] = ints[3];
-	p[12] = ints[4];
-	p[13] = tg_svc_actor(req, actor, sizeof(actor));
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	rc = tg_db_exec(req->ctx->db, "INSERT INTO external_sources (server_id, name,"
-	    " description, url, internal, enabled, auth_type, auth_header,"
-	    " connect_timeout_ms, timeout_ms, max_response_bytes, failure_threshold,"
-	    " cooldown_s, created_by) VALUES ($1::bigint, $2, $3, $4, $5::boolean,"
-	    " $6::boolean, $7, $8, $9::integer, $10::integer, $11::integer, $12::integer,"
-	    " $13::integer, $14::bigint) RETURNING id", 14, p, &res);
-	if (rc != TG_OK) {
-		rc = conflict(req, err, rc, si.name);
-		goto out;
-	}
-	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK)
-		goto out;
-	if (json_is_string(si.credential) &&
-	    (rc = store_cred(req, id, si.credential, err)) != TG_OK)
-		goto out;
-	/* the audit detail names the auth type, never the credential */
-	detail = json_pack("{s:s, s:I, s:s, s:b, s:s}", "name", si.name, "server_id",
-	    (json_int_t)server_id, "url", si.url, "internal", si.internal == 1,
-	    "auth_type", auth_type);
-	if ((rc = tg_svc_audit(req, "source.create", PQgetvalue(res, 0, 0), "success",
-	    detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
-		goto out;
-	rc = tg_sources_get_row(req, id, out, err);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
-	json_decref(detail);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	a.si = &si;
+	a.auth_type = auth_type;
+	a.p[0] = sid;
+	a.p[1] = si.name;
+	a.p[2] = si.description ? si.description : "";
+	a.p[3] = si.url;
+	a.p[4] = si.internal == 1 ? "true" : "false";
+	a.p[5] = si.enabled == 0 ? "false" : "true";
+	a.p[6] = auth_type;
+	a.p[7] = strcmp(auth_type, "header") == 0 ? json_string_value(si.auth_header) : NULL;
+	a.p[8] = ints[0];
+	a.p[9] = ints[1];
+	a.p[10] = ints[2];
+	a.p[11] = ints[3];
+	a.p[12] = ints[4];
+	a.p[13] = tg_svc_actor(req, actor, sizeof(actor));
+	return tx_then_get(req, create_tx, &a, &a.id, out, err);
 }
 
-int
-tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err)
-{
+struct update {
+	struct tg_req *req;
+	int64_t id;
 	struct src_in si;
+};
+
+static int
+update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct update *a = arg;
+	struct tg_req *req = a->req;
+	const struct src_in si = a->si;
+	int64_t id = a->id;
 	char ids[24], ints[5][24];
 	const char *p[16];
 	PGresult *row = NULL;
@@ -453,15 +490,9 @@ tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	const char *auth_type, *url;
 	int internal, rc, had_cred, keeps_cred, url_changed, endpoint_changed;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
-		return rc;
-	if ((rc = parse_in(req, in, 0, &si, err)) != TG_OK)
-		return rc;
 	i64s(ids, sizeof(ids), id);
 	p[0] = ids;
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	rc = tg_db_exec(req->ctx->db, "SELECT url, internal, auth_type, auth_header,"
+	rc = tg_db_exec(c->db, "SELECT url, internal, auth_type, auth_header,"
 	    " cred_ciphertext IS NOT NULL, transport FROM external_sources"
 	    " WHERE id = $1::bigint FOR UPDATE", 1, p, &row);
 	if (rc != TG_OK)
@@ -524,7 +555,7 @@ tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	p[10] = si.max_bytes == -1 ? NULL : ints[2];
 	p[11] = si.threshold == -1 ? NULL : ints[3];
 	p[12] = si.cooldown == -1 ? NULL : ints[4];
-	rc = tg_db_exec(req->ctx->db, "UPDATE external_sources SET"
+	rc = tg_db_exec(c->db, "UPDATE external_sources SET"
 	    " name = coalesce($2, name), description = coalesce($3, description),"
 	    " url = coalesce($4, url), internal = coalesce($5::boolean, internal),"
 	    " enabled = coalesce($6::boolean, enabled), auth_type = coalesce($7, auth_type),"
@@ -554,7 +585,7 @@ tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		if ((rc = store_cred(req, id, strcmp(auth_type, "none") == 0 ? json_null() :
 		    si.credential, err)) != TG_OK)
 			goto out;
-		if (json_is_string(si.credential) && (rc = tg_db_exec(req->ctx->db,
+		if (json_is_string(si.credential) && (rc = tg_db_exec(c->db,
 		    "UPDATE external_sources SET session_id = NULL, protocol_version = NULL"
 		    " WHERE id = $1::bigint", 1, p, NULL)) != TG_OK)
 			goto out;
@@ -571,25 +602,31 @@ tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	    (si.auth_type && strcmp(si.auth_type, PQgetvalue(row, 0, 2)) != 0) ||
 	    (json_is_string(si.auth_header) && (PQgetisnull(row, 0, 3) ||
 	    strcmp(json_string_value(si.auth_header), PQgetvalue(row, 0, 3)) != 0));
-	if (endpoint_changed && (rc = tg_db_exec(req->ctx->db, "UPDATE tools SET"
-	    " status = 'pending_review', review_reason = 'the source''s URL, transport or"
-	    " credential changed', updated_at = now() WHERE source_id = $1::bigint"
-	    " AND status = 'approved'", 1, p, NULL)) != TG_OK)
+	if (endpoint_changed && (rc = tg_versions_review_source(c->db, ids,
+	    "the source's URL, transport or credential changed")) != TG_OK)
 		goto out;
 	detail = json_pack("{s:b, s:b, s:b, s:b}", "url_changed", si.url != NULL,
 	    "credential_changed", si.credential != NULL, "internal", internal,
 	    "tools_to_review", endpoint_changed);
-	if ((rc = tg_svc_audit(req, "source.update", ids, "success", detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
-		goto out;
-	rc = tg_sources_get_row(req, id, out, err);
+	rc = tg_audit_call(c, "source.update", ids, "success", detail);
 out:
-	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
 	json_decref(detail);
 	PQclear(row);
 	return tg_err_from(err, rc);
+}
+
+int
+tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	struct update a = {.req = req, .id = id};
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+		return rc;
+	if ((rc = parse_in(req, in, 0, &a.si, err)) != TG_OK)
+		return rc;
+	return tx_then_get(req, update_tx, &a, &id, out, err);
 }
 
 int

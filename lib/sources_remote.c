@@ -317,71 +317,90 @@ fetch_tools(struct tg_req *req, int64_t id, struct src *s, json_t **tools,
 	return rc;
 }
 
-static char *
-dumps_or_null(const json_t *v)
+/* What the model reads of a remote tool, as tools' column values. */
+struct remote_content {
+	const char *description, *schema;	/* schema: never NULL */
+	char *schema_txt, *annot;		/* owned; annot may be NULL */
+};
+
+static int
+remote_content(const json_t *rt, struct remote_content *rc)
 {
-	if (v == NULL || json_is_null(v))
-		return NULL;
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	const json_t *d = json_object_get(rt, "description"), *s, *a;
+
+	s = json_object_get(rt, "inputSchema");
+	a = json_object_get(rt, "annotations");
+	rc->description = json_is_string(d) ? json_string_value(d) : "";
+	rc->schema_txt = s == NULL || json_is_null(s) ? NULL :
+	    json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY);
+	rc->annot = json_is_object(a) ? json_dumps(a, JSON_COMPACT) : NULL;
+	rc->schema = rc->schema_txt ? rc->schema_txt : "{\"type\":\"object\"}";
+	if ((s != NULL && !json_is_null(s) && rc->schema_txt == NULL) ||
+	    (json_is_object(a) && rc->annot == NULL))
+		return -TG_E_NOMEM;
+	return TG_OK;
 }
 
-/* A remote change of an imported tool: new version, back to review. */
-static int
-apply_change(struct tg_req *req, const char *tool_id, const json_t *rt,
-    const char *hash, struct tg_err *err)
+static void
+remote_content_free(struct remote_content *rc)
 {
-	const json_t *d = json_object_get(rt, "description");
-	char *schema = dumps_or_null(json_object_get(rt, "inputSchema"));
-	char *annot = json_is_object(json_object_get(rt, "annotations")) ?
-	    dumps_or_null(json_object_get(rt, "annotations")) : NULL;
+	free(rc->schema_txt);
+	free(rc->annot);
+	rc->schema_txt = rc->annot = NULL;
+}
+
+struct change {
+	struct tg_req *req;
+	const char *tool_id;
+	const json_t *rt;
+	const char *hash;
+	char status[16];	/* out: the tool's status after the change */
+};
+
+/* A remote change of an imported tool: a new version, back to review (the
+ * tool-versioning rule; an imported tool's approval never survives). */
+static int
+change_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct change *a = arg;
+	struct remote_content rcn = {0};
+	struct tg_vchange vc;
 	char actor[24];
-	const char *p[6];
+	const char *p[5];
 	json_t *detail = NULL;
 	int rc;
 
-	p[0] = tool_id;
-	p[1] = json_is_string(d) ? json_string_value(d) : "";
-	p[2] = schema ? schema : "{\"type\":\"object\"}";
-	p[3] = annot;
-	p[4] = hash;
-	p[5] = tg_svc_actor(req, actor, sizeof(actor));
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	if ((rc = remote_content(a->rt, &rcn)) != TG_OK)
 		goto out;
-	rc = tg_db_exec(req->ctx->db, "UPDATE tools SET description = $2,"
-	    " input_schema = $3::json, annotations = $4::json, remote_hash = $5,"
-	    " current_version = current_version + 1, updated_by = $6::bigint,"
-	    " status = CASE status WHEN 'approved' THEN 'pending_review'"
-	    " WHEN 'rejected' THEN 'draft' ELSE status END,"
-	    " review_reason = CASE WHEN status = 'approved'"
-	    " THEN 'the remote tool changed' ELSE review_reason END, updated_at = now()"
-	    " WHERE id = $1::bigint AND kind = 'external'", 6, p, NULL);
-	if (rc != TG_OK)
+	p[0] = a->tool_id;
+	p[1] = rcn.description;
+	p[2] = rcn.schema;
+	p[3] = rcn.annot;
+	p[4] = a->hash;
+	if ((rc = tg_db_exec(c->db, "UPDATE tools SET description = $2,"
+	    " input_schema = $3::json, annotations = $4::json, remote_hash = $5"
+	    " WHERE id = $1::bigint AND kind = 'external'", 5, p, NULL)) != TG_OK)
 		goto out;
-	p[1] = "remote description/schema changed (discover)";
-	p[2] = p[5];
-	if ((rc = tg_db_exec(req->ctx->db, "INSERT INTO tool_versions (tool_id, version,"
-	    " name, code, description, input_schema, schema_source, annotations,"
-	    " change_summary, author_id) SELECT id, current_version, name, code, description,"
-	    " input_schema, schema_source, annotations, $2, $3::bigint FROM tools"
-	    " WHERE id = $1::bigint",
-	    3, p, NULL)) != TG_OK)
+	memset(&vc, 0, sizeof(vc));
+	vc.tool_id = a->tool_id;
+	vc.summary = "remote description/schema changed (discover)";
+	vc.actor = tg_svc_actor(a->req, actor, sizeof(actor));
+	vc.rule = TG_V_EDIT;
+	vc.reason = "the remote tool changed";
+	if ((rc = tg_versions_bump(c->db, &vc, a->status, sizeof(a->status))) != TG_OK)
 		goto out;
 	detail = json_pack("{s:s}", "reason", "remote tool changed");
-	if ((rc = tg_svc_audit(req, "tool.remote_changed", tool_id, "success", detail)) != TG_OK)
-		goto out;
-	rc = tg_db_commit(req->ctx->db);
+	rc = tg_audit_call(c, "tool.remote_changed", a->tool_id, "success", detail);
 out:
-	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
 	json_decref(detail);
-	free(schema);
-	free(annot);
+	remote_content_free(&rcn);
 	return tg_err_from(err, rc);
 }
 
 int
 tg_sources_discover(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
 {
+	struct tg_call c = tg_req_call(req);
 	struct src s;
 	json_t *tools = NULL, *info = NULL, *list = NULL, *missing = NULL, *rt, *item;
 	PGresult *imp = NULL;
@@ -419,6 +438,7 @@ tg_sources_discover(struct tg_req *req, int64_t id, json_t **out, struct tg_err 
 			goto out;
 		}
 		for (row = 0; row < PQntuples(imp); row++) {
+			struct change ch = {.req = req, .rt = rt, .hash = hash};
 			int changed;
 			int64_t tid;
 
@@ -428,8 +448,8 @@ tg_sources_discover(struct tg_req *req, int64_t id, json_t **out, struct tg_err 
 			if ((rc = remote_hash(rt, hash)) != TG_OK)
 				goto out;
 			changed = strcmp(hash, PQgetvalue(imp, row, 3)) != 0;
-			if (changed && (rc = apply_change(req, PQgetvalue(imp, row, 0), rt, hash,
-			    err)) != TG_OK)
+			ch.tool_id = PQgetvalue(imp, row, 0);
+			if (changed && (rc = tg_call_tx(&c, change_tx, &ch, err)) != TG_OK)
 				goto out;
 			if ((rc = tg_parse_i64(PQgetvalue(imp, row, 0), 1, INT64_MAX, &tid)) != TG_OK)
 				goto out;
@@ -437,10 +457,8 @@ tg_sources_discover(struct tg_req *req, int64_t id, json_t **out, struct tg_err 
 			    json_object_set_new(item, "tool_id", json_integer(tid)) ||
 			    json_object_set_new(item, "local_name",
 			    json_string(PQgetvalue(imp, row, 1))) ||
-			    json_object_set_new(item, "status", json_string(changed &&
-			    strcmp(PQgetvalue(imp, row, 4), "approved") == 0 ? "pending_review" :
-			    changed && strcmp(PQgetvalue(imp, row, 4), "rejected") == 0 ? "draft" :
-			    PQgetvalue(imp, row, 4))) ||
+			    json_object_set_new(item, "status", json_string(changed ?
+			    ch.status : PQgetvalue(imp, row, 4))) ||
 			    json_object_set_new(item, "changed", json_boolean(changed))) {
 				rc = -TG_E_NOMEM;
 				goto out;
@@ -484,17 +502,149 @@ find_remote(const json_t *tools, const char *name)
 	return NULL;
 }
 
+struct import {
+	struct tg_req *req;
+	int64_t server_id, source_id;
+	json_t *want, *tools;		/* borrowed */
+	json_t *already, *ids_new;	/* filled */
+};
+
+/* Imports remote tool rt (remote name rn) as ln; the server row is locked
+ * (srv_status its status). One already imported goes to a->already. */
+static int
+import_one(const struct tg_call *c, struct import *a, const char *srv_status,
+    const json_t *rt, const char *rn, const char *ln, struct tg_err *err)
+{
+	struct remote_content rcn = {0};
+	char sid[24], srcid[24], actor[24], hash[TG_SHA256_HEX_LEN + 1];
+	const char *p[9];
+	PGresult *res = NULL;
+	json_t *one = NULL, *detail = NULL;
+	int64_t tid;
+	int rc;
+
+	i64s(sid, sizeof(sid), a->server_id);
+	i64s(srcid, sizeof(srcid), a->source_id);
+	p[0] = srcid;
+	p[1] = rn;
+	if ((rc = tg_db_exec(c->db, "SELECT id FROM tools WHERE source_id ="
+	    " $1::bigint AND remote_name = $2", 2, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) > 0) {
+		one = json_pack("{s:s, s:s}", "remote_name", rn, "tool_id",
+		    PQgetvalue(res, 0, 0));
+		if (one == NULL || json_array_append_new(a->already, one) != 0)
+			rc = -TG_E_NOMEM;
+		goto out;
+	}
+	if (strcmp(srv_status, "running") == 0 &&
+	    (rc = tg_servers_check_clash(a->req, a->server_id, NULL, ln, err)) != TG_OK)
+		goto out;
+	/* security (issue #14): nor the name another tool of the server
+	 * is served under (its approved version's, during a rename) */
+	p[0] = sid;
+	p[1] = ln;
+	PQclear(res);
+	res = NULL;
+	if ((rc = tg_db_exec(c->db, "SELECT 1 FROM tools t JOIN tool_versions v"
+	    " ON v.tool_id = t.id AND v.version = t.approved_version"
+	    " WHERE t.server_id = $1::bigint AND v.name = $2 AND (t.kind = 'python'"
+	    " OR t.status = 'approved') LIMIT 1", 2, p, &res)) != TG_OK)
+		goto out;
+	if (PQntuples(res) > 0) {
+		rc = tg_err_set(err, TG_E_CONFLICT, "a tool of the server is served as"
+		    " '%s' until its rename is approved; import it under another"
+		    " local_name", ln);
+		goto out;
+	}
+	if ((rc = remote_hash(rt, hash)) != TG_OK ||
+	    (rc = remote_content(rt, &rcn)) != TG_OK)
+		goto out;
+	p[2] = rcn.description;
+	p[3] = rcn.schema;
+	p[4] = rcn.annot;
+	p[5] = tg_svc_actor(a->req, actor, sizeof(actor));
+	p[6] = srcid;
+	p[7] = rn;
+	p[8] = hash;
+	PQclear(res);
+	res = NULL;
+	rc = tg_db_exec(c->db, "INSERT INTO tools (server_id, name, description,"
+	    " code, input_schema, schema_source, annotations, status, created_by,"
+	    " updated_by, kind, source_id, remote_name, remote_hash)"
+	    " VALUES ($1::bigint, $2, $3, '', $4::json, 'explicit', $5::json,"
+	    " 'pending_review', $6::bigint, $6::bigint, 'external', $7::bigint, $8, $9)"
+	    " RETURNING id", 9, p, &res);
+	if (rc == -TG_E_CONFLICT) {
+		rc = tg_err_set(err, TG_E_CONFLICT, "the server already has a tool named"
+		    " '%s'; import it under another local_name", ln);
+		goto out;
+	}
+	if (rc != TG_OK)
+		goto out;
+	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &tid)) != TG_OK)
+		goto out;
+	if ((rc = tg_versions_append(c->db, PQgetvalue(res, 0, 0),
+	    "imported from an external source", p[5])) != TG_OK)
+		goto out;
+	if (json_array_append_new(a->ids_new, json_integer(tid)) != 0) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	detail = json_pack("{s:s, s:s, s:I}", "remote_name", rn, "name", ln,
+	    "source_id", (json_int_t)a->source_id);
+	rc = tg_audit_call(c, "tool.import", PQgetvalue(res, 0, 0), "success", detail);
+out:
+	remote_content_free(&rcn);
+	json_decref(detail);
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+static int
+import_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct import *a = arg;
+	PGresult *srv = NULL;
+	char sid[24];
+	const char *p[1];
+	json_t *w;
+	size_t i;
+	int rc;
+
+	i64s(sid, sizeof(sid), a->server_id);
+	p[0] = sid;
+	if ((rc = tg_db_exec(c->db, "SELECT status FROM servers WHERE id = $1::bigint"
+	    " FOR SHARE", 1, p, &srv)) != TG_OK)
+		goto out;
+	if (PQntuples(srv) == 0) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "the source's server is gone");
+		goto out;
+	}
+	json_array_foreach(a->want, i, w) {
+		const char *rn = json_is_string(w) ? json_string_value(w) :
+		    json_string_value(json_object_get(w, "name"));
+		const char *ln = json_is_object(w) && json_is_string(json_object_get(w,
+		    "local_name")) ? json_string_value(json_object_get(w, "local_name")) : rn;
+
+		if ((rc = import_one(c, a, PQgetvalue(srv, 0, 0), find_remote(a->tools, rn),
+		    rn, ln, err)) != TG_OK)
+			goto out;
+	}
+out:
+	PQclear(srv);
+	return tg_err_from(err, rc);
+}
+
 int
 tg_sources_import(struct tg_req *req, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
+	struct tg_call c = tg_req_call(req);
+	struct import a = {.req = req};
 	struct src s;
-	json_t *tools = NULL, *info = NULL, *want, *w, *done = NULL, *already = NULL,
-	    *ids_new = NULL, *one = NULL, *detail = NULL;
-	PGresult *srv = NULL, *res = NULL;
-	char version[32] = "", field[48], sid[24], srcid[24], actor[24],
-	    hash[TG_SHA256_HEX_LEN + 1], *schema = NULL, *annot = NULL;
-	const char *p[10];
+	json_t *tools = NULL, *info = NULL, *want, *w, *done = NULL, *one = NULL;
+	char version[32] = "", field[48];
 	json_error_t je;
 	size_t i;
 	int rc;
@@ -539,127 +689,18 @@ tg_sources_import(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		rc = -err->status;
 		goto out;
 	}
-	if ((done = json_array()) == NULL || (already = json_array()) == NULL ||
-	    (ids_new = json_array()) == NULL) {
+	a.server_id = s.server_id;
+	a.source_id = s.id;
+	a.want = want;
+	a.tools = tools;
+	if ((done = json_array()) == NULL || (a.already = json_array()) == NULL ||
+	    (a.ids_new = json_array()) == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	i64s(sid, sizeof(sid), s.server_id);
-	i64s(srcid, sizeof(srcid), s.id);
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	if ((rc = tg_call_tx(&c, import_tx, &a, err)) != TG_OK)
 		goto out;
-	p[0] = sid;
-	if ((rc = tg_db_exec(req->ctx->db, "SELECT status FROM servers WHERE id = $1::bigint"
-	    " FOR SHARE", 1, p, &srv)) != TG_OK)
-		goto out;
-	if (PQntuples(srv) == 0) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "the source's server is gone");
-		goto out;
-	}
-	json_array_foreach(want, i, w) {
-		const char *rn = json_is_string(w) ? json_string_value(w) :
-		    json_string_value(json_object_get(w, "name"));
-		const char *ln = json_is_object(w) && json_is_string(json_object_get(w,
-		    "local_name")) ? json_string_value(json_object_get(w, "local_name")) : rn;
-		const json_t *rt = find_remote(tools, rn), *d;
-		int64_t tid;
-
-		p[0] = srcid;
-		p[1] = rn;
-		PQclear(res);
-		res = NULL;
-		if ((rc = tg_db_exec(req->ctx->db, "SELECT id FROM tools WHERE source_id ="
-		    " $1::bigint AND remote_name = $2", 2, p, &res)) != TG_OK)
-			goto out;
-		if (PQntuples(res) > 0) {
-			one = json_pack("{s:s, s:s}", "remote_name", rn, "tool_id",
-			    PQgetvalue(res, 0, 0));
-			if (one == NULL || json_array_append_new(already, one) != 0) {
-				one = NULL;
-				rc = -TG_E_NOMEM;
-				goto out;
-			}
-			one = NULL;
-			continue;
-		}
-		if (strcmp(PQgetvalue(srv, 0, 0), "running") == 0 &&
-		    (rc = tg_servers_check_clash(req, s.server_id, NULL, ln, err)) != TG_OK)
-			goto out;
-		/* security (issue #14): nor the name another tool of the server
-		 * is served under (its approved version's, during a rename) */
-		p[0] = sid;
-		p[1] = ln;
-		PQclear(res);
-		res = NULL;
-		if ((rc = tg_db_exec(req->ctx->db, "SELECT 1 FROM tools t JOIN tool_versions v"
-		    " ON v.tool_id = t.id AND v.version = t.approved_version"
-		    " WHERE t.server_id = $1::bigint AND v.name = $2 AND (t.kind = 'python'"
-		    " OR t.status = 'approved') LIMIT 1", 2, p, &res)) != TG_OK)
-			goto out;
-		if (PQntuples(res) > 0) {
-			rc = tg_err_set(err, TG_E_CONFLICT, "a tool of the server is served as"
-			    " '%s' until its rename is approved; import it under another"
-			    " local_name", ln);
-			goto out;
-		}
-		if ((rc = remote_hash(rt, hash)) != TG_OK)
-			goto out;
-		free(schema);
-		free(annot);
-		schema = dumps_or_null(json_object_get(rt, "inputSchema"));
-		annot = json_is_object(json_object_get(rt, "annotations")) ?
-		    dumps_or_null(json_object_get(rt, "annotations")) : NULL;
-		d = json_object_get(rt, "description");
-		p[0] = sid;
-		p[1] = ln;
-		p[2] = json_is_string(d) ? json_string_value(d) : "";
-		p[3] = schema ? schema : "{\"type\":\"object\"}";
-		p[4] = annot;
-		p[5] = tg_svc_actor(req, actor, sizeof(actor));
-		p[6] = srcid;
-		p[7] = rn;
-		p[8] = hash;
-		PQclear(res);
-		res = NULL;
-		rc = tg_db_exec(req->ctx->db, "INSERT INTO tools (server_id, name, description,"
-		    " code, input_schema, schema_source, annotations, status, created_by,"
-		    " updated_by, kind, source_id, remote_name, remote_hash)"
-		    " VALUES ($1::bigint, $2, $3, '', $4::json, 'explicit', $5::json,"
-		    " 'pending_review', $6::bigint, $6::bigint, 'external', $7::bigint, $8, $9)"
-		    " RETURNING id", 9, p, &res);
-		if (rc == -TG_E_CONFLICT) {
-			rc = tg_err_set(err, TG_E_CONFLICT, "the server already has a tool named"
-			    " '%s'; import it under another local_name", ln);
-			goto out;
-		}
-		if (rc != TG_OK)
-			goto out;
-		if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &tid)) != TG_OK)
-			goto out;
-		p[0] = PQgetvalue(res, 0, 0);
-		p[1] = "imported from an external source";
-		p[2] = p[5];
-		if ((rc = tg_db_exec(req->ctx->db, "INSERT INTO tool_versions (tool_id, version,"
-		    " name, code, description, input_schema, schema_source, annotations,"
-		    " change_summary, author_id) SELECT id, current_version, name, code, description,"
-		    " input_schema, schema_source, annotations, $2, $3::bigint FROM tools"
-		    " WHERE id = $1::bigint", 3, p, NULL)) != TG_OK)
-			goto out;
-		if (json_array_append_new(ids_new, json_integer(tid)) != 0) {
-			rc = -TG_E_NOMEM;
-			goto out;
-		}
-		detail = json_pack("{s:s, s:s, s:I}", "remote_name", rn, "name", ln,
-		    "source_id", (json_int_t)s.id);
-		if ((rc = tg_svc_audit(req, "tool.import", PQgetvalue(res, 0, 0), "success",
-		    detail)) != TG_OK)
-			goto out;
-		json_decref(detail);
-		detail = NULL;
-	}
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
-		goto out;
-	json_array_foreach(ids_new, i, w) {
+	json_array_foreach(a.ids_new, i, w) {
 		if ((rc = tg_tools_get(req, json_integer_value(w), &one, err)) != TG_OK)
 			goto out;
 		if (json_array_append_new(done, one) != 0) {
@@ -670,23 +711,16 @@ tg_sources_import(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		one = NULL;
 	}
 	*out = json_pack("{s:I, s:o, s:o}", "source_id", (json_int_t)id, "imported", done,
-	    "already_imported", already);
-	done = already = NULL;
+	    "already_imported", a.already);
+	done = a.already = NULL;
 	rc = *out ? TG_OK : -TG_E_NOMEM;
 out:
-	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
-	free(schema);
-	free(annot);
-	PQclear(srv);
-	PQclear(res);
 	json_decref(tools);
 	json_decref(info);
 	json_decref(done);
-	json_decref(already);
-	json_decref(ids_new);
+	json_decref(a.already);
+	json_decref(a.ids_new);
 	json_decref(one);
-	json_decref(detail);
 	return tg_err_from(err, rc);
 }
 
