@@ -27,6 +27,8 @@
 #include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/approvals.h"
+#include "lib/audit.h"
+#include "lib/call.h"
 #include "lib/db.h"
 #include "lib/export.h"
 #include "lib/parse.h"
@@ -976,13 +978,18 @@ out:
 	return rc;
 }
 
-int
-tg_export_import(struct tg_req *req, json_t *doc,
-    const struct tg_import_opts *opts, json_t **out, struct tg_err *err)
+struct import {
+	struct tg_req *req;
+	json_t *servers, *settings;	/* borrowed */
+	int keep, do_settings;
+	json_t *o;			/* out: the answer */
+};
+
+static int
+import_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
-	json_t *servers, *s, *settings, *result = NULL, *o = NULL, *detail = NULL;
-	json_t *warnings = NULL;
-	int keep = opts && opts->keep_status, do_settings;
+	struct import *a = arg;
+	json_t *s, *result = NULL, *warnings = NULL, *detail = NULL;
 	/* servers, tools (both kinds), versions, secrets, sources */
 	long counts[5] = {0, 0, 0, 0, 0};
 	char actor[24], p[64];
@@ -990,55 +997,62 @@ tg_export_import(struct tg_req *req, json_t *doc,
 	size_t i;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
-		return rc;
-	if ((rc = check_doc(req, doc, keep, err)) != TG_OK)
-		return rc;
-	servers = json_object_get(doc, "servers");
-	settings = json_object_get(doc, "settings");
-	do_settings = settings != NULL && !(opts && opts->skip_settings);
-	act = tg_svc_actor(req, actor, sizeof(actor));
+	act = tg_svc_actor(a->req, actor, sizeof(actor));
 	result = json_array();
 	warnings = json_array();
 	if (result == NULL || warnings == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	if ((rc = conflicts(a->req, a->servers, err)) != TG_OK)
 		goto out;
-	if ((rc = conflicts(req, servers, err)) != TG_OK)
+	if (a->do_settings && (rc = import_settings(a->req, a->settings, err)) != TG_OK)
 		goto out;
-	if (do_settings && (rc = import_settings(req, settings, err)) != TG_OK)
-		goto out;
-	json_array_foreach(servers, i, s) {
+	json_array_foreach(a->servers, i, s) {
 		snprintf(p, sizeof(p), "servers[%zu]", i);
-		if ((rc = import_server(req, s, p, keep, act, result, warnings, counts,
+		if ((rc = import_server(a->req, s, p, a->keep, act, result, warnings, counts,
 		    err)) != TG_OK)
 			goto out;
 	}
-	o = json_pack("{s:O, s:{s:I, s:I, s:I, s:I, s:I}, s:b, s:b, s:O}", "servers",
+	a->o = json_pack("{s:O, s:{s:I, s:I, s:I, s:I, s:I}, s:b, s:b, s:O}", "servers",
 	    result, "counts", "servers", (json_int_t)counts[0], "tools",
 	    (json_int_t)counts[1], "versions", (json_int_t)counts[2], "secrets",
 	    (json_int_t)counts[3], "sources", (json_int_t)counts[4],
-	    "settings_applied", do_settings, "keep_status", keep, "warnings", warnings);
-	detail = o ? json_pack("{s:O, s:b, s:b}", "counts", json_object_get(o, "counts"),
-	    "settings_applied", do_settings, "keep_status", keep) : NULL;
-	if (o == NULL || detail == NULL) {
+	    "settings_applied", a->do_settings, "keep_status", a->keep, "warnings",
+	    warnings);
+	detail = a->o ? json_pack("{s:O, s:b, s:b}", "counts", json_object_get(a->o,
+	    "counts"), "settings_applied", a->do_settings, "keep_status", a->keep) : NULL;
+	if (a->o == NULL || detail == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if ((rc = tg_svc_audit(req, "import", "all", "success", detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
-		goto out;
-	*out = o;
-	o = NULL;
+	rc = tg_audit_call(c, "import", "all", "success", detail);
 out:
-	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
 	json_decref(result);
 	json_decref(warnings);
-	json_decref(o);
 	json_decref(detail);
 	return tg_err_from(err, rc);
+}
+
+int
+tg_export_import(struct tg_req *req, json_t *doc,
+    const struct tg_import_opts *opts, json_t **out, struct tg_err *err)
+{
+	struct tg_call c = tg_req_call(req);
+	struct import a = {.req = req};
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+		return rc;
+	a.keep = opts && opts->keep_status;
+	if ((rc = check_doc(req, doc, a.keep, err)) != TG_OK)
+		return rc;
+	a.servers = json_object_get(doc, "servers");
+	a.settings = json_object_get(doc, "settings");
+	a.do_settings = a.settings != NULL && !(opts && opts->skip_settings);
+	if ((rc = tg_call_tx(&c, import_tx, &a, err)) == TG_OK)
+		*out = a.o;
+	else
+		json_decref(a.o);
+	return rc;
 }

@@ -357,23 +357,6 @@ conflict(struct tg_req *req, struct tg_err *err, int rc, const char *name)
 
 /* --------------------------------------------------------------- writes */
 
-/*
- * Runs body in one transaction (tg_call_tx: the body's statements and, last,
- * its audit row), then answers the source id as GET /sources/{id} does.
- */
-static int
-tx_then_get(struct tg_req *req, int (*body)(const struct tg_call *, void *,
-    struct tg_err *), void *arg, const int64_t *id, json_t **out,
-    struct tg_err *err)
-{
-	struct tg_call c = tg_req_call(req);
-	int rc;
-
-	if ((rc = tg_call_tx(&c, body, arg, err)) != TG_OK)
-		return rc;
-	return tg_sources_get_row(req, *id, out, err);
-}
-
 struct create {
 	struct tg_req *req;
 	int64_t server_id;
@@ -422,6 +405,7 @@ int
 tg_sources_create(struct tg_req *req, int64_t server_id, json_t *in, json_t **out,
     struct tg_err *err)
 {
+	struct tg_call c = tg_req_call(req);
 	struct create a = {.req = req, .server_id = server_id};
 	struct src_in si;
 	char sid[24], actor[24], ints[6][24];
@@ -467,7 +451,9 @@ tg_sources_create(struct tg_req *req, int64_t server_id, json_t *in, json_t **ou
 	a.p[11] = ints[3];
 	a.p[12] = ints[4];
 	a.p[13] = tg_svc_actor(req, actor, sizeof(actor));
-	return tx_then_get(req, create_tx, &a, &a.id, out, err);
+	if ((rc = tg_call_tx(&c, create_tx, &a, err)) != TG_OK)
+		return rc;
+	return tg_sources_get_row(req, a.id, out, err);
 }
 
 struct update {
@@ -619,6 +605,7 @@ int
 tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
+	struct tg_call c = tg_req_call(req);
 	struct update a = {.req = req, .id = id};
 	int rc;
 
@@ -626,7 +613,9 @@ tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		return rc;
 	if ((rc = parse_in(req, in, 0, &a.si, err)) != TG_OK)
 		return rc;
-	return tx_then_get(req, update_tx, &a, &id, out, err);
+	if ((rc = tg_call_tx(&c, update_tx, &a, err)) != TG_OK)
+		return rc;
+	return tg_sources_get_row(req, id, out, err);
 }
 
 int

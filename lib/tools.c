@@ -249,23 +249,6 @@ served_name_taken(struct tg_req *req, int64_t server_id, int64_t tool_id,
 	return tg_err_from(err, rc);
 }
 
-/*
- * Runs body in one transaction (tg_call_tx: the body's statements and, last,
- * its audit row), then answers the tool *id as GET /tools/{id} does.
- */
-static int
-tx_then_get(struct tg_req *req, int (*body)(const struct tg_call *, void *,
-    struct tg_err *), void *arg, const int64_t *id, json_t **out,
-    struct tg_err *err)
-{
-	struct tg_call c = tg_req_call(req);
-	int rc;
-
-	if ((rc = tg_call_tx(&c, body, arg, err)) != TG_OK)
-		return rc;
-	return tg_tools_get(req, *id, out, err);
-}
-
 struct create {
 	struct tg_req *req;
 	int64_t server_id;
@@ -335,6 +318,7 @@ int
 tg_tools_create(struct tg_req *req, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err)
 {
+	struct tg_call c = tg_req_call(req);
 	struct create a = {.req = req, .server_id = server_id, .desc = "",
 		.summary = "created"};
 	json_t *schema_in = NULL, *one = NULL;
@@ -360,7 +344,8 @@ tg_tools_create(struct tg_req *req, int64_t server_id, json_t *in,
 	if ((rc = tg_tools_check_code(req, a.code, schema_in, &a.schema, &a.source,
 	    err)) != TG_OK)
 		return rc;
-	rc = tx_then_get(req, create_tx, &a, &a.id, out, err);
+	if ((rc = tg_call_tx(&c, create_tx, &a, err)) == TG_OK)
+		rc = tg_tools_get(req, a.id, out, err);
 	json_decref(a.schema);
 	return rc;
 }
@@ -554,6 +539,7 @@ int
 tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
+	struct tg_call c = tg_req_call(req);
 	struct update a = {.req = req, .id = id, .summary = "updated"};
 	json_error_t je;
 	int rc;
@@ -569,7 +555,9 @@ tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		return tg_err_field(err, "body", "%s", je.text);
 	if ((rc = check_common(in, err)) != TG_OK)
 		return rc;
-	return tx_then_get(req, update_tx, &a, &id, out, err);
+	if ((rc = tg_call_tx(&c, update_tx, &a, err)) != TG_OK)
+		return rc;
+	return tg_tools_get(req, id, out, err);
 }
 
 int
@@ -688,6 +676,7 @@ int
 tg_tools_rollback(struct tg_req *req, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
+	struct tg_call c = tg_req_call(req);
 	struct rollback a = {.req = req, .id = id};
 	json_error_t je;
 	int rc;
@@ -700,7 +689,9 @@ tg_tools_rollback(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		return tg_err_field(err, "version", "%s", je.text);
 	if (a.version < 1 || a.version > 2147483647)
 		return tg_err_field(err, "version", "must be a version number (1 or more)");
-	return tx_then_get(req, rollback_tx, &a, &id, out, err);
+	if ((rc = tg_call_tx(&c, rollback_tx, &a, err)) != TG_OK)
+		return rc;
+	return tg_tools_get(req, id, out, err);
 }
 
 /* ---------------------------------------------------------- workflow */
@@ -806,6 +797,7 @@ static int
 transition(struct tg_req *req, int64_t id, enum tx tx, json_t *in,
     json_t **out, struct tg_err *err)
 {
+	struct tg_call c = tg_req_call(req);
 	struct transition a = {.req = req, .id = id, .tx = tx};
 	json_error_t je;
 	int rc;
@@ -844,33 +836,20 @@ transition(struct tg_req *req, int64_t id, enum tx tx, json_t *in,
 		return tg_err_field(err, "reason", "a reason is required");
 	if (a.reason && strlen(a.reason) > 2048)
 		return tg_err_field(err, tx == TX_SUBMIT ? "note" : "reason", "at most 2048 bytes");
-	return tx_then_get(req, transition_tx, &a, &id, out, err);
+	if ((rc = tg_call_tx(&c, transition_tx, &a, err)) != TG_OK)
+		return rc;
+	return tg_tools_get(req, id, out, err);
 }
 
-int
-tg_tools_submit(struct tg_req *req, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err)
-{
-	return transition(req, id, TX_SUBMIT, in, out, err);
-}
+/* The four workflow endpoints (tools.h). */
+#define TRANSITION(fn, tx) \
+	int \
+	fn(struct tg_req *req, int64_t id, json_t *in, json_t **out, struct tg_err *err) \
+	{ \
+		return transition(req, id, tx, in, out, err); \
+	}
 
-int
-tg_tools_approve(struct tg_req *req, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err)
-{
-	return transition(req, id, TX_APPROVE, in, out, err);
-}
-
-int
-tg_tools_reject(struct tg_req *req, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err)
-{
-	return transition(req, id, TX_REJECT, in, out, err);
-}
-
-int
-tg_tools_revoke(struct tg_req *req, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err)
-{
-	return transition(req, id, TX_REVOKE, in, out, err);
-}
+TRANSITION(tg_tools_submit, TX_SUBMIT)
+TRANSITION(tg_tools_approve, TX_APPROVE)
+TRANSITION(tg_tools_reject, TX_REJECT)
+TRANSITION(tg_tools_revoke, TX_REVOKE)
