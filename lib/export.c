@@ -403,6 +403,16 @@ range(json_t *o, const char *path, const char *k, json_int_t lo, json_int_t hi,
 	}
 }
 
+/* The name and description of a server or a source (the same rules). */
+static void
+check_name(json_t *o, const char *path, struct tg_err *err)
+{
+	if (!tg_svc_valid_server_name(str(o, "name", "")))
+		field(err, path, "name", "1 to 48 characters of a-z, 0-9, '_', '-', not starting with '_' or '-'");
+	if (strlen(str(o, "description", "")) > 4096)
+		field(err, path, "description", "at most 4096 bytes");
+}
+
 /* One entry of "sources" (format 2): the settings a source is created
  * with; credentials are not part of the document. */
 static void
@@ -417,10 +427,7 @@ check_source(json_t *o, const char *path, struct tg_err *err)
 	    "connect_timeout_ms:I,timeout_ms:I,max_response_bytes:I,"
 	    "failure_threshold:I,cooldown_s:I,created_at:s", path, err) != 0)
 		return;
-	if (!tg_svc_valid_server_name(str(o, "name", "")))
-		field(err, path, "name", "1 to 48 characters of a-z, 0-9, '_', '-', not starting with '_' or '-'");
-	if (strlen(str(o, "description", "")) > 4096)
-		field(err, path, "description", "at most 4096 bytes");
+	check_name(o, path, err);
 	if (tg_sources_url_ok(str(o, "url", ""), json_is_true(json_object_get(o, "internal")),
 	    why, sizeof(why)) != 0)
 		field(err, path, "url", why);
@@ -473,10 +480,7 @@ check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
 	    "name:s!,description:s,tool_prefix:S,status:s,"
 	    "allowed_hosts:a,created_at:s,secrets:a,tools:a", path, err) != 0)
 		return;
-	if (!tg_svc_valid_server_name(str(s, "name", "")))
-		field(err, path, "name", "1 to 48 characters of a-z, 0-9, '_', '-', not starting with '_' or '-'");
-	if (strlen(str(s, "description", "")) > 4096)
-		field(err, path, "description", "at most 4096 bytes");
+	check_name(s, path, err);
 	if (opt(s, "tool_prefix") && !tg_svc_valid_prefix(str(s, "tool_prefix", "")))
 		field(err, path, "tool_prefix", "at most 64 characters of A-Z, a-z, 0-9, '_', '.', '-'");
 	if (json_object_get(s, "status") && strcmp(str(s, "status", ""), "running") != 0 &&

@@ -542,16 +542,9 @@ import_one(const struct tg_call *c, struct import *a, const char *srv_status,
 		goto out;
 	/* security (issue #14): nor the name another tool of the server
 	 * is served under (its approved version's, during a rename) */
-	p[0] = sid;
-	p[1] = ln;
-	PQclear(res);
-	res = NULL;
-	if ((rc = tg_db_exec(c->db, "SELECT 1 FROM tools t JOIN tool_versions v"
-	    " ON v.tool_id = t.id AND v.version = t.approved_version"
-	    " WHERE t.server_id = $1::bigint AND v.name = $2 AND (t.kind = 'python'"
-	    " OR t.status = 'approved') LIMIT 1", 2, p, &res)) != TG_OK)
+	if ((rc = tg_tools_served_as(c->db, a->server_id, 0, ln, &tid)) != TG_OK)
 		goto out;
-	if (PQntuples(res) > 0) {
+	if (tid != 0) {
 		rc = tg_err_set(err, TG_E_CONFLICT, "a tool of the server is served as"
 		    " '%s' until its rename is approved; import it under another"
 		    " local_name", ln);
@@ -560,6 +553,8 @@ import_one(const struct tg_call *c, struct import *a, const char *srv_status,
 	if ((rc = remote_hash(rt, hash)) != TG_OK ||
 	    (rc = remote_content(rt, &rcn)) != TG_OK)
 		goto out;
+	p[0] = sid;
+	p[1] = ln;
 	p[2] = rcn.description;
 	p[3] = rcn.schema;
 	p[4] = rcn.annot;

@@ -218,34 +218,43 @@ name_taken(struct tg_req *req, struct tg_err *err, int rc, const char *name)
 	return tg_err_from(err, rc);
 }
 
-/*
- * security: the name a tool of this server SERVES (its approved version's
- * name) stays its own while a rename waits for review, so no other tool of
- * the server may take it (tools' unique index only covers current names).
- * tool_id 0: a new tool.
- */
-static int
-served_name_taken(struct tg_req *req, int64_t server_id, int64_t tool_id,
-    const char *name, struct tg_err *err)
+int
+tg_tools_served_as(struct tg_db *dbh, int64_t server_id, int64_t except,
+    const char *name, int64_t *tool_id)
 {
 	char sid[24], tid[24];
 	const char *p[3];
 	PGresult *res = NULL;
 	int rc;
 
+	*tool_id = 0;
 	i64s(sid, sizeof(sid), server_id);
-	i64s(tid, sizeof(tid), tool_id);
+	i64s(tid, sizeof(tid), except);
 	p[0] = sid;
 	p[1] = tid;
 	p[2] = name;
-	rc = db(req, "SELECT t.id FROM tools t JOIN tool_versions v ON v.tool_id = t.id"
-	    " AND v.version = t.approved_version WHERE t.server_id = $1::bigint"
-	    " AND t.id <> $2::bigint AND v.name = $3 AND " SERVABLE " LIMIT 1", 3, p, &res);
+	rc = tg_db_exec(dbh, "SELECT t.id FROM tools t" SERVED_JOIN
+	    " WHERE t.server_id = $1::bigint AND t.id <> $2::bigint AND v.name = $3"
+	    " AND " SERVABLE " LIMIT 1", 3, p, &res);
 	if (rc == TG_OK && PQntuples(res) > 0)
-		rc = tg_err_set(err, TG_E_CONFLICT, "tool %s of this server is served as '%s'"
-		    " (its approved version) until its rename is approved", PQgetvalue(res, 0, 0),
-		    name);
+		rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, tool_id);
 	PQclear(res);
+	return rc;
+}
+
+/* tg_tools_served_as as a 409 for a new name of tool_id (0: a new tool). */
+static int
+served_name_taken(struct tg_req *req, int64_t server_id, int64_t tool_id,
+    const char *name, struct tg_err *err)
+{
+	int64_t other = 0;
+	int rc;
+
+	rc = tg_tools_served_as(req->ctx->db, server_id, tool_id, name, &other);
+	if (rc == TG_OK && other != 0)
+		rc = tg_err_set(err, TG_E_CONFLICT, "tool %lld of this server is served as '%s'"
+		    " (its approved version) until its rename is approved", (long long)other,
+		    name);
 	return tg_err_from(err, rc);
 }
 
