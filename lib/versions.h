@@ -11,16 +11,20 @@
  * (tools.approved_version, docs/security.md "Review findings", issue #14),
  * so a change never moves an approval by itself:
  *
- *  - an approved tool goes back to review (pending_review; its approved
- *    version stays served) unless the approval survives the change
- *    (tg_versions_keeps_approval: a Python tool, no code change and the
- *    setting approval_reset_on "code"), in which case the approval moves
- *    to the new version (status stays 'approved': 'approved' means the
- *    approved version IS the current one);
- *  - a rejected tool becomes a draft (the rejection was of an older
- *    version);
+ *  - an approved tool goes back to review (pending_review, review_reason
+ *    the caller's reason or NULL; its approved version stays served)
+ *    unless the approval survives the change (tg_versions_keeps_approval:
+ *    a Python tool, no code change and the setting approval_reset_on
+ *    "code"), in which case the approval moves to the new version (status
+ *    stays 'approved': 'approved' means the approved version IS the
+ *    current one);
+ *  - a rejected tool becomes a draft and its review_reason is cleared
+ *    (the rejection was of an older version);
  *  - a rollback either goes to review, or, when the content is the
- *    approved version's again, is approved at once (TG_V_APPROVED).
+ *    approved version's again, is approved at once (TG_V_APPROVED);
+ *    either way review_reason is the caller's (NULL).
+ * Nothing else moves approved_version: approve, reject and revoke
+ * (lib/tools.c) do, without a new version.
  */
 #ifndef TG_VERSIONS_H
 #define TG_VERSIONS_H
