@@ -27,6 +27,8 @@
 #include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/approvals.h"
+#include "lib/audit.h"
+#include "lib/call.h"
 #include "lib/db.h"
 #include "lib/export.h"
 #include "lib/parse.h"
@@ -36,6 +38,7 @@
 #include "lib/sources.h"
 #include "lib/status.h"
 #include "lib/tools.h"
+#include "lib/versions.h"
 
 #define SERVER_EXPORT \
 	"SELECT json_build_object('name', s.name, 'description', s.description," \
@@ -400,6 +403,16 @@ range(json_t *o, const char *path, const char *k, json_int_t lo, json_int_t hi,
 	}
 }
 
+/* The name and description of a server or a source (the same rules). */
+static void
+check_name(json_t *o, const char *path, struct tg_err *err)
+{
+	if (!tg_svc_valid_server_name(str(o, "name", "")))
+		field(err, path, "name", "1 to 48 characters of a-z, 0-9, '_', '-', not starting with '_' or '-'");
+	if (strlen(str(o, "description", "")) > 4096)
+		field(err, path, "description", "at most 4096 bytes");
+}
+
 /* One entry of "sources" (format 2): the settings a source is created
  * with; credentials are not part of the document. */
 static void
@@ -414,10 +427,7 @@ check_source(json_t *o, const char *path, struct tg_err *err)
 	    "connect_timeout_ms:I,timeout_ms:I,max_response_bytes:I,"
 	    "failure_threshold:I,cooldown_s:I,created_at:s", path, err) != 0)
 		return;
-	if (!tg_svc_valid_server_name(str(o, "name", "")))
-		field(err, path, "name", "1 to 48 characters of a-z, 0-9, '_', '-', not starting with '_' or '-'");
-	if (strlen(str(o, "description", "")) > 4096)
-		field(err, path, "description", "at most 4096 bytes");
+	check_name(o, path, err);
 	if (tg_sources_url_ok(str(o, "url", ""), json_is_true(json_object_get(o, "internal")),
 	    why, sizeof(why)) != 0)
 		field(err, path, "url", why);
@@ -470,10 +480,7 @@ check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
 	    "name:s!,description:s,tool_prefix:S,status:s,"
 	    "allowed_hosts:a,created_at:s,secrets:a,tools:a", path, err) != 0)
 		return;
-	if (!tg_svc_valid_server_name(str(s, "name", "")))
-		field(err, path, "name", "1 to 48 characters of a-z, 0-9, '_', '-', not starting with '_' or '-'");
-	if (strlen(str(s, "description", "")) > 4096)
-		field(err, path, "description", "at most 4096 bytes");
+	check_name(s, path, err);
 	if (opt(s, "tool_prefix") && !tg_svc_valid_prefix(str(s, "tool_prefix", "")))
 		field(err, path, "tool_prefix", "at most 64 characters of A-Z, a-z, 0-9, '_', '.', '-'");
 	if (json_object_get(s, "status") && strcmp(str(s, "status", ""), "running") != 0 &&
@@ -734,29 +741,24 @@ import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
 	const char *p[17], *status;
 	json_t *avj, *item;
 	PGresult *res = NULL;
-	int64_t id = 0;
+	int64_t id = 0, approved = 0, current;
 	int rc;
 
 	status = keep_status ? str(t, "status", "draft") : "draft";
 	avj = keep_status ? opt(t, "approved_version") : NULL;
+	current = json_integer_value(json_object_get(t, "current_version"));
+	if (avj)
+		approved = json_integer_value(avj);
 	/*
 	 * security (issue #14): what is served is the approved version, so
-	 * keep_status keeps the rule of the workflow. "approved" only when the
-	 * approved version IS the current one (otherwise the current version
-	 * waits for review: pending_review, the approved one served). An
-	 * approved version behind a draft or rejected tool is dropped (older
-	 * documents cannot tell a revoked tool from a rejected newer version;
-	 * nothing is served that the document does not clearly approve).
+	 * keep_status keeps the rule of the workflow (lib/versions.c): nothing
+	 * is served that the document does not clearly approve.
 	 */
-	if (avj && strcmp(status, "approved") == 0 && json_integer_value(avj) !=
-	    json_integer_value(json_object_get(t, "current_version")))
-		status = "pending_review";
-	if (strcmp(status, "approved") != 0 && strcmp(status, "pending_review") != 0)
-		avj = NULL;
+	tg_versions_import_state(&status, current, &approved);
 	i64s(sid, sizeof(sid), server_id);
-	i64s(cv, sizeof(cv), json_integer_value(json_object_get(t, "current_version")));
-	if (avj)
-		i64s(av, sizeof(av), json_integer_value(avj));
+	i64s(cv, sizeof(cv), current);
+	if (approved)
+		i64s(av, sizeof(av), approved);
 	if ((opt(t, "input_schema") &&
 	    (schema = json_dumps(opt(t, "input_schema"), JSON_COMPACT)) == NULL) ||
 	    (opt(t, "annotations") &&
@@ -774,7 +776,7 @@ import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
 	p[6] = annot;
 	p[7] = status;
 	p[8] = cv;
-	p[9] = avj ? av : NULL;
+	p[9] = approved ? av : NULL;
 	p[10] = keep_status ? json_string_value(json_object_get(t, "review_reason")) : NULL;
 	p[11] = actor;
 	p[12] = json_string_value(json_object_get(t, "created_at"));
@@ -980,13 +982,18 @@ out:
 	return rc;
 }
 
-int
-tg_export_import(struct tg_req *req, json_t *doc,
-    const struct tg_import_opts *opts, json_t **out, struct tg_err *err)
+struct import {
+	struct tg_req *req;
+	json_t *servers, *settings;	/* borrowed */
+	int keep, do_settings;
+	json_t *o;			/* out: the answer */
+};
+
+static int
+import_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
-	json_t *servers, *s, *settings, *result = NULL, *o = NULL, *detail = NULL;
-	json_t *warnings = NULL;
-	int keep = opts && opts->keep_status, do_settings;
+	struct import *a = arg;
+	json_t *s, *result = NULL, *warnings = NULL, *detail = NULL;
 	/* servers, tools (both kinds), versions, secrets, sources */
 	long counts[5] = {0, 0, 0, 0, 0};
 	char actor[24], p[64];
@@ -994,55 +1001,62 @@ tg_export_import(struct tg_req *req, json_t *doc,
 	size_t i;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
-		return rc;
-	if ((rc = check_doc(req, doc, keep, err)) != TG_OK)
-		return rc;
-	servers = json_object_get(doc, "servers");
-	settings = json_object_get(doc, "settings");
-	do_settings = settings != NULL && !(opts && opts->skip_settings);
-	act = tg_svc_actor(req, actor, sizeof(actor));
+	act = tg_svc_actor(a->req, actor, sizeof(actor));
 	result = json_array();
 	warnings = json_array();
 	if (result == NULL || warnings == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	if ((rc = conflicts(a->req, a->servers, err)) != TG_OK)
 		goto out;
-	if ((rc = conflicts(req, servers, err)) != TG_OK)
+	if (a->do_settings && (rc = import_settings(a->req, a->settings, err)) != TG_OK)
 		goto out;
-	if (do_settings && (rc = import_settings(req, settings, err)) != TG_OK)
-		goto out;
-	json_array_foreach(servers, i, s) {
+	json_array_foreach(a->servers, i, s) {
 		snprintf(p, sizeof(p), "servers[%zu]", i);
-		if ((rc = import_server(req, s, p, keep, act, result, warnings, counts,
+		if ((rc = import_server(a->req, s, p, a->keep, act, result, warnings, counts,
 		    err)) != TG_OK)
 			goto out;
 	}
-	o = json_pack("{s:O, s:{s:I, s:I, s:I, s:I, s:I}, s:b, s:b, s:O}", "servers",
+	a->o = json_pack("{s:O, s:{s:I, s:I, s:I, s:I, s:I}, s:b, s:b, s:O}", "servers",
 	    result, "counts", "servers", (json_int_t)counts[0], "tools",
 	    (json_int_t)counts[1], "versions", (json_int_t)counts[2], "secrets",
 	    (json_int_t)counts[3], "sources", (json_int_t)counts[4],
-	    "settings_applied", do_settings, "keep_status", keep, "warnings", warnings);
-	detail = o ? json_pack("{s:O, s:b, s:b}", "counts", json_object_get(o, "counts"),
-	    "settings_applied", do_settings, "keep_status", keep) : NULL;
-	if (o == NULL || detail == NULL) {
+	    "settings_applied", a->do_settings, "keep_status", a->keep, "warnings",
+	    warnings);
+	detail = a->o ? json_pack("{s:O, s:b, s:b}", "counts", json_object_get(a->o,
+	    "counts"), "settings_applied", a->do_settings, "keep_status", a->keep) : NULL;
+	if (a->o == NULL || detail == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if ((rc = tg_svc_audit(req, "import", "all", "success", detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
-		goto out;
-	*out = o;
-	o = NULL;
+	rc = tg_audit_call(c, "import", "all", "success", detail);
 out:
-	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
 	json_decref(result);
 	json_decref(warnings);
-	json_decref(o);
 	json_decref(detail);
 	return tg_err_from(err, rc);
+}
+
+int
+tg_export_import(struct tg_req *req, json_t *doc,
+    const struct tg_import_opts *opts, json_t **out, struct tg_err *err)
+{
+	struct tg_call c = tg_req_call(req);
+	struct import a = {.req = req};
+	int rc;
+
+	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+		return rc;
+	a.keep = opts && opts->keep_status;
+	if ((rc = check_doc(req, doc, a.keep, err)) != TG_OK)
+		return rc;
+	a.servers = json_object_get(doc, "servers");
+	a.settings = json_object_get(doc, "settings");
+	a.do_settings = a.settings != NULL && !(opts && opts->skip_settings);
+	if ((rc = tg_call_tx(&c, import_tx, &a, err)) == TG_OK)
+		*out = a.o;
+	else
+		json_decref(a.o);
+	return rc;
 }

@@ -126,6 +126,16 @@ int tg_tools_served_list(struct tg_db *db, json_t **out);
 int tg_tools_served_lookup(struct tg_db *db, const struct tg_config *cfg,
     const char *exposed, json_t **out);
 
+/*
+ * security: the name a tool of a server SERVES (its approved version's
+ * name) stays its own while a rename waits for review, so no other tool of
+ * the server may take it (tools' unique index only covers current names).
+ * *tool_id gets the tool of server_id other than except (0: none) served
+ * under name, or 0.
+ */
+int tg_tools_served_as(struct tg_db *db, int64_t server_id, int64_t except,
+    const char *name, int64_t *tool_id);
+
 /* Line-based unified diff of a and b (new string, malloc'd; caller
  * frees). Very large inputs get a whole-file replacement hunk. */
 char *tg_tools_unified_diff(const char *a, const char *b);

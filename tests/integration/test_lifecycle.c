@@ -218,8 +218,14 @@ test_approval_resets(void **state)
 
 	/* under the code-only rule a description change keeps approval */
 	callv("PATCH", "/api/v1/settings", admin_tok, "{\"approval_reset_on\":\"code\"}", 200);
-	json_decref(tool_post(tid, "", dev_tok, "{\"description\":\"adds two\"}", 200));
+	j = tool_post(tid, "", dev_tok, "{\"description\":\"adds two\"}", 200);
 	expect_status(tid, "approved", 4);
+	/* the approval moved to the new version: version 4 is what is served
+	 * (lib/versions.c), with the review reason of the approval kept */
+	assert_int_equal(jint(j, "approved_version"), 4);
+	assert_int_equal(jint(j, "served_version"), 4);
+	assert_string_equal(jstr(j, "review_reason"), "ok");
+	json_decref(j);
 	/* ...but a code change still resets */
 	snprintf(body, sizeof(body), "{\"code\":\"%s\"}",
 	    "def main(x: int) -> int:\\n    return x + 3\\n");
@@ -279,8 +285,11 @@ test_roles_and_reasons(void **state)
 	assert_string_equal(jstr(j, "review_reason"), "uses eval");
 	json_decref(j);
 	/* an edit of a rejected tool makes it a draft again */
-	json_decref(tool_post(tid, "", dev_tok, "{\"description\":\"fixed\"}", 200));
+	j = tool_post(tid, "", dev_tok, "{\"description\":\"fixed\"}", 200);
 	expect_status(tid, "draft", 2);
+	/* ...and the rejection (of version 1) is no longer its review reason */
+	assert_true(json_is_null(json_object_get(j, "review_reason")));
+	json_decref(j);
 	/* approving a draft is a conflict */
 	json_decref(tool_post(tid, "approve", admin_tok, "{\"version\":2}", 409));
 	/* revoke */

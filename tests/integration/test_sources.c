@@ -591,10 +591,10 @@ t_fake_call_failures_and_breaker(void **st)
 static void
 t_remote_change_back_to_review(void **st)
 {
-	char path[128];
+	char path[128], tpath[160], body[64];
 	json_t *j, *t;
 	size_t i;
-	long long tid = 0;
+	long long tid = 0, toolid, v, av;
 
 	(void)st;
 	/* the fake's t1 was imported from /mcp; the same source discovered
@@ -612,7 +612,33 @@ t_remote_change_back_to_review(void **st)
 	assert_true(json_is_true(json_object_get(t, "imported")));
 	assert_false(json_is_true(json_object_get(t, "changed")));
 	assert_string_equal(jstr(t, "status"), "approved");
+	toolid = json_integer_value(json_object_get(t, "tool_id"));
 	json_decref(j);
+	assert_true(toolid > 0);
+	/*
+	 * The tool-versioning rule (lib/versions.c), for an imported tool: a
+	 * local content change is a new version and sends it back to review
+	 * even under approval_reset_on "code" (its behaviour lives on the
+	 * remote, so its approval never survives a change).
+	 */
+	json_decref(call("PATCH", "/api/v1/settings", "{\"approval_reset_on\":\"code\"}", 200));
+	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld", toolid);
+	t = call("GET", tpath, NULL, 200);
+	v = json_integer_value(json_object_get(t, "current_version"));
+	av = json_integer_value(json_object_get(t, "approved_version"));
+	json_decref(t);
+	assert_int_equal(av, v);
+	t = call("PATCH", tpath, "{\"description\":\"edited here\"}", 200);
+	json_decref(call("PATCH", "/api/v1/settings",
+	    "{\"approval_reset_on\":\"code+description+schema\"}", 200));
+	assert_string_equal(jstr(t, "status"), "pending_review");
+	assert_int_equal(json_integer_value(json_object_get(t, "current_version")), v + 1);
+	assert_int_equal(json_integer_value(json_object_get(t, "approved_version")), av);
+	assert_false(json_is_true(json_object_get(t, "served")));
+	json_decref(t);
+	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/approve", toolid);
+	snprintf(body, sizeof(body), "{\"version\":%lld}", v + 1);
+	json_decref(call("POST", tpath, body, 200));
 	/* the remote changes the tool's description: back to review */
 	assert_int_equal(it_sh("curl -s -o /dev/null -X POST -d '{\"description\":\"changed\"}'"
 	    " http://127.0.0.1:%d/control", fake_port), 0);
@@ -621,6 +647,21 @@ t_remote_change_back_to_review(void **st)
 	assert_true(json_is_true(json_object_get(t, "changed")));
 	assert_string_equal(jstr(t, "status"), "pending_review");
 	json_decref(j);
+	/* ...as a new version with the remote's content, the approved one kept
+	 * (not served: an imported tool is served only while approved) */
+	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld", toolid);
+	t = call("GET", tpath, NULL, 200);
+	assert_int_equal(json_integer_value(json_object_get(t, "current_version")), v + 2);
+	assert_int_equal(json_integer_value(json_object_get(t, "approved_version")), v + 1);
+	assert_string_equal(jstr(t, "review_reason"), "the remote tool changed");
+	assert_string_equal(jstr(t, "description"), "changed");
+	json_decref(t);
+	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/versions/%lld", toolid, v + 2);
+	t = call("GET", tpath, NULL, 200);
+	assert_string_equal(jstr(t, "description"), "changed");
+	assert_string_equal(jstr(t, "change_summary"),
+	    "remote description/schema changed (discover)");
+	json_decref(t);
 	{
 		char exposed[128];
 
