@@ -26,7 +26,7 @@
 #include "fcgi/request.h"
 #include "lib/buf.h"
 #include "lib/db.h"
-#include "lib/mcp_tools.h"	/* security: tg_mcp_log_test */
+#include "lib/execlog.h"	/* security: tg_mcp_log_test */
 #include "lib/parse.h"
 #include "lib/sandbox_client.h"
 #include "lib/secrets.h"
