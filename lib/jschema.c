@@ -295,3 +295,111 @@ tg_mcp_schema_validate(const json_t *schema, const json_t *instance, char *why,
 		why[0] = '\0';
 	return validate(&v, schema, instance, "$", 0);
 }
+
+/* --- schemas from field specs ----------------------------------------- */
+
+/* {"type": t}, or the closed object of props for an object with props. */
+static json_t *
+one_type(unsigned t, const struct tg_jfield *props)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {{TG_JT_STRING, "string"}, {TG_JT_INTEGER, "integer"},
+		{TG_JT_BOOLEAN, "boolean"}, {TG_JT_ARRAY, "array"},
+		{TG_JT_OBJECT, "object"}, {TG_JT_NULL, "null"}};
+	size_t i;
+
+	if (t == TG_JT_OBJECT && props != NULL)
+		return tg_jschema_object(props);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].bit == t)
+			return json_pack("{s:s}", "type", names[i].name);
+	return NULL;
+}
+
+/* Sets k to v (stolen) in o; -1 on failure (v is released). */
+static int
+put(json_t *o, const char *k, json_t *v)
+{
+	return v == NULL || json_object_set_new(o, k, v) != 0 ? -1 : 0;
+}
+
+/* ["a", "b", ...] from "a|b|...". */
+static json_t *
+enum_list(const char *spec)
+{
+	json_t *a = json_array();
+	const char *p = spec, *bar;
+
+	while (a != NULL && *p) {
+		bar = strchr(p, '|');
+		if (json_array_append_new(a, json_stringn(p, bar ? (size_t)(bar - p) :
+		    strlen(p))) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+		p = bar ? bar + 1 : p + strlen(p);
+	}
+	return a;
+}
+
+static json_t *
+field_schema(const struct tg_jfield *f)
+{
+	json_t *o, *any;
+	unsigned bit;
+
+	if ((f->types & (f->types - 1)) == 0) {
+		/* One type; a closed object carries its members already. */
+		if ((o = one_type(f->types, f->props)) == NULL)
+			return NULL;
+	} else {
+		if ((o = json_object()) == NULL || (any = json_array()) == NULL ||
+		    json_object_set_new(o, "anyOf", any) != 0)
+			goto fail;
+		for (bit = TG_JT_STRING; bit <= TG_JT_NULL; bit <<= 1)
+			if ((f->types & bit) != 0 &&
+			    json_array_append_new(any, one_type(bit, f->props)) != 0)
+				goto fail;
+	}
+	if ((f->pattern && put(o, "pattern", json_string(f->pattern)) != 0) ||
+	    (f->enums && put(o, "enum", enum_list(f->enums)) != 0) ||
+	    (f->has_min && put(o, "minimum", json_integer(f->min)) != 0) ||
+	    (f->has_max && put(o, "maximum", json_integer(f->max)) != 0) ||
+	    (f->max_length > 0 && put(o, "maxLength", json_integer(f->max_length)) != 0) ||
+	    (f->min_items > 0 && put(o, "minItems", json_integer(f->min_items)) != 0) ||
+	    (f->items && put(o, "items", field_schema(f->items)) != 0) ||
+	    (f->description && put(o, "description", json_string(f->description)) != 0))
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+json_t *
+tg_jschema_object(const struct tg_jfield *props)
+{
+	json_t *o, *p = NULL, *req = NULL;
+	const struct tg_jfield *f;
+
+	if ((o = json_pack("{s:s, s:{}}", "type", "object", "properties")) == NULL)
+		return NULL;
+	p = json_object_get(o, "properties");
+	for (f = props; f->name != NULL; f++) {
+		if (put(p, f->name, field_schema(f)) != 0)
+			goto fail;
+		if (!f->required)
+			continue;
+		if ((req == NULL && put(o, "required", req = json_array()) != 0) ||
+		    json_array_append_new(req, json_string(f->name)) != 0)
+			goto fail;
+	}
+	if (put(o, "additionalProperties", json_false()) != 0)
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}

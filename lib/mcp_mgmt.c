@@ -1,9 +1,16 @@
 /*
  * mcp_mgmt.c - the toolgate_* management tools (see mcp_mgmt.h).
  *
- * A static table, one row per tool: name, the least role that sees and
- * may call it, annotations, description, inputSchema and the function
- * that maps its arguments onto the lifecycle service layer (lib/svc.h).
+ * One description per operation: a row of mtools[] gives the tool's name,
+ * the least role that sees and may call it, its annotations, its
+ * description, its arguments as field specs (lib/jschema.h) and the
+ * service function (lib/svc.h) it calls, with the shape of that call
+ * (by id, with a body, paged, delete, or its own adapter). The
+ * inputSchema served in tools/list and the schema every call's arguments
+ * are checked against are one object, generated from the field specs
+ * once per process. Adding a tool is one row (plus an adapter when no
+ * shape fits).
+ *
  * The service gets the request, so permission rules, validation and
  * audit are exactly those of REST. Service failures come back as isError
  * results whose text is "<status>: <detail>" (and the field errors), so a
@@ -14,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/log.h"
 #include "lib/approvals.h"
 #include "lib/execlog.h"
 #include "lib/jschema.h"
@@ -27,8 +33,17 @@
 #include "lib/svc.h"
 #include "lib/tools.h"
 
+/* The shapes of the service calls (lib/svc.h) a tool's row may name. */
 typedef int (*mfn)(struct tg_req *req, json_t *args, json_t **out,
     struct tg_err *err);
+typedef int (*list_fn)(struct tg_req *, const struct tg_page *, json_t **,
+    struct tg_err *);
+typedef int (*id_fn)(struct tg_req *, int64_t, json_t **, struct tg_err *);
+typedef int (*body_fn)(struct tg_req *, int64_t, json_t *, json_t **,
+    struct tg_err *);
+typedef int (*page_fn)(struct tg_req *, int64_t, const struct tg_page *,
+    json_t **, struct tg_err *);
+typedef int (*delete_fn)(struct tg_req *, int64_t, struct tg_err *);
 
 /* Tool annotations (MCP ToolAnnotations): readOnlyHint; for the others,
  * destructiveHint and idempotentHint; openWorldHint. */
@@ -36,21 +51,6 @@ typedef int (*mfn)(struct tg_req *req, json_t *args, json_t **out,
 #define MH_DESTRUCTIVE 0x2
 #define MH_IDEMPOTENT 0x4
 #define MH_OPEN 0x8
-
-struct mtool {
-	const char *name;
-	enum tg_role min_role;
-	unsigned hints;		/* MH_* */
-	const char *description;
-	const char *schema;
-	mfn fn;
-};
-
-/* Portable schemas (no "type" arrays: clients that map schemas onto a
- * single-type dialect reject them): a tool is named by id or name. */
-#define S_TOOL_ID "{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"description\":\"the tool: its id, its exposed name (<server>__<tool>, as in tools/list) or <server>/<tool>\"}"
-#define S_SERVER_REF "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"}},\"required\":[\"server\"],\"additionalProperties\":false}"
-#define S_PAGE "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"additionalProperties\":false}"
 
 static int
 page_of(json_t *args, struct tg_page *pg)
@@ -98,111 +98,60 @@ body_of(json_t *args, const char *drop)
 	return c;
 }
 
-/* Adapters from a tool's arguments to the service functions' shapes. */
-typedef int (*id_fn)(struct tg_req *, int64_t, json_t **, struct tg_err *);
-typedef int (*body_fn)(struct tg_req *, int64_t, json_t *, json_t **,
-    struct tg_err *);
-typedef int (*page_fn)(struct tg_req *, int64_t, const struct tg_page *,
-    json_t **, struct tg_err *);
-typedef int (*delete_fn)(struct tg_req *, int64_t, struct tg_err *);
+/* A management tool: what tools/list shows and what tools/call runs.
+ * Exactly one of the service members is set; all but fn and list first
+ * resolve the target named by the member target_member[target]. */
+struct mtool {
+	const char *name;
+	enum tg_role min_role;
+	unsigned hints;		/* MH_* */
+	const char *description;
+	const struct tg_jfield *args;	/* the inputSchema's members */
+	enum target target;
+	mfn fn;			/* its own adapter: gets the arguments */
+	list_fn list;		/* a page (limit, cursor), no target */
+	id_fn by_id;		/* the target's id */
+	body_fn body;		/* the id and the arguments without the target */
+	page_fn paged;		/* the id and a page */
+	delete_fn del;		/* the id; answers {"deleted": true, "id": id} */
+};
 
+/* Runs the service call of m with args (already valid against its
+ * inputSchema). */
 static int
-on_id(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err,
-    enum target t, id_fn fn)
+mtool_run(const struct mtool *m, struct tg_req *req, json_t *args,
+    json_t **out, struct tg_err *err)
 {
-	int64_t id;
-	int rc;
-
-	if ((rc = target_id(req, args, t, &id, err)) != TG_OK)
-		return rc;
-	return fn(req, id, out, err);
-}
-
-/* fn gets the arguments without the target's member. */
-static int
-on_body(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err,
-    enum target t, body_fn fn)
-{
+	struct tg_page pg;
 	json_t *in;
 	int64_t id;
 	int rc;
 
-	if ((rc = target_id(req, args, t, &id, err)) != TG_OK)
+	if (m->fn != NULL)
+		return m->fn(req, args, out, err);
+	page_of(args, &pg);
+	if (m->list != NULL)
+		return m->list(req, &pg, out, err);
+	if ((rc = target_id(req, args, m->target, &id, err)) != TG_OK)
 		return rc;
-	if ((in = body_of(args, target_member[t])) == NULL)
+	if (m->by_id != NULL)
+		return m->by_id(req, id, out, err);
+	if (m->paged != NULL)
+		return m->paged(req, id, &pg, out, err);
+	if (m->del != NULL) {
+		if ((rc = m->del(req, id, err)) != TG_OK)
+			return rc;
+		*out = json_pack("{s:b, s:I}", "deleted", 1, "id", (json_int_t)id);
+		return *out ? TG_OK : -TG_E_NOMEM;
+	}
+	if ((in = body_of(args, target_member[m->target])) == NULL)
 		return -TG_E_NOMEM;
-	rc = fn(req, id, in, out, err);
+	rc = m->body(req, id, in, out, err);
 	json_decref(in);
 	return rc;
 }
 
-static int
-on_page(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err,
-    enum target t, page_fn fn)
-{
-	struct tg_page pg;
-	int64_t id;
-	int rc;
-
-	if ((rc = target_id(req, args, t, &id, err)) != TG_OK)
-		return rc;
-	page_of(args, &pg);
-	return fn(req, id, &pg, out, err);
-}
-
-/* {"deleted": true, "id": id} */
-static int
-on_delete(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err,
-    enum target t, delete_fn fn)
-{
-	int64_t id;
-	int rc;
-
-	if ((rc = target_id(req, args, t, &id, err)) != TG_OK ||
-	    (rc = fn(req, id, err)) != TG_OK)
-		return rc;
-	*out = json_pack("{s:b, s:I}", "deleted", 1, "id", (json_int_t)id);
-	return *out ? TG_OK : -TG_E_NOMEM;
-}
-
-static int
-m_list_servers(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	struct tg_page pg;
-
-	page_of(args, &pg);
-	return tg_servers_list(req, &pg, out, err);
-}
-
-static int
-m_get_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_id(req, args, out, err, T_SERVER, tg_servers_get);
-}
-
-static int
-m_create_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return tg_servers_create(req, args, out, err);
-}
-
-static int
-m_delete_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_delete(req, args, out, err, T_SERVER, tg_servers_delete);
-}
-
-static int
-m_start_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_id(req, args, out, err, T_SERVER, tg_servers_start);
-}
-
-static int
-m_stop_server(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_id(req, args, out, err, T_SERVER, tg_servers_stop);
-}
+/* --- adapters: tools whose arguments fit no shape above ---------------- */
 
 static int
 m_list_tools(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
@@ -219,75 +168,17 @@ m_list_tools(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
 }
 
 static int
-m_get_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_id(req, args, out, err, T_TOOL, tg_tools_get);
-}
-
-static int
-m_create_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_body(req, args, out, err, T_SERVER, tg_tools_create);
-}
-
-static int
-m_update_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_body(req, args, out, err, T_TOOL, tg_tools_update);
-}
-
-static int
-m_delete_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_delete(req, args, out, err, T_TOOL, tg_tools_delete);
-}
-
-static int
-m_list_versions(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_page(req, args, out, err, T_TOOL, tg_tools_versions);
-}
-
-static int
-m_rollback(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_body(req, args, out, err, T_TOOL, tg_tools_rollback);
-}
-
-static int
-m_request_publish(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_body(req, args, out, err, T_TOOL, tg_tools_submit);
-}
-
-static int
-m_test_tool(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_body(req, args, out, err, T_TOOL, tg_tools_test);
-}
-
-static int
-m_validate_code(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return tg_tools_validate(req, args, out, err);
-}
-
-/* Secrets: names only. The schema has no "value": values never pass
- * through MCP, whatever the caller's role. */
-static int
-m_create_secret(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_body(req, args, out, err, T_SERVER, tg_secrets_create);
-}
-
-static int
 m_list_secrets(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
 {
+	struct tg_page pg;
+	int64_t id;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK ||
+	    (rc = target_id(req, args, T_SERVER, &id, err)) != TG_OK)
 		return rc;
-	return on_page(req, args, out, err, T_SERVER, tg_secrets_list);
+	page_of(args, &pg);
+	return tg_secrets_list(req, id, &pg, out, err);
 }
 
 static int
@@ -395,15 +286,6 @@ out:
 }
 
 static int
-m_pending(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	struct tg_page pg;
-
-	page_of(args, &pg);
-	return tg_approvals_pending(req, &pg, out, err);
-}
-
-static int
 m_tool_logs(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
 {
 	struct tg_logs_filter f;
@@ -419,144 +301,231 @@ m_tool_logs(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
 	return tg_logs_list_tool(req, id, &f, &pg, out, err);
 }
 
-/* External sources. Credentials and "internal" are not in the schemas:
- * they are admin settings made over REST, never through a model. */
-static int
-m_add_source(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_body(req, args, out, err, T_SERVER, tg_sources_create);
-}
+/* --- arguments, as field specs (lib/jschema.h) ------------------------- */
 
-static int
-m_list_sources(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_page(req, args, out, err, T_SERVER, tg_sources_list);
-}
+#define T_STR .types = TG_JT_STRING
+#define T_INT .types = TG_JT_INTEGER
+#define T_BOOL .types = TG_JT_BOOLEAN
+#define T_ARRAY .types = TG_JT_ARRAY
+#define T_OBJ .types = TG_JT_OBJECT
+#define T_ID .types = TG_JT_STRING | TG_JT_INTEGER	/* an id or a name */
+#define T_STR_NULL .types = TG_JT_STRING | TG_JT_NULL
+#define T_OBJ_NULL .types = TG_JT_OBJECT | TG_JT_NULL
+#define REQ .required = 1
+#define DESC(d) .description = (d)
+#define RANGE(lo, hi) .has_min = 1, .min = (lo), .has_max = 1, .max = (hi)
+#define END {NULL, .types = 0}
 
-static int
-m_discover_source(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
-{
-	return on_id(req, args, out, err, T_SOURCE, tg_sources_discover);
-}
+#define NAME_RE "^[a-z0-9][a-z0-9_-]{0,47}$"
+#define F_SERVER {"server", T_STR, REQ, DESC("server name or id")}
+#define F_TOOL {"tool", T_ID, REQ, DESC("the tool: its id, its exposed name" \
+	" (<server>__<tool>, as in tools/list) or <server>/<tool>")}
+#define F_SOURCE {"source", T_ID, REQ, \
+	DESC("the external source: its id or <server>/<source>")}
+#define F_LIMIT {"limit", T_INT, RANGE(1, 200)}
+#define F_CURSOR {"cursor", T_STR}
+#define F_LIMIT_D {"limit", T_INT, RANGE(1, 200), DESC("page size (default 50)")}
+#define F_CURSOR_D {"cursor", T_STR, DESC("next_cursor of the previous page")}
 
-static int
-m_import_source_tools(struct tg_req *req, json_t *args, json_t **out,
-    struct tg_err *err)
-{
-	return on_body(req, args, out, err, T_SOURCE, tg_sources_import);
-}
+static const struct tg_jfield a_server[] = {F_SERVER, END};
+static const struct tg_jfield a_tool[] = {F_TOOL, END};
+static const struct tg_jfield a_source[] = {F_SOURCE, END};
+static const struct tg_jfield a_page[] = {F_LIMIT, F_CURSOR, END};
+static const struct tg_jfield a_server_page[] = {
+	F_SERVER, F_LIMIT_D, F_CURSOR_D, END};
 
-#define S_TOOL_REF "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID "},\"required\":[\"tool\"],\"additionalProperties\":false}"
+static const struct tg_jfield a_add_source[] = {
+	F_SERVER,
+	{"name", T_STR, REQ, .pattern = NAME_RE},
+	{"url", T_STR, REQ, DESC("http(s) URL of the remote MCP endpoint")},
+	{"description", T_STR},
+	{"enabled", T_BOOL},
+	{"auth_type", T_STR, .enums = "none|bearer|header"},
+	{"auth_header", T_STR_NULL},
+	{"connect_timeout_ms", T_INT, RANGE(100, 60000)},
+	{"timeout_ms", T_INT, RANGE(100, 120000)},
+	{"max_response_bytes", T_INT, RANGE(1024, 67108864)},
+	{"failure_threshold", T_INT, RANGE(1, 100)},
+	{"cooldown_s", T_INT, RANGE(1, 86400)},
+	END};
+
+/* Secrets: names only. There is no "value": values never pass through
+ * MCP, whatever the caller's role. */
+static const struct tg_jfield a_create_secret[] = {
+	F_SERVER,
+	{"key", T_STR, REQ, .pattern = "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+	 DESC("secret name")},
+	{"description", T_STR, .max_length = 1024},
+	END};
+
+static const struct tg_jfield a_create_server[] = {
+	{"name", T_STR, REQ, .pattern = NAME_RE},
+	{"description", T_STR},
+	{"tool_prefix", T_STR_NULL,
+	 DESC("exposed-name prefix; \"\" for none; null or absent for <name>__")},
+	END};
+
+static const struct tg_jfield a_create_tool[] = {
+	F_SERVER,
+	{"name", T_STR, REQ},
+	{"code", T_STR, REQ},
+	{"description", T_STR},
+	{"input_schema", T_OBJ_NULL},
+	{"annotations", T_OBJ_NULL},
+	{"change_summary", T_STR},
+	END};
+
+static const struct tg_jfield a_import_item_obj[] = {
+	{"name", T_STR, REQ},
+	{"local_name", T_STR},
+	END};
+static const struct tg_jfield a_import_item = {
+	NULL, .types = TG_JT_STRING | TG_JT_OBJECT, .props = a_import_item_obj};
+static const struct tg_jfield a_import[] = {
+	F_SOURCE,
+	{"tools", T_ARRAY, REQ, .min_items = 1, .items = &a_import_item},
+	END};
+
+static const struct tg_jfield a_list_tools[] = {
+	{"server", T_STR, REQ},
+	{"status", T_STR, .enums = "draft|pending_review|approved|rejected"},
+	F_LIMIT, F_CURSOR,
+	END};
+
+static const struct tg_jfield a_list_versions[] = {F_TOOL, F_LIMIT, F_CURSOR, END};
+
+static const struct tg_jfield a_request_module[] = {
+	{"module", T_STR, REQ,
+	 DESC("dotted module name, e.g. \"requests\" or \"xml.etree\"")},
+	{"reason", T_STR, .max_length = 2048},
+	{"tool", T_ID, DESC("the tool that needs it (optional): its id, exposed"
+	 " name or <server>/<tool>")},
+	END};
+
+static const struct tg_jfield a_request_network[] = {
+	F_SERVER,
+	{"host", T_STR, REQ},
+	{"reason", T_STR, .max_length = 2048},
+	END};
+
+static const struct tg_jfield a_request_publish[] = {
+	F_TOOL, {"note", T_STR}, END};
+
+static const struct tg_jfield a_rollback[] = {
+	F_TOOL, {"version", T_INT, REQ, .has_min = 1, .min = 1}, END};
+
+static const struct tg_jfield a_test_tool[] = {
+	F_TOOL,
+	{"arguments", T_OBJ},
+	{"real_secrets", T_BOOL,
+	 DESC("admin only: give unapproved code the real secret values")},
+	END};
+
+static const struct tg_jfield a_tool_logs[] = {
+	F_TOOL,
+	{"status", T_STR, .enums = "ok|error|timeout|truncated|unavailable",
+	 DESC("only runs with this status")},
+	{"since", T_STR, DESC("ISO 8601 timestamp, e.g. 2026-01-31T00:00:00Z")},
+	F_LIMIT_D, F_CURSOR_D,
+	END};
+
+static const struct tg_jfield a_update_tool[] = {
+	F_TOOL,
+	{"name", T_STR},
+	{"code", T_STR},
+	{"description", T_STR},
+	{"input_schema", T_OBJ_NULL},
+	{"annotations", T_OBJ_NULL},
+	{"change_summary", T_STR},
+	END};
+
+static const struct tg_jfield a_validate_code[] = {
+	{"code", T_STR, REQ}, {"input_schema", T_OBJ}, END};
+
+/* --- the table --------------------------------------------------------- */
 
 static const struct mtool mtools[] = {
 	{"toolgate_add_source", TG_ROLE_DEVELOPER, 0,
 	 "Add an external MCP server (Streamable HTTP URL) to a server as a source of tools. Then toolgate_discover_source_tools and toolgate_import_source_tools. Credentials and internal (private-network) sources are set by an admin over REST.",
-	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9_-]{0,47}$\"},\"url\":{\"type\":\"string\",\"description\":\"http(s) URL of the remote MCP endpoint\"},\"description\":{\"type\":\"string\"},\"enabled\":{\"type\":\"boolean\"},\"auth_type\":{\"type\":\"string\",\"enum\":[\"none\",\"bearer\",\"header\"]},\"auth_header\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]},\"connect_timeout_ms\":{\"type\":\"integer\",\"minimum\":100,\"maximum\":60000},\"timeout_ms\":{\"type\":\"integer\",\"minimum\":100,\"maximum\":120000},\"max_response_bytes\":{\"type\":\"integer\",\"minimum\":1024,\"maximum\":67108864},\"failure_threshold\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100},\"cooldown_s\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":86400}},\"required\":[\"server\",\"name\",\"url\"],\"additionalProperties\":false}",
-	 m_add_source},
+	 a_add_source, .target = T_SERVER, .body = tg_sources_create},
 	{"toolgate_create_secret", TG_ROLE_DEVELOPER, 0,
 	 "Create a secret placeholder on a server: a NAME (and description) without a value. An admin sets the value outside MCP (REST PUT /api/v1/servers/{id}/secrets/{key}); tools then read it from the secrets mapping. Values are never readable by anyone and cannot be passed here.",
-	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"key\":{\"type\":\"string\",\"pattern\":\"^[A-Za-z_][A-Za-z0-9_]{0,63}$\",\"description\":\"secret name\"},\"description\":{\"type\":\"string\",\"maxLength\":1024}},\"required\":[\"server\",\"key\"],\"additionalProperties\":false}",
-	 m_create_secret},
+	 a_create_secret, .target = T_SERVER, .body = tg_secrets_create},
 	{"toolgate_create_server", TG_ROLE_DEVELOPER, 0,
 	 "Create a server (a named group of tools), stopped. Its tools are exposed to MCP clients as <tool_prefix><tool> (default prefix \"<name>__\") once approved and the server is running.",
-	 "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9][a-z0-9_-]{0,47}$\"},\"description\":{\"type\":\"string\"},\"tool_prefix\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}],\"description\":\"exposed-name prefix; \\\"\\\" for none; null or absent for <name>__\"}},\"required\":[\"name\"],\"additionalProperties\":false}",
-	 m_create_server},
+	 a_create_server, .fn = tg_servers_create},
 	{"toolgate_create_tool", TG_ROLE_DEVELOPER, 0,
 	 "Create a Python tool on a server, as a draft. code must define main(...); keyword arguments come from the MCP call; return a JSON value or a list of MCP content blocks. input_schema (JSON Schema) is kept verbatim; without it the schema is derived from main()'s signature. Next: toolgate_test_tool, then toolgate_request_publish.",
-	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":\"null\"}]},\"annotations\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":\"null\"}]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"server\",\"name\",\"code\"],\"additionalProperties\":false}",
-	 m_create_tool},
+	 a_create_tool, .target = T_SERVER, .body = tg_tools_create},
 	{"toolgate_delete_server", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
 	 "Delete a stopped server with all its tools, versions and secrets. Cannot be undone; refused while the server is running.",
-	 S_SERVER_REF,
-	 m_delete_server},
+	 a_server, .target = T_SERVER, .del = tg_servers_delete},
 	{"toolgate_delete_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
 	 "Delete a tool with all its versions; it disappears from MCP clients at once. Cannot be undone.",
-	 S_TOOL_REF,
-	 m_delete_tool},
+	 a_tool, .target = T_TOOL, .del = tg_tools_delete},
 	{"toolgate_discover_source_tools", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT | MH_OPEN,
 	 "Connect to an external source and list its tools, marking which are imported. An imported tool whose remote description, schema or annotations changed is updated, and goes back to review if it was approved.",
-	 "{\"type\":\"object\",\"properties\":{\"source\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"description\":\"the external source: its id or <server>/<source>\"}},\"required\":[\"source\"],\"additionalProperties\":false}",
-	 m_discover_source},
+	 a_source, .target = T_SOURCE, .by_id = tg_sources_discover},
 	{"toolgate_get_server", TG_ROLE_VIEWER, MH_RO,
 	 "Get one server by name or id (status, tool_prefix, allowed_hosts, tool_count).",
-	 S_SERVER_REF,
-	 m_get_server},
+	 a_server, .target = T_SERVER, .by_id = tg_servers_get},
 	{"toolgate_get_tool", TG_ROLE_VIEWER, MH_RO,
 	 "Get a tool (code, schema, status: draft, pending_review, approved or rejected, and whether it is served).",
-	 S_TOOL_REF,
-	 m_get_tool},
+	 a_tool, .target = T_TOOL, .by_id = tg_tools_get},
 	{"toolgate_import_source_tools", TG_ROLE_DEVELOPER, MH_IDEMPOTENT | MH_OPEN,
 	 "Import tools of an external source into its server, as tools pending review (served once an admin approves them and the server runs). tools: remote names, or {name, local_name} to rename.",
-	 "{\"type\":\"object\",\"properties\":{\"source\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"description\":\"the external source: its id or <server>/<source>\"},\"tools\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"local_name\":{\"type\":\"string\"}},\"required\":[\"name\"],\"additionalProperties\":false}]}}},\"required\":[\"source\",\"tools\"],\"additionalProperties\":false}",
-	 m_import_source_tools},
+	 a_import, .target = T_SOURCE, .body = tg_sources_import},
 	{"toolgate_list_pending_requests", TG_ROLE_VIEWER, MH_RO,
 	 "List everything waiting for an admin: tools pending review, module requests and network requests (kind: tool, module_request, network_request); paginated.",
-	 S_PAGE,
-	 m_pending},
+	 a_page, .list = tg_approvals_pending},
 	{"toolgate_list_secrets", TG_ROLE_VIEWER, MH_RO,
 	 "List a server's secret names with has_value (whether an admin has set the value) and timestamps. Values are never returned.",
-	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,\"description\":\"page size (default 50)\"},\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},\"required\":[\"server\"],\"additionalProperties\":false}",
-	 m_list_secrets},
+	 a_server_page, .fn = m_list_secrets},
 	{"toolgate_list_servers", TG_ROLE_VIEWER, MH_RO,
 	 "List servers (paginated: pass next_cursor back as cursor).",
-	 S_PAGE,
-	 m_list_servers},
+	 a_page, .list = tg_servers_list},
 	{"toolgate_list_sources", TG_ROLE_VIEWER, MH_RO,
 	 "List a server's external MCP sources (URL, health status, circuit breaker state, tool count). Credentials are never returned.",
-	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,\"description\":\"page size (default 50)\"},\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},\"required\":[\"server\"],\"additionalProperties\":false}",
-	 m_list_sources},
+	 a_server_page, .target = T_SERVER, .paged = tg_sources_list},
 	{"toolgate_list_tools", TG_ROLE_VIEWER, MH_RO,
 	 "List the tools of a server (without code), optionally by status; paginated.",
-	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\"},\"status\":{\"type\":\"string\",\"enum\":[\"draft\",\"pending_review\",\"approved\",\"rejected\"]},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"required\":[\"server\"],\"additionalProperties\":false}",
-	 m_list_tools},
+	 a_list_tools, .fn = m_list_tools},
 	{"toolgate_list_versions", TG_ROLE_VIEWER, MH_RO,
 	 "List a tool's immutable versions, oldest first (without code); paginated.",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200},\"cursor\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
-	 m_list_versions},
+	 a_list_versions, .target = T_TOOL, .paged = tg_tools_versions},
 	{"toolgate_request_module", TG_ROLE_DEVELOPER, 0,
 	 "Ask an admin to add a Python module to the global import allow-list (a pending module request). Use it when toolgate_validate_code reports a disallowed import.",
-	 "{\"type\":\"object\",\"properties\":{\"module\":{\"type\":\"string\",\"description\":\"dotted module name, e.g. \\\"requests\\\" or \\\"xml.etree\\\"\"},\"reason\":{\"type\":\"string\",\"maxLength\":2048},\"tool\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}],\"description\":\"the tool that needs it (optional): its id, exposed name or <server>/<tool>\"}},\"required\":[\"module\"],\"additionalProperties\":false}",
-	 m_request_module},
+	 a_request_module, .fn = m_request_module},
 	{"toolgate_request_network_access", TG_ROLE_DEVELOPER, 0,
 	 "Ask an admin to allow a server's tools to reach a host (a pending network request). host: lower-case host name or IP, optional :port, optional \"*.\" wildcard prefix.",
-	 "{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\",\"description\":\"server name or id\"},\"host\":{\"type\":\"string\"},\"reason\":{\"type\":\"string\",\"maxLength\":2048}},\"required\":[\"server\",\"host\"],\"additionalProperties\":false}",
-	 m_request_network},
+	 a_request_network, .fn = m_request_network},
 	{"toolgate_request_publish", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
 	 "Submit a draft tool for review (draft -> pending_review). An admin approves it; then it is served while its server runs.",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"note\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
-	 m_request_publish},
+	 a_request_publish, .target = T_TOOL, .body = tg_tools_submit},
 	{"toolgate_rollback_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE,
 	 "Make an old version current again (as a new version, pending review; the approved version stays served meanwhile. Back to exactly the approved content: approved again at once).",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"version\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"tool\",\"version\"],\"additionalProperties\":false}",
-	 m_rollback},
+	 a_rollback, .target = T_TOOL, .body = tg_tools_rollback},
 	{"toolgate_start_server", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
 	 "Start a server: its approved tools become visible to MCP clients. Refused when an exposed name clashes with another running server's.",
-	 S_SERVER_REF,
-	 m_start_server},
+	 a_server, .target = T_SERVER, .by_id = tg_servers_start},
 	{"toolgate_stop_server", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
 	 "Stop a server: its tools disappear from MCP clients until it is started again.",
-	 S_SERVER_REF,
-	 m_stop_server},
+	 a_server, .target = T_SERVER, .by_id = tg_servers_stop},
 	{"toolgate_test_tool", TG_ROLE_DEVELOPER, MH_OPEN,
 	 "Run a tool's current code (any status) in the sandbox with arguments, the allowed modules and the server's allowed hosts; returns the sandbox result (result, stdout, stderr, error, timed_out) and secret_values. Secrets: code that no admin approved never receives a real secret value - unless the code is exactly the tool's approved version, SECRETS maps each key to a placeholder \"[placeholder:KEY]\" (secret_values \"placeholder\"). Only an admin may pass real_secrets: true to run unapproved code with the real values (audited).",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"arguments\":{\"type\":\"object\"},\"real_secrets\":{\"type\":\"boolean\",\"description\":\"admin only: give unapproved code the real secret values\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
-	 m_test_tool},
+	 a_test_tool, .target = T_TOOL, .body = tg_tools_test},
 	{"toolgate_tool_logs", TG_ROLE_VIEWER, MH_RO,
 	 "Recent executions of a tool (its MCP tools/call runs), newest first: status (ok, error, timeout, truncated, unavailable), error, duration_ms, caller, version, redacted arguments. Secrets are never shown. Paginated; filter by status or since (ISO 8601 timestamp).",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"status\":{\"type\":\"string\",\"enum\":[\"ok\",\"error\",\"timeout\",\"truncated\",\"unavailable\"],\"description\":\"only runs with this status\"},\"since\":{\"type\":\"string\",\"description\":\"ISO 8601 timestamp, e.g. 2026-01-31T00:00:00Z\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,\"description\":\"page size (default 50)\"},\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
-	 m_tool_logs},
+	 a_tool_logs, .fn = m_tool_logs},
 	{"toolgate_tool_status", TG_ROLE_VIEWER, MH_RO,
 	 "Where a tool stands: status (draft, pending_review, approved, rejected), current and approved versions, review reason, server status, whether it is served and under which name, and the next step to take.",
-	 S_TOOL_REF,
-	 m_tool_status},
+	 a_tool, .fn = m_tool_status},
 	{"toolgate_update_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
 	 "Change a tool's name, code, description, input_schema or annotations (a new version; an approved tool goes back to review and MCP clients keep getting its approved version until the new one is approved; identical content changes nothing).",
-	 "{\"type\":\"object\",\"properties\":{\"tool\":" S_TOOL_ID ",\"name\":{\"type\":\"string\"},\"code\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},\"input_schema\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":\"null\"}]},\"annotations\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":\"null\"}]},\"change_summary\":{\"type\":\"string\"}},\"required\":[\"tool\"],\"additionalProperties\":false}",
-	 m_update_tool},
+	 a_update_tool, .target = T_TOOL, .body = tg_tools_update},
 	{"toolgate_validate_code", TG_ROLE_DEVELOPER, MH_RO,
 	 "Validate Python tool code without saving it: syntax, main(), allowed imports (with line numbers), and the derived input schema.",
-	 "{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\"},\"input_schema\":{\"type\":\"object\"}},\"required\":[\"code\"],\"additionalProperties\":false}",
-	 m_validate_code},
+	 a_validate_code, .fn = tg_tools_validate},
 };
 #define N_MTOOLS (sizeof(mtools) / sizeof(mtools[0]))
 
@@ -577,23 +546,33 @@ role_allows(const struct tg_req *req, enum tg_role min)
 	return req->who.authenticated && req->who.role >= min;
 }
 
-static json_t *
-mtool_json(const struct mtool *m)
+/* The inputSchema of mtools[i], generated from its field specs on first
+ * use; tools/list serves it and tools/call validates against it. Never
+ * freed (it lives as long as the process). NULL on OOM. */
+static const json_t *
+schema_of(size_t i)
 {
-	json_error_t je;
-	json_t *schema = json_loads(m->schema, JSON_REJECT_DUPLICATES, &je);
+	static json_t *schema[N_MTOOLS];
 
-	if (schema == NULL) {
-		tg_log(TG_LOG_ERR, "mcp.bad_builtin_schema", "tool=%s msg=%s", m->name,
-		    tg_log_q(je.text));
+	if (schema[i] == NULL)
+		schema[i] = tg_jschema_object(mtools[i].args);
+	return schema[i];
+}
+
+static json_t *
+mtool_json(size_t i)
+{
+	const struct mtool *m = &mtools[i];
+	const json_t *schema = schema_of(i);
+
+	if (schema == NULL)
 		return NULL;
-	}
 	if (m->hints & MH_RO)
-		return json_pack("{s:s, s:s, s:o, s:{s:b, s:b}}", "name", m->name,
+		return json_pack("{s:s, s:s, s:O, s:{s:b, s:b}}", "name", m->name,
 		    "description", m->description, "inputSchema", schema,
 		    "annotations", "readOnlyHint", 1, "openWorldHint",
 		    (m->hints & MH_OPEN) != 0);
-	return json_pack("{s:s, s:s, s:o, s:{s:b, s:b, s:b, s:b}}", "name", m->name,
+	return json_pack("{s:s, s:s, s:O, s:{s:b, s:b, s:b, s:b}}", "name", m->name,
 	    "description", m->description, "inputSchema", schema, "annotations",
 	    "readOnlyHint", 0, "destructiveHint", (m->hints & MH_DESTRUCTIVE) != 0,
 	    "idempotentHint", (m->hints & MH_IDEMPOTENT) != 0, "openWorldHint",
@@ -618,7 +597,7 @@ svc_error_result(struct tg_err *err, int rc)
 			    json_pack("{s:s, s:s}", "type", "text", "text", f));
 			free(f);
 		}
-		json_object_set(out, "structuredContent",
+		json_object_set_new(out, "structuredContent",
 		    json_pack("{s:s, s:s, s:O}", "error", tg_status_name(st), "detail",
 		    err->detail, "errors", err->fields));
 	}
@@ -626,19 +605,19 @@ svc_error_result(struct tg_err *err, int rc)
 }
 
 static int
-mtool_call(const struct tg_mcp_call *c, const struct mtool *m, json_t *args,
+mtool_call(const struct tg_mcp_call *c, size_t i, json_t *args,
     json_t **result, struct tg_rpc_err *rerr)
 {
+	const struct mtool *m = &mtools[i];
+	const json_t *schema = schema_of(i);
 	struct tg_err err;
-	json_error_t je;
-	json_t *schema = NULL, *out = NULL, *empty = NULL;
+	json_t *out = NULL, *empty = NULL;
 	char why[256], *text = NULL;
 	int rc;
 
 	tg_err_init(&err);
 	if (args == NULL)
 		args = empty = json_object();
-	schema = json_loads(m->schema, 0, &je);
 	if (schema == NULL || args == NULL) {
 		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "internal error");
 		goto out;
@@ -648,7 +627,7 @@ mtool_call(const struct tg_mcp_call *c, const struct mtool *m, json_t *args,
 		    "Invalid arguments for %s: %s", m->name, why);
 		goto out;
 	}
-	rc = m->fn(c->req, args, &out, &err);
+	rc = mtool_run(m, c->req, args, &out, &err);
 	if (rc != TG_OK) {
 		*result = svc_error_result(&err, rc);
 	} else {
@@ -661,7 +640,6 @@ mtool_call(const struct tg_mcp_call *c, const struct mtool *m, json_t *args,
 out:
 	free(text);
 	json_decref(out);
-	json_decref(schema);
 	json_decref(empty);
 	tg_err_clear(&err);
 	return rc;
@@ -679,7 +657,7 @@ tg_mcp_mgmt_list(const struct tg_req *req, json_t *arr)
 	for (i = 0; i < N_MTOOLS; i++) {
 		if (!role_allows(req, mtools[i].min_role))
 			continue;
-		if (desc[i] == NULL && (desc[i] = mtool_json(&mtools[i])) == NULL)
+		if (desc[i] == NULL && (desc[i] = mtool_json(i)) == NULL)
 			return -TG_E_NOMEM;
 		if (json_array_append(arr, desc[i]) != 0)
 			return -TG_E_NOMEM;
@@ -691,10 +669,8 @@ int
 tg_mcp_mgmt_call(const struct tg_mcp_call *c, int i, json_t *args,
     json_t **result, struct tg_rpc_err *err)
 {
-	const struct mtool *m = &mtools[i];
-
-	if (!role_allows(c->req, m->min_role))
+	if (!role_allows(c->req, mtools[i].min_role))
 		return tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS, "Unknown tool: %s",
-		    m->name);
-	return mtool_call(c, m, args, result, err);
+		    mtools[i].name);
+	return mtool_call(c, (size_t)i, args, result, err);
 }
