@@ -126,34 +126,52 @@ trunc_json_str(const json_t *s, const json_t *secrets, size_t max, int *oom)
 	    max, oom);
 }
 
+/* $1..$11 of both writes: the tool, the caller, the request and the
+ * redacted arguments; h holds their storage (free(h->args) after). */
+struct row_head {
+	char uid[24], kid[24];
+	char *args;
+};
+
+static int
+row_head(struct tg_req *req, const struct tg_execlog *l, struct row_head *h,
+    const char **p)
+{
+	json_t *red = tg_mcp_redact(l->arguments ? l->arguments : json_null());
+
+	h->args = red ? json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	json_decref(red);
+	if (h->args == NULL)
+		return -TG_E_NOMEM;
+	snprintf(h->uid, sizeof(h->uid), "%lld", (long long)req->who.user_id);
+	snprintf(h->kid, sizeof(h->kid), "%lld", (long long)req->who.api_key_id);
+	p[0] = l->tool_id;
+	p[1] = l->server_id;
+	p[2] = l->tool_name;
+	p[3] = l->version;
+	p[4] = l->kind;
+	p[5] = req->who.authenticated && req->who.user_id > 0 ? h->uid : NULL;
+	p[6] = req->who.authenticated && req->who.api_key_id > 0 ? h->kid : NULL;
+	p[7] = l->session_hash;
+	p[8] = req->request_id;
+	p[9] = l->traceparent;
+	p[10] = h->args;
+	return TG_OK;
+}
+
 /* reliability: see execlog.h. */
 int
 tg_execlog_start(struct tg_req *req, struct tg_execlog *l)
 {
+	struct row_head h = {.args = NULL};
 	PGresult *res = NULL;
-	json_t *red;
-	char *args = NULL;
-	char uid[24], kid[24], wpid[24];
+	char wpid[24];
 	const char *params[12];
-	int rc = -TG_E_NOMEM;
+	int rc;
 
-	red = tg_mcp_redact(l->arguments ? l->arguments : json_null());
-	if (red == NULL || (args = json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	if ((rc = row_head(req, l, &h, params)) != TG_OK)
 		goto out;
-	snprintf(uid, sizeof(uid), "%lld", (long long)req->who.user_id);
-	snprintf(kid, sizeof(kid), "%lld", (long long)req->who.api_key_id);
 	snprintf(wpid, sizeof(wpid), "%ld", (long)getpid());
-	params[0] = l->tool_id;
-	params[1] = l->server_id;
-	params[2] = l->tool_name;
-	params[3] = l->version;
-	params[4] = l->kind;
-	params[5] = req->who.authenticated && req->who.user_id > 0 ? uid : NULL;
-	params[6] = req->who.authenticated && req->who.api_key_id > 0 ? kid : NULL;
-	params[7] = l->session_hash;
-	params[8] = req->request_id;
-	params[9] = l->traceparent;
-	params[10] = args;
 	params[11] = wpid;
 	rc = tg_db_exec(req->ctx->db,
 	    "INSERT INTO execution_logs (tool_id, server_id, tool_name, tool_version,"
@@ -168,25 +186,24 @@ tg_execlog_start(struct tg_req *req, struct tg_execlog *l)
 		rc = -TG_E_INTERNAL;
 out:
 	PQclear(res);
-	json_decref(red);
-	free(args);
+	free(h.args);
 	return rc;
 }
 
 int
 tg_execlog_finish(struct tg_req *req, const struct tg_execlog *l)
 {
-	json_t *red = NULL;
-	char *args = NULL, *res_full = NULL, *res = NULL, *out = NULL, *errt = NULL,
+	struct row_head h = {.args = NULL};
+	char *res_full = NULL, *res = NULL, *out = NULL, *errt = NULL,
 	    *err_full = NULL;
-	char uid[24], kid[24], dur[24];
-	const char *params[17];
+	char dur[24], rid[24];
+	const char *params[18];
 	size_t max = (size_t)log_max_bytes(req);
-	int rc = -TG_E_NOMEM, oom = 0;
+	int rc, oom = 0;
 
-	red = tg_mcp_redact(l->arguments ? l->arguments : json_null());
-	if (red == NULL || (args = json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	if ((rc = row_head(req, l, &h, params)) != TG_OK)
 		goto out;
+	rc = -TG_E_NOMEM;
 	if (l->result) {
 		const json_t *sc = json_object_get(l->result, "structuredContent");
 
@@ -205,20 +222,7 @@ tg_execlog_finish(struct tg_req *req, const struct tg_execlog *l)
 		goto out;
 	if (oom)
 		goto out;
-	snprintf(uid, sizeof(uid), "%lld", (long long)req->who.user_id);
-	snprintf(kid, sizeof(kid), "%lld", (long long)req->who.api_key_id);
 	snprintf(dur, sizeof(dur), "%lld", (long long)l->duration_ms);
-	params[0] = l->tool_id;
-	params[1] = l->server_id;
-	params[2] = l->tool_name;
-	params[3] = l->version;
-	params[4] = l->kind;
-	params[5] = req->who.authenticated && req->who.user_id > 0 ? uid : NULL;
-	params[6] = req->who.authenticated && req->who.api_key_id > 0 ? kid : NULL;
-	params[7] = l->session_hash;
-	params[8] = req->request_id;
-	params[9] = l->traceparent;
-	params[10] = args;
 	params[11] = l->status;
 	params[12] = res;
 	params[13] = out;
@@ -228,23 +232,15 @@ tg_execlog_finish(struct tg_req *req, const struct tg_execlog *l)
 	if (l->id > 0) {
 		/* reliability: complete the row tg_execlog_start() wrote; a row that
 		 * maintenance marked "lost" meanwhile (the database restarted
-		 * under a live worker) gets its real outcome. */
-		char rid[24];
-		const char *up[7];
-
+		 * under a live worker) gets its real outcome. $1..$6 are
+		 * params[11..16], $7 the row's id. */
 		snprintf(rid, sizeof(rid), "%lld", (long long)l->id);
-		up[0] = rid;
-		up[1] = l->status;
-		up[2] = res;
-		up[3] = out;
-		up[4] = errt;
-		up[5] = err_full;
-		up[6] = dur;
+		params[17] = rid;
 		rc = tg_db_exec(req->ctx->db,
-		    "UPDATE execution_logs SET status = $2, result = $3, stdout = $4,"
-		    " stderr = $5, error = $6, duration_ms = LEAST($7::bigint, 2147483647),"
-		    " finished_at = now() WHERE id = $1::bigint"
-		    " AND status IN ('running', 'lost')", 7, up, NULL);
+		    "UPDATE execution_logs SET status = $1, result = $2, stdout = $3,"
+		    " stderr = $4, error = $5, duration_ms = LEAST($6::bigint, 2147483647),"
+		    " finished_at = now() WHERE id = $7::bigint"
+		    " AND status IN ('running', 'lost')", 7, params + 11, NULL);
 		goto out;
 	}
 	rc = tg_db_exec(req->ctx->db,
@@ -255,8 +251,7 @@ tg_execlog_finish(struct tg_req *req, const struct tg_execlog *l)
 	    " $7::bigint, $8, $9, left($10, 512), $11::jsonb, $12, $13, $14, $15, $16,"
 	    " LEAST($17::bigint, 2147483647))", 17, params, NULL);
 out:
-	json_decref(red);
-	free(args);
+	free(h.args);
 	if (res_full)	/* unscrubbed tool output */
 		OPENSSL_cleanse(res_full, strlen(res_full));
 	free(res_full);

@@ -546,15 +546,24 @@ role_allows(const struct tg_req *req, enum tg_role min)
 	return req->who.authenticated && req->who.role >= min;
 }
 
+/* 1 when exactly one service member of m is set (a row without one, or
+ * with two, is a bug the catalogue refuses to serve). */
+static int
+one_shape(const struct mtool *m)
+{
+	return (m->fn != NULL) + (m->list != NULL) + (m->by_id != NULL) +
+	    (m->body != NULL) + (m->paged != NULL) + (m->del != NULL) == 1;
+}
+
 /* The inputSchema of mtools[i], generated from its field specs on first
  * use; tools/list serves it and tools/call validates against it. Never
- * freed (it lives as long as the process). NULL on OOM. */
+ * freed (it lives as long as the process). NULL on OOM or for a bad row. */
 static const json_t *
 schema_of(size_t i)
 {
 	static json_t *schema[N_MTOOLS];
 
-	if (schema[i] == NULL)
+	if (schema[i] == NULL && one_shape(&mtools[i]))
 		schema[i] = tg_jschema_object(mtools[i].args);
 	return schema[i];
 }
