@@ -19,20 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/db.h"
-#include "lib/jsonalloc.h"
 #include "lib/logs.h"
-#include "lib/mcp_tools.h"
+#include "lib/redact.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
 #include "lib/status.h"
 #include "lib/tools.h"
 
-#define REDACTED "[REDACTED]"
 #define WITHHELD "[withheld: the server's secrets could not be opened to redact this text]"
 
 #define ITEM_COLS \
@@ -55,91 +51,6 @@ tg_logs_valid_status(const char *s)
 		if (strcmp(s, st[i]) == 0)
 			return 1;
 	return 0;
-}
-
-/* free() after wiping: the text may still hold a secret value. */
-static void
-wipe_free(char *p)
-{
-	if (p) {
-		OPENSSL_cleanse(p, strlen(p));
-		free(p);
-	}
-}
-
-/* Copy of s with every occurrence of needle replaced by REDACTED
- * (malloc'd; NULL on OOM). */
-static char *
-replace_all(const char *s, const char *needle)
-{
-	size_t n = strlen(needle), rl = strlen(REDACTED), count = 0, len;
-	const char *p, *q;
-	char *out, *w;
-
-	for (p = s; (q = strstr(p, needle)) != NULL; p = q + n)
-		count++;
-	len = strlen(s) + count * rl - count * n;
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	w = out;
-	for (p = s; (q = strstr(p, needle)) != NULL; p = q + n) {
-		memcpy(w, p, (size_t)(q - p));
-		w += q - p;
-		memcpy(w, REDACTED, rl);
-		w += rl;
-	}
-	memcpy(w, p, strlen(p) + 1);
-	return out;
-}
-
-char *
-tg_logs_scrub(const char *s, const json_t *secrets)
-{
-	const json_t *v;
-	const char *name;
-	char *cur = NULL, *next, *esc = NULL;
-	int pass;
-
-	if ((cur = strdup(s)) == NULL)
-		return NULL;
-	if (!json_is_object(secrets))
-		return cur;
-	json_object_foreach((json_t *)secrets, name, v) {
-		const char *val = json_string_value(v);
-
-		if (val == NULL || strlen(val) < TG_LOGS_SCRUB_MIN)
-			continue;
-		for (pass = 0; pass < 2; pass++) {
-			const char *needle = val;
-			size_t el;
-
-			if (pass == 1) {
-				/* The JSON-escaped form, without its quotes. */
-				tg_jsonalloc_free(esc);
-				if ((esc = json_dumps(v, JSON_ENCODE_ANY)) == NULL)
-					goto oom;
-				el = strlen(esc);
-				if (el < 2 || el - 2 < TG_LOGS_SCRUB_MIN)
-					continue;
-				esc[el - 1] = '\0';
-				needle = esc + 1;
-				if (strcmp(needle, val) == 0)
-					continue;
-			}
-			if (strstr(cur, needle) == NULL)
-				continue;
-			if ((next = replace_all(cur, needle)) == NULL)
-				goto oom;
-			wipe_free(cur);
-			cur = next;
-		}
-	}
-	tg_jsonalloc_free(esc);
-	return cur;
-oom:
-	tg_jsonalloc_free(esc);
-	wipe_free(cur);
-	return NULL;
 }
 
 /* Replaces, in the string member k of item, each secret value (raw and

@@ -2,7 +2,8 @@
  * logs.h - reading execution logs (table execution_logs, sql/004): the
  * queries behind REST GET /tools/{id}/logs, /servers/{id}/logs,
  * /logs/{id} and the toolgate_tool_logs management tool. Service layer,
- * see svc.h. Rows are written by the MCP gateway (lib/mcp_tools.c).
+ * see svc.h. Rows are written by lib/execlog.c (tools/call and REST test
+ * runs).
  *
  * List item (newest first):
  *   {"id", "tool_id"|null, "server_id"|null, "tool_name", "tool_version"|null,
@@ -31,9 +32,8 @@
 
 #include <jansson.h>
 
+#include "lib/redact.h"	/* tg_logs_scrub, TG_LOGS_SCRUB_MIN */
 #include "lib/svc.h"
-
-#define TG_LOGS_SCRUB_MIN 4
 
 struct tg_logs_filter {
 	const char *status;	/* NULL: any */
@@ -48,15 +48,6 @@ int tg_logs_list_server(struct tg_req *req, int64_t server_id,
     struct tg_err *err);
 int tg_logs_get(struct tg_req *req, int64_t id, json_t **out,
     struct tg_err *err);
-
-/*
- * Copy of s (malloc'd, free(); NULL on OOM) in which every value of
- * secrets (an object of name -> string, as tg_secrets_decrypt_all gives;
- * NULL or {} for none) of at least TG_LOGS_SCRUB_MIN bytes is replaced by
- * "[REDACTED]", both raw and in its JSON-escaped form. Used on the way out
- * (here) and at write time (lib/mcp_tools.c, execution logs).
- */
-char *tg_logs_scrub(const char *s, const json_t *secrets);
 
 /* 1 when s is an execution-log status. */
 int tg_logs_valid_status(const char *s);

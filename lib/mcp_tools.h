@@ -18,6 +18,13 @@
  * the result maps to content (+ structuredContent for JSON objects), and
  * tool exceptions, timeouts and truncation are isError results. Every
  * call is recorded in execution_logs with redacted arguments.
+ *
+ * The transport's one header for all of it. Implemented in lib/mcp_catalog.c
+ * (tools/list), lib/mcp_calls.c (tools/call, JSON-RPC errors),
+ * lib/mcp_mgmt.c (the management tools), with lower pieces of their own
+ * headers, included here: lib/jschema.h (argument validation),
+ * lib/redact.h (redaction, truncation), lib/execlog.h (results and
+ * execution logs). Lower modules include those, never this one.
  */
 #ifndef TG_MCP_TOOLS_H
 #define TG_MCP_TOOLS_H
@@ -28,6 +35,9 @@
 #include <jansson.h>
 
 #include "fcgi/request.h"
+#include "lib/execlog.h"	/* CallToolResults, execution_logs rows */
+#include "lib/jschema.h"	/* tg_mcp_schema_validate */
+#include "lib/redact.h"		/* tg_mcp_redact, tg_mcp_truncate */
 
 struct tg_db;
 struct tg_mcp_session;
@@ -41,7 +51,6 @@ struct tg_mcp_session;
 #define TG_RPC_SERVER_ERROR -32000	/* transport-level refusals */
 
 #define TG_MCP_PAGE 100			/* tools per tools/list page */
-#define TG_MCP_LOG_MAX_DEFAULT 16384	/* bytes kept per logged text */
 
 enum tg_mcp_era {
 	TG_MCP_ERA_2025 = 1,	/* initialize + Mcp-Session-Id */
@@ -95,54 +104,5 @@ int tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
  */
 int tg_mcp_tools_call(const struct tg_mcp_call *c, const char *name,
     json_t *arguments, json_t **result, struct tg_rpc_err *err);
-
-/*
- * Validates instance against a JSON Schema (the subset documented in
- * docs/mcp.md: type, enum, const, properties, required,
- * additionalProperties, items, min/max(Length|Items|imum), exclusive
- * bounds, anyOf/oneOf/allOf, $ref to local $defs/definitions; other
- * keywords are ignored). 0 when valid; else -TG_E_UNPROCESSABLE and a
- * one-line reason naming the path ("$.city: expected string").
- */
-int tg_mcp_schema_validate(const json_t *schema, const json_t *instance,
-    char *why, size_t cap);
-
-/*
- * Copy of v (new reference) where every object member whose key contains
- * password, secret, token, key, auth, credential or cookie
- * (case-insensitive), at any depth, is replaced by "[REDACTED]".
- */
-json_t *tg_mcp_redact(const json_t *v);
-/* 1 when key names a sensitive value (see tg_mcp_redact). */
-int tg_mcp_key_sensitive(const char *key);
-
-/*
- * Copy of s (n bytes) cut to at most max bytes at a UTF-8 boundary, with
- * the marker "…[truncated N bytes]" appended when cut. malloc'd (free());
- * NULL on OOM.
- */
-char *tg_mcp_truncate(const char *s, size_t n, size_t max);
-
-/*
- * Maps a sandbox result document to a CallToolResult (new reference), or
- * NULL on OOM. *status receives the execution-log status ("ok", "error",
- * "timeout", "truncated").
- */
-json_t *tg_mcp_result_from_sandbox(const json_t *sbx, const char **status);
-
-/*
- * security: writes the execution_logs row (kind "test") of a REST test run
- * (POST /tools/{id}/test, lib/tools.c). tool is the tool document
- * (tg_tools_get: id, server_id, name, current_version); sbx the sandbox
- * document when run_rc is 0, else run_rc (-TG_E_TIMEOUT -> "timeout",
- * others "unavailable") and diag describe the failure. Arguments are
- * redacted and every value of secrets (the server's decrypted secrets)
- * is scrubbed from result, stdout, stderr and error before the write,
- * as for tools/call.
- */
-int tg_mcp_log_test(struct tg_req *req, const json_t *tool, const json_t *args,
-    const json_t *sbx, int run_rc, const char *diag, const json_t *secrets,
-    int64_t duration_ms);
-
 
 #endif

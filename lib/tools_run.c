@@ -15,7 +15,7 @@
 #include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/db.h"
-#include "lib/mcp_tools.h"	/* security: tg_mcp_log_test */
+#include "lib/execlog.h"	/* security: tg_mcp_log_test */
 #include "lib/sandbox_client.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
