@@ -284,44 +284,57 @@ tg_execlog_ids(struct tg_execlog *l, const json_t *o, const char *tool_key,
 	l->version = str_member(o, version_key, l->ids[2], sizeof(l->ids[2]));
 }
 
+/* reliability: the row of a REST test run, before it runs (execlog.h). */
+int
+tg_mcp_log_test_begin(struct tg_req *req, const json_t *tool, const json_t *args,
+    struct tg_execlog *l)
+{
+	memset(l, 0, sizeof(*l));
+	tg_execlog_ids(l, tool, "id", "current_version");
+	l->tool_name = json_string_value(json_object_get(tool, "name"));
+	if (l->tool_name == NULL)
+		l->tool_name = "";
+	l->kind = "test";
+	l->arguments = args;
+	return tg_execlog_start(req, l);
+}
+
 /* security: execution log of a REST test run (see execlog.h). */
 int
-tg_mcp_log_test(struct tg_req *req, const json_t *tool, const json_t *args,
-    const json_t *sbx, int run_rc, const char *diag, const json_t *secrets,
-    int64_t duration_ms)
+tg_mcp_log_test(struct tg_req *req, struct tg_execlog *l, const json_t *sbx,
+    int run_rc, const char *diag, const json_t *secrets, int64_t duration_ms)
 {
-	struct tg_execlog l;
 	json_t *result = NULL;
 	char msg[512];
 	const char *status = "error";
 	int rc;
 
-	memset(&l, 0, sizeof(l));
+	l->result = NULL;
+	l->sbx = NULL;
+	l->error = NULL;
 	if (run_rc == TG_OK) {
 		if ((result = tg_mcp_result_from_sandbox(sbx, &status)) == NULL)
 			return -TG_E_NOMEM;
 		if (json_is_true(json_object_get(result, "isError")))
-			l.error = json_string_value(json_object_get(json_array_get(
+			l->error = json_string_value(json_object_get(json_array_get(
 			    json_object_get(result, "content"), 0), "text"));
-		l.result = result;
-		l.sbx = sbx;
+		l->result = result;
+		l->sbx = sbx;
 	} else {
 		snprintf(msg, sizeof(msg), "The sandbox could not run the tool (%s)%s%s",
 		    tg_status_name(run_rc), diag && diag[0] ? ": " : "", diag ? diag : "");
-		status = run_rc == -TG_E_TIMEOUT ? "timeout" : "unavailable";
-		l.error = msg;
+		status = run_rc == -TG_E_TIMEOUT ? "timeout" :
+		    run_rc == -TG_E_BADREQ || run_rc == -TG_E_TOOLARGE ? "error" :
+		    "unavailable";
+		l->error = msg;
 	}
-	tg_execlog_ids(&l, tool, "id", "current_version");
-	l.tool_name = json_string_value(json_object_get(tool, "name"));
-	if (l.tool_name == NULL)
-		l.tool_name = "";
-	l.kind = "test";
-	l.status = status;
-	l.arguments = args;
-	l.secrets = secrets;
-	l.duration_ms = duration_ms;
-	rc = tg_execlog_finish(req, &l);
+	l->status = status;
+	l->secrets = secrets;
+	l->duration_ms = duration_ms;
+	rc = tg_execlog_finish(req, l);
+	l->result = NULL;
+	l->sbx = NULL;
+	l->error = NULL;
 	json_decref(result);
 	return rc;
 }
-

@@ -4,8 +4,8 @@
  *
  * Writers: tools/call of a served tool (lib/mcp_calls.c: the row is
  * written before the run, status "running", and completed after it) and
- * the REST test run (POST /tools/{id}/test, lib/tools.c:
- * tg_mcp_log_test, one row after the run).
+ * the REST test run (POST /tools/{id}/test, lib/tools_run.c: the same,
+ * tg_mcp_log_test_begin before the run and tg_mcp_log_test after it).
  *
  * security: arguments are redacted (lib/redact.h) and every value of the
  * server's decrypted secrets is scrubbed from result, stdout, stderr and
@@ -70,17 +70,25 @@ int tg_execlog_start(struct tg_req *req, struct tg_execlog *l);
 int tg_execlog_finish(struct tg_req *req, const struct tg_execlog *l);
 
 /*
- * security: writes the execution_logs row (kind "test") of a REST test run
- * (POST /tools/{id}/test, lib/tools.c). tool is the tool document
- * (tg_tools_get: id, server_id, name, current_version); sbx the sandbox
- * document when run_rc is 0, else run_rc (-TG_E_TIMEOUT -> "timeout",
- * others "unavailable") and diag describe the failure. Arguments are
- * redacted and every value of secrets (the server's decrypted secrets)
- * is scrubbed from result, stdout, stderr and error before the write,
- * as for tools/call.
+ * reliability: begins the execution_logs row (kind "test", status
+ * "running") of a REST test run (POST /tools/{id}/test, lib/tools_run.c)
+ * before the sandbox starts; a run whose row cannot be written is not
+ * run. tool is the tool document (tg_tools_get: id, server_id, name,
+ * current_version); args stay borrowed until tg_mcp_log_test(). 0 or
+ * -TG_E_*.
  */
-int tg_mcp_log_test(struct tg_req *req, const json_t *tool, const json_t *args,
-    const json_t *sbx, int run_rc, const char *diag, const json_t *secrets,
-    int64_t duration_ms);
+int tg_mcp_log_test_begin(struct tg_req *req, const json_t *tool,
+    const json_t *args, struct tg_execlog *l);
+
+/*
+ * security: completes that row: sbx is the sandbox document when run_rc is
+ * 0, else run_rc (-TG_E_TIMEOUT -> "timeout", a refused request "error",
+ * others "unavailable") and diag describe the failure. Arguments are
+ * redacted and every value of secrets (the server's decrypted secrets) is
+ * scrubbed from result, stdout, stderr and error before the write, as for
+ * tools/call.
+ */
+int tg_mcp_log_test(struct tg_req *req, struct tg_execlog *l, const json_t *sbx,
+    int run_rc, const char *diag, const json_t *secrets, int64_t duration_ms);
 
 #endif

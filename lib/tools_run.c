@@ -283,6 +283,7 @@ tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	struct tg_sandbox_opts o;
+	struct tg_execlog l;
 	json_t *tool = NULL, *secrets = NULL, *mods = NULL, *srv = NULL;
 	json_t *args = NULL, *rq = NULL, *res = NULL, *detail = NULL;
 	char diag[256];
@@ -325,14 +326,22 @@ tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		goto out;
 	}
 	sandbox_opts(req, &o, diag, sizeof(diag));
+	/* reliability: the row first; a run that cannot be recorded is not run */
+	if ((rc = tg_mcp_log_test_begin(req, tool, json_object_get(rq, "arguments"),
+	    &l)) != TG_OK) {
+		tg_log(TG_LOG_WARN, "tools.test_log_start_failed", "tool=%lld rc=%s",
+		    (long long)id, tg_status_name(rc));
+		rc = tg_err_set(err, TG_E_UNAVAIL, "the test run cannot be recorded right now"
+		    " (the execution log is unavailable), so it was not run; retry shortly");
+		goto out;
+	}
 	t0 = tg_now_us();
 	rc = tg_sandbox_run(&o, rq, &res);
 	/* security: test runs are logged like tools/call (kind "test"), with
 	 * redacted arguments and the server's secret values scrubbed out
 	 * (there are none to scrub when the run had placeholders). */
-	if ((rc == TG_OK || rc == -TG_E_UNAVAIL || rc == -TG_E_TIMEOUT) &&
-	    tg_mcp_log_test(req, tool, json_object_get(rq, "arguments"), res, rc,
-	    diag, real ? secrets : NULL, (tg_now_us() - t0) / 1000) != TG_OK)
+	if (tg_mcp_log_test(req, &l, res, rc, diag, real ? secrets : NULL,
+	    (tg_now_us() - t0) / 1000) != TG_OK)
 		tg_log(TG_LOG_WARN, "tools.test_log_failed", "tool=%lld", (long long)id);
 	if (rc == -TG_E_UNAVAIL || rc == -TG_E_TIMEOUT) {
 		tg_log(TG_LOG_WARN, "tools.sandbox_unavailable", "rc=%d msg=%s", rc,

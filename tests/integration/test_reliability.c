@@ -361,9 +361,9 @@ t_log_row_before_run_and_lost_on_kill(void **state)
 static void
 t_unrecordable_call_is_not_run(void **state)
 {
-	char sid[256], body[256];
-	struct it_resp r;
-	double t0, t;
+	char sid[256], body[256], path[96], out[64];
+	struct it_resp r, tr;
+	double t0, t, tt;
 
 	(void)state;
 	mcp_session(sid, sizeof(sid));
@@ -373,7 +373,17 @@ t_unrecordable_call_is_not_run(void **state)
 	    "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{\"s\":3}}}", nap);
 	mcp_post(sid, body, &r);
 	t = now_s() - t0;
+	/* A REST test run is a call too: not run either (503, not a result). */
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", nap_id);
+	t0 = now_s();
+	assert_int_equal(it_json("POST", path, admin, "{\"arguments\":{\"s\":3}}", &tr), 0);
+	tt = now_s() - t0;
 	(void)it_sh("psql -X -q -c 'GRANT INSERT ON execution_logs TO toolgate_app'");
+	assert_int_equal(tr.status, 503);
+	assert_non_null(strstr(tr.body, "cannot be recorded"));
+	assert_null(strstr(tr.body, "rested"));
+	it_resp_free(&tr);
+	assert_true(tt < 2.5);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "cannot be recorded"));
 	assert_non_null(strstr(r.body, "\"isError\":true"));
@@ -387,6 +397,16 @@ t_unrecordable_call_is_not_run(void **state)
 	mcp_post(sid, body, &r);
 	assert_non_null(strstr(r.body, "rested"));
 	it_resp_free(&r);
+	/* ... and a test run has its row, completed after the run (it was
+	 * written after the run before: a killed worker left none). */
+	assert_int_equal(it_json("POST", path, admin, "{\"arguments\":{\"s\":0}}", &tr), 0);
+	assert_int_equal(tr.status, 200);
+	it_resp_free(&tr);
+	assert_int_equal(it_capture(out, sizeof(out), "psql -X -A -t -c \"SELECT status ||"
+	    " ' ' || (worker_pid IS NOT NULL) || ' ' || (finished_at IS NOT NULL) FROM"
+	    " execution_logs WHERE tool_id = %lld AND kind = 'test' ORDER BY id DESC"
+	    " LIMIT 1\"", nap_id), 0);
+	assert_string_equal(out, "ok true true");
 }
 
 /* A raw HTTP client that sends one request and never reads. */
