@@ -34,9 +34,9 @@
  *   Content-Type not application/json               415  -32000
  *   MCP-Protocol-Version unknown                    400  -32022
  *   body not JSON                                   400  -32700
- * Then POST goes to the era's rules; DELETE ends a 2025 session (204;
- * 400 without Mcp-Session-Id, 404 when unknown); GET, and DELETE in
- * 2026-07-28 (no sessions to end), are 405 with Allow.
+ * Then POST goes to the era's rules; DELETE ends a 2025 session
+ * (handlers/mcp2025.c); GET, and DELETE in 2026-07-28 (no sessions to
+ * end), are 405 with Allow.
  */
 #include <string.h>
 #include <strings.h>
@@ -252,25 +252,6 @@ serve_post(struct tg_mcp_conn *cn)
 	return rc;
 }
 
-static int
-serve_delete(struct tg_mcp_conn *cn)
-{
-	const char *sid = tg_req_param(cn->req, "HTTP_MCP_SESSION_ID");
-	int rc;
-
-	if (sid == NULL || *sid == '\0')
-		return tg_mcp_refuse(cn->resp, 400, NULL, TG_RPC_SERVER_ERROR,
-		    "Bad Request: Mcp-Session-Id header is required", NULL);
-	rc = cn->be->session_delete(cn->req, sid);
-	if (rc == -TG_E_NOTFOUND)
-		return tg_mcp_refuse(cn->resp, 404, NULL, -32001,
-		    "Session not found", NULL);
-	if (rc != TG_OK)
-		return rc;
-	cn->resp->status = 204;
-	return TG_OK;
-}
-
 int
 tg_mcp_serve(struct tg_req *req, struct tg_resp *resp,
     const struct tg_mcp_backend *be)
@@ -297,7 +278,7 @@ tg_mcp_serve(struct tg_req *req, struct tg_resp *resp,
 	/* 2026-07-28 has no sessions to end: DELETE is 405 like GET
 	 * (streamable-http "Earlier Streamable HTTP Revisions"). */
 	if (strcmp(req->method, "DELETE") == 0 && !modern)
-		return serve_delete(&cn);
+		return tg_mcp_delete_2025(&cn);
 	if (tg_resp_header(req, resp, "Allow", modern ? "POST, OPTIONS" :
 	    "POST, DELETE, OPTIONS") != TG_OK)
 		return -TG_E_NOMEM;

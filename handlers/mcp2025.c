@@ -15,7 +15,8 @@
  *   MCP-Protocol-Version not the session's          400  -32000
  *   notifications and responses only -> 202; requests -> 200 with the
  *   response(s); method-level errors (-32601, -32602) in a 200.
- *   DELETE ends the session (204; handlers/mcp.c).
+ *   DELETE ends the session (204; 400 without Mcp-Session-Id, 404 when
+ *   unknown).
  *
  * initialize is answered on its own: it creates the session (in
  * PostgreSQL through the backend; lib/mcp_session.c), names it in
@@ -39,6 +40,7 @@
 #define V_LATEST "2025-11-25"
 #define BATCH_MAX 64			/* security: messages per JSON-RPC batch */
 #define BATCH_MAX_S "64"
+#define SESSION_NOT_FOUND -32001	/* unknown, expired or foreign session */
 
 static int
 batch_allowed(const char *version)
@@ -140,6 +142,20 @@ one(struct tg_mcp_conn *cn, json_t *msg, json_t **out)
 	return *out ? TG_OK : -TG_E_NOMEM;
 }
 
+/* The Mcp-Session-Id header, or NULL with the 400 (message) rendered
+ * and its status in *rc. */
+static const char *
+session_header(struct tg_mcp_conn *cn, const char *message, int *rc)
+{
+	const char *sid = tg_req_param(cn->req, "HTTP_MCP_SESSION_ID");
+
+	*rc = TG_OK;
+	if (sid != NULL && *sid != '\0')
+		return sid;
+	*rc = tg_mcp_refuse(cn->resp, 400, NULL, TG_RPC_SERVER_ERROR, message, NULL);
+	return NULL;
+}
+
 /*
  * Looks up the session named in the header and checks the header version
  * against it; renders 400/404 itself (*refused set). On success the
@@ -148,16 +164,17 @@ one(struct tg_mcp_conn *cn, json_t *msg, json_t **out)
 static int
 open_session(struct tg_mcp_conn *cn, const char *hv, int *refused)
 {
-	const char *sid = tg_req_param(cn->req, "HTTP_MCP_SESSION_ID");
+	const char *sid;
 	int rc;
 
 	*refused = 1;
-	if (sid == NULL || *sid == '\0')
-		return tg_mcp_refuse(cn->resp, 400, NULL, TG_RPC_SERVER_ERROR,
-		    "Bad Request: Mcp-Session-Id header is required (send initialize first)", NULL);
+	if ((sid = session_header(cn,
+	    "Bad Request: Mcp-Session-Id header is required (send initialize first)",
+	    &rc)) == NULL)
+		return rc;
 	rc = cn->be->session_get(cn->req, sid, &cn->session);
 	if (rc == -TG_E_NOTFOUND)
-		return tg_mcp_refuse(cn->resp, 404, NULL, -32001,
+		return tg_mcp_refuse(cn->resp, 404, NULL, SESSION_NOT_FOUND,
 		    "Session not found: it expired or was ended; initialize again", NULL);
 	if (rc != TG_OK)
 		return rc;
@@ -172,6 +189,25 @@ open_session(struct tg_mcp_conn *cn, const char *hv, int *refused)
 		    "received", hv));
 	*refused = 0;
 	cn->version = cn->session.version;
+	return TG_OK;
+}
+
+int
+tg_mcp_delete_2025(struct tg_mcp_conn *cn)
+{
+	const char *sid;
+	int rc;
+
+	if ((sid = session_header(cn,
+	    "Bad Request: Mcp-Session-Id header is required", &rc)) == NULL)
+		return rc;
+	rc = cn->be->session_delete(cn->req, sid);
+	if (rc == -TG_E_NOTFOUND)
+		return tg_mcp_refuse(cn->resp, 404, NULL, SESSION_NOT_FOUND,
+		    "Session not found", NULL);
+	if (rc != TG_OK)
+		return rc;
+	cn->resp->status = 204;
 	return TG_OK;
 }
 

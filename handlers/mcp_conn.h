@@ -10,7 +10,8 @@
  *                       by both eras (dispatch), cached result texts
  *   handlers/mcp_sse.c  the response: plain JSON, or an SSE stream of tool
  *                       progress/log notifications with bounded writes
- *   handlers/mcp2025.c  the 2025 era: sessions, initialize, batches
+ *   handlers/mcp2025.c  the 2025 era: sessions (and DELETE), initialize,
+ *                       batches
  *   handlers/mcp2026.c  the 2026-07-28 era: stateless, per-request
  *                       metadata and header checks, result decoration
  * One struct tg_mcp_conn lives on tg_mcp_serve()'s stack for the request;
@@ -130,6 +131,8 @@ int tg_mcp_respond(struct tg_mcp_conn *cn, int http, json_t *msg);
 /* --- handlers/mcp2025.c, handlers/mcp2026.c --- */
 
 int tg_mcp_serve_2025(struct tg_mcp_conn *cn, json_t *body, const char *hv);
+/* DELETE: ends the session named in Mcp-Session-Id (204). */
+int tg_mcp_delete_2025(struct tg_mcp_conn *cn);
 int tg_mcp_serve_2026(struct tg_mcp_conn *cn, json_t *body, const char *hv);
 /* Adds resultType, _meta serverInfo and the cache hints of m. */
 int tg_mcp_decorate_2026(json_t *result, const struct tg_mcp_method *m);
