@@ -12,7 +12,7 @@
  * error before the texts are cut to log_max_bytes (a cut cannot leave
  * half a secret behind) and written.
  *
- * Below lib/tools.c and lib/logs.c: includes neither.
+ * Below lib/tools*.c and lib/logs.c: includes neither.
  */
 #ifndef TG_EXECLOG_H
 #define TG_EXECLOG_H

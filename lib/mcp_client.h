@@ -1,6 +1,6 @@
 /*
  * mcp_client.h - a small MCP client for the Streamable HTTP transport
- * (libcurl), used by lib/sources.c to talk to external MCP servers.
+ * (libcurl), used by lib/sources_remote.c to talk to external MCP servers.
  *
  * What it does (MCP 2025-03-26 .. 2025-11-25, client side):
  *   - every JSON-RPC message is one POST with

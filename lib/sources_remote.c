@@ -816,8 +816,8 @@ tg_sources_call(struct tg_req *req, int64_t tool_id, json_t *arguments,
 	if (!s.enabled) {
 		snprintf(error, cap, "source '%s' is disabled", s.name);
 		*status = "unavailable";
-		*result = error_result("The external source '%s' is disabled by an"
-		    " administrator.", s.name);
+		*result = error_result("The external source '%s' is disabled (its"
+		    " \"enabled\" setting is false).", s.name);
 		rc = *result ? TG_OK : -TG_E_NOMEM;
 		goto out;
 	}

@@ -4,7 +4,7 @@
  * the first progress event reaches the client while the tool is still
  * running. /mcp has fastcgi_buffering on (plain JSON replies leave the
  * worker in one piece); the app turns it off per response with
- * X-Accel-Buffering: no when it starts a stream (handlers/mcp.c). And a
+ * X-Accel-Buffering: no when it starts a stream (handlers/mcp_sse.c). And a
  * reply larger than one FastCGI record (65,528 bytes) arrives intact.
  */
 #include "tests/integration/it.h"

@@ -156,7 +156,7 @@ run(const char *method, const char *body, const char *sid, const char *ver,
 	tg_mcp_serve(&req, &resp, &be);
 	o->status = resp.err ? tg_status_http(resp.err) : resp.status;
 	o->json = resp.json ? json_incref(resp.json) : NULL;
-	/* Cached results are rendered as text (handlers/mcp.c result_text). */
+	/* Cached results are rendered as text (handlers/mcp_rpc.c result_text). */
 	if (o->json == NULL && resp.body.len > 0 && resp.content_type != NULL &&
 	    strcmp(resp.content_type, "application/json") == 0) {
 		json_error_t je;
