@@ -1,6 +1,8 @@
 /*
  * cli_ops.c - operations subcommands: maintenance (for cron; the master
- * also runs it every TOOLGATE_MAINTENANCE_INTERVAL seconds).
+ * also runs it every TOOLGATE_MAINTENANCE_INTERVAL seconds), backup and
+ * restore. The database work is in lib/ (lib/maintenance.c,
+ * lib/restore.c); this file handles arguments, files and pg_dump/pg_restore.
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,11 +66,12 @@ tg_cmd_maintenance(int argc, char **argv)
 #include <time.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
 #include <openssl/evp.h>
 
-#include "fcgi/log.h"
+#include "lib/call.h"
+#include "lib/err.h"
 #include "lib/parse.h"
+#include "lib/restore.h"
 
 extern char **environ;
 
@@ -253,30 +256,21 @@ tg_cmd_backup(int argc, char **argv)
 	return 0;
 }
 
-static int
-scalar(struct tg_db *db, const char *sql, int64_t *out)
-{
-	PGresult *res = NULL;
-	int rc;
-
-	if ((rc = tg_db_exec(db, sql, 0, NULL, &res)) != TG_OK)
-		return rc;
-	rc = tg_parse_i64(PQgetvalue(res, 0, 0), INT64_MIN, INT64_MAX, out);
-	PQclear(res);
-	return rc;
-}
-
 int
 tg_cmd_restore(int argc, char **argv)
 {
 	struct tg_config cfg;
 	struct tg_db *db = NULL;
-	char tool[512], sumf[4200], hex[65], want[65], *args[10], role_sql[512];
+	char tool[512], sumf[4200], hex[65], want[65], *args[10];
 	const char *file, *role = getenv("TOOLGATE_DB_ROLE");
 	int64_t ntables = -1, nmig = -1;
+	struct tg_call c;
+	struct tg_err err;
 	FILE *f;
 	int code = 1;
 
+	memset(&c, 0, sizeof(c));
+	tg_err_init(&err);
 	if (argc != 2) {
 		fprintf(stderr, "usage: toolgate restore FILE.dump   (into the empty database named by PG*)\n");
 		return 2;
@@ -302,28 +296,18 @@ tg_cmd_restore(int argc, char **argv)
 		fprintf(stderr, "toolgate: cannot connect to PostgreSQL (check PGHOST, PGPORT, PGUSER, PGDATABASE)\n");
 		goto out;
 	}
-	if (scalar(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &ntables) != TG_OK)
-		goto out;
-	if (ntables != 0) {
-		fprintf(stderr, "toolgate: the target database is not empty (%lld tables); restore only into an empty database\n",
-		    (long long)ntables);
-		goto out;
-	}
+	c.db = db;
+	c.actor = "cli";
+	c.request_id = "";
+	c.client_addr = "local";
 	/* The application role is cluster-wide: make sure it exists so the
 	 * dump's GRANTs apply. */
 	if (role == NULL || *role == '\0')
 		role = "toolgate_app";
-	if (strspn(role, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(role)) {
-		fprintf(stderr, "toolgate: TOOLGATE_DB_ROLE must be [a-z0-9_]\n");
+	if (tg_restore_prepare(&c, role, &err) != TG_OK) {
+		fprintf(stderr, "toolgate: %s\n", err.detail);
 		goto out;
 	}
-	snprintf(role_sql, sizeof(role_sql),
-	    "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') THEN "
-	    "CREATE ROLE %s NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT; "
-	    "EXECUTE format('GRANT %s TO %%I', current_user); END IF; END$$",
-	    role, role, role);
-	if (tg_db_script(db, role_sql) != TG_OK)
-		goto out;
 	pg_tool("pg_restore", tool, sizeof(tool));
 	args[0] = tool;
 	args[1] = "--no-owner";
@@ -335,15 +319,15 @@ tg_cmd_restore(int argc, char **argv)
 	args[7] = NULL;
 	if (run_tool(args) != 0)
 		goto out;
-	if (scalar(db, "SELECT count(*) FROM schema_migrations", &nmig) != TG_OK ||
-	    scalar(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &ntables) != TG_OK) {
-		fprintf(stderr, "toolgate: restored database does not look like a toolgate database\n");
+	if (tg_restore_verify(&c, &ntables, &nmig, &err) != TG_OK) {
+		fprintf(stderr, "toolgate: %s\n", err.detail);
 		goto out;
 	}
 	printf("restore: %s restored and verified (%lld tables, %lld migrations); run `toolgate migrate` to apply newer ones\n",
 	    file, (long long)ntables, (long long)nmig);
 	code = 0;
 out:
+	tg_err_clear(&err);
 	tg_db_close(db);
 	return code;
 }

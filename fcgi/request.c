@@ -40,6 +40,8 @@ tg_req_call(const struct tg_req *req)
 	c.who = &req->who;
 	c.request_id = req->request_id;
 	c.client_addr = req->remote_addr;
+	c.method = req->method;
+	c.path = req->path;
 	return c;
 }
 

@@ -1,6 +1,6 @@
 /*
  * identity_util.h - small helpers shared by handlers/auth.c, users.c,
- * apikeys.c and audit.c (input validation replies, pagination, SQL JSON).
+ * apikeys.c and audit.c (input validation replies, pagination).
  */
 #ifndef TG_IDENTITY_UTIL_H
 #define TG_IDENTITY_UTIL_H
@@ -12,9 +12,6 @@
 
 struct tg_req;
 struct tg_resp;
-
-/* ISO 8601 UTC rendering of a timestamptz column, for SQL text. */
-#define TG_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 /* 422 with one field error from a failed json_unpack_ex. */
 int tg_idu_bad_body(struct tg_req *req, struct tg_resp *resp,

@@ -95,8 +95,8 @@ tg_audit(struct tg_req *req, const char *action, const char *target,
 }
 
 int
-tg_audit_reject(struct tg_req *req, const char *action, const char *outcome,
-    const char *reason)
+tg_audit_reject_call(const struct tg_call *c, const char *action,
+    const char *outcome, const char *reason)
 {
 	PGresult *res = NULL;
 	json_t *detail = NULL;
@@ -105,15 +105,15 @@ tg_audit_reject(struct tg_req *req, const char *action, const char *outcome,
 	int64_t hits = 0, h;
 	int rc;
 
-	if (req->ctx->db == NULL)
+	if (c->db == NULL)
 		return TG_OK;
 	if (asprintf(&bucket, "rej:%s|%s|%s", action, reason,
-	    req->remote_addr ? req->remote_addr : "") < 0)
+	    c->client_addr ? c->client_addr : "") < 0)
 		return -TG_E_NOMEM;
 	snprintf(win, sizeof(win), "%d", TG_AUDIT_REJECT_INTERVAL);
 	p[0] = bucket;
 	p[1] = win;
-	rc = tg_db_exec(req->ctx->db,
+	rc = tg_db_exec(c->db,
 	    "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
 	    " VALUES ($1, extract(epoch FROM now())::bigint / $2::int * $2::int, 1)"
 	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1"
@@ -129,12 +129,21 @@ tg_audit_reject(struct tg_req *req, const char *action, const char *outcome,
 		return TG_OK;
 	detail = json_pack("{s:s, s:I, s:i, s:s, s:s}", "reason", reason, "count",
 	    (json_int_t)hits, "interval_seconds", TG_AUDIT_REJECT_INTERVAL, "method",
-	    req->method ? req->method : "", "path", req->path ? req->path : "");
+	    c->method ? c->method : "", "path", c->path ? c->path : "");
 	if (detail == NULL)
 		return -TG_E_NOMEM;
-	(void)tg_audit(req, action, "", outcome, detail);
+	(void)tg_audit_call(c, action, "", outcome, detail);
 	json_decref(detail);
 	return TG_OK;
+}
+
+int
+tg_audit_reject(struct tg_req *req, const char *action, const char *outcome,
+    const char *reason)
+{
+	struct tg_call c = tg_req_call(req);
+
+	return tg_audit_reject_call(&c, action, outcome, reason);
 }
 
 int

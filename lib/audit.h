@@ -25,6 +25,7 @@
 struct tg_req;
 struct tg_call;
 struct tg_db;
+struct tg_err;
 
 struct tg_audit_rec {
 	int64_t actor_id;		/* 0: none */
@@ -66,9 +67,31 @@ int tg_audit_call(const struct tg_call *c, const char *action,
 #define TG_AUDIT_REJECT_INTERVAL 60
 int tg_audit_reject(struct tg_req *req, const char *action, const char *outcome,
     const char *reason);
+/* The same for a service caller: the address from c->client_addr, method
+ * and path from c->method and c->path. */
+int tg_audit_reject_call(const struct tg_call *c, const char *action,
+    const char *outcome, const char *reason);
 
 /* The same for callers without a request (CLI, maintenance). */
 int tg_audit_write(struct tg_db *db, const struct tg_audit_rec *rec);
+
+/*
+ * The audit query (lib/audit_query.c; TG_P_AUDIT): one page, newest first,
+ * {"items":[{id, at, actor_id, actor, role, action, target, request_id,
+ * client_addr, outcome, detail, hash}], "next_cursor":"<id>"|null}. Filters
+ * (NULL: any) are exact matches; since/until are ISO 8601 timestamps (422,
+ * field "since/until", when PostgreSQL cannot read them). limit 1..200,
+ * before: the last id of the previous page (0: the newest).
+ */
+struct tg_audit_filter {
+	const char *actor;
+	const char *action;
+	const char *target;
+	const char *since;
+	const char *until;
+};
+int tg_audit_query(const struct tg_call *c, const struct tg_audit_filter *f,
+    int64_t limit, int64_t before, json_t **out, struct tg_err *err);
 
 /*
  * Recomputes the chain. *out receives a new object

@@ -55,6 +55,8 @@ struct tg_call {
 	const char *actor;		/* audit actor override ("cli"), or NULL */
 	const char *request_id;		/* "" when none */
 	const char *client_addr;	/* "local" for the CLI */
+	const char *method;		/* the transport's operation (HTTP method */
+	const char *path;		/* and path) for audit detail, or NULL */
 };
 
 struct tg_err;

@@ -14,7 +14,7 @@
 
 struct tg_err {
 	int status;		/* positive enum tg_status, 0 when none */
-	char detail[256];
+	char detail[512];	/* room for a path and a reason (GET /ready) */
 	json_t *fields;		/* owned; array of {"field","message"} or NULL */
 };
 

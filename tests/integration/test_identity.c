@@ -576,7 +576,7 @@ t_audit_append_only(void **state)
 		it_resp_free(&r2);
 	}
 	it_resp_free(&r);
-	assert_int_equal(status_of("GET", "/api/v1/audit?since=yesterday-ish", admin_tok, NULL), 422);
+	assert_int_equal(status_of("GET", "/api/v1/audit?since=not-a-date-ish", admin_tok, NULL), 422);
 	assert_int_equal(status_of("GET", "/api/v1/audit?limit=0", admin_tok, NULL), 400);
 }
 
@@ -611,6 +611,141 @@ t_users_admin(void **state)
 	}
 }
 
+/* A request's problem: status, detail (when given) and the first field
+ * error's name (when given). */
+static void
+expect_problem(const char *method, const char *path, const char *token,
+    const char *body, long status, const char *detail, const char *field)
+{
+	struct it_resp r;
+	json_t *e;
+
+	if (body)
+		assert_int_equal(it_json(method, path, token, body, &r), 0);
+	else
+		assert_int_equal(it_get(method, path, token, &r), 0);
+	if (r.status != status)
+		fail_msg("%s %s: expected %ld, got %ld %s", method, path, status, r.status, r.body);
+	assert_non_null(r.json);
+	if (detail != NULL)
+		assert_string_equal(json_string_value(json_object_get(r.json, "detail")), detail);
+	if (field != NULL) {
+		e = json_array_get(json_object_get(r.json, "errors"), 0);
+		assert_string_equal(json_string_value(json_object_get(e, "field")), field);
+	}
+	if (status == 401)
+		assert_non_null(it_header(&r, "WWW-Authenticate"));
+	it_resp_free(&r);
+}
+
+/*
+ * The REST contract of the session service (lib/sessions.c) and the audit
+ * query (lib/audit_query.c): statuses, problem details, field errors and
+ * headers as the handlers rendered them before the move, the order of the
+ * checks included (an API key's logout is a 400 whatever its body).
+ */
+static void
+t_session_contract(void **state)
+{
+	char name[96], tok[4096], rt[256], rt2[256], key[128], body[4300], path[256];
+	struct it_resp r;
+	json_t *it;
+	long long id;
+
+	(void)state;
+	mkuser("contract", "developer", name, sizeof(name), &id);
+	assert_int_equal(it_login_full(name, PW, tok, sizeof(tok), rt, sizeof(rt)), 0);
+	/* login */
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"wrong-password-1\"}",
+	    name);
+	expect_problem("POST", "/api/v1/auth/login", NULL, body, 401,
+	    "invalid username or password", NULL);
+	expect_problem("POST", "/api/v1/auth/login", NULL,
+	    "{\"username\":\"a\",\"password\":\"b\",\"extra\":1}", 422, NULL, "body");
+	/* the audit query: the failed login is the newest auth.login of name */
+	snprintf(path, sizeof(path), "/api/v1/audit?action=auth.login&target=%s&limit=1", name);
+	assert_int_equal(it_get("GET", path, admin_tok, &r), 0);
+	assert_int_equal(r.status, 200);
+	it = json_array_get(json_object_get(r.json, "items"), 0);
+	assert_string_equal(json_string_value(json_object_get(it, "outcome")), "failed");
+	assert_string_equal(json_string_value(json_object_get(it, "actor")), "-");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(it, "detail"),
+	    "username")), name);
+	assert_true(json_is_string(json_object_get(r.json, "next_cursor")));
+	it_resp_free(&r);
+	expect_problem("GET", "/api/v1/audit?since=not-a-date", admin_tok, NULL, 422,
+	    "since/until: not an ISO 8601 timestamp", "since/until");
+	expect_problem("GET", "/api/v1/audit", tok, NULL, 403, NULL, NULL);
+	/* logout: an API key's is a 400 before its body is looked at */
+	assert_int_equal(it_json("POST", "/api/v1/api-keys", tok, "{\"name\":\"contract\"}", &r), 0);
+	assert_int_equal(r.status, 201);
+	snprintf(key, sizeof(key), "%s", json_string_value(json_object_get(r.json, "key")));
+	it_resp_free(&r);
+	expect_problem("POST", "/api/v1/auth/logout", key, "{\"bogus\":1}", 400,
+	    "logout ends a token session; revoke API keys with DELETE /api/v1/api-keys/{id}",
+	    NULL);
+	expect_problem("POST", "/api/v1/auth/logout", tok, "{\"bogus\":1}", 422, NULL, "body");
+	expect_problem("POST", "/api/v1/auth/logout", tok, "{\"refresh_token\":\"nope\"}", 422,
+	    "refresh_token: not a refresh token", "refresh_token");
+	/* revoke */
+	expect_problem("POST", "/api/v1/auth/revoke", tok,
+	    "{\"token\":\"tgr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", 404,
+	    "no such token", NULL);
+	expect_problem("POST", "/api/v1/auth/revoke", tok, "{\"token\":\"tgr_x\"}", 422,
+	    "token: not a valid refresh token", "token");
+	/* revoke-all */
+	expect_problem("POST", "/api/v1/auth/revoke-all", tok, "{\"user_id\":0}", 422,
+	    "user_id: must be a positive integer", "user_id");
+	snprintf(body, sizeof(body), "{\"user_id\":%lld}", admin_id);
+	expect_problem("POST", "/api/v1/auth/revoke-all", tok, body, 403,
+	    "only an admin may revoke another user's tokens", NULL);
+	/* refresh: rotation, then reuse of the old token kills the family */
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt);
+	assert_int_equal(it_json("POST", "/api/v1/auth/refresh", NULL, body, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "user"),
+	    "username")), name);
+	snprintf(rt2, sizeof(rt2), "%s", json_string_value(json_object_get(r.json, "refresh_token")));
+	it_resp_free(&r);
+	expect_problem("POST", "/api/v1/auth/refresh", NULL, body, 401,
+	    "refresh token already used: every token of this session was revoked", NULL);
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt2);
+	expect_problem("POST", "/api/v1/auth/refresh", NULL, body, 401,
+	    "refresh token already used: every token of this session was revoked", NULL);
+	/* a new password revokes (tokens_valid_after) the session of before */
+	assert_int_equal(it_login_full(name, PW, tok, sizeof(tok), rt2, sizeof(rt2)), 0);
+	snprintf(path, sizeof(path), "/api/v1/users/%lld", id);
+	snprintf(body, sizeof(body), "{\"password\":\"%s\"}", PW);
+	assert_int_equal(status_of("PATCH", path, admin_tok, body), 200);
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt2);
+	expect_problem("POST", "/api/v1/auth/refresh", NULL, body, 401,
+	    "refresh token revoked", NULL);
+	snprintf(path, sizeof(path), "/api/v1/audit?action=auth.refresh&target=%s", name);
+	assert_int_equal(it_get("GET", path, admin_tok, &r), 0);
+	assert_int_equal(r.status, 200);
+	/* newest first: failed (revoked), reuse_detected twice, ok; all as
+	 * the token's user */
+	it = json_object_get(r.json, "items");
+	assert_int_equal(json_array_size(it), 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(it, 0), "outcome")),
+	    "failed");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(it, 0), "detail"), "reason")), "refresh token revoked");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(it, 1), "outcome")),
+	    "reuse_detected");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(it, 2), "outcome")),
+	    "reuse_detected");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(it, 3), "outcome")),
+	    "ok");
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(json_string_value(json_object_get(json_array_get(it, i),
+		    "actor")), name);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(it, i),
+		    "role")), "developer");
+	}
+	it_resp_free(&r);
+}
+
 int
 main(void)
 {
@@ -627,6 +762,7 @@ main(void)
 		cmocka_unit_test(t_rate_limit_shared),
 		cmocka_unit_test(t_audit_append_only),
 		cmocka_unit_test(t_users_admin),
+		cmocka_unit_test(t_session_contract),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -41,7 +41,7 @@ static char admin_tok[4096], dev_tok[4096], view_tok[4096];
 static char dev_name[64], view_name[64], sfx[32];
 /* Client addresses of this run (127.a.b.1..6, fresh per run, so that
  * reruns on the same stack start from empty per-address counters). */
-static char addr[7][24];
+static char addr[8][24];
 
 /* ------------------------------------------------------------ helpers */
 
@@ -238,7 +238,7 @@ setup(void **state)
 {
 	(void)state;
 	snprintf(sfx, sizeof(sfx), "%ld%d", (long)time(NULL) % 100000, (int)getpid() % 1000);
-	for (int i = 1; i < 7; i++)
+	for (int i = 1; i < 8; i++)
 		snprintf(addr[i], sizeof(addr[i]), "127.%d.%d.%d",
 		    1 + (int)(getpid() % 250), 1 + (int)(time(NULL) % 250), i);
 	if (it_login_admin(admin_tok, sizeof(admin_tok)) != 0)
@@ -592,6 +592,60 @@ t_reject_aggregated(void **state)
 	assert_int_equal(atoi(out), 25);
 }
 
+/*
+ * The session service (lib/sessions.c) audits the rejections of nobody's
+ * credentials aggregated, with the transport's method and path in the
+ * detail: unknown and malformed refresh tokens, throttled sign-ins.
+ */
+static void
+t_session_rejects_audited(void **state)
+{
+	char body[256], ghost[256], out[64], *d = NULL;
+	int i;
+
+	(void)state;
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"tgr_%s\"}",
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	for (i = 0; i < 12; i++) {
+		assert_int_equal(post_from(addr[7], "/api/v1/auth/refresh", NULL, body,
+		    NULL, i == 0 ? &d : NULL), 401);
+		assert_int_equal(post_from(addr[7], "/api/v1/auth/refresh", NULL,
+		    "{\"refresh_token\":\"tgr_nope\"}", NULL, NULL), 401);
+	}
+	assert_non_null(d);
+	assert_string_equal(d, "unknown refresh token");
+	free(d);
+	/* (account, address) limit: 10 failures, then 429 */
+	snprintf(ghost, sizeof(ghost), "{\"username\":\"ghost-agg-%s\",\"password\":\"x\"}",
+	    sfx);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(post_from(addr[7], "/api/v1/auth/login", NULL, ghost,
+		    NULL, NULL), 401);
+	assert_int_equal(post_from(addr[7], "/api/v1/auth/login", NULL, ghost, NULL,
+	    NULL), 429);
+	/* 1st and 10th of each (reason, minute): 2..4 rows per reason, each
+	 * naming the request that was rejected. */
+	assert_int_equal(it_capture(out, sizeof(out), "psql -qAtX -c \"SELECT"
+	    " count(*) FILTER (WHERE detail->>'reason' = 'unknown refresh token')"
+	    " || ' ' || count(*) FILTER (WHERE detail->>'reason' = 'malformed refresh token')"
+	    " || ' ' || count(*) FILTER (WHERE action = 'auth.refresh' AND outcome = 'failed'"
+	    "  AND detail->>'method' = 'POST' AND detail->>'path' = '/api/v1/auth/refresh')"
+	    " FROM audit_log WHERE action = 'auth.refresh' AND client_addr = '%s'\"",
+	    addr[7]), 0);
+	{
+		int unknown = -1, malformed = -1, named = -1;
+
+		assert_int_equal(sscanf(out, "%d %d %d", &unknown, &malformed, &named), 3);
+		assert_true(unknown >= 2 && unknown <= 4);
+		assert_true(malformed >= 2 && malformed <= 4);
+		assert_int_equal(named, unknown + malformed);
+	}
+	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM audit_log WHERE"
+	    " action = 'auth.login' AND outcome = 'throttled' AND client_addr = '%s'"
+	    " AND detail->>'method' = 'POST' AND detail->>'path' = '/api/v1/auth/login'"
+	    " AND detail->>'reason' = 'login throttled'\" | grep -qx 1", addr[7]), 0);
+}
+
 /* ------------------------------------------------ #14.9 module allow-list */
 
 static void
@@ -638,6 +692,7 @@ main(void)
 		cmocka_unit_test(t_batch_rate),
 		cmocka_unit_test(t_login_no_lockout),
 		cmocka_unit_test(t_reject_aggregated),
+		cmocka_unit_test(t_session_rejects_audited),
 		cmocka_unit_test(t_import_guard),
 	};
 

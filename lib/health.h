@@ -1,0 +1,22 @@
+/*
+ * health.h - readiness (GET /ready, handlers/health.c): may this worker take
+ * traffic? The database must answer and tools must be able to run: the
+ * sandbox helper is probed (--probe) at most every 10 s per process, and
+ * only full isolation counts unless TOOLGATE_SANDBOX_ALLOW_DEGRADED is on.
+ */
+#ifndef TG_HEALTH_H
+#define TG_HEALTH_H
+
+#include <jansson.h>
+
+#include "lib/err.h"
+
+struct tg_call;
+
+/* *out = {"status":"ready","checks":{"database":"ok","sandbox":"full"|
+ * "degraded"}}; failures: TG_E_DB (the database is not reachable) or
+ * TG_E_UNAVAIL (the sandbox cannot run tools), with the reason in err.
+ * c->cfg is required. */
+int tg_health_ready(const struct tg_call *c, json_t **out, struct tg_err *err);
+
+#endif
