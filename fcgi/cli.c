@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 #include "fcgi/cli.h"
-#include "fcgi/config.h"
-#include "fcgi/log.h"
+#include "lib/config.h"
+#include "lib/log.h"
 #include "lib/status.h"
 #include "fcgi/cli_user.h"
 #include "fcgi/cli_ops.h"

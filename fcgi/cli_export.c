@@ -16,8 +16,8 @@
 
 #include "fcgi/cli.h"
 #include "fcgi/cli_export.h"
-#include "fcgi/config.h"
 #include "fcgi/request.h"
+#include "lib/config.h"
 #include "lib/db.h"
 #include "lib/export.h"
 #include "lib/status.h"

@@ -14,7 +14,7 @@
 
 #include "fcgi/cli.h"
 #include "fcgi/cli_lifecycle.h"
-#include "fcgi/config.h"
+#include "lib/config.h"
 #include "lib/db.h"
 #include "lib/secrets.h"
 #include "lib/sources.h"

@@ -9,7 +9,7 @@
 
 #include "fcgi/cli.h"
 #include "fcgi/cli_ops.h"
-#include "fcgi/config.h"
+#include "lib/config.h"
 #include "lib/db.h"
 #include "lib/maintenance.h"
 #include "lib/status.h"

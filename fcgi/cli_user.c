@@ -20,9 +20,9 @@
 #include <string.h>
 
 #include "fcgi/cli.h"
-#include "fcgi/config.h"
 #include "lib/auth.h"
 #include "lib/call.h"
+#include "lib/config.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/status.h"

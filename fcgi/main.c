@@ -27,8 +27,8 @@
 
 #include "fcgi/cli.h"
 #include "lib/jsonalloc.h"	/* security */
-#include "fcgi/config.h"
-#include "fcgi/log.h"
+#include "lib/config.h"
+#include "lib/log.h"
 #include "fcgi/worker.h"
 #include "lib/db.h"
 #include "lib/inval.h"

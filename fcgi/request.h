@@ -15,8 +15,8 @@
 
 #include <jansson.h>
 
-#include "fcgi/limits.h"
 #include "lib/call.h"	/* enum tg_role, struct tg_principal */
+#include "lib/limits.h"
 
 struct tg_arena;
 struct tg_config;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/config.h"
+#include "lib/config.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "lib/parse.h"

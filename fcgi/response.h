@@ -16,8 +16,8 @@
 
 #include <jansson.h>
 
-#include "fcgi/limits.h"
 #include "lib/buf.h"
+#include "lib/limits.h"
 
 struct tg_req;
 

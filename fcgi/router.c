@@ -8,12 +8,12 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
 #include "fcgi/router.h"
 #include "lib/access.h"
 #include "lib/arena.h"
+#include "lib/config.h"
 #include "lib/db.h"
+#include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/parse.h"
 #include "lib/slots.h"

@@ -21,15 +21,15 @@
 #include <fcgiapp.h>
 #include <jansson.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "fcgi/worker.h"
 #include "lib/arena.h"
+#include "lib/config.h"
 #include "lib/db.h"
 #include "lib/inval.h"
 #include "lib/jsonalloc.h"	/* security */
+#include "lib/log.h"
 #include "lib/metrics.h"
 
 /*

@@ -41,11 +41,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fcgi/config.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
 #include "handlers/mcp_conn.h"
+#include "lib/config.h"
 #include "lib/jsonalloc.h"
 #include "lib/status.h"
 

@@ -30,12 +30,12 @@
  */
 #include <string.h>
 
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/mcp_conn.h"
 #include "lib/access.h"	/* security: tg_access_charge */
 #include "lib/jsonalloc.h"
+#include "lib/log.h"
 #include "lib/status.h"
 
 #define V_LATEST "2025-11-25"

@@ -27,11 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/mcp_conn.h"
 #include "lib/jsonalloc.h"
+#include "lib/log.h"
 #include "lib/status.h"
 
 static int

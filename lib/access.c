@@ -29,8 +29,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
@@ -38,9 +36,11 @@
 #include "lib/arena.h"
 #include "lib/audit.h"
 #include "lib/auth.h"
+#include "lib/config.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/inval.h"
+#include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/parse.h"
 #include "lib/status.h"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/limits.h"
 #include "lib/arena.h"
+#include "lib/limits.h"
 
 struct block {
 	struct block *next;

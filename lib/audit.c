@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/db.h"
+#include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/status.h"
 

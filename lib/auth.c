@@ -17,9 +17,9 @@
 #include <jansson.h>
 #include <jwt.h>
 
-#include "fcgi/log.h"
 #include "lib/auth.h"
 #include "lib/crypto.h"
+#include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/status.h"
 

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "fcgi/log.h"
 #include "lib/db.h"
 #include "lib/inval.h"
+#include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/status.h"
 

@@ -24,13 +24,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/approvals.h"
 #include "lib/audit.h"
 #include "lib/call.h"
 #include "lib/db.h"
 #include "lib/export.h"
+#include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"

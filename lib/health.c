@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "fcgi/config.h"	/* struct tg_config: c->cfg */
 #include "lib/call.h"
+#include "lib/config.h"	/* struct tg_config: c->cfg */
 #include "lib/db.h"
 #include "lib/health.h"
 #include "lib/sandbox_client.h"

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/db.h"
+#include "lib/log.h"
 #include "lib/logs.h"
 #include "lib/redact.h"
 #include "lib/secrets.h"

@@ -14,8 +14,8 @@
 
 #include <libpq-fe.h>
 
-#include "fcgi/log.h"
 #include "lib/db.h"
+#include "lib/log.h"
 #include "lib/maintenance.h"
 #include "lib/parse.h"
 #include "lib/status.h"

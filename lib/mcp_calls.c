@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
+#include "lib/config.h"
 #include "lib/execlog.h"
 #include "lib/jschema.h"
+#include "lib/log.h"
 #include "lib/mcp_mgmt.h"
 #include "lib/mcp_session.h"
 #include "lib/metrics.h"

@@ -24,9 +24,9 @@
 
 #include <curl/curl.h>
 
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/crypto.h"
+#include "lib/log.h"
 #include "lib/mcp_client.h"
 #include "lib/status.h"
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/log.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/log.h"
 #include "lib/mcp_session.h"
 #include "lib/parse.h"
 #include "lib/status.h"

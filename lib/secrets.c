@@ -10,10 +10,10 @@
 
 #include <openssl/crypto.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
 #include "fcgi/request.h"
+#include "lib/config.h"
 #include "lib/db.h"
+#include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/secretbox.h"
 #include "lib/secrets.h"

@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "fcgi/config.h"	/* struct tg_config: c->cfg (JWT key) */
-#include "fcgi/log.h"		/* tg_log: no lib/ logger yet */
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/call.h"
+#include "lib/config.h"	/* struct tg_config: c->cfg (JWT key) */
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/parse.h"
 #include "lib/rows.h"

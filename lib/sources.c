@@ -17,10 +17,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fcgi/config.h"
 #include "fcgi/request.h"
 #include "lib/audit.h"
 #include "lib/call.h"
+#include "lib/config.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/mcp_client.h"

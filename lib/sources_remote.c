@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "lib/audit.h"
 #include "lib/call.h"
+#include "lib/config.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/log.h"
 #include "lib/mcp_client.h"
 #include "lib/parse.h"
 #include "lib/secretbox.h"

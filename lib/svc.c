@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "lib/db.h"
+#include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/status.h"
 #include "lib/svc.h"

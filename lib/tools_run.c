@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
 #include "fcgi/request.h"
+#include "lib/config.h"
 #include "lib/db.h"
 #include "lib/execlog.h"	/* security: tg_mcp_log_test */
+#include "lib/log.h"
 #include "lib/sandbox_client.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"

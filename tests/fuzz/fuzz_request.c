@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
 #include "fcgi/router.h"
 #include "lib/arena.h"
+#include "lib/config.h"
+#include "lib/log.h"
 #include "tests/unit/fake_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/config.h"
+#include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/status.h"
 #include "tests/unit/fake_io.h"

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fcgi/config.h"
 #include "fcgi/request.h"
+#include "lib/config.h"
 #include "lib/jschema.h"
 #include "lib/mcp_mgmt.h"
 #include "lib/status.h"

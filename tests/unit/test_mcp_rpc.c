@@ -11,11 +11,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fcgi/config.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/mcp.h"
 #include "lib/arena.h"
+#include "lib/config.h"
 #include "lib/status.h"
 #include "tests/unit/fake_io.h"
 

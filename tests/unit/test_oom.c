@@ -22,13 +22,13 @@
 
 #include <jansson.h>
 
-#include "fcgi/config.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
 #include "handlers/mcp.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/config.h"
 #include "lib/jsonalloc.h"
 #include "lib/status.h"
 #include "tests/unit/failalloc.h"

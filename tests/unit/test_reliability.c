@@ -1,6 +1,6 @@
 /*
  * test_reliability.c - units of issue #15: tool slot sizing and validation
- * (fcgi/config.c), the slots themselves across processes (lib/slots.c),
+ * (lib/config.c), the slots themselves across processes (lib/slots.c),
  * UTF-8 after percent-decoding (lib/parse.c) and problem documents that
  * never carry invalid UTF-8 (fcgi/response.c).
  */
@@ -19,8 +19,8 @@
 
 #include <jansson.h>
 
-#include "fcgi/config.h"
 #include "fcgi/response.h"
+#include "lib/config.h"
 #include "lib/parse.h"
 #include "lib/slots.h"
 #include "lib/status.h"

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
 #include "fcgi/router.h"
 #include "lib/arena.h"
+#include "lib/config.h"
+#include "lib/log.h"
 #include "lib/status.h"
 #include "tests/unit/fake_io.h"
 

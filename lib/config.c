@@ -12,9 +12,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
+#include "lib/config.h"
 #include "lib/db.h"
+#include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/slots.h"
 #include "lib/status.h"

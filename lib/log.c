@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fcgi/log.h"
+#include "lib/log.h"
 
 static int cur_level = TG_LOG_INFO;
 static char cur_req[80];

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fcgi/limits.h"
+#include "lib/limits.h"
 
 enum tg_config_need {
 	TG_CFG_SERVE = 1,	/* socket, secrets, workers */
