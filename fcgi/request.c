@@ -13,15 +13,6 @@
 #include "lib/parse.h"
 #include "lib/status.h"
 
-int64_t
-tg_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 const char *
 tg_req_param(const struct tg_req *req, const char *name)
 {

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "lib/call.h"	/* enum tg_role, struct tg_principal */
+#include "lib/clock.h"	/* tg_now_us */
 #include "lib/limits.h"
 
 struct tg_arena;
@@ -116,6 +117,5 @@ int tg_json_parse(const char *buf, size_t n, int max_depth, json_t **out,
 /* "application/json" or "application/json; charset=utf-8" (any case). */
 int tg_content_type_is_json(const char *ct);
 
-int64_t tg_now_us(void);
 
 #endif

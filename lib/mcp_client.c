@@ -24,7 +24,7 @@
 
 #include <curl/curl.h>
 
-#include "fcgi/request.h"
+#include "lib/clock.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
 #include "lib/mcp_client.h"
