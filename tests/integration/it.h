@@ -78,4 +78,86 @@ void it_post_ok(const char *token, const char *path, const char *body);
 void it_burst(const char *method, const char *path, const char *token,
     const char *const *extra, const char *body, int n, long *status);
 
+/*
+ * REST helpers. Each fails the test (cmocka) on a transport error or an
+ * unexpected status, printing the method, path, status and body.
+ *
+ * it_call: method path with an optional bearer token (NULL: none) and JSON
+ * body (NULL: none, sent without Content-Type); fails unless the status is
+ * want. Returns the parsed body (new reference; an empty object when the
+ * body is not JSON), so json_object_get() on it is always safe.
+ */
+json_t *it_call(const char *method, const char *path, const char *token,
+    const char *body, long want);
+/* it_call, dropping the body. */
+void it_callv(const char *method, const char *path, const char *token,
+    const char *body, long want);
+/* it_call with a jansson body (serialised compactly). */
+json_t *it_call_json(const char *method, const char *path, const char *token,
+    const json_t *body, long want);
+/* The HTTP status of method path (no status expectation); a 5xx prints the
+ * body. Fails the test only on a transport error. */
+long it_status(const char *method, const char *path, const char *token,
+    const char *body);
+/* Member key of object o as a string ("" when absent or not a string) or an
+ * integer (0 when absent). */
+const char *it_jstr(const json_t *o, const char *key);
+long long it_jint(const json_t *o, const char *key);
+
+/*
+ * Fixtures through the API (each fails the test unless the API agrees).
+ * it_server_create: POST /api/v1/servers {"name":name} plus the members of
+ * extra (a JSON object text without braces, e.g. "\"description\":\"d\"";
+ * NULL: none); 201; returns the id. it_server_start: POST .../start, 200.
+ * it_tool_create: POST /api/v1/servers/<server>/tools (server: id or name)
+ * with name, code (plain Python source, JSON-escaped here) and description
+ * (NULL: none); 201; returns the id. it_tool_submit: POST .../submit, 200.
+ * it_approve_current: reads the tool's current_version and approves exactly
+ * that version (approval names the version it approves), 200.
+ */
+long long it_server_create(const char *token, const char *name, const char *extra);
+void it_server_start(const char *token, long long server_id);
+long long it_tool_create(const char *token, const char *server, const char *name,
+    const char *code, const char *description);
+void it_tool_submit(const char *token, long long tool_id);
+void it_approve_current(const char *admin_token, long long tool_id);
+
+/*
+ * MCP helpers.
+ *
+ * 2025 era (sessions): it_mcp_post POSTs body to /mcp with Content-Type
+ * application/json, "Accept: application/json, text/event-stream", the
+ * bearer token (NULL: none), Mcp-Session-Id: sid (NULL or "": none) and
+ * MCP-Protocol-Version: version (NULL: none). Fails the test only on a
+ * transport error; the caller checks and frees out.
+ * it_mcp_init: initialize (protocolVersion version, no session or version
+ * header), expects 200 and a session id (copied into sid), then sends
+ * notifications/initialized in the session and expects 202.
+ * it_mcp_rpc: it_mcp_post in session sid with version, expects HTTP 200 and
+ * returns the parsed JSON-RPC response (new reference, never NULL).
+ * it_mcp_call: tools/call name with arguments args (JSON text, inserted
+ * as is) in session sid, expects HTTP 200; returns the JSON-RPC result, or
+ * the error object when there is none (new reference, never NULL); *raw
+ * (optional) gets a malloc'd copy of the whole response body.
+ */
+#define IT_MCP_VERSION "2025-11-25"
+void it_mcp_post(const char *token, const char *sid, const char *version,
+    const char *body, struct it_resp *out);
+void it_mcp_init(const char *token, const char *version, char *sid, size_t cap);
+json_t *it_mcp_rpc(const char *token, const char *sid, const char *version,
+    const char *body);
+json_t *it_mcp_call(const char *token, const char *sid, const char *version,
+    const char *name, const char *args, char **raw);
+/*
+ * 2026 era (stateless): POST /mcp with the bearer token, Content-Type, an
+ * Accept header (accept; NULL: the usual "application/json,
+ * text/event-stream"), MCP-Protocol-Version: version, Mcp-Method: method and
+ * Mcp-Name: name (each NULL: none) and extra headers (NULL-terminated list
+ * or NULL). Fails the test only on a transport error.
+ */
+#define IT_MCP26_VERSION "2026-07-28"
+void it_mcp26_post(const char *token, const char *version, const char *method,
+    const char *name, const char *body, const char *accept,
+    const char *const *extra, struct it_resp *out);
+
 #endif
