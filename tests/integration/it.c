@@ -392,6 +392,22 @@ it_burst(const char *method, const char *path, const char *token,
 
 /* ------------------------------------------------------------ REST */
 
+static const char *forbidden;
+
+void
+it_forbid(const char *needle)
+{
+	forbidden = needle;
+}
+
+/* Fails when the body of r holds the forbidden string. */
+static void
+check_forbidden(const struct it_resp *r)
+{
+	if (forbidden && r->body && strstr(r->body, forbidden))
+		fail_msg("a response holds the forbidden string: %.600s", r->body);
+}
+
 json_t *
 it_call(const char *method, const char *path, const char *token,
     const char *body, long want)
@@ -406,6 +422,7 @@ it_call(const char *method, const char *path, const char *token,
 	if (r.status != want)
 		fail_msg("%s %s: want %ld, got %ld: %.600s", method, path, want,
 		    r.status, r.body ? r.body : "");
+	check_forbidden(&r);
 	j = r.json ? json_incref(r.json) : json_object();
 	it_resp_free(&r);
 	return j;
@@ -591,6 +608,7 @@ it_mcp_init(const char *token, const char *version, char *sid, size_t cap)
 	assert_non_null(s);
 	assert_true(strlen(s) < cap);
 	snprintf(sid, cap, "%s", s);
+	assert_non_null(json_object_get(r.json, "result"));
 	it_resp_free(&r);
 	it_mcp_post(token, sid, version,
 	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &r);
@@ -608,6 +626,7 @@ it_mcp_rpc(const char *token, const char *sid, const char *version,
 	it_mcp_post(token, sid, version, body, &r);
 	if (r.status != 200)
 		fail_msg("/mcp: HTTP %ld: %.400s", r.status, r.body ? r.body : "");
+	check_forbidden(&r);
 	j = r.json ? json_incref(r.json) : json_object();
 	it_resp_free(&r);
 	return j;
@@ -631,6 +650,7 @@ it_mcp_call(const char *token, const char *sid, const char *version,
 	if (r.status != 200)
 		fail_msg("tools/call %s: HTTP %ld: %.400s", name, r.status,
 		    r.body ? r.body : "");
+	check_forbidden(&r);
 	res = json_object_get(r.json, "result");
 	if (res == NULL)
 		res = json_object_get(r.json, "error");

@@ -86,7 +86,12 @@ void it_burst(const char *method, const char *path, const char *token,
  * body (NULL: none, sent without Content-Type); fails unless the status is
  * want. Returns the parsed body (new reference; an empty object when the
  * body is not JSON), so json_object_get() on it is always safe.
+ *
+ * it_forbid(needle): from now on, it_call, it_mcp_rpc and it_mcp_call
+ * (not it_status, meant for probes) fail the test when a response body contains needle (a secret
+ * that must never leave the server); NULL turns the check off.
  */
+void it_forbid(const char *needle);
 json_t *it_call(const char *method, const char *path, const char *token,
     const char *body, long want);
 /* it_call, dropping the body. */
@@ -131,7 +136,7 @@ void it_approve_current(const char *admin_token, long long tool_id);
  * MCP-Protocol-Version: version (NULL: none). Fails the test only on a
  * transport error; the caller checks and frees out.
  * it_mcp_init: initialize (protocolVersion version, no session or version
- * header), expects 200 and a session id (copied into sid), then sends
+ * header), expects 200, a result and a session id (copied into sid), then sends
  * notifications/initialized in the session and expects 202.
  * it_mcp_rpc: it_mcp_post in session sid with version, expects HTTP 200 and
  * returns the parsed JSON-RPC response (new reference, never NULL).
