@@ -562,7 +562,31 @@ it_approve_current(const char *admin_token, long long tool_id)
 	it_callv("POST", path, admin_token, body, 200);
 }
 
+long long
+it_tool_approved(const char *admin_token, const char *server, const char *name,
+    const char *code, const char *description)
+{
+	long long id = it_tool_create(admin_token, server, name, code, description);
+
+	it_tool_submit(admin_token, id);
+	it_approve_current(admin_token, id);
+	return id;
+}
+
 /* -------------------------------------------------------------- MCP */
+
+long
+it_rpc_code(const struct it_resp *r)
+{
+	return (long)json_integer_value(json_object_get(json_object_get(r->json,
+	    "error"), "code"));
+}
+
+const char *
+it_first_text(const json_t *result)
+{
+	return it_jstr(json_array_get(json_object_get(result, "content"), 0), "text");
+}
 
 void
 it_mcp_post(const char *token, const char *sid, const char *version,

@@ -126,6 +126,10 @@ long long it_tool_create(const char *token, const char *server, const char *name
     const char *code, const char *description);
 void it_tool_submit(const char *token, long long tool_id);
 void it_approve_current(const char *admin_token, long long tool_id);
+/* it_tool_create + it_tool_submit + it_approve_current, all with
+ * admin_token: a tool that is served once its server runs. */
+long long it_tool_approved(const char *admin_token, const char *server,
+    const char *name, const char *code, const char *description);
 
 /*
  * MCP helpers.
@@ -160,6 +164,10 @@ json_t *it_mcp_call(const char *token, const char *sid, const char *version,
  * Mcp-Name: name (each NULL: none) and extra headers (NULL-terminated list
  * or NULL). Fails the test only on a transport error.
  */
+/* The JSON-RPC error code of a response (0: none). */
+long it_rpc_code(const struct it_resp *r);
+/* The first text content of a tools/call result ("" when there is none). */
+const char *it_first_text(const json_t *result);
 #define IT_MCP26_VERSION "2026-07-28"
 void it_mcp26_post(const char *token, const char *version, const char *method,
     const char *name, const char *body, const char *accept,
