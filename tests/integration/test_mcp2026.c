@@ -31,6 +31,7 @@
     "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"it26\",\"version\":\"1\"}"
 
 static char token[4096];
+static char auth_hdr[4200];
 static char prefix[64];		/* the fixture server's tool prefix */
 
 static void
@@ -39,6 +40,7 @@ login(void)
 	if (token[0])
 		return;
 	assert_int_equal(it_login_admin(token, sizeof(token)), 0);
+	snprintf(auth_hdr, sizeof(auth_hdr), "Authorization: Bearer %s", token);
 }
 
 /* it_mcp26_post with the admin token (see it.h). */
