@@ -21,6 +21,15 @@ struct it_resp {
 	json_t *json;		/* parsed body when it is JSON, else NULL */
 };
 
+/* A growing, NUL-terminated buffer for libcurl's CURLOPT_WRITEFUNCTION
+ * it_sink_write / CURLOPT_WRITEDATA &sink (for requests it_request cannot
+ * make, e.g. from another source address); free(sink.p) afterwards. */
+struct it_sink {
+	char *p;
+	size_t len;
+};
+size_t it_sink_write(char *ptr, size_t size, size_t nmemb, void *sink);
+
 /* Base URL, e.g. http://127.0.0.1:18080 (TG_BASE_URL). */
 const char *it_base(void);
 /* Environment value or fail the test. */
@@ -87,9 +96,10 @@ void it_burst(const char *method, const char *path, const char *token,
  * want. Returns the parsed body (new reference; an empty object when the
  * body is not JSON), so json_object_get() on it is always safe.
  *
- * it_forbid(needle): from now on, it_call, it_mcp_rpc and it_mcp_call
- * (not it_status, meant for probes) fail the test when a response body contains needle (a secret
- * that must never leave the server); NULL turns the check off.
+ * it_forbid(needle): from now on, it_call (the REST calls; not it_status,
+ * meant for probes, nor the MCP helpers: a tool may return a secret to
+ * its caller) fails the test when a response body contains needle (a
+ * secret the API must never return); NULL turns the check off.
  */
 void it_forbid(const char *needle);
 json_t *it_call(const char *method, const char *path, const char *token,

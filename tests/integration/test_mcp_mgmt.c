@@ -63,7 +63,7 @@ setup(void **state)
 		return -1;
 	set_token(&who[VIEWER]);
 	snprintf(sname, sizeof(sname), "itmgmt%ld", (long)getpid());
-	/* the secret value never appears in a response */
+	/* the secret value never appears in a REST response */
 	it_forbid(SECRET_VALUE);
 	return 0;
 }
@@ -462,7 +462,7 @@ t_logs(void **state)
 	json_decref(page);
 
 	/* One log: output fields, and the secret the tool printed and
-	 * returned is redacted (it_forbid: it appears in no response). */
+	 * returned is redacted (it_forbid: it appears in no REST response). */
 	for (i = 0; i < 2; i++) {
 		one = i == 0 ? ids[1] : more[0];
 		snprintf(path, sizeof(path), "/api/v1/logs/%lld", one);

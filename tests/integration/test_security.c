@@ -44,27 +44,6 @@ static char addr[8][24];
 
 /* ------------------------------------------------------------ helpers */
 
-struct sink {
-	char *p;
-	size_t len;
-};
-
-static size_t
-on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct sink *s = ud;
-	size_t n = size * nmemb;
-	char *np = realloc(s->p, s->len + n + 1);
-
-	if (np == NULL)
-		return 0;
-	memcpy(np + s->len, ptr, n);
-	s->len += n;
-	np[s->len] = '\0';
-	s->p = np;
-	return n;
-}
-
 /* POST body to path from source address src; returns the HTTP status,
  * *ms the duration, *detail (optional, malloc'd) the problem detail. */
 static long
@@ -73,7 +52,7 @@ post_from(const char *src, const char *path, const char *token,
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *hl = NULL;
-	struct sink b = {0};
+	struct it_sink b = {0};
 	char url[512], iface[64], auth[4200];
 	struct timespec t0, t1;
 	long st = 0;
@@ -91,7 +70,7 @@ post_from(const char *src, const char *path, const char *token,
 	curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, it_sink_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

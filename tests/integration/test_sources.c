@@ -624,10 +624,10 @@ t_dev_url_change_keeps_credential_home(void **st)
 	id = create_source("credhome", "https://mcp.example.com/mcp", 0,
 	    ",\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"");
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
-	assert_int_equal(it_status(dev, "PATCH", path,
+	assert_int_equal(it_status("PATCH", path, dev,
 	    "{\"url\":\"https://attacker.example.net/mcp\"}"), 403);
 	/* nor by switching the header the credential goes in */
-	assert_int_equal(it_status(dev, "PATCH", path,
+	assert_int_equal(it_status("PATCH", path, dev,
 	    "{\"url\":\"https://attacker.example.net/mcp\",\"auth_type\":\"header\","
 	    "\"auth_header\":\"X-Api-Key\"}"), 403);
 	j = it_call("GET", path, tok, NULL, 200);
@@ -635,9 +635,9 @@ t_dev_url_change_keeps_credential_home(void **st)
 	assert_true(json_is_true(json_object_get(j, "has_credential")));
 	json_decref(j);
 	/* other edits stay the developer's */
-	assert_int_equal(it_status(dev, "PATCH", path, "{\"description\":\"dev words\"}"), 200);
+	assert_int_equal(it_status("PATCH", path, dev, "{\"description\":\"dev words\"}"), 200);
 	/* moving it while dropping the credential is fine */
-	assert_int_equal(it_status(dev, "PATCH", path,
+	assert_int_equal(it_status("PATCH", path, dev,
 	    "{\"url\":\"https://elsewhere.example.net/mcp\",\"auth_type\":\"none\"}"), 200);
 	j = it_call("GET", path, tok, NULL, 200);
 	assert_string_equal(it_jstr(j, "url"), "https://elsewhere.example.net/mcp");
