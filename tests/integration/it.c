@@ -304,6 +304,30 @@ it_capture(char *out, size_t cap, const char *fmt, ...)
 	return rc == -1 ? -1 : (rc >> 8) & 0xff;
 }
 
+void
+it_rate_limit_set(const char *role, int limit, char *saved, size_t cap)
+{
+	saved[0] = '\0';
+	(void)it_capture(saved, cap, "psql -X -A -t -c \"SELECT value::text FROM"
+	    " settings WHERE key = 'rate_limits'\"");
+	assert_int_equal(it_sh("psql -X -q -v ON_ERROR_STOP=1 -c \"INSERT INTO settings (key, value)"
+	    " VALUES ('rate_limits', jsonb_set(COALESCE((SELECT value FROM settings WHERE"
+	    " key = 'rate_limits'), '{}'), '{%s}', '%d'))"
+	    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value\" >/dev/null", role,
+	    limit), 0);
+}
+
+void
+it_rate_limit_restore(char *saved)
+{
+	saved[strcspn(saved, "\n")] = '\0';
+	if (saved[0] != '\0' && strchr(saved, '\'') == NULL)
+		it_sh("echo \"UPDATE settings SET value = :'v'::jsonb WHERE key = 'rate_limits';\""
+		    " | psql -X -q -v v='%s' >/dev/null", saved);
+	else
+		it_sh("psql -X -q -c \"DELETE FROM settings WHERE key = 'rate_limits'\" >/dev/null");
+}
+
 long long
 it_create_id(const char *token, const char *path, const char *body)
 {

@@ -1,6 +1,24 @@
 /*
  * it.h - integration test helpers: real HTTP through the private nginx
  * (TG_BASE_URL, set by tests/run.sh) with libcurl, JSON bodies via jansson.
+ *
+ * The one helper set of every suite in tests/integration/ (a suite keeps
+ * only what is particular to it):
+ *   transport   it_request, it_json, it_get, it_header, it_burst, it_sink
+ *   REST        it_call / it_callv / it_call_json (status asserted, JSON
+ *               back), it_status (status only), it_jstr / it_jint,
+ *               it_forbid (a string no REST response may hold)
+ *   identity    it_login*, it_user_create
+ *   fixtures    it_server_create / it_server_start, it_tool_create /
+ *               it_tool_submit / it_approve_current / it_tool_approved,
+ *               it_create_id / it_post_ok
+ *   MCP 2025    it_mcp_post, it_mcp_init (session), it_mcp_rpc,
+ *               it_mcp_call, it_rpc_code, it_first_text
+ *   MCP 2026    it_mcp26_post (stateless, Mcp-Method / Mcp-Name headers)
+ *   stack       it_env, it_sh, it_capture, it_wait_status,
+ *               it_rate_limit_set / it_rate_limit_restore
+ * Helpers that assert fail the current cmocka test with the method, path,
+ * status and body of the offending response.
  */
 #ifndef TG_IT_H
 #define TG_IT_H
@@ -73,6 +91,13 @@ long long it_user_create(const char *admin_token, const char *username,
  * the exit status. */
 int it_capture(char *out, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Sets the rate limit of role (requests per window, settings key
+ * rate_limits) with SQL, keeping the previous value of the key in saved
+ * (cap bytes; "" when there was none) for it_rate_limit_restore, which puts
+ * it back (or removes the key when there was none). */
+void it_rate_limit_set(const char *role, int limit, char *saved, size_t cap);
+void it_rate_limit_restore(char *saved);
 
 /* POST body (JSON) to path with token; fails the test unless 200/201 with an
  * "id", which it returns. */

@@ -97,12 +97,6 @@ issuer(void)
 	return i && *i ? i : "toolgate";
 }
 
-static long long
-json_id(const struct it_resp *r, const char *key)
-{
-	return (long long)json_integer_value(json_object_get(r->json, key));
-}
-
 static void
 mkuser(const char *base, const char *role, char *name, size_t cap, long long *id)
 {
@@ -123,7 +117,7 @@ group_setup(void **state)
 		return -1;
 	if (it_get("GET", "/api/v1/auth/me", admin_tok, &r) != 0 || r.status != 200)
 		return -1;
-	admin_id = json_id(&r, "id");
+	admin_id = it_jint(r.json, "id");
 	it_resp_free(&r);
 	return 0;
 }
@@ -406,7 +400,7 @@ t_api_keys(void **state)
 	    "{\"name\":\"ci\",\"role\":\"viewer\"}", &r), 0);
 	assert_int_equal(r.status, 201);
 	snprintf(key, sizeof(key), "%s", json_string_value(json_object_get(r.json, "key")));
-	kid = json_id(&r, "id");
+	kid = it_jint(r.json, "id");
 	it_resp_free(&r);
 	assert_true(strncmp(key, "tgk_", 4) == 0);
 	assert_int_equal(it_get("GET", "/api/v1/auth/me", key, &r), 0);
@@ -452,13 +446,7 @@ t_rate_limit_shared(void **state)
 	mkuser("ratelimit", "viewer", vn, sizeof(vn), &vid);
 	assert_int_equal(it_login(vn, PW, vt, sizeof(vt)), 0);
 	/* Keep the stack's own limits (tests/run.sh raises them) for later. */
-	saved[0] = '\0';
-	(void)it_capture(saved, sizeof(saved), "psql -X -A -t -c \"SELECT value::text FROM"
-	    " settings WHERE key = 'rate_limits'\"");
-	assert_int_equal(it_sh("psql -X -q -v ON_ERROR_STOP=1 -c \"INSERT INTO settings (key, value)"
-	    " VALUES ('rate_limits', jsonb_set(COALESCE((SELECT value FROM settings WHERE"
-	    " key = 'rate_limits'), '{}'), '{viewer}', '%d'))"
-	    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value\" >/dev/null", LIMIT), 0);
+	it_rate_limit_set("viewer", LIMIT, saved, sizeof(saved));
 	/* N concurrent requests */
 	it_burst("GET", "/api/v1/auth/me", vt, NULL, NULL, N, st);
 	for (i = 0; i < N; i++) {
@@ -482,12 +470,7 @@ t_rate_limit_shared(void **state)
 	/* the count lives in PostgreSQL: every request of every worker */
 	assert_int_equal(it_capture(out, sizeof(out), "psql -X -A -t -c \"SELECT sum(hits) FROM"
 	    " rate_limits WHERE bucket = 'u:%lld'\"", vid), 0);
-	saved[strcspn(saved, "\n")] = '\0';
-	if (saved[0] != '\0' && strchr(saved, '\'') == NULL)
-		it_sh("echo \"UPDATE settings SET value = :'v'::jsonb WHERE key = 'rate_limits';\""
-		    " | psql -X -q -v v='%s' >/dev/null", saved);
-	else
-		it_sh("psql -X -q -c \"DELETE FROM settings WHERE key = 'rate_limits'\" >/dev/null");
+	it_rate_limit_restore(saved);
 	/* A window boundary can split the burst; then the first window's share
 	 * passed and the rest hit a fresh window. Both prove the shared count. */
 	if (!(ok == LIMIT && limited == N - LIMIT) && !(ok > LIMIT && ok <= 2 * LIMIT))

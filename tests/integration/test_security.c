@@ -344,13 +344,7 @@ t_batch_rate(void **state)
 	assert_non_null(strstr(r.body, "at most 64"));
 	it_resp_free(&r);
 
-	saved[0] = '\0';
-	(void)it_capture(saved, sizeof(saved), "psql -X -A -t -c \"SELECT value::text FROM"
-	    " settings WHERE key = 'rate_limits'\"");
-	assert_int_equal(it_sh("psql -X -q -v ON_ERROR_STOP=1 -c \"INSERT INTO settings (key, value)"
-	    " VALUES ('rate_limits', jsonb_set(COALESCE((SELECT value FROM settings WHERE"
-	    " key = 'rate_limits'), '{}'), '{viewer}', '%d'))"
-	    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value\" >/dev/null", LIMIT), 0);
+	it_rate_limit_set("viewer", LIMIT, saved, sizeof(saved));
 	/* Eight messages cost eight units: more than the limit, in any window. */
 	it_mcp_post(view_tok, sid, "2025-03-26",
 	    "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
@@ -361,12 +355,7 @@ t_batch_rate(void **state)
 	    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}]", &r);
-	saved[strcspn(saved, "\n")] = '\0';
-	if (saved[0] != '\0' && strchr(saved, '\'') == NULL)
-		it_sh("echo \"UPDATE settings SET value = :'v'::jsonb WHERE key = 'rate_limits';\""
-		    " | psql -X -q -v v='%s' >/dev/null", saved);
-	else
-		it_sh("psql -X -q -c \"DELETE FROM settings WHERE key = 'rate_limits'\" >/dev/null");
+	it_rate_limit_restore(saved);
 	if (r.status != 429)
 		fail_msg("batch of 8 with a limit of %d: HTTP %ld %s", LIMIT, r.status, r.body);
 	assert_non_null(it_header(&r, "Retry-After"));
