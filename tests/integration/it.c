@@ -12,15 +12,10 @@
 
 #include "tests/integration/it.h"
 
-struct sink {
-	char *p;
-	size_t len;
-};
-
-static size_t
-on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+size_t
+it_sink_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-	struct sink *s = ud;
+	struct it_sink *s = ud;
 	size_t n = size * nmemb;
 	char *np = realloc(s->p, s->len + n + 1);
 
@@ -56,7 +51,7 @@ it_request(const char *method, const char *path, const char *const *headers,
 {
 	CURL *c;
 	struct curl_slist *hl = NULL;
-	struct sink b = {0}, h = {0};
+	struct it_sink b = {0}, h = {0};
 	char url[4096];
 	CURLcode cc;
 	int i;
@@ -78,9 +73,9 @@ it_request(const char *method, const char *path, const char *const *headers,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, it_sink_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, it_sink_write);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -309,6 +304,30 @@ it_capture(char *out, size_t cap, const char *fmt, ...)
 	return rc == -1 ? -1 : (rc >> 8) & 0xff;
 }
 
+void
+it_rate_limit_set(const char *role, int limit, char *saved, size_t cap)
+{
+	saved[0] = '\0';
+	(void)it_capture(saved, cap, "psql -X -A -t -c \"SELECT value::text FROM"
+	    " settings WHERE key = 'rate_limits'\"");
+	assert_int_equal(it_sh("psql -X -q -v ON_ERROR_STOP=1 -c \"INSERT INTO settings (key, value)"
+	    " VALUES ('rate_limits', jsonb_set(COALESCE((SELECT value FROM settings WHERE"
+	    " key = 'rate_limits'), '{}'), '{%s}', '%d'))"
+	    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value\" >/dev/null", role,
+	    limit), 0);
+}
+
+void
+it_rate_limit_restore(char *saved)
+{
+	saved[strcspn(saved, "\n")] = '\0';
+	if (saved[0] != '\0' && strchr(saved, '\'') == NULL)
+		it_sh("echo \"UPDATE settings SET value = :'v'::jsonb WHERE key = 'rate_limits';\""
+		    " | psql -X -q -v v='%s' >/dev/null", saved);
+	else
+		it_sh("psql -X -q -c \"DELETE FROM settings WHERE key = 'rate_limits'\" >/dev/null");
+}
+
 long long
 it_create_id(const char *token, const char *path, const char *body)
 {
@@ -388,4 +407,335 @@ it_burst(const char *method, const char *path, const char *token,
 	}
 	curl_multi_cleanup(m);
 	curl_slist_free_all(h);
+}
+
+/* ------------------------------------------------------------ REST */
+
+static const char *forbidden;
+
+void
+it_forbid(const char *needle)
+{
+	forbidden = needle;
+}
+
+/* Fails when the body of r holds the forbidden string. */
+static void
+check_forbidden(const struct it_resp *r)
+{
+	if (forbidden && r->body && strstr(r->body, forbidden))
+		fail_msg("a response holds the forbidden string: %.600s", r->body);
+}
+
+json_t *
+it_call(const char *method, const char *path, const char *token,
+    const char *body, long want)
+{
+	struct it_resp r;
+	json_t *j;
+
+	if (body)
+		assert_int_equal(it_json(method, path, token, body, &r), 0);
+	else
+		assert_int_equal(it_get(method, path, token, &r), 0);
+	if (r.status != want)
+		fail_msg("%s %s: want %ld, got %ld: %.600s", method, path, want,
+		    r.status, r.body ? r.body : "");
+	check_forbidden(&r);
+	j = r.json ? json_incref(r.json) : json_object();
+	it_resp_free(&r);
+	return j;
+}
+
+void
+it_callv(const char *method, const char *path, const char *token,
+    const char *body, long want)
+{
+	json_decref(it_call(method, path, token, body, want));
+}
+
+json_t *
+it_call_json(const char *method, const char *path, const char *token,
+    const json_t *body, long want)
+{
+	char *txt = json_dumps(body, JSON_COMPACT);
+	json_t *j;
+
+	assert_non_null(txt);
+	j = it_call(method, path, token, txt, want);
+	free(txt);
+	return j;
+}
+
+long
+it_status(const char *method, const char *path, const char *token,
+    const char *body)
+{
+	struct it_resp r;
+	long st;
+
+	if (body)
+		assert_int_equal(it_json(method, path, token, body, &r), 0);
+	else
+		assert_int_equal(it_get(method, path, token, &r), 0);
+	st = r.status;
+	if (st >= 500)
+		fprintf(stderr, "%s %s -> %ld %s\n", method, path, st, r.body);
+	it_resp_free(&r);
+	return st;
+}
+
+const char *
+it_jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+long long
+it_jint(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* --------------------------------------------------------- fixtures */
+
+long long
+it_server_create(const char *token, const char *name, const char *extra)
+{
+	json_t *n, *j;
+	char *nm, *body;
+	size_t cap;
+	long long id;
+
+	n = json_string(name);
+	assert_non_null(n);
+	nm = json_dumps(n, JSON_ENCODE_ANY);
+	json_decref(n);
+	assert_non_null(nm);
+	cap = strlen(nm) + (extra ? strlen(extra) : 0) + 16;
+	body = malloc(cap);
+	assert_non_null(body);
+	snprintf(body, cap, "{\"name\":%s%s%s}", nm, extra ? "," : "", extra ? extra : "");
+	free(nm);
+	j = it_call("POST", "/api/v1/servers", token, body, 201);
+	free(body);
+	id = it_jint(j, "id");
+	json_decref(j);
+	assert_true(id > 0);
+	return id;
+}
+
+void
+it_server_start(const char *token, long long server_id)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", server_id);
+	it_callv("POST", path, token, "{}", 200);
+}
+
+long long
+it_tool_create(const char *token, const char *server, const char *name,
+    const char *code, const char *description)
+{
+	char path[256];
+	json_t *b, *j;
+	long long id;
+
+	b = description ?
+	    json_pack("{s:s, s:s, s:s}", "name", name, "code", code, "description",
+	    description) :
+	    json_pack("{s:s, s:s}", "name", name, "code", code);
+	assert_non_null(b);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", server);
+	j = it_call_json("POST", path, token, b, 201);
+	json_decref(b);
+	id = it_jint(j, "id");
+	json_decref(j);
+	assert_true(id > 0);
+	return id;
+}
+
+void
+it_tool_submit(const char *token, long long tool_id)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tool_id);
+	it_callv("POST", path, token, "{}", 200);
+}
+
+void
+it_approve_current(const char *admin_token, long long tool_id)
+{
+	char path[96], body[64];
+	json_t *t;
+
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tool_id);
+	t = it_call("GET", path, admin_token, NULL, 200);
+	snprintf(body, sizeof(body), "{\"version\":%lld}", it_jint(t, "current_version"));
+	json_decref(t);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_id);
+	it_callv("POST", path, admin_token, body, 200);
+}
+
+long long
+it_tool_approved(const char *admin_token, const char *server, const char *name,
+    const char *code, const char *description)
+{
+	long long id = it_tool_create(admin_token, server, name, code, description);
+
+	it_tool_submit(admin_token, id);
+	it_approve_current(admin_token, id);
+	return id;
+}
+
+/* -------------------------------------------------------------- MCP */
+
+long
+it_rpc_code(const struct it_resp *r)
+{
+	return (long)json_integer_value(json_object_get(json_object_get(r->json,
+	    "error"), "code"));
+}
+
+const char *
+it_first_text(const json_t *result)
+{
+	return it_jstr(json_array_get(json_object_get(result, "content"), 0), "text");
+}
+
+void
+it_mcp_post(const char *token, const char *sid, const char *version,
+    const char *body, struct it_resp *out)
+{
+	char auth[4200], sh[300], vh[96];
+	const char *h[6];
+	int n = 0;
+
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		h[n++] = auth;
+	}
+	h[n++] = "Content-Type: application/json";
+	h[n++] = "Accept: application/json, text/event-stream";
+	if (sid && sid[0]) {
+		snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
+		h[n++] = sh;
+	}
+	if (version) {
+		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", version);
+		h[n++] = vh;
+	}
+	h[n] = NULL;
+	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), out), 0);
+}
+
+void
+it_mcp_init(const char *token, const char *version, char *sid, size_t cap)
+{
+	struct it_resp r;
+	char body[512];
+	const char *s;
+
+	sid[0] = '\0';
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+	    "\"params\":{\"protocolVersion\":\"%s\",\"capabilities\":{},\"clientInfo\":"
+	    "{\"name\":\"toolgate-it\",\"version\":\"1\"}}}", version);
+	it_mcp_post(token, NULL, NULL, body, &r);
+	if (r.status != 200)
+		fail_msg("initialize: HTTP %ld: %.400s", r.status, r.body ? r.body : "");
+	s = it_header(&r, "Mcp-Session-Id");
+	assert_non_null(s);
+	assert_true(strlen(s) < cap);
+	snprintf(sid, cap, "%s", s);
+	assert_non_null(json_object_get(r.json, "result"));
+	it_resp_free(&r);
+	it_mcp_post(token, sid, version,
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &r);
+	assert_int_equal(r.status, 202);
+	it_resp_free(&r);
+}
+
+json_t *
+it_mcp_rpc(const char *token, const char *sid, const char *version,
+    const char *body)
+{
+	struct it_resp r;
+	json_t *j;
+
+	it_mcp_post(token, sid, version, body, &r);
+	if (r.status != 200)
+		fail_msg("/mcp: HTTP %ld: %.400s", r.status, r.body ? r.body : "");
+	j = r.json ? json_incref(r.json) : json_object();
+	it_resp_free(&r);
+	return j;
+}
+
+json_t *
+it_mcp_call(const char *token, const char *sid, const char *version,
+    const char *name, const char *args, char **raw)
+{
+	struct it_resp r;
+	json_t *res;
+	char *body;
+	size_t n = strlen(name) + strlen(args) + 128;
+
+	body = malloc(n);
+	assert_non_null(body);
+	snprintf(body, n, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", name, args);
+	it_mcp_post(token, sid, version, body, &r);
+	free(body);
+	if (r.status != 200)
+		fail_msg("tools/call %s: HTTP %ld: %.400s", name, r.status,
+		    r.body ? r.body : "");
+	res = json_object_get(r.json, "result");
+	if (res == NULL)
+		res = json_object_get(r.json, "error");
+	assert_non_null(res);
+	json_incref(res);
+	if (raw) {
+		*raw = strdup(r.body ? r.body : "");
+		assert_non_null(*raw);
+	}
+	it_resp_free(&r);
+	return res;
+}
+
+void
+it_mcp26_post(const char *token, const char *version, const char *method,
+    const char *name, const char *body, const char *accept,
+    const char *const *extra, struct it_resp *out)
+{
+	const char *h[16];
+	char auth[4200], vh[128], mh[256], nh[1200], ah[256];
+	int n = 0, i;
+
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		h[n++] = auth;
+	}
+	h[n++] = "Content-Type: application/json";
+	snprintf(ah, sizeof(ah), "Accept: %s", accept ? accept :
+	    "application/json, text/event-stream");
+	h[n++] = ah;
+	if (version) {
+		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", version);
+		h[n++] = vh;
+	}
+	if (method) {
+		snprintf(mh, sizeof(mh), "Mcp-Method: %s", method);
+		h[n++] = mh;
+	}
+	if (name) {
+		snprintf(nh, sizeof(nh), "Mcp-Name: %s", name);
+		h[n++] = nh;
+	}
+	for (i = 0; extra && extra[i] && n < 15; i++)
+		h[n++] = extra[i];
+	h[n] = NULL;
+	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), out), 0);
 }

@@ -1,6 +1,24 @@
 /*
  * it.h - integration test helpers: real HTTP through the private nginx
  * (TG_BASE_URL, set by tests/run.sh) with libcurl, JSON bodies via jansson.
+ *
+ * The one helper set of every suite in tests/integration/ (a suite keeps
+ * only what is particular to it):
+ *   transport   it_request, it_json, it_get, it_header, it_burst, it_sink
+ *   REST        it_call / it_callv / it_call_json (status asserted, JSON
+ *               back), it_status (status only), it_jstr / it_jint,
+ *               it_forbid (a string no REST response may hold)
+ *   identity    it_login*, it_user_create
+ *   fixtures    it_server_create / it_server_start, it_tool_create /
+ *               it_tool_submit / it_approve_current / it_tool_approved,
+ *               it_create_id / it_post_ok
+ *   MCP 2025    it_mcp_post, it_mcp_init (session), it_mcp_rpc,
+ *               it_mcp_call, it_rpc_code, it_first_text
+ *   MCP 2026    it_mcp26_post (stateless, Mcp-Method / Mcp-Name headers)
+ *   stack       it_env, it_sh, it_capture, it_wait_status,
+ *               it_rate_limit_set / it_rate_limit_restore
+ * Helpers that assert fail the current cmocka test with the method, path,
+ * status and body of the offending response.
  */
 #ifndef TG_IT_H
 #define TG_IT_H
@@ -20,6 +38,15 @@ struct it_resp {
 	char *headers;		/* raw header block of the last response */
 	json_t *json;		/* parsed body when it is JSON, else NULL */
 };
+
+/* A growing, NUL-terminated buffer for libcurl's CURLOPT_WRITEFUNCTION
+ * it_sink_write / CURLOPT_WRITEDATA &sink (for requests it_request cannot
+ * make, e.g. from another source address); free(sink.p) afterwards. */
+struct it_sink {
+	char *p;
+	size_t len;
+};
+size_t it_sink_write(char *ptr, size_t size, size_t nmemb, void *sink);
 
 /* Base URL, e.g. http://127.0.0.1:18080 (TG_BASE_URL). */
 const char *it_base(void);
@@ -65,6 +92,13 @@ long long it_user_create(const char *admin_token, const char *username,
 int it_capture(char *out, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Sets the rate limit of role (requests per window, settings key
+ * rate_limits) with SQL, keeping the previous value of the key in saved
+ * (cap bytes; "" when there was none) for it_rate_limit_restore, which puts
+ * it back (or removes the key when there was none). */
+void it_rate_limit_set(const char *role, int limit, char *saved, size_t cap);
+void it_rate_limit_restore(char *saved);
+
 /* POST body (JSON) to path with token; fails the test unless 200/201 with an
  * "id", which it returns. */
 long long it_create_id(const char *token, const char *path, const char *body);
@@ -77,5 +111,101 @@ void it_post_ok(const char *token, const char *path, const char *body);
 #define IT_BURST_MAX 64
 void it_burst(const char *method, const char *path, const char *token,
     const char *const *extra, const char *body, int n, long *status);
+
+/*
+ * REST helpers. Each fails the test (cmocka) on a transport error or an
+ * unexpected status, printing the method, path, status and body.
+ *
+ * it_call: method path with an optional bearer token (NULL: none) and JSON
+ * body (NULL: none, sent without Content-Type); fails unless the status is
+ * want. Returns the parsed body (new reference; an empty object when the
+ * body is not JSON), so json_object_get() on it is always safe.
+ *
+ * it_forbid(needle): from now on, it_call (the REST calls; not it_status,
+ * meant for probes, nor the MCP helpers: a tool may return a secret to
+ * its caller) fails the test when a response body contains needle (a
+ * secret the API must never return); NULL turns the check off.
+ */
+void it_forbid(const char *needle);
+json_t *it_call(const char *method, const char *path, const char *token,
+    const char *body, long want);
+/* it_call, dropping the body. */
+void it_callv(const char *method, const char *path, const char *token,
+    const char *body, long want);
+/* it_call with a jansson body (serialised compactly). */
+json_t *it_call_json(const char *method, const char *path, const char *token,
+    const json_t *body, long want);
+/* The HTTP status of method path (no status expectation); a 5xx prints the
+ * body. Fails the test only on a transport error. */
+long it_status(const char *method, const char *path, const char *token,
+    const char *body);
+/* Member key of object o as a string ("" when absent or not a string) or an
+ * integer (0 when absent). */
+const char *it_jstr(const json_t *o, const char *key);
+long long it_jint(const json_t *o, const char *key);
+
+/*
+ * Fixtures through the API (each fails the test unless the API agrees).
+ * it_server_create: POST /api/v1/servers {"name":name} plus the members of
+ * extra (a JSON object text without braces, e.g. "\"description\":\"d\"";
+ * NULL: none); 201; returns the id. it_server_start: POST .../start, 200.
+ * it_tool_create: POST /api/v1/servers/<server>/tools (server: id or name)
+ * with name, code (plain Python source, JSON-escaped here) and description
+ * (NULL: none); 201; returns the id. it_tool_submit: POST .../submit, 200.
+ * it_approve_current: reads the tool's current_version and approves exactly
+ * that version (approval names the version it approves), 200.
+ */
+long long it_server_create(const char *token, const char *name, const char *extra);
+void it_server_start(const char *token, long long server_id);
+long long it_tool_create(const char *token, const char *server, const char *name,
+    const char *code, const char *description);
+void it_tool_submit(const char *token, long long tool_id);
+void it_approve_current(const char *admin_token, long long tool_id);
+/* it_tool_create + it_tool_submit + it_approve_current, all with
+ * admin_token: a tool that is served once its server runs. */
+long long it_tool_approved(const char *admin_token, const char *server,
+    const char *name, const char *code, const char *description);
+
+/*
+ * MCP helpers.
+ *
+ * 2025 era (sessions): it_mcp_post POSTs body to /mcp with Content-Type
+ * application/json, "Accept: application/json, text/event-stream", the
+ * bearer token (NULL: none), Mcp-Session-Id: sid (NULL or "": none) and
+ * MCP-Protocol-Version: version (NULL: none). Fails the test only on a
+ * transport error; the caller checks and frees out.
+ * it_mcp_init: initialize (protocolVersion version, no session or version
+ * header), expects 200, a result and a session id (copied into sid), then sends
+ * notifications/initialized in the session and expects 202.
+ * it_mcp_rpc: it_mcp_post in session sid with version, expects HTTP 200 and
+ * returns the parsed JSON-RPC response (new reference, never NULL).
+ * it_mcp_call: tools/call name with arguments args (JSON text, inserted
+ * as is) in session sid, expects HTTP 200; returns the JSON-RPC result, or
+ * the error object when there is none (new reference, never NULL); *raw
+ * (optional) gets a malloc'd copy of the whole response body.
+ */
+#define IT_MCP_VERSION "2025-11-25"
+void it_mcp_post(const char *token, const char *sid, const char *version,
+    const char *body, struct it_resp *out);
+void it_mcp_init(const char *token, const char *version, char *sid, size_t cap);
+json_t *it_mcp_rpc(const char *token, const char *sid, const char *version,
+    const char *body);
+json_t *it_mcp_call(const char *token, const char *sid, const char *version,
+    const char *name, const char *args, char **raw);
+/*
+ * 2026 era (stateless): POST /mcp with the bearer token, Content-Type, an
+ * Accept header (accept; NULL: the usual "application/json,
+ * text/event-stream"), MCP-Protocol-Version: version, Mcp-Method: method and
+ * Mcp-Name: name (each NULL: none) and extra headers (NULL-terminated list
+ * or NULL). Fails the test only on a transport error.
+ */
+/* The JSON-RPC error code of a response (0: none). */
+long it_rpc_code(const struct it_resp *r);
+/* The first text content of a tools/call result ("" when there is none). */
+const char *it_first_text(const json_t *result);
+#define IT_MCP26_VERSION "2026-07-28"
+void it_mcp26_post(const char *token, const char *version, const char *method,
+    const char *name, const char *body, const char *accept,
+    const char *const *extra, struct it_resp *out);
 
 #endif

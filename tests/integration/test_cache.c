@@ -303,21 +303,14 @@ t_rate_lease(void **state)
 	user("cache_l1", "developer");
 	assert_int_equal(it_login("cache_l1", PW, tok, sizeof(tok)), 0);
 	new_key(tok, key, sizeof(key), &kid);
-	saved[0] = '\0';
-	(void)it_capture(saved, sizeof(saved), "psql -X -A -t -c \"SELECT value::text FROM"
-	    " settings WHERE key = 'rate_limits'\"");
-	assert_int_equal(it_sh("psql -X -q -v ON_ERROR_STOP=1 -c \"UPDATE settings SET value ="
-	    " jsonb_set(value, '{developer}', '200') WHERE key = 'rate_limits'\" >/dev/null"), 0);
+	it_rate_limit_set("developer", 200, saved, sizeof(saved));
 	for (int i = 0; i < 16; i++) {
 		burst("GET", "/api/v1/auth/me", key, NULL, NULL, 16, &c);
 		ok += c.ok;
 		limited += c.limited;
 		assert_int_equal(c.other + c.unauth, 0);
 	}
-	saved[strcspn(saved, "\n")] = '\0';
-	if (saved[0] != '\0' && strchr(saved, '\'') == NULL)
-		it_sh("echo \"UPDATE settings SET value = :'v'::jsonb WHERE key = 'rate_limits';\""
-		    " | psql -X -q -v v='%s' >/dev/null", saved);
+	it_rate_limit_restore(saved);
 	assert_int_equal(it_capture(out, sizeof(out), "psql -X -A -t -c \"SELECT count(*)"
 	    " FROM rate_limits WHERE bucket = 'k:%lld'\"", kid), 0);
 	windows = atoi(out);

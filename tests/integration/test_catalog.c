@@ -11,23 +11,6 @@
 
 static char admin[4096];
 
-/* MCP POST with the admin token; session may be NULL. */
-static void
-mcp(const char *session, const char *body, struct it_resp *r)
-{
-	char auth[4200], sess[200];
-	const char *h[6] = {"Content-Type: application/json",
-	    "Accept: application/json, text/event-stream",
-	    "MCP-Protocol-Version: 2025-11-25", auth, NULL, NULL};
-
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
-	if (session) {
-		snprintf(sess, sizeof(sess), "Mcp-Session-Id: %s", session);
-		h[4] = sess;
-	}
-	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), r), 0);
-}
-
 static char session_id[200];
 
 static int
@@ -38,7 +21,8 @@ listed(const char *name)
 	size_t i;
 	int found = 0;
 
-	mcp(session_id, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}", &r);
+	it_mcp_post(admin, session_id, IT_MCP_VERSION,
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}", &r);
 	assert_int_equal(r.status, 200);
 	tools = json_object_get(json_object_get(r.json, "result"), "tools");
 	assert_true(json_is_array(tools));
@@ -65,18 +49,10 @@ t_cache_follows_changes(void **state)
 	struct it_resp r;
 	long long sid, tid;
 	char path[256];
-	const char *h;
 
 	(void)state;
 	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
-	mcp(NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
-	    "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
-	    "\"clientInfo\":{\"name\":\"catalog-test\",\"version\":\"1\"}}}", &r);
-	assert_int_equal(r.status, 200);
-	h = it_header(&r, "Mcp-Session-Id");
-	assert_non_null(h);
-	snprintf(session_id, sizeof(session_id), "%s", h);
-	it_resp_free(&r);
+	it_mcp_init(admin, IT_MCP_VERSION, session_id, sizeof(session_id));
 
 	sid = it_create_id(admin, "/api/v1/servers", "{\"name\":\"catalogtest\"}");
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);

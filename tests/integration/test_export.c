@@ -36,73 +36,6 @@ static long long tool_val = 0, tool_raise = 0;
 #define SOURCE_CRED "src-cred-never-exported-9d3e"
 #define REMOTE_HASH "abababababababababababababababababababababababababababababababab"
 
-static json_t *
-call(const char *method, const char *path, const char *tok, const char *body,
-    long want)
-{
-	struct it_resp r = {0};
-	json_t *j;
-
-	if (body)
-		assert_int_equal(it_json(method, path, tok, body, &r), 0);
-	else
-		assert_int_equal(it_get(method, path, tok, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: want %ld, got %ld: %s", method, path, want, r.status,
-		    r.body ? r.body : "");
-	j = r.json ? json_incref(r.json) : NULL;
-	it_resp_free(&r);
-	return j;
-}
-
-static void
-callv(const char *method, const char *path, const char *tok, const char *body,
-    long want)
-{
-	json_decref(call(method, path, tok, body, want));
-}
-
-/* POST a JSON value (serialised here). */
-static json_t *
-post_json(const char *path, const char *tok, json_t *body, long want)
-{
-	char *txt = json_dumps(body, JSON_COMPACT);
-	json_t *j;
-
-	assert_non_null(txt);
-	j = call("POST", path, tok, txt, want);
-	free(txt);
-	return j;
-}
-
-static void
-login(const char *user, const char *pw, char *tok, size_t cap)
-{
-	char body[512];
-	json_t *j;
-
-	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}", user, pw);
-	j = call("POST", "/api/v1/auth/login", NULL, body, 200);
-	snprintf(tok, cap, "%s", json_string_value(json_object_get(j, "access_token")));
-	json_decref(j);
-}
-
-static long long
-mk_tool(const char *server, const char *name, const char *code, const char *desc)
-{
-	char path[160];
-	json_t *body, *j;
-	long long id;
-
-	body = json_pack("{s:s, s:s, s:s}", "name", name, "code", code, "description", desc);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", server);
-	j = post_json(path, dev_tok, body, 201);
-	id = json_integer_value(json_object_get(j, "id"));
-	json_decref(body);
-	json_decref(j);
-	return id;
-}
-
 static int
 setup(void **state)
 {
@@ -111,47 +44,47 @@ setup(void **state)
 
 	(void)state;
 	snprintf(sfx, sizeof(sfx), "%ld%d", (long)time(NULL) % 100000, (int)getpid() % 1000);
-	login(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), admin_tok,
-	    sizeof(admin_tok));
+	assert_int_equal(it_login(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), admin_tok,
+	    sizeof(admin_tok)), 0);
 	snprintf(name, sizeof(name), "ex_dev_%s", sfx);
 	snprintf(body, sizeof(body),
 	    "{\"username\":\"%s\",\"password\":\"export-pass-123\",\"role\":\"developer\"}", name);
-	callv("POST", "/api/v1/users", admin_tok, body, 201);
-	login(name, "export-pass-123", dev_tok, sizeof(dev_tok));
+	it_callv("POST", "/api/v1/users", admin_tok, body, 201);
+	assert_int_equal(it_login(name, "export-pass-123", dev_tok, sizeof(dev_tok)), 0);
 
 	/* Server A: two tools, one with three versions and approved; a secret
 	 * with a value and a placeholder; an approved network host. */
 	snprintf(srv_a, sizeof(srv_a), "exa_%s", sfx);
 	snprintf(srv_b, sizeof(srv_b), "exb_%s", sfx);
 	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"description\":\"export A\"}", srv_a);
-	callv("POST", "/api/v1/servers", dev_tok, body, 201);
+	it_callv("POST", "/api/v1/servers", dev_tok, body, 201);
 	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"tool_prefix\":\"b_%s_\"}", srv_b, sfx);
-	callv("POST", "/api/v1/servers", dev_tok, body, 201);
+	it_callv("POST", "/api/v1/servers", dev_tok, body, 201);
 
-	tool_val = mk_tool(srv_a, "add", "def main(a: int, b: int = 1):\n    return a + b\n", "adds");
+	tool_val = it_tool_create(dev_tok, srv_a, "add", "def main(a: int, b: int = 1):\n    return a + b\n", "adds");
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tool_val);
-	callv("PATCH", path, dev_tok, "{\"description\":\"adds two numbers\"}", 200);
-	callv("PATCH", path, dev_tok,
+	it_callv("PATCH", path, dev_tok, "{\"description\":\"adds two numbers\"}", 200);
+	it_callv("PATCH", path, dev_tok,
 	    "{\"code\":\"def main(a: int, b: int = 2):\\n    return a + b\\n\","
 	    "\"change_summary\":\"default b=2\"}", 200);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tool_val);
-	callv("POST", path, dev_tok, NULL, 200);
+	it_callv("POST", path, dev_tok, NULL, 200);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_val);
-	callv("POST", path, admin_tok, "{\"reason\":\"fine\",\"version\":3}", 200);
-	tool_raise = mk_tool(srv_a, "boom", "def main():\n    raise ValueError('nope')\n", "raises");
-	t = mk_tool(srv_b, "echo", "def main(text: str):\n    return text\n", "echo");
+	it_callv("POST", path, admin_tok, "{\"reason\":\"fine\",\"version\":3}", 200);
+	tool_raise = it_tool_create(dev_tok, srv_a, "boom", "def main():\n    raise ValueError('nope')\n", "raises");
+	t = it_tool_create(dev_tok, srv_b, "echo", "def main(text: str):\n    return text\n", "echo");
 	(void)t;
 
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", srv_a);
-	callv("POST", path, admin_tok, "{\"key\":\"API_KEY\",\"description\":\"k\",\"value\":\""
+	it_callv("POST", path, admin_tok, "{\"key\":\"API_KEY\",\"description\":\"k\",\"value\":\""
 	    SECRET_VALUE "\"}", 201);
-	callv("POST", path, dev_tok, "{\"key\":\"PLACEHOLDER\"}", 201);
+	it_callv("POST", path, dev_tok, "{\"key\":\"PLACEHOLDER\"}", 201);
 
 	/* An external source of server A (internal: only an admin may point it
 	 * at loopback) with a credential, and one imported tool with two
 	 * versions, approved at 2, inserted as the stack's superuser. */
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", srv_a);
-	callv("POST", path, admin_tok, "{\"name\":\"remote\",\"description\":\"remote mcp\","
+	it_callv("POST", path, admin_tok, "{\"name\":\"remote\",\"description\":\"remote mcp\","
 	    "\"url\":\"http://127.0.0.1:9/mcp\",\"internal\":true,\"auth_type\":\"bearer\","
 	    "\"credential\":\"" SOURCE_CRED "\",\"timeout_ms\":7000,\"failure_threshold\":4}",
 	    201);
@@ -360,11 +293,11 @@ static void
 test_roles(void **state)
 {
 	(void)state;
-	callv("GET", "/api/v1/export", dev_tok, NULL, 403);
-	callv("POST", "/api/v1/import", dev_tok,
+	it_callv("GET", "/api/v1/export", dev_tok, NULL, 403);
+	it_callv("POST", "/api/v1/import", dev_tok,
 	    "{\"format\":\"toolgate-export\",\"format_version\":1,\"servers\":[]}", 403);
-	callv("GET", "/api/v1/export", NULL, NULL, 401);
-	callv("POST", "/api/v1/import?keep_status=maybe", admin_tok,
+	it_callv("GET", "/api/v1/export", NULL, NULL, 401);
+	it_callv("POST", "/api/v1/import?keep_status=maybe", admin_tok,
 	    "{\"format\":\"toolgate-export\",\"format_version\":1,\"servers\":[]}", 400);
 }
 
@@ -387,11 +320,11 @@ test_validation_422(void **state)
 	char body[2048];
 
 	(void)state;
-	j = call("POST", "/api/v1/import", admin_tok,
+	j = it_call("POST", "/api/v1/import", admin_tok,
 	    "{\"format\":\"toolgate-export\",\"format_version\":3,\"servers\":[]}", 422);
 	assert_true(has_field(j, "format_version"));
 	json_decref(j);
-	j = call("POST", "/api/v1/import", admin_tok,
+	j = it_call("POST", "/api/v1/import", admin_tok,
 	    "{\"format\":\"toolgate-export\",\"format_version\":1,\"servers\":[],\"x\":1}", 422);
 	assert_true(has_field(j, "x"));
 	json_decref(j);
@@ -407,7 +340,7 @@ test_validation_422(void **state)
 	    " \"versions\":[{\"version\":2,\"code\":\"x\"},{\"version\":1,\"code\":\"x\"}]},"
 	    "{\"name\":\"u\",\"code\":\"new\",\"current_version\":1,"
 	    " \"versions\":[{\"version\":1,\"code\":\"old\"}]}]}]}", sfx);
-	j = call("POST", "/api/v1/import", admin_tok, body, 422);
+	j = it_call("POST", "/api/v1/import", admin_tok, body, 422);
 	assert_true(has_field(j, "servers[0].name"));
 	assert_true(has_field(j, "servers[1].secrets[0].key"));
 	assert_true(has_field(j, "servers[1].tools[0].versions[0].bogus"));
@@ -418,7 +351,7 @@ test_validation_422(void **state)
 	json_decref(j);
 	/* nothing of it was created */
 	snprintf(body, sizeof(body), "/api/v1/servers/ok_%s", sfx);
-	callv("GET", body, admin_tok, NULL, 404);
+	it_callv("GET", body, admin_tok, NULL, 404);
 }
 
 static void
@@ -434,13 +367,13 @@ test_conflict_409(void **state)
 	doc = our_doc(r.json);
 	it_resp_free(&r);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", srv_a);
-	before = call("GET", path, admin_tok, NULL, 200);
-	j = post_json("/api/v1/import", admin_tok, doc, 409);
+	before = it_call("GET", path, admin_tok, NULL, 200);
+	j = it_call_json("POST", "/api/v1/import", admin_tok, doc, 409);
 	assert_true(has_field(j, "servers[0].name"));
 	assert_true(has_field(j, "servers[1].name"));
 	json_decref(j);
 	/* unchanged: same tools, same versions */
-	after = call("GET", path, admin_tok, NULL, 200);
+	after = it_call("GET", path, admin_tok, NULL, 200);
 	assert_true(json_equal(before, after));
 	json_decref(before);
 	json_decref(after);
@@ -465,11 +398,11 @@ test_roundtrip_rest(void **state)
 	it_resp_free(&r);
 
 	snprintf(path, sizeof(path), "/api/v1/servers/%s", srv_a);
-	callv("DELETE", path, admin_tok, NULL, 204);
+	it_callv("DELETE", path, admin_tok, NULL, 204);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s", srv_b);
-	callv("DELETE", path, admin_tok, NULL, 204);
+	it_callv("DELETE", path, admin_tok, NULL, 204);
 
-	res = post_json("/api/v1/import?keep_status=true&settings=false", admin_tok, doc, 201);
+	res = it_call_json("POST", "/api/v1/import?keep_status=true&settings=false", admin_tok, doc, 201);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
 	    "servers")), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
@@ -516,7 +449,7 @@ test_roundtrip_rest(void **state)
 	    " AND e.cred_ciphertext IS NULL AND e.cred_nonce IS NULL AND e.internal\""
 	    " | grep -qx 1", ext_id, src_id), 0);
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", src_id);
-	res = call("GET", path, admin_tok, NULL, 200);
+	res = it_call("GET", path, admin_tok, NULL, 200);
 	assert_true(json_is_false(json_object_get(res, "has_credential")));
 	assert_string_equal(json_string_value(json_object_get(res, "auth_type")), "bearer");
 	json_decref(res);
@@ -540,7 +473,7 @@ test_roundtrip_rest(void **state)
 	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(a2,
 	    "sources"), 0), "credential_set")));
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", srv_a);
-	res = call("GET", path, admin_tok, NULL, 200);
+	res = it_call("GET", path, admin_tok, NULL, 200);
 	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(res, "items"), 0),
 	    "has_value")));
 	json_decref(res);
@@ -629,7 +562,7 @@ test_format_v1(void **state)
 	doc = json_pack("{s:s, s:i, s:[O]}", "format", "toolgate-export",
 	    "format_version", 1, "servers", b);
 	assert_non_null(doc);
-	res = post_json("/api/v1/import?settings=false", admin_tok, doc, 201);
+	res = it_call_json("POST", "/api/v1/import?settings=false", admin_tok, doc, 201);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
 	    "tools")), 1);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
@@ -637,17 +570,17 @@ test_format_v1(void **state)
 	assert_int_equal(json_array_size(json_object_get(res, "warnings")), 0);
 	json_decref(res);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", name);
-	res = call("GET", path, admin_tok, NULL, 200);
+	res = it_call("GET", path, admin_tok, NULL, 200);
 	assert_int_equal(json_array_size(json_object_get(res, "items")), 1);
 	json_decref(res);
 	/* format 1 has no sources */
 	json_object_set_new(b, "name", json_string("exv1b"));
 	json_object_set_new(b, "sources", json_array());
-	j = post_json("/api/v1/import", admin_tok, doc, 422);
+	j = it_call_json("POST", "/api/v1/import", admin_tok, doc, 422);
 	assert_true(has_field(j, "servers[0].sources"));
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s", name);
-	callv("DELETE", path, admin_tok, NULL, 204);
+	it_callv("DELETE", path, admin_tok, NULL, 204);
 	json_decref(b);
 	json_decref(doc);
 }
@@ -679,7 +612,7 @@ test_validation_sources_422(void **state)
 	    " \"current_version\":1,\"versions\":[{\"version\":1,\"code\":\"x\"}]},"
 	    "{\"name\":\"e3\",\"source\":\"hd\",\"remote_name\":\"b\",\"code\":\"x\","
 	    " \"current_version\":1,\"versions\":[{\"version\":1}]}]}]}", sfx);
-	j = call("POST", "/api/v1/import", admin_tok, body, 422);
+	j = it_call("POST", "/api/v1/import", admin_tok, body, 422);
 	assert_true(has_field(j, "servers[0].sources[0].url"));	/* loopback, not internal */
 	assert_true(has_field(j, "servers[0].sources[1].credential"));
 	assert_true(has_field(j, "servers[0].sources[2].auth_header"));
@@ -694,7 +627,7 @@ test_validation_sources_422(void **state)
 	assert_true(has_field(j, "servers[0].external_tools[2].code"));
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/servers/vs_%s", sfx);
-	callv("GET", path, admin_tok, NULL, 404);
+	it_callv("GET", path, admin_tok, NULL, 404);
 }
 
 static void
@@ -704,29 +637,29 @@ test_validate(void **state)
 	char path[160];
 
 	(void)state;
-	j = call("POST", "/api/v1/validate", dev_tok,
+	j = it_call("POST", "/api/v1/validate", dev_tok,
 	    "{\"code\":\"def main(city: str, days: int = 3):\\n    return city\\n\"}", 200);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(json_array_size(json_object_get(j, "errors")), 0);
 	assert_non_null(json_object_get(json_object_get(json_object_get(j, "input_schema"),
 	    "properties"), "city"));
 	json_decref(j);
-	j = call("POST", "/api/v1/validate", dev_tok,
+	j = it_call("POST", "/api/v1/validate", dev_tok,
 	    "{\"code\":\"x = 1\\ndef main(:\\n    pass\\n\"}", 200);
 	assert_true(json_is_false(json_object_get(j, "ok")));
 	e = json_array_get(json_object_get(j, "errors"), 0);
 	assert_int_equal(json_integer_value(json_object_get(e, "line")), 2);
 	assert_true(json_integer_value(json_object_get(e, "column")) > 0);
 	json_decref(j);
-	j = call("POST", "/api/v1/validate", dev_tok, "{\"code\":\"import socket\\ndef main():\\n  pass\\n\"}", 200);
+	j = it_call("POST", "/api/v1/validate", dev_tok, "{\"code\":\"import socket\\ndef main():\\n  pass\\n\"}", 200);
 	assert_true(json_is_false(json_object_get(j, "ok")));
 	json_decref(j);
-	j = call("POST", "/api/v1/validate", dev_tok, "{}", 422);
+	j = it_call("POST", "/api/v1/validate", dev_tok, "{}", 422);
 	assert_true(has_field(j, "code"));
 	json_decref(j);
 	/* saving a tool with a syntax error: 422 naming line and column */
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", srv_a);
-	j = call("POST", path, dev_tok,
+	j = it_call("POST", path, dev_tok,
 	    "{\"name\":\"broken\",\"code\":\"x = 1\\ndef main(:\\n    pass\\n\"}", 422);
 	assert_true(has_field(j, "code"));
 	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(
@@ -742,22 +675,22 @@ test_tool_test_runs(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tool_val);
-	j = call("POST", path, dev_tok, "{\"arguments\":{\"a\":40}}", 200);
+	j = it_call("POST", path, dev_tok, "{\"arguments\":{\"a\":40}}", 200);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(json_integer_value(json_object_get(j, "result")), 42);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tool_raise);
-	j = call("POST", path, dev_tok, NULL, 200);
+	j = it_call("POST", path, dev_tok, NULL, 200);
 	assert_true(json_is_false(json_object_get(j, "ok")));
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"),
 	    "type")), "ValueError");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"),
 	    "message")), "nope");
 	json_decref(j);
-	j = call("POST", path, dev_tok, "{\"arguments\":[]}", 422);
+	j = it_call("POST", path, dev_tok, "{\"arguments\":[]}", 422);
 	assert_true(has_field(j, "arguments"));
 	json_decref(j);
-	callv("POST", "/api/v1/tools/999999999/test", dev_tok, "{}", 404);
+	it_callv("POST", "/api/v1/tools/999999999/test", dev_tok, "{}", 404);
 }
 
 /* security (review finding 1): a test run writes an execution log row
@@ -774,11 +707,11 @@ test_tool_test_logged_scrubbed(void **state)
 	(void)state;
 	snprintf(srv, sizeof(srv), "exs_%s", sfx);
 	snprintf(sbody, sizeof(sbody), "{\"name\":\"%s\"}", srv);
-	callv("POST", "/api/v1/servers", dev_tok, sbody, 201);
+	it_callv("POST", "/api/v1/servers", dev_tok, sbody, 201);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", srv);
-	callv("POST", path, admin_tok,
+	it_callv("POST", path, admin_tok,
 	    "{\"key\":\"LEAK\",\"value\":\"tgleak-9f2\\\"q-value\"}", 201);
-	tid = mk_tool(srv, "leak",
+	tid = it_tool_create(dev_tok, srv, "leak",
 	    "def main(mode: str = 'ret'):\n"
 	    "    print('out:' + SECRETS['LEAK'])\n"
 	    "    if mode == 'raise':\n"
@@ -787,11 +720,11 @@ test_tool_test_logged_scrubbed(void **state)
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
 	/* security: unapproved code gets the real values only when an admin
 	 * asks for them (test_security.c); they are what must be scrubbed. */
-	j = call("POST", path, admin_tok, "{\"real_secrets\":true}", 200);
+	j = it_call("POST", path, admin_tok, "{\"real_secrets\":true}", 200);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	json_decref(j);
 	body = json_pack("{s:{s:s}, s:b}", "arguments", "mode", "raise", "real_secrets", 1);
-	j = post_json(path, admin_tok, body, 200);
+	j = it_call_json("POST", path, admin_tok, body, 200);
 	json_decref(body);
 	assert_true(json_is_false(json_object_get(j, "ok")));
 	json_decref(j);

@@ -15,44 +15,6 @@
 static char admin_tok[2048], dev_tok[2048], view_tok[2048];
 static char sfx[32];	/* unique suffix per run */
 
-static json_t *
-call(const char *method, const char *path, const char *tok, const char *body,
-    long want)
-{
-	struct it_resp r = {0};
-	json_t *j;
-
-	if (body)
-		assert_int_equal(it_json(method, path, tok, body, &r), 0);
-	else
-		assert_int_equal(it_get(method, path, tok, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: want %ld, got %ld: %s", method, path, want, r.status,
-		    r.body ? r.body : "");
-	j = r.json ? json_incref(r.json) : NULL;
-	it_resp_free(&r);
-	return j;
-}
-
-static void
-callv(const char *method, const char *path, const char *tok, const char *body,
-    long want)
-{
-	json_decref(call(method, path, tok, body, want));
-}
-
-static void
-login(const char *user, const char *pw, char *tok, size_t cap)
-{
-	char body[512];
-	json_t *j;
-
-	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}", user, pw);
-	j = call("POST", "/api/v1/auth/login", NULL, body, 200);
-	snprintf(tok, cap, "%s", json_string_value(json_object_get(j, "access_token")));
-	json_decref(j);
-}
-
 static void
 make_user(const char *role, char *tok, size_t cap)
 {
@@ -62,8 +24,8 @@ make_user(const char *role, char *tok, size_t cap)
 	snprintf(body, sizeof(body),
 	    "{\"username\":\"%s\",\"password\":\"lifecycle-pass-123\",\"role\":\"%s\"}",
 	    name, role);
-	callv("POST", "/api/v1/users", admin_tok, body, 201);
-	login(name, "lifecycle-pass-123", tok, cap);
+	it_callv("POST", "/api/v1/users", admin_tok, body, 201);
+	assert_int_equal(it_login(name, "lifecycle-pass-123", tok, cap), 0);
 }
 
 static int
@@ -71,40 +33,19 @@ setup(void **state)
 {
 	(void)state;
 	snprintf(sfx, sizeof(sfx), "%ld%d", (long)time(NULL) % 100000, (int)getpid() % 1000);
-	login(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), admin_tok,
-	    sizeof(admin_tok));
+	assert_int_equal(it_login(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), admin_tok,
+	    sizeof(admin_tok)), 0);
 	make_user("developer", dev_tok, sizeof(dev_tok));
 	make_user("viewer", view_tok, sizeof(view_tok));
 	return 0;
-}
-
-static long long
-jint(json_t *j, const char *k)
-{
-	return json_integer_value(json_object_get(j, k));
-}
-
-static const char *
-jstr(json_t *j, const char *k)
-{
-	const char *s = json_string_value(json_object_get(j, k));
-	return s ? s : "";
 }
 
 /* Creates a server named <base>_<sfx>; returns its id. */
 static long long
 mk_server(const char *base, char *name, size_t cap)
 {
-	char body[256];
-	json_t *j;
-	long long id;
-
 	snprintf(name, cap, "%s_%s", base, sfx);
-	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"description\":\"d\"}", name);
-	j = call("POST", "/api/v1/servers", dev_tok, body, 201);
-	id = jint(j, "id");
-	json_decref(j);
-	return id;
+	return it_server_create(dev_tok, name, "\"description\":\"d\"");
 }
 
 static long long
@@ -113,16 +54,14 @@ mk_tool(long long sid, const char *name, const char *code, const char *desc)
 	char path[128];
 	json_t *body = json_pack("{s:s, s:s, s:s}", "name", name, "code", code,
 	    "description", desc), *j;
-	char *txt = json_dumps(body, JSON_COMPACT);
 	long long id;
 
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
-	j = call("POST", path, dev_tok, txt, 201);
-	id = jint(j, "id");
-	assert_string_equal(jstr(j, "status"), "draft");
-	assert_int_equal(jint(j, "current_version"), 1);
+	j = it_call_json("POST", path, dev_tok, body, 201);
+	id = it_jint(j, "id");
+	assert_string_equal(it_jstr(j, "status"), "draft");
+	assert_int_equal(it_jint(j, "current_version"), 1);
 	json_decref(j);
-	free(txt);
 	json_decref(body);
 	return id;
 }
@@ -133,7 +72,7 @@ tool_post(long long id, const char *what, const char *tok, const char *body, lon
 	char path[128];
 
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld%s%s", id, *what ? "/" : "", what);
-	return call(*what ? "POST" : "PATCH", path, tok, body ? body : "{}", want);
+	return it_call(*what ? "POST" : "PATCH", path, tok, body ? body : "{}", want);
 }
 
 static void
@@ -143,10 +82,10 @@ expect_status(long long id, const char *want, long long version)
 	json_t *j;
 
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", id);
-	j = call("GET", path, view_tok, NULL, 200);
-	assert_string_equal(jstr(j, "status"), want);
+	j = it_call("GET", path, view_tok, NULL, 200);
+	assert_string_equal(it_jstr(j, "status"), want);
 	if (version > 0)
-		assert_int_equal(jint(j, "current_version"), version);
+		assert_int_equal(it_jint(j, "current_version"), version);
 	json_decref(j);
 }
 
@@ -169,8 +108,8 @@ approve(long long id)
 
 	json_decref(tool_post(id, "submit", dev_tok, NULL, 200));
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", id);
-	j = call("GET", path, view_tok, NULL, 200);
-	approve_v(id, jint(j, "current_version"));
+	j = it_call("GET", path, view_tok, NULL, 200);
+	approve_v(id, it_jint(j, "current_version"));
 	json_decref(j);
 }
 
@@ -204,10 +143,10 @@ test_approval_resets(void **state)
 
 	/* the reviewer sees a diff against the approved version 1 */
 	snprintf(body, sizeof(body), "/api/v1/tools/%lld/diff", tid);
-	j = call("GET", body, view_tok, NULL, 200);
-	assert_int_equal(jint(j, "from_version"), 1);
-	assert_non_null(strstr(jstr(j, "code_diff"), "-    return x + 1"));
-	assert_non_null(strstr(jstr(j, "code_diff"), "+    return x + 2"));
+	j = it_call("GET", body, view_tok, NULL, 200);
+	assert_int_equal(it_jint(j, "from_version"), 1);
+	assert_non_null(strstr(it_jstr(j, "code_diff"), "-    return x + 1"));
+	assert_non_null(strstr(it_jstr(j, "code_diff"), "+    return x + 2"));
 	json_decref(j);
 	approve_v(tid, 2);
 
@@ -217,47 +156,47 @@ test_approval_resets(void **state)
 	approve_v(tid, 3);
 
 	/* under the code-only rule a description change keeps approval */
-	callv("PATCH", "/api/v1/settings", admin_tok, "{\"approval_reset_on\":\"code\"}", 200);
+	it_callv("PATCH", "/api/v1/settings", admin_tok, "{\"approval_reset_on\":\"code\"}", 200);
 	j = tool_post(tid, "", dev_tok, "{\"description\":\"adds two\"}", 200);
 	expect_status(tid, "approved", 4);
 	/* the approval moved to the new version: version 4 is what is served
 	 * (lib/versions.c), with the review reason of the approval kept */
-	assert_int_equal(jint(j, "approved_version"), 4);
-	assert_int_equal(jint(j, "served_version"), 4);
-	assert_string_equal(jstr(j, "review_reason"), "ok");
+	assert_int_equal(it_jint(j, "approved_version"), 4);
+	assert_int_equal(it_jint(j, "served_version"), 4);
+	assert_string_equal(it_jstr(j, "review_reason"), "ok");
 	json_decref(j);
 	/* ...but a code change still resets */
 	snprintf(body, sizeof(body), "{\"code\":\"%s\"}",
 	    "def main(x: int) -> int:\\n    return x + 3\\n");
 	json_decref(tool_post(tid, "", dev_tok, body, 200));
 	expect_status(tid, "pending_review", 5);
-	callv("PATCH", "/api/v1/settings", admin_tok,
+	it_callv("PATCH", "/api/v1/settings", admin_tok,
 	    "{\"approval_reset_on\":\"code+description+schema\"}", 200);
 	approve_v(tid, 5);
 
 	/* rollback: pending_review and a new version row with version 1's code */
 	j = tool_post(tid, "rollback", dev_tok, "{\"version\":1}", 200);
-	assert_string_equal(jstr(j, "status"), "pending_review");
-	assert_int_equal(jint(j, "current_version"), 6);
-	assert_string_equal(jstr(j, "code"), CODE1);
+	assert_string_equal(it_jstr(j, "status"), "pending_review");
+	assert_int_equal(it_jint(j, "current_version"), 6);
+	assert_string_equal(it_jstr(j, "code"), CODE1);
 	json_decref(j);
 	snprintf(body, sizeof(body), "/api/v1/tools/%lld/versions", tid);
-	j = call("GET", body, view_tok, NULL, 200);
+	j = it_call("GET", body, view_tok, NULL, 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 6);
 	json_decref(j);
 	snprintf(body, sizeof(body), "/api/v1/tools/%lld/versions/6", tid);
-	j = call("GET", body, view_tok, NULL, 200);
-	assert_string_equal(jstr(j, "code"), CODE1);
-	assert_string_equal(jstr(j, "change_summary"), "rollback to version 1");
+	j = it_call("GET", body, view_tok, NULL, 200);
+	assert_string_equal(it_jstr(j, "code"), CODE1);
+	assert_string_equal(it_jstr(j, "change_summary"), "rollback to version 1");
 	json_decref(j);
 	/* pagination */
 	snprintf(body, sizeof(body), "/api/v1/tools/%lld/versions?limit=4", tid);
-	j = call("GET", body, view_tok, NULL, 200);
+	j = it_call("GET", body, view_tok, NULL, 200);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 4);
-	assert_string_equal(jstr(j, "next_cursor"), "4");
+	assert_string_equal(it_jstr(j, "next_cursor"), "4");
 	json_decref(j);
 	snprintf(body, sizeof(body), "/api/v1/tools/%lld/versions/99", tid);
-	callv("GET", body, view_tok, NULL, 404);
+	it_callv("GET", body, view_tok, NULL, 404);
 	json_decref(tool_post(tid, "rollback", dev_tok, "{\"version\":99}", 404));
 }
 
@@ -275,14 +214,14 @@ test_roles_and_reasons(void **state)
 	/* a developer cannot approve */
 	json_decref(tool_post(tid, "approve", dev_tok, NULL, 403));
 	/* a viewer cannot write */
-	callv("POST", "/api/v1/servers", view_tok, "{\"name\":\"nope\"}", 403);
+	it_callv("POST", "/api/v1/servers", view_tok, "{\"name\":\"nope\"}", 403);
 	/* reject without a reason: 422 naming the field */
 	j = tool_post(tid, "reject", admin_tok, "{}", 422);
-	assert_string_equal(jstr(json_array_get(json_object_get(j, "errors"), 0), "field"), "reason");
+	assert_string_equal(it_jstr(json_array_get(json_object_get(j, "errors"), 0), "field"), "reason");
 	json_decref(j);
 	j = tool_post(tid, "reject", admin_tok, "{\"reason\":\"uses eval\"}", 200);
-	assert_string_equal(jstr(j, "status"), "rejected");
-	assert_string_equal(jstr(j, "review_reason"), "uses eval");
+	assert_string_equal(it_jstr(j, "status"), "rejected");
+	assert_string_equal(it_jstr(j, "review_reason"), "uses eval");
 	json_decref(j);
 	/* an edit of a rejected tool makes it a draft again */
 	j = tool_post(tid, "", dev_tok, "{\"description\":\"fixed\"}", 200);
@@ -299,7 +238,7 @@ test_roles_and_reasons(void **state)
 	expect_status(tid, "rejected", 2);
 	/* unauthenticated */
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	callv("GET", path, NULL, NULL, 401);
+	it_callv("GET", path, NULL, NULL, 401);
 }
 
 static void
@@ -311,33 +250,33 @@ test_errors(void **state)
 
 	(void)state;
 	sid = mk_server("err", name, sizeof(name));
-	callv("GET", "/api/v1/servers/999999999", view_tok, NULL, 404);
-	callv("GET", "/api/v1/tools/999999999", view_tok, NULL, 404);
-	callv("GET", "/api/v1/tools/abc", view_tok, NULL, 404);
-	callv("PATCH", "/api/v1/tools/999999999", dev_tok, "{\"description\":\"x\"}", 404);
-	callv("POST", "/api/v1/tools/999999999/approve", admin_tok, "{\"version\":1}", 404);
-	callv("GET", "/api/v1/servers/999999999/tools", view_tok, NULL, 404);
-	callv("POST", "/api/v1/servers/999999999/tools", dev_tok,
+	it_callv("GET", "/api/v1/servers/999999999", view_tok, NULL, 404);
+	it_callv("GET", "/api/v1/tools/999999999", view_tok, NULL, 404);
+	it_callv("GET", "/api/v1/tools/abc", view_tok, NULL, 404);
+	it_callv("PATCH", "/api/v1/tools/999999999", dev_tok, "{\"description\":\"x\"}", 404);
+	it_callv("POST", "/api/v1/tools/999999999/approve", admin_tok, "{\"version\":1}", 404);
+	it_callv("GET", "/api/v1/servers/999999999/tools", view_tok, NULL, 404);
+	it_callv("POST", "/api/v1/servers/999999999/tools", dev_tok,
 	    "{\"name\":\"a\",\"code\":\"def main():\\n    return 1\\n\"}", 404);
 	/* duplicate names */
 	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
-	callv("POST", "/api/v1/servers", dev_tok, body, 409);
+	it_callv("POST", "/api/v1/servers", dev_tok, body, 409);
 	mk_tool(sid, "dup", CODE1, "");
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
-	callv("POST", path, dev_tok, "{\"name\":\"dup\",\"code\":\"def main():\\n    return 1\\n\"}", 409);
+	it_callv("POST", path, dev_tok, "{\"name\":\"dup\",\"code\":\"def main():\\n    return 1\\n\"}", 409);
 	/* invalid names: 422 with the field */
-	j = call("POST", "/api/v1/servers", dev_tok, "{\"name\":\"Bad Name!\"}", 422);
-	assert_string_equal(jstr(json_array_get(json_object_get(j, "errors"), 0), "field"), "name");
+	j = it_call("POST", "/api/v1/servers", dev_tok, "{\"name\":\"Bad Name!\"}", 422);
+	assert_string_equal(it_jstr(json_array_get(json_object_get(j, "errors"), 0), "field"), "name");
 	json_decref(j);
-	j = call("POST", path, dev_tok, "{\"name\":\"bad name\",\"code\":\"def main():\\n    return 1\\n\"}", 422);
-	assert_string_equal(jstr(json_array_get(json_object_get(j, "errors"), 0), "field"), "name");
+	j = it_call("POST", path, dev_tok, "{\"name\":\"bad name\",\"code\":\"def main():\\n    return 1\\n\"}", 422);
+	assert_string_equal(it_jstr(json_array_get(json_object_get(j, "errors"), 0), "field"), "name");
 	json_decref(j);
-	j = call("POST", path, dev_tok, "{\"name\":\"ok\",\"code\":\"x\",\"bogus\":1}", 422);
-	assert_string_equal(jstr(json_array_get(json_object_get(j, "errors"), 0), "field"), "bogus");
+	j = it_call("POST", path, dev_tok, "{\"name\":\"ok\",\"code\":\"x\",\"bogus\":1}", 422);
+	assert_string_equal(it_jstr(json_array_get(json_object_get(j, "errors"), 0), "field"), "bogus");
 	json_decref(j);
 	/* syntax errors in code: 422 on "code" with a line number */
-	j = call("POST", path, dev_tok, "{\"name\":\"broken\",\"code\":\"def main(:\\n\"}", 422);
-	assert_string_equal(jstr(json_array_get(json_object_get(j, "errors"), 0), "field"), "code");
+	j = it_call("POST", path, dev_tok, "{\"name\":\"broken\",\"code\":\"def main(:\\n\"}", 422);
+	assert_string_equal(it_jstr(json_array_get(json_object_get(j, "errors"), 0), "field"), "code");
 	json_decref(j);
 	/* conformance fixture names are valid tool names */
 	mk_tool(sid, "test_simple_text", "def main():\n    return 'hi'\n", "");
@@ -355,32 +294,32 @@ test_start_clash(void **state)
 	sb = mk_server("cb", b, sizeof(b));
 	mk_tool(sa, "same", CODE1, "");
 	mk_tool(sb, "same", CODE1, "");
-	callv("PATCH", "/api/v1/servers/0", dev_tok, "{}", 404);
+	it_callv("PATCH", "/api/v1/servers/0", dev_tok, "{}", 404);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sa);
-	callv("PATCH", path, dev_tok, "{\"tool_prefix\":\"\"}", 200);
+	it_callv("PATCH", path, dev_tok, "{\"tool_prefix\":\"\"}", 200);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sb);
-	callv("PATCH", path, dev_tok, "{\"tool_prefix\":\"\"}", 200);
+	it_callv("PATCH", path, dev_tok, "{\"tool_prefix\":\"\"}", 200);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sa);
-	j = call("POST", path, dev_tok, NULL, 200);
-	assert_string_equal(jstr(j, "status"), "running");
+	j = it_call("POST", path, dev_tok, NULL, 200);
+	assert_string_equal(it_jstr(j, "status"), "running");
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sb);
-	callv("POST", path, dev_tok, NULL, 409);
+	it_callv("POST", path, dev_tok, NULL, 409);
 	/* with its default prefix it starts */
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sb);
-	callv("PATCH", path, dev_tok, "{\"tool_prefix\":null}", 200);
+	it_callv("PATCH", path, dev_tok, "{\"tool_prefix\":null}", 200);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sb);
-	callv("POST", path, dev_tok, NULL, 200);
+	it_callv("POST", path, dev_tok, NULL, 200);
 	/* a running server cannot be deleted */
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sb);
-	callv("DELETE", path, dev_tok, NULL, 409);
+	it_callv("DELETE", path, dev_tok, NULL, 409);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sb);
-	callv("POST", path, dev_tok, NULL, 200);
+	it_callv("POST", path, dev_tok, NULL, 200);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s", b);
-	callv("DELETE", path, dev_tok, NULL, 204);
-	callv("GET", path, view_tok, NULL, 404);
+	it_callv("DELETE", path, dev_tok, NULL, 204);
+	it_callv("GET", path, view_tok, NULL, 404);
 	snprintf(body, sizeof(body), "/api/v1/servers/%lld/stop", sa);
-	callv("POST", body, dev_tok, NULL, 200);
+	it_callv("POST", body, dev_tok, NULL, 200);
 }
 
 static void
@@ -398,30 +337,30 @@ test_secrets(void **state)
 	sb = mk_server("sb", b, sizeof(b));
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets", sa);
 	/* a developer creates a placeholder, cannot set a value */
-	callv("POST", path, dev_tok, "{\"key\":\"API_KEY\",\"description\":\"weather api\"}", 201);
-	callv("POST", path, dev_tok, "{\"key\":\"OTHER\",\"value\":\"x\"}", 403);
-	callv("POST", path, dev_tok, "{\"key\":\"API_KEY\"}", 409);
-	callv("POST", path, dev_tok, "{\"key\":\"1bad\"}", 422);
+	it_callv("POST", path, dev_tok, "{\"key\":\"API_KEY\",\"description\":\"weather api\"}", 201);
+	it_callv("POST", path, dev_tok, "{\"key\":\"OTHER\",\"value\":\"x\"}", 403);
+	it_callv("POST", path, dev_tok, "{\"key\":\"API_KEY\"}", 409);
+	it_callv("POST", path, dev_tok, "{\"key\":\"1bad\"}", 422);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/API_KEY", sa);
 	snprintf(body, sizeof(body), "{\"value\":\"%s\"}", value);
-	callv("PUT", path, dev_tok, body, 403);
-	j = call("PUT", path, admin_tok, body, 200);
+	it_callv("PUT", path, dev_tok, body, 403);
+	j = it_call("PUT", path, admin_tok, body, 200);
 	assert_true(json_is_true(json_object_get(j, "has_value")));
 	dump = json_dumps(j, 0);
 	assert_null(strstr(dump, value));
 	free(dump);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/API_KEY", sb);
-	callv("PUT", path, admin_tok, "{\"value\":\"other-server-value\"}", 200);
+	it_callv("PUT", path, admin_tok, "{\"value\":\"other-server-value\"}", 200);
 
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets", sa);
-	j = call("GET", path, view_tok, NULL, 200);
+	j = it_call("GET", path, view_tok, NULL, 200);
 	dump = json_dumps(j, 0);
 	assert_null(strstr(dump, value));
 	assert_non_null(strstr(dump, "API_KEY"));
 	free(dump);
 	json_decref(j);
-	j = call("GET", "/api/v1/settings", admin_tok, NULL, 200);
+	j = it_call("GET", "/api/v1/settings", admin_tok, NULL, 200);
 	dump = json_dumps(j, 0);
 	assert_null(strstr(dump, value));
 	free(dump);
@@ -446,8 +385,8 @@ test_secrets(void **state)
 	    "AND s.key = 'API_KEY' AND d.server_id = %lld AND d.key = 'API_KEY'\" >/dev/null", sa, sb), 0);
 	assert_int_not_equal(it_sh("build/toolgate secrets-verify >/dev/null 2>&1"), 0);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/API_KEY", sb);
-	callv("DELETE", path, admin_tok, NULL, 204);
-	callv("DELETE", path, admin_tok, NULL, 404);
+	it_callv("DELETE", path, admin_tok, NULL, 204);
+	it_callv("DELETE", path, admin_tok, NULL, 404);
 	assert_int_equal(it_sh("build/toolgate secrets-verify >/dev/null 2>&1"), 0);
 
 	/* never in any log line */
@@ -463,36 +402,36 @@ test_settings_and_requests(void **state)
 
 	(void)state;
 	sid = mk_server("req", name, sizeof(name));
-	j = call("GET", "/api/v1/settings", view_tok, NULL, 200);
+	j = it_call("GET", "/api/v1/settings", view_tok, NULL, 200);
 	assert_true(json_is_array(json_object_get(j, "allowed_modules")));
 	json_decref(j);
-	callv("PATCH", "/api/v1/settings", dev_tok, "{\"log_retention_days\":10}", 403);
-	j = call("PATCH", "/api/v1/settings", admin_tok, "{\"limits\":{\"timeout_ms\":5}}", 422);
-	assert_string_equal(jstr(json_array_get(json_object_get(j, "errors"), 0), "field"),
+	it_callv("PATCH", "/api/v1/settings", dev_tok, "{\"log_retention_days\":10}", 403);
+	j = it_call("PATCH", "/api/v1/settings", admin_tok, "{\"limits\":{\"timeout_ms\":5}}", 422);
+	assert_string_equal(it_jstr(json_array_get(json_object_get(j, "errors"), 0), "field"),
 	    "limits.timeout_ms");
 	json_decref(j);
-	j = call("PATCH", "/api/v1/settings", admin_tok, "{\"limits\":{\"timeout_ms\":20000}}", 200);
-	assert_int_equal(jint(json_object_get(j, "limits"), "timeout_ms"), 20000);
-	assert_int_equal(jint(json_object_get(j, "limits"), "memory_mb"), 256);
+	j = it_call("PATCH", "/api/v1/settings", admin_tok, "{\"limits\":{\"timeout_ms\":20000}}", 200);
+	assert_int_equal(it_jint(json_object_get(j, "limits"), "timeout_ms"), 20000);
+	assert_int_equal(it_jint(json_object_get(j, "limits"), "memory_mb"), 256);
 	json_decref(j);
 
 	snprintf(body, sizeof(body), "{\"module\":\"lcmod_%s\",\"reason\":\"parsing\"}", sfx);
-	j = call("POST", "/api/v1/module-requests", dev_tok, body, 201);
-	mid = jint(j, "id");
+	j = it_call("POST", "/api/v1/module-requests", dev_tok, body, 201);
+	mid = it_jint(j, "id");
 	json_decref(j);
-	callv("POST", "/api/v1/module-requests", dev_tok, body, 409);
+	it_callv("POST", "/api/v1/module-requests", dev_tok, body, 409);
 	snprintf(body, sizeof(body), "{\"server_id\":%lld,\"host\":\"api.example.com\"}", sid);
-	j = call("POST", "/api/v1/network-requests", dev_tok, body, 201);
-	nid = jint(j, "id");
+	j = it_call("POST", "/api/v1/network-requests", dev_tok, body, 201);
+	nid = it_jint(j, "id");
 	json_decref(j);
-	j = call("GET", "/api/v1/approvals?limit=200", view_tok, NULL, 200);
+	j = it_call("GET", "/api/v1/approvals?limit=200", view_tok, NULL, 200);
 	assert_true(json_array_size(json_object_get(j, "items")) >= 2);
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/module-requests/%lld/approve", mid);
-	callv("POST", path, dev_tok, "{}", 403);
-	callv("POST", path, admin_tok, "{}", 200);
-	callv("POST", path, admin_tok, "{}", 409);
-	j = call("GET", "/api/v1/settings", view_tok, NULL, 200);
+	it_callv("POST", path, dev_tok, "{}", 403);
+	it_callv("POST", path, admin_tok, "{}", 200);
+	it_callv("POST", path, admin_tok, "{}", 409);
+	j = it_call("GET", "/api/v1/settings", view_tok, NULL, 200);
 	snprintf(body, sizeof(body), "\"lcmod_%s\"", sfx);
 	{
 		char *d = json_dumps(json_object_get(j, "allowed_modules"), 0);
@@ -501,16 +440,16 @@ test_settings_and_requests(void **state)
 	}
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/network-requests/%lld/reject", nid);
-	callv("POST", path, admin_tok, "{}", 422);
+	it_callv("POST", path, admin_tok, "{}", 422);
 	snprintf(path, sizeof(path), "/api/v1/network-requests/%lld/approve", nid);
-	callv("POST", path, admin_tok, NULL, 200);
+	it_callv("POST", path, admin_tok, NULL, 200);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sid);
-	j = call("GET", path, view_tok, NULL, 200);
+	j = it_call("GET", path, view_tok, NULL, 200);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j,
 	    "allowed_hosts"), 0)), "api.example.com");
 	json_decref(j);
-	callv("POST", "/api/v1/network-requests/99999999/approve", admin_tok, NULL, 404);
-	callv("POST", "/api/v1/network-requests", dev_tok,
+	it_callv("POST", "/api/v1/network-requests/99999999/approve", admin_tok, NULL, 404);
+	it_callv("POST", "/api/v1/network-requests", dev_tok,
 	    "{\"server_id\":1,\"host\":\"Bad Host\"}", 422);
 }
 

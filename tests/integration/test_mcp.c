@@ -27,19 +27,10 @@ static char origin_ok[256];
 static void
 login(void)
 {
-	struct it_resp r;
-	char body[512];
-
 	if (token[0])
 		return;
-	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}",
-	    it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"));
-	assert_int_equal(it_json("POST", "/api/v1/auth/login", NULL, body, &r), 0);
-	assert_int_equal(r.status, 200);
-	snprintf(token, sizeof(token), "%s",
-	    json_string_value(json_object_get(r.json, "access_token")));
+	assert_int_equal(it_login_admin(token, sizeof(token)), 0);
 	snprintf(auth_hdr, sizeof(auth_hdr), "Authorization: Bearer %s", token);
-	it_resp_free(&r);
 	snprintf(origin_ok, sizeof(origin_ok), "Origin: %s", it_base());
 }
 
@@ -107,13 +98,6 @@ init_session(const char *version, char sid[128], char negotiated[32])
 	it_resp_free(&r);
 }
 
-static long
-rpc_code(const struct it_resp *r)
-{
-	return (long)json_integer_value(json_object_get(json_object_get(r->json,
-	    "error"), "code"));
-}
-
 static void
 t_negotiation(void **state)
 {
@@ -143,7 +127,7 @@ t_transport_errors(void **state)
 	post(NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r,
 	    bad_origin, NULL);
 	assert_int_equal(r.status, 403);
-	assert_int_equal(rpc_code(&r), -32000);
+	assert_int_equal(it_rpc_code(&r), -32000);
 	it_resp_free(&r);
 	/* An allowed Origin passes. */
 	post(NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
@@ -180,37 +164,37 @@ t_transport_errors(void **state)
 	/* Malformed JSON -> 400 -32700. */
 	post(sid, v, "{\"jsonrpc\":", &r, NULL, NULL);
 	assert_int_equal(r.status, 400);
-	assert_int_equal(rpc_code(&r), -32700);
+	assert_int_equal(it_rpc_code(&r), -32700);
 	assert_true(json_is_null(json_object_get(r.json, "id")));
 	it_resp_free(&r);
 	/* Not a request object -> 400 -32600 (with the id when readable). */
 	post(sid, v, "{\"jsonrpc\":\"1.0\",\"id\":7,\"method\":\"ping\"}", &r, NULL, NULL);
 	assert_int_equal(r.status, 400);
-	assert_int_equal(rpc_code(&r), -32600);
+	assert_int_equal(it_rpc_code(&r), -32600);
 	assert_int_equal(json_integer_value(json_object_get(r.json, "id")), 7);
 	it_resp_free(&r);
 	post(sid, v, "42", &r, NULL, NULL);
 	assert_int_equal(r.status, 400);
-	assert_int_equal(rpc_code(&r), -32600);
+	assert_int_equal(it_rpc_code(&r), -32600);
 	it_resp_free(&r);
 	/* Unknown method -> 200 with -32601; bad params -> -32602. */
 	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"no/such\"}", &r, NULL, NULL);
 	assert_int_equal(r.status, 200);
-	assert_int_equal(rpc_code(&r), -32601);
+	assert_int_equal(it_rpc_code(&r), -32601);
 	assert_string_equal(json_string_value(json_object_get(r.json, "id")), "a");
 	it_resp_free(&r);
 	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{}}",
 	    &r, NULL, NULL);
-	assert_int_equal(rpc_code(&r), -32602);
+	assert_int_equal(it_rpc_code(&r), -32602);
 	it_resp_free(&r);
 	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
 	    "{\"name\":\"no__such_tool\"}}", &r, NULL, NULL);
-	assert_int_equal(rpc_code(&r), -32602);
+	assert_int_equal(it_rpc_code(&r), -32602);
 	it_resp_free(&r);
 	/* Batches are not part of 2025-06-18 and later -> 400 -32600. */
 	post(sid, v, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]", &r, NULL, NULL);
 	assert_int_equal(r.status, 400);
-	assert_int_equal(rpc_code(&r), -32600);
+	assert_int_equal(it_rpc_code(&r), -32600);
 	it_resp_free(&r);
 	/* A response from the client -> 202. */
 	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":99,\"result\":{}}", &r, NULL, NULL);
@@ -269,7 +253,7 @@ t_batch_2025_03_26(void **state)
 	it_resp_free(&r);
 	post(sid, v, "[]", &r, NULL, NULL);
 	assert_int_equal(r.status, 400);
-	assert_int_equal(rpc_code(&r), -32600);
+	assert_int_equal(it_rpc_code(&r), -32600);
 	it_resp_free(&r);
 }
 
@@ -297,62 +281,13 @@ t_delete_session(void **state)
 	it_resp_free(&r);
 }
 
-static json_t *
-call(const char *sid, const char *v, const char *name, const char *args)
-{
-	struct it_resp r;
-	json_t *res;
-	char *body;
-	size_t n = strlen(name) + strlen(args) + 128;
-
-	body = malloc(n);
-	assert_non_null(body);
-	snprintf(body, n, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", name, args);
-	post(sid, v, body, &r, NULL, NULL);
-	free(body);
-	assert_int_equal(r.status, 200);
-	res = json_object_get(r.json, "result");
-	if (res == NULL)
-		res = json_object_get(r.json, "error");
-	assert_non_null(res);
-	json_incref(res);
-	it_resp_free(&r);
-	return res;
-}
-
-static const char *
-first_text(json_t *res)
-{
-	return json_string_value(json_object_get(json_array_get(json_object_get(res,
-	    "content"), 0), "text"));
-}
-
-static void
-rest(const char *method, const char *path, const char *body, long want,
-    json_t **out)
-{
-	struct it_resp r;
-
-	login();
-	assert_int_equal(it_json(method, path, token, body ? body : "{}", &r), 0);
-	if (r.status != want)
-		fprintf(stderr, "%s %s -> %ld %s\n", method, path, r.status, r.body);
-	assert_int_equal(r.status, want);
-	if (out) {
-		*out = r.json;
-		json_incref(*out);
-	}
-	it_resp_free(&r);
-}
-
 static void
 t_tools(void **state)
 {
 	struct it_resp r;
 	json_t *res, *srv, *tool, *tools;
 	char sid[128], v[32], path[256], name[64];
-	long long sid_n, tid[4];
+	long long sid_n;
 	size_t i;
 	int found = 0;
 	static const char *const codes[4] = {
@@ -379,75 +314,63 @@ t_tools(void **state)
 	it_resp_free(&r);
 
 	/* A management tool creates a server; bad arguments are -32602. */
-	res = call(sid, v, "toolgate_create_server", "{\"nme\":\"x\"}");
+	res = it_mcp_call(token, sid, v, "toolgate_create_server", "{\"nme\":\"x\"}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	json_decref(res);
 	snprintf(name, sizeof(name), "itmcp%ld", (long)getpid());
 	snprintf(path, sizeof(path), "{\"name\":\"%s\"}", name);
-	res = call(sid, v, "toolgate_create_server", path);
+	res = it_mcp_call(token, sid, v, "toolgate_create_server", path, NULL);
 	assert_false(json_is_true(json_object_get(res, "isError")));
 	srv = json_object_get(res, "structuredContent");
 	assert_non_null(srv);
 	sid_n = json_integer_value(json_object_get(srv, "id"));
 	json_decref(res);
 	/* Service errors are isError results (duplicate name: conflict). */
-	res = call(sid, v, "toolgate_create_server", path);
+	res = it_mcp_call(token, sid, v, "toolgate_create_server", path, NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
 
 	/* Tools over REST, submitted and approved; limits short for the run. */
-	rest("PATCH", "/api/v1/settings", "{\"limits\":{\"timeout_ms\":1500}}", 200, NULL);
-	for (i = 0; i < 4; i++) {
-		json_t *body = json_pack("{s:s, s:s}", "name", names[i], "code", codes[i]);
-		char *txt = json_dumps(body, JSON_COMPACT);
-
-		snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid_n);
-		rest("POST", path, txt, 201, &tool);
-		tid[i] = json_integer_value(json_object_get(tool, "id"));
-		json_decref(tool);
-		free(txt);
-		json_decref(body);
-		snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid[i]);
-		rest("POST", path, "{}", 200, NULL);
-		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid[i]);
-		rest("POST", path, "{\"version\":1}", 200, NULL);
-	}
+	it_callv("PATCH", "/api/v1/settings", token, "{\"limits\":{\"timeout_ms\":1500}}", 200);
+	snprintf(path, sizeof(path), "%lld", sid_n);
+	for (i = 0; i < 4; i++)
+		it_tool_approved(token, path, names[i], codes[i], NULL);
 	/* Not served while the server is stopped. */
 	snprintf(path, sizeof(path), "%s__weather", name);
-	res = call(sid, v, path, "{\"city\":\"Oslo\"}");
+	res = it_mcp_call(token, sid, v, path, "{\"city\":\"Oslo\"}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	json_decref(res);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid_n);
-	rest("POST", path, "{}", 200, NULL);
+	it_callv("POST", path, token, "{}", 200);
 
 	snprintf(path, sizeof(path), "%s__weather", name);
-	res = call(sid, v, path, "{\"city\":\"Oslo\",\"api_token\":\"s3cr3t-value\"}");
+	res = it_mcp_call(token, sid, v, path, "{\"city\":\"Oslo\",\"api_token\":\"s3cr3t-value\"}", NULL);
 	assert_false(json_is_true(json_object_get(res, "isError")));
 	assert_string_equal(json_string_value(json_object_get(json_object_get(res,
 	    "structuredContent"), "city")), "Oslo");
-	assert_non_null(strstr(first_text(res), "Oslo"));
+	assert_non_null(strstr(it_first_text(res), "Oslo"));
 	json_decref(res);
 	/* Schema validation: missing required / wrong type -> -32602. */
-	res = call(sid, v, path, "{}");
+	res = it_mcp_call(token, sid, v, path, "{}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	assert_non_null(strstr(json_string_value(json_object_get(res, "message")), "city"));
 	json_decref(res);
-	res = call(sid, v, path, "{\"city\":5}");
+	res = it_mcp_call(token, sid, v, path, "{\"city\":5}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	json_decref(res);
 
 	snprintf(path, sizeof(path), "%s__raiser", name);
-	res = call(sid, v, path, "{}");
+	res = it_mcp_call(token, sid, v, path, "{}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
-	assert_non_null(strstr(first_text(res), "boom from the tool"));
+	assert_non_null(strstr(it_first_text(res), "boom from the tool"));
 	json_decref(res);
 	snprintf(path, sizeof(path), "%s__looper", name);
-	res = call(sid, v, path, "{}");
+	res = it_mcp_call(token, sid, v, path, "{}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
-	assert_non_null(strstr(first_text(res), "time"));
+	assert_non_null(strstr(it_first_text(res), "time"));
 	json_decref(res);
 	snprintf(path, sizeof(path), "%s__flooder", name);
-	res = call(sid, v, path, "{}");
+	res = it_mcp_call(token, sid, v, path, "{}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
 	/* The session keeps working. */
@@ -473,34 +396,21 @@ t_tools(void **state)
 	 * a secret value of its server: the row holds "[REDACTED]" instead,
 	 * raw and JSON-escaped (the value holds a quote). */
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets", sid_n);
-	rest("POST", path, "{\"key\":\"LEAK\",\"value\":\"mcpleak-4e1\\\"q-value\"}",
-	    201, NULL);
+	it_callv("POST", path, token, "{\"key\":\"LEAK\",\"value\":\"mcpleak-4e1\\\"q-value\"}", 201);
 	{
-		json_t *body = json_pack("{s:s, s:s}", "name", "leaker", "code",
+		snprintf(path, sizeof(path), "%lld", sid_n);
+		it_tool_approved(token, path, "leaker",
 		    "def main(mode: str = 'ret'):\n"
 		    "    print('out:' + SECRETS['LEAK'])\n"
 		    "    if mode == 'raise':\n"
 		    "        raise ValueError('err:' + SECRETS['LEAK'])\n"
-		    "    return {'v': SECRETS['LEAK']}\n");
-		char *txt = json_dumps(body, JSON_COMPACT);
-		long long lid;
-
-		snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid_n);
-		rest("POST", path, txt, 201, &tool);
-		lid = json_integer_value(json_object_get(tool, "id"));
-		json_decref(tool);
-		free(txt);
-		json_decref(body);
-		snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", lid);
-		rest("POST", path, "{}", 200, NULL);
-		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", lid);
-		rest("POST", path, "{\"version\":1}", 200, NULL);
+		    "    return {'v': SECRETS['LEAK']}\n", NULL);
 	}
 	snprintf(path, sizeof(path), "%s__leaker", name);
-	res = call(sid, v, path, "{}");
+	res = it_mcp_call(token, sid, v, path, "{}", NULL);
 	assert_false(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
-	res = call(sid, v, path, "{\"mode\":\"raise\"}");
+	res = it_mcp_call(token, sid, v, path, "{\"mode\":\"raise\"}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
 	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
@@ -516,7 +426,7 @@ t_tools(void **state)
 	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
 	    " WHERE tool_name = '%s__leaker' AND status = 'error'"
 	    " AND error LIKE '%%err:[REDACTED]%%'\" | grep -qx 1", name), 0);
-	rest("PATCH", "/api/v1/settings", "{\"limits\":{\"timeout_ms\":30000}}", 200, NULL);
+	it_callv("PATCH", "/api/v1/settings", token, "{\"limits\":{\"timeout_ms\":30000}}", 200);
 }
 
 static void

@@ -26,8 +26,6 @@
 #include <unistd.h>
 
 #define V26 "2026-07-28"
-#define CT "Content-Type: application/json"
-#define ACC "Accept: application/json, text/event-stream"
 #define META "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"" V26 \
     "\",\"io.modelcontextprotocol/clientCapabilities\":{}," \
     "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"it26\",\"version\":\"1\"}"
@@ -45,59 +43,23 @@ login(void)
 	snprintf(auth_hdr, sizeof(auth_hdr), "Authorization: Bearer %s", token);
 }
 
-/*
- * POST /mcp. version: MCP-Protocol-Version (NULL: none); method/name:
- * Mcp-Method / Mcp-Name (NULL: none); extra: more headers (NULL-terminated
- * list or NULL); accept: NULL for the usual one.
- */
+/* it_mcp26_post with the admin token (see it.h). */
 static void
 post(const char *version, const char *method, const char *name,
     const char *body, const char *accept, const char *const *extra,
     struct it_resp *r)
 {
-	const char *h[16];
-	char vh[128], mh[256], nh[1200], ah[256];
-	int n = 0, i;
-
 	login();
-	h[n++] = auth_hdr;
-	h[n++] = CT;
-	snprintf(ah, sizeof(ah), "Accept: %s", accept ? accept :
-	    "application/json, text/event-stream");
-	h[n++] = ah;
-	if (version) {
-		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", version);
-		h[n++] = vh;
-	}
-	if (method) {
-		snprintf(mh, sizeof(mh), "Mcp-Method: %s", method);
-		h[n++] = mh;
-	}
-	if (name) {
-		snprintf(nh, sizeof(nh), "Mcp-Name: %s", name);
-		h[n++] = nh;
-	}
-	for (i = 0; extra && extra[i] && n < 15; i++)
-		h[n++] = extra[i];
-	h[n] = NULL;
-	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), r), 0);
+	it_mcp26_post(token, version, method, name, body, accept, extra, r);
 }
 
-static long
-rpc_code(const struct it_resp *r)
-{
-	return (long)json_integer_value(json_object_get(json_object_get(r->json,
-	    "error"), "code"));
-}
-
-/* Expects an HTTP status and a JSON-RPC error code. */
 static void
 expect_error(struct it_resp *r, long http, long code)
 {
-	if (r->status != http || rpc_code(r) != code)
+	if (r->status != http || it_rpc_code(r) != code)
 		fprintf(stderr, "got %ld %s\n", r->status, r->body ? r->body : "");
 	assert_int_equal(r->status, http);
-	assert_int_equal(rpc_code(r), code);
+	assert_int_equal(it_rpc_code(r), code);
 	it_resp_free(r);
 }
 
@@ -145,26 +107,6 @@ count_method(const json_t *msgs, const char *method)
 }
 
 static void
-rest(const char *method, const char *path, const char *body, long want,
-    json_t **out)
-{
-	struct it_resp r;
-
-	login();
-	assert_int_equal(it_json(method, path, token, body, &r), 0);
-	if (r.status != want)
-		fprintf(stderr, "%s %s -> %ld %s\n", method, path, r.status, r.body);
-	assert_int_equal(r.status, want);
-	if (out) {
-		*out = r.json;
-		json_incref(*out);
-	}
-	it_resp_free(&r);
-}
-
-/* A running server with two approved tools: stepper (logs + progress)
- * and slow (the same, long). */
-static void
 fixtures(void)
 {
 	static const char *const names[2] = {"stepper", "slow"};
@@ -177,36 +119,24 @@ fixtures(void)
 	    "        toolgate.progress(i + 1, n, 'step %d' % i)\n"
 	    "        time.sleep(pause)\n"
 	    "    return 'done %d' % n\n";
-	json_t *srv, *tool;
+	json_t *srv;
 	char path[256], body[128];
-	long long sid, tid;
+	long long sid;
 	int i;
 
 	if (prefix[0])
 		return;
+	login();
 	snprintf(body, sizeof(body), "{\"name\":\"it26s%ld\"}", (long)getpid());
-	rest("POST", "/api/v1/servers", body, 201, &srv);
+	srv = it_call("POST", "/api/v1/servers", token, body, 201);
 	sid = json_integer_value(json_object_get(srv, "id"));
 	snprintf(prefix, sizeof(prefix), "%s__",
 	    json_string_value(json_object_get(srv, "name")));
 	json_decref(srv);
-	for (i = 0; i < 2; i++) {
-		json_t *b = json_pack("{s:s, s:s}", "name", names[i], "code", code);
-		char *txt = json_dumps(b, JSON_COMPACT);
-
-		snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
-		rest("POST", path, txt, 201, &tool);
-		tid = json_integer_value(json_object_get(tool, "id"));
-		json_decref(tool);
-		free(txt);
-		json_decref(b);
-		snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-		rest("POST", path, "{}", 200, NULL);
-		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-		rest("POST", path, "{\"version\":1}", 200, NULL);
-	}
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
-	rest("POST", path, "{}", 200, NULL);
+	snprintf(path, sizeof(path), "%lld", sid);
+	for (i = 0; i < 2; i++)
+		it_tool_approved(token, path, names[i], code, NULL);
+	it_server_start(token, sid);
 }
 
 /* server/discover (server/discover; versioning "Protocol Version
@@ -281,7 +211,7 @@ t_errors(void **state)
 	    "{\"io.modelcontextprotocol/protocolVersion\":\"2099-01-01\","
 	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}", NULL, NULL, &r);
 	assert_int_equal(r.status, 400);
-	assert_int_equal(rpc_code(&r), -32022);
+	assert_int_equal(it_rpc_code(&r), -32022);
 	/* Refused before the body is parsed, yet it answers the request's id
 	 * (conformance 0.2 sep-2575-http-server-error-jsonrpc-id). */
 	assert_int_equal(json_integer_value(json_object_get(r.json, "id")), 5);

@@ -30,7 +30,6 @@ enum { ADMIN, DEV, VIEWER, NROLES };
 
 struct who {
 	char token[4096];
-	char auth[4200];
 	char sid[128];
 };
 
@@ -39,49 +38,9 @@ static char sname[64];		/* server of this run */
 static long long server_id, tool_id;
 
 static void
-post(struct who *w, const char *body, struct it_resp *r)
-{
-	const char *h[6];
-	char sh[256];
-	int n = 0;
-
-	h[n++] = w->auth;
-	h[n++] = CT;
-	h[n++] = ACC;
-	if (w->sid[0]) {
-		snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", w->sid);
-		h[n++] = sh;
-		h[n++] = "MCP-Protocol-Version: 2025-11-25";
-	}
-	h[n] = NULL;
-	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), r), 0);
-}
-
-static void
-init_session(struct who *w)
-{
-	struct it_resp r;
-	const char *s;
-
-	w->sid[0] = '\0';
-	post(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
-	    "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":"
-	    "{\"name\":\"it-mgmt\",\"version\":\"1\"}}}", &r);
-	assert_int_equal(r.status, 200);
-	s = it_header(&r, "Mcp-Session-Id");
-	assert_non_null(s);
-	snprintf(w->sid, sizeof(w->sid), "%s", s);
-	it_resp_free(&r);
-	post(w, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &r);
-	assert_int_equal(r.status, 202);
-	it_resp_free(&r);
-}
-
-static void
 set_token(struct who *w)
 {
-	snprintf(w->auth, sizeof(w->auth), "Authorization: Bearer %s", w->token);
-	init_session(w);
+	it_mcp_init(w->token, IT_MCP_VERSION, w->sid, sizeof(w->sid));
 }
 
 static int
@@ -104,6 +63,8 @@ setup(void **state)
 		return -1;
 	set_token(&who[VIEWER]);
 	snprintf(sname, sizeof(sname), "itmgmt%ld", (long)getpid());
+	/* the secret value never appears in a REST response */
+	it_forbid(SECRET_VALUE);
 	return 0;
 }
 
@@ -112,27 +73,7 @@ setup(void **state)
 static json_t *
 call_raw(struct who *w, const char *name, const char *args, char **raw)
 {
-	struct it_resp r;
-	json_t *res;
-	char *body;
-	size_t n = strlen(name) + strlen(args) + 128;
-
-	body = malloc(n);
-	assert_non_null(body);
-	snprintf(body, n, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", name, args);
-	post(w, body, &r);
-	free(body);
-	assert_int_equal(r.status, 200);
-	res = json_object_get(r.json, "result");
-	if (res == NULL)
-		res = json_object_get(r.json, "error");
-	assert_non_null(res);
-	json_incref(res);
-	if (raw)
-		*raw = strdup(r.body ? r.body : "");
-	it_resp_free(&r);
-	return res;
+	return it_mcp_call(w->token, w->sid, IT_MCP_VERSION, name, args, raw);
 }
 
 static json_t *
@@ -179,35 +120,13 @@ assert_is_error(struct who *w, const char *name, const char *args)
 	json_decref(res);
 }
 
-static void
-rest(struct who *w, const char *method, const char *path, const char *body,
-    long want, json_t **out)
-{
-	struct it_resp r;
-
-	if (body)
-		assert_int_equal(it_json(method, path, w->token, body, &r), 0);
-	else
-		assert_int_equal(it_get(method, path, w->token, &r), 0);
-	if (r.status != want)
-		fprintf(stderr, "%s %s -> %ld %s\n", method, path, r.status, r.body);
-	assert_int_equal(r.status, want);
-	if (r.body)
-		assert_null(strstr(r.body, SECRET_VALUE));
-	if (out) {
-		*out = r.json;
-		json_incref(*out);
-	}
-	it_resp_free(&r);
-}
-
 static json_t *
 tools_list(struct who *w)
 {
 	struct it_resp r;
 	json_t *tools;
 
-	post(w, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", &r);
+	it_mcp_post(w->token, w->sid, IT_MCP_VERSION, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", &r);
 	assert_int_equal(r.status, 200);
 	tools = json_object_get(json_object_get(r.json, "result"), "tools");
 	assert_true(json_is_array(tools));
@@ -329,9 +248,9 @@ t_secrets(void **state)
 
 	/* The admin sets the value over REST. */
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/API_TOKEN", server_id);
-	rest(&who[ADMIN], "PUT", path, "{\"value\":\"" SECRET_VALUE "\"}", 200, NULL);
+	it_callv("PUT", path, who[ADMIN].token, "{\"value\":\"" SECRET_VALUE "\"}", 200);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/QUOTED", server_id);
-	rest(&who[ADMIN], "PUT", path, "{\"value\":" QUOTED_JSON "}", 200, NULL);
+	it_callv("PUT", path, who[ADMIN].token, "{\"value\":" QUOTED_JSON "}", 200);
 
 	/* Names only, to every role; the value is nowhere in the answer. */
 	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", sname);
@@ -430,9 +349,9 @@ t_requests_and_status(void **state)
 
 	/* A developer cannot approve (REST 403; no MCP tool for it). */
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_id);
-	rest(&who[DEV], "POST", path, "{\"version\":1}", 403, NULL);
+	it_callv("POST", path, who[DEV].token, "{\"version\":1}", 403);
 	assert_unknown_tool(&who[DEV], "toolgate_approve_tool", "{}");
-	rest(&who[ADMIN], "POST", path, "{\"version\":1}", 200, NULL);
+	it_callv("POST", path, who[ADMIN].token, "{\"version\":1}", 200);
 
 	snprintf(args, sizeof(args), "{\"tool\":%lld}", tool_id);
 	o = call_ok(&who[DEV], "toolgate_tool_status", args);
@@ -487,7 +406,7 @@ t_logs(void **state)
 
 	/* Pagination: 2 + 1, newest first, cursor round trip. */
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?limit=2", tool_id);
-	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
 	assert_int_equal(log_ids(page, ids, 8), 2);
 	assert_true(ids[0] > ids[1]);
 	cur = json_string_value(json_object_get(page, "next_cursor"));
@@ -503,7 +422,7 @@ t_logs(void **state)
 	    "arguments"), "password")), "[REDACTED]");
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?limit=2&cursor=%s", tool_id, cur);
 	json_decref(page);
-	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
 	assert_int_equal(log_ids(page, more, 8), 1);
 	assert_true(more[0] < ids[1]);
 	assert_true(json_is_null(json_object_get(page, "next_cursor")));
@@ -511,43 +430,43 @@ t_logs(void **state)
 
 	/* Filters. */
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?status=error", tool_id);
-	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
 	assert_int_equal(log_ids(page, more, 8), 1);
 	json_decref(page);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?since=2000-01-01T00:00:00Z", tool_id);
-	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
 	assert_int_equal(log_ids(page, more, 8), 3);
 	json_decref(page);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?since=2999-01-01T00:00:00Z", tool_id);
-	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
 	assert_int_equal(log_ids(page, more, 8), 0);
 	json_decref(page);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?status=bogus", tool_id);
-	rest(&who[VIEWER], "GET", path, NULL, 422, NULL);
+	it_callv("GET", path, who[VIEWER].token, NULL, 422);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?since=yesterday-ish", tool_id);
-	rest(&who[VIEWER], "GET", path, NULL, 422, NULL);
+	it_callv("GET", path, who[VIEWER].token, NULL, 422);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?limit=0", tool_id);
-	rest(&who[VIEWER], "GET", path, NULL, 400, NULL);
+	it_callv("GET", path, who[VIEWER].token, NULL, 400);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?cursor=abc", tool_id);
-	rest(&who[VIEWER], "GET", path, NULL, 400, NULL);
+	it_callv("GET", path, who[VIEWER].token, NULL, 400);
 
 	/* By server (id or name). */
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/logs", sname);
-	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
 	assert_int_equal(log_ids(page, more, 8), 3);
 	json_decref(page);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/logs?status=ok&limit=1", server_id);
-	rest(&who[VIEWER], "GET", path, NULL, 200, &page);
+	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
 	assert_int_equal(log_ids(page, more, 8), 1);
 	assert_non_null(json_string_value(json_object_get(page, "next_cursor")));
 	json_decref(page);
 
 	/* One log: output fields, and the secret the tool printed and
-	 * returned is redacted (rest() asserts it appears nowhere). */
+	 * returned is redacted (it_forbid: it appears in no REST response). */
 	for (i = 0; i < 2; i++) {
 		one = i == 0 ? ids[1] : more[0];
 		snprintf(path, sizeof(path), "/api/v1/logs/%lld", one);
-		rest(&who[VIEWER], "GET", path, NULL, 200, &o);
+		o = it_call("GET", path, who[VIEWER].token, NULL, 200);
 		assert_int_equal(json_integer_value(json_object_get(o, "id")), one);
 		assert_true(json_is_string(json_object_get(o, "stdout")));
 		assert_non_null(strstr(json_string_value(json_object_get(o, "stdout")), "[REDACTED]"));
@@ -555,7 +474,7 @@ t_logs(void **state)
 		json_decref(o);
 	}
 	snprintf(path, sizeof(path), "/api/v1/logs/%lld", ids[1]);
-	rest(&who[VIEWER], "GET", path, NULL, 200, &o);
+	o = it_call("GET", path, who[VIEWER].token, NULL, 200);
 	raw = json_dumps(o, 0);
 	assert_non_null(raw);
 	assert_null(strstr(raw, ARG_SECRET));
@@ -567,11 +486,11 @@ t_logs(void **state)
 	json_decref(o);
 
 	/* 404s and auth. */
-	rest(&who[VIEWER], "GET", "/api/v1/tools/999999999/logs", NULL, 404, NULL);
-	rest(&who[VIEWER], "GET", "/api/v1/servers/999999999/logs", NULL, 404, NULL);
-	rest(&who[VIEWER], "GET", "/api/v1/servers/no-such-server-x/logs", NULL, 404, NULL);
-	rest(&who[VIEWER], "GET", "/api/v1/logs/999999999", NULL, 404, NULL);
-	rest(&who[VIEWER], "GET", "/api/v1/logs/abc", NULL, 404, NULL);
+	it_callv("GET", "/api/v1/tools/999999999/logs", who[VIEWER].token, NULL, 404);
+	it_callv("GET", "/api/v1/servers/999999999/logs", who[VIEWER].token, NULL, 404);
+	it_callv("GET", "/api/v1/servers/no-such-server-x/logs", who[VIEWER].token, NULL, 404);
+	it_callv("GET", "/api/v1/logs/999999999", who[VIEWER].token, NULL, 404);
+	it_callv("GET", "/api/v1/logs/abc", who[VIEWER].token, NULL, 404);
 	{
 		struct it_resp r;
 
@@ -740,15 +659,15 @@ t_names(void **state)
 
 	/* REST takes the exposed name too, through the same resolver. */
 	snprintf(path, sizeof(path), "/api/v1/tools/%s__fib", srv);
-	rest(&who[VIEWER], "GET", path, NULL, 200, &o);
+	o = it_call("GET", path, who[VIEWER].token, NULL, 200);
 	assert_int_equal(json_integer_value(json_object_get(o, "id")), id);
 	json_decref(o);
-	rest(&who[VIEWER], "GET", "/api/v1/tools/fib", NULL, 404, NULL);
+	it_callv("GET", "/api/v1/tools/fib", who[VIEWER].token, NULL, 404);
 	/* Bytes that are not UTF-8: 400 (issue 15); bytes no name has: a
 	 * clear 404, never a database error. */
-	rest(&who[VIEWER], "GET", "/api/v1/tools/%ff%fe", NULL, 400, NULL);
-	rest(&who[VIEWER], "GET", "/api/v1/tools/a%20b", NULL, 404, NULL);
-	rest(&who[VIEWER], "GET", "/api/v1/sources/%ff", NULL, 400, NULL);
+	it_callv("GET", "/api/v1/tools/%ff%fe", who[VIEWER].token, NULL, 400);
+	it_callv("GET", "/api/v1/tools/a%20b", who[VIEWER].token, NULL, 404);
+	it_callv("GET", "/api/v1/sources/%ff", who[VIEWER].token, NULL, 400);
 	txt = error_text(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"caf\u00e9__x\"}");
 	assert_non_null(strstr(txt, "no such tool"));
 	free(txt);
@@ -854,26 +773,23 @@ t_settings_keys(void **state)
 	json_t *o;
 
 	(void)state;
-	rest(&who[VIEWER], "GET", "/api/v1/settings", NULL, 200, &o);
+	o = it_call("GET", "/api/v1/settings", who[VIEWER].token, NULL, 200);
 	assert_true(json_is_integer(json_object_get(o, "mcp_session_idle_seconds")));
 	assert_true(json_is_integer(json_object_get(o, "log_max_bytes")));
 	json_decref(o);
-	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"mcp_session_idle_seconds\":59}", 422, NULL);
-	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"mcp_session_idle_seconds\":2592001}", 422, NULL);
-	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"mcp_session_idle_seconds\":\"60\"}", 422, NULL);
-	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"log_max_bytes\":255}", 422, NULL);
-	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"log_max_bytes\":16777217}", 422, NULL);
-	rest(&who[ADMIN], "PATCH", "/api/v1/settings", "{\"log_max_bytes\":1.5}", 422, NULL);
-	rest(&who[DEV], "PATCH", "/api/v1/settings", "{\"log_max_bytes\":4096}", 403, NULL);
-	rest(&who[ADMIN], "PATCH", "/api/v1/settings",
-	    "{\"mcp_session_idle_seconds\":60,\"log_max_bytes\":256}", 200, &o);
+	it_callv("PATCH", "/api/v1/settings", who[ADMIN].token, "{\"mcp_session_idle_seconds\":59}", 422);
+	it_callv("PATCH", "/api/v1/settings", who[ADMIN].token, "{\"mcp_session_idle_seconds\":2592001}", 422);
+	it_callv("PATCH", "/api/v1/settings", who[ADMIN].token, "{\"mcp_session_idle_seconds\":\"60\"}", 422);
+	it_callv("PATCH", "/api/v1/settings", who[ADMIN].token, "{\"log_max_bytes\":255}", 422);
+	it_callv("PATCH", "/api/v1/settings", who[ADMIN].token, "{\"log_max_bytes\":16777217}", 422);
+	it_callv("PATCH", "/api/v1/settings", who[ADMIN].token, "{\"log_max_bytes\":1.5}", 422);
+	it_callv("PATCH", "/api/v1/settings", who[DEV].token, "{\"log_max_bytes\":4096}", 403);
+	o = it_call("PATCH", "/api/v1/settings", who[ADMIN].token, "{\"mcp_session_idle_seconds\":60,\"log_max_bytes\":256}", 200);
 	assert_int_equal(json_integer_value(json_object_get(o, "mcp_session_idle_seconds")), 60);
 	assert_int_equal(json_integer_value(json_object_get(o, "log_max_bytes")), 256);
 	json_decref(o);
-	rest(&who[ADMIN], "PATCH", "/api/v1/settings",
-	    "{\"mcp_session_idle_seconds\":2592000,\"log_max_bytes\":16777216}", 200, NULL);
-	rest(&who[ADMIN], "PATCH", "/api/v1/settings",
-	    "{\"mcp_session_idle_seconds\":3600,\"log_max_bytes\":16384}", 200, &o);
+	it_callv("PATCH", "/api/v1/settings", who[ADMIN].token, "{\"mcp_session_idle_seconds\":2592000,\"log_max_bytes\":16777216}", 200);
+	o = it_call("PATCH", "/api/v1/settings", who[ADMIN].token, "{\"mcp_session_idle_seconds\":3600,\"log_max_bytes\":16384}", 200);
 	assert_int_equal(json_integer_value(json_object_get(o, "mcp_session_idle_seconds")), 3600);
 	assert_int_equal(json_integer_value(json_object_get(o, "log_max_bytes")), 16384);
 	json_decref(o);

@@ -60,43 +60,6 @@ sleep_ms(int ms)
 		;
 }
 
-/* An MCP session id (initialize with the admin token). */
-static void
-mcp_session(char *sid, size_t cap)
-{
-	char auth[4200];
-	const char *hh[] = {auth, "Content-Type: application/json",
-	    "Accept: application/json, text/event-stream", NULL};
-	const char *init = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
-	    "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
-	    "\"clientInfo\":{\"name\":\"reliability\",\"version\":\"1\"}}}";
-	struct it_resp r;
-	const char *v;
-
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
-	assert_int_equal(it_request("POST", "/mcp", hh, init, strlen(init), &r), 0);
-	assert_int_equal(r.status, 200);
-	v = it_header(&r, "Mcp-Session-Id");
-	assert_non_null(v);
-	snprintf(sid, cap, "%s", v);
-	it_resp_free(&r);
-}
-
-/* POST /mcp with a JSON-RPC body; returns the response (caller frees). */
-static void
-mcp_post(const char *sid, const char *body, struct it_resp *r)
-{
-	char auth[4200], hs[256];
-	const char *hh[] = {auth, hs, "Content-Type: application/json",
-	    "Accept: application/json, text/event-stream",
-	    "MCP-Protocol-Version: 2025-11-25", NULL};
-
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
-	snprintf(hs, sizeof(hs), "Mcp-Session-Id: %s", sid);
-	assert_int_equal(it_request("POST", "/mcp", hh, body, strlen(body), r), 0);
-}
-
-/* A metric's value from /metrics (first line that starts with name). */
 static double
 metric(const char *name)
 {
@@ -173,22 +136,6 @@ file_has(const char *tag, int i, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
-static long long
-make_tool(long long sid, const char *name, const char *code_json)
-{
-	char path[128], body[2048];
-	long long tid;
-
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
-	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"code\":%s}", name, code_json);
-	tid = it_create_id(admin, path, body);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	it_post_ok(admin, path, NULL);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	it_post_ok(admin, path, "{\"version\":1,\"reason\":\"reliability test\"}");
-	return tid;
-}
-
 static int
 setup(void **state)
 {
@@ -205,18 +152,17 @@ setup(void **state)
 	snprintf(srv, sizeof(srv), "relia%ld", (long)getpid());
 	snprintf(nap, sizeof(nap), "%s__nap", srv);
 	snprintf(chatty, sizeof(chatty), "%s__chatty", srv);
-	snprintf(path, sizeof(path), "{\"name\":\"%s\"}", srv);
-	sid = it_create_id(admin, "/api/v1/servers", path);
-	nap_id = make_tool(sid, "nap",
-	    "\"import time\\n\\ndef main(s: float = 1) -> str:\\n"
-	    "    time.sleep(s)\\n    return \\\"rested\\\"\\n\"");
-	chatty_id = make_tool(sid, "chatty",
-	    "\"import toolgate\\n\\ndef main(n: int = 8000) -> str:\\n"
-	    "    for i in range(n):\\n"
-	    "        toolgate.progress(i + 1, n, \\\"x\\\" * 900)\\n"
-	    "    return \\\"said\\\"\\n\"");
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
-	it_post_ok(admin, path, NULL);
+	sid = it_server_create(admin, srv, NULL);
+	snprintf(path, sizeof(path), "%lld", sid);
+	nap_id = it_tool_approved(admin, path, "nap",
+	    "import time\n\ndef main(s: float = 1) -> str:\n"
+	    "    time.sleep(s)\n    return \"rested\"\n", NULL);
+	chatty_id = it_tool_approved(admin, path, "chatty",
+	    "import toolgate\n\ndef main(n: int = 8000) -> str:\n"
+	    "    for i in range(n):\n"
+	    "        toolgate.progress(i + 1, n, \"x\" * 900)\n"
+	    "    return \"said\"\n", NULL);
+	it_server_start(admin, sid);
 	return 0;
 }
 
@@ -258,7 +204,7 @@ t_control_plane_while_tools_busy(void **state)
 	assert_true(slots >= 1);
 	assert_true(queue >= 0);
 	n = (int)(slots + queue) + 3;
-	mcp_session(sid, sizeof(sid));
+	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
 	calls_in_background(sid, nap, "{\"s\":4}", n, "cp");
 	sleep_ms(1000);
 
@@ -275,7 +221,8 @@ t_control_plane_while_tools_busy(void **state)
 	assert_int_equal(st, 200);
 	assert_true(t < 2.0);
 	t0 = now_s();
-	mcp_post(sid, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}", &r);
+	it_mcp_post(admin, sid, IT_MCP_VERSION,
+	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}", &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, nap));
 	it_resp_free(&r);
@@ -323,7 +270,7 @@ t_log_row_before_run_and_lost_on_kill(void **state)
 
 	(void)state;
 	reclaimed0 = metric("toolgate_tool_slots_reclaimed_total");
-	mcp_session(sid, sizeof(sid));
+	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
 	calls_in_background(sid, nap, "{\"s\":8}", 1, "kill");
 	/* The row is there while the tool runs. */
 	end = now_s() + 10;
@@ -366,12 +313,12 @@ t_unrecordable_call_is_not_run(void **state)
 	double t0, t, tt;
 
 	(void)state;
-	mcp_session(sid, sizeof(sid));
+	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
 	assert_int_equal(it_sh("psql -X -q -c 'REVOKE INSERT ON execution_logs FROM toolgate_app'"), 0);
 	t0 = now_s();
 	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":"
 	    "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{\"s\":3}}}", nap);
-	mcp_post(sid, body, &r);
+	it_mcp_post(admin, sid, IT_MCP_VERSION, body, &r);
 	t = now_s() - t0;
 	/* A REST test run is a call too: not run either (503, not a result). */
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", nap_id);
@@ -394,7 +341,7 @@ t_unrecordable_call_is_not_run(void **state)
 	/* And with the grant back, calls run and are recorded again. */
 	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":"
 	    "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{\"s\":0}}}", nap);
-	mcp_post(sid, body, &r);
+	it_mcp_post(admin, sid, IT_MCP_VERSION, body, &r);
 	assert_non_null(strstr(r.body, "rested"));
 	it_resp_free(&r);
 	/* ... and a test run has its row, completed after the run (it was
@@ -450,7 +397,7 @@ t_sse_client_not_reading(void **state)
 	int fd;
 
 	(void)state;
-	mcp_session(sid, sizeof(sid));
+	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
 	snprintf(q, sizeof(q), "SELECT coalesce(max(id), 0) FROM execution_logs WHERE tool_id = %lld",
 	    chatty_id);
 	sql1(before, sizeof(before), q);

@@ -35,7 +35,6 @@
 #define PW "security-Passw0rd!"
 #define SECRET "tg-sec14-s3cr3t-value"
 #define CT "Content-Type: application/json"
-#define ACC "Accept: application/json, text/event-stream"
 
 static char admin_tok[4096], dev_tok[4096], view_tok[4096];
 static char dev_name[64], view_name[64], sfx[32];
@@ -45,27 +44,6 @@ static char addr[8][24];
 
 /* ------------------------------------------------------------ helpers */
 
-struct sink {
-	char *p;
-	size_t len;
-};
-
-static size_t
-on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct sink *s = ud;
-	size_t n = size * nmemb;
-	char *np = realloc(s->p, s->len + n + 1);
-
-	if (np == NULL)
-		return 0;
-	memcpy(np + s->len, ptr, n);
-	s->len += n;
-	np[s->len] = '\0';
-	s->p = np;
-	return n;
-}
-
 /* POST body to path from source address src; returns the HTTP status,
  * *ms the duration, *detail (optional, malloc'd) the problem detail. */
 static long
@@ -74,7 +52,7 @@ post_from(const char *src, const char *path, const char *token,
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *hl = NULL;
-	struct sink b = {0};
+	struct it_sink b = {0};
 	char url[512], iface[64], auth[4200];
 	struct timespec t0, t1;
 	long st = 0;
@@ -92,7 +70,7 @@ post_from(const char *src, const char *path, const char *token,
 	curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, it_sink_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -114,123 +92,15 @@ post_from(const char *src, const char *path, const char *token,
 	return st;
 }
 
-/* JSON request; fails unless the status is want; returns the body. */
-static json_t *
-call(const char *method, const char *path, const char *tok, const char *body,
-    long want)
-{
-	struct it_resp r;
-	json_t *j;
-
-	assert_int_equal(body ? it_json(method, path, tok, body, &r) :
-	    it_get(method, path, tok, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: want %ld, got %ld: %s", method, path, want, r.status,
-		    r.body ? r.body : "");
-	j = r.json ? json_incref(r.json) : json_object();
-	it_resp_free(&r);
-	return j;
-}
-
-static void
-callv(const char *method, const char *path, const char *tok, const char *body,
-    long want)
-{
-	json_decref(call(method, path, tok, body, want));
-}
-
-static long long
-mk_tool(const char *server, const char *name, const char *code)
-{
-	char path[160];
-	json_t *body, *j;
-	char *txt;
-	long long id;
-
-	body = json_pack("{s:s, s:s, s:s}", "name", name, "code", code,
-	    "description", "security test");
-	txt = json_dumps(body, 0);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", server);
-	j = call("POST", path, dev_tok, txt, 201);
-	id = json_integer_value(json_object_get(j, "id"));
-	free(txt);
-	json_decref(body);
-	json_decref(j);
-	return id;
-}
-
 /* A server with the secret KEY = SECRET (set by the admin). */
 static void
 mk_server(const char *name)
 {
-	char body[256], path[160];
+	char path[160];
 
-	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
-	callv("POST", "/api/v1/servers", dev_tok, body, 201);
+	it_server_create(dev_tok, name, NULL);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", name);
-	callv("POST", path, admin_tok, "{\"key\":\"KEY\",\"value\":\"" SECRET "\"}", 201);
-}
-
-/* An MCP session of version ver for token; sid gets its id. */
-static void
-mcp_post(const char *tok, const char *sid, const char *ver, const char *body,
-    struct it_resp *r)
-{
-	char auth[4200], sh[256], vh[64];
-	const char *h[6];
-	int n = 0;
-
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	h[n++] = auth;
-	h[n++] = CT;
-	h[n++] = ACC;
-	if (sid && sid[0]) {
-		snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
-		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", ver);
-		h[n++] = sh;
-		h[n++] = vh;
-	}
-	h[n] = NULL;
-	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), r), 0);
-}
-
-static void
-mcp_init(const char *tok, const char *ver, char *sid, size_t cap)
-{
-	struct it_resp r;
-	char body[512];
-	const char *s;
-
-	sid[0] = '\0';
-	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
-	    "\"params\":{\"protocolVersion\":\"%s\",\"capabilities\":{},\"clientInfo\":"
-	    "{\"name\":\"it-security\",\"version\":\"1\"}}}", ver);
-	mcp_post(tok, NULL, ver, body, &r);
-	assert_int_equal(r.status, 200);
-	s = it_header(&r, "Mcp-Session-Id");
-	assert_non_null(s);
-	snprintf(sid, cap, "%s", s);
-	it_resp_free(&r);
-	mcp_post(tok, sid, ver, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &r);
-	assert_int_equal(r.status, 202);
-	it_resp_free(&r);
-}
-
-/* tools/call name(args) in session sid; returns the whole body (malloc'd). */
-static char *
-mcp_call(const char *tok, const char *sid, const char *name, const char *args)
-{
-	struct it_resp r;
-	char body[4096];
-	char *out;
-
-	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", name, args);
-	mcp_post(tok, sid, "2025-11-25", body, &r);
-	assert_int_equal(r.status, 200);
-	out = strdup(r.body ? r.body : "");
-	it_resp_free(&r);
-	return out;
+	it_callv("POST", path, admin_tok, "{\"key\":\"KEY\",\"value\":\"" SECRET "\"}", 201);
 }
 
 static int
@@ -257,21 +127,7 @@ setup(void **state)
 
 #define DUMP_CODE "def main():\n    return dict(SECRETS)\n"
 
-/* Approves the tool's current version (approval names the version). */
-static void
-approve_current(long long tid)
-{
-	char path[96], body[64];
-	json_t *t;
 
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	t = call("GET", path, admin_tok, NULL, 200);
-	snprintf(body, sizeof(body), "{\"version\":%lld}",
-	    (long long)json_integer_value(json_object_get(t, "current_version")));
-	json_decref(t);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	callv("POST", path, admin_tok, body, 200);
-}
 
 static void
 t_test_run_placeholders(void **state)
@@ -283,11 +139,11 @@ t_test_run_placeholders(void **state)
 	(void)state;
 	snprintf(srv, sizeof(srv), "sec_srv_%s", sfx);
 	mk_server(srv);
-	tid = mk_tool(srv, "dump", DUMP_CODE);
+	tid = it_tool_create(dev_tok, srv, "dump", DUMP_CODE, "security test");
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
 
 	/* A developer's draft: placeholders, never the value. */
-	j = call("POST", path, dev_tok, "{}", 200);
+	j = it_call("POST", path, dev_tok, "{}", 200);
 	txt = json_dumps(j, 0);
 	assert_null(strstr(txt, SECRET));
 	free(txt);
@@ -296,17 +152,17 @@ t_test_run_placeholders(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "secret_values")), "placeholder");
 	json_decref(j);
 	/* Only an admin may ask for the real values ... */
-	callv("POST", path, dev_tok, "{\"real_secrets\":true}", 403);
-	callv("POST", path, dev_tok, "{\"real_secrets\":\"yes\"}", 422);
+	it_callv("POST", path, dev_tok, "{\"real_secrets\":true}", 403);
+	it_callv("POST", path, dev_tok, "{\"real_secrets\":\"yes\"}", 422);
 	/* ... an admin who does not ask gets placeholders too ... */
-	j = call("POST", path, admin_tok, "{}", 200);
+	j = it_call("POST", path, admin_tok, "{}", 200);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"),
 	    "KEY")), "[placeholder:KEY]");
 	json_decref(j);
 	/* ... and one who asks gets them (audited), scrubbed from the log. */
 	assert_int_equal(it_capture(mark, sizeof(mark), "psql -qAtX -c \"SELECT"
 	    " coalesce(max(id), 0) FROM audit_log\""), 0);
-	j = call("POST", path, admin_tok, "{\"real_secrets\":true}", 200);
+	j = it_call("POST", path, admin_tok, "{\"real_secrets\":true}", 200);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"),
 	    "KEY")), SECRET);
 	assert_string_equal(json_string_value(json_object_get(j, "secret_values")), "real");
@@ -321,18 +177,18 @@ t_test_run_placeholders(void **state)
 
 	/* Approved code: the real values, like tools/call. */
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	callv("POST", path, dev_tok, "{}", 200);
-	approve_current(tid);
+	it_callv("POST", path, dev_tok, "{}", 200);
+	it_approve_current(admin_tok, tid);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = call("POST", path, dev_tok, "{}", 200);
+	j = it_call("POST", path, dev_tok, "{}", 200);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"),
 	    "KEY")), SECRET);
 	json_decref(j);
 	/* An edit (pending review again), or a rollback to it: placeholders. */
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	callv("PATCH", path, dev_tok, "{\"code\":\"def main():\\n    return {'k': SECRETS['KEY'][::-1]}\\n\"}", 200);
+	it_callv("PATCH", path, dev_tok, "{\"code\":\"def main():\\n    return {'k': SECRETS['KEY'][::-1]}\\n\"}", 200);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = call("POST", path, dev_tok, "{}", 200);
+	j = it_call("POST", path, dev_tok, "{}", 200);
 	txt = json_dumps(j, 0);
 	assert_null(strstr(txt, "eulav-t3rc3s"));	/* reversed SECRET */
 	assert_non_null(strstr(txt, "]YEK:redlohecalp["));
@@ -340,11 +196,11 @@ t_test_run_placeholders(void **state)
 	json_decref(j);
 	/* A rollback to an unapproved version: placeholders as well. */
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	callv("PATCH", path, dev_tok, "{\"code\":\"def main():\\n    return dict(SECRETS)\\n\\n\"}", 200);
+	it_callv("PATCH", path, dev_tok, "{\"code\":\"def main():\\n    return dict(SECRETS)\\n\\n\"}", 200);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/rollback", tid);
-	callv("POST", path, dev_tok, "{\"version\":2}", 200);
+	it_callv("POST", path, dev_tok, "{\"version\":2}", 200);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = call("POST", path, dev_tok, "{}", 200);
+	j = it_call("POST", path, dev_tok, "{}", 200);
 	txt = json_dumps(j, 0);
 	assert_null(strstr(txt, "eulav-t3rc3s"));
 	assert_non_null(strstr(txt, "]YEK:redlohecalp["));
@@ -361,15 +217,15 @@ t_test_tool_mcp(void **state)
 	(void)state;
 	snprintf(srv, sizeof(srv), "sec_mcp_%s", sfx);
 	mk_server(srv);
-	tid = mk_tool(srv, "dump", DUMP_CODE);
-	mcp_init(dev_tok, "2025-11-25", sid, sizeof(sid));
+	tid = it_tool_create(dev_tok, srv, "dump", DUMP_CODE, "security test");
+	it_mcp_init(dev_tok, "2025-11-25", sid, sizeof(sid));
 	snprintf(args, sizeof(args), "{\"tool\":%lld}", tid);
-	raw = mcp_call(dev_tok, sid, "toolgate_test_tool", args);
+	json_decref(it_mcp_call(dev_tok, sid, IT_MCP_VERSION, "toolgate_test_tool", args, &raw));
 	assert_null(strstr(raw, SECRET));
 	assert_non_null(strstr(raw, "[placeholder:KEY]"));
 	free(raw);
 	snprintf(args, sizeof(args), "{\"tool\":%lld,\"real_secrets\":true}", tid);
-	raw = mcp_call(dev_tok, sid, "toolgate_test_tool", args);
+	json_decref(it_mcp_call(dev_tok, sid, IT_MCP_VERSION, "toolgate_test_tool", args, &raw));
 	assert_null(strstr(raw, SECRET));
 	assert_non_null(strstr(raw, "only an admin"));
 	free(raw);
@@ -377,14 +233,14 @@ t_test_tool_mcp(void **state)
 	{
 		struct it_resp r;
 
-		mcp_post(dev_tok, sid, "2025-11-25",
+		it_mcp_post(dev_tok, sid, "2025-11-25",
 		    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}", &r);
 		assert_int_equal(r.status, 200);
 		assert_non_null(strstr(r.body, "never receives a real secret value"));
 		it_resp_free(&r);
 	}
-	mcp_init(admin_tok, "2025-11-25", sid, sizeof(sid));
-	raw = mcp_call(admin_tok, sid, "toolgate_test_tool", args);
+	it_mcp_init(admin_tok, "2025-11-25", sid, sizeof(sid));
+	json_decref(it_mcp_call(admin_tok, sid, IT_MCP_VERSION, "toolgate_test_tool", args, &raw));
 	assert_non_null(strstr(raw, SECRET));
 	free(raw);
 }
@@ -401,15 +257,15 @@ t_served_drift(void **state)
 	(void)state;
 	snprintf(srv, sizeof(srv), "sec_drift_%s", sfx);
 	mk_server(srv);
-	tid = mk_tool(srv, "dump", DUMP_CODE);
+	tid = it_tool_create(dev_tok, srv, "dump", DUMP_CODE, "security test");
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	callv("POST", path, dev_tok, "{}", 200);
-	approve_current(tid);
+	it_callv("POST", path, dev_tok, "{}", 200);
+	it_approve_current(admin_tok, tid);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/start", srv);
-	callv("POST", path, dev_tok, "{}", 200);
+	it_callv("POST", path, dev_tok, "{}", 200);
 	snprintf(name, sizeof(name), "%s__dump", srv);
-	mcp_init(view_tok, "2025-11-25", sid, sizeof(sid));
-	raw = mcp_call(view_tok, sid, name, "{}");
+	it_mcp_init(view_tok, "2025-11-25", sid, sizeof(sid));
+	json_decref(it_mcp_call(view_tok, sid, IT_MCP_VERSION, name, "{}", &raw));
 	assert_non_null(strstr(raw, SECRET));	/* the approved code: real */
 	free(raw);
 	assert_int_equal(it_sh("psql -qX -v ON_ERROR_STOP=1 -c \"UPDATE tools SET code ="
@@ -418,7 +274,7 @@ t_served_drift(void **state)
 	/* what is served is the approved version's row of tool_versions, so
 	 * a change of the current code by any path (here: psql) reaches
 	 * neither the sandbox nor the secrets: the approved code still runs */
-	raw = mcp_call(view_tok, sid, name, "{}");
+	json_decref(it_mcp_call(view_tok, sid, IT_MCP_VERSION, name, "{}", &raw));
 	assert_null(strstr(raw, "drift"));
 	assert_non_null(strstr(raw, SECRET));
 	free(raw);
@@ -436,28 +292,28 @@ t_source_credential_url(void **state)
 	(void)state;
 	snprintf(srv, sizeof(srv), "sec_src_%s", sfx);
 	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", srv);
-	callv("POST", "/api/v1/servers", dev_tok, body, 201);
+	it_callv("POST", "/api/v1/servers", dev_tok, body, 201);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", srv);
-	j = call("POST", path, admin_tok, "{\"name\":\"up\",\"url\":"
+	j = it_call("POST", path, admin_tok, "{\"name\":\"up\",\"url\":"
 	    "\"https://mcp.example.com/mcp\",\"auth_type\":\"bearer\","
 	    "\"credential\":\"tok-sec14\"}", 201);
 	id = json_integer_value(json_object_get(j, "id"));
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
-	j = call("PATCH", path, dev_tok, "{\"url\":\"https://attacker.example.net/mcp\"}", 403);
+	j = it_call("PATCH", path, dev_tok, "{\"url\":\"https://attacker.example.net/mcp\"}", 403);
 	assert_non_null(strstr(json_string_value(json_object_get(j, "detail")), "credential"));
 	json_decref(j);
 	/* the same URL, other fields, or dropping the credential: fine */
-	callv("PATCH", path, dev_tok, "{\"url\":\"https://mcp.example.com/mcp\","
+	it_callv("PATCH", path, dev_tok, "{\"url\":\"https://mcp.example.com/mcp\","
 	    "\"description\":\"d\"}", 200);
-	j = call("PATCH", path, dev_tok, "{\"url\":\"https://attacker.example.net/mcp\","
+	j = it_call("PATCH", path, dev_tok, "{\"url\":\"https://attacker.example.net/mcp\","
 	    "\"auth_type\":\"none\"}", 200);
 	assert_true(json_is_false(json_object_get(j, "has_credential")));
 	json_decref(j);
 	/* an admin may move a credentialed source */
-	callv("PATCH", path, admin_tok, "{\"url\":\"https://mcp2.example.com/mcp\","
+	it_callv("PATCH", path, admin_tok, "{\"url\":\"https://mcp2.example.com/mcp\","
 	    "\"auth_type\":\"bearer\",\"credential\":\"tok-2\"}", 200);
-	callv("PATCH", path, admin_tok, "{\"url\":\"https://mcp3.example.com/mcp\"}", 200);
+	it_callv("PATCH", path, admin_tok, "{\"url\":\"https://mcp3.example.com/mcp\"}", 200);
 }
 
 /* ------------------------------------------------- #14.5 batches */
@@ -471,7 +327,7 @@ t_batch_rate(void **state)
 	size_t i, off;
 
 	(void)state;
-	mcp_init(view_tok, "2025-03-26", sid, sizeof(sid));
+	it_mcp_init(view_tok, "2025-03-26", sid, sizeof(sid));
 	/* Bounded: 65 messages are refused before anything runs. */
 	big = malloc(65 * 64 + 16);
 	assert_non_null(big);
@@ -482,21 +338,15 @@ t_batch_rate(void **state)
 		    i ? "," : "", i + 1);
 	big[off++] = ']';
 	big[off] = '\0';
-	mcp_post(view_tok, sid, "2025-03-26", big, &r);
+	it_mcp_post(view_tok, sid, "2025-03-26", big, &r);
 	free(big);
 	assert_int_equal(r.status, 400);
 	assert_non_null(strstr(r.body, "at most 64"));
 	it_resp_free(&r);
 
-	saved[0] = '\0';
-	(void)it_capture(saved, sizeof(saved), "psql -X -A -t -c \"SELECT value::text FROM"
-	    " settings WHERE key = 'rate_limits'\"");
-	assert_int_equal(it_sh("psql -X -q -v ON_ERROR_STOP=1 -c \"INSERT INTO settings (key, value)"
-	    " VALUES ('rate_limits', jsonb_set(COALESCE((SELECT value FROM settings WHERE"
-	    " key = 'rate_limits'), '{}'), '{viewer}', '%d'))"
-	    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value\" >/dev/null", LIMIT), 0);
+	it_rate_limit_set("viewer", LIMIT, saved, sizeof(saved));
 	/* Eight messages cost eight units: more than the limit, in any window. */
-	mcp_post(view_tok, sid, "2025-03-26",
+	it_mcp_post(view_tok, sid, "2025-03-26",
 	    "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"},"
@@ -505,12 +355,7 @@ t_batch_rate(void **state)
 	    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}]", &r);
-	saved[strcspn(saved, "\n")] = '\0';
-	if (saved[0] != '\0' && strchr(saved, '\'') == NULL)
-		it_sh("echo \"UPDATE settings SET value = :'v'::jsonb WHERE key = 'rate_limits';\""
-		    " | psql -X -q -v v='%s' >/dev/null", saved);
-	else
-		it_sh("psql -X -q -c \"DELETE FROM settings WHERE key = 'rate_limits'\" >/dev/null");
+	it_rate_limit_restore(saved);
 	if (r.status != 429)
 		fail_msg("batch of 8 with a limit of %d: HTTP %ld %s", LIMIT, r.status, r.body);
 	assert_non_null(it_header(&r, "Retry-After"));
@@ -659,11 +504,11 @@ t_import_guard(void **state)
 	(void)state;
 	snprintf(srv, sizeof(srv), "sec_imp_%s", sfx);
 	snprintf(path, sizeof(path), "{\"name\":\"%s\"}", srv);
-	callv("POST", "/api/v1/servers", dev_tok, path, 201);
-	tid = mk_tool(srv, "bypass",
-	    "def main():\n    return __builtins__['__import__']('o' + 's').getcwd()\n");
+	it_callv("POST", "/api/v1/servers", dev_tok, path, 201);
+	tid = it_tool_create(dev_tok, srv, "bypass",
+	    "def main():\n    return __builtins__['__import__']('o' + 's').getcwd()\n", "security test");
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = call("POST", path, dev_tok, "{}", 200);
+	j = it_call("POST", path, dev_tok, "{}", 200);
 	assert_true(json_is_false(json_object_get(j, "ok")));
 	e = json_object_get(j, "error");
 	assert_string_equal(json_string_value(json_object_get(e, "type")), "ImportError");
@@ -673,7 +518,7 @@ t_import_guard(void **state)
 	assert_non_null(strstr(msg, "not a security boundary"));
 	json_decref(j);
 	/* The validator names the fix too. */
-	j = call("POST", "/api/v1/validate", dev_tok,
+	j = it_call("POST", "/api/v1/validate", dev_tok,
 	    "{\"code\":\"import os\\ndef main():\\n    return 1\\n\"}", 200);
 	e = json_array_get(json_object_get(j, "errors"), 0);
 	assert_non_null(strstr(json_string_value(json_object_get(e, "message")),

@@ -72,6 +72,8 @@ group_setup(void **st)
 		return -1;
 	if (it_login_admin(tok, sizeof(tok)) != 0)
 		return -1;
+	/* the credential never appears in any response */
+	it_forbid(CRED);
 	snprintf(sname, sizeof(sname), "src%ld", (long)getpid() % 100000);
 	return 0;
 }
@@ -84,35 +86,6 @@ group_teardown(void **st)
 	return 0;
 }
 
-static json_t *
-call(const char *method, const char *path, const char *body, long want)
-{
-	struct it_resp r;
-	json_t *j;
-
-	memset(&r, 0, sizeof(r));
-	if (body)
-		assert_int_equal(it_json(method, path, tok, body, &r), 0);
-	else
-		assert_int_equal(it_get(method, path, tok, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: HTTP %ld, want %ld: %.600s", method, path, r.status, want,
-		    r.body ? r.body : "");
-	/* the credential never appears in any response */
-	assert_null(r.body ? strstr(r.body, CRED) : NULL);
-	j = r.json ? json_incref(r.json) : json_object();
-	it_resp_free(&r);
-	return j;
-}
-
-static const char *
-jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 static long long
 create_source(const char *name, const char *url, int internal, const char *extra)
 {
@@ -123,7 +96,7 @@ create_source(const char *name, const char *url, int internal, const char *extra
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", sname);
 	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"url\":\"%s\",\"internal\":%s%s}",
 	    name, url, internal ? "true" : "false", extra ? extra : "");
-	j = call("POST", path, body, 201);
+	j = it_call("POST", path, tok, body, 201);
 	id = json_integer_value(json_object_get(j, "id"));
 	assert_true(id > 0);
 	assert_int_equal(json_is_true(json_object_get(j, "internal")), internal);
@@ -134,52 +107,7 @@ create_source(const char *name, const char *url, int internal, const char *extra
 /* --- MCP client side of /mcp ----------------------------------------- */
 
 static char mcp_sid[256];
-
-static json_t *
-mcp(const char *body)
-{
-	const char *hdr[6];
-	char auth[4200], sid[300];
-	struct it_resp r;
-	json_t *j;
-	int n = 0;
-
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-	hdr[n++] = auth;
-	hdr[n++] = "Content-Type: application/json";
-	hdr[n++] = "Accept: application/json, text/event-stream";
-	if (mcp_sid[0]) {
-		snprintf(sid, sizeof(sid), "Mcp-Session-Id: %s", mcp_sid);
-		hdr[n++] = sid;
-		hdr[n++] = "MCP-Protocol-Version: 2025-06-18";
-	}
-	hdr[n] = NULL;
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(it_request("POST", "/mcp", hdr, body, strlen(body), &r), 0);
-	if (r.status != 200 && r.status != 202)
-		fail_msg("/mcp: HTTP %ld: %.400s", r.status, r.body ? r.body : "");
-	if (!mcp_sid[0] && it_header(&r, "Mcp-Session-Id"))
-		snprintf(mcp_sid, sizeof(mcp_sid), "%s", it_header(&r, "Mcp-Session-Id"));
-	j = r.json ? json_incref(r.json) : NULL;
-	it_resp_free(&r);
-	return j;
-}
-
-static void
-mcp_open(void)
-{
-	json_t *j;
-
-	if (mcp_sid[0])
-		return;
-	j = mcp("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
-	    "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
-	    "\"clientInfo\":{\"name\":\"test_sources\",\"version\":\"1\"}}}");
-	assert_non_null(json_object_get(j, "result"));
-	json_decref(j);
-	assert_true(mcp_sid[0] != '\0');
-	json_decref(mcp("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"));
-}
+#define SRC_MCP_VERSION "2025-06-18"
 
 static int
 listed(const char *exposed)
@@ -189,12 +117,13 @@ listed(const char *exposed)
 	size_t i;
 	int found = 0;
 
-	mcp_open();
+	if (!mcp_sid[0])
+		it_mcp_init(tok, SRC_MCP_VERSION, mcp_sid, sizeof(mcp_sid));
 	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/list\"}",
 	    ++sess_n + 10);
-	j = mcp(body);
+	j = it_mcp_rpc(tok, mcp_sid, SRC_MCP_VERSION, body);
 	json_array_foreach(json_object_get(json_object_get(j, "result"), "tools"), i, t)
-		if (strcmp(jstr(t, "name"), exposed) == 0)
+		if (strcmp(it_jstr(t, "name"), exposed) == 0)
 			found = 1;
 	json_decref(j);
 	return found;
@@ -207,10 +136,11 @@ tool_call(const char *exposed, const char *args)
 	char body[1024];
 	json_t *j, *res;
 
-	mcp_open();
+	if (!mcp_sid[0])
+		it_mcp_init(tok, SRC_MCP_VERSION, mcp_sid, sizeof(mcp_sid));
 	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\","
 	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", ++sess_n + 100, exposed, args);
-	j = mcp(body);
+	j = it_mcp_rpc(tok, mcp_sid, SRC_MCP_VERSION, body);
 	res = json_object_get(j, "result");
 	if (res == NULL)
 		fail_msg("tools/call %s: no result: %s", exposed,
@@ -223,7 +153,7 @@ tool_call(const char *exposed, const char *args)
 static const char *
 first_text(json_t *res)
 {
-	return jstr(json_array_get(json_object_get(res, "content"), 0), "text");
+	return it_jstr(json_array_get(json_object_get(res, "content"), 0), "text");
 }
 
 /* --- tests ----------------------------------------------------------- */
@@ -236,7 +166,7 @@ t_server(void **st)
 
 	(void)st;
 	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", sname);
-	j = call("POST", "/api/v1/servers", body, 201);
+	j = it_call("POST", "/api/v1/servers", tok, body, 201);
 	json_decref(j);
 }
 
@@ -253,19 +183,19 @@ t_loopback_policy(void **st)
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", sname);
 	snprintf(url, sizeof(url), "{\"name\":\"lo1\",\"url\":\"http://127.0.0.1:%d/mcp\"}",
 	    fake_port);
-	j = call("POST", path, url, 422);
-	assert_non_null(strstr(jstr(j, "detail"), "loopback"));
+	j = it_call("POST", path, tok, url, 422);
+	assert_non_null(strstr(it_jstr(j, "detail"), "loopback"));
 	json_decref(j);
 	snprintf(url, sizeof(url), "{\"name\":\"lo2\",\"url\":\"http://[::ffff:127.0.0.1]:%d/mcp\"}",
 	    fake_port);
-	json_decref(call("POST", path, url, 422));
+	json_decref(it_call("POST", path, tok, url, 422));
 	snprintf(url, sizeof(url), "{\"name\":\"lo3\",\"url\":\"http://localhost:%d/mcp\"}",
 	    fake_port);
-	json_decref(call("POST", path, url, 422));
-	json_decref(call("POST", path, "{\"name\":\"md\",\"url\":\"http://169.254.169.254/\","
+	json_decref(it_call("POST", path, tok, url, 422));
+	json_decref(it_call("POST", path, tok, "{\"name\":\"md\",\"url\":\"http://169.254.169.254/\","
 	    "\"internal\":true}", 422));
-	json_decref(call("POST", path, "{\"name\":\"ftp\",\"url\":\"ftp://example.com/\"}", 422));
-	json_decref(call("POST", path, "{\"name\":\"up\",\"url\":\"http://u:p@example.com/\"}", 422));
+	json_decref(it_call("POST", path, tok, "{\"name\":\"ftp\",\"url\":\"ftp://example.com/\"}", 422));
+	json_decref(it_call("POST", path, tok, "{\"name\":\"up\",\"url\":\"http://u:p@example.com/\"}", 422));
 
 	/* connect time: a host name that resolves to loopback */
 	assert_int_equal(gethostname(host, sizeof(host)), 0);
@@ -282,17 +212,17 @@ t_loopback_policy(void **st)
 	snprintf(url, sizeof(url), "http://%s:%d/mcp", host, fake_port);
 	id = create_source("byname", url, 0, NULL);
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", id);
-	j = call("POST", path, NULL, 503);
-	if (strstr(jstr(j, "detail"), "loopback") == NULL ||
-	    strstr(jstr(j, "detail"), "internal") == NULL)
-		fail_msg("discover of %s: %s", url, jstr(j, "detail"));
+	j = it_call("POST", path, tok, NULL, 503);
+	if (strstr(it_jstr(j, "detail"), "loopback") == NULL ||
+	    strstr(it_jstr(j, "detail"), "internal") == NULL)
+		fail_msg("discover of %s: %s", url, it_jstr(j, "detail"));
 	json_decref(j);
 	/* the admin marks it internal: now it works */
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
-	json_decref(call("PATCH", path, "{\"internal\":true}", 200));
+	json_decref(it_call("PATCH", path, tok, "{\"internal\":true}", 200));
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", id);
-	j = call("POST", path, NULL, 200);
-	assert_string_equal(jstr(json_array_get(json_object_get(j, "tools"), 0), "name"), "t1");
+	j = it_call("POST", path, tok, NULL, 200);
+	assert_string_equal(it_jstr(json_array_get(json_object_get(j, "tools"), 0), "name"), "t1");
 	json_decref(j);
 }
 
@@ -312,24 +242,24 @@ t_everything_import_and_call(void **st)
 	ev_src = create_source("everything", url, 1,
 	    ",\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"");
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", ev_src);
-	j = call("GET", path, NULL, 200);
+	j = it_call("GET", path, tok, NULL, 200);
 	assert_true(json_is_true(json_object_get(j, "has_credential")));
 	assert_null(json_object_get(j, "credential"));
 	json_decref(j);
 
 	/* health: initialize + ping */
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld/health", ev_src);
-	j = call("GET", path, NULL, 200);
+	j = it_call("GET", path, tok, NULL, 200);
 	assert_true(json_is_true(json_object_get(j, "ok")));
-	assert_string_equal(jstr(j, "status"), "healthy");
-	assert_true(strncmp(jstr(j, "protocol_version"), "2025-", 5) == 0);
+	assert_string_equal(it_jstr(j, "status"), "healthy");
+	assert_true(strncmp(it_jstr(j, "protocol_version"), "2025-", 5) == 0);
 	json_decref(j);
 
 	/* discover */
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", ev_src);
-	j = call("POST", path, NULL, 200);
+	j = it_call("POST", path, tok, NULL, 200);
 	json_array_foreach(json_object_get(j, "tools"), i, t)
-		if (strcmp(jstr(t, "name"), "echo") == 0) {
+		if (strcmp(it_jstr(t, "name"), "echo") == 0) {
 			echo = 1;
 			assert_true(json_is_object(json_object_get(t, "input_schema")));
 			assert_false(json_is_true(json_object_get(t, "imported")));
@@ -339,29 +269,29 @@ t_everything_import_and_call(void **st)
 
 	/* import two tools (one renamed) and a missing one (422) */
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", ev_src);
-	json_decref(call("POST", path, "{\"tools\":[\"no-such-tool\"]}", 422));
-	j = call("POST", path, "{\"tools\":[\"echo\",{\"name\":\"get-sum\",\"local_name\":\"sum\"}]}",
+	json_decref(it_call("POST", path, tok, "{\"tools\":[\"no-such-tool\"]}", 422));
+	j = it_call("POST", path, tok, "{\"tools\":[\"echo\",{\"name\":\"get-sum\",\"local_name\":\"sum\"}]}",
 	    200);
 	assert_int_equal(json_array_size(json_object_get(j, "imported")), 2);
 	for (i = 0; i < 2; i++) {
 		t = json_array_get(json_object_get(j, "imported"), i);
 		ids[i] = json_integer_value(json_object_get(t, "id"));
-		assert_string_equal(jstr(t, "status"), "pending_review");
+		assert_string_equal(it_jstr(t, "status"), "pending_review");
 	}
 	json_decref(j);
 	/* importing again is idempotent */
-	j = call("POST", path, "{\"tools\":[\"echo\"]}", 200);
+	j = it_call("POST", path, tok, "{\"tools\":[\"echo\"]}", 200);
 	assert_int_equal(json_array_size(json_object_get(j, "already_imported")), 1);
 	json_decref(j);
 
 	/* start the server: not served before approval */
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/start", sname);
-	json_decref(call("POST", path, NULL, 200));
+	json_decref(it_call("POST", path, tok, NULL, 200));
 	snprintf(url, sizeof(url), "%s__echo", sname);
 	assert_false(listed(url));
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", ids[i]);
-		json_decref(call("POST", path, "{\"version\":1}", 200));
+		json_decref(it_call("POST", path, tok, "{\"version\":1}", 200));
 	}
 	assert_true(listed(url));
 
@@ -385,25 +315,25 @@ t_everything_import_and_call(void **st)
 	 * schema follow its source (422 naming the field); a description
 	 * edit is allowed and sends it back to review. */
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", ids[0]);
-	j = call("PATCH", path, "{\"code\":\"def main():\\n    return 1\\n\"}", 422);
+	j = it_call("PATCH", path, tok, "{\"code\":\"def main():\\n    return 1\\n\"}", 422);
 	dump = json_dumps(j, JSON_COMPACT);
 	assert_non_null(strstr(dump, "\"code\""));
 	assert_non_null(strstr(dump, "edit the source instead"));
 	free(dump);
 	json_decref(j);
-	j = call("PATCH", path, "{\"input_schema\":{\"type\":\"object\"}}", 422);
+	j = it_call("PATCH", path, tok, "{\"input_schema\":{\"type\":\"object\"}}", 422);
 	dump = json_dumps(j, JSON_COMPACT);
 	assert_non_null(strstr(dump, "\"input_schema\""));
 	free(dump);
 	json_decref(j);
-	j = call("GET", path, NULL, 200);
-	assert_string_equal(jstr(j, "status"), "approved");
+	j = it_call("GET", path, tok, NULL, 200);
+	assert_string_equal(it_jstr(j, "status"), "approved");
 	json_decref(j);
-	j = call("PATCH", path, "{\"description\":\"local words\"}", 200);
-	assert_string_equal(jstr(j, "status"), "pending_review");
+	j = it_call("PATCH", path, tok, "{\"description\":\"local words\"}", 200);
+	assert_string_equal(it_jstr(j, "status"), "pending_review");
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", ids[0]);
-	json_decref(call("POST", path, "{\"version\":2}", 200));
+	json_decref(it_call("POST", path, tok, "{\"version\":2}", 200));
 }
 
 static void
@@ -413,8 +343,8 @@ t_credential_never_leaks(void **st)
 
 	(void)st;
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", sname);
-	json_decref(call("GET", path, NULL, 200));
-	json_decref(call("GET", "/api/v1/audit?limit=200", NULL, 200));
+	json_decref(it_call("GET", path, tok, NULL, 200));
+	json_decref(it_call("GET", "/api/v1/audit?limit=200", tok, NULL, 200));
 	/* nor in any log of the stack (app, nginx, PostgreSQL) */
 	assert_int_equal(it_sh("! grep -rq '%s' '%s/log'", CRED, it_env("TG_VAR")), 0);
 }
@@ -483,19 +413,19 @@ t_fake_discover_failures(void **st)
 		    "\"max_response_bytes\":65536");
 		snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", id);
 		t0 = now_ms();
-		j = call("POST", path, NULL, strcmp(bads[i].path, "hang") == 0 ? 504 : 503);
+		j = it_call("POST", path, tok, NULL, strcmp(bads[i].path, "hang") == 0 ? 504 : 503);
 		ms = now_ms() - t0;
-		if (strstr(jstr(j, "detail"), bads[i].want) == NULL)
-			fail_msg("%s: detail \"%s\" lacks \"%s\"", bads[i].path, jstr(j, "detail"),
+		if (strstr(it_jstr(j, "detail"), bads[i].want) == NULL)
+			fail_msg("%s: detail \"%s\" lacks \"%s\"", bads[i].path, it_jstr(j, "detail"),
 			    bads[i].want);
 		json_decref(j);
 		if (ms > 4000)
 			fail_msg("%s took %lld ms", bads[i].path, (long long)ms);
 		/* the health check reports the same, recorded */
 		snprintf(path, sizeof(path), "/api/v1/sources/%lld/health", id);
-		j = call("GET", path, NULL, 200);
+		j = it_call("GET", path, tok, NULL, 200);
 		assert_false(json_is_true(json_object_get(j, "ok")));
-		assert_non_null(strstr(jstr(j, "error"), bads[i].want));
+		assert_non_null(strstr(it_jstr(j, "error"), bads[i].want));
 		json_decref(j);
 	}
 	/* the redirect was never followed */
@@ -531,12 +461,12 @@ t_fake_call_failures_and_breaker(void **st)
 	id = create_source("fake", url, 1, ",\"timeout_ms\":1500,\"connect_timeout_ms\":1000,"
 	    "\"max_response_bytes\":65536,\"failure_threshold\":100,\"cooldown_s\":60");
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", id);
-	j = call("POST", path, "{\"tools\":[{\"name\":\"t1\",\"local_name\":\"fake_t1\"}]}", 200);
+	j = it_call("POST", path, tok, "{\"tools\":[{\"name\":\"t1\",\"local_name\":\"fake_t1\"}]}", 200);
 	tid = json_integer_value(json_object_get(json_array_get(json_object_get(j, "imported"),
 	    0), "id"));
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	json_decref(call("POST", path, "{\"version\":1}", 200));
+	json_decref(it_call("POST", path, tok, "{\"version\":1}", 200));
 	snprintf(exposed, sizeof(exposed), "%s__fake_t1", sname);
 	set_mode("ok");
 	res = tool_call(exposed, "{\"x\":\"1\"}");
@@ -559,7 +489,7 @@ t_fake_call_failures_and_breaker(void **st)
 
 	/* circuit breaker: threshold 2, the next failure opens it */
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
-	json_decref(call("PATCH", path, "{\"failure_threshold\":2}", 200));
+	json_decref(it_call("PATCH", path, tok, "{\"failure_threshold\":2}", 200));
 	set_mode("hang");
 	res = tool_call(exposed, "{\"x\":\"3\"}");
 	assert_true(json_is_true(json_object_get(res, "isError")));
@@ -572,18 +502,18 @@ t_fake_call_failures_and_breaker(void **st)
 		fail_msg("breaker: %s", first_text(res));
 	json_decref(res);
 	assert_true(ms < 1000);		/* answered at once, no remote call */
-	j = call("GET", path, NULL, 200);
-	assert_string_equal(jstr(j, "status"), "unhealthy");
+	j = it_call("GET", path, tok, NULL, 200);
+	assert_string_equal(it_jstr(j, "status"), "unhealthy");
 	assert_true(json_is_string(json_object_get(j, "circuit_open_until")));
 	json_decref(j);
 	/* re-enabling (enabled: true) closes the circuit; healthy again */
 	set_mode("ok");
-	json_decref(call("PATCH", path, "{\"enabled\":true}", 200));
+	json_decref(it_call("PATCH", path, tok, "{\"enabled\":true}", 200));
 	res = tool_call(exposed, "{\"x\":\"5\"}");
 	assert_string_equal(first_text(res), "fake says 5");
 	json_decref(res);
-	j = call("GET", path, NULL, 200);
-	assert_string_equal(jstr(j, "status"), "healthy");
+	j = it_call("GET", path, tok, NULL, 200);
+	assert_string_equal(it_jstr(j, "status"), "healthy");
 	json_decref(j);
 	assert_int_equal(it_wait_status("/health", 200, 2000), 0);
 }
@@ -600,18 +530,18 @@ t_remote_change_back_to_review(void **st)
 	/* the fake's t1 was imported from /mcp; the same source discovered
 	 * again with an unchanged tool keeps the approval */
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", sname);
-	j = call("GET", path, NULL, 200);
+	j = it_call("GET", path, tok, NULL, 200);
 	json_array_foreach(json_object_get(j, "items"), i, t)
-		if (strcmp(jstr(t, "name"), "fake") == 0)
+		if (strcmp(it_jstr(t, "name"), "fake") == 0)
 			tid = json_integer_value(json_object_get(t, "id"));
 	json_decref(j);
 	assert_true(tid > 0);
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", tid);
-	j = call("POST", path, NULL, 200);
+	j = it_call("POST", path, tok, NULL, 200);
 	t = json_array_get(json_object_get(j, "tools"), 0);
 	assert_true(json_is_true(json_object_get(t, "imported")));
 	assert_false(json_is_true(json_object_get(t, "changed")));
-	assert_string_equal(jstr(t, "status"), "approved");
+	assert_string_equal(it_jstr(t, "status"), "approved");
 	toolid = json_integer_value(json_object_get(t, "tool_id"));
 	json_decref(j);
 	assert_true(toolid > 0);
@@ -621,45 +551,45 @@ t_remote_change_back_to_review(void **st)
 	 * even under approval_reset_on "code" (its behaviour lives on the
 	 * remote, so its approval never survives a change).
 	 */
-	json_decref(call("PATCH", "/api/v1/settings", "{\"approval_reset_on\":\"code\"}", 200));
+	json_decref(it_call("PATCH", "/api/v1/settings", tok, "{\"approval_reset_on\":\"code\"}", 200));
 	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld", toolid);
-	t = call("GET", tpath, NULL, 200);
+	t = it_call("GET", tpath, tok, NULL, 200);
 	v = json_integer_value(json_object_get(t, "current_version"));
 	av = json_integer_value(json_object_get(t, "approved_version"));
 	json_decref(t);
 	assert_int_equal(av, v);
-	t = call("PATCH", tpath, "{\"description\":\"edited here\"}", 200);
-	json_decref(call("PATCH", "/api/v1/settings",
+	t = it_call("PATCH", tpath, tok, "{\"description\":\"edited here\"}", 200);
+	json_decref(it_call("PATCH", "/api/v1/settings", tok,
 	    "{\"approval_reset_on\":\"code+description+schema\"}", 200));
-	assert_string_equal(jstr(t, "status"), "pending_review");
+	assert_string_equal(it_jstr(t, "status"), "pending_review");
 	assert_int_equal(json_integer_value(json_object_get(t, "current_version")), v + 1);
 	assert_int_equal(json_integer_value(json_object_get(t, "approved_version")), av);
 	assert_false(json_is_true(json_object_get(t, "served")));
 	json_decref(t);
 	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/approve", toolid);
 	snprintf(body, sizeof(body), "{\"version\":%lld}", v + 1);
-	json_decref(call("POST", tpath, body, 200));
+	json_decref(it_call("POST", tpath, tok, body, 200));
 	/* the remote changes the tool's description: back to review */
 	assert_int_equal(it_sh("curl -s -o /dev/null -X POST -d '{\"description\":\"changed\"}'"
 	    " http://127.0.0.1:%d/control", fake_port), 0);
-	j = call("POST", path, NULL, 200);
+	j = it_call("POST", path, tok, NULL, 200);
 	t = json_array_get(json_object_get(j, "tools"), 0);
 	assert_true(json_is_true(json_object_get(t, "changed")));
-	assert_string_equal(jstr(t, "status"), "pending_review");
+	assert_string_equal(it_jstr(t, "status"), "pending_review");
 	json_decref(j);
 	/* ...as a new version with the remote's content, the approved one kept
 	 * (not served: an imported tool is served only while approved) */
 	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld", toolid);
-	t = call("GET", tpath, NULL, 200);
+	t = it_call("GET", tpath, tok, NULL, 200);
 	assert_int_equal(json_integer_value(json_object_get(t, "current_version")), v + 2);
 	assert_int_equal(json_integer_value(json_object_get(t, "approved_version")), v + 1);
-	assert_string_equal(jstr(t, "review_reason"), "the remote tool changed");
-	assert_string_equal(jstr(t, "description"), "changed");
+	assert_string_equal(it_jstr(t, "review_reason"), "the remote tool changed");
+	assert_string_equal(it_jstr(t, "description"), "changed");
 	json_decref(t);
 	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/versions/%lld", toolid, v + 2);
-	t = call("GET", tpath, NULL, 200);
-	assert_string_equal(jstr(t, "description"), "changed");
-	assert_string_equal(jstr(t, "change_summary"),
+	t = it_call("GET", tpath, tok, NULL, 200);
+	assert_string_equal(it_jstr(t, "description"), "changed");
+	assert_string_equal(it_jstr(t, "change_summary"),
 	    "remote description/schema changed (discover)");
 	json_decref(t);
 	{
@@ -670,22 +600,8 @@ t_remote_change_back_to_review(void **st)
 	}
 	/* delete the source: its imported tool goes too */
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", tid);
-	json_decref(call("DELETE", path, NULL, 204));
-	json_decref(call("GET", path, NULL, 404));
-}
-
-/* HTTP status of method path with body as token t (no credential check). */
-static long
-status_as(const char *t, const char *method, const char *path, const char *body)
-{
-	struct it_resp r;
-	long st;
-
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(it_json(method, path, t, body, &r), 0);
-	st = r.status;
-	it_resp_free(&r);
-	return st;
+	json_decref(it_call("DELETE", path, tok, NULL, 204));
+	json_decref(it_call("GET", path, tok, NULL, 404));
 }
 
 /*
@@ -708,33 +624,33 @@ t_dev_url_change_keeps_credential_home(void **st)
 	id = create_source("credhome", "https://mcp.example.com/mcp", 0,
 	    ",\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"");
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
-	assert_int_equal(status_as(dev, "PATCH", path,
+	assert_int_equal(it_status("PATCH", path, dev,
 	    "{\"url\":\"https://attacker.example.net/mcp\"}"), 403);
 	/* nor by switching the header the credential goes in */
-	assert_int_equal(status_as(dev, "PATCH", path,
+	assert_int_equal(it_status("PATCH", path, dev,
 	    "{\"url\":\"https://attacker.example.net/mcp\",\"auth_type\":\"header\","
 	    "\"auth_header\":\"X-Api-Key\"}"), 403);
-	j = call("GET", path, NULL, 200);
-	assert_string_equal(jstr(j, "url"), "https://mcp.example.com/mcp");
+	j = it_call("GET", path, tok, NULL, 200);
+	assert_string_equal(it_jstr(j, "url"), "https://mcp.example.com/mcp");
 	assert_true(json_is_true(json_object_get(j, "has_credential")));
 	json_decref(j);
 	/* other edits stay the developer's */
-	assert_int_equal(status_as(dev, "PATCH", path, "{\"description\":\"dev words\"}"), 200);
+	assert_int_equal(it_status("PATCH", path, dev, "{\"description\":\"dev words\"}"), 200);
 	/* moving it while dropping the credential is fine */
-	assert_int_equal(status_as(dev, "PATCH", path,
+	assert_int_equal(it_status("PATCH", path, dev,
 	    "{\"url\":\"https://elsewhere.example.net/mcp\",\"auth_type\":\"none\"}"), 200);
-	j = call("GET", path, NULL, 200);
-	assert_string_equal(jstr(j, "url"), "https://elsewhere.example.net/mcp");
+	j = it_call("GET", path, tok, NULL, 200);
+	assert_string_equal(it_jstr(j, "url"), "https://elsewhere.example.net/mcp");
 	assert_false(json_is_true(json_object_get(j, "has_credential")));
 	json_decref(j);
 	/* an admin may move a source with its credential */
-	json_decref(call("PATCH", path, "{\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"}",
+	json_decref(it_call("PATCH", path, tok, "{\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"}",
 	    200));
-	json_decref(call("PATCH", path, "{\"url\":\"https://mcp.example.com/v2/mcp\"}", 200));
-	j = call("GET", path, NULL, 200);
+	json_decref(it_call("PATCH", path, tok, "{\"url\":\"https://mcp.example.com/v2/mcp\"}", 200));
+	j = it_call("GET", path, tok, NULL, 200);
 	assert_true(json_is_true(json_object_get(j, "has_credential")));
 	json_decref(j);
-	json_decref(call("DELETE", path, NULL, 204));
+	json_decref(it_call("DELETE", path, tok, NULL, 204));
 }
 
 /*
@@ -753,12 +669,12 @@ t_endpoint_change_sends_imports_to_review(void **st)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", fake_port);
 	id = create_source("moved", url, 1, NULL);
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", id);
-	j = call("POST", path, "{\"tools\":[{\"name\":\"t1\",\"local_name\":\"moved_t1\"}]}", 200);
+	j = it_call("POST", path, tok, "{\"tools\":[{\"name\":\"t1\",\"local_name\":\"moved_t1\"}]}", 200);
 	tid = json_integer_value(json_object_get(json_array_get(json_object_get(j, "imported"),
 	    0), "id"));
 	json_decref(j);
 	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/approve", tid);
-	json_decref(call("POST", tpath, "{\"version\":1}", 200));
+	json_decref(it_call("POST", tpath, tok, "{\"version\":1}", 200));
 	snprintf(exposed, sizeof(exposed), "%s__moved_t1", sname);
 	set_mode("ok");
 	assert_true(listed(exposed));
@@ -769,10 +685,10 @@ t_endpoint_change_sends_imports_to_review(void **st)
 	/* a new URL: back to review, not listed, not callable */
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
 	snprintf(url, sizeof(url), "{\"url\":\"http://127.0.0.1:%d/mcp?moved=1\"}", fake_port);
-	json_decref(call("PATCH", path, url, 200));
+	json_decref(it_call("PATCH", path, tok, url, 200));
 	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld", tid);
-	j = call("GET", tpath, NULL, 200);
-	assert_string_equal(jstr(j, "status"), "pending_review");
+	j = it_call("GET", tpath, tok, NULL, 200);
+	assert_string_equal(it_jstr(j, "status"), "pending_review");
 	assert_false(json_is_true(json_object_get(j, "served")));
 	json_decref(j);
 	assert_false(listed(exposed));
@@ -781,22 +697,22 @@ t_endpoint_change_sends_imports_to_review(void **st)
 
 		snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":9001,\"method\":"
 		    "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{}}}", exposed);
-		j = mcp(body);
+		j = it_mcp_rpc(tok, mcp_sid, SRC_MCP_VERSION, body);
 		assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "error"),
 		    "code")), -32602);
 		json_decref(j);
 	}
 	/* approved again (same version: the content did not change) */
 	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/approve", tid);
-	json_decref(call("POST", tpath, "{\"version\":1}", 200));
+	json_decref(it_call("POST", tpath, tok, "{\"version\":1}", 200));
 	assert_true(listed(exposed));
 	/* a new credential: back to review as well; other edits are not */
-	json_decref(call("PATCH", path, "{\"timeout_ms\":9000}", 200));
+	json_decref(it_call("PATCH", path, tok, "{\"timeout_ms\":9000}", 200));
 	assert_true(listed(exposed));
-	json_decref(call("PATCH", path, "{\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"}",
+	json_decref(it_call("PATCH", path, tok, "{\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"}",
 	    200));
 	assert_false(listed(exposed));
-	json_decref(call("DELETE", path, NULL, 204));
+	json_decref(it_call("DELETE", path, tok, NULL, 204));
 }
 
 /* security (issue #14, finding 6): while a renamed tool waits for review
@@ -810,25 +726,25 @@ t_import_cannot_take_a_served_name(void **st)
 
 	(void)st;
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", sname);
-	j = call("POST", path, "{\"name\":\"keepname\",\"code\":\"def main():\\n"
+	j = it_call("POST", path, tok, "{\"name\":\"keepname\",\"code\":\"def main():\\n"
 	    "    return 1\\n\"}", 201);
 	tid = json_integer_value(json_object_get(j, "id"));
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	json_decref(call("POST", path, "{}", 200));
+	json_decref(it_call("POST", path, tok, "{}", 200));
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	json_decref(call("POST", path, "{\"version\":1}", 200));
+	json_decref(it_call("POST", path, tok, "{\"version\":1}", 200));
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	json_decref(call("PATCH", path, "{\"name\":\"newname\"}", 200));
+	json_decref(it_call("PATCH", path, tok, "{\"name\":\"newname\"}", 200));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", fake_port);
 	id = create_source("namegrab", url, 1, NULL);
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", id);
-	json_decref(call("POST", path, "{\"tools\":[{\"name\":\"t1\",\"local_name\":"
+	json_decref(it_call("POST", path, tok, "{\"tools\":[{\"name\":\"t1\",\"local_name\":"
 	    "\"keepname\"}]}", 409));
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
-	json_decref(call("DELETE", path, NULL, 204));
+	json_decref(it_call("DELETE", path, tok, NULL, 204));
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	json_decref(call("DELETE", path, NULL, 204));
+	json_decref(it_call("DELETE", path, tok, NULL, 204));
 }
 
 int

@@ -43,19 +43,6 @@ cli(char *out, size_t cap, const char *pw, const char *args)
 	return it_capture(out, cap, "build/toolgate user %s </dev/null 2>&1", args);
 }
 
-static long
-me_status(const char *tok)
-{
-	struct it_resp r;
-	long st;
-
-	assert_int_equal(it_get("GET", "/api/v1/auth/me", tok, &r), 0);
-	st = r.status;
-	it_resp_free(&r);
-	return st;
-}
-
-/* The newest audit row's action, target and actor for target. */
 static void
 last_audit(const char *target, char *out, size_t cap)
 {
@@ -76,7 +63,7 @@ t_cli_lifecycle(void **state)
 		fail_msg("user add: %s", out);
 	assert_non_null(strstr(out, "created"));
 	assert_int_equal(it_login(name, PW, tok, sizeof(tok)), 0);
-	assert_int_equal(me_status(tok), 200);
+	assert_int_equal(it_status("GET", "/api/v1/auth/me", tok, NULL), 200);
 	assert_int_equal(it_capture(out, sizeof(out), "psql -X -A -t -c \"SELECT id FROM users"
 	    " WHERE username = '%s'\"", name), 0);
 	id = atoll(out);
@@ -94,7 +81,7 @@ t_cli_lifecycle(void **state)
 	sleep(1); /* tokens_valid_after has a one-second granularity */
 	if (cli(out, sizeof(out), PW2, args) != 0)
 		fail_msg("user passwd: %s", out);
-	assert_int_equal(me_status(tok), 401);
+	assert_int_equal(it_status("GET", "/api/v1/auth/me", tok, NULL), 401);
 	assert_int_not_equal(it_login(name, PW, tok2, sizeof(tok2)), 0);
 	assert_int_equal(it_login(name, PW2, tok2, sizeof(tok2)), 0);
 	last_audit(target, out, sizeof(out));
@@ -104,7 +91,7 @@ t_cli_lifecycle(void **state)
 	snprintf(args, sizeof(args), "disable --username %s", name);
 	if (cli(out, sizeof(out), NULL, args) != 0)
 		fail_msg("user disable: %s", out);
-	assert_int_equal(me_status(tok2), 401);
+	assert_int_equal(it_status("GET", "/api/v1/auth/me", tok2, NULL), 401);
 	assert_int_not_equal(it_login(name, PW2, tok, sizeof(tok)), 0);
 	snprintf(args, sizeof(args), "enable --username %s", name);
 	if (cli(out, sizeof(out), NULL, args) != 0)
@@ -157,7 +144,7 @@ t_last_admin_everywhere(void **state)
 	assert_int_equal(cli(out, sizeof(out), NULL, args), 1);
 	assert_non_null(strstr(out, "last enabled admin"));
 	/* nothing changed: the admin still signs in with its token intact */
-	assert_int_equal(me_status(admin_tok), 200);
+	assert_int_equal(it_status("GET", "/api/v1/auth/me", admin_tok, NULL), 200);
 	assert_int_equal(it_login_admin(tok, sizeof(tok)), 0);
 
 	/* and REST says the same */
