@@ -214,7 +214,8 @@ tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
 }
 
 static int
-dup_pending(const struct tg_call *c, int rc, struct tg_err *err, const char *what)
+dup_pending(const struct tg_call *c, int rc, struct tg_err *err,
+    const char *what)
 {
 	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0)
 		return tg_err_set(err, rc, "a request for %s is already pending", what);
@@ -361,8 +362,8 @@ out:
 }
 
 static int
-decide(const struct tg_call *c, int network, int64_t id, int approve, json_t *in,
-    json_t **out, struct tg_err *err)
+decide(const struct tg_call *c, int network, int64_t id, int approve,
+    json_t *in, json_t **out, struct tg_err *err)
 {
 	const char *table = network ? "network_requests" : "module_requests";
 	const char *reason = NULL, *p[4];

@@ -43,8 +43,8 @@ int tg_module_requests_list(const struct tg_call *c, const char *status,
 int tg_module_requests_decide(const struct tg_call *c, int64_t id, int approve,
     json_t *in, json_t **out, struct tg_err *err);
 
-int tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
-    struct tg_err *err);
+int tg_network_requests_create(const struct tg_call *c, json_t *in,
+    json_t **out, struct tg_err *err);
 int tg_network_requests_list(const struct tg_call *c, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err);
 int tg_network_requests_decide(const struct tg_call *c, int64_t id, int approve,

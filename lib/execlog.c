@@ -134,8 +134,8 @@ struct row_head {
 };
 
 static int
-row_head(const struct tg_call *c, const struct tg_execlog *l, struct row_head *h,
-    const char **p)
+row_head(const struct tg_call *c, const struct tg_execlog *l,
+    struct row_head *h, const char **p)
 {
 	json_t *red = tg_mcp_redact(l->arguments ? l->arguments : json_null());
 
@@ -286,8 +286,8 @@ tg_execlog_ids(struct tg_execlog *l, const json_t *o, const char *tool_key,
 
 /* reliability: the row of a REST test run, before it runs (execlog.h). */
 int
-tg_mcp_log_test_begin(const struct tg_call *c, const json_t *tool, const json_t *args,
-    struct tg_execlog *l)
+tg_mcp_log_test_begin(const struct tg_call *c, const json_t *tool,
+    const json_t *args, struct tg_execlog *l)
 {
 	memset(l, 0, sizeof(*l));
 	tg_execlog_ids(l, tool, "id", "current_version");
@@ -301,8 +301,9 @@ tg_mcp_log_test_begin(const struct tg_call *c, const json_t *tool, const json_t 
 
 /* security: execution log of a REST test run (see execlog.h). */
 int
-tg_mcp_log_test(const struct tg_call *c, struct tg_execlog *l, const json_t *sbx,
-    int run_rc, const char *diag, const json_t *secrets, int64_t duration_ms)
+tg_mcp_log_test(const struct tg_call *c, struct tg_execlog *l,
+    const json_t *sbx, int run_rc, const char *diag, const json_t *secrets,
+    int64_t duration_ms)
 {
 	json_t *result = NULL;
 	char msg[512];

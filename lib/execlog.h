@@ -88,7 +88,8 @@ int tg_mcp_log_test_begin(const struct tg_call *c, const json_t *tool,
  * scrubbed from result, stdout, stderr and error before the write, as for
  * tools/call.
  */
-int tg_mcp_log_test(const struct tg_call *c, struct tg_execlog *l, const json_t *sbx,
-    int run_rc, const char *diag, const json_t *secrets, int64_t duration_ms);
+int tg_mcp_log_test(const struct tg_call *c, struct tg_execlog *l,
+    const json_t *sbx, int run_rc, const char *diag, const json_t *secrets,
+    int64_t duration_ms);
 
 #endif

@@ -549,7 +549,8 @@ check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
 }
 
 static int
-check_doc(const struct tg_call *c, json_t *doc, int keep_status, struct tg_err *err)
+check_doc(const struct tg_call *c, json_t *doc, int keep_status,
+    struct tg_err *err)
 {
 	json_t *lim = NULL, *cb, *servers, *s, *w;
 	int64_t code_max = 256 * 1024;
@@ -714,7 +715,8 @@ import_settings(const struct tg_call *c, json_t *settings, struct tg_err *err)
 /* Maps a failed INSERT: unique violations are 409, bad values 422, both
  * on the object at path. */
 static int
-insert_failed(const struct tg_call *c, int rc, const char *path, struct tg_err *err)
+insert_failed(const struct tg_call *c, int rc, const char *path,
+    struct tg_err *err)
 {
 	const char *st = tg_db_sqlstate(c->db);
 
@@ -733,9 +735,9 @@ insert_failed(const struct tg_call *c, int rc, const char *path, struct tg_err *
 /* source_id: the new id of the tool's source for an external tool (as
  * text), NULL for a Python tool. */
 static int
-import_tool(const struct tg_call *c, int64_t server_id, json_t *t, const char *path,
-    int keep_status, const char *actor, const char *source_id, json_t *items,
-    long *nversions, struct tg_err *err)
+import_tool(const struct tg_call *c, int64_t server_id, json_t *t,
+    const char *path, int keep_status, const char *actor, const char *source_id,
+    json_t *items, long *nversions, struct tg_err *err)
 {
 	char sid[24], cv[24], av[24], *schema = NULL, *annot = NULL, *vers = NULL;
 	const char *p[17], *status;
@@ -880,9 +882,9 @@ out:
 }
 
 static int
-import_server(const struct tg_call *c, json_t *s, const char *path, int keep_status,
-    const char *actor, json_t *result, json_t *warnings, long *counts,
-    struct tg_err *err)
+import_server(const struct tg_call *c, json_t *s, const char *path,
+    int keep_status, const char *actor, json_t *result, json_t *warnings,
+    long *counts, struct tg_err *err)
 {
 	char *hosts = NULL, *secrets = NULL, ids[24], tp[224];
 	const char *p[7], *status, *sid;

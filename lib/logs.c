@@ -220,7 +220,8 @@ tg_logs_list_server(const struct tg_call *c, int64_t server_id,
 }
 
 int
-tg_logs_get(const struct tg_call *c, int64_t id, json_t **out, struct tg_err *err)
+tg_logs_get(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	char lid[24];
 	const char *p[1] = {lid};

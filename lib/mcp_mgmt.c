@@ -155,7 +155,8 @@ mtool_run(const struct mtool *m, const struct tg_call *c, json_t *args,
 /* --- adapters: tools whose arguments fit no shape above ---------------- */
 
 static int
-m_list_tools(const struct tg_call *c, json_t *args, json_t **out, struct tg_err *err)
+m_list_tools(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	struct tg_page pg;
 	int64_t id;
@@ -169,7 +170,8 @@ m_list_tools(const struct tg_call *c, json_t *args, json_t **out, struct tg_err 
 }
 
 static int
-m_list_secrets(const struct tg_call *c, json_t *args, json_t **out, struct tg_err *err)
+m_list_secrets(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	struct tg_page pg;
 	int64_t id;
@@ -183,7 +185,8 @@ m_list_secrets(const struct tg_call *c, json_t *args, json_t **out, struct tg_er
 }
 
 static int
-m_request_module(const struct tg_call *c, json_t *args, json_t **out, struct tg_err *err)
+m_request_module(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	json_t *in, *reason = json_object_get(args, "reason");
 	int64_t tid;
@@ -206,7 +209,8 @@ m_request_module(const struct tg_call *c, json_t *args, json_t **out, struct tg_
 }
 
 static int
-m_request_network(const struct tg_call *c, json_t *args, json_t **out, struct tg_err *err)
+m_request_network(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	json_t *in;
 	int rc;
@@ -241,7 +245,8 @@ next_step(const char *status, int served, const char *server_status)
 }
 
 static int
-m_tool_status(const struct tg_call *c, json_t *args, json_t **out, struct tg_err *err)
+m_tool_status(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	static const char *const keep[] = {"id", "name", "exposed_name", "server_id",
 		"server_name", "status", "current_version", "approved_version",
@@ -287,7 +292,8 @@ out:
 }
 
 static int
-m_tool_logs(const struct tg_call *c, json_t *args, json_t **out, struct tg_err *err)
+m_tool_logs(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	struct tg_logs_filter f;
 	struct tg_page pg;

@@ -66,8 +66,8 @@ server_exists(const struct tg_call *c, int64_t server_id, struct tg_err *err)
 }
 
 int
-tg_secrets_list(const struct tg_call *c, int64_t server_id, const struct tg_page *pg,
-    json_t **out, struct tg_err *err)
+tg_secrets_list(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
 	char sid[24], lim[24], aft[24];
 	const char *p[3];
@@ -131,8 +131,8 @@ seal_hex(const struct tg_config *cfg, int64_t server_id, const char *key,
 }
 
 static int
-store(const struct tg_call *c, int64_t server_id, const char *key, const char *desc,
-    const char *value, int create_only, struct tg_err *err)
+store(const struct tg_call *c, int64_t server_id, const char *key,
+    const char *desc, const char *value, int create_only, struct tg_err *err)
 {
 	char sid[24], actor[24], nonce_hex[2 * TG_SECRETBOX_NONCE + 1], *ct_hex = NULL;
 	const char *p[6];
@@ -200,8 +200,8 @@ out:
 }
 
 static int
-get_one(const struct tg_call *c, int64_t server_id, const char *key, json_t **out,
-    struct tg_err *err)
+get_one(const struct tg_call *c, int64_t server_id, const char *key,
+    json_t **out, struct tg_err *err)
 {
 	char sid[24];
 	const char *p[2];

@@ -33,8 +33,8 @@ int tg_secrets_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err);
 int tg_secrets_set(const struct tg_call *c, int64_t server_id, const char *key,
     json_t *in, json_t **out, struct tg_err *err);
-int tg_secrets_delete(const struct tg_call *c, int64_t server_id, const char *key,
-    struct tg_err *err);
+int tg_secrets_delete(const struct tg_call *c, int64_t server_id,
+    const char *key, struct tg_err *err);
 
 /* {"KEY": "value", ...} for the secrets of server_id that have a value,
  * decrypted with cfg->enc_key (falling back to enc_key_old during a

@@ -59,7 +59,7 @@ int tg_sources_resolve(const struct tg_call *c, const char *ref, int64_t *id,
  * its tools, or only the one named `only` when non-NULL, under prefix
  * `prefix`, NULL = the stored one) would clash with those of other running
  * servers. Takes the lifecycle advisory lock. */
-int tg_servers_check_clash(const struct tg_call *c, int64_t id, const char *prefix,
-    const char *only, struct tg_err *err);
+int tg_servers_check_clash(const struct tg_call *c, int64_t id,
+    const char *prefix, const char *only, struct tg_err *err);
 
 #endif

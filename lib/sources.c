@@ -72,8 +72,8 @@ tg_sources_cred_aad(char *buf, size_t cap, int64_t id)
 /* ---------------------------------------------------------------- reads */
 
 int
-tg_sources_list(const struct tg_call *c, int64_t server_id, const struct tg_page *pg,
-    json_t **out, struct tg_err *err)
+tg_sources_list(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
 	char sid[24], lim[24], aft[24];
 	const char *p[3];
@@ -104,7 +104,8 @@ tg_sources_list(const struct tg_call *c, int64_t server_id, const struct tg_page
 }
 
 int
-tg_sources_get_row(const struct tg_call *c, int64_t id, json_t **out, struct tg_err *err)
+tg_sources_get_row(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	char ids[24];
 	const char *p[1];
@@ -120,7 +121,8 @@ tg_sources_get_row(const struct tg_call *c, int64_t id, json_t **out, struct tg_
 }
 
 int
-tg_sources_get(const struct tg_call *c, int64_t id, json_t **out, struct tg_err *err)
+tg_sources_get(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	int rc;
 
@@ -320,7 +322,8 @@ out:
 }
 
 static int
-store_cred(const struct tg_call *c, int64_t id, json_t *cred, struct tg_err *err)
+store_cred(const struct tg_call *c, int64_t id, json_t *cred,
+    struct tg_err *err)
 {
 	char ids[24], nonce_hex[2 * TG_SECRETBOX_NONCE + 3], *ct_hex = NULL;
 	const char *p[3];
@@ -403,8 +406,8 @@ out:
 }
 
 int
-tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in, json_t **out,
-    struct tg_err *err)
+tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
+    json_t **out, struct tg_err *err)
 {
 	struct create a = {.c = c, .server_id = server_id};
 	struct src_in si;

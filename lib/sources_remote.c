@@ -137,8 +137,8 @@ out:
 }
 
 static int
-load_src(const struct tg_call *c, const char *where, const char *param, struct src *s,
-    char *remote, size_t rcap, struct tg_err *err)
+load_src(const struct tg_call *c, const char *where, const char *param,
+    struct src *s, char *remote, size_t rcap, struct tg_err *err)
 {
 	char sql[1024];
 	const char *p[1] = {param};
@@ -398,7 +398,8 @@ out:
 }
 
 int
-tg_sources_discover(const struct tg_call *c, int64_t id, json_t **out, struct tg_err *err)
+tg_sources_discover(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	struct src s;
 	json_t *tools = NULL, *info = NULL, *list = NULL, *missing = NULL, *rt, *item;
@@ -718,7 +719,8 @@ out:
 }
 
 int
-tg_sources_health(const struct tg_call *c, int64_t id, json_t **out, struct tg_err *err)
+tg_sources_health(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	struct tg_mcp_client mc;
 	struct src s;

@@ -10,14 +10,15 @@
  * c (lib/call.h) supplies the database (c->db), the configuration
  * (c->cfg), the caller (c->who) and the request id for the audit trail;
  * REST handlers build it with tg_req_call(), the MCP management tools from
- * their request, the CLI itself. Input is a JSON object (the REST body, or an MCP tool's
- * arguments), validated strictly. On success the function returns 0 and
- * *out (when given) receives a new reference the caller owns. On failure
- * it returns -TG_E_* and err holds the status, a one-line detail and, for
- * TG_E_UNPROCESSABLE (and import conflicts), field errors
+ * their request, the CLI itself. Input is a JSON object (the REST body, or
+ * an MCP tool's arguments), validated strictly. On success the function
+ * returns 0 and *out (when given) receives a new reference the caller
+ * owns. On failure it returns -TG_E_* and err holds the status, a one-line
+ * detail and, for TG_E_UNPROCESSABLE (and import conflicts), field errors
  * [{"field":..., "message":...}]. The service checks the caller's
- * permission bits itself (tg_svc_need) (the REST route's permission bit is a second, earlier check), so
- * the MCP management tools behave exactly like REST.
+ * permission bits itself (tg_svc_need; the REST route's permission bit is
+ * a second, earlier check), so the MCP management tools behave exactly
+ * like REST.
  *
  * Lists take a struct tg_page and return {"items":[...],
  * "next_cursor": "<opaque>"|null}.

@@ -101,7 +101,8 @@ tg_tools_list(const struct tg_call *c, int64_t server_id, const char *status,
 }
 
 int
-tg_tools_get(const struct tg_call *c, int64_t id, json_t **out, struct tg_err *err)
+tg_tools_get(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	char ids[24];
 	const char *p[1];
@@ -211,7 +212,8 @@ check_common(json_t *in, struct tg_err *err)
 }
 
 static int
-name_taken(const struct tg_call *c, struct tg_err *err, int rc, const char *name)
+name_taken(const struct tg_call *c, struct tg_err *err, int rc,
+    const char *name)
 {
 	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0)
 		return tg_err_set(err, rc, "this server already has a tool named '%s'", name);
@@ -373,7 +375,8 @@ load_json_cell(PGresult *res, int col)
  * 7 status, 8 server status, 9 current_version, 10 kind, 11
  * approved_version (NULL: none), 12 whether it has something to serve. */
 static int
-lock_tool(const struct tg_call *c, int64_t id, PGresult **res, struct tg_err *err)
+lock_tool(const struct tg_call *c, int64_t id, PGresult **res,
+    struct tg_err *err)
 {
 	char ids[24];
 	const char *p[1];

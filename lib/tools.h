@@ -54,31 +54,32 @@
 #define TG_TOOL_DESC_MAX 8192
 
 /* status: NULL or one of the states (filter). */
-int tg_tools_list(const struct tg_call *c, int64_t server_id, const char *status,
-    const struct tg_page *pg, json_t **out, struct tg_err *err);
+int tg_tools_list(const struct tg_call *c, int64_t server_id,
+    const char *status, const struct tg_page *pg, json_t **out,
+    struct tg_err *err);
 int tg_tools_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
 int tg_tools_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err);
-int tg_tools_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err);
+int tg_tools_update(const struct tg_call *c, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
 int tg_tools_delete(const struct tg_call *c, int64_t id, struct tg_err *err);
 
-int tg_tools_versions(const struct tg_call *c, int64_t id, const struct tg_page *pg,
-    json_t **out, struct tg_err *err);
+int tg_tools_versions(const struct tg_call *c, int64_t id,
+    const struct tg_page *pg, json_t **out, struct tg_err *err);
 int tg_tools_version_get(const struct tg_call *c, int64_t id, int64_t version,
     json_t **out, struct tg_err *err);
 int tg_tools_rollback(const struct tg_call *c, int64_t id, json_t *in,
     json_t **out, struct tg_err *err);
 
-int tg_tools_submit(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err);
-int tg_tools_approve(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err);
-int tg_tools_reject(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err);
-int tg_tools_revoke(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err);
+int tg_tools_submit(const struct tg_call *c, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_tools_approve(const struct tg_call *c, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_tools_reject(const struct tg_call *c, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_tools_revoke(const struct tg_call *c, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
 /* What a reviewer sees: {"tool_id", "from_version" (last approved, or
  * null), "to_version" (current), "code_diff" (unified diff text),
  * "description": {"old","new"} | absent, "input_schema": {"old","new"} |

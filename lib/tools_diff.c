@@ -132,7 +132,8 @@ out:
 }
 
 int
-tg_tools_diff(const struct tg_call *c, int64_t id, json_t **out, struct tg_err *err)
+tg_tools_diff(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	json_t *cur = NULL, *old = NULL, *o = NULL, *ov, *nv;
 	char *d = NULL;

@@ -124,8 +124,9 @@ code_errors(json_t *res, struct tg_err *err)
 }
 
 int
-tg_tools_check_code(const struct tg_call *c, const char *code, json_t *explicit_schema,
-    json_t **schema, const char **source, struct tg_err *err)
+tg_tools_check_code(const struct tg_call *c, const char *code,
+    json_t *explicit_schema, json_t **schema, const char **source,
+    struct tg_err *err)
 {
 	json_t *res = NULL, *lim = NULL, *cb;
 	struct tg_err verr;
