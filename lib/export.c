@@ -985,7 +985,6 @@ out:
 }
 
 struct import {
-	const struct tg_call *c;
 	json_t *servers, *settings;	/* borrowed */
 	int keep, do_settings;
 	json_t *o;			/* out: the answer */
@@ -1003,20 +1002,20 @@ import_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	size_t i;
 	int rc;
 
-	act = tg_svc_actor(a->c, actor, sizeof(actor));
+	act = tg_svc_actor(c, actor, sizeof(actor));
 	result = json_array();
 	warnings = json_array();
 	if (result == NULL || warnings == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if ((rc = conflicts(a->c, a->servers, err)) != TG_OK)
+	if ((rc = conflicts(c, a->servers, err)) != TG_OK)
 		goto out;
-	if (a->do_settings && (rc = import_settings(a->c, a->settings, err)) != TG_OK)
+	if (a->do_settings && (rc = import_settings(c, a->settings, err)) != TG_OK)
 		goto out;
 	json_array_foreach(a->servers, i, s) {
 		snprintf(p, sizeof(p), "servers[%zu]", i);
-		if ((rc = import_server(a->c, s, p, a->keep, act, result, warnings, counts,
+		if ((rc = import_server(c, s, p, a->keep, act, result, warnings, counts,
 		    err)) != TG_OK)
 			goto out;
 	}
@@ -1044,7 +1043,7 @@ int
 tg_export_import(const struct tg_call *c, json_t *doc,
     const struct tg_import_opts *opts, json_t **out, struct tg_err *err)
 {
-	struct import a = {.c = c};
+	struct import a = {0};
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_SETTINGS, err)) != TG_OK)

@@ -362,7 +362,6 @@ conflict(const struct tg_call *c, struct tg_err *err, int rc, const char *name)
 /* --------------------------------------------------------------- writes */
 
 struct create {
-	const struct tg_call *c;
 	int64_t server_id;
 	const struct src_in *si;
 	const char *auth_type;
@@ -386,13 +385,13 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    " $6::boolean, $7, $8, $9::integer, $10::integer, $11::integer, $12::integer,"
 	    " $13::integer, $14::bigint) RETURNING id", 14, a->p, &res);
 	if (rc != TG_OK) {
-		rc = conflict(a->c, err, rc, si->name);
+		rc = conflict(c, err, rc, si->name);
 		goto out;
 	}
 	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &a->id)) != TG_OK)
 		goto out;
 	if (json_is_string(si->credential) &&
-	    (rc = store_cred(a->c, a->id, si->credential, err)) != TG_OK)
+	    (rc = store_cred(c, a->id, si->credential, err)) != TG_OK)
 		goto out;
 	/* the audit detail names the auth type, never the credential */
 	detail = json_pack("{s:s, s:I, s:s, s:b, s:s}", "name", si->name, "server_id",
@@ -409,7 +408,7 @@ int
 tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err)
 {
-	struct create a = {.c = c, .server_id = server_id};
+	struct create a = {.server_id = server_id};
 	struct src_in si;
 	char sid[24], actor[24], ints[6][24];
 	json_t *one = NULL;
@@ -460,7 +459,6 @@ tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
 }
 
 struct update {
-	const struct tg_call *c;
 	int64_t id;
 	struct src_in si;
 };
@@ -607,7 +605,7 @@ int
 tg_sources_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
-	struct update a = {.c = c, .id = id};
+	struct update a = {.id = id};
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)

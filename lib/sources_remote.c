@@ -350,7 +350,6 @@ remote_content_free(struct remote_content *rc)
 }
 
 struct change {
-	const struct tg_call *c;
 	const char *tool_id;
 	const json_t *rt;
 	const char *hash;
@@ -384,7 +383,7 @@ change_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	memset(&vc, 0, sizeof(vc));
 	vc.tool_id = a->tool_id;
 	vc.summary = "remote description/schema changed (discover)";
-	vc.actor = tg_svc_actor(a->c, actor, sizeof(actor));
+	vc.actor = tg_svc_actor(c, actor, sizeof(actor));
 	vc.rule = TG_V_EDIT;
 	vc.reason = "the remote tool changed";
 	if ((rc = tg_versions_bump(c->db, &vc, a->status, sizeof(a->status))) != TG_OK)
@@ -438,7 +437,7 @@ tg_sources_discover(const struct tg_call *c, int64_t id, json_t **out,
 			goto out;
 		}
 		for (row = 0; row < PQntuples(imp); row++) {
-			struct change ch = {.c = c, .rt = rt, .hash = hash};
+			struct change ch = {.rt = rt, .hash = hash};
 			int changed;
 			int64_t tid;
 
@@ -503,7 +502,6 @@ find_remote(const json_t *tools, const char *name)
 }
 
 struct import {
-	const struct tg_call *c;
 	int64_t server_id, source_id;
 	json_t *want, *tools;		/* borrowed */
 	json_t *already, *ids_new;	/* filled */
@@ -538,7 +536,7 @@ import_one(const struct tg_call *c, struct import *a, const char *srv_status,
 		goto out;
 	}
 	if (strcmp(srv_status, "running") == 0 &&
-	    (rc = tg_servers_check_clash(a->c, a->server_id, NULL, ln, err)) != TG_OK)
+	    (rc = tg_servers_check_clash(c, a->server_id, NULL, ln, err)) != TG_OK)
 		goto out;
 	/* security (issue #14): nor the name another tool of the server
 	 * is served under (its approved version's, during a rename) */
@@ -558,7 +556,7 @@ import_one(const struct tg_call *c, struct import *a, const char *srv_status,
 	p[2] = rcn.description;
 	p[3] = rcn.schema;
 	p[4] = rcn.annot;
-	p[5] = tg_svc_actor(a->c, actor, sizeof(actor));
+	p[5] = tg_svc_actor(c, actor, sizeof(actor));
 	p[6] = srcid;
 	p[7] = rn;
 	p[8] = hash;
@@ -635,7 +633,7 @@ int
 tg_sources_import(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
-	struct import a = {.c = c};
+	struct import a = {0};
 	struct src s;
 	json_t *tools = NULL, *info = NULL, *want, *w, *done = NULL, *one = NULL;
 	char version[32] = "", field[48];

@@ -261,7 +261,6 @@ served_name_taken(const struct tg_call *c, int64_t server_id, int64_t tool_id,
 }
 
 struct create {
-	const struct tg_call *c;
 	int64_t server_id;
 	const char *name, *desc, *code, *source, *summary;
 	json_t *schema, *annot;
@@ -289,9 +288,9 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		goto out;
 	}
 	if (strcmp(PQgetvalue(srv, 0, 0), "running") == 0 &&
-	    (rc = tg_servers_check_clash(a->c, a->server_id, NULL, a->name, err)) != TG_OK)
+	    (rc = tg_servers_check_clash(c, a->server_id, NULL, a->name, err)) != TG_OK)
 		goto out;
-	if ((rc = served_name_taken(a->c, a->server_id, 0, a->name, err)) != TG_OK)
+	if ((rc = served_name_taken(c, a->server_id, 0, a->name, err)) != TG_OK)
 		goto out;
 	p[1] = a->name;
 	p[2] = a->desc;
@@ -299,13 +298,13 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	p[4] = dumps(a->schema, &schema_txt);
 	p[5] = a->source;
 	p[6] = dumps(a->annot, &annot_txt);
-	p[7] = tg_svc_actor(a->c, actor, sizeof(actor));
+	p[7] = tg_svc_actor(c, actor, sizeof(actor));
 	rc = tg_db_exec(c->db, "INSERT INTO tools (server_id, name, description, code,"
 	    " input_schema, schema_source, annotations, created_by, updated_by)"
 	    " VALUES ($1::bigint, $2, $3, $4, $5::json, $6, $7::json, $8::bigint, $8::bigint)"
 	    " RETURNING id", 8, p, &res);
 	if (rc != TG_OK) {
-		rc = name_taken(a->c, err, rc, a->name);
+		rc = name_taken(c, err, rc, a->name);
 		goto out;
 	}
 	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &a->id)) != TG_OK)
@@ -329,7 +328,7 @@ int
 tg_tools_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err)
 {
-	struct create a = {.c = c, .server_id = server_id, .desc = "",
+	struct create a = {.server_id = server_id, .desc = "",
 		.summary = "created"};
 	json_t *schema_in = NULL, *one = NULL;
 	json_error_t je;
@@ -417,7 +416,6 @@ check_rename(const struct tg_call *c, int64_t server_id, const char *srv_status,
 }
 
 struct update {
-	const struct tg_call *c;
 	int64_t id;
 	const char *name, *desc, *code, *summary;
 	json_t *schema_in, *annot_in;
@@ -549,7 +547,7 @@ int
 tg_tools_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
-	struct update a = {.c = c, .id = id, .summary = "updated"};
+	struct update a = {.id = id, .summary = "updated"};
 	json_error_t je;
 	int rc;
 
@@ -586,7 +584,6 @@ tg_tools_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 }
 
 struct rollback {
-	const struct tg_call *c;
 	int64_t id;
 	json_int_t version;
 };
@@ -609,7 +606,7 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	json_t *detail = NULL;
 	int rc, same;
 
-	if ((rc = lock_tool(a->c, a->id, &row, err)) != TG_OK)
+	if ((rc = lock_tool(c, a->id, &row, err)) != TG_OK)
 		goto out;
 	i64s(ids, sizeof(ids), a->id);
 	i64s(vs, sizeof(vs), a->version);
@@ -627,7 +624,7 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		int64_t sid = 0;
 
 		tg_parse_i64(PQgetvalue(row, 0, 0), 1, INT64_MAX, &sid);
-		if ((rc = check_rename(a->c, sid, PQgetvalue(row, 0, 8), a->id,
+		if ((rc = check_rename(c, sid, PQgetvalue(row, 0, 8), a->id,
 		    PQgetvalue(res, 0, 0), err)) != TG_OK)
 			goto out;
 	}
@@ -655,7 +652,7 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    " annotations = x.annotations FROM x WHERE t.id = $1::bigint"
 	    " RETURNING x.same", 2, p, &res);
 	if (rc != TG_OK) {
-		rc = name_taken(a->c, err, rc, vname);
+		rc = name_taken(c, err, rc, vname);
 		goto out;
 	}
 	if (PQntuples(res) == 0) {
@@ -667,7 +664,7 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	memset(&vc, 0, sizeof(vc));
 	vc.tool_id = ids;
 	vc.summary = summary;
-	vc.actor = tg_svc_actor(a->c, actor, sizeof(actor));
+	vc.actor = tg_svc_actor(c, actor, sizeof(actor));
 	vc.rule = same ? TG_V_APPROVED : TG_V_REVIEW;
 	if ((rc = tg_versions_bump(c->db, &vc, NULL, 0)) != TG_OK)
 		goto out;
@@ -685,7 +682,7 @@ int
 tg_tools_rollback(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
-	struct rollback a = {.c = c, .id = id};
+	struct rollback a = {.id = id};
 	json_error_t je;
 	int rc;
 
@@ -710,7 +707,6 @@ static const char *const actions[] = {"tool.submit", "tool.approve",
 	"tool.reject", "tool.revoke"};
 
 struct transition {
-	const struct tg_call *c;
 	int64_t id;
 	enum tx tx;
 	const char *reason;
@@ -751,7 +747,7 @@ transition_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	int64_t cur = 0;
 	int rc;
 
-	if ((rc = lock_tool(a->c, a->id, &row, err)) != TG_OK)
+	if ((rc = lock_tool(c, a->id, &row, err)) != TG_OK)
 		goto out;
 	from = PQgetvalue(row, 0, 7);
 	if ((to = next_status(a->tx, from, row)) == NULL) {
@@ -772,7 +768,7 @@ transition_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	p[0] = ids;
 	p[1] = to;
 	p[2] = a->tx == TX_SUBMIT ? NULL : a->reason;
-	p[3] = tg_svc_actor(a->c, actor, sizeof(actor));
+	p[3] = tg_svc_actor(c, actor, sizeof(actor));
 	p[4] = a->tx == TX_APPROVE ? vs : "0";
 	p[5] = a->tx == TX_REVOKE ? "revoke" : "";
 	if (a->tx == TX_SUBMIT && strcmp(to, from) != 0)
@@ -805,7 +801,7 @@ static int
 transition(const struct tg_call *c, int64_t id, enum tx tx, json_t *in,
     json_t **out, struct tg_err *err)
 {
-	struct transition a = {.c = c, .id = id, .tx = tx};
+	struct transition a = {.id = id, .tx = tx};
 	json_error_t je;
 	int rc;
 
