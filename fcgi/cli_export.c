@@ -24,20 +24,22 @@
 
 #define IMPORT_MAX (64 * 1024 * 1024)
 
+/* The CLI's service context: an administrator named "cli" without a user
+ * id (audit rows: actor "cli", role admin). */
 static void
-cli_req(struct tg_req *req, struct tg_ctx *ctx, struct tg_config *cfg,
+cli_call(struct tg_call *c, struct tg_principal *who, struct tg_config *cfg,
     struct tg_db *db)
 {
-	memset(req, 0, sizeof(*req));
-	ctx->cfg = cfg;
-	ctx->db = db;
-	ctx->metrics = NULL;
-	req->ctx = ctx;
-	req->request_id = "cli";
-	req->remote_addr = "local";
-	req->who.authenticated = 1;
-	req->who.role = TG_ROLE_ADMIN;
-	req->who.username = "cli";
+	memset(who, 0, sizeof(*who));
+	who->authenticated = 1;
+	who->role = TG_ROLE_ADMIN;
+	who->username = "cli";
+	memset(c, 0, sizeof(*c));
+	c->db = db;
+	c->cfg = cfg;
+	c->who = who;
+	c->request_id = "cli";
+	c->client_addr = "local";
 }
 
 static struct tg_db *
@@ -105,8 +107,8 @@ int
 tg_cmd_export(int argc, char **argv)
 {
 	struct tg_config cfg;
-	struct tg_ctx ctx;
-	struct tg_req req;
+	struct tg_principal who;
+	struct tg_call c;
 	struct tg_err err;
 	struct tg_db *db = NULL;
 	json_t *doc = NULL;
@@ -122,8 +124,8 @@ tg_cmd_export(int argc, char **argv)
 		return 1;
 	if ((db = open_db()) == NULL)
 		goto out;
-	cli_req(&req, &ctx, &cfg, db);
-	if (tg_export_build(&req, &doc, &err) != TG_OK) {
+	cli_call(&c, &who, &cfg, db);
+	if (tg_export_build(&c, &doc, &err) != TG_OK) {
 		print_err("export", &err);
 		goto out;
 	}
@@ -153,8 +155,8 @@ tg_cmd_import(int argc, char **argv)
 {
 	struct tg_import_opts opts = {0, 0};
 	struct tg_config cfg;
-	struct tg_ctx ctx;
-	struct tg_req req;
+	struct tg_principal who;
+	struct tg_call c;
 	struct tg_err err;
 	struct tg_db *db = NULL;
 	json_t *doc = NULL, *out = NULL, *w;
@@ -200,8 +202,8 @@ tg_cmd_import(int argc, char **argv)
 	}
 	if ((db = open_db()) == NULL)
 		goto out;
-	cli_req(&req, &ctx, &cfg, db);
-	if (tg_export_import(&req, doc, &opts, &out, &err) != TG_OK) {
+	cli_call(&c, &who, &cfg, db);
+	if (tg_export_import(&c, doc, &opts, &out, &err) != TG_OK) {
 		print_err("import", &err);
 		goto out;
 	}

@@ -20,6 +20,7 @@
 int
 tg_h_approvals_list(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	struct tg_page pg = {0, NULL};
 	json_t *out = NULL;
@@ -27,7 +28,7 @@ tg_h_approvals_list(struct tg_req *req, struct tg_resp *resp)
 
 	tg_err_init(&err);
 	if ((rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK)
-		rc = tg_approvals_pending(req, &pg, &out, &err);
+		rc = tg_approvals_pending(&c, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
@@ -35,6 +36,7 @@ tg_h_approvals_list(struct tg_req *req, struct tg_resp *resp)
 int \
 hname(struct tg_req *req, struct tg_resp *resp) \
 { \
+	struct tg_call c = tg_req_call(req); \
 	struct tg_err err; \
 	struct tg_page pg = {0, NULL}; \
 	json_t *out = NULL; \
@@ -42,7 +44,7 @@ hname(struct tg_req *req, struct tg_resp *resp) \
  \
 	tg_err_init(&err); \
 	if ((rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK) \
-		rc = fn(req, tg_req_query(req, "status"), &pg, &out, &err); \
+		rc = fn(&c, tg_req_query(req, "status"), &pg, &out, &err); \
 	return tg_svc_reply(req, resp, rc, &err, out, 200); \
 }
 
@@ -50,12 +52,13 @@ hname(struct tg_req *req, struct tg_resp *resp) \
 int \
 hname(struct tg_req *req, struct tg_resp *resp) \
 { \
+	struct tg_call c = tg_req_call(req); \
 	struct tg_err err; \
 	json_t *out = NULL; \
 	int rc; \
  \
 	tg_err_init(&err); \
-	rc = fn(req, req->json, &out, &err); \
+	rc = fn(&c, req->json, &out, &err); \
 	return tg_svc_reply(req, resp, rc, &err, out, 201); \
 }
 
@@ -63,6 +66,7 @@ hname(struct tg_req *req, struct tg_resp *resp) \
 int \
 hname(struct tg_req *req, struct tg_resp *resp) \
 { \
+	struct tg_call c = tg_req_call(req); \
 	struct tg_err err; \
 	json_t *out = NULL; \
 	int64_t id = 0; \
@@ -71,7 +75,7 @@ hname(struct tg_req *req, struct tg_resp *resp) \
 	tg_err_init(&err); \
 	if ((rc = tg_svc_parse_id(tg_req_capture(req, "id"), "request", &id, \
 	    &err)) == TG_OK) \
-		rc = fn(req, id, approve, req->json, &out, &err); \
+		rc = fn(&c, id, approve, req->json, &out, &err); \
 	return tg_svc_reply(req, resp, rc, &err, out, 200); \
 }
 

@@ -43,18 +43,20 @@ flag(struct tg_req *req, const char *name, int def, int *out,
 int
 tg_h_export(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int rc;
 
 	tg_err_init(&err);
-	rc = tg_export_build(req, &out, &err);
+	rc = tg_export_build(&c, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
 int
 tg_h_import(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_import_opts opts = {0, 0};
 	struct tg_err err;
 	json_t *out = NULL;
@@ -66,7 +68,7 @@ tg_h_import(struct tg_req *req, struct tg_resp *resp)
 	else if ((rc = flag(req, "keep_status", 0, &opts.keep_status, &err)) == TG_OK &&
 	    (rc = flag(req, "settings", 1, &settings, &err)) == TG_OK) {
 		opts.skip_settings = !settings;
-		rc = tg_export_import(req, req->json, &opts, &out, &err);
+		rc = tg_export_import(&c, req->json, &opts, &out, &err);
 	}
 	return tg_svc_reply(req, resp, rc, &err, out, 201);
 }

@@ -39,6 +39,7 @@ query(struct tg_req *req, struct tg_page *pg, struct tg_logs_filter *f,
 int
 tg_h_logs_tool(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	struct tg_page pg = {0, NULL};
 	struct tg_logs_filter f = {NULL, NULL};
@@ -49,13 +50,14 @@ tg_h_logs_tool(struct tg_req *req, struct tg_resp *resp)
 	tg_err_init(&err);
 	if ((rc = tg_h_tool_capture(req, &id, &err)) == TG_OK &&
 	    (rc = query(req, &pg, &f, &err)) == TG_OK)
-		rc = tg_logs_list_tool(req, id, &f, &pg, &out, &err);
+		rc = tg_logs_list_tool(&c, id, &f, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
 int
 tg_h_logs_server(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	struct tg_page pg = {0, NULL};
 	struct tg_logs_filter f = {NULL, NULL};
@@ -66,13 +68,14 @@ tg_h_logs_server(struct tg_req *req, struct tg_resp *resp)
 	tg_err_init(&err);
 	if ((rc = tg_h_server_capture(req, &id, &err)) == TG_OK &&
 	    (rc = query(req, &pg, &f, &err)) == TG_OK)
-		rc = tg_logs_list_server(req, id, &f, &pg, &out, &err);
+		rc = tg_logs_list_server(&c, id, &f, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
 int
 tg_h_logs_get(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int64_t id = 0;
@@ -81,6 +84,6 @@ tg_h_logs_get(struct tg_req *req, struct tg_resp *resp)
 	tg_err_init(&err);
 	if ((rc = tg_svc_parse_id(tg_req_capture(req, "id"), "execution log", &id,
 	    &err)) == TG_OK)
-		rc = tg_logs_get(req, id, &out, &err);
+		rc = tg_logs_get(&c, id, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }

@@ -10,25 +10,33 @@
 int
 tg_h_server_capture(struct tg_req *req, int64_t *id, struct tg_err *err)
 {
-	return tg_servers_resolve(req, tg_req_capture(req, "id"), id, err);
+	struct tg_call c = tg_req_call(req);
+
+	return tg_servers_resolve(&c, tg_req_capture(req, "id"), id, err);
 }
 
 int
 tg_h_tool_capture(struct tg_req *req, int64_t *id, struct tg_err *err)
 {
-	return tg_tools_resolve(req, tg_req_capture(req, "id"), id, err);
+	struct tg_call c = tg_req_call(req);
+
+	return tg_tools_resolve(&c, tg_req_capture(req, "id"), id, err);
 }
 
 int
 tg_h_source_capture(struct tg_req *req, int64_t *id, struct tg_err *err)
 {
-	return tg_sources_resolve(req, tg_req_capture(req, "id"), id, err);
+	struct tg_call c = tg_req_call(req);
+
+	return tg_sources_resolve(&c, tg_req_capture(req, "id"), id, err);
 }
 
 int
 tg_h_on_id(struct tg_req *req, struct tg_resp *resp, tg_h_resolve_fn resolve,
-    int (*fn)(struct tg_req *, int64_t, json_t **, struct tg_err *), int status)
+    int (*fn)(const struct tg_call *, int64_t, json_t **, struct tg_err *),
+    int status)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int64_t id = 0;
@@ -36,15 +44,17 @@ tg_h_on_id(struct tg_req *req, struct tg_resp *resp, tg_h_resolve_fn resolve,
 
 	tg_err_init(&err);
 	if ((rc = resolve(req, &id, &err)) == TG_OK)
-		rc = fn(req, id, &out, &err);
+		rc = fn(&c, id, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, status);
 }
 
 int
 tg_h_on_body(struct tg_req *req, struct tg_resp *resp, tg_h_resolve_fn resolve,
-    int (*fn)(struct tg_req *, int64_t, json_t *, json_t **, struct tg_err *),
+    int (*fn)(const struct tg_call *, int64_t, json_t *, json_t **,
+	struct tg_err *),
     int status)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int64_t id = 0;
@@ -52,20 +62,22 @@ tg_h_on_body(struct tg_req *req, struct tg_resp *resp, tg_h_resolve_fn resolve,
 
 	tg_err_init(&err);
 	if ((rc = resolve(req, &id, &err)) == TG_OK)
-		rc = fn(req, id, req->json, &out, &err);
+		rc = fn(&c, id, req->json, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, status);
 }
 
 int
 tg_h_on_delete(struct tg_req *req, struct tg_resp *resp,
-    tg_h_resolve_fn resolve, int (*fn)(struct tg_req *, int64_t, struct tg_err *))
+    tg_h_resolve_fn resolve,
+    int (*fn)(const struct tg_call *, int64_t, struct tg_err *))
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	int64_t id = 0;
 	int rc;
 
 	tg_err_init(&err);
 	if ((rc = resolve(req, &id, &err)) == TG_OK)
-		rc = fn(req, id, &err);
+		rc = fn(&c, id, &err);
 	return tg_svc_reply(req, resp, rc, &err, NULL, 204);
 }

@@ -24,15 +24,18 @@ int tg_h_server_capture(struct tg_req *req, int64_t *id, struct tg_err *err);
 int tg_h_tool_capture(struct tg_req *req, int64_t *id, struct tg_err *err);
 int tg_h_source_capture(struct tg_req *req, int64_t *id, struct tg_err *err);
 
-/* fn(req, id, &out, &err) */
+/* fn(&c, id, &out, &err), c = tg_req_call(req) */
 int tg_h_on_id(struct tg_req *req, struct tg_resp *resp, tg_h_resolve_fn resolve,
-    int (*fn)(struct tg_req *, int64_t, json_t **, struct tg_err *), int status);
-/* fn(req, id, req->json, &out, &err) */
-int tg_h_on_body(struct tg_req *req, struct tg_resp *resp, tg_h_resolve_fn resolve,
-    int (*fn)(struct tg_req *, int64_t, json_t *, json_t **, struct tg_err *),
+    int (*fn)(const struct tg_call *, int64_t, json_t **, struct tg_err *),
     int status);
-/* fn(req, id, &err), then 204 */
+/* fn(&c, id, req->json, &out, &err) */
+int tg_h_on_body(struct tg_req *req, struct tg_resp *resp, tg_h_resolve_fn resolve,
+    int (*fn)(const struct tg_call *, int64_t, json_t *, json_t **,
+	struct tg_err *),
+    int status);
+/* fn(&c, id, &err), then 204 */
 int tg_h_on_delete(struct tg_req *req, struct tg_resp *resp,
-    tg_h_resolve_fn resolve, int (*fn)(struct tg_req *, int64_t, struct tg_err *));
+    tg_h_resolve_fn resolve,
+    int (*fn)(const struct tg_call *, int64_t, struct tg_err *));
 
 #endif

@@ -18,6 +18,7 @@
 int
 tg_h_secrets_list(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	struct tg_page pg = {0, NULL};
 	json_t *out = NULL;
@@ -27,14 +28,15 @@ tg_h_secrets_list(struct tg_req *req, struct tg_resp *resp)
 	tg_err_init(&err);
 	if ((rc = tg_h_server_capture(req, &id, &err)) == TG_OK &&
 	    (rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK &&
-	    (rc = tg_svc_need_role(req, TG_ROLE_VIEWER, &err)) == TG_OK)
-		rc = tg_secrets_list(req, id, &pg, &out, &err);
+	    (rc = tg_svc_need(&c, TG_P_READ, &err)) == TG_OK)
+		rc = tg_secrets_list(&c, id, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
 int
 tg_h_secrets_create(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int64_t id = 0;
@@ -42,13 +44,14 @@ tg_h_secrets_create(struct tg_req *req, struct tg_resp *resp)
 
 	tg_err_init(&err);
 	if ((rc = tg_h_server_capture(req, &id, &err)) == TG_OK)
-		rc = tg_secrets_create(req, id, req->json, &out, &err);
+		rc = tg_secrets_create(&c, id, req->json, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 201);
 }
 
 int
 tg_h_secrets_set(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int64_t id = 0;
@@ -56,7 +59,7 @@ tg_h_secrets_set(struct tg_req *req, struct tg_resp *resp)
 
 	tg_err_init(&err);
 	if ((rc = tg_h_server_capture(req, &id, &err)) == TG_OK)
-		rc = tg_secrets_set(req, id, tg_req_capture(req, "key"), req->json,
+		rc = tg_secrets_set(&c, id, tg_req_capture(req, "key"), req->json,
 		    &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
@@ -64,12 +67,13 @@ tg_h_secrets_set(struct tg_req *req, struct tg_resp *resp)
 int
 tg_h_secrets_delete(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	int64_t id = 0;
 	int rc;
 
 	tg_err_init(&err);
 	if ((rc = tg_h_server_capture(req, &id, &err)) == TG_OK)
-		rc = tg_secrets_delete(req, id, tg_req_capture(req, "key"), &err);
+		rc = tg_secrets_delete(&c, id, tg_req_capture(req, "key"), &err);
 	return tg_svc_reply(req, resp, rc, &err, NULL, 204);
 }

@@ -20,6 +20,7 @@
 int
 tg_h_servers_list(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	struct tg_page pg = {0, NULL};
 	json_t *out = NULL;
@@ -27,19 +28,20 @@ tg_h_servers_list(struct tg_req *req, struct tg_resp *resp)
 
 	tg_err_init(&err);
 	if ((rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK)
-		rc = tg_servers_list(req, &pg, &out, &err);
+		rc = tg_servers_list(&c, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
 int
 tg_h_servers_create(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int rc;
 
 	tg_err_init(&err);
-	rc = tg_servers_create(req, req->json, &out, &err);
+	rc = tg_servers_create(&c, req->json, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 201);
 }
 

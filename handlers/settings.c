@@ -15,23 +15,25 @@
 int
 tg_h_settings_get(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int rc;
 
 	tg_err_init(&err);
-	rc = tg_settings_get(req, &out, &err);
+	rc = tg_settings_get(&c, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
 int
 tg_h_settings_patch(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int rc;
 
 	tg_err_init(&err);
-	rc = tg_settings_patch(req, req->json, &out, &err);
+	rc = tg_settings_patch(&c, req->json, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }

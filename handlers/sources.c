@@ -23,6 +23,7 @@
 int
 tg_h_sources_list(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	struct tg_page pg = {0, NULL};
 	json_t *out = NULL;
@@ -32,7 +33,7 @@ tg_h_sources_list(struct tg_req *req, struct tg_resp *resp)
 	tg_err_init(&err);
 	if ((rc = tg_h_server_capture(req, &sid, &err)) == TG_OK &&
 	    (rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK)
-		rc = tg_sources_list(req, sid, &pg, &out, &err);
+		rc = tg_sources_list(&c, sid, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 

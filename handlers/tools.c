@@ -30,6 +30,7 @@
 int
 tg_h_tools_list(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	struct tg_page pg = {0, NULL};
 	json_t *out = NULL;
@@ -39,7 +40,7 @@ tg_h_tools_list(struct tg_req *req, struct tg_resp *resp)
 	tg_err_init(&err);
 	if ((rc = tg_h_server_capture(req, &sid, &err)) == TG_OK &&
 	    (rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK)
-		rc = tg_tools_list(req, sid, tg_req_query(req, "status"), &pg, &out, &err);
+		rc = tg_tools_list(&c, sid, tg_req_query(req, "status"), &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
@@ -58,6 +59,7 @@ tg_h_tools_delete(struct tg_req *req, struct tg_resp *resp)
 int
 tg_h_tools_version_get(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int64_t id = 0, n = 0;
@@ -68,7 +70,7 @@ tg_h_tools_version_get(struct tg_req *req, struct tg_resp *resp)
 		if (tg_parse_i64(tg_req_capture(req, "n"), 1, 2147483647, &n) != TG_OK)
 			rc = tg_err_set(&err, TG_E_NOTFOUND, "no such version");
 		else
-			rc = tg_tools_version_get(req, id, n, &out, &err);
+			rc = tg_tools_version_get(&c, id, n, &out, &err);
 	}
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
@@ -76,6 +78,7 @@ tg_h_tools_version_get(struct tg_req *req, struct tg_resp *resp)
 int
 tg_h_tools_versions(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	struct tg_page pg = {0, NULL};
 	json_t *out = NULL;
@@ -85,7 +88,7 @@ tg_h_tools_versions(struct tg_req *req, struct tg_resp *resp)
 	tg_err_init(&err);
 	if ((rc = tg_h_tool_capture(req, &id, &err)) == TG_OK &&
 	    (rc = tg_svc_page_from_query(req, &pg, &err)) == TG_OK)
-		rc = tg_tools_versions(req, id, &pg, &out, &err);
+		rc = tg_tools_versions(&c, id, &pg, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
@@ -94,6 +97,7 @@ tg_h_tools_versions(struct tg_req *req, struct tg_resp *resp)
 int \
 hname(struct tg_req *req, struct tg_resp *resp) \
 { \
+	struct tg_call c = tg_req_call(req); \
 	struct tg_err err; \
 	json_t *out = NULL; \
 	int64_t id = 0; \
@@ -101,7 +105,7 @@ hname(struct tg_req *req, struct tg_resp *resp) \
  \
 	tg_err_init(&err); \
 	if ((rc = tg_h_tool_capture(req, &id, &err)) == TG_OK) \
-		rc = fn(req, id, &out, &err); \
+		rc = fn(&c, id, &out, &err); \
 	return tg_svc_reply(req, resp, rc, &err, out, 200); \
 }
 
@@ -109,6 +113,7 @@ hname(struct tg_req *req, struct tg_resp *resp) \
 int \
 hname(struct tg_req *req, struct tg_resp *resp) \
 { \
+	struct tg_call c = tg_req_call(req); \
 	struct tg_err err; \
 	json_t *out = NULL; \
 	int64_t id = 0; \
@@ -116,7 +121,7 @@ hname(struct tg_req *req, struct tg_resp *resp) \
  \
 	tg_err_init(&err); \
 	if ((rc = tg_h_tool_capture(req, &id, &err)) == TG_OK) \
-		rc = fn(req, id, req->json, &out, &err); \
+		rc = fn(&c, id, req->json, &out, &err); \
 	return tg_svc_reply(req, resp, rc, &err, out, 200); \
 }
 
@@ -133,11 +138,12 @@ TOOL_POST(tg_h_tools_test, tg_tools_test)
 int
 tg_h_validate(struct tg_req *req, struct tg_resp *resp)
 {
+	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
 	json_t *out = NULL;
 	int rc;
 
 	tg_err_init(&err);
-	rc = tg_tools_validate(req, req->json, &out, &err);
+	rc = tg_tools_validate(&c, req->json, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }

@@ -10,6 +10,7 @@
 
 #include "fcgi/request.h"
 #include "lib/approvals.h"
+#include "lib/audit.h"
 #include "lib/db.h"
 #include "lib/servers.h"
 #include "lib/settings.h"
@@ -55,7 +56,7 @@ tg_approvals_valid_host(const char *s)
 }
 
 static int
-list(struct tg_req *req, const char *sql, const char *status,
+list(const struct tg_call *c, const char *sql, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
 	char lim[24], aft[24];
@@ -64,7 +65,7 @@ list(struct tg_req *req, const char *sql, const char *status,
 	json_t *rows = NULL;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
 		return rc;
@@ -76,25 +77,25 @@ list(struct tg_req *req, const char *sql, const char *status,
 	p[0] = aft;
 	p[1] = lim;
 	p[2] = status;
-	if ((rc = tg_svc_query_array(req->ctx->db, sql, 3, p, &rows)) != TG_OK)
+	if ((rc = tg_svc_query_array(c->db, sql, 3, p, &rows)) != TG_OK)
 		return tg_err_from(err, rc);
 	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
 }
 
 int
-tg_module_requests_list(struct tg_req *req, const char *status,
+tg_module_requests_list(const struct tg_call *c, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	return list(req, "SELECT " MODULE_JSON " WHERE r.id > $1::bigint"
+	return list(c, "SELECT " MODULE_JSON " WHERE r.id > $1::bigint"
 	    " AND ($3::text IS NULL OR r.status = $3::text) ORDER BY r.id"
 	    " LIMIT $2::bigint", status, pg, out, err);
 }
 
 int
-tg_network_requests_list(struct tg_req *req, const char *status,
+tg_network_requests_list(const struct tg_call *c, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	return list(req, "SELECT " NETWORK_JSON " WHERE r.id > $1::bigint"
+	return list(c, "SELECT " NETWORK_JSON " WHERE r.id > $1::bigint"
 	    " AND ($3::text IS NULL OR r.status = $3::text) ORDER BY r.id"
 	    " LIMIT $2::bigint", status, pg, out, err);
 }
@@ -147,7 +148,7 @@ out:
 }
 
 int
-tg_approvals_pending(struct tg_req *req, const struct tg_page *pg,
+tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
     json_t **out, struct tg_err *err)
 {
 	char lim[24], aft[24];
@@ -157,7 +158,7 @@ tg_approvals_pending(struct tg_req *req, const struct tg_page *pg,
 	size_t i;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
 		return rc;
@@ -166,7 +167,7 @@ tg_approvals_pending(struct tg_req *req, const struct tg_page *pg,
 	p[0] = aft;
 	p[1] = lim;
 	/* One keyset over the three queues: seq = rank * 10^15 + id. */
-	rc = tg_svc_query_array(req->ctx->db,
+	rc = tg_svc_query_array(c->db,
 	    "SELECT j FROM ("
 	    " SELECT 1000000000000000 + t.id AS seq, json_build_object('seq',"
 	    "  1000000000000000 + t.id, 'kind', 'tool', 'id', t.id, 'server_id', t.server_id,"
@@ -213,9 +214,10 @@ tg_approvals_pending(struct tg_req *req, const struct tg_page *pg,
 }
 
 static int
-dup_pending(struct tg_req *req, int rc, struct tg_err *err, const char *what)
+dup_pending(const struct tg_call *c, int rc, struct tg_err *err,
+    const char *what)
 {
-	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(req->ctx->db), "23505") == 0)
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0)
 		return tg_err_set(err, rc, "a request for %s is already pending", what);
 	if (rc == -TG_E_CONFLICT)
 		return tg_err_set(err, TG_E_NOTFOUND, "the referenced tool or server does not exist");
@@ -223,7 +225,7 @@ dup_pending(struct tg_req *req, int rc, struct tg_err *err, const char *what)
 }
 
 int
-tg_module_requests_create(struct tg_req *req, json_t *in, json_t **out,
+tg_module_requests_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *module = NULL, *reason = "", *p[4];
@@ -235,7 +237,7 @@ tg_module_requests_create(struct tg_req *req, json_t *in, json_t **out,
 	size_t i;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "module:s!,reason:s,tool_id:I", err)) != TG_OK)
 		return rc;
@@ -248,7 +250,7 @@ tg_module_requests_create(struct tg_req *req, json_t *in, json_t **out,
 		return tg_err_field(err, "reason", "at most 2048 bytes");
 	if (tool < 0)
 		return tg_err_field(err, "tool_id", "must be a tool id");
-	if ((rc = tg_settings_value(req->ctx->db, "allowed_modules", &mods)) != TG_OK)
+	if ((rc = tg_settings_value(c->db, "allowed_modules", &mods)) != TG_OK)
 		return tg_err_from(err, rc);
 	json_array_foreach(mods, i, m) {
 		if (strcmp(json_string_value(m), module) == 0) {
@@ -261,34 +263,34 @@ tg_module_requests_create(struct tg_req *req, json_t *in, json_t **out,
 	p[0] = module;
 	p[1] = reason;
 	p[2] = tool > 0 ? tid : NULL;
-	p[3] = tg_svc_actor(req, actor, sizeof(actor));
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	p[3] = tg_svc_actor(c, actor, sizeof(actor));
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
-	rc = tg_db_exec(req->ctx->db, "INSERT INTO module_requests (module, reason, tool_id,"
+	rc = tg_db_exec(c->db, "INSERT INTO module_requests (module, reason, tool_id,"
 	    " requested_by) VALUES ($1, $2, $3::bigint, $4::bigint) RETURNING id", 4, p, &res);
 	if (rc != TG_OK) {
-		rc = dup_pending(req, rc, err, module);
+		rc = dup_pending(c, rc, err, module);
 		goto out;
 	}
 	detail = json_pack("{s:s}", "module", module);
-	if ((rc = tg_svc_audit(req, "module_request.create", PQgetvalue(res, 0, 0),
+	if ((rc = tg_audit_call(c, "module_request.create", PQgetvalue(res, 0, 0),
 	    "success", detail)) != TG_OK)
 		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
 	p[0] = PQgetvalue(res, 0, 0);
-	rc = tg_svc_query_object(req->ctx->db, "SELECT " MODULE_JSON " WHERE r.id = $1::bigint",
+	rc = tg_svc_query_object(c->db, "SELECT " MODULE_JSON " WHERE r.id = $1::bigint",
 	    1, p, out);
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	json_decref(detail);
 	PQclear(res);
 	return tg_err_from(err, rc);
 }
 
 int
-tg_network_requests_create(struct tg_req *req, json_t *in, json_t **out,
+tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *host = NULL, *reason = "", *p[4];
@@ -299,7 +301,7 @@ tg_network_requests_create(struct tg_req *req, json_t *in, json_t **out,
 	int64_t id = 0;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "server_id:*!,host:s!,reason:s", err)) != TG_OK)
 		return rc;
@@ -309,7 +311,7 @@ tg_network_requests_create(struct tg_req *req, json_t *in, json_t **out,
 	if (json_is_integer(server) && json_integer_value(server) > 0)
 		id = json_integer_value(server);
 	else if (json_is_string(server))
-		rc = tg_servers_resolve(req, json_string_value(server), &id, err);
+		rc = tg_servers_resolve(c, json_string_value(server), &id, err);
 	else
 		return tg_err_field(err, "server_id", "must be a server id or name");
 	if (rc != TG_OK)
@@ -323,10 +325,10 @@ tg_network_requests_create(struct tg_req *req, json_t *in, json_t **out,
 	p[0] = sid;
 	p[1] = host;
 	p[2] = reason;
-	p[3] = tg_svc_actor(req, actor, sizeof(actor));
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	p[3] = tg_svc_actor(c, actor, sizeof(actor));
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
-	if ((rc = tg_db_exec(req->ctx->db, "SELECT 1 FROM servers WHERE id = $1::bigint"
+	if ((rc = tg_db_exec(c->db, "SELECT 1 FROM servers WHERE id = $1::bigint"
 	    " AND $2 = ANY (allowed_hosts)", 2, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) > 0) {
@@ -336,32 +338,32 @@ tg_network_requests_create(struct tg_req *req, json_t *in, json_t **out,
 	}
 	PQclear(res);
 	res = NULL;
-	rc = tg_db_exec(req->ctx->db, "INSERT INTO network_requests (server_id, host, reason,"
+	rc = tg_db_exec(c->db, "INSERT INTO network_requests (server_id, host, reason,"
 	    " requested_by) VALUES ($1::bigint, $2, $3, $4::bigint) RETURNING id", 4, p, &res);
 	if (rc != TG_OK) {
-		rc = dup_pending(req, rc, err, host);
+		rc = dup_pending(c, rc, err, host);
 		goto out;
 	}
 	detail = json_pack("{s:s, s:I}", "host", host, "server_id", (json_int_t)id);
-	if ((rc = tg_svc_audit(req, "network_request.create", PQgetvalue(res, 0, 0),
+	if ((rc = tg_audit_call(c, "network_request.create", PQgetvalue(res, 0, 0),
 	    "success", detail)) != TG_OK)
 		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
 	p[0] = PQgetvalue(res, 0, 0);
-	rc = tg_svc_query_object(req->ctx->db, "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint",
+	rc = tg_svc_query_object(c->db, "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint",
 	    1, p, out);
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	json_decref(detail);
 	PQclear(res);
 	return tg_err_from(err, rc);
 }
 
 static int
-decide(struct tg_req *req, int network, int64_t id, int approve, json_t *in,
-    json_t **out, struct tg_err *err)
+decide(const struct tg_call *c, int network, int64_t id, int approve,
+    json_t *in, json_t **out, struct tg_err *err)
 {
 	const char *table = network ? "network_requests" : "module_requests";
 	const char *reason = NULL, *p[4];
@@ -371,7 +373,7 @@ decide(struct tg_req *req, int network, int64_t id, int approve, json_t *in,
 	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_APPROVE, err)) != TG_OK)
 		return rc;
 	if (in && !json_is_null(in)) {
 		if ((rc = tg_svc_check_object(in, "reason:s", err)) != TG_OK)
@@ -382,12 +384,12 @@ decide(struct tg_req *req, int network, int64_t id, int approve, json_t *in,
 	if (!approve && (reason == NULL || *reason == '\0'))
 		return tg_err_field(err, "reason", "a reason is required");
 	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
 	snprintf(sql, sizeof(sql), "SELECT status, %s FROM %s WHERE id = $1::bigint FOR UPDATE",
 	    network ? "server_id::text, host" : "module, ''", table);
 	p[0] = ids;
-	if ((rc = tg_db_exec(req->ctx->db, sql, 1, p, &res)) != TG_OK)
+	if ((rc = tg_db_exec(c->db, sql, 1, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) == 0) {
 		rc = tg_err_set(err, TG_E_NOTFOUND, "no %s request with id %s",
@@ -400,9 +402,9 @@ decide(struct tg_req *req, int network, int64_t id, int approve, json_t *in,
 		goto out;
 	}
 	if (approve && !network)
-		rc = tg_settings_allow_module(req, PQgetvalue(res, 0, 1));
+		rc = tg_settings_allow_module(c, PQgetvalue(res, 0, 1));
 	else if (approve)
-		rc = tg_db_exec(req->ctx->db, "UPDATE servers SET allowed_hosts ="
+		rc = tg_db_exec(c->db, "UPDATE servers SET allowed_hosts ="
 		    " array_append(allowed_hosts, $2), updated_at = now()"
 		    " WHERE id = $1::bigint AND NOT ($2 = ANY (allowed_hosts))", 2,
 		    (const char *const[]){PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2)}, NULL);
@@ -412,38 +414,38 @@ decide(struct tg_req *req, int network, int64_t id, int approve, json_t *in,
 	    " decided_by = $4::bigint, decided_at = now() WHERE id = $1::bigint", table);
 	p[1] = approve ? "approved" : "rejected";
 	p[2] = reason;
-	p[3] = tg_svc_actor(req, actor, sizeof(actor));
-	if ((rc = tg_db_exec(req->ctx->db, sql, 4, p, NULL)) != TG_OK)
+	p[3] = tg_svc_actor(c, actor, sizeof(actor));
+	if ((rc = tg_db_exec(c->db, sql, 4, p, NULL)) != TG_OK)
 		goto out;
 	detail = json_pack("{s:s, s:s?}", "subject", PQgetvalue(res, 0, network ? 2 : 1),
 	    "reason", reason);
-	if ((rc = tg_svc_audit(req, network ? (approve ? "network_request.approve" :
+	if ((rc = tg_audit_call(c, network ? (approve ? "network_request.approve" :
 	    "network_request.reject") : (approve ? "module_request.approve" :
 	    "module_request.reject"), ids, "success", detail)) != TG_OK)
 		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
-	rc = tg_svc_query_object(req->ctx->db, network ?
+	rc = tg_svc_query_object(c->db, network ?
 	    "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint" :
 	    "SELECT " MODULE_JSON " WHERE r.id = $1::bigint", 1, p, out);
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	json_decref(detail);
 	PQclear(res);
 	return tg_err_from(err, rc);
 }
 
 int
-tg_module_requests_decide(struct tg_req *req, int64_t id, int approve,
+tg_module_requests_decide(const struct tg_call *c, int64_t id, int approve,
     json_t *in, json_t **out, struct tg_err *err)
 {
-	return decide(req, 0, id, approve, in, out, err);
+	return decide(c, 0, id, approve, in, out, err);
 }
 
 int
-tg_network_requests_decide(struct tg_req *req, int64_t id, int approve,
+tg_network_requests_decide(const struct tg_call *c, int64_t id, int approve,
     json_t *in, json_t **out, struct tg_err *err)
 {
-	return decide(req, 1, id, approve, in, out, err);
+	return decide(c, 1, id, approve, in, out, err);
 }

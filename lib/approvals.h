@@ -33,21 +33,21 @@
 #include "lib/svc.h"
 
 /* Everything pending, tools first, then module, then network requests. */
-int tg_approvals_pending(struct tg_req *req, const struct tg_page *pg,
+int tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
     json_t **out, struct tg_err *err);
 
-int tg_module_requests_create(struct tg_req *req, json_t *in, json_t **out,
+int tg_module_requests_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err);
-int tg_module_requests_list(struct tg_req *req, const char *status,
+int tg_module_requests_list(const struct tg_call *c, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err);
-int tg_module_requests_decide(struct tg_req *req, int64_t id, int approve,
+int tg_module_requests_decide(const struct tg_call *c, int64_t id, int approve,
     json_t *in, json_t **out, struct tg_err *err);
 
-int tg_network_requests_create(struct tg_req *req, json_t *in, json_t **out,
-    struct tg_err *err);
-int tg_network_requests_list(struct tg_req *req, const char *status,
+int tg_network_requests_create(const struct tg_call *c, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_network_requests_list(const struct tg_call *c, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err);
-int tg_network_requests_decide(struct tg_req *req, int64_t id, int approve,
+int tg_network_requests_decide(const struct tg_call *c, int64_t id, int approve,
     json_t *in, json_t **out, struct tg_err *err);
 
 int tg_approvals_valid_host(const char *s);

@@ -76,12 +76,12 @@ tg_mcp_result_from_sandbox(const json_t *sbx, const char **status)
 /* --- execution_logs rows --------------------------------------------- */
 
 static int64_t
-log_max_bytes(struct tg_req *req)
+log_max_bytes(const struct tg_call *c)
 {
 	PGresult *res = NULL;
 	int64_t v = TG_MCP_LOG_MAX_DEFAULT;
 
-	if (tg_db_exec(req->ctx->db,
+	if (tg_db_exec(c->db,
 	    "SELECT (value #>> '{}') FROM settings WHERE key = 'log_max_bytes'"
 	    " AND jsonb_typeof(value) = 'number'", 0, NULL, &res) == TG_OK &&
 	    PQntuples(res) == 1 &&
@@ -134,8 +134,8 @@ struct row_head {
 };
 
 static int
-row_head(struct tg_req *req, const struct tg_execlog *l, struct row_head *h,
-    const char **p)
+row_head(const struct tg_call *c, const struct tg_execlog *l,
+    struct row_head *h, const char **p)
 {
 	json_t *red = tg_mcp_redact(l->arguments ? l->arguments : json_null());
 
@@ -143,17 +143,17 @@ row_head(struct tg_req *req, const struct tg_execlog *l, struct row_head *h,
 	json_decref(red);
 	if (h->args == NULL)
 		return -TG_E_NOMEM;
-	snprintf(h->uid, sizeof(h->uid), "%lld", (long long)req->who.user_id);
-	snprintf(h->kid, sizeof(h->kid), "%lld", (long long)req->who.api_key_id);
+	snprintf(h->uid, sizeof(h->uid), "%lld", (long long)c->who->user_id);
+	snprintf(h->kid, sizeof(h->kid), "%lld", (long long)c->who->api_key_id);
 	p[0] = l->tool_id;
 	p[1] = l->server_id;
 	p[2] = l->tool_name;
 	p[3] = l->version;
 	p[4] = l->kind;
-	p[5] = req->who.authenticated && req->who.user_id > 0 ? h->uid : NULL;
-	p[6] = req->who.authenticated && req->who.api_key_id > 0 ? h->kid : NULL;
+	p[5] = c->who->authenticated && c->who->user_id > 0 ? h->uid : NULL;
+	p[6] = c->who->authenticated && c->who->api_key_id > 0 ? h->kid : NULL;
 	p[7] = l->session_hash;
-	p[8] = req->request_id;
+	p[8] = c->request_id;
 	p[9] = l->traceparent;
 	p[10] = h->args;
 	return TG_OK;
@@ -161,7 +161,7 @@ row_head(struct tg_req *req, const struct tg_execlog *l, struct row_head *h,
 
 /* reliability: see execlog.h. */
 int
-tg_execlog_start(struct tg_req *req, struct tg_execlog *l)
+tg_execlog_start(const struct tg_call *c, struct tg_execlog *l)
 {
 	struct row_head h = {.args = NULL};
 	PGresult *res = NULL;
@@ -169,11 +169,11 @@ tg_execlog_start(struct tg_req *req, struct tg_execlog *l)
 	const char *params[12];
 	int rc;
 
-	if ((rc = row_head(req, l, &h, params)) != TG_OK)
+	if ((rc = row_head(c, l, &h, params)) != TG_OK)
 		goto out;
 	snprintf(wpid, sizeof(wpid), "%ld", (long)getpid());
 	params[11] = wpid;
-	rc = tg_db_exec(req->ctx->db,
+	rc = tg_db_exec(c->db,
 	    "INSERT INTO execution_logs (tool_id, server_id, tool_name, tool_version,"
 	    " kind, caller_id, api_key_id, session_hash, request_id, traceparent,"
 	    " arguments, status, worker_pid, backend_pid, backend_start)"
@@ -191,17 +191,17 @@ out:
 }
 
 int
-tg_execlog_finish(struct tg_req *req, const struct tg_execlog *l)
+tg_execlog_finish(const struct tg_call *c, const struct tg_execlog *l)
 {
 	struct row_head h = {.args = NULL};
 	char *res_full = NULL, *res = NULL, *out = NULL, *errt = NULL,
 	    *err_full = NULL;
 	char dur[24], rid[24];
 	const char *params[18];
-	size_t max = (size_t)log_max_bytes(req);
+	size_t max = (size_t)log_max_bytes(c);
 	int rc, oom = 0;
 
-	if ((rc = row_head(req, l, &h, params)) != TG_OK)
+	if ((rc = row_head(c, l, &h, params)) != TG_OK)
 		goto out;
 	rc = -TG_E_NOMEM;
 	if (l->result) {
@@ -236,14 +236,14 @@ tg_execlog_finish(struct tg_req *req, const struct tg_execlog *l)
 		 * params[11..16], $7 the row's id. */
 		snprintf(rid, sizeof(rid), "%lld", (long long)l->id);
 		params[17] = rid;
-		rc = tg_db_exec(req->ctx->db,
+		rc = tg_db_exec(c->db,
 		    "UPDATE execution_logs SET status = $1, result = $2, stdout = $3,"
 		    " stderr = $4, error = $5, duration_ms = LEAST($6::bigint, 2147483647),"
 		    " finished_at = now() WHERE id = $7::bigint"
 		    " AND status IN ('running', 'lost')", 7, params + 11, NULL);
 		goto out;
 	}
-	rc = tg_db_exec(req->ctx->db,
+	rc = tg_db_exec(c->db,
 	    "INSERT INTO execution_logs (tool_id, server_id, tool_name, tool_version,"
 	    " kind, caller_id, api_key_id, session_hash, request_id, traceparent,"
 	    " arguments, status, result, stdout, stderr, error, duration_ms)"
@@ -286,8 +286,8 @@ tg_execlog_ids(struct tg_execlog *l, const json_t *o, const char *tool_key,
 
 /* reliability: the row of a REST test run, before it runs (execlog.h). */
 int
-tg_mcp_log_test_begin(struct tg_req *req, const json_t *tool, const json_t *args,
-    struct tg_execlog *l)
+tg_mcp_log_test_begin(const struct tg_call *c, const json_t *tool,
+    const json_t *args, struct tg_execlog *l)
 {
 	memset(l, 0, sizeof(*l));
 	tg_execlog_ids(l, tool, "id", "current_version");
@@ -296,13 +296,14 @@ tg_mcp_log_test_begin(struct tg_req *req, const json_t *tool, const json_t *args
 		l->tool_name = "";
 	l->kind = "test";
 	l->arguments = args;
-	return tg_execlog_start(req, l);
+	return tg_execlog_start(c, l);
 }
 
 /* security: execution log of a REST test run (see execlog.h). */
 int
-tg_mcp_log_test(struct tg_req *req, struct tg_execlog *l, const json_t *sbx,
-    int run_rc, const char *diag, const json_t *secrets, int64_t duration_ms)
+tg_mcp_log_test(const struct tg_call *c, struct tg_execlog *l,
+    const json_t *sbx, int run_rc, const char *diag, const json_t *secrets,
+    int64_t duration_ms)
 {
 	json_t *result = NULL;
 	char msg[512];
@@ -331,7 +332,7 @@ tg_mcp_log_test(struct tg_req *req, struct tg_execlog *l, const json_t *sbx,
 	l->status = status;
 	l->secrets = secrets;
 	l->duration_ms = duration_ms;
-	rc = tg_execlog_finish(req, l);
+	rc = tg_execlog_finish(c, l);
 	l->result = NULL;
 	l->sbx = NULL;
 	l->error = NULL;

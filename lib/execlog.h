@@ -62,12 +62,12 @@ void tg_execlog_ids(struct tg_execlog *l, const json_t *o,
  * can tell a call whose worker died: "lost") and sets l->id. A call whose
  * row cannot be written is not run. 0 or -TG_E_*.
  */
-int tg_execlog_start(struct tg_req *req, struct tg_execlog *l);
+int tg_execlog_start(const struct tg_call *c, struct tg_execlog *l);
 
 /* Completes the row tg_execlog_start() wrote (l->id > 0; a row that
  * maintenance marked "lost" meanwhile gets its real outcome), or inserts
  * a whole row (l->id == 0). 0 or -TG_E_*. */
-int tg_execlog_finish(struct tg_req *req, const struct tg_execlog *l);
+int tg_execlog_finish(const struct tg_call *c, const struct tg_execlog *l);
 
 /*
  * reliability: begins the execution_logs row (kind "test", status
@@ -77,7 +77,7 @@ int tg_execlog_finish(struct tg_req *req, const struct tg_execlog *l);
  * current_version); args stay borrowed until tg_mcp_log_test(). 0 or
  * -TG_E_*.
  */
-int tg_mcp_log_test_begin(struct tg_req *req, const json_t *tool,
+int tg_mcp_log_test_begin(const struct tg_call *c, const json_t *tool,
     const json_t *args, struct tg_execlog *l);
 
 /*
@@ -88,7 +88,8 @@ int tg_mcp_log_test_begin(struct tg_req *req, const json_t *tool,
  * scrubbed from result, stdout, stderr and error before the write, as for
  * tools/call.
  */
-int tg_mcp_log_test(struct tg_req *req, struct tg_execlog *l, const json_t *sbx,
-    int run_rc, const char *diag, const json_t *secrets, int64_t duration_ms);
+int tg_mcp_log_test(const struct tg_call *c, struct tg_execlog *l,
+    const json_t *sbx, int run_rc, const char *diag, const json_t *secrets,
+    int64_t duration_ms);
 
 #endif

@@ -549,7 +549,8 @@ check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
 }
 
 static int
-check_doc(struct tg_req *req, json_t *doc, int keep_status, struct tg_err *err)
+check_doc(const struct tg_call *c, json_t *doc, int keep_status,
+    struct tg_err *err)
 {
 	json_t *lim = NULL, *cb, *servers, *s, *w;
 	int64_t code_max = 256 * 1024;
@@ -568,7 +569,7 @@ check_doc(struct tg_req *req, json_t *doc, int keep_status, struct tg_err *err)
 		field(err, "", "format_version", "unsupported; this server reads versions 1 and 2");
 	if (err->status)
 		return -err->status;
-	if ((rc = tg_settings_value(req->ctx->db, "limits", &lim)) != TG_OK)
+	if ((rc = tg_settings_value(c->db, "limits", &lim)) != TG_OK)
 		return tg_err_from(err, rc);
 	if (json_is_integer(cb = json_object_get(lim, "code_bytes")))
 		code_max = json_integer_value(cb);
@@ -599,7 +600,7 @@ check_doc(struct tg_req *req, json_t *doc, int keep_status, struct tg_err *err)
 /* ------------------------------------------------------------- export */
 
 int
-tg_export_build(struct tg_req *req, json_t **out, struct tg_err *err)
+tg_export_build(const struct tg_call *c, json_t **out, struct tg_err *err)
 {
 	json_t *doc = NULL, *settings = NULL, *servers = NULL, *detail = NULL;
 	char when[32];
@@ -607,21 +608,21 @@ tg_export_build(struct tg_req *req, json_t **out, struct tg_err *err)
 	time_t now = time(NULL);
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_SETTINGS, err)) != TG_OK)
 		return rc;
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
 	/* One snapshot for settings and servers. */
-	if ((rc = tg_db_exec(req->ctx->db,
+	if ((rc = tg_db_exec(c->db,
 	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL)) != TG_OK)
 		goto out;
-	if ((rc = tg_settings_effective(req->ctx->db, &settings)) != TG_OK)
+	if ((rc = tg_settings_effective(c->db, &settings)) != TG_OK)
 		goto out;
-	if ((rc = tg_svc_query_array(req->ctx->db, SERVER_EXPORT, 0, NULL,
+	if ((rc = tg_svc_query_array(c->db, SERVER_EXPORT, 0, NULL,
 	    &servers)) != TG_OK)
 		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
 	doc = json_pack("{s:s, s:i, s:s, s:O, s:O}", "format", TG_EXPORT_FORMAT,
 	    "format_version", TG_EXPORT_FORMAT_VERSION, "exported_at", when,
@@ -631,13 +632,13 @@ tg_export_build(struct tg_req *req, json_t **out, struct tg_err *err)
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if ((rc = tg_svc_audit(req, "export", "all", "success", detail)) != TG_OK)
+	if ((rc = tg_audit_call(c, "export", "all", "success", detail)) != TG_OK)
 		goto out;
 	*out = doc;
 	doc = NULL;
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	json_decref(doc);
 	json_decref(settings);
 	json_decref(servers);
@@ -649,7 +650,7 @@ out:
 
 /* 409 with one field error per server name that exists already. */
 static int
-conflicts(struct tg_req *req, json_t *servers, struct tg_err *err)
+conflicts(const struct tg_call *c, json_t *servers, struct tg_err *err)
 {
 	json_t *names = json_array(), *s, *taken = NULL, *n;
 	char *txt = NULL, p[64];
@@ -664,7 +665,7 @@ conflicts(struct tg_req *req, json_t *servers, struct tg_err *err)
 		goto out;
 	}
 	prm[0] = txt;
-	rc = tg_svc_query_array(req->ctx->db,
+	rc = tg_svc_query_array(c->db,
 	    "SELECT to_json(s.name)::text FROM servers s WHERE s.name IN"
 	    " (SELECT json_array_elements_text($1::json)) ORDER BY s.name", 1, prm,
 	    &taken);
@@ -690,7 +691,7 @@ out:
 
 /* Settings with field errors prefixed "settings.". */
 static int
-import_settings(struct tg_req *req, json_t *settings, struct tg_err *err)
+import_settings(const struct tg_call *c, json_t *settings, struct tg_err *err)
 {
 	struct tg_err e;
 	json_t *f;
@@ -698,7 +699,7 @@ import_settings(struct tg_req *req, json_t *settings, struct tg_err *err)
 	int rc;
 
 	tg_err_init(&e);
-	rc = tg_settings_store(req, settings, &e);
+	rc = tg_settings_store(c, settings, &e);
 	if (rc != TG_OK && e.fields) {
 		json_array_foreach(e.fields, i, f)
 			field(err, "settings", str(f, "field", "?"), str(f, "message", "invalid"));
@@ -714,9 +715,10 @@ import_settings(struct tg_req *req, json_t *settings, struct tg_err *err)
 /* Maps a failed INSERT: unique violations are 409, bad values 422, both
  * on the object at path. */
 static int
-insert_failed(struct tg_req *req, int rc, const char *path, struct tg_err *err)
+insert_failed(const struct tg_call *c, int rc, const char *path,
+    struct tg_err *err)
 {
-	const char *st = tg_db_sqlstate(req->ctx->db);
+	const char *st = tg_db_sqlstate(c->db);
 
 	if (rc == -TG_E_CONFLICT && strcmp(st, "23505") == 0) {
 		tg_err_set(err, TG_E_CONFLICT, "%s: the name is taken (a concurrent change)", path);
@@ -733,9 +735,9 @@ insert_failed(struct tg_req *req, int rc, const char *path, struct tg_err *err)
 /* source_id: the new id of the tool's source for an external tool (as
  * text), NULL for a Python tool. */
 static int
-import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
-    int keep_status, const char *actor, const char *source_id, json_t *items,
-    long *nversions, struct tg_err *err)
+import_tool(const struct tg_call *c, int64_t server_id, json_t *t,
+    const char *path, int keep_status, const char *actor, const char *source_id,
+    json_t *items, long *nversions, struct tg_err *err)
 {
 	char sid[24], cv[24], av[24], *schema = NULL, *annot = NULL, *vers = NULL;
 	const char *p[17], *status;
@@ -784,8 +786,8 @@ import_tool(struct tg_req *req, int64_t server_id, json_t *t, const char *path,
 	p[14] = source_id;
 	p[15] = source_id ? str(t, "remote_name", "") : NULL;
 	p[16] = source_id ? json_string_value(json_object_get(t, "remote_hash")) : NULL;
-	if ((rc = tg_db_exec(req->ctx->db, TOOL_IMPORT, 17, p, &res)) != TG_OK) {
-		rc = insert_failed(req, rc, path, err);
+	if ((rc = tg_db_exec(c->db, TOOL_IMPORT, 17, p, &res)) != TG_OK) {
+		rc = insert_failed(c, rc, path, err);
 		goto out;
 	}
 	if (PQntuples(res) < 1 ||
@@ -816,7 +818,7 @@ out:
  * "credential_required"}]; warnings one entry per source whose credential
  * must be entered again (it had one, or its auth_type needs one). */
 static int
-import_sources(struct tg_req *req, const char *server_id, json_t *s,
+import_sources(const struct tg_call *c, const char *server_id, json_t *s,
     const char *path, const char *actor, json_t *ids, json_t *items,
     json_t *warnings, long *count, struct tg_err *err)
 {
@@ -835,8 +837,8 @@ import_sources(struct tg_req *req, const char *server_id, json_t *s,
 	p[0] = server_id;
 	p[1] = actor;
 	p[2] = txt;
-	if ((rc = tg_db_exec(req->ctx->db, SOURCE_IMPORT, 3, p, &res)) != TG_OK) {
-		rc = insert_failed(req, rc, path, err);
+	if ((rc = tg_db_exec(c->db, SOURCE_IMPORT, 3, p, &res)) != TG_OK) {
+		rc = insert_failed(c, rc, path, err);
 		goto out;
 	}
 	for (r = 0; r < PQntuples(res); r++)
@@ -880,9 +882,9 @@ out:
 }
 
 static int
-import_server(struct tg_req *req, json_t *s, const char *path, int keep_status,
-    const char *actor, json_t *result, json_t *warnings, long *counts,
-    struct tg_err *err)
+import_server(const struct tg_call *c, json_t *s, const char *path,
+    int keep_status, const char *actor, json_t *result, json_t *warnings,
+    long *counts, struct tg_err *err)
 {
 	char *hosts = NULL, *secrets = NULL, ids[24], tp[224];
 	const char *p[7], *status, *sid;
@@ -912,13 +914,13 @@ import_server(struct tg_req *req, json_t *s, const char *path, int keep_status,
 	p[4] = hosts;
 	p[5] = actor;
 	p[6] = json_string_value(json_object_get(s, "created_at"));
-	rc = tg_db_exec(req->ctx->db,
+	rc = tg_db_exec(c->db,
 	    "INSERT INTO servers (name, description, tool_prefix, status, allowed_hosts,"
 	    " created_by, created_at) VALUES ($1, $2, $3, $4,"
 	    " ARRAY(SELECT json_array_elements_text($5::json)), $6::bigint,"
 	    " coalesce($7::timestamptz, now())) RETURNING id", 7, p, &res);
 	if (rc != TG_OK) {
-		rc = insert_failed(req, rc, path, err);
+		rc = insert_failed(c, rc, path, err);
 		goto out;
 	}
 	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK)
@@ -931,25 +933,25 @@ import_server(struct tg_req *req, json_t *s, const char *path, int keep_status,
 	PQclear(res);
 	res = NULL;
 	/* placeholders: names and descriptions only, never a value */
-	rc = tg_db_exec(req->ctx->db,
+	rc = tg_db_exec(c->db,
 	    "INSERT INTO server_secrets (server_id, key, description, created_by)"
 	    " SELECT $1::bigint, x.key, coalesce(x.description, ''), $2::bigint"
 	    " FROM json_to_recordset($3::json) AS x(key text, description text)",
 	    3, p, NULL);
 	if (rc != TG_OK) {
-		rc = insert_failed(req, rc, path, err);
+		rc = insert_failed(c, rc, path, err);
 		goto out;
 	}
 	counts[3] += (long)json_array_size(json_object_get(s, "secrets"));
 	tools = json_object_get(s, "tools");
 	json_array_foreach(tools, i, t) {
 		snprintf(tp, sizeof(tp), "%s.tools[%zu]", path, i);
-		if ((rc = import_tool(req, id, t, tp, keep_status, actor, NULL, items,
+		if ((rc = import_tool(c, id, t, tp, keep_status, actor, NULL, items,
 		    &counts[2], err)) != TG_OK)
 			goto out;
 		counts[1]++;
 	}
-	if ((rc = import_sources(req, ids, s, path, actor, srcids, srcitems, warnings,
+	if ((rc = import_sources(c, ids, s, path, actor, srcids, srcitems, warnings,
 	    &counts[4], err)) != TG_OK)
 		goto out;
 	tools = json_object_get(s, "external_tools");
@@ -960,13 +962,13 @@ import_server(struct tg_req *req, json_t *s, const char *path, int keep_status,
 			rc = -TG_E_INTERNAL;
 			goto out;
 		}
-		if ((rc = import_tool(req, id, t, tp, keep_status, actor, sid, items,
+		if ((rc = import_tool(c, id, t, tp, keep_status, actor, sid, items,
 		    &counts[2], err)) != TG_OK)
 			goto out;
 		counts[1]++;
 	}
 	if (strcmp(status, "running") == 0 &&
-	    (rc = tg_servers_check_clash(req, id, NULL, NULL, err)) != TG_OK)
+	    (rc = tg_servers_check_clash(c, id, NULL, NULL, err)) != TG_OK)
 		goto out;
 	item = json_pack("{s:s, s:I, s:s, s:O, s:O}", "name", str(s, "name", ""), "id",
 	    (json_int_t)id, "status", status, "tools", items, "sources", srcitems);
@@ -983,7 +985,6 @@ out:
 }
 
 struct import {
-	struct tg_req *req;
 	json_t *servers, *settings;	/* borrowed */
 	int keep, do_settings;
 	json_t *o;			/* out: the answer */
@@ -1001,20 +1002,20 @@ import_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	size_t i;
 	int rc;
 
-	act = tg_svc_actor(a->req, actor, sizeof(actor));
+	act = tg_svc_actor(c, actor, sizeof(actor));
 	result = json_array();
 	warnings = json_array();
 	if (result == NULL || warnings == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if ((rc = conflicts(a->req, a->servers, err)) != TG_OK)
+	if ((rc = conflicts(c, a->servers, err)) != TG_OK)
 		goto out;
-	if (a->do_settings && (rc = import_settings(a->req, a->settings, err)) != TG_OK)
+	if (a->do_settings && (rc = import_settings(c, a->settings, err)) != TG_OK)
 		goto out;
 	json_array_foreach(a->servers, i, s) {
 		snprintf(p, sizeof(p), "servers[%zu]", i);
-		if ((rc = import_server(a->req, s, p, a->keep, act, result, warnings, counts,
+		if ((rc = import_server(c, s, p, a->keep, act, result, warnings, counts,
 		    err)) != TG_OK)
 			goto out;
 	}
@@ -1039,22 +1040,21 @@ out:
 }
 
 int
-tg_export_import(struct tg_req *req, json_t *doc,
+tg_export_import(const struct tg_call *c, json_t *doc,
     const struct tg_import_opts *opts, json_t **out, struct tg_err *err)
 {
-	struct tg_call c = tg_req_call(req);
-	struct import a = {.req = req};
+	struct import a = {0};
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_SETTINGS, err)) != TG_OK)
 		return rc;
 	a.keep = opts && opts->keep_status;
-	if ((rc = check_doc(req, doc, a.keep, err)) != TG_OK)
+	if ((rc = check_doc(c, doc, a.keep, err)) != TG_OK)
 		return rc;
 	a.servers = json_object_get(doc, "servers");
 	a.settings = json_object_get(doc, "settings");
 	a.do_settings = a.settings != NULL && !(opts && opts->skip_settings);
-	if ((rc = tg_call_tx(&c, import_tx, &a, err)) == TG_OK)
+	if ((rc = tg_call_tx(c, import_tx, &a, err)) == TG_OK)
 		*out = a.o;
 	else
 		json_decref(a.o);

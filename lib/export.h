@@ -87,7 +87,7 @@ struct tg_import_opts {
 };
 
 /* *out: the export document (new reference). */
-int tg_export_build(struct tg_req *req, json_t **out, struct tg_err *err);
+int tg_export_build(const struct tg_call *c, json_t **out, struct tg_err *err);
 
 /* doc: the export document (borrowed). *out: {"servers": [{"name", "id",
  * "status", "tools": [{"name", "id", "status", "versions", "source"?
@@ -97,7 +97,7 @@ int tg_export_build(struct tg_req *req, json_t **out, struct tg_err *err);
  * "servers[i].sources[j]", "server", "source", "source_id", "message"}]}:
  * one warning per source whose credential must be set again (it had one,
  * or its auth_type is not "none"). */
-int tg_export_import(struct tg_req *req, json_t *doc,
+int tg_export_import(const struct tg_call *c, json_t *doc,
     const struct tg_import_opts *opts, json_t **out, struct tg_err *err);
 
 #endif

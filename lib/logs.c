@@ -75,7 +75,7 @@ scrub_member(json_t *item, const char *k, const json_t *secrets)
 /* Redacts one row in place. *cache/cached_sid hold the last server's
  * secrets ({} for none; NULL when they could not be opened). */
 static int
-redact_item(struct tg_req *req, json_t *item, json_t **cache,
+redact_item(const struct tg_call *c, json_t *item, json_t **cache,
     int64_t *cached_sid, int *have_cache)
 {
 	const json_t *sid = json_object_get(item, "server_id");
@@ -90,7 +90,7 @@ redact_item(struct tg_req *req, json_t *item, json_t **cache,
 		json_decref(*cache);
 		*cache = NULL;
 		if (id > 0) {
-			rc = tg_secrets_decrypt_all(req->ctx->db, req->ctx->cfg, id, cache);
+			rc = tg_secrets_decrypt_all(c->db, c->cfg, id, cache);
 			if (rc == -TG_E_NOMEM || rc == -TG_E_DB)
 				return rc;
 			if (rc != TG_OK)
@@ -115,7 +115,7 @@ redact_item(struct tg_req *req, json_t *item, json_t **cache,
 }
 
 static int
-redact_all(struct tg_req *req, json_t *rows)
+redact_all(const struct tg_call *c, json_t *rows)
 {
 	json_t *cache = NULL, *item;
 	int64_t cached = 0;
@@ -123,7 +123,7 @@ redact_all(struct tg_req *req, json_t *rows)
 	size_t i;
 
 	json_array_foreach(rows, i, item) {
-		if ((rc = redact_item(req, item, &cache, &cached, &have)) != TG_OK)
+		if ((rc = redact_item(c, item, &cache, &cached, &have)) != TG_OK)
 			break;
 	}
 	/* Holds secret values: release now. */
@@ -144,7 +144,7 @@ check_filter(const struct tg_logs_filter *f, struct tg_err *err)
 
 /* by is "tool_id" or "server_id" (a fixed column name, never input). */
 static int
-list(struct tg_req *req, const char *by, int64_t owner,
+list(const struct tg_call *c, const char *by, int64_t owner,
     const struct tg_logs_filter *f, const struct tg_page *pg, json_t **out,
     struct tg_err *err)
 {
@@ -175,12 +175,12 @@ list(struct tg_req *req, const char *by, int64_t owner,
 	p[2] = f ? f->status : NULL;
 	p[3] = f ? f->since : NULL;
 	p[4] = lim;
-	rc = tg_svc_query_array(req->ctx->db, sql, 5, p, &rows);
+	rc = tg_svc_query_array(c->db, sql, 5, p, &rows);
 	if (rc == -TG_E_UNPROCESSABLE)
 		return tg_err_field(err, "since", "must be an ISO 8601 timestamp");
 	if (rc != TG_OK)
 		return tg_err_from(err, rc);
-	if ((rc = redact_all(req, rows)) != TG_OK) {
+	if ((rc = redact_all(c, rows)) != TG_OK) {
 		json_decref(rows);
 		return tg_err_from(err, rc);
 	}
@@ -188,49 +188,50 @@ list(struct tg_req *req, const char *by, int64_t owner,
 }
 
 int
-tg_logs_list_tool(struct tg_req *req, int64_t tool_id,
+tg_logs_list_tool(const struct tg_call *c, int64_t tool_id,
     const struct tg_logs_filter *f, const struct tg_page *pg, json_t **out,
     struct tg_err *err)
 {
 	json_t *t = NULL;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_tools_get(req, tool_id, &t, err)) != TG_OK)
+	if ((rc = tg_tools_get(c, tool_id, &t, err)) != TG_OK)
 		return rc;
 	json_decref(t);
-	return list(req, "tool_id", tool_id, f, pg, out, err);
+	return list(c, "tool_id", tool_id, f, pg, out, err);
 }
 
 int
-tg_logs_list_server(struct tg_req *req, int64_t server_id,
+tg_logs_list_server(const struct tg_call *c, int64_t server_id,
     const struct tg_logs_filter *f, const struct tg_page *pg, json_t **out,
     struct tg_err *err)
 {
 	json_t *s = NULL;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_servers_get(req, server_id, &s, err)) != TG_OK)
+	if ((rc = tg_servers_get(c, server_id, &s, err)) != TG_OK)
 		return rc;
 	json_decref(s);
-	return list(req, "server_id", server_id, f, pg, out, err);
+	return list(c, "server_id", server_id, f, pg, out, err);
 }
 
 int
-tg_logs_get(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
+tg_logs_get(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	char lid[24];
 	const char *p[1] = {lid};
 	json_t *row = NULL, *rows = NULL;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
 	snprintf(lid, sizeof(lid), "%lld", (long long)id);
-	rc = tg_svc_query_object(req->ctx->db,
+	rc = tg_svc_query_object(c->db,
 	    "SELECT json_build_object(" ITEM_COLS ", 'result', l.result,"
 	    " 'stdout', l.stdout, 'stderr', l.stderr,"
 	    " 'traceparent', l.traceparent)::text"
@@ -243,7 +244,7 @@ tg_logs_get(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
 	if ((rows = json_array()) == NULL || json_array_append(rows, row) != 0)
 		rc = -TG_E_NOMEM;
 	else
-		rc = redact_all(req, rows);
+		rc = redact_all(c, rows);
 	json_decref(rows);
 	if (rc != TG_OK) {
 		json_decref(row);

@@ -40,13 +40,13 @@ struct tg_logs_filter {
 	const char *since;	/* NULL: no lower bound */
 };
 
-int tg_logs_list_tool(struct tg_req *req, int64_t tool_id,
+int tg_logs_list_tool(const struct tg_call *c, int64_t tool_id,
     const struct tg_logs_filter *f, const struct tg_page *pg, json_t **out,
     struct tg_err *err);
-int tg_logs_list_server(struct tg_req *req, int64_t server_id,
+int tg_logs_list_server(const struct tg_call *c, int64_t server_id,
     const struct tg_logs_filter *f, const struct tg_page *pg, json_t **out,
     struct tg_err *err);
-int tg_logs_get(struct tg_req *req, int64_t id, json_t **out,
+int tg_logs_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
 
 /* 1 when s is an execution-log status. */

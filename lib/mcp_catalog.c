@@ -146,6 +146,7 @@ static int
 role_view(const struct tg_mcp_call *c, int64_t v, json_t **out)
 {
 	struct view *vw = &cache.view[view_role(c->req)];
+	struct tg_call call = tg_req_call(c->req);
 	json_t *all = NULL, **arr = NULL, *sorted = NULL;
 	size_t i, n;
 	int rc;
@@ -159,7 +160,7 @@ role_view(const struct tg_mcp_call *c, int64_t v, json_t **out)
 	rc = -TG_E_NOMEM;
 	if ((all = json_array()) == NULL)
 		goto out;
-	if ((rc = tg_mcp_mgmt_list(c->req, all)) != TG_OK)
+	if ((rc = tg_mcp_mgmt_list(&call, all)) != TG_OK)
 		goto out;
 	rc = -TG_E_NOMEM;
 	if (json_array_extend(all, cache.served) != 0)

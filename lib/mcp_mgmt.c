@@ -2,7 +2,7 @@
  * mcp_mgmt.c - the toolgate_* management tools (see mcp_mgmt.h).
  *
  * One description per operation: a row of mtools[] gives the tool's name,
- * the least role that sees and may call it, its annotations, its
+ * the permission bit that lets a caller see and call it, its annotations, its
  * description, its arguments as field specs (lib/jschema.h) and the
  * service function (lib/svc.h) it calls, with the shape of that call
  * (by id, with a body, paged, delete, or its own adapter). The
@@ -11,7 +11,8 @@
  * once per process. Adding a tool is one row (plus an adapter when no
  * shape fits).
  *
- * The service gets the request, so permission rules, validation and
+ * The service gets the caller's context (lib/call.h, built from the
+ * request as REST builds it), so permission rules, validation and
  * audit are exactly those of REST. Service failures come back as isError
  * results whose text is "<status>: <detail>" (and the field errors), so a
  * model can correct itself.
@@ -34,16 +35,16 @@
 #include "lib/tools.h"
 
 /* The shapes of the service calls (lib/svc.h) a tool's row may name. */
-typedef int (*mfn)(struct tg_req *req, json_t *args, json_t **out,
+typedef int (*mfn)(const struct tg_call *c, json_t *args, json_t **out,
     struct tg_err *err);
-typedef int (*list_fn)(struct tg_req *, const struct tg_page *, json_t **,
+typedef int (*list_fn)(const struct tg_call *, const struct tg_page *, json_t **,
     struct tg_err *);
-typedef int (*id_fn)(struct tg_req *, int64_t, json_t **, struct tg_err *);
-typedef int (*body_fn)(struct tg_req *, int64_t, json_t *, json_t **,
+typedef int (*id_fn)(const struct tg_call *, int64_t, json_t **, struct tg_err *);
+typedef int (*body_fn)(const struct tg_call *, int64_t, json_t *, json_t **,
     struct tg_err *);
-typedef int (*page_fn)(struct tg_req *, int64_t, const struct tg_page *,
+typedef int (*page_fn)(const struct tg_call *, int64_t, const struct tg_page *,
     json_t **, struct tg_err *);
-typedef int (*delete_fn)(struct tg_req *, int64_t, struct tg_err *);
+typedef int (*delete_fn)(const struct tg_call *, int64_t, struct tg_err *);
 
 /* Tool annotations (MCP ToolAnnotations): readOnlyHint; for the others,
  * destructiveHint and idempotentHint; openWorldHint. */
@@ -69,7 +70,7 @@ enum target { T_SERVER, T_TOOL, T_SOURCE };
 static const char *const target_member[] = {"server", "tool", "source"};
 
 static int
-target_id(struct tg_req *req, json_t *args, enum target t, int64_t *id,
+target_id(const struct tg_call *c, json_t *args, enum target t, int64_t *id,
     struct tg_err *err)
 {
 	json_t *v = json_object_get(args, target_member[t]);
@@ -81,10 +82,10 @@ target_id(struct tg_req *req, json_t *args, enum target t, int64_t *id,
 		ref = buf;
 	}
 	if (t == T_SERVER)
-		return tg_servers_resolve(req, ref, id, err);
+		return tg_servers_resolve(c, ref, id, err);
 	if (t == T_TOOL)
-		return tg_tools_resolve(req, ref, id, err);
-	return tg_sources_resolve(req, ref, id, err);
+		return tg_tools_resolve(c, ref, id, err);
+	return tg_sources_resolve(c, ref, id, err);
 }
 
 /* Copy of args without the member naming the target (new reference). */
@@ -103,7 +104,7 @@ body_of(json_t *args, const char *drop)
  * resolve the target named by the member target_member[target]. */
 struct mtool {
 	const char *name;
-	enum tg_role min_role;
+	unsigned perm;		/* TG_P_*: who sees and may call it */
 	unsigned hints;		/* MH_* */
 	const char *description;
 	const struct tg_jfield *args;	/* the inputSchema's members */
@@ -119,7 +120,7 @@ struct mtool {
 /* Runs the service call of m with args (already valid against its
  * inputSchema). */
 static int
-mtool_run(const struct mtool *m, struct tg_req *req, json_t *args,
+mtool_run(const struct mtool *m, const struct tg_call *c, json_t *args,
     json_t **out, struct tg_err *err)
 {
 	struct tg_page pg;
@@ -128,25 +129,25 @@ mtool_run(const struct mtool *m, struct tg_req *req, json_t *args,
 	int rc;
 
 	if (m->fn != NULL)
-		return m->fn(req, args, out, err);
+		return m->fn(c, args, out, err);
 	page_of(args, &pg);
 	if (m->list != NULL)
-		return m->list(req, &pg, out, err);
-	if ((rc = target_id(req, args, m->target, &id, err)) != TG_OK)
+		return m->list(c, &pg, out, err);
+	if ((rc = target_id(c, args, m->target, &id, err)) != TG_OK)
 		return rc;
 	if (m->by_id != NULL)
-		return m->by_id(req, id, out, err);
+		return m->by_id(c, id, out, err);
 	if (m->paged != NULL)
-		return m->paged(req, id, &pg, out, err);
+		return m->paged(c, id, &pg, out, err);
 	if (m->del != NULL) {
-		if ((rc = m->del(req, id, err)) != TG_OK)
+		if ((rc = m->del(c, id, err)) != TG_OK)
 			return rc;
 		*out = json_pack("{s:b, s:I}", "deleted", 1, "id", (json_int_t)id);
 		return *out ? TG_OK : -TG_E_NOMEM;
 	}
 	if ((in = body_of(args, target_member[m->target])) == NULL)
 		return -TG_E_NOMEM;
-	rc = m->body(req, id, in, out, err);
+	rc = m->body(c, id, in, out, err);
 	json_decref(in);
 	return rc;
 }
@@ -154,35 +155,38 @@ mtool_run(const struct mtool *m, struct tg_req *req, json_t *args,
 /* --- adapters: tools whose arguments fit no shape above ---------------- */
 
 static int
-m_list_tools(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+m_list_tools(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	struct tg_page pg;
 	int64_t id;
 	int rc;
 
-	if ((rc = target_id(req, args, T_SERVER, &id, err)) != TG_OK)
+	if ((rc = target_id(c, args, T_SERVER, &id, err)) != TG_OK)
 		return rc;
 	page_of(args, &pg);
-	return tg_tools_list(req, id, json_string_value(json_object_get(args, "status")),
+	return tg_tools_list(c, id, json_string_value(json_object_get(args, "status")),
 	    &pg, out, err);
 }
 
 static int
-m_list_secrets(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+m_list_secrets(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	struct tg_page pg;
 	int64_t id;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK ||
-	    (rc = target_id(req, args, T_SERVER, &id, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK ||
+	    (rc = target_id(c, args, T_SERVER, &id, err)) != TG_OK)
 		return rc;
 	page_of(args, &pg);
-	return tg_secrets_list(req, id, &pg, out, err);
+	return tg_secrets_list(c, id, &pg, out, err);
 }
 
 static int
-m_request_module(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+m_request_module(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	json_t *in, *reason = json_object_get(args, "reason");
 	int64_t tid;
@@ -195,17 +199,18 @@ m_request_module(struct tg_req *req, json_t *args, json_t **out, struct tg_err *
 	if (reason != NULL && json_object_set(in, "reason", reason) != 0)
 		rc = -TG_E_NOMEM;
 	if (rc == TG_OK && json_object_get(args, "tool") != NULL &&
-	    (rc = target_id(req, args, T_TOOL, &tid, err)) == TG_OK &&
+	    (rc = target_id(c, args, T_TOOL, &tid, err)) == TG_OK &&
 	    json_object_set_new(in, "tool_id", json_integer((json_int_t)tid)) != 0)
 		rc = -TG_E_NOMEM;
 	if (rc == TG_OK)
-		rc = tg_module_requests_create(req, in, out, err);
+		rc = tg_module_requests_create(c, in, out, err);
 	json_decref(in);
 	return rc;
 }
 
 static int
-m_request_network(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+m_request_network(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	json_t *in;
 	int rc;
@@ -215,7 +220,7 @@ m_request_network(struct tg_req *req, json_t *args, json_t **out, struct tg_err 
 	    "host", json_object_get(args, "host"), "reason", json_object_get(args, "reason"));
 	if (in == NULL)
 		return -TG_E_NOMEM;
-	rc = tg_network_requests_create(req, in, out, err);
+	rc = tg_network_requests_create(c, in, out, err);
 	json_decref(in);
 	return rc;
 }
@@ -240,7 +245,8 @@ next_step(const char *status, int served, const char *server_status)
 }
 
 static int
-m_tool_status(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+m_tool_status(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	static const char *const keep[] = {"id", "name", "exposed_name", "server_id",
 		"server_name", "status", "current_version", "approved_version",
@@ -251,11 +257,11 @@ m_tool_status(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err
 	int64_t id;
 	int rc, i;
 
-	if ((rc = target_id(req, args, T_TOOL, &id, err)) != TG_OK ||
-	    (rc = tg_tools_get(req, id, &t, err)) != TG_OK)
+	if ((rc = target_id(c, args, T_TOOL, &id, err)) != TG_OK ||
+	    (rc = tg_tools_get(c, id, &t, err)) != TG_OK)
 		goto out;
 	v = json_object_get(t, "server_id");
-	if ((rc = tg_servers_get(req, json_is_integer(v) ? json_integer_value(v) : 0,
+	if ((rc = tg_servers_get(c, json_is_integer(v) ? json_integer_value(v) : 0,
 	    &s, err)) != TG_OK)
 		goto out;
 	if ((o = json_object()) == NULL) {
@@ -286,19 +292,20 @@ out:
 }
 
 static int
-m_tool_logs(struct tg_req *req, json_t *args, json_t **out, struct tg_err *err)
+m_tool_logs(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
 {
 	struct tg_logs_filter f;
 	struct tg_page pg;
 	int64_t id;
 	int rc;
 
-	if ((rc = target_id(req, args, T_TOOL, &id, err)) != TG_OK)
+	if ((rc = target_id(c, args, T_TOOL, &id, err)) != TG_OK)
 		return rc;
 	page_of(args, &pg);
 	f.status = json_string_value(json_object_get(args, "status"));
 	f.since = json_string_value(json_object_get(args, "since"));
-	return tg_logs_list_tool(req, id, &f, &pg, out, err);
+	return tg_logs_list_tool(c, id, &f, &pg, out, err);
 }
 
 /* --- arguments, as field specs (lib/jschema.h) ------------------------- */
@@ -445,85 +452,85 @@ static const struct tg_jfield a_validate_code[] = {
 /* --- the table --------------------------------------------------------- */
 
 static const struct mtool mtools[] = {
-	{"toolgate_add_source", TG_ROLE_DEVELOPER, 0,
+	{"toolgate_add_source", TG_P_WRITE, 0,
 	 "Add an external MCP server (Streamable HTTP URL) to a server as a source of tools. Then toolgate_discover_source_tools and toolgate_import_source_tools. Credentials and internal (private-network) sources are set by an admin over REST.",
 	 a_add_source, .target = T_SERVER, .body = tg_sources_create},
-	{"toolgate_create_secret", TG_ROLE_DEVELOPER, 0,
+	{"toolgate_create_secret", TG_P_WRITE, 0,
 	 "Create a secret placeholder on a server: a NAME (and description) without a value. An admin sets the value outside MCP (REST PUT /api/v1/servers/{id}/secrets/{key}); tools then read it from the secrets mapping. Values are never readable by anyone and cannot be passed here.",
 	 a_create_secret, .target = T_SERVER, .body = tg_secrets_create},
-	{"toolgate_create_server", TG_ROLE_DEVELOPER, 0,
+	{"toolgate_create_server", TG_P_WRITE, 0,
 	 "Create a server (a named group of tools), stopped. Its tools are exposed to MCP clients as <tool_prefix><tool> (default prefix \"<name>__\") once approved and the server is running.",
 	 a_create_server, .fn = tg_servers_create},
-	{"toolgate_create_tool", TG_ROLE_DEVELOPER, 0,
+	{"toolgate_create_tool", TG_P_WRITE, 0,
 	 "Create a Python tool on a server, as a draft. code must define main(...); keyword arguments come from the MCP call; return a JSON value or a list of MCP content blocks. input_schema (JSON Schema) is kept verbatim; without it the schema is derived from main()'s signature. Next: toolgate_test_tool, then toolgate_request_publish.",
 	 a_create_tool, .target = T_SERVER, .body = tg_tools_create},
-	{"toolgate_delete_server", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
+	{"toolgate_delete_server", TG_P_WRITE, MH_DESTRUCTIVE | MH_IDEMPOTENT,
 	 "Delete a stopped server with all its tools, versions and secrets. Cannot be undone; refused while the server is running.",
 	 a_server, .target = T_SERVER, .del = tg_servers_delete},
-	{"toolgate_delete_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
+	{"toolgate_delete_tool", TG_P_WRITE, MH_DESTRUCTIVE | MH_IDEMPOTENT,
 	 "Delete a tool with all its versions; it disappears from MCP clients at once. Cannot be undone.",
 	 a_tool, .target = T_TOOL, .del = tg_tools_delete},
-	{"toolgate_discover_source_tools", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT | MH_OPEN,
+	{"toolgate_discover_source_tools", TG_P_WRITE, MH_DESTRUCTIVE | MH_IDEMPOTENT | MH_OPEN,
 	 "Connect to an external source and list its tools, marking which are imported. An imported tool whose remote description, schema or annotations changed is updated, and goes back to review if it was approved.",
 	 a_source, .target = T_SOURCE, .by_id = tg_sources_discover},
-	{"toolgate_get_server", TG_ROLE_VIEWER, MH_RO,
+	{"toolgate_get_server", TG_P_READ, MH_RO,
 	 "Get one server by name or id (status, tool_prefix, allowed_hosts, tool_count).",
 	 a_server, .target = T_SERVER, .by_id = tg_servers_get},
-	{"toolgate_get_tool", TG_ROLE_VIEWER, MH_RO,
+	{"toolgate_get_tool", TG_P_READ, MH_RO,
 	 "Get a tool (code, schema, status: draft, pending_review, approved or rejected, and whether it is served).",
 	 a_tool, .target = T_TOOL, .by_id = tg_tools_get},
-	{"toolgate_import_source_tools", TG_ROLE_DEVELOPER, MH_IDEMPOTENT | MH_OPEN,
+	{"toolgate_import_source_tools", TG_P_WRITE, MH_IDEMPOTENT | MH_OPEN,
 	 "Import tools of an external source into its server, as tools pending review (served once an admin approves them and the server runs). tools: remote names, or {name, local_name} to rename.",
 	 a_import, .target = T_SOURCE, .body = tg_sources_import},
-	{"toolgate_list_pending_requests", TG_ROLE_VIEWER, MH_RO,
+	{"toolgate_list_pending_requests", TG_P_READ, MH_RO,
 	 "List everything waiting for an admin: tools pending review, module requests and network requests (kind: tool, module_request, network_request); paginated.",
 	 a_page, .list = tg_approvals_pending},
-	{"toolgate_list_secrets", TG_ROLE_VIEWER, MH_RO,
+	{"toolgate_list_secrets", TG_P_READ, MH_RO,
 	 "List a server's secret names with has_value (whether an admin has set the value) and timestamps. Values are never returned.",
 	 a_server_page, .fn = m_list_secrets},
-	{"toolgate_list_servers", TG_ROLE_VIEWER, MH_RO,
+	{"toolgate_list_servers", TG_P_READ, MH_RO,
 	 "List servers (paginated: pass next_cursor back as cursor).",
 	 a_page, .list = tg_servers_list},
-	{"toolgate_list_sources", TG_ROLE_VIEWER, MH_RO,
+	{"toolgate_list_sources", TG_P_READ, MH_RO,
 	 "List a server's external MCP sources (URL, health status, circuit breaker state, tool count). Credentials are never returned.",
 	 a_server_page, .target = T_SERVER, .paged = tg_sources_list},
-	{"toolgate_list_tools", TG_ROLE_VIEWER, MH_RO,
+	{"toolgate_list_tools", TG_P_READ, MH_RO,
 	 "List the tools of a server (without code), optionally by status; paginated.",
 	 a_list_tools, .fn = m_list_tools},
-	{"toolgate_list_versions", TG_ROLE_VIEWER, MH_RO,
+	{"toolgate_list_versions", TG_P_READ, MH_RO,
 	 "List a tool's immutable versions, oldest first (without code); paginated.",
 	 a_list_versions, .target = T_TOOL, .paged = tg_tools_versions},
-	{"toolgate_request_module", TG_ROLE_DEVELOPER, 0,
+	{"toolgate_request_module", TG_P_WRITE, 0,
 	 "Ask an admin to add a Python module to the global import allow-list (a pending module request). Use it when toolgate_validate_code reports a disallowed import.",
 	 a_request_module, .fn = m_request_module},
-	{"toolgate_request_network_access", TG_ROLE_DEVELOPER, 0,
+	{"toolgate_request_network_access", TG_P_WRITE, 0,
 	 "Ask an admin to allow a server's tools to reach a host (a pending network request). host: lower-case host name or IP, optional :port, optional \"*.\" wildcard prefix.",
 	 a_request_network, .fn = m_request_network},
-	{"toolgate_request_publish", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
+	{"toolgate_request_publish", TG_P_WRITE, MH_IDEMPOTENT,
 	 "Submit a draft tool for review (draft -> pending_review). An admin approves it; then it is served while its server runs.",
 	 a_request_publish, .target = T_TOOL, .body = tg_tools_submit},
-	{"toolgate_rollback_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE,
+	{"toolgate_rollback_tool", TG_P_WRITE, MH_DESTRUCTIVE,
 	 "Make an old version current again (as a new version, pending review; the approved version stays served meanwhile. Back to exactly the approved content: approved again at once).",
 	 a_rollback, .target = T_TOOL, .body = tg_tools_rollback},
-	{"toolgate_start_server", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
+	{"toolgate_start_server", TG_P_WRITE, MH_IDEMPOTENT,
 	 "Start a server: its approved tools become visible to MCP clients. Refused when an exposed name clashes with another running server's.",
 	 a_server, .target = T_SERVER, .by_id = tg_servers_start},
-	{"toolgate_stop_server", TG_ROLE_DEVELOPER, MH_IDEMPOTENT,
+	{"toolgate_stop_server", TG_P_WRITE, MH_IDEMPOTENT,
 	 "Stop a server: its tools disappear from MCP clients until it is started again.",
 	 a_server, .target = T_SERVER, .by_id = tg_servers_stop},
-	{"toolgate_test_tool", TG_ROLE_DEVELOPER, MH_OPEN,
+	{"toolgate_test_tool", TG_P_RUN, MH_OPEN,
 	 "Run a tool's current code (any status) in the sandbox with arguments, the allowed modules and the server's allowed hosts; returns the sandbox result (result, stdout, stderr, error, timed_out) and secret_values. Secrets: code that no admin approved never receives a real secret value - unless the code is exactly the tool's approved version, SECRETS maps each key to a placeholder \"[placeholder:KEY]\" (secret_values \"placeholder\"). Only an admin may pass real_secrets: true to run unapproved code with the real values (audited).",
 	 a_test_tool, .target = T_TOOL, .body = tg_tools_test},
-	{"toolgate_tool_logs", TG_ROLE_VIEWER, MH_RO,
+	{"toolgate_tool_logs", TG_P_READ, MH_RO,
 	 "Recent executions of a tool (its MCP tools/call runs), newest first: status (ok, error, timeout, truncated, unavailable), error, duration_ms, caller, version, redacted arguments. Secrets are never shown. Paginated; filter by status or since (ISO 8601 timestamp).",
 	 a_tool_logs, .fn = m_tool_logs},
-	{"toolgate_tool_status", TG_ROLE_VIEWER, MH_RO,
+	{"toolgate_tool_status", TG_P_READ, MH_RO,
 	 "Where a tool stands: status (draft, pending_review, approved, rejected), current and approved versions, review reason, server status, whether it is served and under which name, and the next step to take.",
 	 a_tool, .fn = m_tool_status},
-	{"toolgate_update_tool", TG_ROLE_DEVELOPER, MH_DESTRUCTIVE | MH_IDEMPOTENT,
+	{"toolgate_update_tool", TG_P_WRITE, MH_DESTRUCTIVE | MH_IDEMPOTENT,
 	 "Change a tool's name, code, description, input_schema or annotations (a new version; an approved tool goes back to review and MCP clients keep getting its approved version until the new one is approved; identical content changes nothing).",
 	 a_update_tool, .target = T_TOOL, .body = tg_tools_update},
-	{"toolgate_validate_code", TG_ROLE_DEVELOPER, MH_RO,
+	{"toolgate_validate_code", TG_P_RUN, MH_RO,
 	 "Validate Python tool code without saving it: syntax, main(), allowed imports (with line numbers), and the derived input schema.",
 	 a_validate_code, .fn = tg_tools_validate},
 };
@@ -538,12 +545,6 @@ tg_mcp_mgmt_find(const char *name)
 		if (strcmp(mtools[i].name, name) == 0)
 			return (int)i;
 	return -1;
-}
-
-static int
-role_allows(const struct tg_req *req, enum tg_role min)
-{
-	return req->who.authenticated && req->who.role >= min;
 }
 
 /* 1 when exactly one service member of m is set (a row without one, or
@@ -619,6 +620,7 @@ mtool_call(const struct tg_mcp_call *c, size_t i, json_t *args,
 {
 	const struct mtool *m = &mtools[i];
 	const json_t *schema = schema_of(i);
+	struct tg_call call = tg_req_call(c->req);
 	struct tg_err err;
 	json_t *out = NULL, *empty = NULL;
 	char why[256], *text = NULL;
@@ -636,7 +638,7 @@ mtool_call(const struct tg_mcp_call *c, size_t i, json_t *args,
 		    "Invalid arguments for %s: %s", m->name, why);
 		goto out;
 	}
-	rc = mtool_run(m, c->req, args, &out, &err);
+	rc = mtool_run(m, &call, args, &out, &err);
 	if (rc != TG_OK) {
 		*result = svc_error_result(&err, rc);
 	} else {
@@ -659,12 +661,12 @@ out:
 static json_t *desc[N_MTOOLS];
 
 int
-tg_mcp_mgmt_list(const struct tg_req *req, json_t *arr)
+tg_mcp_mgmt_list(const struct tg_call *c, json_t *arr)
 {
 	size_t i;
 
 	for (i = 0; i < N_MTOOLS; i++) {
-		if (!role_allows(req, mtools[i].min_role))
+		if (!tg_call_can(c, mtools[i].perm))
 			continue;
 		if (desc[i] == NULL && (desc[i] = mtool_json(i)) == NULL)
 			return -TG_E_NOMEM;
@@ -678,7 +680,9 @@ int
 tg_mcp_mgmt_call(const struct tg_mcp_call *c, int i, json_t *args,
     json_t **result, struct tg_rpc_err *err)
 {
-	if (!role_allows(c->req, mtools[i].min_role))
+	struct tg_call call = tg_req_call(c->req);
+
+	if (!tg_call_can(&call, mtools[i].perm))
 		return tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS, "Unknown tool: %s",
 		    mtools[i].name);
 	return mtool_call(c, (size_t)i, args, result, err);

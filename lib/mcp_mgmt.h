@@ -17,15 +17,15 @@ int tg_mcp_mgmt_find(const char *name);
 
 /*
  * Appends to arr the descriptors ({name, description, inputSchema,
- * annotations}) of the management tools the caller of req may use (none
+ * annotations}) of the management tools the caller of c may use (none
  * when anonymous). Each is a shared object built once per process (new
  * reference): do not modify it. 0, or -TG_E_NOMEM / -TG_E_INTERNAL.
  */
-int tg_mcp_mgmt_list(const struct tg_req *req, json_t *arr);
+int tg_mcp_mgmt_list(const struct tg_call *c, json_t *arr);
 
 /*
  * tools/call of management tool i (tg_mcp_mgmt_find): "Unknown tool"
- * (-32602) when the caller's role may not use it, -32602 with the reason
+ * (-32602) when the caller lacks its permission bit, -32602 with the reason
  * for arguments that break its inputSchema; else the service runs and
  * *result is its CallToolResult (isError with "<status>: <detail>" and
  * the field errors when the service refused). Returns as

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "fcgi/request.h"
+#include "lib/audit.h"
 #include "lib/config.h"
 #include "lib/db.h"
 #include "lib/log.h"
@@ -55,18 +56,18 @@ hex(const unsigned char *p, size_t n, char *out)
 }
 
 static int
-server_exists(struct tg_req *req, int64_t server_id, struct tg_err *err)
+server_exists(const struct tg_call *c, int64_t server_id, struct tg_err *err)
 {
 	json_t *s = NULL;
-	int rc = tg_servers_get(req, server_id, &s, err);
+	int rc = tg_servers_get(c, server_id, &s, err);
 
 	json_decref(s);
 	return rc;
 }
 
 int
-tg_secrets_list(struct tg_req *req, int64_t server_id, const struct tg_page *pg,
-    json_t **out, struct tg_err *err)
+tg_secrets_list(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
 	char sid[24], lim[24], aft[24];
 	const char *p[3];
@@ -74,7 +75,7 @@ tg_secrets_list(struct tg_req *req, int64_t server_id, const struct tg_page *pg,
 	json_t *rows = NULL;
 	int rc;
 
-	if ((rc = server_exists(req, server_id, err)) != TG_OK)
+	if ((rc = server_exists(c, server_id, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
 		return rc;
@@ -84,7 +85,7 @@ tg_secrets_list(struct tg_req *req, int64_t server_id, const struct tg_page *pg,
 	p[0] = sid;
 	p[1] = aft;
 	p[2] = lim;
-	rc = tg_svc_query_array(req->ctx->db,
+	rc = tg_svc_query_array(c->db,
 	    "SELECT json_build_object('id', id, 'key', key, 'description', description,"
 	    " 'has_value', ciphertext IS NOT NULL, 'key_version', key_version,"
 	    " 'created_at', created_at, 'updated_at', updated_at,"
@@ -130,8 +131,8 @@ seal_hex(const struct tg_config *cfg, int64_t server_id, const char *key,
 }
 
 static int
-store(struct tg_req *req, int64_t server_id, const char *key, const char *desc,
-    const char *value, int create_only, struct tg_err *err)
+store(const struct tg_call *c, int64_t server_id, const char *key,
+    const char *desc, const char *value, int create_only, struct tg_err *err)
 {
 	char sid[24], actor[24], nonce_hex[2 * TG_SECRETBOX_NONCE + 1], *ct_hex = NULL;
 	const char *p[6];
@@ -140,7 +141,7 @@ store(struct tg_req *req, int64_t server_id, const char *key, const char *desc,
 
 	if (value && strlen(value) > TG_SECRETBOX_MAX_PLAIN)
 		return tg_err_field(err, "value", "at most %d bytes", TG_SECRETBOX_MAX_PLAIN);
-	if (value && (rc = seal_hex(req->ctx->cfg, server_id, key, value, nonce_hex,
+	if (value && (rc = seal_hex(c->cfg, server_id, key, value, nonce_hex,
 	    &ct_hex)) != TG_OK)
 		return tg_err_from(err, rc);
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
@@ -149,18 +150,18 @@ store(struct tg_req *req, int64_t server_id, const char *key, const char *desc,
 	p[2] = desc;
 	p[3] = value ? nonce_hex : NULL;
 	p[4] = ct_hex;
-	p[5] = tg_svc_actor(req, actor, sizeof(actor));
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	p[5] = tg_svc_actor(c, actor, sizeof(actor));
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		goto out;
 	if (create_only)
-		rc = tg_db_exec(req->ctx->db,
+		rc = tg_db_exec(c->db,
 		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
 		    " ciphertext, key_version, created_by, value_set_at)"
 		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
 		    " decode($5, 'hex'), CASE WHEN $4 IS NULL THEN NULL ELSE 1 END,"
 		    " $6::bigint, CASE WHEN $4 IS NULL THEN NULL ELSE now() END)", 6, p, NULL);
 	else
-		rc = tg_db_exec(req->ctx->db,
+		rc = tg_db_exec(c->db,
 		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
 		    " ciphertext, key_version, created_by, value_set_at)"
 		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
@@ -170,7 +171,7 @@ store(struct tg_req *req, int64_t server_id, const char *key, const char *desc,
 		    " nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext,"
 		    " key_version = coalesce(server_secrets.key_version, 1),"
 		    " value_set_at = now(), updated_at = now()", 6, p, NULL);
-	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(req->ctx->db), "23505") == 0) {
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0) {
 		rc = tg_err_set(err, rc, "server %lld already has a secret '%s'",
 		    (long long)server_id, key);
 		goto out;
@@ -184,13 +185,13 @@ store(struct tg_req *req, int64_t server_id, const char *key, const char *desc,
 		goto out;
 	detail = json_pack("{s:I, s:s, s:b}", "server_id", (json_int_t)server_id,
 	    "key", key, "value_set", value != NULL);
-	if ((rc = tg_svc_audit(req, create_only ? "secret.create" : "secret.set",
+	if ((rc = tg_audit_call(c, create_only ? "secret.create" : "secret.set",
 	    key, "success", detail)) != TG_OK)
 		goto out;
-	rc = tg_db_commit(req->ctx->db);
+	rc = tg_db_commit(c->db);
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	if (ct_hex)
 		OPENSSL_cleanse(ct_hex, strlen(ct_hex));
 	free(ct_hex);
@@ -199,8 +200,8 @@ out:
 }
 
 static int
-get_one(struct tg_req *req, int64_t server_id, const char *key, json_t **out,
-    struct tg_err *err)
+get_one(const struct tg_call *c, int64_t server_id, const char *key,
+    json_t **out, struct tg_err *err)
 {
 	char sid[24];
 	const char *p[2];
@@ -209,7 +210,7 @@ get_one(struct tg_req *req, int64_t server_id, const char *key, json_t **out,
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
 	p[0] = sid;
 	p[1] = key;
-	rc = tg_svc_query_object(req->ctx->db, "SELECT " SECRET_JSON
+	rc = tg_svc_query_object(c->db, "SELECT " SECRET_JSON
 	    " FROM server_secrets WHERE server_id = $1::bigint AND key = $2", 2, p, out);
 	if (rc == -TG_E_NOTFOUND)
 		return tg_err_set(err, rc, "server %lld has no secret '%s'",
@@ -218,14 +219,14 @@ get_one(struct tg_req *req, int64_t server_id, const char *key, json_t **out,
 }
 
 int
-tg_secrets_create(struct tg_req *req, int64_t server_id, json_t *in,
+tg_secrets_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err)
 {
 	const char *key = NULL, *desc = NULL, *value = NULL;
 	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "key:s!,description:s,value:s", err)) != TG_OK)
 		return rc;
@@ -237,25 +238,25 @@ tg_secrets_create(struct tg_req *req, int64_t server_id, json_t *in,
 		    "1 to 64 characters of A-Z, a-z, 0-9 and '_', not starting with a digit");
 	if (desc && strlen(desc) > 1024)
 		return tg_err_field(err, "description", "at most 1024 bytes");
-	if (value && (rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+	if (value && (rc = tg_svc_need(c, TG_P_SECRETS, err)) != TG_OK)
 		return tg_err_set(err, rc,
 		    "only an admin can set a secret value; create the secret without \"value\" (a placeholder)");
-	if ((rc = server_exists(req, server_id, err)) != TG_OK)
+	if ((rc = server_exists(c, server_id, err)) != TG_OK)
 		return rc;
-	if ((rc = store(req, server_id, key, desc, value, 1, err)) != TG_OK)
+	if ((rc = store(c, server_id, key, desc, value, 1, err)) != TG_OK)
 		return rc;
-	return get_one(req, server_id, key, out, err);
+	return get_one(c, server_id, key, out, err);
 }
 
 int
-tg_secrets_set(struct tg_req *req, int64_t server_id, const char *key,
+tg_secrets_set(const struct tg_call *c, int64_t server_id, const char *key,
     json_t *in, json_t **out, struct tg_err *err)
 {
 	const char *desc = NULL, *value = NULL;
 	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_SECRETS, err)) != TG_OK)
 		return rc;
 	if (key == NULL || !tg_secrets_valid_key(key))
 		return tg_err_set(err, TG_E_NOTFOUND, "no secret '%s'", key ? key : "");
@@ -266,31 +267,31 @@ tg_secrets_set(struct tg_req *req, int64_t server_id, const char *key,
 		return tg_err_field(err, "body", "%s", je.text);
 	if (desc && strlen(desc) > 1024)
 		return tg_err_field(err, "description", "at most 1024 bytes");
-	if ((rc = server_exists(req, server_id, err)) != TG_OK)
+	if ((rc = server_exists(c, server_id, err)) != TG_OK)
 		return rc;
-	if ((rc = store(req, server_id, key, desc, value, 0, err)) != TG_OK)
+	if ((rc = store(c, server_id, key, desc, value, 0, err)) != TG_OK)
 		return rc;
-	return get_one(req, server_id, key, out, err);
+	return get_one(c, server_id, key, out, err);
 }
 
 int
-tg_secrets_delete(struct tg_req *req, int64_t server_id, const char *key,
+tg_secrets_delete(const struct tg_call *c, int64_t server_id, const char *key,
     struct tg_err *err)
 {
 	char sid[24], missing[160];
 	const char *p[2];
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_SECRETS, err)) != TG_OK)
 		return rc;
-	if ((rc = server_exists(req, server_id, err)) != TG_OK)
+	if ((rc = server_exists(c, server_id, err)) != TG_OK)
 		return rc;
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
 	p[0] = sid;
 	p[1] = key;
 	snprintf(missing, sizeof(missing), "server %lld has no secret '%s'",
 	    (long long)server_id, key);
-	return tg_svc_exec_audited(req, "DELETE FROM server_secrets WHERE"
+	return tg_svc_exec_audited(c, "DELETE FROM server_secrets WHERE"
 	    " server_id = $1::bigint AND key = $2 RETURNING id", 2, p,
 	    "secret.delete", key, missing, err);
 }

@@ -27,14 +27,14 @@
 struct tg_config;
 struct tg_db;
 
-int tg_secrets_list(struct tg_req *req, int64_t server_id,
+int tg_secrets_list(const struct tg_call *c, int64_t server_id,
     const struct tg_page *pg, json_t **out, struct tg_err *err);
-int tg_secrets_create(struct tg_req *req, int64_t server_id, json_t *in,
+int tg_secrets_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err);
-int tg_secrets_set(struct tg_req *req, int64_t server_id, const char *key,
+int tg_secrets_set(const struct tg_call *c, int64_t server_id, const char *key,
     json_t *in, json_t **out, struct tg_err *err);
-int tg_secrets_delete(struct tg_req *req, int64_t server_id, const char *key,
-    struct tg_err *err);
+int tg_secrets_delete(const struct tg_call *c, int64_t server_id,
+    const char *key, struct tg_err *err);
 
 /* {"KEY": "value", ...} for the secrets of server_id that have a value,
  * decrypted with cfg->enc_key (falling back to enc_key_old during a

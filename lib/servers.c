@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fcgi/request.h"
+#include "lib/audit.h"
 #include "lib/db.h"
 #include "lib/parse.h"
 #include "lib/servers.h"
@@ -29,14 +30,14 @@
 	" 'updated_at', s.updated_at)::text"
 
 static int
-db(struct tg_req *req, const char *sql, int n, const char *const *p,
+db(const struct tg_call *c, const char *sql, int n, const char *const *p,
     PGresult **out)
 {
-	return tg_db_exec(req->ctx->db, sql, n, p, out);
+	return tg_db_exec(c->db, sql, n, p, out);
 }
 
 int
-tg_servers_list(struct tg_req *req, const struct tg_page *pg, json_t **out,
+tg_servers_list(const struct tg_call *c, const struct tg_page *pg, json_t **out,
     struct tg_err *err)
 {
 	char lim[24], aft[24];
@@ -45,7 +46,7 @@ tg_servers_list(struct tg_req *req, const struct tg_page *pg, json_t **out,
 	json_t *rows = NULL;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
 		return rc;
@@ -53,7 +54,7 @@ tg_servers_list(struct tg_req *req, const struct tg_page *pg, json_t **out,
 	snprintf(aft, sizeof(aft), "%lld", (long long)after);
 	p[0] = aft;
 	p[1] = lim;
-	rc = tg_svc_query_array(req->ctx->db,
+	rc = tg_svc_query_array(c->db,
 	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id > $1::bigint"
 	    " ORDER BY s.id LIMIT $2::bigint", 2, p, &rows);
 	if (rc != TG_OK)
@@ -62,18 +63,18 @@ tg_servers_list(struct tg_req *req, const struct tg_page *pg, json_t **out,
 }
 
 int
-tg_servers_get(struct tg_req *req, int64_t id, json_t **out,
+tg_servers_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err)
 {
 	char ids[24];
 	const char *p[1];
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
 	snprintf(ids, sizeof(ids), "%lld", (long long)id);
 	p[0] = ids;
-	rc = tg_svc_query_object(req->ctx->db,
+	rc = tg_svc_query_object(c->db,
 	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id = $1::bigint", 1,
 	    p, out);
 	if (rc == -TG_E_NOTFOUND)
@@ -82,7 +83,7 @@ tg_servers_get(struct tg_req *req, int64_t id, json_t **out,
 }
 
 int
-tg_servers_resolve(struct tg_req *req, const char *ref, int64_t *id,
+tg_servers_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err)
 {
 	PGresult *res = NULL;
@@ -99,7 +100,7 @@ tg_servers_resolve(struct tg_req *req, const char *ref, int64_t *id,
 	if (!tg_svc_valid_server_name(ref))
 		return tg_err_set(err, TG_E_NOTFOUND, "no server '%s'", ref);
 	p[0] = ref;
-	if ((rc = db(req, "SELECT id FROM servers WHERE name = $1", 1, p,
+	if ((rc = db(c, "SELECT id FROM servers WHERE name = $1", 1, p,
 	    &res)) != TG_OK)
 		return tg_err_from(err, rc);
 	if (PQntuples(res) == 0)
@@ -126,7 +127,7 @@ plain_ref(const char *ref)
 
 /* The server part of "<server>/<name>": name or id, at most 48 bytes. */
 static int
-split_ref(struct tg_req *req, const char *ref, const char *slash,
+split_ref(const struct tg_call *c, const char *ref, const char *slash,
     char *sid, size_t cap, struct tg_err *err)
 {
 	char server[64];
@@ -137,7 +138,7 @@ split_ref(struct tg_req *req, const char *ref, const char *slash,
 		return -TG_E_NOTFOUND;
 	memcpy(server, ref, (size_t)(slash - ref));
 	server[slash - ref] = '\0';
-	if ((rc = tg_servers_resolve(req, server, &id, err)) != TG_OK)
+	if ((rc = tg_servers_resolve(c, server, &id, err)) != TG_OK)
 		return rc;
 	snprintf(sid, cap, "%lld", (long long)id);
 	return TG_OK;
@@ -155,7 +156,7 @@ one_id(PGresult *res, int64_t *id)
 #define TOOL_FORMS "a tool is named by its id, its exposed name (<server>__<tool>) or <server>/<tool>"
 
 int
-tg_tools_resolve(struct tg_req *req, const char *ref, int64_t *id,
+tg_tools_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err)
 {
 	PGresult *res = NULL;
@@ -173,14 +174,14 @@ tg_tools_resolve(struct tg_req *req, const char *ref, int64_t *id,
 	if (!plain_ref(ref))
 		return tg_err_set(err, TG_E_NOTFOUND, "no such tool (%s)", TOOL_FORMS);
 	if ((slash = strchr(ref, '/')) != NULL) {
-		rc = split_ref(req, ref, slash, sid, sizeof(sid), err);
+		rc = split_ref(c, ref, slash, sid, sizeof(sid), err);
 		if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
 			return tg_err_set(err, TG_E_NOTFOUND, "no tool '%s' (%s)", ref, TOOL_FORMS);
 		if (rc != TG_OK)
 			return rc;
 		p[0] = sid;
 		p[1] = slash + 1;
-		if ((rc = db(req, "SELECT id FROM tools WHERE server_id = $1::bigint"
+		if ((rc = db(c, "SELECT id FROM tools WHERE server_id = $1::bigint"
 		    " AND name = $2", 2, p, &res)) != TG_OK)
 			return tg_err_from(err, rc);
 		if ((rc = one_id(res, id)) == -TG_E_NOTFOUND)
@@ -191,7 +192,7 @@ tg_tools_resolve(struct tg_req *req, const char *ref, int64_t *id,
 	/* The exposed name: unique among running servers (start refuses a
 	 * clash), so the served tool wins; among stopped ones it may not be. */
 	p[0] = ref;
-	if ((rc = db(req, "SELECT t.id, s.status = 'running' FROM tools t"
+	if ((rc = db(c, "SELECT t.id, s.status = 'running' FROM tools t"
 	    " JOIN servers s ON s.id = t.server_id"
 	    " WHERE coalesce(s.tool_prefix, s.name || '__') || t.name = $1"
 	    " ORDER BY s.status = 'running' DESC, t.id LIMIT 3", 1, p, &res)) != TG_OK)
@@ -211,7 +212,7 @@ tg_tools_resolve(struct tg_req *req, const char *ref, int64_t *id,
 }
 
 int
-tg_sources_resolve(struct tg_req *req, const char *ref, int64_t *id,
+tg_sources_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err)
 {
 	PGresult *res = NULL;
@@ -230,14 +231,14 @@ tg_sources_resolve(struct tg_req *req, const char *ref, int64_t *id,
 	if ((slash = strchr(ref, '/')) == NULL)
 		return tg_err_set(err, TG_E_NOTFOUND,
 		    "no source '%s' (a source is named by its id or <server>/<source>)", ref);
-	rc = split_ref(req, ref, slash, sid, sizeof(sid), err);
+	rc = split_ref(c, ref, slash, sid, sizeof(sid), err);
 	if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
 		return tg_err_set(err, TG_E_NOTFOUND, "no source '%s'", ref);
 	if (rc != TG_OK)
 		return rc;
 	p[0] = sid;
 	p[1] = slash + 1;
-	if ((rc = db(req, "SELECT id FROM external_sources WHERE server_id = $1::bigint"
+	if ((rc = db(c, "SELECT id FROM external_sources WHERE server_id = $1::bigint"
 	    " AND name = $2", 2, p, &res)) != TG_OK)
 		return tg_err_from(err, rc);
 	if ((rc = one_id(res, id)) == -TG_E_NOTFOUND)
@@ -247,7 +248,7 @@ tg_sources_resolve(struct tg_req *req, const char *ref, int64_t *id,
 }
 
 int
-tg_servers_check_clash(struct tg_req *req, int64_t id, const char *prefix,
+tg_servers_check_clash(const struct tg_call *c, int64_t id, const char *prefix,
     const char *only, struct tg_err *err)
 {
 	PGresult *res = NULL;
@@ -255,13 +256,13 @@ tg_servers_check_clash(struct tg_req *req, int64_t id, const char *prefix,
 	const char *p[3];
 	int rc;
 
-	if ((rc = db(req, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
+	if ((rc = db(c, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
 		return tg_err_from(err, rc);
 	snprintf(ids, sizeof(ids), "%lld", (long long)id);
 	p[0] = ids;
 	p[1] = prefix;
 	p[2] = only;
-	rc = db(req,
+	rc = db(c,
 	    "WITH pre AS (SELECT coalesce($2::text, coalesce(tool_prefix, name || '__')) AS p"
 	    "  FROM servers WHERE id = $1::bigint),"
 	    /* security (issue #14): a tool is exposed under its current name
@@ -320,15 +321,15 @@ unpack_err(struct tg_err *err, const json_error_t *je)
 }
 
 static int
-dup_name(struct tg_req *req, struct tg_err *err, int rc, const char *name)
+dup_name(const struct tg_call *c, struct tg_err *err, int rc, const char *name)
 {
-	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(req->ctx->db), "23505") == 0)
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0)
 		return tg_err_set(err, rc, "a server named '%s' already exists", name);
 	return tg_err_from(err, rc);
 }
 
 int
-tg_servers_create(struct tg_req *req, json_t *in, json_t **out,
+tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *name = NULL, *desc = "", *p[4];
@@ -339,7 +340,7 @@ tg_servers_create(struct tg_req *req, json_t *in, json_t **out,
 	int64_t id;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "name:s!,description:s,tool_prefix:S",
 	    err)) != TG_OK)
@@ -352,34 +353,34 @@ tg_servers_create(struct tg_req *req, json_t *in, json_t **out,
 	p[0] = name;
 	p[1] = desc;
 	p[2] = prefix && json_is_string(prefix) ? json_string_value(prefix) : NULL;
-	p[3] = tg_svc_actor(req, actor, sizeof(actor));
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	p[3] = tg_svc_actor(c, actor, sizeof(actor));
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
-	rc = db(req, "INSERT INTO servers (name, description, tool_prefix, created_by)"
+	rc = db(c, "INSERT INTO servers (name, description, tool_prefix, created_by)"
 	    " VALUES ($1, $2, $3, $4::bigint) RETURNING id", 4, p, &res);
 	if (rc != TG_OK) {
-		rc = dup_name(req, err, rc, name);
+		rc = dup_name(c, err, rc, name);
 		goto out;
 	}
 	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK)
 		goto out;
 	detail = json_pack("{s:s}", "name", name);
-	if ((rc = tg_svc_audit(req, "server.create", PQgetvalue(res, 0, 0),
+	if ((rc = tg_audit_call(c, "server.create", PQgetvalue(res, 0, 0),
 	    "success", detail)) != TG_OK)
 		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
-	rc = tg_servers_get(req, id, out, err);
+	rc = tg_servers_get(c, id, out, err);
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	json_decref(detail);
 	PQclear(res);
 	return tg_err_from(err, rc);
 }
 
 int
-tg_servers_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *name = NULL, *desc = NULL, *p[5];
@@ -389,7 +390,7 @@ tg_servers_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	json_error_t je;
 	int rc, running, prefix_given;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "name:s,description:s,tool_prefix:S",
 	    err)) != TG_OK)
@@ -401,10 +402,10 @@ tg_servers_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		return rc;
 	prefix_given = prefix != NULL;
 	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
 	p[0] = ids;
-	if ((rc = db(req, "SELECT status, name, tool_prefix IS NULL, coalesce(tool_prefix, '')"
+	if ((rc = db(c, "SELECT status, name, tool_prefix IS NULL, coalesce(tool_prefix, '')"
 	    " FROM servers WHERE id = $1::bigint FOR UPDATE", 1, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) == 0) {
@@ -427,7 +428,7 @@ tg_servers_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	 * tool_prefix) of a server whose tools are approved and served: that
 	 * renames reviewed tools without review. An admin may.
 	 */
-	if (req->who.role != TG_ROLE_ADMIN) {
+	if (!tg_call_can(c, TG_P_APPROVE)) {
 		char oldprefix[128];
 
 		if (*PQgetvalue(res, 0, 2) == 't')
@@ -437,7 +438,7 @@ tg_servers_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		PQclear(res);
 		res = NULL;
 		if (strcmp(oldprefix, newprefix) != 0) {
-			if ((rc = db(req, "SELECT 1 FROM tools WHERE server_id = $1::bigint"
+			if ((rc = db(c, "SELECT 1 FROM tools WHERE server_id = $1::bigint"
 			    " AND approved_version IS NOT NULL AND (kind = 'python'"
 			    " OR status = 'approved') LIMIT 1", 1, p, &res)) != TG_OK)
 				goto out;
@@ -451,50 +452,50 @@ tg_servers_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	}
 	PQclear(res);
 	res = NULL;
-	if (running && (rc = tg_servers_check_clash(req, id, newprefix, NULL,
+	if (running && (rc = tg_servers_check_clash(c, id, newprefix, NULL,
 	    err)) != TG_OK)
 		goto out;
 	p[1] = name;
 	p[2] = desc;
 	p[3] = prefix_given ? "1" : "0";
 	p[4] = prefix && json_is_string(prefix) ? json_string_value(prefix) : NULL;
-	rc = db(req, "UPDATE servers SET name = coalesce($2, name),"
+	rc = db(c, "UPDATE servers SET name = coalesce($2, name),"
 	    " description = coalesce($3, description),"
 	    " tool_prefix = CASE WHEN $4 = '1' THEN $5 ELSE tool_prefix END,"
 	    " updated_at = now() WHERE id = $1::bigint", 5, p, NULL);
 	if (rc != TG_OK) {
-		rc = dup_name(req, err, rc, name ? name : "");
+		rc = dup_name(c, err, rc, name ? name : "");
 		goto out;
 	}
 	detail = json_deep_copy(in);
-	if ((rc = tg_svc_audit(req, "server.update", ids, "success", detail)) != TG_OK)
+	if ((rc = tg_audit_call(c, "server.update", ids, "success", detail)) != TG_OK)
 		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
-	rc = tg_servers_get(req, id, out, err);
+	rc = tg_servers_get(c, id, out, err);
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	json_decref(detail);
 	PQclear(res);
 	return tg_err_from(err, rc);
 }
 
 int
-tg_servers_delete(struct tg_req *req, int64_t id, struct tg_err *err)
+tg_servers_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
 	PGresult *res = NULL;
 	char ids[24];
 	const char *p[1];
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	snprintf(ids, sizeof(ids), "%lld", (long long)id);
 	p[0] = ids;
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
-	if ((rc = db(req, "SELECT status FROM servers WHERE id = $1::bigint FOR UPDATE",
+	if ((rc = db(c, "SELECT status FROM servers WHERE id = $1::bigint FOR UPDATE",
 	    1, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) == 0) {
@@ -506,21 +507,21 @@ tg_servers_delete(struct tg_req *req, int64_t id, struct tg_err *err)
 		    "server %lld is running; stop it before deleting it", (long long)id);
 		goto out;
 	}
-	if ((rc = db(req, "DELETE FROM servers WHERE id = $1::bigint", 1, p,
+	if ((rc = db(c, "DELETE FROM servers WHERE id = $1::bigint", 1, p,
 	    NULL)) != TG_OK)
 		goto out;
-	if ((rc = tg_svc_audit(req, "server.delete", ids, "success", NULL)) != TG_OK)
+	if ((rc = tg_audit_call(c, "server.delete", ids, "success", NULL)) != TG_OK)
 		goto out;
-	rc = tg_db_commit(req->ctx->db);
+	rc = tg_db_commit(c->db);
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	PQclear(res);
 	return tg_err_from(err, rc);
 }
 
 static int
-set_status(struct tg_req *req, int64_t id, int start, json_t **out,
+set_status(const struct tg_call *c, int64_t id, int start, json_t **out,
     struct tg_err *err)
 {
 	PGresult *res = NULL;
@@ -528,50 +529,50 @@ set_status(struct tg_req *req, int64_t id, int start, json_t **out,
 	const char *p[2];
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	snprintf(ids, sizeof(ids), "%lld", (long long)id);
 	p[0] = ids;
 	p[1] = start ? "running" : "stopped";
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
-	if (start && (rc = db(req, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
+	if (start && (rc = db(c, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
 		goto out;
-	if ((rc = db(req, "SELECT status FROM servers WHERE id = $1::bigint FOR UPDATE",
+	if ((rc = db(c, "SELECT status FROM servers WHERE id = $1::bigint FOR UPDATE",
 	    1, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) == 0) {
 		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
 		goto out;
 	}
-	if (start && (rc = tg_servers_check_clash(req, id, NULL, NULL, err)) != TG_OK)
+	if (start && (rc = tg_servers_check_clash(c, id, NULL, NULL, err)) != TG_OK)
 		goto out;
-	if ((rc = db(req, "UPDATE servers SET status = $2, updated_at = now()"
+	if ((rc = db(c, "UPDATE servers SET status = $2, updated_at = now()"
 	    " WHERE id = $1::bigint AND status <> $2", 2, p, NULL)) != TG_OK)
 		goto out;
-	if ((rc = tg_svc_audit(req, start ? "server.start" : "server.stop", ids,
+	if ((rc = tg_audit_call(c, start ? "server.start" : "server.stop", ids,
 	    "success", NULL)) != TG_OK)
 		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
-	rc = tg_servers_get(req, id, out, err);
+	rc = tg_servers_get(c, id, out, err);
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	PQclear(res);
 	return tg_err_from(err, rc);
 }
 
 int
-tg_servers_start(struct tg_req *req, int64_t id, json_t **out,
+tg_servers_start(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err)
 {
-	return set_status(req, id, 1, out, err);
+	return set_status(c, id, 1, out, err);
 }
 
 int
-tg_servers_stop(struct tg_req *req, int64_t id, json_t **out,
+tg_servers_stop(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err)
 {
-	return set_status(req, id, 0, out, err);
+	return set_status(c, id, 0, out, err);
 }

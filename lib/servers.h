@@ -8,7 +8,7 @@
  *    "created_by":1|null, "created_at":"...", "updated_at":"..."}
  *
  * Inputs (strict: unknown members are 422):
- *   create {"name" (req, [a-z0-9][a-z0-9_-]{0,47}), "description"?,
+ *   create {"name" (c, [a-z0-9][a-z0-9_-]{0,47}), "description"?,
  *           "tool_prefix"? (string [A-Za-z0-9_.-]{0,64}, "" allowed; null or
  *           absent = "<name>__")}
  *   update {"name"?, "description"?, "tool_prefix"? (null = default)}
@@ -25,41 +25,41 @@
 
 #include "lib/svc.h"
 
-int tg_servers_list(struct tg_req *req, const struct tg_page *pg,
+int tg_servers_list(const struct tg_call *c, const struct tg_page *pg,
     json_t **out, struct tg_err *err);
-int tg_servers_get(struct tg_req *req, int64_t id, json_t **out,
+int tg_servers_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
-int tg_servers_create(struct tg_req *req, json_t *in, json_t **out,
+int tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err);
-int tg_servers_update(struct tg_req *req, int64_t id, json_t *in,
+int tg_servers_update(const struct tg_call *c, int64_t id, json_t *in,
     json_t **out, struct tg_err *err);
-int tg_servers_delete(struct tg_req *req, int64_t id, struct tg_err *err);
+int tg_servers_delete(const struct tg_call *c, int64_t id, struct tg_err *err);
 /* start refuses (409) when an exposed name (prefix + tool name) of this
  * server equals one of another running server, or starts with the
  * reserved "toolgate_" of the management tools. */
-int tg_servers_start(struct tg_req *req, int64_t id, json_t **out,
+int tg_servers_start(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
-int tg_servers_stop(struct tg_req *req, int64_t id, json_t **out,
+int tg_servers_stop(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
 
 /* Resolves "12" (id) or "weather" (name) to an id; 404 in err. */
-int tg_servers_resolve(struct tg_req *req, const char *ref, int64_t *id,
+int tg_servers_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err);
 /* Resolves a tool: "12" (id), "weather__forecast" (its exposed name: the
  * served one when a running server has it; 409 when only several stopped
  * servers' tools have it) or "weather/forecast" (server name or id, tool
  * name); 404 in err naming the accepted forms. */
-int tg_tools_resolve(struct tg_req *req, const char *ref, int64_t *id,
+int tg_tools_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err);
 /* Resolves a source: "12" (id) or "weather/upstream" (server, source name). */
-int tg_sources_resolve(struct tg_req *req, const char *ref, int64_t *id,
+int tg_sources_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err);
 
 /* Inside a transaction: 409 in err when exposed names of server id (all
  * its tools, or only the one named `only` when non-NULL, under prefix
  * `prefix`, NULL = the stored one) would clash with those of other running
  * servers. Takes the lifecycle advisory lock. */
-int tg_servers_check_clash(struct tg_req *req, int64_t id, const char *prefix,
-    const char *only, struct tg_err *err);
+int tg_servers_check_clash(const struct tg_call *c, int64_t id,
+    const char *prefix, const char *only, struct tg_err *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fcgi/request.h"
+#include "lib/audit.h"
 #include "lib/db.h"
 #include "lib/settings.h"
 #include "lib/status.h"
@@ -260,7 +261,7 @@ validate(json_t *in, struct tg_err *err)
 }
 
 int
-tg_settings_store(struct tg_req *req, json_t *in, struct tg_err *err)
+tg_settings_store(const struct tg_call *c, json_t *in, struct tg_err *err)
 {
 	const char *k, *p[3];
 	json_t *v, *cur = NULL, *merged;
@@ -269,9 +270,9 @@ tg_settings_store(struct tg_req *req, json_t *in, struct tg_err *err)
 
 	if ((rc = validate(in, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_settings_effective(req->ctx->db, &cur)) != TG_OK)
+	if ((rc = tg_settings_effective(c->db, &cur)) != TG_OK)
 		return tg_err_from(err, rc);
-	p[2] = tg_svc_actor(req, actor, sizeof(actor));
+	p[2] = tg_svc_actor(c, actor, sizeof(actor));
 	json_object_foreach(in, k, v) {
 		merged = json_object_get(cur, k);
 		if (json_is_object(v) && json_is_object(merged)) {
@@ -286,7 +287,7 @@ tg_settings_store(struct tg_req *req, json_t *in, struct tg_err *err)
 		}
 		p[0] = k;
 		p[1] = txt;
-		rc = tg_db_exec(req->ctx->db,
+		rc = tg_db_exec(c->db,
 		    "INSERT INTO settings (key, value, updated_at, updated_by)"
 		    " VALUES ($1, $2::jsonb, now(), $3::bigint) ON CONFLICT (key)"
 		    " DO UPDATE SET value = EXCLUDED.value, updated_at = now(),"
@@ -300,7 +301,7 @@ tg_settings_store(struct tg_req *req, json_t *in, struct tg_err *err)
 }
 
 int
-tg_settings_allow_module(struct tg_req *req, const char *module)
+tg_settings_allow_module(const struct tg_call *c, const char *module)
 {
 	json_t *mods = NULL, *m, *in = NULL;
 	struct tg_err err;
@@ -308,7 +309,7 @@ tg_settings_allow_module(struct tg_req *req, const char *module)
 	int rc;
 
 	tg_err_init(&err);
-	if ((rc = tg_settings_value(req->ctx->db, "allowed_modules", &mods)) != TG_OK)
+	if ((rc = tg_settings_value(c->db, "allowed_modules", &mods)) != TG_OK)
 		return rc;
 	json_array_foreach(mods, i, m) {
 		if (strcmp(json_string_value(m), module) == 0)
@@ -316,7 +317,7 @@ tg_settings_allow_module(struct tg_req *req, const char *module)
 	}
 	json_array_append_new(mods, json_string(module));
 	in = json_pack("{s:O}", "allowed_modules", mods);
-	rc = in ? tg_settings_store(req, in, &err) : -TG_E_NOMEM;
+	rc = in ? tg_settings_store(c, in, &err) : -TG_E_NOMEM;
 out:
 	tg_err_clear(&err);
 	json_decref(in);
@@ -325,35 +326,35 @@ out:
 }
 
 int
-tg_settings_get(struct tg_req *req, json_t **out, struct tg_err *err)
+tg_settings_get(const struct tg_call *c, json_t **out, struct tg_err *err)
 {
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	return tg_err_from(err, tg_settings_effective(req->ctx->db, out));
+	return tg_err_from(err, tg_settings_effective(c->db, out));
 }
 
 int
-tg_settings_patch(struct tg_req *req, json_t *in, json_t **out,
+tg_settings_patch(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_ADMIN, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_SETTINGS, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
-	if ((rc = tg_settings_store(req, in, err)) != TG_OK)
+	if ((rc = tg_settings_store(c, in, err)) != TG_OK)
 		goto out;
-	if ((rc = tg_svc_audit(req, "settings.update", "settings", "success",
+	if ((rc = tg_audit_call(c, "settings.update", "settings", "success",
 	    in)) != TG_OK)
 		goto out;
-	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
-	rc = tg_settings_effective(req->ctx->db, out);
+	rc = tg_settings_effective(c->db, out);
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	return tg_err_from(err, rc);
 }

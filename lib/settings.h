@@ -36,14 +36,14 @@ int tg_settings_value(struct tg_db *db, const char *key, json_t **out);
 /* 1 when approval_reset_on is "code" (narrow rule), else 0. */
 int tg_settings_reset_code_only(struct tg_db *db, int *code_only);
 
-int tg_settings_get(struct tg_req *req, json_t **out, struct tg_err *err);
-int tg_settings_patch(struct tg_req *req, json_t *in, json_t **out,
+int tg_settings_get(const struct tg_call *c, json_t **out, struct tg_err *err);
+int tg_settings_patch(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err);
 /* Inside the caller's transaction: validates and stores in (partial
  * document), no role check, no audit (import and the patch share it). */
-int tg_settings_store(struct tg_req *req, json_t *in, struct tg_err *err);
+int tg_settings_store(const struct tg_call *c, json_t *in, struct tg_err *err);
 /* Inside the caller's transaction: adds module to allowed_modules. */
-int tg_settings_allow_module(struct tg_req *req, const char *module);
+int tg_settings_allow_module(const struct tg_call *c, const char *module);
 
 /* Python dotted module name rule. */
 int tg_settings_valid_module(const char *s);

@@ -72,8 +72,8 @@ tg_sources_cred_aad(char *buf, size_t cap, int64_t id)
 /* ---------------------------------------------------------------- reads */
 
 int
-tg_sources_list(struct tg_req *req, int64_t server_id, const struct tg_page *pg,
-    json_t **out, struct tg_err *err)
+tg_sources_list(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
 	char sid[24], lim[24], aft[24];
 	const char *p[3];
@@ -81,11 +81,11 @@ tg_sources_list(struct tg_req *req, int64_t server_id, const struct tg_page *pg,
 	json_t *rows = NULL, *one = NULL;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_servers_get(req, server_id, &one, err)) != TG_OK)
+	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
 		return rc;
 	json_decref(one);
 	i64s(sid, sizeof(sid), server_id);
@@ -94,7 +94,7 @@ tg_sources_list(struct tg_req *req, int64_t server_id, const struct tg_page *pg,
 	p[0] = sid;
 	p[1] = aft;
 	p[2] = lim;
-	rc = tg_svc_query_array(req->ctx->db,
+	rc = tg_svc_query_array(c->db,
 	    "SELECT json_build_object(" SOURCE_FIELDS ")::text" SOURCE_FROM
 	    " WHERE e.server_id = $1::bigint AND e.id > $2::bigint"
 	    " ORDER BY e.id LIMIT $3::bigint", 3, p, &rows);
@@ -104,7 +104,8 @@ tg_sources_list(struct tg_req *req, int64_t server_id, const struct tg_page *pg,
 }
 
 int
-tg_sources_get_row(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
+tg_sources_get_row(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	char ids[24];
 	const char *p[1];
@@ -112,7 +113,7 @@ tg_sources_get_row(struct tg_req *req, int64_t id, json_t **out, struct tg_err *
 
 	i64s(ids, sizeof(ids), id);
 	p[0] = ids;
-	rc = tg_svc_query_object(req->ctx->db, "SELECT json_build_object("
+	rc = tg_svc_query_object(c->db, "SELECT json_build_object("
 	    SOURCE_FIELDS ")::text" SOURCE_FROM " WHERE e.id = $1::bigint", 1, p, out);
 	if (rc == -TG_E_NOTFOUND)
 		return tg_sources_no_source(err, id);
@@ -120,13 +121,14 @@ tg_sources_get_row(struct tg_req *req, int64_t id, json_t **out, struct tg_err *
 }
 
 int
-tg_sources_get(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
+tg_sources_get(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	return tg_sources_get_row(req, id, out, err);
+	return tg_sources_get_row(c, id, out, err);
 }
 
 /* --------------------------------------------------------------- input */
@@ -217,7 +219,7 @@ check_url(const char *url, int internal, struct tg_err *err)
 }
 
 static int
-parse_in(struct tg_req *req, json_t *in, int create, struct src_in *si,
+parse_in(const struct tg_call *c, json_t *in, int create, struct src_in *si,
     struct tg_err *err)
 {
 	json_error_t je;
@@ -269,8 +271,9 @@ parse_in(struct tg_req *req, json_t *in, int create, struct src_in *si,
 	if (err->status)
 		return -err->status;
 	/* admin-only members */
-	if ((si->internal != -1 || (si->credential && !json_is_null(si->credential))) &&
-	    req->who.role != TG_ROLE_ADMIN)
+	if ((si->internal != -1 && !tg_call_can(c, TG_P_APPROVE)) ||
+	    (si->credential && !json_is_null(si->credential) &&
+	    !tg_call_can(c, TG_P_SECRETS)))
 		return tg_err_set(err, TG_E_FORBIDDEN, "only an admin can set %s",
 		    si->internal != -1 ? "\"internal\"" : "a source credential");
 	return TG_OK;
@@ -279,10 +282,10 @@ parse_in(struct tg_req *req, json_t *in, int create, struct src_in *si,
 /* Seals the credential of source id into nonce/ct (ct: hex "\\x..." for a
  * bytea parameter). */
 static int
-seal_cred(struct tg_req *req, int64_t id, const char *cred, size_t n,
+seal_cred(const struct tg_call *c, int64_t id, const char *cred, size_t n,
     char *nonce_hex, size_t ncap, char **ct_hex, struct tg_err *err)
 {
-	const struct tg_config *cfg = req->ctx->cfg;
+	const struct tg_config *cfg = c->cfg;
 	unsigned char nonce[TG_SECRETBOX_NONCE], *ct = NULL;
 	char aad[64];
 	size_t cap;
@@ -319,7 +322,8 @@ out:
 }
 
 static int
-store_cred(struct tg_req *req, int64_t id, json_t *cred, struct tg_err *err)
+store_cred(const struct tg_call *c, int64_t id, json_t *cred,
+    struct tg_err *err)
 {
 	char ids[24], nonce_hex[2 * TG_SECRETBOX_NONCE + 3], *ct_hex = NULL;
 	const char *p[3];
@@ -328,15 +332,15 @@ store_cred(struct tg_req *req, int64_t id, json_t *cred, struct tg_err *err)
 	i64s(ids, sizeof(ids), id);
 	p[0] = ids;
 	if (json_is_null(cred))
-		return tg_err_from(err, tg_db_exec(req->ctx->db, "UPDATE external_sources SET"
+		return tg_err_from(err, tg_db_exec(c->db, "UPDATE external_sources SET"
 		    " cred_nonce = NULL, cred_ciphertext = NULL, cred_key_version = NULL"
 		    " WHERE id = $1::bigint", 1, p, NULL));
-	if ((rc = seal_cred(req, id, json_string_value(cred), json_string_length(cred),
+	if ((rc = seal_cred(c, id, json_string_value(cred), json_string_length(cred),
 	    nonce_hex, sizeof(nonce_hex), &ct_hex, err)) != TG_OK)
 		return rc;
 	p[1] = nonce_hex;
 	p[2] = ct_hex;
-	rc = tg_db_exec(req->ctx->db, "UPDATE external_sources SET cred_nonce = $2::bytea,"
+	rc = tg_db_exec(c->db, "UPDATE external_sources SET cred_nonce = $2::bytea,"
 	    " cred_ciphertext = $3::bytea, cred_key_version = 1 WHERE id = $1::bigint",
 	    3, p, NULL);
 	free(ct_hex);
@@ -344,21 +348,20 @@ store_cred(struct tg_req *req, int64_t id, json_t *cred, struct tg_err *err)
 }
 
 static int
-conflict(struct tg_req *req, struct tg_err *err, int rc, const char *name)
+conflict(const struct tg_call *c, struct tg_err *err, int rc, const char *name)
 {
-	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(req->ctx->db), "23505") == 0)
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0)
 		return tg_err_set(err, TG_E_CONFLICT, "this server already has a source"
 		    " named '%s'", name ? name : "");
 	if (rc == -TG_E_UNPROCESSABLE)
 		return tg_err_set(err, TG_E_UNPROCESSABLE, "the source violates a rule (%s)",
-		    tg_db_constraint(req->ctx->db));
+		    tg_db_constraint(c->db));
 	return tg_err_from(err, rc);
 }
 
 /* --------------------------------------------------------------- writes */
 
 struct create {
-	struct tg_req *req;
 	int64_t server_id;
 	const struct src_in *si;
 	const char *auth_type;
@@ -382,13 +385,13 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    " $6::boolean, $7, $8, $9::integer, $10::integer, $11::integer, $12::integer,"
 	    " $13::integer, $14::bigint) RETURNING id", 14, a->p, &res);
 	if (rc != TG_OK) {
-		rc = conflict(a->req, err, rc, si->name);
+		rc = conflict(c, err, rc, si->name);
 		goto out;
 	}
 	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &a->id)) != TG_OK)
 		goto out;
 	if (json_is_string(si->credential) &&
-	    (rc = store_cred(a->req, a->id, si->credential, err)) != TG_OK)
+	    (rc = store_cred(c, a->id, si->credential, err)) != TG_OK)
 		goto out;
 	/* the audit detail names the auth type, never the credential */
 	detail = json_pack("{s:s, s:I, s:s, s:b, s:s}", "name", si->name, "server_id",
@@ -402,20 +405,19 @@ out:
 }
 
 int
-tg_sources_create(struct tg_req *req, int64_t server_id, json_t *in, json_t **out,
-    struct tg_err *err)
+tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
+    json_t **out, struct tg_err *err)
 {
-	struct tg_call c = tg_req_call(req);
-	struct create a = {.req = req, .server_id = server_id};
+	struct create a = {.server_id = server_id};
 	struct src_in si;
 	char sid[24], actor[24], ints[6][24];
 	json_t *one = NULL;
 	const char *auth_type;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = parse_in(req, in, 1, &si, err)) != TG_OK)
+	if ((rc = parse_in(c, in, 1, &si, err)) != TG_OK)
 		return rc;
 	auth_type = si.auth_type ? si.auth_type : "none";
 	if ((rc = check_url(si.url, si.internal == 1, err)) != TG_OK)
@@ -426,7 +428,7 @@ tg_sources_create(struct tg_req *req, int64_t server_id, json_t *in, json_t **ou
 		return tg_err_field(err, "credential", "required for auth_type \"%s\"", auth_type);
 	if (strcmp(auth_type, "none") == 0 && json_is_string(si.credential))
 		return tg_err_field(err, "credential", "not used with auth_type \"none\"");
-	if ((rc = tg_servers_get(req, server_id, &one, err)) != TG_OK)
+	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
 		return rc;
 	json_decref(one);
 	i64s(sid, sizeof(sid), server_id);
@@ -450,14 +452,13 @@ tg_sources_create(struct tg_req *req, int64_t server_id, json_t *in, json_t **ou
 	a.p[10] = ints[2];
 	a.p[11] = ints[3];
 	a.p[12] = ints[4];
-	a.p[13] = tg_svc_actor(req, actor, sizeof(actor));
-	if ((rc = tg_call_tx(&c, create_tx, &a, err)) != TG_OK)
+	a.p[13] = tg_svc_actor(c, actor, sizeof(actor));
+	if ((rc = tg_call_tx(c, create_tx, &a, err)) != TG_OK)
 		return rc;
-	return tg_sources_get_row(req, a.id, out, err);
+	return tg_sources_get_row(c, a.id, out, err);
 }
 
 struct update {
-	struct tg_req *req;
 	int64_t id;
 	struct src_in si;
 };
@@ -466,7 +467,6 @@ static int
 update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
 	struct update *a = arg;
-	struct tg_req *req = a->req;
 	const struct src_in si = a->si;
 	int64_t id = a->id;
 	char ids[24], ints[5][24];
@@ -492,7 +492,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	auth_type = si.auth_type ? si.auth_type : PQgetvalue(row, 0, 2);
 	had_cred = strcmp(PQgetvalue(row, 0, 4), "t") == 0;
 	if (si.url && strcmp(PQgetvalue(row, 0, 1), "t") == 0 &&
-	    req->who.role != TG_ROLE_ADMIN) {
+	    !tg_call_can(c, TG_P_APPROVE)) {
 		rc = tg_err_set(err, TG_E_FORBIDDEN, "only an admin can change the URL of an"
 		    " internal source");
 		goto out;
@@ -505,7 +505,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	 */
 	url_changed = si.url != NULL && strcmp(si.url, PQgetvalue(row, 0, 0)) != 0;
 	keeps_cred = had_cred && strcmp(auth_type, "none") != 0 && !json_is_null(si.credential);
-	if (url_changed && keeps_cred && req->who.role != TG_ROLE_ADMIN) {
+	if (url_changed && keeps_cred && !tg_call_can(c, TG_P_SECRETS)) {
 		rc = tg_err_set(err, TG_E_FORBIDDEN, "only an admin can change the URL of a"
 		    " source that has a credential (or set auth_type \"none\" in the same"
 		    " change, which deletes the credential)");
@@ -564,11 +564,11 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    " THEN NULL ELSE circuit_open_until END,"
 	    " updated_at = now() WHERE id = $1::bigint", 13, p, NULL);
 	if (rc != TG_OK) {
-		rc = conflict(req, err, rc, si.name);
+		rc = conflict(c, err, rc, si.name);
 		goto out;
 	}
 	if (si.credential != NULL || strcmp(auth_type, "none") == 0) {
-		if ((rc = store_cred(req, id, strcmp(auth_type, "none") == 0 ? json_null() :
+		if ((rc = store_cred(c, id, strcmp(auth_type, "none") == 0 ? json_null() :
 		    si.credential, err)) != TG_OK)
 			goto out;
 		if (json_is_string(si.credential) && (rc = tg_db_exec(c->db,
@@ -602,35 +602,34 @@ out:
 }
 
 int
-tg_sources_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+tg_sources_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
-	struct tg_call c = tg_req_call(req);
-	struct update a = {.req = req, .id = id};
+	struct update a = {.id = id};
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = parse_in(req, in, 0, &a.si, err)) != TG_OK)
+	if ((rc = parse_in(c, in, 0, &a.si, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_call_tx(&c, update_tx, &a, err)) != TG_OK)
+	if ((rc = tg_call_tx(c, update_tx, &a, err)) != TG_OK)
 		return rc;
-	return tg_sources_get_row(req, id, out, err);
+	return tg_sources_get_row(c, id, out, err);
 }
 
 int
-tg_sources_delete(struct tg_req *req, int64_t id, struct tg_err *err)
+tg_sources_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
 	char ids[24], missing[64];
 	const char *p[1];
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	i64s(ids, sizeof(ids), id);
 	p[0] = ids;
 	snprintf(missing, sizeof(missing), "no source with id %lld", (long long)id);
-	return tg_svc_exec_audited(req, "DELETE FROM external_sources WHERE id = $1::bigint"
+	return tg_svc_exec_audited(c, "DELETE FROM external_sources WHERE id = $1::bigint"
 	    " RETURNING name", 1, p, "source.delete", ids, missing, err);
 }
 

@@ -62,32 +62,32 @@
 
 #define TG_SOURCE_CRED_MAX 8192
 
-int tg_sources_list(struct tg_req *req, int64_t server_id,
+int tg_sources_list(const struct tg_call *c, int64_t server_id,
     const struct tg_page *pg, json_t **out, struct tg_err *err);
-int tg_sources_get(struct tg_req *req, int64_t id, json_t **out,
+int tg_sources_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
-int tg_sources_create(struct tg_req *req, int64_t server_id, json_t *in,
+int tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err);
-int tg_sources_update(struct tg_req *req, int64_t id, json_t *in,
+int tg_sources_update(const struct tg_call *c, int64_t id, json_t *in,
     json_t **out, struct tg_err *err);
 /* Deletes the source and its imported tools. */
-int tg_sources_delete(struct tg_req *req, int64_t id, struct tg_err *err);
+int tg_sources_delete(const struct tg_call *c, int64_t id, struct tg_err *err);
 
 /* out {"source_id", "protocol_version", "server_info", "tools": [{"name",
  * "title"?, "description", "input_schema", "annotations"?, "imported",
  * "tool_id"?, "local_name"?, "status"?, "changed"?}], "missing": [{"tool_id",
  * "local_name", "remote_name"}]}. 502-style failures of the source are
  * -TG_E_UNAVAIL (503) with the reason. */
-int tg_sources_discover(struct tg_req *req, int64_t id, json_t **out,
+int tg_sources_discover(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
 /* out {"source_id", "imported": [tool objects], "already_imported":
  * [{"remote_name", "tool_id"}]}. */
-int tg_sources_import(struct tg_req *req, int64_t id, json_t *in,
+int tg_sources_import(const struct tg_call *c, int64_t id, json_t *in,
     json_t **out, struct tg_err *err);
 /* initialize + ping; recorded. out {"source_id", "ok", "status",
  * "latency_ms", "protocol_version"?, "server_info"?, "error"?,
  * "consecutive_failures", "circuit_open_until"}. */
-int tg_sources_health(struct tg_req *req, int64_t id, json_t **out,
+int tg_sources_health(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
 
 /*
@@ -100,7 +100,7 @@ int tg_sources_health(struct tg_req *req, int64_t id, json_t **out,
  * (cap bytes) gets the failure reason or "". Returns 0, or -TG_E_NOMEM /
  * -TG_E_DB / -TG_E_NOTFOUND (the tool is not an imported one).
  */
-int tg_sources_call(struct tg_req *req, int64_t tool_id, json_t *arguments,
+int tg_sources_call(const struct tg_call *c, int64_t tool_id, json_t *arguments,
     json_t **result, const char **status, char *error, size_t cap);
 
 /*

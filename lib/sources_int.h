@@ -20,7 +20,7 @@ int tg_sources_no_source(struct tg_err *err, int64_t id);
 /* The AAD a credential of source id is sealed with ("source_cred:<id>"). */
 int tg_sources_cred_aad(char *buf, size_t cap, int64_t id);
 /* Source id as GET /sources/{id} answers it (no role check). */
-int tg_sources_get_row(struct tg_req *req, int64_t id, json_t **out,
+int tg_sources_get_row(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
 
 #endif

@@ -137,8 +137,8 @@ out:
 }
 
 static int
-load_src(struct tg_req *req, const char *where, const char *param, struct src *s,
-    char *remote, size_t rcap, struct tg_err *err)
+load_src(const struct tg_call *c, const char *where, const char *param,
+    struct src *s, char *remote, size_t rcap, struct tg_err *err)
 {
 	char sql[1024];
 	const char *p[1] = {param};
@@ -150,7 +150,7 @@ load_src(struct tg_req *req, const char *where, const char *param, struct src *s
 	    " %s", remote ? "t.remote_name" : "''", where);
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return tg_err_from(err, -TG_E_INTERNAL);
-	if ((rc = tg_db_exec(req->ctx->db, sql, 1, p, &r)) != TG_OK)
+	if ((rc = tg_db_exec(c->db, sql, 1, p, &r)) != TG_OK)
 		return tg_err_from(err, rc);
 	if (PQntuples(r) == 0) {
 		rc = tg_err_set(err, TG_E_NOTFOUND, "no source %s", param);
@@ -176,7 +176,7 @@ load_src(struct tg_req *req, const char *where, const char *param, struct src *s
 	if (remote)
 		copy_val(remote, rcap, r, 20);
 	if (strcmp(PQgetvalue(r, 0, 6), "none") != 0 && !PQgetisnull(r, 0, 9) &&
-	    (rc = open_cred(req->ctx->cfg, r, s)) != TG_OK) {
+	    (rc = open_cred(c->cfg, r, s)) != TG_OK) {
 		rc = tg_err_set(err, TG_E_INTERNAL, "the source's credential cannot be"
 		    " decrypted (was the encryption key changed?)");
 		goto out;
@@ -218,27 +218,27 @@ counts(int failure)
  * changed (the common successful call).
  */
 static void
-record(struct tg_req *req, struct src *s, struct tg_mcp_client *c, int ok,
+record(const struct tg_call *c, struct src *s, struct tg_mcp_client *mc, int ok,
     long latency_ms)
 {
 	char ids[24], lat[24], *info = NULL;
 	const char *p[7];
 
-	if (ok && !c->session_changed && latency_ms < 0 && s->failures == 0 &&
+	if (ok && !mc->session_changed && latency_ms < 0 && s->failures == 0 &&
 	    strcmp(s->status, "healthy") == 0)
 		return;
 	i64s(ids, sizeof(ids), s->id);
 	snprintf(lat, sizeof(lat), "%ld", latency_ms);
-	if (c->server_info)
-		info = json_dumps(c->server_info, JSON_COMPACT);
+	if (mc->server_info)
+		info = json_dumps(mc->server_info, JSON_COMPACT);
 	p[0] = ids;
-	p[1] = c->session_changed ? "t" : "f";
-	p[2] = c->session_id[0] ? c->session_id : NULL;
-	p[3] = c->version[0] ? c->version : NULL;
+	p[1] = mc->session_changed ? "t" : "f";
+	p[2] = mc->session_id[0] ? mc->session_id : NULL;
+	p[3] = mc->version[0] ? mc->version : NULL;
 	p[4] = info;
 	p[5] = latency_ms >= 0 ? lat : NULL;
-	p[6] = ok ? NULL : c->error;
-	if (tg_db_exec(req->ctx->db, "UPDATE external_sources SET"
+	p[6] = ok ? NULL : mc->error;
+	if (tg_db_exec(c->db, "UPDATE external_sources SET"
 	    " session_id = CASE WHEN $2::boolean THEN $3 ELSE session_id END,"
 	    " protocol_version = CASE WHEN $2::boolean THEN $4 ELSE protocol_version END,"
 	    " session_at = CASE WHEN $2::boolean THEN now() ELSE session_at END,"
@@ -258,7 +258,7 @@ record(struct tg_req *req, struct src *s, struct tg_mcp_client *c, int ok,
 		tg_log(TG_LOG_WARN, "sources.record_failed", "source=%lld", (long long)s->id);
 	if (!ok)
 		tg_log(TG_LOG_WARN, "sources.failure", "source=%lld failures=%ld msg=%s",
-		    (long long)s->id, s->failures + 1, tg_log_q(c->error));
+		    (long long)s->id, s->failures + 1, tg_log_q(mc->error));
 	free(info);
 }
 
@@ -293,26 +293,26 @@ remote_hash(const json_t *tool, char hex[TG_SHA256_HEX_LEN + 1])
 
 /* Fetches the remote tool list of source id (recording the outcome). */
 static int
-fetch_tools(struct tg_req *req, int64_t id, struct src *s, json_t **tools,
+fetch_tools(const struct tg_call *c, int64_t id, struct src *s, json_t **tools,
     json_t **info, char *version, size_t vcap, struct tg_err *err)
 {
-	struct tg_mcp_client c;
+	struct tg_mcp_client mc;
 	char ids[24];
 	int rc;
 
 	i64s(ids, sizeof(ids), id);
-	if ((rc = load_src(req, "WHERE e.id = $1::bigint", ids, s, NULL, 0, err)) != TG_OK)
+	if ((rc = load_src(c, "WHERE e.id = $1::bigint", ids, s, NULL, 0, err)) != TG_OK)
 		return rc == -TG_E_NOTFOUND ? tg_sources_no_source(err, id) : rc;
-	client_for(&c, s);
-	rc = tg_mcp_client_list_tools(&c, tools);
-	record(req, s, &c, rc == TG_OK || !counts(rc), -1);
+	client_for(&mc, s);
+	rc = tg_mcp_client_list_tools(&mc, tools);
+	record(c, s, &mc, rc == TG_OK || !counts(rc), -1);
 	if (rc != TG_OK) {
-		rc = remote_failed(err, s, &c);
+		rc = remote_failed(err, s, &mc);
 	} else {
-		snprintf(version, vcap, "%s", c.version);
-		*info = c.server_info ? json_incref(c.server_info) : NULL;
+		snprintf(version, vcap, "%s", mc.version);
+		*info = mc.server_info ? json_incref(mc.server_info) : NULL;
 	}
-	tg_mcp_client_cleanup(&c);
+	tg_mcp_client_cleanup(&mc);
 	src_wipe(s);
 	return rc;
 }
@@ -350,7 +350,6 @@ remote_content_free(struct remote_content *rc)
 }
 
 struct change {
-	struct tg_req *req;
 	const char *tool_id;
 	const json_t *rt;
 	const char *hash;
@@ -384,7 +383,7 @@ change_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	memset(&vc, 0, sizeof(vc));
 	vc.tool_id = a->tool_id;
 	vc.summary = "remote description/schema changed (discover)";
-	vc.actor = tg_svc_actor(a->req, actor, sizeof(actor));
+	vc.actor = tg_svc_actor(c, actor, sizeof(actor));
 	vc.rule = TG_V_EDIT;
 	vc.reason = "the remote tool changed";
 	if ((rc = tg_versions_bump(c->db, &vc, a->status, sizeof(a->status))) != TG_OK)
@@ -398,9 +397,9 @@ out:
 }
 
 int
-tg_sources_discover(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
+tg_sources_discover(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
-	struct tg_call c = tg_req_call(req);
 	struct src s;
 	json_t *tools = NULL, *info = NULL, *list = NULL, *missing = NULL, *rt, *item;
 	PGresult *imp = NULL;
@@ -409,13 +408,13 @@ tg_sources_discover(struct tg_req *req, int64_t id, json_t **out, struct tg_err 
 	size_t i;
 	int rc, row, *seen = NULL;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = fetch_tools(req, id, &s, &tools, &info, version, sizeof(version), err)) != TG_OK)
+	if ((rc = fetch_tools(c, id, &s, &tools, &info, version, sizeof(version), err)) != TG_OK)
 		return rc;
 	i64s(ids, sizeof(ids), id);
 	p[0] = ids;
-	if ((rc = tg_db_exec(req->ctx->db, "SELECT id, name, remote_name,"
+	if ((rc = tg_db_exec(c->db, "SELECT id, name, remote_name,"
 	    " coalesce(remote_hash, ''), status FROM tools WHERE source_id = $1::bigint"
 	    " ORDER BY id", 1, p, &imp)) != TG_OK)
 		goto out;
@@ -438,7 +437,7 @@ tg_sources_discover(struct tg_req *req, int64_t id, json_t **out, struct tg_err 
 			goto out;
 		}
 		for (row = 0; row < PQntuples(imp); row++) {
-			struct change ch = {.req = req, .rt = rt, .hash = hash};
+			struct change ch = {.rt = rt, .hash = hash};
 			int changed;
 			int64_t tid;
 
@@ -449,7 +448,7 @@ tg_sources_discover(struct tg_req *req, int64_t id, json_t **out, struct tg_err 
 				goto out;
 			changed = strcmp(hash, PQgetvalue(imp, row, 3)) != 0;
 			ch.tool_id = PQgetvalue(imp, row, 0);
-			if (changed && (rc = tg_call_tx(&c, change_tx, &ch, err)) != TG_OK)
+			if (changed && (rc = tg_call_tx(c, change_tx, &ch, err)) != TG_OK)
 				goto out;
 			if ((rc = tg_parse_i64(PQgetvalue(imp, row, 0), 1, INT64_MAX, &tid)) != TG_OK)
 				goto out;
@@ -503,7 +502,6 @@ find_remote(const json_t *tools, const char *name)
 }
 
 struct import {
-	struct tg_req *req;
 	int64_t server_id, source_id;
 	json_t *want, *tools;		/* borrowed */
 	json_t *already, *ids_new;	/* filled */
@@ -538,7 +536,7 @@ import_one(const struct tg_call *c, struct import *a, const char *srv_status,
 		goto out;
 	}
 	if (strcmp(srv_status, "running") == 0 &&
-	    (rc = tg_servers_check_clash(a->req, a->server_id, NULL, ln, err)) != TG_OK)
+	    (rc = tg_servers_check_clash(c, a->server_id, NULL, ln, err)) != TG_OK)
 		goto out;
 	/* security (issue #14): nor the name another tool of the server
 	 * is served under (its approved version's, during a rename) */
@@ -558,7 +556,7 @@ import_one(const struct tg_call *c, struct import *a, const char *srv_status,
 	p[2] = rcn.description;
 	p[3] = rcn.schema;
 	p[4] = rcn.annot;
-	p[5] = tg_svc_actor(a->req, actor, sizeof(actor));
+	p[5] = tg_svc_actor(c, actor, sizeof(actor));
 	p[6] = srcid;
 	p[7] = rn;
 	p[8] = hash;
@@ -632,11 +630,10 @@ out:
 }
 
 int
-tg_sources_import(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+tg_sources_import(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
-	struct tg_call c = tg_req_call(req);
-	struct import a = {.req = req};
+	struct import a = {0};
 	struct src s;
 	json_t *tools = NULL, *info = NULL, *want, *w, *done = NULL, *one = NULL;
 	char version[32] = "", field[48];
@@ -644,7 +641,7 @@ tg_sources_import(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	size_t i;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "tools:a!", err)) != TG_OK)
 		return rc;
@@ -670,7 +667,7 @@ tg_sources_import(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	}
 	if (err->status)
 		return -err->status;
-	if ((rc = fetch_tools(req, id, &s, &tools, &info, version, sizeof(version), err)) != TG_OK)
+	if ((rc = fetch_tools(c, id, &s, &tools, &info, version, sizeof(version), err)) != TG_OK)
 		return rc;
 	json_array_foreach(want, i, w) {
 		const char *rn = json_is_string(w) ? json_string_value(w) :
@@ -693,10 +690,10 @@ tg_sources_import(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if ((rc = tg_call_tx(&c, import_tx, &a, err)) != TG_OK)
+	if ((rc = tg_call_tx(c, import_tx, &a, err)) != TG_OK)
 		goto out;
 	json_array_foreach(a.ids_new, i, w) {
-		if ((rc = tg_tools_get(req, json_integer_value(w), &one, err)) != TG_OK)
+		if ((rc = tg_tools_get(c, json_integer_value(w), &one, err)) != TG_OK)
 			goto out;
 		if (json_array_append_new(done, one) != 0) {
 			one = NULL;
@@ -720,9 +717,10 @@ out:
 }
 
 int
-tg_sources_health(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
+tg_sources_health(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
-	struct tg_mcp_client c;
+	struct tg_mcp_client mc;
 	struct src s;
 	json_t *row = NULL;
 	char ids[24];
@@ -730,31 +728,31 @@ tg_sources_health(struct tg_req *req, int64_t id, json_t **out, struct tg_err *e
 	long latency;
 	int rc, ok;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
 	i64s(ids, sizeof(ids), id);
-	if ((rc = load_src(req, "WHERE e.id = $1::bigint", ids, &s, NULL, 0, err)) != TG_OK)
+	if ((rc = load_src(c, "WHERE e.id = $1::bigint", ids, &s, NULL, 0, err)) != TG_OK)
 		return rc == -TG_E_NOTFOUND ? tg_sources_no_source(err, id) : rc;
-	client_for(&c, &s);
+	client_for(&mc, &s);
 	t0 = tg_now_us();
-	rc = tg_mcp_client_initialize(&c);
+	rc = tg_mcp_client_initialize(&mc);
 	if (rc == TG_OK)
-		rc = tg_mcp_client_ping(&c);
+		rc = tg_mcp_client_ping(&mc);
 	latency = (long)((tg_now_us() - t0) / 1000);
 	ok = rc == TG_OK;
-	record(req, &s, &c, ok || !counts(rc), latency);
+	record(c, &s, &mc, ok || !counts(rc), latency);
 	src_wipe(&s);
-	if ((rc = tg_sources_get_row(req, id, &row, err)) != TG_OK)
+	if ((rc = tg_sources_get_row(c, id, &row, err)) != TG_OK)
 		goto out;
 	*out = json_pack("{s:I, s:b, s:O, s:i, s:s?, s:O?, s:s?, s:O, s:O}", "source_id",
 	    (json_int_t)id, "ok", ok, "status", json_object_get(row, "status"),
-	    "latency_ms", (int)latency, "protocol_version", ok ? c.version : NULL,
-	    "server_info", ok ? c.server_info : NULL, "error", ok ? NULL : c.error,
+	    "latency_ms", (int)latency, "protocol_version", ok ? mc.version : NULL,
+	    "server_info", ok ? mc.server_info : NULL, "error", ok ? NULL : mc.error,
 	    "consecutive_failures", json_object_get(row, "consecutive_failures"),
 	    "circuit_open_until", json_object_get(row, "circuit_open_until"));
 	rc = *out ? TG_OK : -TG_E_NOMEM;
 out:
-	tg_mcp_client_cleanup(&c);
+	tg_mcp_client_cleanup(&mc);
 	json_decref(row);
 	return tg_err_from(err, rc);
 }
@@ -786,10 +784,10 @@ error_result(const char *fmt, ...)
 }
 
 int
-tg_sources_call(struct tg_req *req, int64_t tool_id, json_t *arguments,
+tg_sources_call(const struct tg_call *c, int64_t tool_id, json_t *arguments,
     json_t **result, const char **status, char *error, size_t cap)
 {
-	struct tg_mcp_client c;
+	struct tg_mcp_client mc;
 	struct tg_err err;
 	struct src s;
 	json_t *params = NULL, *res = NULL;
@@ -797,12 +795,12 @@ tg_sources_call(struct tg_req *req, int64_t tool_id, json_t *arguments,
 	int rc;
 
 	tg_err_init(&err);
-	tg_mcp_client_init(&c);
+	tg_mcp_client_init(&mc);
 	memset(&s, 0, sizeof(s));
 	*status = "error";
 	error[0] = '\0';
 	i64s(tid, sizeof(tid), tool_id);
-	rc = load_src(req, "JOIN tools t ON t.source_id = e.id WHERE t.id = $1::bigint"
+	rc = load_src(c, "JOIN tools t ON t.source_id = e.id WHERE t.id = $1::bigint"
 	    " AND t.kind = 'external'", tid, &s, remote, sizeof(remote), &err);
 	if (rc == -TG_E_NOTFOUND || rc == -TG_E_NOMEM || rc == -TG_E_DB)
 		goto out;
@@ -837,30 +835,30 @@ tg_sources_call(struct tg_req *req, int64_t tool_id, json_t *arguments,
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	client_for(&c, &s);
-	rc = tg_mcp_client_request(&c, "tools/call", params, &res);
+	client_for(&mc, &s);
+	rc = tg_mcp_client_request(&mc, "tools/call", params, &res);
 	if (rc == TG_OK && !json_is_array(json_object_get(res, "content"))) {
-		rc = c.failure = -TG_E_BADREQ;
-		snprintf(c.error, sizeof(c.error), "the source's tools/call result has no"
+		rc = mc.failure = -TG_E_BADREQ;
+		snprintf(mc.error, sizeof(mc.error), "the source's tools/call result has no"
 		    " content array");
 	}
-	record(req, &s, &c, rc == TG_OK || !counts(rc), -1);
+	record(c, &s, &mc, rc == TG_OK || !counts(rc), -1);
 	if (rc == TG_OK) {
 		*status = json_is_true(json_object_get(res, "isError")) ? "error" : "ok";
 		*result = res;
 		res = NULL;
 		goto out;
 	}
-	snprintf(error, cap, "%s", c.error);
+	snprintf(error, cap, "%s", mc.error);
 	if (rc == -TG_E_UNPROCESSABLE) {
-		*result = error_result("The external source rejected the call: %s", c.error);
+		*result = error_result("The external source rejected the call: %s", mc.error);
 	} else {
 		*status = rc == -TG_E_TIMEOUT ? "timeout" : "unavailable";
-		*result = error_result("The external source '%s' failed: %s", s.name, c.error);
+		*result = error_result("The external source '%s' failed: %s", s.name, mc.error);
 	}
 	rc = *result ? TG_OK : -TG_E_NOMEM;
 out:
-	tg_mcp_client_cleanup(&c);
+	tg_mcp_client_cleanup(&mc);
 	src_wipe(&s);
 	tg_err_clear(&err);
 	json_decref(params);

@@ -14,18 +14,14 @@
 
 #include "fcgi/request.h"
 #include "fcgi/response.h"
+#include "lib/access.h"
+#include "lib/audit.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/status.h"
 #include "lib/svc.h"
 
-#if defined(__has_include)
-#if __has_include("lib/audit.h")
-#include "lib/audit.h"
-#define TG_HAVE_AUDIT 1
-#endif
-#endif
 
 void
 tg_err_init(struct tg_err *e)
@@ -186,32 +182,17 @@ tg_svc_page_wrap(json_t *rows, int64_t limit, const char *cursor_key,
 	return TG_OK;
 }
 
-static int
-role_rank(enum tg_role r)
-{
-	switch (r) {
-	case TG_ROLE_ADMIN:
-		return 3;
-	case TG_ROLE_DEVELOPER:
-		return 2;
-	case TG_ROLE_VIEWER:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 int
-tg_svc_need_role(const struct tg_req *req, enum tg_role min,
-    struct tg_err *err)
+tg_svc_need(const struct tg_call *c, unsigned perm, struct tg_err *err)
 {
-	if (!req->who.authenticated)
+	if (c->who == NULL || !c->who->authenticated)
 		return tg_err_set(err, TG_E_UNAUTH, "authentication is required");
-	if (role_rank(req->who.role) < role_rank(min))
+	if (!tg_call_can(c, perm))
 		return tg_err_set(err, TG_E_FORBIDDEN,
 		    "this needs the %s role",
-		    min == TG_ROLE_ADMIN ? "admin" :
-		    min == TG_ROLE_DEVELOPER ? "developer (or admin)" : "viewer");
+		    tg_access_role_can(TG_ROLE_VIEWER, perm) ? "viewer" :
+		    tg_access_role_can(TG_ROLE_DEVELOPER, perm) ?
+		    "developer (or admin)" : "admin");
 	return TG_OK;
 }
 
@@ -226,13 +207,14 @@ tg_svc_parse_id(const char *s, const char *what, int64_t *out,
 }
 
 const char *
-tg_svc_actor(const struct tg_req *req, char *buf, size_t cap)
+tg_svc_actor(const struct tg_call *c, char *buf, size_t cap)
 {
 	int n;
 
-	if (req == NULL || !req->who.authenticated || req->who.user_id <= 0)
+	if (c == NULL || c->who == NULL || !c->who->authenticated ||
+	    c->who->user_id <= 0)
 		return NULL;
-	n = snprintf(buf, cap, "%lld", (long long)req->who.user_id);
+	n = snprintf(buf, cap, "%lld", (long long)c->who->user_id);
 	if (n < 0 || (size_t)n >= cap)
 		return NULL;
 	return buf;
@@ -304,23 +286,6 @@ tg_svc_query_object(struct tg_db *db, const char *sql, int n,
 out:
 	PQclear(res);
 	return rc;
-}
-
-int
-tg_svc_audit(struct tg_req *req, const char *action, const char *target,
-    const char *outcome, json_t *detail)
-{
-#ifdef TG_HAVE_AUDIT
-	if (req == NULL)
-		return TG_OK;
-	return tg_audit(req, action, target, outcome, detail);
-#else
-	(void)detail;
-	tg_log(TG_LOG_INFO, "audit", "action=%s target=%s outcome=%s user=%lld",
-	    tg_log_q(action), tg_log_q(target), tg_log_q(outcome),
-	    (long long)(req ? req->who.user_id : 0));
-	return TG_OK;
-#endif
 }
 
 char *
@@ -475,27 +440,27 @@ tg_svc_reply(struct tg_req *req, struct tg_resp *resp, int rc,
 }
 
 int
-tg_svc_exec_audited(struct tg_req *req, const char *sql, int n,
+tg_svc_exec_audited(const struct tg_call *c, const char *sql, int n,
     const char *const *p, const char *action, const char *target,
     const char *missing, struct tg_err *err)
 {
 	PGresult *res = NULL;
 	int rc;
 
-	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
-	if ((rc = tg_db_exec(req->ctx->db, sql, n, p, &res)) != TG_OK)
+	if ((rc = tg_db_exec(c->db, sql, n, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) == 0) {
 		rc = tg_err_set(err, TG_E_NOTFOUND, "%s", missing);
 		goto out;
 	}
-	if ((rc = tg_svc_audit(req, action, target, "success", NULL)) != TG_OK)
+	if ((rc = tg_audit_call(c, action, target, "success", NULL)) != TG_OK)
 		goto out;
-	rc = tg_db_commit(req->ctx->db);
+	rc = tg_db_commit(c->db);
 out:
 	if (rc != TG_OK)
-		tg_db_rollback(req->ctx->db);
+		tg_db_rollback(c->db);
 	PQclear(res);
 	return tg_err_from(err, rc);
 }

@@ -4,19 +4,21 @@
  *
  * Every service function has the shape
  *
- *     int tg_<module>_<verb>(struct tg_req *req, ..., json_t **out,
+ *     int tg_<module>_<verb>(const struct tg_call *c, ..., json_t **out,
  *         struct tg_err *err);
  *
- * req supplies the database (req->ctx->db), the configuration
- * (req->ctx->cfg), the caller (req->who) and the request id for the audit
- * trail. Input is a JSON object (the REST body, or an MCP tool's
- * arguments), validated strictly. On success the function returns 0 and
- * *out (when given) receives a new reference the caller owns. On failure
- * it returns -TG_E_* and err holds the status, a one-line detail and, for
- * TG_E_UNPROCESSABLE (and import conflicts), field errors
- * [{"field":..., "message":...}]. The service checks the caller's role
- * itself (the REST route's permission bit is a second, earlier check), so
- * the MCP management tools behave exactly like REST.
+ * c (lib/call.h) supplies the database (c->db), the configuration
+ * (c->cfg), the caller (c->who) and the request id for the audit trail;
+ * REST handlers build it with tg_req_call(), the MCP management tools from
+ * their request, the CLI itself. Input is a JSON object (the REST body, or
+ * an MCP tool's arguments), validated strictly. On success the function
+ * returns 0 and *out (when given) receives a new reference the caller
+ * owns. On failure it returns -TG_E_* and err holds the status, a one-line
+ * detail and, for TG_E_UNPROCESSABLE (and import conflicts), field errors
+ * [{"field":..., "message":...}]. The service checks the caller's
+ * permission bits itself (tg_svc_need; the REST route's permission bit is
+ * a second, earlier check), so the MCP management tools behave exactly
+ * like REST.
  *
  * Lists take a struct tg_page and return {"items":[...],
  * "next_cursor": "<opaque>"|null}.
@@ -30,6 +32,7 @@
 #include <libpq-fe.h>
 
 #include "fcgi/request.h"
+#include "lib/call.h"
 #include "lib/err.h"
 
 struct tg_resp;
@@ -47,10 +50,10 @@ int tg_svc_reply(struct tg_req *req, struct tg_resp *resp, int rc,
 int tg_svc_page_from_query(struct tg_req *req, struct tg_page *pg,
     struct tg_err *err);
 
-/* 0 when the caller's role is at least min (viewer < developer < admin),
- * else -TG_E_FORBIDDEN (or -TG_E_UNAUTH when unauthenticated) in err. */
-int tg_svc_need_role(const struct tg_req *req, enum tg_role min,
-    struct tg_err *err);
+/* 0 when the caller of c holds every bit of perm (tg_call_can), else
+ * -TG_E_UNAUTH when unauthenticated or -TG_E_FORBIDDEN naming the least
+ * role that holds perm ("this needs the developer (or admin) role"). */
+int tg_svc_need(const struct tg_call *c, unsigned perm, struct tg_err *err);
 /* Parses a positive decimal id; -TG_E_NOTFOUND (with detail naming what)
  * when it is not one. */
 int tg_svc_parse_id(const char *s, const char *what, int64_t *out,
@@ -58,7 +61,7 @@ int tg_svc_parse_id(const char *s, const char *what, int64_t *out,
 
 /* The caller's user id as a decimal string in buf (cap >= 24), or NULL
  * when there is none (CLI, imports): a SQL NULL parameter. */
-const char *tg_svc_actor(const struct tg_req *req, char *buf, size_t cap);
+const char *tg_svc_actor(const struct tg_call *c, char *buf, size_t cap);
 
 /* Runs sql; each row's column col is JSON text appended (parsed) to a new
  * array *out. */
@@ -77,11 +80,6 @@ int tg_svc_page_wrap(json_t *rows, int64_t limit, const char *cursor_key,
 int tg_svc_page_args(const struct tg_page *pg, int64_t *limit,
     int64_t *after, struct tg_err *err);
 
-/* Audit a mutation (inside the caller's transaction). No-op until the
- * identity module provides lib/audit.h. detail is borrowed. */
-int tg_svc_audit(struct tg_req *req, const char *action, const char *target,
-    const char *outcome, json_t *detail);
-
 /*
  * One audited change of one row in its own transaction: sql (with a
  * RETURNING clause) with params p[0..n-1]; 404 with the message missing
@@ -89,7 +87,7 @@ int tg_svc_audit(struct tg_req *req, const char *action, const char *target,
  * "success") and the commit. Any failure rolls back. 0 or -TG_E_* with
  * err set.
  */
-int tg_svc_exec_audited(struct tg_req *req, const char *sql, int n,
+int tg_svc_exec_audited(const struct tg_call *c, const char *sql, int n,
     const char *const *p, const char *action, const char *target,
     const char *missing, struct tg_err *err);
 

@@ -42,10 +42,10 @@
 	" 'author_id', v.author_id, 'created_at', v.created_at"
 
 static int
-db(struct tg_req *req, const char *sql, int n, const char *const *p,
+db(const struct tg_call *c, const char *sql, int n, const char *const *p,
     PGresult **out)
 {
-	return tg_db_exec(req->ctx->db, sql, n, p, out);
+	return tg_db_exec(c->db, sql, n, p, out);
 }
 
 static void
@@ -63,7 +63,7 @@ no_tool(struct tg_err *err, int64_t id)
 /* ---------------------------------------------------------------- reads */
 
 int
-tg_tools_list(struct tg_req *req, int64_t server_id, const char *status,
+tg_tools_list(const struct tg_call *c, int64_t server_id, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
 	char sid[24], lim[24], aft[24];
@@ -72,7 +72,7 @@ tg_tools_list(struct tg_req *req, int64_t server_id, const char *status,
 	json_t *rows = NULL, *one = NULL;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
 		return rc;
@@ -80,7 +80,7 @@ tg_tools_list(struct tg_req *req, int64_t server_id, const char *status,
 	    strcmp(status, "approved") != 0 && strcmp(status, "rejected") != 0)
 		return tg_err_set(err, TG_E_BADREQ,
 		    "status must be draft, pending_review, approved or rejected");
-	if ((rc = tg_servers_get(req, server_id, &one, err)) != TG_OK)
+	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
 		return rc;
 	json_decref(one);
 	i64s(sid, sizeof(sid), server_id);
@@ -90,7 +90,7 @@ tg_tools_list(struct tg_req *req, int64_t server_id, const char *status,
 	p[1] = aft;
 	p[2] = lim;
 	p[3] = status;
-	rc = tg_svc_query_array(req->ctx->db,
+	rc = tg_svc_query_array(c->db,
 	    "SELECT json_build_object(" TOOL_FIELDS ")::text" TOOL_FROM
 	    " WHERE t.server_id = $1::bigint AND t.id > $2::bigint"
 	    " AND ($4::text IS NULL OR t.status = $4::text)"
@@ -101,17 +101,18 @@ tg_tools_list(struct tg_req *req, int64_t server_id, const char *status,
 }
 
 int
-tg_tools_get(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
+tg_tools_get(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	char ids[24];
 	const char *p[1];
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_VIEWER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
 	i64s(ids, sizeof(ids), id);
 	p[0] = ids;
-	rc = tg_svc_query_object(req->ctx->db,
+	rc = tg_svc_query_object(c->db,
 	    "SELECT json_build_object(" TOOL_FIELDS ", 'code', t.code)::text"
 	    TOOL_FROM " WHERE t.id = $1::bigint", 1, p, out);
 	if (rc == -TG_E_NOTFOUND)
@@ -120,7 +121,7 @@ tg_tools_get(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
 }
 
 int
-tg_tools_versions(struct tg_req *req, int64_t id, const struct tg_page *pg,
+tg_tools_versions(const struct tg_call *c, int64_t id, const struct tg_page *pg,
     json_t **out, struct tg_err *err)
 {
 	char ids[24], lim[24], aft[24];
@@ -129,7 +130,7 @@ tg_tools_versions(struct tg_req *req, int64_t id, const struct tg_page *pg,
 	json_t *rows = NULL, *one = NULL;
 	int rc;
 
-	if ((rc = tg_tools_get(req, id, &one, err)) != TG_OK)
+	if ((rc = tg_tools_get(c, id, &one, err)) != TG_OK)
 		return rc;
 	json_decref(one);
 	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
@@ -140,7 +141,7 @@ tg_tools_versions(struct tg_req *req, int64_t id, const struct tg_page *pg,
 	p[0] = ids;
 	p[1] = aft;
 	p[2] = lim;
-	rc = tg_svc_query_array(req->ctx->db,
+	rc = tg_svc_query_array(c->db,
 	    "SELECT json_build_object(" VERSION_FIELDS ")::text FROM tool_versions v"
 	    " WHERE v.tool_id = $1::bigint AND v.version > $2::bigint"
 	    " ORDER BY v.version LIMIT $3::bigint", 3, p, &rows);
@@ -150,7 +151,7 @@ tg_tools_versions(struct tg_req *req, int64_t id, const struct tg_page *pg,
 }
 
 int
-tg_tools_version_get(struct tg_req *req, int64_t id, int64_t version,
+tg_tools_version_get(const struct tg_call *c, int64_t id, int64_t version,
     json_t **out, struct tg_err *err)
 {
 	char ids[24], vs[24];
@@ -158,14 +159,14 @@ tg_tools_version_get(struct tg_req *req, int64_t id, int64_t version,
 	json_t *one = NULL;
 	int rc;
 
-	if ((rc = tg_tools_get(req, id, &one, err)) != TG_OK)
+	if ((rc = tg_tools_get(c, id, &one, err)) != TG_OK)
 		return rc;
 	json_decref(one);
 	i64s(ids, sizeof(ids), id);
 	i64s(vs, sizeof(vs), version);
 	p[0] = ids;
 	p[1] = vs;
-	rc = tg_svc_query_object(req->ctx->db,
+	rc = tg_svc_query_object(c->db,
 	    "SELECT json_build_object(" VERSION_FIELDS ", 'code', v.code)::text"
 	    " FROM tool_versions v WHERE v.tool_id = $1::bigint AND v.version = $2::int",
 	    2, p, out);
@@ -211,9 +212,10 @@ check_common(json_t *in, struct tg_err *err)
 }
 
 static int
-name_taken(struct tg_req *req, struct tg_err *err, int rc, const char *name)
+name_taken(const struct tg_call *c, struct tg_err *err, int rc,
+    const char *name)
 {
-	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(req->ctx->db), "23505") == 0)
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0)
 		return tg_err_set(err, rc, "this server already has a tool named '%s'", name);
 	return tg_err_from(err, rc);
 }
@@ -244,13 +246,13 @@ tg_tools_served_as(struct tg_db *dbh, int64_t server_id, int64_t except,
 
 /* tg_tools_served_as as a 409 for a new name of tool_id (0: a new tool). */
 static int
-served_name_taken(struct tg_req *req, int64_t server_id, int64_t tool_id,
+served_name_taken(const struct tg_call *c, int64_t server_id, int64_t tool_id,
     const char *name, struct tg_err *err)
 {
 	int64_t other = 0;
 	int rc;
 
-	rc = tg_tools_served_as(req->ctx->db, server_id, tool_id, name, &other);
+	rc = tg_tools_served_as(c->db, server_id, tool_id, name, &other);
 	if (rc == TG_OK && other != 0)
 		rc = tg_err_set(err, TG_E_CONFLICT, "tool %lld of this server is served as '%s'"
 		    " (its approved version) until its rename is approved", (long long)other,
@@ -259,7 +261,6 @@ served_name_taken(struct tg_req *req, int64_t server_id, int64_t tool_id,
 }
 
 struct create {
-	struct tg_req *req;
 	int64_t server_id;
 	const char *name, *desc, *code, *source, *summary;
 	json_t *schema, *annot;
@@ -287,9 +288,9 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		goto out;
 	}
 	if (strcmp(PQgetvalue(srv, 0, 0), "running") == 0 &&
-	    (rc = tg_servers_check_clash(a->req, a->server_id, NULL, a->name, err)) != TG_OK)
+	    (rc = tg_servers_check_clash(c, a->server_id, NULL, a->name, err)) != TG_OK)
 		goto out;
-	if ((rc = served_name_taken(a->req, a->server_id, 0, a->name, err)) != TG_OK)
+	if ((rc = served_name_taken(c, a->server_id, 0, a->name, err)) != TG_OK)
 		goto out;
 	p[1] = a->name;
 	p[2] = a->desc;
@@ -297,13 +298,13 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	p[4] = dumps(a->schema, &schema_txt);
 	p[5] = a->source;
 	p[6] = dumps(a->annot, &annot_txt);
-	p[7] = tg_svc_actor(a->req, actor, sizeof(actor));
+	p[7] = tg_svc_actor(c, actor, sizeof(actor));
 	rc = tg_db_exec(c->db, "INSERT INTO tools (server_id, name, description, code,"
 	    " input_schema, schema_source, annotations, created_by, updated_by)"
 	    " VALUES ($1::bigint, $2, $3, $4, $5::json, $6, $7::json, $8::bigint, $8::bigint)"
 	    " RETURNING id", 8, p, &res);
 	if (rc != TG_OK) {
-		rc = name_taken(a->req, err, rc, a->name);
+		rc = name_taken(c, err, rc, a->name);
 		goto out;
 	}
 	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &a->id)) != TG_OK)
@@ -324,17 +325,16 @@ out:
 }
 
 int
-tg_tools_create(struct tg_req *req, int64_t server_id, json_t *in,
+tg_tools_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err)
 {
-	struct tg_call c = tg_req_call(req);
-	struct create a = {.req = req, .server_id = server_id, .desc = "",
+	struct create a = {.server_id = server_id, .desc = "",
 		.summary = "created"};
 	json_t *schema_in = NULL, *one = NULL;
 	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "name:s!,code:s!,description:s,"
 	    "input_schema:O,annotations:O,change_summary:s", err)) != TG_OK)
@@ -347,14 +347,14 @@ tg_tools_create(struct tg_req *req, int64_t server_id, json_t *in,
 		return rc;
 	if (json_is_null(schema_in))
 		schema_in = NULL;
-	if ((rc = tg_servers_get(req, server_id, &one, err)) != TG_OK)
+	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
 		return rc;
 	json_decref(one);
-	if ((rc = tg_tools_check_code(req, a.code, schema_in, &a.schema, &a.source,
+	if ((rc = tg_tools_check_code(c, a.code, schema_in, &a.schema, &a.source,
 	    err)) != TG_OK)
 		return rc;
-	if ((rc = tg_call_tx(&c, create_tx, &a, err)) == TG_OK)
-		rc = tg_tools_get(req, a.id, out, err);
+	if ((rc = tg_call_tx(c, create_tx, &a, err)) == TG_OK)
+		rc = tg_tools_get(c, a.id, out, err);
 	json_decref(a.schema);
 	return rc;
 }
@@ -374,7 +374,8 @@ load_json_cell(PGresult *res, int col)
  * 7 status, 8 server status, 9 current_version, 10 kind, 11
  * approved_version (NULL: none), 12 whether it has something to serve. */
 static int
-lock_tool(struct tg_req *req, int64_t id, PGresult **res, struct tg_err *err)
+lock_tool(const struct tg_call *c, int64_t id, PGresult **res,
+    struct tg_err *err)
 {
 	char ids[24];
 	const char *p[1];
@@ -382,7 +383,7 @@ lock_tool(struct tg_req *req, int64_t id, PGresult **res, struct tg_err *err)
 
 	i64s(ids, sizeof(ids), id);
 	p[0] = ids;
-	rc = db(req, "SELECT t.server_id, t.name, t.description, t.code,"
+	rc = db(c, "SELECT t.server_id, t.name, t.description, t.code,"
 	    " t.input_schema::text, t.schema_source, t.annotations::text, t.status,"
 	    " s.status, t.current_version,"
 	    " t.kind," /* security: column 10, imported tools (sql/005) */
@@ -403,19 +404,18 @@ lock_tool(struct tg_req *req, int64_t id, PGresult **res, struct tg_err *err)
  * server_id (server status in srv_status): not an exposed name of another
  * tool, nor the name another tool of the server is served under. */
 static int
-check_rename(struct tg_req *req, int64_t server_id, const char *srv_status,
+check_rename(const struct tg_call *c, int64_t server_id, const char *srv_status,
     int64_t id, const char *name, struct tg_err *err)
 {
 	int rc;
 
 	if (strcmp(srv_status, "running") == 0 &&
-	    (rc = tg_servers_check_clash(req, server_id, NULL, name, err)) != TG_OK)
+	    (rc = tg_servers_check_clash(c, server_id, NULL, name, err)) != TG_OK)
 		return rc;
-	return served_name_taken(req, server_id, id, name, err);
+	return served_name_taken(c, server_id, id, name, err);
 }
 
 struct update {
-	struct tg_req *req;
 	int64_t id;
 	const char *name, *desc, *code, *summary;
 	json_t *schema_in, *annot_in;
@@ -425,7 +425,6 @@ static int
 update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
 	struct update *a = arg;
-	struct tg_req *req = a->req;
 	const char *name = a->name, *desc = a->desc, *code = a->code, *source, *status;
 	const char *p[8];
 	json_t *old_schema = NULL, *old_annot = NULL, *schema = NULL, *annot, *detail = NULL;
@@ -436,7 +435,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	int content_changed, has_schema = a->schema_in != NULL, name_changed, external;
 	int64_t server_id = 0;
 
-	if ((rc = lock_tool(req, a->id, &row, err)) != TG_OK)
+	if ((rc = lock_tool(c, a->id, &row, err)) != TG_OK)
 		goto out;
 	tg_parse_i64(PQgetvalue(row, 0, 0), 1, INT64_MAX, &server_id);
 	/* security: an imported (external) tool's code and input schema come
@@ -467,7 +466,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	/* The schema after this change. */
 	if (has_schema && !json_is_null(a->schema_in)) {
 		if (code_changed) {
-			if ((rc = tg_tools_check_code(req, code, a->schema_in, &schema, &source,
+			if ((rc = tg_tools_check_code(c, code, a->schema_in, &schema, &source,
 			    err)) != TG_OK)
 				goto out;
 		} else {
@@ -478,7 +477,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		json_t *keep = (!has_schema && strcmp(source, "explicit") == 0) ?
 		    old_schema : NULL;
 
-		if ((rc = tg_tools_check_code(req, code, keep, &schema, &source, err)) != TG_OK)
+		if ((rc = tg_tools_check_code(c, code, keep, &schema, &source, err)) != TG_OK)
 			goto out;
 	} else {
 		schema = json_incref(old_schema);
@@ -492,7 +491,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	name_changed = strcmp(name, PQgetvalue(row, 0, 1)) != 0;
 	content_changed = code_changed || desc_changed || schema_changed ||
 	    annot_changed || name_changed;
-	if (name_changed && (rc = check_rename(req, server_id, PQgetvalue(row, 0, 8),
+	if (name_changed && (rc = check_rename(c, server_id, PQgetvalue(row, 0, 8),
 	    a->id, name, err)) != TG_OK)
 		goto out;
 
@@ -504,13 +503,13 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	p[4] = dumps(schema, &schema_txt);
 	p[5] = source;
 	p[6] = dumps(annot, &annot_txt);
-	p[7] = tg_svc_actor(req, actor, sizeof(actor));
+	p[7] = tg_svc_actor(c, actor, sizeof(actor));
 	rc = tg_db_exec(c->db, "UPDATE tools SET name = $2, description = $3, code = $4,"
 	    " input_schema = $5::json, schema_source = $6, annotations = $7::json,"
 	    " updated_by = $8::bigint, updated_at = now() WHERE id = $1::bigint",
 	    8, p, NULL);
 	if (rc != TG_OK) {
-		rc = name_taken(req, err, rc, name);
+		rc = name_taken(c, err, rc, name);
 		goto out;
 	}
 	/* A content change is a new version; the tool-versioning rule
@@ -545,15 +544,14 @@ out:
 }
 
 int
-tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+tg_tools_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
-	struct tg_call c = tg_req_call(req);
-	struct update a = {.req = req, .id = id, .summary = "updated"};
+	struct update a = {.id = id, .summary = "updated"};
 	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "name:s,code:s,description:s,"
 	    "input_schema:O,annotations:O,change_summary:s", err)) != TG_OK)
@@ -564,29 +562,28 @@ tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		return tg_err_field(err, "body", "%s", je.text);
 	if ((rc = check_common(in, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_call_tx(&c, update_tx, &a, err)) != TG_OK)
+	if ((rc = tg_call_tx(c, update_tx, &a, err)) != TG_OK)
 		return rc;
-	return tg_tools_get(req, id, out, err);
+	return tg_tools_get(c, id, out, err);
 }
 
 int
-tg_tools_delete(struct tg_req *req, int64_t id, struct tg_err *err)
+tg_tools_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
 	char ids[24], missing[64];
 	const char *p[1];
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	i64s(ids, sizeof(ids), id);
 	p[0] = ids;
 	snprintf(missing, sizeof(missing), "no tool with id %lld", (long long)id);
-	return tg_svc_exec_audited(req, "DELETE FROM tools WHERE id = $1::bigint"
+	return tg_svc_exec_audited(c, "DELETE FROM tools WHERE id = $1::bigint"
 	    " RETURNING name", 1, p, "tool.delete", ids, missing, err);
 }
 
 struct rollback {
-	struct tg_req *req;
 	int64_t id;
 	json_int_t version;
 };
@@ -609,7 +606,7 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	json_t *detail = NULL;
 	int rc, same;
 
-	if ((rc = lock_tool(a->req, a->id, &row, err)) != TG_OK)
+	if ((rc = lock_tool(c, a->id, &row, err)) != TG_OK)
 		goto out;
 	i64s(ids, sizeof(ids), a->id);
 	i64s(vs, sizeof(vs), a->version);
@@ -627,7 +624,7 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		int64_t sid = 0;
 
 		tg_parse_i64(PQgetvalue(row, 0, 0), 1, INT64_MAX, &sid);
-		if ((rc = check_rename(a->req, sid, PQgetvalue(row, 0, 8), a->id,
+		if ((rc = check_rename(c, sid, PQgetvalue(row, 0, 8), a->id,
 		    PQgetvalue(res, 0, 0), err)) != TG_OK)
 			goto out;
 	}
@@ -655,7 +652,7 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    " annotations = x.annotations FROM x WHERE t.id = $1::bigint"
 	    " RETURNING x.same", 2, p, &res);
 	if (rc != TG_OK) {
-		rc = name_taken(a->req, err, rc, vname);
+		rc = name_taken(c, err, rc, vname);
 		goto out;
 	}
 	if (PQntuples(res) == 0) {
@@ -667,7 +664,7 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	memset(&vc, 0, sizeof(vc));
 	vc.tool_id = ids;
 	vc.summary = summary;
-	vc.actor = tg_svc_actor(a->req, actor, sizeof(actor));
+	vc.actor = tg_svc_actor(c, actor, sizeof(actor));
 	vc.rule = same ? TG_V_APPROVED : TG_V_REVIEW;
 	if ((rc = tg_versions_bump(c->db, &vc, NULL, 0)) != TG_OK)
 		goto out;
@@ -682,15 +679,14 @@ out:
 }
 
 int
-tg_tools_rollback(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+tg_tools_rollback(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
-	struct tg_call c = tg_req_call(req);
-	struct rollback a = {.req = req, .id = id};
+	struct rollback a = {.id = id};
 	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "version:I!", err)) != TG_OK)
 		return rc;
@@ -698,9 +694,9 @@ tg_tools_rollback(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 		return tg_err_field(err, "version", "%s", je.text);
 	if (a.version < 1 || a.version > 2147483647)
 		return tg_err_field(err, "version", "must be a version number (1 or more)");
-	if ((rc = tg_call_tx(&c, rollback_tx, &a, err)) != TG_OK)
+	if ((rc = tg_call_tx(c, rollback_tx, &a, err)) != TG_OK)
 		return rc;
-	return tg_tools_get(req, id, out, err);
+	return tg_tools_get(c, id, out, err);
 }
 
 /* ---------------------------------------------------------- workflow */
@@ -711,7 +707,6 @@ static const char *const actions[] = {"tool.submit", "tool.approve",
 	"tool.reject", "tool.revoke"};
 
 struct transition {
-	struct tg_req *req;
 	int64_t id;
 	enum tx tx;
 	const char *reason;
@@ -752,7 +747,7 @@ transition_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	int64_t cur = 0;
 	int rc;
 
-	if ((rc = lock_tool(a->req, a->id, &row, err)) != TG_OK)
+	if ((rc = lock_tool(c, a->id, &row, err)) != TG_OK)
 		goto out;
 	from = PQgetvalue(row, 0, 7);
 	if ((to = next_status(a->tx, from, row)) == NULL) {
@@ -773,7 +768,7 @@ transition_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	p[0] = ids;
 	p[1] = to;
 	p[2] = a->tx == TX_SUBMIT ? NULL : a->reason;
-	p[3] = tg_svc_actor(a->req, actor, sizeof(actor));
+	p[3] = tg_svc_actor(c, actor, sizeof(actor));
 	p[4] = a->tx == TX_APPROVE ? vs : "0";
 	p[5] = a->tx == TX_REVOKE ? "revoke" : "";
 	if (a->tx == TX_SUBMIT && strcmp(to, from) != 0)
@@ -803,15 +798,14 @@ out:
 }
 
 static int
-transition(struct tg_req *req, int64_t id, enum tx tx, json_t *in,
+transition(const struct tg_call *c, int64_t id, enum tx tx, json_t *in,
     json_t **out, struct tg_err *err)
 {
-	struct tg_call c = tg_req_call(req);
-	struct transition a = {.req = req, .id = id, .tx = tx};
+	struct transition a = {.id = id, .tx = tx};
 	json_error_t je;
 	int rc;
 
-	rc = tg_svc_need_role(req, tx == TX_SUBMIT ? TG_ROLE_DEVELOPER : TG_ROLE_ADMIN, err);
+	rc = tg_svc_need(c, tx == TX_SUBMIT ? TG_P_WRITE : TG_P_APPROVE, err);
 	if (rc != TG_OK)
 		return rc;
 	if (in == NULL || json_is_null(in)) {
@@ -845,17 +839,17 @@ transition(struct tg_req *req, int64_t id, enum tx tx, json_t *in,
 		return tg_err_field(err, "reason", "a reason is required");
 	if (a.reason && strlen(a.reason) > 2048)
 		return tg_err_field(err, tx == TX_SUBMIT ? "note" : "reason", "at most 2048 bytes");
-	if ((rc = tg_call_tx(&c, transition_tx, &a, err)) != TG_OK)
+	if ((rc = tg_call_tx(c, transition_tx, &a, err)) != TG_OK)
 		return rc;
-	return tg_tools_get(req, id, out, err);
+	return tg_tools_get(c, id, out, err);
 }
 
 /* The four workflow endpoints (tools.h). */
 #define TRANSITION(fn, tx) \
 	int \
-	fn(struct tg_req *req, int64_t id, json_t *in, json_t **out, struct tg_err *err) \
+	fn(const struct tg_call *c, int64_t id, json_t *in, json_t **out, struct tg_err *err) \
 	{ \
-		return transition(req, id, tx, in, out, err); \
+		return transition(c, id, tx, in, out, err); \
 	}
 
 TRANSITION(tg_tools_submit, TX_SUBMIT)

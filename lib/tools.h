@@ -54,42 +54,43 @@
 #define TG_TOOL_DESC_MAX 8192
 
 /* status: NULL or one of the states (filter). */
-int tg_tools_list(struct tg_req *req, int64_t server_id, const char *status,
+int tg_tools_list(const struct tg_call *c, int64_t server_id,
+    const char *status, const struct tg_page *pg, json_t **out,
+    struct tg_err *err);
+int tg_tools_get(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err);
+int tg_tools_create(const struct tg_call *c, int64_t server_id, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_tools_update(const struct tg_call *c, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_tools_delete(const struct tg_call *c, int64_t id, struct tg_err *err);
+
+int tg_tools_versions(const struct tg_call *c, int64_t id,
     const struct tg_page *pg, json_t **out, struct tg_err *err);
-int tg_tools_get(struct tg_req *req, int64_t id, json_t **out,
-    struct tg_err *err);
-int tg_tools_create(struct tg_req *req, int64_t server_id, json_t *in,
+int tg_tools_version_get(const struct tg_call *c, int64_t id, int64_t version,
     json_t **out, struct tg_err *err);
-int tg_tools_update(struct tg_req *req, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err);
-int tg_tools_delete(struct tg_req *req, int64_t id, struct tg_err *err);
-
-int tg_tools_versions(struct tg_req *req, int64_t id, const struct tg_page *pg,
-    json_t **out, struct tg_err *err);
-int tg_tools_version_get(struct tg_req *req, int64_t id, int64_t version,
-    json_t **out, struct tg_err *err);
-int tg_tools_rollback(struct tg_req *req, int64_t id, json_t *in,
+int tg_tools_rollback(const struct tg_call *c, int64_t id, json_t *in,
     json_t **out, struct tg_err *err);
 
-int tg_tools_submit(struct tg_req *req, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err);
-int tg_tools_approve(struct tg_req *req, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err);
-int tg_tools_reject(struct tg_req *req, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err);
-int tg_tools_revoke(struct tg_req *req, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err);
+int tg_tools_submit(const struct tg_call *c, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_tools_approve(const struct tg_call *c, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_tools_reject(const struct tg_call *c, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
+int tg_tools_revoke(const struct tg_call *c, int64_t id, json_t *in,
+    json_t **out, struct tg_err *err);
 /* What a reviewer sees: {"tool_id", "from_version" (last approved, or
  * null), "to_version" (current), "code_diff" (unified diff text),
  * "description": {"old","new"} | absent, "input_schema": {"old","new"} |
  * absent, "annotations": {"old","new"} | absent}. */
-int tg_tools_diff(struct tg_req *req, int64_t id, json_t **out,
+int tg_tools_diff(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
 
 /* POST /validate: in {"code"!, "input_schema"?}; out {"ok", "errors":
  * [{"line","column","message"}], "input_schema", "schema_source"}.
  * 503 when the sandbox is unavailable. Role developer. */
-int tg_tools_validate(struct tg_req *req, json_t *in, json_t **out,
+int tg_tools_validate(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err);
 /* POST /tools/{id}/test: in {"arguments"?: {}, "real_secrets"?: bool};
  * runs the current code (any status) with the allowed modules, the
@@ -98,7 +99,7 @@ int tg_tools_validate(struct tg_req *req, json_t *in, json_t **out,
  * values only when the code is exactly the approved version's, or for an
  * admin who passes real_secrets (403 for anyone else); otherwise
  * {"KEY": "[placeholder:KEY]"}. Role developer. */
-int tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+int tg_tools_test(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err);
 
 /*

@@ -132,7 +132,8 @@ out:
 }
 
 int
-tg_tools_diff(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
+tg_tools_diff(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
 {
 	json_t *cur = NULL, *old = NULL, *o = NULL, *ov, *nv;
 	char *d = NULL;
@@ -141,11 +142,11 @@ tg_tools_diff(struct tg_req *req, int64_t id, json_t **out, struct tg_err *err)
 	json_int_t av;
 	int rc, k, same;
 
-	if ((rc = tg_tools_get(req, id, &cur, err)) != TG_OK)
+	if ((rc = tg_tools_get(c, id, &cur, err)) != TG_OK)
 		return rc;
 	ov = json_object_get(cur, "approved_version");
 	av = json_is_integer(ov) ? json_integer_value(ov) : 0;
-	if (av > 0 && (rc = tg_tools_version_get(req, id, av, &old, err)) != TG_OK)
+	if (av > 0 && (rc = tg_tools_version_get(c, id, av, &old, err)) != TG_OK)
 		goto out;
 	/* issue #16: content identical to the approved version (a rollback
 	 * to it) is said so, instead of a hunk of unchanged lines. */

@@ -39,7 +39,7 @@
  * when the sandbox is unavailable: saving still works, derivation happens
  * on the next save). *schema is a new reference.
  */
-int tg_tools_check_code(struct tg_req *req, const char *code,
+int tg_tools_check_code(const struct tg_call *c, const char *code,
     json_t *explicit_schema, json_t **schema, const char **source,
     struct tg_err *err);
 /* An input schema must describe an object (422 on "input_schema"). */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fcgi/request.h"
+#include "lib/audit.h"
 #include "lib/config.h"
 #include "lib/db.h"
 #include "lib/execlog.h"	/* security: tg_mcp_log_test */
@@ -33,10 +34,10 @@ i64s(char *buf, size_t cap, int64_t v)
 /* ------------------------------------------------------- validation */
 
 static void
-sandbox_opts(const struct tg_req *req, struct tg_sandbox_opts *o, char *diag,
+sandbox_opts(const struct tg_call *c, struct tg_sandbox_opts *o, char *diag,
     size_t cap)
 {
-	const struct tg_config *cfg = req->ctx->cfg;
+	const struct tg_config *cfg = c->cfg;
 
 	memset(o, 0, sizeof(*o));
 	if (cfg) {
@@ -67,7 +68,7 @@ run_limits(struct tg_db *dbh)
  * sandbox cannot run (err says why).
  */
 static int
-run_validator(struct tg_req *req, const char *code, json_t **result,
+run_validator(const struct tg_call *c, const char *code, json_t **result,
     struct tg_err *err)
 {
 	struct tg_sandbox_opts o;
@@ -75,15 +76,15 @@ run_validator(struct tg_req *req, const char *code, json_t **result,
 	char diag[256];
 	int rc;
 
-	if ((rc = tg_settings_value(req->ctx->db, "allowed_modules", &mods)) != TG_OK)
+	if ((rc = tg_settings_value(c->db, "allowed_modules", &mods)) != TG_OK)
 		return tg_err_from(err, rc);
-	lim = run_limits(req->ctx->db);
+	lim = run_limits(c->db);
 	rq = json_pack("{s:s, s:s, s:o, s:o, s:{}}", "mode", "validate", "code",
 	    code, "allowed_modules", mods, "limits", lim ? lim : json_object(),
 	    "arguments");
 	if (rq == NULL)
 		return tg_err_from(err, -TG_E_NOMEM);
-	sandbox_opts(req, &o, diag, sizeof(diag));
+	sandbox_opts(c, &o, diag, sizeof(diag));
 	rc = tg_sandbox_run(&o, rq, result);
 	json_decref(rq);
 	if (rc == -TG_E_UNAVAIL || rc == -TG_E_TIMEOUT || rc == -TG_E_INTERNAL) {
@@ -123,8 +124,9 @@ code_errors(json_t *res, struct tg_err *err)
 }
 
 int
-tg_tools_check_code(struct tg_req *req, const char *code, json_t *explicit_schema,
-    json_t **schema, const char **source, struct tg_err *err)
+tg_tools_check_code(const struct tg_call *c, const char *code,
+    json_t *explicit_schema, json_t **schema, const char **source,
+    struct tg_err *err)
 {
 	json_t *res = NULL, *lim = NULL, *cb;
 	struct tg_err verr;
@@ -132,7 +134,7 @@ tg_tools_check_code(struct tg_req *req, const char *code, json_t *explicit_schem
 	int rc;
 
 	tg_err_init(&verr);
-	if (tg_settings_value(req->ctx->db, "limits", &lim) == TG_OK &&
+	if (tg_settings_value(c->db, "limits", &lim) == TG_OK &&
 	    json_is_integer(cb = json_object_get(lim, "code_bytes")))
 		max = json_integer_value(cb);
 	json_decref(lim);
@@ -141,7 +143,7 @@ tg_tools_check_code(struct tg_req *req, const char *code, json_t *explicit_schem
 	if ((int64_t)strlen(code) > max)
 		return tg_err_field(err, "code", "is %zu bytes; the limit is %lld",
 		    strlen(code), (long long)max);
-	rc = run_validator(req, code, &res, &verr);
+	rc = run_validator(c, code, &res, &verr);
 	if (rc == -TG_E_UNAVAIL) {
 		tg_err_clear(&verr);
 		*schema = explicit_schema ? json_incref(explicit_schema) :
@@ -188,7 +190,7 @@ tg_tools_check_schema(json_t *s, struct tg_err *err)
 }
 
 int
-tg_tools_validate(struct tg_req *req, json_t *in, json_t **out,
+tg_tools_validate(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *code = NULL;
@@ -196,7 +198,7 @@ tg_tools_validate(struct tg_req *req, json_t *in, json_t **out,
 	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_RUN, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "code:s!,input_schema:O", err)) != TG_OK)
 		return rc;
@@ -207,7 +209,7 @@ tg_tools_validate(struct tg_req *req, json_t *in, json_t **out,
 		schema = NULL;
 	if ((rc = tg_tools_check_schema(schema, err)) != TG_OK)
 		return rc;
-	if ((rc = run_validator(req, code, &res, err)) != TG_OK)
+	if ((rc = run_validator(c, code, &res, err)) != TG_OK)
 		return rc;
 	errs = json_object_get(res, "errors");
 	o = json_pack("{s:b, s:o, s:O, s:s}", "ok",
@@ -279,7 +281,7 @@ run_secrets(struct tg_db *dbh, const struct tg_config *cfg, int64_t tool_id,
 }
 
 int
-tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
+tg_tools_test(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	struct tg_sandbox_opts o;
@@ -291,7 +293,7 @@ tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	int64_t sid, t0;
 	int rc, want_real = 0, real = 0;
 
-	if ((rc = tg_svc_need_role(req, TG_ROLE_DEVELOPER, err)) != TG_OK)
+	if ((rc = tg_svc_need(c, TG_P_RUN, err)) != TG_OK)
 		return rc;
 	if (in && !json_is_null(in)) {
 		if ((rc = tg_svc_check_object(in, "arguments:o,real_secrets:b", err)) != TG_OK)
@@ -302,32 +304,32 @@ tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	}
 	/* security: only an admin may hand real values to code no admin
 	 * approved, and only when asking for it explicitly. */
-	if (want_real && req->who.role != TG_ROLE_ADMIN)
+	if (want_real && !tg_call_can(c, TG_P_SECRETS))
 		return tg_err_set(err, TG_E_FORBIDDEN,
 		    "real_secrets: only an admin may run unapproved code with the real"
 		    " secret values; without it the run gets placeholders");
-	if ((rc = tg_tools_get(req, id, &tool, err)) != TG_OK)
+	if ((rc = tg_tools_get(c, id, &tool, err)) != TG_OK)
 		return rc;
 	sid = json_integer_value(json_object_get(tool, "server_id"));
-	if ((rc = tg_servers_get(req, sid, &srv, err)) != TG_OK)
+	if ((rc = tg_servers_get(c, sid, &srv, err)) != TG_OK)
 		goto out;
-	if ((rc = run_secrets(req->ctx->db, req->ctx->cfg, id, sid,
+	if ((rc = run_secrets(c->db, c->cfg, id, sid,
 	    json_string_value(json_object_get(tool, "code")), want_real, &secrets,
 	    &real)) != TG_OK)
 		goto out;
-	if ((rc = tg_settings_value(req->ctx->db, "allowed_modules", &mods)) != TG_OK)
+	if ((rc = tg_settings_value(c->db, "allowed_modules", &mods)) != TG_OK)
 		goto out;
 	rq = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:o}", "mode", "run", "code",
 	    json_object_get(tool, "code"), "arguments", args ? args : json_object(),
 	    "secrets", secrets, "allowed_modules", mods, "allowed_hosts",
-	    json_object_get(srv, "allowed_hosts"), "limits", run_limits(req->ctx->db));
+	    json_object_get(srv, "allowed_hosts"), "limits", run_limits(c->db));
 	if (rq == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	sandbox_opts(req, &o, diag, sizeof(diag));
+	sandbox_opts(c, &o, diag, sizeof(diag));
 	/* reliability: the row first; a run that cannot be recorded is not run */
-	if ((rc = tg_mcp_log_test_begin(req, tool, json_object_get(rq, "arguments"),
+	if ((rc = tg_mcp_log_test_begin(c, tool, json_object_get(rq, "arguments"),
 	    &l)) != TG_OK) {
 		tg_log(TG_LOG_WARN, "tools.test_log_start_failed", "tool=%lld rc=%s",
 		    (long long)id, tg_status_name(rc));
@@ -340,7 +342,7 @@ tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	/* security: test runs are logged like tools/call (kind "test"), with
 	 * redacted arguments and the server's secret values scrubbed out
 	 * (there are none to scrub when the run had placeholders). */
-	if (tg_mcp_log_test(req, &l, res, rc, diag, real ? secrets : NULL,
+	if (tg_mcp_log_test(c, &l, res, rc, diag, real ? secrets : NULL,
 	    (tg_now_us() - t0) / 1000) != TG_OK)
 		tg_log(TG_LOG_WARN, "tools.test_log_failed", "tool=%lld", (long long)id);
 	if (rc == -TG_E_UNAVAIL || rc == -TG_E_TIMEOUT) {
@@ -363,7 +365,7 @@ tg_tools_test(struct tg_req *req, int64_t id, json_t *in, json_t **out,
 	}
 	detail = json_pack("{s:s, s:b}", "secret_values", real ? "real" : "placeholder",
 	    "real_secrets_requested", want_real);
-	tg_svc_audit(req, "tool.test", json_string_value(json_object_get(tool, "name")),
+	tg_audit_call(c, "tool.test", json_string_value(json_object_get(tool, "name")),
 	    json_is_true(json_object_get(res, "ok")) ? "success" : "failure", detail);
 	*out = res;
 	res = NULL;

@@ -133,14 +133,16 @@ static size_t
 listed(enum tg_role role, int authenticated, json_t **arr)
 {
 	struct tg_req req;
+	struct tg_call c;
 
 	memset(&req, 0, sizeof(req));
 	req.ctx = &ctx;
 	req.who.authenticated = authenticated;
 	req.who.role = role;
+	c = tg_req_call(&req);
 	*arr = json_array();
 	assert_non_null(*arr);
-	assert_int_equal(tg_mcp_mgmt_list(&req, *arr), 0);
+	assert_int_equal(tg_mcp_mgmt_list(&c, *arr), 0);
 	return json_array_size(*arr);
 }
 
