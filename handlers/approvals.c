@@ -14,6 +14,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
+#include "handlers/reply.h"
 #include "lib/approvals.h"
 #include "lib/status.h"
 

@@ -26,6 +26,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
+#include "handlers/reply.h"
 #include "lib/access.h"
 #include "lib/auth.h"
 #include "lib/sessions.h"

@@ -18,6 +18,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
+#include "handlers/reply.h"
 #include "lib/export.h"
 #include "lib/status.h"
 

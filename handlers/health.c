@@ -21,6 +21,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
+#include "handlers/reply.h"
 #include "lib/health.h"
 #include "lib/status.h"
 #include "lib/svc.h"

@@ -17,6 +17,7 @@
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
 #include "handlers/resource.h"
+#include "handlers/reply.h"
 #include "lib/logs.h"
 #include "lib/servers.h"
 #include "lib/status.h"

@@ -4,6 +4,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/resource.h"
+#include "handlers/reply.h"
 #include "lib/servers.h"
 #include "lib/status.h"
 

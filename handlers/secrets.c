@@ -11,6 +11,7 @@
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
 #include "handlers/resource.h"
+#include "handlers/reply.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
 #include "lib/status.h"

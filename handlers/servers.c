@@ -14,6 +14,7 @@
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
 #include "handlers/resource.h"
+#include "handlers/reply.h"
 #include "lib/servers.h"
 #include "lib/status.h"
 

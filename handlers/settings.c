@@ -9,6 +9,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
+#include "handlers/reply.h"
 #include "lib/settings.h"
 #include "lib/status.h"
 

@@ -16,6 +16,7 @@
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
 #include "handlers/resource.h"
+#include "handlers/reply.h"
 #include "lib/servers.h"
 #include "lib/sources.h"
 #include "lib/status.h"

@@ -20,6 +20,7 @@
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
 #include "handlers/identity_util.h"
+#include "handlers/reply.h"
 #include "lib/parse.h"
 #include "lib/status.h"
 #include "lib/svc.h"

@@ -29,7 +29,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
 #include "lib/access.h"
@@ -100,7 +99,11 @@ deny(struct tg_req *req, struct tg_resp *resp, int presented, const char *why)
 	    "Bearer realm=\"toolgate\"");
 	memset(&req->who, 0, sizeof(req->who));
 	/* security: aggregated per address, reason and interval */
-	(void)tg_audit_reject(req, "auth.reject", "denied", why);
+	{
+		struct tg_call c = tg_req_call(req);
+
+		(void)tg_audit_reject_call(&c, "auth.reject", "denied", why);
+	}
 	return tg_resp_fail(req, resp, TG_E_UNAUTH, "authentication failed: %s", why);
 }
 

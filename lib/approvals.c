@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/request.h"
 #include "lib/approvals.h"
 #include "lib/audit.h"
 #include "lib/db.h"

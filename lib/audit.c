@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/request.h"
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/db.h"
@@ -86,15 +85,6 @@ tg_audit_call(const struct tg_call *c, const char *action, const char *target,
 }
 
 int
-tg_audit(struct tg_req *req, const char *action, const char *target,
-    const char *outcome, json_t *detail)
-{
-	struct tg_call c = tg_req_call(req);
-
-	return tg_audit_call(&c, action, target, outcome, detail);
-}
-
-int
 tg_audit_reject_call(const struct tg_call *c, const char *action,
     const char *outcome, const char *reason)
 {
@@ -135,15 +125,6 @@ tg_audit_reject_call(const struct tg_call *c, const char *action,
 	(void)tg_audit_call(c, action, "", outcome, detail);
 	json_decref(detail);
 	return TG_OK;
-}
-
-int
-tg_audit_reject(struct tg_req *req, const char *action, const char *outcome,
-    const char *reason)
-{
-	struct tg_call c = tg_req_call(req);
-
-	return tg_audit_reject_call(&c, action, outcome, reason);
 }
 
 int

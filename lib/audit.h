@@ -10,7 +10,7 @@
  * lock (function audit_append in sql/002_identity.sql); the application role
  * can only INSERT and SELECT the table.
  *
- * Transactions: tg_audit() joins the caller's open transaction (the row
+ * Transactions: tg_audit_call() joins the caller's open transaction (the row
  * commits or rolls back with the change it describes) and then holds the
  * chain lock until that transaction ends, so audit last, just before
  * COMMIT. Outside a transaction the row commits at once.
@@ -22,7 +22,6 @@
 
 #include <jansson.h>
 
-struct tg_req;
 struct tg_call;
 struct tg_db;
 struct tg_err;
@@ -40,17 +39,13 @@ struct tg_audit_rec {
 };
 
 /*
- * Appends one row for the current request: actor and role from req->who
- * (when authenticated), request id and client address from req. detail is
- * borrowed (the caller keeps and frees it) and may be NULL. Returns 0 or
- * -TG_E_* (logged here); a mutating handler should treat a failure as the
- * failure of the whole operation (roll back).
+ * Appends one row for a service caller (lib/call.h; handlers build it with
+ * tg_req_call()): actor and role from c->who, or c->actor when set (the
+ * CLI's "cli"); request id and client address from c. detail is borrowed
+ * (the caller keeps and frees it) and may be NULL. Returns 0 or -TG_E_*
+ * (logged here); a mutating service treats a failure as the failure of the
+ * whole operation (roll back).
  */
-int tg_audit(struct tg_req *req, const char *action, const char *target,
-    const char *outcome, json_t *detail);
-
-/* The same for any service caller (lib/call.h): actor and role from
- * c->who, or c->actor when set (the CLI's "cli"). */
 int tg_audit_call(const struct tg_call *c, const char *action,
     const char *target, const char *outcome, json_t *detail);
 
@@ -65,10 +60,8 @@ int tg_audit_call(const struct tg_call *c, const char *action,
  * audit chain's global lock. Best effort: always 0 unless out of memory.
  */
 #define TG_AUDIT_REJECT_INTERVAL 60
-int tg_audit_reject(struct tg_req *req, const char *action, const char *outcome,
-    const char *reason);
-/* The same for a service caller: the address from c->client_addr, method
- * and path from c->method and c->path. */
+/* The address from c->client_addr, method and path from c->method and
+ * c->path. */
 int tg_audit_reject_call(const struct tg_call *c, const char *action,
     const char *outcome, const char *reason);
 

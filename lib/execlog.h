@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "fcgi/request.h"
+#include "lib/call.h"
 
 #define TG_MCP_LOG_MAX_DEFAULT 16384	/* bytes kept per logged text */
 

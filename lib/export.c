@@ -24,7 +24,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "fcgi/request.h"
 #include "lib/approvals.h"
 #include "lib/audit.h"
 #include "lib/call.h"

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/request.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/logs.h"

@@ -9,7 +9,6 @@
 
 #include <jansson.h>
 
-#include "fcgi/request.h"
 #include "lib/mcp_tools.h"
 
 /* The index of the management tool called name, or -1. */

@@ -10,7 +10,6 @@
 
 #include <openssl/crypto.h>
 
-#include "fcgi/request.h"
 #include "lib/audit.h"
 #include "lib/config.h"
 #include "lib/db.h"

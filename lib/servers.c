@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fcgi/request.h"
 #include "lib/audit.h"
 #include "lib/db.h"
 #include "lib/parse.h"

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/request.h"
 #include "lib/audit.h"
 #include "lib/db.h"
 #include "lib/settings.h"

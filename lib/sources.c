@@ -17,7 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fcgi/request.h"
 #include "lib/audit.h"
 #include "lib/call.h"
 #include "lib/config.h"

@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "fcgi/request.h"
+#include "lib/call.h"
 #include "lib/err.h"
 
 /* 404 "no source with id <id>" in err. */

@@ -31,24 +31,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "fcgi/request.h"
 #include "lib/call.h"
 #include "lib/err.h"
-
-struct tg_resp;
-
-/* Handler side: renders err (or rc) into resp; returns the negative
- * status for the handler to return. Clears err. */
-int tg_err_respond(struct tg_req *req, struct tg_resp *resp,
-    struct tg_err *err, int rc);
-/* Handler side: rc == 0 -> resp gets out (stolen) with http_status (204:
- * no body, out must be NULL); else tg_err_respond(). Returns 0 or the
- * negative status. */
-int tg_svc_reply(struct tg_req *req, struct tg_resp *resp, int rc,
-    struct tg_err *err, json_t *out, int http_status);
-/* Handler side: reads ?limit=&cursor= into pg. */
-int tg_svc_page_from_query(struct tg_req *req, struct tg_page *pg,
-    struct tg_err *err);
 
 /* 0 when the caller of c holds every bit of perm (tg_call_can), else
  * -TG_E_UNAUTH when unauthenticated or -TG_E_FORBIDDEN naming the least

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/request.h"
 #include "lib/audit.h"
 #include "lib/call.h"
 #include "lib/db.h"

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/request.h"
 #include "lib/buf.h"
 #include "lib/status.h"
 #include "lib/tools.h"

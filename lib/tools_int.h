@@ -9,7 +9,6 @@
 
 #include <jansson.h>
 
-#include "fcgi/request.h"
 #include "lib/err.h"
 
 /* security: a tool has something to serve (see the head comment of tools.c). */

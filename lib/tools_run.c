@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/request.h"
 #include "lib/audit.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/db.h"
 #include "lib/execlog.h"	/* security: tg_mcp_log_test */
