@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "fcgi/router.h"
-#include "lib/access.h"
+#include "fcgi/access.h"
 #include "lib/arena.h"
 #include "lib/config.h"
 #include "lib/db.h"

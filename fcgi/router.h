@@ -37,7 +37,7 @@ struct tg_route {
 	const char *pattern;	/* "/api/v1/tools/:id" */
 	unsigned flags;
 	size_t max_body;	/* 0: no body accepted; else bytes */
-	unsigned perm;		/* permission bit needed (see lib/access.h), 0 none */
+	unsigned perm;		/* permission bit needed (see lib/call.h), 0 none */
 	tg_handler_fn handler;
 };
 

@@ -27,7 +27,7 @@
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
 #include "handlers/reply.h"
-#include "lib/access.h"
+#include "fcgi/access.h"
 #include "lib/auth.h"
 #include "lib/sessions.h"
 #include "lib/status.h"

@@ -33,7 +33,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/mcp_conn.h"
-#include "lib/access.h"	/* security: tg_access_charge */
+#include "fcgi/access.h"	/* security: tg_access_charge */
 #include "lib/jsonalloc.h"
 #include "lib/log.h"
 #include "lib/status.h"

@@ -7,7 +7,7 @@
 
 #include "fcgi/router.h"
 #include "handlers/handlers.h"
-#include "lib/access.h"
+#include "fcgi/access.h"
 
 #define KiB 1024
 

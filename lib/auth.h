@@ -1,7 +1,7 @@
 /*
  * auth.h - credentials: JWT access tokens (HS256 via libjwt 1.10.2, closed
  * per docs/security.md "Access tokens"), Argon2id password hashes (libargon2), API keys and
- * opaque refresh tokens. Pure functions: no database, no request; lib/access.c
+ * opaque refresh tokens. Pure functions: no database, no request; fcgi/access.c
  * and handlers/auth.c add the stateful checks (blacklist, disabled users,
  * tokens_valid_after).
  *

@@ -20,7 +20,7 @@ struct tg_metrics;
 
 /* Permission bits: the one authorization vocabulary. A route names the bit
  * it needs, a service checks tg_call_can(); the role -> bits table is in
- * lib/access.c (docs/security.md has it as a matrix). */
+ * lib/perms.c (docs/security.md has it as a matrix). */
 enum tg_perm {
 	TG_P_SELF = 1u << 0,	 /* any authenticated caller: own profile, tokens, keys */
 	TG_P_READ = 1u << 1,	 /* read servers, tools, versions, logs, approvals */
@@ -97,7 +97,7 @@ int tg_call_row_op(const struct tg_call *c, struct tg_row_op *op,
     struct tg_err *err);
 
 /* 1 when the caller of c is authenticated and its role holds every bit of
- * perm (lib/access.c). */
+ * perm (lib/perms.c). */
 int tg_call_can(const struct tg_call *c, unsigned perm);
 
 #endif

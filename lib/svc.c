@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/access.h"
+#include "lib/perms.h"
 #include "lib/audit.h"
 #include "lib/db.h"
 #include "lib/log.h"

@@ -13,7 +13,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
-#include "lib/access.h"
+#include "fcgi/access.h"
 #include "lib/status.h"
 
 static const struct {

@@ -10,12 +10,13 @@
  * the role -> permissions table lives in access.c and is documented as a
  * matrix in docs/security.md.
  */
-#ifndef TG_ACCESS_H
-#define TG_ACCESS_H
+#ifndef TG_FCGI_ACCESS_H
+#define TG_FCGI_ACCESS_H
 
 #include <stdint.h>
 
 #include "lib/call.h"	/* enum tg_perm, tg_call_can() */
+#include "lib/perms.h"
 
 
 /* Rate-limit defaults (requests per minute per user or API key, by role;
@@ -53,10 +54,6 @@ int tg_access_check(struct tg_req *req, struct tg_resp *resp);
  */
 int tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n);
 
-/* The role -> permission table (docs/security.md has it as a matrix). */
-unsigned tg_access_role_perms(int role);
-/* 1 when role holds every bit of perm (perm 0: any valid role). */
-int tg_access_role_can(int role, unsigned perm);
 /* 1 when the authenticated caller of req holds perm (handlers use this for
  * finer checks, e.g. "own or TG_P_USERS"). */
 int tg_access_can(const struct tg_req *req, unsigned perm);
