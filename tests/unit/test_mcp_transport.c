@@ -25,49 +25,8 @@ static struct tg_config cfg;
 static struct tg_ctx ctx = {&cfg, NULL, NULL};
 static const char SID[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
-static int
-f_create(struct tg_req *req, const char *version, const json_t *ci,
-    const json_t *caps, struct tg_mcp_session *out)
-{
-	(void)req; (void)ci; (void)caps;
-	memset(out, 0, sizeof(*out));
-	snprintf(out->id, sizeof(out->id), "%s", SID);
-	snprintf(out->version, sizeof(out->version), "%s", version);
-	return 0;
-}
-
-static int
-f_get(struct tg_req *req, const char *id, struct tg_mcp_session *out)
-{
-	(void)req;
-	if (strcmp(id, SID) != 0)
-		return -TG_E_NOTFOUND;
-	memset(out, 0, sizeof(*out));
-	snprintf(out->id, sizeof(out->id), "%s", SID);
-	snprintf(out->version, sizeof(out->version), "2025-11-25");
-	return 0;
-}
-
-static int
-f_del(struct tg_req *req, const char *id)
-{
-	(void)req;
-	return strcmp(id, SID) == 0 ? 0 : -TG_E_NOTFOUND;
-}
-
-static int
-f_init(struct tg_req *req, const struct tg_mcp_session *s)
-{
-	(void)req; (void)s;
-	return 0;
-}
-
-static int
-f_level(struct tg_req *req, const struct tg_mcp_session *s, const char *l)
-{
-	(void)req; (void)s; (void)l;
-	return 0;
-}
+static char sess_version[33] = "2025-11-25";
+#include "tests/unit/fake_mcp.h"
 
 static int
 f_list(const struct tg_mcp_call *c, const char *cursor, json_t **result,
