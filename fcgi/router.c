@@ -124,7 +124,7 @@ preflight(struct tg_req *req, struct tg_resp *resp)
 	char allow[128];
 	int st = 0;
 
-	if (tg_router_find(tg_routes, req, "\x01", req->path, &st, allow,
+	if (tg_router_find(tg_route_table(), req, "\x01", req->path, &st, allow,
 	    sizeof(allow)) == NULL && st == 404)
 		return tg_resp_fail(req, resp, TG_E_NOTFOUND, "no such endpoint");
 	if (!tg_config_origin_allowed(req->ctx->cfg, origin))
@@ -167,7 +167,7 @@ pipeline(struct tg_req *req, struct tg_resp *resp, const char **route_name)
 		return preflight(req, resp);
 	}
 
-	r = tg_router_find(tg_routes, req, req->method, req->path, &st, allow,
+	r = tg_router_find(tg_route_table(), req, req->method, req->path, &st, allow,
 	    sizeof(allow));
 	if (r == NULL) {
 		if (st == 405) {

@@ -1,7 +1,8 @@
 /*
  * router.h - the route table type and the generic request pipeline.
  *
- * The only list of endpoints is tg_routes[] in handlers/routes.c. The
+ * The only list of endpoints is tg_route_table() (handlers/routes.c: its
+ * own rows and those of the operation table, lib/ops.c). The
  * router does, in order: CORS preflight, path match (404 / 405 + Allow),
  * size check against CONTENT_LENGTH (413), content type (415), access
  * control (tg_access_check: authentication, role, rate limit), body read,
@@ -41,7 +42,9 @@ struct tg_route {
 	tg_handler_fn handler;
 };
 
-extern const struct tg_route tg_routes[];
+/* The route table, ended by a {NULL} row (handlers/routes.c; built on
+ * first use, no allocation). */
+const struct tg_route *tg_route_table(void);
 
 /*
  * Finds the route for method+path in table. Returns the route, or NULL with

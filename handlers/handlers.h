@@ -31,75 +31,12 @@ int tg_h_auth_me(struct tg_req *req, struct tg_resp *resp);
 int tg_h_auth_blacklist_stats(struct tg_req *req, struct tg_resp *resp);
 int tg_h_auth_test_perm(struct tg_req *req, struct tg_resp *resp);
 
-/* users.c */
-int tg_h_users_list(struct tg_req *req, struct tg_resp *resp);
-int tg_h_users_create(struct tg_req *req, struct tg_resp *resp);
-int tg_h_users_get(struct tg_req *req, struct tg_resp *resp);
-int tg_h_users_update(struct tg_req *req, struct tg_resp *resp);
-int tg_h_users_delete(struct tg_req *req, struct tg_resp *resp);
-
-/* apikeys.c */
-int tg_h_apikeys_list(struct tg_req *req, struct tg_resp *resp);
-int tg_h_apikeys_create(struct tg_req *req, struct tg_resp *resp);
-int tg_h_apikeys_delete(struct tg_req *req, struct tg_resp *resp);
-
-/* audit.c */
-int tg_h_audit_list(struct tg_req *req, struct tg_resp *resp);
-int tg_h_audit_verify(struct tg_req *req, struct tg_resp *resp);
-
-/* servers.c, tools.c, secrets.c, settings.c, approvals.c, export.c: tool lifecycle */
-int tg_h_servers_list(struct tg_req *req, struct tg_resp *resp);
-int tg_h_servers_create(struct tg_req *req, struct tg_resp *resp);
-int tg_h_servers_get(struct tg_req *req, struct tg_resp *resp);
-int tg_h_servers_update(struct tg_req *req, struct tg_resp *resp);
-int tg_h_servers_delete(struct tg_req *req, struct tg_resp *resp);
-int tg_h_servers_start(struct tg_req *req, struct tg_resp *resp);
-int tg_h_servers_stop(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_list(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_create(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_get(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_update(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_delete(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_versions(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_version_get(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_rollback(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_submit(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_approve(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_reject(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_revoke(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_diff(struct tg_req *req, struct tg_resp *resp);
-int tg_h_tools_test(struct tg_req *req, struct tg_resp *resp);
-int tg_h_validate(struct tg_req *req, struct tg_resp *resp);
-/* logs.c: execution logs */
-int tg_h_logs_tool(struct tg_req *req, struct tg_resp *resp);
-int tg_h_logs_server(struct tg_req *req, struct tg_resp *resp);
-int tg_h_logs_get(struct tg_req *req, struct tg_resp *resp);
-int tg_h_secrets_list(struct tg_req *req, struct tg_resp *resp);
-int tg_h_secrets_create(struct tg_req *req, struct tg_resp *resp);
-int tg_h_secrets_set(struct tg_req *req, struct tg_resp *resp);
-int tg_h_secrets_delete(struct tg_req *req, struct tg_resp *resp);
-int tg_h_settings_get(struct tg_req *req, struct tg_resp *resp);
-int tg_h_settings_patch(struct tg_req *req, struct tg_resp *resp);
-int tg_h_approvals_list(struct tg_req *req, struct tg_resp *resp);
-int tg_h_module_requests_list(struct tg_req *req, struct tg_resp *resp);
-int tg_h_module_requests_create(struct tg_req *req, struct tg_resp *resp);
-int tg_h_module_requests_approve(struct tg_req *req, struct tg_resp *resp);
-int tg_h_module_requests_reject(struct tg_req *req, struct tg_resp *resp);
-int tg_h_network_requests_list(struct tg_req *req, struct tg_resp *resp);
-int tg_h_network_requests_create(struct tg_req *req, struct tg_resp *resp);
-int tg_h_network_requests_approve(struct tg_req *req, struct tg_resp *resp);
-int tg_h_network_requests_reject(struct tg_req *req, struct tg_resp *resp);
-int tg_h_export(struct tg_req *req, struct tg_resp *resp);
-int tg_h_import(struct tg_req *req, struct tg_resp *resp);
-
-/* sources.c: external MCP sources */
-int tg_h_sources_list(struct tg_req *req, struct tg_resp *resp);
-int tg_h_sources_create(struct tg_req *req, struct tg_resp *resp);
-int tg_h_sources_get(struct tg_req *req, struct tg_resp *resp);
-int tg_h_sources_update(struct tg_req *req, struct tg_resp *resp);
-int tg_h_sources_delete(struct tg_req *req, struct tg_resp *resp);
-int tg_h_sources_discover(struct tg_req *req, struct tg_resp *resp);
-int tg_h_sources_import(struct tg_req *req, struct tg_resp *resp);
-int tg_h_sources_health(struct tg_req *req, struct tg_resp *resp);
+/* ops.c: every route of the operation table (lib/ops.c); the route's op
+ * says which. */
+int tg_h_op(struct tg_req *req, struct tg_resp *resp);
+/* The operation a route of the table serves, or NULL (routes.c). */
+struct tg_route;
+struct tg_op;
+const struct tg_op *tg_route_op(const struct tg_route *r);
 
 #endif

@@ -238,8 +238,6 @@ tg_module_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_check_object(in, "module:s!,reason:s,tool_id:I", err)) != TG_OK)
-		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s:s, s?s, s?I !}", "module", &module,
 	    "reason", &reason, "tool_id", &tool) != 0)
 		return tg_err_field(err, "body", "%s", je.text);
@@ -301,8 +299,6 @@ tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_svc_check_object(in, "server_id:*!,host:s!,reason:s", err)) != TG_OK)
 		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s:o, s:s, s?s !}", "server_id", &server,
 	    "host", &host, "reason", &reason) != 0)
@@ -375,8 +371,6 @@ decide(const struct tg_call *c, int network, int64_t id, int approve,
 	if ((rc = tg_svc_need(c, TG_P_APPROVE, err)) != TG_OK)
 		return rc;
 	if (in && !json_is_null(in)) {
-		if ((rc = tg_svc_check_object(in, "reason:s", err)) != TG_OK)
-			return rc;
 		if (json_unpack_ex(in, &je, 0, "{s?s !}", "reason", &reason) != 0)
 			return tg_err_field(err, "reason", "%s", je.text);
 	}

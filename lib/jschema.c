@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/err.h"
 #include "lib/jschema.h"
 #include "lib/status.h"
 
@@ -312,6 +313,8 @@ one_type(unsigned t, const struct tg_jfield *props)
 
 	if (t == TG_JT_OBJECT && props != NULL)
 		return tg_jschema_object(props);
+	if (t == 0)
+		return json_object();
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].bit == t)
 			return json_pack("{s:s}", "type", names[i].name);
@@ -378,28 +381,102 @@ fail:
 	return NULL;
 }
 
-json_t *
-tg_jschema_object(const struct tg_jfield *props)
+int
+tg_jschema_add(json_t *o, const struct tg_jfield *props)
 {
-	json_t *o, *p = NULL, *req = NULL;
+	json_t *p = json_object_get(o, "properties");
+	json_t *req = json_object_get(o, "required");
 	const struct tg_jfield *f;
 
-	if ((o = json_pack("{s:s, s:{}}", "type", "object", "properties")) == NULL)
-		return NULL;
-	p = json_object_get(o, "properties");
 	for (f = props; f->name != NULL; f++) {
+		if (f->only & TG_JF_REST)
+			continue;
 		if (put(p, f->name, field_schema(f)) != 0)
-			goto fail;
+			return -TG_E_NOMEM;
 		if (!f->required)
 			continue;
 		if ((req == NULL && put(o, "required", req = json_array()) != 0) ||
 		    json_array_append_new(req, json_string(f->name)) != 0)
-			goto fail;
+			return -TG_E_NOMEM;
 	}
-	if (put(o, "additionalProperties", json_false()) != 0)
-		goto fail;
+	return TG_OK;
+}
+
+json_t *
+tg_jschema_object(const struct tg_jfield *props)
+{
+	json_t *o;
+
+	if ((o = json_pack("{s:s, s:{}}", "type", "object", "properties")) == NULL)
+		return NULL;
+	if (tg_jschema_add(o, props) != TG_OK ||
+	    put(o, "additionalProperties", json_false()) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
-fail:
-	json_decref(o);
+}
+
+/* --- the REST body check ---------------------------------------------- */
+
+/* The field of fields called name that REST knows, or NULL. */
+static const struct tg_jfield *
+rest_field(const struct tg_jfield *fields, const char *name)
+{
+	const struct tg_jfield *f;
+
+	for (f = fields; f->name != NULL; f++)
+		if (!(f->only & TG_JF_MCP) && strcmp(f->name, name) == 0)
+			return f;
 	return NULL;
+}
+
+static int
+types_ok(unsigned t, const json_t *v)
+{
+	return t == 0 || ((t & TG_JT_STRING) && json_is_string(v)) ||
+	    ((t & TG_JT_INTEGER) && json_is_integer(v)) ||
+	    ((t & TG_JT_BOOLEAN) && json_is_boolean(v)) ||
+	    ((t & TG_JT_ARRAY) && json_is_array(v)) ||
+	    ((t & TG_JT_OBJECT) && json_is_object(v)) ||
+	    ((t & TG_JT_NULL) && json_is_null(v));
+}
+
+static const char *
+types_name(unsigned t)
+{
+	switch (t) {
+	case TG_JT_STRING: return "a string";
+	case TG_JT_STRING | TG_JT_NULL: return "a string or null";
+	case TG_JT_OBJECT: return "an object";
+	case TG_JT_OBJECT | TG_JT_NULL: return "an object or null";
+	case TG_JT_INTEGER: return "an integer";
+	case TG_JT_BOOLEAN: return "a boolean";
+	case TG_JT_ARRAY: return "an array";
+	case TG_JT_STRING | TG_JT_INTEGER: return "a string or an integer";
+	default: return "a value";
+	}
+}
+
+int
+tg_jfields_check(const struct tg_jfield *fields, const json_t *in,
+    struct tg_err *err)
+{
+	const struct tg_jfield *f;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(in))
+		return tg_err_field(err, "body", "must be a JSON object");
+	json_object_foreach((json_t *)in, key, v) {
+		if ((f = rest_field(fields, key)) == NULL)
+			tg_err_field(err, key, "unknown member");
+		else if (!types_ok(f->types, v))
+			tg_err_field(err, key, "must be %s", types_name(f->types));
+	}
+	for (f = fields; f->name != NULL; f++)
+		if (f->required && !(f->only & TG_JF_MCP) &&
+		    json_object_get(in, f->name) == NULL)
+			tg_err_field(err, f->name, "is required");
+	return err->status ? -err->status : TG_OK;
 }

@@ -1,8 +1,10 @@
 /*
  * jschema.h - the JSON Schema subset toolgate checks tool arguments
- * against (tools/call of served tools and of the management tools), and
+ * against (tools/call of served tools and of the management tools),
  * schemas generated from field specs (the management tools' inputSchema:
- * lib/mcp_mgmt.c). Pure: jansson values in and out; no I/O.
+ * lib/mcp_mgmt.c), and the check of a REST body against the same field
+ * specs (tg_jfields_check: lib/ops.h). Pure: jansson values in and out;
+ * no I/O.
  */
 #ifndef TG_JSCHEMA_H
 #define TG_JSCHEMA_H
@@ -31,6 +33,11 @@ int tg_mcp_schema_validate(const json_t *schema, const json_t *instance,
 #define TG_JT_ARRAY 0x08
 #define TG_JT_OBJECT 0x10
 #define TG_JT_NULL 0x20
+/* No bit: any JSON value ({} in a schema). */
+
+/* Where a field exists (tg_jfield.only): 0 both, else one transport. */
+#define TG_JF_REST 0x1	/* REST bodies only: never in an MCP schema */
+#define TG_JF_MCP 0x2	/* MCP arguments only: not a REST body member */
 
 /*
  * One member of an object, a field spec. Lists end with a {NULL} entry.
@@ -51,6 +58,7 @@ struct tg_jfield {
 	json_int_t min_items;		/* array: minItems when > 0 */
 	const struct tg_jfield *items;	/* array: the items (name unused) */
 	const struct tg_jfield *props;	/* object: its members, closed */
+	unsigned only;			/* TG_JF_REST or TG_JF_MCP; 0: both */
 };
 
 /*
@@ -61,5 +69,22 @@ struct tg_jfield {
  * items, description} as set. New reference; NULL on OOM.
  */
 json_t *tg_jschema_object(const struct tg_jfield *props);
+/* Adds the members props to the object schema o (properties, required),
+ * after those it has. Fields marked TG_JF_REST are left out here and in
+ * tg_jschema_object. 0, or -TG_E_NOMEM. */
+int tg_jschema_add(json_t *o, const struct tg_jfield *props);
+
+struct tg_err;
+/*
+ * Checks the top level of a REST body against fields (those not marked
+ * TG_JF_MCP), so that a 422 names each field: not an object ("body":
+ * "must be a JSON object"); for each member in body order, "unknown
+ * member" or "must be <a string|a string or null|an object|an object or
+ * null|an integer|a boolean|an array>"; then, in field order, "is
+ * required". Values (patterns, ranges, enums) are the service's to
+ * check. 0, or -TG_E_UNPROCESSABLE with the field errors in err.
+ */
+int tg_jfields_check(const struct tg_jfield *fields, const json_t *in,
+    struct tg_err *err);
 
 #endif

@@ -227,8 +227,6 @@ tg_secrets_create(const struct tg_call *c, int64_t server_id, json_t *in,
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_check_object(in, "key:s!,description:s,value:s", err)) != TG_OK)
-		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s:s, s?s, s?s !}", "key", &key,
 	    "description", &desc, "value", &value) != 0)
 		return tg_err_field(err, "body", "%s", je.text);
@@ -259,8 +257,6 @@ tg_secrets_set(const struct tg_call *c, int64_t server_id, const char *key,
 		return rc;
 	if (key == NULL || !tg_secrets_valid_key(key))
 		return tg_err_set(err, TG_E_NOTFOUND, "no secret '%s'", key ? key : "");
-	if ((rc = tg_svc_check_object(in, "value:s!,description:s", err)) != TG_OK)
-		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s:s, s?s !}", "value", &value,
 	    "description", &desc) != 0)
 		return tg_err_field(err, "body", "%s", je.text);

@@ -341,9 +341,6 @@ tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_check_object(in, "name:s!,description:s,tool_prefix:S",
-	    err)) != TG_OK)
-		return rc;
 	if (json_unpack_ex(in, &je, JSON_STRICT, "{s:s, s?s, s?o !}", "name",
 	    &name, "description", &desc, "tool_prefix", &prefix) != 0)
 		return unpack_err(err, &je);
@@ -390,9 +387,6 @@ tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 	int rc, running, prefix_given;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_svc_check_object(in, "name:s,description:s,tool_prefix:S",
-	    err)) != TG_OK)
 		return rc;
 	if (json_unpack_ex(in, &je, JSON_STRICT, "{s?s, s?s, s?o !}", "name",
 	    &name, "description", &desc, "tool_prefix", &prefix) != 0)

@@ -218,23 +218,14 @@ check_url(const char *url, int internal, struct tg_err *err)
 }
 
 static int
-parse_in(const struct tg_call *c, json_t *in, int create, struct src_in *si,
+parse_in(const struct tg_call *c, json_t *in, struct src_in *si,
     struct tg_err *err)
 {
 	json_error_t je;
-	int rc;
 
 	memset(si, 0, sizeof(*si));
 	si->internal = si->enabled = -1;
 	si->connect_ms = si->timeout_ms = si->max_bytes = si->threshold = si->cooldown = -1;
-	if ((rc = tg_svc_check_object(in, create ?
-	    "name:s!,url:s!,description:s,transport:s,internal:b,enabled:b,auth_type:s,"
-	    "auth_header:S,credential:S,connect_timeout_ms:I,timeout_ms:I,"
-	    "max_response_bytes:I,failure_threshold:I,cooldown_s:I" :
-	    "name:s,url:s,description:s,transport:s,internal:b,enabled:b,auth_type:s,"
-	    "auth_header:S,credential:S,connect_timeout_ms:I,timeout_ms:I,"
-	    "max_response_bytes:I,failure_threshold:I,cooldown_s:I", err)) != TG_OK)
-		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s?s, s?s, s?s, s?s, s?b, s?b, s?s, s?o, s?o,"
 	    " s?I, s?I, s?I, s?I, s?I !}", "name", &si->name, "url", &si->url,
 	    "description", &si->description, "transport", &si->transport,
@@ -416,7 +407,7 @@ tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = parse_in(c, in, 1, &si, err)) != TG_OK)
+	if ((rc = parse_in(c, in, &si, err)) != TG_OK)
 		return rc;
 	auth_type = si.auth_type ? si.auth_type : "none";
 	if ((rc = check_url(si.url, si.internal == 1, err)) != TG_OK)
@@ -609,7 +600,7 @@ tg_sources_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = parse_in(c, in, 0, &a.si, err)) != TG_OK)
+	if ((rc = parse_in(c, in, &a.si, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_call_tx(c, update_tx, &a, err)) != TG_OK)
 		return rc;

@@ -643,8 +643,6 @@ tg_sources_import(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_check_object(in, "tools:a!", err)) != TG_OK)
-		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s:o !}", "tools", &want) != 0)
 		return tg_err_field(err, "body", "%s", je.text);
 	if (json_array_size(want) == 0 || json_array_size(want) > 500)

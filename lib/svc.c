@@ -15,6 +15,7 @@
 #include "lib/perms.h"
 #include "lib/audit.h"
 #include "lib/db.h"
+#include "lib/jschema.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/status.h"
@@ -299,92 +300,46 @@ tg_svc_valid_prefix(const char *s)
 	return chars_ok(s, "_-.ABCDEFGHIJKLMNOPQRSTUVWXYZ");
 }
 
-static int
-type_ok(json_t *v, char t)
+/* The field type of a spec character (see svc.h). */
+static unsigned
+spec_types(char t)
 {
 	switch (t) {
-	case 's': return json_is_string(v);
-	case 'S': return json_is_string(v) || json_is_null(v);
-	case 'o': return json_is_object(v);
-	case 'O': return json_is_object(v) || json_is_null(v);
-	case 'I': return json_is_integer(v);
-	case 'b': return json_is_boolean(v);
-	case 'a': return json_is_array(v);
-	default: return 1;
+	case 's': return TG_JT_STRING;
+	case 'S': return TG_JT_STRING | TG_JT_NULL;
+	case 'o': return TG_JT_OBJECT;
+	case 'O': return TG_JT_OBJECT | TG_JT_NULL;
+	case 'I': return TG_JT_INTEGER;
+	case 'b': return TG_JT_BOOLEAN;
+	case 'a': return TG_JT_ARRAY;
+	default: return 0;
 	}
 }
 
-static const char *
-type_name(char t)
-{
-	switch (t) {
-	case 's': return "a string";
-	case 'S': return "a string or null";
-	case 'o': return "an object";
-	case 'O': return "an object or null";
-	case 'I': return "an integer";
-	case 'b': return "a boolean";
-	case 'a': return "an array";
-	default: return "a value";
-	}
-}
-
-/* Finds name in spec; returns its type char (0 when absent). */
-static char
-spec_type(const char *spec, const char *name, size_t nlen)
-{
-	const char *p = spec;
-
-	while (*p) {
-		const char *colon = strchr(p, ':');
-		const char *end = strchr(p, ',');
-
-		if (colon == NULL)
-			return 0;
-		if ((size_t)(colon - p) == nlen && memcmp(p, name, nlen) == 0)
-			return colon[1];
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return 0;
-}
-
+/* The spec string as field specs, checked by tg_jfields_check (the one
+ * body checker; lib/ops.c rows give their field specs directly). */
 int
 tg_svc_check_object(json_t *in, const char *spec, struct tg_err *err)
 {
-	const char *key, *p = spec;
-	json_t *v;
-	char t, name[64];
+	struct tg_jfield f[48];
+	char buf[1024], *p, *next, *colon;
+	size_t n = 0;
 
-	if (!json_is_object(in))
-		return tg_err_field(err, "body", "must be a JSON object");
-	json_object_foreach(in, key, v) {
-		t = spec_type(spec, key, strlen(key));
-		if (t == 0)
-			tg_err_field(err, key, "unknown member");
-		else if (!type_ok(v, t))
-			tg_err_field(err, key, "must be %s", type_name(t));
-	}
-	while (*p) {
-		const char *colon = strchr(p, ':');
-		const char *end = strchr(p, ',');
-		size_t n;
-
-		if (colon == NULL)
+	if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf))
+		return tg_err_set(err, TG_E_INTERNAL, "field spec too long");
+	memset(f, 0, sizeof(f));
+	for (p = buf; p != NULL && *p && n + 1 < sizeof(f) / sizeof(f[0]); p = next) {
+		if ((next = strchr(p, ',')) != NULL)
+			*next++ = '\0';
+		if ((colon = strchr(p, ':')) == NULL)
 			break;
-		n = (size_t)(colon - p);
-		if (n < sizeof(name) && colon[2] == '!') {
-			memcpy(name, p, n);
-			name[n] = '\0';
-			if (json_object_get(in, name) == NULL)
-				tg_err_field(err, name, "is required");
-		}
-		if (end == NULL)
-			break;
-		p = end + 1;
+		*colon = '\0';
+		f[n].name = p;
+		f[n].types = spec_types(colon[1]);
+		f[n].required = colon[1] != '\0' && colon[2] == '!';
+		n++;
 	}
-	return err->status ? -err->status : TG_OK;
+	return tg_jfields_check(f, in, err);
 }
 
 int

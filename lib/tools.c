@@ -335,9 +335,6 @@ tg_tools_create(const struct tg_call *c, int64_t server_id, json_t *in,
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_check_object(in, "name:s!,code:s!,description:s,"
-	    "input_schema:O,annotations:O,change_summary:s", err)) != TG_OK)
-		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s:s, s:s, s?s, s?o, s?o, s?s !}", "name",
 	    &a.name, "code", &a.code, "description", &a.desc, "input_schema", &schema_in,
 	    "annotations", &a.annot, "change_summary", &a.summary) != 0)
@@ -552,9 +549,6 @@ tg_tools_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_check_object(in, "name:s,code:s,description:s,"
-	    "input_schema:O,annotations:O,change_summary:s", err)) != TG_OK)
-		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s?s, s?s, s?s, s?o, s?o, s?s !}", "name",
 	    &a.name, "code", &a.code, "description", &a.desc, "input_schema", &a.schema_in,
 	    "annotations", &a.annot_in, "change_summary", &a.summary) != 0)
@@ -687,8 +681,6 @@ tg_tools_rollback(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_check_object(in, "version:I!", err)) != TG_OK)
-		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s:I !}", "version", &a.version) != 0)
 		return tg_err_field(err, "version", "%s", je.text);
 	if (a.version < 1 || a.version > 2147483647)
@@ -810,15 +802,10 @@ transition(const struct tg_call *c, int64_t id, enum tx tx, json_t *in,
 	if (in == NULL || json_is_null(in)) {
 		in = NULL;
 	} else if (tx == TX_APPROVE) {
-		if ((rc = tg_svc_check_object(in, "reason:s,version:I", err)) != TG_OK)
-			return rc;
 		if (json_unpack_ex(in, &je, 0, "{s?s, s?I !}", "reason", &a.reason,
 		    "version", &a.version) != 0)
 			return tg_err_field(err, "body", "%s", je.text);
 	} else {
-		if ((rc = tg_svc_check_object(in, tx == TX_SUBMIT ? "note:s" :
-		    "reason:s", err)) != TG_OK)
-			return rc;
 		if (json_unpack_ex(in, &je, 0, "{s?s !}", tx == TX_SUBMIT ? "note" :
 		    "reason", &a.reason) != 0)
 			return tg_err_field(err, "body", "%s", je.text);

@@ -200,8 +200,6 @@ tg_tools_validate(const struct tg_call *c, json_t *in, json_t **out,
 
 	if ((rc = tg_svc_need(c, TG_P_RUN, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_check_object(in, "code:s!,input_schema:O", err)) != TG_OK)
-		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s:s, s?o !}", "code", &code,
 	    "input_schema", &schema) != 0)
 		return tg_err_field(err, "body", "%s", je.text);
@@ -296,8 +294,6 @@ tg_tools_test(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 	if ((rc = tg_svc_need(c, TG_P_RUN, err)) != TG_OK)
 		return rc;
 	if (in && !json_is_null(in)) {
-		if ((rc = tg_svc_check_object(in, "arguments:o,real_secrets:b", err)) != TG_OK)
-			return rc;
 		if (json_unpack_ex(in, &je, 0, "{s?o s?b !}", "arguments", &args,
 		    "real_secrets", &want_real) != 0)
 			return tg_err_field(err, "arguments", "%s", je.text);
