@@ -86,25 +86,39 @@ mtool_run(const struct tg_op *op, const struct tg_call *c, json_t *args,
 	return rc;
 }
 
+/* The management tools are the rows of tg_ops[] with an MCP part; tool i
+ * is the i-th of them (table order). NULL past the last. */
+static const struct tg_op *
+mtool(size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < tg_ops_n; k++)
+		if (tg_ops[k].mcp.name != NULL && i-- == 0)
+			return &tg_ops[k];
+	return NULL;
+}
+
 int
 tg_mcp_mgmt_find(const char *name)
 {
+	const struct tg_op *op;
 	size_t i;
 
-	for (i = 0; i < tg_ops_n; i++)
-		if (tg_ops[i].mcp.name != NULL && strcmp(tg_ops[i].mcp.name, name) == 0)
+	for (i = 0; (op = mtool(i)) != NULL; i++)
+		if (strcmp(op->mcp.name, name) == 0)
 			return (int)i;
 	return -1;
 }
 
-/* The inputSchema of tg_ops[i], generated from its field specs on first
+/* The inputSchema of tool i, generated from its field specs on first
  * use; tools/list serves it and tools/call validates against it. Never
  * freed (it lives as long as the process). NULL on OOM or for a bad row. */
 static const json_t *
 schema_of(size_t i)
 {
 	static json_t *schema[TG_OPS_MAX];
-	const struct tg_op *op = &tg_ops[i];
+	const struct tg_op *op = mtool(i);
 	const struct tg_jfield *target = tg_op_target_fields(op->target);
 	json_t *o;
 
@@ -126,8 +140,7 @@ schema_of(size_t i)
 static json_t *
 mtool_json(size_t i)
 {
-	const struct tg_op *op = &tg_ops[i];
-	const struct tg_op_mcp *m = &op->mcp;
+	const struct tg_op_mcp *m = &mtool(i)->mcp;
 	const json_t *schema = schema_of(i);
 
 	if (schema == NULL)
@@ -173,7 +186,7 @@ static int
 mtool_call(const struct tg_mcp_call *c, size_t i, json_t *args,
     json_t **result, struct tg_rpc_err *rerr)
 {
-	const struct tg_op *op = &tg_ops[i];
+	const struct tg_op *op = mtool(i);
 	const json_t *schema = schema_of(i);
 	struct tg_call call = tg_req_call(c->req);
 	struct tg_err err;
@@ -218,10 +231,11 @@ static json_t *desc[TG_OPS_MAX];
 int
 tg_mcp_mgmt_list(const struct tg_call *c, json_t *arr)
 {
+	const struct tg_op *op;
 	size_t i;
 
-	for (i = 0; i < tg_ops_n; i++) {
-		if (tg_ops[i].mcp.name == NULL || !tg_call_can(c, tg_ops[i].perm))
+	for (i = 0; (op = mtool(i)) != NULL; i++) {
+		if (!tg_call_can(c, op->perm))
 			continue;
 		if (desc[i] == NULL && (desc[i] = mtool_json(i)) == NULL)
 			return -TG_E_NOMEM;
@@ -236,9 +250,10 @@ tg_mcp_mgmt_call(const struct tg_mcp_call *c, int i, json_t *args,
     json_t **result, struct tg_rpc_err *err)
 {
 	struct tg_call call = tg_req_call(c->req);
+	const struct tg_op *op = mtool((size_t)i);
 
-	if (!tg_call_can(&call, tg_ops[i].perm))
+	if (op == NULL || !tg_call_can(&call, op->perm))
 		return tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS, "Unknown tool: %s",
-		    tg_ops[i].mcp.name);
+		    op ? op->mcp.name : "");
 	return mtool_call(c, (size_t)i, args, result, err);
 }
