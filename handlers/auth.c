@@ -19,7 +19,9 @@
  * one of the same family issued; presenting a used or revoked one revokes
  * the whole family and blacklists the access tokens issued with it.
  * The rules live in the session service (lib/sessions.c); this file maps
- * HTTP to it and adds WWW-Authenticate / Retry-After.
+ * HTTP to it for sign-in (login, refresh: WWW-Authenticate, Retry-After)
+ * and the caller's identity (me). logout, revoke, revoke-all and the
+ * blacklist statistics are rows of the operation table (lib/ops.c).
  */
 #include <stdio.h>
 
@@ -80,45 +82,6 @@ tg_h_auth_refresh(struct tg_req *req, struct tg_resp *resp)
 }
 
 int
-tg_h_auth_logout(struct tg_req *req, struct tg_resp *resp)
-{
-	struct tg_call c = tg_req_call(req);
-	struct tg_err err;
-	int rc;
-
-	tg_err_init(&err);
-	rc = tg_sessions_logout(&c, req->json, &err);
-	return tg_svc_reply(req, resp, rc, &err, NULL, 204);
-}
-
-/* Revoke one presented credential: access token, refresh token or API key. */
-int
-tg_h_auth_revoke(struct tg_req *req, struct tg_resp *resp)
-{
-	struct tg_call c = tg_req_call(req);
-	struct tg_err err;
-	json_t *out = NULL;
-	int rc;
-
-	tg_err_init(&err);
-	rc = tg_sessions_revoke(&c, req->json, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
-}
-
-int
-tg_h_auth_revoke_all(struct tg_req *req, struct tg_resp *resp)
-{
-	struct tg_call c = tg_req_call(req);
-	struct tg_err err;
-	json_t *out = NULL;
-	int rc;
-
-	tg_err_init(&err);
-	rc = tg_sessions_revoke_all(&c, req->json, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
-}
-
-int
 tg_h_auth_me(struct tg_req *req, struct tg_resp *resp)
 {
 	static const struct {
@@ -148,19 +111,6 @@ tg_h_auth_me(struct tg_req *req, struct tg_resp *resp)
 	else
 		json_object_set_new(root, "token_expires_at", json_integer(req->who.token_exp));
 	return tg_resp_json(resp, 200, root);
-}
-
-int
-tg_h_auth_blacklist_stats(struct tg_req *req, struct tg_resp *resp)
-{
-	struct tg_call c = tg_req_call(req);
-	struct tg_err err;
-	json_t *out = NULL;
-	int rc;
-
-	tg_err_init(&err);
-	rc = tg_sessions_blacklist_stats(&c, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
 /* TOOLGATE_TEST_ROUTES only: one route per permission bit, for the RBAC

@@ -10,7 +10,6 @@ struct tg_resp;
 
 /* health.c */
 int tg_h_health(struct tg_req *req, struct tg_resp *resp);
-int tg_h_ready(struct tg_req *req, struct tg_resp *resp);
 int tg_h_version(struct tg_req *req, struct tg_resp *resp);
 int tg_h_test_echo(struct tg_req *req, struct tg_resp *resp);
 int tg_h_test_sleep(struct tg_req *req, struct tg_resp *resp);
@@ -24,11 +23,7 @@ int tg_h_mcp(struct tg_req *req, struct tg_resp *resp);
 /* auth.c */
 int tg_h_auth_login(struct tg_req *req, struct tg_resp *resp);
 int tg_h_auth_refresh(struct tg_req *req, struct tg_resp *resp);
-int tg_h_auth_logout(struct tg_req *req, struct tg_resp *resp);
-int tg_h_auth_revoke(struct tg_req *req, struct tg_resp *resp);
-int tg_h_auth_revoke_all(struct tg_req *req, struct tg_resp *resp);
 int tg_h_auth_me(struct tg_req *req, struct tg_resp *resp);
-int tg_h_auth_blacklist_stats(struct tg_req *req, struct tg_resp *resp);
 int tg_h_auth_test_perm(struct tg_req *req, struct tg_resp *resp);
 
 /* ops.c: every route of the operation table (lib/ops.c); the route's op

@@ -2,7 +2,7 @@
  * health.c - liveness, readiness and version.
  *
  *   GET /health          200 {"status":"ok"}            (no database)
- *   GET /ready           200 {"status":"ready","checks":{"database":"ok",
+ *   GET /ready           (lib/ops.c) 200 {"status":"ready","checks":{"database":"ok",
  *                        "sandbox":"full"|"degraded"}} or 503 problem: the
  *                        database is unreachable, or tools cannot run (the
  *                        helper is missing, or only degraded isolation is
@@ -36,19 +36,6 @@ tg_h_health(struct tg_req *req, struct tg_resp *resp)
 	(void)req;
 	resp->no_store = 1;
 	return tg_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
-}
-
-int
-tg_h_ready(struct tg_req *req, struct tg_resp *resp)
-{
-	struct tg_call c = tg_req_call(req);
-	struct tg_err err;
-	json_t *out = NULL;
-	int rc;
-
-	tg_err_init(&err);
-	rc = tg_health_ready(&c, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
 int

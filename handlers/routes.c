@@ -18,7 +18,6 @@
 
 static const struct tg_route fixed[] = {
 	{"GET", "/health", 0, 0, 0, tg_h_health},
-	{"GET", "/ready", 0, 0, 0, tg_h_ready},
 	{"GET", "/api/v1/version", 0, 0, 0, tg_h_version},
 	{"GET", "/metrics", TG_R_AUTH_OPTIONAL, 0, 0, tg_h_metrics},
 	{"POST", "/api/v1/_test/echo", TG_R_JSON | TG_R_TEST, 64 * KiB, 0, tg_h_test_echo},
@@ -29,11 +28,7 @@ static const struct tg_route fixed[] = {
 	/* sign-in sessions: handlers/auth.c */
 	{"POST", "/api/v1/auth/login", TG_R_JSON, 8 * KiB, 0, tg_h_auth_login},
 	{"POST", "/api/v1/auth/refresh", TG_R_JSON, 4 * KiB, 0, tg_h_auth_refresh},
-	{"POST", "/api/v1/auth/logout", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_SELF, tg_h_auth_logout},
-	{"POST", "/api/v1/auth/revoke", TG_R_AUTH | TG_R_JSON, 8 * KiB, TG_P_SELF, tg_h_auth_revoke},
-	{"POST", "/api/v1/auth/revoke-all", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_SELF, tg_h_auth_revoke_all},
 	{"GET", "/api/v1/auth/me", TG_R_AUTH, 0, TG_P_SELF, tg_h_auth_me},
-	{"GET", "/api/v1/auth/blacklist/stats", TG_R_AUTH, 0, TG_P_USERS, tg_h_auth_blacklist_stats},
 	{"POST", "/api/v1/_test/perm/write", TG_R_AUTH | TG_R_TEST | TG_R_JSON_OPT, 1 * KiB, TG_P_WRITE, tg_h_auth_test_perm},
 	{"POST", "/api/v1/_test/perm/approve", TG_R_AUTH | TG_R_TEST | TG_R_JSON_OPT, 1 * KiB, TG_P_APPROVE, tg_h_auth_test_perm},
 	{"POST", "/api/v1/_test/perm/secrets", TG_R_AUTH | TG_R_TEST | TG_R_JSON_OPT, 1 * KiB, TG_P_SECRETS, tg_h_auth_test_perm},
@@ -46,13 +41,18 @@ static const struct tg_route fixed[] = {
 static struct tg_route all[N_ALL];
 static const struct tg_op *ops[N_ALL];
 
-/* The route of an operation: authenticated, its body JSON when it takes
- * one. */
+/* The route of an operation: authenticated (unless public), its body
+ * JSON when it takes one. */
 static struct tg_route
 op_route(const struct tg_op *op)
 {
 	struct tg_route r = {op->rest.method, op->rest.pattern, TG_R_AUTH,
 		op->rest.max_body, op->perm, tg_h_op};
+
+	if (op->rest.flags & TG_OPR_PUBLIC) {
+		r.flags = 0;
+		r.perm = 0;
+	}
 
 	if (op->rest.flags & TG_OPR_BODY)
 		r.flags |= TG_R_JSON;

@@ -22,11 +22,13 @@
 #include "lib/approvals.h"
 #include "lib/audit.h"
 #include "lib/export.h"
+#include "lib/health.h"
 #include "lib/logs.h"
 #include "lib/ops.h"
 #include "lib/parse.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
+#include "lib/sessions.h"
 #include "lib/settings.h"
 #include "lib/sources.h"
 #include "lib/status.h"
@@ -80,6 +82,14 @@ static const char *
 arg(const struct tg_op_in *in, const char *name)
 {
 	return in->arg ? in->arg(in, name) : NULL;
+}
+
+/* Ends the caller's session (204): no result. */
+static int
+a_logout(const struct tg_op_in *in, json_t **out, struct tg_err *err)
+{
+	(void)out;
+	return tg_sessions_logout(in->c, in->body, err);
 }
 
 static int
@@ -367,48 +377,47 @@ next_step(const char *status, int served, const char *server_status)
 	return "Approved but not served right now.";
 }
 
-/* MCP only: where a tool stands, and the next step. */
+/* The status object of tool t on server s (*out, new). */
 static int
-a_tool_status(const struct tg_op_in *in, json_t **out, struct tg_err *err)
+tool_status(json_t *t, json_t *s, json_t **out)
 {
 	static const char *const keep[] = {"id", "name", "exposed_name", "server_id",
 		"server_name", "status", "current_version", "approved_version",
 		"review_reason", "reviewed_at", "served", "served_version", "updated_at",
 		NULL};
-	json_t *t = NULL, *s = NULL, *o = NULL, *v;
-	const char *st, *sst;
-	int rc, i;
+	const char *st = json_string_value(json_object_get(t, "status"));
+	const char *sst = json_string_value(json_object_get(s, "status"));
+	json_t *o = json_object(), *v;
+	int i, bad = o == NULL;
 
-	if ((rc = tg_tools_get(in->c, in->id, &t, err)) != TG_OK)
-		goto out;
-	v = json_object_get(t, "server_id");
-	if ((rc = tg_servers_get(in->c, json_is_integer(v) ? json_integer_value(v) : 0,
-	    &s, err)) != TG_OK)
-		goto out;
-	if ((o = json_object()) == NULL) {
-		rc = -TG_E_NOMEM;
-		goto out;
-	}
-	for (i = 0; keep[i]; i++)
-		if ((v = json_object_get(t, keep[i])) != NULL &&
-		    json_object_set(o, keep[i], v) != 0) {
-			rc = -TG_E_NOMEM;
-			goto out;
-		}
-	st = json_string_value(json_object_get(t, "status"));
-	sst = json_string_value(json_object_get(s, "status"));
-	if (json_object_set_new(o, "server_status", sst ? json_string(sst) : json_null()) != 0 ||
+	for (i = 0; !bad && keep[i] != NULL; i++)
+		if ((v = json_object_get(t, keep[i])) != NULL)
+			bad = json_object_set(o, keep[i], v) != 0;
+	bad = bad || json_object_set_new(o, "server_status",
+	    sst ? json_string(sst) : json_null()) != 0 ||
 	    json_object_set_new(o, "next_step", json_string(next_step(st ? st : "",
-	    json_is_true(json_object_get(t, "served")), sst))) != 0) {
-		rc = -TG_E_NOMEM;
-		goto out;
+	    json_is_true(json_object_get(t, "served")), sst))) != 0;
+	if (bad) {
+		json_decref(o);
+		return -TG_E_NOMEM;
 	}
 	*out = o;
-	o = NULL;
-out:
+	return TG_OK;
+}
+
+/* MCP only: where a tool stands, and the next step. */
+static int
+a_tool_status(const struct tg_op_in *in, json_t **out, struct tg_err *err)
+{
+	json_t *t = NULL, *s = NULL;
+	int rc;
+
+	if ((rc = tg_tools_get(in->c, in->id, &t, err)) == TG_OK &&
+	    (rc = tg_servers_get(in->c, json_integer_value(json_object_get(t,
+	    "server_id")), &s, err)) == TG_OK)
+		rc = tool_status(t, s, out);
 	json_decref(t);
 	json_decref(s);
-	json_decref(o);
 	return rc;
 }
 
@@ -588,19 +597,28 @@ static const struct tg_jfield f_import[] = {
 #define SOURCE .target = TG_OT_SOURCE
 
 const struct tg_op tg_ops[] = {
+	{"health.ready", 0, .none = tg_health_ready, .rest = {"GET", "/ready", 200, 0, TG_OPR_PUBLIC}},
+
+	/* sign-in sessions (login, refresh and me: handlers/auth.c) */
+	{"sessions.logout", TG_P_SELF, .adapt = a_logout,
+	 .rest = {"POST", "/api/v1/auth/logout", 204, 4 * KiB, TG_OPR_BODY_OPT}},
+	{"sessions.revoke", TG_P_SELF, .create = tg_sessions_revoke,
+	 POST("/api/v1/auth/revoke", 200, 8 * KiB)},
+	{"sessions.revoke_all", TG_P_SELF, .create = tg_sessions_revoke_all,
+	 POST_OPT("/api/v1/auth/revoke-all", 4 * KiB)},
+	{"sessions.blacklist_stats", TG_P_USERS, .none = tg_sessions_blacklist_stats,
+	 GET("/api/v1/auth/blacklist/stats")},
+
 	/* identity: users, API keys, audit trail */
 	{"users.list", TG_P_USERS, .adapt = a_users_list, GETQ("/api/v1/users")},
-	{"users.create", TG_P_USERS, .adapt = a_users_create,
-	 POST("/api/v1/users", 201, 8 * KiB)},
-	{"users.get", TG_P_USERS, .target = TG_OT_USER, .by_id = tg_users_get,
-	 GET("/api/v1/users/:id")},
+	{"users.create", TG_P_USERS, .adapt = a_users_create, POST("/api/v1/users", 201, 8 * KiB)},
+	{"users.get", TG_P_USERS, .target = TG_OT_USER, .by_id = tg_users_get, GET("/api/v1/users/:id")},
 	{"users.update", TG_P_USERS, .target = TG_OT_USER, .adapt = a_users_update,
 	 PATCH("/api/v1/users/:id", 8 * KiB)},
 	{"users.delete", TG_P_USERS, .target = TG_OT_USER, .del = tg_users_delete,
 	 DELETE("/api/v1/users/:id")},
 	{"apikeys.list", TG_P_SELF, .adapt = a_apikeys_list, GETQ("/api/v1/api-keys")},
-	{"apikeys.create", TG_P_SELF, .adapt = a_apikeys_create,
-	 POST("/api/v1/api-keys", 201, 4 * KiB)},
+	{"apikeys.create", TG_P_SELF, .adapt = a_apikeys_create, POST("/api/v1/api-keys", 201, 4 * KiB)},
 	{"apikeys.delete", TG_P_SELF, .target = TG_OT_APIKEY, .del = tg_apikeys_revoke,
 	 DELETE("/api/v1/api-keys/:id")},
 	{"audit.list", TG_P_AUDIT, .adapt = a_audit_list, GETQ("/api/v1/audit")},
@@ -648,12 +666,12 @@ const struct tg_op tg_ops[] = {
 	 GET("/api/v1/servers/:id/secrets"),
 	 TOOL("toolgate_list_secrets", RO,
 	 "List a server's secret names with has_value (whether an admin has set the value) and timestamps. Values are never returned.")},
+	{"secrets.set", TG_P_SECRETS, SERVER, .adapt = a_secret_set,
+	 .rest = {"PUT", "/api/v1/servers/:id/secrets/:key", 200, 80 * KiB, TG_OPR_BODY}},
 	{"secrets.create", TG_P_WRITE, SERVER, .fields = f_secret_new,
 	 .body = tg_secrets_create, POST("/api/v1/servers/:id/secrets", 201, 80 * KiB),
 	 TOOL("toolgate_create_secret", 0,
 	 "Create a secret placeholder on a server: a NAME (and description) without a value. An admin sets the value outside MCP (REST PUT /api/v1/servers/{id}/secrets/{key}); tools then read it from the secrets mapping. Values are never readable by anyone and cannot be passed here.")},
-	{"secrets.set", TG_P_SECRETS, SERVER, .adapt = a_secret_set,
-	 .rest = {"PUT", "/api/v1/servers/:id/secrets/:key", 200, 80 * KiB, TG_OPR_BODY}},
 	{"secrets.delete", TG_P_SECRETS, SERVER, .adapt = a_secret_delete,
 	 DELETE("/api/v1/servers/:id/secrets/:key")},
 
@@ -672,10 +690,8 @@ const struct tg_op tg_ops[] = {
 	 GET("/api/v1/tools/:id/versions"),
 	 TOOL("toolgate_list_versions", RO,
 	 "List a tool's immutable versions, oldest first (without code); paginated.")},
-	{"tools.version", TG_P_READ, TOOL_T, .adapt = a_version_get,
-	 GET("/api/v1/tools/:id/versions/:n")},
-	{"tools.diff", TG_P_READ, TOOL_T, .by_id = tg_tools_diff,
-	 GET("/api/v1/tools/:id/diff")},
+	{"tools.version", TG_P_READ, TOOL_T, .adapt = a_version_get, GET("/api/v1/tools/:id/versions/:n")},
+	{"tools.diff", TG_P_READ, TOOL_T, .by_id = tg_tools_diff, GET("/api/v1/tools/:id/diff")},
 
 	/* execution logs */
 	{"logs.tool", TG_P_READ, TOOL_T, TG_OP_PAGED, .fields = f_logs, .adapt = a_logs,
@@ -684,8 +700,7 @@ const struct tg_op tg_ops[] = {
 	 "Recent executions of a tool (its MCP tools/call runs), newest first: status (ok, error, timeout, truncated, unavailable), error, duration_ms, caller, version, redacted arguments. Secrets are never shown. Paginated; filter by status or since (ISO 8601 timestamp).")},
 	{"logs.server", TG_P_READ, SERVER, TG_OP_PAGED, .fields = f_logs,
 	 .adapt = a_logs, .variant = 1, GETQ("/api/v1/servers/:id/logs")},
-	{"logs.get", TG_P_READ, .target = TG_OT_LOG, .by_id = tg_logs_get,
-	 GET("/api/v1/logs/:id")},
+	{"logs.get", TG_P_READ, .target = TG_OT_LOG, .by_id = tg_logs_get, GET("/api/v1/logs/:id")},
 
 	/* the approval workflow */
 	{"tools.rollback", TG_P_WRITE, TOOL_T, .fields = f_rollback,
@@ -738,8 +753,7 @@ const struct tg_op tg_ops[] = {
 
 	/* settings, export and import */
 	{"settings.get", TG_P_READ, .none = tg_settings_get, GET("/api/v1/settings")},
-	{"settings.patch", TG_P_SETTINGS, .create = tg_settings_patch,
-	 PATCH("/api/v1/settings", 64 * KiB)},
+	{"settings.patch", TG_P_SETTINGS, .create = tg_settings_patch, PATCH("/api/v1/settings", 64 * KiB)},
 	{"export", TG_P_SETTINGS, .none = tg_export_build, GET("/api/v1/export")},
 	{"import", TG_P_SETTINGS, .adapt = a_import,
 	 .rest = {"POST", "/api/v1/import", 201, 8192 * KiB, TG_OPR_BODY | TG_OPR_QUERY}},
@@ -753,12 +767,10 @@ const struct tg_op tg_ops[] = {
 	 .body = tg_sources_create, POST("/api/v1/servers/:id/sources", 201, 32 * KiB),
 	 TOOL("toolgate_add_source", 0,
 	 "Add an external MCP server (Streamable HTTP URL) to a server as a source of tools. Then toolgate_discover_source_tools and toolgate_import_source_tools. Credentials and internal (private-network) sources are set by an admin over REST.")},
-	{"sources.get", TG_P_READ, SOURCE, .by_id = tg_sources_get,
-	 GET("/api/v1/sources/:id")},
+	{"sources.get", TG_P_READ, SOURCE, .by_id = tg_sources_get, GET("/api/v1/sources/:id")},
 	{"sources.update", TG_P_WRITE, SOURCE, .fields = f_source_patch,
 	 .body = tg_sources_update, PATCH("/api/v1/sources/:id", 32 * KiB)},
-	{"sources.delete", TG_P_WRITE, SOURCE, .del = tg_sources_delete,
-	 DELETE("/api/v1/sources/:id")},
+	{"sources.delete", TG_P_WRITE, SOURCE, .del = tg_sources_delete, DELETE("/api/v1/sources/:id")},
 	{"sources.discover", TG_P_WRITE, SOURCE, .by_id = tg_sources_discover,
 	 POST_OPT("/api/v1/sources/:id/discover", 1 * KiB),
 	 TOOL("toolgate_discover_source_tools", DESTRUCTIVE | IDEMPOTENT | OPEN,
@@ -767,8 +779,7 @@ const struct tg_op tg_ops[] = {
 	 .body = tg_sources_import, POST("/api/v1/sources/:id/import", 200, 64 * KiB),
 	 TOOL("toolgate_import_source_tools", IDEMPOTENT | OPEN,
 	 "Import tools of an external source into its server, as tools pending review (served once an admin approves them and the server runs). tools: remote names, or {name, local_name} to rename.")},
-	{"sources.health", TG_P_READ, SOURCE, .by_id = tg_sources_health,
-	 GET("/api/v1/sources/:id/health")},
+	{"sources.health", TG_P_READ, SOURCE, .by_id = tg_sources_health, GET("/api/v1/sources/:id/health")},
 
 	/* MCP only: arguments of their own */
 	{"module_requests.ask", TG_P_WRITE, .fields = f_request_module,

@@ -58,6 +58,7 @@ enum tg_op_target {
 #define TG_OPR_BODY 0x1		/* a JSON body is required */
 #define TG_OPR_BODY_OPT 0x2	/* a JSON body is optional (JSON when present) */
 #define TG_OPR_QUERY 0x4	/* reads the query string: 400 when it is malformed */
+#define TG_OPR_PUBLIC 0x8	/* no authentication (readiness) */
 
 /* MCP annotations (ToolAnnotations): readOnlyHint; for the others,
  * destructiveHint and idempotentHint; openWorldHint. */

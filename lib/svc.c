@@ -260,44 +260,41 @@ tg_svc_strdup_val(const PGresult *res, int row, int col)
 	return strdup(PQgetvalue(res, row, col));
 }
 
+/* n bytes within [min, max], not starting with one of bad_first, each
+ * one of a-z, 0-9 or extra. */
 static int
-chars_ok(const char *s, const char *extra)
+name_ok(const char *s, size_t min, size_t max, const char *bad_first,
+    const char *extra)
 {
-	for (; *s; s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9'))
-			continue;
-		if (strchr(extra, *s) == NULL)
+	size_t n = strlen(s);
+
+	if (n < min || n > max || (n > 0 && strchr(bad_first, s[0]) != NULL))
+		return 0;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') &&
+		    strchr(extra, *s) == NULL)
 			return 0;
-	}
 	return 1;
 }
+
+#define NAME_UPPER "_-.ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 int
 tg_svc_valid_server_name(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 48 || s[0] == '_' || s[0] == '-')
-		return 0;
-	return chars_ok(s, "_-");
+	return name_ok(s, 1, 48, "_-", "_-");
 }
 
 int
 tg_svc_valid_tool_name(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 64 || s[0] == '.' || s[0] == '-')
-		return 0;
-	return chars_ok(s, "_-.ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	return name_ok(s, 1, 64, ".-", NAME_UPPER);
 }
 
 int
 tg_svc_valid_prefix(const char *s)
 {
-	if (strlen(s) > 64)
-		return 0;
-	return chars_ok(s, "_-.ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	return name_ok(s, 0, 64, "", NAME_UPPER);
 }
 
 /* The field type of a spec character (see svc.h). */
