@@ -1,5 +1,5 @@
 /*
- * apikeys.h - the API-key service (REST: handlers/apikeys.c).
+ * apikeys.h - the API-key service (REST: the apikeys.* rows of lib/ops.c).
  *
  * Rules, here only: anyone authenticated manages their own keys; listing or
  * revoking anyone's needs TG_P_USERS (admin); a key's role defaults to and

@@ -1,6 +1,6 @@
 /*
  * audit_query.c - reading the audit trail (tg_audit_query in audit.h), for
- * GET /api/v1/audit (handlers/audit.c).
+ * GET /api/v1/audit (the audit.list row of lib/ops.c).
  */
 #include <stdio.h>
 

@@ -2,8 +2,8 @@
  * logs.c - reading execution logs (see logs.h).
  *
  * One query shape for both lists (keyset on id, newest first) and one for
- * a single row; the REST handlers (handlers/logs.c) and the MCP management
- * tool toolgate_tool_logs call these functions, so both see exactly the
+ * a single row; the REST routes and the MCP management tool
+ * toolgate_tool_logs (the logs.* rows of lib/ops.c) call these functions, so both see exactly the
  * same rows, filters and redaction.
  *
  * Redaction on the way out, in addition to the redaction at write time:

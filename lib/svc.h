@@ -82,7 +82,10 @@ char *tg_svc_strdup_val(const PGresult *res, int row, int col);
  * that 422 answers name the field: spec is "name:T[!]" items separated by
  * commas, T one of s (string), S (string or null), o (object), O (object
  * or null), I (integer), b (boolean), a (array), * (any); '!' marks a
- * required member. Unknown members are field errors too. */
+ * required member. Unknown members are field errors too. The spec is read
+ * into field specs for tg_jfields_check (lib/jschema.h), the one checker;
+ * operation bodies are checked from their rows in lib/ops.c, this is for
+ * the parts of nested documents (lib/export.c). */
 int tg_svc_check_object(json_t *in, const char *spec, struct tg_err *err);
 
 /* Name rules (also enforced by CHECK constraints in sql/003). */

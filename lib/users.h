@@ -1,6 +1,6 @@
 /*
  * users.h - the user-account service, shared by the REST handlers
- * (handlers/users.c) and the CLI (`toolgate user ...`, fcgi/cli_user.c).
+ * (the users.* rows of lib/ops.c) and the CLI (`toolgate user ...`, fcgi/cli_user.c).
  *
  * Every rule about accounts lives here and only here:
  *   - only an admin may manage accounts (the CLI acts as the local
