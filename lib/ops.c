@@ -44,10 +44,14 @@ const char *
 tg_op_target_member(enum tg_op_target t)
 {
 	switch (t) {
-	case TG_OT_SERVER: return "server";
-	case TG_OT_TOOL: return "tool";
-	case TG_OT_SOURCE: return "source";
-	default: return NULL;
+	case TG_OT_SERVER:
+		return "server";
+	case TG_OT_TOOL:
+		return "tool";
+	case TG_OT_SOURCE:
+		return "source";
+	default:
+		return NULL;
 	}
 }
 
@@ -65,14 +69,23 @@ tg_op_resolve(const struct tg_call *c, enum tg_op_target t, const char *ref,
     int64_t *id, struct tg_err *err)
 {
 	switch (t) {
-	case TG_OT_SERVER: return tg_servers_resolve(c, ref, id, err);
-	case TG_OT_TOOL: return tg_tools_resolve(c, ref, id, err);
-	case TG_OT_SOURCE: return tg_sources_resolve(c, ref, id, err);
-	case TG_OT_LOG: return tg_svc_parse_id(ref, "execution log", id, err);
-	case TG_OT_REQUEST: return tg_svc_parse_id(ref, "request", id, err);
-	case TG_OT_USER: return plain_id(ref, "no such user", id, err);
-	case TG_OT_APIKEY: return plain_id(ref, "no such API key", id, err);
-	default: *id = 0; return TG_OK;
+	case TG_OT_SERVER:
+		return tg_servers_resolve(c, ref, id, err);
+	case TG_OT_TOOL:
+		return tg_tools_resolve(c, ref, id, err);
+	case TG_OT_SOURCE:
+		return tg_sources_resolve(c, ref, id, err);
+	case TG_OT_LOG:
+		return tg_svc_parse_id(ref, "execution log", id, err);
+	case TG_OT_REQUEST:
+		return tg_svc_parse_id(ref, "request", id, err);
+	case TG_OT_USER:
+		return plain_id(ref, "no such user", id, err);
+	case TG_OT_APIKEY:
+		return plain_id(ref, "no such API key", id, err);
+	default:
+		*id = 0;
+		return TG_OK;
 	}
 }
 
@@ -243,8 +256,8 @@ a_users_create(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 
 	memset(&u, 0, sizeof(u));
 	if (json_unpack_ex(in->body, &je, JSON_STRICT, "{s:s, s:s, s:s, s?b}",
-	    "username", &u.username, "password", &u.password, "role", &u.role,
-	    "disabled", &disabled) != 0)
+		"username", &u.username, "password", &u.password, "role", &u.role,
+		"disabled", &disabled) != 0)
 		return bad_body(&je, err);
 	u.password_len = strlen(u.password);
 	u.disabled = disabled;
@@ -260,7 +273,7 @@ a_users_update(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 
 	memset(&pa, 0, sizeof(pa));
 	if (json_unpack_ex(in->body, &je, JSON_STRICT, "{s?s, s?o, s?s}", "role",
-	    &pa.role, "disabled", &jdis, "password", &pa.password) != 0)
+		&pa.role, "disabled", &jdis, "password", &pa.password) != 0)
 		return bad_body(&je, err);
 	if (jdis != NULL && !json_is_boolean(jdis))
 		return tg_err_field(err, "disabled", "must be true or false");
@@ -291,7 +304,7 @@ a_apikeys_create(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 	json_error_t je;
 
 	if (json_unpack_ex(in->body, &je, JSON_STRICT, "{s:s, s?s, s?I}", "name",
-	    &name, "role", &role, "expires_in_days", &days) != 0)
+		&name, "role", &role, "expires_in_days", &days) != 0)
 		return bad_body(&je, err);
 	return tg_apikeys_create(in->c, name, role, (int64_t)days, out, err);
 }
@@ -300,7 +313,7 @@ static int
 a_audit_list(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
 	struct tg_audit_filter f = {arg(in, "actor"), arg(in, "action"),
-		arg(in, "target"), arg(in, "since"), arg(in, "until")};
+	    arg(in, "target"), arg(in, "since"), arg(in, "until")};
 	int64_t limit, cursor;
 	int rc;
 
@@ -331,7 +344,7 @@ a_request_module(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 		rc = -TG_E_NOMEM;
 	if (rc == TG_OK && tool != NULL &&
 	    (rc = tg_op_resolve(in->c, TG_OT_TOOL, tg_op_ref(tool, buf, sizeof(buf)),
-	    &tid, err)) == TG_OK &&
+		 &tid, err)) == TG_OK &&
 	    json_object_set_new(b, "tool_id", json_integer((json_int_t)tid)) != 0)
 		rc = -TG_E_NOMEM;
 	if (rc == TG_OK)
@@ -382,9 +395,9 @@ static int
 tool_status(json_t *t, json_t *s, json_t **out)
 {
 	static const char *const keep[] = {"id", "name", "exposed_name", "server_id",
-		"server_name", "status", "current_version", "approved_version",
-		"review_reason", "reviewed_at", "served", "served_version", "updated_at",
-		NULL};
+	    "server_name", "status", "current_version", "approved_version",
+	    "review_reason", "reviewed_at", "served", "served_version", "updated_at",
+	    NULL};
 	const char *st = json_string_value(json_object_get(t, "status"));
 	const char *sst = json_string_value(json_object_get(s, "status"));
 	json_t *o = json_object(), *v;
@@ -393,10 +406,8 @@ tool_status(json_t *t, json_t *s, json_t **out)
 	for (i = 0; !bad && keep[i] != NULL; i++)
 		if ((v = json_object_get(t, keep[i])) != NULL)
 			bad = json_object_set(o, keep[i], v) != 0;
-	bad = bad || json_object_set_new(o, "server_status",
-	    sst ? json_string(sst) : json_null()) != 0 ||
-	    json_object_set_new(o, "next_step", json_string(next_step(st ? st : "",
-	    json_is_true(json_object_get(t, "served")), sst))) != 0;
+	bad = bad || json_object_set_new(o, "server_status", sst ? json_string(sst) : json_null()) != 0 ||
+	    json_object_set_new(o, "next_step", json_string(next_step(st ? st : "", json_is_true(json_object_get(t, "served")), sst))) != 0;
 	if (bad) {
 		json_decref(o);
 		return -TG_E_NOMEM;
@@ -413,8 +424,7 @@ a_tool_status(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 	int rc;
 
 	if ((rc = tg_tools_get(in->c, in->id, &t, err)) == TG_OK &&
-	    (rc = tg_servers_get(in->c, json_integer_value(json_object_get(t,
-	    "server_id")), &s, err)) == TG_OK)
+	    (rc = tg_servers_get(in->c, json_integer_value(json_object_get(t, "server_id")), &s, err)) == TG_OK)
 		rc = tool_status(t, s, out);
 	json_decref(t);
 	json_decref(s);
@@ -429,7 +439,7 @@ a_tool_status(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 #define T_ARRAY .types = TG_JT_ARRAY
 #define T_OBJ .types = TG_JT_OBJECT
 #define T_ANY .types = 0
-#define T_ID .types = TG_JT_STRING | TG_JT_INTEGER	/* an id or a name */
+#define T_ID .types = TG_JT_STRING | TG_JT_INTEGER /* an id or a name */
 #define T_STR_NULL .types = TG_JT_STRING | TG_JT_NULL
 #define T_OBJ_NULL .types = TG_JT_OBJECT | TG_JT_NULL
 #define REQ .required = 1
@@ -437,14 +447,26 @@ a_tool_status(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 #define MCP .only = TG_JF_MCP
 #define DESC(d) .description = (d)
 #define RANGE(lo, hi) .has_min = 1, .min = (lo), .has_max = 1, .max = (hi)
-#define END {NULL, .types = 0}
+#define END \
+	{ \
+		NULL, .types = 0 \
+	}
 
 #define NAME_RE "^[a-z0-9][a-z0-9_-]{0,47}$"
-#define F_SERVER {"server", T_STR, REQ, DESC("server name or id")}
-#define F_TOOL {"tool", T_ID, REQ, DESC("the tool: its id, its exposed name" \
-	" (<server>__<tool>, as in tools/list) or <server>/<tool>")}
-#define F_SOURCE {"source", T_ID, REQ, \
-	DESC("the external source: its id or <server>/<source>")}
+#define F_SERVER \
+	{ \
+		"server", T_STR, REQ, DESC("server name or id") \
+	}
+#define F_TOOL \
+	{ \
+		"tool", T_ID, REQ, DESC("the tool: its id, its exposed name" \
+					" (<server>__<tool>, as in tools/list) or <server>/<tool>") \
+	}
+#define F_SOURCE \
+	{ \
+		"source", T_ID, REQ, \
+		    DESC("the external source: its id or <server>/<source>") \
+	}
 
 /* The MCP member of each target, and the page (lib/mcp_mgmt.c adds them
  * to a tool's inputSchema). */
@@ -452,18 +474,22 @@ static const struct tg_jfield f_server[] = {F_SERVER, END};
 static const struct tg_jfield f_tool[] = {F_TOOL, END};
 static const struct tg_jfield f_source[] = {F_SOURCE, END};
 static const struct tg_jfield f_page[] = {
-	{"limit", T_INT, RANGE(1, 200), DESC("page size (default 50)")},
-	{"cursor", T_STR, DESC("next_cursor of the previous page")},
-	END};
+    {"limit", T_INT, RANGE(1, 200), DESC("page size (default 50)")},
+    {"cursor", T_STR, DESC("next_cursor of the previous page")},
+    END};
 
 const struct tg_jfield *
 tg_op_target_fields(enum tg_op_target t)
 {
 	switch (t) {
-	case TG_OT_SERVER: return f_server;
-	case TG_OT_TOOL: return f_tool;
-	case TG_OT_SOURCE: return f_source;
-	default: return NULL;
+	case TG_OT_SERVER:
+		return f_server;
+	case TG_OT_TOOL:
+		return f_tool;
+	case TG_OT_SOURCE:
+		return f_source;
+	default:
+		return NULL;
 	}
 }
 
@@ -474,110 +500,110 @@ tg_op_page_fields(void)
 }
 
 static const struct tg_jfield f_server_new[] = {
-	{"name", T_STR, REQ, .pattern = NAME_RE},
-	{"description", T_STR},
-	{"tool_prefix", T_STR_NULL,
-	 DESC("exposed-name prefix; \"\" for none; null or absent for <name>__")},
-	END};
+    {"name", T_STR, REQ, .pattern = NAME_RE},
+    {"description", T_STR},
+    {"tool_prefix", T_STR_NULL,
+	DESC("exposed-name prefix; \"\" for none; null or absent for <name>__")},
+    END};
 static const struct tg_jfield f_server_patch[] = {
-	{"name", T_STR}, {"description", T_STR}, {"tool_prefix", T_STR_NULL}, END};
+    {"name", T_STR}, {"description", T_STR}, {"tool_prefix", T_STR_NULL}, END};
 
 static const struct tg_jfield f_tool_new[] = {
-	{"name", T_STR, REQ},
-	{"code", T_STR, REQ},
-	{"description", T_STR},
-	{"input_schema", T_OBJ_NULL},
-	{"annotations", T_OBJ_NULL},
-	{"change_summary", T_STR},
-	END};
+    {"name", T_STR, REQ},
+    {"code", T_STR, REQ},
+    {"description", T_STR},
+    {"input_schema", T_OBJ_NULL},
+    {"annotations", T_OBJ_NULL},
+    {"change_summary", T_STR},
+    END};
 static const struct tg_jfield f_tool_patch[] = {
-	{"name", T_STR},
-	{"code", T_STR},
-	{"description", T_STR},
-	{"input_schema", T_OBJ_NULL},
-	{"annotations", T_OBJ_NULL},
-	{"change_summary", T_STR},
-	END};
+    {"name", T_STR},
+    {"code", T_STR},
+    {"description", T_STR},
+    {"input_schema", T_OBJ_NULL},
+    {"annotations", T_OBJ_NULL},
+    {"change_summary", T_STR},
+    END};
 static const struct tg_jfield f_tools_list[] = {
-	{"status", T_STR, .enums = "draft|pending_review|approved|rejected"}, END};
+    {"status", T_STR, .enums = "draft|pending_review|approved|rejected"}, END};
 static const struct tg_jfield f_rollback[] = {
-	{"version", T_INT, REQ, .has_min = 1, .min = 1}, END};
+    {"version", T_INT, REQ, .has_min = 1, .min = 1}, END};
 static const struct tg_jfield f_submit[] = {{"note", T_STR}, END};
 static const struct tg_jfield f_approve[] = {
-	{"reason", T_STR}, {"version", T_INT}, END};
+    {"reason", T_STR}, {"version", T_INT}, END};
 static const struct tg_jfield f_reason[] = {{"reason", T_STR}, END};
 static const struct tg_jfield f_test[] = {
-	{"arguments", T_OBJ},
-	{"real_secrets", T_BOOL,
-	 DESC("admin only: give unapproved code the real secret values")},
-	END};
+    {"arguments", T_OBJ},
+    {"real_secrets", T_BOOL,
+	DESC("admin only: give unapproved code the real secret values")},
+    END};
 static const struct tg_jfield f_validate[] = {
-	{"code", T_STR, REQ},
-	{"input_schema", T_OBJ_NULL, REST},
-	{"input_schema", T_OBJ, MCP},
-	END};
+    {"code", T_STR, REQ},
+    {"input_schema", T_OBJ_NULL, REST},
+    {"input_schema", T_OBJ, MCP},
+    END};
 static const struct tg_jfield f_logs[] = {
-	{"status", T_STR, .enums = "ok|error|timeout|truncated|unavailable",
-	 DESC("only runs with this status")},
-	{"since", T_STR, DESC("ISO 8601 timestamp, e.g. 2026-01-31T00:00:00Z")},
-	END};
+    {"status", T_STR, .enums = "ok|error|timeout|truncated|unavailable",
+	DESC("only runs with this status")},
+    {"since", T_STR, DESC("ISO 8601 timestamp, e.g. 2026-01-31T00:00:00Z")},
+    END};
 
 /* Secrets: over MCP names only; a value passes through REST alone. */
 static const struct tg_jfield f_secret_new[] = {
-	{"key", T_STR, REQ, .pattern = "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
-	 DESC("secret name")},
-	{"description", T_STR, .max_length = 1024},
-	{"value", T_STR, REST},
-	END};
+    {"key", T_STR, REQ, .pattern = "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+	DESC("secret name")},
+    {"description", T_STR, .max_length = 1024},
+    {"value", T_STR, REST},
+    END};
 static const struct tg_jfield f_secret_set[] = {
-	{"value", T_STR, REQ}, {"description", T_STR}, END};
+    {"value", T_STR, REQ}, {"description", T_STR}, END};
 
 static const struct tg_jfield f_module_req[] = {
-	{"module", T_STR, REQ}, {"reason", T_STR}, {"tool_id", T_INT}, END};
+    {"module", T_STR, REQ}, {"reason", T_STR}, {"tool_id", T_INT}, END};
 static const struct tg_jfield f_network_req[] = {
-	{"server_id", T_ANY, REQ}, {"host", T_STR, REQ}, {"reason", T_STR}, END};
+    {"server_id", T_ANY, REQ}, {"host", T_STR, REQ}, {"reason", T_STR}, END};
 static const struct tg_jfield f_request_module[] = {
-	{"module", T_STR, REQ,
-	 DESC("dotted module name, e.g. \"requests\" or \"xml.etree\"")},
-	{"reason", T_STR, .max_length = 2048},
-	{"tool", T_ID, DESC("the tool that needs it (optional): its id, exposed"
-	 " name or <server>/<tool>")},
-	END};
+    {"module", T_STR, REQ,
+	DESC("dotted module name, e.g. \"requests\" or \"xml.etree\"")},
+    {"reason", T_STR, .max_length = 2048},
+    {"tool", T_ID, DESC("the tool that needs it (optional): its id, exposed"
+			" name or <server>/<tool>")},
+    END};
 static const struct tg_jfield f_request_network[] = {
-	F_SERVER,
-	{"host", T_STR, REQ},
-	{"reason", T_STR, .max_length = 2048},
-	END};
+    F_SERVER,
+    {"host", T_STR, REQ},
+    {"reason", T_STR, .max_length = 2048},
+    END};
 
 /* Sources: credentials and "internal" are set by an admin over REST. */
 #define SOURCE_FIELDS(req) \
 	{"name", T_STR, req, .pattern = NAME_RE}, \
-	{"url", T_STR, req, DESC("http(s) URL of the remote MCP endpoint")}, \
-	{"description", T_STR}, \
-	{"transport", T_STR, REST}, \
-	{"internal", T_BOOL, REST}, \
-	{"enabled", T_BOOL}, \
-	{"auth_type", T_STR, .enums = "none|bearer|header"}, \
-	{"auth_header", T_STR_NULL}, \
-	{"credential", T_STR_NULL, REST}, \
-	{"connect_timeout_ms", T_INT, RANGE(100, 60000)}, \
-	{"timeout_ms", T_INT, RANGE(100, 120000)}, \
-	{"max_response_bytes", T_INT, RANGE(1024, 67108864)}, \
-	{"failure_threshold", T_INT, RANGE(1, 100)}, \
-	{"cooldown_s", T_INT, RANGE(1, 86400)}, \
-	END
+	    {"url", T_STR, req, DESC("http(s) URL of the remote MCP endpoint")}, \
+	    {"description", T_STR}, \
+	    {"transport", T_STR, REST}, \
+	    {"internal", T_BOOL, REST}, \
+	    {"enabled", T_BOOL}, \
+	    {"auth_type", T_STR, .enums = "none|bearer|header"}, \
+	    {"auth_header", T_STR_NULL}, \
+	    {"credential", T_STR_NULL, REST}, \
+	    {"connect_timeout_ms", T_INT, RANGE(100, 60000)}, \
+	    {"timeout_ms", T_INT, RANGE(100, 120000)}, \
+	    {"max_response_bytes", T_INT, RANGE(1024, 67108864)}, \
+	    {"failure_threshold", T_INT, RANGE(1, 100)}, \
+	    {"cooldown_s", T_INT, RANGE(1, 86400)}, \
+	    END
 static const struct tg_jfield f_source_new[] = {SOURCE_FIELDS(REQ)};
 static const struct tg_jfield f_source_patch[] = {SOURCE_FIELDS(.required = 0)};
 
 static const struct tg_jfield f_import_item_obj[] = {
-	{"name", T_STR, REQ},
-	{"local_name", T_STR},
-	END};
+    {"name", T_STR, REQ},
+    {"local_name", T_STR},
+    END};
 static const struct tg_jfield f_import_item = {
-	NULL, .types = TG_JT_STRING | TG_JT_OBJECT, .props = f_import_item_obj};
+    NULL, .types = TG_JT_STRING | TG_JT_OBJECT, .props = f_import_item_obj};
 static const struct tg_jfield f_import[] = {
-	{"tools", T_ARRAY, REQ, .min_items = 1, .items = &f_import_item},
-	END};
+    {"tools", T_ARRAY, REQ, .min_items = 1, .items = &f_import_item},
+    END};
 
 /* --- the table ------------------------------------------------------------ */
 
@@ -597,202 +623,202 @@ static const struct tg_jfield f_import[] = {
 #define SOURCE .target = TG_OT_SOURCE
 
 const struct tg_op tg_ops[] = {
-	{"health.ready", 0, .none = tg_health_ready, .rest = {"GET", "/ready", 200, 0, TG_OPR_PUBLIC}},
+    {"health.ready", 0, .none = tg_health_ready, .rest = {"GET", "/ready", 200, 0, TG_OPR_PUBLIC}},
 
-	/* sign-in sessions (login, refresh and me: handlers/auth.c) */
-	{"sessions.logout", TG_P_SELF, .adapt = a_logout,
-	 .rest = {"POST", "/api/v1/auth/logout", 204, 4 * KiB, TG_OPR_BODY_OPT}},
-	{"sessions.revoke", TG_P_SELF, .create = tg_sessions_revoke,
-	 POST("/api/v1/auth/revoke", 200, 8 * KiB)},
-	{"sessions.revoke_all", TG_P_SELF, .create = tg_sessions_revoke_all,
-	 POST_OPT("/api/v1/auth/revoke-all", 4 * KiB)},
-	{"sessions.blacklist_stats", TG_P_USERS, .none = tg_sessions_blacklist_stats,
-	 GET("/api/v1/auth/blacklist/stats")},
+    /* sign-in sessions (login, refresh and me: handlers/auth.c) */
+    {"sessions.logout", TG_P_SELF, .adapt = a_logout,
+	.rest = {"POST", "/api/v1/auth/logout", 204, 4 * KiB, TG_OPR_BODY_OPT}},
+    {"sessions.revoke", TG_P_SELF, .create = tg_sessions_revoke,
+	POST("/api/v1/auth/revoke", 200, 8 * KiB)},
+    {"sessions.revoke_all", TG_P_SELF, .create = tg_sessions_revoke_all,
+	POST_OPT("/api/v1/auth/revoke-all", 4 * KiB)},
+    {"sessions.blacklist_stats", TG_P_USERS, .none = tg_sessions_blacklist_stats,
+	GET("/api/v1/auth/blacklist/stats")},
 
-	/* identity: users, API keys, audit trail */
-	{"users.list", TG_P_USERS, .adapt = a_users_list, GETQ("/api/v1/users")},
-	{"users.create", TG_P_USERS, .adapt = a_users_create, POST("/api/v1/users", 201, 8 * KiB)},
-	{"users.get", TG_P_USERS, .target = TG_OT_USER, .by_id = tg_users_get, GET("/api/v1/users/:id")},
-	{"users.update", TG_P_USERS, .target = TG_OT_USER, .adapt = a_users_update,
-	 PATCH("/api/v1/users/:id", 8 * KiB)},
-	{"users.delete", TG_P_USERS, .target = TG_OT_USER, .del = tg_users_delete,
-	 DELETE("/api/v1/users/:id")},
-	{"apikeys.list", TG_P_SELF, .adapt = a_apikeys_list, GETQ("/api/v1/api-keys")},
-	{"apikeys.create", TG_P_SELF, .adapt = a_apikeys_create, POST("/api/v1/api-keys", 201, 4 * KiB)},
-	{"apikeys.delete", TG_P_SELF, .target = TG_OT_APIKEY, .del = tg_apikeys_revoke,
-	 DELETE("/api/v1/api-keys/:id")},
-	{"audit.list", TG_P_AUDIT, .adapt = a_audit_list, GETQ("/api/v1/audit")},
-	{"audit.verify", TG_P_AUDIT, .adapt = a_audit_verify, GET("/api/v1/audit/verify")},
+    /* identity: users, API keys, audit trail */
+    {"users.list", TG_P_USERS, .adapt = a_users_list, GETQ("/api/v1/users")},
+    {"users.create", TG_P_USERS, .adapt = a_users_create, POST("/api/v1/users", 201, 8 * KiB)},
+    {"users.get", TG_P_USERS, .target = TG_OT_USER, .by_id = tg_users_get, GET("/api/v1/users/:id")},
+    {"users.update", TG_P_USERS, .target = TG_OT_USER, .adapt = a_users_update,
+	PATCH("/api/v1/users/:id", 8 * KiB)},
+    {"users.delete", TG_P_USERS, .target = TG_OT_USER, .del = tg_users_delete,
+	DELETE("/api/v1/users/:id")},
+    {"apikeys.list", TG_P_SELF, .adapt = a_apikeys_list, GETQ("/api/v1/api-keys")},
+    {"apikeys.create", TG_P_SELF, .adapt = a_apikeys_create, POST("/api/v1/api-keys", 201, 4 * KiB)},
+    {"apikeys.delete", TG_P_SELF, .target = TG_OT_APIKEY, .del = tg_apikeys_revoke,
+	DELETE("/api/v1/api-keys/:id")},
+    {"audit.list", TG_P_AUDIT, .adapt = a_audit_list, GETQ("/api/v1/audit")},
+    {"audit.verify", TG_P_AUDIT, .adapt = a_audit_verify, GET("/api/v1/audit/verify")},
 
-	/* servers */
-	{"servers.list", TG_P_READ, .list = tg_servers_list, GET("/api/v1/servers"),
-	 TOOL("toolgate_list_servers", RO,
-	 "List servers (paginated: pass next_cursor back as cursor).")},
-	{"servers.create", TG_P_WRITE, .fields = f_server_new, .create = tg_servers_create,
-	 POST("/api/v1/servers", 201, 16 * KiB),
-	 TOOL("toolgate_create_server", 0,
-	 "Create a server (a named group of tools), stopped. Its tools are exposed to MCP clients as <tool_prefix><tool> (default prefix \"<name>__\") once approved and the server is running.")},
-	{"servers.get", TG_P_READ, SERVER, .by_id = tg_servers_get,
-	 GET("/api/v1/servers/:id"),
-	 TOOL("toolgate_get_server", RO,
-	 "Get one server by name or id (status, tool_prefix, allowed_hosts, tool_count).")},
-	{"servers.update", TG_P_WRITE, SERVER, .fields = f_server_patch,
-	 .body = tg_servers_update, PATCH("/api/v1/servers/:id", 16 * KiB)},
-	{"servers.delete", TG_P_WRITE, SERVER, .del = tg_servers_delete,
-	 DELETE("/api/v1/servers/:id"),
-	 TOOL("toolgate_delete_server", DESTRUCTIVE | IDEMPOTENT,
-	 "Delete a stopped server with all its tools, versions and secrets. Cannot be undone; refused while the server is running.")},
-	{"servers.start", TG_P_WRITE, SERVER, .by_id = tg_servers_start,
-	 POST_OPT("/api/v1/servers/:id/start", 1 * KiB),
-	 TOOL("toolgate_start_server", IDEMPOTENT,
-	 "Start a server: its approved tools become visible to MCP clients. Refused when an exposed name clashes with another running server's.")},
-	{"servers.stop", TG_P_WRITE, SERVER, .by_id = tg_servers_stop,
-	 POST_OPT("/api/v1/servers/:id/stop", 1 * KiB),
-	 TOOL("toolgate_stop_server", IDEMPOTENT,
-	 "Stop a server: its tools disappear from MCP clients until it is started again.")},
+    /* servers */
+    {"servers.list", TG_P_READ, .list = tg_servers_list, GET("/api/v1/servers"),
+	TOOL("toolgate_list_servers", RO,
+	    "List servers (paginated: pass next_cursor back as cursor).")},
+    {"servers.create", TG_P_WRITE, .fields = f_server_new, .create = tg_servers_create,
+	POST("/api/v1/servers", 201, 16 * KiB),
+	TOOL("toolgate_create_server", 0,
+	    "Create a server (a named group of tools), stopped. Its tools are exposed to MCP clients as <tool_prefix><tool> (default prefix \"<name>__\") once approved and the server is running.")},
+    {"servers.get", TG_P_READ, SERVER, .by_id = tg_servers_get,
+	GET("/api/v1/servers/:id"),
+	TOOL("toolgate_get_server", RO,
+	    "Get one server by name or id (status, tool_prefix, allowed_hosts, tool_count).")},
+    {"servers.update", TG_P_WRITE, SERVER, .fields = f_server_patch,
+	.body = tg_servers_update, PATCH("/api/v1/servers/:id", 16 * KiB)},
+    {"servers.delete", TG_P_WRITE, SERVER, .del = tg_servers_delete,
+	DELETE("/api/v1/servers/:id"),
+	TOOL("toolgate_delete_server", DESTRUCTIVE | IDEMPOTENT,
+	    "Delete a stopped server with all its tools, versions and secrets. Cannot be undone; refused while the server is running.")},
+    {"servers.start", TG_P_WRITE, SERVER, .by_id = tg_servers_start,
+	POST_OPT("/api/v1/servers/:id/start", 1 * KiB),
+	TOOL("toolgate_start_server", IDEMPOTENT,
+	    "Start a server: its approved tools become visible to MCP clients. Refused when an exposed name clashes with another running server's.")},
+    {"servers.stop", TG_P_WRITE, SERVER, .by_id = tg_servers_stop,
+	POST_OPT("/api/v1/servers/:id/stop", 1 * KiB),
+	TOOL("toolgate_stop_server", IDEMPOTENT,
+	    "Stop a server: its tools disappear from MCP clients until it is started again.")},
 
-	/* tools */
-	{"tools.list", TG_P_READ, SERVER, TG_OP_PAGED, .fields = f_tools_list,
-	 .adapt = a_tools_list, GET("/api/v1/servers/:id/tools"),
-	 TOOL("toolgate_list_tools", RO,
-	 "List the tools of a server (without code), optionally by status; paginated.")},
-	{"tools.create", TG_P_WRITE, SERVER, .fields = f_tool_new, .body = tg_tools_create,
-	 POST("/api/v1/servers/:id/tools", 201, 1024 * KiB),
-	 TOOL("toolgate_create_tool", 0,
-	 "Create a Python tool on a server, as a draft. code must define main(...); keyword arguments come from the MCP call; return a JSON value or a list of MCP content blocks. input_schema (JSON Schema) is kept verbatim; without it the schema is derived from main()'s signature. Next: toolgate_test_tool, then toolgate_request_publish.")},
+    /* tools */
+    {"tools.list", TG_P_READ, SERVER, TG_OP_PAGED, .fields = f_tools_list,
+	.adapt = a_tools_list, GET("/api/v1/servers/:id/tools"),
+	TOOL("toolgate_list_tools", RO,
+	    "List the tools of a server (without code), optionally by status; paginated.")},
+    {"tools.create", TG_P_WRITE, SERVER, .fields = f_tool_new, .body = tg_tools_create,
+	POST("/api/v1/servers/:id/tools", 201, 1024 * KiB),
+	TOOL("toolgate_create_tool", 0,
+	    "Create a Python tool on a server, as a draft. code must define main(...); keyword arguments come from the MCP call; return a JSON value or a list of MCP content blocks. input_schema (JSON Schema) is kept verbatim; without it the schema is derived from main()'s signature. Next: toolgate_test_tool, then toolgate_request_publish.")},
 
-	/* secrets */
-	{"secrets.list", TG_P_READ, SERVER, .paged = tg_secrets_list,
-	 GET("/api/v1/servers/:id/secrets"),
-	 TOOL("toolgate_list_secrets", RO,
-	 "List a server's secret names with has_value (whether an admin has set the value) and timestamps. Values are never returned.")},
-	{"secrets.set", TG_P_SECRETS, SERVER, .adapt = a_secret_set,
-	 .rest = {"PUT", "/api/v1/servers/:id/secrets/:key", 200, 80 * KiB, TG_OPR_BODY}},
-	{"secrets.create", TG_P_WRITE, SERVER, .fields = f_secret_new,
-	 .body = tg_secrets_create, POST("/api/v1/servers/:id/secrets", 201, 80 * KiB),
-	 TOOL("toolgate_create_secret", 0,
-	 "Create a secret placeholder on a server: a NAME (and description) without a value. An admin sets the value outside MCP (REST PUT /api/v1/servers/{id}/secrets/{key}); tools then read it from the secrets mapping. Values are never readable by anyone and cannot be passed here.")},
-	{"secrets.delete", TG_P_SECRETS, SERVER, .adapt = a_secret_delete,
-	 DELETE("/api/v1/servers/:id/secrets/:key")},
+    /* secrets */
+    {"secrets.list", TG_P_READ, SERVER, .paged = tg_secrets_list,
+	GET("/api/v1/servers/:id/secrets"),
+	TOOL("toolgate_list_secrets", RO,
+	    "List a server's secret names with has_value (whether an admin has set the value) and timestamps. Values are never returned.")},
+    {"secrets.set", TG_P_SECRETS, SERVER, .adapt = a_secret_set,
+	.rest = {"PUT", "/api/v1/servers/:id/secrets/:key", 200, 80 * KiB, TG_OPR_BODY}},
+    {"secrets.create", TG_P_WRITE, SERVER, .fields = f_secret_new,
+	.body = tg_secrets_create, POST("/api/v1/servers/:id/secrets", 201, 80 * KiB),
+	TOOL("toolgate_create_secret", 0,
+	    "Create a secret placeholder on a server: a NAME (and description) without a value. An admin sets the value outside MCP (REST PUT /api/v1/servers/{id}/secrets/{key}); tools then read it from the secrets mapping. Values are never readable by anyone and cannot be passed here.")},
+    {"secrets.delete", TG_P_SECRETS, SERVER, .adapt = a_secret_delete,
+	DELETE("/api/v1/servers/:id/secrets/:key")},
 
-	{"tools.get", TG_P_READ, TOOL_T, .by_id = tg_tools_get, GET("/api/v1/tools/:id"),
-	 TOOL("toolgate_get_tool", RO,
-	 "Get a tool (code, schema, status: draft, pending_review, approved or rejected, and whether it is served).")},
-	{"tools.update", TG_P_WRITE, TOOL_T, .fields = f_tool_patch, .body = tg_tools_update,
-	 PATCH("/api/v1/tools/:id", 1024 * KiB),
-	 TOOL("toolgate_update_tool", DESTRUCTIVE | IDEMPOTENT,
-	 "Change a tool's name, code, description, input_schema or annotations (a new version; an approved tool goes back to review and MCP clients keep getting its approved version until the new one is approved; identical content changes nothing).")},
-	{"tools.delete", TG_P_WRITE, TOOL_T, .del = tg_tools_delete,
-	 DELETE("/api/v1/tools/:id"),
-	 TOOL("toolgate_delete_tool", DESTRUCTIVE | IDEMPOTENT,
-	 "Delete a tool with all its versions; it disappears from MCP clients at once. Cannot be undone.")},
-	{"tools.versions", TG_P_READ, TOOL_T, .paged = tg_tools_versions,
-	 GET("/api/v1/tools/:id/versions"),
-	 TOOL("toolgate_list_versions", RO,
-	 "List a tool's immutable versions, oldest first (without code); paginated.")},
-	{"tools.version", TG_P_READ, TOOL_T, .adapt = a_version_get, GET("/api/v1/tools/:id/versions/:n")},
-	{"tools.diff", TG_P_READ, TOOL_T, .by_id = tg_tools_diff, GET("/api/v1/tools/:id/diff")},
+    {"tools.get", TG_P_READ, TOOL_T, .by_id = tg_tools_get, GET("/api/v1/tools/:id"),
+	TOOL("toolgate_get_tool", RO,
+	    "Get a tool (code, schema, status: draft, pending_review, approved or rejected, and whether it is served).")},
+    {"tools.update", TG_P_WRITE, TOOL_T, .fields = f_tool_patch, .body = tg_tools_update,
+	PATCH("/api/v1/tools/:id", 1024 * KiB),
+	TOOL("toolgate_update_tool", DESTRUCTIVE | IDEMPOTENT,
+	    "Change a tool's name, code, description, input_schema or annotations (a new version; an approved tool goes back to review and MCP clients keep getting its approved version until the new one is approved; identical content changes nothing).")},
+    {"tools.delete", TG_P_WRITE, TOOL_T, .del = tg_tools_delete,
+	DELETE("/api/v1/tools/:id"),
+	TOOL("toolgate_delete_tool", DESTRUCTIVE | IDEMPOTENT,
+	    "Delete a tool with all its versions; it disappears from MCP clients at once. Cannot be undone.")},
+    {"tools.versions", TG_P_READ, TOOL_T, .paged = tg_tools_versions,
+	GET("/api/v1/tools/:id/versions"),
+	TOOL("toolgate_list_versions", RO,
+	    "List a tool's immutable versions, oldest first (without code); paginated.")},
+    {"tools.version", TG_P_READ, TOOL_T, .adapt = a_version_get, GET("/api/v1/tools/:id/versions/:n")},
+    {"tools.diff", TG_P_READ, TOOL_T, .by_id = tg_tools_diff, GET("/api/v1/tools/:id/diff")},
 
-	/* execution logs */
-	{"logs.tool", TG_P_READ, TOOL_T, TG_OP_PAGED, .fields = f_logs, .adapt = a_logs,
-	 GETQ("/api/v1/tools/:id/logs"),
-	 TOOL("toolgate_tool_logs", RO,
-	 "Recent executions of a tool (its MCP tools/call runs), newest first: status (ok, error, timeout, truncated, unavailable), error, duration_ms, caller, version, redacted arguments. Secrets are never shown. Paginated; filter by status or since (ISO 8601 timestamp).")},
-	{"logs.server", TG_P_READ, SERVER, TG_OP_PAGED, .fields = f_logs,
-	 .adapt = a_logs, .variant = 1, GETQ("/api/v1/servers/:id/logs")},
-	{"logs.get", TG_P_READ, .target = TG_OT_LOG, .by_id = tg_logs_get, GET("/api/v1/logs/:id")},
+    /* execution logs */
+    {"logs.tool", TG_P_READ, TOOL_T, TG_OP_PAGED, .fields = f_logs, .adapt = a_logs,
+	GETQ("/api/v1/tools/:id/logs"),
+	TOOL("toolgate_tool_logs", RO,
+	    "Recent executions of a tool (its MCP tools/call runs), newest first: status (ok, error, timeout, truncated, unavailable), error, duration_ms, caller, version, redacted arguments. Secrets are never shown. Paginated; filter by status or since (ISO 8601 timestamp).")},
+    {"logs.server", TG_P_READ, SERVER, TG_OP_PAGED, .fields = f_logs,
+	.adapt = a_logs, .variant = 1, GETQ("/api/v1/servers/:id/logs")},
+    {"logs.get", TG_P_READ, .target = TG_OT_LOG, .by_id = tg_logs_get, GET("/api/v1/logs/:id")},
 
-	/* the approval workflow */
-	{"tools.rollback", TG_P_WRITE, TOOL_T, .fields = f_rollback,
-	 .body = tg_tools_rollback, POST("/api/v1/tools/:id/rollback", 200, 1 * KiB),
-	 TOOL("toolgate_rollback_tool", DESTRUCTIVE,
-	 "Make an old version current again (as a new version, pending review; the approved version stays served meanwhile. Back to exactly the approved content: approved again at once).")},
-	{"tools.submit", TG_P_WRITE, TOOL_T, .fields = f_submit, .body = tg_tools_submit,
-	 POST_OPT("/api/v1/tools/:id/submit", 4 * KiB),
-	 TOOL("toolgate_request_publish", IDEMPOTENT,
-	 "Submit a draft tool for review (draft -> pending_review). An admin approves it; then it is served while its server runs.")},
-	{"tools.approve", TG_P_APPROVE, TOOL_T, .fields = f_approve,
-	 .body = tg_tools_approve, POST_OPT("/api/v1/tools/:id/approve", 4 * KiB)},
-	{"tools.reject", TG_P_APPROVE, TOOL_T, .fields = f_reason, .body = tg_tools_reject,
-	 POST_OPT("/api/v1/tools/:id/reject", 4 * KiB)},
-	{"tools.revoke", TG_P_APPROVE, TOOL_T, .fields = f_reason, .body = tg_tools_revoke,
-	 POST_OPT("/api/v1/tools/:id/revoke", 4 * KiB)},
-	{"tools.test", TG_P_RUN, TOOL_T, .fields = f_test, .body = tg_tools_test,
-	 POST_OPT("/api/v1/tools/:id/test", 512 * KiB),
-	 TOOL("toolgate_test_tool", OPEN,
-	 "Run a tool's current code (any status) in the sandbox with arguments, the allowed modules and the server's allowed hosts; returns the sandbox result (result, stdout, stderr, error, timed_out) and secret_values. Secrets: code that no admin approved never receives a real secret value - unless the code is exactly the tool's approved version, SECRETS maps each key to a placeholder \"[placeholder:KEY]\" (secret_values \"placeholder\"). Only an admin may pass real_secrets: true to run unapproved code with the real values (audited).")},
-	{"tools.validate", TG_P_RUN, .fields = f_validate, .create = tg_tools_validate,
-	 POST("/api/v1/validate", 200, 1024 * KiB),
-	 TOOL("toolgate_validate_code", RO,
-	 "Validate Python tool code without saving it: syntax, main(), allowed imports (with line numbers), and the derived input schema.")},
-	{"approvals.pending", TG_P_READ, .list = tg_approvals_pending,
-	 GET("/api/v1/approvals"),
-	 TOOL("toolgate_list_pending_requests", RO,
-	 "List everything waiting for an admin: tools pending review, module requests and network requests (kind: tool, module_request, network_request); paginated.")},
-	{"module_requests.list", TG_P_READ, .flags = TG_OP_PAGED,
-	 .adapt = a_requests_list, GET("/api/v1/module-requests")},
-	{"module_requests.create", TG_P_WRITE, .fields = f_module_req,
-	 .create = tg_module_requests_create, POST("/api/v1/module-requests", 201, 8 * KiB)},
-	{"module_requests.approve", TG_P_APPROVE, .target = TG_OT_REQUEST,
-	 .fields = f_reason, .adapt = a_requests_decide, .variant = 1,
-	 POST_OPT("/api/v1/module-requests/:id/approve", 4 * KiB)},
-	{"module_requests.reject", TG_P_APPROVE, .target = TG_OT_REQUEST,
-	 .fields = f_reason, .adapt = a_requests_decide, .variant = 0,
-	 POST_OPT("/api/v1/module-requests/:id/reject", 4 * KiB)},
-	{"network_requests.list", TG_P_READ, .flags = TG_OP_PAGED,
-	 .adapt = a_requests_list, .variant = 1, GET("/api/v1/network-requests")},
-	{"network_requests.create", TG_P_WRITE, .fields = f_network_req,
-	 .create = tg_network_requests_create,
-	 POST("/api/v1/network-requests", 201, 8 * KiB)},
-	{"network_requests.approve", TG_P_APPROVE, .target = TG_OT_REQUEST,
-	 .fields = f_reason, .adapt = a_requests_decide, .variant = 3,
-	 POST_OPT("/api/v1/network-requests/:id/approve", 4 * KiB)},
-	{"network_requests.reject", TG_P_APPROVE, .target = TG_OT_REQUEST,
-	 .fields = f_reason, .adapt = a_requests_decide, .variant = 2,
-	 POST_OPT("/api/v1/network-requests/:id/reject", 4 * KiB)},
+    /* the approval workflow */
+    {"tools.rollback", TG_P_WRITE, TOOL_T, .fields = f_rollback,
+	.body = tg_tools_rollback, POST("/api/v1/tools/:id/rollback", 200, 1 * KiB),
+	TOOL("toolgate_rollback_tool", DESTRUCTIVE,
+	    "Make an old version current again (as a new version, pending review; the approved version stays served meanwhile. Back to exactly the approved content: approved again at once).")},
+    {"tools.submit", TG_P_WRITE, TOOL_T, .fields = f_submit, .body = tg_tools_submit,
+	POST_OPT("/api/v1/tools/:id/submit", 4 * KiB),
+	TOOL("toolgate_request_publish", IDEMPOTENT,
+	    "Submit a draft tool for review (draft -> pending_review). An admin approves it; then it is served while its server runs.")},
+    {"tools.approve", TG_P_APPROVE, TOOL_T, .fields = f_approve,
+	.body = tg_tools_approve, POST_OPT("/api/v1/tools/:id/approve", 4 * KiB)},
+    {"tools.reject", TG_P_APPROVE, TOOL_T, .fields = f_reason, .body = tg_tools_reject,
+	POST_OPT("/api/v1/tools/:id/reject", 4 * KiB)},
+    {"tools.revoke", TG_P_APPROVE, TOOL_T, .fields = f_reason, .body = tg_tools_revoke,
+	POST_OPT("/api/v1/tools/:id/revoke", 4 * KiB)},
+    {"tools.test", TG_P_RUN, TOOL_T, .fields = f_test, .body = tg_tools_test,
+	POST_OPT("/api/v1/tools/:id/test", 512 * KiB),
+	TOOL("toolgate_test_tool", OPEN,
+	    "Run a tool's current code (any status) in the sandbox with arguments, the allowed modules and the server's allowed hosts; returns the sandbox result (result, stdout, stderr, error, timed_out) and secret_values. Secrets: code that no admin approved never receives a real secret value - unless the code is exactly the tool's approved version, SECRETS maps each key to a placeholder \"[placeholder:KEY]\" (secret_values \"placeholder\"). Only an admin may pass real_secrets: true to run unapproved code with the real values (audited).")},
+    {"tools.validate", TG_P_RUN, .fields = f_validate, .create = tg_tools_validate,
+	POST("/api/v1/validate", 200, 1024 * KiB),
+	TOOL("toolgate_validate_code", RO,
+	    "Validate Python tool code without saving it: syntax, main(), allowed imports (with line numbers), and the derived input schema.")},
+    {"approvals.pending", TG_P_READ, .list = tg_approvals_pending,
+	GET("/api/v1/approvals"),
+	TOOL("toolgate_list_pending_requests", RO,
+	    "List everything waiting for an admin: tools pending review, module requests and network requests (kind: tool, module_request, network_request); paginated.")},
+    {"module_requests.list", TG_P_READ, .flags = TG_OP_PAGED,
+	.adapt = a_requests_list, GET("/api/v1/module-requests")},
+    {"module_requests.create", TG_P_WRITE, .fields = f_module_req,
+	.create = tg_module_requests_create, POST("/api/v1/module-requests", 201, 8 * KiB)},
+    {"module_requests.approve", TG_P_APPROVE, .target = TG_OT_REQUEST,
+	.fields = f_reason, .adapt = a_requests_decide, .variant = 1,
+	POST_OPT("/api/v1/module-requests/:id/approve", 4 * KiB)},
+    {"module_requests.reject", TG_P_APPROVE, .target = TG_OT_REQUEST,
+	.fields = f_reason, .adapt = a_requests_decide, .variant = 0,
+	POST_OPT("/api/v1/module-requests/:id/reject", 4 * KiB)},
+    {"network_requests.list", TG_P_READ, .flags = TG_OP_PAGED,
+	.adapt = a_requests_list, .variant = 1, GET("/api/v1/network-requests")},
+    {"network_requests.create", TG_P_WRITE, .fields = f_network_req,
+	.create = tg_network_requests_create,
+	POST("/api/v1/network-requests", 201, 8 * KiB)},
+    {"network_requests.approve", TG_P_APPROVE, .target = TG_OT_REQUEST,
+	.fields = f_reason, .adapt = a_requests_decide, .variant = 3,
+	POST_OPT("/api/v1/network-requests/:id/approve", 4 * KiB)},
+    {"network_requests.reject", TG_P_APPROVE, .target = TG_OT_REQUEST,
+	.fields = f_reason, .adapt = a_requests_decide, .variant = 2,
+	POST_OPT("/api/v1/network-requests/:id/reject", 4 * KiB)},
 
-	/* settings, export and import */
-	{"settings.get", TG_P_READ, .none = tg_settings_get, GET("/api/v1/settings")},
-	{"settings.patch", TG_P_SETTINGS, .create = tg_settings_patch, PATCH("/api/v1/settings", 64 * KiB)},
-	{"export", TG_P_SETTINGS, .none = tg_export_build, GET("/api/v1/export")},
-	{"import", TG_P_SETTINGS, .adapt = a_import,
-	 .rest = {"POST", "/api/v1/import", 201, 8192 * KiB, TG_OPR_BODY | TG_OPR_QUERY}},
+    /* settings, export and import */
+    {"settings.get", TG_P_READ, .none = tg_settings_get, GET("/api/v1/settings")},
+    {"settings.patch", TG_P_SETTINGS, .create = tg_settings_patch, PATCH("/api/v1/settings", 64 * KiB)},
+    {"export", TG_P_SETTINGS, .none = tg_export_build, GET("/api/v1/export")},
+    {"import", TG_P_SETTINGS, .adapt = a_import,
+	.rest = {"POST", "/api/v1/import", 201, 8192 * KiB, TG_OPR_BODY | TG_OPR_QUERY}},
 
-	/* external MCP sources */
-	{"sources.list", TG_P_READ, SERVER, .paged = tg_sources_list,
-	 GET("/api/v1/servers/:id/sources"),
-	 TOOL("toolgate_list_sources", RO,
-	 "List a server's external MCP sources (URL, health status, circuit breaker state, tool count). Credentials are never returned.")},
-	{"sources.create", TG_P_WRITE, SERVER, .fields = f_source_new,
-	 .body = tg_sources_create, POST("/api/v1/servers/:id/sources", 201, 32 * KiB),
-	 TOOL("toolgate_add_source", 0,
-	 "Add an external MCP server (Streamable HTTP URL) to a server as a source of tools. Then toolgate_discover_source_tools and toolgate_import_source_tools. Credentials and internal (private-network) sources are set by an admin over REST.")},
-	{"sources.get", TG_P_READ, SOURCE, .by_id = tg_sources_get, GET("/api/v1/sources/:id")},
-	{"sources.update", TG_P_WRITE, SOURCE, .fields = f_source_patch,
-	 .body = tg_sources_update, PATCH("/api/v1/sources/:id", 32 * KiB)},
-	{"sources.delete", TG_P_WRITE, SOURCE, .del = tg_sources_delete, DELETE("/api/v1/sources/:id")},
-	{"sources.discover", TG_P_WRITE, SOURCE, .by_id = tg_sources_discover,
-	 POST_OPT("/api/v1/sources/:id/discover", 1 * KiB),
-	 TOOL("toolgate_discover_source_tools", DESTRUCTIVE | IDEMPOTENT | OPEN,
-	 "Connect to an external source and list its tools, marking which are imported. An imported tool whose remote description, schema or annotations changed is updated, and goes back to review if it was approved.")},
-	{"sources.import", TG_P_WRITE, SOURCE, .fields = f_import,
-	 .body = tg_sources_import, POST("/api/v1/sources/:id/import", 200, 64 * KiB),
-	 TOOL("toolgate_import_source_tools", IDEMPOTENT | OPEN,
-	 "Import tools of an external source into its server, as tools pending review (served once an admin approves them and the server runs). tools: remote names, or {name, local_name} to rename.")},
-	{"sources.health", TG_P_READ, SOURCE, .by_id = tg_sources_health, GET("/api/v1/sources/:id/health")},
+    /* external MCP sources */
+    {"sources.list", TG_P_READ, SERVER, .paged = tg_sources_list,
+	GET("/api/v1/servers/:id/sources"),
+	TOOL("toolgate_list_sources", RO,
+	    "List a server's external MCP sources (URL, health status, circuit breaker state, tool count). Credentials are never returned.")},
+    {"sources.create", TG_P_WRITE, SERVER, .fields = f_source_new,
+	.body = tg_sources_create, POST("/api/v1/servers/:id/sources", 201, 32 * KiB),
+	TOOL("toolgate_add_source", 0,
+	    "Add an external MCP server (Streamable HTTP URL) to a server as a source of tools. Then toolgate_discover_source_tools and toolgate_import_source_tools. Credentials and internal (private-network) sources are set by an admin over REST.")},
+    {"sources.get", TG_P_READ, SOURCE, .by_id = tg_sources_get, GET("/api/v1/sources/:id")},
+    {"sources.update", TG_P_WRITE, SOURCE, .fields = f_source_patch,
+	.body = tg_sources_update, PATCH("/api/v1/sources/:id", 32 * KiB)},
+    {"sources.delete", TG_P_WRITE, SOURCE, .del = tg_sources_delete, DELETE("/api/v1/sources/:id")},
+    {"sources.discover", TG_P_WRITE, SOURCE, .by_id = tg_sources_discover,
+	POST_OPT("/api/v1/sources/:id/discover", 1 * KiB),
+	TOOL("toolgate_discover_source_tools", DESTRUCTIVE | IDEMPOTENT | OPEN,
+	    "Connect to an external source and list its tools, marking which are imported. An imported tool whose remote description, schema or annotations changed is updated, and goes back to review if it was approved.")},
+    {"sources.import", TG_P_WRITE, SOURCE, .fields = f_import,
+	.body = tg_sources_import, POST("/api/v1/sources/:id/import", 200, 64 * KiB),
+	TOOL("toolgate_import_source_tools", IDEMPOTENT | OPEN,
+	    "Import tools of an external source into its server, as tools pending review (served once an admin approves them and the server runs). tools: remote names, or {name, local_name} to rename.")},
+    {"sources.health", TG_P_READ, SOURCE, .by_id = tg_sources_health, GET("/api/v1/sources/:id/health")},
 
-	/* MCP only: arguments of their own */
-	{"module_requests.ask", TG_P_WRITE, .fields = f_request_module,
-	 .adapt = a_request_module,
-	 TOOL("toolgate_request_module", 0,
-	 "Ask an admin to add a Python module to the global import allow-list (a pending module request). Use it when toolgate_validate_code reports a disallowed import.")},
-	{"network_requests.ask", TG_P_WRITE, .fields = f_request_network,
-	 .adapt = a_request_network,
-	 TOOL("toolgate_request_network_access", 0,
-	 "Ask an admin to allow a server's tools to reach a host (a pending network request). host: lower-case host name or IP, optional :port, optional \"*.\" wildcard prefix.")},
-	{"tools.status", TG_P_READ, TOOL_T, .adapt = a_tool_status,
-	 TOOL("toolgate_tool_status", RO,
-	 "Where a tool stands: status (draft, pending_review, approved, rejected), current and approved versions, review reason, server status, whether it is served and under which name, and the next step to take.")},
+    /* MCP only: arguments of their own */
+    {"module_requests.ask", TG_P_WRITE, .fields = f_request_module,
+	.adapt = a_request_module,
+	TOOL("toolgate_request_module", 0,
+	    "Ask an admin to add a Python module to the global import allow-list (a pending module request). Use it when toolgate_validate_code reports a disallowed import.")},
+    {"network_requests.ask", TG_P_WRITE, .fields = f_request_network,
+	.adapt = a_request_network,
+	TOOL("toolgate_request_network_access", 0,
+	    "Ask an admin to allow a server's tools to reach a host (a pending network request). host: lower-case host name or IP, optional :port, optional \"*.\" wildcard prefix.")},
+    {"tools.status", TG_P_READ, TOOL_T, .adapt = a_tool_status,
+	TOOL("toolgate_tool_status", RO,
+	    "Where a tool stands: status (draft, pending_review, approved, rejected), current and approved versions, review reason, server status, whether it is served and under which name, and the next step to take.")},
 };
 
 const size_t tg_ops_n = sizeof(tg_ops) / sizeof(tg_ops[0]);
@@ -806,7 +832,8 @@ tg_op_valid(const struct tg_op *op)
 {
 	return (op->none != NULL) + (op->create != NULL) + (op->list != NULL) +
 	    (op->by_id != NULL) + (op->body != NULL) + (op->paged != NULL) +
-	    (op->del != NULL) + (op->adapt != NULL) == 1;
+	    (op->del != NULL) + (op->adapt != NULL) ==
+	    1;
 }
 
 int

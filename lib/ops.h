@@ -45,20 +45,20 @@
 /* What an operation acts on. */
 enum tg_op_target {
 	TG_OT_NONE = 0,
-	TG_OT_SERVER,	/* a server: name or id */
-	TG_OT_TOOL,	/* a tool: id, exposed name or server/tool */
-	TG_OT_SOURCE,	/* a source: id or server/source */
-	TG_OT_LOG,	/* plain ids, REST only: an execution log */
-	TG_OT_REQUEST,	/* a module or network request */
-	TG_OT_USER,	/* an account */
-	TG_OT_APIKEY,	/* an API key */
+	TG_OT_SERVER, /* a server: name or id */
+	TG_OT_TOOL, /* a tool: id, exposed name or server/tool */
+	TG_OT_SOURCE, /* a source: id or server/source */
+	TG_OT_LOG, /* plain ids, REST only: an execution log */
+	TG_OT_REQUEST, /* a module or network request */
+	TG_OT_USER, /* an account */
+	TG_OT_APIKEY, /* an API key */
 };
 
 /* REST part flags. */
-#define TG_OPR_BODY 0x1		/* a JSON body is required */
-#define TG_OPR_BODY_OPT 0x2	/* a JSON body is optional (JSON when present) */
-#define TG_OPR_QUERY 0x4	/* reads the query string: 400 when it is malformed */
-#define TG_OPR_PUBLIC 0x8	/* no authentication (readiness) */
+#define TG_OPR_BODY 0x1 /* a JSON body is required */
+#define TG_OPR_BODY_OPT 0x2 /* a JSON body is optional (JSON when present) */
+#define TG_OPR_QUERY 0x4 /* reads the query string: 400 when it is malformed */
+#define TG_OPR_PUBLIC 0x8 /* no authentication (readiness) */
 
 /* MCP annotations (ToolAnnotations): readOnlyHint; for the others,
  * destructiveHint and idempotentHint; openWorldHint. */
@@ -68,7 +68,7 @@ enum tg_op_target {
 #define TG_OPM_OPEN 0x8
 
 /* Operation flags. */
-#define TG_OP_PAGED 0x1		/* an adapter that takes a page (limit, cursor) */
+#define TG_OP_PAGED 0x1 /* an adapter that takes a page (limit, cursor) */
 
 struct tg_op;
 
@@ -79,36 +79,36 @@ struct tg_op;
 struct tg_op_in {
 	const struct tg_op *op;
 	const struct tg_call *c;
-	int64_t id;		/* the resolved target; 0 without one */
-	json_t *body;		/* REST: the body (may be NULL); MCP: the
+	int64_t id; /* the resolved target; 0 without one */
+	json_t *body; /* REST: the body (may be NULL); MCP: the
 				 * arguments without the target member */
-	struct tg_page page;	/* REST: ?limit=&cursor=; MCP: limit, cursor */
+	struct tg_page page; /* REST: ?limit=&cursor=; MCP: limit, cursor */
 	/* A named string input: REST a path capture, else a query
 	 * parameter; MCP a string argument. NULL when absent. */
 	const char *(*arg)(const struct tg_op_in *in, const char *name);
-	void *ctx;		/* the transport's, for arg */
+	void *ctx; /* the transport's, for arg */
 };
 
 struct tg_op_rest {
-	const char *method;	/* NULL: not served over REST */
-	const char *pattern;	/* "/api/v1/tools/:id" (target: ":id") */
-	int status;		/* success status (204: no body) */
-	size_t max_body;	/* bytes; 0 takes none */
-	unsigned flags;		/* TG_OPR_* */
+	const char *method; /* NULL: not served over REST */
+	const char *pattern; /* "/api/v1/tools/:id" (target: ":id") */
+	int status; /* success status (204: no body) */
+	size_t max_body; /* bytes; 0 takes none */
+	unsigned flags; /* TG_OPR_* */
 };
 
 struct tg_op_mcp {
-	const char *name;	/* NULL: not an MCP management tool */
-	unsigned hints;		/* TG_OPM_* */
+	const char *name; /* NULL: not an MCP management tool */
+	unsigned hints; /* TG_OPM_* */
 	const char *description;
 };
 
 struct tg_op {
-	const char *name;		/* "servers.create": logs and docs */
-	unsigned perm;			/* TG_P_* needed, REST and MCP alike */
+	const char *name; /* "servers.create": logs and docs */
+	unsigned perm; /* TG_P_* needed, REST and MCP alike */
 	enum tg_op_target target;
-	unsigned flags;			/* TG_OP_* */
-	const struct tg_jfield *fields;	/* body / argument members, or NULL */
+	unsigned flags; /* TG_OP_* */
+	const struct tg_jfield *fields; /* body / argument members, or NULL */
 	/* The service call: exactly one is set. */
 	int (*none)(const struct tg_call *, json_t **, struct tg_err *);
 	int (*create)(const struct tg_call *, json_t *, json_t **,
@@ -125,7 +125,7 @@ struct tg_op {
 	int (*adapt)(const struct tg_op_in *, json_t **, struct tg_err *);
 	struct tg_op_rest rest;
 	struct tg_op_mcp mcp;
-	int variant;			/* an adapter's parameter */
+	int variant; /* an adapter's parameter */
 };
 
 /* The table (lib/ops.c), tg_ops_n rows. */

@@ -60,7 +60,7 @@ t_body_check(void **state)
 	    "{\"name\":1,\"bogus\":true,\"tool_prefix\":5}", 422);
 	fields_of(p, got, sizeof(got));
 	assert_string_equal(got, "name: must be a string\nbogus: unknown member\n"
-	    "tool_prefix: must be a string or null\n");
+				 "tool_prefix: must be a string or null\n");
 	assert_string_equal(it_jstr(p, "detail"), "name: must be a string");
 	json_decref(p);
 	p = it_call("POST", "/api/v1/servers", admin_tok, "{}", 422);
@@ -172,7 +172,8 @@ t_mcp_body_check(void **state)
 	res = it_mcp_call(admin_tok, sid, IT_MCP_VERSION, "toolgate_delete_tool", args, NULL);
 	assert_false(json_is_true(json_object_get(res, "isError")));
 	assert_true(json_is_true(json_object_get(json_object_get(res,
-	    "structuredContent"), "deleted")));
+						     "structuredContent"),
+	    "deleted")));
 	assert_int_equal(it_jint(json_object_get(res, "structuredContent"), "id"), tid);
 	json_decref(res);
 	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", name);
@@ -185,9 +186,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_body_check),
-		cmocka_unit_test(t_query_texts),
-		cmocka_unit_test(t_mcp_body_check),
+	    cmocka_unit_test(t_body_check),
+	    cmocka_unit_test(t_query_texts),
+	    cmocka_unit_test(t_mcp_body_check),
 	};
 
 	return cmocka_run_group_tests_name("optable", tests, group_setup, NULL);

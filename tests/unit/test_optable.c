@@ -53,9 +53,7 @@ t_rows(void **state)
 			    strstr(a->rest.pattern, "/:id") != NULL);
 			assert_true(a->rest.status == 200 || a->rest.status == 201 ||
 			    a->rest.status == 204);
-			assert_true((a->rest.status == 204) == (a->del != NULL ||
-			    strcmp(a->name, "sessions.logout") == 0 ||
-			    strcmp(a->name, "secrets.delete") == 0));
+			assert_true((a->rest.status == 204) == (a->del != NULL || strcmp(a->name, "sessions.logout") == 0 || strcmp(a->name, "secrets.delete") == 0));
 			if (tg_op_paged(a))
 				assert_int_equal(a->rest.max_body, 0);
 			assert_true(a->perm != 0 || (a->rest.flags & TG_OPR_PUBLIC));
@@ -130,35 +128,36 @@ static void
 t_check_texts(void **state)
 {
 	static const struct tg_jfield fields[] = {
-		{"name", .types = TG_JT_STRING, .required = 1},
-		{"prefix", .types = TG_JT_STRING | TG_JT_NULL},
-		{"schema", .types = TG_JT_OBJECT | TG_JT_NULL},
-		{"args", .types = TG_JT_OBJECT},
-		{"version", .types = TG_JT_INTEGER, .required = 1},
-		{"on", .types = TG_JT_BOOLEAN},
-		{"tools", .types = TG_JT_ARRAY},
-		{"ref", .types = 0, .required = 1},
-		{"mcp_only", .types = TG_JT_STRING, .required = 1, .only = TG_JF_MCP},
-		{"value", .types = TG_JT_STRING, .only = TG_JF_REST},
-		{NULL, .types = 0},
+	    {"name", .types = TG_JT_STRING, .required = 1},
+	    {"prefix", .types = TG_JT_STRING | TG_JT_NULL},
+	    {"schema", .types = TG_JT_OBJECT | TG_JT_NULL},
+	    {"args", .types = TG_JT_OBJECT},
+	    {"version", .types = TG_JT_INTEGER, .required = 1},
+	    {"on", .types = TG_JT_BOOLEAN},
+	    {"tools", .types = TG_JT_ARRAY},
+	    {"ref", .types = 0, .required = 1},
+	    {"mcp_only", .types = TG_JT_STRING, .required = 1, .only = TG_JF_MCP},
+	    {"value", .types = TG_JT_STRING, .only = TG_JF_REST},
+	    {NULL, .types = 0},
 	};
 	static const char *const spec =
 	    "name:s!,prefix:S,schema:O,args:o,version:I!,on:b,tools:a,ref:*!,value:s";
 	static const struct {
 		const char *in;
-		const char *want;	/* field errors, "" when valid */
+		const char *want; /* field errors, "" when valid */
 	} cases[] = {
-		{"{\"name\":\"a\",\"version\":1,\"ref\":[1]}", ""},
-		{"{\"name\":\"a\",\"version\":1,\"ref\":null,\"prefix\":null,"
-		 "\"schema\":null,\"args\":{},\"on\":false,\"tools\":[],\"value\":\"v\"}", ""},
-		{"[]", "body: must be a JSON object\n"},
-		{"{\"name\":1,\"bogus\":true,\"version\":2.0,\"mcp_only\":\"x\"}",
-		 "name: must be a string\nbogus: unknown member\n"
-		 "version: must be an integer\nmcp_only: unknown member\nref: is required\n"},
-		{"{\"prefix\":1,\"schema\":[],\"args\":null,\"on\":1,\"tools\":{},\"ref\":0}",
-		 "prefix: must be a string or null\nschema: must be an object or null\n"
-		 "args: must be an object\non: must be a boolean\ntools: must be an array\n"
-		 "name: is required\nversion: is required\n"},
+	    {"{\"name\":\"a\",\"version\":1,\"ref\":[1]}", ""},
+	    {"{\"name\":\"a\",\"version\":1,\"ref\":null,\"prefix\":null,"
+	     "\"schema\":null,\"args\":{},\"on\":false,\"tools\":[],\"value\":\"v\"}",
+		""},
+	    {"[]", "body: must be a JSON object\n"},
+	    {"{\"name\":1,\"bogus\":true,\"version\":2.0,\"mcp_only\":\"x\"}",
+		"name: must be a string\nbogus: unknown member\n"
+		"version: must be an integer\nmcp_only: unknown member\nref: is required\n"},
+	    {"{\"prefix\":1,\"schema\":[],\"args\":null,\"on\":1,\"tools\":{},\"ref\":0}",
+		"prefix: must be a string or null\nschema: must be an object or null\n"
+		"args: must be an object\non: must be a boolean\ntools: must be an array\n"
+		"name: is required\nversion: is required\n"},
 	};
 	struct tg_err a, b;
 	char ta[1024], tb[1024];
@@ -198,7 +197,7 @@ static void
 t_mcp_schemas(void **state)
 {
 	static const char *const never[] = {"value", "credential", "internal",
-		"transport", NULL};
+	    "transport", NULL};
 	const struct tg_op *op;
 	const struct tg_jfield *f;
 	struct tg_req req;
@@ -218,8 +217,7 @@ t_mcp_schemas(void **state)
 	json_array_foreach(arr, i, t) {
 		idx = -1;
 		for (k = 0; k < tg_ops_n; k++)
-			if (tg_ops[k].mcp.name && strcmp(tg_ops[k].mcp.name,
-			    json_string_value(json_object_get(t, "name"))) == 0)
+			if (tg_ops[k].mcp.name && strcmp(tg_ops[k].mcp.name, json_string_value(json_object_get(t, "name"))) == 0)
 				idx = (int)k;
 		assert_true(idx >= 0);
 		op = &tg_ops[idx];
@@ -256,10 +254,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_rows),
-		cmocka_unit_test(t_routes),
-		cmocka_unit_test(t_check_texts),
-		cmocka_unit_test(t_mcp_schemas),
+	    cmocka_unit_test(t_rows),
+	    cmocka_unit_test(t_routes),
+	    cmocka_unit_test(t_check_texts),
+	    cmocka_unit_test(t_mcp_schemas),
 	};
 
 	return cmocka_run_group_tests_name("optable", tests, NULL, NULL);
