@@ -182,14 +182,14 @@ t_mcp_body_check(void **state)
 	json_decref(res);
 }
 
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(t_body_check),
+    cmocka_unit_test(t_query_texts),
+    cmocka_unit_test(t_mcp_body_check),
+};
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_body_check),
-	    cmocka_unit_test(t_query_texts),
-	    cmocka_unit_test(t_mcp_body_check),
-	};
-
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -252,14 +252,14 @@ t_mcp_schemas(void **state)
 	json_decref(arr);
 }
 
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(t_rows),
+    cmocka_unit_test(t_check_texts),
+    cmocka_unit_test(t_mcp_schemas),
+};
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_rows),
-	    cmocka_unit_test(t_check_texts),
-	    cmocka_unit_test(t_mcp_schemas),
-	};
-
 	return cmocka_run_group_tests_name("optable", tests, NULL, NULL);
 }
