@@ -102,12 +102,16 @@ mtool(size_t i)
 int
 tg_mcp_mgmt_find(const char *name)
 {
-	const struct tg_op *op;
-	size_t i;
+	size_t k;
+	int i = 0;
 
-	for (i = 0; (op = mtool(i)) != NULL; i++)
-		if (strcmp(op->mcp.name, name) == 0)
-			return (int)i;
+	for (k = 0; k < tg_ops_n; k++) {
+		if (tg_ops[k].mcp.name == NULL)
+			continue;
+		if (strcmp(tg_ops[k].mcp.name, name) == 0)
+			return i;
+		i++;
+	}
 	return -1;
 }
 
