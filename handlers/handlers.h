@@ -26,8 +26,8 @@ int tg_h_auth_refresh(struct tg_req *req, struct tg_resp *resp);
 int tg_h_auth_me(struct tg_req *req, struct tg_resp *resp);
 int tg_h_auth_test_perm(struct tg_req *req, struct tg_resp *resp);
 
-/* ops.c: every route of the operation table (lib/ops.c); the route's op
- * says which. */
+/* ops.c: every route of the operation table (lib/ops.c);
+ * tg_route_op(req->route) says which operation. */
 int tg_h_op(struct tg_req *req, struct tg_resp *resp);
 /* The operation a route of the table serves, or NULL (routes.c). */
 struct tg_route;
