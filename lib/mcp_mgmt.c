@@ -620,7 +620,7 @@ mtool_call(const struct tg_mcp_call *c, size_t i, json_t *args,
 {
 	const struct mtool *m = &mtools[i];
 	const json_t *schema = schema_of(i);
-	struct tg_call call = tg_req_call(c->req);
+	const struct tg_call *call = c->call;
 	struct tg_err err;
 	json_t *out = NULL, *empty = NULL;
 	char why[256], *text = NULL;
@@ -638,7 +638,7 @@ mtool_call(const struct tg_mcp_call *c, size_t i, json_t *args,
 		    "Invalid arguments for %s: %s", m->name, why);
 		goto out;
 	}
-	rc = mtool_run(m, &call, args, &out, &err);
+	rc = mtool_run(m, call, args, &out, &err);
 	if (rc != TG_OK) {
 		*result = svc_error_result(&err, rc);
 	} else {
@@ -680,9 +680,9 @@ int
 tg_mcp_mgmt_call(const struct tg_mcp_call *c, int i, json_t *args,
     json_t **result, struct tg_rpc_err *err)
 {
-	struct tg_call call = tg_req_call(c->req);
+	const struct tg_call *call = c->call;
 
-	if (!tg_call_can(&call, mtools[i].perm))
+	if (!tg_call_can(call, mtools[i].perm))
 		return tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS, "Unknown tool: %s",
 		    mtools[i].name);
 	return mtool_call(c, (size_t)i, args, result, err);
