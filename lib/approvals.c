@@ -10,6 +10,7 @@
 
 #include "lib/approvals.h"
 #include "lib/audit.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/servers.h"
 #include "lib/settings.h"
@@ -19,7 +20,7 @@
 #define DECISION_FIELDS \
 	" 'reason', r.reason, 'status', r.status, 'requested_by', r.requested_by," \
 	" 'decided_by', r.decided_by, 'decision_reason', r.decision_reason," \
-	" 'created_at', r.created_at, 'decided_at', r.decided_at"
+	" 'created_at', " TG_SQL_TS("r.created_at") ", 'decided_at', " TG_SQL_TS("r.decided_at")
 #define MODULE_JSON \
 	"json_build_object('id', r.id, 'kind', 'module_request', 'module', r.module," \
 	" 'tool_id', r.tool_id," DECISION_FIELDS ")::text FROM module_requests r"
@@ -173,7 +174,7 @@ tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
 	    "  'server_name', s.name, 'name', t.name,"
 	    "  'exposed_name', coalesce(s.tool_prefix, s.name || '__') || t.name,"
 	    "  'current_version', t.current_version, 'approved_version', t.approved_version,"
-	    "  'updated_at', t.updated_at,"
+	    "  'updated_at', " TG_SQL_TS("t.updated_at") ","
 	    /* issue #16: enough to review from the list (see diff_summary) */
 	    "  'diff', json_build_object('from_version', a.version,"
 	    "   'to_version', t.current_version, 'changed', to_json(array_remove(ARRAY["
@@ -273,7 +274,7 @@ tg_module_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	}
 	detail = json_pack("{s:s}", "module", module);
 	if ((rc = tg_audit_call(c, "module_request.create", PQgetvalue(res, 0, 0),
-	    "success", detail)) != TG_OK)
+	    TG_AUDIT_OK, detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
@@ -345,7 +346,7 @@ tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	}
 	detail = json_pack("{s:s, s:I}", "host", host, "server_id", (json_int_t)id);
 	if ((rc = tg_audit_call(c, "network_request.create", PQgetvalue(res, 0, 0),
-	    "success", detail)) != TG_OK)
+	    TG_AUDIT_OK, detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
@@ -420,7 +421,7 @@ decide(const struct tg_call *c, int network, int64_t id, int approve,
 	    "reason", reason);
 	if ((rc = tg_audit_call(c, network ? (approve ? "network_request.approve" :
 	    "network_request.reject") : (approve ? "module_request.approve" :
-	    "module_request.reject"), ids, "success", detail)) != TG_OK)
+	    "module_request.reject"), ids, TG_AUDIT_OK, detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;

@@ -231,7 +231,7 @@ row_op(const struct tg_call *c, void *arg, struct tg_err *err)
 	}
 	snprintf(target, sizeof(target), "%s:%s", op->kind,
 	    op->id ? op->id : PQgetvalue(res, 0, 1));
-	if ((rc = tg_audit_call(c, op->action, target, "ok", (json_t *)op->detail)) != TG_OK)
+	if ((rc = tg_audit_call(c, op->action, target, TG_AUDIT_OK, (json_t *)op->detail)) != TG_OK)
 		goto out;
 	if ((op->row = tg_rows_json(PQgetvalue(res, 0, 0))) == NULL)
 		rc = -TG_E_NOMEM;

@@ -4,8 +4,14 @@
  * Each row: time, actor (user id + name, or "key:<id>/<name>" for an API
  * key, "-" when unauthenticated), role, action ("user.create", "auth.login",
  * "tool.approve"...), target ("user:12", "tool:7", a username...), request
- * id, client address, outcome ("ok", "denied", "failed", "revoked"...) and
- * an optional JSON detail. The database computes
+ * id, client address, outcome and an optional JSON detail.
+ *
+ * Outcomes: TG_AUDIT_OK for an operation that happened, TG_AUDIT_FAILED for
+ * one that was refused or went wrong, and a few specific words where the
+ * difference matters ("denied" for a rejected credential, "throttled",
+ * "reuse_detected"). Rows written before the vocabulary was unified may
+ * carry "success" or "failure"; they are never rewritten (the chain covers
+ * the stored text, so they keep verifying). The database computes
  * hash = SHA-256(prev_hash || canonical row) under an advisory transaction
  * lock (function audit_append in sql/002_identity.sql); the application role
  * can only INSERT and SELECT the table.
@@ -25,6 +31,9 @@
 struct tg_call;
 struct tg_db;
 struct tg_err;
+
+#define TG_AUDIT_OK "ok"
+#define TG_AUDIT_FAILED "failed"
 
 struct tg_audit_rec {
 	int64_t actor_id;		/* 0: none */

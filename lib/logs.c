@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/logs.h"
@@ -35,7 +36,7 @@
 	" 'tool_name', l.tool_name, 'tool_version', l.tool_version, 'kind', l.kind," \
 	" 'caller_id', l.caller_id, 'caller', u.username, 'api_key_id', l.api_key_id," \
 	" 'request_id', l.request_id, 'arguments', l.arguments, 'status', l.status," \
-	" 'error', l.error, 'duration_ms', l.duration_ms, 'created_at', l.created_at"
+	" 'error', l.error, 'duration_ms', l.duration_ms, 'created_at', " TG_SQL_TS("l.created_at")
 
 static const char *const text_fields[] = {"result", "stdout", "stderr", "error", NULL};
 

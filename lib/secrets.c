@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "lib/audit.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/db.h"
 #include "lib/log.h"
@@ -24,8 +25,8 @@
 #define SECRET_JSON \
 	"json_build_object('key', key, 'description', description," \
 	" 'has_value', ciphertext IS NOT NULL, 'key_version', key_version," \
-	" 'created_at', created_at, 'updated_at', updated_at," \
-	" 'value_set_at', value_set_at)::text"
+	" 'created_at', " TG_SQL_TS("created_at") ", 'updated_at', " TG_SQL_TS("updated_at") "," \
+	" 'value_set_at', " TG_SQL_TS("value_set_at") ")::text"
 
 int
 tg_secrets_valid_key(const char *s)
@@ -87,8 +88,8 @@ tg_secrets_list(const struct tg_call *c, int64_t server_id,
 	rc = tg_svc_query_array(c->db,
 	    "SELECT json_build_object('id', id, 'key', key, 'description', description,"
 	    " 'has_value', ciphertext IS NOT NULL, 'key_version', key_version,"
-	    " 'created_at', created_at, 'updated_at', updated_at,"
-	    " 'value_set_at', value_set_at)::text FROM server_secrets"
+	    " 'created_at', " TG_SQL_TS("created_at") ", 'updated_at', " TG_SQL_TS("updated_at") ","
+	    " 'value_set_at', " TG_SQL_TS("value_set_at") ")::text FROM server_secrets"
 	    " WHERE server_id = $1::bigint AND id > $2::bigint ORDER BY id"
 	    " LIMIT $3::bigint", 3, p, &rows);
 	if (rc != TG_OK)
@@ -185,7 +186,7 @@ store(const struct tg_call *c, int64_t server_id, const char *key,
 	detail = json_pack("{s:I, s:s, s:b}", "server_id", (json_int_t)server_id,
 	    "key", key, "value_set", value != NULL);
 	if ((rc = tg_audit_call(c, create_only ? "secret.create" : "secret.set",
-	    key, "success", detail)) != TG_OK)
+	    key, TG_AUDIT_OK, detail)) != TG_OK)
 		goto out;
 	rc = tg_db_commit(c->db);
 out:

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/audit.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/parse.h"
 #include "lib/servers.h"
@@ -25,8 +26,8 @@
 	" 'default_prefix', s.tool_prefix IS NULL, 'status', s.status," \
 	" 'allowed_hosts', to_json(s.allowed_hosts)," \
 	" 'tool_count', (SELECT count(*) FROM tools t WHERE t.server_id = s.id)," \
-	" 'created_by', s.created_by, 'created_at', s.created_at," \
-	" 'updated_at', s.updated_at)::text"
+	" 'created_by', s.created_by, 'created_at', " TG_SQL_TS("s.created_at") "," \
+	" 'updated_at', " TG_SQL_TS("s.updated_at") ")::text"
 
 static int
 db(const struct tg_call *c, const char *sql, int n, const char *const *p,
@@ -365,7 +366,7 @@ tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
 		goto out;
 	detail = json_pack("{s:s}", "name", name);
 	if ((rc = tg_audit_call(c, "server.create", PQgetvalue(res, 0, 0),
-	    "success", detail)) != TG_OK)
+	    TG_AUDIT_OK, detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
@@ -467,7 +468,7 @@ tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 		goto out;
 	}
 	detail = json_deep_copy(in);
-	if ((rc = tg_audit_call(c, "server.update", ids, "success", detail)) != TG_OK)
+	if ((rc = tg_audit_call(c, "server.update", ids, TG_AUDIT_OK, detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
@@ -509,7 +510,7 @@ tg_servers_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 	if ((rc = db(c, "DELETE FROM servers WHERE id = $1::bigint", 1, p,
 	    NULL)) != TG_OK)
 		goto out;
-	if ((rc = tg_audit_call(c, "server.delete", ids, "success", NULL)) != TG_OK)
+	if ((rc = tg_audit_call(c, "server.delete", ids, TG_AUDIT_OK, NULL)) != TG_OK)
 		goto out;
 	rc = tg_db_commit(c->db);
 out:
@@ -550,7 +551,7 @@ set_status(const struct tg_call *c, int64_t id, int start, json_t **out,
 	    " WHERE id = $1::bigint AND status <> $2", 2, p, NULL)) != TG_OK)
 		goto out;
 	if ((rc = tg_audit_call(c, start ? "server.start" : "server.stop", ids,
-	    "success", NULL)) != TG_OK)
+	    TG_AUDIT_OK, NULL)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;

@@ -19,6 +19,7 @@
 
 #include "lib/audit.h"
 #include "lib/call.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
@@ -40,12 +41,12 @@
 	" 'max_response_bytes', e.max_response_bytes," \
 	" 'failure_threshold', e.failure_threshold, 'cooldown_s', e.cooldown_s," \
 	" 'status', e.status, 'consecutive_failures', e.consecutive_failures," \
-	" 'circuit_open_until', e.circuit_open_until, 'last_health_at', e.last_health_at," \
+	" 'circuit_open_until', " TG_SQL_TS("e.circuit_open_until") ", 'last_health_at', " TG_SQL_TS("e.last_health_at") "," \
 	" 'last_latency_ms', e.last_latency_ms, 'last_error', e.last_error," \
-	" 'last_error_at', e.last_error_at, 'protocol_version', e.protocol_version," \
+	" 'last_error_at', " TG_SQL_TS("e.last_error_at") ", 'protocol_version', e.protocol_version," \
 	" 'server_info', e.server_info," \
 	" 'tool_count', (SELECT count(*) FROM tools t WHERE t.source_id = e.id)," \
-	" 'created_by', e.created_by, 'created_at', e.created_at, 'updated_at', e.updated_at"
+	" 'created_by', e.created_by, 'created_at', " TG_SQL_TS("e.created_at") ", 'updated_at', " TG_SQL_TS("e.updated_at")
 #define SOURCE_FROM " FROM external_sources e JOIN servers s ON s.id = e.server_id"
 
 static void
@@ -396,7 +397,7 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	detail = json_pack("{s:s, s:I, s:s, s:b, s:s}", "name", si->name, "server_id",
 	    (json_int_t)a->server_id, "url", si->url, "internal", si->internal == 1,
 	    "auth_type", a->auth_type);
-	rc = tg_audit_call(c, "source.create", PQgetvalue(res, 0, 0), "success", detail);
+	rc = tg_audit_call(c, "source.create", PQgetvalue(res, 0, 0), TG_AUDIT_OK, detail);
 out:
 	json_decref(detail);
 	PQclear(res);
@@ -593,7 +594,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	detail = json_pack("{s:b, s:b, s:b, s:b}", "url_changed", si.url != NULL,
 	    "credential_changed", si.credential != NULL, "internal", internal,
 	    "tools_to_review", endpoint_changed);
-	rc = tg_audit_call(c, "source.update", ids, "success", detail);
+	rc = tg_audit_call(c, "source.update", ids, TG_AUDIT_OK, detail);
 out:
 	json_decref(detail);
 	PQclear(row);

@@ -25,6 +25,7 @@
 
 #include "lib/audit.h"
 #include "lib/call.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/parse.h"
 #include "lib/servers.h"
@@ -38,7 +39,7 @@
 	" 'description', v.description," \
 	" 'input_schema', v.input_schema, 'schema_source', v.schema_source," \
 	" 'annotations', v.annotations, 'change_summary', v.change_summary," \
-	" 'author_id', v.author_id, 'created_at', v.created_at"
+	" 'author_id', v.author_id, 'created_at', " TG_SQL_TS("v.created_at")
 
 static int
 db(const struct tg_call *c, const char *sql, int n, const char *const *p,
@@ -313,7 +314,7 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		goto out;
 	detail = json_pack("{s:s, s:I, s:i}", "name", a->name, "server_id",
 	    (json_int_t)a->server_id, "version", 1);
-	rc = tg_audit_call(c, "tool.create", PQgetvalue(res, 0, 0), "success", detail);
+	rc = tg_audit_call(c, "tool.create", PQgetvalue(res, 0, 0), TG_AUDIT_OK, detail);
 out:
 	free(schema_txt);
 	free(annot_txt);
@@ -530,7 +531,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    code_changed, "description_changed", desc_changed, "schema_changed",
 	    schema_changed, "annotations_changed", annot_changed, "name_changed",
 	    name_changed, "status", status, "name", name);
-	rc = tg_audit_call(c, "tool.update", ids, "success", detail);
+	rc = tg_audit_call(c, "tool.update", ids, TG_AUDIT_OK, detail);
 out:
 	free(schema_txt);
 	free(annot_txt);
@@ -669,7 +670,7 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		goto out;
 	detail = json_pack("{s:I, s:b}", "to_version", a->version,
 	    "identical_to_approved", same);
-	rc = tg_audit_call(c, "tool.rollback", ids, "success", detail);
+	rc = tg_audit_call(c, "tool.rollback", ids, TG_AUDIT_OK, detail);
 out:
 	json_decref(detail);
 	PQclear(row);
@@ -789,7 +790,7 @@ transition_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	detail = json_pack("{s:s, s:s, s:s?}", "from", from, "to", to, "reason", a->reason);
 	if (detail && a->tx == TX_APPROVE)
 		json_object_set_new(detail, "version", json_integer(a->version));
-	rc = tg_audit_call(c, actions[a->tx], ids, "success", detail);
+	rc = tg_audit_call(c, actions[a->tx], ids, TG_AUDIT_OK, detail);
 out:
 	json_decref(detail);
 	PQclear(row);
