@@ -252,3 +252,36 @@ tg_call_row_op(const struct tg_call *c, struct tg_row_op *op, struct tg_err *err
 	}
 	return rc;
 }
+
+static int
+insert(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct tg_insert_op *op = arg;
+	PGresult *res = NULL;
+	int rc;
+
+	if (op->pre != NULL && (rc = op->pre(c, op->arg, err)) != TG_OK)
+		return rc;
+	rc = tg_db_exec(c->db, op->sql, op->np, op->p, &res);
+	if (rc != TG_OK) {
+		rc = op->on_error ? op->on_error(c, rc, op->arg, err) : rc;
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		rc = -TG_E_INTERNAL;
+		goto out;
+	}
+	snprintf(op->id, sizeof(op->id), "%s", PQgetvalue(res, 0, 0));
+	rc = tg_audit_call(c, op->action, op->id, TG_AUDIT_OK, (json_t *)op->detail);
+out:
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_call_insert(const struct tg_call *c, struct tg_insert_op *op,
+    struct tg_err *err)
+{
+	op->id[0] = '\0';
+	return tg_call_tx(c, insert, op, err);
+}

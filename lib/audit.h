@@ -140,4 +140,27 @@ struct tg_row_op {
 int tg_call_row_op(const struct tg_call *c, struct tg_row_op *op,
     struct tg_err *err);
 
+/*
+ * An audited insert, in its own transaction: pre (optional: a lock, a rule
+ * check), then sql (returning the new row's id as column 0), then the audit
+ * row (action on target "<id>", detail borrowed). A failing statement goes
+ * to on_error when given (e.g. a unique violation as 409 with the caller's
+ * text). On success op->id holds the new id as text; the caller reads the
+ * row back after the commit.
+ */
+struct tg_insert_op {
+	const char *sql;
+	const char *const *p;
+	int np;
+	const char *action;
+	const json_t *detail;		/* borrowed; no secrets */
+	int (*pre)(const struct tg_call *c, void *arg, struct tg_err *err);
+	int (*on_error)(const struct tg_call *c, int rc, void *arg,
+	    struct tg_err *err);
+	void *arg;			/* for pre and on_error */
+	char id[24];			/* out */
+};
+int tg_call_insert(const struct tg_call *c, struct tg_insert_op *op,
+    struct tg_err *err);
+
 #endif

@@ -13,6 +13,7 @@
 #include "lib/audit.h"
 #include "lib/clock.h"
 #include "lib/config.h"
+#include "lib/crud.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -69,32 +70,22 @@ int
 tg_secrets_list(const struct tg_call *c, int64_t server_id,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	char sid[24], lim[24], aft[24];
+	struct tg_keyset ks;
 	const char *p[3];
-	int64_t limit, after;
-	json_t *rows = NULL;
 	int rc;
 
-	if ((rc = server_exists(c, server_id, err)) != TG_OK)
+	if ((rc = tg_servers_child_page(c, server_id, pg, &ks, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
-		return rc;
-	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
-	snprintf(aft, sizeof(aft), "%lld", (long long)after);
-	p[0] = sid;
-	p[1] = aft;
-	p[2] = lim;
-	rc = tg_svc_query_array(c->db,
+	p[0] = ks.owner;
+	p[1] = ks.after;
+	p[2] = ks.limit1;
+	return tg_keyset_query(c,
 	    "SELECT json_build_object('id', id, 'key', key, 'description', description,"
 	    " 'has_value', ciphertext IS NOT NULL, 'key_version', key_version,"
 	    " 'created_at', " TG_SQL_TS("created_at") ", 'updated_at', " TG_SQL_TS("updated_at") ","
 	    " 'value_set_at', " TG_SQL_TS("value_set_at") ")::text FROM server_secrets"
 	    " WHERE server_id = $1::bigint AND id > $2::bigint ORDER BY id"
-	    " LIMIT $3::bigint", 3, p, &rows);
-	if (rc != TG_OK)
-		return tg_err_from(err, rc);
-	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+	    " LIMIT $3::bigint", 3, p, &ks, "id", out, err);
 }
 
 /* Seals value for (server_id, key) into hex nonce/ciphertext strings. */

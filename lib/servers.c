@@ -13,6 +13,7 @@
 
 #include "lib/audit.h"
 #include "lib/clock.h"
+#include "lib/crud.h"
 #include "lib/db.h"
 #include "lib/parse.h"
 #include "lib/servers.h"
@@ -40,46 +41,46 @@ int
 tg_servers_list(const struct tg_call *c, const struct tg_page *pg, json_t **out,
     struct tg_err *err)
 {
-	char lim[24], aft[24];
+	struct tg_keyset ks;
 	const char *p[2];
-	int64_t limit, after;
-	json_t *rows = NULL;
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+	if ((rc = tg_keyset_args(pg, &ks, err)) != TG_OK)
 		return rc;
-	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
-	snprintf(aft, sizeof(aft), "%lld", (long long)after);
-	p[0] = aft;
-	p[1] = lim;
-	rc = tg_svc_query_array(c->db,
+	p[0] = ks.after;
+	p[1] = ks.limit1;
+	return tg_keyset_query(c,
 	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id > $1::bigint"
-	    " ORDER BY s.id LIMIT $2::bigint", 2, p, &rows);
-	if (rc != TG_OK)
-		return tg_err_from(err, rc);
-	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+	    " ORDER BY s.id LIMIT $2::bigint", 2, p, &ks, "id", out, err);
 }
 
 int
 tg_servers_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err)
 {
-	char ids[24];
-	const char *p[1];
+	return tg_crud_get(c, TG_P_READ,
+	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id = $1::bigint",
+	    "server", id, out, err);
+}
+
+int
+tg_servers_child_page(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, struct tg_keyset *ks, struct tg_err *err)
+{
+	json_t *one = NULL;
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	p[0] = ids;
-	rc = tg_svc_query_object(c->db,
-	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id = $1::bigint", 1,
-	    p, out);
-	if (rc == -TG_E_NOTFOUND)
-		return tg_err_set(err, rc, "no server with id %lld", (long long)id);
-	return tg_err_from(err, rc);
+	if ((rc = tg_keyset_args(pg, ks, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
+		return rc;
+	json_decref(one);
+	tg_i64s(ks->owner, sizeof(ks->owner), server_id);
+	return TG_OK;
 }
 
 int
@@ -328,13 +329,19 @@ dup_name(const struct tg_call *c, struct tg_err *err, int rc, const char *name)
 	return tg_err_from(err, rc);
 }
 
+static int
+dup_new_name(const struct tg_call *c, int rc, void *name, struct tg_err *err)
+{
+	return dup_name(c, err, rc, name);
+}
+
 int
 tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *name = NULL, *desc = "", *p[4];
+	struct tg_insert_op op = {0};
 	json_t *prefix = NULL, *detail = NULL;
-	PGresult *res = NULL;
 	char actor[24];
 	json_error_t je;
 	int64_t id;
@@ -354,29 +361,21 @@ tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
 	p[1] = desc;
 	p[2] = prefix && json_is_string(prefix) ? json_string_value(prefix) : NULL;
 	p[3] = tg_svc_actor(c, actor, sizeof(actor));
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	rc = db(c, "INSERT INTO servers (name, description, tool_prefix, created_by)"
-	    " VALUES ($1, $2, $3, $4::bigint) RETURNING id", 4, p, &res);
-	if (rc != TG_OK) {
-		rc = dup_name(c, err, rc, name);
-		goto out;
-	}
-	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK)
-		goto out;
-	detail = json_pack("{s:s}", "name", name);
-	if ((rc = tg_audit_call(c, "server.create", PQgetvalue(res, 0, 0),
-	    TG_AUDIT_OK, detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	rc = tg_servers_get(c, id, out, err);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
+	if ((detail = json_pack("{s:s}", "name", name)) == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	op.sql = "INSERT INTO servers (name, description, tool_prefix, created_by)"
+	    " VALUES ($1, $2, $3, $4::bigint) RETURNING id";
+	op.p = p;
+	op.np = 4;
+	op.action = "server.create";
+	op.detail = detail;
+	op.on_error = dup_new_name;
+	op.arg = (void *)name;
+	rc = tg_call_insert(c, &op, err);
 	json_decref(detail);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	if (rc == TG_OK && (rc = tg_parse_i64(op.id, 1, INT64_MAX, &id)) != TG_OK)
+		return tg_err_from(err, rc);
+	return rc == TG_OK ? tg_servers_get(c, id, out, err) : rc;
 }
 
 int
