@@ -30,7 +30,7 @@ struct tg_keyset {
 	int64_t limit, after_id;
 	char after[24];
 	char limit1[24];
-	char owner[24];		/* the parent's id, when the page has one */
+	char owner[24]; /* the parent's id, when the page has one */
 };
 int tg_keyset_args(const struct tg_page *pg, struct tg_keyset *ks,
     struct tg_err *err);
