@@ -13,7 +13,6 @@
 #include "lib/audit.h"
 #include "lib/clock.h"
 #include "lib/config.h"
-#include "lib/crud.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -70,22 +69,13 @@ int
 tg_secrets_list(const struct tg_call *c, int64_t server_id,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	struct tg_keyset ks;
-	const char *p[3];
-	int rc;
-
-	if ((rc = tg_servers_child_page(c, server_id, pg, &ks, err)) != TG_OK)
-		return rc;
-	p[0] = ks.owner;
-	p[1] = ks.after;
-	p[2] = ks.limit1;
-	return tg_keyset_query(c,
+	return tg_servers_child_list(c, server_id, pg,
 	    "SELECT json_build_object('id', id, 'key', key, 'description', description,"
 	    " 'has_value', ciphertext IS NOT NULL, 'key_version', key_version,"
 	    " 'created_at', " TG_SQL_TS("created_at") ", 'updated_at', " TG_SQL_TS("updated_at") ","
 	    " 'value_set_at', " TG_SQL_TS("value_set_at") ")::text FROM server_secrets"
 	    " WHERE server_id = $1::bigint AND id > $2::bigint ORDER BY id"
-	    " LIMIT $3::bigint", 3, p, &ks, "id", out, err);
+	    " LIMIT $3::bigint", 3, NULL, out, err);
 }
 
 /* Seals value for (server_id, key) into hex nonce/ciphertext strings. */

@@ -84,6 +84,24 @@ tg_servers_child_page(const struct tg_call *c, int64_t server_id,
 }
 
 int
+tg_servers_child_list(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, const char *sql, int np, const char *extra,
+    json_t **out, struct tg_err *err)
+{
+	struct tg_keyset ks;
+	const char *p[4];
+	int rc;
+
+	if ((rc = tg_servers_child_page(c, server_id, pg, &ks, err)) != TG_OK)
+		return rc;
+	p[0] = ks.owner;
+	p[1] = ks.after;
+	p[2] = ks.limit1;
+	p[3] = extra;
+	return tg_keyset_query(c, sql, np, p, &ks, "id", out, err);
+}
+
+int
 tg_servers_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err)
 {

@@ -39,6 +39,12 @@ int tg_servers_get(const struct tg_call *c, int64_t id, json_t **out,
 struct tg_keyset;
 int tg_servers_child_page(const struct tg_call *c, int64_t server_id,
     const struct tg_page *pg, struct tg_keyset *ks, struct tg_err *err);
+/* The whole page of a server's children: sql takes $1 the server id, $2
+ * the keyset cursor, $3 the row limit and, when np is 4, $4 extra (which
+ * may be NULL). */
+int tg_servers_child_list(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, const char *sql, int np, const char *extra,
+    json_t **out, struct tg_err *err);
 int tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err);
 int tg_servers_update(const struct tg_call *c, int64_t id, json_t *in,

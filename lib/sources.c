@@ -70,19 +70,10 @@ int
 tg_sources_list(const struct tg_call *c, int64_t server_id,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	struct tg_keyset ks;
-	const char *p[3];
-	int rc;
-
-	if ((rc = tg_servers_child_page(c, server_id, pg, &ks, err)) != TG_OK)
-		return rc;
-	p[0] = ks.owner;
-	p[1] = ks.after;
-	p[2] = ks.limit1;
-	return tg_keyset_query(c,
+	return tg_servers_child_list(c, server_id, pg,
 	    "SELECT json_build_object(" SOURCE_FIELDS ")::text" SOURCE_FROM
 	    " WHERE e.server_id = $1::bigint AND e.id > $2::bigint"
-	    " ORDER BY e.id LIMIT $3::bigint", 3, p, &ks, "id", out, err);
+	    " ORDER BY e.id LIMIT $3::bigint", 3, NULL, out, err);
 }
 
 int

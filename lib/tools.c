@@ -61,8 +61,6 @@ int
 tg_tools_list(const struct tg_call *c, int64_t server_id, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	struct tg_keyset ks;
-	const char *p[4];
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
@@ -71,17 +69,11 @@ tg_tools_list(const struct tg_call *c, int64_t server_id, const char *status,
 	    strcmp(status, "approved") != 0 && strcmp(status, "rejected") != 0)
 		return tg_err_set(err, TG_E_BADREQ,
 		    "status must be draft, pending_review, approved or rejected");
-	if ((rc = tg_servers_child_page(c, server_id, pg, &ks, err)) != TG_OK)
-		return rc;
-	p[0] = ks.owner;
-	p[1] = ks.after;
-	p[2] = ks.limit1;
-	p[3] = status;
-	return tg_keyset_query(c,
+	return tg_servers_child_list(c, server_id, pg,
 	    "SELECT json_build_object(" TOOL_FIELDS ")::text" TOOL_FROM
 	    " WHERE t.server_id = $1::bigint AND t.id > $2::bigint"
 	    " AND ($4::text IS NULL OR t.status = $4::text)"
-	    " ORDER BY t.id LIMIT $3::bigint", 4, p, &ks, "id", out, err);
+	    " ORDER BY t.id LIMIT $3::bigint", 4, status, out, err);
 }
 
 int
