@@ -199,6 +199,21 @@ get_one(const struct tg_call *c, int64_t server_id, const char *key,
 	return tg_err_from(err, rc);
 }
 
+/* Create (create_only) or set, on an existing server, then the row. */
+static int
+save(const struct tg_call *c, int64_t server_id, const char *key,
+    const char *desc, const char *value, int create_only, json_t **out,
+    struct tg_err *err)
+{
+	int rc;
+
+	if ((rc = server_exists(c, server_id, err)) != TG_OK)
+		return rc;
+	if ((rc = store(c, server_id, key, desc, value, create_only, err)) != TG_OK)
+		return rc;
+	return get_one(c, server_id, key, out, err);
+}
+
 int
 tg_secrets_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err)
@@ -222,11 +237,7 @@ tg_secrets_create(const struct tg_call *c, int64_t server_id, json_t *in,
 	if (value && (rc = tg_svc_need(c, TG_P_SECRETS, err)) != TG_OK)
 		return tg_err_set(err, rc,
 		    "only an admin can set a secret value; create the secret without \"value\" (a placeholder)");
-	if ((rc = server_exists(c, server_id, err)) != TG_OK)
-		return rc;
-	if ((rc = store(c, server_id, key, desc, value, 1, err)) != TG_OK)
-		return rc;
-	return get_one(c, server_id, key, out, err);
+	return save(c, server_id, key, desc, value, 1, out, err);
 }
 
 int
@@ -248,11 +259,7 @@ tg_secrets_set(const struct tg_call *c, int64_t server_id, const char *key,
 		return tg_err_field(err, "body", "%s", je.text);
 	if (desc && strlen(desc) > 1024)
 		return tg_err_field(err, "description", "at most 1024 bytes");
-	if ((rc = server_exists(c, server_id, err)) != TG_OK)
-		return rc;
-	if ((rc = store(c, server_id, key, desc, value, 0, err)) != TG_OK)
-		return rc;
-	return get_one(c, server_id, key, out, err);
+	return save(c, server_id, key, desc, value, 0, out, err);
 }
 
 int

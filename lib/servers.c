@@ -396,6 +396,24 @@ tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
 	return rc == TG_OK ? tg_servers_get(c, id, out, err) : rc;
 }
 
+/* Locks server p[0] (id) for the transaction, reading cols; 404 when it
+ * does not exist. */
+static int
+lock_server(const struct tg_call *c, const char *const *p, int64_t id,
+    const char *cols, PGresult **res, struct tg_err *err)
+{
+	char sql[160];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM servers WHERE id = $1::bigint"
+	    " FOR UPDATE", cols);
+	if ((rc = db(c, sql, 1, p, res)) != TG_OK)
+		return rc;
+	if (PQntuples(*res) == 0)
+		return tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
+	return TG_OK;
+}
+
 int
 tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
@@ -422,13 +440,9 @@ tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
 	p[0] = ids;
-	if ((rc = db(c, "SELECT status, name, tool_prefix IS NULL, coalesce(tool_prefix, '')"
-	    " FROM servers WHERE id = $1::bigint FOR UPDATE", 1, p, &res)) != TG_OK)
+	if ((rc = lock_server(c, p, id, "status, name, tool_prefix IS NULL,"
+	    " coalesce(tool_prefix, '')", &res, err)) != TG_OK)
 		goto out;
-	if (PQntuples(res) == 0) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
-		goto out;
-	}
 	running = strcmp(PQgetvalue(res, 0, 0), "running") == 0;
 	/* The prefix after this change. */
 	if (prefix_given && json_is_string(prefix))
@@ -498,86 +512,86 @@ out:
 	return tg_err_from(err, rc);
 }
 
-int
-tg_servers_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
-{
-	PGresult *res = NULL;
+/* A change of one server's row: delete, start, stop. */
+struct srv_change {
+	int64_t id;
 	char ids[24];
-	const char *p[1];
+	int start;
+};
+
+static int
+delete_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct srv_change *a = arg;
+	const char *p[1] = {a->ids};
+	PGresult *res = NULL;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
-		return rc;
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	p[0] = ids;
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	if ((rc = db(c, "SELECT status FROM servers WHERE id = $1::bigint FOR UPDATE",
-	    1, p, &res)) != TG_OK)
+	if ((rc = lock_server(c, p, a->id, "status", &res, err)) != TG_OK)
 		goto out;
-	if (PQntuples(res) == 0) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
-		goto out;
-	}
 	if (strcmp(PQgetvalue(res, 0, 0), "running") == 0) {
 		rc = tg_err_set(err, TG_E_CONFLICT,
-		    "server %lld is running; stop it before deleting it", (long long)id);
+		    "server %lld is running; stop it before deleting it", (long long)a->id);
 		goto out;
 	}
 	if ((rc = db(c, "DELETE FROM servers WHERE id = $1::bigint", 1, p,
 	    NULL)) != TG_OK)
 		goto out;
-	if ((rc = tg_audit_call(c, "server.delete", ids, TG_AUDIT_OK, NULL)) != TG_OK)
-		goto out;
-	rc = tg_db_commit(c->db);
+	rc = tg_audit_call(c, "server.delete", a->ids, TG_AUDIT_OK, NULL);
 out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
 	PQclear(res);
-	return tg_err_from(err, rc);
+	return rc;
+}
+
+int
+tg_servers_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
+{
+	struct srv_change a = {.id = id};
+	int rc;
+
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+		return rc;
+	tg_i64s(a.ids, sizeof(a.ids), id);
+	return tg_call_tx(c, delete_tx, &a, err);
+}
+
+static int
+status_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct srv_change *a = arg;
+	const char *p[2] = {a->ids, a->start ? "running" : "stopped"};
+	PGresult *res = NULL;
+	int rc;
+
+	if (a->start && (rc = db(c, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
+		goto out;
+	if ((rc = lock_server(c, p, a->id, "status", &res, err)) != TG_OK)
+		goto out;
+	if (a->start && (rc = tg_servers_check_clash(c, a->id, NULL, NULL, err)) != TG_OK)
+		goto out;
+	if ((rc = db(c, "UPDATE servers SET status = $2, updated_at = now()"
+	    " WHERE id = $1::bigint AND status <> $2", 2, p, NULL)) != TG_OK)
+		goto out;
+	rc = tg_audit_call(c, a->start ? "server.start" : "server.stop", a->ids,
+	    TG_AUDIT_OK, NULL);
+out:
+	PQclear(res);
+	return rc;
 }
 
 static int
 set_status(const struct tg_call *c, int64_t id, int start, json_t **out,
     struct tg_err *err)
 {
-	PGresult *res = NULL;
-	char ids[24];
-	const char *p[2];
+	struct srv_change a = {.id = id, .start = start};
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	p[0] = ids;
-	p[1] = start ? "running" : "stopped";
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	if (start && (rc = db(c, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
-		goto out;
-	if ((rc = db(c, "SELECT status FROM servers WHERE id = $1::bigint FOR UPDATE",
-	    1, p, &res)) != TG_OK)
-		goto out;
-	if (PQntuples(res) == 0) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
-		goto out;
-	}
-	if (start && (rc = tg_servers_check_clash(c, id, NULL, NULL, err)) != TG_OK)
-		goto out;
-	if ((rc = db(c, "UPDATE servers SET status = $2, updated_at = now()"
-	    " WHERE id = $1::bigint AND status <> $2", 2, p, NULL)) != TG_OK)
-		goto out;
-	if ((rc = tg_audit_call(c, start ? "server.start" : "server.stop", ids,
-	    TG_AUDIT_OK, NULL)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	rc = tg_servers_get(c, id, out, err);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	tg_i64s(a.ids, sizeof(a.ids), id);
+	if ((rc = tg_call_tx(c, status_tx, &a, err)) != TG_OK)
+		return rc;
+	return tg_servers_get(c, id, out, err);
 }
 
 int
