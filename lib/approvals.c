@@ -60,21 +60,14 @@ static int
 list(const struct tg_call *c, const char *sql, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	struct tg_keyset ks;
-	const char *p[3];
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_keyset_args(pg, &ks, err)) != TG_OK)
-		return rc;
 	if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
 	    strcmp(status, "rejected") != 0)
 		return tg_err_set(err, TG_E_BADREQ, "status must be pending, approved or rejected");
-	p[0] = ks.after;
-	p[1] = ks.limit1;
-	p[2] = status;
-	return tg_keyset_query(c, sql, 3, p, &ks, "id", out, err);
+	return tg_crud_list(c, TG_P_READ, pg, sql, 3, status, out, err);
 }
 
 int
@@ -214,26 +207,6 @@ dup_pending(const struct tg_call *c, int rc, void *what, struct tg_err *err)
 	return tg_err_from(err, rc);
 }
 
-/* Runs op (detail stolen; NULL is out of memory) and reads the new row back
- * with sql ($1: its id). */
-static int
-created(const struct tg_call *c, struct tg_insert_op *op, json_t *detail,
-    const char *sql, json_t **out, struct tg_err *err)
-{
-	const char *p[1];
-	int rc;
-
-	if (detail == NULL)
-		return tg_err_from(err, -TG_E_NOMEM);
-	op->detail = detail;
-	rc = tg_call_insert(c, op, err);
-	json_decref(detail);
-	if (rc != TG_OK)
-		return rc;
-	p[0] = op->id;
-	return tg_err_from(err, tg_svc_query_object(c->db, sql, 1, p, out));
-}
-
 /* A network request: p[0] the server id, p[1] the host. */
 struct net_req {
 	const char *const *p;
@@ -312,7 +285,7 @@ tg_module_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	op.action = "module_request.create";
 	op.on_error = dup_pending;
 	op.arg = (void *)module;
-	return created(c, &op, json_pack("{s:s}", "module", module),
+	return tg_crud_create(c, &op, json_pack("{s:s}", "module", module),
 	    "SELECT " MODULE_JSON " WHERE r.id = $1::bigint", out, err);
 }
 
@@ -364,7 +337,7 @@ tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	op.pre = host_not_allowed;
 	op.on_error = dup_host;
 	op.arg = &nr;
-	return created(c, &op, json_pack("{s:s, s:I}", "host", host, "server_id",
+	return tg_crud_create(c, &op, json_pack("{s:s, s:I}", "host", host, "server_id",
 	    (json_int_t)id), "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint", out, err);
 }
 

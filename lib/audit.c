@@ -2,7 +2,9 @@
  * audit.c - appends to and verifies the hash-chained audit_log (audit.h).
  * The chain arithmetic lives in SQL (audit_append / audit_row_hash in
  * sql/002_identity.sql) so that there is exactly one canonical form, used by
- * both the writer and the verifier.
+ * both the writer and the verifier. Also the audited transactions every
+ * mutating service runs in (tg_call_tx, tg_call_row_op, tg_call_insert):
+ * the change and its audit row commit together or not at all.
  */
 #include <stdio.h>
 #include <stdlib.h>

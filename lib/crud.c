@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 
+#include "lib/audit.h"
 #include "lib/call.h"
 #include "lib/crud.h"
 #include "lib/err.h"
@@ -42,6 +43,25 @@ tg_keyset_query(const struct tg_call *c, const char *sql, int n,
 }
 
 int
+tg_crud_list(const struct tg_call *c, unsigned perm,
+    const struct tg_page *pg, const char *sql, int np, const char *extra,
+    json_t **out, struct tg_err *err)
+{
+	struct tg_keyset ks;
+	const char *p[3];
+	int rc;
+
+	if ((rc = tg_svc_need(c, perm, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_keyset_args(pg, &ks, err)) != TG_OK)
+		return rc;
+	p[0] = ks.after;
+	p[1] = ks.limit1;
+	p[2] = extra;
+	return tg_keyset_query(c, sql, np, p, &ks, "id", out, err);
+}
+
+int
 tg_crud_get(const struct tg_call *c, unsigned perm, const char *sql,
     const char *noun, int64_t id, json_t **out, struct tg_err *err)
 {
@@ -56,6 +76,24 @@ tg_crud_get(const struct tg_call *c, unsigned perm, const char *sql,
 	if (rc == -TG_E_NOTFOUND)
 		return tg_err_set(err, rc, "no %s with id %lld", noun, (long long)id);
 	return tg_err_from(err, rc);
+}
+
+int
+tg_crud_create(const struct tg_call *c, struct tg_insert_op *op,
+    json_t *detail, const char *sql, json_t **out, struct tg_err *err)
+{
+	const char *p[1];
+	int rc;
+
+	if (detail == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	op->detail = detail;
+	rc = tg_call_insert(c, op, err);
+	json_decref(detail);
+	if (rc != TG_OK)
+		return rc;
+	p[0] = op->id;
+	return tg_err_from(err, tg_svc_query_object(c->db, sql, 1, p, out));
 }
 
 int

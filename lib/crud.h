@@ -39,11 +39,27 @@ int tg_keyset_query(const struct tg_call *c, const char *sql, int n,
     json_t **out, struct tg_err *err);
 
 /*
+ * A whole keyset page for a caller holding perm: sql takes $1 the cursor,
+ * $2 the row limit and, when np is 3, $3 extra (which may be NULL).
+ */
+int tg_crud_list(const struct tg_call *c, unsigned perm,
+    const struct tg_page *pg, const char *sql, int np, const char *extra,
+    json_t **out, struct tg_err *err);
+
+/*
  * One row by id for a caller holding perm: sql takes the id as $1 and
  * returns the row's JSON text; no row is 404 "no <noun> with id <id>".
  */
 int tg_crud_get(const struct tg_call *c, unsigned perm, const char *sql,
     const char *noun, int64_t id, json_t **out, struct tg_err *err);
+
+/*
+ * An audited insert (lib/audit.h tg_call_insert; detail is stolen, NULL
+ * meaning out of memory), then the new row read back with sql ($1: its id).
+ */
+struct tg_insert_op;
+int tg_crud_create(const struct tg_call *c, struct tg_insert_op *op,
+    json_t *detail, const char *sql, json_t **out, struct tg_err *err);
 
 /*
  * An audited delete by id for a caller holding perm: sql (taking the id as

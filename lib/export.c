@@ -40,6 +40,24 @@
 #include "lib/tools.h"
 #include "lib/versions.h"
 
+/* What a tool's row and its versions carry alike for Python and imported
+ * tools (code only for Python: an imported tool's behaviour is remote). */
+#define TOOL_EXPORT_STATE \
+	"   'input_schema', t.input_schema, 'schema_source', t.schema_source," \
+	"   'annotations', t.annotations, 'status', t.status," \
+	"   'current_version', t.current_version," \
+	"   'approved_version', t.approved_version," \
+	"   'review_reason', t.review_reason, 'created_at', " TG_SQL_TS("t.created_at") ","
+#define TOOL_EXPORT_VERSIONS(code) \
+	"   'versions', coalesce((SELECT json_agg(json_build_object(" \
+	"     'version', v.version, 'name', v.name," code \
+	"     'description', v.description," \
+	"     'input_schema', v.input_schema, 'schema_source', v.schema_source," \
+	"     'annotations', v.annotations, 'change_summary', v.change_summary," \
+	"     'author', u.username, 'created_at', " TG_SQL_TS("v.created_at") ") ORDER BY v.version)" \
+	"     FROM tool_versions v LEFT JOIN users u ON u.id = v.author_id" \
+	"     WHERE v.tool_id = t.id), '[]'::json))"
+
 #define SERVER_EXPORT \
 	"SELECT json_build_object('name', s.name, 'description', s.description," \
 	" 'tool_prefix', s.tool_prefix, 'status', s.status," \
@@ -49,19 +67,7 @@
 	"   ORDER BY k.key) FROM server_secrets k WHERE k.server_id = s.id), '[]'::json)," \
 	" 'tools', coalesce((SELECT json_agg(json_build_object('name', t.name," \
 	"   'description', t.description, 'code', t.code," \
-	"   'input_schema', t.input_schema, 'schema_source', t.schema_source," \
-	"   'annotations', t.annotations, 'status', t.status," \
-	"   'current_version', t.current_version," \
-	"   'approved_version', t.approved_version," \
-	"   'review_reason', t.review_reason, 'created_at', " TG_SQL_TS("t.created_at") "," \
-	"   'versions', coalesce((SELECT json_agg(json_build_object(" \
-	"     'version', v.version, 'name', v.name, 'code', v.code," \
-	"     'description', v.description," \
-	"     'input_schema', v.input_schema, 'schema_source', v.schema_source," \
-	"     'annotations', v.annotations, 'change_summary', v.change_summary," \
-	"     'author', u.username, 'created_at', " TG_SQL_TS("v.created_at") ") ORDER BY v.version)" \
-	"     FROM tool_versions v LEFT JOIN users u ON u.id = v.author_id" \
-	"     WHERE v.tool_id = t.id), '[]'::json))" \
+	TOOL_EXPORT_STATE TOOL_EXPORT_VERSIONS(" 'code', v.code,") \
 	"   ORDER BY t.name) FROM tools t WHERE t.server_id = s.id AND t.kind = 'python')," \
 	"   '[]'::json)," \
 	" 'sources', coalesce((SELECT json_agg(json_build_object('name', e.name," \
@@ -77,18 +83,7 @@
 	" 'external_tools', coalesce((SELECT json_agg(json_build_object('name', t.name," \
 	"   'source', e.name, 'remote_name', t.remote_name," \
 	"   'remote_hash', t.remote_hash, 'description', t.description," \
-	"   'input_schema', t.input_schema, 'schema_source', t.schema_source," \
-	"   'annotations', t.annotations, 'status', t.status," \
-	"   'current_version', t.current_version," \
-	"   'approved_version', t.approved_version," \
-	"   'review_reason', t.review_reason, 'created_at', " TG_SQL_TS("t.created_at") "," \
-	"   'versions', coalesce((SELECT json_agg(json_build_object(" \
-	"     'version', v.version, 'name', v.name, 'description', v.description," \
-	"     'input_schema', v.input_schema, 'schema_source', v.schema_source," \
-	"     'annotations', v.annotations, 'change_summary', v.change_summary," \
-	"     'author', u.username, 'created_at', " TG_SQL_TS("v.created_at") ") ORDER BY v.version)" \
-	"     FROM tool_versions v LEFT JOIN users u ON u.id = v.author_id" \
-	"     WHERE v.tool_id = t.id), '[]'::json))" \
+	TOOL_EXPORT_STATE TOOL_EXPORT_VERSIONS("") \
 	"   ORDER BY t.name) FROM tools t JOIN external_sources e ON e.id = t.source_id" \
 	"   WHERE t.server_id = s.id AND t.kind = 'external'), '[]'::json)" \
 	")::text FROM servers s ORDER BY s.name"

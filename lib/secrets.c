@@ -334,18 +334,21 @@ wipe_free(char *s)
 	"SELECT server_id, key, encode(nonce, 'hex'), encode(ciphertext, 'hex'), id" \
 	" FROM server_secrets WHERE ciphertext IS NOT NULL"
 
-int
-tg_secrets_decrypt_all(struct tg_db *dbh, const struct tg_config *cfg,
-    int64_t server_id, json_t **out)
+/*
+ * The server's secrets with a value as {key: value}: opened with the key of
+ * cfg (or the old key during a rotation), or, when cfg is NULL, each with a
+ * placeholder "[placeholder:KEY]" (no ciphertext is opened).
+ */
+static int
+secret_map(struct tg_db *dbh, const struct tg_config *cfg, int64_t server_id,
+    json_t **out)
 {
 	PGresult *res = NULL;
 	json_t *o = NULL;
-	char sid[24], *pt = NULL;
+	char sid[24], val[160], *pt = NULL;
 	const char *p[1];
 	int i, rc;
 
-	if (cfg == NULL || !cfg->have_enc_key)
-		return -TG_E_INTERNAL;
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
 	p[0] = sid;
 	if ((rc = tg_db_exec(dbh, SEALED_ROWS " AND server_id = $1::bigint ORDER BY key",
@@ -356,6 +359,15 @@ tg_secrets_decrypt_all(struct tg_db *dbh, const struct tg_config *cfg,
 		goto out;
 	}
 	for (i = 0; i < PQntuples(res); i++) {
+		if (cfg == NULL) {
+			if ((size_t)snprintf(val, sizeof(val), "[placeholder:%s]",
+			    PQgetvalue(res, i, 1)) >= sizeof(val) ||
+			    json_object_set_new(o, PQgetvalue(res, i, 1), json_string(val)) != 0) {
+				rc = -TG_E_NOMEM;
+				goto out;
+			}
+			continue;
+		}
 		rc = open_row(res, i, cfg->enc_key, &pt);
 		if (rc == -TG_E_UNAUTH && cfg->have_enc_key_old)
 			rc = open_row(res, i, cfg->enc_key_old, &pt);
@@ -381,41 +393,21 @@ out:
 	return rc;
 }
 
+int
+tg_secrets_decrypt_all(struct tg_db *dbh, const struct tg_config *cfg,
+    int64_t server_id, json_t **out)
+{
+	if (cfg == NULL || !cfg->have_enc_key)
+		return -TG_E_INTERNAL;
+	return secret_map(dbh, cfg, server_id, out);
+}
+
 /* security: the names only, each with a placeholder value; never opens a
  * ciphertext, so it works without the encryption key too. */
 int
 tg_secrets_placeholders(struct tg_db *dbh, int64_t server_id, json_t **out)
 {
-	PGresult *res = NULL;
-	json_t *o = NULL;
-	char sid[24], val[160];
-	const char *p[1];
-	int i, rc;
-
-	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	p[0] = sid;
-	if ((rc = tg_db_exec(dbh, "SELECT key FROM server_secrets"
-	    " WHERE ciphertext IS NOT NULL AND server_id = $1::bigint ORDER BY key",
-	    1, p, &res)) != TG_OK)
-		goto out;
-	if ((o = json_object()) == NULL) {
-		rc = -TG_E_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < PQntuples(res); i++) {
-		if ((size_t)snprintf(val, sizeof(val), "[placeholder:%s]",
-		    PQgetvalue(res, i, 0)) >= sizeof(val) ||
-		    json_object_set_new(o, PQgetvalue(res, i, 0), json_string(val)) != 0) {
-			rc = -TG_E_NOMEM;
-			goto out;
-		}
-	}
-	*out = o;
-	o = NULL;
-out:
-	json_decref(o);
-	PQclear(res);
-	return rc;
+	return secret_map(dbh, NULL, server_id, out);
 }
 
 int

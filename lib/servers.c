@@ -41,19 +41,9 @@ int
 tg_servers_list(const struct tg_call *c, const struct tg_page *pg, json_t **out,
     struct tg_err *err)
 {
-	struct tg_keyset ks;
-	const char *p[2];
-	int rc;
-
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_keyset_args(pg, &ks, err)) != TG_OK)
-		return rc;
-	p[0] = ks.after;
-	p[1] = ks.limit1;
-	return tg_keyset_query(c,
+	return tg_crud_list(c, TG_P_READ, pg,
 	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id > $1::bigint"
-	    " ORDER BY s.id LIMIT $2::bigint", 2, p, &ks, "id", out, err);
+	    " ORDER BY s.id LIMIT $2::bigint", 2, NULL, out, err);
 }
 
 int
@@ -359,10 +349,9 @@ tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
 {
 	const char *name = NULL, *desc = "", *p[4];
 	struct tg_insert_op op = {0};
-	json_t *prefix = NULL, *detail = NULL;
+	json_t *prefix = NULL;
 	char actor[24];
 	json_error_t je;
-	int64_t id;
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
@@ -379,21 +368,15 @@ tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
 	p[1] = desc;
 	p[2] = prefix && json_is_string(prefix) ? json_string_value(prefix) : NULL;
 	p[3] = tg_svc_actor(c, actor, sizeof(actor));
-	if ((detail = json_pack("{s:s}", "name", name)) == NULL)
-		return tg_err_from(err, -TG_E_NOMEM);
 	op.sql = "INSERT INTO servers (name, description, tool_prefix, created_by)"
 	    " VALUES ($1, $2, $3, $4::bigint) RETURNING id";
 	op.p = p;
 	op.np = 4;
 	op.action = "server.create";
-	op.detail = detail;
 	op.on_error = dup_new_name;
 	op.arg = (void *)name;
-	rc = tg_call_insert(c, &op, err);
-	json_decref(detail);
-	if (rc == TG_OK && (rc = tg_parse_i64(op.id, 1, INT64_MAX, &id)) != TG_OK)
-		return tg_err_from(err, rc);
-	return rc == TG_OK ? tg_servers_get(c, id, out, err) : rc;
+	return tg_crud_create(c, &op, json_pack("{s:s}", "name", name),
+	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id = $1::bigint", out, err);
 }
 
 /* Locks server p[0] (id) for the transaction, reading cols; 404 when it
