@@ -46,7 +46,8 @@ IT_LIB := $(filter-out $(IT_SRC),$(wildcard tests/integration/*.c))
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(B)/tests/integration/%)
 
 .PHONY: all deps run start stop check unit unit-build asan-build \
-	integration-build integration valgrind fuzz bench fmt fmt-check fmt-new clean help
+	integration-build integration valgrind fuzz bench fmt fmt-check fmt-new clean help \
+	layers-check
 
 all: deps $(B)/toolgate sandbox
 
@@ -66,6 +67,7 @@ help:
 	@echo '  make deps         install the missing Debian packages (scripts/deps.sh)'
 	@echo '  make fmt          clang-format the C sources (.clang-format; .clang-format-ignore lists the files it leaves alone)'
 	@echo '  make fmt-check    fail when make fmt would change something (make check runs it first)'
+	@echo '  make layers-check fail when a layering rule of docs/architecture.md is broken (make check runs it first)'
 	@echo '  make clean        remove build/ and build-asan/'
 	@echo '  make help         this list'
 	@echo 'The binary: build/toolgate --help'
@@ -126,8 +128,14 @@ start: all
 stop:
 	@bash scripts/stack.sh stop
 
-check: fmt-check all unit-build asan-build integration-build
+check: fmt-check layers-check all unit-build asan-build integration-build
 	@bash tests/run.sh
+
+# The layering rules of docs/architecture.md ("Layers"): lib/ includes only
+# lib/, no SQL in handlers/ or the CLI, no include cycle between modules, no
+# C file over 1,200 lines. `check` runs it before building.
+layers-check:
+	@python3 scripts/layers_check.py
 
 # Benchmarks (not in check): bench/run.sh prints one table, also written to
 # bench/results/latest.md (docs/performance.md).

@@ -30,8 +30,9 @@
 #include <time.h>
 
 #include "fcgi/access.h"
+#include "fcgi/request.h"
 #include "fcgi/response.h"
-#include "fcgi/router.h"
+#include "fcgi/route.h"
 #include "lib/arena.h"
 #include "lib/audit.h"
 #include "lib/auth.h"

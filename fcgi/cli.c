@@ -2,13 +2,8 @@
  * cli.c - the table of subcommands beyond the base ones in main.c.
  */
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "fcgi/cli.h"
-#include "lib/config.h"
-#include "lib/log.h"
-#include "lib/status.h"
 #include "fcgi/cli_user.h"
 #include "fcgi/cli_ops.h"
 #include "fcgi/cli_lifecycle.h"
@@ -25,25 +20,3 @@ const struct tg_cli_cmd tg_cli_extra_commands[] = {
 	{"import", tg_cmd_import, "import an export document (all or nothing): import [--keep-status] [--no-settings] FILE|-"},
 	{NULL, NULL, NULL},
 };
-
-static const char *
-env_get(const char *name)
-{
-	return getenv(name);
-}
-
-/* The one definition, used by main.c and the CLI modules. */
-int
-tg_cli_load_config(struct tg_config *cfg, int need)
-{
-	char err[512];
-
-	if (tg_config_load(cfg, need, env_get, err, sizeof(err)) != TG_OK) {
-		fprintf(stderr, "toolgate: configuration error: %s\n"
-		    "toolgate: the settings come from the environment (TOOLGATE_*, PG*): "
-		    "see 'toolgate help' and docs/configuration.md\n", err);
-		return -1;
-	}
-	tg_log_set_level(cfg->log_level);
-	return 0;
-}

@@ -1,11 +1,10 @@
 /*
  * cli.h - admin subcommands. main.c has the base commands; other modules
- * add theirs to tg_cli_extra_commands[] in fcgi/cli.c.
+ * add theirs to tg_cli_extra_commands[] in fcgi/cli.c. What the
+ * subcommand modules share is fcgi/cli_base.h (below this header).
  */
 #ifndef TG_CLI_H
 #define TG_CLI_H
-
-struct tg_config;
 
 struct tg_cli_cmd {
 	const char *name;
@@ -14,8 +13,5 @@ struct tg_cli_cmd {
 };
 
 extern const struct tg_cli_cmd tg_cli_extra_commands[];
-
-/* Loads and validates the environment; prints the one-line error. */
-int tg_cli_load_config(struct tg_config *cfg, int need);
 
 #endif

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/cli.h"
+#include "fcgi/cli_base.h"
 #include "fcgi/cli_export.h"
 #include "fcgi/request.h"
 #include "lib/config.h"
@@ -23,37 +23,6 @@
 #include "lib/status.h"
 
 #define IMPORT_MAX (64 * 1024 * 1024)
-
-/* The CLI's service context: an administrator named "cli" without a user
- * id (audit rows: actor "cli", role admin). */
-static void
-cli_call(struct tg_call *c, struct tg_principal *who, struct tg_config *cfg,
-    struct tg_db *db)
-{
-	memset(who, 0, sizeof(*who));
-	who->authenticated = 1;
-	who->role = TG_ROLE_ADMIN;
-	who->username = "cli";
-	memset(c, 0, sizeof(*c));
-	c->db = db;
-	c->cfg = cfg;
-	c->who = who;
-	c->request_id = "cli";
-	c->client_addr = "local";
-}
-
-static struct tg_db *
-open_db(void)
-{
-	struct tg_db *db = tg_db_open("toolgate-cli");
-
-	if (db == NULL || !tg_db_ok(db)) {
-		fprintf(stderr, "toolgate: cannot connect to PostgreSQL (check PGHOST, PGPORT, PGUSER, PGDATABASE)\n");
-		tg_db_close(db);
-		return NULL;
-	}
-	return db;
-}
 
 /* The whole stream into a new buffer, at most IMPORT_MAX bytes. */
 static int
@@ -122,9 +91,9 @@ tg_cmd_export(int argc, char **argv)
 	}
 	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
 		return 1;
-	if ((db = open_db()) == NULL)
+	if ((db = tg_cli_open_db("toolgate-cli", NULL)) == NULL)
 		goto out;
-	cli_call(&c, &who, &cfg, db);
+	tg_cli_call(&c, &who, &cfg, db);
 	if (tg_export_build(&c, &doc, &err) != TG_OK) {
 		print_err("export", &err);
 		goto out;
@@ -200,9 +169,9 @@ tg_cmd_import(int argc, char **argv)
 		    je.line, je.column, doc ? "not a JSON object" : je.text);
 		goto out;
 	}
-	if ((db = open_db()) == NULL)
+	if ((db = tg_cli_open_db("toolgate-cli", NULL)) == NULL)
 		goto out;
-	cli_call(&c, &who, &cfg, db);
+	tg_cli_call(&c, &who, &cfg, db);
 	if (tg_export_import(&c, doc, &opts, &out, &err) != TG_OK) {
 		print_err("import", &err);
 		goto out;

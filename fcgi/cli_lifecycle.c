@@ -12,26 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/cli.h"
+#include "fcgi/cli_base.h"
 #include "fcgi/cli_lifecycle.h"
 #include "lib/config.h"
 #include "lib/db.h"
 #include "lib/secrets.h"
 #include "lib/sources.h"
 #include "lib/status.h"
-
-static struct tg_db *
-open_db(void)
-{
-	struct tg_db *db = tg_db_open("toolgate-cli");
-
-	if (db == NULL || !tg_db_ok(db)) {
-		fprintf(stderr, "toolgate: cannot connect to PostgreSQL (check PGHOST, PGPORT, PGUSER, PGDATABASE)\n");
-		tg_db_close(db);
-		return NULL;
-	}
-	return db;
-}
 
 int
 tg_cmd_rotate_key(int argc, char **argv)
@@ -53,7 +40,7 @@ tg_cmd_rotate_key(int argc, char **argv)
 		fprintf(stderr, "toolgate: the old and the new key are the same\n");
 		goto out;
 	}
-	if ((db = open_db()) == NULL)
+	if ((db = tg_cli_open_db("toolgate-cli", NULL)) == NULL)
 		goto out;
 	if (tg_secrets_rotate(db, cfg.enc_key_old, cfg.enc_key, &n, &ns) != TG_OK) {
 		fprintf(stderr, "toolgate: rotation failed; nothing was changed\n");
@@ -80,7 +67,7 @@ tg_cmd_secrets_verify(int argc, char **argv)
 	(void)argv;
 	if (tg_cli_load_config(&cfg, TG_CFG_SECRETS) != 0)
 		return 1;
-	if ((db = open_db()) == NULL)
+	if ((db = tg_cli_open_db("toolgate-cli", NULL)) == NULL)
 		goto out;
 	if (tg_secrets_verify(db, cfg.enc_key, &ok, &bad) != TG_OK ||
 	    tg_sources_cred_verify(db, cfg.enc_key, &sok, &sbad) != TG_OK)

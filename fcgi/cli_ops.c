@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fcgi/cli.h"
+#include "fcgi/cli_base.h"
 #include "fcgi/cli_ops.h"
 #include "lib/config.h"
 #include "lib/db.h"
@@ -29,12 +29,8 @@ tg_cmd_maintenance(int argc, char **argv)
 	}
 	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
 		return 1;
-	db = tg_db_open("toolgate-maintenance");
-	if (db == NULL || !tg_db_ok(db)) {
-		fprintf(stderr, "toolgate: cannot connect to PostgreSQL (check PGHOST, PGPORT, PGUSER, PGDATABASE)\n");
-		tg_db_close(db);
+	if ((db = tg_cli_open_db("toolgate-maintenance", NULL)) == NULL)
 		return 1;
-	}
 	rc = tg_maintenance_run(db, &rep);
 	tg_db_close(db);
 	if (rc != TG_OK) {
@@ -264,6 +260,7 @@ tg_cmd_restore(int argc, char **argv)
 	char tool[512], sumf[4200], hex[65], want[65], *args[10];
 	const char *file, *role = getenv("TOOLGATE_DB_ROLE");
 	int64_t ntables = -1, nmig = -1;
+	struct tg_principal who;
 	struct tg_call c;
 	struct tg_err err;
 	FILE *f;
@@ -291,15 +288,9 @@ tg_cmd_restore(int argc, char **argv)
 		fprintf(stderr, "toolgate: %s does not match its checksum; refusing to restore\n", file);
 		return 1;
 	}
-	db = tg_db_open("toolgate-restore");
-	if (db == NULL || !tg_db_ok(db)) {
-		fprintf(stderr, "toolgate: cannot connect to PostgreSQL (check PGHOST, PGPORT, PGUSER, PGDATABASE)\n");
+	if ((db = tg_cli_open_db("toolgate-restore", NULL)) == NULL)
 		goto out;
-	}
-	c.db = db;
-	c.actor = "cli";
-	c.request_id = "";
-	c.client_addr = "local";
+	tg_cli_call(&c, &who, NULL, db);
 	/* The application role is cluster-wide: make sure it exists so the
 	 * dump's GRANTs apply. */
 	if (role == NULL || *role == '\0')

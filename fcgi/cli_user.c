@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/cli.h"
+#include "fcgi/cli_base.h"
 #include "lib/auth.h"
 #include "lib/call.h"
 #include "lib/config.h"
@@ -89,24 +89,13 @@ static struct tg_db *
 open_db(void)
 {
 	struct tg_config cfg;
-	struct tg_db *db;
 
 	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
 		return NULL;
 	tg_config_wipe(&cfg);
-	db = tg_db_open("toolgate-cli");
-	if (db == NULL || !tg_db_ok(db)) {
-		fprintf(stderr, "toolgate: cannot connect to PostgreSQL as the application role (check PG*, TOOLGATE_DB_ROLE, and that `toolgate migrate` ran)\n");
-		tg_db_close(db);
-		return NULL;
-	}
-	return db;
+	return tg_cli_open_db("toolgate-cli", "as the application role (check PG*,"
+	    " TOOLGATE_DB_ROLE, and that `toolgate migrate` ran)");
 }
-
-/* The local operator: acts with the admin role, audited as "cli". */
-static const struct tg_principal cli_who = {
-	.authenticated = 1, .username = "cli", .role = TG_ROLE_ADMIN,
-};
 
 static int
 fail(struct tg_err *err)
@@ -154,6 +143,7 @@ tg_cli_user(int argc, char **argv)
 	const char *sub, *username = NULL, *role = NULL, *pwfile = NULL;
 	char pw[TG_PASSWORD_MAX + 2];
 	struct tg_db *db = NULL;
+	struct tg_principal who;
 	struct tg_call c;
 	struct tg_err err;
 	struct tg_user_new nu;
@@ -198,11 +188,7 @@ tg_cli_user(int argc, char **argv)
 		goto out;
 	if ((db = open_db()) == NULL)
 		goto out;
-	c.db = db;
-	c.who = &cli_who;
-	c.actor = "cli";
-	c.request_id = "";
-	c.client_addr = "local";
+	tg_cli_call(&c, &who, NULL, db);
 	if (strcmp(sub, "list") == 0) {
 		code = cmd_list(&c);
 		goto out;

@@ -26,6 +26,7 @@
 #include <fcgiapp.h>
 
 #include "fcgi/cli.h"
+#include "fcgi/cli_base.h"
 #include "lib/jsonalloc.h"	/* security */
 #include "lib/config.h"
 #include "lib/log.h"
@@ -462,12 +463,8 @@ cmd_migrate(int argc, char **argv)
 	(void)argv;
 	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
 		return 1;
-	db = tg_db_open("toolgate-migrate");
-	if (db == NULL || !tg_db_ok(db)) {
-		fprintf(stderr, "toolgate: cannot connect to PostgreSQL (check PGHOST, PGPORT, PGUSER, PGDATABASE)\n");
-		tg_db_close(db);
+	if ((db = tg_cli_open_db("toolgate-migrate", NULL)) == NULL)
 		return 1;
-	}
 	rc = tg_db_migrate(db, &applied);
 	tg_db_close(db);
 	if (rc != TG_OK) {

@@ -17,30 +17,7 @@
 
 #include "fcgi/request.h"
 #include "fcgi/response.h"
-
-typedef int (*tg_handler_fn)(struct tg_req *req, struct tg_resp *resp);
-
-enum tg_route_flags {
-	TG_R_AUTH = 1 << 0,	/* authenticated caller required */
-	TG_R_JSON = 1 << 1,	/* body required: a JSON object or array */
-	TG_R_JSON_OPT = 1 << 2,	/* body optional; JSON when present */
-	TG_R_TEST = 1 << 3,	/* only with TOOLGATE_TEST_ROUTES=1 */
-	TG_R_RAW = 1 << 4,	/* body read raw, not parsed (handler parses) */
-	TG_R_STREAM = 1 << 5,	/* handler may stream (SSE) */
-	/* Authenticate when credentials are presented (invalid ones: 401);
-	 * without any, pass on anonymously and let the handler decide
-	 * (/mcp under TOOLGATE_MCP_AUTH=none). */
-	TG_R_AUTH_OPTIONAL = 1 << 6,
-};
-
-struct tg_route {
-	const char *method;
-	const char *pattern;	/* "/api/v1/tools/:id" */
-	unsigned flags;
-	size_t max_body;	/* 0: no body accepted; else bytes */
-	unsigned perm;		/* permission bit needed (see lib/call.h), 0 none */
-	tg_handler_fn handler;
-};
+#include "fcgi/route.h"	/* struct tg_route, TG_R_* */
 
 /* The route table, ended by a {NULL} row (handlers/routes.c; built on
  * first use, no allocation). */

@@ -57,12 +57,56 @@ const char *const tg_mcp_versions_2026[] = {
 	"2026-07-28", NULL,
 };
 
+/* The sessions of lib/mcp_session.c, called with the request's service
+ * context (lib/ knows no struct tg_req). */
+static int
+db_session_create(struct tg_req *req, const char *version,
+    const json_t *client_info, const json_t *caps, struct tg_mcp_session *out)
+{
+	struct tg_call c = tg_req_call(req);
+
+	return tg_mcp_session_create(&c, version, client_info, caps, out);
+}
+
+static int
+db_session_get(struct tg_req *req, const char *id, struct tg_mcp_session *out)
+{
+	struct tg_call c = tg_req_call(req);
+
+	return tg_mcp_session_get(&c, id, out);
+}
+
+static int
+db_session_delete(struct tg_req *req, const char *id)
+{
+	struct tg_call c = tg_req_call(req);
+
+	return tg_mcp_session_delete(&c, id);
+}
+
+static int
+db_session_initialized(struct tg_req *req, const struct tg_mcp_session *s)
+{
+	struct tg_call c = tg_req_call(req);
+
+	return tg_mcp_session_mark_initialized(&c, s);
+}
+
+static int
+db_session_log_level(struct tg_req *req, const struct tg_mcp_session *s,
+    const char *level)
+{
+	struct tg_call c = tg_req_call(req);
+
+	return tg_mcp_session_set_log_level(&c, s, level);
+}
+
 const struct tg_mcp_backend tg_mcp_backend_db = {
-	tg_mcp_session_create,
-	tg_mcp_session_get,
-	tg_mcp_session_delete,
-	tg_mcp_session_mark_initialized,
-	tg_mcp_session_set_log_level,
+	db_session_create,
+	db_session_get,
+	db_session_delete,
+	db_session_initialized,
+	db_session_log_level,
 	tg_mcp_tools_list,
 	tg_mcp_tools_call,
 };

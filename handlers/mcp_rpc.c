@@ -276,6 +276,7 @@ tg_mcp_dispatch(struct tg_mcp_conn *cn, const char *method, json_t *params,
 {
 	const struct tg_mcp_method *m = tg_mcp_find_method(method, cn->era);
 	struct tg_mcp_call c;
+	struct tg_call call = tg_req_call(cn->req);
 	json_t *meta = tg_mcp_meta(params), *tok;
 	const struct tg_io *io = cn->req->io;
 	unsigned long oom = tg_jsonalloc_failures();
@@ -290,7 +291,7 @@ tg_mcp_dispatch(struct tg_mcp_conn *cn, const char *method, json_t *params,
 		    "Method not found: %s", method);
 	cn->stamp = 0;
 	memset(&c, 0, sizeof(c));
-	c.req = cn->req;
+	c.call = &call;
 	c.era = cn->era;
 	c.version = cn->version;
 	c.session = cn->have_session ? &cn->session : NULL;

@@ -8,19 +8,19 @@
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/call.h"
+#include "lib/clock.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/rows.h"
 #include "lib/status.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define KEY_JSON \
 	"json_build_object('id', k.id, 'name', k.name, 'prefix', 'tgk_' || k.prefix," \
 	" 'role', k.role, 'user_id', k.user_id, 'username', u.username," \
-	" 'created_at', " TS("k.created_at") "," \
-	" 'expires_at', " TS("k.expires_at") "," \
-	" 'last_used_at', " TS("k.last_used_at") "," \
-	" 'revoked_at', " TS("k.revoked_at") ")::text"
+	" 'created_at', " TG_SQL_TS("k.created_at") "," \
+	" 'expires_at', " TG_SQL_TS("k.expires_at") "," \
+	" 'last_used_at', " TG_SQL_TS("k.last_used_at") "," \
+	" 'revoked_at', " TG_SQL_TS("k.revoked_at") ")::text"
 
 static int
 need_self(const struct tg_call *c, struct tg_err *err)

@@ -10,6 +10,8 @@
 
 #include "lib/approvals.h"
 #include "lib/audit.h"
+#include "lib/clock.h"
+#include "lib/crud.h"
 #include "lib/db.h"
 #include "lib/servers.h"
 #include "lib/settings.h"
@@ -19,7 +21,7 @@
 #define DECISION_FIELDS \
 	" 'reason', r.reason, 'status', r.status, 'requested_by', r.requested_by," \
 	" 'decided_by', r.decided_by, 'decision_reason', r.decision_reason," \
-	" 'created_at', r.created_at, 'decided_at', r.decided_at"
+	" 'created_at', " TG_SQL_TS("r.created_at") ", 'decided_at', " TG_SQL_TS("r.decided_at")
 #define MODULE_JSON \
 	"json_build_object('id', r.id, 'kind', 'module_request', 'module', r.module," \
 	" 'tool_id', r.tool_id," DECISION_FIELDS ")::text FROM module_requests r"
@@ -58,27 +60,14 @@ static int
 list(const struct tg_call *c, const char *sql, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	char lim[24], aft[24];
-	const char *p[3];
-	int64_t limit, after;
-	json_t *rows = NULL;
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
-		return rc;
 	if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
 	    strcmp(status, "rejected") != 0)
 		return tg_err_set(err, TG_E_BADREQ, "status must be pending, approved or rejected");
-	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
-	snprintf(aft, sizeof(aft), "%lld", (long long)after);
-	p[0] = aft;
-	p[1] = lim;
-	p[2] = status;
-	if ((rc = tg_svc_query_array(c->db, sql, 3, p, &rows)) != TG_OK)
-		return tg_err_from(err, rc);
-	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+	return tg_crud_list(c, TG_P_READ, pg, sql, 3, status, out, err);
 }
 
 int
@@ -150,30 +139,27 @@ int
 tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
     json_t **out, struct tg_err *err)
 {
-	char lim[24], aft[24];
+	struct tg_keyset ks;
 	const char *p[2];
-	int64_t limit, after;
-	json_t *rows = NULL, *res = NULL, *it;
+	json_t *res = NULL, *it;
 	size_t i;
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+	if ((rc = tg_keyset_args(pg, &ks, err)) != TG_OK)
 		return rc;
-	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
-	snprintf(aft, sizeof(aft), "%lld", (long long)after);
-	p[0] = aft;
-	p[1] = lim;
+	p[0] = ks.after;
+	p[1] = ks.limit1;
 	/* One keyset over the three queues: seq = rank * 10^15 + id. */
-	rc = tg_svc_query_array(c->db,
+	rc = tg_keyset_query(c,
 	    "SELECT j FROM ("
 	    " SELECT 1000000000000000 + t.id AS seq, json_build_object('seq',"
 	    "  1000000000000000 + t.id, 'kind', 'tool', 'id', t.id, 'server_id', t.server_id,"
 	    "  'server_name', s.name, 'name', t.name,"
 	    "  'exposed_name', coalesce(s.tool_prefix, s.name || '__') || t.name,"
 	    "  'current_version', t.current_version, 'approved_version', t.approved_version,"
-	    "  'updated_at', t.updated_at,"
+	    "  'updated_at', " TG_SQL_TS("t.updated_at") ","
 	    /* issue #16: enough to review from the list (see diff_summary) */
 	    "  'diff', json_build_object('from_version', a.version,"
 	    "   'to_version', t.current_version, 'changed', to_json(array_remove(ARRAY["
@@ -196,11 +182,10 @@ tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
 	    " SELECT 3000000000000000 + m.id, (json_build_object('seq', 3000000000000000 + m.id)::jsonb"
 	    "  || (SELECT " NETWORK_JSON " WHERE r.id = m.id)::jsonb)::text"
 	    "  FROM network_requests m WHERE m.status = 'pending'"
-	    ") q WHERE seq > $1::bigint ORDER BY seq LIMIT $2::bigint", 2, p, &rows);
+	    ") q WHERE seq > $1::bigint ORDER BY seq LIMIT $2::bigint", 2, p, &ks,
+	    "seq", &res, err);
 	if (rc != TG_OK)
-		return tg_err_from(err, rc);
-	if ((rc = tg_svc_page_wrap(rows, limit, "seq", &res)) != TG_OK)
-		return tg_err_from(err, rc);
+		return rc;
 	json_array_foreach(json_object_get(res, "items"), i, it) {
 		json_object_del(it, "seq");
 		if ((rc = diff_summary(it)) != TG_OK) {
@@ -213,14 +198,44 @@ tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
 }
 
 static int
-dup_pending(const struct tg_call *c, int rc, struct tg_err *err,
-    const char *what)
+dup_pending(const struct tg_call *c, int rc, void *what, struct tg_err *err)
 {
 	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0)
-		return tg_err_set(err, rc, "a request for %s is already pending", what);
+		return tg_err_set(err, rc, "a request for %s is already pending", (const char *)what);
 	if (rc == -TG_E_CONFLICT)
 		return tg_err_set(err, TG_E_NOTFOUND, "the referenced tool or server does not exist");
 	return tg_err_from(err, rc);
+}
+
+/* A network request: p[0] the server id, p[1] the host. */
+struct net_req {
+	const char *const *p;
+	const char *host;
+};
+
+static int
+host_not_allowed(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct net_req *nr = arg;
+	PGresult *res = NULL;
+	int rc;
+
+	if ((rc = tg_db_exec(c->db, "SELECT 1 FROM servers WHERE id = $1::bigint"
+	    " AND $2 = ANY (allowed_hosts)", 2, nr->p, &res)) != TG_OK)
+		return rc;
+	if (PQntuples(res) > 0)
+		rc = tg_err_set(err, TG_E_CONFLICT, "host '%s' is already allowed for server %s",
+		    nr->host, nr->p[0]);
+	PQclear(res);
+	return rc;
+}
+
+static int
+dup_host(const struct tg_call *c, int rc, void *arg, struct tg_err *err)
+{
+	struct net_req *nr = arg;
+
+	return dup_pending(c, rc, (void *)nr->host, err);
 }
 
 int
@@ -228,9 +243,9 @@ tg_module_requests_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *module = NULL, *reason = "", *p[4];
+	struct tg_insert_op op = {0};
 	json_int_t tool = 0;
-	json_t *mods = NULL, *m, *detail = NULL;
-	PGresult *res = NULL;
+	json_t *mods = NULL, *m;
 	char tid[24], actor[24];
 	json_error_t je;
 	size_t i;
@@ -261,29 +276,15 @@ tg_module_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	p[1] = reason;
 	p[2] = tool > 0 ? tid : NULL;
 	p[3] = tg_svc_actor(c, actor, sizeof(actor));
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	rc = tg_db_exec(c->db, "INSERT INTO module_requests (module, reason, tool_id,"
-	    " requested_by) VALUES ($1, $2, $3::bigint, $4::bigint) RETURNING id", 4, p, &res);
-	if (rc != TG_OK) {
-		rc = dup_pending(c, rc, err, module);
-		goto out;
-	}
-	detail = json_pack("{s:s}", "module", module);
-	if ((rc = tg_audit_call(c, "module_request.create", PQgetvalue(res, 0, 0),
-	    "success", detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	p[0] = PQgetvalue(res, 0, 0);
-	rc = tg_svc_query_object(c->db, "SELECT " MODULE_JSON " WHERE r.id = $1::bigint",
-	    1, p, out);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
-	json_decref(detail);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	op.sql = "INSERT INTO module_requests (module, reason, tool_id,"
+	    " requested_by) VALUES ($1, $2, $3::bigint, $4::bigint) RETURNING id";
+	op.p = p;
+	op.np = 4;
+	op.action = "module_request.create";
+	op.on_error = dup_pending;
+	op.arg = (void *)module;
+	return tg_crud_create(c, &op, json_pack("{s:s}", "module", module),
+	    "SELECT " MODULE_JSON " WHERE r.id = $1::bigint", out, err);
 }
 
 int
@@ -291,8 +292,9 @@ tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *host = NULL, *reason = "", *p[4];
-	json_t *server = NULL, *detail = NULL;
-	PGresult *res = NULL;
+	struct tg_insert_op op = {0};
+	struct net_req nr;
+	json_t *server = NULL;
 	char sid[24], actor[24];
 	json_error_t je;
 	int64_t id = 0;
@@ -321,39 +323,18 @@ tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	p[1] = host;
 	p[2] = reason;
 	p[3] = tg_svc_actor(c, actor, sizeof(actor));
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	if ((rc = tg_db_exec(c->db, "SELECT 1 FROM servers WHERE id = $1::bigint"
-	    " AND $2 = ANY (allowed_hosts)", 2, p, &res)) != TG_OK)
-		goto out;
-	if (PQntuples(res) > 0) {
-		rc = tg_err_set(err, TG_E_CONFLICT, "host '%s' is already allowed for server %s",
-		    host, sid);
-		goto out;
-	}
-	PQclear(res);
-	res = NULL;
-	rc = tg_db_exec(c->db, "INSERT INTO network_requests (server_id, host, reason,"
-	    " requested_by) VALUES ($1::bigint, $2, $3, $4::bigint) RETURNING id", 4, p, &res);
-	if (rc != TG_OK) {
-		rc = dup_pending(c, rc, err, host);
-		goto out;
-	}
-	detail = json_pack("{s:s, s:I}", "host", host, "server_id", (json_int_t)id);
-	if ((rc = tg_audit_call(c, "network_request.create", PQgetvalue(res, 0, 0),
-	    "success", detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	p[0] = PQgetvalue(res, 0, 0);
-	rc = tg_svc_query_object(c->db, "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint",
-	    1, p, out);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
-	json_decref(detail);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	nr.p = p;
+	nr.host = host;
+	op.sql = "INSERT INTO network_requests (server_id, host, reason,"
+	    " requested_by) VALUES ($1::bigint, $2, $3, $4::bigint) RETURNING id";
+	op.p = p;
+	op.np = 4;
+	op.action = "network_request.create";
+	op.pre = host_not_allowed;
+	op.on_error = dup_host;
+	op.arg = &nr;
+	return tg_crud_create(c, &op, json_pack("{s:s, s:I}", "host", host, "server_id",
+	    (json_int_t)id), "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint", out, err);
 }
 
 static int
@@ -414,7 +395,7 @@ decide(const struct tg_call *c, int network, int64_t id, int approve,
 	    "reason", reason);
 	if ((rc = tg_audit_call(c, network ? (approve ? "network_request.approve" :
 	    "network_request.reject") : (approve ? "module_request.approve" :
-	    "module_request.reject"), ids, "success", detail)) != TG_OK)
+	    "module_request.reject"), ids, TG_AUDIT_OK, detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;

@@ -2,7 +2,9 @@
  * audit.c - appends to and verifies the hash-chained audit_log (audit.h).
  * The chain arithmetic lives in SQL (audit_append / audit_row_hash in
  * sql/002_identity.sql) so that there is exactly one canonical form, used by
- * both the writer and the verifier.
+ * both the writer and the verifier. Also the audited transactions every
+ * mutating service runs in (tg_call_tx, tg_call_row_op, tg_call_insert):
+ * the change and its audit row commit together or not at all.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +12,12 @@
 
 #include "lib/audit.h"
 #include "lib/auth.h"
+#include "lib/call.h"
 #include "lib/db.h"
+#include "lib/err.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/rows.h"
 #include "lib/status.h"
 
 #define VERIFY_MAX_PROBLEMS 100
@@ -189,4 +194,96 @@ out:
 	json_decref(probs);
 	json_decref(root);
 	return rc;
+}
+
+int
+tg_call_tx(const struct tg_call *c,
+    int (*body)(const struct tg_call *c, void *arg, struct tg_err *err),
+    void *arg, struct tg_err *err)
+{
+	int rc;
+
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = body(c, arg, err)) == TG_OK)
+		rc = tg_db_commit(c->db);
+	if (rc != TG_OK)
+		tg_db_rollback(c->db);
+	return tg_err_from(err, rc);
+}
+
+static int
+row_op(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct tg_row_op *op = arg;
+	PGresult *res = NULL;
+	char target[96];
+	int rc;
+
+	if (op->pre != NULL && (rc = op->pre(c, op->pre_arg, err)) != TG_OK)
+		return rc;
+	rc = tg_db_exec(c->db, op->sql, op->np, op->p, &res);
+	if (rc == -TG_E_CONFLICT && op->conflict != NULL)
+		rc = tg_err_set(err, TG_E_CONFLICT, "%s", op->conflict);
+	if (rc != TG_OK)
+		goto out;
+	if (PQntuples(res) != 1) {
+		rc = tg_err_set(err, TG_E_NOTFOUND, "%s", op->missing);
+		goto out;
+	}
+	snprintf(target, sizeof(target), "%s:%s", op->kind,
+	    op->id ? op->id : PQgetvalue(res, 0, 1));
+	if ((rc = tg_audit_call(c, op->action, target, TG_AUDIT_OK, (json_t *)op->detail)) != TG_OK)
+		goto out;
+	if ((op->row = tg_rows_json(PQgetvalue(res, 0, 0))) == NULL)
+		rc = -TG_E_NOMEM;
+out:
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_call_row_op(const struct tg_call *c, struct tg_row_op *op, struct tg_err *err)
+{
+	int rc;
+
+	op->row = NULL;
+	if ((rc = tg_call_tx(c, row_op, op, err)) != TG_OK) {
+		json_decref(op->row);
+		op->row = NULL;
+	}
+	return rc;
+}
+
+static int
+insert(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct tg_insert_op *op = arg;
+	PGresult *res = NULL;
+	int rc;
+
+	if (op->pre != NULL && (rc = op->pre(c, op->arg, err)) != TG_OK)
+		return rc;
+	rc = tg_db_exec(c->db, op->sql, op->np, op->p, &res);
+	if (rc != TG_OK) {
+		rc = op->on_error ? op->on_error(c, rc, op->arg, err) : rc;
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		rc = -TG_E_INTERNAL;
+		goto out;
+	}
+	snprintf(op->id, sizeof(op->id), "%s", PQgetvalue(res, 0, 0));
+	rc = tg_audit_call(c, op->action, op->id, TG_AUDIT_OK, (json_t *)op->detail);
+out:
+	PQclear(res);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_call_insert(const struct tg_call *c, struct tg_insert_op *op,
+    struct tg_err *err)
+{
+	op->id[0] = '\0';
+	return tg_call_tx(c, insert, op, err);
 }

@@ -4,8 +4,14 @@
  * Each row: time, actor (user id + name, or "key:<id>/<name>" for an API
  * key, "-" when unauthenticated), role, action ("user.create", "auth.login",
  * "tool.approve"...), target ("user:12", "tool:7", a username...), request
- * id, client address, outcome ("ok", "denied", "failed", "revoked"...) and
- * an optional JSON detail. The database computes
+ * id, client address, outcome and an optional JSON detail.
+ *
+ * Outcomes: TG_AUDIT_OK for an operation that happened, TG_AUDIT_FAILED for
+ * one that was refused or went wrong, and a few specific words where the
+ * difference matters ("denied" for a rejected credential, "throttled",
+ * "reuse_detected"). Rows written before the vocabulary was unified may
+ * carry "success" or "failure"; they are never rewritten (the chain covers
+ * the stored text, so they keep verifying). The database computes
  * hash = SHA-256(prev_hash || canonical row) under an advisory transaction
  * lock (function audit_append in sql/002_identity.sql); the application role
  * can only INSERT and SELECT the table.
@@ -25,6 +31,9 @@
 struct tg_call;
 struct tg_db;
 struct tg_err;
+
+#define TG_AUDIT_OK "ok"
+#define TG_AUDIT_FAILED "failed"
 
 struct tg_audit_rec {
 	int64_t actor_id;		/* 0: none */
@@ -92,5 +101,66 @@ int tg_audit_query(const struct tg_call *c, const struct tg_audit_filter *f,
  *  "problem":"hash mismatch"|"chain broken"}] (first 100)}.
  */
 int tg_audit_verify(struct tg_db *db, json_t **out);
+
+/* Audited transactions: a service mutation and its audit row commit
+ * together or not at all. */
+
+/*
+ * Runs body(c, arg, err) in one transaction of c->db: COMMIT when it
+ * returns 0, ROLLBACK otherwise (also when the commit fails). The body does
+ * its statements and, last, its audit row (tg_audit_call joins the
+ * transaction). Returns the body's or the commit's status, with err set.
+ */
+int tg_call_tx(const struct tg_call *c,
+    int (*body)(const struct tg_call *c, void *arg, struct tg_err *err),
+    void *arg, struct tg_err *err);
+
+/*
+ * The commonest service mutation: one statement that changes one row and
+ * returns it (column 0: the row's JSON text; column 1: its id unless id is
+ * given), audited as action on "<kind>:<id>", in its own transaction.
+ * pre (optional) runs first inside the transaction (a lock, a rule check).
+ * 404 (missing) when no row, 409 (conflict, when given) on a unique
+ * violation. On success op->row holds the row (caller owns it).
+ */
+struct tg_row_op {
+	const char *sql;
+	const char *const *p;
+	int np;
+	const char *action;
+	const char *kind;
+	const char *id;
+	const json_t *detail;		/* borrowed; no secrets */
+	const char *missing;
+	const char *conflict;
+	int (*pre)(const struct tg_call *c, void *arg, struct tg_err *err);
+	void *pre_arg;
+	json_t *row;			/* out */
+};
+int tg_call_row_op(const struct tg_call *c, struct tg_row_op *op,
+    struct tg_err *err);
+
+/*
+ * An audited insert, in its own transaction: pre (optional: a lock, a rule
+ * check), then sql (returning the new row's id as column 0), then the audit
+ * row (action on target "<id>", detail borrowed). A failing statement goes
+ * to on_error when given (e.g. a unique violation as 409 with the caller's
+ * text). On success op->id holds the new id as text; the caller reads the
+ * row back after the commit.
+ */
+struct tg_insert_op {
+	const char *sql;
+	const char *const *p;
+	int np;
+	const char *action;
+	const json_t *detail;		/* borrowed; no secrets */
+	int (*pre)(const struct tg_call *c, void *arg, struct tg_err *err);
+	int (*on_error)(const struct tg_call *c, int rc, void *arg,
+	    struct tg_err *err);
+	void *arg;			/* for pre and on_error */
+	char id[24];			/* out */
+};
+int tg_call_insert(const struct tg_call *c, struct tg_insert_op *op,
+    struct tg_err *err);
 
 #endif

@@ -6,12 +6,12 @@
 
 #include "lib/audit.h"
 #include "lib/call.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/err.h"
 #include "lib/rows.h"
 #include "lib/status.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 int
 tg_audit_query(const struct tg_call *c, const struct tg_audit_filter *f,
@@ -38,7 +38,7 @@ tg_audit_query(const struct tg_call *c, const struct tg_audit_filter *f,
 	p[5] = f->since;
 	p[6] = f->until;
 	rc = tg_db_exec(c->db,
-	    "SELECT json_build_object('id', id, 'at', " TS("at") ","
+	    "SELECT json_build_object('id', id, 'at', " TG_SQL_TS("at") ","
 	    " 'actor_id', actor_id, 'actor', actor, 'role', role, 'action', action,"
 	    " 'target', target, 'request_id', request_id, 'client_addr', client_addr,"
 	    " 'outcome', outcome, 'detail', detail, 'hash', hash)::text, id"

@@ -59,43 +59,6 @@ struct tg_call {
 	const char *path;		/* and path) for audit detail, or NULL */
 };
 
-struct tg_err;
-
-/*
- * Runs body(c, arg, err) in one transaction of c->db: COMMIT when it
- * returns 0, ROLLBACK otherwise (also when the commit fails). The body does
- * its statements and, last, its audit row (tg_audit_call joins the
- * transaction). Returns the body's or the commit's status, with err set.
- */
-int tg_call_tx(const struct tg_call *c,
-    int (*body)(const struct tg_call *c, void *arg, struct tg_err *err),
-    void *arg, struct tg_err *err);
-
-/*
- * The commonest service mutation: one statement that changes one row and
- * returns it (column 0: the row's JSON text; column 1: its id unless id is
- * given), audited as action on "<kind>:<id>", in its own transaction.
- * pre (optional) runs first inside the transaction (a lock, a rule check).
- * 404 (missing) when no row, 409 (conflict, when given) on a unique
- * violation. On success op->row holds the row (caller owns it).
- */
-struct tg_row_op {
-	const char *sql;
-	const char *const *p;
-	int np;
-	const char *action;
-	const char *kind;
-	const char *id;
-	const json_t *detail;		/* borrowed; no secrets */
-	const char *missing;
-	const char *conflict;
-	int (*pre)(const struct tg_call *c, void *arg, struct tg_err *err);
-	void *pre_arg;
-	json_t *row;			/* out */
-};
-int tg_call_row_op(const struct tg_call *c, struct tg_row_op *op,
-    struct tg_err *err);
-
 /* 1 when the caller of c is authenticated and its role holds every bit of
  * perm (lib/perms.c). */
 int tg_call_can(const struct tg_call *c, unsigned perm);

@@ -1,9 +1,11 @@
 /*
- * clock.c - the monotonic clock (clock.h).
+ * clock.c - the monotonic clock and the JSON timestamp format (clock.h).
  */
+#include <stdio.h>
 #include <time.h>
 
 #include "lib/clock.h"
+#include "lib/status.h"
 
 int64_t
 tg_now_us(void)
@@ -12,4 +14,22 @@ tg_now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+tg_ts_rfc3339(char *buf, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL)
+		return -TG_E_INTERNAL;
+	n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000);
+	if (n != TG_TS_LEN || (size_t)n >= cap)
+		return -TG_E_INTERNAL;
+	return TG_OK;
 }

@@ -27,6 +27,7 @@
 #include "lib/approvals.h"
 #include "lib/audit.h"
 #include "lib/call.h"
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/export.h"
 #include "lib/log.h"
@@ -39,28 +40,34 @@
 #include "lib/tools.h"
 #include "lib/versions.h"
 
+/* What a tool's row and its versions carry alike for Python and imported
+ * tools (code only for Python: an imported tool's behaviour is remote). */
+#define TOOL_EXPORT_STATE \
+	"   'input_schema', t.input_schema, 'schema_source', t.schema_source," \
+	"   'annotations', t.annotations, 'status', t.status," \
+	"   'current_version', t.current_version," \
+	"   'approved_version', t.approved_version," \
+	"   'review_reason', t.review_reason, 'created_at', " TG_SQL_TS("t.created_at") ","
+#define TOOL_EXPORT_VERSIONS(code) \
+	"   'versions', coalesce((SELECT json_agg(json_build_object(" \
+	"     'version', v.version, 'name', v.name," code \
+	"     'description', v.description," \
+	"     'input_schema', v.input_schema, 'schema_source', v.schema_source," \
+	"     'annotations', v.annotations, 'change_summary', v.change_summary," \
+	"     'author', u.username, 'created_at', " TG_SQL_TS("v.created_at") ") ORDER BY v.version)" \
+	"     FROM tool_versions v LEFT JOIN users u ON u.id = v.author_id" \
+	"     WHERE v.tool_id = t.id), '[]'::json))"
+
 #define SERVER_EXPORT \
 	"SELECT json_build_object('name', s.name, 'description', s.description," \
 	" 'tool_prefix', s.tool_prefix, 'status', s.status," \
-	" 'allowed_hosts', to_json(s.allowed_hosts), 'created_at', s.created_at," \
+	" 'allowed_hosts', to_json(s.allowed_hosts), 'created_at', " TG_SQL_TS("s.created_at") "," \
 	" 'secrets', coalesce((SELECT json_agg(json_build_object('key', k.key," \
 	"   'description', k.description, 'has_value', k.ciphertext IS NOT NULL)" \
 	"   ORDER BY k.key) FROM server_secrets k WHERE k.server_id = s.id), '[]'::json)," \
 	" 'tools', coalesce((SELECT json_agg(json_build_object('name', t.name," \
 	"   'description', t.description, 'code', t.code," \
-	"   'input_schema', t.input_schema, 'schema_source', t.schema_source," \
-	"   'annotations', t.annotations, 'status', t.status," \
-	"   'current_version', t.current_version," \
-	"   'approved_version', t.approved_version," \
-	"   'review_reason', t.review_reason, 'created_at', t.created_at," \
-	"   'versions', coalesce((SELECT json_agg(json_build_object(" \
-	"     'version', v.version, 'name', v.name, 'code', v.code," \
-	"     'description', v.description," \
-	"     'input_schema', v.input_schema, 'schema_source', v.schema_source," \
-	"     'annotations', v.annotations, 'change_summary', v.change_summary," \
-	"     'author', u.username, 'created_at', v.created_at) ORDER BY v.version)" \
-	"     FROM tool_versions v LEFT JOIN users u ON u.id = v.author_id" \
-	"     WHERE v.tool_id = t.id), '[]'::json))" \
+	TOOL_EXPORT_STATE TOOL_EXPORT_VERSIONS(" 'code', v.code,") \
 	"   ORDER BY t.name) FROM tools t WHERE t.server_id = s.id AND t.kind = 'python')," \
 	"   '[]'::json)," \
 	" 'sources', coalesce((SELECT json_agg(json_build_object('name', e.name," \
@@ -71,23 +78,12 @@
 	"   'connect_timeout_ms', e.connect_timeout_ms, 'timeout_ms', e.timeout_ms," \
 	"   'max_response_bytes', e.max_response_bytes," \
 	"   'failure_threshold', e.failure_threshold, 'cooldown_s', e.cooldown_s," \
-	"   'created_at', e.created_at) ORDER BY e.name)" \
+	"   'created_at', " TG_SQL_TS("e.created_at") ") ORDER BY e.name)" \
 	"   FROM external_sources e WHERE e.server_id = s.id), '[]'::json)," \
 	" 'external_tools', coalesce((SELECT json_agg(json_build_object('name', t.name," \
 	"   'source', e.name, 'remote_name', t.remote_name," \
 	"   'remote_hash', t.remote_hash, 'description', t.description," \
-	"   'input_schema', t.input_schema, 'schema_source', t.schema_source," \
-	"   'annotations', t.annotations, 'status', t.status," \
-	"   'current_version', t.current_version," \
-	"   'approved_version', t.approved_version," \
-	"   'review_reason', t.review_reason, 'created_at', t.created_at," \
-	"   'versions', coalesce((SELECT json_agg(json_build_object(" \
-	"     'version', v.version, 'name', v.name, 'description', v.description," \
-	"     'input_schema', v.input_schema, 'schema_source', v.schema_source," \
-	"     'annotations', v.annotations, 'change_summary', v.change_summary," \
-	"     'author', u.username, 'created_at', v.created_at) ORDER BY v.version)" \
-	"     FROM tool_versions v LEFT JOIN users u ON u.id = v.author_id" \
-	"     WHERE v.tool_id = t.id), '[]'::json))" \
+	TOOL_EXPORT_STATE TOOL_EXPORT_VERSIONS("") \
 	"   ORDER BY t.name) FROM tools t JOIN external_sources e ON e.id = t.source_id" \
 	"   WHERE t.server_id = s.id AND t.kind = 'external'), '[]'::json)" \
 	")::text FROM servers s ORDER BY s.name"
@@ -602,16 +598,13 @@ int
 tg_export_build(const struct tg_call *c, json_t **out, struct tg_err *err)
 {
 	json_t *doc = NULL, *settings = NULL, *servers = NULL, *detail = NULL;
-	char when[32];
-	struct tm tm;
-	time_t now = time(NULL);
+	char when[TG_TS_LEN + 1];
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_SETTINGS, err)) != TG_OK)
 		return rc;
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
+	if (tg_ts_rfc3339(when, sizeof(when)) != TG_OK)
+		snprintf(when, sizeof(when), "1970-01-01T00:00:00.000Z");
 	/* One snapshot for settings and servers. */
 	if ((rc = tg_db_exec(c->db,
 	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL)) != TG_OK)
@@ -631,7 +624,7 @@ tg_export_build(const struct tg_call *c, json_t **out, struct tg_err *err)
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if ((rc = tg_audit_call(c, "export", "all", "success", detail)) != TG_OK)
+	if ((rc = tg_audit_call(c, "export", "all", TG_AUDIT_OK, detail)) != TG_OK)
 		goto out;
 	*out = doc;
 	doc = NULL;
@@ -1030,7 +1023,7 @@ import_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	rc = tg_audit_call(c, "import", "all", "success", detail);
+	rc = tg_audit_call(c, "import", "all", TG_AUDIT_OK, detail);
 out:
 	json_decref(result);
 	json_decref(warnings);

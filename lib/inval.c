@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/inval.h"
 #include "lib/status.h"
 
@@ -83,10 +84,7 @@ tg_inval_ttl_ms(void)
 int64_t
 tg_inval_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return tg_now_us() / 1000;
 }
 
 void

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/clock.h"
+#include "lib/crud.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/logs.h"
@@ -35,7 +37,7 @@
 	" 'tool_name', l.tool_name, 'tool_version', l.tool_version, 'kind', l.kind," \
 	" 'caller_id', l.caller_id, 'caller', u.username, 'api_key_id', l.api_key_id," \
 	" 'request_id', l.request_id, 'arguments', l.arguments, 'status', l.status," \
-	" 'error', l.error, 'duration_ms', l.duration_ms, 'created_at', l.created_at"
+	" 'error', l.error, 'duration_ms', l.duration_ms, 'created_at', " TG_SQL_TS("l.created_at")
 
 static const char *const text_fields[] = {"result", "stdout", "stderr", "error", NULL};
 
@@ -147,15 +149,15 @@ list(const struct tg_call *c, const char *by, int64_t owner,
     const struct tg_logs_filter *f, const struct tg_page *pg, json_t **out,
     struct tg_err *err)
 {
-	char sql[1024], oid[24], lim[24], aft[24];
+	struct tg_keyset ks;
+	char sql[1024], oid[24];
 	const char *p[5];
 	json_t *rows = NULL;
-	int64_t limit, after;
 	int n, rc;
 
 	if ((rc = check_filter(f, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+	if ((rc = tg_keyset_args(pg, &ks, err)) != TG_OK)
 		return rc;
 	n = snprintf(sql, sizeof(sql),
 	    "SELECT json_build_object(" ITEM_COLS ")::text"
@@ -166,14 +168,12 @@ list(const struct tg_call *c, const char *by, int64_t owner,
 	    " ORDER BY l.id DESC LIMIT $5::bigint", by);
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return tg_err_from(err, -TG_E_INTERNAL);
-	snprintf(oid, sizeof(oid), "%lld", (long long)owner);
-	snprintf(aft, sizeof(aft), "%lld", (long long)after);
-	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
+	tg_i64s(oid, sizeof(oid), owner);
 	p[0] = oid;
-	p[1] = aft;
+	p[1] = ks.after;
 	p[2] = f ? f->status : NULL;
 	p[3] = f ? f->since : NULL;
-	p[4] = lim;
+	p[4] = ks.limit1;
 	rc = tg_svc_query_array(c->db, sql, 5, p, &rows);
 	if (rc == -TG_E_UNPROCESSABLE)
 		return tg_err_field(err, "since", "must be an ISO 8601 timestamp");
@@ -183,7 +183,7 @@ list(const struct tg_call *c, const char *by, int64_t owner,
 		json_decref(rows);
 		return tg_err_from(err, rc);
 	}
-	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+	return tg_err_from(err, tg_svc_page_wrap(rows, ks.limit, "id", out));
 }
 
 int

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/execlog.h"
 #include "lib/jschema.h"
@@ -54,9 +55,8 @@ static int
 run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
     json_t **result, struct tg_rpc_err *rerr)
 {
-	struct tg_req *req = c->req;
-	struct tg_call call = tg_req_call(req);
-	const struct tg_config *cfg = req->ctx->cfg;
+	const struct tg_call *call = c->call;
+	const struct tg_config *cfg = call->cfg;
 	struct tg_sandbox_opts o;
 	struct tg_execlog l;
 	json_t *t = NULL, *empty = NULL, *sreq = NULL, *sbx = NULL, *schema;
@@ -70,7 +70,7 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	memset(&o, 0, sizeof(o));
 	diag[0] = '\0';
 	/* Approval and server state are checked here, at call time. */
-	rc = tg_tools_served_lookup(req->ctx->db, cfg, name, &t);
+	rc = tg_tools_served_lookup(call->db, cfg, name, &t);
 	if (rc == -TG_E_NOTFOUND) {
 		rc = tg_rpc_err_set(rerr, TG_RPC_INVALID_PARAMS, "Unknown tool: %s", name);
 		goto out;
@@ -112,7 +112,7 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	l.arguments = args;
 	l.session_hash = c->session ? c->session->id_hash : NULL;
 	l.traceparent = c->traceparent;
-	if ((rc = tg_execlog_start(&call, &l)) != TG_OK) {
+	if ((rc = tg_execlog_start(call, &l)) != TG_OK) {
 		tg_log(TG_LOG_WARN, "mcp.log_start_failed", "tool=%s rc=%s",
 		    tg_log_q(name), tg_status_name(rc));
 		if ((*result = tg_mcp_text_result("The call cannot be recorded right now (the"
@@ -127,14 +127,14 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	 * (lib/sources.h) instead of running in the sandbox; logged below. */
 	if (tg_sources_is_external(t)) {
 		t0 = tg_now_us();
-		rc = tg_sources_call(&call, json_integer_value(json_object_get(t, "tool_id")),
+		rc = tg_sources_call(call, json_integer_value(json_object_get(t, "tool_id")),
 		    args, result, &status, xerr, sizeof(xerr));
 		l.duration_ms = (tg_now_us() - t0) / 1000;
 		if (rc != TG_OK) {
 			/* reliability: the row says what happened */
 			l.status = "unavailable";
 			l.error = "the source could not be reached";
-			(void)tg_execlog_finish(&call, &l);
+			(void)tg_execlog_finish(call, &l);
 			rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR,
 			    "the tool is unavailable right now (%s); retry shortly",
 			    tg_status_name(rc));
@@ -153,7 +153,7 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	if (sreq == NULL) {
 		l.status = "error";	/* reliability: complete the row */
 		l.error = "out of memory";
-		(void)tg_execlog_finish(&call, &l);
+		(void)tg_execlog_finish(call, &l);
 		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
 		goto out;
 	}
@@ -204,20 +204,20 @@ passthrough_done:	/* sources */
 	if (*result == NULL) {
 		l.status = "error";
 		l.error = "out of memory";
-		(void)tg_execlog_finish(&call, &l);
+		(void)tg_execlog_finish(call, &l);
 		rc = tg_rpc_err_set(rerr, TG_RPC_INTERNAL_ERROR, "out of memory");
 		goto out;
 	}
 	l.result = *result;
 	l.sbx = sbx;
 	/* metrics: outcome counters and the sandbox duration histogram */
-	tg_metrics_tool_call(req->ctx->metrics,
+	tg_metrics_tool_call(call->metrics,
 	    l.status && (!strcmp(l.status, "ok") || !strcmp(l.status, "timeout") ||
 	    !strcmp(l.status, "truncated") || !strcmp(l.status, "cancelled")) ?
 	    l.status : "error",
 	    sbx ? (int64_t)json_integer_value(json_object_get(sbx, "wall_ms")) : 0);
 	l.secrets = json_object_get(t, "secrets");	/* security: scrubbed at write */
-	if (tg_execlog_finish(&call, &l) != TG_OK)
+	if (tg_execlog_finish(call, &l) != TG_OK)
 		tg_log(TG_LOG_WARN, "mcp.log_failed", "tool=%s log_id=%lld", tg_log_q(name),
 		    (long long)l.id);
 	rc = 0;

@@ -92,7 +92,7 @@ catalog_version(const struct tg_mcp_call *c, int64_t *v)
 		return TG_OK;
 	}
 	tg_inval_stamp(&st, TG_INV_CATALOG);
-	rc = tg_db_exec(c->req->ctx->db,
+	rc = tg_db_exec(c->call->db,
 	    "SELECT version FROM tool_catalog WHERE id = 1", 0, NULL, &res);
 	if (rc != TG_OK)
 		return rc;
@@ -118,7 +118,7 @@ approved_tools(const struct tg_mcp_call *c, int64_t v)
 
 	if (cache.served != NULL && cache.version == v)
 		return TG_OK;
-	if ((rc = tg_tools_served_list(c->req->ctx->db, &served)) != TG_OK)
+	if ((rc = tg_tools_served_list(c->call->db, &served)) != TG_OK)
 		return rc;
 	json_array_foreach(served, i, item) {
 		json_object_del(item, "tool_id");
@@ -133,20 +133,19 @@ approved_tools(const struct tg_mcp_call *c, int64_t v)
 /* What selects the list a caller sees: its role, or TG_ROLE_NONE when
  * anonymous (TOOLGATE_MCP_AUTH=none: served tools only). */
 static enum tg_role
-view_role(const struct tg_req *req)
+view_role(const struct tg_call *call)
 {
-	if (!req->who.authenticated || req->who.role < TG_ROLE_NONE ||
-	    req->who.role > TG_ROLE_ADMIN)
+	if (call->who == NULL || !call->who->authenticated ||
+	    call->who->role < TG_ROLE_NONE || call->who->role > TG_ROLE_ADMIN)
 		return TG_ROLE_NONE;
-	return req->who.role;
+	return call->who->role;
 }
 
 /* The sorted list a role sees at version v (borrowed from the cache). */
 static int
 role_view(const struct tg_mcp_call *c, int64_t v, json_t **out)
 {
-	struct view *vw = &cache.view[view_role(c->req)];
-	struct tg_call call = tg_req_call(c->req);
+	struct view *vw = &cache.view[view_role(c->call)];
 	json_t *all = NULL, **arr = NULL, *sorted = NULL;
 	size_t i, n;
 	int rc;
@@ -160,7 +159,7 @@ role_view(const struct tg_mcp_call *c, int64_t v, json_t **out)
 	rc = -TG_E_NOMEM;
 	if ((all = json_array()) == NULL)
 		goto out;
-	if ((rc = tg_mcp_mgmt_list(&call, all)) != TG_OK)
+	if ((rc = tg_mcp_mgmt_list(c->call, all)) != TG_OK)
 		goto out;
 	rc = -TG_E_NOMEM;
 	if (json_array_extend(all, cache.served) != 0)
@@ -255,7 +254,7 @@ tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
 	for (i = 0; i < TG_MCP_PAGE_CACHE; i++) {
 		pg = &cache.page[i];
 		if (pg->result != NULL && pg->version == v &&
-		    pg->role == view_role(c->req) && strcmp(pg->after, after) == 0)
+		    pg->role == view_role(c->call) && strcmp(pg->after, after) == 0)
 			goto hit;
 	}
 	if ((r = page_new(all, after)) == NULL)
@@ -264,7 +263,7 @@ tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
 	json_decref(pg->result);
 	pg->result = r;
 	pg->version = v;
-	pg->role = view_role(c->req);
+	pg->role = view_role(c->call);
 	memcpy(pg->after, after, sizeof(pg->after));
 	pg->stamp = ++cache.stamp;
 hit:

@@ -192,7 +192,7 @@ mtool_call(const struct tg_mcp_call *c, size_t i, json_t *args,
 {
 	const struct tg_op *op = mtool(i);
 	const json_t *schema = schema_of(i);
-	struct tg_call call = tg_req_call(c->req);
+	const struct tg_call *call = c->call;
 	struct tg_err err;
 	json_t *out = NULL, *empty = NULL;
 	char why[256], *text = NULL;
@@ -210,7 +210,7 @@ mtool_call(const struct tg_mcp_call *c, size_t i, json_t *args,
 		    "Invalid arguments for %s: %s", op->mcp.name, why);
 		goto out;
 	}
-	rc = mtool_run(op, &call, args, &out, &err);
+	rc = mtool_run(op, call, args, &out, &err);
 	if (rc != TG_OK) {
 		*result = svc_error_result(&err, rc);
 	} else {
@@ -253,10 +253,10 @@ int
 tg_mcp_mgmt_call(const struct tg_mcp_call *c, int i, json_t *args,
     json_t **result, struct tg_rpc_err *err)
 {
-	struct tg_call call = tg_req_call(c->req);
+	const struct tg_call *call = c->call;
 	const struct tg_op *op = mtool((size_t)i);
 
-	if (op == NULL || !tg_call_can(&call, op->perm))
+	if (op == NULL || !tg_call_can(call, op->perm))
 		return tg_rpc_err_set(err, TG_RPC_INVALID_PARAMS, "Unknown tool: %s",
 		    op ? op->mcp.name : "");
 	return mtool_call(c, (size_t)i, args, result, err);

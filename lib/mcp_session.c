@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/auth.h"	/* tg_role_name */
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/log.h"
@@ -52,15 +53,25 @@ owner_param(int64_t v, char *buf, size_t cap)
 	return buf;
 }
 
-static const char *
-role_name(enum tg_role r)
+/* The caller's user and API key ids (0: anonymous, JWT). */
+static int64_t
+who_user(const struct tg_call *c)
 {
-	switch (r) {
-	case TG_ROLE_ADMIN: return "admin";
-	case TG_ROLE_DEVELOPER: return "developer";
-	case TG_ROLE_VIEWER: return "viewer";
-	default: return "";
-	}
+	return c->who && c->who->authenticated ? c->who->user_id : 0;
+}
+
+static int64_t
+who_key(const struct tg_call *c)
+{
+	return c->who && c->who->authenticated ? c->who->api_key_id : 0;
+}
+
+static const char *
+role_name(const struct tg_call *c)
+{
+	const char *r = c->who ? tg_role_name(c->who->role) : NULL;
+
+	return r ? r : "";
 }
 
 static void
@@ -73,7 +84,7 @@ copy_str(char *dst, size_t cap, const char *src)
 }
 
 int
-tg_mcp_session_create(struct tg_req *req, const char *version,
+tg_mcp_session_create(const struct tg_call *c, const char *version,
     const json_t *client_info, const json_t *capabilities,
     struct tg_mcp_session *out)
 {
@@ -92,8 +103,8 @@ tg_mcp_session_create(struct tg_req *req, const char *version,
 	if ((rc = tg_crypto_sha256_hex(s.id, TG_MCP_SESSION_ID_LEN, s.id_hash)) != TG_OK)
 		goto out;
 	copy_str(s.version, sizeof(s.version), version);
-	s.user_id = req->who.authenticated ? req->who.user_id : 0;
-	s.api_key_id = req->who.authenticated ? req->who.api_key_id : 0;
+	s.user_id = who_user(c);
+	s.api_key_id = who_key(c);
 	if (json_is_object(client_info)) {
 		if ((v = json_object_get(client_info, "name")) && json_is_string(v))
 			cname = json_string_value(v);
@@ -120,8 +131,8 @@ tg_mcp_session_create(struct tg_req *req, const char *version,
 	params[5] = cver;
 	params[6] = ci;
 	params[7] = caps;
-	params[8] = role_name(req->who.role);
-	rc = tg_db_exec(req->ctx->db,
+	params[8] = role_name(c);
+	rc = tg_db_exec(c->db,
 	    "INSERT INTO mcp_sessions (id_hash, user_id, api_key_id, protocol_version,"
 	    " client_name, client_version, client_info, capabilities, role, expires_at)"
 	    " VALUES ($1, $2::bigint, $3::bigint, $4, left($5, 256), left($6, 256),"
@@ -180,7 +191,7 @@ scache_put(const struct tg_mcp_session *s, const struct tg_inval_stamp *at)
 }
 
 int
-tg_mcp_session_get(struct tg_req *req, const char *id,
+tg_mcp_session_get(const struct tg_call *c, const char *id,
     struct tg_mcp_session *out)
 {
 	struct tg_mcp_session s;
@@ -196,8 +207,8 @@ tg_mcp_session_get(struct tg_req *req, const char *id,
 	copy_str(s.id, sizeof(s.id), id);
 	if ((rc = tg_crypto_sha256_hex(id, TG_MCP_SESSION_ID_LEN, s.id_hash)) != TG_OK)
 		return rc;
-	s.user_id = req->who.authenticated ? req->who.user_id : 0;
-	s.api_key_id = req->who.authenticated ? req->who.api_key_id : 0;
+	s.user_id = who_user(c);
+	s.api_key_id = who_key(c);
 	if ((hit = scache_find(&s)) >= 0 &&
 	    tg_inval_fresh(&scache[hit].at, TG_INV_SESSION)) {
 		*out = scache[hit].s;
@@ -213,7 +224,7 @@ tg_mcp_session_get(struct tg_req *req, const char *id,
 	/* One round trip: the session, its idle-expiry refresh (written at
 	 * most every 30 s, so a busy session is not a write per request), and
 	 * the tool catalogue version for the tools/list cache. */
-	rc = tg_db_exec(req->ctx->db,
+	rc = tg_db_exec(c->db,
 	    "WITH s AS (SELECT id_hash, protocol_version, COALESCE(log_level, '') AS ll,"
 	    "  initialized, last_seen FROM mcp_sessions"
 	    "  WHERE id_hash = $1 AND " OWNER_SQL " AND expires_at > now()),"
@@ -245,31 +256,31 @@ out:
 }
 
 int
-tg_mcp_session_mark_initialized(struct tg_req *req,
+tg_mcp_session_mark_initialized(const struct tg_call *c,
     const struct tg_mcp_session *s)
 {
 	const char *params[1] = {s->id_hash};
 
 	if (s->initialized)
 		return TG_OK;
-	return tg_db_exec(req->ctx->db,
+	return tg_db_exec(c->db,
 	    "UPDATE mcp_sessions SET initialized = true WHERE id_hash = $1",
 	    1, params, NULL);
 }
 
 int
-tg_mcp_session_set_log_level(struct tg_req *req,
+tg_mcp_session_set_log_level(const struct tg_call *c,
     const struct tg_mcp_session *s, const char *level)
 {
 	const char *params[2] = {s->id_hash, level};
 
-	return tg_db_exec(req->ctx->db,
+	return tg_db_exec(c->db,
 	    "UPDATE mcp_sessions SET log_level = $2 WHERE id_hash = $1",
 	    2, params, NULL);
 }
 
 int
-tg_mcp_session_delete(struct tg_req *req, const char *id)
+tg_mcp_session_delete(const struct tg_call *c, const char *id)
 {
 	PGresult *res = NULL;
 	char hash[65], uid[24], kid[24];
@@ -281,11 +292,11 @@ tg_mcp_session_delete(struct tg_req *req, const char *id)
 	if ((rc = tg_crypto_sha256_hex(id, TG_MCP_SESSION_ID_LEN, hash)) != TG_OK)
 		return rc;
 	params[0] = hash;
-	params[1] = owner_param(req->who.authenticated ? req->who.user_id : 0,
+	params[1] = owner_param(who_user(c),
 	    uid, sizeof(uid));
-	params[2] = owner_param(req->who.authenticated ? req->who.api_key_id : 0,
+	params[2] = owner_param(who_key(c),
 	    kid, sizeof(kid));
-	rc = tg_db_exec(req->ctx->db,
+	rc = tg_db_exec(c->db,
 	    "DELETE FROM mcp_sessions WHERE id_hash = $1 AND " OWNER_SQL
 	    " AND expires_at > now() RETURNING 1", 3, params, &res);
 	if (rc == TG_OK && PQntuples(res) != 1)

@@ -24,7 +24,7 @@
 
 #include <jansson.h>
 
-#include "fcgi/request.h"
+#include "lib/call.h"
 #include "lib/inval.h"
 
 #define TG_MCP_SESSION_ID_LEN 64
@@ -51,30 +51,30 @@ struct tg_mcp_session {
 int tg_mcp_session_id_valid(const char *s);
 
 /*
- * Creates a session for the caller in req->who with the negotiated
+ * Creates a session for the caller in c->who with the negotiated
  * version and the client's clientInfo/capabilities (borrowed, may be
  * NULL). Fills *out (out->id is the token to return). 0 or -TG_E_*.
  */
-int tg_mcp_session_create(struct tg_req *req, const char *version,
+int tg_mcp_session_create(const struct tg_call *c, const char *version,
     const json_t *client_info, const json_t *capabilities,
     struct tg_mcp_session *out);
 
 /*
- * Looks up token id for the caller in req->who, refreshing last_seen.
+ * Looks up token id for the caller in c->who, refreshing last_seen.
  * 0 with *out filled; -TG_E_NOTFOUND when unknown, expired, or owned by
  * another caller; -TG_E_DB etc.
  */
-int tg_mcp_session_get(struct tg_req *req, const char *id,
+int tg_mcp_session_get(const struct tg_call *c, const char *id,
     struct tg_mcp_session *out);
 
 /* Marks the session initialized (notifications/initialized). */
-int tg_mcp_session_mark_initialized(struct tg_req *req,
+int tg_mcp_session_mark_initialized(const struct tg_call *c,
     const struct tg_mcp_session *s);
 /* Stores the logging/setLevel level. */
-int tg_mcp_session_set_log_level(struct tg_req *req,
+int tg_mcp_session_set_log_level(const struct tg_call *c,
     const struct tg_mcp_session *s, const char *level);
 
 /* Ends a session (DELETE /mcp). -TG_E_NOTFOUND as for get. */
-int tg_mcp_session_delete(struct tg_req *req, const char *id);
+int tg_mcp_session_delete(const struct tg_call *c, const char *id);
 
 #endif

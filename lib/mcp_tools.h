@@ -34,7 +34,7 @@
 
 #include <jansson.h>
 
-#include "fcgi/request.h"
+#include "lib/call.h"		/* struct tg_call */
 #include "lib/execlog.h"	/* CallToolResults, execution_logs rows */
 #include "lib/jschema.h"	/* tg_mcp_schema_validate */
 #include "lib/redact.h"		/* tg_mcp_redact, tg_mcp_truncate */
@@ -63,9 +63,11 @@ struct tg_rpc_err {
 	json_t *data;		/* owned, may be NULL */
 };
 
-/* The context of one JSON-RPC request, built by the transport. */
+/* The context of one JSON-RPC request, built by the transport: the
+ * service context of the HTTP request (database, configuration, metrics,
+ * the caller) plus what MCP adds. Every pointer is borrowed for the call. */
 struct tg_mcp_call {
-	struct tg_req *req;
+	const struct tg_call *call;
 	enum tg_mcp_era era;
 	const char *version;			/* negotiated / declared */
 	const struct tg_mcp_session *session;	/* NULL without a session */

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "lib/audit.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/db.h"
 #include "lib/log.h"
@@ -24,8 +25,8 @@
 #define SECRET_JSON \
 	"json_build_object('key', key, 'description', description," \
 	" 'has_value', ciphertext IS NOT NULL, 'key_version', key_version," \
-	" 'created_at', created_at, 'updated_at', updated_at," \
-	" 'value_set_at', value_set_at)::text"
+	" 'created_at', " TG_SQL_TS("created_at") ", 'updated_at', " TG_SQL_TS("updated_at") "," \
+	" 'value_set_at', " TG_SQL_TS("value_set_at") ")::text"
 
 int
 tg_secrets_valid_key(const char *s)
@@ -68,32 +69,13 @@ int
 tg_secrets_list(const struct tg_call *c, int64_t server_id,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	char sid[24], lim[24], aft[24];
-	const char *p[3];
-	int64_t limit, after;
-	json_t *rows = NULL;
-	int rc;
-
-	if ((rc = server_exists(c, server_id, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
-		return rc;
-	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
-	snprintf(aft, sizeof(aft), "%lld", (long long)after);
-	p[0] = sid;
-	p[1] = aft;
-	p[2] = lim;
-	rc = tg_svc_query_array(c->db,
+	return tg_servers_child_list(c, server_id, pg,
 	    "SELECT json_build_object('id', id, 'key', key, 'description', description,"
 	    " 'has_value', ciphertext IS NOT NULL, 'key_version', key_version,"
-	    " 'created_at', created_at, 'updated_at', updated_at,"
-	    " 'value_set_at', value_set_at)::text FROM server_secrets"
+	    " 'created_at', " TG_SQL_TS("created_at") ", 'updated_at', " TG_SQL_TS("updated_at") ","
+	    " 'value_set_at', " TG_SQL_TS("value_set_at") ")::text FROM server_secrets"
 	    " WHERE server_id = $1::bigint AND id > $2::bigint ORDER BY id"
-	    " LIMIT $3::bigint", 3, p, &rows);
-	if (rc != TG_OK)
-		return tg_err_from(err, rc);
-	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+	    " LIMIT $3::bigint", 3, NULL, out, err);
 }
 
 /* Seals value for (server_id, key) into hex nonce/ciphertext strings. */
@@ -185,7 +167,7 @@ store(const struct tg_call *c, int64_t server_id, const char *key,
 	detail = json_pack("{s:I, s:s, s:b}", "server_id", (json_int_t)server_id,
 	    "key", key, "value_set", value != NULL);
 	if ((rc = tg_audit_call(c, create_only ? "secret.create" : "secret.set",
-	    key, "success", detail)) != TG_OK)
+	    key, TG_AUDIT_OK, detail)) != TG_OK)
 		goto out;
 	rc = tg_db_commit(c->db);
 out:
@@ -217,6 +199,21 @@ get_one(const struct tg_call *c, int64_t server_id, const char *key,
 	return tg_err_from(err, rc);
 }
 
+/* Create (create_only) or set, on an existing server, then the row. */
+static int
+save(const struct tg_call *c, int64_t server_id, const char *key,
+    const char *desc, const char *value, int create_only, json_t **out,
+    struct tg_err *err)
+{
+	int rc;
+
+	if ((rc = server_exists(c, server_id, err)) != TG_OK)
+		return rc;
+	if ((rc = store(c, server_id, key, desc, value, create_only, err)) != TG_OK)
+		return rc;
+	return get_one(c, server_id, key, out, err);
+}
+
 int
 tg_secrets_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err)
@@ -238,11 +235,7 @@ tg_secrets_create(const struct tg_call *c, int64_t server_id, json_t *in,
 	if (value && (rc = tg_svc_need(c, TG_P_SECRETS, err)) != TG_OK)
 		return tg_err_set(err, rc,
 		    "only an admin can set a secret value; create the secret without \"value\" (a placeholder)");
-	if ((rc = server_exists(c, server_id, err)) != TG_OK)
-		return rc;
-	if ((rc = store(c, server_id, key, desc, value, 1, err)) != TG_OK)
-		return rc;
-	return get_one(c, server_id, key, out, err);
+	return save(c, server_id, key, desc, value, 1, out, err);
 }
 
 int
@@ -262,11 +255,7 @@ tg_secrets_set(const struct tg_call *c, int64_t server_id, const char *key,
 		return tg_err_field(err, "body", "%s", je.text);
 	if (desc && strlen(desc) > 1024)
 		return tg_err_field(err, "description", "at most 1024 bytes");
-	if ((rc = server_exists(c, server_id, err)) != TG_OK)
-		return rc;
-	if ((rc = store(c, server_id, key, desc, value, 0, err)) != TG_OK)
-		return rc;
-	return get_one(c, server_id, key, out, err);
+	return save(c, server_id, key, desc, value, 0, out, err);
 }
 
 int
@@ -341,18 +330,21 @@ wipe_free(char *s)
 	"SELECT server_id, key, encode(nonce, 'hex'), encode(ciphertext, 'hex'), id" \
 	" FROM server_secrets WHERE ciphertext IS NOT NULL"
 
-int
-tg_secrets_decrypt_all(struct tg_db *dbh, const struct tg_config *cfg,
-    int64_t server_id, json_t **out)
+/*
+ * The server's secrets with a value as {key: value}: opened with the key of
+ * cfg (or the old key during a rotation), or, when cfg is NULL, each with a
+ * placeholder "[placeholder:KEY]" (no ciphertext is opened).
+ */
+static int
+secret_map(struct tg_db *dbh, const struct tg_config *cfg, int64_t server_id,
+    json_t **out)
 {
 	PGresult *res = NULL;
 	json_t *o = NULL;
-	char sid[24], *pt = NULL;
+	char sid[24], val[160], *pt = NULL;
 	const char *p[1];
 	int i, rc;
 
-	if (cfg == NULL || !cfg->have_enc_key)
-		return -TG_E_INTERNAL;
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
 	p[0] = sid;
 	if ((rc = tg_db_exec(dbh, SEALED_ROWS " AND server_id = $1::bigint ORDER BY key",
@@ -363,6 +355,15 @@ tg_secrets_decrypt_all(struct tg_db *dbh, const struct tg_config *cfg,
 		goto out;
 	}
 	for (i = 0; i < PQntuples(res); i++) {
+		if (cfg == NULL) {
+			if ((size_t)snprintf(val, sizeof(val), "[placeholder:%s]",
+			    PQgetvalue(res, i, 1)) >= sizeof(val) ||
+			    json_object_set_new(o, PQgetvalue(res, i, 1), json_string(val)) != 0) {
+				rc = -TG_E_NOMEM;
+				goto out;
+			}
+			continue;
+		}
 		rc = open_row(res, i, cfg->enc_key, &pt);
 		if (rc == -TG_E_UNAUTH && cfg->have_enc_key_old)
 			rc = open_row(res, i, cfg->enc_key_old, &pt);
@@ -388,41 +389,21 @@ out:
 	return rc;
 }
 
+int
+tg_secrets_decrypt_all(struct tg_db *dbh, const struct tg_config *cfg,
+    int64_t server_id, json_t **out)
+{
+	if (cfg == NULL || !cfg->have_enc_key)
+		return -TG_E_INTERNAL;
+	return secret_map(dbh, cfg, server_id, out);
+}
+
 /* security: the names only, each with a placeholder value; never opens a
  * ciphertext, so it works without the encryption key too. */
 int
 tg_secrets_placeholders(struct tg_db *dbh, int64_t server_id, json_t **out)
 {
-	PGresult *res = NULL;
-	json_t *o = NULL;
-	char sid[24], val[160];
-	const char *p[1];
-	int i, rc;
-
-	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	p[0] = sid;
-	if ((rc = tg_db_exec(dbh, "SELECT key FROM server_secrets"
-	    " WHERE ciphertext IS NOT NULL AND server_id = $1::bigint ORDER BY key",
-	    1, p, &res)) != TG_OK)
-		goto out;
-	if ((o = json_object()) == NULL) {
-		rc = -TG_E_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < PQntuples(res); i++) {
-		if ((size_t)snprintf(val, sizeof(val), "[placeholder:%s]",
-		    PQgetvalue(res, i, 0)) >= sizeof(val) ||
-		    json_object_set_new(o, PQgetvalue(res, i, 0), json_string(val)) != 0) {
-			rc = -TG_E_NOMEM;
-			goto out;
-		}
-	}
-	*out = o;
-	o = NULL;
-out:
-	json_decref(o);
-	PQclear(res);
-	return rc;
+	return secret_map(dbh, NULL, server_id, out);
 }
 
 int

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "lib/audit.h"
+#include "lib/clock.h"
+#include "lib/crud.h"
 #include "lib/db.h"
 #include "lib/parse.h"
 #include "lib/servers.h"
@@ -25,8 +27,8 @@
 	" 'default_prefix', s.tool_prefix IS NULL, 'status', s.status," \
 	" 'allowed_hosts', to_json(s.allowed_hosts)," \
 	" 'tool_count', (SELECT count(*) FROM tools t WHERE t.server_id = s.id)," \
-	" 'created_by', s.created_by, 'created_at', s.created_at," \
-	" 'updated_at', s.updated_at)::text"
+	" 'created_by', s.created_by, 'created_at', " TG_SQL_TS("s.created_at") "," \
+	" 'updated_at', " TG_SQL_TS("s.updated_at") ")::text"
 
 static int
 db(const struct tg_call *c, const char *sql, int n, const char *const *p,
@@ -39,46 +41,54 @@ int
 tg_servers_list(const struct tg_call *c, const struct tg_page *pg, json_t **out,
     struct tg_err *err)
 {
-	char lim[24], aft[24];
-	const char *p[2];
-	int64_t limit, after;
-	json_t *rows = NULL;
-	int rc;
-
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
-		return rc;
-	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
-	snprintf(aft, sizeof(aft), "%lld", (long long)after);
-	p[0] = aft;
-	p[1] = lim;
-	rc = tg_svc_query_array(c->db,
+	return tg_crud_list(c, TG_P_READ, pg,
 	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id > $1::bigint"
-	    " ORDER BY s.id LIMIT $2::bigint", 2, p, &rows);
-	if (rc != TG_OK)
-		return tg_err_from(err, rc);
-	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+	    " ORDER BY s.id LIMIT $2::bigint", 2, NULL, out, err);
 }
 
 int
 tg_servers_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err)
 {
-	char ids[24];
-	const char *p[1];
+	return tg_crud_get(c, TG_P_READ,
+	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id = $1::bigint",
+	    "server", id, out, err);
+}
+
+int
+tg_servers_child_page(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, struct tg_keyset *ks, struct tg_err *err)
+{
+	json_t *one = NULL;
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	p[0] = ids;
-	rc = tg_svc_query_object(c->db,
-	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id = $1::bigint", 1,
-	    p, out);
-	if (rc == -TG_E_NOTFOUND)
-		return tg_err_set(err, rc, "no server with id %lld", (long long)id);
-	return tg_err_from(err, rc);
+	if ((rc = tg_keyset_args(pg, ks, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
+		return rc;
+	json_decref(one);
+	tg_i64s(ks->owner, sizeof(ks->owner), server_id);
+	return TG_OK;
+}
+
+int
+tg_servers_child_list(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, const char *sql, int np, const char *extra,
+    json_t **out, struct tg_err *err)
+{
+	struct tg_keyset ks;
+	const char *p[4];
+	int rc;
+
+	if ((rc = tg_servers_child_page(c, server_id, pg, &ks, err)) != TG_OK)
+		return rc;
+	p[0] = ks.owner;
+	p[1] = ks.after;
+	p[2] = ks.limit1;
+	p[3] = extra;
+	return tg_keyset_query(c, sql, np, p, &ks, "id", out, err);
 }
 
 int
@@ -327,16 +337,21 @@ dup_name(const struct tg_call *c, struct tg_err *err, int rc, const char *name)
 	return tg_err_from(err, rc);
 }
 
+static int
+dup_new_name(const struct tg_call *c, int rc, void *name, struct tg_err *err)
+{
+	return dup_name(c, err, rc, name);
+}
+
 int
 tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *name = NULL, *desc = "", *p[4];
-	json_t *prefix = NULL, *detail = NULL;
-	PGresult *res = NULL;
+	struct tg_insert_op op = {0};
+	json_t *prefix = NULL;
 	char actor[24];
 	json_error_t je;
-	int64_t id;
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
@@ -350,29 +365,33 @@ tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
 	p[1] = desc;
 	p[2] = prefix && json_is_string(prefix) ? json_string_value(prefix) : NULL;
 	p[3] = tg_svc_actor(c, actor, sizeof(actor));
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	rc = db(c, "INSERT INTO servers (name, description, tool_prefix, created_by)"
-	    " VALUES ($1, $2, $3, $4::bigint) RETURNING id", 4, p, &res);
-	if (rc != TG_OK) {
-		rc = dup_name(c, err, rc, name);
-		goto out;
-	}
-	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK)
-		goto out;
-	detail = json_pack("{s:s}", "name", name);
-	if ((rc = tg_audit_call(c, "server.create", PQgetvalue(res, 0, 0),
-	    "success", detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	rc = tg_servers_get(c, id, out, err);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
-	json_decref(detail);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	op.sql = "INSERT INTO servers (name, description, tool_prefix, created_by)"
+	    " VALUES ($1, $2, $3, $4::bigint) RETURNING id";
+	op.p = p;
+	op.np = 4;
+	op.action = "server.create";
+	op.on_error = dup_new_name;
+	op.arg = (void *)name;
+	return tg_crud_create(c, &op, json_pack("{s:s}", "name", name),
+	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id = $1::bigint", out, err);
+}
+
+/* Locks server p[0] (id) for the transaction, reading cols; 404 when it
+ * does not exist. */
+static int
+lock_server(const struct tg_call *c, const char *const *p, int64_t id,
+    const char *cols, PGresult **res, struct tg_err *err)
+{
+	char sql[160];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM servers WHERE id = $1::bigint"
+	    " FOR UPDATE", cols);
+	if ((rc = db(c, sql, 1, p, res)) != TG_OK)
+		return rc;
+	if (PQntuples(*res) == 0)
+		return tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
+	return TG_OK;
 }
 
 int
@@ -398,13 +417,9 @@ tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return tg_err_from(err, rc);
 	p[0] = ids;
-	if ((rc = db(c, "SELECT status, name, tool_prefix IS NULL, coalesce(tool_prefix, '')"
-	    " FROM servers WHERE id = $1::bigint FOR UPDATE", 1, p, &res)) != TG_OK)
+	if ((rc = lock_server(c, p, id, "status, name, tool_prefix IS NULL,"
+	    " coalesce(tool_prefix, '')", &res, err)) != TG_OK)
 		goto out;
-	if (PQntuples(res) == 0) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
-		goto out;
-	}
 	running = strcmp(PQgetvalue(res, 0, 0), "running") == 0;
 	/* The prefix after this change. */
 	if (prefix_given && json_is_string(prefix))
@@ -461,7 +476,7 @@ tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 		goto out;
 	}
 	detail = json_deep_copy(in);
-	if ((rc = tg_audit_call(c, "server.update", ids, "success", detail)) != TG_OK)
+	if ((rc = tg_audit_call(c, "server.update", ids, TG_AUDIT_OK, detail)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(c->db)) != TG_OK)
 		goto out;
@@ -474,86 +489,86 @@ out:
 	return tg_err_from(err, rc);
 }
 
-int
-tg_servers_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
-{
-	PGresult *res = NULL;
+/* A change of one server's row: delete, start, stop. */
+struct srv_change {
+	int64_t id;
 	char ids[24];
-	const char *p[1];
+	int start;
+};
+
+static int
+delete_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct srv_change *a = arg;
+	const char *p[1] = {a->ids};
+	PGresult *res = NULL;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
-		return rc;
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	p[0] = ids;
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	if ((rc = db(c, "SELECT status FROM servers WHERE id = $1::bigint FOR UPDATE",
-	    1, p, &res)) != TG_OK)
+	if ((rc = lock_server(c, p, a->id, "status", &res, err)) != TG_OK)
 		goto out;
-	if (PQntuples(res) == 0) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
-		goto out;
-	}
 	if (strcmp(PQgetvalue(res, 0, 0), "running") == 0) {
 		rc = tg_err_set(err, TG_E_CONFLICT,
-		    "server %lld is running; stop it before deleting it", (long long)id);
+		    "server %lld is running; stop it before deleting it", (long long)a->id);
 		goto out;
 	}
 	if ((rc = db(c, "DELETE FROM servers WHERE id = $1::bigint", 1, p,
 	    NULL)) != TG_OK)
 		goto out;
-	if ((rc = tg_audit_call(c, "server.delete", ids, "success", NULL)) != TG_OK)
-		goto out;
-	rc = tg_db_commit(c->db);
+	rc = tg_audit_call(c, "server.delete", a->ids, TG_AUDIT_OK, NULL);
 out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
 	PQclear(res);
-	return tg_err_from(err, rc);
+	return rc;
+}
+
+int
+tg_servers_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
+{
+	struct srv_change a = {.id = id};
+	int rc;
+
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+		return rc;
+	tg_i64s(a.ids, sizeof(a.ids), id);
+	return tg_call_tx(c, delete_tx, &a, err);
+}
+
+static int
+status_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct srv_change *a = arg;
+	const char *p[2] = {a->ids, a->start ? "running" : "stopped"};
+	PGresult *res = NULL;
+	int rc;
+
+	if (a->start && (rc = db(c, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
+		goto out;
+	if ((rc = lock_server(c, p, a->id, "status", &res, err)) != TG_OK)
+		goto out;
+	if (a->start && (rc = tg_servers_check_clash(c, a->id, NULL, NULL, err)) != TG_OK)
+		goto out;
+	if ((rc = db(c, "UPDATE servers SET status = $2, updated_at = now()"
+	    " WHERE id = $1::bigint AND status <> $2", 2, p, NULL)) != TG_OK)
+		goto out;
+	rc = tg_audit_call(c, a->start ? "server.start" : "server.stop", a->ids,
+	    TG_AUDIT_OK, NULL);
+out:
+	PQclear(res);
+	return rc;
 }
 
 static int
 set_status(const struct tg_call *c, int64_t id, int start, json_t **out,
     struct tg_err *err)
 {
-	PGresult *res = NULL;
-	char ids[24];
-	const char *p[2];
+	struct srv_change a = {.id = id, .start = start};
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	p[0] = ids;
-	p[1] = start ? "running" : "stopped";
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	if (start && (rc = db(c, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
-		goto out;
-	if ((rc = db(c, "SELECT status FROM servers WHERE id = $1::bigint FOR UPDATE",
-	    1, p, &res)) != TG_OK)
-		goto out;
-	if (PQntuples(res) == 0) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld", (long long)id);
-		goto out;
-	}
-	if (start && (rc = tg_servers_check_clash(c, id, NULL, NULL, err)) != TG_OK)
-		goto out;
-	if ((rc = db(c, "UPDATE servers SET status = $2, updated_at = now()"
-	    " WHERE id = $1::bigint AND status <> $2", 2, p, NULL)) != TG_OK)
-		goto out;
-	if ((rc = tg_audit_call(c, start ? "server.start" : "server.stop", ids,
-	    "success", NULL)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	rc = tg_servers_get(c, id, out, err);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	tg_i64s(a.ids, sizeof(a.ids), id);
+	if ((rc = tg_call_tx(c, status_tx, &a, err)) != TG_OK)
+		return rc;
+	return tg_servers_get(c, id, out, err);
 }
 
 int

@@ -29,6 +29,22 @@ int tg_servers_list(const struct tg_call *c, const struct tg_page *pg,
     json_t **out, struct tg_err *err);
 int tg_servers_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
+
+/*
+ * Starts a page of a server's children (tools, sources, secrets): the
+ * caller holds TG_P_READ, the page request is valid (400) and the server
+ * exists (404 "no server with id N"). Fills ks (lib/crud.h), ks->owner
+ * with the server id as a statement parameter.
+ */
+struct tg_keyset;
+int tg_servers_child_page(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, struct tg_keyset *ks, struct tg_err *err);
+/* The whole page of a server's children: sql takes $1 the server id, $2
+ * the keyset cursor, $3 the row limit and, when np is 4, $4 extra (which
+ * may be NULL). */
+int tg_servers_child_list(const struct tg_call *c, int64_t server_id,
+    const struct tg_page *pg, const char *sql, int np, const char *extra,
+    json_t **out, struct tg_err *err);
 int tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err);
 int tg_servers_update(const struct tg_call *c, int64_t id, json_t *in,

@@ -10,6 +10,7 @@
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/call.h"
+#include "lib/clock.h"
 #include "lib/config.h"	/* struct tg_config: c->cfg (JWT key) */
 #include "lib/crypto.h"
 #include "lib/db.h"
@@ -34,7 +35,6 @@
 #define LOGIN_SLOW_PER_USER 30
 #define LOGIN_SLOW_MS 1000
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define TVA_BUMP "greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'"
 
 #define MSG_BAD_LOGIN "invalid username or password"
@@ -254,7 +254,7 @@ tg_sessions_login(const struct tg_call *c, json_t *in, json_t **out,
 	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &uid) != TG_OK ||
 	    tg_parse_i64(PQgetvalue(res, 0, 4), INT64_MIN, INT64_MAX, &tva) != TG_OK) {
 		login_failed(c, b);
-		(void)tg_audit_call(c, "auth.login", username, "failed", detail);
+		(void)tg_audit_call(c, "auth.login", username, TG_AUDIT_FAILED, detail);
 		tg_metrics_inc(c->metrics, "auth_failures");
 		rc = tg_err_set(err, TG_E_UNAUTH, MSG_BAD_LOGIN);
 		goto out;
@@ -278,7 +278,7 @@ tg_sessions_login(const struct tg_call *c, json_t *in, json_t **out,
 	p[0] = PQgetvalue(res, 0, 0);
 	(void)tg_db_exec(c->db,
 	    "UPDATE users SET last_login_at = now() WHERE id = $1::bigint", 1, p, NULL);
-	(void)tg_audit_call(&as, "auth.login", name, "ok", NULL);
+	(void)tg_audit_call(&as, "auth.login", name, TG_AUDIT_OK, NULL);
 	*out = session;
 	session = NULL;
 	rc = TG_OK;
@@ -385,7 +385,7 @@ refresh_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	if ((rc = issue_session(c, uid, st->username, st->who.role, tva, family,
 	    &st->session)) != TG_OK)
 		goto out;
-	rc = tg_audit_call(&as, "auth.refresh", st->username, "ok", NULL);
+	rc = tg_audit_call(&as, "auth.refresh", st->username, TG_AUDIT_OK, NULL);
 	goto out;
 reject:
 	rc = tg_err_set(err, TG_E_UNAUTH, "%s", st->why);
@@ -411,7 +411,7 @@ tg_sessions_refresh(const struct tg_call *c, json_t *in, json_t **out,
 	if (json_unpack_ex(in, &je, JSON_STRICT, "{s:s}", "refresh_token", &tok) != 0)
 		return bad_body(err, &je);
 	if (tg_auth_refresh_hash(tok, strlen(tok), hash, sizeof(hash)) != TG_OK) {
-		(void)tg_audit_reject_call(c, "auth.refresh", "failed", "malformed refresh token");
+		(void)tg_audit_reject_call(c, "auth.refresh", TG_AUDIT_FAILED, "malformed refresh token");
 		return tg_err_set(err, TG_E_UNAUTH, "invalid refresh token");
 	}
 	memset(&st, 0, sizeof(st));
@@ -426,12 +426,12 @@ tg_sessions_refresh(const struct tg_call *c, json_t *in, json_t **out,
 		/* Rolled back; the rejection is audited on its own. */
 		if (!st.who.authenticated) {
 			/* security: nobody's token: aggregated like auth.reject */
-			(void)tg_audit_reject_call(c, "auth.refresh", "failed", st.why);
+			(void)tg_audit_reject_call(c, "auth.refresh", TG_AUDIT_FAILED, st.why);
 		} else {
 			as.who = &st.who;
 			d = json_pack("{s:s}", "reason", st.why);
 			(void)tg_audit_call(&as, "auth.refresh",
-			    st.username ? st.username : "", "failed", d);
+			    st.username ? st.username : "", TG_AUDIT_FAILED, d);
 			json_decref(d);
 		}
 	} else if (rc == TG_OK) {
@@ -463,7 +463,7 @@ logout_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    " VALUES ($1, $2::bigint, to_timestamp($3::bigint) + interval '60 seconds', 'logout')"
 	    " ON CONFLICT (jti) DO NOTHING", 4, st->p, NULL)) != TG_OK)
 		return rc;
-	return tg_audit_call(c, "auth.logout", c->who->username, "ok", NULL);
+	return tg_audit_call(c, "auth.logout", c->who->username, TG_AUDIT_OK, NULL);
 }
 
 int
@@ -582,7 +582,7 @@ revoke_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	if (rc != TG_OK)
 		goto out;
 	d = json_pack("{s:s, s:I}", "kind", st->kind, "owner", (json_int_t)st->owner);
-	rc = tg_audit_call(c, "auth.revoke", uid, "ok", d);
+	rc = tg_audit_call(c, "auth.revoke", uid, TG_AUDIT_OK, d);
 out:
 	PQclear(res);
 	json_decref(d);
@@ -627,7 +627,7 @@ revoke_all_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    "  updated_at = now() WHERE id = $1::bigint RETURNING id, tokens_valid_after),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now(), revoked_reason = 'revoke_all'"
 	    "  WHERE user_id = $1::bigint AND revoked_at IS NULL RETURNING 1)"
-	    "SELECT " TS("u.tokens_valid_after") ", (SELECT count(*) FROM r) FROM u",
+	    "SELECT " TG_SQL_TS("u.tokens_valid_after") ", (SELECT count(*) FROM r) FROM u",
 	    1, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -635,7 +635,7 @@ revoke_all_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		goto out;
 	}
 	snprintf(st->tva, sizeof(st->tva), "%s", PQgetvalue(res, 0, 0));
-	rc = tg_audit_call(c, "auth.revoke_all", st->uid, "ok", NULL);
+	rc = tg_audit_call(c, "auth.revoke_all", st->uid, TG_AUDIT_OK, NULL);
 out:
 	PQclear(res);
 	return rc;

@@ -346,7 +346,7 @@ tg_settings_patch(const struct tg_call *c, json_t *in, json_t **out,
 		return tg_err_from(err, rc);
 	if ((rc = tg_settings_store(c, in, err)) != TG_OK)
 		goto out;
-	if ((rc = tg_audit_call(c, "settings.update", "settings", "success",
+	if ((rc = tg_audit_call(c, "settings.update", "settings", TG_AUDIT_OK,
 	    in)) != TG_OK)
 		goto out;
 	if ((rc = tg_db_commit(c->db)) != TG_OK)

@@ -19,8 +19,10 @@
 
 #include "lib/audit.h"
 #include "lib/call.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/crypto.h"
+#include "lib/crud.h"
 #include "lib/db.h"
 #include "lib/mcp_client.h"
 #include "lib/parse.h"
@@ -40,19 +42,13 @@
 	" 'max_response_bytes', e.max_response_bytes," \
 	" 'failure_threshold', e.failure_threshold, 'cooldown_s', e.cooldown_s," \
 	" 'status', e.status, 'consecutive_failures', e.consecutive_failures," \
-	" 'circuit_open_until', e.circuit_open_until, 'last_health_at', e.last_health_at," \
+	" 'circuit_open_until', " TG_SQL_TS("e.circuit_open_until") ", 'last_health_at', " TG_SQL_TS("e.last_health_at") "," \
 	" 'last_latency_ms', e.last_latency_ms, 'last_error', e.last_error," \
-	" 'last_error_at', e.last_error_at, 'protocol_version', e.protocol_version," \
+	" 'last_error_at', " TG_SQL_TS("e.last_error_at") ", 'protocol_version', e.protocol_version," \
 	" 'server_info', e.server_info," \
 	" 'tool_count', (SELECT count(*) FROM tools t WHERE t.source_id = e.id)," \
-	" 'created_by', e.created_by, 'created_at', e.created_at, 'updated_at', e.updated_at"
+	" 'created_by', e.created_by, 'created_at', " TG_SQL_TS("e.created_at") ", 'updated_at', " TG_SQL_TS("e.updated_at")
 #define SOURCE_FROM " FROM external_sources e JOIN servers s ON s.id = e.server_id"
-
-static void
-i64s(char *buf, size_t cap, int64_t v)
-{
-	snprintf(buf, cap, "%lld", (long long)v);
-}
 
 int
 tg_sources_no_source(struct tg_err *err, int64_t id)
@@ -74,32 +70,10 @@ int
 tg_sources_list(const struct tg_call *c, int64_t server_id,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	char sid[24], lim[24], aft[24];
-	const char *p[3];
-	int64_t limit, after;
-	json_t *rows = NULL, *one = NULL;
-	int rc;
-
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
-		return rc;
-	json_decref(one);
-	i64s(sid, sizeof(sid), server_id);
-	i64s(aft, sizeof(aft), after);
-	i64s(lim, sizeof(lim), limit + 1);
-	p[0] = sid;
-	p[1] = aft;
-	p[2] = lim;
-	rc = tg_svc_query_array(c->db,
+	return tg_servers_child_list(c, server_id, pg,
 	    "SELECT json_build_object(" SOURCE_FIELDS ")::text" SOURCE_FROM
 	    " WHERE e.server_id = $1::bigint AND e.id > $2::bigint"
-	    " ORDER BY e.id LIMIT $3::bigint", 3, p, &rows);
-	if (rc != TG_OK)
-		return tg_err_from(err, rc);
-	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+	    " ORDER BY e.id LIMIT $3::bigint", 3, NULL, out, err);
 }
 
 int
@@ -110,7 +84,7 @@ tg_sources_get_row(const struct tg_call *c, int64_t id, json_t **out,
 	const char *p[1];
 	int rc;
 
-	i64s(ids, sizeof(ids), id);
+	tg_i64s(ids, sizeof(ids), id);
 	p[0] = ids;
 	rc = tg_svc_query_object(c->db, "SELECT json_build_object("
 	    SOURCE_FIELDS ")::text" SOURCE_FROM " WHERE e.id = $1::bigint", 1, p, out);
@@ -319,7 +293,7 @@ store_cred(const struct tg_call *c, int64_t id, json_t *cred,
 	const char *p[3];
 	int rc;
 
-	i64s(ids, sizeof(ids), id);
+	tg_i64s(ids, sizeof(ids), id);
 	p[0] = ids;
 	if (json_is_null(cred))
 		return tg_err_from(err, tg_db_exec(c->db, "UPDATE external_sources SET"
@@ -387,7 +361,7 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	detail = json_pack("{s:s, s:I, s:s, s:b, s:s}", "name", si->name, "server_id",
 	    (json_int_t)a->server_id, "url", si->url, "internal", si->internal == 1,
 	    "auth_type", a->auth_type);
-	rc = tg_audit_call(c, "source.create", PQgetvalue(res, 0, 0), "success", detail);
+	rc = tg_audit_call(c, "source.create", PQgetvalue(res, 0, 0), TG_AUDIT_OK, detail);
 out:
 	json_decref(detail);
 	PQclear(res);
@@ -421,12 +395,12 @@ tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
 	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
 		return rc;
 	json_decref(one);
-	i64s(sid, sizeof(sid), server_id);
-	i64s(ints[0], 24, si.connect_ms == -1 ? 5000 : si.connect_ms);
-	i64s(ints[1], 24, si.timeout_ms == -1 ? 30000 : si.timeout_ms);
-	i64s(ints[2], 24, si.max_bytes == -1 ? 4194304 : si.max_bytes);
-	i64s(ints[3], 24, si.threshold == -1 ? 3 : si.threshold);
-	i64s(ints[4], 24, si.cooldown == -1 ? 30 : si.cooldown);
+	tg_i64s(sid, sizeof(sid), server_id);
+	tg_i64s(ints[0], 24, si.connect_ms == -1 ? 5000 : si.connect_ms);
+	tg_i64s(ints[1], 24, si.timeout_ms == -1 ? 30000 : si.timeout_ms);
+	tg_i64s(ints[2], 24, si.max_bytes == -1 ? 4194304 : si.max_bytes);
+	tg_i64s(ints[3], 24, si.threshold == -1 ? 3 : si.threshold);
+	tg_i64s(ints[4], 24, si.cooldown == -1 ? 30 : si.cooldown);
 	a.si = &si;
 	a.auth_type = auth_type;
 	a.p[0] = sid;
@@ -466,7 +440,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	const char *auth_type, *url;
 	int internal, rc, had_cred, keeps_cred, url_changed, endpoint_changed;
 
-	i64s(ids, sizeof(ids), id);
+	tg_i64s(ids, sizeof(ids), id);
 	p[0] = ids;
 	rc = tg_db_exec(c->db, "SELECT url, internal, auth_type, auth_header,"
 	    " cred_ciphertext IS NOT NULL, transport FROM external_sources"
@@ -513,11 +487,11 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		rc = tg_err_field(err, "credential", "required for auth_type \"%s\"", auth_type);
 		goto out;
 	}
-	i64s(ints[0], 24, si.connect_ms);
-	i64s(ints[1], 24, si.timeout_ms);
-	i64s(ints[2], 24, si.max_bytes);
-	i64s(ints[3], 24, si.threshold);
-	i64s(ints[4], 24, si.cooldown);
+	tg_i64s(ints[0], 24, si.connect_ms);
+	tg_i64s(ints[1], 24, si.timeout_ms);
+	tg_i64s(ints[2], 24, si.max_bytes);
+	tg_i64s(ints[3], 24, si.threshold);
+	tg_i64s(ints[4], 24, si.cooldown);
 	p[1] = si.name;
 	p[2] = si.description;
 	p[3] = si.url;
@@ -584,7 +558,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	detail = json_pack("{s:b, s:b, s:b, s:b}", "url_changed", si.url != NULL,
 	    "credential_changed", si.credential != NULL, "internal", internal,
 	    "tools_to_review", endpoint_changed);
-	rc = tg_audit_call(c, "source.update", ids, "success", detail);
+	rc = tg_audit_call(c, "source.update", ids, TG_AUDIT_OK, detail);
 out:
 	json_decref(detail);
 	PQclear(row);
@@ -610,17 +584,8 @@ tg_sources_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 int
 tg_sources_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
-	char ids[24], missing[64];
-	const char *p[1];
-	int rc;
-
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
-		return rc;
-	i64s(ids, sizeof(ids), id);
-	p[0] = ids;
-	snprintf(missing, sizeof(missing), "no source with id %lld", (long long)id);
-	return tg_svc_exec_audited(c, "DELETE FROM external_sources WHERE id = $1::bigint"
-	    " RETURNING name", 1, p, "source.delete", ids, missing, err);
+	return tg_crud_delete(c, TG_P_WRITE, "DELETE FROM external_sources"
+	    " WHERE id = $1::bigint RETURNING name", "source.delete", "source", id, err);
 }
 
 /* ------------------------------------------------- key rotation (CLI) */

@@ -41,8 +41,7 @@
 	" e.timeout_ms, e.max_response_bytes, coalesce(e.session_id, '')," \
 	" coalesce(e.protocol_version, ''), e.status, e.consecutive_failures," \
 	" (e.circuit_open_until IS NOT NULL AND e.circuit_open_until > now())," \
-	" coalesce(to_char(e.circuit_open_until AT TIME ZONE 'UTC'," \
-	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), coalesce(e.last_error, '')"
+	" coalesce(" TG_SQL_TS("e.circuit_open_until") ", ''), coalesce(e.last_error, '')"
 
 /* A source loaded for a remote exchange. auth_value holds the credential. */
 struct src {
@@ -389,7 +388,7 @@ change_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	if ((rc = tg_versions_bump(c->db, &vc, a->status, sizeof(a->status))) != TG_OK)
 		goto out;
 	detail = json_pack("{s:s}", "reason", "remote tool changed");
-	rc = tg_audit_call(c, "tool.remote_changed", a->tool_id, "success", detail);
+	rc = tg_audit_call(c, "tool.remote_changed", a->tool_id, TG_AUDIT_OK, detail);
 out:
 	json_decref(detail);
 	remote_content_free(&rcn);
@@ -586,7 +585,7 @@ import_one(const struct tg_call *c, struct import *a, const char *srv_status,
 	}
 	detail = json_pack("{s:s, s:s, s:I}", "remote_name", rn, "name", ln,
 	    "source_id", (json_int_t)a->source_id);
-	rc = tg_audit_call(c, "tool.import", PQgetvalue(res, 0, 0), "success", detail);
+	rc = tg_audit_call(c, "tool.import", PQgetvalue(res, 0, 0), TG_AUDIT_OK, detail);
 out:
 	remote_content_free(&rcn);
 	json_decref(detail);

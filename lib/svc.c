@@ -355,7 +355,7 @@ tg_svc_exec_audited(const struct tg_call *c, const char *sql, int n,
 		rc = tg_err_set(err, TG_E_NOTFOUND, "%s", missing);
 		goto out;
 	}
-	if ((rc = tg_audit_call(c, action, target, "success", NULL)) != TG_OK)
+	if ((rc = tg_audit_call(c, action, target, TG_AUDIT_OK, NULL)) != TG_OK)
 		goto out;
 	rc = tg_db_commit(c->db);
 out:

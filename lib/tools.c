@@ -25,6 +25,8 @@
 
 #include "lib/audit.h"
 #include "lib/call.h"
+#include "lib/clock.h"
+#include "lib/crud.h"
 #include "lib/db.h"
 #include "lib/parse.h"
 #include "lib/servers.h"
@@ -38,19 +40,13 @@
 	" 'description', v.description," \
 	" 'input_schema', v.input_schema, 'schema_source', v.schema_source," \
 	" 'annotations', v.annotations, 'change_summary', v.change_summary," \
-	" 'author_id', v.author_id, 'created_at', v.created_at"
+	" 'author_id', v.author_id, 'created_at', " TG_SQL_TS("v.created_at")
 
 static int
 db(const struct tg_call *c, const char *sql, int n, const char *const *p,
     PGresult **out)
 {
 	return tg_db_exec(c->db, sql, n, p, out);
-}
-
-static void
-i64s(char *buf, size_t cap, int64_t v)
-{
-	snprintf(buf, cap, "%lld", (long long)v);
 }
 
 static int
@@ -65,88 +61,53 @@ int
 tg_tools_list(const struct tg_call *c, int64_t server_id, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	char sid[24], lim[24], aft[24];
-	const char *p[4];
-	int64_t limit, after;
-	json_t *rows = NULL, *one = NULL;
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
 		return rc;
 	if (status && strcmp(status, "draft") != 0 && strcmp(status, "pending_review") != 0 &&
 	    strcmp(status, "approved") != 0 && strcmp(status, "rejected") != 0)
 		return tg_err_set(err, TG_E_BADREQ,
 		    "status must be draft, pending_review, approved or rejected");
-	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
-		return rc;
-	json_decref(one);
-	i64s(sid, sizeof(sid), server_id);
-	i64s(lim, sizeof(lim), limit + 1);
-	i64s(aft, sizeof(aft), after);
-	p[0] = sid;
-	p[1] = aft;
-	p[2] = lim;
-	p[3] = status;
-	rc = tg_svc_query_array(c->db,
+	return tg_servers_child_list(c, server_id, pg,
 	    "SELECT json_build_object(" TOOL_FIELDS ")::text" TOOL_FROM
 	    " WHERE t.server_id = $1::bigint AND t.id > $2::bigint"
 	    " AND ($4::text IS NULL OR t.status = $4::text)"
-	    " ORDER BY t.id LIMIT $3::bigint", 4, p, &rows);
-	if (rc != TG_OK)
-		return tg_err_from(err, rc);
-	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+	    " ORDER BY t.id LIMIT $3::bigint", 4, status, out, err);
 }
 
 int
 tg_tools_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err)
 {
-	char ids[24];
-	const char *p[1];
-	int rc;
-
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	i64s(ids, sizeof(ids), id);
-	p[0] = ids;
-	rc = tg_svc_query_object(c->db,
+	return tg_crud_get(c, TG_P_READ,
 	    "SELECT json_build_object(" TOOL_FIELDS ", 'code', t.code)::text"
-	    TOOL_FROM " WHERE t.id = $1::bigint", 1, p, out);
-	if (rc == -TG_E_NOTFOUND)
-		return no_tool(err, id);
-	return tg_err_from(err, rc);
+	    TOOL_FROM " WHERE t.id = $1::bigint", "tool", id, out, err);
 }
 
 int
 tg_tools_versions(const struct tg_call *c, int64_t id, const struct tg_page *pg,
     json_t **out, struct tg_err *err)
 {
-	char ids[24], lim[24], aft[24];
+	struct tg_keyset ks;
+	char ids[24];
 	const char *p[3];
-	int64_t limit, after;
-	json_t *rows = NULL, *one = NULL;
+	json_t *one = NULL;
 	int rc;
 
 	if ((rc = tg_tools_get(c, id, &one, err)) != TG_OK)
 		return rc;
 	json_decref(one);
-	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+	if ((rc = tg_keyset_args(pg, &ks, err)) != TG_OK)
 		return rc;
-	i64s(ids, sizeof(ids), id);
-	i64s(lim, sizeof(lim), limit + 1);
-	i64s(aft, sizeof(aft), after);
+	tg_i64s(ids, sizeof(ids), id);
 	p[0] = ids;
-	p[1] = aft;
-	p[2] = lim;
-	rc = tg_svc_query_array(c->db,
+	p[1] = ks.after;
+	p[2] = ks.limit1;
+	return tg_keyset_query(c,
 	    "SELECT json_build_object(" VERSION_FIELDS ")::text FROM tool_versions v"
 	    " WHERE v.tool_id = $1::bigint AND v.version > $2::bigint"
-	    " ORDER BY v.version LIMIT $3::bigint", 3, p, &rows);
-	if (rc != TG_OK)
-		return tg_err_from(err, rc);
-	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "version", out));
+	    " ORDER BY v.version LIMIT $3::bigint", 3, p, &ks, "version", out, err);
 }
 
 int
@@ -161,8 +122,8 @@ tg_tools_version_get(const struct tg_call *c, int64_t id, int64_t version,
 	if ((rc = tg_tools_get(c, id, &one, err)) != TG_OK)
 		return rc;
 	json_decref(one);
-	i64s(ids, sizeof(ids), id);
-	i64s(vs, sizeof(vs), version);
+	tg_i64s(ids, sizeof(ids), id);
+	tg_i64s(vs, sizeof(vs), version);
 	p[0] = ids;
 	p[1] = vs;
 	rc = tg_svc_query_object(c->db,
@@ -229,8 +190,8 @@ tg_tools_served_as(struct tg_db *dbh, int64_t server_id, int64_t except,
 	int rc;
 
 	*tool_id = 0;
-	i64s(sid, sizeof(sid), server_id);
-	i64s(tid, sizeof(tid), except);
+	tg_i64s(sid, sizeof(sid), server_id);
+	tg_i64s(tid, sizeof(tid), except);
 	p[0] = sid;
 	p[1] = tid;
 	p[2] = name;
@@ -276,7 +237,7 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	json_t *detail = NULL;
 	int rc;
 
-	i64s(sid, sizeof(sid), a->server_id);
+	tg_i64s(sid, sizeof(sid), a->server_id);
 	p[0] = sid;
 	if ((rc = tg_db_exec(c->db, "SELECT status FROM servers WHERE id = $1::bigint"
 	    " FOR SHARE", 1, p, &srv)) != TG_OK)
@@ -313,7 +274,7 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		goto out;
 	detail = json_pack("{s:s, s:I, s:i}", "name", a->name, "server_id",
 	    (json_int_t)a->server_id, "version", 1);
-	rc = tg_audit_call(c, "tool.create", PQgetvalue(res, 0, 0), "success", detail);
+	rc = tg_audit_call(c, "tool.create", PQgetvalue(res, 0, 0), TG_AUDIT_OK, detail);
 out:
 	free(schema_txt);
 	free(annot_txt);
@@ -377,7 +338,7 @@ lock_tool(const struct tg_call *c, int64_t id, PGresult **res,
 	const char *p[1];
 	int rc;
 
-	i64s(ids, sizeof(ids), id);
+	tg_i64s(ids, sizeof(ids), id);
 	p[0] = ids;
 	rc = db(c, "SELECT t.server_id, t.name, t.description, t.code,"
 	    " t.input_schema::text, t.schema_source, t.annotations::text, t.status,"
@@ -491,7 +452,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    a->id, name, err)) != TG_OK)
 		goto out;
 
-	i64s(ids, sizeof(ids), a->id);
+	tg_i64s(ids, sizeof(ids), a->id);
 	p[0] = ids;
 	p[1] = name;
 	p[2] = desc;
@@ -527,7 +488,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    code_changed, "description_changed", desc_changed, "schema_changed",
 	    schema_changed, "annotations_changed", annot_changed, "name_changed",
 	    name_changed, "status", status, "name", name);
-	rc = tg_audit_call(c, "tool.update", ids, "success", detail);
+	rc = tg_audit_call(c, "tool.update", ids, TG_AUDIT_OK, detail);
 out:
 	free(schema_txt);
 	free(annot_txt);
@@ -563,17 +524,8 @@ tg_tools_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 int
 tg_tools_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
-	char ids[24], missing[64];
-	const char *p[1];
-	int rc;
-
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
-		return rc;
-	i64s(ids, sizeof(ids), id);
-	p[0] = ids;
-	snprintf(missing, sizeof(missing), "no tool with id %lld", (long long)id);
-	return tg_svc_exec_audited(c, "DELETE FROM tools WHERE id = $1::bigint"
-	    " RETURNING name", 1, p, "tool.delete", ids, missing, err);
+	return tg_crud_delete(c, TG_P_WRITE, "DELETE FROM tools WHERE id = $1::bigint"
+	    " RETURNING name", "tool.delete", "tool", id, err);
 }
 
 struct rollback {
@@ -601,8 +553,8 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 
 	if ((rc = lock_tool(c, a->id, &row, err)) != TG_OK)
 		goto out;
-	i64s(ids, sizeof(ids), a->id);
-	i64s(vs, sizeof(vs), a->version);
+	tg_i64s(ids, sizeof(ids), a->id);
+	tg_i64s(vs, sizeof(vs), a->version);
 	p[0] = ids;
 	p[1] = vs;
 	if ((rc = tg_db_exec(c->db, "SELECT name FROM tool_versions WHERE tool_id ="
@@ -663,7 +615,7 @@ rollback_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		goto out;
 	detail = json_pack("{s:I, s:b}", "to_version", a->version,
 	    "identical_to_approved", same);
-	rc = tg_audit_call(c, "tool.rollback", ids, "success", detail);
+	rc = tg_audit_call(c, "tool.rollback", ids, TG_AUDIT_OK, detail);
 out:
 	json_decref(detail);
 	PQclear(row);
@@ -754,8 +706,8 @@ transition_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		    (long long)cur, (long long)a->id);
 		goto out;
 	}
-	i64s(ids, sizeof(ids), a->id);
-	i64s(vs, sizeof(vs), a->version);
+	tg_i64s(ids, sizeof(ids), a->id);
+	tg_i64s(vs, sizeof(vs), a->version);
 	p[0] = ids;
 	p[1] = to;
 	p[2] = a->tx == TX_SUBMIT ? NULL : a->reason;
@@ -781,7 +733,7 @@ transition_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	detail = json_pack("{s:s, s:s, s:s?}", "from", from, "to", to, "reason", a->reason);
 	if (detail && a->tx == TX_APPROVE)
 		json_object_set_new(detail, "version", json_integer(a->version));
-	rc = tg_audit_call(c, actions[a->tx], ids, "success", detail);
+	rc = tg_audit_call(c, actions[a->tx], ids, TG_AUDIT_OK, detail);
 out:
 	json_decref(detail);
 	PQclear(row);

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "lib/clock.h"
 #include "lib/err.h"
 
 /* security: a tool has something to serve (see the head comment of tools.c). */
@@ -22,11 +23,11 @@
 	" 'schema_source', t.schema_source, 'annotations', t.annotations," \
 	" 'status', t.status, 'current_version', t.current_version," \
 	" 'approved_version', t.approved_version, 'review_reason', t.review_reason," \
-	" 'reviewed_by', t.reviewed_by, 'reviewed_at', t.reviewed_at," \
+	" 'reviewed_by', t.reviewed_by, 'reviewed_at', " TG_SQL_TS("t.reviewed_at") "," \
 	" 'served', (" SERVABLE " AND s.status = 'running')," \
 	" 'served_version', CASE WHEN " SERVABLE " THEN t.approved_version END," \
 	" 'created_by', t.created_by, 'updated_by', t.updated_by," \
-	" 'created_at', t.created_at, 'updated_at', t.updated_at"
+	" 'created_at', " TG_SQL_TS("t.created_at") ", 'updated_at', " TG_SQL_TS("t.updated_at")
 #define TOOL_FROM " FROM tools t JOIN servers s ON s.id = t.server_id"
 /* security: what is served is the approved version's content */
 #define SERVED_JOIN \

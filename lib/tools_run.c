@@ -362,7 +362,7 @@ tg_tools_test(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 	detail = json_pack("{s:s, s:b}", "secret_values", real ? "real" : "placeholder",
 	    "real_secrets_requested", want_real);
 	tg_audit_call(c, "tool.test", json_string_value(json_object_get(tool, "name")),
-	    json_is_true(json_object_get(res, "ok")) ? "success" : "failure", detail);
+	    json_is_true(json_object_get(res, "ok")) ? TG_AUDIT_OK : TG_AUDIT_FAILED, detail);
 	*out = res;
 	res = NULL;
 out:

@@ -10,18 +10,18 @@
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/call.h"
+#include "lib/clock.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/rows.h"
 #include "lib/status.h"
 #include "lib/users.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define USER_JSON \
 	"json_build_object('id', id, 'username', username, 'role', role," \
-	" 'disabled', disabled, 'created_at', " TS("created_at") "," \
-	" 'updated_at', " TS("updated_at") "," \
-	" 'last_login_at', " TS("last_login_at") ")::text"
+	" 'disabled', disabled, 'created_at', " TG_SQL_TS("created_at") "," \
+	" 'updated_at', " TG_SQL_TS("updated_at") "," \
+	" 'last_login_at', " TG_SQL_TS("last_login_at") ")::text"
 
 #define MSG_USERNAME \
 	"1-64 characters: letters, digits, _ . @ - (starting with a letter or digit)"

@@ -189,6 +189,7 @@ call(enum tg_role role, const char *name, const char *args, json_t **result,
     struct tg_rpc_err *err)
 {
 	struct tg_mcp_call c;
+	struct tg_call cc;
 	struct tg_req req;
 	json_t *a = args ? json_loads(args, 0, NULL) : NULL;
 	int rc, i = tg_mcp_mgmt_find(name);
@@ -200,7 +201,8 @@ call(enum tg_role role, const char *name, const char *args, json_t **result,
 	req.ctx = &ctx;
 	req.who.authenticated = 1;
 	req.who.role = role;
-	c.req = &req;
+	cc = tg_req_call(&req);
+	c.call = &cc;
 	c.era = TG_MCP_ERA_2025;
 	*result = NULL;
 	rc = tg_mcp_mgmt_call(&c, i, a, result, err);
