@@ -427,6 +427,27 @@ check_forbidden(const struct it_resp *r)
 		fail_msg("a response holds the forbidden string: %.600s", r->body);
 }
 
+/* method path with the token and, when body is not NULL, a JSON body. */
+static void
+send_req(const char *method, const char *path, const char *token,
+    const char *body, struct it_resp *r)
+{
+	if (body)
+		assert_int_equal(it_json(method, path, token, body, r), 0);
+	else
+		assert_int_equal(it_get(method, path, token, r), 0);
+}
+
+void
+it_expect(const char *method, const char *path, const char *token,
+    const char *body, long want, struct it_resp *out)
+{
+	send_req(method, path, token, body, out);
+	if (out->status != want)
+		fail_msg("%s %s: want %ld, got %ld: %.600s", method, path, want,
+		    out->status, out->body ? out->body : "");
+}
+
 json_t *
 it_call(const char *method, const char *path, const char *token,
     const char *body, long want)
@@ -434,13 +455,7 @@ it_call(const char *method, const char *path, const char *token,
 	struct it_resp r;
 	json_t *j;
 
-	if (body)
-		assert_int_equal(it_json(method, path, token, body, &r), 0);
-	else
-		assert_int_equal(it_get(method, path, token, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: want %ld, got %ld: %.600s", method, path, want,
-		    r.status, r.body ? r.body : "");
+	it_expect(method, path, token, body, want, &r);
 	check_forbidden(&r);
 	j = r.json ? json_incref(r.json) : json_object();
 	it_resp_free(&r);
@@ -474,10 +489,7 @@ it_status(const char *method, const char *path, const char *token,
 	struct it_resp r;
 	long st;
 
-	if (body)
-		assert_int_equal(it_json(method, path, token, body, &r), 0);
-	else
-		assert_int_equal(it_get(method, path, token, &r), 0);
+	send_req(method, path, token, body, &r);
 	st = r.status;
 	if (st >= 500)
 		fprintf(stderr, "%s %s -> %ld %s\n", method, path, st, r.body);
@@ -497,6 +509,137 @@ long long
 it_jint(const json_t *o, const char *key)
 {
 	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* The first difference of got from want below path, or 0. */
+static int
+mismatch(const json_t *got, const json_t *want, char *path, size_t cap)
+{
+	const char *k;
+	json_t *v;
+	size_t i, n = strlen(path);
+
+	if (json_is_object(want)) {
+		if (!json_is_object(got))
+			return 1;
+		json_object_foreach((json_t *)want, k, v) {
+			snprintf(path + n, cap - n, ".%s", k);
+			if (json_object_get(got, k) == NULL ||
+			    mismatch(json_object_get(got, k), v, path, cap))
+				return 1;
+		}
+	} else if (json_is_array(want)) {
+		if (!json_is_array(got) || json_array_size(got) != json_array_size(want))
+			return 1;
+		json_array_foreach(want, i, v) {
+			snprintf(path + n, cap - n, "[%zu]", i);
+			if (mismatch(json_array_get(got, i), v, path, cap))
+				return 1;
+		}
+	} else if (!json_equal(got, want)) {
+		return 1;
+	}
+	path[n] = '\0';
+	return 0;
+}
+
+void
+it_match(const json_t *got, const char *want)
+{
+	json_error_t je;
+	json_t *w = json_loads(want, 0, &je);
+	char path[512] = "", *g;
+
+	if (w == NULL)
+		fail_msg("it_match: bad JSON (%s): %s", je.text, want);
+	if (mismatch(got, w, path, sizeof(path))) {
+		g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+		fail_msg("at %s: got %.800s, want %s", path[0] ? path : "(top)",
+		    g ? g : "(nothing)", want);
+	}
+	json_decref(w);
+}
+
+int
+it_has_field(const json_t *problem, const char *field)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(problem, "errors"), i, e)
+		if (strcmp(it_jstr(e, "field"), field) == 0)
+			return 1;
+	return 0;
+}
+
+void
+it_fields(const json_t *problem, const char *const *fields)
+{
+	char *txt;
+
+	for (; *fields; fields++) {
+		if (it_has_field(problem, *fields))
+			continue;
+		txt = json_dumps(problem, JSON_COMPACT);
+		fail_msg("no error names field %s: %.800s", *fields, txt ? txt : "?");
+	}
+}
+
+/* ------------------------------------------------------------ SQL */
+
+static void
+vsql(char *out, size_t cap, const char *fmt, va_list ap)
+{
+	char q[3000];
+	int n, rc;
+
+	n = vsnprintf(q, sizeof(q), fmt, ap);
+	assert_true(n > 0 && (size_t)n < sizeof(q));
+	assert_null(strstr(q, "TG_SQL_END"));
+	rc = it_capture(out, cap, "psql -qAtX -v ON_ERROR_STOP=1 <<'TG_SQL_END'\n%s\nTG_SQL_END", q);
+	if (rc != 0)
+		fail_msg("psql exited %d: %s -> %s", rc, q, out);
+}
+
+void
+it_sql(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsql(out, cap, fmt, ap);
+	va_end(ap);
+}
+
+void
+it_sql_expect(const char *want, const char *fmt, ...)
+{
+	char out[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsql(out, sizeof(out), fmt, ap);
+	va_end(ap);
+	if (strcmp(out, want) != 0) {
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fail_msg("\nSQL above: got '%s', want '%s'", out, want);
+	}
+}
+
+void
+it_logs_scrubbed(const char *where, const char *kind, const char *leak)
+{
+	it_sql_expect("2", "SELECT count(*) FROM execution_logs WHERE %s"
+	    " AND kind = '%s'", where, kind);
+	it_sql_expect("0", "SELECT count(*) FROM execution_logs WHERE %s"
+	    " AND concat(result, stdout, stderr, error) LIKE '%%%s%%'", where, leak);
+	it_sql_expect("1", "SELECT count(*) FROM execution_logs WHERE %s"
+	    " AND status = 'ok' AND result LIKE '%%[REDACTED]%%'"
+	    " AND stdout LIKE 'out:[REDACTED]%%'", where);
+	it_sql_expect("1", "SELECT count(*) FROM execution_logs WHERE %s"
+	    " AND status = 'error' AND error LIKE '%%err:[REDACTED]%%'", where);
 }
 
 /* --------------------------------------------------------- fixtures */

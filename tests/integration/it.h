@@ -15,7 +15,9 @@
  *   MCP 2025    it_mcp_post, it_mcp_init (session), it_mcp_rpc,
  *               it_mcp_call, it_rpc_code, it_first_text
  *   MCP 2026    it_mcp26_post (stateless, Mcp-Method / Mcp-Name headers)
- *   stack       it_env, it_sh, it_capture, it_wait_status,
+ *   problems    it_has_field, IT_FIELDS (422 field paths)
+ *   stack       it_env, it_sh, it_capture, it_sql / it_sql_expect,
+ *               it_logs_scrubbed, it_wait_status,
  *               it_rate_limit_set / it_rate_limit_restore
  * Helpers that assert fail the current cmocka test with the method, path,
  * status and body of the offending response.
@@ -139,10 +141,52 @@ json_t *it_call_json(const char *method, const char *path, const char *token,
  * body. Fails the test only on a transport error. */
 long it_status(const char *method, const char *path, const char *token,
     const char *body);
+/* it_status that keeps the response: method path (token, body as in
+ * it_call) into out, failing the test unless the status is want; the
+ * caller reads and frees out. */
+void it_expect(const char *method, const char *path, const char *token,
+    const char *body, long want, struct it_resp *out);
 /* Member key of object o as a string ("" when absent or not a string) or an
  * integer (0 when absent). */
 const char *it_jstr(const json_t *o, const char *key);
 long long it_jint(const json_t *o, const char *key);
+
+/*
+ * it_match(got, want): want is JSON text; fails the test (naming the path
+ * and printing both) unless got holds it: every member of a want object
+ * is present in got with a matching value (got may have more members),
+ * arrays match item by item with the same length, other values are equal
+ * (a want null needs a present null).
+ */
+void it_match(const json_t *got, const char *want);
+
+/*
+ * Problem documents. it_has_field: 1 when an entry of problem's "errors"
+ * names field. it_fields / IT_FIELDS(problem, "a", "b.c", ...): fails the
+ * test (printing the document) unless every listed field is named.
+ */
+int it_has_field(const json_t *problem, const char *field);
+void it_fields(const json_t *problem, const char *const *fields);
+#define IT_FIELDS(problem, ...) \
+	it_fields((problem), (const char *const[]){__VA_ARGS__, NULL})
+
+/*
+ * SQL against the test stack's database (psql with the PG* settings,
+ * the statement on its stdin, so no shell quoting). it_sql: the
+ * unaligned, tuples-only output (trimmed) into out; fails the test when
+ * psql fails. it_sql_expect: fails unless that output is want.
+ */
+void it_sql(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void it_sql_expect(const char *want, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The execution logs selected by the SQL condition where (e.g.
+ * "tool_id = 12") after a tool that printed 'out:' + a secret, returned
+ * it, and raised ValueError('err:' + secret), was run once returning and
+ * once raising with kind kind: two rows of that kind, none holding leak
+ * (a fragment of the secret), the ok row's result and stdout and the
+ * error row's error hold "[REDACTED]" instead. */
+void it_logs_scrubbed(const char *where, const char *kind, const char *leak);
 
 /*
  * Fixtures through the API (each fails the test unless the API agrees).
