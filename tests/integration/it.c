@@ -157,6 +157,21 @@ it_header(const struct it_resp *r, const char *name)
 	return NULL;
 }
 
+long
+it_hstatus(const char *method, const char *path, const char *const *headers)
+{
+	struct it_resp r;
+	long st = 0;
+
+	if (it_request(method, path, headers, NULL, 0, &r) == 0) {
+		st = r.status;
+		if (st >= 500)
+			fprintf(stderr, "%s %s -> %ld %s\n", method, path, st, r.body);
+		it_resp_free(&r);
+	}
+	return st;
+}
+
 void
 it_resp_free(struct it_resp *r)
 {
@@ -751,29 +766,53 @@ it_first_text(const json_t *result)
 }
 
 void
-it_mcp_post(const char *token, const char *sid, const char *version,
-    const char *body, struct it_resp *out)
+it_mcp_send(const struct it_mcp_req *q, const char *body, struct it_resp *out)
 {
-	char auth[4200], sh[300], vh[96];
-	const char *h[6];
-	int n = 0;
+	const char *h[20];
+	char auth[4200], ct[160], ah[256], sh[300], vh[128], mh[256], nh[1200];
+	int n = 0, i;
 
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	if (q->token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", q->token);
 		h[n++] = auth;
 	}
-	h[n++] = "Content-Type: application/json";
-	h[n++] = "Accept: application/json, text/event-stream";
-	if (sid && sid[0]) {
-		snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
+	snprintf(ct, sizeof(ct), "Content-Type: %s", q->content_type ?
+	    q->content_type : "application/json");
+	h[n++] = ct;
+	snprintf(ah, sizeof(ah), "Accept: %s", q->accept ? q->accept :
+	    "application/json, text/event-stream");
+	h[n++] = ah;
+	if (q->sid && q->sid[0]) {
+		snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", q->sid);
 		h[n++] = sh;
 	}
-	if (version) {
-		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", version);
+	if (q->version) {
+		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", q->version);
 		h[n++] = vh;
+	}
+	if (q->method) {
+		snprintf(mh, sizeof(mh), "Mcp-Method: %s", q->method);
+		h[n++] = mh;
+	}
+	if (q->name) {
+		snprintf(nh, sizeof(nh), "Mcp-Name: %s", q->name);
+		h[n++] = nh;
+	}
+	for (i = 0; q->extra && q->extra[i]; i++) {
+		assert_true(n < 19);
+		h[n++] = q->extra[i];
 	}
 	h[n] = NULL;
 	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), out), 0);
+}
+
+void
+it_mcp_post(const char *token, const char *sid, const char *version,
+    const char *body, struct it_resp *out)
+{
+	const struct it_mcp_req q = {.token = token, .sid = sid, .version = version};
+
+	it_mcp_send(&q, body, out);
 }
 
 void
@@ -853,32 +892,8 @@ it_mcp26_post(const char *token, const char *version, const char *method,
     const char *name, const char *body, const char *accept,
     const char *const *extra, struct it_resp *out)
 {
-	const char *h[16];
-	char auth[4200], vh[128], mh[256], nh[1200], ah[256];
-	int n = 0, i;
+	const struct it_mcp_req q = {.token = token, .version = version,
+	    .method = method, .name = name, .accept = accept, .extra = extra};
 
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		h[n++] = auth;
-	}
-	h[n++] = "Content-Type: application/json";
-	snprintf(ah, sizeof(ah), "Accept: %s", accept ? accept :
-	    "application/json, text/event-stream");
-	h[n++] = ah;
-	if (version) {
-		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", version);
-		h[n++] = vh;
-	}
-	if (method) {
-		snprintf(mh, sizeof(mh), "Mcp-Method: %s", method);
-		h[n++] = mh;
-	}
-	if (name) {
-		snprintf(nh, sizeof(nh), "Mcp-Name: %s", name);
-		h[n++] = nh;
-	}
-	for (i = 0; extra && extra[i] && n < 15; i++)
-		h[n++] = extra[i];
-	h[n] = NULL;
-	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), out), 0);
+	it_mcp_send(&q, body, out);
 }

@@ -60,6 +60,9 @@ const char *it_env(const char *name);
  * completed HTTP exchange, -1 on transport failure. */
 int it_request(const char *method, const char *path, const char *const *headers,
     const char *body, size_t len, struct it_resp *out);
+/* it_request without a body that keeps only the status (0: no response;
+ * a 5xx prints its body). */
+long it_hstatus(const char *method, const char *path, const char *const *headers);
 /* JSON POST/PATCH/PUT shortcut with Content-Type: application/json and an
  * optional bearer token. */
 int it_json(const char *method, const char *path, const char *token,
@@ -187,6 +190,14 @@ void it_sql_expect(const char *want, const char *fmt, ...)
  * (a fragment of the secret), the ok row's result and stdout and the
  * error row's error hold "[REDACTED]" instead. */
 void it_logs_scrubbed(const char *where, const char *kind, const char *leak);
+/* That tool (Python source), for the secret named key: argument mode
+ * "ret" (default) returns, "raise" raises. */
+#define IT_LEAK_CODE(key) \
+	"def main(mode: str = 'ret'):\n" \
+	"    print('out:' + SECRETS['" key "'])\n" \
+	"    if mode == 'raise':\n" \
+	"        raise ValueError('err:' + SECRETS['" key "'])\n" \
+	"    return {'v': SECRETS['" key "']}\n"
 
 /*
  * Fixtures through the API (each fails the test unless the API agrees).
@@ -229,6 +240,19 @@ long long it_tool_approved(const char *admin_token, const char *server,
  * (optional) gets a malloc'd copy of the whole response body.
  */
 #define IT_MCP_VERSION "2025-11-25"
+/* Every header of a POST /mcp (each NULL: left out, but for accept and
+ * content_type, whose NULL is "application/json, text/event-stream" and
+ * "application/json"). */
+struct it_mcp_req {
+	const char *token;		/* Authorization: Bearer */
+	const char *sid;		/* Mcp-Session-Id ("" too: none) */
+	const char *version;		/* MCP-Protocol-Version */
+	const char *method, *name;	/* Mcp-Method, Mcp-Name (2026 era) */
+	const char *accept, *content_type;
+	const char *const *extra;	/* more, NULL-terminated (at most 8) */
+};
+/* POST /mcp; fails the test only on a transport error. */
+void it_mcp_send(const struct it_mcp_req *q, const char *body, struct it_resp *out);
 void it_mcp_post(const char *token, const char *sid, const char *version,
     const char *body, struct it_resp *out);
 void it_mcp_init(const char *token, const char *version, char *sid, size_t cap);
@@ -237,11 +261,9 @@ json_t *it_mcp_rpc(const char *token, const char *sid, const char *version,
 json_t *it_mcp_call(const char *token, const char *sid, const char *version,
     const char *name, const char *args, char **raw);
 /*
- * 2026 era (stateless): POST /mcp with the bearer token, Content-Type, an
- * Accept header (accept; NULL: the usual "application/json,
- * text/event-stream"), MCP-Protocol-Version: version, Mcp-Method: method and
- * Mcp-Name: name (each NULL: none) and extra headers (NULL-terminated list
- * or NULL). Fails the test only on a transport error.
+ * 2026 era (stateless): it_mcp_send with the bearer token, Accept: accept,
+ * MCP-Protocol-Version: version, Mcp-Method: method, Mcp-Name: name and
+ * the extra headers.
  */
 /* The JSON-RPC error code of a response (0: none). */
 long it_rpc_code(const struct it_resp *r);

@@ -677,12 +677,7 @@ test_tool_test_logged_scrubbed(void **state)
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", srv);
 	it_callv("POST", path, admin_tok,
 	    "{\"key\":\"LEAK\",\"value\":\"tgleak-9f2\\\"q-value\"}", 201);
-	tid = it_tool_create(dev_tok, srv, "leak",
-	    "def main(mode: str = 'ret'):\n"
-	    "    print('out:' + SECRETS['LEAK'])\n"
-	    "    if mode == 'raise':\n"
-	    "        raise ValueError('err:' + SECRETS['LEAK'])\n"
-	    "    return {'v': SECRETS['LEAK']}\n", "leaks");
+	tid = it_tool_create(dev_tok, srv, "leak", IT_LEAK_CODE("LEAK"), "leaks");
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
 	/* security: unapproved code gets the real values only when an admin
 	 * asks for them (test_security.c); they are what must be scrubbed. */
