@@ -40,93 +40,102 @@ static const struct tg_route table[] = {
 static struct tg_config cfg;
 static struct tg_ctx ctx = {&cfg, NULL, NULL};
 
-static void
-find(const char *method, const char *path, const struct tg_route **r,
-    int *status, char *allow, struct tg_req *req, struct tg_arena *a)
+/* A route lookup: the arena of one test, the request it fills, and what
+ * tg_router_find answered. */
+struct lookup {
+	struct tg_arena *a;
+	struct tg_req req;
+	const struct tg_route *r;
+	char allow[128];
+	int status;
+};
+
+static int
+lookup_setup(void **state)
 {
-	memset(req, 0, sizeof(*req));
-	req->a = a;
-	req->ctx = &ctx;
-	*status = 0;
-	*r = tg_router_find(table, req, method, path, status, allow, 128);
+	static struct lookup l;
+
+	memset(&l, 0, sizeof(l));
+	l.a = tg_arena_new();
+	assert_non_null(l.a);
+	*state = &l;
+	return 0;
+}
+
+static int
+lookup_teardown(void **state)
+{
+	struct lookup *l = *state;
+
+	tg_arena_free(l->a);
+	cfg.test_routes = 0;
+	return 0;
+}
+
+static void
+find(struct lookup *l, const char *method, const char *path)
+{
+	memset(&l->req, 0, sizeof(l->req));
+	l->req.a = l->a;
+	l->req.ctx = &ctx;
+	l->status = 0;
+	l->r = tg_router_find(table, &l->req, method, path, &l->status, l->allow,
+	    sizeof(l->allow));
+}
+
+/* find, expecting no route and status. */
+static void
+refused(struct lookup *l, const char *method, const char *path, int status)
+{
+	find(l, method, path);
+	if (l->r != NULL || l->status != status)
+		fail_msg("%s %s: route %s, status %d; want none, %d", method, path,
+		    l->r ? l->r->pattern : "none", l->status, status);
 }
 
 static void
 t_match_captures(void **state)
 {
-	struct tg_arena *a = tg_arena_new();
-	struct tg_req req;
-	const struct tg_route *r;
-	char allow[128];
-	int st;
+	struct lookup *l = *state;
 
-	(void)state;
-	find("GET", "/api/v1/tools/42/versions/7", &r, &st, allow, &req, a);
-	assert_non_null(r);
-	assert_string_equal(r->pattern, "/api/v1/tools/:id/versions/:n");
-	assert_int_equal(req.nparams, 2);
-	assert_string_equal(tg_req_capture(&req, "id"), "42");
-	assert_string_equal(tg_req_capture(&req, "n"), "7");
-	assert_null(tg_req_capture(&req, "nope"));
+	find(l, "GET", "/api/v1/tools/42/versions/7");
+	assert_non_null(l->r);
+	assert_string_equal(l->r->pattern, "/api/v1/tools/:id/versions/:n");
+	assert_int_equal(l->req.nparams, 2);
+	assert_string_equal(tg_req_capture(&l->req, "id"), "42");
+	assert_string_equal(tg_req_capture(&l->req, "n"), "7");
+	assert_null(tg_req_capture(&l->req, "nope"));
 
-	find("GET", "/api/v1/tools/a%20b", &r, &st, allow, &req, a);
-	assert_non_null(r);
-	assert_string_equal(tg_req_capture(&req, "id"), "a b");
-	tg_arena_free(a);
+	find(l, "GET", "/api/v1/tools/a%20b");
+	assert_non_null(l->r);
+	assert_string_equal(tg_req_capture(&l->req, "id"), "a b");
 }
 
 static void
 t_not_found_and_method(void **state)
 {
-	struct tg_arena *a = tg_arena_new();
-	struct tg_req req;
-	const struct tg_route *r;
-	char allow[128];
-	int st;
+	struct lookup *l = *state;
 
-	(void)state;
-	find("GET", "/api/v1/nothing", &r, &st, allow, &req, a);
-	assert_null(r);
-	assert_int_equal(st, 404);
-	find("GET", "/api/v1/tools/", &r, &st, allow, &req, a);
-	assert_null(r);
-	assert_int_equal(st, 404);
-	find("GET", "/api/v1//tools", &r, &st, allow, &req, a);
-	assert_null(r);
-	assert_int_equal(st, 404);
-	find("PUT", "/api/v1/tools/9", &r, &st, allow, &req, a);
-	assert_null(r);
-	assert_int_equal(st, 405);
-	assert_string_equal(allow, "GET, DELETE, OPTIONS");
+	refused(l, "GET", "/api/v1/nothing", 404);
+	refused(l, "GET", "/api/v1/tools/", 404);
+	refused(l, "GET", "/api/v1//tools", 404);
+	refused(l, "PUT", "/api/v1/tools/9", 405);
+	assert_string_equal(l->allow, "GET, DELETE, OPTIONS");
 	/* A capture may not smuggle a slash or NUL. */
-	find("GET", "/api/v1/tools/a%2Fb", &r, &st, allow, &req, a);
-	assert_null(r);
-	assert_int_equal(st, 400);
-	find("GET", "/api/v1/tools/a%00b", &r, &st, allow, &req, a);
-	assert_null(r);
-	assert_int_equal(st, 400);
-	tg_arena_free(a);
+	refused(l, "GET", "/api/v1/tools/a%2Fb", 400);
+	refused(l, "GET", "/api/v1/tools/a%00b", 400);
 }
 
 static void
 t_test_routes_hidden(void **state)
 {
-	struct tg_arena *a = tg_arena_new();
-	struct tg_req req;
-	const struct tg_route *r;
-	char allow[128];
-	int st;
+	struct lookup *l = *state;
 
-	(void)state;
 	cfg.test_routes = 0;
-	find("GET", "/api/v1/secret-test", &r, &st, allow, &req, a);
-	assert_null(r);
-	assert_int_equal(st, 404);
+	refused(l, "GET", "/api/v1/secret-test", 404);
 	cfg.test_routes = 1;
-	find("GET", "/api/v1/secret-test", &r, &st, allow, &req, a);
-	assert_non_null(r);
-	cfg.test_routes = 0;
-	tg_arena_free(a);
+	find(l, "GET", "/api/v1/secret-test");
+	assert_non_null(l->r);
 }
 
 /* Full pipeline against the real route table (health + test echo). */
@@ -134,20 +143,12 @@ static char *
 serve(const char *const *params, const char *body)
 {
 	static char out[8192];
-	struct fake f = {params, body, 0, {0}};
-	struct tg_arena *a = tg_arena_new();
-	struct tg_io io;
-	struct tg_req req;
+	struct fake_req x;
 
-	fake_io(&io, &f);
-	memset(&req, 0, sizeof(req));
-	req.a = a;
-	req.io = &io;
-	req.ctx = &ctx;
-	tg_router_serve(&req);
-	snprintf(out, sizeof(out), "%s", f.out.p ? f.out.p : "");
-	tg_buf_free(&f.out);
-	tg_arena_free(a);
+	assert_int_equal(fake_req_open(&x, params, body, &ctx), 0);
+	tg_router_serve(&x.req);
+	snprintf(out, sizeof(out), "%s", x.f.out.p ? x.f.out.p : "");
+	fake_req_close(&x);
 	return out;
 }
 
@@ -240,9 +241,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_match_captures),
-		cmocka_unit_test(t_not_found_and_method),
-		cmocka_unit_test(t_test_routes_hidden),
+		cmocka_unit_test_setup_teardown(t_match_captures, lookup_setup, lookup_teardown),
+		cmocka_unit_test_setup_teardown(t_not_found_and_method, lookup_setup, lookup_teardown),
+		cmocka_unit_test_setup_teardown(t_test_routes_hidden, lookup_setup, lookup_teardown),
 		cmocka_unit_test(t_pipeline),
 		cmocka_unit_test(t_cors),
 	};
