@@ -343,32 +343,6 @@ it_rate_limit_restore(char *saved)
 		it_sh("psql -X -q -c \"DELETE FROM settings WHERE key = 'rate_limits'\" >/dev/null");
 }
 
-long long
-it_create_id(const char *token, const char *path, const char *body)
-{
-	struct it_resp r;
-	long long id;
-
-	assert_int_equal(it_json("POST", path, token, body, &r), 0);
-	if (r.status != 201 && r.status != 200)
-		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
-	id = json_integer_value(json_object_get(r.json, "id"));
-	it_resp_free(&r);
-	assert_true(id > 0);
-	return id;
-}
-
-void
-it_post_ok(const char *token, const char *path, const char *body)
-{
-	struct it_resp r;
-
-	assert_int_equal(it_json("POST", path, token, body ? body : "{}", &r), 0);
-	if (r.status >= 300)
-		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
-	it_resp_free(&r);
-}
-
 static size_t
 discard(char *p, size_t sz, size_t n, void *u)
 {
@@ -659,10 +633,22 @@ it_logs_scrubbed(const char *where, const char *kind, const char *leak)
 
 /* --------------------------------------------------------- fixtures */
 
+/* POST body (JSON text) to path: 201 with an id, which it returns. */
+static long long
+created(const char *token, const char *path, const char *body)
+{
+	json_t *j = it_call("POST", path, token, body, 201);
+	long long id = it_jint(j, "id");
+
+	json_decref(j);
+	assert_true(id > 0);
+	return id;
+}
+
 long long
 it_server_create(const char *token, const char *name, const char *extra)
 {
-	json_t *n, *j;
+	json_t *n;
 	char *nm, *body;
 	size_t cap;
 	long long id;
@@ -677,29 +663,33 @@ it_server_create(const char *token, const char *name, const char *extra)
 	assert_non_null(body);
 	snprintf(body, cap, "{\"name\":%s%s%s}", nm, extra ? "," : "", extra ? extra : "");
 	free(nm);
-	j = it_call("POST", "/api/v1/servers", token, body, 201);
+	id = created(token, "/api/v1/servers", body);
 	free(body);
-	id = it_jint(j, "id");
-	json_decref(j);
-	assert_true(id > 0);
 	return id;
+}
+
+void
+it_act(const char *token, const char *kind, long long id, const char *action,
+    const char *body)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "/api/v1/%s/%lld/%s", kind, id, action);
+	it_callv("POST", path, token, body ? body : "{}", 200);
 }
 
 void
 it_server_start(const char *token, long long server_id)
 {
-	char path[96];
-
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", server_id);
-	it_callv("POST", path, token, "{}", 200);
+	it_act(token, "servers", server_id, "start", NULL);
 }
 
 long long
 it_tool_create(const char *token, const char *server, const char *name,
     const char *code, const char *description)
 {
-	char path[256];
-	json_t *b, *j;
+	char path[256], *txt;
+	json_t *b;
 	long long id;
 
 	b = description ?
@@ -707,22 +697,19 @@ it_tool_create(const char *token, const char *server, const char *name,
 	    description) :
 	    json_pack("{s:s, s:s}", "name", name, "code", code);
 	assert_non_null(b);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", server);
-	j = it_call_json("POST", path, token, b, 201);
+	txt = json_dumps(b, JSON_COMPACT);
 	json_decref(b);
-	id = it_jint(j, "id");
-	json_decref(j);
-	assert_true(id > 0);
+	assert_non_null(txt);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", server);
+	id = created(token, path, txt);
+	free(txt);
 	return id;
 }
 
 void
 it_tool_submit(const char *token, long long tool_id)
 {
-	char path[96];
-
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tool_id);
-	it_callv("POST", path, token, "{}", 200);
+	it_act(token, "tools", tool_id, "submit", NULL);
 }
 
 void
@@ -735,8 +722,7 @@ it_approve_current(const char *admin_token, long long tool_id)
 	t = it_call("GET", path, admin_token, NULL, 200);
 	snprintf(body, sizeof(body), "{\"version\":%lld}", it_jint(t, "current_version"));
 	json_decref(t);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_id);
-	it_callv("POST", path, admin_token, body, 200);
+	it_act(admin_token, "tools", tool_id, "approve", body);
 }
 
 long long

@@ -11,7 +11,7 @@
  *   identity    it_login*, it_user_create
  *   fixtures    it_server_create / it_server_start, it_tool_create /
  *               it_tool_submit / it_approve_current / it_tool_approved,
- *               it_create_id / it_post_ok
+ *               it_act
  *   MCP 2025    it_mcp_post, it_mcp_init (session), it_mcp_rpc,
  *               it_mcp_call, it_rpc_code, it_first_text
  *   MCP 2026    it_mcp26_post (stateless, Mcp-Method / Mcp-Name headers)
@@ -104,11 +104,6 @@ int it_capture(char *out, size_t cap, const char *fmt, ...)
 void it_rate_limit_set(const char *role, int limit, char *saved, size_t cap);
 void it_rate_limit_restore(char *saved);
 
-/* POST body (JSON) to path with token; fails the test unless 200/201 with an
- * "id", which it returns. */
-long long it_create_id(const char *token, const char *path, const char *body);
-/* POST body (NULL: {}) to path with token; fails the test on >= 300. */
-void it_post_ok(const char *token, const char *path, const char *body);
 /* n concurrent requests (one connection each, so several workers serve
  * them): method path, "Authorization: Bearer token" (NULL: none), extra
  * headers (NULL-terminated, may be NULL), body (NULL: none). status[i] gets
@@ -209,8 +204,12 @@ void it_logs_scrubbed(const char *where, const char *kind, const char *leak);
  * (NULL: none); 201; returns the id. it_tool_submit: POST .../submit, 200.
  * it_approve_current: reads the tool's current_version and approves exactly
  * that version (approval names the version it approves), 200.
+ * it_act: POST /api/v1/<kind>/<id>/<action> (e.g. "tools", 12, "submit")
+ * with body (NULL: {}), 200.
  */
 long long it_server_create(const char *token, const char *name, const char *extra);
+void it_act(const char *token, const char *kind, long long id, const char *action,
+    const char *body);
 void it_server_start(const char *token, long long server_id);
 long long it_tool_create(const char *token, const char *server, const char *name,
     const char *code, const char *description);
