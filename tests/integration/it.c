@@ -458,6 +458,41 @@ it_callv(const char *method, const char *path, const char *token,
 	json_decref(it_call(method, path, token, body, want));
 }
 
+static json_t *
+vcall(const char *method, const char *token, const char *body, long want,
+    const char *fmt, va_list ap)
+{
+	char path[2048];
+	int n = vsnprintf(path, sizeof(path), fmt, ap);
+
+	assert_true(n > 0 && (size_t)n < sizeof(path));
+	return it_call(method, path, token, body, want);
+}
+
+json_t *
+it_callf(const char *method, const char *token, const char *body, long want,
+    const char *fmt, ...)
+{
+	va_list ap;
+	json_t *j;
+
+	va_start(ap, fmt);
+	j = vcall(method, token, body, want, fmt, ap);
+	va_end(ap);
+	return j;
+}
+
+void
+it_callvf(const char *method, const char *token, const char *body, long want,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	json_decref(vcall(method, token, body, want, fmt, ap));
+	va_end(ap);
+}
+
 json_t *
 it_call_json(const char *method, const char *path, const char *token,
     const json_t *body, long want)

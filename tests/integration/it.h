@@ -139,6 +139,11 @@ json_t *it_call_json(const char *method, const char *path, const char *token,
  * body. Fails the test only on a transport error. */
 long it_status(const char *method, const char *path, const char *token,
     const char *body);
+/* it_call / it_callv with the path printed by fmt. */
+json_t *it_callf(const char *method, const char *token, const char *body,
+    long want, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void it_callvf(const char *method, const char *token, const char *body,
+    long want, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* it_status that keeps the response: method path (token, body as in
  * it_call) into out, failing the test unless the status is want; the
  * caller reads and frees out. */
