@@ -261,6 +261,28 @@ it_login_admin(char *token_out, size_t cap)
 	    token_out, cap);
 }
 
+const char *
+it_admin(void)
+{
+	static char token[4096];
+
+	if (token[0] == '\0')
+		assert_int_equal(it_login_admin(token, sizeof(token)), 0);
+	return token;
+}
+
+const char *
+it_bearer(const char *token)
+{
+	static char h[4][4200];
+	static int slot;
+	char *out = h[slot];
+
+	slot = (slot + 1) % 4;
+	snprintf(out, sizeof(h[0]), "Authorization: Bearer %s", token);
+	return out;
+}
+
 long long
 it_user_create(const char *admin_token, const char *username,
     const char *password, const char *role)

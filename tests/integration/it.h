@@ -88,6 +88,11 @@ int it_login_full(const char *user, const char *pass, char *token_out,
     size_t cap, char *refresh_out, size_t rcap);
 /* The admin of the test stack (TG_ADMIN_USER / TG_ADMIN_PASSWORD). */
 int it_login_admin(char *token_out, size_t cap);
+/* That admin's access token, signed in once per process (fails the test
+ * when the sign-in fails). */
+const char *it_admin(void);
+/* "Authorization: Bearer <token>" (a static buffer, one of four). */
+const char *it_bearer(const char *token);
 /* Creates a user through the API with an admin token (role admin,
  * developer or viewer); returns its id or -1. */
 long long it_user_create(const char *admin_token, const char *username,

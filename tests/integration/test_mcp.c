@@ -17,21 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char token[4096];
-static char auth_hdr[4200];
-static char origin_ok[256];
-
-
-static void
-login(void)
-{
-	if (token[0])
-		return;
-	assert_int_equal(it_login_admin(token, sizeof(token)), 0);
-	snprintf(auth_hdr, sizeof(auth_hdr), "Authorization: Bearer %s", token);
-	snprintf(origin_ok, sizeof(origin_ok), "Origin: %s", it_base());
-}
-
 /* POST /mcp as the admin with the usual headers; extra (NULL: none) is
  * one more header, or replaces Content-Type or Accept. */
 static void
@@ -39,10 +24,8 @@ post(const char *session, const char *version, const char *body,
     struct it_resp *r, const char *extra)
 {
 	const char *more[2] = {extra, NULL};
-	struct it_mcp_req q = {.sid = session, .version = version};
+	struct it_mcp_req q = {.token = it_admin(), .sid = session, .version = version};
 
-	login();
-	q.token = token;
 	if (extra && strncasecmp(extra, "Content-Type: ", 14) == 0)
 		q.content_type = extra + 14;
 	else if (extra && strncasecmp(extra, "Accept: ", 8) == 0)
@@ -128,10 +111,11 @@ t_transport_errors(void **state)
 	struct it_resp r;
 	const char *h[4];
 	char sid[128], v[32], bad_origin[] = "Origin: http://evil.example.com";
+	char origin_ok[256];
 	json_t *j;
 
 	(void)state;
-	login();
+	snprintf(origin_ok, sizeof(origin_ok), "Origin: %s", it_base());
 	/* DNS rebinding: foreign Origin -> 403 (before anything else). */
 	json_decref(expect(NULL, NULL, PING, bad_origin, 403, -32000));
 	/* An allowed Origin passes. */
@@ -189,7 +173,7 @@ t_transport_errors(void **state)
 	json_decref(expect("0000000000000000000000000000000000000000000000000000000000000000", v,
 	    PING, NULL, 404, 0));
 	/* GET: no server stream -> 405 with Allow. */
-	h[0] = auth_hdr;
+	h[0] = it_bearer(it_admin());
 	h[1] = "Accept: text/event-stream";
 	h[2] = NULL;
 	assert_int_equal(it_request("GET", "/mcp", h, NULL, 0, &r), 0);
@@ -227,7 +211,7 @@ t_delete_session(void **state)
 	(void)state;
 	init_session("2025-11-25", sid, v);
 	snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
-	h[0] = auth_hdr;
+	h[0] = it_bearer(it_admin());
 	h[1] = sh;
 	h[2] = NULL;
 	assert_int_equal(it_hstatus("DELETE", "/mcp", h), 204);
@@ -268,63 +252,63 @@ t_tools(void **state)
 	it_resp_free(&r);
 
 	/* A management tool creates a server; bad arguments are -32602. */
-	res = it_mcp_call(token, sid, v, "toolgate_create_server", "{\"nme\":\"x\"}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, "toolgate_create_server", "{\"nme\":\"x\"}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	json_decref(res);
 	snprintf(name, sizeof(name), "itmcp%ld", (long)getpid());
 	snprintf(path, sizeof(path), "{\"name\":\"%s\"}", name);
-	res = it_mcp_call(token, sid, v, "toolgate_create_server", path, NULL);
+	res = it_mcp_call(it_admin(), sid, v, "toolgate_create_server", path, NULL);
 	assert_false(json_is_true(json_object_get(res, "isError")));
 	srv = json_object_get(res, "structuredContent");
 	assert_non_null(srv);
 	sid_n = json_integer_value(json_object_get(srv, "id"));
 	json_decref(res);
 	/* Service errors are isError results (duplicate name: conflict). */
-	res = it_mcp_call(token, sid, v, "toolgate_create_server", path, NULL);
+	res = it_mcp_call(it_admin(), sid, v, "toolgate_create_server", path, NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
 
 	/* Tools over REST, submitted and approved; limits short for the run. */
-	it_callv("PATCH", "/api/v1/settings", token, "{\"limits\":{\"timeout_ms\":1500}}", 200);
+	it_callv("PATCH", "/api/v1/settings", it_admin(), "{\"limits\":{\"timeout_ms\":1500}}", 200);
 	snprintf(path, sizeof(path), "%lld", sid_n);
 	for (i = 0; i < 4; i++)
-		it_tool_approved(token, path, names[i], codes[i], NULL);
+		it_tool_approved(it_admin(), path, names[i], codes[i], NULL);
 	/* Not served while the server is stopped. */
 	snprintf(path, sizeof(path), "%s__weather", name);
-	res = it_mcp_call(token, sid, v, path, "{\"city\":\"Oslo\"}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{\"city\":\"Oslo\"}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	json_decref(res);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid_n);
-	it_callv("POST", path, token, "{}", 200);
+	it_callv("POST", path, it_admin(), "{}", 200);
 
 	snprintf(path, sizeof(path), "%s__weather", name);
-	res = it_mcp_call(token, sid, v, path, "{\"city\":\"Oslo\",\"api_token\":\"s3cr3t-value\"}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{\"city\":\"Oslo\",\"api_token\":\"s3cr3t-value\"}", NULL);
 	assert_false(json_is_true(json_object_get(res, "isError")));
 	assert_string_equal(json_string_value(json_object_get(json_object_get(res,
 	    "structuredContent"), "city")), "Oslo");
 	assert_non_null(strstr(it_first_text(res), "Oslo"));
 	json_decref(res);
 	/* Schema validation: missing required / wrong type -> -32602. */
-	res = it_mcp_call(token, sid, v, path, "{}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	assert_non_null(strstr(json_string_value(json_object_get(res, "message")), "city"));
 	json_decref(res);
-	res = it_mcp_call(token, sid, v, path, "{\"city\":5}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{\"city\":5}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	json_decref(res);
 
 	snprintf(path, sizeof(path), "%s__raiser", name);
-	res = it_mcp_call(token, sid, v, path, "{}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	assert_non_null(strstr(it_first_text(res), "boom from the tool"));
 	json_decref(res);
 	snprintf(path, sizeof(path), "%s__looper", name);
-	res = it_mcp_call(token, sid, v, path, "{}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	assert_non_null(strstr(it_first_text(res), "time"));
 	json_decref(res);
 	snprintf(path, sizeof(path), "%s__flooder", name);
-	res = it_mcp_call(token, sid, v, path, "{}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
 	/* The session keeps working. */
@@ -347,19 +331,19 @@ t_tools(void **state)
 	 * a secret value of its server: the row holds "[REDACTED]" instead,
 	 * raw and JSON-escaped (the value holds a quote). */
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets", sid_n);
-	it_callv("POST", path, token, "{\"key\":\"LEAK\",\"value\":\"mcpleak-4e1\\\"q-value\"}", 201);
+	it_callv("POST", path, it_admin(), "{\"key\":\"LEAK\",\"value\":\"mcpleak-4e1\\\"q-value\"}", 201);
 	snprintf(path, sizeof(path), "%lld", sid_n);
-	it_tool_approved(token, path, "leaker", IT_LEAK_CODE("LEAK"), NULL);
+	it_tool_approved(it_admin(), path, "leaker", IT_LEAK_CODE("LEAK"), NULL);
 	snprintf(path, sizeof(path), "%s__leaker", name);
-	res = it_mcp_call(token, sid, v, path, "{}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
 	assert_false(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
-	res = it_mcp_call(token, sid, v, path, "{\"mode\":\"raise\"}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{\"mode\":\"raise\"}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
 	snprintf(path, sizeof(path), "tool_name = '%s__leaker'", name);
 	it_logs_scrubbed(path, "call", "mcpleak");
-	it_callv("PATCH", "/api/v1/settings", token, "{\"limits\":{\"timeout_ms\":30000}}", 200);
+	it_callv("PATCH", "/api/v1/settings", it_admin(), "{\"limits\":{\"timeout_ms\":30000}}", 200);
 }
 
 static void
