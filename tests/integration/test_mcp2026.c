@@ -352,73 +352,67 @@ t_list(void **state)
 	free(first);
 }
 
+/* tools/call of the stepper (n steps) with request id, more _meta members
+ * (",..." or ""), Accept: accept (NULL: both); expects 200 with a
+ * Content-Type holding want_ct. */
+static void
+call_stepper(int id, int n, const char *meta_more, const char *accept,
+    const char *want_ct, struct it_resp *r)
+{
+	char body[1024], name[128];
+	const char *ct;
+
+	snprintf(name, sizeof(name), "%sstepper", prefix);
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"%s\",\"arguments\":{\"n\":%d}," META "%s}}}", id, name, n, meta_more);
+	post(V26, "tools/call", name, body, accept, NULL, r);
+	assert_int_equal(r->status, 200);
+	ct = it_header(r, "Content-Type");
+	if (ct == NULL || strstr(ct, want_ct) == NULL)
+		fail_msg("Content-Type %s, want %s", ct ? ct : "(none)", want_ct);
+}
+
 /* tools/call: result with resultType, logging only when _meta asks,
  * progress over SSE with a progressToken, traceparent in the log. */
 static void
 t_call_stream(void **state)
 {
 	struct it_resp r;
-	char body[1024], name[128];
 	json_t *msgs, *last;
-	const char *ct;
 
 	(void)state;
 	fixtures();
-	snprintf(name, sizeof(name), "%sstepper", prefix);
 	/* No logLevel, no progressToken: plain JSON, no notifications. */
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"%s\",\"arguments\":{\"n\":3}," META
-	    ",\"traceparent\":\"00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01\"}}}", name);
-	post(V26, "tools/call", name, body, NULL, NULL, &r);
-	assert_int_equal(r.status, 200);
-	ct = it_header(&r, "Content-Type");
-	assert_non_null(ct);
-	assert_non_null(strstr(ct, "application/json"));
-	assert_string_equal(json_string_value(json_object_get(result_of(&r), "resultType")),
-	    "complete");
+	call_stepper(10, 3, ",\"traceparent\":\"00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01\"",
+	    NULL, "application/json", &r);
+	it_match(result_of(&r), "{\"resultType\":\"complete\"}");
 	assert_false(json_is_true(json_object_get(result_of(&r), "isError")));
-	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(
-	    json_object_get(result_of(&r), "content"), 0), "text")), "done 3"));
+	assert_non_null(strstr(it_first_text(result_of(&r)), "done 3"));
 	it_resp_free(&r);
 	/* traceparent from _meta is in the execution log; no session. */
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_name = '%s' AND session_hash IS NULL AND traceparent ="
-	    " '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01'\" | grep -qx 1",
-	    name), 0);
+	it_sql_expect("1", "SELECT count(*) FROM execution_logs"
+	    " WHERE tool_name = '%sstepper' AND session_hash IS NULL AND traceparent ="
+	    " '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01'", prefix);
 
 	/* logLevel info + progressToken: an SSE stream with 3 info messages
 	 * (debug filtered), 3 increasing progress notifications, then the
 	 * response. */
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"%s\",\"arguments\":{\"n\":3}," META
-	    ",\"io.modelcontextprotocol/logLevel\":\"info\",\"progressToken\":\"pt-1\"}}}", name);
-	post(V26, "tools/call", name, body, NULL, NULL, &r);
-	assert_int_equal(r.status, 200);
-	ct = it_header(&r, "Content-Type");
-	assert_non_null(ct);
-	assert_non_null(strstr(ct, "text/event-stream"));
+	call_stepper(11, 3, ",\"io.modelcontextprotocol/logLevel\":\"info\",\"progressToken\":\"pt-1\"",
+	    NULL, "text/event-stream", &r);
 	msgs = sse_messages(&r);
 	assert_int_equal(count_method(msgs, "notifications/message"), 3);
 	assert_int_equal(count_method(msgs, "notifications/progress"), 3);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-	    json_array_get(msgs, 0), "params"), "level")), "info");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-	    json_array_get(msgs, 1), "params"), "progressToken")), "pt-1");
+	it_match(json_array_get(msgs, 0), "{\"params\":{\"level\":\"info\"}}");
+	it_match(json_array_get(msgs, 1), "{\"params\":{\"progressToken\":\"pt-1\"}}");
 	last = json_array_get(msgs, json_array_size(msgs) - 1);
-	assert_int_equal(json_integer_value(json_object_get(last, "id")), 11);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(last,
-	    "result"), "resultType")), "complete");
+	it_match(last, "{\"id\":11,\"result\":{\"resultType\":\"complete\"}}");
 	json_decref(msgs);
 	it_resp_free(&r);
 
 	/* logLevel debug: both levels. */
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"%s\",\"arguments\":{\"n\":2}," META
-	    ",\"io.modelcontextprotocol/logLevel\":\"debug\"}}}", name);
-	post(V26, "tools/call", name, body, NULL, NULL, &r);
+	call_stepper(12, 2, ",\"io.modelcontextprotocol/logLevel\":\"debug\"", NULL,
+	    "text/event-stream", &r);
 	msgs = sse_messages(&r);
 	assert_int_equal(count_method(msgs, "notifications/message"), 4);
 	assert_int_equal(count_method(msgs, "notifications/progress"), 0);
@@ -426,9 +420,8 @@ t_call_stream(void **state)
 	it_resp_free(&r);
 
 	/* A client that accepts only JSON gets JSON, events dropped. */
-	post(V26, "tools/call", name, body, "application/json", NULL, &r);
-	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(it_header(&r, "Content-Type"), "application/json"));
+	call_stepper(12, 2, ",\"io.modelcontextprotocol/logLevel\":\"debug\"",
+	    "application/json", "application/json", &r);
 	assert_non_null(result_of(&r));
 	it_resp_free(&r);
 }
