@@ -900,6 +900,28 @@ it_mcp_rpc(const char *token, const char *sid, const char *version,
 }
 
 json_t *
+it_mcp_tool(const char *token, const char *sid, const char *version,
+    const char *name)
+{
+	json_t *j, *tools, *t, *found = NULL;
+	size_t i;
+
+	j = it_mcp_rpc(token, sid, version,
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
+	tools = json_object_get(json_object_get(j, "result"), "tools");
+	if (!json_is_array(tools)) {
+		char *txt = json_dumps(j, JSON_COMPACT);
+
+		fail_msg("tools/list without result.tools: %.600s", txt ? txt : "?");
+	}
+	json_array_foreach(tools, i, t)
+		if (found == NULL && strcmp(it_jstr(t, "name"), name) == 0)
+			found = json_incref(t);
+	json_decref(j);
+	return found;
+}
+
+json_t *
 it_mcp_call(const char *token, const char *sid, const char *version,
     const char *name, const char *args, char **raw)
 {

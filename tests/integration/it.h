@@ -274,6 +274,10 @@ json_t *it_mcp_call(const char *token, const char *sid, const char *version,
  * MCP-Protocol-Version: version, Mcp-Method: method, Mcp-Name: name and
  * the extra headers.
  */
+/* tools/list in session sid (expects 200 and a tools array): the entry
+ * named name (new reference), or NULL when it is not listed. */
+json_t *it_mcp_tool(const char *token, const char *sid, const char *version,
+    const char *name);
 /* The JSON-RPC error code of a response (0: none). */
 long it_rpc_code(const struct it_resp *r);
 /* The first text content of a tools/call result ("" when there is none). */

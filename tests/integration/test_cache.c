@@ -123,7 +123,6 @@ t_key_revoked_api(void **state)
 {
 	char tok[4096], key[256], path[128];
 	struct counts c;
-	struct it_resp r;
 	long long kid;
 
 	(void)state;
@@ -133,9 +132,7 @@ t_key_revoked_api(void **state)
 	new_key(tok, key, sizeof(key), &kid);
 	warm(key);
 	snprintf(path, sizeof(path), "/api/v1/api-keys/%lld", kid);
-	assert_int_equal(it_get("DELETE", path, tok, &r), 0);
-	assert_int_equal(r.status, 204);
-	it_resp_free(&r);
+	assert_int_equal(it_status("DELETE", path, tok, NULL), 204);
 	for (int i = 0; i < 4; i++) {
 		me_burst(key, &c);
 		assert_int_equal(c.ok, 0);
@@ -274,9 +271,7 @@ t_session_deleted(void **state)
 		h[1] = hs;
 		h[2] = "MCP-Protocol-Version: 2025-11-25";
 		h[3] = NULL;
-		assert_int_equal(it_request("DELETE", "/mcp", h, NULL, 0, &r), 0);
-		assert_int_equal(r.status, 204);
-		it_resp_free(&r);
+		assert_int_equal(it_hstatus("DELETE", "/mcp", h), 204);
 		for (int i = 0; i < 3; i++) {
 			burst("POST", "/mcp", admin, x, list, BURST, &c);
 			assert_int_equal(c.notfound, BURST);

@@ -16,21 +16,10 @@ static char session_id[200];
 static int
 listed(const char *name)
 {
-	struct it_resp r;
-	json_t *tools, *t;
-	size_t i;
-	int found = 0;
+	json_t *t = it_mcp_tool(admin, session_id, IT_MCP_VERSION, name);
 
-	it_mcp_post(admin, session_id, IT_MCP_VERSION,
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}", &r);
-	assert_int_equal(r.status, 200);
-	tools = json_object_get(json_object_get(r.json, "result"), "tools");
-	assert_true(json_is_array(tools));
-	json_array_foreach(tools, i, t)
-		if (strcmp(json_string_value(json_object_get(t, "name")), name) == 0)
-			found = 1;
-	it_resp_free(&r);
-	return found;
+	json_decref(t);
+	return t != NULL;
 }
 
 /* Every worker must agree: ask more often than there are workers. */
@@ -47,7 +36,6 @@ static void
 t_cache_follows_changes(void **state)
 {
 	long long sid, tid;
-	char path[256];
 
 	(void)state;
 	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
@@ -74,8 +62,7 @@ t_cache_follows_changes(void **state)
 
 	/* Clean up. */
 	it_act(admin, "servers", sid, "stop", NULL);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sid);
-	it_callv("DELETE", path, admin, NULL, 204);
+	it_callvf("DELETE", admin, NULL, 204, "/api/v1/servers/%lld", sid);
 }
 
 int

@@ -67,10 +67,8 @@ setup(void **state)
 	it_callv("PATCH", path, dev_tok,
 	    "{\"code\":\"def main(a: int, b: int = 2):\\n    return a + b\\n\","
 	    "\"change_summary\":\"default b=2\"}", 200);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tool_val);
-	it_callv("POST", path, dev_tok, NULL, 200);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_val);
-	it_callv("POST", path, admin_tok, "{\"reason\":\"fine\",\"version\":3}", 200);
+	it_callvf("POST", dev_tok, NULL, 200, "/api/v1/tools/%lld/submit", tool_val);
+	it_callvf("POST", admin_tok, "{\"reason\":\"fine\",\"version\":3}", 200, "/api/v1/tools/%lld/approve", tool_val);
 	tool_raise = it_tool_create(dev_tok, srv_a, "boom", "def main():\n    raise ValueError('nope')\n", "raises");
 	t = it_tool_create(dev_tok, srv_b, "echo", "def main(text: str):\n    return text\n", "echo");
 	(void)t;
@@ -308,12 +306,10 @@ static void
 import_refused(const char *body, const char *prefix, const char *const *fields)
 {
 	json_t *j = it_call("POST", "/api/v1/import", admin_tok, body, 422);
-	char path[160];
 
 	it_fields(j, fields);
 	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s%s", prefix, sfx);
-	it_callv("GET", path, admin_tok, NULL, 404);
+	it_callvf("GET", admin_tok, NULL, 404, "/api/v1/servers/%s%s", prefix, sfx);
 }
 
 static void
@@ -379,16 +375,13 @@ test_roundtrip_rest(void **state)
 {
 	json_t *doc, *res, *again, *a1, *a2, *t, *w;
 	long long src_id, ext_id = 0;
-	char path[160];
 	size_t i;
 
 	(void)state;
 	doc = export_ours();
 
-	snprintf(path, sizeof(path), "/api/v1/servers/%s", srv_a);
-	it_callv("DELETE", path, admin_tok, NULL, 204);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s", srv_b);
-	it_callv("DELETE", path, admin_tok, NULL, 204);
+	it_callvf("DELETE", admin_tok, NULL, 204, "/api/v1/servers/%s", srv_a);
+	it_callvf("DELETE", admin_tok, NULL, 204, "/api/v1/servers/%s", srv_b);
 
 	res = it_call_json("POST", "/api/v1/import?keep_status=true&settings=false", admin_tok, doc, 201);
 	assert_int_equal(count_of(res, "servers"), 2);
@@ -431,8 +424,7 @@ test_roundtrip_rest(void **state)
 	    " AND t.kind = 'external' AND t.code = '' AND t.remote_name = 'fetch'"
 	    " AND e.cred_ciphertext IS NULL AND e.cred_nonce IS NULL AND e.internal",
 	    ext_id, src_id);
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld", src_id);
-	res = it_call("GET", path, admin_tok, NULL, 200);
+	res = it_callf("GET", admin_tok, NULL, 200, "/api/v1/sources/%lld", src_id);
 	assert_true(json_is_false(json_object_get(res, "has_credential")));
 	assert_string_equal(json_string_value(json_object_get(res, "auth_type")), "bearer");
 	json_decref(res);
@@ -452,8 +444,7 @@ test_roundtrip_rest(void **state)
 	assert_string_equal(json_string_value(json_object_get(t, "status")), "approved");
 	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(a2,
 	    "sources"), 0), "credential_set")));
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", srv_a);
-	res = it_call("GET", path, admin_tok, NULL, 200);
+	res = it_callf("GET", admin_tok, NULL, 200, "/api/v1/servers/%s/secrets", srv_a);
 	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(res, "items"), 0),
 	    "has_value")));
 	json_decref(res);
@@ -522,7 +513,7 @@ static void
 test_format_v1(void **state)
 {
 	json_t *full, *b, *doc, *res, *j;
-	char name[64], path[160];
+	char name[64];
 
 	(void)state;
 	full = export_all();
@@ -542,8 +533,7 @@ test_format_v1(void **state)
 	assert_true(json_is_array(json_object_get(res, "warnings")));
 	assert_int_equal(json_array_size(json_object_get(res, "warnings")), 0);
 	json_decref(res);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", name);
-	res = it_call("GET", path, admin_tok, NULL, 200);
+	res = it_callf("GET", admin_tok, NULL, 200, "/api/v1/servers/%s/tools", name);
 	assert_int_equal(json_array_size(json_object_get(res, "items")), 1);
 	json_decref(res);
 	/* format 1 has no sources */
@@ -552,8 +542,7 @@ test_format_v1(void **state)
 	j = it_call_json("POST", "/api/v1/import", admin_tok, doc, 422);
 	assert_true(it_has_field(j, "servers[0].sources"));
 	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s", name);
-	it_callv("DELETE", path, admin_tok, NULL, 204);
+	it_callvf("DELETE", admin_tok, NULL, 204, "/api/v1/servers/%s", name);
 	json_decref(b);
 	json_decref(doc);
 }
@@ -640,8 +629,7 @@ test_tool_test_runs(void **state)
 	char path[160];
 
 	(void)state;
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tool_val);
-	j = it_call("POST", path, dev_tok, "{\"arguments\":{\"a\":40}}", 200);
+	j = it_callf("POST", dev_tok, "{\"arguments\":{\"a\":40}}", 200, "/api/v1/tools/%lld/test", tool_val);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(json_integer_value(json_object_get(j, "result")), 42);
 	json_decref(j);

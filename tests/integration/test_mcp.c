@@ -278,8 +278,7 @@ t_tools(void **state)
 	res = it_mcp_call(it_admin(), sid, v, path, "{\"city\":\"Oslo\"}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	json_decref(res);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid_n);
-	it_callv("POST", path, it_admin(), "{}", 200);
+	it_callvf("POST", it_admin(), "{}", 200, "/api/v1/servers/%lld/start", sid_n);
 
 	snprintf(path, sizeof(path), "%s__weather", name);
 	res = it_mcp_call(it_admin(), sid, v, path, "{\"city\":\"Oslo\",\"api_token\":\"s3cr3t-value\"}", NULL);
@@ -330,8 +329,7 @@ t_tools(void **state)
 	/* security (review finding 1): a tool that prints, returns or raises
 	 * a secret value of its server: the row holds "[REDACTED]" instead,
 	 * raw and JSON-escaped (the value holds a quote). */
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets", sid_n);
-	it_callv("POST", path, it_admin(), "{\"key\":\"LEAK\",\"value\":\"mcpleak-4e1\\\"q-value\"}", 201);
+	it_callvf("POST", it_admin(), "{\"key\":\"LEAK\",\"value\":\"mcpleak-4e1\\\"q-value\"}", 201, "/api/v1/servers/%lld/secrets", sid_n);
 	snprintf(path, sizeof(path), "%lld", sid_n);
 	it_tool_approved(it_admin(), path, "leaker", IT_LEAK_CODE("LEAK"), NULL);
 	snprintf(path, sizeof(path), "%s__leaker", name);

@@ -432,18 +432,14 @@ t_invalid_utf8_is_400(void **state)
 	assert_non_null(r.json);
 	assert_non_null(strstr(r.body, "urn:toolgate:problem:bad_request"));
 	it_resp_free(&r);
-	assert_int_equal(it_get("GET", "/api/v1/servers/%C3%28", admin, &r), 0);
-	assert_int_equal(r.status, 400);
-	it_resp_free(&r);
+	assert_int_equal(it_status("GET", "/api/v1/servers/%C3%28", admin, NULL), 400);
 	assert_int_equal(it_get("GET", "/api/v1/audit?actor=%FF", admin, &r), 0);
 	assert_int_equal(r.status, 400);
 	assert_non_null(r.json);
 	assert_null(strstr(r.body, "since/until"));
 	it_resp_free(&r);
 	/* Valid UTF-8 still passes (a 404 for a name that is not an id). */
-	assert_int_equal(it_get("GET", "/api/v1/audit?actor=%C3%A9", admin, &r), 0);
-	assert_int_equal(r.status, 200);
-	it_resp_free(&r);
+	assert_int_equal(it_status("GET", "/api/v1/audit?actor=%C3%A9", admin, NULL), 200);
 }
 
 static void

@@ -176,31 +176,24 @@ t_test_run_placeholders(void **state)
 	    " '%%" SECRET "%%'\" | grep -qx 0", tid), 0);
 
 	/* Approved code: the real values, like tools/call. */
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	it_callv("POST", path, dev_tok, "{}", 200);
+	it_callvf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/submit", tid);
 	it_approve_current(admin_tok, tid);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = it_call("POST", path, dev_tok, "{}", 200);
+	j = it_callf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/test", tid);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"),
 	    "KEY")), SECRET);
 	json_decref(j);
 	/* An edit (pending review again), or a rollback to it: placeholders. */
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	it_callv("PATCH", path, dev_tok, "{\"code\":\"def main():\\n    return {'k': SECRETS['KEY'][::-1]}\\n\"}", 200);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = it_call("POST", path, dev_tok, "{}", 200);
+	it_callvf("PATCH", dev_tok, "{\"code\":\"def main():\\n    return {'k': SECRETS['KEY'][::-1]}\\n\"}", 200, "/api/v1/tools/%lld", tid);
+	j = it_callf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/test", tid);
 	txt = json_dumps(j, 0);
 	assert_null(strstr(txt, "eulav-t3rc3s"));	/* reversed SECRET */
 	assert_non_null(strstr(txt, "]YEK:redlohecalp["));
 	free(txt);
 	json_decref(j);
 	/* A rollback to an unapproved version: placeholders as well. */
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	it_callv("PATCH", path, dev_tok, "{\"code\":\"def main():\\n    return dict(SECRETS)\\n\\n\"}", 200);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/rollback", tid);
-	it_callv("POST", path, dev_tok, "{\"version\":2}", 200);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = it_call("POST", path, dev_tok, "{}", 200);
+	it_callvf("PATCH", dev_tok, "{\"code\":\"def main():\\n    return dict(SECRETS)\\n\\n\"}", 200, "/api/v1/tools/%lld", tid);
+	it_callvf("POST", dev_tok, "{\"version\":2}", 200, "/api/v1/tools/%lld/rollback", tid);
+	j = it_callf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/test", tid);
 	txt = json_dumps(j, 0);
 	assert_null(strstr(txt, "eulav-t3rc3s"));
 	assert_non_null(strstr(txt, "]YEK:redlohecalp["));
@@ -258,8 +251,7 @@ t_served_drift(void **state)
 	snprintf(srv, sizeof(srv), "sec_drift_%s", sfx);
 	mk_server(srv);
 	tid = it_tool_create(dev_tok, srv, "dump", DUMP_CODE, "security test");
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	it_callv("POST", path, dev_tok, "{}", 200);
+	it_callvf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/submit", tid);
 	it_approve_current(admin_tok, tid);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/start", srv);
 	it_callv("POST", path, dev_tok, "{}", 200);
@@ -293,10 +285,9 @@ t_source_credential_url(void **state)
 	snprintf(srv, sizeof(srv), "sec_src_%s", sfx);
 	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", srv);
 	it_callv("POST", "/api/v1/servers", dev_tok, body, 201);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", srv);
-	j = it_call("POST", path, admin_tok, "{\"name\":\"up\",\"url\":"
+	j = it_callf("POST", admin_tok, "{\"name\":\"up\",\"url\":"
 	    "\"https://mcp.example.com/mcp\",\"auth_type\":\"bearer\","
-	    "\"credential\":\"tok-sec14\"}", 201);
+	    "\"credential\":\"tok-sec14\"}", 201, "/api/v1/servers/%s/sources", srv);
 	id = json_integer_value(json_object_get(j, "id"));
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
@@ -507,8 +498,7 @@ t_import_guard(void **state)
 	it_callv("POST", "/api/v1/servers", dev_tok, path, 201);
 	tid = it_tool_create(dev_tok, srv, "bypass",
 	    "def main():\n    return __builtins__['__import__']('o' + 's').getcwd()\n", "security test");
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = it_call("POST", path, dev_tok, "{}", 200);
+	j = it_callf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/test", tid);
 	assert_true(json_is_false(json_object_get(j, "ok")));
 	e = json_object_get(j, "error");
 	assert_string_equal(json_string_value(json_object_get(e, "type")), "ImportError");
