@@ -32,6 +32,7 @@
 #include "lib/jsonalloc.h"
 #include "lib/status.h"
 #include "tests/unit/failalloc.h"
+#include "tests/unit/unit.h"
 #include "tests/unit/fake_io.h"
 
 /* An operation that allocates more often than this is a bug in itself. */
@@ -105,22 +106,6 @@ t_arena(void **state)
 
 /* ---------------------------------------------------------- jsonalloc */
 
-static size_t released, dirty;
-
-static void
-check_release(void *p)
-{
-	size_t k = malloc_usable_size(p), i;
-	const unsigned char *c = p;
-
-	for (i = 0; i < k; i++)
-		if (c[i] != 0) {
-			dirty++;
-			break;
-		}
-	released++;
-	free(p);
-}
 
 /* The wiping allocator under failure: jansson's constructors, parser and
  * serialiser return NULL, free what they had (each block wiped first). */
@@ -133,8 +118,8 @@ t_jsonalloc(void **state)
 
 	(void)state;
 	tg_jsonalloc_install();
-	tg_jsonalloc_set_release(check_release);
-	released = dirty = 0;
+	tg_jsonalloc_set_release(unit_check_release);
+	*unit_releases() = (struct unit_released){0, 0};
 	for (n = 1; n < MAX_ALLOCS; n++) {
 		tg_fa_arm(n);
 		o = json_pack("{s:s, s:[s, i], s:{s:s}}", "API_KEY", "tg-secret",
@@ -174,8 +159,8 @@ t_jsonalloc(void **state)
 	tg_jsonalloc_free(txt);
 	json_decref(o);
 	json_decref(l);
-	assert_true(released > 0);
-	assert_int_equal(dirty, 0);
+	assert_true(unit_releases()->released > 0);
+	assert_int_equal(unit_releases()->dirty, 0);
 	tg_jsonalloc_set_release(NULL);
 }
 
