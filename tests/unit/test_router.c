@@ -152,88 +152,85 @@ serve(const char *const *params, const char *body)
 	return out;
 }
 
+/* One request through serve: its CGI parameters (name, value, ...,
+ * NULL), body, and what the output must and must not hold. */
+struct served {
+	const char *params[11];
+	const char *body;
+	const char *has[6];
+	const char *lacks;
+};
+
+static void
+expect_served(const struct served *cases, size_t n)
+{
+	const char *out;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		out = serve(cases[i].params, cases[i].body);
+		for (k = 0; k < 6 && cases[i].has[k]; k++)
+			if (strstr(out, cases[i].has[k]) == NULL)
+				fail_msg("case %zu: no '%s' in %s", i, cases[i].has[k], out);
+		if (cases[i].lacks && strstr(out, cases[i].lacks))
+			fail_msg("case %zu: '%s' in %s", i, cases[i].lacks, out);
+	}
+}
+
+#define ECHO_POST(type, len) "REQUEST_METHOD", "POST", "REQUEST_URI", \
+	"/api/v1/_test/echo", "CONTENT_TYPE", type, "CONTENT_LENGTH", len
+
 static void
 t_pipeline(void **state)
 {
-	const char *get_health[] = {"REQUEST_METHOD", "GET", "REQUEST_URI", "/health", NULL};
-	const char *big[] = {"REQUEST_METHOD", "POST", "REQUEST_URI", "/api/v1/_test/echo",
-	    "CONTENT_TYPE", "application/json", "CONTENT_LENGTH", "999999999", NULL};
-	const char *text[] = {"REQUEST_METHOD", "POST", "REQUEST_URI", "/api/v1/_test/echo",
-	    "CONTENT_TYPE", "text/plain", "CONTENT_LENGTH", "2", NULL};
-	const char *dup[] = {"REQUEST_METHOD", "POST", "REQUEST_URI", "/api/v1/_test/echo",
-	    "CONTENT_TYPE", "application/json; charset=utf-8", "CONTENT_LENGTH", "13",
-	    "REQUEST_ID", "abc123", NULL};
-	const char *ok[] = {"REQUEST_METHOD", "POST", "REQUEST_URI", "/api/v1/_test/echo",
-	    "CONTENT_TYPE", "application/json", "CONTENT_LENGTH", "7", NULL};
-	const char *shortb[] = {"REQUEST_METHOD", "POST", "REQUEST_URI", "/api/v1/_test/echo",
-	    "CONTENT_TYPE", "application/json", "CONTENT_LENGTH", "50", NULL};
-	const char *badlen[] = {"REQUEST_METHOD", "POST", "REQUEST_URI", "/api/v1/_test/echo",
-	    "CONTENT_TYPE", "application/json", "CONTENT_LENGTH", "12abc", NULL};
-	const char *out;
+	static const struct served cases[] = {
+		{{"REQUEST_METHOD", "GET", "REQUEST_URI", "/health", NULL}, NULL,
+		    {"Status: 200 OK\r\n", "X-Content-Type-Options: nosniff\r\n",
+		    "X-Frame-Options: DENY\r\n", "Cache-Control: no-store\r\n",
+		    "{\"status\":\"ok\"}"}, NULL},
+		{{ECHO_POST("application/json", "999999999"), NULL}, NULL,
+		    {"Status: 413 ", "application/problem+json"}, NULL},
+		{{ECHO_POST("text/plain", "2"), NULL}, "{}", {"Status: 415 "}, NULL},
+		{{ECHO_POST("application/json; charset=utf-8", "13"), "REQUEST_ID", "abc123", NULL},
+		    "{\"a\":1,\"a\":2}", {"Status: 400 ", "duplicate object key",
+		    "\"request_id\":\"abc123\""}, NULL},
+		{{ECHO_POST("application/json", "7"), NULL}, "{\"a\":1}",
+		    {"Status: 200 OK", "{\"echo\":{\"a\":1}}"}, NULL},
+		{{ECHO_POST("application/json", "50"), NULL}, "{\"a\":1}",
+		    {"Status: 400 ", "shorter than its Content-Length"}, NULL},
+		{{ECHO_POST("application/json", "12abc"), NULL}, "{}", {"Status: 400 "}, NULL},
+	};
 
 	(void)state;
 	cfg.test_routes = 1;
 	cfg.max_body = 1024 * 1024;
-	out = serve(get_health, NULL);
-	assert_non_null(strstr(out, "Status: 200 OK\r\n"));
-	assert_non_null(strstr(out, "X-Content-Type-Options: nosniff\r\n"));
-	assert_non_null(strstr(out, "X-Frame-Options: DENY\r\n"));
-	assert_non_null(strstr(out, "Cache-Control: no-store\r\n"));
-	assert_non_null(strstr(out, "{\"status\":\"ok\"}"));
-
-	out = serve(big, NULL);
-	assert_non_null(strstr(out, "Status: 413 "));
-	assert_non_null(strstr(out, "application/problem+json"));
-
-	out = serve(text, "{}");
-	assert_non_null(strstr(out, "Status: 415 "));
-
-	out = serve(dup, "{\"a\":1,\"a\":2}");
-	assert_non_null(strstr(out, "Status: 400 "));
-	assert_non_null(strstr(out, "duplicate object key"));
-	assert_non_null(strstr(out, "\"request_id\":\"abc123\""));
-
-	out = serve(ok, "{\"a\":1}");
-	assert_non_null(strstr(out, "Status: 200 OK"));
-	assert_non_null(strstr(out, "{\"echo\":{\"a\":1}}"));
-
-	out = serve(shortb, "{\"a\":1}");
-	assert_non_null(strstr(out, "Status: 400 "));
-	assert_non_null(strstr(out, "shorter than its Content-Length"));
-
-	out = serve(badlen, "{}");
-	assert_non_null(strstr(out, "Status: 400 "));
+	expect_served(cases, sizeof(cases) / sizeof(cases[0]));
 	cfg.test_routes = 0;
 }
+
+#define HEALTH(method, origin) "REQUEST_METHOD", method, "REQUEST_URI", "/health", \
+	"HTTP_ORIGIN", origin
 
 static void
 t_cors(void **state)
 {
-	const char *pre_ok[] = {"REQUEST_METHOD", "OPTIONS", "REQUEST_URI", "/health",
-	    "HTTP_ORIGIN", "https://app.example", "HTTP_ACCESS_CONTROL_REQUEST_METHOD", "GET", NULL};
-	const char *pre_bad[] = {"REQUEST_METHOD", "OPTIONS", "REQUEST_URI", "/health",
-	    "HTTP_ORIGIN", "https://evil.example", "HTTP_ACCESS_CONTROL_REQUEST_METHOD", "GET", NULL};
-	const char *get_ok[] = {"REQUEST_METHOD", "GET", "REQUEST_URI", "/health",
-	    "HTTP_ORIGIN", "https://app.example", NULL};
-	const char *get_bad[] = {"REQUEST_METHOD", "GET", "REQUEST_URI", "/health",
-	    "HTTP_ORIGIN", "https://evil.example", NULL};
-	const char *out;
+	static const struct served cases[] = {
+		{{HEALTH("OPTIONS", "https://app.example"), "HTTP_ACCESS_CONTROL_REQUEST_METHOD",
+		    "GET", NULL}, NULL, {"Status: 204 ",
+		    "Access-Control-Allow-Origin: https://app.example\r\n",
+		    "Access-Control-Allow-Methods: GET, OPTIONS\r\n"}, NULL},
+		{{HEALTH("OPTIONS", "https://evil.example"), "HTTP_ACCESS_CONTROL_REQUEST_METHOD",
+		    "GET", NULL}, NULL, {"Status: 403 "}, "Access-Control-Allow-Origin"},
+		{{HEALTH("GET", "https://app.example"), NULL}, NULL,
+		    {"Access-Control-Allow-Origin: https://app.example\r\n"}, NULL},
+		{{HEALTH("GET", "https://evil.example"), NULL}, NULL, {"Status: 200 "},
+		    "Access-Control-Allow-Origin"},
+	};
 
 	(void)state;
 	cfg.origins[0] = "https://app.example";
 	cfg.n_origins = 1;
-	out = serve(pre_ok, NULL);
-	assert_non_null(strstr(out, "Status: 204 "));
-	assert_non_null(strstr(out, "Access-Control-Allow-Origin: https://app.example\r\n"));
-	assert_non_null(strstr(out, "Access-Control-Allow-Methods: GET, OPTIONS\r\n"));
-	out = serve(pre_bad, NULL);
-	assert_non_null(strstr(out, "Status: 403 "));
-	assert_null(strstr(out, "Access-Control-Allow-Origin"));
-	out = serve(get_ok, NULL);
-	assert_non_null(strstr(out, "Access-Control-Allow-Origin: https://app.example\r\n"));
-	out = serve(get_bad, NULL);
-	assert_non_null(strstr(out, "Status: 200 "));
-	assert_null(strstr(out, "Access-Control-Allow-Origin"));
+	expect_served(cases, sizeof(cases) / sizeof(cases[0]));
 	cfg.n_origins = 0;
 }
 
