@@ -28,6 +28,26 @@ it_sink_write(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+CURL *
+it_curl(const char *path, struct curl_slist *h, const char *body,
+    curl_write_callback write, void *ud)
+{
+	CURL *c = curl_easy_init();
+	char url[4096];
+
+	assert_non_null(c);
+	snprintf(url, sizeof(url), "%s%s", it_base(), path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body != NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, ud);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	return c;
+}
+
 const char *
 it_base(void)
 {

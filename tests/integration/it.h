@@ -31,6 +31,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 struct it_resp {
@@ -49,6 +50,12 @@ struct it_sink {
 	size_t len;
 };
 size_t it_sink_write(char *ptr, size_t size, size_t nmemb, void *sink);
+/* A libcurl handle for a request it_request cannot make: POST body (NULL:
+ * GET) to path on the stack with the headers h (NULL: none), the answer
+ * to write(ud); a 60 s timeout, no signals. The caller sets more options,
+ * performs and cleans up. */
+CURL *it_curl(const char *path, struct curl_slist *h, const char *body,
+    curl_write_callback write, void *ud);
 
 /* Base URL, e.g. http://127.0.0.1:18080 (TG_BASE_URL). */
 const char *it_base(void);

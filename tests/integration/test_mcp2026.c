@@ -259,48 +259,62 @@ t_errors(void **state)
 	it_resp_free(&r);
 }
 
+/* tools/call of tool (arguments args, NULL: none) with Mcp-Name: hdr
+ * (NULL: none): a 200 result with resultType "complete" when code is 0,
+ * else the JSON-RPC error code in HTTP status http. */
+static void
+named_call(const char *tool, const char *args, const char *hdr, long http, long code)
+{
+	struct it_resp r;
+	char body[1024];
+
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"%s\",%s%s%s" META "}}}", tool, args ? "\"arguments\":" : "",
+	    args ? args : "", args ? "," : "");
+	post(V26, "tools/call", hdr, body, code ? NULL : "application/json", NULL, &r);
+	if (code != 0) {
+		expect_error(&r, http, code);
+		return;
+	}
+	assert_int_equal(r.status, http);
+	it_match(result_of(&r), "{\"resultType\":\"complete\"}");
+	it_resp_free(&r);
+}
+
+/* The Mcp-Name header of s in its Base64 form (=?base64?...?=). */
+static const char *
+b64_name(const char *s)
+{
+	static char hdr[512];
+	char b64[256];
+
+	assert_int_equal(it_capture(b64, sizeof(b64), "printf %%s '%s' | base64 -w0", s), 0);
+	snprintf(hdr, sizeof(hdr), "=?base64?%s?=", b64);
+	return hdr;
+}
+
 /* Mcp-Name on tools/call: required, compared after Base64 decoding,
  * malformed values refused (streamable-http "Value Encoding"). */
 static void
 t_mcp_name(void **state)
 {
-	struct it_resp r;
-	char body[1024], name[128], hdr[512], b64[256];
+	char name[128];
 	const char *nonascii = "w\xc3\xa9" "ather";	/* "wéather" */
 
 	(void)state;
 	fixtures();
 	snprintf(name, sizeof(name), "%sstepper", prefix);
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"%s\",\"arguments\":{\"n\":1}," META "}}}", name);
-	post(V26, "tools/call", NULL, body, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
-	post(V26, "tools/call", "someone_else", body, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
+	named_call(name, "{\"n\":1}", NULL, 400, -32020);
+	named_call(name, "{\"n\":1}", "someone_else", 400, -32020);
 	/* The Base64 form of the right name passes. */
-	assert_int_equal(it_capture(b64, sizeof(b64), "printf %%s '%s' | base64 -w0", name), 0);
-	snprintf(hdr, sizeof(hdr), "=?base64?%s?=", b64);
-	post(V26, "tools/call", hdr, body, "application/json", NULL, &r);
-	assert_int_equal(r.status, 200);
-	assert_string_equal(json_string_value(json_object_get(result_of(&r), "resultType")),
-	    "complete");
-	it_resp_free(&r);
+	named_call(name, "{\"n\":1}", b64_name(name), 200, 0);
 	/* Malformed Base64 and raw non-ASCII bytes -> -32020. */
-	post(V26, "tools/call", "=?base64?***?=", body, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
-	post(V26, "tools/call", nonascii, body, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
+	named_call(name, "{\"n\":1}", "=?base64?***?=", 400, -32020);
+	named_call(name, "{\"n\":1}", nonascii, 400, -32020);
 	/* A non-ASCII name in its Base64 form is decoded and compared: it
 	 * matches the body, so the request reaches tools/call (unknown tool,
 	 * a JSON-RPC error in a 200). */
-	assert_int_equal(it_capture(b64, sizeof(b64), "printf '%s' | base64 -w0", nonascii), 0);
-	snprintf(hdr, sizeof(hdr), "=?base64?%s?=", b64);
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"%s\"," META "}}}", nonascii);
-	post(V26, "tools/call", hdr, body, NULL, NULL, &r);
-	expect_error(&r, 200, -32602);
+	named_call(nonascii, NULL, b64_name(nonascii), 200, -32602);
 }
 
 /* tools/list: resultType, ttlMs, cacheScope private (per caller role),

@@ -425,16 +425,15 @@ static void
 t_invalid_utf8_is_400(void **state)
 {
 	struct it_resp r;
+	json_t *j;
 
 	(void)state;
-	assert_int_equal(it_get("GET", "/api/v1/tools/%FF", admin, &r), 0);
-	assert_int_equal(r.status, 400);
-	assert_non_null(r.json);
-	assert_non_null(strstr(r.body, "urn:toolgate:problem:bad_request"));
-	it_resp_free(&r);
+	j = it_call("GET", "/api/v1/tools/%FF", admin, NULL, 400);
+	it_match(j, "{\"type\":\"urn:toolgate:problem:bad_request\"}");
+	json_decref(j);
 	assert_int_equal(it_status("GET", "/api/v1/servers/%C3%28", admin, NULL), 400);
-	assert_int_equal(it_get("GET", "/api/v1/audit?actor=%FF", admin, &r), 0);
-	assert_int_equal(r.status, 400);
+	/* the actor's bytes are refused, not mistaken for a time range */
+	it_expect("GET", "/api/v1/audit?actor=%FF", admin, NULL, 400, &r);
 	assert_non_null(r.json);
 	assert_null(strstr(r.body, "since/until"));
 	it_resp_free(&r);

@@ -50,30 +50,20 @@ static long
 post_from(const char *src, const char *path, const char *token,
     const char *body, long *ms, char **detail)
 {
-	CURL *c = curl_easy_init();
+	CURL *c;
 	struct curl_slist *hl = NULL;
 	struct it_sink b = {0};
-	char url[512], iface[64], auth[4200];
+	char iface[64];
 	struct timespec t0, t1;
 	long st = 0;
 	json_t *j;
 
-	assert_non_null(c);
-	snprintf(url, sizeof(url), "%s%s", it_base(), path);
 	snprintf(iface, sizeof(iface), "host!%s", src);
 	hl = curl_slist_append(hl, CT);
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		hl = curl_slist_append(hl, auth);
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (token)
+		hl = curl_slist_append(hl, it_bearer(token));
+	c = it_curl(path, hl, body, it_sink_write, &b);
 	curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, it_sink_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(curl_easy_perform(c), CURLE_OK);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

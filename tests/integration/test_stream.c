@@ -50,7 +50,7 @@ on_data(char *p, size_t sz, size_t n, void *u)
 static void
 t_progress_streams(void **state)
 {
-	char auth[4200], hs[200], url[512];
+	char auth[4200], hs[200];
 	struct curl_slist *h = NULL;
 	struct it_resp r;
 	struct seen s;
@@ -95,15 +95,8 @@ t_progress_streams(void **state)
 	h = curl_slist_append(h, "Accept: application/json, text/event-stream");
 	h = curl_slist_append(h, "MCP-Protocol-Version: 2025-11-25");
 	h = curl_slist_append(h, hs);
-	snprintf(url, sizeof(url), "%s/mcp", it_base());
 	memset(&s, 0, sizeof(s));
-	c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, call);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	c = it_curl("/mcp", h, call, on_data, &s);
 	s.start = now_s();
 	assert_int_equal(curl_easy_perform(c), CURLE_OK);
 	s.end = now_s();
