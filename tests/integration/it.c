@@ -973,6 +973,17 @@ it_mcp_call(const char *token, const char *sid, const char *version,
 }
 
 void
+it_tool_ok(const json_t *res)
+{
+	if (!json_is_array(json_object_get(res, "content")) ||
+	    json_is_true(json_object_get(res, "isError"))) {
+		char *txt = json_dumps(res, JSON_COMPACT);
+
+		fail_msg("not a successful tool result: %.600s", txt ? txt : "(none)");
+	}
+}
+
+void
 it_mcp26_post(const char *token, const char *version, const char *method,
     const char *name, const char *body, const char *accept,
     const char *const *extra, struct it_resp *out)

@@ -285,6 +285,9 @@ json_t *it_mcp_call(const char *token, const char *sid, const char *version,
  * named name (new reference), or NULL when it is not listed. */
 json_t *it_mcp_tool(const char *token, const char *sid, const char *version,
     const char *name);
+/* Fails unless res (a tools/call answer as it_mcp_call returns it) is a
+ * result with content that is not an isError one. */
+void it_tool_ok(const json_t *res);
 /* The JSON-RPC error code of a response (0: none). */
 long it_rpc_code(const struct it_resp *r);
 /* The first text content of a tools/call result ("" when there is none). */

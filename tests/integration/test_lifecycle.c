@@ -357,8 +357,8 @@ test_secrets(void **state)
 	    "! build/toolgate secrets-verify >/dev/null 2>&1 && "
 	    "TOOLGATE_ENCRYPTION_KEY_OLD=$NEW build/toolgate rotate-key >/dev/null 2>&1 && "
 	    "build/toolgate secrets-verify >/dev/null 2>&1"), 0);
-	assert_int_equal(it_sh("psql -X -q -A -t -c \"SELECT key_version FROM server_secrets s "
-	    "JOIN servers v ON v.id = s.server_id WHERE v.name = '%s'\" | grep -qx 3", a), 0);
+	it_sql_expect("3", "SELECT key_version FROM server_secrets s "
+	    "JOIN servers v ON v.id = s.server_id WHERE v.name = '%s'", a);
 
 	/* a ciphertext moved to another server's row fails to open (AAD) */
 	assert_int_equal(it_sh("psql -X -q -c \"UPDATE server_secrets d SET nonce = s.nonce, "

@@ -258,7 +258,7 @@ t_tools(void **state)
 	snprintf(name, sizeof(name), "itmcp%ld", (long)getpid());
 	snprintf(path, sizeof(path), "{\"name\":\"%s\"}", name);
 	res = it_mcp_call(it_admin(), sid, v, "toolgate_create_server", path, NULL);
-	assert_false(json_is_true(json_object_get(res, "isError")));
+	it_tool_ok(res);
 	srv = json_object_get(res, "structuredContent");
 	assert_non_null(srv);
 	sid_n = json_integer_value(json_object_get(srv, "id"));
@@ -282,7 +282,7 @@ t_tools(void **state)
 
 	snprintf(path, sizeof(path), "%s__weather", name);
 	res = it_mcp_call(it_admin(), sid, v, path, "{\"city\":\"Oslo\",\"api_token\":\"s3cr3t-value\"}", NULL);
-	assert_false(json_is_true(json_object_get(res, "isError")));
+	it_tool_ok(res);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(res,
 	    "structuredContent"), "city")), "Oslo");
 	assert_non_null(strstr(it_first_text(res), "Oslo"));
@@ -334,7 +334,7 @@ t_tools(void **state)
 	it_tool_approved(it_admin(), path, "leaker", IT_LEAK_CODE("LEAK"), NULL);
 	snprintf(path, sizeof(path), "%s__leaker", name);
 	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
-	assert_false(json_is_true(json_object_get(res, "isError")));
+	it_tool_ok(res);
 	json_decref(res);
 	res = it_mcp_call(it_admin(), sid, v, path, "{\"mode\":\"raise\"}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));

@@ -157,13 +157,13 @@ t_test_run_placeholders(void **state)
 	    "KEY")), SECRET);
 	assert_string_equal(json_string_value(json_object_get(j, "secret_values")), "real");
 	json_decref(j);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM audit_log WHERE"
+	it_sql_expect("1", "SELECT count(*) FROM audit_log WHERE"
 	    " action = 'tool.test' AND detail->>'secret_values' = 'real'"
 	    " AND detail->>'real_secrets_requested' = 'true' AND target = 'dump'"
-	    " AND id > %s\" | grep -qx 1", mark), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " AND id > %s", mark);
+	it_sql_expect("0", "SELECT count(*) FROM execution_logs"
 	    " WHERE tool_id = %lld AND concat(result, stdout, stderr, error) LIKE"
-	    " '%%" SECRET "%%'\" | grep -qx 0", tid), 0);
+	    " '%%" SECRET "%%'", tid);
 
 	/* Approved code: the real values, like tools/call. */
 	it_callvf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/submit", tid);
@@ -466,10 +466,10 @@ t_session_rejects_audited(void **state)
 		assert_true(malformed >= 2 && malformed <= 4);
 		assert_int_equal(named, unknown + malformed);
 	}
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM audit_log WHERE"
+	it_sql_expect("1", "SELECT count(*) FROM audit_log WHERE"
 	    " action = 'auth.login' AND outcome = 'throttled' AND client_addr = '%s'"
 	    " AND detail->>'method' = 'POST' AND detail->>'path' = '/api/v1/auth/login'"
-	    " AND detail->>'reason' = 'login throttled'\" | grep -qx 1", addr[7]), 0);
+	    " AND detail->>'reason' = 'login throttled'", addr[7]);
 }
 
 /* ------------------------------------------------ #14.9 module allow-list */

@@ -267,7 +267,7 @@ t_everything_import_and_call(void **st)
 		if (strcmp(it_jstr(t, "name"), "echo") == 0) {
 			echo = 1;
 			assert_true(json_is_object(json_object_get(t, "input_schema")));
-			assert_false(json_is_true(json_object_get(t, "imported")));
+			assert_true(json_is_false(json_object_get(t, "imported")));
 		}
 	assert_true(echo);
 	json_decref(j);
@@ -300,7 +300,7 @@ t_everything_import_and_call(void **st)
 	assert_true(listed(url));
 
 	res = tool_call(url, "{\"message\":\"hello through toolgate\"}");
-	assert_false(json_is_true(json_object_get(res, "isError")));
+	it_tool_ok(res);
 	assert_string_equal(it_first_text(res), "Echo: hello through toolgate");
 	json_decref(res);
 	snprintf(url, sizeof(url), "%s__sum", sname);
@@ -426,7 +426,7 @@ t_fake_discover_failures(void **st)
 		/* the health check reports the same, recorded */
 		snprintf(path, sizeof(path), "/api/v1/sources/%lld/health", id);
 		j = it_call("GET", path, tok, NULL, 200);
-		assert_false(json_is_true(json_object_get(j, "ok")));
+		assert_true(json_is_false(json_object_get(j, "ok")));
 		assert_non_null(strstr(it_jstr(j, "error"), bads[i].want));
 		json_decref(j);
 	}
@@ -535,7 +535,7 @@ t_remote_change_back_to_review(void **st)
 	j = it_call("POST", path, tok, NULL, 200);
 	t = json_array_get(json_object_get(j, "tools"), 0);
 	assert_true(json_is_true(json_object_get(t, "imported")));
-	assert_false(json_is_true(json_object_get(t, "changed")));
+	assert_true(json_is_false(json_object_get(t, "changed")));
 	assert_string_equal(it_jstr(t, "status"), "approved");
 	toolid = json_integer_value(json_object_get(t, "tool_id"));
 	json_decref(j);
@@ -559,7 +559,7 @@ t_remote_change_back_to_review(void **st)
 	assert_string_equal(it_jstr(t, "status"), "pending_review");
 	assert_int_equal(json_integer_value(json_object_get(t, "current_version")), v + 1);
 	assert_int_equal(json_integer_value(json_object_get(t, "approved_version")), av);
-	assert_false(json_is_true(json_object_get(t, "served")));
+	assert_true(json_is_false(json_object_get(t, "served")));
 	json_decref(t);
 	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/approve", toolid);
 	snprintf(body, sizeof(body), "{\"version\":%lld}", v + 1);
@@ -634,7 +634,7 @@ t_dev_url_change_keeps_credential_home(void **st)
 	    "{\"url\":\"https://elsewhere.example.net/mcp\",\"auth_type\":\"none\"}"), 200);
 	j = it_call("GET", path, tok, NULL, 200);
 	assert_string_equal(it_jstr(j, "url"), "https://elsewhere.example.net/mcp");
-	assert_false(json_is_true(json_object_get(j, "has_credential")));
+	assert_true(json_is_false(json_object_get(j, "has_credential")));
 	json_decref(j);
 	/* an admin may move a source with its credential */
 	json_decref(it_call("PATCH", path, tok, "{\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"}",
@@ -675,7 +675,7 @@ t_endpoint_change_sends_imports_to_review(void **st)
 	json_decref(it_call("PATCH", path, tok, url, 200));
 	j = it_callf("GET", tok, NULL, 200, "/api/v1/tools/%lld", tid);
 	assert_string_equal(it_jstr(j, "status"), "pending_review");
-	assert_false(json_is_true(json_object_get(j, "served")));
+	assert_true(json_is_false(json_object_get(j, "served")));
 	json_decref(j);
 	assert_false(listed(exposed));
 	{
