@@ -201,6 +201,15 @@ it_resp_free(struct it_resp *r)
 	memset(r, 0, sizeof(*r));
 }
 
+double
+it_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int
 it_sh(const char *fmt, ...)
 {

@@ -82,6 +82,8 @@ int it_get(const char *method, const char *path, const char *token,
 const char *it_header(const struct it_resp *r, const char *name);
 void it_resp_free(struct it_resp *r);
 
+/* Seconds on the monotonic clock (for durations). */
+double it_now(void);
 /* Runs a shell command (stack control); returns its exit status. */
 int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Polls GET path until it returns want_status or timeout_ms passes. */

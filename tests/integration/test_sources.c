@@ -40,15 +40,6 @@ static int ev_port, fake_port;
 static char sname[64];		/* server name (unique per run) */
 static int sess_n;
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 read_port(const char *name)
 {
@@ -414,9 +405,9 @@ t_fake_discover_failures(void **st)
 		id = create_source(name, url, 1, ",\"timeout_ms\":1500,\"connect_timeout_ms\":1000,"
 		    "\"max_response_bytes\":65536");
 		snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", id);
-		t0 = now_ms();
+		t0 = (int64_t)(it_now() * 1000);
 		j = it_call("POST", path, tok, NULL, strcmp(bads[i].path, "hang") == 0 ? 504 : 503);
-		ms = now_ms() - t0;
+		ms = (int64_t)(it_now() * 1000) - t0;
 		if (strstr(it_jstr(j, "detail"), bads[i].want) == NULL)
 			fail_msg("%s: detail \"%s\" lacks \"%s\"", bads[i].path, it_jstr(j, "detail"),
 			    bads[i].want);
@@ -471,9 +462,9 @@ t_fake_call_failures_and_breaker(void **st)
 
 	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		set_mode(bads[i].path);
-		t0 = now_ms();
+		t0 = (int64_t)(it_now() * 1000);
 		res = tool_call(exposed, "{\"x\":\"2\"}");
-		ms = now_ms() - t0;
+		ms = (int64_t)(it_now() * 1000) - t0;
 		assert_true(json_is_true(json_object_get(res, "isError")));
 		if (strstr(it_first_text(res), bads[i].want) == NULL)
 			fail_msg("call in mode %s: \"%s\" lacks \"%s\"", bads[i].path,
@@ -490,9 +481,9 @@ t_fake_call_failures_and_breaker(void **st)
 	res = tool_call(exposed, "{\"x\":\"3\"}");
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
-	t0 = now_ms();
+	t0 = (int64_t)(it_now() * 1000);
 	res = tool_call(exposed, "{\"x\":\"4\"}");
-	ms = now_ms() - t0;
+	ms = (int64_t)(it_now() * 1000) - t0;
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	if (strstr(it_first_text(res), "unhealthy") == NULL)
 		fail_msg("breaker: %s", it_first_text(res));

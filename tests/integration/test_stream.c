@@ -18,15 +18,6 @@
 
 static char admin[4096];
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct seen {
 	double start, first_progress, end;
 	char buf[16384];
@@ -43,7 +34,7 @@ on_data(char *p, size_t sz, size_t n, void *u)
 	s->len += k < room ? k : room;
 	s->buf[s->len] = '\0';
 	if (s->first_progress == 0 && strstr(s->buf, "notifications/progress") != NULL)
-		s->first_progress = now_s();
+		s->first_progress = it_now();
 	return k;
 }
 
@@ -97,9 +88,9 @@ t_progress_streams(void **state)
 	h = curl_slist_append(h, hs);
 	memset(&s, 0, sizeof(s));
 	c = it_curl("/mcp", h, call, on_data, &s);
-	s.start = now_s();
+	s.start = it_now();
 	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	s.end = now_s();
+	s.end = it_now();
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(h);

@@ -1,15 +1,23 @@
 /*
  * fake_mcp.h - an in-memory MCP session backend for unit tests of the
  * /mcp transport (handlers/mcp*.c): one session, SID, whose negotiated
- * version is sess_version. The including file defines both and its ctx
- * before it includes this header (after fake_io.h), and its own
- * f_list/f_call; fake_mcp_serve runs one request through tg_mcp_serve.
+ * version is sess_version (a test may change it), and the cfg/ctx the
+ * requests run with. Included after fake_io.h and handlers/mcp.h; the
+ * including file defines its own f_list/f_call and the backend;
+ * fake_mcp_serve runs one request through tg_mcp_serve.
  */
 #ifndef TG_FAKE_MCP_H
 #define TG_FAKE_MCP_H
 
 #include <stdio.h>
 #include <string.h>
+
+#include "lib/config.h"
+
+static struct tg_config cfg;
+static struct tg_ctx ctx = {&cfg, NULL, NULL};
+static const char SID[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+static char sess_version[33] = "2025-11-25";
 
 static int
 f_create(struct tg_req *req, const char *version, const json_t *ci,

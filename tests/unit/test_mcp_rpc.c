@@ -19,11 +19,6 @@
 #include "lib/status.h"
 #include "tests/unit/fake_io.h"
 
-static struct tg_config cfg;
-static struct tg_ctx ctx = {&cfg, NULL, NULL};
-static const char SID[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-static char sess_version[33] = "2025-11-25";
-
 #include "tests/unit/fake_mcp.h"
 
 static int

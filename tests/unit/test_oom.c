@@ -166,8 +166,7 @@ t_jsonalloc(void **state)
 
 /* ----------------------------------------------- request front door */
 
-static struct tg_config cfg;
-static struct tg_ctx ctx = {&cfg, NULL, NULL};
+#include "tests/unit/fake_mcp.h"
 
 /* One request through tg_req_init, the query parser, the body reader and
  * tg_json_parse; 0 or the first failure. */
@@ -303,10 +302,6 @@ t_router(void **state)
 
 /* ------------------------------------------------------- /mcp transport */
 
-static char sess_version[16] = "2025-06-18";
-static const char SID[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-
-#include "tests/unit/fake_mcp.h"
 
 /* When set, tools/list answers like the real backend's first page: one
  * shared, stamped result the transport serialises once and reuses. */
@@ -445,6 +440,7 @@ t_mcp(void **state)
 {
 	(void)state;
 	tg_jsonalloc_install(); /* as in every toolgate process */
+	snprintf(sess_version, sizeof(sess_version), "2025-06-18");
 	mcp_case("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
 		 "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
 		 "\"clientInfo\":{\"name\":\"u\",\"version\":\"1\"}}}",
