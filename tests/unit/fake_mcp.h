@@ -84,7 +84,7 @@ fake_mcp_params(struct fake_params *p, const char *method, const char *body,
 struct fake_mcp {
 	struct fake_req x;
 	struct tg_resp resp;
-	int served;	/* the request got as far as tg_mcp_serve */
+	int served; /* the request got as far as tg_mcp_serve */
 };
 
 /* One request through tg_req_init, the body reader and tg_mcp_serve with

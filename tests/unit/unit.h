@@ -21,7 +21,7 @@
  * given name, value pairs (replacing those two when named again): a
  * NULL-terminated table for unit_config. */
 #define UNIT_ENV(...) ((const char *const[]){"TOOLGATE_SOCKET", "/tmp/x.sock", \
-	"TOOLGATE_ENCRYPTION_KEY", UNIT_KEY64, __VA_ARGS__, NULL})
+    "TOOLGATE_ENCRYPTION_KEY", UNIT_KEY64, __VA_ARGS__, NULL})
 
 /* The table unit_getenv reads. */
 static inline const char *const **
