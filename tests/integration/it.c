@@ -340,6 +340,19 @@ it_user_create(const char *admin_token, const char *username,
 	return (long long)id;
 }
 
+long long
+it_user_token(const char *admin_token, const char *username,
+    const char *password, const char *role, char *token, size_t cap)
+{
+	long long id = it_user_create(admin_token, username, password, role);
+
+	if (id <= 0)
+		fail_msg("could not create the %s %s", role, username);
+	if (it_login(username, password, token, cap) != 0)
+		fail_msg("%s could not sign in", username);
+	return id;
+}
+
 int
 it_capture(char *out, size_t cap, const char *fmt, ...)
 {

@@ -106,6 +106,11 @@ const char *it_bearer(const char *token);
  * developer or viewer); returns its id or -1. */
 long long it_user_create(const char *admin_token, const char *username,
     const char *password, const char *role);
+/* it_user_create (which must succeed) and a sign-in as that user, the
+ * access token into token (cap bytes); returns the user's id. Fails the
+ * test otherwise. */
+long long it_user_token(const char *admin_token, const char *username,
+    const char *password, const char *role, char *token, size_t cap);
 /* Runs a shell command and captures its stdout (trimmed) into out. Returns
  * the exit status. */
 int it_capture(char *out, size_t cap, const char *fmt, ...)

@@ -116,9 +116,7 @@ setup(void **state)
 	if (it_login_admin(admin, sizeof(admin)) != 0)
 		return -1;
 	snprintf(user, sizeof(user), "apprdev%ld", (long)getpid() % 100000);
-	if (it_user_create(admin, user, "approval-dev-pass-1", "developer") <= 0 ||
-	    it_login(user, "approval-dev-pass-1", dev, sizeof(dev)) != 0)
-		return -1;
+	it_user_token(admin, user, "approval-dev-pass-1", "developer", dev, sizeof(dev));
 	it_mcp_init(admin, IT_MCP_VERSION, session_id, sizeof(session_id));
 	return 0;
 }

@@ -126,8 +126,7 @@ key_user(const char *name, const char *role, char *tok, char *key, size_t cap,
 	long long uid;
 
 	setup();
-	uid = user(name, role);
-	assert_int_equal(it_login(name, PW, tok, 4096), 0);
+	uid = it_user_token(admin, name, PW, role, tok, 4096);
 	new_key(tok, key, cap, kid);
 	return uid;
 }

@@ -47,10 +47,7 @@ setup(void **state)
 	assert_int_equal(it_login(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), admin_tok,
 	    sizeof(admin_tok)), 0);
 	snprintf(name, sizeof(name), "ex_dev_%s", sfx);
-	snprintf(body, sizeof(body),
-	    "{\"username\":\"%s\",\"password\":\"export-pass-123\",\"role\":\"developer\"}", name);
-	it_callv("POST", "/api/v1/users", admin_tok, body, 201);
-	assert_int_equal(it_login(name, "export-pass-123", dev_tok, sizeof(dev_tok)), 0);
+	it_user_token(admin_tok, name, "export-pass-123", "developer", dev_tok, sizeof(dev_tok));
 
 	/* Server A: two tools, one with three versions and approved; a secret
 	 * with a value and a placeholder; an approved network host. */

@@ -18,14 +18,10 @@ static char sfx[32];	/* unique suffix per run */
 static void
 make_user(const char *role, char *tok, size_t cap)
 {
-	char body[512], name[64];
+	char name[64];
 
 	snprintf(name, sizeof(name), "lc_%s_%s", role, sfx);
-	snprintf(body, sizeof(body),
-	    "{\"username\":\"%s\",\"password\":\"lifecycle-pass-123\",\"role\":\"%s\"}",
-	    name, role);
-	it_callv("POST", "/api/v1/users", admin_tok, body, 201);
-	assert_int_equal(it_login(name, "lifecycle-pass-123", tok, cap), 0);
+	it_user_token(admin_tok, name, "lifecycle-pass-123", role, tok, cap);
 }
 
 static int

@@ -53,14 +53,12 @@ setup(void **state)
 		return -1;
 	set_token(&who[ADMIN]);
 	snprintf(user, sizeof(user), "itmgmtdev%ld", (long)getpid());
-	if (it_user_create(who[ADMIN].token, user, pass, "developer") < 0 ||
-	    it_login(user, pass, who[DEV].token, sizeof(who[DEV].token)) != 0)
-		return -1;
+	it_user_token(who[ADMIN].token, user, pass, "developer", who[DEV].token,
+	    sizeof(who[DEV].token));
 	set_token(&who[DEV]);
 	snprintf(user, sizeof(user), "itmgmtview%ld", (long)getpid());
-	if (it_user_create(who[ADMIN].token, user, pass, "viewer") < 0 ||
-	    it_login(user, pass, who[VIEWER].token, sizeof(who[VIEWER].token)) != 0)
-		return -1;
+	it_user_token(who[ADMIN].token, user, pass, "viewer", who[VIEWER].token,
+	    sizeof(who[VIEWER].token));
 	set_token(&who[VIEWER]);
 	snprintf(sname, sizeof(sname), "itmgmt%ld", (long)getpid());
 	/* the secret value never appears in a REST response */

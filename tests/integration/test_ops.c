@@ -291,8 +291,7 @@ t_metrics_access(void **state)
 	(void)state;
 	snprintf(name, sizeof(name), "metricsviewer%ld", (long)getpid());
 	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
-	assert_true(it_user_create(admin, name, "metrics-viewer-pw-1", "viewer") > 0);
-	assert_int_equal(it_login(name, "metrics-viewer-pw-1", viewer, sizeof(viewer)), 0);
+	it_user_token(admin, name, "metrics-viewer-pw-1", "viewer", viewer, sizeof(viewer));
 	assert_int_equal(it_status("GET", "/metrics", admin, NULL), 200);
 	assert_int_equal(it_status("GET", "/metrics", viewer, NULL), 403);
 	assert_int_equal(it_status("GET", "/metrics", "not-a-token", NULL), 401);

@@ -104,11 +104,8 @@ setup(void **state)
 		return -1;
 	snprintf(dev_name, sizeof(dev_name), "sec_dev_%s", sfx);
 	snprintf(view_name, sizeof(view_name), "sec_view_%s", sfx);
-	if (it_user_create(admin_tok, dev_name, PW, "developer") < 0 ||
-	    it_login(dev_name, PW, dev_tok, sizeof(dev_tok)) != 0 ||
-	    it_user_create(admin_tok, view_name, PW, "viewer") < 0 ||
-	    it_login(view_name, PW, view_tok, sizeof(view_tok)) != 0)
-		return -1;
+	it_user_token(admin_tok, dev_name, PW, "developer", dev_tok, sizeof(dev_tok));
+	it_user_token(admin_tok, view_name, PW, "viewer", view_tok, sizeof(view_tok));
 	return 0;
 }
 

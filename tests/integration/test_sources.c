@@ -603,8 +603,7 @@ t_dev_url_change_keeps_credential_home(void **st)
 
 	(void)st;
 	snprintf(user, sizeof(user), "srcdev%ld", (long)getpid() % 100000);
-	assert_true(it_user_create(tok, user, "developer-pass-123", "developer") > 0);
-	assert_int_equal(it_login(user, "developer-pass-123", dev, sizeof(dev)), 0);
+	it_user_token(tok, user, "developer-pass-123", "developer", dev, sizeof(dev));
 	id = create_source("credhome", "https://mcp.example.com/mcp", 0,
 	    ",\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"");
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
