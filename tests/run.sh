@@ -13,7 +13,9 @@
 #   sandbox      tests/sandbox/run.sh  (last line "N passed, N failed")
 #   interop      tests/interop/run.sh  (same convention)
 # A suite whose script or binary directory is missing is a failure, never a
-# skip (only TG_SUITES and TG_VALGRIND=0 leave a suite out, on request).
+# skip (only TG_SUITES and TG_VALGRIND=0 leave a suite out, on request); so
+# are a tests/<suite>/test_*.c without its binary, a skipped cmocka test and
+# a binary that ran fewer tests than it planned.
 # Output: one line per binary/suite, the output of anything that failed, a table
 # of suites, and as the very last line "N passed, N failed". Exit status 1 when
 # anything failed, crashed, hung (timeout) or printed no summary.
@@ -104,7 +106,7 @@ binaries() { # dir -> executable test_* files, sorted
 # Runs one cmocka binary with TAP output, counts "ok"/"not ok" lines, and turns
 # crashes, timeouts, sanitizer/valgrind errors and missing output into failures.
 run_cmocka() {
-	local label=$1 log rc p f s plans problem="" limit=$TIMEOUT
+	local label=$1 log rc p f s plans planned problem="" limit=$TIMEOUT
 	shift
 	log="$LOGDIR/$(printf '%s' "$label" | tr '/ ' '__').log"
 	[ "$1" = valgrind ] && limit=$((TIMEOUT * 3))
@@ -114,6 +116,7 @@ run_cmocka() {
 	s=$(grep -cE '^not ok [0-9]+ # SKIP' "$log")
 	f=$(grep -E '^not ok ' "$log" | grep -vcE '^not ok [0-9]+ # SKIP')
 	plans=$(grep -cE '^1\.\.[0-9]+' "$log")
+	planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | awk '{n += $1} END {print n + 0}')
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		problem="timed out after ${limit}s"
 	elif [ "$rc" -gt 128 ]; then
@@ -124,6 +127,10 @@ run_cmocka() {
 		problem="sanitizer reported an error"
 	elif [ "$plans" = 0 ]; then
 		problem="printed no cmocka results (exit status $rc)"
+	elif [ "$s" != 0 ]; then
+		problem="$s skipped (a test that does not run is a failure)"
+	elif [ $((p + f)) -lt "$planned" ]; then
+		problem="ran $((p + f)) of the $planned planned tests"
 	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		problem="exit status $rc"
 	fi
@@ -131,16 +138,16 @@ run_cmocka() {
 	S_PASS=$((S_PASS + p))
 	S_FAIL=$((S_FAIL + f))
 	if [ "$f" = 0 ]; then
-		printf '  ok   %s: %d passed%s\n' "$label" "$p" "$([ "$s" != 0 ] && echo ", $s skipped")"
+		printf '  ok   %s: %d passed\n' "$label" "$p"
 	else
 		printf '  FAIL %s: %d passed, %d failed%s\n' "$label" "$p" "$f" "${problem:+ ($problem)}"
 		tail -n 150 "$log" | sed 's/^/       | /'
 	fi
 }
 
-run_dir() { # label-prefix dir [wrapper...]
-	local prefix=$1 dir=$2 bin n=0
-	shift 2
+run_dir() { # label-prefix dir srcdir [wrapper...]
+	local prefix=$1 dir=$2 src=$3 bin n=0 c
+	shift 3
 	while IFS= read -r bin; do
 		n=$((n + 1))
 		run_cmocka "$prefix/$(basename "$bin")" "$@" "$bin"
@@ -150,6 +157,14 @@ run_dir() { # label-prefix dir [wrapper...]
 	elif [ "$n" = 0 ]; then
 		fail_check "$prefix" "no test binaries in ${dir#"$ROOT"/} (did the build run?)"
 	fi
+	# Every test source has its binary: one that failed to build is a
+	# failure, not a smaller suite.
+	for c in "$src"/test_*.c; do
+		[ -e "$c" ] || continue
+		bin="$dir/$(basename "$c" .c)"
+		[ -x "$bin" ] || fail_check "$prefix/$(basename "$bin")" \
+		    "${bin#"$ROOT"/} is missing (built from ${c#"$ROOT"/}; did the build fail?)"
+	done
 }
 
 # run_script label path: a suite script whose last line is "N passed, N failed".
@@ -171,7 +186,9 @@ run_script() {
 		f=${BASH_REMATCH[2]}
 		S_PASS=$((S_PASS + p))
 		S_FAIL=$((S_FAIL + f))
-		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		if [ $((p + f)) = 0 ]; then
+			fail_check "$label" "ran no tests"
+		elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 			fail_check "$label" "timed out after ${SUITE_TIMEOUT}s"
 		elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 			fail_check "$label" "exit status $rc although it reported no failures"
@@ -186,13 +203,13 @@ run_script() {
 # ---------------------------------------------------------------- unit tests
 if want unit; then
 	suite_begin unit
-	run_dir unit "$ROOT/build/tests/unit"
+	run_dir unit "$ROOT/build/tests/unit" "$ROOT/tests/unit"
 	suite_end unit
 fi
 
 if want asan; then
 	suite_begin asan
-	run_dir asan "$ROOT/build-asan/tests/unit" env \
+	run_dir asan "$ROOT/build-asan/tests/unit" "$ROOT/tests/unit" env \
 		ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=98:strict_string_checks=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
 		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 	suite_end asan
@@ -205,7 +222,7 @@ if want valgrind; then
 	elif ! command -v valgrind >/dev/null 2>&1; then
 		fail_check valgrind "valgrind is not installed (scripts/deps.sh installs it; TG_VALGRIND=0 skips on purpose)"
 	else
-		run_dir valgrind "$ROOT/build/tests/unit" valgrind -q --error-exitcode=99 \
+		run_dir valgrind "$ROOT/build/tests/unit" "$ROOT/tests/unit" valgrind -q --error-exitcode=99 \
 			--leak-check=full --errors-for-leak-kinds=definite,possible --track-origins=yes
 	fi
 	suite_end valgrind
@@ -318,7 +335,7 @@ if [ "$need_stack" = 1 ]; then
 	if want integration; then
 		suite_begin integration
 		if [ "$STACK_UP" = 1 ]; then
-			run_dir integration "$ROOT/build/tests/integration"
+			run_dir integration "$ROOT/build/tests/integration" "$ROOT/tests/integration"
 			# A test may stop PostgreSQL (503 checks); make sure later suites have it.
 			tstack pg-start >/dev/null 2>&1 || fail_check "pg-start after integration" "PostgreSQL did not come back"
 		else

@@ -25,11 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct tg_config cfg;
 	static struct tg_ctx ctx = {&cfg, NULL, NULL};
 	char *copy, *fields[4], *p;
-	const char *params[11];
-	struct fake f;
-	struct tg_arena *a;
-	struct tg_io io;
-	struct tg_req req;
+	struct fake_params fp;
+	struct fake_req x;
 	int i;
 
 	tg_log_set_level(-1);
@@ -50,31 +47,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		*p++ = '\0';
 	}
-	params[0] = "REQUEST_METHOD";
-	params[1] = fields[0];
-	params[2] = "REQUEST_URI";
-	params[3] = fields[1];
-	params[4] = "CONTENT_TYPE";
-	params[5] = fields[2];
-	params[6] = "CONTENT_LENGTH";
-	params[7] = fields[3];
-	params[8] = "HTTP_ORIGIN";
-	params[9] = "https://x.example";
-	params[10] = NULL;
-	memset(&f, 0, sizeof(f));
-	f.params = params;
-	f.body = p;
-	a = tg_arena_new();
-	if (a != NULL) {
-		fake_io(&io, &f);
-		memset(&req, 0, sizeof(req));
-		req.a = a;
-		req.io = &io;
-		req.ctx = &ctx;
-		tg_router_serve(&req);
-		tg_arena_free(a);
-	}
-	tg_buf_free(&f.out);
+	memset(&fp, 0, sizeof(fp));
+	fake_params_add(&fp, "REQUEST_METHOD", fields[0]);
+	fake_params_add(&fp, "REQUEST_URI", fields[1]);
+	fake_params_add(&fp, "CONTENT_TYPE", fields[2]);
+	fake_params_add(&fp, "CONTENT_LENGTH", fields[3]);
+	fake_params_add(&fp, "HTTP_ORIGIN", "https://x.example");
+	if (fake_req_open(&x, fp.v, p, &ctx) == 0)
+		tg_router_serve(&x.req);
+	fake_req_close(&x);
 	free(copy);
 	return 0;
 }

@@ -28,6 +28,26 @@ it_sink_write(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+CURL *
+it_curl(const char *path, struct curl_slist *h, const char *body,
+    curl_write_callback write, void *ud)
+{
+	CURL *c = curl_easy_init();
+	char url[4096];
+
+	assert_non_null(c);
+	snprintf(url, sizeof(url), "%s%s", it_base(), path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body != NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, ud);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	return c;
+}
+
 const char *
 it_base(void)
 {
@@ -157,6 +177,21 @@ it_header(const struct it_resp *r, const char *name)
 	return NULL;
 }
 
+long
+it_hstatus(const char *method, const char *path, const char *const *headers)
+{
+	struct it_resp r;
+	long st = 0;
+
+	if (it_request(method, path, headers, NULL, 0, &r) == 0) {
+		st = r.status;
+		if (st >= 500)
+			fprintf(stderr, "%s %s -> %ld %s\n", method, path, st, r.body);
+		it_resp_free(&r);
+	}
+	return st;
+}
+
 void
 it_resp_free(struct it_resp *r)
 {
@@ -164,6 +199,15 @@ it_resp_free(struct it_resp *r)
 	free(r->headers);
 	json_decref(r->json);
 	memset(r, 0, sizeof(*r));
+}
+
+double
+it_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int
@@ -246,6 +290,28 @@ it_login_admin(char *token_out, size_t cap)
 	    token_out, cap);
 }
 
+const char *
+it_admin(void)
+{
+	static char token[4096];
+
+	if (token[0] == '\0')
+		assert_int_equal(it_login_admin(token, sizeof(token)), 0);
+	return token;
+}
+
+const char *
+it_bearer(const char *token)
+{
+	static char h[4][4200];
+	static int slot;
+	char *out = h[slot];
+
+	slot = (slot + 1) % 4;
+	snprintf(out, sizeof(h[0]), "Authorization: Bearer %s", token);
+	return out;
+}
+
 long long
 it_user_create(const char *admin_token, const char *username,
     const char *password, const char *role)
@@ -272,6 +338,19 @@ it_user_create(const char *admin_token, const char *username,
 	}
 	free(txt);
 	return (long long)id;
+}
+
+long long
+it_user_token(const char *admin_token, const char *username,
+    const char *password, const char *role, char *token, size_t cap)
+{
+	long long id = it_user_create(admin_token, username, password, role);
+
+	if (id <= 0)
+		fail_msg("could not create the %s %s", role, username);
+	if (it_login(username, password, token, cap) != 0)
+		fail_msg("%s could not sign in", username);
+	return id;
 }
 
 int
@@ -326,32 +405,6 @@ it_rate_limit_restore(char *saved)
 		    " | psql -X -q -v v='%s' >/dev/null", saved);
 	else
 		it_sh("psql -X -q -c \"DELETE FROM settings WHERE key = 'rate_limits'\" >/dev/null");
-}
-
-long long
-it_create_id(const char *token, const char *path, const char *body)
-{
-	struct it_resp r;
-	long long id;
-
-	assert_int_equal(it_json("POST", path, token, body, &r), 0);
-	if (r.status != 201 && r.status != 200)
-		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
-	id = json_integer_value(json_object_get(r.json, "id"));
-	it_resp_free(&r);
-	assert_true(id > 0);
-	return id;
-}
-
-void
-it_post_ok(const char *token, const char *path, const char *body)
-{
-	struct it_resp r;
-
-	assert_int_equal(it_json("POST", path, token, body ? body : "{}", &r), 0);
-	if (r.status >= 300)
-		fail_msg("POST %s -> %ld %s", path, r.status, r.body);
-	it_resp_free(&r);
 }
 
 static size_t
@@ -427,6 +480,27 @@ check_forbidden(const struct it_resp *r)
 		fail_msg("a response holds the forbidden string: %.600s", r->body);
 }
 
+/* method path with the token and, when body is not NULL, a JSON body. */
+static void
+send_req(const char *method, const char *path, const char *token,
+    const char *body, struct it_resp *r)
+{
+	if (body)
+		assert_int_equal(it_json(method, path, token, body, r), 0);
+	else
+		assert_int_equal(it_get(method, path, token, r), 0);
+}
+
+void
+it_expect(const char *method, const char *path, const char *token,
+    const char *body, long want, struct it_resp *out)
+{
+	send_req(method, path, token, body, out);
+	if (out->status != want)
+		fail_msg("%s %s: want %ld, got %ld: %.600s", method, path, want,
+		    out->status, out->body ? out->body : "");
+}
+
 json_t *
 it_call(const char *method, const char *path, const char *token,
     const char *body, long want)
@@ -434,13 +508,7 @@ it_call(const char *method, const char *path, const char *token,
 	struct it_resp r;
 	json_t *j;
 
-	if (body)
-		assert_int_equal(it_json(method, path, token, body, &r), 0);
-	else
-		assert_int_equal(it_get(method, path, token, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: want %ld, got %ld: %.600s", method, path, want,
-		    r.status, r.body ? r.body : "");
+	it_expect(method, path, token, body, want, &r);
 	check_forbidden(&r);
 	j = r.json ? json_incref(r.json) : json_object();
 	it_resp_free(&r);
@@ -452,6 +520,41 @@ it_callv(const char *method, const char *path, const char *token,
     const char *body, long want)
 {
 	json_decref(it_call(method, path, token, body, want));
+}
+
+static json_t *
+vcall(const char *method, const char *token, const char *body, long want,
+    const char *fmt, va_list ap)
+{
+	char path[2048];
+	int n = vsnprintf(path, sizeof(path), fmt, ap);
+
+	assert_true(n > 0 && (size_t)n < sizeof(path));
+	return it_call(method, path, token, body, want);
+}
+
+json_t *
+it_callf(const char *method, const char *token, const char *body, long want,
+    const char *fmt, ...)
+{
+	va_list ap;
+	json_t *j;
+
+	va_start(ap, fmt);
+	j = vcall(method, token, body, want, fmt, ap);
+	va_end(ap);
+	return j;
+}
+
+void
+it_callvf(const char *method, const char *token, const char *body, long want,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	json_decref(vcall(method, token, body, want, fmt, ap));
+	va_end(ap);
 }
 
 json_t *
@@ -474,10 +577,7 @@ it_status(const char *method, const char *path, const char *token,
 	struct it_resp r;
 	long st;
 
-	if (body)
-		assert_int_equal(it_json(method, path, token, body, &r), 0);
-	else
-		assert_int_equal(it_get(method, path, token, &r), 0);
+	send_req(method, path, token, body, &r);
 	st = r.status;
 	if (st >= 500)
 		fprintf(stderr, "%s %s -> %ld %s\n", method, path, st, r.body);
@@ -499,12 +599,155 @@ it_jint(const json_t *o, const char *key)
 	return (long long)json_integer_value(json_object_get(o, key));
 }
 
+/* The first difference of got from want below path, or 0. */
+static int
+mismatch(const json_t *got, const json_t *want, char *path, size_t cap)
+{
+	const char *k;
+	json_t *v;
+	size_t i, n = strlen(path);
+
+	if (json_is_object(want)) {
+		if (!json_is_object(got))
+			return 1;
+		json_object_foreach((json_t *)want, k, v) {
+			snprintf(path + n, cap - n, ".%s", k);
+			if (json_object_get(got, k) == NULL ||
+			    mismatch(json_object_get(got, k), v, path, cap))
+				return 1;
+		}
+	} else if (json_is_array(want)) {
+		if (!json_is_array(got) || json_array_size(got) != json_array_size(want))
+			return 1;
+		json_array_foreach(want, i, v) {
+			snprintf(path + n, cap - n, "[%zu]", i);
+			if (mismatch(json_array_get(got, i), v, path, cap))
+				return 1;
+		}
+	} else if (!json_equal(got, want)) {
+		return 1;
+	}
+	path[n] = '\0';
+	return 0;
+}
+
+void
+it_match(const json_t *got, const char *want)
+{
+	json_error_t je;
+	json_t *w = json_loads(want, 0, &je);
+	char path[512] = "", *g;
+
+	if (w == NULL)
+		fail_msg("it_match: bad JSON (%s): %s", je.text, want);
+	if (mismatch(got, w, path, sizeof(path))) {
+		g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+		fail_msg("at %s: got %.800s, want %s", path[0] ? path : "(top)",
+		    g ? g : "(nothing)", want);
+	}
+	json_decref(w);
+}
+
+int
+it_has_field(const json_t *problem, const char *field)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(problem, "errors"), i, e)
+		if (strcmp(it_jstr(e, "field"), field) == 0)
+			return 1;
+	return 0;
+}
+
+void
+it_fields(const json_t *problem, const char *const *fields)
+{
+	char *txt;
+
+	for (; *fields; fields++) {
+		if (it_has_field(problem, *fields))
+			continue;
+		txt = json_dumps(problem, JSON_COMPACT);
+		fail_msg("no error names field %s: %.800s", *fields, txt ? txt : "?");
+	}
+}
+
+/* ------------------------------------------------------------ SQL */
+
+static void
+vsql(char *out, size_t cap, const char *fmt, va_list ap)
+{
+	char q[3000];
+	int n, rc;
+
+	n = vsnprintf(q, sizeof(q), fmt, ap);
+	assert_true(n > 0 && (size_t)n < sizeof(q));
+	assert_null(strstr(q, "TG_SQL_END"));
+	rc = it_capture(out, cap, "psql -qAtX -v ON_ERROR_STOP=1 <<'TG_SQL_END'\n%s\nTG_SQL_END", q);
+	if (rc != 0)
+		fail_msg("psql exited %d: %s -> %s", rc, q, out);
+}
+
+void
+it_sql(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsql(out, cap, fmt, ap);
+	va_end(ap);
+}
+
+void
+it_sql_expect(const char *want, const char *fmt, ...)
+{
+	char out[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsql(out, sizeof(out), fmt, ap);
+	va_end(ap);
+	if (strcmp(out, want) != 0) {
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fail_msg("\nSQL above: got '%s', want '%s'", out, want);
+	}
+}
+
+void
+it_logs_scrubbed(const char *where, const char *kind, const char *leak)
+{
+	it_sql_expect("2", "SELECT count(*) FROM execution_logs WHERE %s"
+	    " AND kind = '%s'", where, kind);
+	it_sql_expect("0", "SELECT count(*) FROM execution_logs WHERE %s"
+	    " AND concat(result, stdout, stderr, error) LIKE '%%%s%%'", where, leak);
+	it_sql_expect("1", "SELECT count(*) FROM execution_logs WHERE %s"
+	    " AND status = 'ok' AND result LIKE '%%[REDACTED]%%'"
+	    " AND stdout LIKE 'out:[REDACTED]%%'", where);
+	it_sql_expect("1", "SELECT count(*) FROM execution_logs WHERE %s"
+	    " AND status = 'error' AND error LIKE '%%err:[REDACTED]%%'", where);
+}
+
 /* --------------------------------------------------------- fixtures */
+
+/* POST body (JSON text) to path: 201 with an id, which it returns. */
+static long long
+created(const char *token, const char *path, const char *body)
+{
+	json_t *j = it_call("POST", path, token, body, 201);
+	long long id = it_jint(j, "id");
+
+	json_decref(j);
+	assert_true(id > 0);
+	return id;
+}
 
 long long
 it_server_create(const char *token, const char *name, const char *extra)
 {
-	json_t *n, *j;
+	json_t *n;
 	char *nm, *body;
 	size_t cap;
 	long long id;
@@ -519,29 +762,33 @@ it_server_create(const char *token, const char *name, const char *extra)
 	assert_non_null(body);
 	snprintf(body, cap, "{\"name\":%s%s%s}", nm, extra ? "," : "", extra ? extra : "");
 	free(nm);
-	j = it_call("POST", "/api/v1/servers", token, body, 201);
+	id = created(token, "/api/v1/servers", body);
 	free(body);
-	id = it_jint(j, "id");
-	json_decref(j);
-	assert_true(id > 0);
 	return id;
+}
+
+void
+it_act(const char *token, const char *kind, long long id, const char *action,
+    const char *body)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "/api/v1/%s/%lld/%s", kind, id, action);
+	it_callv("POST", path, token, body ? body : "{}", 200);
 }
 
 void
 it_server_start(const char *token, long long server_id)
 {
-	char path[96];
-
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", server_id);
-	it_callv("POST", path, token, "{}", 200);
+	it_act(token, "servers", server_id, "start", NULL);
 }
 
 long long
 it_tool_create(const char *token, const char *server, const char *name,
     const char *code, const char *description)
 {
-	char path[256];
-	json_t *b, *j;
+	char path[256], *txt;
+	json_t *b;
 	long long id;
 
 	b = description ?
@@ -549,22 +796,19 @@ it_tool_create(const char *token, const char *server, const char *name,
 	    description) :
 	    json_pack("{s:s, s:s}", "name", name, "code", code);
 	assert_non_null(b);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", server);
-	j = it_call_json("POST", path, token, b, 201);
+	txt = json_dumps(b, JSON_COMPACT);
 	json_decref(b);
-	id = it_jint(j, "id");
-	json_decref(j);
-	assert_true(id > 0);
+	assert_non_null(txt);
+	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", server);
+	id = created(token, path, txt);
+	free(txt);
 	return id;
 }
 
 void
 it_tool_submit(const char *token, long long tool_id)
 {
-	char path[96];
-
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tool_id);
-	it_callv("POST", path, token, "{}", 200);
+	it_act(token, "tools", tool_id, "submit", NULL);
 }
 
 void
@@ -577,8 +821,7 @@ it_approve_current(const char *admin_token, long long tool_id)
 	t = it_call("GET", path, admin_token, NULL, 200);
 	snprintf(body, sizeof(body), "{\"version\":%lld}", it_jint(t, "current_version"));
 	json_decref(t);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_id);
-	it_callv("POST", path, admin_token, body, 200);
+	it_act(admin_token, "tools", tool_id, "approve", body);
 }
 
 long long
@@ -608,29 +851,53 @@ it_first_text(const json_t *result)
 }
 
 void
-it_mcp_post(const char *token, const char *sid, const char *version,
-    const char *body, struct it_resp *out)
+it_mcp_send(const struct it_mcp_req *q, const char *body, struct it_resp *out)
 {
-	char auth[4200], sh[300], vh[96];
-	const char *h[6];
-	int n = 0;
+	const char *h[20];
+	char auth[4200], ct[160], ah[256], sh[300], vh[128], mh[256], nh[1200];
+	int n = 0, i;
 
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	if (q->token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", q->token);
 		h[n++] = auth;
 	}
-	h[n++] = "Content-Type: application/json";
-	h[n++] = "Accept: application/json, text/event-stream";
-	if (sid && sid[0]) {
-		snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
+	snprintf(ct, sizeof(ct), "Content-Type: %s", q->content_type ?
+	    q->content_type : "application/json");
+	h[n++] = ct;
+	snprintf(ah, sizeof(ah), "Accept: %s", q->accept ? q->accept :
+	    "application/json, text/event-stream");
+	h[n++] = ah;
+	if (q->sid && q->sid[0]) {
+		snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", q->sid);
 		h[n++] = sh;
 	}
-	if (version) {
-		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", version);
+	if (q->version) {
+		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", q->version);
 		h[n++] = vh;
+	}
+	if (q->method) {
+		snprintf(mh, sizeof(mh), "Mcp-Method: %s", q->method);
+		h[n++] = mh;
+	}
+	if (q->name) {
+		snprintf(nh, sizeof(nh), "Mcp-Name: %s", q->name);
+		h[n++] = nh;
+	}
+	for (i = 0; q->extra && q->extra[i]; i++) {
+		assert_true(n < 19);
+		h[n++] = q->extra[i];
 	}
 	h[n] = NULL;
 	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), out), 0);
+}
+
+void
+it_mcp_post(const char *token, const char *sid, const char *version,
+    const char *body, struct it_resp *out)
+{
+	const struct it_mcp_req q = {.token = token, .sid = sid, .version = version};
+
+	it_mcp_send(&q, body, out);
 }
 
 void
@@ -675,6 +942,28 @@ it_mcp_rpc(const char *token, const char *sid, const char *version,
 }
 
 json_t *
+it_mcp_tool(const char *token, const char *sid, const char *version,
+    const char *name)
+{
+	json_t *j, *tools, *t, *found = NULL;
+	size_t i;
+
+	j = it_mcp_rpc(token, sid, version,
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
+	tools = json_object_get(json_object_get(j, "result"), "tools");
+	if (!json_is_array(tools)) {
+		char *txt = json_dumps(j, JSON_COMPACT);
+
+		fail_msg("tools/list without result.tools: %.600s", txt ? txt : "?");
+	}
+	json_array_foreach(tools, i, t)
+		if (found == NULL && strcmp(it_jstr(t, "name"), name) == 0)
+			found = json_incref(t);
+	json_decref(j);
+	return found;
+}
+
+json_t *
 it_mcp_call(const char *token, const char *sid, const char *version,
     const char *name, const char *args, char **raw)
 {
@@ -706,36 +995,23 @@ it_mcp_call(const char *token, const char *sid, const char *version,
 }
 
 void
+it_tool_ok(const json_t *res)
+{
+	if (!json_is_array(json_object_get(res, "content")) ||
+	    json_is_true(json_object_get(res, "isError"))) {
+		char *txt = json_dumps(res, JSON_COMPACT);
+
+		fail_msg("not a successful tool result: %.600s", txt ? txt : "(none)");
+	}
+}
+
+void
 it_mcp26_post(const char *token, const char *version, const char *method,
     const char *name, const char *body, const char *accept,
     const char *const *extra, struct it_resp *out)
 {
-	const char *h[16];
-	char auth[4200], vh[128], mh[256], nh[1200], ah[256];
-	int n = 0, i;
+	const struct it_mcp_req q = {.token = token, .version = version,
+	    .method = method, .name = name, .accept = accept, .extra = extra};
 
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		h[n++] = auth;
-	}
-	h[n++] = "Content-Type: application/json";
-	snprintf(ah, sizeof(ah), "Accept: %s", accept ? accept :
-	    "application/json, text/event-stream");
-	h[n++] = ah;
-	if (version) {
-		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", version);
-		h[n++] = vh;
-	}
-	if (method) {
-		snprintf(mh, sizeof(mh), "Mcp-Method: %s", method);
-		h[n++] = mh;
-	}
-	if (name) {
-		snprintf(nh, sizeof(nh), "Mcp-Name: %s", name);
-		h[n++] = nh;
-	}
-	for (i = 0; extra && extra[i] && n < 15; i++)
-		h[n++] = extra[i];
-	h[n] = NULL;
-	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), out), 0);
+	it_mcp_send(&q, body, out);
 }

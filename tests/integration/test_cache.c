@@ -117,30 +117,46 @@ setup(void)
 		assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
 }
 
+/* A new user name (role) signed in (token into tok, 4096 bytes) with an
+ * API key of its own (into key, *kid its id); returns the user's id. */
+static long long
+key_user(const char *name, const char *role, char *tok, char *key, size_t cap,
+    long long *kid)
+{
+	long long uid;
+
+	setup();
+	uid = it_user_token(admin, name, PW, role, tok, 4096);
+	new_key(tok, key, cap, kid);
+	return uid;
+}
+
+/* n bursts with key: every request refused (401). */
+static void
+refused_bursts(const char *key, int n)
+{
+	struct counts c;
+
+	for (int i = 0; i < n; i++) {
+		me_burst(key, &c);
+		assert_int_equal(c.ok, 0);
+		assert_int_equal(c.unauth, BURST);
+	}
+}
+
 /* Revoked through the API: refused by every worker at once. */
 static void
 t_key_revoked_api(void **state)
 {
 	char tok[4096], key[256], path[128];
-	struct counts c;
-	struct it_resp r;
 	long long kid;
 
 	(void)state;
-	setup();
-	user("cache_k1", "developer");
-	assert_int_equal(it_login("cache_k1", PW, tok, sizeof(tok)), 0);
-	new_key(tok, key, sizeof(key), &kid);
+	key_user("cache_k1", "developer", tok, key, sizeof(key), &kid);
 	warm(key);
 	snprintf(path, sizeof(path), "/api/v1/api-keys/%lld", kid);
-	assert_int_equal(it_get("DELETE", path, tok, &r), 0);
-	assert_int_equal(r.status, 204);
-	it_resp_free(&r);
-	for (int i = 0; i < 4; i++) {
-		me_burst(key, &c);
-		assert_int_equal(c.ok, 0);
-		assert_int_equal(c.unauth, BURST);
-	}
+	assert_int_equal(it_status("DELETE", path, tok, NULL), 204);
+	refused_bursts(key, 4);
 }
 
 /* Revoked behind the app's back (psql, like another host or the CLI):
@@ -155,10 +171,7 @@ t_key_revoked_sql(void **state)
 	int t;
 
 	(void)state;
-	setup();
-	user("cache_k2", "developer");
-	assert_int_equal(it_login("cache_k2", PW, tok, sizeof(tok)), 0);
-	new_key(tok, key, sizeof(key), &kid);
+	key_user("cache_k2", "developer", tok, key, sizeof(key), &kid);
 	warm(key);
 	assert_int_equal(it_sh("psql -X -q -c \"UPDATE api_keys SET revoked_at = now()"
 	    " WHERE id = %lld\" >/dev/null", kid), 0);
@@ -166,10 +179,7 @@ t_key_revoked_sql(void **state)
 	if (t < 0)
 		fail_msg("a key revoked in SQL still passed after 5 s (%d of %d)", c.ok, BURST);
 	assert_true(t <= 1000);
-	for (int i = 0; i < 3; i++) {
-		me_burst(key, &c);
-		assert_int_equal(c.unauth, BURST);
-	}
+	refused_bursts(key, 3);
 }
 
 /* JWTs: logout blacklists the token (API); disabling the user in SQL
@@ -216,10 +226,7 @@ t_role_lowered(void **state)
 	int waited = 0;
 
 	(void)state;
-	setup();
-	uid = user("cache_r1", "admin");
-	assert_int_equal(it_login("cache_r1", PW, tok, sizeof(tok)), 0);
-	new_key(tok, key, sizeof(key), &kid);
+	uid = key_user("cache_r1", "admin", tok, key, sizeof(key), &kid);
 	for (int i = 0; i < 3; i++) {
 		burst("GET", "/api/v1/users", key, NULL, NULL, BURST, &c);
 		assert_int_equal(c.ok, BURST);
@@ -274,9 +281,7 @@ t_session_deleted(void **state)
 		h[1] = hs;
 		h[2] = "MCP-Protocol-Version: 2025-11-25";
 		h[3] = NULL;
-		assert_int_equal(it_request("DELETE", "/mcp", h, NULL, 0, &r), 0);
-		assert_int_equal(r.status, 204);
-		it_resp_free(&r);
+		assert_int_equal(it_hstatus("DELETE", "/mcp", h), 204);
 		for (int i = 0; i < 3; i++) {
 			burst("POST", "/mcp", admin, x, list, BURST, &c);
 			assert_int_equal(c.notfound, BURST);
@@ -299,10 +304,7 @@ t_rate_lease(void **state)
 	int ok = 0, limited = 0, windows, workers;
 
 	(void)state;
-	setup();
-	user("cache_l1", "developer");
-	assert_int_equal(it_login("cache_l1", PW, tok, sizeof(tok)), 0);
-	new_key(tok, key, sizeof(key), &kid);
+	key_user("cache_l1", "developer", tok, key, sizeof(key), &kid);
 	it_rate_limit_set("developer", 200, saved, sizeof(saved));
 	for (int i = 0; i < 16; i++) {
 		burst("GET", "/api/v1/auth/me", key, NULL, NULL, 16, &c);

@@ -16,21 +16,10 @@ static char session_id[200];
 static int
 listed(const char *name)
 {
-	struct it_resp r;
-	json_t *tools, *t;
-	size_t i;
-	int found = 0;
+	json_t *t = it_mcp_tool(admin, session_id, IT_MCP_VERSION, name);
 
-	it_mcp_post(admin, session_id, IT_MCP_VERSION,
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}", &r);
-	assert_int_equal(r.status, 200);
-	tools = json_object_get(json_object_get(r.json, "result"), "tools");
-	assert_true(json_is_array(tools));
-	json_array_foreach(tools, i, t)
-		if (strcmp(json_string_value(json_object_get(t, "name")), name) == 0)
-			found = 1;
-	it_resp_free(&r);
-	return found;
+	json_decref(t);
+	return t != NULL;
 }
 
 /* Every worker must agree: ask more often than there are workers. */
@@ -46,46 +35,34 @@ expect_listed(const char *name, int want)
 static void
 t_cache_follows_changes(void **state)
 {
-	struct it_resp r;
 	long long sid, tid;
-	char path[256];
 
 	(void)state;
 	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
 	it_mcp_init(admin, IT_MCP_VERSION, session_id, sizeof(session_id));
 
-	sid = it_create_id(admin, "/api/v1/servers", "{\"name\":\"catalogtest\"}");
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
-	tid = it_create_id(admin, path, "{\"name\":\"echo\",\"code\":\"def main(text: str) -> str:\\n    return text\\n\"}");
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
-	it_post_ok(admin, path, NULL);
+	sid = it_server_create(admin, "catalogtest", NULL);
+	tid = it_tool_create(admin, "catalogtest", "echo",
+	    "def main(text: str) -> str:\n    return text\n", NULL);
+	it_server_start(admin, sid);
 	expect_listed("catalogtest__echo", 0); /* a draft is never served */
 
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	it_post_ok(admin, path, NULL);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	it_post_ok(admin, path, "{\"reason\":\"ok\",\"version\":1}");
+	it_tool_submit(admin, tid);
+	it_act(admin, "tools", tid, "approve", "{\"reason\":\"ok\",\"version\":1}");
 	expect_listed("catalogtest__echo", 1);
 
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sid);
-	it_post_ok(admin, path, NULL);
+	it_act(admin, "servers", sid, "stop", NULL);
 	expect_listed("catalogtest__echo", 0);
 
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
-	it_post_ok(admin, path, NULL);
+	it_server_start(admin, sid);
 	expect_listed("catalogtest__echo", 1);
 
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/revoke", tid);
-	it_post_ok(admin, path, "{\"reason\":\"gone\"}");
+	it_act(admin, "tools", tid, "revoke", "{\"reason\":\"gone\"}");
 	expect_listed("catalogtest__echo", 0);
 
 	/* Clean up. */
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sid);
-	it_post_ok(admin, path, NULL);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sid);
-	assert_int_equal(it_get("DELETE", path, admin, &r), 0);
-	assert_int_equal(r.status, 204);
-	it_resp_free(&r);
+	it_act(admin, "servers", sid, "stop", NULL);
+	it_callvf("DELETE", admin, NULL, 204, "/api/v1/servers/%lld", sid);
 }
 
 int

@@ -47,10 +47,7 @@ setup(void **state)
 	assert_int_equal(it_login(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), admin_tok,
 	    sizeof(admin_tok)), 0);
 	snprintf(name, sizeof(name), "ex_dev_%s", sfx);
-	snprintf(body, sizeof(body),
-	    "{\"username\":\"%s\",\"password\":\"export-pass-123\",\"role\":\"developer\"}", name);
-	it_callv("POST", "/api/v1/users", admin_tok, body, 201);
-	assert_int_equal(it_login(name, "export-pass-123", dev_tok, sizeof(dev_tok)), 0);
+	it_user_token(admin_tok, name, "export-pass-123", "developer", dev_tok, sizeof(dev_tok));
 
 	/* Server A: two tools, one with three versions and approved; a secret
 	 * with a value and a placeholder; an approved network host. */
@@ -67,10 +64,8 @@ setup(void **state)
 	it_callv("PATCH", path, dev_tok,
 	    "{\"code\":\"def main(a: int, b: int = 2):\\n    return a + b\\n\","
 	    "\"change_summary\":\"default b=2\"}", 200);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tool_val);
-	it_callv("POST", path, dev_tok, NULL, 200);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_val);
-	it_callv("POST", path, admin_tok, "{\"reason\":\"fine\",\"version\":3}", 200);
+	it_callvf("POST", dev_tok, NULL, 200, "/api/v1/tools/%lld/submit", tool_val);
+	it_callvf("POST", admin_tok, "{\"reason\":\"fine\",\"version\":3}", 200, "/api/v1/tools/%lld/approve", tool_val);
 	tool_raise = it_tool_create(dev_tok, srv_a, "boom", "def main():\n    raise ValueError('nope')\n", "raises");
 	t = it_tool_create(dev_tok, srv_b, "echo", "def main(text: str):\n    return text\n", "echo");
 	(void)t;
@@ -133,6 +128,37 @@ our_doc(json_t *full)
 
 	assert_non_null(d);
 	return d;
+}
+
+/* GET /api/v1/export as the admin (200): the whole document. */
+static json_t *
+export_all(void)
+{
+	json_t *full = it_call("GET", "/api/v1/export", admin_tok, NULL, 200);
+
+	assert_non_null(json_object_get(full, "servers"));
+	return full;
+}
+
+/* our_doc of a fresh export. */
+static json_t *
+export_ours(void)
+{
+	json_t *full = export_all(), *d = our_doc(full);
+
+	json_decref(full);
+	return d;
+}
+
+/* counts.key of an import result; fails unless it is an integer. */
+static long long
+count_of(const json_t *res, const char *key)
+{
+	json_t *v = json_object_get(json_object_get(res, "counts"), key);
+
+	if (!json_is_integer(v))
+		fail_msg("import result without counts.%s", key);
+	return (long long)json_integer_value(v);
 }
 
 /* What cannot survive an export: secret values and version authors
@@ -217,75 +243,45 @@ test_export_contents(void **state)
 	assert_null(strstr(r.body, "nonce"));
 	assert_null(strstr(r.body, "cred_"));
 	doc = r.json;
-	assert_string_equal(json_string_value(json_object_get(doc, "format")), "toolgate-export");
-	assert_int_equal(json_integer_value(json_object_get(doc, "format_version")), 2);
+	it_match(doc, "{\"format\":\"toolgate-export\",\"format_version\":2}");
 	assert_true(json_is_array(json_object_get(json_object_get(doc, "settings"),
 	    "allowed_modules")));
 	a = find_server(doc, srv_a);
 	assert_non_null(a);
-	assert_string_equal(json_string_value(json_object_get(a, "description")), "export A");
-	assert_int_equal(json_array_size(json_object_get(a, "secrets")), 2);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-	    json_object_get(a, "secrets"), 0), "key")), "API_KEY");
-	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(a,
-	    "secrets"), 0), "has_value")));
+	it_match(a, "{\"description\":\"export A\","
+	    "\"secrets\":[{\"key\":\"API_KEY\",\"has_value\":true},{}]}");
 	assert_null(json_object_get(json_array_get(json_object_get(a, "secrets"), 0), "value"));
 	/* tools by name: add, boom; add has 3 versions and is approved at 3 */
-	t = json_array_get(json_object_get(a, "tools"), 0);
-	assert_string_equal(json_string_value(json_object_get(t, "name")), "add");
-	assert_string_equal(json_string_value(json_object_get(t, "status")), "approved");
-	assert_int_equal(json_integer_value(json_object_get(t, "current_version")), 3);
-	assert_int_equal(json_integer_value(json_object_get(t, "approved_version")), 3);
-	vs = json_object_get(t, "versions");
-	assert_int_equal(json_array_size(vs), 3);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(vs, 0),
-	    "description")), "adds");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(vs, 2),
-	    "change_summary")), "default b=2");
-	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(vs, 2),
-	    "code")), "b: int = 2"));
 	assert_int_equal(json_array_size(json_object_get(a, "tools")), 2);
+	t = json_array_get(json_object_get(a, "tools"), 0);
+	it_match(t, "{\"name\":\"add\",\"status\":\"approved\",\"current_version\":3,"
+	    "\"approved_version\":3,\"versions\":[{\"description\":\"adds\"},{},"
+	    "{\"change_summary\":\"default b=2\"}]}");
+	vs = json_object_get(t, "versions");
+	assert_non_null(strstr(it_jstr(json_array_get(vs, 2), "code"), "b: int = 2"));
 
 	/* the source: settings and whether a credential is stored, never the
 	 * credential */
 	assert_int_equal(json_array_size(json_object_get(a, "sources")), 1);
 	src = json_array_get(json_object_get(a, "sources"), 0);
-	assert_string_equal(json_string_value(json_object_get(src, "name")), "remote");
-	assert_string_equal(json_string_value(json_object_get(src, "description")), "remote mcp");
-	assert_string_equal(json_string_value(json_object_get(src, "url")), "http://127.0.0.1:9/mcp");
-	assert_string_equal(json_string_value(json_object_get(src, "transport")), "streamable_http");
-	assert_true(json_is_true(json_object_get(src, "internal")));
-	assert_string_equal(json_string_value(json_object_get(src, "auth_type")), "bearer");
-	assert_true(json_is_null(json_object_get(src, "auth_header")));
-	assert_true(json_is_true(json_object_get(src, "credential_set")));
+	it_match(src, "{\"name\":\"remote\",\"description\":\"remote mcp\","
+	    "\"url\":\"http://127.0.0.1:9/mcp\",\"transport\":\"streamable_http\","
+	    "\"internal\":true,\"auth_type\":\"bearer\",\"auth_header\":null,"
+	    "\"credential_set\":true,\"connect_timeout_ms\":5000,\"timeout_ms\":7000,"
+	    "\"max_response_bytes\":4194304,\"failure_threshold\":4,\"cooldown_s\":30}");
 	assert_null(json_object_get(src, "credential"));
-	assert_int_equal(json_integer_value(json_object_get(src, "connect_timeout_ms")), 5000);
-	assert_int_equal(json_integer_value(json_object_get(src, "timeout_ms")), 7000);
-	assert_int_equal(json_integer_value(json_object_get(src, "max_response_bytes")), 4194304);
-	assert_int_equal(json_integer_value(json_object_get(src, "failure_threshold")), 4);
-	assert_int_equal(json_integer_value(json_object_get(src, "cooldown_s")), 30);
 	/* the imported tool, linked by source name, with its history */
 	assert_int_equal(json_array_size(json_object_get(a, "external_tools")), 1);
 	t = json_array_get(json_object_get(a, "external_tools"), 0);
-	assert_string_equal(json_string_value(json_object_get(t, "name")), "rfetch");
-	assert_string_equal(json_string_value(json_object_get(t, "source")), "remote");
-	assert_string_equal(json_string_value(json_object_get(t, "remote_name")), "fetch");
-	assert_string_equal(json_string_value(json_object_get(t, "remote_hash")), REMOTE_HASH);
-	assert_string_equal(json_string_value(json_object_get(t, "description")), "fetches v2");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(t,
-	    "input_schema"), "type")), "object");
-	assert_true(json_is_true(json_object_get(json_object_get(t, "annotations"),
-	    "readOnlyHint")));
-	assert_string_equal(json_string_value(json_object_get(t, "status")), "approved");
-	assert_int_equal(json_integer_value(json_object_get(t, "approved_version")), 2);
+	it_match(t, "{\"name\":\"rfetch\",\"source\":\"remote\",\"remote_name\":\"fetch\","
+	    "\"remote_hash\":\"" REMOTE_HASH "\",\"description\":\"fetches v2\","
+	    "\"input_schema\":{\"type\":\"object\"},\"annotations\":{\"readOnlyHint\":true},"
+	    "\"status\":\"approved\",\"approved_version\":2,"
+	    "\"versions\":[{\"description\":\"fetches\"},{}]}");
 	assert_null(json_object_get(t, "code"));
-	vs = json_object_get(t, "versions");
-	assert_int_equal(json_array_size(vs), 2);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(vs, 0),
-	    "description")), "fetches");
-	assert_null(json_object_get(json_array_get(vs, 0), "code"));
+	assert_null(json_object_get(json_array_get(json_object_get(t, "versions"), 0), "code"));
 	assert_non_null(find_server(doc, srv_b));
-	assert_int_equal(json_array_size(json_object_get(find_server(doc, srv_b), "sources")), 0);
+	it_match(find_server(doc, srv_b), "{\"sources\":[]}");
 	it_resp_free(&r);
 }
 
@@ -301,16 +297,16 @@ test_roles(void **state)
 	    "{\"format\":\"toolgate-export\",\"format_version\":1,\"servers\":[]}", 400);
 }
 
-static int
-has_field(json_t *problem, const char *field)
+/* POST /api/v1/import body: 422 naming every one of fields (NULL-ended),
+ * and nothing created (no server named prefix + sfx). */
+static void
+import_refused(const char *body, const char *prefix, const char *const *fields)
 {
-	json_t *e;
-	size_t i;
+	json_t *j = it_call("POST", "/api/v1/import", admin_tok, body, 422);
 
-	json_array_foreach(json_object_get(problem, "errors"), i, e)
-		if (strcmp(json_string_value(json_object_get(e, "field")), field) == 0)
-			return 1;
-	return 0;
+	it_fields(j, fields);
+	json_decref(j);
+	it_callvf("GET", admin_tok, NULL, 404, "/api/v1/servers/%s%s", prefix, sfx);
 }
 
 static void
@@ -322,11 +318,11 @@ test_validation_422(void **state)
 	(void)state;
 	j = it_call("POST", "/api/v1/import", admin_tok,
 	    "{\"format\":\"toolgate-export\",\"format_version\":3,\"servers\":[]}", 422);
-	assert_true(has_field(j, "format_version"));
+	assert_true(it_has_field(j, "format_version"));
 	json_decref(j);
 	j = it_call("POST", "/api/v1/import", admin_tok,
 	    "{\"format\":\"toolgate-export\",\"format_version\":1,\"servers\":[],\"x\":1}", 422);
-	assert_true(has_field(j, "x"));
+	assert_true(it_has_field(j, "x"));
 	json_decref(j);
 	/* bad names, duplicate tool, version not increasing, current_version
 	 * not the last, content mismatch, unknown member deep down */
@@ -340,37 +336,26 @@ test_validation_422(void **state)
 	    " \"versions\":[{\"version\":2,\"code\":\"x\"},{\"version\":1,\"code\":\"x\"}]},"
 	    "{\"name\":\"u\",\"code\":\"new\",\"current_version\":1,"
 	    " \"versions\":[{\"version\":1,\"code\":\"old\"}]}]}]}", sfx);
-	j = it_call("POST", "/api/v1/import", admin_tok, body, 422);
-	assert_true(has_field(j, "servers[0].name"));
-	assert_true(has_field(j, "servers[1].secrets[0].key"));
-	assert_true(has_field(j, "servers[1].tools[0].versions[0].bogus"));
-	assert_true(has_field(j, "servers[1].tools[1].name"));
-	assert_true(has_field(j, "servers[1].tools[1].versions[1].version"));
-	assert_true(has_field(j, "servers[1].tools[1].current_version"));
-	assert_true(has_field(j, "servers[1].tools[2].versions"));
-	json_decref(j);
 	/* nothing of it was created */
-	snprintf(body, sizeof(body), "/api/v1/servers/ok_%s", sfx);
-	it_callv("GET", body, admin_tok, NULL, 404);
+	import_refused(body, "ok_", (const char *const[]){"servers[0].name",
+	    "servers[1].secrets[0].key", "servers[1].tools[0].versions[0].bogus",
+	    "servers[1].tools[1].name", "servers[1].tools[1].versions[1].version",
+	    "servers[1].tools[1].current_version", "servers[1].tools[2].versions",
+	    NULL});
 }
 
 static void
 test_conflict_409(void **state)
 {
-	struct it_resp r = {0};
 	json_t *doc, *j, *before, *after;
 	char path[160];
 
 	(void)state;
-	assert_int_equal(it_get("GET", "/api/v1/export", admin_tok, &r), 0);
-	assert_int_equal(r.status, 200);
-	doc = our_doc(r.json);
-	it_resp_free(&r);
+	doc = export_ours();
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", srv_a);
 	before = it_call("GET", path, admin_tok, NULL, 200);
 	j = it_call_json("POST", "/api/v1/import", admin_tok, doc, 409);
-	assert_true(has_field(j, "servers[0].name"));
-	assert_true(has_field(j, "servers[1].name"));
+	IT_FIELDS(j, "servers[0].name", "servers[1].name");
 	json_decref(j);
 	/* unchanged: same tools, same versions */
 	after = it_call("GET", path, admin_tok, NULL, 200);
@@ -385,34 +370,22 @@ test_conflict_409(void **state)
 static void
 test_roundtrip_rest(void **state)
 {
-	struct it_resp r = {0};
 	json_t *doc, *res, *again, *a1, *a2, *t, *w;
 	long long src_id, ext_id = 0;
-	char path[160];
 	size_t i;
 
 	(void)state;
-	assert_int_equal(it_get("GET", "/api/v1/export", admin_tok, &r), 0);
-	assert_int_equal(r.status, 200);
-	doc = our_doc(r.json);
-	it_resp_free(&r);
+	doc = export_ours();
 
-	snprintf(path, sizeof(path), "/api/v1/servers/%s", srv_a);
-	it_callv("DELETE", path, admin_tok, NULL, 204);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s", srv_b);
-	it_callv("DELETE", path, admin_tok, NULL, 204);
+	it_callvf("DELETE", admin_tok, NULL, 204, "/api/v1/servers/%s", srv_a);
+	it_callvf("DELETE", admin_tok, NULL, 204, "/api/v1/servers/%s", srv_b);
 
 	res = it_call_json("POST", "/api/v1/import?keep_status=true&settings=false", admin_tok, doc, 201);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
-	    "servers")), 2);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
-	    "tools")), 4);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
-	    "versions")), 7);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
-	    "secrets")), 2);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
-	    "sources")), 1);
+	assert_int_equal(count_of(res, "servers"), 2);
+	assert_int_equal(count_of(res, "tools"), 4);
+	assert_int_equal(count_of(res, "versions"), 7);
+	assert_int_equal(count_of(res, "secrets"), 2);
+	assert_int_equal(count_of(res, "sources"), 1);
 	assert_true(json_is_false(json_object_get(res, "settings_applied")));
 	/* the credential must be entered again: one warning naming the source */
 	w = json_object_get(res, "warnings");
@@ -443,21 +416,17 @@ test_roundtrip_rest(void **state)
 	json_decref(res);
 	/* the imported tool is an external tool of the new source; the source
 	 * has no credential */
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM tools t JOIN"
+	it_sql_expect("1", "SELECT count(*) FROM tools t JOIN"
 	    " external_sources e ON e.id = t.source_id WHERE t.id = %lld AND e.id = %lld"
 	    " AND t.kind = 'external' AND t.code = '' AND t.remote_name = 'fetch'"
-	    " AND e.cred_ciphertext IS NULL AND e.cred_nonce IS NULL AND e.internal\""
-	    " | grep -qx 1", ext_id, src_id), 0);
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld", src_id);
-	res = it_call("GET", path, admin_tok, NULL, 200);
+	    " AND e.cred_ciphertext IS NULL AND e.cred_nonce IS NULL AND e.internal",
+	    ext_id, src_id);
+	res = it_callf("GET", admin_tok, NULL, 200, "/api/v1/sources/%lld", src_id);
 	assert_true(json_is_false(json_object_get(res, "has_credential")));
 	assert_string_equal(json_string_value(json_object_get(res, "auth_type")), "bearer");
 	json_decref(res);
 
-	assert_int_equal(it_get("GET", "/api/v1/export", admin_tok, &r), 0);
-	assert_int_equal(r.status, 200);
-	again = our_doc(r.json);
-	it_resp_free(&r);
+	again = export_ours();
 	json_array_foreach(json_object_get(doc, "servers"), i, a1)
 		normalise(a1, 0);
 	json_array_foreach(json_object_get(again, "servers"), i, a1)
@@ -472,8 +441,7 @@ test_roundtrip_rest(void **state)
 	assert_string_equal(json_string_value(json_object_get(t, "status")), "approved");
 	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(a2,
 	    "sources"), 0), "credential_set")));
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", srv_a);
-	res = it_call("GET", path, admin_tok, NULL, 200);
+	res = it_callf("GET", admin_tok, NULL, 200, "/api/v1/servers/%s/secrets", srv_a);
 	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(res, "items"), 0),
 	    "has_value")));
 	json_decref(res);
@@ -486,7 +454,6 @@ test_roundtrip_rest(void **state)
 static void
 test_empty_database_cli(void **state)
 {
-	struct it_resp r = {0};
 	json_t *doc, *back, *s;
 	json_error_t je;
 	char db[64], in[512], out[512], *txt;
@@ -495,10 +462,7 @@ test_empty_database_cli(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(it_get("GET", "/api/v1/export", admin_tok, &r), 0);
-	assert_int_equal(r.status, 200);
-	doc = our_doc(r.json);
-	it_resp_free(&r);
+	doc = export_ours();
 	snprintf(db, sizeof(db), "tg_export_%s", sfx);
 	snprintf(in, sizeof(in), "%s/export-%s.json", var, sfx);
 	snprintf(out, sizeof(out), "%s/export-%s-back.json", var, sfx);
@@ -545,15 +509,13 @@ test_empty_database_cli(void **state)
 static void
 test_format_v1(void **state)
 {
-	struct it_resp r = {0};
-	json_t *b, *doc, *res, *j;
-	char name[64], path[160];
+	json_t *full, *b, *doc, *res, *j;
+	char name[64];
 
 	(void)state;
-	assert_int_equal(it_get("GET", "/api/v1/export", admin_tok, &r), 0);
-	assert_int_equal(r.status, 200);
-	b = json_deep_copy(find_server(r.json, srv_b));
-	it_resp_free(&r);
+	full = export_all();
+	b = json_deep_copy(find_server(full, srv_b));
+	json_decref(full);
 	assert_non_null(b);
 	snprintf(name, sizeof(name), "exv1_%s", sfx);
 	json_object_set_new(b, "name", json_string(name));
@@ -563,24 +525,21 @@ test_format_v1(void **state)
 	    "format_version", 1, "servers", b);
 	assert_non_null(doc);
 	res = it_call_json("POST", "/api/v1/import?settings=false", admin_tok, doc, 201);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
-	    "tools")), 1);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "counts"),
-	    "sources")), 0);
+	assert_int_equal(count_of(res, "tools"), 1);
+	assert_int_equal(count_of(res, "sources"), 0);
+	assert_true(json_is_array(json_object_get(res, "warnings")));
 	assert_int_equal(json_array_size(json_object_get(res, "warnings")), 0);
 	json_decref(res);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", name);
-	res = it_call("GET", path, admin_tok, NULL, 200);
+	res = it_callf("GET", admin_tok, NULL, 200, "/api/v1/servers/%s/tools", name);
 	assert_int_equal(json_array_size(json_object_get(res, "items")), 1);
 	json_decref(res);
 	/* format 1 has no sources */
 	json_object_set_new(b, "name", json_string("exv1b"));
 	json_object_set_new(b, "sources", json_array());
 	j = it_call_json("POST", "/api/v1/import", admin_tok, doc, 422);
-	assert_true(has_field(j, "servers[0].sources"));
+	assert_true(it_has_field(j, "servers[0].sources"));
 	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s", name);
-	it_callv("DELETE", path, admin_tok, NULL, 204);
+	it_callvf("DELETE", admin_tok, NULL, 204, "/api/v1/servers/%s", name);
 	json_decref(b);
 	json_decref(doc);
 }
@@ -590,8 +549,7 @@ test_format_v1(void **state)
 static void
 test_validation_sources_422(void **state)
 {
-	json_t *j;
-	char body[4096], path[160];
+	char body[4096];
 
 	(void)state;
 	snprintf(body, sizeof(body),
@@ -612,22 +570,15 @@ test_validation_sources_422(void **state)
 	    " \"current_version\":1,\"versions\":[{\"version\":1,\"code\":\"x\"}]},"
 	    "{\"name\":\"e3\",\"source\":\"hd\",\"remote_name\":\"b\",\"code\":\"x\","
 	    " \"current_version\":1,\"versions\":[{\"version\":1}]}]}]}", sfx);
-	j = it_call("POST", "/api/v1/import", admin_tok, body, 422);
-	assert_true(has_field(j, "servers[0].sources[0].url"));	/* loopback, not internal */
-	assert_true(has_field(j, "servers[0].sources[1].credential"));
-	assert_true(has_field(j, "servers[0].sources[2].auth_header"));
-	assert_true(has_field(j, "servers[0].sources[2].timeout_ms"));
-	assert_true(has_field(j, "servers[0].sources[3].name"));
-	assert_true(has_field(j, "servers[0].sources[3].url"));
-	assert_true(has_field(j, "servers[0].sources[3].transport"));
-	assert_true(has_field(j, "servers[0].external_tools[0].source"));
-	assert_true(has_field(j, "servers[0].external_tools[1].name"));
-	assert_true(has_field(j, "servers[0].external_tools[1].remote_hash"));
-	assert_true(has_field(j, "servers[0].external_tools[1].versions[0].code"));
-	assert_true(has_field(j, "servers[0].external_tools[2].code"));
-	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/servers/vs_%s", sfx);
-	it_callv("GET", path, admin_tok, NULL, 404);
+	/* sources[0]: loopback, not internal */
+	import_refused(body, "vs_", (const char *const[]){"servers[0].sources[0].url",
+	    "servers[0].sources[1].credential", "servers[0].sources[2].auth_header",
+	    "servers[0].sources[2].timeout_ms", "servers[0].sources[3].name",
+	    "servers[0].sources[3].url", "servers[0].sources[3].transport",
+	    "servers[0].external_tools[0].source", "servers[0].external_tools[1].name",
+	    "servers[0].external_tools[1].remote_hash",
+	    "servers[0].external_tools[1].versions[0].code",
+	    "servers[0].external_tools[2].code", NULL});
 }
 
 static void
@@ -640,6 +591,7 @@ test_validate(void **state)
 	j = it_call("POST", "/api/v1/validate", dev_tok,
 	    "{\"code\":\"def main(city: str, days: int = 3):\\n    return city\\n\"}", 200);
 	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_true(json_is_array(json_object_get(j, "errors")));
 	assert_int_equal(json_array_size(json_object_get(j, "errors")), 0);
 	assert_non_null(json_object_get(json_object_get(json_object_get(j, "input_schema"),
 	    "properties"), "city"));
@@ -655,13 +607,13 @@ test_validate(void **state)
 	assert_true(json_is_false(json_object_get(j, "ok")));
 	json_decref(j);
 	j = it_call("POST", "/api/v1/validate", dev_tok, "{}", 422);
-	assert_true(has_field(j, "code"));
+	assert_true(it_has_field(j, "code"));
 	json_decref(j);
 	/* saving a tool with a syntax error: 422 naming line and column */
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", srv_a);
 	j = it_call("POST", path, dev_tok,
 	    "{\"name\":\"broken\",\"code\":\"x = 1\\ndef main(:\\n    pass\\n\"}", 422);
-	assert_true(has_field(j, "code"));
+	assert_true(it_has_field(j, "code"));
 	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(
 	    json_object_get(j, "errors"), 0), "message")), "line 2, column"));
 	json_decref(j);
@@ -674,8 +626,7 @@ test_tool_test_runs(void **state)
 	char path[160];
 
 	(void)state;
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tool_val);
-	j = it_call("POST", path, dev_tok, "{\"arguments\":{\"a\":40}}", 200);
+	j = it_callf("POST", dev_tok, "{\"arguments\":{\"a\":40}}", 200, "/api/v1/tools/%lld/test", tool_val);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(json_integer_value(json_object_get(j, "result")), 42);
 	json_decref(j);
@@ -688,7 +639,7 @@ test_tool_test_runs(void **state)
 	    "message")), "nope");
 	json_decref(j);
 	j = it_call("POST", path, dev_tok, "{\"arguments\":[]}", 422);
-	assert_true(has_field(j, "arguments"));
+	assert_true(it_has_field(j, "arguments"));
 	json_decref(j);
 	it_callv("POST", "/api/v1/tools/999999999/test", dev_tok, "{}", 404);
 }
@@ -711,12 +662,7 @@ test_tool_test_logged_scrubbed(void **state)
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/secrets", srv);
 	it_callv("POST", path, admin_tok,
 	    "{\"key\":\"LEAK\",\"value\":\"tgleak-9f2\\\"q-value\"}", 201);
-	tid = it_tool_create(dev_tok, srv, "leak",
-	    "def main(mode: str = 'ret'):\n"
-	    "    print('out:' + SECRETS['LEAK'])\n"
-	    "    if mode == 'raise':\n"
-	    "        raise ValueError('err:' + SECRETS['LEAK'])\n"
-	    "    return {'v': SECRETS['LEAK']}\n", "leaks");
+	tid = it_tool_create(dev_tok, srv, "leak", IT_LEAK_CODE("LEAK"), "leaks");
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
 	/* security: unapproved code gets the real values only when an admin
 	 * asks for them (test_security.c); they are what must be scrubbed. */
@@ -729,17 +675,8 @@ test_tool_test_logged_scrubbed(void **state)
 	assert_true(json_is_false(json_object_get(j, "ok")));
 	json_decref(j);
 	/* Two rows of kind test, both scrubbed. */
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_id = %lld AND kind = 'test'\" | grep -qx 2", tid), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_id = %lld AND concat(result, stdout, stderr, error)"
-	    " LIKE '%%tgleak%%'\" | grep -qx 0", tid), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_id = %lld AND status = 'ok' AND result LIKE '%%[REDACTED]%%'"
-	    " AND stdout LIKE 'out:[REDACTED]%%'\" | grep -qx 1", tid), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_id = %lld AND status = 'error' AND error LIKE '%%err:[REDACTED]%%'\""
-	    " | grep -qx 1", tid), 0);
+	snprintf(path, sizeof(path), "tool_id = %lld", tid);
+	it_logs_scrubbed(path, "test", "tgleak");
 }
 
 int

@@ -18,14 +18,10 @@ static char sfx[32];	/* unique suffix per run */
 static void
 make_user(const char *role, char *tok, size_t cap)
 {
-	char body[512], name[64];
+	char name[64];
 
 	snprintf(name, sizeof(name), "lc_%s_%s", role, sfx);
-	snprintf(body, sizeof(body),
-	    "{\"username\":\"%s\",\"password\":\"lifecycle-pass-123\",\"role\":\"%s\"}",
-	    name, role);
-	it_callv("POST", "/api/v1/users", admin_tok, body, 201);
-	assert_int_equal(it_login(name, "lifecycle-pass-123", tok, cap), 0);
+	it_user_token(admin_tok, name, "lifecycle-pass-123", role, tok, cap);
 }
 
 static int
@@ -78,11 +74,9 @@ tool_post(long long id, const char *what, const char *tok, const char *body, lon
 static void
 expect_status(long long id, const char *want, long long version)
 {
-	char path[128];
 	json_t *j;
 
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld", id);
-	j = it_call("GET", path, view_tok, NULL, 200);
+	j = it_callf("GET", view_tok, NULL, 200, "/api/v1/tools/%lld", id);
 	assert_string_equal(it_jstr(j, "status"), want);
 	if (version > 0)
 		assert_int_equal(it_jint(j, "current_version"), version);
@@ -103,12 +97,10 @@ approve_v(long long id, long long v)
 static void
 approve(long long id)
 {
-	char path[128];
 	json_t *j;
 
 	json_decref(tool_post(id, "submit", dev_tok, NULL, 200));
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld", id);
-	j = it_call("GET", path, view_tok, NULL, 200);
+	j = it_callf("GET", view_tok, NULL, 200, "/api/v1/tools/%lld", id);
 	approve_v(id, it_jint(j, "current_version"));
 	json_decref(j);
 }
@@ -142,8 +134,7 @@ test_approval_resets(void **state)
 	expect_status(tid, "pending_review", 2);
 
 	/* the reviewer sees a diff against the approved version 1 */
-	snprintf(body, sizeof(body), "/api/v1/tools/%lld/diff", tid);
-	j = it_call("GET", body, view_tok, NULL, 200);
+	j = it_callf("GET", view_tok, NULL, 200, "/api/v1/tools/%lld/diff", tid);
 	assert_int_equal(it_jint(j, "from_version"), 1);
 	assert_non_null(strstr(it_jstr(j, "code_diff"), "-    return x + 1"));
 	assert_non_null(strstr(it_jstr(j, "code_diff"), "+    return x + 2"));
@@ -180,23 +171,19 @@ test_approval_resets(void **state)
 	assert_int_equal(it_jint(j, "current_version"), 6);
 	assert_string_equal(it_jstr(j, "code"), CODE1);
 	json_decref(j);
-	snprintf(body, sizeof(body), "/api/v1/tools/%lld/versions", tid);
-	j = it_call("GET", body, view_tok, NULL, 200);
+	j = it_callf("GET", view_tok, NULL, 200, "/api/v1/tools/%lld/versions", tid);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 6);
 	json_decref(j);
-	snprintf(body, sizeof(body), "/api/v1/tools/%lld/versions/6", tid);
-	j = it_call("GET", body, view_tok, NULL, 200);
+	j = it_callf("GET", view_tok, NULL, 200, "/api/v1/tools/%lld/versions/6", tid);
 	assert_string_equal(it_jstr(j, "code"), CODE1);
 	assert_string_equal(it_jstr(j, "change_summary"), "rollback to version 1");
 	json_decref(j);
 	/* pagination */
-	snprintf(body, sizeof(body), "/api/v1/tools/%lld/versions?limit=4", tid);
-	j = it_call("GET", body, view_tok, NULL, 200);
+	j = it_callf("GET", view_tok, NULL, 200, "/api/v1/tools/%lld/versions?limit=4", tid);
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 4);
 	assert_string_equal(it_jstr(j, "next_cursor"), "4");
 	json_decref(j);
-	snprintf(body, sizeof(body), "/api/v1/tools/%lld/versions/99", tid);
-	it_callv("GET", body, view_tok, NULL, 404);
+	it_callvf("GET", view_tok, NULL, 404, "/api/v1/tools/%lld/versions/99", tid);
 	json_decref(tool_post(tid, "rollback", dev_tok, "{\"version\":99}", 404));
 }
 
@@ -295,26 +282,18 @@ test_start_clash(void **state)
 	mk_tool(sa, "same", CODE1, "");
 	mk_tool(sb, "same", CODE1, "");
 	it_callv("PATCH", "/api/v1/servers/0", dev_tok, "{}", 404);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sa);
-	it_callv("PATCH", path, dev_tok, "{\"tool_prefix\":\"\"}", 200);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sb);
-	it_callv("PATCH", path, dev_tok, "{\"tool_prefix\":\"\"}", 200);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sa);
-	j = it_call("POST", path, dev_tok, NULL, 200);
+	it_callvf("PATCH", dev_tok, "{\"tool_prefix\":\"\"}", 200, "/api/v1/servers/%lld", sa);
+	it_callvf("PATCH", dev_tok, "{\"tool_prefix\":\"\"}", 200, "/api/v1/servers/%lld", sb);
+	j = it_callf("POST", dev_tok, NULL, 200, "/api/v1/servers/%lld/start", sa);
 	assert_string_equal(it_jstr(j, "status"), "running");
 	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sb);
-	it_callv("POST", path, dev_tok, NULL, 409);
+	it_callvf("POST", dev_tok, NULL, 409, "/api/v1/servers/%lld/start", sb);
 	/* with its default prefix it starts */
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sb);
-	it_callv("PATCH", path, dev_tok, "{\"tool_prefix\":null}", 200);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sb);
-	it_callv("POST", path, dev_tok, NULL, 200);
+	it_callvf("PATCH", dev_tok, "{\"tool_prefix\":null}", 200, "/api/v1/servers/%lld", sb);
+	it_callvf("POST", dev_tok, NULL, 200, "/api/v1/servers/%lld/start", sb);
 	/* a running server cannot be deleted */
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sb);
-	it_callv("DELETE", path, dev_tok, NULL, 409);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sb);
-	it_callv("POST", path, dev_tok, NULL, 200);
+	it_callvf("DELETE", dev_tok, NULL, 409, "/api/v1/servers/%lld", sb);
+	it_callvf("POST", dev_tok, NULL, 200, "/api/v1/servers/%lld/stop", sb);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s", b);
 	it_callv("DELETE", path, dev_tok, NULL, 204);
 	it_callv("GET", path, view_tok, NULL, 404);
@@ -350,11 +329,9 @@ test_secrets(void **state)
 	assert_null(strstr(dump, value));
 	free(dump);
 	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/API_KEY", sb);
-	it_callv("PUT", path, admin_tok, "{\"value\":\"other-server-value\"}", 200);
+	it_callvf("PUT", admin_tok, "{\"value\":\"other-server-value\"}", 200, "/api/v1/servers/%lld/secrets/API_KEY", sb);
 
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets", sa);
-	j = it_call("GET", path, view_tok, NULL, 200);
+	j = it_callf("GET", view_tok, NULL, 200, "/api/v1/servers/%lld/secrets", sa);
 	dump = json_dumps(j, 0);
 	assert_null(strstr(dump, value));
 	assert_non_null(strstr(dump, "API_KEY"));
@@ -376,8 +353,8 @@ test_secrets(void **state)
 	    "! build/toolgate secrets-verify >/dev/null 2>&1 && "
 	    "TOOLGATE_ENCRYPTION_KEY_OLD=$NEW build/toolgate rotate-key >/dev/null 2>&1 && "
 	    "build/toolgate secrets-verify >/dev/null 2>&1"), 0);
-	assert_int_equal(it_sh("psql -X -q -A -t -c \"SELECT key_version FROM server_secrets s "
-	    "JOIN servers v ON v.id = s.server_id WHERE v.name = '%s'\" | grep -qx 3", a), 0);
+	it_sql_expect("3", "SELECT key_version FROM server_secrets s "
+	    "JOIN servers v ON v.id = s.server_id WHERE v.name = '%s'", a);
 
 	/* a ciphertext moved to another server's row fails to open (AAD) */
 	assert_int_equal(it_sh("psql -X -q -c \"UPDATE server_secrets d SET nonce = s.nonce, "
@@ -439,12 +416,9 @@ test_settings_and_requests(void **state)
 		free(d);
 	}
 	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/network-requests/%lld/reject", nid);
-	it_callv("POST", path, admin_tok, "{}", 422);
-	snprintf(path, sizeof(path), "/api/v1/network-requests/%lld/approve", nid);
-	it_callv("POST", path, admin_tok, NULL, 200);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld", sid);
-	j = it_call("GET", path, view_tok, NULL, 200);
+	it_callvf("POST", admin_tok, "{}", 422, "/api/v1/network-requests/%lld/reject", nid);
+	it_callvf("POST", admin_tok, NULL, 200, "/api/v1/network-requests/%lld/approve", nid);
+	j = it_callf("GET", view_tok, NULL, 200, "/api/v1/servers/%lld", sid);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j,
 	    "allowed_hosts"), 0)), "api.example.com");
 	json_decref(j);

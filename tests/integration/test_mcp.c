@@ -17,52 +17,43 @@
 #include <string.h>
 #include <unistd.h>
 
-static char token[4096];
-static char auth_hdr[4200];
-static char origin_ok[256];
-
-#define CT "Content-Type: application/json"
-#define ACC "Accept: application/json, text/event-stream"
-
-static void
-login(void)
-{
-	if (token[0])
-		return;
-	assert_int_equal(it_login_admin(token, sizeof(token)), 0);
-	snprintf(auth_hdr, sizeof(auth_hdr), "Authorization: Bearer %s", token);
-	snprintf(origin_ok, sizeof(origin_ok), "Origin: %s", it_base());
-}
-
-/* POST /mcp with the usual headers plus extra (NULL-terminated). */
+/* POST /mcp as the admin with the usual headers; extra (NULL: none) is
+ * one more header, or replaces Content-Type or Accept. */
 static void
 post(const char *session, const char *version, const char *body,
-    struct it_resp *r, const char *extra1, const char *extra2)
+    struct it_resp *r, const char *extra)
 {
-	const char *h[10];
-	char sh[256], vh[64];
-	int n = 0;
+	const char *more[2] = {extra, NULL};
+	struct it_mcp_req q = {.token = it_admin(), .sid = session, .version = version};
 
-	login();
-	h[n++] = auth_hdr;
-	if (extra1)
-		h[n++] = extra1;
-	if (extra2)
-		h[n++] = extra2;
-	if (!extra1 || strncasecmp(extra1, "Content-Type", 12) != 0)
-		h[n++] = CT;
-	if (!extra1 || strncasecmp(extra1, "Accept", 6) != 0)
-		h[n++] = ACC;
-	if (session) {
-		snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", session);
-		h[n++] = sh;
-	}
-	if (version) {
-		snprintf(vh, sizeof(vh), "MCP-Protocol-Version: %s", version);
-		h[n++] = vh;
-	}
-	h[n] = NULL;
-	assert_int_equal(it_request("POST", "/mcp", h, body, strlen(body), r), 0);
+	if (extra && strncasecmp(extra, "Content-Type: ", 14) == 0)
+		q.content_type = extra + 14;
+	else if (extra && strncasecmp(extra, "Accept: ", 8) == 0)
+		q.accept = extra + 8;
+	else
+		q.extra = more;
+	it_mcp_send(&q, body, r);
+}
+
+#define PING "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}"
+
+/* post, failing unless the status is status and, when code is not 0, the
+ * JSON-RPC error code is code. Returns the parsed body (new reference; an
+ * empty object when there is none). */
+static json_t *
+expect(const char *session, const char *version, const char *body,
+    const char *extra, long status, long code)
+{
+	struct it_resp r;
+	json_t *j;
+
+	post(session, version, body, &r, extra);
+	if (r.status != status || (code != 0 && it_rpc_code(&r) != code))
+		fail_msg("%s: want HTTP %ld / %ld, got %ld: %.400s", body, status,
+		    code, r.status, r.body ? r.body : "");
+	j = r.json ? json_incref(r.json) : json_object();
+	it_resp_free(&r);
+	return j;
 }
 
 static void
@@ -76,7 +67,7 @@ init_session(const char *version, char sid[128], char negotiated[32])
 	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
 	    "{\"protocolVersion\":\"%s\",\"capabilities\":{},\"clientInfo\":"
 	    "{\"name\":\"it\",\"version\":\"1\"}}}", version);
-	post(NULL, NULL, body, &r, NULL, NULL);
+	post(NULL, NULL, body, &r, NULL);
 	assert_int_equal(r.status, 200);
 	s = it_header(&r, "Mcp-Session-Id");
 	assert_non_null(s);
@@ -92,7 +83,7 @@ init_session(const char *version, char sid[128], char negotiated[32])
 	    json_object_get(r.json, "result"), "serverInfo"), "name")), "toolgate");
 	it_resp_free(&r);
 	post(sid, negotiated, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
-	    &r, NULL, NULL);
+	    &r, NULL);
 	assert_int_equal(r.status, 202);
 	assert_int_equal(r.len, 0);
 	it_resp_free(&r);
@@ -120,110 +111,69 @@ t_transport_errors(void **state)
 	struct it_resp r;
 	const char *h[4];
 	char sid[128], v[32], bad_origin[] = "Origin: http://evil.example.com";
+	char origin_ok[256];
+	json_t *j;
 
 	(void)state;
-	login();
+	snprintf(origin_ok, sizeof(origin_ok), "Origin: %s", it_base());
 	/* DNS rebinding: foreign Origin -> 403 (before anything else). */
-	post(NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r,
-	    bad_origin, NULL);
-	assert_int_equal(r.status, 403);
-	assert_int_equal(it_rpc_code(&r), -32000);
-	it_resp_free(&r);
+	json_decref(expect(NULL, NULL, PING, bad_origin, 403, -32000));
 	/* An allowed Origin passes. */
-	post(NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
-	    "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":"
-	    "{\"name\":\"it\",\"version\":\"1\"}}}", &r, origin_ok, NULL);
-	assert_int_equal(r.status, 200);
-	it_resp_free(&r);
+	json_decref(expect(NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+	    "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+	    "\"clientInfo\":{\"name\":\"it\",\"version\":\"1\"}}}", origin_ok, 200, 0));
 	/* No credentials -> 401 + WWW-Authenticate; a bad token too. */
-	h[0] = CT;
-	h[1] = ACC;
-	h[2] = NULL;
-	assert_int_equal(it_request("POST", "/mcp", h, "{}", 2, &r), 0);
+	it_mcp_send(&(struct it_mcp_req){0}, "{}", &r);
 	assert_int_equal(r.status, 401);
 	assert_non_null(it_header(&r, "WWW-Authenticate"));
 	it_resp_free(&r);
-	h[2] = "Authorization: Bearer not-a-token";
-	h[3] = NULL;
-	assert_int_equal(it_request("POST", "/mcp", h, "{}", 2, &r), 0);
+	it_mcp_send(&(struct it_mcp_req){.token = "not-a-token"}, "{}", &r);
 	assert_int_equal(r.status, 401);
 	assert_non_null(it_header(&r, "WWW-Authenticate"));
 	it_resp_free(&r);
 
 	init_session("2025-11-25", sid, v);
 	/* Accept that admits neither JSON nor SSE -> 406. */
-	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r,
-	    "Accept: text/html", NULL);
-	assert_int_equal(r.status, 406);
-	it_resp_free(&r);
+	json_decref(expect(sid, v, PING, "Accept: text/html", 406, 0));
 	/* Wrong Content-Type -> 415. */
-	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r,
-	    "Content-Type: text/plain", NULL);
-	assert_int_equal(r.status, 415);
-	it_resp_free(&r);
+	json_decref(expect(sid, v, PING, "Content-Type: text/plain", 415, 0));
 	/* Malformed JSON -> 400 -32700. */
-	post(sid, v, "{\"jsonrpc\":", &r, NULL, NULL);
-	assert_int_equal(r.status, 400);
-	assert_int_equal(it_rpc_code(&r), -32700);
-	assert_true(json_is_null(json_object_get(r.json, "id")));
-	it_resp_free(&r);
+	j = expect(sid, v, "{\"jsonrpc\":", NULL, 400, -32700);
+	assert_true(json_is_null(json_object_get(j, "id")));
+	json_decref(j);
 	/* Not a request object -> 400 -32600 (with the id when readable). */
-	post(sid, v, "{\"jsonrpc\":\"1.0\",\"id\":7,\"method\":\"ping\"}", &r, NULL, NULL);
-	assert_int_equal(r.status, 400);
-	assert_int_equal(it_rpc_code(&r), -32600);
-	assert_int_equal(json_integer_value(json_object_get(r.json, "id")), 7);
-	it_resp_free(&r);
-	post(sid, v, "42", &r, NULL, NULL);
-	assert_int_equal(r.status, 400);
-	assert_int_equal(it_rpc_code(&r), -32600);
-	it_resp_free(&r);
+	j = expect(sid, v, "{\"jsonrpc\":\"1.0\",\"id\":7,\"method\":\"ping\"}", NULL, 400, -32600);
+	it_match(j, "{\"id\":7}");
+	json_decref(j);
+	json_decref(expect(sid, v, "42", NULL, 400, -32600));
 	/* Unknown method -> 200 with -32601; bad params -> -32602. */
-	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"no/such\"}", &r, NULL, NULL);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(it_rpc_code(&r), -32601);
-	assert_string_equal(json_string_value(json_object_get(r.json, "id")), "a");
-	it_resp_free(&r);
-	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{}}",
-	    &r, NULL, NULL);
-	assert_int_equal(it_rpc_code(&r), -32602);
-	it_resp_free(&r);
-	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"no__such_tool\"}}", &r, NULL, NULL);
-	assert_int_equal(it_rpc_code(&r), -32602);
-	it_resp_free(&r);
+	j = expect(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"no/such\"}", NULL, 200, -32601);
+	it_match(j, "{\"id\":\"a\"}");
+	json_decref(j);
+	json_decref(expect(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+	    "\"params\":{}}", NULL, 200, -32602));
+	json_decref(expect(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"no__such_tool\"}}", NULL, 200, -32602));
 	/* Batches are not part of 2025-06-18 and later -> 400 -32600. */
-	post(sid, v, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]", &r, NULL, NULL);
-	assert_int_equal(r.status, 400);
-	assert_int_equal(it_rpc_code(&r), -32600);
-	it_resp_free(&r);
+	json_decref(expect(sid, v, "[" PING "]", NULL, 400, -32600));
 	/* A response from the client -> 202. */
-	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":99,\"result\":{}}", &r, NULL, NULL);
-	assert_int_equal(r.status, 202);
-	it_resp_free(&r);
+	json_decref(expect(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":99,\"result\":{}}", NULL, 202, 0));
 	/* MCP-Protocol-Version: unsupported or not the session's -> 400. */
-	post(sid, "2031-01-01", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r, NULL, NULL);
-	assert_int_equal(r.status, 400);
-	assert_non_null(json_object_get(json_object_get(json_object_get(r.json, "error"),
+	j = expect(sid, "2031-01-01", PING, NULL, 400, 0);
+	assert_non_null(json_object_get(json_object_get(json_object_get(j, "error"),
 	    "data"), "supported"));
-	it_resp_free(&r);
-	post(sid, "2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r, NULL, NULL);
-	assert_int_equal(r.status, 400);
-	it_resp_free(&r);
+	json_decref(j);
+	json_decref(expect(sid, "2025-06-18", PING, NULL, 400, 0));
 	/* Header absent: the session's version is assumed. */
-	post(sid, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r, NULL, NULL);
-	assert_int_equal(r.status, 200);
-	assert_true(json_is_object(json_object_get(r.json, "result")));
-	it_resp_free(&r);
+	j = expect(sid, NULL, PING, NULL, 200, 0);
+	assert_true(json_is_object(json_object_get(j, "result")));
+	json_decref(j);
 	/* No session -> 400; unknown session -> 404. */
-	post(NULL, v, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r, NULL, NULL);
-	assert_int_equal(r.status, 400);
-	it_resp_free(&r);
-	post("0000000000000000000000000000000000000000000000000000000000000000", v,
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r, NULL, NULL);
-	assert_int_equal(r.status, 404);
-	it_resp_free(&r);
+	json_decref(expect(NULL, v, PING, NULL, 400, 0));
+	json_decref(expect("0000000000000000000000000000000000000000000000000000000000000000", v,
+	    PING, NULL, 404, 0));
 	/* GET: no server stream -> 405 with Allow. */
-	h[0] = auth_hdr;
+	h[0] = it_bearer(it_admin());
 	h[1] = "Accept: text/event-stream";
 	h[2] = NULL;
 	assert_int_equal(it_request("GET", "/mcp", h, NULL, 0, &r), 0);
@@ -242,43 +192,31 @@ t_batch_2025_03_26(void **state)
 	init_session("2025-03-26", sid, v);
 	post(sid, v, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
 	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{}},"
-	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"}]", &r, NULL, NULL);
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"}]", &r, NULL);
 	assert_int_equal(r.status, 200);
 	assert_true(json_is_array(r.json));
 	assert_int_equal(json_array_size(r.json), 2);
 	it_resp_free(&r);
-	post(sid, v, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{}}]",
-	    &r, NULL, NULL);
-	assert_int_equal(r.status, 202);
-	it_resp_free(&r);
-	post(sid, v, "[]", &r, NULL, NULL);
-	assert_int_equal(r.status, 400);
-	assert_int_equal(it_rpc_code(&r), -32600);
-	it_resp_free(&r);
+	json_decref(expect(sid, v, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+	    "\"params\":{}}]", NULL, 202, 0));
+	json_decref(expect(sid, v, "[]", NULL, 400, -32600));
 }
 
 static void
 t_delete_session(void **state)
 {
-	struct it_resp r;
 	const char *h[3];
 	char sid[128], v[32], sh[256];
 
 	(void)state;
 	init_session("2025-11-25", sid, v);
 	snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
-	h[0] = auth_hdr;
+	h[0] = it_bearer(it_admin());
 	h[1] = sh;
 	h[2] = NULL;
-	assert_int_equal(it_request("DELETE", "/mcp", h, NULL, 0, &r), 0);
-	assert_int_equal(r.status, 204);
-	it_resp_free(&r);
-	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r, NULL, NULL);
-	assert_int_equal(r.status, 404);
-	it_resp_free(&r);
-	assert_int_equal(it_request("DELETE", "/mcp", h, NULL, 0, &r), 0);
-	assert_int_equal(r.status, 404);
-	it_resp_free(&r);
+	assert_int_equal(it_hstatus("DELETE", "/mcp", h), 204);
+	json_decref(expect(sid, v, PING, NULL, 404, 0));
+	assert_int_equal(it_hstatus("DELETE", "/mcp", h), 404);
 }
 
 static void
@@ -301,7 +239,7 @@ t_tools(void **state)
 	(void)state;
 	init_session("2025-11-25", sid, v);
 	/* tools/list: the admin sees the management tools. */
-	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", &r, NULL, NULL);
+	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", &r, NULL);
 	assert_int_equal(r.status, 200);
 	tools = json_object_get(json_object_get(r.json, "result"), "tools");
 	assert_true(json_is_array(tools));
@@ -314,145 +252,119 @@ t_tools(void **state)
 	it_resp_free(&r);
 
 	/* A management tool creates a server; bad arguments are -32602. */
-	res = it_mcp_call(token, sid, v, "toolgate_create_server", "{\"nme\":\"x\"}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, "toolgate_create_server", "{\"nme\":\"x\"}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	json_decref(res);
 	snprintf(name, sizeof(name), "itmcp%ld", (long)getpid());
 	snprintf(path, sizeof(path), "{\"name\":\"%s\"}", name);
-	res = it_mcp_call(token, sid, v, "toolgate_create_server", path, NULL);
-	assert_false(json_is_true(json_object_get(res, "isError")));
+	res = it_mcp_call(it_admin(), sid, v, "toolgate_create_server", path, NULL);
+	it_tool_ok(res);
 	srv = json_object_get(res, "structuredContent");
 	assert_non_null(srv);
 	sid_n = json_integer_value(json_object_get(srv, "id"));
 	json_decref(res);
 	/* Service errors are isError results (duplicate name: conflict). */
-	res = it_mcp_call(token, sid, v, "toolgate_create_server", path, NULL);
+	res = it_mcp_call(it_admin(), sid, v, "toolgate_create_server", path, NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
 
 	/* Tools over REST, submitted and approved; limits short for the run. */
-	it_callv("PATCH", "/api/v1/settings", token, "{\"limits\":{\"timeout_ms\":1500}}", 200);
+	it_callv("PATCH", "/api/v1/settings", it_admin(), "{\"limits\":{\"timeout_ms\":1500}}", 200);
 	snprintf(path, sizeof(path), "%lld", sid_n);
 	for (i = 0; i < 4; i++)
-		it_tool_approved(token, path, names[i], codes[i], NULL);
+		it_tool_approved(it_admin(), path, names[i], codes[i], NULL);
 	/* Not served while the server is stopped. */
 	snprintf(path, sizeof(path), "%s__weather", name);
-	res = it_mcp_call(token, sid, v, path, "{\"city\":\"Oslo\"}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{\"city\":\"Oslo\"}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	json_decref(res);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid_n);
-	it_callv("POST", path, token, "{}", 200);
+	it_callvf("POST", it_admin(), "{}", 200, "/api/v1/servers/%lld/start", sid_n);
 
 	snprintf(path, sizeof(path), "%s__weather", name);
-	res = it_mcp_call(token, sid, v, path, "{\"city\":\"Oslo\",\"api_token\":\"s3cr3t-value\"}", NULL);
-	assert_false(json_is_true(json_object_get(res, "isError")));
+	res = it_mcp_call(it_admin(), sid, v, path, "{\"city\":\"Oslo\",\"api_token\":\"s3cr3t-value\"}", NULL);
+	it_tool_ok(res);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(res,
 	    "structuredContent"), "city")), "Oslo");
 	assert_non_null(strstr(it_first_text(res), "Oslo"));
 	json_decref(res);
 	/* Schema validation: missing required / wrong type -> -32602. */
-	res = it_mcp_call(token, sid, v, path, "{}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	assert_non_null(strstr(json_string_value(json_object_get(res, "message")), "city"));
 	json_decref(res);
-	res = it_mcp_call(token, sid, v, path, "{\"city\":5}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{\"city\":5}", NULL);
 	assert_int_equal(json_integer_value(json_object_get(res, "code")), -32602);
 	json_decref(res);
 
 	snprintf(path, sizeof(path), "%s__raiser", name);
-	res = it_mcp_call(token, sid, v, path, "{}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	assert_non_null(strstr(it_first_text(res), "boom from the tool"));
 	json_decref(res);
 	snprintf(path, sizeof(path), "%s__looper", name);
-	res = it_mcp_call(token, sid, v, path, "{}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	assert_non_null(strstr(it_first_text(res), "time"));
 	json_decref(res);
 	snprintf(path, sizeof(path), "%s__flooder", name);
-	res = it_mcp_call(token, sid, v, path, "{}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
 	/* The session keeps working. */
-	post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r, NULL, NULL);
-	assert_int_equal(r.status, 200);
-	it_resp_free(&r);
+	json_decref(expect(sid, v, PING, NULL, 200, 0));
 
 	/* Execution logs: redacted arguments, statuses. */
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	it_sql_expect("1", "SELECT count(*) FROM execution_logs"
 	    " WHERE tool_name = '%s__weather' AND status = 'ok'"
 	    " AND arguments->>'api_token' = '[REDACTED]'"
-	    " AND arguments->>'city' = 'Oslo'\" | grep -qx 1", name), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_name = '%s__weather' AND arguments::text LIKE '%%s3cr3t%%'\""
-	    " | grep -qx 0", name), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT status FROM execution_logs"
-	    " WHERE tool_name = '%s__looper'\" | grep -qx timeout", name), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " AND arguments->>'city' = 'Oslo'", name);
+	it_sql_expect("0", "SELECT count(*) FROM execution_logs"
+	    " WHERE tool_name = '%s__weather' AND arguments::text LIKE '%%s3cr3t%%'", name);
+	it_sql_expect("timeout", "SELECT status FROM execution_logs"
+	    " WHERE tool_name = '%s__looper'", name);
+	it_sql_expect("1", "SELECT count(*) FROM execution_logs"
 	    " WHERE tool_name = '%s__raiser' AND status = 'error'"
-	    " AND error LIKE '%%boom%%'\" | grep -qx 1", name), 0);
+	    " AND error LIKE '%%boom%%'", name);
 
 	/* security (review finding 1): a tool that prints, returns or raises
 	 * a secret value of its server: the row holds "[REDACTED]" instead,
 	 * raw and JSON-escaped (the value holds a quote). */
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets", sid_n);
-	it_callv("POST", path, token, "{\"key\":\"LEAK\",\"value\":\"mcpleak-4e1\\\"q-value\"}", 201);
-	{
-		snprintf(path, sizeof(path), "%lld", sid_n);
-		it_tool_approved(token, path, "leaker",
-		    "def main(mode: str = 'ret'):\n"
-		    "    print('out:' + SECRETS['LEAK'])\n"
-		    "    if mode == 'raise':\n"
-		    "        raise ValueError('err:' + SECRETS['LEAK'])\n"
-		    "    return {'v': SECRETS['LEAK']}\n", NULL);
-	}
+	it_callvf("POST", it_admin(), "{\"key\":\"LEAK\",\"value\":\"mcpleak-4e1\\\"q-value\"}", 201, "/api/v1/servers/%lld/secrets", sid_n);
+	snprintf(path, sizeof(path), "%lld", sid_n);
+	it_tool_approved(it_admin(), path, "leaker", IT_LEAK_CODE("LEAK"), NULL);
 	snprintf(path, sizeof(path), "%s__leaker", name);
-	res = it_mcp_call(token, sid, v, path, "{}", NULL);
-	assert_false(json_is_true(json_object_get(res, "isError")));
+	res = it_mcp_call(it_admin(), sid, v, path, "{}", NULL);
+	it_tool_ok(res);
 	json_decref(res);
-	res = it_mcp_call(token, sid, v, path, "{\"mode\":\"raise\"}", NULL);
+	res = it_mcp_call(it_admin(), sid, v, path, "{\"mode\":\"raise\"}", NULL);
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_name = '%s__leaker' AND kind = 'call'\" | grep -qx 2", name), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_name = '%s__leaker'"
-	    " AND concat(result, stdout, stderr, error) LIKE '%%mcpleak%%'\""
-	    " | grep -qx 0", name), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_name = '%s__leaker' AND status = 'ok'"
-	    " AND result LIKE '%%[REDACTED]%%' AND stdout LIKE 'out:[REDACTED]%%'\""
-	    " | grep -qx 1", name), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_name = '%s__leaker' AND status = 'error'"
-	    " AND error LIKE '%%err:[REDACTED]%%'\" | grep -qx 1", name), 0);
-	it_callv("PATCH", "/api/v1/settings", token, "{\"limits\":{\"timeout_ms\":30000}}", 200);
+	snprintf(path, sizeof(path), "tool_name = '%s__leaker'", name);
+	it_logs_scrubbed(path, "call", "mcpleak");
+	it_callv("PATCH", "/api/v1/settings", it_admin(), "{\"limits\":{\"timeout_ms\":30000}}", 200);
 }
 
 static void
 t_workers_and_restart(void **state)
 {
-	struct it_resp r;
+	json_t *j;
 	char sid[128], v[32];
 	int i;
 
 	(void)state;
 	init_session("2025-11-25", sid, v);
 	/* More requests than workers: any worker serves the session. */
-	for (i = 0; i < 12; i++) {
-		post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r, NULL, NULL);
-		assert_int_equal(r.status, 200);
-		it_resp_free(&r);
-	}
+	for (i = 0; i < 12; i++)
+		json_decref(expect(sid, v, PING, NULL, 200, 0));
 	/* SIGHUP restarts every worker; the session survives. */
 	assert_int_equal(it_sh("kill -HUP \"$(cat \"$TG_VAR/run/toolgate.pid\")\""), 0);
 	usleep(1500 * 1000);
 	assert_int_equal(it_wait_status("/health", 200, 10000), 0);
 	for (i = 0; i < 6; i++) {
-		post(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", &r, NULL, NULL);
-		assert_int_equal(r.status, 200);
-		assert_non_null(json_object_get(r.json, "result"));
-		it_resp_free(&r);
+		j = expect(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}",
+		    NULL, 200, 0);
+		assert_non_null(json_object_get(j, "result"));
+		json_decref(j);
 	}
 }
 

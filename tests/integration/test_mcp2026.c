@@ -30,18 +30,7 @@
     "\",\"io.modelcontextprotocol/clientCapabilities\":{}," \
     "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"it26\",\"version\":\"1\"}"
 
-static char token[4096];
-static char auth_hdr[4200];
 static char prefix[64];		/* the fixture server's tool prefix */
-
-static void
-login(void)
-{
-	if (token[0])
-		return;
-	assert_int_equal(it_login_admin(token, sizeof(token)), 0);
-	snprintf(auth_hdr, sizeof(auth_hdr), "Authorization: Bearer %s", token);
-}
 
 /* it_mcp26_post with the admin token (see it.h). */
 static void
@@ -49,8 +38,7 @@ post(const char *version, const char *method, const char *name,
     const char *body, const char *accept, const char *const *extra,
     struct it_resp *r)
 {
-	login();
-	it_mcp26_post(token, version, method, name, body, accept, extra, r);
+	it_mcp26_post(it_admin(), version, method, name, body, accept, extra, r);
 }
 
 static void
@@ -126,17 +114,16 @@ fixtures(void)
 
 	if (prefix[0])
 		return;
-	login();
 	snprintf(body, sizeof(body), "{\"name\":\"it26s%ld\"}", (long)getpid());
-	srv = it_call("POST", "/api/v1/servers", token, body, 201);
+	srv = it_call("POST", "/api/v1/servers", it_admin(), body, 201);
 	sid = json_integer_value(json_object_get(srv, "id"));
 	snprintf(prefix, sizeof(prefix), "%s__",
 	    json_string_value(json_object_get(srv, "name")));
 	json_decref(srv);
 	snprintf(path, sizeof(path), "%lld", sid);
 	for (i = 0; i < 2; i++)
-		it_tool_approved(token, path, names[i], code, NULL);
-	it_server_start(token, sid);
+		it_tool_approved(it_admin(), path, names[i], code, NULL);
+	it_server_start(it_admin(), sid);
 }
 
 /* server/discover (server/discover; versioning "Protocol Version
@@ -184,27 +171,70 @@ static void
 t_errors(void **state)
 {
 	struct it_resp r;
-	const char *list = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{" META "}}}";
+#define LIST "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{" META "}}}"
+
+	/* Each refused request: the version and Mcp-Method headers (NULL:
+	 * none), the body, the HTTP status and the JSON-RPC error code. */
+	static const struct {
+		const char *version, *method, *body;
+		long http, code;
+	} refused[] = {
+		/* Mcp-Method missing / not the body's method -> 400 -32020;
+		 * values are case-sensitive. */
+		{V26, NULL, LIST, 400, -32020},
+		{V26, "tools/call", LIST, 400, -32020},
+		{V26, "TOOLS/LIST", LIST, 400, -32020},
+		/* MCP-Protocol-Version missing while _meta names a version. */
+		{NULL, "tools/list", LIST, 400, -32020},
+		/* Header and _meta disagree. */
+		{V26, "tools/list", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\","
+		    "\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":"
+		    "\"2025-11-25\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+		    400, -32020},
+		/* Required _meta fields missing -> 400 -32602. */
+		{V26, "tools/list", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}",
+		    400, -32602},
+		{V26, "tools/list", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\","
+		    "\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"" V26
+		    "\"}}}", 400, -32602},
+		{V26, "tools/list", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\","
+		    "\"params\":{\"_meta\":{\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+		    400, -32602},
+		/* A logLevel that is not a LoggingLevel -> 400 -32602. */
+		{V26, "tools/list", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\","
+		    "\"params\":{" META ",\"io.modelcontextprotocol/logLevel\":\"loud\"}}}",
+		    400, -32602},
+		/* Unknown method -> HTTP 404 with -32601; so are the methods
+		 * removed in 2026-07-28 (changelog: ping, logging/setLevel)
+		 * and initialize. */
+		{V26, "no/such", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"no/such\","
+		    "\"params\":{" META "}}}", 404, -32601},
+		{V26, "ping", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\","
+		    "\"params\":{" META "}}}", 404, -32601},
+		{V26, "logging/setLevel", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":"
+		    "\"logging/setLevel\",\"params\":{\"level\":\"debug\"," META "}}}",
+		    404, -32601},
+		{V26, "initialize", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"initialize\","
+		    "\"params\":{\"protocolVersion\":\"" V26 "\",\"capabilities\":{},"
+		    "\"clientInfo\":{\"name\":\"x\",\"version\":\"1\"}," META "}}}",
+		    404, -32601},
+		/* Body rules: parse error, batch, client response -> 400. */
+		{V26, "tools/list", "{\"jsonrpc\":", 400, -32700},
+		{V26, "tools/list", "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}]",
+		    400, -32600},
+		{V26, NULL, "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{}}", 400, -32600},
+	};
+	size_t i;
 
 	(void)state;
-	/* Mcp-Method missing / not the body's method -> 400 -32020. */
-	post(V26, NULL, NULL, list, NULL, NULL, &r);
-	assert_int_equal(json_integer_value(json_object_get(r.json, "id")), 5);
-	expect_error(&r, 400, -32020);
-	post(V26, "tools/call", NULL, list, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
-	/* Values are case-sensitive. */
-	post(V26, "TOOLS/LIST", NULL, list, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
-	/* MCP-Protocol-Version missing while _meta names a version -> -32020. */
-	post(NULL, "tools/list", NULL, list, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
-	/* Header and _meta disagree -> -32020. */
-	post(V26, "tools/list", NULL,
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{\"_meta\":"
-	    "{\"io.modelcontextprotocol/protocolVersion\":\"2025-11-25\","
-	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}", NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		post(refused[i].version, refused[i].method, NULL, refused[i].body,
+		    NULL, NULL, &r);
+		/* A request whose id can be read is answered with it. */
+		if (strstr(refused[i].body, "\"id\":5"))
+			it_match(r.json, "{\"id\":5}");
+		expect_error(&r, refused[i].http, refused[i].code);
+	}
 	/* Unsupported version -> 400 -32022 listing what is supported. */
 	post("2099-01-01", "tools/list", NULL,
 	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{\"_meta\":"
@@ -220,50 +250,6 @@ t_errors(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(
 	    json_object_get(json_object_get(r.json, "error"), "data"), "supported"), 0)), V26);
 	it_resp_free(&r);
-	/* Required _meta fields missing -> 400 -32602. */
-	post(V26, "tools/list", NULL, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}",
-	    NULL, NULL, &r);
-	expect_error(&r, 400, -32602);
-	post(V26, "tools/list", NULL,
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{\"_meta\":"
-	    "{\"io.modelcontextprotocol/protocolVersion\":\"" V26 "\"}}}", NULL, NULL, &r);
-	expect_error(&r, 400, -32602);
-	post(V26, "tools/list", NULL,
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{\"_meta\":"
-	    "{\"io.modelcontextprotocol/clientCapabilities\":{}}}}", NULL, NULL, &r);
-	expect_error(&r, 400, -32602);
-	/* A logLevel that is not a LoggingLevel -> 400 -32602. */
-	post(V26, "tools/list", NULL,
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\",\"params\":{" META
-	    ",\"io.modelcontextprotocol/logLevel\":\"loud\"}}}", NULL, NULL, &r);
-	expect_error(&r, 400, -32602);
-	/* Unknown method -> HTTP 404 with -32601; so are the methods removed
-	 * in 2026-07-28 (changelog: ping, logging/setLevel) and initialize. */
-	post(V26, "no/such", NULL,
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"no/such\",\"params\":{" META "}}}",
-	    NULL, NULL, &r);
-	expect_error(&r, 404, -32601);
-	post(V26, "ping", NULL,
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"params\":{" META "}}}",
-	    NULL, NULL, &r);
-	expect_error(&r, 404, -32601);
-	post(V26, "logging/setLevel", NULL,
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"debug\"," META "}}}",
-	    NULL, NULL, &r);
-	expect_error(&r, 404, -32601);
-	post(V26, "initialize", NULL,
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"" V26
-	    "\",\"capabilities\":{},\"clientInfo\":{\"name\":\"x\",\"version\":\"1\"}," META "}}}",
-	    NULL, NULL, &r);
-	expect_error(&r, 404, -32601);
-	/* Body rules: parse error, batch, client response -> 400. */
-	post(V26, "tools/list", NULL, "{\"jsonrpc\":", NULL, NULL, &r);
-	expect_error(&r, 400, -32700);
-	post(V26, "tools/list", NULL, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}]",
-	    NULL, NULL, &r);
-	expect_error(&r, 400, -32600);
-	post(V26, NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{}}", NULL, NULL, &r);
-	expect_error(&r, 400, -32600);
 	/* A notification -> 202 without a body. */
 	post(V26, "notifications/cancelled", NULL,
 	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":1}}",
@@ -273,48 +259,62 @@ t_errors(void **state)
 	it_resp_free(&r);
 }
 
+/* tools/call of tool (arguments args, NULL: none) with Mcp-Name: hdr
+ * (NULL: none): a 200 result with resultType "complete" when code is 0,
+ * else the JSON-RPC error code in HTTP status http. */
+static void
+named_call(const char *tool, const char *args, const char *hdr, long http, long code)
+{
+	struct it_resp r;
+	char body[1024];
+
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"%s\",%s%s%s" META "}}}", tool, args ? "\"arguments\":" : "",
+	    args ? args : "", args ? "," : "");
+	post(V26, "tools/call", hdr, body, code ? NULL : "application/json", NULL, &r);
+	if (code != 0) {
+		expect_error(&r, http, code);
+		return;
+	}
+	assert_int_equal(r.status, http);
+	it_match(result_of(&r), "{\"resultType\":\"complete\"}");
+	it_resp_free(&r);
+}
+
+/* The Mcp-Name header of s in its Base64 form (=?base64?...?=). */
+static const char *
+b64_name(const char *s)
+{
+	static char hdr[512];
+	char b64[256];
+
+	assert_int_equal(it_capture(b64, sizeof(b64), "printf %%s '%s' | base64 -w0", s), 0);
+	snprintf(hdr, sizeof(hdr), "=?base64?%s?=", b64);
+	return hdr;
+}
+
 /* Mcp-Name on tools/call: required, compared after Base64 decoding,
  * malformed values refused (streamable-http "Value Encoding"). */
 static void
 t_mcp_name(void **state)
 {
-	struct it_resp r;
-	char body[1024], name[128], hdr[512], b64[256];
+	char name[128];
 	const char *nonascii = "w\xc3\xa9" "ather";	/* "wéather" */
 
 	(void)state;
 	fixtures();
 	snprintf(name, sizeof(name), "%sstepper", prefix);
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"%s\",\"arguments\":{\"n\":1}," META "}}}", name);
-	post(V26, "tools/call", NULL, body, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
-	post(V26, "tools/call", "someone_else", body, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
+	named_call(name, "{\"n\":1}", NULL, 400, -32020);
+	named_call(name, "{\"n\":1}", "someone_else", 400, -32020);
 	/* The Base64 form of the right name passes. */
-	assert_int_equal(it_capture(b64, sizeof(b64), "printf %%s '%s' | base64 -w0", name), 0);
-	snprintf(hdr, sizeof(hdr), "=?base64?%s?=", b64);
-	post(V26, "tools/call", hdr, body, "application/json", NULL, &r);
-	assert_int_equal(r.status, 200);
-	assert_string_equal(json_string_value(json_object_get(result_of(&r), "resultType")),
-	    "complete");
-	it_resp_free(&r);
+	named_call(name, "{\"n\":1}", b64_name(name), 200, 0);
 	/* Malformed Base64 and raw non-ASCII bytes -> -32020. */
-	post(V26, "tools/call", "=?base64?***?=", body, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
-	post(V26, "tools/call", nonascii, body, NULL, NULL, &r);
-	expect_error(&r, 400, -32020);
+	named_call(name, "{\"n\":1}", "=?base64?***?=", 400, -32020);
+	named_call(name, "{\"n\":1}", nonascii, 400, -32020);
 	/* A non-ASCII name in its Base64 form is decoded and compared: it
 	 * matches the body, so the request reaches tools/call (unknown tool,
 	 * a JSON-RPC error in a 200). */
-	assert_int_equal(it_capture(b64, sizeof(b64), "printf '%s' | base64 -w0", nonascii), 0);
-	snprintf(hdr, sizeof(hdr), "=?base64?%s?=", b64);
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"%s\"," META "}}}", nonascii);
-	post(V26, "tools/call", hdr, body, NULL, NULL, &r);
-	expect_error(&r, 200, -32602);
+	named_call(nonascii, NULL, b64_name(nonascii), 200, -32602);
 }
 
 /* tools/list: resultType, ttlMs, cacheScope private (per caller role),
@@ -366,73 +366,67 @@ t_list(void **state)
 	free(first);
 }
 
+/* tools/call of the stepper (n steps) with request id, more _meta members
+ * (",..." or ""), Accept: accept (NULL: both); expects 200 with a
+ * Content-Type holding want_ct. */
+static void
+call_stepper(int id, int n, const char *meta_more, const char *accept,
+    const char *want_ct, struct it_resp *r)
+{
+	char body[1024], name[128];
+	const char *ct;
+
+	snprintf(name, sizeof(name), "%sstepper", prefix);
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"%s\",\"arguments\":{\"n\":%d}," META "%s}}}", id, name, n, meta_more);
+	post(V26, "tools/call", name, body, accept, NULL, r);
+	assert_int_equal(r->status, 200);
+	ct = it_header(r, "Content-Type");
+	if (ct == NULL || strstr(ct, want_ct) == NULL)
+		fail_msg("Content-Type %s, want %s", ct ? ct : "(none)", want_ct);
+}
+
 /* tools/call: result with resultType, logging only when _meta asks,
  * progress over SSE with a progressToken, traceparent in the log. */
 static void
 t_call_stream(void **state)
 {
 	struct it_resp r;
-	char body[1024], name[128];
 	json_t *msgs, *last;
-	const char *ct;
 
 	(void)state;
 	fixtures();
-	snprintf(name, sizeof(name), "%sstepper", prefix);
 	/* No logLevel, no progressToken: plain JSON, no notifications. */
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"%s\",\"arguments\":{\"n\":3}," META
-	    ",\"traceparent\":\"00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01\"}}}", name);
-	post(V26, "tools/call", name, body, NULL, NULL, &r);
-	assert_int_equal(r.status, 200);
-	ct = it_header(&r, "Content-Type");
-	assert_non_null(ct);
-	assert_non_null(strstr(ct, "application/json"));
-	assert_string_equal(json_string_value(json_object_get(result_of(&r), "resultType")),
-	    "complete");
+	call_stepper(10, 3, ",\"traceparent\":\"00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01\"",
+	    NULL, "application/json", &r);
+	it_match(result_of(&r), "{\"resultType\":\"complete\"}");
 	assert_false(json_is_true(json_object_get(result_of(&r), "isError")));
-	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(
-	    json_object_get(result_of(&r), "content"), 0), "text")), "done 3"));
+	assert_non_null(strstr(it_first_text(result_of(&r)), "done 3"));
 	it_resp_free(&r);
 	/* traceparent from _meta is in the execution log; no session. */
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
-	    " WHERE tool_name = '%s' AND session_hash IS NULL AND traceparent ="
-	    " '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01'\" | grep -qx 1",
-	    name), 0);
+	it_sql_expect("1", "SELECT count(*) FROM execution_logs"
+	    " WHERE tool_name = '%sstepper' AND session_hash IS NULL AND traceparent ="
+	    " '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01'", prefix);
 
 	/* logLevel info + progressToken: an SSE stream with 3 info messages
 	 * (debug filtered), 3 increasing progress notifications, then the
 	 * response. */
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"%s\",\"arguments\":{\"n\":3}," META
-	    ",\"io.modelcontextprotocol/logLevel\":\"info\",\"progressToken\":\"pt-1\"}}}", name);
-	post(V26, "tools/call", name, body, NULL, NULL, &r);
-	assert_int_equal(r.status, 200);
-	ct = it_header(&r, "Content-Type");
-	assert_non_null(ct);
-	assert_non_null(strstr(ct, "text/event-stream"));
+	call_stepper(11, 3, ",\"io.modelcontextprotocol/logLevel\":\"info\",\"progressToken\":\"pt-1\"",
+	    NULL, "text/event-stream", &r);
 	msgs = sse_messages(&r);
 	assert_int_equal(count_method(msgs, "notifications/message"), 3);
 	assert_int_equal(count_method(msgs, "notifications/progress"), 3);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-	    json_array_get(msgs, 0), "params"), "level")), "info");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-	    json_array_get(msgs, 1), "params"), "progressToken")), "pt-1");
+	it_match(json_array_get(msgs, 0), "{\"params\":{\"level\":\"info\"}}");
+	it_match(json_array_get(msgs, 1), "{\"params\":{\"progressToken\":\"pt-1\"}}");
 	last = json_array_get(msgs, json_array_size(msgs) - 1);
-	assert_int_equal(json_integer_value(json_object_get(last, "id")), 11);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(last,
-	    "result"), "resultType")), "complete");
+	it_match(last, "{\"id\":11,\"result\":{\"resultType\":\"complete\"}}");
 	json_decref(msgs);
 	it_resp_free(&r);
 
 	/* logLevel debug: both levels. */
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":"
-	    "{\"name\":\"%s\",\"arguments\":{\"n\":2}," META
-	    ",\"io.modelcontextprotocol/logLevel\":\"debug\"}}}", name);
-	post(V26, "tools/call", name, body, NULL, NULL, &r);
+	call_stepper(12, 2, ",\"io.modelcontextprotocol/logLevel\":\"debug\"", NULL,
+	    "text/event-stream", &r);
 	msgs = sse_messages(&r);
 	assert_int_equal(count_method(msgs, "notifications/message"), 4);
 	assert_int_equal(count_method(msgs, "notifications/progress"), 0);
@@ -440,9 +434,8 @@ t_call_stream(void **state)
 	it_resp_free(&r);
 
 	/* A client that accepts only JSON gets JSON, events dropped. */
-	post(V26, "tools/call", name, body, "application/json", NULL, &r);
-	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(it_header(&r, "Content-Type"), "application/json"));
+	call_stepper(12, 2, ",\"io.modelcontextprotocol/logLevel\":\"debug\"",
+	    "application/json", "application/json", &r);
 	assert_non_null(result_of(&r));
 	it_resp_free(&r);
 }
@@ -458,7 +451,6 @@ t_cancel(void **state)
 
 	(void)state;
 	fixtures();
-	login();
 	snprintf(name, sizeof(name), "%sslow", prefix);
 	t0 = (long long)time(NULL);
 	/* 400 steps of 50 ms = 20 s; the client hangs up after ~1.5 s. */
@@ -467,7 +459,7 @@ t_cancel(void **state)
 	    " -H 'MCP-Protocol-Version: " V26 "' -H 'Mcp-Method: tools/call' -H 'Mcp-Name: %s'"
 	    " --data-binary '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
 	    "{\"name\":\"%s\",\"arguments\":{\"n\":400}," META
-	    ",\"progressToken\":1}}}'", it_base(), token, name, name);
+	    ",\"progressToken\":1}}}'", it_base(), it_admin(), name, name);
 	for (i = 0; i < 40 && !found; i++) {
 		found = it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
 		    " WHERE tool_name = '%s' AND error LIKE '%%went away%%'\" | grep -qx 1",
@@ -486,21 +478,13 @@ t_cancel(void **state)
 static void
 t_methods(void **state)
 {
-	struct it_resp r;
-	const char *h[4];
+	const char *h[] = {it_bearer(it_admin()), "MCP-Protocol-Version: " V26,
+	    "Mcp-Session-Id: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+	    NULL};
 
 	(void)state;
-	login();
-	h[0] = auth_hdr;
-	h[1] = "MCP-Protocol-Version: " V26;
-	h[2] = "Mcp-Session-Id: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-	h[3] = NULL;
-	assert_int_equal(it_request("GET", "/mcp", h, NULL, 0, &r), 0);
-	assert_int_equal(r.status, 405);
-	it_resp_free(&r);
-	assert_int_equal(it_request("DELETE", "/mcp", h, NULL, 0, &r), 0);
-	assert_int_equal(r.status, 405);
-	it_resp_free(&r);
+	assert_int_equal(it_hstatus("GET", "/mcp", h), 405);
+	assert_int_equal(it_hstatus("DELETE", "/mcp", h), 405);
 }
 
 /* Both eras at once: a 2025-11-25 session streams logs at its

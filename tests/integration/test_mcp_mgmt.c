@@ -53,14 +53,12 @@ setup(void **state)
 		return -1;
 	set_token(&who[ADMIN]);
 	snprintf(user, sizeof(user), "itmgmtdev%ld", (long)getpid());
-	if (it_user_create(who[ADMIN].token, user, pass, "developer") < 0 ||
-	    it_login(user, pass, who[DEV].token, sizeof(who[DEV].token)) != 0)
-		return -1;
+	it_user_token(who[ADMIN].token, user, pass, "developer", who[DEV].token,
+	    sizeof(who[DEV].token));
 	set_token(&who[DEV]);
 	snprintf(user, sizeof(user), "itmgmtview%ld", (long)getpid());
-	if (it_user_create(who[ADMIN].token, user, pass, "viewer") < 0 ||
-	    it_login(user, pass, who[VIEWER].token, sizeof(who[VIEWER].token)) != 0)
-		return -1;
+	it_user_token(who[ADMIN].token, user, pass, "viewer", who[VIEWER].token,
+	    sizeof(who[VIEWER].token));
 	set_token(&who[VIEWER]);
 	snprintf(sname, sizeof(sname), "itmgmt%ld", (long)getpid());
 	/* the secret value never appears in a REST response */
@@ -94,7 +92,7 @@ call_ok(struct who *w, const char *name, const char *args)
 		fprintf(stderr, "%s %s -> %s\n", name, args, d);
 		free(d);
 	}
-	assert_false(json_is_true(json_object_get(res, "isError")));
+	it_tool_ok(res);
 	sc = json_object_get(res, "structuredContent");
 	assert_non_null(sc);
 	json_incref(sc);
@@ -214,7 +212,7 @@ static void
 t_secrets(void **state)
 {
 	json_t *o, *items, *it;
-	char args[512], path[256], *raw = NULL;
+	char args[512], *raw = NULL;
 	size_t i;
 	int found = 0;
 
@@ -247,10 +245,8 @@ t_secrets(void **state)
 	assert_is_error(&who[DEV], "toolgate_create_secret", args);
 
 	/* The admin sets the value over REST. */
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/API_TOKEN", server_id);
-	it_callv("PUT", path, who[ADMIN].token, "{\"value\":\"" SECRET_VALUE "\"}", 200);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/QUOTED", server_id);
-	it_callv("PUT", path, who[ADMIN].token, "{\"value\":" QUOTED_JSON "}", 200);
+	it_callvf("PUT", who[ADMIN].token, "{\"value\":\"" SECRET_VALUE "\"}", 200, "/api/v1/servers/%lld/secrets/API_TOKEN", server_id);
+	it_callvf("PUT", who[ADMIN].token, "{\"value\":" QUOTED_JSON "}", 200, "/api/v1/servers/%lld/secrets/QUOTED", server_id);
 
 	/* Names only, to every role; the value is nowhere in the answer. */
 	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", sname);
@@ -278,7 +274,7 @@ static void
 t_requests_and_status(void **state)
 {
 	json_t *o, *items, *it;
-	char args[1024], path[256], mod[64];
+	char args[1024], mod[64];
 	const char *kind;
 	size_t i;
 	int seen_tool = 0, seen_mod = 0, seen_net = 0;
@@ -348,10 +344,9 @@ t_requests_and_status(void **state)
 	json_decref(o);
 
 	/* A developer cannot approve (REST 403; no MCP tool for it). */
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tool_id);
-	it_callv("POST", path, who[DEV].token, "{\"version\":1}", 403);
+	it_callvf("POST", who[DEV].token, "{\"version\":1}", 403, "/api/v1/tools/%lld/approve", tool_id);
 	assert_unknown_tool(&who[DEV], "toolgate_approve_tool", "{}");
-	it_callv("POST", path, who[ADMIN].token, "{\"version\":1}", 200);
+	it_callvf("POST", who[ADMIN].token, "{\"version\":1}", 200, "/api/v1/tools/%lld/approve", tool_id);
 
 	snprintf(args, sizeof(args), "{\"tool\":%lld}", tool_id);
 	o = call_ok(&who[DEV], "toolgate_tool_status", args);
@@ -381,6 +376,24 @@ log_ids(json_t *page, long long *ids, size_t cap)
 	return (long long)json_array_size(items);
 }
 
+/* The number of log items GET <path printed by fmt> returns (viewer). */
+static long long __attribute__((format(printf, 1, 2)))
+logs_at(const char *fmt, ...)
+{
+	char path[512];
+	long long ids[8], n;
+	json_t *page;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
+	n = log_ids(page, ids, 8);
+	json_decref(page);
+	return n;
+}
+
 static void
 t_logs(void **state)
 {
@@ -395,18 +408,17 @@ t_logs(void **state)
 	snprintf(name, sizeof(name), "%s__echo", sname);
 	/* Three calls: two ok (one carries a sensitive argument), one error. */
 	o = call(&who[DEV], name, "{\"q\":\"one\"}");
-	assert_false(json_is_true(json_object_get(o, "isError")));
+	it_tool_ok(o);
 	json_decref(o);
 	o = call(&who[DEV], name, "{\"q\":\"two\",\"password\":\"" ARG_SECRET "\"}");
-	assert_false(json_is_true(json_object_get(o, "isError")));
+	it_tool_ok(o);
 	json_decref(o);
 	o = call(&who[DEV], name, "{\"q\":\"fail\"}");
 	assert_true(json_is_true(json_object_get(o, "isError")));
 	json_decref(o);
 
 	/* Pagination: 2 + 1, newest first, cursor round trip. */
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?limit=2", tool_id);
-	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
+	page = it_callf("GET", who[VIEWER].token, NULL, 200, "/api/v1/tools/%lld/logs?limit=2", tool_id);
 	assert_int_equal(log_ids(page, ids, 8), 2);
 	assert_true(ids[0] > ids[1]);
 	cur = json_string_value(json_object_get(page, "next_cursor"));
@@ -429,34 +441,17 @@ t_logs(void **state)
 	json_decref(page);
 
 	/* Filters. */
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?status=error", tool_id);
-	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
-	assert_int_equal(log_ids(page, more, 8), 1);
-	json_decref(page);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?since=2000-01-01T00:00:00Z", tool_id);
-	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
-	assert_int_equal(log_ids(page, more, 8), 3);
-	json_decref(page);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?since=2999-01-01T00:00:00Z", tool_id);
-	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
-	assert_int_equal(log_ids(page, more, 8), 0);
-	json_decref(page);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?status=bogus", tool_id);
-	it_callv("GET", path, who[VIEWER].token, NULL, 422);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?since=yesterday-ish", tool_id);
-	it_callv("GET", path, who[VIEWER].token, NULL, 422);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?limit=0", tool_id);
-	it_callv("GET", path, who[VIEWER].token, NULL, 400);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/logs?cursor=abc", tool_id);
-	it_callv("GET", path, who[VIEWER].token, NULL, 400);
+	assert_int_equal(logs_at("/api/v1/tools/%lld/logs?status=error", tool_id), 1);
+	assert_int_equal(logs_at("/api/v1/tools/%lld/logs?since=2000-01-01T00:00:00Z", tool_id), 3);
+	assert_int_equal(logs_at("/api/v1/tools/%lld/logs?since=2999-01-01T00:00:00Z", tool_id), 0);
+	it_callvf("GET", who[VIEWER].token, NULL, 422, "/api/v1/tools/%lld/logs?status=bogus", tool_id);
+	it_callvf("GET", who[VIEWER].token, NULL, 422, "/api/v1/tools/%lld/logs?since=yesterday-ish", tool_id);
+	it_callvf("GET", who[VIEWER].token, NULL, 400, "/api/v1/tools/%lld/logs?limit=0", tool_id);
+	it_callvf("GET", who[VIEWER].token, NULL, 400, "/api/v1/tools/%lld/logs?cursor=abc", tool_id);
 
 	/* By server (id or name). */
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/logs", sname);
-	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
-	assert_int_equal(log_ids(page, more, 8), 3);
-	json_decref(page);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/logs?status=ok&limit=1", server_id);
-	page = it_call("GET", path, who[VIEWER].token, NULL, 200);
+	assert_int_equal(logs_at("/api/v1/servers/%s/logs", sname), 3);
+	page = it_callf("GET", who[VIEWER].token, NULL, 200, "/api/v1/servers/%lld/logs?status=ok&limit=1", server_id);
 	assert_int_equal(log_ids(page, more, 8), 1);
 	assert_non_null(json_string_value(json_object_get(page, "next_cursor")));
 	json_decref(page);
@@ -473,8 +468,7 @@ t_logs(void **state)
 		assert_non_null(strstr(json_string_value(json_object_get(o, "result")), "[REDACTED]"));
 		json_decref(o);
 	}
-	snprintf(path, sizeof(path), "/api/v1/logs/%lld", ids[1]);
-	o = it_call("GET", path, who[VIEWER].token, NULL, 200);
+	o = it_callf("GET", who[VIEWER].token, NULL, 200, "/api/v1/logs/%lld", ids[1]);
 	raw = json_dumps(o, 0);
 	assert_non_null(raw);
 	assert_null(strstr(raw, ARG_SECRET));
@@ -492,11 +486,8 @@ t_logs(void **state)
 	it_callv("GET", "/api/v1/logs/999999999", who[VIEWER].token, NULL, 404);
 	it_callv("GET", "/api/v1/logs/abc", who[VIEWER].token, NULL, 404);
 	{
-		struct it_resp r;
 
-		assert_int_equal(it_get("GET", "/api/v1/logs/1", NULL, &r), 0);
-		assert_int_equal(r.status, 401);
-		it_resp_free(&r);
+		assert_int_equal(it_status("GET", "/api/v1/logs/1", NULL, NULL), 401);
 	}
 
 	/* The same rows through MCP (viewer). */
@@ -596,6 +587,39 @@ tool_id_of(struct who *w, const char *name, const char *args)
 	return id;
 }
 
+/* Management tool name called by w with the arguments printed by fmt: an
+ * isError result whose text holds want (NULL: any text), or, with
+ * lacks set, does not. */
+static void __attribute__((format(printf, 5, 6)))
+error_says(struct who *w, const char *name, const char *want, int lacks,
+    const char *fmt, ...)
+{
+	char args[1024], *txt;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	txt = error_text(w, name, args);
+	if (want != NULL && (strstr(txt, want) == NULL) != lacks)
+		fail_msg("%s %s: error text '%s' %s '%s'", name, args, txt,
+		    lacks ? "holds" : "lacks", want);
+	free(txt);
+}
+
+/* The id of the tool the call name (arguments printed by fmt) returns. */
+static long long __attribute__((format(printf, 3, 4)))
+tool_idf(struct who *w, const char *name, const char *fmt, ...)
+{
+	char args[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return tool_id_of(w, name, args);
+}
+
 /* Issue #16: management tools named tools by numeric id only ("no tool
  * with id 'fib'"). A tool is also named by its exposed name or
  * <server>/<tool>, a source by <server>/<source>, as REST does. */
@@ -605,7 +629,6 @@ t_names(void **state)
 	char srv[48], srv2[64], pre[64], args[1024], path[256];
 	long long sid, id, dup1, dup2;
 	json_t *o;
-	char *txt;
 
 	(void)state;
 	snprintf(srv, sizeof(srv), "itnames%ld", (long)getpid());
@@ -619,16 +642,11 @@ t_names(void **state)
 	assert_true(id > 0);
 
 	/* Every accepted form names the same tool, for reads and writes. */
-	snprintf(args, sizeof(args), "{\"tool\":\"%s__fib\"}", srv);
-	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), id);
-	snprintf(args, sizeof(args), "{\"tool\":\"%s/fib\"}", srv);
-	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), id);
-	snprintf(args, sizeof(args), "{\"tool\":\"%lld/fib\"}", sid);
-	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_tool_status", args), id);
-	snprintf(args, sizeof(args), "{\"tool\":\"%lld\"}", id);
-	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), id);
-	snprintf(args, sizeof(args), "{\"tool\":%lld}", id);
-	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), id);
+	assert_int_equal(tool_idf(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"%s__fib\"}", srv), id);
+	assert_int_equal(tool_idf(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"%s/fib\"}", srv), id);
+	assert_int_equal(tool_idf(&who[VIEWER], "toolgate_tool_status", "{\"tool\":\"%lld/fib\"}", sid), id);
+	assert_int_equal(tool_idf(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"%lld\"}", id), id);
+	assert_int_equal(tool_idf(&who[VIEWER], "toolgate_get_tool", "{\"tool\":%lld}", id), id);
 	snprintf(args, sizeof(args), "{\"tool\":\"%s__fib\",\"description\":\"renamed by name\"}", srv);
 	o = call_ok(&who[DEV], "toolgate_update_tool", args);
 	assert_string_equal(json_string_value(json_object_get(o, "description")), "renamed by name");
@@ -639,27 +657,20 @@ t_names(void **state)
 	json_decref(o);
 
 	/* Unknown names: a tool error that says which forms are accepted. */
-	txt = error_text(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"fib\"}");
-	assert_non_null(strstr(txt, "no tool 'fib'"));
-	assert_non_null(strstr(txt, "exposed name"));
-	free(txt);
-	snprintf(args, sizeof(args), "{\"tool\":\"%s/nope\"}", srv);
-	txt = error_text(&who[VIEWER], "toolgate_get_tool", args);
-	assert_non_null(strstr(txt, "no tool"));
-	free(txt);
-	txt = error_text(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"no-such-server-q/fib\"}");
-	assert_non_null(strstr(txt, "no server 'no-such-server-q'"));
-	free(txt);
-	assert_is_error(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"/\"}");
-	assert_is_error(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"\"}");
+	error_says(&who[VIEWER], "toolgate_get_tool", "no tool 'fib'", 0, "{\"tool\":\"fib\"}");
+	error_says(&who[VIEWER], "toolgate_get_tool", "exposed name", 0, "{\"tool\":\"fib\"}");
+	error_says(&who[VIEWER], "toolgate_get_tool", "no tool", 0, "{\"tool\":\"%s/nope\"}", srv);
+	error_says(&who[VIEWER], "toolgate_get_tool", "no server 'no-such-server-q'", 0,
+	    "{\"tool\":\"no-such-server-q/fib\"}");
+	error_says(&who[VIEWER], "toolgate_get_tool", NULL, 0, "{\"tool\":\"/\"}");
+	error_says(&who[VIEWER], "toolgate_get_tool", NULL, 0, "{\"tool\":\"\"}");
 	memset(path, 'a', 200);
 	path[200] = '\0';
 	snprintf(args, sizeof(args), "{\"tool\":\"%s/%s\"}", path, path);
 	assert_is_error(&who[VIEWER], "toolgate_get_tool", args);
 
 	/* REST takes the exposed name too, through the same resolver. */
-	snprintf(path, sizeof(path), "/api/v1/tools/%s__fib", srv);
-	o = it_call("GET", path, who[VIEWER].token, NULL, 200);
+	o = it_callf("GET", who[VIEWER].token, NULL, 200, "/api/v1/tools/%s__fib", srv);
 	assert_int_equal(json_integer_value(json_object_get(o, "id")), id);
 	json_decref(o);
 	it_callv("GET", "/api/v1/tools/fib", who[VIEWER].token, NULL, 404);
@@ -668,9 +679,7 @@ t_names(void **state)
 	it_callv("GET", "/api/v1/tools/%ff%fe", who[VIEWER].token, NULL, 400);
 	it_callv("GET", "/api/v1/tools/a%20b", who[VIEWER].token, NULL, 404);
 	it_callv("GET", "/api/v1/sources/%ff", who[VIEWER].token, NULL, 400);
-	txt = error_text(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"caf\u00e9__x\"}");
-	assert_non_null(strstr(txt, "no such tool"));
-	free(txt);
+	error_says(&who[VIEWER], "toolgate_get_tool", "no such tool", 0, "{\"tool\":\"caf\u00e9__x\"}");
 
 	/* One exposed name on two stopped servers: ambiguous until one runs
 	 * (then it is the tool MCP clients see under that name). */
@@ -687,32 +696,22 @@ t_names(void **state)
 	    "\"def main():\\n    return 2\\n\"}", srv2);
 	dup2 = tool_id_of(&who[DEV], "toolgate_create_tool", args);
 	assert_true(dup1 > 0 && dup2 > 0 && dup1 != dup2);
-	snprintf(args, sizeof(args), "{\"tool\":\"%sdup\"}", pre);
-	txt = error_text(&who[VIEWER], "toolgate_get_tool", args);
-	assert_non_null(strstr(txt, "<server>/<tool>"));
-	free(txt);
-	snprintf(args, sizeof(args), "{\"tool\":\"%s/dup\"}", srv2);
-	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), dup2);
+	error_says(&who[VIEWER], "toolgate_get_tool", "<server>/<tool>", 0, "{\"tool\":\"%sdup\"}", pre);
+	assert_int_equal(tool_idf(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"%s/dup\"}", srv2), dup2);
 	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", srv2);
 	json_decref(call_ok(&who[DEV], "toolgate_start_server", args));
-	snprintf(args, sizeof(args), "{\"tool\":\"%sdup\"}", pre);
-	assert_int_equal(tool_id_of(&who[VIEWER], "toolgate_get_tool", args), dup2);
+	assert_int_equal(tool_idf(&who[VIEWER], "toolgate_get_tool", "{\"tool\":\"%sdup\"}", pre), dup2);
 	snprintf(args, sizeof(args), "{\"server\":\"%s\"}", srv2);
 	json_decref(call_ok(&who[DEV], "toolgate_stop_server", args));
 
 	/* Sources by <server>/<source> (t_sources added "ext" to sname): the
 	 * name resolves, so the error is the unreachable remote's. */
-	snprintf(args, sizeof(args), "{\"source\":\"%s/ext\"}", sname);
-	txt = error_text(&who[DEV], "toolgate_discover_source_tools", args);
-	assert_null(strstr(txt, "no source"));
-	free(txt);
-	snprintf(args, sizeof(args), "{\"source\":\"%s/nope\"}", sname);
-	txt = error_text(&who[DEV], "toolgate_discover_source_tools", args);
-	assert_non_null(strstr(txt, "no source"));
-	free(txt);
-	txt = error_text(&who[DEV], "toolgate_discover_source_tools", "{\"source\":\"ext\"}");
-	assert_non_null(strstr(txt, "<server>/<source>"));
-	free(txt);
+	error_says(&who[DEV], "toolgate_discover_source_tools", "no source", 1,
+	    "{\"source\":\"%s/ext\"}", sname);
+	error_says(&who[DEV], "toolgate_discover_source_tools", "no source", 0,
+	    "{\"source\":\"%s/nope\"}", sname);
+	error_says(&who[DEV], "toolgate_discover_source_tools", "<server>/<source>", 0,
+	    "{\"source\":\"ext\"}");
 }
 
 /* No "type" arrays anywhere in a schema (the MCP Inspector's portability

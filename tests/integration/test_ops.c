@@ -85,29 +85,28 @@ t_maintenance_boundary(void **state)
 	PQfinish(c);
 }
 
+/* The first line `toolgate maintenance` prints; it must exit 0. */
+static const char *
+maintenance_line(void)
+{
+	static char out[512];
+
+	assert_int_equal(it_capture(out, sizeof(out), "build/toolgate maintenance 2>/dev/null"), 0);
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
 static void
 t_maintenance_single_runner(void **state)
 {
 	PGconn *c = db_connect(it_env("PGDATABASE"));
-	char out[512] = "";
-	FILE *p;
 
 	(void)state;
 	/* Another "host" holds the maintenance lock: this run must skip. */
 	exec_ok(c, "SELECT pg_advisory_lock(7415002)");
-	p = popen("build/toolgate maintenance 2>/dev/null", "r");
-	assert_non_null(p);
-	if (fgets(out, sizeof(out), p) == NULL)
-		out[0] = '\0';
-	assert_int_equal(pclose(p), 0);
-	assert_non_null(strstr(out, "skipped"));
+	assert_non_null(strstr(maintenance_line(), "skipped"));
 	exec_ok(c, "SELECT pg_advisory_unlock(7415002)");
-	p = popen("build/toolgate maintenance 2>/dev/null", "r");
-	assert_non_null(p);
-	if (fgets(out, sizeof(out), p) == NULL)
-		out[0] = '\0';
-	assert_int_equal(pclose(p), 0);
-	assert_null(strstr(out, "skipped"));
+	assert_null(strstr(maintenance_line(), "skipped"));
 	PQfinish(c);
 }
 
@@ -145,9 +144,7 @@ t_metrics_add_up(void **state)
 	it_resp_free(&r);
 	/* 40 requests spread over every worker by the kernel's accept. */
 	for (i = 0; i < 40; i++) {
-		assert_int_equal(it_get("GET", "/api/v1/version", NULL, &r), 0);
-		assert_int_equal(r.status, 200);
-		it_resp_free(&r);
+		assert_int_equal(it_status("GET", "/api/v1/version", NULL, NULL), 200);
 	}
 	assert_int_equal(it_get("GET", "/metrics", NULL, &r), 0);
 	after = metric(r.body, key);
@@ -290,22 +287,14 @@ static void
 t_metrics_access(void **state)
 {
 	char admin[4096], viewer[4096], name[64];
-	struct it_resp r;
 
 	(void)state;
 	snprintf(name, sizeof(name), "metricsviewer%ld", (long)getpid());
 	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
-	assert_true(it_user_create(admin, name, "metrics-viewer-pw-1", "viewer") > 0);
-	assert_int_equal(it_login(name, "metrics-viewer-pw-1", viewer, sizeof(viewer)), 0);
-	assert_int_equal(it_get("GET", "/metrics", admin, &r), 0);
-	assert_int_equal(r.status, 200);
-	it_resp_free(&r);
-	assert_int_equal(it_get("GET", "/metrics", viewer, &r), 0);
-	assert_int_equal(r.status, 403);
-	it_resp_free(&r);
-	assert_int_equal(it_get("GET", "/metrics", "not-a-token", &r), 0);
-	assert_int_equal(r.status, 401);
-	it_resp_free(&r);
+	it_user_token(admin, name, "metrics-viewer-pw-1", "viewer", viewer, sizeof(viewer));
+	assert_int_equal(it_status("GET", "/metrics", admin, NULL), 200);
+	assert_int_equal(it_status("GET", "/metrics", viewer, NULL), 403);
+	assert_int_equal(it_status("GET", "/metrics", "not-a-token", NULL), 401);
 }
 
 /* A fingerprint of the data: row counts of every public table. */

@@ -50,36 +50,25 @@ static long
 post_from(const char *src, const char *path, const char *token,
     const char *body, long *ms, char **detail)
 {
-	CURL *c = curl_easy_init();
+	CURL *c;
 	struct curl_slist *hl = NULL;
 	struct it_sink b = {0};
-	char url[512], iface[64], auth[4200];
-	struct timespec t0, t1;
+	char iface[64];
+	double t0;
 	long st = 0;
 	json_t *j;
 
-	assert_non_null(c);
-	snprintf(url, sizeof(url), "%s%s", it_base(), path);
 	snprintf(iface, sizeof(iface), "host!%s", src);
 	hl = curl_slist_append(hl, CT);
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		hl = curl_slist_append(hl, auth);
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (token)
+		hl = curl_slist_append(hl, it_bearer(token));
+	c = it_curl(path, hl, body, it_sink_write, &b);
 	curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, it_sink_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = it_now();
 	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
 	if (ms)
-		*ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		*ms = (long)((it_now() - t0) * 1000);
 	if (detail) {
 		j = b.p ? json_loads(b.p, 0, NULL) : NULL;
 		*detail = strdup(j && json_is_string(json_object_get(j, "detail")) ?
@@ -115,11 +104,8 @@ setup(void **state)
 		return -1;
 	snprintf(dev_name, sizeof(dev_name), "sec_dev_%s", sfx);
 	snprintf(view_name, sizeof(view_name), "sec_view_%s", sfx);
-	if (it_user_create(admin_tok, dev_name, PW, "developer") < 0 ||
-	    it_login(dev_name, PW, dev_tok, sizeof(dev_tok)) != 0 ||
-	    it_user_create(admin_tok, view_name, PW, "viewer") < 0 ||
-	    it_login(view_name, PW, view_tok, sizeof(view_tok)) != 0)
-		return -1;
+	it_user_token(admin_tok, dev_name, PW, "developer", dev_tok, sizeof(dev_tok));
+	it_user_token(admin_tok, view_name, PW, "viewer", view_tok, sizeof(view_tok));
 	return 0;
 }
 
@@ -167,40 +153,33 @@ t_test_run_placeholders(void **state)
 	    "KEY")), SECRET);
 	assert_string_equal(json_string_value(json_object_get(j, "secret_values")), "real");
 	json_decref(j);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM audit_log WHERE"
+	it_sql_expect("1", "SELECT count(*) FROM audit_log WHERE"
 	    " action = 'tool.test' AND detail->>'secret_values' = 'real'"
 	    " AND detail->>'real_secrets_requested' = 'true' AND target = 'dump'"
-	    " AND id > %s\" | grep -qx 1", mark), 0);
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM execution_logs"
+	    " AND id > %s", mark);
+	it_sql_expect("0", "SELECT count(*) FROM execution_logs"
 	    " WHERE tool_id = %lld AND concat(result, stdout, stderr, error) LIKE"
-	    " '%%" SECRET "%%'\" | grep -qx 0", tid), 0);
+	    " '%%" SECRET "%%'", tid);
 
 	/* Approved code: the real values, like tools/call. */
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	it_callv("POST", path, dev_tok, "{}", 200);
+	it_callvf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/submit", tid);
 	it_approve_current(admin_tok, tid);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = it_call("POST", path, dev_tok, "{}", 200);
+	j = it_callf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/test", tid);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"),
 	    "KEY")), SECRET);
 	json_decref(j);
 	/* An edit (pending review again), or a rollback to it: placeholders. */
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	it_callv("PATCH", path, dev_tok, "{\"code\":\"def main():\\n    return {'k': SECRETS['KEY'][::-1]}\\n\"}", 200);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = it_call("POST", path, dev_tok, "{}", 200);
+	it_callvf("PATCH", dev_tok, "{\"code\":\"def main():\\n    return {'k': SECRETS['KEY'][::-1]}\\n\"}", 200, "/api/v1/tools/%lld", tid);
+	j = it_callf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/test", tid);
 	txt = json_dumps(j, 0);
 	assert_null(strstr(txt, "eulav-t3rc3s"));	/* reversed SECRET */
 	assert_non_null(strstr(txt, "]YEK:redlohecalp["));
 	free(txt);
 	json_decref(j);
 	/* A rollback to an unapproved version: placeholders as well. */
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	it_callv("PATCH", path, dev_tok, "{\"code\":\"def main():\\n    return dict(SECRETS)\\n\\n\"}", 200);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/rollback", tid);
-	it_callv("POST", path, dev_tok, "{\"version\":2}", 200);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = it_call("POST", path, dev_tok, "{}", 200);
+	it_callvf("PATCH", dev_tok, "{\"code\":\"def main():\\n    return dict(SECRETS)\\n\\n\"}", 200, "/api/v1/tools/%lld", tid);
+	it_callvf("POST", dev_tok, "{\"version\":2}", 200, "/api/v1/tools/%lld/rollback", tid);
+	j = it_callf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/test", tid);
 	txt = json_dumps(j, 0);
 	assert_null(strstr(txt, "eulav-t3rc3s"));
 	assert_non_null(strstr(txt, "]YEK:redlohecalp["));
@@ -258,8 +237,7 @@ t_served_drift(void **state)
 	snprintf(srv, sizeof(srv), "sec_drift_%s", sfx);
 	mk_server(srv);
 	tid = it_tool_create(dev_tok, srv, "dump", DUMP_CODE, "security test");
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	it_callv("POST", path, dev_tok, "{}", 200);
+	it_callvf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/submit", tid);
 	it_approve_current(admin_tok, tid);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/start", srv);
 	it_callv("POST", path, dev_tok, "{}", 200);
@@ -293,10 +271,9 @@ t_source_credential_url(void **state)
 	snprintf(srv, sizeof(srv), "sec_src_%s", sfx);
 	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", srv);
 	it_callv("POST", "/api/v1/servers", dev_tok, body, 201);
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", srv);
-	j = it_call("POST", path, admin_tok, "{\"name\":\"up\",\"url\":"
+	j = it_callf("POST", admin_tok, "{\"name\":\"up\",\"url\":"
 	    "\"https://mcp.example.com/mcp\",\"auth_type\":\"bearer\","
-	    "\"credential\":\"tok-sec14\"}", 201);
+	    "\"credential\":\"tok-sec14\"}", 201, "/api/v1/servers/%s/sources", srv);
 	id = json_integer_value(json_object_get(j, "id"));
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
@@ -365,6 +342,23 @@ t_batch_rate(void **state)
 
 /* --------------------------------------------- #14.7 login throttling */
 
+/* Two throttling details, for a known and an unknown name, say the same:
+ * equal text, but for the "retry in N s" count, which may have ticked a
+ * second between the two requests. */
+static void
+same_answer(const char *a, const char *b)
+{
+	const char *pa = strstr(a, "retry in "), *pb = strstr(b, "retry in ");
+	long na, nb;
+
+	if (pa == NULL || pb == NULL || pa - a != pb - b || strncmp(a, b, (size_t)(pa - a)) != 0)
+		fail_msg("'%s' and '%s' differ", a, b);
+	na = strtol(pa + 9, (char **)&pa, 10);
+	nb = strtol(pb + 9, (char **)&pb, 10);
+	if (na - nb > 1 || nb - na > 1 || strcmp(pa, pb) != 0)
+		fail_msg("'%s' and '%s' differ", a, b);
+}
+
 static void
 t_login_no_lockout(void **state)
 {
@@ -385,7 +379,7 @@ t_login_no_lockout(void **state)
 	}
 	assert_int_equal(post_from(addr[1], "/api/v1/auth/login", NULL, body, NULL, &d1), 429);
 	assert_int_equal(post_from(addr[1], "/api/v1/auth/login", NULL, ghost, NULL, &d2), 429);
-	assert_string_equal(d1, d2);
+	same_answer(d1, d2);
 	free(d1);
 	free(d2);
 	/* ... the real user elsewhere is not. */
@@ -485,10 +479,10 @@ t_session_rejects_audited(void **state)
 		assert_true(malformed >= 2 && malformed <= 4);
 		assert_int_equal(named, unknown + malformed);
 	}
-	assert_int_equal(it_sh("psql -qAtX -c \"SELECT count(*) FROM audit_log WHERE"
+	it_sql_expect("1", "SELECT count(*) FROM audit_log WHERE"
 	    " action = 'auth.login' AND outcome = 'throttled' AND client_addr = '%s'"
 	    " AND detail->>'method' = 'POST' AND detail->>'path' = '/api/v1/auth/login'"
-	    " AND detail->>'reason' = 'login throttled'\" | grep -qx 1", addr[7]), 0);
+	    " AND detail->>'reason' = 'login throttled'", addr[7]);
 }
 
 /* ------------------------------------------------ #14.9 module allow-list */
@@ -507,8 +501,7 @@ t_import_guard(void **state)
 	it_callv("POST", "/api/v1/servers", dev_tok, path, 201);
 	tid = it_tool_create(dev_tok, srv, "bypass",
 	    "def main():\n    return __builtins__['__import__']('o' + 's').getcwd()\n", "security test");
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tid);
-	j = it_call("POST", path, dev_tok, "{}", 200);
+	j = it_callf("POST", dev_tok, "{}", 200, "/api/v1/tools/%lld/test", tid);
 	assert_true(json_is_false(json_object_get(j, "ok")));
 	e = json_object_get(j, "error");
 	assert_string_equal(json_string_value(json_object_get(e, "type")), "ImportError");

@@ -40,15 +40,6 @@ static int ev_port, fake_port;
 static char sname[64];		/* server name (unique per run) */
 static int sess_n;
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 read_port(const char *name)
 {
@@ -109,24 +100,22 @@ create_source(const char *name, const char *url, int internal, const char *extra
 static char mcp_sid[256];
 #define SRC_MCP_VERSION "2025-06-18"
 
+static void
+session(void)
+{
+	if (!mcp_sid[0])
+		it_mcp_init(tok, SRC_MCP_VERSION, mcp_sid, sizeof(mcp_sid));
+}
+
 static int
 listed(const char *exposed)
 {
-	char body[256];
-	json_t *j, *t;
-	size_t i;
-	int found = 0;
+	json_t *t;
 
-	if (!mcp_sid[0])
-		it_mcp_init(tok, SRC_MCP_VERSION, mcp_sid, sizeof(mcp_sid));
-	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/list\"}",
-	    ++sess_n + 10);
-	j = it_mcp_rpc(tok, mcp_sid, SRC_MCP_VERSION, body);
-	json_array_foreach(json_object_get(json_object_get(j, "result"), "tools"), i, t)
-		if (strcmp(it_jstr(t, "name"), exposed) == 0)
-			found = 1;
-	json_decref(j);
-	return found;
+	session();
+	t = it_mcp_tool(tok, mcp_sid, SRC_MCP_VERSION, exposed);
+	json_decref(t);
+	return t != NULL;
 }
 
 /* tools/call; returns the result object (new reference). */
@@ -136,8 +125,7 @@ tool_call(const char *exposed, const char *args)
 	char body[1024];
 	json_t *j, *res;
 
-	if (!mcp_sid[0])
-		it_mcp_init(tok, SRC_MCP_VERSION, mcp_sid, sizeof(mcp_sid));
+	session();
 	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\","
 	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", ++sess_n + 100, exposed, args);
 	j = it_mcp_rpc(tok, mcp_sid, SRC_MCP_VERSION, body);
@@ -150,10 +138,24 @@ tool_call(const char *exposed, const char *args)
 	return res;
 }
 
-static const char *
-first_text(json_t *res)
+/* Imports the source's t1 as local (200), approves its version 1 (200);
+ * returns the tool's id. */
+static long long
+import_approved(long long src, const char *local)
 {
-	return it_jstr(json_array_get(json_object_get(res, "content"), 0), "text");
+	char path[128], body[256];
+	json_t *j;
+	long long tid;
+
+	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", src);
+	snprintf(body, sizeof(body), "{\"tools\":[{\"name\":\"t1\",\"local_name\":\"%s\"}]}",
+	    local);
+	j = it_call("POST", path, tok, body, 200);
+	tid = it_jint(json_array_get(json_object_get(j, "imported"), 0), "id");
+	json_decref(j);
+	assert_true(tid > 0);
+	it_act(tok, "tools", tid, "approve", "{\"version\":1}");
+	return tid;
 }
 
 /* --- tests ----------------------------------------------------------- */
@@ -211,17 +213,14 @@ t_loopback_policy(void **st)
 	}
 	snprintf(url, sizeof(url), "http://%s:%d/mcp", host, fake_port);
 	id = create_source("byname", url, 0, NULL);
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", id);
-	j = it_call("POST", path, tok, NULL, 503);
+	j = it_callf("POST", tok, NULL, 503, "/api/v1/sources/%lld/discover", id);
 	if (strstr(it_jstr(j, "detail"), "loopback") == NULL ||
 	    strstr(it_jstr(j, "detail"), "internal") == NULL)
 		fail_msg("discover of %s: %s", url, it_jstr(j, "detail"));
 	json_decref(j);
 	/* the admin marks it internal: now it works */
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
-	json_decref(it_call("PATCH", path, tok, "{\"internal\":true}", 200));
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", id);
-	j = it_call("POST", path, tok, NULL, 200);
+	it_callvf("PATCH", tok, "{\"internal\":true}", 200, "/api/v1/sources/%lld", id);
+	j = it_callf("POST", tok, NULL, 200, "/api/v1/sources/%lld/discover", id);
 	assert_string_equal(it_jstr(json_array_get(json_object_get(j, "tools"), 0), "name"), "t1");
 	json_decref(j);
 }
@@ -241,28 +240,25 @@ t_everything_import_and_call(void **st)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", ev_port);
 	ev_src = create_source("everything", url, 1,
 	    ",\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"");
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld", ev_src);
-	j = it_call("GET", path, tok, NULL, 200);
+	j = it_callf("GET", tok, NULL, 200, "/api/v1/sources/%lld", ev_src);
 	assert_true(json_is_true(json_object_get(j, "has_credential")));
 	assert_null(json_object_get(j, "credential"));
 	json_decref(j);
 
 	/* health: initialize + ping */
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld/health", ev_src);
-	j = it_call("GET", path, tok, NULL, 200);
+	j = it_callf("GET", tok, NULL, 200, "/api/v1/sources/%lld/health", ev_src);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_string_equal(it_jstr(j, "status"), "healthy");
 	assert_true(strncmp(it_jstr(j, "protocol_version"), "2025-", 5) == 0);
 	json_decref(j);
 
 	/* discover */
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", ev_src);
-	j = it_call("POST", path, tok, NULL, 200);
+	j = it_callf("POST", tok, NULL, 200, "/api/v1/sources/%lld/discover", ev_src);
 	json_array_foreach(json_object_get(j, "tools"), i, t)
 		if (strcmp(it_jstr(t, "name"), "echo") == 0) {
 			echo = 1;
 			assert_true(json_is_object(json_object_get(t, "input_schema")));
-			assert_false(json_is_true(json_object_get(t, "imported")));
+			assert_true(json_is_false(json_object_get(t, "imported")));
 		}
 	assert_true(echo);
 	json_decref(j);
@@ -285,8 +281,7 @@ t_everything_import_and_call(void **st)
 	json_decref(j);
 
 	/* start the server: not served before approval */
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/start", sname);
-	json_decref(it_call("POST", path, tok, NULL, 200));
+	it_callvf("POST", tok, NULL, 200, "/api/v1/servers/%s/start", sname);
 	snprintf(url, sizeof(url), "%s__echo", sname);
 	assert_false(listed(url));
 	for (i = 0; i < 2; i++) {
@@ -296,19 +291,19 @@ t_everything_import_and_call(void **st)
 	assert_true(listed(url));
 
 	res = tool_call(url, "{\"message\":\"hello through toolgate\"}");
-	assert_false(json_is_true(json_object_get(res, "isError")));
-	assert_string_equal(first_text(res), "Echo: hello through toolgate");
+	it_tool_ok(res);
+	assert_string_equal(it_first_text(res), "Echo: hello through toolgate");
 	json_decref(res);
 	snprintf(url, sizeof(url), "%s__sum", sname);
 	res = tool_call(url, "{\"a\":2,\"b\":40}");
-	assert_non_null(strstr(first_text(res), "42"));
+	assert_non_null(strstr(it_first_text(res), "42"));
 	json_decref(res);
 
 	/* the remote loses every session (restart): re-initialised */
 	assert_int_equal(it_sh("bash tests/sources/servers.sh restart-everything '%s'", dir), 0);
 	snprintf(url, sizeof(url), "%s__echo", sname);
 	res = tool_call(url, "{\"message\":\"after restart\"}");
-	assert_string_equal(first_text(res), "Echo: after restart");
+	assert_string_equal(it_first_text(res), "Echo: after restart");
 	json_decref(res);
 
 	/* security (review finding 4): an imported tool's code and input
@@ -339,11 +334,9 @@ t_everything_import_and_call(void **st)
 static void
 t_credential_never_leaks(void **st)
 {
-	char path[128];
 
 	(void)st;
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", sname);
-	json_decref(it_call("GET", path, tok, NULL, 200));
+	it_callvf("GET", tok, NULL, 200, "/api/v1/servers/%s/sources", sname);
 	json_decref(it_call("GET", "/api/v1/audit?limit=200", tok, NULL, 200));
 	/* nor in any log of the stack (app, nginx, PostgreSQL) */
 	assert_int_equal(it_sh("! grep -rq '%s' '%s/log'", CRED, it_env("TG_VAR")), 0);
@@ -412,9 +405,9 @@ t_fake_discover_failures(void **st)
 		id = create_source(name, url, 1, ",\"timeout_ms\":1500,\"connect_timeout_ms\":1000,"
 		    "\"max_response_bytes\":65536");
 		snprintf(path, sizeof(path), "/api/v1/sources/%lld/discover", id);
-		t0 = now_ms();
+		t0 = (int64_t)(it_now() * 1000);
 		j = it_call("POST", path, tok, NULL, strcmp(bads[i].path, "hang") == 0 ? 504 : 503);
-		ms = now_ms() - t0;
+		ms = (int64_t)(it_now() * 1000) - t0;
 		if (strstr(it_jstr(j, "detail"), bads[i].want) == NULL)
 			fail_msg("%s: detail \"%s\" lacks \"%s\"", bads[i].path, it_jstr(j, "detail"),
 			    bads[i].want);
@@ -424,7 +417,7 @@ t_fake_discover_failures(void **st)
 		/* the health check reports the same, recorded */
 		snprintf(path, sizeof(path), "/api/v1/sources/%lld/health", id);
 		j = it_call("GET", path, tok, NULL, 200);
-		assert_false(json_is_true(json_object_get(j, "ok")));
+		assert_true(json_is_false(json_object_get(j, "ok")));
 		assert_non_null(strstr(it_jstr(j, "error"), bads[i].want));
 		json_decref(j);
 	}
@@ -452,7 +445,7 @@ t_fake_call_failures_and_breaker(void **st)
 {
 	char url[256], path[128], exposed[128];
 	json_t *j, *res;
-	long long id, tid;
+	long long id;
 	int64_t t0, ms;
 	size_t i;
 
@@ -460,28 +453,22 @@ t_fake_call_failures_and_breaker(void **st)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", fake_port);
 	id = create_source("fake", url, 1, ",\"timeout_ms\":1500,\"connect_timeout_ms\":1000,"
 	    "\"max_response_bytes\":65536,\"failure_threshold\":100,\"cooldown_s\":60");
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", id);
-	j = it_call("POST", path, tok, "{\"tools\":[{\"name\":\"t1\",\"local_name\":\"fake_t1\"}]}", 200);
-	tid = json_integer_value(json_object_get(json_array_get(json_object_get(j, "imported"),
-	    0), "id"));
-	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	json_decref(it_call("POST", path, tok, "{\"version\":1}", 200));
+	(void)import_approved(id, "fake_t1");
 	snprintf(exposed, sizeof(exposed), "%s__fake_t1", sname);
 	set_mode("ok");
 	res = tool_call(exposed, "{\"x\":\"1\"}");
-	assert_string_equal(first_text(res), "fake says 1");
+	assert_string_equal(it_first_text(res), "fake says 1");
 	json_decref(res);
 
 	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		set_mode(bads[i].path);
-		t0 = now_ms();
+		t0 = (int64_t)(it_now() * 1000);
 		res = tool_call(exposed, "{\"x\":\"2\"}");
-		ms = now_ms() - t0;
+		ms = (int64_t)(it_now() * 1000) - t0;
 		assert_true(json_is_true(json_object_get(res, "isError")));
-		if (strstr(first_text(res), bads[i].want) == NULL)
+		if (strstr(it_first_text(res), bads[i].want) == NULL)
 			fail_msg("call in mode %s: \"%s\" lacks \"%s\"", bads[i].path,
-			    first_text(res), bads[i].want);
+			    it_first_text(res), bads[i].want);
 		json_decref(res);
 		if (ms > 4000)
 			fail_msg("call in mode %s took %lld ms", bads[i].path, (long long)ms);
@@ -494,12 +481,12 @@ t_fake_call_failures_and_breaker(void **st)
 	res = tool_call(exposed, "{\"x\":\"3\"}");
 	assert_true(json_is_true(json_object_get(res, "isError")));
 	json_decref(res);
-	t0 = now_ms();
+	t0 = (int64_t)(it_now() * 1000);
 	res = tool_call(exposed, "{\"x\":\"4\"}");
-	ms = now_ms() - t0;
+	ms = (int64_t)(it_now() * 1000) - t0;
 	assert_true(json_is_true(json_object_get(res, "isError")));
-	if (strstr(first_text(res), "unhealthy") == NULL)
-		fail_msg("breaker: %s", first_text(res));
+	if (strstr(it_first_text(res), "unhealthy") == NULL)
+		fail_msg("breaker: %s", it_first_text(res));
 	json_decref(res);
 	assert_true(ms < 1000);		/* answered at once, no remote call */
 	j = it_call("GET", path, tok, NULL, 200);
@@ -510,7 +497,7 @@ t_fake_call_failures_and_breaker(void **st)
 	set_mode("ok");
 	json_decref(it_call("PATCH", path, tok, "{\"enabled\":true}", 200));
 	res = tool_call(exposed, "{\"x\":\"5\"}");
-	assert_string_equal(first_text(res), "fake says 5");
+	assert_string_equal(it_first_text(res), "fake says 5");
 	json_decref(res);
 	j = it_call("GET", path, tok, NULL, 200);
 	assert_string_equal(it_jstr(j, "status"), "healthy");
@@ -529,8 +516,7 @@ t_remote_change_back_to_review(void **st)
 	(void)st;
 	/* the fake's t1 was imported from /mcp; the same source discovered
 	 * again with an unchanged tool keeps the approval */
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", sname);
-	j = it_call("GET", path, tok, NULL, 200);
+	j = it_callf("GET", tok, NULL, 200, "/api/v1/servers/%s/sources", sname);
 	json_array_foreach(json_object_get(j, "items"), i, t)
 		if (strcmp(it_jstr(t, "name"), "fake") == 0)
 			tid = json_integer_value(json_object_get(t, "id"));
@@ -540,7 +526,7 @@ t_remote_change_back_to_review(void **st)
 	j = it_call("POST", path, tok, NULL, 200);
 	t = json_array_get(json_object_get(j, "tools"), 0);
 	assert_true(json_is_true(json_object_get(t, "imported")));
-	assert_false(json_is_true(json_object_get(t, "changed")));
+	assert_true(json_is_false(json_object_get(t, "changed")));
 	assert_string_equal(it_jstr(t, "status"), "approved");
 	toolid = json_integer_value(json_object_get(t, "tool_id"));
 	json_decref(j);
@@ -564,7 +550,7 @@ t_remote_change_back_to_review(void **st)
 	assert_string_equal(it_jstr(t, "status"), "pending_review");
 	assert_int_equal(json_integer_value(json_object_get(t, "current_version")), v + 1);
 	assert_int_equal(json_integer_value(json_object_get(t, "approved_version")), av);
-	assert_false(json_is_true(json_object_get(t, "served")));
+	assert_true(json_is_false(json_object_get(t, "served")));
 	json_decref(t);
 	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/approve", toolid);
 	snprintf(body, sizeof(body), "{\"version\":%lld}", v + 1);
@@ -579,15 +565,13 @@ t_remote_change_back_to_review(void **st)
 	json_decref(j);
 	/* ...as a new version with the remote's content, the approved one kept
 	 * (not served: an imported tool is served only while approved) */
-	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld", toolid);
-	t = it_call("GET", tpath, tok, NULL, 200);
+	t = it_callf("GET", tok, NULL, 200, "/api/v1/tools/%lld", toolid);
 	assert_int_equal(json_integer_value(json_object_get(t, "current_version")), v + 2);
 	assert_int_equal(json_integer_value(json_object_get(t, "approved_version")), v + 1);
 	assert_string_equal(it_jstr(t, "review_reason"), "the remote tool changed");
 	assert_string_equal(it_jstr(t, "description"), "changed");
 	json_decref(t);
-	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/versions/%lld", toolid, v + 2);
-	t = it_call("GET", tpath, tok, NULL, 200);
+	t = it_callf("GET", tok, NULL, 200, "/api/v1/tools/%lld/versions/%lld", toolid, v + 2);
 	assert_string_equal(it_jstr(t, "description"), "changed");
 	assert_string_equal(it_jstr(t, "change_summary"),
 	    "remote description/schema changed (discover)");
@@ -619,8 +603,7 @@ t_dev_url_change_keeps_credential_home(void **st)
 
 	(void)st;
 	snprintf(user, sizeof(user), "srcdev%ld", (long)getpid() % 100000);
-	assert_true(it_user_create(tok, user, "developer-pass-123", "developer") > 0);
-	assert_int_equal(it_login(user, "developer-pass-123", dev, sizeof(dev)), 0);
+	it_user_token(tok, user, "developer-pass-123", "developer", dev, sizeof(dev));
 	id = create_source("credhome", "https://mcp.example.com/mcp", 0,
 	    ",\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"");
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
@@ -641,7 +624,7 @@ t_dev_url_change_keeps_credential_home(void **st)
 	    "{\"url\":\"https://elsewhere.example.net/mcp\",\"auth_type\":\"none\"}"), 200);
 	j = it_call("GET", path, tok, NULL, 200);
 	assert_string_equal(it_jstr(j, "url"), "https://elsewhere.example.net/mcp");
-	assert_false(json_is_true(json_object_get(j, "has_credential")));
+	assert_true(json_is_false(json_object_get(j, "has_credential")));
 	json_decref(j);
 	/* an admin may move a source with its credential */
 	json_decref(it_call("PATCH", path, tok, "{\"auth_type\":\"bearer\",\"credential\":\"" CRED "\"}",
@@ -661,35 +644,28 @@ t_dev_url_change_keeps_credential_home(void **st)
 static void
 t_endpoint_change_sends_imports_to_review(void **st)
 {
-	char url[256], path[128], tpath[128], exposed[128];
+	char url[256], path[128], exposed[128];
 	json_t *j, *res;
 	long long id, tid;
 
 	(void)st;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", fake_port);
 	id = create_source("moved", url, 1, NULL);
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", id);
-	j = it_call("POST", path, tok, "{\"tools\":[{\"name\":\"t1\",\"local_name\":\"moved_t1\"}]}", 200);
-	tid = json_integer_value(json_object_get(json_array_get(json_object_get(j, "imported"),
-	    0), "id"));
-	json_decref(j);
-	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/approve", tid);
-	json_decref(it_call("POST", tpath, tok, "{\"version\":1}", 200));
+	tid = import_approved(id, "moved_t1");
 	snprintf(exposed, sizeof(exposed), "%s__moved_t1", sname);
 	set_mode("ok");
 	assert_true(listed(exposed));
 	res = tool_call(exposed, "{\"x\":\"1\"}");
-	assert_string_equal(first_text(res), "fake says 1");
+	assert_string_equal(it_first_text(res), "fake says 1");
 	json_decref(res);
 
 	/* a new URL: back to review, not listed, not callable */
 	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
 	snprintf(url, sizeof(url), "{\"url\":\"http://127.0.0.1:%d/mcp?moved=1\"}", fake_port);
 	json_decref(it_call("PATCH", path, tok, url, 200));
-	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld", tid);
-	j = it_call("GET", tpath, tok, NULL, 200);
+	j = it_callf("GET", tok, NULL, 200, "/api/v1/tools/%lld", tid);
 	assert_string_equal(it_jstr(j, "status"), "pending_review");
-	assert_false(json_is_true(json_object_get(j, "served")));
+	assert_true(json_is_false(json_object_get(j, "served")));
 	json_decref(j);
 	assert_false(listed(exposed));
 	{
@@ -703,8 +679,7 @@ t_endpoint_change_sends_imports_to_review(void **st)
 		json_decref(j);
 	}
 	/* approved again (same version: the content did not change) */
-	snprintf(tpath, sizeof(tpath), "/api/v1/tools/%lld/approve", tid);
-	json_decref(it_call("POST", tpath, tok, "{\"version\":1}", 200));
+	it_callvf("POST", tok, "{\"version\":1}", 200, "/api/v1/tools/%lld/approve", tid);
 	assert_true(listed(exposed));
 	/* a new credential: back to review as well; other edits are not */
 	json_decref(it_call("PATCH", path, tok, "{\"timeout_ms\":9000}", 200));
@@ -720,31 +695,24 @@ t_endpoint_change_sends_imports_to_review(void **st)
 static void
 t_import_cannot_take_a_served_name(void **st)
 {
-	char url[256], path[128];
+	char url[256];
 	json_t *j;
 	long long id, tid;
 
 	(void)st;
-	snprintf(path, sizeof(path), "/api/v1/servers/%s/tools", sname);
-	j = it_call("POST", path, tok, "{\"name\":\"keepname\",\"code\":\"def main():\\n"
-	    "    return 1\\n\"}", 201);
+	j = it_callf("POST", tok, "{\"name\":\"keepname\",\"code\":\"def main():\\n"
+	    "    return 1\\n\"}", 201, "/api/v1/servers/%s/tools", sname);
 	tid = json_integer_value(json_object_get(j, "id"));
 	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	json_decref(it_call("POST", path, tok, "{}", 200));
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	json_decref(it_call("POST", path, tok, "{\"version\":1}", 200));
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	json_decref(it_call("PATCH", path, tok, "{\"name\":\"newname\"}", 200));
+	it_callvf("POST", tok, "{}", 200, "/api/v1/tools/%lld/submit", tid);
+	it_callvf("POST", tok, "{\"version\":1}", 200, "/api/v1/tools/%lld/approve", tid);
+	it_callvf("PATCH", tok, "{\"name\":\"newname\"}", 200, "/api/v1/tools/%lld", tid);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", fake_port);
 	id = create_source("namegrab", url, 1, NULL);
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld/import", id);
-	json_decref(it_call("POST", path, tok, "{\"tools\":[{\"name\":\"t1\",\"local_name\":"
-	    "\"keepname\"}]}", 409));
-	snprintf(path, sizeof(path), "/api/v1/sources/%lld", id);
-	json_decref(it_call("DELETE", path, tok, NULL, 204));
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
-	json_decref(it_call("DELETE", path, tok, NULL, 204));
+	it_callvf("POST", tok, "{\"tools\":[{\"name\":\"t1\",\"local_name\":"
+	    "\"keepname\"}]}", 409, "/api/v1/sources/%lld/import", id);
+	it_callvf("DELETE", tok, NULL, 204, "/api/v1/sources/%lld", id);
+	it_callvf("DELETE", tok, NULL, 204, "/api/v1/tools/%lld", tid);
 }
 
 int

@@ -18,15 +18,6 @@
 
 static char admin[4096];
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct seen {
 	double start, first_progress, end;
 	char buf[16384];
@@ -43,14 +34,14 @@ on_data(char *p, size_t sz, size_t n, void *u)
 	s->len += k < room ? k : room;
 	s->buf[s->len] = '\0';
 	if (s->first_progress == 0 && strstr(s->buf, "notifications/progress") != NULL)
-		s->first_progress = now_s();
+		s->first_progress = it_now();
 	return k;
 }
 
 static void
 t_progress_streams(void **state)
 {
-	char path[256], auth[4200], hs[200], url[512];
+	char auth[4200], hs[200];
 	struct curl_slist *h = NULL;
 	struct it_resp r;
 	struct seen s;
@@ -67,20 +58,16 @@ t_progress_streams(void **state)
 
 	(void)state;
 	assert_int_equal(it_login_admin(admin, sizeof(admin)), 0);
-	sid = it_create_id(admin, "/api/v1/servers", "{\"name\":\"streamtest\"}");
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
-	tid = it_create_id(admin, path, "{\"name\":\"slow\",\"code\":"
-	    "\"import time\\nimport toolgate\\n\\ndef main() -> str:\\n"
-	    "    toolgate.progress(1, 2, \\\"started\\\")\\n"
-	    "    time.sleep(2)\\n"
-	    "    toolgate.progress(2, 2, \\\"done\\\")\\n"
-	    "    return \\\"ok\\\"\\n\"}");
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/submit", tid);
-	it_post_ok(admin, path, NULL);
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/approve", tid);
-	it_post_ok(admin, path, "{\"reason\":\"stream test\",\"version\":1}");
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/start", sid);
-	it_post_ok(admin, path, NULL);
+	sid = it_server_create(admin, "streamtest", NULL);
+	tid = it_tool_create(admin, "streamtest", "slow",
+	    "import time\nimport toolgate\n\ndef main() -> str:\n"
+	    "    toolgate.progress(1, 2, \"started\")\n"
+	    "    time.sleep(2)\n"
+	    "    toolgate.progress(2, 2, \"done\")\n"
+	    "    return \"ok\"\n", NULL);
+	it_tool_submit(admin, tid);
+	it_act(admin, "tools", tid, "approve", "{\"reason\":\"stream test\",\"version\":1}");
+	it_server_start(admin, sid);
 
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin);
 	{
@@ -99,18 +86,11 @@ t_progress_streams(void **state)
 	h = curl_slist_append(h, "Accept: application/json, text/event-stream");
 	h = curl_slist_append(h, "MCP-Protocol-Version: 2025-11-25");
 	h = curl_slist_append(h, hs);
-	snprintf(url, sizeof(url), "%s/mcp", it_base());
 	memset(&s, 0, sizeof(s));
-	c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, call);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	s.start = now_s();
+	c = it_curl("/mcp", h, call, on_data, &s);
+	s.start = it_now();
 	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	s.end = now_s();
+	s.end = it_now();
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(h);
@@ -124,8 +104,7 @@ t_progress_streams(void **state)
 		fail_msg("first progress event %.3f s before the end of the stream; "
 		    "the SSE response was buffered", s.end - s.first_progress);
 
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/stop", sid);
-	it_post_ok(admin, path, NULL);
+	it_act(admin, "servers", sid, "stop", NULL);
 }
 
 /* A ~200 KB reply (a tool's code) spans four FastCGI records written
@@ -134,10 +113,9 @@ static void
 t_large_reply(void **state)
 {
 	struct it_resp r;
-	char path[128], *code, *body;
+	char path[128], *code;
 	size_t cap = 210 * 1024, len = 0;
-	long long sid, tid;
-	json_t *req;
+	long long tid;
 	int i;
 
 	(void)state;
@@ -149,13 +127,8 @@ t_large_reply(void **state)
 		len += (size_t)snprintf(code + len, cap - len,
 		    "# line %06d: the quick brown fox jumps over the lazy dog %d\n", i, i * 7919);
 	len += (size_t)snprintf(code + len, cap - len, "def main() -> str:\n    return 'ok'\n");
-	sid = it_create_id(admin, "/api/v1/servers", "{\"name\":\"bigreply\"}");
-	req = json_pack("{s:s, s:s}", "name", "big", "code", code);
-	body = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
-	tid = it_create_id(admin, path, body);
-	free(body);
+	(void)it_server_create(admin, "bigreply", NULL);
+	tid = it_tool_create(admin, "bigreply", "big", code, NULL);
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", tid);
 	assert_int_equal(it_get("GET", path, admin, &r), 0);
 	assert_int_equal(r.status, 200);

@@ -49,49 +49,55 @@ else
 	finish
 fi
 
+# client label script: one SDK client flow (with the API key), its log shown.
+client() {
+	local log="$HERE/${2%.mjs}.log"
+	if TG_API_KEY=$KEY timeout 120 node "$2" >"$log" 2>&1; then ok "$1"; else bad "$1"; fi
+	sed 's/^/  | /' "$log"
+}
+# A conformance log that reports no failure (0.1) / at least one pass (0.2).
+passed_v1() { ! grep -q 'FAILURE\|Failed: [1-9]' "$1"; }
+passed_v2() { grep -q 'Passed: [1-9]' "$1"; }
+# conformance label-prefix log-prefix check "scenarios" args...: each
+# scenario of the conformance suite (node_modules/<args>) against /mcp; ok
+# when it exits 0 and check accepts its log.
+conformance() {
+	local prefix=$1 logp=$2 check=$3 list=$4 s log
+	shift 4
+	for s in $list; do
+		log="$HERE/$logp$s.log"
+		if timeout 120 "$NODE22" "$@" --scenario "$s" --url "$TG_BASE_URL/mcp" >"$log" 2>&1 &&
+		    "$check" "$log"; then
+			ok "$prefix$s"
+		else
+			bad "$prefix$s"
+			tail -25 "$log" | sed 's/^/  | /'
+		fi
+	done
+}
+
 echo "== SDK client (@modelcontextprotocol/sdk) =="
-if TG_API_KEY=$KEY timeout 120 node client.mjs >"$HERE/client.log" 2>&1; then
-	ok "SDK client flow"
-else
-	bad "SDK client flow"
-fi
-sed 's/^/  | /' "$HERE/client.log"
+client "SDK client flow" client.mjs
 
 echo "== conformance (@modelcontextprotocol/conformance) =="
-REQUIRED="server-initialize ping tools-list tools-call-simple-text tools-call-error tools-call-image tools-call-audio tools-call-embedded-resource tools-call-mixed-content json-schema-2020-12 dns-rebinding-protection tools-call-with-logging tools-call-with-progress"
-for s in $REQUIRED; do
-	if timeout 120 "$NODE22" node_modules/@modelcontextprotocol/conformance/dist/index.js server \
-	    --url "$TG_BASE_URL/mcp" --scenario "$s" >"$HERE/conformance-$s.log" 2>&1 &&
-	    ! grep -q 'FAILURE\|Failed: [1-9]' "$HERE/conformance-$s.log"; then
-		ok "conformance $s"
-	else
-		bad "conformance $s"
-		tail -25 "$HERE/conformance-$s.log" | sed 's/^/  | /'
-	fi
-done
+conformance "conformance " conformance- passed_v1 "server-initialize ping tools-list \
+    tools-call-simple-text tools-call-error tools-call-image tools-call-audio \
+    tools-call-embedded-resource tools-call-mixed-content json-schema-2020-12 \
+    dns-rebinding-protection tools-call-with-logging tools-call-with-progress" \
+    node_modules/@modelcontextprotocol/conformance/dist/index.js server
 
 echo "== SDK v2 client, 2026-07-28 (@modelcontextprotocol/client) =="
-if TG_API_KEY=$KEY timeout 120 node client2026.mjs >"$HERE/client2026.log" 2>&1; then
-	ok "SDK v2 client flow (2026-07-28, stateless)"
-else
-	bad "SDK v2 client flow (2026-07-28, stateless)"
-fi
-sed 's/^/  | /' "$HERE/client2026.log"
+client "SDK v2 client flow (2026-07-28, stateless)" client2026.mjs
 
 echo "== conformance 2026-07-28 (conformance-2026) =="
 # The server scenarios of the 2026-07-28 requirement set that apply to a
 # tools-only gateway (docs/mcp.md "Interop" lists the others and why).
-REQUIRED_2026="server-stateless tools-list tools-call-simple-text tools-call-image tools-call-audio tools-call-embedded-resource tools-call-mixed-content tools-call-error tools-call-with-progress server-sse-multiple-streams dns-rebinding-protection caching json-schema-2020-12 http-header-validation input-required-result-unsupported-methods input-required-result-validate-input"
-for s in $REQUIRED_2026; do
-	log="$HERE/conformance-2026-$s.log"
-	if timeout 120 "$NODE22" node_modules/conformance-2026/dist/index.js server \
-	    --url "$TG_BASE_URL/mcp" --scenario "$s" --spec-version 2026-07-28 \
-	    --expected-failures "$HERE/conformance-2026-baseline.yml" >"$log" 2>&1 &&
-	    grep -q 'Passed: [1-9]' "$log"; then
-		ok "conformance 2026-07-28 $s"
-	else
-		bad "conformance 2026-07-28 $s"
-		tail -25 "$log" | sed 's/^/  | /'
-	fi
-done
+conformance "conformance 2026-07-28 " conformance-2026- passed_v2 "server-stateless tools-list \
+    tools-call-simple-text tools-call-image tools-call-audio tools-call-embedded-resource \
+    tools-call-mixed-content tools-call-error tools-call-with-progress \
+    server-sse-multiple-streams dns-rebinding-protection caching json-schema-2020-12 \
+    http-header-validation input-required-result-unsupported-methods \
+    input-required-result-validate-input" \
+    node_modules/conformance-2026/dist/index.js server --spec-version 2026-07-28 \
+    --expected-failures "$HERE/conformance-2026-baseline.yml"
 finish

@@ -5,10 +5,12 @@
 #ifndef TG_FAKE_IO_H
 #define TG_FAKE_IO_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fcgi/request.h"
+#include "lib/arena.h"
 #include "lib/buf.h"
 
 struct fake {
@@ -66,6 +68,78 @@ fake_io(struct tg_io *io, struct fake *f)
 	io->write = fake_write;
 	io->flush = fake_flush;
 	io->cancel_fd = NULL;
+}
+
+/* CGI parameters built up for a fake request (v is NULL-terminated). */
+#define FAKE_MAX_PARAMS 24
+struct fake_params {
+	const char *v[2 * FAKE_MAX_PARAMS + 1];
+	char clen[24];
+	int n;
+};
+
+/* Adds name=value; nothing when value is NULL. */
+static inline void
+fake_params_add(struct fake_params *p, const char *name, const char *value)
+{
+	if (value == NULL)
+		return;
+	if (p->n + 2 >= (int)(sizeof(p->v) / sizeof(p->v[0])))
+		abort();
+	p->v[p->n++] = name;
+	p->v[p->n++] = value;
+	p->v[p->n] = NULL;
+}
+
+/* REQUEST_METHOD, REQUEST_URI, CONTENT_TYPE application/json and the
+ * CONTENT_LENGTH of body (NULL: 0). */
+static inline void
+fake_params_init(struct fake_params *p, const char *method, const char *uri,
+    const char *body)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->clen, sizeof(p->clen), "%zu", body ? strlen(body) : 0);
+	fake_params_add(p, "REQUEST_METHOD", method);
+	fake_params_add(p, "REQUEST_URI", uri);
+	fake_params_add(p, "CONTENT_TYPE", "application/json");
+	fake_params_add(p, "CONTENT_LENGTH", p->clen);
+}
+
+/* A request on the fake transport, as a worker holds it before
+ * tg_router_serve (or tg_req_init): its arena, the transport, and req
+ * pointing at both and at ctx. */
+struct fake_req {
+	struct fake f;
+	struct tg_io io;
+	struct tg_req req;
+	struct tg_arena *a;
+};
+
+/* 0, or -1 when the arena could not be made (out of memory). */
+static inline int
+fake_req_open(struct fake_req *x, const char *const *params, const char *body,
+    struct tg_ctx *ctx)
+{
+	memset(x, 0, sizeof(*x));
+	x->f.params = params;
+	x->f.body = body;
+	fake_io(&x->io, &x->f);
+	x->req.io = &x->io;
+	x->req.ctx = ctx;
+	if ((x->a = tg_arena_new()) == NULL)
+		return -1;
+	x->req.a = x->a;
+	return 0;
+}
+
+/* Releases the request, its arena and what was written. */
+static inline void
+fake_req_close(struct fake_req *x)
+{
+	tg_req_clear(&x->req);
+	tg_arena_free(x->a);
+	x->a = NULL;
+	tg_buf_free(&x->f.out);
 }
 
 #endif

@@ -22,96 +22,61 @@
 #include "lib/parse.h"
 #include "lib/status.h"
 #include "tests/unit/fake_io.h"
-
-static const char *const *env_table;
-
-static const char *
-tget(const char *name)
-{
-	int i;
-
-	for (i = 0; env_table && env_table[i]; i += 2)
-		if (strcmp(env_table[i], name) == 0)
-			return env_table[i + 1];
-	return NULL;
-}
-
-#define KEY64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-
-static int
-load(const char *const *env, int need, char *err)
-{
-	struct tg_config c;
-	int rc;
-
-	env_table = env;
-	err[0] = '\0';
-	rc = tg_config_load(&c, need, tget, err, 256);
-	tg_config_wipe(&c);
-	return rc;
-}
+#include "tests/unit/unit.h"
 
 static void
 t_config(void **state)
 {
 	char err[256];
 	struct tg_config c;
-	const char *ok[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64, NULL};
-	const char *nokey[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", NULL};
-	const char *shortkey[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", "abcd", NULL};
-	const char *badhex[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY",
-	    "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", NULL};
-	const char *badold[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_ENCRYPTION_KEY_OLD", "1234", NULL};
-	const char *shortjwt[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_JWT_SECRET", "too-short", NULL};
-	const char *relsock[] = {"TOOLGATE_SOCKET", "x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64, NULL};
-	const char *workers[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_WORKERS", "0", NULL};
-	const char *workers2[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_WORKERS", "4x", NULL};
-	const char *auth[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_MCP_AUTH", "maybe", NULL};
-	const char *origins[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_ALLOWED_ORIGINS", "https://a.example, http://localhost:3000", NULL};
-	const char *badorigin[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_ALLOWED_ORIGINS", "a.example", NULL};
 	char longsock[200];
-	const char *longs[] = {"TOOLGATE_SOCKET", longsock, "TOOLGATE_ENCRYPTION_KEY", KEY64, NULL};
+	/* Each refused environment, and a fragment of its message (NULL:
+	 * any). */
+	const struct {
+		const char *const *env;
+		const char *says;
+	} refused[] = {
+		{UNIT_ENV("TOOLGATE_ENCRYPTION_KEY", "abcd"), "64 hex"},
+		{UNIT_ENV("TOOLGATE_ENCRYPTION_KEY",
+		    "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"), NULL},
+		{UNIT_ENV("TOOLGATE_ENCRYPTION_KEY_OLD", "1234"), "TOOLGATE_ENCRYPTION_KEY_OLD"},
+		{UNIT_ENV("TOOLGATE_JWT_SECRET", "too-short"), "at least 32 bytes"},
+		{UNIT_ENV("TOOLGATE_SOCKET", "x.sock"), NULL},
+		{UNIT_ENV("TOOLGATE_WORKERS", "0"), NULL},
+		{UNIT_ENV("TOOLGATE_WORKERS", "4x"), NULL},
+		{UNIT_ENV("TOOLGATE_MCP_AUTH", "maybe"), NULL},
+		{UNIT_ENV("TOOLGATE_ALLOWED_ORIGINS", "a.example"), NULL},
+	};
+	const char *nokey[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", NULL};
+	const char *longs[] = {"TOOLGATE_SOCKET", longsock, "TOOLGATE_ENCRYPTION_KEY", UNIT_KEY64, NULL};
+	size_t i;
 
 	(void)state;
-	assert_int_equal(load(ok, TG_CFG_SERVE, err), 0);
-	assert_int_equal(load(nokey, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_int_equal(unit_config_rc(UNIT_ENV(NULL, NULL), err), 0);
+	assert_int_equal(unit_config_rc(nokey, err), -TG_E_BADREQ);
 	assert_non_null(strstr(err, "TOOLGATE_ENCRYPTION_KEY is required"));
-	assert_int_equal(load(nokey, TG_CFG_NONE, err), 0);
-	assert_int_equal(load(shortkey, TG_CFG_SERVE, err), -TG_E_BADREQ);
-	assert_non_null(strstr(err, "64 hex"));
-	assert_int_equal(load(badhex, TG_CFG_SERVE, err), -TG_E_BADREQ);
-	assert_int_equal(load(badold, TG_CFG_SERVE, err), -TG_E_BADREQ);
-	assert_non_null(strstr(err, "TOOLGATE_ENCRYPTION_KEY_OLD"));
-	assert_int_equal(load(shortjwt, TG_CFG_SERVE, err), -TG_E_BADREQ);
-	assert_non_null(strstr(err, "at least 32 bytes"));
-	assert_null(strstr(err, "too-short")); /* never echo a secret */
-	assert_int_equal(load(relsock, TG_CFG_SERVE, err), -TG_E_BADREQ);
-	assert_int_equal(load(workers, TG_CFG_SERVE, err), -TG_E_BADREQ);
-	assert_int_equal(load(workers2, TG_CFG_SERVE, err), -TG_E_BADREQ);
-	assert_int_equal(load(auth, TG_CFG_SERVE, err), -TG_E_BADREQ);
-	assert_int_equal(load(badorigin, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_int_equal(unit_config(&c, nokey, TG_CFG_NONE, err), 0);
+	tg_config_wipe(&c);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(unit_config_rc(refused[i].env, err), -TG_E_BADREQ);
+		if (refused[i].says != NULL && strstr(err, refused[i].says) == NULL)
+			fail_msg("case %zu: '%s' does not say '%s'", i, err, refused[i].says);
+		assert_null(strstr(err, "too-short")); /* never echo a secret */
+	}
 	memset(longsock, 'a', sizeof(longsock) - 1);
 	longsock[0] = '/';
 	longsock[sizeof(longsock) - 1] = '\0';
-	assert_int_equal(load(longs, TG_CFG_SERVE, err), -TG_E_BADREQ);
+	assert_int_equal(unit_config_rc(longs, err), -TG_E_BADREQ);
 	assert_non_null(strstr(err, "108"));
 
 	/* Derived JWT secret: 32 bytes, flagged, deterministic. */
-	env_table = ok;
-	assert_int_equal(tg_config_load(&c, TG_CFG_SERVE, tget, err, sizeof(err)), 0);
+	assert_int_equal(unit_config(&c, UNIT_ENV(NULL, NULL), TG_CFG_SERVE, err), 0);
 	assert_true(c.jwt_derived);
 	assert_int_equal(c.jwt_secret_len, 32);
 	assert_true(c.mcp_auth_required);
 	tg_config_wipe(&c);
-	env_table = origins;
-	assert_int_equal(tg_config_load(&c, TG_CFG_SERVE, tget, err, sizeof(err)), 0);
+	assert_int_equal(unit_config(&c, UNIT_ENV("TOOLGATE_ALLOWED_ORIGINS",
+	    "https://a.example, http://localhost:3000"), TG_CFG_SERVE, err), 0);
 	assert_int_equal(c.n_origins, 2);
 	assert_true(tg_config_origin_allowed(&c, "http://localhost:3000"));
 	assert_false(tg_config_origin_allowed(&c, "http://localhost:3001"));

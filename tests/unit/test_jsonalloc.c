@@ -16,26 +16,9 @@
 #include <jansson.h>
 
 #include "lib/jsonalloc.h"
+#include "tests/unit/unit.h"
 
 #define SECRET "tg-secret-9d1e-value"
-
-static size_t released, dirty;
-
-/* Runs instead of free() after the wipe: every byte must be zero. */
-static void
-check_release(void *p)
-{
-	size_t n = malloc_usable_size(p), i;
-	const unsigned char *b = p;
-
-	for (i = 0; i < n; i++)
-		if (b[i] != 0) {
-			dirty++;
-			break;
-		}
-	released++;
-	free(p);
-}
 
 static void
 test_installed(void **state)
@@ -55,8 +38,8 @@ test_wipes_on_free(void **state)
 
 	(void)state;
 	tg_jsonalloc_install();
-	tg_jsonalloc_set_release(check_release);
-	released = dirty = 0;
+	tg_jsonalloc_set_release(unit_check_release);
+	*unit_releases() = (struct unit_released){0, 0};
 	o = json_pack("{s:s, s:[s]}", "API_KEY", SECRET, "list", SECRET);
 	assert_non_null(o);
 	txt = json_dumps(o, JSON_COMPACT);
@@ -64,17 +47,17 @@ test_wipes_on_free(void **state)
 	assert_non_null(strstr(txt, SECRET));
 	tg_jsonalloc_free(txt);
 	json_decref(o);
-	assert_true(released >= 4);
-	assert_int_equal(dirty, 0);
+	assert_true(unit_releases()->released >= 4);
+	assert_int_equal(unit_releases()->dirty, 0);
 	/* A parse and an error path too. */
-	released = dirty = 0;
+	*unit_releases() = (struct unit_released){0, 0};
 	o = json_loads("{\"k\": \"" SECRET "\"}", 0, NULL);
 	assert_non_null(o);
 	assert_string_equal(json_string_value(json_object_get(o, "k")), SECRET);
 	json_decref(o);
 	assert_null(json_loads("{\"k\": \"" SECRET "\"", 0, NULL));
-	assert_true(released >= 2);
-	assert_int_equal(dirty, 0);
+	assert_true(unit_releases()->released >= 2);
+	assert_int_equal(unit_releases()->dirty, 0);
 	tg_jsonalloc_free(NULL);
 	tg_jsonalloc_set_release(NULL);
 }

@@ -21,11 +21,6 @@
 #include "lib/status.h"
 #include "tests/unit/fake_io.h"
 
-static struct tg_config cfg;
-static struct tg_ctx ctx = {&cfg, NULL, NULL};
-static const char SID[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-
-static char sess_version[33] = "2025-11-25";
 #include "tests/unit/fake_mcp.h"
 
 static int
@@ -98,54 +93,25 @@ static void
 run(const char *method, const char *body, const char *sid, const char *ver,
     const char *accept, struct out *o)
 {
-	const char *params[40];
-	char clen[24];
-	struct fake f;
-	struct tg_io io;
-	struct tg_req req;
-	struct tg_resp resp;
-	struct tg_arena *a = tg_arena_new();
-	int n = 0, i;
+	struct fake_params p;
+	struct fake_mcp m;
+	int i;
 
-	memset(&f, 0, sizeof(f));
 	memset(o, 0, sizeof(*o));
 	writes = 0;
-	snprintf(clen, sizeof(clen), "%zu", body ? strlen(body) : 0);
-	params[n++] = "REQUEST_METHOD"; params[n++] = method;
-	params[n++] = "REQUEST_URI"; params[n++] = "/mcp";
-	params[n++] = "REMOTE_ADDR"; params[n++] = "127.0.0.1";
-	params[n++] = "CONTENT_TYPE"; params[n++] = "application/json";
-	params[n++] = "CONTENT_LENGTH"; params[n++] = clen;
-	if (sid) { params[n++] = "HTTP_MCP_SESSION_ID"; params[n++] = sid; }
-	if (ver) { params[n++] = "HTTP_MCP_PROTOCOL_VERSION"; params[n++] = ver; }
-	if (accept) { params[n++] = "HTTP_ACCEPT"; params[n++] = accept; }
-	for (i = 0; xparams[i] && xparams[i + 1] && n < 38; i += 2) {
-		params[n++] = xparams[i];
-		params[n++] = xparams[i + 1];
-	}
-	params[n] = NULL;
-	f.params = params;
-	f.body = body;
-	fake_io(&io, &f);
-	io.write = failing_write;
-	assert_non_null(a);
-	memset(&req, 0, sizeof(req));
-	req.a = a;
-	assert_int_equal(tg_req_init(&req, a, &io, &ctx), 0);
-	if (body && *body)
-		assert_int_equal(tg_req_read_body(&req), 0);
-	tg_resp_init(&resp);
+	fake_mcp_params(&p, method, body, sid, ver);
+	fake_params_add(&p, "HTTP_ACCEPT", accept);
+	for (i = 0; xparams[i] && xparams[i + 1]; i += 2)
+		fake_params_add(&p, xparams[i], xparams[i + 1]);
 	memset(event_rc, 0, sizeof(event_rc));
-	tg_mcp_serve(&req, &resp, &be);
-	o->status = resp.err ? tg_status_http(resp.err) : resp.status;
-	o->json = resp.json ? json_incref(resp.json) : NULL;
-	o->content_type = resp.content_type;
-	o->text = strndup(f.out.p ? f.out.p : "", f.out.len);
+	(void)fake_mcp_serve(&m, &p, body, failing_write, &be);
+	assert_true(m.served);
+	o->status = fake_mcp_status(&m);
+	o->json = m.resp.json ? json_incref(m.resp.json) : NULL;
+	o->content_type = m.resp.content_type;
+	o->text = strndup(m.x.f.out.p ? m.x.f.out.p : "", m.x.f.out.len);
 	assert_non_null(o->text);
-	tg_resp_clear(&resp);
-	tg_req_clear(&req);
-	tg_arena_free(a);
-	tg_buf_free(&f.out);
+	fake_mcp_done(&m);
 }
 
 static void

@@ -32,6 +32,7 @@
 #include "lib/jsonalloc.h"
 #include "lib/status.h"
 #include "tests/unit/failalloc.h"
+#include "tests/unit/unit.h"
 #include "tests/unit/fake_io.h"
 
 /* An operation that allocates more often than this is a bug in itself. */
@@ -105,22 +106,6 @@ t_arena(void **state)
 
 /* ---------------------------------------------------------- jsonalloc */
 
-static size_t released, dirty;
-
-static void
-check_release(void *p)
-{
-	size_t k = malloc_usable_size(p), i;
-	const unsigned char *c = p;
-
-	for (i = 0; i < k; i++)
-		if (c[i] != 0) {
-			dirty++;
-			break;
-		}
-	released++;
-	free(p);
-}
 
 /* The wiping allocator under failure: jansson's constructors, parser and
  * serialiser return NULL, free what they had (each block wiped first). */
@@ -133,8 +118,8 @@ t_jsonalloc(void **state)
 
 	(void)state;
 	tg_jsonalloc_install();
-	tg_jsonalloc_set_release(check_release);
-	released = dirty = 0;
+	tg_jsonalloc_set_release(unit_check_release);
+	*unit_releases() = (struct unit_released){0, 0};
 	for (n = 1; n < MAX_ALLOCS; n++) {
 		tg_fa_arm(n);
 		o = json_pack("{s:s, s:[s, i], s:{s:s}}", "API_KEY", "tg-secret",
@@ -174,69 +159,50 @@ t_jsonalloc(void **state)
 	tg_jsonalloc_free(txt);
 	json_decref(o);
 	json_decref(l);
-	assert_true(released > 0);
-	assert_int_equal(dirty, 0);
+	assert_true(unit_releases()->released > 0);
+	assert_int_equal(unit_releases()->dirty, 0);
 	tg_jsonalloc_set_release(NULL);
 }
 
 /* ----------------------------------------------- request front door */
 
-static struct tg_config cfg;
-static struct tg_ctx ctx = {&cfg, NULL, NULL};
+#include "tests/unit/fake_mcp.h"
 
 /* One request through tg_req_init, the query parser, the body reader and
  * tg_json_parse; 0 or the first failure. */
 static int
 front_door(const char *uri, const char *body, char *out, size_t cap)
 {
-	const char *params[20];
-	char clen[24], err[256];
-	struct fake f;
-	struct tg_io io;
-	struct tg_req req;
-	struct tg_arena *a = NULL;
+	struct fake_params p;
+	struct fake_req x;
+	char err[256];
 	json_t *j = NULL;
-	int rc, n = 0;
+	int rc;
 	int64_t limit = 0;
 
-	memset(&f, 0, sizeof(f));
-	memset(&req, 0, sizeof(req));
-	snprintf(clen, sizeof(clen), "%zu", strlen(body));
-	params[n++] = "REQUEST_METHOD";
-	params[n++] = "POST";
-	params[n++] = "REQUEST_URI";
-	params[n++] = uri;
-	params[n++] = "CONTENT_TYPE";
-	params[n++] = "application/json";
-	params[n++] = "CONTENT_LENGTH";
-	params[n++] = clen;
-	params[n] = NULL;
-	f.params = params;
-	f.body = body;
-	fake_io(&io, &f);
-	if ((a = tg_arena_new()) == NULL) {
+	fake_params_init(&p, "POST", uri, body);
+	if (fake_req_open(&x, p.v, body, &ctx) != 0) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
-	if ((rc = tg_req_init(&req, a, &io, &ctx)) != TG_OK)
+	if ((rc = tg_req_init(&x.req, x.a, &x.io, &ctx)) != TG_OK)
 		goto out;
-	if ((rc = tg_req_parse_query(&req)) != TG_OK)
+	if ((rc = tg_req_parse_query(&x.req)) != TG_OK)
 		goto out;
-	if ((rc = tg_req_query_i64(&req, "limit", 1, 100, 10, &limit)) != TG_OK)
+	if ((rc = tg_req_query_i64(&x.req, "limit", 1, 100, 10, &limit)) != TG_OK)
 		goto out;
-	if ((rc = tg_req_read_body(&req)) != TG_OK)
+	if ((rc = tg_req_read_body(&x.req)) != TG_OK)
 		goto out;
-	if ((rc = tg_json_parse(req.body, req.body_len, 16, &j, err,
+	if ((rc = tg_json_parse(x.req.body, x.req.body_len, 16, &j, err,
 		 sizeof(err))) != TG_OK)
 		goto out;
-	snprintf(out, cap, "%s %s %lld %s %zu", req.path,
-	    tg_req_query(&req, "q"), (long long)limit,
+	snprintf(out, cap, "%s %s %lld %s %zu", x.req.path,
+	    tg_req_query(&x.req, "q"), (long long)limit,
 	    json_string_value(json_object_get(j, "name")),
 	    json_array_size(json_object_get(j, "list")));
 out:
 	json_decref(j);
-	tg_req_clear(&req);
-	tg_arena_free(a);
+	fake_req_close(&x);
 	return rc;
 }
 
@@ -286,27 +252,16 @@ static void
 router_once(const char *const *params, const char *body, struct tg_buf *out,
     long fail)
 {
-	struct fake f;
-	struct tg_arena *a;
-	struct tg_io io;
-	struct tg_req req;
+	struct fake_req x;
 
-	memset(&f, 0, sizeof(f));
-	f.params = params;
-	f.body = body;
-	assert_int_equal(tg_buf_printf(&f.out, "%65536s", ""), TG_OK);
-	tg_buf_reset(&f.out);
-	fake_io(&io, &f);
-	a = tg_arena_new(); /* the worker's, made once before any request */
-	assert_non_null(a);
-	memset(&req, 0, sizeof(req));
-	req.a = a;
-	req.io = &io;
-	req.ctx = &ctx;
+	/* the arena is the worker's, made once before any request */
+	assert_int_equal(fake_req_open(&x, params, body, &ctx), 0);
+	assert_int_equal(tg_buf_printf(&x.f.out, "%65536s", ""), TG_OK);
+	tg_buf_reset(&x.f.out);
 	tg_fa_arm(fail);
-	tg_router_serve(&req);
-	tg_arena_free(a);
-	*out = f.out;
+	tg_router_serve(&x.req);
+	tg_arena_free(x.a);
+	*out = x.f.out;
 }
 
 /* POST /api/v1/_test/echo: the body is read, parsed (JSON front door),
@@ -316,10 +271,7 @@ static void
 t_router(void **state)
 {
 	const char *body = "{\"name\":\"n\",\"list\":[1,2,{\"k\":\"v\"}],\"o\":{\"a\":null}}";
-	char clen[24];
-	const char *params[] = {"REQUEST_METHOD", "POST", "REQUEST_URI",
-	    "/api/v1/_test/echo", "CONTENT_TYPE", "application/json",
-	    "CONTENT_LENGTH", clen, NULL};
+	struct fake_params p;
 	struct tg_buf out;
 	long n, failures = 0;
 	int fired;
@@ -327,9 +279,9 @@ t_router(void **state)
 	(void)state;
 	tg_jsonalloc_install();
 	cfg.test_routes = 1;
-	snprintf(clen, sizeof(clen), "%zu", strlen(body));
+	fake_params_init(&p, "POST", "/api/v1/_test/echo", body);
 	for (n = 1; n < MAX_ALLOCS; n++) {
-		router_once(params, body, &out, n);
+		router_once(p.v, body, &out, n);
 		fired = tg_fa_disarm();
 		if (!fired)
 			break;
@@ -350,10 +302,6 @@ t_router(void **state)
 
 /* ------------------------------------------------------- /mcp transport */
 
-static char sess_version[16] = "2025-06-18";
-static const char SID[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-
-#include "tests/unit/fake_mcp.h"
 
 /* When set, tools/list answers like the real backend's first page: one
  * shared, stamped result the transport serialises once and reuses. */
@@ -421,60 +369,21 @@ struct mcp_out {
 static void
 mcp_post(const char *body, const char *sid, struct mcp_out *o)
 {
-	const char *params[20];
-	char clen[24];
-	struct fake f;
-	struct tg_io io;
-	struct tg_req req;
-	struct tg_resp resp;
-	struct tg_arena *a;
-	int n = 0;
+	struct fake_params p;
+	struct fake_mcp m;
 
 	memset(o, 0, sizeof(*o));
-	memset(&f, 0, sizeof(f));
-	snprintf(clen, sizeof(clen), "%zu", strlen(body));
-	params[n++] = "REQUEST_METHOD";
-	params[n++] = "POST";
-	params[n++] = "REQUEST_URI";
-	params[n++] = "/mcp";
-	params[n++] = "REMOTE_ADDR";
-	params[n++] = "127.0.0.1";
-	params[n++] = "CONTENT_TYPE";
-	params[n++] = "application/json";
-	params[n++] = "CONTENT_LENGTH";
-	params[n++] = clen;
-	if (sid) {
-		params[n++] = "HTTP_MCP_SESSION_ID";
-		params[n++] = sid;
-	}
-	params[n] = NULL;
-	f.params = params;
-	f.body = body;
-	fake_io(&io, &f);
-	tg_resp_init(&resp);
-	memset(&req, 0, sizeof(req));
-	if ((a = tg_arena_new()) == NULL) {
-		o->rc = -TG_E_NOMEM;
-		goto out;
-	}
-	if ((o->rc = tg_req_init(&req, a, &io, &ctx)) != TG_OK)
-		goto out;
-	if ((o->rc = tg_req_read_body(&req)) != TG_OK)
-		goto out;
-	o->rc = tg_mcp_serve(&req, &resp, &be);
+	fake_mcp_params(&p, "POST", body, sid, NULL);
+	o->rc = fake_mcp_serve(&m, &p, body, NULL, &be);
 	o->fired = tg_fa_disarm();
-	o->status = resp.err ? tg_status_http(resp.err) : resp.status;
-	if (resp.json != NULL)
-		o->text = json_dumps(resp.json, JSON_COMPACT | JSON_SORT_KEYS);
-	else if (resp.body.len > 0)
-		o->text = strdup(resp.body.p);
-out:
-	if (o->rc != TG_OK && !o->fired)
-		o->fired = tg_fa_disarm();
-	tg_resp_clear(&resp);
-	tg_req_clear(&req);
-	tg_arena_free(a);
-	tg_buf_free(&f.out);
+	if (m.served) {
+		o->status = fake_mcp_status(&m);
+		if (m.resp.json != NULL)
+			o->text = json_dumps(m.resp.json, JSON_COMPACT | JSON_SORT_KEYS);
+		else if (m.resp.body.len > 0)
+			o->text = strdup(m.resp.body.p);
+	}
+	fake_mcp_done(&m);
 }
 
 /* 1 when the response is the JSON-RPC internal error (-32603). */
@@ -531,6 +440,7 @@ t_mcp(void **state)
 {
 	(void)state;
 	tg_jsonalloc_install(); /* as in every toolgate process */
+	snprintf(sess_version, sizeof(sess_version), "2025-06-18");
 	mcp_case("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
 		 "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
 		 "\"clientInfo\":{\"name\":\"u\",\"version\":\"1\"}}}",

@@ -24,28 +24,14 @@
 #include "lib/parse.h"
 #include "lib/slots.h"
 #include "lib/status.h"
+#include "tests/unit/unit.h"
 
-#define KEY64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-
-static const char *const *env_table;
-
-static const char *
-tget(const char *name)
-{
-	for (int i = 0; env_table && env_table[i]; i += 2)
-		if (strcmp(env_table[i], name) == 0)
-			return env_table[i + 1];
-	return NULL;
-}
-
+/* The configuration of env (UNIT_ENV), serving: 0 or the failure. */
 static int
 load(const char *const *env, struct tg_config *c, char *err)
 {
-	int rc;
+	int rc = unit_config(c, env, TG_CFG_SERVE, err);
 
-	env_table = env;
-	err[0] = '\0';
-	rc = tg_config_load(c, TG_CFG_SERVE, tget, err, 256);
 	tg_config_wipe(c);
 	return rc;
 }
@@ -56,21 +42,6 @@ t_slot_sizing(void **state)
 	char err[256];
 	struct tg_config c;
 	int s, q;
-	const char *w4[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_WORKERS", "4", NULL};
-	const char *w2[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_WORKERS", "2", NULL};
-	const char *w1[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_WORKERS", "1", NULL};
-	const char *full[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_WORKERS", "4", "TOOLGATE_TOOL_SLOTS", "3", "TOOLGATE_TOOL_QUEUE", "1", NULL};
-	const char *slots3[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_WORKERS", "8", "TOOLGATE_TOOL_SLOTS", "6", NULL};
-	const char *bad[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_TOOL_QUEUE_WAIT_MS", "-1", NULL};
-	const char *db[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY", KEY64,
-	    "TOOLGATE_DB_LOCK_TIMEOUT_MS", "0", "TOOLGATE_DB_STATEMENT_TIMEOUT_MS", "x", NULL};
-
 	(void)state;
 	/* Defaults: half the workers run tools, a quarter stays free. */
 	tg_slots_defaults(4, &s, &q);
@@ -86,28 +57,30 @@ t_slot_sizing(void **state)
 		tg_slots_defaults(w, &s, &q);
 		assert_true(s >= 1 && q >= 0 && s + q < w);
 	}
-	assert_int_equal(load(w4, &c, err), 0);
+	assert_int_equal(load(UNIT_ENV("TOOLGATE_WORKERS", "4"), &c, err), 0);
 	assert_int_equal(c.tool_slots, 2);
 	assert_int_equal(c.tool_queue, 1);
 	assert_int_equal(c.tool_queue_wait_ms, 5000);
 	assert_int_equal(c.db_statement_timeout_ms, 30000);
 	assert_int_equal(c.db_lock_timeout_ms, 5000);
 	assert_int_equal(c.client_write_timeout_ms, 10000);
-	assert_int_equal(load(w2, &c, err), 0);
+	assert_int_equal(load(UNIT_ENV("TOOLGATE_WORKERS", "2"), &c, err), 0);
 	assert_int_equal(c.tool_slots + c.tool_queue, 1);
-	assert_int_equal(load(w1, &c, err), 0);	/* one worker: nothing to keep free */
+	assert_int_equal(load(UNIT_ENV("TOOLGATE_WORKERS", "1"), &c, err), 0);	/* one worker: nothing to keep free */
 	assert_int_equal(c.tool_slots, 1);
 	assert_int_equal(c.tool_queue, 0);
 	/* Explicit sizes that leave no worker for the control plane. */
-	assert_int_equal(load(full, &c, err), -TG_E_BADREQ);
+	assert_int_equal(load(UNIT_ENV("TOOLGATE_WORKERS", "4", "TOOLGATE_TOOL_SLOTS", "3",
+	    "TOOLGATE_TOOL_QUEUE", "1"), &c, err), -TG_E_BADREQ);
 	assert_non_null(strstr(err, "TOOLGATE_TOOL_SLOTS + TOOLGATE_TOOL_QUEUE"));
 	/* An explicit slot count: the default queue shrinks to fit. */
-	assert_int_equal(load(slots3, &c, err), 0);
+	assert_int_equal(load(UNIT_ENV("TOOLGATE_WORKERS", "8", "TOOLGATE_TOOL_SLOTS", "6"), &c, err), 0);
 	assert_int_equal(c.tool_slots, 6);
 	assert_int_equal(c.tool_queue, 1);
-	assert_int_equal(load(bad, &c, err), -TG_E_BADREQ);
+	assert_int_equal(load(UNIT_ENV("TOOLGATE_TOOL_QUEUE_WAIT_MS", "-1"), &c, err), -TG_E_BADREQ);
 	assert_non_null(strstr(err, "TOOLGATE_TOOL_QUEUE_WAIT_MS"));
-	assert_int_equal(load(db, &c, err), -TG_E_BADREQ);
+	assert_int_equal(load(UNIT_ENV("TOOLGATE_DB_LOCK_TIMEOUT_MS", "0",
+	    "TOOLGATE_DB_STATEMENT_TIMEOUT_MS", "x"), &c, err), -TG_E_BADREQ);
 	assert_non_null(strstr(err, "TOOLGATE_DB_STATEMENT_TIMEOUT_MS"));
 }
 
