@@ -394,7 +394,8 @@ static struct {
 	int pidfd, req, st, ev;
 	char key[WARM_KEY_MAX];
 	struct stat bin;
-} W = {0, -1, -1, -1, -1, -1, "", {0}};
+	pid_t enabled;	/* the process that called tg_sandbox_warm_start */
+} W = {0, -1, -1, -1, -1, -1, "", {0}, 0};
 
 static int
 warm_key(const struct tg_sandbox_opts *o, char *key, size_t cap)
@@ -584,6 +585,9 @@ tg_sandbox_warm_start(const struct tg_sandbox_opts *o)
 {
 	if (o == NULL || !o->warm)
 		return 0;
+	/* only a process that asked for it keeps a warm helper: a CGI
+	 * process serves one request and would only pay for the start */
+	W.enabled = getpid();
 	return warm_ensure(o);
 }
 
@@ -825,7 +829,7 @@ tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
 		return -TG_E_BUSY;
 	}
 	rc = WARM_AGAIN;
-	if (o->warm) {
+	if (o->warm && W.enabled == getpid()) {
 		/* a helper that was gone before it read the request ran
 		 * nothing: one retry with a fresh one, then cold */
 		rc = warm_call(o, req, strlen(req), request_timeout(request) +

@@ -17,6 +17,7 @@
 #include "lib/db.h"
 #include "lib/execlog.h"	/* security: tg_mcp_log_test */
 #include "lib/log.h"
+#include "lib/sandbox_cfg.h"
 #include "lib/sandbox_client.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
@@ -44,6 +45,7 @@ sandbox_opts(const struct tg_call *c, struct tg_sandbox_opts *o, char *diag,
 		o->helper_path = cfg->sandbox_helper[0] ? cfg->sandbox_helper : NULL;
 		o->python_path = cfg->sandbox_python[0] ? cfg->sandbox_python : NULL;
 		o->allow_degraded = cfg->sandbox_allow_degraded;
+		tg_sandbox_warm_opts(cfg, o);
 	}
 	o->diag = diag;
 	o->diag_len = cap;
@@ -432,11 +434,26 @@ tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
 	if ((rc = tg_secrets_decrypt_all(dbh, cfg,
 	    json_integer_value(json_object_get(t, "server_id")), &secrets)) != TG_OK)
 		goto out;
-	if ((rc = tg_settings_value(dbh, "allowed_modules", &mods)) != TG_OK)
-		goto out;
-	if ((lim = run_limits(dbh)) == NULL) {
-		rc = -TG_E_NOMEM;
-		goto out;
+	/* performance: allowed_modules and limits from one read of the
+	 * settings (run_limits() and tg_settings_value() read them each) */
+	{
+		json_t *all = NULL;
+
+		if ((rc = tg_settings_effective(dbh, &all)) != TG_OK)
+			goto out;
+		mods = json_incref(json_object_get(all, "allowed_modules"));
+		lim = json_object_get(all, "limits");
+		lim = json_is_object(lim) ? json_deep_copy(lim) : json_object();
+		json_decref(all);
+		if (mods == NULL) {
+			rc = -TG_E_NOTFOUND;
+			goto out;
+		}
+		if (lim == NULL) {
+			rc = -TG_E_NOMEM;
+			goto out;
+		}
+		json_object_del(lim, "code_bytes");
 	}
 	/* json_object_set_new steals the value even when it fails, so each
 	 * pointer is cleared right after its own call: a failure in the middle

@@ -135,6 +135,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	(void)tg_sandbox_warm_start(&o);	/* a no-op unless --warm */
 	if (nlines)
 		return lines(&o, diag, sizeof diag);
 	if (probe) {
