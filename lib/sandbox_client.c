@@ -609,8 +609,10 @@ warm_call(const struct tg_sandbox_opts *o, const char *req, size_t req_len,
 	int rc;
 	struct rbuf evb = {NULL, 0, 0, EVENT_LINE_MAX + 16384};
 
-	if ((rc = warm_ensure(o)) != 0)
+	if ((rc = warm_ensure(o)) != 0) {
+		set_diag(o, "sandbox: cannot start the warm helper", strerror(errno));
 		return rc;
+	}
 	/* events left from a call whose reader stopped early */
 	while (rbuf_read(W.ev, &evb) == 0 && evb.len > 0)
 		evb.len = 0;

@@ -1420,8 +1420,12 @@ struct warm {
 		unsigned int id;
 		pid_t pid;	/* in our pid namespace */
 		int pidfd, job_w, out_r, err_r, res_r, eg, ready_r;
+		int ns[2];	/* its mount and network namespaces, held */
 		struct sbx_limits lim;
 	} k;
+	/* the namespaces of the call that just ran: released after its
+	 * status is sent (see kid_hold_ns) */
+	int done_ns[2];
 	/* the exit report of a child, kept until the call asks for it */
 	struct sbx_zmsg exit;
 	int have_exit;
@@ -1433,6 +1437,37 @@ close_fdp(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/*
+ * A child's mount and network namespaces die with it, and tearing a mount
+ * namespace down waits for an RCU grace period in the exiting process
+ * (milliseconds on a busy host): time between the tool's exit and its
+ * status. The helper holds both namespaces open from the moment the child
+ * is ready, so they outlive the child and are torn down when the helper
+ * closes them - after the call's status is out (release_done_ns). The
+ * child itself is gone at exit like any other: pid 1 of its pid namespace.
+ */
+static void
+kid_hold_ns(struct warm *w)
+{
+	static const char *const names[2] = {"mnt", "net"};
+	char path[64];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		w->k.ns[i] = -1;
+		if (w->k.pid > 0 && snprintf(path, sizeof path, "/proc/%d/ns/%s",
+		    (int)w->k.pid, names[i]) < (int)sizeof path)
+			w->k.ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+}
+
+static void
+release_done_ns(struct warm *w)
+{
+	close_fdp(&w->done_ns[0]);
+	close_fdp(&w->done_ns[1]);
 }
 
 static void
@@ -1447,6 +1482,8 @@ kid_discard(struct warm *w)
 	close_fdp(&w->k.res_r);
 	close_fdp(&w->k.eg);
 	close_fdp(&w->k.ready_r);
+	close_fdp(&w->k.ns[0]);
+	close_fdp(&w->k.ns[1]);
 	w->k.state = K_NONE;
 }
 
@@ -1769,6 +1806,7 @@ kid_ready_read(struct warm *w)
 	if (n == 1 && buf[0] == 'R') {
 		w->k.state = K_READY;
 		close_fdp(&w->k.ready_r);
+		kid_hold_ns(w);
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -1887,6 +1925,10 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	err_r = w->k.err_r;
 	res_r = w->k.res_r;
 	w->k.pidfd = w->k.job_w = w->k.out_r = w->k.err_r = w->k.res_r = -1;
+	release_done_ns(w);
+	w->done_ns[0] = w->k.ns[0];
+	w->done_ns[1] = w->k.ns[1];
+	w->k.ns[0] = w->k.ns[1] = -1;
 	w->k.state = K_NONE;
 	w->have_exit = 0;
 	r->warm = 1;
@@ -2021,6 +2063,7 @@ serve(const struct cfg *c)
 	w.zpidfd = w.ctl = -1;
 	w.k.pidfd = w.k.job_w = w.k.out_r = w.k.err_r = w.k.res_r = -1;
 	w.k.eg = w.k.ready_r = -1;
+	w.k.ns[0] = w.k.ns[1] = w.done_ns[0] = w.done_ns[1] = -1;
 	w.lim.timeout_ms = SBX_DEF_TIMEOUT_MS;
 	w.lim.memory_mb = SBX_DEF_MEMORY_MB;
 	w.lim.max_procs = SBX_DEF_MAX_PROCS;
@@ -2074,9 +2117,11 @@ serve(const struct cfg *c)
 		free(buf);
 		if (send_status(c, ex) != 0)
 			break;
+		release_done_ns(&w);	/* torn down now, after the status */
 		kid_ask(&w);	/* the next call's child, ahead of it */
 	}
 	zygote_stop(&w);
+	release_done_ns(&w);
 	return EX_RAN;
 }
 

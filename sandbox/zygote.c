@@ -45,7 +45,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#define Z_MAX_KIDS	16
+#define Z_MAX_KIDS 16
 
 typedef void PyObj;
 
@@ -88,13 +88,14 @@ load_python(void)
 {
 	void *h = dlopen("libpython3.11.so.1.0", RTLD_NOW | RTLD_GLOBAL), *p;
 	static const char *const flags[] = {"Py_IsolatedFlag", "Py_NoSiteFlag",
-		"Py_DontWriteBytecodeFlag", "Py_UnbufferedStdioFlag",
-		"Py_IgnoreEnvironmentFlag", "Py_NoUserSiteDirectory"};
+	    "Py_DontWriteBytecodeFlag", "Py_UnbufferedStdioFlag",
+	    "Py_IgnoreEnvironmentFlag", "Py_NoUserSiteDirectory"};
 	size_t i;
 
 	if (h == NULL)
 		return -1;
-#define SYM(field, name) do { \
+#define SYM(field, name) \
+	do { \
 		if ((p = dlsym(h, name)) == NULL) \
 			return -1; \
 		memcpy(&py.field, &p, sizeof p); \
@@ -164,7 +165,8 @@ send_msg(const struct sbx_zmsg *m, int fd)
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
 	return sendmsg(SBX_ZYGOTE_CTL_FD, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof *m ?
-	    0 : -1;
+	    0 :
+	    -1;
 }
 
 /* One message and up to 6 fds; returns the fd count, or -1 at EOF/error. */
@@ -254,7 +256,7 @@ prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
 		close(5);
 		if (py.CallNoArgs(entry) == NULL)
 			py.ErrPrint();
-		_exit(1);	/* runner._warm() ends with os._exit */
+		_exit(1); /* runner._warm() ends with os._exit */
 	}
 	py.AfterForkParent();
 	close_fds(fds, nfd);
@@ -297,7 +299,8 @@ reap(int slot)
 	r.zpid = kids[slot].pid;
 	r.wstatus = ws;
 	r.cpu_us = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
-	    1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+		1000000 +
+	    ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 	r.maxrss_kb = ru.ru_maxrss;
 	close(kids[slot].pidfd);
 	kids[slot].pid = 0;
@@ -338,13 +341,14 @@ sbx_zygote_main(const char *python)
 	    setenv("TOOLGATE_ISOLATION", "full", 1))
 		zfail("environment", NULL);
 	if (mbstowcs(wpy, python, sizeof wpy / sizeof wpy[0]) ==
-	    (size_t)-1 || wpy[sizeof wpy / sizeof wpy[0] - 1] != L'\0')
+		(size_t)-1 ||
+	    wpy[sizeof wpy / sizeof wpy[0] - 1] != L'\0')
 		wpy[0] = L'\0';
 	if (load_python() != 0)
 		zfail("load libpython3.11", dlerror());
 	if (wpy[0] != L'\0')
 		py.SetProgramName(wpy);
-	signal(SIGPIPE, SIG_IGN);	/* as Python itself does */
+	signal(SIGPIPE, SIG_IGN); /* as Python itself does */
 	py.InitializeEx(0);
 	if (py.RunSimpleStringFlags(preload, NULL) != 0)
 		zfail("preload", "importing the runner failed");
@@ -381,7 +385,7 @@ sbx_zygote_main(const char *python)
 		if (p[0].revents) {
 			nfd = recv_msg(&m, fds);
 			if (nfd < 0)
-				_exit(0);	/* the helper closed: done */
+				_exit(0); /* the helper closed: done */
 			if (m.type == SBX_ZM_PREPARE)
 				prepare(&m, fds, nfd, pidns, entry, prewarm);
 			else

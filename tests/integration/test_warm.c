@@ -53,7 +53,8 @@ setup(void **state)
 	    "    seen = [getattr(json, 'tg_mark', None), left]\n"
 	    "    json.tg_mark = 1\n"
 	    "    open('/tmp/tg_mark', 'w').write('x')\n"
-	    "    return seen\n", NULL);
+	    "    return seen\n",
+	    NULL);
 	it_server_start(admin, sid);
 	return 0;
 }
@@ -83,7 +84,10 @@ t_schema_was_derived(void **state)
 	t = it_call("GET", path, admin, NULL, 200);
 	/* the validator ran in the sandbox and read the signature */
 	assert_non_null(json_object_get(json_object_get(json_object_get(json_object_get(t,
-	    "input_schema"), "properties"), "x"), "type"));
+									    "input_schema"),
+							    "properties"),
+					    "x"),
+	    "type"));
 	json_decref(t);
 }
 
@@ -100,27 +104,34 @@ t_calls_report_their_sandbox(void **state)
 		res = it_mcp_call(admin, sid, IT_MCP_VERSION, echo, "{\"x\":21}", NULL);
 		assert_false(json_is_true(json_object_get(res, "isError")));
 		assert_int_equal(json_integer_value(json_object_get(json_object_get(res,
-		    "structuredContent"), "x")), 42);
+									"structuredContent"),
+				     "x")),
+		    42);
 		json_decref(res);
 	}
 	/* the 2026 era, stateless */
 	for (i = 0; i < 4; i++) {
 		struct it_resp r;
-		char body[256];
+		char body[640];
 
 		snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
-		    "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{\"x\":1}}}",
-		    echo);
-		it_mcp26_post(admin, IT_MCP26_VERSION, "tools/call", echo, body, NULL,
-		    NULL, &r);
+					     "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{\"x\":1},"
+					     "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"%s\","
+					     "\"io.modelcontextprotocol/clientCapabilities\":{},"
+					     "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"itwarm\","
+					     "\"version\":\"1\"}}}}",
+		    echo, IT_MCP26_VERSION);
+		it_mcp26_post(admin, IT_MCP26_VERSION, "tools/call", echo, body,
+		    "application/json", NULL, &r);
 		assert_int_equal(r.status, 200);
 		assert_non_null(strstr(r.body, "\"x\":2"));
 		it_resp_free(&r);
 	}
 	snprintf(q, sizeof(q), "SELECT count(*) FILTER (WHERE sandbox = 'warm') || '|' ||"
-	    " count(*) FILTER (WHERE sandbox = 'cold') || '|' ||"
-	    " count(*) FILTER (WHERE isolation = 'full') || '|' || count(*)"
-	    " FROM execution_logs WHERE tool_name = '%s' AND kind = 'call'", echo);
+			       " count(*) FILTER (WHERE sandbox = 'cold') || '|' ||"
+			       " count(*) FILTER (WHERE isolation = 'full') || '|' || count(*)"
+			       " FROM execution_logs WHERE tool_name = '%s' AND kind = 'call'",
+	    echo);
 	sql1(out, sizeof(out), q);
 	assert_int_equal(sscanf(out, "%d|%d", &warm, &cold), 2);
 	/* every call's row names its sandbox and its isolation */
@@ -149,12 +160,14 @@ t_test_run_reports_its_sandbox(void **state)
 	j = it_call("POST", path, admin, "{\"arguments\":{\"x\":5}}", 200);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "result"),
-	    "x")), 10);
+			     "x")),
+	    10);
 	assert_string_equal(it_jstr(j, "isolation"), "full");
 	s = it_jstr(j, "sandbox");
 	assert_true(strcmp(s, "warm") == 0 || strcmp(s, "cold") == 0);
 	snprintf(q, sizeof(q), "SELECT sandbox FROM execution_logs WHERE tool_id ="
-	    " %lld AND kind = 'test' ORDER BY id DESC LIMIT 1", echo_id);
+			       " %lld AND kind = 'test' ORDER BY id DESC LIMIT 1",
+	    echo_id);
 	sql1(out, sizeof(out), q);
 	assert_true(strncmp(out, s, strlen(s)) == 0);
 	json_decref(j);
@@ -182,7 +195,8 @@ t_nothing_crosses_calls(void **state)
 		json_decref(res);
 	}
 	snprintf(q, sizeof(q), "SELECT count(*) FROM execution_logs WHERE tool_name ="
-	    " '%s' AND sandbox = 'warm'", sticky);
+			       " '%s' AND sandbox = 'warm'",
+	    sticky);
 	sql1(out, sizeof(out), q);
 	warm = atoi(out);
 	assert_true(warm >= 1);
@@ -192,10 +206,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_schema_was_derived),
-		cmocka_unit_test(t_calls_report_their_sandbox),
-		cmocka_unit_test(t_test_run_reports_its_sandbox),
-		cmocka_unit_test(t_nothing_crosses_calls),
+	    cmocka_unit_test(t_schema_was_derived),
+	    cmocka_unit_test(t_calls_report_their_sandbox),
+	    cmocka_unit_test(t_test_run_reports_its_sandbox),
+	    cmocka_unit_test(t_nothing_crosses_calls),
 	};
 
 	return cmocka_run_group_tests_name("warm", tests, setup, teardown);
