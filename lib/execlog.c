@@ -162,8 +162,9 @@ row_head(const struct tg_call *c, const struct tg_execlog *l,
 /*
  * The backend_start of this worker's database session, looked up once per
  * connection (it never changes for a session): keyed by the connection and
- * its backend pid, so a reconnect looks it up again. NULL when unknown
- * (then the INSERT looks it up itself, as before).
+ * its backend pid, so a reconnect looks it up again. NULL when the session
+ * cannot see it (a role that is not the session's user, after SET ROLE,
+ * reads NULL from pg_stat_activity - as the INSERT's own lookup did).
  */
 static const char *
 backend_start(struct tg_db *db)
@@ -179,18 +180,19 @@ backend_start(struct tg_db *db)
 
 	if (conn == NULL || (pid = PQbackendPID(conn)) <= 0)
 		return NULL;
-	if (cache.conn == conn && cache.pid == pid && cache.start[0] != '\0')
-		return cache.start;
+	if (cache.conn == conn && cache.pid == pid)
+		return cache.start[0] ? cache.start : NULL;
 	cache.start[0] = '\0';
 	if (tg_db_exec(db, "SELECT backend_start::text FROM pg_stat_activity"
 	    " WHERE pid = pg_backend_pid()", 0, NULL, &res) == TG_OK &&
 	    PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
 	    snprintf(cache.start, sizeof(cache.start), "%s",
-	    PQgetvalue(res, 0, 0)) < (int)sizeof(cache.start)) {
-		cache.conn = tg_db_conn(db);	/* as it is after that query */
-		cache.pid = PQbackendPID(cache.conn);
-	} else
+	    PQgetvalue(res, 0, 0)) >= (int)sizeof(cache.start))
 		cache.start[0] = '\0';
+	/* known now, value or NULL, for this connection as it is after the
+	 * query (which may have reconnected) */
+	cache.conn = tg_db_conn(db);
+	cache.pid = cache.conn ? PQbackendPID(cache.conn) : 0;
 	PQclear(res);
 	return cache.start[0] ? cache.start : NULL;
 }
@@ -210,15 +212,13 @@ tg_execlog_start(const struct tg_call *c, struct tg_execlog *l)
 	snprintf(wpid, sizeof(wpid), "%ld", (long)getpid());
 	params[11] = wpid;
 	params[12] = backend_start(c->db);
-	/* $13: the session's start, or NULL: then looked up here */
 	rc = tg_db_exec(c->db,
 	    "INSERT INTO execution_logs (tool_id, server_id, tool_name, tool_version,"
 	    " kind, caller_id, api_key_id, session_hash, request_id, traceparent,"
 	    " arguments, status, worker_pid, backend_pid, backend_start)"
 	    " VALUES ($1::bigint, $2::bigint, $3, $4::integer, $5, $6::bigint,"
 	    " $7::bigint, $8, $9, left($10, 512), $11::jsonb, 'running', $12::integer,"
-	    " pg_backend_pid(), coalesce($13::timestamptz, (SELECT backend_start"
-	    " FROM pg_stat_activity WHERE pid = pg_backend_pid()))) RETURNING id,"
+	    " pg_backend_pid(), $13::timestamptz) RETURNING id,"
 	    " (SELECT (value #>> '{}') FROM settings WHERE key = 'log_max_bytes'"
 	    " AND jsonb_typeof(value) = 'number')", 13, params, &res);
 	if (rc == TG_OK && (PQntuples(res) != 1 ||
