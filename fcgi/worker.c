@@ -31,6 +31,7 @@
 #include "lib/jsonalloc.h"	/* security */
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/sandbox_cfg.h"	/* warm sandboxes */
 
 /*
  * Stopping (reliability). SIGTERM/SIGINT (the master's stop): finish the
@@ -296,6 +297,13 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 	tg_inval_set_ttl_ms((int)cfg->cache_ttl_ms);
 	tg_db_listen(ctx.db);
 	(void)tg_db_ok(ctx.db); /* connect now, after fork; retried per request */
+	{	/* warm sandboxes: this worker's zygote, ahead of the first call */
+		struct tg_sandbox_opts so;
+
+		memset(&so, 0, sizeof(so));
+		tg_sandbox_opts_config(cfg, &so);
+		(void)tg_sandbox_warm_start(&so);
+	}
 	tg_log(TG_LOG_DEBUG, "worker.start", "fd=%d", listen_fd);
 	accept_tick(listen_fd, &tcp);
 	write_timeout.tv_sec = (time_t)(cfg->client_write_timeout_ms / 1000);

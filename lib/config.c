@@ -61,9 +61,11 @@ get_bool(tg_getenv_fn get, const char *name, int def, int *out, char *err,
 
 	if (v == NULL || *v == '\0')
 		*out = def;
-	else if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
+	else if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") ||
+	    !strcmp(v, "on"))
 		*out = 1;
-	else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
+	else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") ||
+	    !strcmp(v, "off"))
 		*out = 0;
 	else
 		return fail(err, errlen, "%s must be 1 or 0", name);
@@ -274,6 +276,15 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 		return rc;
 	if ((rc = get_int(get, "TOOLGATE_SANDBOX_OUTPUT_BYTES", 1024, 16 * 1024 * 1024,
 	    100 * 1024, &c->sandbox_output_bytes, err, errlen)) != 0)
+		return rc;
+	if ((rc = get_bool(get, "TOOLGATE_SANDBOX_WARM", 1, &c->sandbox_warm, err,
+	    errlen)) != 0)
+		return rc;
+	if ((rc = get_int(get, "TOOLGATE_SANDBOX_WARM_CALLS", 0, 1000000000, 1000,
+	    &c->sandbox_warm_calls, err, errlen)) != 0)
+		return rc;
+	if ((rc = get_int(get, "TOOLGATE_SANDBOX_WARM_MINUTES", 0, 10080, 10,
+	    &c->sandbox_warm_minutes, err, errlen)) != 0)
 		return rc;
 
 	if ((rc = tools_and_db(c, get, err, errlen)) != 0)

@@ -52,6 +52,10 @@ struct tg_config {
 	int64_t sandbox_timeout_ms;
 	int64_t sandbox_memory_mb;
 	int64_t sandbox_output_bytes;
+	/* warm sandboxes (docs/sandbox.md "Warm sandboxes") */
+	int sandbox_warm;		/* TOOLGATE_SANDBOX_WARM, default on */
+	int64_t sandbox_warm_calls;	/* recycle the zygote after N calls */
+	int64_t sandbox_warm_minutes;	/* ... or after this many minutes */
 
 	/* reliability: tool slots (lib/slots.h) and database timeouts */
 	int tool_slots;			/* tool runs at once, per master */

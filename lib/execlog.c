@@ -159,6 +159,44 @@ row_head(const struct tg_call *c, const struct tg_execlog *l,
 	return TG_OK;
 }
 
+/*
+ * The backend_start of this worker's database session, looked up once per
+ * connection (it never changes for a session): keyed by the connection and
+ * its backend pid, so a reconnect looks it up again. NULL when the session
+ * cannot see it (a role that is not the session's user, after SET ROLE,
+ * reads NULL from pg_stat_activity - as the INSERT's own lookup did).
+ */
+static const char *
+backend_start(struct tg_db *db)
+{
+	static struct {
+		const PGconn *conn;
+		int pid;
+		char start[64];
+	} cache;
+	PGconn *conn = tg_db_conn(db);
+	PGresult *res = NULL;
+	int pid;
+
+	if (conn == NULL || (pid = PQbackendPID(conn)) <= 0)
+		return NULL;
+	if (cache.conn == conn && cache.pid == pid)
+		return cache.start[0] ? cache.start : NULL;
+	cache.start[0] = '\0';
+	if (tg_db_exec(db, "SELECT backend_start::text FROM pg_stat_activity"
+	    " WHERE pid = pg_backend_pid()", 0, NULL, &res) == TG_OK &&
+	    PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
+	    snprintf(cache.start, sizeof(cache.start), "%s",
+	    PQgetvalue(res, 0, 0)) >= (int)sizeof(cache.start))
+		cache.start[0] = '\0';
+	/* known now, value or NULL, for this connection as it is after the
+	 * query (which may have reconnected) */
+	cache.conn = tg_db_conn(db);
+	cache.pid = cache.conn ? PQbackendPID(cache.conn) : 0;
+	PQclear(res);
+	return cache.start[0] ? cache.start : NULL;
+}
+
 /* reliability: see execlog.h. */
 int
 tg_execlog_start(const struct tg_call *c, struct tg_execlog *l)
@@ -166,24 +204,30 @@ tg_execlog_start(const struct tg_call *c, struct tg_execlog *l)
 	struct row_head h = {.args = NULL};
 	PGresult *res = NULL;
 	char wpid[24];
-	const char *params[12];
+	const char *params[13];
 	int rc;
 
 	if ((rc = row_head(c, l, &h, params)) != TG_OK)
 		goto out;
 	snprintf(wpid, sizeof(wpid), "%ld", (long)getpid());
 	params[11] = wpid;
+	params[12] = backend_start(c->db);
 	rc = tg_db_exec(c->db,
 	    "INSERT INTO execution_logs (tool_id, server_id, tool_name, tool_version,"
 	    " kind, caller_id, api_key_id, session_hash, request_id, traceparent,"
 	    " arguments, status, worker_pid, backend_pid, backend_start)"
 	    " VALUES ($1::bigint, $2::bigint, $3, $4::integer, $5, $6::bigint,"
 	    " $7::bigint, $8, $9, left($10, 512), $11::jsonb, 'running', $12::integer,"
-	    " pg_backend_pid(), (SELECT backend_start FROM pg_stat_activity"
-	    " WHERE pid = pg_backend_pid())) RETURNING id", 12, params, &res);
+	    " pg_backend_pid(), $13::timestamptz) RETURNING id,"
+	    " (SELECT (value #>> '{}') FROM settings WHERE key = 'log_max_bytes'"
+	    " AND jsonb_typeof(value) = 'number')", 13, params, &res);
 	if (rc == TG_OK && (PQntuples(res) != 1 ||
 	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &l->id) != TG_OK))
 		rc = -TG_E_INTERNAL;
+	if (rc == TG_OK && (PQgetisnull(res, 0, 1) ||
+	    tg_parse_i64(PQgetvalue(res, 0, 1), 256, 16 * 1024 * 1024,
+	    &l->log_max) != TG_OK))
+		l->log_max = TG_MCP_LOG_MAX_DEFAULT;
 out:
 	PQclear(res);
 	free(h.args);
@@ -197,8 +241,9 @@ tg_execlog_finish(const struct tg_call *c, const struct tg_execlog *l)
 	char *res_full = NULL, *res = NULL, *out = NULL, *errt = NULL,
 	    *err_full = NULL;
 	char dur[24], rid[24];
-	const char *params[18];
-	size_t max = (size_t)log_max_bytes(c);
+	const char *params[20];
+	size_t max = (size_t)(l->log_max > 0 ? l->log_max : log_max_bytes(c));
+	const char *iso = NULL, *sbx = NULL;
 	int rc, oom = 0;
 
 	if ((rc = row_head(c, l, &h, params)) != TG_OK)
@@ -229,6 +274,14 @@ tg_execlog_finish(const struct tg_call *c, const struct tg_execlog *l)
 	params[14] = errt;
 	params[15] = err_full;
 	params[16] = dur;
+	if (l->sbx) {	/* what the sandbox says it was */
+		iso = json_string_value(json_object_get(l->sbx, "isolation"));
+		sbx = json_string_value(json_object_get(l->sbx, "sandbox"));
+		if (iso && strcmp(iso, "full") && strcmp(iso, "degraded"))
+			iso = NULL;
+		if (sbx && strcmp(sbx, "warm") && strcmp(sbx, "cold"))
+			sbx = NULL;
+	}
 	if (l->id > 0) {
 		/* reliability: complete the row tg_execlog_start() wrote; a row that
 		 * maintenance marked "lost" meanwhile (the database restarted
@@ -236,20 +289,26 @@ tg_execlog_finish(const struct tg_call *c, const struct tg_execlog *l)
 		 * params[11..16], $7 the row's id. */
 		snprintf(rid, sizeof(rid), "%lld", (long long)l->id);
 		params[17] = rid;
+		params[18] = iso;
+		params[19] = sbx;
 		rc = tg_db_exec(c->db,
 		    "UPDATE execution_logs SET status = $1, result = $2, stdout = $3,"
 		    " stderr = $4, error = $5, duration_ms = LEAST($6::bigint, 2147483647),"
-		    " finished_at = now() WHERE id = $7::bigint"
-		    " AND status IN ('running', 'lost')", 7, params + 11, NULL);
+		    " finished_at = now(), isolation = $8, sandbox = $9"
+		    " WHERE id = $7::bigint AND status IN ('running', 'lost')", 9,
+		    params + 11, NULL);
 		goto out;
 	}
+	params[17] = iso;
+	params[18] = sbx;
 	rc = tg_db_exec(c->db,
 	    "INSERT INTO execution_logs (tool_id, server_id, tool_name, tool_version,"
 	    " kind, caller_id, api_key_id, session_hash, request_id, traceparent,"
-	    " arguments, status, result, stdout, stderr, error, duration_ms)"
+	    " arguments, status, result, stdout, stderr, error, duration_ms,"
+	    " isolation, sandbox)"
 	    " VALUES ($1::bigint, $2::bigint, $3, $4::integer, $5, $6::bigint,"
 	    " $7::bigint, $8, $9, left($10, 512), $11::jsonb, $12, $13, $14, $15, $16,"
-	    " LEAST($17::bigint, 2147483647))", 17, params, NULL);
+	    " LEAST($17::bigint, 2147483647), $18, $19)", 19, params, NULL);
 out:
 	free(h.args);
 	if (res_full)	/* unscrubbed tool output */

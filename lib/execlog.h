@@ -47,6 +47,7 @@ struct tg_execlog {
 	const json_t *secrets;		/* security: the server's decrypted secrets, scrubbed out */
 	const char *session_hash, *traceparent;	/* or NULL */
 	int64_t id;	/* reliability: the row tg_execlog_start() wrote, or 0 */
+	int64_t log_max;	/* log_max_bytes read with that row, or 0 */
 	char ids[3][24];	/* storage for tg_execlog_ids() */
 };
 
@@ -60,7 +61,11 @@ void tg_execlog_ids(struct tg_execlog *l, const json_t *o,
  * reliability: writes the row of a run about to start (status "running",
  * with this worker's pid and its database backend, so that maintenance
  * can tell a call whose worker died: "lost") and sets l->id. A call whose
- * row cannot be written is not run. 0 or -TG_E_*.
+ * row cannot be written is not run. 0 or -TG_E_*. One round trip: the
+ * backend's start time is looked up once per database connection, and
+ * the log_max_bytes setting comes back with the row (l->log_max).
+ * tg_execlog_finish() also records the sandbox document's "isolation"
+ * and "sandbox" (warm or cold) when l->sbx has them.
  */
 int tg_execlog_start(const struct tg_call *c, struct tg_execlog *l);
 

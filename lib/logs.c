@@ -37,7 +37,8 @@
 	" 'tool_name', l.tool_name, 'tool_version', l.tool_version, 'kind', l.kind," \
 	" 'caller_id', l.caller_id, 'caller', u.username, 'api_key_id', l.api_key_id," \
 	" 'request_id', l.request_id, 'arguments', l.arguments, 'status', l.status," \
-	" 'error', l.error, 'duration_ms', l.duration_ms, 'created_at', " TG_SQL_TS("l.created_at")
+	" 'error', l.error, 'duration_ms', l.duration_ms, 'created_at', " TG_SQL_TS("l.created_at") \
+	", 'isolation', l.isolation, 'sandbox', l.sandbox"
 
 static const char *const text_fields[] = {"result", "stdout", "stderr", "error", NULL};
 

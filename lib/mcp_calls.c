@@ -21,6 +21,7 @@
 #include "lib/mcp_session.h"
 #include "lib/metrics.h"
 #include "lib/parse.h"
+#include "lib/sandbox_cfg.h"	/* warm sandboxes */
 #include "lib/sandbox_client.h"
 #include "lib/slots.h"	/* reliability */
 #include "lib/sources.h"	/* sources: passthrough */
@@ -160,6 +161,7 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	o.helper_path = cfg->sandbox_helper[0] ? cfg->sandbox_helper : NULL;
 	o.python_path = cfg->sandbox_python[0] ? cfg->sandbox_python : NULL;
 	o.allow_degraded = cfg->sandbox_allow_degraded;
+	tg_sandbox_warm_opts(cfg, &o);	/* warm sandboxes */
 	o.diag = diag;
 	o.diag_len = sizeof(diag);
 	/* Streaming: the tool's progress/log events go to the transport,

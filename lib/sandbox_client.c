@@ -29,10 +29,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -372,6 +374,392 @@ out:
 	return rc;
 }
 
+/* ---- warm sandboxes ------------------------------------------------------ */
+
+/*
+ * One long-lived helper per process (toolgate-sandbox --serve), started
+ * on the first call or by tg_sandbox_warm_start, replaced when what shapes
+ * it changes (helper path or binary, python, degraded switch, extra
+ * arguments, recycling) and when it dies. Frames on its fd 0: 'Q', a
+ * flags byte, a 32-bit length and the request; 'K' cancels the call in
+ * progress. It answers on its fd 3 with a 32-bit length, its exit status
+ * byte and the status document; tool events come on its fd 4 as lines.
+ */
+#define WARM_KEY_MAX	2048
+#define WARM_AGAIN	1	/* the helper was gone before the call: retry */
+
+static struct {
+	pid_t owner;	/* the process that started it (not inherited) */
+	pid_t pid;
+	int pidfd, req, st, ev;
+	char key[WARM_KEY_MAX];
+	struct stat bin;
+	pid_t enabled;	/* the process that called tg_sandbox_warm_start */
+} W = {0, -1, -1, -1, -1, -1, "", {0}, 0};
+
+static int
+warm_key(const struct tg_sandbox_opts *o, char *key, size_t cap)
+{
+	size_t off = 0;
+	int n, i;
+
+	n = snprintf(key, cap, "%s|%s|%d|%d|%lld|%lld", o->helper_path ?
+	    o->helper_path : TG_SANDBOX_HELPER_DEFAULT, o->python_path ?
+	    o->python_path : "", o->allow_degraded, o->warm, o->warm_calls,
+	    o->warm_ms);
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	off = (size_t)n;
+	for (i = 0; o->extra_args != NULL && o->extra_args[i] != NULL; i++) {
+		n = snprintf(key + off, cap - off, "|%s", o->extra_args[i]);
+		if (n < 0 || (size_t)n >= cap - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+void
+tg_sandbox_warm_stop(void)
+{
+	if (W.owner != getpid()) {
+		/* inherited across fork: the helper is the parent's */
+		if (W.owner != 0) {
+			close_fd(&W.req);
+			close_fd(&W.st);
+			close_fd(&W.ev);
+			close_fd(&W.pidfd);
+		}
+		W.pid = -1;
+		W.owner = getpid();
+		return;
+	}
+	close_fd(&W.req);	/* EOF: the helper ends by itself */
+	if (W.pid > 0) {
+		if (W.pidfd < 0 || syscall(SYS_pidfd_send_signal, W.pidfd,
+		    SIGKILL, NULL, 0U) != 0)
+			kill(W.pid, SIGKILL);
+		while (waitpid(W.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	W.pid = -1;
+	close_fd(&W.st);
+	close_fd(&W.ev);
+	close_fd(&W.pidfd);
+}
+
+static int
+warm_alive(void)
+{
+	struct pollfd p = {.fd = W.pidfd, .events = POLLIN};
+
+	return W.pid > 0 && W.pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+static int
+warm_spawn(const struct tg_sandbox_opts *o, const char *key,
+    const struct stat *bin)
+{
+	static char *const envp[] = {(char *)"PATH=/usr/bin:/bin",
+		(char *)"LANG=C.UTF-8", NULL};
+	const char *helper = o->helper_path ? o->helper_path :
+	    TG_SANDBOX_HELPER_DEFAULT;
+	const char *argv[MAX_ARGS];
+	char calls[24], ms[24];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	int sv[2] = {-1, -1}, st[2] = {-1, -1}, ev[2] = {-1, -1};
+	int rc = -TG_E_INTERNAL, fa_init = 0, at_init = 0, n = 0, i;
+	pid_t pid;
+
+	argv[n++] = "toolgate-sandbox";
+	argv[n++] = "--serve";
+	argv[n++] = "--status-fd";
+	argv[n++] = "3";
+	argv[n++] = "--events-fd";
+	argv[n++] = "4";
+	if (o->allow_degraded)
+		argv[n++] = "--allow-degraded";
+	if (o->python_path != NULL) {
+		argv[n++] = "--python";
+		argv[n++] = o->python_path;
+	}
+	snprintf(calls, sizeof(calls), "%lld", o->warm_calls);
+	snprintf(ms, sizeof(ms), "%lld", o->warm_ms);
+	argv[n++] = "--warm-calls";
+	argv[n++] = calls;
+	argv[n++] = "--warm-ms";
+	argv[n++] = ms;
+	for (i = 0; o->extra_args != NULL && o->extra_args[i] != NULL; i++) {
+		if (n >= MAX_ARGS - 1)
+			return -TG_E_BADREQ;
+		argv[n++] = o->extra_args[i];
+	}
+	argv[n] = NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+	    pipe2(st, O_CLOEXEC) != 0 || pipe2(ev, O_CLOEXEC) != 0 ||
+	    lift(&sv[0]) || lift(&sv[1]) || lift(&st[0]) || lift(&st[1]) ||
+	    lift(&ev[0]) || lift(&ev[1]))
+		goto out;
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		goto out;
+	fa_init = 1;
+	/* fd 2 stays the worker's: the helper's warnings reach its log */
+	if (posix_spawn_file_actions_adddup2(&fa, sv[1], 0) != 0 ||
+	    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY,
+	    0) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, st[1], 3) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, ev[1], 4) != 0 ||
+	    posix_spawn_file_actions_addclosefrom_np(&fa, 5) != 0 ||
+	    posix_spawnattr_init(&at) != 0)
+		goto out;
+	at_init = 1;
+	sigemptyset(&none);
+	sigfillset(&all);
+	if (posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) != 0 ||
+	    posix_spawnattr_setsigmask(&at, &none) != 0 ||
+	    posix_spawnattr_setsigdefault(&at, &all) != 0)
+		goto out;
+	if (posix_spawn(&pid, helper, &fa, &at, (char *const *)argv, envp) != 0) {
+		rc = -TG_E_UNAVAIL;
+		goto out;
+	}
+	W.owner = getpid();
+	W.pid = pid;
+	W.pidfd = (int)syscall(SYS_pidfd_open, pid, 0U);
+	W.req = sv[0];
+	W.st = st[0];
+	W.ev = ev[0];
+	sv[0] = st[0] = ev[0] = -1;
+	fcntl(W.req, F_SETFL, O_NONBLOCK);
+	fcntl(W.st, F_SETFL, O_NONBLOCK);
+	fcntl(W.ev, F_SETFL, O_NONBLOCK);
+	snprintf(W.key, sizeof(W.key), "%s", key);
+	W.bin = *bin;
+	rc = 0;
+out:
+	if (fa_init)
+		posix_spawn_file_actions_destroy(&fa);
+	if (at_init)
+		posix_spawnattr_destroy(&at);
+	close_fd(&sv[0]);
+	close_fd(&sv[1]);
+	close_fd(&st[0]);
+	close_fd(&st[1]);
+	close_fd(&ev[0]);
+	close_fd(&ev[1]);
+	return rc;
+}
+
+/* A helper of the right shape, running: 0, or -TG_E_*. */
+static int
+warm_ensure(const struct tg_sandbox_opts *o)
+{
+	char key[WARM_KEY_MAX];
+	struct stat bin;
+	const char *helper = o->helper_path ? o->helper_path :
+	    TG_SANDBOX_HELPER_DEFAULT;
+
+	if (W.owner != getpid())
+		tg_sandbox_warm_stop();
+	if (warm_key(o, key, sizeof(key)) != 0)
+		return -TG_E_BADREQ;
+	if (stat(helper, &bin) != 0) {
+		tg_sandbox_warm_stop();
+		return -TG_E_UNAVAIL;
+	}
+	if (W.pid > 0 && (!warm_alive() || strcmp(key, W.key) != 0 ||
+	    bin.st_dev != W.bin.st_dev || bin.st_ino != W.bin.st_ino ||
+	    bin.st_mtim.tv_sec != W.bin.st_mtim.tv_sec ||
+	    bin.st_mtim.tv_nsec != W.bin.st_mtim.tv_nsec))
+		tg_sandbox_warm_stop();	/* dead, or shaped otherwise */
+	if (W.pid > 0)
+		return 0;
+	return warm_spawn(o, key, &bin);
+}
+
+int
+tg_sandbox_warm_start(const struct tg_sandbox_opts *o)
+{
+	if (o == NULL || !o->warm)
+		return 0;
+	/* only a process that asked for it keeps a warm helper: a CGI
+	 * process serves one request and would only pay for the start */
+	W.enabled = getpid();
+	return warm_ensure(o);
+}
+
+/*
+ * One call through the long-lived helper. Returns 0 with the status frame
+ * in status and its exit byte in *code, WARM_AGAIN when the helper was
+ * gone before it read the request (nothing ran: the caller may retry), or
+ * -TG_E_*.
+ */
+static int
+warm_call(const struct tg_sandbox_opts *o, const char *req, size_t req_len,
+    long long deadline_ms, struct rbuf *status, int *code, int *cancelled)
+{
+	unsigned char hdr[6];
+	uint32_t len32 = (uint32_t)req_len, want = 0;
+	size_t off = 0, total = req_len + sizeof(hdr);
+	long long deadline = now_ms() + deadline_ms;
+	int cfd = o->cancel_fd > 0 ? o->cancel_fd : -1, cx = 0, sent_k = 0;
+	int rc;
+	struct rbuf evb = {NULL, 0, 0, EVENT_LINE_MAX + 16384};
+
+	if ((rc = warm_ensure(o)) != 0) {
+		set_diag(o, "sandbox: cannot start the warm helper", strerror(errno));
+		return rc;
+	}
+	/* events left from a call whose reader stopped early */
+	while (rbuf_read(W.ev, &evb) == 0 && evb.len > 0)
+		evb.len = 0;
+	evb.len = 0;
+	hdr[0] = 'Q';
+	hdr[1] = o->warm == 2 ? 1 : 0;
+	memcpy(hdr + 2, &len32, 4);
+	while (off < total) {
+		struct pollfd p[2] = {{.fd = W.req, .events = POLLOUT},
+			{.fd = W.pidfd, .events = POLLIN}};
+		struct iovec iov[2];
+		struct msghdr mh;
+		ssize_t w;
+		long long left = deadline - now_ms();
+
+		if (left <= 0 || poll(p, 2, (int)left) <= 0 ||
+		    (p[1].revents & POLLIN)) {
+			tg_sandbox_warm_stop();
+			free(evb.p);
+			return left <= 0 ? -TG_E_TIMEOUT : WARM_AGAIN;
+		}
+		memset(&mh, 0, sizeof(mh));
+		if (off < sizeof(hdr)) {
+			iov[0].iov_base = hdr + off;
+			iov[0].iov_len = sizeof(hdr) - off;
+			iov[1].iov_base = (void *)req;
+			iov[1].iov_len = req_len;
+			mh.msg_iovlen = 2;
+		} else {
+			iov[0].iov_base = (void *)(req + off - sizeof(hdr));
+			iov[0].iov_len = total - off;
+			mh.msg_iovlen = 1;
+		}
+		mh.msg_iov = iov;
+		w = sendmsg(W.req, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (w <= 0) {	/* gone before it read the whole request */
+			tg_sandbox_warm_stop();
+			free(evb.p);
+			return WARM_AGAIN;
+		}
+		off += (size_t)w;
+	}
+	for (;;) {
+		struct pollfd p[4];
+		int n = 0, i_st, i_ev, i_cx = -1, i_pid;
+		long long left = deadline - now_ms();
+
+		if (left <= 0) {
+			set_diag(o, "sandbox: the helper overran its deadline "
+			    "and was killed", NULL);
+			tg_sandbox_warm_stop();
+			rc = -TG_E_TIMEOUT;
+			break;
+		}
+		p[n].fd = W.st;
+		p[n].events = POLLIN;
+		i_st = n++;
+		p[n].fd = W.ev;
+		p[n].events = POLLIN;
+		i_ev = n++;
+		p[n].fd = W.pidfd;
+		p[n].events = POLLIN;
+		i_pid = n++;
+		if (cfd >= 0 && !cx) {
+			p[n].fd = cfd;
+			p[n].events = POLLRDHUP;
+			i_cx = n++;
+		}
+		if (poll(p, (nfds_t)n, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -TG_E_INTERNAL;
+			break;
+		}
+		if (p[i_ev].revents) {
+			int r = rbuf_read(W.ev, &evb);
+
+			if (o->on_event != NULL) {
+				if (!cx && events_pass(o, &evb) != 0)
+					cx = 1;
+			} else
+				evb.len = 0;
+			(void)r;
+		}
+		if (i_cx >= 0 && (p[i_cx].revents & POLLNVAL))
+			cfd = -1;
+		else if (i_cx >= 0 && p[i_cx].revents)
+			cx = 1;
+		if (cx && !sent_k) {
+			/* the client is gone: the helper stops the run */
+			(void)send(W.req, "K", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			sent_k = 1;
+		}
+		if (p[i_st].revents) {
+			int r = rbuf_read(W.st, status);
+
+			if (r == -2) {
+				rc = -TG_E_NOMEM;
+				tg_sandbox_warm_stop();
+				break;
+			}
+			if (status->len >= 5 && want == 0) {
+				memcpy(&want, status->p, 4);
+				want += 5;
+			}
+			if (want > 0 && status->len >= want) {
+				*code = (unsigned char)status->p[4];
+				memmove(status->p, status->p + 5, status->len - 5);
+				status->len -= 5;
+				status->p[status->len] = '\0';
+				rc = 0;
+				break;
+			}
+			if (r < 0) {	/* EOF mid-frame: the helper died */
+				set_diag(o, "sandbox: the warm helper died during"
+				    " the call", NULL);
+				tg_sandbox_warm_stop();
+				rc = -TG_E_UNAVAIL;
+				break;
+			}
+		}
+		if ((p[i_pid].revents & POLLIN) && !p[i_st].revents) {
+			set_diag(o, "sandbox: the warm helper died during the "
+			    "call", NULL);
+			tg_sandbox_warm_stop();
+			rc = -TG_E_UNAVAIL;
+			break;
+		}
+	}
+	/* events written before the status are in the pipe already */
+	if (rc == 0 && W.ev >= 0) {
+		while (rbuf_read(W.ev, &evb) == 0 && evb.len > 0) {
+			if (o->on_event != NULL && !cx)
+				(void)events_pass(o, &evb);
+			else
+				evb.len = 0;
+			if (evb.len > 0)
+				break;
+		}
+	}
+	*cancelled = cx;
+	free(evb.p);
+	return rc;
+}
+
 static int
 build_args(const struct tg_sandbox_opts *o, const char **argv, int probe)
 {
@@ -423,7 +811,7 @@ tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
 	char *req = NULL;
 	json_t *res = NULL;
 	json_error_t je;
-	int rc, ws = 0, code, cancelled = 0;
+	int rc, ws = 0, code = -1, cancelled = 0;
 	long long grace;
 
 	if (o == NULL || request == NULL || result_out == NULL ||
@@ -442,8 +830,27 @@ tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
 		free(req);
 		return -TG_E_BUSY;
 	}
-	rc = exec_helper(o, argv, req, strlen(req), request_timeout(request) +
-	    grace, &status, &diag, &ws, 1, &cancelled);
+	rc = WARM_AGAIN;
+	if (o->warm && W.enabled == getpid()) {
+		/* a helper that was gone before it read the request ran
+		 * nothing: one retry with a fresh one, then cold */
+		rc = warm_call(o, req, strlen(req), request_timeout(request) +
+		    grace, &status, &code, &cancelled);
+		if (rc == WARM_AGAIN)
+			rc = warm_call(o, req, strlen(req),
+			    request_timeout(request) + grace, &status, &code,
+			    &cancelled);
+		if (rc == WARM_AGAIN && o->warm == 2) {
+			set_diag(o, "sandbox: the warm helper cannot start", NULL);
+			rc = -TG_E_UNAVAIL;
+		}
+	}
+	if (rc == WARM_AGAIN) {
+		rc = exec_helper(o, argv, req, strlen(req),
+		    request_timeout(request) + grace, &status, &diag, &ws, 1,
+		    &cancelled);
+		code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	}
 	tg_slots_release();
 	if (rc != 0)
 		goto out;
@@ -457,7 +864,6 @@ tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
 	}
 	if (status.len > 0)
 		res = json_loadb(status.p, status.len, JSON_ALLOW_NUL, &je);
-	code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 	if (code == 0 && json_is_object(res)) {
 		*result_out = res;
 		res = NULL;

@@ -9,8 +9,14 @@
  * pidfd), and always reaps the helper. The request and result documents are
  * described in docs/sandbox.md.
  *
- * Dependencies: jansson, libc, lib/status.h. Thread-compatible (no global
- * state); SIGPIPE is never raised (the request goes over a socket with
+ * With opts.warm the helper is started once per process and kept
+ * (--serve): requests go to it as frames over a socket, and each call runs
+ * in a child its zygote isolated ahead of the call; the result says
+ * "sandbox": "warm" or "cold".
+ *
+ * Dependencies: jansson, libc, lib/status.h. Not thread-safe with warm
+ * (one long-lived helper per process, one call at a time; workers are
+ * single-threaded); SIGPIPE is never raised (the request goes over a socket with
  * MSG_NOSIGNAL). Do not set SIGCHLD to SIG_IGN in the calling process.
  */
 #ifndef TG_SANDBOX_CLIENT_H
@@ -63,6 +69,16 @@ struct tg_sandbox_opts {
 	 * sandbox are killed and the run ends as cancelled. Used when > 0
 	 * (fd 0 is never a request connection), so a zeroed struct has none. */
 	int cancel_fd;
+	/* Warm sandboxes (docs/sandbox.md "Warm sandboxes"): 0 = every call
+	 * spawns a helper (cold); 1 = calls go to this process's long-lived
+	 * helper (--serve) and its zygote, falling back to a cold run when
+	 * no warm child can be had; 2 = like 1 but never cold (tests: a
+	 * call waits for the zygote to start, and fails without one). */
+	int warm;
+	/* With warm: recycle the zygote after this many calls / this long
+	 * (0 = never). Part of what shapes it: a change restarts it. */
+	long long warm_calls;
+	long long warm_ms;
 };
 
 /*
@@ -90,6 +106,17 @@ struct tg_sandbox_opts {
  */
 int tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
     json_t **result_out);
+
+/*
+ * Warm sandboxes: start this process's long-lived helper and its zygote
+ * now, ahead of the first call (a no-op when o->warm is 0 or it runs
+ * already). 0 or -TG_E_*; a failure only means the first call starts it.
+ */
+int tg_sandbox_warm_start(const struct tg_sandbox_opts *o);
+
+/* Stops this process's long-lived helper, if any (tests; exit does it
+ * anyway: the helper dies with its worker). */
+void tg_sandbox_warm_stop(void);
 
 /*
  * Ask the helper which isolation this host gives (for /ready): full

@@ -16,7 +16,9 @@
 #include "lib/config.h"
 #include "lib/db.h"
 #include "lib/execlog.h"	/* security: tg_mcp_log_test */
+#include "lib/inval.h"	/* performance: run_settings */
 #include "lib/log.h"
+#include "lib/sandbox_cfg.h"
 #include "lib/sandbox_client.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
@@ -44,6 +46,7 @@ sandbox_opts(const struct tg_call *c, struct tg_sandbox_opts *o, char *diag,
 		o->helper_path = cfg->sandbox_helper[0] ? cfg->sandbox_helper : NULL;
 		o->python_path = cfg->sandbox_python[0] ? cfg->sandbox_python : NULL;
 		o->allow_degraded = cfg->sandbox_allow_degraded;
+		tg_sandbox_warm_opts(cfg, o);
 	}
 	o->diag = diag;
 	o->diag_len = cap;
@@ -403,6 +406,59 @@ tg_tools_served_list(struct tg_db *dbh, json_t **out)
 	return TG_OK;
 }
 
+/*
+ * performance: allowed_modules and the sandbox limits of a served call
+ * (new references), read once and kept per worker while the settings are
+ * unchanged: every change of the settings table sends NOTIFY toolgate_inval
+ * 'all' (sql/007_inval.sql), which moves the catalogue epoch (lib/inval.h),
+ * and the entry also ages out after TOOLGATE_CACHE_TTL_MS, like the
+ * catalogue cache. With caching off (TTL 0) every call reads the settings.
+ */
+static int
+run_settings(struct tg_db *dbh, json_t **mods, json_t **lim)
+{
+	static struct {
+		struct tg_inval_stamp st;
+		json_t *mods, *lim;
+	} c;
+	struct tg_inval_stamp st;
+	json_t *all = NULL, *m, *l;
+	int rc;
+
+	if (c.mods != NULL && tg_inval_fresh(&c.st, TG_INV_CATALOG))
+		goto hit;
+	tg_inval_stamp(&st, TG_INV_CATALOG);
+	if ((rc = tg_settings_effective(dbh, &all)) != TG_OK)
+		return rc;
+	m = json_object_get(all, "allowed_modules");
+	l = json_object_get(all, "limits");
+	m = m ? json_deep_copy(m) : NULL;
+	l = json_is_object(l) ? json_deep_copy(l) : json_object();
+	json_decref(all);
+	if (m == NULL || l == NULL) {
+		json_decref(m);
+		json_decref(l);
+		return m == NULL ? -TG_E_NOTFOUND : -TG_E_NOMEM;
+	}
+	json_object_del(l, "code_bytes");
+	json_decref(c.mods);
+	json_decref(c.lim);
+	c.mods = m;
+	c.lim = l;
+	c.st = st;
+hit:
+	/* copies: the caller's request document owns and frees its own */
+	*mods = json_deep_copy(c.mods);
+	*lim = json_deep_copy(c.lim);
+	if (*mods == NULL || *lim == NULL) {
+		json_decref(*mods);
+		json_decref(*lim);
+		*mods = *lim = NULL;
+		return -TG_E_NOMEM;
+	}
+	return TG_OK;
+}
+
 int
 tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
     const char *exposed, json_t **out)
@@ -428,12 +484,8 @@ tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
 	if ((rc = tg_secrets_decrypt_all(dbh, cfg,
 	    json_integer_value(json_object_get(t, "server_id")), &secrets)) != TG_OK)
 		goto out;
-	if ((rc = tg_settings_value(dbh, "allowed_modules", &mods)) != TG_OK)
+	if ((rc = run_settings(dbh, &mods, &lim)) != TG_OK)
 		goto out;
-	if ((lim = run_limits(dbh)) == NULL) {
-		rc = -TG_E_NOMEM;
-		goto out;
-	}
 	/* json_object_set_new steals the value even when it fails, so each
 	 * pointer is cleared right after its own call: a failure in the middle
 	 * must not leave the later ones unreleased. */

@@ -429,7 +429,7 @@ setup_fds(const struct sbx_child *c)
 }
 
 static void
-drop_caps(void)
+drop_caps(int errfd)
 {
 	struct __user_cap_header_struct h;
 	struct __user_cap_data_struct d[2];
@@ -437,14 +437,14 @@ drop_caps(void)
 
 	for (cap = 0; cap <= 63; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-			sbx_child_fail(4, "drop bounding set", errno);
+			sbx_child_fail(errfd, "drop bounding set", errno);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
-		sbx_child_fail(4, "clear ambient caps", errno);
+		sbx_child_fail(errfd, "clear ambient caps", errno);
 	memset(&h, 0, sizeof h);
 	memset(d, 0, sizeof d);
 	h.version = _LINUX_CAPABILITY_VERSION_3;
 	if (syscall(SYS_capset, &h, d) != 0)
-		sbx_child_fail(4, "capset", errno);
+		sbx_child_fail(errfd, "capset", errno);
 }
 
 void
@@ -492,7 +492,7 @@ sbx_child_main(const struct sbx_child *c)
 
 	setup_fds(c);		/* from here the error pipe is fd 4 */
 	if (!c->degraded)
-		drop_caps();
+		drop_caps(4);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		sbx_child_fail(4, "no_new_privs", errno);
 	SBX_MARK("child.caps");
@@ -575,4 +575,110 @@ sbx_child_main(const struct sbx_child *c)
 	SBX_MARK("child.exec");
 	execve(c->python, argv, envp);
 	sbx_child_fail(4, "execve python", errno);
+}
+
+/* ---- warm sandboxes (zygote.c) ------------------------------------------ */
+
+/*
+ * The zygote's root: the same tree as a cold run's (early_mounts and
+ * build_root), with a token /tmp (each call mounts its own over it).
+ * Failures go to errp as "stage: reason" and end the process.
+ */
+void
+sbx_zygote_root(int errp)
+{
+	static const struct sbx_limits lim = {.tmp_mb = 1};
+	struct sbx_child c;
+
+	memset(&c, 0, sizeof c);
+	c.lim = &lim;
+	c.errp_w = errp;
+	c.egress_sp = -1;
+	early_mounts(&c);
+	build_root(&c);
+}
+
+/*
+ * One warm call's child, forked by the zygote into a new pid namespace
+ * (it is pid 1 there) and still holding the zygote's capabilities over its
+ * user namespace. Before one byte of the call arrives: own session, new
+ * mount, network, IPC and UTS namespaces, a fresh size-capped /tmp and a
+ * fresh /proc of its own pid namespace, the call's rlimits, fds 0..4
+ * (job, stdout, stderr, result, egress connection), no capabilities,
+ * no_new_privs, landlock, seccomp - the same layers, in the same order, as
+ * a cold run's child (sbx_child_main). fds: the six descriptors the
+ * helper sent (fds[5] is the ready pipe, on which failures are reported).
+ * Returns with fd 5 still open; the caller writes "R" on it.
+ */
+void
+sbx_warm_child_setup(const struct sbx_limits *lim, const int fds[6])
+{
+	char opts[128];
+	int i, n, rc, lifted[6];
+	sigset_t none;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+		sbx_child_fail(fds[5], "pdeathsig", errno);
+	if (setsid() < 0)
+		sbx_child_fail(fds[5], "setsid", errno);
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
+	    CLONE_NEWUTS) != 0)
+		sbx_child_fail(fds[5], "unshare", errno);
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		sbx_child_fail(fds[5], "make mounts private", errno);
+	n = snprintf(opts, sizeof opts, "size=%lldm,nr_inodes=%lld,mode=1777",
+	    lim->tmp_mb, lim->tmp_mb * 256 < 64 ? 64 : lim->tmp_mb * 256);
+	if (n < 0 || (size_t)n >= sizeof opts)
+		sbx_child_fail(fds[5], "tmp options", EINVAL);
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    opts) != 0)
+		sbx_child_fail(fds[5], "mount tmp", errno);
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    "subset=pid") != 0 && mount("proc", "/proc", "proc", MS_NOSUID |
+	    MS_NODEV | MS_NOEXEC, NULL) != 0)
+		sbx_child_fail(fds[5], "mount proc", errno);
+	if (sethostname("sandbox", 7) != 0)
+		sbx_child_fail(fds[5], "sethostname", errno);
+	if (chdir("/tmp") != 0)
+		sbx_child_fail(fds[5], "chdir /tmp", errno);
+	/* RLIMIT_NPROC counts the uid of the zygote's user namespace: the
+	 * zygote and the next call's parked child are the two others. */
+	if ((rc = set_limits(lim, lim->max_procs + 2)) != 0)
+		sbx_child_fail(fds[5], "rlimits", -rc);
+	for (i = 0; i < 6; i++) {
+		lifted[i] = lift(fds[i]);
+		if (lifted[i] < 0)
+			sbx_child_fail(fds[5], "dup fds", errno);
+	}
+	for (i = 0; i < 6; i++)
+		if (dup2(lifted[i], i) != i)
+			sbx_child_fail(lifted[5], "dup2", errno);
+	if (syscall(SYS_close_range, 6U, ~0U, 0U) != 0)
+		sbx_child_fail(5, "close_range", errno);
+	drop_caps(5);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		sbx_child_fail(5, "no_new_privs", errno);
+	{
+		struct sbx_ll_rule rules[] = {
+			{"/usr", SBX_LL_RX},
+			{"/proc", SBX_LL_RO},
+			{"/dev/null", SBX_LL_DEV},
+			{"/dev/zero", SBX_LL_DEV},
+			{"/dev/full", SBX_LL_DEV},
+			{"/dev/random", SBX_LL_DEV},
+			{"/dev/urandom", SBX_LL_DEV},
+			{"/tmp", SBX_LL_RW},
+			{"/etc", SBX_LL_RO},
+			{SBX_RUN_DIR, SBX_LL_RO},
+		};
+		rc = sbx_landlock_apply(rules, sizeof rules / sizeof rules[0], 1);
+		if (rc < 0 && rc != -ENOSYS && rc != -EOPNOTSUPP)
+			sbx_child_fail(5, "landlock", -rc);
+	}
+	if ((rc = sbx_seccomp_load(0)) != 0)
+		sbx_child_fail(5, "seccomp", -rc);
+	/* dispositions stay the zygote's Python's (SIGPIPE ignored, as
+	 * Python's own start-up sets it in a cold run) */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -78,6 +79,10 @@ struct cfg {
 	int dump_degraded;
 	const char *python;
 	const char *egress_test_allow;
+	int serve;		/* --serve: warm sandboxes, one call at a time */
+	int zygote;		/* --zygote: the zygote itself (zygote.c) */
+	long long warm_calls;	/* --warm-calls: recycle the zygote after N */
+	long long warm_ms;	/* --warm-ms: ... or after this long */
 };
 
 struct sbuf {
@@ -105,7 +110,14 @@ struct run {
 	struct rusage ru;
 	long long start_ms, wall_ms, peak_kb;
 	char scratch[PATH_MAX];
+	int warm;		/* ran in a warm child (sandbox: "warm") */
+	int cancel_fd;		/* --serve: the worker's socket ('K' = cancel) */
+	int cancelled;		/* the worker cancelled or went away */
 };
+
+/* --serve: status documents are kept here and sent as one frame */
+static int g_serve;
+static char *g_status;
 
 long long
 sbx_now_ms(void)
@@ -261,6 +273,11 @@ emit(const struct cfg *c, json_t *st)
 	if (st == NULL)
 		return;
 	s = json_dumps(st, JSON_COMPACT);
+	if (s != NULL && g_serve) {
+		free(g_status);
+		g_status = s;
+		s = NULL;
+	}
 	if (s != NULL) {
 		if (c->status_fd < 0 || write_all(c->status_fd, s, strlen(s)) != 0)
 			warnx_("cannot write the status document", NULL);
@@ -831,7 +848,7 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
     int res_r, int errp_r)
 {
 	long long deadline = r->start_ms + r->lim.timeout_ms;
-	long long flood_cap, next_sample = 0;
+	long long flood_cap, next_sample = r->start_ms + SAMPLE_MS;
 	int fds[5] = {out_r, err_r, res_r, errp_r, job_w};
 	struct sbuf *bufs[4] = {&r->out, &r->err, &r->res, &r->errp};
 	int exited = 0, killed = 0, procfd = -1, i;
@@ -845,8 +862,8 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 		if (fds[i] >= 0)
 			fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
 	for (;;) {
-		struct pollfd p[6];
-		int np = 0, idx[6], timeout;
+		struct pollfd p[8];
+		int np = 0, idx[8], timeout;
 		long long now = sbx_now_ms();
 
 		if (!killed && now >= deadline) {
@@ -890,6 +907,11 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 		}
 		if (np == 0)
 			break;
+		if (r->cancel_fd >= 0 && !killed) {
+			p[np].fd = r->cancel_fd;
+			p[np].events = POLLIN;
+			idx[np++] = 6;
+		}
 		if (exited) {
 			/* every writer is gone once pid 1 is; a straggler
 			 * holding a pipe (degraded mode) gets 1 s */
@@ -916,6 +938,18 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 
 			if (p[i].revents == 0)
 				continue;
+			if (k == 6) {
+				/* --serve: 'K' (or the worker gone) cancels */
+				char b = 0;
+				ssize_t n = read(r->cancel_fd, &b, 1);
+
+				if (n < 0 && (errno == EINTR || errno == EAGAIN))
+					continue;
+				r->cancelled = 1;
+				kill_run(r, pid, pidfd);
+				killed = 1;
+				continue;
+			}
 			if (k == 5) {
 				SBX_MARK("helper.exited");
 				exited = 1;
@@ -977,7 +1011,8 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 		close(procfd);
 	if (!exited)
 		kill_run(r, pid, pidfd);
-	if (wait4(pid, &r->wstatus, __WALL, &r->ru) == pid)
+	/* a warm child is the zygote's: it reaps and reports (warm_reaped) */
+	if (!r->warm && wait4(pid, &r->wstatus, __WALL, &r->ru) == pid)
 		r->reaped = 1;
 	SBX_MARK("helper.reaped");
 	if (!exited)
@@ -1090,6 +1125,8 @@ compose(struct run *r)
 	json_object_set_new(st, "peak_rss_kb", json_integer(r->peak_kb));
 	json_object_set_new(st, "isolation", json_string(r->degraded ?
 	    "degraded" : "full"));
+	json_object_set_new(st, "sandbox", json_string(r->warm ? "warm" :
+	    "cold"));
 	return st;
 }
 
@@ -1124,8 +1161,10 @@ recv_fd(int sock)
 	return fd;
 }
 
+/* sp: the socketpair end the child sends the listener on, or with direct
+ * (warm sandboxes) the connection to the child itself. */
 static pid_t
-start_proxy(struct run *r, const struct cfg *c, int sp)
+start_proxy(struct run *r, const struct cfg *c, int sp, int direct)
 {
 	pid_t pid = fork();
 
@@ -1136,11 +1175,19 @@ start_proxy(struct run *r, const struct cfg *c, int sp)
 		_exit(1);
 	if (dup2(sp, 3) != 3)
 		_exit(1);
+	{	/* --serve: fd 0 is the worker's socket, not the proxy's */
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (nul < 0 || dup2(nul, 0) != 0 || dup2(nul, 1) != 1)
+			_exit(1);
+		close(nul);
+	}
 	syscall(SYS_close_range, 4U, ~0U, 0U);
 	{
-		int lfd = recv_fd(3);
+		int lfd = direct ? 3 : recv_fd(3);
 
-		close(3);
+		if (!direct)
+			close(3);
 		if (lfd < 0)
 			_exit(0);	/* the sandbox never came up */
 		sbx_proxy_main(lfd, r->hosts, r->start_ms + r->lim.timeout_ms,
@@ -1202,7 +1249,7 @@ run_tool(struct run *r, const struct cfg *c)
 				    strerror(errno), "unavailable");
 				goto out;
 			}
-			proxy = start_proxy(r, c, sp[0]);
+			proxy = start_proxy(r, c, sp[0], 0);
 			close(sp[0]);
 			sp[0] = -1;
 			ch.egress_sp = sp[1];
@@ -1337,6 +1384,747 @@ out:
 	return ex;
 }
 
+/* ---- warm sandboxes: --serve ------------------------------------------- */
+
+/*
+ * The helper started once per worker (lib/sandbox_client.c) and kept: it
+ * reads requests as frames on fd 0 ('Q', a flags byte, a 32-bit length,
+ * the request), answers each with one frame on the status fd (32-bit
+ * length, the exit status byte, the status document) and passes tool
+ * events on the events fd as in a cold run. Each call runs in a child
+ * that its zygote (zygote.c) forked and isolated before the call came
+ * (docs/sandbox.md "Warm sandboxes"); when there is none to be had, the
+ * call runs cold from here (the same clone as a cold helper, without the
+ * helper's exec). One call at a time: a worker serves one request at a
+ * time.
+ */
+#define WQ_STRICT	1	/* request flag: wait for a warm child, never cold */
+#define W_PREP_WAIT_MS	2000	/* a parked child that is being prepared */
+#define W_STRICT_WAIT_MS 15000	/* tests: the zygote may still be starting */
+#define W_EXIT_WAIT_MS	5000	/* the zygote's report of a child's exit */
+
+enum kid_state { K_NONE, K_ASKED, K_CREATED, K_READY };
+
+struct warm {
+	int self_exe;		/* >= 0: warm sandboxes are possible */
+	char self_path[PATH_MAX];	/* this binary, for the zygote's exec */
+	pid_t zpid;		/* 0: no zygote */
+	int zpidfd, ctl, zready;
+	long long zstart_ms, retry_ms;
+	long long calls;	/* calls since the zygote started */
+	int failures;		/* consecutive failed starts */
+	unsigned int next_id;
+	struct sbx_limits lim;	/* what the next parked child is shaped by */
+	struct {
+		enum kid_state state;
+		unsigned int id;
+		pid_t pid;	/* in our pid namespace */
+		int pidfd, job_w, out_r, err_r, res_r, eg, ready_r;
+		int ns[2];	/* its mount and network namespaces, held */
+		struct sbx_limits lim;
+	} k;
+	/* the namespaces of the call that just ran: released after its
+	 * status is sent (see kid_hold_ns) */
+	int done_ns[2];
+	/* the exit report of a child, kept until the call asks for it */
+	struct sbx_zmsg exit;
+	int have_exit;
+};
+
+static void
+close_fdp(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/*
+ * A child's mount and network namespaces die with it, and tearing a mount
+ * namespace down waits for an RCU grace period in the exiting process
+ * (milliseconds on a busy host): time between the tool's exit and its
+ * status. The helper holds both namespaces open from the moment the child
+ * is ready, so they outlive the child and are torn down when the helper
+ * closes them - after the call's status is out (release_done_ns). The
+ * child itself is gone at exit like any other: pid 1 of its pid namespace.
+ */
+static void
+kid_hold_ns(struct warm *w)
+{
+	static const char *const names[2] = {"mnt", "net"};
+	char path[64];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		w->k.ns[i] = -1;
+		if (w->k.pid > 0 && snprintf(path, sizeof path, "/proc/%d/ns/%s",
+		    (int)w->k.pid, names[i]) < (int)sizeof path)
+			w->k.ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+}
+
+static void
+release_done_ns(struct warm *w)
+{
+	close_fdp(&w->done_ns[0]);
+	close_fdp(&w->done_ns[1]);
+}
+
+static void
+kid_discard(struct warm *w)
+{
+	if (w->k.state >= K_CREATED && w->k.pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, w->k.pidfd, SIGKILL, NULL, 0U);
+	close_fdp(&w->k.pidfd);
+	close_fdp(&w->k.job_w);
+	close_fdp(&w->k.out_r);
+	close_fdp(&w->k.err_r);
+	close_fdp(&w->k.res_r);
+	close_fdp(&w->k.eg);
+	close_fdp(&w->k.ready_r);
+	close_fdp(&w->k.ns[0]);
+	close_fdp(&w->k.ns[1]);
+	w->k.state = K_NONE;
+}
+
+static void
+zygote_stop(struct warm *w)
+{
+	kid_discard(w);
+	if (w->zpid > 0) {
+		(void)syscall(SYS_pidfd_send_signal, w->zpidfd, SIGKILL, NULL, 0U);
+		waitpid(w->zpid, NULL, __WALL);
+	}
+	close_fdp(&w->zpidfd);
+	close_fdp(&w->ctl);
+	w->zpid = 0;
+	w->zready = 0;
+	w->have_exit = 0;
+}
+
+static void
+zygote_failed(struct warm *w, const char *why)
+{
+	static const long long backoff[] = {0, 1000, 5000, 30000};
+	int i = w->failures < 3 ? w->failures : 3;
+
+	warnx_("warm sandbox unavailable, calls run cold", why);
+	zygote_stop(w);
+	w->failures++;
+	w->retry_ms = sbx_now_ms() + backoff[i];
+}
+
+/* Lift fd to >= 10 (CLOEXEC), closing the original. */
+static int
+lift_fd(int *fd)
+{
+	int n = fcntl(*fd, F_DUPFD_CLOEXEC, 10);
+
+	if (n < 0)
+		return -1;
+	close(*fd);
+	*fd = n;
+	return 0;
+}
+
+static int
+zygote_start(struct warm *w, const struct cfg *c)
+{
+	int ctl[2] = {-1, -1}, sync[2] = {-1, -1}, errp[2] = {-1, -1};
+	int pidfd = -1, rc;
+	char go = 'g', msg[200];
+	pid_t pid;
+	ssize_t n;
+
+	w->zstart_ms = sbx_now_ms();
+	w->calls = 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0 ||
+	    pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 ||
+	    lift_fd(&ctl[1]) || lift_fd(&sync[0]) || lift_fd(&errp[1])) {
+		rc = -errno;
+		goto fail;
+	}
+	pid = ns_clone(&pidfd);
+	if (pid == 0) {
+		static const char *const env[] = {NULL};
+		const char *argv[] = {"toolgate-sandbox", "--zygote", "--python",
+			c->python, NULL};
+		struct __user_cap_header_struct h;
+		struct __user_cap_data_struct d[2];
+		int nul, cap;
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		do {
+			n = read(sync[0], &go, 1);
+		} while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(127);
+		nul = open("/dev/null", O_RDWR);
+		if (nul < 0 || dup2(nul, 0) != 0 || dup2(nul, 1) != 1 ||
+		    dup2(ctl[1], SBX_ZYGOTE_CTL_FD) != SBX_ZYGOTE_CTL_FD ||
+		    dup2(nul, 4) != 4 ||
+		    dup2(errp[1], SBX_ZYGOTE_ERR_FD) != SBX_ZYGOTE_ERR_FD)
+			_exit(127);
+		/* uid 1000 is not root in the namespace: the zygote keeps the
+		 * namespace's capabilities across exec as ambient ones */
+		memset(&h, 0, sizeof h);
+		memset(d, 0, sizeof d);
+		h.version = _LINUX_CAPABILITY_VERSION_3;
+		if (syscall(SYS_capget, &h, d) != 0)
+			_exit(127);
+		d[0].inheritable = d[0].permitted;
+		d[1].inheritable = d[1].permitted;
+		if (syscall(SYS_capset, &h, d) != 0)
+			_exit(127);
+		for (cap = 0; cap <= 63; cap++)
+			(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+		execve(w->self_path, (char *const *)argv, (char *const *)env);
+		_exit(127);
+	}
+	if (pid < 0) {
+		rc = pid;
+		goto fail;
+	}
+	close_fdp(&ctl[1]);
+	close_fdp(&sync[0]);
+	close_fdp(&errp[1]);
+	if ((rc = write_maps(pid)) != 0 || write(sync[1], &go, 1) != 1) {
+		if (rc == 0)
+			rc = -EIO;
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0U);
+		waitpid(pid, NULL, __WALL);
+		goto fail;
+	}
+	close_fdp(&sync[1]);
+	w->zpid = pid;
+	w->zpidfd = pidfd;
+	w->ctl = ctl[0];
+	ctl[0] = -1;
+	/* the root is built before Python starts: a setup failure is known
+	 * at EOF of the error pipe, which comes with the exec... of nothing:
+	 * the zygote closes it after its root. Read it without blocking
+	 * later; here only a quick look. */
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	close_fdp(&errp[0]);
+	(void)msg;
+	return 0;
+fail:
+	close_fdp(&ctl[0]);
+	close_fdp(&ctl[1]);
+	close_fdp(&sync[0]);
+	close_fdp(&sync[1]);
+	close_fdp(&errp[0]);
+	close_fdp(&errp[1]);
+	close_fdp(&pidfd);
+	zygote_failed(w, strerror(-rc));
+	return rc;
+}
+
+static int
+zsend(struct warm *w, const struct sbx_zmsg *m, const int *fds, int nfd)
+{
+	struct msghdr mh;
+	struct iovec iov;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(6 * sizeof(int))];
+	} u;
+	struct cmsghdr *cm;
+
+	memset(&mh, 0, sizeof mh);
+	memset(&u, 0, sizeof u);
+	iov.iov_base = (void *)m;
+	iov.iov_len = sizeof *m;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfd > 0) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, (size_t)nfd * sizeof(int));
+	}
+	return sendmsg(w->ctl, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof *m ? 0 : -1;
+}
+
+/* Ask the zygote for a child shaped by w->lim. */
+static void
+kid_ask(struct warm *w)
+{
+	int job[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	int res[2] = {-1, -1}, eg[2] = {-1, -1}, rdy[2] = {-1, -1};
+	int theirs[6];
+	struct sbx_zmsg m;
+
+	if (!w->zready || w->k.state != K_NONE)
+		return;
+	if (pipe2(job, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
+	    pipe2(err, O_CLOEXEC) || pipe2(res, O_CLOEXEC) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, eg) ||
+	    pipe2(rdy, O_CLOEXEC)) {
+		int *all[] = {&job[0], &job[1], &out[0], &out[1], &err[0],
+			&err[1], &res[0], &res[1], &eg[0], &eg[1], &rdy[0],
+			&rdy[1]};
+		size_t i;
+
+		for (i = 0; i < sizeof all / sizeof all[0]; i++)
+			close_fdp(all[i]);
+		return;
+	}
+	theirs[0] = job[0];
+	theirs[1] = out[1];
+	theirs[2] = err[1];
+	theirs[3] = res[1];
+	theirs[4] = eg[1];
+	theirs[5] = rdy[1];
+	memset(&m, 0, sizeof m);
+	m.type = SBX_ZM_PREPARE;
+	m.id = ++w->next_id;
+	m.lim = w->lim;
+	w->k.id = m.id;
+	w->k.lim = w->lim;
+	w->k.job_w = job[1];
+	w->k.out_r = out[0];
+	w->k.err_r = err[0];
+	w->k.res_r = res[0];
+	w->k.eg = eg[0];
+	w->k.ready_r = rdy[0];
+	w->k.pidfd = -1;
+	w->k.state = K_ASKED;
+	if (zsend(w, &m, theirs, 6) != 0)
+		kid_discard(w);
+	close(job[0]);
+	close(out[1]);
+	close(err[1]);
+	close(res[1]);
+	close(eg[1]);
+	close(rdy[1]);
+}
+
+/* pid of a pidfd in our pid namespace (its fdinfo), or -1 */
+static pid_t
+pidfd_pid(int pidfd)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd) >=
+	    (int)sizeof path)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nPid:");
+	return p ? (pid_t)strtol(p + 5, NULL, 10) : -1;
+}
+
+/* One message from the zygote; -1 when it is gone or broke the protocol. */
+static int
+zrecv(struct warm *w)
+{
+	struct sbx_zmsg m;
+	struct msghdr mh;
+	struct iovec iov;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct cmsghdr *cm;
+	int fd = -1;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = &m;
+	iov.iov_len = sizeof m;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof u.buf;
+	n = recvmsg(w->ctl, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n != (ssize_t)sizeof m)
+		return -1;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm != NULL && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	switch (m.type) {
+	case SBX_ZM_READY:
+		w->zready = 1;
+		w->failures = 0;
+		kid_ask(w);
+		break;
+	case SBX_ZM_CHILD:
+		if (w->k.state != K_ASKED || m.id != w->k.id || m.zpid <= 0 ||
+		    fd < 0) {
+			if (fd >= 0)
+				close(fd);
+			if (m.id == w->k.id)
+				kid_discard(w);
+			break;
+		}
+		w->k.pidfd = fd;
+		w->k.pid = pidfd_pid(fd);
+		w->k.state = K_CREATED;
+		fd = -1;
+		break;
+	case SBX_ZM_EXIT:
+		if (w->k.state != K_NONE && m.id == w->k.id)
+			kid_discard(w);	/* a parked child died */
+		w->exit = m;
+		w->have_exit = 1;
+		break;
+	case SBX_ZM_FAIL:
+		m.text[sizeof m.text - 1] = '\0';
+		if (fd >= 0)
+			close(fd);
+		zygote_failed(w, m.text);
+		return -2;
+	default:
+		break;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 1;
+}
+
+/* A parked child said it is ready ('R') or failed (its reason). */
+static void
+kid_ready_read(struct warm *w)
+{
+	char buf[300];
+	ssize_t n = read(w->k.ready_r, buf, sizeof buf - 1);
+
+	if (n == 1 && buf[0] == 'R') {
+		w->k.state = K_READY;
+		close_fdp(&w->k.ready_r);
+		kid_hold_ns(w);
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	buf[n > 0 ? n : 0] = '\0';
+	kid_discard(w);
+	zygote_failed(w, n > 0 ? buf : "a warm child died while it was set up");
+}
+
+/*
+ * Waits for events of the zygote and its parked child until until_ms
+ * (or one event, when once). Returns -1 when the worker's socket wants
+ * attention (a request or EOF) and watch_worker is set.
+ */
+static int
+warm_poll(struct warm *w, const struct cfg *c, long long until_ms,
+    int watch_worker)
+{
+	struct pollfd p[4];
+	int np = 0, i_ctl = -1, i_z = -1, i_k = -1, i_w = -1, tmo;
+	long long now = sbx_now_ms();
+
+	if (w->zpid == 0 && w->retry_ms <= now && w->self_exe >= 0)
+		(void)zygote_start(w, c);
+	if (w->zpid > 0) {
+		p[np].fd = w->ctl;
+		p[np].events = POLLIN;
+		i_ctl = np++;
+		p[np].fd = w->zpidfd;
+		p[np].events = POLLIN;
+		i_z = np++;
+	}
+	if (w->k.state >= K_ASKED && w->k.ready_r >= 0) {
+		p[np].fd = w->k.ready_r;
+		p[np].events = POLLIN;
+		i_k = np++;
+	}
+	if (watch_worker) {
+		p[np].fd = 0;
+		p[np].events = POLLIN;
+		i_w = np++;
+	}
+	tmo = until_ms < 0 ? -1 : (int)(until_ms > now ? until_ms - now : 0);
+	if (w->zpid == 0 && w->self_exe >= 0 && w->retry_ms > now &&
+	    (tmo < 0 || w->retry_ms - now < tmo))
+		tmo = (int)(w->retry_ms - now);
+	if (poll(p, (nfds_t)np, tmo) <= 0)
+		return 0;
+	if (i_ctl >= 0 && (p[i_ctl].revents & POLLIN))
+		while (w->zpid > 0 && zrecv(w) > 0)
+			;
+	if (i_ctl >= 0 && w->zpid > 0 && (p[i_ctl].revents & (POLLHUP | POLLERR)))
+		zygote_failed(w, "the zygote closed its control socket");
+	else if (i_z >= 0 && w->zpid > 0 && p[i_z].revents)
+		zygote_failed(w, "the zygote died");
+	if (i_k >= 0 && w->k.ready_r >= 0 && p[i_k].revents)
+		kid_ready_read(w);
+	if (i_w >= 0 && p[i_w].revents)
+		return -1;
+	return 0;
+}
+
+static int
+lim_eq(const struct sbx_limits *a, const struct sbx_limits *b)
+{
+	return a->timeout_ms == b->timeout_ms && a->memory_mb == b->memory_mb &&
+	    a->max_procs == b->max_procs && a->output_bytes == b->output_bytes &&
+	    a->tmp_mb == b->tmp_mb && a->result_bytes == b->result_bytes;
+}
+
+/*
+ * Runs r in a warm child. Returns the helper exit status, or -1 when no
+ * warm child could be had (the caller runs the call cold).
+ */
+static int
+run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
+{
+	long long until;
+	pid_t proxy = -1;
+	int egress = r->hosts != NULL && json_array_size(r->hosts) > 0;
+	int job_w, out_r, err_r, res_r, pidfd;
+	unsigned int id;
+	pid_t pid;
+
+	if (w->self_exe < 0)
+		return -1;
+	w->lim = r->lim;
+	until = sbx_now_ms() + (strict ? W_STRICT_WAIT_MS : W_PREP_WAIT_MS);
+	(void)warm_poll(w, c, 0, 0);	/* what happened meanwhile */
+	for (;;) {
+		if (w->k.state != K_NONE && !lim_eq(&w->k.lim, &r->lim))
+			kid_discard(w);	/* shaped for other limits */
+		if (w->k.state == K_READY) {
+			struct pollfd kp = {.fd = w->k.pidfd, .events = POLLIN};
+
+			if (w->zpid == 0 || poll(&kp, 1, 0) != 0)
+				kid_discard(w);	/* died while parked */
+		}
+		if (w->k.state == K_READY)
+			break;
+		if (w->zpid > 0 && w->zready && w->k.state == K_NONE)
+			kid_ask(w);
+		/* no zygote yet: run cold rather than wait for its start */
+		if (!strict && (w->zpid == 0 || !w->zready))
+			return -1;
+		if (sbx_now_ms() >= until)
+			return -1;
+		(void)warm_poll(w, c, until, 0);
+	}
+	/* the child is ours: the call goes to it and to nobody else */
+	id = w->k.id;
+	pid = w->k.pid;
+	pidfd = w->k.pidfd;
+	job_w = w->k.job_w;
+	out_r = w->k.out_r;
+	err_r = w->k.err_r;
+	res_r = w->k.res_r;
+	w->k.pidfd = w->k.job_w = w->k.out_r = w->k.err_r = w->k.res_r = -1;
+	release_done_ns(w);
+	w->done_ns[0] = w->k.ns[0];
+	w->done_ns[1] = w->k.ns[1];
+	w->k.ns[0] = w->k.ns[1] = -1;
+	w->k.state = K_NONE;
+	w->have_exit = 0;
+	r->warm = 1;
+	r->out.max = r->err.max = (size_t)r->lim.output_bytes;
+	r->res.max = (size_t)r->lim.result_bytes;
+	r->errp.max = 400;
+	r->errp.eof = 1;
+	r->start_ms = sbx_now_ms();
+	if (egress)
+		proxy = start_proxy(r, c, w->k.eg, 1);
+	close_fdp(&w->k.eg);
+	r->sample = pid > 0;
+	monitor(r, pid > 0 ? pid : 0, pidfd, job_w, out_r, err_r, res_r, -1);
+	/* the zygote reaps the child and reports */
+	until = sbx_now_ms() + W_EXIT_WAIT_MS;
+	while (!(w->have_exit && w->exit.id == id) && w->zpid > 0 &&
+	    sbx_now_ms() < until)
+		(void)warm_poll(w, c, until, 0);
+	if (w->have_exit && w->exit.id == id) {
+		r->wstatus = w->exit.wstatus;
+		r->ru.ru_utime.tv_sec = w->exit.cpu_us / 1000000;
+		r->ru.ru_utime.tv_usec = w->exit.cpu_us % 1000000;
+		r->ru.ru_maxrss = w->exit.maxrss_kb;
+		r->reaped = 1;
+	} else {
+		/* no report: the zygote is not trusted with another call */
+		r->wstatus = SIGKILL;
+		if (w->zpid > 0)
+			zygote_failed(w, "no exit report from the zygote");
+	}
+	w->have_exit = 0;
+	close(pidfd);
+	if (proxy > 0) {
+		kill(proxy, SIGKILL);
+		waitpid(proxy, NULL, 0);
+	}
+	{
+		json_t *st = compose(r);
+
+		if (st == NULL)
+			return fail_doc(c, EX_USAGE, "Internal", "out of memory",
+			    "full");
+		emit(c, st);
+	}
+	return EX_RAN;
+}
+
+static int
+read_full(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* One call of --serve. */
+static int
+serve_call(const struct cfg *c, struct warm *w, char *buf, size_t len,
+    int flags)
+{
+	struct run r;
+	char msg[300];
+	int rc, ex;
+
+	memset(&r, 0, sizeof r);
+	r.ev_fd = c->events_fd;
+	r.cancel_fd = 0;
+	rc = parse_request(&r, buf, len, msg, sizeof msg);
+	if (rc != 0)
+		ex = fail_doc(c, rc == -3 ? EX_USAGE : EX_BADREQ, rc == -2 ?
+		    "TooLarge" : "BadRequest", msg, "unavailable");
+	else {
+		ex = -1;
+		if (!c->force_degraded && !c->no_mount && !r.allow_degraded)
+			ex = run_warm(&r, c, w, flags & WQ_STRICT);
+		if (ex < 0 && (flags & WQ_STRICT))
+			ex = fail_doc(c, EX_SETUP, "SandboxSetup", "no warm "
+			    "sandbox could be had (strict mode)", "unavailable");
+		else if (ex < 0)
+			ex = run_tool(&r, c);
+		w->calls++;
+	}
+	if (r.job != NULL)	/* security: the job held the secrets */
+		explicit_bzero(r.job, r.job_len);
+	free(r.job);
+	free(r.out.p);
+	free(r.err.p);
+	free(r.res.p);
+	free(r.errp.p);
+	json_decref(r.req);
+	if (r.cancelled && r.cancel_fd == 0) {
+		/* the worker asked to cancel; it does not read the status */
+	}
+	return ex;
+}
+
+static int
+send_status(const struct cfg *c, int ex)
+{
+	const char *s = g_status ? g_status : "{}";
+	size_t n = strlen(s);
+	unsigned char hdr[5];
+	uint32_t len = (uint32_t)n;
+	int rc;
+
+	memcpy(hdr, &len, 4);
+	hdr[4] = (unsigned char)ex;
+	rc = write_all(c->status_fd, (const char *)hdr, sizeof hdr);
+	if (rc == 0)
+		rc = write_all(c->status_fd, s, n);
+	free(g_status);
+	g_status = NULL;
+	return rc;
+}
+
+static int
+serve(const struct cfg *c)
+{
+	struct warm w;
+
+	memset(&w, 0, sizeof w);
+	w.zpidfd = w.ctl = -1;
+	w.k.pidfd = w.k.job_w = w.k.out_r = w.k.err_r = w.k.res_r = -1;
+	w.k.eg = w.k.ready_r = -1;
+	w.k.ns[0] = w.k.ns[1] = w.done_ns[0] = w.done_ns[1] = -1;
+	w.lim.timeout_ms = SBX_DEF_TIMEOUT_MS;
+	w.lim.memory_mb = SBX_DEF_MEMORY_MB;
+	w.lim.max_procs = SBX_DEF_MAX_PROCS;
+	w.lim.output_bytes = SBX_DEF_OUTPUT_BYTES;
+	w.lim.tmp_mb = SBX_DEF_TMP_MB;
+	w.lim.result_bytes = SBX_DEF_RESULT_BYTES;
+	g_serve = 1;
+	/* warm only with full isolation and the interpreter libpython is */
+	w.self_exe = -1;
+	if (!c->force_degraded && !c->no_mount &&
+	    strcmp(c->python, SBX_PYC_PYTHON) == 0)
+	{
+		ssize_t n = readlink("/proc/self/exe", w.self_path,
+		    sizeof w.self_path - 1);
+
+		if (n > 0) {
+			w.self_path[n] = '\0';
+			w.self_exe = 1;
+		}
+	}
+	for (;;) {
+		unsigned char hdr[6];
+		uint32_t len;
+		char *buf;
+		int ex;
+
+		if (w.zpid > 0 && ((c->warm_calls > 0 &&
+		    w.calls >= c->warm_calls) || (c->warm_ms > 0 &&
+		    sbx_now_ms() - w.zstart_ms >= c->warm_ms))) {
+			zygote_stop(&w);	/* recycled: a fresh one next */
+			w.retry_ms = 0;
+		}
+		if (warm_poll(&w, c, -1, 1) != -1)
+			continue;
+		if (read_full(0, hdr, 1) != 0)
+			break;	/* the worker closed: done */
+		if (hdr[0] == 'K')
+			continue;	/* a cancel that came too late */
+		if (hdr[0] != 'Q' || read_full(0, hdr + 1, 5) != 0)
+			break;
+		memcpy(&len, hdr + 2, 4);
+		if (len > SBX_MAX_REQUEST)
+			break;
+		buf = malloc(len ? len : 1);
+		if (buf == NULL || read_full(0, buf, len) != 0) {
+			free(buf);
+			break;
+		}
+		ex = serve_call(c, &w, buf, len, hdr[1]);
+		explicit_bzero(buf, len);
+		free(buf);
+		if (send_status(c, ex) != 0)
+			break;
+		release_done_ns(&w);	/* torn down now, after the status */
+		kid_ask(&w);	/* the next call's child, ahead of it */
+	}
+	zygote_stop(&w);
+	release_done_ns(&w);
+	return EX_RAN;
+}
+
 /* --probe: which isolation can this host give? */
 static int
 probe(const struct cfg *c)
@@ -1433,6 +2221,25 @@ parse_args(int argc, char **argv, struct cfg *c)
 			c->python = argv[++i];
 		else if (strcmp(a, "--egress-test-allow") == 0 && i + 1 < argc)
 			c->egress_test_allow = argv[++i];
+		else if (strcmp(a, "--serve") == 0)
+			c->serve = 1;
+		else if (strcmp(a, "--zygote") == 0)
+			c->zygote = 1;
+		else if ((strcmp(a, "--warm-calls") == 0 ||
+		    strcmp(a, "--warm-ms") == 0) && i + 1 < argc) {
+			char *end;
+			long long v;
+
+			errno = 0;
+			v = strtoll(argv[i + 1], &end, 10);
+			if (errno || *end || v < 0)
+				return -1;
+			if (a[7] == 'c')
+				c->warm_calls = v;
+			else
+				c->warm_ms = v;
+			i++;
+		}
 		else
 			return -1;
 	}
@@ -1456,6 +2263,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	memset(&r, 0, sizeof r);
 	r.ev_fd = -1;
+	r.cancel_fd = -1;
 	if (parse_args(argc, argv, &c) != 0) {
 		warnx_("usage: toolgate-sandbox --status-fd N [--allow-degraded] "
 		    "[--python /usr/bin/python3.11] < request.json | --probe | "
@@ -1464,6 +2272,8 @@ main(int argc, char **argv)
 	}
 	if (c.dump_seccomp)
 		return sbx_seccomp_dump(c.dump_degraded, 1) == 0 ? 0 : EX_USAGE;
+	if (c.zygote)
+		sbx_zygote_main(c.python);
 	if (!c.probe && (getuid() == 0 || geteuid() == 0 || getgid() == 0 ||
 	    getegid() == 0)) {
 		if (c.status_fd >= 0 && fcntl(c.status_fd, F_GETFD) < 0)
@@ -1509,6 +2319,13 @@ main(int argc, char **argv)
 	}
 	if (c.probe)
 		return probe(&c);
+	if (c.serve) {
+		if (c.status_fd < 0) {
+			warnx_("--serve needs --status-fd", NULL);
+			return EX_USAGE;
+		}
+		return serve(&c);
+	}
 	if (c.status_fd < 0) {
 		warnx_("--status-fd is required", NULL);
 		return EX_USAGE;

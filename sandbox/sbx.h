@@ -71,6 +71,48 @@ void sbx_child_main(const struct sbx_child *c) __attribute__((noreturn));
 void sbx_child_fail(int errp, const char *stage, int err)
     __attribute__((noreturn));
 
+/* child.c, for warm sandboxes (zygote.c): the zygote's root, and the
+ * isolation of one call's child before the call arrives. */
+void sbx_zygote_root(int errp);
+void sbx_warm_child_setup(const struct sbx_limits *lim, const int fds[6]);
+
+/*
+ * Warm sandboxes (docs/sandbox.md "Warm sandboxes"): the helper in --serve
+ * mode talks to its zygote (zygote.c) over a SOCK_SEQPACKET socketpair.
+ *   helper -> zygote  SBX_ZM_PREPARE + 6 fds (job r, stdout w, stderr w,
+ *                     result w, egress connection, ready w): fork one
+ *                     isolated child that waits for its job
+ *   zygote -> helper  SBX_ZM_READY once Python is initialised;
+ *                     SBX_ZM_CHILD + the child's pidfd;
+ *                     SBX_ZM_EXIT when it reaped a child (status, rusage);
+ *                     SBX_ZM_FAIL + text when it could not start
+ * The zygote only ever receives limits: never code, arguments or secrets
+ * (those go from the helper straight to the child's job pipe).
+ */
+enum {
+	SBX_ZM_PREPARE = 'P',
+	SBX_ZM_READY = 'Z',
+	SBX_ZM_CHILD = 'C',
+	SBX_ZM_EXIT = 'X',
+	SBX_ZM_FAIL = 'F',
+};
+
+struct sbx_zmsg {
+	char type;
+	unsigned int id;	/* the helper's number for the child */
+	int zpid;		/* the child's pid in the zygote's namespace */
+	int wstatus;
+	struct sbx_limits lim;
+	long long cpu_us;	/* user + system time of the reaped child */
+	long long maxrss_kb;
+	char text[200];
+};
+
+#define SBX_ZYGOTE_CTL_FD	3	/* the zygote's control socket */
+#define SBX_ZYGOTE_ERR_FD	5	/* setup failure text */
+/* zygote.c: the zygote's main (after exec in fresh namespaces). */
+int sbx_zygote_main(const char *python) __attribute__((noreturn));
+
 /* seccomp.c: load the precompiled filter (sets no_new_privs first); 0 or
  * negative errno. */
 int sbx_seccomp_load(int degraded);
@@ -109,6 +151,8 @@ int sbx_landlock_apply(const struct sbx_ll_rule *rules, size_t n, int scope);
 /* proxy.c: serve egress requests on listener lfd until it is closed or the
  * run ends. hosts: JSON array of allowed host names. test_allow: "host:port"
  * of one loopback endpoint that is allowed anyway (tests only), or NULL. */
+/* lfd may also be an already connected socket (warm sandboxes): then
+ * that one connection is served. */
 void sbx_proxy_main(int lfd, const json_t *hosts, long long deadline_ms,
     const char *test_allow) __attribute__((noreturn));
 

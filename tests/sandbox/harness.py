@@ -61,10 +61,18 @@ SANDBOX_ENDINGS = ("Timeout", "MemoryLimit", "OutputLimit", "CpuLimit",
                    "Killed", "ResultTooLarge")
 
 passed = failed = 0
+# "cold": a helper per call; "warm": every call through one long-lived
+# client (sandbox-drive --lines --warm-strict), i.e. one helper --serve and
+# its zygote, as in a worker (docs/sandbox.md "Warm sandboxes").
+MODE = "cold"
+# flags that select a mode warm sandboxes do not have (cold only)
+COLD_ONLY_FLAGS = ("--force-degraded", "--no-mount")
 
 
 def report(name, ok, why=""):
     global passed, failed
+    if MODE == "warm":
+        name = "[warm] " + name
     if ok:
         passed += 1
         print("PASS %s" % name, flush=True)
@@ -73,9 +81,94 @@ def report(name, ok, why=""):
         print("FAIL %s: %s" % (name, why), flush=True)
 
 
+class WarmDriver:
+    """One sandbox-drive --lines process: every call through one client,
+    so through one long-lived helper and its zygote."""
+
+    def __init__(self, extra=()):
+        self.p = subprocess.Popen(
+            AS_USER + [DRIVE, "--helper", HELPER, "--warm-strict", "--lines"]
+            + list(extra), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env=WORKER_ENV)
+
+    def run(self, req, flags=()):
+        line = json.dumps({"request": req, "flags": list(flags)}) + "\n"
+        try:
+            self.p.stdin.write(line.encode())
+            self.p.stdin.flush()
+            out = self.p.stdout.readline()
+        except OSError as e:
+            return {"client_error": "drive died", "diag": str(e)}
+        try:
+            return json.loads(out.decode() or "null")
+        except ValueError:
+            return {"client_error": "unparseable", "diag": out[:300]}
+
+    def helper_pid(self):
+        """The long-lived helper (a child of the drive process)."""
+        for pid in children(self.p.pid):
+            try:
+                if b"--serve" in open("/proc/%d/cmdline" % pid, "rb").read():
+                    return pid
+            except OSError:
+                pass
+            for sub in children(pid):  # setpriv in between as root
+                try:
+                    if b"--serve" in open("/proc/%d/cmdline" % sub,
+                                          "rb").read():
+                        return sub
+                except OSError:
+                    pass
+        return None
+
+    def zygotes(self):
+        """pids of the zygotes of this driver's helper."""
+        h = self.helper_pid()
+        out = []
+        for pid in children(h) if h else []:
+            try:
+                if b"--zygote" in open("/proc/%d/cmdline" % pid, "rb").read():
+                    out.append(pid)
+            except OSError:
+                pass
+        return out
+
+    def close(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+def children(pid):
+    kids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            st = open("/proc/%s/stat" % d).read()
+            if int(st.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass
+    return kids
+
+
+WARM = None  # the WarmDriver of the warm pass
+
+
 def drive(req, flags=(), leak=False, helper=HELPER, grace=None, timeout=120):
     """Run one request through sandbox-drive; returns the parsed output."""
+    if MODE == "warm" and helper == HELPER and grace is None and not leak:
+        return WARM.run(req, flags)
     cmd = AS_USER + [DRIVE, "--helper", helper]
+    if MODE == "warm" and helper == HELPER:
+        cmd.append("--warm-strict")
     if grace is not None:
         cmd += ["--grace", str(grace)]
     if flags:
@@ -187,6 +280,8 @@ def run_attacks(ctx):
         if "secrets" in meta:
             req["secrets"] = json.loads(meta["secrets"])
         flags = meta.get("flags", "").split()
+        if MODE == "warm" and any(f in COLD_ONLY_FLAGS for f in flags):
+            continue  # degraded mode and --no-mount are cold only
         why = ""
         for _ in range(int(meta.get("repeat", "1"))):
             t0 = time.time()
@@ -197,6 +292,9 @@ def run_attacks(ctx):
             blob = json.dumps(doc)
             if "ESCAPED" in blob:
                 why = "escaped: " + (doc.get("stdout") or "")[:300]
+                break
+            if doc.get("sandbox") != MODE:
+                why = "ran %r, not %s" % (doc.get("sandbox"), MODE)
                 break
             if "expect" in meta:
                 why = expect_ok(doc, json.loads(meta["expect"]))
@@ -500,9 +598,16 @@ def functional(ctx):
         lambda d: d["ok"] and "ESCAPED" not in d["result"], flags=allow)
 
     for name, req, check, flags in tests:
+        if MODE == "warm" and any(f in COLD_ONLY_FLAGS for f in flags):
+            continue  # degraded mode is cold only
         try:
             doc = drive(req, flags)
             ok = bool(check(doc))
+            if ok and "client_error" not in doc and doc.get("sandbox") != MODE:
+                ok = False
+                why = "ran %r, not %s" % (doc.get("sandbox"), MODE)
+                report(name, ok, why)
+                continue
             why = "" if ok else json.dumps(doc)[:600]
         except Exception as e:  # a failing check must not stop the run
             ok, why = False, "%s: %s (%s)" % (type(e).__name__, e,
@@ -592,7 +697,99 @@ def lifecycle(ctx):
            "kids %r alive %r" % (kids, alive))
 
 
+def plant(ctx):
+    """A call with a secret and an argument that later calls must never
+    see (44_memory_before_the_fork looks for them in its own memory)."""
+    import hashlib
+    tok = os.urandom(16).hex()
+    secret, arg = "PLANTED-" + tok, "PLANTED-" + tok[::-1]
+    drive(run_req("def main(a):\n    return len(SECRETS['k'] + a)\n",
+                  secrets={"k": secret}, arguments={"a": arg}))
+    ctx["args"]["44_memory_before_the_fork"] = {"hashes": [
+        hashlib.sha256(x.encode()).hexdigest() for x in (secret, arg)]}
+    # and the older canary of 32_secrets_of_another_server
+    drive(run_req("def main():\n    open('/tmp/s', 'w').write("
+                  "SECRETS['k'])\n", secrets={"k": "OTHER-SERVER-SECRET"}))
+
+
+def warm_only():
+    """What only warm sandboxes have: one zygote for many calls."""
+    r1 = drive(run_req("import os, random\ndef main():\n    return [random"
+                       ".random(), os.urandom(8).hex()]\n",
+                       allowed_modules=["*"]))
+    r2 = drive(run_req("import os, random\ndef main():\n    return [random"
+                       ".random(), os.urandom(8).hex()]\n",
+                       allowed_modules=["*"]))
+    report("random state differs between calls of one zygote",
+           r1.get("sandbox") == r2.get("sandbox") == "warm" and
+           r1["result"][0] != r2["result"][0] and
+           r1["result"][1] != r2["result"][1], "%r %r" % (r1, r2))
+    # a child is shaped by the call's limits: another tmp_mb is another child
+    code = ("import os\ndef main():\n    s = os.statvfs('/tmp')\n"
+            "    return s.f_blocks * s.f_frsize // (1 << 20)\n")
+    a = drive(run_req(code, limits={"tmp_mb": 2}, allowed_modules=["*"]))
+    b = drive(run_req(code, limits={"tmp_mb": 5}, allowed_modules=["*"]))
+    report("each call gets a /tmp sized by its own limits",
+           a.get("result") == 2 and b.get("result") == 5 and
+           a.get("sandbox") == b.get("sandbox") == "warm", "%r %r" % (a, b))
+    # bombs do not harm the zygote or the next call
+    z0 = WARM.zygotes()
+    bombs = [open(os.path.join(HERE, "attacks", n)).read() + CASE_END for n in
+             ("01_fork_bomb.py", "03_memory_bomb.py", "02_thread_bomb.py")]
+    for code in bombs:
+        drive(run_req(code, entry="_tg_case_end", allowed_modules=["*"]))
+    after = drive(run_req("def main():\n    return 'fine'\n"))
+    report("a fork, memory and thread bomb leave the zygote and the next call",
+           after.get("result") == "fine" and after.get("sandbox") == "warm" and
+           z0 and WARM.zygotes() == z0, "%r zygotes %r -> %r" % (
+               after, z0, WARM.zygotes()))
+    # a dead zygote is replaced
+    for z in WARM.zygotes():
+        os.kill(z, signal.SIGKILL)
+        for _ in range(500):  # dead (a zombie until the helper reaps it)
+            try:
+                if open("/proc/%d/stat" % z).read().rsplit(")", 1)[1] \
+                        .split()[0] == "Z":
+                    break
+            except (OSError, IndexError):
+                break
+            time.sleep(0.01)
+    after = drive(run_req("def main():\n    return 'again'\n"))
+    z1 = WARM.zygotes()
+    report("a zygote that dies is replaced", after.get("result") == "again" and
+           after.get("sandbox") == "warm" and z1 and set(z1) != set(z0),
+           "%r zygotes %r -> %r" % (after, z0, z1))
+    # recycling after N calls: a client with --warm-calls 2
+    rec = WarmDriver(["--warm-calls", "2"])
+    seen = []
+    try:
+        for _ in range(5):
+            d = rec.run(run_req("def main():\n    return 1\n"))
+            if d.get("sandbox") != "warm":
+                seen.append(("not warm", d))
+            seen.append(tuple(rec.zygotes()))
+    finally:
+        rec.close()
+    zs = [x for x in seen if isinstance(x, tuple)]
+    report("the zygote is recycled after N calls",
+           len(zs) == 5 and len(set(zs)) >= 2 and
+           not [x for x in seen if not isinstance(x, tuple)], repr(seen))
+    # the cold fallback: a warm (not strict) client with no zygote yet
+    cmd = AS_USER + [DRIVE, "--helper", HELPER, "--warm"]
+    p = subprocess.run(cmd, input=json.dumps(run_req(
+        "def main():\n    return 3\n")).encode(), capture_output=True,
+        env=WORKER_ENV)
+    try:
+        d = json.loads(p.stdout)
+    except ValueError:
+        d = {}
+    report("a call before the zygote is up runs cold, and says so",
+           d.get("result") == 3 and d.get("sandbox") == "cold",
+           p.stdout[:300])
+
+
 def main():
+    global MODE, WARM
     for path in (HELPER, DRIVE):
         if not os.access(path, os.X_OK):
             print("missing %s: run `make sandbox` first" % path)
@@ -621,16 +818,29 @@ def main():
                             "canary_abstract": abstract},
         "41_degraded_mode": {"victim": victim.pid},
     }}
+    only = os.environ.get("TG_SANDBOX_MODES", "cold warm").split()
     try:
-        # plant another server's secret in a previous run first
-        drive(run_req("def main():\n    open('/tmp/s', 'w').write("
-                      "SECRETS['k'])\n", secrets={"k": "OTHER-SERVER-SECRET"}))
-        case_end_selftest()
-        run_attacks(ctx)
-        report("degraded victim survived", victim.poll() is None,
-               "the degraded tool signalled a process outside the sandbox")
-        functional(ctx)
-        lifecycle(ctx)
+        if "cold" in only:
+            plant(ctx)
+            case_end_selftest()
+            run_attacks(ctx)
+            report("degraded victim survived", victim.poll() is None,
+                   "the degraded tool signalled a process outside the sandbox")
+            functional(ctx)
+            lifecycle(ctx)
+        if "warm" in only:
+            # the same attack cases and functional tests, warm
+            MODE = "warm"
+            WARM = WarmDriver()
+            try:
+                plant(ctx)
+                case_end_selftest()
+                run_attacks(ctx)
+                functional(ctx)
+                warm_only()
+            finally:
+                WARM.close()
+                MODE = "cold"
     finally:
         victim.kill()
         victim.wait()

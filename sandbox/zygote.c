@@ -1,0 +1,395 @@
+/*
+ * zygote.c - the warm sandbox's zygote: a pre-initialised CPython that forks
+ * one isolated child per call (docs/sandbox.md "Warm sandboxes").
+ *
+ * The helper in --serve mode (helper.c) clones a process into new user,
+ * pid, mount, net, ipc, uts and cgroup namespaces exactly as for a cold run,
+ * writes its id maps, and that process execs the helper binary again as
+ * `toolgate-sandbox --zygote`: a fresh address space that has never seen a
+ * request. Here it:
+ *   1. builds the same root as a cold run (sbx_zygote_root) and pivots;
+ *   2. sets the environment a cold run's Python gets, loads libpython3.11
+ *      with dlopen (only the zygote pays for it), initialises it with the
+ *      flags of `python3.11 -I -S -B -u`, imports the runner, the validator
+ *      and the standard-library modules tools commonly use, initialises the
+ *      AST types (the first compile() of a process), and freezes the heap
+ *      (gc.freeze: collections in children leave the shared pages alone);
+ *   3. says SBX_ZM_READY and serves SBX_ZM_PREPARE: unshare(CLONE_NEWPID),
+ *      fork, setns back to its own pid namespace. The child (pid 1 of a pid
+ *      namespace of its own) runs sbx_warm_child_setup (new mount, net,
+ *      ipc, uts namespaces, fresh /tmp and /proc, rlimits, no capabilities,
+ *      no_new_privs, landlock, seccomp), writes "R" on its ready pipe, and
+ *      only then calls runner._warm(), which reads the call's job from fd 0
+ *      - sent by the helper, never seen by the zygote - runs it and exits;
+ *   4. reaps its children and reports their wait status and CPU time.
+ * The zygote keeps every capability of its own user namespace (it needs
+ * them for the children's namespaces and mounts) and never runs tool code;
+ * the children drop them before anything of the call arrives.
+ */
+#include "sandbox/sbx.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#define Z_MAX_KIDS 16
+
+typedef void PyObj;
+
+static struct {
+	void (*SetProgramName)(const wchar_t *);
+	void (*InitializeEx)(int);
+	int (*RunSimpleStringFlags)(const char *, void *);
+	PyObj *(*ImportModule)(const char *);
+	PyObj *(*GetAttrString)(PyObj *, const char *);
+	PyObj *(*CallNoArgs)(PyObj *);
+	void (*BeforeFork)(void);
+	void (*AfterForkParent)(void);
+	void (*AfterForkChild)(void);
+	void (*ErrPrint)(void);
+} py;
+
+static struct {
+	unsigned int id;
+	pid_t pid;
+	int pidfd;
+} kids[Z_MAX_KIDS];
+
+static void
+zfail(const char *stage, const char *detail)
+{
+	struct sbx_zmsg m;
+
+	memset(&m, 0, sizeof m);
+	m.type = SBX_ZM_FAIL;
+	snprintf(m.text, sizeof m.text, "%s%s%s", stage, detail ? ": " : "",
+	    detail ? detail : "");
+	(void)!send(SBX_ZYGOTE_CTL_FD, &m, sizeof m, MSG_NOSIGNAL);
+	_exit(127);
+}
+
+/* Function and object pointers share one representation on every POSIX
+ * platform, which dlsym() relies on anyway (as in proxy.c). */
+static int
+load_python(void)
+{
+	void *h = dlopen("libpython3.11.so.1.0", RTLD_NOW | RTLD_GLOBAL), *p;
+	static const char *const flags[] = {"Py_IsolatedFlag", "Py_NoSiteFlag",
+	    "Py_DontWriteBytecodeFlag", "Py_UnbufferedStdioFlag",
+	    "Py_IgnoreEnvironmentFlag", "Py_NoUserSiteDirectory"};
+	size_t i;
+
+	if (h == NULL)
+		return -1;
+#define SYM(field, name) \
+	do { \
+		if ((p = dlsym(h, name)) == NULL) \
+			return -1; \
+		memcpy(&py.field, &p, sizeof p); \
+	} while (0)
+	SYM(SetProgramName, "Py_SetProgramName");
+	SYM(InitializeEx, "Py_InitializeEx");
+	SYM(RunSimpleStringFlags, "PyRun_SimpleStringFlags");
+	SYM(ImportModule, "PyImport_ImportModule");
+	SYM(GetAttrString, "PyObject_GetAttrString");
+	SYM(CallNoArgs, "PyObject_CallNoArgs");
+	SYM(BeforeFork, "PyOS_BeforeFork");
+	SYM(AfterForkParent, "PyOS_AfterFork_Parent");
+	SYM(AfterForkChild, "PyOS_AfterFork_Child");
+	SYM(ErrPrint, "PyErr_Print");
+#undef SYM
+	for (i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		int *f = dlsym(h, flags[i]);
+
+		if (f == NULL)
+			return -1;
+		*f = 1;
+	}
+	return 0;
+}
+
+/* What the zygote imports before its first fork: the runner and the
+ * validator with what they use, and standard-library modules tools use
+ * often. A tool's own imports still pass the runner's import guard, so a
+ * preloaded module is not an allowed one. */
+static const char preload[] =
+    "import sys\n"
+    "sys.path[:0] = ['/run/toolgate']\n"
+    "import runner, validate\n"
+    "import ast, json, re, datetime, math, collections, functools, itertools\n"
+    "import base64, hashlib, random, string, time, traceback, linecache\n"
+    "import urllib.parse, typing, dataclasses, enum, decimal, statistics\n"
+    "compile('x = 1', 'tool.py', 'exec', dont_inherit=True)\n"
+    "import gc\n"
+    "gc.collect()\n"
+    "gc.freeze()\n"
+    "del sys.path[0]\n";
+
+static int
+send_msg(const struct sbx_zmsg *m, int fd)
+{
+	struct msghdr mh;
+	struct iovec iov;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct cmsghdr *cm;
+
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = (void *)m;
+	iov.iov_len = sizeof *m;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd >= 0) {
+		memset(&u, 0, sizeof u);
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof u.buf;
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(SBX_ZYGOTE_CTL_FD, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof *m ?
+	    0 :
+	    -1;
+}
+
+/* One message and up to 6 fds; returns the fd count, or -1 at EOF/error. */
+static int
+recv_msg(struct sbx_zmsg *m, int fds[6])
+{
+	struct msghdr mh;
+	struct iovec iov;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(6 * sizeof(int))];
+	} u;
+	struct cmsghdr *cm;
+	ssize_t n;
+	int nfd = 0;
+
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = m;
+	iov.iov_len = sizeof *m;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof u.buf;
+	do {
+		n = recvmsg(SBX_ZYGOTE_CTL_FD, &mh, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof *m)
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			if (nfd > 6)
+				nfd = 6;
+			memcpy(fds, CMSG_DATA(cm), (size_t)nfd * sizeof(int));
+		}
+	return nfd;
+}
+
+static void
+close_fds(int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+static void
+prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
+    PyObj *prewarm)
+{
+	struct sbx_zmsg r;
+	pid_t pid;
+	int slot = -1, pidfd, i;
+
+	for (i = 0; i < Z_MAX_KIDS; i++)
+		if (kids[i].pid == 0) {
+			slot = i;
+			break;
+		}
+	memset(&r, 0, sizeof r);
+	r.type = SBX_ZM_CHILD;
+	r.id = m->id;
+	if (nfd != 6 || slot < 0 || unshare(CLONE_NEWPID) != 0) {
+		close_fds(fds, nfd);
+		r.zpid = -1;
+		(void)send_msg(&r, -1);
+		return;
+	}
+	py.BeforeFork();
+	pid = fork();
+	if (pid == 0) {
+		py.AfterForkChild();
+		close(SBX_ZYGOTE_CTL_FD);
+		close(pidns);
+		for (i = 0; i < Z_MAX_KIDS; i++)
+			if (kids[i].pid > 0)
+				close(kids[i].pidfd);
+		sbx_warm_child_setup(&m->lim, fds);
+		/* the runner's own path once, before the call (runner.py) */
+		if (py.CallNoArgs(prewarm) == NULL)
+			py.ErrPrint();
+		/* isolated: now, and only now, the call may come */
+		if (write(5, "R", 1) != 1)
+			_exit(127);
+		close(5);
+		if (py.CallNoArgs(entry) == NULL)
+			py.ErrPrint();
+		_exit(1); /* runner._warm() ends with os._exit */
+	}
+	py.AfterForkParent();
+	close_fds(fds, nfd);
+	if (setns(pidns, CLONE_NEWPID) != 0)
+		zfail("setns back to the zygote's pid namespace", strerror(errno));
+	if (pid < 0) {
+		r.zpid = -1;
+		(void)send_msg(&r, -1);
+		return;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0U);
+	if (pidfd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		r.zpid = -1;
+		(void)send_msg(&r, -1);
+		return;
+	}
+	kids[slot].id = m->id;
+	kids[slot].pid = pid;
+	kids[slot].pidfd = pidfd;
+	r.zpid = pid;
+	if (send_msg(&r, pidfd) != 0)
+		kill(pid, SIGKILL);
+}
+
+static void
+reap(int slot)
+{
+	struct sbx_zmsg r;
+	struct rusage ru;
+	int ws = 0;
+
+	memset(&r, 0, sizeof r);
+	memset(&ru, 0, sizeof ru);
+	if (wait4(kids[slot].pid, &ws, 0, &ru) != kids[slot].pid)
+		return;
+	r.type = SBX_ZM_EXIT;
+	r.id = kids[slot].id;
+	r.zpid = kids[slot].pid;
+	r.wstatus = ws;
+	r.cpu_us = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+		1000000 +
+	    ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+	r.maxrss_kb = ru.ru_maxrss;
+	close(kids[slot].pidfd);
+	kids[slot].pid = 0;
+	kids[slot].pidfd = -1;
+	(void)send_msg(&r, -1);
+}
+
+int
+sbx_zygote_main(const char *python)
+{
+	wchar_t wpy[256];
+	PyObj *runner, *entry, *prewarm;
+	struct sbx_zmsg m;
+	int pidns, fd, i;
+
+	/* the helper wrote our id maps before it let us exec */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+		_exit(127);
+	sbx_zygote_root(SBX_ZYGOTE_ERR_FD);
+	close(SBX_ZYGOTE_ERR_FD);
+	if (chdir("/tmp") != 0)
+		zfail("chdir /tmp", strerror(errno));
+	/* stdin and stdout: /dev/null; stderr stays the helper's */
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, 0) != 0 || dup2(fd, 1) != 1)
+		zfail("/dev/null", strerror(errno));
+	close(fd);
+	syscall(SYS_close_range, 6U, ~0U, 0U);
+	pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (pidns < 0)
+		zfail("open own pid namespace", strerror(errno));
+	for (i = 0; i < Z_MAX_KIDS; i++)
+		kids[i].pidfd = -1;
+	/* the environment a cold run's Python gets (child.c) */
+	if (clearenv() != 0 || setenv("PATH", "/usr/bin", 1) ||
+	    setenv("HOME", "/tmp", 1) || setenv("LANG", "C.UTF-8", 1) ||
+	    setenv("TMPDIR", "/tmp", 1) ||
+	    setenv("TOOLGATE_ISOLATION", "full", 1))
+		zfail("environment", NULL);
+	if (mbstowcs(wpy, python, sizeof wpy / sizeof wpy[0]) ==
+		(size_t)-1 ||
+	    wpy[sizeof wpy / sizeof wpy[0] - 1] != L'\0')
+		wpy[0] = L'\0';
+	if (load_python() != 0)
+		zfail("load libpython3.11", dlerror());
+	if (wpy[0] != L'\0')
+		py.SetProgramName(wpy);
+	signal(SIGPIPE, SIG_IGN); /* as Python itself does */
+	py.InitializeEx(0);
+	if (py.RunSimpleStringFlags(preload, NULL) != 0)
+		zfail("preload", "importing the runner failed");
+	runner = py.ImportModule("runner");
+	entry = runner ? py.GetAttrString(runner, "_warm") : NULL;
+	prewarm = runner ? py.GetAttrString(runner, "_prewarm") : NULL;
+	if (entry == NULL || prewarm == NULL)
+		zfail("runner._warm", NULL);
+	memset(&m, 0, sizeof m);
+	m.type = SBX_ZM_READY;
+	if (send_msg(&m, -1) != 0)
+		_exit(0);
+	for (;;) {
+		struct pollfd p[Z_MAX_KIDS + 1];
+		int idx[Z_MAX_KIDS + 1], np = 0, fds[6], nfd;
+
+		p[np].fd = SBX_ZYGOTE_CTL_FD;
+		p[np].events = POLLIN;
+		idx[np++] = -1;
+		for (i = 0; i < Z_MAX_KIDS; i++)
+			if (kids[i].pid > 0) {
+				p[np].fd = kids[i].pidfd;
+				p[np].events = POLLIN;
+				idx[np++] = i;
+			}
+		if (poll(p, (nfds_t)np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		for (i = 1; i < np; i++)
+			if (p[i].revents)
+				reap(idx[i]);
+		if (p[0].revents) {
+			nfd = recv_msg(&m, fds);
+			if (nfd < 0)
+				_exit(0); /* the helper closed: done */
+			if (m.type == SBX_ZM_PREPARE)
+				prepare(&m, fds, nfd, pidns, entry, prewarm);
+			else
+				close_fds(fds, nfd);
+		}
+	}
+}

@@ -1,0 +1,216 @@
+/*
+ * test_warm.c - warm sandboxes through the real stack (issue #18;
+ * docs/sandbox.md "Warm sandboxes"). The test stack runs with the default
+ * TOOLGATE_SANDBOX_WARM=on: each worker keeps a helper and a zygote.
+ *
+ *   - tools/call (2025 session and 2026 stateless), POST /tools/{id}/test
+ *     and the validator (a tool saved with a derived schema) run, and every
+ *     run's execution-log row says which isolation and which sandbox
+ *     ("warm" or "cold") it had; the test run's result says it too;
+ *   - workers start their zygote ahead of demand: of a series of calls,
+ *     some run warm (which worker answers is nginx's choice, so the test
+ *     asks for at least one, never for a timing);
+ *   - nothing crosses calls of one zygote: a tool that monkeypatches a
+ *     module and leaves a file in /tmp sees neither in the next calls, warm
+ *     ones included (tests/sandbox has the full list of such attempts).
+ */
+#include "tests/integration/it.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char admin[4096];
+static char srv[32], echo[64], sticky[64];
+static long long echo_id;
+
+static int
+setup(void **state)
+{
+	char path[32];
+	long long sid;
+
+	(void)state;
+	if (it_login_admin(admin, sizeof(admin)) != 0)
+		return -1;
+	snprintf(srv, sizeof(srv), "warm%ld", (long)getpid());
+	snprintf(echo, sizeof(echo), "%s__echo", srv);
+	snprintf(sticky, sizeof(sticky), "%s__sticky", srv);
+	sid = it_server_create(admin, srv, NULL);
+	snprintf(path, sizeof(path), "%lld", sid);
+	/* the validator derives the schema: it ran (warm or cold) */
+	echo_id = it_tool_approved(admin, path, "echo",
+	    "def main(x: int = 1) -> dict:\n    return {\"x\": x * 2}\n", NULL);
+	(void)it_tool_approved(admin, path, "sticky",
+	    "import json\n\n"
+	    "def main() -> list:\n"
+	    "    try:\n"
+	    "        open('/tmp/tg_mark').close()\n"
+	    "        left = True\n"
+	    "    except OSError:\n"
+	    "        left = False\n"
+	    "    seen = [getattr(json, 'tg_mark', None), left]\n"
+	    "    json.tg_mark = 1\n"
+	    "    open('/tmp/tg_mark', 'w').write('x')\n"
+	    "    return seen\n",
+	    NULL);
+	it_server_start(admin, sid);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return 0;
+}
+
+/* psql -At: the first row's fields, '|'-separated, or "". */
+static void
+sql1(char *out, size_t cap, const char *q)
+{
+	(void)it_capture(out, cap, "psql -X -At -c \"%s\"", q);
+}
+
+static void
+t_schema_was_derived(void **state)
+{
+	char path[64];
+	json_t *t;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld", echo_id);
+	t = it_call("GET", path, admin, NULL, 200);
+	/* the validator ran in the sandbox and read the signature */
+	assert_non_null(json_object_get(json_object_get(json_object_get(json_object_get(t,
+									    "input_schema"),
+							    "properties"),
+					    "x"),
+	    "type"));
+	json_decref(t);
+}
+
+static void
+t_calls_report_their_sandbox(void **state)
+{
+	char sid[256], q[512], out[4096];
+	json_t *res;
+	int i, warm = 0, cold = 0;
+
+	(void)state;
+	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
+	for (i = 0; i < 12; i++) {
+		res = it_mcp_call(admin, sid, IT_MCP_VERSION, echo, "{\"x\":21}", NULL);
+		assert_false(json_is_true(json_object_get(res, "isError")));
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(res,
+									"structuredContent"),
+				     "x")),
+		    42);
+		json_decref(res);
+	}
+	/* the 2026 era, stateless */
+	for (i = 0; i < 4; i++) {
+		struct it_resp r;
+		char body[640];
+
+		snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
+					     "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{\"x\":1},"
+					     "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"%s\","
+					     "\"io.modelcontextprotocol/clientCapabilities\":{},"
+					     "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"itwarm\","
+					     "\"version\":\"1\"}}}}",
+		    echo, IT_MCP26_VERSION);
+		it_mcp26_post(admin, IT_MCP26_VERSION, "tools/call", echo, body,
+		    "application/json", NULL, &r);
+		assert_int_equal(r.status, 200);
+		assert_non_null(strstr(r.body, "\"x\":2"));
+		it_resp_free(&r);
+	}
+	snprintf(q, sizeof(q), "SELECT count(*) FILTER (WHERE sandbox = 'warm') || '|' ||"
+			       " count(*) FILTER (WHERE sandbox = 'cold') || '|' ||"
+			       " count(*) FILTER (WHERE isolation = 'full') || '|' || count(*)"
+			       " FROM execution_logs WHERE tool_name = '%s' AND kind = 'call'",
+	    echo);
+	sql1(out, sizeof(out), q);
+	assert_int_equal(sscanf(out, "%d|%d", &warm, &cold), 2);
+	/* every call's row names its sandbox and its isolation */
+	{
+		int full = -1, all = -1;
+		const char *p = strchr(strchr(out, '|') + 1, '|') + 1;
+
+		assert_int_equal(sscanf(p, "%d|%d", &full, &all), 2);
+		assert_int_equal(all, 16);
+		assert_int_equal(full, 16);
+		assert_int_equal(warm + cold, 16);
+	}
+	/* the workers' zygotes were started ahead of demand */
+	assert_true(warm >= 1);
+}
+
+static void
+t_test_run_reports_its_sandbox(void **state)
+{
+	char path[96], q[256], out[256];
+	json_t *j;
+	const char *s;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", echo_id);
+	j = it_call("POST", path, admin, "{\"arguments\":{\"x\":5}}", 200);
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "result"),
+			     "x")),
+	    10);
+	assert_string_equal(it_jstr(j, "isolation"), "full");
+	s = it_jstr(j, "sandbox");
+	assert_true(strcmp(s, "warm") == 0 || strcmp(s, "cold") == 0);
+	snprintf(q, sizeof(q), "SELECT sandbox FROM execution_logs WHERE tool_id ="
+			       " %lld AND kind = 'test' ORDER BY id DESC LIMIT 1",
+	    echo_id);
+	sql1(out, sizeof(out), q);
+	assert_true(strncmp(out, s, strlen(s)) == 0);
+	json_decref(j);
+}
+
+static void
+t_nothing_crosses_calls(void **state)
+{
+	char sid[256], q[512], out[64];
+	json_t *res;
+	int i, warm = 0;
+
+	(void)state;
+	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
+	for (i = 0; i < 10; i++) {
+		char *raw = NULL;
+
+		res = it_mcp_call(admin, sid, IT_MCP_VERSION, sticky, "{}", &raw);
+		assert_false(json_is_true(json_object_get(res, "isError")));
+		/* no mark of an earlier call: [null, false] */
+		if (strstr(raw, "[null, false]") == NULL &&
+		    strstr(raw, "[null,false]") == NULL)
+			fail_msg("a call saw an earlier call's state: %s", raw);
+		free(raw);
+		json_decref(res);
+	}
+	snprintf(q, sizeof(q), "SELECT count(*) FROM execution_logs WHERE tool_name ="
+			       " '%s' AND sandbox = 'warm'",
+	    sticky);
+	sql1(out, sizeof(out), q);
+	warm = atoi(out);
+	assert_true(warm >= 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(t_schema_was_derived),
+	    cmocka_unit_test(t_calls_report_their_sandbox),
+	    cmocka_unit_test(t_test_run_reports_its_sandbox),
+	    cmocka_unit_test(t_nothing_crosses_calls),
+	};
+
+	return cmocka_run_group_tests_name("warm", tests, setup, teardown);
+}
