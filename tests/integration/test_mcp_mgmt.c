@@ -145,6 +145,17 @@ find_tool(json_t *tools, const char *name)
 	return NULL;
 }
 
+/* The annotations of the listed tool name (which must be listed). */
+static json_t *
+annotations(json_t *tools, const char *name)
+{
+	json_t *t = find_tool(tools, name);
+
+	if (t == NULL)
+		fail_msg("%s is not listed", name);
+	return json_object_get(t, "annotations");
+}
+
 static const char *const read_tools[] = {"toolgate_list_secrets",
 	"toolgate_tool_status", "toolgate_list_pending_requests",
 	"toolgate_tool_logs", "toolgate_list_sources", NULL};
@@ -161,21 +172,15 @@ t_list_by_role(void **state)
 
 	(void)state;
 	tools = tools_list(&who[VIEWER]);
-	for (i = 0; read_tools[i]; i++) {
-		t = find_tool(tools, read_tools[i]);
-		assert_non_null(t);
-		a = json_object_get(t, "annotations");
-		assert_true(json_is_true(json_object_get(a, "readOnlyHint")));
-	}
+	for (i = 0; read_tools[i]; i++)
+		it_match(annotations(tools, read_tools[i]), "{\"readOnlyHint\":true}");
 	for (i = 0; write_tools[i]; i++)
 		assert_null(find_tool(tools, write_tools[i]));
 	json_decref(tools);
 
 	tools = tools_list(&who[DEV]);
 	for (i = 0; write_tools[i]; i++) {
-		t = find_tool(tools, write_tools[i]);
-		assert_non_null(t);
-		a = json_object_get(t, "annotations");
+		a = annotations(tools, write_tools[i]);
 		assert_true(json_is_false(json_object_get(a, "readOnlyHint")));
 		assert_true(json_is_boolean(json_object_get(a, "destructiveHint")));
 		assert_true(json_is_boolean(json_object_get(a, "idempotentHint")));

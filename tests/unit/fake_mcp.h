@@ -14,7 +14,8 @@
 
 #include "lib/config.h"
 
-static struct tg_config cfg;
+/* No authentication on /mcp, bodies up to 1 MiB. */
+static struct tg_config cfg = {.mcp_auth_required = 0, .max_body = 1 << 20};
 static struct tg_ctx ctx = {&cfg, NULL, NULL};
 static const char SID[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 static char sess_version[33] = "2025-11-25";

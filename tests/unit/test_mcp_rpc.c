@@ -464,7 +464,5 @@ main(void)
 		cmocka_unit_test(t_tools_list_cached),
 	};
 
-	cfg.mcp_auth_required = 0;
-	cfg.max_body = 1 << 20;
 	return cmocka_run_group_tests_name("mcp_rpc", tests, NULL, NULL);
 }

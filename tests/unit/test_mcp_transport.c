@@ -401,7 +401,5 @@ main(void)
 		cmocka_unit_test(t_client_gone),
 	};
 
-	cfg.mcp_auth_required = 0;
-	cfg.max_body = 1 << 20;
 	return cmocka_run_group_tests_name("mcp_transport", tests, NULL, NULL);
 }

@@ -486,7 +486,5 @@ main(void)
 	    cmocka_unit_test(t_mcp),
 	};
 
-	cfg.mcp_auth_required = 0;
-	cfg.max_body = 1 << 20;
 	return cmocka_run_group_tests_name("oom", tests, NULL, NULL);
 }
