@@ -1775,6 +1775,10 @@ zrecv(struct warm *w)
 		w->k.pid = pidfd_pid(fd);
 		w->k.state = K_CREATED;
 		fd = -1;
+		/* no pid of ours: no memory watchdog, and a kill(2)
+		 * fallback with pid 0 would hit our own group */
+		if (w->k.pid <= 0)
+			kid_discard(w);
 		break;
 	case SBX_ZM_EXIT:
 		if (w->k.state != K_NONE && m.id == w->k.id)
@@ -1940,8 +1944,8 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	if (egress)
 		proxy = start_proxy(r, c, w->k.eg, 1);
 	close_fdp(&w->k.eg);
-	r->sample = pid > 0;
-	monitor(r, pid > 0 ? pid : 0, pidfd, job_w, out_r, err_r, res_r, -1);
+	r->sample = 1;	/* pid > 0: kids without one are discarded */
+	monitor(r, pid, pidfd, job_w, out_r, err_r, res_r, -1);
 	/* the zygote reaps the child and reports */
 	until = sbx_now_ms() + W_EXIT_WAIT_MS;
 	while (!(w->have_exit && w->exit.id == id) && w->zpid > 0 &&
