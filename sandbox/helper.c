@@ -1410,6 +1410,7 @@ struct warm {
 	char self_path[PATH_MAX];	/* this binary, for the zygote's exec */
 	pid_t zpid;		/* 0: no zygote */
 	int zpidfd, ctl, zready;
+	int zerr;		/* its setup-error pipe until it is ready */
 	long long zstart_ms, retry_ms;
 	long long calls;	/* calls since the zygote started */
 	int failures;		/* consecutive failed starts */
@@ -1497,6 +1498,7 @@ zygote_stop(struct warm *w)
 	}
 	close_fdp(&w->zpidfd);
 	close_fdp(&w->ctl);
+	close_fdp(&w->zerr);
 	w->zpid = 0;
 	w->zready = 0;
 	w->have_exit = 0;
@@ -1508,6 +1510,13 @@ zygote_failed(struct warm *w, const char *why)
 	static const long long backoff[] = {0, 1000, 5000, 30000};
 	int i = w->failures < 3 ? w->failures : 3;
 
+	char msg[300];
+	ssize_t n;
+
+	if (w->zerr >= 0 && (n = read(w->zerr, msg, sizeof msg - 1)) > 0) {
+		msg[n] = '\0';
+		why = msg;	/* the zygote's own reason for its root */
+	}
 	warnx_("warm sandbox unavailable, calls run cold", why);
 	zygote_stop(w);
 	w->failures++;
@@ -1532,7 +1541,7 @@ zygote_start(struct warm *w, const struct cfg *c)
 {
 	int ctl[2] = {-1, -1}, sync[2] = {-1, -1}, errp[2] = {-1, -1};
 	int pidfd = -1, rc;
-	char go = 'g', msg[200];
+	char go = 'g';
 	pid_t pid;
 	ssize_t n;
 
@@ -1600,13 +1609,11 @@ zygote_start(struct warm *w, const struct cfg *c)
 	w->zpidfd = pidfd;
 	w->ctl = ctl[0];
 	ctl[0] = -1;
-	/* the root is built before Python starts: a setup failure is known
-	 * at EOF of the error pipe, which comes with the exec... of nothing:
-	 * the zygote closes it after its root. Read it without blocking
-	 * later; here only a quick look. */
+	/* a failure while it builds its root comes as "stage: reason" on
+	 * the error pipe (sbx_child_fail), read when the zygote dies */
 	fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	close_fdp(&errp[0]);
-	(void)msg;
+	w->zerr = errp[0];
+	errp[0] = -1;
 	return 0;
 fail:
 	close_fdp(&ctl[0]);
@@ -1760,6 +1767,7 @@ zrecv(struct warm *w)
 	case SBX_ZM_READY:
 		w->zready = 1;
 		w->failures = 0;
+		close_fdp(&w->zerr);	/* its root was built */
 		kid_ask(w);
 		break;
 	case SBX_ZM_CHILD:
@@ -1775,6 +1783,10 @@ zrecv(struct warm *w)
 		w->k.pid = pidfd_pid(fd);
 		w->k.state = K_CREATED;
 		fd = -1;
+		/* no pid of ours: no memory watchdog, and a kill(2)
+		 * fallback with pid 0 would hit our own group */
+		if (w->k.pid <= 0)
+			kid_discard(w);
 		break;
 	case SBX_ZM_EXIT:
 		if (w->k.state != K_NONE && m.id == w->k.id)
@@ -1940,8 +1952,8 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	if (egress)
 		proxy = start_proxy(r, c, w->k.eg, 1);
 	close_fdp(&w->k.eg);
-	r->sample = pid > 0;
-	monitor(r, pid > 0 ? pid : 0, pidfd, job_w, out_r, err_r, res_r, -1);
+	r->sample = 1;	/* pid > 0: kids without one are discarded */
+	monitor(r, pid, pidfd, job_w, out_r, err_r, res_r, -1);
 	/* the zygote reaps the child and reports */
 	until = sbx_now_ms() + W_EXIT_WAIT_MS;
 	while (!(w->have_exit && w->exit.id == id) && w->zpid > 0 &&
@@ -2029,9 +2041,6 @@ serve_call(const struct cfg *c, struct warm *w, char *buf, size_t len,
 	free(r.res.p);
 	free(r.errp.p);
 	json_decref(r.req);
-	if (r.cancelled && r.cancel_fd == 0) {
-		/* the worker asked to cancel; it does not read the status */
-	}
 	return ex;
 }
 
@@ -2060,7 +2069,7 @@ serve(const struct cfg *c)
 	struct warm w;
 
 	memset(&w, 0, sizeof w);
-	w.zpidfd = w.ctl = -1;
+	w.zpidfd = w.ctl = w.zerr = -1;
 	w.k.pidfd = w.k.job_w = w.k.out_r = w.k.err_r = w.k.res_r = -1;
 	w.k.eg = w.k.ready_r = -1;
 	w.k.ns[0] = w.k.ns[1] = w.done_ns[0] = w.done_ns[1] = -1;
