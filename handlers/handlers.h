@@ -89,6 +89,13 @@ int tg_h_network_requests_list(struct tg_req *req, struct tg_resp *resp);
 int tg_h_network_requests_create(struct tg_req *req, struct tg_resp *resp);
 int tg_h_network_requests_approve(struct tg_req *req, struct tg_resp *resp);
 int tg_h_network_requests_reject(struct tg_req *req, struct tg_resp *resp);
+/* packages.c: third-party Python packages */
+int tg_h_packages_list(struct tg_req *req, struct tg_resp *resp);
+int tg_h_packages_create(struct tg_req *req, struct tg_resp *resp);
+int tg_h_packages_get(struct tg_req *req, struct tg_resp *resp);
+int tg_h_packages_approve(struct tg_req *req, struct tg_resp *resp);
+int tg_h_packages_reject(struct tg_req *req, struct tg_resp *resp);
+int tg_h_packages_revoke(struct tg_req *req, struct tg_resp *resp);
 int tg_h_export(struct tg_req *req, struct tg_resp *resp);
 int tg_h_import(struct tg_req *req, struct tg_resp *resp);
 

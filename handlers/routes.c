@@ -82,6 +82,13 @@ const struct tg_route tg_routes[] = {
 	{"POST", "/api/v1/network-requests", TG_R_AUTH | TG_R_JSON, 8 * KiB, TG_P_WRITE, tg_h_network_requests_create},
 	{"POST", "/api/v1/network-requests/:id/approve", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_APPROVE, tg_h_network_requests_approve},
 	{"POST", "/api/v1/network-requests/:id/reject", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_APPROVE, tg_h_network_requests_reject},
+	/* third-party packages: handlers/packages.c */
+	{"GET", "/api/v1/package-requests", TG_R_AUTH, 0, TG_P_READ, tg_h_packages_list},
+	{"POST", "/api/v1/package-requests", TG_R_AUTH | TG_R_JSON, 16 * KiB, TG_P_WRITE, tg_h_packages_create},
+	{"GET", "/api/v1/package-requests/:id", TG_R_AUTH, 0, TG_P_READ, tg_h_packages_get},
+	{"POST", "/api/v1/package-requests/:id/approve", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_APPROVE, tg_h_packages_approve},
+	{"POST", "/api/v1/package-requests/:id/reject", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_APPROVE, tg_h_packages_reject},
+	{"POST", "/api/v1/package-requests/:id/revoke", TG_R_AUTH | TG_R_JSON_OPT, 4 * KiB, TG_P_APPROVE, tg_h_packages_revoke},
 	{"GET", "/api/v1/settings", TG_R_AUTH, 0, TG_P_READ, tg_h_settings_get},
 	{"PATCH", "/api/v1/settings", TG_R_AUTH | TG_R_JSON, 64 * KiB, TG_P_SETTINGS, tg_h_settings_patch},
 	{"GET", "/api/v1/export", TG_R_AUTH, 0, TG_P_SETTINGS, tg_h_export},
