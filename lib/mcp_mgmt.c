@@ -27,6 +27,7 @@
 #include "lib/jschema.h"
 #include "lib/logs.h"
 #include "lib/mcp_mgmt.h"
+#include "lib/packages.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
 #include "lib/sources.h"
@@ -184,6 +185,44 @@ m_list_secrets(const struct tg_call *c, json_t *args, json_t **out,
 	return tg_secrets_list(c, id, &pg, out, err);
 }
 
+/* toolgate_request_module with "package": a package request
+ * (lib/packages.h), resolved at once; the result is the review document. */
+static int
+m_request_package(const struct tg_call *c, json_t *args, json_t **out,
+    struct tg_err *err)
+{
+	static const char *const copy[] = {"version", "import_names", "reason"};
+	json_t *in;
+	int64_t sid, tid;
+	size_t i;
+	int rc;
+
+	if (json_object_get(args, "server") == NULL)
+		return tg_err_field(err, "server", "a package is requested for one"
+		    " server: name it");
+	if (json_object_get(args, "module") != NULL)
+		return tg_err_field(err, "module", "give either module or package");
+	if ((rc = target_id(c, args, T_SERVER, &sid, err)) != TG_OK)
+		return rc;
+	in = json_pack("{s:I, s:O}", "server_id", (json_int_t)sid, "name",
+	    json_object_get(args, "package"));
+	if (in == NULL)
+		return -TG_E_NOMEM;
+	rc = TG_OK;
+	for (i = 0; i < sizeof(copy) / sizeof(copy[0]) && rc == TG_OK; i++)
+		if (json_object_get(args, copy[i]) != NULL &&
+		    json_object_set(in, copy[i], json_object_get(args, copy[i])) != 0)
+			rc = -TG_E_NOMEM;
+	if (rc == TG_OK && json_object_get(args, "tool") != NULL &&
+	    (rc = target_id(c, args, T_TOOL, &tid, err)) == TG_OK &&
+	    json_object_set_new(in, "tool_id", json_integer((json_int_t)tid)) != 0)
+		rc = -TG_E_NOMEM;
+	if (rc == TG_OK)
+		rc = tg_packages_create(c, in, out, err);
+	json_decref(in);
+	return rc;
+}
+
 static int
 m_request_module(const struct tg_call *c, json_t *args, json_t **out,
     struct tg_err *err)
@@ -192,6 +231,12 @@ m_request_module(const struct tg_call *c, json_t *args, json_t **out,
 	int64_t tid;
 	int rc;
 
+	/* packages: a third-party distribution for one server */
+	if (json_object_get(args, "package") != NULL)
+		return m_request_package(c, args, out, err);
+	if (json_object_get(args, "module") == NULL)
+		return tg_err_field(err, "module", "give module (an allow-list entry)"
+		    " or package (a third-party distribution, with server)");
 	in = json_pack("{s:O}", "module", json_object_get(args, "module"));
 	if (in == NULL)
 		return -TG_E_NOMEM;
@@ -401,12 +446,24 @@ static const struct tg_jfield a_list_tools[] = {
 
 static const struct tg_jfield a_list_versions[] = {F_TOOL, F_LIMIT, F_CURSOR, END};
 
+static const struct tg_jfield a_import_name = {NULL, T_STR,
+	.pattern = "^[A-Za-z_][A-Za-z0-9_]*$"};
 static const struct tg_jfield a_request_module[] = {
-	{"module", T_STR, REQ,
-	 DESC("dotted module name, e.g. \"requests\" or \"xml.etree\"")},
+	{"module", T_STR,
+	 DESC("dotted module name, e.g. \"requests\" or \"xml.etree\" (an allow-list"
+	 " entry; or give package instead)")},
 	{"reason", T_STR, .max_length = 2048},
 	{"tool", T_ID, DESC("the tool that needs it (optional): its id, exposed"
 	 " name or <server>/<tool>")},
+	{"package", T_STR, .max_length = 100,
+	 DESC("a third-party distribution from the package index, e.g. \"pyyaml\""
+	 " (with server): resolved at once, wheels only, installed on approval")},
+	{"version", T_STR, .max_length = 200,
+	 DESC("with package: a version specifier, e.g. \"==6.0.1\" or \">=2,<3\"")},
+	{"import_names", T_ARRAY, .items = &a_import_name,
+	 DESC("with package: the modules it provides that the tool imports, e.g."
+	 " [\"yaml\"] (default: all its top-level modules)")},
+	{"server", T_ID, DESC("with package: the server whose tools import it")},
 	END};
 
 static const struct tg_jfield a_request_network[] = {
@@ -501,7 +558,7 @@ static const struct mtool mtools[] = {
 	 "List a tool's immutable versions, oldest first (without code); paginated.",
 	 a_list_versions, .target = T_TOOL, .paged = tg_tools_versions},
 	{"toolgate_request_module", TG_P_WRITE, 0,
-	 "Ask an admin to add a Python module to the global import allow-list (a pending module request). Use it when toolgate_validate_code reports a disallowed import.",
+	 "Ask an admin to add a Python module to the global import allow-list (a pending module request), or, with package and server, to install a third-party distribution from the package index for that server's tools (a pending package request showing its resolved version, dependency closure, hashes and known vulnerabilities). Use it when toolgate_validate_code reports a disallowed import.",
 	 a_request_module, .fn = m_request_module},
 	{"toolgate_request_network_access", TG_P_WRITE, 0,
 	 "Ask an admin to allow a server's tools to reach a host (a pending network request). host: lower-case host name or IP, optional :port, optional \"*.\" wildcard prefix.",

@@ -1075,6 +1075,31 @@ out:
 }
 
 int
+tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods)
+{
+	char sid[24];
+	const char *p[1];
+	json_t *names = NULL, *e;
+	size_t i;
+	int rc;
+
+	if (server_id <= 0 || !json_is_array(mods))
+		return TG_OK;
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	p[0] = sid;
+	rc = tg_svc_query_object(db, "SELECT to_json(import_names)::text FROM"
+	    " package_sets WHERE server_id = $1::bigint", 1, p, &names);
+	if (rc == -TG_E_NOTFOUND)
+		return TG_OK;
+	if (rc != TG_OK)
+		return rc;
+	json_array_foreach(names, i, e)
+		json_array_append(mods, e);
+	json_decref(names);
+	return TG_OK;
+}
+
+int
 tg_packages_gc(struct tg_db *db, const struct tg_config *cfg, int64_t grace_s)
 {
 	DIR *d;

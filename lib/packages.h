@@ -62,6 +62,10 @@ int tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
     int64_t server_id, json_t *sreq, struct tg_sandbox_opts *o, char *msg,
     size_t msglen);
 
+/* The validator: appends the import names of server_id's package set to
+ * the array mods (nothing when it has none or mods is not an array). */
+int tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods);
+
 /* Maintenance: removes trees under TOOLGATE_PACKAGES_DIR that no package
  * set names and that are older than grace_s. Number removed or -TG_E_*. */
 int tg_packages_gc(struct tg_db *db, const struct tg_config *cfg,
