@@ -549,9 +549,8 @@ def fetch(closure):
         data, sha = download(f)
         if sha != c["sha256"]:
             raise PackageRefused(
-                "sha256 of %s on the index is now %s, but the approved "
-                "closure recorded %s: the file changed after review; "
-                "refused" % (c["filename"], sha, c["sha256"]))
+                "%s changed after review: refused (sha256 on the index %s, "
+                "recorded %s)" % (c["filename"], sha[:16], c["sha256"][:16]))
         wheels.append({"name": c["name"], "sha256": sha})
         z = zipfile.ZipFile(io.BytesIO(data))
         for zi in z.infolist():
