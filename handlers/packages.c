@@ -54,7 +54,7 @@ tg_h_packages_get(struct tg_req *req, struct tg_resp *resp)
 
 	tg_err_init(&err);
 	if ((rc = tg_svc_parse_id(tg_req_capture(req, "id"), "package request", &id,
-	    &err)) == TG_OK)
+		 &err)) == TG_OK)
 		rc = tg_packages_get(&c, id, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
@@ -70,7 +70,7 @@ decide(struct tg_req *req, struct tg_resp *resp, enum tg_pkg_action action)
 
 	tg_err_init(&err);
 	if ((rc = tg_svc_parse_id(tg_req_capture(req, "id"), "package request", &id,
-	    &err)) == TG_OK)
+		 &err)) == TG_OK)
 		rc = tg_packages_decide(&c, id, action, req->json, &out, &err);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }

@@ -62,8 +62,7 @@ valid_dist(const char *s)
 		char ch = s[i];
 
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ((ch == '.' || ch == '-' ||
-		    ch == '_') && i > 0 && i < n - 1)))
+			(ch >= '0' && ch <= '9') || ((ch == '.' || ch == '-' || ch == '_') && i > 0 && i < n - 1)))
 			return 0;
 	}
 	return 1;
@@ -92,7 +91,7 @@ valid_spec(const char *s)
 	size_t n = strlen(s);
 
 	return n <= 200 && strspn(s, "0123456789abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.*<>=!~, +") == n;
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ.*<>=!~, +") == n;
 }
 
 static int
@@ -104,7 +103,7 @@ valid_ident(const char *s)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return 0;
 	return 1;
 }
@@ -154,10 +153,10 @@ resolver_run(const struct tg_config *cfg, json_t *args, json_t **result,
 	*result = NULL;
 	if (cfg == NULL || cfg->pip_index_url[0] == '\0')
 		return tg_err_set(err, TG_E_UNAVAIL, "no package index is configured"
-		    " (TOOLGATE_PIP_INDEX_URL): third-party packages are off");
+						     " (TOOLGATE_PIP_INDEX_URL): third-party packages are off");
 	if (url_host(cfg->pip_index_url, h1, sizeof(h1)) != 0)
 		return tg_err_set(err, TG_E_UNAVAIL, "TOOLGATE_PIP_INDEX_URL is not an"
-		    " http(s) URL");
+						     " http(s) URL");
 	hosts = json_array();
 	if (hosts == NULL || json_array_append_new(hosts, json_string(h1)) != 0) {
 		rc = tg_err_from(err, -TG_E_NOMEM);
@@ -169,7 +168,8 @@ resolver_run(const struct tg_config *cfg, json_t *args, json_t **result,
 		goto out;
 	}
 	rq = json_pack("{s:s, s:s#, s:s, s:O, s:[s], s:O, s:{s:i, s:i, s:i, s:i,"
-	    " s:i, s:i}}", "mode", "run", "code", tg_pkg_resolver_py,
+		       " s:i, s:i}}",
+	    "mode", "run", "code", tg_pkg_resolver_py,
 	    (int)(tg_pkg_resolver_py_end - tg_pkg_resolver_py), "entry", "main",
 	    "arguments", args, "allowed_modules", "*", "allowed_hosts", hosts,
 	    "limits", "timeout_ms", 180000, "memory_mb", 1024, "max_procs", 16,
@@ -201,8 +201,7 @@ resolver_run(const struct tg_config *cfg, json_t *args, json_t **result,
 	}
 	if (json_is_true(json_object_get(res, "ok"))) {
 		*result = json_incref(json_object_get(res, "result"));
-		rc = json_is_object(*result) ? TG_OK : tg_err_set(err, TG_E_UNAVAIL,
-		    "the package resolver returned nothing");
+		rc = json_is_object(*result) ? TG_OK : tg_err_set(err, TG_E_UNAVAIL, "the package resolver returned nothing");
 		goto out;
 	}
 	e = json_object_get(res, "error");
@@ -212,7 +211,8 @@ resolver_run(const struct tg_config *cfg, json_t *args, json_t **result,
 		rc = tg_err_set(err, TG_E_UNPROCESSABLE, "%s", msg ? msg : "refused");
 	else
 		rc = tg_err_set(err, TG_E_UNAVAIL, "the package index could not be"
-		    " used: %s: %.300s", type ? type : "error", msg ? msg : "no detail");
+						   " used: %s: %.300s",
+		    type ? type : "error", msg ? msg : "no detail");
 out:
 	if (rc != TG_OK) {
 		json_decref(*result);
@@ -241,7 +241,8 @@ rm_one(const char *p, const struct stat *st, int fl, struct FTW *f)
 	(void)st;
 	(void)f;
 	return (fl == FTW_DP ? rmdir(p) : unlink(p)) != 0 && errno != ENOENT ?
-	    -1 : 0;
+	    -1 :
+	    0;
 }
 
 static int
@@ -409,7 +410,7 @@ ensure_tree(const struct tg_config *cfg, const char *hash, json_t *closure,
 
 	if (cfg == NULL || cfg->packages_dir[0] == '\0')
 		return tg_err_set(err, TG_E_UNAVAIL, "no package directory is"
-		    " configured (TOOLGATE_PACKAGES_DIR)");
+						     " configured (TOOLGATE_PACKAGES_DIR)");
 	if ((rc = tree_path(cfg, hash, dst, sizeof(dst))) != TG_OK)
 		return tg_err_from(err, rc);
 	if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode))
@@ -425,7 +426,8 @@ ensure_tree(const struct tg_config *cfg, const char *hash, json_t *closure,
 	wheels = json_object_get(res, "wheels");
 	if (json_array_size(wheels) != json_array_size(closure)) {
 		rc = tg_err_set(err, TG_E_UNAVAIL, "the package fetch returned %zu wheels"
-		    " for %zu packages", json_array_size(wheels), json_array_size(closure));
+						   " for %zu packages",
+		    json_array_size(wheels), json_array_size(closure));
 		goto out;
 	}
 	json_array_foreach(closure, i, f) {
@@ -435,8 +437,9 @@ ensure_tree(const struct tg_config *cfg, const char *hash, json_t *closure,
 
 		if (want == NULL || got == NULL || strcmp(want, got) != 0) {
 			rc = tg_err_set(err, TG_E_UNPROCESSABLE, "sha256 of %s is not the"
-			    " recorded one: refused", json_string_value(
-			    json_object_get(f, "filename")));
+								 " recorded one: refused",
+			    json_string_value(
+				json_object_get(f, "filename")));
 			goto out;
 		}
 	}
@@ -462,7 +465,7 @@ ensure_tree(const struct tg_config *cfg, const char *hash, json_t *closure,
 		if (rel == NULL || b64 == NULL || !safe_rel(rel) ||
 		    strlen(b64) / 4 * 3 > MAX_TREE_FILE) {
 			rc = tg_err_set(err, TG_E_UNPROCESSABLE, "a wheel holds an unsafe"
-			    " or oversized path: refused");
+								 " or oversized path: refused");
 			goto fail;
 		}
 		if ((data = b64dec(b64, &len)) == NULL) {
@@ -472,8 +475,7 @@ ensure_tree(const struct tg_config *cfg, const char *hash, json_t *closure,
 		n = put_file(tmp, rel, data, len);
 		free(data);
 		if (n != 0) {
-			rc = tg_err_set(err, n == -EEXIST ? TG_E_UNPROCESSABLE :
-			    TG_E_UNAVAIL, "cannot write %s into the package tree: %s",
+			rc = tg_err_set(err, n == -EEXIST ? TG_E_UNPROCESSABLE : TG_E_UNAVAIL, "cannot write %s into the package tree: %s",
 			    rel, n == -EEXIST ? "two wheels provide it" : strerror(-n));
 			goto fail;
 		}
@@ -481,14 +483,16 @@ ensure_tree(const struct tg_config *cfg, const char *hash, json_t *closure,
 	if (nftw(tmp, ro_one, 16, FTW_PHYS) != 0 ||
 	    nftw(tmp, ro_dir, 16, FTW_PHYS | FTW_DEPTH) != 0) {
 		rc = tg_err_set(err, TG_E_UNAVAIL, "cannot make the package tree"
-		    " read-only: %s", strerror(errno));
+						   " read-only: %s",
+		    strerror(errno));
 		goto fail;
 	}
 	if (rename(tmp, dst) != 0) {
 		/* another worker or host built it meanwhile: same content */
 		if (errno != EEXIST && errno != ENOTEMPTY) {
 			rc = tg_err_set(err, TG_E_UNAVAIL, "cannot install the package"
-			    " tree: %s", strerror(errno));
+							   " tree: %s",
+			    strerror(errno));
 			goto fail;
 		}
 		(void)rm_tree(tmp);
@@ -526,10 +530,11 @@ set_closure(struct tg_db *db, const char *sid, const char *skip_name,
 	p[0] = sid;
 	p[1] = skip_name;
 	rc = tg_svc_query_array(db, "SELECT json_build_object('closure',"
-	    " r.resolution->'closure', 'import_names', to_json(r.import_names))::text"
-	    " FROM package_requests r WHERE r.server_id = $1::bigint AND"
-	    " r.status = 'approved' AND ($2::text IS NULL OR r.name <> $2::text)"
-	    " ORDER BY r.id", 2, p, &rows);
+				    " r.resolution->'closure', 'import_names', to_json(r.import_names))::text"
+				    " FROM package_requests r WHERE r.server_id = $1::bigint AND"
+				    " r.status = 'approved' AND ($2::text IS NULL OR r.name <> $2::text)"
+				    " ORDER BY r.id",
+	    2, p, &rows);
 	if (rc != TG_OK)
 		return tg_err_from(err, rc);
 	if (extra && json_array_append(rows, extra) != 0) {
@@ -549,10 +554,9 @@ set_closure(struct tg_db *db, const char *sid, const char *skip_name,
 			if (n == NULL)
 				continue;
 			have = json_object_get(by, n);
-			if (have && !json_equal(json_object_get(have, "sha256"),
-			    json_object_get(e, "sha256"))) {
+			if (have && !json_equal(json_object_get(have, "sha256"), json_object_get(e, "sha256"))) {
 				rc = tg_err_set(err, TG_E_CONFLICT, "conflict: the server's"
-				    " package set already has %s %s; this closure needs %s %s",
+								    " package set already has %s %s; this closure needs %s %s",
 				    n, json_string_value(json_object_get(have, "version")), n,
 				    json_string_value(json_object_get(e, "version")));
 				goto out;
@@ -614,7 +618,8 @@ store_set(struct tg_db *db, const char *sid, json_t *closure, json_t *imports)
 	if (json_array_size(closure) == 0) {
 		p[0] = sid;
 		return tg_db_exec(db, "DELETE FROM package_sets WHERE server_id ="
-		    " $1::bigint", 1, p, NULL);
+				      " $1::bigint",
+		    1, p, NULL);
 	}
 	if ((rc = closure_hash(closure, hash)) != TG_OK)
 		return rc;
@@ -629,11 +634,12 @@ store_set(struct tg_db *db, const char *sid, json_t *closure, json_t *imports)
 	p[2] = cj;
 	p[3] = ij;
 	rc = tg_db_exec(db, "INSERT INTO package_sets (server_id, tree, closure,"
-	    " import_names) SELECT $1::bigint, $2, $3::jsonb, coalesce(array_agg("
-	    " DISTINCT x), '{}') FROM jsonb_array_elements_text($4::jsonb) x"
-	    " ON CONFLICT (server_id) DO UPDATE SET tree = EXCLUDED.tree,"
-	    " closure = EXCLUDED.closure, import_names = EXCLUDED.import_names,"
-	    " updated_at = now()", 4, p, NULL);
+			    " import_names) SELECT $1::bigint, $2, $3::jsonb, coalesce(array_agg("
+			    " DISTINCT x), '{}') FROM jsonb_array_elements_text($4::jsonb) x"
+			    " ON CONFLICT (server_id) DO UPDATE SET tree = EXCLUDED.tree,"
+			    " closure = EXCLUDED.closure, import_names = EXCLUDED.import_names,"
+			    " updated_at = now()",
+	    4, p, NULL);
 out:
 	free(cj);
 	free(ij);
@@ -661,16 +667,16 @@ closure_diff(json_t *old, json_t *new)
 				continue;
 			found = 1;
 			if (!json_equal(json_object_get(o, "sha256"),
-			    json_object_get(e, "sha256")))
+				json_object_get(e, "sha256")))
 				json_array_append_new(json_object_get(d, "changed"),
 				    json_pack("{s:s?, s:O, s:O}", "name", n, "from",
-				    json_object_get(o, "version"), "to",
-				    json_object_get(e, "version")));
+					json_object_get(o, "version"), "to",
+					json_object_get(e, "version")));
 		}
 		if (!found)
 			json_array_append_new(json_object_get(d, "added"),
 			    json_pack("{s:s?, s:O}", "name", n, "version",
-			    json_object_get(e, "version")));
+				json_object_get(e, "version")));
 	}
 	json_array_foreach(old, j, o) {
 		int found = 0;
@@ -681,7 +687,7 @@ closure_diff(json_t *old, json_t *new)
 		if (!found)
 			json_array_append_new(json_object_get(d, "removed"),
 			    json_pack("{s:O, s:O}", "name", json_object_get(o, "name"),
-			    "version", json_object_get(o, "version")));
+				"version", json_object_get(o, "version")));
 	}
 	return d;
 }
@@ -703,18 +709,19 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_svc_check_object(in, "server_id:I!,name:s!,version:s,"
-	    "import_names:a,reason:s,tool_id:I", err)) != TG_OK)
+					  "import_names:a,reason:s,tool_id:I",
+		 err)) != TG_OK)
 		return rc;
 	if (json_unpack_ex(in, &je, 0, "{s:I, s:s, s?s, s?o, s?s, s?I !}",
-	    "server_id", &sid, "name", &name, "version", &spec, "import_names",
-	    &want, "reason", &reason, "tool_id", &tool) != 0)
+		"server_id", &sid, "name", &name, "version", &spec, "import_names",
+		&want, "reason", &reason, "tool_id", &tool) != 0)
 		return tg_err_field(err, "body", "%s", je.text);
 	if (!valid_dist(name))
 		return tg_err_field(err, "name", "must be a distribution name such as"
-		    " 'requests' or 'python-dateutil'");
+						 " 'requests' or 'python-dateutil'");
 	if (!valid_spec(spec))
 		return tg_err_field(err, "version", "must be a version specifier such"
-		    " as '==2.31.0' or '>=6,<7'");
+						    " as '==2.31.0' or '>=6,<7'");
 	if (strlen(reason) > 2048)
 		return tg_err_field(err, "reason", "at most 2048 bytes");
 	if (sid <= 0)
@@ -726,13 +733,14 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 	json_array_foreach(want, i, e) {
 		if (!json_is_string(e) || !valid_ident(json_string_value(e)))
 			return tg_err_field(err, "import_names", "must be Python module"
-			    " names such as 'yaml'");
+								 " names such as 'yaml'");
 	}
 	canon(name, cn, sizeof(cn));
 	snprintf(sids, sizeof(sids), "%lld", (long long)sid);
 	p[0] = sids;
 	if ((rc = tg_svc_query_object(c->db, "SELECT json_build_object('id', id)::text"
-	    " FROM servers WHERE id = $1::bigint", 1, p, &have)) != TG_OK) {
+					     " FROM servers WHERE id = $1::bigint",
+		 1, p, &have)) != TG_OK) {
 		if (rc == -TG_E_NOTFOUND)
 			return tg_err_set(err, TG_E_NOTFOUND, "server %lld does not exist",
 			    (long long)sid);
@@ -751,7 +759,9 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 	top_imp = NULL;
 	json_array_foreach(json_object_get(resn, "closure"), i, e) {
 		if (strcmp(json_string_value(json_object_get(e, "name")) ?
-		    json_string_value(json_object_get(e, "name")) : "", cn) == 0)
+			    json_string_value(json_object_get(e, "name")) :
+			    "",
+			cn) == 0)
 			top_imp = json_object_get(e, "import_names");
 	}
 	if (!json_is_array(top_imp)) {
@@ -769,7 +779,8 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 				char *provided = json_dumps(top_imp, JSON_COMPACT);
 
 				rc = tg_err_field(err, "import_names", "'%s' is not a module of"
-				    " %s (it provides %s)", json_string_value(e), cn,
+								       " %s (it provides %s)",
+				    json_string_value(e), cn,
 				    provided ? provided : "?");
 				free(provided);
 				goto out;
@@ -783,8 +794,9 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 	p[0] = sids;
 	p[1] = cn;
 	if (tg_svc_query_object(c->db, "SELECT (r.resolution->'closure')::text FROM"
-	    " package_requests r WHERE r.server_id = $1::bigint AND r.name = $2 AND"
-	    " r.status = 'approved'", 2, p, &prev) == TG_OK) {
+				       " package_requests r WHERE r.server_id = $1::bigint AND r.name = $2 AND"
+				       " r.status = 'approved'",
+		2, p, &prev) == TG_OK) {
 		json_t *d = closure_diff(prev, json_object_get(resn, "closure"));
 
 		if (d)
@@ -810,15 +822,17 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 		goto out;
 	}
 	rc = tg_db_exec(c->db, "INSERT INTO package_requests (server_id, name, spec,"
-	    " import_names, reason, tool_id, resolution, requested_by) SELECT"
-	    " $1::bigint, $2, $3, coalesce(array_agg(x), '{}'), $5, $6::bigint,"
-	    " $7::jsonb, $8::bigint FROM jsonb_array_elements_text($4::jsonb) x"
-	    " RETURNING id", 8, p, &res);
+			       " import_names, reason, tool_id, resolution, requested_by) SELECT"
+			       " $1::bigint, $2, $3, coalesce(array_agg(x), '{}'), $5, $6::bigint,"
+			       " $7::jsonb, $8::bigint FROM jsonb_array_elements_text($4::jsonb) x"
+			       " RETURNING id",
+	    8, p, &res);
 	if (rc != TG_OK) {
 		tg_db_rollback(c->db);
 		if (rc == -TG_E_CONFLICT)
 			rc = tg_err_set(err, TG_E_CONFLICT, "a request for %s on this"
-			    " server is already pending", cn);
+							    " server is already pending",
+			    cn);
 		else
 			rc = tg_err_from(err, rc);
 		goto out;
@@ -826,14 +840,14 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 	detail = json_pack("{s:s, s:O?}", "name", cn, "version",
 	    json_object_get(resn, "version"));
 	if ((rc = tg_audit_call(c, "package_request.create", PQgetvalue(res, 0, 0),
-	    "success", detail)) != TG_OK || (rc = tg_db_commit(c->db)) != TG_OK) {
+		 "success", detail)) != TG_OK ||
+	    (rc = tg_db_commit(c->db)) != TG_OK) {
 		tg_db_rollback(c->db);
 		rc = tg_err_from(err, rc);
 		goto out;
 	}
 	p[0] = PQgetvalue(res, 0, 0);
-	rc = tg_err_from(err, tg_svc_query_object(c->db, "SELECT " PKG_JSON
-	    " WHERE r.id = $1::bigint", 1, p, out));
+	rc = tg_err_from(err, tg_svc_query_object(c->db, "SELECT " PKG_JSON " WHERE r.id = $1::bigint", 1, p, out));
 out:
 	PQclear(res);
 	free(rj);
@@ -864,15 +878,16 @@ tg_packages_list(const struct tg_call *c, const char *status,
 	    strcmp(status, "rejected") != 0 && strcmp(status, "revoked") != 0 &&
 	    strcmp(status, "superseded") != 0)
 		return tg_err_set(err, TG_E_BADREQ, "status must be pending, approved,"
-		    " rejected, revoked or superseded");
+						    " rejected, revoked or superseded");
 	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
 	snprintf(aft, sizeof(aft), "%lld", (long long)after);
 	p[0] = aft;
 	p[1] = lim;
 	p[2] = status;
 	if ((rc = tg_svc_query_array(c->db, "SELECT " PKG_JSON " WHERE r.id >"
-	    " $1::bigint AND ($3::text IS NULL OR r.status = $3::text) ORDER BY r.id"
-	    " LIMIT $2::bigint", 3, p, &rows)) != TG_OK)
+					    " $1::bigint AND ($3::text IS NULL OR r.status = $3::text) ORDER BY r.id"
+					    " LIMIT $2::bigint",
+		 3, p, &rows)) != TG_OK)
 		return tg_err_from(err, rc);
 	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
 }
@@ -893,7 +908,8 @@ tg_packages_get(const struct tg_call *c, int64_t id, json_t **out,
 	    1, p, out);
 	if (rc == -TG_E_NOTFOUND)
 		return tg_err_set(err, TG_E_NOTFOUND, "package request %lld does not"
-		    " exist", (long long)id);
+						      " exist",
+		    (long long)id);
 	return tg_err_from(err, rc);
 }
 
@@ -926,27 +942,26 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 	st = json_string_value(json_object_get(row, "status"));
 	if (st == NULL || strcmp(st, from[action]) != 0) {
 		rc = tg_err_set(err, TG_E_CONFLICT, "package request %lld is %s; only a"
-		    " %s request can be %sd", (long long)id, st ? st : "?", from[action],
+						    " %s request can be %sd",
+		    (long long)id, st ? st : "?", from[action],
 		    verbs[action]);
 		goto out;
 	}
 	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	snprintf(actor, sizeof(actor), "%lld", (long long)json_integer_value(
-	    json_object_get(row, "server_id")));
-	sid = actor;	/* reused below as the server id string */
+	snprintf(actor, sizeof(actor), "%lld", (long long)json_integer_value(json_object_get(row, "server_id")));
+	sid = actor; /* reused below as the server id string */
 	name = json_string_value(json_object_get(row, "name"));
 	if (action == TG_PKG_APPROVE) {
 		/* install first: a wheel that changed since review is refused
 		 * before anything is recorded */
-		extra = json_pack("{s:O, s:O}", "closure", json_object_get(
-		    json_object_get(row, "resolution"), "closure"), "import_names",
+		extra = json_pack("{s:O, s:O}", "closure", json_object_get(json_object_get(row, "resolution"), "closure"), "import_names",
 		    json_object_get(row, "import_names"));
 		if (extra == NULL) {
 			rc = tg_err_from(err, -TG_E_NOMEM);
 			goto out;
 		}
 		if ((rc = set_closure(c->db, sid, name, extra, &closure, &imports,
-		    err)) != TG_OK)
+			 err)) != TG_OK)
 			goto out;
 		if ((rc = closure_hash(closure, hash)) != TG_OK) {
 			rc = tg_err_from(err, rc);
@@ -966,8 +981,9 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 	if (rc == TG_OK && action == TG_PKG_APPROVE) {
 		p[1] = name;
 		rc = tg_db_exec(c->db, "UPDATE package_requests SET status = 'superseded',"
-		    " decided_at = now() WHERE server_id = $1::bigint AND name = $2 AND"
-		    " status = 'approved'", 2, p, NULL);
+				       " decided_at = now() WHERE server_id = $1::bigint AND name = $2 AND"
+				       " status = 'approved'",
+		    2, p, NULL);
 	}
 	if (rc == TG_OK) {
 		char me[24];
@@ -978,15 +994,16 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 		p[3] = reason;
 		p[4] = from[action];
 		rc = tg_db_exec(c->db, "UPDATE package_requests SET status = $2,"
-		    " decided_by = $3::bigint, decision_reason = $4, decided_at = now()"
-		    " WHERE id = $1::bigint AND status = $5", 5, p, NULL);
+				       " decided_by = $3::bigint, decision_reason = $4, decided_at = now()"
+				       " WHERE id = $1::bigint AND status = $5",
+		    5, p, NULL);
 	}
 	if (rc == TG_OK && action != TG_PKG_REJECT) {
 		json_decref(closure);
 		json_decref(imports);
 		closure = imports = NULL;
 		if ((rc = set_closure(c->db, sid, NULL, NULL, &closure, &imports,
-		    err)) != TG_OK) {
+			 err)) != TG_OK) {
 			tg_db_rollback(c->db);
 			goto out;
 		}
@@ -1035,8 +1052,9 @@ tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
 	p[0] = sid;
 	rc = tg_svc_query_object(db, "SELECT json_build_object('tree', tree,"
-	    " 'closure', closure, 'import_names', to_json(import_names))::text"
-	    " FROM package_sets WHERE server_id = $1::bigint", 1, p, &set);
+				     " 'closure', closure, 'import_names', to_json(import_names))::text"
+				     " FROM package_sets WHERE server_id = $1::bigint",
+	    1, p, &set);
 	if (rc == -TG_E_NOTFOUND)
 		return TG_OK;
 	if (rc != TG_OK)
@@ -1045,15 +1063,16 @@ tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
 	if (tree == NULL || cfg == NULL || cfg->packages_dir[0] == '\0' ||
 	    tree_path(cfg, tree, path, sizeof(path)) != TG_OK) {
 		snprintf(msg, msglen, "this server has a package set but no package"
-		    " directory is configured (TOOLGATE_PACKAGES_DIR)");
+				      " directory is configured (TOOLGATE_PACKAGES_DIR)");
 		rc = -TG_E_UNAVAIL;
 		goto out;
 	}
 	/* first use on this host (or after maintenance removed it) */
 	if ((rc = ensure_tree(cfg, tree, json_object_get(set, "closure"),
-	    &err)) != TG_OK) {
+		 &err)) != TG_OK) {
 		snprintf(msg, msglen, "the server's package set cannot be installed:"
-		    " %s", err.detail);
+				      " %s",
+		    err.detail);
 		goto out;
 	}
 	(void)utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW);
@@ -1088,7 +1107,8 @@ tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods)
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
 	p[0] = sid;
 	rc = tg_svc_query_object(db, "SELECT to_json(import_names)::text FROM"
-	    " package_sets WHERE server_id = $1::bigint", 1, p, &names);
+				     " package_sets WHERE server_id = $1::bigint",
+	    1, p, &names);
 	if (rc == -TG_E_NOTFOUND)
 		return TG_OK;
 	if (rc != TG_OK)
@@ -1113,7 +1133,8 @@ tg_packages_gc(struct tg_db *db, const struct tg_config *cfg, int64_t grace_s)
 	if (cfg == NULL || cfg->packages_dir[0] == '\0')
 		return 0;
 	if ((rc = tg_svc_query_array(db, "SELECT to_json(tree)::text FROM"
-	    " package_sets", 0, NULL, &trees)) != TG_OK)
+					 " package_sets",
+		 0, NULL, &trees)) != TG_OK)
 		return rc;
 	if ((d = opendir(cfg->packages_dir)) == NULL) {
 		json_decref(trees);
@@ -1127,8 +1148,7 @@ tg_packages_gc(struct tg_db *db, const struct tg_config *cfg, int64_t grace_s)
 			continue;
 		json_array_foreach(trees, i, t)
 			used |= strcmp(json_string_value(t), de->d_name) == 0;
-		if (used || snprintf(path, sizeof(path), "%s/%s", cfg->packages_dir,
-		    de->d_name) >= (int)sizeof(path))
+		if (used || snprintf(path, sizeof(path), "%s/%s", cfg->packages_dir, de->d_name) >= (int)sizeof(path))
 			continue;
 		/* running calls keep their tree: only trees unused (not
 		 * touched by a call) for grace_s go */

@@ -42,7 +42,9 @@ int tg_packages_list(const struct tg_call *c, const char *status,
 int tg_packages_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);
 
-enum tg_pkg_action { TG_PKG_APPROVE, TG_PKG_REJECT, TG_PKG_REVOKE };
+enum tg_pkg_action { TG_PKG_APPROVE,
+	TG_PKG_REJECT,
+	TG_PKG_REVOKE };
 /* approve (pending -> approved, installs the new set first: a wheel whose
  * hash changed is refused and nothing changes), reject (pending), revoke
  * (approved -> revoked: gone from new calls at once). Body optional

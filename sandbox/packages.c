@@ -23,7 +23,7 @@ sbx_packages_check(const char *path, char *msg, size_t msglen)
 
 	if (path[0] != '/' || strlen(path) > 500) {
 		snprintf(msg, msglen, "packages must be an absolute path of at most"
-		    " 500 bytes");
+				      " 500 bytes");
 		return -1;
 	}
 	for (s = path + 1;; s += n + 1) {

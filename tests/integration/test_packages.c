@@ -49,10 +49,12 @@ setup(void **state)
 		return -1;
 	snprintf(port, sizeof(port), "%s", colon + 1);
 	if (it_sh("rm -rf '%s/pkgindex' && python3 tests/packages/make_index.py"
-	    " '%s/pkgindex'", var, var) != 0)
+		  " '%s/pkgindex'",
+		var, var) != 0)
 		return -1;
 	if (it_sh("python3 tests/packages/index_server.py %s '%s/pkgindex'"
-	    " '%s/pkgindex.pid' >'%s/pkgindex.log' 2>&1 &", port, var, var, var) != 0)
+		  " '%s/pkgindex.pid' >'%s/pkgindex.log' 2>&1 &",
+		port, var, var, var) != 0)
 		return -1;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%s/simple/tgdep/", port);
 	for (i = 0; i < 100; i++) {
@@ -182,7 +184,7 @@ t_request_review_approve_use_revoke(void **state)
 	/* before approval the validator refuses the import */
 	snprintf(s, sizeof(s), "%lld", sid);
 	snprintf(body, sizeof(body), "{\"name\":\"early\",\"code\":\"import tgdemo\\n"
-	    "def main():\\n    return 1\\n\"}");
+				     "def main():\\n    return 1\\n\"}");
 	{
 		char path[96];
 
@@ -199,7 +201,8 @@ t_request_review_approve_use_revoke(void **state)
 
 	/* a tool imports it (its dependency is imported by the package) */
 	res = test_run(sid, "usedemo", "import tgdemo\n\ndef main() -> str:\n"
-	    "    return tgdemo.hello()\n", &tool);
+				       "    return tgdemo.hello()\n",
+	    &tool);
 	if (!json_is_true(json_object_get(res, "ok")))
 		assert_true(has(res, "\"ok\": true"));
 	assert_string_equal(json_string_value(json_object_get(res, "result")),
@@ -249,11 +252,14 @@ t_import_name_differs(void **state)
 	rid = it_jint(r, "id");
 	assert_string_equal(it_jstr(r, "name"), "tg-odd-name");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(r,
-	    "import_names"), 0)), "oddmod");
+								 "import_names"),
+				0)),
+	    "oddmod");
 	json_decref(r);
 	decide(rid, "approve", 200);
 	res = test_run(s2, "useodd", "import oddmod\n\ndef main() -> str:\n"
-	    "    return oddmod.NAME\n", &tool);
+				     "    return oddmod.NAME\n",
+	    &tool);
 	assert_true(json_is_true(json_object_get(res, "ok")));
 	assert_string_equal(json_string_value(json_object_get(res, "result")), "odd");
 	json_decref(res);
@@ -294,7 +300,9 @@ t_hash_changed_refused(void **state)
 	rid = it_jint(r, "id");
 	json_decref(r);
 	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'"
-	    " tamper tgchange", var), 0);
+			       " tamper tgchange",
+			     var),
+	    0);
 	r = it_call("POST", "/api/v1/package-requests/0/approve", admin, "{}", 404);
 	json_decref(r);
 	{
@@ -314,22 +322,28 @@ t_hash_changed_refused(void **state)
 
 	/* changed after approval: a host rebuilding the tree refuses it */
 	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'",
-	    var), 0);
+			     var),
+	    0);
 	r = request_pkg(s3, "tgchange", NULL, 201);
 	rid = it_jint(r, "id");
 	json_decref(r);
 	decide(rid, "approve", 200);
 	res = test_run(s3, "usechange", "import tgchange\n\ndef main() -> int:\n"
-	    "    return tgchange.X\n", &tool);
+					"    return tgchange.X\n",
+	    &tool);
 	assert_true(json_is_true(json_object_get(res, "ok")));
 	json_decref(res);
 	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'"
-	    " tamper tgchange", var), 0);
+			       " tamper tgchange",
+			     var),
+	    0);
 	/* another host (or maintenance) has no tree: it rebuilds from the
 	 * recorded hashes */
 	assert_int_equal(it_sh("psql -X -Atq -c \"SELECT tree FROM package_sets WHERE"
-	    " server_id = %lld\" | while read t; do chmod -R u+w \"$TOOLGATE_PACKAGES_DIR/$t\""
-	    " && rm -rf \"$TOOLGATE_PACKAGES_DIR/$t\"; done", s3), 0);
+			       " server_id = %lld\" | while read t; do chmod -R u+w \"$TOOLGATE_PACKAGES_DIR/$t\""
+			       " && rm -rf \"$TOOLGATE_PACKAGES_DIR/$t\"; done",
+			     s3),
+	    0);
 	{
 		char path[96];
 
@@ -339,7 +353,8 @@ t_hash_changed_refused(void **state)
 		json_decref(r);
 	}
 	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'",
-	    var), 0);
+			     var),
+	    0);
 }
 
 static void
@@ -374,7 +389,8 @@ t_tree_not_writable(void **state)
 	    "    except OSError as e:\n"
 	    "        out.append(type(e).__name__ + ':' + str(e.errno))\n"
 	    "    out.append(tgdep.__file__)\n"
-	    "    return out\n", &tool);
+	    "    return out\n",
+	    &tool);
 	assert_true(json_is_true(json_object_get(res, "ok")));
 	out = json_dumps(json_object_get(res, "result"), 0);
 	assert_non_null(out);
@@ -385,15 +401,18 @@ t_tree_not_writable(void **state)
 	json_decref(res);
 	/* and the package is as installed */
 	res = test_run(s4, "readback", "import tgdep\n\ndef main() -> int:\n"
-	    "    return tgdep.VALUE\n", &tool);
+				       "    return tgdep.VALUE\n",
+	    &tool);
 	assert_int_equal(json_integer_value(json_object_get(res, "result")), 42);
 	json_decref(res);
 	/* on the host the tree is read-only too */
 	assert_int_equal(it_sh("psql -X -Atq -c \"SELECT tree FROM package_sets WHERE"
-	    " server_id = %lld\" | while read t; do test \"$(stat -c %%a"
-	    " \"$TOOLGATE_PACKAGES_DIR/$t/tgdep.py\")\" = 444 &&"
-	    " test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/$t\")\" = 555 || exit 1;"
-	    " done", s4), 0);
+			       " server_id = %lld\" | while read t; do test \"$(stat -c %%a"
+			       " \"$TOOLGATE_PACKAGES_DIR/$t/tgdep.py\")\" = 444 &&"
+			       " test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/$t\")\" = 555 || exit 1;"
+			       " done",
+			     s4),
+	    0);
 }
 
 static void
@@ -449,7 +468,8 @@ t_mcp_request(void **state)
 	(void)state;
 	it_mcp_init(admin, IT_MCP_VERSION, sess, sizeof(sess));
 	snprintf(args, sizeof(args), "{\"package\":\"tgvuln\",\"version\":\"==1.1\","
-	    "\"server\":\"%s\",\"reason\":\"parse things\"}", srv);
+				     "\"server\":\"%s\",\"reason\":\"parse things\"}",
+	    srv);
 	res = it_mcp_call(admin, sess, IT_MCP_VERSION, "toolgate_request_module", args,
 	    NULL);
 	assert_false(json_is_true(json_object_get(res, "isError")));
