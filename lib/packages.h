@@ -68,6 +68,10 @@ int tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
  * the array mods (nothing when it has none or mods is not an array). */
 int tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods);
 
+/* Unused trees stay this long (a call runs at most 600 s; a call touches
+ * its tree when it starts). */
+#define TG_PACKAGES_GC_GRACE_S 3600
+
 /* Maintenance: removes trees under TOOLGATE_PACKAGES_DIR that no package
  * set names and that are older than grace_s. Number removed or -TG_E_*. */
 int tg_packages_gc(struct tg_db *db, const struct tg_config *cfg,

@@ -355,6 +355,11 @@ t_hash_changed_refused(void **state)
 	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'",
 			     var),
 	    0);
+	/* the recorded bytes are back: the next call rebuilds the tree */
+	r = rerun(tool);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(r, "result")), 1);
+	json_decref(r);
 }
 
 static void
@@ -460,6 +465,43 @@ t_vulnerabilities_and_update_diff(void **state)
 }
 
 static void
+t_vulnerability_source_down_is_unknown(void **state)
+{
+	json_t *r, *vul;
+
+	(void)state;
+	r = request_pkg(sid, "tgosvdown", NULL, 201);
+	vul = json_object_get(json_object_get(r, "resolution"), "vulnerabilities");
+	/* never a silent "none" */
+	assert_string_equal(it_jstr(vul, "status"), "unknown");
+	assert_null(json_object_get(vul, "packages"));
+	assert_true(has(vul, "500"));
+	json_decref(r);
+}
+
+static void
+t_maintenance_removes_unused_trees(void **state)
+{
+	char out[1024];
+
+	(void)state;
+	/* an orphan tree, unused for two hours, and a fresh one */
+	assert_int_equal(it_sh("mkdir -p \"$TOOLGATE_PACKAGES_DIR/%064d\" \"$TOOLGATE_PACKAGES_DIR/%063d1\""
+			       " && touch -d '2 hours ago' \"$TOOLGATE_PACKAGES_DIR/%064d\"",
+			     0, 0, 0),
+	    0);
+	assert_int_equal(it_capture(out, sizeof(out), "build/toolgate maintenance 2>&1"), 0);
+	assert_non_null(strstr(out, "package trees: "));
+	assert_int_not_equal(it_sh("test -e \"$TOOLGATE_PACKAGES_DIR/%064d\"", 0), 0);
+	/* the fresh one stays (a call may be starting with it) */
+	assert_int_equal(it_sh("test -d \"$TOOLGATE_PACKAGES_DIR/%063d1\"", 0), 0);
+	/* trees of package sets stay whatever their age */
+	assert_int_equal(it_sh("psql -X -Atq -c \"SELECT tree FROM package_sets\" | while read t;"
+			       " do test -d \"$TOOLGATE_PACKAGES_DIR/$t\" || exit 1; done"),
+	    0);
+}
+
+static void
 t_mcp_request(void **state)
 {
 	char sess[256], args[256];
@@ -492,6 +534,8 @@ main(void)
 	    cmocka_unit_test(t_hash_changed_refused),
 	    cmocka_unit_test(t_tree_not_writable),
 	    cmocka_unit_test(t_vulnerabilities_and_update_diff),
+	    cmocka_unit_test(t_vulnerability_source_down_is_unknown),
+	    cmocka_unit_test(t_maintenance_removes_unused_trees),
 	    cmocka_unit_test(t_mcp_request),
 	};
 

@@ -3,7 +3,8 @@
 127.0.0.1:PORT as a PEP 503 simple index, and POST /v1/querybatch as a stub
 of OSV's querybatch API: {"queries": [{"package": {"name", "ecosystem"},
 "version"}]} -> {"results": [{"vulns": [{"id", "modified"}]} | {}]} from
-ROOT/osv.json ({name: [ids]}). Tests only."""
+ROOT/osv.json ({name: [ids]}); a 500 for any batch that names tgosvdown.
+Tests only."""
 import functools
 import http.server
 import json
@@ -23,6 +24,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         q = json.loads(self.rfile.read(n) or b"{}")
         with open(os.path.join(self.directory, "osv.json")) as f:
             known = json.load(f)
+        names = [i.get("package", {}).get("name") for i in q.get("queries", [])]
+        if "tgosvdown" in names:
+            self.send_error(500)
+            return
         res = []
         for item in q.get("queries", []):
             ids = known.get(item.get("package", {}).get("name"), [])

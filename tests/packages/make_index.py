@@ -14,6 +14,7 @@ stub of index_server.py.
   tgsdist 1.0       an sdist only (.tar.gz): must be refused
   tgvuln 1.0, 1.1   OSV reports GHSA-tg-0001 for it
   tgchange 1.0      rewritten by "tamper tgchange" (new bytes, new hash)
+  tgosvdown 1.0     the vulnerability stub fails (HTTP 500) when asked about it
 """
 import base64
 import hashlib
@@ -34,6 +35,7 @@ PKGS = {
     "tgvuln": [("1.0", {"tgvuln.py": "V = '1.0'\n"}, [], None),
                ("1.1", {"tgvuln.py": "V = '1.1'\n"}, [], None)],
     "tgchange": [("1.0", {"tgchange.py": "X = 1\n"}, [], None)],
+    "tgosvdown": [("1.0", {"tgosvdown.py": "Y = 1\n"}, [], None)],
 }
 
 
