@@ -1034,6 +1034,137 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------- export / import */
+
+static int
+hex64(const char *s)
+{
+	return s != NULL && strlen(s) == 64 &&
+	    strspn(s, "0123456789abcdef") == 64;
+}
+
+int
+tg_packages_check_export(json_t *o, char *why, size_t cap)
+{
+	static const char *const states[] = {"pending", "approved", "rejected",
+	    "revoked", "superseded"};
+	const char *name = json_string_value(json_object_get(o, "name"));
+	const char *st = json_string_value(json_object_get(o, "status"));
+	json_t *cl = json_object_get(json_object_get(o, "resolution"), "closure"), *e, *x;
+	char cn[128];
+	size_t i, j;
+	int ok = st == NULL;
+
+	for (i = 0; st && i < sizeof(states) / sizeof(states[0]); i++)
+		ok |= strcmp(st, states[i]) == 0;
+	canon(name ? name : "", cn, sizeof(cn));
+	if (name == NULL || !valid_dist(name) || strcmp(cn, name) != 0 || !ok) {
+		snprintf(why, cap, "name must be a normalised distribution name and"
+				   " status one of pending, approved, rejected, revoked, superseded");
+		return -1;
+	}
+	if (json_object_get(o, "spec") &&
+	    !valid_spec(json_string_value(json_object_get(o, "spec"))))
+		return snprintf(why, cap, "spec is not a version specifier"), -1;
+	json_array_foreach(json_object_get(o, "import_names"), i, x)
+		if (!json_is_string(x) || !valid_ident(json_string_value(x)))
+			return snprintf(why, cap, "import_names must be module names"), -1;
+	if (!json_is_array(cl) || json_array_size(cl) == 0 ||
+	    json_array_size(cl) > 64)
+		return snprintf(why, cap, "resolution.closure must list 1..64 wheels"), -1;
+	json_array_foreach(cl, i, e) {
+		const char *n = json_string_value(json_object_get(e, "name"));
+		const char *v = json_string_value(json_object_get(e, "version"));
+		const char *u = json_string_value(json_object_get(e, "url"));
+		const char *f = json_string_value(json_object_get(e, "filename"));
+		size_t fl = f ? strlen(f) : 0;
+
+		if (n == NULL || !valid_dist(n) || v == NULL || strlen(v) > 100 ||
+		    !hex64(json_string_value(json_object_get(e, "sha256"))) ||
+		    u == NULL || strlen(u) > 2000 || (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) || f == NULL || fl < 5 ||
+		    fl > 255 || strcmp(f + fl - 4, ".whl") != 0 || strchr(f, '/')) {
+			snprintf(why, cap, "resolution.closure[%zu] needs name, version,"
+					   " an http(s) url, a .whl filename and a sha256",
+			    i);
+			return -1;
+		}
+		json_array_foreach(json_object_get(e, "import_names"), j, x)
+			if (!json_is_string(x) || !valid_ident(json_string_value(x)))
+				return snprintf(why, cap, "resolution.closure[%zu]."
+							  "import_names must be module names",
+					   i),
+				       -1;
+	}
+	return 0;
+}
+
+int
+tg_packages_import(const struct tg_call *c, int64_t server_id, json_t *arr,
+    int keep_status, const char *actor, struct tg_err *err)
+{
+	char sid[24], *rj = NULL, *ij = NULL;
+	const char *p[8], *st;
+	json_t *e, *o, *closure = NULL, *imports = NULL;
+	size_t i, j;
+	int rc = TG_OK;
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	json_array_foreach(arr, i, e) {
+		st = json_string_value(json_object_get(e, "status"));
+		st = st ? st : "pending";
+		if (!keep_status && strcmp(st, "approved") == 0) {
+			st = "pending";
+			json_array_foreach(arr, j, o)
+				if (j != i && json_equal(json_object_get(o, "name"), json_object_get(e, "name")) && json_is_string(json_object_get(o, "status")) && strcmp(json_string_value(json_object_get(o, "status")), "pending") == 0)
+					st = "superseded";
+		}
+		rj = json_dumps(json_object_get(e, "resolution"), JSON_COMPACT);
+		ij = json_dumps(json_object_get(e, "import_names") ?
+			json_object_get(e, "import_names") :
+			json_array(),
+		    JSON_COMPACT);
+		if (rj == NULL || ij == NULL) {
+			rc = tg_err_from(err, -TG_E_NOMEM);
+			goto out;
+		}
+		p[0] = sid;
+		p[1] = json_string_value(json_object_get(e, "name"));
+		p[2] = json_string_value(json_object_get(e, "spec"));
+		p[3] = ij;
+		p[4] = json_string_value(json_object_get(e, "reason"));
+		p[5] = st;
+		p[6] = rj;
+		p[7] = actor;
+		rc = tg_db_exec(c->db, "INSERT INTO package_requests (server_id, name,"
+				       " spec, import_names, reason, status, resolution, requested_by)"
+				       " SELECT $1::bigint, $2, coalesce($3, ''), coalesce((SELECT"
+				       " array_agg(x) FROM jsonb_array_elements_text($4::jsonb) x), '{}'),"
+				       " coalesce($5, ''), $6, $7::jsonb, $8::bigint",
+		    8, p, NULL);
+		free(rj);
+		free(ij);
+		rj = ij = NULL;
+		if (rc != TG_OK) {
+			rc = rc == -TG_E_CONFLICT ? tg_err_set(err, TG_E_CONFLICT,
+							"packages[%zu]: a second %s request for %s", i, st, p[1]) :
+						    tg_err_from(err, rc);
+			goto out;
+		}
+	}
+	if (json_array_size(arr) == 0)
+		goto out;
+	if ((rc = set_closure(c->db, sid, NULL, NULL, &closure, &imports,
+		 err)) != TG_OK)
+		goto out;
+	rc = tg_err_from(err, store_set(c->db, sid, closure, imports));
+out:
+	free(rj);
+	free(ij);
+	json_decref(closure);
+	json_decref(imports);
+	return rc;
+}
+
 /* ------------------------------------------------------- tool runs */
 
 int

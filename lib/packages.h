@@ -68,6 +68,28 @@ int tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
  * the array mods (nothing when it has none or mods is not an array). */
 int tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods);
 
+/* Export (lib/export.c): a server's package requests with their recorded
+ * resolutions, as a SQL expression over servers s (the trees are not part
+ * of an export; a host builds them from the recorded hashes on first use). */
+#define TG_PACKAGES_EXPORT \
+	"coalesce((SELECT json_agg(json_build_object('name', r.name, 'spec'," \
+	" r.spec, 'import_names', to_json(r.import_names), 'reason', r.reason," \
+	" 'status', r.status, 'resolution', r.resolution, 'created_at'," \
+	" r.created_at) ORDER BY r.id) FROM package_requests r WHERE" \
+	" r.server_id = s.id), '[]'::json)"
+
+/* Import: 0 when the exported request o is well-formed (its closure
+ * entries have names, versions, http(s) URLs of .whl files and sha256
+ * hashes), else -1 with why set. */
+int tg_packages_check_export(json_t *o, char *why, size_t cap);
+
+/* Import: inserts the requests of arr (checked) for server_id and writes
+ * its package set. Without keep_status an approved request comes back
+ * pending (a new review), or superseded when the document also has a
+ * pending one for that name. 0 or -TG_E_* with err set. */
+int tg_packages_import(const struct tg_call *c, int64_t server_id, json_t *arr,
+    int keep_status, const char *actor, struct tg_err *err);
+
 /* Unused trees stay this long (a call runs at most 600 s; a call touches
  * its tree when it starts). */
 #define TG_PACKAGES_GC_GRACE_S 3600

@@ -295,6 +295,11 @@ t_hash_changed_refused(void **state)
 	(void)state;
 	snprintf(name, sizeof(name), "pkgchg%ld", (long)getpid());
 	s3 = it_server_create(admin, name, NULL);
+	/* no tree of an earlier run (same closure, same content address):
+	 * every tree goes, the sets rebuild theirs on first use */
+	assert_int_equal(it_sh("chmod -R u+w \"$TOOLGATE_PACKAGES_DIR\" && find"
+			       " \"$TOOLGATE_PACKAGES_DIR\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +"),
+	    0);
 	/* changed between review and approval */
 	r = request_pkg(s3, "tgchange", NULL, 201);
 	rid = it_jint(r, "id");
@@ -482,7 +487,7 @@ t_vulnerability_source_down_is_unknown(void **state)
 static void
 t_maintenance_removes_unused_trees(void **state)
 {
-	char out[1024];
+	char out[1024], live[128];
 
 	(void)state;
 	/* an orphan tree, unused for two hours, and a fresh one */
@@ -490,15 +495,110 @@ t_maintenance_removes_unused_trees(void **state)
 			       " && touch -d '2 hours ago' \"$TOOLGATE_PACKAGES_DIR/%064d\"",
 			     0, 0, 0),
 	    0);
+	/* a package set's tree, made old too */
+	assert_int_equal(it_capture(live, sizeof(live), "psql -X -Atq -c \"SELECT tree FROM"
+							" package_sets\" | while read t; do test -d"
+							" \"$TOOLGATE_PACKAGES_DIR/$t\" && echo $t && break; done"),
+	    0);
+	assert_int_equal(strlen(live), 64);
+	assert_int_equal(it_sh("touch -d '2 hours ago' \"$TOOLGATE_PACKAGES_DIR/%s\"", live), 0);
 	assert_int_equal(it_capture(out, sizeof(out), "build/toolgate maintenance 2>&1"), 0);
 	assert_non_null(strstr(out, "package trees: "));
 	assert_int_not_equal(it_sh("test -e \"$TOOLGATE_PACKAGES_DIR/%064d\"", 0), 0);
 	/* the fresh one stays (a call may be starting with it) */
 	assert_int_equal(it_sh("test -d \"$TOOLGATE_PACKAGES_DIR/%063d1\"", 0), 0);
-	/* trees of package sets stay whatever their age */
-	assert_int_equal(it_sh("psql -X -Atq -c \"SELECT tree FROM package_sets\" | while read t;"
-			       " do test -d \"$TOOLGATE_PACKAGES_DIR/$t\" || exit 1; done"),
+	/* the tree of a package set stays whatever its age */
+	assert_int_equal(it_sh("test -d \"$TOOLGATE_PACKAGES_DIR/%s\"", live), 0);
+}
+
+/* Exports, renames the server named from to to, and imports it. */
+static json_t *
+reimport(const char *from, const char *to, const char *query, long want,
+    void (*mutate)(json_t *server))
+{
+	json_t *doc, *servers, *one = NULL, *s, *out;
+	char *body, path[96];
+	size_t i;
+
+	doc = it_call("GET", "/api/v1/export", admin, NULL, 200);
+	servers = json_object_get(doc, "servers");
+	json_array_foreach(servers, i, s) {
+		if (strcmp(it_jstr(s, "name"), from) == 0)
+			one = json_incref(s);
+	}
+	assert_non_null(one);
+	json_object_set_new(one, "name", json_string(to));
+	if (mutate)
+		mutate(one);
+	json_array_clear(servers);
+	json_array_append_new(servers, one);
+	json_object_del(doc, "settings");
+	body = json_dumps(doc, JSON_COMPACT);
+	snprintf(path, sizeof(path), "/api/v1/import%s", query);
+	out = it_call("POST", path, admin, body, want);
+	free(body);
+	json_decref(doc);
+	return out;
+}
+
+static void
+bad_sha(json_t *server)
+{
+	json_t *p = json_array_get(json_object_get(server, "packages"), 0);
+	json_t *c = json_array_get(json_object_get(json_object_get(p, "resolution"),
+				       "closure"),
 	    0);
+
+	json_object_set_new(c, "sha256", json_string("not-a-hash"));
+}
+
+static void
+t_export_import_carries_packages(void **state)
+{
+	json_t *r, *res;
+	char from[40], to[40], to2[40], q[256], a[128], b[128], path[96];
+	long long tool, nid;
+
+	(void)state;
+	snprintf(from, sizeof(from), "pkgvul%ld", (long)getpid());
+	snprintf(to, sizeof(to), "pkgimp%ld", (long)getpid());
+	snprintf(to2, sizeof(to2), "pkgbad%ld", (long)getpid());
+	/* a closure entry without a proper hash: 422 naming the field */
+	r = reimport(from, to2, "", 422, bad_sha);
+	assert_true(has(r, "packages[0].resolution"));
+	json_decref(r);
+	/* keep_status: the approved request stays approved; the set is the
+	 * same content address as on the exporting server */
+	r = reimport(from, to, "?keep_status=true", 201, NULL);
+	json_decref(r);
+	snprintf(q, sizeof(q), "psql -X -Atq -c \"SELECT p.tree FROM package_sets p JOIN"
+			       " servers s ON s.id = p.server_id WHERE s.name = '%s'\"",
+	    from);
+	assert_int_equal(it_capture(a, sizeof(a), "%s", q), 0);
+	snprintf(q, sizeof(q), "psql -X -Atq -c \"SELECT p.tree FROM package_sets p JOIN"
+			       " servers s ON s.id = p.server_id WHERE s.name = '%s'\"",
+	    to);
+	assert_int_equal(it_capture(b, sizeof(b), "%s", q), 0);
+	assert_int_equal(strlen(a), 64);
+	assert_string_equal(a, b);
+	/* the tree is rebuilt from the recorded hashes on first use */
+	assert_int_equal(it_sh("t=$(printf '%%s' '%s' | tr -d '\\n'); chmod -R u+w"
+			       " \"$TOOLGATE_PACKAGES_DIR/$t\" && rm -rf \"$TOOLGATE_PACKAGES_DIR/$t\"",
+			     a),
+	    0);
+	snprintf(q, sizeof(q), "psql -X -Atq -c \"SELECT id FROM servers WHERE name = '%s'\"", to);
+	assert_int_equal(it_capture(b, sizeof(b), "%s", q), 0);
+	nid = atoll(b);
+	res = test_run(nid, "usevuln", "import tgvuln\n\ndef main() -> str:\n"
+				       "    return tgvuln.V\n",
+	    &tool);
+	assert_true(json_is_true(json_object_get(res, "ok")));
+	assert_string_equal(json_string_value(json_object_get(res, "result")), "1.1");
+	json_decref(res);
+	snprintf(path, sizeof(path), "/api/v1/package-requests?status=approved");
+	r = it_call("GET", path, admin, NULL, 200);
+	assert_true(has(r, to));
+	json_decref(r);
 }
 
 static void
@@ -536,6 +636,7 @@ main(void)
 	    cmocka_unit_test(t_vulnerabilities_and_update_diff),
 	    cmocka_unit_test(t_vulnerability_source_down_is_unknown),
 	    cmocka_unit_test(t_maintenance_removes_unused_trees),
+	    cmocka_unit_test(t_export_import_carries_packages),
 	    cmocka_unit_test(t_mcp_request),
 	};
 
