@@ -165,6 +165,14 @@ packages_config(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 	if (c->osv_url[0] && strncmp(c->osv_url, "http://", 7) != 0 &&
 	    strncmp(c->osv_url, "https://", 8) != 0)
 		return fail(err, errlen, "TOOLGATE_OSV_URL must be an http(s) URL");
+	/* hosts the index's file links point to (pypi.org: files.pythonhosted.org) */
+	v = get("TOOLGATE_PIP_EXTRA_HOSTS");
+	if (copy_str(c->pip_extra_hosts, sizeof(c->pip_extra_hosts), v ? v : "") != 0)
+		return fail(err, errlen, "TOOLGATE_PIP_EXTRA_HOSTS is too long");
+	if (strspn(c->pip_extra_hosts, "abcdefghijklmnopqrstuvwxyz0123456789.-:,") !=
+	    strlen(c->pip_extra_hosts))
+		return fail(err, errlen, "TOOLGATE_PIP_EXTRA_HOSTS must be comma-separated"
+		    " lower-case host[:port] names");
 	v = get("TOOLGATE_PACKAGES_DIR");
 	if (copy_str(c->packages_dir, sizeof(c->packages_dir), v ? v : "") != 0)
 		return fail(err, errlen, "TOOLGATE_PACKAGES_DIR is too long");

@@ -59,6 +59,7 @@ struct tg_config {
 	/* third-party packages (docs/packages.md); "" = off */
 	char pip_index_url[512];	/* TOOLGATE_PIP_INDEX_URL */
 	char osv_url[512];		/* TOOLGATE_OSV_URL */
+	char pip_extra_hosts[512];	/* TOOLGATE_PIP_EXTRA_HOSTS */
 	char packages_dir[512];		/* TOOLGATE_PACKAGES_DIR */
 	char packages_test_egress[64];	/* tests: --egress-test-allow */
 

@@ -26,6 +26,7 @@
 
 #include <openssl/evp.h>
 
+#include "lib/approvals.h"
 #include "lib/audit.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
@@ -166,6 +167,18 @@ resolver_run(const struct tg_config *cfg, json_t *args, json_t **result,
 	    strcmp(h1, h2) != 0 && json_array_append_new(hosts, json_string(h2)) != 0) {
 		rc = tg_err_from(err, -TG_E_NOMEM);
 		goto out;
+	}
+	/* the hosts the index's file links point to */
+	{
+		char list[sizeof(cfg->pip_extra_hosts)], *save = NULL, *h;
+
+		memcpy(list, cfg->pip_extra_hosts, sizeof(list));
+		for (h = strtok_r(list, ",", &save); h; h = strtok_r(NULL, ",", &save))
+			if (tg_approvals_valid_host(h) &&
+			    json_array_append_new(hosts, json_string(h)) != 0) {
+				rc = tg_err_from(err, -TG_E_NOMEM);
+				goto out;
+			}
 	}
 	rq = json_pack("{s:s, s:s#, s:s, s:O, s:[s], s:O, s:{s:i, s:i, s:i, s:i,"
 		       " s:i, s:i}}",

@@ -1,7 +1,8 @@
 /*
  * test_packages.c - the third-party package settings (issue #20;
  * docs/packages.md): TOOLGATE_PIP_INDEX_URL and TOOLGATE_OSV_URL must be
- * http(s) URLs, TOOLGATE_PACKAGES_DIR an absolute path, and the test-only
+ * http(s) URLs, TOOLGATE_PIP_EXTRA_HOSTS host names, TOOLGATE_PACKAGES_DIR an
+ * absolute path, and the test-only
  * TOOLGATE_PACKAGES_TEST_EGRESS is ignored unless TOOLGATE_TEST_ROUTES=1.
  * The flow itself runs in tests/integration/test_packages.c.
  */
@@ -78,6 +79,12 @@ t_urls_and_dir(void **state)
 	assert_non_null(strstr(err, "TOOLGATE_PIP_INDEX_URL"));
 	assert_int_not_equal(load("TOOLGATE_OSV_URL", "ftp://osv", NULL, NULL, &c, err), 0);
 	assert_non_null(strstr(err, "TOOLGATE_OSV_URL"));
+	assert_int_equal(load("TOOLGATE_PIP_EXTRA_HOSTS", "files.pythonhosted.org,m.example:8443",
+	    NULL, NULL, &c, err), 0);
+	assert_string_equal(c.pip_extra_hosts, "files.pythonhosted.org,m.example:8443");
+	assert_int_not_equal(load("TOOLGATE_PIP_EXTRA_HOSTS", "Evil Host", NULL, NULL, &c,
+	    err), 0);
+	assert_non_null(strstr(err, "TOOLGATE_PIP_EXTRA_HOSTS"));
 	assert_int_not_equal(load("TOOLGATE_PACKAGES_DIR", "var/packages", NULL, NULL, &c,
 				 err),
 	    0);
