@@ -11,6 +11,7 @@
 #include "lib/approvals.h"
 #include "lib/audit.h"
 #include "lib/db.h"
+#include "lib/packages.h"
 #include "lib/servers.h"
 #include "lib/settings.h"
 #include "lib/status.h"
@@ -165,7 +166,7 @@ tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
 	snprintf(aft, sizeof(aft), "%lld", (long long)after);
 	p[0] = aft;
 	p[1] = lim;
-	/* One keyset over the three queues: seq = rank * 10^15 + id. */
+	/* One keyset over the four queues: seq = rank * 10^15 + id. */
 	rc = tg_svc_query_array(c->db,
 	    "SELECT j FROM ("
 	    " SELECT 1000000000000000 + t.id AS seq, json_build_object('seq',"
@@ -196,6 +197,11 @@ tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
 	    " SELECT 3000000000000000 + m.id, (json_build_object('seq', 3000000000000000 + m.id)::jsonb"
 	    "  || (SELECT " NETWORK_JSON " WHERE r.id = m.id)::jsonb)::text"
 	    "  FROM network_requests m WHERE m.status = 'pending'"
+	    /* packages: third-party package requests with their resolution */
+	    " UNION ALL"
+	    " SELECT 4000000000000000 + m.id, (json_build_object('seq', 4000000000000000 + m.id)::jsonb"
+	    "  || (SELECT " TG_PACKAGES_JSON " WHERE r.id = m.id)::jsonb)::text"
+	    "  FROM package_requests m WHERE m.status = 'pending'"
 	    ") q WHERE seq > $1::bigint ORDER BY seq LIMIT $2::bigint", 2, p, &rows);
 	if (rc != TG_OK)
 		return tg_err_from(err, rc);

@@ -38,15 +38,7 @@
 extern const char tg_pkg_resolver_py[];
 extern const char tg_pkg_resolver_py_end[];
 
-#define PKG_JSON \
-	"json_build_object('id', r.id, 'kind', 'package_request', 'server_id'," \
-	" r.server_id, 'server_name', s.name, 'name', r.name, 'spec', r.spec," \
-	" 'import_names', to_json(r.import_names), 'reason', r.reason," \
-	" 'tool_id', r.tool_id, 'status', r.status, 'resolution', r.resolution," \
-	" 'requested_by', r.requested_by, 'decided_by', r.decided_by," \
-	" 'decision_reason', r.decision_reason, 'created_at', r.created_at," \
-	" 'decided_at', r.decided_at)::text" \
-	" FROM package_requests r JOIN servers s ON s.id = r.server_id"
+#define PKG_JSON TG_PACKAGES_JSON
 
 #define MAX_TREE_FILE (64 * 1024 * 1024)
 

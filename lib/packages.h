@@ -32,6 +32,18 @@
 #include "lib/sandbox_client.h"
 #include "lib/svc.h"
 
+/* A request as JSON text, over package_requests r JOIN servers s (the
+ * list, lib/approvals.c's pending list). */
+#define TG_PACKAGES_JSON \
+	"json_build_object('id', r.id, 'kind', 'package_request', 'server_id'," \
+	" r.server_id, 'server_name', s.name, 'name', r.name, 'spec', r.spec," \
+	" 'import_names', to_json(r.import_names), 'reason', r.reason," \
+	" 'tool_id', r.tool_id, 'status', r.status, 'resolution', r.resolution," \
+	" 'requested_by', r.requested_by, 'decided_by', r.decided_by," \
+	" 'decision_reason', r.decision_reason, 'created_at', r.created_at," \
+	" 'decided_at', r.decided_at)::text" \
+	" FROM package_requests r JOIN servers s ON s.id = r.server_id"
+
 /* POST: {"server_id", "name", "version"?, "import_names"?, "reason"?,
  * "tool_id"?} -> 201 the request (resolved); 422 refused (sdist only,
  * no matching wheel, conflict ...), 503 index unreachable/not set. */

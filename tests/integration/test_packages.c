@@ -442,9 +442,13 @@ t_vulnerabilities_and_update_diff(void **state)
 	ids = json_object_get(json_object_get(vul, "packages"), "tgvuln");
 	assert_int_equal(json_array_size(ids), 1);
 	assert_string_equal(json_string_value(json_array_get(ids, 0)), "GHSA-tg-0001");
-	/* shown in the pending list too */
+	/* shown in the pending lists too */
 	json_decref(r);
 	r = it_call("GET", "/api/v1/package-requests?status=pending", admin, NULL, 200);
+	assert_true(has(r, "GHSA-tg-0001"));
+	json_decref(r);
+	r = it_call("GET", "/api/v1/approvals?cursor=3999999999999999&limit=200", admin, NULL, 200);
+	assert_true(has(r, "\"kind\":\"package_request\""));
 	assert_true(has(r, "GHSA-tg-0001"));
 	json_decref(r);
 	decide(rid, "approve", 200);
