@@ -480,7 +480,7 @@ check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
 	    "allowed_hosts:a,created_at:s,secrets:a,tools:a,sources:a,external_tools:a,"
 	    "packages:a" :
 	    "name:s!,description:s,tool_prefix:S,status:s,"
-	    "allowed_hosts:a,created_at:s,secrets:a,tools:a", path, err) != 0)
+	    "allowed_hosts:a,created_at:s,secrets:a,tools:a,packages:a", path, err) != 0)
 		return;
 	check_name(s, path, err);
 	if (opt(s, "tool_prefix") && !tg_svc_valid_prefix(str(s, "tool_prefix", "")))
