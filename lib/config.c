@@ -178,6 +178,9 @@ packages_config(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 		return fail(err, errlen, "TOOLGATE_PACKAGES_DIR is too long");
 	if (c->packages_dir[0] && c->packages_dir[0] != '/')
 		return fail(err, errlen, "TOOLGATE_PACKAGES_DIR must be an absolute path");
+	if (strncmp(c->packages_dir, "/tmp/", 5) == 0 || strcmp(c->packages_dir, "/tmp") == 0)
+		return fail(err, errlen, "TOOLGATE_PACKAGES_DIR must not be under /tmp (the"
+		    " sandbox mounts its new root there)");
 	/* tests only: the index on loopback, admitted through the egress
 	 * proxy's --egress-test-allow; honoured with TOOLGATE_TEST_ROUTES=1 */
 	v = get("TOOLGATE_PACKAGES_TEST_EGRESS");

@@ -21,6 +21,12 @@ sbx_packages_check(const char *path, char *msg, size_t msglen)
 	struct stat st;
 	size_t n;
 
+	/* the child mounts the new root on /tmp (child.c NEWROOT) before it
+	 * binds the package set: a tree under /tmp would be hidden */
+	if (strncmp(path, "/tmp/", 5) == 0 || strcmp(path, "/tmp") == 0) {
+		snprintf(msg, msglen, "packages must not be under /tmp");
+		return -1;
+	}
 	if (path[0] != '/' || strlen(path) > 500) {
 		snprintf(msg, msglen, "packages must be an absolute path of at most"
 				      " 500 bytes");

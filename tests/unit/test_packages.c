@@ -80,15 +80,21 @@ t_urls_and_dir(void **state)
 	assert_int_not_equal(load("TOOLGATE_OSV_URL", "ftp://osv", NULL, NULL, &c, err), 0);
 	assert_non_null(strstr(err, "TOOLGATE_OSV_URL"));
 	assert_int_equal(load("TOOLGATE_PIP_EXTRA_HOSTS", "files.pythonhosted.org,m.example:8443",
-	    NULL, NULL, &c, err), 0);
+			     NULL, NULL, &c, err),
+	    0);
 	assert_string_equal(c.pip_extra_hosts, "files.pythonhosted.org,m.example:8443");
 	assert_int_not_equal(load("TOOLGATE_PIP_EXTRA_HOSTS", "Evil Host", NULL, NULL, &c,
-	    err), 0);
+				 err),
+	    0);
 	assert_non_null(strstr(err, "TOOLGATE_PIP_EXTRA_HOSTS"));
 	assert_int_not_equal(load("TOOLGATE_PACKAGES_DIR", "var/packages", NULL, NULL, &c,
 				 err),
 	    0);
 	assert_non_null(strstr(err, "TOOLGATE_PACKAGES_DIR"));
+	assert_int_not_equal(load("TOOLGATE_PACKAGES_DIR", "/tmp/packages", NULL, NULL, &c,
+				 err),
+	    0);
+	assert_non_null(strstr(err, "/tmp"));
 }
 
 static void
