@@ -189,3 +189,6 @@ endif
 
 -include $(APP_OBJ:.o=.d) $(ASAN_OBJ_NOMAIN:.o=.d) \
 	$(B)/tests/unit/failalloc.d $(BA)/tests/unit/failalloc.d
+
+# lib/pkg_embed.c embeds lib/pkg_resolver.py with .incbin (docs/packages.md)
+$(B)/lib/pkg_embed.o $(BA)/lib/pkg_embed.o: lib/pkg_resolver.py

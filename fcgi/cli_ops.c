@@ -12,6 +12,7 @@
 #include "lib/config.h"
 #include "lib/db.h"
 #include "lib/maintenance.h"
+#include "lib/packages.h"
 #include "lib/status.h"
 
 int
@@ -20,7 +21,7 @@ tg_cmd_maintenance(int argc, char **argv)
 	struct tg_config cfg;
 	struct tg_maint_report rep;
 	struct tg_db *db;
-	int rc, i;
+	int rc, i, gc;
 
 	(void)argv;
 	if (argc > 1) {
@@ -32,6 +33,8 @@ tg_cmd_maintenance(int argc, char **argv)
 	if ((db = tg_cli_open_db("toolgate-maintenance", NULL)) == NULL)
 		return 1;
 	rc = tg_maintenance_run(db, &rep);
+	/* packages: this host's unused trees */
+	gc = rc == TG_OK ? tg_packages_gc(db, &cfg, TG_PACKAGES_GC_GRACE_S) : 0;
 	tg_db_close(db);
 	if (rc != TG_OK) {
 		fprintf(stderr, "toolgate: maintenance failed (see the log line above)\n");
@@ -44,6 +47,8 @@ tg_cmd_maintenance(int argc, char **argv)
 	for (i = 0; i < rep.nsteps; i++)
 		printf("maintenance: %s: %lld deleted\n", rep.steps[i].name,
 		    (long long)rep.steps[i].deleted);
+	if (gc >= 0)
+		printf("maintenance: package trees: %d removed\n", gc);
 	return 0;
 }
 

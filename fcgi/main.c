@@ -35,6 +35,7 @@
 #include "lib/inval.h"
 #include "lib/maintenance.h"
 #include "lib/metrics.h"
+#include "lib/packages.h"
 #include "lib/slots.h"
 #include "lib/status.h"
 
@@ -154,7 +155,7 @@ spawn_worker(const struct tg_config *cfg, int fd, struct tg_metrics *m)
 /* Runs maintenance in a short-lived child: the master itself never holds a
  * database connection (libpq connections must not cross fork). */
 static pid_t
-spawn_maintenance(void)
+spawn_maintenance(const struct tg_config *cfg)
 {
 	struct tg_maint_report rep;
 	struct tg_db *db;
@@ -170,6 +171,9 @@ spawn_maintenance(void)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	db = tg_db_open("toolgate-maintenance");
 	rc = db ? tg_maintenance_run(db, &rep) : -TG_E_NOMEM;
+	/* packages: this host's unused trees (every host has its own) */
+	if (db != NULL && rc == TG_OK)
+		(void)tg_packages_gc(db, cfg, TG_PACKAGES_GC_GRACE_S);
 	tg_db_close(db);
 	_exit(rc == TG_OK ? 0 : 1);
 }
@@ -273,7 +277,7 @@ serve_master(struct tg_config *cfg)
 		sig = sigtimedwait(&set, &si, &tick);
 		now = mono_ms();
 		if (cfg->maintenance_interval_s > 0 && maint_pid == 0 && now >= next_maint) {
-			maint_pid = spawn_maintenance();
+			maint_pid = spawn_maintenance(cfg);
 			if (maint_pid < 0)
 				maint_pid = 0;
 			next_maint = now + cfg->maintenance_interval_s * 1000;

@@ -13,6 +13,7 @@
 #include "lib/clock.h"
 #include "lib/crud.h"
 #include "lib/db.h"
+#include "lib/packages_sql.h"
 #include "lib/servers.h"
 #include "lib/settings.h"
 #include "lib/status.h"
@@ -151,7 +152,7 @@ tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
 		return rc;
 	p[0] = ks.after;
 	p[1] = ks.limit1;
-	/* One keyset over the three queues: seq = rank * 10^15 + id. */
+	/* One keyset over the four queues: seq = rank * 10^15 + id. */
 	rc = tg_keyset_query(c,
 	    "SELECT j FROM ("
 	    " SELECT 1000000000000000 + t.id AS seq, json_build_object('seq',"
@@ -182,6 +183,11 @@ tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
 	    " SELECT 3000000000000000 + m.id, (json_build_object('seq', 3000000000000000 + m.id)::jsonb"
 	    "  || (SELECT " NETWORK_JSON " WHERE r.id = m.id)::jsonb)::text"
 	    "  FROM network_requests m WHERE m.status = 'pending'"
+	    /* packages: third-party package requests with their resolution */
+	    " UNION ALL"
+	    " SELECT 4000000000000000 + m.id, (json_build_object('seq', 4000000000000000 + m.id)::jsonb"
+	    "  || (SELECT " TG_PACKAGES_JSON " WHERE r.id = m.id)::jsonb)::text"
+	    "  FROM package_requests m WHERE m.status = 'pending'"
 	    ") q WHERE seq > $1::bigint ORDER BY seq LIMIT $2::bigint", 2, p, &ks,
 	    "seq", &res, err);
 	if (rc != TG_OK)

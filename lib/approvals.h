@@ -7,6 +7,7 @@
  *   "tool_id"|null, "status":"pending"|"approved"|"rejected",
  *   "requested_by", "decided_by", "decision_reason", "created_at",
  *   "decided_at"}
+ * Package request: lib/packages.h (TG_PACKAGES_JSON), in the pending list.
  * Network request: {"id", "kind":"network_request", "server_id",
  *   "server_name", "host", "reason", "status", ...same decision fields}
  * Pending tool: {"id", "kind":"tool", "server_id", "server_name", "name",

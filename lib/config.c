@@ -147,6 +147,49 @@ tools_and_db(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 	return 0;
 }
 
+/* Third-party packages (docs/packages.md): all optional. */
+static int
+packages_config(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
+{
+	const char *v;
+
+	v = get("TOOLGATE_PIP_INDEX_URL");
+	if (copy_str(c->pip_index_url, sizeof(c->pip_index_url), v ? v : "") != 0)
+		return fail(err, errlen, "TOOLGATE_PIP_INDEX_URL is too long");
+	if (c->pip_index_url[0] && strncmp(c->pip_index_url, "http://", 7) != 0 &&
+	    strncmp(c->pip_index_url, "https://", 8) != 0)
+		return fail(err, errlen, "TOOLGATE_PIP_INDEX_URL must be an http(s) URL");
+	v = get("TOOLGATE_OSV_URL");
+	if (copy_str(c->osv_url, sizeof(c->osv_url), v ? v : "") != 0)
+		return fail(err, errlen, "TOOLGATE_OSV_URL is too long");
+	if (c->osv_url[0] && strncmp(c->osv_url, "http://", 7) != 0 &&
+	    strncmp(c->osv_url, "https://", 8) != 0)
+		return fail(err, errlen, "TOOLGATE_OSV_URL must be an http(s) URL");
+	/* hosts the index's file links point to (pypi.org: files.pythonhosted.org) */
+	v = get("TOOLGATE_PIP_EXTRA_HOSTS");
+	if (copy_str(c->pip_extra_hosts, sizeof(c->pip_extra_hosts), v ? v : "") != 0)
+		return fail(err, errlen, "TOOLGATE_PIP_EXTRA_HOSTS is too long");
+	if (strspn(c->pip_extra_hosts, "abcdefghijklmnopqrstuvwxyz0123456789.-:,") !=
+	    strlen(c->pip_extra_hosts))
+		return fail(err, errlen, "TOOLGATE_PIP_EXTRA_HOSTS must be comma-separated"
+		    " lower-case host[:port] names");
+	v = get("TOOLGATE_PACKAGES_DIR");
+	if (copy_str(c->packages_dir, sizeof(c->packages_dir), v ? v : "") != 0)
+		return fail(err, errlen, "TOOLGATE_PACKAGES_DIR is too long");
+	if (c->packages_dir[0] && c->packages_dir[0] != '/')
+		return fail(err, errlen, "TOOLGATE_PACKAGES_DIR must be an absolute path");
+	if (strncmp(c->packages_dir, "/tmp/", 5) == 0 || strcmp(c->packages_dir, "/tmp") == 0)
+		return fail(err, errlen, "TOOLGATE_PACKAGES_DIR must not be under /tmp (the"
+		    " sandbox mounts its new root there)");
+	/* tests only: the index on loopback, admitted through the egress
+	 * proxy's --egress-test-allow; honoured with TOOLGATE_TEST_ROUTES=1 */
+	v = get("TOOLGATE_PACKAGES_TEST_EGRESS");
+	if (v && *v && c->test_routes &&
+	    copy_str(c->packages_test_egress, sizeof(c->packages_test_egress), v) != 0)
+		return fail(err, errlen, "TOOLGATE_PACKAGES_TEST_EGRESS is too long");
+	return 0;
+}
+
 int
 tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
     size_t errlen)
@@ -287,6 +330,8 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 	    &c->sandbox_warm_minutes, err, errlen)) != 0)
 		return rc;
 
+	if ((rc = packages_config(c, get, err, errlen)) != 0)
+		return rc;
 	if ((rc = tools_and_db(c, get, err, errlen)) != 0)
 		return rc;
 

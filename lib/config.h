@@ -56,6 +56,12 @@ struct tg_config {
 	int sandbox_warm;		/* TOOLGATE_SANDBOX_WARM, default on */
 	int64_t sandbox_warm_calls;	/* recycle the zygote after N calls */
 	int64_t sandbox_warm_minutes;	/* ... or after this many minutes */
+	/* third-party packages (docs/packages.md); "" = off */
+	char pip_index_url[512];	/* TOOLGATE_PIP_INDEX_URL */
+	char osv_url[512];		/* TOOLGATE_OSV_URL */
+	char pip_extra_hosts[512];	/* TOOLGATE_PIP_EXTRA_HOSTS */
+	char packages_dir[512];		/* TOOLGATE_PACKAGES_DIR */
+	char packages_test_egress[64];	/* tests: --egress-test-allow */
 
 	/* reliability: tool slots (lib/slots.h) and database timeouts */
 	int tool_slots;			/* tool runs at once, per master */

@@ -31,6 +31,7 @@
 #include "lib/db.h"
 #include "lib/export.h"
 #include "lib/log.h"
+#include "lib/packages.h"
 #include "lib/parse.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
@@ -85,7 +86,8 @@
 	"   'remote_hash', t.remote_hash, 'description', t.description," \
 	TOOL_EXPORT_STATE TOOL_EXPORT_VERSIONS("") \
 	"   ORDER BY t.name) FROM tools t JOIN external_sources e ON e.id = t.source_id" \
-	"   WHERE t.server_id = s.id AND t.kind = 'external'), '[]'::json)" \
+	"   WHERE t.server_id = s.id AND t.kind = 'external'), '[]'::json)," \
+	" 'packages', " TG_PACKAGES_EXPORT \
 	")::text FROM servers s ORDER BY s.name"
 
 /* The tool row and all its versions in one statement; $15..$17 (source
@@ -471,9 +473,10 @@ check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
 	size_t i, j;
 
 	if (check_obj(s, version >= 2 ? "name:s!,description:s,tool_prefix:S,status:s,"
-	    "allowed_hosts:a,created_at:s,secrets:a,tools:a,sources:a,external_tools:a" :
+	    "allowed_hosts:a,created_at:s,secrets:a,tools:a,sources:a,external_tools:a,"
+	    "packages:a" :
 	    "name:s!,description:s,tool_prefix:S,status:s,"
-	    "allowed_hosts:a,created_at:s,secrets:a,tools:a", path, err) != 0)
+	    "allowed_hosts:a,created_at:s,secrets:a,tools:a,packages:a", path, err) != 0)
 		return;
 	check_name(s, path, err);
 	if (opt(s, "tool_prefix") && !tg_svc_valid_prefix(str(s, "tool_prefix", "")))
@@ -513,6 +516,19 @@ check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
 			if (json_is_object(w) && strcmp(str(w, "name", "\x01"), str(v, "name", "")) == 0)
 				field(err, p, "name", "duplicate tool name in this server");
 		}
+	}
+	/* packages: requests with their recorded resolution (no trees) */
+	a = json_object_get(s, "packages");
+	json_array_foreach(a, i, v) {
+		char why[200];
+
+		snprintf(p, sizeof(p), "%s.packages[%zu]", path, i);
+		if (check_obj(v, "name:s!,spec:s,import_names:a,reason:s,status:s,"
+		    "resolution:o!,created_at:s", p, err) != 0)
+			continue;
+		if (tg_packages_check_export(v, why, sizeof(why)) != 0)
+			field(err, p, "resolution", why);
+		check_time(v, p, err);
 	}
 	a = srcs = json_object_get(s, "sources");
 	json_array_foreach(a, i, v) {
@@ -959,6 +975,10 @@ import_server(const struct tg_call *c, json_t *s, const char *path,
 			goto out;
 		counts[1]++;
 	}
+	/* packages: the requests, then the set (trees are built on first use) */
+	if ((rc = tg_packages_import(c, id, json_object_get(s, "packages"),
+	    keep_status, actor, err)) != TG_OK)
+		goto out;
 	if (strcmp(status, "running") == 0 &&
 	    (rc = tg_servers_check_clash(c, id, NULL, NULL, err)) != TG_OK)
 		goto out;

@@ -30,7 +30,12 @@
  *            "input_schema"|null, "schema_source", "annotations"|null,
  *            "status", "current_version", "approved_version"|null,
  *            "review_reason"|null, "created_at",
- *            "versions": [as for tools, without "code"]}]}]}
+ *            "versions": [as for tools, without "code"]}],
+ *        "packages": [{"name", "spec", "import_names", "reason", "status",
+ *            "resolution", "created_at"}]}]}
+ * ("packages", optional in either format version: the server's package
+ * requests with their recorded resolutions, never the trees; see
+ * lib/packages.h and docs/packages.md)
  * Servers are ordered by name, tools, sources and external tools by name,
  * versions by number. A source's credential is never part of it (nor its
  * ciphertext or nonce): "credential_set" only says whether one is stored.

@@ -20,6 +20,7 @@
 #include "lib/mcp_mgmt.h"
 #include "lib/mcp_session.h"
 #include "lib/metrics.h"
+#include "lib/packages.h"
 #include "lib/parse.h"
 #include "lib/sandbox_cfg.h"	/* warm sandboxes */
 #include "lib/sandbox_client.h"
@@ -170,8 +171,12 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	o.event_ctx = c->on_event_ctx;
 	o.cancel_fd = c->cancel_fd;
 	t0 = tg_now_us();
+	/* packages: the server's package set, mounted read-only */
+	rc = tg_packages_apply(call->db, cfg, json_integer_value(json_object_get(t,
+	    "server_id")), sreq, &o, diag, sizeof(diag));
 	/* Exactly once: a tool call is never retried. */
-	rc = tg_sandbox_run(&o, sreq, &sbx);
+	if (rc == TG_OK)
+		rc = tg_sandbox_run(&o, sreq, &sbx);
 	l.duration_ms = (tg_now_us() - t0) / 1000;
 	tg_slots_release();	/* reliability: the run is over */
 	slot = 0;

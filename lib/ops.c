@@ -25,6 +25,7 @@
 #include "lib/health.h"
 #include "lib/logs.h"
 #include "lib/ops.h"
+#include "lib/packages.h"
 #include "lib/parse.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
@@ -79,6 +80,8 @@ tg_op_resolve(const struct tg_call *c, enum tg_op_target t, const char *ref,
 		return tg_svc_parse_id(ref, "execution log", id, err);
 	case TG_OT_REQUEST:
 		return tg_svc_parse_id(ref, "request", id, err);
+	case TG_OT_PACKAGE:
+		return tg_svc_parse_id(ref, "package request", id, err);
 	case TG_OT_USER:
 		return plain_id(ref, "no such user", id, err);
 	case TG_OT_APIKEY:
@@ -156,13 +159,15 @@ a_secret_delete(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 	return tg_secrets_delete(in->c, in->id, arg(in, "key"), err);
 }
 
-/* variant 0: module requests; 1: network requests. */
+/* variant 0: module requests; 1: network requests; 2: package requests. */
 static int
 a_requests_list(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
 	if (in->op->variant == 0)
 		return tg_module_requests_list(in->c, arg(in, "status"), &in->page,
 		    out, err);
+	if (in->op->variant == 2)
+		return tg_packages_list(in->c, arg(in, "status"), &in->page, out, err);
 	return tg_network_requests_list(in->c, arg(in, "status"), &in->page,
 	    out, err);
 }
@@ -177,6 +182,14 @@ a_requests_decide(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 		return tg_network_requests_decide(in->c, in->id, approve, in->body,
 		    out, err);
 	return tg_module_requests_decide(in->c, in->id, approve, in->body, out, err);
+}
+
+/* variant: enum tg_pkg_action. */
+static int
+a_packages_decide(const struct tg_op_in *in, json_t **out, struct tg_err *err)
+{
+	return tg_packages_decide(in->c, in->id, (enum tg_pkg_action)in->op->variant,
+	    in->body, out, err);
 }
 
 /* Boolean query flag: absent -> def; "true"/"1" or "false"/"0" else 400. */
@@ -328,7 +341,49 @@ a_audit_verify(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 	return tg_err_from(err, tg_audit_verify(in->c->db, out));
 }
 
-/* MCP only: {module, reason, tool?} as a module request. */
+/* MCP only: {package, server, version?, import_names?, reason?, tool?} as
+ * a package request (lib/packages.h), resolved at once; the result is the
+ * review document. */
+static int
+request_package(const struct tg_op_in *in, json_t **out, struct tg_err *err)
+{
+	static const char *const copy[] = {"version", "import_names", "reason"};
+	json_t *b, *tool = json_object_get(in->body, "tool");
+	char buf[24];
+	int64_t sid, tid;
+	size_t i;
+	int rc;
+
+	if (json_object_get(in->body, "server") == NULL)
+		return tg_err_field(err, "server", "a package is requested for one"
+		    " server: name it");
+	if (json_object_get(in->body, "module") != NULL)
+		return tg_err_field(err, "module", "give either module or package");
+	if ((rc = tg_op_resolve(in->c, TG_OT_SERVER,
+		 tg_op_ref(json_object_get(in->body, "server"), buf, sizeof(buf)), &sid,
+		 err)) != TG_OK)
+		return rc;
+	b = json_pack("{s:I, s:O}", "server_id", (json_int_t)sid, "name",
+	    json_object_get(in->body, "package"));
+	if (b == NULL)
+		return -TG_E_NOMEM;
+	for (i = 0; i < sizeof(copy) / sizeof(copy[0]) && rc == TG_OK; i++)
+		if (json_object_get(in->body, copy[i]) != NULL &&
+		    json_object_set(b, copy[i], json_object_get(in->body, copy[i])) != 0)
+			rc = -TG_E_NOMEM;
+	if (rc == TG_OK && tool != NULL &&
+	    (rc = tg_op_resolve(in->c, TG_OT_TOOL, tg_op_ref(tool, buf, sizeof(buf)),
+		 &tid, err)) == TG_OK &&
+	    json_object_set_new(b, "tool_id", json_integer((json_int_t)tid)) != 0)
+		rc = -TG_E_NOMEM;
+	if (rc == TG_OK)
+		rc = tg_packages_create(in->c, b, out, err);
+	json_decref(b);
+	return rc;
+}
+
+/* MCP only: {module, reason, tool?} as a module request, or with package a
+ * package request. */
 static int
 a_request_module(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
@@ -338,6 +393,11 @@ a_request_module(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 	int64_t tid;
 	int rc = TG_OK;
 
+	if (json_object_get(in->body, "package") != NULL)
+		return request_package(in, out, err);
+	if (json_object_get(in->body, "module") == NULL)
+		return tg_err_field(err, "module", "give module (an allow-list entry)"
+		    " or package (a third-party distribution, with server)");
 	if ((b = json_pack("{s:O}", "module", json_object_get(in->body, "module"))) == NULL)
 		return -TG_E_NOMEM;
 	if (reason != NULL && json_object_set(b, "reason", reason) != 0)
@@ -562,12 +622,27 @@ static const struct tg_jfield f_module_req[] = {
     {"module", T_STR, REQ}, {"reason", T_STR}, {"tool_id", T_INT}, END};
 static const struct tg_jfield f_network_req[] = {
     {"server_id", T_ANY, REQ}, {"host", T_STR, REQ}, {"reason", T_STR}, END};
+static const struct tg_jfield f_package_req[] = {
+    {"server_id", T_INT, REQ}, {"name", T_STR, REQ}, {"version", T_STR},
+    {"import_names", T_ARRAY}, {"reason", T_STR}, {"tool_id", T_INT}, END};
+static const struct tg_jfield f_import_name = {NULL, T_STR,
+    .pattern = "^[A-Za-z_][A-Za-z0-9_]*$"};
 static const struct tg_jfield f_request_module[] = {
-    {"module", T_STR, REQ,
-	DESC("dotted module name, e.g. \"requests\" or \"xml.etree\"")},
+    {"module", T_STR,
+	DESC("dotted module name, e.g. \"requests\" or \"xml.etree\" (an allow-list"
+	     " entry; or give package instead)")},
     {"reason", T_STR, .max_length = 2048},
     {"tool", T_ID, DESC("the tool that needs it (optional): its id, exposed"
 			" name or <server>/<tool>")},
+    {"package", T_STR, .max_length = 100,
+	DESC("a third-party distribution from the package index, e.g. \"pyyaml\""
+	     " (with server): resolved at once, wheels only, installed on approval")},
+    {"version", T_STR, .max_length = 200,
+	DESC("with package: a version specifier, e.g. \"==6.0.1\" or \">=2,<3\"")},
+    {"import_names", T_ARRAY, .items = &f_import_name,
+	DESC("with package: the modules it provides that the tool imports, e.g."
+	     " [\"yaml\"] (default: all its top-level modules)")},
+    {"server", T_ID, DESC("with package: the server whose tools import it")},
     END};
 static const struct tg_jfield f_request_network[] = {
     F_SERVER,
@@ -625,6 +700,12 @@ static const struct tg_jfield f_import[] = {
 #define DECIDE(name, v, path) \
 	{ \
 		(name), TG_P_APPROVE, .target = TG_OT_REQUEST, .fields = f_reason, .adapt = a_requests_decide, .variant = (v), POST_OPT((path), 4 * KiB) \
+	}
+
+/* A decision on a package request (a_packages_decide). */
+#define PKG_DECIDE(name, v, path) \
+	{ \
+		(name), TG_P_APPROVE, .target = TG_OT_PACKAGE, .fields = f_reason, .adapt = a_packages_decide, .variant = (v), POST_OPT((path), 4 * KiB) \
 	}
 
 const struct tg_op tg_ops[] = {
@@ -737,6 +818,17 @@ const struct tg_op tg_ops[] = {
     DECIDE("network_requests.approve", 3, "/api/v1/network-requests/:id/approve"),
     DECIDE("network_requests.reject", 2, "/api/v1/network-requests/:id/reject"),
 
+    /* third-party packages (lib/packages.c) */
+    {"packages.list", TG_P_READ, .flags = TG_OP_PAGED,
+	.adapt = a_requests_list, .variant = 2, GET("/api/v1/package-requests")},
+    {"packages.create", TG_P_WRITE, .fields = f_package_req,
+	.create = tg_packages_create, POST("/api/v1/package-requests", 201, 16 * KiB)},
+    {"packages.get", TG_P_READ, .target = TG_OT_PACKAGE, .by_id = tg_packages_get,
+	GET("/api/v1/package-requests/:id")},
+    PKG_DECIDE("packages.approve", TG_PKG_APPROVE, "/api/v1/package-requests/:id/approve"),
+    PKG_DECIDE("packages.reject", TG_PKG_REJECT, "/api/v1/package-requests/:id/reject"),
+    PKG_DECIDE("packages.revoke", TG_PKG_REVOKE, "/api/v1/package-requests/:id/revoke"),
+
     /* settings, export and import */
     {"settings.get", TG_P_READ, .none = tg_settings_get, GET("/api/v1/settings")},
     {"settings.patch", TG_P_SETTINGS, .create = tg_settings_patch, PATCH("/api/v1/settings", 64 * KiB)},
@@ -764,7 +856,7 @@ const struct tg_op tg_ops[] = {
     /* MCP only: arguments of their own */
     {"module_requests.ask", TG_P_WRITE, .fields = f_request_module,
 	.adapt = a_request_module,
-	TOOL("toolgate_request_module", 0, "Ask an admin to add a Python module to the global import allow-list (a pending module request). Use it when toolgate_validate_code reports a disallowed import.")},
+	TOOL("toolgate_request_module", 0, "Ask an admin to add a Python module to the global import allow-list (a pending module request), or, with package and server, to install a third-party distribution from the package index for that server's tools (a pending package request showing its resolved version, dependency closure, hashes and known vulnerabilities). Use it when toolgate_validate_code reports a disallowed import.")},
     {"network_requests.ask", TG_P_WRITE, .fields = f_request_network,
 	.adapt = a_request_network,
 	TOOL("toolgate_request_network_access", 0, "Ask an admin to allow a server's tools to reach a host (a pending network request). host: lower-case host name or IP, optional :port, optional \"*.\" wildcard prefix.")},

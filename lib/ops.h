@@ -50,6 +50,7 @@ enum tg_op_target {
 	TG_OT_SOURCE, /* a source: id or server/source */
 	TG_OT_LOG, /* plain ids, REST only: an execution log */
 	TG_OT_REQUEST, /* a module or network request */
+	TG_OT_PACKAGE, /* a package request */
 	TG_OT_USER, /* an account */
 	TG_OT_APIKEY, /* an API key */
 };

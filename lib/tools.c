@@ -307,7 +307,7 @@ tg_tools_create(const struct tg_call *c, int64_t server_id, json_t *in,
 	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
 		return rc;
 	json_decref(one);
-	if ((rc = tg_tools_check_code(c, a.code, schema_in, &a.schema, &a.source,
+	if ((rc = tg_tools_check_code(c, server_id, a.code, schema_in, &a.schema, &a.source,
 	    err)) != TG_OK)
 		return rc;
 	if ((rc = tg_call_tx(c, create_tx, &a, err)) == TG_OK)
@@ -423,7 +423,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	/* The schema after this change. */
 	if (has_schema && !json_is_null(a->schema_in)) {
 		if (code_changed) {
-			if ((rc = tg_tools_check_code(c, code, a->schema_in, &schema, &source,
+			if ((rc = tg_tools_check_code(c, server_id, code, a->schema_in, &schema, &source,
 			    err)) != TG_OK)
 				goto out;
 		} else {
@@ -434,7 +434,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		json_t *keep = (!has_schema && strcmp(source, "explicit") == 0) ?
 		    old_schema : NULL;
 
-		if ((rc = tg_tools_check_code(c, code, keep, &schema, &source, err)) != TG_OK)
+		if ((rc = tg_tools_check_code(c, server_id, code, keep, &schema, &source, err)) != TG_OK)
 			goto out;
 	} else {
 		schema = json_incref(old_schema);

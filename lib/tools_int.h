@@ -37,9 +37,11 @@
  * Validates code and works out the schema to store: explicit (given, kept
  * verbatim), derived (from the validator) or default ({"type":"object"},
  * when the sandbox is unavailable: saving still works, derivation happens
- * on the next save). *schema is a new reference.
+ * on the next save). *schema is a new reference. The import names of
+ * server_id's package set are allowed (0: no server).
  */
-int tg_tools_check_code(const struct tg_call *c, const char *code,
+int tg_tools_check_code(const struct tg_call *c, int64_t server_id,
+    const char *code,
     json_t *explicit_schema, json_t **schema, const char **source,
     struct tg_err *err);
 /* An input schema must describe an object (422 on "input_schema"). */

@@ -18,6 +18,7 @@
 #include "lib/execlog.h"	/* security: tg_mcp_log_test */
 #include "lib/inval.h"	/* performance: run_settings */
 #include "lib/log.h"
+#include "lib/packages.h"
 #include "lib/sandbox_cfg.h"
 #include "lib/sandbox_client.h"
 #include "lib/secrets.h"
@@ -71,8 +72,8 @@ run_limits(struct tg_db *dbh)
  * sandbox cannot run (err says why).
  */
 static int
-run_validator(const struct tg_call *c, const char *code, json_t **result,
-    struct tg_err *err)
+run_validator(const struct tg_call *c, int64_t server_id, const char *code,
+    json_t **result, struct tg_err *err)
 {
 	struct tg_sandbox_opts o;
 	json_t *rq = NULL, *mods = NULL, *lim;
@@ -81,6 +82,11 @@ run_validator(const struct tg_call *c, const char *code, json_t **result,
 
 	if ((rc = tg_settings_value(c->db, "allowed_modules", &mods)) != TG_OK)
 		return tg_err_from(err, rc);
+	/* packages: the server's package set is importable */
+	if ((rc = tg_packages_import_names(c->db, server_id, mods)) != TG_OK) {
+		json_decref(mods);
+		return tg_err_from(err, rc);
+	}
 	lim = run_limits(c->db);
 	rq = json_pack("{s:s, s:s, s:o, s:o, s:{}}", "mode", "validate", "code",
 	    code, "allowed_modules", mods, "limits", lim ? lim : json_object(),
@@ -127,7 +133,8 @@ code_errors(json_t *res, struct tg_err *err)
 }
 
 int
-tg_tools_check_code(const struct tg_call *c, const char *code,
+tg_tools_check_code(const struct tg_call *c, int64_t server_id,
+    const char *code,
     json_t *explicit_schema, json_t **schema, const char **source,
     struct tg_err *err)
 {
@@ -146,7 +153,7 @@ tg_tools_check_code(const struct tg_call *c, const char *code,
 	if ((int64_t)strlen(code) > max)
 		return tg_err_field(err, "code", "is %zu bytes; the limit is %lld",
 		    strlen(code), (long long)max);
-	rc = run_validator(c, code, &res, &verr);
+	rc = run_validator(c, server_id, code, &res, &verr);
 	if (rc == -TG_E_UNAVAIL) {
 		tg_err_clear(&verr);
 		*schema = explicit_schema ? json_incref(explicit_schema) :
@@ -210,7 +217,7 @@ tg_tools_validate(const struct tg_call *c, json_t *in, json_t **out,
 		schema = NULL;
 	if ((rc = tg_tools_check_schema(schema, err)) != TG_OK)
 		return rc;
-	if ((rc = run_validator(c, code, &res, err)) != TG_OK)
+	if ((rc = run_validator(c, 0, code, &res, err)) != TG_OK)
 		return rc;
 	errs = json_object_get(res, "errors");
 	o = json_pack("{s:b, s:o, s:O, s:s}", "ok",
@@ -327,6 +334,12 @@ tg_tools_test(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 		goto out;
 	}
 	sandbox_opts(c, &o, diag, sizeof(diag));
+	/* packages: the server's package set, mounted read-only */
+	if ((rc = tg_packages_apply(c->db, c->cfg, sid, rq, &o, diag,
+	    sizeof(diag))) != TG_OK) {
+		rc = tg_err_set(err, TG_E_UNAVAIL, "%s", diag);
+		goto out;
+	}
 	/* reliability: the row first; a run that cannot be recorded is not run */
 	if ((rc = tg_mcp_log_test_begin(c, tool, json_object_get(rq, "arguments"),
 	    &l)) != TG_OK) {

@@ -317,6 +317,11 @@ build_root(const struct sbx_child *c)
 	    (size_t)(tg_sbx_validate_py_end - tg_sbx_validate_py), 0644));
 	if (c->egress_sp >= 0)
 		TRY("egress socket", make_egress(c->egress_sp));
+	if (c->packages != NULL) {	/* the server's package set */
+		SYS("mkdir packages", mkdir(NEWROOT SBX_PKG_DIR, 0755));
+		TRY("bind packages", bind_ro(c->packages, NEWROOT SBX_PKG_DIR,
+		    MS_NODEV, 0));
+	}
 
 	SYS("chdir new root", chdir(NEWROOT));
 	SYS("pivot_root", (int)syscall(SYS_pivot_root, ".", "."));

@@ -97,6 +97,7 @@ struct run {
 	enum sbx_mode mode;
 	json_t *req;
 	json_t *hosts;		/* borrowed from req */
+	const char *packages;	/* borrowed from req: package tree, or NULL */
 	char *job;
 	size_t job_len, job_off;
 	int allow_degraded;
@@ -421,10 +422,11 @@ parse_request(struct run *r, const char *buf, size_t len, char *msg,
 		return -1;
 	}
 	if (json_unpack_ex(r->req, &je, JSON_STRICT,
-	    "{s:s, s:s%, s?s, s?o, s?o, s?o, s?o, s?o, s?b}", "mode", &mode,
+	    "{s:s, s:s%, s?s, s?o, s?o, s?o, s?o, s?o, s?b, s?s}", "mode", &mode,
 	    "code", &code, &code_len, "entry", &entry, "arguments", &args,
 	    "secrets", &secrets, "allowed_modules", &mods, "allowed_hosts",
-	    &hosts, "limits", &lim, "allow_degraded", &ad) != 0) {
+	    &hosts, "limits", &lim, "allow_degraded", &ad, "packages",
+	    &r->packages) != 0) {
 		snprintf(msg, msglen, "bad request: %s", je.text);
 		return -1;
 	}
@@ -486,12 +488,15 @@ parse_request(struct run *r, const char *buf, size_t len, char *msg,
 	    range(lim, "result_bytes", 1024, 64LL << 20, SBX_DEF_RESULT_BYTES,
 	    &r->lim.result_bytes, msg, msglen))
 		return -1;
+	if (r->packages != NULL && sbx_packages_check(r->packages, msg, msglen))
+		return -1;
 	r->hosts = hosts;
 	r->allow_degraded = ad;
-	job = json_pack("{s:s, s:s%, s:s, s:O?, s:O?, s:O?, s:b}", "mode", mode,
-	    "code", code, code_len, "entry", entry, "arguments", args,
+	job = json_pack("{s:s, s:s%, s:s, s:O?, s:O?, s:O?, s:b, s:b}", "mode",
+	    mode, "code", code, code_len, "entry", entry, "arguments", args,
 	    "secrets", secrets, "allowed_modules", mods, "egress",
-	    hosts != NULL && json_array_size(hosts) > 0);
+	    hosts != NULL && json_array_size(hosts) > 0, "packages",
+	    r->packages != NULL);
 	if (job == NULL) {
 		snprintf(msg, msglen, "out of memory");
 		return -3;
@@ -1230,7 +1235,14 @@ run_tool(struct run *r, const struct cfg *c)
 	ch.sync_r = sync[0];
 	ch.errp_w = errp[1];
 	ch.egress_sp = -1;
+	ch.packages = r->packages;
 	r->start_ms = sbx_now_ms();
+	if (r->packages != NULL && (c->no_mount || r->degraded)) {
+		ex = fail_doc(c, EX_SETUP, "SandboxSetup", "a package set needs "
+		    "the mount layer (not available in degraded mode)",
+		    "unavailable");
+		goto out;
+	}
 
 	if (c->no_mount && !r->degraded) {
 		/* debug mode: no new root, so the runner lives in a scratch dir */
@@ -1291,6 +1303,12 @@ run_tool(struct run *r, const struct cfg *c)
 		if ((rc = make_scratch(r)) != 0) {
 			ex = fail_doc(c, EX_SETUP, "SandboxSetup", strerror(-rc),
 			    "degraded");
+			goto out;
+		}
+		if (r->packages != NULL) {
+			ex = fail_doc(c, EX_SETUP, "SandboxSetup", "a package set "
+			    "needs the mount layer (not available in degraded "
+			    "mode)", "degraded");
 			goto out;
 		}
 		ch.degraded = 1;
@@ -2024,7 +2042,9 @@ serve_call(const struct cfg *c, struct warm *w, char *buf, size_t len,
 		    "TooLarge" : "BadRequest", msg, "unavailable");
 	else {
 		ex = -1;
-		if (!c->force_degraded && !c->no_mount && !r.allow_degraded)
+		/* a package set is bound by cold runs only (packages.c) */
+		if (!c->force_degraded && !c->no_mount && !r.allow_degraded &&
+		    r.packages == NULL)
 			ex = run_warm(&r, c, w, flags & WQ_STRICT);
 		if (ex < 0 && (flags & WQ_STRICT))
 			ex = fail_doc(c, EX_SETUP, "SandboxSetup", "no warm "

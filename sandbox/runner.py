@@ -98,6 +98,7 @@ json = _FastJSON
 TOOL_FILE = "tool.py"
 TOOL_NAME = "__tool__"
 EGRESS_SOCK = "/run/toolgate/egress.sock"
+PKG_DIR = "/run/toolgate/packages"
 _EGRESS_FD = None  # warm sandboxes: fd 4, connected to the egress proxy
 
 
@@ -456,6 +457,10 @@ def _run(job):
     tg.HttpError = HttpError
     sys.modules["toolgate"] = tg
 
+    if job.get("packages"):
+        # the server's package set (read-only bind, docs/packages.md):
+        # after the standard library, so it cannot shadow a stdlib module
+        sys.path.append(PKG_DIR)
     global _CODE
     _CODE = code
     mod = _ModuleType(TOOL_NAME)

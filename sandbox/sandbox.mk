@@ -25,7 +25,7 @@ SBX_OBJDIR   := build/sandbox
 SBX_HELPER   := build/toolgate-sandbox
 SBX_DRIVE    := build/sandbox-drive
 SBX_SRCS     := sandbox/helper.c sandbox/child.c sandbox/zygote.c sandbox/seccomp.c \
-                sandbox/landlock.c sandbox/proxy.c
+                sandbox/landlock.c sandbox/proxy.c sandbox/packages.c
 SBX_OBJS     := $(patsubst sandbox/%.c,$(SBX_OBJDIR)/%.o,$(SBX_SRCS)) \
                 $(SBX_OBJDIR)/embed.o $(SBX_OBJDIR)/seccomp_bpf.o
 SBX_GEN      := $(SBX_OBJDIR)/seccomp-gen

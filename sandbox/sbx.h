@@ -32,6 +32,8 @@
 #define SBX_MAX_REQUEST		(8 * 1024 * 1024)
 #define SBX_INNER_ID		1000	/* uid/gid inside the user namespace */
 #define SBX_RUN_DIR		"/run/toolgate"
+/* the server's package set, bound read-only (packages.c) */
+#define SBX_PKG_DIR		SBX_RUN_DIR "/packages"
 #define SBX_EGRESS_SOCK		"/run/toolgate/egress.sock"
 
 enum sbx_mode {
@@ -63,7 +65,12 @@ struct sbx_child {
 	int sync_r;		/* one byte from the parent: id maps written */
 	int errp_w;		/* setup failure message; CLOEXEC, EOF = exec ok */
 	int egress_sp;		/* -1, or socket to hand the egress listener to */
+	const char *packages;	/* NULL, or the package tree to bind (packages.c) */
 };
+
+/* packages.c: 0 when path may be bound as the package set, else -1 with
+ * msg set. */
+int sbx_packages_check(const char *path, char *msg, size_t msglen);
 
 /* child.c: never returns. */
 void sbx_child_main(const struct sbx_child *c) __attribute__((noreturn));

@@ -240,6 +240,8 @@ export_app_env() {
 	export TOOLGATE_SANDBOX_HELPER=${TOOLGATE_SANDBOX_HELPER:-$ROOT/build/toolgate-sandbox}
 	export TOOLGATE_ALLOWED_ORIGINS=${TOOLGATE_ALLOWED_ORIGINS:-http://127.0.0.1:$PORT,http://localhost:$PORT}
 	if [ "$IS_ROOT" = 1 ]; then export TOOLGATE_USER=${TOOLGATE_USER:-nobody}; fi
+	# third-party package trees (docs/packages.md)
+	export TOOLGATE_PACKAGES_DIR=${TOOLGATE_PACKAGES_DIR:-$VAR/packages}
 }
 
 ensure_database() {
@@ -385,6 +387,8 @@ do_start() {
 			say "warning: $TOOLGATE_USER cannot execute $TOOLGATE_SANDBOX_HELPER; tool runs will fail"
 		fi
 	fi
+	mkdir -p "$TOOLGATE_PACKAGES_DIR"
+	if [ "$IS_ROOT" = 1 ]; then chown "$TOOLGATE_USER" "$TOOLGATE_PACKAGES_DIR"; fi
 	"$TOOLGATE" migrate >>"$LOG/toolgate.log" 2>&1 ||
 		{ tail -n 10 "$LOG/toolgate.log" >&2; die "migrations failed (log: $LOG/toolgate.log)"; }
 	NEW_ADMIN_PASSWORD=""

@@ -515,6 +515,49 @@ def functional(ctx):
         "def main():\n    return 2\n", allow_degraded=True),
         lambda d: d["ok"] and d["isolation"] == "degraded",
         flags=["--force-degraded"])
+    # packages (docs/packages.md): the request's "packages" directory is
+    # bound read-only at /run/toolgate/packages, after the standard library
+    # on sys.path; cold runs only (a warm helper runs such a request cold)
+    if MODE != "warm":
+        import atexit
+        import shutil
+        # not under /tmp: the new root is mounted there (refused, below)
+        pkgdir = tempfile.mkdtemp(prefix="tg-pkgs-", dir="/var/tmp")
+        atexit.register(shutil.rmtree, pkgdir, True)
+        os.chmod(pkgdir, 0o755)
+        for fn, text in (("tgpkgmod.py", "V = 7\n"),
+                         ("calendar.py", "SHADOWED = True\n")):
+            with open(os.path.join(pkgdir, fn), "w") as f:
+                f.write(text)
+            os.chmod(os.path.join(pkgdir, fn), 0o644)
+        t("packages: importable, read-only, no stdlib shadowing", run_req(
+            "import tgpkgmod\nimport calendar\n"
+            "def main():\n    out = [tgpkgmod.V, tgpkgmod.__file__,\n"
+            "           hasattr(calendar, 'SHADOWED')]\n"
+            "    for p in (tgpkgmod.__file__, '/run/toolgate/packages/new.py'):\n"
+            "        try:\n            open(p, 'a').write('x')\n"
+            "            out.append('wrote')\n"
+            "        except OSError as e:\n            out.append(e.errno)\n"
+            "    return out\n",
+            allowed_modules=["tgpkgmod", "calendar"], packages=pkgdir),
+            lambda d: d["ok"] and d["result"][:3] == [
+                7, "/run/toolgate/packages/tgpkgmod.py", False] and
+            "wrote" not in d["result"] and d["sandbox"] == "cold")
+        t("packages: a directory under /tmp is refused", run_req(
+            "def main(): pass\n", packages="/tmp"),
+            lambda d: d.get("client_error") == "bad_request" and
+            "/tmp" in d.get("diag", ""))
+        t("packages: a relative path is refused", run_req(
+            "def main(): pass\n", packages="tmp/x"),
+            lambda d: d.get("client_error") == "bad_request")
+        t("packages: a path that is no directory is refused", run_req(
+            "def main(): pass\n", packages="/nonexistent-tg-pkgs"),
+            lambda d: d.get("client_error") == "bad_request")
+        t("packages: refused in degraded mode", run_req(
+            "def main():\n    return 1\n", packages=pkgdir),
+            lambda d: d.get("client_error") == "unavailable" and
+            "package set" in d.get("diag", ""),
+            flags=["--force-degraded", "--allow-degraded"])
     token = "tg-orphan-%d" % os.getpid()
     t("degraded mode timeout kills the group and orphans", run_req(
         "import os, time\ndef main(tok):\n    if os.fork() == 0:\n"

@@ -1,0 +1,965 @@
+/*
+ * packages.c - third-party Python packages: requests, resolution and
+ * installation through the sandbox, package sets and their trees (see
+ * packages.h and docs/packages.md).
+ *
+ * security: nothing from an index runs on the host. The resolver
+ * (lib/pkg_resolver.py, embedded below) runs as the code of a cold sandbox
+ * run whose only egress is the index (and the vulnerability source); it
+ * reads wheels only, so no setup.py ever runs. To install, the sandbox
+ * downloads the recorded wheels again, compares each sha256 with the one
+ * recorded at review and unpacks them; the host only compares the hashes
+ * once more and writes the listed files (paths checked here again: no
+ * absolute paths, no "..", nothing but regular files) into a fresh
+ * directory that becomes read-only and is renamed to its content address.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "lib/approvals.h"
+#include "lib/audit.h"
+#include "lib/crypto.h"
+#include "lib/log.h"
+#include "lib/packages.h"
+#include "lib/pkg_int.h"
+#include "lib/sandbox_cfg.h"
+#include "lib/status.h"
+
+/* lib/pkg_embed.c */
+extern const char tg_pkg_resolver_py[];
+extern const char tg_pkg_resolver_py_end[];
+
+#define PKG_JSON TG_PACKAGES_JSON
+
+/* ------------------------------------------------------------ helpers */
+
+static int
+valid_dist(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 1 || n > 100)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			(ch >= '0' && ch <= '9') || ((ch == '.' || ch == '-' || ch == '_') && i > 0 && i < n - 1)))
+			return 0;
+	}
+	return 1;
+}
+
+/* PEP 503 normalisation: runs of -_. become one '-', lower case. */
+static void
+canon(const char *s, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *s && o + 1 < cap; s++) {
+		if (*s == '-' || *s == '_' || *s == '.') {
+			if (o > 0 && out[o - 1] != '-')
+				out[o++] = '-';
+			continue;
+		}
+		out[o++] = (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s;
+	}
+	out[o] = '\0';
+}
+
+static int
+valid_spec(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n <= 200 && strspn(s, "0123456789abcdefghijklmnopqrstuvwxyz"
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ.*<>=!~, +") == n;
+}
+
+static int
+valid_ident(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 1 || n > 100 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* "host" or "host:port" of an http(s) URL, lower case; -1 if malformed. */
+static int
+url_host(const char *url, char *out, size_t cap)
+{
+	const char *p, *e;
+	size_t n, i;
+
+	if (strncmp(url, "http://", 7) == 0)
+		p = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		p = url + 8;
+	else
+		return -1;
+	e = p + strcspn(p, "/?#");
+	n = (size_t)(e - p);
+	if (n == 0 || n >= cap || memchr(p, '@', n) != NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		out[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] + 32) : p[i];
+	out[n] = '\0';
+	return 0;
+}
+
+/* ---------------------------------------------------- sandbox runs */
+
+/*
+ * Runs the resolver with args in a cold sandbox whose only egress is the
+ * index and the vulnerability source. *result = the resolver's return
+ * value. A PackageRefused becomes 422 with its message; anything else that
+ * went wrong 503.
+ */
+int
+tg_pkg_resolver_run(const struct tg_config *cfg, json_t *args, json_t **result,
+    struct tg_err *err)
+{
+	struct tg_sandbox_opts o;
+	const char *extra[3] = {NULL, NULL, NULL};
+	char h1[300], h2[300], diag[256];
+	json_t *rq = NULL, *res = NULL, *hosts = NULL, *e;
+	const char *type, *msg;
+	int rc;
+
+	*result = NULL;
+	if (cfg == NULL || cfg->pip_index_url[0] == '\0')
+		return tg_err_set(err, TG_E_UNAVAIL, "no package index is configured"
+						     " (TOOLGATE_PIP_INDEX_URL): third-party packages are off");
+	if (url_host(cfg->pip_index_url, h1, sizeof(h1)) != 0)
+		return tg_err_set(err, TG_E_UNAVAIL, "TOOLGATE_PIP_INDEX_URL is not an"
+						     " http(s) URL");
+	hosts = json_array();
+	if (hosts == NULL || json_array_append_new(hosts, json_string(h1)) != 0) {
+		rc = tg_err_from(err, -TG_E_NOMEM);
+		goto out;
+	}
+	if (cfg->osv_url[0] && url_host(cfg->osv_url, h2, sizeof(h2)) == 0 &&
+	    strcmp(h1, h2) != 0 && json_array_append_new(hosts, json_string(h2)) != 0) {
+		rc = tg_err_from(err, -TG_E_NOMEM);
+		goto out;
+	}
+	/* the hosts the index's file links point to */
+	{
+		char list[sizeof(cfg->pip_extra_hosts)], *save = NULL, *h;
+
+		memcpy(list, cfg->pip_extra_hosts, sizeof(list));
+		for (h = strtok_r(list, ",", &save); h; h = strtok_r(NULL, ",", &save))
+			if (tg_approvals_valid_host(h) &&
+			    json_array_append_new(hosts, json_string(h)) != 0) {
+				rc = tg_err_from(err, -TG_E_NOMEM);
+				goto out;
+			}
+	}
+	rq = json_pack("{s:s, s:s#, s:s, s:O, s:[s], s:O, s:{s:i, s:i, s:i, s:i,"
+		       " s:i, s:i}}",
+	    "mode", "run", "code", tg_pkg_resolver_py,
+	    (int)(tg_pkg_resolver_py_end - tg_pkg_resolver_py), "entry", "main",
+	    "arguments", args, "allowed_modules", "*", "allowed_hosts", hosts,
+	    "limits", "timeout_ms", 180000, "memory_mb", 1024, "max_procs", 16,
+	    "output_bytes", 65536, "tmp_mb", 16, "result_bytes", 64 * 1024 * 1024);
+	if (rq == NULL) {
+		rc = tg_err_from(err, -TG_E_NOMEM);
+		goto out;
+	}
+	memset(&o, 0, sizeof(o));
+	tg_sandbox_opts_config(cfg, &o);
+	o.warm = 0;
+	o.diag = diag;
+	o.diag_len = sizeof(diag);
+	diag[0] = '\0';
+	if (cfg->packages_test_egress[0]) {
+		/* tests only (docs/packages.md): the index on loopback */
+		extra[0] = "--egress-test-allow";
+		extra[1] = cfg->packages_test_egress;
+		o.extra_args = extra;
+	}
+	rc = tg_sandbox_run(&o, rq, &res);
+	if (rc != TG_OK) {
+		tg_log(TG_LOG_WARN, "packages.sandbox_failed", "rc=%s msg=%s",
+		    tg_status_name(rc), tg_log_q(diag));
+		rc = tg_err_set(err, rc == -TG_E_BUSY ? TG_E_BUSY : TG_E_UNAVAIL,
+		    "the sandbox could not run the package resolver%s%s",
+		    diag[0] ? ": " : "", diag);
+		goto out;
+	}
+	if (json_is_true(json_object_get(res, "ok"))) {
+		*result = json_incref(json_object_get(res, "result"));
+		rc = json_is_object(*result) ? TG_OK : tg_err_set(err, TG_E_UNAVAIL, "the package resolver returned nothing");
+		goto out;
+	}
+	e = json_object_get(res, "error");
+	type = json_string_value(json_object_get(e, "type"));
+	msg = json_string_value(json_object_get(e, "message"));
+	if (type && strcmp(type, "PackageRefused") == 0)
+		rc = tg_err_set(err, TG_E_UNPROCESSABLE, "%s", msg ? msg : "refused");
+	else
+		rc = tg_err_set(err, TG_E_UNAVAIL, "the package index could not be"
+						   " used: %s: %.300s",
+		    type ? type : "error", msg ? msg : "no detail");
+out:
+	if (rc != TG_OK) {
+		json_decref(*result);
+		*result = NULL;
+	}
+	json_decref(res);
+	json_decref(rq);
+	json_decref(hosts);
+	return rc;
+}
+
+/* ------------------------------------------------------ package sets */
+
+/*
+ * The union of the closures of approved requests of server sid, with
+ * request skip_id left out and extra (a resolution, or NULL) added.
+ * *closure sorted by name, *imports the import names of the requested
+ * packages. A package at two versions is a conflict (409).
+ */
+static int
+set_closure(struct tg_db *db, const char *sid, const char *skip_name,
+    json_t *extra, json_t **closure, json_t **imports, struct tg_err *err)
+{
+	const char *p[2];
+	json_t *rows = NULL, *all = NULL, *by = NULL, *r, *e, *have;
+	const char *k;
+	size_t i, j;
+	int rc;
+
+	*closure = *imports = NULL;
+	p[0] = sid;
+	p[1] = skip_name;
+	rc = tg_svc_query_array(db, "SELECT json_build_object('closure',"
+				    " r.resolution->'closure', 'import_names', to_json(r.import_names))::text"
+				    " FROM package_requests r WHERE r.server_id = $1::bigint AND"
+				    " r.status = 'approved' AND ($2::text IS NULL OR r.name <> $2::text)"
+				    " ORDER BY r.id",
+	    2, p, &rows);
+	if (rc != TG_OK)
+		return tg_err_from(err, rc);
+	if (extra && json_array_append(rows, extra) != 0) {
+		rc = tg_err_from(err, -TG_E_NOMEM);
+		goto out;
+	}
+	by = json_object();
+	*imports = json_array();
+	if (by == NULL || *imports == NULL) {
+		rc = tg_err_from(err, -TG_E_NOMEM);
+		goto out;
+	}
+	json_array_foreach(rows, i, r) {
+		json_array_foreach(json_object_get(r, "closure"), j, e) {
+			const char *n = json_string_value(json_object_get(e, "name"));
+
+			if (n == NULL)
+				continue;
+			have = json_object_get(by, n);
+			if (have && !json_equal(json_object_get(have, "sha256"), json_object_get(e, "sha256"))) {
+				rc = tg_err_set(err, TG_E_CONFLICT, "conflict: the server's"
+								    " package set already has %s %s; this closure needs %s %s",
+				    n, json_string_value(json_object_get(have, "version")), n,
+				    json_string_value(json_object_get(e, "version")));
+				goto out;
+			}
+			json_object_set(by, n, e);
+		}
+		json_array_foreach(json_object_get(r, "import_names"), j, e)
+			json_array_append(*imports, e);
+	}
+	all = json_array();
+	if (all == NULL) {
+		rc = tg_err_from(err, -TG_E_NOMEM);
+		goto out;
+	}
+	/* json objects iterate in insertion order: sort the keys */
+	{
+		const char **keys = calloc(json_object_size(by) + 1, sizeof(*keys));
+		size_t n = 0, a, b;
+
+		if (keys == NULL) {
+			rc = tg_err_from(err, -TG_E_NOMEM);
+			goto out;
+		}
+		json_object_foreach(by, k, e)
+			keys[n++] = k;
+		for (a = 1; a < n; a++)
+			for (b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
+				const char *t = keys[b];
+
+				keys[b] = keys[b - 1];
+				keys[b - 1] = t;
+			}
+		for (a = 0; a < n; a++)
+			json_array_append(all, json_object_get(by, keys[a]));
+		free(keys);
+	}
+	*closure = all;
+	all = NULL;
+	rc = TG_OK;
+out:
+	if (rc != TG_OK) {
+		json_decref(*imports);
+		*imports = NULL;
+	}
+	json_decref(all);
+	json_decref(by);
+	json_decref(rows);
+	return rc;
+}
+
+/* Writes the set of server sid (inside the caller's transaction). */
+static int
+store_set(struct tg_db *db, const char *sid, json_t *closure, json_t *imports)
+{
+	char hash[TG_SHA256_HEX_LEN + 1], *cj = NULL, *ij = NULL;
+	const char *p[4];
+	int rc;
+
+	if (json_array_size(closure) == 0) {
+		p[0] = sid;
+		return tg_db_exec(db, "DELETE FROM package_sets WHERE server_id ="
+				      " $1::bigint",
+		    1, p, NULL);
+	}
+	if ((rc = tg_pkg_closure_hash(closure, hash)) != TG_OK)
+		return rc;
+	cj = json_dumps(closure, JSON_COMPACT);
+	ij = json_dumps(imports, JSON_COMPACT);
+	if (cj == NULL || ij == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	p[0] = sid;
+	p[1] = hash;
+	p[2] = cj;
+	p[3] = ij;
+	rc = tg_db_exec(db, "INSERT INTO package_sets (server_id, tree, closure,"
+			    " import_names) SELECT $1::bigint, $2, $3::jsonb, coalesce(array_agg("
+			    " DISTINCT x), '{}') FROM jsonb_array_elements_text($4::jsonb) x"
+			    " ON CONFLICT (server_id) DO UPDATE SET tree = EXCLUDED.tree,"
+			    " closure = EXCLUDED.closure, import_names = EXCLUDED.import_names,"
+			    " updated_at = now()",
+	    4, p, NULL);
+out:
+	free(cj);
+	free(ij);
+	return rc;
+}
+
+/* ---------------------------------------------------------- service */
+
+/* The diff of a new closure against the approved one of the same name. */
+static json_t *
+closure_diff(json_t *old, json_t *new)
+{
+	json_t *d = json_pack("{s:[], s:[], s:[]}", "added", "removed", "changed");
+	json_t *e, *o;
+	size_t i, j;
+
+	if (d == NULL)
+		return NULL;
+	json_array_foreach(new, i, e) {
+		const char *n = json_string_value(json_object_get(e, "name"));
+		int found = 0;
+
+		json_array_foreach(old, j, o) {
+			if (!json_equal(json_object_get(o, "name"), json_object_get(e, "name")))
+				continue;
+			found = 1;
+			if (!json_equal(json_object_get(o, "sha256"),
+				json_object_get(e, "sha256")))
+				json_array_append_new(json_object_get(d, "changed"),
+				    json_pack("{s:s?, s:O, s:O}", "name", n, "from",
+					json_object_get(o, "version"), "to",
+					json_object_get(e, "version")));
+		}
+		if (!found)
+			json_array_append_new(json_object_get(d, "added"),
+			    json_pack("{s:s?, s:O}", "name", n, "version",
+				json_object_get(e, "version")));
+	}
+	json_array_foreach(old, j, o) {
+		int found = 0;
+
+		json_array_foreach(new, i, e)
+			found |= json_equal(json_object_get(o, "name"),
+			    json_object_get(e, "name"));
+		if (!found)
+			json_array_append_new(json_object_get(d, "removed"),
+			    json_pack("{s:O, s:O}", "name", json_object_get(o, "name"),
+				"version", json_object_get(o, "version")));
+	}
+	return d;
+}
+
+int
+tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	const char *name = NULL, *spec = "", *reason = "", *p[8];
+	json_int_t sid = 0, tool = 0;
+	json_t *want = NULL, *args = NULL, *resn = NULL, *have = NULL, *top_imp;
+	json_t *imports = NULL, *e, *prev = NULL, *detail = NULL;
+	char cn[128], sids[24], tids[24], actor[24], *rj = NULL, *ij = NULL;
+	PGresult *res = NULL;
+	json_error_t je;
+	size_t i, j;
+	int rc;
+
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, 0, "{s:I, s:s, s?s, s?o, s?s, s?I !}",
+		"server_id", &sid, "name", &name, "version", &spec, "import_names",
+		&want, "reason", &reason, "tool_id", &tool) != 0)
+		return tg_err_field(err, "body", "%s", je.text);
+	if (!valid_dist(name))
+		return tg_err_field(err, "name", "must be a distribution name such as"
+						 " 'requests' or 'python-dateutil'");
+	if (!valid_spec(spec))
+		return tg_err_field(err, "version", "must be a version specifier such"
+						    " as '==2.31.0' or '>=6,<7'");
+	if (strlen(reason) > 2048)
+		return tg_err_field(err, "reason", "at most 2048 bytes");
+	if (sid <= 0)
+		return tg_err_field(err, "server_id", "must be a server id");
+	if (tool < 0)
+		return tg_err_field(err, "tool_id", "must be a tool id");
+	if (want && json_array_size(want) > 64)
+		return tg_err_field(err, "import_names", "at most 64 names");
+	json_array_foreach(want, i, e) {
+		if (!json_is_string(e) || !valid_ident(json_string_value(e)))
+			return tg_err_field(err, "import_names", "must be Python module"
+								 " names such as 'yaml'");
+	}
+	canon(name, cn, sizeof(cn));
+	snprintf(sids, sizeof(sids), "%lld", (long long)sid);
+	p[0] = sids;
+	if ((rc = tg_svc_query_object(c->db, "SELECT json_build_object('id', id)::text"
+					     " FROM servers WHERE id = $1::bigint",
+		 1, p, &have)) != TG_OK) {
+		if (rc == -TG_E_NOTFOUND)
+			return tg_err_set(err, TG_E_NOTFOUND, "server %lld does not exist",
+			    (long long)sid);
+		return tg_err_from(err, rc);
+	}
+	json_decref(have);
+	have = NULL;
+	args = json_pack("{s:s, s:s, s:s, s:s, s:s}", "op", "resolve", "index_url",
+	    c->cfg ? c->cfg->pip_index_url : "", "name", cn, "spec", spec,
+	    "osv_url", c->cfg ? c->cfg->osv_url : "");
+	if (args == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	if ((rc = tg_pkg_resolver_run(c->cfg, args, &resn, err)) != TG_OK)
+		goto out;
+	/* the import names: the requester's, each provided by the package */
+	top_imp = NULL;
+	json_array_foreach(json_object_get(resn, "closure"), i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "name")) ?
+			    json_string_value(json_object_get(e, "name")) :
+			    "",
+			cn) == 0)
+			top_imp = json_object_get(e, "import_names");
+	}
+	if (!json_is_array(top_imp)) {
+		rc = tg_err_set(err, TG_E_UNAVAIL, "the resolver did not return '%s'", cn);
+		goto out;
+	}
+	if (want && json_array_size(want) > 0) {
+		json_array_foreach(want, i, e) {
+			int ok = 0;
+			json_t *x;
+
+			json_array_foreach(top_imp, j, x)
+				ok |= json_equal(x, e);
+			if (!ok) {
+				char *provided = json_dumps(top_imp, JSON_COMPACT);
+
+				rc = tg_err_field(err, "import_names", "'%s' is not a module of"
+								       " %s (it provides %s)",
+				    json_string_value(e), cn,
+				    provided ? provided : "?");
+				free(provided);
+				goto out;
+			}
+		}
+		imports = json_incref(want);
+	} else {
+		imports = json_incref(top_imp);
+	}
+	/* an update: the diff against the approved closure */
+	p[0] = sids;
+	p[1] = cn;
+	if (tg_svc_query_object(c->db, "SELECT (r.resolution->'closure')::text FROM"
+				       " package_requests r WHERE r.server_id = $1::bigint AND r.name = $2 AND"
+				       " r.status = 'approved'",
+		2, p, &prev) == TG_OK) {
+		json_t *d = closure_diff(prev, json_object_get(resn, "closure"));
+
+		if (d)
+			json_object_set_new(resn, "diff", d);
+	}
+	rj = json_dumps(resn, JSON_COMPACT);
+	ij = json_dumps(imports, JSON_COMPACT);
+	if (rj == NULL || ij == NULL) {
+		rc = tg_err_from(err, -TG_E_NOMEM);
+		goto out;
+	}
+	snprintf(tids, sizeof(tids), "%lld", (long long)tool);
+	p[0] = sids;
+	p[1] = cn;
+	p[2] = spec;
+	p[3] = ij;
+	p[4] = reason;
+	p[5] = tool > 0 ? tids : NULL;
+	p[6] = rj;
+	p[7] = tg_svc_actor(c, actor, sizeof(actor));
+	if ((rc = tg_db_begin(c->db)) != TG_OK) {
+		rc = tg_err_from(err, rc);
+		goto out;
+	}
+	rc = tg_db_exec(c->db, "INSERT INTO package_requests (server_id, name, spec,"
+			       " import_names, reason, tool_id, resolution, requested_by) SELECT"
+			       " $1::bigint, $2, $3, coalesce(array_agg(x), '{}'), $5, $6::bigint,"
+			       " $7::jsonb, $8::bigint FROM jsonb_array_elements_text($4::jsonb) x"
+			       " RETURNING id",
+	    8, p, &res);
+	if (rc != TG_OK) {
+		tg_db_rollback(c->db);
+		if (rc == -TG_E_CONFLICT)
+			rc = tg_err_set(err, TG_E_CONFLICT, "a request for %s on this"
+							    " server is already pending",
+			    cn);
+		else
+			rc = tg_err_from(err, rc);
+		goto out;
+	}
+	detail = json_pack("{s:s, s:O?}", "name", cn, "version",
+	    json_object_get(resn, "version"));
+	if ((rc = tg_audit_call(c, "package_request.create", PQgetvalue(res, 0, 0),
+		 "success", detail)) != TG_OK ||
+	    (rc = tg_db_commit(c->db)) != TG_OK) {
+		tg_db_rollback(c->db);
+		rc = tg_err_from(err, rc);
+		goto out;
+	}
+	p[0] = PQgetvalue(res, 0, 0);
+	rc = tg_err_from(err, tg_svc_query_object(c->db, "SELECT " PKG_JSON " WHERE r.id = $1::bigint", 1, p, out));
+out:
+	PQclear(res);
+	free(rj);
+	free(ij);
+	json_decref(detail);
+	json_decref(prev);
+	json_decref(imports);
+	json_decref(resn);
+	json_decref(args);
+	return rc;
+}
+
+int
+tg_packages_list(const struct tg_call *c, const char *status,
+    const struct tg_page *pg, json_t **out, struct tg_err *err)
+{
+	char lim[24], aft[24];
+	const char *p[3];
+	int64_t limit, after;
+	json_t *rows = NULL;
+	int rc;
+
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_svc_page_args(pg, &limit, &after, err)) != TG_OK)
+		return rc;
+	if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
+	    strcmp(status, "rejected") != 0 && strcmp(status, "revoked") != 0 &&
+	    strcmp(status, "superseded") != 0)
+		return tg_err_set(err, TG_E_BADREQ, "status must be pending, approved,"
+						    " rejected, revoked or superseded");
+	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
+	snprintf(aft, sizeof(aft), "%lld", (long long)after);
+	p[0] = aft;
+	p[1] = lim;
+	p[2] = status;
+	if ((rc = tg_svc_query_array(c->db, "SELECT " PKG_JSON " WHERE r.id >"
+					    " $1::bigint AND ($3::text IS NULL OR r.status = $3::text) ORDER BY r.id"
+					    " LIMIT $2::bigint",
+		 3, p, &rows)) != TG_OK)
+		return tg_err_from(err, rc);
+	return tg_err_from(err, tg_svc_page_wrap(rows, limit, "id", out));
+}
+
+int
+tg_packages_get(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err)
+{
+	char ids[24];
+	const char *p[1];
+	int rc;
+
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
+		return rc;
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	p[0] = ids;
+	rc = tg_svc_query_object(c->db, "SELECT " PKG_JSON " WHERE r.id = $1::bigint",
+	    1, p, out);
+	if (rc == -TG_E_NOTFOUND)
+		return tg_err_set(err, TG_E_NOTFOUND, "package request %lld does not"
+						      " exist",
+		    (long long)id);
+	return tg_err_from(err, rc);
+}
+
+int
+tg_packages_decide(const struct tg_call *c, int64_t id,
+    enum tg_pkg_action action, json_t *in, json_t **out, struct tg_err *err)
+{
+	static const char *const verbs[] = {"approve", "reject", "revoke"};
+	static const char *const from[] = {"pending", "pending", "approved"};
+	static const char *const to[] = {"approved", "rejected", "revoked"};
+	const char *reason = NULL, *p[5], *st, *sid, *name;
+	json_t *row = NULL, *closure = NULL, *imports = NULL, *extra = NULL;
+	json_t *detail = NULL;
+	char ids[24], actor[24], hash[TG_SHA256_HEX_LEN + 1], action_name[64];
+	json_error_t je;
+	int rc;
+
+	if ((rc = tg_svc_need(c, TG_P_APPROVE, err)) != TG_OK)
+		return rc;
+	if (in && !json_is_null(in)) {
+		if (json_unpack_ex(in, &je, 0, "{s?s !}", "reason", &reason) != 0)
+			return tg_err_field(err, "body", "%s", je.text);
+		if (reason && strlen(reason) > 2048)
+			return tg_err_field(err, "reason", "at most 2048 bytes");
+	}
+	if ((rc = tg_packages_get(c, id, &row, err)) != TG_OK)
+		return rc;
+	st = json_string_value(json_object_get(row, "status"));
+	if (st == NULL || strcmp(st, from[action]) != 0) {
+		rc = tg_err_set(err, TG_E_CONFLICT, "package request %lld is %s; only a"
+						    " %s request can be %sd",
+		    (long long)id, st ? st : "?", from[action],
+		    verbs[action]);
+		goto out;
+	}
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	snprintf(actor, sizeof(actor), "%lld", (long long)json_integer_value(json_object_get(row, "server_id")));
+	sid = actor; /* reused below as the server id string */
+	name = json_string_value(json_object_get(row, "name"));
+	if (action == TG_PKG_APPROVE) {
+		/* install first: a wheel that changed since review is refused
+		 * before anything is recorded */
+		extra = json_pack("{s:O, s:O}", "closure", json_object_get(json_object_get(row, "resolution"), "closure"), "import_names",
+		    json_object_get(row, "import_names"));
+		if (extra == NULL) {
+			rc = tg_err_from(err, -TG_E_NOMEM);
+			goto out;
+		}
+		if ((rc = set_closure(c->db, sid, name, extra, &closure, &imports,
+			 err)) != TG_OK)
+			goto out;
+		if ((rc = tg_pkg_closure_hash(closure, hash)) != TG_OK) {
+			rc = tg_err_from(err, rc);
+			goto out;
+		}
+		if ((rc = tg_pkg_ensure_tree(c->cfg, hash, closure, err)) != TG_OK)
+			goto out;
+	}
+	if ((rc = tg_db_begin(c->db)) != TG_OK) {
+		rc = tg_err_from(err, rc);
+		goto out;
+	}
+	p[0] = sid;
+	/* one decision at a time per server: its set is rewritten below */
+	rc = tg_db_exec(c->db, "SELECT 1 FROM servers WHERE id = $1::bigint FOR UPDATE",
+	    1, p, NULL);
+	if (rc == TG_OK && action == TG_PKG_APPROVE) {
+		p[1] = name;
+		rc = tg_db_exec(c->db, "UPDATE package_requests SET status = 'superseded',"
+				       " decided_at = now() WHERE server_id = $1::bigint AND name = $2 AND"
+				       " status = 'approved'",
+		    2, p, NULL);
+	}
+	if (rc == TG_OK) {
+		char me[24];
+
+		p[0] = ids;
+		p[1] = to[action];
+		p[2] = tg_svc_actor(c, me, sizeof(me));
+		p[3] = reason;
+		p[4] = from[action];
+		rc = tg_db_exec(c->db, "UPDATE package_requests SET status = $2,"
+				       " decided_by = $3::bigint, decision_reason = $4, decided_at = now()"
+				       " WHERE id = $1::bigint AND status = $5",
+		    5, p, NULL);
+	}
+	if (rc == TG_OK && action != TG_PKG_REJECT) {
+		json_decref(closure);
+		json_decref(imports);
+		closure = imports = NULL;
+		if ((rc = set_closure(c->db, sid, NULL, NULL, &closure, &imports,
+			 err)) != TG_OK) {
+			tg_db_rollback(c->db);
+			goto out;
+		}
+		rc = store_set(c->db, sid, closure, imports);
+	}
+	snprintf(action_name, sizeof(action_name), "package_request.%s",
+	    verbs[action]);
+	detail = json_pack("{s:s?, s:O?}", "name", name, "version",
+	    json_object_get(json_object_get(row, "resolution"), "version"));
+	if (rc == TG_OK)
+		rc = tg_audit_call(c, action_name, ids, "success", detail);
+	if (rc == TG_OK)
+		rc = tg_db_commit(c->db);
+	if (rc != TG_OK) {
+		tg_db_rollback(c->db);
+		rc = tg_err_from(err, rc);
+		goto out;
+	}
+	json_decref(row);
+	row = NULL;
+	rc = tg_packages_get(c, id, out, err);
+out:
+	json_decref(detail);
+	json_decref(extra);
+	json_decref(closure);
+	json_decref(imports);
+	json_decref(row);
+	return rc;
+}
+
+/* ------------------------------------------------- export / import */
+
+static int
+hex64(const char *s)
+{
+	return s != NULL && strlen(s) == 64 &&
+	    strspn(s, "0123456789abcdef") == 64;
+}
+
+int
+tg_packages_check_export(json_t *o, char *why, size_t cap)
+{
+	static const char *const states[] = {"pending", "approved", "rejected",
+	    "revoked", "superseded"};
+	const char *name = json_string_value(json_object_get(o, "name"));
+	const char *st = json_string_value(json_object_get(o, "status"));
+	json_t *cl = json_object_get(json_object_get(o, "resolution"), "closure"), *e, *x;
+	char cn[128];
+	size_t i, j;
+	int ok = st == NULL;
+
+	for (i = 0; st && i < sizeof(states) / sizeof(states[0]); i++)
+		ok |= strcmp(st, states[i]) == 0;
+	canon(name ? name : "", cn, sizeof(cn));
+	if (name == NULL || !valid_dist(name) || strcmp(cn, name) != 0 || !ok) {
+		snprintf(why, cap, "name must be a normalised distribution name and"
+				   " status one of pending, approved, rejected, revoked, superseded");
+		return -1;
+	}
+	if (json_object_get(o, "spec") &&
+	    !valid_spec(json_string_value(json_object_get(o, "spec"))))
+		return snprintf(why, cap, "spec is not a version specifier"), -1;
+	json_array_foreach(json_object_get(o, "import_names"), i, x)
+		if (!json_is_string(x) || !valid_ident(json_string_value(x)))
+			return snprintf(why, cap, "import_names must be module names"), -1;
+	if (!json_is_array(cl) || json_array_size(cl) == 0 ||
+	    json_array_size(cl) > 64)
+		return snprintf(why, cap, "resolution.closure must list 1..64 wheels"), -1;
+	json_array_foreach(cl, i, e) {
+		const char *n = json_string_value(json_object_get(e, "name"));
+		const char *v = json_string_value(json_object_get(e, "version"));
+		const char *u = json_string_value(json_object_get(e, "url"));
+		const char *f = json_string_value(json_object_get(e, "filename"));
+		size_t fl = f ? strlen(f) : 0;
+
+		if (n == NULL || !valid_dist(n) || v == NULL || strlen(v) > 100 ||
+		    !hex64(json_string_value(json_object_get(e, "sha256"))) ||
+		    u == NULL || strlen(u) > 2000 || (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) || f == NULL || fl < 5 ||
+		    fl > 255 || strcmp(f + fl - 4, ".whl") != 0 || strchr(f, '/')) {
+			snprintf(why, cap, "resolution.closure[%zu] needs name, version,"
+					   " an http(s) url, a .whl filename and a sha256",
+			    i);
+			return -1;
+		}
+		json_array_foreach(json_object_get(e, "import_names"), j, x)
+			if (!json_is_string(x) || !valid_ident(json_string_value(x)))
+				return snprintf(why, cap, "resolution.closure[%zu]."
+							  "import_names must be module names",
+					   i),
+				       -1;
+	}
+	return 0;
+}
+
+int
+tg_packages_import(const struct tg_call *c, int64_t server_id, json_t *arr,
+    int keep_status, const char *actor, struct tg_err *err)
+{
+	char sid[24], *rj = NULL, *ij = NULL;
+	const char *p[8], *st;
+	json_t *e, *o, *closure = NULL, *imports = NULL;
+	size_t i, j;
+	int rc = TG_OK;
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	json_array_foreach(arr, i, e) {
+		st = json_string_value(json_object_get(e, "status"));
+		st = st ? st : "pending";
+		if (!keep_status && strcmp(st, "approved") == 0) {
+			st = "pending";
+			json_array_foreach(arr, j, o)
+				if (j != i && json_equal(json_object_get(o, "name"), json_object_get(e, "name")) && json_is_string(json_object_get(o, "status")) && strcmp(json_string_value(json_object_get(o, "status")), "pending") == 0)
+					st = "superseded";
+		}
+		rj = json_dumps(json_object_get(e, "resolution"), JSON_COMPACT);
+		ij = json_dumps(json_object_get(e, "import_names") ?
+			json_object_get(e, "import_names") :
+			json_array(),
+		    JSON_COMPACT);
+		if (rj == NULL || ij == NULL) {
+			rc = tg_err_from(err, -TG_E_NOMEM);
+			goto out;
+		}
+		p[0] = sid;
+		p[1] = json_string_value(json_object_get(e, "name"));
+		p[2] = json_string_value(json_object_get(e, "spec"));
+		p[3] = ij;
+		p[4] = json_string_value(json_object_get(e, "reason"));
+		p[5] = st;
+		p[6] = rj;
+		p[7] = actor;
+		rc = tg_db_exec(c->db, "INSERT INTO package_requests (server_id, name,"
+				       " spec, import_names, reason, status, resolution, requested_by)"
+				       " SELECT $1::bigint, $2, coalesce($3, ''), coalesce((SELECT"
+				       " array_agg(x) FROM jsonb_array_elements_text($4::jsonb) x), '{}'),"
+				       " coalesce($5, ''), $6, $7::jsonb, $8::bigint",
+		    8, p, NULL);
+		free(rj);
+		free(ij);
+		rj = ij = NULL;
+		if (rc != TG_OK) {
+			rc = rc == -TG_E_CONFLICT ? tg_err_set(err, TG_E_CONFLICT,
+							"packages[%zu]: a second %s request for %s", i, st, p[1]) :
+						    tg_err_from(err, rc);
+			goto out;
+		}
+	}
+	if (json_array_size(arr) == 0)
+		goto out;
+	if ((rc = set_closure(c->db, sid, NULL, NULL, &closure, &imports,
+		 err)) != TG_OK)
+		goto out;
+	rc = tg_err_from(err, store_set(c->db, sid, closure, imports));
+out:
+	free(rj);
+	free(ij);
+	json_decref(closure);
+	json_decref(imports);
+	return rc;
+}
+
+/* ------------------------------------------------------- tool runs */
+
+int
+tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
+    int64_t server_id, json_t *sreq, struct tg_sandbox_opts *o, char *msg,
+    size_t msglen)
+{
+	char sid[24], path[1024];
+	const char *p[1], *tree;
+	json_t *set = NULL, *mods, *e;
+	struct tg_err err;
+	size_t i;
+	int rc;
+
+	tg_err_init(&err);
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	p[0] = sid;
+	rc = tg_svc_query_object(db, "SELECT json_build_object('tree', tree,"
+				     " 'closure', closure, 'import_names', to_json(import_names))::text"
+				     " FROM package_sets WHERE server_id = $1::bigint",
+	    1, p, &set);
+	if (rc == -TG_E_NOTFOUND)
+		return TG_OK;
+	if (rc != TG_OK)
+		return rc;
+	tree = json_string_value(json_object_get(set, "tree"));
+	if (tree == NULL || cfg == NULL || cfg->packages_dir[0] == '\0' ||
+	    tg_pkg_tree_path(cfg, tree, path, sizeof(path)) != TG_OK) {
+		snprintf(msg, msglen, "this server has a package set but no package"
+				      " directory is configured (TOOLGATE_PACKAGES_DIR)");
+		rc = -TG_E_UNAVAIL;
+		goto out;
+	}
+	/* first use on this host (or after maintenance removed it) */
+	if ((rc = tg_pkg_ensure_tree(cfg, tree, json_object_get(set, "closure"),
+		 &err)) != TG_OK) {
+		snprintf(msg, msglen, "the server's package set cannot be installed:"
+				      " %s",
+		    err.detail);
+		goto out;
+	}
+	(void)utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW);
+	if (json_object_set_new(sreq, "packages", json_string(path)) != 0) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	mods = json_object_get(sreq, "allowed_modules");
+	if (json_is_array(mods))
+		json_array_foreach(json_object_get(set, "import_names"), i, e)
+			json_array_append(mods, e);
+	/* package sets are mounted by cold runs (docs/sandbox.md) */
+	o->warm = 0;
+	rc = TG_OK;
+out:
+	tg_err_clear(&err);
+	json_decref(set);
+	return rc;
+}
+
+int
+tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods)
+{
+	char sid[24];
+	const char *p[1];
+	json_t *names = NULL, *e;
+	size_t i;
+	int rc;
+
+	if (server_id <= 0 || !json_is_array(mods))
+		return TG_OK;
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	p[0] = sid;
+	rc = tg_svc_query_object(db, "SELECT to_json(import_names)::text FROM"
+				     " package_sets WHERE server_id = $1::bigint",
+	    1, p, &names);
+	if (rc == -TG_E_NOTFOUND)
+		return TG_OK;
+	if (rc != TG_OK)
+		return rc;
+	json_array_foreach(names, i, e)
+		json_array_append(mods, e);
+	json_decref(names);
+	return TG_OK;
+}

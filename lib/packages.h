@@ -1,0 +1,104 @@
+/*
+ * packages.h - third-party Python packages (docs/packages.md, issue #20).
+ *
+ * A package request names a distribution for one server. Creating it
+ * resolves it at once, inside the sandbox (lib/pkg_resolver.py, egress
+ * only to TOOLGATE_PIP_INDEX_URL and TOOLGATE_OSV_URL, wheels only): the
+ * request records the exact closure {name, version, url, sha256, import
+ * names} and what the reviewer needs (summary, licence, home page,
+ * vulnerabilities, the diff against the approved version). Approval
+ * installs exactly that closure (each wheel downloaded again in the
+ * sandbox, its sha256 compared with the recorded one) into a new
+ * content-addressed, read-only tree TOOLGATE_PACKAGES_DIR/<sha256>; the
+ * server's package set (package_sets) names that tree. Tool runs of the
+ * server mount it read-only (tg_packages_apply).
+ *
+ * Request JSON: {"id", "kind":"package_request", "server_id",
+ * "server_name", "name", "spec", "import_names", "reason", "tool_id",
+ * "status", "resolution", "requested_by", "decided_by",
+ * "decision_reason", "created_at", "decided_at"}.
+ */
+#ifndef TG_PACKAGES_H
+#define TG_PACKAGES_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "lib/call.h"
+#include "lib/config.h"
+#include "lib/db.h"
+#include "lib/err.h"
+#include "lib/sandbox_client.h"
+#include "lib/svc.h"
+
+#include "lib/packages_sql.h"
+
+/* POST: {"server_id", "name", "version"?, "import_names"?, "reason"?,
+ * "tool_id"?} -> 201 the request (resolved); 422 refused (sdist only,
+ * no matching wheel, conflict ...), 503 index unreachable/not set. */
+int tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
+    struct tg_err *err);
+int tg_packages_list(const struct tg_call *c, const char *status,
+    const struct tg_page *pg, json_t **out, struct tg_err *err);
+int tg_packages_get(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err);
+
+enum tg_pkg_action { TG_PKG_APPROVE,
+	TG_PKG_REJECT,
+	TG_PKG_REVOKE };
+/* approve (pending -> approved, installs the new set first: a wheel whose
+ * hash changed is refused and nothing changes), reject (pending), revoke
+ * (approved -> revoked: gone from new calls at once). Body optional
+ * {"reason"}. */
+int tg_packages_decide(const struct tg_call *c, int64_t id,
+    enum tg_pkg_action action, json_t *in, json_t **out, struct tg_err *err);
+
+/*
+ * Tool runs: when server_id has a package set, make sure its tree exists
+ * (built from the recorded hashes on first use on this host), add
+ * "packages": <tree path> to the sandbox request sreq, append the set's
+ * import names to its allowed_modules and run cold (o->warm = 0; see
+ * docs/sandbox.md). No set: nothing changes. 0 or -TG_E_* with a one-line
+ * reason in msg.
+ */
+int tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
+    int64_t server_id, json_t *sreq, struct tg_sandbox_opts *o, char *msg,
+    size_t msglen);
+
+/* The validator: appends the import names of server_id's package set to
+ * the array mods (nothing when it has none or mods is not an array). */
+int tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods);
+
+/* Export (lib/export.c): a server's package requests with their recorded
+ * resolutions, as a SQL expression over servers s (the trees are not part
+ * of an export; a host builds them from the recorded hashes on first use). */
+#define TG_PACKAGES_EXPORT \
+	"coalesce((SELECT json_agg(json_build_object('name', r.name, 'spec'," \
+	" r.spec, 'import_names', to_json(r.import_names), 'reason', r.reason," \
+	" 'status', r.status, 'resolution', r.resolution, 'created_at'," \
+	" r.created_at) ORDER BY r.id) FROM package_requests r WHERE" \
+	" r.server_id = s.id), '[]'::json)"
+
+/* Import: 0 when the exported request o is well-formed (its closure
+ * entries have names, versions, http(s) URLs of .whl files and sha256
+ * hashes), else -1 with why set. */
+int tg_packages_check_export(json_t *o, char *why, size_t cap);
+
+/* Import: inserts the requests of arr (checked) for server_id and writes
+ * its package set. Without keep_status an approved request comes back
+ * pending (a new review), or superseded when the document also has a
+ * pending one for that name. 0 or -TG_E_* with err set. */
+int tg_packages_import(const struct tg_call *c, int64_t server_id, json_t *arr,
+    int keep_status, const char *actor, struct tg_err *err);
+
+/* Unused trees stay this long (a call runs at most 600 s; a call touches
+ * its tree when it starts). */
+#define TG_PACKAGES_GC_GRACE_S 3600
+
+/* Maintenance: removes trees under TOOLGATE_PACKAGES_DIR that no package
+ * set names and that are older than grace_s. Number removed or -TG_E_*. */
+int tg_packages_gc(struct tg_db *db, const struct tg_config *cfg,
+    int64_t grace_s);
+
+#endif

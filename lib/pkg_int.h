@@ -1,0 +1,30 @@
+/*
+ * pkg_int.h - what lib/packages.c and lib/pkg_tree.c share (not a public
+ * interface: the services are in lib/packages.h).
+ */
+#ifndef TG_PKG_INT_H
+#define TG_PKG_INT_H
+
+#include <jansson.h>
+
+#include "lib/config.h"
+#include "lib/crypto.h"
+#include "lib/err.h"
+
+/* Runs the embedded resolver (lib/pkg_resolver.py) as the code of a cold
+ * sandbox run with args; *result is its return value. */
+int tg_pkg_resolver_run(const struct tg_config *cfg, json_t *args,
+    json_t **result, struct tg_err *err);
+
+/* The content address of a closure: sha256 of its canonical JSON. */
+int tg_pkg_closure_hash(json_t *closure, char out[TG_SHA256_HEX_LEN + 1]);
+
+/* TOOLGATE_PACKAGES_DIR/<hash> into out. */
+int tg_pkg_tree_path(const struct tg_config *cfg, const char *hash, char *out,
+    size_t cap);
+
+/* Makes sure the tree of closure exists under its hash (never modified). */
+int tg_pkg_ensure_tree(const struct tg_config *cfg, const char *hash,
+    json_t *closure, struct tg_err *err);
+
+#endif

@@ -1,0 +1,648 @@
+/*
+ * test_packages.c - third-party Python packages through the real stack
+ * (issue #20; docs/packages.md). No public index is reachable: the suite
+ * builds small wheels with tests/packages/make_index.py into
+ * $TG_VAR/pkgindex and serves them with tests/packages/index_server.py on
+ * the loopback port tests/run.sh gave the stack (TOOLGATE_PIP_INDEX_URL,
+ * TOOLGATE_OSV_URL and TOOLGATE_PACKAGES_TEST_EGRESS, which admits exactly
+ * that endpoint through the sandbox's egress proxy).
+ *
+ *   - request -> review data (version, summary, licence, home page, the
+ *     closure with sha256 hashes, vulnerabilities checked) -> the validator
+ *     refuses the import before approval -> approve -> a tool imports it
+ *     (test run and tools/call) -> revoke -> the import fails clearly;
+ *   - an import name that differs from the distribution's (top_level.txt);
+ *     a claimed import name the package does not provide is a 422;
+ *   - an sdist-only package is refused (422, says why);
+ *   - a wheel whose bytes changed on the index after review is refused at
+ *     approval, and after approval when a host rebuilds the tree;
+ *   - the package tree cannot be written from a tool;
+ *   - the vulnerability stub reports GHSA-tg-0001 for tgvuln and the
+ *     review shows it; an update shows the diff of the closure.
+ */
+#include "tests/integration/it.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char admin[4096];
+static char var[1024], port[16];
+static char srv[32];
+static long long sid;
+
+static int
+setup(void **state)
+{
+	const char *eg, *colon;
+	char url[64];
+	int i;
+
+	(void)state;
+	if (it_login_admin(admin, sizeof(admin)) != 0)
+		return -1;
+	snprintf(var, sizeof(var), "%s", it_env("TG_VAR"));
+	eg = it_env("TOOLGATE_PACKAGES_TEST_EGRESS");
+	colon = strrchr(eg, ':');
+	if (colon == NULL)
+		return -1;
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	if (it_sh("rm -rf '%s/pkgindex' && python3 tests/packages/make_index.py"
+		  " '%s/pkgindex'",
+		var, var) != 0)
+		return -1;
+	if (it_sh("python3 tests/packages/index_server.py %s '%s/pkgindex'"
+		  " '%s/pkgindex.pid' >'%s/pkgindex.log' 2>&1 &",
+		port, var, var, var) != 0)
+		return -1;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%s/simple/tgdep/", port);
+	for (i = 0; i < 100; i++) {
+		if (it_sh("curl -sf -o /dev/null '%s'", url) == 0)
+			break;
+		usleep(100000);
+	}
+	snprintf(srv, sizeof(srv), "pkgs%ld", (long)getpid());
+	sid = it_server_create(admin, srv, NULL);
+	it_server_start(admin, sid);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	(void)it_sh("test -s '%s/pkgindex.pid' && kill $(cat '%s/pkgindex.pid')",
+	    var, var);
+	return 0;
+}
+
+/* POST /api/v1/package-requests for srv; returns the response (caller
+ * frees) after asserting want. */
+static json_t *
+request_pkg(long long server, const char *name, const char *extra, long want)
+{
+	char body[512];
+
+	snprintf(body, sizeof(body), "{\"server_id\":%lld,\"name\":\"%s\"%s%s}",
+	    server, name, extra ? "," : "", extra ? extra : "");
+	return it_call("POST", "/api/v1/package-requests", admin, body, want);
+}
+
+static void
+decide(long long id, const char *verb, long want)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/api/v1/package-requests/%lld/%s", id, verb);
+	json_decref(it_call("POST", path, admin, "{}", want));
+}
+
+/* Creates a tool on server (201) and runs it with POST /test; returns the
+ * run's result document. */
+static json_t *
+test_run(long long server, const char *name, const char *code, long long *tool)
+{
+	char path[96], s[24];
+	json_t *j;
+
+	snprintf(s, sizeof(s), "%lld", server);
+	*tool = it_tool_create(admin, s, name, code, NULL);
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", *tool);
+	j = it_call("POST", path, admin, "{}", 200);
+	return j;
+}
+
+static json_t *
+rerun(long long tool)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tool);
+	return it_call("POST", path, admin, "{}", 200);
+}
+
+/* 1 when the JSON text of j contains needle. */
+static int
+has(const json_t *j, const char *needle)
+{
+	char *t = json_dumps(j, JSON_COMPACT);
+	int yes = t != NULL && strstr(t, needle) != NULL;
+
+	if (!yes)
+		print_message("not found: %s in %s\n", needle, t ? t : "(null)");
+	free(t);
+	return yes;
+}
+
+static json_t *
+closure_entry(json_t *req, const char *name)
+{
+	json_t *c = json_object_get(json_object_get(req, "resolution"), "closure"), *e;
+	size_t i;
+
+	json_array_foreach(c, i, e) {
+		if (strcmp(it_jstr(e, "name"), name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+t_request_review_approve_use_revoke(void **state)
+{
+	json_t *r, *res, *e, *v;
+	long long rid, tool;
+	char sess[256], exposed[96], s[24], body[256];
+
+	(void)state;
+	r = request_pkg(sid, "tgdemo", "\"import_names\":[\"tgdemo\"],\"reason\":\"demo\"",
+	    201);
+	rid = it_jint(r, "id");
+	assert_string_equal(it_jstr(r, "status"), "pending");
+	assert_string_equal(it_jstr(r, "kind"), "package_request");
+	v = json_object_get(r, "resolution");
+	/* what the reviewer needs */
+	assert_string_equal(it_jstr(v, "version"), "1.0");
+	assert_string_equal(it_jstr(v, "summary"), "test package tgdemo");
+	assert_string_equal(it_jstr(v, "license"), "MIT");
+	assert_string_equal(it_jstr(v, "home_page"), "https://example.invalid/tgdemo");
+	/* the closure: the dependency, not the marker-excluded one */
+	assert_int_equal(json_array_size(json_object_get(v, "closure")), 2);
+	e = closure_entry(r, "tgdep");
+	assert_non_null(e);
+	assert_string_equal(it_jstr(e, "version"), "1.2");
+	assert_int_equal(strlen(it_jstr(e, "sha256")), 64);
+	assert_null(closure_entry(r, "tgnever"));
+	assert_string_equal(it_jstr(json_object_get(v, "vulnerabilities"), "status"),
+	    "checked");
+	json_decref(r);
+
+	/* a second request for it while one is pending */
+	json_decref(request_pkg(sid, "tgdemo", NULL, 409));
+
+	/* before approval the validator refuses the import */
+	snprintf(s, sizeof(s), "%lld", sid);
+	snprintf(body, sizeof(body), "{\"name\":\"early\",\"code\":\"import tgdemo\\n"
+				     "def main():\\n    return 1\\n\"}");
+	{
+		char path[96];
+
+		snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", sid);
+		r = it_call("POST", path, admin, body, 422);
+		assert_true(has(r, "tgdemo"));
+		json_decref(r);
+	}
+
+	decide(rid, "approve", 200);
+	r = it_call("GET", "/api/v1/package-requests?status=approved", admin, NULL, 200);
+	assert_true(has(r, "\"tgdemo\""));
+	json_decref(r);
+
+	/* a tool imports it (its dependency is imported by the package) */
+	res = test_run(sid, "usedemo", "import tgdemo\n\ndef main() -> str:\n"
+				       "    return tgdemo.hello()\n",
+	    &tool);
+	if (!json_is_true(json_object_get(res, "ok")))
+		assert_true(has(res, "\"ok\": true"));
+	assert_string_equal(json_string_value(json_object_get(res, "result")),
+	    "hello from tgdemo 42");
+	json_decref(res);
+
+	/* served through tools/call as well */
+	it_tool_submit(admin, tool);
+	it_approve_current(admin, tool);
+	snprintf(exposed, sizeof(exposed), "%s__usedemo", srv);
+	it_mcp_init(admin, IT_MCP_VERSION, sess, sizeof(sess));
+	res = it_mcp_call(admin, sess, IT_MCP_VERSION, exposed, "{}", NULL);
+	assert_false(json_is_true(json_object_get(res, "isError")));
+	assert_non_null(strstr(it_first_text(res), "hello from tgdemo 42"));
+	json_decref(res);
+
+	/* revoke: gone from the next call at once, with a clear error */
+	decide(rid, "revoke", 200);
+	res = rerun(tool);
+	assert_false(json_is_true(json_object_get(res, "ok")));
+	assert_true(has(res, "import of 'tgdemo' is not allowed"));
+	json_decref(res);
+	res = it_mcp_call(admin, sess, IT_MCP_VERSION, exposed, "{}", NULL);
+	assert_true(json_is_true(json_object_get(res, "isError")));
+	assert_non_null(strstr(it_first_text(res), "tgdemo"));
+	json_decref(res);
+	/* a revoked request cannot be approved again: a new request */
+	decide(rid, "approve", 409);
+}
+
+static void
+t_import_name_differs(void **state)
+{
+	json_t *r, *res;
+	long long rid, tool, s2;
+	char name[40];
+
+	(void)state;
+	snprintf(name, sizeof(name), "pkgodd%ld", (long)getpid());
+	s2 = it_server_create(admin, name, NULL);
+	/* a claimed module the package does not provide */
+	r = request_pkg(s2, "tg-odd-name", "\"import_names\":[\"tg_odd_name\"]", 422);
+	assert_true(has(r, "oddmod"));
+	json_decref(r);
+	/* PEP 503 normalisation: the same distribution */
+	r = request_pkg(s2, "TG_Odd.Name", NULL, 201);
+	rid = it_jint(r, "id");
+	assert_string_equal(it_jstr(r, "name"), "tg-odd-name");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(r,
+								 "import_names"),
+				0)),
+	    "oddmod");
+	json_decref(r);
+	decide(rid, "approve", 200);
+	res = test_run(s2, "useodd", "import oddmod\n\ndef main() -> str:\n"
+				     "    return oddmod.NAME\n",
+	    &tool);
+	assert_true(json_is_true(json_object_get(res, "ok")));
+	assert_string_equal(json_string_value(json_object_get(res, "result")), "odd");
+	json_decref(res);
+}
+
+static void
+t_sdist_only_refused(void **state)
+{
+	json_t *r;
+
+	(void)state;
+	r = request_pkg(sid, "tgsdist", NULL, 422);
+	assert_true(has(r, "source distributions"));
+	assert_true(has(r, "wheels only"));
+	json_decref(r);
+	/* not on the index at all */
+	r = request_pkg(sid, "tgmissing", NULL, 422);
+	assert_true(has(r, "not on the package index"));
+	json_decref(r);
+	/* bad input: clear 422s, nothing resolved */
+	json_decref(request_pkg(sid, "../etc", NULL, 422));
+	json_decref(request_pkg(sid, "tgdep", "\"version\":\"; rm -rf /\"", 422));
+	json_decref(request_pkg(999999999, "tgdep", NULL, 404));
+}
+
+static void
+t_hash_changed_refused(void **state)
+{
+	json_t *r, *res;
+	long long rid, tool, s3;
+	char name[40];
+
+	(void)state;
+	snprintf(name, sizeof(name), "pkgchg%ld", (long)getpid());
+	s3 = it_server_create(admin, name, NULL);
+	/* no tree of an earlier run (same closure, same content address):
+	 * every tree goes, the sets rebuild theirs on first use */
+	assert_int_equal(it_sh("chmod -R u+w \"$TOOLGATE_PACKAGES_DIR\" && find"
+			       " \"$TOOLGATE_PACKAGES_DIR\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +"),
+	    0);
+	/* changed between review and approval */
+	r = request_pkg(s3, "tgchange", NULL, 201);
+	rid = it_jint(r, "id");
+	json_decref(r);
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'"
+			       " tamper tgchange",
+			     var),
+	    0);
+	r = it_call("POST", "/api/v1/package-requests/0/approve", admin, "{}", 404);
+	json_decref(r);
+	{
+		char path[96];
+
+		snprintf(path, sizeof(path), "/api/v1/package-requests/%lld/approve", rid);
+		r = it_call("POST", path, admin, "{}", 422);
+		assert_true(has(r, "changed after review"));
+		json_decref(r);
+		/* nothing changed: still pending */
+		snprintf(path, sizeof(path), "/api/v1/package-requests/%lld", rid);
+		r = it_call("GET", path, admin, NULL, 200);
+		assert_string_equal(it_jstr(r, "status"), "pending");
+		json_decref(r);
+	}
+	decide(rid, "reject", 200);
+
+	/* changed after approval: a host rebuilding the tree refuses it */
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'",
+			     var),
+	    0);
+	r = request_pkg(s3, "tgchange", NULL, 201);
+	rid = it_jint(r, "id");
+	json_decref(r);
+	decide(rid, "approve", 200);
+	res = test_run(s3, "usechange", "import tgchange\n\ndef main() -> int:\n"
+					"    return tgchange.X\n",
+	    &tool);
+	assert_true(json_is_true(json_object_get(res, "ok")));
+	json_decref(res);
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'"
+			       " tamper tgchange",
+			     var),
+	    0);
+	/* another host (or maintenance) has no tree: it rebuilds from the
+	 * recorded hashes */
+	assert_int_equal(it_sh("psql -X -Atq -c \"SELECT tree FROM package_sets WHERE"
+			       " server_id = %lld\" | while read t; do chmod -R u+w \"$TOOLGATE_PACKAGES_DIR/$t\""
+			       " && rm -rf \"$TOOLGATE_PACKAGES_DIR/$t\"; done",
+			     s3),
+	    0);
+	{
+		char path[96];
+
+		snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", tool);
+		r = it_call("POST", path, admin, "{}", 503);
+		assert_true(has(r, "changed after review"));
+		json_decref(r);
+	}
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'",
+			     var),
+	    0);
+	/* the recorded bytes are back: the next call rebuilds the tree */
+	r = rerun(tool);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(r, "result")), 1);
+	json_decref(r);
+}
+
+static void
+t_tree_not_writable(void **state)
+{
+	json_t *r, *res;
+	long long rid, tool, s4;
+	char name[40];
+	char *out;
+
+	(void)state;
+	snprintf(name, sizeof(name), "pkgro%ld", (long)getpid());
+	s4 = it_server_create(admin, name, NULL);
+	r = request_pkg(s4, "tgdep", NULL, 201);
+	rid = it_jint(r, "id");
+	json_decref(r);
+	decide(rid, "approve", 200);
+	res = test_run(s4, "scribble",
+	    "import tgdep\n\n"
+	    "def main() -> list:\n"
+	    "    out = []\n"
+	    "    for how in ('a', 'w'):\n"
+	    "        try:\n"
+	    "            with open(tgdep.__file__, how) as f:\n"
+	    "                f.write('VALUE = 666\\n')\n"
+	    "            out.append('wrote')\n"
+	    "        except OSError as e:\n"
+	    "            out.append(type(e).__name__ + ':' + str(e.errno))\n"
+	    "    try:\n"
+	    "        open(tgdep.__file__.rsplit('/', 1)[0] + '/new.py', 'w').close()\n"
+	    "        out.append('created')\n"
+	    "    except OSError as e:\n"
+	    "        out.append(type(e).__name__ + ':' + str(e.errno))\n"
+	    "    out.append(tgdep.__file__)\n"
+	    "    return out\n",
+	    &tool);
+	assert_true(json_is_true(json_object_get(res, "ok")));
+	out = json_dumps(json_object_get(res, "result"), 0);
+	assert_non_null(out);
+	if (strstr(out, "wrote") || strstr(out, "created"))
+		fail_msg("a tool wrote into the package tree: %s", out);
+	assert_non_null(strstr(out, "/run/toolgate/packages/tgdep.py"));
+	free(out);
+	json_decref(res);
+	/* and the package is as installed */
+	res = test_run(s4, "readback", "import tgdep\n\ndef main() -> int:\n"
+				       "    return tgdep.VALUE\n",
+	    &tool);
+	assert_int_equal(json_integer_value(json_object_get(res, "result")), 42);
+	json_decref(res);
+	/* on the host the tree is read-only too */
+	assert_int_equal(it_sh("psql -X -Atq -c \"SELECT tree FROM package_sets WHERE"
+			       " server_id = %lld\" | while read t; do test \"$(stat -c %%a"
+			       " \"$TOOLGATE_PACKAGES_DIR/$t/tgdep.py\")\" = 444 &&"
+			       " test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/$t\")\" = 555 || exit 1;"
+			       " done",
+			     s4),
+	    0);
+}
+
+static void
+t_vulnerabilities_and_update_diff(void **state)
+{
+	json_t *r, *vul, *ids, *diff, *ch;
+	long long rid, s5;
+	char name[40];
+
+	(void)state;
+	snprintf(name, sizeof(name), "pkgvul%ld", (long)getpid());
+	s5 = it_server_create(admin, name, NULL);
+	r = request_pkg(s5, "tgvuln", "\"version\":\"==1.0\"", 201);
+	rid = it_jint(r, "id");
+	vul = json_object_get(json_object_get(r, "resolution"), "vulnerabilities");
+	assert_string_equal(it_jstr(vul, "status"), "checked");
+	ids = json_object_get(json_object_get(vul, "packages"), "tgvuln");
+	assert_int_equal(json_array_size(ids), 1);
+	assert_string_equal(json_string_value(json_array_get(ids, 0)), "GHSA-tg-0001");
+	/* shown in the pending lists too */
+	json_decref(r);
+	r = it_call("GET", "/api/v1/package-requests?status=pending", admin, NULL, 200);
+	assert_true(has(r, "GHSA-tg-0001"));
+	json_decref(r);
+	r = it_call("GET", "/api/v1/approvals?cursor=3999999999999999&limit=200", admin, NULL, 200);
+	assert_true(has(r, "\"kind\":\"package_request\""));
+	assert_true(has(r, "GHSA-tg-0001"));
+	json_decref(r);
+	decide(rid, "approve", 200);
+	/* an update: a new request, with the diff against the approved one */
+	r = request_pkg(s5, "tgvuln", NULL, 201);
+	assert_string_equal(it_jstr(json_object_get(r, "resolution"), "version"), "1.1");
+	diff = json_object_get(json_object_get(r, "resolution"), "diff");
+	ch = json_array_get(json_object_get(diff, "changed"), 0);
+	assert_string_equal(it_jstr(ch, "name"), "tgvuln");
+	assert_string_equal(it_jstr(ch, "from"), "1.0");
+	assert_string_equal(it_jstr(ch, "to"), "1.1");
+	decide(it_jint(r, "id"), "approve", 200);
+	json_decref(r);
+	/* the earlier approval is superseded */
+	{
+		char path[96];
+
+		snprintf(path, sizeof(path), "/api/v1/package-requests/%lld", rid);
+		r = it_call("GET", path, admin, NULL, 200);
+		assert_string_equal(it_jstr(r, "status"), "superseded");
+		json_decref(r);
+	}
+}
+
+static void
+t_vulnerability_source_down_is_unknown(void **state)
+{
+	json_t *r, *vul;
+
+	(void)state;
+	r = request_pkg(sid, "tgosvdown", NULL, 201);
+	vul = json_object_get(json_object_get(r, "resolution"), "vulnerabilities");
+	/* never a silent "none" */
+	assert_string_equal(it_jstr(vul, "status"), "unknown");
+	assert_null(json_object_get(vul, "packages"));
+	assert_true(has(vul, "500"));
+	json_decref(r);
+}
+
+static void
+t_maintenance_removes_unused_trees(void **state)
+{
+	char out[1024], live[128];
+
+	(void)state;
+	/* an orphan tree, unused for two hours, and a fresh one */
+	assert_int_equal(it_sh("mkdir -p \"$TOOLGATE_PACKAGES_DIR/%064d\" \"$TOOLGATE_PACKAGES_DIR/%063d1\""
+			       " && touch -d '2 hours ago' \"$TOOLGATE_PACKAGES_DIR/%064d\"",
+			     0, 0, 0),
+	    0);
+	/* a package set's tree, made old too */
+	assert_int_equal(it_capture(live, sizeof(live), "psql -X -Atq -c \"SELECT tree FROM"
+							" package_sets\" | while read t; do test -d"
+							" \"$TOOLGATE_PACKAGES_DIR/$t\" && echo $t && break; done"),
+	    0);
+	assert_int_equal(strlen(live), 64);
+	assert_int_equal(it_sh("touch -d '2 hours ago' \"$TOOLGATE_PACKAGES_DIR/%s\"", live), 0);
+	assert_int_equal(it_capture(out, sizeof(out), "build/toolgate maintenance 2>&1"), 0);
+	assert_non_null(strstr(out, "package trees: "));
+	assert_int_not_equal(it_sh("test -e \"$TOOLGATE_PACKAGES_DIR/%064d\"", 0), 0);
+	/* the fresh one stays (a call may be starting with it) */
+	assert_int_equal(it_sh("test -d \"$TOOLGATE_PACKAGES_DIR/%063d1\"", 0), 0);
+	/* the tree of a package set stays whatever its age */
+	assert_int_equal(it_sh("test -d \"$TOOLGATE_PACKAGES_DIR/%s\"", live), 0);
+}
+
+/* Exports, renames the server named from to to, and imports it. */
+static json_t *
+reimport(const char *from, const char *to, const char *query, long want,
+    void (*mutate)(json_t *server))
+{
+	json_t *doc, *servers, *one = NULL, *s, *out;
+	char *body, path[96];
+	size_t i;
+
+	doc = it_call("GET", "/api/v1/export", admin, NULL, 200);
+	servers = json_object_get(doc, "servers");
+	json_array_foreach(servers, i, s) {
+		if (strcmp(it_jstr(s, "name"), from) == 0)
+			one = json_incref(s);
+	}
+	assert_non_null(one);
+	json_object_set_new(one, "name", json_string(to));
+	if (mutate)
+		mutate(one);
+	json_array_clear(servers);
+	json_array_append_new(servers, one);
+	json_object_del(doc, "settings");
+	body = json_dumps(doc, JSON_COMPACT);
+	snprintf(path, sizeof(path), "/api/v1/import%s", query);
+	out = it_call("POST", path, admin, body, want);
+	free(body);
+	json_decref(doc);
+	return out;
+}
+
+static void
+bad_sha(json_t *server)
+{
+	json_t *p = json_array_get(json_object_get(server, "packages"), 0);
+	json_t *c = json_array_get(json_object_get(json_object_get(p, "resolution"),
+				       "closure"),
+	    0);
+
+	json_object_set_new(c, "sha256", json_string("not-a-hash"));
+}
+
+static void
+t_export_import_carries_packages(void **state)
+{
+	json_t *r, *res;
+	char from[40], to[40], to2[40], q[256], a[128], b[128], path[96];
+	long long tool, nid;
+
+	(void)state;
+	snprintf(from, sizeof(from), "pkgvul%ld", (long)getpid());
+	snprintf(to, sizeof(to), "pkgimp%ld", (long)getpid());
+	snprintf(to2, sizeof(to2), "pkgbad%ld", (long)getpid());
+	/* a closure entry without a proper hash: 422 naming the field */
+	r = reimport(from, to2, "", 422, bad_sha);
+	assert_true(has(r, "packages[0].resolution"));
+	json_decref(r);
+	/* keep_status: the approved request stays approved; the set is the
+	 * same content address as on the exporting server */
+	r = reimport(from, to, "?keep_status=true", 201, NULL);
+	json_decref(r);
+	snprintf(q, sizeof(q), "psql -X -Atq -c \"SELECT p.tree FROM package_sets p JOIN"
+			       " servers s ON s.id = p.server_id WHERE s.name = '%s'\"",
+	    from);
+	assert_int_equal(it_capture(a, sizeof(a), "%s", q), 0);
+	snprintf(q, sizeof(q), "psql -X -Atq -c \"SELECT p.tree FROM package_sets p JOIN"
+			       " servers s ON s.id = p.server_id WHERE s.name = '%s'\"",
+	    to);
+	assert_int_equal(it_capture(b, sizeof(b), "%s", q), 0);
+	assert_int_equal(strlen(a), 64);
+	assert_string_equal(a, b);
+	/* the tree is rebuilt from the recorded hashes on first use */
+	assert_int_equal(it_sh("t=$(printf '%%s' '%s' | tr -d '\\n'); chmod -R u+w"
+			       " \"$TOOLGATE_PACKAGES_DIR/$t\" && rm -rf \"$TOOLGATE_PACKAGES_DIR/$t\"",
+			     a),
+	    0);
+	snprintf(q, sizeof(q), "psql -X -Atq -c \"SELECT id FROM servers WHERE name = '%s'\"", to);
+	assert_int_equal(it_capture(b, sizeof(b), "%s", q), 0);
+	nid = atoll(b);
+	res = test_run(nid, "usevuln", "import tgvuln\n\ndef main() -> str:\n"
+				       "    return tgvuln.V\n",
+	    &tool);
+	assert_true(json_is_true(json_object_get(res, "ok")));
+	assert_string_equal(json_string_value(json_object_get(res, "result")), "1.1");
+	json_decref(res);
+	snprintf(path, sizeof(path), "/api/v1/package-requests?status=approved");
+	r = it_call("GET", path, admin, NULL, 200);
+	assert_true(has(r, to));
+	json_decref(r);
+}
+
+static void
+t_mcp_request(void **state)
+{
+	char sess[256], args[256];
+	json_t *res;
+
+	(void)state;
+	it_mcp_init(admin, IT_MCP_VERSION, sess, sizeof(sess));
+	snprintf(args, sizeof(args), "{\"package\":\"tgvuln\",\"version\":\"==1.1\","
+				     "\"server\":\"%s\",\"reason\":\"parse things\"}",
+	    srv);
+	res = it_mcp_call(admin, sess, IT_MCP_VERSION, "toolgate_request_module", args,
+	    NULL);
+	assert_false(json_is_true(json_object_get(res, "isError")));
+	assert_true(has(res, "GHSA-tg-0001"));
+	json_decref(res);
+	/* package without server: a clear error */
+	res = it_mcp_call(admin, sess, IT_MCP_VERSION, "toolgate_request_module",
+	    "{\"package\":\"tgdep\"}", NULL);
+	assert_true(has(res, "server"));
+	json_decref(res);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(t_request_review_approve_use_revoke),
+	    cmocka_unit_test(t_import_name_differs),
+	    cmocka_unit_test(t_sdist_only_refused),
+	    cmocka_unit_test(t_hash_changed_refused),
+	    cmocka_unit_test(t_tree_not_writable),
+	    cmocka_unit_test(t_vulnerabilities_and_update_diff),
+	    cmocka_unit_test(t_vulnerability_source_down_is_unknown),
+	    cmocka_unit_test(t_maintenance_removes_unused_trees),
+	    cmocka_unit_test(t_export_import_carries_packages),
+	    cmocka_unit_test(t_mcp_request),
+	};
+
+	return cmocka_run_group_tests_name("packages", tests, setup, teardown);
+}

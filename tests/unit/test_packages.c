@@ -1,0 +1,127 @@
+/*
+ * test_packages.c - the third-party package settings (issue #20;
+ * docs/packages.md): TOOLGATE_PIP_INDEX_URL and TOOLGATE_OSV_URL must be
+ * http(s) URLs, TOOLGATE_PIP_EXTRA_HOSTS host names, TOOLGATE_PACKAGES_DIR an
+ * absolute path, and the test-only
+ * TOOLGATE_PACKAGES_TEST_EGRESS is ignored unless TOOLGATE_TEST_ROUTES=1.
+ * The flow itself runs in tests/integration/test_packages.c.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/config.h"
+#include "lib/status.h"
+
+#define KEY64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+static const char *const *env_table;
+
+static const char *
+tget(const char *name)
+{
+	int i;
+
+	for (i = 0; env_table && env_table[i]; i += 2)
+		if (strcmp(env_table[i], name) == 0)
+			return env_table[i + 1];
+	return NULL;
+}
+
+static int
+load(const char *name, const char *value, const char *name2, const char *value2,
+    struct tg_config *c, char *err)
+{
+	const char *env[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY",
+	    KEY64, name, value, name2, value2, NULL};
+
+	env_table = env;
+	err[0] = '\0';
+	memset(c, 0, sizeof(*c));
+	return tg_config_load(c, TG_CFG_SERVE, tget, err, 256);
+}
+
+static void
+t_off_by_default(void **state)
+{
+	struct tg_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(NULL, NULL, NULL, NULL, &c, err), 0);
+	assert_string_equal(c.pip_index_url, "");
+	assert_string_equal(c.osv_url, "");
+	assert_string_equal(c.packages_dir, "");
+	assert_string_equal(c.packages_test_egress, "");
+}
+
+static void
+t_urls_and_dir(void **state)
+{
+	struct tg_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load("TOOLGATE_PIP_INDEX_URL", "https://pypi.org/simple/",
+			     "TOOLGATE_PACKAGES_DIR", "/var/lib/toolgate/packages", &c, err),
+	    0);
+	assert_string_equal(c.pip_index_url, "https://pypi.org/simple/");
+	assert_string_equal(c.packages_dir, "/var/lib/toolgate/packages");
+	assert_int_not_equal(load("TOOLGATE_PIP_INDEX_URL", "file:///etc/", NULL, NULL,
+				 &c, err),
+	    0);
+	assert_non_null(strstr(err, "TOOLGATE_PIP_INDEX_URL"));
+	assert_int_not_equal(load("TOOLGATE_OSV_URL", "ftp://osv", NULL, NULL, &c, err), 0);
+	assert_non_null(strstr(err, "TOOLGATE_OSV_URL"));
+	assert_int_equal(load("TOOLGATE_PIP_EXTRA_HOSTS", "files.pythonhosted.org,m.example:8443",
+			     NULL, NULL, &c, err),
+	    0);
+	assert_string_equal(c.pip_extra_hosts, "files.pythonhosted.org,m.example:8443");
+	assert_int_not_equal(load("TOOLGATE_PIP_EXTRA_HOSTS", "Evil Host", NULL, NULL, &c,
+				 err),
+	    0);
+	assert_non_null(strstr(err, "TOOLGATE_PIP_EXTRA_HOSTS"));
+	assert_int_not_equal(load("TOOLGATE_PACKAGES_DIR", "var/packages", NULL, NULL, &c,
+				 err),
+	    0);
+	assert_non_null(strstr(err, "TOOLGATE_PACKAGES_DIR"));
+	assert_int_not_equal(load("TOOLGATE_PACKAGES_DIR", "/tmp/packages", NULL, NULL, &c,
+				 err),
+	    0);
+	assert_non_null(strstr(err, "/tmp"));
+}
+
+static void
+t_test_egress_needs_test_routes(void **state)
+{
+	struct tg_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load("TOOLGATE_PACKAGES_TEST_EGRESS", "127.0.0.1:9", NULL, NULL,
+			     &c, err),
+	    0);
+	assert_string_equal(c.packages_test_egress, "");
+	assert_int_equal(load("TOOLGATE_PACKAGES_TEST_EGRESS", "127.0.0.1:9",
+			     "TOOLGATE_TEST_ROUTES", "1", &c, err),
+	    0);
+	assert_string_equal(c.packages_test_egress, "127.0.0.1:9");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(t_off_by_default),
+	    cmocka_unit_test(t_urls_and_dir),
+	    cmocka_unit_test(t_test_egress_needs_test_routes),
+	};
+
+	return cmocka_run_group_tests_name("packages", tests, NULL, NULL);
+}
