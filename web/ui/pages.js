@@ -179,18 +179,18 @@ export async function review(ctx) {
 	    h('p.meta', null, badge(tool.status), ` server ${tool.server_name} · kind ${tool.kind || 'python'} · ${fromLabel} → ${toLabel}`,
 		tool.served ? ` · serving v${tool.served_version}` : ' · not served'),
 	    msg,
-	    section('Decision', actions),
 	    section('Who changed it and why', table(['Version', 'Author', 'Summary', 'When'],
 		changes.map((v) => [`v${v.version}`, who(v.author_id), v.change_summary || '—', fmtTime(v.created_at)]),
 		{empty: 'No versions after the approved one.'}),
 	    tool.review_reason ? h('p', null, 'Last review: ', h('q', null, tool.review_reason),
 		tool.reviewed_by ? ` by ${who(tool.reviewed_by)} ${fmtTime(tool.reviewed_at)}` : '') : null),
+	    section('Code', diff.identical ? h('p', null, 'The code is identical to the approved version.') :
+		sideBySide(diff.code_diff, fromLabel, toLabel)),
 	    section('Description, schema and annotations', diff.identical ?
 		h('p', null, diff.summary || 'Identical to the approved version.') :
 		(fieldChanges(diff).length ? fieldChanges(diff) : h('p.empty', null, 'Unchanged.')),
 		h('h3', null, 'Description (current)'), h('p.desc', {'data-testid': 'description'}, tool.description || '(none)')),
-	    section('Code', diff.identical ? h('p', null, 'The code is identical to the approved version.') :
-		sideBySide(diff.code_diff, fromLabel, toLabel)),
+	    section('Decision', actions),
 	    h('p', null, link('Tool page (code, versions, test run)', `#/tool/${E(tool.id)}`)));
 }
 
