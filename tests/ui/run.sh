@@ -49,6 +49,10 @@ elif [ "$have" != "$want" ]; then
 fi
 
 export CHROMIUM
+# A relative screenshot directory is relative to where run.sh was started.
+if [ -n "${TG_UI_SCREENSHOTS:-}" ] && [ "${TG_UI_SCREENSHOTS#/}" = "$TG_UI_SCREENSHOTS" ]; then
+	export TG_UI_SCREENSHOTS="$PWD/$TG_UI_SCREENSHOTS"
+fi
 # Chromium's own chatter (dbus, GPU) goes to a log, the results to stdout.
 LOG=${TG_UI_LOG:-$ROOT/var/test-logs/ui-browser.log}
 mkdir -p "$(dirname "$LOG")"
