@@ -35,6 +35,10 @@ if [ ! -x "$CHROMIUM" ] || ! command -v node >/dev/null 2>&1 || ! command -v npm
 fi
 [ -x "$CHROMIUM" ] || fail "$CHROMIUM missing after installing chromium"
 command -v node >/dev/null 2>&1 || fail "node missing after installing nodejs"
+# playwright-core 1.65 needs Node.js 20 or later (the machines have 20;
+# Debian 12's own nodejs is 18).
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+[ "${major:-0}" -ge 20 ] 2>/dev/null || fail "Node.js $(node --version 2>&1) is too old for playwright-core (needs 20 or later)"
 
 # playwright-core at the version of package-lock.json, without a browser.
 want=$(sed -n 's/.*"playwright-core": *"\([0-9][0-9.]*\)".*/\1/p' "$HERE/package.json" | head -n 1)
