@@ -47,7 +47,7 @@ IT_BIN := $(IT_SRC:tests/integration/%.c=$(B)/tests/integration/%)
 
 .PHONY: all deps run start stop check unit unit-build asan-build \
 	integration-build integration valgrind fuzz bench fmt fmt-check fmt-new clean help \
-	layers-check
+	layers-check ui
 
 all: deps $(B)/toolgate sandbox
 
@@ -61,6 +61,7 @@ help:
 	@echo '  make all          (default) install missing Debian packages, build build/toolgate and the sandbox helper'
 	@echo '  make check        every test suite (tests/run.sh; TG_SUITES="stack integration" for a subset)'
 	@echo '  make unit         build and run the unit tests only'
+	@echo '  make ui           the web console in chromium against a test stack (tests/ui, docs/ui.md)'
 	@echo '  make valgrind     the unit tests under valgrind'
 	@echo '  make bench        throughput and latency through nginx (docs/performance.md)'
 	@echo '  make fuzz         libFuzzer on the request parser (FUZZ_SECONDS=60)'
@@ -136,6 +137,10 @@ check: fmt-check layers-check all unit-build asan-build integration-build
 # C file over 1,200 lines. `check` runs it before building.
 layers-check:
 	@python3 scripts/layers_check.py
+
+# The web console's browser tests alone (they also run in check).
+ui: all
+	@TG_SUITES="stack ui" bash tests/run.sh
 
 # Benchmarks (not in check): bench/run.sh prints one table, also written to
 # bench/results/latest.md (docs/performance.md).

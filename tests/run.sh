@@ -10,6 +10,8 @@
 #   integration  build/tests/integration/test_* against that stack (cmocka)
 #   apache       tests/apache/run.sh: deploy/apache recipes under a real Apache
 #                (mod_cgi, mod_fcgid) against that stack's database
+#   ui           tests/ui/run.sh: the web console in Debian's chromium
+#                (playwright-core) against that stack
 #   sandbox      tests/sandbox/run.sh  (last line "N passed, N failed")
 #   interop      tests/interop/run.sh  (same convention)
 # A suite whose script or binary directory is missing is a failure, never a
@@ -56,7 +58,7 @@ if ! flock -n 9; then
 fi
 TIMEOUT=${TG_TEST_TIMEOUT:-300}
 SUITE_TIMEOUT=${TG_SUITE_TIMEOUT:-1800}
-SUITES=" ${TG_SUITES:-unit asan valgrind stack integration apache sandbox interop} "
+SUITES=" ${TG_SUITES:-unit asan valgrind stack integration apache ui sandbox interop} "
 
 rm -rf "$LOGDIR"
 mkdir -p "$LOGDIR"
@@ -230,7 +232,7 @@ fi
 
 # ------------------------------------------------- the test stack and its users
 need_stack=0
-for s in stack integration apache sandbox interop; do want "$s" && need_stack=1; done
+for s in stack integration apache ui sandbox interop; do want "$s" && need_stack=1; done
 STACK_UP=0
 
 # 9>&-: the daemons must not inherit (and hold) the run lock.
@@ -361,6 +363,17 @@ if [ "$need_stack" = 1 ]; then
 			fail_check apache "not run: the test stack did not start"
 		fi
 		suite_end apache
+	fi
+	# The web console (web/) in a real browser against this stack.
+	if want ui; then
+		suite_begin ui
+		if [ "$STACK_UP" = 1 ]; then
+			TG_UI_LOG="$LOGDIR/ui-browser.log" TG_UI_FAILSHOTS="$LOGDIR/ui-failures" \
+				run_script ui "$ROOT/tests/ui/run.sh"
+		else
+			fail_check ui "not run: the test stack did not start"
+		fi
+		suite_end ui
 	fi
 	# The sandbox and interop suites get a clean environment: the test stack's
 	# TOOLGATE_*/PG* values must not leak into stacks of their own (they would

@@ -9,7 +9,9 @@
 # For each mode: /health, sign-in, authenticated REST calls, an MCP
 # initialize and a sandboxed tools/call, all through Apache; in CGI mode
 # also that .htaccess (it holds the secrets) is not served and that
-# toolgate's access lines stay out of Apache's error log.
+# toolgate's access lines stay out of Apache's error log. In both modes the
+# web console (web/) is served at / and /ui/ with its CSP and security
+# headers while every other path still reaches toolgate.
 #
 # Run by tests/run.sh (suite "apache") with the test stack's environment:
 # PG* (its PostgreSQL), TOOLGATE_ENCRYPTION_KEY/JWT_SECRET (its secrets),
@@ -63,7 +65,7 @@ render() { # template output
 		-e "s|@PGHOST@|$PGHOST|g" -e "s|@PGPORT@|$PGPORT|g" \
 		-e "s|@PGDATABASE@|$PGDATABASE|g" -e "s|@PGUSER@|$PGUSER|g" \
 		-e "s|@TOOLGATE_SANDBOX_HELPER@|$TOOLGATE_SANDBOX_HELPER|g" \
-		-e "s|@TOOLGATE_BIN@|$BIN|g" "$1" >"$2"
+		-e "s|@TOOLGATE_BIN@|$BIN|g" -e "s|@WEB_ROOT@|$ROOT/web|g" "$1" >"$2"
 	if grep -q '@[A-Z_]*@' "$2"; then
 		bad "$(basename "$1"): placeholders left after rendering" "$(grep '@[A-Z_]*@' "$2")"
 		return 1
@@ -92,6 +94,7 @@ LoadModule mime_module $MODS/mod_mime.so
 LoadModule alias_module $MODS/mod_alias.so
 LoadModule env_module $MODS/mod_env.so
 LoadModule rewrite_module $MODS/mod_rewrite.so
+LoadModule headers_module $MODS/mod_headers.so
 TypesConfig /dev/null
 LogFormat "%h %l %u %t \"%r\" %>s %b" common
 CustomLog "$d/logs/access.log" common
@@ -193,6 +196,7 @@ run_mode() {
 	if [ "$MODE" = cgi ]; then
 		render "$ROOT/deploy/apache/toolgate-cgi.htaccess.in" "$d/htdocs/.htaccess" || return
 		install -m 0755 "$BIN" "$d/htdocs/toolgate.cgi"
+		cp -r "$ROOT/web/." "$d/htdocs/"
 	else
 		render "$ROOT/deploy/apache/toolgate-fcgid.conf.in" "$d/conf/toolgate.conf" || return
 	fi
@@ -206,6 +210,31 @@ run_mode() {
 		stop_apache
 		return
 	fi
+
+	# The web console: static files with its headers; the app keeps its own.
+	local hd ct csp
+	hd=$(mktemp)
+	for p in / /ui/app.js; do
+		req GET "$p" -D "$hd"
+		ct=$(sed -n 's/^[Cc]ontent-[Tt]ype: *//p' "$hd" | tr -d '\r')
+		csp=$(sed -n 's/^[Cc]ontent-[Ss]ecurity-[Pp]olicy: *//p' "$hd" | tr -d '\r')
+		case "$p" in /) want=text/html ;; *) want=text/javascript ;; esac
+		if [ "$CODE" = 200 ] && [[ "$ct" == "$want"* ]] && [[ "$csp" == *"script-src 'self'"* ]] &&
+			[[ "$csp" != *unsafe-inline* ]] && grep -qi '^X-Content-Type-Options: nosniff' "$hd" &&
+			grep -qi '^X-Frame-Options: DENY' "$hd"; then
+			ok "$MODE: console $p served by Apache ($ct, strict CSP, nosniff)"
+		else
+			bad "$MODE: console $p: HTTP $CODE, type '$ct', CSP '$csp'" "$(cat "$hd")"
+		fi
+	done
+	req GET /api/v1/version -D "$hd"
+	csp=$(sed -n 's/^[Cc]ontent-[Ss]ecurity-[Pp]olicy: *//p' "$hd" | tr -d '\r')
+	if [ "$CODE" = 200 ] && [[ "$csp" == "default-src 'none'"* ]] && [ "$(grep -ci '^Content-Security-Policy' "$hd")" = 1 ]; then
+		ok "$MODE: the API keeps toolgate's own CSP"
+	else
+		bad "$MODE: GET /api/v1/version: HTTP $CODE, CSP '$csp'" "$(cat "$hd")"
+	fi
+	rm -f "$hd"
 
 	req POST /api/v1/auth/login -H 'Content-Type: application/json' \
 		--data-binary "$(jq -n --arg u "$TG_ADMIN_USER" --arg p "$TG_ADMIN_PASSWORD" '{username:$u,password:$p}')"

@@ -1,0 +1,174 @@
+// app.js - sign-in, the layout, the navigation and the hash router.
+import {h, clear, field, notice} from './dom.js';
+import * as A from './api.js';
+import * as P from './pages.js';
+import * as T from './tools.js';
+import * as M from './admin.js';
+
+const root = document.getElementById('app');
+
+// [hash prefix, nav label, page, permission needed to show it]
+const NAV = [
+	['dashboard', 'Dashboard', P.dashboard, 'read'],
+	['approvals', 'Approvals', P.approvals, 'read'],
+	['servers', 'Servers', T.servers, 'read'],
+	['tools', 'Tools', T.tools, 'read'],
+	['requests', 'Requests', P.requests, 'read'],
+	['sources', 'Sources', P.sources, 'read'],
+	['logs', 'Logs', P.logs, 'read'],
+	['users', 'Users', M.users, 'users'],
+	['keys', 'API keys', M.keys, 'self'],
+	['audit', 'Audit', M.audit, 'audit'],
+	['settings', 'Settings', M.settings, 'read'],
+];
+// Detail pages reached from the lists.
+const DETAIL = {
+	review: P.review,
+	server: T.server,
+	tool: T.tool,
+	source: P.source,
+	log: P.logDetail,
+};
+
+let main = null;
+let nav = null;
+
+function signInPage(message) {
+	clear(root);
+	document.title = 'Sign in · toolgate';
+	const msg = notice();
+	const u = field('Username', 'text', {name: 'username', required: true, autocomplete: 'username'});
+	const p = field('Password', 'password', {name: 'password', required: true, autocomplete: 'current-password'});
+	const submit = h('button.primary', {type: 'submit'}, 'Sign in');
+	const form = h('form.signin', {'aria-labelledby': 'signin-title', novalidate: true},
+	    h('h1', {id: 'signin-title'}, 'toolgate'),
+	    h('p.sub', null, 'Sign in to review and approve tools.'),
+	    u.row, p.row, submit, msg);
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		if (!u.input.value || !p.input.value) {
+			msg.show('Enter your username and password.', 'err');
+			return;
+		}
+		submit.disabled = true;
+		msg.show('Signing in…', 'info');
+		try {
+			await A.login(u.input.value, p.input.value);
+			p.input.value = '';
+			msg.hide();
+			shell();
+		} catch (e) {
+			const text = e.status === 401 ? 'Wrong username or password.' : e.message;
+			msg.show(text, 'err');
+			submit.disabled = false;
+			p.input.focus();
+		}
+	});
+	root.append(h('main.signin-wrap', null, form));
+	if (message) msg.show(message, 'err');
+	u.input.focus();
+}
+
+function shell() {
+	clear(root);
+	const who = A.me();
+	nav = h('nav.nav', {'aria-label': 'Main'}, h('ul', null,
+	    NAV.filter((n) => A.can(n[3])).map((n) =>
+		h('li', null, h('a', {href: '#/' + n[0], 'data-page': n[0]}, n[1])))));
+	main = h('main.main', {id: 'main', tabindex: '-1'});
+	const out = h('button.link', {type: 'button', onclick: async () => {
+		await A.logout();
+		location.hash = '';
+		signInPage();
+	}}, 'Sign out');
+	root.append(
+	    h('a.skip', {href: '#/skip', onclick: (ev) => {
+		    ev.preventDefault();
+		    main.focus();
+	    }}, 'Skip to content'),
+	    h('header.top', null,
+		h('span.brand', null, 'toolgate'),
+		h('span.who', null, h('span', {'data-testid': 'username'}, who.username), ' · ',
+		    h('span.role', {'data-testid': 'role'}, who.role)),
+		out),
+	    h('div.layout', null, nav, main));
+	if (!location.hash || location.hash === '#' || location.hash === '#/')
+		location.hash = '#/dashboard';
+	else
+		route();
+}
+
+let seq = 0;
+let flash = null; // a message for the next render (after an action reloads)
+async function route() {
+	if (!A.signedIn() || !main) return;
+	const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+	if (parts[0] === 'skip') return;
+	const name = parts[0] || 'dashboard';
+	const navEntry = NAV.find((n) => n[0] === name);
+	const page = navEntry ? navEntry[2] : DETAIL[name];
+	for (const a of nav.querySelectorAll('a')) {
+		const here = a.dataset.page === name ||
+		    (name === 'review' && a.dataset.page === 'approvals') ||
+		    (name === 'tool' && a.dataset.page === 'tools') ||
+		    (name === 'server' && a.dataset.page === 'servers') ||
+		    (name === 'source' && a.dataset.page === 'sources') ||
+		    (name === 'log' && a.dataset.page === 'logs');
+		if (here) a.setAttribute('aria-current', 'page');
+		else a.removeAttribute('aria-current');
+	}
+	const my = ++seq;
+	clear(main);
+	main.setAttribute('aria-busy', 'true');
+	const target = h('div.page');
+	main.append(target);
+	if (!page) {
+		target.append(h('h1', null, 'Not found'), h('p', null, 'There is no such page.'));
+		main.removeAttribute('aria-busy');
+		return;
+	}
+	if (navEntry && !A.can(navEntry[3])) {
+		target.append(h('h1', null, navEntry[1]), h('p.err', null, 'Your role does not allow this page.'));
+		main.removeAttribute('aria-busy');
+		return;
+	}
+	target.append(h('p.loading', null, 'Loading…'));
+	const said = flash;
+	flash = null;
+	const ctx = {
+		args: parts.slice(1),
+		stale: () => my !== seq,
+		reload: (text, kind) => {
+			flash = text ? {text, kind: kind || 'ok'} : null;
+			return route();
+		},
+	};
+	try {
+		const content = await page(ctx);
+		if (my !== seq) return;
+		clear(target);
+		target.append(content);
+		if (said) {
+			const n = notice();
+			n.show(said.text, said.kind);
+			const h1 = target.querySelector('h1');
+			if (h1) h1.after(n);
+			else target.prepend(n);
+		}
+		document.title = (target.querySelector('h1') || {}).textContent + ' · toolgate';
+	} catch (e) {
+		if (my !== seq) return;
+		clear(target);
+		if (e.status === 401 && !A.signedIn()) return;
+		target.append(h('h1', null, 'Something went wrong'), h('p.err', {role: 'alert'}, e.message || String(e)));
+	} finally {
+		if (my === seq) main.removeAttribute('aria-busy');
+	}
+}
+
+A.setExpiredHandler((message) => {
+	main = null;
+	signInPage(message);
+});
+window.addEventListener('hashchange', route);
+signInPage();
