@@ -356,7 +356,7 @@ request_package(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 
 	if (json_object_get(in->body, "server") == NULL)
 		return tg_err_field(err, "server", "a package is requested for one"
-		    " server: name it");
+						   " server: name it");
 	if (json_object_get(in->body, "module") != NULL)
 		return tg_err_field(err, "module", "give either module or package");
 	if ((rc = tg_op_resolve(in->c, TG_OT_SERVER,
@@ -397,7 +397,7 @@ a_request_module(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 		return request_package(in, out, err);
 	if (json_object_get(in->body, "module") == NULL)
 		return tg_err_field(err, "module", "give module (an allow-list entry)"
-		    " or package (a third-party distribution, with server)");
+						   " or package (a third-party distribution, with server)");
 	if ((b = json_pack("{s:O}", "module", json_object_get(in->body, "module"))) == NULL)
 		return -TG_E_NOMEM;
 	if (reason != NULL && json_object_set(b, "reason", reason) != 0)
