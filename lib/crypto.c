@@ -5,6 +5,7 @@
  * EVP_EncodeBlock speaks only the padded standard alphabet.
  */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -168,4 +169,13 @@ tg_crypto_wipe(void *p, size_t n)
 {
 	if (p != NULL && n > 0)
 		OPENSSL_cleanse(p, n);
+}
+
+void
+tg_crypto_free_str(char *s)
+{
+	if (s != NULL) {
+		tg_crypto_wipe(s, strlen(s));
+		free(s);
+	}
 }

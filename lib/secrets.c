@@ -13,6 +13,7 @@
 #include "lib/audit.h"
 #include "lib/clock.h"
 #include "lib/config.h"
+#include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -317,15 +318,6 @@ open_row(const PGresult *res, int i, const unsigned char *k, char **pt)
 	return TG_OK;
 }
 
-static void
-wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 #define SEALED_ROWS \
 	"SELECT server_id, key, encode(nonce, 'hex'), encode(ciphertext, 'hex'), id" \
 	" FROM server_secrets WHERE ciphertext IS NOT NULL"
@@ -377,13 +369,13 @@ secret_map(struct tg_db *dbh, const struct tg_config *cfg, int64_t server_id,
 			rc = -TG_E_NOMEM;
 			goto out;
 		}
-		wipe_free(pt);
+		tg_crypto_free_str(pt);
 		pt = NULL;
 	}
 	*out = o;
 	o = NULL;
 out:
-	wipe_free(pt);
+	tg_crypto_free_str(pt);
 	json_decref(o);
 	PQclear(res);
 	return rc;
@@ -443,8 +435,8 @@ tg_secrets_rotate(struct tg_db *dbh, const unsigned char *old_key,
 		    " ciphertext = decode($3, 'hex'), key_version = coalesce(key_version, 1) + 1,"
 		    " updated_at = now() WHERE id = $1::bigint", 3, p, NULL)) != TG_OK)
 			goto out;
-		wipe_free(pt);
-		wipe_free(ct_hex);
+		tg_crypto_free_str(pt);
+		tg_crypto_free_str(ct_hex);
 		pt = ct_hex = NULL;
 		n++;
 	}
@@ -455,8 +447,8 @@ tg_secrets_rotate(struct tg_db *dbh, const unsigned char *old_key,
 out:
 	if (rc != TG_OK)
 		tg_db_rollback(dbh);
-	wipe_free(pt);
-	wipe_free(ct_hex);
+	tg_crypto_free_str(pt);
+	tg_crypto_free_str(ct_hex);
 	OPENSSL_cleanse(&tmp, sizeof(tmp));
 	PQclear(res);
 	if (rc == TG_OK) {
@@ -485,7 +477,7 @@ tg_secrets_verify(struct tg_db *dbh, const unsigned char *key, long *ok,
 			fprintf(stderr, "toolgate: secret %s of server %s does not open with this key\n",
 			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
 		}
-		wipe_free(pt);
+		tg_crypto_free_str(pt);
 		pt = NULL;
 	}
 	PQclear(res);

@@ -206,6 +206,22 @@ apply(const struct tg_call *c, struct tg_row_op *op, json_t **out,
 	return rc;
 }
 
+/* apply() with the audit detail d (new reference, released; NULL: out of
+ * memory). */
+static int
+apply_detail(const struct tg_call *c, struct tg_row_op *op, json_t *d,
+    json_t **out, struct tg_err *err)
+{
+	int rc;
+
+	if (d == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	op->detail = d;
+	rc = apply(c, op, out, err);
+	json_decref(d);
+	return rc;
+}
+
 int
 tg_users_create(const struct tg_call *c, const struct tg_user_new *u,
     json_t **out, struct tg_err *err)
@@ -213,7 +229,6 @@ tg_users_create(const struct tg_call *c, const struct tg_user_new *u,
 	char hash[TG_PWHASH_MAX], conflict[128];
 	struct tg_row_op j;
 	const char *p[4];
-	json_t *d = NULL;
 	int rc;
 
 	hash[0] = '\0';
@@ -237,15 +252,10 @@ tg_users_create(const struct tg_call *c, const struct tg_user_new *u,
 	j.action = "user.create";
 	snprintf(conflict, sizeof(conflict), "user %s already exists", u->username);
 	j.conflict = conflict;
-	if ((d = json_pack("{s:s, s:s}", "username", u->username, "role", u->role)) == NULL) {
-		rc = tg_err_from(err, -TG_E_NOMEM);
-		goto out;
-	}
-	j.detail = d;
-	rc = apply(c, &j, out, err);
+	rc = apply_detail(c, &j, json_pack("{s:s, s:s}", "username", u->username,
+	    "role", u->role), out, err);
 out:
 	tg_crypto_wipe(hash, sizeof(hash));
-	json_decref(d);
 	return rc;
 }
 
@@ -256,7 +266,6 @@ tg_users_update(const struct tg_call *c, int64_t id,
 	char hash[TG_PWHASH_MAX], idb[24];
 	struct tg_row_op j;
 	const char *p[4];
-	json_t *d = NULL;
 	int rc;
 
 	hash[0] = '\0';
@@ -291,18 +300,11 @@ tg_users_update(const struct tg_call *c, int64_t id,
 		j.pre = demote_check;
 		j.pre_arg = idb;
 	}
-	d = json_pack("{s:s?, s:o?, s:b}", "role", pa->role, "disabled",
-	    pa->disabled < 0 ? NULL : json_boolean(pa->disabled),
-	    "password_changed", pa->password != NULL);
-	if (d == NULL) {
-		rc = tg_err_from(err, -TG_E_NOMEM);
-		goto out;
-	}
-	j.detail = d;
-	rc = apply(c, &j, out, err);
+	rc = apply_detail(c, &j, json_pack("{s:s?, s:o?, s:b}", "role", pa->role,
+	    "disabled", pa->disabled < 0 ? NULL : json_boolean(pa->disabled),
+	    "password_changed", pa->password != NULL), out, err);
 out:
 	tg_crypto_wipe(hash, sizeof(hash));
-	json_decref(d);
 	return rc;
 }
 
