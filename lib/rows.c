@@ -13,6 +13,16 @@ tg_rows_json(const char *text)
 }
 
 int
+tg_json_hand(json_t **out, json_t *v, int rc)
+{
+	if (rc == TG_OK)
+		*out = v;
+	else
+		json_decref(v);
+	return rc;
+}
+
+int
 tg_rows_page(PGresult *res, int col, int idcol, int64_t limit, json_t **out)
 {
 	json_t *root = NULL, *items = NULL;

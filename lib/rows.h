@@ -21,4 +21,9 @@ json_t *tg_rows_json(const char *text);
 int tg_rows_page(PGresult *res, int col, int idcol, int64_t limit,
     json_t **out);
 
+/* The end of a function that builds a JSON result v (owned) and ends in
+ * rc: when rc is 0, v goes to *out; otherwise v is released and *out is
+ * left alone. Returns rc. */
+int tg_json_hand(json_t **out, json_t *v, int rc);
+
 #endif

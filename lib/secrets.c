@@ -16,6 +16,7 @@
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/log.h"
+#include "lib/rows.h"
 #include "lib/parse.h"
 #include "lib/secretbox.h"
 #include "lib/secrets.h"
@@ -372,13 +373,10 @@ secret_map(struct tg_db *dbh, const struct tg_config *cfg, int64_t server_id,
 		tg_crypto_free_str(pt);
 		pt = NULL;
 	}
-	*out = o;
-	o = NULL;
 out:
 	tg_crypto_free_str(pt);
-	json_decref(o);
 	PQclear(res);
-	return rc;
+	return tg_json_hand(out, o, rc);
 }
 
 int
