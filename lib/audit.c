@@ -199,6 +199,19 @@ tg_call_tx(const struct tg_call *c,
 	return tg_err_from(err, rc);
 }
 
+int
+tg_call_tx_read(const struct tg_call *c,
+    int (*body)(const struct tg_call *c, void *arg, struct tg_err *err),
+    void *arg, int (*read)(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err), const int64_t *id, json_t **out, struct tg_err *err)
+{
+	int rc;
+
+	if ((rc = tg_call_tx(c, body, arg, err)) != TG_OK)
+		return rc;
+	return read(c, *id, out, err);
+}
+
 static int
 row_op(const struct tg_call *c, void *arg, struct tg_err *err)
 {

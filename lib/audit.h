@@ -116,6 +116,16 @@ int tg_call_tx(const struct tg_call *c,
     void *arg, struct tg_err *err);
 
 /*
+ * tg_call_tx(), then, once it committed, the changed row as the service
+ * returns it: read(c, *id, out, err). *id is read after the transaction, so
+ * a body that creates the row may set it.
+ */
+int tg_call_tx_read(const struct tg_call *c,
+    int (*body)(const struct tg_call *c, void *arg, struct tg_err *err),
+    void *arg, int (*read)(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err), const int64_t *id, json_t **out, struct tg_err *err);
+
+/*
  * The commonest service mutation: one statement that changes one row and
  * returns it (column 0: the row's JSON text; column 1: its id unless id is
  * given), audited as action on "<kind>:<id>", in its own transaction.

@@ -139,6 +139,23 @@ static const struct num_var timeout_nums[] = {
 
 #define NUMS(a) (a), sizeof(a) / sizeof((a)[0])
 
+/* An encryption key (32 bytes as 64 hex characters), when set; hint ends
+ * the rejection. */
+static int
+get_key(tg_getenv_fn get, const char *name, unsigned char *key, int *have,
+    const char *hint, char *err, size_t errlen)
+{
+	const char *v = get(name);
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (tg_parse_hex(v, key, 32) != 0)
+		return fail(err, errlen,
+		    "%s must be exactly 64 hex characters (32 bytes)%s", name, hint);
+	*have = 1;
+	return 0;
+}
+
 static int
 parse_origins(struct tg_config *c, const char *v, char *err, size_t errlen)
 {
@@ -237,23 +254,15 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 	if (v && *v && copy_str(c->pidfile, sizeof(c->pidfile), v) != 0)
 		return fail(err, errlen, "TOOLGATE_PIDFILE is too long");
 
-	v = get("TOOLGATE_ENCRYPTION_KEY");
-	if (v && *v) {
-		if (tg_parse_hex(v, c->enc_key, sizeof(c->enc_key)) != 0)
-			return fail(err, errlen,
-			    "TOOLGATE_ENCRYPTION_KEY must be exactly 64 hex characters (32 bytes); generate one with: openssl rand -hex 32");
-		c->have_enc_key = 1;
-	} else if (need & (TG_CFG_SERVE | TG_CFG_SECRETS)) {
+	if ((rc = get_key(get, "TOOLGATE_ENCRYPTION_KEY", c->enc_key, &c->have_enc_key,
+	    "; generate one with: openssl rand -hex 32", err, errlen)) != 0)
+		return rc;
+	if (!c->have_enc_key && (need & (TG_CFG_SERVE | TG_CFG_SECRETS)))
 		return fail(err, errlen,
 		    "TOOLGATE_ENCRYPTION_KEY is required (64 hex characters; generate one with: openssl rand -hex 32)");
-	}
-	v = get("TOOLGATE_ENCRYPTION_KEY_OLD");
-	if (v && *v) {
-		if (tg_parse_hex(v, c->enc_key_old, sizeof(c->enc_key_old)) != 0)
-			return fail(err, errlen,
-			    "TOOLGATE_ENCRYPTION_KEY_OLD must be exactly 64 hex characters (32 bytes)");
-		c->have_enc_key_old = 1;
-	}
+	if ((rc = get_key(get, "TOOLGATE_ENCRYPTION_KEY_OLD", c->enc_key_old,
+	    &c->have_enc_key_old, "", err, errlen)) != 0)
+		return rc;
 
 	v = get("TOOLGATE_JWT_SECRET");
 	if (v && *v) {

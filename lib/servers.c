@@ -566,9 +566,7 @@ set_status(const struct tg_call *c, int64_t id, int start, json_t **out,
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	tg_i64s(a.ids, sizeof(a.ids), id);
-	if ((rc = tg_call_tx(c, status_tx, &a, err)) != TG_OK)
-		return rc;
-	return tg_servers_get(c, id, out, err);
+	return tg_call_tx_read(c, status_tx, &a, tg_servers_get, &id, out, err);
 }
 
 int

@@ -417,9 +417,7 @@ tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
 	a.p[11] = ints[3];
 	a.p[12] = ints[4];
 	a.p[13] = tg_svc_actor(c, actor, sizeof(actor));
-	if ((rc = tg_call_tx(c, create_tx, &a, err)) != TG_OK)
-		return rc;
-	return tg_sources_get_row(c, a.id, out, err);
+	return tg_call_tx_read(c, create_tx, &a, tg_sources_get_row, &a.id, out, err);
 }
 
 struct update {
@@ -576,9 +574,7 @@ tg_sources_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 		return rc;
 	if ((rc = parse_in(c, in, &a.si, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_call_tx(c, update_tx, &a, err)) != TG_OK)
-		return rc;
-	return tg_sources_get_row(c, id, out, err);
+	return tg_call_tx_read(c, update_tx, &a, tg_sources_get_row, &id, out, err);
 }
 
 int
