@@ -89,12 +89,12 @@ static struct tg_db *
 open_db(void)
 {
 	struct tg_config cfg;
+	struct tg_db *db;
 
-	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
-		return NULL;
+	db = tg_cli_connect(&cfg, TG_CFG_NONE, "toolgate-cli", "as the application"
+	    " role (check PG*, TOOLGATE_DB_ROLE, and that `toolgate migrate` ran)");
 	tg_config_wipe(&cfg);
-	return tg_cli_open_db("toolgate-cli", "as the application role (check PG*,"
-	    " TOOLGATE_DB_ROLE, and that `toolgate migrate` ran)");
+	return db;
 }
 
 static int

@@ -453,12 +453,11 @@ cmd_migrate(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
-		return 1;
-	if ((db = tg_cli_open_db("toolgate-migrate", NULL)) == NULL)
+	if ((db = tg_cli_connect(&cfg, TG_CFG_NONE, "toolgate-migrate", NULL)) == NULL)
 		return 1;
 	rc = tg_db_migrate(db, &applied);
 	tg_db_close(db);
+	tg_config_wipe(&cfg);
 	if (rc != TG_OK) {
 		fprintf(stderr, "toolgate: migration failed (see the log line above)\n");
 		return 1;

@@ -139,6 +139,20 @@ static const struct num_var timeout_nums[] = {
 
 #define NUMS(a) (a), sizeof(a) / sizeof((a)[0])
 
+/* An absolute path into dst (cap bytes), def when unset. */
+static int
+get_path(tg_getenv_fn get, const char *name, const char *def, char *dst,
+    size_t cap, char *err, size_t errlen)
+{
+	const char *v = get(name);
+
+	if (copy_str(dst, cap, v && *v ? v : def) != 0)
+		return fail(err, errlen, "%s is too long", name);
+	if (dst[0] != '/')
+		return fail(err, errlen, "%s must be an absolute path", name);
+	return 0;
+}
+
 /* An encryption key (32 bytes as 64 hex characters), when set; hint ends
  * the rejection. */
 static int
@@ -300,18 +314,12 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 	if ((rc = parse_origins(c, get("TOOLGATE_ALLOWED_ORIGINS"), err, errlen)) != 0)
 		return rc;
 
-	v = get("TOOLGATE_SANDBOX_HELPER");
-	if (copy_str(c->sandbox_helper, sizeof(c->sandbox_helper),
-	    v && *v ? v : "/usr/local/lib/toolgate/toolgate-sandbox") != 0)
-		return fail(err, errlen, "TOOLGATE_SANDBOX_HELPER is too long");
-	if (c->sandbox_helper[0] != '/')
-		return fail(err, errlen, "TOOLGATE_SANDBOX_HELPER must be an absolute path");
-	v = get("TOOLGATE_SANDBOX_PYTHON");
-	if (copy_str(c->sandbox_python, sizeof(c->sandbox_python),
-	    v && *v ? v : "/usr/bin/python3.11") != 0)
-		return fail(err, errlen, "TOOLGATE_SANDBOX_PYTHON is too long");
-	if (c->sandbox_python[0] != '/')
-		return fail(err, errlen, "TOOLGATE_SANDBOX_PYTHON must be an absolute path");
+	if ((rc = get_path(get, "TOOLGATE_SANDBOX_HELPER",
+	    "/usr/local/lib/toolgate/toolgate-sandbox", c->sandbox_helper,
+	    sizeof(c->sandbox_helper), err, errlen)) != 0 ||
+	    (rc = get_path(get, "TOOLGATE_SANDBOX_PYTHON", "/usr/bin/python3.11",
+	    c->sandbox_python, sizeof(c->sandbox_python), err, errlen)) != 0)
+		return rc;
 	if ((rc = get_nums(get, NUMS(plain_nums), c, err, errlen)) != 0)
 		return rc;
 	if ((rc = tools_and_db(c, get, err, errlen)) != 0)

@@ -328,53 +328,59 @@ open_row(const PGresult *res, int i, const unsigned char *k, char **pt)
  * cfg (or the old key during a rotation), or, when cfg is NULL, each with a
  * placeholder "[placeholder:KEY]" (no ciphertext is opened).
  */
+/* Row i of res into o: its value opened with the key of cfg (or the old
+ * key during a rotation), or a placeholder when cfg is NULL. */
+static int
+put_row(json_t *o, const PGresult *res, int i, const struct tg_config *cfg,
+    const char *sid)
+{
+	const char *key = PQgetvalue(res, i, 1);
+	char val[160], *pt = NULL;
+	int rc;
+
+	if (cfg == NULL) {
+		if ((size_t)snprintf(val, sizeof(val), "[placeholder:%s]", key) >= sizeof(val) ||
+		    json_object_set_new(o, key, json_string(val)) != 0)
+			return -TG_E_NOMEM;
+		return TG_OK;
+	}
+	rc = open_row(res, i, cfg->enc_key, &pt);
+	if (rc == -TG_E_UNAUTH && cfg->have_enc_key_old)
+		rc = open_row(res, i, cfg->enc_key_old, &pt);
+	if (rc != TG_OK) {
+		tg_log(TG_LOG_ERR, "secrets.open_failed", "server_id=%s key=%s",
+		    sid, tg_log_q(key));
+		return rc == -TG_E_NOMEM ? rc : -TG_E_INTERNAL;
+	}
+	if (json_object_set_new(o, key, json_string(pt)) != 0)
+		rc = -TG_E_NOMEM;
+	tg_crypto_free_str(pt);
+	return rc;
+}
+
+/*
+ * The server's secrets with a value as {key: value}: opened with the key of
+ * cfg (or the old key during a rotation), or, when cfg is NULL, each with a
+ * placeholder "[placeholder:KEY]" (no ciphertext is opened).
+ */
 static int
 secret_map(struct tg_db *dbh, const struct tg_config *cfg, int64_t server_id,
     json_t **out)
 {
 	PGresult *res = NULL;
 	json_t *o = NULL;
-	char sid[24], val[160], *pt = NULL;
-	const char *p[1];
+	char sid[24];
+	const char *p[1] = {sid};
 	int i, rc;
 
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	p[0] = sid;
 	if ((rc = tg_db_exec(dbh, SEALED_ROWS " AND server_id = $1::bigint ORDER BY key",
 	    1, p, &res)) != TG_OK)
-		goto out;
-	if ((o = json_object()) == NULL) {
+		return rc;
+	if ((o = json_object()) == NULL)
 		rc = -TG_E_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < PQntuples(res); i++) {
-		if (cfg == NULL) {
-			if ((size_t)snprintf(val, sizeof(val), "[placeholder:%s]",
-			    PQgetvalue(res, i, 1)) >= sizeof(val) ||
-			    json_object_set_new(o, PQgetvalue(res, i, 1), json_string(val)) != 0) {
-				rc = -TG_E_NOMEM;
-				goto out;
-			}
-			continue;
-		}
-		rc = open_row(res, i, cfg->enc_key, &pt);
-		if (rc == -TG_E_UNAUTH && cfg->have_enc_key_old)
-			rc = open_row(res, i, cfg->enc_key_old, &pt);
-		if (rc != TG_OK) {
-			tg_log(TG_LOG_ERR, "secrets.open_failed", "server_id=%s key=%s",
-			    sid, tg_log_q(PQgetvalue(res, i, 1)));
-			rc = rc == -TG_E_NOMEM ? rc : -TG_E_INTERNAL;
-			goto out;
-		}
-		if (json_object_set_new(o, PQgetvalue(res, i, 1), json_string(pt)) != 0) {
-			rc = -TG_E_NOMEM;
-			goto out;
-		}
-		tg_crypto_free_str(pt);
-		pt = NULL;
-	}
-out:
-	tg_crypto_free_str(pt);
+	for (i = 0; rc == TG_OK && i < PQntuples(res); i++)
+		rc = put_row(o, res, i, cfg, sid);
 	PQclear(res);
 	return tg_json_hand(out, o, rc);
 }
