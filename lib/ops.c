@@ -213,18 +213,18 @@ a_import(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 }
 
 /* The identity lists' page: ?limit= (1..200, default 50) and ?cursor= (a
- * positive id). */
+ * positive id), with their own texts. */
 static int
-id_page(const struct tg_op_in *in, int64_t *limit, int64_t *cursor,
-    struct tg_err *err)
+id_page(const struct tg_op_in *in, struct tg_page *pg, struct tg_err *err)
 {
-	const char *l = arg(in, "limit"), *cur = arg(in, "cursor");
+	const char *l = arg(in, "limit");
+	int64_t v;
 
-	*limit = 50;
-	*cursor = 0;
-	if (l != NULL && tg_parse_i64(l, 1, 200, limit) != TG_OK)
+	pg->limit = 50;
+	pg->cursor = arg(in, "cursor");
+	if (l != NULL && tg_parse_i64(l, 1, 200, &pg->limit) != TG_OK)
 		return tg_err_set(err, TG_E_BADREQ, "limit must be an integer in 1..200");
-	if (cur != NULL && tg_parse_i64(cur, 1, INT64_MAX, cursor) != TG_OK)
+	if (pg->cursor != NULL && tg_parse_i64(pg->cursor, 1, INT64_MAX, &v) != TG_OK)
 		return tg_err_set(err, TG_E_BADREQ, "malformed cursor");
 	return TG_OK;
 }
@@ -232,12 +232,12 @@ id_page(const struct tg_op_in *in, int64_t *limit, int64_t *cursor,
 static int
 a_users_list(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
-	int64_t limit, cursor;
+	struct tg_page pg;
 	int rc;
 
-	if ((rc = id_page(in, &limit, &cursor, err)) != TG_OK)
+	if ((rc = id_page(in, &pg, err)) != TG_OK)
 		return rc;
-	return tg_users_list(in->c, limit, cursor, out, err);
+	return tg_users_list(in->c, &pg, out, err);
 }
 
 /* A body json_unpack_ex refused: 422 naming "body" with jansson's text. */
@@ -286,14 +286,15 @@ static int
 a_apikeys_list(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
 	const char *all = arg(in, "all");
-	int64_t limit, cursor, a = 0;
+	struct tg_page pg;
+	int64_t a = 0;
 	int rc;
 
-	if ((rc = id_page(in, &limit, &cursor, err)) != TG_OK)
+	if ((rc = id_page(in, &pg, err)) != TG_OK)
 		return rc;
 	if (all != NULL && tg_parse_i64(all, 0, 1, &a) != TG_OK)
 		return tg_err_set(err, TG_E_BADREQ, "all must be 0 or 1");
-	return tg_apikeys_list(in->c, (int)a, limit, cursor, out, err);
+	return tg_apikeys_list(in->c, (int)a, &pg, out, err);
 }
 
 static int
@@ -314,12 +315,12 @@ a_audit_list(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
 	struct tg_audit_filter f = {arg(in, "actor"), arg(in, "action"),
 	    arg(in, "target"), arg(in, "since"), arg(in, "until")};
-	int64_t limit, cursor;
+	struct tg_page pg;
 	int rc;
 
-	if ((rc = id_page(in, &limit, &cursor, err)) != TG_OK)
+	if ((rc = id_page(in, &pg, err)) != TG_OK)
 		return rc;
-	return tg_audit_query(in->c, &f, limit, cursor, out, err);
+	return tg_audit_query(in->c, &f, &pg, out, err);
 }
 
 static int

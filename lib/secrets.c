@@ -113,13 +113,62 @@ seal_hex(const struct tg_config *cfg, int64_t server_id, const char *key,
 	return rc;
 }
 
+/* A secret's row written (store()): p the statement's parameters. */
+struct store {
+	int64_t server_id;
+	const char *key;
+	const char *const *p;
+	int create_only, value_set;
+};
+
+static int
+store_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct store *a = arg;
+	json_t *detail;
+	int rc;
+
+	if (a->create_only)
+		rc = tg_db_exec(c->db,
+		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
+		    " ciphertext, key_version, created_by, value_set_at)"
+		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
+		    " decode($5, 'hex'), CASE WHEN $4 IS NULL THEN NULL ELSE 1 END,"
+		    " $6::bigint, CASE WHEN $4 IS NULL THEN NULL ELSE now() END)", 6, a->p, NULL);
+	else
+		rc = tg_db_exec(c->db,
+		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
+		    " ciphertext, key_version, created_by, value_set_at)"
+		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
+		    " decode($5, 'hex'), 1, $6::bigint, now())"
+		    " ON CONFLICT (server_id, key) DO UPDATE SET"
+		    " description = coalesce($3, server_secrets.description),"
+		    " nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext,"
+		    " key_version = coalesce(server_secrets.key_version, 1),"
+		    " value_set_at = now(), updated_at = now()", 6, a->p, NULL);
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0)
+		return tg_err_set(err, rc, "server %lld already has a secret '%s'",
+		    (long long)a->server_id, a->key);
+	if (rc == -TG_E_CONFLICT)
+		return tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld",
+		    (long long)a->server_id);
+	if (rc != TG_OK)
+		return rc;
+	detail = json_pack("{s:I, s:s, s:b}", "server_id", (json_int_t)a->server_id,
+	    "key", a->key, "value_set", a->value_set);
+	rc = tg_audit_call(c, a->create_only ? "secret.create" : "secret.set",
+	    a->key, TG_AUDIT_OK, detail);
+	json_decref(detail);
+	return rc;
+}
+
 static int
 store(const struct tg_call *c, int64_t server_id, const char *key,
     const char *desc, const char *value, int create_only, struct tg_err *err)
 {
 	char sid[24], actor[24], nonce_hex[2 * TG_SECRETBOX_NONCE + 1], *ct_hex = NULL;
 	const char *p[6];
-	json_t *detail = NULL;
+	struct store a = {server_id, key, p, create_only, value != NULL};
 	int rc;
 
 	if (value && strlen(value) > TG_SECRETBOX_MAX_PLAIN)
@@ -134,52 +183,9 @@ store(const struct tg_call *c, int64_t server_id, const char *key,
 	p[3] = value ? nonce_hex : NULL;
 	p[4] = ct_hex;
 	p[5] = tg_svc_actor(c, actor, sizeof(actor));
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		goto out;
-	if (create_only)
-		rc = tg_db_exec(c->db,
-		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
-		    " ciphertext, key_version, created_by, value_set_at)"
-		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
-		    " decode($5, 'hex'), CASE WHEN $4 IS NULL THEN NULL ELSE 1 END,"
-		    " $6::bigint, CASE WHEN $4 IS NULL THEN NULL ELSE now() END)", 6, p, NULL);
-	else
-		rc = tg_db_exec(c->db,
-		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
-		    " ciphertext, key_version, created_by, value_set_at)"
-		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
-		    " decode($5, 'hex'), 1, $6::bigint, now())"
-		    " ON CONFLICT (server_id, key) DO UPDATE SET"
-		    " description = coalesce($3, server_secrets.description),"
-		    " nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext,"
-		    " key_version = coalesce(server_secrets.key_version, 1),"
-		    " value_set_at = now(), updated_at = now()", 6, p, NULL);
-	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0) {
-		rc = tg_err_set(err, rc, "server %lld already has a secret '%s'",
-		    (long long)server_id, key);
-		goto out;
-	}
-	if (rc == -TG_E_CONFLICT) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld",
-		    (long long)server_id);
-		goto out;
-	}
-	if (rc != TG_OK)
-		goto out;
-	detail = json_pack("{s:I, s:s, s:b}", "server_id", (json_int_t)server_id,
-	    "key", key, "value_set", value != NULL);
-	if ((rc = tg_audit_call(c, create_only ? "secret.create" : "secret.set",
-	    key, TG_AUDIT_OK, detail)) != TG_OK)
-		goto out;
-	rc = tg_db_commit(c->db);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
-	if (ct_hex)
-		OPENSSL_cleanse(ct_hex, strlen(ct_hex));
-	free(ct_hex);
-	json_decref(detail);
-	return tg_err_from(err, rc);
+	rc = tg_call_tx(c, store_tx, &a, err);
+	tg_crypto_free_str(ct_hex);
+	return rc;
 }
 
 static int

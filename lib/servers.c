@@ -394,28 +394,25 @@ lock_server(const struct tg_call *c, const char *const *p, int64_t id,
 	return TG_OK;
 }
 
-int
-tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err)
+/* A server's name, description or tool_prefix changed (tg_servers_update). */
+struct srv_update {
+	int64_t id;
+	const char *name, *desc;
+	json_t *prefix, *in;
+};
+
+static int
+update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
-	const char *name = NULL, *desc = NULL, *p[5];
-	json_t *prefix = NULL, *detail = NULL;
+	struct srv_update *a = arg;
+	const char *name = a->name, *desc = a->desc, *p[5];
+	json_t *prefix = a->prefix, *detail = NULL;
+	int64_t id = a->id;
 	PGresult *res = NULL;
 	char ids[24], newprefix[128];
-	json_error_t je;
-	int rc, running, prefix_given;
+	int rc, running, prefix_given = prefix != NULL;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
-		return rc;
-	if (json_unpack_ex(in, &je, JSON_STRICT, "{s?s, s?s, s?o !}", "name",
-	    &name, "description", &desc, "tool_prefix", &prefix) != 0)
-		return unpack_err(err, &je);
-	if ((rc = check_fields(err, name, desc, prefix)) != TG_OK)
-		return rc;
-	prefix_given = prefix != NULL;
 	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
 	p[0] = ids;
 	if ((rc = lock_server(c, p, id, "status, name, tool_prefix IS NULL,"
 	    " coalesce(tool_prefix, '')", &res, err)) != TG_OK)
@@ -475,18 +472,30 @@ tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 		rc = dup_name(c, err, rc, name ? name : "");
 		goto out;
 	}
-	detail = json_deep_copy(in);
-	if ((rc = tg_audit_call(c, "server.update", ids, TG_AUDIT_OK, detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	rc = tg_servers_get(c, id, out, err);
+	detail = json_deep_copy(a->in);
+	rc = tg_audit_call(c, "server.update", ids, TG_AUDIT_OK, detail);
 out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
 	json_decref(detail);
 	PQclear(res);
 	return tg_err_from(err, rc);
+}
+
+int
+tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	struct srv_update a = {.id = id, .in = in};
+	json_error_t je;
+	int rc;
+
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, JSON_STRICT, "{s?s, s?s, s?o !}", "name",
+	    &a.name, "description", &a.desc, "tool_prefix", &a.prefix) != 0)
+		return unpack_err(err, &je);
+	if ((rc = check_fields(err, a.name, a.desc, a.prefix)) != TG_OK)
+		return rc;
+	return tg_call_tx_read(c, update_tx, &a, tg_servers_get, &id, out, err);
 }
 
 /* A change of one server's row: delete, start, stop. */

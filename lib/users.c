@@ -11,6 +11,7 @@
 #include "lib/auth.h"
 #include "lib/call.h"
 #include "lib/clock.h"
+#include "lib/crud.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/rows.h"
@@ -75,28 +76,15 @@ row_json(PGresult *res, json_t **out, struct tg_err *err)
 }
 
 int
-tg_users_list(const struct tg_call *c, int64_t limit, int64_t after,
-    json_t **out, struct tg_err *err)
+tg_users_list(const struct tg_call *c, const struct tg_page *pg, json_t **out,
+    struct tg_err *err)
 {
-	char lim[24], aft[24];
-	const char *p[2];
-	PGresult *res = NULL;
 	int rc;
 
 	if ((rc = need_admin(c, err)) != TG_OK)
 		return rc;
-	if (limit < 1 || limit > 200)
-		return tg_err_set(err, TG_E_BADREQ, "limit must be an integer in 1..200");
-	snprintf(lim, sizeof(lim), "%lld", (long long)limit + 1);
-	snprintf(aft, sizeof(aft), "%lld", (long long)after);
-	p[0] = aft;
-	p[1] = lim;
-	if ((rc = tg_db_exec(c->db, "SELECT " USER_JSON ", id FROM users"
-	    " WHERE id > $1::bigint ORDER BY id LIMIT $2::int", 2, p, &res)) != TG_OK)
-		return tg_err_from(err, rc);
-	rc = tg_rows_page(res, 0, 1, limit, out);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	return tg_crud_list(c, TG_P_USERS, pg, "SELECT " USER_JSON " FROM users"
+	    " WHERE id > $1::bigint ORDER BY id LIMIT $2::bigint", 2, NULL, out, err);
 }
 
 int
