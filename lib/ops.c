@@ -576,7 +576,9 @@ static const struct tg_jfield f_request_network[] = {
     {"reason", T_STR, .max_length = 2048},
     END};
 
-/* Sources: credentials and "internal" are set by an admin over REST. */
+/* Sources: credentials and "internal" are set by an admin over REST; the
+ * numeric settings come from lib/sources.h. */
+#define SOURCE_NUM(n, lo, hi, def) {#n, T_INT, RANGE(lo, hi)},
 #define SOURCE_FIELDS(req) \
 	{"name", T_STR, req, .pattern = NAME_RE}, \
 	    {"url", T_STR, req, DESC("http(s) URL of the remote MCP endpoint")}, \
@@ -587,11 +589,7 @@ static const struct tg_jfield f_request_network[] = {
 	    {"auth_type", T_STR, .enums = "none|bearer|header"}, \
 	    {"auth_header", T_STR_NULL}, \
 	    {"credential", T_STR_NULL, REST}, \
-	    {"connect_timeout_ms", T_INT, RANGE(100, 60000)}, \
-	    {"timeout_ms", T_INT, RANGE(100, 120000)}, \
-	    {"max_response_bytes", T_INT, RANGE(1024, 67108864)}, \
-	    {"failure_threshold", T_INT, RANGE(1, 100)}, \
-	    {"cooldown_s", T_INT, RANGE(1, 86400)}, \
+	    TG_SOURCE_NUMS(SOURCE_NUM) \
 	    END
 static const struct tg_jfield f_source_new[] = {SOURCE_FIELDS(REQ)};
 static const struct tg_jfield f_source_patch[] = {SOURCE_FIELDS(.required = 0)};

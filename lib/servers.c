@@ -162,6 +162,36 @@ one_id(PGresult *res, int64_t *id)
 	return tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, id);
 }
 
+/*
+ * The id of a server's tool or source named <server>/<name> (slash points
+ * into ref): sql takes $1 the server id and $2 the name. 404 "no <what>
+ * '<ref>'<forms>" when the server or the child does not exist.
+ */
+static int
+child_id(const struct tg_call *c, const char *ref, const char *slash,
+    const char *sql, const char *what, const char *forms, int64_t *id,
+    struct tg_err *err)
+{
+	PGresult *res = NULL;
+	const char *p[2];
+	char sid[24];
+	int rc;
+
+	rc = split_ref(c, ref, slash, sid, sizeof(sid), err);
+	if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
+		return tg_err_set(err, TG_E_NOTFOUND, "no %s '%s'%s", what, ref, forms);
+	if (rc != TG_OK)
+		return rc;
+	p[0] = sid;
+	p[1] = slash + 1;
+	if ((rc = db(c, sql, 2, p, &res)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = one_id(res, id)) == -TG_E_NOTFOUND)
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no %s '%s'%s", what, ref, forms);
+	PQclear(res);
+	return rc;
+}
+
 #define TOOL_FORMS "a tool is named by its id, its exposed name (<server>__<tool>) or <server>/<tool>"
 
 int
@@ -169,8 +199,7 @@ tg_tools_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err)
 {
 	PGresult *res = NULL;
-	const char *p[2], *slash;
-	char sid[24];
+	const char *p[1], *slash;
 	int64_t v;
 	int rc, n, running;
 
@@ -182,22 +211,9 @@ tg_tools_resolve(const struct tg_call *c, const char *ref, int64_t *id,
 	}
 	if (!plain_ref(ref))
 		return tg_err_set(err, TG_E_NOTFOUND, "no such tool (%s)", TOOL_FORMS);
-	if ((slash = strchr(ref, '/')) != NULL) {
-		rc = split_ref(c, ref, slash, sid, sizeof(sid), err);
-		if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
-			return tg_err_set(err, TG_E_NOTFOUND, "no tool '%s' (%s)", ref, TOOL_FORMS);
-		if (rc != TG_OK)
-			return rc;
-		p[0] = sid;
-		p[1] = slash + 1;
-		if ((rc = db(c, "SELECT id FROM tools WHERE server_id = $1::bigint"
-		    " AND name = $2", 2, p, &res)) != TG_OK)
-			return tg_err_from(err, rc);
-		if ((rc = one_id(res, id)) == -TG_E_NOTFOUND)
-			rc = tg_err_set(err, TG_E_NOTFOUND, "no tool '%s' (%s)", ref, TOOL_FORMS);
-		PQclear(res);
-		return rc;
-	}
+	if ((slash = strchr(ref, '/')) != NULL)
+		return child_id(c, ref, slash, "SELECT id FROM tools WHERE server_id ="
+		    " $1::bigint AND name = $2", "tool", " (" TOOL_FORMS ")", id, err);
 	/* The exposed name: unique among running servers (start refuses a
 	 * clash), so the served tool wins; among stopped ones it may not be. */
 	p[0] = ref;
@@ -224,11 +240,8 @@ int
 tg_sources_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err)
 {
-	PGresult *res = NULL;
-	const char *p[2], *slash;
-	char sid[24];
+	const char *slash;
 	int64_t v;
-	int rc;
 
 	if (ref != NULL && tg_parse_i64(ref, 1, INT64_MAX, &v) == TG_OK) {
 		*id = v;
@@ -240,20 +253,8 @@ tg_sources_resolve(const struct tg_call *c, const char *ref, int64_t *id,
 	if ((slash = strchr(ref, '/')) == NULL)
 		return tg_err_set(err, TG_E_NOTFOUND,
 		    "no source '%s' (a source is named by its id or <server>/<source>)", ref);
-	rc = split_ref(c, ref, slash, sid, sizeof(sid), err);
-	if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
-		return tg_err_set(err, TG_E_NOTFOUND, "no source '%s'", ref);
-	if (rc != TG_OK)
-		return rc;
-	p[0] = sid;
-	p[1] = slash + 1;
-	if ((rc = db(c, "SELECT id FROM external_sources WHERE server_id = $1::bigint"
-	    " AND name = $2", 2, p, &res)) != TG_OK)
-		return tg_err_from(err, rc);
-	if ((rc = one_id(res, id)) == -TG_E_NOTFOUND)
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no source '%s'", ref);
-	PQclear(res);
-	return rc;
+	return child_id(c, ref, slash, "SELECT id FROM external_sources WHERE"
+	    " server_id = $1::bigint AND name = $2", "source", "", id, err);
 }
 
 int
