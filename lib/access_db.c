@@ -12,20 +12,12 @@
 #include "lib/parse.h"
 #include "lib/status.h"
 
-/* The limits of a role from the settings row, else $3 (window) and the
- * default of the role; $2 is the role's name. */
-#define RL_LIMITS(role) \
-	"  COALESCE((SELECT CASE WHEN jsonb_typeof(value->'window_seconds') = 'number'" \
-	"   THEN least(greatest((value->>'window_seconds')::numeric, 1), 3600)::int END FROM s)," \
-	"   $3::int) AS win," \
-	"  COALESCE((SELECT CASE WHEN jsonb_typeof(value->" role ") = 'number'" \
-	"   THEN least(greatest((value->>" role ")::numeric, 1), 1000000000)::int END FROM s),"
-
-/* The counted window: hits, limit, window, reset (s), reset (ms). */
-#define RL_RESULT \
-	"ins.hits, w.lim, w.win, ceil(ins.window_start + w.win - w.now_s)::bigint," \
-	" floor((ins.window_start + w.win - w.now_s) * 1000)::bigint"
-
+/*
+ * Both statements read the limits the same way (the settings row
+ * "rate_limits", else the defaults passed as parameters; malformed values
+ * fall back to the defaults) and return the counted window as hits, limit,
+ * window, reset (s), reset (ms): parse_rl() reads those five columns.
+ */
 #define APIKEY_SQL \
 	"WITH k AS (SELECT k.id, k.key_hash, k.role AS krole, u.id AS uid," \
 	"  u.username, u.role AS urole, u.disabled," \
@@ -42,7 +34,12 @@
 	"  AND k.krole IN ('admin', 'developer', 'viewer')" \
 	"  AND k.urole IN ('admin', 'developer', 'viewer'))," \
 	" s AS (SELECT value FROM settings WHERE key = 'rate_limits')," \
-	" w AS (SELECT ok.id," RL_LIMITS("ok.role") \
+	" w AS (SELECT ok.id," \
+	"  COALESCE((SELECT CASE WHEN jsonb_typeof(value->'window_seconds') = 'number'" \
+	"   THEN least(greatest((value->>'window_seconds')::numeric, 1), 3600)::int END FROM s)," \
+	"   $3::int) AS win," \
+	"  COALESCE((SELECT CASE WHEN jsonb_typeof(value->ok.role) = 'number'" \
+	"   THEN least(greatest((value->>ok.role)::numeric, 1), 1000000000)::int END FROM s)," \
 	"   CASE ok.role WHEN 'admin' THEN $4::int WHEN 'developer' THEN $5::int" \
 	"   ELSE $6::int END) AS lim," \
 	"  extract(epoch FROM clock_timestamp())::numeric AS now_s FROM ok)," \
@@ -51,7 +48,9 @@
 	"  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1" \
 	"  RETURNING r.hits, r.window_start)" \
 	"SELECT k.id, k.key_hash, k.krole, k.uid, k.username, k.urole, k.disabled," \
-	" k.revoked, k.expired, k.stale, k.touch, " RL_RESULT ", k.exp_s" \
+	" k.revoked, k.expired, k.stale, k.touch, ins.hits, w.lim, w.win," \
+	" ceil(ins.window_start + w.win - w.now_s)::bigint," \
+	" floor((ins.window_start + w.win - w.now_s) * 1000)::bigint, k.exp_s" \
 	" FROM k LEFT JOIN w ON true LEFT JOIN ins ON true"
 
 /* Columns col..col+4 of row 0: the counted window (none when NULL). */
@@ -118,8 +117,8 @@ tg_access_apikey_lookup(struct tg_db *db, const char *handle, const char *hash,
 	    tg_parse_i64(PQgetvalue(res, 0, 3), 1, INT64_MAX, &row->user_id) != TG_OK ||
 	    (rc = copy_name(row->username, PQgetvalue(res, 0, 4))) != TG_OK ||
 	    (rc = parse_rl(res, 11, &row->rl)) != TG_OK ||
-	    (row->have_exp && tg_parse_i64(PQgetvalue(res, 0, 16), INT64_MIN,
-	    INT64_MAX, &row->exp_s) != TG_OK))
+	    (row->have_exp &&
+		tg_parse_i64(PQgetvalue(res, 0, 16), INT64_MIN, INT64_MAX, &row->exp_s) != TG_OK))
 		rc = -TG_E_INTERNAL;
 out:
 	PQclear(res);
@@ -168,6 +167,16 @@ tg_access_jwt_lookup(struct tg_db *db, int64_t user_id, const char *jti,
 	return rc;
 }
 
+static int
+default_limit(enum tg_role role)
+{
+	if (role == TG_ROLE_ADMIN)
+		return TG_RL_ADMIN_DEFAULT;
+	if (role == TG_ROLE_DEVELOPER)
+		return TG_RL_DEVELOPER_DEFAULT;
+	return TG_RL_VIEWER_DEFAULT;
+}
+
 int
 tg_access_rl_upsert(struct tg_db *db, const char *bucket, enum tg_role role,
     int64_t n, struct tg_rl *rl)
@@ -178,19 +187,25 @@ tg_access_rl_upsert(struct tg_db *db, const char *bucket, enum tg_role role,
 	int rc;
 
 	snprintf(win, sizeof(win), "%d", TG_RL_WINDOW_DEFAULT);
-	snprintf(lim, sizeof(lim), "%d", role == TG_ROLE_ADMIN ? TG_RL_ADMIN_DEFAULT :
-	    role == TG_ROLE_DEVELOPER ? TG_RL_DEVELOPER_DEFAULT : TG_RL_VIEWER_DEFAULT);
+	snprintf(lim, sizeof(lim), "%d", default_limit(role));
 	snprintf(take, sizeof(take), "%lld", (long long)n);
 	rc = tg_db_exec(db,
 	    "WITH s AS (SELECT value FROM settings WHERE key = 'rate_limits'),"
-	    " cfg AS (SELECT" RL_LIMITS("$2")
+	    " cfg AS (SELECT"
+	    "  COALESCE((SELECT CASE WHEN jsonb_typeof(value->'window_seconds') = 'number'"
+	    "   THEN least(greatest((value->>'window_seconds')::numeric, 1), 3600)::int END FROM s),"
+	    "   $3::int) AS win,"
+	    "  COALESCE((SELECT CASE WHEN jsonb_typeof(value->$2) = 'number'"
+	    "   THEN least(greatest((value->>$2)::numeric, 1), 1000000000)::int END FROM s),"
 	    "   $4::int) AS lim),"
 	    " w AS (SELECT win, lim, extract(epoch FROM clock_timestamp())::numeric AS now_s FROM cfg),"
 	    " ins AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)"
 	    "  SELECT $1, floor(now_s / win)::bigint * win, $5::int FROM w"
 	    "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + EXCLUDED.hits"
 	    "  RETURNING r.hits, r.window_start)"
-	    "SELECT " RL_RESULT " FROM ins, w",
+	    "SELECT ins.hits, w.lim, w.win, ceil(ins.window_start + w.win - w.now_s)::bigint,"
+	    " floor((ins.window_start + w.win - w.now_s) * 1000)::bigint"
+	    " FROM ins, w",
 	    5, p, &res);
 	if (rc != TG_OK)
 		return rc;

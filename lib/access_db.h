@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "lib/call.h"	/* enum tg_role */
-#include "lib/crypto.h"	/* TG_SHA256_HEX_LEN */
+#include "lib/call.h" /* enum tg_role */
+#include "lib/crypto.h" /* TG_SHA256_HEX_LEN */
 
 struct tg_db;
 
@@ -28,7 +28,7 @@ struct tg_db;
 struct tg_rl {
 	int have;
 	int64_t hits, limit, window, reset;
-	int64_t reset_ms;	/* until the window ends, from the database */
+	int64_t reset_ms; /* until the window ends, from the database */
 };
 
 /* The longest username a credential row carries (lib/users.c allows 64). */
@@ -36,16 +36,16 @@ struct tg_rl {
 
 /* An API key looked up by its handle (prefix). */
 struct tg_apikey_row {
-	int found;		/* a key with this handle exists */
-	char hash[TG_SHA256_HEX_LEN + 1];	/* stored hash ("" if malformed) */
-	enum tg_role krole, urole;	/* TG_ROLE_NONE when not a role */
+	int found; /* a key with this handle exists */
+	char hash[TG_SHA256_HEX_LEN + 1]; /* stored hash ("" if malformed) */
+	enum tg_role krole, urole; /* TG_ROLE_NONE when not a role */
 	int disabled, revoked, expired, stale;
-	int touch;		/* last_used_at is over 60 s old */
+	int touch; /* last_used_at is over 60 s old */
 	int64_t id, user_id;
 	int have_exp;
-	int64_t exp_s;		/* expires_at, epoch seconds, when have_exp */
+	int64_t exp_s; /* expires_at, epoch seconds, when have_exp */
 	char username[TG_ACCESS_NAME_MAX];
-	struct tg_rl rl;	/* counted in the same statement when valid */
+	struct tg_rl rl; /* counted in the same statement when valid */
 };
 
 /*
@@ -64,11 +64,11 @@ int tg_access_apikey_touch(struct tg_db *db, int64_t id);
 
 /* The user of a signed token and the token's standing. */
 struct tg_jwt_row {
-	int found;		/* the user exists */
+	int found; /* the user exists */
 	char username[TG_ACCESS_NAME_MAX];
 	enum tg_role role;
 	int disabled;
-	int revoked;		/* jti blacklisted, or iat before tokens_valid_after */
+	int revoked; /* jti blacklisted, or iat before tokens_valid_after */
 };
 
 int tg_access_jwt_lookup(struct tg_db *db, int64_t user_id, const char *jti,

@@ -589,8 +589,7 @@ static const struct tg_jfield f_request_network[] = {
 	    {"auth_type", T_STR, .enums = "none|bearer|header"}, \
 	    {"auth_header", T_STR_NULL}, \
 	    {"credential", T_STR_NULL, REST}, \
-	    TG_SOURCE_NUMS(SOURCE_NUM) \
-	    END
+	    TG_SOURCE_NUMS(SOURCE_NUM) END
 static const struct tg_jfield f_source_new[] = {SOURCE_FIELDS(REQ)};
 static const struct tg_jfield f_source_patch[] = {SOURCE_FIELDS(.required = 0)};
 

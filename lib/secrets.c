@@ -44,19 +44,6 @@ tg_secrets_valid_key(const char *s)
 	return 1;
 }
 
-static void
-hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int
 server_exists(const struct tg_call *c, int64_t server_id, struct tg_err *err)
 {
@@ -103,8 +90,9 @@ seal_hex(const struct tg_config *cfg, int64_t server_id, const char *key,
 	rc = tg_secretbox_seal(cfg->enc_key, aad, (const unsigned char *)value, n,
 	    nonce, ct);
 	if (rc == TG_OK) {
-		hex(nonce, sizeof(nonce), nonce_hex);
-		hex(ct, n + TG_SECRETBOX_TAG, *ct_hex);
+		/* the buffers are sized for them: cannot fail */
+		(void)tg_crypto_hex(nonce, sizeof(nonce), nonce_hex, 2 * TG_SECRETBOX_NONCE + 1);
+		(void)tg_crypto_hex(ct, n + TG_SECRETBOX_TAG, *ct_hex, 2 * (n + TG_SECRETBOX_TAG) + 1);
 	} else {
 		free(*ct_hex);
 		*ct_hex = NULL;
