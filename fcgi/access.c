@@ -8,7 +8,9 @@
  *   2. "tgk_..." -> API key: format check, lookup by its 12-char handle,
  *      SHA-256 compared in constant time, not revoked/expired, created after
  *      the owner's tokens_valid_after, owner not disabled; effective role =
- *      the lower of the key's and the owner's current role.
+ *      the lower of the key's and the owner's current role. The statements
+ *      (one round trip for a key, one for a token, the rate-limit upsert)
+ *      are lib/access_db.c: this file holds no SQL.
  *      Otherwise -> JWT: tg_auth_jwt_verify (docs/security.md "Access tokens"), then one query:
  *      user exists, not disabled, jti not blacklisted, iat not before
  *      tokens_valid_after, token role == the user's current role.
@@ -17,7 +19,7 @@
  *   3. Rate limit: INSERT ... ON CONFLICT DO UPDATE ... RETURNING on the
  *      fixed window of the caller's bucket ("u:<id>" / "k:<id>"), taking a
  *      lease of n requests at a time; limits by role from settings
- *      "rate_limits" (defaults in access.h). 429 beyond.
+ *      "rate_limits" (defaults in lib/access_db.h). 429 beyond.
  *   4. route->perm against the role: 403.
  * Every authentication failure is a 401 problem with WWW-Authenticate,
  * counted in metrics ("auth_failures") and audited (auth.reject). A database
@@ -33,6 +35,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/route.h"
+#include "lib/access_db.h"
 #include "lib/arena.h"
 #include "lib/audit.h"
 #include "lib/auth.h"
@@ -103,29 +106,7 @@ lower_role(enum tg_role a, enum tg_role b)
 	return a < b ? a : b;
 }
 
-/* A rate-limit window count, as the upsert returned it. */
-struct rl {
-	int have;
-	int64_t hits, limit, window, reset;
-	int64_t reset_ms;	/* until the window ends, from the database */
-};
-
-static int
-parse_rl(PGresult *res, int col, struct rl *rl)
-{
-	rl->have = 0;
-	if (PQgetisnull(res, 0, col) ||
-	    tg_parse_i64(PQgetvalue(res, 0, col), 0, INT64_MAX, &rl->hits) != TG_OK ||
-	    tg_parse_i64(PQgetvalue(res, 0, col + 1), 1, INT64_MAX, &rl->limit) != TG_OK ||
-	    tg_parse_i64(PQgetvalue(res, 0, col + 2), 1, INT64_MAX, &rl->window) != TG_OK ||
-	    tg_parse_i64(PQgetvalue(res, 0, col + 3), INT64_MIN, INT64_MAX, &rl->reset) != TG_OK ||
-	    tg_parse_i64(PQgetvalue(res, 0, col + 4), INT64_MIN, INT64_MAX, &rl->reset_ms) != TG_OK)
-		return -TG_E_INTERNAL;
-	rl->have = 1;
-	return TG_OK;
-}
-
-static int rl_apply(struct tg_req *req, struct tg_resp *resp, const struct rl *rl);
+static int rl_apply(struct tg_req *req, struct tg_resp *resp, const struct tg_rl *rl);
 
 /*
  * Worker caches (lib/inval.h), so that a steady stream of MCP requests
@@ -290,7 +271,7 @@ lease_size(const char *bucket)
 
 /* Serves this request from the bucket's lease: 1 (rl filled) or 0. */
 static int
-lease_take(const char *bucket, struct rl *rl)
+lease_take(const char *bucket, struct tg_rl *rl)
 {
 	struct lease *l = lease_find(bucket);
 	int64_t left;
@@ -315,7 +296,7 @@ lease_take(const char *bucket, struct rl *rl)
  * none fit).
  */
 static void
-lease_store(const char *bucket, struct rl *rl, int64_t n, uint64_t epoch)
+lease_store(const char *bucket, struct tg_rl *rl, int64_t n, uint64_t epoch)
 {
 	struct lease *l;
 	int64_t base = rl->hits - n, granted = rl->limit - base;
@@ -341,62 +322,16 @@ lease_store(const char *bucket, struct rl *rl, int64_t n, uint64_t epoch)
 	l->epoch = epoch;
 }
 
-/*
- * One round trip for the API-key path (the MCP hot path): the key and its
- * owner, and - only when the key is valid by every rule below - the
- * rate-limit upsert of its bucket, with the same limits as rate_limit().
- * The C side still checks everything itself (constant-time hash compare
- * included) and uses the count only when it agrees; if the SQL did not
- * count, rate_limit() runs as usual.
- */
-#define APIKEY_SQL \
-	"WITH k AS (SELECT k.id, k.key_hash, k.role AS krole, u.id AS uid," \
-	"  u.username, u.role AS urole, u.disabled," \
-	"  k.revoked_at IS NOT NULL AS revoked," \
-	"  k.expires_at IS NOT NULL AND k.expires_at <= now() AS expired," \
-	"  floor(extract(epoch FROM k.expires_at))::bigint AS exp_s," \
-	"  k.created_at < u.tokens_valid_after AS stale," \
-	"  k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds' AS touch" \
-	"  FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1)," \
-	" ok AS (SELECT k.id, CASE WHEN 'viewer' IN (k.krole, k.urole) THEN 'viewer'" \
-	"  WHEN 'developer' IN (k.krole, k.urole) THEN 'developer' ELSE 'admin' END AS role" \
-	"  FROM k WHERE k.key_hash = $2 AND NOT k.revoked AND NOT k.expired" \
-	"  AND NOT k.stale AND NOT k.disabled" \
-	"  AND k.krole IN ('admin', 'developer', 'viewer')" \
-	"  AND k.urole IN ('admin', 'developer', 'viewer'))," \
-	" s AS (SELECT value FROM settings WHERE key = 'rate_limits')," \
-	" w AS (SELECT ok.id," \
-	"  COALESCE((SELECT CASE WHEN jsonb_typeof(value->'window_seconds') = 'number'" \
-	"   THEN least(greatest((value->>'window_seconds')::numeric, 1), 3600)::int END FROM s)," \
-	"   $3::int) AS win," \
-	"  COALESCE((SELECT CASE WHEN jsonb_typeof(value->ok.role) = 'number'" \
-	"   THEN least(greatest((value->>ok.role)::numeric, 1), 1000000000)::int END FROM s)," \
-	"   CASE ok.role WHEN 'admin' THEN $4::int WHEN 'developer' THEN $5::int" \
-	"   ELSE $6::int END) AS lim," \
-	"  extract(epoch FROM clock_timestamp())::numeric AS now_s FROM ok)," \
-	" ins AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)" \
-	"  SELECT 'k:' || w.id, floor(now_s / win)::bigint * win, 1 FROM w" \
-	"  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1" \
-	"  RETURNING r.hits, r.window_start)" \
-	"SELECT k.id, k.key_hash, k.krole, k.uid, k.username, k.urole, k.disabled," \
-	" k.revoked, k.expired, k.stale, k.touch, ins.hits, w.lim, w.win," \
-	" ceil(ins.window_start + w.win - w.now_s)::bigint," \
-	" floor((ins.window_start + w.win - w.now_s) * 1000)::bigint, k.exp_s" \
-	" FROM k LEFT JOIN w ON true LEFT JOIN ins ON true"
-
 static int
 auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len,
-    struct rl *rl)
+    struct tg_rl *rl)
 {
 	char handle[TG_APIKEY_HANDLE_LEN + 1], hash[TG_SHA256_HEX_LEN + 1];
-	char win[16], la[16], ld[16], lv[16], bucket[40];
-	const char *p[6];
-	PGresult *res = NULL;
-	enum tg_role krole, urole;
+	char bucket[40];
+	struct tg_apikey_row row;
 	const struct authent *hit;
 	struct authent key;
 	struct tg_inval_stamp st;
-	int64_t exp_s = 0;
 	int rc;
 
 	rl->have = 0;
@@ -406,60 +341,26 @@ auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t le
 	if ((hit = acache_apikey(handle, hash)) != NULL)
 		return who_from(req, hit);
 	tg_inval_stamp(&st, TG_INV_AUTH);
-	snprintf(win, sizeof(win), "%d", TG_RL_WINDOW_DEFAULT);
-	snprintf(la, sizeof(la), "%d", TG_RL_ADMIN_DEFAULT);
-	snprintf(ld, sizeof(ld), "%d", TG_RL_DEVELOPER_DEFAULT);
-	snprintf(lv, sizeof(lv), "%d", TG_RL_VIEWER_DEFAULT);
-	p[0] = handle;
-	p[1] = hash;
-	p[2] = win;
-	p[3] = la;
-	p[4] = ld;
-	p[5] = lv;
-	rc = tg_db_exec(req->ctx->db, APIKEY_SQL, 6, p, &res);
-	if (rc != TG_OK)
+	/* one round trip: the key, its owner and, when valid, its count */
+	if ((rc = tg_access_apikey_lookup(req->ctx->db, handle, hash, &row)) != TG_OK)
 		return rc;
-	if (PQntuples(res) != 1 ||
-	    strlen(PQgetvalue(res, 0, 1)) != TG_SHA256_HEX_LEN ||
-	    !tg_crypto_equal(PQgetvalue(res, 0, 1), hash, TG_SHA256_HEX_LEN)) {
-		PQclear(res);
+	if (!row.found || strlen(row.hash) != TG_SHA256_HEX_LEN ||
+	    !tg_crypto_equal(row.hash, hash, TG_SHA256_HEX_LEN))
 		return deny(req, resp, 1, "unknown API key");
-	}
-	krole = tg_role_parse(PQgetvalue(res, 0, 2));
-	urole = tg_role_parse(PQgetvalue(res, 0, 5));
-	if (PQgetvalue(res, 0, 7)[0] == 't' || PQgetvalue(res, 0, 9)[0] == 't') {
-		PQclear(res);
+	if (row.revoked || row.stale)
 		return deny(req, resp, 1, "API key revoked");
-	}
-	if (PQgetvalue(res, 0, 8)[0] == 't') {
-		PQclear(res);
+	if (row.expired)
 		return deny(req, resp, 1, "API key expired");
-	}
-	if (PQgetvalue(res, 0, 6)[0] == 't') {
-		PQclear(res);
+	if (row.disabled)
 		return deny(req, resp, 1, "user disabled");
-	}
-	if (krole == TG_ROLE_NONE || urole == TG_ROLE_NONE) {
-		PQclear(res);
+	if (row.krole == TG_ROLE_NONE || row.urole == TG_ROLE_NONE)
 		return deny(req, resp, 1, "no valid role");
-	}
 	memset(&req->who, 0, sizeof(req->who));
-	if (tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &req->who.api_key_id) != TG_OK ||
-	    tg_parse_i64(PQgetvalue(res, 0, 3), 1, INT64_MAX, &req->who.user_id) != TG_OK) {
-		PQclear(res);
-		return -TG_E_INTERNAL;
-	}
-	req->who.username = tg_arena_strdup(req->a, PQgetvalue(res, 0, 4));
-	req->who.role = lower_role(krole, urole);
-	if (!PQgetisnull(res, 0, 11) && parse_rl(res, 11, rl) != TG_OK) {
-		PQclear(res);
-		return -TG_E_INTERNAL;
-	}
-	if (!PQgetisnull(res, 0, 16) &&
-	    tg_parse_i64(PQgetvalue(res, 0, 16), INT64_MIN, INT64_MAX, &exp_s) != TG_OK) {
-		PQclear(res);
-		return -TG_E_INTERNAL;
-	}
+	req->who.api_key_id = row.id;
+	req->who.user_id = row.user_id;
+	req->who.username = tg_arena_strdup(req->a, row.username);
+	req->who.role = lower_role(row.krole, row.urole);
+	*rl = row.rl;
 	if (rl->have) {
 		bucket_of(req, bucket, sizeof(bucket));
 		lease_store(bucket, rl, 1, st.epoch);
@@ -468,18 +369,9 @@ auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t le
 	key.kind = AC_APIKEY;
 	memcpy(key.handle, handle, sizeof(key.handle));
 	memcpy(key.hash, hash, sizeof(key.hash));
-	acache_put(&key, req, exp_s, &st);
-	if (PQgetvalue(res, 0, 10)[0] == 't') {
-		PQclear(res);
-		p[0] = tg_arena_printf(req->a, "%lld", (long long)req->who.api_key_id);
-		if (p[0] == NULL)
-			return -TG_E_NOMEM;
-		(void)tg_db_exec(req->ctx->db,
-		    "UPDATE api_keys SET last_used_at = now() WHERE id = $1::bigint",
-		    1, p, NULL);
-	} else {
-		PQclear(res);
-	}
+	acache_put(&key, req, row.have_exp ? row.exp_s : 0, &st);
+	if (row.touch)
+		(void)tg_access_apikey_touch(req->ctx->db, row.id);
 	if (req->who.username == NULL)
 		return -TG_E_NOMEM;
 	req->who.authenticated = 1;
@@ -491,9 +383,8 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 {
 	const struct tg_config *cfg = req->ctx->cfg;
 	struct tg_claims c;
-	const char *why = NULL, *p[3];
-	char uid[24], iat[24];
-	PGresult *res = NULL;
+	const char *why = NULL;
+	struct tg_jwt_row row;
 	const struct authent *hit;
 	struct authent key;
 	struct tg_inval_stamp st;
@@ -513,42 +404,23 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 		return req->who.jti ? TG_OK : -TG_E_NOMEM;
 	}
 	tg_inval_stamp(&st, TG_INV_AUTH);
-	snprintf(uid, sizeof(uid), "%lld", (long long)c.user_id);
-	snprintf(iat, sizeof(iat), "%lld", (long long)c.iat);
-	p[0] = uid;
-	p[1] = c.jti;
-	p[2] = iat;
-	rc = tg_db_exec(req->ctx->db,
-	    "SELECT u.username, u.role, u.disabled,"
-	    " EXISTS (SELECT 1 FROM jwt_blacklist b WHERE b.jti = $2),"
-	    " $3::bigint < extract(epoch FROM u.tokens_valid_after)"
-	    " FROM users u WHERE u.id = $1::bigint",
-	    3, p, &res);
-	if (rc != TG_OK)
+	if ((rc = tg_access_jwt_lookup(req->ctx->db, c.user_id, c.jti, c.iat,
+	    &row)) != TG_OK)
 		return rc;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (!row.found)
 		return deny(req, resp, 1, "unknown user");
-	}
-	if (PQgetvalue(res, 0, 2)[0] == 't') {
-		PQclear(res);
+	if (row.disabled)
 		return deny(req, resp, 1, "user disabled");
-	}
-	if (PQgetvalue(res, 0, 3)[0] == 't' || PQgetvalue(res, 0, 4)[0] == 't') {
-		PQclear(res);
+	if (row.revoked)
 		return deny(req, resp, 1, "token revoked");
-	}
-	if (tg_role_parse(PQgetvalue(res, 0, 1)) != c.role) {
-		PQclear(res);
+	if (row.role != c.role)
 		return deny(req, resp, 1, "role changed; sign in again");
-	}
 	memset(&req->who, 0, sizeof(req->who));
 	req->who.user_id = c.user_id;
 	req->who.role = c.role;
-	req->who.username = tg_arena_strdup(req->a, PQgetvalue(res, 0, 0));
+	req->who.username = tg_arena_strdup(req->a, row.username);
 	req->who.jti = tg_arena_strdup(req->a, c.jti);
 	req->who.token_exp = c.exp;
-	PQclear(res);
 	if (req->who.username == NULL || req->who.jti == NULL)
 		return -TG_E_NOMEM;
 	req->who.authenticated = 1;
@@ -564,63 +436,11 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 }
 
 
-/* Adds n to bucket's current window and reads the limits: rl->hits is
- * the window's total after the addition. One statement. */
-static int
-rl_upsert(struct tg_req *req, const char *bucket, int64_t n, struct rl *rl)
-{
-	char win[16], lim[16], take[24];
-	const char *p[5], *role = tg_role_name(req->who.role);
-	PGresult *res = NULL;
-	int rc, dflt;
-
-	dflt = req->who.role == TG_ROLE_ADMIN ? TG_RL_ADMIN_DEFAULT :
-	    req->who.role == TG_ROLE_DEVELOPER ? TG_RL_DEVELOPER_DEFAULT :
-	    TG_RL_VIEWER_DEFAULT;
-	snprintf(win, sizeof(win), "%d", TG_RL_WINDOW_DEFAULT);
-	snprintf(lim, sizeof(lim), "%d", dflt);
-	snprintf(take, sizeof(take), "%lld", (long long)n);
-	p[0] = bucket;
-	p[1] = role;
-	p[2] = win;
-	p[3] = lim;
-	p[4] = take;
-	/* One statement: read the limits, count, report. Malformed settings
-	 * fall back to the defaults instead of failing requests. */
-	rc = tg_db_exec(req->ctx->db,
-	    "WITH s AS (SELECT value FROM settings WHERE key = 'rate_limits'),"
-	    " cfg AS (SELECT"
-	    "  COALESCE((SELECT CASE WHEN jsonb_typeof(value->'window_seconds') = 'number'"
-	    "   THEN least(greatest((value->>'window_seconds')::numeric, 1), 3600)::int END FROM s),"
-	    "   $3::int) AS win,"
-	    "  COALESCE((SELECT CASE WHEN jsonb_typeof(value->$2) = 'number'"
-	    "   THEN least(greatest((value->>$2)::numeric, 1), 1000000000)::int END FROM s),"
-	    "   $4::int) AS lim),"
-	    " w AS (SELECT win, lim, extract(epoch FROM clock_timestamp())::numeric AS now_s FROM cfg),"
-	    " ins AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)"
-	    "  SELECT $1, floor(now_s / win)::bigint * win, $5::int FROM w"
-	    "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + EXCLUDED.hits"
-	    "  RETURNING r.hits, r.window_start)"
-	    "SELECT ins.hits, w.lim, w.win, ceil(ins.window_start + w.win - w.now_s)::bigint,"
-	    " floor((ins.window_start + w.win - w.now_s) * 1000)::bigint"
-	    " FROM ins, w",
-	    5, p, &res);
-	if (rc != TG_OK)
-		return rc;
-	if (PQntuples(res) != 1 || parse_rl(res, 0, rl) != TG_OK) {
-		PQclear(res);
-		tg_log(TG_LOG_ERR, "auth.rate_limit", "msg=\"unexpected result\"");
-		return -TG_E_INTERNAL;
-	}
-	PQclear(res);
-	return TG_OK;
-}
-
 static int
 rate_limit(struct tg_req *req, struct tg_resp *resp)
 {
 	char bucket[40];
-	struct rl rl;
+	struct tg_rl rl;
 	uint64_t epoch;
 	int64_t n;
 	int rc;
@@ -630,7 +450,7 @@ rate_limit(struct tg_req *req, struct tg_resp *resp)
 		return rl_apply(req, resp, &rl);
 	epoch = tg_inval_epoch(TG_INV_AUTH);
 	n = lease_size(bucket);
-	if ((rc = rl_upsert(req, bucket, n, &rl)) != TG_OK)
+	if ((rc = tg_access_rl_upsert(req->ctx->db, bucket, req->who.role, n, &rl)) != TG_OK)
 		return rc;
 	lease_store(bucket, &rl, n, epoch);
 	return rl_apply(req, resp, &rl);
@@ -647,7 +467,7 @@ tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n)
 {
 	char bucket[40];
 	struct lease *l;
-	struct rl rl;
+	struct tg_rl rl;
 	int64_t left;
 	int rc;
 
@@ -666,7 +486,7 @@ tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n)
 		rl.reset_ms = left;
 		return rl_apply(req, resp, &rl);
 	}
-	if ((rc = rl_upsert(req, bucket, n, &rl)) != TG_OK)
+	if ((rc = tg_access_rl_upsert(req->ctx->db, bucket, req->who.role, n, &rl)) != TG_OK)
 		return rc;
 	return rl_apply(req, resp, &rl);
 }
@@ -691,7 +511,7 @@ rl_header(struct tg_req *req, struct tg_resp *resp, const char *name,
 
 /* RateLimit-* headers, and 429 with Retry-After beyond the limit. */
 static int
-rl_apply(struct tg_req *req, struct tg_resp *resp, const struct rl *rl)
+rl_apply(struct tg_req *req, struct tg_resp *resp, const struct tg_rl *rl)
 {
 	char val[32];
 	int64_t hits = rl->hits, limit = rl->limit, window = rl->window,
@@ -727,7 +547,7 @@ tg_access_check(struct tg_req *req, struct tg_resp *resp)
 {
 	const struct tg_route *r = req->route;
 	const char *h, *tok = NULL;
-	struct rl rl;
+	struct tg_rl rl;
 	size_t len = 0;
 	int rc;
 

@@ -19,15 +19,7 @@
 #include "lib/perms.h"
 
 
-/* Rate-limit defaults (requests per minute per user or API key, by role;
- * the same defaults lib/settings.c shows). The settings row "rate_limits"
- * overrides them: {"admin": 600, "developer": 300, "viewer": 120}, plus an
- * optional "window_seconds" (1..3600, default 60). */
-#define TG_RL_WINDOW_DEFAULT 60
-#define TG_RL_WINDOW_MAX 3600
-#define TG_RL_ADMIN_DEFAULT 600
-#define TG_RL_DEVELOPER_DEFAULT 300
-#define TG_RL_VIEWER_DEFAULT 120
+#include "lib/access_db.h"	/* the rate-limit defaults TG_RL_* */
 
 struct tg_req;
 struct tg_resp;

@@ -49,6 +49,19 @@ tg_cli_open_db(const char *name, const char *hint)
 	return db;
 }
 
+struct tg_db *
+tg_cli_connect(struct tg_config *cfg, int need, const char *name,
+    const char *hint)
+{
+	struct tg_db *db;
+
+	if (tg_cli_load_config(cfg, need) != 0)
+		return NULL;
+	if ((db = tg_cli_open_db(name, hint)) == NULL)
+		tg_config_wipe(cfg);
+	return db;
+}
+
 void
 tg_cli_call(struct tg_call *c, struct tg_principal *who,
     const struct tg_config *cfg, struct tg_db *db)

@@ -22,6 +22,11 @@ int tg_cli_load_config(struct tg_config *cfg, int need);
  */
 struct tg_db *tg_cli_open_db(const char *name, const char *hint);
 
+/* tg_cli_load_config(cfg, need), then tg_cli_open_db(name, hint): NULL when
+ * either fails (cfg wiped then); otherwise the caller wipes cfg. */
+struct tg_db *tg_cli_connect(struct tg_config *cfg, int need, const char *name,
+    const char *hint);
+
 /*
  * The CLI's service context: the local operator acting with the admin role,
  * audited as actor "cli" from client address "local". who is filled (it must

@@ -89,10 +89,8 @@ tg_cmd_export(int argc, char **argv)
 		fprintf(stderr, "usage: toolgate export [FILE]\n");
 		return 1;
 	}
-	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
+	if ((db = tg_cli_connect(&cfg, TG_CFG_NONE, "toolgate-cli", NULL)) == NULL)
 		return 1;
-	if ((db = tg_cli_open_db("toolgate-cli", NULL)) == NULL)
-		goto out;
 	tg_cli_call(&c, &who, &cfg, db);
 	if (tg_export_build(&c, &doc, &err) != TG_OK) {
 		print_err("export", &err);

@@ -65,10 +65,8 @@ tg_cmd_secrets_verify(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (tg_cli_load_config(&cfg, TG_CFG_SECRETS) != 0)
+	if ((db = tg_cli_connect(&cfg, TG_CFG_SECRETS, "toolgate-cli", NULL)) == NULL)
 		return 1;
-	if ((db = tg_cli_open_db("toolgate-cli", NULL)) == NULL)
-		goto out;
 	if (tg_secrets_verify(db, cfg.enc_key, &ok, &bad) != TG_OK ||
 	    tg_sources_cred_verify(db, cfg.enc_key, &sok, &sbad) != TG_OK)
 		goto out;

@@ -28,14 +28,13 @@ tg_cmd_maintenance(int argc, char **argv)
 		fprintf(stderr, "usage: toolgate maintenance\n");
 		return 2;
 	}
-	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
-		return 1;
-	if ((db = tg_cli_open_db("toolgate-maintenance", NULL)) == NULL)
+	if ((db = tg_cli_connect(&cfg, TG_CFG_NONE, "toolgate-maintenance", NULL)) == NULL)
 		return 1;
 	rc = tg_maintenance_run(db, &rep);
 	/* packages: this host's unused trees */
 	gc = rc == TG_OK ? tg_packages_gc(db, &cfg, TG_PACKAGES_GC_GRACE_S) : 0;
 	tg_db_close(db);
+	tg_config_wipe(&cfg);
 	if (rc != TG_OK) {
 		fprintf(stderr, "toolgate: maintenance failed (see the log line above)\n");
 		return 1;

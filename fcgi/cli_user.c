@@ -89,12 +89,12 @@ static struct tg_db *
 open_db(void)
 {
 	struct tg_config cfg;
+	struct tg_db *db;
 
-	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
-		return NULL;
+	db = tg_cli_connect(&cfg, TG_CFG_NONE, "toolgate-cli", "as the application"
+	    " role (check PG*, TOOLGATE_DB_ROLE, and that `toolgate migrate` ran)");
 	tg_config_wipe(&cfg);
-	return tg_cli_open_db("toolgate-cli", "as the application role (check PG*,"
-	    " TOOLGATE_DB_ROLE, and that `toolgate migrate` ran)");
+	return db;
 }
 
 static int
@@ -110,18 +110,17 @@ cmd_list(const struct tg_call *c)
 {
 	struct tg_err err;
 	json_t *page = NULL, *u;
-	const char *cursor = NULL;
-	int64_t after = 0;
+	struct tg_page pg = {200, NULL};
+	const char *cursor;
+	char after[32];
 	size_t i;
 
 	tg_err_init(&err);
 	printf("%-6s %-32s %-10s %-9s %s\n", "id", "username", "role", "disabled", "last_login");
 	do {
-		if (cursor != NULL && sscanf(cursor, "%" SCNd64, &after) != 1)
-			break;
 		json_decref(page);
 		page = NULL;
-		if (tg_users_list(c, 200, after, &page, &err) != TG_OK)
+		if (tg_users_list(c, &pg, &page, &err) != TG_OK)
 			return fail(&err);
 		json_array_foreach(json_object_get(page, "items"), i, u)
 			printf("%-6lld %-32s %-10s %-9s %s\n",
@@ -132,6 +131,9 @@ cmd_list(const struct tg_call *c)
 			    json_is_string(json_object_get(u, "last_login_at")) ?
 			    json_string_value(json_object_get(u, "last_login_at")) : "-");
 		cursor = json_string_value(json_object_get(page, "next_cursor"));
+		if (cursor != NULL)
+			snprintf(after, sizeof(after), "%s", cursor);
+		pg.cursor = after;
 	} while (cursor != NULL);
 	json_decref(page);
 	return 0;

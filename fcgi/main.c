@@ -28,6 +28,7 @@
 #include "fcgi/cli.h"
 #include "fcgi/cli_base.h"
 #include "lib/jsonalloc.h"	/* security */
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "fcgi/worker.h"
@@ -51,15 +52,6 @@ struct slot {
 	int64_t respawn_at_ms;	/* 0: not waiting */
 	int64_t backoff_ms;
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Refuse to steal a socket another live process is serving. */
 static int
@@ -250,14 +242,14 @@ serve_master(struct tg_config *cfg)
 	    cfg->tool_queue);
 	for (i = 0; i < cfg->workers; i++) {
 		slots[i].pid = spawn_worker(cfg, fd, metrics);
-		slots[i].started_ms = mono_ms();
+		slots[i].started_ms = tg_now_ms();
 	}
 
-	next_maint = mono_ms() + 5000;
+	next_maint = tg_now_ms() + 5000;
 	while (!stopping) {
 		/* reliability: sleep until the next respawn is due, not a whole
 		 * tick, so backoffs of 100..800 ms are kept to the ms. */
-		now = mono_ms();
+		now = tg_now_ms();
 		tick.tv_sec = 1;
 		tick.tv_nsec = 0;
 		for (i = 0; i < cfg->workers; i++) {
@@ -275,7 +267,7 @@ serve_master(struct tg_config *cfg)
 			}
 		}
 		sig = sigtimedwait(&set, &si, &tick);
-		now = mono_ms();
+		now = tg_now_ms();
 		if (cfg->maintenance_interval_s > 0 && maint_pid == 0 && now >= next_maint) {
 			maint_pid = spawn_maintenance(cfg);
 			if (maint_pid < 0)
@@ -369,7 +361,7 @@ serve_master(struct tg_config *cfg)
 			kill(slots[i].pid, SIGTERM);
 	if (maint_pid > 0)
 		kill(maint_pid, SIGTERM);
-	deadline = mono_ms() + SHUTDOWN_GRACE_S * 1000;
+	deadline = tg_now_ms() + SHUTDOWN_GRACE_S * 1000;
 	for (;;) {
 		alive = 0;
 		for (i = 0; i < cfg->workers; i++) {
@@ -386,7 +378,7 @@ serve_master(struct tg_config *cfg)
 			alive++;
 		if (alive == 0)
 			break;
-		if (mono_ms() > deadline) {
+		if (tg_now_ms() > deadline) {
 			for (i = 0; i < cfg->workers; i++)
 				if (slots[i].pid > 0)
 					kill(slots[i].pid, SIGKILL);
@@ -465,12 +457,11 @@ cmd_migrate(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
-		return 1;
-	if ((db = tg_cli_open_db("toolgate-migrate", NULL)) == NULL)
+	if ((db = tg_cli_connect(&cfg, TG_CFG_NONE, "toolgate-migrate", NULL)) == NULL)
 		return 1;
 	rc = tg_db_migrate(db, &applied);
 	tg_db_close(db);
+	tg_config_wipe(&cfg);
 	if (rc != TG_OK) {
 		fprintf(stderr, "toolgate: migration failed (see the log line above)\n");
 		return 1;

@@ -97,15 +97,22 @@ tg_req_clear(struct tg_req *req)
 	req->json = NULL;
 }
 
-const char *
-tg_req_capture(const struct tg_req *req, const char *name)
+/* The value of name among the n pairs of kv, or NULL. */
+static const char *
+kv_find(const struct tg_kv *kv, int n, const char *name)
 {
 	int i;
 
-	for (i = 0; i < req->nparams; i++)
-		if (strcmp(req->params[i].k, name) == 0)
-			return req->params[i].v;
+	for (i = 0; i < n; i++)
+		if (strcmp(kv[i].k, name) == 0)
+			return kv[i].v;
 	return NULL;
+}
+
+const char *
+tg_req_capture(const struct tg_req *req, const char *name)
+{
+	return kv_find(req->params, req->nparams, name);
 }
 
 int
@@ -149,14 +156,9 @@ tg_req_parse_query(struct tg_req *req)
 const char *
 tg_req_query(struct tg_req *req, const char *name)
 {
-	int i;
-
 	if (tg_req_parse_query(req) != TG_OK)
 		return NULL;
-	for (i = 0; i < req->nqs; i++)
-		if (strcmp(req->qs[i].k, name) == 0)
-			return req->qs[i].v;
-	return NULL;
+	return kv_find(req->qs, req->nqs, name);
 }
 
 int

@@ -95,18 +95,6 @@ vfail(struct tg_req *req, struct tg_resp *resp, int st, json_t *errors,
 }
 
 int
-tg_resp_fail(struct tg_req *req, struct tg_resp *resp, int st, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vfail(req, resp, st, NULL, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int
 tg_resp_fail_fields(struct tg_req *req, struct tg_resp *resp, int st,
     json_t *errors, const char *fmt, ...)
 {

@@ -47,13 +47,14 @@ int tg_resp_header(struct tg_req *req, struct tg_resp *resp, const char *name,
     const char *value);
 /* Sets the body root (steals the reference) and status. */
 int tg_resp_json(struct tg_resp *resp, int http_status, json_t *root);
-/* Records a problem (detail printf-style) and returns -st. */
-int tg_resp_fail(struct tg_req *req, struct tg_resp *resp, int st,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* As tg_resp_fail, with field errors for 422: errors is an array of
- * {"field":..., "message":...} objects (stolen). */
+/* Records a problem (detail printf-style) with field errors for 422 and
+ * returns -st: errors is an array of {"field":..., "message":...} objects
+ * (stolen), or NULL. */
 int tg_resp_fail_fields(struct tg_req *req, struct tg_resp *resp, int st,
     json_t *errors, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Records a problem (detail printf-style) and returns -st. */
+#define tg_resp_fail(req, resp, st, ...) \
+	tg_resp_fail_fields((req), (resp), (st), NULL, __VA_ARGS__)
 
 /* Builds the RFC 9457 problem document (new reference). */
 json_t *tg_problem_new(int http_status, const char *title, const char *name,

@@ -9,6 +9,7 @@
 #include "lib/auth.h"
 #include "lib/call.h"
 #include "lib/clock.h"
+#include "lib/crud.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/rows.h"
@@ -31,32 +32,21 @@ need_self(const struct tg_call *c, struct tg_err *err)
 }
 
 int
-tg_apikeys_list(const struct tg_call *c, int all, int64_t limit, int64_t after,
+tg_apikeys_list(const struct tg_call *c, int all, const struct tg_page *pg,
     json_t **out, struct tg_err *err)
 {
-	char lim[24], aft[24], uid[24];
-	const char *p[3];
-	PGresult *res = NULL;
+	char uid[24];
 	int rc;
 
 	if ((rc = need_self(c, err)) != TG_OK)
 		return rc;
 	if (all && !tg_call_can(c, TG_P_USERS))
 		return tg_err_set(err, TG_E_FORBIDDEN, "only an admin may list every key");
-	snprintf(lim, sizeof(lim), "%lld", (long long)limit + 1);
-	snprintf(aft, sizeof(aft), "%lld", (long long)after);
-	snprintf(uid, sizeof(uid), "%lld", (long long)c->who->user_id);
-	p[0] = aft;
-	p[1] = lim;
-	p[2] = all ? NULL : uid;
-	if ((rc = tg_db_exec(c->db, "SELECT " KEY_JSON ", k.id FROM api_keys k"
+	tg_i64s(uid, sizeof(uid), c->who->user_id);
+	return tg_crud_list(c, TG_P_SELF, pg, "SELECT " KEY_JSON " FROM api_keys k"
 	    " JOIN users u ON u.id = k.user_id WHERE k.id > $1::bigint"
-	    " AND ($3::bigint IS NULL OR k.user_id = $3::bigint) ORDER BY k.id LIMIT $2::int",
-	    3, p, &res)) != TG_OK)
-		return tg_err_from(err, rc);
-	rc = tg_rows_page(res, 0, 1, limit, out);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	    " AND ($3::bigint IS NULL OR k.user_id = $3::bigint) ORDER BY k.id LIMIT $2::bigint",
+	    3, all ? NULL : uid, out, err);
 }
 
 int

@@ -22,10 +22,11 @@
 #include "lib/err.h"
 
 struct tg_call;
+struct tg_page;
 
 /* One page by id; all: every user's keys (admin), else the caller's. */
-int tg_apikeys_list(const struct tg_call *c, int all, int64_t limit,
-    int64_t after, json_t **out, struct tg_err *err);
+int tg_apikeys_list(const struct tg_call *c, int all, const struct tg_page *pg,
+    json_t **out, struct tg_err *err);
 /* role NULL: the caller's. *out includes "key": the secret, shown once. */
 int tg_apikeys_create(const struct tg_call *c, const char *name,
     const char *role, int64_t expires_in_days, json_t **out,

@@ -30,6 +30,10 @@
 	"json_build_object('id', r.id, 'kind', 'network_request', 'server_id', r.server_id," \
 	" 'server_name', s.name, 'host', r.host," DECISION_FIELDS ")::text" \
 	" FROM network_requests r JOIN servers s ON s.id = r.server_id"
+/* A page of one queue (MODULE_JSON or NETWORK_JSON), $3 the status or NULL. */
+#define LIST_SQL(json) \
+	"SELECT " json " WHERE r.id > $1::bigint" \
+	" AND ($3::text IS NULL OR r.status = $3::text) ORDER BY r.id LIMIT $2::bigint"
 
 int
 tg_approvals_valid_host(const char *s)
@@ -75,18 +79,14 @@ int
 tg_module_requests_list(const struct tg_call *c, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	return list(c, "SELECT " MODULE_JSON " WHERE r.id > $1::bigint"
-	    " AND ($3::text IS NULL OR r.status = $3::text) ORDER BY r.id"
-	    " LIMIT $2::bigint", status, pg, out, err);
+	return list(c, LIST_SQL(MODULE_JSON), status, pg, out, err);
 }
 
 int
 tg_network_requests_list(const struct tg_call *c, const char *status,
     const struct tg_page *pg, json_t **out, struct tg_err *err)
 {
-	return list(c, "SELECT " NETWORK_JSON " WHERE r.id > $1::bigint"
-	    " AND ($3::text IS NULL OR r.status = $3::text) ORDER BY r.id"
-	    " LIMIT $2::bigint", status, pg, out, err);
+	return list(c, LIST_SQL(NETWORK_JSON), status, pg, out, err);
 }
 
 /*
@@ -343,47 +343,41 @@ tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	    (json_int_t)id), "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint", out, err);
 }
 
+/* A decision on request ids of one queue (network or module). */
+struct decision {
+	int network, approve;
+	const char *ids, *reason;
+};
+
 static int
-decide(const struct tg_call *c, int network, int64_t id, int approve,
-    json_t *in, json_t **out, struct tg_err *err)
+decide_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
-	const char *table = network ? "network_requests" : "module_requests";
-	const char *reason = NULL, *p[4];
+	struct decision *d = arg;
+	const char *table = d->network ? "network_requests" : "module_requests";
+	const char *p[4];
 	PGresult *res = NULL;
-	char ids[24], actor[24], sql[512];
+	char actor[24], sql[512];
 	json_t *detail = NULL;
-	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_APPROVE, err)) != TG_OK)
-		return rc;
-	if (in && !json_is_null(in)) {
-		if (json_unpack_ex(in, &je, 0, "{s?s !}", "reason", &reason) != 0)
-			return tg_err_field(err, "reason", "%s", je.text);
-	}
-	if (!approve && (reason == NULL || *reason == '\0'))
-		return tg_err_field(err, "reason", "a reason is required");
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
 	snprintf(sql, sizeof(sql), "SELECT status, %s FROM %s WHERE id = $1::bigint FOR UPDATE",
-	    network ? "server_id::text, host" : "module, ''", table);
-	p[0] = ids;
+	    d->network ? "server_id::text, host" : "module, ''", table);
+	p[0] = d->ids;
 	if ((rc = tg_db_exec(c->db, sql, 1, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) == 0) {
 		rc = tg_err_set(err, TG_E_NOTFOUND, "no %s request with id %s",
-		    network ? "network" : "module", ids);
+		    d->network ? "network" : "module", d->ids);
 		goto out;
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), "pending") != 0) {
-		rc = tg_err_set(err, TG_E_CONFLICT, "request %s is already %s", ids,
+		rc = tg_err_set(err, TG_E_CONFLICT, "request %s is already %s", d->ids,
 		    PQgetvalue(res, 0, 0));
 		goto out;
 	}
-	if (approve && !network)
+	if (d->approve && !d->network)
 		rc = tg_settings_allow_module(c, PQgetvalue(res, 0, 1));
-	else if (approve)
+	else if (d->approve)
 		rc = tg_db_exec(c->db, "UPDATE servers SET allowed_hosts ="
 		    " array_append(allowed_hosts, $2), updated_at = now()"
 		    " WHERE id = $1::bigint AND NOT ($2 = ANY (allowed_hosts))", 2,
@@ -392,28 +386,47 @@ decide(const struct tg_call *c, int network, int64_t id, int approve,
 		goto out;
 	snprintf(sql, sizeof(sql), "UPDATE %s SET status = $2, decision_reason = $3,"
 	    " decided_by = $4::bigint, decided_at = now() WHERE id = $1::bigint", table);
-	p[1] = approve ? "approved" : "rejected";
-	p[2] = reason;
+	p[1] = d->approve ? "approved" : "rejected";
+	p[2] = d->reason;
 	p[3] = tg_svc_actor(c, actor, sizeof(actor));
 	if ((rc = tg_db_exec(c->db, sql, 4, p, NULL)) != TG_OK)
 		goto out;
-	detail = json_pack("{s:s, s:s?}", "subject", PQgetvalue(res, 0, network ? 2 : 1),
-	    "reason", reason);
-	if ((rc = tg_audit_call(c, network ? (approve ? "network_request.approve" :
-	    "network_request.reject") : (approve ? "module_request.approve" :
-	    "module_request.reject"), ids, TG_AUDIT_OK, detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	rc = tg_svc_query_object(c->db, network ?
-	    "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint" :
-	    "SELECT " MODULE_JSON " WHERE r.id = $1::bigint", 1, p, out);
+	detail = json_pack("{s:s, s:s?}", "subject", PQgetvalue(res, 0, d->network ? 2 : 1),
+	    "reason", d->reason);
+	rc = tg_audit_call(c, d->network ? (d->approve ? "network_request.approve" :
+	    "network_request.reject") : (d->approve ? "module_request.approve" :
+	    "module_request.reject"), d->ids, TG_AUDIT_OK, detail);
 out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
 	json_decref(detail);
 	PQclear(res);
 	return tg_err_from(err, rc);
+}
+
+static int
+decide(const struct tg_call *c, int network, int64_t id, int approve,
+    json_t *in, json_t **out, struct tg_err *err)
+{
+	struct decision d = {.network = network, .approve = approve};
+	const char *p[1];
+	char ids[24];
+	json_error_t je;
+	int rc;
+
+	if ((rc = tg_svc_need(c, TG_P_APPROVE, err)) != TG_OK)
+		return rc;
+	if (in && !json_is_null(in)) {
+		if (json_unpack_ex(in, &je, 0, "{s?s !}", "reason", &d.reason) != 0)
+			return tg_err_field(err, "reason", "%s", je.text);
+	}
+	if (!approve && (d.reason == NULL || *d.reason == '\0'))
+		return tg_err_field(err, "reason", "a reason is required");
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	d.ids = p[0] = ids;
+	if ((rc = tg_call_tx(c, decide_tx, &d, err)) != TG_OK)
+		return rc;
+	return tg_err_from(err, tg_svc_query_object(c->db, network ?
+	    "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint" :
+	    "SELECT " MODULE_JSON " WHERE r.id = $1::bigint", 1, p, out));
 }
 
 int

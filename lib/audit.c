@@ -153,9 +153,7 @@ tg_audit_verify(struct tg_db *db, json_t **out)
 	    0, NULL, &res);
 	if (rc != TG_OK)
 		goto out;
-	root = json_object();
-	probs = json_array();
-	if (root == NULL || probs == NULL) {
+	if ((probs = json_array()) == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
@@ -172,28 +170,17 @@ tg_audit_verify(struct tg_db *db, json_t **out)
 			goto out;
 		}
 	}
-	if (json_object_set_new(root, "ok", json_boolean(json_array_size(probs) == 0)) ||
-	    json_object_set_new(root, "rows", json_integer(rows)) ||
-	    json_object_set_new(root, "checked_through",
-	    n > 0 && !PQgetisnull(res, 0, 1) ?
-	    json_integer(strtoll(PQgetvalue(res, 0, 1), NULL, 10)) : json_null())) {
-		rc = -TG_E_NOMEM;
-		goto out;
-	}
-	if (json_object_set_new(root, "problems", probs) != 0) {
-		probs = NULL;
-		rc = -TG_E_NOMEM;
-		goto out;
-	}
+	/* "o" steals probs, on failure too */
+	root = json_pack("{s:b, s:I, s:o, s:o}", "ok", json_array_size(probs) == 0,
+	    "rows", (json_int_t)rows, "checked_through", n > 0 && !PQgetisnull(res, 0, 1) ?
+	    json_integer(strtoll(PQgetvalue(res, 0, 1), NULL, 10)) : json_null(),
+	    "problems", probs);
 	probs = NULL;
-	*out = root;
-	root = NULL;
-	rc = TG_OK;
+	rc = root != NULL ? TG_OK : -TG_E_NOMEM;
 out:
 	PQclear(res);
 	json_decref(probs);
-	json_decref(root);
-	return rc;
+	return tg_json_hand(out, root, rc);
 }
 
 int
@@ -210,6 +197,19 @@ tg_call_tx(const struct tg_call *c,
 	if (rc != TG_OK)
 		tg_db_rollback(c->db);
 	return tg_err_from(err, rc);
+}
+
+int
+tg_call_tx_read(const struct tg_call *c,
+    int (*body)(const struct tg_call *c, void *arg, struct tg_err *err),
+    void *arg, int (*read)(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err), const int64_t *id, json_t **out, struct tg_err *err)
+{
+	int rc;
+
+	if ((rc = tg_call_tx(c, body, arg, err)) != TG_OK)
+		return rc;
+	return read(c, *id, out, err);
 }
 
 static int

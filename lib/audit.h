@@ -31,6 +31,7 @@
 struct tg_call;
 struct tg_db;
 struct tg_err;
+struct tg_page;
 
 #define TG_AUDIT_OK "ok"
 #define TG_AUDIT_FAILED "failed"
@@ -82,8 +83,9 @@ int tg_audit_write(struct tg_db *db, const struct tg_audit_rec *rec);
  * {"items":[{id, at, actor_id, actor, role, action, target, request_id,
  * client_addr, outcome, detail, hash}], "next_cursor":"<id>"|null}. Filters
  * (NULL: any) are exact matches; since/until are ISO 8601 timestamps (422,
- * field "since/until", when PostgreSQL cannot read them). limit 1..200,
- * before: the last id of the previous page (0: the newest).
+ * field "since/until", when PostgreSQL cannot read them). The keyset page
+ * of lib/crud.h, descending: pg->cursor is the last id of the previous
+ * page (none: the newest).
  */
 struct tg_audit_filter {
 	const char *actor;
@@ -93,7 +95,7 @@ struct tg_audit_filter {
 	const char *until;
 };
 int tg_audit_query(const struct tg_call *c, const struct tg_audit_filter *f,
-    int64_t limit, int64_t before, json_t **out, struct tg_err *err);
+    const struct tg_page *pg, json_t **out, struct tg_err *err);
 
 /*
  * Recomputes the chain. *out receives a new object
@@ -114,6 +116,16 @@ int tg_audit_verify(struct tg_db *db, json_t **out);
 int tg_call_tx(const struct tg_call *c,
     int (*body)(const struct tg_call *c, void *arg, struct tg_err *err),
     void *arg, struct tg_err *err);
+
+/*
+ * tg_call_tx(), then, once it committed, the changed row as the service
+ * returns it: read(c, *id, out, err). *id is read after the transaction, so
+ * a body that creates the row may set it.
+ */
+int tg_call_tx_read(const struct tg_call *c,
+    int (*body)(const struct tg_call *c, void *arg, struct tg_err *err),
+    void *arg, int (*read)(const struct tg_call *c, int64_t id, json_t **out,
+    struct tg_err *err), const int64_t *id, json_t **out, struct tg_err *err);
 
 /*
  * The commonest service mutation: one statement that changes one row and

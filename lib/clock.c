@@ -16,6 +16,12 @@ tg_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t
+tg_now_ms(void)
+{
+	return tg_now_us() / 1000;
+}
+
 int
 tg_ts_rfc3339(char *buf, size_t cap)
 {

@@ -10,6 +10,8 @@
 
 /* Microseconds of CLOCK_MONOTONIC (not wall time). */
 int64_t tg_now_us(void);
+/* Milliseconds of the same clock. */
+int64_t tg_now_ms(void);
 
 /*
  * The timestamp format of every REST and MCP JSON answer (docs/api.md):

@@ -4,6 +4,7 @@
  * names the variable and what is wrong with it, never its value.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,103 @@ get_bool(tg_getenv_fn get, const char *name, int def, int *out, char *err,
 	return 0;
 }
 
+/* An integer or boolean setting: its variable, range, default and field. */
+struct num_var {
+	const char *name;
+	int64_t lo, hi, def;
+	size_t off;		/* offsetof(struct tg_config, ...) */
+	int is_bool;		/* an int field read by get_bool (lo, hi unused) */
+};
+
+#define INT_VAR(n, l, h, d, f) {n, l, h, d, offsetof(struct tg_config, f), 0}
+#define BOOL_VAR(n, d, f) {n, 0, 1, d, offsetof(struct tg_config, f), 1}
+
+/* Reads the n settings of v into c in order; the first bad one fails. */
+static int
+get_nums(tg_getenv_fn get, const struct num_var *v, size_t n,
+    struct tg_config *c, char *err, size_t errlen)
+{
+	char *base = (char *)c;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].is_bool)
+			rc = get_bool(get, v[i].name, (int)v[i].def,
+			    (int *)(void *)(base + v[i].off), err, errlen);
+		else
+			rc = get_int(get, v[i].name, v[i].lo, v[i].hi, v[i].def,
+			    (int64_t *)(void *)(base + v[i].off), err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The settings that need no more than a range check, in the order read. */
+static const struct num_var plain_nums[] = {
+	INT_VAR("TOOLGATE_MAX_BODY", 1024, TG_MAX_BODY_CEILING, TG_MAX_BODY_DEFAULT,
+	    max_body),
+	BOOL_VAR("TOOLGATE_TEST_ROUTES", 0, test_routes),
+	INT_VAR("TOOLGATE_MAINTENANCE_INTERVAL", 0, 86400, 60, maintenance_interval_s),
+	INT_VAR("TOOLGATE_CACHE_TTL_MS", 0, 60000, 2000, cache_ttl_ms),
+	BOOL_VAR("TOOLGATE_SANDBOX_ALLOW_DEGRADED", 0, sandbox_allow_degraded),
+	INT_VAR("TOOLGATE_SANDBOX_TIMEOUT_MS", 100, 600000, 30000, sandbox_timeout_ms),
+	INT_VAR("TOOLGATE_SANDBOX_MEMORY_MB", 16, 65536, 256, sandbox_memory_mb),
+	INT_VAR("TOOLGATE_SANDBOX_OUTPUT_BYTES", 1024, 16 * 1024 * 1024, 100 * 1024,
+	    sandbox_output_bytes),
+	BOOL_VAR("TOOLGATE_SANDBOX_WARM", 1, sandbox_warm),
+	INT_VAR("TOOLGATE_SANDBOX_WARM_CALLS", 0, 1000000000, 1000, sandbox_warm_calls),
+	INT_VAR("TOOLGATE_SANDBOX_WARM_MINUTES", 0, 10080, 10, sandbox_warm_minutes),
+};
+
+/* The waits and timeouts, read after the tool slots. */
+static const struct num_var timeout_nums[] = {
+	INT_VAR("TOOLGATE_TOOL_QUEUE_WAIT_MS", 0, 600000,
+	    TG_SLOTS_QUEUE_WAIT_DEFAULT_MS, tool_queue_wait_ms),
+	INT_VAR("TOOLGATE_DB_STATEMENT_TIMEOUT_MS", 0, 3600000,
+	    TG_DB_STATEMENT_TIMEOUT_DEFAULT_MS, db_statement_timeout_ms),
+	INT_VAR("TOOLGATE_DB_LOCK_TIMEOUT_MS", 0, 3600000,
+	    TG_DB_LOCK_TIMEOUT_DEFAULT_MS, db_lock_timeout_ms),
+	INT_VAR("TOOLGATE_DB_IDLE_TX_TIMEOUT_MS", 0, 3600000,
+	    TG_DB_IDLE_TX_TIMEOUT_DEFAULT_MS, db_idle_tx_timeout_ms),
+	INT_VAR("TOOLGATE_CLIENT_WRITE_TIMEOUT_MS", 100, 600000, 10000,
+	    client_write_timeout_ms),
+};
+
+#define NUMS(a) (a), sizeof(a) / sizeof((a)[0])
+
+/* An absolute path into dst (cap bytes), def when unset. */
+static int
+get_path(tg_getenv_fn get, const char *name, const char *def, char *dst,
+    size_t cap, char *err, size_t errlen)
+{
+	const char *v = get(name);
+
+	if (copy_str(dst, cap, v && *v ? v : def) != 0)
+		return fail(err, errlen, "%s is too long", name);
+	if (dst[0] != '/')
+		return fail(err, errlen, "%s must be an absolute path", name);
+	return 0;
+}
+
+/* An encryption key (32 bytes as 64 hex characters), when set; hint ends
+ * the rejection. */
+static int
+get_key(tg_getenv_fn get, const char *name, unsigned char *key, int *have,
+    const char *hint, char *err, size_t errlen)
+{
+	const char *v = get(name);
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (tg_parse_hex(v, key, 32) != 0)
+		return fail(err, errlen,
+		    "%s must be exactly 64 hex characters (32 bytes)%s", name, hint);
+	*have = 1;
+	return 0;
+}
+
 static int
 parse_origins(struct tg_config *c, const char *v, char *err, size_t errlen)
 {
@@ -127,24 +225,7 @@ tools_and_db(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 		return fail(err, errlen,
 		    "TOOLGATE_TOOL_SLOTS + TOOLGATE_TOOL_QUEUE (%d + %d) must be below TOOLGATE_WORKERS (%d): at least one worker must stay free for /health, REST and tools/list",
 		    c->tool_slots, c->tool_queue, c->workers);
-	if ((rc = get_int(get, "TOOLGATE_TOOL_QUEUE_WAIT_MS", 0, 600000,
-	    TG_SLOTS_QUEUE_WAIT_DEFAULT_MS, &c->tool_queue_wait_ms, err, errlen)) != 0)
-		return rc;
-	if ((rc = get_int(get, "TOOLGATE_DB_STATEMENT_TIMEOUT_MS", 0, 3600000,
-	    TG_DB_STATEMENT_TIMEOUT_DEFAULT_MS, &c->db_statement_timeout_ms, err,
-	    errlen)) != 0)
-		return rc;
-	if ((rc = get_int(get, "TOOLGATE_DB_LOCK_TIMEOUT_MS", 0, 3600000,
-	    TG_DB_LOCK_TIMEOUT_DEFAULT_MS, &c->db_lock_timeout_ms, err, errlen)) != 0)
-		return rc;
-	if ((rc = get_int(get, "TOOLGATE_DB_IDLE_TX_TIMEOUT_MS", 0, 3600000,
-	    TG_DB_IDLE_TX_TIMEOUT_DEFAULT_MS, &c->db_idle_tx_timeout_ms, err,
-	    errlen)) != 0)
-		return rc;
-	if ((rc = get_int(get, "TOOLGATE_CLIENT_WRITE_TIMEOUT_MS", 100, 600000,
-	    10000, &c->client_write_timeout_ms, err, errlen)) != 0)
-		return rc;
-	return 0;
+	return get_nums(get, NUMS(timeout_nums), c, err, errlen);
 }
 
 /* Third-party packages (docs/packages.md): all optional. */
@@ -230,23 +311,15 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 	if (v && *v && copy_str(c->pidfile, sizeof(c->pidfile), v) != 0)
 		return fail(err, errlen, "TOOLGATE_PIDFILE is too long");
 
-	v = get("TOOLGATE_ENCRYPTION_KEY");
-	if (v && *v) {
-		if (tg_parse_hex(v, c->enc_key, sizeof(c->enc_key)) != 0)
-			return fail(err, errlen,
-			    "TOOLGATE_ENCRYPTION_KEY must be exactly 64 hex characters (32 bytes); generate one with: openssl rand -hex 32");
-		c->have_enc_key = 1;
-	} else if (need & (TG_CFG_SERVE | TG_CFG_SECRETS)) {
+	if ((rc = get_key(get, "TOOLGATE_ENCRYPTION_KEY", c->enc_key, &c->have_enc_key,
+	    "; generate one with: openssl rand -hex 32", err, errlen)) != 0)
+		return rc;
+	if (!c->have_enc_key && (need & (TG_CFG_SERVE | TG_CFG_SECRETS)))
 		return fail(err, errlen,
 		    "TOOLGATE_ENCRYPTION_KEY is required (64 hex characters; generate one with: openssl rand -hex 32)");
-	}
-	v = get("TOOLGATE_ENCRYPTION_KEY_OLD");
-	if (v && *v) {
-		if (tg_parse_hex(v, c->enc_key_old, sizeof(c->enc_key_old)) != 0)
-			return fail(err, errlen,
-			    "TOOLGATE_ENCRYPTION_KEY_OLD must be exactly 64 hex characters (32 bytes)");
-		c->have_enc_key_old = 1;
-	}
+	if ((rc = get_key(get, "TOOLGATE_ENCRYPTION_KEY_OLD", c->enc_key_old,
+	    &c->have_enc_key_old, "", err, errlen)) != 0)
+		return rc;
 
 	v = get("TOOLGATE_JWT_SECRET");
 	if (v && *v) {
@@ -284,52 +357,14 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 	if ((rc = parse_origins(c, get("TOOLGATE_ALLOWED_ORIGINS"), err, errlen)) != 0)
 		return rc;
 
-	if ((rc = get_int(get, "TOOLGATE_MAX_BODY", 1024, TG_MAX_BODY_CEILING,
-	    TG_MAX_BODY_DEFAULT, &c->max_body, err, errlen)) != 0)
+	if ((rc = get_path(get, "TOOLGATE_SANDBOX_HELPER",
+	    "/usr/local/lib/toolgate/toolgate-sandbox", c->sandbox_helper,
+	    sizeof(c->sandbox_helper), err, errlen)) != 0 ||
+	    (rc = get_path(get, "TOOLGATE_SANDBOX_PYTHON", "/usr/bin/python3.11",
+	    c->sandbox_python, sizeof(c->sandbox_python), err, errlen)) != 0)
 		return rc;
-	if ((rc = get_bool(get, "TOOLGATE_TEST_ROUTES", 0, &c->test_routes, err, errlen)) != 0)
+	if ((rc = get_nums(get, NUMS(plain_nums), c, err, errlen)) != 0)
 		return rc;
-	if ((rc = get_int(get, "TOOLGATE_MAINTENANCE_INTERVAL", 0, 86400, 60,
-	    &c->maintenance_interval_s, err, errlen)) != 0)
-		return rc;
-	if ((rc = get_int(get, "TOOLGATE_CACHE_TTL_MS", 0, 60000, 2000,
-	    &c->cache_ttl_ms, err, errlen)) != 0)
-		return rc;
-
-	v = get("TOOLGATE_SANDBOX_HELPER");
-	if (copy_str(c->sandbox_helper, sizeof(c->sandbox_helper),
-	    v && *v ? v : "/usr/local/lib/toolgate/toolgate-sandbox") != 0)
-		return fail(err, errlen, "TOOLGATE_SANDBOX_HELPER is too long");
-	if (c->sandbox_helper[0] != '/')
-		return fail(err, errlen, "TOOLGATE_SANDBOX_HELPER must be an absolute path");
-	v = get("TOOLGATE_SANDBOX_PYTHON");
-	if (copy_str(c->sandbox_python, sizeof(c->sandbox_python),
-	    v && *v ? v : "/usr/bin/python3.11") != 0)
-		return fail(err, errlen, "TOOLGATE_SANDBOX_PYTHON is too long");
-	if (c->sandbox_python[0] != '/')
-		return fail(err, errlen, "TOOLGATE_SANDBOX_PYTHON must be an absolute path");
-	if ((rc = get_bool(get, "TOOLGATE_SANDBOX_ALLOW_DEGRADED", 0,
-	    &c->sandbox_allow_degraded, err, errlen)) != 0)
-		return rc;
-	if ((rc = get_int(get, "TOOLGATE_SANDBOX_TIMEOUT_MS", 100, 600000, 30000,
-	    &c->sandbox_timeout_ms, err, errlen)) != 0)
-		return rc;
-	if ((rc = get_int(get, "TOOLGATE_SANDBOX_MEMORY_MB", 16, 65536, 256,
-	    &c->sandbox_memory_mb, err, errlen)) != 0)
-		return rc;
-	if ((rc = get_int(get, "TOOLGATE_SANDBOX_OUTPUT_BYTES", 1024, 16 * 1024 * 1024,
-	    100 * 1024, &c->sandbox_output_bytes, err, errlen)) != 0)
-		return rc;
-	if ((rc = get_bool(get, "TOOLGATE_SANDBOX_WARM", 1, &c->sandbox_warm, err,
-	    errlen)) != 0)
-		return rc;
-	if ((rc = get_int(get, "TOOLGATE_SANDBOX_WARM_CALLS", 0, 1000000000, 1000,
-	    &c->sandbox_warm_calls, err, errlen)) != 0)
-		return rc;
-	if ((rc = get_int(get, "TOOLGATE_SANDBOX_WARM_MINUTES", 0, 10080, 10,
-	    &c->sandbox_warm_minutes, err, errlen)) != 0)
-		return rc;
-
 	if ((rc = packages_config(c, get, err, errlen)) != 0)
 		return rc;
 	if ((rc = tools_and_db(c, get, err, errlen)) != 0)

@@ -5,6 +5,7 @@
  * EVP_EncodeBlock speaks only the padded standard alphabet.
  */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -12,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "lib/crypto.h"
+#include "lib/parse.h"
 #include "lib/status.h"
 
 static const char b64url[] =
@@ -108,22 +110,6 @@ tg_crypto_b64url_encode(const unsigned char *in, size_t n, char *out,
 	return TG_OK;
 }
 
-static int
-b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 int
 tg_crypto_b64url_decode(const char *in, size_t n, unsigned char *out,
     size_t cap, size_t *outlen)
@@ -138,7 +124,7 @@ tg_crypto_b64url_decode(const char *in, size_t n, unsigned char *out,
 	if (cap < need)
 		return -TG_E_TOOLARGE;
 	for (i = 0; i < n; i++) {
-		int d = b64val(in[i]);
+		int d = tg_parse_digit(b64url, (unsigned char)in[i]);
 
 		if (d < 0)
 			return -TG_E_BADREQ;
@@ -168,4 +154,13 @@ tg_crypto_wipe(void *p, size_t n)
 {
 	if (p != NULL && n > 0)
 		OPENSSL_cleanse(p, n);
+}
+
+void
+tg_crypto_free_str(char *s)
+{
+	if (s != NULL) {
+		tg_crypto_wipe(s, strlen(s));
+		free(s);
+	}
 }

@@ -35,5 +35,7 @@ int tg_crypto_b64url_decode(const char *in, size_t n, unsigned char *out,
 int tg_crypto_equal(const void *a, const void *b, size_t n);
 /* Wipes n bytes (OPENSSL_cleanse); p may be NULL. */
 void tg_crypto_wipe(void *p, size_t n);
+/* Wipes the string s (to its NUL) and frees it: it may hold a secret; s may be NULL. */
+void tg_crypto_free_str(char *s);
 
 #endif

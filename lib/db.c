@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/db.h"
 #include "lib/inval.h"
 #include "lib/log.h"
@@ -51,15 +52,6 @@ struct tg_db {
 	char sqlstate[6];
 	char constraint[64];
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 chomp_log(int level, const char *ev, const char *msg)
@@ -260,7 +252,7 @@ connect_now(struct tg_db *db)
 	char optbuf[1024];
 	int k;
 
-	db->last_attempt_ms = now_ms();
+	db->last_attempt_ms = tg_now_ms();
 	stmts_clear(db);
 	if (db->conn) {
 		PQfinish(db->conn);
@@ -327,7 +319,7 @@ ensure(struct tg_db *db)
 		return -TG_E_DB;
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return TG_OK;
-	if (now_ms() - db->last_attempt_ms < 1000)
+	if (tg_now_ms() - db->last_attempt_ms < 1000)
 		return -TG_E_DB;
 	if (connect_now(db) != TG_OK) {
 		tg_metrics_inc(tg_metrics_self(), "db_errors");

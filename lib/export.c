@@ -116,6 +116,11 @@
 	" change_summary text, created_at timestamptz)" \
 	" RETURNING tool_id"
 
+/* A numeric setting of a source in a check spec (lib/sources.h). */
+#define SPEC_NUM(n, lo, hi, d) #n ":I,"
+/* A numeric setting of a source or its default (lib/sources.h). */
+#define SQL_DEFAULT(n, lo, hi, d) " coalesce(x." #n ", " #d "),"
+
 /* All sources of one server; never a credential (there is none in the
  * document). */
 #define SOURCE_IMPORT \
@@ -126,9 +131,7 @@
 	" SELECT $1::bigint, x.name, coalesce(x.description, ''), x.url," \
 	" coalesce(x.transport, 'streamable_http'), coalesce(x.internal, false)," \
 	" coalesce(x.enabled, true), coalesce(x.auth_type, 'none'), x.auth_header," \
-	" coalesce(x.connect_timeout_ms, 5000), coalesce(x.timeout_ms, 30000)," \
-	" coalesce(x.max_response_bytes, 4194304), coalesce(x.failure_threshold, 3)," \
-	" coalesce(x.cooldown_s, 30), $2::bigint, coalesce(x.created_at, now())" \
+	TG_SOURCE_NUMS(SQL_DEFAULT) " $2::bigint, coalesce(x.created_at, now())" \
 	" FROM json_to_recordset($3::json) AS x(name text, description text," \
 	" url text, transport text, internal boolean, enabled boolean," \
 	" auth_type text, auth_header text, connect_timeout_ms integer," \
@@ -418,11 +421,11 @@ check_source(json_t *o, const char *path, struct tg_err *err)
 	const char *auth;
 	json_t *h;
 	char why[320];
+	size_t i;
 
 	if (check_obj(o, "name:s!,description:s,url:s!,transport:s,internal:b,"
 	    "enabled:b,auth_type:s,auth_header:S,credential_set:b,"
-	    "connect_timeout_ms:I,timeout_ms:I,max_response_bytes:I,"
-	    "failure_threshold:I,cooldown_s:I,created_at:s", path, err) != 0)
+	    TG_SOURCE_NUMS(SPEC_NUM) "created_at:s", path, err) != 0)
 		return;
 	check_name(o, path, err);
 	if (tg_sources_url_ok(str(o, "url", ""), json_is_true(json_object_get(o, "internal")),
@@ -440,11 +443,9 @@ check_source(json_t *o, const char *path, struct tg_err *err)
 		    " 64) that is not a transport or MCP header");
 	else if (h == NULL && strcmp(auth, "header") == 0)
 		field(err, path, "auth_header", "required for auth_type \"header\"");
-	range(o, path, "connect_timeout_ms", 100, 60000, err);
-	range(o, path, "timeout_ms", 100, 120000, err);
-	range(o, path, "max_response_bytes", 1024, 67108864, err);
-	range(o, path, "failure_threshold", 1, 100, err);
-	range(o, path, "cooldown_s", 1, 86400, err);
+	for (i = 0; i < TG_SOURCE_NNUMS; i++)
+		range(o, path, tg_source_nums[i].name, tg_source_nums[i].min,
+		    tg_source_nums[i].max, err);
 	check_time(o, path, err);
 }
 
@@ -509,13 +510,8 @@ check_server(json_t *s, const char *path, int64_t code_max, int keep_status,
 	json_array_foreach(a, i, v) {
 		snprintf(p, sizeof(p), "%s.tools[%zu]", path, i);
 		check_tool(v, p, code_max, keep_status, 0, err);
-		if (!json_is_object(v))
-			continue;
-		for (j = 0; j < i; j++) {
-			w = json_array_get(a, j);
-			if (json_is_object(w) && strcmp(str(w, "name", "\x01"), str(v, "name", "")) == 0)
-				field(err, p, "name", "duplicate tool name in this server");
-		}
+		if (json_is_object(v) && seen(a, i, "name", str(v, "name", "")))
+			field(err, p, "name", "duplicate tool name in this server");
 	}
 	/* packages: requests with their recorded resolution (no trees) */
 	a = json_object_get(s, "packages");
@@ -563,11 +559,11 @@ static int
 check_doc(const struct tg_call *c, json_t *doc, int keep_status,
     struct tg_err *err)
 {
-	json_t *lim = NULL, *cb, *servers, *s, *w;
+	json_t *lim = NULL, *cb, *servers, *s;
 	int64_t code_max = 256 * 1024;
 	json_int_t version;
 	char p[64];
-	size_t i, j;
+	size_t i;
 	int rc;
 
 	if (check_obj(doc, "format:s!,format_version:I!,exported_at:s,settings:o,"
@@ -593,13 +589,8 @@ check_doc(const struct tg_call *c, json_t *doc, int keep_status,
 			break;
 		snprintf(p, sizeof(p), "servers[%zu]", i);
 		check_server(s, p, code_max, keep_status, version, err);
-		if (!json_is_object(s))
-			continue;
-		for (j = 0; j < i; j++) {
-			w = json_array_get(servers, j);
-			if (json_is_object(w) && strcmp(str(w, "name", "\x01"), str(s, "name", "")) == 0)
-				field(err, p, "name", "duplicate server name in this document");
-		}
+		if (json_is_object(s) && seen(servers, i, "name", str(s, "name", "")))
+			field(err, p, "name", "duplicate server name in this document");
 	}
 	if (too_many(err))
 		snprintf(err->detail, sizeof(err->detail),

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/call.h"
+#include "lib/clock.h"
 #include "lib/config.h"	/* struct tg_config: c->cfg */
 #include "lib/db.h"
 #include "lib/health.h"
@@ -21,21 +22,12 @@ static struct {
 	char reason[160];
 } probe;
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 sandbox_probe(const struct tg_config *cfg)
 {
 	struct tg_sandbox_opts o;
 	json_t *details = NULL;
-	int64_t now = mono_us();
+	int64_t now = tg_now_us();
 
 	if (probe.at_us != 0 && now - probe.at_us < 10 * 1000000)
 		return;

@@ -187,20 +187,30 @@ list(const struct tg_call *c, const char *by, int64_t owner,
 	return tg_err_from(err, tg_svc_page_wrap(rows, ks.limit, "id", out));
 }
 
+/* The logs of one tool or server (col): get() says 404 when it is gone. */
+static int
+list_of(const struct tg_call *c, const char *col, int64_t id,
+    int (*get)(const struct tg_call *, int64_t, json_t **, struct tg_err *),
+    const struct tg_logs_filter *f, const struct tg_page *pg, json_t **out,
+    struct tg_err *err)
+{
+	json_t *one = NULL;
+	int rc;
+
+	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
+		return rc;
+	if ((rc = get(c, id, &one, err)) != TG_OK)
+		return rc;
+	json_decref(one);
+	return list(c, col, id, f, pg, out, err);
+}
+
 int
 tg_logs_list_tool(const struct tg_call *c, int64_t tool_id,
     const struct tg_logs_filter *f, const struct tg_page *pg, json_t **out,
     struct tg_err *err)
 {
-	json_t *t = NULL;
-	int rc;
-
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_tools_get(c, tool_id, &t, err)) != TG_OK)
-		return rc;
-	json_decref(t);
-	return list(c, "tool_id", tool_id, f, pg, out, err);
+	return list_of(c, "tool_id", tool_id, tg_tools_get, f, pg, out, err);
 }
 
 int
@@ -208,15 +218,7 @@ tg_logs_list_server(const struct tg_call *c, int64_t server_id,
     const struct tg_logs_filter *f, const struct tg_page *pg, json_t **out,
     struct tg_err *err)
 {
-	json_t *s = NULL;
-	int rc;
-
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_servers_get(c, server_id, &s, err)) != TG_OK)
-		return rc;
-	json_decref(s);
-	return list(c, "server_id", server_id, f, pg, out, err);
+	return list_of(c, "server_id", server_id, tg_servers_get, f, pg, out, err);
 }
 
 int

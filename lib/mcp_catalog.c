@@ -141,13 +141,34 @@ view_role(const struct tg_call *call)
 	return call->who->role;
 }
 
+/* A new array of the tools of all sorted by name (NULL: out of memory). */
+static json_t *
+sorted_by_name(json_t *all)
+{
+	size_t i, n = json_array_size(all);
+	json_t **arr, *sorted;
+
+	if ((arr = calloc(n ? n : 1, sizeof(*arr))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		arr[i] = json_array_get(all, i);
+	qsort(arr, n, sizeof(*arr), by_name);
+	sorted = json_array();
+	for (i = 0; sorted != NULL && i < n; i++)
+		if (json_array_append(sorted, arr[i]) != 0) {
+			json_decref(sorted);
+			sorted = NULL;
+		}
+	free(arr);
+	return sorted;
+}
+
 /* The sorted list a role sees at version v (borrowed from the cache). */
 static int
 role_view(const struct tg_mcp_call *c, int64_t v, json_t **out)
 {
 	struct view *vw = &cache.view[view_role(c->call)];
-	json_t *all = NULL, **arr = NULL, *sorted = NULL;
-	size_t i, n;
+	json_t *all, *sorted = NULL;
 	int rc;
 
 	if (vw->all != NULL && vw->version == v) {
@@ -156,36 +177,20 @@ role_view(const struct tg_mcp_call *c, int64_t v, json_t **out)
 	}
 	if ((rc = approved_tools(c, v)) != TG_OK)
 		return rc;
-	rc = -TG_E_NOMEM;
 	if ((all = json_array()) == NULL)
-		goto out;
-	if ((rc = tg_mcp_mgmt_list(c->call, all)) != TG_OK)
-		goto out;
-	rc = -TG_E_NOMEM;
-	if (json_array_extend(all, cache.served) != 0)
-		goto out;
-	n = json_array_size(all);
-	if ((arr = calloc(n ? n : 1, sizeof(*arr))) == NULL)
-		goto out;
-	for (i = 0; i < n; i++)
-		arr[i] = json_array_get(all, i);
-	qsort(arr, n, sizeof(*arr), by_name);
-	if ((sorted = json_array()) == NULL)
-		goto out;
-	for (i = 0; i < n; i++)
-		if (json_array_append(sorted, arr[i]) != 0)
-			goto out;
+		return -TG_E_NOMEM;
+	if ((rc = tg_mcp_mgmt_list(c->call, all)) == TG_OK &&
+	    (json_array_extend(all, cache.served) != 0 ||
+	    (sorted = sorted_by_name(all)) == NULL))
+		rc = -TG_E_NOMEM;
+	json_decref(all);
+	if (rc != TG_OK)
+		return rc;
 	json_decref(vw->all);
 	vw->all = sorted;
 	vw->version = v;
-	sorted = NULL;
-	*out = vw->all;
-	rc = TG_OK;
-out:
-	free(arr);
-	json_decref(all);
-	json_decref(sorted);
-	return rc;
+	*out = sorted;
+	return TG_OK;
 }
 
 /* One page of a sorted view: {"tools":[...], "nextCursor"?}. */

@@ -28,6 +28,7 @@
 #include "lib/crypto.h"
 #include "lib/log.h"
 #include "lib/mcp_client.h"
+#include "lib/rows.h"
 #include "lib/status.h"
 
 #ifndef TG_VERSION
@@ -1051,15 +1052,11 @@ tg_mcp_client_list_tools(struct tg_mcp_client *c, json_t **tools)
 		json_decref(res);
 		res = NULL;
 	}
-	*tools = all;
-	all = NULL;
-	rc = TG_OK;
 out:
+	/* rc is tools/list's TG_OK after the last page */
 	free(cursor);
-	json_decref(all);
 	json_decref(res);
-	json_decref(params);
-	return rc;
+	return tg_json_hand(tools, all, rc);
 }
 
 int

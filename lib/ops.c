@@ -226,18 +226,18 @@ a_import(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 }
 
 /* The identity lists' page: ?limit= (1..200, default 50) and ?cursor= (a
- * positive id). */
+ * positive id), with their own texts. */
 static int
-id_page(const struct tg_op_in *in, int64_t *limit, int64_t *cursor,
-    struct tg_err *err)
+id_page(const struct tg_op_in *in, struct tg_page *pg, struct tg_err *err)
 {
-	const char *l = arg(in, "limit"), *cur = arg(in, "cursor");
+	const char *l = arg(in, "limit");
+	int64_t v;
 
-	*limit = 50;
-	*cursor = 0;
-	if (l != NULL && tg_parse_i64(l, 1, 200, limit) != TG_OK)
+	pg->limit = 50;
+	pg->cursor = arg(in, "cursor");
+	if (l != NULL && tg_parse_i64(l, 1, 200, &pg->limit) != TG_OK)
 		return tg_err_set(err, TG_E_BADREQ, "limit must be an integer in 1..200");
-	if (cur != NULL && tg_parse_i64(cur, 1, INT64_MAX, cursor) != TG_OK)
+	if (pg->cursor != NULL && tg_parse_i64(pg->cursor, 1, INT64_MAX, &v) != TG_OK)
 		return tg_err_set(err, TG_E_BADREQ, "malformed cursor");
 	return TG_OK;
 }
@@ -245,12 +245,12 @@ id_page(const struct tg_op_in *in, int64_t *limit, int64_t *cursor,
 static int
 a_users_list(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
-	int64_t limit, cursor;
+	struct tg_page pg;
 	int rc;
 
-	if ((rc = id_page(in, &limit, &cursor, err)) != TG_OK)
+	if ((rc = id_page(in, &pg, err)) != TG_OK)
 		return rc;
-	return tg_users_list(in->c, limit, cursor, out, err);
+	return tg_users_list(in->c, &pg, out, err);
 }
 
 /* A body json_unpack_ex refused: 422 naming "body" with jansson's text. */
@@ -299,14 +299,15 @@ static int
 a_apikeys_list(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
 	const char *all = arg(in, "all");
-	int64_t limit, cursor, a = 0;
+	struct tg_page pg;
+	int64_t a = 0;
 	int rc;
 
-	if ((rc = id_page(in, &limit, &cursor, err)) != TG_OK)
+	if ((rc = id_page(in, &pg, err)) != TG_OK)
 		return rc;
 	if (all != NULL && tg_parse_i64(all, 0, 1, &a) != TG_OK)
 		return tg_err_set(err, TG_E_BADREQ, "all must be 0 or 1");
-	return tg_apikeys_list(in->c, (int)a, limit, cursor, out, err);
+	return tg_apikeys_list(in->c, (int)a, &pg, out, err);
 }
 
 static int
@@ -327,12 +328,12 @@ a_audit_list(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
 	struct tg_audit_filter f = {arg(in, "actor"), arg(in, "action"),
 	    arg(in, "target"), arg(in, "since"), arg(in, "until")};
-	int64_t limit, cursor;
+	struct tg_page pg;
 	int rc;
 
-	if ((rc = id_page(in, &limit, &cursor, err)) != TG_OK)
+	if ((rc = id_page(in, &pg, err)) != TG_OK)
 		return rc;
-	return tg_audit_query(in->c, &f, limit, cursor, out, err);
+	return tg_audit_query(in->c, &f, &pg, out, err);
 }
 
 static int
@@ -650,7 +651,9 @@ static const struct tg_jfield f_request_network[] = {
     {"reason", T_STR, .max_length = 2048},
     END};
 
-/* Sources: credentials and "internal" are set by an admin over REST. */
+/* Sources: credentials and "internal" are set by an admin over REST; the
+ * numeric settings come from lib/sources.h. */
+#define SOURCE_NUM(n, lo, hi, def) {#n, T_INT, RANGE(lo, hi)},
 #define SOURCE_FIELDS(req) \
 	{"name", T_STR, req, .pattern = NAME_RE}, \
 	    {"url", T_STR, req, DESC("http(s) URL of the remote MCP endpoint")}, \
@@ -661,12 +664,7 @@ static const struct tg_jfield f_request_network[] = {
 	    {"auth_type", T_STR, .enums = "none|bearer|header"}, \
 	    {"auth_header", T_STR_NULL}, \
 	    {"credential", T_STR_NULL, REST}, \
-	    {"connect_timeout_ms", T_INT, RANGE(100, 60000)}, \
-	    {"timeout_ms", T_INT, RANGE(100, 120000)}, \
-	    {"max_response_bytes", T_INT, RANGE(1024, 67108864)}, \
-	    {"failure_threshold", T_INT, RANGE(1, 100)}, \
-	    {"cooldown_s", T_INT, RANGE(1, 86400)}, \
-	    END
+	    TG_SOURCE_NUMS(SOURCE_NUM) END
 static const struct tg_jfield f_source_new[] = {SOURCE_FIELDS(REQ)};
 static const struct tg_jfield f_source_patch[] = {SOURCE_FIELDS(.required = 0)};
 

@@ -32,16 +32,21 @@ tg_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
 	return TG_OK;
 }
 
+int
+tg_parse_digit(const char *alphabet, int c)
+{
+	const char *p;
+
+	if (c == '\0' || (p = strchr(alphabet, c)) == NULL)
+		return -1;
+	return (int)(p - alphabet);
+}
+
+/* A hex digit of either case. */
 static int
 hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return tg_parse_digit("0123456789abcdef", c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
 }
 
 int

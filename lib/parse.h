@@ -12,6 +12,10 @@
 int tg_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out);
 /* Hex string of exactly 2*n chars into out[n]. Returns 0 or -TG_E_BADREQ. */
 int tg_parse_hex(const char *s, unsigned char *out, size_t n);
+
+/* The value of digit c in a base whose digits are the characters of
+ * alphabet, in order (hex: "0123456789abcdef"); -1 when c is not one. */
+int tg_parse_digit(const char *alphabet, int c);
 /* Percent-decode src[0..n) into a fresh arena-free buffer dst of capacity
  * cap (including NUL). plus_space turns '+' into ' ' (query strings).
  * Rejects malformed escapes and decoded NUL bytes. Returns the length or

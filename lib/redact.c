@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/crypto.h"
 #include "lib/jsonalloc.h"
 #include "lib/redact.h"
 
@@ -98,17 +99,6 @@ tg_mcp_truncate(const char *s, size_t n, size_t max)
 	return out;
 }
 
-
-/* free() after wiping: the text may still hold a secret value. */
-static void
-wipe_free(char *p)
-{
-	if (p) {
-		OPENSSL_cleanse(p, strlen(p));
-		free(p);
-	}
-}
-
 /* Copy of s with every occurrence of needle replaced by TG_REDACTED
  * (malloc'd; NULL on OOM). */
 static char *
@@ -172,7 +162,7 @@ tg_logs_scrub(const char *s, const json_t *secrets)
 				continue;
 			if ((next = replace_all(cur, needle)) == NULL)
 				goto oom;
-			wipe_free(cur);
+			tg_crypto_free_str(cur);
 			cur = next;
 		}
 	}
@@ -180,6 +170,6 @@ tg_logs_scrub(const char *s, const json_t *secrets)
 	return cur;
 oom:
 	tg_jsonalloc_free(esc);
-	wipe_free(cur);
+	tg_crypto_free_str(cur);
 	return NULL;
 }

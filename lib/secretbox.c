@@ -24,6 +24,34 @@ tg_secretbox_aad(char *buf, size_t cap, int64_t server_id, const char *key)
 	return TG_OK;
 }
 
+/*
+ * An AES-256-GCM context that encrypts (enc 1) or decrypts (enc 0) under
+ * key and nonce, with aad authenticated and the n bytes of in already
+ * processed into out (*len bytes); NULL on failure. aad is at most INT_MAX
+ * bytes and n at most TG_SECRETBOX_MAX_PLAIN (the callers check).
+ */
+static EVP_CIPHER_CTX *
+gcm_begin(int enc, const unsigned char *key, const unsigned char *nonce,
+    const char *aad, const unsigned char *in, size_t n, unsigned char *out, int *len)
+{
+	EVP_CIPHER_CTX *c;
+
+	if ((c = EVP_CIPHER_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, TG_SECRETBOX_NONCE, NULL) != 1 ||
+	    EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) != 1 ||
+	    EVP_CipherUpdate(c, NULL, len, (const unsigned char *)aad, (int)strlen(aad)) != 1)
+		goto fail;
+	*len = 0;
+	if (n > 0 && EVP_CipherUpdate(c, out, len, in, (int)n) != 1)
+		goto fail;
+	return c;
+fail:
+	EVP_CIPHER_CTX_free(c);
+	return NULL;
+}
+
 int
 tg_secretbox_seal(const unsigned char key[TG_SECRETBOX_KEY], const char *aad,
     const unsigned char *pt, size_t ptlen, unsigned char nonce[TG_SECRETBOX_NONCE],
@@ -37,15 +65,7 @@ tg_secretbox_seal(const unsigned char key[TG_SECRETBOX_KEY], const char *aad,
 		return -TG_E_TOOLARGE;
 	if (RAND_bytes(nonce, TG_SECRETBOX_NONCE) != 1)
 		goto out;
-	if ((c = EVP_CIPHER_CTX_new()) == NULL)
-		goto out;
-	if (EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, TG_SECRETBOX_NONCE, NULL) != 1 ||
-	    EVP_EncryptInit_ex(c, NULL, NULL, key, nonce) != 1 ||
-	    EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)aad, (int)aadlen) != 1)
-		goto out;
-	len = 0;
-	if (ptlen > 0 && EVP_EncryptUpdate(c, ct, &len, pt, (int)ptlen) != 1)
+	if ((c = gcm_begin(1, key, nonce, aad, pt, ptlen, ct, &len)) == NULL)
 		goto out;
 	if ((size_t)len != ptlen)
 		goto out;
@@ -75,15 +95,7 @@ tg_secretbox_open(const unsigned char key[TG_SECRETBOX_KEY], const char *aad,
 	if (n > TG_SECRETBOX_MAX_PLAIN || aadlen > INT_MAX)
 		return -TG_E_TOOLARGE;
 	memcpy(tag, ct + n, TG_SECRETBOX_TAG);
-	if ((c = EVP_CIPHER_CTX_new()) == NULL)
-		goto out;
-	if (EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, TG_SECRETBOX_NONCE, NULL) != 1 ||
-	    EVP_DecryptInit_ex(c, NULL, NULL, key, nonce) != 1 ||
-	    EVP_DecryptUpdate(c, NULL, &len, (const unsigned char *)aad, (int)aadlen) != 1)
-		goto out;
-	len = 0;
-	if (n > 0 && EVP_DecryptUpdate(c, pt, &len, ct, (int)n) != 1)
+	if ((c = gcm_begin(0, key, nonce, aad, ct, n, pt, &len)) == NULL)
 		goto out;
 	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TG_SECRETBOX_TAG, tag) != 1)
 		goto out;

@@ -13,8 +13,10 @@
 #include "lib/audit.h"
 #include "lib/clock.h"
 #include "lib/config.h"
+#include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/log.h"
+#include "lib/rows.h"
 #include "lib/parse.h"
 #include "lib/secretbox.h"
 #include "lib/secrets.h"
@@ -40,19 +42,6 @@ tg_secrets_valid_key(const char *s)
 		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return 0;
 	return 1;
-}
-
-static void
-hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 static int
@@ -101,13 +90,63 @@ seal_hex(const struct tg_config *cfg, int64_t server_id, const char *key,
 	rc = tg_secretbox_seal(cfg->enc_key, aad, (const unsigned char *)value, n,
 	    nonce, ct);
 	if (rc == TG_OK) {
-		hex(nonce, sizeof(nonce), nonce_hex);
-		hex(ct, n + TG_SECRETBOX_TAG, *ct_hex);
+		/* the buffers are sized for them: cannot fail */
+		(void)tg_crypto_hex(nonce, sizeof(nonce), nonce_hex, 2 * TG_SECRETBOX_NONCE + 1);
+		(void)tg_crypto_hex(ct, n + TG_SECRETBOX_TAG, *ct_hex, 2 * (n + TG_SECRETBOX_TAG) + 1);
 	} else {
 		free(*ct_hex);
 		*ct_hex = NULL;
 	}
 	free(ct);
+	return rc;
+}
+
+/* A secret's row written (store()): p the statement's parameters. */
+struct store {
+	int64_t server_id;
+	const char *key;
+	const char *const *p;
+	int create_only, value_set;
+};
+
+static int
+store_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct store *a = arg;
+	json_t *detail;
+	int rc;
+
+	if (a->create_only)
+		rc = tg_db_exec(c->db,
+		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
+		    " ciphertext, key_version, created_by, value_set_at)"
+		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
+		    " decode($5, 'hex'), CASE WHEN $4 IS NULL THEN NULL ELSE 1 END,"
+		    " $6::bigint, CASE WHEN $4 IS NULL THEN NULL ELSE now() END)", 6, a->p, NULL);
+	else
+		rc = tg_db_exec(c->db,
+		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
+		    " ciphertext, key_version, created_by, value_set_at)"
+		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
+		    " decode($5, 'hex'), 1, $6::bigint, now())"
+		    " ON CONFLICT (server_id, key) DO UPDATE SET"
+		    " description = coalesce($3, server_secrets.description),"
+		    " nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext,"
+		    " key_version = coalesce(server_secrets.key_version, 1),"
+		    " value_set_at = now(), updated_at = now()", 6, a->p, NULL);
+	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0)
+		return tg_err_set(err, rc, "server %lld already has a secret '%s'",
+		    (long long)a->server_id, a->key);
+	if (rc == -TG_E_CONFLICT)
+		return tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld",
+		    (long long)a->server_id);
+	if (rc != TG_OK)
+		return rc;
+	detail = json_pack("{s:I, s:s, s:b}", "server_id", (json_int_t)a->server_id,
+	    "key", a->key, "value_set", a->value_set);
+	rc = tg_audit_call(c, a->create_only ? "secret.create" : "secret.set",
+	    a->key, TG_AUDIT_OK, detail);
+	json_decref(detail);
 	return rc;
 }
 
@@ -117,7 +156,7 @@ store(const struct tg_call *c, int64_t server_id, const char *key,
 {
 	char sid[24], actor[24], nonce_hex[2 * TG_SECRETBOX_NONCE + 1], *ct_hex = NULL;
 	const char *p[6];
-	json_t *detail = NULL;
+	struct store a = {server_id, key, p, create_only, value != NULL};
 	int rc;
 
 	if (value && strlen(value) > TG_SECRETBOX_MAX_PLAIN)
@@ -132,52 +171,9 @@ store(const struct tg_call *c, int64_t server_id, const char *key,
 	p[3] = value ? nonce_hex : NULL;
 	p[4] = ct_hex;
 	p[5] = tg_svc_actor(c, actor, sizeof(actor));
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		goto out;
-	if (create_only)
-		rc = tg_db_exec(c->db,
-		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
-		    " ciphertext, key_version, created_by, value_set_at)"
-		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
-		    " decode($5, 'hex'), CASE WHEN $4 IS NULL THEN NULL ELSE 1 END,"
-		    " $6::bigint, CASE WHEN $4 IS NULL THEN NULL ELSE now() END)", 6, p, NULL);
-	else
-		rc = tg_db_exec(c->db,
-		    "INSERT INTO server_secrets (server_id, key, description, nonce,"
-		    " ciphertext, key_version, created_by, value_set_at)"
-		    " VALUES ($1::bigint, $2, coalesce($3, ''), decode($4, 'hex'),"
-		    " decode($5, 'hex'), 1, $6::bigint, now())"
-		    " ON CONFLICT (server_id, key) DO UPDATE SET"
-		    " description = coalesce($3, server_secrets.description),"
-		    " nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext,"
-		    " key_version = coalesce(server_secrets.key_version, 1),"
-		    " value_set_at = now(), updated_at = now()", 6, p, NULL);
-	if (rc == -TG_E_CONFLICT && strcmp(tg_db_sqlstate(c->db), "23505") == 0) {
-		rc = tg_err_set(err, rc, "server %lld already has a secret '%s'",
-		    (long long)server_id, key);
-		goto out;
-	}
-	if (rc == -TG_E_CONFLICT) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld",
-		    (long long)server_id);
-		goto out;
-	}
-	if (rc != TG_OK)
-		goto out;
-	detail = json_pack("{s:I, s:s, s:b}", "server_id", (json_int_t)server_id,
-	    "key", key, "value_set", value != NULL);
-	if ((rc = tg_audit_call(c, create_only ? "secret.create" : "secret.set",
-	    key, TG_AUDIT_OK, detail)) != TG_OK)
-		goto out;
-	rc = tg_db_commit(c->db);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
-	if (ct_hex)
-		OPENSSL_cleanse(ct_hex, strlen(ct_hex));
-	free(ct_hex);
-	json_decref(detail);
-	return tg_err_from(err, rc);
+	rc = tg_call_tx(c, store_tx, &a, err);
+	tg_crypto_free_str(ct_hex);
+	return rc;
 }
 
 static int
@@ -317,18 +313,44 @@ open_row(const PGresult *res, int i, const unsigned char *k, char **pt)
 	return TG_OK;
 }
 
-static void
-wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 #define SEALED_ROWS \
 	"SELECT server_id, key, encode(nonce, 'hex'), encode(ciphertext, 'hex'), id" \
 	" FROM server_secrets WHERE ciphertext IS NOT NULL"
+
+/*
+ * The server's secrets with a value as {key: value}: opened with the key of
+ * cfg (or the old key during a rotation), or, when cfg is NULL, each with a
+ * placeholder "[placeholder:KEY]" (no ciphertext is opened).
+ */
+/* Row i of res into o: its value opened with the key of cfg (or the old
+ * key during a rotation), or a placeholder when cfg is NULL. */
+static int
+put_row(json_t *o, const PGresult *res, int i, const struct tg_config *cfg,
+    const char *sid)
+{
+	const char *key = PQgetvalue(res, i, 1);
+	char val[160], *pt = NULL;
+	int rc;
+
+	if (cfg == NULL) {
+		if ((size_t)snprintf(val, sizeof(val), "[placeholder:%s]", key) >= sizeof(val) ||
+		    json_object_set_new(o, key, json_string(val)) != 0)
+			return -TG_E_NOMEM;
+		return TG_OK;
+	}
+	rc = open_row(res, i, cfg->enc_key, &pt);
+	if (rc == -TG_E_UNAUTH && cfg->have_enc_key_old)
+		rc = open_row(res, i, cfg->enc_key_old, &pt);
+	if (rc != TG_OK) {
+		tg_log(TG_LOG_ERR, "secrets.open_failed", "server_id=%s key=%s",
+		    sid, tg_log_q(key));
+		return rc == -TG_E_NOMEM ? rc : -TG_E_INTERNAL;
+	}
+	if (json_object_set_new(o, key, json_string(pt)) != 0)
+		rc = -TG_E_NOMEM;
+	tg_crypto_free_str(pt);
+	return rc;
+}
 
 /*
  * The server's secrets with a value as {key: value}: opened with the key of
@@ -341,52 +363,20 @@ secret_map(struct tg_db *dbh, const struct tg_config *cfg, int64_t server_id,
 {
 	PGresult *res = NULL;
 	json_t *o = NULL;
-	char sid[24], val[160], *pt = NULL;
-	const char *p[1];
+	char sid[24];
+	const char *p[1] = {sid};
 	int i, rc;
 
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	p[0] = sid;
 	if ((rc = tg_db_exec(dbh, SEALED_ROWS " AND server_id = $1::bigint ORDER BY key",
 	    1, p, &res)) != TG_OK)
-		goto out;
-	if ((o = json_object()) == NULL) {
+		return rc;
+	if ((o = json_object()) == NULL)
 		rc = -TG_E_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < PQntuples(res); i++) {
-		if (cfg == NULL) {
-			if ((size_t)snprintf(val, sizeof(val), "[placeholder:%s]",
-			    PQgetvalue(res, i, 1)) >= sizeof(val) ||
-			    json_object_set_new(o, PQgetvalue(res, i, 1), json_string(val)) != 0) {
-				rc = -TG_E_NOMEM;
-				goto out;
-			}
-			continue;
-		}
-		rc = open_row(res, i, cfg->enc_key, &pt);
-		if (rc == -TG_E_UNAUTH && cfg->have_enc_key_old)
-			rc = open_row(res, i, cfg->enc_key_old, &pt);
-		if (rc != TG_OK) {
-			tg_log(TG_LOG_ERR, "secrets.open_failed", "server_id=%s key=%s",
-			    sid, tg_log_q(PQgetvalue(res, i, 1)));
-			rc = rc == -TG_E_NOMEM ? rc : -TG_E_INTERNAL;
-			goto out;
-		}
-		if (json_object_set_new(o, PQgetvalue(res, i, 1), json_string(pt)) != 0) {
-			rc = -TG_E_NOMEM;
-			goto out;
-		}
-		wipe_free(pt);
-		pt = NULL;
-	}
-	*out = o;
-	o = NULL;
-out:
-	wipe_free(pt);
-	json_decref(o);
+	for (i = 0; rc == TG_OK && i < PQntuples(res); i++)
+		rc = put_row(o, res, i, cfg, sid);
 	PQclear(res);
-	return rc;
+	return tg_json_hand(out, o, rc);
 }
 
 int
@@ -443,8 +433,8 @@ tg_secrets_rotate(struct tg_db *dbh, const unsigned char *old_key,
 		    " ciphertext = decode($3, 'hex'), key_version = coalesce(key_version, 1) + 1,"
 		    " updated_at = now() WHERE id = $1::bigint", 3, p, NULL)) != TG_OK)
 			goto out;
-		wipe_free(pt);
-		wipe_free(ct_hex);
+		tg_crypto_free_str(pt);
+		tg_crypto_free_str(ct_hex);
 		pt = ct_hex = NULL;
 		n++;
 	}
@@ -455,8 +445,8 @@ tg_secrets_rotate(struct tg_db *dbh, const unsigned char *old_key,
 out:
 	if (rc != TG_OK)
 		tg_db_rollback(dbh);
-	wipe_free(pt);
-	wipe_free(ct_hex);
+	tg_crypto_free_str(pt);
+	tg_crypto_free_str(ct_hex);
 	OPENSSL_cleanse(&tmp, sizeof(tmp));
 	PQclear(res);
 	if (rc == TG_OK) {
@@ -485,7 +475,7 @@ tg_secrets_verify(struct tg_db *dbh, const unsigned char *key, long *ok,
 			fprintf(stderr, "toolgate: secret %s of server %s does not open with this key\n",
 			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
 		}
-		wipe_free(pt);
+		tg_crypto_free_str(pt);
 		pt = NULL;
 	}
 	PQclear(res);

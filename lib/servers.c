@@ -162,6 +162,36 @@ one_id(PGresult *res, int64_t *id)
 	return tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, id);
 }
 
+/*
+ * The id of a server's tool or source named <server>/<name> (slash points
+ * into ref): sql takes $1 the server id and $2 the name. 404 "no <what>
+ * '<ref>'<forms>" when the server or the child does not exist.
+ */
+static int
+child_id(const struct tg_call *c, const char *ref, const char *slash,
+    const char *sql, const char *what, const char *forms, int64_t *id,
+    struct tg_err *err)
+{
+	PGresult *res = NULL;
+	const char *p[2];
+	char sid[24];
+	int rc;
+
+	rc = split_ref(c, ref, slash, sid, sizeof(sid), err);
+	if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
+		return tg_err_set(err, TG_E_NOTFOUND, "no %s '%s'%s", what, ref, forms);
+	if (rc != TG_OK)
+		return rc;
+	p[0] = sid;
+	p[1] = slash + 1;
+	if ((rc = db(c, sql, 2, p, &res)) != TG_OK)
+		return tg_err_from(err, rc);
+	if ((rc = one_id(res, id)) == -TG_E_NOTFOUND)
+		rc = tg_err_set(err, TG_E_NOTFOUND, "no %s '%s'%s", what, ref, forms);
+	PQclear(res);
+	return rc;
+}
+
 #define TOOL_FORMS "a tool is named by its id, its exposed name (<server>__<tool>) or <server>/<tool>"
 
 int
@@ -169,8 +199,7 @@ tg_tools_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err)
 {
 	PGresult *res = NULL;
-	const char *p[2], *slash;
-	char sid[24];
+	const char *p[1], *slash;
 	int64_t v;
 	int rc, n, running;
 
@@ -182,22 +211,9 @@ tg_tools_resolve(const struct tg_call *c, const char *ref, int64_t *id,
 	}
 	if (!plain_ref(ref))
 		return tg_err_set(err, TG_E_NOTFOUND, "no such tool (%s)", TOOL_FORMS);
-	if ((slash = strchr(ref, '/')) != NULL) {
-		rc = split_ref(c, ref, slash, sid, sizeof(sid), err);
-		if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
-			return tg_err_set(err, TG_E_NOTFOUND, "no tool '%s' (%s)", ref, TOOL_FORMS);
-		if (rc != TG_OK)
-			return rc;
-		p[0] = sid;
-		p[1] = slash + 1;
-		if ((rc = db(c, "SELECT id FROM tools WHERE server_id = $1::bigint"
-		    " AND name = $2", 2, p, &res)) != TG_OK)
-			return tg_err_from(err, rc);
-		if ((rc = one_id(res, id)) == -TG_E_NOTFOUND)
-			rc = tg_err_set(err, TG_E_NOTFOUND, "no tool '%s' (%s)", ref, TOOL_FORMS);
-		PQclear(res);
-		return rc;
-	}
+	if ((slash = strchr(ref, '/')) != NULL)
+		return child_id(c, ref, slash, "SELECT id FROM tools WHERE server_id ="
+		    " $1::bigint AND name = $2", "tool", " (" TOOL_FORMS ")", id, err);
 	/* The exposed name: unique among running servers (start refuses a
 	 * clash), so the served tool wins; among stopped ones it may not be. */
 	p[0] = ref;
@@ -224,11 +240,8 @@ int
 tg_sources_resolve(const struct tg_call *c, const char *ref, int64_t *id,
     struct tg_err *err)
 {
-	PGresult *res = NULL;
-	const char *p[2], *slash;
-	char sid[24];
+	const char *slash;
 	int64_t v;
-	int rc;
 
 	if (ref != NULL && tg_parse_i64(ref, 1, INT64_MAX, &v) == TG_OK) {
 		*id = v;
@@ -240,20 +253,8 @@ tg_sources_resolve(const struct tg_call *c, const char *ref, int64_t *id,
 	if ((slash = strchr(ref, '/')) == NULL)
 		return tg_err_set(err, TG_E_NOTFOUND,
 		    "no source '%s' (a source is named by its id or <server>/<source>)", ref);
-	rc = split_ref(c, ref, slash, sid, sizeof(sid), err);
-	if (rc == -TG_E_NOTFOUND && err->detail[0] == '\0')
-		return tg_err_set(err, TG_E_NOTFOUND, "no source '%s'", ref);
-	if (rc != TG_OK)
-		return rc;
-	p[0] = sid;
-	p[1] = slash + 1;
-	if ((rc = db(c, "SELECT id FROM external_sources WHERE server_id = $1::bigint"
-	    " AND name = $2", 2, p, &res)) != TG_OK)
-		return tg_err_from(err, rc);
-	if ((rc = one_id(res, id)) == -TG_E_NOTFOUND)
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no source '%s'", ref);
-	PQclear(res);
-	return rc;
+	return child_id(c, ref, slash, "SELECT id FROM external_sources WHERE"
+	    " server_id = $1::bigint AND name = $2", "source", "", id, err);
 }
 
 int
@@ -394,28 +395,25 @@ lock_server(const struct tg_call *c, const char *const *p, int64_t id,
 	return TG_OK;
 }
 
-int
-tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
-    struct tg_err *err)
+/* A server's name, description or tool_prefix changed (tg_servers_update). */
+struct srv_update {
+	int64_t id;
+	const char *name, *desc;
+	json_t *prefix, *in;
+};
+
+static int
+update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
-	const char *name = NULL, *desc = NULL, *p[5];
-	json_t *prefix = NULL, *detail = NULL;
+	struct srv_update *a = arg;
+	const char *name = a->name, *desc = a->desc, *p[5];
+	json_t *prefix = a->prefix, *detail = NULL;
+	int64_t id = a->id;
 	PGresult *res = NULL;
 	char ids[24], newprefix[128];
-	json_error_t je;
-	int rc, running, prefix_given;
+	int rc, running, prefix_given = prefix != NULL;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
-		return rc;
-	if (json_unpack_ex(in, &je, JSON_STRICT, "{s?s, s?s, s?o !}", "name",
-	    &name, "description", &desc, "tool_prefix", &prefix) != 0)
-		return unpack_err(err, &je);
-	if ((rc = check_fields(err, name, desc, prefix)) != TG_OK)
-		return rc;
-	prefix_given = prefix != NULL;
 	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
 	p[0] = ids;
 	if ((rc = lock_server(c, p, id, "status, name, tool_prefix IS NULL,"
 	    " coalesce(tool_prefix, '')", &res, err)) != TG_OK)
@@ -475,18 +473,30 @@ tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 		rc = dup_name(c, err, rc, name ? name : "");
 		goto out;
 	}
-	detail = json_deep_copy(in);
-	if ((rc = tg_audit_call(c, "server.update", ids, TG_AUDIT_OK, detail)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	rc = tg_servers_get(c, id, out, err);
+	detail = json_deep_copy(a->in);
+	rc = tg_audit_call(c, "server.update", ids, TG_AUDIT_OK, detail);
 out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
 	json_decref(detail);
 	PQclear(res);
 	return tg_err_from(err, rc);
+}
+
+int
+tg_servers_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
+    struct tg_err *err)
+{
+	struct srv_update a = {.id = id, .in = in};
+	json_error_t je;
+	int rc;
+
+	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+		return rc;
+	if (json_unpack_ex(in, &je, JSON_STRICT, "{s?s, s?s, s?o !}", "name",
+	    &a.name, "description", &a.desc, "tool_prefix", &a.prefix) != 0)
+		return unpack_err(err, &je);
+	if ((rc = check_fields(err, a.name, a.desc, a.prefix)) != TG_OK)
+		return rc;
+	return tg_call_tx_read(c, update_tx, &a, tg_servers_get, &id, out, err);
 }
 
 /* A change of one server's row: delete, start, stop. */
@@ -566,9 +576,7 @@ set_status(const struct tg_call *c, int64_t id, int start, json_t **out,
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	tg_i64s(a.ids, sizeof(a.ids), id);
-	if ((rc = tg_call_tx(c, status_tx, &a, err)) != TG_OK)
-		return rc;
-	return tg_servers_get(c, id, out, err);
+	return tg_call_tx_read(c, status_tx, &a, tg_servers_get, &id, out, err);
 }
 
 int

@@ -279,12 +279,9 @@ tg_sessions_login(const struct tg_call *c, json_t *in, json_t **out,
 	(void)tg_db_exec(c->db,
 	    "UPDATE users SET last_login_at = now() WHERE id = $1::bigint", 1, p, NULL);
 	(void)tg_audit_call(&as, "auth.login", name, TG_AUDIT_OK, NULL);
-	*out = session;
-	session = NULL;
-	rc = TG_OK;
 out:
+	rc = tg_json_hand(out, session, rc);
 	PQclear(res);
-	json_decref(session);
 	json_decref(detail);
 	free(ipb);
 	free(userb);

@@ -334,6 +334,16 @@ tg_settings_get(const struct tg_call *c, json_t **out, struct tg_err *err)
 	return tg_err_from(err, tg_settings_effective(c->db, out));
 }
 
+static int
+patch_tx(const struct tg_call *c, void *in, struct tg_err *err)
+{
+	int rc;
+
+	if ((rc = tg_settings_store(c, in, err)) != TG_OK)
+		return rc;
+	return tg_audit_call(c, "settings.update", "settings", TG_AUDIT_OK, in);
+}
+
 int
 tg_settings_patch(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
@@ -342,18 +352,7 @@ tg_settings_patch(const struct tg_call *c, json_t *in, json_t **out,
 
 	if ((rc = tg_svc_need(c, TG_P_SETTINGS, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_db_begin(c->db)) != TG_OK)
-		return tg_err_from(err, rc);
-	if ((rc = tg_settings_store(c, in, err)) != TG_OK)
-		goto out;
-	if ((rc = tg_audit_call(c, "settings.update", "settings", TG_AUDIT_OK,
-	    in)) != TG_OK)
-		goto out;
-	if ((rc = tg_db_commit(c->db)) != TG_OK)
-		goto out;
-	rc = tg_settings_effective(c->db, out);
-out:
-	if (rc != TG_OK)
-		tg_db_rollback(c->db);
-	return tg_err_from(err, rc);
+	if ((rc = tg_call_tx(c, patch_tx, in, err)) != TG_OK)
+		return rc;
+	return tg_err_from(err, tg_settings_effective(c->db, out));
 }

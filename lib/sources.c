@@ -147,13 +147,18 @@ valid_credential(const char *s, size_t n)
 	return 1;
 }
 
-static int
-range(struct tg_err *err, const char *field, json_int_t v, json_int_t lo, json_int_t hi)
+#define NUM_ROW(n, lo, hi, d) {#n, lo, hi, d},
+const struct tg_source_num tg_source_nums[TG_SOURCE_NNUMS] = {TG_SOURCE_NUMS(NUM_ROW)};
+
+/* The numeric settings of si in the order of tg_source_nums (-1: absent). */
+static void
+nums_of(const struct src_in *si, const json_int_t *v[TG_SOURCE_NNUMS])
 {
-	if (v != -1 && (v < lo || v > hi))
-		return tg_err_field(err, field, "must be between %lld and %lld",
-		    (long long)lo, (long long)hi);
-	return TG_OK;
+	v[0] = &si->connect_ms;
+	v[1] = &si->timeout_ms;
+	v[2] = &si->max_bytes;
+	v[3] = &si->threshold;
+	v[4] = &si->cooldown;
 }
 
 /* The URL's host when it is a literal (or localhost) that the policy
@@ -195,7 +200,9 @@ static int
 parse_in(const struct tg_call *c, json_t *in, struct src_in *si,
     struct tg_err *err)
 {
+	const json_int_t *num[TG_SOURCE_NNUMS];
 	json_error_t je;
+	int i;
 
 	memset(si, 0, sizeof(*si));
 	si->internal = si->enabled = -1;
@@ -227,11 +234,12 @@ parse_in(const struct tg_call *c, json_t *in, struct src_in *si,
 	    json_string_length(si->credential)))
 		tg_err_field(err, "credential", "1-%d bytes without control characters",
 		    TG_SOURCE_CRED_MAX);
-	range(err, "connect_timeout_ms", si->connect_ms, 100, 60000);
-	range(err, "timeout_ms", si->timeout_ms, 100, 120000);
-	range(err, "max_response_bytes", si->max_bytes, 1024, 67108864);
-	range(err, "failure_threshold", si->threshold, 1, 100);
-	range(err, "cooldown_s", si->cooldown, 1, 86400);
+	nums_of(si, num);
+	for (i = 0; i < TG_SOURCE_NNUMS; i++)
+		if (*num[i] != -1 && (*num[i] < tg_source_nums[i].min ||
+		    *num[i] > tg_source_nums[i].max))
+			tg_err_field(err, tg_source_nums[i].name, "must be between %lld and %lld",
+			    tg_source_nums[i].min, tg_source_nums[i].max);
 	if (err->status)
 		return -err->status;
 	/* admin-only members */
@@ -375,9 +383,10 @@ tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
 	struct create a = {.server_id = server_id};
 	struct src_in si;
 	char sid[24], actor[24], ints[6][24];
+	const json_int_t *num[TG_SOURCE_NNUMS];
 	json_t *one = NULL;
 	const char *auth_type;
-	int rc;
+	int i, rc;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
@@ -396,11 +405,9 @@ tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
 		return rc;
 	json_decref(one);
 	tg_i64s(sid, sizeof(sid), server_id);
-	tg_i64s(ints[0], 24, si.connect_ms == -1 ? 5000 : si.connect_ms);
-	tg_i64s(ints[1], 24, si.timeout_ms == -1 ? 30000 : si.timeout_ms);
-	tg_i64s(ints[2], 24, si.max_bytes == -1 ? 4194304 : si.max_bytes);
-	tg_i64s(ints[3], 24, si.threshold == -1 ? 3 : si.threshold);
-	tg_i64s(ints[4], 24, si.cooldown == -1 ? 30 : si.cooldown);
+	nums_of(&si, num);
+	for (i = 0; i < TG_SOURCE_NNUMS; i++)
+		tg_i64s(ints[i], 24, *num[i] == -1 ? tg_source_nums[i].def : *num[i]);
 	a.si = &si;
 	a.auth_type = auth_type;
 	a.p[0] = sid;
@@ -417,9 +424,7 @@ tg_sources_create(const struct tg_call *c, int64_t server_id, json_t *in,
 	a.p[11] = ints[3];
 	a.p[12] = ints[4];
 	a.p[13] = tg_svc_actor(c, actor, sizeof(actor));
-	if ((rc = tg_call_tx(c, create_tx, &a, err)) != TG_OK)
-		return rc;
-	return tg_sources_get_row(c, a.id, out, err);
+	return tg_call_tx_read(c, create_tx, &a, tg_sources_get_row, &a.id, out, err);
 }
 
 struct update {
@@ -433,12 +438,13 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	struct update *a = arg;
 	const struct src_in si = a->si;
 	int64_t id = a->id;
-	char ids[24], ints[5][24];
+	char ids[24], ints[TG_SOURCE_NNUMS][24];
+	const json_int_t *num[TG_SOURCE_NNUMS];
 	const char *p[16];
 	PGresult *row = NULL;
 	json_t *detail = NULL;
 	const char *auth_type, *url;
-	int internal, rc, had_cred, keeps_cred, url_changed, endpoint_changed;
+	int i, internal, rc, had_cred, keeps_cred, url_changed, endpoint_changed;
 
 	tg_i64s(ids, sizeof(ids), id);
 	p[0] = ids;
@@ -487,11 +493,9 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		rc = tg_err_field(err, "credential", "required for auth_type \"%s\"", auth_type);
 		goto out;
 	}
-	tg_i64s(ints[0], 24, si.connect_ms);
-	tg_i64s(ints[1], 24, si.timeout_ms);
-	tg_i64s(ints[2], 24, si.max_bytes);
-	tg_i64s(ints[3], 24, si.threshold);
-	tg_i64s(ints[4], 24, si.cooldown);
+	nums_of(&si, num);
+	for (i = 0; i < TG_SOURCE_NNUMS; i++)
+		tg_i64s(ints[i], 24, *num[i]);
 	p[1] = si.name;
 	p[2] = si.description;
 	p[3] = si.url;
@@ -576,9 +580,7 @@ tg_sources_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 		return rc;
 	if ((rc = parse_in(c, in, &a.si, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_call_tx(c, update_tx, &a, err)) != TG_OK)
-		return rc;
-	return tg_sources_get_row(c, id, out, err);
+	return tg_call_tx_read(c, update_tx, &a, tg_sources_get_row, &id, out, err);
 }
 
 int

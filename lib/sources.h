@@ -62,6 +62,28 @@
 
 #define TG_SOURCE_CRED_MAX 8192
 
+/*
+ * The numeric settings of a source, the one place their limits and
+ * defaults are written: X(member, minimum, maximum, default), in the order
+ * of the external_sources columns. The operation table's field specs
+ * (lib/ops.c), the service's range checks, the export document's checks
+ * and its import defaults (lib/export.c) all expand this list.
+ */
+#define TG_SOURCE_NUMS(X) \
+	X(connect_timeout_ms, 100, 60000, 5000) \
+	X(timeout_ms, 100, 120000, 30000) \
+	X(max_response_bytes, 1024, 67108864, 4194304) \
+	X(failure_threshold, 1, 100, 3) \
+	X(cooldown_s, 1, 86400, 30)
+#define TG_SOURCE_NNUMS 5
+
+/* TG_SOURCE_NUMS as data, in the same order. */
+struct tg_source_num {
+	const char *name;
+	long long min, max, def;
+};
+extern const struct tg_source_num tg_source_nums[TG_SOURCE_NNUMS];
+
 int tg_sources_list(const struct tg_call *c, int64_t server_id,
     const struct tg_page *pg, json_t **out, struct tg_err *err);
 int tg_sources_get(const struct tg_call *c, int64_t id, json_t **out,

@@ -516,9 +516,7 @@ tg_tools_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 		return tg_err_field(err, "body", "%s", je.text);
 	if ((rc = check_common(in, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_call_tx(c, update_tx, &a, err)) != TG_OK)
-		return rc;
-	return tg_tools_get(c, id, out, err);
+	return tg_call_tx_read(c, update_tx, &a, tg_tools_get, &id, out, err);
 }
 
 int
@@ -637,9 +635,7 @@ tg_tools_rollback(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 		return tg_err_field(err, "version", "%s", je.text);
 	if (a.version < 1 || a.version > 2147483647)
 		return tg_err_field(err, "version", "must be a version number (1 or more)");
-	if ((rc = tg_call_tx(c, rollback_tx, &a, err)) != TG_OK)
-		return rc;
-	return tg_tools_get(c, id, out, err);
+	return tg_call_tx_read(c, rollback_tx, &a, tg_tools_get, &id, out, err);
 }
 
 /* ---------------------------------------------------------- workflow */
@@ -777,9 +773,7 @@ transition(const struct tg_call *c, int64_t id, enum tx tx, json_t *in,
 		return tg_err_field(err, "reason", "a reason is required");
 	if (a.reason && strlen(a.reason) > 2048)
 		return tg_err_field(err, tx == TX_SUBMIT ? "note" : "reason", "at most 2048 bytes");
-	if ((rc = tg_call_tx(c, transition_tx, &a, err)) != TG_OK)
-		return rc;
-	return tg_tools_get(c, id, out, err);
+	return tg_call_tx_read(c, transition_tx, &a, tg_tools_get, &id, out, err);
 }
 
 /* The four workflow endpoints (tools.h). */

@@ -11,6 +11,7 @@
 #include "lib/auth.h"
 #include "lib/call.h"
 #include "lib/clock.h"
+#include "lib/crud.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/rows.h"
@@ -75,28 +76,15 @@ row_json(PGresult *res, json_t **out, struct tg_err *err)
 }
 
 int
-tg_users_list(const struct tg_call *c, int64_t limit, int64_t after,
-    json_t **out, struct tg_err *err)
+tg_users_list(const struct tg_call *c, const struct tg_page *pg, json_t **out,
+    struct tg_err *err)
 {
-	char lim[24], aft[24];
-	const char *p[2];
-	PGresult *res = NULL;
 	int rc;
 
 	if ((rc = need_admin(c, err)) != TG_OK)
 		return rc;
-	if (limit < 1 || limit > 200)
-		return tg_err_set(err, TG_E_BADREQ, "limit must be an integer in 1..200");
-	snprintf(lim, sizeof(lim), "%lld", (long long)limit + 1);
-	snprintf(aft, sizeof(aft), "%lld", (long long)after);
-	p[0] = aft;
-	p[1] = lim;
-	if ((rc = tg_db_exec(c->db, "SELECT " USER_JSON ", id FROM users"
-	    " WHERE id > $1::bigint ORDER BY id LIMIT $2::int", 2, p, &res)) != TG_OK)
-		return tg_err_from(err, rc);
-	rc = tg_rows_page(res, 0, 1, limit, out);
-	PQclear(res);
-	return tg_err_from(err, rc);
+	return tg_crud_list(c, TG_P_USERS, pg, "SELECT " USER_JSON " FROM users"
+	    " WHERE id > $1::bigint ORDER BY id LIMIT $2::bigint", 2, NULL, out, err);
 }
 
 int
@@ -206,70 +194,95 @@ apply(const struct tg_call *c, struct tg_row_op *op, json_t **out,
 	return rc;
 }
 
+/* apply() with the audit detail d (new reference, released; NULL: out of
+ * memory). */
+static int
+apply_detail(const struct tg_call *c, struct tg_row_op *op, json_t *d,
+    json_t **out, struct tg_err *err)
+{
+	int rc;
+
+	if (d == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	op->detail = d;
+	rc = apply(c, op, out, err);
+	json_decref(d);
+	return rc;
+}
+
+/*
+ * apply_detail() with the password pw (when not NULL) hashed into the
+ * statement's parameter p[i] (NULL when pw is NULL); the hash is wiped
+ * after. A password of a bad length is a 422 on "password" (d released).
+ */
+static int
+apply_pw(const struct tg_call *c, struct tg_row_op *op, const char **p, int i,
+    const char *pw, size_t pwlen, json_t *d, json_t **out, struct tg_err *err)
+{
+	char hash[TG_PWHASH_MAX];
+	int rc;
+
+	hash[0] = '\0';
+	p[i] = NULL;
+	if (pw != NULL) {
+		rc = hash_password(pw, pwlen, hash, sizeof(hash), err);
+		p[i] = hash;
+	} else {
+		rc = TG_OK;
+	}
+	if (rc == TG_OK)
+		rc = apply_detail(c, op, d, out, err);
+	else
+		json_decref(d);
+	tg_crypto_wipe(hash, sizeof(hash));
+	return rc;
+}
+
 int
 tg_users_create(const struct tg_call *c, const struct tg_user_new *u,
     json_t **out, struct tg_err *err)
 {
-	char hash[TG_PWHASH_MAX], conflict[128];
-	struct tg_row_op j;
+	struct tg_row_op j = {0};
 	const char *p[4];
-	json_t *d = NULL;
+	char conflict[128];
 	int rc;
 
-	hash[0] = '\0';
-	memset(&j, 0, sizeof(j));
 	if ((rc = need_admin(c, err)) != TG_OK)
 		return rc;
 	if (!tg_users_name_ok(u->username))
 		return tg_err_field(err, "username", MSG_USERNAME);
 	if (tg_role_parse(u->role) == TG_ROLE_NONE)
 		return tg_err_field(err, "role", MSG_ROLE);
-	if ((rc = hash_password(u->password, u->password_len, hash, sizeof(hash), err)) != TG_OK)
-		goto out;
 	j.sql = "INSERT INTO users (username, password_hash, role, disabled)"
 	    " VALUES ($1, $2, $3, $4::boolean) RETURNING " USER_JSON ", id";
 	j.p = p;
 	j.np = 4;
 	p[0] = u->username;
-	p[1] = hash;
 	p[2] = u->role;
 	p[3] = u->disabled ? "true" : "false";
 	j.action = "user.create";
 	snprintf(conflict, sizeof(conflict), "user %s already exists", u->username);
 	j.conflict = conflict;
-	if ((d = json_pack("{s:s, s:s}", "username", u->username, "role", u->role)) == NULL) {
-		rc = tg_err_from(err, -TG_E_NOMEM);
-		goto out;
-	}
-	j.detail = d;
-	rc = apply(c, &j, out, err);
-out:
-	tg_crypto_wipe(hash, sizeof(hash));
-	json_decref(d);
-	return rc;
+	/* the password is hashed last, after every cheaper check */
+	return apply_pw(c, &j, p, 1, u->password, u->password_len, json_pack("{s:s, s:s}",
+	    "username", u->username, "role", u->role), out, err);
 }
 
 int
 tg_users_update(const struct tg_call *c, int64_t id,
     const struct tg_user_patch *pa, json_t **out, struct tg_err *err)
 {
-	char hash[TG_PWHASH_MAX], idb[24];
-	struct tg_row_op j;
+	struct tg_row_op j = {0};
 	const char *p[4];
-	json_t *d = NULL;
+	char idb[24];
 	int rc;
 
-	hash[0] = '\0';
-	memset(&j, 0, sizeof(j));
 	if ((rc = need_admin(c, err)) != TG_OK)
 		return rc;
 	if (pa->role == NULL && pa->disabled < 0 && pa->password == NULL)
 		return tg_err_field(err, "body", "give at least one of role, disabled, password");
 	if (pa->role != NULL && tg_role_parse(pa->role) == TG_ROLE_NONE)
 		return tg_err_field(err, "role", MSG_ROLE);
-	if (pa->password != NULL &&
-	    (rc = hash_password(pa->password, pa->password_len, hash, sizeof(hash), err)) != TG_OK)
-		goto out;
 	snprintf(idb, sizeof(idb), "%lld", (long long)id);
 	j.sql = "UPDATE users SET role = COALESCE($2, role),"
 	    " disabled = COALESCE($3::boolean, disabled),"
@@ -284,26 +297,16 @@ tg_users_update(const struct tg_call *c, int64_t id,
 	p[0] = idb;
 	p[1] = pa->role;
 	p[2] = pa->disabled < 0 ? NULL : (pa->disabled ? "true" : "false");
-	p[3] = hash[0] ? hash : NULL;
 	j.action = "user.update";
 	j.id = idb;
 	if ((pa->role != NULL && strcmp(pa->role, "admin") != 0) || pa->disabled == 1) {
 		j.pre = demote_check;
 		j.pre_arg = idb;
 	}
-	d = json_pack("{s:s?, s:o?, s:b}", "role", pa->role, "disabled",
-	    pa->disabled < 0 ? NULL : json_boolean(pa->disabled),
-	    "password_changed", pa->password != NULL);
-	if (d == NULL) {
-		rc = tg_err_from(err, -TG_E_NOMEM);
-		goto out;
-	}
-	j.detail = d;
-	rc = apply(c, &j, out, err);
-out:
-	tg_crypto_wipe(hash, sizeof(hash));
-	json_decref(d);
-	return rc;
+	return apply_pw(c, &j, p, 3, pa->password, pa->password_len,
+	    json_pack("{s:s?, s:o?, s:b}", "role", pa->role, "disabled",
+	    pa->disabled < 0 ? NULL : json_boolean(pa->disabled), "password_changed",
+	    pa->password != NULL), out, err);
 }
 
 int

@@ -31,6 +31,7 @@
 #include "lib/err.h"
 
 struct tg_call;
+struct tg_page;
 
 struct tg_user_new {
 	const char *username;
@@ -50,9 +51,10 @@ struct tg_user_patch {
 /* [A-Za-z0-9][A-Za-z0-9_.@-]{0,63} */
 int tg_users_name_ok(const char *s);
 
-/* One page ordered by id: {"items":[user...], "next_cursor": "<id>"|null}.
- * limit 1..200, after: the last id of the previous page (0: start). */
-int tg_users_list(const struct tg_call *c, int64_t limit, int64_t after,
+/* One page ordered by id: {"items":[user...], "next_cursor": "<id>"|null}
+ * (the keyset page of lib/crud.h: pg->cursor is the last id of the
+ * previous page). */
+int tg_users_list(const struct tg_call *c, const struct tg_page *pg,
     json_t **out, struct tg_err *err);
 int tg_users_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err);

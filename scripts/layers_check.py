@@ -7,11 +7,13 @@ Rules:
   1. lib/ includes only lib/ (never "fcgi/..." or "handlers/...").
   2. fcgi/ never includes handlers/; handlers/ never includes the CLI or the
      process code (fcgi/cli*, fcgi/main, fcgi/worker).
-  3. handlers/ and the CLI (fcgi/cli*.c) hold no SQL: no string literal that
-     starts a statement (SELECT, INSERT INTO, UPDATE <table> SET, DELETE
-     FROM, WITH ... AS) and no query call (tg_db_exec, tg_db_begin/commit/
-     rollback, tg_db_script, tg_db_conn, PQexec*, PQprepare). Opening and
-     closing a connection (tg_db_open, tg_db_ok, tg_db_close) is fine.
+  3. The transports (every .c in handlers/ and fcgi/: the router and its
+     access step, the processes, the CLI) hold no SQL: no string literal
+     that starts a statement (SELECT, INSERT INTO, UPDATE <table> SET, DELETE
+     FROM, WITH ... AS), no query call (tg_db_exec, tg_db_begin/commit/
+     rollback, tg_db_script, tg_db_conn, PQexec*, PQprepare) and no libpq
+     result (PGresult, PQ* calls, <libpq-fe.h>). Opening and closing a
+     connection (tg_db_open, tg_db_ok, tg_db_close) is fine.
   4. No include cycle between modules. A module is a .c and its .h (lib/tools
      for lib/tools.c and lib/tools.h); an internal header without a .c of its
      own, named <module>_int.h or <module>_conn.h, belongs to <module>.
@@ -30,6 +32,7 @@ SQL_LITERAL = re.compile(
 SQL_CALL = re.compile(
     r'\b(tg_db_exec|tg_db_begin|tg_db_commit|tg_db_rollback|tg_db_script|'
     r'tg_db_conn|PQexec\w*|PQprepare)\s*\(')
+LIBPQ = re.compile(r'\bPGresult\b|\bPQ[a-z]\w*\s*\(|<libpq-fe\.h>')
 
 problems = []
 
@@ -80,12 +83,12 @@ for path in app:
         if bad:
             problems.append(f"{path}:{n}: includes \"{inc}\" ({bad})")
 
-# 3: no SQL in handlers/ and the CLI
-for path in sources("handlers/*.c", "fcgi/cli*.c"):
+# 3: no SQL in the transports (handlers/, fcgi/)
+for path in sources("handlers/*.[ch]", "fcgi/*.[ch]"):
     with open(path, encoding="utf-8", errors="replace") as f:
         lines = strip_comments(f.read()).split("\n")
     for n, line in enumerate(lines, 1):
-        if SQL_LITERAL.search(line) or SQL_CALL.search(line):
+        if SQL_LITERAL.search(line) or SQL_CALL.search(line) or LIBPQ.search(line):
             problems.append(f"{path}:{n}: SQL outside lib/ ({line.strip()[:60]})")
 
 # 4: no include cycles between modules
