@@ -342,17 +342,43 @@ a_audit_verify(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 	return tg_err_from(err, tg_audit_verify(in->c->db, out));
 }
 
+/* The request body b of an MCP request tool: the members named in copy
+ * (those present) and tool_id from the optional "tool" argument. Takes b;
+ * then runs create (module or package request). */
+static int
+request_create(const struct tg_op_in *in, json_t *b, const char *const *copy,
+    int (*create)(const struct tg_call *, json_t *, json_t **, struct tg_err *),
+    json_t **out, struct tg_err *err)
+{
+	json_t *tool = json_object_get(in->body, "tool"), *v;
+	char buf[24];
+	int64_t tid;
+	int rc = b != NULL ? TG_OK : -TG_E_NOMEM;
+
+	for (; rc == TG_OK && *copy != NULL; copy++)
+		if ((v = json_object_get(in->body, *copy)) != NULL &&
+		    json_object_set(b, *copy, v) != 0)
+			rc = -TG_E_NOMEM;
+	if (rc == TG_OK && tool != NULL &&
+	    (rc = tg_op_resolve(in->c, TG_OT_TOOL, tg_op_ref(tool, buf, sizeof(buf)),
+		 &tid, err)) == TG_OK &&
+	    json_object_set_new(b, "tool_id", json_integer((json_int_t)tid)) != 0)
+		rc = -TG_E_NOMEM;
+	if (rc == TG_OK)
+		rc = create(in->c, b, out, err);
+	json_decref(b);
+	return rc;
+}
+
 /* MCP only: {package, server, version?, import_names?, reason?, tool?} as
  * a package request (lib/packages.h), resolved at once; the result is the
  * review document. */
 static int
 request_package(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
-	static const char *const copy[] = {"version", "import_names", "reason"};
-	json_t *b, *tool = json_object_get(in->body, "tool");
+	static const char *const copy[] = {"version", "import_names", "reason", NULL};
 	char buf[24];
-	int64_t sid, tid;
-	size_t i;
+	int64_t sid;
 	int rc;
 
 	if (json_object_get(in->body, "server") == NULL)
@@ -364,23 +390,10 @@ request_package(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 		 tg_op_ref(json_object_get(in->body, "server"), buf, sizeof(buf)), &sid,
 		 err)) != TG_OK)
 		return rc;
-	b = json_pack("{s:I, s:O}", "server_id", (json_int_t)sid, "name",
-	    json_object_get(in->body, "package"));
-	if (b == NULL)
-		return -TG_E_NOMEM;
-	for (i = 0; i < sizeof(copy) / sizeof(copy[0]) && rc == TG_OK; i++)
-		if (json_object_get(in->body, copy[i]) != NULL &&
-		    json_object_set(b, copy[i], json_object_get(in->body, copy[i])) != 0)
-			rc = -TG_E_NOMEM;
-	if (rc == TG_OK && tool != NULL &&
-	    (rc = tg_op_resolve(in->c, TG_OT_TOOL, tg_op_ref(tool, buf, sizeof(buf)),
-		 &tid, err)) == TG_OK &&
-	    json_object_set_new(b, "tool_id", json_integer((json_int_t)tid)) != 0)
-		rc = -TG_E_NOMEM;
-	if (rc == TG_OK)
-		rc = tg_packages_create(in->c, b, out, err);
-	json_decref(b);
-	return rc;
+	return request_create(in,
+	    json_pack("{s:I, s:O}", "server_id", (json_int_t)sid, "name",
+		json_object_get(in->body, "package")),
+	    copy, tg_packages_create, out, err);
 }
 
 /* MCP only: {module, reason, tool?} as a module request, or with package a
@@ -388,30 +401,15 @@ request_package(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 static int
 a_request_module(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
-	json_t *b, *reason = json_object_get(in->body, "reason");
-	json_t *tool = json_object_get(in->body, "tool");
-	char buf[24];
-	int64_t tid;
-	int rc = TG_OK;
+	static const char *const copy[] = {"module", "reason", NULL};
 
 	if (json_object_get(in->body, "package") != NULL)
 		return request_package(in, out, err);
 	if (json_object_get(in->body, "module") == NULL)
 		return tg_err_field(err, "module", "give module (an allow-list entry)"
 						   " or package (a third-party distribution, with server)");
-	if ((b = json_pack("{s:O}", "module", json_object_get(in->body, "module"))) == NULL)
-		return -TG_E_NOMEM;
-	if (reason != NULL && json_object_set(b, "reason", reason) != 0)
-		rc = -TG_E_NOMEM;
-	if (rc == TG_OK && tool != NULL &&
-	    (rc = tg_op_resolve(in->c, TG_OT_TOOL, tg_op_ref(tool, buf, sizeof(buf)),
-		 &tid, err)) == TG_OK &&
-	    json_object_set_new(b, "tool_id", json_integer((json_int_t)tid)) != 0)
-		rc = -TG_E_NOMEM;
-	if (rc == TG_OK)
-		rc = tg_module_requests_create(in->c, b, out, err);
-	json_decref(b);
-	return rc;
+	return request_create(in, json_object(), copy, tg_module_requests_create,
+	    out, err);
 }
 
 /* MCP only: {server, host, reason?} as a network request (the service

@@ -31,6 +31,7 @@
 #include "lib/crypto.h"
 #include "lib/log.h"
 #include "lib/packages.h"
+#include "lib/parse.h"
 #include "lib/pkg_int.h"
 #include "lib/sandbox_cfg.h"
 #include "lib/status.h"
@@ -86,19 +87,6 @@ valid_spec(const char *s)
 				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ.*<>=!~, +") == n;
 }
 
-static int
-valid_ident(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n < 1 || n > 100 || (s[0] >= '0' && s[0] <= '9'))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return 0;
-	return 1;
-}
 
 /* "host" or "host:port" of an http(s) URL, lower case; -1 if malformed. */
 static int
@@ -447,7 +435,7 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 	if (want && json_array_size(want) > 64)
 		return tg_err_field(err, "import_names", "at most 64 names");
 	json_array_foreach(want, i, e) {
-		if (!json_is_string(e) || !valid_ident(json_string_value(e)))
+		if (!json_is_string(e) || !tg_parse_ident(json_string_value(e), 100))
 			return tg_err_field(err, "import_names", "must be Python module"
 								 " names such as 'yaml'");
 	}
@@ -781,7 +769,7 @@ tg_packages_check_export(json_t *o, char *why, size_t cap)
 	    !valid_spec(json_string_value(json_object_get(o, "spec"))))
 		return snprintf(why, cap, "spec is not a version specifier"), -1;
 	json_array_foreach(json_object_get(o, "import_names"), i, x)
-		if (!json_is_string(x) || !valid_ident(json_string_value(x)))
+		if (!json_is_string(x) || !tg_parse_ident(json_string_value(x), 100))
 			return snprintf(why, cap, "import_names must be module names"), -1;
 	if (!json_is_array(cl) || json_array_size(cl) == 0 ||
 	    json_array_size(cl) > 64)
@@ -803,7 +791,7 @@ tg_packages_check_export(json_t *o, char *why, size_t cap)
 			return -1;
 		}
 		json_array_foreach(json_object_get(e, "import_names"), j, x)
-			if (!json_is_string(x) || !valid_ident(json_string_value(x)))
+			if (!json_is_string(x) || !tg_parse_ident(json_string_value(x), 100))
 				return snprintf(why, cap, "resolution.closure[%zu]."
 							  "import_names must be module names",
 					   i),

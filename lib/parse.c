@@ -167,3 +167,17 @@ tg_parse_pct(const char *src, size_t n, char *dst, size_t cap, int plus_space)
 		return -TG_E_BADREQ;
 	return (int)o;
 }
+
+int
+tg_parse_ident(const char *s, size_t max)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 1 || n > max || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}

@@ -16,6 +16,8 @@ int tg_parse_hex(const char *s, unsigned char *out, size_t n);
 /* The value of digit c in a base whose digits are the characters of
  * alphabet, in order (hex: "0123456789abcdef"); -1 when c is not one. */
 int tg_parse_digit(const char *alphabet, int c);
+/* 1 if s is 1..max characters of [A-Za-z0-9_] not starting with a digit. */
+int tg_parse_ident(const char *s, size_t max);
 /* Percent-decode src[0..n) into a fresh arena-free buffer dst of capacity
  * cap (including NUL). plus_space turns '+' into ' ' (query strings).
  * Rejects malformed escapes and decoded NUL bytes. Returns the length or

@@ -33,15 +33,7 @@
 int
 tg_secrets_valid_key(const char *s)
 {
-	size_t n = strlen(s), i;
-
-	if (n < 1 || n > 64 || (s[0] >= '0' && s[0] <= '9'))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return 0;
-	return 1;
+	return tg_parse_ident(s, 64);
 }
 
 static int

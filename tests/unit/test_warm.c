@@ -19,34 +19,16 @@
 #include "lib/config.h"
 #include "lib/sandbox_cfg.h"
 #include "lib/status.h"
+#include "tests/unit/unit.h"
 
-#define KEY64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-
-static const char *const *env_table;
-
-static const char *
-tget(const char *name)
-{
-	int i;
-
-	for (i = 0; env_table && env_table[i]; i += 2)
-		if (strcmp(env_table[i], name) == 0)
-			return env_table[i + 1];
-	return NULL;
-}
-
-/* Loads a config from "NAME", "value" pairs on top of the two required ones. */
+/* A config from up to two "NAME", "value" pairs on top of the two
+ * required ones (a NULL name ends the list). */
 static int
 load(const char *name, const char *value, const char *name2, const char *value2,
     struct tg_config *c, char *err)
 {
-	const char *env[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", "TOOLGATE_ENCRYPTION_KEY",
-	    KEY64, name, value, name2, value2, NULL};
-
-	env_table = env;
-	err[0] = '\0';
 	memset(c, 0, sizeof(*c));
-	return tg_config_load(c, TG_CFG_SERVE, tget, err, 256);
+	return unit_config(c, UNIT_ENV(name, value, name2, value2), TG_CFG_SERVE, err);
 }
 
 static void
