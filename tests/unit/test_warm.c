@@ -21,15 +21,7 @@
 #include "lib/status.h"
 #include "tests/unit/unit.h"
 
-/* A config from up to two "NAME", "value" pairs on top of the two
- * required ones (a NULL name ends the list). */
-static int
-load(const char *name, const char *value, const char *name2, const char *value2,
-    struct tg_config *c, char *err)
-{
-	memset(c, 0, sizeof(*c));
-	return unit_config(c, UNIT_ENV(name, value, name2, value2), TG_CFG_SERVE, err);
-}
+#define load unit_config2
 
 static void
 t_defaults(void **state)

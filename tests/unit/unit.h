@@ -57,6 +57,16 @@ unit_config(struct tg_config *c, const char *const *env, int need, char *err)
 	return tg_config_load(c, need, unit_getenv, err, 256);
 }
 
+/* A TG_CFG_SERVE config from up to two "NAME", "value" pairs on top of
+ * the two required ones (a NULL name ends the list). */
+static inline int
+unit_config2(const char *name, const char *value, const char *name2,
+    const char *value2, struct tg_config *c, char *err)
+{
+	memset(c, 0, sizeof(*c));
+	return unit_config(c, UNIT_ENV(name, value, name2, value2), TG_CFG_SERVE, err);
+}
+
 /* unit_config for TG_CFG_SERVE whose result is only the status (and err). */
 static inline int
 unit_config_rc(const char *const *env, char *err)
