@@ -48,10 +48,10 @@
 #include <wchar.h>
 
 #define Z_MAX_KIDS 16
-#define Z_HOT_RUNS 1024		/* page runs a child copies at once */
-#define Z_HOT_READ 4096		/* pagemap entries read at a time */
+#define Z_HOT_RUNS 1024 /* page runs a child copies at once */
+#define Z_HOT_READ 4096 /* pagemap entries read at a time */
 #ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23	/* Linux 5.14 */
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 
 typedef void PyObj;
@@ -242,7 +242,8 @@ hot_copy(void)
 
 	for (i = 0; i < nhot; i++)
 		if (madvise((void *)hot[i].start, hot[i].len,
-		    MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+			MADV_POPULATE_WRITE) != 0 &&
+		    errno == EINVAL)
 			break;
 }
 
@@ -289,8 +290,7 @@ hot_scan(int fd)
 					run.len += (size_t)pg;
 					continue;
 				}
-				if (run.len > 0 && write(fd, &run, sizeof run) !=
-				    (ssize_t)sizeof run)
+				if (run.len > 0 && write(fd, &run, sizeof run) != (ssize_t)sizeof run)
 					_exit(1);
 				run.start = a;
 				run.len = (size_t)pg;
