@@ -14,9 +14,14 @@
  *      and the standard-library modules tools commonly use, initialises the
  *      AST types (the first compile() of a process), and freezes the heap
  *      (gc.freeze: collections in children leave the shared pages alone);
+ *      forks one probe child that runs only the fork hooks and
+ *      runner._prewarm, and keeps the list of pages it had to copy
+ *      (hot_probe);
  *   3. says SBX_ZM_READY and serves SBX_ZM_PREPARE: unshare(CLONE_NEWPID),
  *      fork, setns back to its own pid namespace. The child (pid 1 of a pid
- *      namespace of its own) runs sbx_warm_child_setup (new mount, net,
+ *      namespace of its own) copies those pages in bulk (hot_copy: one
+ *      madvise per run, not one fault per page), runs
+ *      sbx_warm_child_setup (new mount, net,
  *      ipc, uts namespaces, fresh /tmp and /proc, rlimits, no capabilities,
  *      no_new_privs, landlock, seccomp), writes "R" on its ready pipe, and
  *      only then calls runner._warm(), which reads the call's job from fd 0
