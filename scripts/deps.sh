@@ -12,7 +12,7 @@ PKGS=(
   libfcgi-dev libjansson-dev libpq-dev libssl-dev libjwt-dev libcmocka-dev
   libseccomp-dev libcurl4-openssl-dev libargon2-dev
   nginx postgresql postgresql-client curl jq valgrind python3 util-linux procps
-  nodejs
+  nodejs libpython3.11
 )
 [ $# -gt 0 ] && PKGS=("$@")
 

@@ -27,10 +27,16 @@ for v in TG_BASE_URL TG_ADMIN_USER TG_ADMIN_PASSWORD; do
 done
 
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$CHROMIUM" ] || ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-	echo "  installing chromium, node and npm (apt-get)"
-	if ! out=$(bash "$ROOT/scripts/deps.sh" chromium fonts-dejavu-core nodejs npm 2>&1); then
-		fail "install chromium fonts-dejavu-core nodejs npm" "$out"
+# Only what is missing: a node from another source (NodeSource's nodejs
+# package, which conflicts with Debian's npm) must not pull in Debian's npm.
+want=()
+[ -x "$CHROMIUM" ] || want+=(chromium fonts-dejavu-core)
+command -v node >/dev/null 2>&1 || want+=(nodejs)
+command -v npm >/dev/null 2>&1 || want+=(npm)
+if [ ${#want[@]} -gt 0 ]; then
+	echo "  installing ${want[*]} (apt-get)"
+	if ! out=$(bash "$ROOT/scripts/deps.sh" "${want[@]}" 2>&1); then
+		fail "install ${want[*]}" "$out"
 	fi
 fi
 [ -x "$CHROMIUM" ] || fail "$CHROMIUM missing after installing chromium"
