@@ -405,7 +405,7 @@ prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
 		return;
 	}
 	if (test_ready_first && pipe2(t, O_CLOEXEC) == 0) {
-		ready_w = fds[5];	/* the helper's: written by ready_first */
+		ready_w = fds[5]; /* the helper's: written by ready_first */
 		fds[5] = t[1];
 	}
 	py.BeforeFork();
