@@ -83,6 +83,8 @@ struct cfg {
 	int zygote;		/* --zygote: the zygote itself (zygote.c) */
 	long long warm_calls;	/* --warm-calls: recycle the zygote after N */
 	long long warm_ms;	/* --warm-ms: ... or after this long */
+	int test_ready_first;	/* tests: the zygote's children report ready
+				 * before the zygote names them (zygote.c) */
 };
 
 struct sbuf {
@@ -1445,7 +1447,9 @@ struct warm {
 	/* the namespaces of the call that just ran: released after its
 	 * status is sent (see kid_hold_ns) */
 	int done_ns[2];
-	/* the exit report of a child, kept until the call asks for it */
+	/* the exit report of the running call's child (run_id), kept until
+	 * the call asks for it */
+	unsigned int run_id;
 	struct sbx_zmsg exit;
 	int have_exit;
 };
@@ -1503,6 +1507,7 @@ kid_discard(struct warm *w)
 	close_fdp(&w->k.ready_r);
 	close_fdp(&w->k.ns[0]);
 	close_fdp(&w->k.ns[1]);
+	w->k.pid = 0;
 	w->k.state = K_NONE;
 }
 
@@ -1575,7 +1580,8 @@ zygote_start(struct warm *w, const struct cfg *c)
 	if (pid == 0) {
 		static const char *const env[] = {NULL};
 		const char *argv[] = {"toolgate-sandbox", "--zygote", "--python",
-			c->python, NULL};
+			c->python, c->test_ready_first ? "--test-ready-first" :
+			NULL, NULL};
 		struct __user_cap_header_struct h;
 		struct __user_cap_data_struct d[2];
 		int nul, cap;
@@ -1809,8 +1815,13 @@ zrecv(struct warm *w)
 	case SBX_ZM_EXIT:
 		if (w->k.state != K_NONE && m.id == w->k.id)
 			kid_discard(w);	/* a parked child died */
-		w->exit = m;
-		w->have_exit = 1;
+		/* only the running call's report is kept: another child's
+		 * (one discarded earlier) must not overwrite it when both
+		 * come in one batch */
+		if (m.id == w->run_id) {
+			w->exit = m;
+			w->have_exit = 1;
+		}
 		break;
 	case SBX_ZM_FAIL:
 		m.text[sizeof m.text - 1] = '\0';
@@ -1826,12 +1837,17 @@ zrecv(struct warm *w)
 	return 1;
 }
 
-/* A parked child said it is ready ('R') or failed (its reason). */
+/* A parked child said it is ready ('R') or failed (its reason). Only
+ * read once its SBX_ZM_CHILD came (K_CREATED): its pidfd and pid known. */
 static void
 kid_ready_read(struct warm *w)
 {
 	char buf[300];
-	ssize_t n = read(w->k.ready_r, buf, sizeof buf - 1);
+	ssize_t n;
+
+	if (w->k.state != K_CREATED || w->k.pidfd < 0 || w->k.pid <= 0)
+		return;
+	n = read(w->k.ready_r, buf, sizeof buf - 1);
 
 	if (n == 1 && buf[0] == 'R') {
 		w->k.state = K_READY;
@@ -1869,7 +1885,12 @@ warm_poll(struct warm *w, const struct cfg *c, long long until_ms,
 		p[np].events = POLLIN;
 		i_z = np++;
 	}
-	if (w->k.state >= K_ASKED && w->k.ready_r >= 0) {
+	/* the ready pipe only once the zygote said which child it is: its
+	 * 'R' can come before the SBX_ZM_CHILD message (the zygote sends
+	 * that after the fork, the child writes 'R' on its own), and a
+	 * child taken as ready without its pidfd and pid is a call that
+	 * nothing watches (docs/sandbox.md "Ready before known") */
+	if (w->k.state == K_CREATED && w->k.ready_r >= 0) {
 		p[np].fd = w->k.ready_r;
 		p[np].events = POLLIN;
 		i_k = np++;
@@ -1932,7 +1953,10 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 		if (w->k.state == K_READY) {
 			struct pollfd kp = {.fd = w->k.pidfd, .events = POLLIN};
 
-			if (w->zpid == 0 || poll(&kp, 1, 0) != 0)
+			/* a child without its pidfd and pid is never taken:
+			 * nothing would see it end (poll skips fd -1) */
+			if (w->zpid == 0 || w->k.pidfd < 0 || w->k.pid <= 0 ||
+			    poll(&kp, 1, 0) != 0)
 				kid_discard(w);	/* died while parked */
 		}
 		if (w->k.state == K_READY)
@@ -1955,6 +1979,8 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	err_r = w->k.err_r;
 	res_r = w->k.res_r;
 	w->k.pidfd = w->k.job_w = w->k.out_r = w->k.err_r = w->k.res_r = -1;
+	w->k.pid = 0;
+	w->run_id = id;
 	release_done_ns(w);
 	w->done_ns[0] = w->k.ns[0];
 	w->done_ns[1] = w->k.ns[1];
@@ -1990,6 +2016,7 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 			zygote_failed(w, "no exit report from the zygote");
 	}
 	w->have_exit = 0;
+	w->run_id = 0;
 	close(pidfd);
 	if (proxy > 0) {
 		kill(proxy, SIGKILL);
@@ -2252,6 +2279,8 @@ parse_args(int argc, char **argv, struct cfg *c)
 			c->egress_test_allow = argv[++i];
 		else if (strcmp(a, "--serve") == 0)
 			c->serve = 1;
+		else if (strcmp(a, "--test-ready-first") == 0)
+			c->test_ready_first = 1;	/* tests: zygote.c */
 		else if (strcmp(a, "--zygote") == 0)
 			c->zygote = 1;
 		else if ((strcmp(a, "--warm-calls") == 0 ||
@@ -2302,7 +2331,7 @@ main(int argc, char **argv)
 	if (c.dump_seccomp)
 		return sbx_seccomp_dump(c.dump_degraded, 1) == 0 ? 0 : EX_USAGE;
 	if (c.zygote)
-		sbx_zygote_main(c.python);
+		sbx_zygote_main(c.python, c.test_ready_first);
 	if (!c.probe && (getuid() == 0 || geteuid() == 0 || getgid() == 0 ||
 	    getegid() == 0)) {
 		if (c.status_fd >= 0 && fcntl(c.status_fd, F_GETFD) < 0)

@@ -118,7 +118,8 @@ struct sbx_zmsg {
 #define SBX_ZYGOTE_CTL_FD	3	/* the zygote's control socket */
 #define SBX_ZYGOTE_ERR_FD	5	/* setup failure text */
 /* zygote.c: the zygote's main (after exec in fresh namespaces). */
-int sbx_zygote_main(const char *python) __attribute__((noreturn));
+int sbx_zygote_main(const char *python, int test_ready_first)
+    __attribute__((noreturn));
 
 /* seccomp.c: load the precompiled filter (sets no_new_privs first); 0 or
  * negative errno. */

@@ -45,10 +45,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -347,13 +349,46 @@ hot_probe(PyObj *prewarm, int pidns)
 	close(p[0]);
 }
 
+/*
+ * Tests only (--test-ready-first, tests/sandbox/harness.py): the order a
+ * busy host can produce once in thousands of calls, every time. The
+ * child's 'R' goes through the zygote (t is the child's fd 5 instead of
+ * the helper's ready pipe): the zygote waits for it, forwards it to the
+ * helper's pipe and waits until the helper has read it (FIONREAD on the
+ * pipe, up to 1 s) before it sends SBX_ZM_CHILD. A helper that takes 'R'
+ * before it knows the child (the bug of issue 18) reads it at once and
+ * then runs a call nothing watches; a correct one reads it only after
+ * SBX_ZM_CHILD, so this waits its second out and the call runs.
+ */
+static void
+ready_first(int t, int ready_w)
+{
+	char buf[300];
+	ssize_t n;
+	int left = 0, i;
+
+	do {
+		n = read(t, buf, sizeof buf);
+	} while (n < 0 && errno == EINTR);
+	if (n > 0)
+		(void)!write(ready_w, buf, (size_t)n);
+	for (i = 0; n > 0 && i < 1000; i++) {
+		struct timespec ms = {0, 1000000};
+
+		if (ioctl(ready_w, FIONREAD, &left) != 0 || left == 0)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	close(t);
+}
+
 static void
 prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
-    PyObj *prewarm)
+    PyObj *prewarm, int test_ready_first)
 {
 	struct sbx_zmsg r;
 	pid_t pid;
-	int slot = -1, pidfd, i;
+	int slot = -1, pidfd, i, t[2] = {-1, -1}, ready_w = -1;
 
 	for (i = 0; i < Z_MAX_KIDS; i++)
 		if (kids[i].pid == 0) {
@@ -369,6 +404,10 @@ prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
 		(void)send_msg(&r, -1);
 		return;
 	}
+	if (test_ready_first && pipe2(t, O_CLOEXEC) == 0) {
+		ready_w = fds[5]; /* the helper's: written by ready_first */
+		fds[5] = t[1];
+	}
 	py.BeforeFork();
 	pid = fork();
 	if (pid == 0) {
@@ -379,6 +418,10 @@ prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
 		for (i = 0; i < Z_MAX_KIDS; i++)
 			if (kids[i].pid > 0)
 				close(kids[i].pidfd);
+		if (ready_w >= 0) {
+			close(ready_w);
+			close(t[0]);
+		}
 		sbx_warm_child_setup(&m->lim, fds);
 		/* the runner's own path once, before the call (runner.py) */
 		if (py.CallNoArgs(prewarm) == NULL)
@@ -395,6 +438,13 @@ prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
 	close_fds(fds, nfd);
 	if (setns(pidns, CLONE_NEWPID) != 0)
 		zfail("setns back to the zygote's pid namespace", strerror(errno));
+	if (ready_w >= 0) {
+		if (pid > 0)
+			ready_first(t[0], ready_w);
+		else
+			close(t[0]);
+		close(ready_w);
+	}
 	if (pid < 0) {
 		r.zpid = -1;
 		(void)send_msg(&r, -1);
@@ -442,7 +492,7 @@ reap(int slot)
 }
 
 int
-sbx_zygote_main(const char *python)
+sbx_zygote_main(const char *python, int test_ready_first)
 {
 	wchar_t wpy[256];
 	PyObj *runner, *entry, *prewarm;
@@ -521,7 +571,8 @@ sbx_zygote_main(const char *python)
 			if (nfd < 0)
 				_exit(0); /* the helper closed: done */
 			if (m.type == SBX_ZM_PREPARE)
-				prepare(&m, fds, nfd, pidns, entry, prewarm);
+				prepare(&m, fds, nfd, pidns, entry, prewarm,
+				    test_ready_first);
 			else
 				close_fds(fds, nfd);
 		}

@@ -817,6 +817,25 @@ def warm_only():
     report("the zygote is recycled after N calls",
            len(zs) == 5 and len(set(zs)) >= 2 and
            not [x for x in seen if not isinstance(x, tuple)], repr(seen))
+    # issue 18: a child's "ready" that comes before the zygote's message
+    # naming it (pidfd, pid). --test-ready-first makes that order certain
+    # (zygote.c ready_first); a helper that took the child on its "ready"
+    # alone ran a call nothing watched, until the client gave up.
+    rf = WarmDriver()
+    got = []
+    try:
+        for i in range(3):
+            d = rf.run(run_req("def main(x: int = 0):\n    return x * 2\n",
+                               arguments={"x": i},
+                               limits={"timeout_ms": 3000}),
+                       flags=["--test-ready-first"]) or {}
+            got.append((d.get("result"), d.get("sandbox"),
+                        d.get("client_error")))
+    finally:
+        rf.close()
+    report("a child ready before the zygote names it still runs its call",
+           got == [(0, "warm", None), (2, "warm", None), (4, "warm", None)],
+           repr(got))
     # the cold fallback: a warm (not strict) client with no zygote yet
     cmd = AS_USER + [DRIVE, "--helper", HELPER, "--warm"]
     p = subprocess.run(cmd, input=json.dumps(run_req(
