@@ -783,12 +783,20 @@ sample_rss(int procfd)
 	return sum;
 }
 
+/*
+ * Kills the run's process (and, degraded, its group). Never with a pid of
+ * 1 or less: kill(0) or kill(-1) would hit the helper's own group or every
+ * process of the uid (a run without a known pid has nothing to signal but
+ * its pidfd).
+ */
 static void
 kill_run(struct run *r, pid_t pid, int pidfd)
 {
-	if (r->degraded)
+	if (r->degraded && pid > 1)
 		kill(-pid, SIGKILL);
-	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0U) != 0)
+	if ((pidfd < 0 ||
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0U) != 0) &&
+	    pid > 1)
 		kill(pid, SIGKILL);
 }
 
