@@ -126,6 +126,18 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
+/* SIGKILL to a helper: through its pidfd when there is one, else by pid;
+ * never a pid of 1 or less (kill(0) or kill(-1) would hit our own group
+ * or every process of the uid). */
+static void
+kill_helper(pid_t pid, int pidfd)
+{
+	if ((pidfd < 0 ||
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0U) != 0) &&
+	    pid > 1)
+		kill(pid, SIGKILL);
+}
+
 /* Hands every complete line of b to the event callback; keeps the rest.
  * Returns -1 when the callback asks to cancel. */
 static int
@@ -250,9 +262,7 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 		long long left = deadline - now_ms();
 
 		if (left <= 0 && !killed) {
-			if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd,
-			    SIGKILL, NULL, 0U) != 0)
-				kill(pid, SIGKILL);
+			kill_helper(pid, pidfd);
 			killed = 1;
 			set_diag(o, "sandbox: the helper overran its deadline "
 			    "and was killed", NULL);
@@ -336,9 +346,7 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 			cx = 1;
 		if (cx && !killed) {
 			/* the client is gone: stop the run like the deadline */
-			if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd,
-			    SIGKILL, NULL, 0U) != 0)
-				kill(pid, SIGKILL);
+			kill_helper(pid, pidfd);
 			killed = 1;
 		}
 		if (i_pid >= 0 && p[i_pid].revents)
@@ -436,9 +444,7 @@ tg_sandbox_warm_stop(void)
 	}
 	close_fd(&W.req);	/* EOF: the helper ends by itself */
 	if (W.pid > 0) {
-		if (W.pidfd < 0 || syscall(SYS_pidfd_send_signal, W.pidfd,
-		    SIGKILL, NULL, 0U) != 0)
-			kill(W.pid, SIGKILL);
+		kill_helper(W.pid, W.pidfd);
 		while (waitpid(W.pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
