@@ -45,6 +45,7 @@
 #include "lib/inval.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/oauth.h"
 #include "lib/parse.h"
 #include "lib/perms.h"
 #include "lib/status.h"
@@ -62,9 +63,7 @@ deny(struct tg_req *req, struct tg_resp *resp, int presented, const char *why)
 	tg_metrics_inc(req->ctx->metrics, "auth_failures");
 	tg_log(TG_LOG_INFO, "auth.reject", "reason=%s remote=%s", tg_log_q(why),
 	    tg_log_q(req->remote_addr));
-	(void)tg_resp_header(req, resp, "WWW-Authenticate", presented ?
-	    "Bearer realm=\"toolgate\", error=\"invalid_token\"" :
-	    "Bearer realm=\"toolgate\"");
+	(void)tg_oauth_www_authenticate(req, resp, presented);
 	memset(&req->who, 0, sizeof(req->who));
 	/* security: aggregated per address, reason and interval */
 	{
@@ -73,6 +72,32 @@ deny(struct tg_req *req, struct tg_resp *resp, int presented, const char *why)
 		(void)tg_audit_reject_call(&c, "auth.reject", "denied", why);
 	}
 	return tg_resp_fail(req, resp, TG_E_UNAUTH, "authentication failed: %s", why);
+}
+
+/*
+ * WWW-Authenticate of a 401: on an OAuth protected resource (/mcp) with
+ * TOOLGATE_PUBLIC_URL set, it names the protected-resource metadata
+ * (RFC 9728 section 5.1), which is how MCP clients find the
+ * authorization server. handlers/mcp.c uses it for its own 401 too.
+ */
+int
+tg_oauth_www_authenticate(struct tg_req *req, struct tg_resp *resp,
+    int presented)
+{
+	char v[600], meta[TG_AUD_MAX + 64];
+	const struct tg_config *cfg = req->ctx ? req->ctx->cfg : NULL;
+	int n;
+
+	if (req->route != NULL && (req->route->flags & TG_R_OAUTH) && cfg != NULL &&
+	    tg_oauth_prm_url(cfg, meta, sizeof(meta)) == TG_OK)
+		n = snprintf(v, sizeof(v), "Bearer realm=\"toolgate\"%s, resource_metadata=\"%s\"",
+		    presented ? ", error=\"invalid_token\"" : "", meta);
+	else
+		n = snprintf(v, sizeof(v), "Bearer realm=\"toolgate\"%s",
+		    presented ? ", error=\"invalid_token\"" : "");
+	if (n < 0 || (size_t)n >= sizeof(v))
+		return -TG_E_INTERNAL;
+	return tg_resp_header(req, resp, "WWW-Authenticate", v);
 }
 
 /* "Bearer <tok>": scheme case-insensitive, one SP run, no trailing junk. */
@@ -396,6 +421,18 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 		return rc;
 	if (rc != TG_OK)
 		return deny(req, resp, 1, why ? why : "invalid token");
+	/* security: an OAuth access token (lib/oauth.h) is for /mcp of this
+	 * server only: never the REST API, never another resource. */
+	if (c.aud[0] != '\0') {
+		char res[TG_AUD_MAX];
+
+		if (!(req->route->flags & TG_R_OAUTH))
+			return deny(req, resp, 1, "an OAuth access token is for /mcp only;"
+			    " the REST API takes a console session or an API key");
+		if (tg_oauth_resource(cfg, res, sizeof(res)) != TG_OK ||
+		    strcmp(res, c.aud) != 0)
+			return deny(req, resp, 1, "the token's audience is another resource");
+	}
 	if ((hit = acache_jwt(&c)) != NULL) {
 		if ((rc = who_from(req, hit)) != TG_OK)
 			return rc;
@@ -413,7 +450,9 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 		return deny(req, resp, 1, "user disabled");
 	if (row.revoked)
 		return deny(req, resp, 1, "token revoked");
-	if (row.role != c.role)
+	/* An OAuth grant may act with a lower role than the user's (chosen at
+	 * consent); a role change bumps tokens_valid_after either way. */
+	if (c.aud[0] != '\0' ? c.role > row.role : row.role != c.role)
 		return deny(req, resp, 1, "role changed; sign in again");
 	memset(&req->who, 0, sizeof(req->who));
 	req->who.user_id = c.user_id;

@@ -50,6 +50,12 @@ int tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n);
  * finer checks, e.g. "own or TG_P_USERS"). */
 int tg_access_can(const struct tg_req *req, unsigned perm);
 
+/* The WWW-Authenticate header of a 401 on req's route (presented: a
+ * credential was given and refused, error="invalid_token"); on a
+ * TG_R_OAUTH route it names the protected-resource metadata. */
+int tg_oauth_www_authenticate(struct tg_req *req, struct tg_resp *resp,
+    int presented);
+
 /* Expired blacklist rows, refresh tokens and rate windows are deleted by
  * lib/maintenance.c (`toolgate maintenance`, and the master's timer). */
 

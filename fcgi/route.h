@@ -26,6 +26,11 @@ enum tg_route_flags {
 	 * without any, pass on anonymously and let the handler decide
 	 * (/mcp under TOOLGATE_MCP_AUTH=none). */
 	TG_R_AUTH_OPTIONAL = 1 << 6,
+	/* An OAuth protected resource (/mcp): accepts OAuth access tokens
+	 * whose audience is this server's /mcp (every other route refuses
+	 * them), and its 401s point to the protected-resource metadata
+	 * (lib/oauth.h). */
+	TG_R_OAUTH = 1 << 7,
 };
 
 struct tg_route {

@@ -26,6 +26,16 @@ int tg_h_auth_refresh(struct tg_req *req, struct tg_resp *resp);
 int tg_h_auth_me(struct tg_req *req, struct tg_resp *resp);
 int tg_h_auth_test_perm(struct tg_req *req, struct tg_resp *resp);
 
+/* oauth.c: the OAuth 2.1 authorization server for MCP clients */
+int tg_h_oauth_prm(struct tg_req *req, struct tg_resp *resp);
+int tg_h_oauth_asm(struct tg_req *req, struct tg_resp *resp);
+int tg_h_oauth_register(struct tg_req *req, struct tg_resp *resp);
+int tg_h_oauth_authorize(struct tg_req *req, struct tg_resp *resp);
+int tg_h_oauth_token(struct tg_req *req, struct tg_resp *resp);
+int tg_h_oauth_revoke(struct tg_req *req, struct tg_resp *resp);
+int tg_h_oauth_request(struct tg_req *req, struct tg_resp *resp);
+int tg_h_oauth_decide(struct tg_req *req, struct tg_resp *resp);
+
 /* ops.c: every route of the operation table (lib/ops.c);
  * tg_route_op(req->route) says which operation. */
 int tg_h_op(struct tg_req *req, struct tg_resp *resp);

@@ -41,6 +41,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fcgi/access.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
@@ -202,8 +203,7 @@ check_auth(struct tg_req *req, struct tg_resp *resp)
 		return TG_OK;
 	if (!req->ctx->cfg->mcp_auth_required && loopback(req->remote_addr))
 		return TG_OK;
-	if (tg_resp_header(req, resp, "WWW-Authenticate",
-	    "Bearer realm=\"toolgate\"") != TG_OK)
+	if (tg_oauth_www_authenticate(req, resp, 0) != TG_OK)
 		return -TG_E_NOMEM;
 	return tg_resp_fail(req, resp, TG_E_UNAUTH,
 	    req->ctx->cfg->mcp_auth_required ?

@@ -71,6 +71,16 @@ tg_auth_jwt_issue(const unsigned char *key, size_t key_len,
     const char *issuer, int64_t user_id, enum tg_role role, int64_t now,
     int64_t ttl, char *out, size_t cap, struct tg_claims *claims)
 {
+	return tg_auth_jwt_issue_aud(key, key_len, issuer, user_id, role, now,
+	    ttl, NULL, NULL, out, cap, claims);
+}
+
+int
+tg_auth_jwt_issue_aud(const unsigned char *key, size_t key_len,
+    const char *issuer, int64_t user_id, enum tg_role role, int64_t now,
+    int64_t ttl, const char *aud, const char *cid, char *out, size_t cap,
+    struct tg_claims *claims)
+{
 	jwt_t *j = NULL;
 	char *tok = NULL, sub[24], jti[TG_JTI_LEN + 1];
 	const char *rname = tg_role_name(role);
@@ -78,7 +88,10 @@ tg_auth_jwt_issue(const unsigned char *key, size_t key_len,
 	int rc = -TG_E_INTERNAL;
 
 	if (key == NULL || key_len < TG_SECRET_MIN || rname == NULL ||
-	    user_id <= 0 || ttl <= 0 || ttl > TG_JWT_MAX_LIFETIME)
+	    user_id <= 0 || ttl <= 0 || ttl > TG_JWT_MAX_LIFETIME ||
+	    (aud == NULL) != (cid == NULL) ||
+	    (aud != NULL && (*aud == '\0' || strlen(aud) >= TG_AUD_MAX ||
+	    *cid == '\0' || strlen(cid) >= TG_CID_MAX)))
 		return -TG_E_INTERNAL;
 	if ((rc = tg_auth_random_hex32(jti, sizeof(jti))) != TG_OK)
 		return rc;
@@ -94,7 +107,9 @@ tg_auth_jwt_issue(const unsigned char *key, size_t key_len,
 	    jwt_add_grant_int(j, "iat", (long)now) != 0 ||
 	    jwt_add_grant_int(j, "exp", (long)(now + ttl)) != 0 ||
 	    jwt_add_grant(j, "jti", jti) != 0 ||
-	    jwt_add_grant(j, "iss", issuer) != 0) {
+	    jwt_add_grant(j, "iss", issuer) != 0 ||
+	    (aud != NULL && (jwt_add_grant(j, "aud", aud) != 0 ||
+	    jwt_add_grant(j, "cid", cid) != 0))) {
 		tg_log(TG_LOG_ERR, "auth.jwt_issue", "msg=\"cannot build token\"");
 		goto out;
 	}
@@ -115,6 +130,8 @@ tg_auth_jwt_issue(const unsigned char *key, size_t key_len,
 		claims->iat = now;
 		claims->exp = now + ttl;
 		memcpy(claims->jti, jti, sizeof(jti));
+		snprintf(claims->aud, sizeof(claims->aud), "%s", aud ? aud : "");
+		snprintf(claims->cid, sizeof(claims->cid), "%s", cid ? cid : "");
 	}
 	rc = TG_OK;
 out:
@@ -183,6 +200,7 @@ tg_auth_jwt_verify(const unsigned char *key, size_t key_len,
 	char buf[TG_JWT_MAX_LEN + 1];
 	const char *d1, *d2, *sub = NULL, *role = NULL, *jti = NULL, *iss = NULL;
 	const char *alg = NULL, *typ = NULL, *reason = "malformed token";
+	const char *aud = NULL, *cid = NULL;
 	json_t *hdr = NULL, *pay = NULL;
 	json_error_t jerr;
 	json_int_t iat = 0, exp = 0;
@@ -235,8 +253,11 @@ tg_auth_jwt_verify(const unsigned char *key, size_t key_len,
 	if (segment_json(d1 + 1, (size_t)(d2 - d1 - 1), &pay) != TG_OK)
 		goto out;
 	if (json_unpack_ex(pay, &jerr, JSON_STRICT,
-	    "{s:s, s:s, s:I, s:I, s:s, s:s}", "sub", &sub, "role", &role,
-	    "iat", &iat, "exp", &exp, "jti", &jti, "iss", &iss) != 0) {
+	    "{s:s, s:s, s:I, s:I, s:s, s:s, s?s, s?s}", "sub", &sub, "role", &role,
+	    "iat", &iat, "exp", &exp, "jti", &jti, "iss", &iss, "aud", &aud,
+	    "cid", &cid) != 0 || (aud == NULL) != (cid == NULL) ||
+	    (aud != NULL && (*aud == '\0' || strlen(aud) >= TG_AUD_MAX ||
+	    *cid == '\0' || strlen(cid) >= TG_CID_MAX))) {
 		reason = "claims missing or mistyped";
 		goto out;
 	}
@@ -273,6 +294,8 @@ tg_auth_jwt_verify(const unsigned char *key, size_t key_len,
 	out->iat = (int64_t)iat;
 	out->exp = (int64_t)exp;
 	memcpy(out->jti, jti, TG_JTI_LEN + 1);
+	snprintf(out->aud, sizeof(out->aud), "%s", aud ? aud : "");
+	snprintf(out->cid, sizeof(out->cid), "%s", cid ? cid : "");
 	rc = TG_OK;
 	reason = NULL;
 out:

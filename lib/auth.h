@@ -44,11 +44,19 @@
 #define TG_PASSWORD_MIN 12
 #define TG_PASSWORD_MAX 1024
 
+#define TG_AUD_MAX 320		/* "aud": <public URL>/mcp */
+#define TG_CID_MAX 64		/* "cid": an OAuth client_id */
+
 struct tg_claims {
 	int64_t user_id;		/* sub (decimal string in the token) */
 	enum tg_role role;
 	int64_t iat, exp;
 	char jti[TG_JTI_LEN + 1];
+	/* OAuth access tokens only (lib/oauth.h): the resource the token is
+	 * bound to and the client it was issued to; "" in console tokens,
+	 * which carry neither claim. */
+	char aud[TG_AUD_MAX];
+	char cid[TG_CID_MAX];
 };
 
 /* "admin"/"developer"/"viewer" <-> enum; unknown -> TG_ROLE_NONE / NULL. */
@@ -64,6 +72,13 @@ int tg_auth_jwt_issue(const unsigned char *key, size_t key_len,
     const char *issuer, int64_t user_id, enum tg_role role, int64_t now,
     int64_t ttl, char *out, size_t cap, struct tg_claims *claims);
 
+/* The same for an OAuth client: aud (the resource) and cid (client_id)
+ * become claims of the token; both NULL is tg_auth_jwt_issue. */
+int tg_auth_jwt_issue_aud(const unsigned char *key, size_t key_len,
+    const char *issuer, int64_t user_id, enum tg_role role, int64_t now,
+    int64_t ttl, const char *aud, const char *cid, char *out, size_t cap,
+    struct tg_claims *claims);
+
 /*
  * The verification routine (docs/security.md "Access tokens", every step): refuses keys
  * shorter than TG_SECRET_MIN; caps the length; requires three base64url
@@ -72,7 +87,8 @@ int tg_auth_jwt_issue(const unsigned char *key, size_t key_len,
  * jwt_decode with the key; jwt_get_alg == HS256; then the payload, parsed
  * by us with duplicate keys rejected and strict types:
  * {sub: decimal string, role: known role, iat: int, exp: int, jti: 32 hex,
- * iss: string} and nothing else; iss == issuer; exp > now - leeway;
+ * iss: string, and optionally aud and cid: strings, both or neither} and
+ * nothing else; iss == issuer; exp > now - leeway;
  * iat <= now + leeway; 0 < exp - iat <= TG_JWT_MAX_LIFETIME.
  * Returns 0 with *out filled, or -TG_E_UNAUTH (reason, static text, in
  * *why when why is not NULL), or -TG_E_NOMEM.

@@ -202,6 +202,47 @@ parse_origins(struct tg_config *c, const char *v, char *err, size_t errlen)
  * database timeouts. Slots + queue must leave at least one worker free for
  * the control plane (health, REST, tools/list) when there are two or more.
  */
+/*
+ * TOOLGATE_PUBLIC_URL: scheme://host[:port], nothing after. The issuer and
+ * the audience of OAuth tokens come from here, never from the Host header
+ * of a request (docs/configuration.md). http:// only for a loopback host.
+ */
+static int
+public_url(struct tg_config *c, const char *v, char *err, size_t errlen)
+{
+	const char *host;
+	size_t i, n;
+
+	c->public_url[0] = '\0';
+	if (v == NULL || *v == '\0')
+		return TG_OK;
+	n = strlen(v);
+	if (n >= sizeof(c->public_url))
+		return fail(err, errlen, "TOOLGATE_PUBLIC_URL is too long");
+	if (strncmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else
+		return fail(err, errlen, "TOOLGATE_PUBLIC_URL must start with https:// (or http:// for a loopback host)");
+	if (*host == '\0')
+		return fail(err, errlen, "TOOLGATE_PUBLIC_URL has no host");
+	for (i = 0; host[i]; i++) {
+		char ch = host[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']'))
+			return fail(err, errlen,
+			    "TOOLGATE_PUBLIC_URL must be scheme://host[:port] in lower case, without a path, query or trailing slash (got %s)", v);
+	}
+	if (host == v + 7 && strncmp(host, "127.", 4) != 0 &&
+	    strcmp(host, "localhost") != 0 && strncmp(host, "localhost:", 10) != 0 &&
+	    strncmp(host, "[::1]", 5) != 0)
+		return fail(err, errlen, "TOOLGATE_PUBLIC_URL: http:// is for a loopback host only; use https://");
+	memcpy(c->public_url, v, n + 1);
+	return TG_OK;
+}
+
 static int
 tools_and_db(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 {
@@ -345,6 +386,9 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 	v = get("TOOLGATE_JWT_ISSUER");
 	if (copy_str(c->jwt_issuer, sizeof(c->jwt_issuer), v && *v ? v : "toolgate") != 0)
 		return fail(err, errlen, "TOOLGATE_JWT_ISSUER is too long");
+
+	if ((rc = public_url(c, get("TOOLGATE_PUBLIC_URL"), err, errlen)) != 0)
+		return rc;
 
 	v = get("TOOLGATE_MCP_AUTH");
 	if (v == NULL || *v == '\0' || !strcmp(v, "required"))

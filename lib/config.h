@@ -34,6 +34,11 @@ struct tg_config {
 	size_t jwt_secret_len;
 	int jwt_derived;	/* derived from the encryption key */
 	char jwt_issuer[128];
+	/* TOOLGATE_PUBLIC_URL: the origin clients reach us at, e.g.
+	 * "https://toolgate.example.com" (no path). The OAuth issuer, and
+	 * <public_url>/mcp the resource its tokens are bound to; "" = OAuth
+	 * for MCP clients is off (lib/oauth.h). */
+	char public_url[256];
 
 	int mcp_auth_required;
 	char *origins[TG_MAX_ORIGINS];	/* points into origins_buf */

@@ -24,6 +24,7 @@
 #include "lib/export.h"
 #include "lib/health.h"
 #include "lib/logs.h"
+#include "lib/oauth.h"
 #include "lib/ops.h"
 #include "lib/packages.h"
 #include "lib/parse.h"
@@ -86,6 +87,10 @@ tg_op_resolve(const struct tg_call *c, enum tg_op_target t, const char *ref,
 		return plain_id(ref, "no such user", id, err);
 	case TG_OT_APIKEY:
 		return plain_id(ref, "no such API key", id, err);
+	case TG_OT_OAUTH_CLIENT:
+		return plain_id(ref, "no such OAuth client", id, err);
+	case TG_OT_OAUTH_GRANT:
+		return plain_id(ref, "no such connected app", id, err);
 	default:
 		*id = 0;
 		return TG_OK;
@@ -723,6 +728,15 @@ const struct tg_op tg_ops[] = {
     {"apikeys.list", TG_P_SELF, .adapt = a_apikeys_list, GETQ("/api/v1/api-keys")},
     {"apikeys.create", TG_P_SELF, .adapt = a_apikeys_create, POST("/api/v1/api-keys", 201, 4 * KiB)},
     {"apikeys.delete", TG_P_SELF, .target = TG_OT_APIKEY, .del = tg_apikeys_revoke, DELETE("/api/v1/api-keys/:id")},
+    /* OAuth for MCP clients (lib/oauth.h): registered clients, connected apps */
+    {"oauth.clients.list", TG_P_USERS, .list = tg_oauth_clients_list, GET("/api/v1/oauth/clients"),
+	TOOL("toolgate_list_oauth_clients", RO, "List the OAuth clients MCP applications registered (dynamic client registration): name, redirect URIs, registering address, last use, number of users who allowed them; paginated.")},
+    {"oauth.clients.delete", TG_P_USERS, .target = TG_OT_OAUTH_CLIENT, .del = tg_oauth_clients_delete,
+	DELETE("/api/v1/oauth/clients/:id"),
+	TOOL("toolgate_delete_oauth_client", DESTRUCTIVE | IDEMPOTENT, "Delete a registered OAuth client by id: every user's consent for it is withdrawn and its tokens stop working at once.")},
+    {"oauth.grants.list", TG_P_SELF, .list = tg_oauth_grants_list, GET("/api/v1/oauth/grants")},
+    {"oauth.grants.delete", TG_P_SELF, .target = TG_OT_OAUTH_GRANT, .del = tg_oauth_grants_delete,
+	DELETE("/api/v1/oauth/grants/:id")},
     {"audit.list", TG_P_AUDIT, .adapt = a_audit_list, GETQ("/api/v1/audit")},
     {"audit.verify", TG_P_AUDIT, .adapt = a_audit_verify, GET("/api/v1/audit/verify")},
 

@@ -53,6 +53,8 @@ enum tg_op_target {
 	TG_OT_PACKAGE, /* a package request */
 	TG_OT_USER, /* an account */
 	TG_OT_APIKEY, /* an API key */
+	TG_OT_OAUTH_CLIENT, /* a registered OAuth client (lib/oauth.h) */
+	TG_OT_OAUTH_GRANT, /* a connected app: one user's consent */
 };
 
 /* REST part flags. */

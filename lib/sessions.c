@@ -53,13 +53,15 @@ bad_body(struct tg_err *err, const json_error_t *je)
  */
 static int
 issue_session(const struct tg_call *c, int64_t uid, const char *username,
-    enum tg_role role, int64_t tva, const char *family, json_t **out)
+    enum tg_role role, int64_t tva, const char *family,
+    const struct tg_oauth_bind *b, json_t **out)
 {
 	const struct tg_config *cfg = c->cfg;
 	char access[TG_JWT_MAX_LEN + 1], refresh[TG_REFRESH_LEN + 1];
 	char rhash[TG_SHA256_HEX_LEN + 1], fam[TG_JTI_LEN + 1], uidb[24];
+	char grant[24];
 	struct tg_claims cl;
-	const char *p[4];
+	const char *p[5];
 	int64_t now = (int64_t)time(NULL);
 	int rc;
 
@@ -68,9 +70,9 @@ issue_session(const struct tg_call *c, int64_t uid, const char *username,
 		return -TG_E_INTERNAL;
 	if (tva > now)
 		now = tva;
-	if ((rc = tg_auth_jwt_issue(cfg->jwt_secret, cfg->jwt_secret_len,
-	    cfg->jwt_issuer, uid, role, now, TG_JWT_ACCESS_TTL, access,
-	    sizeof(access), &cl)) != TG_OK)
+	if ((rc = tg_auth_jwt_issue_aud(cfg->jwt_secret, cfg->jwt_secret_len,
+	    cfg->jwt_issuer, uid, role, now, TG_JWT_ACCESS_TTL, b ? b->aud : NULL,
+	    b ? b->cid : NULL, access, sizeof(access), &cl)) != TG_OK)
 		goto out;
 	if ((rc = tg_auth_refresh_new(refresh, sizeof(refresh), rhash, sizeof(rhash))) != TG_OK)
 		goto out;
@@ -85,11 +87,15 @@ issue_session(const struct tg_call *c, int64_t uid, const char *username,
 	p[1] = fam;
 	p[2] = rhash;
 	p[3] = cl.jti;
+	snprintf(grant, sizeof(grant), "%lld", b ? (long long)b->grant_id : 0LL);
+	p[4] = b ? grant : NULL;
 	if ((rc = tg_db_exec(c->db,
-	    "INSERT INTO refresh_tokens (user_id, family, token_hash, access_jti, expires_at)"
-	    " VALUES ($1::bigint, $2, $3, $4, now() + interval '" "604800" " seconds')",
-	    4, p, NULL)) != TG_OK)
+	    "INSERT INTO refresh_tokens (user_id, family, token_hash, access_jti, expires_at,"
+	    " grant_id) VALUES ($1::bigint, $2, $3, $4, now() + interval '" "604800" " seconds',"
+	    " $5::bigint)", 5, p, NULL)) != TG_OK)
 		goto out;
+	if (b != NULL && b->family_out != NULL)
+		snprintf(b->family_out, TG_JTI_LEN + 1, "%s", fam);
 	*out = json_pack("{s:s, s:s, s:i, s:s, s:i, s:{s:I, s:s, s:s}}",
 	    "access_token", access, "token_type", "Bearer",
 	    "expires_in", TG_JWT_ACCESS_TTL, "refresh_token", refresh,
@@ -271,7 +277,7 @@ tg_sessions_login(const struct tg_call *c, json_t *in, json_t **out,
 	who.username = name;
 	as = *c;
 	as.who = &who;
-	if ((rc = issue_session(&as, uid, name, role, tva, NULL, &session)) != TG_OK) {
+	if ((rc = issue_session(&as, uid, name, role, tva, NULL, NULL, &session)) != TG_OK) {
 		rc = tg_err_from(err, rc);
 		goto out;
 	}
@@ -293,6 +299,7 @@ out:
 /* The state of one refresh, across its transaction. */
 struct refresh {
 	const char *hash;		/* of the presented token */
+	const char *cid, *aud;		/* OAuth: the client presenting it */
 	const char *why;		/* rejected: the reason (401) */
 	int reused;			/* reuse detected: the family was revoked */
 	struct tg_principal who;	/* the token's user, once known */
@@ -318,11 +325,26 @@ refresh_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    "SELECT rt.id, rt.family, rt.used_at IS NOT NULL OR rt.revoked_at IS NOT NULL,"
 	    " rt.expires_at <= now(), u.id, u.username, u.role, u.disabled,"
 	    " rt.created_at < u.tokens_valid_after,"
-	    " ceil(extract(epoch FROM u.tokens_valid_after))::bigint"
+	    " ceil(extract(epoch FROM u.tokens_valid_after))::bigint,"
+	    " rt.grant_id, g.role, oc.client_id"
 	    " FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id"
+	    " LEFT JOIN oauth_grants g ON g.id = rt.grant_id"
+	    " LEFT JOIN oauth_clients oc ON oc.id = g.client_id"
 	    " WHERE rt.token_hash = $1 FOR UPDATE OF rt", 1, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
+		st->why = "unknown refresh token";
+		goto reject;
+	}
+	/* security: a console refresh token never becomes an OAuth one nor
+	 * the other way round (an OAuth grant's role and audience would be
+	 * lost), and one client cannot use another's. */
+	if (st->cid == NULL && !PQgetisnull(res, 0, 10)) {
+		st->why = "refresh token of an OAuth client: use the token endpoint";
+		goto reject;
+	}
+	if (st->cid != NULL && (PQgetisnull(res, 0, 10) ||
+	    strcmp(PQgetvalue(res, 0, 12), st->cid) != 0)) {
 		st->why = "unknown refresh token";
 		goto reject;
 	}
@@ -379,8 +401,30 @@ refresh_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	    "UPDATE refresh_tokens SET used_at = now() WHERE id = $1::bigint", 1, p,
 	    NULL)) != TG_OK)
 		goto out;
-	if ((rc = issue_session(c, uid, st->username, st->who.role, tva, family,
-	    &st->session)) != TG_OK)
+	if (st->cid != NULL) {
+		/* an OAuth grant: its role, never above the user's current one */
+		struct tg_oauth_bind b;
+		enum tg_role gr = tg_role_parse(PQgetvalue(res, 0, 11));
+
+		memset(&b, 0, sizeof(b));
+		if (tg_parse_i64(PQgetvalue(res, 0, 10), 1, INT64_MAX, &b.grant_id) != TG_OK ||
+		    gr == TG_ROLE_NONE) {
+			rc = -TG_E_INTERNAL;
+			goto out;
+		}
+		b.aud = st->aud;
+		b.cid = st->cid;
+		p[0] = PQgetvalue(res, 0, 10);
+		if ((rc = tg_db_exec(c->db, "UPDATE oauth_grants SET last_used_at = now()"
+		    " WHERE id = $1::bigint", 1, p, NULL)) != TG_OK)
+			goto out;
+		rc = issue_session(c, uid, st->username, gr < st->who.role ? gr :
+		    st->who.role, tva, family, &b, &st->session);
+	} else {
+		rc = issue_session(c, uid, st->username, st->who.role, tva, family,
+		    NULL, &st->session);
+	}
+	if (rc != TG_OK)
 		goto out;
 	rc = tg_audit_call(&as, "auth.refresh", st->username, TG_AUDIT_OK, NULL);
 	goto out;
@@ -393,26 +437,58 @@ out:
 	return rc;
 }
 
+static int refresh_run(const struct tg_call *c, const char *tok,
+    const char *cid, const char *aud, json_t **out, struct tg_err *err);
+
 int
 tg_sessions_refresh(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *tok = NULL;
-	char hash[TG_SHA256_HEX_LEN + 1];
-	struct refresh st;
-	struct tg_call as = *c;
 	json_error_t je;
-	json_t *d;
-	int rc;
 
 	if (json_unpack_ex(in, &je, JSON_STRICT, "{s:s}", "refresh_token", &tok) != 0)
 		return bad_body(err, &je);
-	if (tg_auth_refresh_hash(tok, strlen(tok), hash, sizeof(hash)) != TG_OK) {
+	return refresh_run(c, tok, NULL, NULL, out, err);
+}
+
+int
+tg_sessions_refresh_oauth(const struct tg_call *c, const char *tok,
+    const char *cid, const char *aud, json_t **out, struct tg_err *err)
+{
+	if (cid == NULL || aud == NULL)
+		return tg_err_from(err, -TG_E_INTERNAL);
+	return refresh_run(c, tok, cid, aud, out, err);
+}
+
+int
+tg_sessions_issue_oauth(const struct tg_call *c, int64_t uid,
+    const char *username, enum tg_role role, int64_t tva,
+    const struct tg_oauth_bind *b, json_t **out)
+{
+	if (b == NULL || b->aud == NULL || b->cid == NULL)
+		return -TG_E_INTERNAL;
+	return issue_session(c, uid, username, role, tva, NULL, b, out);
+}
+
+static int
+refresh_run(const struct tg_call *c, const char *tok, const char *cid,
+    const char *aud, json_t **out, struct tg_err *err)
+{
+	char hash[TG_SHA256_HEX_LEN + 1];
+	struct refresh st;
+	struct tg_call as = *c;
+	json_t *d;
+	int rc;
+
+	if (tok == NULL || tg_auth_refresh_hash(tok, strlen(tok), hash, sizeof(hash)) != TG_OK) {
 		(void)tg_audit_reject_call(c, "auth.refresh", TG_AUDIT_FAILED, "malformed refresh token");
 		return tg_err_set(err, TG_E_UNAUTH, "invalid refresh token");
 	}
 	memset(&st, 0, sizeof(st));
 	st.hash = hash;
+	st.cid = cid;
+	st.aud = aud;
 	rc = tg_call_tx(c, refresh_tx, &st, err);
 	if (rc == TG_OK && st.reused) {
 		tg_log(TG_LOG_WARN, "auth.refresh_reuse", "user_id=%lld",

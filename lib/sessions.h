@@ -39,6 +39,7 @@
 
 #include <jansson.h>
 
+#include "lib/call.h"	/* enum tg_role */
 #include "lib/err.h"
 
 struct tg_call;
@@ -51,6 +52,29 @@ int tg_sessions_login(const struct tg_call *c, json_t *in, json_t **out,
 /* {"refresh_token"} -> *out session (rotated). 401 with the reason. */
 int tg_sessions_refresh(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err);
+
+/*
+ * OAuth (lib/oauth.c): a session bound to a grant. Its access token
+ * carries aud (the resource, <public URL>/mcp) and cid (the client_id);
+ * its refresh tokens carry grant_id and rotate like any other, but only
+ * through tg_sessions_refresh_oauth by the same client (and a console
+ * refresh token never there). family_out (may be NULL, 33 bytes) receives
+ * the refresh family.
+ */
+struct tg_oauth_bind {
+	int64_t grant_id;
+	const char *aud;
+	const char *cid;
+	char *family_out;
+};
+int tg_sessions_issue_oauth(const struct tg_call *c, int64_t uid,
+    const char *username, enum tg_role role, int64_t tva,
+    const struct tg_oauth_bind *b, json_t **out);
+/* Rotation of an OAuth refresh token presented by client cid: the new
+ * access token's role is the lower of the grant's and the user's. 401 with
+ * the reason (reuse revokes the family, as for console sessions). */
+int tg_sessions_refresh_oauth(const struct tg_call *c, const char *tok,
+    const char *cid, const char *aud, json_t **out, struct tg_err *err);
 
 /* [{"refresh_token"}]: ends the caller's token session (its access token is
  * blacklisted, its refresh family and the one given revoked). 400 for an

@@ -239,6 +239,8 @@ export_app_env() {
 	export TOOLGATE_SOCKET="$SOCKET" TOOLGATE_PIDFILE="$TG_PIDFILE"
 	export TOOLGATE_SANDBOX_HELPER=${TOOLGATE_SANDBOX_HELPER:-$ROOT/build/toolgate-sandbox}
 	export TOOLGATE_ALLOWED_ORIGINS=${TOOLGATE_ALLOWED_ORIGINS:-http://127.0.0.1:$PORT,http://localhost:$PORT}
+	# The OAuth issuer and resource (lib/oauth.h): this stack's own address.
+	export TOOLGATE_PUBLIC_URL=${TOOLGATE_PUBLIC_URL:-http://127.0.0.1:$PORT}
 	if [ "$IS_ROOT" = 1 ]; then export TOOLGATE_USER=${TOOLGATE_USER:-nobody}; fi
 	# third-party package trees (docs/packages.md)
 	export TOOLGATE_PACKAGES_DIR=${TOOLGATE_PACKAGES_DIR:-$VAR/packages}
