@@ -84,11 +84,10 @@ tg_oauth_prm(const struct tg_config *cfg)
 
 	if (tg_oauth_resource(cfg, res, sizeof(res)) != TG_OK)
 		return NULL;
-	return json_pack("{s:s, s:[s], s:[s], s:s, s:s}", "resource", res,
+	return json_pack("{s:s, s:[s], s:[s], s:s}", "resource", res,
 	    "authorization_servers", cfg->public_url,
 	    "bearer_methods_supported", "header",
-	    "resource_name", "toolgate",
-	    "resource_documentation", "https://github.com/toolgate/toolgate/blob/main/docs/mcp.md");
+	    "resource_name", "toolgate");
 }
 
 json_t *

@@ -307,7 +307,7 @@ test('a test run shows its result, stdout and limits', async () => {
 	await shot(page, 'test-run');
 });
 
-const PAGES = ['dashboard', 'approvals', 'servers', 'tools', 'requests', 'sources', 'logs', 'users', 'keys', 'audit', 'settings'];
+const PAGES = ['dashboard', 'approvals', 'servers', 'tools', 'requests', 'sources', 'logs', 'users', 'keys', 'apps', 'audit', 'settings'];
 async function visitAll(page, names) {
 	for (const p of names) {
 		await go(page, `${p}`);

@@ -67,4 +67,30 @@ fi
 LOG=${TG_UI_LOG:-$ROOT/var/test-logs/ui-browser.log}
 mkdir -p "$(dirname "$LOG")"
 export TG_UI_FAILSHOTS=${TG_UI_FAILSHOTS:-$(dirname "$LOG")/ui-failures}
-cd "$HERE" && exec node console.test.mjs 2>>"$LOG"
+# The OAuth flow test (oauth.test.mjs) drives the official MCP SDK client
+# from tests/interop/node_modules: install it there when it is missing.
+if [ ! -f "$ROOT/tests/interop/node_modules/@modelcontextprotocol/sdk/package.json" ]; then
+	echo "  npm ci (tests/interop: the MCP SDK for the OAuth flow)"
+	if ! out=$(cd "$ROOT/tests/interop" && npm ci --no-audit --no-fund --prefer-offline 2>&1); then
+		fail "npm ci in tests/interop" "$out"
+	fi
+fi
+# Both browser tests; their "N passed, N failed" lines are added up.
+cd "$HERE" || fail "cd $HERE"
+P=0
+F=0
+for t in console.test.mjs oauth.test.mjs; do
+	echo "  -- $t"
+	out=$(node "$t" 2>>"$LOG")
+	printf '%s\n' "$out" | sed '$d'
+	last=$(printf '%s\n' "$out" | tail -n 1)
+	if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		P=$((P + BASH_REMATCH[1]))
+		F=$((F + BASH_REMATCH[2]))
+	else
+		printf '  FAIL %s printed no summary\n' "$t"
+		F=$((F + 1))
+	fi
+done
+echo "$P passed, $F failed"
+[ "$F" = 0 ]

@@ -1,9 +1,11 @@
 // app.js - sign-in, the layout, the navigation and the hash router.
-import {h, clear, field, notice} from './dom.js';
+import {h, clear, notice} from './dom.js';
+import {signInForm} from './signin.js';
 import * as A from './api.js';
 import * as P from './pages.js';
 import * as T from './tools.js';
 import * as M from './admin.js';
+import * as X from './apps.js';
 
 const root = document.getElementById('app');
 
@@ -18,6 +20,7 @@ const NAV = [
 	['logs', 'Logs', P.logs, 'read'],
 	['users', 'Users', M.users, 'users'],
 	['keys', 'API keys', M.keys, 'self'],
+	['apps', 'Connected apps', X.apps, 'self'],
 	['audit', 'Audit', M.audit, 'audit'],
 	['settings', 'Settings', M.settings, 'read'],
 ];
@@ -36,37 +39,9 @@ let nav = null;
 function signInPage(message) {
 	clear(root);
 	document.title = 'Sign in · toolgate';
-	const msg = notice();
-	const u = field('Username', 'text', {name: 'username', required: true, autocomplete: 'username'});
-	const p = field('Password', 'password', {name: 'password', required: true, autocomplete: 'current-password'});
-	const submit = h('button.primary', {type: 'submit'}, 'Sign in');
-	const form = h('form.signin', {'aria-labelledby': 'signin-title', novalidate: true},
-	    h('h1', {id: 'signin-title'}, 'toolgate'),
-	    h('p.sub', null, 'Sign in to review and approve tools.'),
-	    u.row, p.row, submit, msg);
-	form.addEventListener('submit', async (ev) => {
-		ev.preventDefault();
-		if (!u.input.value || !p.input.value) {
-			msg.show('Enter your username and password.', 'err');
-			return;
-		}
-		submit.disabled = true;
-		msg.show('Signing in…', 'info');
-		try {
-			await A.login(u.input.value, p.input.value);
-			p.input.value = '';
-			msg.hide();
-			shell();
-		} catch (e) {
-			const text = e.status === 401 ? 'Wrong username or password.' : e.message;
-			msg.show(text, 'err');
-			submit.disabled = false;
-			p.input.focus();
-		}
-	});
+	const form = signInForm('Sign in to review and approve tools.', shell, message);
 	root.append(h('main.signin-wrap', null, form));
-	if (message) msg.show(message, 'err');
-	u.input.focus();
+	form.focusFirst();
 }
 
 function shell() {

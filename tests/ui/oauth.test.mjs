@@ -1,0 +1,293 @@
+// tests/ui/oauth.test.mjs - OAuth 2.1 for MCP clients (issue #21) end to
+// end: the official TypeScript SDK client's own OAuth provider machinery
+// (@modelcontextprotocol/sdk v1 client/auth, from tests/interop/node_modules)
+// against the test stack: 401 -> protected-resource metadata -> the
+// authorization server's metadata -> dynamic client registration -> the
+// authorization request, then the person's part in Debian's chromium
+// (playwright-core): the consent page's "Username"/"Password"/"Sign in",
+// then "Allow"; back at the client's redirect URI the SDK exchanges the code
+// (PKCE), connects with the access token, lists and calls a tool, and
+// refreshes. Also: a remembered consent skips the question, "Deny" returns
+// access_denied, and the consent page cannot be framed.
+// Run by tests/ui/run.sh. Output: "ok"/"FAIL" lines, last "N passed, N failed".
+import {chromium} from 'playwright-core';
+import {statSync} from 'node:fs';
+import {Client} from '../interop/node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.js';
+import {StreamableHTTPClientTransport} from '../interop/node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.js';
+import {auth, UnauthorizedError} from '../interop/node_modules/@modelcontextprotocol/sdk/dist/esm/client/auth.js';
+
+const BASE = process.env.TG_BASE_URL;
+const ADMIN = process.env.TG_ADMIN_USER;
+const ADMIN_PW = process.env.TG_ADMIN_PASSWORD;
+const RUN = `${process.pid}${Date.now() % 100000}`;
+const TIMEOUT = 20000;
+// The client's redirect URI: loopback (RFC 8252); the browser's request to
+// it is answered by playwright (page.route), no listener needed.
+const REDIRECT = 'http://127.0.0.1:9/oauth-callback';
+
+let passed = 0;
+let failed = 0;
+let t0 = Date.now();
+function report(ok, name, err) {
+	const took = `(${((Date.now() - t0) / 1000).toFixed(1)} s)`;
+	t0 = Date.now();
+	if (ok) {
+		passed++;
+		console.log(`  ok   ${name} ${took}`);
+	} else {
+		failed++;
+		console.log(`  FAIL ${name} ${took}`);
+		for (const l of String(err && err.stack || err).split('\n').slice(0, 12)) console.log(`       | ${l}`);
+	}
+}
+function assert(cond, msg) {
+	if (!cond) throw new Error(msg);
+}
+
+async function rest(method, path, token, body) {
+	const headers = {Accept: 'application/json'};
+	if (token) headers.Authorization = `Bearer ${token}`;
+	if (body !== undefined) headers['Content-Type'] = 'application/json';
+	const r = await fetch(BASE + path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+	const text = await r.text();
+	let data = null;
+	try {
+		data = text ? JSON.parse(text) : null;
+	} catch (e) {
+		data = text;
+	}
+	if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status}: ${text}`);
+	return data;
+}
+
+// The SDK's OAuthClientProvider, in memory (what an MCP client stores).
+class Provider {
+	constructor(name) {
+		this.name = name;
+		this.info = undefined;
+		this.saved = undefined;
+		this.verifier = undefined;
+		this.authUrl = null;
+		this.lastState = null;
+	}
+	get redirectUrl() { return REDIRECT; }
+	get clientMetadata() {
+		return {client_name: this.name, redirect_uris: [REDIRECT],
+		    grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
+		    token_endpoint_auth_method: 'none'};
+	}
+	state() {
+		this.lastState = `st-${Math.random().toString(36).slice(2)}`;
+		return this.lastState;
+	}
+	clientInformation() { return this.info; }
+	saveClientInformation(i) { this.info = i; }
+	tokens() { return this.saved; }
+	saveTokens(t) { this.saved = t; }
+	redirectToAuthorization(url) { this.authUrl = url; }
+	saveCodeVerifier(v) { this.verifier = v; }
+	codeVerifier() { return this.verifier; }
+}
+
+let browser;
+async function person(authUrl, steps) {
+	const context = await browser.newContext();
+	const page = await context.newPage();
+	page.setDefaultTimeout(TIMEOUT);
+	const problems = [];
+	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+	let back = null;
+	const landed = new Promise((resolve) => {
+		page.route(REDIRECT + '**', async (route) => {
+			back = new URL(route.request().url());
+			await route.fulfill({status: 200, contentType: 'text/plain', body: 'back at the client'});
+			resolve();
+		});
+	});
+	try {
+		await page.goto(authUrl.toString());
+		await steps(page);
+		await landed;
+		assert(problems.length === 0, problems.join('; '));
+		return back;
+	} finally {
+		await context.close();
+	}
+}
+
+async function signIn(page) {
+	await page.getByLabel('Username').fill(ADMIN);
+	await page.getByLabel('Password').fill(ADMIN_PW);
+	await page.getByRole('button', {name: 'Sign in'}).click();
+}
+
+const fx = {};
+const cases = [];
+const test = (name, fn) => cases.push([name, fn]);
+
+test('fixtures: a running server with an approved tool (REST, admin)', async () => {
+	const t = (await rest('POST', '/api/v1/auth/login', null, {username: ADMIN, password: ADMIN_PW})).access_token;
+	fx.admin = t;
+	const s = await rest('POST', '/api/v1/servers', t, {name: `oauth${RUN}`, description: 'OAuth flow test'});
+	let tl = await rest('POST', `/api/v1/servers/${s.id}/tools`, t, {name: 'greet', description: 'greets',
+	    code: 'def main(who: str):\n    return "hello " + who\n'});
+	tl = await rest('POST', `/api/v1/tools/${tl.id}/submit`, t, {});
+	await rest('POST', `/api/v1/tools/${tl.id}/approve`, t, {version: tl.current_version});
+	await rest('POST', `/api/v1/servers/${s.id}/start`, t, {});
+	fx.tool = `oauth${RUN}__greet`;
+});
+
+const serverUrl = new URL(BASE + '/mcp');
+const sdk = new Provider(`SDK OAuth test ${RUN}`);
+
+test('SDK: /mcp 401 -> discovery -> registration -> authorization URL', async () => {
+	const client = new Client({name: 'toolgate-oauth-test', version: '1.0.0'});
+	const transport = new StreamableHTTPClientTransport(serverUrl, {authProvider: sdk});
+	let err = null;
+	try {
+		await client.connect(transport);
+	} catch (e) {
+		err = e;
+	}
+	assert(err instanceof UnauthorizedError, `connect without a token: want UnauthorizedError, got ${err}`);
+	assert(sdk.info && /^tgc_/.test(sdk.info.client_id), `registered client: ${JSON.stringify(sdk.info)}`);
+	const u = sdk.authUrl;
+	assert(u && u.origin + u.pathname === BASE + '/oauth/authorize', `authorization URL: ${u}`);
+	assert(u.searchParams.get('code_challenge_method') === 'S256', 'PKCE S256');
+	assert(u.searchParams.get('resource') === BASE + '/mcp', `resource: ${u.searchParams.get('resource')}`);
+	fx.transport = transport;
+});
+
+test('browser: sign in, see the client, its redirect host and role, Allow', async () => {
+	const back = await person(sdk.authUrl, async (page) => {
+		await signIn(page);
+		await page.getByRole('heading', {name: `Allow ${sdk.name}?`}).waitFor();
+		const text = await page.locator('main').innerText();
+		assert(text.includes('127.0.0.1:9'), `redirect host not shown: ${text}`);
+		assert(await page.getByLabel('Role').inputValue() === 'admin', 'role defaults to the user\'s');
+		await page.getByLabel('Role').selectOption('developer');
+		await page.getByRole('button', {name: 'Allow'}).click();
+	});
+	assert(back.searchParams.get('state') === sdk.lastState, `state echoed: ${back}`);
+	assert(back.searchParams.get('iss') === BASE, `iss: ${back.searchParams.get('iss')}`);
+	fx.code = back.searchParams.get('code');
+	assert(fx.code, `no code: ${back}`);
+});
+
+test('SDK: finishAuth exchanges the code (PKCE) for audience-bound tokens', async () => {
+	await fx.transport.finishAuth(fx.code);
+	const tk = sdk.tokens();
+	assert(tk && tk.access_token && tk.refresh_token && tk.token_type === 'Bearer', JSON.stringify(tk));
+	const claims = JSON.parse(Buffer.from(tk.access_token.split('.')[1], 'base64url').toString());
+	assert(claims.aud === BASE + '/mcp' && claims.cid === sdk.info.client_id && claims.role === 'developer',
+	    `claims: ${JSON.stringify(claims)}`);
+	// the REST API refuses it
+	const r = await fetch(BASE + '/api/v1/servers', {headers: {Authorization: `Bearer ${tk.access_token}`}});
+	assert(r.status === 401, `REST with an OAuth token: ${r.status}`);
+});
+
+test('SDK: connect with the token, list and call the tool', async () => {
+	const client = new Client({name: 'toolgate-oauth-test', version: '1.0.0'});
+	await client.connect(new StreamableHTTPClientTransport(serverUrl, {authProvider: sdk}));
+	const tools = (await client.listTools()).tools.map((x) => x.name);
+	assert(tools.includes(fx.tool), `${fx.tool} not in ${tools.join(',')}`);
+	assert(!tools.includes('toolgate_list_users'), 'a developer grant sees no admin tools');
+	const r = await client.callTool({name: fx.tool, arguments: {who: 'oauth'}});
+	assert(!r.isError && JSON.stringify(r.content).includes('hello oauth'), JSON.stringify(r));
+	await client.close();
+});
+
+test('SDK: refresh rotates the tokens; the new access token works', async () => {
+	const before = sdk.tokens();
+	assert(await auth(sdk, {serverUrl}) === 'AUTHORIZED', 'refresh');
+	const after = sdk.tokens();
+	assert(after.refresh_token !== before.refresh_token && after.access_token !== before.access_token, 'rotated');
+	const client = new Client({name: 'toolgate-oauth-test', version: '1.0.0'});
+	await client.connect(new StreamableHTTPClientTransport(serverUrl, {authProvider: sdk}));
+	await client.listTools();
+	await client.close();
+});
+
+test('browser: consent is remembered (no question the second time)', async () => {
+	sdk.saved = undefined; // a fresh authorization by the same client
+	const client = new Client({name: 'toolgate-oauth-test', version: '1.0.0'});
+	const transport = new StreamableHTTPClientTransport(serverUrl, {authProvider: sdk});
+	await client.connect(transport).catch(() => {});
+	const back = await person(sdk.authUrl, async (page) => {
+		await signIn(page);
+	});
+	assert(back.searchParams.get('code'), `no code: ${back}`);
+	await transport.finishAuth(back.searchParams.get('code'));
+	const claims = JSON.parse(Buffer.from(sdk.tokens().access_token.split('.')[1], 'base64url').toString());
+	assert(claims.role === 'developer', `remembered role: ${claims.role}`);
+});
+
+test('browser: Deny returns error=access_denied with the state', async () => {
+	const other = new Provider(`SDK deny test ${RUN}`);
+	const client = new Client({name: 'toolgate-oauth-test', version: '1.0.0'});
+	await client.connect(new StreamableHTTPClientTransport(serverUrl, {authProvider: other})).catch(() => {});
+	assert(other.authUrl, 'no authorization URL');
+	const back = await person(other.authUrl, async (page) => {
+		await signIn(page);
+		await page.getByRole('button', {name: 'Deny'}).click();
+	});
+	assert(back.searchParams.get('error') === 'access_denied', `${back}`);
+	assert(back.searchParams.get('state') === other.lastState, 'state echoed');
+	assert(!back.searchParams.get('code'), 'no code on deny');
+});
+
+test('connected apps: listed in the console; Revoke cuts the client off', async () => {
+	const context = await browser.newContext();
+	const page = await context.newPage();
+	page.setDefaultTimeout(TIMEOUT);
+	page.on('dialog', (d) => d.accept());
+	try {
+		await page.goto(BASE + '/#/apps');
+		await signIn(page);
+		await page.getByRole('link', {name: 'Connected apps'}).click();
+		const row = page.locator('#grantlist').getByRole('row', {name: new RegExp(sdk.name)});
+		await row.waitFor();
+		await row.getByRole('button', {name: 'Revoke'}).click();
+		await page.getByText(`Revoked ${sdk.name}`).waitFor();
+	} finally {
+		await context.close();
+	}
+	const r = await fetch(BASE + '/mcp', {method: 'POST', headers: {Authorization: `Bearer ${sdk.tokens().access_token}`,
+	    'Content-Type': 'application/json', Accept: 'application/json, text/event-stream'},
+	    body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'ping'})});
+	assert(r.status === 401, `access token after revoke: ${r.status}`);
+	assert((r.headers.get('www-authenticate') || '').includes('resource_metadata='), 'WWW-Authenticate names the metadata');
+});
+
+async function main() {
+	for (const v of ['TG_BASE_URL', 'TG_ADMIN_USER', 'TG_ADMIN_PASSWORD'])
+		if (!process.env[v]) {
+			report(false, `environment: ${v} is not set`);
+			return;
+		}
+	const exe = process.env.CHROMIUM || '/usr/bin/chromium';
+	try {
+		statSync(exe);
+		browser = await chromium.launch({executablePath: exe, headless: true,
+		    args: ['--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check']});
+	} catch (e) {
+		report(false, `launch ${exe}`, e);
+		return;
+	}
+	for (const [name, fn] of cases) {
+		t0 = Date.now();
+		try {
+			await fn();
+			report(true, name);
+		} catch (e) {
+			report(false, name, e);
+			if (name.startsWith('fixtures')) break;
+		}
+	}
+	await browser.close();
+}
+
+main().catch((e) => report(false, 'runner', e)).finally(() => {
+	console.log(`${passed} passed, ${failed} failed`);
+	process.exitCode = failed ? 1 : 0;
+});
