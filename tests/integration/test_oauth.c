@@ -1,0 +1,842 @@
+/*
+ * test_oauth.c - issue 21, OAuth 2.1 for remote MCP clients, the negative
+ * side, end to end through nginx on the test stack (TOOLGATE_PUBLIC_URL =
+ * TG_BASE_URL, set by scripts/stack.sh): discovery headers and documents,
+ * bad registrations (RFC 7591 errors), authorization requests that must not
+ * redirect (unknown client, unregistered or look-alike redirect URIs) and
+ * ones that must (PKCE missing, another server's resource), the code
+ * exchange (wrong verifier, reused code, another client's code, another
+ * redirect URI), audience binding (/api/v1 refuses the token), refresh
+ * reuse, revoked consent, RFC 7009 revocation, the role ceiling, and the
+ * consent page's framing and CSRF properties. The positive flow with the
+ * official SDK and a browser: tests/ui/oauth.test.mjs.
+ */
+#include "tests/integration/it.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#define PW "oauth-integration-pw-1"
+#define REDIR "http://127.0.0.1:7777/cb"
+#define VERIFIER "verifier-0123456789-0123456789-0123456789-abcdef"
+
+static char suffix[32];
+static char resource[512];
+
+/* ------------------------------------------------------------ helpers */
+
+static void
+b64url(const unsigned char *in, size_t n, char *out)
+{
+	char tmp[256];
+	int len, i, o = 0;
+
+	len = EVP_EncodeBlock((unsigned char *)tmp, in, (int)n);
+	for (i = 0; i < len && tmp[i] != '='; i++)
+		out[o++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : tmp[i];
+	out[o] = '\0';
+}
+
+/* BASE64URL(SHA256(v)) */
+static void
+challenge(const char *v, char *out)
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	assert_int_equal(EVP_Digest(v, strlen(v), md, &n, EVP_sha256(), NULL), 1);
+	b64url(md, n, out);
+}
+
+static char *
+esc(const char *s)
+{
+	static char buf[8][1024];
+	static int next;
+	char *e = curl_easy_escape(NULL, s, 0);
+	char *b = buf[next++ % 8];
+
+	assert_non_null(e);
+	snprintf(b, sizeof(buf[0]), "%s", e);
+	curl_free(e);
+	return b;
+}
+
+/* POST a form body to path; the caller frees out. */
+static void
+form(const char *path, const char *body, struct it_resp *out)
+{
+	const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+
+	assert_int_equal(it_request("POST", path, h, body, strlen(body), out), 0);
+}
+
+/* An OAuth error response: status and error code. */
+static void
+oauth_err(struct it_resp *r, long status, const char *error)
+{
+	if (r->status != status || r->json == NULL ||
+	    strcmp(it_jstr(r->json, "error"), error) != 0 ||
+	    !json_is_string(json_object_get(r->json, "error_description")))
+		fail_msg("want %ld {\"error\":\"%s\"}, got %ld %s", status, error, r->status,
+		    r->body ? r->body : "");
+}
+
+/* Registers a client with redirect_uris (JSON array text); its client_id. */
+static void
+reg(const char *name, const char *uris, char *cid, size_t cap)
+{
+	char body[1024];
+	json_t *j;
+
+	snprintf(body, sizeof(body), "{\"client_name\":\"%s\",\"redirect_uris\":%s}", name, uris);
+	j = it_call("POST", "/oauth/register", NULL, body, 201);
+	assert_string_equal(it_jstr(j, "token_endpoint_auth_method"), "none");
+	snprintf(cid, cap, "%s", it_jstr(j, "client_id"));
+	assert_true(strncmp(cid, "tgc_", 4) == 0);
+	json_decref(j);
+}
+
+/* GET /oauth/authorize with query q; the response (no redirect followed). */
+static void
+authorize(const char *q, struct it_resp *r)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "/oauth/authorize?%s", q);
+	assert_int_equal(it_get("GET", path, NULL, r), 0);
+}
+
+static void
+std_query(char *q, size_t cap, const char *cid, const char *redir, const char *chal,
+    const char *extra)
+{
+	snprintf(q, cap, "response_type=code&client_id=%s&redirect_uri=%s&code_challenge=%s"
+	    "&code_challenge_method=S256&state=st-1&resource=%s%s", esc(cid), esc(redir), chal,
+	    esc(resource), extra ? extra : "");
+}
+
+/* A refused authorization request: 400, no Location, nothing redirected. */
+static void
+refused(const char *q, const char *why)
+{
+	struct it_resp r;
+
+	authorize(q, &r);
+	if (r.status != 400 || it_header(&r, "Location") != NULL)
+		fail_msg("%s: want 400 without Location, got %ld (Location %s)", why, r.status,
+		    it_header(&r, "Location") ? it_header(&r, "Location") : "-");
+	it_resp_free(&r);
+}
+
+/* An authorization request answered with an error at the client: the
+ * Location starts with redir and holds error=<error> and the state. */
+static void
+redirected_error(const char *q, const char *redir, const char *error)
+{
+	struct it_resp r;
+	const char *loc;
+	char want[128];
+
+	authorize(q, &r);
+	loc = it_header(&r, "Location");
+	snprintf(want, sizeof(want), "error=%s", error);
+	if (r.status != 302 || loc == NULL || strncmp(loc, redir, strlen(redir)) != 0 ||
+	    strstr(loc, want) == NULL || strstr(loc, "state=st-1") == NULL)
+		fail_msg("want 302 to %s with %s, got %ld %s", redir, want, r.status, loc ? loc : "-");
+	it_resp_free(&r);
+}
+
+/* The pending request's handle from a successful authorization request. */
+static void
+pending(const char *q, char *handle, size_t cap)
+{
+	struct it_resp r;
+	const char *loc, *h;
+	char want[600];
+
+	authorize(q, &r);
+	loc = it_header(&r, "Location");
+	snprintf(want, sizeof(want), "%s/ui/consent.html#request=", it_base());
+	if (r.status != 302 || loc == NULL || strncmp(loc, want, strlen(want)) != 0)
+		fail_msg("want 302 to the consent page, got %ld %s %s", r.status, loc ? loc : "-",
+		    r.body ? r.body : "");
+	h = loc + strlen(want);
+	snprintf(handle, cap, "%s", h);
+	it_resp_free(&r);
+}
+
+/* The person's decision with their console token; the redirect_to. */
+static void
+decide(const char *token, const char *handle, const char *body, char *to, size_t cap)
+{
+	json_t *j = it_callf("POST", token, body, 200, "/api/v1/oauth/authorizations/%s", handle);
+
+	snprintf(to, cap, "%s", it_jstr(j, "redirect_to"));
+	json_decref(j);
+}
+
+/* The value of name in a redirect URL's query ("" when absent). */
+static void
+qparam(const char *url, const char *name, char *out, size_t cap)
+{
+	char key[64];
+	const char *p;
+	size_t n;
+
+	snprintf(key, sizeof(key), "%s=", name);
+	out[0] = '\0';
+	for (p = strchr(url, '?'); p != NULL; p = strchr(p + 1, '&')) {
+		if (strncmp(p + 1, key, strlen(key)) == 0) {
+			p += 1 + strlen(key);
+			n = strcspn(p, "&");
+			snprintf(out, cap, "%.*s", (int)n, p);
+			return;
+		}
+	}
+}
+
+/* The whole authorization for client cid as the user of token: a code. */
+static void
+get_code(const char *token, const char *cid, const char *redir, const char *verifier,
+    const char *decision, char *code, size_t cap)
+{
+	char chal[64], q[2048], handle[128], to[2048];
+
+	challenge(verifier, chal);
+	std_query(q, sizeof(q), cid, redir, chal, NULL);
+	pending(q, handle, sizeof(handle));
+	decide(token, handle, decision, to, sizeof(to));
+	qparam(to, "code", code, cap);
+	assert_true(strlen(code) == 43);
+}
+
+/* POST /oauth/token for a code; the response. */
+static void
+exchange(const char *cid, const char *code, const char *redir, const char *verifier,
+    struct it_resp *r)
+{
+	char body[2048];
+
+	snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
+	    "&redirect_uri=%s&code_verifier=%s&resource=%s", esc(cid), esc(code), esc(redir),
+	    esc(verifier), esc(resource));
+	form("/oauth/token", body, r);
+}
+
+/* A complete grant: access and refresh token of client cid. */
+static void
+tokens(const char *token, const char *cid, const char *decision, char *at, size_t acap,
+    char *rt, size_t rcap)
+{
+	char code[64];
+	struct it_resp r;
+
+	get_code(token, cid, REDIR, VERIFIER, decision, code, sizeof(code));
+	exchange(cid, code, REDIR, VERIFIER, &r);
+	if (r.status != 200 || r.json == NULL)
+		fail_msg("token exchange: %ld %s", r.status, r.body);
+	snprintf(at, acap, "%s", it_jstr(r.json, "access_token"));
+	if (rt)
+		snprintf(rt, rcap, "%s", it_jstr(r.json, "refresh_token"));
+	assert_string_equal(it_jstr(r.json, "token_type"), "Bearer");
+	it_resp_free(&r);
+}
+
+/* The status of an MCP initialize with token. */
+static long
+mcp_status(const char *token)
+{
+	struct it_resp r;
+	long st;
+
+	it_mcp_post(token, NULL, NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+	    "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+	    "\"clientInfo\":{\"name\":\"oauth-it\",\"version\":\"1\"}}}", &r);
+	st = r.status;
+	it_resp_free(&r);
+	return st;
+}
+
+static void
+refresh(const char *cid, const char *rt, struct it_resp *r)
+{
+	char body[1024];
+
+	snprintf(body, sizeof(body), "grant_type=refresh_token&client_id=%s&refresh_token=%s",
+	    esc(cid), esc(rt));
+	form("/oauth/token", body, r);
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void
+t_discovery(void **state)
+{
+	struct it_resp r;
+	const char *wa;
+	char want[600];
+	json_t *j, *a;
+
+	(void)state;
+	snprintf(want, sizeof(want), "resource_metadata=\"%s/.well-known/oauth-protected-resource/mcp\"",
+	    it_base());
+	it_mcp_post(NULL, NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r);
+	assert_int_equal(r.status, 401);
+	wa = it_header(&r, "WWW-Authenticate");
+	assert_non_null(wa);
+	assert_non_null(strstr(wa, "Bearer realm=\"toolgate\""));
+	assert_non_null(strstr(wa, want));
+	it_resp_free(&r);
+	/* a bad token at /mcp: invalid_token, and still the metadata */
+	it_mcp_post("not-a-token", NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r);
+	assert_int_equal(r.status, 401);
+	wa = it_header(&r, "WWW-Authenticate");
+	assert_non_null(wa);
+	assert_non_null(strstr(wa, "error=\"invalid_token\""));
+	assert_non_null(strstr(wa, want));
+	it_resp_free(&r);
+	/* the REST API's 401 does not advertise the MCP resource */
+	assert_int_equal(it_get("GET", "/api/v1/auth/me", NULL, &r), 0);
+	assert_int_equal(r.status, 401);
+	assert_null(strstr(it_header(&r, "WWW-Authenticate"), "resource_metadata"));
+	it_resp_free(&r);
+	for (int i = 0; i < 2; i++) {
+		j = it_call("GET", i ? "/.well-known/oauth-protected-resource" :
+		    "/.well-known/oauth-protected-resource/mcp", NULL, NULL, 200);
+		assert_string_equal(it_jstr(j, "resource"), resource);
+		a = json_object_get(j, "authorization_servers");
+		assert_true(json_is_array(a) && json_array_size(a) == 1);
+		assert_string_equal(json_string_value(json_array_get(a, 0)), it_base());
+		json_decref(j);
+	}
+	for (int i = 0; i < 2; i++) {
+		j = it_call("GET", i ? "/.well-known/openid-configuration" :
+		    "/.well-known/oauth-authorization-server", NULL, NULL, 200);
+		assert_string_equal(it_jstr(j, "issuer"), it_base());
+		it_match(j, "{\"code_challenge_methods_supported\":[\"S256\"],"
+		    "\"token_endpoint_auth_methods_supported\":[\"none\"],"
+		    "\"grant_types_supported\":[\"authorization_code\",\"refresh_token\"],"
+		    "\"response_types_supported\":[\"code\"]}");
+		snprintf(want, sizeof(want), "%s/oauth/token", it_base());
+		assert_string_equal(it_jstr(j, "token_endpoint"), want);
+		json_decref(j);
+	}
+}
+
+static void
+t_register_bad(void **state)
+{
+	static const struct {
+		const char *body, *error;
+	} bad[] = {
+		{"[1,2]", "invalid_client_metadata"},
+		{"{\"client_name\":\"x\"}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":\"https://a.example/cb\"}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[\"http://evil.example/cb\"]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[\"http://127.0.0.1.evil.example/cb\"]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[\"javascript:alert(1)\"]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[\"data:text/html,x\"]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[\"https://a.example/cb#frag\"]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[\"https://user@a.example/cb\"]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[\"https://a.example/c b\"]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[\"/relative\"]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[1]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[\"https://a/1\",\"https://a/2\",\"https://a/3\",\"https://a/4\","
+		 "\"https://a/5\",\"https://a/6\",\"https://a/7\",\"https://a/8\",\"https://a/9\","
+		 "\"https://a/10\",\"https://a/11\"]}", "invalid_redirect_uri"},
+		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"bad\\u0001name\"}",
+		 "invalid_client_metadata"},
+		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"\"}", "invalid_client_metadata"},
+		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"implicit\"]}",
+		 "invalid_client_metadata"},
+		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"refresh_token\"]}",
+		 "invalid_client_metadata"},
+		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"response_types\":[\"token\"]}",
+		 "invalid_client_metadata"},
+		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_uri\":\"javascript:x\"}",
+		 "invalid_client_metadata"},
+		{"{\"redirect_uris\":[\"https://a.example/cb\"]", "invalid_client_metadata"},
+	};
+	struct it_resp r;
+	const char *h[] = {"Content-Type: text/plain", NULL};
+	char cid[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(it_json("POST", "/oauth/register", NULL, bad[i].body, &r), 0);
+		if (r.status != 400 || r.json == NULL || strcmp(it_jstr(r.json, "error"), bad[i].error) != 0)
+			fail_msg("registration %s: want 400 %s, got %ld %s", bad[i].body, bad[i].error,
+			    r.status, r.body);
+		oauth_err(&r, 400, bad[i].error);
+		it_resp_free(&r);
+	}
+	assert_int_equal(it_request("POST", "/oauth/register", h, "{}", 2, &r), 0);
+	oauth_err(&r, 400, "invalid_client_metadata");
+	it_resp_free(&r);
+	/* accepted: https, loopback http on any port, a native app's scheme */
+	reg("Good app", "[\"https://app.example/cb\",\"http://127.0.0.1/cb\","
+	    "\"http://[::1]:3000/cb\",\"http://localhost:1234/x?y=1\",\"com.example.app:/oauth\"]",
+	    cid, sizeof(cid));
+}
+
+static void
+t_authorize_refusals(void **state)
+{
+	char cid[128], other[128], chal[64], q[2048];
+
+	(void)state;
+	reg("Redirect test", "[\"" REDIR "\",\"https://app.example/cb\"]", cid, sizeof(cid));
+	reg("Other app", "[\"https://other.example/cb\"]", other, sizeof(other));
+	challenge(VERIFIER, chal);
+	/* unknown client, unregistered or look-alike redirect URIs: shown,
+	 * never redirected (no open redirect) */
+	std_query(q, sizeof(q), "tgc_nosuchclientnosuchclientnosuchclientnosuchc", REDIR, chal, NULL);
+	refused(q, "unknown client");
+	std_query(q, sizeof(q), cid, "https://evil.example/cb", chal, NULL);
+	refused(q, "another host");
+	std_query(q, sizeof(q), cid, "https://app.example/cb/../../evil", chal, NULL);
+	refused(q, "path traversal");
+	std_query(q, sizeof(q), cid, "https://app.example/cbx", chal, NULL);
+	refused(q, "longer path");
+	std_query(q, sizeof(q), cid, "https://app.example/cb?next=https://evil.example", chal, NULL);
+	refused(q, "extra query");
+	std_query(q, sizeof(q), cid, "https://app.example.evil.example/cb", chal, NULL);
+	refused(q, "suffix host");
+	std_query(q, sizeof(q), cid, "http://127.0.0.1:7777/cb2", chal, NULL);
+	refused(q, "loopback, other path");
+	std_query(q, sizeof(q), cid, "http://localhost:7777/cb", chal, NULL);
+	refused(q, "loopback, other host name");
+	std_query(q, sizeof(q), cid, "https://other.example/cb", chal, NULL);
+	refused(q, "another client's redirect URI");
+	snprintf(q, sizeof(q), "response_type=code&client_id=%s&client_id=%s&redirect_uri=%s"
+	    "&code_challenge=%s&code_challenge_method=S256", esc(cid), esc(other), esc(REDIR), chal);
+	refused(q, "client_id twice");
+	/* known client and URI: errors go back to it, with the state */
+	std_query(q, sizeof(q), cid, REDIR, chal, NULL);
+	q[strstr(q, "&code_challenge_method") - q] = '\0';
+	strcat(q, "&state=st-1");
+	redirected_error(q, REDIR, "invalid_request");	/* no method: plain is not allowed */
+	snprintf(q, sizeof(q), "response_type=code&client_id=%s&redirect_uri=%s&code_challenge=%s"
+	    "&code_challenge_method=plain&state=st-1", esc(cid), esc(REDIR), chal);
+	redirected_error(q, REDIR, "invalid_request");
+	snprintf(q, sizeof(q), "response_type=code&client_id=%s&redirect_uri=%s&state=st-1",
+	    esc(cid), esc(REDIR));
+	redirected_error(q, REDIR, "invalid_request");
+	snprintf(q, sizeof(q), "response_type=token&client_id=%s&redirect_uri=%s&code_challenge=%s"
+	    "&code_challenge_method=S256&state=st-1", esc(cid), esc(REDIR), chal);
+	redirected_error(q, REDIR, "unsupported_response_type");
+	snprintf(q, sizeof(q), "response_type=code&client_id=%s&redirect_uri=%s&code_challenge=%s"
+	    "&code_challenge_method=S256&state=st-1&resource=%s", esc(cid), esc(REDIR), chal,
+	    esc("https://other-server.example/mcp"));
+	redirected_error(q, REDIR, "invalid_target");
+	/* a loopback redirect URI may change its port (RFC 8252) */
+	{
+		char h[128];
+
+		std_query(q, sizeof(q), cid, "http://127.0.0.1:40123/cb", chal, NULL);
+		pending(q, h, sizeof(h));
+	}
+}
+
+static void
+t_code_exchange(void **state)
+{
+	char cid[128], other[128], code[64], at[4096];
+	struct it_resp r;
+
+	(void)state;
+	reg("Exchange test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	reg("Exchange other", "[\"" REDIR "\"]", other, sizeof(other));
+	/* wrong verifier: refused, and the code is burned */
+	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
+	exchange(cid, code, REDIR, VERIFIER "-wrong", &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	exchange(cid, code, REDIR, VERIFIER, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	/* a verifier outside RFC 7636's alphabet or length */
+	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
+	exchange(cid, code, REDIR, "short", &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	/* another client's code */
+	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
+	exchange(other, code, REDIR, VERIFIER, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	/* another redirect URI than the request's */
+	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
+	exchange(cid, code, "http://127.0.0.1:7777/cb?x", VERIFIER, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	/* reuse: the second exchange fails and revokes the first's tokens */
+	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
+	exchange(cid, code, REDIR, VERIFIER, &r);
+	assert_int_equal(r.status, 200);
+	snprintf(at, sizeof(at), "%s", it_jstr(r.json, "access_token"));
+	it_resp_free(&r);
+	assert_int_equal(mcp_status(at), 200);
+	exchange(cid, code, REDIR, VERIFIER, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	assert_int_equal(mcp_status(at), 401);
+	/* an unknown code, an unknown client, a grant type we do not have,
+	 * a resource of another server */
+	exchange(cid, "no-such-code", REDIR, VERIFIER, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	exchange("tgc_unknown", code, REDIR, VERIFIER, &r);
+	oauth_err(&r, 401, "invalid_client");
+	it_resp_free(&r);
+	form("/oauth/token", "grant_type=password&username=a&password=b&client_id=x", &r);
+	oauth_err(&r, 400, "unsupported_grant_type");
+	it_resp_free(&r);
+	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
+	{
+		char body[2048];
+
+		snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
+		    "&redirect_uri=%s&code_verifier=%s&resource=%s", esc(cid), esc(code), esc(REDIR),
+		    esc(VERIFIER), esc("https://other-server.example/mcp"));
+		form("/oauth/token", body, &r);
+		oauth_err(&r, 400, "invalid_target");
+		it_resp_free(&r);
+		/* JSON instead of a form: a clear 400 */
+		assert_int_equal(it_json("POST", "/oauth/token", NULL, "{\"grant_type\":\"authorization_code\"}", &r), 0);
+		oauth_err(&r, 400, "invalid_request");
+		it_resp_free(&r);
+	}
+}
+
+static void
+t_audience(void **state)
+{
+	char cid[128], at[4096], key[256];
+	struct it_resp r;
+	json_t *j;
+
+	(void)state;
+	reg("Audience test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), NULL, 0);
+	assert_int_equal(mcp_status(at), 200);
+	/* the REST API refuses an OAuth access token, with a clear reason */
+	assert_int_equal(it_get("GET", "/api/v1/auth/me", at, &r), 0);
+	assert_int_equal(r.status, 401);
+	assert_non_null(strstr(it_jstr(r.json, "detail"), "/mcp only"));
+	it_resp_free(&r);
+	assert_int_equal(it_get("GET", "/api/v1/oauth/grants", at, &r), 0);
+	assert_int_equal(r.status, 401);
+	it_resp_free(&r);
+	/* it cannot answer a consent request either (no escalation) */
+	assert_int_equal(it_json("POST", "/api/v1/oauth/authorizations/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	    at, "{\"decision\":\"allow\"}", &r), 0);
+	assert_int_equal(r.status, 401);
+	it_resp_free(&r);
+	/* console tokens and API keys keep working at /mcp */
+	assert_int_equal(mcp_status(it_admin()), 200);
+	j = it_call("POST", "/api/v1/api-keys", it_admin(), "{\"name\":\"oauth-it\",\"role\":\"viewer\"}", 201);
+	snprintf(key, sizeof(key), "%s", it_jstr(j, "key"));
+	json_decref(j);
+	assert_int_equal(mcp_status(key), 200);
+}
+
+static void
+t_refresh(void **state)
+{
+	char cid[128], other[128], at[4096], rt[128], at2[4096], rt2[128], crt[256], ctok[4096];
+	struct it_resp r;
+	char body[512];
+
+	(void)state;
+	reg("Refresh test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	reg("Refresh other", "[\"" REDIR "\"]", other, sizeof(other));
+	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
+	/* another client cannot use it */
+	refresh(other, rt, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	/* the console's refresh endpoint refuses an OAuth refresh token */
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt);
+	assert_int_equal(it_json("POST", "/api/v1/auth/refresh", NULL, body, &r), 0);
+	assert_int_equal(r.status, 401);
+	it_resp_free(&r);
+	/* and the token endpoint a console refresh token */
+	assert_int_equal(it_login_full(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), ctok,
+	    sizeof(ctok), crt, sizeof(crt)), 0);
+	refresh(cid, crt, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	/* rotation */
+	refresh(cid, rt, &r);
+	assert_int_equal(r.status, 200);
+	snprintf(at2, sizeof(at2), "%s", it_jstr(r.json, "access_token"));
+	snprintf(rt2, sizeof(rt2), "%s", it_jstr(r.json, "refresh_token"));
+	it_resp_free(&r);
+	assert_string_not_equal(rt, rt2);
+	assert_int_equal(mcp_status(at2), 200);
+	/* reuse of the old one: refused, and the whole family is revoked */
+	refresh(cid, rt, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	refresh(cid, rt2, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	assert_int_equal(mcp_status(at2), 401);
+	assert_int_equal(mcp_status(at), 401);
+}
+
+static void
+t_consent(void **state)
+{
+	char cid[128], at[4096], rt[128], user[64], tok[4096], chal[64], q[2048], h[128];
+	char path[256];
+	json_t *j, *items, *it;
+	struct it_resp r;
+	long long gid = 0;
+	size_t i;
+
+	(void)state;
+	snprintf(user, sizeof(user), "oauthdev%s", suffix);
+	it_user_token(it_admin(), user, PW, "developer", tok, sizeof(tok));
+	reg("Consent test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	/* the role ceiling: a developer cannot grant admin */
+	challenge(VERIFIER, chal);
+	std_query(q, sizeof(q), cid, REDIR, chal, NULL);
+	pending(q, h, sizeof(h));
+	j = it_callf("GET", tok, NULL, 200, "/api/v1/oauth/authorizations/%s", h);
+	it_match(j, "{\"client_name\":\"Consent test\",\"redirect_host\":\"127.0.0.1:7777\","
+	    "\"roles\":[\"viewer\",\"developer\"],\"remembered_role\":null}");
+	json_decref(j);
+	snprintf(path, sizeof(path), "/api/v1/oauth/authorizations/%s", h);
+	assert_int_equal(it_status("POST", path, tok, "{\"decision\":\"allow\",\"role\":\"admin\"}"), 422);
+	/* without a console session (no cookie is ever enough): 401 */
+	assert_int_equal(it_status("POST", path, NULL, "{\"decision\":\"allow\"}"), 401);
+	assert_int_equal(it_status("GET", path, NULL, NULL), 401);
+	/* lowered at consent: viewer */
+	tokens(tok, cid, "{\"decision\":\"allow\",\"role\":\"viewer\"}", at, sizeof(at), rt, sizeof(rt));
+	assert_int_equal(mcp_status(at), 200);
+	/* remembered */
+	pending(q, h, sizeof(h));
+	j = it_callf("GET", tok, NULL, 200, "/api/v1/oauth/authorizations/%s", h);
+	assert_string_equal(it_jstr(j, "remembered_role"), "viewer");
+	json_decref(j);
+	/* a decided request cannot be decided again */
+	{
+		char to[2048];
+
+		decide(tok, h, "{\"decision\":\"deny\"}", to, sizeof(to));
+		assert_non_null(strstr(to, "error=access_denied"));
+		assert_non_null(strstr(to, "state=st-1"));
+		snprintf(path, sizeof(path), "/api/v1/oauth/authorizations/%s", h);
+		assert_int_equal(it_status("POST", path, tok, "{\"decision\":\"allow\"}"), 404);
+		assert_int_equal(it_status("GET", path, tok, NULL), 404);
+	}
+	/* connected apps: listed; withdrawing cuts the tokens off */
+	j = it_call("GET", "/api/v1/oauth/grants", tok, NULL, 200);
+	items = json_object_get(j, "items");
+	json_array_foreach(items, i, it)
+		if (strcmp(it_jstr(it, "client_id"), cid) == 0)
+			gid = it_jint(it, "id");
+	json_decref(j);
+	assert_true(gid > 0);
+	/* not someone else's */
+	{
+		char other[64], otok[4096];
+
+		snprintf(other, sizeof(other), "oauthview%s", suffix);
+		it_user_token(it_admin(), other, PW, "viewer", otok, sizeof(otok));
+		snprintf(path, sizeof(path), "/api/v1/oauth/grants/%lld", gid);
+		assert_int_equal(it_status("DELETE", path, otok, NULL), 404);
+	}
+	snprintf(path, sizeof(path), "/api/v1/oauth/grants/%lld", gid);
+	assert_int_equal(it_status("DELETE", path, tok, NULL), 204);
+	assert_int_equal(mcp_status(at), 401);
+	refresh(cid, rt, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	pending(q, h, sizeof(h));
+	j = it_callf("GET", tok, NULL, 200, "/api/v1/oauth/authorizations/%s", h);
+	assert_true(json_is_null(json_object_get(j, "remembered_role")));
+	json_decref(j);
+	/* a role change of the user cuts tokens off too */
+	tokens(tok, cid, "{\"decision\":\"allow\"}", at, sizeof(at), NULL, 0);
+	assert_int_equal(mcp_status(at), 200);
+	{
+		char upath[128];
+		json_t *u = it_call("GET", "/api/v1/users?limit=200", it_admin(), NULL, 200);
+		long long uid = 0;
+
+		json_array_foreach(json_object_get(u, "items"), i, it)
+			if (strcmp(it_jstr(it, "username"), user) == 0)
+				uid = it_jint(it, "id");
+		json_decref(u);
+		snprintf(upath, sizeof(upath), "/api/v1/users/%lld", uid);
+		it_callv("PATCH", upath, it_admin(), "{\"role\":\"viewer\"}", 200);
+	}
+	assert_int_equal(mcp_status(at), 401);
+}
+
+static void
+t_revoke(void **state)
+{
+	char cid[128], at[4096], rt[128], body[8192];
+	struct it_resp r;
+	json_t *j, *it;
+	size_t i;
+	long long id = 0;
+	char path[128];
+
+	(void)state;
+	reg("Revoke test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
+	/* RFC 7009: the refresh token (its family and access tokens) */
+	snprintf(body, sizeof(body), "token=%s&client_id=%s", esc(rt), esc(cid));
+	form("/oauth/revoke", body, &r);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+	assert_int_equal(mcp_status(at), 401);
+	refresh(cid, rt, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	/* an access token alone */
+	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
+	snprintf(body, sizeof(body), "token=%s&client_id=%s&token_type_hint=access_token", esc(at), esc(cid));
+	form("/oauth/revoke", body, &r);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+	assert_int_equal(mcp_status(at), 401);
+	/* unknown tokens: 200 all the same; no token: 400 */
+	form("/oauth/revoke", "token=nonsense&client_id=x", &r);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+	form("/oauth/revoke", "client_id=x", &r);
+	oauth_err(&r, 400, "invalid_request");
+	it_resp_free(&r);
+	/* the existing revoke-all cuts OAuth tokens too */
+	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
+	assert_int_equal(mcp_status(at), 200);
+	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", at);
+	it_callv("POST", "/api/v1/auth/revoke", it_admin(), body, 200);
+	assert_int_equal(mcp_status(at), 401);
+	/* an admin deletes the client: its tokens stop at once */
+	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
+	j = it_call("GET", "/api/v1/oauth/clients?limit=200", it_admin(), NULL, 200);
+	json_array_foreach(json_object_get(j, "items"), i, it)
+		if (strcmp(it_jstr(it, "client_id"), cid) == 0)
+			id = it_jint(it, "id");
+	json_decref(j);
+	assert_true(id > 0);
+	snprintf(path, sizeof(path), "/api/v1/oauth/clients/%lld", id);
+	assert_int_equal(it_status("DELETE", path, it_admin(), NULL), 204);
+	assert_int_equal(mcp_status(at), 401);
+	refresh(cid, rt, &r);
+	oauth_err(&r, 401, "invalid_client");
+	it_resp_free(&r);
+}
+
+static void
+t_framing(void **state)
+{
+	struct it_resp r;
+	const char *csp, *xfo;
+
+	(void)state;
+	/* the consent page cannot be framed */
+	assert_int_equal(it_get("GET", "/ui/consent.html", NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	csp = it_header(&r, "Content-Security-Policy");
+	assert_non_null(csp);
+	assert_non_null(strstr(csp, "frame-ancestors 'none'"));
+	xfo = it_header(&r, "X-Frame-Options");
+	assert_non_null(xfo);
+	assert_string_equal(xfo, "DENY");
+	assert_non_null(strstr(r.body, "/ui/consent.js"));
+	it_resp_free(&r);
+	assert_int_equal(it_get("GET", "/ui/consent.js", NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+	/* nor the authorization endpoint's own error page */
+	assert_int_equal(it_get("GET", "/oauth/authorize?client_id=nope", NULL, &r), 0);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(it_header(&r, "Content-Security-Policy"), "frame-ancestors 'none'"));
+	assert_string_equal(it_header(&r, "X-Frame-Options"), "DENY");
+	assert_non_null(strstr(it_header(&r, "Content-Type"), "text/html"));
+	it_resp_free(&r);
+}
+
+static void
+t_admin_only(void **state)
+{
+	char user[64], tok[4096];
+
+	(void)state;
+	snprintf(user, sizeof(user), "oauthv2%s", suffix);
+	it_user_token(it_admin(), user, PW, "viewer", tok, sizeof(tok));
+	assert_int_equal(it_status("GET", "/api/v1/oauth/clients", tok, NULL), 403);
+	assert_int_equal(it_status("DELETE", "/api/v1/oauth/clients/1", tok, NULL), 403);
+	assert_int_equal(it_status("GET", "/api/v1/oauth/grants", tok, NULL), 200);
+	assert_int_equal(it_status("DELETE", "/api/v1/oauth/grants/999999999", tok, NULL), 404);
+	assert_int_equal(it_status("DELETE", "/api/v1/oauth/grants/abc", tok, NULL), 404);
+}
+
+static void
+t_register_rate(void **state)
+{
+	struct it_resp r;
+	char n[32];
+
+	(void)state;
+	/* the address's registrations of this hour at the limit (20) */
+	it_sql(n, sizeof(n), "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
+	    " VALUES ('oauth-reg:127.0.0.1', extract(epoch FROM now())::bigint / 3600 * 3600, 20)"
+	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = 20 RETURNING hits");
+	assert_int_equal(it_json("POST", "/oauth/register", NULL,
+	    "{\"redirect_uris\":[\"https://rate.example/cb\"]}", &r), 0);
+	oauth_err(&r, 429, "invalid_request");
+	assert_non_null(it_header(&r, "Retry-After"));
+	it_resp_free(&r);
+	it_sql(n, sizeof(n), "DELETE FROM rate_limits WHERE bucket = 'oauth-reg:127.0.0.1'");
+	assert_int_equal(it_json("POST", "/oauth/register", NULL,
+	    "{\"redirect_uris\":[\"https://rate.example/cb\"]}", &r), 0);
+	assert_int_equal(r.status, 201);
+	it_resp_free(&r);
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	snprintf(suffix, sizeof(suffix), "%ld%d", (long)time(NULL) % 1000000, rand() % 1000);
+	snprintf(resource, sizeof(resource), "%s/mcp", it_base());
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_discovery),
+		cmocka_unit_test(t_register_bad),
+		cmocka_unit_test(t_authorize_refusals),
+		cmocka_unit_test(t_code_exchange),
+		cmocka_unit_test(t_audience),
+		cmocka_unit_test(t_refresh),
+		cmocka_unit_test(t_consent),
+		cmocka_unit_test(t_revoke),
+		cmocka_unit_test(t_framing),
+		cmocka_unit_test(t_admin_only),
+		cmocka_unit_test(t_register_rate),
+	};
+
+	return cmocka_run_group_tests_name("oauth", tests, group_setup, NULL);
+}
