@@ -107,8 +107,7 @@ tg_h_oauth_register(struct tg_req *req, struct tg_resp *resp)
 		    "the registration request must be application/json");
 		return oauth_error(req, resp, &oe);
 	}
-	if (req->body == NULL || tg_json_parse(req->body, req->body_len, TG_MAX_JSON_DEPTH,
-	    &in, why, sizeof(why)) != TG_OK) {
+	if (req->body == NULL || tg_json_parse(req->body, req->body_len, TG_MAX_JSON_DEPTH, &in, why, sizeof(why)) != TG_OK) {
 		tg_oauth_oerr(&oe, 400, "invalid_client_metadata",
 		    "the registration request is not valid JSON");
 		return oauth_error(req, resp, &oe);

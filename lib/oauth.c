@@ -104,7 +104,7 @@ tg_oauth_asm(const struct tg_config *cfg)
 	snprintf(reg, sizeof(reg), "%s/oauth/register", b);
 	snprintf(rev, sizeof(rev), "%s/oauth/revoke", b);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:[s], s:[s,s],"
-	    " s:[s], s:[s], s:[s], s:b, s:b}",
+			 " s:[s], s:[s], s:[s], s:b, s:b}",
 	    "issuer", b, "authorization_endpoint", authz, "token_endpoint", token,
 	    "registration_endpoint", reg, "revocation_endpoint", rev,
 	    "response_types_supported", "code",
@@ -176,7 +176,7 @@ authority_ok(const char *a, size_t n)
 			return 0;
 		for (size_t j = 1; j < i; j++)
 			if (!((a[j] >= '0' && a[j] <= '9') || (a[j] >= 'a' && a[j] <= 'f') ||
-			    (a[j] >= 'A' && a[j] <= 'F') || a[j] == ':' || a[j] == '.'))
+				(a[j] >= 'A' && a[j] <= 'F') || a[j] == ':' || a[j] == '.'))
 				return 0;
 		i++;
 	} else {
@@ -184,7 +184,7 @@ authority_ok(const char *a, size_t n)
 			char ch = a[i];
 
 			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-'))
+				(ch >= '0' && ch <= '9') || ch == '.' || ch == '-'))
 				return 0;
 			i++;
 		}
@@ -213,8 +213,8 @@ static const char *
 redirect_uri_bad(const char *u)
 {
 	static const char *const banned[] = {"javascript", "data", "vbscript",
-		"file", "about", "blob", "filesystem", "ftp", "ws", "wss", "mailto",
-		"view-source", "chrome", "resource", NULL};
+	    "file", "about", "blob", "filesystem", "ftp", "ws", "wss", "mailto",
+	    "view-source", "chrome", "resource", NULL};
 	const char *colon, *a;
 	size_t slen, alen, hl;
 	int i;
@@ -379,7 +379,7 @@ handle_hash(const char *h, char *hash)
 		return -TG_E_NOTFOUND;
 	for (size_t i = 0; i < n; i++)
 		if (tg_parse_digit("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-		    h[i]) < 0)
+			h[i]) < 0)
 			return -TG_E_NOTFOUND;
 	return tg_crypto_sha256_hex(h, n, hash);
 }
@@ -403,9 +403,9 @@ text_ok(const char *s, size_t max)
 struct reg {
 	json_t *in;
 	const char *name, *uri;
-	json_t *uris;			/* borrowed from in */
+	json_t *uris; /* borrowed from in */
 	char client_id[4 + TG_OAUTH_HANDLE_LEN + 1];
-	int limited;			/* out: rate limited */
+	int limited; /* out: rate limited */
 	int full;
 	int64_t retry;
 };
@@ -449,8 +449,7 @@ reg_check(struct reg *r, struct tg_oerr *oe)
 	}
 	r->name = v ? json_string_value(v) : NULL;
 	v = json_object_get(r->in, "client_uri");
-	if (v != NULL && (!json_is_string(v) || strncmp(json_string_value(v), "https://", 8) != 0 ||
-	    redirect_uri_bad(json_string_value(v)) != NULL)) {
+	if (v != NULL && (!json_is_string(v) || strncmp(json_string_value(v), "https://", 8) != 0 || redirect_uri_bad(json_string_value(v)) != NULL)) {
 		tg_oauth_oerr(oe, 400, "invalid_client_metadata", "client_uri must be an https URL");
 		return -TG_E_BADREQ;
 	}
@@ -515,12 +514,13 @@ reg_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	/* Housekeeping first: requests and codes past their time, clients
 	 * never used for a day or unused for 90 days. */
 	if ((rc = tg_db_exec(c->db,
-	    "WITH a AS (DELETE FROM oauth_requests WHERE expires_at < now() - interval '1 hour'),"
-	    " b AS (DELETE FROM oauth_codes WHERE expires_at < now() - interval '1 day')"
-	    " DELETE FROM oauth_clients oc WHERE (last_used_at IS NULL AND"
-	    "  created_at < now() - interval '1 day' AND NOT EXISTS (SELECT 1 FROM oauth_grants g"
-	    "  WHERE g.client_id = oc.id)) OR COALESCE(last_used_at, created_at) <"
-	    "  now() - interval '90 days'", 0, NULL, NULL)) != TG_OK)
+		 "WITH a AS (DELETE FROM oauth_requests WHERE expires_at < now() - interval '1 hour'),"
+		 " b AS (DELETE FROM oauth_codes WHERE expires_at < now() - interval '1 day')"
+		 " DELETE FROM oauth_clients oc WHERE (last_used_at IS NULL AND"
+		 "  created_at < now() - interval '1 day' AND NOT EXISTS (SELECT 1 FROM oauth_grants g"
+		 "  WHERE g.client_id = oc.id)) OR COALESCE(last_used_at, created_at) <"
+		 "  now() - interval '90 days'",
+		 0, NULL, NULL)) != TG_OK)
 		goto out;
 	snprintf(win, sizeof(win), "%d", TG_OAUTH_REG_WINDOW);
 	snprintf(limit, sizeof(limit), "%d", TG_OAUTH_REG_PER_WINDOW);
@@ -532,12 +532,12 @@ reg_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	/* security: registrations per client address and hour, and at most
 	 * TG_OAUTH_CLIENTS_MAX clients at once */
 	if ((rc = tg_db_exec(c->db,
-	    "WITH w AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)"
-	    "  VALUES ('oauth-reg:' || $1, extract(epoch FROM now())::bigint / $2::int * $2::int, 1)"
-	    "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1 RETURNING hits)"
-	    " SELECT (SELECT hits FROM w) > $3::int, (SELECT count(*) FROM oauth_clients) >= $4::int,"
-	    " $2::int - (extract(epoch FROM now())::bigint % $2::int)",
-	    4, p, &res)) != TG_OK)
+		 "WITH w AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)"
+		 "  VALUES ('oauth-reg:' || $1, extract(epoch FROM now())::bigint / $2::int * $2::int, 1)"
+		 "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1 RETURNING hits)"
+		 " SELECT (SELECT hits FROM w) > $3::int, (SELECT count(*) FROM oauth_clients) >= $4::int,"
+		 " $2::int - (extract(epoch FROM now())::bigint % $2::int)",
+		 4, p, &res)) != TG_OK)
 		goto out;
 	r->limited = PQgetvalue(res, 0, 0)[0] == 't';
 	r->full = PQgetvalue(res, 0, 1)[0] == 't';
@@ -545,7 +545,7 @@ reg_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	PQclear(res);
 	res = NULL;
 	if (r->limited || r->full)
-		goto out;	/* committed: the attempt counts */
+		goto out; /* committed: the attempt counts */
 	if ((uris = json_dumps(r->uris, JSON_COMPACT)) == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
@@ -558,8 +558,9 @@ reg_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	p[3] = uris;
 	p[4] = c->client_addr ? c->client_addr : "";
 	if ((rc = tg_db_exec(c->db,
-	    "INSERT INTO oauth_clients (client_id, client_name, client_uri, redirect_uris,"
-	    " registered_from) VALUES ($1, left($2, 100), $3, $4::jsonb, $5)", 5, p, NULL)) != TG_OK)
+		 "INSERT INTO oauth_clients (client_id, client_name, client_uri, redirect_uris,"
+		 " registered_from) VALUES ($1, left($2, 100), $3, $4::jsonb, $5)",
+		 5, p, NULL)) != TG_OK)
 		goto out;
 	d = json_pack("{s:s, s:O}", "client_name", p[1], "redirect_uris", r->uris);
 	rc = tg_audit_call(c, "oauth.register", r->client_id, TG_AUDIT_OK, d);
@@ -592,9 +593,7 @@ tg_oauth_register(const struct tg_call *c, json_t *in, json_t **out,
 	if (rc != TG_OK)
 		return rc;
 	if (r.limited || r.full) {
-		tg_oauth_oerr(oe, 429, "invalid_request", r.full ?
-		    "registration is closed: too many clients are registered" :
-		    "too many registrations from this address; retry in %lld s",
+		tg_oauth_oerr(oe, 429, "invalid_request", r.full ? "registration is closed: too many clients are registered" : "too many registrations from this address; retry in %lld s",
 		    (long long)r.retry);
 		return -TG_E_RATE;
 	}
@@ -619,7 +618,7 @@ b64url43(const char *s)
 		return 0;
 	for (; *s; s++)
 		if (tg_parse_digit("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-		    *s) < 0)
+			*s) < 0)
 			return 0;
 	return 1;
 }
@@ -674,13 +673,13 @@ tg_oauth_authorize(const struct tg_call *c, const struct tg_oauth_kv *kv,
 	cid = tg_oauth_kv_get(kv, n, "client_id", &dup_client);
 	ruri = tg_oauth_kv_get(kv, n, "redirect_uri", &dup_client);
 	if (dup_client || cid == NULL || strlen(cid) > 64) {
-		tg_oauth_oerr(oe, 400, "invalid_request", dup_client ?
-		    "client_id and redirect_uri may be given once" : "client_id is missing");
+		tg_oauth_oerr(oe, 400, "invalid_request", dup_client ? "client_id and redirect_uri may be given once" : "client_id is missing");
 		return -TG_E_BADREQ;
 	}
 	p[0] = cid;
 	if ((rc = tg_db_exec(c->db, "SELECT id, redirect_uris::text FROM oauth_clients"
-	    " WHERE client_id = $1", 1, p, &res_db)) != TG_OK)
+				    " WHERE client_id = $1",
+		 1, p, &res_db)) != TG_OK)
 		return rc;
 	if (PQntuples(res_db) != 1) {
 		PQclear(res_db);
@@ -749,9 +748,10 @@ tg_oauth_authorize(const struct tg_call *c, const struct tg_oauth_kv *kv,
 	p[6] = scope;
 	p[7] = ttl;
 	if ((rc = tg_db_exec(c->db,
-	    "INSERT INTO oauth_requests (id, client_id, redirect_uri, state, code_challenge,"
-	    " resource, scope, expires_at) VALUES ($1, $2::bigint, $3, $4, $5, $6, $7,"
-	    " now() + make_interval(secs => $8::int))", 8, p, NULL)) != TG_OK)
+		 "INSERT INTO oauth_requests (id, client_id, redirect_uri, state, code_challenge,"
+		 " resource, scope, expires_at) VALUES ($1, $2::bigint, $3, $4, $5, $6, $7,"
+		 " now() + make_interval(secs => $8::int))",
+		 8, p, NULL)) != TG_OK)
 		goto out;
 	/* The consent page (web/ui/consent.html): the handle in the fragment,
 	 * which no server log or Referer ever carries. */
@@ -827,8 +827,8 @@ tg_oauth_request_get(const struct tg_call *c, const char *handle,
 struct decide {
 	const char *hash;
 	int allow;
-	enum tg_role role;		/* requested, or NONE */
-	char *redirect;			/* out, malloc'd */
+	enum tg_role role; /* requested, or NONE */
+	char *redirect; /* out, malloc'd */
 };
 
 static int
@@ -857,7 +857,8 @@ decide_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	if (!PQgetisnull(res, 0, 9))
 		remembered = tg_role_parse(PQgetvalue(res, 0, 9));
 	if ((rc = tg_db_exec(c->db, "UPDATE oauth_requests SET decided_at = now()"
-	    " WHERE id = $1", 1, p, NULL)) != TG_OK)
+				    " WHERE id = $1",
+		 1, p, NULL)) != TG_OK)
 		goto out;
 	pairs[4] = "state";
 	pairs[5] = PQgetisnull(res, 0, 6) ? NULL : PQgetvalue(res, 0, 6);
@@ -870,14 +871,14 @@ decide_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		d = json_pack("{s:s}", "client_id", PQgetvalue(res, 0, 2));
 		rc = tg_audit_call(c, "oauth.deny", PQgetvalue(res, 0, 2), TG_AUDIT_OK, d);
 		json_decref(d);
-		if (rc == TG_OK && (st->redirect = with_params(PQgetvalue(res, 0, 5),
-		    cfg->public_url, pairs)) == NULL)
+		if (rc == TG_OK && (st->redirect = with_params(PQgetvalue(res, 0, 5), cfg->public_url, pairs)) == NULL)
 			rc = -TG_E_NOMEM;
 		goto out;
 	}
 	/* security: never above the caller's own (effective) role */
 	role = st->role != TG_ROLE_NONE ? st->role :
-	    remembered != TG_ROLE_NONE ? remembered : c->who->role;
+	    remembered != TG_ROLE_NONE  ? remembered :
+					  c->who->role;
 	if (role > c->who->role) {
 		rc = tg_err_field(err, "role", "may not be above your own role (%s)",
 		    tg_role_name(c->who->role));
@@ -887,10 +888,11 @@ decide_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	p[1] = PQgetvalue(res, 0, 1);
 	p[2] = tg_role_name(role);
 	if ((rc = tg_db_exec(c->db,
-	    "WITH c AS (UPDATE oauth_clients SET last_used_at = now() WHERE id = $2::bigint)"
-	    " INSERT INTO oauth_grants (user_id, client_id, role) VALUES ($1::bigint, $2::bigint, $3)"
-	    " ON CONFLICT (user_id, client_id) DO UPDATE SET role = EXCLUDED.role,"
-	    " updated_at = now() RETURNING id", 3, p, &g)) != TG_OK)
+		 "WITH c AS (UPDATE oauth_clients SET last_used_at = now() WHERE id = $2::bigint)"
+		 " INSERT INTO oauth_grants (user_id, client_id, role) VALUES ($1::bigint, $2::bigint, $3)"
+		 " ON CONFLICT (user_id, client_id) DO UPDATE SET role = EXCLUDED.role,"
+		 " updated_at = now() RETURNING id",
+		 3, p, &g)) != TG_OK)
 		goto out;
 	if ((grant = strdup(PQgetvalue(g, 0, 0))) == NULL) {
 		rc = -TG_E_NOMEM;
@@ -906,9 +908,10 @@ decide_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	p[4] = PQgetvalue(res, 0, 8);
 	p[5] = ttl;
 	if ((rc = tg_db_exec(c->db,
-	    "INSERT INTO oauth_codes (code_hash, grant_id, redirect_uri, code_challenge,"
-	    " resource, expires_at) VALUES ($1, $2::bigint, $3, $4, $5,"
-	    " now() + make_interval(secs => $6::int))", 6, p, NULL)) != TG_OK)
+		 "INSERT INTO oauth_codes (code_hash, grant_id, redirect_uri, code_challenge,"
+		 " resource, expires_at) VALUES ($1, $2::bigint, $3, $4, $5,"
+		 " now() + make_interval(secs => $6::int))",
+		 6, p, NULL)) != TG_OK)
 		goto out;
 	d = json_pack("{s:s, s:s}", "client_id", PQgetvalue(res, 0, 2), "role", tg_role_name(role));
 	rc = tg_audit_call(c, "oauth.authorize", PQgetvalue(res, 0, 2), TG_AUDIT_OK, d);
@@ -944,8 +947,7 @@ tg_oauth_decide(const struct tg_call *c, const char *handle, json_t *in,
 		return rc;
 	if (c->cfg == NULL || c->cfg->public_url[0] == '\0')
 		return tg_err_set(err, TG_E_NOTFOUND, "OAuth is off (TOOLGATE_PUBLIC_URL is not set)");
-	if (in == NULL || json_unpack_ex(in, &je, JSON_STRICT, "{s:s, s?s}",
-	    "decision", &decision, "role", &role) != 0)
+	if (in == NULL || json_unpack_ex(in, &je, JSON_STRICT, "{s:s, s?s}", "decision", &decision, "role", &role) != 0)
 		return tg_err_field(err, "body", "{\"decision\": \"allow\"|\"deny\", \"role\"?}");
 	memset(&st, 0, sizeof(st));
 	if (strcmp(decision, "allow") == 0)

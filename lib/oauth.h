@@ -38,15 +38,15 @@
 struct tg_call;
 struct tg_config;
 
-#define TG_OAUTH_CODE_TTL 60		/* seconds */
-#define TG_OAUTH_REQUEST_TTL 600	/* a pending authorization request */
-#define TG_OAUTH_REG_WINDOW 3600	/* registrations per address and hour */
+#define TG_OAUTH_CODE_TTL 60 /* seconds */
+#define TG_OAUTH_REQUEST_TTL 600 /* a pending authorization request */
+#define TG_OAUTH_REG_WINDOW 3600 /* registrations per address and hour */
 #define TG_OAUTH_REG_PER_WINDOW 20
-#define TG_OAUTH_CLIENTS_MAX 5000	/* registrations at once */
-#define TG_OAUTH_REDIRECTS_MAX 10	/* redirect URIs of one client */
+#define TG_OAUTH_CLIENTS_MAX 5000 /* registrations at once */
+#define TG_OAUTH_REDIRECTS_MAX 10 /* redirect URIs of one client */
 #define TG_OAUTH_URI_MAX 512
 #define TG_OAUTH_STATE_MAX 1024
-#define TG_OAUTH_HANDLE_LEN 43		/* base64url of 32 random bytes */
+#define TG_OAUTH_HANDLE_LEN 43 /* base64url of 32 random bytes */
 
 /* An OAuth error response (RFC 6749 section 5.2, RFC 7591 section 3.2.2):
  * {"error", "error_description"} with the HTTP status. */

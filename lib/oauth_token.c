@@ -40,7 +40,8 @@ tg_oauth_cut(const struct tg_call *c, const char *where, const char *arg,
 	    " INSERT INTO jwt_blacklist (jti, user_id, expires_at, reason)"
 	    " SELECT access_jti, user_id, created_at + interval '15 minutes' + interval '60 seconds', $2"
 	    " FROM refresh_tokens WHERE %s AND created_at > now() - interval '16 minutes'"
-	    " ON CONFLICT (jti) DO NOTHING", where, where);
+	    " ON CONFLICT (jti) DO NOTHING",
+	    where, where);
 	if (n < 0 || (size_t)n >= sizeof(sql))
 		return -TG_E_INTERNAL;
 	return tg_db_exec(c->db, sql, 2, p, NULL);
@@ -58,8 +59,8 @@ verifier_ok(const char *v)
 		return 0;
 	for (; *v; v++)
 		if (!((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z') ||
-		    (*v >= '0' && *v <= '9') || *v == '-' || *v == '.' ||
-		    *v == '_' || *v == '~'))
+			(*v >= '0' && *v <= '9') || *v == '-' || *v == '.' ||
+			*v == '_' || *v == '~'))
 			return 0;
 	return 1;
 }
@@ -80,9 +81,9 @@ pkce_ok(const char *verifier, const char *challenge)
 
 struct exchange {
 	const char *hash, *client_id, *redirect_uri, *verifier, *resource, *aud;
-	const char *bad;		/* out: invalid_grant description */
-	int reused;			/* out: a used code was presented */
-	json_t *session;		/* out */
+	const char *bad; /* out: invalid_grant description */
+	int reused; /* out: a used code was presented */
+	json_t *session; /* out */
 };
 
 static int
@@ -103,14 +104,15 @@ exchange_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	(void)err;
 	p[0] = st->hash;
 	if ((rc = tg_db_exec(c->db,
-	    "SELECT oc.client_id, k.redirect_uri, k.code_challenge, k.resource,"
-	    " k.used_at IS NOT NULL, k.expires_at <= now(), k.family, g.id, g.role,"
-	    " u.id, u.username, u.role, u.disabled,"
-	    " ceil(extract(epoch FROM u.tokens_valid_after))::bigint,"
-	    " k.created_at < u.tokens_valid_after"
-	    " FROM oauth_codes k JOIN oauth_grants g ON g.id = k.grant_id"
-	    " JOIN oauth_clients oc ON oc.id = g.client_id JOIN users u ON u.id = g.user_id"
-	    " WHERE k.code_hash = $1 FOR UPDATE OF k", 1, p, &res)) != TG_OK)
+		 "SELECT oc.client_id, k.redirect_uri, k.code_challenge, k.resource,"
+		 " k.used_at IS NOT NULL, k.expires_at <= now(), k.family, g.id, g.role,"
+		 " u.id, u.username, u.role, u.disabled,"
+		 " ceil(extract(epoch FROM u.tokens_valid_after))::bigint,"
+		 " k.created_at < u.tokens_valid_after"
+		 " FROM oauth_codes k JOIN oauth_grants g ON g.id = k.grant_id"
+		 " JOIN oauth_clients oc ON oc.id = g.client_id JOIN users u ON u.id = g.user_id"
+		 " WHERE k.code_hash = $1 FOR UPDATE OF k",
+		 1, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
 		st->bad = "unknown authorization code";
@@ -127,7 +129,8 @@ exchange_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	}
 	/* Any other failure burns the code too (no guessing of verifiers). */
 	if ((rc = tg_db_exec(c->db, "UPDATE oauth_codes SET used_at = now()"
-	    " WHERE code_hash = $1", 1, p, NULL)) != TG_OK)
+				    " WHERE code_hash = $1",
+		 1, p, NULL)) != TG_OK)
 		goto out;
 	if (PQgetvalue(res, 0, 5)[0] == 't')
 		st->bad = "authorization code expired";
@@ -163,12 +166,13 @@ exchange_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	who.role = gr < ur ? gr : ur;
 	as.who = &who;
 	if ((rc = tg_sessions_issue_oauth(&as, uid, who.username, who.role, tva, &b,
-	    &st->session)) != TG_OK)
+		 &st->session)) != TG_OK)
 		goto out;
 	p[1] = fam;
 	if ((rc = tg_db_exec(c->db, "WITH g AS (UPDATE oauth_grants SET last_used_at = now()"
-	    " WHERE id = (SELECT grant_id FROM oauth_codes WHERE code_hash = $1))"
-	    " UPDATE oauth_codes SET family = $2 WHERE code_hash = $1", 2, p, NULL)) != TG_OK)
+				    " WHERE id = (SELECT grant_id FROM oauth_codes WHERE code_hash = $1))"
+				    " UPDATE oauth_codes SET family = $2 WHERE code_hash = $1",
+		 2, p, NULL)) != TG_OK)
 		goto out;
 	d = json_pack("{s:s, s:s}", "client_id", st->client_id, "role", tg_role_name(who.role));
 	rc = tg_audit_call(&as, "oauth.token", st->client_id, TG_AUDIT_OK, d);
@@ -194,8 +198,7 @@ token_code(const struct tg_call *c, const struct tg_oauth_kv *kv, int n,
 	st.verifier = tg_oauth_kv_get(kv, n, "code_verifier", &dup);
 	st.resource = tg_oauth_kv_get(kv, n, "resource", &dup);
 	if (dup || code == NULL || st.redirect_uri == NULL || st.verifier == NULL) {
-		tg_oauth_oerr(oe, 400, "invalid_request", dup ? "a parameter was given twice" :
-		    "code, redirect_uri and code_verifier are required");
+		tg_oauth_oerr(oe, 400, "invalid_request", dup ? "a parameter was given twice" : "code, redirect_uri and code_verifier are required");
 		return -TG_E_BADREQ;
 	}
 	if (st.resource != NULL && strcmp(st.resource, aud) != 0) {
@@ -269,7 +272,8 @@ tg_oauth_token(const struct tg_call *c, const struct tg_oauth_kv *kv, int n,
 	}
 	p[0] = cid;
 	if ((rc = tg_db_exec(c->db, "UPDATE oauth_clients SET last_used_at = now()"
-	    " WHERE client_id = $1 RETURNING id", 1, p, &res)) != TG_OK)
+				    " WHERE client_id = $1 RETURNING id",
+		 1, p, &res)) != TG_OK)
 		return rc;
 	rc = PQntuples(res);
 	PQclear(res);
@@ -282,8 +286,7 @@ tg_oauth_token(const struct tg_call *c, const struct tg_oauth_kv *kv, int n,
 	tok = tg_oauth_kv_get(kv, n, "refresh_token", &dup);
 	resource = tg_oauth_kv_get(kv, n, "resource", &dup);
 	if (dup || tok == NULL) {
-		tg_oauth_oerr(oe, 400, "invalid_request", dup ? "a parameter was given twice" :
-		    "refresh_token is required");
+		tg_oauth_oerr(oe, 400, "invalid_request", dup ? "a parameter was given twice" : "refresh_token is required");
 		return -TG_E_BADREQ;
 	}
 	if (resource != NULL && strcmp(resource, aud) != 0) {
@@ -323,13 +326,14 @@ revoke_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		p[0] = hash;
 		p[1] = st->cid;
 		if ((rc = tg_db_exec(c->db, "SELECT rt.family FROM refresh_tokens rt"
-		    " JOIN oauth_grants g ON g.id = rt.grant_id JOIN oauth_clients oc"
-		    " ON oc.id = g.client_id WHERE rt.token_hash = $1 AND oc.client_id = $2",
-		    2, p, &res)) != TG_OK || PQntuples(res) != 1)
+					    " JOIN oauth_grants g ON g.id = rt.grant_id JOIN oauth_clients oc"
+					    " ON oc.id = g.client_id WHERE rt.token_hash = $1 AND oc.client_id = $2",
+			 2, p, &res)) != TG_OK ||
+		    PQntuples(res) != 1)
 			goto out;
 		rc = tg_oauth_cut(c, "family = $1", PQgetvalue(res, 0, 0), "oauth_revoke");
 	} else if (tg_auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, cfg->jwt_issuer,
-	    st->tok, strlen(st->tok), (int64_t)time(NULL), &cl, NULL) == TG_OK &&
+		       st->tok, strlen(st->tok), (int64_t)time(NULL), &cl, NULL) == TG_OK &&
 	    strcmp(cl.cid, st->cid) == 0) {
 		snprintf(uid, sizeof(uid), "%lld", (long long)cl.user_id);
 		snprintf(exp, sizeof(exp), "%lld", (long long)cl.exp);
@@ -338,10 +342,11 @@ revoke_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		p[2] = exp;
 		p[3] = "oauth_revoke";
 		rc = tg_db_exec(c->db, "INSERT INTO jwt_blacklist (jti, user_id, expires_at, reason)"
-		    " VALUES ($1, $2::bigint, to_timestamp($3::bigint) + interval '60 seconds', $4)"
-		    " ON CONFLICT (jti) DO NOTHING", 4, p, NULL);
+				       " VALUES ($1, $2::bigint, to_timestamp($3::bigint) + interval '60 seconds', $4)"
+				       " ON CONFLICT (jti) DO NOTHING",
+		    4, p, NULL);
 	} else {
-		goto out;	/* unknown: nothing to do (RFC 7009 section 2.2) */
+		goto out; /* unknown: nothing to do (RFC 7009 section 2.2) */
 	}
 	if (rc != TG_OK)
 		goto out;
@@ -366,8 +371,7 @@ tg_oauth_revoke(const struct tg_call *c, const struct tg_oauth_kv *kv, int n,
 	st.tok = tg_oauth_kv_get(kv, n, "token", &dup);
 	st.cid = tg_oauth_kv_get(kv, n, "client_id", &dup);
 	if (dup || st.tok == NULL) {
-		tg_oauth_oerr(oe, 400, "invalid_request", dup ? "a parameter was given twice" :
-		    "token is required");
+		tg_oauth_oerr(oe, 400, "invalid_request", dup ? "a parameter was given twice" : "token is required");
 		return -TG_E_BADREQ;
 	}
 	if (st.cid == NULL) {
@@ -393,15 +397,15 @@ tg_oauth_clients_list(const struct tg_call *c, const struct tg_page *pg,
 	    " 'client_name', oc.client_name, 'client_uri', oc.client_uri,"
 	    " 'redirect_uris', oc.redirect_uris, 'registered_from', oc.registered_from,"
 	    " 'created_at', " TG_SQL_TS("oc.created_at") ","
-	    " 'last_used_at', " TG_SQL_TS("oc.last_used_at") ","
-	    " 'grants', (SELECT count(*) FROM oauth_grants g WHERE g.client_id = oc.id))::text"
-	    " FROM oauth_clients oc WHERE oc.id > $1::bigint ORDER BY oc.id LIMIT $2::bigint",
+							 " 'last_used_at', " TG_SQL_TS("oc.last_used_at") ","
+													  " 'grants', (SELECT count(*) FROM oauth_grants g WHERE g.client_id = oc.id))::text"
+													  " FROM oauth_clients oc WHERE oc.id > $1::bigint ORDER BY oc.id LIMIT $2::bigint",
 	    2, NULL, out, err);
 }
 
 struct del {
 	int64_t id;
-	int client;			/* a client, else a grant */
+	int client; /* a client, else a grant */
 };
 
 static int
@@ -419,11 +423,13 @@ del_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	p[1] = tg_call_can(c, TG_P_USERS) ? NULL : uid;
 	if (st->client)
 		rc = tg_db_exec(c->db, "SELECT client_id FROM oauth_clients WHERE id = $1::bigint"
-		    " FOR UPDATE", 1, p, &res);
+				       " FOR UPDATE",
+		    1, p, &res);
 	else
 		rc = tg_db_exec(c->db, "SELECT oc.client_id FROM oauth_grants g JOIN oauth_clients oc"
-		    " ON oc.id = g.client_id WHERE g.id = $1::bigint AND ($2::bigint IS NULL OR"
-		    " g.user_id = $2::bigint) FOR UPDATE OF g", 2, p, &res);
+				       " ON oc.id = g.client_id WHERE g.id = $1::bigint AND ($2::bigint IS NULL OR"
+				       " g.user_id = $2::bigint) FOR UPDATE OF g",
+		    2, p, &res);
 	if (rc != TG_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -439,8 +445,7 @@ del_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		rc = tg_oauth_cut(c, "grant_id = $1::bigint", ids, "consent_withdrawn");
 	if (rc != TG_OK)
 		goto out;
-	rc = tg_db_exec(c->db, st->client ? "DELETE FROM oauth_clients WHERE id = $1::bigint" :
-	    "DELETE FROM oauth_grants WHERE id = $1::bigint", 1, p, NULL);
+	rc = tg_db_exec(c->db, st->client ? "DELETE FROM oauth_clients WHERE id = $1::bigint" : "DELETE FROM oauth_grants WHERE id = $1::bigint", 1, p, NULL);
 	if (rc != TG_OK)
 		goto out;
 	rc = tg_audit_call(c, st->client ? "oauth.client_delete" : "oauth.consent_withdraw",
@@ -475,9 +480,9 @@ tg_oauth_grants_list(const struct tg_call *c, const struct tg_page *pg,
 	    "SELECT json_build_object('id', g.id, 'client_id', oc.client_id,"
 	    " 'client_name', oc.client_name, 'redirect_uris', oc.redirect_uris,"
 	    " 'role', g.role, 'created_at', " TG_SQL_TS("g.created_at") ","
-	    " 'last_used_at', " TG_SQL_TS("g.last_used_at") ")::text"
-	    " FROM oauth_grants g JOIN oauth_clients oc ON oc.id = g.client_id"
-	    " WHERE g.id > $1::bigint AND g.user_id = $3::bigint ORDER BY g.id LIMIT $2::bigint",
+									" 'last_used_at', " TG_SQL_TS("g.last_used_at") ")::text"
+															" FROM oauth_grants g JOIN oauth_clients oc ON oc.id = g.client_id"
+															" WHERE g.id > $1::bigint AND g.user_id = $3::bigint ORDER BY g.id LIMIT $2::bigint",
 	    3, uid, out, err);
 }
 

@@ -39,7 +39,7 @@
 
 #include <jansson.h>
 
-#include "lib/call.h"	/* enum tg_role */
+#include "lib/call.h" /* enum tg_role */
 #include "lib/err.h"
 
 struct tg_call;

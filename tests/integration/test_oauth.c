@@ -38,7 +38,8 @@ b64url(const unsigned char *in, size_t n, char *out)
 
 	len = EVP_EncodeBlock((unsigned char *)tmp, in, (int)n);
 	for (i = 0; i < len && tmp[i] != '='; i++)
-		out[o++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : tmp[i];
+		out[o++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' :
+								 tmp[i];
 	out[o] = '\0';
 }
 
@@ -117,7 +118,8 @@ std_query(char *q, size_t cap, const char *cid, const char *redir, const char *c
     const char *extra)
 {
 	snprintf(q, cap, "response_type=code&client_id=%s&redirect_uri=%s&code_challenge=%s"
-	    "&code_challenge_method=S256&state=st-1&resource=%s%s", esc(cid), esc(redir), chal,
+			 "&code_challenge_method=S256&state=st-1&resource=%s%s",
+	    esc(cid), esc(redir), chal,
 	    esc(resource), extra ? extra : "");
 }
 
@@ -224,7 +226,8 @@ exchange(const char *cid, const char *code, const char *redir, const char *verif
 	char body[2048];
 
 	snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
-	    "&redirect_uri=%s&code_verifier=%s&resource=%s", esc(cid), esc(code), esc(redir),
+				     "&redirect_uri=%s&code_verifier=%s&resource=%s",
+	    esc(cid), esc(code), esc(redir),
 	    esc(verifier), esc(resource));
 	form("/oauth/token", body, r);
 }
@@ -258,7 +261,8 @@ mcp_status(const char *token)
 	it_mcp_post(token, NULL, NULL,
 	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
 	    "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
-	    "\"clientInfo\":{\"name\":\"oauth-it\",\"version\":\"1\"}}}", &r);
+	    "\"clientInfo\":{\"name\":\"oauth-it\",\"version\":\"1\"}}}",
+	    &r);
 	st = r.status;
 	it_resp_free(&r);
 	return st;
@@ -308,8 +312,7 @@ t_discovery(void **state)
 	assert_null(strstr(it_header(&r, "WWW-Authenticate"), "resource_metadata"));
 	it_resp_free(&r);
 	for (int i = 0; i < 2; i++) {
-		j = it_call("GET", i ? "/.well-known/oauth-protected-resource" :
-		    "/.well-known/oauth-protected-resource/mcp", NULL, NULL, 200);
+		j = it_call("GET", i ? "/.well-known/oauth-protected-resource" : "/.well-known/oauth-protected-resource/mcp", NULL, NULL, 200);
 		assert_string_equal(it_jstr(j, "resource"), resource);
 		a = json_object_get(j, "authorization_servers");
 		assert_true(json_is_array(a) && json_array_size(a) == 1);
@@ -317,13 +320,12 @@ t_discovery(void **state)
 		json_decref(j);
 	}
 	for (int i = 0; i < 2; i++) {
-		j = it_call("GET", i ? "/.well-known/openid-configuration" :
-		    "/.well-known/oauth-authorization-server", NULL, NULL, 200);
+		j = it_call("GET", i ? "/.well-known/openid-configuration" : "/.well-known/oauth-authorization-server", NULL, NULL, 200);
 		assert_string_equal(it_jstr(j, "issuer"), it_base());
 		it_match(j, "{\"code_challenge_methods_supported\":[\"S256\"],"
-		    "\"token_endpoint_auth_methods_supported\":[\"none\"],"
-		    "\"grant_types_supported\":[\"authorization_code\",\"refresh_token\"],"
-		    "\"response_types_supported\":[\"code\"]}");
+			    "\"token_endpoint_auth_methods_supported\":[\"none\"],"
+			    "\"grant_types_supported\":[\"authorization_code\",\"refresh_token\"],"
+			    "\"response_types_supported\":[\"code\"]}");
 		snprintf(want, sizeof(want), "%s/oauth/token", it_base());
 		assert_string_equal(it_jstr(j, "token_endpoint"), want);
 		json_decref(j);
@@ -336,34 +338,35 @@ t_register_bad(void **state)
 	static const struct {
 		const char *body, *error;
 	} bad[] = {
-		{"[1,2]", "invalid_client_metadata"},
-		{"{\"client_name\":\"x\"}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":\"https://a.example/cb\"}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[\"http://evil.example/cb\"]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[\"http://127.0.0.1.evil.example/cb\"]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[\"javascript:alert(1)\"]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[\"data:text/html,x\"]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[\"https://a.example/cb#frag\"]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[\"https://user@a.example/cb\"]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[\"https://a.example/c b\"]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[\"/relative\"]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[1]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[\"https://a/1\",\"https://a/2\",\"https://a/3\",\"https://a/4\","
-		 "\"https://a/5\",\"https://a/6\",\"https://a/7\",\"https://a/8\",\"https://a/9\","
-		 "\"https://a/10\",\"https://a/11\"]}", "invalid_redirect_uri"},
-		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"bad\\u0001name\"}",
-		 "invalid_client_metadata"},
-		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"\"}", "invalid_client_metadata"},
-		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"implicit\"]}",
-		 "invalid_client_metadata"},
-		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"refresh_token\"]}",
-		 "invalid_client_metadata"},
-		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"response_types\":[\"token\"]}",
-		 "invalid_client_metadata"},
-		{"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_uri\":\"javascript:x\"}",
-		 "invalid_client_metadata"},
-		{"{\"redirect_uris\":[\"https://a.example/cb\"]", "invalid_client_metadata"},
+	    {"[1,2]", "invalid_client_metadata"},
+	    {"{\"client_name\":\"x\"}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[]}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":\"https://a.example/cb\"}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[\"http://evil.example/cb\"]}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[\"http://127.0.0.1.evil.example/cb\"]}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[\"javascript:alert(1)\"]}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[\"data:text/html,x\"]}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb#frag\"]}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[\"https://user@a.example/cb\"]}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[\"https://a.example/c b\"]}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[\"/relative\"]}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[1]}", "invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[\"https://a/1\",\"https://a/2\",\"https://a/3\",\"https://a/4\","
+	     "\"https://a/5\",\"https://a/6\",\"https://a/7\",\"https://a/8\",\"https://a/9\","
+	     "\"https://a/10\",\"https://a/11\"]}",
+		"invalid_redirect_uri"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"bad\\u0001name\"}",
+		"invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"\"}", "invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"implicit\"]}",
+		"invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"refresh_token\"]}",
+		"invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"response_types\":[\"token\"]}",
+		"invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_uri\":\"javascript:x\"}",
+		"invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"]", "invalid_client_metadata"},
 	};
 	struct it_resp r;
 	const char *h[] = {"Content-Type: text/plain", NULL};
@@ -384,7 +387,7 @@ t_register_bad(void **state)
 	it_resp_free(&r);
 	/* accepted: https, loopback http on any port, a native app's scheme */
 	reg("Good app", "[\"https://app.example/cb\",\"http://127.0.0.1/cb\","
-	    "\"http://[::1]:3000/cb\",\"http://localhost:1234/x?y=1\",\"com.example.app:/oauth\"]",
+			"\"http://[::1]:3000/cb\",\"http://localhost:1234/x?y=1\",\"com.example.app:/oauth\"]",
 	    cid, sizeof(cid));
 }
 
@@ -418,24 +421,28 @@ t_authorize_refusals(void **state)
 	std_query(q, sizeof(q), cid, "https://other.example/cb", chal, NULL);
 	refused(q, "another client's redirect URI");
 	snprintf(q, sizeof(q), "response_type=code&client_id=%s&client_id=%s&redirect_uri=%s"
-	    "&code_challenge=%s&code_challenge_method=S256", esc(cid), esc(other), esc(REDIR), chal);
+			       "&code_challenge=%s&code_challenge_method=S256",
+	    esc(cid), esc(other), esc(REDIR), chal);
 	refused(q, "client_id twice");
 	/* known client and URI: errors go back to it, with the state */
 	std_query(q, sizeof(q), cid, REDIR, chal, NULL);
 	q[strstr(q, "&code_challenge_method") - q] = '\0';
 	strcat(q, "&state=st-1");
-	redirected_error(q, REDIR, "invalid_request");	/* no method: plain is not allowed */
+	redirected_error(q, REDIR, "invalid_request"); /* no method: plain is not allowed */
 	snprintf(q, sizeof(q), "response_type=code&client_id=%s&redirect_uri=%s&code_challenge=%s"
-	    "&code_challenge_method=plain&state=st-1", esc(cid), esc(REDIR), chal);
+			       "&code_challenge_method=plain&state=st-1",
+	    esc(cid), esc(REDIR), chal);
 	redirected_error(q, REDIR, "invalid_request");
 	snprintf(q, sizeof(q), "response_type=code&client_id=%s&redirect_uri=%s&state=st-1",
 	    esc(cid), esc(REDIR));
 	redirected_error(q, REDIR, "invalid_request");
 	snprintf(q, sizeof(q), "response_type=token&client_id=%s&redirect_uri=%s&code_challenge=%s"
-	    "&code_challenge_method=S256&state=st-1", esc(cid), esc(REDIR), chal);
+			       "&code_challenge_method=S256&state=st-1",
+	    esc(cid), esc(REDIR), chal);
 	redirected_error(q, REDIR, "unsupported_response_type");
 	snprintf(q, sizeof(q), "response_type=code&client_id=%s&redirect_uri=%s&code_challenge=%s"
-	    "&code_challenge_method=S256&state=st-1&resource=%s", esc(cid), esc(REDIR), chal,
+			       "&code_challenge_method=S256&state=st-1&resource=%s",
+	    esc(cid), esc(REDIR), chal,
 	    esc("https://other-server.example/mcp"));
 	redirected_error(q, REDIR, "invalid_target");
 	/* a loopback redirect URI may change its port (RFC 8252) */
@@ -506,7 +513,8 @@ t_code_exchange(void **state)
 		char body[2048];
 
 		snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
-		    "&redirect_uri=%s&code_verifier=%s&resource=%s", esc(cid), esc(code), esc(REDIR),
+					     "&redirect_uri=%s&code_verifier=%s&resource=%s",
+		    esc(cid), esc(code), esc(REDIR),
 		    esc(VERIFIER), esc("https://other-server.example/mcp"));
 		form("/oauth/token", body, &r);
 		oauth_err(&r, 400, "invalid_target");
@@ -539,7 +547,8 @@ t_audience(void **state)
 	it_resp_free(&r);
 	/* it cannot answer a consent request either (no escalation) */
 	assert_int_equal(it_json("POST", "/api/v1/oauth/authorizations/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-	    at, "{\"decision\":\"allow\"}", &r), 0);
+			     at, "{\"decision\":\"allow\"}", &r),
+	    0);
 	assert_int_equal(r.status, 401);
 	it_resp_free(&r);
 	/* console tokens and API keys keep working at /mcp */
@@ -572,7 +581,8 @@ t_refresh(void **state)
 	it_resp_free(&r);
 	/* and the token endpoint a console refresh token */
 	assert_int_equal(it_login_full(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), ctok,
-	    sizeof(ctok), crt, sizeof(crt)), 0);
+			     sizeof(ctok), crt, sizeof(crt)),
+	    0);
 	refresh(cid, crt, &r);
 	oauth_err(&r, 400, "invalid_grant");
 	it_resp_free(&r);
@@ -615,7 +625,7 @@ t_consent(void **state)
 	pending(q, h, sizeof(h));
 	j = it_callf("GET", tok, NULL, 200, "/api/v1/oauth/authorizations/%s", h);
 	it_match(j, "{\"client_name\":\"Consent test\",\"redirect_host\":\"127.0.0.1:7777\","
-	    "\"roles\":[\"viewer\",\"developer\"],\"remembered_role\":null}");
+		    "\"roles\":[\"viewer\",\"developer\"],\"remembered_role\":null}");
 	json_decref(j);
 	snprintf(path, sizeof(path), "/api/v1/oauth/authorizations/%s", h);
 	assert_int_equal(it_status("POST", path, tok, "{\"decision\":\"allow\",\"role\":\"admin\"}"), 422);
@@ -798,16 +808,18 @@ t_register_rate(void **state)
 	(void)state;
 	/* the address's registrations of this hour at the limit (20) */
 	it_sql(n, sizeof(n), "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
-	    " VALUES ('oauth-reg:127.0.0.1', extract(epoch FROM now())::bigint / 3600 * 3600, 20)"
-	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = 20 RETURNING hits");
+			     " VALUES ('oauth-reg:127.0.0.1', extract(epoch FROM now())::bigint / 3600 * 3600, 20)"
+			     " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = 20 RETURNING hits");
 	assert_int_equal(it_json("POST", "/oauth/register", NULL,
-	    "{\"redirect_uris\":[\"https://rate.example/cb\"]}", &r), 0);
+			     "{\"redirect_uris\":[\"https://rate.example/cb\"]}", &r),
+	    0);
 	oauth_err(&r, 429, "invalid_request");
 	assert_non_null(it_header(&r, "Retry-After"));
 	it_resp_free(&r);
 	it_sql(n, sizeof(n), "DELETE FROM rate_limits WHERE bucket = 'oauth-reg:127.0.0.1'");
 	assert_int_equal(it_json("POST", "/oauth/register", NULL,
-	    "{\"redirect_uris\":[\"https://rate.example/cb\"]}", &r), 0);
+			     "{\"redirect_uris\":[\"https://rate.example/cb\"]}", &r),
+	    0);
 	assert_int_equal(r.status, 201);
 	it_resp_free(&r);
 }
@@ -825,17 +837,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_discovery),
-		cmocka_unit_test(t_register_bad),
-		cmocka_unit_test(t_authorize_refusals),
-		cmocka_unit_test(t_code_exchange),
-		cmocka_unit_test(t_audience),
-		cmocka_unit_test(t_refresh),
-		cmocka_unit_test(t_consent),
-		cmocka_unit_test(t_revoke),
-		cmocka_unit_test(t_framing),
-		cmocka_unit_test(t_admin_only),
-		cmocka_unit_test(t_register_rate),
+	    cmocka_unit_test(t_discovery),
+	    cmocka_unit_test(t_register_bad),
+	    cmocka_unit_test(t_authorize_refusals),
+	    cmocka_unit_test(t_code_exchange),
+	    cmocka_unit_test(t_audience),
+	    cmocka_unit_test(t_refresh),
+	    cmocka_unit_test(t_consent),
+	    cmocka_unit_test(t_revoke),
+	    cmocka_unit_test(t_framing),
+	    cmocka_unit_test(t_admin_only),
+	    cmocka_unit_test(t_register_rate),
 	};
 
 	return cmocka_run_group_tests_name("oauth", tests, group_setup, NULL);
