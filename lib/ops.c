@@ -52,6 +52,8 @@ tg_op_target_member(enum tg_op_target t)
 		return "tool";
 	case TG_OT_SOURCE:
 		return "source";
+	case TG_OT_OAUTH_CLIENT:
+		return "id";
 	default:
 		return NULL;
 	}
@@ -537,6 +539,8 @@ a_tool_status(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 static const struct tg_jfield f_server[] = {F_SERVER, END};
 static const struct tg_jfield f_tool[] = {F_TOOL, END};
 static const struct tg_jfield f_source[] = {F_SOURCE, END};
+static const struct tg_jfield f_oauth_client[] = {
+    {"id", T_ID, REQ, DESC("the OAuth client's id (toolgate_list_oauth_clients)")}, END};
 static const struct tg_jfield f_page[] = {
     {"limit", T_INT, RANGE(1, 200), DESC("page size (default 50)")},
     {"cursor", T_STR, DESC("next_cursor of the previous page")},
@@ -552,6 +556,8 @@ tg_op_target_fields(enum tg_op_target t)
 		return f_tool;
 	case TG_OT_SOURCE:
 		return f_source;
+	case TG_OT_OAUTH_CLIENT:
+		return f_oauth_client;
 	default:
 		return NULL;
 	}

@@ -797,6 +797,30 @@ t_admin_only(void **state)
 	assert_int_equal(it_status("GET", "/api/v1/oauth/grants", tok, NULL), 200);
 	assert_int_equal(it_status("DELETE", "/api/v1/oauth/grants/999999999", tok, NULL), 404);
 	assert_int_equal(it_status("DELETE", "/api/v1/oauth/grants/abc", tok, NULL), 404);
+	/* the operation table's MCP side: an admin's management tools */
+	{
+		char sid[128], cid[128], args[256];
+		json_t *res, *sc, *it;
+		long long id = 0;
+		size_t i;
+
+		reg("MCP delete test", "[\"" REDIR "\"]", cid, sizeof(cid));
+		it_mcp_init(it_admin(), IT_MCP_VERSION, sid, sizeof(sid));
+		res = it_mcp_call(it_admin(), sid, IT_MCP_VERSION, "toolgate_list_oauth_clients",
+		    "{\"limit\":200}", NULL);
+		it_tool_ok(res);
+		sc = json_object_get(json_object_get(res, "structuredContent"), "items");
+		json_array_foreach(sc, i, it)
+			if (strcmp(it_jstr(it, "client_id"), cid) == 0)
+				id = it_jint(it, "id");
+		json_decref(res);
+		assert_true(id > 0);
+		snprintf(args, sizeof(args), "{\"id\":%lld}", id);
+		res = it_mcp_call(it_admin(), sid, IT_MCP_VERSION, "toolgate_delete_oauth_client", args, NULL);
+		it_tool_ok(res);
+		json_decref(res);
+		it_sql_expect("0", "SELECT count(*) FROM oauth_clients WHERE client_id = '%s'", cid);
+	}
 }
 
 static void

@@ -446,6 +446,39 @@ t_crypto(void **state)
 	tg_crypto_wipe(NULL, 10);
 }
 
+/* OAuth access tokens (lib/oauth.h): aud and cid round-trip, both or
+ * neither; console tokens carry neither. */
+static void
+t_audience(void **state)
+{
+	char tok[TG_JWT_MAX_LEN + 1];
+	struct tg_claims c;
+
+	(void)state;
+	assert_int_equal(tg_auth_jwt_issue_aud(KEY, KEYLEN, ISS, 9, TG_ROLE_VIEWER, NOW, 900,
+	    "https://tg.example/mcp", "tgc_abc", tok, sizeof(tok), NULL), 0);
+	assert_int_equal(tg_auth_jwt_verify(KEY, KEYLEN, ISS, tok, strlen(tok), NOW, &c, NULL), 0);
+	assert_string_equal(c.aud, "https://tg.example/mcp");
+	assert_string_equal(c.cid, "tgc_abc");
+	assert_int_equal(c.role, TG_ROLE_VIEWER);
+	assert_int_equal(tg_auth_jwt_issue(KEY, KEYLEN, ISS, 9, TG_ROLE_VIEWER, NOW, 900, tok,
+	    sizeof(tok), NULL), 0);
+	assert_int_equal(tg_auth_jwt_verify(KEY, KEYLEN, ISS, tok, strlen(tok), NOW, &c, NULL), 0);
+	assert_string_equal(c.aud, "");
+	assert_string_equal(c.cid, "");
+	/* one without the other, empty, or not a string: refused */
+	assert_int_equal(tg_auth_jwt_issue_aud(KEY, KEYLEN, ISS, 9, TG_ROLE_VIEWER, NOW, 900,
+	    "https://tg.example/mcp", NULL, tok, sizeof(tok), NULL), -TG_E_INTERNAL);
+	expect_reject(mk(HS256, payload(",\"aud\":\"https://tg.example/mcp\"", NOW, NOW + 900,
+	    ISS, "viewer"), KEY, KEYLEN, EVP_sha256()));
+	expect_reject(mk(HS256, payload(",\"cid\":\"tgc_abc\"", NOW, NOW + 900, ISS, "viewer"),
+	    KEY, KEYLEN, EVP_sha256()));
+	expect_reject(mk(HS256, payload(",\"aud\":\"\",\"cid\":\"x\"", NOW, NOW + 900, ISS,
+	    "viewer"), KEY, KEYLEN, EVP_sha256()));
+	expect_reject(mk(HS256, payload(",\"aud\":[\"a\"],\"cid\":\"x\"", NOW, NOW + 900, ISS,
+	    "viewer"), KEY, KEYLEN, EVP_sha256()));
+}
+
 static void
 t_roles(void **state)
 {
@@ -479,6 +512,7 @@ main(void)
 		cmocka_unit_test(t_apikey),
 		cmocka_unit_test(t_crypto),
 		cmocka_unit_test(t_roles),
+		cmocka_unit_test(t_audience),
 	};
 
 	return cmocka_run_group_tests_name("auth", tests, NULL, NULL);

@@ -46,6 +46,12 @@ t_config(void **state)
 		{UNIT_ENV("TOOLGATE_WORKERS", "4x"), NULL},
 		{UNIT_ENV("TOOLGATE_MCP_AUTH", "maybe"), NULL},
 		{UNIT_ENV("TOOLGATE_ALLOWED_ORIGINS", "a.example"), NULL},
+		{UNIT_ENV("TOOLGATE_PUBLIC_URL", "toolgate.example"), "https://"},
+		{UNIT_ENV("TOOLGATE_PUBLIC_URL", "http://toolgate.example"), "loopback"},
+		{UNIT_ENV("TOOLGATE_PUBLIC_URL", "https://toolgate.example/"), "without a path"},
+		{UNIT_ENV("TOOLGATE_PUBLIC_URL", "https://toolgate.example/tg"), "without a path"},
+		{UNIT_ENV("TOOLGATE_PUBLIC_URL", "https://Toolgate.example"), "lower case"},
+		{UNIT_ENV("TOOLGATE_PUBLIC_URL", "https://"), "no host"},
 	};
 	const char *nokey[] = {"TOOLGATE_SOCKET", "/tmp/x.sock", NULL};
 	const char *longs[] = {"TOOLGATE_SOCKET", longsock, "TOOLGATE_ENCRYPTION_KEY", UNIT_KEY64, NULL};
@@ -74,6 +80,14 @@ t_config(void **state)
 	assert_true(c.jwt_derived);
 	assert_int_equal(c.jwt_secret_len, 32);
 	assert_true(c.mcp_auth_required);
+	assert_string_equal(c.public_url, "");
+	tg_config_wipe(&c);
+	assert_int_equal(unit_config(&c, UNIT_ENV("TOOLGATE_PUBLIC_URL", "https://tg.example:8443"),
+	    TG_CFG_SERVE, err), 0);
+	assert_string_equal(c.public_url, "https://tg.example:8443");
+	tg_config_wipe(&c);
+	assert_int_equal(unit_config(&c, UNIT_ENV("TOOLGATE_PUBLIC_URL", "http://127.0.0.1:8080"),
+	    TG_CFG_SERVE, err), 0);
 	tg_config_wipe(&c);
 	assert_int_equal(unit_config(&c, UNIT_ENV("TOOLGATE_ALLOWED_ORIGINS",
 	    "https://a.example, http://localhost:3000"), TG_CFG_SERVE, err), 0);

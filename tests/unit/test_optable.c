@@ -67,7 +67,7 @@ t_rows(void **state)
 			assert_int_not_equal(a->perm, 0);
 		}
 	}
-	assert_int_equal(n_mcp, 27);
+	assert_int_equal(n_mcp, 29);
 	check_routes();
 }
 
