@@ -41,6 +41,19 @@ static const struct step steps[] = {
 	{"mcp_sessions", "mcp_sessions", "expires_at",
 	    "DELETE FROM mcp_sessions WHERE ctid IN (SELECT ctid FROM mcp_sessions"
 	    " WHERE expires_at < now() LIMIT 5000)"},
+	/* OAuth (lib/oauth.h): answered or expired authorization requests and
+	 * codes, and clients never used for a day or unused for 90 days. */
+	{"oauth_requests", "oauth_requests", "expires_at",
+	    "DELETE FROM oauth_requests WHERE ctid IN (SELECT ctid FROM oauth_requests"
+	    " WHERE expires_at < now() - interval '1 hour' LIMIT 5000)"},
+	{"oauth_codes", "oauth_codes", "expires_at",
+	    "DELETE FROM oauth_codes WHERE ctid IN (SELECT ctid FROM oauth_codes"
+	    " WHERE expires_at < now() - interval '1 day' LIMIT 5000)"},
+	{"oauth_clients", "oauth_clients", "last_used_at",
+	    "DELETE FROM oauth_clients WHERE ctid IN (SELECT oc.ctid FROM oauth_clients oc"
+	    " WHERE (oc.last_used_at IS NULL AND oc.created_at < now() - interval '1 day'"
+	    " AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = oc.id))"
+	    " OR COALESCE(oc.last_used_at, oc.created_at) < now() - interval '90 days' LIMIT 5000)"},
 	/* Windows are at most an hour long: anything older counts for nothing. */
 	{"rate_limits", "rate_limits", "window_start",
 	    "DELETE FROM rate_limits WHERE ctid IN (SELECT ctid FROM rate_limits"
