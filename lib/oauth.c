@@ -659,13 +659,13 @@ tg_oauth_authorize(const struct tg_call *c, const struct tg_oauth_kv *kv,
 {
 	const struct tg_config *cfg = c->cfg;
 	const char *cid, *ruri, *rtype, *chal, *meth, *state, *resource, *scope;
-	const char *p[8], *pairs[7], *error = NULL;
+	const char *p[9], *pairs[7], *error = NULL;
 	char res[TG_AUD_MAX], h[TG_OAUTH_HANDLE_LEN + 1], hash[TG_SHA256_HEX_LEN + 1];
 	char desc[TG_AUD_MAX + 160], page[TG_AUD_MAX + 64], cidb[24], ttl[16];
 	PGresult *res_db = NULL;
 	json_t *uris = NULL, *v;
 	size_t i;
-	int dup = 0, dup_client = 0, rc, found = 0;
+	int dup = 0, dup_client = 0, rc, found = 0, given;
 
 	*location = NULL;
 	if (tg_oauth_resource(cfg, res, sizeof(res)) != TG_OK)
@@ -697,6 +697,7 @@ tg_oauth_authorize(const struct tg_call *c, const struct tg_oauth_kv *kv,
 	}
 	/* security: exact match against the registration (a loopback URI's
 	 * port aside); without redirect_uri only a client with one. */
+	given = ruri != NULL;
 	if (ruri == NULL) {
 		if (json_array_size(uris) == 1)
 			ruri = json_string_value(json_array_get(uris, 0));
@@ -747,11 +748,12 @@ tg_oauth_authorize(const struct tg_call *c, const struct tg_oauth_kv *kv,
 	p[5] = res;
 	p[6] = scope;
 	p[7] = ttl;
+	p[8] = given ? "true" : "false";
 	if ((rc = tg_db_exec(c->db,
 		 "INSERT INTO oauth_requests (id, client_id, redirect_uri, state, code_challenge,"
-		 " resource, scope, expires_at) VALUES ($1, $2::bigint, $3, $4, $5, $6, $7,"
-		 " now() + make_interval(secs => $8::int))",
-		 8, p, NULL)) != TG_OK)
+		 " resource, scope, expires_at, redirect_given) VALUES ($1, $2::bigint, $3, $4,"
+		 " $5, $6, $7, now() + make_interval(secs => $8::int), $9::boolean)",
+		 9, p, NULL)) != TG_OK)
 		goto out;
 	/* The consent page (web/ui/consent.html): the handle in the fragment,
 	 * which no server log or Referer ever carries. */
@@ -767,7 +769,7 @@ out:
 
 #define REQ_SQL \
 	"SELECT r.id, oc.id, oc.client_id, oc.client_name, oc.client_uri, r.redirect_uri," \
-	" r.state, r.code_challenge, r.resource, g.role" \
+	" r.state, r.code_challenge, r.resource, g.role, r.redirect_given" \
 	" FROM oauth_requests r JOIN oauth_clients oc ON oc.id = r.client_id" \
 	" LEFT JOIN oauth_grants g ON g.client_id = oc.id AND g.user_id = $2::bigint" \
 	" WHERE r.id = $1 AND r.decided_at IS NULL AND r.expires_at > now()"
@@ -836,7 +838,7 @@ decide_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
 	const struct tg_config *cfg = c->cfg;
 	struct decide *st = arg;
-	const char *p[6], *pairs[7];
+	const char *p[7], *pairs[7];
 	char uid[24], code[TG_OAUTH_HANDLE_LEN + 1], chash[TG_SHA256_HEX_LEN + 1];
 	char ttl[16], *grant = NULL;
 	PGresult *res = NULL, *g = NULL;
@@ -907,11 +909,12 @@ decide_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	p[3] = PQgetvalue(res, 0, 7);
 	p[4] = PQgetvalue(res, 0, 8);
 	p[5] = ttl;
+	p[6] = PQgetvalue(res, 0, 10);
 	if ((rc = tg_db_exec(c->db,
 		 "INSERT INTO oauth_codes (code_hash, grant_id, redirect_uri, code_challenge,"
-		 " resource, expires_at) VALUES ($1, $2::bigint, $3, $4, $5,"
-		 " now() + make_interval(secs => $6::int))",
-		 6, p, NULL)) != TG_OK)
+		 " resource, expires_at, redirect_given) VALUES ($1, $2::bigint, $3, $4, $5,"
+		 " now() + make_interval(secs => $6::int), $7::boolean)",
+		 7, p, NULL)) != TG_OK)
 		goto out;
 	d = json_pack("{s:s, s:s}", "client_id", PQgetvalue(res, 0, 2), "role", tg_role_name(role));
 	rc = tg_audit_call(c, "oauth.authorize", PQgetvalue(res, 0, 2), TG_AUDIT_OK, d);

@@ -108,7 +108,7 @@ exchange_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		 " k.used_at IS NOT NULL, k.expires_at <= now(), k.family, g.id, g.role,"
 		 " u.id, u.username, u.role, u.disabled,"
 		 " ceil(extract(epoch FROM u.tokens_valid_after))::bigint,"
-		 " k.created_at < u.tokens_valid_after"
+		 " k.created_at < u.tokens_valid_after, k.redirect_given"
 		 " FROM oauth_codes k JOIN oauth_grants g ON g.id = k.grant_id"
 		 " JOIN oauth_clients oc ON oc.id = g.client_id JOIN users u ON u.id = g.user_id"
 		 " WHERE k.code_hash = $1 FOR UPDATE OF k",
@@ -136,7 +136,8 @@ exchange_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		st->bad = "authorization code expired";
 	else if (strcmp(PQgetvalue(res, 0, 0), st->client_id) != 0)
 		st->bad = "authorization code of another client";
-	else if (strcmp(PQgetvalue(res, 0, 1), st->redirect_uri) != 0)
+	else if (st->redirect_uri == NULL ? PQgetvalue(res, 0, 15)[0] == 't' :
+					    strcmp(PQgetvalue(res, 0, 1), st->redirect_uri) != 0)
 		st->bad = "redirect_uri differs from the authorization request's";
 	else if (!pkce_ok(st->verifier, PQgetvalue(res, 0, 2)))
 		st->bad = "code_verifier does not match the code_challenge";
@@ -197,8 +198,8 @@ token_code(const struct tg_call *c, const struct tg_oauth_kv *kv, int n,
 	st.redirect_uri = tg_oauth_kv_get(kv, n, "redirect_uri", &dup);
 	st.verifier = tg_oauth_kv_get(kv, n, "code_verifier", &dup);
 	st.resource = tg_oauth_kv_get(kv, n, "resource", &dup);
-	if (dup || code == NULL || st.redirect_uri == NULL || st.verifier == NULL) {
-		tg_oauth_oerr(oe, 400, "invalid_request", dup ? "a parameter was given twice" : "code, redirect_uri and code_verifier are required");
+	if (dup || code == NULL || st.verifier == NULL) {
+		tg_oauth_oerr(oe, 400, "invalid_request", dup ? "a parameter was given twice" : "code and code_verifier are required (and redirect_uri when the authorization request named one)");
 		return -TG_E_BADREQ;
 	}
 	if (st.resource != NULL && strcmp(st.resource, aud) != 0) {

@@ -31,6 +31,9 @@ CREATE TABLE oauth_requests (
     id             text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{64}$'),  -- SHA-256 of the handle
     client_id      bigint NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
     redirect_uri   text NOT NULL,
+    -- whether the request named it (else the client's only one): the token
+    -- request must then name it too (OAuth 2.1 section 4.1.3)
+    redirect_given boolean NOT NULL DEFAULT true,
     state          text,
     code_challenge text NOT NULL CHECK (code_challenge ~ '^[A-Za-z0-9_-]{43}$'),
     resource       text NOT NULL,
@@ -57,6 +60,7 @@ CREATE TABLE oauth_codes (
     code_hash      text PRIMARY KEY CHECK (code_hash ~ '^[0-9a-f]{64}$'),
     grant_id       bigint NOT NULL REFERENCES oauth_grants(id) ON DELETE CASCADE,
     redirect_uri   text NOT NULL,
+    redirect_given boolean NOT NULL DEFAULT true,
     code_challenge text NOT NULL,
     resource       text NOT NULL,
     created_at     timestamptz NOT NULL DEFAULT now(),

@@ -519,6 +519,33 @@ t_code_exchange(void **state)
 		form("/oauth/token", body, &r);
 		oauth_err(&r, 400, "invalid_target");
 		it_resp_free(&r);
+		/* a request without redirect_uri (the client has one): the token
+		 * request may leave it out too; one that named it may not */
+		{
+			char chal[64], q[2048], h[128], to[2048], c2[64];
+
+			challenge(VERIFIER, chal);
+			snprintf(q, sizeof(q), "response_type=code&client_id=%s&code_challenge=%s"
+					       "&code_challenge_method=S256&state=st-1",
+			    esc(cid), chal);
+			pending(q, h, sizeof(h));
+			decide(it_admin(), h, "{\"decision\":\"allow\"}", to, sizeof(to));
+			assert_true(strncmp(to, REDIR "?code=", strlen(REDIR) + 6) == 0);
+			qparam(to, "code", c2, sizeof(c2));
+			snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
+						     "&code_verifier=%s",
+			    esc(cid), esc(c2), esc(VERIFIER));
+			form("/oauth/token", body, &r);
+			assert_int_equal(r.status, 200);
+			it_resp_free(&r);
+			get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", c2, sizeof(c2));
+			snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
+						     "&code_verifier=%s",
+			    esc(cid), esc(c2), esc(VERIFIER));
+			form("/oauth/token", body, &r);
+			oauth_err(&r, 400, "invalid_grant");
+			it_resp_free(&r);
+		}
 		/* JSON instead of a form: a clear 400 */
 		assert_int_equal(it_json("POST", "/oauth/token", NULL, "{\"grant_type\":\"authorization_code\"}", &r), 0);
 		oauth_err(&r, 400, "invalid_request");
