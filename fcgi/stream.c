@@ -106,13 +106,14 @@ static struct {
 	int stopping;
 } S;
 
+/* The security headers of fcgi/response.c; Cache-Control: no-store comes
+ * from the worker's X-Accel-Redirect response (nginx keeps it). */
 static const char sec_headers[] =
-	"Cache-Control: no-store\r\n"
 	"X-Accel-Buffering: no\r\n"
 	"X-Content-Type-Options: nosniff\r\n"
 	"X-Frame-Options: DENY\r\n"
 	"Referrer-Policy: no-referrer\r\n"
-	"Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+	"Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\n"
 	"Cross-Origin-Resource-Policy: same-origin\r\n"
 	"Connection: close\r\n";
 
