@@ -57,36 +57,37 @@
 #include "lib/stream_db.h"
 #include "lib/stream_ticket.h"
 
-#define TG_STREAM_IN_MAX 8192		/* the request head from nginx */
-#define TG_STREAM_OUT_MAX 16384		/* pending output of one stream */
+#define TG_STREAM_IN_MAX 8192 /* the request head from nginx */
+#define TG_STREAM_OUT_MAX 16384 /* pending output of one stream */
 #define TG_STREAM_HANDSHAKE_MS 5000
-#define TG_STREAM_RECHECK_MS 30000	/* sessions and credentials, at least */
-#define TG_STREAM_RETRY_MS 1000		/* after a failed statement */
-#define TG_STREAM_RETRY_FIELD 3000	/* the SSE retry: we send */
-#define KNOWN_LEN 16			/* digest bytes in an event id */
+#define TG_STREAM_RECHECK_MS 30000 /* sessions and credentials, at least */
+#define TG_STREAM_RETRY_MS 1000 /* after a failed statement */
+#define TG_STREAM_RETRY_FIELD 3000 /* the SSE retry: we send */
+#define KNOWN_LEN 16 /* digest bytes in an event id */
 
-enum { S_HEAD, S_LIVE };
+enum { S_HEAD,
+	S_LIVE };
 
 struct sconn {
 	int fd;
 	int state;
-	int era;			/* enum tg_ticket_era */
+	int era; /* enum tg_ticket_era */
 	enum tg_role role;
-	int tools;			/* 2026: toolsListChanged honoured */
+	int tools; /* 2026: toolsListChanged honoured */
 	int have_known;
-	unsigned char known[KNOWN_LEN];	/* digest the client last heard of */
+	unsigned char known[KNOWN_LEN]; /* digest the client last heard of */
 	int64_t user_id, api_key_id, iat, exp;
 	char jti[40];
 	char session[65];
-	uint64_t pkey;			/* principal, for the limit */
+	uint64_t pkey; /* principal, for the limit */
 	uint64_t sid;
 	uint32_t seq;
-	int64_t deadline_ms;		/* S_HEAD: the request must be in */
-	char *in;			/* S_HEAD: the request head */
+	int64_t deadline_ms; /* S_HEAD: the request must be in */
+	char *in; /* S_HEAD: the request head */
 	size_t in_len;
-	char *out;			/* pending output (NULL: none) */
+	char *out; /* pending output (NULL: none) */
 	size_t out_len, out_off;
-	char *listen_id;		/* 2026: the request id, JSON text */
+	char *listen_id; /* 2026: the request id, JSON text */
 	struct sconn *prev, *next;
 };
 
@@ -94,13 +95,13 @@ static struct {
 	const struct tg_config *cfg;
 	int ep, lfd, sigfd, dbfd;
 	struct tg_db *db;
-	struct sconn *head;		/* every connection */
+	struct sconn *head; /* every connection */
 	size_t live, heads;
 	uint64_t next_sid;
 	uint64_t epoch[TG_INV_N];
 	int have_digest;
 	unsigned char digest[TG_STREAM_ROLES][TG_STREAM_DIGEST_LEN];
-	int64_t recompute_at;		/* 0: none due */
+	int64_t recompute_at; /* 0: none due */
 	int64_t recheck_creds_at, recheck_sessions_at;
 	int64_t next_heartbeat, next_periodic;
 	int stopping;
@@ -109,13 +110,13 @@ static struct {
 /* The security headers of fcgi/response.c; Cache-Control: no-store comes
  * from the worker's X-Accel-Redirect response (nginx keeps it). */
 static const char sec_headers[] =
-	"X-Accel-Buffering: no\r\n"
-	"X-Content-Type-Options: nosniff\r\n"
-	"X-Frame-Options: DENY\r\n"
-	"Referrer-Policy: no-referrer\r\n"
-	"Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\n"
-	"Cross-Origin-Resource-Policy: same-origin\r\n"
-	"Connection: close\r\n";
+    "X-Accel-Buffering: no\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\n"
+    "Cross-Origin-Resource-Policy: same-origin\r\n"
+    "Connection: close\r\n";
 
 /* --- master side ------------------------------------------------------- */
 
@@ -409,7 +410,7 @@ admit(struct sconn *c)
 		;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (tg_ticket_verify(q, (size_t)(sp - q),
-	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &t, &why) != TG_OK) {
+		(int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &t, &why) != TG_OK) {
 		refuse(c, 403, "Forbidden", "forbidden", 0, why ? why : "bad ticket");
 		return;
 	}
@@ -585,7 +586,7 @@ recompute(int64_t now)
 		next = c->next;
 		if (c->state != S_LIVE || !c->tools)
 			continue;
-		if (!c->have_known) {	/* opened while no digest was known */
+		if (!c->have_known) { /* opened while no digest was known */
 			memcpy(c->known, d[c->role], KNOWN_LEN);
 			c->have_known = 1;
 			continue;
@@ -804,7 +805,9 @@ close_all(void)
 static int64_t
 min_due(int64_t a, int64_t b)
 {
-	return a == 0 ? b : b == 0 ? a : a < b ? a : b;
+	return a == 0 ? b : b == 0 ? a :
+	    a < b                  ? a :
+				     b;
 }
 
 static int
@@ -855,7 +858,7 @@ stream_run(const struct tg_config *cfg, int lfd)
 	now = tg_now_ms();
 	S.next_heartbeat = now + cfg->stream_heartbeat_s * 1000;
 	S.next_periodic = now + TG_STREAM_RECHECK_MS;
-	S.recompute_at = now;		/* the first digests */
+	S.recompute_at = now; /* the first digests */
 	watch_db();
 	for (i = 0; i < TG_INV_N; i++)
 		S.epoch[i] = tg_inval_epoch((enum tg_inval_domain)i);
@@ -865,7 +868,7 @@ stream_run(const struct tg_config *cfg, int lfd)
 		due = min_due(S.recompute_at, S.recheck_creds_at);
 		due = min_due(due, S.recheck_sessions_at);
 		due = min_due(due, S.next_heartbeat);
-		due = min_due(due, now + 1000);	/* epochs, heads, DB reconnect */
+		due = min_due(due, now + 1000); /* epochs, heads, DB reconnect */
 		timeout = due > now ? (int)(due - now) : 0;
 		n = epoll_wait(S.ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout);
 		if (n < 0 && errno != EINTR) {
@@ -884,8 +887,7 @@ stream_run(const struct tg_config *cfg, int lfd)
 			} else if (p == &S.dbfd) {
 				tg_stream_db_poll(S.db);
 				watch_db();
-			}
-			else
+			} else
 				on_conn(p, evs[i].events);
 		}
 		now = tg_now_ms();

@@ -48,7 +48,7 @@ principal(struct tg_req *req, struct tg_ticket *t)
 	for (tok = h + 7; *tok == ' '; tok++)
 		;
 	if (tg_auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, cfg->jwt_issuer,
-	    tok, strlen(tok), (int64_t)time(NULL), &cl, NULL) == TG_OK &&
+		tok, strlen(tok), (int64_t)time(NULL), &cl, NULL) == TG_OK &&
 	    strcmp(cl.jti, w->jti) == 0) {
 		snprintf(t->jti, sizeof(t->jti), "%s", cl.jti);
 		t->iat = cl.iat;
@@ -68,8 +68,9 @@ hand_over(struct tg_mcp_conn *cn, struct tg_ticket *t)
 	principal(cn->req, t);
 	if ((rc = tg_ticket_sign(t, ticket, sizeof(ticket))) != TG_OK)
 		return rc == -TG_E_TOOLARGE ? tg_mcp_refuse(cn->resp, 400, NULL,
-		    TG_RPC_INVALID_REQUEST, "Invalid Request: the stream's parameters are too long",
-		    NULL) : rc;
+						  TG_RPC_INVALID_REQUEST, "Invalid Request: the stream's parameters are too long",
+						  NULL) :
+					      rc;
 	n = snprintf(loc, sizeof(loc), "%s?t=%s", TG_TICKET_PATH, ticket);
 	if (n < 0 || (size_t)n >= sizeof(loc))
 		return -TG_E_INTERNAL;

@@ -63,7 +63,7 @@ safe_jti(const char *s)
 		return "";
 	for (i = 0; s[i]; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_'))
+			(s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_'))
 			return "";
 	return s;
 }
@@ -169,19 +169,19 @@ tg_stream_db_sessions_check(struct tg_db *db, const char *const *hash,
 		/* SHA-256 hex only: nothing to quote */
 		for (j = 0; hash[i][j]; j++)
 			if (!((hash[i][j] >= '0' && hash[i][j] <= '9') ||
-			    (hash[i][j] >= 'a' && hash[i][j] <= 'f')))
+				(hash[i][j] >= 'a' && hash[i][j] <= 'f')))
 				break;
 		if (tg_buf_printf(&b, "%s\"%s\"", i ? "," : "",
-		    hash[i][j] == '\0' ? hash[i] : "") != TG_OK)
+			hash[i][j] == '\0' ? hash[i] : "") != TG_OK)
 			goto out;
 	}
 	if (tg_buf_puts(&b, "}") != TG_OK)
 		goto out;
 	p[0] = b.p;
 	if ((rc = tg_db_exec(db,
-	    "SELECT h.i FROM unnest($1::text[]) WITH ORDINALITY AS h(v, i)"
-	    " JOIN mcp_sessions s ON s.id_hash = h.v AND s.expires_at > now()",
-	    1, p, &res)) != TG_OK)
+		 "SELECT h.i FROM unnest($1::text[]) WITH ORDINALITY AS h(v, i)"
+		 " JOIN mcp_sessions s ON s.id_hash = h.v AND s.expires_at > now()",
+		 1, p, &res)) != TG_OK)
 		goto out;
 	for (i = 0; i < n; i++)
 		ok[i] = 0;

@@ -41,12 +41,12 @@ int tg_stream_db_digests(struct tg_db *db, const struct tg_config *cfg,
 
 /* A credential a stream was opened with (fcgi/access.c verified it). */
 struct tg_stream_cred {
-	int64_t user_id;	/* 0: anonymous (never re-checked) */
-	int64_t api_key_id;	/* > 0: an API key */
-	const char *jti;	/* a JWT otherwise ("" for neither) */
+	int64_t user_id; /* 0: anonymous (never re-checked) */
+	int64_t api_key_id; /* > 0: an API key */
+	const char *jti; /* a JWT otherwise ("" for neither) */
 	int64_t iat;
-	enum tg_role role;	/* the role it was admitted with */
-	int ok;			/* out: 1 while it would still be admitted
+	enum tg_role role; /* the role it was admitted with */
+	int ok; /* out: 1 while it would still be admitted
 				 * with the same role */
 };
 

@@ -49,7 +49,8 @@ mac_hex(const char *data, size_t n, char out[TG_SHA256_HEX_LEN + 1])
 	unsigned int mdlen = 0;
 
 	if (HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)data, n,
-	    md, &mdlen) == NULL || mdlen != TG_SHA256_LEN)
+		md, &mdlen) == NULL ||
+	    mdlen != TG_SHA256_LEN)
 		return -TG_E_INTERNAL;
 	return tg_crypto_hex(md, mdlen, out, TG_SHA256_HEX_LEN + 1);
 }
@@ -77,7 +78,7 @@ tg_ticket_sign(const struct tg_ticket *t, char *out, size_t cap)
 	if ((len + 2) / 3 * 4 + 2 + TG_SHA256_HEX_LEN >= cap)
 		goto out;
 	if ((rc = tg_crypto_b64url_encode((const unsigned char *)text, len, out,
-	    cap, &blen)) != TG_OK)
+		 cap, &blen)) != TG_OK)
 		goto out;
 	if ((rc = mac_hex(out, blen, mac)) != TG_OK)
 		goto out;

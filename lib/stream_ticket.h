@@ -27,28 +27,28 @@
 #include "lib/call.h"
 
 #define TG_TICKET_TTL_MS 30000
-#define TG_TICKET_MAX 2048		/* the encoded ticket, at most */
+#define TG_TICKET_MAX 2048 /* the encoded ticket, at most */
 #define TG_TICKET_PATH "/_toolgate/stream"
 
 enum tg_ticket_era {
-	TG_TICKET_2025 = 1,	/* GET /mcp of a session */
-	TG_TICKET_2026 = 2,	/* subscriptions/listen */
+	TG_TICKET_2025 = 1, /* GET /mcp of a session */
+	TG_TICKET_2026 = 2, /* subscriptions/listen */
 };
 
 /* What a stream is about (all of it signed). */
 struct tg_ticket {
-	int era;			/* enum tg_ticket_era */
-	enum tg_role role;		/* TG_ROLE_NONE: anonymous */
-	int64_t user_id;		/* 0: anonymous */
-	int64_t api_key_id;		/* 0: not an API key */
-	char jti[40];			/* JWT id, "" otherwise */
-	int64_t iat, exp;		/* JWT issued/expiry (s), 0 when none */
-	char session[65];		/* 2025: the session's SHA-256 hex */
-	char version[33];		/* protocol version */
-	char listen_id[200];		/* 2026: the request id as JSON text */
-	int tools;			/* 2026: toolsListChanged asked for */
-	char peer[64];			/* client address (anonymous limits) */
-	int64_t issued_ms;		/* CLOCK_REALTIME ms */
+	int era; /* enum tg_ticket_era */
+	enum tg_role role; /* TG_ROLE_NONE: anonymous */
+	int64_t user_id; /* 0: anonymous */
+	int64_t api_key_id; /* 0: not an API key */
+	char jti[40]; /* JWT id, "" otherwise */
+	int64_t iat, exp; /* JWT issued/expiry (s), 0 when none */
+	char session[65]; /* 2025: the session's SHA-256 hex */
+	char version[33]; /* protocol version */
+	char listen_id[200]; /* 2026: the request id as JSON text */
+	int tools; /* 2026: toolsListChanged asked for */
+	char peer[64]; /* client address (anonymous limits) */
+	int64_t issued_ms; /* CLOCK_REALTIME ms */
 };
 
 /* The master: draws the key (before forking). 0 or -TG_E_*. */

@@ -53,11 +53,12 @@ strm_open(struct strm *s, const char *token, const char *method,
 	unlink(s->hdr);
 	unlink(s->out);
 	assert_int_equal(it_sh("curl -sN --max-time 120 -D '%s' -o '%s' -X %s "
-	    "%s%s%s %s %s%s%s '%s/mcp' >/dev/null 2>&1 & echo $! > '%s'",
-	    s->hdr, s->out, method, token ? "-H 'Authorization: Bearer " : "",
-	    token ? token : "", token ? "'" : "", extra ? extra : "",
-	    body ? "-H 'Content-Type: application/json' --data-binary '" : "",
-	    body ? body : "", body ? "'" : "", it_base(), s->pidf), 0);
+			       "%s%s%s %s %s%s%s '%s/mcp' >/dev/null 2>&1 & echo $! > '%s'",
+			     s->hdr, s->out, method, token ? "-H 'Authorization: Bearer " : "",
+			     token ? token : "", token ? "'" : "", extra ? extra : "",
+			     body ? "-H 'Content-Type: application/json' --data-binary '" : "",
+			     body ? body : "", body ? "'" : "", it_base(), s->pidf),
+	    0);
 }
 
 /* The whole of a file ("" when missing), into a static buffer. */
@@ -163,7 +164,8 @@ dev_key(const char *name, char *key, size_t cap, long long *kid)
 	it_user_token(it_admin(), name, "push-test-password-1", "developer", tok,
 	    sizeof(tok));
 	assert_int_equal(it_json("POST", "/api/v1/api-keys", tok,
-	    "{\"name\":\"push\"}", &r), 0);
+			     "{\"name\":\"push\"}", &r),
+	    0);
 	assert_int_equal(r.status, 201);
 	snprintf(key, cap, "%s", json_string_value(json_object_get(r.json, "key")));
 	if (kid != NULL)
@@ -178,7 +180,7 @@ get_stream(struct strm *s, const char *key, const char *sid, const char *more)
 	char extra[1024];
 
 	snprintf(extra, sizeof(extra), "-H 'Accept: text/event-stream' "
-	    "-H 'Mcp-Session-Id: %s' -H 'MCP-Protocol-Version: " IT_MCP_VERSION "' %s",
+				       "-H 'Mcp-Session-Id: %s' -H 'MCP-Protocol-Version: " IT_MCP_VERSION "' %s",
 	    sid, more ? more : "");
 	strm_open(s, key, "GET", extra, NULL);
 }
@@ -213,7 +215,7 @@ t_refusals(void **state)
 	h[0] = it_bearer(key);
 	h[1] = "Accept: text/event-stream";
 	h[2] = NULL;
-	assert_int_equal(it_hstatus("GET", "/mcp", h), 400);	/* no session */
+	assert_int_equal(it_hstatus("GET", "/mcp", h), 400); /* no session */
 	h[2] = "Mcp-Session-Id: 0000000000000000000000000000000000000000000000000000000000000000";
 	h[3] = NULL;
 	assert_int_equal(it_hstatus("GET", "/mcp", h), 404);
@@ -238,7 +240,7 @@ t_refusals(void **state)
 	assert_int_equal(it_hstatus("GET", "/_toolgate/stream?t=x.y", NULL), 404);
 	/* a forged ticket straight at the stream socket */
 	snprintf(cmd, sizeof(cmd), "curl -s -o /dev/null -w '%%{http_code}' --unix-socket "
-	    "'%s.stream' 'http://x/_toolgate/stream?t=eyJlIjoxfQ.%064d'",
+				   "'%s.stream' 'http://x/_toolgate/stream?t=eyJlIjoxfQ.%064d'",
 	    it_env("TOOLGATE_SOCKET"), 0);
 	assert_int_equal(it_capture(out, sizeof(out), "%s", cmd), 0);
 	assert_string_equal(out, "403");
@@ -298,10 +300,11 @@ t_burst_coalesced(void **state)
 	get_stream(&s, key, sid, NULL);
 	wait_for(s.out, "retry:", 1);
 	assert_int_equal(it_sh("psql -qAt -v ON_ERROR_STOP=1 "
-	    "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" "
-	    "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" "
-	    "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" >/dev/null",
-	    a, b, c), 0);
+			       "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" "
+			       "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" "
+			       "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" >/dev/null",
+			     a, b, c),
+	    0);
 	wait_for(s.out, CHANGED, 1);
 	nap_ms(1500);
 	assert_int_equal(count_of(slurp(s.out), CHANGED), 1);
@@ -335,7 +338,7 @@ t_resume(void **state)
 	snprintf(lei, sizeof(lei), "%.*s", (int)(e - p), p);
 	strm_close(&s);
 	wait_closed(&s);
-	it_server_start(it_admin(), b);		/* missed */
+	it_server_start(it_admin(), b); /* missed */
 	snprintf(more, sizeof(more), "-H 'Last-Event-ID: %s'", lei);
 	get_stream(&s2, key, sid, more);
 	wait_for(s2.out, CHANGED, 1);
@@ -434,16 +437,19 @@ t_shutdown(void **state)
 	    "\"io.modelcontextprotocol/protocolVersion\":\"" IT_MCP26_VERSION "\","
 	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
 	strm_open(&s, key, "POST", "-H 'Accept: application/json, text/event-stream' "
-	    "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
-	    "-H 'Mcp-Method: subscriptions/listen'", body);
+				   "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+				   "-H 'Mcp-Method: subscriptions/listen'",
+	    body);
 	assert_int_equal(strm_status(&s), 200);
 	wait_for(s.out, "notifications/subscriptions/acknowledged", 1);
 	assert_non_null(strstr(slurp(s.out), "\"toolsListChanged\":true"));
 	assert_non_null(strstr(slurp(s.out), "\"io.modelcontextprotocol/subscriptionId\":\"L-77\""));
 	assert_int_equal(it_capture(master, sizeof(master), "head -n 1 '%s'",
-	    it_env("TOOLGATE_PIDFILE")), 0);
+			     it_env("TOOLGATE_PIDFILE")),
+	    0);
 	assert_int_equal(it_capture(child, sizeof(child), "pgrep -P %s -x toolgate-strm",
-	    master), 0);
+			     master),
+	    0);
 	assert_true(atoi(child) > 1);
 	assert_int_equal(kill((pid_t)atoi(child), SIGTERM), 0);
 	wait_closed(&s);
@@ -454,8 +460,9 @@ t_shutdown(void **state)
 
 		for (;;) {
 			strm_open(&s2, key, "POST", "-H 'Accept: application/json, text/event-stream' "
-			    "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
-			    "-H 'Mcp-Method: subscriptions/listen'", body);
+						    "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+						    "-H 'Mcp-Method: subscriptions/listen'",
+			    body);
 			if (strm_status(&s2) == 200)
 				break;
 			wait_closed(&s2);
@@ -471,13 +478,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_refusals),
-		cmocka_unit_test(t_list_changed),
-		cmocka_unit_test(t_burst_coalesced),
-		cmocka_unit_test(t_resume),
-		cmocka_unit_test(t_revocation),
-		cmocka_unit_test(t_limits),
-		cmocka_unit_test(t_shutdown),
+	    cmocka_unit_test(t_refusals),
+	    cmocka_unit_test(t_list_changed),
+	    cmocka_unit_test(t_burst_coalesced),
+	    cmocka_unit_test(t_resume),
+	    cmocka_unit_test(t_revocation),
+	    cmocka_unit_test(t_limits),
+	    cmocka_unit_test(t_shutdown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
