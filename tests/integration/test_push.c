@@ -28,6 +28,7 @@ struct strm {
 };
 
 static int nstreams;
+static const char *base; /* NULL: the test stack's nginx */
 
 static void
 nap_ms(int ms)
@@ -57,7 +58,7 @@ strm_open(struct strm *s, const char *token, const char *method,
 			     s->hdr, s->out, method, token ? "-H 'Authorization: Bearer " : "",
 			     token ? token : "", token ? "'" : "", extra ? extra : "",
 			     body ? "-H 'Content-Type: application/json' --data-binary '" : "",
-			     body ? body : "", body ? "'" : "", it_base(), s->pidf),
+			     body ? body : "", body ? "'" : "", base ? base : it_base(), s->pidf),
 	    0);
 }
 
@@ -161,7 +162,10 @@ dev_key(const char *name, char *key, size_t cap, long long *kid)
 	char tok[4096];
 	struct it_resp r;
 
-	it_user_token(it_admin(), name, "push-test-password-1", "developer", tok,
+	char uname[64];
+
+	snprintf(uname, sizeof(uname), "%s_%d", name, (int)getpid() % 100000);
+	it_user_token(it_admin(), uname, "push-test-password-1", "developer", tok,
 	    sizeof(tok));
 	assert_int_equal(it_json("POST", "/api/v1/api-keys", tok,
 			     "{\"name\":\"push\"}", &r),
@@ -186,11 +190,16 @@ get_stream(struct strm *s, const char *key, const char *sid, const char *more)
 }
 
 /* A stopped server with one approved tool: served once it starts. */
+static char uniq[64]; /* the name of the last server made */
+
 static long long
 stopped_server_with_tool(const char *name)
 {
-	long long id = it_server_create(it_admin(), name, NULL);
+	long long id;
 	char sid[32];
+
+	snprintf(uniq, sizeof(uniq), "%s_%d", name, (int)getpid() % 100000);
+	id = it_server_create(it_admin(), uniq, NULL);
 
 	snprintf(sid, sizeof(sid), "%lld", id);
 	it_tool_approved(it_admin(), sid, "t", "def main():\n    return 1\n", "push");
@@ -264,7 +273,7 @@ t_list_changed(void **state)
 	assert_non_null(strstr(slurp(s.hdr), "text/event-stream"));
 	wait_for(s.out, "retry:", 1);
 	/* invisible: a draft tool, a description of a stopped server */
-	it_tool_create(it_admin(), "push_lc_srv", "draft1", "def main():\n    return 2\n", NULL);
+	it_tool_create(it_admin(), uniq, "draft1", "def main():\n    return 2\n", NULL);
 	it_callvf("PATCH", it_admin(), "{\"description\":\"x\"}", 200, "/api/v1/servers/%lld", srv);
 	nap_ms(1000);
 	assert_int_equal(count_of(slurp(s.out), CHANGED), 0);
@@ -273,7 +282,12 @@ t_list_changed(void **state)
 	wait_for(s.out, CHANGED, 1);
 	assert_non_null(strstr(slurp(s.out), "\nid: "));
 	/* and the list really changed */
-	j = it_mcp_tool(key, sid, IT_MCP_VERSION, "push_lc_srv__t");
+	{
+		char exposed[96];
+
+		snprintf(exposed, sizeof(exposed), "%s__t", uniq);
+		j = it_mcp_tool(key, sid, IT_MCP_VERSION, exposed);
+	}
 	assert_non_null(j);
 	json_decref(j);
 	nap_ms(1000);
@@ -474,6 +488,76 @@ t_shutdown(void **state)
 	}
 }
 
+static char host2[400];
+
+static int
+stop_host2(void **state)
+{
+	(void)state;
+	base = NULL;
+	if (host2[0])
+		(void)it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" stop '%s' >/dev/null 2>&1",
+		    it_env("TG_STACK"), host2);
+	return 0;
+}
+
+/*
+ * Two masters on one database ("two hosts", tests/integration/
+ * second_host.sh): streams held by the second host's stream process get
+ * list_changed for a change made over REST on the first, by PostgreSQL's
+ * NOTIFY alone; stopping the second master (SIGTERM) ends its listen
+ * stream with the subscriptions/listen result.
+ */
+static void
+t_two_hosts(void **state)
+{
+	char key[256], sid[128], port[16], url[64], body[512];
+	struct strm g, l;
+	long long srv;
+
+	(void)state;
+	snprintf(host2, sizeof(host2), "%s/host2", it_env("TG_VAR"));
+	assert_int_equal(it_capture(port, sizeof(port), "%s", "for p in $(seq 18700 18799); do "
+							      "(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done"),
+	    0);
+	assert_true(atoi(port) > 0);
+	assert_int_equal(it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" start '%s' %s",
+			     it_env("TG_STACK"), host2, port),
+	    0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%s", port);
+
+	dev_key("push_hosts", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid)); /* on host 1 */
+	srv = stopped_server_with_tool("push_hosts_srv");
+	base = url;
+	get_stream(&g, key, sid, NULL); /* the same session, host 2 */
+	assert_int_equal(strm_status(&g), 200);
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"subscriptions/listen\","
+	    "\"params\":{\"notifications\":{\"toolsListChanged\":true},\"_meta\":{"
+	    "\"io.modelcontextprotocol/protocolVersion\":\"" IT_MCP26_VERSION "\","
+	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
+	strm_open(&l, key, "POST", "-H 'Accept: application/json, text/event-stream' "
+				   "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+				   "-H 'Mcp-Method: subscriptions/listen'",
+	    body);
+	wait_for(l.out, "notifications/subscriptions/acknowledged", 1);
+	wait_for(g.out, "retry:", 1);
+	base = NULL;
+	it_server_start(it_admin(), srv); /* REST on host 1 */
+	wait_for(g.out, CHANGED, 1);
+	wait_for(l.out, CHANGED, 1);
+	assert_non_null(strstr(slurp(l.out), "\"io.modelcontextprotocol/subscriptionId\":5"));
+	/* the second master stops: its streams close, the listen one with
+	 * its result */
+	assert_int_equal(it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" stop '%s'",
+			     it_env("TG_STACK"), host2),
+	    0);
+	wait_closed(&l);
+	wait_closed(&g);
+	assert_non_null(strstr(slurp(l.out), "\"id\":5,\"result\":{"));
+}
+
 int
 main(void)
 {
@@ -485,6 +569,7 @@ main(void)
 	    cmocka_unit_test(t_revocation),
 	    cmocka_unit_test(t_limits),
 	    cmocka_unit_test(t_shutdown),
+	    cmocka_unit_test_teardown(t_two_hosts, stop_host2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
