@@ -46,7 +46,7 @@ IT_LIB := $(filter-out $(IT_SRC),$(wildcard tests/integration/*.c))
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(B)/tests/integration/%)
 
 .PHONY: all deps run start stop check unit unit-build asan-build \
-	integration-build integration valgrind fuzz bench fmt fmt-check fmt-new clean help \
+	integration-build integration valgrind fuzz bench bench-streams fmt fmt-check fmt-new clean help \
 	layers-check ui
 
 all: deps $(B)/toolgate sandbox
@@ -64,6 +64,7 @@ help:
 	@echo '  make ui           the web console in chromium against a test stack (tests/ui, docs/ui.md)'
 	@echo '  make valgrind     the unit tests under valgrind'
 	@echo '  make bench        throughput and latency through nginx (docs/performance.md)'
+	@echo '  make bench-streams  1,000 idle streams: memory and list_changed fan-out'
 	@echo '  make fuzz         libFuzzer on the request parser (FUZZ_SECONDS=60)'
 	@echo '  make deps         install the missing Debian packages (scripts/deps.sh)'
 	@echo '  make fmt          clang-format the C sources (.clang-format; .clang-format-ignore lists the files it leaves alone)'
@@ -146,6 +147,12 @@ ui: all
 # bench/results/latest.md (docs/performance.md).
 bench: all
 	@bash bench/run.sh
+	@bash bench/streams.sh
+
+# The stream process alone: 1,000 idle streams, memory and fan-out
+# (bench/streams.sh, docs/performance.md "Streams").
+bench-streams: all
+	@bash bench/streams.sh
 
 valgrind: unit-build
 	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=99 --leak-check=full $$t || exit 1; done

@@ -32,6 +32,7 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "fcgi/worker.h"
+#include "fcgi/stream.h"
 #include "lib/db.h"
 #include "lib/inval.h"
 #include "lib/maintenance.h"
@@ -39,6 +40,7 @@
 #include "lib/packages.h"
 #include "lib/slots.h"
 #include "lib/status.h"
+#include "lib/stream_ticket.h"
 
 #ifndef TG_VERSION
 #define TG_VERSION "0.0.0-dev"
@@ -178,9 +180,9 @@ serve_master(struct tg_config *cfg)
 	sigset_t set;
 	siginfo_t si;
 	struct timespec tick = {1, 0};
-	int fd = -1, pidfd = -1, i, sig, stopping = 0, alive, code = 1;
-	int64_t now, deadline, next_maint;
-	pid_t maint_pid = 0;
+	int fd = -1, pidfd = -1, i, sig, stopping = 0, alive, code = 1, sfd = -1;
+	int64_t now, deadline, next_maint, stream_at = 0;
+	pid_t maint_pid = 0, stream_pid = 0;
 	mode_t old;
 
 	memset(slots, 0, sizeof(slots));
@@ -233,6 +235,15 @@ serve_master(struct tg_config *cfg)
 		tg_log(TG_LOG_WARN, "master.inval", "msg=\"no shared cache epochs; workers rely on NOTIFY alone\"");
 	if (metrics == NULL)
 		tg_log(TG_LOG_WARN, "master.metrics", "msg=\"no shared memory; /metrics disabled\"");
+	/* streams (fcgi/stream.h): the socket before the privilege drop, the
+	 * key of the workers' tickets before any fork */
+	if (cfg->stream_socket[0] && (sfd = tg_stream_listen(cfg)) >= 0 &&
+	    tg_ticket_init() != TG_OK) {
+		close(sfd);
+		sfd = -1;
+	}
+	if (cfg->stream_socket[0] && sfd < 0)
+		tg_log(TG_LOG_WARN, "master.stream", "msg=\"no stream process: GET /mcp is 405, listChanged false\"");
 	if (drop_privileges(cfg->user) != 0)
 		goto out;
 
@@ -245,6 +256,8 @@ serve_master(struct tg_config *cfg)
 		slots[i].started_ms = tg_now_ms();
 	}
 
+	if (sfd >= 0 && (stream_pid = tg_stream_spawn(cfg, sfd)) < 0)
+		stream_pid = 0, stream_at = tg_now_ms() + 1000;
 	next_maint = tg_now_ms() + 5000;
 	while (!stopping) {
 		/* reliability: sleep until the next respawn is due, not a whole
@@ -300,6 +313,13 @@ serve_master(struct tg_config *cfg)
 				maint_pid = 0;
 				continue;
 			}
+			if (p == stream_pid) {
+				tg_log(TG_LOG_WARN, "master.stream_died", "pid=%ld status=%d",
+				    (long)p, WIFEXITED(wst) ? WEXITSTATUS(wst) : -1);
+				stream_pid = 0;
+				stream_at = now + 1000;
+				continue;
+			}
 			/* reliability: whatever tool slot or queue place it held */
 			tg_slots_reclaim(p);
 			for (i = 0; i < cfg->workers; i++) {
@@ -338,6 +358,9 @@ serve_master(struct tg_config *cfg)
 				}
 			}
 		}
+		if (sfd >= 0 && stream_pid == 0 && now >= stream_at &&
+		    (stream_pid = tg_stream_spawn(cfg, sfd)) < 0)
+			stream_pid = 0, stream_at = now + 1000;
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			tg_log(TG_LOG_WARN, "master.sigwait", "errno=%d", errno);
 	}
@@ -361,6 +384,13 @@ serve_master(struct tg_config *cfg)
 			kill(slots[i].pid, SIGTERM);
 	if (maint_pid > 0)
 		kill(maint_pid, SIGTERM);
+	if (stream_pid > 0)
+		kill(stream_pid, SIGTERM);
+	if (sfd >= 0) {
+		close(sfd);
+		sfd = -1;
+		(void)unlink(cfg->stream_socket);
+	}
 	deadline = tg_now_ms() + SHUTDOWN_GRACE_S * 1000;
 	for (;;) {
 		alive = 0;
@@ -376,6 +406,10 @@ serve_master(struct tg_config *cfg)
 			maint_pid = 0;
 		if (maint_pid > 0)
 			alive++;
+		if (stream_pid > 0 && waitpid(stream_pid, NULL, WNOHANG) == stream_pid)
+			stream_pid = 0;
+		if (stream_pid > 0)
+			alive++;
 		if (alive == 0)
 			break;
 		if (tg_now_ms() > deadline) {
@@ -384,6 +418,8 @@ serve_master(struct tg_config *cfg)
 					kill(slots[i].pid, SIGKILL);
 			if (maint_pid > 0)
 				kill(maint_pid, SIGKILL);
+			if (stream_pid > 0)
+				kill(stream_pid, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0)
 				;
 			break;
@@ -395,6 +431,8 @@ serve_master(struct tg_config *cfg)
 out:
 	if (fd >= 0)
 		close(fd);
+	if (sfd >= 0)
+		close(sfd);
 	if (pidfd >= 0) {
 		if (code == 0 && cfg->pidfile[0])
 			(void)unlink(cfg->pidfile);

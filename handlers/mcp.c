@@ -35,8 +35,9 @@
  *   MCP-Protocol-Version unknown                    400  -32022
  *   body not JSON                                   400  -32700
  * Then POST goes to the era's rules; DELETE ends a 2025 session
- * (handlers/mcp2025.c); GET, and DELETE in 2026-07-28 (no sessions to
- * end), are 405 with Allow.
+ * (handlers/mcp2025.c); GET of a 2025 session is handed to the stream
+ * process (handlers/mcp_stream.c) when the master runs one; otherwise
+ * GET, and DELETE in 2026-07-28 (no sessions to end), are 405 with Allow.
  */
 #include <string.h>
 #include <strings.h>
@@ -49,6 +50,7 @@
 #include "lib/config.h"
 #include "lib/jsonalloc.h"
 #include "lib/status.h"
+#include "lib/stream_ticket.h"
 
 const char *const tg_mcp_versions_2025[] = {
 	"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", "2024-10-07", NULL,
@@ -335,6 +337,14 @@ tg_mcp_serve(struct tg_req *req, struct tg_resp *resp,
 		return rc;
 	if (strcmp(req->method, "POST") == 0)
 		return serve_post(&cn);
+	/* A session's GET stream, held by the stream process when there is
+	 * one (handlers/mcp_stream.c); without it GET is 405 below. */
+	if (strcmp(req->method, "GET") == 0 && !modern && tg_ticket_available()) {
+		if (!accepts(tg_req_param(req, "HTTP_ACCEPT"), "text/event-stream"))
+			return tg_mcp_refuse(resp, 406, NULL, TG_RPC_SERVER_ERROR,
+			    "Not Acceptable: the GET stream is text/event-stream", NULL);
+		return tg_mcp_get_2025(&cn, hv);
+	}
 	/* 2026-07-28 has no sessions to end: DELETE is 405 like GET
 	 * (streamable-http "Earlier Streamable HTTP Revisions"). */
 	if (strcmp(req->method, "DELETE") == 0 && !modern)

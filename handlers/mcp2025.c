@@ -312,3 +312,14 @@ tg_mcp_serve_2025(struct tg_mcp_conn *cn, json_t *body, const char *hv)
 	json_decref(r);
 	return rc;
 }
+
+int
+tg_mcp_get_2025(struct tg_mcp_conn *cn, const char *hv)
+{
+	int rc, refused = 0;
+
+	cn->era = TG_MCP_ERA_2025;
+	if ((rc = open_session(cn, hv, &refused)) != TG_OK || refused)
+		return rc;
+	return tg_mcp_stream_get(cn);
+}

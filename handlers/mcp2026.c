@@ -242,6 +242,8 @@ tg_mcp_serve_2026(struct tg_mcp_conn *cn, json_t *body, const char *hv)
 	if ((rc = check_request(cn, body, id, hv, &m, &lvl, &refused)) != TG_OK ||
 	    refused)
 		return rc;
+	if (strcmp(m->name, "subscriptions/listen") == 0)
+		return tg_mcp_stream_listen(cn, id, json_object_get(body, "params"));
 	/* Logging only when the request asks for a level (changelog, major
 	 * change 5: "servers MUST NOT emit notifications/message for
 	 * requests that did not include this field"). */

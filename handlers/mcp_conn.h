@@ -134,6 +134,18 @@ int tg_mcp_serve_2025(struct tg_mcp_conn *cn, json_t *body, const char *hv);
 /* DELETE: ends the session named in Mcp-Session-Id (204). */
 int tg_mcp_delete_2025(struct tg_mcp_conn *cn);
 int tg_mcp_serve_2026(struct tg_mcp_conn *cn, json_t *body, const char *hv);
+/* GET /mcp of a 2025 session: checks Accept and the session, then
+ * hands the stream over (handlers/mcp_stream.c). */
+int tg_mcp_get_2025(struct tg_mcp_conn *cn, const char *hv);
+
+/* --- handlers/mcp_stream.c --- */
+
+/* Hands a checked stream request over to the stream process (200 with
+ * X-Accel-Redirect and a signed ticket): the session's GET stream, or a
+ * subscriptions/listen request (id and params borrowed). */
+int tg_mcp_stream_get(struct tg_mcp_conn *cn);
+int tg_mcp_stream_listen(struct tg_mcp_conn *cn, json_t *id, json_t *params);
+
 /* Adds resultType, _meta serverInfo and the cache hints of m. */
 int tg_mcp_decorate_2026(json_t *result, const struct tg_mcp_method *m);
 

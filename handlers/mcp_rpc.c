@@ -27,6 +27,7 @@
 #include "handlers/mcp_conn.h"
 #include "lib/jsonalloc.h"
 #include "lib/status.h"
+#include "lib/stream_ticket.h"
 
 #define TTL_TOOLS_MS 30000		/* tools/list freshness hint */
 #define TTL_DISCOVER_MS 300000		/* server/discover freshness hint */
@@ -150,7 +151,8 @@ int
 tg_mcp_add_server_card(json_t *result)
 {
 	return json_object_set_new(result, "capabilities",
-	    json_pack("{s:{s:b}, s:{}}", "tools", "listChanged", 0, "logging")) != 0 ||
+	    json_pack("{s:{s:b}, s:{}}", "tools", "listChanged",
+	    tg_ticket_available(), "logging")) != 0 ||
 	    json_object_set_new(result, "serverInfo",
 	    json_pack("{s:s, s:s, s:s}", "name", "toolgate", "title", "toolgate",
 	    "version", TG_VERSION)) != 0 ||
@@ -249,6 +251,17 @@ m_discover(struct tg_mcp_conn *cn, const struct tg_mcp_call *c,
 	return give(result, r, err);
 }
 
+static int
+m_listen(struct tg_mcp_conn *cn, const struct tg_mcp_call *c, json_t *params,
+    json_t **result, struct tg_rpc_err *err)
+{
+	(void)cn;
+	(void)c;
+	(void)params;
+	*result = NULL;
+	return tg_rpc_err_set(err, TG_RPC_METHOD_NOT_FOUND, "Method not found");
+}
+
 static const struct tg_mcp_method methods[] = {
 	{"tools/list", ERA_2025 | ERA_2026, m_tools_list, "private", TTL_TOOLS_MS},
 	{"tools/call", ERA_2025 | ERA_2026, m_tools_call, NULL, 0},
@@ -256,6 +269,9 @@ static const struct tg_mcp_method methods[] = {
 	/* Removed in 2026-07-28 (changelog, major change 5). */
 	{"ping", ERA_2025, m_ping, NULL, 0},
 	{"logging/setLevel", ERA_2025, m_set_level, NULL, 0},
+	/* Served by the stream process (handlers/mcp_stream.c): never
+	 * dispatched; not found when there is none. */
+	{"subscriptions/listen", ERA_2026, m_listen, NULL, 0},
 };
 
 const struct tg_mcp_method *
@@ -263,6 +279,8 @@ tg_mcp_find_method(const char *name, enum tg_mcp_era era)
 {
 	size_t i;
 
+	if (strcmp(name, "subscriptions/listen") == 0 && !tg_ticket_available())
+		return NULL;
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(methods[i].name, name) == 0 &&
 		    (methods[i].eras & (1 << era)) != 0)

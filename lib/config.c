@@ -312,6 +312,40 @@ packages_config(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 	return 0;
 }
 
+/* The stream process's settings (docs/configuration.md). */
+static const struct num_var stream_nums[] = {
+	INT_VAR("TOOLGATE_STREAMS_MAX", 1, 1000000, 10000, streams_max),
+	INT_VAR("TOOLGATE_STREAMS_PER_PRINCIPAL", 1, 1000000, 64, streams_per_principal),
+	INT_VAR("TOOLGATE_STREAM_HEARTBEAT_S", 1, 60, 15, stream_heartbeat_s),
+	INT_VAR("TOOLGATE_STREAM_COALESCE_MS", 0, 10000, 50, stream_coalesce_ms),
+};
+
+/* TOOLGATE_STREAM_SOCKET: a path, "off", or by default the FastCGI
+ * socket's path + ".stream". */
+static int
+stream_config(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
+{
+	const char *v = get("TOOLGATE_STREAM_SOCKET");
+	int n;
+
+	if (v != NULL && strcmp(v, "off") == 0)
+		c->stream_socket[0] = '\0';
+	else if (v != NULL && *v) {
+		if (v[0] != '/')
+			return fail(err, errlen, "TOOLGATE_STREAM_SOCKET must be an absolute path or off");
+		if (copy_str(c->stream_socket, sizeof(c->stream_socket), v) != 0)
+			return fail(err, errlen,
+			    "TOOLGATE_STREAM_SOCKET is too long (a unix socket path must be under 108 bytes)");
+	} else if (c->socket_path[0]) {
+		n = snprintf(c->stream_socket, sizeof(c->stream_socket), "%s.stream",
+		    c->socket_path);
+		if (n < 0 || (size_t)n >= sizeof(c->stream_socket))
+			return fail(err, errlen,
+			    "TOOLGATE_SOCKET is too long to derive TOOLGATE_STREAM_SOCKET from; set it (or off)");
+	}
+	return get_nums(get, NUMS(stream_nums), c, err, errlen);
+}
+
 int
 tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
     size_t errlen)
@@ -412,6 +446,8 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 	if ((rc = packages_config(c, get, err, errlen)) != 0)
 		return rc;
 	if ((rc = tools_and_db(c, get, err, errlen)) != 0)
+		return rc;
+	if ((rc = stream_config(c, get, err, errlen)) != 0)
 		return rc;
 
 	if ((need & TG_CFG_SERVE) && c->socket_path[0] == '\0')

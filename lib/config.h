@@ -76,6 +76,13 @@ struct tg_config {
 	int64_t db_lock_timeout_ms;		/* 0: none */
 	int64_t db_idle_tx_timeout_ms;		/* 0: none */
 	int64_t client_write_timeout_ms;	/* one write to nginx, at most */
+
+	/* streams: the stream process (fcgi/stream.c, docs/mcp.md "Streams") */
+	char stream_socket[108];	/* "": no stream process */
+	int64_t streams_max;		/* open streams, in total */
+	int64_t streams_per_principal;	/* ... per user, API key or address */
+	int64_t stream_heartbeat_s;	/* SSE comment every N s */
+	int64_t stream_coalesce_ms;	/* a burst of changes: one notification */
 };
 
 typedef const char *(*tg_getenv_fn)(const char *name);

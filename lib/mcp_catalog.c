@@ -13,6 +13,7 @@
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/inval.h"
+#include "lib/jsonalloc.h"
 #include "lib/mcp_mgmt.h"
 #include "lib/mcp_session.h"
 #include "lib/parse.h"
@@ -276,4 +277,35 @@ hit:
 	if (stamp != NULL)
 		*stamp = pg->stamp;
 	return 0;
+}
+
+int
+tg_mcp_tools_digest(struct tg_db *db, const struct tg_config *cfg,
+    enum tg_role role, unsigned char out[32])
+{
+	struct tg_principal who;
+	struct tg_call call;
+	struct tg_mcp_call mc;
+	json_t *all = NULL;
+	char *text;
+	int64_t v = 0;
+	int rc;
+
+	memset(&who, 0, sizeof(who));
+	memset(&call, 0, sizeof(call));
+	memset(&mc, 0, sizeof(mc));
+	who.authenticated = role != TG_ROLE_NONE;
+	who.role = role;
+	call.db = db;
+	call.cfg = cfg;
+	call.who = &who;
+	call.request_id = "";
+	mc.call = &call;
+	if ((rc = catalog_version(&mc, &v)) != TG_OK || (rc = role_view(&mc, v, &all)) != TG_OK)
+		return rc;
+	if ((text = tg_jsonalloc_dumps(all, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return -TG_E_NOMEM;
+	rc = tg_crypto_sha256(text, strlen(text), out);
+	free(text);
+	return rc;
 }

@@ -101,6 +101,15 @@ int tg_mcp_tools_list(const struct tg_mcp_call *c, const char *cursor,
     json_t **result, uint64_t *stamp, struct tg_rpc_err *err);
 
 /*
+ * The SHA-256 of everything tools/list shows a caller of role (every
+ * page; TG_ROLE_NONE: the anonymous caller), for the stream process to
+ * tell whether a catalogue change is visible to that role. 0 or -TG_E_*.
+ */
+struct tg_config;
+int tg_mcp_tools_digest(struct tg_db *db, const struct tg_config *cfg,
+    enum tg_role role, unsigned char out[32]);
+
+/*
  * tools/call: *result = a CallToolResult (new reference) on 0, including
  * tool failures (isError); -1 with err for protocol errors.
  */

@@ -83,8 +83,8 @@ check_paths() {
 	done
 	# unix socket paths: sun_path is 108 bytes including the NUL.
 	local n
-	n=$(printf '%s' "$SOCKET" | LC_ALL=C wc -c)
-	[ "$n" -lt 108 ] || die "socket path $SOCKET is $n bytes; unix sockets need < 108: use a shorter VAR"
+	n=$(printf '%s' "$SOCKET.stream" | LC_ALL=C wc -c)
+	[ "$n" -lt 108 ] || die "socket path $SOCKET.stream (the stream process's) is $n bytes; unix sockets need < 108: use a shorter VAR"
 	n=$(printf '%s' "$PGRUN/.s.PGSQL.$PG_PORT" | LC_ALL=C wc -c)
 	[ "$n" -lt 108 ] || die "PostgreSQL socket path $PGRUN/.s.PGSQL.$PG_PORT is $n bytes; needs < 108: use a shorter VAR"
 }
@@ -277,7 +277,7 @@ ensure_admin() {
 start_toolgate() {
 	local msg
 	stop_service toolgate "$TG_PIDFILE" TERM 20
-	rm -f "$SOCKET"
+	rm -f "$SOCKET" "$SOCKET.stream"
 	if ! msg=$("$TOOLGATE" check-config 2>&1); then
 		die "toolgate check-config: $(printf '%s\n' "$msg" | grep -m 1 'configuration error' || printf '%s\n' "$msg" | tail -n 1) (settings: $ENV_FILE)"
 	fi
@@ -307,7 +307,7 @@ start_nginx() {
 	local user_line=""
 	[ "$IS_ROOT" = 1 ] && user_line="user nobody nogroup;"
 	sed -e "s|@USER_LINE@|$user_line|g" -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" \
-		-e "s|@PORT@|$PORT|g" -e "s|@SOCKET@|$SOCKET|g" \
+		-e "s|@PORT@|$PORT|g" -e "s|@SOCKET@|$SOCKET|g" -e "s|@STREAM_SOCKET@|$SOCKET.stream|g" \
 		-e "s|@RATE@|${NGINX_RATE:-50r/s}|g" -e "s|@BURST@|${NGINX_BURST:-100}|g" \
 		"$ROOT/nginx/dev.conf.in" >"$VAR/nginx/nginx.conf.tmp"
 	mv "$VAR/nginx/nginx.conf.tmp" "$VAR/nginx/nginx.conf"

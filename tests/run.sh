@@ -249,12 +249,16 @@ if [ "$need_stack" = 1 ]; then
 	# The workers' caches live a minute here (2 s by default): every change a
 	# test makes, through the API or psql, must reach them by NOTIFY or the
 	# shared epochs (lib/inval.h), never by waiting for the TTL.
+	# Stream limits are small, so test_push.c reaches them with few streams.
 	# The port is chosen again now (the unit suites took minutes, another
 	# checkout's stack may have taken it meanwhile), and once more if nginx
 	# still loses the race for it.
 	start_test_stack() {
 		PG_FSYNC=off TOOLGATE_TEST_ROUTES=${TOOLGATE_TEST_ROUTES:-1} \
 			TOOLGATE_CACHE_TTL_MS=${TOOLGATE_CACHE_TTL_MS:-60000} \
+			TOOLGATE_STREAMS_PER_PRINCIPAL=${TOOLGATE_STREAMS_PER_PRINCIPAL:-4} \
+			TOOLGATE_STREAMS_MAX=${TOOLGATE_STREAMS_MAX:-12} \
+			TOOLGATE_STREAM_COALESCE_MS=${TOOLGATE_STREAM_COALESCE_MS:-200} \
 			NGINX_RATE=${NGINX_RATE:-5000r/s} NGINX_BURST=${NGINX_BURST:-10000} \
 			tstack start >"$LOGDIR/stack-start.log" 2>&1
 	}

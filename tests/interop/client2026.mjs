@@ -3,7 +3,9 @@
 // stateless: server/discover at connect (version pinned to 2026-07-28, and
 // once more with 'auto' negotiation), tools/list, tools/call of the
 // conformance fixture tools (text, error, progress, logging on request), an
-// unknown tool; every POST is watched on the wire (MCP-Protocol-Version,
+// unknown tool; subscriptions/listen (held by toolgate's stream process:
+// acknowledged, then notifications/tools/list_changed when a server start
+// over REST makes an approved tool visible); every POST is watched on the wire (MCP-Protocol-Version,
 // Mcp-Method, Mcp-Name, no Mcp-Session-Id either way). A 2025-11-25 session of
 // the v1 SDK stays open throughout and is used before and after, to show
 // both eras served side by side. Prints "ok <step>" / "FAIL <step>: why" and
@@ -104,6 +106,32 @@ await step('every POST stateless (headers on the wire)', async () => {
     check(w.body.params && w.body.params._meta && w.body.params._meta['io.modelcontextprotocol/protocolVersion'] === V, '_meta version missing');
     check(!w.h.has('mcp-session-id') && !w.rh.has('mcp-session-id'), 'Mcp-Session-Id on the wire');
   }
+});
+async function rest(method, path, body) {
+  const r = await fetch(base + path, { method, headers: { 'Content-Type': 'application/json', ...auth }, body: body ? JSON.stringify(body) : undefined });
+  const t = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path} -> ${r.status} ${t}`);
+  return JSON.parse(t);
+}
+await step('subscriptions/listen: acknowledged, list_changed on a server start over REST', async () => {
+  const srv = await rest('POST', '/api/v1/servers', { name: `listen${Date.now() % 100000000}` });
+  const t = await rest('POST', `/api/v1/servers/${srv.id}/tools`, { name: 'echo', description: 'Echo', code: 'def main(x: str = "") -> str:\n    return x\n' });
+  await rest('POST', `/api/v1/tools/${t.id}/submit`, {});
+  await rest('POST', `/api/v1/tools/${t.id}/approve`, { version: t.current_version || 1 });
+  const seen = [];
+  client.setNotificationHandler('notifications/tools/list_changed', (n) => { seen.push(n); });
+  const sub = await client.listen({ toolsListChanged: true, promptsListChanged: true });
+  check(sub.honoredFilter && sub.honoredFilter.toolsListChanged === true, 'honored: ' + JSON.stringify(sub.honoredFilter));
+  check(!sub.honoredFilter.promptsListChanged, 'prompts are not served, yet honored');
+  const t0 = Date.now();
+  await rest('POST', `/api/v1/servers/${srv.id}/start`, {});
+  while (seen.length === 0 && Date.now() - t0 < 15000) await new Promise((r) => setTimeout(r, 20));
+  check(seen.length > 0, 'no notifications/tools/list_changed within 15 s of the start');
+  console.log(`  list_changed ${Date.now() - t0} ms after the start request was sent`);
+  await sub.close();
+  check((await sub.closed) === 'local', 'closed');
+  const listenPost = wire.find((w) => w.body && w.body.method === 'subscriptions/listen');
+  check(listenPost && listenPost.h.get('mcp-method') === 'subscriptions/listen', 'listen POST headers');
 });
 await step('close', async () => { await client.close(); });
 

@@ -1,0 +1,914 @@
+/*
+ * stream.c - the stream process (see stream.h and docs/architecture.md
+ * "Streams").
+ *
+ * One thread, one epoll set: the listening socket (nginx connects here
+ * after a worker's X-Accel-Redirect), a signalfd (SIGTERM/SIGINT: close
+ * every stream and exit), the socket of the LISTEN connection to
+ * PostgreSQL (lib/stream_db.h), and the streams. nginx speaks HTTP/1.0 to
+ * us: one request line with the ticket (lib/stream_ticket.h), headers
+ * (Last-Event-ID is the only one read), no body; we answer with a
+ * close-delimited text/event-stream and never read again except to notice
+ * the close.
+ *
+ * Events:
+ *   - "catalog" notifications (or any epoch move of lib/inval.h) schedule
+ *     one recomputation TOOLGATE_STREAM_COALESCE_MS later: the digest of
+ *     what tools/list shows each role (lib/mcp_catalog.c); every stream
+ *     whose last known digest differs gets one
+ *     notifications/tools/list_changed. A burst inside the window is one
+ *     recomputation, hence one notification; a change no role can see
+ *     (a draft edited, a server renamed) is none.
+ *   - "auth" and "session" notifications (and every 30 s) re-check the
+ *     credentials and sessions of the open streams in one statement each;
+ *     a stream whose credential would no longer be admitted with the same
+ *     role, whose JWT expired, or whose session is gone is closed.
+ *   - every TOOLGATE_STREAM_HEARTBEAT_S an SSE comment on every stream.
+ *
+ * Memory per stream: one struct sconn (under 600 bytes) and, only while a
+ * write is partial, its pending bytes (a stream whose pending output
+ * passes TG_STREAM_OUT_MAX is closed: the client does not read).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fcgi/stream.h"
+#include "lib/clock.h"
+#include "lib/config.h"
+#include "lib/crypto.h"
+#include "lib/db.h"
+#include "lib/inval.h"
+#include "lib/log.h"
+#include "lib/status.h"
+#include "lib/stream_db.h"
+#include "lib/stream_ticket.h"
+
+#define TG_STREAM_IN_MAX 8192 /* the request head from nginx */
+#define TG_STREAM_OUT_MAX 16384 /* pending output of one stream */
+#define TG_STREAM_HANDSHAKE_MS 5000
+#define TG_STREAM_RECHECK_MS 30000 /* sessions and credentials, at least */
+#define TG_STREAM_RETRY_MS 1000 /* after a failed statement */
+#define TG_STREAM_RETRY_FIELD 3000 /* the SSE retry: we send */
+#define KNOWN_LEN 16 /* digest bytes in an event id */
+
+enum { S_HEAD,
+	S_LIVE };
+
+struct sconn {
+	int fd;
+	int state;
+	int era; /* enum tg_ticket_era */
+	enum tg_role role;
+	int tools; /* 2026: toolsListChanged honoured */
+	int have_known;
+	unsigned char known[KNOWN_LEN]; /* digest the client last heard of */
+	int64_t user_id, api_key_id, iat, exp;
+	char jti[40];
+	char session[65];
+	uint64_t pkey; /* principal, for the limit */
+	uint64_t sid;
+	uint32_t seq;
+	int64_t deadline_ms; /* S_HEAD: the request must be in */
+	char *in; /* S_HEAD: the request head */
+	size_t in_len;
+	char *out; /* pending output (NULL: none) */
+	size_t out_len, out_off;
+	char *listen_id; /* 2026: the request id, JSON text */
+	struct sconn *prev, *next;
+};
+
+static struct {
+	const struct tg_config *cfg;
+	int ep, lfd, sigfd, dbfd;
+	struct tg_db *db;
+	struct sconn *head; /* every connection */
+	size_t live, heads;
+	uint64_t next_sid;
+	uint64_t epoch[TG_INV_N];
+	int have_digest;
+	unsigned char digest[TG_STREAM_ROLES][TG_STREAM_DIGEST_LEN];
+	int64_t recompute_at; /* 0: none due */
+	int64_t recheck_creds_at, recheck_sessions_at;
+	int64_t next_heartbeat, next_periodic;
+	int stopping;
+} S;
+
+/* The security headers of fcgi/response.c; Cache-Control: no-store comes
+ * from the worker's X-Accel-Redirect response (nginx keeps it). */
+static const char sec_headers[] =
+    "X-Accel-Buffering: no\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\n"
+    "Cross-Origin-Resource-Policy: same-origin\r\n"
+    "Connection: close\r\n";
+
+/* --- master side ------------------------------------------------------- */
+
+int
+tg_stream_listen(const struct tg_config *cfg)
+{
+	struct sockaddr_un sa;
+	mode_t old;
+	int fd, n;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cfg->stream_socket);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return -1;
+	/* a name left by a master that is gone (the pid-file lock and the
+	 * FastCGI socket check already refused a live one) */
+	(void)unlink(cfg->stream_socket);
+	old = umask(0);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1024) != 0) {
+		umask(old);
+		tg_log(TG_LOG_WARN, "stream.listen", "path=%s errno=%d",
+		    tg_log_q(cfg->stream_socket), errno);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(cfg->stream_socket, 0666) != 0)
+		tg_log(TG_LOG_WARN, "stream.socket_mode", "errno=%d", errno);
+	return fd;
+}
+
+static int stream_run(const struct tg_config *cfg, int lfd);
+
+pid_t
+tg_stream_spawn(const struct tg_config *cfg, int lfd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(stream_run(cfg, lfd));
+	if (pid < 0)
+		tg_log(TG_LOG_ERR, "stream.fork", "errno=%d", errno);
+	return pid;
+}
+
+/* --- connections ------------------------------------------------------- */
+
+static void
+conn_free(struct sconn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		S.head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	if (c->state == S_LIVE)
+		S.live--;
+	else
+		S.heads--;
+	(void)epoll_ctl(S.ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c->listen_id);
+	free(c);
+}
+
+static void
+conn_close(struct sconn *c, const char *why)
+{
+	if (c->state == S_LIVE)
+		tg_log(TG_LOG_DEBUG, "stream.close", "sid=%llu reason=%s",
+		    (unsigned long long)c->sid, tg_log_q(why));
+	conn_free(c);
+}
+
+static void
+want_out(struct sconn *c, int on)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0);
+	ev.data.ptr = c;
+	(void)epoll_ctl(S.ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Writes what is pending; -1 when the connection is gone. */
+static int
+flush_out(struct sconn *c)
+{
+	ssize_t w;
+
+	while (c->out != NULL && c->out_off < c->out_len) {
+		w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			want_out(c, 1);
+			return 0;
+		}
+		if (w <= 0)
+			return -1;
+		c->out_off += (size_t)w;
+	}
+	if (c->out != NULL) {
+		free(c->out);
+		c->out = NULL;
+		c->out_len = c->out_off = 0;
+		want_out(c, 0);
+	}
+	return 0;
+}
+
+/* Queues n bytes (written at once when the socket takes them); -1 when
+ * the stream must be closed (gone, or too far behind). */
+static int
+emit(struct sconn *c, const char *data, size_t n)
+{
+	ssize_t w = 0;
+	char *p;
+
+	if (c->out == NULL) {
+		do
+			w = send(c->fd, data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (w < 0 && errno == EINTR);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (w < 0)
+			w = 0;
+		if ((size_t)w == n)
+			return 0;
+		data += w;
+		n -= (size_t)w;
+	}
+	if (c->out_len - c->out_off + n > TG_STREAM_OUT_MAX)
+		return -1;
+	if ((p = realloc(c->out, c->out_len + n)) == NULL)
+		return -1;
+	memcpy(p + c->out_len, data, n);
+	c->out = p;
+	c->out_len += n;
+	want_out(c, 1);
+	return 0;
+}
+
+/* A refusal with a problem document; the connection closes after it. */
+static void
+refuse(struct sconn *c, int status, const char *reason, const char *type,
+    int retry_after, const char *detail)
+{
+	char body[512], head[1024], ra[32] = "";
+	int bn, hn;
+
+	bn = snprintf(body, sizeof(body),
+	    "{\"type\":\"urn:toolgate:problem:%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}\n",
+	    type, reason, status, detail);
+	if (bn < 0 || (size_t)bn >= sizeof(body))
+		bn = 0;
+	if (retry_after > 0)
+		snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", retry_after);
+	hn = snprintf(head, sizeof(head),
+	    "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n%s%sContent-Length: %d\r\n\r\n",
+	    status, reason, sec_headers, ra, bn);
+	tg_log(TG_LOG_INFO, "stream.refused", "status=%d reason=%s", status, tg_log_q(detail));
+	if (hn > 0 && (size_t)hn < sizeof(head))
+		(void)send(c->fd, head, (size_t)hn, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (bn > 0)
+		(void)send(c->fd, body, (size_t)bn, MSG_NOSIGNAL | MSG_DONTWAIT);
+	conn_free(c);
+}
+
+/* The 32 hex digits of a digest prefix into out (33 bytes). */
+static void
+known_hex(const unsigned char *k, char *out)
+{
+	(void)tg_crypto_hex(k, KNOWN_LEN, out, 2 * KNOWN_LEN + 1);
+}
+
+/* notifications/tools/list_changed on c, with an id that names the
+ * digest now known (Last-Event-ID resumes from it). */
+static int
+send_changed(struct sconn *c, const unsigned char *digest)
+{
+	char buf[600], hex[2 * KNOWN_LEN + 1];
+	int n;
+
+	memcpy(c->known, digest, KNOWN_LEN);
+	c->have_known = 1;
+	known_hex(c->known, hex);
+	if (c->era == TG_TICKET_2026)
+		n = snprintf(buf, sizeof(buf),
+		    "event: message\nid: %s-%llx-%x\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/subscriptionId\":%s}}}\n\n",
+		    hex, (unsigned long long)c->sid, ++c->seq, c->listen_id);
+	else
+		n = snprintf(buf, sizeof(buf),
+		    "event: message\nid: %s-%llx-%x\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n\n",
+		    hex, (unsigned long long)c->sid, ++c->seq);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	return emit(c, buf, (size_t)n);
+}
+
+/* A principal, for the per-principal limit: the API key, else the
+ * user, else the client's address. */
+static uint64_t
+principal_key(const struct tg_ticket *t)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const char *p;
+
+	if (t->api_key_id > 0)
+		return ((uint64_t)1 << 62) | (uint64_t)t->api_key_id;
+	if (t->user_id > 0)
+		return ((uint64_t)2 << 62) | (uint64_t)t->user_id;
+	for (p = t->peer; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return ((uint64_t)3 << 62) | (h >> 2);
+}
+
+/* The value of header name in the request head (NUL-terminated), or
+ * NULL; copied into out (cap). */
+static const char *
+header(const char *head, const char *name, char *out, size_t cap)
+{
+	size_t nl = strlen(name), n;
+	const char *p = strstr(head, "\r\n"), *e;
+
+	while (p != NULL && p[2] != '\r') {
+		p += 2;
+		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			p += nl + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if ((e = strstr(p, "\r\n")) == NULL)
+				return NULL;
+			n = (size_t)(e - p);
+			if (n >= cap)
+				return NULL;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return out;
+		}
+		p = strstr(p, "\r\n");
+	}
+	return NULL;
+}
+
+/* Last-Event-ID of one of our events: the digest prefix it names. */
+static int
+parse_known(const char *id, unsigned char *out)
+{
+	unsigned v;
+	int i;
+
+	for (i = 0; i < KNOWN_LEN; i++) {
+		if (sscanf(id + 2 * i, "%2x", &v) != 1 ||
+		    !strchr("0123456789abcdef", id[2 * i]) ||
+		    !strchr("0123456789abcdef", id[2 * i + 1]))
+			return -1;
+		out[i] = (unsigned char)v;
+	}
+	return id[2 * KNOWN_LEN] == '-' ? 0 : -1;
+}
+
+/* The request head is in: verify, admit, answer. */
+static void
+admit(struct sconn *c)
+{
+	char *line_end, *q, *sp, lei[128], buf[900];
+	struct tg_ticket t;
+	const char *why = NULL;
+	struct timespec ts;
+	struct sconn *o;
+	size_t same = 0;
+	int n;
+
+	line_end = strstr(c->in, "\r\n");
+	q = strstr(c->in, TG_TICKET_PATH "?t=");
+	if (line_end == NULL || q == NULL || q > line_end) {
+		refuse(c, 400, "Bad Request", "bad_request", 0, "not a stream request");
+		return;
+	}
+	q += strlen(TG_TICKET_PATH "?t=");
+	for (sp = q; sp < line_end && *sp != ' ' && *sp != '&'; sp++)
+		;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (tg_ticket_verify(q, (size_t)(sp - q),
+		(int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &t, &why) != TG_OK) {
+		refuse(c, 403, "Forbidden", "forbidden", 0, why ? why : "bad ticket");
+		return;
+	}
+	if (S.stopping) {
+		refuse(c, 503, "Service Unavailable", "unavailable", 2,
+		    "the stream process is shutting down; reconnect");
+		return;
+	}
+	if ((int64_t)S.live >= S.cfg->streams_max) {
+		refuse(c, 503, "Service Unavailable", "too_many_streams", 5,
+		    "this host holds TOOLGATE_STREAMS_MAX streams already; retry later");
+		return;
+	}
+	c->pkey = principal_key(&t);
+	for (o = S.head; o != NULL; o = o->next)
+		if (o->state == S_LIVE && o->pkey == c->pkey)
+			same++;
+	if ((int64_t)same >= S.cfg->streams_per_principal) {
+		refuse(c, 429, "Too Many Requests", "too_many_streams", 5,
+		    "this caller has TOOLGATE_STREAMS_PER_PRINCIPAL streams open on this host already; close one first");
+		return;
+	}
+	c->era = t.era;
+	c->role = t.role;
+	c->tools = t.era == TG_TICKET_2025 || t.tools;
+	c->user_id = t.user_id;
+	c->api_key_id = t.api_key_id;
+	c->iat = t.iat;
+	c->exp = t.exp;
+	memcpy(c->jti, t.jti, sizeof(c->jti));
+	memcpy(c->session, t.session, sizeof(c->session));
+	if (t.era == TG_TICKET_2026 && (c->listen_id = strdup(t.listen_id)) == NULL) {
+		refuse(c, 503, "Service Unavailable", "unavailable", 1, "out of memory");
+		return;
+	}
+	/* Resumption: a client that last heard of another list than the
+	 * current one missed a change; it hears of it at once. */
+	if (header(c->in, "Last-Event-ID", lei, sizeof(lei)) != NULL &&
+	    parse_known(lei, c->known) == 0)
+		c->have_known = 1;
+	else if (S.have_digest) {
+		memcpy(c->known, S.digest[c->role], KNOWN_LEN);
+		c->have_known = 1;
+	}
+	free(c->in);
+	c->in = NULL;
+	c->state = S_LIVE;
+	S.heads--;
+	S.live++;
+	c->sid = ++S.next_sid;
+	n = snprintf(buf, sizeof(buf),
+	    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n%s\r\nretry: %d\n\n",
+	    sec_headers, TG_STREAM_RETRY_FIELD);
+	if (n < 0 || (size_t)n >= sizeof(buf) || emit(c, buf, (size_t)n) != 0) {
+		conn_close(c, "write failed");
+		return;
+	}
+	if (c->era == TG_TICKET_2026) {
+		n = snprintf(buf, sizeof(buf),
+		    "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/subscriptions/acknowledged\",\"params\":{\"notifications\":{%s},\"_meta\":{\"io.modelcontextprotocol/subscriptionId\":%s}}}\n\n",
+		    c->tools ? "\"toolsListChanged\":true" : "", c->listen_id);
+		if (n < 0 || (size_t)n >= sizeof(buf) || emit(c, buf, (size_t)n) != 0) {
+			conn_close(c, "write failed");
+			return;
+		}
+	}
+	tg_log(TG_LOG_DEBUG, "stream.open", "sid=%llu era=%d role=%d streams=%zu",
+	    (unsigned long long)c->sid, c->era, (int)c->role, S.live);
+	if (c->tools && S.have_digest && c->have_known &&
+	    memcmp(c->known, S.digest[c->role], KNOWN_LEN) != 0 &&
+	    send_changed(c, S.digest[c->role]) != 0)
+		conn_close(c, "write failed");
+}
+
+static void
+on_accept(void)
+{
+	struct epoll_event ev;
+	struct sconn *c;
+	int fd;
+
+	for (;;) {
+		fd = accept4(S.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				tg_log(TG_LOG_WARN, "stream.accept", "errno=%d", errno);
+			return;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->state = S_HEAD;
+		c->deadline_ms = tg_now_ms() + TG_STREAM_HANDSHAKE_MS;
+		c->next = S.head;
+		if (S.head)
+			S.head->prev = c;
+		S.head = c;
+		S.heads++;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLRDHUP;
+		ev.data.ptr = c;
+		if (epoll_ctl(S.ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+			conn_free(c);
+	}
+}
+
+static void
+on_conn(struct sconn *c, uint32_t events)
+{
+	char sink[512];
+	ssize_t r;
+
+	if (c->state == S_HEAD && (events & EPOLLIN)) {
+		if (c->in == NULL && (c->in = malloc(TG_STREAM_IN_MAX)) == NULL) {
+			conn_free(c);
+			return;
+		}
+		r = recv(c->fd, c->in + c->in_len, TG_STREAM_IN_MAX - 1 - c->in_len, 0);
+		if (r <= 0) {
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				return;
+			conn_free(c);
+			return;
+		}
+		c->in_len += (size_t)r;
+		c->in[c->in_len] = '\0';
+		if (strstr(c->in, "\r\n\r\n") != NULL)
+			admit(c);
+		else if (c->in_len >= TG_STREAM_IN_MAX - 1)
+			refuse(c, 431, "Request Header Fields Too Large", "bad_request", 0,
+			    "request head too large");
+		return;
+	}
+	if (c->state == S_LIVE && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+		/* nginx sends nothing after the head: data or EOF means the
+		 * client went away (or nginx timed out). */
+		r = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
+		    (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
+			conn_close(c, "client gone");
+			return;
+		}
+	}
+	if (c->state == S_LIVE && (events & EPOLLOUT) && flush_out(c) != 0)
+		conn_close(c, "write failed");
+}
+
+/* --- events -------------------------------------------------------------- */
+
+/* Recomputes the digests; notifies the streams of every role whose list
+ * changed. */
+static void
+recompute(int64_t now)
+{
+	unsigned char d[TG_STREAM_ROLES][TG_STREAM_DIGEST_LEN];
+	struct sconn *c, *next;
+	size_t sent = 0;
+	int rc;
+
+	S.recompute_at = 0;
+	if ((rc = tg_stream_db_digests(S.db, S.cfg, d)) != TG_OK) {
+		tg_log(TG_LOG_WARN, "stream.digest", "status=%s", tg_status_name(rc));
+		S.recompute_at = now + TG_STREAM_RETRY_MS;
+		return;
+	}
+	memcpy(S.digest, d, sizeof(d));
+	S.have_digest = 1;
+	for (c = S.head; c != NULL; c = next) {
+		next = c->next;
+		if (c->state != S_LIVE || !c->tools)
+			continue;
+		if (!c->have_known) { /* opened while no digest was known */
+			memcpy(c->known, d[c->role], KNOWN_LEN);
+			c->have_known = 1;
+			continue;
+		}
+		if (memcmp(c->known, d[c->role], KNOWN_LEN) == 0)
+			continue;
+		if (send_changed(c, d[c->role]) != 0)
+			conn_close(c, "write failed");
+		else
+			sent++;
+	}
+	if (sent > 0)
+		tg_log(TG_LOG_INFO, "stream.list_changed", "streams=%zu dur_us=%lld", sent,
+		    (long long)(tg_now_ms() - now) * 1000);
+}
+
+static void
+recheck_creds(int64_t now)
+{
+	struct tg_stream_cred *v;
+	struct sconn *c, **who;
+	size_t i = 0, n = 0;
+	int rc;
+
+	S.recheck_creds_at = 0;
+	for (c = S.head; c != NULL; c = c->next)
+		n += c->state == S_LIVE && c->user_id > 0;
+	if (n == 0)
+		return;
+	v = calloc(n, sizeof(*v));
+	who = calloc(n, sizeof(*who));
+	if (v == NULL || who == NULL)
+		goto retry;
+	for (c = S.head; c != NULL; c = c->next) {
+		if (c->state != S_LIVE || c->user_id <= 0)
+			continue;
+		v[i].user_id = c->user_id;
+		v[i].api_key_id = c->api_key_id;
+		v[i].jti = c->jti;
+		v[i].iat = c->iat;
+		v[i].role = c->role;
+		who[i++] = c;
+	}
+	if ((rc = tg_stream_db_creds_check(S.db, v, n)) != TG_OK) {
+		tg_log(TG_LOG_WARN, "stream.recheck", "what=credentials status=%s",
+		    tg_status_name(rc));
+		goto retry;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i].ok)
+			continue;
+		tg_log(TG_LOG_INFO, "stream.revoked", "sid=%llu user=%lld key=%lld",
+		    (unsigned long long)who[i]->sid, (long long)who[i]->user_id,
+		    (long long)who[i]->api_key_id);
+		conn_close(who[i], "credential revoked");
+	}
+	free(v);
+	free(who);
+	return;
+retry:
+	free(v);
+	free(who);
+	S.recheck_creds_at = now + TG_STREAM_RETRY_MS;
+}
+
+static void
+recheck_sessions(int64_t now)
+{
+	const char **h;
+	struct sconn *c, **who;
+	size_t i = 0, n = 0;
+	int *ok = NULL, rc;
+
+	S.recheck_sessions_at = 0;
+	for (c = S.head; c != NULL; c = c->next)
+		n += c->state == S_LIVE && c->era == TG_TICKET_2025;
+	if (n == 0)
+		return;
+	h = calloc(n, sizeof(*h));
+	who = calloc(n, sizeof(*who));
+	ok = calloc(n, sizeof(*ok));
+	if (h == NULL || who == NULL || ok == NULL)
+		goto retry;
+	for (c = S.head; c != NULL; c = c->next)
+		if (c->state == S_LIVE && c->era == TG_TICKET_2025) {
+			h[i] = c->session;
+			who[i++] = c;
+		}
+	if ((rc = tg_stream_db_sessions_check(S.db, h, n, ok)) != TG_OK) {
+		tg_log(TG_LOG_WARN, "stream.recheck", "what=sessions status=%s",
+		    tg_status_name(rc));
+		goto retry;
+	}
+	for (i = 0; i < n; i++)
+		if (!ok[i])
+			conn_close(who[i], "session ended");
+	free(h);
+	free(who);
+	free(ok);
+	return;
+retry:
+	free(h);
+	free(who);
+	free(ok);
+	S.recheck_sessions_at = now + TG_STREAM_RETRY_MS;
+}
+
+/* Heartbeats, expired tokens, stale request heads. */
+static void
+tick(int64_t now)
+{
+	static const char hb[] = ": keep-alive\n\n";
+	struct sconn *c, *next;
+	time_t wall = time(NULL);
+	int beat = now >= S.next_heartbeat;
+
+	if (beat)
+		S.next_heartbeat = now + S.cfg->stream_heartbeat_s * 1000;
+	for (c = S.head; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == S_HEAD) {
+			if (now > c->deadline_ms)
+				conn_free(c);
+			continue;
+		}
+		if (c->exp > 0 && (int64_t)wall >= c->exp) {
+			conn_close(c, "token expired");
+			continue;
+		}
+		if (beat && c->out == NULL && emit(c, hb, sizeof(hb) - 1) != 0)
+			conn_close(c, "write failed");
+	}
+}
+
+/* Which epochs moved since we last looked; schedules the work. */
+static void
+look_at_epochs(int64_t now)
+{
+	uint64_t e[TG_INV_N];
+	int i, moved[TG_INV_N];
+
+	for (i = 0; i < TG_INV_N; i++) {
+		e[i] = tg_inval_epoch((enum tg_inval_domain)i);
+		moved[i] = e[i] != S.epoch[i];
+		S.epoch[i] = e[i];
+	}
+	if (moved[TG_INV_CATALOG] && S.recompute_at == 0)
+		S.recompute_at = now + S.cfg->stream_coalesce_ms;
+	if (moved[TG_INV_AUTH] && S.recheck_creds_at == 0)
+		S.recheck_creds_at = now + S.cfg->stream_coalesce_ms;
+	if (moved[TG_INV_SESSION] && S.recheck_sessions_at == 0)
+		S.recheck_sessions_at = now + S.cfg->stream_coalesce_ms;
+}
+
+static int
+same_file(int a, int b)
+{
+	struct stat x, y;
+
+	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	    x.st_ino == y.st_ino;
+}
+
+/*
+ * Keeps the database socket in the epoll set. libpq owns its socket and
+ * closes it on a reset, so the set holds a duplicate of ours: a closed
+ * or replaced connection can never take a stream's registration with
+ * it. A broken connection's duplicate goes at once (no busy loop); a
+ * reconnect (paced by lib/db.c) brings a new one.
+ */
+static void
+watch_db(void)
+{
+	struct epoll_event ev;
+	int fd = tg_stream_db_fd(S.db);
+
+	if (fd >= 0 && S.dbfd >= 0 && same_file(S.dbfd, fd))
+		return;
+	if (S.dbfd >= 0)
+		close(S.dbfd);
+	S.dbfd = -1;
+	if (fd < 0 || (S.dbfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &S.dbfd;
+	if (epoll_ctl(S.ep, EPOLL_CTL_ADD, S.dbfd, &ev) != 0) {
+		close(S.dbfd);
+		S.dbfd = -1;
+	}
+}
+
+/* Graceful close: a 2026 listen stream gets its result (the
+ * subscription ended), then every connection closes. */
+static void
+close_all(void)
+{
+	char buf[400];
+	struct sconn *c;
+	int n;
+
+	while ((c = S.head) != NULL) {
+		if (c->state == S_LIVE && c->era == TG_TICKET_2026) {
+			n = snprintf(buf, sizeof(buf),
+			    "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"resultType\":\"complete\",\"_meta\":{\"io.modelcontextprotocol/subscriptionId\":%s}}}\n\n",
+			    c->listen_id, c->listen_id);
+			(void)flush_out(c);
+			if (n > 0 && (size_t)n < sizeof(buf) && c->out == NULL)
+				(void)send(c->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		(void)shutdown(c->fd, SHUT_WR);
+		conn_close(c, "shutdown");
+	}
+}
+
+static int64_t
+min_due(int64_t a, int64_t b)
+{
+	return a == 0 ? b : b == 0 ? a :
+	    a < b                  ? a :
+				     b;
+}
+
+static int
+stream_run(const struct tg_config *cfg, int lfd)
+{
+	struct epoll_event evs[256], ev;
+	struct signalfd_siginfo si;
+	struct rlimit rl;
+	sigset_t set;
+	int64_t now, due;
+	int i, n, timeout;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	prctl(PR_SET_NAME, "toolgate-strm");
+	memset(&S, 0, sizeof(S));
+	S.cfg = cfg;
+	S.lfd = lfd;
+	S.dbfd = -1;
+	tg_log(TG_LOG_INFO, "stream.start", "socket=%s max=%lld per_principal=%lld",
+	    tg_log_q(cfg->stream_socket), (long long)cfg->streams_max,
+	    (long long)cfg->streams_per_principal);
+	/* one descriptor per stream: as many as we are allowed */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((S.ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		return 1;
+	(void)fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &S.lfd;
+	if (epoll_ctl(S.ep, EPOLL_CTL_ADD, lfd, &ev) != 0)
+		return 1;
+	ev.data.ptr = &S.sigfd;
+	if (epoll_ctl(S.ep, EPOLL_CTL_ADD, S.sigfd, &ev) != 0)
+		return 1;
+	if ((S.db = tg_stream_db_open()) == NULL)
+		return 1;
+	now = tg_now_ms();
+	S.next_heartbeat = now + cfg->stream_heartbeat_s * 1000;
+	S.next_periodic = now + TG_STREAM_RECHECK_MS;
+	S.recompute_at = now; /* the first digests */
+	watch_db();
+	for (i = 0; i < TG_INV_N; i++)
+		S.epoch[i] = tg_inval_epoch((enum tg_inval_domain)i);
+
+	while (!S.stopping) {
+		now = tg_now_ms();
+		due = min_due(S.recompute_at, S.recheck_creds_at);
+		due = min_due(due, S.recheck_sessions_at);
+		due = min_due(due, S.next_heartbeat);
+		due = min_due(due, now + 1000); /* epochs, heads, DB reconnect */
+		timeout = due > now ? (int)(due - now) : 0;
+		n = epoll_wait(S.ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout);
+		if (n < 0 && errno != EINTR) {
+			tg_log(TG_LOG_ERR, "stream.epoll", "errno=%d", errno);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p == &S.lfd)
+				on_accept();
+			else if (p == &S.sigfd) {
+				while (read(S.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+					if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+						S.stopping = 1;
+			} else if (p == &S.dbfd) {
+				tg_stream_db_poll(S.db);
+				watch_db();
+			} else
+				on_conn(p, evs[i].events);
+		}
+		now = tg_now_ms();
+		look_at_epochs(now);
+		if (now >= S.next_periodic) {
+			S.next_periodic = now + TG_STREAM_RECHECK_MS;
+			S.recheck_sessions_at = min_due(S.recheck_sessions_at, now);
+			S.recheck_creds_at = min_due(S.recheck_creds_at, now);
+		}
+		if (S.recompute_at != 0 && now >= S.recompute_at)
+			recompute(now);
+		if (S.recheck_creds_at != 0 && now >= S.recheck_creds_at)
+			recheck_creds(now);
+		if (S.recheck_sessions_at != 0 && now >= S.recheck_sessions_at)
+			recheck_sessions(now);
+		tick(now);
+		watch_db();
+	}
+	close(S.lfd);
+	tg_log(TG_LOG_INFO, "stream.stop", "streams=%zu", S.live);
+	close_all();
+	tg_db_close(S.db);
+	return 0;
+}

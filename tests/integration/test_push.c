@@ -1,0 +1,576 @@
+/*
+ * test_push.c - streams held by the stream process (fcgi/stream.c,
+ * docs/mcp.md "Streams"): a 2025 session's GET /mcp and the 2026-07-28
+ * subscriptions/listen, handed over by a worker (X-Accel-Redirect and a
+ * signed ticket), through nginx.
+ *
+ * Each stream is a curl process in the background (-N, headers and body
+ * into files under TG_VAR), so a test can watch several at once and see
+ * when one ends. The test stack runs with TOOLGATE_STREAMS_PER_PRINCIPAL=4,
+ * TOOLGATE_STREAMS_MAX=12 and TOOLGATE_STREAM_COALESCE_MS=200 (tests/run.sh).
+ * Every wait has a generous bound (15 s); nothing asserts a latency.
+ */
+#include "tests/integration/it.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WAIT_MS 15000
+#define CHANGED "notifications/tools/list_changed"
+
+struct strm {
+	char hdr[320], out[320], pidf[320];
+};
+
+static int nstreams;
+static const char *base; /* NULL: the test stack's nginx */
+
+static void
+nap_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Opens a stream: curl in the background. extra: more curl arguments
+ * (headers as -H '...'), method GET or POST with body (JSON, no single
+ * quotes). */
+static void
+strm_open(struct strm *s, const char *token, const char *method,
+    const char *extra, const char *body)
+{
+	const char *var = it_env("TG_VAR");
+	int n = ++nstreams;
+
+	snprintf(s->hdr, sizeof(s->hdr), "%s/push-%d-%d.hdr", var, (int)getpid(), n);
+	snprintf(s->out, sizeof(s->out), "%s/push-%d-%d.out", var, (int)getpid(), n);
+	snprintf(s->pidf, sizeof(s->pidf), "%s/push-%d-%d.pid", var, (int)getpid(), n);
+	unlink(s->hdr);
+	unlink(s->out);
+	assert_int_equal(it_sh("curl -sN --max-time 120 -D '%s' -o '%s' -X %s "
+			       "%s%s%s %s %s%s%s '%s/mcp' >/dev/null 2>&1 & echo $! > '%s'",
+			     s->hdr, s->out, method, token ? "-H 'Authorization: Bearer " : "",
+			     token ? token : "", token ? "'" : "", extra ? extra : "",
+			     body ? "-H 'Content-Type: application/json' --data-binary '" : "",
+			     body ? body : "", body ? "'" : "", base ? base : it_base(), s->pidf),
+	    0);
+}
+
+/* The whole of a file ("" when missing), into a static buffer. */
+static const char *
+slurp(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (f != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static int
+count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Waits until path holds needle at least n times; fails after WAIT_MS. */
+static void
+wait_for(const char *path, const char *needle, int n)
+{
+	double end = it_now() + WAIT_MS / 1000.0;
+
+	while (count_of(slurp(path), needle) < n) {
+		if (it_now() > end)
+			fail_msg("%s: no %d x '%s' within %d ms; it holds: %s", path, n,
+			    needle, WAIT_MS, slurp(path));
+		nap_ms(20);
+	}
+}
+
+static pid_t
+strm_pid(const struct strm *s)
+{
+	double end = it_now() + 5;
+	long p = 0;
+
+	while ((p = atol(slurp(s->pidf))) <= 0 && it_now() < end)
+		nap_ms(10);
+	assert_true(p > 0);
+	return (pid_t)p;
+}
+
+/* 1 while the stream's curl runs. */
+static int
+strm_alive(const struct strm *s)
+{
+	return kill(strm_pid(s), 0) == 0;
+}
+
+/* Waits until the stream has ended (the server closed it). */
+static void
+wait_closed(const struct strm *s)
+{
+	double end = it_now() + WAIT_MS / 1000.0;
+
+	while (strm_alive(s)) {
+		if (it_now() > end)
+			fail_msg("stream %s still open after %d ms", s->out, WAIT_MS);
+		nap_ms(20);
+	}
+}
+
+static void
+strm_close(const struct strm *s)
+{
+	pid_t p = strm_pid(s);
+
+	if (kill(p, 0) == 0)
+		(void)kill(p, SIGTERM);
+}
+
+/* The HTTP status of a stream's response (waits for the headers). */
+static int
+strm_status(const struct strm *s)
+{
+	const char *h;
+
+	wait_for(s->hdr, "\r\n\r\n", 1);
+	h = slurp(s->hdr);
+	return strncmp(h, "HTTP/1.1 ", 9) == 0 ? atoi(h + 9) : -1;
+}
+
+/* A developer API key of a new user (into key). */
+static void
+dev_key(const char *name, char *key, size_t cap, long long *kid)
+{
+	char tok[4096];
+	struct it_resp r;
+
+	char uname[64];
+
+	snprintf(uname, sizeof(uname), "%s_%d", name, (int)getpid() % 100000);
+	it_user_token(it_admin(), uname, "push-test-password-1", "developer", tok,
+	    sizeof(tok));
+	assert_int_equal(it_json("POST", "/api/v1/api-keys", tok,
+			     "{\"name\":\"push\"}", &r),
+	    0);
+	assert_int_equal(r.status, 201);
+	snprintf(key, cap, "%s", json_string_value(json_object_get(r.json, "key")));
+	if (kid != NULL)
+		*kid = json_integer_value(json_object_get(r.json, "id"));
+	it_resp_free(&r);
+}
+
+/* A session's GET stream, open (headers and the retry field in). */
+static void
+get_stream(struct strm *s, const char *key, const char *sid, const char *more)
+{
+	char extra[1024];
+
+	snprintf(extra, sizeof(extra), "-H 'Accept: text/event-stream' "
+				       "-H 'Mcp-Session-Id: %s' -H 'MCP-Protocol-Version: " IT_MCP_VERSION "' %s",
+	    sid, more ? more : "");
+	strm_open(s, key, "GET", extra, NULL);
+}
+
+/* A stopped server with one approved tool: served once it starts. */
+static char uniq[64]; /* the name of the last server made */
+
+static long long
+stopped_server_with_tool(const char *name)
+{
+	long long id;
+	char sid[32];
+
+	snprintf(uniq, sizeof(uniq), "%s_%d", name, (int)getpid() % 100000);
+	id = it_server_create(it_admin(), uniq, NULL);
+
+	snprintf(sid, sizeof(sid), "%lld", id);
+	it_tool_approved(it_admin(), sid, "t", "def main():\n    return 1\n", "push");
+	return id;
+}
+
+/* Refusals happen in the worker, exactly as for POST; the internal
+ * location and the stream socket take no request without a valid ticket. */
+static void
+t_refusals(void **state)
+{
+	char key[256], sid[128], cmd[1024], out[2048];
+	const char *h[5];
+	struct it_resp r;
+
+	(void)state;
+	dev_key("push_ref", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	h[0] = "Accept: text/event-stream";
+	h[1] = NULL;
+	assert_int_equal(it_hstatus("GET", "/mcp", h), 401);
+	h[0] = it_bearer(key);
+	h[1] = "Accept: text/event-stream";
+	h[2] = NULL;
+	assert_int_equal(it_hstatus("GET", "/mcp", h), 400); /* no session */
+	h[2] = "Mcp-Session-Id: 0000000000000000000000000000000000000000000000000000000000000000";
+	h[3] = NULL;
+	assert_int_equal(it_hstatus("GET", "/mcp", h), 404);
+	h[1] = "Accept: application/json";
+	h[2] = NULL;
+	assert_int_equal(it_request("GET", "/mcp", h, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 406);
+	it_resp_free(&r);
+	/* another caller's session: 404, as for POST */
+	{
+		char other[256];
+
+		dev_key("push_ref2", other, sizeof(other), NULL);
+		snprintf(cmd, sizeof(cmd), "Mcp-Session-Id: %s", sid);
+		h[0] = it_bearer(other);
+		h[1] = "Accept: text/event-stream";
+		h[2] = cmd;
+		h[3] = NULL;
+		assert_int_equal(it_hstatus("GET", "/mcp", h), 404);
+	}
+	/* the stream location is internal */
+	assert_int_equal(it_hstatus("GET", "/_toolgate/stream?t=x.y", NULL), 404);
+	/* a forged ticket straight at the stream socket */
+	snprintf(cmd, sizeof(cmd), "curl -s -o /dev/null -w '%%{http_code}' --unix-socket "
+				   "'%s.stream' 'http://x/_toolgate/stream?t=eyJlIjoxfQ.%064d'",
+	    it_env("TOOLGATE_SOCKET"), 0);
+	assert_int_equal(it_capture(out, sizeof(out), "%s", cmd), 0);
+	assert_string_equal(out, "403");
+}
+
+/* The capability, and list_changed after a visible change only. */
+static void
+t_list_changed(void **state)
+{
+	char key[256], sid[128];
+	struct strm s;
+	json_t *j;
+	long long srv;
+
+	(void)state;
+	dev_key("push_lc", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	srv = stopped_server_with_tool("push_lc_srv");
+	get_stream(&s, key, sid, NULL);
+	assert_int_equal(strm_status(&s), 200);
+	assert_non_null(strstr(slurp(s.hdr), "text/event-stream"));
+	wait_for(s.out, "retry:", 1);
+	/* invisible: a draft tool, a description of a stopped server */
+	it_tool_create(it_admin(), uniq, "draft1", "def main():\n    return 2\n", NULL);
+	it_callvf("PATCH", it_admin(), "{\"description\":\"x\"}", 200, "/api/v1/servers/%lld", srv);
+	nap_ms(1000);
+	assert_int_equal(count_of(slurp(s.out), CHANGED), 0);
+	/* visible: the server starts, its approved tool is served */
+	it_server_start(it_admin(), srv);
+	wait_for(s.out, CHANGED, 1);
+	assert_non_null(strstr(slurp(s.out), "\nid: "));
+	/* and the list really changed */
+	{
+		char exposed[96];
+
+		snprintf(exposed, sizeof(exposed), "%s__t", uniq);
+		j = it_mcp_tool(key, sid, IT_MCP_VERSION, exposed);
+	}
+	assert_non_null(j);
+	json_decref(j);
+	nap_ms(1000);
+	assert_int_equal(count_of(slurp(s.out), CHANGED), 1);
+	assert_true(strm_alive(&s));
+	strm_close(&s);
+}
+
+/* Three changes in a burst (psql, separate transactions, as another host
+ * would make them): one notification. */
+static void
+t_burst_coalesced(void **state)
+{
+	char key[256], sid[128];
+	long long a, b, c;
+	struct strm s;
+
+	(void)state;
+	dev_key("push_burst", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	a = stopped_server_with_tool("push_b1");
+	b = stopped_server_with_tool("push_b2");
+	c = stopped_server_with_tool("push_b3");
+	get_stream(&s, key, sid, NULL);
+	wait_for(s.out, "retry:", 1);
+	assert_int_equal(it_sh("psql -qAt -v ON_ERROR_STOP=1 "
+			       "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" "
+			       "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" "
+			       "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" >/dev/null",
+			     a, b, c),
+	    0);
+	wait_for(s.out, CHANGED, 1);
+	nap_ms(1500);
+	assert_int_equal(count_of(slurp(s.out), CHANGED), 1);
+	strm_close(&s);
+}
+
+/* Last-Event-ID: a client that missed a change while reconnecting hears
+ * of it at once. */
+static void
+t_resume(void **state)
+{
+	char key[256], sid[128], lei[200], more[300];
+	const char *p, *e;
+	struct strm s, s2;
+	long long a, b;
+
+	(void)state;
+	dev_key("push_resume", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	a = stopped_server_with_tool("push_r1");
+	b = stopped_server_with_tool("push_r2");
+	get_stream(&s, key, sid, NULL);
+	wait_for(s.out, "retry:", 1);
+	it_server_start(it_admin(), a);
+	wait_for(s.out, CHANGED, 1);
+	p = strstr(slurp(s.out), "\nid: ");
+	assert_non_null(p);
+	p += 5;
+	e = strchr(p, '\n');
+	assert_non_null(e);
+	snprintf(lei, sizeof(lei), "%.*s", (int)(e - p), p);
+	strm_close(&s);
+	wait_closed(&s);
+	it_server_start(it_admin(), b); /* missed */
+	snprintf(more, sizeof(more), "-H 'Last-Event-ID: %s'", lei);
+	get_stream(&s2, key, sid, more);
+	wait_for(s2.out, CHANGED, 1);
+	strm_close(&s2);
+}
+
+/* A revoked API key and an ended session close their streams. */
+static void
+t_revocation(void **state)
+{
+	char key[256], sid[128], path[96], sidh[200];
+	const char *h[4];
+	struct strm s1, s2;
+	long long kid;
+
+	(void)state;
+	dev_key("push_rev", key, sizeof(key), &kid);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	get_stream(&s1, key, sid, NULL);
+	wait_for(s1.out, "retry:", 1);
+	snprintf(path, sizeof(path), "/api/v1/api-keys/%lld", kid);
+	assert_int_equal(it_status("DELETE", path, it_admin(), NULL), 204);
+	wait_closed(&s1);
+
+	dev_key("push_rev2", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	get_stream(&s2, key, sid, NULL);
+	wait_for(s2.out, "retry:", 1);
+	snprintf(sidh, sizeof(sidh), "Mcp-Session-Id: %s", sid);
+	h[0] = it_bearer(key);
+	h[1] = sidh;
+	h[2] = NULL;
+	assert_int_equal(it_hstatus("DELETE", "/mcp", h), 204);
+	wait_closed(&s2);
+}
+
+/* Per principal (4 here) and in total (12 here): clear refusals. */
+static void
+t_limits(void **state)
+{
+	char key[256], sid[128], name[32];
+	struct strm s[20];
+	int i, n = 0, k, got503 = 0;
+
+	(void)state;
+	dev_key("push_lim0", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	for (i = 0; i < 4; i++) {
+		get_stream(&s[n], key, sid, NULL);
+		assert_int_equal(strm_status(&s[n]), 200);
+		n++;
+	}
+	get_stream(&s[n], key, sid, NULL);
+	assert_int_equal(strm_status(&s[n]), 429);
+	assert_non_null(strstr(slurp(s[n].hdr), "Retry-After: "));
+	wait_closed(&s[n]);
+	assert_non_null(strstr(slurp(s[n].out), "TOOLGATE_STREAMS_PER_PRINCIPAL"));
+	/* other callers until the host is full: a 503 naming the limit */
+	for (k = 1; k <= 3 && !got503; k++) {
+		snprintf(name, sizeof(name), "push_lim%d", k);
+		dev_key(name, key, sizeof(key), NULL);
+		it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+		for (i = 0; i < 4 && !got503; i++) {
+			int st;
+
+			get_stream(&s[++n], key, sid, NULL);
+			st = strm_status(&s[n]);
+			if (st == 503) {
+				got503 = 1;
+				wait_closed(&s[n]);
+				assert_non_null(strstr(slurp(s[n].out), "TOOLGATE_STREAMS_MAX"));
+				assert_non_null(strstr(slurp(s[n].hdr), "Retry-After: "));
+			} else
+				assert_int_equal(st, 200);
+		}
+	}
+	assert_true(got503);
+	for (i = 0; i <= n; i++)
+		strm_close(&s[i]);
+}
+
+/* The stream process's SIGTERM (the master sends it on stop): a listen
+ * stream gets its subscriptions/listen result, then it closes; the master
+ * starts a new stream process. */
+static void
+t_shutdown(void **state)
+{
+	char key[256], master[32], child[32], body[512];
+	struct strm s, s2;
+
+	(void)state;
+	dev_key("push_stop", key, sizeof(key), NULL);
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":\"L-77\",\"method\":\"subscriptions/listen\","
+	    "\"params\":{\"notifications\":{\"toolsListChanged\":true},\"_meta\":{"
+	    "\"io.modelcontextprotocol/protocolVersion\":\"" IT_MCP26_VERSION "\","
+	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
+	strm_open(&s, key, "POST", "-H 'Accept: application/json, text/event-stream' "
+				   "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+				   "-H 'Mcp-Method: subscriptions/listen'",
+	    body);
+	assert_int_equal(strm_status(&s), 200);
+	wait_for(s.out, "notifications/subscriptions/acknowledged", 1);
+	assert_non_null(strstr(slurp(s.out), "\"toolsListChanged\":true"));
+	assert_non_null(strstr(slurp(s.out), "\"io.modelcontextprotocol/subscriptionId\":\"L-77\""));
+	assert_int_equal(it_capture(master, sizeof(master), "head -n 1 '%s'",
+			     it_env("TOOLGATE_PIDFILE")),
+	    0);
+	assert_int_equal(it_capture(child, sizeof(child), "pgrep -P %s -x toolgate-strm",
+			     master),
+	    0);
+	assert_true(atoi(child) > 1);
+	assert_int_equal(kill((pid_t)atoi(child), SIGTERM), 0);
+	wait_closed(&s);
+	assert_non_null(strstr(slurp(s.out), "\"id\":\"L-77\",\"result\":{"));
+	/* respawned: a new stream works */
+	{
+		double end = it_now() + WAIT_MS / 1000.0;
+
+		for (;;) {
+			strm_open(&s2, key, "POST", "-H 'Accept: application/json, text/event-stream' "
+						    "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+						    "-H 'Mcp-Method: subscriptions/listen'",
+			    body);
+			if (strm_status(&s2) == 200)
+				break;
+			wait_closed(&s2);
+			assert_true(it_now() < end);
+			nap_ms(200);
+		}
+		wait_for(s2.out, "notifications/subscriptions/acknowledged", 1);
+		strm_close(&s2);
+	}
+}
+
+static char host2[400];
+
+static int
+stop_host2(void **state)
+{
+	(void)state;
+	base = NULL;
+	if (host2[0])
+		(void)it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" stop '%s' >/dev/null 2>&1",
+		    it_env("TG_STACK"), host2);
+	return 0;
+}
+
+/*
+ * Two masters on one database ("two hosts", tests/integration/
+ * second_host.sh): streams held by the second host's stream process get
+ * list_changed for a change made over REST on the first, by PostgreSQL's
+ * NOTIFY alone; stopping the second master (SIGTERM) ends its listen
+ * stream with the subscriptions/listen result.
+ */
+static void
+t_two_hosts(void **state)
+{
+	char key[256], sid[128], port[16], url[64], body[512];
+	struct strm g, l;
+	long long srv;
+
+	(void)state;
+	snprintf(host2, sizeof(host2), "%s/host2", it_env("TG_VAR"));
+	assert_int_equal(it_capture(port, sizeof(port), "%s", "for p in $(seq 18700 18799); do "
+							      "(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done"),
+	    0);
+	assert_true(atoi(port) > 0);
+	assert_int_equal(it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" start '%s' %s",
+			     it_env("TG_STACK"), host2, port),
+	    0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%s", port);
+
+	dev_key("push_hosts", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid)); /* on host 1 */
+	srv = stopped_server_with_tool("push_hosts_srv");
+	base = url;
+	get_stream(&g, key, sid, NULL); /* the same session, host 2 */
+	assert_int_equal(strm_status(&g), 200);
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"subscriptions/listen\","
+	    "\"params\":{\"notifications\":{\"toolsListChanged\":true},\"_meta\":{"
+	    "\"io.modelcontextprotocol/protocolVersion\":\"" IT_MCP26_VERSION "\","
+	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
+	strm_open(&l, key, "POST", "-H 'Accept: application/json, text/event-stream' "
+				   "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+				   "-H 'Mcp-Method: subscriptions/listen'",
+	    body);
+	wait_for(l.out, "notifications/subscriptions/acknowledged", 1);
+	wait_for(g.out, "retry:", 1);
+	base = NULL;
+	it_server_start(it_admin(), srv); /* REST on host 1 */
+	wait_for(g.out, CHANGED, 1);
+	wait_for(l.out, CHANGED, 1);
+	assert_non_null(strstr(slurp(l.out), "\"io.modelcontextprotocol/subscriptionId\":5"));
+	/* the second master stops: its streams close, the listen one with
+	 * its result */
+	assert_int_equal(it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" stop '%s'",
+			     it_env("TG_STACK"), host2),
+	    0);
+	wait_closed(&l);
+	wait_closed(&g);
+	assert_non_null(strstr(slurp(l.out), "\"id\":5,\"result\":{"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(t_refusals),
+	    cmocka_unit_test(t_list_changed),
+	    cmocka_unit_test(t_burst_coalesced),
+	    cmocka_unit_test(t_resume),
+	    cmocka_unit_test(t_revocation),
+	    cmocka_unit_test(t_limits),
+	    cmocka_unit_test(t_shutdown),
+	    cmocka_unit_test_teardown(t_two_hosts, stop_host2),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
