@@ -36,9 +36,11 @@
 #include "lib/inval.h"
 #include "lib/maintenance.h"
 #include "lib/metrics.h"
+#include "lib/otlp_export.h"	/* observability */
 #include "lib/packages.h"
 #include "lib/slots.h"
 #include "lib/status.h"
+#include "lib/trace.h"	/* observability */
 
 #ifndef TG_VERSION
 #define TG_VERSION "0.0.0-dev"
@@ -170,6 +172,24 @@ spawn_maintenance(const struct tg_config *cfg)
 	_exit(rc == TG_OK ? 0 : 1);
 }
 
+/* Observability (issue #23): the telemetry process (lib/otlp_export.h),
+ * which exports the workers' spans and samples PostgreSQL's health. Like
+ * maintenance it runs in a child: the master holds no database connection. */
+static pid_t
+spawn_telemetry(const struct tg_config *cfg, int recv_fd)
+{
+	pid_t pid;
+
+	if (!tg_telemetry_wanted(cfg))
+		return 0;
+	pid = fork();
+	if (pid == 0)
+		_exit(tg_telemetry_run(cfg, recv_fd));
+	if (pid < 0)
+		tg_log(TG_LOG_ERR, "master.fork", "errno=%d", errno);
+	return pid < 0 ? 0 : pid;
+}
+
 static int
 serve_master(struct tg_config *cfg)
 {
@@ -179,8 +199,9 @@ serve_master(struct tg_config *cfg)
 	siginfo_t si;
 	struct timespec tick = {1, 0};
 	int fd = -1, pidfd = -1, i, sig, stopping = 0, alive, code = 1;
-	int64_t now, deadline, next_maint;
-	pid_t maint_pid = 0;
+	int64_t now, deadline, next_maint, telem_at = 0;
+	pid_t maint_pid = 0, telem_pid = 0;
+	int qsend = -1, qrecv = -1;	/* the span queue (observability) */
 	mode_t old;
 
 	memset(slots, 0, sizeof(slots));
@@ -233,8 +254,12 @@ serve_master(struct tg_config *cfg)
 		tg_log(TG_LOG_WARN, "master.inval", "msg=\"no shared cache epochs; workers rely on NOTIFY alone\"");
 	if (metrics == NULL)
 		tg_log(TG_LOG_WARN, "master.metrics", "msg=\"no shared memory; /metrics disabled\"");
+	if (cfg->otlp_endpoint[0] && tg_otlp_queue(&qsend, &qrecv) != TG_OK)
+		tg_log(TG_LOG_WARN, "master.otlp", "msg=\"no span queue; traces are not exported\"");
+	tg_trace_setup(qsend, cfg->otlp_sample_ppm);
 	if (drop_privileges(cfg->user) != 0)
 		goto out;
+	telem_pid = spawn_telemetry(cfg, qrecv);
 
 	tg_log(TG_LOG_INFO, "master.start",
 	    "version=%s socket=%s workers=%d tool_slots=%d tool_queue=%d",
@@ -300,6 +325,12 @@ serve_master(struct tg_config *cfg)
 				maint_pid = 0;
 				continue;
 			}
+			if (p == telem_pid) {	/* observability: respawn in 1 s */
+				tg_log(TG_LOG_WARN, "master.telemetry_died", "pid=%ld", (long)p);
+				telem_pid = 0;
+				telem_at = now + 1000;
+				continue;
+			}
 			/* reliability: whatever tool slot or queue place it held */
 			tg_slots_reclaim(p);
 			for (i = 0; i < cfg->workers; i++) {
@@ -338,6 +369,10 @@ serve_master(struct tg_config *cfg)
 				}
 			}
 		}
+		if (telem_pid == 0 && telem_at != 0 && now >= telem_at) {
+			telem_pid = spawn_telemetry(cfg, qrecv);
+			telem_at = telem_pid ? 0 : now + 1000;
+		}
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			tg_log(TG_LOG_WARN, "master.sigwait", "errno=%d", errno);
 	}
@@ -361,6 +396,8 @@ serve_master(struct tg_config *cfg)
 			kill(slots[i].pid, SIGTERM);
 	if (maint_pid > 0)
 		kill(maint_pid, SIGTERM);
+	if (telem_pid > 0)
+		kill(telem_pid, SIGTERM);
 	deadline = tg_now_ms() + SHUTDOWN_GRACE_S * 1000;
 	for (;;) {
 		alive = 0;
@@ -376,6 +413,10 @@ serve_master(struct tg_config *cfg)
 			maint_pid = 0;
 		if (maint_pid > 0)
 			alive++;
+		if (telem_pid > 0 && waitpid(telem_pid, NULL, WNOHANG) == telem_pid)
+			telem_pid = 0;
+		if (telem_pid > 0)
+			alive++;
 		if (alive == 0)
 			break;
 		if (tg_now_ms() > deadline) {
@@ -384,6 +425,8 @@ serve_master(struct tg_config *cfg)
 					kill(slots[i].pid, SIGKILL);
 			if (maint_pid > 0)
 				kill(maint_pid, SIGKILL);
+			if (telem_pid > 0)
+				kill(telem_pid, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0)
 				;
 			break;
@@ -395,6 +438,10 @@ serve_master(struct tg_config *cfg)
 out:
 	if (fd >= 0)
 		close(fd);
+	if (qsend >= 0)
+		close(qsend);
+	if (qrecv >= 0)
+		close(qrecv);
 	if (pidfd >= 0) {
 		if (code == 0 && cfg->pidfile[0])
 			(void)unlink(cfg->pidfile);

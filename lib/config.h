@@ -71,6 +71,13 @@ struct tg_config {
 	int64_t db_lock_timeout_ms;		/* 0: none */
 	int64_t db_idle_tx_timeout_ms;		/* 0: none */
 	int64_t client_write_timeout_ms;	/* one write to nginx, at most */
+
+	/* observability (issue #23): OTLP export and database health */
+	char otlp_endpoint[512];	/* TOOLGATE_OTLP_ENDPOINT, "" = off */
+	char otlp_service[64];		/* TOOLGATE_OTLP_SERVICE_NAME */
+	int64_t otlp_sample_ppm;	/* TOOLGATE_OTLP_SAMPLE_RATIO, ppm */
+	int64_t otlp_timeout_ms;	/* TOOLGATE_OTLP_TIMEOUT_MS */
+	int64_t db_health_interval_s;	/* TOOLGATE_DB_HEALTH_INTERVAL_S, 0 = off */
 };
 
 typedef const char *(*tg_getenv_fn)(const char *name);
