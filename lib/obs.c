@@ -22,7 +22,7 @@
 
 #define NSLOTS (TG_MAX_WORKERS + 8)
 #define NB 12
-#define NDOMAINS 3	/* TG_INV_N (lib/inval.h) */
+#define NDOMAINS 3 /* TG_INV_N (lib/inval.h) */
 
 static const double bucket_s[NB] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
@@ -30,7 +30,7 @@ static const char *const domain_names[NDOMAINS] = {"auth", "session", "catalog"}
 
 struct wslot {
 	atomic_int pid;
-	atomic_int conn;		/* 1 up, 0 down, -1 never tried */
+	atomic_int conn; /* 1 up, 0 down, -1 never tried */
 	atomic_ullong round_trips;
 	atomic_ullong errors;
 	atomic_ullong lock_timeouts;
@@ -43,16 +43,16 @@ struct obs {
 	atomic_ullong stmt_buckets[NB + 1];
 	atomic_ullong stmt_sum_us;
 	atomic_ullong stmt_count;
-	atomic_ullong cache[NDOMAINS][2];	/* [d][1] hits, [d][0] fills */
+	atomic_ullong cache[NDOMAINS][2]; /* [d][1] hits, [d][0] fills */
 	atomic_ullong spans[TG_OBS_SPAN_N];
-	atomic_uint pg_seq;			/* odd while being written */
-	atomic_llong pg_at;			/* Unix s of the last sample, 0 none */
+	atomic_uint pg_seq; /* odd while being written */
+	atomic_llong pg_at; /* Unix s of the last sample, 0 none */
 	atomic_ullong pg_samples_failed;
 	struct tg_obs_pg pg;
 };
 
 static struct obs *O;
-static struct wslot *mine;	/* this process's slot, once claimed */
+static struct wslot *mine; /* this process's slot, once claimed */
 static pid_t mine_pid;
 
 int
@@ -221,22 +221,22 @@ render_workers(struct tg_buf *b)
 		const char *name, *help;
 		size_t off;
 	} ctr[] = {
-		{"toolgate_db_round_trips_total", "Statements sent to PostgreSQL, by worker.",
-		    offsetof(struct wslot, round_trips)},
-		{"toolgate_db_statement_errors_total", "Statements that failed, by worker.",
-		    offsetof(struct wslot, errors)},
-		{"toolgate_db_lock_timeouts_total", "Statements cut by lock_timeout (55P03), by worker.",
-		    offsetof(struct wslot, lock_timeouts)},
-		{"toolgate_db_notifications_total", "Invalidation notifications received, by worker.",
-		    offsetof(struct wslot, notifications)},
-		{"toolgate_db_worker_reconnects_total", "Connections re-established after a loss, by worker.",
-		    offsetof(struct wslot, reconnects)},
+	    {"toolgate_db_round_trips_total", "Statements sent to PostgreSQL, by worker.",
+		offsetof(struct wslot, round_trips)},
+	    {"toolgate_db_statement_errors_total", "Statements that failed, by worker.",
+		offsetof(struct wslot, errors)},
+	    {"toolgate_db_lock_timeouts_total", "Statements cut by lock_timeout (55P03), by worker.",
+		offsetof(struct wslot, lock_timeouts)},
+	    {"toolgate_db_notifications_total", "Invalidation notifications received, by worker.",
+		offsetof(struct wslot, notifications)},
+	    {"toolgate_db_worker_reconnects_total", "Connections re-established after a loss, by worker.",
+		offsetof(struct wslot, reconnects)},
 	};
 	size_t k;
 	int i, rc = 0;
 
 	rc |= tg_buf_puts(b, "# HELP toolgate_db_connection_up Database connection of each worker (1 up, 0 down).\n"
-	    "# TYPE toolgate_db_connection_up gauge\n");
+			     "# TYPE toolgate_db_connection_up gauge\n");
 	for (i = 0; i < NSLOTS; i++) {
 		int pid = atomic_load(&O->w[i].pid), st = atomic_load(&O->w[i].conn);
 
@@ -248,8 +248,7 @@ render_workers(struct tg_buf *b)
 		rc |= tg_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", ctr[k].name,
 		    ctr[k].help, ctr[k].name);
 		for (i = 0; i < NSLOTS; i++) {
-			const atomic_ullong *v = (const atomic_ullong *)(const void *)
-			    ((const char *)&O->w[i] + ctr[k].off);
+			const atomic_ullong *v = (const atomic_ullong *)(const void *)((const char *)&O->w[i] + ctr[k].off);
 
 			if (atomic_load(&O->w[i].pid) == 0)
 				continue;
@@ -267,7 +266,7 @@ render_pg(struct tg_buf *b)
 	int rc = 0, i;
 
 	rc |= tg_buf_printf(b, "# HELP toolgate_pg_samples_failed_total PostgreSQL health samples that failed.\n"
-	    "# TYPE toolgate_pg_samples_failed_total counter\ntoolgate_pg_samples_failed_total %llu\n",
+			       "# TYPE toolgate_pg_samples_failed_total counter\ntoolgate_pg_samples_failed_total %llu\n",
 	    (unsigned long long)atomic_load(&O->pg_samples_failed));
 	if (!pg_read(&pg))
 		return rc;
@@ -295,8 +294,8 @@ render_pg(struct tg_buf *b)
 	    pg.in_recovery);
 	if (pg.in_recovery || pg.nreplicas > 0)
 		rc |= tg_buf_puts(b, "# HELP toolgate_pg_replication_lag_seconds Replay lag: of each standby"
-		    " (on a primary) or of this standby.\n"
-		    "# TYPE toolgate_pg_replication_lag_seconds gauge\n");
+				     " (on a primary) or of this standby.\n"
+				     "# TYPE toolgate_pg_replication_lag_seconds gauge\n");
 	if (pg.in_recovery)
 		rc |= tg_buf_printf(b, "toolgate_pg_replication_lag_seconds{replica=\"self\"} %.3f\n",
 		    pg.replay_lag_s);
@@ -310,8 +309,11 @@ int
 tg_obs_render(struct tg_buf *b)
 {
 	static const char *const span_names[TG_OBS_SPAN_N] = {
-		"toolgate_trace_spans_queued_total", NULL, NULL,
-		"toolgate_trace_spans_exported_total", NULL, NULL};
+	    "toolgate_trace_spans_queued_total", NULL, NULL,
+	    "toolgate_trace_spans_exported_total", NULL, NULL};
+	static const char *const span_help[TG_OBS_SPAN_N] = {
+	    "Spans the workers handed to the exporter's queue.", NULL, NULL,
+	    "Spans the collector accepted.", NULL, NULL};
 	unsigned long long cum = 0;
 	int k, d, rc = 0;
 
@@ -319,7 +321,7 @@ tg_obs_render(struct tg_buf *b)
 		return TG_OK;
 	rc |= render_workers(b);
 	rc |= tg_buf_puts(b, "# HELP toolgate_db_statement_duration_seconds Statement round-trip latency.\n"
-	    "# TYPE toolgate_db_statement_duration_seconds histogram\n");
+			     "# TYPE toolgate_db_statement_duration_seconds histogram\n");
 	for (k = 0; k < NB; k++) {
 		cum += atomic_load(&O->stmt_buckets[k]);
 		rc |= tg_buf_printf(b, "toolgate_db_statement_duration_seconds_bucket{le=\"%g\"} %llu\n",
@@ -327,30 +329,32 @@ tg_obs_render(struct tg_buf *b)
 	}
 	cum += atomic_load(&O->stmt_buckets[NB]);
 	rc |= tg_buf_printf(b, "toolgate_db_statement_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-	    "toolgate_db_statement_duration_seconds_sum %.6f\n"
-	    "toolgate_db_statement_duration_seconds_count %llu\n", cum,
+			       "toolgate_db_statement_duration_seconds_sum %.6f\n"
+			       "toolgate_db_statement_duration_seconds_count %llu\n",
+	    cum,
 	    (double)atomic_load(&O->stmt_sum_us) / 1e6,
 	    (unsigned long long)atomic_load(&O->stmt_count));
 	rc |= tg_buf_puts(b, "# HELP toolgate_cache_lookups_total Worker cache lookups by domain: hit, or fill (read from PostgreSQL).\n"
-	    "# TYPE toolgate_cache_lookups_total counter\n");
+			     "# TYPE toolgate_cache_lookups_total counter\n");
 	for (d = 0; d < NDOMAINS; d++)
 		rc |= tg_buf_printf(b, "toolgate_cache_lookups_total{domain=\"%s\",result=\"hit\"} %llu\n"
-		    "toolgate_cache_lookups_total{domain=\"%s\",result=\"fill\"} %llu\n",
+				       "toolgate_cache_lookups_total{domain=\"%s\",result=\"fill\"} %llu\n",
 		    domain_names[d], (unsigned long long)atomic_load(&O->cache[d][1]),
 		    domain_names[d], (unsigned long long)atomic_load(&O->cache[d][0]));
 	rc |= render_pg(b);
 	for (k = 0; k < TG_OBS_SPAN_N; k++)
 		if (span_names[k] != NULL)
-			rc |= tg_buf_printf(b, "# TYPE %s counter\n%s %llu\n", span_names[k],
-			    span_names[k], (unsigned long long)atomic_load(&O->spans[k]));
+			rc |= tg_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
+			    span_names[k], span_help[k], span_names[k], span_names[k],
+			    (unsigned long long)atomic_load(&O->spans[k]));
 	rc |= tg_buf_printf(b, "# HELP toolgate_trace_spans_dropped_total Spans dropped, by reason.\n"
-	    "# TYPE toolgate_trace_spans_dropped_total counter\n"
-	    "toolgate_trace_spans_dropped_total{reason=\"queue_full\"} %llu\n"
-	    "toolgate_trace_spans_dropped_total{reason=\"export_failed\"} %llu\n"
-	    "# HELP toolgate_trace_exports_total OTLP export requests, by result.\n"
-	    "# TYPE toolgate_trace_exports_total counter\n"
-	    "toolgate_trace_exports_total{result=\"ok\"} %llu\n"
-	    "toolgate_trace_exports_total{result=\"error\"} %llu\n",
+			       "# TYPE toolgate_trace_spans_dropped_total counter\n"
+			       "toolgate_trace_spans_dropped_total{reason=\"queue_full\"} %llu\n"
+			       "toolgate_trace_spans_dropped_total{reason=\"export_failed\"} %llu\n"
+			       "# HELP toolgate_trace_exports_total OTLP export requests, by result.\n"
+			       "# TYPE toolgate_trace_exports_total counter\n"
+			       "toolgate_trace_exports_total{result=\"ok\"} %llu\n"
+			       "toolgate_trace_exports_total{result=\"error\"} %llu\n",
 	    (unsigned long long)atomic_load(&O->spans[TG_OBS_SPANS_DROPPED_QUEUE]),
 	    (unsigned long long)atomic_load(&O->spans[TG_OBS_SPANS_DROPPED_EXPORT]),
 	    (unsigned long long)atomic_load(&O->spans[TG_OBS_EXPORT_OK]),

@@ -34,12 +34,12 @@ void tg_obs_cache(int domain, int hit);
 
 /* The span pipeline. */
 enum tg_obs_span {
-	TG_OBS_SPANS_QUEUED = 0,	/* handed to the exporter's queue */
-	TG_OBS_SPANS_DROPPED_QUEUE,	/* queue full or unavailable */
-	TG_OBS_SPANS_DROPPED_EXPORT,	/* the collector failed or timed out */
-	TG_OBS_SPANS_EXPORTED,		/* accepted by the collector */
-	TG_OBS_EXPORT_OK,		/* export requests that succeeded */
-	TG_OBS_EXPORT_FAILED,		/* ... that failed */
+	TG_OBS_SPANS_QUEUED = 0, /* handed to the exporter's queue */
+	TG_OBS_SPANS_DROPPED_QUEUE, /* queue full or unavailable */
+	TG_OBS_SPANS_DROPPED_EXPORT, /* the collector failed or timed out */
+	TG_OBS_SPANS_EXPORTED, /* accepted by the collector */
+	TG_OBS_EXPORT_OK, /* export requests that succeeded */
+	TG_OBS_EXPORT_FAILED, /* ... that failed */
 	TG_OBS_SPAN_N
 };
 void tg_obs_spans(enum tg_obs_span what, uint64_t n);
@@ -48,19 +48,19 @@ uint64_t tg_obs_spans_get(enum tg_obs_span what);
 /* PostgreSQL's view, sampled by the telemetry process. */
 #define TG_OBS_MAX_REPLICAS 4
 struct tg_obs_pg {
-	int ok;				/* 0: the last sample failed */
-	int64_t connections;		/* backends (pg_stat_activity) */
+	int ok; /* 0: the last sample failed */
+	int64_t connections; /* backends (pg_stat_activity) */
 	int64_t max_connections;
-	int64_t app_connections;	/* ours: application_name toolgate-% */
-	double longest_tx_s;		/* oldest open transaction */
-	int64_t lock_waiters;		/* backends waiting for a lock */
+	int64_t app_connections; /* ours: application_name toolgate-% */
+	double longest_tx_s; /* oldest open transaction */
+	int64_t lock_waiters; /* backends waiting for a lock */
 	double longest_lock_wait_s;
-	int in_recovery;		/* we are connected to a standby */
-	double replay_lag_s;		/* on a standby: now - last replay */
-	int nreplicas;			/* on a primary: pg_stat_replication */
+	int in_recovery; /* we are connected to a standby */
+	double replay_lag_s; /* on a standby: now - last replay */
+	int nreplicas; /* on a primary: pg_stat_replication */
 	struct {
 		char name[64];
-		double lag_s;		/* replay_lag */
+		double lag_s; /* replay_lag */
 	} replica[TG_OBS_MAX_REPLICAS];
 };
 void tg_obs_pg_sample(const struct tg_obs_pg *s);

@@ -78,9 +78,9 @@ struct exporter {
 	const struct tg_config *cfg;
 	CURL *curl;
 	struct curl_slist *hdr;
-	struct tg_buf batch;	/* span JSON objects joined by commas */
+	struct tg_buf batch; /* span JSON objects joined by commas */
 	uint32_t nspans;
-	int64_t first_ms;	/* when the batch's first span arrived */
+	int64_t first_ms; /* when the batch's first span arrived */
 	char prefix[512];
 	int64_t last_fail_log_ms;
 	uint64_t failed_since_log;
@@ -127,7 +127,7 @@ exporter_init(struct exporter *x, const struct tg_config *cfg)
 	    curl_easy_setopt(x->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, (long)cfg->otlp_timeout_ms) != CURLE_OK ||
 	    curl_easy_setopt(x->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(cfg->otlp_timeout_ms < 1000 ? cfg->otlp_timeout_ms : 1000)) != CURLE_OK ||
+		(long)(cfg->otlp_timeout_ms < 1000 ? cfg->otlp_timeout_ms : 1000)) != CURLE_OK ||
 	    curl_easy_setopt(x->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
 	    curl_easy_setopt(x->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
 	    curl_easy_setopt(x->curl, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
@@ -163,7 +163,7 @@ flush(struct exporter *x)
 		cc = CURLE_OUT_OF_MEMORY;
 	} else if (curl_easy_setopt(x->curl, CURLOPT_POSTFIELDS, body.p) != CURLE_OK ||
 	    curl_easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)body.len) != CURLE_OK) {
+		(curl_off_t)body.len) != CURLE_OK) {
 		cc = CURLE_FAILED_INIT;
 	} else {
 		cc = curl_easy_perform(x->curl);
@@ -272,8 +272,9 @@ tg_telemetry_run(const struct tg_config *cfg, int recv_fd)
 	if (cfg->db_health_interval_s > 0 &&
 	    (db = tg_db_open("toolgate-telemetry")) == NULL)
 		goto out;
-	tg_log(TG_LOG_INFO, "telemetry.start", "otlp=%s health_interval_s=%lld",
-	    exporting ? tg_log_q(cfg->otlp_endpoint) : "off",
+	/* the endpoint is not logged: its URL may carry a credential */
+	tg_log(TG_LOG_INFO, "telemetry.start", "otlp=%s sample_ppm=%lld health_interval_s=%lld",
+	    exporting ? "on" : "off", (long long)cfg->otlp_sample_ppm,
 	    (long long)cfg->db_health_interval_s);
 	next_health = tg_now_ms() + 1000;
 	while (!stop) {

@@ -47,7 +47,7 @@ label(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src);
 	for (i = 0; dst[i]; i++)
 		if (!((dst[i] >= 'a' && dst[i] <= 'z') || (dst[i] >= 'A' && dst[i] <= 'Z') ||
-		    (dst[i] >= '0' && dst[i] <= '9') || strchr("_.:-", dst[i]) != NULL))
+			(dst[i] >= '0' && dst[i] <= '9') || strchr("_.:-", dst[i]) != NULL))
 			dst[i] = '_';
 }
 

@@ -34,7 +34,7 @@
 
 struct span {
 	int used;
-	int parent;		/* pool handle of the local parent, 0 none */
+	int parent; /* pool handle of the local parent, 0 none */
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
 	uint8_t parent_id[8];
@@ -45,7 +45,7 @@ struct span {
 	int kind;
 	char name[96];
 	int64_t start_ns;
-	int status;		/* 0 unset, 2 error */
+	int status; /* 0 unset, 2 error */
 	char status_msg[160];
 	char attrs[ATTR_CAP];
 	size_t attrs_len;
@@ -59,7 +59,7 @@ struct span {
 static int qfd = -1;
 static int64_t ratio_ppm = 1000000;
 static struct span pool[POOL];
-static int cur;			/* innermost open recording span, 0 none */
+static int cur; /* innermost open recording span, 0 none */
 
 /* The incoming context of the current request (propagated unchanged
  * when nothing is recorded). */
@@ -81,7 +81,8 @@ void
 tg_trace_setup(int fd, int64_t sample_ppm)
 {
 	qfd = fd;
-	ratio_ppm = sample_ppm < 0 ? 0 : sample_ppm > 1000000 ? 1000000 : sample_ppm;
+	ratio_ppm = sample_ppm < 0 ? 0 : sample_ppm > 1000000 ? 1000000 :
+								sample_ppm;
 }
 
 int
@@ -121,7 +122,7 @@ hexval(int c)
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	return -1;	/* upper case is invalid in traceparent */
+	return -1; /* upper case is invalid in traceparent */
 }
 
 static int
@@ -242,7 +243,7 @@ alloc_span(const char *name, enum tg_span_kind kind)
 		pool[i].start_ns = tg_trace_now_ns();
 		return i + 1;
 	}
-	return 0;	/* too deep: not recorded */
+	return 0; /* too deep: not recorded */
 }
 
 /* A root is sampled when the top 56 bits of its trace id are below the
@@ -370,7 +371,7 @@ esc(char *dst, size_t cap, const char *v, size_t max)
 		unsigned char c = (unsigned char)v[i];
 
 		if (o + 7 >= cap)
-			break;	/* cut */
+			break; /* cut */
 		if (c == '"' || c == '\\') {
 			dst[o++] = '\\';
 			dst[o++] = (char)c;
@@ -380,7 +381,7 @@ esc(char *dst, size_t cap, const char *v, size_t max)
 			dst[o + 5] = hx[c & 15];
 			o += 6;
 		} else if (c >= 0x80) {
-			dst[o++] = '?';	/* keep the payload plain ASCII */
+			dst[o++] = '?'; /* keep the payload plain ASCII */
 		} else {
 			dst[o++] = (char)c;
 		}
@@ -568,7 +569,8 @@ send_pending(void)
 	if (qfd >= 0) {
 		w = send(qfd, pend, pend_len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		tg_obs_spans(w == (ssize_t)pend_len ? TG_OBS_SPANS_QUEUED :
-		    TG_OBS_SPANS_DROPPED_QUEUE, pend_n);
+						      TG_OBS_SPANS_DROPPED_QUEUE,
+		    pend_n);
 	}
 	pend_len = sizeof(uint32_t);
 	pend_n = 0;
@@ -582,7 +584,7 @@ tg_trace_flush(void)
 	while (cur != 0 && get(cur) != NULL)
 		tg_span_end(cur);
 	cur = 0;
-	for (i = 0; i < POOL; i++)	/* not reachable from cur: ended */
+	for (i = 0; i < POOL; i++) /* not reachable from cur: ended */
 		if (pool[i].used)
 			tg_span_end(i + 1);
 	send_pending();
