@@ -73,6 +73,38 @@ on_phase(void *ctx, const char *phase)
 	tg_span_event(ph->span, ev);
 }
 
+/* The egress proxy's requests (the helper's "egress" report: method,
+ * host, status, wall times) as CLIENT spans under the sandbox span. */
+static void
+egress_spans(const json_t *eg)
+{
+	const json_t *e;
+	const char *m, *host;
+	char name[300];
+	json_int_t t0, dur;
+	size_t i;
+	int h;
+
+	json_array_foreach(eg, i, e) {
+		m = json_string_value(json_object_get(e, "method"));
+		host = json_string_value(json_object_get(e, "host"));
+		t0 = json_integer_value(json_object_get(e, "start_us"));
+		dur = json_integer_value(json_object_get(e, "dur_us"));
+		if (m == NULL || host == NULL || t0 <= 0 || dur < 0)
+			continue;
+		snprintf(name, sizeof(name), "egress %s %s", m, host);
+		h = tg_span_start_at(name, TG_SPAN_CLIENT, (int64_t)t0 * 1000);
+		tg_span_str(h, "http.request.method", m);
+		tg_span_str(h, "server.address", host);
+		if (json_integer_value(json_object_get(e, "status")) > 0)
+			tg_span_int(h, "http.response.status_code",
+			    (int64_t)json_integer_value(json_object_get(e, "status")));
+		if (!json_is_true(json_object_get(e, "ok")))
+			tg_span_error(h, "refused or failed by the egress proxy");
+		tg_span_end_at(h, (int64_t)(t0 + dur) * 1000);
+	}
+}
+
 static void
 sandbox_span_end(struct phases *ph, const json_t *sbx, int rc)
 {
@@ -93,6 +125,7 @@ sandbox_span_end(struct phases *ph, const json_t *sbx, int rc)
 			tg_span_str(ph->span, "toolgate.sandbox.mode", mode);
 		tg_span_bool(ph->span, "toolgate.sandbox.ok",
 		    json_is_true(json_object_get(sbx, "ok")));
+		egress_spans(json_object_get(sbx, "egress"));
 	}
 	if (rc != TG_OK)
 		tg_span_error(ph->span, tg_status_name(rc));

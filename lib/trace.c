@@ -535,8 +535,24 @@ emit(struct span *s, int64_t end_ns)
 	pend_n++;
 }
 
+int
+tg_span_start_at(const char *name, enum tg_span_kind kind, int64_t unix_ns)
+{
+	int h = tg_span_start(name, kind);
+
+	if (h != 0)
+		pool[h - 1].start_ns = unix_ns;
+	return h;
+}
+
 void
 tg_span_end(int h)
+{
+	tg_span_end_at(h, 0);
+}
+
+void
+tg_span_end_at(int h, int64_t unix_ns)
 {
 	struct span *s = get(h);
 	int64_t end;
@@ -551,7 +567,9 @@ tg_span_end(int h)
 			break;
 		tg_span_end(cur);
 	}
-	end = tg_trace_now_ns();
+	end = unix_ns > 0 ? unix_ns : tg_trace_now_ns();
+	if (end < s->start_ns)
+		end = s->start_ns;
 	emit(s, end);
 	if (cur == h)
 		cur = s->parent;

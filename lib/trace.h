@@ -81,6 +81,10 @@ void tg_span_event_at(int h, const char *name, int64_t unix_ns);
 void tg_span_error(int h, const char *msg);
 /* Ends h (and any span opened inside it and left open). */
 void tg_span_end(int h);
+/* A span that happened elsewhere (the egress proxy): started and ended at
+ * the given wall times (Unix ns; 0 = now). */
+int tg_span_start_at(const char *name, enum tg_span_kind kind, int64_t unix_ns);
+void tg_span_end_at(int h, int64_t unix_ns);
 
 /* Ends every open span (request end) and queues what was recorded. */
 void tg_trace_flush(void);

@@ -16,6 +16,8 @@
  *   - a traceparent with the sampled flag off records nothing;
  *   - an external-source call carries the traceparent (our client span as
  *     parent, the caller's tracestate) to the remote MCP server;
+ *   - the egress proxy's requests are client spans under the sandbox span
+ *     (method and host, never the query);
  *   - a hanging or failing collector never blocks calls, and the dropped
  *     span counter of /metrics rises; export resumes when it recovers;
  *   - /metrics has the database health series, the longest transaction
@@ -41,7 +43,7 @@
 
 static char admin[4096];
 static char dir[512];
-static char srv[64], echo_name[160], ext_name[160];
+static char srv[64], echo_name[160], ext_name[160], net_name[160];
 static char sid[256];
 static int rport, fport;
 static long long server_id;
@@ -272,6 +274,21 @@ group_setup(void **st)
 	(void)it_tool_approved(admin, path, "echo",
 	    "def main(x: str = '') -> dict:\n    return {'x': x}\n", NULL);
 	snprintf(echo_name, sizeof(echo_name), "%s__echo", srv);
+	/* egress through the proxy: a host of the server's (set with SQL, as
+	 * an approved network request would) that does not resolve */
+	(void)it_tool_approved(admin, path, "net",
+	    "import toolgate\n\n"
+	    "def main(x: str = '') -> dict:\n"
+	    "    try:\n"
+	    "        toolgate.http.get('http://egress-test.invalid:8081/p?key=s3cr3t', timeout=3)\n"
+	    "        return {'ok': True}\n"
+	    "    except toolgate.http.HttpError:\n"
+	    "        return {'ok': False}\n",
+	    NULL);
+	snprintf(net_name, sizeof(net_name), "%s__net", srv);
+	it_sql_expect("ok", "UPDATE servers SET allowed_hosts ="
+			    " '{egress-test.invalid:8081}' WHERE id = %lld RETURNING 'ok'",
+	    server_id);
 	/* an external source: the fake server's t1, imported and approved */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/mcp", fport);
 	snprintf(path, sizeof(path), "/api/v1/servers/%s/sources", srv);
@@ -447,6 +464,42 @@ t_source_gets_traceparent(void **st)
 	json_decref(got);
 }
 
+/* The egress proxy's requests are client spans under the sandbox span:
+ * method and host only (never the path or query), the proxy's outcome. */
+static void
+t_egress_span(void **st)
+{
+	char tid[33], pid[17], tp[128];
+	const char *h[2] = {tp, NULL};
+	struct it_resp r;
+	json_t *spans, *sbx, *eg;
+	char *txt;
+
+	(void)st;
+	rand_hex(tid, 16);
+	rand_hex(pid, 8);
+	snprintf(tp, sizeof(tp), "traceparent: 00-%s-%s-01", tid, pid);
+	call(net_name, NULL, h, &r);
+	it_resp_free(&r);
+	spans = spans_of(tid, 5);
+	sbx = find_span(spans, "sandbox.run", 1);
+	eg = find_span(spans, "egress GET egress-test.invalid:8081", 3);
+	if (sbx == NULL || eg == NULL)
+		fail_msg("spans missing: %s", json_dumps(spans, JSON_COMPACT));
+	assert_string_equal(it_jstr(eg, "parentSpanId"), it_jstr(sbx, "spanId"));
+	assert_string_equal(attr(eg, "server.address"), "egress-test.invalid:8081");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(eg, "status"),
+			     "code")),
+	    2); /* the name does not resolve: failed */
+	assert_true(ns(eg, "startTimeUnixNano") >= ns(sbx, "startTimeUnixNano"));
+	assert_true(ns(eg, "endTimeUnixNano") <= ns(sbx, "endTimeUnixNano"));
+	txt = json_dumps(spans, JSON_COMPACT);
+	assert_non_null(txt);
+	assert_null(strstr(txt, "s3cr3t"));
+	free(txt);
+	json_decref(spans);
+}
+
 /* Calls while the collector hangs (then fails): every call answers, and
  * the dropped counter rises; afterwards export resumes. */
 static void
@@ -540,6 +593,7 @@ main(void)
 	    cmocka_unit_test(t_span_tree),
 	    cmocka_unit_test(t_meta_traceparent),
 	    cmocka_unit_test(t_source_gets_traceparent),
+	    cmocka_unit_test(t_egress_span),
 	    cmocka_unit_test(t_collector_down_never_blocks),
 	    cmocka_unit_test(t_db_health_metrics),
 	};
