@@ -53,7 +53,6 @@ struct obs {
 
 static struct obs *O;
 static struct wslot *mine; /* this process's slot, once claimed */
-static pid_t mine_pid;
 
 int
 tg_obs_init(void)
@@ -80,10 +79,13 @@ slot(void)
 
 	if (O == NULL)
 		return NULL;
-	me = getpid();
-	if (mine != NULL && mine_pid == me)
+	/* claimed once per process: only workers claim (the statements of
+	 * LISTENing connections), and a worker forks no process that would
+	 * inherit its slot and run statements (getpid() is a system call:
+	 * not on every statement) */
+	if (mine != NULL)
 		return mine;
-	mine = NULL;
+	me = getpid();
 	for (i = 0; i < NSLOTS && mine == NULL; i++) {
 		cur = atomic_load(&O->w[i].pid);
 		if (cur == (int)me)
@@ -103,7 +105,6 @@ slot(void)
 		atomic_store(&O->w[i].reconnects, 0);
 		mine = &O->w[i];
 	}
-	mine_pid = me;
 	return mine;
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -41,6 +42,7 @@
 #define BATCH_BYTES (4 * 1024 * 1024)
 #define QUEUE_SNDBUF (1024 * 1024)
 #define FAIL_LOG_EVERY_MS 60000
+#define DRAIN_PAUSE_MS 20
 
 static volatile sig_atomic_t stop;
 
@@ -292,8 +294,14 @@ tg_telemetry_run(const struct tg_config *cfg, int recv_fd)
 		if (poll(exporting ? &pfd : NULL, exporting ? 1 : 0, (int)wait) < 0 &&
 		    errno != EINTR)
 			break;
-		if (exporting && (pfd.revents & POLLIN))
+		if (exporting && (pfd.revents & POLLIN)) {
 			drain(&x, recv_fd, dg);
+			/* let the queue collect for a while: one wake-up per
+			 * DRAIN_PAUSE_MS, not one per request (the kernel
+			 * holds up to the send buffer meanwhile) */
+			if (x.nspans > 0 && x.nspans < TG_OTLP_BATCH_SPANS)
+				(void)nanosleep(&(struct timespec){0, DRAIN_PAUSE_MS * 1000000L}, NULL);
+		}
 		now = tg_now_ms();
 		if (x.nspans && now - x.first_ms >= TG_OTLP_BATCH_MS)
 			flush(&x);

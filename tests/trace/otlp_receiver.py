@@ -11,7 +11,9 @@ usage: otlp_receiver.py PORT PIDFILE
                     received plus "resource" (its resource attributes as a
                     flat object) and flat "attrs"
   GET  /stats       {"requests": n, "spans": n, "mode": m}
-  POST /control     {"mode": "ok" | "error" | "hang"}
+  POST /control     {"mode": "ok" | "error" | "hang" | "sink"}
+                    ("sink": 200 without parsing or keeping anything, a
+                    collector that costs this host nothing: make bench)
 """
 import json
 import os
@@ -83,6 +85,9 @@ class H(BaseHTTPRequestHandler):
             return
         if mode == "error":
             self.reply(503, {})
+            return
+        if mode == "sink":
+            self.reply(200, {})
             return
         if self.headers.get("Content-Type", "") != "application/json":
             self.reply(415, {})
