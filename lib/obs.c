@@ -48,6 +48,7 @@ struct obs {
 	atomic_uint pg_seq; /* odd while being written */
 	atomic_llong pg_at; /* Unix s of the last sample, 0 none */
 	atomic_ullong pg_samples_failed;
+	atomic_ullong pg_lock_wait_ms; /* waiters x interval, summed */
 	struct tg_obs_pg pg;
 };
 
@@ -192,6 +193,9 @@ tg_obs_pg_sample(const struct tg_obs_pg *s)
 	atomic_thread_fence(memory_order_seq_cst);
 	atomic_fetch_add(&O->pg_seq, 1);
 	atomic_store(&O->pg_at, (long long)time(NULL));
+	if (s->lock_waiters > 0 && s->interval_ms > 0)
+		atomic_fetch_add(&O->pg_lock_wait_ms,
+		    (unsigned long long)(s->lock_waiters * s->interval_ms));
 }
 
 /* A consistent copy of the last sample; 0 when there is none. */
@@ -287,11 +291,14 @@ render_pg(struct tg_buf *b)
 	    "# TYPE toolgate_pg_longest_transaction_seconds gauge\ntoolgate_pg_longest_transaction_seconds %.3f\n"
 	    "# HELP toolgate_pg_lock_waiters Backends waiting for a lock.\n"
 	    "# TYPE toolgate_pg_lock_waiters gauge\ntoolgate_pg_lock_waiters %lld\n"
+	    "# HELP toolgate_pg_lock_wait_seconds_total Time backends spent waiting for locks (sampled: waiters x interval).\n"
+	    "# TYPE toolgate_pg_lock_wait_seconds_total counter\ntoolgate_pg_lock_wait_seconds_total %.3f\n"
 	    "# HELP toolgate_pg_lock_wait_longest_seconds Longest current wait for a lock.\n"
 	    "# TYPE toolgate_pg_lock_wait_longest_seconds gauge\ntoolgate_pg_lock_wait_longest_seconds %.3f\n"
 	    "# HELP toolgate_pg_in_recovery 1 when the database toolgate uses is a standby.\n"
 	    "# TYPE toolgate_pg_in_recovery gauge\ntoolgate_pg_in_recovery %d\n",
-	    pg.longest_tx_s, (long long)pg.lock_waiters, pg.longest_lock_wait_s,
+	    pg.longest_tx_s, (long long)pg.lock_waiters,
+	    (double)atomic_load(&O->pg_lock_wait_ms) / 1e3, pg.longest_lock_wait_s,
 	    pg.in_recovery);
 	if (pg.in_recovery || pg.nreplicas > 0)
 		rc |= tg_buf_puts(b, "# HELP toolgate_pg_replication_lag_seconds Replay lag: of each standby"

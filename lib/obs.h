@@ -54,6 +54,7 @@ struct tg_obs_pg {
 	int64_t app_connections; /* ours: application_name toolgate-% */
 	double longest_tx_s; /* oldest open transaction */
 	int64_t lock_waiters; /* backends waiting for a lock */
+	int64_t interval_ms; /* since the previous sample (lock-wait sum) */
 	double longest_lock_wait_s;
 	int in_recovery; /* we are connected to a standby */
 	double replay_lag_s; /* on a standby: now - last replay */

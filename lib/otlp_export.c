@@ -230,10 +230,14 @@ drain(struct exporter *x, int fd, char *dg)
 static void
 sample(struct tg_db *db)
 {
+	static int64_t last_ms;
 	struct tg_obs_pg pg;
+	int64_t now = tg_now_ms();
 
 	if (tg_pghealth_sample(db, &pg) != TG_OK)
 		pg.ok = 0;
+	pg.interval_ms = last_ms ? now - last_ms : 0;
+	last_ms = now;
 	tg_obs_pg_sample(&pg);
 }
 

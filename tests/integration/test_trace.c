@@ -21,7 +21,8 @@
  *   - a hanging or failing collector never blocks calls, and the dropped
  *     span counter of /metrics rises; export resumes when it recovers;
  *   - /metrics has the database health series, the longest transaction
- *     follows a transaction held open in PostgreSQL.
+ *     follows a transaction held open in PostgreSQL, and a session waiting
+ *     for a lock shows as a waiter whose wait adds up.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -584,6 +585,22 @@ t_db_health_metrics(void **st)
 	}
 	if (v < 1.0)
 		fail_msg("toolgate_pg_longest_transaction_seconds stayed at %.3f", v);
+	/* a session waiting for another's advisory lock: a lock waiter,
+	 * and the time it waits adds up */
+	assert_int_equal(it_sh("psql -X -q -c 'SELECT pg_advisory_lock(424242);"
+			       " SELECT pg_sleep(6);' >/dev/null 2>&1 & sleep 0.5;"
+			       " psql -X -q -c 'SELECT pg_advisory_lock(424242);' >/dev/null 2>&1 &"),
+	    0);
+	for (i = 0; i < 100; i++) {
+		if (metric_value("toolgate_pg_lock_waiters") >= 1 &&
+		    metric_value("toolgate_pg_lock_wait_seconds_total") > 0)
+			break;
+		usleep(100000);
+	}
+	if (i == 100)
+		fail_msg("no lock waiter seen (waiters %.0f, wait %.3f s)",
+		    metric_value("toolgate_pg_lock_waiters"),
+		    metric_value("toolgate_pg_lock_wait_seconds_total"));
 }
 
 int
