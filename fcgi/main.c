@@ -259,7 +259,6 @@ serve_master(struct tg_config *cfg)
 	tg_trace_setup(qsend, cfg->otlp_sample_ppm);
 	if (drop_privileges(cfg->user) != 0)
 		goto out;
-	telem_pid = spawn_telemetry(cfg, qrecv);
 
 	tg_log(TG_LOG_INFO, "master.start",
 	    "version=%s socket=%s workers=%d tool_slots=%d tool_queue=%d",
@@ -269,6 +268,7 @@ serve_master(struct tg_config *cfg)
 		slots[i].pid = spawn_worker(cfg, fd, metrics);
 		slots[i].started_ms = tg_now_ms();
 	}
+	telem_pid = spawn_telemetry(cfg, qrecv);	/* observability */
 
 	next_maint = tg_now_ms() + 5000;
 	while (!stopping) {

@@ -265,6 +265,8 @@ tg_telemetry_run(const struct tg_config *cfg, int recv_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* ps and pgrep tell it from the workers */
+	prctl(PR_SET_NAME, "tg-telemetry", 0, 0, 0);
 	if (getppid() == 1)
 		return 1;
 	if (exporting) {
