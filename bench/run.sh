@@ -17,6 +17,8 @@
 #   5. tools/list first-page latency with 10 / 100 / 1,000 / 10,000 approved
 #      tools, and the database round trips per request (access log db_rt)
 #   6. resident memory of each worker after the run
+#   7. tracing: tools/list and warm tools/call with tracing off, on at 100%
+#      sampling (a loopback OTLP receiver), and with that collector hanging
 # Results: stdout and bench/results/latest.md. Knobs: BENCH_SECONDS (10),
 # BENCH_WORKERS (5: tools/call at concurrency 4 needs 4 tool slots and a
 # free worker), BENCH_KEEP=1 leaves the stack running.
@@ -173,6 +175,37 @@ bash scripts/stack.sh stop >/dev/null 2>&1
 TOOLGATE_SANDBOX_WARM=off make -s start >/dev/null
 for c in 1 2 4; do R[call_$c]=$(BENCH_TOOL_ERRORS=1 wrk_run "$BASE/mcp" "$CALL" "$MCP_HEADERS" "$c" "$SECS"); done
 COLD_ROWS=$(psql -X -At -c "SELECT count(*) FILTER (WHERE sandbox = 'cold') FROM execution_logs WHERE tool_name = 'bench__tool_00' AND kind = 'call'")
+
+# Tracing (docs/operations.md "Tracing"): the same tools/list and warm
+# tools/call rows back to back with tracing off, on at 100% sampling
+# (spans to a loopback OTLP receiver, tests/trace/otlp_receiver.py), and on
+# with that collector hanging (every export times out; spans are dropped).
+say "tracing: off, on at 100% sampling, and with the collector hanging"
+OTLP_PORT=18791
+otlp_metric() { curl -s "$BASE/metrics" | awk -v m="$1" 'index($0, m) == 1 {s += $2} END {print s + 0}'; }
+trace_rows() { # prefix
+	R[${1}_l8]=$(wrk_run "$BASE/mcp" "$LIST" "$MCP_HEADERS" 8 "$SECS")
+	R[${1}_c1]=$(BENCH_TOOL_ERRORS=1 wrk_run "$BASE/mcp" "$CALL" "$MCP_HEADERS" 1 "$SECS")
+	R[${1}_c4]=$(BENCH_TOOL_ERRORS=1 wrk_run "$BASE/mcp" "$CALL" "$MCP_HEADERS" 4 "$SECS")
+}
+bash scripts/stack.sh stop >/dev/null 2>&1
+make -s start >/dev/null
+trace_rows toff
+$PY tests/trace/otlp_receiver.py "$OTLP_PORT" "$VAR/otlp.pid" >/dev/null 2>&1 &
+for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$OTLP_PORT/stats" && break; sleep 0.1; done
+# a collector that costs this host nothing (it answers 200 unparsed): the
+# rows measure toolgate's side, not a Python collector on the same 2 cores
+curl -s -o /dev/null -d '{"mode":"sink"}' "http://127.0.0.1:$OTLP_PORT/control"
+bash scripts/stack.sh stop >/dev/null 2>&1
+TOOLGATE_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT/v1/traces" TOOLGATE_OTLP_SAMPLE_RATIO=1 make -s start >/dev/null
+trace_rows ton
+sleep 2
+T_EXPORTED=$(otlp_metric toolgate_trace_spans_exported_total)
+T_DROPPED_ON=$(otlp_metric toolgate_trace_spans_dropped_total)
+curl -s -o /dev/null -d '{"mode":"hang"}' "http://127.0.0.1:$OTLP_PORT/control"
+trace_rows thang
+T_DROPPED_HANG=$(($(otlp_metric toolgate_trace_spans_dropped_total) - T_DROPPED_ON))
+kill "$(cat "$VAR/otlp.pid")" 2>/dev/null || true
 bash scripts/stack.sh stop >/dev/null 2>&1
 make -s start >/dev/null
 
@@ -241,6 +274,23 @@ ratio() { $PY -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print("
 	echo "Bare interpreter start (\`/usr/bin/python3.11 -I -S -c pass\`, hyperfine, 100 runs, between the warm and the cold rows): median $BARE ms."
 	echo "Execution-log rows of the benchmark tool: $WARM_ROWS ran warm in the warm rows; $COLD_ROWS cold in all."
 	echo
+	echo "## Tracing (OpenTelemetry, docs/operations.md)"
+	echo
+	echo "Back to back, ${SECS}s per row: tracing off; on at 100% sampling (TOOLGATE_OTLP_SAMPLE_RATIO=1, spans to a loopback OTLP/HTTP receiver that answers 200 without parsing); on with that collector hanging (every export times out after TOOLGATE_OTLP_TIMEOUT_MS; spans dropped)."
+	echo
+	echo "| request | tracing | req/s | p50 ms | p99 ms | errors | vs off |"
+	echo "|---|---|---|---|---|---|---|"
+	for k in l8 c1 c4; do
+		case $k in l8) name="tools/list, c=8" ;; c1) name="tools/call warm, c=1" ;; c4) name="tools/call warm, c=4" ;; esac
+		for m in toff ton thang; do
+			v=${R[${m}_$k]}
+			case $m in toff) mode=off ;; ton) mode="on, 100%" ;; thang) mode="on, collector hanging" ;; esac
+			echo "| $name | $mode | $(f "$v" 1) | $(f "$v" 2) | $(f "$v" 4) | $(f "$v" 5) | $(ratio "$(f "$v" 1)" "$(f "${R[toff_$k]}" 1)") |"
+		done
+	done
+	echo
+	echo "Spans exported while on: $T_EXPORTED (dropped: $T_DROPPED_ON). Spans dropped while the collector hung: $T_DROPPED_HANG."
+	echo
 	echo "## tools/list with N approved tools (first page, concurrency 1)"
 	echo
 	echo "| tools | req/s | p50 ms | p99 ms |"
@@ -265,5 +315,7 @@ ratio() { $PY -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print("
 	echo "| tools/call p99 at c=4, warm, vs its p50 | $($PY -c 'import sys; p99,p50=float(sys.argv[1]),float(sys.argv[2]); print("%.2f× (%.1f vs %.1f ms) — %s" % (p99/p50 if p50 else 0, p99, p50, "met" if p99 <= 4*p50 else "not met"))' "$(f "${R[warm_4]}" 4)" "$(f "${R[warm_4]}" 2)") | ≤ 4× |"
 	echo "| worker RSS (max) | ${RSS_MAX:-?} KiB | ≤ 16384 KiB |"
 	echo "| DB round trips per tools/list | most common $RT, mean $RT_MEAN, the same for every N | constant |"
+	echo "| tools/list req/s, tracing on at 100% vs off, c=8 | $(ratio "$(f "${R[ton_l8]}" 1)" "$(f "${R[toff_l8]}" 1)") | ≥ 0.95 |"
+	echo "| tools/list req/s, collector hanging vs off, c=8 | $(ratio "$(f "${R[thang_l8]}" 1)" "$(f "${R[toff_l8]}" 1)") (dropped $T_DROPPED_HANG spans) | no change beyond noise |"
 } >"$OUT"
 cat "$OUT"

@@ -37,10 +37,12 @@
 #include "lib/inval.h"
 #include "lib/maintenance.h"
 #include "lib/metrics.h"
+#include "lib/otlp_export.h"	/* observability */
 #include "lib/packages.h"
 #include "lib/slots.h"
 #include "lib/status.h"
 #include "lib/stream_ticket.h"
+#include "lib/trace.h"	/* observability */
 
 #ifndef TG_VERSION
 #define TG_VERSION "0.0.0-dev"
@@ -172,6 +174,24 @@ spawn_maintenance(const struct tg_config *cfg)
 	_exit(rc == TG_OK ? 0 : 1);
 }
 
+/* Observability (issue #23): the telemetry process (lib/otlp_export.h),
+ * which exports the workers' spans and samples PostgreSQL's health. Like
+ * maintenance it runs in a child: the master holds no database connection. */
+static pid_t
+spawn_telemetry(const struct tg_config *cfg, int recv_fd)
+{
+	pid_t pid;
+
+	if (!tg_telemetry_wanted(cfg))
+		return 0;
+	pid = fork();
+	if (pid == 0)
+		_exit(tg_telemetry_run(cfg, recv_fd));
+	if (pid < 0)
+		tg_log(TG_LOG_ERR, "master.fork", "errno=%d", errno);
+	return pid < 0 ? 0 : pid;
+}
+
 static int
 serve_master(struct tg_config *cfg)
 {
@@ -181,8 +201,9 @@ serve_master(struct tg_config *cfg)
 	siginfo_t si;
 	struct timespec tick = {1, 0};
 	int fd = -1, pidfd = -1, i, sig, stopping = 0, alive, code = 1, sfd = -1;
-	int64_t now, deadline, next_maint, stream_at = 0;
-	pid_t maint_pid = 0, stream_pid = 0;
+	int64_t now, deadline, next_maint, stream_at = 0, telem_at = 0;
+	pid_t maint_pid = 0, stream_pid = 0, telem_pid = 0;
+	int qsend = -1, qrecv = -1;	/* the span queue (observability) */
 	mode_t old;
 
 	memset(slots, 0, sizeof(slots));
@@ -244,6 +265,9 @@ serve_master(struct tg_config *cfg)
 	}
 	if (cfg->stream_socket[0] && sfd < 0)
 		tg_log(TG_LOG_WARN, "master.stream", "msg=\"no stream process: GET /mcp is 405, listChanged false\"");
+	if (cfg->otlp_endpoint[0] && tg_otlp_queue(&qsend, &qrecv) != TG_OK)
+		tg_log(TG_LOG_WARN, "master.otlp", "msg=\"no span queue; traces are not exported\"");
+	tg_trace_setup(qsend, cfg->otlp_sample_ppm);
 	if (drop_privileges(cfg->user) != 0)
 		goto out;
 
@@ -255,6 +279,7 @@ serve_master(struct tg_config *cfg)
 		slots[i].pid = spawn_worker(cfg, fd, metrics);
 		slots[i].started_ms = tg_now_ms();
 	}
+	telem_pid = spawn_telemetry(cfg, qrecv);	/* observability */
 
 	if (sfd >= 0 && (stream_pid = tg_stream_spawn(cfg, sfd)) < 0)
 		stream_pid = 0, stream_at = tg_now_ms() + 1000;
@@ -320,6 +345,12 @@ serve_master(struct tg_config *cfg)
 				stream_at = now + 1000;
 				continue;
 			}
+			if (p == telem_pid) {	/* observability: respawn in 1 s */
+				tg_log(TG_LOG_WARN, "master.telemetry_died", "pid=%ld", (long)p);
+				telem_pid = 0;
+				telem_at = now + 1000;
+				continue;
+			}
 			/* reliability: whatever tool slot or queue place it held */
 			tg_slots_reclaim(p);
 			for (i = 0; i < cfg->workers; i++) {
@@ -361,6 +392,10 @@ serve_master(struct tg_config *cfg)
 		if (sfd >= 0 && stream_pid == 0 && now >= stream_at &&
 		    (stream_pid = tg_stream_spawn(cfg, sfd)) < 0)
 			stream_pid = 0, stream_at = now + 1000;
+		if (telem_pid == 0 && telem_at != 0 && now >= telem_at) {
+			telem_pid = spawn_telemetry(cfg, qrecv);
+			telem_at = telem_pid ? 0 : now + 1000;
+		}
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			tg_log(TG_LOG_WARN, "master.sigwait", "errno=%d", errno);
 	}
@@ -391,6 +426,8 @@ serve_master(struct tg_config *cfg)
 		sfd = -1;
 		(void)unlink(cfg->stream_socket);
 	}
+	if (telem_pid > 0)
+		kill(telem_pid, SIGTERM);
 	deadline = tg_now_ms() + SHUTDOWN_GRACE_S * 1000;
 	for (;;) {
 		alive = 0;
@@ -410,6 +447,10 @@ serve_master(struct tg_config *cfg)
 			stream_pid = 0;
 		if (stream_pid > 0)
 			alive++;
+		if (telem_pid > 0 && waitpid(telem_pid, NULL, WNOHANG) == telem_pid)
+			telem_pid = 0;
+		if (telem_pid > 0)
+			alive++;
 		if (alive == 0)
 			break;
 		if (tg_now_ms() > deadline) {
@@ -420,6 +461,8 @@ serve_master(struct tg_config *cfg)
 				kill(maint_pid, SIGKILL);
 			if (stream_pid > 0)
 				kill(stream_pid, SIGKILL);
+			if (telem_pid > 0)
+				kill(telem_pid, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0)
 				;
 			break;
@@ -433,6 +476,10 @@ out:
 		close(fd);
 	if (sfd >= 0)
 		close(sfd);
+	if (qsend >= 0)
+		close(qsend);
+	if (qrecv >= 0)
+		close(qrecv);
 	if (pidfd >= 0) {
 		if (code == 0 && cfg->pidfile[0])
 			(void)unlink(cfg->pidfile);

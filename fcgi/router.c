@@ -18,6 +18,7 @@
 #include "lib/parse.h"
 #include "lib/slots.h"
 #include "lib/status.h"
+#include "lib/trace.h"	/* observability */
 
 #define CORS_ALLOW_HEADERS \
 	"Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name"
@@ -234,15 +235,41 @@ pipeline(struct tg_req *req, struct tg_resp *resp, const char **route_name)
 	return r->handler(req, resp);
 }
 
+/* Observability (issue #23): the request's SERVER span, from the caller's
+ * traceparent/tracestate headers; nginx's $request_id is recorded on it. */
+static void
+span_done(int h, const struct tg_req *req, const char *route_name, int http)
+{
+	char name[160];
+
+	if (h == 0)
+		return;
+	snprintf(name, sizeof(name), "%s %s", req->method ? req->method : "HTTP",
+	    route_name);
+	tg_span_name(h, name);
+	tg_span_str(h, "http.request.method", req->method);
+	tg_span_str(h, "http.route", route_name);
+	tg_span_int(h, "http.response.status_code", http);
+	tg_span_str(h, "toolgate.request_id", req->request_id);
+	tg_span_int(h, "toolgate.db.round_trips",
+	    req->ctx->db ? tg_db_round_trips(req->ctx->db) : 0);
+	tg_span_int(h, "process.pid", (int64_t)getpid());
+	if (http >= 500)
+		tg_span_error(h, "server error");
+	tg_span_end(h);
+}
+
 void
 tg_router_serve(struct tg_req *req)
 {
 	struct tg_resp resp;
 	const char *route_name = "-";
-	int rc, http;
+	int rc, http, span;
 	int64_t dur;
 
 	tg_resp_init(&resp);
+	span = tg_span_start_remote("HTTP", TG_SPAN_SERVER,
+	    tg_req_param(req, "HTTP_TRACEPARENT"), tg_req_param(req, "HTTP_TRACESTATE"));
 	if (req->ctx->db)
 		tg_db_request_begin(req->ctx->db);
 	rc = pipeline(req, &resp, &route_name);
@@ -271,6 +298,8 @@ tg_router_serve(struct tg_req *req)
 	http = resp.status;
 	dur = tg_now_us() - req->start_us;
 	tg_metrics_request(req->ctx->metrics, route_name, http, dur);
+	span_done(span, req, route_name, http);
+	tg_trace_flush();	/* hands the spans to the exporter; never waits */
 	tg_log(TG_LOG_INFO, "http.access",
 	    "method=%s route=%s status=%d dur_us=%lld db_rt=%d remote=%s",
 	    tg_log_q(req->method), tg_log_q(route_name), http, (long long)dur,

@@ -19,6 +19,7 @@
 #include "lib/parse.h"
 #include "lib/slots.h"
 #include "lib/status.h"
+#include "lib/trace.h"
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -346,6 +347,45 @@ stream_config(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 	return get_nums(get, NUMS(stream_nums), c, err, errlen);
 }
 
+/* Observability (issue #23, docs/operations.md "Tracing"): all optional. */
+static const struct num_var obs_nums[] = {
+	INT_VAR("TOOLGATE_OTLP_TIMEOUT_MS", 100, 60000, 2000, otlp_timeout_ms),
+	INT_VAR("TOOLGATE_DB_HEALTH_INTERVAL_S", 0, 3600, 15, db_health_interval_s),
+};
+
+static int
+obs_config(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
+{
+	const char *v;
+	size_t n;
+
+	v = get("TOOLGATE_OTLP_ENDPOINT");
+	if (copy_str(c->otlp_endpoint, sizeof(c->otlp_endpoint) - 16, v ? v : "") != 0)
+		return fail(err, errlen, "TOOLGATE_OTLP_ENDPOINT is too long");
+	if (c->otlp_endpoint[0] && strncmp(c->otlp_endpoint, "http://", 7) != 0 &&
+	    strncmp(c->otlp_endpoint, "https://", 8) != 0)
+		return fail(err, errlen, "TOOLGATE_OTLP_ENDPOINT must be an http(s) URL");
+	if (strpbrk(c->otlp_endpoint, " \t\r\n") != NULL)
+		return fail(err, errlen, "TOOLGATE_OTLP_ENDPOINT must not contain spaces");
+	/* a base URL (no path) gets the OTLP/HTTP traces path */
+	if (c->otlp_endpoint[0] &&
+	    strchr(strchr(c->otlp_endpoint, ':') + 3, '/') == NULL) {
+		n = strlen(c->otlp_endpoint);
+		snprintf(c->otlp_endpoint + n, sizeof(c->otlp_endpoint) - n, "/v1/traces");
+	}
+	v = get("TOOLGATE_OTLP_SERVICE_NAME");
+	if (copy_str(c->otlp_service, sizeof(c->otlp_service), v && *v ? v : "toolgate") != 0)
+		return fail(err, errlen, "TOOLGATE_OTLP_SERVICE_NAME is too long");
+	if (strspn(c->otlp_service, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+	    strlen(c->otlp_service))
+		return fail(err, errlen, "TOOLGATE_OTLP_SERVICE_NAME may hold letters, digits, '.', '_' and '-' only");
+	v = get("TOOLGATE_OTLP_SAMPLE_RATIO");
+	c->otlp_sample_ppm = 1000000;
+	if (v && *v && (c->otlp_sample_ppm = tg_trace_ratio_ppm(v)) < 0)
+		return fail(err, errlen, "TOOLGATE_OTLP_SAMPLE_RATIO must be a number from 0 to 1");
+	return get_nums(get, NUMS(obs_nums), c, err, errlen);
+}
+
 int
 tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
     size_t errlen)
@@ -448,6 +488,8 @@ tg_config_load(struct tg_config *c, int need, tg_getenv_fn get, char *err,
 	if ((rc = tools_and_db(c, get, err, errlen)) != 0)
 		return rc;
 	if ((rc = stream_config(c, get, err, errlen)) != 0)
+		return rc;
+	if ((rc = obs_config(c, get, err, errlen)) != 0)
 		return rc;
 
 	if ((need & TG_CFG_SERVE) && c->socket_path[0] == '\0')

@@ -83,6 +83,12 @@ struct tg_config {
 	int64_t streams_per_principal;	/* ... per user, API key or address */
 	int64_t stream_heartbeat_s;	/* SSE comment every N s */
 	int64_t stream_coalesce_ms;	/* a burst of changes: one notification */
+	/* observability (issue #23): OTLP export and database health */
+	char otlp_endpoint[512];	/* TOOLGATE_OTLP_ENDPOINT, "" = off */
+	char otlp_service[64];		/* TOOLGATE_OTLP_SERVICE_NAME */
+	int64_t otlp_sample_ppm;	/* TOOLGATE_OTLP_SAMPLE_RATIO, ppm */
+	int64_t otlp_timeout_ms;	/* TOOLGATE_OTLP_TIMEOUT_MS */
+	int64_t db_health_interval_s;	/* TOOLGATE_DB_HEALTH_INTERVAL_S, 0 = off */
 };
 
 typedef const char *(*tg_getenv_fn)(const char *name);

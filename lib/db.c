@@ -13,6 +13,8 @@
 #include "lib/inval.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/obs.h"	/* observability */
+#include "lib/trace.h"	/* observability */
 #include "lib/status.h"
 
 struct tg_migration {
@@ -85,6 +87,11 @@ set_role(struct tg_db *db)
 	int n, rc = -TG_E_DB;
 
 	if (strcmp(db->appname, "toolgate-migrate") == 0)
+		return TG_OK;
+	/* observability: the health sampler (lib/pghealth.c) reads only
+	 * catalog views, and as the login role it sees every session's
+	 * transaction age (the application role cannot) */
+	if (strcmp(db->appname, "toolgate-telemetry") == 0)
 		return TG_OK;
 	if (role == NULL || *role == '\0')
 		role = "toolgate_app";
@@ -323,6 +330,8 @@ ensure(struct tg_db *db)
 		return -TG_E_DB;
 	if (connect_now(db) != TG_OK) {
 		tg_metrics_inc(tg_metrics_self(), "db_errors");
+		if (db->listen)
+			tg_obs_db_conn(0);
 		return -TG_E_DB;
 	}
 	if (db->ever_connected)
@@ -341,6 +350,7 @@ ensure(struct tg_db *db)
 			return -TG_E_DB;
 		}
 		PQclear(res);
+		tg_obs_db_conn(1);	/* observability: workers only */
 		/* Whatever was cached under the previous connection may
 		 * have missed its notifications. (Only listeners: other
 		 * processes sharing the epochs, like the master's maintenance
@@ -356,12 +366,15 @@ drain(struct tg_db *db)
 {
 	PGnotify *n;
 	unsigned mask = 0;
+	int count = 0;
 
 	while ((n = PQnotifies(db->conn)) != NULL) {
 		if (strcmp(n->relname, TG_INVAL_CHANNEL) == 0)
 			mask |= tg_inval_payload_mask(n->extra);
 		PQfreemem(n);
+		count++;
 	}
+	tg_obs_db_notifications(count);
 	if (mask)
 		tg_inval_bump(mask);
 }
@@ -382,6 +395,8 @@ tg_db_poll(struct tg_db *db)
 		/* Broken (or never opened): nothing cached can be trusted
 		 * until a reconnect has LISTENed again. */
 		tg_inval_bump(TG_INV_ALL);
+		if (db->conn != NULL)
+			tg_obs_db_conn(0);
 		return;
 	}
 	drain(db);
@@ -430,21 +445,61 @@ check_result(struct tg_db *db, PGresult *res)
 	return s ? map_sqlstate(s) : -TG_E_INTERNAL;
 }
 
+/* Observability: a CLIENT span per statement while the request is traced
+ * (lib/trace.h). The SQL text is recorded: it is parameterised, so it holds
+ * no values; the parameters never are. */
+static int
+span_begin(const char *sql)
+{
+	char op[16];
+	size_t n;
+	int h;
+
+	if (tg_trace_current() == 0)
+		return 0;
+	n = strspn(sql, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	if (n == 0 || n >= sizeof(op))
+		n = 0;
+	memcpy(op, sql, n);
+	op[n] = '\0';
+	h = tg_span_start(n ? op : "SQL", TG_SPAN_CLIENT);
+	tg_span_str(h, "db.system.name", "postgresql");
+	if (n)
+		tg_span_str(h, "db.operation.name", op);
+	tg_span_str(h, "db.query.text", sql);
+	return h;
+}
+
+static void
+span_finish(int h, const struct tg_db *db, int rc)
+{
+	if (h == 0)
+		return;
+	if (rc != TG_OK) {
+		tg_span_str(h, "db.response.status_code", db->sqlstate);
+		tg_span_error(h, tg_status_name(rc));
+	}
+	tg_span_end(h);
+}
+
 int
 tg_db_exec(struct tg_db *db, const char *sql, int n, const char *const *params,
     PGresult **out)
 {
 	PGresult *res = NULL;
-	int rc, first, attempt, fallback;
+	int rc, first, attempt, fallback, span;
+	int64_t t0 = 0;
 
 	if (db == NULL)
 		return -TG_E_DB;
 	db->sqlstate[0] = db->constraint[0] = '\0';
 	first = db->req_statements == 0;
+	span = span_begin(sql);	/* observability */
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((rc = ensure(db)) != TG_OK)
 			break;
 		db->req_statements++;
+		t0 = tg_now_us();
 		res = NULL;
 		fallback = 1;
 		if (PQtransactionStatus(db->conn) != PQTRANS_INERROR)
@@ -462,6 +517,9 @@ tg_db_exec(struct tg_db *db, const char *sql, int n, const char *const *params,
 		if (fallback)
 			res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
 		rc = check_result(db, res);
+		if (db->listen)	/* observability: workers' statements */
+			tg_obs_db_statement(tg_now_us() - t0, rc == TG_OK,
+			    strcmp(db->sqlstate, "55P03") == 0);
 		if (rc == TG_OK)
 			break;
 		if (rc == -TG_E_DB && first && attempt == 0 &&
@@ -486,9 +544,11 @@ tg_db_exec(struct tg_db *db, const char *sql, int n, const char *const *params,
 		else
 			tg_log(TG_LOG_DEBUG, "db.exec", "sqlstate=%s constraint=%s",
 			    db->sqlstate, db->constraint);
+		span_finish(span, db, rc);
 		PQclear(res);
 		return rc;
 	}
+	span_finish(span, db, rc);
 	if (db->listen)
 		drain(db);
 	if (out)

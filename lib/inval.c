@@ -8,6 +8,7 @@
 
 #include "lib/clock.h"
 #include "lib/inval.h"
+#include "lib/obs.h"
 #include "lib/status.h"
 
 static uint64_t local_epoch[TG_INV_N];
@@ -92,6 +93,7 @@ tg_inval_stamp(struct tg_inval_stamp *s, enum tg_inval_domain d)
 {
 	s->epoch = tg_inval_epoch(d);
 	s->at_ms = tg_inval_now_ms();
+	tg_obs_cache((int)d, 0);	/* observability: a fill */
 }
 
 int
@@ -102,5 +104,9 @@ tg_inval_fresh(const struct tg_inval_stamp *s, enum tg_inval_domain d)
 	if (ttl_ms <= 0 || s->at_ms == 0)
 		return 0;
 	age = tg_inval_now_ms() - s->at_ms;
-	return age >= 0 && age < ttl_ms && s->epoch == tg_inval_epoch(d);
+	if (age >= 0 && age < ttl_ms && s->epoch == tg_inval_epoch(d)) {
+		tg_obs_cache((int)d, 1);	/* observability: a hit */
+		return 1;
+	}
+	return 0;
 }

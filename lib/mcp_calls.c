@@ -28,6 +28,7 @@
 #include "lib/sources.h"	/* sources: passthrough */
 #include "lib/status.h"
 #include "lib/tools.h"
+#include "lib/trace.h"	/* observability */
 
 void
 tg_rpc_err_clear(struct tg_rpc_err *e)
@@ -53,10 +54,90 @@ tg_rpc_err_set(struct tg_rpc_err *e, int code, const char *fmt, ...)
 	return -1;
 }
 
+/* Observability (issue #23): the sandbox span's phase events, and when
+ * the tool itself started (its wall time back from "wait"). */
+struct phases {
+	int span;
+	int64_t wait_ns;
+};
+
+static void
+on_phase(void *ctx, const char *phase)
+{
+	struct phases *ph = ctx;
+	char ev[32];
+
+	snprintf(ev, sizeof(ev), "sandbox.%s", phase);
+	if (strcmp(phase, "wait") == 0)
+		ph->wait_ns = tg_trace_now_ns();
+	tg_span_event(ph->span, ev);
+}
+
+/* The egress proxy's requests (the helper's "egress" report: method,
+ * host, status, wall times) as CLIENT spans under the sandbox span. */
+static void
+egress_spans(const json_t *eg)
+{
+	const json_t *e;
+	const char *m, *host;
+	char name[300];
+	json_int_t t0, dur;
+	size_t i;
+	int h;
+
+	json_array_foreach(eg, i, e) {
+		m = json_string_value(json_object_get(e, "method"));
+		host = json_string_value(json_object_get(e, "host"));
+		t0 = json_integer_value(json_object_get(e, "start_us"));
+		dur = json_integer_value(json_object_get(e, "dur_us"));
+		if (m == NULL || host == NULL || t0 <= 0 || dur < 0)
+			continue;
+		snprintf(name, sizeof(name), "egress %s %s", m, host);
+		h = tg_span_start_at(name, TG_SPAN_CLIENT, (int64_t)t0 * 1000);
+		tg_span_str(h, "http.request.method", m);
+		tg_span_str(h, "server.address", host);
+		if (json_integer_value(json_object_get(e, "status")) > 0)
+			tg_span_int(h, "http.response.status_code",
+			    (int64_t)json_integer_value(json_object_get(e, "status")));
+		if (!json_is_true(json_object_get(e, "ok")))
+			tg_span_error(h, "refused or failed by the egress proxy");
+		tg_span_end_at(h, (int64_t)(t0 + dur) * 1000);
+	}
+}
+
+static void
+sandbox_span_end(struct phases *ph, const json_t *sbx, int rc)
+{
+	const char *mode;
+	json_int_t wall;
+
+	if (ph->span == 0)
+		return;
+	if (sbx != NULL) {
+		wall = json_integer_value(json_object_get(sbx, "wall_ms"));
+		if (ph->wait_ns > 0 && wall > 0)
+			tg_span_event_at(ph->span, "sandbox.run",
+			    ph->wait_ns - (int64_t)wall * 1000000);
+		tg_span_int(ph->span, "toolgate.sandbox.wall_ms", (int64_t)wall);
+		tg_span_int(ph->span, "toolgate.sandbox.cpu_ms",
+		    (int64_t)json_integer_value(json_object_get(sbx, "cpu_ms")));
+		if ((mode = json_string_value(json_object_get(sbx, "sandbox"))) != NULL)
+			tg_span_str(ph->span, "toolgate.sandbox.mode", mode);
+		tg_span_bool(ph->span, "toolgate.sandbox.ok",
+		    json_is_true(json_object_get(sbx, "ok")));
+		egress_spans(json_object_get(sbx, "egress"));
+	}
+	if (rc != TG_OK)
+		tg_span_error(ph->span, tg_status_name(rc));
+	tg_span_end(ph->span);
+	ph->span = 0;
+}
+
 static int
 run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
-    json_t **result, struct tg_rpc_err *rerr)
+    json_t **result, struct tg_rpc_err *rerr, int span)
 {
+	struct phases ph = {0, 0};	/* observability */
 	const struct tg_call *call = c->call;
 	const struct tg_config *cfg = call->cfg;
 	struct tg_sandbox_opts o;
@@ -73,6 +154,9 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	diag[0] = '\0';
 	/* Approval and server state are checked here, at call time. */
 	rc = tg_tools_served_lookup(call->db, cfg, name, &t);
+	if (t != NULL)	/* observability */
+		tg_span_str(span, "toolgate.server",
+		    json_string_value(json_object_get(t, "server_name")));
 	if (rc == -TG_E_NOTFOUND) {
 		rc = tg_rpc_err_set(rerr, TG_RPC_INVALID_PARAMS, "Unknown tool: %s", name);
 		goto out;
@@ -170,6 +254,10 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	o.on_event = c->on_event;
 	o.event_ctx = c->on_event_ctx;
 	o.cancel_fd = c->cancel_fd;
+	/* observability: the sandbox run as a span, its phases as events */
+	ph.span = tg_span_start("sandbox.run", TG_SPAN_INTERNAL);
+	o.on_phase = ph.span ? on_phase : NULL;
+	o.phase_ctx = &ph;
 	t0 = tg_now_us();
 	/* packages: the server's package set, mounted read-only */
 	rc = tg_packages_apply(call->db, cfg, json_integer_value(json_object_get(t,
@@ -177,6 +265,7 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	/* Exactly once: a tool call is never retried. */
 	if (rc == TG_OK)
 		rc = tg_sandbox_run(&o, sreq, &sbx);
+	sandbox_span_end(&ph, sbx, rc);
 	l.duration_ms = (tg_now_us() - t0) / 1000;
 	tg_slots_release();	/* reliability: the run is over */
 	slot = 0;
@@ -223,6 +312,9 @@ passthrough_done:	/* sources */
 	    !strcmp(l.status, "truncated") || !strcmp(l.status, "cancelled")) ?
 	    l.status : "error",
 	    sbx ? (int64_t)json_integer_value(json_object_get(sbx, "wall_ms")) : 0);
+	tg_span_str(span, "toolgate.outcome", l.status);	/* observability */
+	if (l.status == NULL || strcmp(l.status, "ok") != 0)
+		tg_span_error(span, l.status ? l.status : "error");
 	l.secrets = json_object_get(t, "secrets");	/* security: scrubbed at write */
 	if (tg_execlog_finish(call, &l) != TG_OK)
 		tg_log(TG_LOG_WARN, "mcp.log_failed", "tool=%s log_id=%lld", tg_log_q(name),
@@ -243,9 +335,28 @@ int
 tg_mcp_tools_call(const struct tg_mcp_call *c, const char *name,
     json_t *arguments, json_t **result, struct tg_rpc_err *err)
 {
-	int i = tg_mcp_mgmt_find(name);
+	int i = tg_mcp_mgmt_find(name), rc, span;
+	char sname[160];
 
-	if (i >= 0)
-		return tg_mcp_mgmt_call(c, i, arguments, result, err);
-	return run_tool(c, name, arguments, result, err);
+	/* observability: a span per call, in the trace of _meta.traceparent
+	 * when the caller sent one (lib/trace.h), else in the request's */
+	snprintf(sname, sizeof(sname), "tools/call %s", name);
+	span = tg_span_start_remote(sname, TG_SPAN_INTERNAL, c->traceparent, NULL);
+	tg_span_str(span, "mcp.method.name", "tools/call");
+	tg_span_str(span, "gen_ai.tool.name", name);
+	tg_span_str(span, "toolgate.tool", name);
+	if (i >= 0) {
+		tg_span_str(span, "toolgate.server", "(management)");
+		rc = tg_mcp_mgmt_call(c, i, arguments, result, err);
+		tg_span_str(span, "toolgate.outcome", rc == 0 ? "ok" : "error");
+	} else {
+		rc = run_tool(c, name, arguments, result, err, span);
+	}
+	if (rc != 0) {
+		tg_span_int(span, "rpc.jsonrpc.error_code", err->code);
+		tg_span_str(span, "toolgate.outcome", "rejected");
+		tg_span_error(span, err->message);
+	}
+	tg_span_end(span);
+	return rc;
 }

@@ -28,6 +28,7 @@
 #include "lib/crypto.h"
 #include "lib/log.h"
 #include "lib/mcp_client.h"
+#include "lib/trace.h"	/* observability */
 #include "lib/rows.h"
 #include "lib/status.h"
 
@@ -689,6 +690,40 @@ check_response(struct tg_mcp_client *c, json_t *m, json_t **result)
 	return TG_OK;
 }
 
+/* Observability (issue #23): a CLIENT span per exchange, named after the
+ * JSON-RPC method (and tool), with the source's host only (a URL may hold
+ * a key in its query: never recorded). */
+static int
+span_begin(const struct tg_mcp_client *c, const json_t *msg)
+{
+	const char *method = json_string_value(json_object_get(msg, "method"));
+	const char *tool = json_string_value(json_object_get(json_object_get(msg,
+	    "params"), "name"));
+	const char *h;
+	char name[160], host[256];
+	size_t n;
+	int span;
+
+	if (tg_trace_current() == 0)
+		return 0;
+	snprintf(name, sizeof(name), "%s%s%s", method ? method : "mcp",
+	    tool && method && strcmp(method, "tools/call") == 0 ? " " : "",
+	    tool && method && strcmp(method, "tools/call") == 0 ? tool : "");
+	span = tg_span_start(name, TG_SPAN_CLIENT);
+	tg_span_str(span, "mcp.method.name", method);
+	if (c->url != NULL && (h = strstr(c->url, "://")) != NULL) {
+		h += 3;
+		n = strcspn(h, "/?#");
+		if (n >= sizeof(host))
+			n = sizeof(host) - 1;
+		memcpy(host, h, n);
+		host[n] = '\0';
+		if (strchr(host, '@') == NULL)
+			tg_span_str(span, "server.address", host);
+	}
+	return span;
+}
+
 /*
  * One POST of msg. For a request (want_id >= 0) *result receives the
  * JSON-RPC result. Returns 0, SESSION_GONE, or -TG_E_*.
@@ -704,9 +739,11 @@ post(struct tg_mcp_client *c, json_t *msg, int64_t want_id, int initializing,
 	json_error_t je;
 	CURLcode cc;
 	long code = 0, remain;
-	int rc;
+	int rc, span;
+	char tp[TG_TRACEPARENT_LEN + 1];
 
 	memset(&x, 0, sizeof(x));
+	span = span_begin(c, msg);	/* observability */
 	x.c = c;
 	x.want_id = want_id;
 	x.body.max = c->max_bytes;
@@ -736,6 +773,12 @@ post(struct tg_mcp_client *c, json_t *msg, int64_t want_id, int initializing,
 		goto oom;
 	if (c->auth_name && c->auth_value &&
 	    (rc = add_header(&hdr, c->auth_name, c->auth_value)) != TG_OK)
+		goto oom;
+	/* observability: W3C Trace Context to the source */
+	if (tg_trace_traceparent(tp, sizeof(tp)) == 0 &&
+	    ((rc = add_header(&hdr, "traceparent", tp)) != TG_OK ||
+	    (tg_trace_tracestate()[0] &&
+	    (rc = add_header(&hdr, "tracestate", tg_trace_tracestate())) != TG_OK)))
 		goto oom;
 	if (curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr) != CURLE_OK ||
 	    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
@@ -835,6 +878,13 @@ post(struct tg_mcp_client *c, json_t *msg, int64_t want_id, int initializing,
 oom:
 	rc = fail(c, -TG_E_NOMEM, "out of memory");
 out:
+	if (span != 0) {	/* observability */
+		if (c->http_status > 0)
+			tg_span_int(span, "http.response.status_code", c->http_status);
+		if (rc != TG_OK)
+			tg_span_error(span, rc == SESSION_GONE ? "session gone" : c->error);
+		tg_span_end(span);
+	}
 	if (c->curl)
 		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
 	free_headers(hdr);

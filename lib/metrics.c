@@ -11,6 +11,7 @@
 
 #include "lib/buf.h"
 #include "lib/metrics.h"
+#include "lib/obs.h"	/* observability: database health, spans */
 #include "lib/slots.h"
 #include "lib/status.h"
 
@@ -70,6 +71,7 @@ tg_metrics_create(void)
 	if (p == MAP_FAILED)
 		return NULL;
 	memset(p, 0, sizeof(struct tg_metrics));
+	(void)tg_obs_init();	/* observability: its own shared region */
 	return p;
 }
 
@@ -269,5 +271,6 @@ tg_metrics_render(struct tg_metrics *m, struct tg_buf *b)
 	    "# TYPE toolgate_worker_restarts_total counter\ntoolgate_worker_restarts_total %llu\n",
 	    (unsigned long long)atomic_load(&m->worker_restarts));
 	rc |= render_slots(b);	/* reliability: tool slots and queue */
+	rc |= tg_obs_render(b) != TG_OK;	/* observability */
 	return rc ? -TG_E_NOMEM : TG_OK;
 }

@@ -58,6 +58,13 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* observability: the run's phases (sandbox_client.h, on_phase) */
+#define PHASE(o, name) \
+	do { \
+		if ((o)->on_phase != NULL) \
+			(o)->on_phase((o)->phase_ctx, (name)); \
+	} while (0)
+
 static void
 set_diag(const struct tg_sandbox_opts *o, const char *msg, const char *detail)
 {
@@ -243,6 +250,7 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 		goto out;
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0U);
+	PHASE(o, "spawn");
 	close_fd(&sv[1]);
 	close_fd(&st[1]);
 	close_fd(&er[1]);
@@ -318,8 +326,10 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 				off += (size_t)w;
 			if (w < 0 && errno != EAGAIN && errno != EINTR)
 				off = req_len;	/* helper stopped reading */
-			if (off == req_len)
+			if (off == req_len) {
 				shutdown(sv[0], SHUT_WR);
+				PHASE(o, "setup");
+			}
 		}
 		if (i_st >= 0 && p[i_st].revents) {
 			int r = rbuf_read(st[0], status);
@@ -327,8 +337,10 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 			if (r == -2) {
 				rc = -TG_E_NOMEM;
 				close_fd(&st[0]);
-			} else if (r < 0)
+			} else if (r < 0) {
 				close_fd(&st[0]);
+				PHASE(o, "wait");
+			}
 		}
 		if (i_er >= 0 && p[i_er].revents && rbuf_read(er[0], diag) != 0)
 			close_fd(&er[0]);
@@ -623,6 +635,7 @@ warm_call(const struct tg_sandbox_opts *o, const char *req, size_t req_len,
 	while (rbuf_read(W.ev, &evb) == 0 && evb.len > 0)
 		evb.len = 0;
 	evb.len = 0;
+	PHASE(o, "spawn");
 	hdr[0] = 'Q';
 	hdr[1] = o->warm == 2 ? 1 : 0;
 	memcpy(hdr + 2, &len32, 4);
@@ -663,6 +676,7 @@ warm_call(const struct tg_sandbox_opts *o, const char *req, size_t req_len,
 		}
 		off += (size_t)w;
 	}
+	PHASE(o, "setup");
 	for (;;) {
 		struct pollfd p[4];
 		int n = 0, i_st, i_ev, i_cx = -1, i_pid;
@@ -732,6 +746,7 @@ warm_call(const struct tg_sandbox_opts *o, const char *req, size_t req_len,
 				status->len -= 5;
 				status->p[status->len] = '\0';
 				rc = 0;
+				PHASE(o, "wait");
 				break;
 			}
 			if (r < 0) {	/* EOF mid-frame: the helper died */

@@ -79,6 +79,13 @@ struct tg_sandbox_opts {
 	 * (0 = never). Part of what shapes it: a change restarts it. */
 	long long warm_calls;
 	long long warm_ms;
+	/* Optional (observability, issue #23): told each phase of the run as
+	 * it happens, for span events: "spawn" (helper started, or the
+	 * request handed to the warm zygote), "setup" (the request is
+	 * written: the sandbox is being set up), "wait" (the status is in:
+	 * the run is over, reaping). NULL: not told. */
+	void (*on_phase)(void *ctx, const char *phase);
+	void *phase_ctx;
 };
 
 /*

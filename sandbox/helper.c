@@ -1036,6 +1036,38 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 
 /* ---- result ------------------------------------------------------------- */
 
+/* Observability: the read end of the running call's proxy report pipe
+ * (SBX_EGRESS_REPORT_FD in the proxy, set up by start_proxy). */
+static int egress_rep = -1;
+
+/* The proxy's report lines of this call as an array (new reference), or
+ * NULL when there were none; closes the pipe. */
+static json_t *
+egress_report(void)
+{
+	char buf[SBX_EGRESS_REPORT_MAX * 512 + 1], *p, *nl;
+	json_t *a = NULL, *line;
+	size_t len = 0;
+	ssize_t n;
+
+	if (egress_rep < 0)
+		return NULL;
+	while (len < sizeof buf - 1 &&
+	    (n = read(egress_rep, buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(egress_rep);
+	egress_rep = -1;
+	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		line = json_loadb(p, (size_t)(nl - p), 0, NULL);
+		if (json_is_object(line) && (a != NULL || (a = json_array()) != NULL) &&
+		    json_array_size(a) < SBX_EGRESS_REPORT_MAX)
+			json_array_append(a, line);
+		json_decref(line);
+	}
+	return a;
+}
+
 static json_t *
 compose(struct run *r)
 {
@@ -1142,6 +1174,12 @@ compose(struct run *r)
 	    "degraded" : "full"));
 	json_object_set_new(st, "sandbox", json_string(r->warm ? "warm" :
 	    "cold"));
+	{	/* observability: the egress proxy's requests */
+		json_t *eg = egress_report();
+
+		if (eg != NULL)
+			json_object_set_new(st, "egress", eg);
+	}
 	return st;
 }
 
@@ -1181,14 +1219,30 @@ recv_fd(int sock)
 static pid_t
 start_proxy(struct run *r, const struct cfg *c, int sp, int direct)
 {
-	pid_t pid = fork();
+	int rep[2] = {-1, -1};
+	pid_t pid;
 
-	if (pid != 0)
+	if (egress_rep >= 0)
+		close(egress_rep);
+	egress_rep = -1;
+	if (pipe2(rep, O_CLOEXEC | O_NONBLOCK) != 0)
+		rep[0] = rep[1] = -1;
+	pid = fork();
+	if (pid != 0) {
+		if (rep[1] >= 0)
+			close(rep[1]);
+		if (pid > 0)
+			egress_rep = rep[0];
+		else if (rep[0] >= 0)
+			close(rep[0]);
 		return pid;
+	}
 	/* proxy process: outside the sandbox, same uid as the worker */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
 		_exit(1);
 	if (dup2(sp, 3) != 3)
+		_exit(1);
+	if (rep[1] >= 0 && dup2(rep[1], SBX_EGRESS_REPORT_FD) != SBX_EGRESS_REPORT_FD)
 		_exit(1);
 	{	/* --serve: fd 0 is the worker's socket, not the proxy's */
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -1197,7 +1251,7 @@ start_proxy(struct run *r, const struct cfg *c, int sp, int direct)
 			_exit(1);
 		close(nul);
 	}
-	syscall(SYS_close_range, 4U, ~0U, 0U);
+	syscall(SYS_close_range, rep[1] >= 0 ? 5U : 4U, ~0U, 0U);
 	{
 		int lfd = direct ? 3 : recv_fd(3);
 

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PX_MAX_LINE	(8 * 1024 * 1024)
@@ -637,6 +638,62 @@ out:
 	return resp;
 }
 
+/*
+ * Observability (issue #23): one line per request on fd SBX_EGRESS_REPORT_FD
+ * (a non-blocking pipe to the helper, which puts them in the status as
+ * "egress"; the worker makes them spans). Only the method, the host (no
+ * path, query or credentials: they may hold secrets), the HTTP status and
+ * the wall-clock times; written before the answer goes to the tool, so a
+ * finished run's lines are all in the pipe. A full or missing pipe loses
+ * the line, never the request.
+ */
+static void
+report(const json_t *req, const json_t *resp, long long start_us,
+    long long end_us)
+{
+	const char *url = json_string_value(json_object_get(req, "url"));
+	const char *m = json_string_value(json_object_get(req, "method"));
+	char host[256] = "", *s;
+	const char *h;
+	json_t *doc;
+	size_t n;
+
+	if (url != NULL && (h = strstr(url, "://")) != NULL) {
+		h += 3;
+		n = strcspn(h, "/?#");
+		if (n >= sizeof host)
+			n = sizeof host - 1;
+		memcpy(host, h, n);
+		host[n] = '\0';
+		if (strchr(host, '@') != NULL)
+			host[0] = '\0';
+	}
+	doc = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I}", "method",
+	    m && strlen(m) < 16 ? m : "?", "host", host, "ok",
+	    json_is_true(json_object_get(resp, "ok")), "status",
+	    (json_int_t)json_integer_value(json_object_get(resp, "status")),
+	    "start_us", (json_int_t)start_us, "dur_us",
+	    (json_int_t)(end_us - start_us));
+	s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (s == NULL)
+		return;
+	n = strlen(s);
+	s[n++] = '\n';
+	if (n <= 512)	/* atomic in a pipe */
+		(void)!write(SBX_EGRESS_REPORT_FD, s, n);
+	free(s);
+}
+
+static long long
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int
 send_line(int fd, json_t *doc)
 {
@@ -719,11 +776,13 @@ serve:
 			if (nl != NULL) {
 				size_t ll = (size_t)(nl - line);
 				json_t *req, *resp;
+				long long t0 = wall_us();
 
 				req = json_loadb(line, ll, JSON_REJECT_DUPLICATES,
 				    NULL);
 				resp = req && json_is_object(req) ?
 				    handle(&px, req) : errdoc("bad egress request");
+				report(req, resp, t0, wall_us());
 				json_decref(req);
 				served++;
 				r = send_line(cfd, resp);

@@ -163,6 +163,10 @@ int sbx_landlock_apply(const struct sbx_ll_rule *rules, size_t n, int scope);
  * that one connection is served. */
 void sbx_proxy_main(int lfd, const json_t *hosts, long long deadline_ms,
     const char *test_allow) __attribute__((noreturn));
+/* The proxy's report pipe (observability): one JSON line per request,
+ * collected by the helper into the status's "egress" array. */
+#define SBX_EGRESS_REPORT_FD 4
+#define SBX_EGRESS_REPORT_MAX 64
 
 /* embed.S */
 extern const char tg_sbx_runner_py[];

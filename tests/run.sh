@@ -276,6 +276,16 @@ if [ "$need_stack" = 1 ]; then
 	export TOOLGATE_PIP_INDEX_URL=${TOOLGATE_PIP_INDEX_URL:-http://127.0.0.1:$PKG_PORT/simple/}
 	export TOOLGATE_OSV_URL=${TOOLGATE_OSV_URL:-http://127.0.0.1:$PKG_PORT/v1/querybatch}
 	export TOOLGATE_PACKAGES_TEST_EGRESS=${TOOLGATE_PACKAGES_TEST_EGRESS:-127.0.0.1:$PKG_PORT}
+	# Tracing (tests/integration/test_trace.c): spans go to an OTLP/HTTP
+	# receiver on loopback that the test starts itself
+	# (tests/trace/otlp_receiver.py) on this port. Roots are never sampled
+	# (ratio 0): only calls that send a sampled traceparent are traced. The
+	# database health sampler runs every second.
+	for OTLP_PORT in $(seq 18480 18579); do port_free "$OTLP_PORT" && break; done
+	export TOOLGATE_OTLP_ENDPOINT=${TOOLGATE_OTLP_ENDPOINT:-http://127.0.0.1:$OTLP_PORT/v1/traces}
+	export TOOLGATE_OTLP_SAMPLE_RATIO=${TOOLGATE_OTLP_SAMPLE_RATIO:-0}
+	export TOOLGATE_OTLP_TIMEOUT_MS=${TOOLGATE_OTLP_TIMEOUT_MS:-1000}
+	export TOOLGATE_DB_HEALTH_INTERVAL_S=${TOOLGATE_DB_HEALTH_INTERVAL_S:-1}
 	stack_ok=0
 	for attempt in 1 2 3; do
 		if start_test_stack; then stack_ok=1; break; fi

@@ -233,7 +233,8 @@ t_access_log(void **state)
 	assert_int_not_equal(it_sh("grep -q 'should-not-be-logged' %s", path), 0);
 }
 
-/* Reads the worker pids (children of the master) into pids[]. */
+/* Reads the worker pids (children of the master named toolgate: not the
+ * telemetry process, tg-telemetry) into pids[]. */
 static int
 worker_pids(pid_t *pids, int cap)
 {
@@ -241,7 +242,7 @@ worker_pids(pid_t *pids, int cap)
 	FILE *f;
 	int n = 0;
 
-	snprintf(cmd, sizeof(cmd), "pgrep -P \"$(cat %s/run/toolgate.pid)\"", it_env("TG_VAR"));
+	snprintf(cmd, sizeof(cmd), "pgrep -x toolgate -P \"$(cat %s/run/toolgate.pid)\"", it_env("TG_VAR"));
 	f = popen(cmd, "r");
 	if (f == NULL)
 		return 0;

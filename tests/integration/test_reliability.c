@@ -492,6 +492,10 @@ master_start(const char *sock, const char *log, int workers)
 		unsetenv("GATEWAY_INTERFACE");
 		unsetenv("TOOLGATE_TOOL_SLOTS");
 		unsetenv("TOOLGATE_TOOL_QUEUE");
+		/* observability: no telemetry process, so the master's only
+		 * children are its workers (worker_of) */
+		unsetenv("TOOLGATE_OTLP_ENDPOINT");
+		setenv("TOOLGATE_DB_HEALTH_INTERVAL_S", "0", 1);
 		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);

@@ -8,6 +8,7 @@ Listens on 127.0.0.1:<port> (argv[1]). Paths:
   /redirect /hang /huge /garbage /badrpc /sse-garbage /sse-noreply
               the mode applied to every request (initialize included)
   /target     where the redirect points; GET /hits counts requests to it
+  GET /trace  the traceparent/tracestate headers of the last tools/call
 Modes: ok, redirect, hang (never answers), huge (10 MiB without
 Content-Length), garbage (not JSON), badrpc (JSON, not a JSON-RPC response),
 sse-garbage (an event that is not JSON), sse-noreply (events, never the
@@ -18,7 +19,7 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STATE = {"mode": "ok", "target_hits": 0}
+STATE = {"mode": "ok", "target_hits": 0, "traceparent": "", "tracestate": ""}
 TOOL = {"name": "t1", "description": "fake tool",
         "inputSchema": {"type": "object", "properties": {"x": {"type": "string"}}}}
 
@@ -43,6 +44,11 @@ class H(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/hits":
             self.reply(200, {"target": STATE["target_hits"]})
+        elif self.path == "/trace":
+            # tests/integration/test_trace.c: the W3C Trace Context headers
+            # of the last tools/call
+            self.reply(200, {"traceparent": STATE["traceparent"],
+                             "tracestate": STATE["tracestate"]})
         elif self.path == "/target":
             STATE["target_hits"] += 1
             self.reply(200, {"jsonrpc": "2.0", "id": 1, "result": {}})
@@ -122,6 +128,8 @@ class H(BaseHTTPRequestHandler):
         elif method == "ping":
             self.reply(200, {"jsonrpc": "2.0", "id": msg["id"], "result": {}})
         elif method == "tools/call":
+            STATE["traceparent"] = self.headers.get("traceparent", "")
+            STATE["tracestate"] = self.headers.get("tracestate", "")
             if STATE["mode"] != "ok" and self.misbehave(STATE["mode"], msg):
                 return
             x = msg.get("params", {}).get("arguments", {}).get("x", "")
