@@ -207,14 +207,11 @@ tg_secrets_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err)
 {
 	const char *key = NULL, *desc = NULL, *value = NULL;
-	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+	if ((rc = tg_svc_unpack(c, TG_P_WRITE, err, in, 0, "{s:s, s?s, s?s !}",
+	    "key", &key, "description", &desc, "value", &value)) != TG_OK)
 		return rc;
-	if (json_unpack_ex(in, &je, 0, "{s:s, s?s, s?s !}", "key", &key,
-	    "description", &desc, "value", &value) != 0)
-		return tg_err_field(err, "body", "%s", je.text);
 	if (!tg_secrets_valid_key(key))
 		return tg_err_field(err, "key",
 		    "1 to 64 characters of A-Z, a-z, 0-9 and '_', not starting with a digit");

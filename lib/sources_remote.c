@@ -640,10 +640,9 @@ tg_sources_import(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 	size_t i;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+	if ((rc = tg_svc_unpack(c, TG_P_WRITE, err, in, 0, "{s:o !}", "tools",
+	    &want)) != TG_OK)
 		return rc;
-	if (json_unpack_ex(in, &je, 0, "{s:o !}", "tools", &want) != 0)
-		return tg_err_field(err, "body", "%s", je.text);
 	if (json_array_size(want) == 0 || json_array_size(want) > 500)
 		return tg_err_field(err, "tools", "1 to 500 tool names");
 	json_array_foreach(want, i, w) {
