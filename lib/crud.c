@@ -6,6 +6,7 @@
 #include "lib/audit.h"
 #include "lib/call.h"
 #include "lib/crud.h"
+#include "lib/db.h"
 #include "lib/err.h"
 #include "lib/status.h"
 #include "lib/svc.h"
@@ -14,6 +15,18 @@ void
 tg_i64s(char *buf, size_t cap, int64_t v)
 {
 	snprintf(buf, cap, "%lld", (long long)v);
+}
+
+int
+tg_crud_reseal(struct tg_db *db, const char *sql, const char *id,
+    const char *nonce, const char *ct)
+{
+	const char *p[3];
+
+	p[0] = id;
+	p[1] = nonce;
+	p[2] = ct;
+	return tg_db_exec(db, sql, 3, p, NULL);
 }
 
 int

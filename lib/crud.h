@@ -18,6 +18,13 @@ struct tg_page;
 /* "%lld" of v into buf (cap >= 21 is always enough). */
 void tg_i64s(char *buf, size_t cap, int64_t v);
 
+struct tg_db;
+/* Key rotation: writes one re-sealed secret back with sql, which takes $1
+ * the row id, $2 the nonce and $3 the ciphertext (hex, as sql decodes
+ * them). */
+int tg_crud_reseal(struct tg_db *db, const char *sql, const char *id,
+    const char *nonce, const char *ct);
+
 /*
  * One keyset page: tg_keyset_args() checks the page request (400, as
  * tg_svc_page_args) and formats after and limit + 1 (one row more than the
