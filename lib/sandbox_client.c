@@ -168,6 +168,18 @@ events_pass(const struct tg_sandbox_opts *o, struct rbuf *b)
 	return rc;
 }
 
+/* Adds fd (when there is one) to the poll set p of *n entries; returns its
+ * index, or -1. */
+static int
+watch(struct pollfd *p, int *n, int fd, short events)
+{
+	if (fd < 0)
+		return -1;
+	p[*n].fd = fd;
+	p[*n].events = events;
+	return (*n)++;
+}
+
 /* The helper's descriptors: 0 the request socket sv, 1 /dev/null, 2 er
  * (er < 0: the worker's own stderr stays), 3 the status pipe st, 4 the
  * events pipe ev (ev < 0: none); every other one closed. 0, or -1. */
@@ -307,38 +319,17 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 			set_diag(o, "sandbox: the helper overran its deadline "
 			    "and was killed", NULL);
 		}
-		if (req != NULL && off < req_len && sv[0] >= 0) {
-			p[n].fd = sv[0];
-			p[n].events = POLLOUT;
-			i_sv = n++;
-		}
-		if (st[0] >= 0) {
-			p[n].fd = st[0];
-			p[n].events = POLLIN;
-			i_st = n++;
-		}
-		if (er[0] >= 0) {
-			p[n].fd = er[0];
-			p[n].events = POLLIN;
-			i_er = n++;
-		}
-		if (ev[0] >= 0) {
-			p[n].fd = ev[0];
-			p[n].events = POLLIN;
-			i_ev = n++;
-		}
-		if (cfd >= 0 && !killed) {
-			/* hang-up only: data nginx might send is not ours */
-			p[n].fd = cfd;
-			p[n].events = POLLRDHUP;
-			i_cx = n++;
-		}
-		if (pidfd >= 0 && st[0] < 0 && er[0] < 0 && ev[0] < 0) {
-			/* pipes are done; wait for the exit itself */
-			p[n].fd = pidfd;
-			p[n].events = POLLIN;
-			i_pid = n++;
-		}
+		if (req != NULL && off < req_len)
+			i_sv = watch(p, &n, sv[0], POLLOUT);
+		i_st = watch(p, &n, st[0], POLLIN);
+		i_er = watch(p, &n, er[0], POLLIN);
+		i_ev = watch(p, &n, ev[0], POLLIN);
+		/* hang-up only: data nginx might send is not ours */
+		if (!killed)
+			i_cx = watch(p, &n, cfd, POLLRDHUP);
+		/* pipes are done; wait for the exit itself */
+		if (st[0] < 0 && er[0] < 0 && ev[0] < 0)
+			i_pid = watch(p, &n, pidfd, POLLIN);
 		if (n == 0)
 			break;
 		tmo = killed ? 2000 : (int)(left > 0 ? left : 0);
