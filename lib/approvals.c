@@ -146,9 +146,7 @@ tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
 	size_t i;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_keyset_args(pg, &ks, err)) != TG_OK)
+	if ((rc = tg_keyset_need(c, TG_P_READ, pg, &ks, err)) != TG_OK)
 		return rc;
 	p[0] = ks.after;
 	p[1] = ks.limit1;

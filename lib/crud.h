@@ -41,8 +41,17 @@ struct tg_keyset {
 };
 int tg_keyset_args(const struct tg_page *pg, struct tg_keyset *ks,
     struct tg_err *err);
+/* tg_svc_need(c, perm), then tg_keyset_args(). */
+int tg_keyset_need(const struct tg_call *c, unsigned perm,
+    const struct tg_page *pg, struct tg_keyset *ks, struct tg_err *err);
 int tg_keyset_query(const struct tg_call *c, const char *sql, int n,
     const char *const *p, const struct tg_keyset *ks, const char *cursor_key,
+    json_t **out, struct tg_err *err);
+/* tg_keyset_query() of a page keyed by "id" with the parameters $1 owner
+ * (when not NULL), then after and limit + 1, then extra (when np counts
+ * it). */
+int tg_keyset_page(const struct tg_call *c, const struct tg_keyset *ks,
+    const char *owner, const char *sql, int np, const char *extra,
     json_t **out, struct tg_err *err);
 
 /*
