@@ -28,6 +28,7 @@
 #include "lib/audit.h"
 #include "lib/call.h"
 #include "lib/clock.h"
+#include "lib/crud.h"
 #include "lib/db.h"
 #include "lib/export.h"
 #include "lib/log.h"
@@ -150,12 +151,6 @@ one_of(const char *s, const char *const *set)
 		if (strcmp(s, *set) == 0)
 			return 1;
 	return 0;
-}
-
-static void
-i64s(char *buf, size_t cap, int64_t v)
-{
-	snprintf(buf, cap, "%lld", (long long)v);
 }
 
 static int
@@ -774,10 +769,10 @@ import_tool(const struct tg_call *c, int64_t server_id, json_t *t,
 	 * is served that the document does not clearly approve.
 	 */
 	tg_versions_import_state(&status, current, &approved);
-	i64s(sid, sizeof(sid), server_id);
-	i64s(cv, sizeof(cv), current);
+	tg_i64s(sid, sizeof(sid), server_id);
+	tg_i64s(cv, sizeof(cv), current);
 	if (approved)
-		i64s(av, sizeof(av), approved);
+		tg_i64s(av, sizeof(av), approved);
 	if ((opt(t, "input_schema") &&
 	    (schema = json_dumps(opt(t, "input_schema"), JSON_COMPACT)) == NULL) ||
 	    (opt(t, "annotations") &&
@@ -931,7 +926,7 @@ import_server(const struct tg_call *c, json_t *s, const char *path,
 	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK)
 		goto out;
 	counts[0]++;
-	i64s(ids, sizeof(ids), id);
+	tg_i64s(ids, sizeof(ids), id);
 	p[0] = ids;
 	p[1] = actor;
 	p[2] = secrets;
