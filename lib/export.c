@@ -145,15 +145,6 @@ static const char *const tool_states[] = {"draft", "pending_review", "approved",
 static const char *const sources[] = {"explicit", "derived", "default", NULL};
 
 static int
-one_of(const char *s, const char *const *set)
-{
-	for (; *set; set++)
-		if (strcmp(s, *set) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 too_many(const struct tg_err *err)
 {
 	return json_array_size(err->fields) >= TG_EXPORT_MAX_FIELD_ERRORS;
@@ -248,7 +239,7 @@ check_schema_val(json_t *o, const char *path, struct tg_err *err)
 	    !(json_is_string(t) && strcmp(json_string_value(t), "object") == 0))
 		field(err, path, "input_schema", "must describe an object (\"type\": \"object\")");
 	if (json_object_get(o, "schema_source") &&
-	    !one_of(str(o, "schema_source", ""), sources))
+	    !tg_str_in(str(o, "schema_source", ""), sources))
 		field(err, path, "schema_source", "must be explicit, derived or default");
 }
 
@@ -337,7 +328,7 @@ check_tool(json_t *t, const char *path, int64_t code_max, int keep_status,
 	}
 	if (strlen(str(t, "description", "")) > TG_TOOL_DESC_MAX)
 		field(err, path, "description", "is too long");
-	if (json_object_get(t, "status") && !one_of(str(t, "status", ""), tool_states))
+	if (json_object_get(t, "status") && !tg_str_in(str(t, "status", ""), tool_states))
 		field(err, path, "status", "must be draft, pending_review, approved or rejected");
 	if (strlen(str(t, "review_reason", "")) > 2048)
 		field(err, path, "review_reason", "at most 2048 bytes");

@@ -179,3 +179,12 @@ tg_parse_ident(const char *s, size_t max)
 			return 0;
 	return 1;
 }
+
+int
+tg_str_in(const char *s, const char *const *set)
+{
+	for (; *set; set++)
+		if (strcmp(s, *set) == 0)
+			return 1;
+	return 0;
+}

@@ -31,5 +31,7 @@ size_t tg_utf8_seq(const unsigned char *s, size_t n);
 int tg_utf8_valid(const char *s, size_t n);
 /* Replaces every byte that does not start a valid UTF-8 sequence by '?'. */
 void tg_utf8_scrub(char *s);
+/* 1 when s is one of the strings of set (NULL-terminated), else 0. */
+int tg_str_in(const char *s, const char *const *set);
 
 #endif
