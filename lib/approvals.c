@@ -146,9 +146,7 @@ tg_approvals_pending(const struct tg_call *c, const struct tg_page *pg,
 	size_t i;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_keyset_args(pg, &ks, err)) != TG_OK)
+	if ((rc = tg_keyset_need(c, TG_P_READ, pg, &ks, err)) != TG_OK)
 		return rc;
 	p[0] = ks.after;
 	p[1] = ks.limit1;
@@ -253,15 +251,12 @@ tg_module_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	json_int_t tool = 0;
 	json_t *mods = NULL, *m;
 	char tid[24], actor[24];
-	json_error_t je;
 	size_t i;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+	if ((rc = tg_svc_unpack(c, TG_P_WRITE, err, in, 0, "{s:s, s?s, s?I !}",
+	    "module", &module, "reason", &reason, "tool_id", &tool)) != TG_OK)
 		return rc;
-	if (json_unpack_ex(in, &je, 0, "{s:s, s?s, s?I !}", "module", &module,
-	    "reason", &reason, "tool_id", &tool) != 0)
-		return tg_err_field(err, "body", "%s", je.text);
 	if (!tg_settings_valid_module(module))
 		return tg_err_field(err, "module", "must be a Python module name such as 'requests' or 'xml.etree'");
 	if (strlen(reason) > 2048)
@@ -302,15 +297,12 @@ tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	struct net_req nr;
 	json_t *server = NULL;
 	char sid[24], actor[24];
-	json_error_t je;
 	int64_t id = 0;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+	if ((rc = tg_svc_unpack(c, TG_P_WRITE, err, in, 0, "{s:o, s:s, s?s !}",
+	    "server_id", &server, "host", &host, "reason", &reason)) != TG_OK)
 		return rc;
-	if (json_unpack_ex(in, &je, 0, "{s:o, s:s, s?s !}", "server_id", &server,
-	    "host", &host, "reason", &reason) != 0)
-		return tg_err_field(err, "body", "%s", je.text);
 	if (json_is_integer(server) && json_integer_value(server) > 0)
 		id = json_integer_value(server);
 	else if (json_is_string(server))

@@ -140,6 +140,33 @@ static const struct num_var timeout_nums[] = {
 
 #define NUMS(a) (a), sizeof(a) / sizeof((a)[0])
 
+/* The setting into dst (cap bytes), "" when unset. */
+static int
+get_str(tg_getenv_fn get, const char *name, char *dst, size_t cap, char *err,
+    size_t errlen)
+{
+	const char *v = get(name);
+
+	if (copy_str(dst, cap, v ? v : "") != 0)
+		return fail(err, errlen, "%s is too long", name);
+	return 0;
+}
+
+/* An http(s) URL into dst (cap bytes), "" when unset. */
+static int
+get_url(tg_getenv_fn get, const char *name, char *dst, size_t cap, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if ((rc = get_str(get, name, dst, cap, err, errlen)) != 0)
+		return rc;
+	if (dst[0] && strncmp(dst, "http://", 7) != 0 &&
+	    strncmp(dst, "https://", 8) != 0)
+		return fail(err, errlen, "%s must be an http(s) URL", name);
+	return 0;
+}
+
 /* An absolute path into dst (cap bytes), def when unset. */
 static int
 get_path(tg_getenv_fn get, const char *name, const char *def, char *dst,
@@ -275,30 +302,24 @@ static int
 packages_config(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 {
 	const char *v;
+	int rc;
 
-	v = get("TOOLGATE_PIP_INDEX_URL");
-	if (copy_str(c->pip_index_url, sizeof(c->pip_index_url), v ? v : "") != 0)
-		return fail(err, errlen, "TOOLGATE_PIP_INDEX_URL is too long");
-	if (c->pip_index_url[0] && strncmp(c->pip_index_url, "http://", 7) != 0 &&
-	    strncmp(c->pip_index_url, "https://", 8) != 0)
-		return fail(err, errlen, "TOOLGATE_PIP_INDEX_URL must be an http(s) URL");
-	v = get("TOOLGATE_OSV_URL");
-	if (copy_str(c->osv_url, sizeof(c->osv_url), v ? v : "") != 0)
-		return fail(err, errlen, "TOOLGATE_OSV_URL is too long");
-	if (c->osv_url[0] && strncmp(c->osv_url, "http://", 7) != 0 &&
-	    strncmp(c->osv_url, "https://", 8) != 0)
-		return fail(err, errlen, "TOOLGATE_OSV_URL must be an http(s) URL");
+	if ((rc = get_url(get, "TOOLGATE_PIP_INDEX_URL", c->pip_index_url,
+	    sizeof(c->pip_index_url), err, errlen)) != 0 ||
+	    (rc = get_url(get, "TOOLGATE_OSV_URL", c->osv_url, sizeof(c->osv_url),
+	    err, errlen)) != 0)
+		return rc;
 	/* hosts the index's file links point to (pypi.org: files.pythonhosted.org) */
-	v = get("TOOLGATE_PIP_EXTRA_HOSTS");
-	if (copy_str(c->pip_extra_hosts, sizeof(c->pip_extra_hosts), v ? v : "") != 0)
-		return fail(err, errlen, "TOOLGATE_PIP_EXTRA_HOSTS is too long");
+	if ((rc = get_str(get, "TOOLGATE_PIP_EXTRA_HOSTS", c->pip_extra_hosts,
+	    sizeof(c->pip_extra_hosts), err, errlen)) != 0)
+		return rc;
 	if (strspn(c->pip_extra_hosts, "abcdefghijklmnopqrstuvwxyz0123456789.-:,") !=
 	    strlen(c->pip_extra_hosts))
 		return fail(err, errlen, "TOOLGATE_PIP_EXTRA_HOSTS must be comma-separated"
 		    " lower-case host[:port] names");
-	v = get("TOOLGATE_PACKAGES_DIR");
-	if (copy_str(c->packages_dir, sizeof(c->packages_dir), v ? v : "") != 0)
-		return fail(err, errlen, "TOOLGATE_PACKAGES_DIR is too long");
+	if ((rc = get_str(get, "TOOLGATE_PACKAGES_DIR", c->packages_dir,
+	    sizeof(c->packages_dir), err, errlen)) != 0)
+		return rc;
 	if (c->packages_dir[0] && c->packages_dir[0] != '/')
 		return fail(err, errlen, "TOOLGATE_PACKAGES_DIR must be an absolute path");
 	if (strncmp(c->packages_dir, "/tmp/", 5) == 0 || strcmp(c->packages_dir, "/tmp") == 0)

@@ -6,6 +6,7 @@
 #include "lib/audit.h"
 #include "lib/call.h"
 #include "lib/crud.h"
+#include "lib/db.h"
 #include "lib/err.h"
 #include "lib/status.h"
 #include "lib/svc.h"
@@ -14,6 +15,18 @@ void
 tg_i64s(char *buf, size_t cap, int64_t v)
 {
 	snprintf(buf, cap, "%lld", (long long)v);
+}
+
+int
+tg_crud_reseal(struct tg_db *db, const char *sql, const char *id,
+    const char *nonce, const char *ct)
+{
+	const char *p[3];
+
+	p[0] = id;
+	p[1] = nonce;
+	p[2] = ct;
+	return tg_db_exec(db, sql, 3, p, NULL);
 }
 
 int
@@ -30,6 +43,17 @@ tg_keyset_args(const struct tg_page *pg, struct tg_keyset *ks,
 }
 
 int
+tg_keyset_need(const struct tg_call *c, unsigned perm,
+    const struct tg_page *pg, struct tg_keyset *ks, struct tg_err *err)
+{
+	int rc;
+
+	if ((rc = tg_svc_need(c, perm, err)) != TG_OK)
+		return rc;
+	return tg_keyset_args(pg, ks, err);
+}
+
+int
 tg_keyset_query(const struct tg_call *c, const char *sql, int n,
     const char *const *p, const struct tg_keyset *ks, const char *cursor_key,
     json_t **out, struct tg_err *err)
@@ -43,22 +67,32 @@ tg_keyset_query(const struct tg_call *c, const char *sql, int n,
 }
 
 int
+tg_keyset_page(const struct tg_call *c, const struct tg_keyset *ks,
+    const char *owner, const char *sql, int np, const char *extra,
+    json_t **out, struct tg_err *err)
+{
+	const char *p[4];
+	int k = 0;
+
+	if (owner != NULL)
+		p[k++] = owner;
+	p[k++] = ks->after;
+	p[k++] = ks->limit1;
+	p[k] = extra;
+	return tg_keyset_query(c, sql, np, p, ks, "id", out, err);
+}
+
+int
 tg_crud_list(const struct tg_call *c, unsigned perm,
     const struct tg_page *pg, const char *sql, int np, const char *extra,
     json_t **out, struct tg_err *err)
 {
 	struct tg_keyset ks;
-	const char *p[3];
 	int rc;
 
-	if ((rc = tg_svc_need(c, perm, err)) != TG_OK)
+	if ((rc = tg_keyset_need(c, perm, pg, &ks, err)) != TG_OK)
 		return rc;
-	if ((rc = tg_keyset_args(pg, &ks, err)) != TG_OK)
-		return rc;
-	p[0] = ks.after;
-	p[1] = ks.limit1;
-	p[2] = extra;
-	return tg_keyset_query(c, sql, np, p, &ks, "id", out, err);
+	return tg_keyset_page(c, &ks, NULL, sql, np, extra, out, err);
 }
 
 int

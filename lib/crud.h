@@ -18,6 +18,13 @@ struct tg_page;
 /* "%lld" of v into buf (cap >= 21 is always enough). */
 void tg_i64s(char *buf, size_t cap, int64_t v);
 
+struct tg_db;
+/* Key rotation: writes one re-sealed secret back with sql, which takes $1
+ * the row id, $2 the nonce and $3 the ciphertext (hex, as sql decodes
+ * them). */
+int tg_crud_reseal(struct tg_db *db, const char *sql, const char *id,
+    const char *nonce, const char *ct);
+
 /*
  * One keyset page: tg_keyset_args() checks the page request (400, as
  * tg_svc_page_args) and formats after and limit + 1 (one row more than the
@@ -34,8 +41,17 @@ struct tg_keyset {
 };
 int tg_keyset_args(const struct tg_page *pg, struct tg_keyset *ks,
     struct tg_err *err);
+/* tg_svc_need(c, perm), then tg_keyset_args(). */
+int tg_keyset_need(const struct tg_call *c, unsigned perm,
+    const struct tg_page *pg, struct tg_keyset *ks, struct tg_err *err);
 int tg_keyset_query(const struct tg_call *c, const char *sql, int n,
     const char *const *p, const struct tg_keyset *ks, const char *cursor_key,
+    json_t **out, struct tg_err *err);
+/* tg_keyset_query() of a page keyed by "id" with the parameters $1 owner
+ * (when not NULL), then after and limit + 1, then extra (when np counts
+ * it). */
+int tg_keyset_page(const struct tg_call *c, const struct tg_keyset *ks,
+    const char *owner, const char *sql, int np, const char *extra,
     json_t **out, struct tg_err *err);
 
 /*

@@ -28,6 +28,7 @@
 #include "lib/audit.h"
 #include "lib/call.h"
 #include "lib/clock.h"
+#include "lib/crud.h"
 #include "lib/db.h"
 #include "lib/export.h"
 #include "lib/log.h"
@@ -144,21 +145,6 @@ static const char *const tool_states[] = {"draft", "pending_review", "approved",
 static const char *const sources[] = {"explicit", "derived", "default", NULL};
 
 static int
-one_of(const char *s, const char *const *set)
-{
-	for (; *set; set++)
-		if (strcmp(s, *set) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-i64s(char *buf, size_t cap, int64_t v)
-{
-	snprintf(buf, cap, "%lld", (long long)v);
-}
-
-static int
 too_many(const struct tg_err *err)
 {
 	return json_array_size(err->fields) >= TG_EXPORT_MAX_FIELD_ERRORS;
@@ -253,7 +239,7 @@ check_schema_val(json_t *o, const char *path, struct tg_err *err)
 	    !(json_is_string(t) && strcmp(json_string_value(t), "object") == 0))
 		field(err, path, "input_schema", "must describe an object (\"type\": \"object\")");
 	if (json_object_get(o, "schema_source") &&
-	    !one_of(str(o, "schema_source", ""), sources))
+	    !tg_str_in(str(o, "schema_source", ""), sources))
 		field(err, path, "schema_source", "must be explicit, derived or default");
 }
 
@@ -342,7 +328,7 @@ check_tool(json_t *t, const char *path, int64_t code_max, int keep_status,
 	}
 	if (strlen(str(t, "description", "")) > TG_TOOL_DESC_MAX)
 		field(err, path, "description", "is too long");
-	if (json_object_get(t, "status") && !one_of(str(t, "status", ""), tool_states))
+	if (json_object_get(t, "status") && !tg_str_in(str(t, "status", ""), tool_states))
 		field(err, path, "status", "must be draft, pending_review, approved or rejected");
 	if (strlen(str(t, "review_reason", "")) > 2048)
 		field(err, path, "review_reason", "at most 2048 bytes");
@@ -731,6 +717,24 @@ insert_failed(const struct tg_call *c, int rc, const char *path,
 	return tg_err_from(err, rc);
 }
 
+/* Runs one import statement; a failure is mapped by insert_failed() on the
+ * object at path. */
+static int
+import_exec(const struct tg_call *c, const char *sql, int n,
+    const char *const *p, PGresult **res, const char *path, struct tg_err *err)
+{
+	int rc = tg_db_exec(c->db, sql, n, p, res);
+
+	return rc == TG_OK ? TG_OK : insert_failed(c, rc, path, err);
+}
+
+/* Appends item (stolen; NULL when it could not be built) to arr. */
+static int
+append_new(json_t *arr, json_t *item)
+{
+	return json_array_append_new(arr, item) == 0 ? TG_OK : -TG_E_NOMEM;
+}
+
 /* source_id: the new id of the tool's source for an external tool (as
  * text), NULL for a Python tool. */
 static int
@@ -756,10 +760,10 @@ import_tool(const struct tg_call *c, int64_t server_id, json_t *t,
 	 * is served that the document does not clearly approve.
 	 */
 	tg_versions_import_state(&status, current, &approved);
-	i64s(sid, sizeof(sid), server_id);
-	i64s(cv, sizeof(cv), current);
+	tg_i64s(sid, sizeof(sid), server_id);
+	tg_i64s(cv, sizeof(cv), current);
 	if (approved)
-		i64s(av, sizeof(av), approved);
+		tg_i64s(av, sizeof(av), approved);
 	if ((opt(t, "input_schema") &&
 	    (schema = json_dumps(opt(t, "input_schema"), JSON_COMPACT)) == NULL) ||
 	    (opt(t, "annotations") &&
@@ -785,10 +789,8 @@ import_tool(const struct tg_call *c, int64_t server_id, json_t *t,
 	p[14] = source_id;
 	p[15] = source_id ? str(t, "remote_name", "") : NULL;
 	p[16] = source_id ? json_string_value(json_object_get(t, "remote_hash")) : NULL;
-	if ((rc = tg_db_exec(c->db, TOOL_IMPORT, 17, p, &res)) != TG_OK) {
-		rc = insert_failed(c, rc, path, err);
+	if ((rc = import_exec(c, TOOL_IMPORT, 17, p, &res, path, err)) != TG_OK)
 		goto out;
-	}
 	if (PQntuples(res) < 1 ||
 	    (rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK) {
 		rc = -TG_E_INTERNAL;
@@ -802,8 +804,7 @@ import_tool(const struct tg_call *c, int64_t server_id, json_t *t,
 		json_decref(item);
 		item = NULL;
 	}
-	if (item == NULL || json_array_append_new(items, item) != 0)
-		rc = -TG_E_NOMEM;
+	rc = append_new(items, item);
 out:
 	free(schema);
 	free(annot);
@@ -836,10 +837,8 @@ import_sources(const struct tg_call *c, const char *server_id, json_t *s,
 	p[0] = server_id;
 	p[1] = actor;
 	p[2] = txt;
-	if ((rc = tg_db_exec(c->db, SOURCE_IMPORT, 3, p, &res)) != TG_OK) {
-		rc = insert_failed(c, rc, path, err);
+	if ((rc = import_exec(c, SOURCE_IMPORT, 3, p, &res, path, err)) != TG_OK)
 		goto out;
-	}
 	for (r = 0; r < PQntuples(res); r++)
 		if (json_object_set_new(ids, PQgetvalue(res, r, 1),
 		    json_string(PQgetvalue(res, r, 0))) != 0) {
@@ -856,10 +855,8 @@ import_sources(const struct tg_call *c, const char *server_id, json_t *s,
 		    strcmp(str(v, "auth_type", "none"), "none") != 0;
 		item = json_pack("{s:s, s:I, s:b}", "name", str(v, "name", ""), "id",
 		    (json_int_t)nid, "credential_required", need);
-		if (item == NULL || json_array_append_new(items, item) != 0) {
-			rc = -TG_E_NOMEM;
+		if ((rc = append_new(items, item)) != TG_OK)
 			goto out;
-		}
 		if (!need)
 			continue;
 		snprintf(sp, sizeof(sp), "%s.sources[%zu]", path, i);
@@ -868,10 +865,8 @@ import_sources(const struct tg_call *c, const char *server_id, json_t *s,
 		    (json_int_t)nid,
 		    "message", "the source credential is never exported: set it again"
 		    " (PATCH /api/v1/sources/{id} with \"credential\")");
-		if (item == NULL || json_array_append_new(warnings, item) != 0) {
-			rc = -TG_E_NOMEM;
+		if ((rc = append_new(warnings, item)) != TG_OK)
 			goto out;
-		}
 	}
 	*count += PQntuples(res);
 out:
@@ -913,34 +908,28 @@ import_server(const struct tg_call *c, json_t *s, const char *path,
 	p[4] = hosts;
 	p[5] = actor;
 	p[6] = json_string_value(json_object_get(s, "created_at"));
-	rc = tg_db_exec(c->db,
+	if ((rc = import_exec(c,
 	    "INSERT INTO servers (name, description, tool_prefix, status, allowed_hosts,"
 	    " created_by, created_at) VALUES ($1, $2, $3, $4,"
 	    " ARRAY(SELECT json_array_elements_text($5::json)), $6::bigint,"
-	    " coalesce($7::timestamptz, now())) RETURNING id", 7, p, &res);
-	if (rc != TG_OK) {
-		rc = insert_failed(c, rc, path, err);
+	    " coalesce($7::timestamptz, now())) RETURNING id", 7, p, &res, path, err)) != TG_OK)
 		goto out;
-	}
 	if ((rc = tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &id)) != TG_OK)
 		goto out;
 	counts[0]++;
-	i64s(ids, sizeof(ids), id);
+	tg_i64s(ids, sizeof(ids), id);
 	p[0] = ids;
 	p[1] = actor;
 	p[2] = secrets;
 	PQclear(res);
 	res = NULL;
 	/* placeholders: names and descriptions only, never a value */
-	rc = tg_db_exec(c->db,
+	if ((rc = import_exec(c,
 	    "INSERT INTO server_secrets (server_id, key, description, created_by)"
 	    " SELECT $1::bigint, x.key, coalesce(x.description, ''), $2::bigint"
 	    " FROM json_to_recordset($3::json) AS x(key text, description text)",
-	    3, p, NULL);
-	if (rc != TG_OK) {
-		rc = insert_failed(c, rc, path, err);
+	    3, p, NULL, path, err)) != TG_OK)
 		goto out;
-	}
 	counts[3] += (long)json_array_size(json_object_get(s, "secrets"));
 	tools = json_object_get(s, "tools");
 	json_array_foreach(tools, i, t) {
@@ -975,8 +964,7 @@ import_server(const struct tg_call *c, json_t *s, const char *path,
 		goto out;
 	item = json_pack("{s:s, s:I, s:s, s:O, s:O}", "name", str(s, "name", ""), "id",
 	    (json_int_t)id, "status", status, "tools", items, "sources", srcitems);
-	if (item == NULL || json_array_append_new(result, item) != 0)
-		rc = -TG_E_NOMEM;
+	rc = append_new(result, item);
 out:
 	free(hosts);
 	free(secrets);

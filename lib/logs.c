@@ -24,6 +24,7 @@
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/logs.h"
+#include "lib/parse.h"
 #include "lib/redact.h"
 #include "lib/secrets.h"
 #include "lib/servers.h"
@@ -47,12 +48,8 @@ tg_logs_valid_status(const char *s)
 {
 	static const char *const st[] = {"ok", "error", "timeout", "truncated",
 		"unavailable", "cancelled", "running", "lost", NULL};
-	int i;
 
-	for (i = 0; st[i]; i++)
-		if (strcmp(s, st[i]) == 0)
-			return 1;
-	return 0;
+	return tg_str_in(s, st);
 }
 
 /* Replaces, in the string member k of item, each secret value (raw and

@@ -67,10 +67,8 @@ tg_parse_hex(const char *s, unsigned char *out, size_t n)
 	return TG_OK;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, at most U+10FFFF), or 0 when it is not one. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
+size_t
+tg_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned c = s[0];
 	size_t len, i;
@@ -109,7 +107,7 @@ tg_utf8_valid(const char *s, size_t n)
 	size_t i = 0, k;
 
 	while (i < n) {
-		if ((k = utf8_seq((const unsigned char *)s + i, n - i)) == 0)
+		if ((k = tg_utf8_seq((const unsigned char *)s + i, n - i)) == 0)
 			return 0;
 		i += k;
 	}
@@ -122,7 +120,7 @@ tg_utf8_scrub(char *s)
 	size_t n = strlen(s), i = 0, k;
 
 	while (i < n) {
-		if ((k = utf8_seq((const unsigned char *)s + i, n - i)) == 0) {
+		if ((k = tg_utf8_seq((const unsigned char *)s + i, n - i)) == 0) {
 			s[i++] = '?';
 			continue;
 		}
@@ -180,4 +178,13 @@ tg_parse_ident(const char *s, size_t max)
 			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return 0;
 	return 1;
+}
+
+int
+tg_str_in(const char *s, const char *const *set)
+{
+	for (; *set; set++)
+		if (strcmp(s, *set) == 0)
+			return 1;
+	return 0;
 }

@@ -23,10 +23,15 @@ int tg_parse_ident(const char *s, size_t max);
  * Rejects malformed escapes and decoded NUL bytes. Returns the length or
  * -TG_E_BADREQ / -TG_E_TOOLARGE. */
 int tg_parse_pct(const char *src, size_t n, char *dst, size_t cap, int plus_space);
+/* Length of the valid UTF-8 sequence at s[0..n) (n >= 1; RFC 3629: no
+ * overlongs, no surrogates, at most U+10FFFF), or 0 when it is not one. */
+size_t tg_utf8_seq(const unsigned char *s, size_t n);
 /* 1 when s[0..n) is valid UTF-8 (RFC 3629). tg_parse_pct() refuses decoded
  * text that is not (-TG_E_BADREQ). */
 int tg_utf8_valid(const char *s, size_t n);
 /* Replaces every byte that does not start a valid UTF-8 sequence by '?'. */
 void tg_utf8_scrub(char *s);
+/* 1 when s is one of the strings of set (NULL-terminated), else 0. */
+int tg_str_in(const char *s, const char *const *set);
 
 #endif

@@ -223,21 +223,20 @@ def marker_ok(marker, env):
         b, _ = value()
         return compare(a, op, b)
 
-    def conj():
-        r = atom()
-        while peek()[0] == "and":
+    def chain(word, operand, join):
+        # operand (word operand)*, folded left with join; every operand is
+        # parsed (and checked) even where join no longer needs its value
+        r = operand()
+        while peek()[0] == word:
             take()
-            r2 = atom()
-            r = r and r2
+            r = join(r, operand())
         return r
 
+    def conj():
+        return chain("and", atom, lambda a, b: a and b)
+
     def expr():
-        r = conj()
-        while peek()[0] == "or":
-            take()
-            r2 = conj()
-            r = r or r2
-        return r
+        return chain("or", conj, lambda a, b: a or b)
 
     r = expr()
     if peek()[0] != "end":

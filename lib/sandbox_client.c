@@ -175,6 +175,70 @@ events_pass(const struct tg_sandbox_opts *o, struct rbuf *b)
 	return rc;
 }
 
+/* Adds fd (when there is one) to the poll set p of *n entries; returns its
+ * index, or -1. */
+static int
+watch(struct pollfd *p, int *n, int fd, short events)
+{
+	if (fd < 0)
+		return -1;
+	p[*n].fd = fd;
+	p[*n].events = events;
+	return (*n)++;
+}
+
+/* The helper's descriptors: 0 the request socket sv, 1 /dev/null, 2 er
+ * (er < 0: the worker's own stderr stays), 3 the status pipe st, 4 the
+ * events pipe ev (ev < 0: none); every other one closed. 0, or -1. */
+static int
+spawn_fds(posix_spawn_file_actions_t *fa, int sv, int er, int st, int ev)
+{
+	if (posix_spawn_file_actions_adddup2(fa, sv, 0) != 0 ||
+	    posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY,
+	    0) != 0 ||
+	    (er >= 0 && posix_spawn_file_actions_adddup2(fa, er, 2) != 0) ||
+	    posix_spawn_file_actions_adddup2(fa, st, 3) != 0 ||
+	    (ev >= 0 && posix_spawn_file_actions_adddup2(fa, ev, 4) != 0) ||
+	    posix_spawn_file_actions_addclosefrom_np(fa, ev >= 0 ? 5 : 4) != 0)
+		return -1;
+	return 0;
+}
+
+/* The helper starts in a session of its own, with no signal blocked and
+ * every disposition the default. 0, or -1. */
+static int
+spawn_attrs(posix_spawnattr_t *at)
+{
+	sigset_t none, all;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	if (posix_spawnattr_setflags(at, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) != 0 ||
+	    posix_spawnattr_setsigmask(at, &none) != 0 ||
+	    posix_spawnattr_setsigdefault(at, &all) != 0)
+		return -1;
+	return 0;
+}
+
+/* Destroys the spawn file actions and attributes that were initialised
+ * (NULL: not). */
+static void
+spawn_done(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at)
+{
+	if (fa != NULL)
+		posix_spawn_file_actions_destroy(fa);
+	if (at != NULL)
+		posix_spawnattr_destroy(at);
+}
+
+static void
+close_pair(int p[2])
+{
+	close_fd(&p[0]);
+	close_fd(&p[1]);
+}
+
 /*
  * Spawn the helper with args, send req (may be NULL), wait at most
  * deadline_ms of wall time. With stream, events go to o->on_event and
@@ -195,7 +259,6 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 	    TG_SANDBOX_HELPER_DEFAULT;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	sigset_t none, all;
 	int sv[2] = {-1, -1}, st[2] = {-1, -1}, er[2] = {-1, -1};
 	int ev[2] = {-1, -1};
 	int pidfd = -1, rc = 0, fa_init = 0, at_init = 0, killed = 0;
@@ -221,24 +284,13 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 		goto out;
 	}
 	fa_init = 1;
-	if (posix_spawn_file_actions_adddup2(&fa, sv[1], 0) != 0 ||
-	    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY,
-	    0) != 0 ||
-	    posix_spawn_file_actions_adddup2(&fa, er[1], 2) != 0 ||
-	    posix_spawn_file_actions_adddup2(&fa, st[1], 3) != 0 ||
-	    (want_ev && posix_spawn_file_actions_adddup2(&fa, ev[1], 4) != 0) ||
-	    posix_spawn_file_actions_addclosefrom_np(&fa, want_ev ? 5 : 4) != 0 ||
+	if (spawn_fds(&fa, sv[1], er[1], st[1], want_ev ? ev[1] : -1) != 0 ||
 	    posix_spawnattr_init(&at) != 0) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
 	at_init = 1;
-	sigemptyset(&none);
-	sigfillset(&all);
-	if (posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) != 0 ||
-	    posix_spawnattr_setsigmask(&at, &none) != 0 ||
-	    posix_spawnattr_setsigdefault(&at, &all) != 0) {
+	if (spawn_attrs(&at) != 0) {
 		rc = -TG_E_INTERNAL;
 		goto out;
 	}
@@ -275,38 +327,17 @@ exec_helper(const struct tg_sandbox_opts *o, const char *const *args,
 			set_diag(o, "sandbox: the helper overran its deadline "
 			    "and was killed", NULL);
 		}
-		if (req != NULL && off < req_len && sv[0] >= 0) {
-			p[n].fd = sv[0];
-			p[n].events = POLLOUT;
-			i_sv = n++;
-		}
-		if (st[0] >= 0) {
-			p[n].fd = st[0];
-			p[n].events = POLLIN;
-			i_st = n++;
-		}
-		if (er[0] >= 0) {
-			p[n].fd = er[0];
-			p[n].events = POLLIN;
-			i_er = n++;
-		}
-		if (ev[0] >= 0) {
-			p[n].fd = ev[0];
-			p[n].events = POLLIN;
-			i_ev = n++;
-		}
-		if (cfd >= 0 && !killed) {
-			/* hang-up only: data nginx might send is not ours */
-			p[n].fd = cfd;
-			p[n].events = POLLRDHUP;
-			i_cx = n++;
-		}
-		if (pidfd >= 0 && st[0] < 0 && er[0] < 0 && ev[0] < 0) {
-			/* pipes are done; wait for the exit itself */
-			p[n].fd = pidfd;
-			p[n].events = POLLIN;
-			i_pid = n++;
-		}
+		if (req != NULL && off < req_len)
+			i_sv = watch(p, &n, sv[0], POLLOUT);
+		i_st = watch(p, &n, st[0], POLLIN);
+		i_er = watch(p, &n, er[0], POLLIN);
+		i_ev = watch(p, &n, ev[0], POLLIN);
+		/* hang-up only: data nginx might send is not ours */
+		if (!killed)
+			i_cx = watch(p, &n, cfd, POLLRDHUP);
+		/* pipes are done; wait for the exit itself */
+		if (st[0] < 0 && er[0] < 0 && ev[0] < 0)
+			i_pid = watch(p, &n, pidfd, POLLIN);
 		if (n == 0)
 			break;
 		tmo = killed ? 2000 : (int)(left > 0 ? left : 0);
@@ -377,24 +408,20 @@ out:
 		while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (fa_init)
-		posix_spawn_file_actions_destroy(&fa);
-	if (at_init)
-		posix_spawnattr_destroy(&at);
-	close_fd(&sv[0]);
-	close_fd(&sv[1]);
-	close_fd(&st[0]);
-	close_fd(&st[1]);
-	close_fd(&er[0]);
-	close_fd(&er[1]);
-	close_fd(&ev[0]);
-	close_fd(&ev[1]);
+	spawn_done(fa_init ? &fa : NULL, at_init ? &at : NULL);
+	close_pair(sv);
+	close_pair(st);
+	close_pair(er);
+	close_pair(ev);
 	close_fd(&pidfd);
 	free(evb.p);
 	return rc;
 }
 
 /* ---- warm sandboxes ------------------------------------------------------ */
+
+static int build_args(const struct tg_sandbox_opts *o, const char **argv,
+    const char *mode, int events, const char *const *more);
 
 /*
  * One long-lived helper per process (toolgate-sandbox --serve), started
@@ -486,35 +513,16 @@ warm_spawn(const struct tg_sandbox_opts *o, const char *key,
 	char calls[24], ms[24];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	sigset_t none, all;
 	int sv[2] = {-1, -1}, st[2] = {-1, -1}, ev[2] = {-1, -1};
-	int rc = -TG_E_INTERNAL, fa_init = 0, at_init = 0, n = 0, i;
+	int rc, fa_init = 0, at_init = 0;
+	const char *more[] = {"--warm-calls", calls, "--warm-ms", ms, NULL};
 	pid_t pid;
 
-	argv[n++] = "toolgate-sandbox";
-	argv[n++] = "--serve";
-	argv[n++] = "--status-fd";
-	argv[n++] = "3";
-	argv[n++] = "--events-fd";
-	argv[n++] = "4";
-	if (o->allow_degraded)
-		argv[n++] = "--allow-degraded";
-	if (o->python_path != NULL) {
-		argv[n++] = "--python";
-		argv[n++] = o->python_path;
-	}
 	snprintf(calls, sizeof(calls), "%lld", o->warm_calls);
 	snprintf(ms, sizeof(ms), "%lld", o->warm_ms);
-	argv[n++] = "--warm-calls";
-	argv[n++] = calls;
-	argv[n++] = "--warm-ms";
-	argv[n++] = ms;
-	for (i = 0; o->extra_args != NULL && o->extra_args[i] != NULL; i++) {
-		if (n >= MAX_ARGS - 1)
-			return -TG_E_BADREQ;
-		argv[n++] = o->extra_args[i];
-	}
-	argv[n] = NULL;
+	if ((rc = build_args(o, argv, "--serve", 1, more)) != 0)
+		return rc;
+	rc = -TG_E_INTERNAL;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
 	    pipe2(st, O_CLOEXEC) != 0 || pipe2(ev, O_CLOEXEC) != 0 ||
 	    lift(&sv[0]) || lift(&sv[1]) || lift(&st[0]) || lift(&st[1]) ||
@@ -524,21 +532,11 @@ warm_spawn(const struct tg_sandbox_opts *o, const char *key,
 		goto out;
 	fa_init = 1;
 	/* fd 2 stays the worker's: the helper's warnings reach its log */
-	if (posix_spawn_file_actions_adddup2(&fa, sv[1], 0) != 0 ||
-	    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY,
-	    0) != 0 ||
-	    posix_spawn_file_actions_adddup2(&fa, st[1], 3) != 0 ||
-	    posix_spawn_file_actions_adddup2(&fa, ev[1], 4) != 0 ||
-	    posix_spawn_file_actions_addclosefrom_np(&fa, 5) != 0 ||
+	if (spawn_fds(&fa, sv[1], -1, st[1], ev[1]) != 0 ||
 	    posix_spawnattr_init(&at) != 0)
 		goto out;
 	at_init = 1;
-	sigemptyset(&none);
-	sigfillset(&all);
-	if (posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) != 0 ||
-	    posix_spawnattr_setsigmask(&at, &none) != 0 ||
-	    posix_spawnattr_setsigdefault(&at, &all) != 0)
+	if (spawn_attrs(&at) != 0)
 		goto out;
 	if (posix_spawn(&pid, helper, &fa, &at, (char *const *)argv, envp) != 0) {
 		rc = -TG_E_UNAVAIL;
@@ -558,16 +556,10 @@ warm_spawn(const struct tg_sandbox_opts *o, const char *key,
 	W.bin = *bin;
 	rc = 0;
 out:
-	if (fa_init)
-		posix_spawn_file_actions_destroy(&fa);
-	if (at_init)
-		posix_spawnattr_destroy(&at);
-	close_fd(&sv[0]);
-	close_fd(&sv[1]);
-	close_fd(&st[0]);
-	close_fd(&st[1]);
-	close_fd(&ev[0]);
-	close_fd(&ev[1]);
+	spawn_done(fa_init ? &fa : NULL, at_init ? &at : NULL);
+	close_pair(sv);
+	close_pair(st);
+	close_pair(ev);
 	return rc;
 }
 
@@ -781,17 +773,21 @@ warm_call(const struct tg_sandbox_opts *o, const char *req, size_t req_len,
 	return rc;
 }
 
+/* argv of the helper: mode (NULL for one run, "--probe", "--serve"), the
+ * status fd 3, with events the events fd 4, the options of o, then more
+ * (NULL-terminated, or NULL) and o's extra arguments. */
 static int
-build_args(const struct tg_sandbox_opts *o, const char **argv, int probe)
+build_args(const struct tg_sandbox_opts *o, const char **argv,
+    const char *mode, int events, const char *const *more)
 {
 	int n = 0, i;
 
 	argv[n++] = "toolgate-sandbox";
-	if (probe)
-		argv[n++] = "--probe";
+	if (mode != NULL)
+		argv[n++] = mode;
 	argv[n++] = "--status-fd";
 	argv[n++] = "3";
-	if (!probe && o->on_event != NULL) {
+	if (events) {
 		argv[n++] = "--events-fd";
 		argv[n++] = "4";
 	}
@@ -801,6 +797,8 @@ build_args(const struct tg_sandbox_opts *o, const char **argv, int probe)
 		argv[n++] = "--python";
 		argv[n++] = o->python_path;
 	}
+	for (i = 0; more != NULL && more[i] != NULL; i++)
+		argv[n++] = more[i];	/* a few: far below MAX_ARGS */
 	for (i = 0; o->extra_args != NULL && o->extra_args[i] != NULL; i++) {
 		if (n >= MAX_ARGS - 1)
 			return -TG_E_BADREQ;
@@ -838,7 +836,7 @@ tg_sandbox_run(const struct tg_sandbox_opts *o, const json_t *request,
 	if (o == NULL || request == NULL || result_out == NULL ||
 	    !json_is_object(request))
 		return -TG_E_BADREQ;
-	if ((rc = build_args(o, argv, 0)) != 0)
+	if ((rc = build_args(o, argv, NULL, o->on_event != NULL, NULL)) != 0)
 		return rc;
 	req = json_dumps(request, JSON_COMPACT);
 	if (req == NULL)
@@ -945,7 +943,7 @@ tg_sandbox_probe(const struct tg_sandbox_opts *o,
 
 	if (o == NULL || level == NULL)
 		return -TG_E_BADREQ;
-	if ((rc = build_args(o, argv, 1)) != 0)
+	if ((rc = build_args(o, argv, "--probe", 0, NULL)) != 0)
 		return rc;
 	rc = exec_helper(o, argv, NULL, 0, 10000, &status, &diag, &ws, 0, NULL);
 	if (rc != 0)

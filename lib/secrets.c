@@ -13,6 +13,7 @@
 #include "lib/audit.h"
 #include "lib/clock.h"
 #include "lib/config.h"
+#include "lib/crud.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/log.h"
@@ -207,14 +208,11 @@ tg_secrets_create(const struct tg_call *c, int64_t server_id, json_t *in,
     json_t **out, struct tg_err *err)
 {
 	const char *key = NULL, *desc = NULL, *value = NULL;
-	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+	if ((rc = tg_svc_unpack(c, TG_P_WRITE, err, in, 0, "{s:s, s?s, s?s !}",
+	    "key", &key, "description", &desc, "value", &value)) != TG_OK)
 		return rc;
-	if (json_unpack_ex(in, &je, 0, "{s:s, s?s, s?s !}", "key", &key,
-	    "description", &desc, "value", &value) != 0)
-		return tg_err_field(err, "body", "%s", je.text);
 	if (!tg_secrets_valid_key(key))
 		return tg_err_field(err, "key",
 		    "1 to 64 characters of A-Z, a-z, 0-9 and '_', not starting with a digit");
@@ -395,7 +393,6 @@ tg_secrets_rotate(struct tg_db *dbh, const unsigned char *old_key,
 	struct tg_config tmp;
 	PGresult *res = NULL;
 	char *pt = NULL, nonce_hex[2 * TG_SECRETBOX_NONCE + 1], *ct_hex = NULL;
-	const char *p[3];
 	int64_t sid;
 	long n = 0, ns = 0;
 	int i, rc;
@@ -418,12 +415,10 @@ tg_secrets_rotate(struct tg_db *dbh, const unsigned char *old_key,
 		    (rc = seal_hex(&tmp, sid, PQgetvalue(res, i, 1), pt, nonce_hex,
 		    &ct_hex)) != TG_OK)
 			goto out;
-		p[0] = PQgetvalue(res, i, 4);
-		p[1] = nonce_hex;
-		p[2] = ct_hex;
-		if ((rc = tg_db_exec(dbh, "UPDATE server_secrets SET nonce = decode($2, 'hex'),"
+		if ((rc = tg_crud_reseal(dbh, "UPDATE server_secrets SET nonce = decode($2, 'hex'),"
 		    " ciphertext = decode($3, 'hex'), key_version = coalesce(key_version, 1) + 1,"
-		    " updated_at = now() WHERE id = $1::bigint", 3, p, NULL)) != TG_OK)
+		    " updated_at = now() WHERE id = $1::bigint", PQgetvalue(res, i, 4),
+		    nonce_hex, ct_hex)) != TG_OK)
 			goto out;
 		tg_crypto_free_str(pt);
 		tg_crypto_free_str(ct_hex);

@@ -62,9 +62,7 @@ tg_servers_child_page(const struct tg_call *c, int64_t server_id,
 	json_t *one = NULL;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	if ((rc = tg_keyset_args(pg, ks, err)) != TG_OK)
+	if ((rc = tg_keyset_need(c, TG_P_READ, pg, ks, err)) != TG_OK)
 		return rc;
 	if ((rc = tg_servers_get(c, server_id, &one, err)) != TG_OK)
 		return rc;
@@ -79,16 +77,11 @@ tg_servers_child_list(const struct tg_call *c, int64_t server_id,
     json_t **out, struct tg_err *err)
 {
 	struct tg_keyset ks;
-	const char *p[4];
 	int rc;
 
 	if ((rc = tg_servers_child_page(c, server_id, pg, &ks, err)) != TG_OK)
 		return rc;
-	p[0] = ks.owner;
-	p[1] = ks.after;
-	p[2] = ks.limit1;
-	p[3] = extra;
-	return tg_keyset_query(c, sql, np, p, &ks, "id", out, err);
+	return tg_keyset_page(c, &ks, ks.owner, sql, np, extra, out, err);
 }
 
 int

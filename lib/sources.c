@@ -628,7 +628,6 @@ tg_sources_cred_rotate(struct tg_db *db, const unsigned char *old_key,
 	    ct[TG_SOURCE_CRED_MAX + TG_SECRETBOX_TAG];
 	char nonce_hex[2 * TG_SECRETBOX_NONCE + 3],
 	    ct_hex[2 * (TG_SOURCE_CRED_MAX + TG_SECRETBOX_TAG) + 3], aad[64];
-	const char *p[3];
 	size_t ptlen = 0;
 	int64_t id;
 	long n = 0;
@@ -651,13 +650,11 @@ tg_sources_cred_rotate(struct tg_db *db, const unsigned char *old_key,
 		    (rc = tg_crypto_hex(ct, ptlen + TG_SECRETBOX_TAG, ct_hex + 2,
 		    sizeof(ct_hex) - 2)) != TG_OK)
 			goto out;
-		p[0] = PQgetvalue(res, i, 0);
-		p[1] = nonce_hex;
-		p[2] = ct_hex;
-		if ((rc = tg_db_exec(db, "UPDATE external_sources SET cred_nonce = $2::bytea,"
+		if ((rc = tg_crud_reseal(db, "UPDATE external_sources SET cred_nonce = $2::bytea,"
 		    " cred_ciphertext = $3::bytea,"
 		    " cred_key_version = coalesce(cred_key_version, 1) + 1"
-		    " WHERE id = $1::bigint", 3, p, NULL)) != TG_OK)
+		    " WHERE id = $1::bigint", PQgetvalue(res, i, 0), nonce_hex,
+		    ct_hex)) != TG_OK)
 			goto out;
 		tg_crypto_wipe(pt, sizeof(pt));
 		n++;

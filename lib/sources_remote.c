@@ -21,6 +21,7 @@
 #include "lib/call.h"
 #include "lib/clock.h"
 #include "lib/config.h"
+#include "lib/crud.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/log.h"
@@ -61,12 +62,6 @@ struct src {
 	char open_until[40];
 	char last_error[256];
 };
-
-static void
-i64s(char *buf, size_t cap, int64_t v)
-{
-	snprintf(buf, cap, "%lld", (long long)v);
-}
 
 /* ------------------------------------------------------ remote exchanges */
 
@@ -226,7 +221,7 @@ record(const struct tg_call *c, struct src *s, struct tg_mcp_client *mc, int ok,
 	if (ok && !mc->session_changed && latency_ms < 0 && s->failures == 0 &&
 	    strcmp(s->status, "healthy") == 0)
 		return;
-	i64s(ids, sizeof(ids), s->id);
+	tg_i64s(ids, sizeof(ids), s->id);
 	snprintf(lat, sizeof(lat), "%ld", latency_ms);
 	if (mc->server_info)
 		info = json_dumps(mc->server_info, JSON_COMPACT);
@@ -299,7 +294,7 @@ fetch_tools(const struct tg_call *c, int64_t id, struct src *s, json_t **tools,
 	char ids[24];
 	int rc;
 
-	i64s(ids, sizeof(ids), id);
+	tg_i64s(ids, sizeof(ids), id);
 	if ((rc = load_src(c, "WHERE e.id = $1::bigint", ids, s, NULL, 0, err)) != TG_OK)
 		return rc == -TG_E_NOTFOUND ? tg_sources_no_source(err, id) : rc;
 	client_for(&mc, s);
@@ -411,7 +406,7 @@ tg_sources_discover(const struct tg_call *c, int64_t id, json_t **out,
 		return rc;
 	if ((rc = fetch_tools(c, id, &s, &tools, &info, version, sizeof(version), err)) != TG_OK)
 		return rc;
-	i64s(ids, sizeof(ids), id);
+	tg_i64s(ids, sizeof(ids), id);
 	p[0] = ids;
 	if ((rc = tg_db_exec(c->db, "SELECT id, name, remote_name,"
 	    " coalesce(remote_hash, ''), status FROM tools WHERE source_id = $1::bigint"
@@ -520,8 +515,8 @@ import_one(const struct tg_call *c, struct import *a, const char *srv_status,
 	int64_t tid;
 	int rc;
 
-	i64s(sid, sizeof(sid), a->server_id);
-	i64s(srcid, sizeof(srcid), a->source_id);
+	tg_i64s(sid, sizeof(sid), a->server_id);
+	tg_i64s(srcid, sizeof(srcid), a->source_id);
 	p[0] = srcid;
 	p[1] = rn;
 	if ((rc = tg_db_exec(c->db, "SELECT id FROM tools WHERE source_id ="
@@ -604,7 +599,7 @@ import_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	size_t i;
 	int rc;
 
-	i64s(sid, sizeof(sid), a->server_id);
+	tg_i64s(sid, sizeof(sid), a->server_id);
 	p[0] = sid;
 	if ((rc = tg_db_exec(c->db, "SELECT status FROM servers WHERE id = $1::bigint"
 	    " FOR SHARE", 1, p, &srv)) != TG_OK)
@@ -640,10 +635,9 @@ tg_sources_import(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
 	size_t i;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+	if ((rc = tg_svc_unpack(c, TG_P_WRITE, err, in, 0, "{s:o !}", "tools",
+	    &want)) != TG_OK)
 		return rc;
-	if (json_unpack_ex(in, &je, 0, "{s:o !}", "tools", &want) != 0)
-		return tg_err_field(err, "body", "%s", je.text);
 	if (json_array_size(want) == 0 || json_array_size(want) > 500)
 		return tg_err_field(err, "tools", "1 to 500 tool names");
 	json_array_foreach(want, i, w) {
@@ -727,7 +721,7 @@ tg_sources_health(const struct tg_call *c, int64_t id, json_t **out,
 
 	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	i64s(ids, sizeof(ids), id);
+	tg_i64s(ids, sizeof(ids), id);
 	if ((rc = load_src(c, "WHERE e.id = $1::bigint", ids, &s, NULL, 0, err)) != TG_OK)
 		return rc == -TG_E_NOTFOUND ? tg_sources_no_source(err, id) : rc;
 	client_for(&mc, &s);
@@ -796,7 +790,7 @@ tg_sources_call(const struct tg_call *c, int64_t tool_id, json_t *arguments,
 	memset(&s, 0, sizeof(s));
 	*status = "error";
 	error[0] = '\0';
-	i64s(tid, sizeof(tid), tool_id);
+	tg_i64s(tid, sizeof(tid), tool_id);
 	rc = load_src(c, "JOIN tools t ON t.source_id = e.id WHERE t.id = $1::bigint"
 	    " AND t.kind = 'external'", tid, &s, remote, sizeof(remote), &err);
 	if (rc == -TG_E_NOTFOUND || rc == -TG_E_NOMEM || rc == -TG_E_DB)

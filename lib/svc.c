@@ -163,6 +163,24 @@ tg_svc_need(const struct tg_call *c, unsigned perm, struct tg_err *err)
 }
 
 int
+tg_svc_unpack(const struct tg_call *c, unsigned perm, struct tg_err *err,
+    json_t *in, size_t flags, const char *fmt, ...)
+{
+	json_error_t je;
+	va_list ap;
+	int rc;
+
+	if ((rc = tg_svc_need(c, perm, err)) != TG_OK)
+		return rc;
+	va_start(ap, fmt);
+	rc = json_vunpack_ex(in, &je, flags, fmt, ap);
+	va_end(ap);
+	if (rc != 0)
+		return tg_err_field(err, "body", "%s", je.text);
+	return TG_OK;
+}
+
+int
 tg_svc_parse_id(const char *s, const char *what, int64_t *out,
     struct tg_err *err)
 {

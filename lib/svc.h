@@ -38,6 +38,11 @@
  * -TG_E_UNAUTH when unauthenticated or -TG_E_FORBIDDEN naming the least
  * role that holds perm ("this needs the developer (or admin) role"). */
 int tg_svc_need(const struct tg_call *c, unsigned perm, struct tg_err *err);
+/* tg_svc_need(c, perm), then json_unpack_ex(in, flags, fmt, ...): a body
+ * that does not match fmt is a 422 on the field "body" with jansson's text.
+ * TG_OK, or the negative status (err set). */
+int tg_svc_unpack(const struct tg_call *c, unsigned perm, struct tg_err *err,
+    json_t *in, size_t flags, const char *fmt, ...);
 /* Parses a positive decimal id; -TG_E_NOTFOUND (with detail naming what)
  * when it is not one. */
 int tg_svc_parse_id(const char *s, const char *what, int64_t *out,

@@ -291,15 +291,13 @@ tg_tools_create(const struct tg_call *c, int64_t server_id, json_t *in,
 	struct create a = {.server_id = server_id, .desc = "",
 		.summary = "created"};
 	json_t *schema_in = NULL, *one = NULL;
-	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+	if ((rc = tg_svc_unpack(c, TG_P_WRITE, err, in, 0,
+	    "{s:s, s:s, s?s, s?o, s?o, s?s !}", "name", &a.name, "code", &a.code,
+	    "description", &a.desc, "input_schema", &schema_in, "annotations",
+	    &a.annot, "change_summary", &a.summary)) != TG_OK)
 		return rc;
-	if (json_unpack_ex(in, &je, 0, "{s:s, s:s, s?s, s?o, s?o, s?s !}", "name",
-	    &a.name, "code", &a.code, "description", &a.desc, "input_schema", &schema_in,
-	    "annotations", &a.annot, "change_summary", &a.summary) != 0)
-		return tg_err_field(err, "body", "%s", je.text);
 	if ((rc = check_common(in, err)) != TG_OK)
 		return rc;
 	if (json_is_null(schema_in))
@@ -505,15 +503,13 @@ tg_tools_update(const struct tg_call *c, int64_t id, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	struct update a = {.id = id, .summary = "updated"};
-	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
+	if ((rc = tg_svc_unpack(c, TG_P_WRITE, err, in, 0,
+	    "{s?s, s?s, s?s, s?o, s?o, s?s !}", "name", &a.name, "code", &a.code,
+	    "description", &a.desc, "input_schema", &a.schema_in, "annotations",
+	    &a.annot_in, "change_summary", &a.summary)) != TG_OK)
 		return rc;
-	if (json_unpack_ex(in, &je, 0, "{s?s, s?s, s?s, s?o, s?o, s?s !}", "name",
-	    &a.name, "code", &a.code, "description", &a.desc, "input_schema", &a.schema_in,
-	    "annotations", &a.annot_in, "change_summary", &a.summary) != 0)
-		return tg_err_field(err, "body", "%s", je.text);
 	if ((rc = check_common(in, err)) != TG_OK)
 		return rc;
 	return tg_call_tx_read(c, update_tx, &a, tg_tools_get, &id, out, err);

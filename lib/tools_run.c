@@ -205,14 +205,11 @@ tg_tools_validate(const struct tg_call *c, json_t *in, json_t **out,
 {
 	const char *code = NULL;
 	json_t *schema = NULL, *res = NULL, *errs, *o;
-	json_error_t je;
 	int rc;
 
-	if ((rc = tg_svc_need(c, TG_P_RUN, err)) != TG_OK)
+	if ((rc = tg_svc_unpack(c, TG_P_RUN, err, in, 0, "{s:s, s?o !}", "code",
+	    &code, "input_schema", &schema)) != TG_OK)
 		return rc;
-	if (json_unpack_ex(in, &je, 0, "{s:s, s?o !}", "code", &code,
-	    "input_schema", &schema) != 0)
-		return tg_err_field(err, "body", "%s", je.text);
 	if (json_is_null(schema))
 		schema = NULL;
 	if ((rc = tg_tools_check_schema(schema, err)) != TG_OK)

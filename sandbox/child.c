@@ -79,23 +79,25 @@ mkpath3(const char *prefix, const char *name, char *out, size_t cap)
 static unsigned long
 locked_flags(const char *src)
 {
+	static const struct {
+		unsigned long st, ms;
+	} map[] = {
+		{ST_NOSUID, MS_NOSUID},
+		{ST_NODEV, MS_NODEV},
+		{ST_NOEXEC, MS_NOEXEC},
+		{ST_NOATIME, MS_NOATIME},
+		{ST_NODIRATIME, MS_NODIRATIME},
+		{ST_RELATIME, MS_RELATIME},
+	};
 	struct statvfs sv;
 	unsigned long f = 0;
+	size_t i;
 
 	if (statvfs(src, &sv) != 0)
 		return 0;
-	if (sv.f_flag & ST_NOSUID)
-		f |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV)
-		f |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC)
-		f |= MS_NOEXEC;
-	if (sv.f_flag & ST_NOATIME)
-		f |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
-		f |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
-		f |= MS_RELATIME;
+	for (i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (sv.f_flag & map[i].st)
+			f |= map[i].ms;
 	return f;
 }
 
@@ -118,24 +120,13 @@ bind_ro(const char *src, const char *dst, unsigned long extra, int rec)
 static int
 write_file(const char *path, const char *data, size_t len, mode_t mode)
 {
-	int fd, rc = 0;
-	size_t off = 0;
+	int fd, rc;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    mode);
 	if (fd < 0)
 		return -errno;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
+	rc = sbx_write_all(fd, data, len);
 	close(fd);
 	return rc;
 }
@@ -174,31 +165,9 @@ link_topdir(const char *name)
 static int
 send_fd(int sock, int fd)
 {
-	struct msghdr mh;
-	struct iovec iov;
 	char byte = 'L';
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct cmsghdr *cm;
 
-	memset(&mh, 0, sizeof mh);
-	memset(&u, 0, sizeof u);
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof u.buf;
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != 1)
-		return -errno;
-	return 0;
+	return sbx_send_fds(sock, &byte, 1, &fd, 1);
 }
 
 static int
@@ -452,6 +421,32 @@ drop_caps(int errfd)
 		sbx_child_fail(errfd, "capset", errno);
 }
 
+/* The landlock layer of a run with namespaces, cold or warm: the same
+ * rights whether or not the mount layer is there (--no-mount passes the
+ * per-run scratch directory, and tests landlock alone against the host
+ * tree). A kernel without landlock is not fatal here. */
+static void
+sandbox_landlock(int errfd, const char *scratch)
+{
+	struct sbx_ll_rule rules[] = {
+		{"/usr", SBX_LL_RX},
+		{"/proc", SBX_LL_RO},
+		{"/dev/null", SBX_LL_DEV},
+		{"/dev/zero", SBX_LL_DEV},
+		{"/dev/full", SBX_LL_DEV},
+		{"/dev/random", SBX_LL_DEV},
+		{"/dev/urandom", SBX_LL_DEV},
+		{scratch ? scratch : "/tmp", SBX_LL_RW},
+		{scratch ? scratch : "/etc", SBX_LL_RO},
+		{scratch ? scratch : SBX_RUN_DIR, SBX_LL_RO},
+	};
+	int rc;
+
+	rc = sbx_landlock_apply(rules, sizeof rules / sizeof rules[0], 1);
+	if (rc < 0 && rc != -ENOSYS && rc != -EOPNOTSUPP)
+		sbx_child_fail(errfd, "landlock", -rc);
+}
+
 void
 sbx_child_main(const struct sbx_child *c)
 {
@@ -515,25 +510,8 @@ sbx_child_main(const struct sbx_child *c)
 		if (rc < 0)	/* the only filesystem layer left: mandatory */
 			sbx_child_fail(4, "landlock (required in degraded mode)",
 			    -rc);
-	} else {
-		/* the same rights whether or not the mount layer is there
-		 * (--no-mount tests landlock alone against the host tree) */
-		struct sbx_ll_rule rules[] = {
-			{"/usr", SBX_LL_RX},
-			{"/proc", SBX_LL_RO},
-			{"/dev/null", SBX_LL_DEV},
-			{"/dev/zero", SBX_LL_DEV},
-			{"/dev/full", SBX_LL_DEV},
-			{"/dev/random", SBX_LL_DEV},
-			{"/dev/urandom", SBX_LL_DEV},
-			{c->no_mount ? c->scratch : "/tmp", SBX_LL_RW},
-			{c->no_mount ? c->scratch : "/etc", SBX_LL_RO},
-			{c->no_mount ? c->scratch : SBX_RUN_DIR, SBX_LL_RO},
-		};
-		rc = sbx_landlock_apply(rules, sizeof rules / sizeof rules[0], 1);
-		if (rc < 0 && rc != -ENOSYS && rc != -EOPNOTSUPP)
-			sbx_child_fail(4, "landlock", -rc);
-	}
+	} else
+		sandbox_landlock(4, c->no_mount ? c->scratch : NULL);
 	SBX_MARK("child.landlock");
 	if ((rc = sbx_seccomp_load(c->degraded)) != 0)
 		sbx_child_fail(4, "seccomp", -rc);
@@ -663,23 +641,7 @@ sbx_warm_child_setup(const struct sbx_limits *lim, const int fds[6])
 	drop_caps(5);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		sbx_child_fail(5, "no_new_privs", errno);
-	{
-		struct sbx_ll_rule rules[] = {
-			{"/usr", SBX_LL_RX},
-			{"/proc", SBX_LL_RO},
-			{"/dev/null", SBX_LL_DEV},
-			{"/dev/zero", SBX_LL_DEV},
-			{"/dev/full", SBX_LL_DEV},
-			{"/dev/random", SBX_LL_DEV},
-			{"/dev/urandom", SBX_LL_DEV},
-			{"/tmp", SBX_LL_RW},
-			{"/etc", SBX_LL_RO},
-			{SBX_RUN_DIR, SBX_LL_RO},
-		};
-		rc = sbx_landlock_apply(rules, sizeof rules / sizeof rules[0], 1);
-		if (rc < 0 && rc != -ENOSYS && rc != -EOPNOTSUPP)
-			sbx_child_fail(5, "landlock", -rc);
-	}
+	sandbox_landlock(5, NULL);
 	if ((rc = sbx_seccomp_load(0)) != 0)
 		sbx_child_fail(5, "seccomp", -rc);
 	/* dispositions stay the zygote's Python's (SIGPIPE ignored, as

@@ -34,6 +34,7 @@
  * no namespaces and degraded mode not enabled), 4 sandbox setup failed.
  */
 #include "sandbox/sbx.h"
+#include "lib/parse.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -196,53 +197,25 @@ static json_t *
 text_json(const char *s, size_t n)
 {
 	char *o;
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, len;
 	json_t *v;
 
 	o = malloc(n * 3 + 1);
 	if (o == NULL)
 		return NULL;
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		size_t len = 0, k;
-		unsigned int cp = 0;
-
-		if (c >= 0x01 && c < 0x80) {
-			o[j++] = (char)c;
+		len = s[i] != '\0' ?
+		    tg_utf8_seq((const unsigned char *)s + i, n - i) : 0;
+		if (len == 0) {
+			o[j++] = (char)0xef;
+			o[j++] = (char)0xbf;
+			o[j++] = (char)0xbd;
 			i++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		}
-		if (len == 0 || i + len > n)
-			goto bad;
-		for (k = 1; k < len; k++) {
-			unsigned char cc = (unsigned char)s[i + k];
-
-			if ((cc & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (cc & 0x3f);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-			goto bad;
 		memcpy(o + j, s + i, len);
 		j += len;
 		i += len;
-		continue;
-bad:
-		o[j++] = (char)0xef;
-		o[j++] = (char)0xbf;
-		o[j++] = (char)0xbd;
-		i++;
 	}
 	v = json_stringn(o, j);
 	free(o);
@@ -250,23 +223,6 @@ bad:
 }
 
 /* ---- status document ---------------------------------------------------- */
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static void
 emit(const struct cfg *c, json_t *st)
@@ -282,7 +238,7 @@ emit(const struct cfg *c, json_t *st)
 		s = NULL;
 	}
 	if (s != NULL) {
-		if (c->status_fd < 0 || write_all(c->status_fd, s, strlen(s)) != 0)
+		if (c->status_fd < 0 || sbx_write_all(c->status_fd, s, strlen(s)) != 0)
 			warnx_("cannot write the status document", NULL);
 		free(s);
 	}
@@ -523,7 +479,7 @@ write_proc(int dfd, const char *file, const char *data)
 	fd = openat(dfd, file, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, data, strlen(data));
+	rc = sbx_write_all(fd, data, strlen(data));
 	close(fd);
 	return rc;
 }
@@ -678,13 +634,33 @@ make_scratch(struct run *r)
 				rc = -errno;
 				break;
 			}
-			rc = write_all(fd, f[i].start, (size_t)(f[i].end -
+			rc = sbx_write_all(fd, f[i].start, (size_t)(f[i].end -
 			    f[i].start));
 			close(fd);
 		}
 	}
 	close(dfd);
 	return rc;
+}
+
+/* The first bytes of the small file path (relative to dirfd; flags such as
+ * O_NOFOLLOW added to the open) as a string in buf: 0, or -1 when it cannot
+ * be opened or read or is empty. */
+static int
+read_text(int dirfd, const char *path, int flags, char *buf, size_t cap)
+{
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
 }
 
 /* Kill and reap every descendant (we are a child subreaper in degraded mode,
@@ -703,23 +679,15 @@ sweep_children(void)
 			return;
 		while ((de = readdir(d)) != NULL) {
 			char path[64], buf[512], *p;
-			int fd, n;
-			ssize_t len;
+			int n;
 			long ppid;
 
 			if (de->d_name[0] < '0' || de->d_name[0] > '9')
 				continue;
 			n = snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
-			if (n < 0 || (size_t)n >= sizeof path)
+			if (n < 0 || (size_t)n >= sizeof path ||
+			    read_text(AT_FDCWD, path, 0, buf, sizeof buf) != 0)
 				continue;
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			len = read(fd, buf, sizeof buf - 1);
-			close(fd);
-			if (len <= 0)
-				continue;
-			buf[len] = '\0';
 			p = strrchr(buf, ')');
 			if (p == NULL || sscanf(p, ") %*c %ld", &ppid) != 1)
 				continue;
@@ -760,22 +728,13 @@ sample_rss(int procfd)
 	while ((de = readdir(d)) != NULL) {
 		char path[64], buf[128];
 		long long size, rss;
-		ssize_t n;
-		int sfd;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		if (snprintf(path, sizeof path, "%s/statm", de->d_name) >=
-		    (int)sizeof path)
+		    (int)sizeof path ||
+		    read_text(procfd, path, O_NOFOLLOW, buf, sizeof buf) != 0)
 			continue;
-		sfd = openat(procfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (sfd < 0)
-			continue;
-		n = read(sfd, buf, sizeof buf - 1);
-		close(sfd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
 		if (sscanf(buf, "%lld %lld", &size, &rss) == 2)
 			sum += rss * page_kb;
 	}
@@ -1188,29 +1147,11 @@ compose(struct run *r)
 static int
 recv_fd(int sock)
 {
-	struct msghdr mh;
-	struct iovec iov;
 	char byte;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct cmsghdr *cm;
-	int fd = -1;
+	int fd = -1, nfd;
 
-	memset(&mh, 0, sizeof mh);
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof u.buf;
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
+	if (sbx_recv_fds(sock, &byte, 1, 0, &fd, 1, &nfd) != 0 || nfd != 1)
 		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
 	return fd;
 }
 
@@ -1716,30 +1657,7 @@ fail:
 static int
 zsend(struct warm *w, const struct sbx_zmsg *m, const int *fds, int nfd)
 {
-	struct msghdr mh;
-	struct iovec iov;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(6 * sizeof(int))];
-	} u;
-	struct cmsghdr *cm;
-
-	memset(&mh, 0, sizeof mh);
-	memset(&u, 0, sizeof u);
-	iov.iov_base = (void *)m;
-	iov.iov_len = sizeof *m;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfd > 0) {
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, (size_t)nfd * sizeof(int));
-	}
-	return sendmsg(w->ctl, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof *m ? 0 : -1;
+	return sbx_send_fds(w->ctl, m, sizeof *m, fds, nfd);
 }
 
 /* Ask the zygote for a child shaped by w->lim. */
@@ -1748,7 +1666,7 @@ kid_ask(struct warm *w)
 {
 	int job[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
 	int res[2] = {-1, -1}, eg[2] = {-1, -1}, rdy[2] = {-1, -1};
-	int theirs[6];
+	int theirs[6], i;
 	struct sbx_zmsg m;
 
 	if (!w->zready || w->k.state != K_NONE)
@@ -1760,10 +1678,10 @@ kid_ask(struct warm *w)
 		int *all[] = {&job[0], &job[1], &out[0], &out[1], &err[0],
 			&err[1], &res[0], &res[1], &eg[0], &eg[1], &rdy[0],
 			&rdy[1]};
-		size_t i;
+		size_t k;
 
-		for (i = 0; i < sizeof all / sizeof all[0]; i++)
-			close_fdp(all[i]);
+		for (k = 0; k < sizeof all / sizeof all[0]; k++)
+			close_fdp(all[k]);
 		return;
 	}
 	theirs[0] = job[0];
@@ -1788,12 +1706,8 @@ kid_ask(struct warm *w)
 	w->k.state = K_ASKED;
 	if (zsend(w, &m, theirs, 6) != 0)
 		kid_discard(w);
-	close(job[0]);
-	close(out[1]);
-	close(err[1]);
-	close(res[1]);
-	close(eg[1]);
-	close(rdy[1]);
+	for (i = 0; i < 6; i++)	/* the zygote holds its copies now */
+		close(theirs[i]);
 }
 
 /* pid of a pidfd in our pid namespace (its fdinfo), or -1 */
@@ -1824,31 +1738,13 @@ static int
 zrecv(struct warm *w)
 {
 	struct sbx_zmsg m;
-	struct msghdr mh;
-	struct iovec iov;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct cmsghdr *cm;
-	int fd = -1;
-	ssize_t n;
+	int fd = -1, nfd, rc;
 
-	memset(&mh, 0, sizeof mh);
-	iov.iov_base = &m;
-	iov.iov_len = sizeof m;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof u.buf;
-	n = recvmsg(w->ctl, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	rc = sbx_recv_fds(w->ctl, &m, sizeof m, MSG_DONTWAIT, &fd, 1, &nfd);
+	if (rc == -EAGAIN)
 		return 0;
-	if (n != (ssize_t)sizeof m)
+	if (rc != 0)
 		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm != NULL && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof fd);
 	switch (m.type) {
 	case SBX_ZM_READY:
 		w->zready = 1;
@@ -2113,6 +2009,20 @@ read_full(int fd, void *buf, size_t n)
 	return 0;
 }
 
+/* Release what a run holds; the job is wiped first (it held the secrets). */
+static void
+run_free(struct run *r)
+{
+	if (r->job != NULL)	/* security */
+		explicit_bzero(r->job, r->job_len);
+	free(r->job);
+	free(r->out.p);
+	free(r->err.p);
+	free(r->res.p);
+	free(r->errp.p);
+	json_decref(r->req);
+}
+
 /* One call of --serve. */
 static int
 serve_call(const struct cfg *c, struct warm *w, char *buf, size_t len,
@@ -2142,14 +2052,7 @@ serve_call(const struct cfg *c, struct warm *w, char *buf, size_t len,
 			ex = run_tool(&r, c);
 		w->calls++;
 	}
-	if (r.job != NULL)	/* security: the job held the secrets */
-		explicit_bzero(r.job, r.job_len);
-	free(r.job);
-	free(r.out.p);
-	free(r.err.p);
-	free(r.res.p);
-	free(r.errp.p);
-	json_decref(r.req);
+	run_free(&r);
 	return ex;
 }
 
@@ -2164,9 +2067,9 @@ send_status(const struct cfg *c, int ex)
 
 	memcpy(hdr, &len, 4);
 	hdr[4] = (unsigned char)ex;
-	rc = write_all(c->status_fd, (const char *)hdr, sizeof hdr);
+	rc = sbx_write_all(c->status_fd, (const char *)hdr, sizeof hdr);
 	if (rc == 0)
-		rc = write_all(c->status_fd, s, n);
+		rc = sbx_write_all(c->status_fd, s, n);
 	free(g_status);
 	g_status = NULL;
 	return rc;
@@ -2294,6 +2197,20 @@ probe(const struct cfg *c)
 	return iso[0] == 'u' ? EX_UNAVAIL : EX_RAN;
 }
 
+/* a descriptor number given on the command line (3 to 1024), or -1 */
+static int
+fd_arg(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 3 || v > 1024)
+		return -1;
+	return (int)v;
+}
+
 static int
 parse_args(int argc, char **argv, struct cfg *c)
 {
@@ -2306,23 +2223,11 @@ parse_args(int argc, char **argv, struct cfg *c)
 		const char *a = argv[i];
 
 		if (strcmp(a, "--status-fd") == 0 && i + 1 < argc) {
-			char *end;
-			long v;
-
-			errno = 0;
-			v = strtol(argv[++i], &end, 10);
-			if (errno || *end || v < 3 || v > 1024)
+			if ((c->status_fd = fd_arg(argv[++i])) < 0)
 				return -1;
-			c->status_fd = (int)v;
 		} else if (strcmp(a, "--events-fd") == 0 && i + 1 < argc) {
-			char *end;
-			long v;
-
-			errno = 0;
-			v = strtol(argv[++i], &end, 10);
-			if (errno || *end || v < 3 || v > 1024)
+			if ((c->events_fd = fd_arg(argv[++i])) < 0)
 				return -1;
-			c->events_fd = (int)v;
 		} else if (strcmp(a, "--allow-degraded") == 0)
 			c->allow_degraded = 1;
 		else if (strcmp(a, "--force-degraded") == 0)
@@ -2465,11 +2370,6 @@ main(int argc, char **argv)
 		r.ev_fd = c.events_fd;
 		ex = run_tool(&r, &c);
 	}
-	free(r.job);
-	free(r.out.p);
-	free(r.err.p);
-	free(r.res.p);
-	free(r.errp.p);
-	json_decref(r.req);
+	run_free(&r);
 	return ex;
 }

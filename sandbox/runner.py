@@ -102,17 +102,23 @@ PKG_DIR = "/run/toolgate/packages"
 _EGRESS_FD = None  # warm sandboxes: fd 4, connected to the egress proxy
 
 
-def _read_job():
+def _read_all(fd):
+    """Every byte on fd up to end of file (the job pipe)."""
     chunks = []
     while True:
-        b = os.read(0, 1 << 20)
+        b = os.read(fd, 1 << 20)
         if not b:
             break
         chunks.append(b)
+    return b"".join(chunks)
+
+
+def _read_job():
+    data = _read_all(0)
     fd = os.open("/dev/null", os.O_RDONLY)
     os.dup2(fd, 0)
     os.close(fd)
-    return json.loads(b"".join(chunks))
+    return json.loads(data)
 
 
 _EVENT_LOCK = None

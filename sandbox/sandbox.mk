@@ -25,9 +25,10 @@ SBX_OBJDIR   := build/sandbox
 SBX_HELPER   := build/toolgate-sandbox
 SBX_DRIVE    := build/sandbox-drive
 SBX_SRCS     := sandbox/helper.c sandbox/child.c sandbox/zygote.c sandbox/seccomp.c \
-                sandbox/landlock.c sandbox/proxy.c sandbox/packages.c
+                sandbox/landlock.c sandbox/proxy.c sandbox/packages.c \
+                sandbox/fdio.c
 SBX_OBJS     := $(patsubst sandbox/%.c,$(SBX_OBJDIR)/%.o,$(SBX_SRCS)) \
-                $(SBX_OBJDIR)/embed.o $(SBX_OBJDIR)/seccomp_bpf.o
+                $(SBX_OBJDIR)/embed.o $(SBX_OBJDIR)/seccomp_bpf.o $(SBX_OBJDIR)/parse.o
 SBX_GEN      := $(SBX_OBJDIR)/seccomp-gen
 SBX_DRIVE_OBJS := $(SBX_OBJDIR)/drive.o $(SBX_OBJDIR)/sandbox_client.o \
                 $(SBX_OBJDIR)/status.o $(SBX_OBJDIR)/slots.o
@@ -60,6 +61,9 @@ $(SBX_OBJDIR)/embed.o: sandbox/embed.S sandbox/runner.py sandbox/validate.py $(S
 	    -DVALIDATE_PY='"$(abspath sandbox/validate.py)"' -o $@ $<
 
 $(SBX_OBJDIR)/sandbox_client.o: lib/sandbox_client.c lib/sandbox_client.h lib/status.h | $(SBX_OBJDIR)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(SBX_OBJDIR)/parse.o: lib/parse.c lib/parse.h lib/status.h | $(SBX_OBJDIR)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(SBX_OBJDIR)/status.o: lib/status.c lib/status.h | $(SBX_OBJDIR)

@@ -8,6 +8,7 @@
  *   seccomp.c  loads the precompiled filter
  *   landlock.c the landlock ruleset (raw syscalls; Debian 12 headers are ABI 2)
  *   proxy.c    the egress proxy (libcurl), a separate process outside the sandbox
+ *   fdio.c     write loop and descriptor passing (helper, child, zygote)
  *   embed.S    runner.py and validate.py, embedded into the binary at build time
  *
  * Nothing here is used outside sandbox/; lib/sandbox_client.h is the public API.
@@ -178,6 +179,23 @@ extern const char tg_sbx_validate_py_end[];
 
 /* util */
 long long sbx_now_ms(void);
+
+/* fdio.c: write all n bytes of p to fd (retrying EINTR); 0 or -errno. */
+int sbx_write_all(int fd, const void *p, size_t n);
+/* fdio.c: the most descriptors one message carries (SBX_ZM_PREPARE's six) */
+#define SBX_MAX_FDS	6
+/* fdio.c: send len bytes of p as one message on sock with nfd (0 to
+ * SBX_MAX_FDS) descriptors attached; 0, or negative errno (-EIO when the
+ * message went out short). */
+int sbx_send_fds(int sock, const void *p, size_t len, const int *fds,
+    int nfd);
+/* fdio.c: receive one message of exactly len bytes into p (recvmsg flags,
+ * e.g. MSG_DONTWAIT; retries EINTR) and up to maxfd descriptors into fds,
+ * close-on-exec (any more are closed); *nfd gets their number. 0, negative
+ * errno (-EAGAIN with MSG_DONTWAIT), or -EPROTO at end of file or on a
+ * message of another length (then no descriptor is kept). */
+int sbx_recv_fds(int sock, void *p, size_t len, int flags, int *fds,
+    int maxfd, int *nfd);
 
 /* Phase checkpoints for latency work (docs/sandbox.md "Performance"):
  * `make sandbox-timing` builds build/toolgate-sandbox-timing with

@@ -36,20 +36,8 @@ int
 sbx_seccomp_dump(int degraded, int fd)
 {
 	const char *p = degraded ? tg_sbx_pfc_degraded : tg_sbx_pfc_full;
-	size_t n = strlen(p);
 
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return sbx_write_all(fd, p, strlen(p));
 }
 
 int

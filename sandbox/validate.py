@@ -250,13 +250,8 @@ def validate(code, entry="main", allowed=()):
 def _main():
     import json
     import os
-    chunks = []
-    while True:
-        b = os.read(0, 1 << 20)
-        if not b:
-            break
-        chunks.append(b)
-    job = json.loads(b"".join(chunks))
+    from runner import _read_all
+    job = json.loads(_read_all(0))
     doc = validate(job["code"], job.get("entry") or "main",
                    job.get("allowed_modules") or ())
     data = json.dumps(doc, ensure_ascii=False).encode("utf-8", "replace")

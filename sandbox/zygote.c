@@ -164,67 +164,17 @@ static const char preload[] =
 static int
 send_msg(const struct sbx_zmsg *m, int fd)
 {
-	struct msghdr mh;
-	struct iovec iov;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct cmsghdr *cm;
-
-	memset(&mh, 0, sizeof mh);
-	iov.iov_base = (void *)m;
-	iov.iov_len = sizeof *m;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (fd >= 0) {
-		memset(&u, 0, sizeof u);
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof u.buf;
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	return sendmsg(SBX_ZYGOTE_CTL_FD, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof *m ?
-	    0 :
-	    -1;
+	return sbx_send_fds(SBX_ZYGOTE_CTL_FD, m, sizeof *m, &fd, fd >= 0);
 }
 
 /* One message and up to 6 fds; returns the fd count, or -1 at EOF/error. */
 static int
 recv_msg(struct sbx_zmsg *m, int fds[6])
 {
-	struct msghdr mh;
-	struct iovec iov;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(6 * sizeof(int))];
-	} u;
-	struct cmsghdr *cm;
-	ssize_t n;
-	int nfd = 0;
+	int nfd;
 
-	memset(&mh, 0, sizeof mh);
-	iov.iov_base = m;
-	iov.iov_len = sizeof *m;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof u.buf;
-	do {
-		n = recvmsg(SBX_ZYGOTE_CTL_FD, &mh, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof *m)
+	if (sbx_recv_fds(SBX_ZYGOTE_CTL_FD, m, sizeof *m, 0, fds, 6, &nfd) != 0)
 		return -1;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			if (nfd > 6)
-				nfd = 6;
-			memcpy(fds, CMSG_DATA(cm), (size_t)nfd * sizeof(int));
-		}
 	return nfd;
 }
 

@@ -767,6 +767,18 @@ it_server_create(const char *token, const char *name, const char *extra)
 	return id;
 }
 
+long long
+it_server_own(const char *token, const char *prefix, char *name, size_t cap,
+    char *ids, size_t idcap)
+{
+	long long id;
+
+	snprintf(name, cap, "%s%ld", prefix, (long)getpid());
+	id = it_server_create(token, name, NULL);
+	snprintf(ids, idcap, "%lld", id);
+	return id;
+}
+
 void
 it_act(const char *token, const char *kind, long long id, const char *action,
     const char *body)

@@ -232,6 +232,11 @@ void it_logs_scrubbed(const char *where, const char *kind, const char *leak);
  * with body (NULL: {}), 200.
  */
 long long it_server_create(const char *token, const char *name, const char *extra);
+/* A server of the suite's own, named prefix and the pid into name (so the
+ * suite may run again on the same database); its id also as text into ids
+ * (for it_tool_create's server). Returns the id. */
+long long it_server_own(const char *token, const char *prefix, char *name,
+    size_t cap, char *ids, size_t idcap);
 void it_act(const char *token, const char *kind, long long id, const char *action,
     const char *body);
 void it_server_start(const char *token, long long server_id);

@@ -105,6 +105,15 @@ mkuser(const char *base, const char *role, char *name, size_t cap, long long *id
 	assert_true(*id > 0);
 }
 
+/* mkuser, then a login of the new user (tok, cap tokcap) */
+static void
+mkuser_login(const char *base, const char *role, char *name, size_t cap,
+    long long *id, char *tok, size_t tokcap)
+{
+	mkuser(base, role, name, cap, id);
+	assert_int_equal(it_login(name, PW, tok, tokcap), 0);
+}
+
 static int
 group_setup(void **state)
 {
@@ -210,8 +219,7 @@ t_forged_tokens(void **state)
 		char vname[96], vtok[4096], *d1, *d2, p[2048], forged[8192];
 		long long vid;
 
-		mkuser("forge", "viewer", vname, sizeof(vname), &vid);
-		assert_int_equal(it_login(vname, PW, vtok, sizeof(vtok)), 0);
+		mkuser_login("forge", "viewer", vname, sizeof(vname), &vid, vtok, sizeof(vtok));
 		assert_int_equal(it_status("GET", "/api/v1/auth/me", vtok, NULL), 200);
 		claims(c, sizeof(c), vid, "admin", now, now + 600, issuer());
 		b64url((const unsigned char *)c, strlen(c), p, sizeof(p));
@@ -277,8 +285,7 @@ t_revoke_and_revoke_all(void **state)
 	long long id;
 
 	(void)state;
-	mkuser("revoke", "viewer", name, sizeof(name), &id);
-	assert_int_equal(it_login(name, PW, t1, sizeof(t1)), 0);
+	mkuser_login("revoke", "viewer", name, sizeof(name), &id, t1, sizeof(t1));
 	assert_int_equal(it_login(name, PW, t2, sizeof(t2)), 0);
 	/* revoke one token (jti blacklisted) */
 	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", t1);
@@ -318,8 +325,7 @@ t_disabled_user(void **state)
 	long long id;
 
 	(void)state;
-	mkuser("disabled", "developer", name, sizeof(name), &id);
-	assert_int_equal(it_login(name, PW, tok, sizeof(tok)), 0);
+	mkuser_login("disabled", "developer", name, sizeof(name), &id, tok, sizeof(tok));
 	snprintf(path, sizeof(path), "/api/v1/users/%lld", id);
 	assert_int_equal(it_status("PATCH", path, admin_tok, "{\"disabled\":true}"), 200);
 	expect_401(tok, "disabled user");
@@ -392,8 +398,7 @@ t_api_keys(void **state)
 	long long did, kid;
 
 	(void)state;
-	mkuser("keys", "developer", dn, sizeof(dn), &did);
-	assert_int_equal(it_login(dn, PW, dt, sizeof(dt)), 0);
+	mkuser_login("keys", "developer", dn, sizeof(dn), &did, dt, sizeof(dt));
 	assert_int_equal(it_status("POST", "/api/v1/api-keys", dt,
 	    "{\"name\":\"too high\",\"role\":\"admin\"}"), 403);
 	assert_int_equal(it_json("POST", "/api/v1/api-keys", dt,
@@ -443,8 +448,7 @@ t_rate_limit_shared(void **state)
 	const char *v;
 
 	(void)state;
-	mkuser("ratelimit", "viewer", vn, sizeof(vn), &vid);
-	assert_int_equal(it_login(vn, PW, vt, sizeof(vt)), 0);
+	mkuser_login("ratelimit", "viewer", vn, sizeof(vn), &vid, vt, sizeof(vt));
 	/* Keep the stack's own limits (tests/run.sh raises them) for later. */
 	it_rate_limit_set("viewer", LIMIT, saved, sizeof(saved));
 	/* N concurrent requests */

@@ -62,6 +62,16 @@ mk_tool(long long sid, const char *name, const char *code, const char *desc)
 	return id;
 }
 
+/* A server named <base>_<sfx> with one new tool; returns the tool's id. */
+static long long
+mk_server_tool(const char *base, const char *tool, const char *code,
+    const char *desc)
+{
+	char name[64];
+
+	return mk_tool(mk_server(base, name, sizeof(name)), tool, code, desc);
+}
+
 static json_t *
 tool_post(long long id, const char *what, const char *tok, const char *body, long want)
 {
@@ -111,13 +121,12 @@ approve(long long id)
 static void
 test_approval_resets(void **state)
 {
-	char name[64], body[512];
-	long long sid, tid;
+	char body[512];
+	long long tid;
 	json_t *j;
 
 	(void)state;
-	sid = mk_server("wf", name, sizeof(name));
-	tid = mk_tool(sid, "adder", CODE1, "adds one");
+	tid = mk_server_tool("wf", "adder", CODE1, "adds one");
 	approve(tid);
 	expect_status(tid, "approved", 1);
 
@@ -190,13 +199,12 @@ test_approval_resets(void **state)
 static void
 test_roles_and_reasons(void **state)
 {
-	char name[64], path[128];
-	long long sid, tid;
+	char path[128];
+	long long tid;
 	json_t *j;
 
 	(void)state;
-	sid = mk_server("roles", name, sizeof(name));
-	tid = mk_tool(sid, "t1", CODE1, "");
+	tid = mk_server_tool("roles", "t1", CODE1, "");
 	json_decref(tool_post(tid, "submit", dev_tok, NULL, 200));
 	/* a developer cannot approve */
 	json_decref(tool_post(tid, "approve", dev_tok, NULL, 403));

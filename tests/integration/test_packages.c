@@ -98,6 +98,26 @@ decide(long long id, const char *verb, long want)
 	json_decref(it_call("POST", path, admin, "{}", want));
 }
 
+/* A server of this test's own: prefix and the pid. */
+static long long
+own_server(const char *prefix)
+{
+	char name[40];
+
+	snprintf(name, sizeof(name), "%s%ld", prefix, (long)getpid());
+	return it_server_create(admin, name, NULL);
+}
+
+/* Requests package name for server (201) and approves the request (200). */
+static void
+approved_pkg(long long server, const char *name)
+{
+	json_t *r = request_pkg(server, name, NULL, 201);
+
+	decide(it_jint(r, "id"), "approve", 200);
+	json_decref(r);
+}
+
 /* Creates a tool on server (201) and runs it with POST /test; returns the
  * run's result document. */
 static json_t *
@@ -238,11 +258,9 @@ t_import_name_differs(void **state)
 {
 	json_t *r, *res;
 	long long rid, tool, s2;
-	char name[40];
 
 	(void)state;
-	snprintf(name, sizeof(name), "pkgodd%ld", (long)getpid());
-	s2 = it_server_create(admin, name, NULL);
+	s2 = own_server("pkgodd");
 	/* a claimed module the package does not provide */
 	r = request_pkg(s2, "tg-odd-name", "\"import_names\":[\"tg_odd_name\"]", 422);
 	assert_true(has(r, "oddmod"));
@@ -290,11 +308,9 @@ t_hash_changed_refused(void **state)
 {
 	json_t *r, *res;
 	long long rid, tool, s3;
-	char name[40];
 
 	(void)state;
-	snprintf(name, sizeof(name), "pkgchg%ld", (long)getpid());
-	s3 = it_server_create(admin, name, NULL);
+	s3 = own_server("pkgchg");
 	/* no tree of an earlier run (same closure, same content address):
 	 * every tree goes, the sets rebuild theirs on first use */
 	assert_int_equal(it_sh("chmod -R u+w \"$TOOLGATE_PACKAGES_DIR\" && find"
@@ -329,10 +345,7 @@ t_hash_changed_refused(void **state)
 	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'",
 			     var),
 	    0);
-	r = request_pkg(s3, "tgchange", NULL, 201);
-	rid = it_jint(r, "id");
-	json_decref(r);
-	decide(rid, "approve", 200);
+	approved_pkg(s3, "tgchange");
 	res = test_run(s3, "usechange", "import tgchange\n\ndef main() -> int:\n"
 					"    return tgchange.X\n",
 	    &tool);
@@ -370,18 +383,13 @@ t_hash_changed_refused(void **state)
 static void
 t_tree_not_writable(void **state)
 {
-	json_t *r, *res;
-	long long rid, tool, s4;
-	char name[40];
+	json_t *res;
+	long long tool, s4;
 	char *out;
 
 	(void)state;
-	snprintf(name, sizeof(name), "pkgro%ld", (long)getpid());
-	s4 = it_server_create(admin, name, NULL);
-	r = request_pkg(s4, "tgdep", NULL, 201);
-	rid = it_jint(r, "id");
-	json_decref(r);
-	decide(rid, "approve", 200);
+	s4 = own_server("pkgro");
+	approved_pkg(s4, "tgdep");
 	res = test_run(s4, "scribble",
 	    "import tgdep\n\n"
 	    "def main() -> list:\n"
@@ -430,11 +438,9 @@ t_vulnerabilities_and_update_diff(void **state)
 {
 	json_t *r, *vul, *ids, *diff, *ch;
 	long long rid, s5;
-	char name[40];
 
 	(void)state;
-	snprintf(name, sizeof(name), "pkgvul%ld", (long)getpid());
-	s5 = it_server_create(admin, name, NULL);
+	s5 = own_server("pkgvul");
 	r = request_pkg(s5, "tgvuln", "\"version\":\"==1.0\"", 201);
 	rid = it_jint(r, "id");
 	vul = json_object_get(json_object_get(r, "resolution"), "vulnerabilities");

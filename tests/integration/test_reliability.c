@@ -139,12 +139,9 @@ setup(void **state)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tg-relia-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
-	/* A name of its own: the suite may run again on the same database. */
-	snprintf(srv, sizeof(srv), "relia%ld", (long)getpid());
+	sid = it_server_own(admin, "relia", srv, sizeof(srv), path, sizeof(path));
 	snprintf(nap, sizeof(nap), "%s__nap", srv);
 	snprintf(chatty, sizeof(chatty), "%s__chatty", srv);
-	sid = it_server_create(admin, srv, NULL);
-	snprintf(path, sizeof(path), "%lld", sid);
 	nap_id = it_tool_approved(admin, path, "nap",
 	    "import time\n\ndef main(s: float = 1) -> str:\n"
 	    "    time.sleep(s)\n    return \"rested\"\n", NULL);

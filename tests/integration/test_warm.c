@@ -34,11 +34,9 @@ setup(void **state)
 	(void)state;
 	if (it_login_admin(admin, sizeof(admin)) != 0)
 		return -1;
-	snprintf(srv, sizeof(srv), "warm%ld", (long)getpid());
+	sid = it_server_own(admin, "warm", srv, sizeof(srv), path, sizeof(path));
 	snprintf(echo, sizeof(echo), "%s__echo", srv);
 	snprintf(sticky, sizeof(sticky), "%s__sticky", srv);
-	sid = it_server_create(admin, srv, NULL);
-	snprintf(path, sizeof(path), "%lld", sid);
 	/* the validator derives the schema: it ran (warm or cold) */
 	echo_id = it_tool_approved(admin, path, "echo",
 	    "def main(x: int = 1) -> dict:\n    return {\"x\": x * 2}\n", NULL);

@@ -76,11 +76,16 @@ def bare_json():
                    check=True, env=ENV)
 
 
-def main():
+def as_nobody(script):
+    """As root, re-execute script as nobody (the worker's situation)."""
     if os.geteuid() == 0:
         os.execv("/usr/bin/setpriv", ["setpriv", "--reuid=65534",
                  "--regid=65534", "--clear-groups", "/usr/bin/python3.11",
-                 "-I", "-S", os.path.abspath(__file__)])
+                 "-I", "-S", os.path.abspath(script)])
+
+
+def main():
+    as_nobody(__file__)
     names = ["trivial tool via helper", "trivial tool via client",
              "bare python3.11 -I -S -c pass",
              "bare python3.11 -I -S import json"]

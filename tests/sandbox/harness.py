@@ -145,18 +145,24 @@ class WarmDriver:
             self.p.wait()
 
 
-def children(pid):
-    kids = []
+def proc_select(pred):
+    """PIDs of /proc for which pred(pid as a string) holds; a process that
+    went away or cannot be read is left out."""
+    out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
-            st = open("/proc/%s/stat" % d).read()
-            if int(st.rsplit(")", 1)[1].split()[1]) == pid:
-                kids.append(int(d))
+            if pred(d):
+                out.append(int(d))
         except (OSError, ValueError, IndexError):
             pass
-    return kids
+    return out
+
+
+def children(pid):
+    return proc_select(lambda d: int(open("/proc/%s/stat" % d).read().rsplit(
+        ")", 1)[1].split()[1]) == pid)
 
 
 WARM = None  # the WarmDriver of the warm pass
@@ -222,16 +228,7 @@ def expect_ok(doc, exp):
 
 def leftovers(pidns):
     """PIDs still alive in the given pid namespace."""
-    left = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            if os.readlink("/proc/%s/ns/pid" % d) == pidns:
-                left.append(int(d))
-        except OSError:
-            pass
-    return left
+    return proc_select(lambda d: os.readlink("/proc/%s/ns/pid" % d) == pidns)
 
 
 def parse_header(code):

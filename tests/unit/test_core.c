@@ -98,9 +98,12 @@ t_config(void **state)
 	tg_config_wipe(&c);
 }
 
+#define U(s) ((const unsigned char *)(s))
+
 static void
 t_parse(void **state)
 {
+	static const char *const set[] = {"a", "b", NULL};
 	int64_t v;
 	unsigned char h[2];
 	char out[16];
@@ -129,6 +132,23 @@ t_parse(void **state)
 	assert_int_equal(tg_parse_pct("%zz", 3, out, sizeof(out), 0), -TG_E_BADREQ);
 	assert_int_equal(tg_parse_pct("%00", 3, out, sizeof(out), 0), -TG_E_BADREQ);
 	assert_int_equal(tg_parse_pct("0123456789abcdefg", 17, out, sizeof(out), 0), -TG_E_TOOLARGE);
+	/* tg_utf8_seq (also the sandbox helper's output scrubbing): the
+	 * length of one valid sequence, 0 for anything else */
+	assert_int_equal(tg_utf8_seq(U("a"), 1), 1);
+	assert_int_equal(tg_utf8_seq(U("\xc3\xa9"), 2), 2);
+	assert_int_equal(tg_utf8_seq(U("\xe2\x82\xac"), 3), 3);
+	assert_int_equal(tg_utf8_seq(U("\xf0\x9f\x98\x80"), 4), 4);
+	assert_int_equal(tg_utf8_seq(U("\xc3\xa9"), 1), 0);		/* cut */
+	assert_int_equal(tg_utf8_seq(U("\xc0\xaf"), 2), 0);		/* overlong */
+	assert_int_equal(tg_utf8_seq(U("\xe0\x80\xaf"), 3), 0);	/* overlong */
+	assert_int_equal(tg_utf8_seq(U("\xed\xa0\x80"), 3), 0);	/* surrogate */
+	assert_int_equal(tg_utf8_seq(U("\xf4\x90\x80\x80"), 4), 0);	/* > U+10FFFF */
+	assert_int_equal(tg_utf8_seq(U("\xe2\x28\xa1"), 3), 0);	/* not a continuation */
+	assert_int_equal(tg_utf8_seq(U("\x80"), 1), 0);		/* a lone continuation */
+	assert_true(tg_str_in("b", set));
+	assert_false(tg_str_in("B", set));
+	assert_false(tg_str_in("", set));
+	assert_false(tg_str_in("a", set + 2));
 }
 
 static void
