@@ -170,6 +170,18 @@ spawn_maintenance(const struct tg_config *cfg)
 	_exit(rc == TG_OK ? 0 : 1);
 }
 
+/* The package-job process (lib/pkg_jobs.c): resolves package requests
+ * off the request path; respawned by the loop below when it dies. */
+static pid_t
+spawn_pkg_jobs(const struct tg_config *cfg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		tg_pkg_jobs_main(cfg);
+	return pid < 0 ? 0 : pid;
+}
+
 static int
 serve_master(struct tg_config *cfg)
 {
@@ -180,7 +192,8 @@ serve_master(struct tg_config *cfg)
 	struct timespec tick = {1, 0};
 	int fd = -1, pidfd = -1, i, sig, stopping = 0, alive, code = 1;
 	int64_t now, deadline, next_maint;
-	pid_t maint_pid = 0;
+	pid_t maint_pid = 0, pkg_pid = 0;
+	int64_t pkg_at = 0;
 	mode_t old;
 
 	memset(slots, 0, sizeof(slots));
@@ -274,6 +287,8 @@ serve_master(struct tg_config *cfg)
 				maint_pid = 0;
 			next_maint = now + cfg->maintenance_interval_s * 1000;
 		}
+		if (cfg->pip_index_url[0] && pkg_pid == 0 && now >= pkg_at)
+			pkg_pid = spawn_pkg_jobs(cfg);
 		if (sig == SIGTERM || sig == SIGINT) {
 			tg_log(TG_LOG_INFO, "master.stop", "signal=%d", sig);
 			stopping = 1;
@@ -298,6 +313,12 @@ serve_master(struct tg_config *cfg)
 				break;
 			if (p == maint_pid) {
 				maint_pid = 0;
+				continue;
+			}
+			if (p == pkg_pid) {
+				pkg_pid = 0;
+				pkg_at = now + 1000;
+				tg_slots_reclaim(p);
 				continue;
 			}
 			/* reliability: whatever tool slot or queue place it held */
@@ -361,6 +382,8 @@ serve_master(struct tg_config *cfg)
 			kill(slots[i].pid, SIGTERM);
 	if (maint_pid > 0)
 		kill(maint_pid, SIGTERM);
+	if (pkg_pid > 0)
+		kill(pkg_pid, SIGTERM);
 	deadline = tg_now_ms() + SHUTDOWN_GRACE_S * 1000;
 	for (;;) {
 		alive = 0;
@@ -376,6 +399,9 @@ serve_master(struct tg_config *cfg)
 			maint_pid = 0;
 		if (maint_pid > 0)
 			alive++;
+		if (pkg_pid > 0 && waitpid(pkg_pid, NULL, WNOHANG) == pkg_pid)
+			pkg_pid = 0;
+		alive += pkg_pid > 0;
 		if (alive == 0)
 			break;
 		if (tg_now_ms() > deadline) {
@@ -384,6 +410,8 @@ serve_master(struct tg_config *cfg)
 					kill(slots[i].pid, SIGKILL);
 			if (maint_pid > 0)
 				kill(maint_pid, SIGKILL);
+			if (pkg_pid > 0)
+				kill(pkg_pid, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0)
 				;
 			break;

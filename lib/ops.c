@@ -371,8 +371,8 @@ request_create(const struct tg_op_in *in, json_t *b, const char *const *copy,
 }
 
 /* MCP only: {package, server, version?, import_names?, reason?, tool?} as
- * a package request (lib/packages.h), resolved at once; the result is the
- * review document. */
+ * a package request (lib/packages.h), answered at once with status
+ * "resolving" (the review document follows; GET the request). */
 static int
 request_package(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
@@ -818,7 +818,7 @@ const struct tg_op tg_ops[] = {
     {"packages.list", TG_P_READ, .flags = TG_OP_PAGED,
 	.adapt = a_requests_list, .variant = 2, GET("/api/v1/package-requests")},
     {"packages.create", TG_P_WRITE, .fields = f_package_req,
-	.create = tg_packages_create, POST("/api/v1/package-requests", 201, 16 * KiB)},
+	.create = tg_packages_create, POST("/api/v1/package-requests", 202, 16 * KiB)},
     {"packages.get", TG_P_READ, .target = TG_OT_PACKAGE, .by_id = tg_packages_get,
 	GET("/api/v1/package-requests/:id")},
     PKG_DECIDE("packages.approve", TG_PKG_APPROVE, "/api/v1/package-requests/:id/approve"),

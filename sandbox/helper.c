@@ -414,7 +414,7 @@ parse_request(struct run *r, const char *buf, size_t len, char *msg,
 	const char *mode = NULL, *code = NULL, *entry = "main";
 	size_t code_len = 0;
 	json_t *args = NULL, *secrets = NULL, *mods = NULL, *hosts = NULL;
-	json_t *lim = NULL, *job = NULL;
+	json_t *lim = NULL, *job = NULL, *pe = NULL;
 	int ad = 0;
 
 	r->req = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
@@ -424,11 +424,11 @@ parse_request(struct run *r, const char *buf, size_t len, char *msg,
 		return -1;
 	}
 	if (json_unpack_ex(r->req, &je, JSON_STRICT,
-	    "{s:s, s:s%, s?s, s?o, s?o, s?o, s?o, s?o, s?b, s?s}", "mode", &mode,
-	    "code", &code, &code_len, "entry", &entry, "arguments", &args,
+	    "{s:s, s:s%, s?s, s?o, s?o, s?o, s?o, s?o, s?b, s?s, s?o}", "mode",
+	    &mode, "code", &code, &code_len, "entry", &entry, "arguments", &args,
 	    "secrets", &secrets, "allowed_modules", &mods, "allowed_hosts",
 	    &hosts, "limits", &lim, "allow_degraded", &ad, "packages",
-	    &r->packages) != 0) {
+	    &r->packages, "package_egress", &pe) != 0) {
 		snprintf(msg, msglen, "bad request: %s", je.text);
 		return -1;
 	}
@@ -491,6 +491,8 @@ parse_request(struct run *r, const char *buf, size_t len, char *msg,
 	    &r->lim.result_bytes, msg, msglen))
 		return -1;
 	if (r->packages != NULL && sbx_packages_check(r->packages, msg, msglen))
+		return -1;
+	if (pe != NULL && sbx_pkg_egress_check(pe, msg, msglen))
 		return -1;
 	r->hosts = hosts;
 	r->allow_degraded = ad;
@@ -1205,6 +1207,8 @@ start_proxy(struct run *r, const struct cfg *c, int sp, int direct)
 			close(3);
 		if (lfd < 0)
 			_exit(0);	/* the sandbox never came up */
+		/* the package installer's own runs (packages.c) */
+		sbx_proxy_packages(json_object_get(r->req, "package_egress"));
 		sbx_proxy_main(lfd, r->hosts, r->start_ms + r->lim.timeout_ms,
 		    c->egress_test_allow);
 	}

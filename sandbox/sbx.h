@@ -71,6 +71,18 @@ struct sbx_child {
 /* packages.c: 0 when path may be bound as the package set, else -1 with
  * msg set. */
 int sbx_packages_check(const char *path, char *msg, size_t msglen);
+/* packages.c: the request's "package_egress" (the package installer's own
+ * runs only): checked by the helper, handed to the proxy before it serves.
+ * match is proxy.c's host matcher. */
+int sbx_pkg_egress_check(const json_t *pe, char *msg, size_t msglen);
+void sbx_proxy_packages(const json_t *pe);
+long long sbx_pkg_download_cap(const char *host, const char *scheme, long port,
+    int (*match)(const json_t *, const char *, const char *, long));
+int sbx_pkg_private_ok(const char *host, const char *scheme, long port,
+    int (*match)(const json_t *, const char *, const char *, long));
+int sbx_pkg_installer(void);
+json_t *sbx_pkg_store(const json_t *files,
+    int (*b64dec)(const char *, char **, size_t *));
 
 /* child.c: never returns. */
 void sbx_child_main(const struct sbx_child *c) __attribute__((noreturn));

@@ -266,12 +266,14 @@ if [ "$need_stack" = 1 ]; then
 	[ -n "${TG_TEST_PORT:-}" ] || pick_port 18080
 	# Third-party packages (tests/integration/test_packages.c): a package
 	# index and a vulnerability source on loopback, which that test starts
-	# itself (tests/packages/index_server.py) on this port; the sandbox's
-	# egress proxy admits exactly this endpoint (test-only setting).
+	# itself (tests/packages/index_server.py) on this port. No test-only
+	# escape hatch: configured package hosts may be loopback or private
+	# (docs/packages.md); a 20 MiB download cap between the suite's big
+	# wheel (12 MiB) and its over-cap one (24 MiB).
 	for PKG_PORT in $(seq 18380 18479); do port_free "$PKG_PORT" && break; done
 	export TOOLGATE_PIP_INDEX_URL=${TOOLGATE_PIP_INDEX_URL:-http://127.0.0.1:$PKG_PORT/simple/}
 	export TOOLGATE_OSV_URL=${TOOLGATE_OSV_URL:-http://127.0.0.1:$PKG_PORT/v1/querybatch}
-	export TOOLGATE_PACKAGES_TEST_EGRESS=${TOOLGATE_PACKAGES_TEST_EGRESS:-127.0.0.1:$PKG_PORT}
+	export TOOLGATE_PIP_MAX_DOWNLOAD=${TOOLGATE_PIP_MAX_DOWNLOAD:-20}
 	stack_ok=0
 	for attempt in 1 2 3; do
 		if start_test_stack; then stack_ok=1; break; fi
