@@ -51,6 +51,8 @@ tg_op_target_member(enum tg_op_target t)
 		return "tool";
 	case TG_OT_SOURCE:
 		return "source";
+	case TG_OT_PACKAGE:
+		return "request";
 	default:
 		return NULL;
 	}
@@ -532,6 +534,8 @@ a_tool_status(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 static const struct tg_jfield f_server[] = {F_SERVER, END};
 static const struct tg_jfield f_tool[] = {F_TOOL, END};
 static const struct tg_jfield f_source[] = {F_SOURCE, END};
+static const struct tg_jfield f_package[] = {
+    {"request", T_ID, REQ, DESC("the package request's id")}, END};
 static const struct tg_jfield f_page[] = {
     {"limit", T_INT, RANGE(1, 200), DESC("page size (default 50)")},
     {"cursor", T_STR, DESC("next_cursor of the previous page")},
@@ -547,6 +551,8 @@ tg_op_target_fields(enum tg_op_target t)
 		return f_tool;
 	case TG_OT_SOURCE:
 		return f_source;
+	case TG_OT_PACKAGE:
+		return f_package;
 	default:
 		return NULL;
 	}
@@ -820,7 +826,8 @@ const struct tg_op tg_ops[] = {
     {"packages.create", TG_P_WRITE, .fields = f_package_req,
 	.create = tg_packages_create, POST("/api/v1/package-requests", 202, 16 * KiB)},
     {"packages.get", TG_P_READ, .target = TG_OT_PACKAGE, .by_id = tg_packages_get,
-	GET("/api/v1/package-requests/:id")},
+	GET("/api/v1/package-requests/:id"),
+	TOOL("toolgate_get_package_request", RO, "Get a package request by id (request): its status (resolving, failed, pending, approved, rejected, revoked, superseded), the review document once resolved, or the error when resolution failed. toolgate_request_module with package answers at once with status resolving; call this until it is no longer resolving.")},
     PKG_DECIDE("packages.approve", TG_PKG_APPROVE, "/api/v1/package-requests/:id/approve"),
     PKG_DECIDE("packages.reject", TG_PKG_REJECT, "/api/v1/package-requests/:id/reject"),
     PKG_DECIDE("packages.revoke", TG_PKG_REVOKE, "/api/v1/package-requests/:id/revoke"),
@@ -852,7 +859,7 @@ const struct tg_op tg_ops[] = {
     /* MCP only: arguments of their own */
     {"module_requests.ask", TG_P_WRITE, .fields = f_request_module,
 	.adapt = a_request_module,
-	TOOL("toolgate_request_module", 0, "Ask an admin to add a Python module to the global import allow-list (a pending module request), or, with package and server, to install a third-party distribution from the package index for that server's tools (a pending package request showing its resolved version, dependency closure, hashes and known vulnerabilities). Use it when toolgate_validate_code reports a disallowed import.")},
+	TOOL("toolgate_request_module", 0, "Ask an admin to add a Python module to the global import allow-list (a pending module request), or, with package and server, to install a third-party distribution (optionally with extras, 'requests[socks]') from the package index for that server's tools: the request is answered at once with status resolving and is then resolved in the background into a pending request showing its resolved version, dependency closure, hashes and known vulnerabilities, or failed with the reason (see toolgate_get_package_request). Use it when toolgate_validate_code reports a disallowed import.")},
     {"network_requests.ask", TG_P_WRITE, .fields = f_request_network,
 	.adapt = a_request_network,
 	TOOL("toolgate_request_network_access", 0, "Ask an admin to allow a server's tools to reach a host (a pending network request). host: lower-case host name or IP, optional :port, optional \"*.\" wildcard prefix.")},

@@ -164,7 +164,7 @@ tg_pkg_resolver_run(const struct tg_config *cfg, json_t *args,
 		for (h = strtok_r(list, ",", &save); h; h = strtok_r(NULL, ",", &save))
 			if (tg_approvals_valid_host(h) &&
 			    (json_array_append_new(hosts, json_string(h)) != 0 ||
-			     json_array_append_new(dl, json_string(h)) != 0)) {
+				json_array_append_new(dl, json_string(h)) != 0)) {
 				rc = tg_err_from(err, -TG_E_NOMEM);
 				goto out;
 			}
@@ -172,9 +172,7 @@ tg_pkg_resolver_run(const struct tg_config *cfg, json_t *args,
 	maxdl = (long long)cfg->pip_max_download_mb * 1024 * 1024;
 	pe = json_pack("{s:O, s:O, s:I}", "hosts", dl, "private_hosts", hosts,
 	    "max_download", (json_int_t)maxdl);
-	if (pe == NULL || (out_dir != NULL &&
-	    (json_object_set_new(pe, "out_dir", json_string(out_dir)) != 0 ||
-	     json_object_set_new(pe, "max_tree", json_integer(4 * maxdl)) != 0))) {
+	if (pe == NULL || (out_dir != NULL && (json_object_set_new(pe, "out_dir", json_string(out_dir)) != 0 || json_object_set_new(pe, "max_tree", json_integer(4 * maxdl)) != 0))) {
 		rc = tg_err_from(err, -TG_E_NOMEM);
 		goto out;
 	}

@@ -98,7 +98,8 @@ review(struct tg_db *db, json_t *job, json_t *resn, json_t **imports,
 	}
 	if (!json_is_array(top))
 		return tg_err_set(err, TG_E_UNAVAIL, "the resolver did not return"
-						     " '%s'", cn ? cn : "?");
+						     " '%s'",
+		    cn ? cn : "?");
 	json_array_foreach(want, i, e) {
 		int ok = 0;
 		json_t *x;
@@ -247,9 +248,9 @@ tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg)
 		snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(x));
 		p[0] = id;
 		/* another process (here or on another host) has it: skip */
-		if (tg_svc_query_object(db, "SELECT to_json(pg_try_advisory_lock("
-					    JOB_LOCK_CLASS ", ($1::bigint % 2147483647)::int))::text",
-			1, p, &got) != TG_OK || !json_is_true(got)) {
+		if (tg_svc_query_object(db, "SELECT to_json(pg_try_advisory_lock(" JOB_LOCK_CLASS ", ($1::bigint % 2147483647)::int))::text",
+			1, p, &got) != TG_OK ||
+		    !json_is_true(got)) {
 			json_decref(got);
 			continue;
 		}
@@ -269,7 +270,7 @@ tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg)
 		    1, p, NULL);
 		json_decref(job);
 		job = NULL;
-		if (rc == -TG_E_NOTFOUND)	/* finished meanwhile */
+		if (rc == -TG_E_NOTFOUND) /* finished meanwhile */
 			continue;
 		done = rc == TG_OK ? 1 : rc;
 		break;
@@ -296,8 +297,7 @@ tg_pkg_jobs_main(const struct tg_config *cfg)
 
 		if (db == NULL) {
 			db = tg_db_open("toolgate-packages");
-			if (db == NULL || tg_db_exec(db, "LISTEN " TG_PKG_JOBS_CHANNEL,
-					      0, NULL, NULL) != TG_OK) {
+			if (db == NULL || tg_db_exec(db, "LISTEN " TG_PKG_JOBS_CHANNEL, 0, NULL, NULL) != TG_OK) {
 				tg_db_close(db);
 				db = NULL;
 				sleep(5);

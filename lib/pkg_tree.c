@@ -77,7 +77,9 @@ kinds_ok(const char *p, const struct stat *st, int fl, struct FTW *f)
 	(void)p;
 	(void)f;
 	return (fl == FTW_D && S_ISDIR(st->st_mode)) ||
-	    (fl == FTW_F && S_ISREG(st->st_mode)) ? 0 : -1;
+		(fl == FTW_F && S_ISREG(st->st_mode)) ?
+	    0 :
+	    -1;
 }
 
 /* Content address of a closure: sha256 over "name==version sha256\n"

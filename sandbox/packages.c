@@ -70,7 +70,7 @@ sbx_packages_check(const char *path, char *msg, size_t msglen)
 static const json_t *g_pe;
 static long long g_tree_bytes, g_tree_files;
 
-#define SBX_PKG_MAX_FILES	50000
+#define SBX_PKG_MAX_FILES 50000
 
 static int
 strings(const json_t *a)
@@ -97,19 +97,18 @@ sbx_pkg_egress_check(const json_t *pe, char *msg, size_t msglen)
 	struct stat st;
 
 	if (json_unpack_ex((json_t *)pe, &je, JSON_STRICT,
-	    "{s:o, s:o, s:I, s?s, s?I}", "hosts", &hosts, "private_hosts", &priv,
-	    "max_download", &maxdl, "out_dir", &out, "max_tree", &maxtree) != 0 ||
+		"{s:o, s:o, s:I, s?s, s?I}", "hosts", &hosts, "private_hosts", &priv,
+		"max_download", &maxdl, "out_dir", &out, "max_tree", &maxtree) != 0 ||
 	    !strings(hosts) || !strings(priv) || maxdl < 1 ||
 	    maxdl > (json_int_t)4 << 30 || maxtree < 0 ||
 	    maxtree > (json_int_t)64 << 30) {
 		snprintf(msg, msglen, "package_egress must be {hosts, "
-		    "private_hosts, max_download, out_dir?, max_tree?}");
+				      "private_hosts, max_download, out_dir?, max_tree?}");
 		return -1;
 	}
-	if (out != NULL && (out[0] != '/' || strlen(out) > 500 ||
-	    lstat(out, &st) != 0 || !S_ISDIR(st.st_mode))) {
+	if (out != NULL && (out[0] != '/' || strlen(out) > 500 || lstat(out, &st) != 0 || !S_ISDIR(st.st_mode))) {
 		snprintf(msg, msglen, "package_egress.out_dir must be an existing "
-		    "absolute directory");
+				      "absolute directory");
 		return -1;
 	}
 	return 0;
@@ -179,8 +178,7 @@ open_parent(int dfd, char *rel, const char **base)
 			close(fd);
 			return -1;
 		}
-		nfd = openat(fd, s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
+		nfd = openat(fd, s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		*slash = '/';
 		close(fd);
 		fd = nfd;
@@ -214,8 +212,7 @@ write_all(int fd, const char *p, size_t n)
  * "..", no links followed. The tree's size and file count are capped.
  */
 json_t *
-sbx_pkg_store(const json_t *files, int (*b64dec)(const char *, char **,
-    size_t *))
+sbx_pkg_store(const json_t *files, int (*b64dec)(const char *, char **, size_t *))
 {
 	const char *dir = json_string_value(json_object_get(g_pe, "out_dir"));
 	long long max = json_integer_value(json_object_get(g_pe, "max_tree"));
@@ -258,15 +255,14 @@ sbx_pkg_store(const json_t *files, int (*b64dec)(const char *, char **,
 		    g_tree_files > SBX_PKG_MAX_FILES) {
 			free(data);
 			snprintf(msg, sizeof msg, "the package set is larger than "
-			    "%lld MiB or %d files: refused", max >> 20,
+						  "%lld MiB or %d files: refused",
+			    max >> 20,
 			    SBX_PKG_MAX_FILES);
 			goto out;
 		}
 		memcpy(rel, p, strlen(p) + 1);
 		pfd = open_parent(dfd, rel, &base);
-		fd = pfd < 0 ? -1 : openat(pfd, base, app ?
-		    O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC :
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		fd = pfd < 0 ? -1 : openat(pfd, base, app ? O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC : O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0 || write_all(fd, data, len) != 0) {
 			int e = errno;
 

@@ -685,6 +685,26 @@ t_mcp_request(void **state)
 		assert_string_equal(it_jstr(r, "status"), "pending");
 		assert_true(has(r, "GHSA-tg-0001"));
 		json_decref(r);
+		/* and over MCP: toolgate_get_package_request */
+		snprintf(args, sizeof(args), "{\"request\":%lld}", it_jint(doc, "id"));
+		r = it_mcp_call(admin, sess, IT_MCP_VERSION,
+		    "toolgate_get_package_request", args, NULL);
+		assert_false(json_is_true(json_object_get(r, "isError")));
+		{
+			json_t *got = json_loads(it_first_text(r), 0, NULL);
+
+			assert_non_null(got);
+			assert_string_equal(it_jstr(got, "status"), "pending");
+			assert_true(has(got, "GHSA-tg-0001"));
+			json_decref(got);
+		}
+		json_decref(r);
+		/* an unknown one: a clear error */
+		r = it_mcp_call(admin, sess, IT_MCP_VERSION,
+		    "toolgate_get_package_request", "{\"request\":999999999}", NULL);
+		assert_true(json_is_true(json_object_get(r, "isError")));
+		assert_non_null(strstr(it_first_text(r), "does not exist"));
+		json_decref(r);
 		json_decref(doc);
 	}
 	json_decref(res);
@@ -726,7 +746,13 @@ t_states_failure_and_retry(void **state)
 	json_decref(it_call("POST", path, admin, "{}", 409));
 	/* not in the approval queue while resolving or failed */
 	r = it_call("GET", "/api/v1/approvals?limit=200", admin, NULL, 200);
-	assert_null(strstr(json_dumps(r, JSON_COMPACT), "\"reason\":\"states\""));
+	{
+		char *t = json_dumps(r, JSON_COMPACT);
+
+		assert_non_null(t);
+		assert_null(strstr(t, "\"reason\":\"states\""));
+		free(t);
+	}
 	json_decref(r);
 	/* failed does not block a new request for the same name */
 	r = request_pkg(s6, "tgsdist", NULL, 202);

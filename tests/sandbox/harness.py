@@ -640,6 +640,79 @@ def functional(ctx):
         arguments={"p": port}, allowed_hosts=hosts, allowed_modules=["socket"]),
         lambda d: d["ok"] and "ESCAPED" not in d["result"], flags=allow)
 
+    # the package installer's runs (request member "package_egress",
+    # sandbox/packages.c; docs/packages.md): downloads streamed under their
+    # own cap, private addresses for exactly the configured hosts (no
+    # --egress-test-allow here), stores into out_dir with checked paths
+    import atexit
+    import pwd
+    import shutil
+    outdir = tempfile.mkdtemp(prefix="tg-pkgout-", dir="/var/tmp")
+    atexit.register(shutil.rmtree, outdir, True)
+    if os.geteuid() == 0:
+        os.chown(outdir, pwd.getpwnam("nobody").pw_uid, -1)
+
+    def pe(**kw):
+        d = {"hosts": hosts, "private_hosts": hosts, "max_download": 8 << 20}
+        d.update(kw)
+        return d
+    t("package egress: a download streams past the 5 MiB reply cap", run_req(
+        "import os\nfrom toolgate import http\ndef main(u):\n"
+        "    st, n = http._download(u + '/big', '/tmp/w.whl')\n"
+        "    return [st, n, os.stat('/tmp/w.whl').st_size]\n",
+        arguments={"u": base}, allowed_hosts=hosts, package_egress=pe(),
+        allowed_modules=["os"]),
+        lambda d: d["ok"] and d["result"] == [200, 6 << 20, 6 << 20])
+    t("package egress: a download over its own cap is refused", run_req(
+        "import os\nfrom toolgate import http\ndef main(u):\n    try:\n"
+        "        http._download(u + '/big', '/tmp/w.whl')\n"
+        "    except http.HttpError as e:\n"
+        "        return [str(e), os.path.exists('/tmp/w.whl')]\n",
+        arguments={"u": base}, allowed_hosts=hosts,
+        package_egress=pe(max_download=1 << 20), allowed_modules=["os"]),
+        lambda d: d["ok"] and "download cap" in d["result"][0] and
+        d["result"][1] is False)
+    t("package egress: private only for the configured host names", run_req(
+        "from toolgate import http\ndef main(u, p):\n    out = [http.get(u + "
+        "'/ok').text]\n    try:\n        http.get('http://localhost:%d/ok' % p)"
+        "\n        out.append('reached')\n    except http.HttpError as e:\n"
+        "        out.append(str(e))\n    return out\n",
+        arguments={"u": base, "p": port},
+        allowed_hosts=hosts + ["localhost:%d" % port], package_egress=pe()),
+        lambda d: d["ok"] and d["result"][0] == "hello" and
+        "refused" in d["result"][1])
+    t("package egress: download mode only for the index hosts", run_req(
+        "from toolgate import http\ndef main(p):\n    try:\n"
+        "        http._download('http://localhost:%d/ok' % p, '/tmp/x')\n"
+        "    except http.HttpError as e:\n        return str(e)\n",
+        arguments={"p": port}, allowed_hosts=hosts + ["localhost:%d" % port],
+        package_egress=pe()),
+        lambda d: d["ok"] and "package installer" in d["result"])
+    t("package egress: store writes under out_dir, checks paths", run_req(
+        "import base64\nfrom toolgate import http\ndef main():\n"
+        "    x = base64.b64encode(b'V = 1').decode()\n    out = []\n"
+        "    for f in (['pkg/m.py', x, False], ['pkg/m.py', x, True],\n"
+        "              ['../evil.py', x, False], ['/abs.py', x, False],\n"
+        "              ['pkg/m.py', x, False], ['a/./b', x, False]):\n"
+        "        out.append(http._roundtrip({'store': [f]}).get('error', 'ok'))\n"
+        "    return out\n", allowed_hosts=hosts,
+        package_egress=pe(out_dir=outdir, max_tree=1 << 20)),
+        lambda d: d["ok"] and d["result"][:2] == ["ok", "ok"] and
+        all("unsafe path" in r for r in (d["result"][2], d["result"][3],
+                                         d["result"][5])) and
+        "two wheels provide it" in d["result"][4] and
+        open(os.path.join(outdir, "pkg/m.py")).read() == "V = 1V = 1" and
+        not os.path.exists(os.path.join(os.path.dirname(outdir), "evil.py")))
+    t("package egress: malformed is refused", run_req(
+        "def main(): pass\n", package_egress={"hosts": "x"}),
+        lambda d: d.get("client_error") == "bad_request" and
+        "package_egress" in d.get("diag", ""))
+    t("package egress: store without out_dir is refused", run_req(
+        "from toolgate import http\ndef main():\n    return http._roundtrip("
+        "{'store': [['a.py', '', False]]})\n", allowed_hosts=hosts,
+        package_egress=pe()),
+        lambda d: d["ok"] and "installer only" in d["result"]["error"])
+
     for name, req, check, flags in tests:
         if MODE == "warm" and any(f in COLD_ONLY_FLAGS for f in flags):
             continue  # degraded mode is cold only
