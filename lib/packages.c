@@ -923,8 +923,8 @@ tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
 	if (json_is_array(mods))
 		json_array_foreach(json_object_get(set, "import_names"), i, e)
 			json_array_append(mods, e);
-	/* package sets are mounted by cold runs (docs/sandbox.md) */
-	o->warm = 0;
+	/* warm or cold alike: the helper's --packages-root (sandbox_cfg.h) */
+	(void)o;
 	rc = TG_OK;
 out:
 	tg_err_clear(&err);

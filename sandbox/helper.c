@@ -1448,6 +1448,7 @@ struct warm {
 	int failures;		/* consecutive failed starts */
 	unsigned int next_id;
 	struct sbx_limits lim;	/* what the next parked child is shaped by */
+	char tree[65];		/* ... and its package tree ("" none) */
 	struct {
 		enum kid_state state;
 		unsigned int id;
@@ -1455,6 +1456,7 @@ struct warm {
 		int pidfd, job_w, out_r, err_r, res_r, eg, ready_r;
 		int ns[2];	/* its mount and network namespaces, held */
 		struct sbx_limits lim;
+		char tree[65];
 	} k;
 	/* the namespaces of the call that just ran: released after its
 	 * status is sent (see kid_hold_ns) */
@@ -1592,8 +1594,15 @@ zygote_start(struct warm *w, const struct cfg *c)
 	if (pid == 0) {
 		static const char *const env[] = {NULL};
 		const char *argv[] = {"toolgate-sandbox", "--zygote", "--python",
-			c->python, c->test_ready_first ? "--test-ready-first" :
-			NULL, NULL};
+			c->python, NULL, NULL, NULL, NULL};
+		int na = 4;
+
+		if (sbx_packages_root != NULL) {	/* packages.c */
+			argv[na++] = "--packages-root";
+			argv[na++] = sbx_packages_root;
+		}
+		if (c->test_ready_first)
+			argv[na++] = "--test-ready-first";
 		struct __user_cap_header_struct h;
 		struct __user_cap_data_struct d[2];
 		int nul, cap;
@@ -1726,8 +1735,10 @@ kid_ask(struct warm *w)
 	m.type = SBX_ZM_PREPARE;
 	m.id = ++w->next_id;
 	m.lim = w->lim;
+	memcpy(m.text, w->tree, sizeof w->tree);	/* packages.c */
 	w->k.id = m.id;
 	w->k.lim = w->lim;
+	memcpy(w->k.tree, w->tree, sizeof w->tree);
 	w->k.job_w = job[1];
 	w->k.out_r = out[0];
 	w->k.err_r = err[0];
@@ -1954,14 +1965,15 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	unsigned int id;
 	pid_t pid;
 
-	if (w->self_exe < 0)
+	if (w->self_exe < 0 || sbx_pkg_tree_of(r->packages, w->tree) != 0)
 		return -1;
 	w->lim = r->lim;
 	until = sbx_now_ms() + (strict ? W_STRICT_WAIT_MS : W_PREP_WAIT_MS);
 	(void)warm_poll(w, c, 0, 0);	/* what happened meanwhile */
 	for (;;) {
-		if (w->k.state != K_NONE && !lim_eq(&w->k.lim, &r->lim))
-			kid_discard(w);	/* shaped for other limits */
+		if (w->k.state != K_NONE && (!lim_eq(&w->k.lim, &r->lim) ||
+		    strcmp(w->k.tree, w->tree) != 0))
+			kid_discard(w);	/* shaped for other limits or tree */
 		if (w->k.state == K_READY) {
 			struct pollfd kp = {.fd = w->k.pidfd, .events = POLLIN};
 
@@ -2081,9 +2093,9 @@ serve_call(const struct cfg *c, struct warm *w, char *buf, size_t len,
 		    "TooLarge" : "BadRequest", msg, "unavailable");
 	else {
 		ex = -1;
-		/* a package set is bound by cold runs only (packages.c) */
-		if (!c->force_degraded && !c->no_mount && !r.allow_degraded &&
-		    r.packages == NULL)
+		/* a package set runs warm when it is a tree of
+		 * --packages-root (packages.c), else cold */
+		if (!c->force_degraded && !c->no_mount && !r.allow_degraded)
 			ex = run_warm(&r, c, w, flags & WQ_STRICT);
 		if (ex < 0 && (flags & WQ_STRICT))
 			ex = fail_doc(c, EX_SETUP, "SandboxSetup", "no warm "
@@ -2293,6 +2305,9 @@ parse_args(int argc, char **argv, struct cfg *c)
 			c->serve = 1;
 		else if (strcmp(a, "--test-ready-first") == 0)
 			c->test_ready_first = 1;	/* tests: zygote.c */
+		else if (strcmp(a, "--packages-root") == 0 && i + 1 < argc &&
+		    argv[i + 1][0] == '/' && strlen(argv[i + 1]) < 400)
+			sbx_packages_root = argv[++i];	/* warm package sets */
 		else if (strcmp(a, "--zygote") == 0)
 			c->zygote = 1;
 		else if ((strcmp(a, "--warm-calls") == 0 ||

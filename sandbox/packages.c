@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,6 +52,63 @@ sbx_packages_check(const char *path, char *msg, size_t msglen)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- warm package sets ---------------------------------------------------- */
+
+const char *sbx_packages_root;
+char sbx_warm_tree[65];
+
+static int
+hex64(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+int
+sbx_pkg_tree_of(const char *packages, char tree[65])
+{
+	size_t n;
+
+	tree[0] = '\0';
+	if (packages == NULL || sbx_packages_root == NULL)
+		return packages == NULL ? 0 : -1;
+	n = strlen(sbx_packages_root);
+	if (strncmp(packages, sbx_packages_root, n) != 0 || packages[n] != '/' ||
+	    !hex64(packages + n + 1))
+		return -1;
+	memcpy(tree, packages + n + 1, 65);
+	return 0;
+}
+
+/*
+ * The package trees of a warm child (before anything of its call, while
+ * it still holds its namespace's capabilities): the tree it was prepared
+ * for bound read-only at SBX_PKG_DIR, then every other tree unmounted in
+ * its own mount namespace. A child of a zygote without --packages-root has
+ * neither.
+ */
+void
+sbx_warm_packages_bind(int errp, int (*bind)(const char *, const char *))
+{
+	char src[sizeof SBX_TREES_DIR + 70];
+	struct stat st;
+	int rc;
+
+	if (stat(SBX_TREES_DIR, &st) != 0) {
+		if (sbx_warm_tree[0] != '\0')
+			sbx_child_fail(errp, "package set", ENOENT);
+		return;
+	}
+	if (sbx_warm_tree[0] != '\0') {
+		if (!hex64(sbx_warm_tree))
+			sbx_child_fail(errp, "package set", EINVAL);
+		snprintf(src, sizeof src, "%s/%s", SBX_TREES_DIR, sbx_warm_tree);
+		if ((rc = bind(src, SBX_PKG_DIR)) != 0)
+			sbx_child_fail(errp, "bind packages", -rc);
+	}
+	if (umount2(SBX_TREES_DIR, MNT_DETACH) != 0)
+		sbx_child_fail(errp, "hide the package trees", errno);
 }
 
 /*

@@ -517,19 +517,30 @@ def functional(ctx):
         flags=["--force-degraded"])
     # packages (docs/packages.md): the request's "packages" directory is
     # bound read-only at /run/toolgate/packages, after the standard library
-    # on sys.path; cold runs only (a warm helper runs such a request cold)
-    if MODE != "warm":
+    # on sys.path. Cold and warm: with --packages-root (the worker's
+    # TOOLGATE_PACKAGES_DIR) a tree <root>/<64 hex> runs warm, each child
+    # seeing only its call's tree (the zygote's view of all trees is
+    # unmounted in the child before the call)
+    if True:
         import atexit
         import shutil
         # not under /tmp: the new root is mounted there (refused, below)
-        pkgdir = tempfile.mkdtemp(prefix="tg-pkgs-", dir="/var/tmp")
-        atexit.register(shutil.rmtree, pkgdir, True)
-        os.chmod(pkgdir, 0o755)
-        for fn, text in (("tgpkgmod.py", "V = 7\n"),
-                         ("calendar.py", "SHADOWED = True\n")):
-            with open(os.path.join(pkgdir, fn), "w") as f:
-                f.write(text)
-            os.chmod(os.path.join(pkgdir, fn), 0o644)
+        pkgroot = tempfile.mkdtemp(prefix="tg-pkgs-", dir="/var/tmp")
+        atexit.register(shutil.rmtree, pkgroot, True)
+        os.chmod(pkgroot, 0o755)
+        trees = {}
+        for tree, files in (("a" * 64, (("tgpkgmod.py", "V = 7\n"),
+                                        ("calendar.py", "SHADOWED = True\n"))),
+                            ("b" * 64, (("tgpkgother.py", "W = 8\n"),))):
+            trees[tree] = os.path.join(pkgroot, tree)
+            os.mkdir(trees[tree])
+            os.chmod(trees[tree], 0o755)
+            for fn, text in files:
+                with open(os.path.join(trees[tree], fn), "w") as f:
+                    f.write(text)
+                os.chmod(os.path.join(trees[tree], fn), 0o644)
+        pkgdir = trees["a" * 64]
+        proot = ["--packages-root", pkgroot]
         t("packages: importable, read-only, no stdlib shadowing", run_req(
             "import tgpkgmod\nimport calendar\n"
             "def main():\n    out = [tgpkgmod.V, tgpkgmod.__file__,\n"
@@ -542,7 +553,31 @@ def functional(ctx):
             allowed_modules=["tgpkgmod", "calendar"], packages=pkgdir),
             lambda d: d["ok"] and d["result"][:3] == [
                 7, "/run/toolgate/packages/tgpkgmod.py", False] and
-            "wrote" not in d["result"] and d["sandbox"] == "cold")
+            "wrote" not in d["result"], flags=proot)
+        see = ("import os\ndef main():\n    out = []\n"
+               "    for p in ('/run/toolgate/packages', '/run/toolgate/.trees'):\n"
+               "        try:\n            out.append(sorted(os.listdir(p)))\n"
+               "        except OSError as e:\n            out.append(e.errno)\n"
+               "    try:\n        import tgpkgmod\n        out.append('a')\n"
+               "    except ImportError:\n        out.append('no a')\n"
+               "    return out\n")
+        t("packages: a call sees only its own tree", run_req(
+            see, allowed_modules=["os", "tgpkgmod"],
+            packages=trees["b" * 64]),
+            lambda d: d["ok"] and d["result"][0] == ["tgpkgother.py"] and
+            d["result"][1] in ([], 2) and d["result"][2] == "no a",
+            flags=proot)
+        t("packages: a call without a package set sees none", run_req(
+            see, allowed_modules=["os", "tgpkgmod"]),
+            lambda d: d["ok"] and d["result"][0] in ([], 2) and
+            d["result"][1] in ([], 2) and d["result"][2] == "no a",
+            flags=proot)
+        t("packages: outside --packages-root runs cold", run_req(
+            "import tgpkgmod\ndef main():\n    return tgpkgmod.V\n",
+            allowed_modules=["tgpkgmod"], packages=pkgdir),
+            lambda d: (d.get("ok") and d["result"] == 7 and
+                       d["sandbox"] == "cold") if MODE == "cold" else
+            d.get("client_error") is not None and "strict" in d.get("diag", ""))
         t("packages: a directory under /tmp is refused", run_req(
             "def main(): pass\n", packages="/tmp"),
             lambda d: d.get("client_error") == "bad_request" and
