@@ -2,7 +2,8 @@
  * test_packages.c - third-party Python packages through the real stack
  * (issue #20; docs/packages.md). No public index is reachable: the suite
  * builds small wheels with tests/packages/make_index.py into
- * $TG_VAR/pkgindex and serves them with tests/packages/index_server.py on
+ * $TG_PKGINDEX_DIR (tests/run.sh starts tests/packages/index_server.py on it
+ * when it picks the port; by hand: $TG_VAR/pkgindex, started here) on
  * the loopback port tests/run.sh gave the stack (TOOLGATE_PIP_INDEX_URL,
  * TOOLGATE_OSV_URL): configured package hosts may be loopback, no
  * test-only escape hatch; TOOLGATE_PIP_MAX_DOWNLOAD is 20 MiB there.
@@ -38,6 +39,8 @@
 
 static char admin[4096];
 static char var[1024], port[16];
+static char idx[1100];	/* the index's directory */
+static int own_server;
 static char srv[32];
 static long long sid;
 
@@ -58,13 +61,22 @@ setup(void **state)
 	if (colon == NULL || strncmp(eg, "http://127.0.0.1:", 17) != 0)
 		return -1;
 	snprintf(port, sizeof(port), "%.*s", (int)strcspn(colon + 1, "/"), colon + 1);
-	if (it_sh("rm -rf '%s/pkgindex' && python3 tests/packages/make_index.py"
-		  " '%s/pkgindex'",
-		var, var) != 0)
+	/* tests/run.sh starts the index server as soon as it picks the port
+	 * and names its directory (TG_PKGINDEX_DIR); by hand, this starts it */
+	if (getenv("TG_PKGINDEX_DIR") != NULL && *getenv("TG_PKGINDEX_DIR")) {
+		snprintf(idx, sizeof(idx), "%s", getenv("TG_PKGINDEX_DIR"));
+		own_server = 0;
+	} else {
+		snprintf(idx, sizeof(idx), "%s/pkgindex", var);
+		own_server = 1;
+	}
+	if (it_sh("rm -rf '%s'/* && mkdir -p '%s' && python3"
+		  " tests/packages/make_index.py '%s'",
+		idx, idx, idx) != 0)
 		return -1;
-	if (it_sh("python3 tests/packages/index_server.py %s '%s/pkgindex'"
-		  " '%s/pkgindex.pid' >'%s/pkgindex.log' 2>&1 &",
-		port, var, var, var) != 0)
+	if (own_server && it_sh("python3 tests/packages/index_server.py %s '%s'"
+				" '%s.pid' >'%s.log' 2>&1 &",
+			      port, idx, idx, idx) != 0)
 		return -1;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%s/simple/tgdep/", port);
 	for (i = 0; i < 100; i++) {
@@ -82,8 +94,8 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	(void)it_sh("test -s '%s/pkgindex.pid' && kill $(cat '%s/pkgindex.pid')",
-	    var, var);
+	if (own_server)
+		(void)it_sh("test -s '%s.pid' && kill $(cat '%s.pid')", idx, idx);
 	return 0;
 }
 
@@ -360,9 +372,9 @@ t_hash_changed_refused(void **state)
 	r = resolve_pkg(s3, "tgchange", NULL, "pending");
 	rid = it_jint(r, "id");
 	json_decref(r);
-	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'"
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s'"
 			       " tamper tgchange",
-			     var),
+			     idx),
 	    0);
 	r = it_call("POST", "/api/v1/package-requests/0/approve", admin, "{}", 404);
 	json_decref(r);
@@ -382,8 +394,8 @@ t_hash_changed_refused(void **state)
 	decide(rid, "reject", 200);
 
 	/* changed after approval: a host rebuilding the tree refuses it */
-	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'",
-			     var),
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s'",
+			     idx),
 	    0);
 	r = resolve_pkg(s3, "tgchange", NULL, "pending");
 	rid = it_jint(r, "id");
@@ -394,9 +406,9 @@ t_hash_changed_refused(void **state)
 	    &tool);
 	assert_true(json_is_true(json_object_get(res, "ok")));
 	json_decref(res);
-	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'"
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s'"
 			       " tamper tgchange",
-			     var),
+			     idx),
 	    0);
 	/* another host (or maintenance) has no tree: it rebuilds from the
 	 * recorded hashes */
@@ -413,8 +425,8 @@ t_hash_changed_refused(void **state)
 		assert_true(has(r, "changed after review"));
 		json_decref(r);
 	}
-	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'",
-			     var),
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s'",
+			     idx),
 	    0);
 	/* the recorded bytes are back: the next call rebuilds the tree */
 	r = rerun(tool);
@@ -792,7 +804,7 @@ t_restart_mid_resolution(void **state)
 	(void)state;
 	snprintf(name, sizeof(name), "pkgslow%ld", (long)getpid());
 	s7 = it_server_create(admin, name, NULL);
-	assert_int_equal(it_sh("rm -f '%s/pkgindex/tgslow.fast'", var), 0);
+	assert_int_equal(it_sh("rm -f '%s/tgslow.fast'", idx), 0);
 	r = request_pkg(s7, "tgslow", NULL, 202);
 	id = it_jint(r, "id");
 	json_decref(r);
@@ -809,7 +821,7 @@ t_restart_mid_resolution(void **state)
 	}
 	assert_true(pid[0] != '\0');
 	assert_int_equal(it_sh("kill -9 %s", pid), 0);
-	assert_int_equal(it_sh("touch '%s/pkgindex/tgslow.fast'", var), 0);
+	assert_int_equal(it_sh("touch '%s/tgslow.fast'", idx), 0);
 	r = wait_resolved(id);
 	assert_string_equal(it_jstr(r, "status"), "pending");
 	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 2);
