@@ -39,7 +39,7 @@
 
 static char admin[4096];
 static char var[1024], port[16];
-static char idx[1100];	/* the index's directory */
+static char idx[1100]; /* the index's directory */
 static int own_server;
 static char srv[32];
 static long long sid;
