@@ -192,6 +192,18 @@ spawn_telemetry(const struct tg_config *cfg, int recv_fd)
 	return pid < 0 ? 0 : pid;
 }
 
+/* The package-job process (lib/pkg_jobs.c): resolves package requests
+ * off the request path; respawned by the loop below when it dies. */
+static pid_t
+spawn_pkg_jobs(const struct tg_config *cfg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		tg_pkg_jobs_main(cfg);
+	return pid < 0 ? 0 : pid;
+}
+
 static int
 serve_master(struct tg_config *cfg)
 {
@@ -204,6 +216,8 @@ serve_master(struct tg_config *cfg)
 	int64_t now, deadline, next_maint, stream_at = 0, telem_at = 0;
 	pid_t maint_pid = 0, stream_pid = 0, telem_pid = 0;
 	int qsend = -1, qrecv = -1;	/* the span queue (observability) */
+	pid_t pkg_pid = 0;
+	int64_t pkg_at = 0;
 	mode_t old;
 
 	memset(slots, 0, sizeof(slots));
@@ -312,6 +326,8 @@ serve_master(struct tg_config *cfg)
 				maint_pid = 0;
 			next_maint = now + cfg->maintenance_interval_s * 1000;
 		}
+		if (cfg->pip_index_url[0] && pkg_pid == 0 && now >= pkg_at)
+			pkg_pid = spawn_pkg_jobs(cfg);
 		if (sig == SIGTERM || sig == SIGINT) {
 			tg_log(TG_LOG_INFO, "master.stop", "signal=%d", sig);
 			stopping = 1;
@@ -349,6 +365,12 @@ serve_master(struct tg_config *cfg)
 				tg_log(TG_LOG_WARN, "master.telemetry_died", "pid=%ld", (long)p);
 				telem_pid = 0;
 				telem_at = now + 1000;
+				continue;
+			}
+			if (p == pkg_pid) {
+				pkg_pid = 0;
+				pkg_at = now + 1000;
+				tg_slots_reclaim(p);
 				continue;
 			}
 			/* reliability: whatever tool slot or queue place it held */
@@ -428,6 +450,8 @@ serve_master(struct tg_config *cfg)
 	}
 	if (telem_pid > 0)
 		kill(telem_pid, SIGTERM);
+	if (pkg_pid > 0)
+		kill(pkg_pid, SIGTERM);
 	deadline = tg_now_ms() + SHUTDOWN_GRACE_S * 1000;
 	for (;;) {
 		alive = 0;
@@ -451,6 +475,9 @@ serve_master(struct tg_config *cfg)
 			telem_pid = 0;
 		if (telem_pid > 0)
 			alive++;
+		if (pkg_pid > 0 && waitpid(pkg_pid, NULL, WNOHANG) == pkg_pid)
+			pkg_pid = 0;
+		alive += pkg_pid > 0;
 		if (alive == 0)
 			break;
 		if (tg_now_ms() > deadline) {
@@ -463,6 +490,8 @@ serve_master(struct tg_config *cfg)
 				kill(stream_pid, SIGKILL);
 			if (telem_pid > 0)
 				kill(telem_pid, SIGKILL);
+			if (pkg_pid > 0)
+				kill(pkg_pid, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0)
 				;
 			break;

@@ -325,13 +325,10 @@ packages_config(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 	if (strncmp(c->packages_dir, "/tmp/", 5) == 0 || strcmp(c->packages_dir, "/tmp") == 0)
 		return fail(err, errlen, "TOOLGATE_PACKAGES_DIR must not be under /tmp (the"
 		    " sandbox mounts its new root there)");
-	/* tests only: the index on loopback, admitted through the egress
-	 * proxy's --egress-test-allow; honoured with TOOLGATE_TEST_ROUTES=1 */
-	v = get("TOOLGATE_PACKAGES_TEST_EGRESS");
-	if (v && *v && c->test_routes &&
-	    copy_str(c->packages_test_egress, sizeof(c->packages_test_egress), v) != 0)
-		return fail(err, errlen, "TOOLGATE_PACKAGES_TEST_EGRESS is too long");
-	return 0;
+	/* the installer's own download cap (the egress proxy's download
+	 * mode), MiB; a tool's egress keeps its 5 MiB */
+	return get_int(get, "TOOLGATE_PIP_MAX_DOWNLOAD", 1, 4096, 256,
+	    &c->pip_max_download_mb, err, errlen);
 }
 
 /* The stream process's settings (docs/configuration.md). */

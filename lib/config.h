@@ -66,7 +66,7 @@ struct tg_config {
 	char osv_url[512];		/* TOOLGATE_OSV_URL */
 	char pip_extra_hosts[512];	/* TOOLGATE_PIP_EXTRA_HOSTS */
 	char packages_dir[512];		/* TOOLGATE_PACKAGES_DIR */
-	char packages_test_egress[64];	/* tests: --egress-test-allow */
+	int64_t pip_max_download_mb;	/* TOOLGATE_PIP_MAX_DOWNLOAD (MiB) */
 
 	/* reliability: tool slots (lib/slots.h) and database timeouts */
 	int tool_slots;			/* tool runs at once, per master */

@@ -54,6 +54,8 @@ tg_op_target_member(enum tg_op_target t)
 		return "source";
 	case TG_OT_OAUTH_CLIENT:
 		return "id";
+	case TG_OT_PACKAGE:
+		return "request";
 	default:
 		return NULL;
 	}
@@ -378,8 +380,8 @@ request_create(const struct tg_op_in *in, json_t *b, const char *const *copy,
 }
 
 /* MCP only: {package, server, version?, import_names?, reason?, tool?} as
- * a package request (lib/packages.h), resolved at once; the result is the
- * review document. */
+ * a package request (lib/packages.h), answered at once with status
+ * "resolving" (the review document follows; GET the request). */
 static int
 request_package(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
@@ -541,6 +543,8 @@ static const struct tg_jfield f_tool[] = {F_TOOL, END};
 static const struct tg_jfield f_source[] = {F_SOURCE, END};
 static const struct tg_jfield f_oauth_client[] = {
     {"id", T_ID, REQ, DESC("the OAuth client's id (toolgate_list_oauth_clients)")}, END};
+static const struct tg_jfield f_package[] = {
+    {"request", T_ID, REQ, DESC("the package request's id")}, END};
 static const struct tg_jfield f_page[] = {
     {"limit", T_INT, RANGE(1, 200), DESC("page size (default 50)")},
     {"cursor", T_STR, DESC("next_cursor of the previous page")},
@@ -558,6 +562,8 @@ tg_op_target_fields(enum tg_op_target t)
 		return f_source;
 	case TG_OT_OAUTH_CLIENT:
 		return f_oauth_client;
+	case TG_OT_PACKAGE:
+		return f_package;
 	default:
 		return NULL;
 	}
@@ -838,9 +844,10 @@ const struct tg_op tg_ops[] = {
     {"packages.list", TG_P_READ, .flags = TG_OP_PAGED,
 	.adapt = a_requests_list, .variant = 2, GET("/api/v1/package-requests")},
     {"packages.create", TG_P_WRITE, .fields = f_package_req,
-	.create = tg_packages_create, POST("/api/v1/package-requests", 201, 16 * KiB)},
+	.create = tg_packages_create, POST("/api/v1/package-requests", 202, 16 * KiB)},
     {"packages.get", TG_P_READ, .target = TG_OT_PACKAGE, .by_id = tg_packages_get,
-	GET("/api/v1/package-requests/:id")},
+	GET("/api/v1/package-requests/:id"),
+	TOOL("toolgate_get_package_request", RO, "Get a package request by id (request): its status (resolving, failed, pending, approved, rejected, revoked, superseded), the review document once resolved, or the error when resolution failed. toolgate_request_module with package answers at once with status resolving; call this until it is no longer resolving.")},
     PKG_DECIDE("packages.approve", TG_PKG_APPROVE, "/api/v1/package-requests/:id/approve"),
     PKG_DECIDE("packages.reject", TG_PKG_REJECT, "/api/v1/package-requests/:id/reject"),
     PKG_DECIDE("packages.revoke", TG_PKG_REVOKE, "/api/v1/package-requests/:id/revoke"),
@@ -872,7 +879,7 @@ const struct tg_op tg_ops[] = {
     /* MCP only: arguments of their own */
     {"module_requests.ask", TG_P_WRITE, .fields = f_request_module,
 	.adapt = a_request_module,
-	TOOL("toolgate_request_module", 0, "Ask an admin to add a Python module to the global import allow-list (a pending module request), or, with package and server, to install a third-party distribution from the package index for that server's tools (a pending package request showing its resolved version, dependency closure, hashes and known vulnerabilities). Use it when toolgate_validate_code reports a disallowed import.")},
+	TOOL("toolgate_request_module", 0, "Ask an admin to add a Python module to the global import allow-list (a pending module request), or, with package and server, to install a third-party distribution (optionally with extras, 'requests[socks]') from the package index for that server's tools: the request is answered at once with status resolving and is then resolved in the background into a pending request showing its resolved version, dependency closure, hashes and known vulnerabilities, or failed with the reason (see toolgate_get_package_request). Use it when toolgate_validate_code reports a disallowed import.")},
     {"network_requests.ask", TG_P_WRITE, .fields = f_request_network,
 	.adapt = a_request_network,
 	TOOL("toolgate_request_network_access", 0, "Ask an admin to allow a server's tools to reach a host (a pending network request). host: lower-case host name or IP, optional :port, optional \"*.\" wildcard prefix.")},

@@ -118,16 +118,22 @@ url_host(const char *url, char *out, size_t cap)
  * index and the vulnerability source. *result = the resolver's return
  * value. A PackageRefused becomes 422 with its message; anything else that
  * went wrong 503.
+ *
+ * The run's "package_egress" (sandbox/packages.c, this run only, never a
+ * tool's) gives the proxy: download mode with TOOLGATE_PIP_MAX_DOWNLOAD for
+ * the index and extra hosts; private addresses for exactly the configured
+ * hosts (index, extra hosts, OSV source: an admin's choice, e.g. a LAN
+ * mirror); and, with out_dir, where the unpacked files are stored.
  */
 int
-tg_pkg_resolver_run(const struct tg_config *cfg, json_t *args, json_t **result,
-    struct tg_err *err)
+tg_pkg_resolver_run(const struct tg_config *cfg, json_t *args,
+    const char *out_dir, json_t **result, struct tg_err *err)
 {
 	struct tg_sandbox_opts o;
-	const char *extra[3] = {NULL, NULL, NULL};
 	char h1[300], h2[300], diag[256];
-	json_t *rq = NULL, *res = NULL, *hosts = NULL, *e;
+	json_t *rq = NULL, *res = NULL, *hosts = NULL, *dl = NULL, *pe = NULL, *e;
 	const char *type, *msg;
+	long long maxdl;
 	int rc;
 
 	*result = NULL;
@@ -138,7 +144,10 @@ tg_pkg_resolver_run(const struct tg_config *cfg, json_t *args, json_t **result,
 		return tg_err_set(err, TG_E_UNAVAIL, "TOOLGATE_PIP_INDEX_URL is not an"
 						     " http(s) URL");
 	hosts = json_array();
-	if (hosts == NULL || json_array_append_new(hosts, json_string(h1)) != 0) {
+	dl = json_array();
+	if (hosts == NULL || dl == NULL ||
+	    json_array_append_new(hosts, json_string(h1)) != 0 ||
+	    json_array_append_new(dl, json_string(h1)) != 0) {
 		rc = tg_err_from(err, -TG_E_NOMEM);
 		goto out;
 	}
@@ -154,18 +163,29 @@ tg_pkg_resolver_run(const struct tg_config *cfg, json_t *args, json_t **result,
 		memcpy(list, cfg->pip_extra_hosts, sizeof(list));
 		for (h = strtok_r(list, ",", &save); h; h = strtok_r(NULL, ",", &save))
 			if (tg_approvals_valid_host(h) &&
-			    json_array_append_new(hosts, json_string(h)) != 0) {
+			    (json_array_append_new(hosts, json_string(h)) != 0 ||
+				json_array_append_new(dl, json_string(h)) != 0)) {
 				rc = tg_err_from(err, -TG_E_NOMEM);
 				goto out;
 			}
 	}
-	rq = json_pack("{s:s, s:s#, s:s, s:O, s:[s], s:O, s:{s:i, s:i, s:i, s:i,"
-		       " s:i, s:i}}",
+	maxdl = (long long)cfg->pip_max_download_mb * 1024 * 1024;
+	pe = json_pack("{s:O, s:O, s:I}", "hosts", dl, "private_hosts", hosts,
+	    "max_download", (json_int_t)maxdl);
+	if (pe == NULL || (out_dir != NULL && (json_object_set_new(pe, "out_dir", json_string(out_dir)) != 0 || json_object_set_new(pe, "max_tree", json_integer(4 * maxdl)) != 0))) {
+		rc = tg_err_from(err, -TG_E_NOMEM);
+		goto out;
+	}
+	/* /tmp holds one wheel at a time (streamed there by the proxy) */
+	rq = json_pack("{s:s, s:s#, s:s, s:O, s:[s], s:O, s:O, s:{s:i, s:i, s:i,"
+		       " s:i, s:I, s:i}}",
 	    "mode", "run", "code", tg_pkg_resolver_py,
 	    (int)(tg_pkg_resolver_py_end - tg_pkg_resolver_py), "entry", "main",
 	    "arguments", args, "allowed_modules", "*", "allowed_hosts", hosts,
-	    "limits", "timeout_ms", 180000, "memory_mb", 1024, "max_procs", 16,
-	    "output_bytes", 65536, "tmp_mb", 16, "result_bytes", 64 * 1024 * 1024);
+	    "package_egress", pe, "limits", "timeout_ms", out_dir ? 600000 : 180000,
+	    "memory_mb", 1024, "max_procs", 16, "output_bytes", 65536, "tmp_mb",
+	    (json_int_t)cfg->pip_max_download_mb + 16, "result_bytes",
+	    4 * 1024 * 1024);
 	if (rq == NULL) {
 		rc = tg_err_from(err, -TG_E_NOMEM);
 		goto out;
@@ -176,12 +196,6 @@ tg_pkg_resolver_run(const struct tg_config *cfg, json_t *args, json_t **result,
 	o.diag = diag;
 	o.diag_len = sizeof(diag);
 	diag[0] = '\0';
-	if (cfg->packages_test_egress[0]) {
-		/* tests only (docs/packages.md): the index on loopback */
-		extra[0] = "--egress-test-allow";
-		extra[1] = cfg->packages_test_egress;
-		o.extra_args = extra;
-	}
 	rc = tg_sandbox_run(&o, rq, &res);
 	if (rc != TG_OK) {
 		tg_log(TG_LOG_WARN, "packages.sandbox_failed", "rc=%s msg=%s",
@@ -213,6 +227,8 @@ out:
 	json_decref(res);
 	json_decref(rq);
 	json_decref(hosts);
+	json_decref(dl);
+	json_decref(pe);
 	return rc;
 }
 
@@ -356,62 +372,75 @@ out:
 
 /* ---------------------------------------------------------- service */
 
-/* The diff of a new closure against the approved one of the same name. */
-static json_t *
-closure_diff(json_t *old, json_t *new)
+/* "name" or "name[extra1,extra2]" (PEP 508 extras): the name into name,
+ * the extras (PEP 685 normalised, sorted, unique) into *extras. */
+static int
+split_extras(const char *in, char *name, size_t cap, json_t **extras,
+    struct tg_err *err)
 {
-	json_t *d = json_pack("{s:[], s:[], s:[]}", "added", "removed", "changed");
-	json_t *e, *o;
-	size_t i, j;
+	const char *br = strchr(in, '['), *end, *s;
+	size_t n = br ? (size_t)(br - in) : strlen(in);
 
-	if (d == NULL)
-		return NULL;
-	json_array_foreach(new, i, e) {
-		const char *n = json_string_value(json_object_get(e, "name"));
-		int found = 0;
+	*extras = json_array();
+	if (*extras == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	if (n >= cap)
+		return tg_err_field(err, "name", "too long");
+	memcpy(name, in, n);
+	name[n] = '\0';
+	if (br == NULL)
+		return TG_OK;
+	end = strchr(br, ']');
+	if (end == NULL || end[1] != '\0' || end == br + 1)
+		return tg_err_field(err, "name", "extras are written"
+						 " 'name[extra1,extra2]'");
+	for (s = br + 1; s < end;) {
+		size_t k = strcspn(s, ",]"), i, j;
+		char ex[64], cx[64];
 
-		json_array_foreach(old, j, o) {
-			if (!json_equal(json_object_get(o, "name"), json_object_get(e, "name")))
-				continue;
-			found = 1;
-			if (!json_equal(json_object_get(o, "sha256"),
-				json_object_get(e, "sha256")))
-				json_array_append_new(json_object_get(d, "changed"),
-				    json_pack("{s:s?, s:O, s:O}", "name", n, "from",
-					json_object_get(o, "version"), "to",
-					json_object_get(e, "version")));
-		}
-		if (!found)
-			json_array_append_new(json_object_get(d, "added"),
-			    json_pack("{s:s?, s:O}", "name", n, "version",
-				json_object_get(e, "version")));
+		if (k == 0 || k >= sizeof(ex))
+			return tg_err_field(err, "name", "an extra must be a name"
+							 " such as 'socks'");
+		memcpy(ex, s, k);
+		ex[k] = '\0';
+		if (!valid_dist(ex))
+			return tg_err_field(err, "name", "an extra must be a name"
+							 " such as 'socks'");
+		canon(ex, cx, sizeof(cx));
+		for (i = 0; i < json_array_size(*extras); i++)
+			if (strcmp(json_string_value(json_array_get(*extras, i)),
+				cx) >= 0)
+				break;
+		j = i;
+		if (j < json_array_size(*extras) &&
+		    strcmp(json_string_value(json_array_get(*extras, j)), cx) == 0)
+			;
+		else if (json_array_size(*extras) >= 16)
+			return tg_err_field(err, "name", "at most 16 extras");
+		else if (json_array_insert_new(*extras, j, json_string(cx)) != 0)
+			return tg_err_from(err, -TG_E_NOMEM);
+		s += k + (s[k] == ',');
 	}
-	json_array_foreach(old, j, o) {
-		int found = 0;
-
-		json_array_foreach(new, i, e)
-			found |= json_equal(json_object_get(o, "name"),
-			    json_object_get(e, "name"));
-		if (!found)
-			json_array_append_new(json_object_get(d, "removed"),
-			    json_pack("{s:O, s:O}", "name", json_object_get(o, "name"),
-				"version", json_object_get(o, "version")));
-	}
-	return d;
+	return TG_OK;
 }
 
+/*
+ * A request is recorded 'resolving' and answered at once (202); the
+ * master's package-job process (lib/pkg_jobs.c) resolves it in the sandbox
+ * and makes it 'pending' (ready for review) or 'failed' (with the reason).
+ */
 int
 tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
-	const char *name = NULL, *spec = "", *reason = "", *p[8];
+	const char *name = NULL, *spec = "", *reason = "", *p[9];
 	json_int_t sid = 0, tool = 0;
-	json_t *want = NULL, *args = NULL, *resn = NULL, *have = NULL, *top_imp;
-	json_t *imports = NULL, *e, *prev = NULL, *detail = NULL;
-	char cn[128], sids[24], tids[24], actor[24], *rj = NULL, *ij = NULL;
+	json_t *want = NULL, *have = NULL, *extras = NULL, *e, *detail = NULL;
+	char bare[128], cn[128], sids[24], tids[24], actor[24], *ij = NULL;
+	char *xj = NULL;
 	PGresult *res = NULL;
 	json_error_t je;
-	size_t i, j;
+	size_t i;
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
@@ -420,95 +449,62 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 		"server_id", &sid, "name", &name, "version", &spec, "import_names",
 		&want, "reason", &reason, "tool_id", &tool) != 0)
 		return tg_err_field(err, "body", "%s", je.text);
-	if (!valid_dist(name))
-		return tg_err_field(err, "name", "must be a distribution name such as"
-						 " 'requests' or 'python-dateutil'");
-	if (!valid_spec(spec))
-		return tg_err_field(err, "version", "must be a version specifier such"
-						    " as '==2.31.0' or '>=6,<7'");
-	if (strlen(reason) > 2048)
-		return tg_err_field(err, "reason", "at most 2048 bytes");
-	if (sid <= 0)
-		return tg_err_field(err, "server_id", "must be a server id");
-	if (tool < 0)
-		return tg_err_field(err, "tool_id", "must be a tool id");
-	if (want && json_array_size(want) > 64)
-		return tg_err_field(err, "import_names", "at most 64 names");
-	json_array_foreach(want, i, e) {
-		if (!json_is_string(e) || !tg_parse_ident(json_string_value(e), 100))
-			return tg_err_field(err, "import_names", "must be Python module"
-								 " names such as 'yaml'");
+	if ((rc = split_extras(name, bare, sizeof(bare), &extras, err)) != TG_OK)
+		goto out;
+	if (!valid_dist(bare)) {
+		rc = tg_err_field(err, "name", "must be a distribution name such as"
+					       " 'requests', 'python-dateutil' or 'requests[socks]'");
+		goto out;
 	}
-	canon(name, cn, sizeof(cn));
+	if (!valid_spec(spec)) {
+		rc = tg_err_field(err, "version", "must be a version specifier such"
+						  " as '==2.31.0' or '>=6,<7'");
+		goto out;
+	}
+	if (strlen(reason) > 2048) {
+		rc = tg_err_field(err, "reason", "at most 2048 bytes");
+		goto out;
+	}
+	if (sid <= 0) {
+		rc = tg_err_field(err, "server_id", "must be a server id");
+		goto out;
+	}
+	if (tool < 0) {
+		rc = tg_err_field(err, "tool_id", "must be a tool id");
+		goto out;
+	}
+	if (want && (!json_is_array(want) || json_array_size(want) > 64)) {
+		rc = tg_err_field(err, "import_names", "at most 64 names");
+		goto out;
+	}
+	json_array_foreach(want, i, e) {
+		if (!json_is_string(e) || !tg_parse_ident(json_string_value(e), 100)) {
+			rc = tg_err_field(err, "import_names", "must be Python module"
+							       " names such as 'yaml'");
+			goto out;
+		}
+	}
+	if (c->cfg == NULL || c->cfg->pip_index_url[0] == '\0') {
+		rc = tg_err_set(err, TG_E_UNAVAIL, "no package index is configured"
+						   " (TOOLGATE_PIP_INDEX_URL): third-party packages are off");
+		goto out;
+	}
+	canon(bare, cn, sizeof(cn));
 	snprintf(sids, sizeof(sids), "%lld", (long long)sid);
 	p[0] = sids;
 	if ((rc = tg_svc_query_object(c->db, "SELECT json_build_object('id', id)::text"
 					     " FROM servers WHERE id = $1::bigint",
 		 1, p, &have)) != TG_OK) {
 		if (rc == -TG_E_NOTFOUND)
-			return tg_err_set(err, TG_E_NOTFOUND, "server %lld does not exist",
+			rc = tg_err_set(err, TG_E_NOTFOUND, "server %lld does not exist",
 			    (long long)sid);
-		return tg_err_from(err, rc);
-	}
-	json_decref(have);
-	have = NULL;
-	args = json_pack("{s:s, s:s, s:s, s:s, s:s}", "op", "resolve", "index_url",
-	    c->cfg ? c->cfg->pip_index_url : "", "name", cn, "spec", spec,
-	    "osv_url", c->cfg ? c->cfg->osv_url : "");
-	if (args == NULL)
-		return tg_err_from(err, -TG_E_NOMEM);
-	if ((rc = tg_pkg_resolver_run(c->cfg, args, &resn, err)) != TG_OK)
-		goto out;
-	/* the import names: the requester's, each provided by the package */
-	top_imp = NULL;
-	json_array_foreach(json_object_get(resn, "closure"), i, e) {
-		if (strcmp(json_string_value(json_object_get(e, "name")) ?
-			    json_string_value(json_object_get(e, "name")) :
-			    "",
-			cn) == 0)
-			top_imp = json_object_get(e, "import_names");
-	}
-	if (!json_is_array(top_imp)) {
-		rc = tg_err_set(err, TG_E_UNAVAIL, "the resolver did not return '%s'", cn);
+		else
+			rc = tg_err_from(err, rc);
 		goto out;
 	}
-	if (want && json_array_size(want) > 0) {
-		json_array_foreach(want, i, e) {
-			int ok = 0;
-			json_t *x;
-
-			json_array_foreach(top_imp, j, x)
-				ok |= json_equal(x, e);
-			if (!ok) {
-				char *provided = json_dumps(top_imp, JSON_COMPACT);
-
-				rc = tg_err_field(err, "import_names", "'%s' is not a module of"
-								       " %s (it provides %s)",
-				    json_string_value(e), cn,
-				    provided ? provided : "?");
-				free(provided);
-				goto out;
-			}
-		}
-		imports = json_incref(want);
-	} else {
-		imports = json_incref(top_imp);
-	}
-	/* an update: the diff against the approved closure */
-	p[0] = sids;
-	p[1] = cn;
-	if (tg_svc_query_object(c->db, "SELECT (r.resolution->'closure')::text FROM"
-				       " package_requests r WHERE r.server_id = $1::bigint AND r.name = $2 AND"
-				       " r.status = 'approved'",
-		2, p, &prev) == TG_OK) {
-		json_t *d = closure_diff(prev, json_object_get(resn, "closure"));
-
-		if (d)
-			json_object_set_new(resn, "diff", d);
-	}
-	rj = json_dumps(resn, JSON_COMPACT);
-	ij = json_dumps(imports, JSON_COMPACT);
-	if (rj == NULL || ij == NULL) {
+	ij = want ? json_dumps(want, JSON_COMPACT) : strdup("[]");
+	xj = json_dumps(extras, JSON_COMPACT);
+	if (ij == NULL || xj == NULL) {
 		rc = tg_err_from(err, -TG_E_NOMEM);
 		goto out;
 	}
@@ -519,30 +515,41 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 	p[3] = ij;
 	p[4] = reason;
 	p[5] = tool > 0 ? tids : NULL;
-	p[6] = rj;
-	p[7] = tg_svc_actor(c, actor, sizeof(actor));
+	p[6] = tg_svc_actor(c, actor, sizeof(actor));
+	p[7] = xj;
 	if ((rc = tg_db_begin(c->db)) != TG_OK) {
 		rc = tg_err_from(err, rc);
 		goto out;
 	}
 	rc = tg_db_exec(c->db, "INSERT INTO package_requests (server_id, name, spec,"
-			       " import_names, reason, tool_id, resolution, requested_by) SELECT"
-			       " $1::bigint, $2, $3, coalesce(array_agg(x), '{}'), $5, $6::bigint,"
-			       " $7::jsonb, $8::bigint FROM jsonb_array_elements_text($4::jsonb) x"
+			       " import_names, reason, tool_id, requested_by, extras, status)"
+			       " SELECT $1::bigint, $2, $3, coalesce((SELECT array_agg(x) FROM"
+			       " jsonb_array_elements_text($4::jsonb) x), '{}'), $5, $6::bigint,"
+			       " $7::bigint, coalesce((SELECT array_agg(x) FROM"
+			       " jsonb_array_elements_text($8::jsonb) x), '{}'), 'resolving'"
 			       " RETURNING id",
 	    8, p, &res);
 	if (rc != TG_OK) {
 		tg_db_rollback(c->db);
 		if (rc == -TG_E_CONFLICT)
 			rc = tg_err_set(err, TG_E_CONFLICT, "a request for %s on this"
-							    " server is already pending",
+							    " server is already resolving or pending",
 			    cn);
 		else
 			rc = tg_err_from(err, rc);
 		goto out;
 	}
-	detail = json_pack("{s:s, s:O?}", "name", cn, "version",
-	    json_object_get(resn, "version"));
+	p[0] = PQgetvalue(res, 0, 0);
+	/* wakes the package-job process (lib/pkg_jobs.c) at commit */
+	if ((rc = tg_db_exec(c->db, "SELECT pg_notify('" TG_PKG_JOBS_CHANNEL "',"
+				    " $1)",
+		 1, p, NULL)) != TG_OK) {
+		tg_db_rollback(c->db);
+		rc = tg_err_from(err, rc);
+		goto out;
+	}
+	detail = json_pack("{s:s, s:s, s:O}", "name", cn, "spec", spec, "extras",
+	    extras);
 	if ((rc = tg_audit_call(c, "package_request.create", PQgetvalue(res, 0, 0),
 		 "success", detail)) != TG_OK ||
 	    (rc = tg_db_commit(c->db)) != TG_OK) {
@@ -554,13 +561,11 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 	rc = tg_err_from(err, tg_svc_query_object(c->db, "SELECT " PKG_JSON " WHERE r.id = $1::bigint", 1, p, out));
 out:
 	PQclear(res);
-	free(rj);
 	free(ij);
+	free(xj);
 	json_decref(detail);
-	json_decref(prev);
-	json_decref(imports);
-	json_decref(resn);
-	json_decref(args);
+	json_decref(have);
+	json_decref(extras);
 	return rc;
 }
 
@@ -580,9 +585,10 @@ tg_packages_list(const struct tg_call *c, const char *status,
 		return rc;
 	if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
 	    strcmp(status, "rejected") != 0 && strcmp(status, "revoked") != 0 &&
-	    strcmp(status, "superseded") != 0)
-		return tg_err_set(err, TG_E_BADREQ, "status must be pending, approved,"
-						    " rejected, revoked or superseded");
+	    strcmp(status, "superseded") != 0 && strcmp(status, "resolving") != 0 &&
+	    strcmp(status, "failed") != 0)
+		return tg_err_set(err, TG_E_BADREQ, "status must be resolving, failed,"
+						    " pending, approved, rejected, revoked or superseded");
 	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
 	snprintf(aft, sizeof(aft), "%lld", (long long)after);
 	p[0] = aft;
@@ -917,8 +923,8 @@ tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
 	if (json_is_array(mods))
 		json_array_foreach(json_object_get(set, "import_names"), i, e)
 			json_array_append(mods, e);
-	/* package sets are mounted by cold runs (docs/sandbox.md) */
-	o->warm = 0;
+	/* warm or cold alike: the helper's --packages-root (sandbox_cfg.h) */
+	(void)o;
 	rc = TG_OK;
 out:
 	tg_err_clear(&err);

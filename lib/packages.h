@@ -34,9 +34,26 @@
 
 #include "lib/packages_sql.h"
 
-/* POST: {"server_id", "name", "version"?, "import_names"?, "reason"?,
- * "tool_id"?} -> 201 the request (resolved); 422 refused (sdist only,
- * no matching wheel, conflict ...), 503 index unreachable/not set. */
+/* NOTIFY channel: a request was created (payload: its id) */
+#define TG_PKG_JOBS_CHANNEL "toolgate_packages"
+
+/*
+ * The package-job process (lib/pkg_jobs.c), one per master: resolves
+ * 'resolving' requests one at a time, woken by TG_PKG_JOBS_CHANNEL and
+ * every few seconds. A request is claimed with a session advisory lock, so
+ * a process that dies (or a host that goes away) lets the next one take it
+ * over; the result is written in one UPDATE. Never returns.
+ */
+void tg_pkg_jobs_main(const struct tg_config *cfg) __attribute__((noreturn));
+/* One job if one is due: 1 done, 0 none, negative -TG_E_*. */
+int tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg);
+
+/* POST: {"server_id", "name" (or "name[extra,...]"), "version"?,
+ * "import_names"?, "reason"?, "tool_id"?} -> 202 the request, status
+ * "resolving": the package-job process (tg_pkg_jobs_main) resolves it in
+ * the sandbox and makes it "pending" (the review document in "resolution")
+ * or "failed" ("error": {"status": 422|503, "message"}). 422 bad input,
+ * 409 one already resolving or pending, 503 no index configured. */
 int tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err);
 int tg_packages_list(const struct tg_call *c, const char *status,
@@ -78,7 +95,7 @@ int tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods);
 	" r.spec, 'import_names', to_json(r.import_names), 'reason', r.reason," \
 	" 'status', r.status, 'resolution', r.resolution, 'created_at'," \
 	" r.created_at) ORDER BY r.id) FROM package_requests r WHERE" \
-	" r.server_id = s.id), '[]'::json)"
+	" r.server_id = s.id AND r.status NOT IN ('resolving', 'failed')), '[]'::json)"
 
 /* Import: 0 when the exported request o is well-formed (its closure
  * entries have names, versions, http(s) URLs of .whl files and sha256

@@ -14,7 +14,10 @@
 	"json_build_object('id', r.id, 'kind', 'package_request', 'server_id'," \
 	" r.server_id, 'server_name', s.name, 'name', r.name, 'spec', r.spec," \
 	" 'import_names', to_json(r.import_names), 'reason', r.reason," \
-	" 'tool_id', r.tool_id, 'status', r.status, 'resolution', r.resolution," \
+	" 'tool_id', r.tool_id, 'status', r.status, 'extras', to_json(r.extras)," \
+	" 'resolution', CASE WHEN r.status = 'resolving' OR r.status = 'failed'" \
+	" THEN NULL ELSE r.resolution END, 'error', r.error, 'attempts', r.attempts," \
+	" 'resolved_at', " TG_SQL_TS("r.resolved_at") "," \
 	" 'requested_by', r.requested_by, 'decided_by', r.decided_by," \
 	" 'decision_reason', r.decision_reason, 'created_at', " TG_SQL_TS("r.created_at") "," \
 	" 'decided_at', " TG_SQL_TS("r.decided_at") ")::text" \

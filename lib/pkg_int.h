@@ -12,9 +12,10 @@
 #include "lib/err.h"
 
 /* Runs the embedded resolver (lib/pkg_resolver.py) as the code of a cold
- * sandbox run with args; *result is its return value. */
+ * sandbox run with args; *result is its return value. out_dir: where an
+ * install ("fetch") stores the unpacked files, or NULL. */
 int tg_pkg_resolver_run(const struct tg_config *cfg, json_t *args,
-    json_t **result, struct tg_err *err);
+    const char *out_dir, json_t **result, struct tg_err *err);
 
 /* The content address of a closure: sha256 of its canonical JSON. */
 int tg_pkg_closure_hash(json_t *closure, char out[TG_SHA256_HEX_LEN + 1]);

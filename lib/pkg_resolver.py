@@ -5,21 +5,24 @@ only egress is the package index (and the vulnerability source): it never
 runs on the host, and it never runs code from a package (wheels only; an
 sdist would run its setup.py).
 
-main(op="resolve", index_url, name, spec, osv_url) -> the review document:
-  {"name", "version", "summary", "license", "home_page", "requires_python",
+main(op="resolve", index_url, name, spec, osv_url, extras) -> the review
+  document:
+  {"name", "version", "extras", "provides_extra", "summary", "license",
+   "home_page", "requires_python",
    "closure": [{"name", "version", "filename", "url", "sha256", "size",
-                "import_names", "requires"}],
+                "import_names", "requires", "extras"}],
    "vulnerabilities": {"status": "checked"|"unknown"|"not_configured", ...}}
-main(op="fetch", closure) -> {"wheels": [{"name", "sha256"}],
-   "files": [[path, base64 data], ...]}: every wheel downloaded again, its
-   sha256 compared with the recorded one (a mismatch is refused), and its
-   files listed for the host to write (paths checked again there).
+main(op="fetch", closure) -> {"wheels": [{"name", "sha256"}], "files": N}:
+   every wheel downloaded again, its sha256 compared with the recorded one
+   (a mismatch is refused), and its files stored through the egress proxy
+   into the worker's new tree directory (paths checked again there).
+Wheels are streamed to /tmp by the proxy's download mode (their own cap,
+TOOLGATE_PIP_MAX_DOWNLOAD), never held in memory whole.
 A refusal raises PackageRefused (the error type lib/packages.c reports as a
 4xx with the message); anything else is an index or network failure.
 """
 import base64
 import hashlib
-import io
 import json
 import os
 import posixpath
@@ -33,8 +36,8 @@ from urllib.parse import urljoin, urlsplit
 from toolgate import http
 
 MAX_CLOSURE = 64
-MAX_FILES = 20000
-MAX_TOTAL = 48 * 1024 * 1024
+STORE_BATCH = 2 * 1024 * 1024
+CHUNK = 1024 * 1024
 
 
 class PackageRefused(Exception):
@@ -189,11 +192,11 @@ def marker_ok(marker, env):
     def value():
         k, v = take()
         if k == "str":
-            return v[1:-1], False
+            return v[1:-1], None
         if k == "var":
             if v not in env:
                 raise PackageRefused("unknown marker variable %r" % v)
-            return env[v], True
+            return env[v], v
         raise PackageRefused("bad marker %r" % marker)
 
     def compare(a, op, b):
@@ -216,11 +219,13 @@ def marker_ok(marker, env):
             if take()[0] != ")":
                 raise PackageRefused("bad marker %r" % marker)
             return r
-        a, _ = value()
+        a, av = value()
         k, op = take()
         if k != "op":
             raise PackageRefused("bad marker %r" % marker)
-        b, _ = value()
+        b, bv = value()
+        if "extra" in (av, bv):     # PEP 685: extras compare normalised
+            a, b = canon(a), canon(b)
         return compare(a, op, b)
 
     def chain(word, operand, join):
@@ -253,7 +258,9 @@ def parse_requirement(line):
     spec = m.group(3).strip()
     if "@" in spec or "://" in spec:
         raise PackageRefused("direct URL requirement %r: refused" % line)
-    return m.group(1), spec.replace(" ", ""), marker.strip()
+    extras = frozenset(canon(x.strip()) for x in (m.group(2) or "[]")[1:-1]
+                       .split(",") if x.strip())
+    return m.group(1), spec.replace(" ", ""), marker.strip(), extras
 
 
 # ---- wheel tags -----------------------------------------------------------
@@ -402,21 +409,36 @@ def pick(index_url, name, spec, allow_pre):
 
 
 def download(f):
-    r = get(f["url"])
-    if r is None:
+    """The wheel into a file under /tmp (streamed): -> (path, sha256, size)."""
+    path = "/tmp/" + hashlib.sha256(f["url"].encode()).hexdigest()[:32] + ".whl"
+    try:
+        status, size = http._download(f["url"], path)
+    except http.HttpError as e:
+        if "download cap" in str(e):
+            raise PackageRefused("%s: %s" % (f["filename"], e))
+        raise
+    if status == 404:
+        os.unlink(path)
         raise PackageRefused("%s is gone from the index" % f["filename"])
-    data = r.content
-    sha = hashlib.sha256(data).hexdigest()
+    if status != 200:
+        os.unlink(path)
+        raise RuntimeError("HTTP %d from %s" % (status, f["url"]))
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            h.update(block)
+    sha = h.hexdigest()
     if f.get("sha256") and f["sha256"] != sha:
+        os.unlink(path)
         raise PackageRefused(
             "sha256 of %s is %s but %s was expected: refused"
             % (f["filename"], sha, f["sha256"]))
-    return data, sha
+    return path, sha, size
 
 
 def wheel_info(data, filename):
     try:
-        z = zipfile.ZipFile(io.BytesIO(data))
+        z = zipfile.ZipFile(data)
     except zipfile.BadZipFile:
         raise PackageRefused("%s is not a valid wheel (zip): refused" % filename)
     names = z.namelist()
@@ -456,6 +478,8 @@ def wheel_info(data, filename):
         "home_page": home,
         "requires_python": meta.get("Requires-Python") or "",
         "requires": meta.get_all("Requires-Dist") or [],
+        "provides_extra": sorted(set(canon(x) for x in
+                                     meta.get_all("Provides-Extra") or [])),
         "import_names": imports,
     }
 
@@ -484,45 +508,91 @@ def osv(osv_url, closure):
                 "reason": "%s: %s" % (type(e).__name__, str(e)[:300])}
 
 
-def resolve(index_url, name, spec, osv_url):
+def wanted(info, extras, env, seen):
+    """The requirements of a picked wheel for its extras ("" = none) that
+    were not followed yet: [(name, spec, extras, line)]."""
+    out = []
+    for line in info["requires"]:
+        if line in seen:
+            continue
+        dn, ds, mk, dx = parse_requirement(line)
+        if mk:
+            ok = False
+            for x in [""] + sorted(extras):
+                e = dict(env)
+                e["extra"] = x
+                if marker_ok(mk, e):
+                    ok = True
+                    break
+            if not ok:
+                continue
+        seen.add(line)
+        out.append((dn, ds, dx, line))
+    return out
+
+
+def resolve(index_url, name, spec, osv_url, extras=()):
     env = marker_env()
+    extras = frozenset(canon(x) for x in extras)
     allow_pre = any(is_pre(m) for m in re.findall(r"[0-9][0-9A-Za-z.]*", spec))
-    queue = [(name, spec, None)]
+    queue = [(name, spec, None, extras)]
     picked = {}
+    state = {}
     order = []
     top = None
     while queue:
-        n, s, parent = queue.pop(0)
+        n, s, parent, ex = queue.pop(0)
         cn = canon(n)
         if cn in picked:
             if not spec_ok(picked[cn]["version"], s):
                 raise PackageRefused(
                     "conflict: %s needs %s%s but %s %s was chosen: refused"
                     % (parent or "the request", n, s, cn, picked[cn]["version"]))
+            info, seen, done = state[cn]
+            new = set(ex) - done
+            if new:     # more extras of a package already chosen
+                done |= new
+                ent = picked[cn]
+                for dn, ds, dx, _ in wanted(info, done, env, seen):
+                    ent["requires"].append(canon(dn) + ds)
+                    queue.append((dn, ds, "%s %s" % (cn, ent["version"]), dx))
+                ent["extras"] = sorted(done & set(info["provides_extra"]))
             continue
         if len(picked) >= MAX_CLOSURE:
             raise PackageRefused("more than %d packages in the closure: refused"
                                  % MAX_CLOSURE)
         v, f = pick(index_url, n, s, allow_pre and parent is None)
-        data, sha = download(f)
-        info = wheel_info(data, f["filename"])
+        path, sha, size = download(f)
+        try:
+            info = wheel_info(path, f["filename"])
+        finally:
+            os.unlink(path)
+        if parent is None:
+            missing = sorted(set(ex) - set(info["provides_extra"]))
+            if missing:
+                raise PackageRefused(
+                    "'%s' %s has no extra %s (it provides: %s): refused"
+                    % (cn, v, ", ".join("'%s'" % m for m in missing),
+                       ", ".join(info["provides_extra"]) or "none"))
+        seen = set()
         reqs = []
-        for line in info["requires"]:
-            dn, ds, mk = parse_requirement(line)
-            if mk and not marker_ok(mk, env):
-                continue
+        for dn, ds, dx, _ in wanted(info, ex, env, seen):
             reqs.append(canon(dn) + ds)
-            queue.append((dn, ds, "%s %s" % (cn, v)))
+            queue.append((dn, ds, "%s %s" % (cn, v), dx))
         ent = {"name": cn, "version": v, "filename": f["filename"],
-               "url": f["url"], "sha256": sha, "size": len(data),
-               "import_names": info["import_names"], "requires": reqs}
+               "url": f["url"], "sha256": sha, "size": size,
+               "import_names": info["import_names"], "requires": reqs,
+               "extras": sorted(set(ex) & set(info["provides_extra"]))}
         picked[cn] = ent
+        state[cn] = (info, seen, set(ex))
         order.append(ent)
         if top is None:
             top = dict(info)
             top["version"] = v
     closure = sorted(order, key=lambda e: e["name"])
     return {"name": canon(name), "version": top["version"],
+            "extras": sorted(extras),
+            "provides_extra": top["provides_extra"],
             "summary": top["summary"], "license": top["license"],
             "home_page": top["home_page"],
             "requires_python": top["requires_python"],
@@ -539,47 +609,81 @@ def safe_path(p):
     return p
 
 
+class _Store:
+    """Unpacked files to the worker's new tree, through the egress proxy's
+    store (the installer's runs only), in batches of about STORE_BATCH."""
+
+    def __init__(self):
+        self.batch = []
+        self.size = 0
+        self.count = 0
+
+    def add(self, path, data, append):
+        self.batch.append([path, base64.b64encode(data).decode(), append])
+        self.size += len(data)
+        if self.size >= STORE_BATCH:
+            self.flush()
+
+    def flush(self):
+        if not self.batch:
+            return
+        doc = http._roundtrip({"store": self.batch})
+        if not doc.get("ok"):
+            raise PackageRefused(doc.get("error") or "store refused")
+        self.count += len([b for b in self.batch if not b[2]])
+        self.batch = []
+        self.size = 0
+
+
 def fetch(closure):
-    files = []
     wheels = []
-    total = 0
+    out = _Store()
     for c in closure:
         f = {"filename": c["filename"], "url": c["url"], "sha256": None}
-        data, sha = download(f)
+        path, sha, _ = download(f)
         if sha != c["sha256"]:
+            os.unlink(path)
             raise PackageRefused(
                 "%s changed after review: refused (sha256 on the index %s, "
                 "recorded %s)" % (c["filename"], sha[:16], c["sha256"][:16]))
         wheels.append({"name": c["name"], "sha256": sha})
-        z = zipfile.ZipFile(io.BytesIO(data))
-        for zi in z.infolist():
-            if zi.is_dir():
-                continue
-            p = zi.filename
-            top = p.split("/")[0]
-            if top.endswith(".data"):
-                rest = p.split("/", 2)
-                if len(rest) == 3 and rest[1] in ("purelib", "platlib"):
-                    p = rest[2]
-                else:
-                    continue    # scripts, headers, data: not importable
-            sp = safe_path(p)
-            if sp is None:
-                raise PackageRefused("%s holds an unsafe path %r: refused"
-                                     % (c["filename"], zi.filename))
-            total += zi.file_size
-            if total > MAX_TOTAL or len(files) >= MAX_FILES:
-                raise PackageRefused("the package set is larger than %d MiB "
-                                     "or %d files: refused"
-                                     % (MAX_TOTAL >> 20, MAX_FILES))
-            files.append([sp, base64.b64encode(z.read(zi)).decode()])
-    return {"wheels": wheels, "files": files}
+        unpack(c, zipfile.ZipFile(path), out)
+        os.unlink(path)
+    out.flush()
+    return {"wheels": wheels, "files": out.count}
+
+
+def unpack(c, z, out):
+    for zi in z.infolist():
+        if zi.is_dir():
+            continue
+        p = zi.filename
+        top = p.split("/")[0]
+        if top.endswith(".data"):
+            rest = p.split("/", 2)
+            if len(rest) == 3 and rest[1] in ("purelib", "platlib"):
+                p = rest[2]
+            else:
+                continue    # scripts, headers, data: not importable
+        sp = safe_path(p)
+        if sp is None:
+            raise PackageRefused("%s holds an unsafe path %r: refused"
+                                 % (c["filename"], zi.filename))
+        with z.open(zi) as src:
+            first = True
+            while True:
+                block = src.read(CHUNK)
+                if not block and not first:
+                    break
+                out.add(sp, block, not first)
+                first = False
 
 
 def main(op: str = "resolve", index_url: str = "", name: str = "",
-         spec: str = "", osv_url: str = "", closure: list = None):
+         spec: str = "", osv_url: str = "", closure: list = None,
+         extras: list = None):
     if op == "resolve":
-        return resolve(index_url, name, spec, osv_url)
+        return resolve(index_url, name, spec, osv_url, extras or ())
     if op == "fetch":
         return fetch(closure or [])
     raise ValueError("unknown op %r" % op)

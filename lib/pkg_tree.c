@@ -24,8 +24,6 @@
 #include "lib/status.h"
 #include "lib/pkg_int.h"
 
-#define MAX_TREE_FILE (64 * 1024 * 1024)
-
 /* --------------------------------------------------------- trees */
 
 static int
@@ -71,92 +69,17 @@ ro_dir(const char *p, const struct stat *st, int fl, struct FTW *f)
 	return fl == FTW_DP ? chmod(p, 0555) : 0;
 }
 
-/* A relative path of regular components, no ".", "..", empty, '\\'. */
+/* What the installer's proxy stored: directories and regular files only
+ * (it creates nothing else; anything else is refused). */
 static int
-safe_rel(const char *p)
+kinds_ok(const char *p, const struct stat *st, int fl, struct FTW *f)
 {
-	const char *s = p;
-	size_t n;
-
-	if (*p == '\0' || *p == '/' || strlen(p) > 1000 || strchr(p, '\\'))
-		return 0;
-	for (;;) {
-		n = strcspn(s, "/");
-		if (n == 0 || n > 255 || (n == 1 && s[0] == '.') ||
-		    (n == 2 && s[0] == '.' && s[1] == '.'))
-			return 0;
-		if (s[n] == '\0')
-			return 1;
-		s += n + 1;
-	}
-}
-
-/* Writes data to root/rel, creating parent directories. */
-static int
-put_file(const char *root, const char *rel, const unsigned char *data,
-    size_t len)
-{
-	char path[4096], *q;
-	int fd, n;
-	size_t off = 0;
-
-	n = snprintf(path, sizeof(path), "%s/%s", root, rel);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	for (q = path + strlen(root) + 1; (q = strchr(q, '/')) != NULL; q++) {
-		*q = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-			*q = '/';
-			return -errno;
-		}
-		*q = '/';
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		off += (size_t)w;
-	}
-	return close(fd) == 0 ? 0 : -errno;
-}
-
-/* base64 (standard, padded) -> malloc'd bytes. */
-static unsigned char *
-b64dec(const char *s, size_t *len)
-{
-	size_t n = strlen(s), pad = 0;
-	unsigned char *out;
-	int r;
-
-	if (n % 4 != 0)
-		return NULL;
-	out = malloc(n / 4 * 3 + 1);
-	if (out == NULL)
-		return NULL;
-	if (n == 0) {
-		*len = 0;
-		return out;
-	}
-	r = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (r < 0) {
-		free(out);
-		return NULL;
-	}
-	if (s[n - 1] == '=')
-		pad++;
-	if (s[n - 2] == '=')
-		pad++;
-	*len = (size_t)r - pad;
-	return out;
+	(void)p;
+	(void)f;
+	return (fl == FTW_D && S_ISDIR(st->st_mode)) ||
+		(fl == FTW_F && S_ISREG(st->st_mode)) ?
+	    0 :
+	    -1;
 }
 
 /* Content address of a closure: sha256 over "name==version sha256\n"
@@ -196,8 +119,10 @@ tg_pkg_tree_path(const struct tg_config *cfg, const char *hash, char *out, size_
 
 /*
  * Makes sure TOOLGATE_PACKAGES_DIR/<hash> holds closure: the sandbox
- * fetches and checks the wheels, this writes the files into a temporary
- * directory, makes it read-only and renames it into place. An existing
+ * fetches and checks the wheels and its egress proxy stores the unpacked
+ * files (paths checked there) into a temporary directory here; this checks
+ * the hashes once more and that the directory holds only directories and
+ * regular files, makes it read-only and renames it into place. An existing
  * tree is never modified.
  */
 int
@@ -205,9 +130,9 @@ tg_pkg_ensure_tree(const struct tg_config *cfg, const char *hash, json_t *closur
     struct tg_err *err)
 {
 	char dst[1024], tmp[1100];
-	json_t *args = NULL, *res = NULL, *files, *wheels, *f;
+	json_t *args = NULL, *res = NULL, *wheels, *f;
 	struct stat st;
-	size_t i, j;
+	size_t i;
 	int rc, n;
 
 	if (cfg == NULL || cfg->packages_dir[0] == '\0')
@@ -217,20 +142,30 @@ tg_pkg_ensure_tree(const struct tg_config *cfg, const char *hash, json_t *closur
 		return tg_err_from(err, rc);
 	if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode))
 		return TG_OK;
+	n = snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%ld", cfg->packages_dir, hash,
+	    (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return tg_err_from(err, -TG_E_INTERNAL);
+	(void)rm_tree(tmp);
+	if (mkdir(tmp, 0755) != 0)
+		return tg_err_set(err, TG_E_UNAVAIL, "cannot create %s: %s", tmp,
+		    strerror(errno));
 	args = json_pack("{s:s, s:O}", "op", "fetch", "closure", closure);
-	if (args == NULL)
-		return tg_err_from(err, -TG_E_NOMEM);
-	rc = tg_pkg_resolver_run(cfg, args, &res, err);
+	if (args == NULL) {
+		rc = tg_err_from(err, -TG_E_NOMEM);
+		goto fail;
+	}
+	rc = tg_pkg_resolver_run(cfg, args, tmp, &res, err);
 	json_decref(args);
 	if (rc != TG_OK)
-		return rc;
+		goto fail;
 	/* security: the hashes once more, on this side */
 	wheels = json_object_get(res, "wheels");
 	if (json_array_size(wheels) != json_array_size(closure)) {
 		rc = tg_err_set(err, TG_E_UNAVAIL, "the package fetch returned %zu wheels"
 						   " for %zu packages",
 		    json_array_size(wheels), json_array_size(closure));
-		goto out;
+		goto fail;
 	}
 	json_array_foreach(closure, i, f) {
 		const char *want = json_string_value(json_object_get(f, "sha256"));
@@ -242,45 +177,13 @@ tg_pkg_ensure_tree(const struct tg_config *cfg, const char *hash, json_t *closur
 								 " recorded one: refused",
 			    json_string_value(
 				json_object_get(f, "filename")));
-			goto out;
-		}
-	}
-	n = snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%ld", cfg->packages_dir, hash,
-	    (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		rc = tg_err_from(err, -TG_E_INTERNAL);
-		goto out;
-	}
-	(void)rm_tree(tmp);
-	if (mkdir(tmp, 0755) != 0) {
-		rc = tg_err_set(err, TG_E_UNAVAIL, "cannot create %s: %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	files = json_object_get(res, "files");
-	json_array_foreach(files, j, f) {
-		const char *rel = json_string_value(json_array_get(f, 0));
-		const char *b64 = json_string_value(json_array_get(f, 1));
-		unsigned char *data;
-		size_t len = 0;
-
-		if (rel == NULL || b64 == NULL || !safe_rel(rel) ||
-		    strlen(b64) / 4 * 3 > MAX_TREE_FILE) {
-			rc = tg_err_set(err, TG_E_UNPROCESSABLE, "a wheel holds an unsafe"
-								 " or oversized path: refused");
 			goto fail;
 		}
-		if ((data = b64dec(b64, &len)) == NULL) {
-			rc = tg_err_set(err, TG_E_UNAVAIL, "bad file data from the fetch");
-			goto fail;
-		}
-		n = put_file(tmp, rel, data, len);
-		free(data);
-		if (n != 0) {
-			rc = tg_err_set(err, n == -EEXIST ? TG_E_UNPROCESSABLE : TG_E_UNAVAIL, "cannot write %s into the package tree: %s",
-			    rel, n == -EEXIST ? "two wheels provide it" : strerror(-n));
-			goto fail;
-		}
+	}
+	if (nftw(tmp, kinds_ok, 16, FTW_PHYS) != 0) {
+		rc = tg_err_set(err, TG_E_UNPROCESSABLE, "the package tree holds"
+							 " something other than files and directories: refused");
+		goto fail;
 	}
 	if (nftw(tmp, ro_one, 16, FTW_PHYS) != 0 ||
 	    nftw(tmp, ro_dir, 16, FTW_PHYS | FTW_DEPTH) != 0) {
@@ -299,8 +202,8 @@ tg_pkg_ensure_tree(const struct tg_config *cfg, const char *hash, json_t *closur
 		}
 		(void)rm_tree(tmp);
 	}
-	tg_log(TG_LOG_INFO, "packages.tree_built", "tree=%s files=%zu", hash,
-	    json_array_size(files));
+	tg_log(TG_LOG_INFO, "packages.tree_built", "tree=%s files=%lld", hash,
+	    (long long)json_integer_value(json_object_get(res, "files")));
 	rc = TG_OK;
 	goto out;
 fail:
@@ -309,7 +212,6 @@ out:
 	json_decref(res);
 	return rc;
 }
-
 
 int
 tg_packages_gc(struct tg_db *db, const struct tg_config *cfg, int64_t grace_s)

@@ -11,10 +11,22 @@
 #include "lib/config.h"
 #include "lib/sandbox_client.h"
 
-/* The warm-sandbox fields of o (docs/sandbox.md "Warm sandboxes"). */
+/* The warm-sandbox fields of o (docs/sandbox.md "Warm sandboxes"). With
+ * TOOLGATE_PACKAGES_DIR the helper gets --packages-root: a server's
+ * package set then runs warm (its zygote sees the trees, each child keeps
+ * only its call's; docs/packages.md). Every caller sets these, so the
+ * warm helper's arguments (its key) are the same for every call. */
 static inline void
 tg_sandbox_warm_opts(const struct tg_config *cfg, struct tg_sandbox_opts *o)
 {
+	static const char *pkg_args[3];
+
+	if (cfg->packages_dir[0] != '\0') {
+		pkg_args[0] = "--packages-root";
+		pkg_args[1] = cfg->packages_dir;
+		pkg_args[2] = NULL;
+		o->extra_args = pkg_args;
+	}
 	o->warm = cfg->sandbox_warm ? 1 : 0;
 	o->warm_calls = cfg->sandbox_warm_calls;
 	o->warm_ms = cfg->sandbox_warm_minutes * 60 * 1000;

@@ -291,6 +291,12 @@ build_root(const struct sbx_child *c)
 		TRY("bind packages", bind_ro(c->packages, NEWROOT SBX_PKG_DIR,
 		    MS_NODEV, 0));
 	}
+	if (c->trees != NULL) {	/* warm: sbx_warm_packages_bind */
+		SYS("mkdir packages", mkdir(NEWROOT SBX_PKG_DIR, 0755));
+		SYS("mkdir trees", mkdir(NEWROOT SBX_TREES_DIR, 0700));
+		TRY("bind trees", bind_ro(c->trees, NEWROOT SBX_TREES_DIR,
+		    MS_NODEV, 0));
+	}
 
 	SYS("chdir new root", chdir(NEWROOT));
 	SYS("pivot_root", (int)syscall(SYS_pivot_root, ".", "."));
@@ -567,6 +573,12 @@ sbx_child_main(const struct sbx_child *c)
  * build_root), with a token /tmp (each call mounts its own over it).
  * Failures go to errp as "stage: reason" and end the process.
  */
+static int
+bind_pkg(const char *src, const char *dst)
+{
+	return bind_ro(src, dst, MS_NODEV, 0);
+}
+
 void
 sbx_zygote_root(int errp)
 {
@@ -577,6 +589,14 @@ sbx_zygote_root(int errp)
 	c.lim = &lim;
 	c.errp_w = errp;
 	c.egress_sp = -1;
+	{	/* warm package sets (packages.c): a root that is no
+		 * directory only costs them their warmth */
+		struct stat st;
+
+		if (sbx_packages_root != NULL &&
+		    stat(sbx_packages_root, &st) == 0 && S_ISDIR(st.st_mode))
+			c.trees = sbx_packages_root;
+	}
 	early_mounts(&c);
 	build_root(&c);
 }
@@ -624,6 +644,7 @@ sbx_warm_child_setup(const struct sbx_limits *lim, const int fds[6])
 		sbx_child_fail(fds[5], "sethostname", errno);
 	if (chdir("/tmp") != 0)
 		sbx_child_fail(fds[5], "chdir /tmp", errno);
+	sbx_warm_packages_bind(fds[5], bind_pkg);
 	/* RLIMIT_NPROC counts the uid of the zygote's user namespace: the
 	 * zygote and the next call's parked child are the two others. */
 	if ((rc = set_limits(lim, lim->max_procs + 2)) != 0)

@@ -370,7 +370,7 @@ parse_request(struct run *r, const char *buf, size_t len, char *msg,
 	const char *mode = NULL, *code = NULL, *entry = "main";
 	size_t code_len = 0;
 	json_t *args = NULL, *secrets = NULL, *mods = NULL, *hosts = NULL;
-	json_t *lim = NULL, *job = NULL;
+	json_t *lim = NULL, *job = NULL, *pe = NULL;
 	int ad = 0;
 
 	r->req = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
@@ -380,11 +380,11 @@ parse_request(struct run *r, const char *buf, size_t len, char *msg,
 		return -1;
 	}
 	if (json_unpack_ex(r->req, &je, JSON_STRICT,
-	    "{s:s, s:s%, s?s, s?o, s?o, s?o, s?o, s?o, s?b, s?s}", "mode", &mode,
-	    "code", &code, &code_len, "entry", &entry, "arguments", &args,
+	    "{s:s, s:s%, s?s, s?o, s?o, s?o, s?o, s?o, s?b, s?s, s?o}", "mode",
+	    &mode, "code", &code, &code_len, "entry", &entry, "arguments", &args,
 	    "secrets", &secrets, "allowed_modules", &mods, "allowed_hosts",
 	    &hosts, "limits", &lim, "allow_degraded", &ad, "packages",
-	    &r->packages) != 0) {
+	    &r->packages, "package_egress", &pe) != 0) {
 		snprintf(msg, msglen, "bad request: %s", je.text);
 		return -1;
 	}
@@ -447,6 +447,8 @@ parse_request(struct run *r, const char *buf, size_t len, char *msg,
 	    &r->lim.result_bytes, msg, msglen))
 		return -1;
 	if (r->packages != NULL && sbx_packages_check(r->packages, msg, msglen))
+		return -1;
+	if (pe != NULL && sbx_pkg_egress_check(pe, msg, msglen))
 		return -1;
 	r->hosts = hosts;
 	r->allow_degraded = ad;
@@ -1200,6 +1202,8 @@ start_proxy(struct run *r, const struct cfg *c, int sp, int direct)
 			close(3);
 		if (lfd < 0)
 			_exit(0);	/* the sandbox never came up */
+		/* the package installer's own runs (packages.c) */
+		sbx_proxy_packages(json_object_get(r->req, "package_egress"));
 		sbx_proxy_main(lfd, r->hosts, r->start_ms + r->lim.timeout_ms,
 		    c->egress_test_allow);
 	}
@@ -1439,6 +1443,7 @@ struct warm {
 	int failures;		/* consecutive failed starts */
 	unsigned int next_id;
 	struct sbx_limits lim;	/* what the next parked child is shaped by */
+	char tree[65];		/* ... and its package tree ("" none) */
 	struct {
 		enum kid_state state;
 		unsigned int id;
@@ -1446,6 +1451,7 @@ struct warm {
 		int pidfd, job_w, out_r, err_r, res_r, eg, ready_r;
 		int ns[2];	/* its mount and network namespaces, held */
 		struct sbx_limits lim;
+		char tree[65];
 	} k;
 	/* the namespaces of the call that just ran: released after its
 	 * status is sent (see kid_hold_ns) */
@@ -1583,8 +1589,15 @@ zygote_start(struct warm *w, const struct cfg *c)
 	if (pid == 0) {
 		static const char *const env[] = {NULL};
 		const char *argv[] = {"toolgate-sandbox", "--zygote", "--python",
-			c->python, c->test_ready_first ? "--test-ready-first" :
-			NULL, NULL};
+			c->python, NULL, NULL, NULL, NULL};
+		int na = 4;
+
+		if (sbx_packages_root != NULL) {	/* packages.c */
+			argv[na++] = "--packages-root";
+			argv[na++] = sbx_packages_root;
+		}
+		if (c->test_ready_first)
+			argv[na++] = "--test-ready-first";
 		struct __user_cap_header_struct h;
 		struct __user_cap_data_struct d[2];
 		int nul, cap;
@@ -1694,8 +1707,10 @@ kid_ask(struct warm *w)
 	m.type = SBX_ZM_PREPARE;
 	m.id = ++w->next_id;
 	m.lim = w->lim;
+	memcpy(m.text, w->tree, sizeof w->tree);	/* packages.c */
 	w->k.id = m.id;
 	w->k.lim = w->lim;
+	memcpy(w->k.tree, w->tree, sizeof w->tree);
 	w->k.job_w = job[1];
 	w->k.out_r = out[0];
 	w->k.err_r = err[0];
@@ -1900,14 +1915,15 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	unsigned int id;
 	pid_t pid;
 
-	if (w->self_exe < 0)
+	if (w->self_exe < 0 || sbx_pkg_tree_of(r->packages, w->tree) != 0)
 		return -1;
 	w->lim = r->lim;
 	until = sbx_now_ms() + (strict ? W_STRICT_WAIT_MS : W_PREP_WAIT_MS);
 	(void)warm_poll(w, c, 0, 0);	/* what happened meanwhile */
 	for (;;) {
-		if (w->k.state != K_NONE && !lim_eq(&w->k.lim, &r->lim))
-			kid_discard(w);	/* shaped for other limits */
+		if (w->k.state != K_NONE && (!lim_eq(&w->k.lim, &r->lim) ||
+		    strcmp(w->k.tree, w->tree) != 0))
+			kid_discard(w);	/* shaped for other limits or tree */
 		if (w->k.state == K_READY) {
 			struct pollfd kp = {.fd = w->k.pidfd, .events = POLLIN};
 
@@ -2041,9 +2057,9 @@ serve_call(const struct cfg *c, struct warm *w, char *buf, size_t len,
 		    "TooLarge" : "BadRequest", msg, "unavailable");
 	else {
 		ex = -1;
-		/* a package set is bound by cold runs only (packages.c) */
-		if (!c->force_degraded && !c->no_mount && !r.allow_degraded &&
-		    r.packages == NULL)
+		/* a package set runs warm when it is a tree of
+		 * --packages-root (packages.c), else cold */
+		if (!c->force_degraded && !c->no_mount && !r.allow_degraded)
 			ex = run_warm(&r, c, w, flags & WQ_STRICT);
 		if (ex < 0 && (flags & WQ_STRICT))
 			ex = fail_doc(c, EX_SETUP, "SandboxSetup", "no warm "
@@ -2248,6 +2264,9 @@ parse_args(int argc, char **argv, struct cfg *c)
 			c->serve = 1;
 		else if (strcmp(a, "--test-ready-first") == 0)
 			c->test_ready_first = 1;	/* tests: zygote.c */
+		else if (strcmp(a, "--packages-root") == 0 && i + 1 < argc &&
+		    argv[i + 1][0] == '/' && strlen(argv[i + 1]) < 400)
+			sbx_packages_root = argv[++i];	/* warm package sets */
 		else if (strcmp(a, "--zygote") == 0)
 			c->zygote = 1;
 		else if ((strcmp(a, "--warm-calls") == 0 ||

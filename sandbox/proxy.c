@@ -22,6 +22,16 @@
  * responses are capped at 5 MiB and every request at min(its timeout, 30 s,
  * the run's deadline). --egress-test-allow HOST:PORT (tests only) admits one
  * loopback endpoint so the allow/deny/redirect logic can be tested offline.
+ *
+ * The package installer's own runs (the request's "package_egress",
+ * packages.c; never a tool run) also have: "download": true for GET of the
+ * configured index and extra hosts, streamed to the client as frames
+ * ("<hex length>\n" + bytes, then "0\n", then the JSON line without a
+ * body) under their own cap instead of the 5 MiB one; private and
+ * loopback addresses for exactly the configured hosts (checked per
+ * connection against the URL's host, so another name that resolves into
+ * private space is still refused); and "store" of unpacked files into the
+ * installer's output directory.
  */
 #include "sandbox/sbx.h"
 
@@ -53,6 +63,13 @@ struct px {
 	size_t body_len;
 	int body_over;
 	json_t *headers;
+	/* the package installer's runs (packages.c) */
+	const char *cur_host, *cur_scheme;
+	long cur_port;
+	int cfd;		/* the client: download frames go there */
+	CURL *c;
+	long long dl_max, dl_total;	/* download mode when dl_max > 0 */
+	int dl_fail;
 };
 
 /*
@@ -264,6 +281,9 @@ test_allowed(const struct px *px, const char *ip, unsigned port)
 	return strcmp(want, px->test_allow) == 0;
 }
 
+static int host_allowed(const json_t *hosts, const char *host,
+    const char *scheme, long port);
+
 static curl_socket_t
 open_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 {
@@ -286,7 +306,9 @@ open_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 		port = ntohs(s->sin6_port);
 		ok = v6_public(s->sin6_addr.s6_addr);
 	}
-	if (!ok && !test_allowed(px, ip, port)) {
+	if (!ok && !test_allowed(px, ip, port) &&
+	    !sbx_pkg_private_ok(px->cur_host, px->cur_scheme, px->cur_port,
+	    host_allowed)) {
 		snprintf(px->refused, sizeof px->refused, "address %s is private, "
 		    "loopback, link-local or reserved: refused", ip);
 		return CURL_SOCKET_BAD;
@@ -389,6 +411,49 @@ out:
 
 /* ---- one request -------------------------------------------------------- */
 
+static int
+send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* download mode: a 2xx body goes to the client as it arrives (frames),
+ * never into memory; other bodies (redirects, errors) are dropped */
+static size_t
+download_cb(struct px *px, const char *d, size_t n)
+{
+	long st = 0;
+	char hdr[32];
+	int hl;
+
+	cu.easy_getinfo(px->c, CURLINFO_RESPONSE_CODE, &st);
+	if (st < 200 || st > 299 || n == 0)
+		return n;
+	if (px->dl_total + (long long)n > px->dl_max) {
+		px->body_over = 1;
+		return 0;
+	}
+	hl = snprintf(hdr, sizeof hdr, "%zx\n", n);
+	if (send_all(px->cfd, hdr, (size_t)hl) != 0 ||
+	    send_all(px->cfd, d, n) != 0) {
+		px->dl_fail = 1;
+		return 0;
+	}
+	px->dl_total += (long long)n;
+	return n;
+}
+
 static size_t
 write_cb(char *d, size_t sz, size_t nm, void *ud)
 {
@@ -396,6 +461,8 @@ write_cb(char *d, size_t sz, size_t nm, void *ud)
 	size_t n = sz * nm;
 	char *np;
 
+	if (px->dl_max > 0)
+		return download_cb(px, d, n);
 	if (px->body_len + n > PX_MAX_BODY) {
 		px->body_over = 1;
 		return 0;
@@ -455,15 +522,25 @@ handle(struct px *px, json_t *req)
 	CURL *c = NULL;
 	long port = 0, status = 0;
 	const char *k;
-	int redirects;
+	int redirects, download = 0;
 	json_error_t je;
+	json_t *store = NULL;
 
-	if (json_unpack_ex(req, &je, JSON_STRICT, "{s?s, s:s, s?o, s?s, s?I}",
-	    "method", &method, "url", &url, "headers", &hdrs, "body_b64",
-	    &body64, "timeout_ms", &tmo) != 0) {
+	px->dl_max = px->dl_total = 0;
+	px->dl_fail = 0;
+	if ((store = json_object_get(req, "store")) != NULL) {
+		if (!sbx_pkg_installer())
+			return errdoc("store is for the package installer only");
+		return sbx_pkg_store(store, b64_decode);
+	}
+	if (json_unpack_ex(req, &je, JSON_STRICT, "{s?s, s:s, s?o, s?s, s?I, "
+	    "s?b}", "method", &method, "url", &url, "headers", &hdrs,
+	    "body_b64", &body64, "timeout_ms", &tmo, "download", &download) != 0) {
 		snprintf(err, sizeof err, "bad egress request: %s", je.text);
 		return errdoc(err);
 	}
+	if (download && strcmp(method, "GET") != 0)
+		return errdoc("download is GET only");
 	if (strcmp(method, "GET") && strcmp(method, "POST") &&
 	    strcmp(method, "PUT") && strcmp(method, "PATCH") &&
 	    strcmp(method, "DELETE") && strcmp(method, "HEAD"))
@@ -472,8 +549,8 @@ handle(struct px *px, json_t *req)
 		return errdoc("headers must be an object of strings");
 	if (body64 != NULL && b64_decode(body64, &body, &body_len) != 0)
 		return errdoc("body_b64 is not valid base64");
-	if (tmo < 1 || tmo > 30000)
-		tmo = 30000;
+	if (tmo < 1 || tmo > (download ? 600000 : 30000))
+		tmo = download ? 600000 : 30000;
 	if (px->deadline - sbx_now_ms() < tmo)
 		tmo = px->deadline - sbx_now_ms();
 	if (tmo < 1) {
@@ -539,6 +616,15 @@ handle(struct px *px, json_t *req)
 			resp = errdoc(err);
 			goto out;
 		}
+		px->cur_host = host;
+		px->cur_scheme = scheme;
+		px->cur_port = port;
+		if (download && (px->dl_max = sbx_pkg_download_cap(host, scheme,
+		    port, host_allowed)) <= 0) {
+			resp = errdoc("download is for the package installer and "
+			    "its configured index hosts only");
+			goto out;
+		}
 		cu.easy_cleanup(c);
 		c = cu.easy_init();
 		if (c == NULL) {
@@ -560,8 +646,9 @@ handle(struct px *px, json_t *req)
 		cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 		cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)tmo);
 		cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)tmo);
+		px->c = c;
 		cu.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-		    (curl_off_t)PX_MAX_BODY);
+		    (curl_off_t)(download ? px->dl_max : PX_MAX_BODY));
 		cu.easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cb);
 		cu.easy_setopt(c, CURLOPT_OPENSOCKETDATA, px);
 		cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
@@ -584,7 +671,14 @@ handle(struct px *px, json_t *req)
 		if (cc != CURLE_OK) {
 			if (px->refused[0])
 				resp = errdoc(px->refused);
-			else if (px->body_over || cc == CURLE_FILESIZE_EXCEEDED)
+			else if (download && (px->body_over ||
+			    cc == CURLE_FILESIZE_EXCEEDED)) {
+				snprintf(err, sizeof err, "download larger than "
+				    "the package download cap (%lld MiB, "
+				    "TOOLGATE_PIP_MAX_DOWNLOAD): refused",
+				    px->dl_max >> 20);
+				resp = errdoc(err);
+			} else if (px->body_over || cc == CURLE_FILESIZE_EXCEEDED)
 				resp = errdoc("response larger than 5 MiB: refused");
 			else {
 				snprintf(err, sizeof err, "request failed: %s",
@@ -615,6 +709,12 @@ handle(struct px *px, json_t *req)
 			cu.easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
 		}
 	}
+	if (download) {
+		resp = json_pack("{s:b, s:i, s:O, s:s, s:I}", "ok", 1, "status",
+		    (int)status, "headers", px->headers, "url", cur_url, "bytes",
+		    (json_int_t)px->dl_total);
+		goto out;
+	}
 	b64o = b64_encode(px->body ? px->body : "", px->body_len);
 	if (b64o == NULL) {
 		resp = errdoc("out of memory");
@@ -625,6 +725,9 @@ handle(struct px *px, json_t *req)
 	    cur_url);
 out:
 	cu.easy_cleanup(c);
+	px->c = NULL;
+	px->cur_host = px->cur_scheme = NULL;
+	px->dl_max = 0;
 	cu.slist_free_all(sl);
 	cu.free(scheme);
 	cu.free(host);
@@ -731,6 +834,7 @@ sbx_proxy_main(int lfd, const json_t *hosts, long long deadline_ms,
 	char *line = NULL;
 	size_t cap = 65536;
 	int served = 0, connected = 0;
+	int max_reqs = sbx_pkg_installer() ? 1000000 : PX_MAX_REQS;
 
 	memset(&px, 0, sizeof px);
 	px.hosts = hosts;
@@ -750,7 +854,7 @@ sbx_proxy_main(int lfd, const json_t *hosts, long long deadline_ms,
 		    acc == 0)
 			connected = 1;
 	}
-	while (served < PX_MAX_REQS && sbx_now_ms() < deadline_ms) {
+	while (served < max_reqs && sbx_now_ms() < deadline_ms) {
 		struct pollfd p = {.fd = lfd, .events = POLLIN};
 		size_t len = 0;
 		int cfd;
@@ -780,16 +884,21 @@ serve:
 
 				req = json_loadb(line, ll, JSON_REJECT_DUPLICATES,
 				    NULL);
+				px.cfd = cfd;
 				resp = req && json_is_object(req) ?
 				    handle(&px, req) : errdoc("bad egress request");
 				report(req, resp, t0, wall_us());
-				json_decref(req);
 				served++;
-				r = send_line(cfd, resp);
+				/* a download's frames end with an empty one */
+				r = json_is_true(json_object_get(req, "download")) ?
+				    send_all(cfd, "0\n", 2) : 0;
+				json_decref(req);
+				if (r == 0)
+					r = send_line(cfd, resp);
 				json_decref(resp);
 				memmove(line, nl + 1, len - ll - 1);
 				len -= ll + 1;
-				if (r != 0 || served >= PX_MAX_REQS)
+				if (r != 0 || served >= max_reqs)
 					break;
 				continue;
 			}

@@ -304,35 +304,93 @@ class _Http:
         self._buf = b""
         self._lock = None
 
-    def _roundtrip(self, req):
+    def _send(self, req):
         import socket
         import threading
         if self._lock is None:
             self._lock = threading.Lock()
+        global _EGRESS_FD
+        if self._sock is None and _EGRESS_FD is not None:
+            # warm sandboxes: a connection to this call's proxy
+            self._sock = socket.socket(fileno=_EGRESS_FD)
+            _EGRESS_FD = None
+        if self._sock is None:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(EGRESS_SOCK)
+            except OSError as e:
+                s.close()
+                raise HttpError("egress proxy unavailable: %s" % e)
+            self._sock = s
+        self._sock.sendall(json.dumps(req).encode() + b"\n")
+
+    def _fill(self):
+        chunk = self._sock.recv(1 << 20)
+        if not chunk:
+            self._sock.close()
+            self._sock = None
+            raise HttpError("egress proxy closed the connection")
+        self._buf += chunk
+
+    def _line(self):
+        while b"\n" not in self._buf:
+            self._fill()
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line
+
+    def _roundtrip(self, req):
+        import threading
+        if self._lock is None:
+            self._lock = threading.Lock()
         with self._lock:
-            global _EGRESS_FD
-            if self._sock is None and _EGRESS_FD is not None:
-                # warm sandboxes: a connection to this call's proxy
-                self._sock = socket.socket(fileno=_EGRESS_FD)
-                _EGRESS_FD = None
-            if self._sock is None:
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                try:
-                    s.connect(EGRESS_SOCK)
-                except OSError as e:
-                    s.close()
-                    raise HttpError("egress proxy unavailable: %s" % e)
-                self._sock = s
-            self._sock.sendall(json.dumps(req).encode() + b"\n")
-            while b"\n" not in self._buf:
-                chunk = self._sock.recv(1 << 16)
-                if not chunk:
-                    self._sock.close()
-                    self._sock = None
-                    raise HttpError("egress proxy closed the connection")
-                self._buf += chunk
-            line, _, self._buf = self._buf.partition(b"\n")
+            self._send(req)
+            line = self._line()
         return json.loads(line)
+
+    def _download(self, url, path, timeout=600):
+        """The package installer's downloads (lib/pkg_resolver.py): a GET
+        whose body is streamed into path, never held in memory. The proxy
+        allows it only in the installer's own runs, for the configured
+        index hosts, under TOOLGATE_PIP_MAX_DOWNLOAD. -> (status, bytes)"""
+        import threading
+        if not self._enabled:
+            raise HttpError("network access is not enabled")
+        if self._lock is None:
+            self._lock = threading.Lock()
+        with self._lock:
+            self._send({"method": "GET", "url": url, "download": True,
+                        "timeout_ms": int(timeout * 1000)})
+            buf, pos = bytearray(self._buf), 0
+            with open(path, "wb") as f:
+                while True:
+                    nl = buf.find(b"\n", pos)
+                    if nl < 0:
+                        if pos:
+                            del buf[:pos]
+                            pos = 0
+                        self._buf = b""
+                        self._fill()
+                        buf += self._buf
+                        continue
+                    n = int(buf[pos:nl], 16)
+                    pos = nl + 1
+                    if n == 0:
+                        break
+                    while len(buf) - pos < n:
+                        if pos:
+                            del buf[:pos]
+                            pos = 0
+                        self._buf = b""
+                        self._fill()
+                        buf += self._buf
+                    f.write(memoryview(buf)[pos:pos + n])
+                    pos += n
+            self._buf = bytes(buf[pos:])
+            doc = json.loads(self._line())
+        if not doc.get("ok"):
+            os.unlink(path)
+            raise HttpError(doc.get("error") or "egress request refused")
+        return doc["status"], doc.get("bytes", 0)
 
     def request(self, method, url, headers=None, params=None, data=None,
                 json_body=None, timeout=10, **kw):

@@ -35,6 +35,9 @@
 #define SBX_RUN_DIR		"/run/toolgate"
 /* the server's package set, bound read-only (packages.c) */
 #define SBX_PKG_DIR		SBX_RUN_DIR "/packages"
+/* warm: every tree of --packages-root in the zygote's root; each child
+ * binds its call's tree at SBX_PKG_DIR and unmounts this (packages.c) */
+#define SBX_TREES_DIR		SBX_RUN_DIR "/.trees"
 #define SBX_EGRESS_SOCK		"/run/toolgate/egress.sock"
 
 enum sbx_mode {
@@ -67,11 +70,33 @@ struct sbx_child {
 	int errp_w;		/* setup failure message; CLOEXEC, EOF = exec ok */
 	int egress_sp;		/* -1, or socket to hand the egress listener to */
 	const char *packages;	/* NULL, or the package tree to bind (packages.c) */
+	const char *trees;	/* zygote: --packages-root, bound at SBX_TREES_DIR */
 };
 
 /* packages.c: 0 when path may be bound as the package set, else -1 with
  * msg set. */
 int sbx_packages_check(const char *path, char *msg, size_t msglen);
+/* packages.c: the request's "package_egress" (the package installer's own
+ * runs only): checked by the helper, handed to the proxy before it serves.
+ * match is proxy.c's host matcher. */
+int sbx_pkg_egress_check(const json_t *pe, char *msg, size_t msglen);
+void sbx_proxy_packages(const json_t *pe);
+long long sbx_pkg_download_cap(const char *host, const char *scheme, long port,
+    int (*match)(const json_t *, const char *, const char *, long));
+int sbx_pkg_private_ok(const char *host, const char *scheme, long port,
+    int (*match)(const json_t *, const char *, const char *, long));
+int sbx_pkg_installer(void);
+/* packages.c, warm package sets: --packages-root (the worker's
+ * TOOLGATE_PACKAGES_DIR) or NULL; the tree name of a request's packages
+ * path when it is <root>/<64 hex> (0), else -1; the tree of the child
+ * being prepared (zygote.c) and its mounts (child.c). */
+extern const char *sbx_packages_root;
+int sbx_pkg_tree_of(const char *packages, char tree[65]);
+extern char sbx_warm_tree[65];
+void sbx_warm_packages_bind(int errp,
+    int (*bind)(const char *, const char *));
+json_t *sbx_pkg_store(const json_t *files,
+    int (*b64dec)(const char *, char **, size_t *));
 
 /* child.c: never returns. */
 void sbx_child_main(const struct sbx_child *c) __attribute__((noreturn));

@@ -372,6 +372,8 @@ prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
 			close(ready_w);
 			close(t[0]);
 		}
+		/* the call's package tree, if any (packages.c) */
+		memcpy(sbx_warm_tree, m->text, sizeof sbx_warm_tree - 1);
 		sbx_warm_child_setup(&m->lim, fds);
 		/* the runner's own path once, before the call (runner.py) */
 		if (py.CallNoArgs(prewarm) == NULL)

@@ -270,9 +270,29 @@ if [ "$need_stack" = 1 ]; then
 	[ -n "${TG_TEST_PORT:-}" ] || pick_port 18080
 	# Third-party packages (tests/integration/test_packages.c): a package
 	# index and a vulnerability source on loopback, which that test starts
-	# itself (tests/packages/index_server.py) on this port; the sandbox's
-	# egress proxy admits exactly this endpoint (test-only setting).
-	for PKG_PORT in $(seq 18380 18479); do port_free "$PKG_PORT" && break; done
+	# itself (tests/packages/index_server.py) on this port. No test-only
+	# escape hatch: configured package hosts may be loopback or private
+	# (docs/packages.md); a 20 MiB download cap between the suite's big
+	# wheel (12 MiB) and its over-cap one (24 MiB).
+	# The index server starts here, as soon as its port is chosen (a
+	# checkout running side by side then sees the port taken); the suite
+	# rebuilds the index it serves from ($TG_PKGINDEX_DIR).
+	export TG_PKGINDEX_DIR="$TEST_VAR-pkgindex"
+	rm -rf "$TG_PKGINDEX_DIR" && mkdir -p "$TG_PKGINDEX_DIR"
+	PKG_SERVER=""
+	for PKG_PORT in $(seq 18380 18479); do
+		port_free "$PKG_PORT" || continue
+		python3 tests/packages/index_server.py "$PKG_PORT" "$TG_PKGINDEX_DIR" \
+			"$TG_PKGINDEX_DIR.pid" >"$LOGDIR/pkgindex.log" 2>&1 9>&- &
+		PKG_SERVER=$!
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			[ -s "$TG_PKGINDEX_DIR.pid" ] && ! port_free "$PKG_PORT" && break
+			sleep 0.1
+		done
+		kill -0 "$PKG_SERVER" 2>/dev/null && break
+		PKG_SERVER=""
+	done
+	trap 'tstack stop >/dev/null 2>&1; [ -n "$PKG_SERVER" ] && kill "$PKG_SERVER" 2>/dev/null' EXIT
 	export TOOLGATE_PIP_INDEX_URL=${TOOLGATE_PIP_INDEX_URL:-http://127.0.0.1:$PKG_PORT/simple/}
 	export TOOLGATE_OSV_URL=${TOOLGATE_OSV_URL:-http://127.0.0.1:$PKG_PORT/v1/querybatch}
 	export TOOLGATE_PACKAGES_TEST_EGRESS=${TOOLGATE_PACKAGES_TEST_EGRESS:-127.0.0.1:$PKG_PORT}
@@ -281,11 +301,12 @@ if [ "$need_stack" = 1 ]; then
 	# (tests/trace/otlp_receiver.py) on this port. Roots are never sampled
 	# (ratio 0): only calls that send a sampled traceparent are traced. The
 	# database health sampler runs every second.
-	for OTLP_PORT in $(seq 18480 18579); do port_free "$OTLP_PORT" && break; done
+	for OTLP_PORT in $(seq 18580 18679); do port_free "$OTLP_PORT" && break; done
 	export TOOLGATE_OTLP_ENDPOINT=${TOOLGATE_OTLP_ENDPOINT:-http://127.0.0.1:$OTLP_PORT/v1/traces}
 	export TOOLGATE_OTLP_SAMPLE_RATIO=${TOOLGATE_OTLP_SAMPLE_RATIO:-0}
 	export TOOLGATE_OTLP_TIMEOUT_MS=${TOOLGATE_OTLP_TIMEOUT_MS:-1000}
 	export TOOLGATE_DB_HEALTH_INTERVAL_S=${TOOLGATE_DB_HEALTH_INTERVAL_S:-1}
+	export TOOLGATE_PIP_MAX_DOWNLOAD=${TOOLGATE_PIP_MAX_DOWNLOAD:-20}
 	stack_ok=0
 	for attempt in 1 2 3; do
 		if start_test_stack; then stack_ok=1; break; fi
@@ -413,6 +434,8 @@ if [ "$need_stack" = 1 ]; then
 	fi
 
 	# stop must leave nothing behind: check every process group the stack started.
+	# the package index of tests/integration/test_packages.c (started above)
+	[ -n "${PKG_SERVER:-}" ] && kill "$PKG_SERVER" 2>/dev/null
 	if [ "$STACK_UP" = 1 ]; then
 		suite_begin "stack stop"
 		pids=""

@@ -2,11 +2,21 @@
  * test_packages.c - third-party Python packages through the real stack
  * (issue #20; docs/packages.md). No public index is reachable: the suite
  * builds small wheels with tests/packages/make_index.py into
- * $TG_VAR/pkgindex and serves them with tests/packages/index_server.py on
+ * $TG_PKGINDEX_DIR (tests/run.sh starts tests/packages/index_server.py on it
+ * when it picks the port; by hand: $TG_VAR/pkgindex, started here) on
  * the loopback port tests/run.sh gave the stack (TOOLGATE_PIP_INDEX_URL,
- * TOOLGATE_OSV_URL and TOOLGATE_PACKAGES_TEST_EGRESS, which admits exactly
- * that endpoint through the sandbox's egress proxy).
+ * TOOLGATE_OSV_URL): configured package hosts may be loopback, no
+ * test-only escape hatch; TOOLGATE_PIP_MAX_DOWNLOAD is 20 MiB there.
  *
+ *   - a request is answered 202 "resolving" at once and resolved by the
+ *     master's package-job process into "pending" or "failed" (with the
+ *     reason); killing that process mid-resolution loses nothing;
+ *   - a 12 MiB wheel (over the 5 MiB reply cap of tool egress) installs
+ *     and is imported; a 24 MiB one (over the download cap) is refused;
+ *   - a tool's own egress to the (loopback) index is still refused, and a
+ *     tool cannot use the installer's download mode;
+ *   - extras: name[extra] follows the extra's dependencies, an unknown
+ *     extra is refused;
  *   - request -> review data (version, summary, licence, home page, the
  *     closure with sha256 hashes, vulnerabilities checked) -> the validator
  *     refuses the import before approval -> approve -> a tool imports it
@@ -29,6 +39,8 @@
 
 static char admin[4096];
 static char var[1024], port[16];
+static char idx[1100]; /* the index's directory */
+static int own_server;
 static char srv[32];
 static long long sid;
 
@@ -43,18 +55,28 @@ setup(void **state)
 	if (it_login_admin(admin, sizeof(admin)) != 0)
 		return -1;
 	snprintf(var, sizeof(var), "%s", it_env("TG_VAR"));
-	eg = it_env("TOOLGATE_PACKAGES_TEST_EGRESS");
+	/* http://127.0.0.1:PORT/simple/ */
+	eg = it_env("TOOLGATE_PIP_INDEX_URL");
 	colon = strrchr(eg, ':');
-	if (colon == NULL)
+	if (colon == NULL || strncmp(eg, "http://127.0.0.1:", 17) != 0)
 		return -1;
-	snprintf(port, sizeof(port), "%s", colon + 1);
-	if (it_sh("rm -rf '%s/pkgindex' && python3 tests/packages/make_index.py"
-		  " '%s/pkgindex'",
-		var, var) != 0)
+	snprintf(port, sizeof(port), "%.*s", (int)strcspn(colon + 1, "/"), colon + 1);
+	/* tests/run.sh starts the index server as soon as it picks the port
+	 * and names its directory (TG_PKGINDEX_DIR); by hand, this starts it */
+	if (getenv("TG_PKGINDEX_DIR") != NULL && *getenv("TG_PKGINDEX_DIR")) {
+		snprintf(idx, sizeof(idx), "%s", getenv("TG_PKGINDEX_DIR"));
+		own_server = 0;
+	} else {
+		snprintf(idx, sizeof(idx), "%s/pkgindex", var);
+		own_server = 1;
+	}
+	if (it_sh("rm -rf '%s'/* && mkdir -p '%s' && python3"
+		  " tests/packages/make_index.py '%s'",
+		idx, idx, idx) != 0)
 		return -1;
-	if (it_sh("python3 tests/packages/index_server.py %s '%s/pkgindex'"
-		  " '%s/pkgindex.pid' >'%s/pkgindex.log' 2>&1 &",
-		port, var, var, var) != 0)
+	if (own_server && it_sh("python3 tests/packages/index_server.py %s '%s'"
+				" '%s.pid' >'%s.log' 2>&1 &",
+			      port, idx, idx, idx) != 0)
 		return -1;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%s/simple/tgdep/", port);
 	for (i = 0; i < 100; i++) {
@@ -72,8 +94,8 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	(void)it_sh("test -s '%s/pkgindex.pid' && kill $(cat '%s/pkgindex.pid')",
-	    var, var);
+	if (own_server)
+		(void)it_sh("test -s '%s.pid' && kill $(cat '%s.pid')", idx, idx);
 	return 0;
 }
 
@@ -87,6 +109,49 @@ request_pkg(long long server, const char *name, const char *extra, long want)
 	snprintf(body, sizeof(body), "{\"server_id\":%lld,\"name\":\"%s\"%s%s}",
 	    server, name, extra ? "," : "", extra ? extra : "");
 	return it_call("POST", "/api/v1/package-requests", admin, body, want);
+}
+
+/* GET the request until it is no longer "resolving" (the package-job
+ * process resolves it; generous bound, never a timing assertion). */
+static json_t *
+wait_resolved(long long id)
+{
+	char path[96];
+	json_t *r = NULL;
+	int i;
+
+	snprintf(path, sizeof(path), "/api/v1/package-requests/%lld", id);
+	for (i = 0; i < 1800; i++) {
+		json_decref(r);
+		r = it_call("GET", path, admin, NULL, 200);
+		if (strcmp(it_jstr(r, "status"), "resolving") != 0)
+			return r;
+		usleep(100000);
+	}
+	fail_msg("package request %lld still resolving after 180 s", id);
+	return r;
+}
+
+/* A request (202, "resolving"), then its outcome, which must be want
+ * ("pending" or "failed"). Caller frees. */
+static json_t *
+resolve_pkg(long long server, const char *name, const char *extra,
+    const char *want)
+{
+	json_t *r = request_pkg(server, name, extra, 202), *out;
+	long long id = it_jint(r, "id");
+
+	assert_string_equal(it_jstr(r, "status"), "resolving");
+	assert_true(json_is_null(json_object_get(r, "resolution")));
+	json_decref(r);
+	out = wait_resolved(id);
+	if (strcmp(it_jstr(out, "status"), want) != 0) {
+		char *t = json_dumps(out, JSON_COMPACT);
+
+		fail_msg("request for %s is %s, want %s: %s", name,
+		    it_jstr(out, "status"), want, t ? t : "?");
+	}
+	return out;
 }
 
 static void
@@ -108,11 +173,12 @@ own_server(const char *prefix)
 	return it_server_create(admin, name, NULL);
 }
 
-/* Requests package name for server (201) and approves the request (200). */
+/* Requests package name for server (202), waits until it is resolved to
+ * "pending" and approves the request (200). */
 static void
 approved_pkg(long long server, const char *name)
 {
-	json_t *r = request_pkg(server, name, NULL, 201);
+	json_t *r = resolve_pkg(server, name, NULL, "pending");
 
 	decide(it_jint(r, "id"), "approve", 200);
 	json_decref(r);
@@ -176,8 +242,8 @@ t_request_review_approve_use_revoke(void **state)
 	char sess[256], exposed[96], s[24], body[256];
 
 	(void)state;
-	r = request_pkg(sid, "tgdemo", "\"import_names\":[\"tgdemo\"],\"reason\":\"demo\"",
-	    201);
+	r = resolve_pkg(sid, "tgdemo", "\"import_names\":[\"tgdemo\"],\"reason\":\"demo\"",
+	    "pending");
 	rid = it_jint(r, "id");
 	assert_string_equal(it_jstr(r, "status"), "pending");
 	assert_string_equal(it_jstr(r, "kind"), "package_request");
@@ -262,11 +328,14 @@ t_import_name_differs(void **state)
 	(void)state;
 	s2 = own_server("pkgodd");
 	/* a claimed module the package does not provide */
-	r = request_pkg(s2, "tg-odd-name", "\"import_names\":[\"tg_odd_name\"]", 422);
+	r = resolve_pkg(s2, "tg-odd-name", "\"import_names\":[\"tg_odd_name\"]", "failed");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "error"),
+			     "status")),
+	    422);
 	assert_true(has(r, "oddmod"));
 	json_decref(r);
 	/* PEP 503 normalisation: the same distribution */
-	r = request_pkg(s2, "TG_Odd.Name", NULL, 201);
+	r = resolve_pkg(s2, "TG_Odd.Name", NULL, "pending");
 	rid = it_jint(r, "id");
 	assert_string_equal(it_jstr(r, "name"), "tg-odd-name");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(r,
@@ -289,12 +358,12 @@ t_sdist_only_refused(void **state)
 	json_t *r;
 
 	(void)state;
-	r = request_pkg(sid, "tgsdist", NULL, 422);
+	r = resolve_pkg(sid, "tgsdist", NULL, "failed");
 	assert_true(has(r, "source distributions"));
 	assert_true(has(r, "wheels only"));
 	json_decref(r);
 	/* not on the index at all */
-	r = request_pkg(sid, "tgmissing", NULL, 422);
+	r = resolve_pkg(sid, "tgmissing", NULL, "failed");
 	assert_true(has(r, "not on the package index"));
 	json_decref(r);
 	/* bad input: clear 422s, nothing resolved */
@@ -317,12 +386,12 @@ t_hash_changed_refused(void **state)
 			       " \"$TOOLGATE_PACKAGES_DIR\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +"),
 	    0);
 	/* changed between review and approval */
-	r = request_pkg(s3, "tgchange", NULL, 201);
+	r = resolve_pkg(s3, "tgchange", NULL, "pending");
 	rid = it_jint(r, "id");
 	json_decref(r);
-	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'"
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s'"
 			       " tamper tgchange",
-			     var),
+			     idx),
 	    0);
 	r = it_call("POST", "/api/v1/package-requests/0/approve", admin, "{}", 404);
 	json_decref(r);
@@ -342,8 +411,8 @@ t_hash_changed_refused(void **state)
 	decide(rid, "reject", 200);
 
 	/* changed after approval: a host rebuilding the tree refuses it */
-	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'",
-			     var),
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s'",
+			     idx),
 	    0);
 	approved_pkg(s3, "tgchange");
 	res = test_run(s3, "usechange", "import tgchange\n\ndef main() -> int:\n"
@@ -351,9 +420,9 @@ t_hash_changed_refused(void **state)
 	    &tool);
 	assert_true(json_is_true(json_object_get(res, "ok")));
 	json_decref(res);
-	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'"
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s'"
 			       " tamper tgchange",
-			     var),
+			     idx),
 	    0);
 	/* another host (or maintenance) has no tree: it rebuilds from the
 	 * recorded hashes */
@@ -370,8 +439,8 @@ t_hash_changed_refused(void **state)
 		assert_true(has(r, "changed after review"));
 		json_decref(r);
 	}
-	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s/pkgindex'",
-			     var),
+	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s'",
+			     idx),
 	    0);
 	/* the recorded bytes are back: the next call rebuilds the tree */
 	r = rerun(tool);
@@ -423,6 +492,23 @@ t_tree_not_writable(void **state)
 	    &tool);
 	assert_int_equal(json_integer_value(json_object_get(res, "result")), 42);
 	json_decref(res);
+	/* a server with packages runs warm (the first calls may still find
+	 * the zygote starting: then cold) */
+	{
+		int i, warm = 0;
+
+		for (i = 0; i < 30 && !warm; i++) {
+			res = rerun(tool);
+			assert_int_equal(json_integer_value(json_object_get(res,
+					     "result")),
+			    42);
+			warm = strcmp(it_jstr(res, "sandbox"), "warm") == 0;
+			json_decref(res);
+			if (!warm)
+				usleep(200000);
+		}
+		assert_true(warm);
+	}
 	/* on the host the tree is read-only too */
 	assert_int_equal(it_sh("psql -X -Atq -c \"SELECT tree FROM package_sets WHERE"
 			       " server_id = %lld\" | while read t; do test \"$(stat -c %%a"
@@ -441,7 +527,7 @@ t_vulnerabilities_and_update_diff(void **state)
 
 	(void)state;
 	s5 = own_server("pkgvul");
-	r = request_pkg(s5, "tgvuln", "\"version\":\"==1.0\"", 201);
+	r = resolve_pkg(s5, "tgvuln", "\"version\":\"==1.0\"", "pending");
 	rid = it_jint(r, "id");
 	vul = json_object_get(json_object_get(r, "resolution"), "vulnerabilities");
 	assert_string_equal(it_jstr(vul, "status"), "checked");
@@ -459,7 +545,7 @@ t_vulnerabilities_and_update_diff(void **state)
 	json_decref(r);
 	decide(rid, "approve", 200);
 	/* an update: a new request, with the diff against the approved one */
-	r = request_pkg(s5, "tgvuln", NULL, 201);
+	r = resolve_pkg(s5, "tgvuln", NULL, "pending");
 	assert_string_equal(it_jstr(json_object_get(r, "resolution"), "version"), "1.1");
 	diff = json_object_get(json_object_get(r, "resolution"), "diff");
 	ch = json_array_get(json_object_get(diff, "changed"), 0);
@@ -485,7 +571,7 @@ t_vulnerability_source_down_is_unknown(void **state)
 	json_t *r, *vul;
 
 	(void)state;
-	r = request_pkg(sid, "tgosvdown", NULL, 201);
+	r = resolve_pkg(sid, "tgosvdown", NULL, "pending");
 	vul = json_object_get(json_object_get(r, "resolution"), "vulnerabilities");
 	/* never a silent "none" */
 	assert_string_equal(it_jstr(vul, "status"), "unknown");
@@ -625,13 +711,256 @@ t_mcp_request(void **state)
 	res = it_mcp_call(admin, sess, IT_MCP_VERSION, "toolgate_request_module", args,
 	    NULL);
 	assert_false(json_is_true(json_object_get(res, "isError")));
-	assert_true(has(res, "GHSA-tg-0001"));
+	/* answered at once: resolving; the review document follows */
+	{
+		json_t *doc = json_loads(it_first_text(res), 0, NULL), *r;
+
+		assert_non_null(doc);
+		assert_string_equal(it_jstr(doc, "status"), "resolving");
+		r = wait_resolved(it_jint(doc, "id"));
+		assert_string_equal(it_jstr(r, "status"), "pending");
+		assert_true(has(r, "GHSA-tg-0001"));
+		json_decref(r);
+		/* and over MCP: toolgate_get_package_request */
+		snprintf(args, sizeof(args), "{\"request\":%lld}", it_jint(doc, "id"));
+		r = it_mcp_call(admin, sess, IT_MCP_VERSION,
+		    "toolgate_get_package_request", args, NULL);
+		assert_false(json_is_true(json_object_get(r, "isError")));
+		{
+			json_t *got = json_loads(it_first_text(r), 0, NULL);
+
+			assert_non_null(got);
+			assert_string_equal(it_jstr(got, "status"), "pending");
+			assert_true(has(got, "GHSA-tg-0001"));
+			json_decref(got);
+		}
+		json_decref(r);
+		/* an unknown one: a clear error */
+		r = it_mcp_call(admin, sess, IT_MCP_VERSION,
+		    "toolgate_get_package_request", "{\"request\":999999999}", NULL);
+		assert_true(json_is_true(json_object_get(r, "isError")));
+		assert_non_null(strstr(it_first_text(r), "does not exist"));
+		json_decref(r);
+		json_decref(doc);
+	}
 	json_decref(res);
 	/* package without server: a clear error */
 	res = it_mcp_call(admin, sess, IT_MCP_VERSION, "toolgate_request_module",
 	    "{\"package\":\"tgdep\"}", NULL);
 	assert_true(has(res, "server"));
 	json_decref(res);
+}
+
+static void
+t_states_failure_and_retry(void **state)
+{
+	json_t *r;
+	long long id, s6;
+	char name[40], path[96];
+
+	(void)state;
+	snprintf(name, sizeof(name), "pkgst%ld", (long)getpid());
+	s6 = it_server_create(admin, name, NULL);
+	/* a refusal is a "failed" request with the reason, not a 4xx later */
+	r = resolve_pkg(s6, "tgsdist", "\"reason\":\"states\"", "failed");
+	id = it_jint(r, "id");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "error"),
+			     "status")),
+	    422);
+	assert_true(has(json_object_get(r, "error"), "source distributions"));
+	assert_true(json_is_null(json_object_get(r, "resolution")));
+	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 1);
+	assert_non_null(json_string_value(json_object_get(r, "resolved_at")));
+	json_decref(r);
+	/* listed by state; a failed request cannot be approved */
+	r = it_call("GET", "/api/v1/package-requests?status=failed", admin, NULL, 200);
+	assert_true(has(r, name));
+	json_decref(r);
+	json_decref(it_call("GET", "/api/v1/package-requests?status=bogus", admin, NULL,
+	    400));
+	snprintf(path, sizeof(path), "/api/v1/package-requests/%lld/approve", id);
+	json_decref(it_call("POST", path, admin, "{}", 409));
+	/* not in the approval queue while resolving or failed */
+	r = it_call("GET", "/api/v1/approvals?limit=200", admin, NULL, 200);
+	{
+		char *t = json_dumps(r, JSON_COMPACT);
+
+		assert_non_null(t);
+		assert_null(strstr(t, "\"reason\":\"states\""));
+		free(t);
+	}
+	json_decref(r);
+	/* failed does not block a new request for the same name */
+	r = request_pkg(s6, "tgsdist", NULL, 202);
+	json_decref(r);
+	/* ... but one in flight does */
+	json_decref(request_pkg(s6, "tgsdist", NULL, 409));
+}
+
+/* Kills the package-job process while it resolves a request: the master
+ * starts another, which takes the request over (the claim is a session
+ * lock, gone with the process) and finishes it. */
+static void
+t_restart_mid_resolution(void **state)
+{
+	json_t *r;
+	long long id, s7;
+	char name[40], pid[32];
+	int i;
+
+	(void)state;
+	snprintf(name, sizeof(name), "pkgslow%ld", (long)getpid());
+	s7 = it_server_create(admin, name, NULL);
+	assert_int_equal(it_sh("rm -f '%s/tgslow.fast'", idx), 0);
+	r = request_pkg(s7, "tgslow", NULL, 202);
+	id = it_jint(r, "id");
+	json_decref(r);
+	/* claimed: the index holds its page back (20 s) meanwhile */
+	pid[0] = '\0';
+	for (i = 0; i < 600 && pid[0] == '\0'; i++) {
+		assert_int_equal(it_capture(pid, sizeof(pid), "psql -X -Atq -c \"SELECT"
+							      " claimed_pid FROM package_requests WHERE id = %lld AND"
+							      " attempts = 1\"",
+				     id),
+		    0);
+		if (pid[0] == '\0')
+			usleep(100000);
+	}
+	assert_true(pid[0] != '\0');
+	assert_int_equal(it_sh("kill -9 %s", pid), 0);
+	assert_int_equal(it_sh("touch '%s/tgslow.fast'", idx), 0);
+	r = wait_resolved(id);
+	assert_string_equal(it_jstr(r, "status"), "pending");
+	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 2);
+	assert_string_equal(it_jstr(json_object_get(r, "resolution"), "version"), "1.0");
+	json_decref(r);
+}
+
+static void
+t_large_wheel_and_download_cap(void **state)
+{
+	json_t *r, *e, *res;
+	long long id, tool, s8;
+	char name[40];
+
+	(void)state;
+	snprintf(name, sizeof(name), "pkgbig%ld", (long)getpid());
+	s8 = it_server_create(admin, name, NULL);
+	/* 12 MiB: over tool egress's 5 MiB reply cap, under the download cap */
+	r = resolve_pkg(s8, "tgbig", NULL, "pending");
+	id = it_jint(r, "id");
+	e = closure_entry(r, "tgbig");
+	assert_non_null(e);
+	assert_true(json_integer_value(json_object_get(e, "size")) > 12 * 1024 * 1024);
+	json_decref(r);
+	decide(id, "approve", 200);
+	res = test_run(s8, "usebig", "import tgbig\n\ndef main() -> int:\n"
+				     "    return tgbig.SIZE\n",
+	    &tool);
+	assert_true(json_is_true(json_object_get(res, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(res, "result")), 12 << 20);
+	json_decref(res);
+	/* 24 MiB: over TOOLGATE_PIP_MAX_DOWNLOAD (20 MiB): refused, clearly */
+	r = resolve_pkg(s8, "tghuge", NULL, "failed");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "error"),
+			     "status")),
+	    422);
+	assert_true(has(r, "download cap"));
+	assert_true(has(r, "TOOLGATE_PIP_MAX_DOWNLOAD"));
+	json_decref(r);
+}
+
+/* The index is on loopback and the installer reaches it; a tool allowed
+ * that very host still cannot (its egress refuses private addresses), and
+ * cannot use the installer's download mode or store. */
+static void
+t_tool_egress_to_index_refused(void **state)
+{
+	json_t *r, *res;
+	long long nid, tool, s9;
+	char name[40], body[256], code[1024], *out;
+
+	(void)state;
+	snprintf(name, sizeof(name), "pkgeg%ld", (long)getpid());
+	s9 = it_server_create(admin, name, NULL);
+	snprintf(body, sizeof(body), "{\"server_id\":%lld,\"host\":\"127.0.0.1:%s\"}",
+	    s9, port);
+	r = it_call("POST", "/api/v1/network-requests", admin, body, 201);
+	nid = it_jint(r, "id");
+	json_decref(r);
+	it_callvf("POST", admin, NULL, 200, "/api/v1/network-requests/%lld/approve", nid);
+	snprintf(code, sizeof(code),
+	    "from toolgate import http\n\n"
+	    "def main() -> list:\n"
+	    "    out = []\n"
+	    "    u = 'http://127.0.0.1:%s/simple/tgdep/'\n"
+	    "    for f in (lambda: http.get(u), lambda: http._download(u, '/tmp/x'),\n"
+	    "              lambda: http._roundtrip({'store': [['a.py', '', False]]})):\n"
+	    "        try:\n"
+	    "            r = f()\n"
+	    "            out.append(r.get('error', 'stored') if isinstance(r, dict) else 'reached')\n"
+	    "        except Exception as e:\n"
+	    "            out.append(str(e))\n"
+	    "    return out\n",
+	    port);
+	res = test_run(s9, "egress", code, &tool);
+	assert_true(json_is_true(json_object_get(res, "ok")));
+	out = json_dumps(json_object_get(res, "result"), 0);
+	assert_non_null(out);
+	if (strstr(out, "reached") || strstr(out, "stored"))
+		fail_msg("a tool reached the loopback index: %s", out);
+	assert_non_null(strstr(out, "127.0.0.1 is private, loopback"));
+	assert_non_null(strstr(out, "package installer"));
+	free(out);
+	json_decref(res);
+}
+
+static void
+t_extras(void **state)
+{
+	json_t *r, *v;
+	long long id, s10, s11;
+	char name[40];
+
+	(void)state;
+	snprintf(name, sizeof(name), "pkgx%ld", (long)getpid());
+	s10 = it_server_create(admin, name, NULL);
+	snprintf(name, sizeof(name), "pkgy%ld", (long)getpid());
+	s11 = it_server_create(admin, name, NULL);
+	/* bad extras: clear 422s at once */
+	json_decref(request_pkg(s10, "tgextra[]", NULL, 422));
+	json_decref(request_pkg(s10, "tgextra[fa st]", NULL, 422));
+	json_decref(request_pkg(s10, "tgextra[fast", NULL, 422));
+	/* without the extra: no tgdep */
+	r = resolve_pkg(s11, "tgextra", NULL, "pending");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(r, "resolution"),
+			     "closure")),
+	    1);
+	json_decref(r);
+	/* an extra the package does not declare */
+	r = resolve_pkg(s10, "tgextra[nope]", NULL, "failed");
+	assert_true(has(r, "no extra 'nope'"));
+	assert_true(has(r, "fast, plain"));
+	json_decref(r);
+	/* [Fast]: normalised, its dependency followed, shown in the review */
+	r = resolve_pkg(s10, "tgextra[Fast,fast]", NULL, "pending");
+	id = it_jint(r, "id");
+	assert_string_equal(it_jstr(r, "name"), "tgextra");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(r, "extras"),
+				0)),
+	    "fast");
+	assert_int_equal(json_array_size(json_object_get(r, "extras")), 1);
+	v = json_object_get(r, "resolution");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(v, "extras"),
+				0)),
+	    "fast");
+	assert_non_null(closure_entry(r, "tgdep"));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+								 closure_entry(r, "tgextra"), "extras"),
+				0)),
+	    "fast");
+	json_decref(r);
+	decide(id, "approve", 200);
 }
 
 int
@@ -648,6 +977,11 @@ main(void)
 	    cmocka_unit_test(t_maintenance_removes_unused_trees),
 	    cmocka_unit_test(t_export_import_carries_packages),
 	    cmocka_unit_test(t_mcp_request),
+	    cmocka_unit_test(t_states_failure_and_retry),
+	    cmocka_unit_test(t_restart_mid_resolution),
+	    cmocka_unit_test(t_large_wheel_and_download_cap),
+	    cmocka_unit_test(t_tool_egress_to_index_refused),
+	    cmocka_unit_test(t_extras),
 	};
 
 	return cmocka_run_group_tests_name("packages", tests, setup, teardown);

@@ -4,17 +4,25 @@
 of OSV's querybatch API: {"queries": [{"package": {"name", "ecosystem"},
 "version"}]} -> {"results": [{"vulns": [{"id", "modified"}]} | {}]} from
 ROOT/osv.json ({name: [ids]}); a 500 for any batch that names tgosvdown.
+The page of tgslow comes after 20 s until ROOT/tgslow.fast exists.
 Tests only."""
 import functools
 import http.server
 import json
 import os
 import sys
+import time
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a):
         pass
+
+    def do_GET(self):
+        if self.path.startswith("/simple/tgslow") and not os.path.exists(
+                os.path.join(self.directory, "tgslow.fast")):
+            time.sleep(20)
+        super().do_GET()
 
     def do_POST(self):
         if self.path != "/v1/querybatch":

@@ -15,7 +15,15 @@ stub of index_server.py.
   tgvuln 1.0, 1.1   OSV reports GHSA-tg-0001 for it
   tgchange 1.0      rewritten by "tamper tgchange" (new bytes, new hash)
   tgosvdown 1.0     the vulnerability stub fails (HTTP 500) when asked about it
+  tgbig 1.0         a 12 MiB wheel (incompressible data file): over the egress
+                    proxy's 5 MiB reply cap, under the suite's 20 MiB
+                    TOOLGATE_PIP_MAX_DOWNLOAD
+  tghuge 1.0        a 24 MiB wheel: over the download cap, refused
+  tgextra 1.0       extras: [fast] pulls in tgdep, [plain] nothing
+  tgslow 1.0        index_server.py answers its page after 20 s until
+                    ROOT/tgslow.fast exists (a restart mid-resolution)
 """
+import random
 import base64
 import hashlib
 import io
@@ -36,7 +44,23 @@ PKGS = {
                ("1.1", {"tgvuln.py": "V = '1.1'\n"}, [], None)],
     "tgchange": [("1.0", {"tgchange.py": "X = 1\n"}, [], None)],
     "tgosvdown": [("1.0", {"tgosvdown.py": "Y = 1\n"}, [], None)],
+    "tgbig": [("1.0", {"tgbig/__init__.py": "import os\nSIZE = os.path.getsize("
+                       "os.path.join(os.path.dirname(__file__), 'blob.bin'))\n",
+                       "tgbig/blob.bin": ("random", 12 << 20)}, [], None)],
+    "tghuge": [("1.0", {"tghuge/__init__.py": "",
+                        "tghuge/blob.bin": ("random", 24 << 20)}, [], None)],
+    "tgextra": [("1.0", {"tgextra.py": "E = 1\n"},
+                 ['tgdep (>=1.0) ; extra == "fast"', "Provides-Extra: fast",
+                  "Provides-Extra: plain"], None)],
+    "tgslow": [("1.0", {"tgslow.py": "S = 1\n"}, [], None)],
 }
+
+
+def content(data):
+    """str, or ("random", n): n deterministic incompressible bytes."""
+    if isinstance(data, tuple):
+        return random.Random(data[1]).randbytes(data[1])
+    return data.encode()
 
 
 def wheel(name, version, files, requires, top_level, salt=""):
@@ -47,20 +71,22 @@ def wheel(name, version, files, requires, top_level, salt=""):
             "Home-page: https://example.invalid/%s\n" % (name, version, name,
                                                           name))
     for r in requires:
-        meta += "Requires-Dist: %s\n" % r
+        meta += r + "\n" if r.startswith("Provides-Extra:") else \
+            "Requires-Dist: %s\n" % r
     entries = dict(files)
     if salt:
         entries[list(files)[0]] = files[list(files)[0]] + "# %s\n" % salt
-    entries[di + "/METADATA"] = meta
-    entries[di + "/WHEEL"] = ("Wheel-Version: 1.0\nGenerator: make_index.py\n"
-                              "Root-Is-Purelib: true\nTag: py3-none-any\n")
+    entries = {p: content(d) for p, d in entries.items()}
+    entries[di + "/METADATA"] = meta.encode()
+    entries[di + "/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: make_index.py\n"
+                              b"Root-Is-Purelib: true\nTag: py3-none-any\n")
     if top_level:
-        entries[di + "/top_level.txt"] = top_level
+        entries[di + "/top_level.txt"] = top_level.encode()
     record = ""
     for p, data in entries.items():
-        h = base64.urlsafe_b64encode(hashlib.sha256(data.encode()).digest())
+        h = base64.urlsafe_b64encode(hashlib.sha256(data).digest())
         record += "%s,sha256=%s,%d\n" % (p, h.rstrip(b"=").decode(), len(data))
-    entries[di + "/RECORD"] = record + di + "/RECORD,,\n"
+    entries[di + "/RECORD"] = (record + di + "/RECORD,,\n").encode()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for p, data in entries.items():

@@ -514,19 +514,30 @@ def functional(ctx):
         flags=["--force-degraded"])
     # packages (docs/packages.md): the request's "packages" directory is
     # bound read-only at /run/toolgate/packages, after the standard library
-    # on sys.path; cold runs only (a warm helper runs such a request cold)
-    if MODE != "warm":
+    # on sys.path. Cold and warm: with --packages-root (the worker's
+    # TOOLGATE_PACKAGES_DIR) a tree <root>/<64 hex> runs warm, each child
+    # seeing only its call's tree (the zygote's view of all trees is
+    # unmounted in the child before the call)
+    if True:
         import atexit
         import shutil
         # not under /tmp: the new root is mounted there (refused, below)
-        pkgdir = tempfile.mkdtemp(prefix="tg-pkgs-", dir="/var/tmp")
-        atexit.register(shutil.rmtree, pkgdir, True)
-        os.chmod(pkgdir, 0o755)
-        for fn, text in (("tgpkgmod.py", "V = 7\n"),
-                         ("calendar.py", "SHADOWED = True\n")):
-            with open(os.path.join(pkgdir, fn), "w") as f:
-                f.write(text)
-            os.chmod(os.path.join(pkgdir, fn), 0o644)
+        pkgroot = tempfile.mkdtemp(prefix="tg-pkgs-", dir="/var/tmp")
+        atexit.register(shutil.rmtree, pkgroot, True)
+        os.chmod(pkgroot, 0o755)
+        trees = {}
+        for tree, files in (("a" * 64, (("tgpkgmod.py", "V = 7\n"),
+                                        ("calendar.py", "SHADOWED = True\n"))),
+                            ("b" * 64, (("tgpkgother.py", "W = 8\n"),))):
+            trees[tree] = os.path.join(pkgroot, tree)
+            os.mkdir(trees[tree])
+            os.chmod(trees[tree], 0o755)
+            for fn, text in files:
+                with open(os.path.join(trees[tree], fn), "w") as f:
+                    f.write(text)
+                os.chmod(os.path.join(trees[tree], fn), 0o644)
+        pkgdir = trees["a" * 64]
+        proot = ["--packages-root", pkgroot]
         t("packages: importable, read-only, no stdlib shadowing", run_req(
             "import tgpkgmod\nimport calendar\n"
             "def main():\n    out = [tgpkgmod.V, tgpkgmod.__file__,\n"
@@ -539,7 +550,31 @@ def functional(ctx):
             allowed_modules=["tgpkgmod", "calendar"], packages=pkgdir),
             lambda d: d["ok"] and d["result"][:3] == [
                 7, "/run/toolgate/packages/tgpkgmod.py", False] and
-            "wrote" not in d["result"] and d["sandbox"] == "cold")
+            "wrote" not in d["result"], flags=proot)
+        see = ("import os\ndef main():\n    out = []\n"
+               "    for p in ('/run/toolgate/packages', '/run/toolgate/.trees'):\n"
+               "        try:\n            out.append(sorted(os.listdir(p)))\n"
+               "        except OSError as e:\n            out.append(e.errno)\n"
+               "    try:\n        import tgpkgmod\n        out.append('a')\n"
+               "    except ImportError:\n        out.append('no a')\n"
+               "    return out\n")
+        t("packages: a call sees only its own tree", run_req(
+            see, allowed_modules=["os", "tgpkgmod"],
+            packages=trees["b" * 64]),
+            lambda d: d["ok"] and d["result"][0] == ["tgpkgother.py"] and
+            d["result"][1] in ([], 2) and d["result"][2] == "no a",
+            flags=proot)
+        t("packages: a call without a package set sees none", run_req(
+            see, allowed_modules=["os", "tgpkgmod"]),
+            lambda d: d["ok"] and d["result"][0] in ([], 2) and
+            d["result"][1] in ([], 2) and d["result"][2] == "no a",
+            flags=proot)
+        t("packages: outside --packages-root runs cold", run_req(
+            "import tgpkgmod\ndef main():\n    return tgpkgmod.V\n",
+            allowed_modules=["tgpkgmod"], packages=pkgdir),
+            lambda d: (d.get("ok") and d["result"] == 7 and
+                       d["sandbox"] == "cold") if MODE == "cold" else
+            d.get("client_error") is not None and "strict" in d.get("diag", ""))
         t("packages: a directory under /tmp is refused", run_req(
             "def main(): pass\n", packages="/tmp"),
             lambda d: d.get("client_error") == "bad_request" and
@@ -636,6 +671,79 @@ def functional(ctx):
         "\n    except OSError as e:\n        return str(e)\n",
         arguments={"p": port}, allowed_hosts=hosts, allowed_modules=["socket"]),
         lambda d: d["ok"] and "ESCAPED" not in d["result"], flags=allow)
+
+    # the package installer's runs (request member "package_egress",
+    # sandbox/packages.c; docs/packages.md): downloads streamed under their
+    # own cap, private addresses for exactly the configured hosts (no
+    # --egress-test-allow here), stores into out_dir with checked paths
+    import atexit
+    import pwd
+    import shutil
+    outdir = tempfile.mkdtemp(prefix="tg-pkgout-", dir="/var/tmp")
+    atexit.register(shutil.rmtree, outdir, True)
+    if os.geteuid() == 0:
+        os.chown(outdir, pwd.getpwnam("nobody").pw_uid, -1)
+
+    def pe(**kw):
+        d = {"hosts": hosts, "private_hosts": hosts, "max_download": 8 << 20}
+        d.update(kw)
+        return d
+    t("package egress: a download streams past the 5 MiB reply cap", run_req(
+        "import os\nfrom toolgate import http\ndef main(u):\n"
+        "    st, n = http._download(u + '/big', '/tmp/w.whl')\n"
+        "    return [st, n, os.stat('/tmp/w.whl').st_size]\n",
+        arguments={"u": base}, allowed_hosts=hosts, package_egress=pe(),
+        allowed_modules=["os"]),
+        lambda d: d["ok"] and d["result"] == [200, 6 << 20, 6 << 20])
+    t("package egress: a download over its own cap is refused", run_req(
+        "import os\nfrom toolgate import http\ndef main(u):\n    try:\n"
+        "        http._download(u + '/big', '/tmp/w.whl')\n"
+        "    except http.HttpError as e:\n"
+        "        return [str(e), os.path.exists('/tmp/w.whl')]\n",
+        arguments={"u": base}, allowed_hosts=hosts,
+        package_egress=pe(max_download=1 << 20), allowed_modules=["os"]),
+        lambda d: d["ok"] and "download cap" in d["result"][0] and
+        d["result"][1] is False)
+    t("package egress: private only for the configured host names", run_req(
+        "from toolgate import http\ndef main(u, p):\n    out = [http.get(u + "
+        "'/ok').text]\n    try:\n        http.get('http://localhost:%d/ok' % p)"
+        "\n        out.append('reached')\n    except http.HttpError as e:\n"
+        "        out.append(str(e))\n    return out\n",
+        arguments={"u": base, "p": port},
+        allowed_hosts=hosts + ["localhost:%d" % port], package_egress=pe()),
+        lambda d: d["ok"] and d["result"][0] == "hello" and
+        "refused" in d["result"][1])
+    t("package egress: download mode only for the index hosts", run_req(
+        "from toolgate import http\ndef main(p):\n    try:\n"
+        "        http._download('http://localhost:%d/ok' % p, '/tmp/x')\n"
+        "    except http.HttpError as e:\n        return str(e)\n",
+        arguments={"p": port}, allowed_hosts=hosts + ["localhost:%d" % port],
+        package_egress=pe()),
+        lambda d: d["ok"] and "package installer" in d["result"])
+    t("package egress: store writes under out_dir, checks paths", run_req(
+        "import base64\nfrom toolgate import http\ndef main():\n"
+        "    x = base64.b64encode(b'V = 1').decode()\n    out = []\n"
+        "    for f in (['pkg/m.py', x, False], ['pkg/m.py', x, True],\n"
+        "              ['../evil.py', x, False], ['/abs.py', x, False],\n"
+        "              ['pkg/m.py', x, False], ['a/./b', x, False]):\n"
+        "        out.append(http._roundtrip({'store': [f]}).get('error', 'ok'))\n"
+        "    return out\n", allowed_hosts=hosts,
+        package_egress=pe(out_dir=outdir, max_tree=1 << 20)),
+        lambda d: d["ok"] and d["result"][:2] == ["ok", "ok"] and
+        all("unsafe path" in r for r in (d["result"][2], d["result"][3],
+                                         d["result"][5])) and
+        "two wheels provide it" in d["result"][4] and
+        open(os.path.join(outdir, "pkg/m.py")).read() == "V = 1V = 1" and
+        not os.path.exists(os.path.join(os.path.dirname(outdir), "evil.py")))
+    t("package egress: malformed is refused", run_req(
+        "def main(): pass\n", package_egress={"hosts": "x"}),
+        lambda d: d.get("client_error") == "bad_request" and
+        "package_egress" in d.get("diag", ""))
+    t("package egress: store without out_dir is refused", run_req(
+        "from toolgate import http\ndef main():\n    return http._roundtrip("
+        "{'store': [['a.py', '', False]]})\n", allowed_hosts=hosts,
+        package_egress=pe()),
+        lambda d: d["ok"] and "installer only" in d["result"]["error"])
 
     for name, req, check, flags in tests:
         if MODE == "warm" and any(f in COLD_ONLY_FLAGS for f in flags):

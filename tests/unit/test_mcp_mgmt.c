@@ -156,15 +156,15 @@ t_list_by_role(void **state)
 	assert_int_equal(listed(TG_ROLE_ADMIN, 0, &arr), 0);	/* anonymous */
 	json_decref(arr);
 	n = listed(TG_ROLE_VIEWER, 1, &arr);
-	assert_int_equal(n, 10);
+	assert_int_equal(n, 11);
 	json_array_foreach(arr, i, t)
 		assert_true(json_is_true(json_object_get(json_object_get(t,
 		    "annotations"), "readOnlyHint")));
 	json_decref(arr);
-	assert_int_equal(listed(TG_ROLE_DEVELOPER, 1, &arr), 27);
+	assert_int_equal(listed(TG_ROLE_DEVELOPER, 1, &arr), 28);
 	json_decref(arr);
 	n = listed(TG_ROLE_ADMIN, 1, &arr);
-	assert_int_equal(n, 29); /* + the OAuth clients (list, delete) */
+	assert_int_equal(n, 30); /* + the OAuth clients (list, delete), the package request (get) */
 	json_array_foreach(arr, i, t) {
 		s = json_object_get(t, "inputSchema");
 		assert_string_equal(json_string_value(json_object_get(s, "type")), "object");

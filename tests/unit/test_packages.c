@@ -2,8 +2,8 @@
  * test_packages.c - the third-party package settings (issue #20;
  * docs/packages.md): TOOLGATE_PIP_INDEX_URL and TOOLGATE_OSV_URL must be
  * http(s) URLs, TOOLGATE_PIP_EXTRA_HOSTS host names, TOOLGATE_PACKAGES_DIR an
- * absolute path, and the test-only
- * TOOLGATE_PACKAGES_TEST_EGRESS is ignored unless TOOLGATE_TEST_ROUTES=1.
+ * absolute path, and TOOLGATE_PIP_MAX_DOWNLOAD (MiB, the installer's own
+ * download cap) defaults to 256 and stays within 1..4096.
  * The flow itself runs in tests/integration/test_packages.c.
  */
 #include <stdarg.h>
@@ -33,7 +33,7 @@ t_off_by_default(void **state)
 	assert_string_equal(c.pip_index_url, "");
 	assert_string_equal(c.osv_url, "");
 	assert_string_equal(c.packages_dir, "");
-	assert_string_equal(c.packages_test_egress, "");
+	assert_int_equal(c.pip_max_download_mb, 256);
 }
 
 static void
@@ -73,20 +73,25 @@ t_urls_and_dir(void **state)
 }
 
 static void
-t_test_egress_needs_test_routes(void **state)
+t_max_download(void **state)
 {
 	struct tg_config c;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(load("TOOLGATE_PACKAGES_TEST_EGRESS", "127.0.0.1:9", NULL, NULL,
-			     &c, err),
+	assert_int_equal(load("TOOLGATE_PIP_MAX_DOWNLOAD", "20", NULL, NULL, &c, err),
 	    0);
-	assert_string_equal(c.packages_test_egress, "");
-	assert_int_equal(load("TOOLGATE_PACKAGES_TEST_EGRESS", "127.0.0.1:9",
-			     "TOOLGATE_TEST_ROUTES", "1", &c, err),
+	assert_int_equal(c.pip_max_download_mb, 20);
+	assert_int_not_equal(load("TOOLGATE_PIP_MAX_DOWNLOAD", "0", NULL, NULL, &c,
+				 err),
 	    0);
-	assert_string_equal(c.packages_test_egress, "127.0.0.1:9");
+	assert_non_null(strstr(err, "TOOLGATE_PIP_MAX_DOWNLOAD"));
+	assert_int_not_equal(load("TOOLGATE_PIP_MAX_DOWNLOAD", "5000", NULL, NULL, &c,
+				 err),
+	    0);
+	assert_int_not_equal(load("TOOLGATE_PIP_MAX_DOWNLOAD", "12MB", NULL, NULL, &c,
+				 err),
+	    0);
 }
 
 int
@@ -95,7 +100,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(t_off_by_default),
 	    cmocka_unit_test(t_urls_and_dir),
-	    cmocka_unit_test(t_test_egress_needs_test_routes),
+	    cmocka_unit_test(t_max_download),
 	};
 
 	return cmocka_run_group_tests_name("packages", tests, NULL, NULL);
