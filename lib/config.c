@@ -301,7 +301,6 @@ tools_and_db(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 static int
 packages_config(struct tg_config *c, tg_getenv_fn get, char *err, size_t errlen)
 {
-	const char *v;
 	int rc;
 
 	if ((rc = get_url(get, "TOOLGATE_PIP_INDEX_URL", c->pip_index_url,

@@ -40,7 +40,7 @@
 static char admin[4096];
 static char var[1024], port[16];
 static char idx[1100]; /* the index's directory */
-static int own_server;
+static int own_index;
 static char srv[32];
 static long long sid;
 
@@ -65,16 +65,16 @@ setup(void **state)
 	 * and names its directory (TG_PKGINDEX_DIR); by hand, this starts it */
 	if (getenv("TG_PKGINDEX_DIR") != NULL && *getenv("TG_PKGINDEX_DIR")) {
 		snprintf(idx, sizeof(idx), "%s", getenv("TG_PKGINDEX_DIR"));
-		own_server = 0;
+		own_index = 0;
 	} else {
 		snprintf(idx, sizeof(idx), "%s/pkgindex", var);
-		own_server = 1;
+		own_index = 1;
 	}
 	if (it_sh("rm -rf '%s'/* && mkdir -p '%s' && python3"
 		  " tests/packages/make_index.py '%s'",
 		idx, idx, idx) != 0)
 		return -1;
-	if (own_server && it_sh("python3 tests/packages/index_server.py %s '%s'"
+	if (own_index && it_sh("python3 tests/packages/index_server.py %s '%s'"
 				" '%s.pid' >'%s.log' 2>&1 &",
 			      port, idx, idx, idx) != 0)
 		return -1;
@@ -94,7 +94,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	if (own_server)
+	if (own_index)
 		(void)it_sh("test -s '%s.pid' && kill $(cat '%s.pid')", idx, idx);
 	return 0;
 }
