@@ -103,7 +103,7 @@ static struct {
 	unsigned char digest[TG_STREAM_ROLES][TG_STREAM_DIGEST_LEN];
 	int64_t recompute_at; /* 0: none due */
 	int64_t recheck_creds_at, recheck_sessions_at;
-	int64_t next_heartbeat, next_periodic;
+	int64_t next_heartbeat, next_periodic, next_scan;
 	int stopping;
 } S;
 
@@ -903,7 +903,12 @@ stream_run(const struct tg_config *cfg, int lfd)
 			recheck_creds(now);
 		if (S.recheck_sessions_at != 0 && now >= S.recheck_sessions_at)
 			recheck_sessions(now);
-		tick(now);
+		/* every stream is looked at once a second (heartbeats, token
+		 * expiry, request heads), not on every wake-up */
+		if (now >= S.next_scan || now >= S.next_heartbeat) {
+			S.next_scan = now + 1000;
+			tick(now);
+		}
 		watch_db();
 	}
 	close(S.lfd);

@@ -693,17 +693,31 @@ t_stop_serves_queued_connections(void **state)
 static pid_t
 worker_of(pid_t m)
 {
-	char path[64], buf[256];
+	char path[64], buf[1024], comm[64];
+	const char *q;
 	FILE *f;
 	long p = 0;
+	int n;
 
 	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)m, (long)m);
 	if ((f = fopen(path, "r")) == NULL)
 		return 0;
-	if (fgets(buf, sizeof(buf), f) == NULL || sscanf(buf, "%ld", &p) != 1)
-		p = 0;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
 	fclose(f);
-	return (pid_t)p;
+	/* a worker, not the master's other children (the stream process is
+	 * "toolgate-strm") */
+	for (q = buf; sscanf(q, "%ld%n", &p, &n) == 1; q += n) {
+		snprintf(path, sizeof(path), "/proc/%ld/comm", p);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL && strcmp(comm, "toolgate\n") == 0) {
+			fclose(f);
+			return (pid_t)p;
+		}
+		fclose(f);
+	}
+	return 0;
 }
 
 static void
