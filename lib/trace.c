@@ -289,7 +289,7 @@ tg_span_start_remote(const char *name, enum tg_span_kind kind,
 	if (!remote) {
 		if (p != NULL)
 			return tg_span_start(name, kind);
-		if (new_ids(tid, 16) != 0 || !root_sampled(tid))
+		if (ratio_ppm <= 0 || new_ids(tid, 16) != 0 || !root_sampled(tid))
 			return 0;
 	} else if (!(fl & 1)) {
 		return 0;
