@@ -485,6 +485,8 @@ master_start(const char *sock, const char *log, int workers)
 		setenv("TOOLGATE_WORKERS", w, 1);
 		setenv("TOOLGATE_TEST_ROUTES", "1", 1);
 		setenv("TOOLGATE_MAINTENANCE_INTERVAL", "0", 1);
+		/* no package-job process (lib/pkg_jobs.c): workers only */
+		unsetenv("TOOLGATE_PIP_INDEX_URL");
 		unsetenv("TOOLGATE_PIDFILE");
 		unsetenv("GATEWAY_INTERFACE");
 		unsetenv("TOOLGATE_TOOL_SLOTS");
