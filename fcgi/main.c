@@ -289,14 +289,14 @@ serve_master(struct tg_config *cfg)
 	    "version=%s socket=%s workers=%d tool_slots=%d tool_queue=%d",
 	    TG_VERSION, tg_log_q(cfg->socket_path), cfg->workers, cfg->tool_slots,
 	    cfg->tool_queue);
+	if (sfd >= 0 && (stream_pid = tg_stream_spawn(cfg, sfd)) < 0)
+		stream_pid = 0, stream_at = tg_now_ms() + 1000;
 	for (i = 0; i < cfg->workers; i++) {
 		slots[i].pid = spawn_worker(cfg, fd, metrics);
 		slots[i].started_ms = tg_now_ms();
 	}
 	telem_pid = spawn_telemetry(cfg, qrecv);	/* observability */
 
-	if (sfd >= 0 && (stream_pid = tg_stream_spawn(cfg, sfd)) < 0)
-		stream_pid = 0, stream_at = tg_now_ms() + 1000;
 	next_maint = tg_now_ms() + 5000;
 	while (!stopping) {
 		/* reliability: sleep until the next respawn is due, not a whole

@@ -156,10 +156,17 @@ static int stream_run(const struct tg_config *cfg, int lfd);
 pid_t
 tg_stream_spawn(const struct tg_config *cfg, int lfd)
 {
-	pid_t pid = fork();
+	char name[17] = "";
+	pid_t pid;
 
+	/* named from birth (the child inherits it): nothing that looks at
+	 * the master's children ever takes it for a worker */
+	(void)prctl(PR_GET_NAME, name);
+	(void)prctl(PR_SET_NAME, "toolgate-strm");
+	pid = fork();
 	if (pid == 0)
 		_exit(stream_run(cfg, lfd));
+	(void)prctl(PR_SET_NAME, name);
 	if (pid < 0)
 		tg_log(TG_LOG_ERR, "stream.fork", "errno=%d", errno);
 	return pid;
@@ -821,7 +828,6 @@ stream_run(const struct tg_config *cfg, int lfd)
 	int i, n, timeout;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	prctl(PR_SET_NAME, "toolgate-strm");
 	memset(&S, 0, sizeof(S));
 	S.cfg = cfg;
 	S.lfd = lfd;
