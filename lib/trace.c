@@ -15,6 +15,7 @@
  * dropped (counted as queue_full).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,19 @@ static struct {
 
 static void send_pending(void);
 
+/* Ids come from a pool of CSPRNG output drawn 512 bytes at a time (one
+ * RAND_bytes per ~21 spans, not one or two per span); a child process
+ * empties it at fork, so no two processes ever hand out the same bytes. */
+static uint8_t idpool[512];
+static size_t idpos = sizeof(idpool);
+
+static void
+idpool_forget(void)
+{
+	explicit_bzero(idpool, sizeof(idpool));
+	idpos = sizeof(idpool);
+}
+
 static char pend[PEND_CAP];
 static size_t pend_len = sizeof(uint32_t);
 static uint32_t pend_n;
@@ -80,6 +94,11 @@ static uint32_t pend_n;
 void
 tg_trace_setup(int fd, int64_t sample_ppm)
 {
+	static int atfork;
+
+	if (!atfork && pthread_atfork(NULL, NULL, idpool_forget) == 0)
+		atfork = 1;
+	idpool_forget();
 	qfd = fd;
 	ratio_ppm = sample_ppm < 0 ? 0 : sample_ppm > 1000000 ? 1000000 :
 								sample_ppm;
@@ -204,8 +223,13 @@ new_ids(uint8_t *p, size_t n)
 	size_t i;
 	int nz = 0;
 
-	if (tg_crypto_random(p, n) != 0)
-		return -1;
+	if (idpos + n > sizeof(idpool)) {
+		if (tg_crypto_random(idpool, sizeof(idpool)) != 0)
+			return -1;
+		idpos = 0;
+	}
+	memcpy(p, idpool + idpos, n); /* never handed out twice */
+	idpos += n;
 	for (i = 0; i < n; i++)
 		nz |= p[i];
 	if (!nz)
@@ -367,6 +391,16 @@ esc(char *dst, size_t cap, const char *v, size_t max)
 	static const char hx[] = "0123456789abcdef";
 	size_t o = 0, i;
 
+	/* most values need no escape: one copy */
+	for (i = 0; i < max && v[i] && (unsigned char)v[i] >= 0x20 &&
+	     (unsigned char)v[i] < 0x7f && v[i] != '"' && v[i] != '\\';
+	     i++)
+		;
+	if ((i == max || v[i] == '\0') && i < cap) {
+		memcpy(dst, v, i);
+		dst[i] = '\0';
+		return (int)i;
+	}
 	for (i = 0; v[i] && i < max; i++) {
 		unsigned char c = (unsigned char)v[i];
 
@@ -390,28 +424,158 @@ esc(char *dst, size_t cap, const char *v, size_t max)
 	return (int)o;
 }
 
-/* Appends fmt to the span's attributes, or counts it as dropped. */
+/* An appender over a fixed buffer: w.ok drops to 0 once something did not
+ * fit (plain memcpy: snprintf's %s was most of a span's cost). */
+struct w {
+	char *p;
+	size_t len, cap;
+	int ok;
+};
+
+static void
+put(struct w *w, const char *s, size_t n)
+{
+	if (!w->ok || n >= w->cap - w->len) {
+		w->ok = 0;
+		return;
+	}
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+}
+
+#define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
+
+static void
+put_str(struct w *w, const char *s)
+{
+	put(w, s, strlen(s));
+}
+
+static void
+put_hex(struct w *w, const uint8_t *p, size_t n)
+{
+	char hex[33];
+
+	tohex(p, n, hex);
+	put(w, hex, 2 * n);
+}
+
+static void
+put_i64(struct w *w, int64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		d[--i] = '-';
+	put(w, d + i, sizeof(d) - i);
+}
+
+/* Appends one attribute to the span's attributes, or counts it as
+ * dropped when it does not fit. */
 static void
 add_attr(struct span *s, const char *key, const char *type, const char *val,
     int quote)
 {
 	char k[96], v[VAL_MAX * 6 + 1];
-	int n;
+	struct w w;
 
-	if (esc(k, sizeof(k), key, 80) < 0 || esc(v, sizeof(v), val, VAL_MAX) < 0) {
-		s->attrs_dropped++;
-		return;
-	}
-	n = snprintf(s->attrs + s->attrs_len, ATTR_CAP - s->attrs_len,
-	    "%s{\"key\":\"%s\",\"value\":{\"%s\":%s%s%s}}", s->attrs_len ? "," : "",
-	    k, type, quote ? "\"" : "", v, quote ? "\"" : "");
-	if (n < 0 || (size_t)n >= ATTR_CAP - s->attrs_len) {
+	w.p = s->attrs;
+	w.len = s->attrs_len;
+	w.cap = ATTR_CAP;
+	w.ok = 1;
+	if (s->attrs_len)
+		PUTS(&w, ",");
+	PUTS(&w, "{\"key\":\"");
+	put(&w, k, (size_t)esc(k, sizeof(k), key, 80));
+	PUTS(&w, "\",\"value\":{\"");
+	put_str(&w, type);
+	PUTS(&w, "\":");
+	if (quote)
+		PUTS(&w, "\"");
+	put(&w, v, (size_t)esc(v, sizeof(v), val, VAL_MAX));
+	if (quote)
+		PUTS(&w, "\"");
+	PUTS(&w, "}}");
+	if (!w.ok) {
 		s->attrs[s->attrs_len] = '\0';
 		s->attrs_dropped++;
 		return;
 	}
-	s->attrs_len += (size_t)n;
+	s->attrs_len = w.len;
+	s->attrs[s->attrs_len] = '\0';
 }
+
+/* The finished span as OTLP/JSON, appended to the pending datagram. */
+static void
+emit(struct span *s, int64_t end_ns)
+{
+	char name[96 * 6 + 1], ts[TG_TRACESTATE_MAX * 6 + 1];
+	struct w w;
+
+	if (pend_len + 1024 + ATTR_CAP + EV_CAP + sizeof(ts) > PEND_CAP)
+		send_pending();
+	w.p = pend;
+	w.len = pend_len;
+	w.cap = PEND_CAP;
+	w.ok = 1;
+	if (pend_n)
+		PUTS(&w, ",");
+	PUTS(&w, "{\"traceId\":\"");
+	put_hex(&w, s->trace_id, 16);
+	PUTS(&w, "\",\"spanId\":\"");
+	put_hex(&w, s->span_id, 8);
+	if (s->has_parent) {
+		PUTS(&w, "\",\"parentSpanId\":\"");
+		put_hex(&w, s->parent_id, 8);
+	}
+	if (s->tracestate[0]) {
+		PUTS(&w, "\",\"traceState\":\"");
+		put(&w, ts, (size_t)esc(ts, sizeof(ts), s->tracestate, TG_TRACESTATE_MAX));
+	}
+	PUTS(&w, "\",\"name\":\"");
+	put(&w, name, (size_t)esc(name, sizeof(name), s->name, sizeof(s->name)));
+	PUTS(&w, "\",\"kind\":");
+	put_i64(&w, s->kind);
+	PUTS(&w, ",\"startTimeUnixNano\":\"");
+	put_i64(&w, s->start_ns);
+	PUTS(&w, "\",\"endTimeUnixNano\":\"");
+	put_i64(&w, end_ns);
+	PUTS(&w, "\",\"attributes\":[");
+	put(&w, s->attrs, s->attrs_len);
+	PUTS(&w, "],\"droppedAttributesCount\":");
+	put_i64(&w, s->attrs_dropped);
+	PUTS(&w, ",\"events\":[");
+	put(&w, s->events, s->events_len);
+	PUTS(&w, "],\"droppedEventsCount\":");
+	put_i64(&w, s->events_dropped);
+	if (s->has_link) {
+		PUTS(&w, ",\"links\":[{\"traceId\":\"");
+		put_hex(&w, s->link_trace, 16);
+		PUTS(&w, "\",\"spanId\":\"");
+		put_hex(&w, s->link_span, 8);
+		PUTS(&w, "\"}]");
+	}
+	if (s->status == 2) {
+		PUTS(&w, ",\"status\":{\"code\":2,\"message\":\"");
+		put_str(&w, s->status_msg);
+		PUTS(&w, "\"}}");
+	} else {
+		PUTS(&w, ",\"status\":{\"code\":0}}");
+	}
+	if (!w.ok) {
+		tg_obs_spans(TG_OBS_SPANS_DROPPED_QUEUE, 1);
+		return;
+	}
+	pend_len = w.len;
+	pend_n++;
+}
+
 
 void
 tg_span_str(int h, const char *key, const char *val)
@@ -486,54 +650,6 @@ tg_span_error(int h, const char *msg)
 		s->status_msg[0] = '\0';
 }
 
-/* The finished span as OTLP/JSON, appended to the pending datagram. */
-static void
-emit(struct span *s, int64_t end_ns)
-{
-	char tid[33], sid[17], pid[17], lt[33], ls[17], name[96 * 6 + 1];
-	char ts[TG_TRACESTATE_MAX * 6 + 1];
-	char *buf;
-	size_t cap;
-	int n;
-
-	if (pend_len + 512 + ATTR_CAP + EV_CAP > PEND_CAP)
-		send_pending();
-	tohex(s->trace_id, 16, tid);
-	tohex(s->span_id, 8, sid);
-	tohex(s->parent_id, 8, pid);
-	tohex(s->link_trace, 16, lt);
-	tohex(s->link_span, 8, ls);
-	if (esc(name, sizeof(name), s->name, sizeof(s->name)) < 0)
-		snprintf(name, sizeof(name), "span");
-	if (esc(ts, sizeof(ts), s->tracestate, TG_TRACESTATE_MAX) < 0)
-		ts[0] = '\0';
-	buf = pend + pend_len;
-	cap = PEND_CAP - pend_len;
-	n = snprintf(buf, cap,
-	    "%s{\"traceId\":\"%s\",\"spanId\":\"%s\"%s%s%s%s%s%s,\"name\":\"%s\","
-	    "\"kind\":%d,\"startTimeUnixNano\":\"%lld\",\"endTimeUnixNano\":\"%lld\","
-	    "\"attributes\":[%s],\"droppedAttributesCount\":%d,"
-	    "\"events\":[%s],\"droppedEventsCount\":%d%s%s%s%s%s,"
-	    "\"status\":{\"code\":%d%s%s%s}}",
-	    pend_n ? "," : "", tid, sid,
-	    s->has_parent ? ",\"parentSpanId\":\"" : "", s->has_parent ? pid : "",
-	    s->has_parent ? "\"" : "",
-	    ts[0] ? ",\"traceState\":\"" : "", ts, ts[0] ? "\"" : "",
-	    name, s->kind, (long long)s->start_ns, (long long)end_ns,
-	    s->attrs, s->attrs_dropped, s->events, s->events_dropped,
-	    s->has_link ? ",\"links\":[{\"traceId\":\"" : "", s->has_link ? lt : "",
-	    s->has_link ? "\",\"spanId\":\"" : "", s->has_link ? ls : "",
-	    s->has_link ? "\"}]" : "",
-	    s->status == 2 ? 2 : 0,
-	    s->status == 2 ? ",\"message\":\"" : "", s->status == 2 ? s->status_msg : "",
-	    s->status == 2 ? "\"" : "");
-	if (n < 0 || (size_t)n >= cap) {
-		tg_obs_spans(TG_OBS_SPANS_DROPPED_QUEUE, 1);
-		return;
-	}
-	pend_len += (size_t)n;
-	pend_n++;
-}
 
 int
 tg_span_start_at(const char *name, enum tg_span_kind kind, int64_t unix_ns)

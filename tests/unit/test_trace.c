@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -319,6 +320,46 @@ t_bounds(void **st)
 	}
 }
 
+/* Ids are drawn from a pool of CSPRNG output: a forked child must not
+ * hand out the ids its parent is about to (the pool is emptied at fork). */
+static void
+t_ids_after_fork(void **st)
+{
+	char mine[33], theirs[33] = "";
+	int pfd[2], h;
+	pid_t pid;
+
+	(void)st;
+	h = tg_span_start_remote("HTTP", TG_SPAN_SERVER, NULL, NULL); /* fills the pool */
+	assert_true(h > 0);
+	tg_span_end(h);
+	tg_trace_flush();
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		h = tg_span_start_remote("HTTP", TG_SPAN_SERVER, NULL, NULL);
+		if (write(pfd[1], tg_trace_id_hex(), 32) != 32)
+			_exit(1);
+		_exit(0);
+	}
+	close(pfd[1]);
+	h = tg_span_start_remote("HTTP", TG_SPAN_SERVER, NULL, NULL);
+	snprintf(mine, sizeof(mine), "%s", tg_trace_id_hex());
+	assert_int_equal(read(pfd[0], theirs, 32), 32);
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_string_not_equal(mine, theirs);
+	tg_span_end(h);
+	tg_trace_flush();
+	{
+		json_t *j;
+
+		while ((j = next_spans()) != NULL)
+			json_decref(j);
+	}
+}
+
 static void
 t_config(void **st)
 {
@@ -398,6 +439,7 @@ main(void)
 	    cmocka_unit_test(t_tree),
 	    cmocka_unit_test(t_sampling),
 	    cmocka_unit_test(t_bounds),
+	    cmocka_unit_test(t_ids_after_fork),
 	    cmocka_unit_test(t_config),
 	    cmocka_unit_test(t_obs_render),
 	};
