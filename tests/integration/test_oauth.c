@@ -916,6 +916,34 @@ t_revoke(void **state)
 	form("/oauth/revoke", "client_id=x", &r);
 	oauth_err(&r, 400, "invalid_request");
 	it_resp_free(&r);
+	/* only the client's own tokens: not another client's, and never a
+	 * console token (issued to no client; an empty client_id is none) */
+	{
+		char other[128], ctok[4096], crt[256];
+
+		reg("Revoke other", "[\"" REDIR "\"]", other, sizeof(other));
+		tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
+		snprintf(body, sizeof(body), "token=%s&client_id=%s", esc(at), esc(other));
+		form("/oauth/revoke", body, &r);
+		assert_int_equal(r.status, 200);
+		it_resp_free(&r);
+		snprintf(body, sizeof(body), "token=%s&client_id=%s", esc(rt), esc(other));
+		form("/oauth/revoke", body, &r);
+		assert_int_equal(r.status, 200);
+		it_resp_free(&r);
+		assert_int_equal(mcp_status(at), 200);
+		refresh(cid, rt, &r);
+		assert_int_equal(r.status, 200);
+		it_resp_free(&r);
+		assert_int_equal(it_login_full(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), ctok,
+				     sizeof(ctok), crt, sizeof(crt)),
+		    0);
+		snprintf(body, sizeof(body), "token=%s&client_id=", esc(ctok));
+		form("/oauth/revoke", body, &r);
+		assert_int_equal(r.status, 200);
+		it_resp_free(&r);
+		assert_int_equal(it_status("GET", "/api/v1/auth/me", ctok, NULL), 200);
+	}
 	/* the existing revoke-all cuts OAuth tokens too */
 	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
 	assert_int_equal(mcp_status(at), 200);
