@@ -234,6 +234,9 @@ authorize_page(struct tg_resp *resp, const struct tg_oerr *oe)
 	    "</p><p>The application that sent you here is not set up correctly for this"
 	    " toolgate server. Nothing was shared with it. Close this page and tell the"
 	    " application's owner.</p></body></html>\n";
+	static const char busy[] =
+	    "</p><p>Nothing was shared with the application. Close this page and"
+	    " try again from the application in a few minutes.</p></body></html>\n";
 	const char *s;
 	int rc;
 
@@ -254,7 +257,7 @@ authorize_page(struct tg_resp *resp, const struct tg_oerr *oe)
 			rc = tg_buf_append(&resp->body, s, 1);
 	}
 	if (rc == 0)
-		rc = tg_buf_puts(&resp->body, tail);
+		rc = tg_buf_puts(&resp->body, resp->status == 429 ? busy : tail);
 	return rc == 0 ? TG_OK : -TG_E_NOMEM;
 }
 
@@ -281,6 +284,10 @@ tg_h_oauth_authorize(struct tg_req *req, struct tg_resp *resp)
 		kv[i].v = req->qs[i].v;
 	}
 	rc = tg_oauth_authorize(&c, kv, req->nqs, &loc, &oe);
+	if (rc == -TG_E_RATE) {
+		(void)tg_resp_header(req, resp, "Retry-After", "60");
+		return authorize_page(resp, &oe);
+	}
 	if (rc == -TG_E_BADREQ)
 		return authorize_page(resp, &oe);
 	if (rc == -TG_E_NOTFOUND)

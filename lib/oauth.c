@@ -269,6 +269,16 @@ loopback_portless(const char *u, char *buf, size_t cap)
 	alen = authority_len(a);
 	if (!loopback_host(a, alen, &hl))
 		return 0;
+	/* security: after the host only ":" and a port of 1 to 5 digits. The
+	 * presented URI is not checked otherwise: "http://127.0.0.1:1@evil.example/cb"
+	 * would match "http://127.0.0.1/cb" and send the browser to evil.example. */
+	if (alen != hl) {
+		if (a[hl] != ':' || alen - hl < 2 || alen - hl > 6)
+			return 0;
+		for (size_t j = hl + 1; j < alen; j++)
+			if (a[j] < '0' || a[j] > '9')
+				return 0;
+	}
 	if ((size_t)snprintf(buf, cap, "http://%.*s%s", (int)hl, a, a + alen) >= cap)
 		return 0;
 	return 1;
@@ -291,10 +301,15 @@ redirect_match(const char *reg, const char *got)
 static void
 redirect_host(const char *u, char *buf, size_t cap)
 {
-	const char *p = strstr(u, "://");
+	const char *p = NULL;
 
-	if (p != NULL && (strncmp(u, "http", 4) == 0)) {
-		p += 3;
+	/* security: only http(s) itself: a native app's "https.evil://bank.example"
+	 * must not be shown as the host bank.example */
+	if (strncmp(u, "https://", 8) == 0)
+		p = u + 8;
+	else if (strncmp(u, "http://", 7) == 0)
+		p = u + 7;
+	if (p != NULL) {
 		snprintf(buf, cap, "%.*s", (int)authority_len(p), p);
 	} else {
 		snprintf(buf, cap, "%.*s (an app on this device)", (int)strcspn(u, ":"), u);
@@ -386,17 +401,59 @@ handle_hash(const char *h, char *hash)
 
 /* --- registration (RFC 7591) ---------------------------------------------- */
 
-/* Printable text without control characters, 1..max bytes of UTF-8. */
+/*
+ * security: a code point that changes how the text around it is shown
+ * without being seen itself: C0/C1 controls, bidirectional overrides and
+ * isolates (U+202E makes "ppa-doog" read "good-app"), zero-width and
+ * invisible characters, line separators, tags. A client's name is shown
+ * on the consent page as who is asking.
+ */
+static int
+invisible_cp(unsigned long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xad ||
+	    cp == 0x34f || cp == 0x61c || cp == 0x115f || cp == 0x1160 ||
+	    cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+	    cp == 0x3164 || (cp >= 0xfe00 && cp <= 0xfe0f) || cp == 0xfeff ||
+	    cp == 0xffa0 || (cp >= 0xfff0 && cp <= 0xfffb) ||
+	    (cp >= 0xe0000 && cp <= 0xe0fff);
+}
+
+/* Printable text of 1..max bytes of UTF-8 without control or invisible
+ * characters (invisible_cp). */
 static int
 text_ok(const char *s, size_t max)
 {
-	size_t n = strlen(s);
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, len;
+	unsigned long cp;
 
 	if (n == 0 || n > max || !tg_utf8_valid(s, n))
 		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+	while (i < n) {
+		/* valid UTF-8 (checked above): decode one code point */
+		if (u[i] < 0x80) {
+			cp = u[i];
+			len = 1;
+		} else if (u[i] < 0xe0) {
+			cp = u[i] & 0x1fUL;
+			len = 2;
+		} else if (u[i] < 0xf0) {
+			cp = u[i] & 0x0fUL;
+			len = 3;
+		} else {
+			cp = u[i] & 0x07UL;
+			len = 4;
+		}
+		if (i + len > n)
 			return 0;
+		for (size_t j = 1; j < len; j++)
+			cp = (cp << 6) | (u[i + j] & 0x3fUL);
+		if (invisible_cp(cp))
+			return 0;
+		i += len;
+	}
 	return 1;
 }
 
@@ -444,7 +501,7 @@ reg_check(struct reg *r, struct tg_oerr *oe)
 	v = json_object_get(r->in, "client_name");
 	if (v != NULL && (!json_is_string(v) || !text_ok(json_string_value(v), 100))) {
 		tg_oauth_oerr(oe, 400, "invalid_client_metadata",
-		    "client_name must be 1 to 100 bytes of text without control characters");
+		    "client_name must be 1 to 100 bytes of text without control or invisible characters");
 		return -TG_E_BADREQ;
 	}
 	r->name = v ? json_string_value(v) : NULL;
@@ -736,6 +793,44 @@ tg_oauth_authorize(const struct tg_call *c, const struct tg_oauth_kv *kv,
 		*location = with_params(ruri, cfg->public_url, pairs);
 		json_decref(uris);
 		return *location ? TG_OK : -TG_E_NOMEM;
+	}
+	/*
+	 * security: anybody may start an authorization request, and each one
+	 * is a row until it expires: at most TG_OAUTH_AUTHZ_PER_WINDOW per
+	 * client and address and window, TG_OAUTH_PENDING_MAX pending at
+	 * once. A refusal is a page for the person (never a redirect).
+	 */
+	{
+		char win[16], lim[16], max[16];
+
+		snprintf(win, sizeof(win), "%d", TG_OAUTH_AUTHZ_WINDOW);
+		snprintf(lim, sizeof(lim), "%d", TG_OAUTH_AUTHZ_PER_WINDOW);
+		snprintf(max, sizeof(max), "%d", TG_OAUTH_PENDING_MAX);
+		p[0] = cidb;
+		p[1] = c->client_addr ? c->client_addr : "";
+		p[2] = win;
+		p[3] = lim;
+		p[4] = max;
+		if ((rc = tg_db_exec(c->db,
+			 "WITH w AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)"
+			 "  VALUES ('oauth-authz:' || $1 || ':' || $2,"
+			 "  extract(epoch FROM now())::bigint / $3::int * $3::int, 1)"
+			 "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1 RETURNING hits)"
+			 " SELECT (SELECT hits FROM w) > $4::int OR (SELECT count(*) FROM"
+			 "  (SELECT 1 FROM oauth_requests WHERE expires_at > now() AND decided_at IS NULL"
+			 "  LIMIT $5::int) x) >= $5::int",
+			 5, p, &res_db)) != TG_OK)
+			goto out;
+		if (PQgetvalue(res_db, 0, 0)[0] == 't') {
+			PQclear(res_db);
+			res_db = NULL;
+			tg_oauth_oerr(oe, 429, "temporarily_unavailable",
+			    "too many sign-in requests for this application; wait a few minutes and start again");
+			rc = -TG_E_RATE;
+			goto out;
+		}
+		PQclear(res_db);
+		res_db = NULL;
 	}
 	if ((rc = new_handle(h, sizeof(h), hash)) != TG_OK)
 		goto out;

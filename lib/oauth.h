@@ -43,6 +43,9 @@ struct tg_config;
 #define TG_OAUTH_REG_WINDOW 3600 /* registrations per address and hour */
 #define TG_OAUTH_REG_PER_WINDOW 20
 #define TG_OAUTH_CLIENTS_MAX 5000 /* registrations at once */
+#define TG_OAUTH_AUTHZ_WINDOW 600 /* authorization requests per client, */
+#define TG_OAUTH_AUTHZ_PER_WINDOW 60 /* address and 10 minutes */
+#define TG_OAUTH_PENDING_MAX 100000 /* undecided requests at once */
 #define TG_OAUTH_REDIRECTS_MAX 10 /* redirect URIs of one client */
 #define TG_OAUTH_URI_MAX 512
 #define TG_OAUTH_STATE_MAX 1024
@@ -83,7 +86,8 @@ int tg_oauth_register(const struct tg_call *c, json_t *in, json_t **out,
  * client's redirect URI with an error (once client and redirect URI are
  * known to be registered). -TG_E_BADREQ with oe filled when the client or
  * the redirect URI is not registered: the error is shown, never
- * redirected.
+ * redirected; -TG_E_RATE (oe filled, 429) past the limits of pending
+ * requests (TG_OAUTH_AUTHZ_PER_WINDOW, TG_OAUTH_PENDING_MAX).
  */
 int tg_oauth_authorize(const struct tg_call *c, const struct tg_oauth_kv *kv,
     int n, char **location, struct tg_oerr *oe);

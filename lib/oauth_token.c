@@ -335,7 +335,9 @@ revoke_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		rc = tg_oauth_cut(c, "family = $1", PQgetvalue(res, 0, 0), "oauth_revoke");
 	} else if (tg_auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, cfg->jwt_issuer,
 		       st->tok, strlen(st->tok), (int64_t)time(NULL), &cl, NULL) == TG_OK &&
-	    strcmp(cl.cid, st->cid) == 0) {
+	    cl.cid[0] != '\0' && strcmp(cl.cid, st->cid) == 0) {
+		/* security: an OAuth client's own access token only; a console
+		 * token (no cid) was issued to no client */
 		snprintf(uid, sizeof(uid), "%lld", (long long)cl.user_id);
 		snprintf(exp, sizeof(exp), "%lld", (long long)cl.exp);
 		p[0] = cl.jti;

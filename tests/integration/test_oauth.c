@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
@@ -358,6 +360,21 @@ t_register_bad(void **state)
 	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"bad\\u0001name\"}",
 		"invalid_client_metadata"},
 	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"\"}", "invalid_client_metadata"},
+	    /* invisible characters that change how the name reads on the
+	     * consent page: right-to-left override, zero-width space, C1
+	     * control, isolate, BOM, a tag character */
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"ppa\\u202edoog\"}",
+		"invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"Cl\\u200baude\"}",
+		"invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"a\\u0085b\"}",
+		"invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"a\\u2067b\"}",
+		"invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"\\ufeffapp\"}",
+		"invalid_client_metadata"},
+	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"app\\udb40\\udc41\"}",
+		"invalid_client_metadata"},
 	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"implicit\"]}",
 		"invalid_client_metadata"},
 	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"refresh_token\"]}",
@@ -386,6 +403,7 @@ t_register_bad(void **state)
 	oauth_err(&r, 400, "invalid_client_metadata");
 	it_resp_free(&r);
 	/* accepted: https, loopback http on any port, a native app's scheme */
+	reg("Caf\u00e9 \u30a2\u30d7\u30ea", "[\"https://app.example/cb\"]", cid, sizeof(cid));
 	reg("Good app", "[\"https://app.example/cb\",\"http://127.0.0.1/cb\","
 			"\"http://[::1]:3000/cb\",\"http://localhost:1234/x?y=1\",\"com.example.app:/oauth\"]",
 	    cid, sizeof(cid));
@@ -420,6 +438,24 @@ t_authorize_refusals(void **state)
 	refused(q, "loopback, other host name");
 	std_query(q, sizeof(q), cid, "https://other.example/cb", chal, NULL);
 	refused(q, "another client's redirect URI");
+	/* the loopback port rule only lets the port change: nothing else may
+	 * follow the host (userinfo would send the browser to evil.example) */
+	{
+		static const char *const lb[] = {"http://127.0.0.1:1@evil.example/cb",
+		    "http://127.0.0.1:7777@evil.example/cb", "http://127.0.0.1:@evil.example/cb",
+		    "http://127.0.0.1:77x/cb", "http://127.0.0.1:7777#@evil.example/cb",
+		    "http://127.0.0.1:123456/cb", "http://127.0.0.1:7777\\@evil.example/cb",
+		    "http://127.0.0.1:7777\r\nX-Injected: 1/cb", NULL};
+
+		for (int k = 0; lb[k] != NULL; k++) {
+			std_query(q, sizeof(q), cid, lb[k], chal, NULL);
+			refused(q, lb[k]);
+			/* nor an error redirect there (no PKCE: an error at the client) */
+			snprintf(q, sizeof(q), "response_type=code&client_id=%s&redirect_uri=%s&state=st-1",
+			    esc(cid), esc(lb[k]));
+			refused(q, lb[k]);
+		}
+	}
 	snprintf(q, sizeof(q), "response_type=code&client_id=%s&client_id=%s&redirect_uri=%s"
 			       "&code_challenge=%s&code_challenge_method=S256",
 	    esc(cid), esc(other), esc(REDIR), chal);
@@ -451,6 +487,127 @@ t_authorize_refusals(void **state)
 
 		std_query(q, sizeof(q), cid, "http://127.0.0.1:40123/cb", chal, NULL);
 		pending(q, h, sizeof(h));
+	}
+}
+
+/* The consent page's "Sends you back to" names an http(s) host only for
+ * http(s) itself: a native app's scheme that starts with "https" is an app. */
+static void
+t_display_host(void **state)
+{
+	char cid[128], chal[64], q[2048], h[128];
+	const char *redir = "https.bank.example://bank.example/cb";
+	json_t *j;
+
+	(void)state;
+	/* no client_name: the registration names it after the redirect URI */
+	j = it_call("POST", "/oauth/register", NULL,
+	    "{\"redirect_uris\":[\"https.bank.example://bank.example/cb\"]}", 201);
+	snprintf(cid, sizeof(cid), "%s", it_jstr(j, "client_id"));
+	json_decref(j);
+	challenge(VERIFIER, chal);
+	std_query(q, sizeof(q), cid, redir, chal, NULL);
+	pending(q, h, sizeof(h));
+	j = it_callf("GET", it_admin(), NULL, 200, "/api/v1/oauth/authorizations/%s", h);
+	if (strcmp(it_jstr(j, "redirect_host"), "https.bank.example (an app on this device)") != 0 ||
+	    strcmp(it_jstr(j, "client_name"), "https.bank.example (an app on this device)") != 0)
+		fail_msg("shown as redirect_host %s, client_name %s", it_jstr(j, "redirect_host"),
+		    it_jstr(j, "client_name"));
+	json_decref(j);
+}
+
+/* Anybody may start authorization requests, each a row until it expires:
+ * per client and address they are limited (60 per 10-minute window), with a
+ * page, never a redirect; another client is not affected. */
+static void
+t_authorize_rate(void **state)
+{
+	char cid[128], other[128], chal[64], q[2048], h[128];
+	struct it_resp r;
+	int i, admitted = 0, refused_at = 0;
+
+	(void)state;
+	reg("Rate test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	reg("Rate other", "[\"" REDIR "\"]", other, sizeof(other));
+	challenge(VERIFIER, chal);
+	std_query(q, sizeof(q), cid, REDIR, chal, NULL);
+	/* two windows admit at most 120: a refusal comes by the 121st */
+	for (i = 1; i <= 121 && refused_at == 0; i++) {
+		authorize(q, &r);
+		if (r.status == 302)
+			admitted++;
+		else if (r.status == 429 && it_header(&r, "Location") == NULL &&
+		    it_header(&r, "Retry-After") != NULL && r.body != NULL &&
+		    strstr(r.body, "too many sign-in requests") != NULL)
+			refused_at = i;
+		else
+			fail_msg("authorization request %d: %ld %s", i, r.status, r.body ? r.body : "");
+		it_resp_free(&r);
+	}
+	if (refused_at == 0 || admitted < 60)
+		fail_msg("admitted %d, refused at %d", admitted, refused_at);
+	std_query(q, sizeof(q), other, REDIR, chal, NULL);
+	pending(q, h, sizeof(h));
+}
+
+/* Concurrent exchanges of one code: exactly one gets tokens (the row lock
+ * of the exchange), whatever the interleaving. */
+#define RACERS 8
+struct racer {
+	pthread_barrier_t *go;
+	const char *body;
+	long status;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *rc = arg;
+	const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+	struct it_resp r;
+
+	(void)pthread_barrier_wait(rc->go);
+	if (it_request("POST", "/oauth/token", h, rc->body, strlen(rc->body), &r) == 0) {
+		rc->status = r.status;
+		it_resp_free(&r);
+	}
+	return NULL;
+}
+
+static void
+t_code_race(void **state)
+{
+	char cid[128], code[64], body[2048];
+	struct racer rs[RACERS];
+	pthread_t th[RACERS];
+	pthread_barrier_t go;
+	int i, round, ok;
+
+	(void)state;
+	reg("Race test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	for (round = 0; round < 3; round++) {
+		get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
+		snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
+					     "&redirect_uri=%s&code_verifier=%s",
+		    esc(cid), esc(code), esc(REDIR), esc(VERIFIER));
+		assert_int_equal(pthread_barrier_init(&go, NULL, RACERS), 0);
+		for (i = 0; i < RACERS; i++) {
+			rs[i].go = &go;
+			rs[i].body = body;
+			rs[i].status = 0;
+			assert_int_equal(pthread_create(&th[i], NULL, race, &rs[i]), 0);
+		}
+		for (i = 0, ok = 0; i < RACERS; i++) {
+			assert_int_equal(pthread_join(th[i], NULL), 0);
+			if (rs[i].status == 200)
+				ok++;
+			else if (rs[i].status != 400)
+				fail_msg("racer %d: %ld", i, rs[i].status);
+		}
+		pthread_barrier_destroy(&go);
+		if (ok != 1)
+			fail_msg("round %d: %d of %d concurrent exchanges of one code got tokens",
+			    round, ok, RACERS);
 	}
 }
 
@@ -759,6 +916,34 @@ t_revoke(void **state)
 	form("/oauth/revoke", "client_id=x", &r);
 	oauth_err(&r, 400, "invalid_request");
 	it_resp_free(&r);
+	/* only the client's own tokens: not another client's, and never a
+	 * console token (issued to no client; an empty client_id is none) */
+	{
+		char other[128], ctok[4096], crt[256];
+
+		reg("Revoke other", "[\"" REDIR "\"]", other, sizeof(other));
+		tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
+		snprintf(body, sizeof(body), "token=%s&client_id=%s", esc(at), esc(other));
+		form("/oauth/revoke", body, &r);
+		assert_int_equal(r.status, 200);
+		it_resp_free(&r);
+		snprintf(body, sizeof(body), "token=%s&client_id=%s", esc(rt), esc(other));
+		form("/oauth/revoke", body, &r);
+		assert_int_equal(r.status, 200);
+		it_resp_free(&r);
+		assert_int_equal(mcp_status(at), 200);
+		refresh(cid, rt, &r);
+		assert_int_equal(r.status, 200);
+		it_resp_free(&r);
+		assert_int_equal(it_login_full(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), ctok,
+				     sizeof(ctok), crt, sizeof(crt)),
+		    0);
+		snprintf(body, sizeof(body), "token=%s&client_id=", esc(ctok));
+		form("/oauth/revoke", body, &r);
+		assert_int_equal(r.status, 200);
+		it_resp_free(&r);
+		assert_int_equal(it_status("GET", "/api/v1/auth/me", ctok, NULL), 200);
+	}
 	/* the existing revoke-all cuts OAuth tokens too */
 	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
 	assert_int_equal(mcp_status(at), 200);
@@ -891,7 +1076,10 @@ main(void)
 	    cmocka_unit_test(t_discovery),
 	    cmocka_unit_test(t_register_bad),
 	    cmocka_unit_test(t_authorize_refusals),
+	    cmocka_unit_test(t_display_host),
+	    cmocka_unit_test(t_authorize_rate),
 	    cmocka_unit_test(t_code_exchange),
+	    cmocka_unit_test(t_code_race),
 	    cmocka_unit_test(t_audience),
 	    cmocka_unit_test(t_refresh),
 	    cmocka_unit_test(t_consent),
