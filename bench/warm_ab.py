@@ -7,7 +7,8 @@ Each BUILD_DIR holds toolgate-sandbox and sandbox-drive (e.g. build/ of this
 checkout and of a base commit built elsewhere). Per build: one
 `sandbox-drive --lines --warm-strict` per simulated worker (one helper
 --serve and one zygote each, as a worker has), a trivial tool
-(`def main(): return 1`).
+(`def main(): return 1`; TOOL_SLEEP_MS=N makes it sleep N ms first,
+a call long enough for the next child to be parked while it runs).
 
   c=1  : one call at a time, round-robin over the builds and the bare start
          (/usr/bin/python3.11 -I -S -c pass), so load on the host hits every
@@ -32,8 +33,11 @@ ROUNDS = int(os.environ.get("ROUNDS", "2"))
 ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 AS_USER = (["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
            if os.geteuid() == 0 else [])
-LINE = (json.dumps({"request": {"mode": "run", "code":
-                                "def main():\n    return 1\n"},
+SLEEP = float(os.environ.get("TOOL_SLEEP_MS", "0")) / 1000
+CODE = ("import time\ndef main():\n    time.sleep(%r)\n    return 1\n" % SLEEP
+        if SLEEP else "def main():\n    return 1\n")
+LINE = (json.dumps({"request": {"mode": "run", "code": CODE,
+                                "allowed_modules": ["*"]},
                     "flags": []}) + "\n").encode()
 
 
@@ -125,8 +129,9 @@ def main():
     load1 = open("/proc/loadavg").read().split()[:3]
     b50 = pct(xb, 0.5)
     print("load average %s at the start, %s at the end; bare start p50 "
-          "%.1f ms; c=1 gap %.0f ms, %d calls each" % (
-              " ".join(load0), " ".join(load1), b50, GAP * 1000, RUNS))
+          "%.1f ms; c=1 gap %.0f ms, %d calls each, tool sleeps %.0f ms" % (
+              " ".join(load0), " ".join(load1), b50, GAP * 1000, RUNS,
+              SLEEP * 1000))
     print("| build | c=1 p50 ms | c=1 p90 ms | p50 / bare | "
           "c=4 calls/s (each round) | c=4 p50 / p99 ms |")
     print("|---|---|---|---|---|---|")

@@ -106,6 +106,11 @@ struct run {
 	int allow_degraded;
 	int degraded;
 	int sample;		/* aggregate-RSS watchdog on (needs own /proc) */
+	/* warm: called once ahead_ms into the run if pid 1 is still
+	 * running then (the next call's child, helper.c run_warm) */
+	void (*ahead)(void *);
+	void *ahead_arg;
+	long long ahead_ms;
 	struct sbuf out, err, res, errp;
 	int ev_fd;		/* where tool events go (-1: dropped) */
 	unsigned long events, events_dropped;
@@ -842,6 +847,13 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 		int np = 0, idx[8], timeout;
 		long long now = sbx_now_ms();
 
+		if (r->ahead != NULL && exited)
+			r->ahead = NULL;	/* over in time: not needed */
+		if (r->ahead != NULL && now >= r->ahead_ms) {
+			r->ahead(r->ahead_arg);
+			r->ahead = NULL;
+			continue;	/* it took time: look at the clock again */
+		}
 		if (!killed && now >= deadline) {
 			r->timed_out = 1;
 			kill_run(r, pid, pidfd);
@@ -904,6 +916,8 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 			if (timeout < 0)
 				timeout = 0;
 		}
+		if (r->ahead != NULL && timeout > r->ahead_ms - now)
+			timeout = (int)(r->ahead_ms - now);
 		if (poll(p, (nfds_t)np, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1429,6 +1443,8 @@ out:
 #define W_PREP_WAIT_MS	2000	/* a parked child that is being prepared */
 #define W_STRICT_WAIT_MS 15000	/* tests: the zygote may still be starting */
 #define W_EXIT_WAIT_MS	5000	/* the zygote's report of a child's exit */
+#define W_AHEAD_MS	20	/* the next child is asked for this far into a
+				 * call still running (else after its status) */
 
 enum kid_state { K_NONE, K_ASKED, K_CREATED, K_READY };
 
@@ -1933,14 +1949,26 @@ kid_unfit(const struct warm *w, const struct cfg *c, const struct run *r)
 }
 
 /*
- * The next call's child is asked for as soon as this call's child is
- * taken, so its fork, isolation and pre-warm run while this call runs,
- * off the next call's path. Not when the zygote is recycled after this
- * call anyway (by count or age): that child would only be killed.
+ * The next call's child is asked for while this call runs when the call
+ * takes longer than W_AHEAD_MS (monitor calls this then), so its fork,
+ * isolation and pre-warm are off the next call's path; a shorter call's
+ * next child is asked for after its status, as before (serve). Not at
+ * once, nor when the call's child exits: on the 2 busy cores of the dev VM
+ * either made a trivial call's p50 at c=1 40-70% slower, because the
+ * preparation takes its CPU from the call and from the namespace teardown
+ * after the status (docs/performance.md "Parked children"). Not when the
+ * zygote is recycled after this call anyway (by count or age).
  */
+struct ahead {
+	struct warm *w;
+	const struct cfg *c;
+};
+
 static void
-kid_ask_ahead(struct warm *w, const struct cfg *c)
+kid_ask_ahead(void *arg)
 {
+	struct warm *w = ((struct ahead *)arg)->w;
+	const struct cfg *c = ((struct ahead *)arg)->c;
 	long long due = zygote_due_ms(w, c);
 
 	if (c->warm_calls > 0 && w->calls + 1 >= c->warm_calls)
@@ -1963,6 +1991,7 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	int job_w, out_r, err_r, res_r, pidfd, eg;
 	unsigned int id;
 	pid_t pid;
+	struct ahead ah = {w, c};
 
 	if (w->self_exe < 0 || sbx_pkg_tree_of(r->packages, w->tree) != 0)
 		return -1;
@@ -2023,9 +2052,12 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	/* the next call's child, prepared while this one runs (it is
 	 * shaped by this call's limits, like the one that ran it) */
 	w->in_call = 1;
-	kid_ask_ahead(w, c);
+	r->ahead = kid_ask_ahead;
+	r->ahead_arg = &ah;
+	r->ahead_ms = r->start_ms + W_AHEAD_MS;
 	r->sample = 1;	/* pid > 0: kids without one are discarded */
 	monitor(r, pid, pidfd, job_w, out_r, err_r, res_r, -1);
+	r->ahead = NULL;
 	/* the zygote reaps the child and reports */
 	until = sbx_now_ms() + W_EXIT_WAIT_MS;
 	while (!(w->have_exit && w->exit.id == id) && w->zpid > 0 &&
