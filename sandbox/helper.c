@@ -1443,7 +1443,7 @@ out:
 #define W_PREP_WAIT_MS	2000	/* a parked child that is being prepared */
 #define W_STRICT_WAIT_MS 15000	/* tests: the zygote may still be starting */
 #define W_EXIT_WAIT_MS	5000	/* the zygote's report of a child's exit */
-#define W_AHEAD_MS	20	/* the next child is asked for this far into a
+#define W_AHEAD_MS	50	/* the next child is asked for this far into a
 				 * call still running (else after its status) */
 
 enum kid_state { K_NONE, K_ASKED, K_CREATED, K_READY };

@@ -75,8 +75,8 @@ setup(void **state)
 		idx, idx, idx) != 0)
 		return -1;
 	if (own_index && it_sh("python3 tests/packages/index_server.py %s '%s'"
-				" '%s.pid' >'%s.log' 2>&1 &",
-			      port, idx, idx, idx) != 0)
+			       " '%s.pid' >'%s.log' 2>&1 &",
+			     port, idx, idx, idx) != 0)
 		return -1;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%s/simple/tgdep/", port);
 	for (i = 0; i < 100; i++) {
