@@ -106,6 +106,11 @@ struct run {
 	int allow_degraded;
 	int degraded;
 	int sample;		/* aggregate-RSS watchdog on (needs own /proc) */
+	/* warm: called once ahead_ms into the run if pid 1 is still
+	 * running then (the next call's child, helper.c run_warm) */
+	void (*ahead)(void *);
+	void *ahead_arg;
+	long long ahead_ms;
 	struct sbuf out, err, res, errp;
 	int ev_fd;		/* where tool events go (-1: dropped) */
 	unsigned long events, events_dropped;
@@ -842,6 +847,13 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 		int np = 0, idx[8], timeout;
 		long long now = sbx_now_ms();
 
+		if (r->ahead != NULL && exited)
+			r->ahead = NULL;	/* over in time: not needed */
+		if (r->ahead != NULL && now >= r->ahead_ms) {
+			r->ahead(r->ahead_arg);
+			r->ahead = NULL;
+			continue;	/* it took time: look at the clock again */
+		}
 		if (!killed && now >= deadline) {
 			r->timed_out = 1;
 			kill_run(r, pid, pidfd);
@@ -904,6 +916,8 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 			if (timeout < 0)
 				timeout = 0;
 		}
+		if (r->ahead != NULL && timeout > r->ahead_ms - now)
+			timeout = (int)(r->ahead_ms - now);
 		if (poll(p, (nfds_t)np, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1429,6 +1443,8 @@ out:
 #define W_PREP_WAIT_MS	2000	/* a parked child that is being prepared */
 #define W_STRICT_WAIT_MS 15000	/* tests: the zygote may still be starting */
 #define W_EXIT_WAIT_MS	5000	/* the zygote's report of a child's exit */
+#define W_AHEAD_MS	50	/* the next child is asked for this far into a
+				 * call still running (else after its status) */
 
 enum kid_state { K_NONE, K_ASKED, K_CREATED, K_READY };
 
@@ -1442,6 +1458,7 @@ struct warm {
 	long long calls;	/* calls since the zygote started */
 	int failures;		/* consecutive failed starts */
 	unsigned int next_id;
+	int in_call;		/* a call's child runs: its exit comes first */
 	struct sbx_limits lim;	/* what the next parked child is shaped by */
 	char tree[65];		/* ... and its package tree ("" none) */
 	struct {
@@ -1452,6 +1469,7 @@ struct warm {
 		int ns[2];	/* its mount and network namespaces, held */
 		struct sbx_limits lim;
 		char tree[65];
+		long long born_ms;	/* asked at; older than --warm-ms: gone */
 	} k;
 	/* the namespaces of the call that just ran: released after its
 	 * status is sent (see kid_hold_ns) */
@@ -1718,6 +1736,7 @@ kid_ask(struct warm *w)
 	w->k.eg = eg[0];
 	w->k.ready_r = rdy[0];
 	w->k.pidfd = -1;
+	w->k.born_ms = sbx_now_ms();
 	w->k.state = K_ASKED;
 	if (zsend(w, &m, theirs, 6) != 0)
 		kid_discard(w);
@@ -1862,8 +1881,12 @@ warm_poll(struct warm *w, const struct cfg *c, long long until_ms,
 	 * 'R' can come before the SBX_ZM_CHILD message (the zygote sends
 	 * that after the fork, the child writes 'R' on its own), and a
 	 * child taken as ready without its pidfd and pid is a call that
-	 * nothing watches (docs/sandbox.md "Ready before known") */
-	if (w->k.state == K_CREATED && w->k.ready_r >= 0) {
+	 * nothing watches (docs/sandbox.md "Ready before known"); and not
+	 * while a call's child runs: the next child, parked during the
+	 * call, is looked at once the call's exit report is in (a parked
+	 * child that failed restarts the zygote, which must not cost the
+	 * running call its report) */
+	if (w->k.state == K_CREATED && w->k.ready_r >= 0 && !w->in_call) {
 		p[np].fd = w->k.ready_r;
 		p[np].events = POLLIN;
 		i_k = np++;
@@ -1901,6 +1924,60 @@ lim_eq(const struct sbx_limits *a, const struct sbx_limits *b)
 	    a->tmp_mb == b->tmp_mb && a->result_bytes == b->result_bytes;
 }
 
+/* ms until the zygote is due for recycling by age, or -1 (never) */
+static long long
+zygote_due_ms(const struct warm *w, const struct cfg *c)
+{
+	if (w->zpid == 0 || c->warm_ms <= 0)
+		return -1;
+	return w->zstart_ms + c->warm_ms;
+}
+
+/*
+ * Is the parked child unfit for the call about to run: shaped for other
+ * limits or another tree, or older than --warm-ms (it must not outlive
+ * the zygote age that TOOLGATE_SANDBOX_WARM_MINUTES allows)?
+ */
+static int
+kid_unfit(const struct warm *w, const struct cfg *c, const struct run *r)
+{
+	if (w->k.state == K_NONE)
+		return 0;
+	if (!lim_eq(&w->k.lim, &r->lim) || strcmp(w->k.tree, w->tree) != 0)
+		return 1;
+	return c->warm_ms > 0 && sbx_now_ms() - w->k.born_ms >= c->warm_ms;
+}
+
+/*
+ * The next call's child is asked for while this call runs when the call
+ * takes longer than W_AHEAD_MS (monitor calls this then), so its fork,
+ * isolation and pre-warm are off the next call's path; a shorter call's
+ * next child is asked for after its status, as before (serve). Not at
+ * once, nor when the call's child exits: on the 2 busy cores of the dev VM
+ * either made a trivial call's p50 at c=1 40-70% slower, because the
+ * preparation takes its CPU from the call and from the namespace teardown
+ * after the status (docs/performance.md "Parked children"). Not when the
+ * zygote is recycled after this call anyway (by count or age).
+ */
+struct ahead {
+	struct warm *w;
+	const struct cfg *c;
+};
+
+static void
+kid_ask_ahead(void *arg)
+{
+	struct warm *w = ((struct ahead *)arg)->w;
+	const struct cfg *c = ((struct ahead *)arg)->c;
+	long long due = zygote_due_ms(w, c);
+
+	if (c->warm_calls > 0 && w->calls + 1 >= c->warm_calls)
+		return;
+	if (due >= 0 && sbx_now_ms() >= due)
+		return;
+	kid_ask(w);
+}
+
 /*
  * Runs r in a warm child. Returns the helper exit status, or -1 when no
  * warm child could be had (the caller runs the call cold).
@@ -1911,9 +1988,10 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	long long until;
 	pid_t proxy = -1;
 	int egress = r->hosts != NULL && json_array_size(r->hosts) > 0;
-	int job_w, out_r, err_r, res_r, pidfd;
+	int job_w, out_r, err_r, res_r, pidfd, eg;
 	unsigned int id;
 	pid_t pid;
+	struct ahead ah = {w, c};
 
 	if (w->self_exe < 0 || sbx_pkg_tree_of(r->packages, w->tree) != 0)
 		return -1;
@@ -1921,9 +1999,8 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	until = sbx_now_ms() + (strict ? W_STRICT_WAIT_MS : W_PREP_WAIT_MS);
 	(void)warm_poll(w, c, 0, 0);	/* what happened meanwhile */
 	for (;;) {
-		if (w->k.state != K_NONE && (!lim_eq(&w->k.lim, &r->lim) ||
-		    strcmp(w->k.tree, w->tree) != 0))
-			kid_discard(w);	/* shaped for other limits or tree */
+		if (kid_unfit(w, c, r))
+			kid_discard(w);	/* other limits or tree, or too old */
 		if (w->k.state == K_READY) {
 			struct pollfd kp = {.fd = w->k.pidfd, .events = POLLIN};
 
@@ -1946,6 +2023,8 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	}
 	/* the child is ours: the call goes to it and to nobody else */
 	id = w->k.id;
+	eg = w->k.eg;
+	w->k.eg = -1;
 	pid = w->k.pid;
 	pidfd = w->k.pidfd;
 	job_w = w->k.job_w;
@@ -1968,15 +2047,23 @@ run_warm(struct run *r, const struct cfg *c, struct warm *w, int strict)
 	r->errp.eof = 1;
 	r->start_ms = sbx_now_ms();
 	if (egress)
-		proxy = start_proxy(r, c, w->k.eg, 1);
-	close_fdp(&w->k.eg);
+		proxy = start_proxy(r, c, eg, 1);
+	close_fdp(&eg);
+	/* the next call's child, prepared while this one runs (it is
+	 * shaped by this call's limits, like the one that ran it) */
+	w->in_call = 1;
+	r->ahead = kid_ask_ahead;
+	r->ahead_arg = &ah;
+	r->ahead_ms = r->start_ms + W_AHEAD_MS;
 	r->sample = 1;	/* pid > 0: kids without one are discarded */
 	monitor(r, pid, pidfd, job_w, out_r, err_r, res_r, -1);
+	r->ahead = NULL;
 	/* the zygote reaps the child and reports */
 	until = sbx_now_ms() + W_EXIT_WAIT_MS;
 	while (!(w->have_exit && w->exit.id == id) && w->zpid > 0 &&
 	    sbx_now_ms() < until)
 		(void)warm_poll(w, c, until, 0);
+	w->in_call = 0;
 	if (w->have_exit && w->exit.id == id) {
 		r->wstatus = w->exit.wstatus;
 		r->ru.ru_utime.tv_sec = w->exit.cpu_us / 1000000;
@@ -2133,7 +2220,9 @@ serve(const struct cfg *c)
 			zygote_stop(&w);	/* recycled: a fresh one next */
 			w.retry_ms = 0;
 		}
-		if (warm_poll(&w, c, -1, 1) != -1)
+		/* wakes for the zygote's recycling by age too: neither it nor
+		 * its parked child outlives --warm-ms while no call comes */
+		if (warm_poll(&w, c, zygote_due_ms(&w, c), 1) != -1)
 			continue;
 		if (read_full(0, hdr, 1) != 0)
 			break;	/* the worker closed: done */
@@ -2155,7 +2244,9 @@ serve(const struct cfg *c)
 		if (send_status(c, ex) != 0)
 			break;
 		release_done_ns(&w);	/* torn down now, after the status */
-		kid_ask(&w);	/* the next call's child, ahead of it */
+		/* the next call's child, if the call did not ask for it */
+		if (!(c->warm_calls > 0 && w.calls >= c->warm_calls))
+			kid_ask(&w);
 	}
 	zygote_stop(&w);
 	release_done_ns(&w);

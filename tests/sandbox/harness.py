@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -955,6 +956,123 @@ def warm_only():
            p.stdout[:300])
 
 
+def pidns_of(pid):
+    try:
+        return os.readlink("/proc/%d/ns/pid" % pid)
+    except OSError:
+        return None
+
+
+def parked():
+    """Issue 18: the next call's child is forked and isolated while the
+    current call runs (helper.c kid_ask_ahead). It serves exactly one call,
+    is isolated exactly like any other child, gets the call's limits, and
+    does not outlive --warm-ms."""
+    drv = WarmDriver()
+    try:
+        drv.run(run_req("def main():\n    return 0\n"))  # a zygote is up
+        z = drv.zygotes()
+        during = []
+        box = {}
+        # call A sleeps; meanwhile the zygote's children are the running
+        # child and the next call's parked child
+        code_a = ("import os, time\ndef main():\n"
+                  "    open('/tmp/left-by-a', 'w').write('a')\n"
+                  "    os.environ['TG_LEFT_BY_A'] = '1'\n"
+                  "    seen = sorted(d for d in os.listdir('/proc') "
+                  "if d.isdigit())\n"
+                  "    time.sleep(1.5)\n"
+                  "    return [os.readlink('/proc/self/ns/pid'), seen]\n")
+        th = threading.Thread(target=lambda: box.setdefault(
+            "a", drv.run(run_req(code_a, allowed_modules=["*"]))))
+        th.start()
+        deadline = time.time() + 1.3
+        while time.time() < deadline and z:
+            kids = children(z[0])
+            if len(kids) >= 2:
+                during = [(k, pidns_of(k)) for k in kids]
+            time.sleep(0.05)
+        th.join(60)
+        a = box.get("a") or {}
+        code_b = ("import os, socket\ndef main():\n"
+                  "    s = socket.socket()\n    s.settimeout(1)\n"
+                  "    try:\n        s.connect(('1.1.1.1', 53))\n"
+                  "        net = 'reached'\n"
+                  "    except OSError as e:\n        net = 'no: %d' % e.errno\n"
+                  "    return [os.readlink('/proc/self/ns/pid'), os.getpid(),"
+                  " sorted(os.listdir('/tmp')), sorted(d for d in "
+                  "os.listdir('/proc') if d.isdigit()), "
+                  "os.environ.get('TG_LEFT_BY_A'), net]\n")
+        b = drv.run(run_req(code_b, allowed_modules=["*"]))
+        nsa = (a.get("result") or [None])[0]
+        nsb = (b.get("result") or [None])[0]
+        parked_ns = [ns for _, ns in during if ns != nsa]
+        report("the next call's child is parked while a call runs",
+               a.get("sandbox") == "warm" and len(during) == 2 and
+               nsa in [ns for _, ns in during] and len(parked_ns) == 1,
+               "a=%r during=%r" % (a, during))
+        report("the child parked during a call serves the next call, "
+               "and only it",
+               b.get("sandbox") == "warm" and nsb is not None and
+               nsb != nsa and parked_ns == [nsb] and
+               all(pidns_of(k) is None or pidns_of(k) not in (nsa, nsb)
+                   for k, _ in during),
+               "a=%r b=%r during=%r" % (nsa, b, during))
+        r = b.get("result") or [None] * 6
+        report("a child parked during a call is isolated from it (pid 1, "
+               "own /tmp, /proc, env, no network)",
+               r[1] == 1 and r[2] == [] and r[3] == ["1"] and
+               r[4] is None and str(r[5]).startswith("no") and
+               (a.get("result") or [0, None])[1] == ["1"], repr((a, b)))
+        # limits: each call runs with its own, whatever the parked child
+        # was shaped by (a child of other limits is discarded)
+        code_l = ("import resource\ndef main():\n    return ["
+                  "resource.getrlimit(resource.RLIMIT_AS)[0] >> 20, "
+                  "resource.getrlimit(resource.RLIMIT_NPROC)[0], "
+                  "resource.getrlimit(resource.RLIMIT_CPU)[0]]\n")
+        got = []
+        for lim in ({"memory_mb": 200, "max_procs": 5, "timeout_ms": 3000},
+                    {"memory_mb": 300, "max_procs": 7, "timeout_ms": 6000},
+                    {"memory_mb": 300, "max_procs": 7, "timeout_ms": 6000},
+                    {"memory_mb": 250, "max_procs": 4, "timeout_ms": 2000}):
+            d = drv.run(run_req(code_l, limits=lim, allowed_modules=["*"]))
+            got.append((d.get("sandbox"), d.get("result")))
+        report("a parked child runs a call only with that call's limits",
+               got == [("warm", [200, 7, 4]), ("warm", [300, 9, 7]),
+                       ("warm", [300, 9, 7]), ("warm", [250, 6, 3])],
+               repr(got))
+    finally:
+        drv.close()
+    # expiry: with --warm-ms 2000 the helper recycles the zygote and its
+    # parked child on time, with no call coming
+    exp = WarmDriver(["--warm-ms", "2000"])
+    try:
+        d1 = exp.run(run_req("def main():\n    return 1\n"))
+        z0 = exp.zygotes()
+        k0 = []
+        for _ in range(100):  # the child parked after the call
+            k0 = children(z0[0]) if z0 else []
+            if k0:
+                break
+            time.sleep(0.02)
+        gone = False
+        for _ in range(200):  # up to 10 s, no call meanwhile
+            time.sleep(0.05)
+            z1 = exp.zygotes()
+            if z1 and set(z1).isdisjoint(z0) and \
+                    all(pidns_of(k) is None for k in k0):
+                gone = True
+                break
+        d2 = exp.run(run_req("def main():\n    return 2\n"))
+    finally:
+        exp.close()
+    report("a parked child and its zygote are discarded after --warm-ms "
+           "with no call",
+           d1.get("sandbox") == "warm" and len(k0) == 1 and gone and
+           d2.get("result") == 2 and d2.get("sandbox") == "warm",
+           "d1=%r z0=%r k0=%r d2=%r" % (d1, z0, k0, d2))
+
+
 def main():
     global MODE, WARM
     for path in (HELPER, DRIVE):
@@ -1005,6 +1123,7 @@ def main():
                 run_attacks(ctx)
                 functional(ctx)
                 warm_only()
+                parked()
             finally:
                 WARM.close()
                 MODE = "cold"
