@@ -34,6 +34,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "tests/test_main.h"
+
 struct it_resp {
 	long status;
 	char *body;

@@ -884,22 +884,6 @@ group_setup(void **state)
 	return 0;
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_discovery),
-	    cmocka_unit_test(t_register_bad),
-	    cmocka_unit_test(t_authorize_refusals),
-	    cmocka_unit_test(t_code_exchange),
-	    cmocka_unit_test(t_audience),
-	    cmocka_unit_test(t_refresh),
-	    cmocka_unit_test(t_consent),
-	    cmocka_unit_test(t_revoke),
-	    cmocka_unit_test(t_framing),
-	    cmocka_unit_test(t_admin_only),
-	    cmocka_unit_test(t_register_rate),
-	};
-
-	return cmocka_run_group_tests_name("oauth", tests, group_setup, NULL);
-}
+TG_TEST_MAIN("oauth", group_setup, NULL, t_discovery, t_register_bad,
+    t_authorize_refusals, t_code_exchange, t_audience, t_refresh, t_consent,
+    t_revoke, t_framing, t_admin_only, t_register_rate)

@@ -188,8 +188,4 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_mcp_body_check),
 };
 
-int
-main(void)
-{
-	return cmocka_run_group_tests(tests, setup, NULL);
-}
+TG_TEST_RUN("tests", tests, setup, NULL)

@@ -558,19 +558,15 @@ t_two_hosts(void **state)
 	assert_non_null(strstr(slurp(l.out), "\"id\":5,\"result\":{"));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_refusals),
-	    cmocka_unit_test(t_list_changed),
-	    cmocka_unit_test(t_burst_coalesced),
-	    cmocka_unit_test(t_resume),
-	    cmocka_unit_test(t_revocation),
-	    cmocka_unit_test(t_limits),
-	    cmocka_unit_test(t_shutdown),
-	    cmocka_unit_test_teardown(t_two_hosts, stop_host2),
-	};
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(t_refusals),
+    cmocka_unit_test(t_list_changed),
+    cmocka_unit_test(t_burst_coalesced),
+    cmocka_unit_test(t_resume),
+    cmocka_unit_test(t_revocation),
+    cmocka_unit_test(t_limits),
+    cmocka_unit_test(t_shutdown),
+    cmocka_unit_test_teardown(t_two_hosts, stop_host2),
+};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TG_TEST_RUN("tests", tests, NULL, NULL)

@@ -603,17 +603,6 @@ t_db_health_metrics(void **st)
 		    metric_value("toolgate_pg_lock_wait_seconds_total"));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_span_tree),
-	    cmocka_unit_test(t_meta_traceparent),
-	    cmocka_unit_test(t_source_gets_traceparent),
-	    cmocka_unit_test(t_egress_span),
-	    cmocka_unit_test(t_collector_down_never_blocks),
-	    cmocka_unit_test(t_db_health_metrics),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
-}
+TG_TEST_MAIN("tests", group_setup, group_teardown, t_span_tree,
+    t_meta_traceparent, t_source_gets_traceparent, t_egress_span,
+    t_collector_down_never_blocks, t_db_health_metrics)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "handlers/handlers.h"
@@ -258,8 +259,4 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_mcp_schemas),
 };
 
-int
-main(void)
-{
-	return cmocka_run_group_tests_name("optable", tests, NULL, NULL);
-}
+TG_TEST_RUN("optable", tests, NULL, NULL)
