@@ -253,10 +253,4 @@ t_mcp_schemas(void **state)
 	json_decref(arr);
 }
 
-static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(t_rows),
-    cmocka_unit_test(t_check_texts),
-    cmocka_unit_test(t_mcp_schemas),
-};
-
-TG_TEST_RUN("optable", tests, NULL, NULL)
+TG_TEST_MAIN("optable", NULL, NULL, t_rows, t_check_texts, t_mcp_schemas)
