@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,27 +391,39 @@ esc(char *dst, size_t cap, const char *v, size_t max)
 	return (int)o;
 }
 
+/* Appends a formatted entry to buf (cap bytes, *len used): all of it, or
+ * nothing and one more dropped. */
+static void __attribute__((format(printf, 5, 6)))
+append(char *buf, size_t cap, size_t *len, int *dropped, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap - *len) {
+		buf[*len] = '\0';
+		(*dropped)++;
+		return;
+	}
+	*len += (size_t)n;
+}
+
 /* Appends fmt to the span's attributes, or counts it as dropped. */
 static void
 add_attr(struct span *s, const char *key, const char *type, const char *val,
     int quote)
 {
 	char k[96], v[VAL_MAX * 6 + 1];
-	int n;
 
 	if (esc(k, sizeof(k), key, 80) < 0 || esc(v, sizeof(v), val, VAL_MAX) < 0) {
 		s->attrs_dropped++;
 		return;
 	}
-	n = snprintf(s->attrs + s->attrs_len, ATTR_CAP - s->attrs_len,
+	append(s->attrs, ATTR_CAP, &s->attrs_len, &s->attrs_dropped,
 	    "%s{\"key\":\"%s\",\"value\":{\"%s\":%s%s%s}}", s->attrs_len ? "," : "",
 	    k, type, quote ? "\"" : "", v, quote ? "\"" : "");
-	if (n < 0 || (size_t)n >= ATTR_CAP - s->attrs_len) {
-		s->attrs[s->attrs_len] = '\0';
-		s->attrs_dropped++;
-		return;
-	}
-	s->attrs_len += (size_t)n;
 }
 
 void
@@ -448,7 +461,6 @@ tg_span_event_at(int h, const char *name, int64_t unix_ns)
 {
 	struct span *s = get(h);
 	char k[96];
-	int n;
 
 	if (s == NULL || name == NULL)
 		return;
@@ -456,15 +468,9 @@ tg_span_event_at(int h, const char *name, int64_t unix_ns)
 		s->events_dropped++;
 		return;
 	}
-	n = snprintf(s->events + s->events_len, EV_CAP - s->events_len,
+	append(s->events, EV_CAP, &s->events_len, &s->events_dropped,
 	    "%s{\"timeUnixNano\":\"%lld\",\"name\":\"%s\"}", s->events_len ? "," : "",
 	    (long long)unix_ns, k);
-	if (n < 0 || (size_t)n >= EV_CAP - s->events_len) {
-		s->events[s->events_len] = '\0';
-		s->events_dropped++;
-		return;
-	}
-	s->events_len += (size_t)n;
 }
 
 void

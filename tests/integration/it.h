@@ -185,6 +185,12 @@ long long it_jint(const json_t *o, const char *key);
 void it_match(const json_t *got, const char *want);
 
 /*
+ * it_has: 1 when an object of obj's array member holds key: value (a
+ * string).
+ */
+int it_has(const json_t *obj, const char *array, const char *key, const char *value);
+
+/*
  * Problem documents. it_has_field: 1 when an entry of problem's "errors"
  * names field. it_fields / IT_FIELDS(problem, "a", "b.c", ...): fails the
  * test (printing the document) unless every listed field is named.

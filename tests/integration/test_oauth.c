@@ -394,7 +394,20 @@ t_register_bad(void **state)
 static void
 t_authorize_refusals(void **state)
 {
+	static const struct {
+		const char *uri, *why;
+	} bad[] = {
+	    {"https://evil.example/cb", "another host"},
+	    {"https://app.example/cb/../../evil", "path traversal"},
+	    {"https://app.example/cbx", "longer path"},
+	    {"https://app.example/cb?next=https://evil.example", "extra query"},
+	    {"https://app.example.evil.example/cb", "suffix host"},
+	    {"http://127.0.0.1:7777/cb2", "loopback, other path"},
+	    {"http://localhost:7777/cb", "loopback, other host name"},
+	    {"https://other.example/cb", "another client's redirect URI"},
+	};
 	char cid[128], other[128], chal[64], q[2048];
+	size_t i;
 
 	(void)state;
 	reg("Redirect test", "[\"" REDIR "\",\"https://app.example/cb\"]", cid, sizeof(cid));
@@ -404,22 +417,10 @@ t_authorize_refusals(void **state)
 	 * never redirected (no open redirect) */
 	std_query(q, sizeof(q), "tgc_nosuchclientnosuchclientnosuchclientnosuchc", REDIR, chal, NULL);
 	refused(q, "unknown client");
-	std_query(q, sizeof(q), cid, "https://evil.example/cb", chal, NULL);
-	refused(q, "another host");
-	std_query(q, sizeof(q), cid, "https://app.example/cb/../../evil", chal, NULL);
-	refused(q, "path traversal");
-	std_query(q, sizeof(q), cid, "https://app.example/cbx", chal, NULL);
-	refused(q, "longer path");
-	std_query(q, sizeof(q), cid, "https://app.example/cb?next=https://evil.example", chal, NULL);
-	refused(q, "extra query");
-	std_query(q, sizeof(q), cid, "https://app.example.evil.example/cb", chal, NULL);
-	refused(q, "suffix host");
-	std_query(q, sizeof(q), cid, "http://127.0.0.1:7777/cb2", chal, NULL);
-	refused(q, "loopback, other path");
-	std_query(q, sizeof(q), cid, "http://localhost:7777/cb", chal, NULL);
-	refused(q, "loopback, other host name");
-	std_query(q, sizeof(q), cid, "https://other.example/cb", chal, NULL);
-	refused(q, "another client's redirect URI");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		std_query(q, sizeof(q), cid, bad[i].uri, chal, NULL);
+		refused(q, bad[i].why);
+	}
 	snprintf(q, sizeof(q), "response_type=code&client_id=%s&client_id=%s&redirect_uri=%s"
 			       "&code_challenge=%s&code_challenge_method=S256",
 	    esc(cid), esc(other), esc(REDIR), chal);

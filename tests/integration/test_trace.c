@@ -155,13 +155,7 @@ ns(const json_t *span, const char *key)
 static int
 has_event(const json_t *span, const char *name)
 {
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(json_object_get(span, "events"), i, e)
-		if (strcmp(it_jstr(e, "name"), name) == 0)
-			return 1;
-	return 0;
+	return it_has(span, "events", "name", name);
 }
 
 /* The sum of a counter's series in /metrics (every label set). */
