@@ -57,6 +57,64 @@ struct slot {
 	int64_t backoff_ms;
 };
 
+/*
+ * The master's helper processes besides the workers: each has its pid
+ * (0: none) and when it may be started again after it died. Their start
+ * conditions differ (serve_master); ending, reaping and the stop are the
+ * same for all.
+ */
+enum { CH_MAINT, CH_STREAM, CH_TELEM, CH_PKG, CH_N };
+
+struct child {
+	const char *died;	/* the log event when it dies, NULL: none */
+	pid_t pid;
+	int64_t at;		/* ms: not started again before */
+};
+
+/* If p is one of the children: it is gone, it may start again in 1 s
+ * (maintenance keeps its own schedule); returns its index, or -1. */
+static int
+child_died(struct child *ch, pid_t p, int wst, int64_t now)
+{
+	int k;
+
+	for (k = 0; k < CH_N; k++) {
+		if (ch[k].pid != p)
+			continue;
+		if (ch[k].died != NULL)
+			tg_log(TG_LOG_WARN, ch[k].died, "pid=%ld status=%d", (long)p,
+			    WIFEXITED(wst) ? WEXITSTATUS(wst) : -1);
+		ch[k].pid = 0;
+		ch[k].at = now + 1000;
+		return k;
+	}
+	return -1;
+}
+
+static void
+children_kill(const struct child *ch, int sig)
+{
+	int k;
+
+	for (k = 0; k < CH_N; k++)
+		if (ch[k].pid > 0)
+			kill(ch[k].pid, sig);
+}
+
+/* Reaps the children that have exited; returns how many still run. */
+static int
+children_alive(struct child *ch)
+{
+	int k, alive = 0;
+
+	for (k = 0; k < CH_N; k++) {
+		if (ch[k].pid > 0 && waitpid(ch[k].pid, NULL, WNOHANG) == ch[k].pid)
+			ch[k].pid = 0;
+		alive += ch[k].pid > 0;
+	}
+	return alive;
+}
+
 /* Refuse to steal a socket another live process is serving. */
 static int
 socket_in_use(const char *path)
@@ -213,11 +271,13 @@ serve_master(struct tg_config *cfg)
 	siginfo_t si;
 	struct timespec tick = {1, 0};
 	int fd = -1, pidfd = -1, i, sig, stopping = 0, alive, code = 1, sfd = -1;
-	int64_t now, deadline, next_maint, stream_at = 0, telem_at = 0;
-	pid_t maint_pid = 0, stream_pid = 0, telem_pid = 0;
+	int64_t now, deadline, next_maint;
+	/* the telemetry child is started again only after it died (at != 0) */
+	struct child ch[CH_N] = {
+		[CH_STREAM] = {.died = "master.stream_died"},
+		[CH_TELEM] = {.died = "master.telemetry_died"},
+	};
 	int qsend = -1, qrecv = -1;	/* the span queue (observability) */
-	pid_t pkg_pid = 0;
-	int64_t pkg_at = 0;
 	mode_t old;
 
 	memset(slots, 0, sizeof(slots));
@@ -289,13 +349,13 @@ serve_master(struct tg_config *cfg)
 	    "version=%s socket=%s workers=%d tool_slots=%d tool_queue=%d",
 	    TG_VERSION, tg_log_q(cfg->socket_path), cfg->workers, cfg->tool_slots,
 	    cfg->tool_queue);
-	if (sfd >= 0 && (stream_pid = tg_stream_spawn(cfg, sfd)) < 0)
-		stream_pid = 0, stream_at = tg_now_ms() + 1000;
+	if (sfd >= 0 && (ch[CH_STREAM].pid = tg_stream_spawn(cfg, sfd)) < 0)
+		ch[CH_STREAM].pid = 0, ch[CH_STREAM].at = tg_now_ms() + 1000;
 	for (i = 0; i < cfg->workers; i++) {
 		slots[i].pid = spawn_worker(cfg, fd, metrics);
 		slots[i].started_ms = tg_now_ms();
 	}
-	telem_pid = spawn_telemetry(cfg, qrecv);	/* observability */
+	ch[CH_TELEM].pid = spawn_telemetry(cfg, qrecv);	/* observability */
 
 	next_maint = tg_now_ms() + 5000;
 	while (!stopping) {
@@ -320,14 +380,14 @@ serve_master(struct tg_config *cfg)
 		}
 		sig = sigtimedwait(&set, &si, &tick);
 		now = tg_now_ms();
-		if (cfg->maintenance_interval_s > 0 && maint_pid == 0 && now >= next_maint) {
-			maint_pid = spawn_maintenance(cfg);
-			if (maint_pid < 0)
-				maint_pid = 0;
+		if (cfg->maintenance_interval_s > 0 && ch[CH_MAINT].pid == 0 && now >= next_maint) {
+			ch[CH_MAINT].pid = spawn_maintenance(cfg);
+			if (ch[CH_MAINT].pid < 0)
+				ch[CH_MAINT].pid = 0;
 			next_maint = now + cfg->maintenance_interval_s * 1000;
 		}
-		if (cfg->pip_index_url[0] && pkg_pid == 0 && now >= pkg_at)
-			pkg_pid = spawn_pkg_jobs(cfg);
+		if (cfg->pip_index_url[0] && ch[CH_PKG].pid == 0 && now >= ch[CH_PKG].at)
+			ch[CH_PKG].pid = spawn_pkg_jobs(cfg);
 		if (sig == SIGTERM || sig == SIGINT) {
 			tg_log(TG_LOG_INFO, "master.stop", "signal=%d", sig);
 			stopping = 1;
@@ -350,27 +410,13 @@ serve_master(struct tg_config *cfg)
 			pid_t p = waitpid(-1, &wst, WNOHANG);
 			if (p <= 0)
 				break;
-			if (p == maint_pid) {
-				maint_pid = 0;
-				continue;
-			}
-			if (p == stream_pid) {
-				tg_log(TG_LOG_WARN, "master.stream_died", "pid=%ld status=%d",
-				    (long)p, WIFEXITED(wst) ? WEXITSTATUS(wst) : -1);
-				stream_pid = 0;
-				stream_at = now + 1000;
-				continue;
-			}
-			if (p == telem_pid) {	/* observability: respawn in 1 s */
-				tg_log(TG_LOG_WARN, "master.telemetry_died", "pid=%ld", (long)p);
-				telem_pid = 0;
-				telem_at = now + 1000;
-				continue;
-			}
-			if (p == pkg_pid) {
-				pkg_pid = 0;
-				pkg_at = now + 1000;
+			switch (child_died(ch, p, wst, now)) {
+			case -1:
+				break;
+			case CH_PKG:
 				tg_slots_reclaim(p);
+				continue;
+			default:
 				continue;
 			}
 			/* reliability: whatever tool slot or queue place it held */
@@ -411,12 +457,12 @@ serve_master(struct tg_config *cfg)
 				}
 			}
 		}
-		if (sfd >= 0 && stream_pid == 0 && now >= stream_at &&
-		    (stream_pid = tg_stream_spawn(cfg, sfd)) < 0)
-			stream_pid = 0, stream_at = now + 1000;
-		if (telem_pid == 0 && telem_at != 0 && now >= telem_at) {
-			telem_pid = spawn_telemetry(cfg, qrecv);
-			telem_at = telem_pid ? 0 : now + 1000;
+		if (sfd >= 0 && ch[CH_STREAM].pid == 0 && now >= ch[CH_STREAM].at &&
+		    (ch[CH_STREAM].pid = tg_stream_spawn(cfg, sfd)) < 0)
+			ch[CH_STREAM].pid = 0, ch[CH_STREAM].at = now + 1000;
+		if (ch[CH_TELEM].pid == 0 && ch[CH_TELEM].at != 0 && now >= ch[CH_TELEM].at) {
+			ch[CH_TELEM].pid = spawn_telemetry(cfg, qrecv);
+			ch[CH_TELEM].at = ch[CH_TELEM].pid ? 0 : now + 1000;
 		}
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			tg_log(TG_LOG_WARN, "master.sigwait", "errno=%d", errno);
@@ -439,19 +485,12 @@ serve_master(struct tg_config *cfg)
 	for (i = 0; i < cfg->workers; i++)
 		if (slots[i].pid > 0)
 			kill(slots[i].pid, SIGTERM);
-	if (maint_pid > 0)
-		kill(maint_pid, SIGTERM);
-	if (stream_pid > 0)
-		kill(stream_pid, SIGTERM);
+	children_kill(ch, SIGTERM);
 	if (sfd >= 0) {
 		close(sfd);
 		sfd = -1;
 		(void)unlink(cfg->stream_socket);
 	}
-	if (telem_pid > 0)
-		kill(telem_pid, SIGTERM);
-	if (pkg_pid > 0)
-		kill(pkg_pid, SIGTERM);
 	deadline = tg_now_ms() + SHUTDOWN_GRACE_S * 1000;
 	for (;;) {
 		alive = 0;
@@ -461,37 +500,16 @@ serve_master(struct tg_config *cfg)
 			if (slots[i].pid > 0)
 				alive++;
 		}
-		/* reliability: the maintenance child too, or it would outlive
-		 * the master as a zombie of pid 1 (issue #15). */
-		if (maint_pid > 0 && waitpid(maint_pid, NULL, WNOHANG) == maint_pid)
-			maint_pid = 0;
-		if (maint_pid > 0)
-			alive++;
-		if (stream_pid > 0 && waitpid(stream_pid, NULL, WNOHANG) == stream_pid)
-			stream_pid = 0;
-		if (stream_pid > 0)
-			alive++;
-		if (telem_pid > 0 && waitpid(telem_pid, NULL, WNOHANG) == telem_pid)
-			telem_pid = 0;
-		if (telem_pid > 0)
-			alive++;
-		if (pkg_pid > 0 && waitpid(pkg_pid, NULL, WNOHANG) == pkg_pid)
-			pkg_pid = 0;
-		alive += pkg_pid > 0;
+		/* reliability: the other children too, or the maintenance one
+		 * would outlive the master as a zombie of pid 1 (issue #15). */
+		alive += children_alive(ch);
 		if (alive == 0)
 			break;
 		if (tg_now_ms() > deadline) {
 			for (i = 0; i < cfg->workers; i++)
 				if (slots[i].pid > 0)
 					kill(slots[i].pid, SIGKILL);
-			if (maint_pid > 0)
-				kill(maint_pid, SIGKILL);
-			if (stream_pid > 0)
-				kill(stream_pid, SIGKILL);
-			if (telem_pid > 0)
-				kill(telem_pid, SIGKILL);
-			if (pkg_pid > 0)
-				kill(pkg_pid, SIGKILL);
+			children_kill(ch, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0)
 				;
 			break;

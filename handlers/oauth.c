@@ -70,24 +70,25 @@ answer(struct tg_req *req, struct tg_resp *resp, int rc, const struct tg_oerr *o
 	return rc;
 }
 
-int
-tg_h_oauth_prm(struct tg_req *req, struct tg_resp *resp)
+/* A metadata document j, or 404 where OAuth is off (j NULL). */
+static int
+metadata(struct tg_req *req, struct tg_resp *resp, json_t *j)
 {
-	json_t *j = tg_oauth_prm(req->ctx->cfg);
-
 	if (j == NULL)
 		return off(req, resp);
 	return tg_resp_json(resp, 200, j);
 }
 
 int
+tg_h_oauth_prm(struct tg_req *req, struct tg_resp *resp)
+{
+	return metadata(req, resp, tg_oauth_prm(req->ctx->cfg));
+}
+
+int
 tg_h_oauth_asm(struct tg_req *req, struct tg_resp *resp)
 {
-	json_t *j = tg_oauth_asm(req->ctx->cfg);
-
-	if (j == NULL)
-		return off(req, resp);
-	return tg_resp_json(resp, 200, j);
+	return metadata(req, resp, tg_oauth_asm(req->ctx->cfg));
 }
 
 int

@@ -3,12 +3,12 @@
  */
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "lib/clock.h"
 #include "lib/inval.h"
 #include "lib/obs.h"
+#include "lib/shm.h"
 #include "lib/status.h"
 
 static uint64_t local_epoch[TG_INV_N];
@@ -22,9 +22,7 @@ tg_inval_shared_init(void)
 
 	if (shared_epoch != NULL)
 		return TG_OK;
-	p = mmap(NULL, sizeof(_Atomic uint64_t) * TG_INV_N, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if ((p = tg_shm_zalloc(sizeof(_Atomic uint64_t) * TG_INV_N)) == NULL)
 		return -TG_E_NOMEM;
 	shared_epoch = p;
 	for (int i = 0; i < TG_INV_N; i++)

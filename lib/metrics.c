@@ -12,6 +12,7 @@
 #include "lib/buf.h"
 #include "lib/metrics.h"
 #include "lib/obs.h"	/* observability: database health, spans */
+#include "lib/shm.h"
 #include "lib/slots.h"
 #include "lib/status.h"
 
@@ -66,11 +67,8 @@ tg_metrics_create(void)
 {
 	void *p;
 
-	p = mmap(NULL, sizeof(struct tg_metrics), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if ((p = tg_shm_zalloc(sizeof(struct tg_metrics))) == NULL)
 		return NULL;
-	memset(p, 0, sizeof(struct tg_metrics));
 	(void)tg_obs_init();	/* observability: its own shared region */
 	return p;
 }
@@ -108,7 +106,7 @@ tg_metrics_request(struct tg_metrics *m, const char *route, int status,
     int64_t dur_us)
 {
 	struct route_slot *s;
-	int cls, b;
+	int cls;
 
 	if (m == NULL || route == NULL)
 		return;
@@ -119,19 +117,14 @@ tg_metrics_request(struct tg_metrics *m, const char *route, int status,
 	if (cls < 1 || cls > 5)
 		cls = 0;
 	atomic_fetch_add(&s->by_class[cls], 1);
-	for (b = 0; b < NBUCKETS; b++)
-		if ((double)dur_us / 1e6 <= bucket_s[b])
-			break;
-	atomic_fetch_add(&s->buckets[b], 1);
-	atomic_fetch_add(&s->sum_us, (unsigned long long)(dur_us > 0 ? dur_us : 0));
-	atomic_fetch_add(&s->count, 1);
+	tg_obs_hist(s->buckets, &s->sum_us, &s->count, bucket_s, NBUCKETS,
+	    (double)dur_us / 1e6, (unsigned long long)(dur_us > 0 ? dur_us : 0));
 }
 
 void
 tg_metrics_tool_call(struct tg_metrics *m, const char *outcome, int64_t wall_ms)
 {
 	char name[48];
-	int b;
 
 	if (m == NULL || outcome == NULL)
 		return;
@@ -139,12 +132,8 @@ tg_metrics_tool_call(struct tg_metrics *m, const char *outcome, int64_t wall_ms)
 	tg_metrics_inc(m, name);
 	if (wall_ms < 0)
 		wall_ms = 0;
-	for (b = 0; b < NBUCKETS; b++)
-		if ((double)wall_ms / 1e3 <= bucket_s[b])
-			break;
-	atomic_fetch_add(&m->sbx_buckets[b], 1);
-	atomic_fetch_add(&m->sbx_sum_ms, (unsigned long long)wall_ms);
-	atomic_fetch_add(&m->sbx_count, 1);
+	tg_obs_hist(m->sbx_buckets, &m->sbx_sum_ms, &m->sbx_count, bucket_s, NBUCKETS,
+	    (double)wall_ms / 1e3, (unsigned long long)wall_ms);
 }
 
 void

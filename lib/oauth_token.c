@@ -458,15 +458,23 @@ out:
 	return rc;
 }
 
+/* del_tx for a client (client 1) or a grant, once the caller has perm. */
+static int
+del_row(const struct tg_call *c, int64_t id, int client, unsigned perm,
+    struct tg_err *err)
+{
+	struct del st = {id, client};
+	int rc;
+
+	if ((rc = tg_svc_need(c, perm, err)) != TG_OK)
+		return rc;
+	return tg_call_tx(c, del_tx, &st, err);
+}
+
 int
 tg_oauth_clients_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
-	struct del st = {id, 1};
-	int rc;
-
-	if ((rc = tg_svc_need(c, TG_P_USERS, err)) != TG_OK)
-		return rc;
-	return tg_call_tx(c, del_tx, &st, err);
+	return del_row(c, id, 1, TG_P_USERS, err);
 }
 
 int
@@ -492,10 +500,5 @@ tg_oauth_grants_list(const struct tg_call *c, const struct tg_page *pg,
 int
 tg_oauth_grants_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
-	struct del st = {id, 0};
-	int rc;
-
-	if ((rc = tg_svc_need(c, TG_P_SELF, err)) != TG_OK)
-		return rc;
-	return tg_call_tx(c, del_tx, &st, err);
+	return del_row(c, id, 0, TG_P_SELF, err);
 }

@@ -11,13 +11,13 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/limits.h"
 #include "lib/obs.h"
+#include "lib/shm.h"
 #include "lib/status.h"
 
 #define NSLOTS (TG_MAX_WORKERS + 8)
@@ -62,11 +62,8 @@ tg_obs_init(void)
 
 	if (O != NULL)
 		return TG_OK;
-	p = mmap(NULL, sizeof(struct obs), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if ((p = tg_shm_zalloc(sizeof(struct obs))) == NULL)
 		return -TG_E_NOMEM;
-	memset(p, 0, sizeof(struct obs));
 	O = p;
 	return TG_OK;
 }
@@ -126,7 +123,6 @@ void
 tg_obs_db_statement(int64_t dur_us, int ok, int lock_timeout)
 {
 	struct wslot *s = slot();
-	int b;
 
 	if (s == NULL)
 		return;
@@ -137,12 +133,22 @@ tg_obs_db_statement(int64_t dur_us, int ok, int lock_timeout)
 		atomic_fetch_add(&s->lock_timeouts, 1);
 	if (dur_us < 0)
 		dur_us = 0;
-	for (b = 0; b < NB; b++)
-		if ((double)dur_us / 1e6 <= bucket_s[b])
+	tg_obs_hist(O->stmt_buckets, &O->stmt_sum_us, &O->stmt_count, bucket_s, NB,
+	    (double)dur_us / 1e6, (unsigned long long)dur_us);
+}
+
+void
+tg_obs_hist(atomic_ullong *buckets, atomic_ullong *sum, atomic_ullong *count,
+    const double *bounds, int n, double v, unsigned long long add)
+{
+	int b;
+
+	for (b = 0; b < n; b++)
+		if (v <= bounds[b])
 			break;
-	atomic_fetch_add(&O->stmt_buckets[b], 1);
-	atomic_fetch_add(&O->stmt_sum_us, (unsigned long long)dur_us);
-	atomic_fetch_add(&O->stmt_count, 1);
+	atomic_fetch_add(&buckets[b], 1);
+	atomic_fetch_add(sum, add);
+	atomic_fetch_add(count, 1);
 }
 
 void

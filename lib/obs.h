@@ -14,6 +14,7 @@
 #ifndef TG_OBS_H
 #define TG_OBS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct tg_buf;
@@ -68,5 +69,12 @@ void tg_obs_pg_sample(const struct tg_obs_pg *s);
 
 /* Renders every series above in Prometheus text format; 0 or -TG_E_NOMEM. */
 int tg_obs_render(struct tg_buf *b);
+
+/* One observation of a histogram in shared memory: +1 in the bucket of
+ * v among the n ascending bounds (buckets[n]: above them all), add to
+ * *sum (in the unit the caller keeps it), +1 to *count. */
+void tg_obs_hist(atomic_ullong *buckets, atomic_ullong *sum,
+    atomic_ullong *count, const double *bounds, int n, double v,
+    unsigned long long add);
 
 #endif

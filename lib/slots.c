@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "lib/slots.h"
+#include "lib/shm.h"
 #include "lib/status.h"
 
 struct shm {
@@ -70,11 +71,8 @@ tg_slots_init(int slots, int queue, int queue_wait_ms)
 
 	if (shm != NULL)
 		return TG_OK;
-	p = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if ((p = tg_shm_zalloc(sizeof(struct shm))) == NULL)
 		return -TG_E_NOMEM;
-	memset(p, 0, sizeof(struct shm));
 	shm = p;
 	shm->nslots = slots < 1 ? 1 : slots > TG_SLOTS_MAX ? TG_SLOTS_MAX : slots;
 	shm->nqueue = queue < 0 ? 0 : queue > TG_SLOTS_MAX ? TG_SLOTS_MAX : queue;

@@ -31,7 +31,7 @@ SBX_OBJS     := $(patsubst sandbox/%.c,$(SBX_OBJDIR)/%.o,$(SBX_SRCS)) \
                 $(SBX_OBJDIR)/embed.o $(SBX_OBJDIR)/seccomp_bpf.o $(SBX_OBJDIR)/parse.o
 SBX_GEN      := $(SBX_OBJDIR)/seccomp-gen
 SBX_DRIVE_OBJS := $(SBX_OBJDIR)/drive.o $(SBX_OBJDIR)/sandbox_client.o \
-                $(SBX_OBJDIR)/status.o $(SBX_OBJDIR)/slots.o
+                $(SBX_OBJDIR)/status.o $(SBX_OBJDIR)/slots.o $(SBX_OBJDIR)/shm.o
 
 .PHONY: sandbox check-sandbox bench-sandbox
 
@@ -69,7 +69,10 @@ $(SBX_OBJDIR)/parse.o: lib/parse.c lib/parse.h lib/status.h | $(SBX_OBJDIR)
 $(SBX_OBJDIR)/status.o: lib/status.c lib/status.h | $(SBX_OBJDIR)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(SBX_OBJDIR)/slots.o: lib/slots.c lib/slots.h lib/status.h | $(SBX_OBJDIR)
+$(SBX_OBJDIR)/slots.o: lib/slots.c lib/slots.h lib/shm.h lib/status.h | $(SBX_OBJDIR)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(SBX_OBJDIR)/shm.o: lib/shm.c lib/shm.h | $(SBX_OBJDIR)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(SBX_HELPER): $(SBX_OBJS)

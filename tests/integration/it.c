@@ -649,15 +649,21 @@ it_match(const json_t *got, const char *want)
 }
 
 int
-it_has_field(const json_t *problem, const char *field)
+it_has(const json_t *obj, const char *array, const char *key, const char *value)
 {
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(json_object_get(problem, "errors"), i, e)
-		if (strcmp(it_jstr(e, "field"), field) == 0)
+	json_array_foreach(json_object_get(obj, array), i, e)
+		if (strcmp(it_jstr(e, key), value) == 0)
 			return 1;
 	return 0;
+}
+
+int
+it_has_field(const json_t *problem, const char *field)
+{
+	return it_has(problem, "errors", "field", field);
 }
 
 void

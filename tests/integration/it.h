@@ -34,6 +34,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "tests/test_main.h"
+
 struct it_resp {
 	long status;
 	char *body;
@@ -181,6 +183,12 @@ long long it_jint(const json_t *o, const char *key);
  * (a want null needs a present null).
  */
 void it_match(const json_t *got, const char *want);
+
+/*
+ * it_has: 1 when an object of obj's array member holds key: value (a
+ * string).
+ */
+int it_has(const json_t *obj, const char *array, const char *key, const char *value);
 
 /*
  * Problem documents. it_has_field: 1 when an entry of problem's "errors"

@@ -469,17 +469,7 @@ t_keep_status_import_keeps_the_rule(void **state)
 	assert_null(listed(exposed));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_approve_names_the_version),
-		cmocka_unit_test(t_serves_the_approved_version),
-		cmocka_unit_test(t_rename_needs_review),
-		cmocka_unit_test(t_prefix_change_needs_admin),
-		cmocka_unit_test(t_rollback_to_approved_and_pending_list),
-		cmocka_unit_test(t_keep_status_import_keeps_the_rule),
-	};
-
-	return cmocka_run_group_tests_name("approval", tests, setup, NULL);
-}
+TG_TEST_MAIN("approval", setup, NULL, t_approve_names_the_version,
+    t_serves_the_approved_version, t_rename_needs_review,
+    t_prefix_change_needs_admin, t_rollback_to_approved_and_pending_list,
+    t_keep_status_import_keeps_the_rule)

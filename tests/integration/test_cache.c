@@ -333,18 +333,6 @@ t_rate_lease(void **state)
 	assert_true(atoll(out) >= ok);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_key_revoked_api),
-		cmocka_unit_test(t_key_revoked_sql),
-		cmocka_unit_test(t_jwt),
-		cmocka_unit_test(t_role_lowered),
-		cmocka_unit_test(t_session_deleted),
-		cmocka_unit_test(t_rate_lease),
-	};
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TG_TEST_MAIN_WITH(curl_global_init(CURL_GLOBAL_DEFAULT), "tests", NULL, NULL,
+    t_key_revoked_api, t_key_revoked_sql, t_jwt, t_role_lowered,
+    t_session_deleted, t_rate_lease)

@@ -65,11 +65,4 @@ t_cache_follows_changes(void **state)
 	it_callvf("DELETE", admin, NULL, 204, "/api/v1/servers/%lld", sid);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_cache_follows_changes),
-	};
-	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
-}
+TG_TEST_MAIN("catalog", NULL, NULL, t_cache_follows_changes)

@@ -139,18 +139,5 @@ t_make_help(void **state)
 	}
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_help_flags),
-		cmocka_unit_test(t_version_flags),
-		cmocka_unit_test(t_unknown),
-		cmocka_unit_test(t_command_help),
-		cmocka_unit_test(t_bare_without_settings),
-		cmocka_unit_test(t_cgi_log_level),
-		cmocka_unit_test(t_make_help),
-	};
-
-	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
-}
+TG_TEST_MAIN("cli", NULL, NULL, t_help_flags, t_version_flags, t_unknown,
+    t_command_help, t_bare_without_settings, t_cgi_log_level, t_make_help)

@@ -679,22 +679,7 @@ test_tool_test_logged_scrubbed(void **state)
 	it_logs_scrubbed(path, "test", "tgleak");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_export_contents),
-		cmocka_unit_test(test_roles),
-		cmocka_unit_test(test_validation_422),
-		cmocka_unit_test(test_conflict_409),
-		cmocka_unit_test(test_roundtrip_rest),
-		cmocka_unit_test(test_empty_database_cli),
-		cmocka_unit_test(test_format_v1),
-		cmocka_unit_test(test_validation_sources_422),
-		cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_tool_test_runs),
-		cmocka_unit_test(test_tool_test_logged_scrubbed),
-	};
-
-	return cmocka_run_group_tests_name("export", tests, setup, NULL);
-}
+TG_TEST_MAIN("export", setup, NULL, test_export_contents, test_roles,
+    test_validation_422, test_conflict_409, test_roundtrip_rest,
+    test_empty_database_cli, test_format_v1, test_validation_sources_422,
+    test_validate, test_tool_test_runs, test_tool_test_logged_scrubbed)

@@ -329,18 +329,6 @@ t_database_down_and_back(void **state)
 	}
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_health_and_headers),
-		cmocka_unit_test(t_cgi_mode),
-		cmocka_unit_test(t_not_found_method),
-		cmocka_unit_test(t_body_limits),
-		cmocka_unit_test(t_cors),
-		cmocka_unit_test(t_access_log),
-		cmocka_unit_test(t_worker_respawn_under_load),
-		cmocka_unit_test(t_database_down_and_back),
-	};
-	return cmocka_run_group_tests_name("foundation", tests, NULL, NULL);
-}
+TG_TEST_MAIN("foundation", NULL, NULL, t_health_and_headers, t_cgi_mode,
+    t_not_found_method, t_body_limits, t_cors, t_access_log,
+    t_worker_respawn_under_load, t_database_down_and_back)

@@ -715,25 +715,8 @@ t_session_contract(void **state)
 	it_resp_free(&r);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_missing_and_garbage_headers),
-		cmocka_unit_test(t_forged_tokens),
-		cmocka_unit_test(t_logout_then_reuse),
-		cmocka_unit_test(t_refresh_rotation_and_reuse),
-		cmocka_unit_test(t_revoke_and_revoke_all),
-		cmocka_unit_test(t_disabled_user),
-		cmocka_unit_test(t_login_does_not_tell),
-		cmocka_unit_test(t_rbac_matrix),
-		cmocka_unit_test(t_api_keys),
-		cmocka_unit_test(t_rate_limit_shared),
-		cmocka_unit_test(t_audit_append_only),
-		cmocka_unit_test(t_users_admin),
-		cmocka_unit_test(t_session_contract),
-	};
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return cmocka_run_group_tests_name("identity", tests, group_setup, NULL);
-}
+TG_TEST_MAIN_WITH(curl_global_init(CURL_GLOBAL_DEFAULT), "identity", group_setup, NULL,
+    t_missing_and_garbage_headers, t_forged_tokens, t_logout_then_reuse,
+    t_refresh_rotation_and_reuse, t_revoke_and_revoke_all, t_disabled_user,
+    t_login_does_not_tell, t_rbac_matrix, t_api_keys, t_rate_limit_shared,
+    t_audit_append_only, t_users_admin, t_session_contract)

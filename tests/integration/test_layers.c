@@ -223,13 +223,5 @@ t_audit_outcome_one_word(void **state)
 	json_decref(j);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_timestamps_one_format),
-	    cmocka_unit_test(t_audit_outcome_one_word),
-	};
-
-	return cmocka_run_group_tests_name("layers", tests, group_setup, NULL);
-}
+TG_TEST_MAIN("layers", group_setup, NULL, t_timestamps_one_format,
+    t_audit_outcome_one_word)

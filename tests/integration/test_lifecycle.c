@@ -435,17 +435,6 @@ test_settings_and_requests(void **state)
 	    "{\"server_id\":1,\"host\":\"Bad Host\"}", 422);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_approval_resets),
-		cmocka_unit_test(test_roles_and_reasons),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_start_clash),
-		cmocka_unit_test(test_secrets),
-		cmocka_unit_test(test_settings_and_requests),
-	};
-
-	return cmocka_run_group_tests(tests, setup, NULL);
-}
+TG_TEST_MAIN("tests", setup, NULL, test_approval_resets,
+    test_roles_and_reasons, test_errors, test_start_clash, test_secrets,
+    test_settings_and_requests)

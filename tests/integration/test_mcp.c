@@ -369,17 +369,5 @@ t_workers_and_restart(void **state)
 	}
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_negotiation),
-		cmocka_unit_test(t_transport_errors),
-		cmocka_unit_test(t_batch_2025_03_26),
-		cmocka_unit_test(t_delete_session),
-		cmocka_unit_test(t_tools),
-		cmocka_unit_test(t_workers_and_restart),
-	};
-
-	return cmocka_run_group_tests_name("mcp", tests, NULL, NULL);
-}
+TG_TEST_MAIN("mcp", NULL, NULL, t_negotiation, t_transport_errors,
+    t_batch_2025_03_26, t_delete_session, t_tools, t_workers_and_restart)

@@ -554,19 +554,5 @@ t_both_eras(void **state)
 	it_resp_free(&r);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_discover),
-		cmocka_unit_test(t_errors),
-		cmocka_unit_test(t_mcp_name),
-		cmocka_unit_test(t_list),
-		cmocka_unit_test(t_call_stream),
-		cmocka_unit_test(t_cancel),
-		cmocka_unit_test(t_methods),
-		cmocka_unit_test(t_both_eras),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TG_TEST_MAIN("tests", NULL, NULL, t_discover, t_errors, t_mcp_name, t_list,
+    t_call_stream, t_cancel, t_methods, t_both_eras)

@@ -799,19 +799,6 @@ t_settings_keys(void **state)
 	json_decref(o);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_list_by_role),
-		cmocka_unit_test(t_secrets),
-		cmocka_unit_test(t_requests_and_status),
-		cmocka_unit_test(t_logs),
-		cmocka_unit_test(t_sources),
-		cmocka_unit_test(t_names),
-		cmocka_unit_test(t_portable_schemas),
-		cmocka_unit_test(t_settings_keys),
-	};
-
-	return cmocka_run_group_tests_name("mcp_mgmt", tests, setup, NULL);
-}
+TG_TEST_MAIN("mcp_mgmt", setup, NULL, t_list_by_role, t_secrets,
+    t_requests_and_status, t_logs, t_sources, t_names, t_portable_schemas,
+    t_settings_keys)

@@ -412,7 +412,20 @@ t_register_bad(void **state)
 static void
 t_authorize_refusals(void **state)
 {
+	static const struct {
+		const char *uri, *why;
+	} bad[] = {
+	    {"https://evil.example/cb", "another host"},
+	    {"https://app.example/cb/../../evil", "path traversal"},
+	    {"https://app.example/cbx", "longer path"},
+	    {"https://app.example/cb?next=https://evil.example", "extra query"},
+	    {"https://app.example.evil.example/cb", "suffix host"},
+	    {"http://127.0.0.1:7777/cb2", "loopback, other path"},
+	    {"http://localhost:7777/cb", "loopback, other host name"},
+	    {"https://other.example/cb", "another client's redirect URI"},
+	};
 	char cid[128], other[128], chal[64], q[2048];
+	size_t i;
 
 	(void)state;
 	reg("Redirect test", "[\"" REDIR "\",\"https://app.example/cb\"]", cid, sizeof(cid));
@@ -422,22 +435,10 @@ t_authorize_refusals(void **state)
 	 * never redirected (no open redirect) */
 	std_query(q, sizeof(q), "tgc_nosuchclientnosuchclientnosuchclientnosuchc", REDIR, chal, NULL);
 	refused(q, "unknown client");
-	std_query(q, sizeof(q), cid, "https://evil.example/cb", chal, NULL);
-	refused(q, "another host");
-	std_query(q, sizeof(q), cid, "https://app.example/cb/../../evil", chal, NULL);
-	refused(q, "path traversal");
-	std_query(q, sizeof(q), cid, "https://app.example/cbx", chal, NULL);
-	refused(q, "longer path");
-	std_query(q, sizeof(q), cid, "https://app.example/cb?next=https://evil.example", chal, NULL);
-	refused(q, "extra query");
-	std_query(q, sizeof(q), cid, "https://app.example.evil.example/cb", chal, NULL);
-	refused(q, "suffix host");
-	std_query(q, sizeof(q), cid, "http://127.0.0.1:7777/cb2", chal, NULL);
-	refused(q, "loopback, other path");
-	std_query(q, sizeof(q), cid, "http://localhost:7777/cb", chal, NULL);
-	refused(q, "loopback, other host name");
-	std_query(q, sizeof(q), cid, "https://other.example/cb", chal, NULL);
-	refused(q, "another client's redirect URI");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		std_query(q, sizeof(q), cid, bad[i].uri, chal, NULL);
+		refused(q, bad[i].why);
+	}
 	/* the loopback port rule only lets the port change: nothing else may
 	 * follow the host (userinfo would send the browser to evil.example) */
 	{
@@ -1069,25 +1070,7 @@ group_setup(void **state)
 	return 0;
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_discovery),
-	    cmocka_unit_test(t_register_bad),
-	    cmocka_unit_test(t_authorize_refusals),
-	    cmocka_unit_test(t_display_host),
-	    cmocka_unit_test(t_authorize_rate),
-	    cmocka_unit_test(t_code_exchange),
-	    cmocka_unit_test(t_code_race),
-	    cmocka_unit_test(t_audience),
-	    cmocka_unit_test(t_refresh),
-	    cmocka_unit_test(t_consent),
-	    cmocka_unit_test(t_revoke),
-	    cmocka_unit_test(t_framing),
-	    cmocka_unit_test(t_admin_only),
-	    cmocka_unit_test(t_register_rate),
-	};
-
-	return cmocka_run_group_tests_name("oauth", tests, group_setup, NULL);
-}
+TG_TEST_MAIN("oauth", group_setup, NULL, t_discovery, t_register_bad,
+    t_authorize_refusals, t_display_host, t_authorize_rate, t_code_exchange,
+    t_code_race, t_audience, t_refresh, t_consent, t_revoke, t_framing,
+    t_admin_only, t_register_rate)

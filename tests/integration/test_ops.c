@@ -361,15 +361,6 @@ t_backup_drop_restore(void **state)
 	assert_int_equal(it_wait_status("/ready", 200, 20000), 0);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_maintenance_boundary),
-		cmocka_unit_test(t_maintenance_single_runner),
-		cmocka_unit_test(t_metrics_add_up),
-		cmocka_unit_test(t_metrics_access),
-		cmocka_unit_test(t_backup_drop_restore),
-	};
-	return cmocka_run_group_tests_name("ops", tests, NULL, NULL);
-}
+TG_TEST_MAIN("ops", NULL, NULL, t_maintenance_boundary,
+    t_maintenance_single_runner, t_metrics_add_up, t_metrics_access,
+    t_backup_drop_restore)

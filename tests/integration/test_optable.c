@@ -182,14 +182,4 @@ t_mcp_body_check(void **state)
 	json_decref(res);
 }
 
-static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(t_body_check),
-    cmocka_unit_test(t_query_texts),
-    cmocka_unit_test(t_mcp_body_check),
-};
-
-int
-main(void)
-{
-	return cmocka_run_group_tests(tests, setup, NULL);
-}
+TG_TEST_MAIN("tests", setup, NULL, t_body_check, t_query_texts, t_mcp_body_check)

@@ -963,26 +963,10 @@ t_extras(void **state)
 	decide(id, "approve", 200);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_request_review_approve_use_revoke),
-	    cmocka_unit_test(t_import_name_differs),
-	    cmocka_unit_test(t_sdist_only_refused),
-	    cmocka_unit_test(t_hash_changed_refused),
-	    cmocka_unit_test(t_tree_not_writable),
-	    cmocka_unit_test(t_vulnerabilities_and_update_diff),
-	    cmocka_unit_test(t_vulnerability_source_down_is_unknown),
-	    cmocka_unit_test(t_maintenance_removes_unused_trees),
-	    cmocka_unit_test(t_export_import_carries_packages),
-	    cmocka_unit_test(t_mcp_request),
-	    cmocka_unit_test(t_states_failure_and_retry),
-	    cmocka_unit_test(t_restart_mid_resolution),
-	    cmocka_unit_test(t_large_wheel_and_download_cap),
-	    cmocka_unit_test(t_tool_egress_to_index_refused),
-	    cmocka_unit_test(t_extras),
-	};
-
-	return cmocka_run_group_tests_name("packages", tests, setup, teardown);
-}
+TG_TEST_MAIN("packages", setup, teardown, t_request_review_approve_use_revoke,
+    t_import_name_differs, t_sdist_only_refused, t_hash_changed_refused,
+    t_tree_not_writable, t_vulnerabilities_and_update_diff,
+    t_vulnerability_source_down_is_unknown, t_maintenance_removes_unused_trees,
+    t_export_import_carries_packages, t_mcp_request,
+    t_states_failure_and_retry, t_restart_mid_resolution,
+    t_large_wheel_and_download_cap, t_tool_egress_to_index_refused, t_extras)

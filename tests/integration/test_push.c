@@ -189,6 +189,25 @@ get_stream(struct strm *s, const char *key, const char *sid, const char *more)
 	strm_open(s, key, "GET", extra, NULL);
 }
 
+/* A 2026-07-28 subscriptions/listen stream for toolsListChanged; id: the
+ * request id as JSON (a string with its quotes, or a number). */
+static void
+listen_stream(struct strm *s, const char *key, const char *id)
+{
+	char body[512];
+
+	snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"subscriptions/listen\","
+	    "\"params\":{\"notifications\":{\"toolsListChanged\":true},\"_meta\":{"
+	    "\"io.modelcontextprotocol/protocolVersion\":\"" IT_MCP26_VERSION "\","
+	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+	    id);
+	strm_open(s, key, "POST", "-H 'Accept: application/json, text/event-stream' "
+				  "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+				  "-H 'Mcp-Method: subscriptions/listen'",
+	    body);
+}
+
 /* A stopped server with one approved tool: served once it starts. */
 static char uniq[64]; /* the name of the last server made */
 
@@ -440,20 +459,12 @@ t_limits(void **state)
 static void
 t_shutdown(void **state)
 {
-	char key[256], master[32], child[32], body[512];
+	char key[256], master[32], child[32];
 	struct strm s, s2;
 
 	(void)state;
 	dev_key("push_stop", key, sizeof(key), NULL);
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":\"L-77\",\"method\":\"subscriptions/listen\","
-	    "\"params\":{\"notifications\":{\"toolsListChanged\":true},\"_meta\":{"
-	    "\"io.modelcontextprotocol/protocolVersion\":\"" IT_MCP26_VERSION "\","
-	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
-	strm_open(&s, key, "POST", "-H 'Accept: application/json, text/event-stream' "
-				   "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
-				   "-H 'Mcp-Method: subscriptions/listen'",
-	    body);
+	listen_stream(&s, key, "\"L-77\"");
 	assert_int_equal(strm_status(&s), 200);
 	wait_for(s.out, "notifications/subscriptions/acknowledged", 1);
 	assert_non_null(strstr(slurp(s.out), "\"toolsListChanged\":true"));
@@ -473,10 +484,7 @@ t_shutdown(void **state)
 		double end = it_now() + WAIT_MS / 1000.0;
 
 		for (;;) {
-			strm_open(&s2, key, "POST", "-H 'Accept: application/json, text/event-stream' "
-						    "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
-						    "-H 'Mcp-Method: subscriptions/listen'",
-			    body);
+			listen_stream(&s2, key, "\"L-77\"");
 			if (strm_status(&s2) == 200)
 				break;
 			wait_closed(&s2);
@@ -511,7 +519,7 @@ stop_host2(void **state)
 static void
 t_two_hosts(void **state)
 {
-	char key[256], sid[128], port[16], url[64], body[512];
+	char key[256], sid[128], port[16], url[64];
 	struct strm g, l;
 	long long srv;
 
@@ -532,15 +540,7 @@ t_two_hosts(void **state)
 	base = url;
 	get_stream(&g, key, sid, NULL); /* the same session, host 2 */
 	assert_int_equal(strm_status(&g), 200);
-	snprintf(body, sizeof(body),
-	    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"subscriptions/listen\","
-	    "\"params\":{\"notifications\":{\"toolsListChanged\":true},\"_meta\":{"
-	    "\"io.modelcontextprotocol/protocolVersion\":\"" IT_MCP26_VERSION "\","
-	    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
-	strm_open(&l, key, "POST", "-H 'Accept: application/json, text/event-stream' "
-				   "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
-				   "-H 'Mcp-Method: subscriptions/listen'",
-	    body);
+	listen_stream(&l, key, "5");
 	wait_for(l.out, "notifications/subscriptions/acknowledged", 1);
 	wait_for(g.out, "retry:", 1);
 	base = NULL;
@@ -558,19 +558,15 @@ t_two_hosts(void **state)
 	assert_non_null(strstr(slurp(l.out), "\"id\":5,\"result\":{"));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_refusals),
-	    cmocka_unit_test(t_list_changed),
-	    cmocka_unit_test(t_burst_coalesced),
-	    cmocka_unit_test(t_resume),
-	    cmocka_unit_test(t_revocation),
-	    cmocka_unit_test(t_limits),
-	    cmocka_unit_test(t_shutdown),
-	    cmocka_unit_test_teardown(t_two_hosts, stop_host2),
-	};
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(t_refusals),
+    cmocka_unit_test(t_list_changed),
+    cmocka_unit_test(t_burst_coalesced),
+    cmocka_unit_test(t_resume),
+    cmocka_unit_test(t_revocation),
+    cmocka_unit_test(t_limits),
+    cmocka_unit_test(t_shutdown),
+    cmocka_unit_test_teardown(t_two_hosts, stop_host2),
+};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TG_TEST_RUN("tests", tests, NULL, NULL)

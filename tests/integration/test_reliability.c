@@ -768,19 +768,8 @@ t_respawn_backoff_is_precise(void **state)
 	}
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_invalid_utf8_is_400),
-		cmocka_unit_test(t_control_plane_while_tools_busy),
-		cmocka_unit_test(t_log_row_before_run_and_lost_on_kill),
-		cmocka_unit_test(t_unrecordable_call_is_not_run),
-		cmocka_unit_test(t_sse_client_not_reading),
-		cmocka_unit_test(t_lock_timeout_and_db_free_health),
-		cmocka_unit_test(t_stop_serves_queued_connections),
-		cmocka_unit_test(t_respawn_backoff_is_precise),
-	};
-
-	return cmocka_run_group_tests_name("reliability", tests, setup, teardown);
-}
+TG_TEST_MAIN("reliability", setup, teardown, t_invalid_utf8_is_400,
+    t_control_plane_while_tools_busy, t_log_row_before_run_and_lost_on_kill,
+    t_unrecordable_call_is_not_run, t_sse_client_not_reading,
+    t_lock_timeout_and_db_free_health, t_stop_serves_queued_connections,
+    t_respawn_backoff_is_precise)

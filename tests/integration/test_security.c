@@ -519,21 +519,7 @@ t_import_guard(void **state)
 	json_decref(j);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_test_run_placeholders),
-		cmocka_unit_test(t_test_tool_mcp),
-		cmocka_unit_test(t_served_drift),
-		cmocka_unit_test(t_source_credential_url),
-		cmocka_unit_test(t_batch_rate),
-		cmocka_unit_test(t_login_no_lockout),
-		cmocka_unit_test(t_reject_aggregated),
-		cmocka_unit_test(t_session_rejects_audited),
-		cmocka_unit_test(t_import_guard),
-	};
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return cmocka_run_group_tests_name("security", tests, setup, NULL);
-}
+TG_TEST_MAIN_WITH(curl_global_init(CURL_GLOBAL_DEFAULT), "security", setup, NULL,
+    t_test_run_placeholders, t_test_tool_mcp, t_served_drift,
+    t_source_credential_url, t_batch_rate, t_login_no_lockout,
+    t_reject_aggregated, t_session_rejects_audited, t_import_guard)

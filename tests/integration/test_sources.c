@@ -715,22 +715,10 @@ t_import_cannot_take_a_served_name(void **st)
 	it_callvf("DELETE", tok, NULL, 204, "/api/v1/tools/%lld", tid);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_server),
-		cmocka_unit_test(t_loopback_policy),
-		cmocka_unit_test(t_everything_import_and_call),
-		cmocka_unit_test(t_credential_never_leaks),
-		cmocka_unit_test(t_rotate_key_covers_credentials),
-		cmocka_unit_test(t_fake_discover_failures),
-		cmocka_unit_test(t_fake_call_failures_and_breaker),
-		cmocka_unit_test(t_remote_change_back_to_review),
-		cmocka_unit_test(t_dev_url_change_keeps_credential_home),
-		cmocka_unit_test(t_endpoint_change_sends_imports_to_review),
-		cmocka_unit_test(t_import_cannot_take_a_served_name),
-	};
-
-	return cmocka_run_group_tests_name("sources", tests, group_setup, group_teardown);
-}
+TG_TEST_MAIN("sources", group_setup, group_teardown, t_server,
+    t_loopback_policy, t_everything_import_and_call, t_credential_never_leaks,
+    t_rotate_key_covers_credentials, t_fake_discover_failures,
+    t_fake_call_failures_and_breaker, t_remote_change_back_to_review,
+    t_dev_url_change_keeps_credential_home,
+    t_endpoint_change_sends_imports_to_review,
+    t_import_cannot_take_a_served_name)

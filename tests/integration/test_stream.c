@@ -139,14 +139,5 @@ t_large_reply(void **state)
 	free(code);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_progress_streams),
-		cmocka_unit_test(t_large_reply),
-	};
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TG_TEST_MAIN_WITH(curl_global_init(CURL_GLOBAL_DEFAULT), "tests", NULL, NULL,
+    t_progress_streams, t_large_reply)

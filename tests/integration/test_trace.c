@@ -155,13 +155,7 @@ ns(const json_t *span, const char *key)
 static int
 has_event(const json_t *span, const char *name)
 {
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(json_object_get(span, "events"), i, e)
-		if (strcmp(it_jstr(e, "name"), name) == 0)
-			return 1;
-	return 0;
+	return it_has(span, "events", "name", name);
 }
 
 /* The sum of a counter's series in /metrics (every label set). */
@@ -603,17 +597,6 @@ t_db_health_metrics(void **st)
 		    metric_value("toolgate_pg_lock_wait_seconds_total"));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_span_tree),
-	    cmocka_unit_test(t_meta_traceparent),
-	    cmocka_unit_test(t_source_gets_traceparent),
-	    cmocka_unit_test(t_egress_span),
-	    cmocka_unit_test(t_collector_down_never_blocks),
-	    cmocka_unit_test(t_db_health_metrics),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
-}
+TG_TEST_MAIN("tests", group_setup, group_teardown, t_span_tree,
+    t_meta_traceparent, t_source_gets_traceparent, t_egress_span,
+    t_collector_down_never_blocks, t_db_health_metrics)

@@ -164,15 +164,5 @@ t_last_admin_everywhere(void **state)
 	it_resp_free(&r);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_cli_lifecycle),
-		cmocka_unit_test(t_cli_bad_input),
-		cmocka_unit_test(t_last_admin_everywhere),
-	};
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return cmocka_run_group_tests_name("users", tests, group_setup, NULL);
-}
+TG_TEST_MAIN_WITH(curl_global_init(CURL_GLOBAL_DEFAULT), "users", group_setup, NULL,
+    t_cli_lifecycle, t_cli_bad_input, t_last_admin_everywhere)

@@ -200,15 +200,6 @@ t_nothing_crosses_calls(void **state)
 	assert_true(warm >= 1);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_schema_was_derived),
-	    cmocka_unit_test(t_calls_report_their_sandbox),
-	    cmocka_unit_test(t_test_run_reports_its_sandbox),
-	    cmocka_unit_test(t_nothing_crosses_calls),
-	};
-
-	return cmocka_run_group_tests_name("warm", tests, setup, teardown);
-}
+TG_TEST_MAIN("warm", setup, teardown, t_schema_was_derived,
+    t_calls_report_their_sandbox, t_test_run_reports_its_sandbox,
+    t_nothing_crosses_calls)

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "tests/unit/unit.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
@@ -112,15 +113,5 @@ t_open_route_passes_anonymous(void **state)
 	tg_resp_clear(&resp);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_matrix),
-		cmocka_unit_test(t_hierarchy),
-		cmocka_unit_test(t_can_needs_authentication),
-		cmocka_unit_test(t_open_route_passes_anonymous),
-	};
-
-	return cmocka_run_group_tests_name("access", tests, NULL, NULL);
-}
+TG_TEST_MAIN("access", NULL, NULL, t_matrix, t_hierarchy,
+    t_can_needs_authentication, t_open_route_passes_anonymous)

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "tests/unit/unit.h"
 #include "lib/auth.h"
 #include "lib/crypto.h"
 #include "lib/status.h"
@@ -492,28 +493,7 @@ t_roles(void **state)
 	assert_string_equal(tg_role_name(TG_ROLE_VIEWER), "viewer");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_roundtrip),
-		cmocka_unit_test(t_issue_refuses_bad_input),
-		cmocka_unit_test(t_alg_none),
-		cmocka_unit_test(t_other_hmacs),
-		cmocka_unit_test(t_lower_case_alg),
-		cmocka_unit_test(t_wrong_key),
-		cmocka_unit_test(t_expired_and_future),
-		cmocka_unit_test(t_wrong_issuer),
-		cmocka_unit_test(t_tampered),
-		cmocka_unit_test(t_claims),
-		cmocka_unit_test(t_garbage),
-		cmocka_unit_test(t_huge),
-		cmocka_unit_test(t_password),
-		cmocka_unit_test(t_apikey),
-		cmocka_unit_test(t_crypto),
-		cmocka_unit_test(t_roles),
-		cmocka_unit_test(t_audience),
-	};
-
-	return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
-}
+TG_TEST_MAIN("auth", NULL, NULL, t_roundtrip, t_issue_refuses_bad_input,
+    t_alg_none, t_other_hmacs, t_lower_case_alg, t_wrong_key,
+    t_expired_and_future, t_wrong_issuer, t_tampered, t_claims, t_garbage,
+    t_huge, t_password, t_apikey, t_crypto, t_roles, t_audience)

@@ -284,18 +284,6 @@ t_status_problem(void **state)
 	json_decref(p);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_config),
-		cmocka_unit_test(t_parse),
-		cmocka_unit_test(t_query),
-		cmocka_unit_test(t_json_front_door),
-		cmocka_unit_test(t_content_type),
-		cmocka_unit_test(t_buf_arena),
-		cmocka_unit_test(t_status_problem),
-	};
-	tg_log_set_level(TG_LOG_ERR);
-	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
-}
+TG_TEST_MAIN_WITH(tg_log_set_level(TG_LOG_ERR), "core", NULL, NULL, t_config,
+    t_parse, t_query, t_json_front_door, t_content_type, t_buf_arena,
+    t_status_problem)

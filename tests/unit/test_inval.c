@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/unit/unit.h"
 #include "lib/inval.h"
 #include "lib/status.h"
 
@@ -89,14 +90,4 @@ t_shared(void **state)
 	assert_false(tg_inval_fresh(&s, TG_INV_SESSION));
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_payloads),
-		cmocka_unit_test(t_fresh),
-		cmocka_unit_test(t_shared),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TG_TEST_MAIN("tests", NULL, NULL, t_payloads, t_fresh, t_shared)

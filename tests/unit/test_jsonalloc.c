@@ -62,13 +62,4 @@ test_wipes_on_free(void **state)
 	tg_jsonalloc_set_release(NULL);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_installed),
-		cmocka_unit_test(test_wipes_on_free),
-	};
-
-	return cmocka_run_group_tests_name("jsonalloc", tests, NULL, NULL);
-}
+TG_TEST_MAIN("jsonalloc", NULL, NULL, test_installed, test_wipes_on_free)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tests/unit/unit.h"
 #include "lib/mcp_client.h"
 #include "lib/status.h"
 
@@ -297,20 +298,6 @@ t_sse_stop_and_cap(void **st)
 	feed_chunks(big, 64, &e, 256, -TG_E_TOOLARGE);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_urls),
-		cmocka_unit_test(t_url_too_long),
-		cmocka_unit_test(t_classify_v4),
-		cmocka_unit_test(t_classify_v6),
-		cmocka_unit_test(t_classify_sockaddr),
-		cmocka_unit_test(t_policy),
-		cmocka_unit_test(t_sse_basic),
-		cmocka_unit_test(t_sse_fields),
-		cmocka_unit_test(t_sse_stop_and_cap),
-	};
-
-	return cmocka_run_group_tests_name("mcp_client", tests, NULL, NULL);
-}
+TG_TEST_MAIN("mcp_client", NULL, NULL, t_urls, t_url_too_long, t_classify_v4,
+    t_classify_v6, t_classify_sockaddr, t_policy, t_sse_basic, t_sse_fields,
+    t_sse_stop_and_cap)

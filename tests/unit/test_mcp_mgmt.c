@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
 #include "fcgi/request.h"
 #include "lib/config.h"
 #include "lib/jschema.h"
@@ -263,16 +264,5 @@ t_call_service_error(void **state)
 	tg_rpc_err_clear(&err);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_schema_from_fields),
-		cmocka_unit_test(t_schema_validates),
-		cmocka_unit_test(t_list_by_role),
-		cmocka_unit_test(t_call_validation),
-		cmocka_unit_test(t_call_service_error),
-	};
-
-	return cmocka_run_group_tests_name("mcp_mgmt", tests, NULL, NULL);
-}
+TG_TEST_MAIN("mcp_mgmt", NULL, NULL, t_schema_from_fields, t_schema_validates,
+    t_list_by_role, t_call_validation, t_call_service_error)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/mcp.h"
@@ -450,19 +451,6 @@ t_tools_list_cached(void **state)
 	json_decref(o.json);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_initialize),
-		cmocka_unit_test(t_errors),
-		cmocka_unit_test(t_batches),
-		cmocka_unit_test(t_redact_truncate),
-		cmocka_unit_test(t_schema),
-		cmocka_unit_test(t_result_mapping),
-		cmocka_unit_test(t_era_2026),
-		cmocka_unit_test(t_tools_list_cached),
-	};
-
-	return cmocka_run_group_tests_name("mcp_rpc", tests, NULL, NULL);
-}
+TG_TEST_MAIN("mcp_rpc", NULL, NULL, t_initialize, t_errors, t_batches,
+    t_redact_truncate, t_schema, t_result_mapping, t_era_2026,
+    t_tools_list_cached)

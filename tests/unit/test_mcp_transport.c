@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/mcp.h"
@@ -390,16 +391,5 @@ t_client_gone(void **state)
 	out_free(&o);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_sessions),
-		cmocka_unit_test(t_server_card),
-		cmocka_unit_test(t_sse_2025),
-		cmocka_unit_test(t_sse_2026),
-		cmocka_unit_test(t_client_gone),
-	};
-
-	return cmocka_run_group_tests_name("mcp_transport", tests, NULL, NULL);
-}
+TG_TEST_MAIN("mcp_transport", NULL, NULL, t_sessions, t_server_card,
+    t_sse_2025, t_sse_2026, t_client_gone)

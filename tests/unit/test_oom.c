@@ -474,17 +474,5 @@ t_mcp(void **state)
 	    SID, 200, "-32602");
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_buf),
-	    cmocka_unit_test(t_arena),
-	    cmocka_unit_test(t_jsonalloc),
-	    cmocka_unit_test(t_front_door),
-	    cmocka_unit_test(t_router),
-	    cmocka_unit_test(t_mcp),
-	};
-
-	return cmocka_run_group_tests_name("oom", tests, NULL, NULL);
-}
+TG_TEST_MAIN("oom", NULL, NULL, t_buf, t_arena, t_jsonalloc, t_front_door,
+    t_router, t_mcp)

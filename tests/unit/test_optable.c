@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "handlers/handlers.h"
@@ -252,14 +253,4 @@ t_mcp_schemas(void **state)
 	json_decref(arr);
 }
 
-static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(t_rows),
-    cmocka_unit_test(t_check_texts),
-    cmocka_unit_test(t_mcp_schemas),
-};
-
-int
-main(void)
-{
-	return cmocka_run_group_tests_name("optable", tests, NULL, NULL);
-}
+TG_TEST_MAIN("optable", NULL, NULL, t_rows, t_check_texts, t_mcp_schemas)

@@ -94,14 +94,5 @@ t_max_download(void **state)
 	    0);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_off_by_default),
-	    cmocka_unit_test(t_urls_and_dir),
-	    cmocka_unit_test(t_max_download),
-	};
-
-	return cmocka_run_group_tests_name("packages", tests, NULL, NULL);
-}
+TG_TEST_MAIN("packages", NULL, NULL, t_off_by_default, t_urls_and_dir,
+    t_max_download)

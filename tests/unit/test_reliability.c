@@ -217,15 +217,5 @@ t_problem_never_invalid_utf8(void **state)
 	json_decref(p);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_slot_sizing),
-		cmocka_unit_test(t_slots_across_processes),
-		cmocka_unit_test(t_utf8),
-		cmocka_unit_test(t_problem_never_invalid_utf8),
-	};
-
-	return cmocka_run_group_tests_name("reliability", tests, NULL, NULL);
-}
+TG_TEST_MAIN("reliability", NULL, NULL, t_slot_sizing,
+    t_slots_across_processes, t_utf8, t_problem_never_invalid_utf8)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tests/unit/unit.h"
 #include "fcgi/router.h"
 #include "lib/arena.h"
 #include "lib/config.h"

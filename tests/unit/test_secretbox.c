@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
 #include "lib/secretbox.h"
 #include "lib/status.h"
 #include "lib/tools.h"
@@ -94,14 +95,4 @@ test_diff(void **state)
 	free(d);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_failures),
-		cmocka_unit_test(test_diff),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TG_TEST_MAIN("tests", NULL, NULL, test_roundtrip, test_failures, test_diff)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tests/unit/unit.h"
 #include "lib/status.h"
 #include "lib/stream_ticket.h"
 
@@ -110,14 +111,5 @@ t_too_long(void **state)
 	tg_ticket_disable();
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_no_key),
-	    cmocka_unit_test(t_round_trip_and_tamper),
-	    cmocka_unit_test(t_too_long),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TG_TEST_MAIN("tests", NULL, NULL, t_no_key, t_round_trip_and_tamper,
+    t_too_long)

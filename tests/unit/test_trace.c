@@ -430,19 +430,6 @@ t_obs_render(void **st)
 	tg_buf_free(&b);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_parse),
-	    cmocka_unit_test(t_ratio),
-	    cmocka_unit_test(t_tree),
-	    cmocka_unit_test(t_sampling),
-	    cmocka_unit_test(t_bounds),
-	    cmocka_unit_test(t_ids_after_fork),
-	    cmocka_unit_test(t_config),
-	    cmocka_unit_test(t_obs_render),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+TG_TEST_MAIN("tests", setup, teardown, t_parse, t_ratio, t_tree, t_sampling,
+    t_ids_after_fork,
+    t_bounds, t_config, t_obs_render)

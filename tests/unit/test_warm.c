@@ -115,15 +115,5 @@ t_recycling(void **state)
 	tg_config_wipe(&c);
 }
 
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(t_defaults),
-	    cmocka_unit_test(t_on_off),
-	    cmocka_unit_test(t_bad_values),
-	    cmocka_unit_test(t_recycling),
-	};
-
-	return cmocka_run_group_tests_name("warm", tests, NULL, NULL);
-}
+TG_TEST_MAIN("warm", NULL, NULL, t_defaults, t_on_off, t_bad_values,
+    t_recycling)

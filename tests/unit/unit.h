@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lib/config.h"
+#include "tests/test_main.h"
 
 /* A valid TOOLGATE_ENCRYPTION_KEY. */
 #define UNIT_KEY64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"

@@ -31,34 +31,35 @@ export async function apps(ctx) {
 		return m ? m[1] : u.split(':')[0];
 	}
 
+	// A danger button: once the question is confirmed, DELETE path, say
+	// done and show the lists again.
+	function deleteButton(label, question, path, done, ariaLabel) {
+		return button(label, async () => {
+			if (!confirm(question)) return;
+			try {
+				await A.del(path);
+				msg.show(done, 'ok');
+				await refresh();
+			} catch (e) {
+				msg.show(e.message, 'err');
+			}
+		}, {class: 'danger', ariaLabel});
+	}
+
 	function grantTable(l) {
 		return table(['Application', 'Returns to', 'Role', 'Allowed', 'Last used', ''], l.map((g) => [
 			g.client_name, host(g.redirect_uris), g.role, fmtTime(g.created_at), fmtTime(g.last_used_at),
-			button('Revoke', async () => {
-				if (!confirm(`Revoke ${g.client_name}? It loses access at once.`)) return;
-				try {
-					await A.del(`/oauth/grants/${E(g.id)}`);
-					msg.show(`Revoked ${g.client_name}.`, 'ok');
-					await refresh();
-				} catch (e) {
-					msg.show(e.message, 'err');
-				}
-			}, {class: 'danger', ariaLabel: `Revoke ${g.client_name}`})]), {empty: 'No connected apps.'});
+			deleteButton('Revoke', `Revoke ${g.client_name}? It loses access at once.`,
+			    `/oauth/grants/${E(g.id)}`, `Revoked ${g.client_name}.`, `Revoke ${g.client_name}`)]),
+		    {empty: 'No connected apps.'});
 	}
 
 	function clientTable(l) {
 		return table(['Client', 'Redirect URIs', 'Registered from', 'Registered', 'Last used', 'Users', ''], l.map((c) => [
 			c.client_name, (c.redirect_uris || []).join(' '), c.registered_from, fmtTime(c.created_at),
 			fmtTime(c.last_used_at), String(c.grants),
-			button('Delete', async () => {
-				if (!confirm(`Delete the client ${c.client_name}? Every user's consent for it ends.`)) return;
-				try {
-					await A.del(`/oauth/clients/${E(c.id)}`);
-					msg.show(`Deleted ${c.client_name}.`, 'ok');
-					await refresh();
-				} catch (e) {
-					msg.show(e.message, 'err');
-				}
-			}, {class: 'danger', ariaLabel: `Delete client ${c.client_name}`})]), {empty: 'No registered clients.'});
+			deleteButton('Delete', `Delete the client ${c.client_name}? Every user's consent for it ends.`,
+			    `/oauth/clients/${E(c.id)}`, `Deleted ${c.client_name}.`, `Delete client ${c.client_name}`)]),
+		    {empty: 'No registered clients.'});
 	}
 }
