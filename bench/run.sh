@@ -55,6 +55,7 @@ fi
 TS_PID=
 cleanup() {
 	[ -n "$TS_PID" ] && kill "$TS_PID" 2>/dev/null || true
+	[ -s "$VAR/otlp.pid" ] && kill "$(cat "$VAR/otlp.pid")" 2>/dev/null || true
 	[ "${BENCH_KEEP:-0}" = 1 ] || bash scripts/stack.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
