@@ -93,6 +93,7 @@ tg_stream_db_creds_check(struct tg_db *db, struct tg_stream_cred *c, size_t n)
 	size_t i, m = 0;
 	int64_t idx;
 	int rc = -TG_E_NOMEM, k;
+	enum tg_role r;
 
 	memset(b, 0, sizeof(b));
 	for (k = 0; k < 4; k++)
@@ -134,9 +135,15 @@ tg_stream_db_creds_check(struct tg_db *db, struct tg_stream_cred *c, size_t n)
 			rc = -TG_E_INTERNAL;
 			goto out;
 		}
-		c[i].ok = !PQgetisnull(res, (int)m, 1) &&
-		    tg_role_parse(PQgetvalue(res, (int)m, 1)) == c[i].role &&
-		    c[i].role != TG_ROLE_NONE;
+		/* an API key's row is the role it acts with (the lower of key
+		 * and user): equal. A token's row is the user's role: an OAuth
+		 * token acts with the role chosen at consent, which may be
+		 * lower; any change of the user's role moves tokens_valid_after
+		 * and the row is NULL then. */
+		r = PQgetisnull(res, (int)m, 1) ? TG_ROLE_NONE :
+		    tg_role_parse(PQgetvalue(res, (int)m, 1));
+		c[i].ok = c[i].role != TG_ROLE_NONE && r != TG_ROLE_NONE &&
+		    (c[i].api_key_id > 0 ? r == c[i].role : r >= c[i].role);
 		m++;
 	}
 	rc = TG_OK;

@@ -19,6 +19,8 @@
 #include <time.h>
 
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -251,6 +253,64 @@ tokens(const char *token, const char *cid, const char *decision, char *at, size_
 		snprintf(rt, rcap, "%s", it_jstr(r.json, "refresh_token"));
 	assert_string_equal(it_jstr(r.json, "token_type"), "Bearer");
 	it_resp_free(&r);
+}
+
+/* A GET /mcp stream opened with token (an OAuth token whose role was
+ * lowered at consent) stays open when the stream process re-checks its
+ * credential (an "auth" NOTIFY: any change of api_keys): the re-check
+ * compares the token's role with the user's as "not above", not "equal". */
+static void
+lowered_stream_survives(const char *token)
+{
+	char sid[128], out[512], pidf[512], buf[64];
+	const char *var = it_env("TG_VAR");
+	json_t *j;
+	long pid = 0;
+	FILE *f;
+	int i;
+
+	it_mcp_init(token, "2025-11-25", sid, sizeof(sid));
+	snprintf(out, sizeof(out), "%s/oauth-strm-%d.out", var, (int)getpid());
+	snprintf(pidf, sizeof(pidf), "%s/oauth-strm-%d.pid", var, (int)getpid());
+	unlink(out);
+	assert_int_equal(it_sh("curl -sN --max-time 60 -o '%s' -H 'Authorization: Bearer %s' "
+			       "-H 'Accept: text/event-stream' -H 'Mcp-Session-Id: %s' "
+			       "-H 'MCP-Protocol-Version: 2025-11-25' '%s/mcp' >/dev/null 2>&1 & "
+			       "echo $! > '%s'",
+			     out, token, sid, it_base(), pidf),
+	    0);
+	for (i = 0; i < 600 && pid == 0; i++) { /* the pid file, then "retry:" */
+		if ((f = fopen(pidf, "r")) != NULL) {
+			if (fgets(buf, sizeof(buf), f) != NULL)
+				pid = strtol(buf, NULL, 10);
+			fclose(f);
+		}
+		usleep(50000);
+	}
+	assert_true(pid > 0);
+	for (i = 0; i < 600; i++) {
+		char txt[256] = "";
+
+		if ((f = fopen(out, "r")) != NULL) {
+			size_t n = fread(txt, 1, sizeof(txt) - 1, f);
+
+			txt[n] = '\0';
+			fclose(f);
+		}
+		if (strstr(txt, "retry:") != NULL)
+			break;
+		usleep(50000);
+	}
+	assert_true(i < 600);
+	/* an auth NOTIFY: a key made and revoked */
+	j = it_call("POST", "/api/v1/api-keys", it_admin(), "{\"name\":\"oauth-recheck\"}", 201);
+	it_callf("DELETE", it_admin(), NULL, 204, "/api/v1/api-keys/%lld", it_jint(j, "id"));
+	json_decref(j);
+	sleep(3); /* generous: the re-check runs within milliseconds of it */
+	assert_int_equal(kill((pid_t)pid, 0), 0);
+	kill((pid_t)pid, SIGTERM);
+	unlink(out);
+	unlink(pidf);
 }
 
 /* The status of an MCP initialize with token. */
@@ -820,6 +880,7 @@ t_consent(void **state)
 	/* lowered at consent: viewer */
 	tokens(tok, cid, "{\"decision\":\"allow\",\"role\":\"viewer\"}", at, sizeof(at), rt, sizeof(rt));
 	assert_int_equal(mcp_status(at), 200);
+	lowered_stream_survives(at);
 	/* remembered */
 	pending(q, h, sizeof(h));
 	j = it_callf("GET", tok, NULL, 200, "/api/v1/oauth/authorizations/%s", h);
