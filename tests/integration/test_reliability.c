@@ -154,10 +154,13 @@ setup(void **state)
 	return 0;
 }
 
+static void master_reap(void);
+
 static int
 teardown(void **state)
 {
 	(void)state;
+	master_reap();
 	if (tmpdir[0])
 		(void)it_sh("rm -rf '%s'", tmpdir);
 	return 0;
@@ -470,6 +473,22 @@ t_lock_timeout_and_db_free_health(void **state)
 
 /* ---- a private master, spoken to in FastCGI ------------------------ */
 
+/* The private master of the test running (0: none). A failed assert
+ * leaves the test at once: the group's teardown stops the master then
+ * (its workers follow it, PR_SET_PDEATHSIG), so it does not outlive the
+ * suite holding the test stack's lock. */
+static pid_t live_master;
+
+static void
+master_reap(void)
+{
+	if (live_master > 0) {
+		(void)kill(live_master, SIGKILL);
+		(void)waitpid(live_master, NULL, 0);
+	}
+	live_master = 0;
+}
+
 static pid_t
 master_start(const char *sock, const char *log, int workers)
 {
@@ -477,6 +496,7 @@ master_start(const char *sock, const char *log, int workers)
 	pid_t pid;
 	int fd;
 
+	master_reap(); /* one a failed test left behind */
 	snprintf(w, sizeof(w), "%d", workers);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -503,6 +523,7 @@ master_start(const char *sock, const char *log, int workers)
 		execl("build/toolgate", "toolgate", "serve", (char *)NULL);
 		_exit(127);
 	}
+	live_master = pid;
 	return pid;
 }
 
@@ -688,6 +709,7 @@ t_stop_serves_queued_connections(void **state)
 		assert_true(it_now() < end);
 		sleep_ms(50);
 	}
+	live_master = 0;
 	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 }
 
@@ -766,6 +788,7 @@ t_respawn_backoff_is_precise(void **state)
 		assert_true(it_now() < end);
 		sleep_ms(50);
 	}
+	live_master = 0;
 }
 
 TG_TEST_MAIN("reliability", setup, teardown, t_invalid_utf8_is_400,
