@@ -141,7 +141,7 @@ tg_stream_db_creds_check(struct tg_db *db, struct tg_stream_cred *c, size_t n)
 		 * lower; any change of the user's role moves tokens_valid_after
 		 * and the row is NULL then. */
 		r = PQgetisnull(res, (int)m, 1) ? TG_ROLE_NONE :
-		    tg_role_parse(PQgetvalue(res, (int)m, 1));
+						  tg_role_parse(PQgetvalue(res, (int)m, 1));
 		c[i].ok = c[i].role != TG_ROLE_NONE && r != TG_ROLE_NONE &&
 		    (c[i].api_key_id > 0 ? r == c[i].role : r >= c[i].role);
 		m++;
