@@ -1469,6 +1469,8 @@ struct warm {
 		int ns[2];	/* its mount and network namespaces, held */
 		struct sbx_limits lim;
 		char tree[65];
+		dev_t tdev;	/* the tree's directory when it was asked for: */
+		ino_t tino;	/* a tree rebuilt since is another one */
 		long long born_ms;	/* asked at; older than --warm-ms: gone */
 	} k;
 	/* the namespaces of the call that just ran: released after its
@@ -1691,6 +1693,32 @@ zsend(struct warm *w, const struct sbx_zmsg *m, const int *fds, int nfd)
 	return sbx_send_fds(w->ctl, m, sizeof *m, fds, nfd);
 }
 
+/*
+ * The identity (device, inode) of package tree tree's directory, 0 and 0
+ * without a tree or when it is missing. A parked child binds its tree's
+ * directory when it is prepared; a tree deleted and rebuilt under the same
+ * name since (a host re-creating it from the recorded hashes) is another
+ * directory, which the parked child does not see: it must not serve. The
+ * old inode cannot be reused meanwhile (the child's bind holds it).
+ */
+static void
+tree_id(const char *tree, dev_t *dev, ino_t *ino)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int n;
+
+	*dev = 0;
+	*ino = 0;
+	if (tree[0] == '\0' || sbx_packages_root == NULL)
+		return;
+	n = snprintf(path, sizeof path, "%s/%s", sbx_packages_root, tree);
+	if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0)
+		return;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+}
+
 /* Ask the zygote for a child shaped by w->lim. */
 static void
 kid_ask(struct warm *w)
@@ -1729,6 +1757,7 @@ kid_ask(struct warm *w)
 	w->k.id = m.id;
 	w->k.lim = w->lim;
 	memcpy(w->k.tree, w->tree, sizeof w->tree);
+	tree_id(w->k.tree, &w->k.tdev, &w->k.tino);
 	w->k.job_w = job[1];
 	w->k.out_r = out[0];
 	w->k.err_r = err[0];
@@ -1935,16 +1964,22 @@ zygote_due_ms(const struct warm *w, const struct cfg *c)
 
 /*
  * Is the parked child unfit for the call about to run: shaped for other
- * limits or another tree, or older than --warm-ms (it must not outlive
+ * limits or another tree (or a tree rebuilt since), or older than --warm-ms (it must not outlive
  * the zygote age that TOOLGATE_SANDBOX_WARM_MINUTES allows)?
  */
 static int
 kid_unfit(const struct warm *w, const struct cfg *c, const struct run *r)
 {
+	dev_t dev;
+	ino_t ino;
+
 	if (w->k.state == K_NONE)
 		return 0;
 	if (!lim_eq(&w->k.lim, &r->lim) || strcmp(w->k.tree, w->tree) != 0)
 		return 1;
+	tree_id(w->tree, &dev, &ino);
+	if (dev != w->k.tdev || ino != w->k.tino)
+		return 1;	/* the tree was rebuilt since */
 	return c->warm_ms > 0 && sbx_now_ms() - w->k.born_ms >= c->warm_ms;
 }
 
