@@ -5,6 +5,7 @@
 // TG_UI_SCREENSHOTS=DIR also writes the screenshots of docs/ui.md there.
 // Output: one "ok"/"FAIL" line per case, last line "N passed, N failed".
 import {chromium} from 'playwright-core';
+import {assert, finish, report, restartClock} from './report.mjs';
 import {readFileSync, readdirSync, statSync, mkdirSync} from 'node:fs';
 import {join, dirname} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -17,24 +18,6 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUN = `${process.pid}${Date.now() % 100000}`;
 const TIMEOUT = 20000;
 
-let passed = 0;
-let failed = 0;
-let t0 = Date.now();
-function report(ok, name, err) {
-	const took = `(${((Date.now() - t0) / 1000).toFixed(1)} s)`;
-	t0 = Date.now();
-	if (ok) {
-		passed++;
-		console.log(`  ok   ${name} ${took}`);
-	} else {
-		failed++;
-		console.log(`  FAIL ${name} ${took}`);
-		for (const l of String(err && err.stack || err).split('\n').slice(0, 12)) console.log(`       | ${l}`);
-	}
-}
-function assert(cond, msg) {
-	if (!cond) throw new Error(msg);
-}
 
 // ---------------------------------------------------------------- REST fixtures
 async function rest(method, path, token, body) {
@@ -463,7 +446,7 @@ async function main() {
 		return;
 	}
 	for (const [name, fn] of cases) {
-		t0 = Date.now();
+		restartClock();
 		try {
 			await fn();
 			report(true, name);
@@ -481,6 +464,5 @@ async function main() {
 }
 
 main().catch((e) => report(false, 'runner', e)).finally(() => {
-	console.log(`${passed} passed, ${failed} failed`);
-	process.exitCode = failed ? 1 : 0;
+	finish();
 });

@@ -11,6 +11,7 @@
 // access_denied, and the consent page cannot be framed.
 // Run by tests/ui/run.sh. Output: "ok"/"FAIL" lines, last "N passed, N failed".
 import {chromium} from 'playwright-core';
+import {assert, finish, report, restartClock} from './report.mjs';
 import {statSync} from 'node:fs';
 import {spawn} from 'node:child_process';
 import {createServer} from 'node:net';
@@ -27,24 +28,6 @@ const TIMEOUT = 20000;
 // it is answered by playwright (page.route), no listener needed.
 const REDIRECT = 'http://127.0.0.1:9/oauth-callback';
 
-let passed = 0;
-let failed = 0;
-let t0 = Date.now();
-function report(ok, name, err) {
-	const took = `(${((Date.now() - t0) / 1000).toFixed(1)} s)`;
-	t0 = Date.now();
-	if (ok) {
-		passed++;
-		console.log(`  ok   ${name} ${took}`);
-	} else {
-		failed++;
-		console.log(`  FAIL ${name} ${took}`);
-		for (const l of String(err && err.stack || err).split('\n').slice(0, 12)) console.log(`       | ${l}`);
-	}
-}
-function assert(cond, msg) {
-	if (!cond) throw new Error(msg);
-}
 
 async function rest(method, path, token, body) {
 	const headers = {Accept: 'application/json'};
@@ -365,7 +348,7 @@ async function main() {
 		return;
 	}
 	for (const [name, fn] of cases) {
-		t0 = Date.now();
+		restartClock();
 		try {
 			await fn();
 			report(true, name);
@@ -378,6 +361,5 @@ async function main() {
 }
 
 main().catch((e) => report(false, 'runner', e)).finally(() => {
-	console.log(`${passed} passed, ${failed} failed`);
-	process.exitCode = failed ? 1 : 0;
+	finish();
 });
