@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lib/config.h"
+#include "lib/status.h"
 #include "tests/test_main.h"
 
 /* A valid TOOLGATE_ENCRYPTION_KEY. */
@@ -66,6 +67,21 @@ unit_config2(const char *name, const char *value, const char *name2,
 {
 	memset(c, 0, sizeof(*c));
 	return unit_config(c, UNIT_ENV(name, value, name2, value2), TG_CFG_SERVE, err);
+}
+
+/* Fails unless unit_config2 with the one setting name=value refuses it
+ * (-TG_E_BADREQ) with a message that holds what (e.g. the setting's name). */
+static inline void
+unit_config_refused(const char *name, const char *value, const char *what)
+{
+	struct tg_config c;
+	char err[256];
+
+	assert_int_equal(unit_config2(name, value, NULL, NULL, &c, err), -TG_E_BADREQ);
+	tg_config_wipe(&c);
+	if (strstr(err, what) == NULL)
+		fail_msg("%s=%s: refused with \"%s\", which does not name %s", name, value,
+		    err, what);
 }
 
 /* unit_config for TG_CFG_SERVE whose result is only the status (and err). */
