@@ -361,28 +361,28 @@ class _Http:
             self._send({"method": "GET", "url": url, "download": True,
                         "timeout_ms": int(timeout * 1000)})
             buf, pos = bytearray(self._buf), 0
+
+            def more():
+                # drop what was read, append what the proxy sends next
+                nonlocal pos
+                del buf[:pos]
+                pos = 0
+                self._buf = b""
+                self._fill()
+                buf.extend(self._buf)
+
             with open(path, "wb") as f:
                 while True:
                     nl = buf.find(b"\n", pos)
                     if nl < 0:
-                        if pos:
-                            del buf[:pos]
-                            pos = 0
-                        self._buf = b""
-                        self._fill()
-                        buf += self._buf
+                        more()
                         continue
                     n = int(buf[pos:nl], 16)
                     pos = nl + 1
                     if n == 0:
                         break
                     while len(buf) - pos < n:
-                        if pos:
-                            del buf[:pos]
-                            pos = 0
-                        self._buf = b""
-                        self._fill()
-                        buf += self._buf
+                        more()
                     f.write(memoryview(buf)[pos:pos + n])
                     pos += n
             self._buf = bytes(buf[pos:])

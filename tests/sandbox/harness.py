@@ -3,7 +3,10 @@ helper (build/toolgate-sandbox) and the real client (build/sandbox-drive,
 which is lib/sandbox_client.c). Run by tests/sandbox/run.sh; builds nothing.
 
 Attack cases (tests/sandbox/attacks/*.py) are tool bodies that print
-ESCAPED only when the attack worked. Header comments tune a case:
+ESCAPED only when the attack worked; they may use the helpers of CASE_LIB
+(reached: the paths a case could read, list or write; holds: a file's text
+holds a string), which the harness puts before each case. Header comments
+tune a case:
   # limits: {...}        request limits
   # expect: {...}        fields the result must have ("error.type" = nested)
   # expect-any: A | B    one of several expectation sets
@@ -51,6 +54,32 @@ WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
 PIDNS_PREFIX = ('import os as _tg_os\n_tg_os.write(2, ("PIDNS=" + '
                 '_tg_os.readlink("/proc/self/ns/pid") + "\\n").encode())\n'
                 'del _tg_os\n')
+
+# Put before every attack case (after PIDNS_PREFIX): what several cases do.
+CASE_LIB = (
+    "def reached(paths, mode='r'):\n"
+    "    \"\"\"The paths the case got at: mode 'r' read (a file) or listed (a\n"
+    "    directory), 'w' or 'a' opened for writing and written to.\"\"\"\n"
+    "    import os\n"
+    "    hits = []\n"
+    "    for p in paths:\n"
+    "        try:\n"
+    "            if mode == 'r' and os.path.isdir(p):\n"
+    "                os.listdir(p)\n"
+    "            else:\n"
+    "                with open(p, mode) as f:\n"
+    "                    f.read() if mode == 'r' else f.write('# pwned\\n')\n"
+    "            hits.append(p)\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "    return hits\n\n\n"
+    "def holds(path, text):\n"
+    "    \"\"\"True when the file path could be read and holds text.\"\"\"\n"
+    "    try:\n"
+    "        with open(path) as f:\n"
+    "            return text in f.read()\n"
+    "    except OSError:\n"
+    "        return False\n\n\n")
 
 # Appended to every attack case: the entry point the harness calls.
 CASE_END = (
@@ -269,8 +298,8 @@ def run_attacks(ctx):
         code = open(path).read()
         meta = parse_header(code)
         degraded = "--force-degraded" in meta.get("flags", "")
-        req = {"mode": "run", "code": (code if degraded else
-               PIDNS_PREFIX + code) + CASE_END, "entry": "_tg_case_end",
+        req = {"mode": "run", "code": ("" if degraded else PIDNS_PREFIX) +
+               CASE_LIB + code + CASE_END, "entry": "_tg_case_end",
                "allowed_modules": ["*"],
                "arguments": ctx["args"].get(name, {})}
         if "limits" in meta:
@@ -357,6 +386,16 @@ def run_req(code, **kw):
     return req
 
 
+def returned(value):
+    """A check: the run returned value."""
+    return lambda d: d["ok"] and d["result"] == value
+
+
+def failed_with(error_type):
+    """A check: the run failed with that error.type."""
+    return lambda d: not d["ok"] and d["error"]["type"] == error_type
+
+
 def functional(ctx):
     port = ctx["port"]
     tests = []
@@ -381,7 +420,7 @@ def functional(ctx):
     t("async main", run_req(
         "import asyncio\nasync def main(n: int):\n    await asyncio.sleep(0.01)"
         "\n    return n + 1\n", arguments={"n": 1}),
-        lambda d: d["ok"] and d["result"] == 2)
+        returned(2))
     t("allow-list refuses an import", run_req(
         "def main():\n    import subprocess\n"),
         lambda d: not d["ok"] and d["error"]["type"] == "ImportError" and
@@ -399,17 +438,17 @@ def functional(ctx):
     t("allow-list admits an approved module", run_req(
         "import os.path\ndef main():\n    return os.path.join('a', 'b')\n",
         allowed_modules=["os"]),
-        lambda d: d["ok"] and d["result"] == "a/b")
+        returned("a/b"))
     t("base modules need no approval", run_req(
         "import json, re, math, datetime\nfrom urllib.parse import quote\n"
         "def main():\n    return quote('a b')\n"),
-        lambda d: d["ok"] and d["result"] == "a%20b")
+        returned("a%20b"))
     t("non-serialisable result", run_req(
         "def main():\n    return object()\n"),
-        lambda d: not d["ok"] and d["error"]["type"] == "SerializationError")
+        failed_with("SerializationError"))
     t("NaN is not JSON", run_req(
         "def main():\n    return float('nan')\n"),
-        lambda d: not d["ok"] and d["error"]["type"] == "SerializationError")
+        failed_with("SerializationError"))
     t("MCP content blocks pass through", run_req(
         "def main():\n    return [{'type': 'text', 'text': 'hi'}, "
         "{'type': 'image', 'data': 'aGk=', 'mimeType': 'image/png'}]\n"),
@@ -422,17 +461,17 @@ def functional(ctx):
         secrets={"k": "v"}),
         lambda d: d["ok"] and d["result"] == ["v", "v"])
     t("syntax error", run_req("def main(:\n    pass\n"),
-      lambda d: not d["ok"] and d["error"]["type"] == "SyntaxError")
+      failed_with("SyntaxError"))
     t("missing entry point", run_req("def other():\n    return 1\n"),
-      lambda d: not d["ok"] and d["error"]["type"] == "EntryPointError")
+      failed_with("EntryPointError"))
     t("custom entry point", run_req("def go():\n    return 7\n", entry="go"),
-      lambda d: d["ok"] and d["result"] == 7)
+      returned(7))
     t("wrong arguments", run_req("def main(a):\n    return a\n",
                                  arguments={"b": 1}),
-      lambda d: not d["ok"] and d["error"]["type"] == "TypeError")
+      failed_with("TypeError"))
     t("sys.exit is reported", run_req(
         "import sys\ndef main():\n    sys.exit(3)\n", allowed_modules=["sys"]),
-        lambda d: not d["ok"] and d["error"]["type"] == "SystemExit")
+        failed_with("SystemExit"))
     t("unicode and NUL in output", run_req(
         "import sys\ndef main():\n    sys.stdout.buffer.write(b'\\xff\\x00ok')"
         "\n    return 'h\\u00e9\\x00'\n", allowed_modules=["sys"]),
@@ -445,7 +484,7 @@ def functional(ctx):
     t("stdin is empty", run_req(
         "import sys\ndef main():\n    return sys.stdin.read()\n",
         allowed_modules=["sys"]),
-        lambda d: d["ok"] and d["result"] == "")
+        returned(""))
     t("validate: schema from signature and docstring", run_req(
         "from typing import Literal, Optional\n"
         "def main(city: str, days: int = 3, units: Literal['c', 'f'] = 'c',"

@@ -7,11 +7,8 @@ def main():
               "/proc/kallsyms", "/proc/sys/kernel/hostname", "/etc/ssh"]:
         if os.path.exists(p):
             hits.append(p)
-    try:
-        if "root:" in open("/etc/passwd").read():
-            hits.append("/etc/passwd(host)")
-    except OSError:
-        pass
+    if holds("/etc/passwd", "root:"):
+        hits.append("/etc/passwd(host)")
     if hits:
         print("ESCAPED:", hits)
     return hits

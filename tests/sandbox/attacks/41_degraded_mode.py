@@ -3,17 +3,8 @@
 # expect: {"isolation": "degraded"}
 import os, socket, signal
 def main(victim: int = 0):
-    hits = []
-    for p in ["/etc/passwd", "/proc/self/environ", "/proc/1/environ",
-              "/work/main/sandbox/helper.c", "/tmp", "/var/tmp"]:
-        try:
-            if os.path.isdir(p):
-                os.listdir(p)
-            else:
-                open(p).read()
-            hits.append(p)
-        except OSError:
-            pass
+    hits = reached(["/etc/passwd", "/proc/self/environ", "/proc/1/environ",
+                    "/work/main/sandbox/helper.c", "/tmp", "/var/tmp"])
     for fam in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX):
         try:
             socket.socket(fam, socket.SOCK_STREAM).close()
