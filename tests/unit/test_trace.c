@@ -363,8 +363,12 @@ t_ids_after_fork(void **st)
 static void
 t_config(void **st)
 {
+	static const char *const refused[] = {"TOOLGATE_OTLP_ENDPOINT", "ftp://x",
+	    "TOOLGATE_OTLP_SAMPLE_RATIO", "2", "TOOLGATE_OTLP_TIMEOUT_MS", "5",
+	    "TOOLGATE_OTLP_SERVICE_NAME", "a b", NULL};
 	struct tg_config c;
 	char err[256];
+	size_t i;
 
 	(void)st;
 	assert_int_equal(unit_config2(NULL, NULL, NULL, NULL, &c, err), 0);
@@ -384,10 +388,9 @@ t_config(void **st)
 	    0);
 	assert_string_equal(c.otlp_endpoint, "https://x.example/otlp/v1/traces");
 	tg_config_wipe(&c);
-	unit_config_refused("TOOLGATE_OTLP_ENDPOINT", "ftp://x", "TOOLGATE_OTLP_ENDPOINT");
-	unit_config_refused("TOOLGATE_OTLP_SAMPLE_RATIO", "2", "TOOLGATE_OTLP_SAMPLE_RATIO");
-	unit_config_refused("TOOLGATE_OTLP_TIMEOUT_MS", "5", "TOOLGATE_OTLP_TIMEOUT_MS");
-	unit_config_refused("TOOLGATE_OTLP_SERVICE_NAME", "a b", "TOOLGATE_OTLP_SERVICE_NAME");
+	/* refused, the message naming the setting */
+	for (i = 0; refused[i] != NULL; i += 2)
+		unit_config_refused(refused[i], refused[i + 1], refused[i]);
 }
 
 static void
