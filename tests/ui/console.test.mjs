@@ -4,9 +4,8 @@
 // TG_ADMIN_USER, TG_ADMIN_PASSWORD; CHROMIUM (default /usr/bin/chromium).
 // TG_UI_SCREENSHOTS=DIR also writes the screenshots of docs/ui.md there.
 // Output: one "ok"/"FAIL" line per case, last line "N passed, N failed".
-import {chromium} from 'playwright-core';
-import {assert, finish, report, restartClock} from './report.mjs';
-import {readFileSync, readdirSync, statSync, mkdirSync} from 'node:fs';
+import {assert, browser, http, run, test} from './report.mjs';
+import {readFileSync, readdirSync, mkdirSync} from 'node:fs';
 import {join, dirname} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -20,19 +19,8 @@ const TIMEOUT = 20000;
 
 
 // ---------------------------------------------------------------- REST fixtures
-async function rest(method, path, token, body) {
-	const headers = {Accept: 'application/json'};
-	if (token) headers.Authorization = `Bearer ${token}`;
-	if (body !== undefined) headers['Content-Type'] = 'application/json';
-	const r = await fetch(BASE + '/api/v1' + path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
-	const text = await r.text();
-	let data = null;
-	try {
-		data = text ? JSON.parse(text) : null;
-	} catch (e) {
-		data = text;
-	}
-	return {status: r.status, data, headers: r.headers};
+function rest(method, path, token, body) {
+	return http(method, '/api/v1' + path, token, body);
 }
 async function must(method, path, token, body, want) {
 	const r = await rest(method, path, token, body);
@@ -77,7 +65,6 @@ async function fixtures() {
 }
 
 // ---------------------------------------------------------------- browser helpers
-let browser;
 let current = null; // the page of the running case
 async function newPage(opts = {}) {
 	const context = await browser.newContext({viewport: opts.viewport || {width: 1280, height: 800}});
@@ -125,8 +112,6 @@ async function openReview(page, tool) {
 }
 
 // ---------------------------------------------------------------- cases
-const cases = [];
-const test = (name, fn) => cases.push([name, fn]);
 
 test('static files carry the security headers and a strict CSP', async () => {
 	for (const p of ['/', '/ui/app.js', '/ui/app.css', '/ui/does-not-exist.js']) {
@@ -423,46 +408,13 @@ test('phone width: navigation and review readable', async () => {
 });
 
 // ---------------------------------------------------------------- main
-async function main() {
-	for (const v of ['TG_BASE_URL', 'TG_ADMIN_USER', 'TG_ADMIN_PASSWORD'])
-		if (!process.env[v]) {
-			report(false, 'environment', `${v} is not set (run through tests/run.sh)`);
-			return;
-		}
-	try {
-		await fixtures();
-		report(true, 'fixtures through the REST API (users, server, tools)');
-	} catch (e) {
-		report(false, 'fixtures through the REST API', e);
-		return;
+run({fixtures: ['fixtures through the REST API (users, server, tools)', fixtures],
+    onFail: async (name) => {
+	// What the browser showed, for the logs (TG_UI_FAILSHOTS=DIR).
+	if (process.env.TG_UI_FAILSHOTS && current && !current.isClosed()) {
+		mkdirSync(process.env.TG_UI_FAILSHOTS, {recursive: true});
+		await current.screenshot({path: join(process.env.TG_UI_FAILSHOTS,
+		    `fail-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`)}).catch(() => {});
 	}
-	const exe = process.env.CHROMIUM || '/usr/bin/chromium';
-	try {
-		statSync(exe);
-		browser = await chromium.launch({executablePath: exe, headless: true,
-		    args: ['--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check']});
-	} catch (e) {
-		report(false, `launch ${exe}`, e);
-		return;
-	}
-	for (const [name, fn] of cases) {
-		restartClock();
-		try {
-			await fn();
-			report(true, name);
-		} catch (e) {
-			report(false, name, e);
-			// What the browser showed, for the logs (TG_UI_FAILSHOTS=DIR).
-			if (process.env.TG_UI_FAILSHOTS && current && !current.isClosed()) {
-				mkdirSync(process.env.TG_UI_FAILSHOTS, {recursive: true});
-				await current.screenshot({path: join(process.env.TG_UI_FAILSHOTS,
-				    `fail-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`)}).catch(() => {});
-			}
-		}
-	}
-	await browser.close();
-}
-
-main().catch((e) => report(false, 'runner', e)).finally(() => {
-	finish();
-});
+	return false;
+}});

@@ -10,9 +10,7 @@
 // refreshes. Also: a remembered consent skips the question, "Deny" returns
 // access_denied, and the consent page cannot be framed.
 // Run by tests/ui/run.sh. Output: "ok"/"FAIL" lines, last "N passed, N failed".
-import {chromium} from 'playwright-core';
-import {assert, finish, report, restartClock} from './report.mjs';
-import {statSync} from 'node:fs';
+import {assert, browser, http, run, test} from './report.mjs';
 import {spawn} from 'node:child_process';
 import {createServer} from 'node:net';
 import {Client} from '../interop/node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.js';
@@ -30,30 +28,16 @@ const REDIRECT = 'http://127.0.0.1:9/oauth-callback';
 
 
 async function rest(method, path, token, body) {
-	const headers = {Accept: 'application/json'};
-	if (token) headers.Authorization = `Bearer ${token}`;
-	if (body !== undefined) headers['Content-Type'] = 'application/json';
-	const r = await fetch(BASE + path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
-	const text = await r.text();
-	let data = null;
-	try {
-		data = text ? JSON.parse(text) : null;
-	} catch (e) {
-		data = text;
-	}
-	if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status}: ${text}`);
-	return data;
+	const r = await http(method, path, token, body);
+	if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status}: ${JSON.stringify(r.data)}`);
+	return r.data;
 }
 
 // The SDK's OAuthClientProvider, in memory (what an MCP client stores).
 class Provider {
 	constructor(name) {
-		this.name = name;
-		this.info = undefined;
-		this.saved = undefined;
-		this.verifier = undefined;
-		this.authUrl = null;
-		this.lastState = null;
+		Object.assign(this, {name, info: undefined, saved: undefined, verifier: undefined,
+		    authUrl: null, lastState: null});
 	}
 	get redirectUrl() { return REDIRECT; }
 	get clientMetadata() {
@@ -74,7 +58,6 @@ class Provider {
 	codeVerifier() { return this.verifier; }
 }
 
-let browser;
 async function person(authUrl, steps) {
 	const context = await browser.newContext();
 	const page = await context.newPage();
@@ -107,8 +90,6 @@ async function signIn(page) {
 }
 
 const fx = {};
-const cases = [];
-const test = (name, fn) => cases.push([name, fn]);
 
 test('fixtures: a running server with an approved tool (REST, admin)', async () => {
 	const t = (await rest('POST', '/api/v1/auth/login', null, {username: ADMIN, password: ADMIN_PW})).access_token;
@@ -332,34 +313,5 @@ test('conformance: authorization-code-grant (the person in chromium)', async () 
 	assert(confPassed(r, 2), r.out.split('\n').slice(-12).join('\n'));
 });
 
-async function main() {
-	for (const v of ['TG_BASE_URL', 'TG_ADMIN_USER', 'TG_ADMIN_PASSWORD'])
-		if (!process.env[v]) {
-			report(false, `environment: ${v} is not set`);
-			return;
-		}
-	const exe = process.env.CHROMIUM || '/usr/bin/chromium';
-	try {
-		statSync(exe);
-		browser = await chromium.launch({executablePath: exe, headless: true,
-		    args: ['--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check']});
-	} catch (e) {
-		report(false, `launch ${exe}`, e);
-		return;
-	}
-	for (const [name, fn] of cases) {
-		restartClock();
-		try {
-			await fn();
-			report(true, name);
-		} catch (e) {
-			report(false, name, e);
-			if (name.startsWith('fixtures')) break;
-		}
-	}
-	await browser.close();
-}
-
-main().catch((e) => report(false, 'runner', e)).finally(() => {
-	finish();
-});
+// A failure of the fixtures ends the run.
+run({onFail: (name) => name.startsWith('fixtures')});
