@@ -9,28 +9,29 @@ import * as X from './apps.js';
 
 const root = document.getElementById('app');
 
-// [hash prefix, nav label, page, permission needed to show it]
+// [hash prefix, nav label, page, permission needed to show it (none: 'read')]
 const NAV = [
-	['dashboard', 'Dashboard', P.dashboard, 'read'],
-	['approvals', 'Approvals', P.approvals, 'read'],
-	['servers', 'Servers', T.servers, 'read'],
-	['tools', 'Tools', T.tools, 'read'],
-	['requests', 'Requests', P.requests, 'read'],
-	['sources', 'Sources', P.sources, 'read'],
-	['logs', 'Logs', P.logs, 'read'],
+	['dashboard', 'Dashboard', P.dashboard],
+	['approvals', 'Approvals', P.approvals],
+	['servers', 'Servers', T.servers],
+	['tools', 'Tools', T.tools],
+	['requests', 'Requests', P.requests],
+	['sources', 'Sources', P.sources],
+	['logs', 'Logs', P.logs],
 	['users', 'Users', M.users, 'users'],
 	['keys', 'API keys', M.keys, 'self'],
 	['apps', 'Connected apps', X.apps, 'self'],
 	['audit', 'Audit', M.audit, 'audit'],
-	['settings', 'Settings', M.settings, 'read'],
+	['settings', 'Settings', M.settings],
 ];
-// Detail pages reached from the lists.
+const allowed = (n) => A.can(n[3] || 'read');
+// Detail pages reached from the lists: [page, the nav entry they belong to].
 const DETAIL = {
-	review: P.review,
-	server: T.server,
-	tool: T.tool,
-	source: P.source,
-	log: P.logDetail,
+	review: [P.review, 'approvals'],
+	server: [T.server, 'servers'],
+	tool: [T.tool, 'tools'],
+	source: [P.source, 'sources'],
+	log: [P.logDetail, 'logs'],
 };
 
 let main = null;
@@ -48,7 +49,7 @@ function shell() {
 	clear(root);
 	const who = A.me();
 	nav = h('nav.nav', {'aria-label': 'Main'}, h('ul', null,
-	    NAV.filter((n) => A.can(n[3])).map((n) =>
+	    NAV.filter(allowed).map((n) =>
 		h('li', null, h('a', {href: '#/' + n[0], 'data-page': n[0]}, n[1])))));
 	main = h('main.main', {id: 'main', tabindex: '-1'});
 	const out = h('button.link', {type: 'button', onclick: async () => {
@@ -81,15 +82,10 @@ async function route() {
 	if (parts[0] === 'skip') return;
 	const name = parts[0] || 'dashboard';
 	const navEntry = NAV.find((n) => n[0] === name);
-	const page = navEntry ? navEntry[2] : DETAIL[name];
+	const detail = DETAIL[name];
+	const page = navEntry ? navEntry[2] : detail && detail[0];
 	for (const a of nav.querySelectorAll('a')) {
-		const here = a.dataset.page === name ||
-		    (name === 'review' && a.dataset.page === 'approvals') ||
-		    (name === 'tool' && a.dataset.page === 'tools') ||
-		    (name === 'server' && a.dataset.page === 'servers') ||
-		    (name === 'source' && a.dataset.page === 'sources') ||
-		    (name === 'log' && a.dataset.page === 'logs');
-		if (here) a.setAttribute('aria-current', 'page');
+		if (a.dataset.page === (detail ? detail[1] : name)) a.setAttribute('aria-current', 'page');
 		else a.removeAttribute('aria-current');
 	}
 	const my = ++seq;
@@ -102,7 +98,7 @@ async function route() {
 		main.removeAttribute('aria-busy');
 		return;
 	}
-	if (navEntry && !A.can(navEntry[3])) {
+	if (navEntry && !allowed(navEntry)) {
 		target.append(h('h1', null, navEntry[1]), h('p.err', null, 'Your role does not allow this page.'));
 		main.removeAttribute('aria-busy');
 		return;
