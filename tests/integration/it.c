@@ -648,6 +648,34 @@ it_match(const json_t *got, const char *want)
 	json_decref(w);
 }
 
+/* Fails the test when needle is (lacks) or is not (!lacks) in the compact
+ * JSON text of j, printing that text. */
+static void
+json_text(const json_t *j, const char *needle, int lacks)
+{
+	char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (t == NULL || (strstr(t, needle) != NULL) == lacks) {
+		print_error("%s \"%s\" in %.4000s\n", lacks ? "unexpected" : "no", needle,
+		    t ? t : "(nothing)");
+		free(t);
+		fail();
+	}
+	free(t);
+}
+
+void
+it_json_has(const json_t *j, const char *needle)
+{
+	json_text(j, needle, 0);
+}
+
+void
+it_json_lacks(const json_t *j, const char *needle)
+{
+	json_text(j, needle, 1);
+}
+
 int
 it_has(const json_t *obj, const char *array, const char *key, const char *value)
 {

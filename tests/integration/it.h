@@ -7,6 +7,7 @@
  *   transport   it_request, it_json, it_get, it_header, it_burst, it_sink
  *   REST        it_call / it_callv / it_call_json (status asserted, JSON
  *               back), it_status (status only), it_jstr / it_jint,
+ *               it_match, it_json_has / it_json_lacks (JSON text),
  *               it_forbid (a string no REST response may hold)
  *   identity    it_login*, it_user_create
  *   fixtures    it_server_create / it_server_start, it_tool_create /
@@ -183,6 +184,13 @@ long long it_jint(const json_t *o, const char *key);
  * (a want null needs a present null).
  */
 void it_match(const json_t *got, const char *want);
+
+/*
+ * it_json_has / it_json_lacks: fail the test (printing the text) unless
+ * the compact JSON text of j holds needle / when it does.
+ */
+void it_json_has(const json_t *j, const char *needle);
+void it_json_lacks(const json_t *j, const char *needle);
 
 /*
  * it_has: 1 when an object of obj's array member holds key: value (a

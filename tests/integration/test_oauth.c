@@ -340,6 +340,21 @@ refresh(const char *cid, const char *rt, struct it_resp *r)
 	form("/oauth/token", body, r);
 }
 
+/* RFC 7009: client cid revokes token (hint: its token_type_hint, NULL:
+ * none); the answer is 200 whatever the token. */
+static void
+oauth_revoke(const char *token, const char *cid, const char *hint)
+{
+	char body[8192];
+	struct it_resp r;
+
+	snprintf(body, sizeof(body), "token=%s&client_id=%s%s%s", esc(token), esc(cid),
+	    hint ? "&token_type_hint=" : "", hint ? hint : "");
+	form("/oauth/revoke", body, &r);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+}
+
 /* ------------------------------------------------------------ tests */
 
 static void
@@ -353,21 +368,17 @@ t_discovery(void **state)
 	(void)state;
 	snprintf(want, sizeof(want), "resource_metadata=\"%s/.well-known/oauth-protected-resource/mcp\"",
 	    it_base());
-	it_mcp_post(NULL, NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r);
-	assert_int_equal(r.status, 401);
-	wa = it_header(&r, "WWW-Authenticate");
-	assert_non_null(wa);
-	assert_non_null(strstr(wa, "Bearer realm=\"toolgate\""));
-	assert_non_null(strstr(wa, want));
-	it_resp_free(&r);
-	/* a bad token at /mcp: invalid_token, and still the metadata */
-	it_mcp_post("not-a-token", NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r);
-	assert_int_equal(r.status, 401);
-	wa = it_header(&r, "WWW-Authenticate");
-	assert_non_null(wa);
-	assert_non_null(strstr(wa, "error=\"invalid_token\""));
-	assert_non_null(strstr(wa, want));
-	it_resp_free(&r);
+	for (int i = 0; i < 2; i++) {
+		/* no token; a bad one (invalid_token, and still the metadata) */
+		it_mcp_post(i ? "not-a-token" : NULL, NULL, NULL,
+		    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", &r);
+		assert_int_equal(r.status, 401);
+		wa = it_header(&r, "WWW-Authenticate");
+		assert_non_null(wa);
+		assert_non_null(strstr(wa, i ? "error=\"invalid_token\"" : "Bearer realm=\"toolgate\""));
+		assert_non_null(strstr(wa, want));
+		it_resp_free(&r);
+	}
 	/* the REST API's 401 does not advertise the MCP resource */
 	assert_int_equal(it_get("GET", "/api/v1/auth/me", NULL, &r), 0);
 	assert_int_equal(r.status, 401);
@@ -397,68 +408,63 @@ t_discovery(void **state)
 static void
 t_register_bad(void **state)
 {
-	static const struct {
-		const char *body, *error;
-	} bad[] = {
-	    {"[1,2]", "invalid_client_metadata"},
-	    {"{\"client_name\":\"x\"}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[]}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":\"https://a.example/cb\"}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[\"http://evil.example/cb\"]}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[\"http://127.0.0.1.evil.example/cb\"]}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[\"javascript:alert(1)\"]}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[\"data:text/html,x\"]}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb#frag\"]}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[\"https://user@a.example/cb\"]}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[\"https://a.example/c b\"]}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[\"/relative\"]}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[1]}", "invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[\"https://a/1\",\"https://a/2\",\"https://a/3\",\"https://a/4\","
-	     "\"https://a/5\",\"https://a/6\",\"https://a/7\",\"https://a/8\",\"https://a/9\","
-	     "\"https://a/10\",\"https://a/11\"]}",
-		"invalid_redirect_uri"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"bad\\u0001name\"}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"\"}", "invalid_client_metadata"},
+	/* each refused with 400 and its error */
+	static const char *const bad_uri[] = {
+	    "{\"client_name\":\"x\"}",
+	    "{\"redirect_uris\":[]}",
+	    "{\"redirect_uris\":\"https://a.example/cb\"}",
+	    "{\"redirect_uris\":[\"http://evil.example/cb\"]}",
+	    "{\"redirect_uris\":[\"http://127.0.0.1.evil.example/cb\"]}",
+	    "{\"redirect_uris\":[\"javascript:alert(1)\"]}",
+	    "{\"redirect_uris\":[\"data:text/html,x\"]}",
+	    "{\"redirect_uris\":[\"https://a.example/cb#frag\"]}",
+	    "{\"redirect_uris\":[\"https://user@a.example/cb\"]}",
+	    "{\"redirect_uris\":[\"https://a.example/c b\"]}",
+	    "{\"redirect_uris\":[\"/relative\"]}",
+	    "{\"redirect_uris\":[1]}",
+	    "{\"redirect_uris\":[\"https://a/1\",\"https://a/2\",\"https://a/3\",\"https://a/4\","
+	    "\"https://a/5\",\"https://a/6\",\"https://a/7\",\"https://a/8\",\"https://a/9\","
+	    "\"https://a/10\",\"https://a/11\"]}",
+	    NULL};
+	static const char *const bad_meta[] = {
+	    "[1,2]",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"bad\\u0001name\"}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"\"}",
 	    /* invisible characters that change how the name reads on the
 	     * consent page: right-to-left override, zero-width space, C1
 	     * control, isolate, BOM, a tag character */
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"ppa\\u202edoog\"}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"Cl\\u200baude\"}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"a\\u0085b\"}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"a\\u2067b\"}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"\\ufeffapp\"}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"app\\udb40\\udc41\"}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"implicit\"]}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"refresh_token\"]}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"response_types\":[\"token\"]}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"],\"client_uri\":\"javascript:x\"}",
-		"invalid_client_metadata"},
-	    {"{\"redirect_uris\":[\"https://a.example/cb\"]", "invalid_client_metadata"},
-	};
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"ppa\\u202edoog\"}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"Cl\\u200baude\"}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"a\\u0085b\"}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"a\\u2067b\"}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"\\ufeffapp\"}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"client_name\":\"app\\udb40\\udc41\"}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"implicit\"]}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"grant_types\":[\"refresh_token\"]}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"response_types\":[\"token\"]}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"],\"client_uri\":\"javascript:x\"}",
+	    "{\"redirect_uris\":[\"https://a.example/cb\"]",
+	    NULL};
+	static const struct {
+		const char *const *bodies;
+		const char *error;
+	} bad[] = {{bad_uri, "invalid_redirect_uri"}, {bad_meta, "invalid_client_metadata"}};
 	struct it_resp r;
 	const char *h[] = {"Content-Type: text/plain", NULL};
 	char cid[128];
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(it_json("POST", "/oauth/register", NULL, bad[i].body, &r), 0);
-		if (r.status != 400 || r.json == NULL || strcmp(it_jstr(r.json, "error"), bad[i].error) != 0)
-			fail_msg("registration %s: want 400 %s, got %ld %s", bad[i].body, bad[i].error,
-			    r.status, r.body);
-		oauth_err(&r, 400, bad[i].error);
-		it_resp_free(&r);
-	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		for (const char *const *b = bad[i].bodies; *b != NULL; b++) {
+			assert_int_equal(it_json("POST", "/oauth/register", NULL, *b, &r), 0);
+			if (r.status != 400 || r.json == NULL ||
+			    strcmp(it_jstr(r.json, "error"), bad[i].error) != 0)
+				fail_msg("registration %s: want 400 %s, got %ld %s", *b, bad[i].error,
+				    r.status, r.body);
+			oauth_err(&r, 400, bad[i].error);
+			it_resp_free(&r);
+		}
 	assert_int_equal(it_request("POST", "/oauth/register", h, "{}", 2, &r), 0);
 	oauth_err(&r, 400, "invalid_client_metadata");
 	it_resp_free(&r);
@@ -956,25 +962,17 @@ t_revoke(void **state)
 	reg("Revoke test", "[\"" REDIR "\"]", cid, sizeof(cid));
 	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
 	/* RFC 7009: the refresh token (its family and access tokens) */
-	snprintf(body, sizeof(body), "token=%s&client_id=%s", esc(rt), esc(cid));
-	form("/oauth/revoke", body, &r);
-	assert_int_equal(r.status, 200);
-	it_resp_free(&r);
+	oauth_revoke(rt, cid, NULL);
 	assert_int_equal(mcp_status(at), 401);
 	refresh(cid, rt, &r);
 	oauth_err(&r, 400, "invalid_grant");
 	it_resp_free(&r);
 	/* an access token alone */
 	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
-	snprintf(body, sizeof(body), "token=%s&client_id=%s&token_type_hint=access_token", esc(at), esc(cid));
-	form("/oauth/revoke", body, &r);
-	assert_int_equal(r.status, 200);
-	it_resp_free(&r);
+	oauth_revoke(at, cid, "access_token");
 	assert_int_equal(mcp_status(at), 401);
 	/* unknown tokens: 200 all the same; no token: 400 */
-	form("/oauth/revoke", "token=nonsense&client_id=x", &r);
-	assert_int_equal(r.status, 200);
-	it_resp_free(&r);
+	oauth_revoke("nonsense", "x", NULL);
 	form("/oauth/revoke", "client_id=x", &r);
 	oauth_err(&r, 400, "invalid_request");
 	it_resp_free(&r);
@@ -985,14 +983,8 @@ t_revoke(void **state)
 
 		reg("Revoke other", "[\"" REDIR "\"]", other, sizeof(other));
 		tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
-		snprintf(body, sizeof(body), "token=%s&client_id=%s", esc(at), esc(other));
-		form("/oauth/revoke", body, &r);
-		assert_int_equal(r.status, 200);
-		it_resp_free(&r);
-		snprintf(body, sizeof(body), "token=%s&client_id=%s", esc(rt), esc(other));
-		form("/oauth/revoke", body, &r);
-		assert_int_equal(r.status, 200);
-		it_resp_free(&r);
+		oauth_revoke(at, other, NULL);
+		oauth_revoke(rt, other, NULL);
 		assert_int_equal(mcp_status(at), 200);
 		refresh(cid, rt, &r);
 		assert_int_equal(r.status, 200);
@@ -1000,10 +992,7 @@ t_revoke(void **state)
 		assert_int_equal(it_login_full(it_env("TG_ADMIN_USER"), it_env("TG_ADMIN_PASSWORD"), ctok,
 				     sizeof(ctok), crt, sizeof(crt)),
 		    0);
-		snprintf(body, sizeof(body), "token=%s&client_id=", esc(ctok));
-		form("/oauth/revoke", body, &r);
-		assert_int_equal(r.status, 200);
-		it_resp_free(&r);
+		oauth_revoke(ctok, "", NULL);
 		assert_int_equal(it_status("GET", "/api/v1/auth/me", ctok, NULL), 200);
 	}
 	/* the existing revoke-all cuts OAuth tokens too */

@@ -87,7 +87,7 @@ local_get(int port, const char *path)
 	json_t *j;
 
 	out[0] = '\0';
-	if (it_capture(out, sizeof(out), "curl -s -m 10 http://127.0.0.1:%d%s", port, path) != 0)
+	if (it_capture(out, sizeof(out), "curl -s -m 30 'http://127.0.0.1:%d%s'", port, path) != 0)
 		fail_msg("GET 127.0.0.1:%d%s failed", port, path);
 	j = json_loads(out, 0, &je);
 	if (j == NULL)
@@ -105,23 +105,30 @@ receiver_mode(const char *mode)
 }
 
 /* The spans of trace tid the receiver holds once it holds at least min
- * of them (polls up to 20 s: the exporter batches for 1 s). */
+ * of them (the receiver waits up to 20 s: the exporter batches for 1 s). */
 static json_t *
 spans_of(const char *tid, size_t min)
 {
 	char path[128];
-	json_t *j = NULL;
-	int i;
 
-	snprintf(path, sizeof(path), "/spans?trace=%s", tid);
-	for (i = 0; i < 200; i++) {
-		json_decref(j);
-		j = local_get(rport, path);
-		if (json_array_size(json_object_get(j, "spans")) >= min)
-			break;
-		usleep(100000);
-	}
-	return j;
+	snprintf(path, sizeof(path), "/spans?trace=%s&min=%zu", tid, min);
+	return local_get(rport, path);
+}
+
+/* A trace of the caller's: fresh random ids and its traceparent header. */
+struct trace {
+	char tid[33], pid[17];
+	char header[128]; /* "traceparent: 00-<tid>-<pid>-<flags>" */
+};
+#define TP_HEADER "traceparent: "
+
+static void
+new_trace(struct trace *t, const char *flags)
+{
+	rand_hex(t->tid, 16);
+	rand_hex(t->pid, 8);
+	snprintf(t->header, sizeof(t->header), TP_HEADER "00-%s-%s-%s", t->tid, t->pid,
+	    flags);
 }
 
 static json_t *
@@ -136,6 +143,18 @@ find_span(json_t *spans, const char *name_prefix, int kind)
 			return s;
 	}
 	return NULL;
+}
+
+/* find_span that fails the test (printing the spans) when there is none. */
+static json_t *
+must_span(json_t *spans, const char *name_prefix, int kind)
+{
+	json_t *s = find_span(spans, name_prefix, kind);
+
+	if (s == NULL)
+		fail_msg("no span %s (kind %d): %s", name_prefix, kind,
+		    json_dumps(spans, JSON_COMPACT));
+	return s;
 }
 
 static const char *
@@ -222,6 +241,18 @@ call(const char *name, const char *meta, const char *const *extra,
 	if (r->status != 200 || json_object_get(r->json, "result") == NULL)
 		fail_msg("tools/call %s: HTTP %ld: %.400s", name, r->status,
 		    r->body ? r->body : "");
+}
+
+/* call(), then the spans of trace tid once at least min of them arrived. */
+static json_t *
+traced(const char *name, const char *meta, const char *const *extra,
+    const char *tid, size_t min)
+{
+	struct it_resp r;
+
+	call(name, meta, extra, &r);
+	it_resp_free(&r);
+	return spans_of(tid, min);
 }
 
 /* --- setup -------------------------------------------------------------- */
@@ -317,8 +348,9 @@ group_teardown(void **st)
 static void
 t_span_tree(void **st)
 {
-	char tid[33], pid[17], tp[128], ts[64], off[33], tpoff[128];
-	const char *h[3] = {tp, ts, NULL}, *hoff[2] = {tpoff, NULL};
+	struct trace t, off;
+	char ts[64];
+	const char *h[3] = {t.header, ts, NULL}, *hoff[2] = {off.header, NULL};
 	struct it_resp r, r0;
 	json_t *spans, *none, *http, *tc, *sbx, *s;
 	const char *reqid;
@@ -328,28 +360,22 @@ t_span_tree(void **st)
 	(void)st;
 	receiver_mode("ok");
 	/* first a call whose traceparent is not sampled: nothing recorded */
-	rand_hex(off, 16);
-	rand_hex(pid, 8);
-	snprintf(tpoff, sizeof(tpoff), "traceparent: 00-%s-%s-00", off, pid);
+	new_trace(&off, "00");
 	call(echo_name, NULL, hoff, &r0);
 	it_resp_free(&r0);
 
-	rand_hex(tid, 16);
-	rand_hex(pid, 8);
-	snprintf(tp, sizeof(tp), "traceparent: 00-%s-%s-01", tid, pid);
+	new_trace(&t, "01");
 	snprintf(ts, sizeof(ts), "tracestate: tg=t1,other=x");
 	call(echo_name, NULL, h, &r);
 	reqid = it_header(&r, "X-Request-Id");
 	assert_non_null(reqid);
 
-	spans = spans_of(tid, 4);
-	http = find_span(spans, "POST /mcp", 2);
-	tc = find_span(spans, "tools/call", 1);
-	sbx = find_span(spans, "sandbox.run", 1);
-	if (http == NULL || tc == NULL || sbx == NULL)
-		fail_msg("spans missing: %s", json_dumps(spans, JSON_COMPACT));
+	spans = spans_of(t.tid, 4);
+	http = must_span(spans, "POST /mcp", 2);
+	tc = must_span(spans, "tools/call", 1);
+	sbx = must_span(spans, "sandbox.run", 1);
 	/* the caller's span is the parent of ours; nginx's id is on it */
-	assert_string_equal(it_jstr(http, "parentSpanId"), pid);
+	assert_string_equal(it_jstr(http, "parentSpanId"), t.pid);
 	assert_string_equal(attr(http, "toolgate.request_id"), reqid);
 	assert_string_equal(attr(http, "http.route"), "/mcp");
 	assert_string_equal(it_jstr(http, "traceState"), "tg=t1,other=x");
@@ -377,9 +403,9 @@ t_span_tree(void **st)
 		const char *par = it_jstr(s, "parentSpanId");
 		size_t k;
 		json_t *o;
-		int found = strcmp(par, pid) == 0;
+		int found = strcmp(par, t.pid) == 0;
 
-		assert_string_equal(it_jstr(s, "traceId"), tid);
+		assert_string_equal(it_jstr(s, "traceId"), t.tid);
 		json_array_foreach(json_object_get(spans, "spans"), k, o)
 			if (strcmp(it_jstr(o, "spanId"), par) == 0)
 				found = 1;
@@ -392,7 +418,7 @@ t_span_tree(void **st)
 	}
 	assert_true(db >= 1);
 	/* the unsampled call, exported before this one if at all: nothing */
-	none = spans_of(off, 0);
+	none = spans_of(off.tid, 0);
 	assert_int_equal(json_array_size(json_object_get(none, "spans")), 0);
 	json_decref(none);
 	json_decref(spans);
@@ -402,22 +428,18 @@ t_span_tree(void **st)
 static void
 t_meta_traceparent(void **st)
 {
-	char tid[33], pid[17], meta[160];
-	struct it_resp r;
+	struct trace t;
+	char meta[160];
 	json_t *spans, *tc, *sbx;
 
 	(void)st;
-	rand_hex(tid, 16);
-	rand_hex(pid, 8);
-	snprintf(meta, sizeof(meta), ",\"_meta\":{\"traceparent\":\"00-%s-%s-01\"}", tid, pid);
-	call(echo_name, meta, NULL, &r);
-	it_resp_free(&r);
-	spans = spans_of(tid, 2);
-	tc = find_span(spans, "tools/call", 1);
-	sbx = find_span(spans, "sandbox.run", 1);
-	if (tc == NULL || sbx == NULL)
-		fail_msg("spans missing: %s", json_dumps(spans, JSON_COMPACT));
-	assert_string_equal(it_jstr(tc, "parentSpanId"), pid);
+	new_trace(&t, "01");
+	snprintf(meta, sizeof(meta), ",\"_meta\":{\"traceparent\":\"%s\"}",
+	    t.header + strlen(TP_HEADER));
+	spans = traced(echo_name, meta, NULL, t.tid, 2);
+	tc = must_span(spans, "tools/call", 1);
+	sbx = must_span(spans, "sandbox.run", 1);
+	assert_string_equal(it_jstr(tc, "parentSpanId"), t.pid);
 	assert_string_equal(it_jstr(sbx, "parentSpanId"), it_jstr(tc, "spanId"));
 	/* the HTTP request had no traceparent and roots are not sampled */
 	assert_null(find_span(spans, "POST /mcp", 2));
@@ -427,32 +449,29 @@ t_meta_traceparent(void **st)
 static void
 t_source_gets_traceparent(void **st)
 {
-	char tid[33], pid[17], tp[128], ts[64], want[40];
-	const char *h[3] = {tp, ts, NULL};
+	struct trace t;
+	char ts[64], want[40];
+	const char *h[3] = {t.header, ts, NULL};
 	struct it_resp r;
 	json_t *got, *spans, *cl;
 	const char *rtp;
 
 	(void)st;
-	rand_hex(tid, 16);
-	rand_hex(pid, 8);
-	snprintf(tp, sizeof(tp), "traceparent: 00-%s-%s-01", tid, pid);
+	new_trace(&t, "01");
 	snprintf(ts, sizeof(ts), "tracestate: tg=src");
 	call(ext_name, NULL, h, &r);
 	assert_string_equal(it_first_text(json_object_get(r.json, "result")), "fake says 3");
 	it_resp_free(&r);
 	got = local_get(fport, "/trace");
 	rtp = it_jstr(got, "traceparent");
-	snprintf(want, sizeof(want), "00-%s-", tid);
+	snprintf(want, sizeof(want), "00-%s-", t.tid);
 	if (strncmp(rtp, want, strlen(want)) != 0 || strlen(rtp) != 55)
-		fail_msg("the source got traceparent \"%s\", want trace %s", rtp, tid);
+		fail_msg("the source got traceparent \"%s\", want trace %s", rtp, t.tid);
 	assert_string_equal(rtp + 53, "01");
 	assert_string_equal(it_jstr(got, "tracestate"), "tg=src");
 	/* its parent is our client span for the exchange, not the caller's */
-	spans = spans_of(tid, 4);
-	cl = find_span(spans, "tools/call t1", 3);
-	if (cl == NULL)
-		fail_msg("no client span: %s", json_dumps(spans, JSON_COMPACT));
+	spans = spans_of(t.tid, 4);
+	cl = must_span(spans, "tools/call t1", 3);
 	assert_memory_equal(rtp + 36, it_jstr(cl, "spanId"), 16);
 	assert_non_null(strstr(attr(cl, "server.address"), "127.0.0.1:"));
 	json_decref(spans);
@@ -464,23 +483,16 @@ t_source_gets_traceparent(void **st)
 static void
 t_egress_span(void **st)
 {
-	char tid[33], pid[17], tp[128];
-	const char *h[2] = {tp, NULL};
-	struct it_resp r;
+	struct trace t;
+	const char *h[2] = {t.header, NULL};
 	json_t *spans, *sbx, *eg;
 	char *txt;
 
 	(void)st;
-	rand_hex(tid, 16);
-	rand_hex(pid, 8);
-	snprintf(tp, sizeof(tp), "traceparent: 00-%s-%s-01", tid, pid);
-	call(net_name, NULL, h, &r);
-	it_resp_free(&r);
-	spans = spans_of(tid, 5);
-	sbx = find_span(spans, "sandbox.run", 1);
-	eg = find_span(spans, "egress GET egress-test.invalid:8081", 3);
-	if (sbx == NULL || eg == NULL)
-		fail_msg("spans missing: %s", json_dumps(spans, JSON_COMPACT));
+	new_trace(&t, "01");
+	spans = traced(net_name, NULL, h, t.tid, 5);
+	sbx = must_span(spans, "sandbox.run", 1);
+	eg = must_span(spans, "egress GET egress-test.invalid:8081", 3);
 	assert_string_equal(it_jstr(eg, "parentSpanId"), it_jstr(sbx, "spanId"));
 	assert_string_equal(attr(eg, "server.address"), "egress-test.invalid:8081");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(eg, "status"),
@@ -500,8 +512,8 @@ t_egress_span(void **st)
 static void
 t_collector_down_never_blocks(void **st)
 {
-	char tid[33], pid[17], tp[128];
-	const char *h[2] = {tp, NULL};
+	struct trace t;
+	const char *h[2] = {t.header, NULL};
 	unsigned long long before, after = 0;
 	struct it_resp r;
 	double t0;
@@ -515,9 +527,7 @@ t_collector_down_never_blocks(void **st)
 		receiver_mode(modes[m]);
 		before = metric_sum("toolgate_trace_spans_dropped_total");
 		for (i = 0; i < 12; i++) {
-			rand_hex(tid, 16);
-			rand_hex(pid, 8);
-			snprintf(tp, sizeof(tp), "traceparent: 00-%s-%s-01", tid, pid);
+			new_trace(&t, "01");
 			t0 = it_now();
 			assert_int_equal(it_request("GET", "/api/v1/version", h, NULL, 0, &r), 0);
 			assert_int_equal(r.status, 200);
@@ -541,12 +551,10 @@ t_collector_down_never_blocks(void **st)
 	    metric_sum("toolgate_trace_exports_total") > 0);
 	/* the collector is back: spans arrive again */
 	receiver_mode("ok");
-	rand_hex(tid, 16);
-	rand_hex(pid, 8);
-	snprintf(tp, sizeof(tp), "traceparent: 00-%s-%s-01", tid, pid);
+	new_trace(&t, "01");
 	assert_int_equal(it_request("GET", "/api/v1/version", h, NULL, 0, &r), 0);
 	it_resp_free(&r);
-	spans = spans_of(tid, 1);
+	spans = spans_of(t.tid, 1);
 	assert_int_equal(json_array_size(json_object_get(spans, "spans")), 1);
 	json_decref(spans);
 }

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char admin[4096];
 static char srv[32], echo[64], sticky[64];
 static long long echo_id;
 
@@ -29,18 +28,15 @@ static int
 setup(void **state)
 {
 	char path[32];
-	long long sid;
+	long long sid = it_server_own(it_admin(), "warm", srv, sizeof(srv), path, sizeof(path));
 
 	(void)state;
-	if (it_login_admin(admin, sizeof(admin)) != 0)
-		return -1;
-	sid = it_server_own(admin, "warm", srv, sizeof(srv), path, sizeof(path));
 	snprintf(echo, sizeof(echo), "%s__echo", srv);
 	snprintf(sticky, sizeof(sticky), "%s__sticky", srv);
 	/* the validator derives the schema: it ran (warm or cold) */
-	echo_id = it_tool_approved(admin, path, "echo",
+	echo_id = it_tool_approved(it_admin(), path, "echo",
 	    "def main(x: int = 1) -> dict:\n    return {\"x\": x * 2}\n", NULL);
-	(void)it_tool_approved(admin, path, "sticky",
+	(void)it_tool_approved(it_admin(), path, "sticky",
 	    "import json\n\n"
 	    "def main() -> list:\n"
 	    "    try:\n"
@@ -53,7 +49,7 @@ setup(void **state)
 	    "    open('/tmp/tg_mark', 'w').write('x')\n"
 	    "    return seen\n",
 	    NULL);
-	it_server_start(admin, sid);
+	it_server_start(it_admin(), sid);
 	return 0;
 }
 
@@ -79,7 +75,7 @@ t_schema_was_derived(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld", echo_id);
-	t = it_call("GET", path, admin, NULL, 200);
+	t = it_call("GET", path, it_admin(), NULL, 200);
 	/* the validator ran in the sandbox and read the signature */
 	assert_non_null(json_object_get(json_object_get(json_object_get(json_object_get(t,
 									    "input_schema"),
@@ -97,9 +93,9 @@ t_calls_report_their_sandbox(void **state)
 	int i, warm = 0, cold = 0;
 
 	(void)state;
-	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
+	it_mcp_init(it_admin(), IT_MCP_VERSION, sid, sizeof(sid));
 	for (i = 0; i < 12; i++) {
-		res = it_mcp_call(admin, sid, IT_MCP_VERSION, echo, "{\"x\":21}", NULL);
+		res = it_mcp_call(it_admin(), sid, IT_MCP_VERSION, echo, "{\"x\":21}", NULL);
 		assert_false(json_is_true(json_object_get(res, "isError")));
 		assert_int_equal(json_integer_value(json_object_get(json_object_get(res,
 									"structuredContent"),
@@ -119,7 +115,7 @@ t_calls_report_their_sandbox(void **state)
 					     "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"itwarm\","
 					     "\"version\":\"1\"}}}}",
 		    echo, IT_MCP26_VERSION);
-		it_mcp26_post(admin, IT_MCP26_VERSION, "tools/call", echo, body,
+		it_mcp26_post(it_admin(), IT_MCP26_VERSION, "tools/call", echo, body,
 		    "application/json", NULL, &r);
 		assert_int_equal(r.status, 200);
 		assert_non_null(strstr(r.body, "\"x\":2"));
@@ -155,7 +151,7 @@ t_test_run_reports_its_sandbox(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", echo_id);
-	j = it_call("POST", path, admin, "{\"arguments\":{\"x\":5}}", 200);
+	j = it_call("POST", path, it_admin(), "{\"arguments\":{\"x\":5}}", 200);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "result"),
 			     "x")),
@@ -179,11 +175,11 @@ t_nothing_crosses_calls(void **state)
 	int i, warm = 0;
 
 	(void)state;
-	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
+	it_mcp_init(it_admin(), IT_MCP_VERSION, sid, sizeof(sid));
 	for (i = 0; i < 10; i++) {
 		char *raw = NULL;
 
-		res = it_mcp_call(admin, sid, IT_MCP_VERSION, sticky, "{}", &raw);
+		res = it_mcp_call(it_admin(), sid, IT_MCP_VERSION, sticky, "{}", &raw);
 		assert_false(json_is_true(json_object_get(res, "isError")));
 		/* no mark of an earlier call: [null, false] */
 		if (strstr(raw, "[null, false]") == NULL &&

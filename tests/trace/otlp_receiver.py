@@ -7,9 +7,10 @@ usage: otlp_receiver.py PORT PIDFILE
   POST /v1/traces   an ExportTraceServiceRequest (JSON); its spans are kept
                     (mode "ok": 200 {}; "error": 503; "hang": no answer for
                     60 s, then the connection is closed)
-  GET  /spans?trace=<32 hex>   {"spans": [...]} of that trace, each span as
-                    received plus "resource" (its resource attributes as a
-                    flat object) and flat "attrs"
+  GET  /spans?trace=<32 hex>[&min=N]   {"spans": [...]} of that trace,
+                    each span as received plus "resource" (its resource
+                    attributes as a flat object) and flat "attrs"; with min,
+                    once it holds N of them or after 20 s (exporters batch)
   GET  /stats       {"requests": n, "spans": n, "mode": m}
   POST /control     {"mode": "ok" | "error" | "hang" | "sink"}
                     ("sink": 200 without parsing or keeping anything, a
@@ -24,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 LOCK = threading.Lock()
+ARRIVED = threading.Condition(LOCK)  # notified when spans arrive
 STATE = {"mode": "ok", "requests": 0, "spans": []}
 
 
@@ -54,9 +56,15 @@ class H(BaseHTTPRequestHandler):
     def do_GET(self):
         u = urlparse(self.path)
         if u.path == "/spans":
-            want = parse_qs(u.query).get("trace", [""])[0]
+            q = parse_qs(u.query)
+            want = q.get("trace", [""])[0]
+            least = int(q.get("min", ["0"])[0])
+
+            def of_trace():
+                return [s for s in STATE["spans"] if s.get("traceId") == want]
             with LOCK:
-                spans = [s for s in STATE["spans"] if s.get("traceId") == want]
+                ARRIVED.wait_for(lambda: len(of_trace()) >= least, timeout=20)
+                spans = of_trace()
             self.reply(200, {"spans": spans})
         elif u.path == "/stats":
             with LOCK:
@@ -108,6 +116,7 @@ class H(BaseHTTPRequestHandler):
         with LOCK:
             STATE["spans"].extend(got)
             del STATE["spans"][:-20000]
+            ARRIVED.notify_all()
         self.reply(200, {})
 
 
