@@ -39,8 +39,8 @@ PY=/usr/bin/python3
 OUT="$ROOT/bench/results/latest.md"
 mkdir -p "$ROOT/bench/results"
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=bench
+. bench/lib.sh
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -60,26 +60,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bash scripts/stack.sh stop >/dev/null 2>&1 || true
-rm -rf "$VAR"
-say "starting the stack (make start)"
-make -s start >/dev/null
-eval "$(bash scripts/stack.sh env)"
-
-jget() { $PY -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
-api() { # method path [json]
-	local m=$1 p=$2 body=${3:-}
-	if [ -n "$body" ]; then
-		curl -sS -f -X "$m" "$BASE$p" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$body"
-	else
-		curl -sS -f -X "$m" "$BASE$p" -H "Authorization: Bearer $TOKEN"
-	fi
-}
-
-TOKEN=$(curl -sS -f -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
-	-d "{\"username\":\"$TG_ADMIN_USER\",\"password\":\"$TG_ADMIN_PASSWORD\"}" | jget '["access_token"]')
-api PATCH /api/v1/settings '{"rate_limits":{"admin":1000000,"developer":1000000,"viewer":1000000}}' >/dev/null
-KEY=$(api POST /api/v1/api-keys '{"name":"bench"}' | jget '["key"]')
+bench_stack make -s start
 
 say "seeding: server bench with 50 approved tools"
 SID=$(api POST /api/v1/servers '{"name":"bench","description":"benchmark tools"}' | jget '["id"]')

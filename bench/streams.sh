@@ -26,28 +26,15 @@ BASE="http://127.0.0.1:$PORT"
 PY=/usr/bin/python3
 OUT="$ROOT/bench/results/streams.md"
 mkdir -p "$ROOT/bench/results"
-say() { printf 'bench-streams: %s\n' "$*" >&2; }
-die() { printf 'bench-streams: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=bench-streams
+. bench/lib.sh
 
 cleanup() {
 	[ -n "${CL_PID:-}" ] && kill "$CL_PID" 2>/dev/null || true
 	[ "${BENCH_KEEP:-0}" = 1 ] || bash scripts/stack.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-bash scripts/stack.sh stop >/dev/null 2>&1 || true
-rm -rf "$VAR"
-say "starting the stack ($VAR, port $PORT)"
-bash scripts/stack.sh start >/dev/null
-eval "$(bash scripts/stack.sh env)"
-
-jget() { $PY -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
-api() { # method path [json]
-	curl -sS -f -X "$1" "$BASE$2" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' ${3:+-d "$3"}
-}
-TOKEN=$(curl -sS -f -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
-	-d "{\"username\":\"$TG_ADMIN_USER\",\"password\":\"$TG_ADMIN_PASSWORD\"}" | jget '["access_token"]')
-api PATCH /api/v1/settings '{"rate_limits":{"admin":1000000,"developer":1000000,"viewer":1000000}}' >/dev/null
-KEY=$(api POST /api/v1/api-keys '{"name":"bench-streams"}' | jget '["key"]')
+bench_stack bash scripts/stack.sh start
 SRV=$(api POST /api/v1/servers '{"name":"fan"}' | jget '["id"]')
 TID=$(api POST "/api/v1/servers/$SRV/tools" '{"name":"t","description":"fan-out","code":"def main():\n    return 1\n"}' | jget '["id"]')
 api POST "/api/v1/tools/$TID/submit" '{}' >/dev/null
