@@ -20,6 +20,7 @@
 #include "lib/arena.h"
 #include "lib/config.h"
 #include "lib/status.h"
+#include "lib/stream_ticket.h"
 #include "tests/unit/fake_io.h"
 
 #include "tests/unit/fake_mcp.h"
@@ -163,13 +164,20 @@ t_sessions(void **state)
 	assert_error(&o, 404, -32001,
 	    "Session not found: it expired or was ended; initialize again");
 	out_free(&o);
+	/* Another version we speak than the session's: accepted, the
+	 * session's version governs. */
 	run("POST", PING, SID, "2025-06-18", NULL, &o);
-	assert_error(&o, 400, -32000,
-	    "Bad Request: MCP-Protocol-Version does not match the version negotiated for this session");
+	assert_int_equal(o.status, 200);
+	assert_true(json_is_object(json_object_get(o.json, "result")));
+	out_free(&o);
+	/* One we do not speak: 400 -32022 on GET too (POST refuses it before
+	 * the body); GET needs a stream process (its ticket key). */
+	assert_int_equal(tg_ticket_init(), TG_OK);
+	run("GET", NULL, SID, "2031-01-01", "text/event-stream", &o);
+	tg_ticket_disable();
+	assert_error(&o, 400, -32022, "Unsupported protocol version");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(o.json,
-	    "error"), "data"), "negotiated")), "2025-11-25");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(o.json,
-	    "error"), "data"), "received")), "2025-06-18");
+	    "error"), "data"), "requested")), "2031-01-01");
 	out_free(&o);
 	/* Without the header the session's version applies. */
 	run("POST", PING, SID, NULL, NULL, &o);
