@@ -4,6 +4,9 @@
  * subscriptions/listen, handed over by a worker (X-Accel-Redirect and a
  * signed ticket), through nginx.
  *
+ * Also: MCP-Protocol-Version on GET, CORS on streams, the stream metrics
+ * on /metrics, and a PostgreSQL restart under open streams.
+ *
  * Each stream is a curl process in the background (-N, headers and body
  * into files under TG_VAR), so a test can watch several at once and see
  * when one ends. The test stack runs with TOOLGATE_STREAMS_PER_PRINCIPAL=4,
@@ -496,6 +499,267 @@ t_shutdown(void **state)
 	}
 }
 
+/* A sample of /metrics: the value of the first line starting with name
+ * (with its labels, if any) followed by a space; -1 when absent. */
+static double
+metric_of(const char *name)
+{
+	struct it_resp r;
+	const char *p;
+	double v = -1;
+	size_t n = strlen(name);
+
+	assert_int_equal(it_get("GET", "/metrics", NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	for (p = r.body; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+			v = atof(p + n + 1);
+			break;
+		}
+	it_resp_free(&r);
+	return v;
+}
+
+/*
+ * MCP-Protocol-Version on GET: another version we speak than the
+ * session's opens the stream (the session's governs); an unsupported one
+ * is 400 -32022. The Last-Event-ID of a POST stream (SEP-1699 ids,
+ * "<16 hex>-<n>") opens the session's GET stream and replays nothing from
+ * that other stream.
+ */
+static void
+t_versions(void **state)
+{
+	char key[256], sid[128], sh[200];
+	const char *h[5];
+	struct it_resp r;
+	struct strm s, s2;
+
+	(void)state;
+	dev_key("push_ver", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
+	h[0] = it_bearer(key);
+	h[1] = "Accept: text/event-stream";
+	h[2] = sh;
+	h[3] = "MCP-Protocol-Version: 2031-01-01";
+	h[4] = NULL;
+	assert_int_equal(it_request("GET", "/mcp", h, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 400);
+	assert_int_equal(it_rpc_code(&r), -32022);
+	it_resp_free(&r);
+	{
+		char extra[512];
+
+		snprintf(extra, sizeof(extra), "-H 'Accept: text/event-stream' "
+					       "-H 'Mcp-Session-Id: %s' -H 'MCP-Protocol-Version: 2025-03-26'",
+		    sid);
+		strm_open(&s2, key, "GET", extra, NULL);
+	}
+	assert_int_equal(strm_status(&s2), 200);
+	wait_for(s2.out, "retry:", 1);
+	strm_close(&s2);
+	get_stream(&s, key, sid, "-H 'Last-Event-ID: 0123456789abcdef-3'");
+	assert_int_equal(strm_status(&s), 200);
+	wait_for(s.out, "retry:", 1);
+	nap_ms(1000);
+	assert_int_equal(count_of(slurp(s.out), CHANGED), 0);
+	assert_true(strm_alive(&s));
+	strm_close(&s);
+}
+
+/* The CORS lines of a response head: exactly one Access-Control-Allow-
+ * Origin naming origin (or none when origin is NULL), and Vary: Origin. */
+static void
+assert_cors(const char *hdr, const char *origin)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), "Access-Control-Allow-Origin: %s\r\n", origin ? origin : "");
+	if (origin == NULL) {
+		assert_null(strcasestr(hdr, "Access-Control-Allow-Origin"));
+		return;
+	}
+	assert_non_null(strstr(hdr, want));
+	assert_int_equal(count_of(hdr, "Access-Control-Allow-Origin"), 1);
+	assert_non_null(strstr(hdr, "Access-Control-Expose-Headers: Mcp-Session-Id"));
+	assert_non_null(strstr(hdr, "Vary: Origin"));
+}
+
+/*
+ * TOOLGATE_ALLOWED_ORIGINS on streams, as on POST /mcp: another Origin is
+ * refused (403) before the hand-over; an allowed one gets the CORS headers
+ * on the GET stream, the listen stream and the stream process's own
+ * refusals (429).
+ */
+static void
+t_cors(void **state)
+{
+	char key[256], sid[128], more[512], origin[128];
+	struct strm s[6];
+	int i;
+
+	(void)state;
+	snprintf(origin, sizeof(origin), "%s", it_base());
+	dev_key("push_cors", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	get_stream(&s[0], key, sid, "-H 'Origin: http://evil.example'");
+	assert_int_equal(strm_status(&s[0]), 403);
+	wait_closed(&s[0]);
+	assert_cors(slurp(s[0].hdr), NULL);
+	snprintf(more, sizeof(more), "-H 'Origin: %s'", origin);
+	get_stream(&s[0], key, sid, more);
+	assert_int_equal(strm_status(&s[0]), 200);
+	assert_cors(slurp(s[0].hdr), origin);
+	/* without an Origin: none */
+	get_stream(&s[1], key, sid, NULL);
+	assert_int_equal(strm_status(&s[1]), 200);
+	assert_cors(slurp(s[1].hdr), NULL);
+	for (i = 2; i < 4; i++) {
+		get_stream(&s[i], key, sid, more);
+		assert_int_equal(strm_status(&s[i]), 200);
+	}
+	/* the fifth of this caller: the stream process's 429, with CORS */
+	get_stream(&s[4], key, sid, more);
+	assert_int_equal(strm_status(&s[4]), 429);
+	wait_closed(&s[4]);
+	assert_cors(slurp(s[4].hdr), origin);
+	for (i = 0; i < 4; i++)
+		strm_close(&s[i]);
+	for (i = 0; i < 4; i++)
+		wait_closed(&s[i]);
+	/* a 2026-07-28 listen stream */
+	{
+		char body[512], extra[1024];
+
+		snprintf(body, sizeof(body),
+		    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"subscriptions/listen\","
+		    "\"params\":{\"notifications\":{\"toolsListChanged\":true},\"_meta\":{"
+		    "\"io.modelcontextprotocol/protocolVersion\":\"" IT_MCP26_VERSION "\","
+		    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
+		snprintf(extra, sizeof(extra), "-H 'Accept: application/json, text/event-stream' "
+					       "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+					       "-H 'Mcp-Method: subscriptions/listen' %s",
+		    more);
+		strm_open(&s[5], key, "POST", extra, body);
+		assert_int_equal(strm_status(&s[5]), 200);
+		wait_for(s[5].out, "notifications/subscriptions/acknowledged", 1);
+		assert_cors(slurp(s[5].hdr), origin);
+		strm_close(&s[5]);
+		strm_open(&s[5], key, "POST", "-H 'Accept: application/json, text/event-stream' "
+					      "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+					      "-H 'Mcp-Method: subscriptions/listen' "
+					      "-H 'Origin: http://evil.example'",
+		    body);
+		assert_int_equal(strm_status(&s[5]), 403);
+		wait_closed(&s[5]);
+	}
+}
+
+/* /metrics: open streams, opened/closed by reason, notifications and the
+ * fan-out histogram. */
+static void
+t_metrics(void **state)
+{
+	char key[256], sid[128];
+	double open0, opened0, gone0, notif0, fan0, lim0;
+	struct strm s[5];
+	long long srv;
+	int i;
+
+	(void)state;
+	dev_key("push_met", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	srv = stopped_server_with_tool("push_met_srv");
+	open0 = metric_of("toolgate_streams_open");
+	opened0 = metric_of("toolgate_streams_opened_total");
+	gone0 = metric_of("toolgate_streams_closed_total{reason=\"client_gone\"}");
+	notif0 = metric_of("toolgate_stream_notifications_total");
+	fan0 = metric_of("toolgate_stream_fanout_seconds_count");
+	lim0 = metric_of("toolgate_streams_refused_total{reason=\"per_principal\"}");
+	assert_true(open0 >= 0 && opened0 >= 0 && gone0 >= 0 && notif0 >= 0 && fan0 >= 0 &&
+	    lim0 >= 0);
+	assert_true(metric_of("toolgate_stream_db_up") == 1);
+	for (i = 0; i < 4; i++) {
+		get_stream(&s[i], key, sid, NULL);
+		assert_int_equal(strm_status(&s[i]), 200);
+		wait_for(s[i].out, "retry:", 1);
+	}
+	get_stream(&s[4], key, sid, NULL);
+	assert_int_equal(strm_status(&s[4]), 429);
+	assert_true(metric_of("toolgate_streams_open") >= open0 + 4);
+	assert_true(metric_of("toolgate_streams_opened_total") >= opened0 + 4);
+	assert_true(metric_of("toolgate_streams_refused_total{reason=\"per_principal\"}") >= lim0 + 1);
+	it_server_start(it_admin(), srv);
+	for (i = 0; i < 4; i++)
+		wait_for(s[i].out, CHANGED, 1);
+	assert_true(metric_of("toolgate_stream_notifications_total") >= notif0 + 4);
+	assert_true(metric_of("toolgate_stream_fanout_seconds_count") >= fan0 + 1);
+	for (i = 0; i < 4; i++)
+		strm_close(&s[i]);
+	for (i = 0; i < 4; i++)
+		wait_closed(&s[i]);
+	{
+		double end = it_now() + WAIT_MS / 1000.0;
+
+		while (metric_of("toolgate_streams_closed_total{reason=\"client_gone\"}") < gone0 + 4) {
+			assert_true(it_now() < end);
+			nap_ms(50);
+		}
+	}
+}
+
+/*
+ * PostgreSQL restarted while streams are open: they stay open, the
+ * stream process reconnects (LISTEN again) and a change made while it
+ * could not listen still reaches them (the digests are recomputed on
+ * reconnect).
+ */
+static void
+t_db_restart(void **state)
+{
+	char key[256], sid[128];
+	struct strm s;
+	long long srv;
+	double rec0;
+
+	(void)state;
+	dev_key("push_pg", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	srv = stopped_server_with_tool("push_pg_srv");
+	get_stream(&s, key, sid, NULL);
+	assert_int_equal(strm_status(&s), 200);
+	wait_for(s.out, "retry:", 1);
+	rec0 = metric_of("toolgate_stream_db_reconnects_total");
+	assert_true(rec0 >= 0);
+	assert_int_equal(it_sh("bash %s pg-stop >/dev/null 2>&1", it_env("TG_STACK")), 0);
+	nap_ms(1500);
+	assert_true(strm_alive(&s));
+	assert_int_equal(it_sh("bash %s pg-start >/dev/null 2>&1", it_env("TG_STACK")), 0);
+	/* at once, before the stream process can have LISTENed again: the
+	 * NOTIFY of this change may never reach it */
+	assert_int_equal(it_sh("for i in $(seq 1 100); do psql -qAt -v ON_ERROR_STOP=1 "
+			       "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" "
+			       ">/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1",
+			     srv),
+	    0);
+	{
+		double end = it_now() + 45;
+
+		while (count_of(slurp(s.out), CHANGED) < 1) {
+			if (it_now() > end)
+				fail_msg("no list_changed after the database restart: %s", slurp(s.out));
+			nap_ms(100);
+		}
+	}
+	assert_true(strm_alive(&s));
+	assert_int_equal(it_wait_status("/ready", 200, 20000), 0);
+	usleep(1200 * 1000);
+	assert_true(metric_of("toolgate_stream_db_up") == 1);
+	assert_true(metric_of("toolgate_stream_db_reconnects_total") >= rec0 + 1);
+	strm_close(&s);
+}
+
 static char host2[400];
 
 static int
@@ -566,6 +830,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_revocation),
     cmocka_unit_test(t_limits),
     cmocka_unit_test(t_shutdown),
+    cmocka_unit_test(t_versions),
+    cmocka_unit_test(t_cors),
+    cmocka_unit_test(t_metrics),
+    cmocka_unit_test(t_db_restart),
     cmocka_unit_test_teardown(t_two_hosts, stop_host2),
 };
 
