@@ -822,6 +822,78 @@ t_two_hosts(void **state)
 	assert_non_null(strstr(slurp(l.out), "\"id\":5,\"result\":{"));
 }
 
+static char host3[400];
+
+static int
+stop_host3(void **state)
+{
+	(void)state;
+	base = NULL;
+	if (host3[0])
+		(void)it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" stop '%s' >/dev/null 2>&1",
+		    it_env("TG_STACK"), host3);
+	return 0;
+}
+
+/*
+ * A stream process whose descriptor limit is below TOOLGATE_STREAMS_MAX
+ * (a host started with `ulimit -n 64`, TOOLGATE_STREAMS_MAX 10000): it
+ * holds limit - 32 streams and refuses the next with a clear 503 naming
+ * the descriptor limit, instead of failing accept() with EMFILE; and it
+ * keeps serving once one closes.
+ */
+static void
+t_fd_limit(void **state)
+{
+	char key[256], sid[128], port[16], url[64];
+	struct strm s[34];
+	int i;
+
+	(void)state;
+	snprintf(host3, sizeof(host3), "%s/host3", it_env("TG_VAR"));
+	assert_int_equal(it_capture(port, sizeof(port), "%s", "for p in $(seq 18800 18899); do "
+							      "(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done"),
+	    0);
+	assert_true(atoi(port) > 0);
+	assert_int_equal(it_sh("TG_HOST_NOFILE=64 bash \"$(dirname '%s')/../tests/integration/second_host.sh\" start '%s' %s",
+			     it_env("TG_STACK"), host3, port),
+	    0);
+	assert_int_equal(it_sh("grep -q 'ev=stream.fd_limit nofile=64 streams_max=10000 effective=32' '%s/log/toolgate.log'",
+			     host3),
+	    0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%s", port);
+	dev_key("push_fds", key, sizeof(key), NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	base = url;
+	for (i = 0; i < 32; i++) {
+		get_stream(&s[i], key, sid, NULL);
+		assert_int_equal(strm_status(&s[i]), 200);
+	}
+	get_stream(&s[32], key, sid, NULL);
+	assert_int_equal(strm_status(&s[32]), 503);
+	wait_closed(&s[32]);
+	assert_non_null(strstr(slurp(s[32].out), "descriptor limit"));
+	assert_non_null(strstr(slurp(s[32].hdr), "Retry-After: "));
+	strm_close(&s[0]);
+	wait_closed(&s[0]);
+	{
+		double end = it_now() + WAIT_MS / 1000.0;
+
+		for (;;) {
+			get_stream(&s[33], key, sid, NULL);
+			if (strm_status(&s[33]) == 200)
+				break;
+			wait_closed(&s[33]);
+			assert_true(it_now() < end);
+			nap_ms(200);
+		}
+	}
+	for (i = 1; i < 34; i++)
+		if (i != 32)
+			strm_close(&s[i]);
+	base = NULL;
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_refusals),
     cmocka_unit_test(t_list_changed),
@@ -835,6 +907,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_metrics),
     cmocka_unit_test(t_db_restart),
     cmocka_unit_test_teardown(t_two_hosts, stop_host2),
+    cmocka_unit_test_teardown(t_fd_limit, stop_host3),
 };
 
 TG_TEST_RUN("tests", tests, NULL, NULL)
