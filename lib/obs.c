@@ -241,12 +241,8 @@ tg_obs_stream_fanout(uint64_t notified, int64_t dur_us)
 void
 tg_obs_stream_db(int up)
 {
-	int was;
-
-	if (O == NULL)
-		return;
-	was = atomic_exchange(&O->stream_db_up, up ? 1 : 0);
-	if (up && was == 0)
+	/* a reconnect: up after down (not the first connect, from -1) */
+	if (O != NULL && atomic_exchange(&O->stream_db_up, up ? 1 : 0) == 0 && up)
 		atomic_fetch_add(&O->stream_db_reconnects, 1);
 }
 

@@ -499,25 +499,27 @@ t_shutdown(void **state)
 	}
 }
 
-/* A sample of /metrics: the value of the first line starting with name
- * (with its labels, if any) followed by a space; -1 when absent. */
-static double
-metric_of(const char *name)
+/* A new developer's API key (key, 256) and a 2025 session of it (sid, 128). */
+static void
+caller(const char *name, char *key, char *sid)
 {
-	struct it_resp r;
-	const char *p;
-	double v = -1;
-	size_t n = strlen(name);
+	dev_key(name, key, 256, NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, 128);
+}
 
-	assert_int_equal(it_get("GET", "/metrics", NULL, &r), 0);
-	assert_int_equal(r.status, 200);
-	for (p = r.body; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
-			v = atof(p + n + 1);
-			break;
-		}
-	it_resp_free(&r);
-	return v;
+/* Opens n GET streams of the session (more: extra curl arguments), each
+ * answered 200, then one more, refused with status (it has ended then). */
+static void
+fill(struct strm *s, int n, const char *key, const char *sid, const char *more,
+    int status)
+{
+	int i;
+
+	for (i = 0; i <= n; i++) {
+		get_stream(&s[i], key, sid, more);
+		assert_int_equal(strm_status(&s[i]), i < n ? 200 : status);
+	}
+	wait_closed(&s[n]);
 }
 
 /*
@@ -536,8 +538,7 @@ t_versions(void **state)
 	struct strm s, s2;
 
 	(void)state;
-	dev_key("push_ver", key, sizeof(key), NULL);
-	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	caller("push_ver", key, sid);
 	snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
 	h[0] = it_bearer(key);
 	h[1] = "Accept: text/event-stream";
@@ -601,28 +602,20 @@ t_cors(void **state)
 
 	(void)state;
 	snprintf(origin, sizeof(origin), "%s", it_base());
-	dev_key("push_cors", key, sizeof(key), NULL);
-	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	caller("push_cors", key, sid);
 	get_stream(&s[0], key, sid, "-H 'Origin: http://evil.example'");
 	assert_int_equal(strm_status(&s[0]), 403);
 	wait_closed(&s[0]);
 	assert_cors(slurp(s[0].hdr), NULL);
 	snprintf(more, sizeof(more), "-H 'Origin: %s'", origin);
-	get_stream(&s[0], key, sid, more);
-	assert_int_equal(strm_status(&s[0]), 200);
-	assert_cors(slurp(s[0].hdr), origin);
 	/* without an Origin: none */
-	get_stream(&s[1], key, sid, NULL);
-	assert_int_equal(strm_status(&s[1]), 200);
-	assert_cors(slurp(s[1].hdr), NULL);
-	for (i = 2; i < 4; i++) {
-		get_stream(&s[i], key, sid, more);
-		assert_int_equal(strm_status(&s[i]), 200);
-	}
-	/* the fifth of this caller: the stream process's 429, with CORS */
-	get_stream(&s[4], key, sid, more);
-	assert_int_equal(strm_status(&s[4]), 429);
-	wait_closed(&s[4]);
+	get_stream(&s[0], key, sid, NULL);
+	assert_int_equal(strm_status(&s[0]), 200);
+	assert_cors(slurp(s[0].hdr), NULL);
+	/* three more with it, then the fifth of this caller: the stream
+	 * process's 429, with CORS */
+	fill(&s[1], 3, key, sid, more, 429);
+	assert_cors(slurp(s[1].hdr), origin);
 	assert_cors(slurp(s[4].hdr), origin);
 	for (i = 0; i < 4; i++)
 		strm_close(&s[i]);
@@ -668,33 +661,26 @@ t_metrics(void **state)
 	int i;
 
 	(void)state;
-	dev_key("push_met", key, sizeof(key), NULL);
-	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	caller("push_met", key, sid);
 	srv = stopped_server_with_tool("push_met_srv");
-	open0 = metric_of("toolgate_streams_open");
-	opened0 = metric_of("toolgate_streams_opened_total");
-	gone0 = metric_of("toolgate_streams_closed_total{reason=\"client_gone\"}");
-	notif0 = metric_of("toolgate_stream_notifications_total");
-	fan0 = metric_of("toolgate_stream_fanout_seconds_count");
-	lim0 = metric_of("toolgate_streams_refused_total{reason=\"per_principal\"}");
+	open0 = it_metric("toolgate_streams_open");
+	opened0 = it_metric("toolgate_streams_opened_total");
+	gone0 = it_metric("toolgate_streams_closed_total{reason=\"client_gone\"}");
+	notif0 = it_metric("toolgate_stream_notifications_total");
+	fan0 = it_metric("toolgate_stream_fanout_seconds_count");
+	lim0 = it_metric("toolgate_streams_refused_total{reason=\"per_principal\"}");
 	assert_true(open0 >= 0 && opened0 >= 0 && gone0 >= 0 && notif0 >= 0 && fan0 >= 0 &&
 	    lim0 >= 0);
-	assert_true(metric_of("toolgate_stream_db_up") == 1);
-	for (i = 0; i < 4; i++) {
-		get_stream(&s[i], key, sid, NULL);
-		assert_int_equal(strm_status(&s[i]), 200);
-		wait_for(s[i].out, "retry:", 1);
-	}
-	get_stream(&s[4], key, sid, NULL);
-	assert_int_equal(strm_status(&s[4]), 429);
-	assert_true(metric_of("toolgate_streams_open") >= open0 + 4);
-	assert_true(metric_of("toolgate_streams_opened_total") >= opened0 + 4);
-	assert_true(metric_of("toolgate_streams_refused_total{reason=\"per_principal\"}") >= lim0 + 1);
+	assert_true(it_metric("toolgate_stream_db_up") == 1);
+	fill(s, 4, key, sid, NULL, 429);
+	assert_true(it_metric("toolgate_streams_open") >= open0 + 4);
+	assert_true(it_metric("toolgate_streams_opened_total") >= opened0 + 4);
+	assert_true(it_metric("toolgate_streams_refused_total{reason=\"per_principal\"}") >= lim0 + 1);
 	it_server_start(it_admin(), srv);
 	for (i = 0; i < 4; i++)
 		wait_for(s[i].out, CHANGED, 1);
-	assert_true(metric_of("toolgate_stream_notifications_total") >= notif0 + 4);
-	assert_true(metric_of("toolgate_stream_fanout_seconds_count") >= fan0 + 1);
+	assert_true(it_metric("toolgate_stream_notifications_total") >= notif0 + 4);
+	assert_true(it_metric("toolgate_stream_fanout_seconds_count") >= fan0 + 1);
 	for (i = 0; i < 4; i++)
 		strm_close(&s[i]);
 	for (i = 0; i < 4; i++)
@@ -702,7 +688,7 @@ t_metrics(void **state)
 	{
 		double end = it_now() + WAIT_MS / 1000.0;
 
-		while (metric_of("toolgate_streams_closed_total{reason=\"client_gone\"}") < gone0 + 4) {
+		while (it_metric("toolgate_streams_closed_total{reason=\"client_gone\"}") < gone0 + 4) {
 			assert_true(it_now() < end);
 			nap_ms(50);
 		}
@@ -724,13 +710,12 @@ t_db_restart(void **state)
 	double rec0;
 
 	(void)state;
-	dev_key("push_pg", key, sizeof(key), NULL);
-	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	caller("push_pg", key, sid);
 	srv = stopped_server_with_tool("push_pg_srv");
 	get_stream(&s, key, sid, NULL);
 	assert_int_equal(strm_status(&s), 200);
 	wait_for(s.out, "retry:", 1);
-	rec0 = metric_of("toolgate_stream_db_reconnects_total");
+	rec0 = it_metric("toolgate_stream_db_reconnects_total");
 	assert_true(rec0 >= 0);
 	assert_int_equal(it_sh("bash %s pg-stop >/dev/null 2>&1", it_env("TG_STACK")), 0);
 	nap_ms(1500);
@@ -755,21 +740,46 @@ t_db_restart(void **state)
 	assert_true(strm_alive(&s));
 	assert_int_equal(it_wait_status("/ready", 200, 20000), 0);
 	usleep(1200 * 1000);
-	assert_true(metric_of("toolgate_stream_db_up") == 1);
-	assert_true(metric_of("toolgate_stream_db_reconnects_total") >= rec0 + 1);
+	assert_true(it_metric("toolgate_stream_db_up") == 1);
+	assert_true(it_metric("toolgate_stream_db_reconnects_total") >= rec0 + 1);
 	strm_close(&s);
 }
 
-static char host2[400];
+static char host2[400], host3[400];
 
-static int
-stop_host2(void **state)
+/* Starts "another host" (second_host.sh) in TG_VAR/name on a free port
+ * from first; env: assignments for it (or ""); its URL into url. */
+static void
+host_start(char *dir, size_t cap, const char *name, int first, const char *env,
+    char *url, size_t ucap)
 {
+	char port[16];
+
+	snprintf(dir, cap, "%s/%s", it_env("TG_VAR"), name);
+	assert_int_equal(it_capture(port, sizeof(port), "for p in $(seq %d %d); do "
+							"(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done",
+			     first, first + 99),
+	    0);
+	assert_true(atoi(port) > 0);
+	assert_int_equal(it_sh("%s bash \"$(dirname '%s')/../tests/integration/second_host.sh\" start '%s' %s",
+			     env, it_env("TG_STACK"), dir, port),
+	    0);
+	snprintf(url, ucap, "http://127.0.0.1:%s", port);
+}
+
+/* Teardown: stops the hosts host_start started (safe to repeat). */
+static int
+stop_hosts(void **state)
+{
+	const char *d[2] = {host2, host3};
+	int i;
+
 	(void)state;
 	base = NULL;
-	if (host2[0])
-		(void)it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" stop '%s' >/dev/null 2>&1",
-		    it_env("TG_STACK"), host2);
+	for (i = 0; i < 2; i++)
+		if (d[i][0])
+			(void)it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" stop '%s' >/dev/null 2>&1",
+			    it_env("TG_STACK"), d[i]);
 	return 0;
 }
 
@@ -783,20 +793,12 @@ stop_host2(void **state)
 static void
 t_two_hosts(void **state)
 {
-	char key[256], sid[128], port[16], url[64];
+	char key[256], sid[128], url[64];
 	struct strm g, l;
 	long long srv;
 
 	(void)state;
-	snprintf(host2, sizeof(host2), "%s/host2", it_env("TG_VAR"));
-	assert_int_equal(it_capture(port, sizeof(port), "%s", "for p in $(seq 18700 18799); do "
-							      "(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done"),
-	    0);
-	assert_true(atoi(port) > 0);
-	assert_int_equal(it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" start '%s' %s",
-			     it_env("TG_STACK"), host2, port),
-	    0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%s", port);
+	host_start(host2, sizeof(host2), "host2", 18700, "", url, sizeof(url));
 
 	dev_key("push_hosts", key, sizeof(key), NULL);
 	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid)); /* on host 1 */
@@ -822,19 +824,6 @@ t_two_hosts(void **state)
 	assert_non_null(strstr(slurp(l.out), "\"id\":5,\"result\":{"));
 }
 
-static char host3[400];
-
-static int
-stop_host3(void **state)
-{
-	(void)state;
-	base = NULL;
-	if (host3[0])
-		(void)it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" stop '%s' >/dev/null 2>&1",
-		    it_env("TG_STACK"), host3);
-	return 0;
-}
-
 /*
  * A stream process whose descriptor limit is below TOOLGATE_STREAMS_MAX
  * (a host started with `ulimit -n 64`, TOOLGATE_STREAMS_MAX 10000): it
@@ -845,33 +834,18 @@ stop_host3(void **state)
 static void
 t_fd_limit(void **state)
 {
-	char key[256], sid[128], port[16], url[64];
+	char key[256], sid[128], url[64];
 	struct strm s[34];
 	int i;
 
 	(void)state;
-	snprintf(host3, sizeof(host3), "%s/host3", it_env("TG_VAR"));
-	assert_int_equal(it_capture(port, sizeof(port), "%s", "for p in $(seq 18800 18899); do "
-							      "(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done"),
-	    0);
-	assert_true(atoi(port) > 0);
-	assert_int_equal(it_sh("TG_HOST_NOFILE=64 bash \"$(dirname '%s')/../tests/integration/second_host.sh\" start '%s' %s",
-			     it_env("TG_STACK"), host3, port),
-	    0);
+	host_start(host3, sizeof(host3), "host3", 18800, "TG_HOST_NOFILE=64", url, sizeof(url));
 	assert_int_equal(it_sh("grep -q 'ev=stream.fd_limit nofile=64 streams_max=10000 effective=32' '%s/log/toolgate.log'",
 			     host3),
 	    0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%s", port);
-	dev_key("push_fds", key, sizeof(key), NULL);
-	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid));
+	caller("push_fds", key, sid);
 	base = url;
-	for (i = 0; i < 32; i++) {
-		get_stream(&s[i], key, sid, NULL);
-		assert_int_equal(strm_status(&s[i]), 200);
-	}
-	get_stream(&s[32], key, sid, NULL);
-	assert_int_equal(strm_status(&s[32]), 503);
-	wait_closed(&s[32]);
+	fill(s, 32, key, sid, NULL, 503);
 	assert_non_null(strstr(slurp(s[32].out), "descriptor limit"));
 	assert_non_null(strstr(slurp(s[32].hdr), "Retry-After: "));
 	strm_close(&s[0]);
@@ -906,8 +880,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_cors),
     cmocka_unit_test(t_metrics),
     cmocka_unit_test(t_db_restart),
-    cmocka_unit_test_teardown(t_two_hosts, stop_host2),
-    cmocka_unit_test_teardown(t_fd_limit, stop_host3),
+    cmocka_unit_test_teardown(t_two_hosts, stop_hosts),
+    cmocka_unit_test_teardown(t_fd_limit, stop_hosts),
 };
 
 TG_TEST_RUN("tests", tests, NULL, NULL)
