@@ -443,8 +443,9 @@ cors_lines(const char *head, char *out, size_t cap)
 			ok = 0;
 	if (ok)
 		n = snprintf(out, cap, "Access-Control-Allow-Origin: %s\r\n"
-		    "Access-Control-Expose-Headers: " TG_CORS_EXPOSE_HEADERS "\r\n"
-		    "Vary: Origin\r\n", o);
+				       "Access-Control-Expose-Headers: " TG_CORS_EXPOSE_HEADERS "\r\n"
+				       "Vary: Origin\r\n",
+		    o);
 	else
 		n = snprintf(out, cap, "Vary: Origin\r\n");
 	if (n < 0 || (size_t)n >= cap)
@@ -491,8 +492,8 @@ admit(struct sconn *c)
 	if ((int64_t)S.live >= S.max_streams) {
 		refuse(c, 503, "Service Unavailable", "too_many_streams", 5,
 		    S.max_streams < S.cfg->streams_max ?
-		    "this host holds as many streams as its descriptor limit allows; retry later" :
-		    "this host holds TOOLGATE_STREAMS_MAX streams already; retry later",
+			"this host holds as many streams as its descriptor limit allows; retry later" :
+			"this host holds TOOLGATE_STREAMS_MAX streams already; retry later",
 		    TG_OBS_REFUSED_TOTAL, cors);
 		return;
 	}
@@ -573,7 +574,8 @@ refuse_fd(int fd, const char *detail)
 	    detail);
 	hn = snprintf(head, sizeof(head),
 	    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-	    "Retry-After: 5\r\nConnection: close\r\nContent-Length: %d\r\n\r\n", bn);
+	    "Retry-After: 5\r\nConnection: close\r\nContent-Length: %d\r\n\r\n",
+	    bn);
 	if (bn > 0 && (size_t)bn < sizeof(body) && hn > 0 && (size_t)hn < sizeof(head)) {
 		(void)send(fd, head, (size_t)hn, MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)send(fd, body, (size_t)bn, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -919,7 +921,8 @@ watch_db(int64_t now)
 		else {
 			S.db_backoff_ms = S.db_backoff_ms == 0 ? TG_STREAM_RETRY_MS :
 			    S.db_backoff_ms * 2 > TG_STREAM_DB_BACKOFF_MAX ?
-			    TG_STREAM_DB_BACKOFF_MAX : S.db_backoff_ms * 2;
+								 TG_STREAM_DB_BACKOFF_MAX :
+								 S.db_backoff_ms * 2;
 			S.db_retry_at = now + S.db_backoff_ms;
 		}
 	}
@@ -1012,7 +1015,8 @@ stream_run(const struct tg_config *cfg, int lfd)
 		if (rl.rlim_cur != RLIM_INFINITY &&
 		    (int64_t)rl.rlim_cur - TG_STREAM_FD_SPARE < S.max_streams) {
 			S.max_streams = (int64_t)rl.rlim_cur > 2 * TG_STREAM_FD_SPARE ?
-			    (int64_t)rl.rlim_cur - TG_STREAM_FD_SPARE : TG_STREAM_FD_SPARE;
+			    (int64_t)rl.rlim_cur - TG_STREAM_FD_SPARE :
+			    TG_STREAM_FD_SPARE;
 			tg_log(TG_LOG_WARN, "stream.fd_limit",
 			    "nofile=%llu streams_max=%lld effective=%lld msg=\"raise the descriptor limit (LimitNOFILE=) to hold TOOLGATE_STREAMS_MAX streams\"",
 			    (unsigned long long)rl.rlim_cur, (long long)cfg->streams_max,
