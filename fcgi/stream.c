@@ -115,6 +115,7 @@ static struct {
 	int spare_fd; /* reserved: accept and refuse when out of fds */
 	int64_t accept_paused_until; /* out of fds without a spare */
 	int db_up; /* the LISTEN connection is up */
+	int db_reported; /* tg_obs_stream_db told since the start */
 	int64_t db_retry_at, db_backoff_ms;
 	int stopping;
 } S;
@@ -926,7 +927,8 @@ watch_db(int64_t now)
 			S.db_retry_at = now + S.db_backoff_ms;
 		}
 	}
-	if ((fd >= 0) != S.db_up) {
+	if ((fd >= 0) != S.db_up || !S.db_reported) {
+		S.db_reported = 1; /* down from the start is reported too */
 		S.db_up = fd >= 0;
 		tg_obs_stream_db(S.db_up);
 		if (S.db_up) {
@@ -1000,6 +1002,7 @@ stream_run(const struct tg_config *cfg, int lfd)
 	S.lfd = lfd;
 	S.dbfd = -1;
 	S.spare_fd = -1;
+	tg_obs_stream_live(0); /* a predecessor's streams are gone */
 	tg_log(TG_LOG_INFO, "stream.start", "socket=%s max=%lld per_principal=%lld",
 	    tg_log_q(cfg->stream_socket), (long long)cfg->streams_max,
 	    (long long)cfg->streams_per_principal);
