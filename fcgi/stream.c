@@ -114,6 +114,8 @@ static struct {
 	int64_t max_streams; /* TOOLGATE_STREAMS_MAX, within the fd limit */
 	int spare_fd; /* reserved: accept and refuse when out of fds */
 	int64_t accept_paused_until; /* out of fds without a spare */
+	int64_t refuse_logged_ms; /* refuse_fd's last log line */
+	uint64_t refused_quiet; /* refusals since, not logged */
 	int db_up; /* the LISTEN connection is up */
 	int db_reported; /* tg_obs_stream_db told since the start */
 	int64_t db_retry_at, db_backoff_ms;
@@ -583,8 +585,15 @@ refuse_fd(int fd, const char *detail)
 	}
 	close(fd);
 	tg_obs_stream_refused(TG_OBS_REFUSED_TOTAL);
-	tg_log(TG_LOG_WARN, "stream.refused", "status=503 reason=%s streams=%zu heads=%zu",
-	    tg_log_q(detail), S.live, S.heads);
+	/* at most one line a second: this happens in floods */
+	if (tg_now_ms() - S.refuse_logged_ms >= 1000) {
+		tg_log(TG_LOG_WARN, "stream.refused",
+		    "status=503 reason=%s streams=%zu heads=%zu since_last_line=%llu",
+		    tg_log_q(detail), S.live, S.heads, (unsigned long long)S.refused_quiet + 1);
+		S.refuse_logged_ms = tg_now_ms();
+		S.refused_quiet = 0;
+	} else
+		S.refused_quiet++;
 }
 
 /*

@@ -499,6 +499,21 @@ t_shutdown(void **state)
 	}
 }
 
+/* RAW_CONNECT path n: opens n connections to a unix socket at once,
+ * sends nothing, and prints what each received within 3 s (one line
+ * each, the 503s' problem details). */
+#define RAW_CONNECT \
+	"python3 -c 'import socket,sys,time\n" \
+	"ss=[]\n" \
+	"for i in range(int(sys.argv[2])):\n" \
+	"  x=socket.socket(socket.AF_UNIX); x.connect(sys.argv[1]); ss.append(x)\n" \
+	"end=time.time()+3\n" \
+	"for x in ss:\n" \
+	"  x.settimeout(max(0.01,end-time.time()))\n" \
+	"  try: print(x.recv(4096).decode(errors=\"replace\").replace(\"\\n\",\" \"))\n" \
+	"  except Exception: print(\"-\")\n" \
+	"' "
+
 /* A new developer's API key (key, 256) and a 2025 session of it (sid, 128). */
 static void
 caller(const char *name, char *key, char *sid)
@@ -862,10 +877,42 @@ t_fd_limit(void **state)
 			nap_ms(200);
 		}
 	}
+	/* out of descriptors (silent connections straight at its socket,
+	 * beyond the 64): each is accepted on the spare descriptor and
+	 * refused with 503, the loop does not spin, and it still serves */
+	assert_int_equal(it_sh("%s '%s/run/toolgate.sock.stream' 80 >/dev/null", RAW_CONNECT, host3), 0);
+	assert_int_equal(it_sh("grep -q 'ev=stream.refused status=503 reason=\"no descriptor left' '%s/log/toolgate.log'",
+			     host3),
+	    0);
 	for (i = 1; i < 34; i++)
 		if (i != 32)
 			strm_close(&s[i]);
+	for (i = 1; i < 34; i++)
+		if (i != 32)
+			wait_closed(&s[i]);
+	get_stream(&s[0], key, sid, NULL);
+	assert_int_equal(strm_status(&s[0]), 200);
+	strm_close(&s[0]);
 	base = NULL;
+}
+
+/* More than 256 connections that send nothing (only nginx should connect,
+ * and it sends its request at once): the next is refused with 503 at
+ * once; streams still open afterwards. */
+static void
+t_heads_cap(void **state)
+{
+	char key[256], sid[128];
+	struct strm s;
+
+	(void)state;
+	assert_int_equal(it_sh("%s '%s.stream' 300 | grep -q 'too many connections are opening'",
+			     RAW_CONNECT, it_env("TOOLGATE_SOCKET")),
+	    0);
+	caller("push_heads", key, sid);
+	get_stream(&s, key, sid, NULL);
+	assert_int_equal(strm_status(&s), 200);
+	strm_close(&s);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -882,6 +929,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_db_restart),
     cmocka_unit_test_teardown(t_two_hosts, stop_hosts),
     cmocka_unit_test_teardown(t_fd_limit, stop_hosts),
+    cmocka_unit_test(t_heads_cap),
 };
 
 TG_TEST_RUN("tests", tests, NULL, NULL)
