@@ -163,6 +163,24 @@ session_header(struct tg_mcp_conn *cn, const char *message, int *rc)
 }
 
 /*
+ * The MCP-Protocol-Version header must name a version we speak (2025-11-25
+ * transports "Protocol Version Header": 400 for an invalid or unsupported
+ * one; a POST's is checked before its body, a GET's and a DELETE's here).
+ * Another supported version than the session's is accepted, as the
+ * official SDKs do (the conformance suite's SEP-1699 scenarios send
+ * 2025-03-26 in a 2025-11-25 session): the negotiated version keeps
+ * governing the session (batches, logging, results).
+ */
+static int
+unsupported(struct tg_mcp_conn *cn, const char *hv)
+{
+	return tg_mcp_refuse(cn->resp, 400, NULL, TG_MCP_UNSUPPORTED_VERSION,
+	    "Unsupported protocol version",
+	    json_pack("{s:o, s:s}", "supported", tg_mcp_supported_versions(),
+	    "requested", hv));
+}
+
+/*
  * Checks the header version and looks up the session named in the
  * header; renders 400/404 itself (*refused set). On success the
  * session and its version are the conn's.
@@ -174,18 +192,8 @@ open_session(struct tg_mcp_conn *cn, const char *hv, int *refused)
 	int rc;
 
 	*refused = 1;
-	/* The header must name a version we speak (2025-11-25 transports
-	 * "Protocol Version Header": 400 for an invalid or unsupported one;
-	 * a POST's was checked before the body, a GET's is checked here).
-	 * Another supported version than the session's is accepted, as the
-	 * official SDKs do (the conformance suite's SEP-1699 scenarios send
-	 * 2025-03-26 in a 2025-11-25 session): the negotiated version keeps
-	 * governing the session (batches, logging, results). */
 	if (hv != NULL && !tg_mcp_in_list(tg_mcp_versions_2025, hv))
-		return tg_mcp_refuse(cn->resp, 400, NULL, TG_MCP_UNSUPPORTED_VERSION,
-		    "Unsupported protocol version",
-		    json_pack("{s:o, s:s}", "supported", tg_mcp_supported_versions(),
-		    "requested", hv));
+		return unsupported(cn, hv);
 	if ((sid = session_header(cn,
 	    "Bad Request: Mcp-Session-Id header is required (send initialize first)",
 	    &rc)) == NULL)
@@ -208,9 +216,11 @@ open_session(struct tg_mcp_conn *cn, const char *hv, int *refused)
 int
 tg_mcp_delete_2025(struct tg_mcp_conn *cn)
 {
-	const char *sid;
+	const char *sid, *hv = tg_req_param(cn->req, "HTTP_MCP_PROTOCOL_VERSION");
 	int rc;
 
+	if (hv != NULL && !tg_mcp_in_list(tg_mcp_versions_2025, hv))
+		return unsupported(cn, hv);
 	if ((sid = session_header(cn,
 	    "Bad Request: Mcp-Session-Id header is required", &rc)) == NULL)
 		return rc;

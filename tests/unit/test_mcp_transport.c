@@ -152,6 +152,9 @@ t_sessions(void **state)
 	run("DELETE", NULL, "nope", NULL, NULL, &o);
 	assert_error(&o, 404, -32001, "Session not found");
 	out_free(&o);
+	run("DELETE", NULL, SID, "2031-01-01", NULL, &o);
+	assert_error(&o, 400, -32022, "Unsupported protocol version");
+	out_free(&o);
 	run("DELETE", NULL, SID, "2025-11-25", NULL, &o);
 	assert_int_equal(o.status, 204);
 	out_free(&o);
