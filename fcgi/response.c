@@ -217,7 +217,7 @@ write_headers(struct tg_req *req, struct tg_resp *resp, const char *ctype,
 	    tg_config_origin_allowed(req->ctx->cfg, origin) && !has_crlf(origin)) {
 		if (tg_buf_printf(&h,
 		    "Access-Control-Allow-Origin: %s\r\n"
-		    "Access-Control-Expose-Headers: Mcp-Session-Id, MCP-Protocol-Version, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id\r\n",
+		    "Access-Control-Expose-Headers: " TG_CORS_EXPOSE_HEADERS "\r\n",
 		    origin) != 0)
 			goto out;
 	}

@@ -53,6 +53,11 @@ int tg_resp_json(struct tg_resp *resp, int http_status, json_t *root);
 int tg_resp_fail_fields(struct tg_req *req, struct tg_resp *resp, int st,
     json_t *errors, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Records a problem (detail printf-style) and returns -st. */
+/* The response headers a browser page of an allowed origin may read
+ * (CORS; also on the stream process's responses, fcgi/stream.c). */
+#define TG_CORS_EXPOSE_HEADERS \
+	"Mcp-Session-Id, MCP-Protocol-Version, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Request-Id"
+
 #define tg_resp_fail(req, resp, st, ...) \
 	tg_resp_fail_fields((req), (resp), (st), NULL, __VA_ARGS__)
 

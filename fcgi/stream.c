@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fcgi/response.h" /* TG_CORS_EXPOSE_HEADERS */
 #include "fcgi/stream.h"
 #include "lib/clock.h"
 #include "lib/config.h"
@@ -53,6 +54,7 @@
 #include "lib/db.h"
 #include "lib/inval.h"
 #include "lib/log.h"
+#include "lib/obs.h"
 #include "lib/status.h"
 #include "lib/stream_db.h"
 #include "lib/stream_ticket.h"
@@ -64,6 +66,10 @@
 #define TG_STREAM_RETRY_MS 1000 /* after a failed statement */
 #define TG_STREAM_RETRY_FIELD 3000 /* the SSE retry: we send */
 #define KNOWN_LEN 16 /* digest bytes in an event id */
+#define TG_STREAM_HEADS_MAX 256 /* connections still sending their head */
+#define TG_STREAM_FD_SPARE 32 /* descriptors kept for everything else */
+#define TG_STREAM_DB_BACKOFF_MAX 30000 /* between reconnect attempts */
+#define TG_STREAM_CORS_MAX 512 /* the CORS header lines */
 
 enum { S_HEAD,
 	S_LIVE };
@@ -104,6 +110,15 @@ static struct {
 	int64_t recompute_at; /* 0: none due */
 	int64_t recheck_creds_at, recheck_sessions_at;
 	int64_t next_heartbeat, next_periodic, next_scan;
+	int64_t notice_ms; /* when the change of the due recompute arrived */
+	int64_t max_streams; /* TOOLGATE_STREAMS_MAX, within the fd limit */
+	int spare_fd; /* reserved: accept and refuse when out of fds */
+	int64_t accept_paused_until; /* out of fds without a spare */
+	int64_t refuse_logged_ms; /* refuse_fd's last log line */
+	uint64_t refused_quiet; /* refusals since, not logged */
+	int db_up; /* the LISTEN connection is up */
+	int db_reported; /* tg_obs_stream_db told since the start */
+	int64_t db_retry_at, db_backoff_ms;
 	int stopping;
 } S;
 
@@ -183,9 +198,10 @@ conn_free(struct sconn *c)
 		S.head = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	if (c->state == S_LIVE)
+	if (c->state == S_LIVE) {
 		S.live--;
-	else
+		tg_obs_stream_live(S.live);
+	} else
 		S.heads--;
 	(void)epoll_ctl(S.ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -196,12 +212,21 @@ conn_free(struct sconn *c)
 }
 
 static void
-conn_close(struct sconn *c, const char *why)
+conn_close(struct sconn *c, enum tg_obs_stream_end why)
 {
-	if (c->state == S_LIVE)
+	if (c->state == S_LIVE) {
 		tg_log(TG_LOG_DEBUG, "stream.close", "sid=%llu reason=%s",
-		    (unsigned long long)c->sid, tg_log_q(why));
+		    (unsigned long long)c->sid, tg_obs_stream_end_name(why));
+		tg_obs_stream_closed(why);
+	}
 	conn_free(c);
+}
+
+/* Closes c after a failed emit (rc -2: the client does not read). */
+static void
+conn_lost(struct sconn *c, int rc)
+{
+	conn_close(c, rc == -2 ? TG_OBS_STREAM_SLOW_CLIENT : TG_OBS_STREAM_WRITE_FAILED);
 }
 
 static void
@@ -244,7 +269,8 @@ flush_out(struct sconn *c)
 }
 
 /* Queues n bytes (written at once when the socket takes them); -1 when
- * the stream must be closed (gone, or too far behind). */
+ * the stream must be closed because it is gone, -2 because it is too far
+ * behind (TG_STREAM_OUT_MAX pending: a client that does not read). */
 static int
 emit(struct sconn *c, const char *data, size_t n)
 {
@@ -265,7 +291,7 @@ emit(struct sconn *c, const char *data, size_t n)
 		n -= (size_t)w;
 	}
 	if (c->out_len - c->out_off + n > TG_STREAM_OUT_MAX)
-		return -1;
+		return -2;
 	if ((p = realloc(c->out, c->out_len + n)) == NULL)
 		return -1;
 	memcpy(p + c->out_len, data, n);
@@ -278,11 +304,13 @@ emit(struct sconn *c, const char *data, size_t n)
 /* A refusal with a problem document; the connection closes after it. */
 static void
 refuse(struct sconn *c, int status, const char *reason, const char *type,
-    int retry_after, const char *detail)
+    int retry_after, const char *detail, enum tg_obs_stream_refusal why,
+    const char *cors)
 {
-	char body[512], head[1024], ra[32] = "";
+	char body[512], head[1536], ra[32] = "";
 	int bn, hn;
 
+	tg_obs_stream_refused(why);
 	bn = snprintf(body, sizeof(body),
 	    "{\"type\":\"urn:toolgate:problem:%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}\n",
 	    type, reason, status, detail);
@@ -291,8 +319,8 @@ refuse(struct sconn *c, int status, const char *reason, const char *type,
 	if (retry_after > 0)
 		snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", retry_after);
 	hn = snprintf(head, sizeof(head),
-	    "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n%s%sContent-Length: %d\r\n\r\n",
-	    status, reason, sec_headers, ra, bn);
+	    "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n%s%s%sContent-Length: %d\r\n\r\n",
+	    status, reason, sec_headers, cors ? cors : "", ra, bn);
 	tg_log(TG_LOG_INFO, "stream.refused", "status=%d reason=%s", status, tg_log_q(detail));
 	if (hn > 0 && (size_t)hn < sizeof(head))
 		(void)send(c->fd, head, (size_t)hn, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -394,22 +422,58 @@ parse_known(const char *id, unsigned char *out)
 	return id[2 * KNOWN_LEN] == '-' ? 0 : -1;
 }
 
+/*
+ * The CORS lines for the request's Origin, as fcgi/response.c writes them
+ * for POST /mcp: Access-Control-Allow-Origin and -Expose-Headers when
+ * TOOLGATE_ALLOWED_ORIGINS admits it (the worker refused any other Origin
+ * with 403 before the hand-over; nginx drops the worker's own headers at
+ * the X-Accel-Redirect), and Vary: Origin whenever there is one.
+ */
+static void
+cors_lines(const char *head, char *out, size_t cap)
+{
+	char origin[TG_STREAM_CORS_MAX - 160];
+	const char *o = header(head, "Origin", origin, sizeof(origin));
+	size_t i;
+	int n, ok;
+
+	out[0] = '\0';
+	if (o == NULL && strcasestr(head, "\r\norigin:") == NULL)
+		return;
+	ok = o != NULL && tg_config_origin_allowed(S.cfg, o);
+	for (i = 0; ok && o[i]; i++)
+		if ((unsigned char)o[i] < 0x20 || o[i] == 0x7f)
+			ok = 0;
+	if (ok)
+		n = snprintf(out, cap, "Access-Control-Allow-Origin: %s\r\n"
+				       "Access-Control-Expose-Headers: " TG_CORS_EXPOSE_HEADERS "\r\n"
+				       "Vary: Origin\r\n",
+		    o);
+	else
+		n = snprintf(out, cap, "Vary: Origin\r\n");
+	if (n < 0 || (size_t)n >= cap)
+		out[0] = '\0';
+}
+
 /* The request head is in: verify, admit, answer. */
 static void
 admit(struct sconn *c)
 {
-	char *line_end, *q, *sp, lei[128], buf[900];
+	char *line_end, *q, *sp, lei[128], buf[900 + TG_STREAM_CORS_MAX];
+	char cors[TG_STREAM_CORS_MAX];
 	struct tg_ticket t;
 	const char *why = NULL;
 	struct timespec ts;
 	struct sconn *o;
 	size_t same = 0;
-	int n;
+	int n, rc;
 
+	cors_lines(c->in, cors, sizeof(cors));
 	line_end = strstr(c->in, "\r\n");
 	q = strstr(c->in, TG_TICKET_PATH "?t=");
 	if (line_end == NULL || q == NULL || q > line_end) {
-		refuse(c, 400, "Bad Request", "bad_request", 0, "not a stream request");
+		refuse(c, 400, "Bad Request", "bad_request", 0, "not a stream request",
+		    TG_OBS_REFUSED_BAD_REQUEST, cors);
 		return;
 	}
 	q += strlen(TG_TICKET_PATH "?t=");
@@ -418,17 +482,22 @@ admit(struct sconn *c)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (tg_ticket_verify(q, (size_t)(sp - q),
 		(int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &t, &why) != TG_OK) {
-		refuse(c, 403, "Forbidden", "forbidden", 0, why ? why : "bad ticket");
+		refuse(c, 403, "Forbidden", "forbidden", 0, why ? why : "bad ticket",
+		    TG_OBS_REFUSED_BAD_TICKET, cors);
 		return;
 	}
 	if (S.stopping) {
 		refuse(c, 503, "Service Unavailable", "unavailable", 2,
-		    "the stream process is shutting down; reconnect");
+		    "the stream process is shutting down; reconnect",
+		    TG_OBS_REFUSED_UNAVAILABLE, cors);
 		return;
 	}
-	if ((int64_t)S.live >= S.cfg->streams_max) {
+	if ((int64_t)S.live >= S.max_streams) {
 		refuse(c, 503, "Service Unavailable", "too_many_streams", 5,
-		    "this host holds TOOLGATE_STREAMS_MAX streams already; retry later");
+		    S.max_streams < S.cfg->streams_max ?
+			"this host holds as many streams as its descriptor limit allows; retry later" :
+			"this host holds TOOLGATE_STREAMS_MAX streams already; retry later",
+		    TG_OBS_REFUSED_TOTAL, cors);
 		return;
 	}
 	c->pkey = principal_key(&t);
@@ -437,7 +506,8 @@ admit(struct sconn *c)
 			same++;
 	if ((int64_t)same >= S.cfg->streams_per_principal) {
 		refuse(c, 429, "Too Many Requests", "too_many_streams", 5,
-		    "this caller has TOOLGATE_STREAMS_PER_PRINCIPAL streams open on this host already; close one first");
+		    "this caller has TOOLGATE_STREAMS_PER_PRINCIPAL streams open on this host already; close one first",
+		    TG_OBS_REFUSED_PER_PRINCIPAL, cors);
 		return;
 	}
 	c->era = t.era;
@@ -450,7 +520,8 @@ admit(struct sconn *c)
 	memcpy(c->jti, t.jti, sizeof(c->jti));
 	memcpy(c->session, t.session, sizeof(c->session));
 	if (t.era == TG_TICKET_2026 && (c->listen_id = strdup(t.listen_id)) == NULL) {
-		refuse(c, 503, "Service Unavailable", "unavailable", 1, "out of memory");
+		refuse(c, 503, "Service Unavailable", "unavailable", 1, "out of memory",
+		    TG_OBS_REFUSED_UNAVAILABLE, cors);
 		return;
 	}
 	/* Resumption: a client that last heard of another list than the
@@ -468,11 +539,13 @@ admit(struct sconn *c)
 	S.heads--;
 	S.live++;
 	c->sid = ++S.next_sid;
+	tg_obs_stream_opened();
+	tg_obs_stream_live(S.live);
 	n = snprintf(buf, sizeof(buf),
-	    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n%s\r\nretry: %d\n\n",
-	    sec_headers, TG_STREAM_RETRY_FIELD);
+	    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n%s%s\r\nretry: %d\n\n",
+	    sec_headers, cors, TG_STREAM_RETRY_FIELD);
 	if (n < 0 || (size_t)n >= sizeof(buf) || emit(c, buf, (size_t)n) != 0) {
-		conn_close(c, "write failed");
+		conn_close(c, TG_OBS_STREAM_WRITE_FAILED);
 		return;
 	}
 	if (c->era == TG_TICKET_2026) {
@@ -480,7 +553,7 @@ admit(struct sconn *c)
 		    "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/subscriptions/acknowledged\",\"params\":{\"notifications\":{%s},\"_meta\":{\"io.modelcontextprotocol/subscriptionId\":%s}}}\n\n",
 		    c->tools ? "\"toolsListChanged\":true" : "", c->listen_id);
 		if (n < 0 || (size_t)n >= sizeof(buf) || emit(c, buf, (size_t)n) != 0) {
-			conn_close(c, "write failed");
+			conn_close(c, TG_OBS_STREAM_WRITE_FAILED);
 			return;
 		}
 	}
@@ -488,8 +561,66 @@ admit(struct sconn *c)
 	    (unsigned long long)c->sid, c->era, (int)c->role, S.live);
 	if (c->tools && S.have_digest && c->have_known &&
 	    memcmp(c->known, S.digest[c->role], KNOWN_LEN) != 0 &&
-	    send_changed(c, S.digest[c->role]) != 0)
-		conn_close(c, "write failed");
+	    (rc = send_changed(c, S.digest[c->role])) != 0)
+		conn_lost(c, rc);
+}
+
+/* A 503 on a connection that has no struct sconn (yet); closes fd. */
+static void
+refuse_fd(int fd, const char *detail)
+{
+	char body[256], head[256];
+	int bn, hn;
+
+	bn = snprintf(body, sizeof(body),
+	    "{\"type\":\"urn:toolgate:problem:too_many_streams\",\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"%s\"}\n",
+	    detail);
+	hn = snprintf(head, sizeof(head),
+	    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+	    "Retry-After: 5\r\nConnection: close\r\nContent-Length: %d\r\n\r\n",
+	    bn);
+	if (bn > 0 && (size_t)bn < sizeof(body) && hn > 0 && (size_t)hn < sizeof(head)) {
+		(void)send(fd, head, (size_t)hn, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)send(fd, body, (size_t)bn, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	close(fd);
+	tg_obs_stream_refused(TG_OBS_REFUSED_TOTAL);
+	/* at most one line a second: this happens in floods */
+	if (tg_now_ms() - S.refuse_logged_ms >= 1000) {
+		tg_log(TG_LOG_WARN, "stream.refused",
+		    "status=503 reason=%s streams=%zu heads=%zu since_last_line=%llu",
+		    tg_log_q(detail), S.live, S.heads, (unsigned long long)S.refused_quiet + 1);
+		S.refuse_logged_ms = tg_now_ms();
+		S.refused_quiet = 0;
+	} else
+		S.refused_quiet++;
+}
+
+/*
+ * Out of descriptors: the spare one makes room to accept the waiting
+ * connection and refuse it (503) instead of leaving it in the backlog,
+ * where it would wake the loop again and again. Without a spare, the
+ * listening socket leaves the epoll set for a second.
+ */
+static void
+out_of_fds(int64_t now)
+{
+	int fd;
+
+	if (S.spare_fd >= 0) {
+		close(S.spare_fd);
+		S.spare_fd = -1;
+		if ((fd = accept4(S.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+			refuse_fd(fd, "no descriptor left on this host; retry later");
+		S.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (S.spare_fd >= 0)
+			return;
+	}
+	if (S.accept_paused_until == 0) {
+		(void)epoll_ctl(S.ep, EPOLL_CTL_DEL, S.lfd, NULL);
+		tg_log(TG_LOG_WARN, "stream.accept_paused", "errno=%d streams=%zu", errno, S.live);
+	}
+	S.accept_paused_until = now + 1000;
 }
 
 static void
@@ -504,9 +635,18 @@ on_accept(void)
 		if (fd < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				out_of_fds(tg_now_ms());
+			else if (errno != EAGAIN && errno != EWOULDBLOCK)
 				tg_log(TG_LOG_WARN, "stream.accept", "errno=%d", errno);
 			return;
+		}
+		/* only nginx connects, and sends its head at once: this many
+		 * silent connections are someone else's (the socket is 0666) */
+		if (S.heads >= TG_STREAM_HEADS_MAX) {
+			refuse_fd(fd, "too many connections are opening; retry later");
+			continue;
 		}
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
 			close(fd);
@@ -552,7 +692,7 @@ on_conn(struct sconn *c, uint32_t events)
 			admit(c);
 		else if (c->in_len >= TG_STREAM_IN_MAX - 1)
 			refuse(c, 431, "Request Header Fields Too Large", "bad_request", 0,
-			    "request head too large");
+			    "request head too large", TG_OBS_REFUSED_BAD_REQUEST, NULL);
 		return;
 	}
 	if (c->state == S_LIVE && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
@@ -561,12 +701,12 @@ on_conn(struct sconn *c, uint32_t events)
 		r = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
 		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
 		    (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
-			conn_close(c, "client gone");
+			conn_close(c, TG_OBS_STREAM_CLIENT_GONE);
 			return;
 		}
 	}
 	if (c->state == S_LIVE && (events & EPOLLOUT) && flush_out(c) != 0)
-		conn_close(c, "write failed");
+		conn_close(c, TG_OBS_STREAM_WRITE_FAILED);
 }
 
 /* --- events -------------------------------------------------------------- */
@@ -577,6 +717,7 @@ static void
 recompute(int64_t now)
 {
 	unsigned char d[TG_STREAM_ROLES][TG_STREAM_DIGEST_LEN];
+	int64_t notice;
 	struct sconn *c, *next;
 	size_t sent = 0;
 	int rc;
@@ -587,6 +728,8 @@ recompute(int64_t now)
 		S.recompute_at = now + TG_STREAM_RETRY_MS;
 		return;
 	}
+	notice = S.notice_ms ? S.notice_ms : now;
+	S.notice_ms = 0;
 	memcpy(S.digest, d, sizeof(d));
 	S.have_digest = 1;
 	for (c = S.head; c != NULL; c = next) {
@@ -600,14 +743,17 @@ recompute(int64_t now)
 		}
 		if (memcmp(c->known, d[c->role], KNOWN_LEN) == 0)
 			continue;
-		if (send_changed(c, d[c->role]) != 0)
-			conn_close(c, "write failed");
+		if ((rc = send_changed(c, d[c->role])) != 0)
+			conn_lost(c, rc);
 		else
 			sent++;
 	}
-	if (sent > 0)
-		tg_log(TG_LOG_INFO, "stream.list_changed", "streams=%zu dur_us=%lld", sent,
-		    (long long)(tg_now_ms() - now) * 1000);
+	if (sent > 0) {
+		tg_obs_stream_fanout(sent, (tg_now_ms() - notice) * 1000);
+		tg_log(TG_LOG_INFO, "stream.list_changed", "streams=%zu dur_us=%lld since_notify_us=%lld",
+		    sent, (long long)(tg_now_ms() - now) * 1000,
+		    (long long)(tg_now_ms() - notice) * 1000);
+	}
 }
 
 static void
@@ -648,7 +794,7 @@ recheck_creds(int64_t now)
 		tg_log(TG_LOG_INFO, "stream.revoked", "sid=%llu user=%lld key=%lld",
 		    (unsigned long long)who[i]->sid, (long long)who[i]->user_id,
 		    (long long)who[i]->api_key_id);
-		conn_close(who[i], "credential revoked");
+		conn_close(who[i], TG_OBS_STREAM_REVOKED);
 	}
 	free(v);
 	free(who);
@@ -689,7 +835,7 @@ recheck_sessions(int64_t now)
 	}
 	for (i = 0; i < n; i++)
 		if (!ok[i])
-			conn_close(who[i], "session ended");
+			conn_close(who[i], TG_OBS_STREAM_SESSION_ENDED);
 	free(h);
 	free(who);
 	free(ok);
@@ -708,7 +854,7 @@ tick(int64_t now)
 	static const char hb[] = ": keep-alive\n\n";
 	struct sconn *c, *next;
 	time_t wall = time(NULL);
-	int beat = now >= S.next_heartbeat;
+	int beat = now >= S.next_heartbeat, rc;
 
 	if (beat)
 		S.next_heartbeat = now + S.cfg->stream_heartbeat_s * 1000;
@@ -720,11 +866,11 @@ tick(int64_t now)
 			continue;
 		}
 		if (c->exp > 0 && (int64_t)wall >= c->exp) {
-			conn_close(c, "token expired");
+			conn_close(c, TG_OBS_STREAM_TOKEN_EXPIRED);
 			continue;
 		}
-		if (beat && c->out == NULL && emit(c, hb, sizeof(hb) - 1) != 0)
-			conn_close(c, "write failed");
+		if (beat && c->out == NULL && (rc = emit(c, hb, sizeof(hb) - 1)) != 0)
+			conn_lost(c, rc);
 	}
 }
 
@@ -740,6 +886,8 @@ look_at_epochs(int64_t now)
 		moved[i] = e[i] != S.epoch[i];
 		S.epoch[i] = e[i];
 	}
+	if (moved[TG_INV_CATALOG] && S.notice_ms == 0)
+		S.notice_ms = now;
 	if (moved[TG_INV_CATALOG] && S.recompute_at == 0)
 		S.recompute_at = now + S.cfg->stream_coalesce_ms;
 	if (moved[TG_INV_AUTH] && S.recheck_creds_at == 0)
@@ -761,14 +909,44 @@ same_file(int a, int b)
  * Keeps the database socket in the epoll set. libpq owns its socket and
  * closes it on a reset, so the set holds a duplicate of ours: a closed
  * or replaced connection can never take a stream's registration with
- * it. A broken connection's duplicate goes at once (no busy loop); a
- * reconnect (paced by lib/db.c) brings a new one.
+ * it. A broken connection's duplicate goes at once (no busy loop).
+ *
+ * Reconnects back off (1 s doubling to TG_STREAM_DB_BACKOFF_MAX): a
+ * connect blocks the loop up to connect_timeout when PostgreSQL's host
+ * does not answer, and the streams must keep their heartbeats. A
+ * reconnect moves every lib/inval.h epoch (lib/db.c), so the digests are
+ * recomputed and every stream whose list changed meanwhile - while no
+ * NOTIFY could reach us - gets its list_changed; credentials and sessions
+ * are re-checked.
  */
 static void
-watch_db(void)
+watch_db(int64_t now)
 {
 	struct epoll_event ev;
 	int fd = tg_stream_db_fd(S.db);
+
+	if (fd < 0 && now >= S.db_retry_at) {
+		if (tg_stream_db_connect(S.db) == 0)
+			fd = tg_stream_db_fd(S.db);
+		else {
+			S.db_backoff_ms = S.db_backoff_ms == 0 ? TG_STREAM_RETRY_MS :
+			    S.db_backoff_ms * 2 > TG_STREAM_DB_BACKOFF_MAX ?
+								 TG_STREAM_DB_BACKOFF_MAX :
+								 S.db_backoff_ms * 2;
+			S.db_retry_at = now + S.db_backoff_ms;
+		}
+	}
+	if ((fd >= 0) != S.db_up || !S.db_reported) {
+		S.db_reported = 1; /* down from the start is reported too */
+		S.db_up = fd >= 0;
+		tg_obs_stream_db(S.db_up);
+		if (S.db_up) {
+			S.db_backoff_ms = 0;
+			tg_log(TG_LOG_INFO, "stream.db_up", "streams=%zu", S.live);
+		} else
+			tg_log(TG_LOG_WARN, "stream.db_down",
+			    "streams=%zu msg=\"streams stay open; reconnecting with backoff\"", S.live);
+	}
 
 	if (fd >= 0 && S.dbfd >= 0 && same_file(S.dbfd, fd))
 		return;
@@ -805,7 +983,7 @@ close_all(void)
 				(void)send(c->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		}
 		(void)shutdown(c->fd, SHUT_WR);
-		conn_close(c, "shutdown");
+		conn_close(c, TG_OBS_STREAM_SHUTDOWN);
 	}
 }
 
@@ -832,14 +1010,32 @@ stream_run(const struct tg_config *cfg, int lfd)
 	S.cfg = cfg;
 	S.lfd = lfd;
 	S.dbfd = -1;
+	S.spare_fd = -1;
+	tg_obs_stream_live(0); /* a predecessor's streams are gone */
 	tg_log(TG_LOG_INFO, "stream.start", "socket=%s max=%lld per_principal=%lld",
 	    tg_log_q(cfg->stream_socket), (long long)cfg->streams_max,
 	    (long long)cfg->streams_per_principal);
-	/* one descriptor per stream: as many as we are allowed */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	/* one descriptor per stream: as many as we are allowed, and
+	 * TOOLGATE_STREAMS_MAX within them (a clear 503 rather than EMFILE) */
+	S.max_streams = cfg->streams_max;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur != RLIM_INFINITY &&
+		    (int64_t)rl.rlim_cur - TG_STREAM_FD_SPARE < S.max_streams) {
+			S.max_streams = (int64_t)rl.rlim_cur > 2 * TG_STREAM_FD_SPARE ?
+			    (int64_t)rl.rlim_cur - TG_STREAM_FD_SPARE :
+			    TG_STREAM_FD_SPARE;
+			tg_log(TG_LOG_WARN, "stream.fd_limit",
+			    "nofile=%llu streams_max=%lld effective=%lld msg=\"raise the descriptor limit (LimitNOFILE=) to hold TOOLGATE_STREAMS_MAX streams\"",
+			    (unsigned long long)rl.rlim_cur, (long long)cfg->streams_max,
+			    (long long)S.max_streams);
+		}
 	}
+	S.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -865,14 +1061,15 @@ stream_run(const struct tg_config *cfg, int lfd)
 	S.next_heartbeat = now + cfg->stream_heartbeat_s * 1000;
 	S.next_periodic = now + TG_STREAM_RECHECK_MS;
 	S.recompute_at = now; /* the first digests */
-	watch_db();
+	watch_db(now);
 	for (i = 0; i < TG_INV_N; i++)
 		S.epoch[i] = tg_inval_epoch((enum tg_inval_domain)i);
 
 	while (!S.stopping) {
 		now = tg_now_ms();
-		due = min_due(S.recompute_at, S.recheck_creds_at);
-		due = min_due(due, S.recheck_sessions_at);
+		/* database work waits for the connection (watch_db) */
+		due = S.db_up ? min_due(S.recompute_at, S.recheck_creds_at) : 0;
+		due = S.db_up ? min_due(due, S.recheck_sessions_at) : due;
 		due = min_due(due, S.next_heartbeat);
 		due = min_due(due, now + 1000); /* epochs, heads, DB reconnect */
 		timeout = due > now ? (int)(due - now) : 0;
@@ -892,7 +1089,7 @@ stream_run(const struct tg_config *cfg, int lfd)
 						S.stopping = 1;
 			} else if (p == &S.dbfd) {
 				tg_stream_db_poll(S.db);
-				watch_db();
+				watch_db(tg_now_ms());
 			} else
 				on_conn(p, evs[i].events);
 		}
@@ -903,23 +1100,32 @@ stream_run(const struct tg_config *cfg, int lfd)
 			S.recheck_sessions_at = min_due(S.recheck_sessions_at, now);
 			S.recheck_creds_at = min_due(S.recheck_creds_at, now);
 		}
-		if (S.recompute_at != 0 && now >= S.recompute_at)
+		if (S.db_up && S.recompute_at != 0 && now >= S.recompute_at)
 			recompute(now);
-		if (S.recheck_creds_at != 0 && now >= S.recheck_creds_at)
+		if (S.db_up && S.recheck_creds_at != 0 && now >= S.recheck_creds_at)
 			recheck_creds(now);
-		if (S.recheck_sessions_at != 0 && now >= S.recheck_sessions_at)
+		if (S.db_up && S.recheck_sessions_at != 0 && now >= S.recheck_sessions_at)
 			recheck_sessions(now);
+		if (S.accept_paused_until != 0 && now >= S.accept_paused_until) {
+			S.accept_paused_until = 0;
+			memset(&ev, 0, sizeof(ev));
+			ev.events = EPOLLIN;
+			ev.data.ptr = &S.lfd;
+			(void)epoll_ctl(S.ep, EPOLL_CTL_ADD, S.lfd, &ev);
+		}
 		/* every stream is looked at once a second (heartbeats, token
 		 * expiry, request heads), not on every wake-up */
 		if (now >= S.next_scan || now >= S.next_heartbeat) {
 			S.next_scan = now + 1000;
 			tick(now);
 		}
-		watch_db();
+		watch_db(now);
 	}
 	close(S.lfd);
 	tg_log(TG_LOG_INFO, "stream.stop", "streams=%zu", S.live);
 	close_all();
+	if (S.spare_fd >= 0)
+		close(S.spare_fd);
 	tg_db_close(S.db);
 	return 0;
 }

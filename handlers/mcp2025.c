@@ -12,7 +12,9 @@
  *   batch of more than BATCH_MAX messages           400  -32600
  *   no Mcp-Session-Id (anything but initialize)     400  -32000
  *   unknown, expired or foreign session             404  -32001
- *   MCP-Protocol-Version not the session's          400  -32000
+ *   MCP-Protocol-Version not a 2025-era version     400  -32022
+ *   (another supported version than the session's is accepted; the
+ *   session's version governs)
  *   notifications and responses only -> 202; requests -> 200 with the
  *   response(s); method-level errors (-32601, -32602) in a 200.
  *   DELETE ends the session (204; 400 without Mcp-Session-Id, 404 when
@@ -21,8 +23,8 @@
  * initialize is answered on its own: it creates the session (in
  * PostgreSQL through the backend; lib/mcp_session.c), names it in
  * Mcp-Session-Id and negotiates the version (the client's when we speak
- * it, else the newest). Every other message needs the session, whose
- * version the header must repeat. Batches exist only in 2025-03-26 and
+ * it, else the newest). Every other message needs the session; its
+ * header may name any 2025-era version we speak. Batches exist only in 2025-03-26 and
  * older; security: every message of a batch costs one rate-limit unit.
  * Log notifications follow the session's logging/setLevel ("info" until
  * set). The methods themselves are shared with the 2026-07-28 era
@@ -161,8 +163,26 @@ session_header(struct tg_mcp_conn *cn, const char *message, int *rc)
 }
 
 /*
- * Looks up the session named in the header and checks the header version
- * against it; renders 400/404 itself (*refused set). On success the
+ * The MCP-Protocol-Version header must name a version we speak (2025-11-25
+ * transports "Protocol Version Header": 400 for an invalid or unsupported
+ * one; a POST's is checked before its body, a GET's and a DELETE's here).
+ * Another supported version than the session's is accepted, as the
+ * official SDKs do (the conformance suite's SEP-1699 scenarios send
+ * 2025-03-26 in a 2025-11-25 session): the negotiated version keeps
+ * governing the session (batches, logging, results).
+ */
+static int
+unsupported(struct tg_mcp_conn *cn, const char *hv)
+{
+	return tg_mcp_refuse(cn->resp, 400, NULL, TG_MCP_UNSUPPORTED_VERSION,
+	    "Unsupported protocol version",
+	    json_pack("{s:o, s:s}", "supported", tg_mcp_supported_versions(),
+	    "requested", hv));
+}
+
+/*
+ * Checks the header version and looks up the session named in the
+ * header; renders 400/404 itself (*refused set). On success the
  * session and its version are the conn's.
  */
 static int
@@ -172,6 +192,8 @@ open_session(struct tg_mcp_conn *cn, const char *hv, int *refused)
 	int rc;
 
 	*refused = 1;
+	if (hv != NULL && !tg_mcp_in_list(tg_mcp_versions_2025, hv))
+		return unsupported(cn, hv);
 	if ((sid = session_header(cn,
 	    "Bad Request: Mcp-Session-Id header is required (send initialize first)",
 	    &rc)) == NULL)
@@ -186,11 +208,6 @@ open_session(struct tg_mcp_conn *cn, const char *hv, int *refused)
 	/* Logging follows logging/setLevel; "info" until the client sets it. */
 	cn->log_min = tg_mcp_level_index(cn->session.log_level[0] ?
 	    cn->session.log_level : "info");
-	if (hv != NULL && strcmp(hv, cn->session.version) != 0)
-		return tg_mcp_refuse(cn->resp, 400, NULL, TG_RPC_SERVER_ERROR,
-		    "Bad Request: MCP-Protocol-Version does not match the version negotiated for this session",
-		    json_pack("{s:s, s:s}", "negotiated", cn->session.version,
-		    "received", hv));
 	*refused = 0;
 	cn->version = cn->session.version;
 	return TG_OK;
@@ -199,9 +216,11 @@ open_session(struct tg_mcp_conn *cn, const char *hv, int *refused)
 int
 tg_mcp_delete_2025(struct tg_mcp_conn *cn)
 {
-	const char *sid;
+	const char *sid, *hv = tg_req_param(cn->req, "HTTP_MCP_PROTOCOL_VERSION");
 	int rc;
 
+	if (hv != NULL && !tg_mcp_in_list(tg_mcp_versions_2025, hv))
+		return unsupported(cn, hv);
 	if ((sid = session_header(cn,
 	    "Bad Request: Mcp-Session-Id header is required", &rc)) == NULL)
 		return rc;

@@ -35,6 +35,7 @@
 #define TG_MCP_META_CAPS "io.modelcontextprotocol/clientCapabilities"
 #define TG_MCP_META_LOGLEVEL "io.modelcontextprotocol/logLevel"
 #define TG_MCP_META_SERVERINFO "io.modelcontextprotocol/serverInfo"
+#define TG_MCP_SSE_RETRY_MS 3000	/* the retry: of a 2025 session stream */
 
 /* The request being served. */
 struct tg_mcp_conn {
@@ -50,6 +51,10 @@ struct tg_mcp_conn {
 	int streaming;		/* SSE headers are out: respond writes events */
 	int dropping;		/* reliability: events dropped (client not reading) */
 	int gone;		/* a write failed: the client is gone */
+	/* 2025 session streams (SEP-1699): every event has an id
+	 * "<stream>-<n>", unique in the session; "<stream>-0" primes. */
+	char sse_stream[17];
+	unsigned sse_seq;
 	int log_min;		/* lowest log level index forwarded; -1: none */
 	json_t *progress_token;	/* borrowed from the request; NULL: none */
 	double last_progress;

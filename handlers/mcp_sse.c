@@ -12,6 +12,11 @@
  * starts lazily, at the first event worth sending, so a call without
  * events is answered exactly as it would be without SSE.
  *
+ * In a 2025 session the stream starts with a priming event (an id, empty
+ * data, retry:) and every event has an id (SEP-1699); the stream is never
+ * closed before its response and is not replayed (docs/mcp.md
+ * "Resumability").
+ *
  * Every write is checked; when the client goes away (the FastCGI
  * connection reports hang-up, or a write fails) the sandbox run is killed
  * - in 2026-07-28 closing the response stream is the cancellation signal.
@@ -30,6 +35,7 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "handlers/mcp_conn.h"
+#include "lib/crypto.h"
 #include "lib/jsonalloc.h"
 #include "lib/log.h"
 #include "lib/status.h"
@@ -47,19 +53,43 @@ sse_begin(struct tg_mcp_conn *cn)
 	if (tg_resp_header(cn->req, resp, "X-Accel-Buffering", "no") != TG_OK)
 		return -1;
 	cn->streaming = 1;
-	if (tg_resp_begin(cn->req, resp) != 0) {
-		cn->gone = 1;
-		tg_log(TG_LOG_INFO, "mcp.client_gone", "at=sse_begin");
-		return -1;
+	if (tg_resp_begin(cn->req, resp) != 0)
+		goto gone;
+	/* 2025-11-25 sessions (transports "Sending Messages to the Server",
+	 * SEP-1699): the stream opens with a priming event, an id and empty
+	 * data, and the client's reconnection delay. Ids are
+	 * "<stream>-<n>", the stream 64 random bits: unique in the session,
+	 * and never taken by the GET stream (fcgi/stream.c: a Last-Event-ID
+	 * of a POST stream replays nothing there). */
+	if (cn->era == TG_MCP_ERA_2025 && cn->have_session) {
+		unsigned char rnd[8];
+		char prime[80];
+		int n;
+
+		if (tg_crypto_random(rnd, sizeof(rnd)) != TG_OK ||
+		    tg_crypto_hex(rnd, sizeof(rnd), cn->sse_stream,
+			sizeof(cn->sse_stream)) != TG_OK)
+			cn->sse_stream[0] = '\0';	/* events without ids */
+		else {
+			n = snprintf(prime, sizeof(prime), "id: %s-0\nretry: %d\ndata: \n\n",
+			    cn->sse_stream, TG_MCP_SSE_RETRY_MS);
+			if (n < 0 || (size_t)n >= sizeof(prime) ||
+			    tg_resp_write(cn->req, prime, (size_t)n) != 0)
+				goto gone;
+		}
 	}
 	return 0;
+gone:
+	cn->gone = 1;
+	tg_log(TG_LOG_INFO, "mcp.client_gone", "at=sse_begin");
+	return -1;
 }
 
 /* One SSE event carrying msg (stolen). 0, or -1 when the client is gone. */
 static int
 sse_send(struct tg_mcp_conn *cn, json_t *msg)
 {
-	char *d = NULL, *ev = NULL;
+	char *d = NULL, *ev = NULL, id[48] = "";
 	size_t n;
 	int rc = -1;
 
@@ -69,10 +99,12 @@ sse_send(struct tg_mcp_conn *cn, json_t *msg)
 	 * one data: line carries the whole message. */
 	if ((d = tg_jsonalloc_dumps(msg, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		goto out;
-	n = strlen(d) + sizeof("event: message\ndata: \n\n");
+	if (cn->sse_stream[0] != '\0')
+		snprintf(id, sizeof(id), "id: %s-%u\n", cn->sse_stream, ++cn->sse_seq);
+	n = strlen(d) + strlen(id) + sizeof("event: message\ndata: \n\n");
 	if ((ev = malloc(n)) == NULL)
 		goto out;
-	if (snprintf(ev, n, "event: message\ndata: %s\n\n", d) != (int)n - 1)
+	if (snprintf(ev, n, "event: message\n%sdata: %s\n\n", id, d) != (int)n - 1)
 		goto out;
 	if (tg_resp_write(cn->req, ev, n - 1) != 0) {
 		cn->gone = 1;

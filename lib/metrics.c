@@ -242,20 +242,9 @@ tg_metrics_render(struct tg_metrics *m, struct tg_buf *b)
 		    "# TYPE toolgate_%s_total counter\ntoolgate_%s_total %llu\n",
 		    counter_names[n], counter_names[n], counter_names[n],
 		    counter_names[n], (unsigned long long)atomic_load(&m->counters[n]));
-	rc |= tg_buf_puts(b, "# HELP toolgate_sandbox_duration_seconds Wall time of tool runs in the sandbox.\n"
-	    "# TYPE toolgate_sandbox_duration_seconds histogram\n");
-	cum = 0;
-	for (k = 0; k < NBUCKETS; k++) {
-		cum += atomic_load(&m->sbx_buckets[k]);
-		rc |= tg_buf_printf(b, "toolgate_sandbox_duration_seconds_bucket{le=\"%g\"} %llu\n",
-		    bucket_s[k], cum);
-	}
-	cum += atomic_load(&m->sbx_buckets[NBUCKETS]);
-	rc |= tg_buf_printf(b, "toolgate_sandbox_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-	    "toolgate_sandbox_duration_seconds_sum %.3f\n"
-	    "toolgate_sandbox_duration_seconds_count %llu\n", cum,
-	    (double)atomic_load(&m->sbx_sum_ms) / 1e3,
-	    (unsigned long long)atomic_load(&m->sbx_count));
+	rc |= tg_obs_hist_render(b, "toolgate_sandbox_duration_seconds",
+	    "Wall time of tool runs in the sandbox.", m->sbx_buckets, &m->sbx_sum_ms,
+	    &m->sbx_count, bucket_s, NBUCKETS, 1e3);
 	rc |= tg_buf_printf(b, "# HELP toolgate_worker_restarts_total Workers respawned by the master.\n"
 	    "# TYPE toolgate_worker_restarts_total counter\ntoolgate_worker_restarts_total %llu\n",
 	    (unsigned long long)atomic_load(&m->worker_restarts));

@@ -27,6 +27,15 @@
 static const double bucket_s[NB] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
 static const char *const domain_names[NDOMAINS] = {"auth", "session", "catalog"};
+/* fan-out of a change to the streams: includes the coalescing window
+ * (TOOLGATE_STREAM_COALESCE_MS, 50 ms by default) */
+static const double fanout_s[NB] = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,
+    0.3, 0.5, 1, 2.5, 10};
+static const char *const stream_end_names[TG_OBS_STREAM_END_N] = {
+    "client_gone", "slow_client", "write_failed", "credential_revoked",
+    "session_ended", "token_expired", "shutdown"};
+static const char *const stream_refusal_names[TG_OBS_REFUSED_N] = {
+    "bad_request", "bad_ticket", "per_principal", "total", "unavailable"};
 
 struct wslot {
 	atomic_int pid;
@@ -49,6 +58,17 @@ struct obs {
 	atomic_llong pg_at; /* Unix s of the last sample, 0 none */
 	atomic_ullong pg_samples_failed;
 	atomic_ullong pg_lock_wait_ms; /* waiters x interval, summed */
+	/* the stream process */
+	atomic_ullong streams_live;
+	atomic_ullong streams_opened;
+	atomic_ullong streams_closed[TG_OBS_STREAM_END_N];
+	atomic_ullong streams_refused[TG_OBS_REFUSED_N];
+	atomic_ullong stream_notified;
+	atomic_ullong fanout_buckets[NB + 1];
+	atomic_ullong fanout_sum_us;
+	atomic_ullong fanout_count;
+	atomic_int stream_db_up; /* -1 no stream process yet */
+	atomic_ullong stream_db_reconnects;
 	struct tg_obs_pg pg;
 };
 
@@ -65,6 +85,7 @@ tg_obs_init(void)
 	if ((p = tg_shm_zalloc(sizeof(struct obs))) == NULL)
 		return -TG_E_NOMEM;
 	O = p;
+	atomic_store(&O->stream_db_up, -1);
 	return TG_OK;
 }
 
@@ -149,6 +170,120 @@ tg_obs_hist(atomic_ullong *buckets, atomic_ullong *sum, atomic_ullong *count,
 	atomic_fetch_add(&buckets[b], 1);
 	atomic_fetch_add(sum, add);
 	atomic_fetch_add(count, 1);
+}
+
+int
+tg_obs_hist_render(struct tg_buf *b, const char *name, const char *help,
+    const atomic_ullong *buckets, const atomic_ullong *sum,
+    const atomic_ullong *count, const double *bounds, int n, double per_s)
+{
+	unsigned long long cum = 0;
+	int k, rc = 0;
+
+	rc |= tg_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (k = 0; k < n; k++) {
+		cum += atomic_load(&buckets[k]);
+		rc |= tg_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[k], cum);
+	}
+	cum += atomic_load(&buckets[n]);
+	rc |= tg_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
+	    name, cum, name, (double)atomic_load(sum) / per_s, name,
+	    (unsigned long long)atomic_load(count));
+	return rc;
+}
+
+const char *
+tg_obs_stream_end_name(enum tg_obs_stream_end why)
+{
+	return (unsigned)why < TG_OBS_STREAM_END_N ? stream_end_names[why] : "other";
+}
+
+void
+tg_obs_stream_live(uint64_t open)
+{
+	if (O != NULL)
+		atomic_store(&O->streams_live, open);
+}
+
+void
+tg_obs_stream_opened(void)
+{
+	if (O != NULL)
+		atomic_fetch_add(&O->streams_opened, 1);
+}
+
+void
+tg_obs_stream_closed(enum tg_obs_stream_end why)
+{
+	if (O != NULL && (unsigned)why < TG_OBS_STREAM_END_N)
+		atomic_fetch_add(&O->streams_closed[why], 1);
+}
+
+void
+tg_obs_stream_refused(enum tg_obs_stream_refusal why)
+{
+	if (O != NULL && (unsigned)why < TG_OBS_REFUSED_N)
+		atomic_fetch_add(&O->streams_refused[why], 1);
+}
+
+void
+tg_obs_stream_fanout(uint64_t notified, int64_t dur_us)
+{
+	if (O == NULL)
+		return;
+	atomic_fetch_add(&O->stream_notified, notified);
+	if (dur_us < 0)
+		dur_us = 0;
+	tg_obs_hist(O->fanout_buckets, &O->fanout_sum_us, &O->fanout_count, fanout_s,
+	    NB, (double)dur_us / 1e6, (unsigned long long)dur_us);
+}
+
+void
+tg_obs_stream_db(int up)
+{
+	/* a reconnect: up after down (not the first connect, from -1) */
+	if (O != NULL && atomic_exchange(&O->stream_db_up, up ? 1 : 0) == 0 && up)
+		atomic_fetch_add(&O->stream_db_reconnects, 1);
+}
+
+/* The stream process's series (only once one has run). */
+static int
+render_streams(struct tg_buf *b)
+{
+	int k, rc = 0, up = atomic_load(&O->stream_db_up);
+
+	if (up < 0)
+		return 0;
+	rc |= tg_buf_printf(b,
+	    "# HELP toolgate_streams_open Streams (GET /mcp, subscriptions/listen) the stream process holds.\n"
+	    "# TYPE toolgate_streams_open gauge\ntoolgate_streams_open %llu\n"
+	    "# HELP toolgate_streams_opened_total Streams admitted.\n"
+	    "# TYPE toolgate_streams_opened_total counter\ntoolgate_streams_opened_total %llu\n"
+	    "# HELP toolgate_streams_closed_total Streams ended, by reason.\n"
+	    "# TYPE toolgate_streams_closed_total counter\n",
+	    (unsigned long long)atomic_load(&O->streams_live),
+	    (unsigned long long)atomic_load(&O->streams_opened));
+	for (k = 0; k < TG_OBS_STREAM_END_N; k++)
+		rc |= tg_buf_printf(b, "toolgate_streams_closed_total{reason=\"%s\"} %llu\n",
+		    stream_end_names[k], (unsigned long long)atomic_load(&O->streams_closed[k]));
+	rc |= tg_buf_puts(b, "# HELP toolgate_streams_refused_total Streams refused, by reason.\n"
+			     "# TYPE toolgate_streams_refused_total counter\n");
+	for (k = 0; k < TG_OBS_REFUSED_N; k++)
+		rc |= tg_buf_printf(b, "toolgate_streams_refused_total{reason=\"%s\"} %llu\n",
+		    stream_refusal_names[k], (unsigned long long)atomic_load(&O->streams_refused[k]));
+	rc |= tg_buf_printf(b,
+	    "# HELP toolgate_stream_notifications_total list_changed notifications written to streams.\n"
+	    "# TYPE toolgate_stream_notifications_total counter\ntoolgate_stream_notifications_total %llu\n"
+	    "# HELP toolgate_stream_db_up The stream process's LISTEN connection (1 up, 0 down).\n"
+	    "# TYPE toolgate_stream_db_up gauge\ntoolgate_stream_db_up %d\n"
+	    "# HELP toolgate_stream_db_reconnects_total LISTEN connections of the stream process re-established.\n"
+	    "# TYPE toolgate_stream_db_reconnects_total counter\ntoolgate_stream_db_reconnects_total %llu\n",
+	    (unsigned long long)atomic_load(&O->stream_notified), up,
+	    (unsigned long long)atomic_load(&O->stream_db_reconnects));
+	rc |= tg_obs_hist_render(b, "toolgate_stream_fanout_seconds",
+	    "From a catalogue change's NOTIFY to the last stream notified (incl. the coalescing window).",
+	    O->fanout_buckets, &O->fanout_sum_us, &O->fanout_count, fanout_s, NB, 1e6);
+	return rc;
 }
 
 void
@@ -328,26 +463,14 @@ tg_obs_render(struct tg_buf *b)
 	static const char *const span_help[TG_OBS_SPAN_N] = {
 	    "Spans the workers handed to the exporter's queue.", NULL, NULL,
 	    "Spans the collector accepted.", NULL, NULL};
-	unsigned long long cum = 0;
 	int k, d, rc = 0;
 
 	if (O == NULL)
 		return TG_OK;
 	rc |= render_workers(b);
-	rc |= tg_buf_puts(b, "# HELP toolgate_db_statement_duration_seconds Statement round-trip latency.\n"
-			     "# TYPE toolgate_db_statement_duration_seconds histogram\n");
-	for (k = 0; k < NB; k++) {
-		cum += atomic_load(&O->stmt_buckets[k]);
-		rc |= tg_buf_printf(b, "toolgate_db_statement_duration_seconds_bucket{le=\"%g\"} %llu\n",
-		    bucket_s[k], cum);
-	}
-	cum += atomic_load(&O->stmt_buckets[NB]);
-	rc |= tg_buf_printf(b, "toolgate_db_statement_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-			       "toolgate_db_statement_duration_seconds_sum %.6f\n"
-			       "toolgate_db_statement_duration_seconds_count %llu\n",
-	    cum,
-	    (double)atomic_load(&O->stmt_sum_us) / 1e6,
-	    (unsigned long long)atomic_load(&O->stmt_count));
+	rc |= tg_obs_hist_render(b, "toolgate_db_statement_duration_seconds",
+	    "Statement round-trip latency.", O->stmt_buckets, &O->stmt_sum_us,
+	    &O->stmt_count, bucket_s, NB, 1e6);
 	rc |= tg_buf_puts(b, "# HELP toolgate_cache_lookups_total Worker cache lookups by domain: hit, or fill (read from PostgreSQL).\n"
 			     "# TYPE toolgate_cache_lookups_total counter\n");
 	for (d = 0; d < NDOMAINS; d++)
@@ -356,6 +479,7 @@ tg_obs_render(struct tg_buf *b)
 		    domain_names[d], (unsigned long long)atomic_load(&O->cache[d][1]),
 		    domain_names[d], (unsigned long long)atomic_load(&O->cache[d][0]));
 	rc |= render_pg(b);
+	rc |= render_streams(b);
 	for (k = 0; k < TG_OBS_SPAN_N; k++)
 		if (span_names[k] != NULL)
 			rc |= tg_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",

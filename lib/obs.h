@@ -70,11 +70,48 @@ void tg_obs_pg_sample(const struct tg_obs_pg *s);
 /* Renders every series above in Prometheus text format; 0 or -TG_E_NOMEM. */
 int tg_obs_render(struct tg_buf *b);
 
+/* The stream process (fcgi/stream.c): open streams, why they ended or
+ * were refused, list_changed notifications written and the fan-out
+ * latency of a change (from its NOTIFY to the last stream written). */
+enum tg_obs_stream_end {
+	TG_OBS_STREAM_CLIENT_GONE = 0,
+	TG_OBS_STREAM_SLOW_CLIENT, /* pending output passed its bound */
+	TG_OBS_STREAM_WRITE_FAILED,
+	TG_OBS_STREAM_REVOKED, /* the credential is no longer admitted */
+	TG_OBS_STREAM_SESSION_ENDED,
+	TG_OBS_STREAM_TOKEN_EXPIRED,
+	TG_OBS_STREAM_SHUTDOWN,
+	TG_OBS_STREAM_END_N
+};
+enum tg_obs_stream_refusal {
+	TG_OBS_REFUSED_BAD_REQUEST = 0,
+	TG_OBS_REFUSED_BAD_TICKET,
+	TG_OBS_REFUSED_PER_PRINCIPAL, /* TOOLGATE_STREAMS_PER_PRINCIPAL */
+	TG_OBS_REFUSED_TOTAL, /* TOOLGATE_STREAMS_MAX or no descriptor left */
+	TG_OBS_REFUSED_UNAVAILABLE, /* stopping, out of memory */
+	TG_OBS_REFUSED_N
+};
+const char *tg_obs_stream_end_name(enum tg_obs_stream_end why);
+void tg_obs_stream_live(uint64_t open); /* streams held now */
+void tg_obs_stream_opened(void);
+void tg_obs_stream_closed(enum tg_obs_stream_end why);
+void tg_obs_stream_refused(enum tg_obs_stream_refusal why);
+/* One change fanned out: notified streams, dur_us since its NOTIFY. */
+void tg_obs_stream_fanout(uint64_t notified, int64_t dur_us);
+/* The stream process's LISTEN connection went up (1) or down (0). */
+void tg_obs_stream_db(int up);
+
 /* One observation of a histogram in shared memory: +1 in the bucket of
  * v among the n ascending bounds (buckets[n]: above them all), add to
  * *sum (in the unit the caller keeps it), +1 to *count. */
 void tg_obs_hist(atomic_ullong *buckets, atomic_ullong *sum,
     atomic_ullong *count, const double *bounds, int n, double v,
     unsigned long long add);
+/* Renders such a histogram (no labels) as name_bucket/_sum/_count with
+ * its HELP and TYPE; the sum is divided by per_s (1e6: kept in µs).
+ * 0, or nonzero when b could not grow. */
+int tg_obs_hist_render(struct tg_buf *b, const char *name, const char *help,
+    const atomic_ullong *buckets, const atomic_ullong *sum,
+    const atomic_ullong *count, const double *bounds, int n, double per_s);
 
 #endif

@@ -28,10 +28,16 @@ tg_stream_db_fd(struct tg_db *db)
 {
 	PGconn *conn;
 
-	if (db == NULL || !tg_db_ok(db) || (conn = tg_db_conn(db)) == NULL ||
+	if (db == NULL || (conn = tg_db_conn(db)) == NULL ||
 	    PQstatus(conn) != CONNECTION_OK)
 		return -1;
 	return PQsocket(conn);
+}
+
+int
+tg_stream_db_connect(struct tg_db *db)
+{
+	return db != NULL && tg_db_ok(db) ? 0 : -1;
 }
 
 void

@@ -26,9 +26,14 @@ struct tg_config;
 
 /* The connection (LISTENing); NULL when out of memory. */
 struct tg_db *tg_stream_db_open(void);
-/* Its socket while connected, else -1 (after trying to reconnect, paced
- * by lib/db.c to once a second). */
+/* Its socket while connected, else -1 (never connects: the caller paces
+ * reconnects with tg_stream_db_connect). */
 int tg_stream_db_fd(struct tg_db *db);
+/* Connects (LISTEN, and every lib/inval.h epoch moves: whatever was
+ * learnt before may have missed notifications) unless connected; 0, or
+ * -1 when PostgreSQL cannot be reached (lib/db.c tries at most once a
+ * second; the stream process backs off further). */
+int tg_stream_db_connect(struct tg_db *db);
 /* Reads whatever arrived (never blocks) and applies the notifications to
  * the lib/inval.h epochs; a broken connection moves every epoch. */
 void tg_stream_db_poll(struct tg_db *db);

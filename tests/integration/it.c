@@ -224,6 +224,25 @@ it_sh(const char *fmt, ...)
 	return rc == -1 ? -1 : (rc >> 8) & 0xff;
 }
 
+double
+it_metric(const char *name)
+{
+	struct it_resp r;
+	const char *p;
+	double v = -1;
+	size_t n = strlen(name);
+
+	assert_int_equal(it_get("GET", "/metrics", NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	for (p = r.body; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+			v = strtod(p + n + 1, NULL);
+			break;
+		}
+	it_resp_free(&r);
+	return v;
+}
+
 int
 it_wait_status(const char *path, long want, int timeout_ms)
 {

@@ -18,7 +18,7 @@
  *   MCP 2026    it_mcp26_post (stateless, Mcp-Method / Mcp-Name headers)
  *   problems    it_has_field, IT_FIELDS (422 field paths)
  *   stack       it_env, it_sh, it_capture, it_sql / it_sql_expect,
- *               it_logs_scrubbed, it_wait_status,
+ *               it_logs_scrubbed, it_wait_status, it_metric,
  *               it_rate_limit_set / it_rate_limit_restore
  * Helpers that assert fail the current cmocka test with the method, path,
  * status and body of the offending response.
@@ -91,6 +91,9 @@ double it_now(void);
 int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Polls GET path until it returns want_status or timeout_ms passes. */
 int it_wait_status(const char *path, long want_status, int timeout_ms);
+/* One sample of GET /metrics (from loopback): the value of the first line
+ * that is name (with its labels, if any) and a space; -1 when absent. */
+double it_metric(const char *name);
 
 /* Signs in through POST /api/v1/auth/login and copies the access token into
  * token_out (cap bytes; 4096 is plenty). Returns 0, or -1 (the HTTP status

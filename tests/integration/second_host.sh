@@ -34,7 +34,12 @@ start)
 	unset TOOLGATE_STREAM_SOCKET
 	export TOOLGATE_WORKERS=3 TOOLGATE_TOOL_SLOTS=1 TOOLGATE_TOOL_QUEUE=1 TOOLGATE_MAINTENANCE_INTERVAL=0
 	export TOOLGATE_ALLOWED_ORIGINS="http://127.0.0.1:$port"
-	setsid "$ROOT/build/toolgate" serve </dev/null >>"$LOG/toolgate.log" 2>&1 &
+	# TG_HOST_NOFILE: the master's descriptor limit (soft and hard), for
+	# test_push.c's descriptor-limit test
+	(
+		[ -z "${TG_HOST_NOFILE:-}" ] || ulimit -n "$TG_HOST_NOFILE"
+		exec setsid "$ROOT/build/toolgate" serve </dev/null >>"$LOG/toolgate.log" 2>&1
+	) &
 	for _ in $(seq 1 100); do [ -S "$RUN/toolgate.sock" ] && break; sleep 0.1; done
 	[ -S "$RUN/toolgate.sock" ] || { tail -n 20 "$LOG/toolgate.log" >&2; exit 1; }
 	user_line=""

@@ -159,12 +159,20 @@ t_transport_errors(void **state)
 	json_decref(expect(sid, v, "[" PING "]", NULL, 400, -32600));
 	/* A response from the client -> 202. */
 	json_decref(expect(sid, v, "{\"jsonrpc\":\"2.0\",\"id\":99,\"result\":{}}", NULL, 202, 0));
-	/* MCP-Protocol-Version: unsupported or not the session's -> 400. */
-	j = expect(sid, "2031-01-01", PING, NULL, 400, 0);
+	/* MCP-Protocol-Version: unsupported or invalid -> 400 -32022. */
+	j = expect(sid, "2031-01-01", PING, NULL, 400, -32022);
 	assert_non_null(json_object_get(json_object_get(json_object_get(j, "error"),
 	    "data"), "supported"));
 	json_decref(j);
-	json_decref(expect(sid, "2025-06-18", PING, NULL, 400, 0));
+	json_decref(expect(sid, "not-a-version", PING, NULL, 400, -32022));
+	/* Another version we speak than the session's: accepted (the SEP-1699
+	 * conformance scenarios send 2025-03-26 in a 2025-11-25 session); the
+	 * session's version governs: no batches in a 2025-11-25 session even
+	 * when the header names 2025-03-26. */
+	j = expect(sid, "2025-03-26", PING, NULL, 200, 0);
+	assert_true(json_is_object(json_object_get(j, "result")));
+	json_decref(j);
+	json_decref(expect(sid, "2025-03-26", "[" PING "]", NULL, 400, -32600));
 	/* Header absent: the session's version is assumed. */
 	j = expect(sid, NULL, PING, NULL, 200, 0);
 	assert_true(json_is_object(json_object_get(j, "result")));

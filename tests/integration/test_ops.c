@@ -189,6 +189,7 @@ check_exposition(const char *text)
 	int ntyped = 0, i, lines = 0;
 	const char *line = text, *eol;
 	double last_bucket = -1;
+	char series[2048] = ""; /* the last bucket line up to le= */
 
 	while (*line) {
 		char buf[2048], *p, *end;
@@ -270,9 +271,16 @@ check_exposition(const char *text)
 			double v = strtod(p, &end);
 			assert_true(end != p && *end == '\0');
 			/* cumulative buckets */
-			if (strstr(buf, "_bucket{")) {
-				if (strstr(buf, "le=\"0.001\""))
+			if (strstr(buf, "_bucket{") && strstr(buf, "le=\"") != NULL) {
+				/* cumulative within one series (name and the
+				 * labels before le), from its first bucket on */
+				size_t k = (size_t)(strstr(buf, "le=\"") - buf);
+
+				if (strncmp(series, buf, k) != 0 || series[k] != '\0') {
+					memcpy(series, buf, k);
+					series[k] = '\0';
 					last_bucket = -1;
+				}
 				assert_true(v >= last_bucket);
 				last_bucket = v;
 			}

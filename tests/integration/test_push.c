@@ -4,6 +4,9 @@
  * subscriptions/listen, handed over by a worker (X-Accel-Redirect and a
  * signed ticket), through nginx.
  *
+ * Also: MCP-Protocol-Version on GET, CORS on streams, the stream metrics
+ * on /metrics, and a PostgreSQL restart under open streams.
+ *
  * Each stream is a curl process in the background (-N, headers and body
  * into files under TG_VAR), so a test can watch several at once and see
  * when one ends. The test stack runs with TOOLGATE_STREAMS_PER_PRINCIPAL=4,
@@ -496,16 +499,302 @@ t_shutdown(void **state)
 	}
 }
 
-static char host2[400];
+/* RAW_CONNECT path n: opens n connections to a unix socket at once,
+ * sends nothing, and prints what each received within 3 s (one line
+ * each, the 503s' problem details). */
+#define RAW_CONNECT \
+	"python3 -c 'import socket,sys,time\n" \
+	"ss=[]\n" \
+	"for i in range(int(sys.argv[2])):\n" \
+	"  x=socket.socket(socket.AF_UNIX); x.connect(sys.argv[1]); ss.append(x)\n" \
+	"end=time.time()+3\n" \
+	"for x in ss:\n" \
+	"  x.settimeout(max(0.01,end-time.time()))\n" \
+	"  try: print(x.recv(4096).decode(errors=\"replace\").replace(\"\\n\",\" \"))\n" \
+	"  except Exception: print(\"-\")\n" \
+	"' "
 
-static int
-stop_host2(void **state)
+/* A new developer's API key (key, 256) and a 2025 session of it (sid, 128). */
+static void
+caller(const char *name, char *key, char *sid)
 {
+	dev_key(name, key, 256, NULL);
+	it_mcp_init(key, IT_MCP_VERSION, sid, 128);
+}
+
+/* Opens n GET streams of the session (more: extra curl arguments), each
+ * answered 200, then one more, refused with status (it has ended then). */
+static void
+fill(struct strm *s, int n, const char *key, const char *sid, const char *more,
+    int status)
+{
+	int i;
+
+	for (i = 0; i <= n; i++) {
+		get_stream(&s[i], key, sid, more);
+		assert_int_equal(strm_status(&s[i]), i < n ? 200 : status);
+	}
+	wait_closed(&s[n]);
+}
+
+/*
+ * MCP-Protocol-Version on GET: another version we speak than the
+ * session's opens the stream (the session's governs); an unsupported one
+ * is 400 -32022. The Last-Event-ID of a POST stream (SEP-1699 ids,
+ * "<16 hex>-<n>") opens the session's GET stream and replays nothing from
+ * that other stream.
+ */
+static void
+t_versions(void **state)
+{
+	char key[256], sid[128], sh[200];
+	const char *h[5];
+	struct it_resp r;
+	struct strm s, s2;
+
+	(void)state;
+	caller("push_ver", key, sid);
+	snprintf(sh, sizeof(sh), "Mcp-Session-Id: %s", sid);
+	h[0] = it_bearer(key);
+	h[1] = "Accept: text/event-stream";
+	h[2] = sh;
+	h[3] = "MCP-Protocol-Version: 2031-01-01";
+	h[4] = NULL;
+	assert_int_equal(it_request("GET", "/mcp", h, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 400);
+	assert_int_equal(it_rpc_code(&r), -32022);
+	it_resp_free(&r);
+	{
+		char extra[512];
+
+		snprintf(extra, sizeof(extra), "-H 'Accept: text/event-stream' "
+					       "-H 'Mcp-Session-Id: %s' -H 'MCP-Protocol-Version: 2025-03-26'",
+		    sid);
+		strm_open(&s2, key, "GET", extra, NULL);
+	}
+	assert_int_equal(strm_status(&s2), 200);
+	wait_for(s2.out, "retry:", 1);
+	strm_close(&s2);
+	get_stream(&s, key, sid, "-H 'Last-Event-ID: 0123456789abcdef-3'");
+	assert_int_equal(strm_status(&s), 200);
+	wait_for(s.out, "retry:", 1);
+	nap_ms(1000);
+	assert_int_equal(count_of(slurp(s.out), CHANGED), 0);
+	assert_true(strm_alive(&s));
+	strm_close(&s);
+}
+
+/* The CORS lines of a response head: exactly one Access-Control-Allow-
+ * Origin naming origin (or none when origin is NULL), and Vary: Origin. */
+static void
+assert_cors(const char *hdr, const char *origin)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), "Access-Control-Allow-Origin: %s\r\n", origin ? origin : "");
+	if (origin == NULL) {
+		assert_null(strcasestr(hdr, "Access-Control-Allow-Origin"));
+		return;
+	}
+	assert_non_null(strstr(hdr, want));
+	assert_int_equal(count_of(hdr, "Access-Control-Allow-Origin"), 1);
+	assert_non_null(strstr(hdr, "Access-Control-Expose-Headers: Mcp-Session-Id"));
+	assert_non_null(strstr(hdr, "Vary: Origin"));
+}
+
+/*
+ * TOOLGATE_ALLOWED_ORIGINS on streams, as on POST /mcp: another Origin is
+ * refused (403) before the hand-over; an allowed one gets the CORS headers
+ * on the GET stream, the listen stream and the stream process's own
+ * refusals (429).
+ */
+static void
+t_cors(void **state)
+{
+	char key[256], sid[128], more[512], origin[128];
+	struct strm s[6];
+	int i;
+
+	(void)state;
+	snprintf(origin, sizeof(origin), "%s", it_base());
+	caller("push_cors", key, sid);
+	get_stream(&s[0], key, sid, "-H 'Origin: http://evil.example'");
+	assert_int_equal(strm_status(&s[0]), 403);
+	wait_closed(&s[0]);
+	assert_cors(slurp(s[0].hdr), NULL);
+	snprintf(more, sizeof(more), "-H 'Origin: %s'", origin);
+	/* without an Origin: none */
+	get_stream(&s[0], key, sid, NULL);
+	assert_int_equal(strm_status(&s[0]), 200);
+	assert_cors(slurp(s[0].hdr), NULL);
+	/* three more with it, then the fifth of this caller: the stream
+	 * process's 429, with CORS */
+	fill(&s[1], 3, key, sid, more, 429);
+	assert_cors(slurp(s[1].hdr), origin);
+	assert_cors(slurp(s[4].hdr), origin);
+	for (i = 0; i < 4; i++)
+		strm_close(&s[i]);
+	for (i = 0; i < 4; i++)
+		wait_closed(&s[i]);
+	/* a 2026-07-28 listen stream */
+	{
+		char body[512], extra[1024];
+
+		snprintf(body, sizeof(body),
+		    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"subscriptions/listen\","
+		    "\"params\":{\"notifications\":{\"toolsListChanged\":true},\"_meta\":{"
+		    "\"io.modelcontextprotocol/protocolVersion\":\"" IT_MCP26_VERSION "\","
+		    "\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
+		snprintf(extra, sizeof(extra), "-H 'Accept: application/json, text/event-stream' "
+					       "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+					       "-H 'Mcp-Method: subscriptions/listen' %s",
+		    more);
+		strm_open(&s[5], key, "POST", extra, body);
+		assert_int_equal(strm_status(&s[5]), 200);
+		wait_for(s[5].out, "notifications/subscriptions/acknowledged", 1);
+		assert_cors(slurp(s[5].hdr), origin);
+		strm_close(&s[5]);
+		strm_open(&s[5], key, "POST", "-H 'Accept: application/json, text/event-stream' "
+					      "-H 'MCP-Protocol-Version: " IT_MCP26_VERSION "' "
+					      "-H 'Mcp-Method: subscriptions/listen' "
+					      "-H 'Origin: http://evil.example'",
+		    body);
+		assert_int_equal(strm_status(&s[5]), 403);
+		wait_closed(&s[5]);
+	}
+}
+
+/* /metrics: open streams, opened/closed by reason, notifications and the
+ * fan-out histogram. */
+static void
+t_metrics(void **state)
+{
+	char key[256], sid[128];
+	double open0, opened0, gone0, notif0, fan0, lim0;
+	struct strm s[5];
+	long long srv;
+	int i;
+
+	(void)state;
+	caller("push_met", key, sid);
+	srv = stopped_server_with_tool("push_met_srv");
+	open0 = it_metric("toolgate_streams_open");
+	opened0 = it_metric("toolgate_streams_opened_total");
+	gone0 = it_metric("toolgate_streams_closed_total{reason=\"client_gone\"}");
+	notif0 = it_metric("toolgate_stream_notifications_total");
+	fan0 = it_metric("toolgate_stream_fanout_seconds_count");
+	lim0 = it_metric("toolgate_streams_refused_total{reason=\"per_principal\"}");
+	assert_true(open0 >= 0 && opened0 >= 0 && gone0 >= 0 && notif0 >= 0 && fan0 >= 0 &&
+	    lim0 >= 0);
+	assert_true(it_metric("toolgate_stream_db_up") == 1);
+	fill(s, 4, key, sid, NULL, 429);
+	assert_true(it_metric("toolgate_streams_open") >= open0 + 4);
+	assert_true(it_metric("toolgate_streams_opened_total") >= opened0 + 4);
+	assert_true(it_metric("toolgate_streams_refused_total{reason=\"per_principal\"}") >= lim0 + 1);
+	it_server_start(it_admin(), srv);
+	for (i = 0; i < 4; i++)
+		wait_for(s[i].out, CHANGED, 1);
+	assert_true(it_metric("toolgate_stream_notifications_total") >= notif0 + 4);
+	assert_true(it_metric("toolgate_stream_fanout_seconds_count") >= fan0 + 1);
+	for (i = 0; i < 4; i++)
+		strm_close(&s[i]);
+	for (i = 0; i < 4; i++)
+		wait_closed(&s[i]);
+	{
+		double end = it_now() + WAIT_MS / 1000.0;
+
+		while (it_metric("toolgate_streams_closed_total{reason=\"client_gone\"}") < gone0 + 4) {
+			assert_true(it_now() < end);
+			nap_ms(50);
+		}
+	}
+}
+
+/*
+ * PostgreSQL restarted while streams are open: they stay open, the
+ * stream process reconnects (LISTEN again) and a change made while it
+ * could not listen still reaches them (the digests are recomputed on
+ * reconnect).
+ */
+static void
+t_db_restart(void **state)
+{
+	char key[256], sid[128];
+	struct strm s;
+	long long srv;
+	double rec0;
+
+	(void)state;
+	caller("push_pg", key, sid);
+	srv = stopped_server_with_tool("push_pg_srv");
+	get_stream(&s, key, sid, NULL);
+	assert_int_equal(strm_status(&s), 200);
+	wait_for(s.out, "retry:", 1);
+	rec0 = it_metric("toolgate_stream_db_reconnects_total");
+	assert_true(rec0 >= 0);
+	assert_int_equal(it_sh("bash %s pg-stop >/dev/null 2>&1", it_env("TG_STACK")), 0);
+	nap_ms(1500);
+	assert_true(strm_alive(&s));
+	assert_int_equal(it_sh("bash %s pg-start >/dev/null 2>&1", it_env("TG_STACK")), 0);
+	/* at once, before the stream process can have LISTENed again: the
+	 * NOTIFY of this change may never reach it */
+	assert_int_equal(it_sh("for i in $(seq 1 100); do psql -qAt -v ON_ERROR_STOP=1 "
+			       "-c \"UPDATE servers SET status = 'running' WHERE id = %lld\" "
+			       ">/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1",
+			     srv),
+	    0);
+	{
+		double end = it_now() + 45;
+
+		while (count_of(slurp(s.out), CHANGED) < 1) {
+			if (it_now() > end)
+				fail_msg("no list_changed after the database restart: %s", slurp(s.out));
+			nap_ms(100);
+		}
+	}
+	assert_true(strm_alive(&s));
+	assert_int_equal(it_wait_status("/ready", 200, 20000), 0);
+	usleep(1200 * 1000);
+	assert_true(it_metric("toolgate_stream_db_up") == 1);
+	assert_true(it_metric("toolgate_stream_db_reconnects_total") >= rec0 + 1);
+	strm_close(&s);
+}
+
+static char host2[400], host3[400];
+
+/* Starts "another host" (second_host.sh) in TG_VAR/name on a free port
+ * from first; env: assignments for it (or ""); its URL into url. */
+static void
+host_start(char *dir, size_t cap, const char *name, int first, const char *env,
+    char *url, size_t ucap)
+{
+	char port[16];
+
+	snprintf(dir, cap, "%s/%s", it_env("TG_VAR"), name);
+	assert_int_equal(it_capture(port, sizeof(port), "for p in $(seq %d %d); do "
+							"(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done",
+			     first, first + 99),
+	    0);
+	assert_true(atoi(port) > 0);
+	assert_int_equal(it_sh("%s bash \"$(dirname '%s')/../tests/integration/second_host.sh\" start '%s' %s",
+			     env, it_env("TG_STACK"), dir, port),
+	    0);
+	snprintf(url, ucap, "http://127.0.0.1:%s", port);
+}
+
+/* Teardown: stops the hosts host_start started (safe to repeat). */
+static int
+stop_hosts(void **state)
+{
+	const char *d[2] = {host2, host3};
+	int i;
+
 	(void)state;
 	base = NULL;
-	if (host2[0])
-		(void)it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" stop '%s' >/dev/null 2>&1",
-		    it_env("TG_STACK"), host2);
+	for (i = 0; i < 2; i++)
+		if (d[i][0])
+			(void)it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" stop '%s' >/dev/null 2>&1",
+			    it_env("TG_STACK"), d[i]);
 	return 0;
 }
 
@@ -519,20 +808,12 @@ stop_host2(void **state)
 static void
 t_two_hosts(void **state)
 {
-	char key[256], sid[128], port[16], url[64];
+	char key[256], sid[128], url[64];
 	struct strm g, l;
 	long long srv;
 
 	(void)state;
-	snprintf(host2, sizeof(host2), "%s/host2", it_env("TG_VAR"));
-	assert_int_equal(it_capture(port, sizeof(port), "%s", "for p in $(seq 18700 18799); do "
-							      "(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done"),
-	    0);
-	assert_true(atoi(port) > 0);
-	assert_int_equal(it_sh("bash \"$(dirname '%s')/../tests/integration/second_host.sh\" start '%s' %s",
-			     it_env("TG_STACK"), host2, port),
-	    0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%s", port);
+	host_start(host2, sizeof(host2), "host2", 18700, "", url, sizeof(url));
 
 	dev_key("push_hosts", key, sizeof(key), NULL);
 	it_mcp_init(key, IT_MCP_VERSION, sid, sizeof(sid)); /* on host 1 */
@@ -558,6 +839,82 @@ t_two_hosts(void **state)
 	assert_non_null(strstr(slurp(l.out), "\"id\":5,\"result\":{"));
 }
 
+/*
+ * A stream process whose descriptor limit is below TOOLGATE_STREAMS_MAX
+ * (a host started with `ulimit -n 64`, TOOLGATE_STREAMS_MAX 10000): it
+ * holds limit - 32 streams and refuses the next with a clear 503 naming
+ * the descriptor limit, instead of failing accept() with EMFILE; and it
+ * keeps serving once one closes.
+ */
+static void
+t_fd_limit(void **state)
+{
+	char key[256], sid[128], url[64];
+	struct strm s[34];
+	int i;
+
+	(void)state;
+	host_start(host3, sizeof(host3), "host3", 18800, "TG_HOST_NOFILE=64", url, sizeof(url));
+	assert_int_equal(it_sh("grep -q 'ev=stream.fd_limit nofile=64 streams_max=10000 effective=32' '%s/log/toolgate.log'",
+			     host3),
+	    0);
+	caller("push_fds", key, sid);
+	base = url;
+	fill(s, 32, key, sid, NULL, 503);
+	assert_non_null(strstr(slurp(s[32].out), "descriptor limit"));
+	assert_non_null(strstr(slurp(s[32].hdr), "Retry-After: "));
+	strm_close(&s[0]);
+	wait_closed(&s[0]);
+	{
+		double end = it_now() + WAIT_MS / 1000.0;
+
+		for (;;) {
+			get_stream(&s[33], key, sid, NULL);
+			if (strm_status(&s[33]) == 200)
+				break;
+			wait_closed(&s[33]);
+			assert_true(it_now() < end);
+			nap_ms(200);
+		}
+	}
+	/* out of descriptors (silent connections straight at its socket,
+	 * beyond the 64): each is accepted on the spare descriptor and
+	 * refused with 503, the loop does not spin, and it still serves */
+	assert_int_equal(it_sh("%s '%s/run/toolgate.sock.stream' 80 >/dev/null", RAW_CONNECT, host3), 0);
+	assert_int_equal(it_sh("grep -q 'ev=stream.refused status=503 reason=\"no descriptor left' '%s/log/toolgate.log'",
+			     host3),
+	    0);
+	for (i = 1; i < 34; i++)
+		if (i != 32)
+			strm_close(&s[i]);
+	for (i = 1; i < 34; i++)
+		if (i != 32)
+			wait_closed(&s[i]);
+	get_stream(&s[0], key, sid, NULL);
+	assert_int_equal(strm_status(&s[0]), 200);
+	strm_close(&s[0]);
+	base = NULL;
+}
+
+/* More than 256 connections that send nothing (only nginx should connect,
+ * and it sends its request at once): the next is refused with 503 at
+ * once; streams still open afterwards. */
+static void
+t_heads_cap(void **state)
+{
+	char key[256], sid[128];
+	struct strm s;
+
+	(void)state;
+	assert_int_equal(it_sh("%s '%s.stream' 300 | grep -q 'too many connections are opening'",
+			     RAW_CONNECT, it_env("TOOLGATE_SOCKET")),
+	    0);
+	caller("push_heads", key, sid);
+	get_stream(&s, key, sid, NULL);
+	assert_int_equal(strm_status(&s), 200);
+	strm_close(&s);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_refusals),
     cmocka_unit_test(t_list_changed),
@@ -566,7 +923,13 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_revocation),
     cmocka_unit_test(t_limits),
     cmocka_unit_test(t_shutdown),
-    cmocka_unit_test_teardown(t_two_hosts, stop_host2),
+    cmocka_unit_test(t_versions),
+    cmocka_unit_test(t_cors),
+    cmocka_unit_test(t_metrics),
+    cmocka_unit_test(t_db_restart),
+    cmocka_unit_test_teardown(t_two_hosts, stop_hosts),
+    cmocka_unit_test_teardown(t_fd_limit, stop_hosts),
+    cmocka_unit_test(t_heads_cap),
 };
 
 TG_TEST_RUN("tests", tests, NULL, NULL)

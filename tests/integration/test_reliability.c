@@ -51,26 +51,6 @@ sleep_ms(int ms)
 		;
 }
 
-static double
-metric(const char *name)
-{
-	struct it_resp r;
-	const char *p;
-	double v = -1;
-	size_t n = strlen(name);
-
-	assert_int_equal(it_get("GET", "/metrics", admin, &r), 0);
-	assert_int_equal(r.status, 200);
-	for (p = r.body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
-			v = strtod(p + n + 1, NULL);
-			break;
-		}
-	}
-	it_resp_free(&r);
-	return v;
-}
-
 /* Starts n tools/call of tool (arguments args) in the background with curl;
  * answers go to tmpdir/tag.N, tmpdir/tag.done appears when all are back. */
 static void
@@ -189,9 +169,9 @@ t_control_plane_while_tools_busy(void **state)
 	int n, i, ok = 0, busy = 0;
 
 	(void)state;
-	slots = metric("toolgate_tool_slots");
-	queue = metric("toolgate_tool_queue_capacity");
-	busy0 = metric("toolgate_tool_busy_total{reason=\"queue_full\"}");
+	slots = it_metric("toolgate_tool_slots");
+	queue = it_metric("toolgate_tool_queue_capacity");
+	busy0 = it_metric("toolgate_tool_busy_total{reason=\"queue_full\"}");
 	assert_true(slots >= 1);
 	assert_true(queue >= 0);
 	n = (int)(slots + queue) + 3;
@@ -241,8 +221,8 @@ t_control_plane_while_tools_busy(void **state)
 	assert_int_equal(ok + busy, n);
 	assert_true(ok >= (int)slots);
 	assert_true(busy >= 1);
-	assert_true(metric("toolgate_tool_busy_total{reason=\"queue_full\"}") > busy0);
-	assert_true(metric("toolgate_tool_slots_busy") == 0);
+	assert_true(it_metric("toolgate_tool_busy_total{reason=\"queue_full\"}") > busy0);
+	assert_true(it_metric("toolgate_tool_slots_busy") == 0);
 }
 
 /* psql -At helper: the first field of the first row, or "". */
@@ -260,7 +240,7 @@ t_log_row_before_run_and_lost_on_kill(void **state)
 	int running = 0;
 
 	(void)state;
-	reclaimed0 = metric("toolgate_tool_slots_reclaimed_total");
+	reclaimed0 = it_metric("toolgate_tool_slots_reclaimed_total");
 	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
 	calls_in_background(sid, nap, "{\"s\":8}", 1, "kill");
 	/* The row is there while the tool runs. */
@@ -292,8 +272,8 @@ t_log_row_before_run_and_lost_on_kill(void **state)
 		sleep_ms(250);
 	}
 	wait_done("kill", 30);
-	assert_true(metric("toolgate_tool_slots_reclaimed_total") >= reclaimed0 + 1);
-	assert_true(metric("toolgate_tool_slots_busy") == 0);
+	assert_true(it_metric("toolgate_tool_slots_reclaimed_total") >= reclaimed0 + 1);
+	assert_true(it_metric("toolgate_tool_slots_busy") == 0);
 }
 
 static void

@@ -91,7 +91,8 @@ echo "== conformance (@modelcontextprotocol/conformance) =="
 conformance "conformance " conformance- passed_v1 "server-initialize ping tools-list \
     tools-call-simple-text tools-call-error tools-call-image tools-call-audio \
     tools-call-embedded-resource tools-call-mixed-content json-schema-2020-12 \
-    dns-rebinding-protection tools-call-with-logging tools-call-with-progress" \
+    dns-rebinding-protection tools-call-with-logging tools-call-with-progress \
+    server-sse-multiple-streams server-sse-polling" \
     node_modules/@modelcontextprotocol/conformance/dist/index.js server
 
 echo "== SDK v2 client, 2026-07-28 (@modelcontextprotocol/client) =="

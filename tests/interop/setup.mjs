@@ -29,6 +29,11 @@ const tools = [
   ['test_multiple_content_types', 'Returns mixed content', `def main():\n    return [{'type': 'text', 'text': 'Multiple content types test:'}, {'type': 'image', 'data': '${PNG}', 'mimeType': 'image/png'}, {'type': 'resource', 'resource': {'uri': 'test://mixed-content-resource', 'mimeType': 'application/json', 'text': '{"test": "data", "value": 123}'}}]\n`],
   ['test_tool_with_logging', 'Sends three log messages while it runs', "import time\nimport toolgate\ndef main():\n    toolgate.log('info', 'Tool execution started')\n    time.sleep(0.05)\n    toolgate.log('info', 'Tool processing data')\n    time.sleep(0.05)\n    toolgate.log('info', 'Tool execution completed')\n    return 'Tool with logging executed successfully'\n"],
   ['test_tool_with_progress', 'Reports progress 0, 50, 100 of 100', "import time\nimport toolgate\ndef main():\n    toolgate.progress(0, 100)\n    time.sleep(0.05)\n    toolgate.progress(50, 100)\n    time.sleep(0.05)\n    toolgate.progress(100, 100)\n    return 'Tool with progress executed successfully'\n"],
+  // 2025 server-sse-polling (SEP-1699) calls it by name: a log message makes
+  // the response an SSE stream, which opens with the priming event (id, empty
+  // data) and retry:. toolgate never closes a tool call's stream before its
+  // result (docs/mcp.md "Resumability"), so the result arrives on that stream.
+  ['test_reconnection', 'Logs once, then answers on the same SSE stream', "import time\nimport toolgate\ndef main():\n    toolgate.log('info', 'reconnection test started')\n    time.sleep(0.1)\n    return 'Reconnection test completed'\n"],
   // 2026-07-28 server-stateless: a call without _meta logLevel must not log.
   ['test_logging_tool', 'Logs while it runs (only sent when the request asks for a level)', "import toolgate\ndef main():\n    toolgate.log('info', 'logging tool ran')\n    return 'logged'\n"],
   // The schema of conformance 0.2 (SEP-1613 and SEP-2106: $anchor, allOf/anyOf,

@@ -176,7 +176,11 @@ t_errors(void **state)
 	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", NULL, NULL, NULL, &o);
 	assert_int_equal(o.status, 404);
 	json_decref(o.json);
+	/* another supported version than the session's: accepted */
 	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", SID, "2025-03-26", NULL, NULL, &o);
+	assert_int_equal(o.status, 200);
+	json_decref(o.json);
+	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", SID, "1999-01-01", NULL, NULL, &o);
 	assert_int_equal(o.status, 400);
 	json_decref(o.json);
 	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", SID, NULL,

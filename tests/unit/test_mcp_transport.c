@@ -20,6 +20,7 @@
 #include "lib/arena.h"
 #include "lib/config.h"
 #include "lib/status.h"
+#include "lib/stream_ticket.h"
 #include "tests/unit/fake_io.h"
 
 #include "tests/unit/fake_mcp.h"
@@ -151,6 +152,9 @@ t_sessions(void **state)
 	run("DELETE", NULL, "nope", NULL, NULL, &o);
 	assert_error(&o, 404, -32001, "Session not found");
 	out_free(&o);
+	run("DELETE", NULL, SID, "2031-01-01", NULL, &o);
+	assert_error(&o, 400, -32022, "Unsupported protocol version");
+	out_free(&o);
 	run("DELETE", NULL, SID, "2025-11-25", NULL, &o);
 	assert_int_equal(o.status, 204);
 	out_free(&o);
@@ -163,13 +167,20 @@ t_sessions(void **state)
 	assert_error(&o, 404, -32001,
 	    "Session not found: it expired or was ended; initialize again");
 	out_free(&o);
+	/* Another version we speak than the session's: accepted, the
+	 * session's version governs. */
 	run("POST", PING, SID, "2025-06-18", NULL, &o);
-	assert_error(&o, 400, -32000,
-	    "Bad Request: MCP-Protocol-Version does not match the version negotiated for this session");
+	assert_int_equal(o.status, 200);
+	assert_true(json_is_object(json_object_get(o.json, "result")));
+	out_free(&o);
+	/* One we do not speak: 400 -32022 on GET too (POST refuses it before
+	 * the body); GET needs a stream process (its ticket key). */
+	assert_int_equal(tg_ticket_init(), TG_OK);
+	run("GET", NULL, SID, "2031-01-01", "text/event-stream", &o);
+	tg_ticket_disable();
+	assert_error(&o, 400, -32022, "Unsupported protocol version");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(o.json,
-	    "error"), "data"), "negotiated")), "2025-11-25");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(o.json,
-	    "error"), "data"), "received")), "2025-06-18");
+	    "error"), "data"), "requested")), "2031-01-01");
 	out_free(&o);
 	/* Without the header the session's version applies. */
 	run("POST", PING, SID, NULL, NULL, &o);
@@ -268,7 +279,7 @@ t_server_card(void **state)
 static void
 sse_events(const char *text, char *buf, size_t cap)
 {
-	const char *p = text, *tag = "event: message\ndata: ";
+	const char *p = text, *tag = "event: message\n";
 	size_t n = 0;
 
 	buf[0] = '\0';
@@ -277,6 +288,10 @@ sse_events(const char *text, char *buf, size_t cap)
 		size_t len;
 
 		p += strlen(tag);
+		if (strncmp(p, "id: ", 4) == 0)	/* 2025 sessions: SEP-1699 ids */
+			p = strchr(p, '\n') + 1;
+		assert_int_equal(strncmp(p, "data: ", 6), 0);
+		p += 6;
 		end = strstr(p, "\n\n");
 		assert_non_null(end);
 		len = (size_t)(end - p);
@@ -319,6 +334,25 @@ t_sse_2025(void **state)
 	    "\n{\"jsonrpc\":\"2.0\",\"id\":7," DONE "}}");
 	for (i = 0; events[i]; i++)
 		assert_int_equal(event_rc[i], 0);
+	/* SEP-1699: a priming event (id, retry, empty data) first, then every
+	 * event with an id of the same stream, counting up. */
+	{
+		const char *b = strstr(o.text, "\nid: "), *q;
+		char stream[17], want[64];
+
+		assert_non_null(b);
+		assert_true(b < strstr(o.text, "event: message"));
+		b++;
+		assert_int_equal(strncmp(b, "id: ", 4), 0);
+		assert_int_equal(strspn(b + 4, "0123456789abcdef"), 16);
+		memcpy(stream, b + 4, 16);
+		stream[16] = '\0';
+		assert_int_equal(strncmp(b + 20, "-0\nretry: 3000\ndata: \n\n", 23), 0);
+		for (i = 1, q = b; i <= 4; i++, q++) {
+			snprintf(want, sizeof(want), "event: message\nid: %s-%d\ndata: ", stream, i);
+			assert_non_null(q = strstr(q, want));
+		}
+	}
 	out_free(&o);
 
 	run("POST", CALL25, SID, "2025-11-25", "application/json", &o);
@@ -354,6 +388,9 @@ t_sse_2026(void **state)
 	assert_non_null(strstr(ev, P1 "\n" P2 "\n{\"jsonrpc\":\"2.0\",\"id\":8," DONE));
 	assert_null(strstr(ev, "notifications/message"));
 	assert_non_null(strstr(ev, "\"resultType\":\"complete\""));
+	/* no session, no SEP-1699 ids or priming */
+	assert_null(strstr(o.text, "\nid: "));
+	assert_null(strstr(o.text, "retry:"));
 	out_free(&o);
 
 	run("POST", "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":"
