@@ -483,7 +483,11 @@ tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
 	    " 'server_name', s.name, 'name', v.name, 'version', v.version,"
 	    " 'code', v.code, 'kind', t.kind," /* sources: kind (sql/005) */
 	    " 'input_schema', coalesce(v.input_schema, '{\"type\":\"object\"}'::json),"
-	    " 'allowed_hosts', to_json(s.allowed_hosts))::text" TOOL_FROM SERVED_JOIN
+	    " 'allowed_hosts', to_json(s.allowed_hosts),"
+	    /* performance: the package set in the same round trip
+	     * (tg_packages_apply_set) */
+	    " 'package_set', (SELECT " TG_PACKAGES_SET_JSON " FROM package_sets"
+	    " WHERE server_id = s.id))::text" TOOL_FROM SERVED_JOIN
 	    " WHERE coalesce(s.tool_prefix, s.name || '__') || v.name = $1"
 	    " AND " SERVABLE " AND s.status = 'running'"
 	    " ORDER BY t.id LIMIT 1", 1, p, &t);
