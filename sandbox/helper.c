@@ -2296,13 +2296,12 @@ serve(const struct cfg *c)
 		free(buf);
 		if (send_status(c, ex) != 0)
 			break;
-		/* the next call's child, if the call did not ask for it: asked
-		 * before the last call's namespaces go, so that the zygote
-		 * forks it while this process waits in their teardown (an RCU
-		 * grace period: 0.2-8 ms on the dev VM, docs/performance.md) */
+		release_done_ns(&w);	/* torn down now, after the status */
+		/* the next call's child, if the call did not ask for it (after
+		 * the teardown: asked before it, c=1 was 15-25% slower,
+		 * docs/performance.md "End to end") */
 		if (!(c->warm_calls > 0 && w.calls >= c->warm_calls))
 			kid_ask(&w);
-		release_done_ns(&w);	/* torn down now, after the status */
 	}
 	zygote_stop(&w);
 	release_done_ns(&w);
