@@ -13,6 +13,10 @@
  *   - nothing crosses calls of one zygote: a tool that monkeypatches a
  *     module and leaves a file in /tmp sees neither in the next calls, warm
  *     ones included (tests/sandbox has the full list of such attempts);
+ *   - a call of a tool whose server has no secrets and no package set
+ *     costs three database round trips (the tool with its package set and
+ *     whether there are secrets, the log row, its completion), counted in
+ *     the access log's db_rt (docs/performance.md "End to end");
  *   - a worker killed in the middle of a call leaves nothing behind: its
  *     helper, zygote, the call's child and the parked one all go (the
  *     sandbox harness checks the same for the egress proxy and a tool's own
@@ -212,6 +216,39 @@ t_nothing_crosses_calls(void **state)
 	assert_true(warm >= 1);
 }
 
+static void
+t_call_round_trips(void **state)
+{
+	char sid[256], body[256], path[512], out[64];
+	struct it_resp r;
+	int i, rt, best = 99;
+
+	(void)state;
+	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
+	snprintf(path, sizeof(path), "%s/log/toolgate.log", it_env("TG_VAR"));
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":"
+				     "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{\"x\":3}}}",
+	    echo);
+	/* the fewest of a few calls: a call may also refill a worker cache
+	 * (settings, authentication, a rate-limit lease) */
+	for (i = 0; i < 8; i++) {
+		it_mcp_post(admin, sid, IT_MCP_VERSION, body, &r);
+		assert_int_equal(r.status, 200);
+		assert_non_null(strstr(r.body, "\"x\":6"));
+		assert_non_null(it_header(&r, "X-Request-Id"));
+		out[0] = '\0';
+		(void)it_capture(out, sizeof(out), "grep 'req=%s ev=http.access' %s |"
+						   " sed -n 's/.* db_rt=\\([0-9]*\\).*/\\1/p'",
+		    it_header(&r, "X-Request-Id"), path);
+		it_resp_free(&r);
+		rt = atoi(out);
+		assert_true(out[0] >= '0' && out[0] <= '9');
+		if (rt < best)
+			best = rt;
+	}
+	assert_int_equal(best, 3);
+}
+
 /* A process as /proc shows it: its pid and start time (a pid can be
  * reused; the pair cannot). */
 struct proc {
@@ -344,4 +381,5 @@ t_worker_killed_mid_call_leaves_nothing(void **state)
 
 TG_TEST_MAIN("warm", setup, teardown, t_schema_was_derived,
     t_calls_report_their_sandbox, t_test_run_reports_its_sandbox,
-    t_nothing_crosses_calls, t_worker_killed_mid_call_leaves_nothing)
+    t_nothing_crosses_calls, t_call_round_trips,
+    t_worker_killed_mid_call_leaves_nothing)
