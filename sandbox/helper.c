@@ -86,6 +86,8 @@ struct cfg {
 	long long warm_ms;	/* --warm-ms: ... or after this long */
 	int test_ready_first;	/* tests: the zygote's children report ready
 				 * before the zygote names them (zygote.c) */
+	int test_child_delay_ms;	/* tests: a cold child waits this long
+					 * before its PR_SET_PDEATHSIG */
 };
 
 struct sbuf {
@@ -1273,6 +1275,9 @@ run_tool(struct run *r, const struct cfg *c)
 	ch.err_w = err[1];
 	ch.res_w = res[0] >= 0 ? res[1] : -1;
 	ch.sync_r = sync[0];
+	ch.sync_w = sync[1];
+	ch.errp_r = errp[0];
+	ch.test_delay_ms = c->test_child_delay_ms;
 	ch.errp_w = errp[1];
 	ch.egress_sp = -1;
 	ch.packages = r->packages;
@@ -1640,6 +1645,8 @@ zygote_start(struct warm *w, const struct cfg *c)
 		int nul, cap;
 
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		/* the helper's end: its death must be EOF here (child.c) */
+		close(sync[1]);
 		do {
 			n = read(sync[0], &go, 1);
 		} while (n < 0 && errno == EINTR);
@@ -2410,6 +2417,10 @@ parse_args(int argc, char **argv, struct cfg *c)
 			c->serve = 1;
 		else if (strcmp(a, "--test-ready-first") == 0)
 			c->test_ready_first = 1;	/* tests: zygote.c */
+		else if (strcmp(a, "--test-child-delay-ms") == 0 &&
+		    i + 1 < argc && (c->test_child_delay_ms =
+		    atoi(argv[i + 1])) > 0 && c->test_child_delay_ms <= 10000)
+			i++;	/* tests: harness.py orphans() */
 		else if (strcmp(a, "--packages-root") == 0 && i + 1 < argc &&
 		    argv[i + 1][0] == '/' && strlen(argv[i + 1]) < 400)
 			sbx_packages_root = argv[++i];	/* warm package sets */

@@ -953,6 +953,35 @@ def orphans():
     report("a helper whose status reader is gone stops the run and exits",
            len(procs) >= 2 and ended and not alive,
            "ended %r, processes %r, still running %r" % (ended, procs, alive))
+    # the helper killed between its clone and the child's PR_SET_PDEATHSIG
+    # (--test-child-delay-ms holds the child there): the child must see
+    # its parent's death as EOF on the sync pipe, not wait for a byte
+    # forever as pid 1 of its namespace (deaf to SIGTERM). The issue 18
+    # bench left such a "helper" (the child's command line before exec).
+    r, w = os.pipe()
+    h = subprocess.Popen(AS_USER + [HELPER, "--status-fd", str(w),
+                                    "--test-child-delay-ms", "1500"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, pass_fds=(w,),
+                         env=WORKER_ENV)
+    h.stdin.write(json.dumps(run_req(
+        "import time\ndef main():\n    time.sleep(60)\n",
+        limits={"timeout_ms": 90000})).encode())
+    h.stdin.close()
+    os.close(w)
+    procs = wait_tree(h.pid, 1)
+    h.kill()
+    h.wait()
+    os.close(r)
+    alive = left_after(procs)
+    for pid, _ in alive:  # do not leave it behind for the next tests
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    report("a sandbox whose helper died before its PDEATHSIG exits",
+           len(procs) >= 1 and not alive,
+           "processes %r, still running %r" % (procs, alive))
 
 
 def plant(ctx):
