@@ -887,8 +887,7 @@ tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
 
 	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
 	p[0] = sid;
-	rc = tg_svc_query_object(db, "SELECT " TG_PACKAGES_SET_JSON
-				     "::text FROM package_sets WHERE server_id = $1::bigint",
+	rc = tg_svc_query_object(db, "SELECT " TG_PACKAGES_SET_JSON "::text FROM package_sets WHERE server_id = $1::bigint",
 	    1, p, &set);
 	if (rc == -TG_E_NOTFOUND)
 		return TG_OK;
@@ -910,7 +909,7 @@ tg_packages_apply_set(const struct tg_config *cfg, const json_t *set,
 	int rc;
 
 	if (set == NULL || json_is_null(set))
-		return TG_OK;	/* no package set */
+		return TG_OK; /* no package set */
 	tg_err_init(&err);
 	tree = json_string_value(json_object_get(set, "tree"));
 	if (tree == NULL || cfg == NULL || cfg->packages_dir[0] == '\0' ||

@@ -343,7 +343,7 @@ t_worker_killed_mid_call_leaves_nothing(void **state)
 			       " -d '{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
 			       "\"params\":{\"name\":\"%s\",\"arguments\":{\"s\":20}}}'"
 			       " >/dev/null 2>&1 &",
-			 it_base(), admin, sid, IT_MCP_VERSION, nap),
+			     it_base(), admin, sid, IT_MCP_VERSION, nap),
 	    0);
 	/* the call's row names its worker while the tool runs */
 	snprintf(q, sizeof(q), "SELECT worker_pid FROM execution_logs WHERE"
@@ -356,7 +356,7 @@ t_worker_killed_mid_call_leaves_nothing(void **state)
 			usleep(100000);
 	}
 	assert_true(wpid > 0);
-	usleep(500000);	/* the call's child runs, the next one is parked */
+	usleep(500000); /* the call's child runs, the next one is parked */
 	n = descendants(wpid, ps, 64);
 	/* the helper and at least the sandbox's pid 1 */
 	assert_true(n >= 2);
