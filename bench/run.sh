@@ -21,7 +21,9 @@
 #      sampling (a loopback OTLP receiver), and with that collector hanging
 # Results: stdout and bench/results/latest.md. Knobs: BENCH_SECONDS (10),
 # BENCH_WORKERS (5: tools/call at concurrency 4 needs 4 tool slots and a
-# free worker), BENCH_KEEP=1 leaves the stack running.
+# free worker), BENCH_KEEP=1 leaves the stack running, BENCH_ONLY=warm runs
+# only the warm tools/call rows and the bare start (a short table on stdout,
+# bench/results/warm.md; for A/B runs while iterating).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
@@ -114,6 +116,39 @@ LIST26='{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.mod
 MCP26_HEADERS="Authorization: Bearer $KEY|MCP-Protocol-Version: 2026-07-28|Mcp-Method: tools/list"
 
 declare -A R
+ONLY=${BENCH_ONLY:-all}
+case $ONLY in all | warm) ;; *) die "BENCH_ONLY must be warm (or unset)" ;; esac
+warm_rows() {
+	say "tools/call of a trivial Python tool: warm sandboxes"
+	# the workers' zygotes start with the workers; a few calls make sure
+	for i in $(seq 1 20); do
+		curl -sS -o /dev/null -X POST "$BASE/mcp" -H "Authorization: Bearer $KEY" -H "Mcp-Session-Id: $SESSION" \
+			-H 'MCP-Protocol-Version: 2025-11-25' -H 'Content-Type: application/json' \
+			-H 'Accept: application/json, text/event-stream' -d "$CALL"
+	done
+	for c in 1 2 4; do R[warm_$c]=$(BENCH_TOOL_ERRORS=1 wrk_run "$BASE/mcp" "$CALL" "$MCP_HEADERS" "$c" "$SECS"); done
+	WARM_ROWS=$(psql -X -At -c "SELECT count(*) FILTER (WHERE sandbox = 'warm') || ' of ' || count(*) FROM execution_logs WHERE tool_name = 'bench__tool_00' AND kind = 'call'")
+	HF=$(mktemp)
+	hyperfine -N --warmup 5 --runs 100 --export-json "$HF" '/usr/bin/python3.11 -I -S -c pass' >/dev/null 2>&1
+	BARE=$($PY -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f" % (r["median"]*1000))' "$HF")
+	rm -f "$HF"
+}
+if [ "$ONLY" = warm ]; then
+	warm_rows
+	f() { echo "$1" | awk -v i="$2" '{print $i}'; }
+	{
+		echo "# toolgate warm tools/call — $(date -u +%Y-%m-%dT%H:%M:%SZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo
+		echo "| sandbox | conc | calls/s | p50 ms | p90 ms | p99 ms | errors |"
+		echo "|---|---|---|---|---|---|---|"
+		for c in 1 2 4; do v=${R[warm_$c]}; echo "| warm | $c | $(f "$v" 1) | $(f "$v" 2) | $(f "$v" 3) | $(f "$v" 4) | $(f "$v" 5) |"; done
+		echo
+		echo "Bare start median $BARE ms. Rows run warm: $WARM_ROWS."
+		$PY -c 'import sys; p50,b,r=float(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print("p50 c=1 / bare: %.2f (goal <= 0.5); calls/s c=4: %.0f (goal %.0f)" % (p50/b, r, 4000/b))' \
+			"$(f "${R[warm_1]}" 2)" "$BARE" "$(f "${R[warm_4]}" 1)"
+	} | tee "$ROOT/bench/results/warm.md"
+	exit 0
+fi
 say "tools/list through nginx (toolgate, 2025-11-25 session and 2026-07-28 stateless)"
 for c in 1 8 32; do R[tg_$c]=$(wrk_run "$BASE/mcp" "$LIST" "$MCP_HEADERS" "$c" "$SECS"); done
 for c in 1 8 32; do R[t6_$c]=$(wrk_run "$BASE/mcp" "$LIST26" "$MCP26_HEADERS" "$c" "$SECS"); done
@@ -139,19 +174,7 @@ chmod 0644 "$VAR/nginx/bench-page.json"
 PAGE_BYTES=$(stat -c %s "$VAR/nginx/bench-page.json")
 for c in 1 8 32; do R[nf_$c]=$(BENCH_METHOD=GET wrk_run "$BASE/__static_bench_page" "" "" "$c" "$SECS"); done
 
-say "tools/call of a trivial Python tool: warm sandboxes"
-# the workers' zygotes start with the workers; a few calls make sure
-for i in $(seq 1 20); do
-	curl -sS -o /dev/null -X POST "$BASE/mcp" -H "Authorization: Bearer $KEY" -H "Mcp-Session-Id: $SESSION" \
-		-H 'MCP-Protocol-Version: 2025-11-25' -H 'Content-Type: application/json' \
-		-H 'Accept: application/json, text/event-stream' -d "$CALL"
-done
-for c in 1 2 4; do R[warm_$c]=$(BENCH_TOOL_ERRORS=1 wrk_run "$BASE/mcp" "$CALL" "$MCP_HEADERS" "$c" "$SECS"); done
-WARM_ROWS=$(psql -X -At -c "SELECT count(*) FILTER (WHERE sandbox = 'warm') || ' of ' || count(*) FROM execution_logs WHERE tool_name = 'bench__tool_00' AND kind = 'call'")
-HF=$(mktemp)
-hyperfine -N --warmup 5 --runs 100 --export-json "$HF" '/usr/bin/python3.11 -I -S -c pass' >/dev/null 2>&1
-BARE=$($PY -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f" % (r["median"]*1000))' "$HF")
-rm -f "$HF"
+warm_rows
 say "tools/call of a trivial Python tool: cold (the stack restarted with TOOLGATE_SANDBOX_WARM=off)"
 bash scripts/stack.sh stop >/dev/null 2>&1
 TOOLGATE_SANDBOX_WARM=off make -s start >/dev/null

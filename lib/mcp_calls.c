@@ -259,9 +259,10 @@ run_tool(const struct tg_mcp_call *c, const char *name, json_t *args,
 	o.on_phase = ph.span ? on_phase : NULL;
 	o.phase_ctx = &ph;
 	t0 = tg_now_us();
-	/* packages: the server's package set, mounted read-only */
-	rc = tg_packages_apply(call->db, cfg, json_integer_value(json_object_get(t,
-	    "server_id")), sreq, &o, diag, sizeof(diag));
+	/* packages: the server's package set, mounted read-only (read with
+	 * the tool: no round trip of its own) */
+	rc = tg_packages_apply_set(cfg, json_object_get(t, "package_set"), sreq,
+	    &o, diag, sizeof(diag));
 	/* Exactly once: a tool call is never retried. */
 	if (rc == TG_OK)
 		rc = tg_sandbox_run(&o, sreq, &sbx);

@@ -880,24 +880,37 @@ tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
     int64_t server_id, json_t *sreq, struct tg_sandbox_opts *o, char *msg,
     size_t msglen)
 {
-	char sid[24], path[1024];
-	const char *p[1], *tree;
-	json_t *set = NULL, *mods, *e;
+	char sid[24];
+	const char *p[1];
+	json_t *set = NULL;
+	int rc;
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
+	p[0] = sid;
+	rc = tg_svc_query_object(db, "SELECT " TG_PACKAGES_SET_JSON "::text FROM package_sets WHERE server_id = $1::bigint",
+	    1, p, &set);
+	if (rc == -TG_E_NOTFOUND)
+		return TG_OK;
+	if (rc == TG_OK)
+		rc = tg_packages_apply_set(cfg, set, sreq, o, msg, msglen);
+	json_decref(set);
+	return rc;
+}
+
+int
+tg_packages_apply_set(const struct tg_config *cfg, const json_t *set,
+    json_t *sreq, struct tg_sandbox_opts *o, char *msg, size_t msglen)
+{
+	char path[1024];
+	const char *tree;
+	json_t *mods, *e;
 	struct tg_err err;
 	size_t i;
 	int rc;
 
+	if (set == NULL || json_is_null(set))
+		return TG_OK; /* no package set */
 	tg_err_init(&err);
-	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	p[0] = sid;
-	rc = tg_svc_query_object(db, "SELECT json_build_object('tree', tree,"
-				     " 'closure', closure, 'import_names', to_json(import_names))::text"
-				     " FROM package_sets WHERE server_id = $1::bigint",
-	    1, p, &set);
-	if (rc == -TG_E_NOTFOUND)
-		return TG_OK;
-	if (rc != TG_OK)
-		return rc;
 	tree = json_string_value(json_object_get(set, "tree"));
 	if (tree == NULL || cfg == NULL || cfg->packages_dir[0] == '\0' ||
 	    tg_pkg_tree_path(cfg, tree, path, sizeof(path)) != TG_OK) {
@@ -928,7 +941,6 @@ tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
 	rc = TG_OK;
 out:
 	tg_err_clear(&err);
-	json_decref(set);
 	return rc;
 }
 

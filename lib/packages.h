@@ -83,6 +83,18 @@ int tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
     int64_t server_id, json_t *sreq, struct tg_sandbox_opts *o, char *msg,
     size_t msglen);
 
+/* performance: the same with the set already read (set: the server's
+ * package set as TG_PACKAGES_SET_JSON builds it, JSON null or NULL for
+ * none), e.g. by the served-tool lookup in the same statement as the tool
+ * (tg_tools_served_lookup, "package_set"): no round trip of its own. */
+int tg_packages_apply_set(const struct tg_config *cfg, const json_t *set,
+    json_t *sreq, struct tg_sandbox_opts *o, char *msg, size_t msglen);
+
+/* A package_sets row (unqualified columns) as the JSON the two above read. */
+#define TG_PACKAGES_SET_JSON \
+	"json_build_object('tree', tree, 'closure', closure, 'import_names'," \
+	" to_json(import_names))"
+
 /* The validator: appends the import names of server_id's package set to
  * the array mods (nothing when it has none or mods is not an array). */
 int tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods);

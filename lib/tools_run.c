@@ -483,17 +483,34 @@ tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
 	    " 'server_name', s.name, 'name', v.name, 'version', v.version,"
 	    " 'code', v.code, 'kind', t.kind," /* sources: kind (sql/005) */
 	    " 'input_schema', coalesce(v.input_schema, '{\"type\":\"object\"}'::json),"
-	    " 'allowed_hosts', to_json(s.allowed_hosts))::text" TOOL_FROM SERVED_JOIN
+	    " 'allowed_hosts', to_json(s.allowed_hosts),"
+	    /* performance: the package set in the same round trip
+	     * (tg_packages_apply_set), and whether there are secrets to
+	     * read at all (the condition of lib/secrets.c's SEALED_ROWS) */
+	    " 'package_set', (SELECT " TG_PACKAGES_SET_JSON " FROM package_sets"
+	    " WHERE server_id = s.id), 'has_secrets', EXISTS (SELECT 1 FROM"
+	    " server_secrets WHERE server_id = s.id AND ciphertext IS NOT NULL))::text"
+	    TOOL_FROM SERVED_JOIN
 	    " WHERE coalesce(s.tool_prefix, s.name || '__') || v.name = $1"
 	    " AND " SERVABLE " AND s.status = 'running'"
 	    " ORDER BY t.id LIMIT 1", 1, p, &t);
 	if (rc != TG_OK)
 		goto out;
 	/* security: what is served is the approved version's code (the
-	 * SERVED_JOIN above), so it gets the real values. */
-	if ((rc = tg_secrets_decrypt_all(dbh, cfg,
+	 * SERVED_JOIN above), so it gets the real values. performance: a
+	 * server without secrets costs no round trip for them (without the
+	 * encryption key the call fails as before). */
+	if (json_is_false(json_object_get(t, "has_secrets")) && cfg != NULL &&
+	    cfg->have_enc_key)
+		secrets = json_object();
+	else if ((rc = tg_secrets_decrypt_all(dbh, cfg,
 	    json_integer_value(json_object_get(t, "server_id")), &secrets)) != TG_OK)
 		goto out;
+	json_object_del(t, "has_secrets");
+	if (secrets == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
 	if ((rc = run_settings(dbh, &mods, &lim)) != TG_OK)
 		goto out;
 	/* json_object_set_new steals the value even when it fails, so each

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NEWROOT "/tmp"	/* mount point of the new root, in our own mount ns */
@@ -465,8 +467,29 @@ sbx_child_main(const struct sbx_child *c)
 	long long nproc;
 	int rc;
 
+	/* reliability: the parent's ends of the sync and error pipes are the
+	 * parent's alone. Held here too, a parent that died before the prctl
+	 * below (killed right after the clone) left this child waiting for
+	 * its byte forever: pid 1 of its pid namespace, so deaf to SIGTERM. */
+	if (c->sync_w >= 0)
+		close(c->sync_w);
+	if (c->errp_r >= 0)
+		close(c->errp_r);
+	if (c->test_delay_ms > 0) {	/* tests: widen the window below */
+		struct timespec ts = {c->test_delay_ms / 1000,
+			(long)(c->test_delay_ms % 1000) * 1000000L};
+
+		nanosleep(&ts, NULL);
+	}
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
 		sbx_child_fail(c->errp_w, "pdeathsig", errno);
+	{	/* a parent that died before the prctl sends no signal, but it
+		 * closed its files first: its error pipe has no reader */
+		struct pollfd p = {.fd = c->errp_w, .events = 0, .revents = 0};
+
+		if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+			_exit(127);
+	}
 	if (!c->degraded && !c->no_mount)
 		early_mounts(c);
 	do {
@@ -586,6 +609,7 @@ sbx_zygote_root(int errp)
 	struct sbx_child c;
 
 	memset(&c, 0, sizeof c);
+	c.sync_w = c.errp_r = -1;
 	c.lim = &lim;
 	c.errp_w = errp;
 	c.egress_sp = -1;

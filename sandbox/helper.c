@@ -86,6 +86,8 @@ struct cfg {
 	long long warm_ms;	/* --warm-ms: ... or after this long */
 	int test_ready_first;	/* tests: the zygote's children report ready
 				 * before the zygote names them (zygote.c) */
+	int test_child_delay_ms;	/* tests: a cold child waits this long
+					 * before its PR_SET_PDEATHSIG */
 };
 
 struct sbuf {
@@ -122,6 +124,9 @@ struct run {
 	int warm;		/* ran in a warm child (sandbox: "warm") */
 	int cancel_fd;		/* --serve: the worker's socket ('K' = cancel) */
 	int cancelled;		/* the worker cancelled or went away */
+	/* one-shot: the status pipe, watched for its reader going away
+	 * (the worker died, whether or not PDEATHSIG reached us) */
+	int parent_fd;
 };
 
 /* --serve: status documents are kept here and sent as one frame */
@@ -843,8 +848,8 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 		if (fds[i] >= 0)
 			fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
 	for (;;) {
-		struct pollfd p[8];
-		int np = 0, idx[8], timeout;
+		struct pollfd p[9];
+		int np = 0, idx[9], timeout;
 		long long now = sbx_now_ms();
 
 		if (r->ahead != NULL && exited)
@@ -900,6 +905,12 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 			p[np].events = POLLIN;
 			idx[np++] = 6;
 		}
+		if (r->parent_fd >= 0 && !killed) {
+			/* POLLERR: the pipe has no reader any more */
+			p[np].fd = r->parent_fd;
+			p[np].events = 0;
+			idx[np++] = 7;
+		}
 		if (exited) {
 			/* every writer is gone once pid 1 is; a straggler
 			 * holding a pipe (degraded mode) gets 1 s */
@@ -928,6 +939,14 @@ monitor(struct run *r, pid_t pid, int pidfd, int job_w, int out_r, int err_r,
 
 			if (p[i].revents == 0)
 				continue;
+			if (k == 7) {
+				/* nobody can read the status: the worker is
+				 * gone, so is the reason to run */
+				r->cancelled = 1;
+				kill_run(r, pid, pidfd);
+				killed = 1;
+				continue;
+			}
 			if (k == 6) {
 				/* --serve: 'K' (or the worker gone) cancels */
 				char b = 0;
@@ -1256,6 +1275,9 @@ run_tool(struct run *r, const struct cfg *c)
 	ch.err_w = err[1];
 	ch.res_w = res[0] >= 0 ? res[1] : -1;
 	ch.sync_r = sync[0];
+	ch.sync_w = sync[1];
+	ch.errp_r = errp[0];
+	ch.test_delay_ms = c->test_child_delay_ms;
 	ch.errp_w = errp[1];
 	ch.egress_sp = -1;
 	ch.packages = r->packages;
@@ -1623,6 +1645,8 @@ zygote_start(struct warm *w, const struct cfg *c)
 		int nul, cap;
 
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		/* the helper's end: its death must be EOF here (child.c) */
+		close(sync[1]);
 		do {
 			n = read(sync[0], &go, 1);
 		} while (n < 0 && errno == EINTR);
@@ -2173,6 +2197,7 @@ serve_call(const struct cfg *c, struct warm *w, char *buf, size_t len,
 	memset(&r, 0, sizeof r);
 	r.ev_fd = c->events_fd;
 	r.cancel_fd = 0;
+	r.parent_fd = -1;
 	rc = parse_request(&r, buf, len, msg, sizeof msg);
 	if (rc != 0)
 		ex = fail_doc(c, rc == -3 ? EX_USAGE : EX_BADREQ, rc == -2 ?
@@ -2279,7 +2304,9 @@ serve(const struct cfg *c)
 		if (send_status(c, ex) != 0)
 			break;
 		release_done_ns(&w);	/* torn down now, after the status */
-		/* the next call's child, if the call did not ask for it */
+		/* the next call's child, if the call did not ask for it (after
+		 * the teardown: asked before it, c=1 was 15-25% slower,
+		 * docs/performance.md "End to end") */
 		if (!(c->warm_calls > 0 && w.calls >= c->warm_calls))
 			kid_ask(&w);
 	}
@@ -2390,6 +2417,10 @@ parse_args(int argc, char **argv, struct cfg *c)
 			c->serve = 1;
 		else if (strcmp(a, "--test-ready-first") == 0)
 			c->test_ready_first = 1;	/* tests: zygote.c */
+		else if (strcmp(a, "--test-child-delay-ms") == 0 &&
+		    i + 1 < argc && (c->test_child_delay_ms =
+		    atoi(argv[i + 1])) > 0 && c->test_child_delay_ms <= 10000)
+			i++;	/* tests: harness.py orphans() */
 		else if (strcmp(a, "--packages-root") == 0 && i + 1 < argc &&
 		    argv[i + 1][0] == '/' && strlen(argv[i + 1]) < 400)
 			sbx_packages_root = argv[++i];	/* warm package sets */
@@ -2428,12 +2459,16 @@ main(int argc, char **argv)
 	char *buf = NULL, msg[300];
 	size_t len = 0;
 	int rc, ex;
+	pid_t ppid;
 
 	SBX_MARK("helper.main");
 	memset(&c, 0, sizeof c);
 	memset(&r, 0, sizeof r);
 	r.ev_fd = -1;
 	r.cancel_fd = -1;
+	r.parent_fd = -1;
+	/* reliability: who started us, before anything can take time */
+	ppid = getppid();
 	if (parse_args(argc, argv, &c) != 0) {
 		warnx_("usage: toolgate-sandbox --status-fd N [--allow-degraded] "
 		    "[--python /usr/bin/python3.11] < request.json | --probe | "
@@ -2456,9 +2491,13 @@ main(int argc, char **argv)
 		warnx_("the status fd is not open", NULL);
 		return EX_USAGE;
 	}
-	/* the parent dying kills us, and through PDEATHSIG the sandbox */
+	/* the parent dying kills us, and through PDEATHSIG the sandbox; a
+	 * parent that died before the prctl is caught here (we were
+	 * reparented: to pid 1, or to a subreaper, so compare with the pid we
+	 * started with), and any later way of losing it by the status pipe's
+	 * reader going away (monitor, parent_fd) */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() == 1)
+	if (getppid() != ppid || ppid == 1)
 		return EX_USAGE;
 	signal(SIGPIPE, SIG_IGN);
 	if (c.events_fd >= 0 && (fcntl(c.events_fd, F_SETFD, FD_CLOEXEC) != 0 ||
@@ -2513,6 +2552,7 @@ main(int argc, char **argv)
 		    "TooLarge" : "BadRequest", msg, "unavailable");
 	else {
 		r.ev_fd = c.events_fd;
+		r.parent_fd = c.status_fd;
 		ex = run_tool(&r, &c);
 	}
 	run_free(&r);

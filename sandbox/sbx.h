@@ -67,6 +67,10 @@ struct sbx_child {
 	int err_w;		/* tool stderr (fd 2) */
 	int res_w;		/* runner result (fd 3) */
 	int sync_r;		/* one byte from the parent: id maps written */
+	int sync_w;		/* its write end (the parent's): closed first,
+				 * so that the parent's death is EOF */
+	int errp_r;		/* the error pipe's read end (the parent's) */
+	int test_delay_ms;	/* tests: sleep before PR_SET_PDEATHSIG */
 	int errp_w;		/* setup failure message; CLOEXEC, EOF = exec ok */
 	int egress_sp;		/* -1, or socket to hand the egress listener to */
 	const char *packages;	/* NULL, or the package tree to bind (packages.c) */

@@ -198,6 +198,31 @@ def children(pid):
 WARM = None  # the WarmDriver of the warm pass
 
 
+def running(pid, start=None):
+    """pid is alive (a zombie waiting for init to reap it is dead) and, with
+    start, is still the process that started then (not a reused pid)."""
+    try:
+        f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+        return f[0] != "Z" and (start is None or f[19] == start)
+    except (OSError, IndexError):
+        return False
+
+
+def tree(pid):
+    """[(pid, depth, start time)] of every descendant of pid."""
+    out, todo = [], [(pid, 0)]
+    while todo:
+        p, d = todo.pop()
+        for k in children(p):
+            try:
+                st = open("/proc/%d/stat" % k).read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            out.append((k, d + 1, st[19]))
+            todo.append((k, d + 1))
+    return out
+
+
 def drive(req, flags=(), leak=False, helper=HELPER, grace=None, timeout=120):
     """Run one request through sandbox-drive; returns the parsed output."""
     if MODE == "warm" and helper == HELPER and grace is None and not leak:
@@ -874,15 +899,128 @@ def lifecycle(ctx):
     p.wait()
     os.close(r)
     time.sleep(0.3)
-    def running(pid):
-        try:  # a zombie waiting for init to reap it is dead
-            return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1] \
-                .split()[0] != "Z"
-        except (OSError, IndexError):
-            return False
     alive = [k for k in kids if running(k)]
     report("sandbox dies with the helper", kids and not alive,
            "kids %r alive %r" % (kids, alive))
+
+
+def orphan_req():
+    """A tool that forks a process of its own and sleeps, with approved
+    hosts (an egress proxy runs beside it): every kind of process a call
+    has."""
+    return run_req("import os, time\ndef main():\n    if os.fork() == 0:\n"
+                   "        time.sleep(60)\n        os._exit(0)\n"
+                   "    time.sleep(60)\n", allowed_modules=["*"],
+                   allowed_hosts=["example.com"],
+                   limits={"timeout_ms": 90000})
+
+
+def wait_tree(pid, depth, secs=20):
+    """Descendants of pid once one is depth levels down (the tool's own
+    fork: the call is running), plus a moment for the rest to settle."""
+    end = time.time() + secs
+    while time.time() < end:
+        t = tree(pid)
+        if any(d >= depth for _, d, _ in t):
+            time.sleep(0.3)
+            return tree(pid)
+        time.sleep(0.05)
+    return []
+
+
+def left_after(procs, secs=15):
+    """Which of procs [(pid, depth, start)] are still running after up to
+    secs (a generous bound: each should go within milliseconds)."""
+    end = time.time() + secs
+    while True:
+        alive = [(p, d) for p, d, st in procs if running(p, st)]
+        if not alive or time.time() >= end:
+            return alive
+        time.sleep(0.05)
+
+
+def orphans():
+    """Reliability (issue 18): a worker that dies in the middle of a call
+    leaves no helper, zygote, parked child, egress proxy or sandbox
+    process behind, and a one-shot helper whose worker is gone stops the
+    run even if PDEATHSIG never reached it."""
+    # the worker (sandbox-drive: lib/sandbox_client.c) SIGKILLed mid-call;
+    # depth of the tool's own fork: drive > helper > [zygote >] child > fork
+    if MODE == "warm":
+        cmd = AS_USER + [DRIVE, "--helper", HELPER, "--warm-strict", "--lines"]
+        line = json.dumps({"request": orphan_req(), "flags": []}) + "\n"
+        depth = 4
+    else:
+        cmd = AS_USER + [DRIVE, "--helper", HELPER]
+        line = json.dumps(orphan_req())
+        depth = 3
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, env=WORKER_ENV)
+    p.stdin.write(line.encode())
+    p.stdin.flush()
+    if MODE != "warm":
+        p.stdin.close()
+    procs = wait_tree(p.pid, depth)
+    p.kill()
+    p.wait()
+    alive = left_after(procs)
+    report("a worker killed mid-call leaves no process of the call",
+           len(procs) >= depth and not alive,
+           "processes %r, still running %r" % (procs, alive))
+    if MODE == "warm":
+        return
+    # the status pipe's reader gone, the helper's parent still alive (as
+    # when PDEATHSIG was lost): the helper ends the run and exits
+    r, w = os.pipe()
+    h = subprocess.Popen(AS_USER + [HELPER, "--status-fd", str(w)],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, pass_fds=(w,),
+                         env=WORKER_ENV)
+    h.stdin.write(json.dumps(orphan_req()).encode())
+    h.stdin.close()
+    os.close(w)
+    procs = wait_tree(h.pid, 2)
+    os.close(r)
+    try:
+        h.wait(timeout=15)
+        ended = True
+    except subprocess.TimeoutExpired:
+        ended = False
+        h.kill()
+        h.wait()
+    alive = left_after(procs)
+    report("a helper whose status reader is gone stops the run and exits",
+           len(procs) >= 2 and ended and not alive,
+           "ended %r, processes %r, still running %r" % (ended, procs, alive))
+    # the helper killed between its clone and the child's PR_SET_PDEATHSIG
+    # (--test-child-delay-ms holds the child there): the child must see
+    # its parent's death as EOF on the sync pipe, not wait for a byte
+    # forever as pid 1 of its namespace (deaf to SIGTERM). The issue 18
+    # bench left such a "helper" (the child's command line before exec).
+    r, w = os.pipe()
+    h = subprocess.Popen(AS_USER + [HELPER, "--status-fd", str(w),
+                                    "--test-child-delay-ms", "1500"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, pass_fds=(w,),
+                         env=WORKER_ENV)
+    h.stdin.write(json.dumps(run_req(
+        "import time\ndef main():\n    time.sleep(60)\n",
+        limits={"timeout_ms": 90000})).encode())
+    h.stdin.close()
+    os.close(w)
+    procs = wait_tree(h.pid, 1)
+    h.kill()
+    h.wait()
+    os.close(r)
+    alive = left_after(procs)
+    for pid, _ in alive:  # do not leave it behind for the next tests
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    report("a sandbox whose helper died before its PDEATHSIG exits",
+           len(procs) >= 1 and not alive,
+           "processes %r, still running %r" % (procs, alive))
 
 
 def plant(ctx):
@@ -1152,6 +1290,7 @@ def main():
                    "the degraded tool signalled a process outside the sandbox")
             functional(ctx)
             lifecycle(ctx)
+            orphans()
         if "warm" in only:
             # the same attack cases and functional tests, warm
             MODE = "warm"
@@ -1163,6 +1302,7 @@ def main():
                 functional(ctx)
                 warm_only()
                 parked()
+                orphans()
             finally:
                 WARM.close()
                 MODE = "cold"
