@@ -28,6 +28,7 @@
 
 #include "lib/approvals.h"
 #include "lib/audit.h"
+#include "lib/crud.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
 #include "lib/packages.h"
@@ -606,21 +607,13 @@ int
 tg_packages_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err)
 {
-	char ids[24];
-	const char *p[1];
-	int rc;
+	int rc = tg_crud_get(c, TG_P_READ, "SELECT " PKG_JSON " WHERE r.id = $1::bigint",
+	    "package request", id, out, err);
 
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	p[0] = ids;
-	rc = tg_svc_query_object(c->db, "SELECT " PKG_JSON " WHERE r.id = $1::bigint",
-	    1, p, out);
 	if (rc == -TG_E_NOTFOUND)
-		return tg_err_set(err, TG_E_NOTFOUND, "package request %lld does not"
-						      " exist",
+		rc = tg_err_set(err, TG_E_NOTFOUND, "package request %lld does not exist",
 		    (long long)id);
-	return tg_err_from(err, rc);
+	return rc;
 }
 
 int

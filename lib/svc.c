@@ -272,6 +272,16 @@ out:
 	return rc;
 }
 
+int
+tg_svc_query_id(struct tg_db *db, const char *sql, int64_t id, json_t **out)
+{
+	char ids[24];
+	const char *p[1] = {ids};
+
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	return tg_svc_query_object(db, sql, 1, p, out);
+}
+
 char *
 tg_svc_strdup_val(const PGresult *res, int row, int col)
 {
