@@ -58,13 +58,8 @@ static struct wslot *mine; /* this process's slot, once claimed */
 int
 tg_obs_init(void)
 {
-	void *p;
-
-	if (O != NULL)
-		return TG_OK;
-	if ((p = tg_shm_zalloc(sizeof(struct obs))) == NULL)
+	if (O == NULL && (O = tg_shm_zalloc(sizeof(*O))) == NULL)
 		return -TG_E_NOMEM;
-	O = p;
 	return TG_OK;
 }
 
@@ -149,6 +144,32 @@ tg_obs_hist(atomic_ullong *buckets, atomic_ullong *sum, atomic_ullong *count,
 	atomic_fetch_add(&buckets[b], 1);
 	atomic_fetch_add(sum, add);
 	atomic_fetch_add(count, 1);
+}
+
+int
+tg_obs_hist_render(struct tg_buf *b, const char *name, const char *route,
+    const atomic_ullong *buckets, const double *bounds, int n,
+    const atomic_ullong *sum, double scale, int prec,
+    const atomic_ullong *count)
+{
+	const char *rl = route ? "route=\"" : "", *rr = route ? "\"," : "";
+	const char *open = route ? "{" : "", *close = route ? "\"}" : "";
+	unsigned long long cum = 0;
+	int k, rc = 0;
+
+	if (route == NULL)
+		route = "";
+	for (k = 0; k <= n; k++) {
+		cum += atomic_load(&buckets[k]);
+		if (k < n)
+			rc |= tg_buf_printf(b, "%s_bucket{%s%s%sle=\"%g\"} %llu\n",
+			    name, rl, route, rr, bounds[k], cum);
+	}
+	rc |= tg_buf_printf(b, "%s_bucket{%s%s%sle=\"+Inf\"} %llu\n"
+	    "%s_sum%s%s%s%s %.*f\n%s_count%s%s%s%s %llu\n", name, rl, route, rr,
+	    cum, name, open, rl, route, close, prec, (double)atomic_load(sum) / scale,
+	    name, open, rl, route, close, (unsigned long long)atomic_load(count));
+	return rc;
 }
 
 void
@@ -328,7 +349,6 @@ tg_obs_render(struct tg_buf *b)
 	static const char *const span_help[TG_OBS_SPAN_N] = {
 	    "Spans the workers handed to the exporter's queue.", NULL, NULL,
 	    "Spans the collector accepted.", NULL, NULL};
-	unsigned long long cum = 0;
 	int k, d, rc = 0;
 
 	if (O == NULL)
@@ -336,18 +356,8 @@ tg_obs_render(struct tg_buf *b)
 	rc |= render_workers(b);
 	rc |= tg_buf_puts(b, "# HELP toolgate_db_statement_duration_seconds Statement round-trip latency.\n"
 			     "# TYPE toolgate_db_statement_duration_seconds histogram\n");
-	for (k = 0; k < NB; k++) {
-		cum += atomic_load(&O->stmt_buckets[k]);
-		rc |= tg_buf_printf(b, "toolgate_db_statement_duration_seconds_bucket{le=\"%g\"} %llu\n",
-		    bucket_s[k], cum);
-	}
-	cum += atomic_load(&O->stmt_buckets[NB]);
-	rc |= tg_buf_printf(b, "toolgate_db_statement_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-			       "toolgate_db_statement_duration_seconds_sum %.6f\n"
-			       "toolgate_db_statement_duration_seconds_count %llu\n",
-	    cum,
-	    (double)atomic_load(&O->stmt_sum_us) / 1e6,
-	    (unsigned long long)atomic_load(&O->stmt_count));
+	rc |= tg_obs_hist_render(b, "toolgate_db_statement_duration_seconds", NULL,
+	    O->stmt_buckets, bucket_s, NB, &O->stmt_sum_us, 1e6, 6, &O->stmt_count);
 	rc |= tg_buf_puts(b, "# HELP toolgate_cache_lookups_total Worker cache lookups by domain: hit, or fill (read from PostgreSQL).\n"
 			     "# TYPE toolgate_cache_lookups_total counter\n");
 	for (d = 0; d < NDOMAINS; d++)

@@ -77,4 +77,13 @@ void tg_obs_hist(atomic_ullong *buckets, atomic_ullong *sum,
     atomic_ullong *count, const double *bounds, int n, double v,
     unsigned long long add);
 
+/* Such a histogram as text (Prometheus) in b: name_bucket lines (cumulative,
+ * le = each of the n bounds, then +Inf), name_sum (*sum / scale with prec
+ * decimals) and name_count; every line has the label route="..." when route
+ * is not NULL. Nonzero when b is full. */
+int tg_obs_hist_render(struct tg_buf *b, const char *name, const char *route,
+    const atomic_ullong *buckets, const double *bounds, int n,
+    const atomic_ullong *sum, double scale, int prec,
+    const atomic_ullong *count);
+
 #endif
