@@ -96,12 +96,11 @@ int
 tg_h_oauth_register(struct tg_req *req, struct tg_resp *resp)
 {
 	struct tg_call c = tg_req_call(req);
-	struct tg_oerr oe;
+	struct tg_oerr oe = {0};
 	char why[160];
 	json_t *in = NULL, *out = NULL;
 	int rc;
 
-	memset(&oe, 0, sizeof(oe));
 	if (req->ctx->cfg->public_url[0] == '\0')
 		return off(req, resp);
 	if (!tg_content_type_is_json(req->content_type)) {
@@ -267,11 +266,10 @@ tg_h_oauth_authorize(struct tg_req *req, struct tg_resp *resp)
 {
 	struct tg_call c = tg_req_call(req);
 	struct tg_oauth_kv kv[TG_MAX_QUERY_PAIRS];
-	struct tg_oerr oe;
+	struct tg_oerr oe = {0};
 	char *loc = NULL;
 	int i, rc;
 
-	memset(&oe, 0, sizeof(oe));
 	if (req->ctx->cfg->public_url[0] == '\0')
 		return off(req, resp);
 	if ((rc = tg_req_parse_query(req)) != TG_OK) {

@@ -166,7 +166,8 @@ tg_obs_hist_render(struct tg_buf *b, const char *name, const char *route,
 			    name, rl, route, rr, bounds[k], cum);
 	}
 	rc |= tg_buf_printf(b, "%s_bucket{%s%s%sle=\"+Inf\"} %llu\n"
-	    "%s_sum%s%s%s%s %.*f\n%s_count%s%s%s%s %llu\n", name, rl, route, rr,
+			       "%s_sum%s%s%s%s %.*f\n%s_count%s%s%s%s %llu\n",
+	    name, rl, route, rr,
 	    cum, name, open, rl, route, close, prec, (double)atomic_load(sum) / scale,
 	    name, open, rl, route, close, (unsigned long long)atomic_load(count));
 	return rc;

@@ -91,7 +91,7 @@ tg_op_resolve(const struct tg_call *c, enum tg_op_target t, const char *ref,
 	}
 	if ((size_t)t >= sizeof(plain) / sizeof(plain[0]) ||
 	    (plain[t].what == NULL && plain[t].text == NULL)) {
-		*id = 0;	/* TG_OT_NONE */
+		*id = 0; /* TG_OT_NONE */
 		return TG_OK;
 	}
 	if (plain[t].what != NULL)

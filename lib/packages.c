@@ -34,6 +34,7 @@
 #include "lib/packages.h"
 #include "lib/parse.h"
 #include "lib/pkg_int.h"
+#include "lib/rows.h"
 #include "lib/sandbox_cfg.h"
 #include "lib/status.h"
 
@@ -336,7 +337,8 @@ out:
 static int
 store_set(struct tg_db *db, const char *sid, json_t *closure, json_t *imports)
 {
-	char hash[TG_SHA256_HEX_LEN + 1], *cj = NULL, *ij = NULL;
+	char hash[TG_SHA256_HEX_LEN + 1];
+	json_t *const js[2] = {closure, imports};
 	const char *p[4];
 	int rc;
 
@@ -348,27 +350,15 @@ store_set(struct tg_db *db, const char *sid, json_t *closure, json_t *imports)
 	}
 	if ((rc = tg_pkg_closure_hash(closure, hash)) != TG_OK)
 		return rc;
-	cj = json_dumps(closure, JSON_COMPACT);
-	ij = json_dumps(imports, JSON_COMPACT);
-	if (cj == NULL || ij == NULL) {
-		rc = -TG_E_NOMEM;
-		goto out;
-	}
 	p[0] = sid;
 	p[1] = hash;
-	p[2] = cj;
-	p[3] = ij;
-	rc = tg_db_exec(db, "INSERT INTO package_sets (server_id, tree, closure,"
-			    " import_names) SELECT $1::bigint, $2, $3::jsonb, coalesce(array_agg("
-			    " DISTINCT x), '{}') FROM jsonb_array_elements_text($4::jsonb) x"
-			    " ON CONFLICT (server_id) DO UPDATE SET tree = EXCLUDED.tree,"
-			    " closure = EXCLUDED.closure, import_names = EXCLUDED.import_names,"
-			    " updated_at = now()",
-	    4, p, NULL);
-out:
-	free(cj);
-	free(ij);
-	return rc;
+	return tg_db_exec_json(db, "INSERT INTO package_sets (server_id, tree,"
+				   " closure, import_names) SELECT $1::bigint, $2, $3::jsonb,"
+				   " coalesce(array_agg(DISTINCT x), '{}') FROM jsonb_array_elements_text($4::jsonb) x"
+				   " ON CONFLICT (server_id) DO UPDATE SET tree = EXCLUDED.tree,"
+				   " closure = EXCLUDED.closure, import_names = EXCLUDED.import_names,"
+				   " updated_at = now()",
+	    4, p, js, 2, NULL);
 }
 
 /* ---------------------------------------------------------- service */
@@ -873,20 +863,18 @@ tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
     int64_t server_id, json_t *sreq, struct tg_sandbox_opts *o, char *msg,
     size_t msglen)
 {
-	char sid[24], path[1024];
-	const char *p[1], *tree;
+	char path[1024];
+	const char *tree;
 	json_t *set = NULL, *mods, *e;
 	struct tg_err err;
 	size_t i;
 	int rc;
 
 	tg_err_init(&err);
-	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	p[0] = sid;
-	rc = tg_svc_query_object(db, "SELECT json_build_object('tree', tree,"
-				     " 'closure', closure, 'import_names', to_json(import_names))::text"
-				     " FROM package_sets WHERE server_id = $1::bigint",
-	    1, p, &set);
+	rc = tg_svc_query_id(db, "SELECT json_build_object('tree', tree,"
+				 " 'closure', closure, 'import_names', to_json(import_names))::text"
+				 " FROM package_sets WHERE server_id = $1::bigint",
+	    server_id, &set);
 	if (rc == -TG_E_NOTFOUND)
 		return TG_OK;
 	if (rc != TG_OK)
@@ -928,19 +916,15 @@ out:
 int
 tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods)
 {
-	char sid[24];
-	const char *p[1];
 	json_t *names = NULL, *e;
 	size_t i;
 	int rc;
 
 	if (server_id <= 0 || !json_is_array(mods))
 		return TG_OK;
-	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	p[0] = sid;
-	rc = tg_svc_query_object(db, "SELECT to_json(import_names)::text FROM"
-				     " package_sets WHERE server_id = $1::bigint",
-	    1, p, &names);
+	rc = tg_svc_query_id(db, "SELECT to_json(import_names)::text FROM"
+				 " package_sets WHERE server_id = $1::bigint",
+	    server_id, &names);
 	if (rc == -TG_E_NOTFOUND)
 		return TG_OK;
 	if (rc != TG_OK)

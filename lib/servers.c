@@ -77,11 +77,9 @@ tg_servers_child_list(const struct tg_call *c, int64_t server_id,
     json_t **out, struct tg_err *err)
 {
 	struct tg_keyset ks;
-	int rc;
+	int rc = tg_servers_child_page(c, server_id, pg, &ks, err);
 
-	if ((rc = tg_servers_child_page(c, server_id, pg, &ks, err)) != TG_OK)
-		return rc;
-	return tg_keyset_page(c, &ks, ks.owner, sql, np, extra, out, err);
+	return rc != TG_OK ? rc : tg_keyset_page(c, &ks, ks.owner, sql, np, extra, out, err);
 }
 
 int
@@ -497,26 +495,18 @@ struct srv_change {
 	int start;
 };
 
+/* Before a delete, in its transaction: the server locked; 409 while it
+ * runs. */
 static int
-delete_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+not_running(const struct tg_call *c, void *arg, struct tg_err *err)
 {
 	struct srv_change *a = arg;
-	const char *p[1] = {a->ids};
 	PGresult *res = NULL;
-	int rc;
+	int rc = tg_servers_lock(c, a->id, 1, "status", &res, err);
 
-	if ((rc = tg_servers_lock(c, a->id, 1, "status", &res, err)) != TG_OK)
-		goto out;
-	if (strcmp(PQgetvalue(res, 0, 0), "running") == 0) {
+	if (rc == TG_OK && strcmp(PQgetvalue(res, 0, 0), "running") == 0)
 		rc = tg_err_set(err, TG_E_CONFLICT,
 		    "server %lld is running; stop it before deleting it", (long long)a->id);
-		goto out;
-	}
-	if ((rc = db(c, "DELETE FROM servers WHERE id = $1::bigint", 1, p,
-	    NULL)) != TG_OK)
-		goto out;
-	rc = tg_audit_call(c, "server.delete", a->ids, TG_AUDIT_OK, NULL);
-out:
 	PQclear(res);
 	return rc;
 }
@@ -525,12 +515,16 @@ int
 tg_servers_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
 	struct srv_change a = {.id = id};
+	const char *p[1] = {a.ids};
+	struct tg_row_op op = {.action = "server.delete", .id = a.ids, .p = p,
+	    .np = 1, .sql = "DELETE FROM servers WHERE id = $1::bigint RETURNING id",
+	    .missing = "no such server", .pre = not_running, .pre_arg = &a};
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	tg_i64s(a.ids, sizeof(a.ids), id);
-	return tg_call_tx(c, delete_tx, &a, err);
+	return tg_call_row_op(c, &op, err);
 }
 
 static int
