@@ -858,6 +858,24 @@ out:
 
 /* ------------------------------------------------------- tool runs */
 
+/* The JSON value cols (SQL) of server_id's package set into *set; NULL
+ * when the server has none. */
+static int
+read_set(struct tg_db *db, int64_t server_id, const char *cols, json_t **set)
+{
+	char sql[256];
+	int n, rc;
+
+	*set = NULL;
+	n = snprintf(sql, sizeof(sql), "SELECT %s::text FROM package_sets WHERE"
+				       " server_id = $1::bigint",
+	    cols);
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return -TG_E_INTERNAL;
+	rc = tg_svc_query_id(db, sql, server_id, set);
+	return rc == -TG_E_NOTFOUND ? TG_OK : rc;
+}
+
 int
 tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
     int64_t server_id, json_t *sreq, struct tg_sandbox_opts *o, char *msg,
@@ -871,13 +889,10 @@ tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
 	int rc;
 
 	tg_err_init(&err);
-	rc = tg_svc_query_id(db, "SELECT json_build_object('tree', tree,"
-				 " 'closure', closure, 'import_names', to_json(import_names))::text"
-				 " FROM package_sets WHERE server_id = $1::bigint",
-	    server_id, &set);
-	if (rc == -TG_E_NOTFOUND)
-		return TG_OK;
-	if (rc != TG_OK)
+	if ((rc = read_set(db, server_id, "json_build_object('tree', tree, 'closure',"
+					  " closure, 'import_names', to_json(import_names))",
+		 &set)) != TG_OK ||
+	    set == NULL)
 		return rc;
 	tree = json_string_value(json_object_get(set, "tree"));
 	if (tree == NULL || cfg == NULL || cfg->packages_dir[0] == '\0' ||
@@ -922,12 +937,7 @@ tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods)
 
 	if (server_id <= 0 || !json_is_array(mods))
 		return TG_OK;
-	rc = tg_svc_query_id(db, "SELECT to_json(import_names)::text FROM"
-				 " package_sets WHERE server_id = $1::bigint",
-	    server_id, &names);
-	if (rc == -TG_E_NOTFOUND)
-		return TG_OK;
-	if (rc != TG_OK)
+	if ((rc = read_set(db, server_id, "to_json(import_names)", &names)) != TG_OK)
 		return rc;
 	json_array_foreach(names, i, e)
 		json_array_append(mods, e);
