@@ -246,7 +246,13 @@ tg_rate_hit(struct tg_db *db, int window_s, int64_t *hits, int64_t *retry,
 	    " RETURNING r.hits, $2::int - (extract(epoch FROM now())::bigint % $2::int)",
 	    2, p, &res);
 	free(bucket);
-	if (rc == TG_OK && (PQntuples(res) != 1 || tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, hits) != TG_OK || (retry != NULL && tg_parse_i64(PQgetvalue(res, 0, 1), 0, INT64_MAX, retry) != TG_OK)))
+	if (rc != TG_OK)
+		return rc;
+	if (PQntuples(res) != 1 ||
+	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, hits) != TG_OK)
+		rc = -TG_E_INTERNAL;
+	else if (retry != NULL &&
+	    tg_parse_i64(PQgetvalue(res, 0, 1), 0, INT64_MAX, retry) != TG_OK)
 		rc = -TG_E_INTERNAL;
 	PQclear(res);
 	return rc;
