@@ -249,7 +249,8 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 	FCGX_Request r;
 	struct tg_arena *a = NULL;
 	struct tg_ctx ctx;
-	struct tg_io io;
+	struct tg_io io = {.param = fcgx_param, .read = fcgx_read,
+	    .write = fcgx_write, .flush = fcgx_flush, .cancel_fd = fcgx_cancel_fd};
 	struct tg_req req;
 	int code = 1, rc, tcp = 0;
 	int64_t drain_start = 0;
@@ -287,11 +288,6 @@ tg_worker_run(const struct tg_config *cfg, int listen_fd,
 		goto out;
 	}
 	io.ctx = &r;
-	io.param = fcgx_param;
-	io.read = fcgx_read;
-	io.write = fcgx_write;
-	io.flush = fcgx_flush;
-	io.cancel_fd = fcgx_cancel_fd;
 	/* Caches (lib/inval.h): invalidated by NOTIFY and by the epochs the
 	 * master shares between its workers. */
 	tg_inval_set_ttl_ms((int)cfg->cache_ttl_ms);
@@ -368,7 +364,8 @@ tg_cgi_serve(const struct tg_config *cfg)
 {
 	struct tg_arena *a;
 	struct tg_ctx ctx;
-	struct tg_io io;
+	struct tg_io io = {.param = cgi_param, .read = cgi_read, .write = cgi_write,
+	    .flush = cgi_flush};
 	struct tg_req req;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -382,12 +379,6 @@ tg_cgi_serve(const struct tg_config *cfg)
 		fputs("Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nout of memory\n", stdout);
 		return 1;
 	}
-	io.ctx = NULL;
-	io.param = cgi_param;
-	io.read = cgi_read;
-	io.write = cgi_write;
-	io.flush = cgi_flush;
-	io.cancel_fd = NULL;
 	memset(&req, 0, sizeof(req));
 	req.a = a;
 	req.io = &io;

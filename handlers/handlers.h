@@ -33,8 +33,6 @@ int tg_h_oauth_register(struct tg_req *req, struct tg_resp *resp);
 int tg_h_oauth_authorize(struct tg_req *req, struct tg_resp *resp);
 int tg_h_oauth_token(struct tg_req *req, struct tg_resp *resp);
 int tg_h_oauth_revoke(struct tg_req *req, struct tg_resp *resp);
-int tg_h_oauth_request(struct tg_req *req, struct tg_resp *resp);
-int tg_h_oauth_decide(struct tg_req *req, struct tg_resp *resp);
 
 /* ops.c: every route of the operation table (lib/ops.c);
  * tg_route_op(req->route) says which operation. */

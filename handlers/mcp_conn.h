@@ -68,6 +68,7 @@ struct tg_mcp_conn {
 struct tg_mcp_method {
 	const char *name;
 	int eras;		/* mask of 1 << enum tg_mcp_era */
+	/* NULL: never dispatched here, "Method not found" */
 	int (*fn)(struct tg_mcp_conn *cn, const struct tg_mcp_call *c,
 	    json_t *params, json_t **result, struct tg_rpc_err *err);
 	/* 2026-07-28 CacheableResult: "public" / "private", NULL when the

@@ -251,17 +251,6 @@ m_discover(struct tg_mcp_conn *cn, const struct tg_mcp_call *c,
 	return give(result, r, err);
 }
 
-static int
-m_listen(struct tg_mcp_conn *cn, const struct tg_mcp_call *c, json_t *params,
-    json_t **result, struct tg_rpc_err *err)
-{
-	(void)cn;
-	(void)c;
-	(void)params;
-	*result = NULL;
-	return tg_rpc_err_set(err, TG_RPC_METHOD_NOT_FOUND, "Method not found");
-}
-
 static const struct tg_mcp_method methods[] = {
 	{"tools/list", ERA_2025 | ERA_2026, m_tools_list, "private", TTL_TOOLS_MS},
 	{"tools/call", ERA_2025 | ERA_2026, m_tools_call, NULL, 0},
@@ -270,8 +259,8 @@ static const struct tg_mcp_method methods[] = {
 	{"ping", ERA_2025, m_ping, NULL, 0},
 	{"logging/setLevel", ERA_2025, m_set_level, NULL, 0},
 	/* Served by the stream process (handlers/mcp_stream.c): never
-	 * dispatched; not found when there is none. */
-	{"subscriptions/listen", ERA_2026, m_listen, NULL, 0},
+	 * dispatched (no fn); not found when there is none. */
+	{"subscriptions/listen", ERA_2026, NULL, NULL, 0},
 };
 
 const struct tg_mcp_method *
@@ -324,7 +313,10 @@ tg_mcp_dispatch(struct tg_mcp_conn *cn, const char *method, json_t *params,
 	c.on_event = tg_mcp_on_tool_event;
 	c.on_event_ctx = cn;
 	c.cancel_fd = io->cancel_fd ? io->cancel_fd(io->ctx) : -1;
-	rc = m->fn(cn, &c, params, result, err);
+	if (m->fn == NULL)
+		rc = tg_rpc_err_set(err, TG_RPC_METHOD_NOT_FOUND, "Method not found");
+	else
+		rc = m->fn(cn, &c, params, result, err);
 	/* jansson reports an allocation failure inside json_unpack as bad
 	 * input: out of memory is -32603, never the client's mistake. */
 	if (rc != 0 && err->code != TG_RPC_INTERNAL_ERROR &&

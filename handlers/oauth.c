@@ -11,8 +11,9 @@
  *                               redirect URI is not registered
  *   POST /oauth/token        form: authorization_code | refresh_token
  *   POST /oauth/revoke       form: RFC 7009 -> 200
- *   GET  /api/v1/oauth/authorizations/:handle    the consent page's view
- *   POST /api/v1/oauth/authorizations/:handle    {"decision","role"?}
+ *
+ * The consent page's calls (GET and POST /api/v1/oauth/authorizations/
+ * :handle) are rows of the operation table (lib/ops.c).
  *
  * The endpoints of the OAuth protocol answer OAuth's error documents
  * ({"error","error_description"}), everything else RFC 9457 problems.
@@ -95,12 +96,11 @@ int
 tg_h_oauth_register(struct tg_req *req, struct tg_resp *resp)
 {
 	struct tg_call c = tg_req_call(req);
-	struct tg_oerr oe;
+	struct tg_oerr oe = {0};
 	char why[160];
 	json_t *in = NULL, *out = NULL;
 	int rc;
 
-	memset(&oe, 0, sizeof(oe));
 	if (req->ctx->cfg->public_url[0] == '\0')
 		return off(req, resp);
 	if (!tg_content_type_is_json(req->content_type)) {
@@ -159,6 +159,8 @@ form(struct tg_req *req, struct tg_oauth_kv *kv, int max, int *n)
 	return TG_OK;
 }
 
+/* The start of a form endpoint (token, revoke): 404 when OAuth is off, an
+ * OAuth error for a body that is not a form; 1 when kv[0..*n) holds it. */
 static int
 form_endpoint(struct tg_req *req, struct tg_resp *resp, struct tg_oauth_kv *kv,
     int *n, struct tg_oerr *oe)
@@ -166,6 +168,9 @@ form_endpoint(struct tg_req *req, struct tg_resp *resp, struct tg_oauth_kv *kv,
 	const char *ct = req->content_type;
 	int rc;
 
+	memset(oe, 0, sizeof(*oe));
+	if (req->ctx->cfg->public_url[0] == '\0')
+		return off(req, resp);
 	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 ||
 	    (ct[33] != '\0' && ct[33] != ';')) {
 		tg_oauth_oerr(oe, 400, "invalid_request",
@@ -190,9 +195,6 @@ tg_h_oauth_token(struct tg_req *req, struct tg_resp *resp)
 	json_t *out = NULL;
 	int n = 0, rc;
 
-	memset(&oe, 0, sizeof(oe));
-	if (req->ctx->cfg->public_url[0] == '\0')
-		return off(req, resp);
 	if ((rc = form_endpoint(req, resp, kv, &n, &oe)) != 1)
 		return rc;
 	rc = tg_oauth_token(&c, kv, n, &out, &oe);
@@ -209,9 +211,6 @@ tg_h_oauth_revoke(struct tg_req *req, struct tg_resp *resp)
 	struct tg_oerr oe;
 	int n = 0, rc;
 
-	memset(&oe, 0, sizeof(oe));
-	if (req->ctx->cfg->public_url[0] == '\0')
-		return off(req, resp);
 	if ((rc = form_endpoint(req, resp, kv, &n, &oe)) != 1)
 		return rc;
 	rc = tg_oauth_revoke(&c, kv, n, &oe);
@@ -267,11 +266,10 @@ tg_h_oauth_authorize(struct tg_req *req, struct tg_resp *resp)
 {
 	struct tg_call c = tg_req_call(req);
 	struct tg_oauth_kv kv[TG_MAX_QUERY_PAIRS];
-	struct tg_oerr oe;
+	struct tg_oerr oe = {0};
 	char *loc = NULL;
 	int i, rc;
 
-	memset(&oe, 0, sizeof(oe));
 	if (req->ctx->cfg->public_url[0] == '\0')
 		return off(req, resp);
 	if ((rc = tg_req_parse_query(req)) != TG_OK) {
@@ -301,30 +299,4 @@ tg_h_oauth_authorize(struct tg_req *req, struct tg_resp *resp)
 		return rc;
 	resp->status = 302;
 	return TG_OK;
-}
-
-int
-tg_h_oauth_request(struct tg_req *req, struct tg_resp *resp)
-{
-	struct tg_call c = tg_req_call(req);
-	struct tg_err err;
-	json_t *out = NULL;
-	int rc;
-
-	tg_err_init(&err);
-	rc = tg_oauth_request_get(&c, tg_req_capture(req, "id"), &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
-}
-
-int
-tg_h_oauth_decide(struct tg_req *req, struct tg_resp *resp)
-{
-	struct tg_call c = tg_req_call(req);
-	struct tg_err err;
-	json_t *out = NULL;
-	int rc;
-
-	tg_err_init(&err);
-	rc = tg_oauth_decide(&c, tg_req_capture(req, "id"), req->json, &out, &err);
-	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }

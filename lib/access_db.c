@@ -1,8 +1,11 @@
 /*
  * access_db.c - the statements of the router's access step (access_db.h):
- * API-key and token lookups, the rate-limit upsert.
+ * API-key and token lookups, the rate-limit upsert; the plain counter of a
+ * rate-limit bucket the services use (tg_rate_hit).
  */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/access_db.h"
@@ -216,4 +219,41 @@ tg_access_rl_upsert(struct tg_db *db, const char *bucket, enum tg_role role,
 	}
 	PQclear(res);
 	return TG_OK;
+}
+
+int
+tg_rate_hit(struct tg_db *db, int window_s, int64_t *hits, int64_t *retry,
+    const char *fmt, ...)
+{
+	PGresult *res = NULL;
+	char *bucket = NULL, win[16];
+	const char *p[2];
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vasprintf(&bucket, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -TG_E_NOMEM;
+	snprintf(win, sizeof(win), "%d", window_s);
+	p[0] = bucket;
+	p[1] = win;
+	rc = tg_db_exec(db,
+	    "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
+	    " VALUES ($1, extract(epoch FROM now())::bigint / $2::int * $2::int, 1)"
+	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1"
+	    " RETURNING r.hits, $2::int - (extract(epoch FROM now())::bigint % $2::int)",
+	    2, p, &res);
+	free(bucket);
+	if (rc != TG_OK)
+		return rc;
+	if (PQntuples(res) != 1 ||
+	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, hits) != TG_OK)
+		rc = -TG_E_INTERNAL;
+	else if (retry != NULL &&
+	    tg_parse_i64(PQgetvalue(res, 0, 1), 0, INT64_MAX, retry) != TG_OK)
+		rc = -TG_E_INTERNAL;
+	PQclear(res);
+	return rc;
 }

@@ -74,6 +74,16 @@ struct tg_jwt_row {
 int tg_access_jwt_lookup(struct tg_db *db, int64_t user_id, const char *jti,
     int64_t iat, struct tg_jwt_row *row);
 
+/*
+ * Counts one hit in the current window (window_s seconds, aligned to the
+ * epoch) of the bucket named by fmt (rate_limits): *hits is the window's
+ * count after it, *retry (when not NULL) the seconds until the window
+ * ends. The counter of the login throttle, the OAuth endpoints' limits and
+ * the aggregated audit of rejected credentials.
+ */
+int tg_rate_hit(struct tg_db *db, int window_s, int64_t *hits, int64_t *retry,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Adds n to bucket's current window under the limits of role and reads
  * them: rl->hits is the window's total after the addition. One statement;
  * malformed settings fall back to the defaults above. */

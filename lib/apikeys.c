@@ -55,14 +55,18 @@ tg_apikeys_create(const struct tg_call *c, const char *name, const char *role,
 {
 	char key[TG_APIKEY_LEN + 1], handle[TG_APIKEY_HANDLE_LEN + 1];
 	char hash[TG_SHA256_HEX_LEN + 1], uid[24], days[24];
-	struct tg_row_op j;
 	const char *p[6];
+	struct tg_row_op j = {.action = "apikey.create", .p = p, .np = 6,
+	    .sql = "WITH k AS (INSERT INTO api_keys (user_id, name, prefix, key_hash,"
+	    " role, expires_at) VALUES ($1::bigint, $2, $3, $4, $5,"
+	    " now() + make_interval(days => $6::int)) RETURNING *)"
+	    " SELECT " KEY_JSON ", k.id FROM k JOIN users u ON u.id = k.user_id",
+	    .kind = "api_key", .missing = "no such API key"};
 	json_t *d = NULL;
 	enum tg_role r;
 	int rc;
 
 	key[0] = '\0';
-	memset(&j, 0, sizeof(j));
 	if ((rc = need_self(c, err)) != TG_OK)
 		return rc;
 	if (strlen(name) < 1 || strlen(name) > 128)
@@ -80,26 +84,17 @@ tg_apikeys_create(const struct tg_call *c, const char *name, const char *role,
 		return tg_err_from(err, rc);
 	snprintf(uid, sizeof(uid), "%lld", (long long)c->who->user_id);
 	snprintf(days, sizeof(days), "%lld", (long long)exp_days);
-	j.sql = "WITH k AS (INSERT INTO api_keys (user_id, name, prefix, key_hash, role,"
-	    " expires_at) VALUES ($1::bigint, $2, $3, $4, $5,"
-	    " now() + make_interval(days => $6::int)) RETURNING *)"
-	    " SELECT " KEY_JSON ", k.id FROM k JOIN users u ON u.id = k.user_id";
-	j.p = p;
-	j.np = 6;
 	p[0] = uid;
 	p[1] = name;
 	p[2] = handle;
 	p[3] = hash;
 	p[4] = tg_role_name(r);
 	p[5] = exp_days > 0 ? days : NULL;
-	j.action = "apikey.create";
 	if ((d = json_pack("{s:s, s:s}", "name", name, "role", tg_role_name(r))) == NULL) {
 		rc = tg_err_from(err, -TG_E_NOMEM);
 		goto out;
 	}
 	j.detail = d;
-	j.kind = "api_key";
-	j.missing = "no such API key";
 	if ((rc = tg_call_row_op(c, &j, err)) != TG_OK)
 		goto out;
 	if (json_object_set_new(j.row, "key", json_string(key)) != 0) {
@@ -119,26 +114,19 @@ int
 tg_apikeys_revoke(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
 	char idb[24], uid[24];
-	struct tg_row_op j;
-	const char *p[3];
+	const char *p[3] = {idb, uid};
+	struct tg_row_op j = {.action = "apikey.revoke", .p = p, .np = 3,
+	    .sql = "WITH k AS (UPDATE api_keys SET revoked_at = COALESCE(revoked_at,"
+	    " now()) WHERE id = $1::bigint AND (user_id = $2::bigint OR $3::boolean)"
+	    " RETURNING *) SELECT " KEY_JSON ", k.id FROM k JOIN users u ON u.id = k.user_id",
+	    .kind = "api_key", .missing = "no such API key"};
 	int rc;
 
-	memset(&j, 0, sizeof(j));
 	if ((rc = need_self(c, err)) != TG_OK)
 		return rc;
 	snprintf(idb, sizeof(idb), "%lld", (long long)id);
 	snprintf(uid, sizeof(uid), "%lld", (long long)c->who->user_id);
-	j.sql = "WITH k AS (UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())"
-	    " WHERE id = $1::bigint AND (user_id = $2::bigint OR $3::boolean) RETURNING *)"
-	    " SELECT " KEY_JSON ", k.id FROM k JOIN users u ON u.id = k.user_id";
-	j.p = p;
-	j.np = 3;
-	p[0] = idb;
-	p[1] = uid;
 	p[2] = tg_call_can(c, TG_P_USERS) ? "true" : "false";
-	j.action = "apikey.revoke";
-	j.kind = "api_key";
-	j.missing = "no such API key";
 	rc = tg_call_row_op(c, &j, err);
 	json_decref(j.row);
 	return rc;

@@ -247,7 +247,10 @@ tg_module_requests_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *module = NULL, *reason = "", *p[4];
-	struct tg_insert_op op = {0};
+	struct tg_insert_op op = {.action = "module_request.create", .p = p,
+	    .np = 4, .sql = "INSERT INTO module_requests (module, reason, tool_id,"
+	    " requested_by) VALUES ($1, $2, $3::bigint, $4::bigint) RETURNING id",
+	    .on_error = dup_pending};
 	json_int_t tool = 0;
 	json_t *mods = NULL, *m;
 	char tid[24], actor[24];
@@ -277,12 +280,6 @@ tg_module_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	p[1] = reason;
 	p[2] = tool > 0 ? tid : NULL;
 	p[3] = tg_svc_actor(c, actor, sizeof(actor));
-	op.sql = "INSERT INTO module_requests (module, reason, tool_id,"
-	    " requested_by) VALUES ($1, $2, $3::bigint, $4::bigint) RETURNING id";
-	op.p = p;
-	op.np = 4;
-	op.action = "module_request.create";
-	op.on_error = dup_pending;
 	op.arg = (void *)module;
 	return tg_crud_create(c, &op, json_pack("{s:s}", "module", module),
 	    "SELECT " MODULE_JSON " WHERE r.id = $1::bigint", out, err);
@@ -293,8 +290,11 @@ tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *host = NULL, *reason = "", *p[4];
-	struct tg_insert_op op = {0};
-	struct net_req nr;
+	struct net_req nr = {.p = p};
+	struct tg_insert_op op = {.action = "network_request.create", .p = p,
+	    .np = 4, .sql = "INSERT INTO network_requests (server_id, host, reason,"
+	    " requested_by) VALUES ($1::bigint, $2, $3, $4::bigint) RETURNING id",
+	    .pre = host_not_allowed, .on_error = dup_host, .arg = &nr};
 	json_t *server = NULL;
 	char sid[24], actor[24];
 	int64_t id = 0;
@@ -321,16 +321,7 @@ tg_network_requests_create(const struct tg_call *c, json_t *in, json_t **out,
 	p[1] = host;
 	p[2] = reason;
 	p[3] = tg_svc_actor(c, actor, sizeof(actor));
-	nr.p = p;
 	nr.host = host;
-	op.sql = "INSERT INTO network_requests (server_id, host, reason,"
-	    " requested_by) VALUES ($1::bigint, $2, $3, $4::bigint) RETURNING id";
-	op.p = p;
-	op.np = 4;
-	op.action = "network_request.create";
-	op.pre = host_not_allowed;
-	op.on_error = dup_host;
-	op.arg = &nr;
 	return tg_crud_create(c, &op, json_pack("{s:s, s:I}", "host", host, "server_id",
 	    (json_int_t)id), "SELECT " NETWORK_JSON " WHERE r.id = $1::bigint", out, err);
 }

@@ -133,7 +133,9 @@ int tg_call_tx_read(const struct tg_call *c,
  * given), audited as action on "<kind>:<id>", in its own transaction.
  * pre (optional) runs first inside the transaction (a lock, a rule check).
  * 404 (missing) when no row, 409 (conflict, when given) on a unique
- * violation. On success op->row holds the row (caller owns it).
+ * violation. On success op->row holds the row (caller owns it). Without a
+ * kind it is a plain audited statement (tg_svc_exec_audited): the target
+ * is id as given and no row is read back (op->row stays NULL).
  */
 struct tg_row_op {
 	const char *sql;

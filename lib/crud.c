@@ -99,14 +99,11 @@ int
 tg_crud_get(const struct tg_call *c, unsigned perm, const char *sql,
     const char *noun, int64_t id, json_t **out, struct tg_err *err)
 {
-	char ids[24];
-	const char *p[1] = {ids};
 	int rc;
 
 	if ((rc = tg_svc_need(c, perm, err)) != TG_OK)
 		return rc;
-	tg_i64s(ids, sizeof(ids), id);
-	rc = tg_svc_query_object(c->db, sql, 1, p, out);
+	rc = tg_svc_query_id(c->db, sql, id, out);
 	if (rc == -TG_E_NOTFOUND)
 		return tg_err_set(err, rc, "no %s with id %lld", noun, (long long)id);
 	return tg_err_from(err, rc);

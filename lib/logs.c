@@ -222,20 +222,17 @@ int
 tg_logs_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err)
 {
-	char lid[24];
-	const char *p[1] = {lid};
 	json_t *row = NULL, *rows = NULL;
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
 		return rc;
-	snprintf(lid, sizeof(lid), "%lld", (long long)id);
-	rc = tg_svc_query_object(c->db,
+	rc = tg_svc_query_id(c->db,
 	    "SELECT json_build_object(" ITEM_COLS ", 'result', l.result,"
 	    " 'stdout', l.stdout, 'stderr', l.stderr,"
 	    " 'traceparent', l.traceparent)::text"
 	    " FROM execution_logs l LEFT JOIN users u ON u.id = l.caller_id"
-	    " WHERE l.id = $1::bigint", 1, p, &row);
+	    " WHERE l.id = $1::bigint", id, &row);
 	if (rc == -TG_E_NOTFOUND)
 		return tg_err_set(err, TG_E_NOTFOUND, "no execution log %lld", (long long)id);
 	if (rc != TG_OK)

@@ -196,18 +196,15 @@ int
 tg_metrics_render(struct tg_metrics *m, struct tg_buf *b)
 {
 	static const char *const cls_label[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
-	int i, c, k, rc = 0;
+	const char *r;
+	int i, c, rc = 0;
 	size_t n;
-	unsigned long long cum;
 
 	if (m == NULL)
 		return -TG_E_UNAVAIL;
 	rc |= tg_buf_puts(b, "# HELP toolgate_http_requests_total HTTP requests by route and status class.\n"
 	    "# TYPE toolgate_http_requests_total counter\n");
-	for (i = 0; i < ROUTE_SLOTS; i++) {
-		const char *r = atomic_load(&m->routes[i].route);
-		if (r == NULL)
-			break;
+	for (i = 0; i < ROUTE_SLOTS && (r = atomic_load(&m->routes[i].route)) != NULL; i++)
 		for (c = 0; c < 6; c++) {
 			unsigned long long v = atomic_load(&m->routes[i].by_class[c]);
 			if (v)
@@ -215,36 +212,21 @@ tg_metrics_render(struct tg_metrics *m, struct tg_buf *b)
 				    "toolgate_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
 				    r, cls_label[c], v);
 		}
-	}
 	rc |= tg_buf_puts(b, "# HELP toolgate_http_request_duration_seconds Request latency by route.\n"
 	    "# TYPE toolgate_http_request_duration_seconds histogram\n");
-	for (i = 0; i < ROUTE_SLOTS; i++) {
-		const char *r = atomic_load(&m->routes[i].route);
-		if (r == NULL)
-			break;
-		cum = 0;
-		for (k = 0; k < NBUCKETS; k++) {
-			cum += atomic_load(&m->routes[i].buckets[k]);
-			rc |= tg_buf_printf(b,
-			    "toolgate_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-			    r, bucket_s[k], cum);
-		}
-		cum += atomic_load(&m->routes[i].buckets[NBUCKETS]);
-		rc |= tg_buf_printf(b,
-		    "toolgate_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
-		    "toolgate_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
-		    "toolgate_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
-		    r, cum, r, (double)atomic_load(&m->routes[i].sum_us) / 1e6, r,
-		    (unsigned long long)atomic_load(&m->routes[i].count));
-	}
+	for (i = 0; i < ROUTE_SLOTS && (r = atomic_load(&m->routes[i].route)) != NULL; i++)
+		rc |= tg_obs_hist_render(b, "toolgate_http_request_duration_seconds", r,
+		    m->routes[i].buckets, bucket_s, NBUCKETS, &m->routes[i].sum_us, 1e6,
+		    6, &m->routes[i].count);
 	for (n = 0; n < NCOUNTERS; n++)
 		rc |= tg_buf_printf(b, "# HELP toolgate_%s_total Count of %s events.\n"
 		    "# TYPE toolgate_%s_total counter\ntoolgate_%s_total %llu\n",
 		    counter_names[n], counter_names[n], counter_names[n],
 		    counter_names[n], (unsigned long long)atomic_load(&m->counters[n]));
-	rc |= tg_obs_hist_render(b, "toolgate_sandbox_duration_seconds",
-	    "Wall time of tool runs in the sandbox.", m->sbx_buckets, &m->sbx_sum_ms,
-	    &m->sbx_count, bucket_s, NBUCKETS, 1e3);
+	rc |= tg_buf_puts(b, "# HELP toolgate_sandbox_duration_seconds Wall time of tool runs in the sandbox.\n"
+	    "# TYPE toolgate_sandbox_duration_seconds histogram\n");
+	rc |= tg_obs_hist_render(b, "toolgate_sandbox_duration_seconds", NULL,
+	    m->sbx_buckets, bucket_s, NBUCKETS, &m->sbx_sum_ms, 1e3, 3, &m->sbx_count);
 	rc |= tg_buf_printf(b, "# HELP toolgate_worker_restarts_total Workers respawned by the master.\n"
 	    "# TYPE toolgate_worker_restarts_total counter\ntoolgate_worker_restarts_total %llu\n",
 	    (unsigned long long)atomic_load(&m->worker_restarts));

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/access_db.h" /* tg_rate_hit */
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/buf.h"
@@ -561,9 +562,10 @@ reg_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
 	struct reg *r = arg;
 	const char *p[6];
-	char win[16], limit[16], max[16], *uris = NULL;
+	char max[16], *uris = NULL;
 	char host[TG_OAUTH_URI_MAX];
 	PGresult *res = NULL;
+	int64_t hits = 0;
 	json_t *d;
 	int rc;
 
@@ -579,26 +581,18 @@ reg_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		 "  now() - interval '90 days'",
 		 0, NULL, NULL)) != TG_OK)
 		goto out;
-	snprintf(win, sizeof(win), "%d", TG_OAUTH_REG_WINDOW);
-	snprintf(limit, sizeof(limit), "%d", TG_OAUTH_REG_PER_WINDOW);
-	snprintf(max, sizeof(max), "%d", TG_OAUTH_CLIENTS_MAX);
-	p[0] = c->client_addr ? c->client_addr : "";
-	p[1] = win;
-	p[2] = limit;
-	p[3] = max;
 	/* security: registrations per client address and hour, and at most
 	 * TG_OAUTH_CLIENTS_MAX clients at once */
-	if ((rc = tg_db_exec(c->db,
-		 "WITH w AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)"
-		 "  VALUES ('oauth-reg:' || $1, extract(epoch FROM now())::bigint / $2::int * $2::int, 1)"
-		 "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1 RETURNING hits)"
-		 " SELECT (SELECT hits FROM w) > $3::int, (SELECT count(*) FROM oauth_clients) >= $4::int,"
-		 " $2::int - (extract(epoch FROM now())::bigint % $2::int)",
-		 4, p, &res)) != TG_OK)
+	if ((rc = tg_rate_hit(c->db, TG_OAUTH_REG_WINDOW, &hits, &r->retry,
+		 "oauth-reg:%s", c->client_addr ? c->client_addr : "")) != TG_OK)
 		goto out;
-	r->limited = PQgetvalue(res, 0, 0)[0] == 't';
-	r->full = PQgetvalue(res, 0, 1)[0] == 't';
-	(void)tg_parse_i64(PQgetvalue(res, 0, 2), 0, INT64_MAX, &r->retry);
+	snprintf(max, sizeof(max), "%d", TG_OAUTH_CLIENTS_MAX);
+	p[0] = max;
+	if ((rc = tg_db_exec(c->db, "SELECT count(*) >= $1::int FROM oauth_clients",
+		 1, p, &res)) != TG_OK)
+		goto out;
+	r->limited = hits > TG_OAUTH_REG_PER_WINDOW;
+	r->full = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
 	res = NULL;
 	if (r->limited || r->full)
@@ -801,27 +795,20 @@ tg_oauth_authorize(const struct tg_call *c, const struct tg_oauth_kv *kv,
 	 * once. A refusal is a page for the person (never a redirect).
 	 */
 	{
-		char win[16], lim[16], max[16];
+		char max[16];
+		int64_t hits = 0;
 
-		snprintf(win, sizeof(win), "%d", TG_OAUTH_AUTHZ_WINDOW);
-		snprintf(lim, sizeof(lim), "%d", TG_OAUTH_AUTHZ_PER_WINDOW);
-		snprintf(max, sizeof(max), "%d", TG_OAUTH_PENDING_MAX);
-		p[0] = cidb;
-		p[1] = c->client_addr ? c->client_addr : "";
-		p[2] = win;
-		p[3] = lim;
-		p[4] = max;
-		if ((rc = tg_db_exec(c->db,
-			 "WITH w AS (INSERT INTO rate_limits AS r (bucket, window_start, hits)"
-			 "  VALUES ('oauth-authz:' || $1 || ':' || $2,"
-			 "  extract(epoch FROM now())::bigint / $3::int * $3::int, 1)"
-			 "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1 RETURNING hits)"
-			 " SELECT (SELECT hits FROM w) > $4::int OR (SELECT count(*) FROM"
-			 "  (SELECT 1 FROM oauth_requests WHERE expires_at > now() AND decided_at IS NULL"
-			 "  LIMIT $5::int) x) >= $5::int",
-			 5, p, &res_db)) != TG_OK)
+		if ((rc = tg_rate_hit(c->db, TG_OAUTH_AUTHZ_WINDOW, &hits, NULL,
+			 "oauth-authz:%s:%s", cidb, c->client_addr ? c->client_addr : "")) != TG_OK)
 			goto out;
-		if (PQgetvalue(res_db, 0, 0)[0] == 't') {
+		snprintf(max, sizeof(max), "%d", TG_OAUTH_PENDING_MAX);
+		p[0] = max;
+		if ((rc = tg_db_exec(c->db, "SELECT count(*) >= $1::int FROM (SELECT 1"
+					    " FROM oauth_requests WHERE expires_at > now() AND decided_at IS NULL"
+					    " LIMIT $1::int) x",
+			 1, p, &res_db)) != TG_OK)
+			goto out;
+		if (hits > TG_OAUTH_AUTHZ_PER_WINDOW || PQgetvalue(res_db, 0, 0)[0] == 't') {
 			PQclear(res_db);
 			res_db = NULL;
 			tg_oauth_oerr(oe, 429, "temporarily_unavailable",

@@ -78,13 +78,8 @@ static struct wslot *mine; /* this process's slot, once claimed */
 int
 tg_obs_init(void)
 {
-	void *p;
-
-	if (O != NULL)
-		return TG_OK;
-	if ((p = tg_shm_zalloc(sizeof(struct obs))) == NULL)
+	if (O == NULL && (O = tg_shm_zalloc(sizeof(*O))) == NULL)
 		return -TG_E_NOMEM;
-	O = p;
 	atomic_store(&O->stream_db_up, -1);
 	return TG_OK;
 }
@@ -173,22 +168,29 @@ tg_obs_hist(atomic_ullong *buckets, atomic_ullong *sum, atomic_ullong *count,
 }
 
 int
-tg_obs_hist_render(struct tg_buf *b, const char *name, const char *help,
-    const atomic_ullong *buckets, const atomic_ullong *sum,
-    const atomic_ullong *count, const double *bounds, int n, double per_s)
+tg_obs_hist_render(struct tg_buf *b, const char *name, const char *route,
+    const atomic_ullong *buckets, const double *bounds, int n,
+    const atomic_ullong *sum, double scale, int prec,
+    const atomic_ullong *count)
 {
+	const char *rl = route ? "route=\"" : "", *rr = route ? "\"," : "";
+	const char *open = route ? "{" : "", *close = route ? "\"}" : "";
 	unsigned long long cum = 0;
 	int k, rc = 0;
 
-	rc |= tg_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
-	for (k = 0; k < n; k++) {
+	if (route == NULL)
+		route = "";
+	for (k = 0; k <= n; k++) {
 		cum += atomic_load(&buckets[k]);
-		rc |= tg_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[k], cum);
+		if (k < n)
+			rc |= tg_buf_printf(b, "%s_bucket{%s%s%sle=\"%g\"} %llu\n",
+			    name, rl, route, rr, bounds[k], cum);
 	}
-	cum += atomic_load(&buckets[n]);
-	rc |= tg_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
-	    name, cum, name, (double)atomic_load(sum) / per_s, name,
-	    (unsigned long long)atomic_load(count));
+	rc |= tg_buf_printf(b, "%s_bucket{%s%s%sle=\"+Inf\"} %llu\n"
+			       "%s_sum%s%s%s%s %.*f\n%s_count%s%s%s%s %llu\n",
+	    name, rl, route, rr,
+	    cum, name, open, rl, route, close, prec, (double)atomic_load(sum) / scale,
+	    name, open, rl, route, close, (unsigned long long)atomic_load(count));
 	return rc;
 }
 
@@ -280,9 +282,10 @@ render_streams(struct tg_buf *b)
 	    "# TYPE toolgate_stream_db_reconnects_total counter\ntoolgate_stream_db_reconnects_total %llu\n",
 	    (unsigned long long)atomic_load(&O->stream_notified), up,
 	    (unsigned long long)atomic_load(&O->stream_db_reconnects));
-	rc |= tg_obs_hist_render(b, "toolgate_stream_fanout_seconds",
-	    "From a catalogue change's NOTIFY to the last stream notified (incl. the coalescing window).",
-	    O->fanout_buckets, &O->fanout_sum_us, &O->fanout_count, fanout_s, NB, 1e6);
+	rc |= tg_buf_puts(b, "# HELP toolgate_stream_fanout_seconds From a catalogue change's NOTIFY to the last stream notified (incl. the coalescing window).\n"
+			     "# TYPE toolgate_stream_fanout_seconds histogram\n");
+	rc |= tg_obs_hist_render(b, "toolgate_stream_fanout_seconds", NULL,
+	    O->fanout_buckets, fanout_s, NB, &O->fanout_sum_us, 1e6, 6, &O->fanout_count);
 	return rc;
 }
 
@@ -468,9 +471,10 @@ tg_obs_render(struct tg_buf *b)
 	if (O == NULL)
 		return TG_OK;
 	rc |= render_workers(b);
-	rc |= tg_obs_hist_render(b, "toolgate_db_statement_duration_seconds",
-	    "Statement round-trip latency.", O->stmt_buckets, &O->stmt_sum_us,
-	    &O->stmt_count, bucket_s, NB, 1e6);
+	rc |= tg_buf_puts(b, "# HELP toolgate_db_statement_duration_seconds Statement round-trip latency.\n"
+			     "# TYPE toolgate_db_statement_duration_seconds histogram\n");
+	rc |= tg_obs_hist_render(b, "toolgate_db_statement_duration_seconds", NULL,
+	    O->stmt_buckets, bucket_s, NB, &O->stmt_sum_us, 1e6, 6, &O->stmt_count);
 	rc |= tg_buf_puts(b, "# HELP toolgate_cache_lookups_total Worker cache lookups by domain: hit, or fill (read from PostgreSQL).\n"
 			     "# TYPE toolgate_cache_lookups_total counter\n");
 	for (d = 0; d < NDOMAINS; d++)

@@ -107,11 +107,14 @@ void tg_obs_stream_db(int up);
 void tg_obs_hist(atomic_ullong *buckets, atomic_ullong *sum,
     atomic_ullong *count, const double *bounds, int n, double v,
     unsigned long long add);
-/* Renders such a histogram (no labels) as name_bucket/_sum/_count with
- * its HELP and TYPE; the sum is divided by per_s (1e6: kept in µs).
- * 0, or nonzero when b could not grow. */
-int tg_obs_hist_render(struct tg_buf *b, const char *name, const char *help,
-    const atomic_ullong *buckets, const atomic_ullong *sum,
-    const atomic_ullong *count, const double *bounds, int n, double per_s);
+
+/* Such a histogram as text (Prometheus) in b: name_bucket lines (cumulative,
+ * le = each of the n bounds, then +Inf), name_sum (*sum / scale with prec
+ * decimals) and name_count; every line has the label route="..." when route
+ * is not NULL. Nonzero when b is full. */
+int tg_obs_hist_render(struct tg_buf *b, const char *name, const char *route,
+    const atomic_ullong *buckets, const double *bounds, int n,
+    const atomic_ullong *sum, double scale, int prec,
+    const atomic_ullong *count);
 
 #endif

@@ -61,14 +61,19 @@ tg_op_target_member(enum tg_op_target t)
 	}
 }
 
-/* A positive id, or 404 with text. */
-static int
-plain_id(const char *ref, const char *text, int64_t *id, struct tg_err *err)
-{
-	if (ref == NULL || tg_parse_i64(ref, 1, INT64_MAX, id) != TG_OK)
-		return tg_err_set(err, TG_E_NOTFOUND, "%s", text);
-	return TG_OK;
-}
+/* The targets that are plain ids: what a bad one's 404 names
+ * (tg_svc_parse_id: "no <what> with id '<ref>'"), or its whole text. */
+static const struct {
+	const char *what, *text;
+} plain[] = {
+    [TG_OT_LOG] = {"execution log", NULL},
+    [TG_OT_REQUEST] = {"request", NULL},
+    [TG_OT_PACKAGE] = {"package request", NULL},
+    [TG_OT_USER] = {NULL, "no such user"},
+    [TG_OT_APIKEY] = {NULL, "no such API key"},
+    [TG_OT_OAUTH_CLIENT] = {NULL, "no such OAuth client"},
+    [TG_OT_OAUTH_GRANT] = {NULL, "no such connected app"},
+};
 
 int
 tg_op_resolve(const struct tg_call *c, enum tg_op_target t, const char *ref,
@@ -81,24 +86,19 @@ tg_op_resolve(const struct tg_call *c, enum tg_op_target t, const char *ref,
 		return tg_tools_resolve(c, ref, id, err);
 	case TG_OT_SOURCE:
 		return tg_sources_resolve(c, ref, id, err);
-	case TG_OT_LOG:
-		return tg_svc_parse_id(ref, "execution log", id, err);
-	case TG_OT_REQUEST:
-		return tg_svc_parse_id(ref, "request", id, err);
-	case TG_OT_PACKAGE:
-		return tg_svc_parse_id(ref, "package request", id, err);
-	case TG_OT_USER:
-		return plain_id(ref, "no such user", id, err);
-	case TG_OT_APIKEY:
-		return plain_id(ref, "no such API key", id, err);
-	case TG_OT_OAUTH_CLIENT:
-		return plain_id(ref, "no such OAuth client", id, err);
-	case TG_OT_OAUTH_GRANT:
-		return plain_id(ref, "no such connected app", id, err);
 	default:
-		*id = 0;
+		break;
+	}
+	if ((size_t)t >= sizeof(plain) / sizeof(plain[0]) ||
+	    (plain[t].what == NULL && plain[t].text == NULL)) {
+		*id = 0; /* TG_OT_NONE */
 		return TG_OK;
 	}
+	if (plain[t].what != NULL)
+		return tg_svc_parse_id(ref, plain[t].what, id, err);
+	if (ref == NULL || tg_parse_i64(ref, 1, INT64_MAX, id) != TG_OK)
+		return tg_err_set(err, TG_E_NOTFOUND, "%s", plain[t].text);
+	return TG_OK;
 }
 
 /* --- adapters ------------------------------------------------------------ */
@@ -107,6 +107,20 @@ static const char *
 arg(const struct tg_op_in *in, const char *name)
 {
 	return in->arg ? in->arg(in, name) : NULL;
+}
+
+/* The consent page (web/ui/consent.*): a pending authorization request by
+ * the handle in its URL, and the person's decision on it. */
+static int
+a_oauth_request(const struct tg_op_in *in, json_t **out, struct tg_err *err)
+{
+	return tg_oauth_request_get(in->c, arg(in, "id"), out, err);
+}
+
+static int
+a_oauth_decide(const struct tg_op_in *in, json_t **out, struct tg_err *err)
+{
+	return tg_oauth_decide(in->c, arg(in, "id"), in->body, out, err);
 }
 
 /* Ends the caller's session (204): no result. */
@@ -749,6 +763,9 @@ const struct tg_op tg_ops[] = {
     {"oauth.grants.list", TG_P_SELF, .list = tg_oauth_grants_list, GET("/api/v1/oauth/grants")},
     {"oauth.grants.delete", TG_P_SELF, .target = TG_OT_OAUTH_GRANT, .del = tg_oauth_grants_delete,
 	DELETE("/api/v1/oauth/grants/:id")},
+    {"oauth.requests.get", TG_P_SELF, .adapt = a_oauth_request, GET("/api/v1/oauth/authorizations/:id")},
+    {"oauth.requests.decide", TG_P_SELF, .adapt = a_oauth_decide,
+	POST("/api/v1/oauth/authorizations/:id", 200, 4 * KiB)},
     {"audit.list", TG_P_AUDIT, .adapt = a_audit_list, GETQ("/api/v1/audit")},
     {"audit.verify", TG_P_AUDIT, .adapt = a_audit_verify, GET("/api/v1/audit/verify")},
 

@@ -28,11 +28,13 @@
 
 #include "lib/approvals.h"
 #include "lib/audit.h"
+#include "lib/crud.h"
 #include "lib/crypto.h"
 #include "lib/log.h"
 #include "lib/packages.h"
 #include "lib/parse.h"
 #include "lib/pkg_int.h"
+#include "lib/rows.h"
 #include "lib/sandbox_cfg.h"
 #include "lib/status.h"
 
@@ -335,7 +337,8 @@ out:
 static int
 store_set(struct tg_db *db, const char *sid, json_t *closure, json_t *imports)
 {
-	char hash[TG_SHA256_HEX_LEN + 1], *cj = NULL, *ij = NULL;
+	char hash[TG_SHA256_HEX_LEN + 1];
+	json_t *const js[2] = {closure, imports};
 	const char *p[4];
 	int rc;
 
@@ -347,27 +350,15 @@ store_set(struct tg_db *db, const char *sid, json_t *closure, json_t *imports)
 	}
 	if ((rc = tg_pkg_closure_hash(closure, hash)) != TG_OK)
 		return rc;
-	cj = json_dumps(closure, JSON_COMPACT);
-	ij = json_dumps(imports, JSON_COMPACT);
-	if (cj == NULL || ij == NULL) {
-		rc = -TG_E_NOMEM;
-		goto out;
-	}
 	p[0] = sid;
 	p[1] = hash;
-	p[2] = cj;
-	p[3] = ij;
-	rc = tg_db_exec(db, "INSERT INTO package_sets (server_id, tree, closure,"
-			    " import_names) SELECT $1::bigint, $2, $3::jsonb, coalesce(array_agg("
-			    " DISTINCT x), '{}') FROM jsonb_array_elements_text($4::jsonb) x"
-			    " ON CONFLICT (server_id) DO UPDATE SET tree = EXCLUDED.tree,"
-			    " closure = EXCLUDED.closure, import_names = EXCLUDED.import_names,"
-			    " updated_at = now()",
-	    4, p, NULL);
-out:
-	free(cj);
-	free(ij);
-	return rc;
+	return tg_db_exec_json(db, "INSERT INTO package_sets (server_id, tree,"
+				   " closure, import_names) SELECT $1::bigint, $2, $3::jsonb,"
+				   " coalesce(array_agg(DISTINCT x), '{}') FROM jsonb_array_elements_text($4::jsonb) x"
+				   " ON CONFLICT (server_id) DO UPDATE SET tree = EXCLUDED.tree,"
+				   " closure = EXCLUDED.closure, import_names = EXCLUDED.import_names,"
+				   " updated_at = now()",
+	    4, p, js, 2, NULL);
 }
 
 /* ---------------------------------------------------------- service */
@@ -606,21 +597,13 @@ int
 tg_packages_get(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err)
 {
-	char ids[24];
-	const char *p[1];
-	int rc;
+	int rc = tg_crud_get(c, TG_P_READ, "SELECT " PKG_JSON " WHERE r.id = $1::bigint",
+	    "package request", id, out, err);
 
-	if ((rc = tg_svc_need(c, TG_P_READ, err)) != TG_OK)
-		return rc;
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
-	p[0] = ids;
-	rc = tg_svc_query_object(c->db, "SELECT " PKG_JSON " WHERE r.id = $1::bigint",
-	    1, p, out);
 	if (rc == -TG_E_NOTFOUND)
-		return tg_err_set(err, TG_E_NOTFOUND, "package request %lld does not"
-						      " exist",
+		rc = tg_err_set(err, TG_E_NOTFOUND, "package request %lld does not exist",
 		    (long long)id);
-	return tg_err_from(err, rc);
+	return rc;
 }
 
 int
@@ -875,23 +858,33 @@ out:
 
 /* ------------------------------------------------------- tool runs */
 
+/* The JSON value cols (SQL) of server_id's package set into *set; NULL
+ * when the server has none. */
+static int
+read_set(struct tg_db *db, int64_t server_id, const char *cols, json_t **set)
+{
+	char sql[256];
+	int n, rc;
+
+	*set = NULL;
+	n = snprintf(sql, sizeof(sql), "SELECT %s::text FROM package_sets WHERE"
+				       " server_id = $1::bigint",
+	    cols);
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return -TG_E_INTERNAL;
+	rc = tg_svc_query_id(db, sql, server_id, set);
+	return rc == -TG_E_NOTFOUND ? TG_OK : rc;
+}
+
 int
 tg_packages_apply(struct tg_db *db, const struct tg_config *cfg,
     int64_t server_id, json_t *sreq, struct tg_sandbox_opts *o, char *msg,
     size_t msglen)
 {
-	char sid[24];
-	const char *p[1];
 	json_t *set = NULL;
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	p[0] = sid;
-	rc = tg_svc_query_object(db, "SELECT " TG_PACKAGES_SET_JSON "::text FROM package_sets WHERE server_id = $1::bigint",
-	    1, p, &set);
-	if (rc == -TG_E_NOTFOUND)
-		return TG_OK;
-	if (rc == TG_OK)
+	if ((rc = read_set(db, server_id, TG_PACKAGES_SET_JSON, &set)) == TG_OK)
 		rc = tg_packages_apply_set(cfg, set, sreq, o, msg, msglen);
 	json_decref(set);
 	return rc;
@@ -947,22 +940,13 @@ out:
 int
 tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods)
 {
-	char sid[24];
-	const char *p[1];
 	json_t *names = NULL, *e;
 	size_t i;
 	int rc;
 
 	if (server_id <= 0 || !json_is_array(mods))
 		return TG_OK;
-	snprintf(sid, sizeof(sid), "%lld", (long long)server_id);
-	p[0] = sid;
-	rc = tg_svc_query_object(db, "SELECT to_json(import_names)::text FROM"
-				     " package_sets WHERE server_id = $1::bigint",
-	    1, p, &names);
-	if (rc == -TG_E_NOTFOUND)
-		return TG_OK;
-	if (rc != TG_OK)
+	if ((rc = read_set(db, server_id, "to_json(import_names)", &names)) != TG_OK)
 		return rc;
 	json_array_foreach(names, i, e)
 		json_array_append(mods, e);

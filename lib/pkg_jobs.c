@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/packages.h"
 #include "lib/pkg_int.h"
+#include "lib/rows.h"
 #include "lib/status.h"
 
 #define JOB_LOCK_CLASS "7415020"
@@ -140,29 +141,20 @@ static int
 finish(struct tg_db *db, const char *id, int attempts, json_t *resn,
     json_t *imports, const struct tg_err *err)
 {
+	json_t *const js[2] = {resn, imports};
 	const char *p[4];
-	char *rj = NULL, *ij = NULL, *ej = NULL;
+	char *ej = NULL;
 	json_t *e = NULL;
 	int rc, retry;
 
 	p[0] = id;
-	if (resn != NULL) {
-		rj = json_dumps(resn, JSON_COMPACT);
-		ij = json_dumps(imports, JSON_COMPACT);
-		if (rj == NULL || ij == NULL) {
-			rc = -TG_E_NOMEM;
-			goto out;
-		}
-		p[1] = rj;
-		p[2] = ij;
-		rc = tg_db_exec(db, "UPDATE package_requests SET status = 'pending',"
-				    " resolution = $2::jsonb, import_names = coalesce((SELECT"
-				    " array_agg(x) FROM jsonb_array_elements_text($3::jsonb) x), '{}'),"
-				    " error = NULL, claimed_pid = NULL, resolved_at = now()"
-				    " WHERE id = $1::bigint AND status = 'resolving'",
-		    3, p, NULL);
-		goto out;
-	}
+	if (resn != NULL)
+		return tg_db_exec_json(db, "UPDATE package_requests SET status ="
+					   " 'pending', resolution = $2::jsonb, import_names = coalesce((SELECT"
+					   " array_agg(x) FROM jsonb_array_elements_text($3::jsonb) x), '{}'),"
+					   " error = NULL, claimed_pid = NULL, resolved_at = now()"
+					   " WHERE id = $1::bigint AND status = 'resolving'",
+		    3, p, js, 2, NULL);
 	retry = (err->status == TG_E_UNAVAIL || err->status == TG_E_BUSY ||
 		    err->status == TG_E_TIMEOUT || err->status == TG_E_DB) &&
 	    attempts < JOB_ATTEMPTS;
@@ -183,8 +175,6 @@ finish(struct tg_db *db, const char *id, int attempts, json_t *resn,
 			    " 'resolving'",
 	    3, p, NULL);
 out:
-	free(rj);
-	free(ij);
 	free(ej);
 	json_decref(e);
 	return rc;

@@ -1,6 +1,10 @@
 /*
- * rows.c - JSON rows from PostgreSQL into jansson values (rows.h).
+ * rows.c - JSON rows from PostgreSQL into jansson values (rows.h), and
+ * jansson values as statement parameters.
  */
+#include <stdlib.h>
+
+#include "lib/db.h"
 #include "lib/rows.h"
 #include "lib/status.h"
 
@@ -19,5 +23,27 @@ tg_json_hand(json_t **out, json_t *v, int rc)
 		*out = v;
 	else
 		json_decref(v);
+	return rc;
+}
+
+int
+tg_db_exec_json(struct tg_db *db, const char *sql, int n, const char **p,
+    json_t *const *js, int nj, PGresult **res)
+{
+	char *txt[4] = {NULL, NULL, NULL, NULL};
+	int i, rc = TG_OK;
+
+	if (nj < 0 || nj > 4 || nj > n)
+		return -TG_E_INTERNAL;
+	for (i = 0; i < nj; i++) {
+		if (js[i] != NULL && (txt[i] = json_dumps(js[i], JSON_COMPACT |
+		    JSON_ENCODE_ANY)) == NULL)
+			rc = -TG_E_NOMEM;
+		p[n - nj + i] = txt[i];
+	}
+	if (rc == TG_OK)
+		rc = tg_db_exec(db, sql, n, p, res);
+	for (i = 0; i < nj; i++)
+		free(txt[i]);
 	return rc;
 }

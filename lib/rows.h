@@ -21,4 +21,12 @@ json_t *tg_rows_json(const char *text);
  * left alone. Returns rc. */
 int tg_json_hand(json_t **out, json_t *v, int rc);
 
+/* The other way: tg_db_exec() of sql with n parameters, p[0..n - nj) as
+ * the caller set them and p[n - nj..n) the compact JSON texts of the nj
+ * (at most 4) values js (a NULL value is SQL NULL; the texts are freed
+ * before it returns). */
+struct tg_db;
+int tg_db_exec_json(struct tg_db *db, const char *sql, int n, const char **p,
+    json_t *const *js, int nj, PGresult **res);
+
 #endif

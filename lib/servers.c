@@ -77,11 +77,9 @@ tg_servers_child_list(const struct tg_call *c, int64_t server_id,
     json_t **out, struct tg_err *err)
 {
 	struct tg_keyset ks;
-	int rc;
+	int rc = tg_servers_child_page(c, server_id, pg, &ks, err);
 
-	if ((rc = tg_servers_child_page(c, server_id, pg, &ks, err)) != TG_OK)
-		return rc;
-	return tg_keyset_page(c, &ks, ks.owner, sql, np, extra, out, err);
+	return rc != TG_OK ? rc : tg_keyset_page(c, &ks, ks.owner, sql, np, extra, out, err);
 }
 
 int
@@ -342,7 +340,9 @@ tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
 	const char *name = NULL, *desc = "", *p[4];
-	struct tg_insert_op op = {0};
+	struct tg_insert_op op = {.action = "server.create", .p = p, .np = 4,
+	    .sql = "INSERT INTO servers (name, description, tool_prefix, created_by)"
+	    " VALUES ($1, $2, $3, $4::bigint) RETURNING id", .on_error = dup_new_name};
 	json_t *prefix = NULL;
 	char actor[24];
 	json_error_t je;
@@ -359,28 +359,24 @@ tg_servers_create(const struct tg_call *c, json_t *in, json_t **out,
 	p[1] = desc;
 	p[2] = prefix && json_is_string(prefix) ? json_string_value(prefix) : NULL;
 	p[3] = tg_svc_actor(c, actor, sizeof(actor));
-	op.sql = "INSERT INTO servers (name, description, tool_prefix, created_by)"
-	    " VALUES ($1, $2, $3, $4::bigint) RETURNING id";
-	op.p = p;
-	op.np = 4;
-	op.action = "server.create";
-	op.on_error = dup_new_name;
 	op.arg = (void *)name;
 	return tg_crud_create(c, &op, json_pack("{s:s}", "name", name),
 	    "SELECT " SERVER_JSON " FROM servers s WHERE s.id = $1::bigint", out, err);
 }
 
-/* Locks server p[0] (id) for the transaction, reading cols; 404 when it
- * does not exist. */
-static int
-lock_server(const struct tg_call *c, const char *const *p, int64_t id,
+int
+tg_servers_lock(const struct tg_call *c, int64_t id, int update,
     const char *cols, PGresult **res, struct tg_err *err)
 {
-	char sql[160];
-	int rc;
+	char ids[24], sql[160];
+	const char *p[1] = {ids};
+	int n, rc;
 
-	snprintf(sql, sizeof(sql), "SELECT %s FROM servers WHERE id = $1::bigint"
-	    " FOR UPDATE", cols);
+	tg_i64s(ids, sizeof(ids), id);
+	n = snprintf(sql, sizeof(sql), "SELECT %s FROM servers WHERE id = $1::bigint"
+	    " FOR %s", cols, update ? "UPDATE" : "SHARE");
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		return -TG_E_INTERNAL;
 	if ((rc = db(c, sql, 1, p, res)) != TG_OK)
 		return rc;
 	if (PQntuples(*res) == 0)
@@ -408,7 +404,7 @@ update_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 
 	snprintf(ids, sizeof(ids), "%lld", (long long)id);
 	p[0] = ids;
-	if ((rc = lock_server(c, p, id, "status, name, tool_prefix IS NULL,"
+	if ((rc = tg_servers_lock(c, id, 1, "status, name, tool_prefix IS NULL,"
 	    " coalesce(tool_prefix, '')", &res, err)) != TG_OK)
 		goto out;
 	running = strcmp(PQgetvalue(res, 0, 0), "running") == 0;
@@ -499,26 +495,18 @@ struct srv_change {
 	int start;
 };
 
+/* Before a delete, in its transaction: the server locked; 409 while it
+ * runs. */
 static int
-delete_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+not_running(const struct tg_call *c, void *arg, struct tg_err *err)
 {
 	struct srv_change *a = arg;
-	const char *p[1] = {a->ids};
 	PGresult *res = NULL;
-	int rc;
+	int rc = tg_servers_lock(c, a->id, 1, "status", &res, err);
 
-	if ((rc = lock_server(c, p, a->id, "status", &res, err)) != TG_OK)
-		goto out;
-	if (strcmp(PQgetvalue(res, 0, 0), "running") == 0) {
+	if (rc == TG_OK && strcmp(PQgetvalue(res, 0, 0), "running") == 0)
 		rc = tg_err_set(err, TG_E_CONFLICT,
 		    "server %lld is running; stop it before deleting it", (long long)a->id);
-		goto out;
-	}
-	if ((rc = db(c, "DELETE FROM servers WHERE id = $1::bigint", 1, p,
-	    NULL)) != TG_OK)
-		goto out;
-	rc = tg_audit_call(c, "server.delete", a->ids, TG_AUDIT_OK, NULL);
-out:
 	PQclear(res);
 	return rc;
 }
@@ -527,12 +515,16 @@ int
 tg_servers_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
 	struct srv_change a = {.id = id};
+	const char *p[1] = {a.ids};
+	struct tg_row_op op = {.action = "server.delete", .id = a.ids, .p = p,
+	    .np = 1, .sql = "DELETE FROM servers WHERE id = $1::bigint RETURNING id",
+	    .missing = "no such server", .pre = not_running, .pre_arg = &a};
 	int rc;
 
 	if ((rc = tg_svc_need(c, TG_P_WRITE, err)) != TG_OK)
 		return rc;
 	tg_i64s(a.ids, sizeof(a.ids), id);
-	return tg_call_tx(c, delete_tx, &a, err);
+	return tg_call_row_op(c, &op, err);
 }
 
 static int
@@ -545,7 +537,7 @@ status_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 
 	if (a->start && (rc = db(c, LIFECYCLE_LOCK, 0, NULL, NULL)) != TG_OK)
 		goto out;
-	if ((rc = lock_server(c, p, a->id, "status", &res, err)) != TG_OK)
+	if ((rc = tg_servers_lock(c, a->id, 1, "status", &res, err)) != TG_OK)
 		goto out;
 	if (a->start && (rc = tg_servers_check_clash(c, a->id, NULL, NULL, err)) != TG_OK)
 		goto out;

@@ -78,4 +78,10 @@ int tg_sources_resolve(const struct tg_call *c, const char *ref, int64_t *id,
 int tg_servers_check_clash(const struct tg_call *c, int64_t id,
     const char *prefix, const char *only, struct tg_err *err);
 
+/* Inside a transaction: locks server id FOR UPDATE (update) or FOR SHARE,
+ * reading cols (SQL, a constant) into *res; 404 "no server with id N" in
+ * err when it does not exist. */
+int tg_servers_lock(const struct tg_call *c, int64_t id, int update,
+    const char *cols, PGresult **res, struct tg_err *err);
+
 #endif

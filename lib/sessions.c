@@ -312,7 +312,7 @@ refresh_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
 	struct refresh *st = arg;
 	struct tg_call as = *c;
-	const char *p[1];
+	const char *p[1] = {st->hash};
 	char *family = NULL, *rowid = NULL;
 	PGresult *res = NULL;
 	int64_t uid = 0, tva = 0;
@@ -320,7 +320,6 @@ refresh_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	int rc;
 
 	as.who = &st->who;
-	p[0] = st->hash;
 	if ((rc = tg_db_exec(c->db,
 	    "SELECT rt.id, rt.family, rt.used_at IS NOT NULL OR rt.revoked_at IS NOT NULL,"
 	    " rt.expires_at <= now(), u.id, u.username, u.role, u.disabled,"
@@ -666,11 +665,10 @@ int
 tg_sessions_revoke(const struct tg_call *c, json_t *in, json_t **out,
     struct tg_err *err)
 {
-	struct revoke st;
+	struct revoke st = {0};
 	json_error_t je;
 	int rc;
 
-	memset(&st, 0, sizeof(st));
 	if (c->who == NULL || !c->who->authenticated)
 		return tg_err_set(err, TG_E_UNAUTH, "authentication required");
 	if (json_unpack_ex(in, &je, JSON_STRICT, "{s:s}", "token", &st.tok) != 0)

@@ -80,14 +80,9 @@ int
 tg_sources_get_row(const struct tg_call *c, int64_t id, json_t **out,
     struct tg_err *err)
 {
-	char ids[24];
-	const char *p[1];
-	int rc;
+	int rc = tg_svc_query_id(c->db, "SELECT json_build_object(" SOURCE_FIELDS
+	    ")::text" SOURCE_FROM " WHERE e.id = $1::bigint", id, out);
 
-	tg_i64s(ids, sizeof(ids), id);
-	p[0] = ids;
-	rc = tg_svc_query_object(c->db, "SELECT json_build_object("
-	    SOURCE_FIELDS ")::text" SOURCE_FROM " WHERE e.id = $1::bigint", 1, p, out);
 	if (rc == -TG_E_NOTFOUND)
 		return tg_sources_no_source(err, id);
 	return tg_err_from(err, rc);

@@ -499,6 +499,7 @@ struct import {
 	int64_t server_id, source_id;
 	json_t *want, *tools;		/* borrowed */
 	json_t *already, *ids_new;	/* filled */
+	char sid[24], srcid[24];	/* server_id, source_id as text */
 };
 
 /* Imports remote tool rt (remote name rn) as ln; the server row is locked
@@ -508,16 +509,14 @@ import_one(const struct tg_call *c, struct import *a, const char *srv_status,
     const json_t *rt, const char *rn, const char *ln, struct tg_err *err)
 {
 	struct remote_content rcn = {0};
-	char sid[24], srcid[24], actor[24], hash[TG_SHA256_HEX_LEN + 1];
+	char actor[24], hash[TG_SHA256_HEX_LEN + 1];
 	const char *p[9];
 	PGresult *res = NULL;
 	json_t *one = NULL, *detail = NULL;
 	int64_t tid;
 	int rc;
 
-	tg_i64s(sid, sizeof(sid), a->server_id);
-	tg_i64s(srcid, sizeof(srcid), a->source_id);
-	p[0] = srcid;
+	p[0] = a->srcid;
 	p[1] = rn;
 	if ((rc = tg_db_exec(c->db, "SELECT id FROM tools WHERE source_id ="
 	    " $1::bigint AND remote_name = $2", 2, p, &res)) != TG_OK)
@@ -545,13 +544,13 @@ import_one(const struct tg_call *c, struct import *a, const char *srv_status,
 	if ((rc = remote_hash(rt, hash)) != TG_OK ||
 	    (rc = remote_content(rt, &rcn)) != TG_OK)
 		goto out;
-	p[0] = sid;
+	p[0] = a->sid;
 	p[1] = ln;
 	p[2] = rcn.description;
 	p[3] = rcn.schema;
 	p[4] = rcn.annot;
 	p[5] = tg_svc_actor(c, actor, sizeof(actor));
-	p[6] = srcid;
+	p[6] = a->srcid;
 	p[7] = rn;
 	p[8] = hash;
 	PQclear(res);
@@ -593,21 +592,17 @@ import_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
 	struct import *a = arg;
 	PGresult *srv = NULL;
-	char sid[24];
-	const char *p[1];
 	json_t *w;
 	size_t i;
 	int rc;
 
-	tg_i64s(sid, sizeof(sid), a->server_id);
-	p[0] = sid;
-	if ((rc = tg_db_exec(c->db, "SELECT status FROM servers WHERE id = $1::bigint"
-	    " FOR SHARE", 1, p, &srv)) != TG_OK)
-		goto out;
-	if (PQntuples(srv) == 0) {
+	if ((rc = tg_servers_lock(c, a->server_id, 0, "status", &srv,
+	    err)) == -TG_E_NOTFOUND)
 		rc = tg_err_set(err, TG_E_NOTFOUND, "the source's server is gone");
+	if (rc != TG_OK)
 		goto out;
-	}
+	tg_i64s(a->sid, sizeof(a->sid), a->server_id);
+	tg_i64s(a->srcid, sizeof(a->srcid), a->source_id);
 	json_array_foreach(a->want, i, w) {
 		const char *rn = json_is_string(w) ? json_string_value(w) :
 		    json_string_value(json_object_get(w, "name"));

@@ -32,7 +32,7 @@ void
 tg_err_clear(struct tg_err *e)
 {
 	json_decref(e->fields);
-	memset(e, 0, sizeof(*e));
+	tg_err_init(e);
 }
 
 int
@@ -272,6 +272,16 @@ out:
 	return rc;
 }
 
+int
+tg_svc_query_id(struct tg_db *db, const char *sql, int64_t id, json_t **out)
+{
+	char ids[24];
+	const char *p[1] = {ids};
+
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	return tg_svc_query_object(db, sql, 1, p, out);
+}
+
 char *
 tg_svc_strdup_val(const PGresult *res, int row, int col)
 {
@@ -357,36 +367,13 @@ tg_svc_check_object(json_t *in, const char *spec, struct tg_err *err)
 	return tg_jfields_check(f, in, err);
 }
 
-/* The arguments of tg_svc_exec_audited, for its transaction's body. */
-struct exec_audited {
-	const char *sql, *action, *target, *missing;
-	const char *const *p;
-	int n;
-};
-
-static int
-exec_audited_tx(const struct tg_call *c, void *arg, struct tg_err *err)
-{
-	struct exec_audited *a = arg;
-	PGresult *res = NULL;
-	int rc;
-
-	if ((rc = tg_db_exec(c->db, a->sql, a->n, a->p, &res)) != TG_OK)
-		return rc;
-	if (PQntuples(res) == 0)
-		rc = tg_err_set(err, TG_E_NOTFOUND, "%s", a->missing);
-	else
-		rc = tg_audit_call(c, a->action, a->target, TG_AUDIT_OK, NULL);
-	PQclear(res);
-	return rc;
-}
-
 int
 tg_svc_exec_audited(const struct tg_call *c, const char *sql, int n,
     const char *const *p, const char *action, const char *target,
     const char *missing, struct tg_err *err)
 {
-	struct exec_audited a = {sql, action, target, missing, p, n};
+	struct tg_row_op op = {.sql = sql, .p = p, .np = n, .action = action,
+	    .id = target, .missing = missing};
 
-	return tg_call_tx(c, exec_audited_tx, &a, err);
+	return tg_call_row_op(c, &op, err);
 }

@@ -60,6 +60,9 @@ int tg_svc_query_array(struct tg_db *db, const char *sql, int n,
  * *out gets the parsed value, or -TG_E_NOTFOUND when there is no row. */
 int tg_svc_query_object(struct tg_db *db, const char *sql, int n,
     const char *const *params, json_t **out);
+/* The same for the one parameter $1 = id (a bigint): a row by its id. */
+int tg_svc_query_id(struct tg_db *db, const char *sql, int64_t id,
+    json_t **out);
 /* Wraps a page: takes rows (fetched with limit+1), cuts it to limit and
  * sets next_cursor from key(item) of the last item kept. */
 int tg_svc_page_wrap(json_t *rows, int64_t limit, const char *cursor_key,

@@ -237,21 +237,15 @@ create_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	json_t *detail = NULL;
 	int rc;
 
-	tg_i64s(sid, sizeof(sid), a->server_id);
-	p[0] = sid;
-	if ((rc = tg_db_exec(c->db, "SELECT status FROM servers WHERE id = $1::bigint"
-	    " FOR SHARE", 1, p, &srv)) != TG_OK)
+	if ((rc = tg_servers_lock(c, a->server_id, 0, "status", &srv, err)) != TG_OK)
 		goto out;
-	if (PQntuples(srv) == 0) {
-		rc = tg_err_set(err, TG_E_NOTFOUND, "no server with id %lld",
-		    (long long)a->server_id);
-		goto out;
-	}
 	if (strcmp(PQgetvalue(srv, 0, 0), "running") == 0 &&
 	    (rc = tg_servers_check_clash(c, a->server_id, NULL, a->name, err)) != TG_OK)
 		goto out;
 	if ((rc = served_name_taken(c, a->server_id, 0, a->name, err)) != TG_OK)
 		goto out;
+	tg_i64s(sid, sizeof(sid), a->server_id);
+	p[0] = sid;
 	p[1] = a->name;
 	p[2] = a->desc;
 	p[3] = a->code;

@@ -242,9 +242,12 @@ int
 tg_users_create(const struct tg_call *c, const struct tg_user_new *u,
     json_t **out, struct tg_err *err)
 {
-	struct tg_row_op j = {0};
 	const char *p[4];
 	char conflict[128];
+	struct tg_row_op j = {.action = "user.create", .p = p, .np = 4,
+	    .sql = "INSERT INTO users (username, password_hash, role, disabled)"
+	    " VALUES ($1, $2, $3, $4::boolean) RETURNING " USER_JSON ", id",
+	    .conflict = conflict};
 	int rc;
 
 	if ((rc = need_admin(c, err)) != TG_OK)
@@ -253,16 +256,10 @@ tg_users_create(const struct tg_call *c, const struct tg_user_new *u,
 		return tg_err_field(err, "username", MSG_USERNAME);
 	if (tg_role_parse(u->role) == TG_ROLE_NONE)
 		return tg_err_field(err, "role", MSG_ROLE);
-	j.sql = "INSERT INTO users (username, password_hash, role, disabled)"
-	    " VALUES ($1, $2, $3, $4::boolean) RETURNING " USER_JSON ", id";
-	j.p = p;
-	j.np = 4;
 	p[0] = u->username;
 	p[2] = u->role;
 	p[3] = u->disabled ? "true" : "false";
-	j.action = "user.create";
 	snprintf(conflict, sizeof(conflict), "user %s already exists", u->username);
-	j.conflict = conflict;
 	/* the password is hashed last, after every cheaper check */
 	return apply_pw(c, &j, p, 1, u->password, u->password_len, json_pack("{s:s, s:s}",
 	    "username", u->username, "role", u->role), out, err);
@@ -272,9 +269,17 @@ int
 tg_users_update(const struct tg_call *c, int64_t id,
     const struct tg_user_patch *pa, json_t **out, struct tg_err *err)
 {
-	struct tg_row_op j = {0};
 	const char *p[4];
 	char idb[24];
+	struct tg_row_op j = {.action = "user.update", .id = idb, .p = p, .np = 4,
+	    .sql = "UPDATE users SET role = COALESCE($2, role),"
+	    " disabled = COALESCE($3::boolean, disabled),"
+	    " password_hash = COALESCE($4, password_hash), updated_at = now(),"
+	    " tokens_valid_after = CASE WHEN ($2 IS NOT NULL AND $2 <> role)"
+	    "  OR ($3::boolean IS TRUE AND NOT disabled) OR $4 IS NOT NULL"
+	    "  THEN greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'"
+	    "  ELSE tokens_valid_after END"
+	    " WHERE id = $1::bigint RETURNING " USER_JSON};
 	int rc;
 
 	if ((rc = need_admin(c, err)) != TG_OK)
@@ -284,21 +289,9 @@ tg_users_update(const struct tg_call *c, int64_t id,
 	if (pa->role != NULL && tg_role_parse(pa->role) == TG_ROLE_NONE)
 		return tg_err_field(err, "role", MSG_ROLE);
 	snprintf(idb, sizeof(idb), "%lld", (long long)id);
-	j.sql = "UPDATE users SET role = COALESCE($2, role),"
-	    " disabled = COALESCE($3::boolean, disabled),"
-	    " password_hash = COALESCE($4, password_hash), updated_at = now(),"
-	    " tokens_valid_after = CASE WHEN ($2 IS NOT NULL AND $2 <> role)"
-	    "  OR ($3::boolean IS TRUE AND NOT disabled) OR $4 IS NOT NULL"
-	    "  THEN greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'"
-	    "  ELSE tokens_valid_after END"
-	    " WHERE id = $1::bigint RETURNING " USER_JSON;
-	j.p = p;
-	j.np = 4;
 	p[0] = idb;
 	p[1] = pa->role;
 	p[2] = pa->disabled < 0 ? NULL : (pa->disabled ? "true" : "false");
-	j.action = "user.update";
-	j.id = idb;
 	if ((pa->role != NULL && strcmp(pa->role, "admin") != 0) || pa->disabled == 1) {
 		j.pre = demote_check;
 		j.pre_arg = idb;
@@ -313,21 +306,14 @@ int
 tg_users_delete(const struct tg_call *c, int64_t id, struct tg_err *err)
 {
 	char idb[24];
-	struct tg_row_op j;
-	const char *p[1];
+	const char *p[1] = {idb};
+	struct tg_row_op j = {.action = "user.delete", .id = idb, .p = p, .np = 1,
+	    .sql = "DELETE FROM users WHERE id = $1::bigint RETURNING " USER_JSON,
+	    .pre = delete_check, .pre_arg = idb};
 	int rc;
 
-	memset(&j, 0, sizeof(j));
 	if ((rc = need_admin(c, err)) != TG_OK)
 		return rc;
 	snprintf(idb, sizeof(idb), "%lld", (long long)id);
-	j.sql = "DELETE FROM users WHERE id = $1::bigint RETURNING " USER_JSON;
-	j.p = p;
-	j.np = 1;
-	p[0] = idb;
-	j.action = "user.delete";
-	j.id = idb;
-	j.pre = delete_check;
-	j.pre_arg = idb;
 	return apply(c, &j, NULL, err);
 }

@@ -1,7 +1,8 @@
 /*
  * fdio.c - descriptor plumbing shared by the helper (helper.c), the
- * sandboxed child (child.c) and the warm-sandbox zygote (zygote.c): a
- * write loop, and one message with descriptors attached (SCM_RIGHTS) over
+ * sandboxed child (child.c), the warm-sandbox zygote (zygote.c), the
+ * package installer (packages.c) and the egress proxy (proxy.c): a write
+ * loop, and one message with descriptors attached (SCM_RIGHTS) over
  * a unix socket in each direction.
  */
 #include "sandbox/sbx.h"
@@ -11,13 +12,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int
-sbx_write_all(int fd, const void *p, size_t n)
+/* The one write loop: send(2) without SIGPIPE on a socket, else write(2). */
+static int
+put_all(int fd, const void *p, size_t n, int sock)
 {
 	const char *q = p;
 
 	while (n > 0) {
-		ssize_t w = write(fd, q, n);
+		ssize_t w = sock ? send(fd, q, n, MSG_NOSIGNAL) : write(fd, q, n);
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -28,6 +30,18 @@ sbx_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int
+sbx_write_all(int fd, const void *p, size_t n)
+{
+	return put_all(fd, p, n, 0);
+}
+
+int
+sbx_send_all(int sock, const void *p, size_t n)
+{
+	return put_all(sock, p, n, 1);
 }
 
 /* a control buffer for SBX_MAX_FDS descriptors, aligned for its header */

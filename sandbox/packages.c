@@ -246,23 +246,6 @@ open_parent(int dfd, char *rel, const char **base)
 	return fd;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * {"store": [[path, data_b64, append], ...]}: the installer's unpacked
  * files, written under out_dir (created O_EXCL|O_NOFOLLOW, or appended
@@ -321,7 +304,7 @@ sbx_pkg_store(const json_t *files, int (*b64dec)(const char *, char **, size_t *
 		memcpy(rel, p, strlen(p) + 1);
 		pfd = open_parent(dfd, rel, &base);
 		fd = pfd < 0 ? -1 : openat(pfd, base, app ? O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC : O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 || write_all(fd, data, len) != 0) {
+		if (fd < 0 || sbx_write_all(fd, data, len) != 0) {
 			int e = errno;
 
 			snprintf(msg, sizeof msg, "cannot write %.200s: %s", p,

@@ -411,23 +411,6 @@ out:
 
 /* ---- one request -------------------------------------------------------- */
 
-static int
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* download mode: a 2xx body goes to the client as it arrives (frames),
  * never into memory; other bodies (redirects, errors) are dropped */
 static size_t
@@ -445,8 +428,8 @@ download_cb(struct px *px, const char *d, size_t n)
 		return 0;
 	}
 	hl = snprintf(hdr, sizeof hdr, "%zx\n", n);
-	if (send_all(px->cfd, hdr, (size_t)hl) != 0 ||
-	    send_all(px->cfd, d, n) != 0) {
+	if (sbx_send_all(px->cfd, hdr, (size_t)hl) != 0 ||
+	    sbx_send_all(px->cfd, d, n) != 0) {
 		px->dl_fail = 1;
 		return 0;
 	}
@@ -891,7 +874,7 @@ serve:
 				served++;
 				/* a download's frames end with an empty one */
 				r = json_is_true(json_object_get(req, "download")) ?
-				    send_all(cfd, "0\n", 2) : 0;
+				    sbx_send_all(cfd, "0\n", 2) : 0;
 				json_decref(req);
 				if (r == 0)
 					r = send_line(cfd, resp);

@@ -8,7 +8,7 @@
  *   seccomp.c  loads the precompiled filter
  *   landlock.c the landlock ruleset (raw syscalls; Debian 12 headers are ABI 2)
  *   proxy.c    the egress proxy (libcurl), a separate process outside the sandbox
- *   fdio.c     write loop and descriptor passing (helper, child, zygote)
+ *   fdio.c     write loops and descriptor passing (helper, child, zygote, proxy)
  *   embed.S    runner.py and validate.py, embedded into the binary at build time
  *
  * Nothing here is used outside sandbox/; lib/sandbox_client.h is the public API.
@@ -211,6 +211,8 @@ long long sbx_now_ms(void);
 
 /* fdio.c: write all n bytes of p to fd (retrying EINTR); 0 or -errno. */
 int sbx_write_all(int fd, const void *p, size_t n);
+/* fdio.c: the same on a socket, with send(2) and MSG_NOSIGNAL. */
+int sbx_send_all(int sock, const void *p, size_t n);
 /* fdio.c: the most descriptors one message carries (SBX_ZM_PREPARE's six) */
 #define SBX_MAX_FDS	6
 /* fdio.c: send len bytes of p as one message on sock with nfd (0 to

@@ -305,6 +305,12 @@ test_start_clash(void **state)
 	snprintf(path, sizeof(path), "/api/v1/servers/%s", b);
 	it_callv("DELETE", path, dev_tok, NULL, 204);
 	it_callv("GET", path, view_tok, NULL, 404);
+	/* the delete is audited on the plain id, once; a second one is 404 */
+	it_sql_expect("1", "SELECT count(*) FROM audit_log WHERE action ="
+	    " 'server.delete' AND target = '%lld' AND outcome = 'ok'", sb);
+	j = it_callf("DELETE", dev_tok, NULL, 404, "/api/v1/servers/%lld", sb);
+	assert_non_null(strstr(it_jstr(j, "detail"), "no server with id"));
+	json_decref(j);
 	snprintf(body, sizeof(body), "/api/v1/servers/%lld/stop", sa);
 	it_callv("POST", body, dev_tok, NULL, 200);
 }
@@ -372,6 +378,9 @@ test_secrets(void **state)
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/secrets/API_KEY", sb);
 	it_callv("DELETE", path, admin_tok, NULL, 204);
 	it_callv("DELETE", path, admin_tok, NULL, 404);
+	/* audited on the key's name, as given */
+	it_sql_expect("API_KEY", "SELECT target FROM audit_log WHERE action ="
+	    " 'secret.delete' ORDER BY id DESC LIMIT 1");
 	assert_int_equal(it_sh("build/toolgate secrets-verify >/dev/null 2>&1"), 0);
 
 	/* never in any log line */

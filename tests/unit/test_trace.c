@@ -421,9 +421,46 @@ t_obs_render(void **st)
 	assert_non_null(strstr(b.p, "toolgate_db_statement_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
 	assert_non_null(strstr(b.p, "toolgate_db_statement_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
 	assert_non_null(strstr(b.p, "toolgate_cache_lookups_total{domain=\"auth\",result=\"hit\"} 1\n"));
+	assert_non_null(strstr(b.p, "toolgate_db_statement_duration_seconds_sum 2.000300\n"
+				    "toolgate_db_statement_duration_seconds_count 2\n"));
+	tg_buf_free(&b);
+}
+
+/* The one histogram printer of /metrics (lib/obs.c): cumulative buckets,
+ * +Inf, sum and count, with and without the route label. */
+static void
+t_hist_render(void **st)
+{
+	static const double bounds[2] = {0.01, 0.1};
+	atomic_ullong buckets[3], sum, count;
+	struct tg_buf b = {0};
+
+	(void)st;
+	atomic_init(&buckets[0], 1);
+	atomic_init(&buckets[1], 0);
+	atomic_init(&buckets[2], 2);
+	atomic_init(&sum, 2500);
+	atomic_init(&count, 3);
+	assert_int_equal(tg_obs_hist_render(&b, "x_seconds", "/api/v1/x", buckets,
+			     bounds, 2, &sum, 1e3, 3, &count),
+	    0);
+	assert_int_equal(tg_obs_hist_render(&b, "y_seconds", NULL, buckets, bounds,
+			     2, &sum, 1e6, 6, &count),
+	    0);
+	assert_string_equal(b.p,
+	    "x_seconds_bucket{route=\"/api/v1/x\",le=\"0.01\"} 1\n"
+	    "x_seconds_bucket{route=\"/api/v1/x\",le=\"0.1\"} 1\n"
+	    "x_seconds_bucket{route=\"/api/v1/x\",le=\"+Inf\"} 3\n"
+	    "x_seconds_sum{route=\"/api/v1/x\"} 2.500\n"
+	    "x_seconds_count{route=\"/api/v1/x\"} 3\n"
+	    "y_seconds_bucket{le=\"0.01\"} 1\n"
+	    "y_seconds_bucket{le=\"0.1\"} 1\n"
+	    "y_seconds_bucket{le=\"+Inf\"} 3\n"
+	    "y_seconds_sum 0.002500\n"
+	    "y_seconds_count 3\n");
 	tg_buf_free(&b);
 }
 
 TG_TEST_MAIN("tests", setup, teardown, t_parse, t_ratio, t_tree, t_sampling,
     t_ids_after_fork,
-    t_bounds, t_config, t_obs_render)
+    t_bounds, t_config, t_obs_render, t_hist_render)
