@@ -196,12 +196,31 @@ t_control_plane_while_tools_busy(void **state)
 	assert_true(queue >= 0);
 	n = (int)(slots + queue) + 3;
 	it_mcp_init(admin, IT_MCP_VERSION, sid, sizeof(sid));
-	calls_in_background(sid, nap, "{\"s\":4}", n, "cp");
-	sleep_ms(1000);
+	calls_in_background(sid, nap, "{\"s\":10}", n, "cp");
+	/* Until every slot runs a nap and the queue is full (the calls
+	 * start in the background: no guess of how long that takes). */
+	t0 = it_now();
+	while (metric("toolgate_tool_slots_busy") < slots ||
+	    metric("toolgate_tool_queue_waiting") < queue) {
+		assert_true(it_now() - t0 < 60);
+		sleep_ms(20);
+	}
 
-	/* Every slot runs a 4 s nap and the queue is full: the control plane
-	 * answers at once (milliseconds; 2 s is a generous bound, the naps
-	 * end after 4 s). */
+	/* REST test run: 503 + Retry-After, at once (first, while the
+	 * queue is surely full). */
+	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", nap_id);
+	t0 = it_now();
+	assert_int_equal(it_json("POST", path, admin, "{\"arguments\":{\"s\":0}}", &r), 0);
+	assert_int_equal(r.status, 503);
+	assert_non_null(it_header(&r, "Retry-After"));
+	assert_true(atoi(it_header(&r, "Retry-After")) >= 1);
+	assert_non_null(strstr(r.body, "urn:toolgate:problem:busy"));
+	it_resp_free(&r);
+	assert_true(it_now() - t0 < 2.0);
+
+	/* Every slot runs a 10 s nap and the queue is full (its callers give
+	 * up after 5 s): the control plane answers at once (milliseconds; 2 s
+	 * is a generous bound). */
 	t = timed_get("/health", 0, &st);
 	assert_int_equal(st, 200);
 	assert_true(t < 2.0);
@@ -218,17 +237,6 @@ t_control_plane_while_tools_busy(void **state)
 	assert_non_null(strstr(r.body, nap));
 	it_resp_free(&r);
 	assert_true(it_now() - t0 < 2.0);
-	/* REST test run: 503 + Retry-After, at once. */
-	snprintf(path, sizeof(path), "/api/v1/tools/%lld/test", nap_id);
-	t0 = it_now();
-	assert_int_equal(it_json("POST", path, admin, "{\"arguments\":{\"s\":0}}", &r), 0);
-	assert_int_equal(r.status, 503);
-	assert_non_null(it_header(&r, "Retry-After"));
-	assert_true(atoi(it_header(&r, "Retry-After")) >= 1);
-	assert_non_null(strstr(r.body, "urn:toolgate:problem:busy"));
-	it_resp_free(&r);
-	assert_true(it_now() - t0 < 2.0);
-
 	wait_done("cp", 60);
 	for (i = 1; i <= n; i++) {
 		if (file_has("cp", i, "rested"))
@@ -435,29 +443,55 @@ t_invalid_utf8_is_400(void **state)
 static void
 t_lock_timeout_and_db_free_health(void **state)
 {
-	double t;
+	char held[16];
+	double t, t0;
 	long st;
 	struct it_resp r;
-	double t0;
+	FILE *psql;
 
 	(void)state;
-	/* Someone holds servers in psql for 10 s. */
-	assert_int_equal(it_sh("psql -X -q -c 'BEGIN; LOCK TABLE servers IN ACCESS"
-	    " EXCLUSIVE MODE; SELECT pg_sleep(10); COMMIT' >/dev/null 2>&1 &"), 0);
-	sleep_ms(700);
+	/* Someone holds servers in psql until we say so (a psql reading its
+	 * commands from our pipe): the test waits on the lock itself, never
+	 * on a guess of how long psql takes to start. */
+	psql = popen("psql -X -q -v ON_ERROR_STOP=1 >/dev/null 2>&1", "w");
+	assert_non_null(psql);
+	/* (should an assertion leave the test before the COMMIT, the server
+	 * ends the idle transaction after a minute) */
+	fputs("SET idle_in_transaction_session_timeout = '60s';"
+	    " BEGIN; LOCK TABLE servers IN ACCESS EXCLUSIVE MODE;\n", psql);
+	fflush(psql);
+	t0 = it_now();
+	for (;;) {
+		sql1(held, sizeof(held), "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+		    " ON c.oid = l.relation WHERE c.relname = 'servers'"
+		    " AND l.mode = 'AccessExclusiveLock' AND l.granted");
+		if (strcmp(held, "1") == 0)
+			break;
+		if (it_now() - t0 > 60) {
+			pclose(psql);
+			fail_msg("psql never took the lock");
+		}
+		sleep_ms(50);
+	}
+	/* /health reads no table: it answers while servers is locked (a
+	 * wait on the lock would take lock_timeout, 5 s). */
 	t = timed_get("/health", 0, &st);
 	assert_int_equal(st, 200);
-	assert_true(t < 1.0);
+	assert_true(t < 4.0);
 	/* A read of servers gives up at lock_timeout (5 s): a 503 with
-	 * Retry-After well before the lock goes. */
+	 * Retry-After, not the statement timeout (30 s) or a hang. */
 	t0 = it_now();
 	assert_int_equal(it_get("GET", "/api/v1/servers", admin, &r), 0);
 	t = it_now() - t0;
-	assert_int_equal(r.status, 503);
-	assert_non_null(it_header(&r, "Retry-After"));
+	st = r.status;
+	if (st == 503)
+		assert_non_null(it_header(&r, "Retry-After"));
 	it_resp_free(&r);
-	assert_true(t < 9.0);
 	/* The lock goes; reads work again. */
+	fputs("COMMIT;\n", psql);
+	assert_int_equal(pclose(psql), 0);
+	assert_int_equal(st, 503);
+	assert_true(t < 25.0);
 	assert_int_equal(it_wait_status("/health", 200, 5000), 0);
 	t0 = it_now();
 	for (;;) {
