@@ -14,7 +14,7 @@
  * Errors: 401 for bad credentials or tokens (login does not tell whether
  * the user exists), 422 malformed bodies, 429 login throttling (per
  * address and per account and address, failures only; an account is only
- * slowed down, never locked, see LOGIN_*), 403 revoking someone else's token.
+ * paced, never locked, see LOGIN_*), 403 revoking someone else's token.
  * Refresh rotation: the presented refresh token is marked used and a new
  * one of the same family issued; presenting a used or revoked one revokes
  * the whole family and blacklists the access tokens issued with it.
