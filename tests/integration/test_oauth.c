@@ -1122,6 +1122,216 @@ t_register_rate(void **state)
 	it_resp_free(&r);
 }
 
+/* ---- faults: a lock held, a connection dropped, the database down ---- */
+
+/*
+ * A psql session holding table in ACCESS EXCLUSIVE mode until unlock()
+ * (its commands come from our pipe; should the test fail first, the
+ * server ends the idle transaction after a minute). Returns once the lock
+ * is granted: no guess of how long psql takes to start.
+ */
+static FILE *
+lock_table(const char *table)
+{
+	char n[16];
+	FILE *f = popen("psql -X -q -v ON_ERROR_STOP=1 >/dev/null 2>&1", "w");
+	double t0 = it_now();
+
+	assert_non_null(f);
+	fprintf(f, "SET idle_in_transaction_session_timeout = '60s';"
+	    " BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\n", table);
+	fflush(f);
+	for (;;) {
+		it_sql(n, sizeof(n), "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+		    " ON c.oid = l.relation WHERE c.relname = '%s'"
+		    " AND l.mode = 'AccessExclusiveLock' AND l.granted", table);
+		if (strcmp(n, "1") == 0)
+			return f;
+		if (it_now() - t0 > 60)
+			fail_msg("psql never took the lock on %s", table);
+		usleep(50 * 1000);
+	}
+}
+
+static void
+unlock(FILE *f)
+{
+	fputs("COMMIT;\n", f);
+	assert_int_equal(pclose(f), 0);
+}
+
+/* A 503 problem document with Retry-After (never a 500, never a hang). */
+static void
+unavailable(const struct it_resp *r, const char *what)
+{
+	if (r->status != 503 || it_header(r, "Retry-After") == NULL ||
+	    r->json == NULL || json_object_get(r->json, "type") == NULL)
+		fail_msg("%s: want 503 problem + Retry-After, got %ld %s", what, r->status,
+		    r->body ? r->body : "");
+}
+
+struct faulted {
+	const char *path, *body;
+	struct it_resp r;
+};
+
+static void *
+faulted_post(void *arg)
+{
+	struct faulted *f = arg;
+	const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+
+	if (it_request("POST", f->path, h, f->body, strlen(f->body), &f->r) != 0)
+		f->r.status = -1;
+	return NULL;
+}
+
+/* POSTs body to path while table is locked; once the request waits on
+ * the lock, its database connection is killed: 503, nothing half done. */
+static void
+dropped_mid_request(const char *table, const char *path, const char *body)
+{
+	struct faulted f = {path, body, {0}};
+	pthread_t th;
+	char pid[32];
+	FILE *lk = lock_table(table);
+	double t0 = it_now();
+
+	assert_int_equal(pthread_create(&th, NULL, faulted_post, &f), 0);
+	for (;;) {	/* the worker's backend, waiting on our lock */
+		it_sql(pid, sizeof(pid), "SELECT coalesce(min(l.pid), 0) FROM pg_locks l"
+		    " JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '%s'"
+		    " AND NOT l.granted", table);
+		if (strcmp(pid, "0") != 0)
+			break;
+		if (it_now() - t0 > 60)
+			fail_msg("no request waited on %s", table);
+		usleep(20 * 1000);
+	}
+	it_sql(pid, sizeof(pid), "SELECT pg_terminate_backend(%s)", pid);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	unlock(lk);
+	unavailable(&f.r, path);
+	it_resp_free(&f.r);
+}
+
+/*
+ * The token endpoint under faults: a statement that times out on a lock
+ * (the last one of the exchange, its audit row) and a connection dropped
+ * in the middle of the exchange or the refresh answer 503 + Retry-After,
+ * and leave nothing half done: the code is not burned (the same code
+ * then gets its tokens), the refresh token is not rotated (the same one
+ * then works, and its successor too).
+ */
+static void
+t_token_faults(void **state)
+{
+	char cid[128], code[64], body[2048], rt[128];
+	struct it_resp r;
+	FILE *lk;
+
+	(void)state;
+	reg("Fault test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
+	/* the audit row, the exchange's last statement, waits lock_timeout */
+	lk = lock_table("audit_log");
+	exchange(cid, code, REDIR, VERIFIER, &r);
+	unlock(lk);
+	unavailable(&r, "exchange, audit_log locked");
+	it_resp_free(&r);
+	/* the connection dies while the exchange waits */
+	snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
+	    "&redirect_uri=%s&code_verifier=%s&resource=%s",
+	    esc(cid), esc(code), esc(REDIR), esc(VERIFIER), esc(resource));
+	dropped_mid_request("audit_log", "/oauth/token", body);
+	/* the code was never used: it still gets its tokens (once) */
+	exchange(cid, code, REDIR, VERIFIER, &r);
+	if (r.status != 200)
+		fail_msg("exchange after the faults: %ld %s", r.status, r.body);
+	snprintf(rt, sizeof(rt), "%s", it_jstr(r.json, "refresh_token"));
+	it_resp_free(&r);
+
+	/* the refresh: the same two faults */
+	snprintf(body, sizeof(body), "grant_type=refresh_token&client_id=%s&refresh_token=%s",
+	    esc(cid), esc(rt));
+	lk = lock_table("audit_log");
+	form("/oauth/token", body, &r);
+	unlock(lk);
+	unavailable(&r, "refresh, audit_log locked");
+	it_resp_free(&r);
+	dropped_mid_request("audit_log", "/oauth/token", body);
+	/* not rotated: the same refresh token works (no reuse detected), and
+	 * the one it returns works too */
+	form("/oauth/token", body, &r);
+	if (r.status != 200)
+		fail_msg("refresh after the faults: %ld %s", r.status, r.body);
+	snprintf(rt, sizeof(rt), "%s", it_jstr(r.json, "refresh_token"));
+	it_resp_free(&r);
+	snprintf(body, sizeof(body), "grant_type=refresh_token&client_id=%s&refresh_token=%s",
+	    esc(cid), esc(rt));
+	form("/oauth/token", body, &r);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+}
+
+/*
+ * PostgreSQL down: every OAuth endpoint and the consent API answer 503 +
+ * Retry-After (a problem document), never a 500 or a hang; after the
+ * restart the pending authorization and the code flow work again.
+ */
+static void
+t_database_down(void **state)
+{
+	char cid[128], chal[64], q[2048], h[128], to[2048], code[64], path[256];
+	struct it_resp r;
+
+	(void)state;
+	reg("Down test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	challenge(VERIFIER, chal);
+	std_query(q, sizeof(q), cid, REDIR, chal, NULL);
+	pending(q, h, sizeof(h));
+	(void)it_admin();	/* signed in before the database goes */
+	assert_int_equal(it_sh("bash %s pg-stop >/dev/null 2>&1", it_env("TG_STACK")), 0);
+	assert_int_equal(it_json("POST", "/oauth/register", NULL,
+	    "{\"redirect_uris\":[\"" REDIR "\"]}", &r), 0);
+	unavailable(&r, "register");
+	it_resp_free(&r);
+	authorize(q, &r);
+	unavailable(&r, "authorize");
+	it_resp_free(&r);
+	exchange(cid, "x123", REDIR, VERIFIER, &r);
+	unavailable(&r, "token");
+	it_resp_free(&r);
+	form("/oauth/revoke", "token=abc&client_id=x", &r);
+	unavailable(&r, "revoke");
+	it_resp_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/oauth/authorizations/%s", h);
+	assert_int_equal(it_get("GET", path, it_admin(), &r), 0);
+	unavailable(&r, "consent view");
+	it_resp_free(&r);
+	assert_int_equal(it_json("POST", path, it_admin(), "{\"decision\":\"allow\"}", &r), 0);
+	unavailable(&r, "consent decision");
+	it_resp_free(&r);
+	assert_int_equal(it_sh("bash %s pg-start >/dev/null 2>&1", it_env("TG_STACK")), 0);
+	assert_int_equal(it_wait_status("/ready", 200, 30000), 0);
+	/* the pending request survived; the flow completes */
+	for (int i = 0; i < 60; i++) {	/* each worker reconnects at its next request */
+		assert_int_equal(it_json("POST", path, it_admin(), "{\"decision\":\"allow\"}", &r), 0);
+		if (r.status != 503)
+			break;
+		it_resp_free(&r);
+		usleep(500 * 1000);
+	}
+	if (r.status != 200)
+		fail_msg("decision after the restart: %ld %s", r.status, r.body);
+	snprintf(to, sizeof(to), "%s", it_jstr(r.json, "redirect_to"));
+	it_resp_free(&r);
+	qparam(to, "code", code, sizeof(code));
+	exchange(cid, code, REDIR, VERIFIER, &r);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+}
+
 static int
 group_setup(void **state)
 {
@@ -1134,4 +1344,4 @@ group_setup(void **state)
 TG_TEST_MAIN("oauth", group_setup, NULL, t_discovery, t_register_bad,
     t_authorize_refusals, t_display_host, t_authorize_rate, t_code_exchange,
     t_code_race, t_audience, t_refresh, t_consent, t_revoke, t_framing,
-    t_admin_only, t_register_rate)
+    t_admin_only, t_register_rate, t_token_faults, t_database_down)
