@@ -22,6 +22,7 @@
 #include "fcgi/response.h"
 #include "handlers/handlers.h"
 #include "handlers/reply.h"
+#include "lib/db.h"
 #include "lib/health.h"
 #include "lib/status.h"
 #include "lib/svc.h"
@@ -69,4 +70,20 @@ tg_h_test_sleep(struct tg_req *req, struct tg_resp *resp)
 	while (nanosleep(&ts, &ts) != 0)
 		;
 	return tg_resp_json(resp, 200, json_pack("{s:I}", "slept_ms", (json_int_t)ms));
+}
+
+/* reliability: GET /api/v1/_test/aborted-commit (TOOLGATE_TEST_ROUTES=1
+ * only): a transaction whose failed statement is swallowed, then COMMIT;
+ * the answer is the commit's (a 503: nothing was kept), never a 200. */
+int
+tg_h_test_aborted_commit(struct tg_req *req, struct tg_resp *resp)
+{
+	int rc;
+
+	if ((rc = tg_db_begin(req->ctx->db)) != TG_OK)
+		return rc;
+	(void)tg_db_exec(req->ctx->db, "SELECT 1 / 0", 0, NULL, NULL);
+	if ((rc = tg_db_commit(req->ctx->db)) != TG_OK)
+		return rc;
+	return tg_resp_json(resp, 200, json_pack("{s:b}", "committed", 1));
 }

@@ -13,7 +13,9 @@
  *     its end;
  *   - invalid UTF-8 after percent-decoding is a 400 problem document;
  *   - a table lock held in psql costs a 503 after lock_timeout, not a hang,
- *     and /health stays free of database work.
+ *     and /health stays free of database work;
+ *   - COMMIT of a transaction an earlier failure aborted is a 503, not a
+ *     success of which nothing was kept.
  * Against a private master (own socket, spoken to in FastCGI directly):
  *   - SIGTERM serves the connections already queued on the socket;
  *   - the crash-loop back-off is kept to the millisecond (100, 200, 400 ms).
@@ -505,6 +507,24 @@ t_lock_timeout_and_db_free_health(void **state)
 	}
 }
 
+/* A transaction that an earlier (swallowed) failure aborted: its COMMIT
+ * is a failure (503 + Retry-After), never a success of which nothing was
+ * kept; the worker's connection serves the next request. */
+static void
+t_aborted_commit_is_a_failure(void **state)
+{
+	struct it_resp r;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {	/* whichever worker answers */
+		assert_int_equal(it_get("GET", "/api/v1/_test/aborted-commit", NULL, &r), 0);
+		if (r.status != 503 || it_header(&r, "Retry-After") == NULL)
+			fail_msg("aborted commit: %ld %s", r.status, r.body ? r.body : "");
+		it_resp_free(&r);
+		assert_int_equal(it_status("GET", "/api/v1/servers", admin, NULL), 200);
+	}
+}
+
 /* ---- a private master, spoken to in FastCGI ------------------------ */
 
 /* The private master of the test running (0: none). A failed assert
@@ -828,5 +848,6 @@ t_respawn_backoff_is_precise(void **state)
 TG_TEST_MAIN("reliability", setup, teardown, t_invalid_utf8_is_400,
     t_control_plane_while_tools_busy, t_log_row_before_run_and_lost_on_kill,
     t_unrecordable_call_is_not_run, t_sse_client_not_reading,
-    t_lock_timeout_and_db_free_health, t_stop_serves_queued_connections,
+    t_lock_timeout_and_db_free_health, t_aborted_commit_is_a_failure,
+    t_stop_serves_queued_connections,
     t_respawn_backoff_is_precise)
