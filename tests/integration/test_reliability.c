@@ -15,7 +15,9 @@
  *   - a table lock held in psql costs a 503 after lock_timeout, not a hang,
  *     and /health stays free of database work;
  *   - COMMIT of a transaction an earlier failure aborted is a 503, not a
- *     success of which nothing was kept.
+ *     success of which nothing was kept;
+ *   - the package-job process takes up work again after its connection
+ *     is killed and after PostgreSQL restarts.
  * Against a private master (own socket, spoken to in FastCGI directly):
  *   - SIGTERM serves the connections already queued on the socket;
  *   - the crash-loop back-off is kept to the millisecond (100, 200, 400 ms).
@@ -40,7 +42,7 @@
 #include <arpa/inet.h>
 
 static char admin[4096];
-static long long nap_id, chatty_id;
+static long long nap_id, chatty_id, srv_id;
 static char tmpdir[128];
 static char srv[32], nap[64], chatty[64];	/* server and exposed tool names */
 
@@ -142,6 +144,7 @@ setup(void **state)
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	sid = it_server_own(admin, "relia", srv, sizeof(srv), path, sizeof(path));
+	srv_id = sid;
 	snprintf(nap, sizeof(nap), "%s__nap", srv);
 	snprintf(chatty, sizeof(chatty), "%s__chatty", srv);
 	nap_id = it_tool_approved(admin, path, "nap",
@@ -525,6 +528,68 @@ t_aborted_commit_is_a_failure(void **state)
 	}
 }
 
+/* A package request for the test server, then until the package-job
+ * process has claimed it (attempts >= 1; whether the index then answers
+ * does not matter here): a generous minute per wait. */
+static void
+pkg_request_claimed(const char *name)
+{
+	char body[256], q[160], v[32];
+	long long id;
+	double t0;
+	json_t *j;
+
+	snprintf(body, sizeof(body), "{\"server_id\":%lld,\"name\":\"%s\"}", srv_id, name);
+	j = it_call("POST", "/api/v1/package-requests", admin, body, 202);
+	id = it_jint(j, "id");
+	json_decref(j);
+	snprintf(q, sizeof(q), "SELECT attempts FROM package_requests WHERE id = %lld", id);
+	t0 = it_now();
+	for (;;) {
+		sql1(v, sizeof(v), q);
+		if (atoi(v) >= 1)
+			return;
+		if (it_now() - t0 > 120)
+			fail_msg("package request %s never claimed (attempts '%s')", name, v);
+		sleep_ms(200);
+	}
+}
+
+/*
+ * The package-job process outlives database faults and takes up work
+ * again: its connection killed, then PostgreSQL stopped and started; a
+ * request made after each is still claimed (by the same process, or by
+ * the one the master starts again).
+ */
+static void
+t_package_jobs_survive_database_faults(void **state)
+{
+	char v[32], name[64];
+	double t0;
+
+	(void)state;
+	/* its connection, once it has one */
+	t0 = it_now();
+	for (;;) {
+		sql1(v, sizeof(v), "SELECT count(*) FROM pg_stat_activity"
+		    " WHERE application_name = 'toolgate-packages'");
+		if (atoi(v) >= 1)
+			break;
+		assert_true(it_now() - t0 < 60);
+		sleep_ms(200);
+	}
+	sql1(v, sizeof(v), "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+	    " WHERE application_name = 'toolgate-packages'");
+	assert_true(atoi(v) >= 1);
+	snprintf(name, sizeof(name), "relia-dropped-%ld", (long)getpid());
+	pkg_request_claimed(name);
+	assert_int_equal(it_sh("bash %s pg-stop >/dev/null 2>&1", it_env("TG_STACK")), 0);
+	assert_int_equal(it_sh("bash %s pg-start >/dev/null 2>&1", it_env("TG_STACK")), 0);
+	assert_int_equal(it_wait_status("/ready", 200, 30000), 0);
+	snprintf(name, sizeof(name), "relia-restart-%ld", (long)getpid());
+	pkg_request_claimed(name);
+}
+
 /* ---- a private master, spoken to in FastCGI ------------------------ */
 
 /* The private master of the test running (0: none). A failed assert
@@ -849,5 +914,6 @@ TG_TEST_MAIN("reliability", setup, teardown, t_invalid_utf8_is_400,
     t_control_plane_while_tools_busy, t_log_row_before_run_and_lost_on_kill,
     t_unrecordable_call_is_not_run, t_sse_client_not_reading,
     t_lock_timeout_and_db_free_health, t_aborted_commit_is_a_failure,
+    t_package_jobs_survive_database_faults,
     t_stop_serves_queued_connections,
     t_respawn_backoff_is_precise)
