@@ -1122,6 +1122,37 @@ t_register_rate(void **state)
 	it_resp_free(&r);
 }
 
+/* An OAuth access token is counted by the rate limiter like the user's
+ * other credentials (its bucket is the user's): a fresh viewer, a limit
+ * of 3, seven MCP requests meet a 429 in any split across two windows. */
+static void
+t_oauth_token_rate_limited(void **state)
+{
+	char cid[128], user[64], tok[4096], at[4096], saved[512];
+	struct it_resp r;
+	int i, limited = 0;
+
+	(void)state;
+	snprintf(user, sizeof(user), "oauthrl%s", suffix);
+	it_user_token(it_admin(), user, PW, "viewer", tok, sizeof(tok));
+	reg("Rate test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	tokens(tok, cid, "{\"decision\":\"allow\"}", at, sizeof(at), NULL, 0);
+	it_rate_limit_set("viewer", 3, saved, sizeof(saved));
+	for (i = 0; i < 7; i++) {
+		it_mcp_post(at, NULL, IT_MCP_VERSION, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+		    "\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"" IT_MCP_VERSION "\","
+		    "\"capabilities\":{},\"clientInfo\":{\"name\":\"rl\",\"version\":\"1\"}}}", &r);
+		if (r.status == 429 && it_header(&r, "Retry-After") != NULL)
+			limited++;
+		else if (r.status != 200)
+			fail_msg("initialize with an OAuth token: %ld %s", r.status, r.body);
+		it_resp_free(&r);
+	}
+	it_rate_limit_restore(saved);
+	if (limited < 1)
+		fail_msg("7 requests with an OAuth token under a limit of 3: no 429");
+}
+
 /* ---- faults: a lock held, a connection dropped, the database down ---- */
 
 /*
@@ -1344,4 +1375,5 @@ group_setup(void **state)
 TG_TEST_MAIN("oauth", group_setup, NULL, t_discovery, t_register_bad,
     t_authorize_refusals, t_display_host, t_authorize_rate, t_code_exchange,
     t_code_race, t_audience, t_refresh, t_consent, t_revoke, t_framing,
-    t_admin_only, t_register_rate, t_token_faults, t_database_down)
+    t_admin_only, t_register_rate, t_token_faults, t_database_down,
+    t_oauth_token_rate_limited)

@@ -705,9 +705,10 @@ nv(unsigned char *out, const char *k, const char *v)
 	return 2 + kl + vl;
 }
 
-/* Sends GET path?query as one FastCGI request (id 1). */
+/* Sends GET path?query as one FastCGI request (id 1) from client
+ * address remote. */
 static void
-fcgi_send(int fd, const char *path, const char *query)
+fcgi_send_from(int fd, const char *path, const char *query, const char *remote)
 {
 	unsigned char buf[4096], params[2048];
 	static const unsigned char begin[8] = {0, 1, 0, 0, 0, 0, 0, 0};
@@ -721,13 +722,19 @@ fcgi_send(int fd, const char *path, const char *query)
 	p += nv(params + p, "SCRIPT_NAME", path);
 	p += nv(params + p, "QUERY_STRING", query);
 	p += nv(params + p, "SERVER_PROTOCOL", "HTTP/1.1");
-	p += nv(params + p, "REMOTE_ADDR", "127.0.0.1");
+	p += nv(params + p, "REMOTE_ADDR", remote);
 	p += nv(params + p, "GATEWAY_INTERFACE", "CGI/1.1");
 	n += rec(buf + n, 1, begin, sizeof(begin));
 	n += rec(buf + n, 4, params, p);
 	n += rec(buf + n, 4, NULL, 0);
 	n += rec(buf + n, 5, NULL, 0);
 	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+}
+
+static void
+fcgi_send(int fd, const char *path, const char *query)
+{
+	fcgi_send_from(fd, path, query, "127.0.0.1");
 }
 
 /* Reads records until FCGI_END_REQUEST; returns the Status of the reply
@@ -910,10 +917,67 @@ t_respawn_backoff_is_precise(void **state)
 	live_master = 0;
 }
 
+/*
+ * Anonymous MCP callers (TOOLGATE_MCP_AUTH=none, loopback) are counted per
+ * client address like any principal (the viewer limit): with a limit of 3,
+ * seven requests from one address meet a 429 in any split across two
+ * windows. Another address has its own count. A private master with
+ * anonymous access, spoken to in FastCGI (the client address is ours).
+ */
+static void
+t_anonymous_mcp_rate_limited(void **state)
+{
+	char sock[200], log[200], saved[512], remote[32], other[32];
+	int i, st, limited = 0, bad = 0, fd;
+	pid_t m;
+
+	(void)state;
+	snprintf(sock, sizeof(sock), "%s/anon.sock", tmpdir);
+	snprintf(log, sizeof(log), "%s/anon.log", tmpdir);
+	/* fresh addresses per run: counts of an earlier run do not matter */
+	snprintf(remote, sizeof(remote), "127.9.%d.%d", (int)(getpid() / 250 % 250) + 1,
+	    (int)(getpid() % 250) + 1);
+	snprintf(other, sizeof(other), "127.10.%d.%d", (int)(getpid() / 250 % 250) + 1,
+	    (int)(getpid() % 250) + 1);
+	setenv("TOOLGATE_MCP_AUTH", "none", 1);
+	m = master_start(sock, log, 2);
+	unsetenv("TOOLGATE_MCP_AUTH");
+	wait_socket(sock);
+	it_rate_limit_set("viewer", 3, saved, sizeof(saved));
+	for (i = 0; i < 7; i++) {
+		fd = fcgi_connect(sock);
+		assert_true(fd >= 0);
+		fcgi_send_from(fd, "/mcp", "", remote);
+		st = fcgi_status(fd, 15000);
+		close(fd);
+		print_message("anonymous request %d: %d\n", i + 1, st);
+		if (st == 429)
+			limited++;
+		else if (st < 0 || st >= 500)
+			bad = st;
+	}
+	/* another address is not limited by that count */
+	fd = fcgi_connect(sock);
+	assert_true(fd >= 0);
+	fcgi_send_from(fd, "/mcp", "", other);
+	st = fcgi_status(fd, 15000);
+	close(fd);
+	it_rate_limit_restore(saved);
+	(void)kill(m, SIGTERM);
+	(void)waitpid(m, NULL, 0);
+	live_master = 0;
+	if (bad != 0)
+		fail_msg("an anonymous request was answered %d", bad);
+	if (limited < 1)
+		fail_msg("7 anonymous requests under a limit of 3: no 429");
+	if (st <= 0 || st == 429 || st >= 500)
+		fail_msg("another address: %d", st);
+}
+
 TG_TEST_MAIN("reliability", setup, teardown, t_invalid_utf8_is_400,
     t_control_plane_while_tools_busy, t_log_row_before_run_and_lost_on_kill,
     t_unrecordable_call_is_not_run, t_sse_client_not_reading,
     t_lock_timeout_and_db_free_health, t_aborted_commit_is_a_failure,
-    t_package_jobs_survive_database_faults,
+    t_package_jobs_survive_database_faults, t_anonymous_mcp_rate_limited,
     t_stop_serves_queued_connections,
     t_respawn_backoff_is_precise)
