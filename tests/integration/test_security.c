@@ -12,6 +12,7 @@
  *                              credential at another URL
  *   t_batch_rate               a 2025-03-26 batch costs one unit per message
  *                              and is bounded
+ *   t_apikey_rate_limited      an API key is counted by the rate limiter
  *   t_login_no_lockout         failures from other addresses neither lock
  *                              the account nor tell unknown users apart
  *   t_reject_aggregated        a flood of bad credentials writes a few audit
@@ -347,6 +348,37 @@ t_batch_rate(void **state)
 	it_resp_free(&r);
 }
 
+/* An API key is counted like every principal (its own bucket): a fresh
+ * viewer's key, a limit of 3, seven requests meet a 429 in any split
+ * across two windows. (Access tokens: t_batch_rate; OAuth tokens:
+ * test_oauth.c; anonymous callers: test_reliability.c.) */
+static void
+t_apikey_rate_limited(void **state)
+{
+	char name[64], tok[4096], key[256], saved[512];
+	struct it_resp r;
+	int i, limited = 0;
+
+	(void)state;
+	snprintf(name, sizeof(name), "sec_keyrl_%s", sfx);
+	it_user_token(admin_tok, name, PW, "viewer", tok, sizeof(tok));
+	assert_int_equal(it_json("POST", "/api/v1/api-keys", tok, "{\"name\":\"rl\"}", &r), 0);
+	assert_int_equal(r.status, 201);
+	snprintf(key, sizeof(key), "%s", it_jstr(r.json, "key"));
+	it_resp_free(&r);
+	it_rate_limit_set("viewer", 3, saved, sizeof(saved));
+	for (i = 0; i < 7; i++) {
+		assert_int_equal(it_get("GET", "/api/v1/auth/me", key, &r), 0);
+		if (r.status == 429)
+			limited++;
+		else if (r.status != 200)
+			fail_msg("GET /auth/me with an API key: %ld", r.status);
+		it_resp_free(&r);
+	}
+	it_rate_limit_restore(saved);
+	assert_true(limited >= 1);
+}
+
 /* --------------------------------------------- #14.7 login throttling */
 
 /* Two throttling details, for a known and an unknown name, say the same:
@@ -588,5 +620,5 @@ t_import_guard(void **state)
 
 TG_TEST_MAIN_WITH(curl_global_init(CURL_GLOBAL_DEFAULT), "security", setup, NULL,
     t_test_run_placeholders, t_test_tool_mcp, t_served_drift,
-    t_source_credential_url, t_batch_rate, t_login_no_lockout,
+    t_source_credential_url, t_batch_rate, t_apikey_rate_limited, t_login_no_lockout,
     t_reject_aggregated, t_session_rejects_audited, t_import_guard)
