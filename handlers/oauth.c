@@ -11,8 +11,10 @@
  *                               redirect URI is not registered
  *   POST /oauth/token        form: authorization_code | refresh_token
  *   POST /oauth/revoke       form: RFC 7009 -> 200
- *   GET  /api/v1/oauth/authorizations/:handle    the consent page's view
- *   POST /api/v1/oauth/authorizations/:handle    {"decision","role"?}
+ *   POST /api/v1/oauth/consent            {"request"}: the consent page's view
+ *   POST /api/v1/oauth/consent/decision   {"request","decision","role"?}
+ * (the pending request's handle in the body, never in the path, which
+ * access logs record)
  *
  * The endpoints of the OAuth protocol answer OAuth's error documents
  * ({"error","error_description"}), everything else RFC 9457 problems.
@@ -303,16 +305,45 @@ tg_h_oauth_authorize(struct tg_req *req, struct tg_resp *resp)
 	return TG_OK;
 }
 
+/*
+ * security: the pending request's handle, from the body's "request"
+ * member (never the path: access logs record paths); *rest: the body
+ * without it (new reference).
+ */
+static int
+consent_body(struct tg_req *req, const char **handle, json_t **rest,
+    struct tg_err *err)
+{
+	json_t *h = json_object_get(req->json, "request");
+
+	*rest = NULL;
+	if (!json_is_string(h))
+		return tg_err_field(err, "request",
+		    "the pending request's handle (from the consent page's #request=) is required");
+	*handle = json_string_value(h);
+	if ((*rest = json_copy(req->json)) == NULL ||
+	    json_object_del(*rest, "request") != 0)
+		return tg_err_from(err, -TG_E_NOMEM);
+	return TG_OK;
+}
+
 int
 tg_h_oauth_request(struct tg_req *req, struct tg_resp *resp)
 {
 	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
-	json_t *out = NULL;
+	const char *handle = NULL;
+	json_t *out = NULL, *rest = NULL;
 	int rc;
 
 	tg_err_init(&err);
-	rc = tg_oauth_request_get(&c, tg_req_capture(req, "id"), &out, &err);
+	if ((rc = consent_body(req, &handle, &rest, &err)) == TG_OK) {
+		if (json_object_size(rest) != 0)
+			rc = tg_err_field(&err, "body", "only {\"request\"} is expected");
+		else
+			rc = tg_oauth_request_get(&c, handle, &out, &err);
+	}
+	json_decref(rest);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }
 
@@ -321,10 +352,13 @@ tg_h_oauth_decide(struct tg_req *req, struct tg_resp *resp)
 {
 	struct tg_call c = tg_req_call(req);
 	struct tg_err err;
-	json_t *out = NULL;
+	const char *handle = NULL;
+	json_t *out = NULL, *rest = NULL;
 	int rc;
 
 	tg_err_init(&err);
-	rc = tg_oauth_decide(&c, tg_req_capture(req, "id"), req->json, &out, &err);
+	if ((rc = consent_body(req, &handle, &rest, &err)) == TG_OK)
+		rc = tg_oauth_decide(&c, handle, rest, &out, &err);
+	json_decref(rest);
 	return tg_svc_reply(req, resp, rc, &err, out, 200);
 }

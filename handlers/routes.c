@@ -35,8 +35,10 @@ static const struct tg_route fixed[] = {
 	{"GET", "/oauth/authorize", 0, 0, 0, tg_h_oauth_authorize},
 	{"POST", "/oauth/token", TG_R_RAW, 16 * KiB, 0, tg_h_oauth_token},
 	{"POST", "/oauth/revoke", TG_R_RAW, 16 * KiB, 0, tg_h_oauth_revoke},
-	{"GET", "/api/v1/oauth/authorizations/:id", TG_R_AUTH, 0, TG_P_SELF, tg_h_oauth_request},
-	{"POST", "/api/v1/oauth/authorizations/:id", TG_R_AUTH | TG_R_JSON, 4 * KiB, TG_P_SELF, tg_h_oauth_decide},
+	/* security: the pending request's handle travels in the body, never
+	 * the path (access logs record paths) */
+	{"POST", "/api/v1/oauth/consent", TG_R_AUTH | TG_R_JSON, 4 * KiB, TG_P_SELF, tg_h_oauth_request},
+	{"POST", "/api/v1/oauth/consent/decision", TG_R_AUTH | TG_R_JSON, 4 * KiB, TG_P_SELF, tg_h_oauth_decide},
 	/* sign-in sessions: handlers/auth.c */
 	{"POST", "/api/v1/auth/login", TG_R_JSON, 8 * KiB, 0, tg_h_auth_login},
 	{"POST", "/api/v1/auth/refresh", TG_R_JSON, 4 * KiB, 0, tg_h_auth_refresh},
