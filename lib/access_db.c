@@ -217,3 +217,25 @@ tg_access_rl_upsert(struct tg_db *db, const char *bucket, enum tg_role role,
 	PQclear(res);
 	return TG_OK;
 }
+
+int
+tg_access_count_hit(struct tg_db *db, const char *bucket, int window_s,
+    int64_t *hits)
+{
+	char win[16];
+	const char *p[2] = {bucket, win};
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(win, sizeof(win), "%d", window_s);
+	rc = tg_db_exec(db,
+	    "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
+	    " VALUES ($1, extract(epoch FROM clock_timestamp())::bigint / $2::int * $2::int, 1)"
+	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1"
+	    " RETURNING r.hits", 2, p, &res);
+	if (rc == TG_OK && (PQntuples(res) != 1 ||
+	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, hits) != TG_OK))
+		rc = -TG_E_INTERNAL;
+	PQclear(res);
+	return rc;
+}

@@ -80,4 +80,10 @@ int tg_access_jwt_lookup(struct tg_db *db, int64_t user_id, const char *jti,
 int tg_access_rl_upsert(struct tg_db *db, const char *bucket,
     enum tg_role role, int64_t n, struct tg_rl *rl);
 
+/* One hit on bucket's current window of window_s seconds in rate_limits
+ * (shared by every worker and host; no limit read): *hits is the window's
+ * count with it. 0 or -TG_E_*. */
+int tg_access_count_hit(struct tg_db *db, const char *bucket, int window_s,
+    int64_t *hits);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/access_db.h"
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/call.h"
@@ -93,31 +94,18 @@ int
 tg_audit_reject_call(const struct tg_call *c, const char *action,
     const char *outcome, const char *reason)
 {
-	PGresult *res = NULL;
 	json_t *detail = NULL;
-	const char *p[2];
-	char *bucket = NULL, win[16];
+	char *bucket = NULL;
 	int64_t hits = 0, h;
-	int rc;
 
 	if (c->db == NULL)
 		return TG_OK;
 	if (asprintf(&bucket, "rej:%s|%s|%s", action, reason,
 	    c->client_addr ? c->client_addr : "") < 0)
 		return -TG_E_NOMEM;
-	snprintf(win, sizeof(win), "%d", TG_AUDIT_REJECT_INTERVAL);
-	p[0] = bucket;
-	p[1] = win;
-	rc = tg_db_exec(c->db,
-	    "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
-	    " VALUES ($1, extract(epoch FROM now())::bigint / $2::int * $2::int, 1)"
-	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1"
-	    " RETURNING r.hits", 2, p, &res);
-	free(bucket);
-	if (rc != TG_OK || PQntuples(res) != 1 ||
-	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &hits) != TG_OK)
+	if (tg_access_count_hit(c->db, bucket, TG_AUDIT_REJECT_INTERVAL, &hits) != TG_OK)
 		hits = 1;	/* the counter failed: audit this one */
-	PQclear(res);
+	free(bucket);
 	for (h = hits; h % 10 == 0; h /= 10)
 		;
 	if (h != 1)

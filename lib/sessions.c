@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/access_db.h"
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/call.h"
@@ -158,29 +159,16 @@ login_throttled(const struct tg_call *c, const char *const *b, int64_t *retry,
 static int
 login_paced(const struct tg_call *c, const char *user_bucket)
 {
-	PGresult *res = NULL;
-	const char *p[2];
-	char *bucket = NULL, win[16];
+	char *bucket = NULL;
 	int64_t hits = 0;
 	int rc;
 
-	snprintf(win, sizeof(win), "%d", LOGIN_PACE_S);
 	if (asprintf(&bucket, "login-pace:%s", user_bucket) < 0)
 		return -TG_E_NOMEM;
-	p[0] = bucket;
-	p[1] = win;
-	rc = tg_db_exec(c->db,
-	    "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
-	    " VALUES ($1, extract(epoch FROM clock_timestamp())::bigint / $2::int * $2::int, 1)"
-	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1"
-	    " RETURNING r.hits",
-	    2, p, &res);
+	rc = tg_access_count_hit(c->db, bucket, LOGIN_PACE_S, &hits);
 	free(bucket);
 	if (rc != TG_OK)
 		return rc;
-	if (PQntuples(res) == 1)
-		(void)tg_parse_i64(PQgetvalue(res, 0, 0), 0, INT64_MAX, &hits);
-	PQclear(res);
 	return hits > 1;
 }
 

@@ -1286,6 +1286,35 @@ dropped_mid_request(const char *table, const char *path, const char *body)
 	it_resp_free(&f.r);
 }
 
+/* The two faults on a token request (form body): its last statement (the
+ * audit row) waits on a locked audit_log until lock_timeout, then its
+ * connection is killed while it waits; 503 + Retry-After both times. */
+static void
+token_faults(const char *body)
+{
+	struct it_resp r;
+	FILE *lk = lock_table("audit_log");
+
+	form("/oauth/token", body, &r);
+	unlock(lk);
+	unavailable(&r, "token request, audit_log locked");
+	it_resp_free(&r);
+	dropped_mid_request("audit_log", "/oauth/token", body);
+}
+
+/* A token request (form body) that must succeed; its refresh token. */
+static void
+token_ok(const char *body, char *rt, size_t cap)
+{
+	struct it_resp r;
+
+	form("/oauth/token", body, &r);
+	if (r.status != 200)
+		fail_msg("token request after the faults: %ld %s", r.status, r.body);
+	snprintf(rt, cap, "%s", it_jstr(r.json, "refresh_token"));
+	it_resp_free(&r);
+}
+
 /*
  * The token endpoint under faults: a statement that times out on a lock
  * (the last one of the exchange, its audit row) and a connection dropped
@@ -1298,51 +1327,25 @@ static void
 t_token_faults(void **state)
 {
 	char cid[128], code[64], body[2048], rt[128];
-	struct it_resp r;
-	FILE *lk;
 
 	(void)state;
 	reg("Fault test", "[\"" REDIR "\"]", cid, sizeof(cid));
 	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
-	/* the audit row, the exchange's last statement, waits lock_timeout */
-	lk = lock_table("audit_log");
-	exchange(cid, code, REDIR, VERIFIER, &r);
-	unlock(lk);
-	unavailable(&r, "exchange, audit_log locked");
-	it_resp_free(&r);
-	/* the connection dies while the exchange waits */
 	snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
 	    "&redirect_uri=%s&code_verifier=%s&resource=%s",
 	    esc(cid), esc(code), esc(REDIR), esc(VERIFIER), esc(resource));
-	dropped_mid_request("audit_log", "/oauth/token", body);
+	token_faults(body);
 	/* the code was never used: it still gets its tokens (once) */
-	exchange(cid, code, REDIR, VERIFIER, &r);
-	if (r.status != 200)
-		fail_msg("exchange after the faults: %ld %s", r.status, r.body);
-	snprintf(rt, sizeof(rt), "%s", it_jstr(r.json, "refresh_token"));
-	it_resp_free(&r);
-
-	/* the refresh: the same two faults */
+	token_ok(body, rt, sizeof(rt));
+	/* the refresh: the same two faults; not rotated: the same refresh
+	 * token works (no reuse detected), and the one it returns too */
 	snprintf(body, sizeof(body), "grant_type=refresh_token&client_id=%s&refresh_token=%s",
 	    esc(cid), esc(rt));
-	lk = lock_table("audit_log");
-	form("/oauth/token", body, &r);
-	unlock(lk);
-	unavailable(&r, "refresh, audit_log locked");
-	it_resp_free(&r);
-	dropped_mid_request("audit_log", "/oauth/token", body);
-	/* not rotated: the same refresh token works (no reuse detected), and
-	 * the one it returns works too */
-	form("/oauth/token", body, &r);
-	if (r.status != 200)
-		fail_msg("refresh after the faults: %ld %s", r.status, r.body);
-	snprintf(rt, sizeof(rt), "%s", it_jstr(r.json, "refresh_token"));
-	it_resp_free(&r);
+	token_faults(body);
+	token_ok(body, rt, sizeof(rt));
 	snprintf(body, sizeof(body), "grant_type=refresh_token&client_id=%s&refresh_token=%s",
 	    esc(cid), esc(rt));
-	form("/oauth/token", body, &r);
-	assert_int_equal(r.status, 200);
-	it_resp_free(&r);
+	token_ok(body, rt, sizeof(rt));
 }
 
 /*

@@ -121,6 +121,19 @@ child_answer(int *pipefd)
 	return c;
 }
 
+/* The slot counters: refusals for a full queue and for a deadline, and
+ * the callers waiting now. */
+static void
+expect_stats(unsigned long long full, unsigned long long timeout, int waiting)
+{
+	struct tg_slots_stats st;
+
+	assert_int_equal(tg_slots_stats(&st), 1);
+	assert_int_equal(st.busy_full, full);
+	assert_int_equal(st.busy_timeout, timeout);
+	assert_int_equal(st.waiting, waiting);
+}
+
 /* Polls (a generous minute) until n processes wait in the queue. */
 static void
 wait_waiting(int n)
@@ -164,10 +177,7 @@ t_slots_across_processes(void **state)
 	a = child_acquire(0, p1);
 	assert_int_equal(child_answer(p1), 'n');
 	waitpid(a, NULL, 0);
-	assert_int_equal(tg_slots_stats(&st), 1);
-	assert_int_equal(st.busy_timeout, 1);
-	assert_int_equal(st.busy_full, 0);
-	assert_int_equal(st.waiting, 0);
+	expect_stats(0, 1, 0);
 	tg_slots_release();
 	tg_slots_destroy();
 
@@ -183,17 +193,12 @@ t_slots_across_processes(void **state)
 	b = child_acquire(0, p2);
 	assert_int_equal(child_answer(p2), 'n');
 	waitpid(b, NULL, 0);
-	assert_int_equal(tg_slots_stats(&st), 1);
-	assert_int_equal(st.busy_full, 1);
-	assert_int_equal(st.busy_timeout, 0);
-	assert_int_equal(st.waiting, 1);
+	expect_stats(1, 0, 1);
 	tg_slots_release();
 	assert_int_equal(child_answer(p1), 'y');
 	waitpid(a, &ws, 0);
 	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
-	assert_int_equal(tg_slots_stats(&st), 1);
-	assert_int_equal(st.busy_timeout, 0);
-	assert_int_equal(st.waiting, 0);
+	expect_stats(1, 0, 0);
 	/* A process killed while it holds the slot: the slot is back only
 	 * once the master reclaims it. */
 	c = child_acquire(60000, p3);
