@@ -17,8 +17,9 @@
  *      A success may come from the worker's credential cache instead of the
  *      query (see "Worker caches" below); a failure never does.
  *   3. Rate limit: INSERT ... ON CONFLICT DO UPDATE ... RETURNING on the
- *      fixed window of the caller's bucket ("u:<id>" / "k:<id>"), taking a
- *      lease of n requests at a time; limits by role from settings
+ *      fixed window of the caller's bucket ("u:<id>" / "k:<id>"; "a:<addr>"
+ *      for an anonymous caller a route admits, tg_access_anonymous), taking
+ *      a lease of n requests at a time; limits by role from settings
  *      "rate_limits" (defaults in lib/access_db.h). 429 beyond.
  *   4. route->perm against the role: 403.
  * Every authentication failure is a 401 problem with WWW-Authenticate,
