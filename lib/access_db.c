@@ -232,9 +232,9 @@ tg_access_count_hit(struct tg_db *db, const char *bucket, int window_s,
 	    "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
 	    " VALUES ($1, extract(epoch FROM clock_timestamp())::bigint / $2::int * $2::int, 1)"
 	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1"
-	    " RETURNING r.hits", 2, p, &res);
-	if (rc == TG_OK && (PQntuples(res) != 1 ||
-	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, hits) != TG_OK))
+	    " RETURNING r.hits",
+	    2, p, &res);
+	if (rc == TG_OK && (PQntuples(res) != 1 || tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, hits) != TG_OK))
 		rc = -TG_E_INTERNAL;
 	PQclear(res);
 	return rc;

@@ -914,10 +914,13 @@ t_consent(void **state)
 		fail_msg("the consent handle is in the access log");
 	assert_int_equal(it_sh("test -s '%s/log/access.log'", it_env("TG_VAR")), 0);
 	assert_int_equal(it_status("GET", "/api/v1/oauth/authorizations/"
-	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", tok, NULL), 404);
+					  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+			     tok, NULL),
+	    404);
 	assert_int_equal(it_status("POST", "/api/v1/oauth/consent", tok, "{}"), 422);
 	assert_int_equal(it_status("POST", "/api/v1/oauth/consent", tok,
-	    with_request(h, "{\"x\":1}")), 422);
+			     with_request(h, "{\"x\":1}")),
+	    422);
 	/* lowered at consent: viewer */
 	tokens(tok, cid, "{\"decision\":\"allow\",\"role\":\"viewer\"}", at, sizeof(at), rt, sizeof(rt));
 	assert_int_equal(mcp_status(at), 200);
@@ -1180,8 +1183,9 @@ t_oauth_token_rate_limited(void **state)
 	it_rate_limit_set("viewer", 3, saved, sizeof(saved));
 	for (i = 0; i < 7; i++) {
 		it_mcp_post(at, NULL, IT_MCP_VERSION, "{\"jsonrpc\":\"2.0\",\"id\":1,"
-		    "\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"" IT_MCP_VERSION "\","
-		    "\"capabilities\":{},\"clientInfo\":{\"name\":\"rl\",\"version\":\"1\"}}}", &r);
+						      "\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"" IT_MCP_VERSION "\","
+						      "\"capabilities\":{},\"clientInfo\":{\"name\":\"rl\",\"version\":\"1\"}}}",
+		    &r);
 		if (r.status == 429 && it_header(&r, "Retry-After") != NULL)
 			limited++;
 		else if (r.status != 200)
@@ -1210,12 +1214,14 @@ lock_table(const char *table)
 
 	assert_non_null(f);
 	fprintf(f, "SET idle_in_transaction_session_timeout = '60s';"
-	    " BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\n", table);
+		   " BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\n",
+	    table);
 	fflush(f);
 	for (;;) {
 		it_sql(n, sizeof(n), "SELECT count(*) FROM pg_locks l JOIN pg_class c"
-		    " ON c.oid = l.relation WHERE c.relname = '%s'"
-		    " AND l.mode = 'AccessExclusiveLock' AND l.granted", table);
+				     " ON c.oid = l.relation WHERE c.relname = '%s'"
+				     " AND l.mode = 'AccessExclusiveLock' AND l.granted",
+		    table);
 		if (strcmp(n, "1") == 0)
 			return f;
 		if (it_now() - t0 > 60)
@@ -1269,10 +1275,11 @@ dropped_mid_request(const char *table, const char *path, const char *body)
 	double t0 = it_now();
 
 	assert_int_equal(pthread_create(&th, NULL, faulted_post, &f), 0);
-	for (;;) {	/* the worker's backend, waiting on our lock */
+	for (;;) { /* the worker's backend, waiting on our lock */
 		it_sql(pid, sizeof(pid), "SELECT coalesce(min(l.pid), 0) FROM pg_locks l"
-		    " JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '%s'"
-		    " AND NOT l.granted", table);
+					 " JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '%s'"
+					 " AND NOT l.granted",
+		    table);
 		if (strcmp(pid, "0") != 0)
 			break;
 		if (it_now() - t0 > 60)
@@ -1332,7 +1339,7 @@ t_token_faults(void **state)
 	reg("Fault test", "[\"" REDIR "\"]", cid, sizeof(cid));
 	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
 	snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
-	    "&redirect_uri=%s&code_verifier=%s&resource=%s",
+				     "&redirect_uri=%s&code_verifier=%s&resource=%s",
 	    esc(cid), esc(code), esc(REDIR), esc(VERIFIER), esc(resource));
 	token_faults(body);
 	/* the code was never used: it still gets its tokens (once) */
@@ -1364,10 +1371,11 @@ t_database_down(void **state)
 	challenge(VERIFIER, chal);
 	std_query(q, sizeof(q), cid, REDIR, chal, NULL);
 	pending(q, h, sizeof(h));
-	(void)it_admin();	/* signed in before the database goes */
+	(void)it_admin(); /* signed in before the database goes */
 	assert_int_equal(it_sh("bash %s pg-stop >/dev/null 2>&1", it_env("TG_STACK")), 0);
 	assert_int_equal(it_json("POST", "/oauth/register", NULL,
-	    "{\"redirect_uris\":[\"" REDIR "\"]}", &r), 0);
+			     "{\"redirect_uris\":[\"" REDIR "\"]}", &r),
+	    0);
 	unavailable(&r, "register");
 	it_resp_free(&r);
 	authorize(q, &r);
@@ -1381,19 +1389,22 @@ t_database_down(void **state)
 	it_resp_free(&r);
 	snprintf(path, sizeof(path), "/api/v1/oauth/consent/decision");
 	assert_int_equal(it_json("POST", "/api/v1/oauth/consent", it_admin(),
-	    with_request(h, "{}"), &r), 0);
+			     with_request(h, "{}"), &r),
+	    0);
 	unavailable(&r, "consent view");
 	it_resp_free(&r);
 	assert_int_equal(it_json("POST", path, it_admin(),
-	    with_request(h, "{\"decision\":\"allow\"}"), &r), 0);
+			     with_request(h, "{\"decision\":\"allow\"}"), &r),
+	    0);
 	unavailable(&r, "consent decision");
 	it_resp_free(&r);
 	assert_int_equal(it_sh("bash %s pg-start >/dev/null 2>&1", it_env("TG_STACK")), 0);
 	assert_int_equal(it_wait_status("/ready", 200, 30000), 0);
 	/* the pending request survived; the flow completes */
-	for (int i = 0; i < 60; i++) {	/* each worker reconnects at its next request */
+	for (int i = 0; i < 60; i++) { /* each worker reconnects at its next request */
 		assert_int_equal(it_json("POST", path, it_admin(),
-		    with_request(h, "{\"decision\":\"allow\"}"), &r), 0);
+				     with_request(h, "{\"decision\":\"allow\"}"), &r),
+		    0);
 		if (r.status != 503)
 			break;
 		it_resp_free(&r);
