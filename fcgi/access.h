@@ -50,8 +50,8 @@ int tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n);
 /*
  * security: counts an anonymous caller that a route admits without
  * credentials (/mcp with TOOLGATE_MCP_AUTH=none) per client address under
- * the viewer limit. TG_OK (authenticated callers: nothing to do), the 429
- * recorded in resp, or a database failure (503).
+ * the viewer limit. TG_OK (authenticated callers, or no database handle:
+ * nothing to do), the 429 recorded in resp, or a database failure (503).
  */
 int tg_access_anonymous(struct tg_req *req, struct tg_resp *resp);
 

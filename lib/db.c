@@ -357,6 +357,11 @@ ensure(struct tg_db *db)
 		 * child, must not flush the workers' caches by connecting.) */
 		tg_inval_bump(TG_INV_ALL);
 	}
+	/* reliability: only a failed attempt holds the next one off for a
+	 * second; a connection that worked and was lost later (killed,
+	 * server restarted) is replaced at the next statement, so a request
+	 * right after the loss is served. */
+	db->last_attempt_ms = 0;
 	return TG_OK;
 }
 
