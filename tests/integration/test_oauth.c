@@ -1199,44 +1199,6 @@ t_oauth_token_rate_limited(void **state)
 
 /* ---- faults: a lock held, a connection dropped, the database down ---- */
 
-/*
- * A psql session holding table in ACCESS EXCLUSIVE mode until unlock()
- * (its commands come from our pipe; should the test fail first, the
- * server ends the idle transaction after a minute). Returns once the lock
- * is granted: no guess of how long psql takes to start.
- */
-static FILE *
-lock_table(const char *table)
-{
-	char n[16];
-	FILE *f = popen("psql -X -q -v ON_ERROR_STOP=1 >/dev/null 2>&1", "w");
-	double t0 = it_now();
-
-	assert_non_null(f);
-	fprintf(f, "SET idle_in_transaction_session_timeout = '60s';"
-		   " BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\n",
-	    table);
-	fflush(f);
-	for (;;) {
-		it_sql(n, sizeof(n), "SELECT count(*) FROM pg_locks l JOIN pg_class c"
-				     " ON c.oid = l.relation WHERE c.relname = '%s'"
-				     " AND l.mode = 'AccessExclusiveLock' AND l.granted",
-		    table);
-		if (strcmp(n, "1") == 0)
-			return f;
-		if (it_now() - t0 > 60)
-			fail_msg("psql never took the lock on %s", table);
-		usleep(50 * 1000);
-	}
-}
-
-static void
-unlock(FILE *f)
-{
-	fputs("COMMIT;\n", f);
-	assert_int_equal(pclose(f), 0);
-}
-
 /* A 503 problem document with Retry-After (never a 500, never a hang). */
 static void
 unavailable(const struct it_resp *r, const char *what)
@@ -1270,25 +1232,14 @@ dropped_mid_request(const char *table, const char *path, const char *body)
 {
 	struct faulted f = {path, body, {0}};
 	pthread_t th;
-	char pid[32];
-	FILE *lk = lock_table(table);
-	double t0 = it_now();
+	char v[32];
+	FILE *lk = it_lock_table(table);
 
 	assert_int_equal(pthread_create(&th, NULL, faulted_post, &f), 0);
-	for (;;) { /* the worker's backend, waiting on our lock */
-		it_sql(pid, sizeof(pid), "SELECT coalesce(min(l.pid), 0) FROM pg_locks l"
-					 " JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '%s'"
-					 " AND NOT l.granted",
-		    table);
-		if (strcmp(pid, "0") != 0)
-			break;
-		if (it_now() - t0 > 60)
-			fail_msg("no request waited on %s", table);
-		usleep(20 * 1000);
-	}
-	it_sql(pid, sizeof(pid), "SELECT pg_terminate_backend(%s)", pid);
+	/* the worker's backend, waiting on our lock */
+	it_sql(v, sizeof(v), "SELECT pg_terminate_backend(%ld)", it_lock_waiter(table));
 	assert_int_equal(pthread_join(th, NULL), 0);
-	unlock(lk);
+	it_unlock_table(lk);
 	unavailable(&f.r, path);
 	it_resp_free(&f.r);
 }
@@ -1300,10 +1251,10 @@ static void
 token_faults(const char *body)
 {
 	struct it_resp r;
-	FILE *lk = lock_table("audit_log");
+	FILE *lk = it_lock_table("audit_log");
 
 	form("/oauth/token", body, &r);
-	unlock(lk);
+	it_unlock_table(lk);
 	unavailable(&r, "token request, audit_log locked");
 	it_resp_free(&r);
 	dropped_mid_request("audit_log", "/oauth/token", body);

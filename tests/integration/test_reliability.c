@@ -17,7 +17,9 @@
  *   - COMMIT of a transaction an earlier failure aborted is a 503, not a
  *     success of which nothing was kept;
  *   - the package-job process takes up work again after its connection
- *     is killed and after PostgreSQL restarts.
+ *     is killed and after PostgreSQL restarts;
+ *   - a worker whose connection was killed right after it was made serves
+ *     the next request (no second-long 503).
  * Against a private master (own socket, spoken to in FastCGI directly):
  *   - SIGTERM serves the connections already queued on the socket;
  *   - the crash-loop back-off is kept to the millisecond (100, 200, 400 ms).
@@ -448,36 +450,15 @@ t_invalid_utf8_is_400(void **state)
 static void
 t_lock_timeout_and_db_free_health(void **state)
 {
-	char held[16];
 	double t, t0;
 	long st;
 	struct it_resp r;
 	FILE *psql;
 
 	(void)state;
-	/* Someone holds servers in psql until we say so (a psql reading its
-	 * commands from our pipe): the test waits on the lock itself, never
-	 * on a guess of how long psql takes to start. */
-	psql = popen("psql -X -q -v ON_ERROR_STOP=1 >/dev/null 2>&1", "w");
-	assert_non_null(psql);
-	/* (should an assertion leave the test before the COMMIT, the server
-	 * ends the idle transaction after a minute) */
-	fputs("SET idle_in_transaction_session_timeout = '60s';"
-	    " BEGIN; LOCK TABLE servers IN ACCESS EXCLUSIVE MODE;\n", psql);
-	fflush(psql);
-	t0 = it_now();
-	for (;;) {
-		sql1(held, sizeof(held), "SELECT count(*) FROM pg_locks l JOIN pg_class c"
-		    " ON c.oid = l.relation WHERE c.relname = 'servers'"
-		    " AND l.mode = 'AccessExclusiveLock' AND l.granted");
-		if (strcmp(held, "1") == 0)
-			break;
-		if (it_now() - t0 > 60) {
-			pclose(psql);
-			fail_msg("psql never took the lock");
-		}
-		sleep_ms(50);
-	}
+	/* Someone holds servers in psql until we say so: the test waits on
+	 * the lock itself, never on a guess of how long psql takes. */
+	psql = it_lock_table("servers");
 	/* /health reads no table: it answers while servers is locked (a
 	 * wait on the lock would take lock_timeout, 5 s). */
 	t = timed_get("/health", 0, &st);
@@ -493,8 +474,7 @@ t_lock_timeout_and_db_free_health(void **state)
 		assert_non_null(it_header(&r, "Retry-After"));
 	it_resp_free(&r);
 	/* The lock goes; reads work again. */
-	fputs("COMMIT;\n", psql);
-	assert_int_equal(pclose(psql), 0);
+	it_unlock_table(psql);
 	assert_int_equal(st, 503);
 	assert_true(t < 25.0);
 	assert_int_equal(it_wait_status("/health", 200, 5000), 0);
@@ -693,22 +673,38 @@ rec(unsigned char *out, int type, const void *content, size_t len)
 	return 8 + len;
 }
 
+/* A FastCGI name-value length: one byte below 128, else four. */
+static size_t
+nv_len(unsigned char *out, size_t n)
+{
+	if (n < 128) {
+		out[0] = (unsigned char)n;
+		return 1;
+	}
+	out[0] = (unsigned char)(0x80 | (n >> 24));
+	out[1] = (unsigned char)(n >> 16);
+	out[2] = (unsigned char)(n >> 8);
+	out[3] = (unsigned char)n;
+	return 4;
+}
+
 static size_t
 nv(unsigned char *out, const char *k, const char *v)
 {
-	size_t kl = strlen(k), vl = strlen(v);
+	size_t kl = strlen(k), vl = strlen(v), o;
 
-	out[0] = (unsigned char)kl;
-	out[1] = (unsigned char)vl;
-	memcpy(out + 2, k, kl);
-	memcpy(out + 2 + kl, v, vl);
-	return 2 + kl + vl;
+	o = nv_len(out, kl);
+	o += nv_len(out + o, vl);
+	memcpy(out + o, k, kl);
+	memcpy(out + o + kl, v, vl);
+	return o + kl + vl;
 }
 
 /* Sends GET path?query as one FastCGI request (id 1) from client
- * address remote. */
+ * address remote, with Authorization: Bearer token (NULL: none). */
 static void
-fcgi_send_from(int fd, const char *path, const char *query, const char *remote)
+fcgi_send_as(int fd, const char *path, const char *query, const char *remote,
+    const char *token)
 {
 	unsigned char buf[4096], params[2048];
 	static const unsigned char begin[8] = {0, 1, 0, 0, 0, 0, 0, 0};
@@ -724,6 +720,12 @@ fcgi_send_from(int fd, const char *path, const char *query, const char *remote)
 	p += nv(params + p, "SERVER_PROTOCOL", "HTTP/1.1");
 	p += nv(params + p, "REMOTE_ADDR", remote);
 	p += nv(params + p, "GATEWAY_INTERFACE", "CGI/1.1");
+	if (token != NULL) {
+		char auth[1200];
+
+		snprintf(auth, sizeof(auth), "Bearer %s", token);
+		p += nv(params + p, "HTTP_AUTHORIZATION", auth);
+	}
 	n += rec(buf + n, 1, begin, sizeof(begin));
 	n += rec(buf + n, 4, params, p);
 	n += rec(buf + n, 4, NULL, 0);
@@ -734,7 +736,7 @@ fcgi_send_from(int fd, const char *path, const char *query, const char *remote)
 static void
 fcgi_send(int fd, const char *path, const char *query)
 {
-	fcgi_send_from(fd, path, query, "127.0.0.1");
+	fcgi_send_as(fd, path, query, "127.0.0.1", NULL);
 }
 
 /* Reads records until FCGI_END_REQUEST; returns the Status of the reply
@@ -947,7 +949,7 @@ t_anonymous_mcp_rate_limited(void **state)
 	for (i = 0; i < 7; i++) {
 		fd = fcgi_connect(sock);
 		assert_true(fd >= 0);
-		fcgi_send_from(fd, "/mcp", "", remote);
+		fcgi_send_as(fd, "/mcp", "", remote, NULL);
 		st = fcgi_status(fd, 15000);
 		close(fd);
 		print_message("anonymous request %d: %d\n", i + 1, st);
@@ -959,7 +961,7 @@ t_anonymous_mcp_rate_limited(void **state)
 	/* another address is not limited by that count */
 	fd = fcgi_connect(sock);
 	assert_true(fd >= 0);
-	fcgi_send_from(fd, "/mcp", "", other);
+	fcgi_send_as(fd, "/mcp", "", other, NULL);
 	st = fcgi_status(fd, 15000);
 	close(fd);
 	it_rate_limit_restore(saved);
@@ -974,10 +976,74 @@ t_anonymous_mcp_rate_limited(void **state)
 		fail_msg("another address: %d", st);
 }
 
+/* GET path as the admin on the private master's socket: the status. */
+static int
+fcgi_admin_get(const char *sock, const char *path)
+{
+	int fd = fcgi_connect(sock), st;
+
+	assert_true(fd >= 0);
+	fcgi_send_as(fd, path, "", "127.0.0.1", admin);
+	st = fcgi_status(fd, 60000);
+	close(fd);
+	return st;
+}
+
+/*
+ * A worker's database connection lost in the middle of a request (killed
+ * while a statement waits on a lock), right after it was made: that
+ * request is a 503, and the next one is served (the worker connects
+ * again at once), never a 503 for the rest of a second: only a failed
+ * connect attempt holds the next one off. A private master with one
+ * worker, so every request meets the same connection.
+ */
+static void
+t_lost_connection_replaced_at_once(void **state)
+{
+	char sock[200], log[200], v[32];
+	double t0;
+	FILE *lk;
+	pid_t m;
+	int fd;
+
+	(void)state;
+	snprintf(sock, sizeof(sock), "%s/lost.sock", tmpdir);
+	snprintf(log, sizeof(log), "%s/lost.log", tmpdir);
+	m = master_start(sock, log, 1);
+	wait_socket(sock);
+	assert_int_equal(fcgi_admin_get(sock, "/api/v1/servers"), 200);
+	/* its connection goes (the test stack's workers reconnect the same
+	 * way at their next request), so the next request makes a new one */
+	it_sql(v, sizeof(v), "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+			     " WHERE application_name = 'toolgate-worker'");
+	t0 = it_now();
+	do {
+		assert_true(it_now() - t0 < 60);
+		it_sql(v, sizeof(v), "SELECT count(*) FROM pg_stat_activity"
+				     " WHERE application_name = 'toolgate-worker'");
+	} while (strcmp(v, "0") != 0);
+	/* that request reads users, which we hold; its new connection is
+	 * killed while it waits */
+	lk = it_lock_table("users");
+	fd = fcgi_connect(sock);
+	assert_true(fd >= 0);
+	fcgi_send_as(fd, "/api/v1/users", "", "127.0.0.1", admin);
+	it_sql(v, sizeof(v), "SELECT pg_terminate_backend(%ld)", it_lock_waiter("users"));
+	assert_int_equal(fcgi_status(fd, 60000), 503);
+	close(fd);
+	it_unlock_table(lk);
+	/* the next request: served at once */
+	assert_int_equal(fcgi_admin_get(sock, "/api/v1/servers"), 200);
+	assert_int_equal(kill(m, SIGTERM), 0);
+	(void)waitpid(m, NULL, 0);
+	live_master = 0;
+}
+
 TG_TEST_MAIN("reliability", setup, teardown, t_invalid_utf8_is_400,
     t_control_plane_while_tools_busy, t_log_row_before_run_and_lost_on_kill,
     t_unrecordable_call_is_not_run, t_sse_client_not_reading,
     t_lock_timeout_and_db_free_health, t_aborted_commit_is_a_failure,
     t_package_jobs_survive_database_faults, t_anonymous_mcp_rate_limited,
+    t_lost_connection_replaced_at_once,
     t_stop_serves_queued_connections,
     t_respawn_backoff_is_precise)
