@@ -657,6 +657,30 @@ wait_socket(const char *sock)
 	close(fd);
 }
 
+/* A private master named name (socket and log in tmpdir) with workers
+ * workers, once its socket answers; sock (cap bytes): its socket. */
+static pid_t
+private_master(const char *name, int workers, char *sock, size_t cap)
+{
+	char log[200];
+	pid_t m;
+
+	snprintf(sock, cap, "%s/%s.sock", tmpdir, name);
+	snprintf(log, sizeof(log), "%s/%s.log", tmpdir, name);
+	m = master_start(sock, log, workers);
+	wait_socket(sock);
+	return m;
+}
+
+/* Stops a private master (SIGTERM) and reaps it. */
+static void
+private_master_stop(pid_t m)
+{
+	(void)kill(m, SIGTERM);
+	(void)waitpid(m, NULL, 0);
+	live_master = 0;
+}
+
 static size_t
 rec(unsigned char *out, int type, const void *content, size_t len)
 {
@@ -792,16 +816,13 @@ fcgi_status(int fd, int timeout_ms)
 static void
 t_stop_serves_queued_connections(void **state)
 {
-	char sock[200], log[200];
+	char sock[200];
 	int fd[6], i, ws = 0;
 	pid_t m;
 	double end;
 
 	(void)state;
-	snprintf(sock, sizeof(sock), "%s/drain.sock", tmpdir);
-	snprintf(log, sizeof(log), "%s/drain.log", tmpdir);
-	m = master_start(sock, log, 1);
-	wait_socket(sock);
+	m = private_master("drain", 1, sock, sizeof(sock));
 	/* One worker: the first request holds it 1.5 s, five more queue on
 	 * the socket behind it. */
 	fd[0] = fcgi_connect(sock);
@@ -929,22 +950,19 @@ t_respawn_backoff_is_precise(void **state)
 static void
 t_anonymous_mcp_rate_limited(void **state)
 {
-	char sock[200], log[200], saved[512], remote[32], other[32];
+	char sock[200], saved[512], remote[32], other[32];
 	int i, st, limited = 0, bad = 0, fd;
 	pid_t m;
 
 	(void)state;
-	snprintf(sock, sizeof(sock), "%s/anon.sock", tmpdir);
-	snprintf(log, sizeof(log), "%s/anon.log", tmpdir);
 	/* fresh addresses per run: counts of an earlier run do not matter */
 	snprintf(remote, sizeof(remote), "127.9.%d.%d", (int)(getpid() / 250 % 250) + 1,
 	    (int)(getpid() % 250) + 1);
 	snprintf(other, sizeof(other), "127.10.%d.%d", (int)(getpid() / 250 % 250) + 1,
 	    (int)(getpid() % 250) + 1);
 	setenv("TOOLGATE_MCP_AUTH", "none", 1);
-	m = master_start(sock, log, 2);
+	m = private_master("anon", 2, sock, sizeof(sock));
 	unsetenv("TOOLGATE_MCP_AUTH");
-	wait_socket(sock);
 	it_rate_limit_set("viewer", 3, saved, sizeof(saved));
 	for (i = 0; i < 7; i++) {
 		fd = fcgi_connect(sock);
@@ -965,9 +983,7 @@ t_anonymous_mcp_rate_limited(void **state)
 	st = fcgi_status(fd, 15000);
 	close(fd);
 	it_rate_limit_restore(saved);
-	(void)kill(m, SIGTERM);
-	(void)waitpid(m, NULL, 0);
-	live_master = 0;
+	private_master_stop(m);
 	if (bad != 0)
 		fail_msg("an anonymous request was answered %d", bad);
 	if (limited < 1)
@@ -1000,17 +1016,14 @@ fcgi_admin_get(const char *sock, const char *path)
 static void
 t_lost_connection_replaced_at_once(void **state)
 {
-	char sock[200], log[200], v[32];
+	char sock[200], v[32];
 	double t0;
 	FILE *lk;
 	pid_t m;
 	int fd;
 
 	(void)state;
-	snprintf(sock, sizeof(sock), "%s/lost.sock", tmpdir);
-	snprintf(log, sizeof(log), "%s/lost.log", tmpdir);
-	m = master_start(sock, log, 1);
-	wait_socket(sock);
+	m = private_master("lost", 1, sock, sizeof(sock));
 	assert_int_equal(fcgi_admin_get(sock, "/api/v1/servers"), 200);
 	/* its connection goes (the test stack's workers reconnect the same
 	 * way at their next request), so the next request makes a new one */
@@ -1034,9 +1047,7 @@ t_lost_connection_replaced_at_once(void **state)
 	it_unlock_table(lk);
 	/* the next request: served at once */
 	assert_int_equal(fcgi_admin_get(sock, "/api/v1/servers"), 200);
-	assert_int_equal(kill(m, SIGTERM), 0);
-	(void)waitpid(m, NULL, 0);
-	live_master = 0;
+	private_master_stop(m);
 }
 
 TG_TEST_MAIN("reliability", setup, teardown, t_invalid_utf8_is_400,
