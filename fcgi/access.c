@@ -17,8 +17,9 @@
  *      A success may come from the worker's credential cache instead of the
  *      query (see "Worker caches" below); a failure never does.
  *   3. Rate limit: INSERT ... ON CONFLICT DO UPDATE ... RETURNING on the
- *      fixed window of the caller's bucket ("u:<id>" / "k:<id>"), taking a
- *      lease of n requests at a time; limits by role from settings
+ *      fixed window of the caller's bucket ("u:<id>" / "k:<id>"; "a:<addr>"
+ *      for an anonymous caller a route admits, tg_access_anonymous), taking
+ *      a lease of n requests at a time; limits by role from settings
  *      "rate_limits" (defaults in lib/access_db.h). 429 beyond.
  *   4. route->perm against the role: 403.
  * Every authentication failure is a 401 problem with WWW-Authenticate,
@@ -156,6 +157,7 @@ static int rl_apply(struct tg_req *req, struct tg_resp *resp, const struct tg_rl
  */
 #define AUTH_CACHE 64
 #define LEASES 64
+#define TG_BUCKET_MAX 64	/* "a:" and an IPv6 address fit */
 #define LEASE_DIV 64
 #define LEASE_MAX 64
 
@@ -174,7 +176,7 @@ static struct authent {
 static unsigned acache_next;
 
 static struct lease {
-	char bucket[40];
+	char bucket[TG_BUCKET_MAX];
 	int64_t limit, window, base, granted, used, last_hits, ends_ms;
 	uint64_t epoch;
 } leases[LEASES];
@@ -255,11 +257,14 @@ who_from(struct tg_req *req, const struct authent *e)
 	return TG_OK;
 }
 
-/* The rate-limit bucket of the caller: "k:<key id>" or "u:<user id>". */
+/* The rate-limit bucket of the caller: "k:<key id>", "u:<user id>", or
+ * "a:<client address>" for an admitted anonymous caller. */
 static void
 bucket_of(const struct tg_req *req, char *buf, size_t cap)
 {
-	if (req->who.api_key_id > 0)
+	if (!req->who.authenticated)
+		snprintf(buf, cap, "a:%s", req->remote_addr ? req->remote_addr : "");
+	else if (req->who.api_key_id > 0)
 		snprintf(buf, cap, "k:%lld", (long long)req->who.api_key_id);
 	else
 		snprintf(buf, cap, "u:%lld", (long long)req->who.user_id);
@@ -352,7 +357,7 @@ auth_apikey(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t le
     struct tg_rl *rl)
 {
 	char handle[TG_APIKEY_HANDLE_LEN + 1], hash[TG_SHA256_HEX_LEN + 1];
-	char bucket[40];
+	char bucket[TG_BUCKET_MAX];
 	struct tg_apikey_row row;
 	const struct authent *hit;
 	struct authent key;
@@ -474,11 +479,18 @@ auth_jwt(struct tg_req *req, struct tg_resp *resp, const char *tok, size_t len)
 	return TG_OK;
 }
 
+/* The role whose limit counts the caller: its own, or the viewer's for an
+ * anonymous caller. */
+static enum tg_role
+limit_role(const struct tg_req *req)
+{
+	return req->who.authenticated ? req->who.role : TG_ROLE_VIEWER;
+}
 
 static int
 rate_limit(struct tg_req *req, struct tg_resp *resp)
 {
-	char bucket[40];
+	char bucket[TG_BUCKET_MAX];
 	struct tg_rl rl;
 	uint64_t epoch;
 	int64_t n;
@@ -489,7 +501,7 @@ rate_limit(struct tg_req *req, struct tg_resp *resp)
 		return rl_apply(req, resp, &rl);
 	epoch = tg_inval_epoch(TG_INV_AUTH);
 	n = lease_size(bucket);
-	if ((rc = tg_access_rl_upsert(req->ctx->db, bucket, req->who.role, n, &rl)) != TG_OK)
+	if ((rc = tg_access_rl_upsert(req->ctx->db, bucket, limit_role(req), n, &rl)) != TG_OK)
 		return rc;
 	lease_store(bucket, &rl, n, epoch);
 	return rl_apply(req, resp, &rl);
@@ -504,13 +516,14 @@ rate_limit(struct tg_req *req, struct tg_resp *resp)
 int
 tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n)
 {
-	char bucket[40];
+	char bucket[TG_BUCKET_MAX];
 	struct lease *l;
 	struct tg_rl rl;
 	int64_t left;
 	int rc;
 
-	if (n <= 0 || !req->who.authenticated || req->ctx == NULL || req->ctx->db == NULL)
+	if (n <= 0 || !(req->who.authenticated || req->who.anonymous) ||
+	    req->ctx == NULL || req->ctx->db == NULL)
 		return TG_OK;
 	bucket_of(req, bucket, sizeof(bucket));
 	l = lease_find(bucket);
@@ -525,9 +538,29 @@ tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n)
 		rl.reset_ms = left;
 		return rl_apply(req, resp, &rl);
 	}
-	if ((rc = tg_access_rl_upsert(req->ctx->db, bucket, req->who.role, n, &rl)) != TG_OK)
+	if ((rc = tg_access_rl_upsert(req->ctx->db, bucket, limit_role(req), n, &rl)) != TG_OK)
 		return rc;
 	return rl_apply(req, resp, &rl);
+}
+
+/*
+ * security: an anonymous caller admitted by the route's own policy (/mcp
+ * with TOOLGATE_MCP_AUTH=none, loopback only) is counted like any
+ * principal: per client address, under the viewer limit (what it may do
+ * is at most a viewer's). 429 beyond, 503 when the database fails.
+ */
+int
+tg_access_anonymous(struct tg_req *req, struct tg_resp *resp)
+{
+	if (req->who.authenticated)
+		return TG_OK;
+	req->who.anonymous = 1;
+	/* no database handle at all (unit tests' contexts; a worker always
+	 * has one, connected or not): nothing to count with, as in
+	 * tg_access_charge */
+	if (req->ctx == NULL || req->ctx->db == NULL)
+		return TG_OK;
+	return rate_limit(req, resp);
 }
 
 /* Sets (or replaces: a batch's charge after the request's own) a header. */

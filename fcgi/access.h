@@ -42,9 +42,18 @@ int tg_access_check(struct tg_req *req, struct tg_resp *resp);
  * security: charges n more requests to the authenticated caller's rate
  * limit (a JSON-RPC batch of n + 1 messages costs n + 1). TG_OK, or the
  * 429 recorded in resp (the RateLimit-* headers are updated either way).
- * Anonymous callers: TG_OK.
+ * An anonymous caller admitted with tg_access_anonymous is charged per
+ * address; any other unauthenticated caller: TG_OK.
  */
 int tg_access_charge(struct tg_req *req, struct tg_resp *resp, int64_t n);
+
+/*
+ * security: counts an anonymous caller that a route admits without
+ * credentials (/mcp with TOOLGATE_MCP_AUTH=none) per client address under
+ * the viewer limit. TG_OK (authenticated callers, or no database handle:
+ * nothing to do), the 429 recorded in resp, or a database failure (503).
+ */
+int tg_access_anonymous(struct tg_req *req, struct tg_resp *resp);
 
 /* 1 when the authenticated caller of req holds perm (handlers use this for
  * finer checks, e.g. "own or TG_P_USERS"). */

@@ -14,7 +14,7 @@
  * Errors: 401 for bad credentials or tokens (login does not tell whether
  * the user exists), 422 malformed bodies, 429 login throttling (per
  * address and per account and address, failures only; an account is only
- * slowed down, never locked, see LOGIN_*), 403 revoking someone else's token.
+ * paced, never locked, see LOGIN_*), 403 revoking someone else's token.
  * Refresh rotation: the presented refresh token is marked used and a new
  * one of the same family issued; presenting a used or revoked one revokes
  * the whole family and blacklists the access tokens issued with it.
@@ -31,6 +31,7 @@
 #include "handlers/reply.h"
 #include "fcgi/access.h"
 #include "lib/auth.h"
+#include "lib/clock.h"
 #include "lib/sessions.h"
 #include "lib/status.h"
 #include "lib/svc.h"
@@ -106,10 +107,18 @@ tg_h_auth_me(struct tg_req *req, struct tg_resp *resp)
 	    "permissions", perms, "auth", req->who.api_key_id > 0 ? "api_key" : "jwt");
 	if (root == NULL)
 		return -TG_E_NOMEM;
-	if (req->who.api_key_id > 0)
+	if (req->who.api_key_id > 0) {
 		json_object_set_new(root, "api_key_id", json_integer(req->who.api_key_id));
-	else
-		json_object_set_new(root, "token_expires_at", json_integer(req->who.token_exp));
+	} else {
+		/* RFC 3339 like every timestamp of the API (was epoch seconds) */
+		char exp[TG_TS_LEN + 1];
+
+		if (tg_ts_rfc3339_epoch(req->who.token_exp, exp, sizeof(exp)) != TG_OK) {
+			json_decref(root);
+			return -TG_E_INTERNAL;
+		}
+		json_object_set_new(root, "token_expires_at", json_string(exp));
+	}
 	return tg_resp_json(resp, 200, root);
 }
 

@@ -13,6 +13,7 @@ int tg_h_health(struct tg_req *req, struct tg_resp *resp);
 int tg_h_version(struct tg_req *req, struct tg_resp *resp);
 int tg_h_test_echo(struct tg_req *req, struct tg_resp *resp);
 int tg_h_test_sleep(struct tg_req *req, struct tg_resp *resp);
+int tg_h_test_aborted_commit(struct tg_req *req, struct tg_resp *resp);
 
 /* metrics.c */
 int tg_h_metrics(struct tg_req *req, struct tg_resp *resp);

@@ -204,7 +204,7 @@ check_auth(struct tg_req *req, struct tg_resp *resp)
 	if (req->who.authenticated)
 		return TG_OK;
 	if (!req->ctx->cfg->mcp_auth_required && loopback(req->remote_addr))
-		return TG_OK;
+		return tg_access_anonymous(req, resp);	/* security: counted */
 	if (tg_oauth_www_authenticate(req, resp, 0) != TG_OK)
 		return -TG_E_NOMEM;
 	return tg_resp_fail(req, resp, TG_E_UNAUTH,

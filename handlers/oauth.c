@@ -12,8 +12,11 @@
  *   POST /oauth/token        form: authorization_code | refresh_token
  *   POST /oauth/revoke       form: RFC 7009 -> 200
  *
- * The consent page's calls (GET and POST /api/v1/oauth/authorizations/
- * :handle) are rows of the operation table (lib/ops.c).
+ * The consent page's calls are rows of the operation table (lib/ops.c):
+ *   POST /api/v1/oauth/consent            {"request"}: the consent page's view
+ *   POST /api/v1/oauth/consent/decision   {"request","decision","role"?}
+ * (the pending request's handle in the body, never in the path, which
+ * access logs record)
  *
  * The endpoints of the OAuth protocol answer OAuth's error documents
  * ({"error","error_description"}), everything else RFC 9457 problems.

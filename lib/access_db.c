@@ -241,9 +241,9 @@ tg_rate_hit(struct tg_db *db, int window_s, int64_t *hits, int64_t *retry,
 	p[1] = win;
 	rc = tg_db_exec(db,
 	    "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
-	    " VALUES ($1, extract(epoch FROM now())::bigint / $2::int * $2::int, 1)"
+	    " VALUES ($1, extract(epoch FROM clock_timestamp())::bigint / $2::int * $2::int, 1)"
 	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1"
-	    " RETURNING r.hits, $2::int - (extract(epoch FROM now())::bigint % $2::int)",
+	    " RETURNING r.hits, $2::int - (extract(epoch FROM clock_timestamp())::bigint % $2::int)",
 	    2, p, &res);
 	free(bucket);
 	if (rc != TG_OK)

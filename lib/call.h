@@ -45,6 +45,7 @@ struct tg_principal {
 	int64_t api_key_id;	/* 0 when a JWT was used */
 	const char *jti;	/* JWT id, NULL for API keys */
 	int64_t token_exp;
+	int anonymous;		/* not authenticated, admitted and counted per address */
 };
 
 struct tg_call {

@@ -24,5 +24,7 @@ int64_t tg_now_ms(void);
 #define TG_SQL_TS(col) \
 	"to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 int tg_ts_rfc3339(char *buf, size_t cap);
+/* The same for epoch seconds (a JWT's exp): 0 or -TG_E_INTERNAL. */
+int tg_ts_rfc3339_epoch(int64_t epoch_s, char *buf, size_t cap);
 
 #endif

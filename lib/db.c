@@ -357,6 +357,11 @@ ensure(struct tg_db *db)
 		 * child, must not flush the workers' caches by connecting.) */
 		tg_inval_bump(TG_INV_ALL);
 	}
+	/* reliability: only a failed attempt holds the next one off for a
+	 * second; a connection that worked and was lost later (killed,
+	 * server restarted) is replaced at the next statement, so a request
+	 * right after the loss is served. */
+	db->last_attempt_ms = 0;
 	return TG_OK;
 }
 
@@ -419,9 +424,15 @@ map_sqlstate(const char *s)
 		return -TG_E_UNPROCESSABLE;
 	if (strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0)
 		return -TG_E_UNAVAIL;
-	if (strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 ||
-	    strcmp(s, "57P02") == 0 || strcmp(s, "57P03") == 0)
+	if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 ||
+	    strcmp(s, "25P03") == 0)
 		return -TG_E_DB;
+	/* reliability: the server short of resources (53: connections,
+	 * memory, disk), a system or I/O error (58), or a transaction an
+	 * earlier failure aborted (25P02): a 503 to retry, never a 500. */
+	if (strncmp(s, "53", 2) == 0 || strncmp(s, "58", 2) == 0 ||
+	    strcmp(s, "25P02") == 0)
+		return -TG_E_UNAVAIL;
 	return -TG_E_INTERNAL;
 }
 
@@ -581,10 +592,33 @@ tg_db_begin(struct tg_db *db)
 	return tg_db_exec(db, "BEGIN", 0, NULL, NULL);
 }
 
+/*
+ * reliability: COMMIT of a transaction that a failed statement aborted
+ * answers "ROLLBACK" without an error; a caller that swallowed that
+ * statement's failure would report a success of which nothing was kept
+ * (a code marked used, a token never stored). That is a failure here.
+ */
 int
 tg_db_commit(struct tg_db *db)
 {
-	return tg_db_exec(db, "COMMIT", 0, NULL, NULL);
+	PGresult *res = NULL;
+	int rc;
+
+	if (db != NULL && db->conn != NULL &&
+	    PQtransactionStatus(db->conn) == PQTRANS_INERROR) {
+		tg_log(TG_LOG_ERR, "db.commit", "msg=\"the transaction was aborted by an"
+		    " earlier failure; rolled back\"");
+		tg_db_rollback(db);
+		return -TG_E_UNAVAIL;
+	}
+	if ((rc = tg_db_exec(db, "COMMIT", 0, NULL, &res)) != TG_OK)
+		return rc;
+	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		tg_log(TG_LOG_ERR, "db.commit", "tag=%s", tg_log_q(PQcmdStatus(res)));
+		rc = -TG_E_UNAVAIL;
+	}
+	PQclear(res);
+	return rc;
 }
 
 void

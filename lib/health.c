@@ -72,3 +72,14 @@ tg_health_ready(const struct tg_call *c, json_t **out, struct tg_err *err)
 	    "database", "ok", "sandbox", tg_sandbox_isolation_name(probe.level));
 	return *out != NULL ? TG_OK : tg_err_from(err, -TG_E_NOMEM);
 }
+
+int
+tg_health_aborted_commit(const struct tg_call *c)
+{
+	int rc;
+
+	if ((rc = tg_db_begin(c->db)) != TG_OK)
+		return rc;
+	(void)tg_db_exec(c->db, "SELECT 1 / 0", 0, NULL, NULL);
+	return tg_db_commit(c->db);
+}

@@ -19,4 +19,9 @@ struct tg_call;
  * c->cfg is required. */
 int tg_health_ready(const struct tg_call *c, json_t **out, struct tg_err *err);
 
+/* reliability, TOOLGATE_TEST_ROUTES only: a transaction whose failed
+ * statement is swallowed, then COMMIT; returns the commit's status (a
+ * failure: nothing was kept), never TG_OK. */
+int tg_health_aborted_commit(const struct tg_call *c);
+
 #endif

@@ -109,18 +109,57 @@ arg(const struct tg_op_in *in, const char *name)
 	return in->arg ? in->arg(in, name) : NULL;
 }
 
-/* The consent page (web/ui/consent.*): a pending authorization request by
- * the handle in its URL, and the person's decision on it. */
+/*
+ * The consent page (web/ui/consent.*): a pending authorization request,
+ * and the person's decision on it. security: the request's handle is the
+ * body's "request" member, never the path (access logs record paths);
+ * *rest: the body without it (new reference).
+ */
+static int
+consent_body(const struct tg_op_in *in, const char **handle, json_t **rest,
+    struct tg_err *err)
+{
+	json_t *h = json_object_get(in->body, "request");
+
+	*rest = NULL;
+	if (!json_is_string(h))
+		return tg_err_field(err, "request",
+		    "the pending request's handle (from the consent page's #request=) is required");
+	*handle = json_string_value(h);
+	if ((*rest = json_copy(in->body)) == NULL ||
+	    json_object_del(*rest, "request") != 0)
+		return tg_err_from(err, -TG_E_NOMEM);
+	return TG_OK;
+}
+
 static int
 a_oauth_request(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
-	return tg_oauth_request_get(in->c, arg(in, "id"), out, err);
+	const char *handle = NULL;
+	json_t *rest = NULL;
+	int rc;
+
+	if ((rc = consent_body(in, &handle, &rest, err)) == TG_OK) {
+		if (json_object_size(rest) != 0)
+			rc = tg_err_field(err, "body", "only {\"request\"} is expected");
+		else
+			rc = tg_oauth_request_get(in->c, handle, out, err);
+	}
+	json_decref(rest);
+	return rc;
 }
 
 static int
 a_oauth_decide(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
-	return tg_oauth_decide(in->c, arg(in, "id"), in->body, out, err);
+	const char *handle = NULL;
+	json_t *rest = NULL;
+	int rc;
+
+	if ((rc = consent_body(in, &handle, &rest, err)) == TG_OK)
+		rc = tg_oauth_decide(in->c, handle, rest, out, err);
+	json_decref(rest);
+	return rc;
 }
 
 /* Ends the caller's session (204): no result. */
@@ -763,9 +802,11 @@ const struct tg_op tg_ops[] = {
     {"oauth.grants.list", TG_P_SELF, .list = tg_oauth_grants_list, GET("/api/v1/oauth/grants")},
     {"oauth.grants.delete", TG_P_SELF, .target = TG_OT_OAUTH_GRANT, .del = tg_oauth_grants_delete,
 	DELETE("/api/v1/oauth/grants/:id")},
-    {"oauth.requests.get", TG_P_SELF, .adapt = a_oauth_request, GET("/api/v1/oauth/authorizations/:id")},
+    /* security: the pending request's handle travels in the body, never
+     * the path (access logs record paths) */
+    {"oauth.requests.get", TG_P_SELF, .adapt = a_oauth_request, POST("/api/v1/oauth/consent", 200, 4 * KiB)},
     {"oauth.requests.decide", TG_P_SELF, .adapt = a_oauth_decide,
-	POST("/api/v1/oauth/authorizations/:id", 200, 4 * KiB)},
+	POST("/api/v1/oauth/consent/decision", 200, 4 * KiB)},
     {"audit.list", TG_P_AUDIT, .adapt = a_audit_list, GETQ("/api/v1/audit")},
     {"audit.verify", TG_P_AUDIT, .adapt = a_audit_verify, GET("/api/v1/audit/verify")},
 

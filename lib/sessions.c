@@ -1,12 +1,12 @@
 /*
  * sessions.c - the sign-in session service (sessions.h).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "lib/access_db.h"
 #include "lib/audit.h"
 #include "lib/auth.h"
 #include "lib/call.h"
@@ -25,15 +25,18 @@
  * security: login throttling, failed attempts per 5-minute window. Hard
  * limits (429) only per client address and per (account, address), so an
  * attacker elsewhere cannot lock the real user out; per account, beyond a
- * far higher count, every attempt on it waits LOGIN_SLOW_MS first (a
- * delay, never a block). Counted by the name given, whether or not such a
- * user exists, so the answers stay the same for unknown users.
+ * far higher count, the account is paced: at most one attempt per second
+ * from anywhere, the others answered 429 + Retry-After at once (a worker
+ * never waits: an attacker with many addresses cannot occupy the workers,
+ * and the pace is one attempt a second whatever the number of workers).
+ * Counted by the name given, whether or not such a user exists, so the
+ * answers stay the same for unknown users.
  */
 #define LOGIN_WINDOW 300
 #define LOGIN_FAIL_PER_IP 50
 #define LOGIN_FAIL_PER_USER_IP 10
 #define LOGIN_SLOW_PER_USER 30
-#define LOGIN_SLOW_MS 1000
+#define LOGIN_PACE_S 1
 
 #define TVA_BUMP "greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'"
 
@@ -149,6 +152,23 @@ login_throttled(const struct tg_call *c, const char *const *b, int64_t *retry,
 	return ip >= LOGIN_FAIL_PER_IP || ua >= LOGIN_FAIL_PER_USER_IP;
 }
 
+/* An account under attack (slow): takes this second's one attempt of the
+ * account; 1 when it is already taken (the caller answers 429), 0 when
+ * this attempt may go on. The ticket is a rate_limits row of a
+ * LOGIN_PACE_S window, so every worker and host shares it. */
+static int
+login_paced(const struct tg_call *c, const char *user_bucket)
+{
+	int64_t hits = 0;
+	int rc;
+
+	rc = tg_rate_hit(c->db, LOGIN_PACE_S, &hits, NULL, "login-pace:%s",
+	    user_bucket);
+	if (rc != TG_OK)
+		return rc;
+	return hits > 1;
+}
+
 static void
 login_failed(const struct tg_call *c, const char *const *b)
 {
@@ -189,7 +209,6 @@ tg_sessions_login(const struct tg_call *c, json_t *in, json_t **out,
 	json_error_t je;
 	PGresult *res = NULL;
 	int64_t uid = 0, tva = 0, retry = 0;
-	struct timespec ts;
 	enum tg_role role;
 	size_t pwlen;
 	int rc, ok, slow = 0;
@@ -231,13 +250,21 @@ tg_sessions_login(const struct tg_call *c, json_t *in, json_t **out,
 		    (long long)retry);
 		goto out;
 	}
-	if (slow) {
-		/* security: an account under attack from many addresses is
-		 * slowed down for everyone, never locked. */
-		ts.tv_sec = LOGIN_SLOW_MS / 1000;
-		ts.tv_nsec = (long)(LOGIN_SLOW_MS % 1000) * 1000000L;
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-			;
+	/* security: an account under attack from many addresses is paced
+	 * for everyone (one attempt a second), never locked, and no worker
+	 * waits for it. */
+	if (slow && (rc = login_paced(c, userb)) != 0) {
+		if (rc < 0) {
+			rc = tg_err_from(err, rc);
+			goto out;
+		}
+		(void)tg_audit_reject_call(c, "auth.login", "paced", "login paced");
+		if (retry_after != NULL)
+			*retry_after = LOGIN_PACE_S;
+		rc = tg_err_set(err, TG_E_RATE,
+		    "too many failed sign-ins on this account; one attempt a second;"
+		    " retry in %d s", LOGIN_PACE_S);
+		goto out;
 	}
 	p[0] = username;
 	if ((rc = tg_db_exec(c->db,

@@ -769,6 +769,57 @@ it_sql_expect(const char *want, const char *fmt, ...)
 	}
 }
 
+FILE *
+it_lock_table(const char *table)
+{
+	char n[16];
+	FILE *f = popen("psql -X -q -v ON_ERROR_STOP=1 >/dev/null 2>&1", "w");
+	double t0 = it_now();
+
+	assert_non_null(f);
+	fprintf(f, "SET idle_in_transaction_session_timeout = '60s';"
+		   " BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\n",
+	    table);
+	fflush(f);
+	for (;;) {
+		it_sql(n, sizeof(n), "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+				     " ON c.oid = l.relation WHERE c.relname = '%s'"
+				     " AND l.mode = 'AccessExclusiveLock' AND l.granted",
+		    table);
+		if (strcmp(n, "1") == 0)
+			return f;
+		if (it_now() - t0 > 60)
+			fail_msg("psql never took the lock on %s", table);
+		usleep(50 * 1000);
+	}
+}
+
+void
+it_unlock_table(FILE *f)
+{
+	fputs("COMMIT;\n", f);
+	assert_int_equal(pclose(f), 0);
+}
+
+long
+it_lock_waiter(const char *table)
+{
+	char pid[32];
+	double t0 = it_now();
+
+	for (;;) {
+		it_sql(pid, sizeof(pid), "SELECT coalesce(min(l.pid), 0) FROM pg_locks l"
+					 " JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '%s'"
+					 " AND NOT l.granted",
+		    table);
+		if (strcmp(pid, "0") != 0)
+			return atol(pid);
+		if (it_now() - t0 > 60)
+			fail_msg("nothing waited on %s", table);
+		usleep(20 * 1000);
+	}
+}
+
 void
 it_logs_scrubbed(const char *where, const char *kind, const char *leak)
 {

@@ -33,6 +33,8 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "tests/test_main.h"
@@ -221,6 +223,17 @@ void it_sql(char *out, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void it_sql_expect(const char *want, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * A psql session holding table in ACCESS EXCLUSIVE mode until
+ * it_unlock_table() (its commands come from a pipe; should the test fail
+ * first, the server ends the idle transaction after a minute). Returns
+ * once the lock is granted (polled, a generous minute): no guess of how
+ * long psql takes to start. it_lock_waiter: the pid of a backend waiting
+ * on table's lock, polled up to a minute (fails the test otherwise).
+ */
+FILE *it_lock_table(const char *table);
+void it_unlock_table(FILE *f);
+long it_lock_waiter(const char *table);
 /* The execution logs selected by the SQL condition where (e.g.
  * "tool_id = 12") after a tool that printed 'out:' + a secret, returned
  * it, and raised ValueError('err:' + secret), was run once returning and

@@ -65,9 +65,9 @@ time_key(const char *k)
 	    (n > 6 && strcmp(k + n - 6, "_until") == 0);
 }
 
-/* Checks every string under a time-like key of v (recursively); returns
- * how many were checked. Numbers (token_expires_at) are epoch seconds by
- * contract and are not timestamps in this sense. */
+/* Checks every timestamp under a time-like key of v (recursively): a
+ * string in the one format, never a number (token_expires_at was epoch
+ * seconds once); returns how many were checked. */
 static int
 check_times(const char *where, const json_t *v)
 {
@@ -78,6 +78,8 @@ check_times(const char *where, const json_t *v)
 
 	if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, k, x) {
+			if (time_key(k) && json_is_number(x))
+				fail_msg("%s: %s is a number, not an RFC 3339 string", where, k);
 			if (time_key(k) && json_is_string(x)) {
 				if (!rfc3339_ms(json_string_value(x)))
 					fail_msg("%s: %s = \"%s\" is not RFC 3339 UTC with milliseconds",
@@ -148,6 +150,10 @@ t_timestamps_one_format(void **state)
 	n += check_get("/api/v1/api-keys");
 	n += check_get("/api/v1/audit?limit=20");
 	assert_true(n - before >= 5);
+	/* the session: token_expires_at */
+	before = n;
+	n += check_get("/api/v1/auth/me");
+	assert_int_equal(n - before, 1);
 	/* the export (exported_at had whole seconds) */
 	j = it_call("GET", "/api/v1/export", admin_tok, NULL, 200);
 	assert_true(rfc3339_ms(it_jstr(j, "exported_at")));

@@ -177,11 +177,42 @@ pending(const char *q, char *handle, size_t cap)
 	it_resp_free(&r);
 }
 
+/* body (a JSON object's text) with "request": handle first: the consent
+ * API takes the handle in the body, never the path. A static buffer (one
+ * of four). */
+static const char *
+with_request(const char *handle, const char *body)
+{
+	static char buf[4][1024];
+	static int next;
+	char *b = buf[next++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "{\"request\":\"%s\"%s%s", handle,
+	    body[1] == '}' ? "" : ",", body + 1);
+	return b;
+}
+
+/* The consent page's view of pending request handle (status want). */
+static json_t *
+view(const char *token, const char *handle, long want)
+{
+	return it_call("POST", "/api/v1/oauth/consent", token, with_request(handle, "{}"), want);
+}
+
+/* The status of a decision (body without the handle). */
+static long
+decision_status(const char *token, const char *handle, const char *body)
+{
+	return it_status("POST", "/api/v1/oauth/consent/decision", token,
+	    with_request(handle, body));
+}
+
 /* The person's decision with their console token; the redirect_to. */
 static void
 decide(const char *token, const char *handle, const char *body, char *to, size_t cap)
 {
-	json_t *j = it_callf("POST", token, body, 200, "/api/v1/oauth/authorizations/%s", handle);
+	json_t *j = it_call("POST", "/api/v1/oauth/consent/decision", token,
+	    with_request(handle, body), 200);
 
 	snprintf(to, cap, "%s", it_jstr(j, "redirect_to"));
 	json_decref(j);
@@ -575,7 +606,7 @@ t_display_host(void **state)
 	challenge(VERIFIER, chal);
 	std_query(q, sizeof(q), cid, redir, chal, NULL);
 	pending(q, h, sizeof(h));
-	j = it_callf("GET", it_admin(), NULL, 200, "/api/v1/oauth/authorizations/%s", h);
+	j = view(it_admin(), h, 200);
 	if (strcmp(it_jstr(j, "redirect_host"), "https.bank.example (an app on this device)") != 0 ||
 	    strcmp(it_jstr(j, "client_name"), "https.bank.example (an app on this device)") != 0)
 		fail_msg("shown as redirect_host %s, client_name %s", it_jstr(j, "redirect_host"),
@@ -797,8 +828,8 @@ t_audience(void **state)
 	assert_int_equal(r.status, 401);
 	it_resp_free(&r);
 	/* it cannot answer a consent request either (no escalation) */
-	assert_int_equal(it_json("POST", "/api/v1/oauth/authorizations/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-			     at, "{\"decision\":\"allow\"}", &r),
+	assert_int_equal(it_json("POST", "/api/v1/oauth/consent/decision", at,
+			     with_request("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "{\"decision\":\"allow\"}"), &r),
 	    0);
 	assert_int_equal(r.status, 401);
 	it_resp_free(&r);
@@ -874,22 +905,35 @@ t_consent(void **state)
 	challenge(VERIFIER, chal);
 	std_query(q, sizeof(q), cid, REDIR, chal, NULL);
 	pending(q, h, sizeof(h));
-	j = it_callf("GET", tok, NULL, 200, "/api/v1/oauth/authorizations/%s", h);
+	j = view(tok, h, 200);
 	it_match(j, "{\"client_name\":\"Consent test\",\"redirect_host\":\"127.0.0.1:7777\","
 		    "\"roles\":[\"viewer\",\"developer\"],\"remembered_role\":null}");
 	json_decref(j);
-	snprintf(path, sizeof(path), "/api/v1/oauth/authorizations/%s", h);
-	assert_int_equal(it_status("POST", path, tok, "{\"decision\":\"allow\",\"role\":\"admin\"}"), 422);
+	assert_int_equal(decision_status(tok, h, "{\"decision\":\"allow\",\"role\":\"admin\"}"), 422);
 	/* without a console session (no cookie is ever enough): 401 */
-	assert_int_equal(it_status("POST", path, NULL, "{\"decision\":\"allow\"}"), 401);
-	assert_int_equal(it_status("GET", path, NULL, NULL), 401);
+	assert_int_equal(decision_status(NULL, h, "{\"decision\":\"allow\"}"), 401);
+	json_decref(view(NULL, h, 401));
+	/* the handle is a body member, never in a path: nginx's access log
+	 * (which records paths) never holds it; the old form is gone, and a
+	 * view needs exactly the handle */
+	if (it_sh("grep -qF '%s' '%s/log/access.log'", h, it_env("TG_VAR")) == 0)
+		fail_msg("the consent handle is in the access log");
+	assert_int_equal(it_sh("test -s '%s/log/access.log'", it_env("TG_VAR")), 0);
+	assert_int_equal(it_status("GET", "/api/v1/oauth/authorizations/"
+					  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+			     tok, NULL),
+	    404);
+	assert_int_equal(it_status("POST", "/api/v1/oauth/consent", tok, "{}"), 422);
+	assert_int_equal(it_status("POST", "/api/v1/oauth/consent", tok,
+			     with_request(h, "{\"x\":1}")),
+	    422);
 	/* lowered at consent: viewer */
 	tokens(tok, cid, "{\"decision\":\"allow\",\"role\":\"viewer\"}", at, sizeof(at), rt, sizeof(rt));
 	assert_int_equal(mcp_status(at), 200);
 	lowered_stream_survives(at);
 	/* remembered */
 	pending(q, h, sizeof(h));
-	j = it_callf("GET", tok, NULL, 200, "/api/v1/oauth/authorizations/%s", h);
+	j = view(tok, h, 200);
 	assert_string_equal(it_jstr(j, "remembered_role"), "viewer");
 	json_decref(j);
 	/* a decided request cannot be decided again */
@@ -899,9 +943,8 @@ t_consent(void **state)
 		decide(tok, h, "{\"decision\":\"deny\"}", to, sizeof(to));
 		assert_non_null(strstr(to, "error=access_denied"));
 		assert_non_null(strstr(to, "state=st-1"));
-		snprintf(path, sizeof(path), "/api/v1/oauth/authorizations/%s", h);
-		assert_int_equal(it_status("POST", path, tok, "{\"decision\":\"allow\"}"), 404);
-		assert_int_equal(it_status("GET", path, tok, NULL), 404);
+		assert_int_equal(decision_status(tok, h, "{\"decision\":\"allow\"}"), 404);
+		json_decref(view(tok, h, 404));
 	}
 	/* connected apps: listed; withdrawing cuts the tokens off */
 	j = it_call("GET", "/api/v1/oauth/grants", tok, NULL, 200);
@@ -927,7 +970,7 @@ t_consent(void **state)
 	oauth_err(&r, 400, "invalid_grant");
 	it_resp_free(&r);
 	pending(q, h, sizeof(h));
-	j = it_callf("GET", tok, NULL, 200, "/api/v1/oauth/authorizations/%s", h);
+	j = view(tok, h, 200);
 	assert_true(json_is_null(json_object_get(j, "remembered_role")));
 	json_decref(j);
 	/* a role change of the user cuts tokens off too */
@@ -1111,6 +1154,212 @@ t_register_rate(void **state)
 	it_resp_free(&r);
 }
 
+/* An OAuth access token is counted by the rate limiter like the user's
+ * other credentials (its bucket is the user's): a fresh viewer, a limit
+ * of 3, seven MCP requests meet a 429 in any split across two windows. */
+static void
+t_oauth_token_rate_limited(void **state)
+{
+	char cid[128], user[64], tok[4096], at[4096], saved[512];
+	struct it_resp r;
+	int i, limited = 0;
+
+	(void)state;
+	snprintf(user, sizeof(user), "oauthrl%s", suffix);
+	it_user_token(it_admin(), user, PW, "viewer", tok, sizeof(tok));
+	reg("Rate test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	tokens(tok, cid, "{\"decision\":\"allow\"}", at, sizeof(at), NULL, 0);
+	it_rate_limit_set("viewer", 3, saved, sizeof(saved));
+	for (i = 0; i < 7; i++) {
+		it_mcp_post(at, NULL, IT_MCP_VERSION, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+						      "\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"" IT_MCP_VERSION "\","
+						      "\"capabilities\":{},\"clientInfo\":{\"name\":\"rl\",\"version\":\"1\"}}}",
+		    &r);
+		if (r.status == 429 && it_header(&r, "Retry-After") != NULL)
+			limited++;
+		else if (r.status != 200)
+			fail_msg("initialize with an OAuth token: %ld %s", r.status, r.body);
+		it_resp_free(&r);
+	}
+	it_rate_limit_restore(saved);
+	if (limited < 1)
+		fail_msg("7 requests with an OAuth token under a limit of 3: no 429");
+}
+
+/* ---- faults: a lock held, a connection dropped, the database down ---- */
+
+/* A 503 problem document with Retry-After (never a 500, never a hang). */
+static void
+unavailable(const struct it_resp *r, const char *what)
+{
+	if (r->status != 503 || it_header(r, "Retry-After") == NULL ||
+	    r->json == NULL || json_object_get(r->json, "type") == NULL)
+		fail_msg("%s: want 503 problem + Retry-After, got %ld %s", what, r->status,
+		    r->body ? r->body : "");
+}
+
+struct faulted {
+	const char *path, *body;
+	struct it_resp r;
+};
+
+static void *
+faulted_post(void *arg)
+{
+	struct faulted *f = arg;
+	const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+
+	if (it_request("POST", f->path, h, f->body, strlen(f->body), &f->r) != 0)
+		f->r.status = -1;
+	return NULL;
+}
+
+/* POSTs body to path while table is locked; once the request waits on
+ * the lock, its database connection is killed: 503, nothing half done. */
+static void
+dropped_mid_request(const char *table, const char *path, const char *body)
+{
+	struct faulted f = {path, body, {0}};
+	pthread_t th;
+	char v[32];
+	FILE *lk = it_lock_table(table);
+
+	assert_int_equal(pthread_create(&th, NULL, faulted_post, &f), 0);
+	/* the worker's backend, waiting on our lock */
+	it_sql(v, sizeof(v), "SELECT pg_terminate_backend(%ld)", it_lock_waiter(table));
+	assert_int_equal(pthread_join(th, NULL), 0);
+	it_unlock_table(lk);
+	unavailable(&f.r, path);
+	it_resp_free(&f.r);
+}
+
+/* The two faults on a token request (form body): its last statement (the
+ * audit row) waits on a locked audit_log until lock_timeout, then its
+ * connection is killed while it waits; 503 + Retry-After both times. */
+static void
+token_faults(const char *body)
+{
+	struct it_resp r;
+	FILE *lk = it_lock_table("audit_log");
+
+	form("/oauth/token", body, &r);
+	it_unlock_table(lk);
+	unavailable(&r, "token request, audit_log locked");
+	it_resp_free(&r);
+	dropped_mid_request("audit_log", "/oauth/token", body);
+}
+
+/* A token request (form body) that must succeed; its refresh token. */
+static void
+token_ok(const char *body, char *rt, size_t cap)
+{
+	struct it_resp r;
+
+	form("/oauth/token", body, &r);
+	if (r.status != 200)
+		fail_msg("token request after the faults: %ld %s", r.status, r.body);
+	snprintf(rt, cap, "%s", it_jstr(r.json, "refresh_token"));
+	it_resp_free(&r);
+}
+
+/*
+ * The token endpoint under faults: a statement that times out on a lock
+ * (the last one of the exchange, its audit row) and a connection dropped
+ * in the middle of the exchange or the refresh answer 503 + Retry-After,
+ * and leave nothing half done: the code is not burned (the same code
+ * then gets its tokens), the refresh token is not rotated (the same one
+ * then works, and its successor too).
+ */
+static void
+t_token_faults(void **state)
+{
+	char cid[128], code[64], body[2048], rt[128];
+
+	(void)state;
+	reg("Fault test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
+	snprintf(body, sizeof(body), "grant_type=authorization_code&client_id=%s&code=%s"
+				     "&redirect_uri=%s&code_verifier=%s&resource=%s",
+	    esc(cid), esc(code), esc(REDIR), esc(VERIFIER), esc(resource));
+	token_faults(body);
+	/* the code was never used: it still gets its tokens (once) */
+	token_ok(body, rt, sizeof(rt));
+	/* the refresh: the same two faults; not rotated: the same refresh
+	 * token works (no reuse detected), and the one it returns too */
+	snprintf(body, sizeof(body), "grant_type=refresh_token&client_id=%s&refresh_token=%s",
+	    esc(cid), esc(rt));
+	token_faults(body);
+	token_ok(body, rt, sizeof(rt));
+	snprintf(body, sizeof(body), "grant_type=refresh_token&client_id=%s&refresh_token=%s",
+	    esc(cid), esc(rt));
+	token_ok(body, rt, sizeof(rt));
+}
+
+/*
+ * PostgreSQL down: every OAuth endpoint and the consent API answer 503 +
+ * Retry-After (a problem document), never a 500 or a hang; after the
+ * restart the pending authorization and the code flow work again.
+ */
+static void
+t_database_down(void **state)
+{
+	char cid[128], chal[64], q[2048], h[128], to[2048], code[64], path[256];
+	struct it_resp r;
+
+	(void)state;
+	reg("Down test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	challenge(VERIFIER, chal);
+	std_query(q, sizeof(q), cid, REDIR, chal, NULL);
+	pending(q, h, sizeof(h));
+	(void)it_admin(); /* signed in before the database goes */
+	assert_int_equal(it_sh("bash %s pg-stop >/dev/null 2>&1", it_env("TG_STACK")), 0);
+	assert_int_equal(it_json("POST", "/oauth/register", NULL,
+			     "{\"redirect_uris\":[\"" REDIR "\"]}", &r),
+	    0);
+	unavailable(&r, "register");
+	it_resp_free(&r);
+	authorize(q, &r);
+	unavailable(&r, "authorize");
+	it_resp_free(&r);
+	exchange(cid, "x123", REDIR, VERIFIER, &r);
+	unavailable(&r, "token");
+	it_resp_free(&r);
+	form("/oauth/revoke", "token=abc&client_id=x", &r);
+	unavailable(&r, "revoke");
+	it_resp_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/oauth/consent/decision");
+	assert_int_equal(it_json("POST", "/api/v1/oauth/consent", it_admin(),
+			     with_request(h, "{}"), &r),
+	    0);
+	unavailable(&r, "consent view");
+	it_resp_free(&r);
+	assert_int_equal(it_json("POST", path, it_admin(),
+			     with_request(h, "{\"decision\":\"allow\"}"), &r),
+	    0);
+	unavailable(&r, "consent decision");
+	it_resp_free(&r);
+	assert_int_equal(it_sh("bash %s pg-start >/dev/null 2>&1", it_env("TG_STACK")), 0);
+	assert_int_equal(it_wait_status("/ready", 200, 30000), 0);
+	/* the pending request survived; the flow completes */
+	for (int i = 0; i < 60; i++) { /* each worker reconnects at its next request */
+		assert_int_equal(it_json("POST", path, it_admin(),
+				     with_request(h, "{\"decision\":\"allow\"}"), &r),
+		    0);
+		if (r.status != 503)
+			break;
+		it_resp_free(&r);
+		usleep(500 * 1000);
+	}
+	if (r.status != 200)
+		fail_msg("decision after the restart: %ld %s", r.status, r.body);
+	snprintf(to, sizeof(to), "%s", it_jstr(r.json, "redirect_to"));
+	it_resp_free(&r);
+	qparam(to, "code", code, sizeof(code));
+	exchange(cid, code, REDIR, VERIFIER, &r);
+	assert_int_equal(r.status, 200);
+	it_resp_free(&r);
+}
+
 static int
 group_setup(void **state)
 {
@@ -1123,4 +1372,5 @@ group_setup(void **state)
 TG_TEST_MAIN("oauth", group_setup, NULL, t_discovery, t_register_bad,
     t_authorize_refusals, t_display_host, t_authorize_rate, t_code_exchange,
     t_code_race, t_audience, t_refresh, t_consent, t_revoke, t_framing,
-    t_admin_only, t_register_rate)
+    t_admin_only, t_register_rate, t_token_faults, t_database_down,
+    t_oauth_token_rate_limited)

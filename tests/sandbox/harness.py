@@ -885,21 +885,31 @@ def lifecycle(ctx):
     p.stdin.write(req.encode())
     p.stdin.close()
     os.close(w)
-    time.sleep(0.5)
+    # the helper's children, once it has any (polled: no guess of how
+    # long the helper takes to fork under load)
     kids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                st = open("/proc/%s/stat" % d).read()
-                if int(st.rsplit(")", 1)[1].split()[1]) == p.pid:
-                    kids.append(int(d))
-            except (OSError, ValueError, IndexError):
-                pass
+    deadline = time.monotonic() + 30
+    while not kids and time.monotonic() < deadline:
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    st = open("/proc/%s/stat" % d).read()
+                    if int(st.rsplit(")", 1)[1].split()[1]) == p.pid:
+                        kids.append(int(d))
+                except (OSError, ValueError, IndexError):
+                    pass
+        if not kids:
+            time.sleep(0.05)
     p.kill()
     p.wait()
     os.close(r)
-    time.sleep(0.3)
+    # they die with it (polled, a generous bound: a sandbox that outlives
+    # its helper stays alive for the 30 s of its tool)
+    deadline = time.monotonic() + 20
     alive = [k for k in kids if running(k)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [k for k in kids if running(k)]
     report("sandbox dies with the helper", kids and not alive,
            "kids %r alive %r" % (kids, alive))
 

@@ -121,6 +121,34 @@ child_answer(int *pipefd)
 	return c;
 }
 
+/* The slot counters: refusals for a full queue and for a deadline, and
+ * the callers waiting now. */
+static void
+expect_stats(unsigned long long full, unsigned long long timeout, int waiting)
+{
+	struct tg_slots_stats st;
+
+	assert_int_equal(tg_slots_stats(&st), 1);
+	assert_int_equal(st.busy_full, full);
+	assert_int_equal(st.busy_timeout, timeout);
+	assert_int_equal(st.waiting, waiting);
+}
+
+/* Polls (a generous minute) until n processes wait in the queue. */
+static void
+wait_waiting(int n)
+{
+	struct tg_slots_stats st;
+
+	for (int i = 0; i < 60000; i++) {
+		assert_int_equal(tg_slots_stats(&st), 1);
+		if (st.waiting == n)
+			return;
+		usleep(1000);
+	}
+	fail_msg("%d waiters never showed up (%d)", n, st.waiting);
+}
+
 static void
 t_slots_across_processes(void **state)
 {
@@ -144,26 +172,33 @@ t_slots_across_processes(void **state)
 	assert_int_equal(tg_slots_acquire(), TG_OK);
 	tg_slots_release();
 	assert_true(tg_slots_held());
-	/* A second process waits in the queue and gives up at its deadline;
-	 * a third finds the queue full and gives up at once. */
+	/* A second process waits in the queue and gives up at its deadline
+	 * (alone in the queue: no race with a third). */
 	a = child_acquire(0, p1);
-	usleep(100 * 1000);
-	b = child_acquire(0, p2);
-	assert_int_equal(child_answer(p2), 'n');
 	assert_int_equal(child_answer(p1), 'n');
 	waitpid(a, NULL, 0);
-	waitpid(b, NULL, 0);
-	assert_int_equal(tg_slots_stats(&st), 1);
-	assert_int_equal(st.busy_full, 1);
-	assert_int_equal(st.busy_timeout, 1);
-	assert_int_equal(st.waiting, 0);
-	/* A waiter gets the slot when it is released. */
+	expect_stats(0, 1, 0);
+	tg_slots_release();
+	tg_slots_destroy();
+
+	/* The same with a wait far longer than the test (no deadline can
+	 * pass by accident): a third process finds the queue full and gives
+	 * up at once, while the second still waits; the waiter gets the slot
+	 * when it is released. The test synchronises on the queue itself,
+	 * never on a sleep. */
+	assert_int_equal(tg_slots_init(1, 1, 120000), TG_OK);
+	assert_int_equal(tg_slots_acquire(), TG_OK);
 	a = child_acquire(0, p1);
-	usleep(100 * 1000);
+	wait_waiting(1);
+	b = child_acquire(0, p2);
+	assert_int_equal(child_answer(p2), 'n');
+	waitpid(b, NULL, 0);
+	expect_stats(1, 0, 1);
 	tg_slots_release();
 	assert_int_equal(child_answer(p1), 'y');
 	waitpid(a, &ws, 0);
 	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	expect_stats(1, 0, 0);
 	/* A process killed while it holds the slot: the slot is back only
 	 * once the master reclaims it. */
 	c = child_acquire(60000, p3);

@@ -3,10 +3,12 @@
 // pending request's handle in the fragment (#request=...). The person signs
 // in with the console's form, sees the application, where it sends them
 // back to and the role it will act with, and allows or denies. The
-// decision goes to POST /api/v1/oauth/authorizations/{handle} with the
-// console session's bearer token (no cookie: nothing another site could
-// forge), which answers where to go next: the application's registered
-// redirect URI, never one from this page. The session is then ended.
+// request is read with POST /api/v1/oauth/consent and the decision goes to
+// POST /api/v1/oauth/consent/decision, the handle in the body (never in a
+// URL, which access logs record), with the console session's bearer token
+// (no cookie: nothing another site could forge), which answers where to go
+// next: the application's registered redirect URI, never one from this
+// page. The session is then ended.
 import {h, clear, field, notice} from './dom.js';
 import * as A from './api.js';
 import {signInForm} from './signin.js';
@@ -35,7 +37,8 @@ async function decide(decision, role, msg, buttons) {
 	buttons.forEach((b) => { b.disabled = true; });
 	msg.show(decision === 'allow' ? 'Connecting…' : 'Denying…', 'info');
 	try {
-		const r = await A.post('/oauth/authorizations/' + handle, role ? {decision, role} : {decision});
+		const r = await A.post('/oauth/consent/decision',
+		    role ? {request: handle, decision, role} : {request: handle, decision});
 		msg.show(decision === 'allow' ? 'Allowed. Returning to the application…' : 'Denied. Returning to the application…', 'ok');
 		await leave(r.redirect_to);
 	} catch (e) {
@@ -47,7 +50,7 @@ async function decide(decision, role, msg, buttons) {
 async function consent() {
 	let req;
 	try {
-		req = await A.get('/oauth/authorizations/' + handle);
+		req = await A.post('/oauth/consent', {request: handle});
 	} catch (e) {
 		await A.logout();
 		failed(e.status === 404 ? 'This request has expired or was already answered.' : e.message);
