@@ -127,7 +127,8 @@ int it_capture(char *out, size_t cap, const char *fmt, ...)
 /* Sets the rate limit of role (requests per window, settings key
  * rate_limits) with SQL, keeping the previous value of the key in saved
  * (cap bytes; "" when there was none) for it_rate_limit_restore, which puts
- * it back (or removes the key when there was none). */
+ * it back (or removes the key when there was none). A test that fails
+ * between the two has it put back at the next set or at exit. */
 void it_rate_limit_set(const char *role, int limit, char *saved, size_t cap);
 void it_rate_limit_restore(char *saved);
 
