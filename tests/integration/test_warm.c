@@ -225,9 +225,12 @@ t_call_round_trips(void **state)
 	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":"
 				     "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":{\"x\":3}}}",
 	    echo);
-	/* the fewest of a few calls: a call may also refill a worker cache
-	 * (settings, authentication, a rate-limit lease) */
-	for (i = 0; i < 8; i++) {
+	/* the fewest of the calls: a call may also refill a worker cache
+	 * (settings, authentication, a rate-limit lease, and the session on
+	 * each worker's first call of it: with many workers the first
+	 * several calls pay one more), so call until one was served from
+	 * warm caches (a bound: a regression still fails) */
+	for (i = 0; i < 48 && best > 3; i++) {
 		it_mcp_post(it_admin(), sid, IT_MCP_VERSION, body, &r);
 		assert_int_equal(r.status, 200);
 		assert_non_null(strstr(r.body, "\"x\":6"));
