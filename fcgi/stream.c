@@ -796,6 +796,7 @@ recheck_creds(int64_t now)
 		    (long long)who[i]->api_key_id);
 		conn_close(who[i], TG_OBS_STREAM_REVOKED);
 	}
+	tg_obs_stream_rechecked();
 	free(v);
 	free(who);
 	return;

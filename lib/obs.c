@@ -69,6 +69,7 @@ struct obs {
 	atomic_ullong fanout_count;
 	atomic_int stream_db_up; /* -1 no stream process yet */
 	atomic_ullong stream_db_reconnects;
+	atomic_ullong stream_rechecks; /* credential re-checks completed */
 	struct tg_obs_pg pg;
 };
 
@@ -248,6 +249,13 @@ tg_obs_stream_db(int up)
 		atomic_fetch_add(&O->stream_db_reconnects, 1);
 }
 
+void
+tg_obs_stream_rechecked(void)
+{
+	if (O != NULL)
+		atomic_fetch_add(&O->stream_rechecks, 1);
+}
+
 /* The stream process's series (only once one has run). */
 static int
 render_streams(struct tg_buf *b)
@@ -279,9 +287,12 @@ render_streams(struct tg_buf *b)
 	    "# HELP toolgate_stream_db_up The stream process's LISTEN connection (1 up, 0 down).\n"
 	    "# TYPE toolgate_stream_db_up gauge\ntoolgate_stream_db_up %d\n"
 	    "# HELP toolgate_stream_db_reconnects_total LISTEN connections of the stream process re-established.\n"
-	    "# TYPE toolgate_stream_db_reconnects_total counter\ntoolgate_stream_db_reconnects_total %llu\n",
+	    "# TYPE toolgate_stream_db_reconnects_total counter\ntoolgate_stream_db_reconnects_total %llu\n"
+	    "# HELP toolgate_stream_credential_rechecks_total Credential re-checks of the open streams completed (after an auth change, and every 30 s).\n"
+	    "# TYPE toolgate_stream_credential_rechecks_total counter\ntoolgate_stream_credential_rechecks_total %llu\n",
 	    (unsigned long long)atomic_load(&O->stream_notified), up,
-	    (unsigned long long)atomic_load(&O->stream_db_reconnects));
+	    (unsigned long long)atomic_load(&O->stream_db_reconnects),
+	    (unsigned long long)atomic_load(&O->stream_rechecks));
 	rc |= tg_buf_puts(b, "# HELP toolgate_stream_fanout_seconds From a catalogue change's NOTIFY to the last stream notified (incl. the coalescing window).\n"
 			     "# TYPE toolgate_stream_fanout_seconds histogram\n");
 	rc |= tg_obs_hist_render(b, "toolgate_stream_fanout_seconds", NULL,

@@ -100,6 +100,8 @@ void tg_obs_stream_refused(enum tg_obs_stream_refusal why);
 void tg_obs_stream_fanout(uint64_t notified, int64_t dur_us);
 /* The stream process's LISTEN connection went up (1) or down (0). */
 void tg_obs_stream_db(int up);
+/* A credential re-check of the open streams completed. */
+void tg_obs_stream_rechecked(void);
 
 /* One observation of a histogram in shared memory: +1 in the bucket of
  * v among the n ascending bounds (buckets[n]: above them all), add to

@@ -297,6 +297,7 @@ lowered_stream_survives(const char *token)
 	const char *var = it_env("TG_VAR");
 	json_t *j;
 	long pid = 0;
+	double before;
 	FILE *f;
 	int i;
 
@@ -333,11 +334,17 @@ lowered_stream_survives(const char *token)
 		usleep(50000);
 	}
 	assert_true(i < 600);
-	/* an auth NOTIFY: a key made and revoked */
+	/* an auth NOTIFY: a key made and revoked; then wait until the stream
+	 * process has completed a credential re-check with the stream open
+	 * (its counter moved), so the stream's survival proves something */
+	before = it_metric("toolgate_stream_credential_rechecks_total");
+	assert_true(before >= 0);
 	j = it_call("POST", "/api/v1/api-keys", it_admin(), "{\"name\":\"oauth-recheck\"}", 201);
 	it_callf("DELETE", it_admin(), NULL, 204, "/api/v1/api-keys/%lld", it_jint(j, "id"));
 	json_decref(j);
-	sleep(3); /* generous: the re-check runs within milliseconds of it */
+	for (i = 0; i < 1200 && it_metric("toolgate_stream_credential_rechecks_total") <= before; i++)
+		usleep(50000); /* generous: it runs within milliseconds of it */
+	assert_true(it_metric("toolgate_stream_credential_rechecks_total") > before);
 	assert_int_equal(kill((pid_t)pid, 0), 0);
 	kill((pid_t)pid, SIGTERM);
 	unlink(out);
