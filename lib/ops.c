@@ -110,56 +110,43 @@ arg(const struct tg_op_in *in, const char *name)
 }
 
 /*
- * The consent page (web/ui/consent.*): a pending authorization request,
- * and the person's decision on it. security: the request's handle is the
- * body's "request" member, never the path (access logs record paths);
- * *rest: the body without it (new reference).
+ * The consent page (web/ui/consent.*): a pending authorization request
+ * (decide 0), or the person's decision on it (decide 1). security: the
+ * request's handle is the body's "request" member, never the path (access
+ * logs record paths); the decision is the rest of the body.
  */
 static int
-consent_body(const struct tg_op_in *in, const char **handle, json_t **rest,
-    struct tg_err *err)
+consent(const struct tg_op_in *in, int decide, json_t **out, struct tg_err *err)
 {
-	json_t *h = json_object_get(in->body, "request");
+	json_t *h = json_object_get(in->body, "request"), *rest = NULL;
+	int rc;
 
-	*rest = NULL;
 	if (!json_is_string(h))
 		return tg_err_field(err, "request",
 		    "the pending request's handle (from the consent page's #request=) is required");
-	*handle = json_string_value(h);
-	if ((*rest = json_copy(in->body)) == NULL ||
-	    json_object_del(*rest, "request") != 0)
-		return tg_err_from(err, -TG_E_NOMEM);
-	return TG_OK;
+	if ((rest = json_copy(in->body)) == NULL ||
+	    json_object_del(rest, "request") != 0)
+		rc = tg_err_from(err, -TG_E_NOMEM);
+	else if (decide)
+		rc = tg_oauth_decide(in->c, json_string_value(h), rest, out, err);
+	else if (json_object_size(rest) != 0)
+		rc = tg_err_field(err, "body", "only {\"request\"} is expected");
+	else
+		rc = tg_oauth_request_get(in->c, json_string_value(h), out, err);
+	json_decref(rest);
+	return rc;
 }
 
 static int
 a_oauth_request(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
-	const char *handle = NULL;
-	json_t *rest = NULL;
-	int rc;
-
-	if ((rc = consent_body(in, &handle, &rest, err)) == TG_OK) {
-		if (json_object_size(rest) != 0)
-			rc = tg_err_field(err, "body", "only {\"request\"} is expected");
-		else
-			rc = tg_oauth_request_get(in->c, handle, out, err);
-	}
-	json_decref(rest);
-	return rc;
+	return consent(in, 0, out, err);
 }
 
 static int
 a_oauth_decide(const struct tg_op_in *in, json_t **out, struct tg_err *err)
 {
-	const char *handle = NULL;
-	json_t *rest = NULL;
-	int rc;
-
-	if ((rc = consent_body(in, &handle, &rest, err)) == TG_OK)
-		rc = tg_oauth_decide(in->c, handle, rest, out, err);
-	json_decref(rest);
-	return rc;
+	return consent(in, 1, out, err);
 }
 
 /* Ends the caller's session (204): no result. */
