@@ -14,6 +14,7 @@ int tg_h_version(struct tg_req *req, struct tg_resp *resp);
 int tg_h_test_echo(struct tg_req *req, struct tg_resp *resp);
 int tg_h_test_sleep(struct tg_req *req, struct tg_resp *resp);
 int tg_h_test_aborted_commit(struct tg_req *req, struct tg_resp *resp);
+int tg_h_test_sqlstate(struct tg_req *req, struct tg_resp *resp);
 
 /* metrics.c */
 int tg_h_metrics(struct tg_req *req, struct tg_resp *resp);

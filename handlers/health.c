@@ -84,3 +84,21 @@ tg_h_test_aborted_commit(struct tg_req *req, struct tg_resp *resp)
 		return rc;
 	return tg_resp_json(resp, 200, json_pack("{s:b}", "committed", 1));
 }
+
+/* reliability: GET /api/v1/_test/sqlstate?code=40001|40P01
+ * (TOOLGATE_TEST_ROUTES=1 only): the answer to a statement that failed
+ * with a serialization failure or as a deadlock victim (503 + Retry-After:
+ * retry), never a 409 or a 500. */
+int
+tg_h_test_sqlstate(struct tg_req *req, struct tg_resp *resp)
+{
+	struct tg_call c = tg_req_call(req);
+	const char *code = tg_req_query(req, "code");
+	int rc = tg_health_raise(&c, code);
+
+	if (rc == -TG_E_BADREQ)
+		return tg_resp_fail(req, resp, TG_E_BADREQ, "code must be 40001 or 40P01");
+	if (rc != TG_OK)
+		return rc;
+	return tg_resp_json(resp, 200, json_pack("{s:b}", "raised", 0));
+}

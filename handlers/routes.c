@@ -23,6 +23,7 @@ static const struct tg_route fixed[] = {
 	{"POST", "/api/v1/_test/echo", TG_R_JSON | TG_R_TEST, 64 * KiB, 0, tg_h_test_echo},
 	{"GET", "/api/v1/_test/sleep", TG_R_TEST, 0, 0, tg_h_test_sleep},
 	{"GET", "/api/v1/_test/aborted-commit", TG_R_TEST, 0, 0, tg_h_test_aborted_commit},
+	{"GET", "/api/v1/_test/sqlstate", TG_R_TEST, 0, 0, tg_h_test_sqlstate},
 	{"POST", "/mcp", TG_R_RAW | TG_R_AUTH_OPTIONAL | TG_R_STREAM | TG_R_OAUTH, 1024 * KiB, 0, tg_h_mcp},
 	{"GET", "/mcp", TG_R_AUTH_OPTIONAL | TG_R_OAUTH, 0, 0, tg_h_mcp},
 	{"DELETE", "/mcp", TG_R_AUTH_OPTIONAL | TG_R_OAUTH, 0, 0, tg_h_mcp},

@@ -416,9 +416,14 @@ tg_db_ok(struct tg_db *db)
 static int
 map_sqlstate(const char *s)
 {
-	if (strcmp(s, "23505") == 0 || strcmp(s, "23503") == 0 ||
-	    strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+	if (strcmp(s, "23505") == 0 || strcmp(s, "23503") == 0)
 		return -TG_E_CONFLICT;
+	/* reliability: a serialization failure or a deadlock victim is a
+	 * transient failure to retry (503 + Retry-After), not a conflict
+	 * with the data: callers read CONFLICT as "exists already" or "the
+	 * referenced row is gone" and would name a wrong reason. */
+	if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+		return -TG_E_UNAVAIL;
 	if (strncmp(s, "22", 2) == 0 || strcmp(s, "23502") == 0 ||
 	    strcmp(s, "23514") == 0)
 		return -TG_E_UNPROCESSABLE;

@@ -83,3 +83,20 @@ tg_health_aborted_commit(const struct tg_call *c)
 	(void)tg_db_exec(c->db, "SELECT 1 / 0", 0, NULL, NULL);
 	return tg_db_commit(c->db);
 }
+
+int
+tg_health_raise(const struct tg_call *c, const char *sqlstate)
+{
+	/* fixed statements only: the code is one of a known few */
+	static const struct {
+		const char *code, *sql;
+	} raise[] = {
+		{"40001", "DO $$ BEGIN RAISE EXCEPTION 'test' USING ERRCODE = '40001'; END $$"},
+		{"40P01", "DO $$ BEGIN RAISE EXCEPTION 'test' USING ERRCODE = '40P01'; END $$"},
+	};
+
+	for (size_t i = 0; i < sizeof(raise) / sizeof(raise[0]); i++)
+		if (sqlstate != NULL && strcmp(sqlstate, raise[i].code) == 0)
+			return tg_db_exec(c->db, raise[i].sql, 0, NULL, NULL);
+	return -TG_E_BADREQ;
+}

@@ -24,4 +24,8 @@ int tg_health_ready(const struct tg_call *c, json_t **out, struct tg_err *err);
  * failure: nothing was kept), never TG_OK. */
 int tg_health_aborted_commit(const struct tg_call *c);
 
+/* reliability, TOOLGATE_TEST_ROUTES only: a statement failing with
+ * sqlstate (40001 or 40P01; else -TG_E_BADREQ); returns its status. */
+int tg_health_raise(const struct tg_call *c, const char *sqlstate);
+
 #endif

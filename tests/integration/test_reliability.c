@@ -14,6 +14,7 @@
  *   - invalid UTF-8 after percent-decoding is a 400 problem document;
  *   - a table lock held in psql costs a 503 after lock_timeout, not a hang,
  *     and /health stays free of database work;
+ *   - a serialization failure or deadlock (40001, 40P01) is a 503 to retry;
  *   - COMMIT of a transaction an earlier failure aborted is a 503, not a
  *     success of which nothing was kept;
  *   - the package-job process takes up work again after its connection
@@ -468,6 +469,30 @@ t_lock_timeout_and_db_free_health(void **state)
 		assert_true(it_now() - t0 < 20);
 		sleep_ms(500);
 	}
+}
+
+/* A serialization failure or a deadlock victim (SQLSTATE 40001, 40P01) is
+ * a transient failure: 503 + Retry-After, never a 409 (callers read a
+ * conflict as "exists already" and would name a wrong reason) or a 500. */
+static void
+t_serialization_failure_is_retryable(void **state)
+{
+	static const char *codes[] = {"40001", "40P01"};
+	struct it_resp r;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/api/v1/_test/sqlstate?code=%s", codes[i]);
+		assert_int_equal(it_get("GET", path, NULL, &r), 0);
+		if (r.status != 503 || it_header(&r, "Retry-After") == NULL ||
+		    r.body == NULL || strstr(r.body, "retry") == NULL)
+			fail_msg("%s: %ld %s", codes[i], r.status, r.body ? r.body : "");
+		it_resp_free(&r);
+	}
+	assert_int_equal(it_status("GET", "/api/v1/_test/sqlstate?code=23505", NULL, NULL), 400);
+	assert_int_equal(it_status("GET", "/api/v1/servers", admin, NULL), 200);
 }
 
 /* A transaction that an earlier (swallowed) failure aborted: its COMMIT
@@ -1034,6 +1059,7 @@ TG_TEST_MAIN("reliability", setup, teardown, t_invalid_utf8_is_400,
     t_control_plane_while_tools_busy, t_log_row_before_run_and_lost_on_kill,
     t_unrecordable_call_is_not_run, t_sse_client_not_reading,
     t_lock_timeout_and_db_free_health, t_aborted_commit_is_a_failure,
+    t_serialization_failure_is_retryable,
     t_package_jobs_survive_database_faults, t_anonymous_mcp_rate_limited,
     t_lost_connection_replaced_at_once,
     t_stop_serves_queued_connections,
