@@ -305,7 +305,7 @@ open_row(const PGresult *res, int i, const unsigned char *k, char **pt)
 
 #define SEALED_ROWS \
 	"SELECT server_id, key, encode(nonce, 'hex'), encode(ciphertext, 'hex'), id" \
-	" FROM server_secrets WHERE ciphertext IS NOT NULL"
+	" " TG_SECRETS_SEALED
 
 /*
  * The server's secrets with a value as {key: value}: opened with the key of

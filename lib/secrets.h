@@ -24,6 +24,10 @@
 
 #include "lib/svc.h"
 
+/* The sealed secrets, all servers' (append " AND server_id = ..."): the
+ * rows tg_secrets_decrypt_all opens. */
+#define TG_SECRETS_SEALED "FROM server_secrets WHERE ciphertext IS NOT NULL"
+
 struct tg_config;
 struct tg_db;
 

@@ -486,10 +486,10 @@ tg_tools_served_lookup(struct tg_db *dbh, const struct tg_config *cfg,
 	    " 'allowed_hosts', to_json(s.allowed_hosts),"
 	    /* performance: the package set in the same round trip
 	     * (tg_packages_apply_set), and whether there are secrets to
-	     * read at all (the condition of lib/secrets.c's SEALED_ROWS) */
+	     * read at all (the rows tg_secrets_decrypt_all would open) */
 	    " 'package_set', (SELECT " TG_PACKAGES_SET_JSON " FROM package_sets"
-	    " WHERE server_id = s.id), 'has_secrets', EXISTS (SELECT 1 FROM"
-	    " server_secrets WHERE server_id = s.id AND ciphertext IS NOT NULL))::text"
+	    " WHERE server_id = s.id), 'has_secrets', EXISTS (SELECT 1 "
+	    TG_SECRETS_SEALED " AND server_id = s.id))::text"
 	    TOOL_FROM SERVED_JOIN
 	    " WHERE coalesce(s.tool_prefix, s.name || '__') || v.name = $1"
 	    " AND " SERVABLE " AND s.status = 'running'"
