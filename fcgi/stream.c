@@ -301,16 +301,15 @@ emit(struct sconn *c, const char *data, size_t n)
 	return 0;
 }
 
-/* A refusal with a problem document; the connection closes after it. */
+/* A problem document on fd, best effort (the connection closes after it):
+ * the one writer of both refusals below. */
 static void
-refuse(struct sconn *c, int status, const char *reason, const char *type,
-    int retry_after, const char *detail, enum tg_obs_stream_refusal why,
-    const char *cors)
+send_problem(int fd, int status, const char *reason, const char *type,
+    int retry_after, const char *detail, const char *cors)
 {
 	char body[512], head[1536], ra[32] = "";
 	int bn, hn;
 
-	tg_obs_stream_refused(why);
 	bn = snprintf(body, sizeof(body),
 	    "{\"type\":\"urn:toolgate:problem:%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}\n",
 	    type, reason, status, detail);
@@ -319,13 +318,23 @@ refuse(struct sconn *c, int status, const char *reason, const char *type,
 	if (retry_after > 0)
 		snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", retry_after);
 	hn = snprintf(head, sizeof(head),
-	    "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n%s%s%sContent-Length: %d\r\n\r\n",
+	    "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n%s%s%sConnection: close\r\nContent-Length: %d\r\n\r\n",
 	    status, reason, sec_headers, cors ? cors : "", ra, bn);
-	tg_log(TG_LOG_INFO, "stream.refused", "status=%d reason=%s", status, tg_log_q(detail));
 	if (hn > 0 && (size_t)hn < sizeof(head))
-		(void)send(c->fd, head, (size_t)hn, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)send(fd, head, (size_t)hn, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (bn > 0)
-		(void)send(c->fd, body, (size_t)bn, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)send(fd, body, (size_t)bn, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* A refusal with a problem document; the connection closes after it. */
+static void
+refuse(struct sconn *c, int status, const char *reason, const char *type,
+    int retry_after, const char *detail, enum tg_obs_stream_refusal why,
+    const char *cors)
+{
+	tg_obs_stream_refused(why);
+	tg_log(TG_LOG_INFO, "stream.refused", "status=%d reason=%s", status, tg_log_q(detail));
+	send_problem(c->fd, status, reason, type, retry_after, detail, cors);
 	conn_free(c);
 }
 
@@ -569,20 +578,8 @@ admit(struct sconn *c)
 static void
 refuse_fd(int fd, const char *detail)
 {
-	char body[256], head[256];
-	int bn, hn;
-
-	bn = snprintf(body, sizeof(body),
-	    "{\"type\":\"urn:toolgate:problem:too_many_streams\",\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\"%s\"}\n",
-	    detail);
-	hn = snprintf(head, sizeof(head),
-	    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-	    "Retry-After: 5\r\nConnection: close\r\nContent-Length: %d\r\n\r\n",
-	    bn);
-	if (bn > 0 && (size_t)bn < sizeof(body) && hn > 0 && (size_t)hn < sizeof(head)) {
-		(void)send(fd, head, (size_t)hn, MSG_NOSIGNAL | MSG_DONTWAIT);
-		(void)send(fd, body, (size_t)bn, MSG_NOSIGNAL | MSG_DONTWAIT);
-	}
+	send_problem(fd, 503, "Service Unavailable", "too_many_streams", 5,
+	    detail, NULL);
 	close(fd);
 	tg_obs_stream_refused(TG_OBS_REFUSED_TOTAL);
 	/* at most one line a second: this happens in floods */
