@@ -465,6 +465,7 @@ refresh_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 			goto out;
 		retry = rc;
 		used = !retry;
+		rc = TG_OK;
 	}
 	if (used) {
 		/* Reuse: somebody holds a copy. Revoke the family and every access

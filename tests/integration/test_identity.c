@@ -247,32 +247,41 @@ t_logout_then_reuse(void **state)
 	assert_int_equal(it_status("POST", "/api/v1/auth/refresh", NULL, body), 401);
 }
 
+/* A refresh with rt that must succeed: the new access token into at (4096
+ * bytes; NULL: dropped) and refresh token into next (256 bytes); the
+ * session's username must be name. */
+static void
+rotate(const char *rt, const char *name, char *at, char *next)
+{
+	char body[512];
+	struct it_resp r;
+
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt);
+	assert_int_equal(it_json("POST", "/api/v1/auth/refresh", NULL, body, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "user"),
+	    "username")), name);
+	if (at != NULL)
+		snprintf(at, 4096, "%s", json_string_value(json_object_get(r.json, "access_token")));
+	snprintf(next, 256, "%s", json_string_value(json_object_get(r.json, "refresh_token")));
+	it_resp_free(&r);
+}
+
 static void
 t_refresh_rotation_and_reuse(void **state)
 {
 	char name[96], a1[4096], r1[256], body[512], a2[4096], r2[256];
 	char a3[4096], r3[256];
-	struct it_resp r;
 	long long id;
 
 	(void)state;
 	mkuser("refresh", "developer", name, sizeof(name), &id);
 	assert_int_equal(it_login_full(name, PW, a1, sizeof(a1), r1, sizeof(r1)), 0);
-	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", r1);
-	assert_int_equal(it_json("POST", "/api/v1/auth/refresh", NULL, body, &r), 0);
-	assert_int_equal(r.status, 200);
-	snprintf(a2, sizeof(a2), "%s", json_string_value(json_object_get(r.json, "access_token")));
-	snprintf(r2, sizeof(r2), "%s", json_string_value(json_object_get(r.json, "refresh_token")));
-	it_resp_free(&r);
+	rotate(r1, name, a2, r2);
 	assert_string_not_equal(r1, r2);
 	assert_int_equal(it_status("GET", "/api/v1/auth/me", a2, NULL), 200);
 	/* r2 used: r1 is no longer a retry within the reuse interval */
-	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", r2);
-	assert_int_equal(it_json("POST", "/api/v1/auth/refresh", NULL, body, &r), 0);
-	assert_int_equal(r.status, 200);
-	snprintf(a3, sizeof(a3), "%s", json_string_value(json_object_get(r.json, "access_token")));
-	snprintf(r3, sizeof(r3), "%s", json_string_value(json_object_get(r.json, "refresh_token")));
-	it_resp_free(&r);
+	rotate(r2, name, a3, r3);
 	/* Reuse of the rotated-out token: the family dies. */
 	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", r1);
 	assert_int_equal(it_status("POST", "/api/v1/auth/refresh", NULL, body), 401);
@@ -687,18 +696,8 @@ t_session_contract(void **state)
 	    "only an admin may revoke another user's tokens", NULL);
 	/* refresh: rotation twice, then reuse of the first token (its
 	 * successor was used: no retry) kills the family */
-	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt);
-	assert_int_equal(it_json("POST", "/api/v1/auth/refresh", NULL, body, &r), 0);
-	assert_int_equal(r.status, 200);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "user"),
-	    "username")), name);
-	snprintf(rt2, sizeof(rt2), "%s", json_string_value(json_object_get(r.json, "refresh_token")));
-	it_resp_free(&r);
-	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt2);
-	assert_int_equal(it_json("POST", "/api/v1/auth/refresh", NULL, body, &r), 0);
-	assert_int_equal(r.status, 200);
-	snprintf(rt3, sizeof(rt3), "%s", json_string_value(json_object_get(r.json, "refresh_token")));
-	it_resp_free(&r);
+	rotate(rt, name, NULL, rt2);
+	rotate(rt2, name, NULL, rt3);
 	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt);
 	expect_problem("POST", "/api/v1/auth/refresh", NULL, body, 401,
 	    "refresh token already used: every token of this session was revoked", NULL);
