@@ -98,7 +98,8 @@ static void
 live_expect(const char *want, long long id)
 {
 	it_sql_expect(want, "SELECT count(*) FROM refresh_tokens WHERE user_id = %lld"
-	    " AND used_at IS NULL AND revoked_at IS NULL", id);
+			    " AND used_at IS NULL AND revoked_at IS NULL",
+	    id);
 }
 
 static int
@@ -154,7 +155,8 @@ t_login_rolls_back_on_db_fault(void **state)
 	it_sql(after, sizeof(after), "SELECT last_login_at FROM users WHERE id = %lld", id);
 	assert_string_equal(after, before);
 	it_sql_expect("1", "SELECT count(*) FROM audit_log WHERE action = 'auth.login'"
-	    " AND outcome = 'ok' AND actor_id = %lld", id);
+			   " AND outcome = 'ok' AND actor_id = %lld",
+	    id);
 	/* logout: the same fault, nothing revoked */
 	lk = it_lock_table("audit_log");
 	assert_int_equal(it_json("POST", "/api/v1/auth/logout", at, "{}", &r), 0);
@@ -169,7 +171,8 @@ t_login_rolls_back_on_db_fault(void **state)
 	it_sql_expect("2", "SELECT count(*) FROM refresh_tokens WHERE user_id = %lld", id);
 	it_sql_expect("t", "SELECT last_login_at > '%s' FROM users WHERE id = %lld", before, id);
 	it_sql_expect("2", "SELECT count(*) FROM audit_log WHERE action = 'auth.login'"
-	    " AND outcome = 'ok' AND actor_id = %lld", id);
+			   " AND outcome = 'ok' AND actor_id = %lld",
+	    id);
 	assert_int_equal(it_status("POST", "/api/v1/auth/logout", at, "{}"), 204);
 	assert_int_equal(me(at), 401);
 }
@@ -225,7 +228,8 @@ t_retry_within_interval(void **state)
 	assert_int_equal(me(a2), 401);
 	live_expect("1", id);
 	it_sql_expect("1", "SELECT count(*) FROM refresh_tokens WHERE user_id = %lld"
-	    " AND revoked_reason = 'superseded'", id);
+			   " AND revoked_reason = 'superseded'",
+	    id);
 	/* and again: r3 dies in turn */
 	assert_int_equal(refresh(r1, a4, r4, NULL), 200);
 	assert_int_equal(me(a3), 401);
@@ -236,7 +240,8 @@ t_retry_within_interval(void **state)
 	assert_int_equal(me(a5), 200);
 	live_expect("1", id);
 	it_sql_expect("2", "SELECT count(*) FROM audit_log WHERE action = 'auth.refresh'"
-	    " AND outcome = 'ok' AND actor_id = %lld AND detail->>'retry' = 'true'", id);
+			   " AND outcome = 'ok' AND actor_id = %lld AND detail->>'retry' = 'true'",
+	    id);
 	/* a superseded token comes back: two holders of r1; the family dies */
 	assert_int_equal(refresh(r2, NULL, NULL, USED), 401);
 	assert_int_equal(refresh(r5, NULL, NULL, USED), 401);
@@ -266,7 +271,8 @@ t_retry_after_successor_used(void **state)
 	live_expect("0", id);
 	/* both presentations: r1's, and r3's (revoked by the first) */
 	it_sql_expect("2", "SELECT count(*) FROM audit_log WHERE action = 'auth.refresh'"
-	    " AND outcome = 'reuse_detected' AND actor_id = %lld", id);
+			   " AND outcome = 'reuse_detected' AND actor_id = %lld",
+	    id);
 	interval_reset();
 }
 
@@ -288,7 +294,8 @@ rotate_then_reuse(const char *base, const char *interval, int late)
 	assert_int_equal(refresh(r1, a2, r2, NULL), 200);
 	if (late)
 		it_sql(out, sizeof(out), "UPDATE refresh_tokens SET used_at = used_at -"
-		    " interval '61 seconds' WHERE user_id = %lld AND used_at IS NOT NULL", id);
+					 " interval '61 seconds' WHERE user_id = %lld AND used_at IS NOT NULL",
+		    id);
 	assert_int_equal(refresh(r1, NULL, NULL, USED), 401);
 	assert_int_equal(refresh(r2, NULL, NULL, USED), 401);
 	assert_int_equal(me(a2), 401);

@@ -1447,7 +1447,8 @@ t_refresh_retry(void **state)
 		assert_int_equal(mcp_status(at), i < 2 ? 200 : 401);
 	}
 	it_sql_expect("1", "SELECT count(*) FROM audit_log WHERE action = 'oauth.token'"
-	    " AND outcome = 'reuse_detected' AND target = '%s'", cid);
+			   " AND outcome = 'reuse_detected' AND target = '%s'",
+	    cid);
 }
 
 TG_TEST_MAIN("oauth", group_setup, NULL, t_discovery, t_register_bad,
