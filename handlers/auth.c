@@ -17,7 +17,10 @@
  * paced, never locked, see LOGIN_*), 403 revoking someone else's token.
  * Refresh rotation: the presented refresh token is marked used and a new
  * one of the same family issued; presenting a used or revoked one revokes
- * the whole family and blacklists the access tokens issued with it.
+ * the whole family and blacklists the access tokens issued with it, but
+ * for a retry within the reuse interval while the successor is unused
+ * (a fresh pair; the successor is revoked). 503 on a database failure:
+ * nothing issued, nothing half written.
  * The rules live in the session service (lib/sessions.c); this file maps
  * HTTP to it for sign-in (login, refresh: WWW-Authenticate, Retry-After)
  * and the caller's identity (me). logout, revoke, revoke-all and the

@@ -33,6 +33,11 @@
 /* Refresh tokens: "tgr_" + base64url(32 random bytes). */
 #define TG_REFRESH_PREFIX "tgr_"
 #define TG_REFRESH_LEN 47
+/* The reuse interval (setting refresh_reuse_interval_seconds, 0: off;
+ * lib/sessions.h): seconds after a rotation in which the rotated token may
+ * be presented again, as long as its successor is unused. */
+#define TG_REFRESH_REUSE_DEFAULT 30
+#define TG_REFRESH_REUSE_MAX 60
 
 /* Argon2id parameters (docs/security.md): OWASP's first recommendation. */
 #define TG_ARGON2_T 2			/* iterations */

@@ -120,11 +120,27 @@ exchange_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	}
 	if (PQgetvalue(res, 0, 4)[0] == 't') {
 		/* security: a code presented twice: whoever holds a copy, the
-		 * tokens issued for it are revoked (OAuth 2.1 section 4.1.3). */
+		 * tokens issued for it are revoked (OAuth 2.1 section 4.1.3);
+		 * the revocation and its audit row (as the code's user) commit
+		 * together, like a refresh token's reuse. */
 		st->bad = "authorization code already used: the tokens issued for it were revoked";
-		st->reused = 1;
-		if (!PQgetisnull(res, 0, 6))
-			rc = tg_oauth_cut(c, "family = $1", PQgetvalue(res, 0, 6), "code_reuse");
+		if (!PQgetisnull(res, 0, 6) &&
+		    (rc = tg_oauth_cut(c, "family = $1", PQgetvalue(res, 0, 6), "code_reuse")) != TG_OK)
+			goto out;
+		memset(&who, 0, sizeof(who));
+		who.authenticated = 1;
+		who.username = PQgetvalue(res, 0, 10);
+		who.role = tg_role_parse(PQgetvalue(res, 0, 11));
+		if (tg_parse_i64(PQgetvalue(res, 0, 9), 1, INT64_MAX, &who.user_id) != TG_OK) {
+			rc = -TG_E_INTERNAL;
+			goto out;
+		}
+		as.who = &who;
+		d = json_pack("{s:s, s:s}", "client_id", st->client_id, "reason", st->bad);
+		rc = tg_audit_call(&as, "oauth.token", PQgetvalue(res, 0, 0), "reuse_detected", d);
+		json_decref(d);
+		if (rc == TG_OK)
+			st->reused = 1;
 		goto out;
 	}
 	/* Any other failure burns the code too (no guessing of verifiers). */
@@ -223,9 +239,10 @@ token_code(const struct tg_call *c, const struct tg_oauth_kv *kv, int n,
 	tg_err_clear(&err);
 	if (rc == TG_OK && st.bad != NULL) {
 		json_decref(st.session);
-		(void)tg_audit_reject_call(c, "oauth.token", TG_AUDIT_FAILED, st.bad);
 		if (st.reused)
 			tg_log(TG_LOG_WARN, "oauth.code_reuse", "client=%s", tg_log_q(cid));
+		else
+			(void)tg_audit_reject_call(c, "oauth.token", TG_AUDIT_FAILED, st.bad);
 		tg_oauth_oerr(oe, 400, "invalid_grant", "%s", st.bad);
 		return -TG_E_BADREQ;
 	}

@@ -16,6 +16,7 @@
 #include "lib/db.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/oauth.h"	/* tg_oauth_cut */
 #include "lib/parse.h"
 #include "lib/rows.h"
 #include "lib/sessions.h"
@@ -52,11 +53,13 @@ bad_body(struct tg_err *err, const json_error_t *je)
 /*
  * Issues an access token and a refresh token of family (a new family when
  * NULL) for the user; tva is ceil(tokens_valid_after) in epoch seconds so
- * that a token issued in the second of a revoke-all is still valid.
+ * that a token issued in the second of a revoke-all is still valid. parent
+ * (decimal id, NULL: none) is the refresh token it was rotated from. Inside
+ * the caller's transaction: the row commits with the caller's audit row.
  */
 static int
 issue_session(const struct tg_call *c, int64_t uid, const char *username,
-    enum tg_role role, int64_t tva, const char *family,
+    enum tg_role role, int64_t tva, const char *family, const char *parent,
     const struct tg_oauth_bind *b, json_t **out)
 {
 	const struct tg_config *cfg = c->cfg;
@@ -64,7 +67,7 @@ issue_session(const struct tg_call *c, int64_t uid, const char *username,
 	char rhash[TG_SHA256_HEX_LEN + 1], fam[TG_JTI_LEN + 1], uidb[24];
 	char grant[24];
 	struct tg_claims cl;
-	const char *p[5];
+	const char *p[6];
 	int64_t now = (int64_t)time(NULL);
 	int rc;
 
@@ -92,10 +95,12 @@ issue_session(const struct tg_call *c, int64_t uid, const char *username,
 	p[3] = cl.jti;
 	snprintf(grant, sizeof(grant), "%lld", b ? (long long)b->grant_id : 0LL);
 	p[4] = b ? grant : NULL;
+	p[5] = parent;
 	if ((rc = tg_db_exec(c->db,
 	    "INSERT INTO refresh_tokens (user_id, family, token_hash, access_jti, expires_at,"
-	    " grant_id) VALUES ($1::bigint, $2, $3, $4, now() + interval '" "604800" " seconds',"
-	    " $5::bigint)", 5, p, NULL)) != TG_OK)
+	    " grant_id, parent_id) VALUES ($1::bigint, $2, $3, $4,"
+	    " now() + interval '" "604800" " seconds', $5::bigint, $6::bigint)", 6, p,
+	    NULL)) != TG_OK)
 		goto out;
 	if (b != NULL && b->family_out != NULL)
 		snprintf(b->family_out, TG_JTI_LEN + 1, "%s", fam);
@@ -188,6 +193,33 @@ login_failed(const struct tg_call *c, const char *const *b)
 	    4, p, NULL);
 }
 
+/* A sign-in that passed: its session, last_login_at and its audit row,
+ * in one transaction (lib/audit.h): all or nothing. */
+struct login {
+	int64_t uid, tva;
+	const char *uid_text, *name;
+	enum tg_role role;
+	json_t *session;		/* out */
+};
+
+static int
+login_tx(const struct tg_call *c, void *arg, struct tg_err *err)
+{
+	struct login *st = arg;
+	const char *p[1] = {st->uid_text};
+	int rc;
+
+	(void)err;
+	if ((rc = issue_session(c, st->uid, st->name, st->role, st->tva, NULL, NULL,
+	    NULL, &st->session)) != TG_OK)
+		return rc;
+	if ((rc = tg_db_exec(c->db,
+	    "UPDATE users SET last_login_at = now() WHERE id = $1::bigint", 1, p,
+	    NULL)) != TG_OK)
+		return rc;
+	return tg_audit_call(c, "auth.login", st->name, TG_AUDIT_OK, NULL);
+}
+
 static void
 lower_ascii(char *s)
 {
@@ -205,7 +237,8 @@ tg_sessions_login(const struct tg_call *c, json_t *in, json_t **out,
 	char *ipb = NULL, *userb = NULL, *uab = NULL, *name = NULL;
 	struct tg_principal who;
 	struct tg_call as;
-	json_t *session = NULL, *detail = NULL;
+	struct login st;
+	json_t *detail = NULL;
 	json_error_t je;
 	PGresult *res = NULL;
 	int64_t uid = 0, tva = 0, retry = 0;
@@ -304,16 +337,17 @@ tg_sessions_login(const struct tg_call *c, json_t *in, json_t **out,
 	who.username = name;
 	as = *c;
 	as.who = &who;
-	if ((rc = issue_session(&as, uid, name, role, tva, NULL, NULL, &session)) != TG_OK) {
-		rc = tg_err_from(err, rc);
-		goto out;
-	}
-	p[0] = PQgetvalue(res, 0, 0);
-	(void)tg_db_exec(c->db,
-	    "UPDATE users SET last_login_at = now() WHERE id = $1::bigint", 1, p, NULL);
-	(void)tg_audit_call(&as, "auth.login", name, TG_AUDIT_OK, NULL);
+	/* reliability: the token, last_login_at and the audit row commit
+	 * together; a database failure on the way is a 503 and no token */
+	memset(&st, 0, sizeof(st));
+	st.uid = uid;
+	st.tva = tva;
+	st.uid_text = PQgetvalue(res, 0, 0);
+	st.name = name;
+	st.role = role;
+	rc = tg_call_tx(&as, login_tx, &st, err);
+	rc = tg_json_hand(out, st.session, rc);
 out:
-	rc = tg_json_hand(out, session, rc);
 	PQclear(res);
 	json_decref(detail);
 	free(ipb);
@@ -334,29 +368,61 @@ struct refresh {
 	json_t *session;
 };
 
+/*
+ * A token presented again within the reuse interval (sessions.h): 1 when
+ * it has successors and none of them was used (the retry may supersede
+ * them), 0 when one was (or none is left): that is reuse. The successors
+ * are locked, so a refresh of one of them is either waited for (and seen
+ * used) or waits (and finds its token superseded: reuse).
+ */
+static int
+successors_unused(const struct tg_call *c, const char *rowid)
+{
+	const char *p[1] = {rowid};
+	PGresult *res = NULL;
+	int i, n, rc;
+
+	if ((rc = tg_db_exec(c->db, "SELECT used_at IS NOT NULL FROM refresh_tokens"
+	    " WHERE parent_id = $1::bigint FOR UPDATE", 1, p, &res)) != TG_OK)
+		return rc;
+	n = PQntuples(res);
+	for (i = 0; i < n && PQgetvalue(res, i, 0)[0] == 'f'; i++)
+		;
+	PQclear(res);
+	return n > 0 && i == n;
+}
+
 static int
 refresh_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
 	struct refresh *st = arg;
 	struct tg_call as = *c;
-	const char *p[1] = {st->hash};
+	char def[16], max[16];
+	const char *p[3] = {st->hash, def, max};
 	char *family = NULL, *rowid = NULL;
 	PGresult *res = NULL;
 	int64_t uid = 0, tva = 0;
 	json_t *d;
-	int rc;
+	int rc, used, retry = 0;
 
 	as.who = &st->who;
+	snprintf(def, sizeof(def), "%d", TG_REFRESH_REUSE_DEFAULT);
+	snprintf(max, sizeof(max), "%d", TG_REFRESH_REUSE_MAX);
+	/* column 13: rotated (not revoked) within the reuse interval, the
+	 * setting refresh_reuse_interval_seconds (lib/settings.h) */
 	if ((rc = tg_db_exec(c->db,
+	    "WITH w AS (SELECT COALESCE((SELECT least(greatest((value #>> '{}')::int, 0),"
+	    "  $3::int) FROM settings WHERE key = 'refresh_reuse_interval_seconds'), $2::int) AS s)"
 	    "SELECT rt.id, rt.family, rt.used_at IS NOT NULL OR rt.revoked_at IS NOT NULL,"
 	    " rt.expires_at <= now(), u.id, u.username, u.role, u.disabled,"
 	    " rt.created_at < u.tokens_valid_after,"
 	    " ceil(extract(epoch FROM u.tokens_valid_after))::bigint,"
-	    " rt.grant_id, g.role, oc.client_id"
-	    " FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id"
+	    " rt.grant_id, g.role, oc.client_id,"
+	    " w.s > 0 AND rt.revoked_at IS NULL AND rt.used_at > now() - make_interval(secs => w.s)"
+	    " FROM w, refresh_tokens rt JOIN users u ON u.id = rt.user_id"
 	    " LEFT JOIN oauth_grants g ON g.id = rt.grant_id"
 	    " LEFT JOIN oauth_clients oc ON oc.id = g.client_id"
-	    " WHERE rt.token_hash = $1 FOR UPDATE OF rt", 1, p, &res)) != TG_OK)
+	    " WHERE rt.token_hash = $1 FOR UPDATE OF rt", 3, p, &res)) != TG_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
 		st->why = "unknown refresh token";
@@ -390,7 +456,18 @@ refresh_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	st->who.user_id = uid;
 	st->who.username = st->username;
 	st->who.role = tg_role_parse(PQgetvalue(res, 0, 6));
-	if (PQgetvalue(res, 0, 2)[0] == 't') {
+	used = PQgetvalue(res, 0, 2)[0] == 't';
+	if (used && PQgetvalue(res, 0, 13)[0] == 't') {
+		/* security: a retry (the answer to the rotation was lost) while
+		 * its successor is unused: it supersedes that successor below,
+		 * so one live token per family, whatever the retries. */
+		if ((rc = successors_unused(c, rowid)) < 0)
+			goto out;
+		retry = rc;
+		used = !retry;
+		rc = TG_OK;
+	}
+	if (used) {
 		/* Reuse: somebody holds a copy. Revoke the family and every access
 		 * token issued with it that may still be alive; commit that. */
 		p[0] = family;
@@ -423,9 +500,11 @@ refresh_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 	if (st->why != NULL)
 		goto reject;
 	p[0] = rowid;
-	if ((rc = tg_db_exec(c->db,
-	    "UPDATE refresh_tokens SET used_at = now() WHERE id = $1::bigint", 1, p,
-	    NULL)) != TG_OK)
+	/* A retry keeps used_at (the interval runs from the first rotation)
+	 * and revokes the successors it replaces, their access tokens too. */
+	if ((rc = retry ? tg_oauth_cut(c, "parent_id = $1::bigint", rowid, "superseded") :
+	    tg_db_exec(c->db, "UPDATE refresh_tokens SET used_at = now() WHERE id = $1::bigint",
+	    1, p, NULL)) != TG_OK)
 		goto out;
 	if (st->cid != NULL) {
 		/* an OAuth grant: its role, never above the user's current one */
@@ -445,14 +524,20 @@ refresh_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 		    " WHERE id = $1::bigint", 1, p, NULL)) != TG_OK)
 			goto out;
 		rc = issue_session(c, uid, st->username, gr < st->who.role ? gr :
-		    st->who.role, tva, family, &b, &st->session);
+		    st->who.role, tva, family, rowid, &b, &st->session);
 	} else {
 		rc = issue_session(c, uid, st->username, st->who.role, tva, family,
-		    NULL, &st->session);
+		    rowid, NULL, &st->session);
 	}
 	if (rc != TG_OK)
 		goto out;
-	rc = tg_audit_call(&as, "auth.refresh", st->username, TG_AUDIT_OK, NULL);
+	d = retry ? json_pack("{s:b}", "retry", 1) : NULL;
+	if (retry && d == NULL) {
+		rc = -TG_E_NOMEM;
+		goto out;
+	}
+	rc = tg_audit_call(&as, "auth.refresh", st->username, TG_AUDIT_OK, d);
+	json_decref(d);
 	goto out;
 reject:
 	rc = tg_err_set(err, TG_E_UNAUTH, "%s", st->why);
@@ -494,7 +579,7 @@ tg_sessions_issue_oauth(const struct tg_call *c, int64_t uid,
 {
 	if (b == NULL || b->aud == NULL || b->cid == NULL)
 		return -TG_E_INTERNAL;
-	return issue_session(c, uid, username, role, tva, NULL, b, out);
+	return issue_session(c, uid, username, role, tva, NULL, NULL, b, out);
 }
 
 static int

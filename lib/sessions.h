@@ -20,10 +20,19 @@
  *     client address and per (account, address), so an attacker elsewhere
  *     cannot lock the real user out; per account, beyond a far higher
  *     count, every attempt waits a second first (a delay, never a block);
+ *   - login: the refresh token, last_login_at and the auth.login audit
+ *     row are one transaction (a database failure: 503, no token);
  *   - refresh rotation: the presented refresh token is marked used and a
- *     new one of the same family issued; presenting a used or revoked one
- *     revokes the whole family and blacklists the access tokens issued
- *     with it (audited "reuse_detected");
+ *     new one of the same family issued (its parent_id the presented one);
+ *     presenting a used or revoked one revokes the whole family and
+ *     blacklists the access tokens issued with it (audited
+ *     "reuse_detected"), except a retry: a token rotated less than the
+ *     setting refresh_reuse_interval_seconds ago (TG_REFRESH_REUSE_*,
+ *     lib/auth.h; 0 = off), not revoked, whose successors are all unused,
+ *     gets a fresh pair and its successors are revoked ("superseded", their
+ *     access tokens blacklisted): one live token per family. The token's
+ *     row and its successors' are locked, so concurrent refreshes are
+ *     ordered;
  *   - rejected credentials of nobody (throttled logins, unknown or
  *     malformed refresh tokens) are audited aggregated
  *     (tg_audit_reject_call); failures that name a user are audited with it;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/audit.h"
+#include "lib/auth.h"	/* TG_REFRESH_REUSE_* */
 #include "lib/db.h"
 #include "lib/settings.h"
 #include "lib/status.h"
@@ -43,6 +44,8 @@ static const struct range rate_ranges[] = {
 static const struct range scalar_ranges[] = {
 	{"mcp_session_idle_seconds", 60, 2592000, 3600},
 	{"log_max_bytes", 256, 16777216, 16384},
+	/* lib/sessions.c: retry of a rotated refresh token (0: off) */
+	{"refresh_reuse_interval_seconds", 0, TG_REFRESH_REUSE_MAX, TG_REFRESH_REUSE_DEFAULT},
 	{NULL, 0, 0, 0},
 };
 

@@ -14,7 +14,8 @@
  *                                                   requests per minute, 1..1000000
  *    "approval_reset_on": "code+description+schema" | "code",
  *    "mcp_session_idle_seconds": 3600,              60..2592000 (MCP session idle expiry)
- *    "log_max_bytes": 16384}                        256..16777216 (per logged text)
+ *    "log_max_bytes": 16384,                        256..16777216 (per logged text)
+ *    "refresh_reuse_interval_seconds": 30}          0..60 (0: off; lib/sessions.h)
  *
  * PATCH takes any subset (limits and rate_limits merge member-wise);
  * unknown keys and out-of-range values are 422 with the field

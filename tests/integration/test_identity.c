@@ -247,28 +247,47 @@ t_logout_then_reuse(void **state)
 	assert_int_equal(it_status("POST", "/api/v1/auth/refresh", NULL, body), 401);
 }
 
+/* A refresh with rt that must succeed: the new access token into at (4096
+ * bytes; NULL: dropped) and refresh token into next (256 bytes); the
+ * session's username must be name. */
+static void
+rotate(const char *rt, const char *name, char *at, char *next)
+{
+	char body[512];
+	struct it_resp r;
+
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt);
+	assert_int_equal(it_json("POST", "/api/v1/auth/refresh", NULL, body, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "user"),
+	    "username")), name);
+	if (at != NULL)
+		snprintf(at, 4096, "%s", json_string_value(json_object_get(r.json, "access_token")));
+	snprintf(next, 256, "%s", json_string_value(json_object_get(r.json, "refresh_token")));
+	it_resp_free(&r);
+}
+
 static void
 t_refresh_rotation_and_reuse(void **state)
 {
 	char name[96], a1[4096], r1[256], body[512], a2[4096], r2[256];
-	struct it_resp r;
+	char a3[4096], r3[256];
 	long long id;
 
 	(void)state;
 	mkuser("refresh", "developer", name, sizeof(name), &id);
 	assert_int_equal(it_login_full(name, PW, a1, sizeof(a1), r1, sizeof(r1)), 0);
-	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", r1);
-	assert_int_equal(it_json("POST", "/api/v1/auth/refresh", NULL, body, &r), 0);
-	assert_int_equal(r.status, 200);
-	snprintf(a2, sizeof(a2), "%s", json_string_value(json_object_get(r.json, "access_token")));
-	snprintf(r2, sizeof(r2), "%s", json_string_value(json_object_get(r.json, "refresh_token")));
-	it_resp_free(&r);
+	rotate(r1, name, a2, r2);
 	assert_string_not_equal(r1, r2);
 	assert_int_equal(it_status("GET", "/api/v1/auth/me", a2, NULL), 200);
+	/* r2 used: r1 is no longer a retry within the reuse interval */
+	rotate(r2, name, a3, r3);
 	/* Reuse of the rotated-out token: the family dies. */
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", r1);
 	assert_int_equal(it_status("POST", "/api/v1/auth/refresh", NULL, body), 401);
-	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", r2);
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", r3);
 	assert_int_equal(it_status("POST", "/api/v1/auth/refresh", NULL, body), 401);
+	expect_401(a3, "last access token of a revoked family");
 	expect_401(a2, "access token of a revoked family");
 	expect_401(a1, "first access token of a revoked family");
 	/* Garbage refresh tokens. */
@@ -623,7 +642,7 @@ expect_problem(const char *method, const char *path, const char *token,
 static void
 t_session_contract(void **state)
 {
-	char name[96], tok[4096], rt[256], rt2[256], key[128], body[4300], path[256];
+	char name[96], tok[4096], rt[256], rt2[256], rt3[256], key[128], body[4300], path[256];
 	struct it_resp r;
 	json_t *it;
 	long long id;
@@ -675,17 +694,14 @@ t_session_contract(void **state)
 	snprintf(body, sizeof(body), "{\"user_id\":%lld}", admin_id);
 	expect_problem("POST", "/api/v1/auth/revoke-all", tok, body, 403,
 	    "only an admin may revoke another user's tokens", NULL);
-	/* refresh: rotation, then reuse of the old token kills the family */
+	/* refresh: rotation twice, then reuse of the first token (its
+	 * successor was used: no retry) kills the family */
+	rotate(rt, name, NULL, rt2);
+	rotate(rt2, name, NULL, rt3);
 	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt);
-	assert_int_equal(it_json("POST", "/api/v1/auth/refresh", NULL, body, &r), 0);
-	assert_int_equal(r.status, 200);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "user"),
-	    "username")), name);
-	snprintf(rt2, sizeof(rt2), "%s", json_string_value(json_object_get(r.json, "refresh_token")));
-	it_resp_free(&r);
 	expect_problem("POST", "/api/v1/auth/refresh", NULL, body, 401,
 	    "refresh token already used: every token of this session was revoked", NULL);
-	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt2);
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt3);
 	expect_problem("POST", "/api/v1/auth/refresh", NULL, body, 401,
 	    "refresh token already used: every token of this session was revoked", NULL);
 	/* a new password revokes (tokens_valid_after) the session of before */
@@ -699,10 +715,10 @@ t_session_contract(void **state)
 	snprintf(path, sizeof(path), "/api/v1/audit?action=auth.refresh&target=%s", name);
 	assert_int_equal(it_get("GET", path, admin_tok, &r), 0);
 	assert_int_equal(r.status, 200);
-	/* newest first: failed (revoked), reuse_detected twice, ok; all as
-	 * the token's user */
+	/* newest first: failed (revoked), reuse_detected twice, ok twice;
+	 * all as the token's user */
 	it = json_object_get(r.json, "items");
-	assert_int_equal(json_array_size(it), 4);
+	assert_int_equal(json_array_size(it), 5);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(it, 0), "outcome")),
 	    "failed");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
@@ -713,7 +729,9 @@ t_session_contract(void **state)
 	    "reuse_detected");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(it, 3), "outcome")),
 	    "ok");
-	for (size_t i = 0; i < 4; i++) {
+	assert_string_equal(json_string_value(json_object_get(json_array_get(it, 4), "outcome")),
+	    "ok");
+	for (size_t i = 0; i < 5; i++) {
 		assert_string_equal(json_string_value(json_object_get(json_array_get(it, i),
 		    "actor")), name);
 		assert_string_equal(json_string_value(json_object_get(json_array_get(it, i),

@@ -883,6 +883,11 @@ t_refresh(void **state)
 	it_resp_free(&r);
 	assert_string_not_equal(rt, rt2);
 	assert_int_equal(mcp_status(at2), 200);
+	/* rt2 used: rt is no longer a retry within the reuse interval */
+	refresh(cid, rt2, &r);
+	assert_int_equal(r.status, 200);
+	snprintf(rt2, sizeof(rt2), "%s", it_jstr(r.json, "refresh_token"));
+	it_resp_free(&r);
 	/* reuse of the old one: refused, and the whole family is revoked */
 	refresh(cid, rt, &r);
 	oauth_err(&r, 400, "invalid_grant");
@@ -1376,8 +1381,78 @@ group_setup(void **state)
 	return 0;
 }
 
+/* A refresh at the token endpoint that must succeed: the new pair. */
+static void
+refresh_ok(const char *cid, const char *rt, char *at2, char *rt2)
+{
+	struct it_resp r;
+
+	refresh(cid, rt, &r);
+	if (r.status != 200)
+		fail_msg("refresh: %ld %s", r.status, r.body);
+	snprintf(at2, 4096, "%s", it_jstr(r.json, "access_token"));
+	snprintf(rt2, 128, "%s", it_jstr(r.json, "refresh_token"));
+	it_resp_free(&r);
+}
+
+/*
+ * The reuse interval (docs/security.md) at the token endpoint, with the
+ * default setting: a retry of a rotated refresh token whose successor is
+ * unused gets a fresh pair and kills that successor (its access token
+ * too); the superseded token presented later is reuse (RFC 9700 4.14.2):
+ * the family is revoked. A reused code: the revocation of its tokens and
+ * its audit row ("reuse_detected") commit together: with the audit row
+ * failing (audit_log locked) it is a 503 and the tokens stay alive.
+ */
+static void
+t_refresh_retry(void **state)
+{
+	char cid[128], at[4096], rt[128], at2[4096], rt2[128], at3[4096], rt3[128], code[64];
+	struct it_resp r;
+	FILE *lk;
+	int i;
+
+	(void)state;
+	reg("Retry test", "[\"" REDIR "\"]", cid, sizeof(cid));
+	tokens(it_admin(), cid, "{\"decision\":\"allow\"}", at, sizeof(at), rt, sizeof(rt));
+	refresh_ok(cid, rt, at2, rt2);
+	/* the answer was lost: the client retries */
+	refresh_ok(cid, rt, at3, rt3);
+	assert_string_not_equal(rt2, rt3);
+	assert_int_equal(mcp_status(at2), 401);
+	assert_int_equal(mcp_status(at3), 200);
+	/* the superseded one comes back: two holders; the family dies */
+	refresh(cid, rt2, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	assert_int_equal(mcp_status(at3), 401);
+	refresh(cid, rt3, &r);
+	oauth_err(&r, 400, "invalid_grant");
+	it_resp_free(&r);
+	/* one code exchanged three times: 200; again with the audit row
+	 * failing: 503, the first tokens alive; again: 400 and revoked */
+	get_code(it_admin(), cid, REDIR, VERIFIER, "{\"decision\":\"allow\"}", code, sizeof(code));
+	for (i = 0; i < 3; i++) {
+		lk = i == 1 ? it_lock_table("audit_log") : NULL;
+		exchange(cid, code, REDIR, VERIFIER, &r);
+		if (lk != NULL)
+			it_unlock_table(lk);
+		if (i == 0 && r.status == 200)
+			snprintf(at, sizeof(at), "%s", it_jstr(r.json, "access_token"));
+		else if (i == 1)
+			unavailable(&r, "code reuse, audit_log locked");
+		else
+			oauth_err(&r, 400, "invalid_grant");
+		it_resp_free(&r);
+		assert_int_equal(mcp_status(at), i < 2 ? 200 : 401);
+	}
+	it_sql_expect("1", "SELECT count(*) FROM audit_log WHERE action = 'oauth.token'"
+			   " AND outcome = 'reuse_detected' AND target = '%s'",
+	    cid);
+}
+
 TG_TEST_MAIN("oauth", group_setup, NULL, t_discovery, t_register_bad,
     t_authorize_refusals, t_display_host, t_authorize_rate, t_code_exchange,
     t_code_race, t_audience, t_refresh, t_consent, t_revoke, t_framing,
     t_admin_only, t_register_rate, t_token_faults, t_database_down,
-    t_oauth_token_rate_limited)
+    t_oauth_token_rate_limited, t_refresh_retry)
