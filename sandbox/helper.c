@@ -36,8 +36,9 @@
  * options (docs/sandbox.md "Test hooks").
  *
  * Exit status: 0 the tool ran (its outcome is in the status document),
- * 1 usage/internal error (an unknown option among them), 2 bad request, 3 sandbox unavailable (root,
- * no namespaces and degraded mode not enabled), 4 sandbox setup failed.
+ * 1 usage (an unknown option among them) or internal error, 2 bad
+ * request, 3 sandbox unavailable (root, no namespaces and degraded mode
+ * not enabled), 4 sandbox setup failed.
  */
 #include "sandbox/sbx.h"
 #include "lib/parse.h"

@@ -1277,10 +1277,11 @@ def parked():
         th.start()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and z and th.is_alive():
-            kids = children(z[0])
-            # A: the child that catches SIGUSR1 (its tool is running)
+            # live children (an earlier call's child may not be reaped
+            # yet); A: the one that catches SIGUSR1 (its tool is running)
+            kids = [k for k in children(z[0]) if running(k)]
             run = [k for k in kids if catches(k, signal.SIGUSR1)]
-            if len(kids) >= 2 and run:
+            if len(kids) == 2 and run:
                 during = [(k, pidns_of(k)) for k in kids]
                 os.kill(run[0], signal.SIGUSR1)
                 break
