@@ -40,9 +40,11 @@ bench_port_check() {
 # bench_var_check: refuse when a stack runs at $VAR already (another bench
 # of this checkout, or one BENCH_KEEP=1 left): bench_stack would wipe it.
 bench_var_check() {
-	if bash scripts/stack.sh status 2>/dev/null | grep -q ' running'; then
-		die "a stack is running at $VAR (another $BENCH_NAME, or BENCH_KEEP=1 left it); stop it first: VAR=$VAR bash scripts/stack.sh stop"
-	fi
+	local st
+	st=$(bash scripts/stack.sh status 2>/dev/null || true)
+	case "$st" in *" running"*)
+		die "a stack is running at $VAR (another $BENCH_NAME, or BENCH_KEEP=1 left it); stop it first: VAR=$VAR bash scripts/stack.sh stop" ;;
+	esac
 }
 
 # bench_kept: with BENCH_KEEP=1, where the stack that stays up is.
