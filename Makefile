@@ -46,7 +46,7 @@ IT_LIB := $(filter-out $(IT_SRC),$(wildcard tests/integration/*.c))
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(B)/tests/integration/%)
 
 .PHONY: all deps run start stop check unit unit-build asan-build \
-	integration-build integration valgrind fuzz bench bench-streams fmt fmt-check fmt-new clean help \
+	integration-build sandbox-test integration valgrind fuzz bench bench-streams fmt fmt-check fmt-new clean help \
 	layers-check ui
 
 all: deps $(B)/toolgate sandbox
@@ -116,7 +116,9 @@ $(B)/tests/integration/%: tests/integration/%.c $(IT_LIB) tests/integration/it.h
 
 unit-build: $(UNIT_BIN)
 asan-build: $(UNIT_ASAN)
-integration-build: $(IT_BIN)
+# and the sandbox helper's test build (sandbox/sandbox.mk sandbox-test:
+# its test hooks are in no binary `make all` builds)
+integration-build: $(IT_BIN) sandbox-test
 
 unit: deps unit-build
 	@for t in $(UNIT_BIN); do $$t || exit 1; done

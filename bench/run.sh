@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh - `make bench`: one run, one machine, one table.
 #
-# Starts a private stack with `make start` (var/bench, port 18780), seeds one
+# Starts a private stack with `make start` (var/bench; ports below), seeds one
 # running server with 50 approved tools, and measures through nginx with wrk
 # (Debian package; the Lua script bench/mcp.lua prints percentiles):
 #   1. MCP tools/list at concurrency 1, 8, 32 (2025-11-25 session)
@@ -24,25 +24,34 @@
 # free worker), BENCH_KEEP=1 leaves the stack running, BENCH_ONLY=warm runs
 # only the warm tools/call rows and the bare start (a short table on stdout,
 # bench/results/warm.md; for A/B runs while iterating).
+# Ports (bench/lib.sh bench_port): nginx BENCH_PORT, the TypeScript server
+# BENCH_TS_PORT, the OTLP receiver BENCH_OTLP_PORT; each unset one is the
+# first free port from 18780, 18790 and 18791 on, a set one that is busy is
+# refused. A stack already running at var/bench is refused too.
+# BENCH_PG_PORT (55780) only names PostgreSQL's unix socket under var/bench.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 SECS=${BENCH_SECONDS:-10}
-export VAR="$ROOT/var/bench" PORT=18780 PG_PORT=55780 PG_FSYNC=off
+export VAR="$ROOT/var/bench" PG_PORT=${BENCH_PG_PORT:-55780} PG_FSYNC=off
 export NGINX_RATE=1000000r/s NGINX_BURST=1000000
 export TOOLGATE_WORKERS=${BENCH_WORKERS:-5} TOOLGATE_LOG_LEVEL=info
 # tools/call at concurrency 4 must not see "busy": 4 slots, and one worker
 # kept for the control plane (slots + queue < workers)
 export TOOLGATE_TOOL_SLOTS=$((TOOLGATE_WORKERS - 1)) TOOLGATE_TOOL_QUEUE=0
 export TOOLGATE_SANDBOX_WARM=on
-BASE="http://127.0.0.1:$PORT"
-TS_PORT=18790
 PY=/usr/bin/python3
 OUT="$ROOT/bench/results/latest.md"
 mkdir -p "$ROOT/bench/results"
 
 BENCH_NAME=bench
 . bench/lib.sh
+bench_var_check
+bench_port PORT BENCH_PORT 18780
+bench_port TS_PORT BENCH_TS_PORT 18790
+bench_port OTLP_PORT BENCH_OTLP_PORT 18791
+export PORT
+BASE="http://127.0.0.1:$PORT"
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -59,6 +68,7 @@ cleanup() {
 	[ -n "$TS_PID" ] && kill "$TS_PID" 2>/dev/null || true
 	[ -s "$VAR/otlp.pid" ] && kill "$(cat "$VAR/otlp.pid")" 2>/dev/null || true
 	[ "${BENCH_KEEP:-0}" = 1 ] || bash scripts/stack.sh stop >/dev/null 2>&1 || true
+	bench_kept
 }
 trap cleanup EXIT
 
@@ -155,6 +165,7 @@ for c in 1 8 32; do R[t6_$c]=$(wrk_run "$BASE/mcp" "$LIST26" "$MCP26_HEADERS" "$
 
 say "tools/list against the TypeScript SDK server"
 (cd bench/ts-server && { [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null 2>&1; })
+bench_port_check TS_PORT BENCH_TS_PORT
 PORT=$TS_PORT node bench/ts-server/server.mjs >/dev/null 2>&1 &
 TS_PID=$!
 for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$TS_PORT/" && break; sleep 0.1; done
@@ -190,7 +201,6 @@ COLD_ROWS=$(psql -X -At -c "SELECT count(*) FILTER (WHERE sandbox = 'cold') FROM
 # host nothing: 200 without parsing), then with it hanging (every export
 # times out and its spans are dropped).
 say "tracing: off, on at 100% sampling, and with the collector hanging"
-OTLP_PORT=18791
 TP="traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 otlp_metric() { curl -s "$BASE/metrics" | awk -v m="$1" 'index($0, m) == 1 {s += $2} END {print s + 0}'; }
 bash scripts/stack.sh stop >/dev/null 2>&1
@@ -198,6 +208,7 @@ make -s start >/dev/null
 R[toff_l8]=$(wrk_run "$BASE/mcp" "$LIST" "$MCP_HEADERS" 8 "$SECS")
 R[toff_c1]=$(BENCH_TOOL_ERRORS=1 wrk_run "$BASE/mcp" "$CALL" "$MCP_HEADERS" 1 "$SECS")
 R[toff_c4]=$(BENCH_TOOL_ERRORS=1 wrk_run "$BASE/mcp" "$CALL" "$MCP_HEADERS" 4 "$SECS")
+bench_port_check OTLP_PORT BENCH_OTLP_PORT
 $PY tests/trace/otlp_receiver.py "$OTLP_PORT" "$VAR/otlp.pid" >/dev/null 2>&1 &
 for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$OTLP_PORT/stats" && break; sleep 0.1; done
 curl -s -o /dev/null -d '{"mode":"sink"}' "http://127.0.0.1:$OTLP_PORT/control"

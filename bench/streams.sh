@@ -12,26 +12,34 @@
 #     just before the REST request to the client having read the
 #     notifications/tools/list_changed event, all streams and rounds pooled
 #     (target p99 <= 200 ms)
-# Its own stack (var/bench-streams, port 18781). Results: stdout and
+# Its own stack (var/bench-streams): nginx on BENCH_PORT, else the first free
+# port from 18781 on (a set one that is busy is refused, as is a stack
+# already running at var/bench-streams; bench/lib.sh bench_port);
+# BENCH_PG_PORT (55781) only names PostgreSQL's unix socket there.
+# BENCH_KEEP=1 leaves the stack running. Results: stdout and
 # bench/results/streams.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 N=${BENCH_STREAMS:-1000}
 ROUNDS=${BENCH_ROUNDS:-5}
-export VAR="$ROOT/var/bench-streams" PORT=18781 PG_PORT=55781 PG_FSYNC=off
+export VAR="$ROOT/var/bench-streams" PG_PORT=${BENCH_PG_PORT:-55781} PG_FSYNC=off
 export NGINX_RATE=1000000r/s NGINX_BURST=1000000 TOOLGATE_LOG_LEVEL=${TOOLGATE_LOG_LEVEL:-warn}
 export TOOLGATE_STREAMS_PER_PRINCIPAL=$((N + 10)) TOOLGATE_STREAMS_MAX=$((N + 100))
-BASE="http://127.0.0.1:$PORT"
 PY=/usr/bin/python3
 OUT="$ROOT/bench/results/streams.md"
 mkdir -p "$ROOT/bench/results"
 BENCH_NAME=bench-streams
 . bench/lib.sh
+bench_var_check
+bench_port PORT BENCH_PORT 18781
+export PORT
+BASE="http://127.0.0.1:$PORT"
 
 cleanup() {
 	[ -n "${CL_PID:-}" ] && kill "$CL_PID" 2>/dev/null || true
 	[ "${BENCH_KEEP:-0}" = 1 ] || bash scripts/stack.sh stop >/dev/null 2>&1 || true
+	bench_kept
 }
 trap cleanup EXIT
 bench_stack bash scripts/stack.sh start

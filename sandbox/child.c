@@ -475,12 +475,15 @@ sbx_child_main(const struct sbx_child *c)
 		close(c->sync_w);
 	if (c->errp_r >= 0)
 		close(c->errp_r);
-	if (c->test_delay_ms > 0) {	/* tests: widen the window below */
+#ifdef TG_SANDBOX_TEST_HOOKS
+	if (c->test_delay_ms > 0) {	/* --test-child-delay-ms: widen the
+					 * window below */
 		struct timespec ts = {c->test_delay_ms / 1000,
 			(long)(c->test_delay_ms % 1000) * 1000000L};
 
 		nanosleep(&ts, NULL);
 	}
+#endif
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
 		sbx_child_fail(c->errp_w, "pdeathsig", errno);
 	{	/* a parent that died before the prctl sends no signal, but it

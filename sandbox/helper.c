@@ -2,8 +2,7 @@
  * helper.c - toolgate-sandbox: run one tool call in fresh OS isolation.
  *
  *   toolgate-sandbox --status-fd N [--events-fd M] [--allow-degraded]
- *                    [--python PATH] [--egress-test-allow HOST:PORT]
- *                    < request.json
+ *                    [--python PATH] < request.json
  *   toolgate-sandbox --probe [--status-fd N] [--allow-degraded]
  *   toolgate-sandbox --dump-seccomp [--degraded]
  *
@@ -29,9 +28,17 @@
  * Without user namespaces the helper refuses, unless degraded mode is
  * enabled (--allow-degraded or "allow_degraded": true in the request).
  *
+ * Test hooks (--egress-test-allow HOST:PORT, --test-ready-first,
+ * --test-child-delay-ms MS) exist only when built with
+ * -DTG_SANDBOX_TEST_HOOKS: build/tests/toolgate-sandbox-test, which
+ * tests/sandbox uses for exactly the cases that need them. The production
+ * build/toolgate-sandbox has no such code and refuses them as unknown
+ * options (docs/sandbox.md "Test hooks").
+ *
  * Exit status: 0 the tool ran (its outcome is in the status document),
- * 1 usage/internal error, 2 bad request, 3 sandbox unavailable (root,
- * no namespaces and degraded mode not enabled), 4 sandbox setup failed.
+ * 1 usage (an unknown option among them) or internal error, 2 bad
+ * request, 3 sandbox unavailable (root, no namespaces and degraded mode
+ * not enabled), 4 sandbox setup failed.
  */
 #include "sandbox/sbx.h"
 #include "lib/parse.h"
@@ -79,16 +86,28 @@ struct cfg {
 	int dump_seccomp;
 	int dump_degraded;
 	const char *python;
-	const char *egress_test_allow;
 	int serve;		/* --serve: warm sandboxes, one call at a time */
 	int zygote;		/* --zygote: the zygote itself (zygote.c) */
 	long long warm_calls;	/* --warm-calls: recycle the zygote after N */
 	long long warm_ms;	/* --warm-ms: ... or after this long */
-	int test_ready_first;	/* tests: the zygote's children report ready
+#ifdef TG_SANDBOX_TEST_HOOKS
+	const char *egress_test_allow;	/* proxy.c admits this loopback
+					 * HOST:PORT */
+	int test_ready_first;	/* the zygote's children report ready
 				 * before the zygote names them (zygote.c) */
-	int test_child_delay_ms;	/* tests: a cold child waits this long
+	int test_child_delay_ms;	/* a cold child waits this long
 					 * before its PR_SET_PDEATHSIG */
+#endif
 };
+
+/* A test hook's value: the option's in the test build, none in production
+ * (the production binary has neither the options nor the code they
+ * drive). */
+#ifdef TG_SANDBOX_TEST_HOOKS
+#define TEST_HOOK(c, field, none) ((c)->field)
+#else
+#define TEST_HOOK(c, field, none) ((void)(c), (none))
+#endif
 
 struct sbuf {
 	char *p;
@@ -1238,7 +1257,7 @@ start_proxy(struct run *r, const struct cfg *c, int sp, int direct)
 		/* the package installer's own runs (packages.c) */
 		sbx_proxy_packages(json_object_get(r->req, "package_egress"));
 		sbx_proxy_main(lfd, r->hosts, r->start_ms + r->lim.timeout_ms,
-		    c->egress_test_allow);
+		    TEST_HOOK(c, egress_test_allow, NULL));
 	}
 }
 
@@ -1277,7 +1296,7 @@ run_tool(struct run *r, const struct cfg *c)
 	ch.sync_r = sync[0];
 	ch.sync_w = sync[1];
 	ch.errp_r = errp[0];
-	ch.test_delay_ms = c->test_child_delay_ms;
+	ch.test_delay_ms = TEST_HOOK(c, test_child_delay_ms, 0);
 	ch.errp_w = errp[1];
 	ch.egress_sp = -1;
 	ch.packages = r->packages;
@@ -1638,8 +1657,10 @@ zygote_start(struct warm *w, const struct cfg *c)
 			argv[na++] = "--packages-root";
 			argv[na++] = sbx_packages_root;
 		}
+#ifdef TG_SANDBOX_TEST_HOOKS
 		if (c->test_ready_first)
 			argv[na++] = "--test-ready-first";
+#endif
 		struct __user_cap_header_struct h;
 		struct __user_cap_data_struct d[2];
 		int nul, cap;
@@ -2380,8 +2401,9 @@ fd_arg(const char *s)
 	return (int)v;
 }
 
+/* 0, or -1 with *bad the unknown option (NULL: a bad value or mix) */
 static int
-parse_args(int argc, char **argv, struct cfg *c)
+parse_args(int argc, char **argv, struct cfg *c, const char **bad)
 {
 	int i;
 
@@ -2411,16 +2433,18 @@ parse_args(int argc, char **argv, struct cfg *c)
 			c->dump_degraded = 1;
 		else if (strcmp(a, "--python") == 0 && i + 1 < argc)
 			c->python = argv[++i];
-		else if (strcmp(a, "--egress-test-allow") == 0 && i + 1 < argc)
-			c->egress_test_allow = argv[++i];
 		else if (strcmp(a, "--serve") == 0)
 			c->serve = 1;
+#ifdef TG_SANDBOX_TEST_HOOKS
+		else if (strcmp(a, "--egress-test-allow") == 0 && i + 1 < argc)
+			c->egress_test_allow = argv[++i];
 		else if (strcmp(a, "--test-ready-first") == 0)
-			c->test_ready_first = 1;	/* tests: zygote.c */
+			c->test_ready_first = 1;	/* zygote.c */
 		else if (strcmp(a, "--test-child-delay-ms") == 0 &&
 		    i + 1 < argc && (c->test_child_delay_ms =
 		    atoi(argv[i + 1])) > 0 && c->test_child_delay_ms <= 10000)
-			i++;	/* tests: harness.py orphans() */
+			i++;	/* harness.py orphans() */
+#endif
 		else if (strcmp(a, "--packages-root") == 0 && i + 1 < argc &&
 		    argv[i + 1][0] == '/' && strlen(argv[i + 1]) < 400)
 			sbx_packages_root = argv[++i];	/* warm package sets */
@@ -2441,8 +2465,10 @@ parse_args(int argc, char **argv, struct cfg *c)
 				c->warm_ms = v;
 			i++;
 		}
-		else
+		else {
+			*bad = a;
 			return -1;
+		}
 	}
 	if (strncmp(c->python, "/usr/", 5) != 0 || strstr(c->python, "/../"))
 		return -1;
@@ -2457,6 +2483,7 @@ main(int argc, char **argv)
 	struct cfg c;
 	struct run r;
 	char *buf = NULL, msg[300];
+	const char *bad = NULL;
 	size_t len = 0;
 	int rc, ex;
 	pid_t ppid;
@@ -2469,7 +2496,9 @@ main(int argc, char **argv)
 	r.parent_fd = -1;
 	/* reliability: who started us, before anything can take time */
 	ppid = getppid();
-	if (parse_args(argc, argv, &c) != 0) {
+	if (parse_args(argc, argv, &c, &bad) != 0) {
+		if (bad != NULL)
+			warnx_("unknown option, or its value missing", bad);
 		warnx_("usage: toolgate-sandbox --status-fd N [--allow-degraded] "
 		    "[--python /usr/bin/python3.11] < request.json | --probe | "
 		    "--dump-seccomp [--degraded]", NULL);
@@ -2478,7 +2507,7 @@ main(int argc, char **argv)
 	if (c.dump_seccomp)
 		return sbx_seccomp_dump(c.dump_degraded, 1) == 0 ? 0 : EX_USAGE;
 	if (c.zygote)
-		sbx_zygote_main(c.python, c.test_ready_first);
+		sbx_zygote_main(c.python, TEST_HOOK(&c, test_ready_first, 0));
 	if (!c.probe && (getuid() == 0 || geteuid() == 0 || getgid() == 0 ||
 	    getegid() == 0)) {
 		if (c.status_fd >= 0 && fcntl(c.status_fd, F_GETFD) < 0)

@@ -20,8 +20,10 @@
  * CGNAT, multicast or reserved ranges; no proxy from the environment; a
  * redirect is followed (up to 5) only to the same scheme, host and port;
  * responses are capped at 5 MiB and every request at min(its timeout, 30 s,
- * the run's deadline). --egress-test-allow HOST:PORT (tests only) admits one
- * loopback endpoint so the allow/deny/redirect logic can be tested offline.
+ * the run's deadline). In the test build only (-DTG_SANDBOX_TEST_HOOKS,
+ * build/tests/toolgate-sandbox-test), --egress-test-allow HOST:PORT admits
+ * one loopback endpoint so the allow/deny/redirect logic can be tested
+ * offline; the production helper has no such exception.
  *
  * The package installer's own runs (the request's "package_egress",
  * packages.c; never a tool run) also have: "download": true for GET of the
@@ -57,7 +59,9 @@
 struct px {
 	const json_t *hosts;
 	long long deadline;
-	const char *test_allow;
+#ifdef TG_SANDBOX_TEST_HOOKS
+	const char *test_allow;	/* --egress-test-allow */
+#endif
 	char refused[160];
 	char *body;
 	size_t body_len;
@@ -267,6 +271,8 @@ v6_public(const unsigned char *b)
 	return 1;
 }
 
+#ifdef TG_SANDBOX_TEST_HOOKS
+/* the test build's one exception (--egress-test-allow) */
 static int
 test_allowed(const struct px *px, const char *ip, unsigned port)
 {
@@ -280,6 +286,16 @@ test_allowed(const struct px *px, const char *ip, unsigned port)
 		return 0;
 	return strcmp(want, px->test_allow) == 0;
 }
+#else
+static int
+test_allowed(const struct px *px, const char *ip, unsigned port)
+{
+	(void)px;
+	(void)ip;
+	(void)port;
+	return 0;	/* production: no exception */
+}
+#endif
 
 static int host_allowed(const json_t *hosts, const char *host,
     const char *scheme, long port);
@@ -822,7 +838,11 @@ sbx_proxy_main(int lfd, const json_t *hosts, long long deadline_ms,
 	memset(&px, 0, sizeof px);
 	px.hosts = hosts;
 	px.deadline = deadline_ms;
+#ifdef TG_SANDBOX_TEST_HOOKS
 	px.test_allow = test_allow;
+#else
+	(void)test_allow;	/* always NULL: no test hooks in production */
+#endif
 	if (load_curl() != 0 || cu.global_init(CURL_GLOBAL_DEFAULT) != 0)
 		_exit(1);
 	line = malloc(cap);

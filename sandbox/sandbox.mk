@@ -2,6 +2,8 @@
 # Included by the top-level Makefile, which defines CC, CFLAGS and LDFLAGS.
 #
 #   make sandbox        build/toolgate-sandbox, build/sandbox-drive
+#   make sandbox-test   build/tests/toolgate-sandbox-test (the test hooks;
+#                       never installed; make integration-build builds it)
 #   make check-sandbox  tests/sandbox/run.sh (attack cases + functional tests)
 #   make bench-sandbox  median/p90 of a trivial tool vs the bare interpreter
 
@@ -83,8 +85,32 @@ $(SBX_DRIVE): $(SBX_DRIVE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(SBX_DRIVE_OBJS) $(SBX_JANSSON)
 	chmod 0755 $@
 
-check-sandbox:
+check-sandbox: sandbox sandbox-test
 	tests/sandbox/run.sh
+
+# The test build (docs/sandbox.md "Test hooks"): the same helper with
+# -DTG_SANDBOX_TEST_HOOKS, which adds --egress-test-allow (a loopback egress
+# endpoint the proxy admits), --test-ready-first and --test-child-delay-ms.
+# Under build/tests/, never installed; tests/sandbox runs it for exactly the
+# cases that need a hook. build/toolgate-sandbox has none of that code and
+# refuses the flags as unknown options.
+SBX_HOOK_SRCS := sandbox/helper.c sandbox/child.c sandbox/zygote.c \
+                sandbox/proxy.c
+SBX_TEST_HELPER := build/tests/toolgate-sandbox-test
+SBX_TEST_OBJS := $(patsubst sandbox/%.c,$(SBX_OBJDIR)/test-%.o,$(SBX_HOOK_SRCS)) \
+                $(filter-out $(patsubst sandbox/%.c,$(SBX_OBJDIR)/%.o,$(SBX_HOOK_SRCS)),$(SBX_OBJS))
+
+.PHONY: sandbox-test
+
+sandbox-test: $(SBX_TEST_HELPER)
+
+$(SBX_OBJDIR)/test-%.o: sandbox/%.c sandbox/sbx.h | $(SBX_OBJDIR)
+	$(CC) $(CFLAGS) $(SBX_CFLAGS) -DTG_SANDBOX_TEST_HOOKS -c -o $@ $<
+
+$(SBX_TEST_HELPER): $(SBX_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(SBX_TEST_OBJS) $(SBX_LIBS)
+	chmod 0755 $@
 
 bench-sandbox: sandbox
 	/usr/bin/python3.11 -I -S tests/sandbox/bench.py

@@ -70,7 +70,8 @@ struct sbx_child {
 	int sync_w;		/* its write end (the parent's): closed first,
 				 * so that the parent's death is EOF */
 	int errp_r;		/* the error pipe's read end (the parent's) */
-	int test_delay_ms;	/* tests: sleep before PR_SET_PDEATHSIG */
+	int test_delay_ms;	/* test build: sleep before PR_SET_PDEATHSIG
+				 * (always 0 in production) */
 	int errp_w;		/* setup failure message; CLOEXEC, EOF = exec ok */
 	int egress_sp;		/* -1, or socket to hand the egress listener to */
 	const char *packages;	/* NULL, or the package tree to bind (packages.c) */
@@ -147,7 +148,9 @@ struct sbx_zmsg {
 
 #define SBX_ZYGOTE_CTL_FD	3	/* the zygote's control socket */
 #define SBX_ZYGOTE_ERR_FD	5	/* setup failure text */
-/* zygote.c: the zygote's main (after exec in fresh namespaces). */
+/* zygote.c: the zygote's main (after exec in fresh namespaces).
+ * test_ready_first: the test build's --test-ready-first (ignored without
+ * TG_SANDBOX_TEST_HOOKS). */
 int sbx_zygote_main(const char *python, int test_ready_first)
     __attribute__((noreturn));
 
@@ -188,7 +191,8 @@ int sbx_landlock_apply(const struct sbx_ll_rule *rules, size_t n, int scope);
 
 /* proxy.c: serve egress requests on listener lfd until it is closed or the
  * run ends. hosts: JSON array of allowed host names. test_allow: "host:port"
- * of one loopback endpoint that is allowed anyway (tests only), or NULL. */
+ * of one loopback endpoint that is allowed anyway (the test build's
+ * --egress-test-allow), or NULL; ignored without TG_SANDBOX_TEST_HOOKS. */
 /* lfd may also be an already connected socket (warm sandboxes): then
  * that one connection is served. */
 void sbx_proxy_main(int lfd, const json_t *hosts, long long deadline_ms,

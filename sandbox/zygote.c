@@ -299,8 +299,9 @@ hot_probe(PyObj *prewarm, int pidns)
 	close(p[0]);
 }
 
+#ifdef TG_SANDBOX_TEST_HOOKS
 /*
- * Tests only (--test-ready-first, tests/sandbox/harness.py): the order a
+ * Test build only (--test-ready-first, tests/sandbox/harness.py): the order a
  * busy host can produce once in thousands of calls, every time. The
  * child's 'R' goes through the zygote (t is the child's fd 5 instead of
  * the helper's ready pipe): the zygote waits for it, forwards it to the
@@ -331,6 +332,7 @@ ready_first(int t, int ready_w)
 	}
 	close(t);
 }
+#endif
 
 static void
 prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
@@ -354,10 +356,14 @@ prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
 		(void)send_msg(&r, -1);
 		return;
 	}
+#ifdef TG_SANDBOX_TEST_HOOKS
 	if (test_ready_first && pipe2(t, O_CLOEXEC) == 0) {
 		ready_w = fds[5]; /* the helper's: written by ready_first */
 		fds[5] = t[1];
 	}
+#else
+	(void)test_ready_first; /* always 0: no test hooks in production */
+#endif
 	py.BeforeFork();
 	pid = fork();
 	if (pid == 0) {
@@ -390,6 +396,7 @@ prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
 	close_fds(fds, nfd);
 	if (setns(pidns, CLONE_NEWPID) != 0)
 		zfail("setns back to the zygote's pid namespace", strerror(errno));
+#ifdef TG_SANDBOX_TEST_HOOKS
 	if (ready_w >= 0) {
 		if (pid > 0)
 			ready_first(t[0], ready_w);
@@ -397,6 +404,7 @@ prepare(const struct sbx_zmsg *m, int fds[6], int nfd, int pidns, PyObj *entry,
 			close(t[0]);
 		close(ready_w);
 	}
+#endif
 	if (pid < 0) {
 		r.zpid = -1;
 		(void)send_msg(&r, -1);

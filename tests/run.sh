@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # tests/run.sh - the one test runner; `make check` calls it after building
-# (make all unit-build asan-build integration-build sandbox).
+# (make all unit-build asan-build integration-build; integration-build also
+# builds the sandbox helper's test build, build/tests/toolgate-sandbox-test,
+# which the sandbox suite runs for the cases that need a test hook).
 #
 # Suites, in order:
 #   unit         build/tests/unit/test_*        (cmocka)

@@ -898,51 +898,60 @@ worker_of(pid_t m)
 	return 0;
 }
 
+/* A private master with one worker, killed three times in a row as soon as
+ * each replacement is up; d: how long each replacement took (s). */
 static void
-t_respawn_backoff_is_precise(void **state)
+respawn_delays(int run, double d[3])
 {
-	char sock[200], log[200];
+	char name[32], sock[200];
 	pid_t m, w, w2;
-	double t_kill, end, total = 0, d[3];
-	int i, ws;
+	double t_kill, end;
+	int i;
 
-	(void)state;
-	snprintf(sock, sizeof(sock), "%s/backoff.sock", tmpdir);
-	snprintf(log, sizeof(log), "%s/backoff.log", tmpdir);
-	m = master_start(sock, log, 1);
-	wait_socket(sock);
-	end = it_now() + 10;
+	snprintf(name, sizeof(name), "backoff%d", run);
+	m = private_master(name, 1, sock, sizeof(sock));
+	end = it_now() + 30;
 	while ((w = worker_of(m)) == 0) {
 		assert_true(it_now() < end);
 		sleep_ms(5);
 	}
-	/* Three deaths, each within 2 s of the worker's start: back-offs of
-	 * 100, 200 and 400 ms (a master that ticks once a second makes each
-	 * about 1000 ms). */
 	for (i = 0; i < 3; i++) {
 		t_kill = it_now();
 		assert_int_equal(kill(w, SIGKILL), 0);
-		end = t_kill + 10;
+		end = t_kill + 30;
 		while ((w2 = worker_of(m)) == 0 || w2 == w) {
 			assert_true(it_now() < end);
 			sleep_ms(2);
 		}
 		d[i] = it_now() - t_kill;
-		total += d[i];
 		w = w2;
 	}
-	print_message("respawn delays: %.0f %.0f %.0f ms\n", d[0] * 1000,
-	    d[1] * 1000, d[2] * 1000);
-	assert_true(d[0] >= 0.09);
-	assert_true(d[2] > d[0]);
-	assert_true(total < 1.8);
-	assert_int_equal(kill(m, SIGTERM), 0);
-	end = it_now() + 20;
-	while (waitpid(m, &ws, WNOHANG) == 0) {
-		assert_true(it_now() < end);
-		sleep_ms(50);
+	private_master_stop(m);
+}
+
+static void
+t_respawn_backoff_is_precise(void **state)
+{
+	double d[3];
+	int run, ok = 0;
+
+	(void)state;
+	/* Three deaths, each within 2 s of the worker's start: back-offs of
+	 * 100, 200 and 400 ms, 0.7 s in all. A master that ticks once a
+	 * second makes each about 1 s, 3 s in all; one that ignores the
+	 * back-off makes them shorter than it. A loaded host only adds to a
+	 * delay (or, stalling a worker's start past 2 s, resets its back-off):
+	 * so up to three runs, and one must have each delay at least its
+	 * back-off and all three well under the ticking master's 3 s (2.4 s:
+	 * 1.7 s to spare). */
+	for (run = 0; run < 3 && !ok; run++) {
+		respawn_delays(run, d);
+		print_message("respawn delays: %.0f %.0f %.0f ms\n", d[0] * 1000,
+		    d[1] * 1000, d[2] * 1000);
+		ok = d[0] >= 0.09 && d[1] >= 0.19 && d[2] >= 0.39 &&
+		    d[0] + d[1] + d[2] < 2.4;
 	}
-	live_master = 0;
+	assert_true(ok);
 }
 
 /*

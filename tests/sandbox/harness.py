@@ -28,7 +28,14 @@ writes the marker into the result it forges.
 
 As root, every helper runs as nobody (setpriv); the helper refusing root is
 itself a test. No network: the egress tests use a local server and the
-helper's test-only --egress-test-allow flag.
+test-only --egress-test-allow flag.
+
+Two helpers: the production build/toolgate-sandbox runs everything (every
+attack case among them) but the cases that need a test hook
+(TEST_HOOK_FLAGS: --egress-test-allow, --test-ready-first,
+--test-child-delay-ms), which run build/tests/toolgate-sandbox-test, the
+same helper built with -DTG_SANDBOX_TEST_HOOKS (docs/sandbox.md "Test
+hooks"). That the production helper refuses each hook is itself a test.
 """
 import glob
 import json
@@ -45,6 +52,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 HELPER = os.path.join(ROOT, "build", "toolgate-sandbox")
+HELPER_TEST = os.path.join(ROOT, "build", "tests", "toolgate-sandbox-test")
+# the options only HELPER_TEST has
+TEST_HOOK_FLAGS = ("--egress-test-allow", "--test-ready-first",
+                   "--test-child-delay-ms")
 DRIVE = os.path.join(ROOT, "build", "sandbox-drive")
 AS_USER = (["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
            if os.geteuid() == 0 else [])
@@ -115,9 +126,9 @@ class WarmDriver:
     """One sandbox-drive --lines process: every call through one client,
     so through one long-lived helper and its zygote."""
 
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), helper=HELPER):
         self.p = subprocess.Popen(
-            AS_USER + [DRIVE, "--helper", HELPER, "--warm-strict", "--lines"]
+            AS_USER + [DRIVE, "--helper", helper, "--warm-strict", "--lines"]
             + list(extra), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             env=WORKER_ENV)
 
@@ -196,6 +207,13 @@ def children(pid):
 
 
 WARM = None  # the WarmDriver of the warm pass
+WARM_TEST = None  # ... and its twin on HELPER_TEST, once a case needs it
+
+
+def helper_for(flags):
+    """HELPER_TEST for a call that needs a test hook, else HELPER."""
+    return HELPER_TEST if any(f in TEST_HOOK_FLAGS for f in flags) \
+        else HELPER
 
 
 def running(pid, start=None):
@@ -223,12 +241,22 @@ def tree(pid):
     return out
 
 
-def drive(req, flags=(), leak=False, helper=HELPER, grace=None, timeout=120):
-    """Run one request through sandbox-drive; returns the parsed output."""
-    if MODE == "warm" and helper == HELPER and grace is None and not leak:
-        return WARM.run(req, flags)
+def drive(req, flags=(), leak=False, helper=None, grace=None, timeout=120):
+    """Run one request through sandbox-drive; returns the parsed output.
+    helper: by default HELPER, or HELPER_TEST when flags hold a test
+    hook."""
+    global WARM_TEST
+    ours = helper is None
+    if ours:
+        helper = helper_for(flags)
+    if MODE == "warm" and ours and grace is None and not leak:
+        if helper == HELPER:
+            return WARM.run(req, flags)
+        if WARM_TEST is None:
+            WARM_TEST = WarmDriver(helper=HELPER_TEST)
+        return WARM_TEST.run(req, flags)
     cmd = AS_USER + [DRIVE, "--helper", helper]
-    if MODE == "warm" and helper == HELPER:
+    if MODE == "warm" and ours:
         cmd.append("--warm-strict")
     if grace is not None:
         cmd += ["--grace", str(grace)]
@@ -862,13 +890,14 @@ def lifecycle(ctx):
     report("probe degraded when enabled", b'"degraded"' in p.stdout,
            p.stdout[:300])
 
-    # the client's hard deadline against a helper that hangs
+    # the client's hard deadline against a helper that hangs (for 60 s:
+    # a generous bound well under that)
     t0 = time.time()
     doc = drive(run_req("def main(): pass\n", limits={"timeout_ms": 300}),
                 helper=os.path.join(HERE, "fake_helper.sh"), grace=300)
     el = time.time() - t0
     report("client deadline kills a hung helper", isinstance(doc, dict) and
-           doc.get("client_error") == "timeout" and el < 5,
+           doc.get("client_error") == "timeout" and el < 30,
            "%r after %.1fs" % (doc, el))
     # missing helper
     doc = drive(run_req("def main(): pass\n"), helper="/nonexistent/helper")
@@ -912,6 +941,57 @@ def lifecycle(ctx):
         alive = [k for k in kids if running(k)]
     report("sandbox dies with the helper", kids and not alive,
            "kids %r alive %r" % (kids, alive))
+
+
+def test_hooks(ctx):
+    """The test hooks exist in HELPER_TEST only (docs/sandbox.md "Test
+    hooks"). The production helper refuses each as an unknown option, with
+    the exit status of any bad option, runs nothing, holds none of their
+    names, and a client that passes one gets an error, not a run; the test
+    build runs the very same invocation."""
+    blob = open(HELPER, "rb").read()
+    req = json.dumps(run_req("def main():\n    return 5\n",
+                             allowed_hosts=["127.0.0.1:%d" % ctx["port"]]))
+
+    def helper(path, args):
+        r, w = os.pipe()
+        try:
+            p = subprocess.run(AS_USER + [path, "--status-fd", str(w)] + args,
+                               input=req.encode(), capture_output=True,
+                               pass_fds=(w,), env=WORKER_ENV, timeout=60)
+        finally:
+            os.close(w)
+        doc = b""
+        while True:
+            b = os.read(r, 65536)
+            if not b:
+                break
+            doc += b
+        os.close(r)
+        return p, doc
+    bogus, _ = helper(HELPER, ["--no-such-option-tg"])
+    for flag, arg in (("--egress-test-allow", ["127.0.0.1:%d" % ctx["port"]]),
+                      ("--test-ready-first", []),
+                      ("--test-child-delay-ms", ["100"])):
+        p, doc = helper(HELPER, [flag] + arg)
+        err = p.stderr.decode(errors="replace")
+        tp, tdoc = helper(HELPER_TEST, [flag] + arg)
+        try:
+            tres = json.loads(tdoc).get("result")
+        except ValueError:
+            tres = None
+        d = drive(run_req("def main():\n    return 5\n"), [flag] + arg,
+                  helper=HELPER)
+        report("production helper refuses the test hook " + flag,
+               p.returncode == bogus.returncode == 1 and doc == b"" and
+               "unknown option" in err and flag in err and
+               flag.encode() not in blob and
+               d.get("client_error") is not None and "result" not in d and
+               tp.returncode == 0 and tres == 5,
+               "rc %r (bogus %r) stderr %r status %r in binary %r client %r; "
+               "test build rc %r status %r" % (
+                   p.returncode, bogus.returncode, err[:200], doc[:100],
+                   flag.encode() in blob, d, tp.returncode, tdoc[:200]))
 
 
 def orphan_req():
@@ -1008,7 +1088,7 @@ def orphans():
     # forever as pid 1 of its namespace (deaf to SIGTERM). The issue 18
     # bench left such a "helper" (the child's command line before exec).
     r, w = os.pipe()
-    h = subprocess.Popen(AS_USER + [HELPER, "--status-fd", str(w),
+    h = subprocess.Popen(AS_USER + [HELPER_TEST, "--status-fd", str(w),
                                     "--test-child-delay-ms", "1500"],
                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, pass_fds=(w,),
@@ -1082,7 +1162,8 @@ def warm_only():
     # a dead zygote is replaced
     for z in WARM.zygotes():
         os.kill(z, signal.SIGKILL)
-        for _ in range(500):  # dead (a zombie until the helper reaps it)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:  # dead (a zombie until reaped)
             try:
                 if open("/proc/%d/stat" % z).read().rsplit(")", 1)[1] \
                         .split()[0] == "Z":
@@ -1114,7 +1195,7 @@ def warm_only():
     # naming it (pidfd, pid). --test-ready-first makes that order certain
     # (zygote.c ready_first); a helper that took the child on its "ready"
     # alone ran a call nothing watched, until the client gave up.
-    rf = WarmDriver()
+    rf = WarmDriver(helper=HELPER_TEST)
     got = []
     try:
         for i in range(3):
@@ -1143,6 +1224,17 @@ def warm_only():
            p.stdout[:300])
 
 
+def catches(pid, sig):
+    """pid has a handler for signal sig (SigCgt of /proc/PID/status)."""
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
 def pidns_of(pid):
     try:
         return os.readlink("/proc/%d/ns/pid" % pid)
@@ -1161,25 +1253,40 @@ def parked():
         z = drv.zygotes()
         during = []
         box = {}
-        # call A sleeps; meanwhile the zygote's children are the running
-        # child and the next call's parked child
-        code_a = ("import os, time\ndef main():\n"
+        # call A runs until we release it (SIGUSR1; a generous bound
+        # should we never); meanwhile the zygote's children are the
+        # running child and the next call's parked child. No window to
+        # hit: we look until we have seen both, however slow the host.
+        code_a = ("import os, signal, time\ndef main():\n"
                   "    open('/tmp/left-by-a', 'w').write('a')\n"
                   "    os.environ['TG_LEFT_BY_A'] = '1'\n"
                   "    seen = sorted(d for d in os.listdir('/proc') "
                   "if d.isdigit())\n"
-                  "    time.sleep(1.5)\n"
-                  "    return [os.readlink('/proc/self/ns/pid'), seen]\n")
+                  "    go = []\n"
+                  "    signal.signal(signal.SIGUSR1, lambda *a: go.append(1))\n"
+                  "    end = time.monotonic() + 20\n"
+                  "    while not go and time.monotonic() < end:\n"
+                  "        time.sleep(0.02)\n"
+                  "    return [os.readlink('/proc/self/ns/pid'), seen, "
+                  "bool(go)]\n")
+        # (the default limits, as call B's: a parked child shaped by
+        # other limits would be discarded, not serve B; 20 s is well
+        # inside their 30 s timeout)
         th = threading.Thread(target=lambda: box.setdefault(
             "a", drv.run(run_req(code_a, allowed_modules=["*"]))))
         th.start()
-        deadline = time.time() + 1.3
-        while time.time() < deadline and z:
-            kids = children(z[0])
-            if len(kids) >= 2:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and z and th.is_alive():
+            # live children (an earlier call's child may not be reaped
+            # yet); A: the one that catches SIGUSR1 (its tool is running)
+            kids = [k for k in children(z[0]) if running(k)]
+            run = [k for k in kids if catches(k, signal.SIGUSR1)]
+            if len(kids) == 2 and run:
                 during = [(k, pidns_of(k)) for k in kids]
-            time.sleep(0.05)
-        th.join(60)
+                os.kill(run[0], signal.SIGUSR1)
+                break
+            time.sleep(0.02)
+        th.join(90)
         a = box.get("a") or {}
         code_b = ("import os, socket\ndef main():\n"
                   "    s = socket.socket()\n    s.settimeout(1)\n"
@@ -1196,6 +1303,7 @@ def parked():
         parked_ns = [ns for _, ns in during if ns != nsa]
         report("the next call's child is parked while a call runs",
                a.get("sandbox") == "warm" and len(during) == 2 and
+               (a.get("result") or [0, 0, False])[2] is True and
                nsa in [ns for _, ns in during] and len(parked_ns) == 1,
                "a=%r during=%r" % (a, during))
         report("the child parked during a call serves the next call, "
@@ -1237,13 +1345,15 @@ def parked():
         d1 = exp.run(run_req("def main():\n    return 1\n"))
         z0 = exp.zygotes()
         k0 = []
-        for _ in range(100):  # the child parked after the call
+        end = time.monotonic() + 30
+        while time.monotonic() < end:  # the child parked after the call
             k0 = children(z0[0]) if z0 else []
             if k0:
                 break
             time.sleep(0.02)
         gone = False
-        for _ in range(200):  # up to 10 s, no call meanwhile
+        end = time.monotonic() + 30
+        while time.monotonic() < end:  # no call meanwhile
             time.sleep(0.05)
             z1 = exp.zygotes()
             if z1 and set(z1).isdisjoint(z0) and \
@@ -1261,10 +1371,10 @@ def parked():
 
 
 def main():
-    global MODE, WARM
-    for path in (HELPER, DRIVE):
+    global MODE, WARM, WARM_TEST
+    for path in (HELPER, HELPER_TEST, DRIVE):
         if not os.access(path, os.X_OK):
-            print("missing %s: run `make sandbox` first" % path)
+            print("missing %s: run `make sandbox sandbox-test` first" % path)
             print("0 passed, 1 failed")
             return 1
     srv = subprocess.Popen(["/usr/bin/python3.11", "-I",
@@ -1300,6 +1410,7 @@ def main():
                    "the degraded tool signalled a process outside the sandbox")
             functional(ctx)
             lifecycle(ctx)
+            test_hooks(ctx)
             orphans()
         if "warm" in only:
             # the same attack cases and functional tests, warm
@@ -1315,6 +1426,9 @@ def main():
                 orphans()
             finally:
                 WARM.close()
+                if WARM_TEST is not None:
+                    WARM_TEST.close()
+                    WARM_TEST = None
                 MODE = "cold"
     finally:
         victim.kill()
