@@ -361,7 +361,9 @@ t_burst_coalesced(void **state)
 	get_stream(&s, key, sid, NULL);
 	wait_for(s.out, "retry:", 1);
 	stopped = signal_stream_backends(SIGSTOP);
-	rc = it_sh("psql -qAt -v ON_ERROR_STOP=1"
+	/* bounded: a session stopped while it held the notify queue's lock
+	 * would block the commits until it is continued */
+	rc = it_sh("timeout 30 psql -qAt -v ON_ERROR_STOP=1"
 		   " -c \"UPDATE servers SET status = 'running' WHERE id = %lld\""
 		   " -c \"UPDATE servers SET status = 'running' WHERE id = %lld\""
 		   " -c \"UPDATE servers SET status = 'running' WHERE id = %lld\" >/dev/null",
