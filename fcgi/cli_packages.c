@@ -17,6 +17,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -67,6 +68,14 @@ tg_cmd_packages(int argc, char **argv)
 			once = 1;
 		else
 			return usage();
+	}
+	/* security: the sandbox helper refuses root, and the trees must be
+	 * the workers' */
+	if (geteuid() == 0) {
+		fprintf(stderr, "toolgate: packages run-jobs runs tool sandboxes and"
+				" writes package trees: run it as the workers' user"
+				" (TOOLGATE_USER, or Apache's User), not as root\n");
+		return 1;
 	}
 	if (tg_cli_load_config(&cfg, TG_CFG_NONE) != 0)
 		return 1;

@@ -615,9 +615,9 @@ tg_packages_list(const struct tg_call *c, const char *status,
 	if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
 	    strcmp(status, "rejected") != 0 && strcmp(status, "revoked") != 0 &&
 	    strcmp(status, "superseded") != 0 && strcmp(status, "resolving") != 0 &&
-	    strcmp(status, "failed") != 0)
+	    strcmp(status, "failed") != 0 && strcmp(status, "installing") != 0)
 		return tg_err_set(err, TG_E_BADREQ, "status must be resolving, failed,"
-						    " pending, approved, rejected, revoked or superseded");
+						    " pending, installing, approved, rejected, revoked or superseded");
 	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
 	snprintf(aft, sizeof(aft), "%lld", (long long)after);
 	p[0] = aft;
