@@ -560,7 +560,7 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 		tg_db_rollback(c->db);
 		if (rc == -TG_E_CONFLICT)
 			rc = tg_err_set(err, TG_E_CONFLICT, "a request for %s on this"
-							    " server is already resolving or pending",
+							    " server is already resolving, pending or installing",
 			    cn);
 		else
 			rc = tg_err_from(err, rc);

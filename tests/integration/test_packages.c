@@ -19,13 +19,21 @@
  *     extra is refused;
  *   - request -> review data (version, summary, licence, home page, the
  *     closure with sha256 hashes, vulnerabilities checked) -> the validator
- *     refuses the import before approval -> approve -> a tool imports it
+ *     refuses the import before approval -> approve (installed by the
+ *     package-job process) -> a tool imports it
  *     (test run and tools/call) -> revoke -> the import fails clearly;
  *   - an import name that differs from the distribution's (top_level.txt);
  *     a claimed import name the package does not provide is a 422;
  *   - an sdist-only package is refused (422, says why);
- *   - a wheel whose bytes changed on the index after review is refused at
- *     approval, and after approval when a host rebuilds the tree;
+ *   - approval is answered at once (202 "installing") while the index holds
+ *     the download back; health and REST answer meanwhile, the server keeps
+ *     its previous set until the package-job process has installed the new
+ *     one; killing that process mid-install loses nothing;
+ *   - without the master (CGI), an approval says the install waits for a job
+ *     runner, and `toolgate packages run-jobs --once` installs it;
+ *   - a wheel whose bytes changed on the index after review makes the
+ *     install fail (the old set keeps serving), and after approval a host
+ *     rebuilding the tree refuses it;
  *   - the package tree cannot be written from a tool;
  *   - the vulnerability stub reports GHSA-tg-0001 for tgvuln and the
  *     review shows it; an update shows the diff of the closure.
