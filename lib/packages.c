@@ -681,6 +681,7 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 	json_error_t je;
 	int rc;
 
+	*out = NULL;
 	if ((rc = tg_svc_need(c, TG_P_APPROVE, err)) != TG_OK)
 		return rc;
 	if (in && !json_is_null(in)) {
@@ -740,13 +741,15 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 		p[2] = tg_svc_actor(c, me, sizeof(me));
 		p[3] = reason;
 		p[4] = from[action];
-		/* an approval is a new job: attempts count the install's */
+		/* an approval is a new job, due now: attempts count the
+		 * install's */
 		rc = tg_svc_query_object(c->db, "UPDATE package_requests SET status = $2,"
 						" decided_by = $3::bigint, decision_reason = $4, decided_at = now(),"
 						" attempts = CASE WHEN $2 = 'installing' THEN 0 ELSE attempts END,"
 						" error = CASE WHEN $2 = 'installing' THEN NULL ELSE error END,"
-						" next_attempt_at = now(), claimed_pid = NULL"
-						" WHERE id = $1::bigint AND status = $5 RETURNING to_json(id)::text",
+						" next_attempt_at = CASE WHEN $2 = 'installing' THEN now() ELSE"
+						" next_attempt_at END WHERE id = $1::bigint AND status = $5"
+						" RETURNING to_json(id)::text",
 		    5, p, &got);
 		/* decided meanwhile by someone else */
 		if (rc == -TG_E_NOTFOUND) {
@@ -777,19 +780,25 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 	    verbs[action]);
 	detail = json_pack("{s:s?, s:O?}", "name", name, "version",
 	    json_object_get(json_object_get(row, "resolution"), "version"));
+	/* the answer is the decision as committed (a quick install may
+	 * have made it approved by the time the commit returns) */
+	p[0] = ids;
+	if (rc == TG_OK)
+		rc = tg_svc_query_object(c->db, "SELECT " PKG_JSON " WHERE r.id ="
+						" $1::bigint",
+		    1, p, out);
 	if (rc == TG_OK)
 		rc = tg_audit_call(c, action_name, ids, "success", detail);
 	if (rc == TG_OK)
 		rc = tg_db_commit(c->db);
 	if (rc != TG_OK) {
 		tg_db_rollback(c->db);
+		json_decref(*out);
+		*out = NULL;
 		rc = tg_err_from(err, rc);
 		goto out;
 	}
-	json_decref(row);
-	row = NULL;
-	if ((rc = tg_packages_get(c, id, out, err)) == TG_OK &&
-	    action == TG_PKG_APPROVE)
+	if (action == TG_PKG_APPROVE)
 		note_runner(c->db, *out);
 out:
 	json_decref(detail);
@@ -890,8 +899,6 @@ tg_pkg_install(struct tg_db *db, const struct tg_config *cfg, json_t *job,
 		rc = tg_err_from(err, rc);
 		goto fail;
 	}
-	tg_log(TG_LOG_INFO, "packages.installed", "id=%s server=%s tree=%s", id,
-	    sid, hash);
 	goto out;
 fail:
 	tg_db_rollback(db);

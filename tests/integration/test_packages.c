@@ -1114,23 +1114,29 @@ attempts_in(long long id, const char *st)
  * Approval answers at once (202, "installing") while the index holds the
  * download back: the install runs in the package-job process, and the
  * control plane answers meanwhile. Until the install is done the server
- * keeps its previous set (here: none, so the import is refused); then the
- * request is approved and the package imports.
+ * keeps its previous set (tgdep: its tools run, the new import is
+ * refused); then the request is approved and both packages import.
  */
 static void
 t_approval_does_not_wait_for_the_install(void **state)
 {
 	json_t *r;
-	long long rid, s12;
-	char path[96], body[160], tree[128];
+	long long rid, s12, dtool;
+	char path[96], body[160], before[128], tree[128];
 
 	(void)state;
 	s12 = own_server("pkgwait", NULL);
 	release("*");
+	no_trees();
+	approved_pkg(s12, "tgdep");
+	dtool = run_expect(s12, "usedep", "import tgdep\n\ndef main() -> int:\n"
+					  "    return tgdep.VALUE\n",
+	    "{\"ok\":true,\"result\":42}");
+	set_tree(s12, before, sizeof(before));
+	assert_int_equal(strlen(before), 64);
 	r = resolve_pkg(s12, "tgwait", NULL, "pending");
 	rid = it_jint(r, "id");
 	json_decref(r);
-	no_trees();
 	hold("tgwait");
 	r = approve_async(rid);
 	assert_true(json_is_null(json_object_get(r, "installed_at")));
@@ -1149,9 +1155,13 @@ t_approval_does_not_wait_for_the_install(void **state)
 	r = it_call("GET", "/api/v1/package-requests?status=installing", admin, NULL, 200);
 	it_json_has(r, "\"tgwait\"");
 	json_decref(r);
-	/* the server keeps its previous set meanwhile: none */
+	/* the server keeps its previous set meanwhile: its tools run with
+	 * it, the new import is refused */
 	set_tree(s12, tree, sizeof(tree));
-	assert_string_equal(tree, "");
+	assert_string_equal(tree, before);
+	r = rerun(dtool);
+	it_match(r, "{\"ok\":true,\"result\":42}");
+	json_decref(r);
 	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", s12);
 	snprintf(body, sizeof(body), "{\"name\":\"early\",\"code\":\"import tgwait\\n"
 				     "def main():\\n    return 1\\n\"}");
@@ -1173,11 +1183,13 @@ t_approval_does_not_wait_for_the_install(void **state)
 	assert_non_null(json_string_value(json_object_get(r, "installed_at")));
 	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 1);
 	json_decref(r);
-	(void)run_expect(s12, "usewait", "import tgwait\n\ndef main() -> str:\n"
-					 "    return tgwait.W\n",
-	    "{\"ok\":true,\"result\":\"waited\"}");
+	(void)run_expect(s12, "usewait", "import tgwait\nimport tgdep\n\n"
+					 "def main() -> str:\n"
+					 "    return tgwait.W + str(tgdep.VALUE)\n",
+	    "{\"ok\":true,\"result\":\"waited42\"}");
 	set_tree(s12, tree, sizeof(tree));
 	assert_int_equal(strlen(tree), 64);
+	assert_string_not_equal(tree, before);
 }
 
 /* Kills the package-job process while it installs (the index holds the
