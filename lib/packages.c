@@ -811,6 +811,21 @@ out:
 }
 
 int
+tg_pkg_audit_install(struct tg_db *db, const char *id, const char *outcome,
+    const json_t *detail)
+{
+	struct tg_audit_rec rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.actor = TG_PKG_JOBS_APPNAME;
+	rec.action = "package_request.install";
+	rec.target = id;
+	rec.outcome = outcome;
+	rec.detail = detail;
+	return tg_audit_write(db, &rec);
+}
+
+int
 tg_pkg_install(struct tg_db *db, const struct tg_config *cfg, json_t *job,
     struct tg_err *err)
 {
@@ -818,7 +833,6 @@ tg_pkg_install(struct tg_db *db, const struct tg_config *cfg, json_t *job,
 	char sid[24], id[24], built[TG_SHA256_HEX_LEN + 1];
 	char hash[TG_SHA256_HEX_LEN + 1];
 	json_t *closure = NULL, *imports = NULL, *got = NULL, *detail = NULL;
-	struct tg_audit_rec rec;
 	const char *p[2];
 	int rc, tries;
 
@@ -885,13 +899,7 @@ tg_pkg_install(struct tg_db *db, const struct tg_config *cfg, json_t *job,
 	if (rc == TG_OK) {
 		detail = json_pack("{s:s?, s:s, s:i}", "name", name, "tree", hash,
 		    "attempt", (int)json_integer_value(json_object_get(job, "attempts")));
-		memset(&rec, 0, sizeof(rec));
-		rec.actor = TG_PKG_JOBS_APPNAME;
-		rec.action = "package_request.install";
-		rec.target = id;
-		rec.outcome = TG_AUDIT_OK;
-		rec.detail = detail;
-		rc = tg_audit_write(db, &rec);
+		rc = tg_pkg_audit_install(db, id, TG_AUDIT_OK, detail);
 	}
 	if (rc == TG_OK)
 		rc = tg_db_commit(db);

@@ -43,4 +43,10 @@ int tg_pkg_ensure_tree(const struct tg_config *cfg, const char *hash,
 int tg_pkg_install(struct tg_db *db, const struct tg_config *cfg, json_t *job,
     struct tg_err *err);
 
+/* The audit row of the install of request id (actor "toolgate-packages",
+ * action package_request.install; outcome TG_AUDIT_OK or _FAILED, detail
+ * borrowed). Joins an open transaction. */
+int tg_pkg_audit_install(struct tg_db *db, const char *id, const char *outcome,
+    const json_t *detail);
+
 #endif

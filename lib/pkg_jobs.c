@@ -185,17 +185,8 @@ finish(struct tg_db *db, const char *id, const char *stage, int attempts,
 			    " 'failed' AND $4 = 'resolving' THEN now() ELSE resolved_at END"
 			    " WHERE id = $1::bigint AND status = $4",
 	    4, p, NULL);
-	if (rc == TG_OK && !retry && strcmp(stage, "installing") == 0) {
-		struct tg_audit_rec rec;
-
-		memset(&rec, 0, sizeof(rec));
-		rec.actor = TG_PKG_JOBS_APPNAME;
-		rec.action = "package_request.install";
-		rec.target = id;
-		rec.outcome = TG_AUDIT_FAILED;
-		rec.detail = e;
-		rc = tg_audit_write(db, &rec);
-	}
+	if (rc == TG_OK && !retry && strcmp(stage, "installing") == 0)
+		rc = tg_pkg_audit_install(db, id, TG_AUDIT_FAILED, e);
 out:
 	free(ej);
 	json_decref(e);

@@ -162,6 +162,18 @@ wait_resolved(long long id)
 	return wait_while(id, "resolving");
 }
 
+/* The request r must be in state want (else the test fails, showing r). */
+static void
+want_status(json_t *r, const char *want)
+{
+	if (strcmp(it_jstr(r, "status"), want) != 0) {
+		char *t = json_dumps(r, JSON_COMPACT);
+
+		fail_msg("request %lld is %s, want %s: %s", it_jint(r, "id"),
+		    it_jstr(r, "status"), want, t ? t : "?");
+	}
+}
+
 /* A request (202, "resolving"), then its outcome, which must be want
  * ("pending" or "failed"). Caller frees. */
 static json_t *
@@ -175,12 +187,7 @@ resolve_pkg(long long server, const char *name, const char *extra,
 	assert_true(json_is_null(json_object_get(r, "resolution")));
 	json_decref(r);
 	out = wait_resolved(id);
-	if (strcmp(it_jstr(out, "status"), want) != 0) {
-		char *t = json_dumps(out, JSON_COMPACT);
-
-		fail_msg("request for %s is %s, want %s: %s", name,
-		    it_jstr(out, "status"), want, t ? t : "?");
-	}
+	want_status(out, want);
 	return out;
 }
 
@@ -220,12 +227,7 @@ approve_wait(long long id, const char *want)
 
 	json_decref(r);
 	r = wait_while(id, "installing");
-	if (strcmp(it_jstr(r, "status"), want) != 0) {
-		char *t = json_dumps(r, JSON_COMPACT);
-
-		fail_msg("request %lld is %s after its install, want %s: %s", id,
-		    it_jstr(r, "status"), want, t ? t : "?");
-	}
+	want_status(r, want);
 	return r;
 }
 
@@ -449,27 +451,143 @@ set_tree(long long server, char *out, size_t cap)
 	    0);
 }
 
+/* No package tree of an earlier run (the same closure is the same
+ * content address, which an install would find built already): every
+ * tree goes; the sets rebuild theirs on first use. */
+static void
+no_trees(void)
+{
+	assert_int_equal(it_sh("chmod -R u+w \"$TOOLGATE_PACKAGES_DIR\" && find"
+			       " \"$TOOLGATE_PACKAGES_DIR\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +"),
+	    0);
+}
+
+/* The index holds every download of name's files back until release. */
+static void
+hold(const char *name)
+{
+	assert_int_equal(it_sh("rm -f '%s/%s.held' && touch '%s/%s.hold'", idx, name,
+			     idx, name),
+	    0);
+}
+
+/* name "*": every hold (one a failed test left behind) */
+static void
+release(const char *name)
+{
+	assert_int_equal(it_sh("rm -f '%s/'%s.hold", idx, name), 0);
+}
+
+/* Until the installer asked the index for a file of name (which holds it
+ * back): the install is under way. A generous bound, not a timing one. */
+static void
+wait_held(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 1800; i++) {
+		if (it_sh("test -e '%s/%s.held'", idx, name) == 0)
+			return;
+		usleep(100000);
+	}
+	fail_msg("no download of %s was asked for in 180 s", name);
+}
+
+/* The request's attempts with status st, from the database. */
+static int
+attempts_in(long long id, const char *st)
+{
+	char v[32];
+
+	assert_int_equal(it_capture(v, sizeof(v), "psql -X -Atq -c \"SELECT attempts"
+						  " FROM package_requests WHERE id = %lld AND status = '%s'\"",
+			     id, st),
+	    0);
+	return v[0] ? atoi(v) : -1;
+}
+
+/* A server of its own (prefix) with a pending request for name (no hold
+ * a failed test left behind): the request's id, the server in *server. */
+static long long
+pending_pkg(const char *prefix, const char *name, long long *server)
+{
+	json_t *r;
+	long long id;
+
+	*server = own_server(prefix, NULL);
+	release("*");
+	r = resolve_pkg(*server, name, NULL, "pending");
+	id = it_jint(r, "id");
+	json_decref(r);
+	return id;
+}
+
+/* A set that serves on server: tgdep approved and installed, a tool of
+ * it importing it (its id returned); its tree into before (128 bytes). */
+static long long
+serving_dep(long long server, char *before)
+{
+	long long tool;
+
+	approved_pkg(server, "tgdep");
+	tool = run_expect(server, "usedep", "import tgdep\n\ndef main() -> int:\n"
+					    "    return tgdep.VALUE\n",
+	    "{\"ok\":true,\"result\":42}");
+	set_tree(server, before, 128);
+	assert_int_equal(strlen(before), 64);
+	return tool;
+}
+
+/* The validator refuses a tool of server importing module (its set does
+ * not have it). */
+static void
+import_refused(long long server, const char *module)
+{
+	char path[96], body[160];
+	json_t *r;
+
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", server);
+	snprintf(body, sizeof(body), "{\"name\":\"early\",\"code\":\"import %s\\n"
+				     "def main():\\n    return 1\\n\"}",
+	    module);
+	r = it_call("POST", path, admin, body, 422);
+	it_json_has(r, module);
+	json_decref(r);
+}
+
+/*
+ * server keeps the set serving_dep gave it (tree before, tool dtool): the
+ * same tree, the tool still runs, module is still refused; request rid
+ * (installing, or failed) can be neither approved nor rejected (409).
+ */
+static void
+kept_set(long long server, const char *before, long long dtool,
+    const char *module, long long rid)
+{
+	char tree[128];
+	json_t *r;
+
+	set_tree(server, tree, sizeof(tree));
+	assert_string_equal(tree, before);
+	r = rerun(dtool);
+	it_match(r, "{\"ok\":true,\"result\":42}");
+	json_decref(r);
+	import_refused(server, module);
+	decide(rid, "approve", 409);
+	decide(rid, "reject", 409);
+}
+
 static void
 t_hash_changed_refused(void **state)
 {
 	json_t *r;
 	long long rid, tool, dtool, s3;
-	char before[128], after[128];
+	char before[128];
 
 	(void)state;
 	s3 = own_server("pkgchg", NULL);
-	/* no tree of an earlier run (same closure, same content address):
-	 * every tree goes, the sets rebuild theirs on first use */
-	assert_int_equal(it_sh("chmod -R u+w \"$TOOLGATE_PACKAGES_DIR\" && find"
-			       " \"$TOOLGATE_PACKAGES_DIR\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +"),
-	    0);
-	/* a set that serves: tgdep */
-	approved_pkg(s3, "tgdep");
-	dtool = run_expect(s3, "usedep", "import tgdep\n\ndef main() -> int:\n"
-					 "    return tgdep.VALUE\n",
-	    "{\"ok\":true,\"result\":42}");
-	set_tree(s3, before, sizeof(before));
-	assert_int_equal(strlen(before), 64);
+	no_trees();
+	dtool = serving_dep(s3, before);
 	/* changed between review and approval */
 	r = resolve_pkg(s3, "tgchange", NULL, "pending");
 	rid = it_jint(r, "id");
@@ -490,26 +608,8 @@ t_hash_changed_refused(void **state)
 	assert_non_null(closure_entry(r, "tgchange"));
 	assert_true(json_is_null(json_object_get(r, "installed_at")));
 	json_decref(r);
-	/* the old set keeps serving, unchanged; the new module is not in it */
-	set_tree(s3, after, sizeof(after));
-	assert_string_equal(before, after);
-	r = rerun(dtool);
-	it_match(r, "{\"ok\":true,\"result\":42}");
-	json_decref(r);
-	{
-		char path[96], body[128];
-
-		snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", s3);
-		snprintf(body, sizeof(body), "{\"name\":\"early\",\"code\":\"import tgchange\\n"
-					     "def main():\\n    return 1\\n\"}");
-		r = it_call("POST", path, admin, body, 422);
-		it_json_has(r, "tgchange");
-		json_decref(r);
-		/* failed is final: neither approved again nor rejected */
-		snprintf(path, sizeof(path), "/api/v1/package-requests/%lld/approve", rid);
-		json_decref(it_call("POST", path, admin, "{}", 409));
-	}
-	decide(rid, "reject", 409);
+	/* the old set keeps serving; failed is final */
+	kept_set(s3, before, dtool, "tgchange", rid);
 	/* visible over MCP too */
 	{
 		char sess[256], args[64];
@@ -1055,61 +1155,6 @@ t_extras(void **state)
 	approve_installed(id);
 }
 
-/* No package tree of an earlier run (the same closure is the same
- * content address, which an install would find built already): every
- * tree goes; the sets rebuild theirs on first use. */
-static void
-no_trees(void)
-{
-	assert_int_equal(it_sh("chmod -R u+w \"$TOOLGATE_PACKAGES_DIR\" && find"
-			       " \"$TOOLGATE_PACKAGES_DIR\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +"),
-	    0);
-}
-
-/* The index holds every download of name's files back until release. */
-static void
-hold(const char *name)
-{
-	assert_int_equal(it_sh("rm -f '%s/%s.held' && touch '%s/%s.hold'", idx, name,
-			     idx, name),
-	    0);
-}
-
-/* name "*": every hold (one a failed test left behind) */
-static void
-release(const char *name)
-{
-	assert_int_equal(it_sh("rm -f '%s/'%s.hold", idx, name), 0);
-}
-
-/* Until the installer asked the index for a file of name (which holds it
- * back): the install is under way. A generous bound, not a timing one. */
-static void
-wait_held(const char *name)
-{
-	int i;
-
-	for (i = 0; i < 1800; i++) {
-		if (it_sh("test -e '%s/%s.held'", idx, name) == 0)
-			return;
-		usleep(100000);
-	}
-	fail_msg("no download of %s was asked for in 180 s", name);
-}
-
-/* The request's attempts with status st, from the database. */
-static int
-attempts_in(long long id, const char *st)
-{
-	char v[32];
-
-	assert_int_equal(it_capture(v, sizeof(v), "psql -X -Atq -c \"SELECT attempts"
-						  " FROM package_requests WHERE id = %lld AND status = '%s'\"",
-			     id, st),
-	    0);
-	return v[0] ? atoi(v) : -1;
-}
-
 /*
  * Approval answers at once (202, "installing") while the index holds the
  * download back: the install runs in the package-job process, and the
@@ -1122,21 +1167,12 @@ t_approval_does_not_wait_for_the_install(void **state)
 {
 	json_t *r;
 	long long rid, s12, dtool;
-	char path[96], body[160], before[128], tree[128];
+	char path[96], before[128], tree[128];
 
 	(void)state;
-	s12 = own_server("pkgwait", NULL);
-	release("*");
+	rid = pending_pkg("pkgwait", "tgwait", &s12);
 	no_trees();
-	approved_pkg(s12, "tgdep");
-	dtool = run_expect(s12, "usedep", "import tgdep\n\ndef main() -> int:\n"
-					  "    return tgdep.VALUE\n",
-	    "{\"ok\":true,\"result\":42}");
-	set_tree(s12, before, sizeof(before));
-	assert_int_equal(strlen(before), 64);
-	r = resolve_pkg(s12, "tgwait", NULL, "pending");
-	rid = it_jint(r, "id");
-	json_decref(r);
+	dtool = serving_dep(s12, before);
 	hold("tgwait");
 	r = approve_async(rid);
 	assert_true(json_is_null(json_object_get(r, "installed_at")));
@@ -1155,22 +1191,9 @@ t_approval_does_not_wait_for_the_install(void **state)
 	r = it_call("GET", "/api/v1/package-requests?status=installing", admin, NULL, 200);
 	it_json_has(r, "\"tgwait\"");
 	json_decref(r);
-	/* the server keeps its previous set meanwhile: its tools run with
-	 * it, the new import is refused */
-	set_tree(s12, tree, sizeof(tree));
-	assert_string_equal(tree, before);
-	r = rerun(dtool);
-	it_match(r, "{\"ok\":true,\"result\":42}");
-	json_decref(r);
-	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", s12);
-	snprintf(body, sizeof(body), "{\"name\":\"early\",\"code\":\"import tgwait\\n"
-				     "def main():\\n    return 1\\n\"}");
-	r = it_call("POST", path, admin, body, 422);
-	it_json_has(r, "tgwait");
-	json_decref(r);
-	/* decided already: no second approval, no rejection, no new request */
-	decide(rid, "approve", 409);
-	decide(rid, "reject", 409);
+	/* the server keeps its previous set meanwhile; decided already: no
+	 * second approval, no rejection, no new request */
+	kept_set(s12, before, dtool, "tgwait", rid);
 	json_decref(request_pkg(s12, "tgwait", NULL, 409));
 	/* not in the approval queue either */
 	r = it_call("GET", "/api/v1/approvals?limit=200", admin, NULL, 200);
@@ -1205,11 +1228,7 @@ t_restart_mid_install(void **state)
 	char pid[32], tree[128];
 
 	(void)state;
-	s13 = own_server("pkgcrash", NULL);
-	release("*");
-	r = resolve_pkg(s13, "tgcrash", NULL, "pending");
-	rid = it_jint(r, "id");
-	json_decref(r);
+	rid = pending_pkg("pkgcrash", "tgcrash", &s13);
 	no_trees();
 	hold("tgcrash");
 	json_decref(approve_async(rid));
@@ -1264,16 +1283,11 @@ t_run_jobs_without_master(void **state)
 	    "setpriv --reuid=\"$(id -u \"$TOOLGATE_USER\")\" --regid=\"$(id -g"
 	    " \"$TOOLGATE_USER\")\" --clear-groups " :
 	    "";
-	json_t *r;
 	long long rid, s14;
 	int i;
 
 	(void)state;
-	s14 = own_server("pkgcli", NULL);
-	release("*");
-	r = resolve_pkg(s14, "tgcli", NULL, "pending");
-	rid = it_jint(r, "id");
-	json_decref(r);
+	rid = pending_pkg("pkgcli", "tgcli", &s14);
 	no_trees();
 	/* the master's package-job process (`tg-packages` in ps) stops and
 	 * its database session ends: no runner, as under Apache */
