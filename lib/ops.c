@@ -759,8 +759,7 @@ static const struct tg_jfield f_import[] = {
  * status (an approval is 202: the package-job process installs it). */
 #define PKG_DECIDE(name, v, path, st) \
 	{ \
-		(name), TG_P_APPROVE, .target = TG_OT_PACKAGE, .fields = f_reason, .adapt = a_packages_decide, .variant = (v), \
-		    .rest = {"POST", (path), (st), 4 * KiB, TG_OPR_BODY_OPT} \
+		(name), TG_P_APPROVE, .target = TG_OT_PACKAGE, .fields = f_reason, .adapt = a_packages_decide, .variant = (v), .rest = {"POST", (path), (st), 4 * KiB, TG_OPR_BODY_OPT} \
 	}
 
 const struct tg_op tg_ops[] = {

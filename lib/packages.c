@@ -444,10 +444,10 @@ note_runner(struct tg_db *db, json_t *out)
 	jr = json_pack("{s:b}", "connected", on);
 	if (jr != NULL && !on)
 		json_object_set_new(jr, "message", json_string("no package-job"
-		    " process is connected: this request waits until one runs"
-		    " (the master keeps one when TOOLGATE_PIP_INDEX_URL is set;"
-		    " without the master run `toolgate packages run-jobs`, e.g."
-		    " from cron)"));
+							       " process is connected: this request waits until one runs"
+							       " (the master keeps one when TOOLGATE_PIP_INDEX_URL is set;"
+							       " without the master run `toolgate packages run-jobs`, e.g."
+							       " from cron)"));
 	json_object_set_new(out, "job_runner", jr);
 }
 
