@@ -738,7 +738,8 @@ static const struct tg_jfield f_import[] = {
 #define GET(p) .rest = {"GET", (p), 200, 0, 0}
 #define GETQ(p) .rest = {"GET", (p), 200, 0, TG_OPR_QUERY}
 #define POST(p, st, max) .rest = {"POST", (p), (st), (max), TG_OPR_BODY}
-#define POST_OPT(p, max) .rest = {"POST", (p), 200, (max), TG_OPR_BODY_OPT}
+#define POST_OPT_ST(p, st, max) .rest = {"POST", (p), (st), (max), TG_OPR_BODY_OPT}
+#define POST_OPT(p, max) POST_OPT_ST((p), 200, (max))
 #define PATCH(p, max) .rest = {"PATCH", (p), 200, (max), TG_OPR_BODY}
 #define DELETE(p) .rest = {"DELETE", (p), 204, 0, 0}
 #define TOOL(n, h, d) .mcp = {(n), (h), (d)}
@@ -759,7 +760,7 @@ static const struct tg_jfield f_import[] = {
  * status (an approval is 202: the package-job process installs it). */
 #define PKG_DECIDE(name, v, path, st) \
 	{ \
-		(name), TG_P_APPROVE, .target = TG_OT_PACKAGE, .fields = f_reason, .adapt = a_packages_decide, .variant = (v), .rest = {"POST", (path), (st), 4 * KiB, TG_OPR_BODY_OPT} \
+		(name), TG_P_APPROVE, .target = TG_OT_PACKAGE, .fields = f_reason, .adapt = a_packages_decide, .variant = (v), POST_OPT_ST((path), (st), 4 * KiB) \
 	}
 
 const struct tg_op tg_ops[] = {
