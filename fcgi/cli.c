@@ -8,6 +8,7 @@
 #include "fcgi/cli_ops.h"
 #include "fcgi/cli_lifecycle.h"
 #include "fcgi/cli_export.h"
+#include "fcgi/cli_packages.h"
 
 const struct tg_cli_cmd tg_cli_extra_commands[] = {
 	{"maintenance", tg_cmd_maintenance, "delete expired tokens, sessions, rate windows and old logs (for cron)"},
@@ -18,5 +19,6 @@ const struct tg_cli_cmd tg_cli_extra_commands[] = {
 	{"secrets-verify", tg_cmd_secrets_verify, "check every server secret opens with TOOLGATE_ENCRYPTION_KEY"},
 	{"export", tg_cmd_export, "write servers, tools, versions, settings and secret names as JSON to [FILE] or stdout"},
 	{"import", tg_cmd_import, "import an export document (all or nothing): import [--keep-status] [--no-settings] FILE|-"},
+	{"packages", tg_cmd_packages, "package jobs without the master: packages run-jobs [--once] (resolve and install; --once for cron)"},
 	{NULL, NULL, NULL},
 };

@@ -738,7 +738,8 @@ static const struct tg_jfield f_import[] = {
 #define GET(p) .rest = {"GET", (p), 200, 0, 0}
 #define GETQ(p) .rest = {"GET", (p), 200, 0, TG_OPR_QUERY}
 #define POST(p, st, max) .rest = {"POST", (p), (st), (max), TG_OPR_BODY}
-#define POST_OPT(p, max) .rest = {"POST", (p), 200, (max), TG_OPR_BODY_OPT}
+#define POST_OPT_ST(p, st, max) .rest = {"POST", (p), (st), (max), TG_OPR_BODY_OPT}
+#define POST_OPT(p, max) POST_OPT_ST((p), 200, (max))
 #define PATCH(p, max) .rest = {"PATCH", (p), 200, (max), TG_OPR_BODY}
 #define DELETE(p) .rest = {"DELETE", (p), 204, 0, 0}
 #define TOOL(n, h, d) .mcp = {(n), (h), (d)}
@@ -755,10 +756,11 @@ static const struct tg_jfield f_import[] = {
 		(name), TG_P_APPROVE, .target = TG_OT_REQUEST, .fields = f_reason, .adapt = a_requests_decide, .variant = (v), POST_OPT((path), 4 * KiB) \
 	}
 
-/* A decision on a package request (a_packages_decide). */
-#define PKG_DECIDE(name, v, path) \
+/* A decision on a package request (a_packages_decide); st: its success
+ * status (an approval is 202: the package-job process installs it). */
+#define PKG_DECIDE(name, v, path, st) \
 	{ \
-		(name), TG_P_APPROVE, .target = TG_OT_PACKAGE, .fields = f_reason, .adapt = a_packages_decide, .variant = (v), POST_OPT((path), 4 * KiB) \
+		(name), TG_P_APPROVE, .target = TG_OT_PACKAGE, .fields = f_reason, .adapt = a_packages_decide, .variant = (v), POST_OPT_ST((path), (st), 4 * KiB) \
 	}
 
 const struct tg_op tg_ops[] = {
@@ -892,10 +894,10 @@ const struct tg_op tg_ops[] = {
 	.create = tg_packages_create, POST("/api/v1/package-requests", 202, 16 * KiB)},
     {"packages.get", TG_P_READ, .target = TG_OT_PACKAGE, .by_id = tg_packages_get,
 	GET("/api/v1/package-requests/:id"),
-	TOOL("toolgate_get_package_request", RO, "Get a package request by id (request): its status (resolving, failed, pending, approved, rejected, revoked, superseded), the review document once resolved, or the error when resolution failed. toolgate_request_module with package answers at once with status resolving; call this until it is no longer resolving.")},
-    PKG_DECIDE("packages.approve", TG_PKG_APPROVE, "/api/v1/package-requests/:id/approve"),
-    PKG_DECIDE("packages.reject", TG_PKG_REJECT, "/api/v1/package-requests/:id/reject"),
-    PKG_DECIDE("packages.revoke", TG_PKG_REVOKE, "/api/v1/package-requests/:id/revoke"),
+	TOOL("toolgate_get_package_request", RO, "Get a package request by id (request): its status (resolving, failed, pending, installing, approved, rejected, revoked, superseded), the review document once resolved, or the error when resolution or installation failed (error.stage resolve or install). toolgate_request_module with package answers at once with status resolving; call this until it is no longer resolving. An approved request is installing until the package-job process has installed it; then approved (its tools can import it) or failed.")},
+    PKG_DECIDE("packages.approve", TG_PKG_APPROVE, "/api/v1/package-requests/:id/approve", 202),
+    PKG_DECIDE("packages.reject", TG_PKG_REJECT, "/api/v1/package-requests/:id/reject", 200),
+    PKG_DECIDE("packages.revoke", TG_PKG_REVOKE, "/api/v1/package-requests/:id/revoke", 200),
 
     /* settings, export and import */
     {"settings.get", TG_P_READ, .none = tg_settings_get, GET("/api/v1/settings")},

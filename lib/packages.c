@@ -237,16 +237,19 @@ out:
 /* ------------------------------------------------------ package sets */
 
 /*
- * The union of the closures of approved requests of server sid, with
- * request skip_id left out and extra (a resolution, or NULL) added.
- * *closure sorted by name, *imports the import names of the requested
- * packages. A package at two versions is a conflict (409).
+ * The union of the closures of approved requests of server sid (and of
+ * those being installed when installing is set: an approval's conflict
+ * check), with the requests named skip_name left out and extra (a
+ * resolution, or NULL) added. *closure sorted by name, *imports the import
+ * names of the requested packages. A package at two versions is a
+ * conflict (409).
  */
 static int
 set_closure(struct tg_db *db, const char *sid, const char *skip_name,
-    json_t *extra, json_t **closure, json_t **imports, struct tg_err *err)
+    json_t *extra, int installing, json_t **closure, json_t **imports,
+    struct tg_err *err)
 {
-	const char *p[2];
+	const char *p[3];
 	json_t *rows = NULL, *all = NULL, *by = NULL, *r, *e, *have;
 	const char *k;
 	size_t i, j;
@@ -255,12 +258,13 @@ set_closure(struct tg_db *db, const char *sid, const char *skip_name,
 	*closure = *imports = NULL;
 	p[0] = sid;
 	p[1] = skip_name;
+	p[2] = installing ? "t" : "f";
 	rc = tg_svc_query_array(db, "SELECT json_build_object('closure',"
 				    " r.resolution->'closure', 'import_names', to_json(r.import_names))::text"
 				    " FROM package_requests r WHERE r.server_id = $1::bigint AND"
-				    " r.status = 'approved' AND ($2::text IS NULL OR r.name <> $2::text)"
-				    " ORDER BY r.id",
-	    2, p, &rows);
+				    " (r.status = 'approved' OR ($3::bool AND r.status = 'installing'))"
+				    " AND ($2::text IS NULL OR r.name <> $2::text) ORDER BY r.id",
+	    3, p, &rows);
 	if (rc != TG_OK)
 		return tg_err_from(err, rc);
 	if (extra && json_array_append(rows, extra) != 0) {
@@ -416,6 +420,38 @@ split_extras(const char *in, char *name, size_t cap, json_t **extras,
 }
 
 /*
+ * "job_runner" in an answer that waits for the package-job process:
+ * whether one is connected to the database now (the master's, or
+ * `toolgate packages run-jobs`). Without the master (plain CGI, mod_fcgid)
+ * nothing resolves or installs until one runs: the answer says so instead
+ * of waiting. Best effort: nothing added when the question fails.
+ */
+static void
+note_runner(struct tg_db *db, json_t *out)
+{
+	const char *p[1] = {TG_PKG_JOBS_APPNAME};
+	json_t *got = NULL, *jr;
+	int on;
+
+	if (!json_is_object(out) ||
+	    tg_svc_query_object(db, "SELECT to_json(EXISTS (SELECT 1 FROM"
+				    " pg_stat_activity WHERE application_name = $1 AND datname ="
+				    " current_database()))::text",
+		1, p, &got) != TG_OK)
+		return;
+	on = json_is_true(got);
+	json_decref(got);
+	jr = json_pack("{s:b}", "connected", on);
+	if (jr != NULL && !on)
+		json_object_set_new(jr, "message", json_string("no package-job"
+							       " process is connected: this request waits until one runs"
+							       " (the master keeps one when TOOLGATE_PIP_INDEX_URL is set;"
+							       " without the master run `toolgate packages run-jobs`, e.g."
+							       " from cron)"));
+	json_object_set_new(out, "job_runner", jr);
+}
+
+/*
  * A request is recorded 'resolving' and answered at once (202); the
  * master's package-job process (lib/pkg_jobs.c) resolves it in the sandbox
  * and makes it 'pending' (ready for review) or 'failed' (with the reason).
@@ -524,7 +560,7 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 		tg_db_rollback(c->db);
 		if (rc == -TG_E_CONFLICT)
 			rc = tg_err_set(err, TG_E_CONFLICT, "a request for %s on this"
-							    " server is already resolving or pending",
+							    " server is already resolving, pending or installing",
 			    cn);
 		else
 			rc = tg_err_from(err, rc);
@@ -550,6 +586,8 @@ tg_packages_create(const struct tg_call *c, json_t *in, json_t **out,
 	}
 	p[0] = PQgetvalue(res, 0, 0);
 	rc = tg_err_from(err, tg_svc_query_object(c->db, "SELECT " PKG_JSON " WHERE r.id = $1::bigint", 1, p, out));
+	if (rc == TG_OK)
+		note_runner(c->db, *out);
 out:
 	PQclear(res);
 	free(ij);
@@ -577,9 +615,9 @@ tg_packages_list(const struct tg_call *c, const char *status,
 	if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
 	    strcmp(status, "rejected") != 0 && strcmp(status, "revoked") != 0 &&
 	    strcmp(status, "superseded") != 0 && strcmp(status, "resolving") != 0 &&
-	    strcmp(status, "failed") != 0)
+	    strcmp(status, "failed") != 0 && strcmp(status, "installing") != 0)
 		return tg_err_set(err, TG_E_BADREQ, "status must be resolving, failed,"
-						    " pending, approved, rejected, revoked or superseded");
+						    " pending, installing, approved, rejected, revoked or superseded");
 	snprintf(lim, sizeof(lim), "%lld", (long long)(limit + 1));
 	snprintf(aft, sizeof(aft), "%lld", (long long)after);
 	p[0] = aft;
@@ -606,20 +644,44 @@ tg_packages_get(const struct tg_call *c, int64_t id, json_t **out,
 	return rc;
 }
 
+/* The new set (closure, imports, content address) of server sid with
+ * the request job replacing an approved one of its name. */
+static int
+next_set(struct tg_db *db, const char *sid, const char *name, json_t *job,
+    int installing, json_t **closure, json_t **imports,
+    char hash[TG_SHA256_HEX_LEN + 1], struct tg_err *err)
+{
+	json_t *extra = json_pack("{s:O, s:O}", "closure",
+	    json_object_get(job, "closure"), "import_names",
+	    json_object_get(job, "import_names"));
+	int rc;
+
+	*closure = *imports = NULL;
+	if (extra == NULL)
+		return tg_err_from(err, -TG_E_NOMEM);
+	rc = set_closure(db, sid, name, extra, installing, closure, imports, err);
+	json_decref(extra);
+	if (rc == TG_OK && (rc = tg_pkg_closure_hash(*closure, hash)) != TG_OK)
+		rc = tg_err_from(err, rc);
+	return rc;
+}
+
 int
 tg_packages_decide(const struct tg_call *c, int64_t id,
     enum tg_pkg_action action, json_t *in, json_t **out, struct tg_err *err)
 {
 	static const char *const verbs[] = {"approve", "reject", "revoke"};
 	static const char *const from[] = {"pending", "pending", "approved"};
-	static const char *const to[] = {"approved", "rejected", "revoked"};
+	static const char *const to[] = {"installing", "rejected", "revoked"};
 	const char *reason = NULL, *p[5], *st, *sid, *name;
-	json_t *row = NULL, *closure = NULL, *imports = NULL, *extra = NULL;
-	json_t *detail = NULL;
-	char ids[24], actor[24], hash[TG_SHA256_HEX_LEN + 1], action_name[64];
+	json_t *row = NULL, *closure = NULL, *imports = NULL, *job = NULL;
+	json_t *detail = NULL, *got = NULL;
+	char ids[24], actor[24], me[24], hash[TG_SHA256_HEX_LEN + 1];
+	char action_name[64];
 	json_error_t je;
 	int rc;
 
+	*out = NULL;
 	if ((rc = tg_svc_need(c, TG_P_APPROVE, err)) != TG_OK)
 		return rc;
 	if (in && !json_is_null(in)) {
@@ -643,22 +705,26 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 	sid = actor; /* reused below as the server id string */
 	name = json_string_value(json_object_get(row, "name"));
 	if (action == TG_PKG_APPROVE) {
-		/* install first: a wheel that changed since review is refused
-		 * before anything is recorded */
-		extra = json_pack("{s:O, s:O}", "closure", json_object_get(json_object_get(row, "resolution"), "closure"), "import_names",
+		/* what can be checked cheaply, now: the install itself (the
+		 * download and unpack of the whole set) is the package-job
+		 * process's, off the request path */
+		if (c->cfg == NULL || c->cfg->pip_index_url[0] == '\0' ||
+		    c->cfg->packages_dir[0] == '\0') {
+			rc = tg_err_set(err, TG_E_UNAVAIL, "no package index or package"
+							   " directory is configured (TOOLGATE_PIP_INDEX_URL,"
+							   " TOOLGATE_PACKAGES_DIR): nothing can be installed");
+			goto out;
+		}
+		job = json_pack("{s:O, s:O}", "closure", json_object_get(json_object_get(row, "resolution"), "closure"), "import_names",
 		    json_object_get(row, "import_names"));
-		if (extra == NULL) {
+		if (job == NULL) {
 			rc = tg_err_from(err, -TG_E_NOMEM);
 			goto out;
 		}
-		if ((rc = set_closure(c->db, sid, name, extra, &closure, &imports,
-			 err)) != TG_OK)
-			goto out;
-		if ((rc = tg_pkg_closure_hash(closure, hash)) != TG_OK) {
-			rc = tg_err_from(err, rc);
-			goto out;
-		}
-		if ((rc = tg_pkg_ensure_tree(c->cfg, hash, closure, err)) != TG_OK)
+		/* one version per distribution in the set it joins (with the
+		 * approvals still being installed): 409 now, not later */
+		if ((rc = next_set(c->db, sid, name, job, 1, &closure, &imports,
+			 hash, err)) != TG_OK)
 			goto out;
 	}
 	if ((rc = tg_db_begin(c->db)) != TG_OK) {
@@ -669,31 +735,41 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 	/* one decision at a time per server: its set is rewritten below */
 	rc = tg_db_exec(c->db, "SELECT 1 FROM servers WHERE id = $1::bigint FOR UPDATE",
 	    1, p, NULL);
-	if (rc == TG_OK && action == TG_PKG_APPROVE) {
-		p[1] = name;
-		rc = tg_db_exec(c->db, "UPDATE package_requests SET status = 'superseded',"
-				       " decided_at = now() WHERE server_id = $1::bigint AND name = $2 AND"
-				       " status = 'approved'",
-		    2, p, NULL);
-	}
 	if (rc == TG_OK) {
-		char me[24];
-
 		p[0] = ids;
 		p[1] = to[action];
 		p[2] = tg_svc_actor(c, me, sizeof(me));
 		p[3] = reason;
 		p[4] = from[action];
-		rc = tg_db_exec(c->db, "UPDATE package_requests SET status = $2,"
-				       " decided_by = $3::bigint, decision_reason = $4, decided_at = now()"
-				       " WHERE id = $1::bigint AND status = $5",
-		    5, p, NULL);
+		/* an approval is a new job, due now: attempts count the
+		 * install's */
+		rc = tg_svc_query_object(c->db, "UPDATE package_requests SET status = $2,"
+						" decided_by = $3::bigint, decision_reason = $4, decided_at = now(),"
+						" attempts = CASE WHEN $2 = 'installing' THEN 0 ELSE attempts END,"
+						" error = CASE WHEN $2 = 'installing' THEN NULL ELSE error END,"
+						" next_attempt_at = CASE WHEN $2 = 'installing' THEN now() ELSE"
+						" next_attempt_at END WHERE id = $1::bigint AND status = $5"
+						" RETURNING to_json(id)::text",
+		    5, p, &got);
+		/* decided meanwhile by someone else */
+		if (rc == -TG_E_NOTFOUND) {
+			tg_db_rollback(c->db);
+			rc = tg_err_set(err, TG_E_CONFLICT, "package request %lld is no"
+							    " longer %s",
+			    (long long)id, from[action]);
+			goto out;
+		}
 	}
-	if (rc == TG_OK && action != TG_PKG_REJECT) {
+	/* wakes the package-job process (lib/pkg_jobs.c) at commit */
+	if (rc == TG_OK && action == TG_PKG_APPROVE)
+		rc = tg_db_exec(c->db, "SELECT pg_notify('" TG_PKG_JOBS_CHANNEL "',"
+				       " $1)",
+		    1, p, NULL);
+	if (rc == TG_OK && action == TG_PKG_REVOKE) {
 		json_decref(closure);
 		json_decref(imports);
 		closure = imports = NULL;
-		if ((rc = set_closure(c->db, sid, NULL, NULL, &closure, &imports,
+		if ((rc = set_closure(c->db, sid, NULL, NULL, 0, &closure, &imports,
 			 err)) != TG_OK) {
 			tg_db_rollback(c->db);
 			goto out;
@@ -704,24 +780,141 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 	    verbs[action]);
 	detail = json_pack("{s:s?, s:O?}", "name", name, "version",
 	    json_object_get(json_object_get(row, "resolution"), "version"));
+	/* the answer is the decision as committed (a quick install may
+	 * have made it approved by the time the commit returns) */
+	p[0] = ids;
+	if (rc == TG_OK)
+		rc = tg_svc_query_object(c->db, "SELECT " PKG_JSON " WHERE r.id ="
+						" $1::bigint",
+		    1, p, out);
 	if (rc == TG_OK)
 		rc = tg_audit_call(c, action_name, ids, "success", detail);
 	if (rc == TG_OK)
 		rc = tg_db_commit(c->db);
 	if (rc != TG_OK) {
 		tg_db_rollback(c->db);
+		json_decref(*out);
+		*out = NULL;
 		rc = tg_err_from(err, rc);
 		goto out;
 	}
-	json_decref(row);
-	row = NULL;
-	rc = tg_packages_get(c, id, out, err);
+	if (action == TG_PKG_APPROVE)
+		note_runner(c->db, *out);
 out:
 	json_decref(detail);
-	json_decref(extra);
+	json_decref(got);
+	json_decref(job);
 	json_decref(closure);
 	json_decref(imports);
 	json_decref(row);
+	return rc;
+}
+
+int
+tg_pkg_audit_install(struct tg_db *db, const char *id, const char *outcome,
+    const json_t *detail)
+{
+	struct tg_audit_rec rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.actor = TG_PKG_JOBS_APPNAME;
+	rec.action = "package_request.install";
+	rec.target = id;
+	rec.outcome = outcome;
+	rec.detail = detail;
+	return tg_audit_write(db, &rec);
+}
+
+int
+tg_pkg_install(struct tg_db *db, const struct tg_config *cfg, json_t *job,
+    struct tg_err *err)
+{
+	const char *name = json_string_value(json_object_get(job, "name"));
+	char sid[24], id[24], built[TG_SHA256_HEX_LEN + 1];
+	char hash[TG_SHA256_HEX_LEN + 1];
+	json_t *closure = NULL, *imports = NULL, *got = NULL, *detail = NULL;
+	const char *p[2];
+	int rc, tries;
+
+	snprintf(sid, sizeof(sid), "%lld",
+	    (long long)json_integer_value(json_object_get(job, "server_id")));
+	snprintf(id, sizeof(id), "%lld",
+	    (long long)json_integer_value(json_object_get(job, "id")));
+	for (tries = 0;; tries++) {
+		/* the tree, outside any transaction (download and unpack in
+		 * the sandbox; renamed into place only when whole) */
+		if ((rc = next_set(db, sid, name, job, 0, &closure, &imports,
+			 built, err)) != TG_OK ||
+		    (rc = tg_pkg_ensure_tree(cfg, built, closure, err)) != TG_OK)
+			goto out;
+		json_decref(closure);
+		json_decref(imports);
+		closure = imports = NULL;
+		if ((rc = tg_db_begin(db)) != TG_OK) {
+			rc = tg_err_from(err, rc);
+			goto out;
+		}
+		/* a decision on the server waits for this one (and this for
+		 * it): the set read now is the one committed */
+		p[0] = sid;
+		rc = tg_svc_query_object(db, "SELECT to_json(id)::text FROM servers"
+					     " WHERE id = $1::bigint FOR UPDATE",
+		    1, p, &got);
+		json_decref(got);
+		got = NULL;
+		if (rc != TG_OK) {
+			rc = tg_err_from(err, rc);
+			goto fail;
+		}
+		if ((rc = next_set(db, sid, name, job, 0, &closure, &imports, hash,
+			 err)) != TG_OK)
+			goto fail;
+		if (strcmp(hash, built) == 0)
+			break;
+		/* approved or revoked meanwhile: that set's tree */
+		tg_db_rollback(db);
+		json_decref(closure);
+		json_decref(imports);
+		closure = imports = NULL;
+		if (tries >= 2) {
+			rc = tg_err_set(err, TG_E_UNAVAIL, "the server's package set"
+							   " changed during each of 3 installs");
+			goto out;
+		}
+	}
+	p[1] = name;
+	rc = tg_db_exec(db, "UPDATE package_requests SET status = 'superseded',"
+			    " decided_at = now() WHERE server_id = $1::bigint AND name = $2 AND"
+			    " status = 'approved'",
+	    2, p, NULL);
+	p[0] = id;
+	if (rc == TG_OK)
+		rc = tg_svc_query_object(db, "UPDATE package_requests SET status ="
+					     " 'approved', installed_at = now(), error = NULL, claimed_pid ="
+					     " NULL WHERE id = $1::bigint AND status = 'installing'"
+					     " RETURNING to_json(id)::text",
+		    1, p, &got);
+	if (rc == TG_OK)
+		rc = store_set(db, sid, closure, imports);
+	if (rc == TG_OK) {
+		detail = json_pack("{s:s?, s:s, s:i}", "name", name, "tree", hash,
+		    "attempt", (int)json_integer_value(json_object_get(job, "attempts")));
+		rc = tg_pkg_audit_install(db, id, TG_AUDIT_OK, detail);
+	}
+	if (rc == TG_OK)
+		rc = tg_db_commit(db);
+	if (rc != TG_OK) {
+		rc = tg_err_from(err, rc);
+		goto fail;
+	}
+	goto out;
+fail:
+	tg_db_rollback(db);
+out:
+	json_decref(got);
+	json_decref(detail);
+	json_decref(closure);
+	json_decref(imports);
 	return rc;
 }
 
@@ -844,7 +1037,7 @@ tg_packages_import(const struct tg_call *c, int64_t server_id, json_t *arr,
 	}
 	if (json_array_size(arr) == 0)
 		goto out;
-	if ((rc = set_closure(c->db, sid, NULL, NULL, &closure, &imports,
+	if ((rc = set_closure(c->db, sid, NULL, NULL, 0, &closure, &imports,
 		 err)) != TG_OK)
 		goto out;
 	rc = tg_err_from(err, store_set(c->db, sid, closure, imports));

@@ -2,12 +2,12 @@
  * packages.h - third-party Python packages (docs/packages.md, issue #20).
  *
  * A package request names a distribution for one server. Creating it
- * resolves it at once, inside the sandbox (lib/pkg_resolver.py, egress
+ * resolves it off the request path, inside the sandbox (lib/pkg_resolver.py, egress
  * only to TOOLGATE_PIP_INDEX_URL and TOOLGATE_OSV_URL, wheels only): the
  * request records the exact closure {name, version, url, sha256, import
  * names} and what the reviewer needs (summary, licence, home page,
  * vulnerabilities, the diff against the approved version). Approval
- * installs exactly that closure (each wheel downloaded again in the
+ * (again off the request path) installs exactly that closure (each wheel downloaded again in the
  * sandbox, its sha256 compared with the recorded one) into a new
  * content-addressed, read-only tree TOOLGATE_PACKAGES_DIR/<sha256>; the
  * server's package set (package_sets) names that tree. Tool runs of the
@@ -15,8 +15,9 @@
  *
  * Request JSON: {"id", "kind":"package_request", "server_id",
  * "server_name", "name", "spec", "import_names", "reason", "tool_id",
- * "status", "resolution", "requested_by", "decided_by",
- * "decision_reason", "created_at", "decided_at"}.
+ * "status", "extras", "resolution", "error", "attempts", "resolved_at",
+ * "installed_at", "requested_by", "decided_by", "decision_reason",
+ * "created_at", "decided_at"}.
  */
 #ifndef TG_PACKAGES_H
 #define TG_PACKAGES_H
@@ -34,19 +35,35 @@
 
 #include "lib/packages_sql.h"
 
-/* NOTIFY channel: a request was created (payload: its id) */
+/* NOTIFY channel: a request was created or approved (payload: its id) */
 #define TG_PKG_JOBS_CHANNEL "toolgate_packages"
+/* The database application name of every package-job process (the
+ * master's and `toolgate packages run-jobs`): how a worker tells whether
+ * one is connected ("job_runner" in the answers below). */
+#define TG_PKG_JOBS_APPNAME "toolgate-packages"
 
 /*
- * The package-job process (lib/pkg_jobs.c), one per master: resolves
- * 'resolving' requests one at a time, woken by TG_PKG_JOBS_CHANNEL and
- * every few seconds. A request is claimed with a session advisory lock, so
- * a process that dies (or a host that goes away) lets the next one take it
- * over; the result is written in one UPDATE. Never returns.
+ * The package-job process (lib/pkg_jobs.c), one per master: runs the due
+ * jobs one at a time - resolves 'resolving' requests and installs
+ * 'installing' ones - woken by TG_PKG_JOBS_CHANNEL and every few seconds.
+ * A request is claimed with a session advisory lock, so a process that
+ * dies (or a host that goes away) lets the next one take it over; the
+ * outcome is written in one transaction. Never returns.
  */
 void tg_pkg_jobs_main(const struct tg_config *cfg) __attribute__((noreturn));
-/* One job if one is due: 1 done, 0 none, negative -TG_E_*. */
-int tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg);
+/* One job if one is due: 1 done, 0 none, negative -TG_E_*. done (may be
+ * NULL): the request afterwards, {"id", "name", "status", "error"}. */
+int tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg,
+    json_t **done);
+/*
+ * The job loop without the master (`toolgate packages run-jobs`): once,
+ * every due job and then returns how many ran (negative -TG_E_* when the
+ * database cannot be used); otherwise forever (LISTEN, reconnecting),
+ * like tg_pkg_jobs_main. report (may be NULL) sees each finished request
+ * as tg_pkg_jobs_run_one's done.
+ */
+int tg_pkg_jobs_run(const struct tg_config *cfg, int once,
+    void (*report)(const json_t *done));
 
 /* POST: {"server_id", "name" (or "name[extra,...]"), "version"?,
  * "import_names"?, "reason"?, "tool_id"?} -> 202 the request, status
@@ -64,10 +81,16 @@ int tg_packages_get(const struct tg_call *c, int64_t id, json_t **out,
 enum tg_pkg_action { TG_PKG_APPROVE,
 	TG_PKG_REJECT,
 	TG_PKG_REVOKE };
-/* approve (pending -> approved, installs the new set first: a wheel whose
- * hash changed is refused and nothing changes), reject (pending), revoke
- * (approved -> revoked: gone from new calls at once). Body optional
- * {"reason"}. */
+/* approve (pending -> installing, answered 202 at once: the version
+ * conflicts of the new set are checked now (409); the package-job process
+ * then builds the set's tree - every wheel downloaded again, its hash
+ * compared with the recorded one - and makes the request approved (an
+ * older approved one superseded) and rewrites the set in one transaction,
+ * or makes it failed with the reason; until then the server keeps its
+ * previous set), reject (pending), revoke (approved -> revoked: gone from
+ * new calls at once). Body optional {"reason"}. An answer that waits for
+ * the package-job process (create, approve) carries "job_runner":
+ * {"connected", "message"?}. */
 int tg_packages_decide(const struct tg_call *c, int64_t id,
     enum tg_pkg_action action, json_t *in, json_t **out, struct tg_err *err);
 
@@ -101,11 +124,13 @@ int tg_packages_import_names(struct tg_db *db, int64_t server_id, json_t *mods);
 
 /* Export (lib/export.c): a server's package requests with their recorded
  * resolutions, as a SQL expression over servers s (the trees are not part
- * of an export; a host builds them from the recorded hashes on first use). */
+ * of an export; a host builds them from the recorded hashes on first use).
+ * One still installing travels as pending: its approval is not done. */
 #define TG_PACKAGES_EXPORT \
 	"coalesce((SELECT json_agg(json_build_object('name', r.name, 'spec'," \
 	" r.spec, 'import_names', to_json(r.import_names), 'reason', r.reason," \
-	" 'status', r.status, 'resolution', r.resolution, 'created_at'," \
+	" 'status', CASE r.status WHEN 'installing' THEN 'pending' ELSE r.status END," \
+	" 'resolution', r.resolution, 'created_at'," \
 	" r.created_at) ORDER BY r.id) FROM package_requests r WHERE" \
 	" r.server_id = s.id AND r.status NOT IN ('resolving', 'failed')), '[]'::json)"
 

@@ -1,16 +1,22 @@
 /*
- * pkg_jobs.c - package requests are resolved off the request path (see
- * packages.h and docs/packages.md "Resolution").
+ * pkg_jobs.c - package requests are resolved and installed off the
+ * request path (see packages.h and docs/packages.md "The flow").
  *
- * tg_packages_create records a request 'resolving' and answers 202. The
- * master keeps one package-job process (fcgi/main.c); it claims a due
- * request with a session advisory lock (so a process that dies releases
- * it at once and the next one, on this host or another, takes the job
- * over: nothing is lost), resolves it in a cold sandbox run
- * (tg_pkg_resolver_run) and writes the outcome in one UPDATE: 'pending'
- * with the review document, or 'failed' with {"status", "message"}. An
- * index or sandbox that is unavailable is retried (3 attempts, 30 s apart)
- * before the request fails.
+ * tg_packages_create records a request 'resolving', an approval makes it
+ * 'installing' (tg_packages_decide); both answer at once. The master keeps
+ * one package-job process (fcgi/main.c; without the master, `toolgate
+ * packages run-jobs`, fcgi/cli_packages.c, runs the same loop); it claims
+ * a due request with a session advisory lock (so a process that dies
+ * releases it at once and the next one, on this host or another, takes
+ * the job over: nothing is lost) and does its job in a cold sandbox run:
+ *   - resolving: tg_pkg_resolver_run, then one UPDATE: 'pending' with the
+ *     review document, or 'failed' with {"status", "message"};
+ *   - installing: tg_pkg_install builds the new set's tree (renamed into
+ *     place only when whole) and then, in one transaction, makes the
+ *     request 'approved' and rewrites the server's set; or 'failed' with
+ *     the reason, the server keeping its previous set.
+ * An index or sandbox that is unavailable is retried (3 attempts, 30 s
+ * apart) before the request fails.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,6 +27,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "lib/audit.h"
 #include "lib/log.h"
 #include "lib/packages.h"
 #include "lib/pkg_int.h"
@@ -135,11 +142,12 @@ review(struct tg_db *db, json_t *job, json_t *resn, json_t **imports,
 	return TG_OK;
 }
 
-/* Writes the outcome of job id: resn (pending) or err (failed, or
- * retried later when the failure may pass). */
+/* Writes the outcome of job id in state stage ('resolving' or
+ * 'installing'): resn (resolved: pending) or err (failed, or retried
+ * later when the failure may pass). */
 static int
-finish(struct tg_db *db, const char *id, int attempts, json_t *resn,
-    json_t *imports, const struct tg_err *err)
+finish(struct tg_db *db, const char *id, const char *stage, int attempts,
+    json_t *resn, json_t *imports, const struct tg_err *err)
 {
 	json_t *const js[2] = {resn, imports};
 	const char *p[4];
@@ -158,22 +166,27 @@ finish(struct tg_db *db, const char *id, int attempts, json_t *resn,
 	retry = (err->status == TG_E_UNAVAIL || err->status == TG_E_BUSY ||
 		    err->status == TG_E_TIMEOUT || err->status == TG_E_DB) &&
 	    attempts < JOB_ATTEMPTS;
-	e = json_pack("{s:i, s:s, s:b}", "status",
+	e = json_pack("{s:i, s:s, s:b, s:s}", "status",
 	    tg_status_http(err->status ? -err->status : -TG_E_INTERNAL), "message",
-	    err->detail[0] ? err->detail : "resolution failed", "retrying", retry);
+	    err->detail[0] ? err->detail : "the package job failed", "retrying",
+	    retry, "stage", strcmp(stage, "installing") == 0 ? "install" : "resolve");
 	ej = e ? json_dumps(e, JSON_COMPACT) : NULL;
 	if (ej == NULL) {
 		rc = -TG_E_NOMEM;
 		goto out;
 	}
 	p[1] = ej;
-	p[2] = retry ? "resolving" : "failed";
+	p[2] = retry ? stage : "failed";
+	p[3] = stage;
+	/* a failed install keeps resolved_at: the review it installed */
 	rc = tg_db_exec(db, "UPDATE package_requests SET status = $3, error ="
 			    " $2::jsonb, claimed_pid = NULL, next_attempt_at = now() +"
 			    " attempts * interval '30 seconds', resolved_at = CASE WHEN $3 ="
-			    " 'failed' THEN now() END WHERE id = $1::bigint AND status ="
-			    " 'resolving'",
-	    3, p, NULL);
+			    " 'failed' AND $4 = 'resolving' THEN now() ELSE resolved_at END"
+			    " WHERE id = $1::bigint AND status = $4",
+	    4, p, NULL);
+	if (rc == TG_OK && !retry && strcmp(stage, "installing") == 0)
+		rc = tg_pkg_audit_install(db, id, TG_AUDIT_FAILED, e);
 out:
 	free(ej);
 	json_decref(e);
@@ -208,7 +221,7 @@ resolve_job(struct tg_db *db, const struct tg_config *cfg, json_t *job)
 	    "id=%s name=%s attempt=%d outcome=%s msg=%s", id,
 	    tg_log_q(json_string_value(json_object_get(job, "name"))), attempts,
 	    rc == TG_OK ? "pending" : tg_status_name(rc), tg_log_q(err.detail));
-	rc = finish(db, id, attempts, resn, imports, &err);
+	rc = finish(db, id, "resolving", attempts, resn, imports, &err);
 	json_decref(args);
 	json_decref(resn);
 	json_decref(imports);
@@ -216,18 +229,44 @@ resolve_job(struct tg_db *db, const struct tg_config *cfg, json_t *job)
 	return rc;
 }
 
+/* Installs the claimed job (a row as JSON, status 'installing'). */
+static int
+install_job(struct tg_db *db, const struct tg_config *cfg, json_t *job)
+{
+	struct tg_err err;
+	char id[24];
+	int rc, attempts = (int)json_integer_value(json_object_get(job, "attempts"));
+
+	tg_err_init(&err);
+	snprintf(id, sizeof(id), "%lld",
+	    (long long)json_integer_value(json_object_get(job, "id")));
+	rc = tg_pkg_install(db, cfg, job, &err);
+	tg_log(rc == TG_OK ? TG_LOG_INFO : TG_LOG_WARN, "packages.install",
+	    "id=%s name=%s attempt=%d outcome=%s msg=%s", id,
+	    tg_log_q(json_string_value(json_object_get(job, "name"))), attempts,
+	    rc == TG_OK ? "approved" : tg_status_name(rc), tg_log_q(err.detail));
+	/* done, or the request is gone or no longer installing */
+	if (rc != TG_OK && rc != -TG_E_NOTFOUND)
+		rc = finish(db, id, "installing", attempts, NULL, NULL, &err);
+	tg_err_clear(&err);
+	return rc;
+}
+
 int
-tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg)
+tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg,
+    json_t **done)
 {
 	json_t *ids = NULL, *x, *job = NULL;
-	const char *p[2];
+	const char *p[2], *st;
 	char id[24], pid[24];
 	size_t i;
-	int rc, done = 0;
+	int rc, ran = 0;
 
+	if (done != NULL)
+		*done = NULL;
 	rc = tg_svc_query_array(db, "SELECT to_json(id)::text FROM package_requests"
-				    " WHERE status = 'resolving' AND next_attempt_at <= now()"
-				    " ORDER BY next_attempt_at, id LIMIT 16",
+				    " WHERE status IN ('resolving', 'installing') AND next_attempt_at"
+				    " <= now() ORDER BY next_attempt_at, id LIMIT 16",
 	    0, NULL, &ids);
 	if (rc != TG_OK)
 		return rc;
@@ -248,13 +287,17 @@ tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg)
 		p[1] = pid;
 		rc = tg_svc_query_object(db, "UPDATE package_requests SET attempts ="
 					     " attempts + 1, claimed_pid = $2::int WHERE id = $1::bigint AND"
-					     " status = 'resolving' RETURNING json_build_object('id', id,"
-					     " 'server_id', server_id, 'name', name, 'spec', spec, 'extras',"
-					     " to_json(extras), 'import_names', to_json(import_names),"
-					     " 'attempts', attempts)::text",
+					     " status IN ('resolving', 'installing') RETURNING"
+					     " json_build_object('id', id, 'server_id', server_id, 'name',"
+					     " name, 'spec', spec, 'extras', to_json(extras), 'import_names',"
+					     " to_json(import_names), 'attempts', attempts, 'status', status,"
+					     " 'closure', resolution->'closure')::text",
 		    2, p, &job);
+		st = json_string_value(json_object_get(job, "status"));
 		if (rc == TG_OK)
-			rc = resolve_job(db, cfg, job);
+			rc = st && strcmp(st, "installing") == 0 ?
+			    install_job(db, cfg, job) :
+			    resolve_job(db, cfg, job);
 		(void)tg_db_exec(db, "SELECT pg_advisory_unlock(" JOB_LOCK_CLASS ","
 				     " ($1::bigint % 2147483647)::int)",
 		    1, p, NULL);
@@ -262,48 +305,64 @@ tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg)
 		job = NULL;
 		if (rc == -TG_E_NOTFOUND) /* finished meanwhile */
 			continue;
-		done = rc == TG_OK ? 1 : rc;
+		ran = rc == TG_OK ? 1 : rc;
+		if (rc == TG_OK && done != NULL)
+			(void)tg_svc_query_object(db, "SELECT json_build_object('id', id,"
+						      " 'name', name, 'status', status, 'error', error)::text"
+						      " FROM package_requests WHERE id = $1::bigint",
+			    1, p, done);
 		break;
 	}
 	json_decref(ids);
-	return done;
+	return ran;
 }
 
-void
-tg_pkg_jobs_main(const struct tg_config *cfg)
+int
+tg_pkg_jobs_run(const struct tg_config *cfg, int once,
+    void (*report)(const json_t *done))
 {
 	struct tg_db *db = NULL;
-	sigset_t none;
+	int n = 0;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGTERM, SIG_DFL);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	for (;;) {
 		PGconn *pc;
-		PGnotify *n;
+		PGnotify *nt;
 		struct pollfd pfd;
+		json_t *done = NULL;
 		int rc;
 
 		if (db == NULL) {
-			db = tg_db_open("toolgate-packages");
+			db = tg_db_open(TG_PKG_JOBS_APPNAME);
 			if (db == NULL || tg_db_exec(db, "LISTEN " TG_PKG_JOBS_CHANNEL, 0, NULL, NULL) != TG_OK) {
 				tg_db_close(db);
 				db = NULL;
+				if (once)
+					return -TG_E_DB;
 				sleep(5);
 				continue;
 			}
 		}
-		while ((rc = tg_pkg_jobs_run_one(db, cfg)) == 1)
-			;
+		while ((rc = tg_pkg_jobs_run_one(db, cfg, report ? &done : NULL)) == 1) {
+			n++;
+			if (report != NULL && done != NULL)
+				report(done);
+			json_decref(done);
+			done = NULL;
+		}
 		if (rc < 0) {
 			tg_log(TG_LOG_WARN, "packages.jobs", "rc=%s", tg_status_name(rc));
 			tg_db_close(db);
 			db = NULL;
+			if (once)
+				return rc;
 			sleep(1);
 			continue;
 		}
-		/* until a new request, or a retry falls due */
+		if (once) {
+			tg_db_close(db);
+			return n;
+		}
+		/* until a new request or approval, or a retry falls due */
 		pc = tg_db_conn(db);
 		pfd.fd = PQsocket(pc);
 		pfd.events = POLLIN;
@@ -315,7 +374,22 @@ tg_pkg_jobs_main(const struct tg_config *cfg)
 			db = NULL;
 			continue;
 		}
-		while ((n = PQnotifies(pc)) != NULL)
-			PQfreemem(n);
+		while ((nt = PQnotifies(pc)) != NULL)
+			PQfreemem(nt);
 	}
+}
+
+void
+tg_pkg_jobs_main(const struct tg_config *cfg)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGTERM, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* `ps`: the master's package-job process (docs/operations.md) */
+	prctl(PR_SET_NAME, "tg-packages", 0, 0, 0);
+	(void)tg_pkg_jobs_run(cfg, 0, NULL);
+	_exit(1);
 }

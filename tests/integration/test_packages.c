@@ -19,19 +19,28 @@
  *     extra is refused;
  *   - request -> review data (version, summary, licence, home page, the
  *     closure with sha256 hashes, vulnerabilities checked) -> the validator
- *     refuses the import before approval -> approve -> a tool imports it
+ *     refuses the import before approval -> approve (installed by the
+ *     package-job process) -> a tool imports it
  *     (test run and tools/call) -> revoke -> the import fails clearly;
  *   - an import name that differs from the distribution's (top_level.txt);
  *     a claimed import name the package does not provide is a 422;
  *   - an sdist-only package is refused (422, says why);
- *   - a wheel whose bytes changed on the index after review is refused at
- *     approval, and after approval when a host rebuilds the tree;
+ *   - approval is answered at once (202 "installing") while the index holds
+ *     the download back; health and REST answer meanwhile, the server keeps
+ *     its previous set until the package-job process has installed the new
+ *     one; killing that process mid-install loses nothing;
+ *   - without the master (CGI), an approval says the install waits for a job
+ *     runner, and `toolgate packages run-jobs --once` installs it;
+ *   - a wheel whose bytes changed on the index after review makes the
+ *     install fail (the old set keeps serving), and after approval a host
+ *     rebuilding the tree refuses it;
  *   - the package tree cannot be written from a tool;
  *   - the vulnerability stub reports GHSA-tg-0001 for tgvuln and the
  *     review shows it; an update shows the diff of the closure.
  */
 #include "tests/integration/it.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,10 +99,24 @@ setup(void **state)
 	return 0;
 }
 
+/* The master's package-job process while t_run_jobs_without_master has
+ * it stopped (0: none): teardown lets it go on whatever happened. */
+static pid_t frozen;
+
+static void
+thaw(void)
+{
+	if (frozen > 0)
+		(void)kill(frozen, SIGCONT);
+	frozen = 0;
+}
+
 static int
 teardown(void **state)
 {
 	(void)state;
+	thaw();
+	(void)it_sh("rm -f '%s'/*.hold", idx);
 	if (own_index)
 		(void)it_sh("test -s '%s.pid' && kill $(cat '%s.pid')", idx, idx);
 	return 0;
@@ -111,10 +134,11 @@ request_pkg(long long server, const char *name, const char *extra, long want)
 	return it_call("POST", "/api/v1/package-requests", admin, body, want);
 }
 
-/* GET the request until it is no longer "resolving" (the package-job
- * process resolves it; generous bound, never a timing assertion). */
+/* GET the request until it is no longer in state st ("resolving" or
+ * "installing": the package-job process works on it; generous bound,
+ * never a timing assertion). */
 static json_t *
-wait_resolved(long long id)
+wait_while(long long id, const char *st)
 {
 	char path[96];
 	json_t *r = NULL;
@@ -124,12 +148,30 @@ wait_resolved(long long id)
 	for (i = 0; i < 1800; i++) {
 		json_decref(r);
 		r = it_call("GET", path, admin, NULL, 200);
-		if (strcmp(it_jstr(r, "status"), "resolving") != 0)
+		if (strcmp(it_jstr(r, "status"), st) != 0)
 			return r;
 		usleep(100000);
 	}
-	fail_msg("package request %lld still resolving after 180 s", id);
+	fail_msg("package request %lld still %s after 180 s", id, st);
 	return r;
+}
+
+static json_t *
+wait_resolved(long long id)
+{
+	return wait_while(id, "resolving");
+}
+
+/* The request r must be in state want (else the test fails, showing r). */
+static void
+want_status(json_t *r, const char *want)
+{
+	if (strcmp(it_jstr(r, "status"), want) != 0) {
+		char *t = json_dumps(r, JSON_COMPACT);
+
+		fail_msg("request %lld is %s, want %s: %s", it_jint(r, "id"),
+		    it_jstr(r, "status"), want, t ? t : "?");
+	}
 }
 
 /* A request (202, "resolving"), then its outcome, which must be want
@@ -145,12 +187,7 @@ resolve_pkg(long long server, const char *name, const char *extra,
 	assert_true(json_is_null(json_object_get(r, "resolution")));
 	json_decref(r);
 	out = wait_resolved(id);
-	if (strcmp(it_jstr(out, "status"), want) != 0) {
-		char *t = json_dumps(out, JSON_COMPACT);
-
-		fail_msg("request for %s is %s, want %s: %s", name,
-		    it_jstr(out, "status"), want, t ? t : "?");
-	}
+	want_status(out, want);
 	return out;
 }
 
@@ -161,6 +198,46 @@ decide(long long id, const char *verb, long want)
 
 	snprintf(path, sizeof(path), "/api/v1/package-requests/%lld/%s", id, verb);
 	json_decref(it_call("POST", path, admin, "{}", want));
+}
+
+/* POST approve: 202 at once with status "installing" and "job_runner";
+ * returns the answer (caller frees). */
+static json_t *
+approve_async(long long id)
+{
+	char path[96];
+	json_t *r;
+
+	snprintf(path, sizeof(path), "/api/v1/package-requests/%lld/approve", id);
+	r = it_call("POST", path, admin, "{}", 202);
+	assert_string_equal(it_jstr(r, "status"), "installing");
+	assert_true(json_is_boolean(json_object_get(json_object_get(r, "job_runner"),
+	    "connected")));
+	assert_non_null(json_string_value(json_object_get(r, "decided_at")));
+	return r;
+}
+
+/* Approves (202 "installing") and waits until the package-job process has
+ * installed the set: the request must end in want ("approved" or
+ * "failed"). Caller frees the request. */
+static json_t *
+approve_wait(long long id, const char *want)
+{
+	json_t *r = approve_async(id);
+
+	json_decref(r);
+	r = wait_while(id, "installing");
+	want_status(r, want);
+	return r;
+}
+
+static void
+approve_installed(long long id)
+{
+	json_t *r = approve_wait(id, "approved");
+
+	assert_non_null(json_string_value(json_object_get(r, "installed_at")));
+	json_decref(r);
 }
 
 /* A server of this test's own: prefix and the pid; its name into name (40
@@ -174,13 +251,13 @@ own_server(const char *prefix, char *name)
 }
 
 /* Requests package name for server (202), waits until it is resolved to
- * "pending" and approves the request (200). */
+ * "pending", approves the request (202) and waits until it is installed. */
 static void
 approved_pkg(long long server, const char *name)
 {
 	json_t *r = resolve_pkg(server, name, NULL, "pending");
 
-	decide(it_jint(r, "id"), "approve", 200);
+	approve_installed(it_jint(r, "id"));
 	json_decref(r);
 }
 
@@ -280,7 +357,7 @@ t_request_review_approve_use_revoke(void **state)
 		json_decref(r);
 	}
 
-	decide(rid, "approve", 200);
+	approve_installed(rid);
 	r = it_call("GET", "/api/v1/package-requests?status=approved", admin, NULL, 200);
 	it_json_has(r, "\"tgdemo\"");
 	json_decref(r);
@@ -338,7 +415,7 @@ t_import_name_differs(void **state)
 				0)),
 	    "oddmod");
 	json_decref(r);
-	decide(rid, "approve", 200);
+	approve_installed(rid);
 	(void)run_expect(s2, "useodd", "import oddmod\n\ndef main() -> str:\n"
 				       "    return oddmod.NAME\n",
 	    "{\"ok\":true,\"result\":\"odd\"}");
@@ -364,19 +441,153 @@ t_sdist_only_refused(void **state)
 	json_decref(request_pkg(999999999, "tgdep", NULL, 404));
 }
 
+/* The tree of server's package set, into out (65 bytes; "" when none). */
+static void
+set_tree(long long server, char *out, size_t cap)
+{
+	assert_int_equal(it_capture(out, cap, "psql -X -Atq -c \"SELECT tree FROM"
+					      " package_sets WHERE server_id = %lld\"",
+			     server),
+	    0);
+}
+
+/* No package tree of an earlier run (the same closure is the same
+ * content address, which an install would find built already): every
+ * tree goes; the sets rebuild theirs on first use. */
+static void
+no_trees(void)
+{
+	assert_int_equal(it_sh("chmod -R u+w \"$TOOLGATE_PACKAGES_DIR\" && find"
+			       " \"$TOOLGATE_PACKAGES_DIR\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +"),
+	    0);
+}
+
+/* The index holds every download of name's files back until release. */
+static void
+hold(const char *name)
+{
+	assert_int_equal(it_sh("rm -f '%s/%s.held' && touch '%s/%s.hold'", idx, name,
+			     idx, name),
+	    0);
+}
+
+/* name "*": every hold (one a failed test left behind) */
+static void
+release(const char *name)
+{
+	assert_int_equal(it_sh("rm -f '%s/'%s.hold", idx, name), 0);
+}
+
+/* Until the installer asked the index for a file of name (which holds it
+ * back): the install is under way. A generous bound, not a timing one. */
+static void
+wait_held(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 1800; i++) {
+		if (it_sh("test -e '%s/%s.held'", idx, name) == 0)
+			return;
+		usleep(100000);
+	}
+	fail_msg("no download of %s was asked for in 180 s", name);
+}
+
+/* The request's attempts with status st, from the database. */
+static int
+attempts_in(long long id, const char *st)
+{
+	char v[32];
+
+	assert_int_equal(it_capture(v, sizeof(v), "psql -X -Atq -c \"SELECT attempts"
+						  " FROM package_requests WHERE id = %lld AND status = '%s'\"",
+			     id, st),
+	    0);
+	return v[0] ? atoi(v) : -1;
+}
+
+/* A server of its own (prefix) with a pending request for name (no hold
+ * a failed test left behind): the request's id, the server in *server. */
+static long long
+pending_pkg(const char *prefix, const char *name, long long *server)
+{
+	json_t *r;
+	long long id;
+
+	*server = own_server(prefix, NULL);
+	release("*");
+	r = resolve_pkg(*server, name, NULL, "pending");
+	id = it_jint(r, "id");
+	json_decref(r);
+	return id;
+}
+
+/* A set that serves on server: tgdep approved and installed, a tool of
+ * it importing it (its id returned); its tree into before (128 bytes). */
+static long long
+serving_dep(long long server, char *before)
+{
+	long long tool;
+
+	approved_pkg(server, "tgdep");
+	tool = run_expect(server, "usedep", "import tgdep\n\ndef main() -> int:\n"
+					    "    return tgdep.VALUE\n",
+	    "{\"ok\":true,\"result\":42}");
+	set_tree(server, before, 128);
+	assert_int_equal(strlen(before), 64);
+	return tool;
+}
+
+/* The validator refuses a tool of server importing module (its set does
+ * not have it). */
+static void
+import_refused(long long server, const char *module)
+{
+	char path[96], body[160];
+	json_t *r;
+
+	snprintf(path, sizeof(path), "/api/v1/servers/%lld/tools", server);
+	snprintf(body, sizeof(body), "{\"name\":\"early\",\"code\":\"import %s\\n"
+				     "def main():\\n    return 1\\n\"}",
+	    module);
+	r = it_call("POST", path, admin, body, 422);
+	it_json_has(r, module);
+	json_decref(r);
+}
+
+/*
+ * server keeps the set serving_dep gave it (tree before, tool dtool): the
+ * same tree, the tool still runs, module is still refused; request rid
+ * (installing, or failed) can be neither approved nor rejected (409).
+ */
+static void
+kept_set(long long server, const char *before, long long dtool,
+    const char *module, long long rid)
+{
+	char tree[128];
+	json_t *r;
+
+	set_tree(server, tree, sizeof(tree));
+	assert_string_equal(tree, before);
+	r = rerun(dtool);
+	it_match(r, "{\"ok\":true,\"result\":42}");
+	json_decref(r);
+	import_refused(server, module);
+	decide(rid, "approve", 409);
+	decide(rid, "reject", 409);
+}
+
 static void
 t_hash_changed_refused(void **state)
 {
 	json_t *r;
-	long long rid, tool, s3;
+	long long rid, tool, dtool, s3;
+	char before[128];
 
 	(void)state;
 	s3 = own_server("pkgchg", NULL);
-	/* no tree of an earlier run (same closure, same content address):
-	 * every tree goes, the sets rebuild theirs on first use */
-	assert_int_equal(it_sh("chmod -R u+w \"$TOOLGATE_PACKAGES_DIR\" && find"
-			       " \"$TOOLGATE_PACKAGES_DIR\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +"),
-	    0);
+	no_trees();
+	dtool = serving_dep(s3, before);
 	/* changed between review and approval */
 	r = resolve_pkg(s3, "tgchange", NULL, "pending");
 	rid = it_jint(r, "id");
@@ -385,22 +596,33 @@ t_hash_changed_refused(void **state)
 			       " tamper tgchange",
 			     idx),
 	    0);
-	r = it_call("POST", "/api/v1/package-requests/0/approve", admin, "{}", 404);
+	json_decref(it_call("POST", "/api/v1/package-requests/0/approve", admin, "{}", 404));
+	/* accepted at once; the install refuses the changed wheel: failed,
+	 * with the reason, and what was reviewed */
+	r = approve_wait(rid, "failed");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "error"),
+			     "status")),
+	    422);
+	assert_string_equal(it_jstr(json_object_get(r, "error"), "stage"), "install");
+	it_json_has(json_object_get(r, "error"), "changed after review");
+	assert_non_null(closure_entry(r, "tgchange"));
+	assert_true(json_is_null(json_object_get(r, "installed_at")));
 	json_decref(r);
+	/* the old set keeps serving; failed is final */
+	kept_set(s3, before, dtool, "tgchange", rid);
+	/* visible over MCP too */
 	{
-		char path[96];
+		char sess[256], args[64];
 
-		snprintf(path, sizeof(path), "/api/v1/package-requests/%lld/approve", rid);
-		r = it_call("POST", path, admin, "{}", 422);
-		it_json_has(r, "changed after review");
-		json_decref(r);
-		/* nothing changed: still pending */
-		snprintf(path, sizeof(path), "/api/v1/package-requests/%lld", rid);
-		r = it_call("GET", path, admin, NULL, 200);
-		assert_string_equal(it_jstr(r, "status"), "pending");
+		it_mcp_init(admin, IT_MCP_VERSION, sess, sizeof(sess));
+		snprintf(args, sizeof(args), "{\"request\":%lld}", rid);
+		r = it_mcp_call(admin, sess, IT_MCP_VERSION,
+		    "toolgate_get_package_request", args, NULL);
+		assert_false(json_is_true(json_object_get(r, "isError")));
+		assert_non_null(strstr(it_first_text(r), "\"status\":\"failed\""));
+		assert_non_null(strstr(it_first_text(r), "changed after review"));
 		json_decref(r);
 	}
-	decide(rid, "reject", 200);
 
 	/* changed after approval: a host rebuilding the tree refuses it */
 	assert_int_equal(it_sh("python3 tests/packages/make_index.py '%s'",
@@ -529,7 +751,7 @@ t_vulnerabilities_and_update_diff(void **state)
 	it_json_has(r, "\"kind\":\"package_request\"");
 	it_json_has(r, "GHSA-tg-0001");
 	json_decref(r);
-	decide(rid, "approve", 200);
+	approve_installed(rid);
 	/* an update: a new request, with the diff against the approved one */
 	r = resolve_pkg(s5, "tgvuln", NULL, "pending");
 	assert_string_equal(it_jstr(json_object_get(r, "resolution"), "version"), "1.1");
@@ -538,7 +760,7 @@ t_vulnerabilities_and_update_diff(void **state)
 	assert_string_equal(it_jstr(ch, "name"), "tgvuln");
 	assert_string_equal(it_jstr(ch, "from"), "1.0");
 	assert_string_equal(it_jstr(ch, "to"), "1.1");
-	decide(it_jint(r, "id"), "approve", 200);
+	approve_installed(it_jint(r, "id"));
 	json_decref(r);
 	/* the earlier approval is superseded */
 	{
@@ -832,7 +1054,7 @@ t_large_wheel_and_download_cap(void **state)
 	assert_non_null(e);
 	assert_true(json_integer_value(json_object_get(e, "size")) > 12 * 1024 * 1024);
 	json_decref(r);
-	decide(id, "approve", 200);
+	approve_installed(id);
 	(void)run_expect(s8, "usebig", "import tgbig\n\ndef main() -> int:\n"
 				       "    return tgbig.SIZE\n",
 	    "{\"ok\":true,\"result\":12582912}"); /* 12 << 20 */
@@ -930,7 +1152,208 @@ t_extras(void **state)
 				0)),
 	    "fast");
 	json_decref(r);
-	decide(id, "approve", 200);
+	approve_installed(id);
+}
+
+/*
+ * Approval answers at once (202, "installing") while the index holds the
+ * download back: the install runs in the package-job process, and the
+ * control plane answers meanwhile. Until the install is done the server
+ * keeps its previous set (tgdep: its tools run, the new import is
+ * refused); then the request is approved and both packages import.
+ */
+static void
+t_approval_does_not_wait_for_the_install(void **state)
+{
+	json_t *r;
+	long long rid, s12, dtool;
+	char path[96], before[128], tree[128];
+
+	(void)state;
+	rid = pending_pkg("pkgwait", "tgwait", &s12);
+	no_trees();
+	dtool = serving_dep(s12, before);
+	hold("tgwait");
+	r = approve_async(rid);
+	assert_true(json_is_null(json_object_get(r, "installed_at")));
+	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 0);
+	json_decref(r);
+	/* the package-job process is downloading, held back by the index */
+	wait_held("tgwait");
+	assert_int_equal(attempts_in(rid, "installing"), 1);
+	/* and the control plane answers: health, REST */
+	assert_int_equal(it_status("GET", "/health", NULL, NULL), 200);
+	snprintf(path, sizeof(path), "/api/v1/package-requests/%lld", rid);
+	r = it_call("GET", path, admin, NULL, 200);
+	assert_string_equal(it_jstr(r, "status"), "installing");
+	assert_non_null(closure_entry(r, "tgwait"));
+	json_decref(r);
+	r = it_call("GET", "/api/v1/package-requests?status=installing", admin, NULL, 200);
+	it_json_has(r, "\"tgwait\"");
+	json_decref(r);
+	/* the server keeps its previous set meanwhile; decided already: no
+	 * second approval, no rejection, no new request */
+	kept_set(s12, before, dtool, "tgwait", rid);
+	json_decref(request_pkg(s12, "tgwait", NULL, 409));
+	/* not in the approval queue either */
+	r = it_call("GET", "/api/v1/approvals?limit=200", admin, NULL, 200);
+	it_json_lacks(r, "\"tgwait\"");
+	json_decref(r);
+
+	release("tgwait");
+	r = wait_while(rid, "installing");
+	assert_string_equal(it_jstr(r, "status"), "approved");
+	assert_non_null(json_string_value(json_object_get(r, "installed_at")));
+	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 1);
+	json_decref(r);
+	(void)run_expect(s12, "usewait", "import tgwait\nimport tgdep\n\n"
+					 "def main() -> str:\n"
+					 "    return tgwait.W + str(tgdep.VALUE)\n",
+	    "{\"ok\":true,\"result\":\"waited42\"}");
+	set_tree(s12, tree, sizeof(tree));
+	assert_int_equal(strlen(tree), 64);
+	assert_string_not_equal(tree, before);
+}
+
+/* Kills the package-job process while it installs (the index holds the
+ * download back): the master starts another, which takes the install over
+ * (the claim is a session lock, gone with the process) and finishes it;
+ * what the killed one had written is never served (a tree is renamed into
+ * place only when whole, read-only). */
+static void
+t_restart_mid_install(void **state)
+{
+	json_t *r;
+	long long rid, s13;
+	char pid[32], tree[128];
+
+	(void)state;
+	rid = pending_pkg("pkgcrash", "tgcrash", &s13);
+	no_trees();
+	hold("tgcrash");
+	json_decref(approve_async(rid));
+	wait_held("tgcrash");
+	assert_int_equal(it_capture(pid, sizeof(pid), "psql -X -Atq -c \"SELECT"
+						      " claimed_pid FROM package_requests WHERE id = %lld AND"
+						      " status = 'installing' AND attempts = 1\"",
+			     rid),
+	    0);
+	assert_true(pid[0] != '\0');
+	assert_int_equal(it_sh("kill -9 %s", pid), 0);
+	release("tgcrash");
+	r = wait_while(rid, "installing");
+	assert_string_equal(it_jstr(r, "status"), "approved");
+	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 2);
+	json_decref(r);
+	(void)run_expect(s13, "usecrash", "import tgcrash\n\ndef main() -> str:\n"
+					  "    return tgcrash.C\n",
+	    "{\"ok\":true,\"result\":\"taken over\"}");
+	set_tree(s13, tree, sizeof(tree));
+	assert_int_equal(strlen(tree), 64);
+	assert_int_equal(it_sh("test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/%s\")\" = 555"
+			       " && test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/%s/tgcrash.py\")\" = 444",
+			     tree, tree),
+	    0);
+}
+
+/* The number of database sessions of package-job processes. */
+static int
+runners(void)
+{
+	char v[32];
+
+	assert_int_equal(it_capture(v, sizeof(v), "psql -X -Atq -c \"SELECT count(*)"
+						  " FROM pg_stat_activity WHERE application_name ="
+						  " 'toolgate-packages'\""),
+	    0);
+	return atoi(v);
+}
+
+/*
+ * Without the master (the Apache CGI recipe) no package-job process runs:
+ * the master's is stopped here and its session ended. An approval made in
+ * CGI mode answers at once (202) and says the install waits for a job
+ * runner; `toolgate packages run-jobs --once` (cron) then installs it.
+ */
+static void
+t_run_jobs_without_master(void **state)
+{
+	char out[8192], pid[32], want[128];
+	const char *asuser = geteuid() == 0 ?
+	    "setpriv --reuid=\"$(id -u \"$TOOLGATE_USER\")\" --regid=\"$(id -g"
+	    " \"$TOOLGATE_USER\")\" --clear-groups " :
+	    "";
+	long long rid, s14;
+	int i;
+
+	(void)state;
+	rid = pending_pkg("pkgcli", "tgcli", &s14);
+	no_trees();
+	/* the master's package-job process (`tg-packages` in ps) stops and
+	 * its database session ends: no runner, as under Apache */
+	assert_int_equal(it_capture(pid, sizeof(pid), "pgrep -P \"$(cat"
+						      " \"$TOOLGATE_PIDFILE\")\" -x tg-packages"),
+	    0);
+	frozen = (pid_t)atoi(pid);
+	assert_true(frozen > 0);
+	assert_int_equal(kill(frozen, SIGSTOP), 0);
+	assert_int_equal(it_sh("psql -X -Atq -c \"SELECT pg_terminate_backend(pid) FROM"
+			       " pg_stat_activity WHERE application_name = 'toolgate-packages'\""
+			       " >/dev/null"),
+	    0);
+	for (i = 0; i < 600 && runners() > 0; i++)
+		usleep(100000);
+	assert_int_equal(runners(), 0);
+	/* the approval, made in CGI mode: at once, and it says why nothing
+	 * happens yet */
+	assert_int_equal(it_capture(out, sizeof(out), "printf '{}' | env"
+						      " GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST"
+						      " REQUEST_URI=/api/v1/package-requests/%lld/approve"
+						      " SERVER_PROTOCOL=HTTP/1.1 REMOTE_ADDR=127.0.0.1"
+						      " CONTENT_TYPE=application/json CONTENT_LENGTH=2"
+						      " HTTP_AUTHORIZATION='Bearer %s' timeout 60 build/toolgate"
+						      " 2>/dev/null",
+			     rid, admin),
+	    0);
+	if (strstr(out, "Status: 202") == NULL)
+		fail_msg("CGI approval: %s", out);
+	assert_non_null(strstr(out, "\"status\":\"installing\""));
+	assert_non_null(strstr(out, "\"connected\":false"));
+	assert_non_null(strstr(out, "toolgate packages run-jobs"));
+	/* nobody runs the job meanwhile */
+	assert_int_equal(attempts_in(rid, "installing"), 0);
+	if (geteuid() == 0) {
+		/* the helper refuses root: so does the runner, clearly */
+		assert_int_not_equal(it_capture(out, sizeof(out), "build/toolgate"
+								  " packages run-jobs --once 2>&1"),
+		    0);
+		assert_non_null(strstr(out, "not as root"));
+	}
+	assert_int_equal(it_status("GET", "/health", NULL, NULL), 200);
+	/* the runner, as cron would start it (as the workers' user) */
+	assert_int_equal(it_capture(out, sizeof(out), "%sbuild/toolgate packages"
+						      " run-jobs --once 2>&1",
+			     asuser),
+	    0);
+	snprintf(want, sizeof(want), "package request %lld (tgcli): approved", rid);
+	if (strstr(out, want) == NULL)
+		fail_msg("run-jobs: %s", out);
+	assert_non_null(strstr(out, "package job"));
+	assert_int_equal(attempts_in(rid, "approved"), 1);
+	(void)run_expect(s14, "usecli", "import tgcli\n\ndef main() -> str:\n"
+					"    return tgcli.R\n",
+	    "{\"ok\":true,\"result\":\"run-jobs\"}");
+	/* bad usage: a clear message, status 2 */
+	assert_int_equal(it_capture(out, sizeof(out), "build/toolgate packages"
+						      " run-jobs --twice 2>&1; echo \" rc=$?\""),
+	    0);
+	assert_non_null(strstr(out, "usage: toolgate packages run-jobs [--once]"));
+	assert_non_null(strstr(out, "rc=2"));
+	/* the master's process goes on (a new session) */
+	thaw();
+	for (i = 0; i < 600 && runners() == 0; i++)
+		usleep(100000);
+	assert_true(runners() > 0);
 }
 
 TG_TEST_MAIN("packages", setup, teardown, t_request_review_approve_use_revoke,
@@ -939,4 +1362,6 @@ TG_TEST_MAIN("packages", setup, teardown, t_request_review_approve_use_revoke,
     t_vulnerability_source_down_is_unknown, t_maintenance_removes_unused_trees,
     t_export_import_carries_packages, t_mcp_request,
     t_states_failure_and_retry, t_restart_mid_resolution,
-    t_large_wheel_and_download_cap, t_tool_egress_to_index_refused, t_extras)
+    t_large_wheel_and_download_cap, t_tool_egress_to_index_refused, t_extras,
+    t_approval_does_not_wait_for_the_install, t_restart_mid_install,
+    t_run_jobs_without_master)

@@ -4,8 +4,11 @@
 of OSV's querybatch API: {"queries": [{"package": {"name", "ecosystem"},
 "version"}]} -> {"results": [{"vulns": [{"id", "modified"}]} | {}]} from
 ROOT/osv.json ({name: [ids]}); a 500 for any batch that names tgosvdown.
-The page of tgslow comes after 20 s until ROOT/tgslow.fast exists.
-Tests only."""
+The page of tgslow comes after 20 s until ROOT/tgslow.fast exists. A
+download of a file of NAME (files/NAME-VERSION-...) is held back while
+ROOT/NAME.hold exists (at most 10 minutes); ROOT/NAME.held is written when
+one arrives (an install in progress, for the tests of asynchronous
+approval). Tests only."""
 import functools
 import http.server
 import json
@@ -22,6 +25,15 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if self.path.startswith("/simple/tgslow") and not os.path.exists(
                 os.path.join(self.directory, "tgslow.fast")):
             time.sleep(20)
+        if self.path.startswith("/files/"):
+            name = os.path.basename(self.path).split("-")[0]
+            hold = os.path.join(self.directory, name + ".hold")
+            if name and os.path.exists(hold):
+                with open(os.path.join(self.directory, name + ".held"), "w"):
+                    pass
+                t0 = time.time()
+                while os.path.exists(hold) and time.time() - t0 < 600:
+                    time.sleep(0.1)
         super().do_GET()
 
     def do_POST(self):

@@ -22,6 +22,11 @@ stub of index_server.py.
   tgextra 1.0       extras: [fast] pulls in tgdep, [plain] nothing
   tgslow 1.0        index_server.py answers its page after 20 s until
                     ROOT/tgslow.fast exists (a restart mid-resolution)
+  tgwait 1.0, tgcrash 1.0, tgcli 1.0
+                    plain modules of their own (trees no other test
+                    builds), for the tests of asynchronous approval:
+                    index_server.py holds a download back while
+                    ROOT/<name>.hold exists
 """
 import random
 import base64
@@ -53,6 +58,9 @@ PKGS = {
                  ['tgdep (>=1.0) ; extra == "fast"', "Provides-Extra: fast",
                   "Provides-Extra: plain"], None)],
     "tgslow": [("1.0", {"tgslow.py": "S = 1\n"}, [], None)],
+    "tgwait": [("1.0", {"tgwait.py": "W = 'waited'\n"}, [], None)],
+    "tgcrash": [("1.0", {"tgcrash.py": "C = 'taken over'\n"}, [], None)],
+    "tgcli": [("1.0", {"tgcli.py": "R = 'run-jobs'\n"}, [], None)],
 }
 
 
