@@ -174,23 +174,51 @@ login_paced(const struct tg_call *c, const char *user_bucket)
 	return hits > 1;
 }
 
-static void
-login_failed(const struct tg_call *c, const char *const *b)
+/* A sign-in that failed: the pacing counters (address, user, both) and
+ * its audit row, in one transaction. */
+struct login_fail {
+	const char *const *buckets;
+	const char *username;
+	json_t *detail;
+};
+
+static int
+login_failed_tx(const struct tg_call *c, void *arg, struct tg_err *err)
 {
+	const struct login_fail *f = arg;
 	const char *p[4];
 	char win[16];
+	int rc;
 
+	(void)err;
 	snprintf(win, sizeof(win), "%d", LOGIN_WINDOW);
-	p[0] = b[0];
-	p[1] = b[1];
-	p[2] = b[2];
+	p[0] = f->buckets[0];
+	p[1] = f->buckets[1];
+	p[2] = f->buckets[2];
 	p[3] = win;
-	(void)tg_db_exec(c->db,
+	if ((rc = tg_db_exec(c->db,
 	    "INSERT INTO rate_limits AS r (bucket, window_start, hits)"
 	    " SELECT b, extract(epoch FROM now())::bigint / $4::int * $4::int, 1"
 	    " FROM unnest(ARRAY[$1, $2, $3]) AS b"
 	    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1",
-	    4, p, NULL);
+	    4, p, NULL)) != TG_OK)
+		return rc;
+	return tg_audit_call(c, "auth.login", f->username, TG_AUDIT_FAILED, f->detail);
+}
+
+/* security: fail closed - a failure that cannot be counted is a 503, not
+ * a 401 that would let guesses go on uncounted */
+static int
+login_failed(const struct tg_call *c, const char *const *b, const char *username,
+    json_t *detail, struct tg_err *err)
+{
+	struct login_fail f = {b, username, detail};
+	int rc;
+
+	tg_metrics_inc(c->metrics, "auth_failures");
+	if ((rc = tg_call_tx(c, login_failed_tx, &f, err)) != TG_OK)
+		return rc;
+	return tg_err_set(err, TG_E_UNAUTH, MSG_BAD_LOGIN);
 }
 
 /* A sign-in that passed: its session, last_login_at and its audit row,
@@ -319,10 +347,7 @@ tg_sessions_login(const struct tg_call *c, json_t *in, json_t **out,
 	if (!ok || role == TG_ROLE_NONE ||
 	    tg_parse_i64(PQgetvalue(res, 0, 0), 1, INT64_MAX, &uid) != TG_OK ||
 	    tg_parse_i64(PQgetvalue(res, 0, 4), INT64_MIN, INT64_MAX, &tva) != TG_OK) {
-		login_failed(c, b);
-		(void)tg_audit_call(c, "auth.login", username, TG_AUDIT_FAILED, detail);
-		tg_metrics_inc(c->metrics, "auth_failures");
-		rc = tg_err_set(err, TG_E_UNAUTH, MSG_BAD_LOGIN);
+		rc = login_failed(c, b, username, detail, err);
 		goto out;
 	}
 	if ((name = strdup(PQgetvalue(res, 0, 5))) == NULL) {

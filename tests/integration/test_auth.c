@@ -177,6 +177,43 @@ t_login_rolls_back_on_db_fault(void **state)
 	assert_int_equal(me(at), 401);
 }
 
+/* A failed sign-in: its pacing counters and its audit row commit
+ * together; one that cannot be counted is a 503 (fail closed), not a 401
+ * that would let guesses go on uncounted. */
+static void
+t_failed_login_counted_or_503(void **state)
+{
+	char name[96], body[256];
+	struct it_resp r;
+	FILE *lk;
+
+	(void)state;
+	(void)mkuser("login-failfault", name, sizeof(name));
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"wrong-%s\"}",
+	    name, PW);
+	lk = it_lock_table("audit_log");
+	assert_int_equal(it_json("POST", "/api/v1/auth/login", NULL, body, &r), 0);
+	it_unlock_table(lk);
+	if (r.status != 503 || it_header(&r, "Retry-After") == NULL)
+		fail_msg("failed login, audit_log locked: want 503, got %ld %s", r.status,
+		    r.body);
+	it_resp_free(&r);
+	it_sql_expect("0", "SELECT COALESCE(sum(hits), 0) FROM rate_limits"
+			   " WHERE bucket = lower('login-user:%s')",
+	    name);
+	it_sql_expect("0", "SELECT count(*) FROM audit_log WHERE action = 'auth.login'"
+			   " AND outcome = 'failed' AND target = '%s'",
+	    name);
+	/* without the fault: 401, counted once, audited once */
+	assert_int_equal(it_status("POST", "/api/v1/auth/login", NULL, body), 401);
+	it_sql_expect("1", "SELECT COALESCE(sum(hits), 0) FROM rate_limits"
+			   " WHERE bucket = lower('login-user:%s')",
+	    name);
+	it_sql_expect("1", "SELECT count(*) FROM audit_log WHERE action = 'auth.login'"
+			   " AND outcome = 'failed' AND target = '%s'",
+	    name);
+}
+
 /* The setting: default 30, 0..60, anything else 422. */
 static void
 t_interval_setting(void **state)
@@ -381,6 +418,7 @@ t_concurrent_refresh(void **state)
 }
 
 TG_TEST_MAIN_WITH(curl_global_init(CURL_GLOBAL_DEFAULT), "auth", group_setup,
-    group_teardown, t_login_rolls_back_on_db_fault, t_interval_setting,
+    group_teardown, t_login_rolls_back_on_db_fault, t_failed_login_counted_or_503,
+    t_interval_setting,
     t_retry_within_interval, t_retry_after_successor_used, t_retry_after_interval,
     t_interval_zero_disables, t_concurrent_refresh)
