@@ -47,8 +47,9 @@ struct tg_sandbox_opts {
 	/* Extra wall time beyond limits.timeout_ms before the client kills
 	 * the helper itself; 0 = TG_SANDBOX_GRACE_MS_DEFAULT. */
 	int grace_ms;
-	/* Optional NULL-terminated extra helper arguments (tests only, e.g.
-	 * "--egress-test-allow", "127.0.0.1:8080"). */
+	/* Optional NULL-terminated extra helper arguments (e.g.
+	 * "--packages-root", DIR: lib/sandbox_cfg.h; sandbox-drive passes
+	 * its own, such as the test build's hooks, docs/sandbox.md). */
 	const char *const *extra_args;
 	/* Optional buffer for a one-line reason when a call fails; may be
 	 * NULL. Written on failure only. */

@@ -297,7 +297,6 @@ if [ "$need_stack" = 1 ]; then
 	trap 'tstack stop >/dev/null 2>&1; [ -n "$PKG_SERVER" ] && kill "$PKG_SERVER" 2>/dev/null' EXIT
 	export TOOLGATE_PIP_INDEX_URL=${TOOLGATE_PIP_INDEX_URL:-http://127.0.0.1:$PKG_PORT/simple/}
 	export TOOLGATE_OSV_URL=${TOOLGATE_OSV_URL:-http://127.0.0.1:$PKG_PORT/v1/querybatch}
-	export TOOLGATE_PACKAGES_TEST_EGRESS=${TOOLGATE_PACKAGES_TEST_EGRESS:-127.0.0.1:$PKG_PORT}
 	# Tracing (tests/integration/test_trace.c): spans go to an OTLP/HTTP
 	# receiver on loopback that the test starts itself
 	# (tests/trace/otlp_receiver.py) on this port. Roots are never sampled
