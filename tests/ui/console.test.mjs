@@ -27,6 +27,16 @@ async function must(method, path, token, body, want) {
 	if (r.status !== want) throw new Error(`${method} ${path}: HTTP ${r.status} (want ${want}): ${JSON.stringify(r.data)}`);
 	return r.data;
 }
+// The item of a paginated list with this id, or null.
+async function findItem(path, id) {
+	for (let cursor = null, i = 0; i < 100; i++) {
+		const r = await must('GET', path + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''), fx.admin, undefined, 200);
+		const it = r.items.find((x) => x.id === id);
+		if (it || !r.next_cursor) return it || null;
+		cursor = r.next_cursor;
+	}
+	return null;
+}
 async function signIn(u, p) {
 	return (await must('POST', '/auth/login', null, {username: u, password: p}, 200)).access_token;
 }
@@ -62,6 +72,15 @@ async function fixtures() {
 	await must('POST', `/tools/${rj.id}/submit`, dev, {}, 200);
 	fx.reject = rj;
 	await must('POST', '/module-requests', dev, {module: `uimod${RUN}`, reason: 'tests/ui'}, 201);
+	// a package request (resolved by the package-job process from the test
+	// index) beside a network request: each is decided at its own endpoint
+	fx.net = await must('POST', '/network-requests', dev, {server_id: s.id, host: `api.ui${RUN}.example`, reason: 'tests/ui'}, 201);
+	fx.pkg = await must('POST', '/package-requests', dev, {server_id: s.id, name: 'tgdep', reason: 'tests/ui'}, 202);
+	for (let i = 0; i < 600 && fx.pkg.status === 'resolving'; i++) {
+		await new Promise((r) => setTimeout(r, 100));
+		fx.pkg = await must('GET', `/package-requests/${fx.pkg.id}`, dev, undefined, 200);
+	}
+	if (fx.pkg.status !== 'pending') throw new Error(`package request not pending: ${JSON.stringify(fx.pkg)}`);
 }
 
 // ---------------------------------------------------------------- browser helpers
@@ -221,6 +240,30 @@ test('approve a pending tool from the review view with its diff visible', async 
 	await page.getByText(`Approved ${t.exposed_name} version 2.`).waitFor();
 	const after = await must('GET', `/tools/${t.id}`, fx.admin, undefined, 200);
 	assert(after.status === 'approved' && after.approved_version === 2, `after approve: ${after.status} v${after.approved_version}`);
+});
+
+test('a package request is approved at its own endpoint, with its review data', async () => {
+	const page = (current = adminPage);
+	await page.getByRole('navigation', {name: 'Main'}).getByRole('link', {name: 'Approvals', exact: true}).click();
+	await page.getByRole('heading', {name: 'Approvals', level: 1}).waitFor();
+	const row = page.getByRole('row').filter({hasText: 'tgdep'}).filter({hasText: `ui${RUN}`});
+	const text = await row.textContent();
+	assert(text.includes('package') && text.includes('→ 1.2') && text.includes('1 wheel'), `package row: ${text}`);
+	await row.getByRole('button', {name: 'Approve package tgdep'}).click();
+	await page.getByText('Approved tgdep: installation started.').waitFor();
+	let p = await must('GET', `/package-requests/${fx.pkg.id}`, fx.admin, undefined, 200);
+	assert(p.status === 'installing' || p.status === 'approved', `package request after approve: ${p.status}`);
+	const n = await findItem('/network-requests?limit=100', fx.net.id);
+	assert(n && n.status === 'pending', `the network request changed: ${JSON.stringify(n)}`);
+	for (let i = 0; i < 600 && p.status === 'installing'; i++) {
+		await new Promise((r) => setTimeout(r, 100));
+		p = await must('GET', `/package-requests/${fx.pkg.id}`, fx.admin, undefined, 200);
+	}
+	assert(p.status === 'approved', `installed: ${p.status} ${JSON.stringify(p.error)}`);
+	await go(page, 'requests');
+	await page.getByRole('heading', {name: 'Package requests', exact: true}).waitFor();
+	const sec = await page.getByRole('heading', {name: 'Package requests', exact: true}).locator('..').textContent();
+	assert(sec.includes('tgdep') && sec.includes('approved'), `requests page: ${sec}`);
 });
 
 test('reject needs a reason', async () => {

@@ -75,6 +75,14 @@ if [ ! -f "$ROOT/tests/interop/node_modules/@modelcontextprotocol/sdk/package.js
 		fail "npm ci in tests/interop" "$out"
 	fi
 fi
+# The package-request case resolves tgdep from the suite's package index
+# (tests/run.sh serves $TG_PKGINDEX_DIR; test_packages builds it, this
+# builds it when the integration suite did not run first).
+if [ -n "${TG_PKGINDEX_DIR:-}" ] && [ ! -e "$TG_PKGINDEX_DIR/simple/tgdep/index.html" ]; then
+	if ! out=$(python3 "$ROOT/tests/packages/make_index.py" "$TG_PKGINDEX_DIR" 2>&1); then
+		fail "build the package index" "$out"
+	fi
+fi
 # Both browser tests; their "N passed, N failed" lines are added up.
 cd "$HERE" || fail "cd $HERE"
 P=0

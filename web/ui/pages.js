@@ -50,7 +50,7 @@ export async function dashboard() {
 	    h('h1', null, 'Dashboard'),
 	    h('div.stats', null,
 		stat(tools.length, 'tools awaiting review', '#/approvals'),
-		stat(pending.length - tools.length, 'module and network requests', '#/requests'),
+		stat(pending.length - tools.length, 'module, network and package requests', '#/requests'),
 		stat(`${running.length}/${servers.length}`, 'servers running', '#/servers'),
 		stat(errors.length, 'errors in the recent calls', '#/logs')),
 	    section('Pending approvals', table(['Tool', 'Server', 'Versions', 'Changed'],
@@ -91,33 +91,61 @@ export async function approvals(ctx) {
 			    t.diff ? ` · +${t.diff.lines_added}/−${t.diff.lines_removed} lines` : '',
 			    ` · ${fmtTime(t.updated_at)}`)))) :
 		    h('p.empty', null, 'Nothing is waiting for review.')),
-	    section(`Module and network requests (${reqs.length})`, requestTable(reqs, msg, ctx)));
+	    section(`Module, network and package requests (${reqs.length})`, requestTable(reqs, msg, ctx)));
 }
 
-function requestTable(reqs, msg, ctx) {
+// What each kind of request is and where its decisions go. A kind the
+// console does not know is listed without decision buttons: it never
+// guesses an endpoint (a package request's id is not a network request's).
+const REQ_KINDS = {
+	module_request: {label: 'module', path: '/module-requests/', what: (r) => r.module},
+	network_request: {label: 'network', path: '/network-requests/', what: (r) => r.host},
+	package_request: {label: 'package', path: '/package-requests/', what: packageWhat, approved: 'installation started'},
+};
+
+// A package request as the reviewer needs it: the distribution and what
+// the index resolved it to, licence, closure size and known advisories.
+function packageWhat(r) {
+	const res = r.resolution || {};
+	const parts = [`${r.name}${r.spec ? ' ' + r.spec : ''}${res.version ? ' → ' + res.version : ''}`];
+	if (res.license) parts.push(`licence ${res.license}`);
+	if (Array.isArray(res.closure)) parts.push(`${res.closure.length} wheel${res.closure.length === 1 ? '' : 's'}`);
+	const v = res.vulnerabilities;
+	if (v && v.status === 'checked') {
+		const hit = Object.entries(v.packages || {});
+		parts.push(hit.length ? `advisories: ${hit.map(([n, ids]) => `${n} (${ids.join(', ')})`).join('; ')}` : 'no known advisories');
+	} else if (v && v.status) {
+		parts.push(`advisories ${v.status.replace('_', ' ')}`);
+	}
+	if (r.error && r.error.message) parts.push(`error: ${r.error.message}`);
+	return parts.join(' · ');
+}
+
+function requestTable(reqs, msg, ctx, empty) {
 	return table(['Kind', 'What', 'Server', 'Reason', 'Status', 'Requested', A.can('approve') ? 'Decision' : ''],
 	    reqs.map((r) => {
-		    const what = r.kind === 'module_request' ? r.module : r.host;
-		    const path = r.kind === 'module_request' ? '/module-requests/' : '/network-requests/';
+		    const k = REQ_KINDS[r.kind];
+		    const what = k ? k.what(r) : `#${r.id}`;
 		    let decide = '';
-		    if (A.can('approve') && r.status === 'pending') {
+		    if (k && A.can('approve') && r.status === 'pending') {
+			    const name = r.kind === 'package_request' ? r.name : what;
 			    decide = h('div.decide', null,
 				button('Approve', async () => {
 					try {
-						await A.post(path + E(r.id) + '/approve', {});
-						ctx.reload(`Approved ${what}.`);
+						await A.post(k.path + E(r.id) + '/approve', {});
+						ctx.reload(`Approved ${name}${k.approved ? ': ' + k.approved : ''}.`);
 					} catch (e) {
 						msg.show(e.message, 'err');
 					}
-				}, {ariaLabel: `Approve ${what}`}),
+				}, {ariaLabel: `Approve ${k.label} ${name}`}),
 				reasonAction('Reject', null, async (reason) => {
-					await A.post(path + E(r.id) + '/reject', {reason});
-					ctx.reload(`Rejected ${what}.`);
-				}, msg, {required: true, ariaLabel: `Reject ${what}`}));
+					await A.post(k.path + E(r.id) + '/reject', {reason});
+					ctx.reload(`Rejected ${name}.`);
+				}, msg, {required: true, ariaLabel: `Reject ${k.label} ${name}`}));
 		    }
-		    return [r.kind === 'module_request' ? 'module' : 'network', what, r.server_name || '—',
+		    return [k ? k.label : r.kind, what, r.server_name || '—',
 			r.reason || '—', badge(r.status), fmtTime(r.created_at), decide];
-	    }), {empty: 'No module or network request is pending.'});
+	    }), {empty: empty || 'No request is pending.'});
 }
 
 // ------------------------------------------------------------- review view
@@ -196,12 +224,16 @@ export async function review(ctx) {
 
 // ------------------------------------------------------------- requests
 export async function requests(ctx) {
-	const [mods, nets, servers] = await Promise.all([
-		A.all('/module-requests', 400), A.all('/network-requests', 400), serverList()]);
+	const [mods, nets, pkgs, servers] = await Promise.all([
+		A.all('/module-requests', 400), A.all('/network-requests', 400),
+		A.all('/package-requests', 400), serverList()]);
 	const msg = notice();
-	const parts = [h('h1', null, 'Module and network requests'), msg];
-	parts.push(section('Module requests', requestTable(mods.map((m) => ({...m, kind: 'module_request'})), msg, ctx)));
-	parts.push(section('Network requests', requestTable(nets.map((n) => ({...n, kind: 'network_request'})), msg, ctx)));
+	const parts = [h('h1', null, 'Module, network and package requests'), msg];
+	parts.push(section('Module requests', requestTable(mods.map((m) => ({...m, kind: 'module_request'})), msg, ctx, 'No module request.')));
+	parts.push(section('Network requests', requestTable(nets.map((n) => ({...n, kind: 'network_request'})), msg, ctx, 'No network request.')));
+	// resolving and installing ones are the package-job process's work in
+	// progress (docs/packages.md): their status says so
+	parts.push(section('Package requests', requestTable(pkgs.map((p) => ({...p, kind: 'package_request'})), msg, ctx, 'No package request.')));
 	if (A.can('write')) {
 		const mod = field('Module', 'text', {required: true, placeholder: 'e.g. csv'});
 		const mr = field('Why the module is needed', 'text', {});
