@@ -25,9 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/audit.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/packages.h"
 #include "lib/pkg_int.h"
@@ -37,6 +39,7 @@
 #define JOB_LOCK_CLASS "7415020"
 #define JOB_ATTEMPTS 3
 #define JOB_IDLE_MS 5000
+#define AHEAD_RETRY_MS 60000 /* a tree that could not be built: next try */
 
 /* The diff of a new closure against the approved one of the same name. */
 static json_t *
@@ -317,6 +320,61 @@ tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg,
 	return ran;
 }
 
+/*
+ * Trees ahead of calls: a package set in use whose tree this host does not
+ * have (another host installed it, or it was removed here) is built by
+ * this process before a call needs it, at most max per turn, so that the
+ * call's worker finds it instead of downloading it during the call
+ * (tg_packages_apply_set still builds a missing tree: the fallback). A
+ * tree that could not be built is tried again after AHEAD_RETRY_MS, not at
+ * every turn. Returns how many were built.
+ */
+static int
+trees_ahead(struct tg_db *db, const struct tg_config *cfg, int max)
+{
+	static char failed[TG_SHA256_HEX_LEN + 1];
+	static int64_t failed_ms;
+	json_t *sets = NULL, *s;
+	char path[1024];
+	struct stat st;
+	size_t i;
+	int built = 0;
+
+	if (cfg->packages_dir[0] == '\0' ||
+	    tg_svc_query_array(db, "SELECT json_build_object('tree', tree, 'closure', closure)::text"
+				   " FROM (SELECT DISTINCT ON (tree) tree, closure FROM package_sets"
+				   " ORDER BY tree) s",
+		0, NULL, &sets) != TG_OK)
+		return 0;
+	json_array_foreach(sets, i, s) {
+		const char *tree = json_string_value(json_object_get(s, "tree"));
+		struct tg_err err;
+		int rc;
+
+		if (built >= max)
+			break;
+		if (tree == NULL || tg_pkg_tree_path(cfg, tree, path, sizeof(path)) != TG_OK ||
+		    stat(path, &st) == 0)
+			continue;
+		if (strcmp(tree, failed) == 0 && tg_now_ms() - failed_ms < AHEAD_RETRY_MS)
+			continue;
+		tg_err_init(&err);
+		rc = tg_pkg_ensure_tree(cfg, tree, json_object_get(s, "closure"), &err);
+		tg_log(rc == TG_OK ? TG_LOG_INFO : TG_LOG_WARN, "packages.tree_ahead",
+		    "tree=%.12s outcome=%s msg=%s", tree, tg_status_name(rc),
+		    tg_log_q(err.detail));
+		tg_err_clear(&err);
+		if (rc == TG_OK) {
+			built++;
+		} else {
+			snprintf(failed, sizeof(failed), "%s", tree);
+			failed_ms = tg_now_ms();
+		}
+	}
+	json_decref(sets);
+	return built;
+}
+
 int
 tg_pkg_jobs_run(const struct tg_config *cfg, int once,
     void (*report)(const json_t *done))
@@ -359,9 +417,12 @@ tg_pkg_jobs_run(const struct tg_config *cfg, int once,
 			continue;
 		}
 		if (once) {
+			(void)trees_ahead(db, cfg, 16);
 			tg_db_close(db);
 			return n;
 		}
+		/* one tree ahead of the calls, then back to the requests */
+		(void)trees_ahead(db, cfg, 1);
 		/* until a new request or approval, or a retry falls due */
 		pc = tg_db_conn(db);
 		pfd.fd = PQsocket(pc);

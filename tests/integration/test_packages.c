@@ -1356,6 +1356,42 @@ t_run_jobs_without_master(void **state)
 	assert_true(runners() > 0);
 }
 
+/* A set's tree that this host lacks (another host installed it, or it was
+ * removed here) is built again by the package-job process, before any call
+ * needs it: no tool call is made here until it is back. */
+static void
+t_tree_built_ahead(void **state)
+{
+	char tree[128];
+	long long s15;
+	double t0;
+	int back = 0;
+
+	(void)state;
+	s15 = own_server("pkgahead", NULL);
+	approved_pkg(s15, "tgdep");
+	set_tree(s15, tree, sizeof(tree));
+	assert_int_equal(strlen(tree), 64);
+	assert_int_equal(it_sh("chmod -R u+w \"$TOOLGATE_PACKAGES_DIR/%s\" && rm -rf"
+			       " \"$TOOLGATE_PACKAGES_DIR/%s\"",
+			     tree, tree),
+	    0);
+	/* the process looks every 5 s when idle; a generous minute */
+	for (t0 = it_now(); !back && it_now() - t0 < 60;) {
+		back = it_sh("test -d \"$TOOLGATE_PACKAGES_DIR/%s\"", tree) == 0;
+		if (!back)
+			usleep(200000);
+	}
+	assert_true(back);
+	assert_int_equal(it_sh("test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/%s\")\" = 555"
+			       " && test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/%s/tgdep.py\")\" = 444",
+			     tree, tree),
+	    0);
+	(void)run_expect(s15, "useahead", "import tgdep\n\ndef main() -> int:\n"
+					  "    return tgdep.VALUE\n",
+	    "{\"ok\":true,\"result\":42}");
+}
+
 TG_TEST_MAIN("packages", setup, teardown, t_request_review_approve_use_revoke,
     t_import_name_differs, t_sdist_only_refused, t_hash_changed_refused,
     t_tree_not_writable, t_vulnerabilities_and_update_diff,
@@ -1364,4 +1400,4 @@ TG_TEST_MAIN("packages", setup, teardown, t_request_review_approve_use_revoke,
     t_states_failure_and_retry, t_restart_mid_resolution,
     t_large_wheel_and_download_cap, t_tool_egress_to_index_refused, t_extras,
     t_approval_does_not_wait_for_the_install, t_restart_mid_install,
-    t_run_jobs_without_master)
+    t_run_jobs_without_master, t_tree_built_ahead)
