@@ -451,6 +451,18 @@ set_tree(long long server, char *out, size_t cap)
 	    0);
 }
 
+/* tree (a set's, 64 hex digits) is on this host and read-only: the
+ * directory 555, its file (a module) 444. */
+static void
+tree_read_only(const char *tree, const char *file)
+{
+	assert_int_equal(strlen(tree), 64);
+	assert_int_equal(it_sh("test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/%s\")\" = 555"
+			       " && test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/%s/%s\")\" = 444",
+			     tree, tree, file),
+	    0);
+}
+
 /* No package tree of an earlier run (the same closure is the same
  * content address, which an install would find built already): every
  * tree goes; the sets rebuild theirs on first use. */
@@ -1249,11 +1261,7 @@ t_restart_mid_install(void **state)
 					  "    return tgcrash.C\n",
 	    "{\"ok\":true,\"result\":\"taken over\"}");
 	set_tree(s13, tree, sizeof(tree));
-	assert_int_equal(strlen(tree), 64);
-	assert_int_equal(it_sh("test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/%s\")\" = 555"
-			       " && test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/%s/tgcrash.py\")\" = 444",
-			     tree, tree),
-	    0);
+	tree_read_only(tree, "tgcrash.py");
 }
 
 /* The number of database sessions of package-job processes. */
@@ -1383,10 +1391,7 @@ t_tree_built_ahead(void **state)
 			usleep(200000);
 	}
 	assert_true(back);
-	assert_int_equal(it_sh("test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/%s\")\" = 555"
-			       " && test \"$(stat -c %%a \"$TOOLGATE_PACKAGES_DIR/%s/tgdep.py\")\" = 444",
-			     tree, tree),
-	    0);
+	tree_read_only(tree, "tgdep.py");
 	(void)run_expect(s15, "useahead", "import tgdep\n\ndef main() -> int:\n"
 					  "    return tgdep.VALUE\n",
 	    "{\"ok\":true,\"result\":42}");
