@@ -85,6 +85,9 @@ tg_cmd_packages(int argc, char **argv)
 		tg_config_wipe(&cfg);
 		return 1;
 	}
+	if (cfg.packages_dir[0] == '\0')
+		fprintf(stderr, "toolgate: TOOLGATE_PACKAGES_DIR is not set: requests"
+				" are resolved, but nothing can be installed\n");
 	rc = tg_pkg_jobs_run(&cfg, once, report);
 	tg_config_wipe(&cfg);
 	if (rc < 0) {

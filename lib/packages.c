@@ -645,22 +645,15 @@ tg_packages_get(const struct tg_call *c, int64_t id, json_t **out,
 }
 
 /* The new set (closure, imports, content address) of server sid with
- * the request job replacing an approved one of its name. */
+ * the request job ({"closure", "import_names", ...}) replacing an
+ * approved one of its name. */
 static int
 next_set(struct tg_db *db, const char *sid, const char *name, json_t *job,
     int installing, json_t **closure, json_t **imports,
     char hash[TG_SHA256_HEX_LEN + 1], struct tg_err *err)
 {
-	json_t *extra = json_pack("{s:O, s:O}", "closure",
-	    json_object_get(job, "closure"), "import_names",
-	    json_object_get(job, "import_names"));
-	int rc;
+	int rc = set_closure(db, sid, name, job, installing, closure, imports, err);
 
-	*closure = *imports = NULL;
-	if (extra == NULL)
-		return tg_err_from(err, -TG_E_NOMEM);
-	rc = set_closure(db, sid, name, extra, installing, closure, imports, err);
-	json_decref(extra);
 	if (rc == TG_OK && (rc = tg_pkg_closure_hash(*closure, hash)) != TG_OK)
 		rc = tg_err_from(err, rc);
 	return rc;
@@ -676,7 +669,7 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 	const char *reason = NULL, *p[5], *st, *sid, *name;
 	json_t *row = NULL, *closure = NULL, *imports = NULL, *job = NULL;
 	json_t *detail = NULL, *got = NULL;
-	char ids[24], actor[24], me[24], hash[TG_SHA256_HEX_LEN + 1];
+	char ids[24], actor[24], me[24];
 	char action_name[64];
 	json_error_t je;
 	int rc;
@@ -721,11 +714,6 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 			rc = tg_err_from(err, -TG_E_NOMEM);
 			goto out;
 		}
-		/* one version per distribution in the set it joins (with the
-		 * approvals still being installed): 409 now, not later */
-		if ((rc = next_set(c->db, sid, name, job, 1, &closure, &imports,
-			 hash, err)) != TG_OK)
-			goto out;
 	}
 	if ((rc = tg_db_begin(c->db)) != TG_OK) {
 		rc = tg_err_from(err, rc);
@@ -735,6 +723,15 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 	/* one decision at a time per server: its set is rewritten below */
 	rc = tg_db_exec(c->db, "SELECT 1 FROM servers WHERE id = $1::bigint FOR UPDATE",
 	    1, p, NULL);
+	/* one version per distribution in the set it joins (with the
+	 * approvals still being installed), checked under the server's lock
+	 * so that two approvals at once cannot both pass: 409 now, not at
+	 * the install */
+	if (rc == TG_OK && action == TG_PKG_APPROVE &&
+	    (rc = set_closure(c->db, sid, name, job, 1, &closure, &imports, err)) != TG_OK) {
+		tg_db_rollback(c->db);
+		goto out;
+	}
 	if (rc == TG_OK) {
 		p[0] = ids;
 		p[1] = to[action];
@@ -780,8 +777,8 @@ tg_packages_decide(const struct tg_call *c, int64_t id,
 	    verbs[action]);
 	detail = json_pack("{s:s?, s:O?}", "name", name, "version",
 	    json_object_get(json_object_get(row, "resolution"), "version"));
-	/* the answer is the decision as committed (a quick install may
-	 * have made it approved by the time the commit returns) */
+	/* the answer is the decision as this transaction commits it (read
+	 * before the commit: the job process cannot have installed it yet) */
 	p[0] = ids;
 	if (rc == TG_OK)
 		rc = tg_svc_query_object(c->db, "SELECT " PKG_JSON " WHERE r.id ="

@@ -40,6 +40,7 @@
 #define JOB_ATTEMPTS 3
 #define JOB_IDLE_MS 5000
 #define AHEAD_RETRY_MS 60000 /* a tree that could not be built: next try */
+#define AHEAD_FAILED 16 /* ... remembered for this many trees */
 
 /* The diff of a new closure against the approved one of the same name. */
 static json_t *
@@ -156,7 +157,7 @@ finish(struct tg_db *db, const char *id, const char *stage, int attempts,
 	const char *p[4];
 	char *ej = NULL;
 	json_t *e = NULL;
-	int rc, retry;
+	int rc, retry, audit;
 
 	p[0] = id;
 	if (resn != NULL)
@@ -181,6 +182,10 @@ finish(struct tg_db *db, const char *id, const char *stage, int attempts,
 	p[1] = ej;
 	p[2] = retry ? stage : "failed";
 	p[3] = stage;
+	audit = !retry && strcmp(stage, "installing") == 0;
+	/* a failed install and its audit row commit together */
+	if (audit && (rc = tg_db_begin(db)) != TG_OK)
+		goto out;
 	/* a failed install keeps resolved_at: the review it installed */
 	rc = tg_db_exec(db, "UPDATE package_requests SET status = $3, error ="
 			    " $2::jsonb, claimed_pid = NULL, next_attempt_at = now() +"
@@ -188,8 +193,14 @@ finish(struct tg_db *db, const char *id, const char *stage, int attempts,
 			    " 'failed' AND $4 = 'resolving' THEN now() ELSE resolved_at END"
 			    " WHERE id = $1::bigint AND status = $4",
 	    4, p, NULL);
-	if (rc == TG_OK && !retry && strcmp(stage, "installing") == 0)
-		rc = tg_pkg_audit_install(db, id, TG_AUDIT_FAILED, e);
+	if (audit) {
+		if (rc == TG_OK)
+			rc = tg_pkg_audit_install(db, id, TG_AUDIT_FAILED, e);
+		if (rc == TG_OK)
+			rc = tg_db_commit(db);
+		if (rc != TG_OK)
+			tg_db_rollback(db);
+	}
 out:
 	free(ej);
 	json_decref(e);
@@ -327,14 +338,18 @@ tg_pkg_jobs_run_one(struct tg_db *db, const struct tg_config *cfg,
  * call's worker finds it instead of downloading it during the call
  * (tg_packages_apply_set still builds a missing tree: the fallback). A
  * tree that could not be built is tried again after AHEAD_RETRY_MS, not at
- * every turn. Returns how many were built.
+ * every turn (the last AHEAD_FAILED such trees are remembered). Returns how many were built.
  */
 static int
 trees_ahead(struct tg_db *db, const struct tg_config *cfg, int max)
 {
-	static char failed[TG_SHA256_HEX_LEN + 1];
-	static int64_t failed_ms;
+	/* the trees that could not be built lately, and when */
+	static struct {
+		char tree[TG_SHA256_HEX_LEN + 1];
+		int64_t ms;
+	} failed[AHEAD_FAILED];
 	json_t *sets = NULL, *s;
+	int64_t now = tg_now_ms();
 	char path[1024];
 	struct stat st;
 	size_t i;
@@ -349,14 +364,23 @@ trees_ahead(struct tg_db *db, const struct tg_config *cfg, int max)
 	json_array_foreach(sets, i, s) {
 		const char *tree = json_string_value(json_object_get(s, "tree"));
 		struct tg_err err;
-		int rc;
+		int rc, k, slot = 0;
 
 		if (built >= max)
 			break;
 		if (tree == NULL || tg_pkg_tree_path(cfg, tree, path, sizeof(path)) != TG_OK ||
 		    stat(path, &st) == 0)
 			continue;
-		if (strcmp(tree, failed) == 0 && tg_now_ms() - failed_ms < AHEAD_RETRY_MS)
+		/* its own entry, else the oldest one */
+		for (k = 0; k < AHEAD_FAILED; k++) {
+			if (strcmp(failed[k].tree, tree) == 0) {
+				slot = k;
+				break;
+			}
+			if (failed[k].ms < failed[slot].ms)
+				slot = k;
+		}
+		if (k < AHEAD_FAILED && now - failed[slot].ms < AHEAD_RETRY_MS)
 			continue;
 		tg_err_init(&err);
 		rc = tg_pkg_ensure_tree(cfg, tree, json_object_get(s, "closure"), &err);
@@ -367,8 +391,8 @@ trees_ahead(struct tg_db *db, const struct tg_config *cfg, int max)
 		if (rc == TG_OK) {
 			built++;
 		} else {
-			snprintf(failed, sizeof(failed), "%s", tree);
-			failed_ms = tg_now_ms();
+			snprintf(failed[slot].tree, sizeof(failed[slot].tree), "%s", tree);
+			failed[slot].ms = tg_now_ms();
 		}
 	}
 	json_decref(sets);
