@@ -318,7 +318,7 @@ send_problem(int fd, int status, const char *reason, const char *type,
 	if (retry_after > 0)
 		snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", retry_after);
 	hn = snprintf(head, sizeof(head),
-	    "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n%s%s%sConnection: close\r\nContent-Length: %d\r\n\r\n",
+	    "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n%s%s%sContent-Length: %d\r\n\r\n",
 	    status, reason, sec_headers, cors ? cors : "", ra, bn);
 	if (hn > 0 && (size_t)hn < sizeof(head))
 		(void)send(fd, head, (size_t)hn, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -646,7 +646,7 @@ on_accept(void)
 			continue;
 		}
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			close(fd);
+			refuse_fd(fd, "out of memory on this host; retry later");
 			continue;
 		}
 		c->fd = fd;

@@ -71,16 +71,19 @@ tg_h_test_sleep(struct tg_req *req, struct tg_resp *resp)
 	return tg_resp_json(resp, 200, json_pack("{s:I}", "slept_ms", (json_int_t)ms));
 }
 
-/* reliability: GET /api/v1/_test/aborted-commit (TOOLGATE_TEST_ROUTES=1
- * only): the answer of a COMMIT after a swallowed failure (a 503: nothing
- * was kept), never a 200. */
+/* reliability: GET /api/v1/_test/aborted-commit[?how=lost]
+ * (TOOLGATE_TEST_ROUTES=1 only): the answer of a COMMIT after a swallowed
+ * failure, or after the connection was lost mid-transaction (a 503:
+ * nothing was kept), never a 200. */
 int
 tg_h_test_aborted_commit(struct tg_req *req, struct tg_resp *resp)
 {
 	struct tg_call c = tg_req_call(req);
+	const char *how = tg_req_query(req, "how");
 	int rc;
 
-	if ((rc = tg_health_aborted_commit(&c)) != TG_OK)
+	if ((rc = tg_health_aborted_commit(&c, how != NULL &&
+	    strcmp(how, "lost") == 0)) != TG_OK)
 		return rc;
 	return tg_resp_json(resp, 200, json_pack("{s:b}", "committed", 1));
 }

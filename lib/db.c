@@ -51,6 +51,12 @@ struct tg_db {
 	char appname[64];
 	int64_t last_attempt_ms;
 	int req_statements;
+	/* reliability: a transaction is open on conn (as of its last
+	 * statement). Its connection lost, no statement runs on a new one
+	 * until the caller's COMMIT or ROLLBACK: the rest of it would run in
+	 * autocommit there, and its COMMIT would report a half-kept
+	 * transaction as kept. */
+	int tx_open;
 	char sqlstate[6];
 	char constraint[64];
 };
@@ -319,6 +325,19 @@ tg_db_conn(struct tg_db *db)
 	return db->conn;
 }
 
+/* After a statement: whether it left a transaction open (unchanged when
+ * the connection died with it: then it is what it was before). */
+static void
+track_tx(struct tg_db *db)
+{
+	PGTransactionStatusType ts;
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return;
+	ts = PQtransactionStatus(db->conn);
+	db->tx_open = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
+}
+
 static int
 ensure(struct tg_db *db)
 {
@@ -326,6 +345,8 @@ ensure(struct tg_db *db)
 		return -TG_E_DB;
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return TG_OK;
+	if (db->tx_open)
+		return -TG_E_DB; /* the transaction went with its connection */
 	if (tg_now_ms() - db->last_attempt_ms < 1000)
 		return -TG_E_DB;
 	if (connect_now(db) != TG_OK) {
@@ -533,6 +554,7 @@ tg_db_exec(struct tg_db *db, const char *sql, int n, const char *const *params,
 		if (fallback)
 			res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
 		rc = check_result(db, res);
+		track_tx(db);
 		if (db->listen)	/* observability: workers' statements */
 			tg_obs_db_statement(tg_now_us() - t0, rc == TG_OK,
 			    strcmp(db->sqlstate, "55P03") == 0);
@@ -584,6 +606,7 @@ tg_db_script(struct tg_db *db, const char *sql)
 		return rc;
 	res = PQexec(db->conn, sql);
 	rc = check_result(db, res);
+	track_tx(db);
 	if (rc != TG_OK)
 		tg_log(TG_LOG_ERR, "db.script", "sqlstate=%s msg=%s", db->sqlstate,
 		    tg_log_q(res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn)));
@@ -616,7 +639,17 @@ tg_db_commit(struct tg_db *db)
 		tg_db_rollback(db);
 		return -TG_E_UNAVAIL;
 	}
-	if ((rc = tg_db_exec(db, "COMMIT", 0, NULL, &res)) != TG_OK)
+	if (db != NULL && db->tx_open &&
+	    (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)) {
+		tg_log(TG_LOG_ERR, "db.commit", "msg=\"the connection was lost in the"
+		    " transaction; nothing of it was kept\"");
+		db->tx_open = 0;
+		return -TG_E_UNAVAIL;
+	}
+	rc = tg_db_exec(db, "COMMIT", 0, NULL, &res);
+	if (db != NULL)
+		db->tx_open = 0;
+	if (rc != TG_OK)
 		return rc;
 	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		tg_log(TG_LOG_ERR, "db.commit", "tag=%s", tg_log_q(PQcmdStatus(res)));
@@ -631,6 +664,7 @@ tg_db_rollback(struct tg_db *db)
 {
 	PGresult *res;
 
+	db->tx_open = 0;
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK ||
 	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		return;
@@ -654,6 +688,7 @@ void
 tg_db_request_begin(struct tg_db *db)
 {
 	db->req_statements = 0;
+	tg_db_rollback(db); /* nothing of an earlier request stays open */
 	tg_db_poll(db);
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/call.h"
 #include "lib/clock.h"
@@ -74,13 +75,22 @@ tg_health_ready(const struct tg_call *c, json_t **out, struct tg_err *err)
 }
 
 int
-tg_health_aborted_commit(const struct tg_call *c)
+tg_health_aborted_commit(const struct tg_call *c, int lost)
 {
 	int rc;
 
 	if ((rc = tg_db_begin(c->db)) != TG_OK)
 		return rc;
-	(void)tg_db_exec(c->db, "SELECT 1 / 0", 0, NULL, NULL);
+	if (lost) {
+		/* the server ends the session idle in this transaction */
+		(void)tg_db_exec(c->db, "SET LOCAL idle_in_transaction_session_timeout = 1",
+		    0, NULL, NULL);
+		usleep(300000);
+		(void)tg_db_exec(c->db, "SELECT 1", 0, NULL, NULL); /* finds it gone */
+		(void)tg_db_exec(c->db, "SELECT 2", 0, NULL, NULL);
+	} else {
+		(void)tg_db_exec(c->db, "SELECT 1 / 0", 0, NULL, NULL);
+	}
 	return tg_db_commit(c->db);
 }
 

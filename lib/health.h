@@ -21,8 +21,11 @@ int tg_health_ready(const struct tg_call *c, json_t **out, struct tg_err *err);
 
 /* reliability, TOOLGATE_TEST_ROUTES only: a transaction whose failed
  * statement is swallowed, then COMMIT; returns the commit's status (a
- * failure: nothing was kept), never TG_OK. */
-int tg_health_aborted_commit(const struct tg_call *c);
+ * failure: nothing was kept), never TG_OK. lost: the failure is the loss
+ * of the connection (the server ends the session idle in the
+ * transaction), and statements follow it before the COMMIT (they must not
+ * run on a new connection). */
+int tg_health_aborted_commit(const struct tg_call *c, int lost);
 
 /* reliability, TOOLGATE_TEST_ROUTES only: a statement failing with
  * sqlstate (40001 or 40P01; else -TG_E_BADREQ); returns its status. */

@@ -395,8 +395,8 @@ struct refresh {
 
 /*
  * A token presented again within the reuse interval (sessions.h): 1 when
- * it has successors and none of them was used (the retry may supersede
- * them), 0 when one was (or none is left): that is reuse. The successors
+ * it has successors and none of them was used or revoked other than by a
+ * retry (the retry may supersede them), 0 when one was (or none is left): that is reuse. The successors
  * are locked, so a refresh of one of them is either waited for (and seen
  * used) or waits (and finds its token superseded: reuse).
  */
@@ -407,7 +407,10 @@ successors_unused(const struct tg_call *c, const char *rowid)
 	PGresult *res = NULL;
 	int i, n, rc;
 
-	if ((rc = tg_db_exec(c->db, "SELECT used_at IS NOT NULL FROM refresh_tokens"
+	/* security: a successor revoked for any other reason than a retry's
+	 * supersession (logout, revoke) is not brought back by a retry */
+	if ((rc = tg_db_exec(c->db, "SELECT used_at IS NOT NULL OR (revoked_at IS NOT NULL"
+	    " AND revoked_reason IS DISTINCT FROM 'superseded') FROM refresh_tokens"
 	    " WHERE parent_id = $1::bigint FOR UPDATE", 1, p, &res)) != TG_OK)
 		return rc;
 	n = PQntuples(res);

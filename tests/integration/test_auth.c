@@ -326,6 +326,29 @@ t_retry_after_successor_used(void **state)
 	interval_reset();
 }
 
+/* A successor revoked for another reason than a retry (here as a logout
+ * would) is not brought back by a retry of its parent: that is reuse. */
+static void
+t_retry_after_successor_revoked(void **state)
+{
+	char name[96], a1[4096], r1[256], a2[4096], r2[256];
+	long long id;
+
+	(void)state;
+	interval_set("60", 200);
+	id = mkuser("retry-revoked", name, sizeof(name));
+	assert_int_equal(it_login_full(name, PW, a1, sizeof(a1), r1, sizeof(r1)), 0);
+	assert_int_equal(refresh(r1, a2, r2, NULL), 200);
+	it_sql_expect("1", "WITH u AS (UPDATE refresh_tokens SET revoked_at = now(),"
+			   " revoked_reason = 'logout' WHERE user_id = %lld AND used_at IS NULL"
+			   " AND revoked_at IS NULL RETURNING 1) SELECT count(*) FROM u",
+	    id);
+	assert_int_equal(refresh(r1, NULL, NULL, USED), 401);
+	assert_int_equal(refresh(r2, NULL, NULL, NULL), 401);
+	live_expect("0", id);
+	interval_reset();
+}
+
 /*
  * A user of its own (base) with the reuse interval set to interval: its
  * first refresh token rotated, then, when late, the rotation moved 61 s
@@ -420,5 +443,6 @@ t_concurrent_refresh(void **state)
 TG_TEST_MAIN_WITH(curl_global_init(CURL_GLOBAL_DEFAULT), "auth", group_setup,
     group_teardown, t_login_rolls_back_on_db_fault, t_failed_login_counted_or_503,
     t_interval_setting,
-    t_retry_within_interval, t_retry_after_successor_used, t_retry_after_interval,
+    t_retry_within_interval, t_retry_after_successor_used,
+    t_retry_after_successor_revoked, t_retry_after_interval,
     t_interval_zero_disables, t_concurrent_refresh)

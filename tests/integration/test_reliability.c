@@ -510,6 +510,15 @@ t_aborted_commit_is_a_failure(void **state)
 			fail_msg("aborted commit: %ld %s", r.status, r.body ? r.body : "");
 		it_resp_free(&r);
 		assert_int_equal(it_status("GET", "/api/v1/servers", admin, NULL), 200);
+		/* the connection lost mid-transaction: the statement after
+		 * it must not run on a new connection in autocommit, and the
+		 * COMMIT is no success; the worker then reconnects */
+		assert_int_equal(it_get("GET", "/api/v1/_test/aborted-commit?how=lost", NULL, &r), 0);
+		if (r.status != 503 || it_header(&r, "Retry-After") == NULL)
+			fail_msg("commit after a lost connection: %ld %s", r.status,
+			    r.body ? r.body : "");
+		it_resp_free(&r);
+		assert_int_equal(it_status("GET", "/api/v1/servers", admin, NULL), 200);
 	}
 }
 
