@@ -303,19 +303,32 @@ t_retry_within_interval(void **state)
 	assert_int_equal(me(a1), 401);
 }
 
+/* The reuse interval at 60 s and a user of its own (base) signed in, its
+ * first refresh token (r1, 256 bytes) rotated into a2 (4096) and r2 (256);
+ * the user's id. */
+static long long
+rotated_once(const char *base, char *r1, char *a2, char *r2)
+{
+	char name[96], a1[4096];
+	long long id;
+
+	interval_set("60", 200);
+	id = mkuser(base, name, sizeof(name));
+	assert_int_equal(it_login_full(name, PW, a1, sizeof(a1), r1, 256), 0);
+	assert_int_equal(refresh(r1, a2, r2, NULL), 200);
+	return id;
+}
+
 /* A retry after the successor was used is reuse: the family is revoked,
  * the successor's successor too. */
 static void
 t_retry_after_successor_used(void **state)
 {
-	char name[96], a1[4096], r1[256], a2[4096], r2[256], a3[4096], r3[256];
+	char r1[256], a2[4096], r2[256], a3[4096], r3[256];
 	long long id;
 
 	(void)state;
-	interval_set("60", 200);
-	id = mkuser("retry-used", name, sizeof(name));
-	assert_int_equal(it_login_full(name, PW, a1, sizeof(a1), r1, sizeof(r1)), 0);
-	assert_int_equal(refresh(r1, a2, r2, NULL), 200);
+	id = rotated_once("retry-used", r1, a2, r2);
 	assert_int_equal(refresh(r2, a3, r3, NULL), 200);
 	reuse_kills(r1, r3, a3, id);
 	assert_int_equal(me(a2), 401);
@@ -331,14 +344,11 @@ t_retry_after_successor_used(void **state)
 static void
 t_retry_after_successor_revoked(void **state)
 {
-	char name[96], a1[4096], r1[256], a2[4096], r2[256];
+	char r1[256], a2[4096], r2[256];
 	long long id;
 
 	(void)state;
-	interval_set("60", 200);
-	id = mkuser("retry-revoked", name, sizeof(name));
-	assert_int_equal(it_login_full(name, PW, a1, sizeof(a1), r1, sizeof(r1)), 0);
-	assert_int_equal(refresh(r1, a2, r2, NULL), 200);
+	id = rotated_once("retry-revoked", r1, a2, r2);
 	it_sql_expect("1", "WITH u AS (UPDATE refresh_tokens SET revoked_at = now(),"
 			   " revoked_reason = 'logout' WHERE user_id = %lld AND used_at IS NULL"
 			   " AND revoked_at IS NULL RETURNING 1) SELECT count(*) FROM u",
